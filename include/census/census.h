@@ -1,0 +1,76 @@
+/* census/census.h - the umbrella header, and the library's lifecycle: export interval, flush,
+ * shutdown, signal and fork behaviour, diagnostics.
+ *
+ * The library starts itself on first use (any census_* call that creates something) and starts
+ * one background export worker. It flushes by itself at normal process exit (return from main or
+ * exit()); census_signal_flush_install() adds SIGTERM/SIGINT. After fork() the child has a working
+ * library of its own: a new worker, no series, view start times reset to the fork; the parent's
+ * data are exported only by the parent.
+ */
+#ifndef CENSUS_CENSUS_H
+#define CENSUS_CENSUS_H
+
+#include <stdint.h>
+
+#include "census/exporter.h"
+#include "census/stats.h"
+#include "census/status.h"
+#include "census/tags.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CENSUS_VERSION_STRING "0.1.0"
+
+/* The default export interval, in milliseconds (OTEL_METRIC_EXPORT_INTERVAL overrides it). */
+#define CENSUS_DEFAULT_EXPORT_INTERVAL_MS 60000
+
+/* The library version, e.g. "0.1.0". Static string. Thread-safe. */
+CENSUS_EXPORT const char *census_version(void);
+
+/* Sets the interval between exports, in milliseconds (>= 1); takes effect from the next wait.
+ * CENSUS_EINVAL for < 1, CENSUS_ESHUTDOWN after shutdown. Thread-safe. */
+CENSUS_EXPORT census_status census_set_export_interval_ms(int64_t interval_ms);
+
+/* The export interval now in force, in milliseconds. Thread-safe. */
+CENSUS_EXPORT int64_t census_export_interval_ms(void);
+
+/* Collects everything recorded so far and exports it to every stats exporter, then calls each
+ * exporter's flush. Blocks the caller up to timeout_ms (a negative value waits without limit).
+ * Returns CENSUS_OK, CENSUS_ETIMEDOUT, CENSUS_EEXPORT (an exporter failed; the others still ran)
+ * or CENSUS_ESHUTDOWN. Thread-safe; must not be called from an exporter callback. */
+CENSUS_EXPORT census_status census_flush(int64_t timeout_ms);
+
+/* Flushes, stops the export worker, shuts the exporters down and frees all collected data, within
+ * timeout_ms in total. Idempotent: later calls return CENSUS_OK and do nothing. Afterwards every
+ * record call is a no-op and constructors fail with CENSUS_ESHUTDOWN; measures and tag keys
+ * already handed out stay valid (they are tiny and live until exit), so stray late calls are safe.
+ * Other threads must not be recording while it runs: at process exit census does not free, and
+ * needs no call (see the file comment). Thread-safe with respect to other lifecycle calls. */
+CENSUS_EXPORT census_status census_shutdown(int64_t timeout_ms);
+
+/* Installs handling of SIGTERM and SIGINT that flushes all data (bounded by the flush timeout
+ * below) and then gives the signal its previous effect: the previous handler, or the default
+ * action (the process ends with that signal). Opt-in because signals belong to the application.
+ * The handler itself only writes one byte to a pipe; the flush runs on the export worker.
+ * Returns CENSUS_OK, CENSUS_ESYSTEM or CENSUS_ESHUTDOWN. Thread-safe. */
+CENSUS_EXPORT census_status census_signal_flush_install(void);
+
+/* The time allowed for the flush at exit and on a signal, in milliseconds (default 5000). */
+CENSUS_EXPORT census_status census_set_exit_flush_timeout_ms(int64_t timeout_ms);
+
+/* Receives diagnostics: refused measurements, malformed configuration, exporter failures.
+ * `message` is borrowed for the call. Called from whichever thread met the problem, possibly
+ * concurrently; it must not call back into census. */
+typedef void (*census_diagnostics_fn)(void *user, census_status status, const char *message);
+
+/* Replaces the diagnostics callback. The default writes the first 20 messages to stderr, one
+ * line each, then says that further ones are suppressed; NULL silences diagnostics (they are
+ * still counted in the self-metrics). Thread-safe. */
+CENSUS_EXPORT void census_set_diagnostics(census_diagnostics_fn fn, void *user);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

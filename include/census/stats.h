@@ -1,0 +1,238 @@
+/* census/stats.h - measures, aggregations, views, the view manager and the stats recorder.
+ *
+ * The model is OpenCensus's: a measure names a quantity (int64 or double); a view binds a measure
+ * to tag-key columns and an aggregation; registering the view starts collecting it. Recording a
+ * value for a measure updates every registered view of that measure, in the row (series) named by
+ * the view's column values taken from the tag map. View data are cumulative from registration.
+ *
+ * Recording is wait-free in the common case: each thread updates its own cells, which a collector
+ * sums when view data are read or exported. See docs/design.md.
+ */
+#ifndef CENSUS_STATS_H
+#define CENSUS_STATS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "census/status.h"
+#include "census/tags.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Measures ---------------------------------------------------------------------------- */
+
+typedef enum census_measure_type {
+  CENSUS_MEASURE_INT64 = 1,
+  CENSUS_MEASURE_DOUBLE = 2,
+} census_measure_type;
+
+/* A measure: name, description, unit and value type. Measures live until the process exits.
+ * Thread-safety: immutable, safe to share. */
+typedef struct census_measure census_measure;
+
+/* Creates (or finds) an int64 measure. `name`: 1..255 bytes of printable ASCII; `description`
+ * may be NULL (empty); `unit` is a UCUM unit such as "ms", "By" or "1" (NULL or "" means "1").
+ * All strings are copied. Creating a measure twice with the same definition returns the same
+ * pointer. Returns NULL and sets *status (if not NULL) to CENSUS_EINVAL, CENSUS_EBADNAME,
+ * CENSUS_ECONFLICT (same name, other type/description/unit), CENSUS_ENOMEM or CENSUS_ESHUTDOWN.
+ * Thread-safe. */
+CENSUS_EXPORT const census_measure *census_measure_int64_new(const char *name,
+                                                             const char *description,
+                                                             const char *unit,
+                                                             census_status *status);
+
+/* As census_measure_int64_new(), for a double measure. Thread-safe. */
+CENSUS_EXPORT const census_measure *census_measure_double_new(const char *name,
+                                                              const char *description,
+                                                              const char *unit,
+                                                              census_status *status);
+
+/* Accessors; the strings are borrowed for the measure's life. Thread-safe. */
+CENSUS_EXPORT const char *census_measure_name(const census_measure *measure);
+CENSUS_EXPORT const char *census_measure_description(const census_measure *measure);
+CENSUS_EXPORT const char *census_measure_unit(const census_measure *measure);
+CENSUS_EXPORT census_measure_type census_measure_get_type(const census_measure *measure);
+
+/* ---- Aggregations ------------------------------------------------------------------------ */
+
+typedef enum census_aggregation_type {
+  CENSUS_AGGREGATION_COUNT = 1,        /* number of measurements */
+  CENSUS_AGGREGATION_SUM = 2,          /* sum of values (int64 or double, as the measure) */
+  CENSUS_AGGREGATION_LAST_VALUE = 3,   /* the most recently recorded value */
+  CENSUS_AGGREGATION_DISTRIBUTION = 4, /* count, mean, SSD, min, max, bucket counts */
+} census_aggregation_type;
+
+/* How a view summarises its measure. Thread-safety: immutable once created, safe to share. */
+typedef struct census_aggregation census_aggregation;
+
+/* New aggregations, freed with census_aggregation_free(); NULL only if memory is exhausted.
+ * Thread-safe. */
+CENSUS_EXPORT census_aggregation *census_aggregation_count_new(void);
+CENSUS_EXPORT census_aggregation *census_aggregation_sum_new(void);
+CENSUS_EXPORT census_aggregation *census_aggregation_last_value_new(void);
+
+/* A distribution over explicit bucket bounds (copied): `count` finite, strictly increasing values
+ * (count may be 0: one bucket holds everything). There are count+1 buckets. Buckets are
+ * upper-inclusive, as Prometheus `le` and OpenTelemetry count: bucket 0 is (-inf, b[0]], bucket i
+ * is (b[i-1], b[i]], the last is (b[count-1], +inf). OpenCensus and Cloud Monitoring count
+ * lower-inclusive ([b[i-1], b[i])): the two differ only for a value exactly on a bound.
+ * Returns NULL with *status = CENSUS_EINVAL (bounds NULL with count > 0), CENSUS_EBADBOUNDS or
+ * CENSUS_ENOMEM. Thread-safe. */
+CENSUS_EXPORT census_aggregation *census_aggregation_distribution_new(const double *bounds,
+                                                                      size_t count,
+                                                                      census_status *status);
+
+/* Frees an aggregation; NULL is a no-op. Views copy what they need, so this may follow
+ * census_view_new() at once. */
+CENSUS_EXPORT void census_aggregation_free(census_aggregation *aggregation);
+
+CENSUS_EXPORT census_aggregation_type
+census_aggregation_get_type(const census_aggregation *aggregation);
+
+/* ---- Views and the view manager ---------------------------------------------------------- */
+
+/* The default limit on distinct column-value tuples (series) per view. */
+#define CENSUS_VIEW_DEFAULT_MAX_SERIES 2000
+
+/* A view definition: name, description, measure, tag-key columns, aggregation, series limit.
+ * Thread-safety: one thread at a time until registered; census_view_register() copies it. */
+typedef struct census_view census_view;
+
+/* Creates a view definition. `name` is 1..255 bytes of printable ASCII; `description` may be
+ * NULL; `columns` lists `column_count` distinct tag keys (may be 0). Strings, columns and the
+ * aggregation are copied. Returns NULL with *status = CENSUS_EINVAL (NULL measure or aggregation,
+ * NULL or repeated column), CENSUS_EBADNAME or CENSUS_ENOMEM. Thread-safe. */
+CENSUS_EXPORT census_view *census_view_new(const char *name, const char *description,
+                                           const census_measure *measure,
+                                           const census_tag_key *const *columns,
+                                           size_t column_count,
+                                           const census_aggregation *aggregation,
+                                           census_status *status);
+
+/* Sets the view's cardinality limit (default CENSUS_VIEW_DEFAULT_MAX_SERIES, must be >= 1).
+ * Tuples first seen after the limit is reached are aggregated into one overflow series, whose
+ * row reports census_view_data_row_is_overflow() true and is exported with the attribute
+ * otel.metric.overflow=true. CENSUS_EINVAL for NULL or 0. One thread at a time. */
+CENSUS_EXPORT census_status census_view_set_max_series(census_view *view, size_t max_series);
+
+/* Frees a view definition; NULL is a no-op. Registered copies are unaffected. */
+CENSUS_EXPORT void census_view_free(census_view *view);
+
+/* Registers a copy of `view` with the view manager and starts collecting it: its start time is
+ * now. Registering an identical definition again returns CENSUS_OK and changes nothing; a
+ * different definition under the same name returns CENSUS_ECONFLICT. Other errors:
+ * CENSUS_EINVAL, CENSUS_ENOMEM, CENSUS_ESHUTDOWN. Thread-safe; may run while other threads
+ * record. */
+CENSUS_EXPORT census_status census_view_register(const census_view *view);
+
+/* ---- View data (snapshots) --------------------------------------------------------------- */
+
+/* A snapshot of one registered view: its definition, start and end time, and one row per
+ * distinct tuple of column values. Owned by the caller (free with census_view_data_free()) unless
+ * handed to an exporter, which borrows it for the duration of its export call.
+ * Thread-safety: immutable, safe to read from any thread. */
+typedef struct census_view_data census_view_data;
+
+/* One row's aggregated values. Which fields are meaningful depends on the aggregation:
+ * COUNT: count. SUM: count (number of measurements) and int_value or double_value (as the
+ * measure's type). LAST_VALUE: int_value or double_value, and time_ns when it was recorded.
+ * DISTRIBUTION: count, sum (int_value or double_value is not used), mean,
+ * sum_of_squared_deviation, min, max, bucket_counts (bucket_count = bounds + 1 entries, borrowed
+ * from the view data). */
+typedef struct census_point {
+  int64_t count;
+  int64_t int_value;
+  double double_value;
+  int64_t time_ns; /* LAST_VALUE: Unix time of the value, in nanoseconds */
+  double sum;      /* DISTRIBUTION: count * mean */
+  double mean;
+  double sum_of_squared_deviation;
+  double min;
+  double max;
+  size_t bucket_count;
+  const int64_t *bucket_counts;
+} census_point;
+
+/* Collects everything recorded so far (by every thread, up to this call) and returns a snapshot of
+ * the registered view `name`, or NULL with *status = CENSUS_EINVAL, CENSUS_ENOTFOUND,
+ * CENSUS_ENOMEM or CENSUS_ESHUTDOWN. Thread-safe; it never blocks recording threads, but waits for
+ * a concurrent collection (an export in progress) to finish. */
+CENSUS_EXPORT census_view_data *census_view_data_get(const char *name, census_status *status);
+
+/* Frees a snapshot; NULL is a no-op. */
+CENSUS_EXPORT void census_view_data_free(census_view_data *data);
+
+/* Accessors. Strings and arrays are borrowed for the snapshot's life. Thread-safe. */
+CENSUS_EXPORT const char *census_view_data_name(const census_view_data *data);
+CENSUS_EXPORT const char *census_view_data_description(const census_view_data *data);
+CENSUS_EXPORT const census_measure *census_view_data_measure(const census_view_data *data);
+CENSUS_EXPORT census_aggregation_type census_view_data_aggregation(const census_view_data *data);
+/* Number of columns, and the name of column i (NULL if i is out of range). */
+CENSUS_EXPORT size_t census_view_data_column_count(const census_view_data *data);
+CENSUS_EXPORT const char *census_view_data_column(const census_view_data *data, size_t i);
+/* Bucket bounds of a DISTRIBUTION view: returns their number and sets *bounds (may be NULL). */
+CENSUS_EXPORT size_t census_view_data_bounds(const census_view_data *data, const double **bounds);
+/* Collection window, Unix time in nanoseconds: start = registration (or fork in a child). */
+CENSUS_EXPORT int64_t census_view_data_start_time_ns(const census_view_data *data);
+CENSUS_EXPORT int64_t census_view_data_end_time_ns(const census_view_data *data);
+CENSUS_EXPORT size_t census_view_data_row_count(const census_view_data *data);
+/* Value of column `column` in row `row`: "" when the tag was missing; NULL if out of range. */
+CENSUS_EXPORT const char *census_view_data_row_value(const census_view_data *data, size_t row,
+                                                     size_t column);
+/* True for the overflow row of a view whose cardinality limit was reached (its values are ""). */
+CENSUS_EXPORT bool census_view_data_row_is_overflow(const census_view_data *data, size_t row);
+/* Fills *point for `row`. CENSUS_EINVAL for NULL arguments, CENSUS_ENOTFOUND if out of range. */
+CENSUS_EXPORT census_status census_view_data_row_point(const census_view_data *data, size_t row,
+                                                       census_point *point);
+
+/* ---- Recording --------------------------------------------------------------------------- */
+
+/* A batch of (measure, value) pairs recorded together against one tag map.
+ * Thread-safety: one thread at a time. */
+typedef struct census_measurement_map census_measurement_map;
+
+/* A new empty map, or NULL if memory is exhausted. Thread-safe. */
+CENSUS_EXPORT census_measurement_map *census_measurement_map_new(void);
+
+/* Frees the map; NULL is a no-op. */
+CENSUS_EXPORT void census_measurement_map_free(census_measurement_map *map);
+
+/* Empties the map so that it can be reused, including a refusal left by a put. */
+CENSUS_EXPORT void census_measurement_map_clear(census_measurement_map *map);
+
+/* Adds a value for `measure`; a later put for the same measure replaces the earlier one.
+ * OpenCensus semantics: an invalid value poisons the whole map, so that the next
+ * census_measurement_map_record() records nothing and returns the same error. Returns CENSUS_OK,
+ * CENSUS_EINVAL (NULL), CENSUS_ENEGATIVE (value < 0), CENSUS_ENONFINITE (NaN or infinite),
+ * CENSUS_ETYPE (a double for an int64 measure) or CENSUS_ENOMEM. An int64 value for a double
+ * measure is converted. One thread at a time. */
+CENSUS_EXPORT census_status census_measurement_map_put_int64(census_measurement_map *map,
+                                                             const census_measure *measure,
+                                                             int64_t value);
+CENSUS_EXPORT census_status census_measurement_map_put_double(census_measurement_map *map,
+                                                              const census_measure *measure,
+                                                              double value);
+
+/* Records every value of the map against `tags` (NULL means no tags), atomically with respect to
+ * collection: an export sees all of the map or none of it. The map is left as it was.
+ * If a put refused a value, nothing is recorded, the refused measurements are counted in the
+ * self-metric view "census/dropped_measurements" (reason "invalid_value") and reported to the
+ * diagnostics callback, and the put's error is returned. Never blocks on export or I/O;
+ * allocates only for a series this thread records into for the first time. Thread-safe for
+ * different maps; `tags` may be shared by concurrent recorders. */
+CENSUS_EXPORT census_status census_measurement_map_record(const census_measurement_map *map,
+                                                          const census_tag_map *tags);
+
+/* Records one value without a measurement map; same semantics as a one-entry map. Thread-safe. */
+CENSUS_EXPORT census_status census_record_int64(const census_measure *measure, int64_t value,
+                                                const census_tag_map *tags);
+CENSUS_EXPORT census_status census_record_double(const census_measure *measure, double value,
+                                                 const census_tag_map *tags);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,148 @@
+/* aggregation.c - aggregation definitions and the arithmetic on cell words.
+ *
+ * Distribution statistics are kept as (count, mean, m2) with Welford's update per value and
+ * Chan et al.'s pairwise formula when halves are merged, so the sum of squared deviation stays
+ * accurate for large values with small spread (the naive sum-of-squares minus square-of-sum
+ * cancels catastrophically there).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stats/stats_internal.h"
+
+static census_aggregation *aggregation_new(census_aggregation_type type) {
+  census_aggregation *a = calloc(1, sizeof *a);
+  if (a) {
+    a->type = type;
+  }
+  return a;
+}
+
+CENSUS_EXPORT census_aggregation *census_aggregation_count_new(void) {
+  return aggregation_new(CENSUS_AGGREGATION_COUNT);
+}
+CENSUS_EXPORT census_aggregation *census_aggregation_sum_new(void) {
+  return aggregation_new(CENSUS_AGGREGATION_SUM);
+}
+CENSUS_EXPORT census_aggregation *census_aggregation_last_value_new(void) {
+  return aggregation_new(CENSUS_AGGREGATION_LAST_VALUE);
+}
+
+CENSUS_EXPORT census_aggregation *census_aggregation_distribution_new(const double *bounds,
+                                                                      size_t count,
+                                                                      census_status *status) {
+  census_status result = CENSUS_OK;
+  if (!bounds && count > 0) {
+    result = CENSUS_EINVAL;
+  }
+  for (size_t i = 0; result == CENSUS_OK && i < count; i++) {
+    if (!isfinite(bounds[i]) || (i > 0 && !(bounds[i] > bounds[i - 1]))) {
+      result = CENSUS_EBADBOUNDS;
+    }
+  }
+  census_aggregation *a = NULL;
+  if (result == CENSUS_OK) {
+    a = aggregation_new(CENSUS_AGGREGATION_DISTRIBUTION);
+    double *copy = count ? malloc(count * sizeof *copy) : NULL;
+    if (!a || (count && !copy)) {
+      free(a);
+      free(copy);
+      a = NULL;
+      result = CENSUS_ENOMEM;
+    } else {
+      if (count) {
+        memcpy(copy, bounds, count * sizeof *copy);
+      }
+      a->bounds = copy;
+      a->bound_count = count;
+    }
+  }
+  if (status) {
+    *status = result;
+  }
+  return a;
+}
+
+CENSUS_EXPORT void census_aggregation_free(census_aggregation *a) {
+  if (a) {
+    free(a->bounds);
+    free(a);
+  }
+}
+
+CENSUS_EXPORT census_aggregation_type census_aggregation_get_type(const census_aggregation *a) {
+  return a ? a->type : (census_aggregation_type)0;
+}
+
+size_t census__aggregation_words(const struct census_aggregation *a) {
+  switch (a->type) {
+  case CENSUS_AGGREGATION_COUNT:
+    return 1;
+  case CENSUS_AGGREGATION_SUM:
+  case CENSUS_AGGREGATION_LAST_VALUE:
+    return 2;
+  case CENSUS_AGGREGATION_DISTRIBUTION:
+    return WORD_BUCKETS + a->bound_count + 1;
+  }
+  return 1;
+}
+
+void census__words_reset(const struct census__rview *view, uint64_t *words) {
+  memset(words, 0, view->words * sizeof *words);
+  if (view->def.aggregation.type == CENSUS_AGGREGATION_DISTRIBUTION) {
+    words[WORD_MIN] = census__bits_of(INFINITY);
+    words[WORD_MAX] = census__bits_of(-INFINITY);
+  }
+}
+
+bool census__words_populated(const struct census__rview *view, const uint64_t *words) {
+  /* COUNT, SUM and DISTRIBUTION keep a count in word 0; LAST_VALUE a non-zero time. */
+  return words[0] != 0;
+}
+
+void census__words_merge(const struct census__rview *view, uint64_t *into, const uint64_t *from) {
+  bool is_double = view->def.measure->type == CENSUS_MEASURE_DOUBLE;
+  switch (view->def.aggregation.type) {
+  case CENSUS_AGGREGATION_COUNT:
+    into[WORD_COUNT] += from[WORD_COUNT];
+    break;
+  case CENSUS_AGGREGATION_SUM:
+    into[WORD_COUNT] += from[WORD_COUNT];
+    if (is_double) {
+      into[WORD_SUM] =
+          census__bits_of(census__double_of(into[WORD_SUM]) + census__double_of(from[WORD_SUM]));
+    } else {
+      into[WORD_SUM] += from[WORD_SUM]; /* unsigned: wraps like the int64 it holds, no UB */
+    }
+    break;
+  case CENSUS_AGGREGATION_LAST_VALUE:
+    if (from[WORD_TIME] != 0 && from[WORD_TIME] >= into[WORD_TIME]) {
+      into[WORD_TIME] = from[WORD_TIME];
+      into[WORD_VALUE] = from[WORD_VALUE];
+    }
+    break;
+  case CENSUS_AGGREGATION_DISTRIBUTION: {
+    uint64_t nb = from[WORD_COUNT];
+    if (nb == 0) {
+      break;
+    }
+    uint64_t na = into[WORD_COUNT];
+    double mean_a = census__double_of(into[WORD_MEAN]), mean_b = census__double_of(from[WORD_MEAN]);
+    double m2_a = census__double_of(into[WORD_M2]), m2_b = census__double_of(from[WORD_M2]);
+    double n = (double)(na + nb);
+    double delta = mean_b - mean_a;
+    into[WORD_COUNT] = na + nb;
+    into[WORD_MEAN] = census__bits_of(mean_a + delta * ((double)nb / n));
+    into[WORD_M2] = census__bits_of(m2_a + m2_b + delta * delta * ((double)na * (double)nb / n));
+    into[WORD_MIN] = census__bits_of(fmin(census__double_of(into[WORD_MIN]),
+                                          census__double_of(from[WORD_MIN])));
+    into[WORD_MAX] = census__bits_of(fmax(census__double_of(into[WORD_MAX]),
+                                          census__double_of(from[WORD_MAX])));
+    for (size_t i = WORD_BUCKETS; i < view->words; i++) {
+      into[i] += from[i];
+    }
+    break;
+  }
+  }
+}

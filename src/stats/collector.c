@@ -1,0 +1,190 @@
+/* collector.c - collection by phase flip.
+ *
+ * Every cell has two halves; recorders write the half named by census__g.phase. To collect, the
+ * collector (holding collect_mu):
+ *   1. flips the phase;
+ *   2. makes the flip visible to every running thread before it reads their seq counters. With
+ *      membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) the kernel runs a full barrier on every CPU
+ *      running one of our threads, which pairs with the compiler-only barrier recorders place
+ *      between "seq odd" and "read phase" (the asymmetric Dekker pattern of userspace RCU). Without
+ *      membarrier, recorders issue a real fence there instead (census__g.recorders_fence);
+ *   3. for each live thread, waits until it is outside any record call that might have read the
+ *      old phase: seq even, or changed since first seen odd. A thread stuck longer than
+ *      QUIESCE_WAIT_NS (stopped in a debugger, say) is skipped this time; its old half keeps its
+ *      data, which a later collection gathers, so nothing is lost;
+ *   4. adds each old half that holds data into its series totals and resets it. Halves with no
+ *      data are only read, so idle cells are not pulled away from their thread's cache.
+ * Dead threads (exited) are harvested whole and freed. A measurement map is recorded inside one
+ * seq window, so a collection sees all of it or none of it.
+ */
+#include "stats/collector.h"
+
+#include <linux/membarrier.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/global.h"
+#include "stats/recorder.h"
+
+#define QUIESCE_WAIT_NS (200 * 1000000LL)
+
+static uint64_t *scratch;
+static size_t scratch_words;
+
+void census__collector_start(void) {
+  long registered = syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0);
+  census__g.recorders_fence = registered != 0;
+}
+
+static void barrier_all_threads(void) {
+  if (census__g.recorders_fence) {
+    atomic_thread_fence(memory_order_seq_cst); /* pairs with the recorders' own fence */
+    return;
+  }
+  /* Registered at start-up, so this cannot fail with EPERM; the fence keeps the compiler from
+   * moving the phase store past it. */
+  atomic_thread_fence(memory_order_seq_cst);
+  syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+}
+
+/* Waits until `ts` is outside any record call begun before the flip. False if it took too long. */
+static bool wait_quiescent(struct census__thread_state *ts) {
+  uint64_t seq = atomic_load_explicit(&ts->seq, memory_order_acquire);
+  if ((seq & 1) == 0) {
+    return true;
+  }
+  int64_t deadline = census__monotonic_ns() + QUIESCE_WAIT_NS;
+  for (unsigned spins = 0;; spins++) {
+    if (atomic_load_explicit(&ts->seq, memory_order_acquire) != seq) {
+      return true;
+    }
+    if (spins > 64) {
+      if (census__monotonic_ns() > deadline) {
+        return false;
+      }
+      sched_yield();
+    }
+  }
+}
+
+/* Adds one half of a cell into its series totals and resets the half, if it holds data. */
+static void harvest_half(struct census__cell *cell, unsigned half) {
+  const struct census__rview *view = cell->view;
+  _Atomic uint64_t *w = cell->words + half * view->words;
+  if (atomic_load_explicit(&w[0], memory_order_relaxed) == 0) {
+    return; /* empty: word 0 is the count (or last-value time) of every layout */
+  }
+  if (scratch_words < view->words) {
+    uint64_t *grown = realloc(scratch, 2 * view->words * sizeof *grown);
+    if (!grown) {
+      return; /* left in place: a later collection takes it */
+    }
+    scratch = grown;
+    scratch_words = 2 * view->words;
+  }
+  for (size_t i = 0; i < view->words; i++) {
+    scratch[i] = atomic_load_explicit(&w[i], memory_order_relaxed);
+  }
+  census__words_merge(view, cell->series->totals, scratch);
+  census__words_reset(view, scratch);
+  for (size_t i = 0; i < view->words; i++) {
+    atomic_store_explicit(&w[i], scratch[i], memory_order_relaxed);
+  }
+}
+
+static void harvest_thread(struct census__thread_state *ts, unsigned half, bool both) {
+  for (struct census__cell *c = atomic_load_explicit(&ts->cells, memory_order_acquire); c;
+       c = c->next) {
+    harvest_half(c, half);
+    if (both) {
+      harvest_half(c, half ^ 1);
+    }
+  }
+}
+
+/* Copies the thread list (so recorders can register while we wait on others). */
+static struct census__thread_state **threads_snapshot(size_t *count) {
+  pthread_mutex_lock(&census__g.threads_mu);
+  size_t n = 0;
+  for (struct census__thread_state *t = census__g.threads; t; t = t->next) {
+    n++;
+  }
+  struct census__thread_state **list = malloc((n ? n : 1) * sizeof *list);
+  n = 0;
+  for (struct census__thread_state *t = census__g.threads; list && t; t = t->next) {
+    list[n++] = t;
+  }
+  pthread_mutex_unlock(&census__g.threads_mu);
+  *count = n;
+  return list;
+}
+
+/* Unlinks and frees the thread states marked dead that this collection harvested. */
+static void free_dead_threads(struct census__thread_state **list, size_t count) {
+  pthread_mutex_lock(&census__g.threads_mu);
+  struct census__thread_state **link = &census__g.threads;
+  while (*link) {
+    struct census__thread_state *t = *link;
+    bool harvested_dead = false;
+    for (size_t i = 0; i < count && !harvested_dead; i++) {
+      harvested_dead = list[i] == t && atomic_load_explicit(&t->dead, memory_order_acquire);
+    }
+    if (harvested_dead) {
+      *link = t->next;
+      census__thread_state_free(t);
+    } else {
+      link = &t->next;
+    }
+  }
+  pthread_mutex_unlock(&census__g.threads_mu);
+}
+
+void census__collect_locked(void) {
+  unsigned old = atomic_load_explicit(&census__g.phase, memory_order_relaxed);
+  atomic_store_explicit(&census__g.phase, old ^ 1, memory_order_seq_cst);
+  barrier_all_threads();
+  size_t count;
+  struct census__thread_state **list = threads_snapshot(&count);
+  if (!list) {
+    atomic_store_explicit(&census__g.phase, old, memory_order_seq_cst);
+    return;
+  }
+  /* A thread marked dead before this point is done writing; one marked dead later is treated as
+   * live this time (its old half is stable once it is quiescent) and freed next time. */
+  bool *dead = calloc(count ? count : 1, sizeof *dead);
+  for (size_t i = 0; i < count; i++) {
+    dead[i] = dead && atomic_load_explicit(&list[i]->dead, memory_order_acquire);
+  }
+  for (size_t i = 0; i < count; i++) {
+    if (dead && dead[i]) {
+      harvest_thread(list[i], old, true);
+    } else if (wait_quiescent(list[i])) {
+      harvest_thread(list[i], old, false);
+    }
+  }
+  size_t dead_count = 0;
+  for (size_t i = 0; dead && i < count; i++) {
+    if (dead[i]) {
+      list[dead_count++] = list[i];
+    }
+  }
+  free_dead_threads(list, dead_count);
+  free(dead);
+  free(list);
+}
+
+void census__collector_drop_threads(void) {
+  struct census__thread_state *t = census__g.threads;
+  while (t) {
+    struct census__thread_state *next = t->next;
+    census__thread_state_free(t);
+    t = next;
+  }
+  census__g.threads = NULL;
+  free(scratch);
+  scratch = NULL;
+  scratch_words = 0;
+}

@@ -1,0 +1,119 @@
+/* measure.c - the measure registry.
+ *
+ * Measures are few and long-lived, so the registry is a list under registry_mu searched by name
+ * at creation only. A measure is never freed: callers hold it as a plain pointer, and recording
+ * after census_shutdown() must stay a safe no-op (its view list is then empty).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/global.h"
+#include "core/text.h"
+#include "stats/stats_internal.h"
+
+/* The view list of a measure with no views; shared, never freed. */
+struct census__view_list census__no_views;
+
+static void set_status(census_status *out, census_status value) {
+  if (out) {
+    *out = value;
+  }
+}
+
+static bool same_definition(const census_measure *m, census_measure_type type,
+                            const char *description, const char *unit) {
+  return m->type == type && strcmp(m->description, description) == 0 &&
+         strcmp(m->unit, unit) == 0;
+}
+
+static census_measure *measure_alloc(const char *name, const char *description, const char *unit,
+                                     census_measure_type type) {
+  census_measure *m = calloc(1, sizeof *m);
+  if (m) {
+    m->name = strdup(name);
+    m->description = strdup(description);
+    m->unit = strdup(unit);
+    m->type = type;
+    atomic_init(&m->views, &census__no_views);
+    if (m->name && m->description && m->unit) {
+      return m;
+    }
+    free(m->name);
+    free(m->description);
+    free(m->unit);
+  }
+  free(m);
+  return NULL;
+}
+
+/* Finds or creates a measure. Same name and definition: the existing measure; same name and
+ * another definition: CENSUS_ECONFLICT. */
+static const census_measure *measure_new(census_measure_type type, const char *name,
+                                         const char *description, const char *unit,
+                                         census_status *status) {
+  if (!name) {
+    set_status(status, CENSUS_EINVAL);
+    return NULL;
+  }
+  if (!census__text_is_printable(name, CENSUS__NAME_MAX, false, NULL)) {
+    set_status(status, CENSUS_EBADNAME);
+    return NULL;
+  }
+  description = description ? description : "";
+  unit = (unit && unit[0]) ? unit : "1";
+  census_status started = census__ensure_started();
+  if (started != CENSUS_OK) {
+    set_status(status, started);
+    return NULL;
+  }
+  pthread_mutex_lock(&census__g.registry_mu);
+  census_measure *m = census__g.measures;
+  while (m && strcmp(m->name, name) != 0) {
+    m = m->next;
+  }
+  census_status result = CENSUS_OK;
+  if (m) {
+    if (!same_definition(m, type, description, unit)) {
+      result = CENSUS_ECONFLICT;
+      m = NULL;
+    }
+  } else {
+    m = measure_alloc(name, description, unit, type);
+    if (m) {
+      m->next = census__g.measures;
+      census__g.measures = m;
+    } else {
+      result = CENSUS_ENOMEM;
+    }
+  }
+  pthread_mutex_unlock(&census__g.registry_mu);
+  set_status(status, result);
+  return m;
+}
+
+CENSUS_EXPORT const census_measure *census_measure_int64_new(const char *name,
+                                                             const char *description,
+                                                             const char *unit,
+                                                             census_status *status) {
+  return measure_new(CENSUS_MEASURE_INT64, name, description, unit, status);
+}
+
+CENSUS_EXPORT const census_measure *census_measure_double_new(const char *name,
+                                                              const char *description,
+                                                              const char *unit,
+                                                              census_status *status) {
+  return measure_new(CENSUS_MEASURE_DOUBLE, name, description, unit, status);
+}
+
+CENSUS_EXPORT const char *census_measure_name(const census_measure *m) {
+  return m ? m->name : NULL;
+}
+CENSUS_EXPORT const char *census_measure_description(const census_measure *m) {
+  return m ? m->description : NULL;
+}
+CENSUS_EXPORT const char *census_measure_unit(const census_measure *m) {
+  return m ? m->unit : NULL;
+}
+CENSUS_EXPORT census_measure_type census_measure_get_type(const census_measure *m) {
+  return m ? m->type : (census_measure_type)0;
+}

@@ -1,0 +1,141 @@
+/* measurement_map.c - measurement maps and the direct record calls.
+ *
+ * A map is a small array of (measure, value), one entry per measure. OpenCensus semantics: a
+ * value that may not be recorded (negative, NaN, infinite, a double for an int64 measure)
+ * poisons the map; record then refuses the whole map, counts its measurements in the
+ * self-metric and reports the refusal, so nothing is recorded half-way.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "core/diagnostics.h"
+#include "core/global.h"
+#include "stats/recorder.h"
+#include "stats/stats_internal.h"
+
+struct census_measurement_map {
+  struct census__measurement *entries;
+  size_t count, capacity;
+  census_status refusal; /* the first put error, CENSUS_OK if none */
+  size_t refused;        /* measurements refused by puts */
+  const char *refused_measure;
+};
+
+CENSUS_EXPORT census_measurement_map *census_measurement_map_new(void) {
+  return calloc(1, sizeof(census_measurement_map));
+}
+
+CENSUS_EXPORT void census_measurement_map_free(census_measurement_map *map) {
+  if (map) {
+    free(map->entries);
+    free(map);
+  }
+}
+
+CENSUS_EXPORT void census_measurement_map_clear(census_measurement_map *map) {
+  if (map) {
+    map->count = 0;
+    map->refusal = CENSUS_OK;
+    map->refused = 0;
+    map->refused_measure = NULL;
+  }
+}
+
+static census_status map_put(census_measurement_map *map, struct census__measurement m,
+                             census_status type_status) {
+  census_status status = type_status != CENSUS_OK ? type_status : census__measurement_check(&m);
+  if (status != CENSUS_OK) {
+    if (map->refusal == CENSUS_OK) {
+      map->refusal = status;
+      map->refused_measure = m.measure->name;
+    }
+    map->refused++;
+    return status;
+  }
+  for (size_t i = 0; i < map->count; i++) {
+    if (map->entries[i].measure == m.measure) {
+      map->entries[i] = m;
+      return CENSUS_OK;
+    }
+  }
+  if (map->count == map->capacity) {
+    size_t capacity = map->capacity ? map->capacity * 2 : 4;
+    struct census__measurement *grown = realloc(map->entries, capacity * sizeof *grown);
+    if (!grown) {
+      return CENSUS_ENOMEM;
+    }
+    map->entries = grown;
+    map->capacity = capacity;
+  }
+  map->entries[map->count++] = m;
+  return CENSUS_OK;
+}
+
+CENSUS_EXPORT census_status census_measurement_map_put_int64(census_measurement_map *map,
+                                                             const census_measure *measure,
+                                                             int64_t value) {
+  if (!map || !measure) {
+    return CENSUS_EINVAL;
+  }
+  struct census__measurement m = {measure, value, (double)value};
+  return map_put(map, m, CENSUS_OK);
+}
+
+CENSUS_EXPORT census_status census_measurement_map_put_double(census_measurement_map *map,
+                                                              const census_measure *measure,
+                                                              double value) {
+  if (!map || !measure) {
+    return CENSUS_EINVAL;
+  }
+  struct census__measurement m = {measure, 0, value};
+  return map_put(map, m,
+                 measure->type == CENSUS_MEASURE_INT64 ? CENSUS_ETYPE : CENSUS_OK);
+}
+
+/* Reports and counts a refused record of `count` measurements. */
+static census_status refuse(census_status status, size_t count, const char *measure_name) {
+  census__count_dropped("invalid_value", (int64_t)count);
+  census__diag(status, "refused %zu measurement(s) (measure \"%s\"): %s", count, measure_name,
+               census_status_str(status));
+  return status;
+}
+
+CENSUS_EXPORT census_status census_measurement_map_record(const census_measurement_map *map,
+                                                          const census_tag_map *tags) {
+  if (!map) {
+    return CENSUS_EINVAL;
+  }
+  if (map->refusal != CENSUS_OK) {
+    return refuse(map->refusal, map->count + map->refused, map->refused_measure);
+  }
+  return census__record(map->entries, map->count, tags);
+}
+
+CENSUS_EXPORT census_status census_record_int64(const census_measure *measure, int64_t value,
+                                                const census_tag_map *tags) {
+  if (!measure) {
+    return CENSUS_EINVAL;
+  }
+  struct census__measurement m = {measure, value, (double)value};
+  census_status status = census__measurement_check(&m);
+  if (status != CENSUS_OK) {
+    return refuse(status, 1, measure->name);
+  }
+  return census__record(&m, 1, tags);
+}
+
+CENSUS_EXPORT census_status census_record_double(const census_measure *measure, double value,
+                                                 const census_tag_map *tags) {
+  if (!measure) {
+    return CENSUS_EINVAL;
+  }
+  if (measure->type == CENSUS_MEASURE_INT64) {
+    return refuse(CENSUS_ETYPE, 1, measure->name);
+  }
+  struct census__measurement m = {measure, 0, value};
+  census_status status = census__measurement_check(&m);
+  if (status != CENSUS_OK) {
+    return refuse(status, 1, measure->name);
+  }
+  return census__record(&m, 1, tags);
+}

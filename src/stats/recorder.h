@@ -1,0 +1,55 @@
+/* recorder.h - the record path and the per-thread state the collector reads. */
+#ifndef CENSUS_STATS_RECORDER_H
+#define CENSUS_STATS_RECORDER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "census/stats.h"
+#include "stats/stats_internal.h"
+
+/* One measurement: the measure and its value in both forms (int_value is meaningful for int64
+ * measures only). */
+struct census__measurement {
+  const census_measure *measure;
+  int64_t int_value;
+  double double_value;
+};
+
+struct census__cell_chunk;
+
+/* A recording thread's state. `seq` is odd while the thread is inside a record call; `cells` is
+ * the list of its cells (pushed by the owner with release, read by the collector with acquire).
+ * The slot table and chunks are the owner's alone while it lives. */
+struct census__thread_state {
+  struct census__thread_state *next; /* census__g.threads, under threads_mu */
+  _Atomic uint64_t seq;
+  _Atomic(struct census__cell *) cells;
+  _Atomic bool dead;
+  struct census__cell_slot *slots;
+  size_t slot_mask, slot_used;
+  struct census__cell_chunk *chunks;
+  size_t chunk_used;
+};
+
+/* Records `count` validated measurements against `tags`, atomically with respect to collection.
+ * Returns CENSUS_OK or CENSUS_ENOMEM (a first-seen series or cell could not be allocated; those
+ * measurements are counted as dropped). */
+census_status census__record(const struct census__measurement *measurements, size_t count,
+                             const census_tag_map *tags);
+
+/* Validates one value for its measure: CENSUS_ENEGATIVE, CENSUS_ENONFINITE or CENSUS_OK. */
+census_status census__measurement_check(const struct census__measurement *m);
+
+/* Frees a dead thread's state with its cells (collector, after harvesting it). */
+void census__thread_state_free(struct census__thread_state *ts);
+
+/* Creates the thread-exit key; called once at start-up. */
+int census__recorder_start(void);
+
+/* In a fork child: forgets the forking thread's state (its memory is freed with every other
+ * thread's by the caller), so its next record starts afresh. */
+void census__recorder_forget_thread(void);
+
+#endif

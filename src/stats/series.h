@@ -1,0 +1,23 @@
+/* series.h - a view's series table: tag-value tuples to series, with the cardinality limit. */
+#ifndef CENSUS_STATS_SERIES_H
+#define CENSUS_STATS_SERIES_H
+
+#include "census/tags.h"
+#include "stats/stats_internal.h"
+
+/* Hash of the view's column values in `tags` (missing columns count as ""). No allocation. */
+uint64_t census__tuple_hash(const struct census__rview *view, const census_tag_map *tags);
+
+/* Whether `series` is the (non-overflow) series of the view's column values in `tags`. */
+bool census__series_matches(const struct census__rview *view, const struct census__series *series,
+                            const census_tag_map *tags);
+
+/* Finds or creates the series for `tags`; past the view's limit, the overflow series. Takes
+ * view->mu. Returns NULL only if memory is exhausted. */
+struct census__series *census__series_get(struct census__rview *view, const census_tag_map *tags,
+                                          uint64_t hash);
+
+census_status census__series_table_init(struct census__rview *view);
+void census__series_table_free(struct census__rview *view);
+
+#endif

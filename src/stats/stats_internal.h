@@ -1,0 +1,144 @@
+/* stats_internal.h - the layout of measures, aggregations, views, series and cells.
+ *
+ * Data flow: a record call finds, for each registered view of the measure, the calling thread's
+ * cell for the series named by the tag values, and adds the value into the cell's active half.
+ * A collection flips which half is active, waits until no thread is still writing the old half
+ * (see collector.c), adds each old half into its series' totals and zeroes it. Series totals are
+ * touched only by the collector; cells only by their thread and, for the inactive half, the
+ * collector. So recording shares no written cache line and takes no lock in the common case.
+ *
+ * Cell words. Each aggregation keeps a fixed number of 64-bit words per half ("words"):
+ *   COUNT         [count]
+ *   SUM           [count, sum]            sum is int64 or double bits, as the measure
+ *   LAST_VALUE    [time_ns, value]        time 0 means unset
+ *   DISTRIBUTION  [count, mean, m2, min, max, bucket 0 .. bucket n]   doubles as bits
+ * Series totals use the same layout.
+ */
+#ifndef CENSUS_STATS_INTERNAL_H
+#define CENSUS_STATS_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "census/stats.h"
+
+#define CENSUS__NAME_MAX 255
+
+enum { WORD_COUNT = 0, WORD_SUM = 1, WORD_TIME = 0, WORD_VALUE = 1 };
+enum { WORD_MEAN = 1, WORD_M2 = 2, WORD_MIN = 3, WORD_MAX = 4, WORD_BUCKETS = 5 };
+
+struct census__view_list {
+  struct census__view_list *older; /* the list this one replaced, freed at shutdown */
+  size_t count;
+  struct census__rview *views[];
+};
+
+/* The empty list every measure starts with (and returns to at shutdown). */
+extern struct census__view_list census__no_views;
+
+struct census_measure {
+  struct census_measure *next; /* registry list */
+  char *name, *description, *unit;
+  census_measure_type type;
+  /* The registered views of this measure: an immutable array replaced whole (copy on write)
+   * when a view is registered; replaced arrays are kept until shutdown because a recorder may
+   * still be reading one. */
+  _Atomic(struct census__view_list *) views;
+};
+
+struct census_aggregation {
+  census_aggregation_type type;
+  size_t bound_count;
+  double *bounds;
+};
+
+/* A view definition, as built by census_view_new(). */
+struct census_view {
+  char *name, *description;
+  const census_measure *measure;
+  const census_tag_key **columns;
+  size_t column_count;
+  struct census_aggregation aggregation;
+  size_t max_series;
+};
+
+struct census__series;
+
+/* A registered view: its definition, the series table and the cell layout. */
+struct census__rview {
+  struct census_view def;
+  int64_t start_ns;     /* Unix time collection started (registration, or fork in a child) */
+  uint64_t hash_seed;   /* makes tuple hashes differ between views */
+  size_t words;         /* 64-bit words per cell half, see the file comment */
+  pthread_mutex_t mu;   /* guards the series table */
+  struct census__series **buckets;
+  size_t bucket_count;  /* power of two */
+  size_t series_count;  /* normal series, at most def.max_series */
+  struct census__series *first, *last; /* all series in creation order, overflow included */
+  struct census__series *overflow;
+  uint64_t overflowed_records_reported; /* diagnostics: limit reported once */
+};
+
+/* One row of a view: its column values and (collector-owned) totals. */
+struct census__series {
+  struct census__series *chain; /* hash bucket */
+  struct census__series *next;  /* creation order */
+  uint64_t hash;
+  bool overflow;
+  const char **values;     /* column_count strings, stored after the totals */
+  uint32_t *lengths;
+  uint64_t totals[];       /* rview->words */
+};
+
+/* A thread's cell for one series: two halves of rview->words words each. */
+struct census__cell {
+  struct census__cell *next; /* the owning thread's list, newest first */
+  struct census__series *series;
+  struct census__rview *view;
+  _Atomic uint64_t words[];
+};
+
+static inline uint64_t census__bits_of(double d) {
+  uint64_t u;
+  memcpy(&u, &d, sizeof u);
+  return u;
+}
+
+static inline double census__double_of(uint64_t u) {
+  double d;
+  memcpy(&d, &u, sizeof d);
+  return d;
+}
+
+/* Words per half for an aggregation. */
+size_t census__aggregation_words(const struct census_aggregation *aggregation);
+
+/* Sets `words` to the empty state of the aggregation (distribution min=+inf, max=-inf). */
+void census__words_reset(const struct census__rview *view, uint64_t *words);
+
+/* Whether a half/totals holds at least one measurement. */
+bool census__words_populated(const struct census__rview *view, const uint64_t *words);
+
+/* Adds the `from` half into `into` (both plain word arrays of the view's layout). */
+void census__words_merge(const struct census__rview *view, uint64_t *into, const uint64_t *from);
+
+/* The registered view named `name`, or NULL; caller holds registry_mu. */
+struct census__rview *census__view_find_locked(const char *name);
+
+/* Frees every series of every view and resets start times to now (fork child, shutdown). */
+void census__views_reset_series(bool free_views);
+
+/* Internal recording of one int64 value (self-metrics). */
+census_status census__record_self(const census_measure *measure, int64_t value,
+                                  const census_tag_map *tags);
+
+/* Counts `count` refused measurements under reason `reason` in census/dropped_measurements. */
+void census__count_dropped(const char *reason, int64_t count);
+
+/* Registers the self-metric measure and view; called once at start-up. */
+census_status census__self_metrics_start(void);
+
+#endif

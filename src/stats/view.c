@@ -1,0 +1,244 @@
+/* view.c - view definitions and the view manager (registration).
+ *
+ * Registration copies the definition into a census__rview, appends it to census__g.views and
+ * publishes a new, larger view list on its measure (copy on write): recorders load the list with
+ * one acquire load and never lock. Replaced lists stay allocated until shutdown, since a recorder
+ * may still be walking one. Views are never unregistered, so a registered view lives until
+ * census_shutdown().
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/global.h"
+#include "core/hash.h"
+#include "core/text.h"
+#include "stats/series.h"
+#include "stats/stats_internal.h"
+
+static void set_status(census_status *out, census_status value) {
+  if (out) {
+    *out = value;
+  }
+}
+
+/* Frees the strings and arrays of a definition, not the struct itself. */
+static void view_def_clear(struct census_view *def) {
+  free(def->name);
+  free(def->description);
+  free(def->columns);
+  free(def->aggregation.bounds);
+  memset(def, 0, sizeof *def);
+}
+
+/* Deep-copies a definition; false if memory ran out (dst is then cleared). */
+static bool view_def_copy(struct census_view *dst, const struct census_view *src) {
+  memset(dst, 0, sizeof *dst);
+  dst->measure = src->measure;
+  dst->column_count = src->column_count;
+  dst->max_series = src->max_series;
+  dst->aggregation.type = src->aggregation.type;
+  dst->aggregation.bound_count = src->aggregation.bound_count;
+  dst->name = strdup(src->name);
+  dst->description = strdup(src->description);
+  dst->columns = malloc((src->column_count ? src->column_count : 1) * sizeof *dst->columns);
+  size_t bounds_size = src->aggregation.bound_count * sizeof(double);
+  dst->aggregation.bounds = bounds_size ? malloc(bounds_size) : NULL;
+  if (!dst->name || !dst->description || !dst->columns || (bounds_size && !dst->aggregation.bounds)) {
+    view_def_clear(dst);
+    return false;
+  }
+  memcpy(dst->columns, src->columns, src->column_count * sizeof *dst->columns);
+  if (bounds_size) {
+    memcpy(dst->aggregation.bounds, src->aggregation.bounds, bounds_size);
+  }
+  return true;
+}
+
+static bool view_def_equal(const struct census_view *a, const struct census_view *b) {
+  return strcmp(a->name, b->name) == 0 && strcmp(a->description, b->description) == 0 &&
+         a->measure == b->measure && a->column_count == b->column_count &&
+         a->max_series == b->max_series && a->aggregation.type == b->aggregation.type &&
+         a->aggregation.bound_count == b->aggregation.bound_count &&
+         memcmp(a->columns, b->columns, a->column_count * sizeof *a->columns) == 0 &&
+         (a->aggregation.bound_count == 0 ||
+          memcmp(a->aggregation.bounds, b->aggregation.bounds,
+                 a->aggregation.bound_count * sizeof(double)) == 0);
+}
+
+CENSUS_EXPORT census_view *census_view_new(const char *name, const char *description,
+                                           const census_measure *measure,
+                                           const census_tag_key *const *columns,
+                                           size_t column_count,
+                                           const census_aggregation *aggregation,
+                                           census_status *status) {
+  if (!name || !measure || !aggregation || (column_count && !columns)) {
+    set_status(status, CENSUS_EINVAL);
+    return NULL;
+  }
+  if (!census__text_is_printable(name, CENSUS__NAME_MAX, false, NULL)) {
+    set_status(status, CENSUS_EBADNAME);
+    return NULL;
+  }
+  for (size_t i = 0; i < column_count; i++) {
+    for (size_t j = 0; j < i; j++) {
+      if (!columns[i] || columns[i] == columns[j]) {
+        set_status(status, CENSUS_EINVAL);
+        return NULL;
+      }
+    }
+    if (!columns[i]) {
+      set_status(status, CENSUS_EINVAL);
+      return NULL;
+    }
+  }
+  struct census_view draft = {
+      .name = (char *)name,
+      .description = (char *)(description ? description : ""),
+      .measure = measure,
+      .columns = (const census_tag_key **)columns,
+      .column_count = column_count,
+      .aggregation = *aggregation,
+      .max_series = CENSUS_VIEW_DEFAULT_MAX_SERIES,
+  };
+  census_view *view = malloc(sizeof *view);
+  if (!view || !view_def_copy(view, &draft)) {
+    free(view);
+    set_status(status, CENSUS_ENOMEM);
+    return NULL;
+  }
+  set_status(status, CENSUS_OK);
+  return view;
+}
+
+CENSUS_EXPORT census_status census_view_set_max_series(census_view *view, size_t max_series) {
+  if (!view || max_series == 0) {
+    return CENSUS_EINVAL;
+  }
+  view->max_series = max_series;
+  return CENSUS_OK;
+}
+
+CENSUS_EXPORT void census_view_free(census_view *view) {
+  if (view) {
+    view_def_clear(view);
+    free(view);
+  }
+}
+
+struct census__rview *census__view_find_locked(const char *name) {
+  for (size_t i = 0; i < census__g.view_count; i++) {
+    if (strcmp(census__g.views[i]->def.name, name) == 0) {
+      return census__g.views[i];
+    }
+  }
+  return NULL;
+}
+
+static struct census__rview *rview_new(const census_view *def) {
+  struct census__rview *rv = calloc(1, sizeof *rv);
+  if (!rv) {
+    return NULL;
+  }
+  if (!view_def_copy(&rv->def, def) || census__series_table_init(rv) != CENSUS_OK) {
+    view_def_clear(&rv->def);
+    free(rv);
+    return NULL;
+  }
+  pthread_mutex_init(&rv->mu, NULL);
+  rv->words = census__aggregation_words(&rv->def.aggregation);
+  rv->hash_seed = census__hash_bytes(rv->def.name, strlen(rv->def.name));
+  rv->start_ns = census__unix_ns();
+  return rv;
+}
+
+/* Publishes `rv` on its measure's view list (caller holds registry_mu). */
+static census_status measure_add_view_locked(struct census__rview *rv) {
+  census_measure *measure = (census_measure *)rv->def.measure;
+  struct census__view_list *old = atomic_load_explicit(&measure->views, memory_order_relaxed);
+  struct census__view_list *list =
+      malloc(sizeof *list + (old->count + 1) * sizeof list->views[0]);
+  if (!list) {
+    return CENSUS_ENOMEM;
+  }
+  list->older = old;
+  list->count = old->count + 1;
+  memcpy(list->views, old->views, old->count * sizeof list->views[0]);
+  list->views[old->count] = rv;
+  atomic_store_explicit(&measure->views, list, memory_order_release);
+  return CENSUS_OK;
+}
+
+CENSUS_EXPORT census_status census_view_register(const census_view *view) {
+  if (!view) {
+    return CENSUS_EINVAL;
+  }
+  census_status status = census__ensure_started();
+  if (status != CENSUS_OK) {
+    return status;
+  }
+  pthread_mutex_lock(&census__g.registry_mu);
+  struct census__rview *existing = census__view_find_locked(view->name);
+  if (existing) {
+    status = view_def_equal(&existing->def, view) ? CENSUS_OK : CENSUS_ECONFLICT;
+  } else if (census__is_shut_down()) {
+    status = CENSUS_ESHUTDOWN;
+  } else {
+    struct census__rview *rv = NULL;
+    if (census__g.view_count == census__g.view_cap) {
+      size_t cap = census__g.view_cap ? census__g.view_cap * 2 : 16;
+      struct census__rview **grown = realloc(census__g.views, cap * sizeof *grown);
+      if (grown) {
+        census__g.views = grown;
+        census__g.view_cap = cap;
+      }
+    }
+    if (census__g.view_count < census__g.view_cap) {
+      rv = rview_new(view);
+    }
+    status = rv ? measure_add_view_locked(rv) : CENSUS_ENOMEM;
+    if (status == CENSUS_OK) {
+      census__g.views[census__g.view_count++] = rv;
+    } else if (rv) {
+      census__series_table_free(rv);
+      view_def_clear(&rv->def);
+      free(rv);
+    }
+  }
+  pthread_mutex_unlock(&census__g.registry_mu);
+  return status;
+}
+
+/* Drops every series (the fork child, shutdown). With free_views, also drops the views themselves
+ * and empties every measure's view list, after which recording finds nothing to do. Caller holds
+ * collect_mu and registry_mu and guarantees no recorder runs (fork child or shutdown contract). */
+void census__views_reset_series(bool free_views) {
+  int64_t now = census__unix_ns();
+  for (size_t i = 0; i < census__g.view_count; i++) {
+    struct census__rview *rv = census__g.views[i];
+    census__series_table_free(rv);
+    if (free_views) {
+      pthread_mutex_destroy(&rv->mu);
+      view_def_clear(&rv->def);
+      free(rv);
+    } else {
+      census__series_table_init(rv);
+      rv->start_ns = now;
+    }
+  }
+  if (!free_views) {
+    return;
+  }
+  free(census__g.views);
+  census__g.views = NULL;
+  census__g.view_count = census__g.view_cap = 0;
+  for (census_measure *m = census__g.measures; m; m = m->next) {
+    struct census__view_list *list = atomic_load_explicit(&m->views, memory_order_relaxed);
+    atomic_store_explicit(&m->views, &census__no_views, memory_order_release);
+    while (list && list != &census__no_views) {
+      struct census__view_list *older = list->older;
+      free(list);
+      list = older;
+    }
+  }
+}

@@ -1,0 +1,269 @@
+/* view_data.c - immutable snapshots of registered views.
+ *
+ * A snapshot is built under collect_mu (so series totals are still) and view->mu (so the series
+ * list is stable), in one allocation per part: the header with copies of the definition, and a
+ * block with the rows, their totals and their column values. It owns everything it points to
+ * except tag-key names and the measure, which live until process exit.
+ */
+#include "stats/view_data.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/global.h"
+#include "stats/collector.h"
+#include "tags/tags_internal.h"
+
+struct view_data_row {
+  const char **values;
+  const uint64_t *totals;
+  bool overflow;
+};
+
+struct census_view_data {
+  char *name, *description;
+  const census_measure *measure;
+  census_aggregation_type aggregation;
+  size_t column_count;
+  const char **columns;
+  size_t bound_count;
+  double *bounds;
+  size_t words;
+  int64_t start_ns, end_ns;
+  size_t row_count;
+  struct view_data_row *rows;
+  void *block; /* rows, totals, value pointers and value bytes */
+};
+
+CENSUS_EXPORT void census_view_data_free(census_view_data *d) {
+  if (!d) {
+    return;
+  }
+  free(d->name);
+  free(d->description);
+  free(d->columns);
+  free(d->bounds);
+  free(d->block);
+  free(d);
+}
+
+/* Copies the populated series of `view` into d->block. Caller holds view->mu. */
+static bool copy_rows(census_view_data *d, const struct census__rview *view) {
+  size_t rows = 0, text = 0, columns = view->def.column_count;
+  for (const struct census__series *s = view->first; s; s = s->next) {
+    if (census__words_populated(view, s->totals)) {
+      rows++;
+      for (size_t c = 0; c < columns; c++) {
+        text += s->lengths[c] + 1;
+      }
+    }
+  }
+  size_t size = rows * (sizeof(struct view_data_row) + view->words * sizeof(uint64_t) +
+                        columns * sizeof(char *)) +
+                text;
+  d->block = malloc(size ? size : 1);
+  if (!d->block) {
+    return false;
+  }
+  struct view_data_row *row = d->block;
+  uint64_t *totals = (uint64_t *)(row + rows);
+  const char **values = (const char **)(totals + rows * view->words);
+  char *bytes = (char *)(values + rows * columns);
+  d->rows = row;
+  d->row_count = rows;
+  for (const struct census__series *s = view->first; s; s = s->next) {
+    if (!census__words_populated(view, s->totals)) {
+      continue;
+    }
+    memcpy(totals, s->totals, view->words * sizeof *totals);
+    row->totals = totals;
+    row->values = values;
+    row->overflow = s->overflow;
+    for (size_t c = 0; c < columns; c++) {
+      memcpy(bytes, s->values[c], s->lengths[c] + 1);
+      values[c] = bytes;
+      bytes += s->lengths[c] + 1;
+    }
+    totals += view->words;
+    values += columns;
+    row++;
+  }
+  return true;
+}
+
+census_view_data *census__view_data_build(struct census__rview *view, int64_t end_ns) {
+  census_view_data *d = calloc(1, sizeof *d);
+  if (!d) {
+    return NULL;
+  }
+  const struct census_view *def = &view->def;
+  d->name = strdup(def->name);
+  d->description = strdup(def->description);
+  d->measure = def->measure;
+  d->aggregation = def->aggregation.type;
+  d->column_count = def->column_count;
+  d->columns = malloc((def->column_count ? def->column_count : 1) * sizeof *d->columns);
+  d->bound_count = def->aggregation.bound_count;
+  d->bounds = malloc((d->bound_count ? d->bound_count : 1) * sizeof *d->bounds);
+  d->words = view->words;
+  d->end_ns = end_ns;
+  if (!d->name || !d->description || !d->columns || !d->bounds) {
+    census_view_data_free(d);
+    return NULL;
+  }
+  for (size_t c = 0; c < def->column_count; c++) {
+    d->columns[c] = def->columns[c]->name;
+  }
+  if (d->bound_count) {
+    memcpy(d->bounds, def->aggregation.bounds, d->bound_count * sizeof *d->bounds);
+  }
+  pthread_mutex_lock(&view->mu);
+  d->start_ns = view->start_ns;
+  bool copied = copy_rows(d, view);
+  pthread_mutex_unlock(&view->mu);
+  if (!copied) {
+    census_view_data_free(d);
+    return NULL;
+  }
+  return d;
+}
+
+census_view_data **census__view_data_build_all(size_t *count) {
+  *count = 0;
+  pthread_mutex_lock(&census__g.registry_mu);
+  size_t n = census__g.view_count;
+  struct census__rview **views = malloc((n ? n : 1) * sizeof *views);
+  if (views && n) {
+    memcpy(views, census__g.views, n * sizeof *views);
+  }
+  pthread_mutex_unlock(&census__g.registry_mu);
+  census_view_data **all = views ? calloc(n ? n : 1, sizeof *all) : NULL;
+  if (!all) {
+    free(views);
+    return NULL;
+  }
+  int64_t now = census__unix_ns();
+  for (size_t i = 0; i < n; i++) {
+    census_view_data *d = census__view_data_build(views[i], now);
+    if (d) {
+      all[(*count)++] = d;
+    }
+  }
+  free(views);
+  return all;
+}
+
+void census__view_data_free_all(census_view_data **all, size_t count) {
+  for (size_t i = 0; all && i < count; i++) {
+    census_view_data_free(all[i]);
+  }
+  free(all);
+}
+
+CENSUS_EXPORT const char *census_view_data_name(const census_view_data *d) {
+  return d ? d->name : NULL;
+}
+CENSUS_EXPORT const char *census_view_data_description(const census_view_data *d) {
+  return d ? d->description : NULL;
+}
+CENSUS_EXPORT const census_measure *census_view_data_measure(const census_view_data *d) {
+  return d ? d->measure : NULL;
+}
+CENSUS_EXPORT census_aggregation_type census_view_data_aggregation(const census_view_data *d) {
+  return d ? d->aggregation : (census_aggregation_type)0;
+}
+CENSUS_EXPORT size_t census_view_data_column_count(const census_view_data *d) {
+  return d ? d->column_count : 0;
+}
+CENSUS_EXPORT const char *census_view_data_column(const census_view_data *d, size_t i) {
+  return d && i < d->column_count ? d->columns[i] : NULL;
+}
+CENSUS_EXPORT size_t census_view_data_bounds(const census_view_data *d, const double **bounds) {
+  if (bounds) {
+    *bounds = d && d->bound_count ? d->bounds : NULL;
+  }
+  return d ? d->bound_count : 0;
+}
+CENSUS_EXPORT int64_t census_view_data_start_time_ns(const census_view_data *d) {
+  return d ? d->start_ns : 0;
+}
+CENSUS_EXPORT int64_t census_view_data_end_time_ns(const census_view_data *d) {
+  return d ? d->end_ns : 0;
+}
+CENSUS_EXPORT size_t census_view_data_row_count(const census_view_data *d) {
+  return d ? d->row_count : 0;
+}
+CENSUS_EXPORT const char *census_view_data_row_value(const census_view_data *d, size_t row,
+                                                     size_t column) {
+  return d && row < d->row_count && column < d->column_count ? d->rows[row].values[column] : NULL;
+}
+CENSUS_EXPORT bool census_view_data_row_is_overflow(const census_view_data *d, size_t row) {
+  return d && row < d->row_count && d->rows[row].overflow;
+}
+
+CENSUS_EXPORT census_status census_view_data_row_point(const census_view_data *d, size_t row,
+                                                       census_point *p) {
+  if (!d || !p) {
+    return CENSUS_EINVAL;
+  }
+  if (row >= d->row_count) {
+    return CENSUS_ENOTFOUND;
+  }
+  const uint64_t *w = d->rows[row].totals;
+  bool is_double = d->measure->type == CENSUS_MEASURE_DOUBLE;
+  memset(p, 0, sizeof *p);
+  switch (d->aggregation) {
+  case CENSUS_AGGREGATION_COUNT:
+    p->count = (int64_t)w[WORD_COUNT];
+    break;
+  case CENSUS_AGGREGATION_SUM:
+  case CENSUS_AGGREGATION_LAST_VALUE:
+    if (d->aggregation == CENSUS_AGGREGATION_SUM) {
+      p->count = (int64_t)w[WORD_COUNT];
+    } else {
+      p->time_ns = (int64_t)w[WORD_TIME];
+    }
+    if (is_double) {
+      p->double_value = census__double_of(w[WORD_VALUE]);
+    } else {
+      p->int_value = (int64_t)w[WORD_VALUE];
+      p->double_value = (double)p->int_value;
+    }
+    break;
+  case CENSUS_AGGREGATION_DISTRIBUTION:
+    p->count = (int64_t)w[WORD_COUNT];
+    p->mean = census__double_of(w[WORD_MEAN]);
+    p->sum = p->mean * (double)p->count;
+    p->sum_of_squared_deviation = census__double_of(w[WORD_M2]);
+    p->min = census__double_of(w[WORD_MIN]);
+    p->max = census__double_of(w[WORD_MAX]);
+    p->bucket_count = d->bound_count + 1;
+    p->bucket_counts = (const int64_t *)(w + WORD_BUCKETS);
+    break;
+  }
+  return CENSUS_OK;
+}
+
+CENSUS_EXPORT census_view_data *census_view_data_get(const char *name, census_status *status) {
+  census_status result = name ? census__ensure_started() : CENSUS_EINVAL;
+  census_view_data *d = NULL;
+  if (result == CENSUS_OK) {
+    pthread_mutex_lock(&census__g.collect_mu);
+    census__collect_locked();
+    pthread_mutex_lock(&census__g.registry_mu);
+    struct census__rview *view = census__view_find_locked(name);
+    pthread_mutex_unlock(&census__g.registry_mu);
+    /* Views are freed only by shutdown, which needs collect_mu: `view` stays valid here. */
+    if (!view) {
+      result = CENSUS_ENOTFOUND;
+    } else if (!(d = census__view_data_build(view, census__unix_ns()))) {
+      result = CENSUS_ENOMEM;
+    }
+    pthread_mutex_unlock(&census__g.collect_mu);
+  }
+  if (status) {
+    *status = result;
+  }
+  return d;
+}

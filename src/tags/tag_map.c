@@ -1,0 +1,122 @@
+/* tag_map.c - tag maps: small arrays of (key, value, value hash), at most one value per key.
+ *
+ * A put validates and copies the value before touching the map, so a failed put leaves the map
+ * exactly as it was. The value's hash is computed here, once, for the record path.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/hash.h"
+#include "core/text.h"
+#include "tags/tags_internal.h"
+
+CENSUS_EXPORT census_status census_tag_value_check(const char *value) {
+  if (!value) {
+    return CENSUS_EINVAL;
+  }
+  return census__text_is_printable(value, CENSUS_TAG_MAX_LENGTH, true, NULL) ? CENSUS_OK
+                                                                            : CENSUS_EBADVALUE;
+}
+
+CENSUS_EXPORT census_tag_map *census_tag_map_new(void) { return calloc(1, sizeof(census_tag_map)); }
+
+CENSUS_EXPORT void census_tag_map_free(census_tag_map *map) {
+  if (!map) {
+    return;
+  }
+  for (size_t i = 0; i < map->count; i++) {
+    free(map->entries[i].value);
+  }
+  free(map->entries);
+  free(map);
+}
+
+CENSUS_EXPORT census_tag_map *census_tag_map_copy(const census_tag_map *map) {
+  if (!map) {
+    return NULL;
+  }
+  census_tag_map *copy = census_tag_map_new();
+  if (!copy) {
+    return NULL;
+  }
+  for (size_t i = 0; i < map->count; i++) {
+    if (census_tag_map_put(copy, map->entries[i].key, map->entries[i].value) != CENSUS_OK) {
+      census_tag_map_free(copy);
+      return NULL;
+    }
+  }
+  return copy;
+}
+
+CENSUS_EXPORT census_status census_tag_map_put(census_tag_map *map, const census_tag_key *key,
+                                               const char *value) {
+  size_t length;
+  if (!map || !key || !value) {
+    return CENSUS_EINVAL;
+  }
+  if (!census__text_is_printable(value, CENSUS_TAG_MAX_LENGTH, true, &length)) {
+    return CENSUS_EBADVALUE;
+  }
+  char *copy = malloc(length + 1);
+  if (!copy) {
+    return CENSUS_ENOMEM;
+  }
+  memcpy(copy, value, length + 1);
+  struct census__tag_entry *entry = (struct census__tag_entry *)census__tag_map_find(map, key);
+  if (!entry) {
+    if (map->count == map->capacity) {
+      size_t capacity = map->capacity ? map->capacity * 2 : 4;
+      struct census__tag_entry *grown = realloc(map->entries, capacity * sizeof *grown);
+      if (!grown) {
+        free(copy);
+        return CENSUS_ENOMEM;
+      }
+      map->entries = grown;
+      map->capacity = capacity;
+    }
+    entry = &map->entries[map->count++];
+    entry->key = key;
+    entry->value = NULL;
+  }
+  free(entry->value);
+  entry->value = copy;
+  entry->length = (uint32_t)length;
+  entry->hash = census__hash_bytes(copy, length);
+  return CENSUS_OK;
+}
+
+CENSUS_EXPORT census_status census_tag_map_remove(census_tag_map *map, const census_tag_key *key) {
+  if (!map || !key) {
+    return CENSUS_EINVAL;
+  }
+  for (size_t i = 0; i < map->count; i++) {
+    if (map->entries[i].key == key) {
+      free(map->entries[i].value);
+      memmove(&map->entries[i], &map->entries[i + 1],
+              (map->count - i - 1) * sizeof map->entries[0]);
+      map->count--;
+      return CENSUS_OK;
+    }
+  }
+  return CENSUS_ENOTFOUND;
+}
+
+CENSUS_EXPORT const char *census_tag_map_get(const census_tag_map *map, const census_tag_key *key) {
+  const struct census__tag_entry *entry = census__tag_map_find(map, key);
+  return entry ? entry->value : NULL;
+}
+
+CENSUS_EXPORT size_t census_tag_map_size(const census_tag_map *map) { return map ? map->count : 0; }
+
+CENSUS_EXPORT census_status census_tag_map_at(const census_tag_map *map, size_t i,
+                                              const census_tag_key **key, const char **value) {
+  if (!map || !key || !value) {
+    return CENSUS_EINVAL;
+  }
+  if (i >= map->count) {
+    return CENSUS_ENOTFOUND;
+  }
+  *key = map->entries[i].key;
+  *value = map->entries[i].value;
+  return CENSUS_OK;
+}

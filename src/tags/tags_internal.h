@@ -1,0 +1,44 @@
+/* tags_internal.h - the layout of tag keys and tag maps, shared with the record path. */
+#ifndef CENSUS_TAGS_INTERNAL_H
+#define CENSUS_TAGS_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "census/tags.h"
+
+struct census_tag_key {
+  char *name;
+  size_t length;
+};
+
+/* One pair; the value's hash is computed once at put so that recording never hashes strings. */
+struct census__tag_entry {
+  const census_tag_key *key;
+  char *value;
+  uint32_t length;
+  uint64_t hash;
+};
+
+/* A small array of pairs in insertion order; maps hold a handful of tags, so a linear scan by key
+ * address beats any index. */
+struct census_tag_map {
+  struct census__tag_entry *entries;
+  size_t count, capacity;
+};
+
+/* The entry for `key`, or NULL. */
+static inline const struct census__tag_entry *census__tag_map_find(const census_tag_map *map,
+                                                                   const census_tag_key *key) {
+  if (!map) {
+    return NULL;
+  }
+  for (size_t i = 0; i < map->count; i++) {
+    if (map->entries[i].key == key) {
+      return &map->entries[i];
+    }
+  }
+  return NULL;
+}
+
+#endif
