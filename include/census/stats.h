@@ -232,6 +232,35 @@ CENSUS_EXPORT census_status census_record_int64(const census_measure *measure, i
 CENSUS_EXPORT census_status census_record_double(const census_measure *measure, double value,
                                                  const census_tag_map *tags);
 
+/* ---- Bound measures: the fastest record path ---------------------------------------------- */
+
+/* A measure bound to one tag map, resolved once to its series in every view of the measure.
+ * Recording through it costs about one relaxed load and store per view: no hashing, no lookup,
+ * no lock, no allocation (except the first record by each thread, and the first record after a
+ * new view of the measure is registered, which re-resolves the handle).
+ * Lifetime: valid until census_bound_measure_free(); it survives view registration; after
+ * census_shutdown() recording through it does nothing. fork(): the child's handles stay valid and
+ * record into the child's fresh series.
+ * Thread-safety: any number of threads may record through one handle at once. */
+typedef struct census_bound_measure census_bound_measure;
+
+/* Binds `measure` to a copy of `tags` (NULL: no tags). Returns NULL with *status = CENSUS_EINVAL
+ * (NULL measure), CENSUS_ENOMEM or CENSUS_ESHUTDOWN. Thread-safe. */
+CENSUS_EXPORT census_bound_measure *census_measure_bind(const census_measure *measure,
+                                                        const census_tag_map *tags,
+                                                        census_status *status);
+
+/* Records one value through a bound measure, with the semantics of census_record_int64() /
+ * census_record_double(): an invalid value is refused (CENSUS_ENEGATIVE, CENSUS_ENONFINITE,
+ * CENSUS_ETYPE) and counted in census/dropped_measurements. Thread-safe, wait-free in the common
+ * case. */
+CENSUS_EXPORT census_status census_bound_record_int64(census_bound_measure *bound, int64_t value);
+CENSUS_EXPORT census_status census_bound_record_double(census_bound_measure *bound, double value);
+
+/* Collects what was recorded through the handle, then frees it. NULL is a no-op. No other thread
+ * may use the handle during or after the call. Waits for an export in progress to finish. */
+CENSUS_EXPORT void census_bound_measure_free(census_bound_measure *bound);
+
 #ifdef __cplusplus
 }
 #endif

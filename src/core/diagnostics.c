@@ -23,6 +23,7 @@
 struct diag_sink {
   census_diagnostics_fn fn;
   void *user;
+  struct diag_sink *replaced; /* kept reachable, since a reporter may still hold it */
 };
 
 static atomic_int default_sink_count;
@@ -47,7 +48,7 @@ static void default_sink(void *user, census_status status, const char *message) 
   (void)ignored;
 }
 
-static struct diag_sink default_pair = {default_sink, NULL};
+static struct diag_sink default_pair = {default_sink, NULL, NULL};
 static _Atomic(struct diag_sink *) current_sink = &default_pair;
 
 CENSUS_EXPORT void census_set_diagnostics(census_diagnostics_fn fn, void *user) {
@@ -57,7 +58,7 @@ CENSUS_EXPORT void census_set_diagnostics(census_diagnostics_fn fn, void *user) 
   }
   pair->fn = fn;
   pair->user = user;
-  atomic_store_explicit(&current_sink, pair, memory_order_release);
+  pair->replaced = atomic_exchange_explicit(&current_sink, pair, memory_order_acq_rel);
 }
 
 void census__diag(census_status status, const char *format, ...) {

@@ -22,6 +22,7 @@
 
 #include "core/diagnostics.h"
 #include "export/export.h"
+#include "stats/bound.h"
 #include "stats/collector.h"
 #include "stats/recorder.h"
 #include "stats/stats_internal.h"
@@ -97,6 +98,7 @@ static void fork_child(void) {
   pthread_mutex_init(&census__g.lifecycle_mu, NULL);
   if (!census__is_shut_down()) {
     census__views_reset_series(false);
+    census__bound_reset_all();
     census__collector_drop_threads();
     census__recorder_forget_thread();
   }

@@ -26,6 +26,12 @@ struct census__rview;
 struct census__thread_state;
 struct census__exporter;
 struct census_tag_key;
+struct census_bound_measure;
+
+/* Recording threads get a small id, reused after the thread is gone, which indexes the per-thread
+ * cells of bound measures. Threads beyond this many at once record bound measures through the
+ * unbound path instead (correct, a little slower). */
+#define CENSUS__MAX_TIDS 1024
 
 struct census__global {
   pthread_mutex_t lifecycle_mu;
@@ -44,6 +50,10 @@ struct census__global {
   /* threads_mu */
   struct census__thread_state *threads;
   pthread_key_t thread_key; /* its destructor marks a state dead when its thread exits */
+  uint64_t tids_used[CENSUS__MAX_TIDS / 64];
+
+  /* registry_mu (list links); removal also needs collect_mu */
+  struct census_bound_measure *bound_measures;
 
   /* Which half of every cell recorders write; flipped by each collection. */
   _Atomic unsigned phase;

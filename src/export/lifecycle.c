@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "core/global.h"
 #include "export/export.h"
+#include "stats/bound.h"
 #include "stats/collector.h"
 #include "stats/recorder.h"
 #include "stats/stats_internal.h"
@@ -161,6 +162,7 @@ CENSUS_EXPORT census_status census_shutdown(int64_t timeout_ms) {
   if (census__collect_lock(deadline) == CENSUS_OK) {
     pthread_mutex_lock(&census__g.registry_mu);
     census__views_reset_series(true);
+    census__bound_reset_all();
     pthread_mutex_unlock(&census__g.registry_mu);
     pthread_mutex_lock(&census__g.threads_mu);
     pthread_key_delete(census__g.thread_key);

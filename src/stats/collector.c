@@ -22,11 +22,13 @@
 #include <linux/membarrier.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/clock.h"
 #include "core/global.h"
+#include "stats/bound.h"
 #include "stats/recorder.h"
 
 #define QUIESCE_WAIT_NS (200 * 1000000LL)
@@ -70,10 +72,10 @@ static bool wait_quiescent(struct census__thread_state *ts) {
   }
 }
 
-/* Adds one half of a cell into its series totals and resets the half, if it holds data. */
-static void harvest_half(struct census__cell *cell, unsigned half) {
-  const struct census__rview *view = cell->view;
-  _Atomic uint64_t *w = cell->words + half * view->words;
+/* Adds one half of a cell (`w`, the view's words) into `series` totals and resets the half, if
+ * it holds data. */
+void census__harvest_words(const struct census__rview *view, struct census__series *series,
+                           _Atomic uint64_t *w) {
   if (atomic_load_explicit(&w[0], memory_order_relaxed) == 0) {
     return; /* empty: word 0 is the count (or last-value time) of every layout */
   }
@@ -88,11 +90,15 @@ static void harvest_half(struct census__cell *cell, unsigned half) {
   for (size_t i = 0; i < view->words; i++) {
     scratch[i] = atomic_load_explicit(&w[i], memory_order_relaxed);
   }
-  census__words_merge(view, cell->series->totals, scratch);
+  census__words_merge(view, series->totals, scratch);
   census__words_reset(view, scratch);
   for (size_t i = 0; i < view->words; i++) {
     atomic_store_explicit(&w[i], scratch[i], memory_order_relaxed);
   }
+}
+
+static void harvest_half(struct census__cell *cell, unsigned half) {
+  census__harvest_words(cell->view, cell->series, cell->words + half * cell->view->words);
 }
 
 static void harvest_thread(struct census__thread_state *ts, unsigned half, bool both) {
@@ -158,13 +164,24 @@ void census__collect_locked(void) {
   for (size_t i = 0; i < count; i++) {
     dead[i] = dead && atomic_load_explicit(&list[i]->dead, memory_order_acquire);
   }
+  /* What to take from each thread id's bound-measure cells: threads that started after the
+   * flip, and ids no thread holds, have nothing in the old half but harmless zeros. */
+  unsigned char tid_mode[CENSUS__MAX_TIDS];
+  memset(tid_mode, CENSUS__HARVEST_OLD, sizeof tid_mode);
   for (size_t i = 0; i < count; i++) {
+    unsigned char mode = CENSUS__HARVEST_SKIP;
     if (dead && dead[i]) {
       harvest_thread(list[i], old, true);
+      mode = CENSUS__HARVEST_BOTH;
     } else if (wait_quiescent(list[i])) {
       harvest_thread(list[i], old, false);
+      mode = CENSUS__HARVEST_OLD;
+    }
+    if (list[i]->tid != CENSUS__NO_TID) {
+      tid_mode[list[i]->tid] = mode;
     }
   }
+  census__bound_harvest(tid_mode, old);
   size_t dead_count = 0;
   for (size_t i = 0; dead && i < count; i++) {
     if (dead[i]) {
@@ -184,6 +201,7 @@ void census__collector_drop_threads(void) {
     t = next;
   }
   census__g.threads = NULL;
+  memset(census__g.tids_used, 0, sizeof census__g.tids_used);
   free(scratch);
   scratch = NULL;
   scratch_words = 0;

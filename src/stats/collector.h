@@ -2,7 +2,9 @@
 #ifndef CENSUS_STATS_COLLECTOR_H
 #define CENSUS_STATS_COLLECTOR_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "census/status.h"
 
@@ -12,6 +14,16 @@ void census__collector_start(void);
 /* Moves everything recorded before this call into series totals. Caller holds collect_mu.
  * Never blocks recorders; waits (bounded) for a thread that is inside a record call. */
 void census__collect_locked(void);
+
+struct census__rview;
+struct census__series;
+
+/* Adds one cell half into a series' totals and resets it (caller holds collect_mu, the writer of
+ * that half is quiescent). */
+void census__harvest_words(const struct census__rview *view, struct census__series *series,
+                           _Atomic uint64_t *words);
+
+enum { CENSUS__HARVEST_SKIP = 0, CENSUS__HARVEST_OLD = 1, CENSUS__HARVEST_BOTH = 2 };
 
 /* Frees every thread state (fork child, shutdown); caller guarantees no recorder runs. */
 void census__collector_drop_threads(void);

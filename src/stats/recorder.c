@@ -21,6 +21,7 @@
 
 #include "core/clock.h"
 #include "core/global.h"
+#include "stats/cell.h"
 #include "stats/series.h"
 
 #define CHUNK_BYTES 16384
@@ -37,14 +38,6 @@ struct census__cell_chunk {
 };
 
 static _Thread_local struct census__thread_state *this_thread;
-
-static inline uint64_t word_load(_Atomic uint64_t *w) {
-  return atomic_load_explicit(w, memory_order_relaxed);
-}
-
-static inline void word_store(_Atomic uint64_t *w, uint64_t v) {
-  atomic_store_explicit(w, v, memory_order_relaxed);
-}
 
 /* Runs when a recording thread exits: the collector harvests both halves and frees the state. */
 static void thread_state_exit(void *arg) {
@@ -78,6 +71,14 @@ static struct census__thread_state *thread_state_new(void) {
     return NULL;
   }
   pthread_mutex_lock(&census__g.threads_mu);
+  ts->tid = CENSUS__NO_TID;
+  for (uint32_t word = 0; word < CENSUS__MAX_TIDS / 64 && ts->tid == CENSUS__NO_TID; word++) {
+    if (~census__g.tids_used[word]) {
+      uint32_t bit = (uint32_t)__builtin_ctzll(~census__g.tids_used[word]);
+      census__g.tids_used[word] |= 1ULL << bit;
+      ts->tid = word * 64 + bit;
+    }
+  }
   ts->next = census__g.threads;
   census__g.threads = ts;
   pthread_mutex_unlock(&census__g.threads_mu);
@@ -86,7 +87,14 @@ static struct census__thread_state *thread_state_new(void) {
   return ts;
 }
 
+struct census__thread_state *census__thread_state_get(void) {
+  return this_thread ? this_thread : thread_state_new();
+}
+
 void census__thread_state_free(struct census__thread_state *ts) {
+  if (ts->tid != CENSUS__NO_TID) {
+    census__g.tids_used[ts->tid / 64] &= ~(1ULL << (ts->tid % 64));
+  }
   struct census__cell_chunk *chunk = ts->chunks;
   while (chunk) {
     struct census__cell_chunk *next = chunk->next;
@@ -151,17 +159,7 @@ static struct census__cell *cell_new(struct census__thread_state *ts, struct cen
   }
   cell->series = series;
   cell->view = view;
-  bool distribution = view->def.aggregation.type == CENSUS_AGGREGATION_DISTRIBUTION;
-  for (size_t i = 0; i < 2 * view->words; i++) {
-    size_t word = i % view->words;
-    uint64_t v = 0;
-    if (distribution && word == WORD_MIN) {
-      v = census__bits_of(INFINITY);
-    } else if (distribution && word == WORD_MAX) {
-      v = census__bits_of(-INFINITY);
-    }
-    atomic_init(&cell->words[i], v);
-  }
+  census__cell_words_init(view, cell->words);
   cell->next = atomic_load_explicit(&ts->cells, memory_order_relaxed);
   atomic_store_explicit(&ts->cells, cell, memory_order_release);
   return cell;
@@ -223,67 +221,6 @@ static struct census__cell *cell_for(struct census__thread_state *ts, struct cen
   return cell;
 }
 
-/* Index of the bucket for x: the first i with x <= bounds[i], or n (upper-inclusive buckets).
- * A branch-free lower-bound search: the compiler turns the conditional into a cmov. */
-static inline size_t bucket_index(const double *bounds, size_t n, double x) {
-  if (n == 0) {
-    return 0;
-  }
-  const double *base = bounds;
-  while (n > 1) {
-    size_t half = n / 2;
-    base = (base[half] < x) ? base + half : base;
-    n -= half;
-  }
-  return (size_t)(base - bounds) + (*base < x);
-}
-
-/* Adds one measurement into the active half `w` of a cell. Single writer: plain loads/stores. */
-static inline void cell_update(const struct census__rview *view, _Atomic uint64_t *w,
-                               const struct census__measurement *m) {
-  bool is_double = view->def.measure->type == CENSUS_MEASURE_DOUBLE;
-  switch (view->def.aggregation.type) {
-  case CENSUS_AGGREGATION_COUNT:
-    word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
-    break;
-  case CENSUS_AGGREGATION_SUM:
-    word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
-    if (is_double) {
-      word_store(&w[WORD_SUM], census__bits_of(census__double_of(word_load(&w[WORD_SUM])) +
-                                               m->double_value));
-    } else {
-      word_store(&w[WORD_SUM], word_load(&w[WORD_SUM]) + (uint64_t)m->int_value);
-    }
-    break;
-  case CENSUS_AGGREGATION_LAST_VALUE:
-    word_store(&w[WORD_VALUE],
-               is_double ? census__bits_of(m->double_value) : (uint64_t)m->int_value);
-    word_store(&w[WORD_TIME], (uint64_t)census__unix_ns());
-    break;
-  case CENSUS_AGGREGATION_DISTRIBUTION: {
-    double x = m->double_value;
-    uint64_t n = word_load(&w[WORD_COUNT]) + 1;
-    double mean = census__double_of(word_load(&w[WORD_MEAN]));
-    double delta = x - mean;
-    mean += delta / (double)n;
-    double m2 = census__double_of(word_load(&w[WORD_M2])) + delta * (x - mean);
-    word_store(&w[WORD_COUNT], n);
-    word_store(&w[WORD_MEAN], census__bits_of(mean));
-    word_store(&w[WORD_M2], census__bits_of(m2));
-    if (x < census__double_of(word_load(&w[WORD_MIN]))) {
-      word_store(&w[WORD_MIN], census__bits_of(x));
-    }
-    if (x > census__double_of(word_load(&w[WORD_MAX]))) {
-      word_store(&w[WORD_MAX], census__bits_of(x));
-    }
-    size_t b = WORD_BUCKETS + bucket_index(view->def.aggregation.bounds,
-                                           view->def.aggregation.bound_count, x);
-    word_store(&w[b], word_load(&w[b]) + 1);
-    break;
-  }
-  }
-}
-
 census_status census__measurement_check(const struct census__measurement *m) {
   if (m->measure->type == CENSUS_MEASURE_INT64) {
     return m->int_value < 0 ? CENSUS_ENEGATIVE : CENSUS_OK;
@@ -308,14 +245,8 @@ census_status census__record(const struct census__measurement *measurements, siz
     census__count_dropped("out_of_memory", (int64_t)count);
     return CENSUS_ENOMEM;
   }
-  uint64_t seq = atomic_load_explicit(&ts->seq, memory_order_relaxed);
-  atomic_store_explicit(&ts->seq, seq + 1, memory_order_release);
-  if (census__g.recorders_fence) {
-    atomic_thread_fence(memory_order_seq_cst);
-  } else {
-    atomic_signal_fence(memory_order_seq_cst); /* the collector's membarrier() does the rest */
-  }
-  unsigned phase = atomic_load_explicit(&census__g.phase, memory_order_relaxed);
+  uint64_t seq;
+  unsigned phase = census__window_enter(ts, &seq);
   int64_t failed = 0;
   for (size_t i = 0; i < count; i++) {
     struct census__view_list *list =
@@ -324,13 +255,13 @@ census_status census__record(const struct census__measurement *measurements, siz
       struct census__rview *view = list->views[v];
       struct census__cell *cell = cell_for(ts, view, tags);
       if (cell) {
-        cell_update(view, cell->words + phase * view->words, &measurements[i]);
+        census__cell_update(view, cell->words + phase * view->words, &measurements[i]);
       } else {
         failed++;
       }
     }
   }
-  atomic_store_explicit(&ts->seq, seq + 2, memory_order_release);
+  census__window_leave(ts, seq);
   if (failed) {
     census__count_dropped("out_of_memory", failed);
     return CENSUS_ENOMEM;

@@ -27,11 +27,17 @@ struct census__thread_state {
   _Atomic uint64_t seq;
   _Atomic(struct census__cell *) cells;
   _Atomic bool dead;
+  uint32_t tid; /* < CENSUS__MAX_TIDS, or CENSUS__NO_TID */
   struct census__cell_slot *slots;
   size_t slot_mask, slot_used;
   struct census__cell_chunk *chunks;
   size_t chunk_used;
 };
+
+#define CENSUS__NO_TID UINT32_MAX
+
+/* The calling thread's state, created (and registered) on first use; NULL only on ENOMEM. */
+struct census__thread_state *census__thread_state_get(void);
 
 /* Records `count` validated measurements against `tags`, atomically with respect to collection.
  * Returns CENSUS_OK or CENSUS_ENOMEM (a first-seen series or cell could not be allocated; those
@@ -42,7 +48,8 @@ census_status census__record(const struct census__measurement *measurements, siz
 /* Validates one value for its measure: CENSUS_ENEGATIVE, CENSUS_ENONFINITE or CENSUS_OK. */
 census_status census__measurement_check(const struct census__measurement *m);
 
-/* Frees a dead thread's state with its cells (collector, after harvesting it). */
+/* Frees a dead thread's state with its cells and releases its id (collector, after harvesting
+ * it; caller holds threads_mu). */
 void census__thread_state_free(struct census__thread_state *ts);
 
 /* Creates the thread-exit key; called once at start-up. */

@@ -1,0 +1,325 @@
+/* bound.c - bound measures.
+ *
+ * census_measure_bind() resolves (measure, tag map) to one series per registered view of the
+ * measure, once. Recording through the handle then needs no hashing and no lookup: it indexes the
+ * handle's cells by the calling thread's small id (census__thread_state.tid) and updates them in
+ * the thread's record window, exactly like the unbound path (cell.h).
+ *
+ * Layout. A handle has a current *generation*: the view list it was resolved against, the series
+ * per view, and a two-level table from thread id to a *block* (64-byte aligned, written only by
+ * the thread holding that id) with one cell (two halves) per view. When a view is registered
+ * later, the measure's view list changes; the next record notices (one pointer compare) and
+ * builds a new generation. Older generations are kept, and still harvested, until the handle is
+ * freed, because they hold data not yet collected and a recorder may still be reading one.
+ *
+ * Thread ids are reused only after the collector has harvested both halves of the previous
+ * holder's cells, so a block always has one writer at a time.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/global.h"
+#include "stats/bound.h"
+#include "stats/cell.h"
+#include "stats/collector.h"
+#include "stats/recorder.h"
+#include "stats/series.h"
+
+#define GROUP_SIZE 64
+#define GROUP_COUNT (CENSUS__MAX_TIDS / GROUP_SIZE)
+
+struct bound_group {
+  _Atomic(_Atomic uint64_t *) blocks[GROUP_SIZE];
+};
+
+struct bound_gen {
+  struct bound_gen *older;
+  struct census__view_list *list; /* NULL: resolve before use */
+  struct census__series **series; /* one per view of list */
+  size_t *offsets;                /* word offset of each view's cell in a block */
+  size_t block_words;
+  _Atomic(struct bound_group *) groups[GROUP_COUNT];
+};
+
+struct census_bound_measure {
+  struct census_bound_measure *next; /* census__g.bound_measures */
+  const census_measure *measure;
+  census_tag_map *tags;
+  pthread_mutex_t mu; /* serialises generation changes and block creation */
+  _Atomic(struct bound_gen *) gen;
+};
+
+static void gen_free(struct bound_gen *gen) {
+  for (size_t g = 0; g < GROUP_COUNT; g++) {
+    struct bound_group *group = atomic_load_explicit(&gen->groups[g], memory_order_relaxed);
+    for (size_t i = 0; group && i < GROUP_SIZE; i++) {
+      free((void *)atomic_load_explicit(&group->blocks[i], memory_order_relaxed));
+    }
+    free(group);
+  }
+  free(gen->series);
+  free(gen->offsets);
+  free(gen);
+}
+
+/* A generation resolved against `list`: the series of each view for the handle's tags. */
+static struct bound_gen *gen_new(census_bound_measure *b, struct census__view_list *list) {
+  struct bound_gen *gen = calloc(1, sizeof *gen);
+  if (!gen) {
+    return NULL;
+  }
+  size_t n = list ? list->count : 0;
+  gen->list = list;
+  gen->series = calloc(n ? n : 1, sizeof *gen->series);
+  gen->offsets = calloc(n ? n : 1, sizeof *gen->offsets);
+  bool ok = gen->series && gen->offsets;
+  for (size_t v = 0; ok && v < n; v++) {
+    struct census__rview *view = list->views[v];
+    gen->series[v] = census__series_get(view, b->tags, census__tuple_hash(view, b->tags));
+    gen->offsets[v] = gen->block_words;
+    gen->block_words += 2 * view->words;
+    ok = gen->series[v] != NULL;
+  }
+  if (!ok) {
+    gen_free(gen);
+    return NULL;
+  }
+  return gen;
+}
+
+CENSUS_EXPORT census_bound_measure *census_measure_bind(const census_measure *measure,
+                                                        const census_tag_map *tags,
+                                                        census_status *status) {
+  census_status result = measure ? census__ensure_started() : CENSUS_EINVAL;
+  census_bound_measure *b = NULL;
+  if (result == CENSUS_OK) {
+    b = calloc(1, sizeof *b);
+    struct bound_gen *unresolved = calloc(1, sizeof *unresolved);
+    census_tag_map *copy = tags ? census_tag_map_copy(tags) : census_tag_map_new();
+    if (!b || !unresolved || !copy) {
+      free(b);
+      free(unresolved);
+      census_tag_map_free(copy);
+      b = NULL;
+      result = CENSUS_ENOMEM;
+    } else {
+      b->measure = measure;
+      b->tags = copy;
+      pthread_mutex_init(&b->mu, NULL);
+      atomic_init(&b->gen, unresolved);
+      pthread_mutex_lock(&census__g.registry_mu);
+      b->next = census__g.bound_measures;
+      census__g.bound_measures = b;
+      pthread_mutex_unlock(&census__g.registry_mu);
+    }
+  }
+  if (status) {
+    *status = result;
+  }
+  return b;
+}
+
+/* The block of thread id `tid` in `gen`, created (empty) if missing. Caller holds b->mu. */
+static _Atomic uint64_t *block_get(struct bound_gen *gen, uint32_t tid) {
+  _Atomic(struct bound_group *) *slot = &gen->groups[tid / GROUP_SIZE];
+  struct bound_group *group = atomic_load_explicit(slot, memory_order_acquire);
+  if (!group) {
+    group = calloc(1, sizeof *group);
+    if (!group) {
+      return NULL;
+    }
+    atomic_store_explicit(slot, group, memory_order_release);
+  }
+  _Atomic uint64_t *block = atomic_load_explicit(&group->blocks[tid % GROUP_SIZE],
+                                                 memory_order_acquire);
+  if (!block) {
+    size_t bytes = (gen->block_words * sizeof(uint64_t) + 63) & ~(size_t)63;
+    block = aligned_alloc(64, bytes ? bytes : 64);
+    if (!block) {
+      return NULL;
+    }
+    for (size_t v = 0; v < gen->list->count; v++) {
+      census__cell_words_init(gen->list->views[v], block + gen->offsets[v]);
+    }
+    atomic_store_explicit(&group->blocks[tid % GROUP_SIZE], block, memory_order_release);
+  }
+  return block;
+}
+
+/* The slow path: brings the generation up to date with the measure's views and makes this
+ * thread's block. Returns the block, or NULL with *status set (ENOMEM, ESHUTDOWN, or
+ * CENSUS_OK with *use_unbound when the thread has no id). */
+static _Atomic uint64_t *bound_prepare(census_bound_measure *b, struct census__thread_state *ts,
+                                       struct bound_gen **gen_out, census_status *status) {
+  *status = CENSUS_OK;
+  if (census__is_shut_down()) {
+    *status = CENSUS_ESHUTDOWN;
+    return NULL;
+  }
+  pthread_mutex_lock(&b->mu);
+  struct bound_gen *gen = atomic_load_explicit(&b->gen, memory_order_relaxed);
+  struct census__view_list *list = atomic_load_explicit(&b->measure->views, memory_order_acquire);
+  if (gen->list != list) {
+    struct bound_gen *fresh = gen_new(b, list);
+    if (fresh) {
+      fresh->older = gen;
+      atomic_store_explicit(&b->gen, fresh, memory_order_release);
+      gen = fresh;
+    }
+  }
+  _Atomic uint64_t *block = gen->list == list ? block_get(gen, ts->tid) : NULL;
+  pthread_mutex_unlock(&b->mu);
+  if (!block) {
+    *status = CENSUS_ENOMEM;
+  }
+  *gen_out = gen;
+  return block;
+}
+
+static census_status bound_record(census_bound_measure *b, const struct census__measurement *m) {
+  struct census__thread_state *ts = census__thread_state_get();
+  if (!ts || ts->tid == CENSUS__NO_TID) {
+    return census__record(m, 1, b->tags); /* no id: the unbound path is still exact */
+  }
+  struct bound_gen *gen = atomic_load_explicit(&b->gen, memory_order_acquire);
+  struct bound_group *group = atomic_load_explicit(&gen->groups[ts->tid / GROUP_SIZE],
+                                                   memory_order_acquire);
+  _Atomic uint64_t *block =
+      group ? atomic_load_explicit(&group->blocks[ts->tid % GROUP_SIZE], memory_order_acquire)
+            : NULL;
+  if (!block || gen->list != atomic_load_explicit(&b->measure->views, memory_order_acquire)) {
+    census_status status;
+    block = bound_prepare(b, ts, &gen, &status);
+    if (!block) {
+      if (status == CENSUS_ENOMEM) {
+        census__count_dropped("out_of_memory", 1);
+      }
+      return status == CENSUS_ESHUTDOWN ? CENSUS_OK : status; /* after shutdown: a no-op */
+    }
+  }
+  uint64_t seq;
+  unsigned phase = census__window_enter(ts, &seq);
+  for (size_t v = 0; v < gen->list->count; v++) {
+    const struct census__rview *view = gen->list->views[v];
+    census__cell_update(view, block + gen->offsets[v] + phase * view->words, m);
+  }
+  census__window_leave(ts, seq);
+  return CENSUS_OK;
+}
+
+CENSUS_EXPORT census_status census_bound_record_int64(census_bound_measure *b, int64_t value) {
+  if (!b) {
+    return CENSUS_EINVAL;
+  }
+  struct census__measurement m = {b->measure, value, (double)value};
+  census_status status = census__measurement_check(&m);
+  if (status != CENSUS_OK) {
+    census__count_dropped("invalid_value", 1);
+    return status;
+  }
+  return bound_record(b, &m);
+}
+
+CENSUS_EXPORT census_status census_bound_record_double(census_bound_measure *b, double value) {
+  if (!b) {
+    return CENSUS_EINVAL;
+  }
+  struct census__measurement m = {b->measure, 0, value};
+  census_status status = b->measure->type == CENSUS_MEASURE_INT64
+                             ? CENSUS_ETYPE
+                             : census__measurement_check(&m);
+  if (status != CENSUS_OK) {
+    census__count_dropped("invalid_value", 1);
+    return status;
+  }
+  return bound_record(b, &m);
+}
+
+/* Harvests one generation's blocks. */
+static void gen_harvest(struct bound_gen *gen, const unsigned char *tid_mode, unsigned old) {
+  if (!gen->list) {
+    return;
+  }
+  for (size_t g = 0; g < GROUP_COUNT; g++) {
+    struct bound_group *group = atomic_load_explicit(&gen->groups[g], memory_order_acquire);
+    for (size_t i = 0; group && i < GROUP_SIZE; i++) {
+      _Atomic uint64_t *block = atomic_load_explicit(&group->blocks[i], memory_order_acquire);
+      unsigned char mode = tid_mode[g * GROUP_SIZE + i];
+      if (!block || mode == CENSUS__HARVEST_SKIP) {
+        continue;
+      }
+      for (size_t v = 0; v < gen->list->count; v++) {
+        const struct census__rview *view = gen->list->views[v];
+        _Atomic uint64_t *cell = block + gen->offsets[v];
+        census__harvest_words(view, gen->series[v], cell + old * view->words);
+        if (mode == CENSUS__HARVEST_BOTH) {
+          census__harvest_words(view, gen->series[v], cell + (old ^ 1) * view->words);
+        }
+      }
+    }
+  }
+}
+
+void census__bound_harvest(const unsigned char *tid_mode, unsigned old_phase) {
+  pthread_mutex_lock(&census__g.registry_mu);
+  census_bound_measure *first = census__g.bound_measures;
+  pthread_mutex_unlock(&census__g.registry_mu);
+  /* Handles are unlinked only under collect_mu, which we hold; new ones are pushed at the head,
+   * so walking from `first` is safe. Their generations are likewise only freed under it. */
+  for (census_bound_measure *b = first; b; b = b->next) {
+    for (struct bound_gen *gen = atomic_load_explicit(&b->gen, memory_order_acquire); gen;
+         gen = gen->older) {
+      gen_harvest(gen, tid_mode, old_phase);
+    }
+  }
+}
+
+/* Replaces a handle's generations by one unresolved generation. */
+static void bound_reset(census_bound_measure *b) {
+  struct bound_gen *unresolved = calloc(1, sizeof *unresolved);
+  if (!unresolved) {
+    return; /* keep the old ones: harmless, only memory */
+  }
+  struct bound_gen *gen = atomic_exchange_explicit(&b->gen, unresolved, memory_order_acq_rel);
+  while (gen) {
+    struct bound_gen *older = gen->older;
+    gen_free(gen);
+    gen = older;
+  }
+}
+
+void census__bound_reset_all(void) {
+  for (census_bound_measure *b = census__g.bound_measures; b; b = b->next) {
+    pthread_mutex_init(&b->mu, NULL); /* a fork child may inherit it locked */
+    bound_reset(b);
+  }
+}
+
+CENSUS_EXPORT void census_bound_measure_free(census_bound_measure *b) {
+  if (!b) {
+    return;
+  }
+  pthread_mutex_lock(&census__g.collect_mu);
+  if (!census__is_shut_down()) {
+    census__collect_locked(); /* moves its data into series totals before its cells go */
+  }
+  pthread_mutex_lock(&census__g.registry_mu);
+  census_bound_measure **link = &census__g.bound_measures;
+  while (*link && *link != b) {
+    link = &(*link)->next;
+  }
+  if (*link) {
+    *link = b->next;
+  }
+  pthread_mutex_unlock(&census__g.registry_mu);
+  pthread_mutex_unlock(&census__g.collect_mu);
+  struct bound_gen *gen = atomic_load_explicit(&b->gen, memory_order_relaxed);
+  while (gen) {
+    struct bound_gen *older = gen->older;
+    gen_free(gen);
+    gen = older;
+  }
+  census_tag_map_free(b->tags);
+  pthread_mutex_destroy(&b->mu);
+  free(b);
+}

@@ -1,0 +1,119 @@
+/* cell.h - updating one half of a cell, and the record window, shared by the unbound
+ * (recorder.c) and bound (bound.c) record paths. Single writer: plain relaxed loads and stores. */
+#ifndef CENSUS_STATS_CELL_H
+#define CENSUS_STATS_CELL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <math.h>
+#include <stdint.h>
+
+#include "core/clock.h"
+#include "core/global.h"
+#include "stats/recorder.h"
+#include "stats/stats_internal.h"
+
+static inline uint64_t word_load(_Atomic uint64_t *w) {
+  return atomic_load_explicit(w, memory_order_relaxed);
+}
+
+static inline void word_store(_Atomic uint64_t *w, uint64_t v) {
+  atomic_store_explicit(w, v, memory_order_relaxed);
+}
+
+/* Index of the bucket for x: the first i with x <= bounds[i], or n (upper-inclusive buckets).
+ * A branch-free lower-bound search: the compiler turns the conditional into a cmov. */
+static inline size_t bucket_index(const double *bounds, size_t n, double x) {
+  if (n == 0) {
+    return 0;
+  }
+  const double *base = bounds;
+  while (n > 1) {
+    size_t half = n / 2;
+    base = (base[half] < x) ? base + half : base;
+    n -= half;
+  }
+  return (size_t)(base - bounds) + (*base < x);
+}
+
+/* Adds one measurement into the active half `w` of a cell. Single writer: plain loads/stores. */
+static inline void census__cell_update(const struct census__rview *view, _Atomic uint64_t *w,
+                               const struct census__measurement *m) {
+  bool is_double = view->def.measure->type == CENSUS_MEASURE_DOUBLE;
+  switch (view->def.aggregation.type) {
+  case CENSUS_AGGREGATION_COUNT:
+    word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
+    break;
+  case CENSUS_AGGREGATION_SUM:
+    word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
+    if (is_double) {
+      word_store(&w[WORD_SUM], census__bits_of(census__double_of(word_load(&w[WORD_SUM])) +
+                                               m->double_value));
+    } else {
+      word_store(&w[WORD_SUM], word_load(&w[WORD_SUM]) + (uint64_t)m->int_value);
+    }
+    break;
+  case CENSUS_AGGREGATION_LAST_VALUE:
+    word_store(&w[WORD_VALUE],
+               is_double ? census__bits_of(m->double_value) : (uint64_t)m->int_value);
+    word_store(&w[WORD_TIME], (uint64_t)census__unix_ns());
+    break;
+  case CENSUS_AGGREGATION_DISTRIBUTION: {
+    double x = m->double_value;
+    uint64_t n = word_load(&w[WORD_COUNT]) + 1;
+    double mean = census__double_of(word_load(&w[WORD_MEAN]));
+    double delta = x - mean;
+    mean += delta / (double)n;
+    double m2 = census__double_of(word_load(&w[WORD_M2])) + delta * (x - mean);
+    word_store(&w[WORD_COUNT], n);
+    word_store(&w[WORD_MEAN], census__bits_of(mean));
+    word_store(&w[WORD_M2], census__bits_of(m2));
+    if (x < census__double_of(word_load(&w[WORD_MIN]))) {
+      word_store(&w[WORD_MIN], census__bits_of(x));
+    }
+    if (x > census__double_of(word_load(&w[WORD_MAX]))) {
+      word_store(&w[WORD_MAX], census__bits_of(x));
+    }
+    size_t b = WORD_BUCKETS + bucket_index(view->def.aggregation.bounds,
+                                           view->def.aggregation.bound_count, x);
+    word_store(&w[b], word_load(&w[b]) + 1);
+    break;
+  }
+  }
+}
+
+/* Enters the thread's record window and returns the phase (the half to write). See collector.c
+ * for why a compiler barrier suffices when membarrier() is available. */
+static inline unsigned census__window_enter(struct census__thread_state *ts, uint64_t *seq) {
+  *seq = atomic_load_explicit(&ts->seq, memory_order_relaxed);
+  atomic_store_explicit(&ts->seq, *seq + 1, memory_order_release);
+  if (census__g.recorders_fence) {
+    atomic_thread_fence(memory_order_seq_cst);
+  } else {
+    atomic_signal_fence(memory_order_seq_cst);
+  }
+  return atomic_load_explicit(&census__g.phase, memory_order_relaxed);
+}
+
+/* Leaves the window, publishing the updates made in it to the collector. */
+static inline void census__window_leave(struct census__thread_state *ts, uint64_t seq) {
+  atomic_store_explicit(&ts->seq, seq + 2, memory_order_release);
+}
+
+/* Sets both halves of a cell's words to the empty state of the view's aggregation. */
+static inline void census__cell_words_init(const struct census__rview *view,
+                                           _Atomic uint64_t *words) {
+  bool distribution = view->def.aggregation.type == CENSUS_AGGREGATION_DISTRIBUTION;
+  for (size_t i = 0; i < 2 * view->words; i++) {
+    size_t word = i % view->words;
+    uint64_t v = 0;
+    if (distribution && word == WORD_MIN) {
+      v = census__bits_of(INFINITY);
+    } else if (distribution && word == WORD_MAX) {
+      v = census__bits_of(-INFINITY);
+    }
+    atomic_init(&words[i], v);
+  }
+}
+
+#endif

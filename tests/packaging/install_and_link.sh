@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Proves that an installed census is usable the two ways users consume it: the headers, libraries
+# and census.pc land under the prefix, and examples/quickstart.c compiles and links against the
+# installed shared library with nothing but `pkg-config --cflags --libs census`, and against the
+# static library with `--static`; both binaries run and print the view data flushed at exit.
+set -euo pipefail
+build_dir=$1 source_dir=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+cmake --install "$build_dir" --prefix "$work/prefix" >/dev/null
+for f in include/census/census.h include/census/exporters/stdout.h; do
+  [ -f "$work/prefix/$f" ] || { echo "missing $f after install"; exit 1; }
+done
+pc_dir=$(dirname "$(find "$work/prefix" -name census.pc | head -n 1)")
+[ -n "$pc_dir" ] || { echo "census.pc not installed"; exit 1; }
+export PKG_CONFIG_PATH=$pc_dir
+
+cc -std=c11 -o "$work/quick_shared" "$source_dir/examples/quickstart.c" \
+  $(pkg-config --cflags --libs census)
+cc -std=c11 -o "$work/quick_static" "$source_dir/examples/quickstart.c" \
+  $(pkg-config --cflags census) "$(pkg-config --variable=libdir census)/libcensus.a" \
+  $(pkg-config --libs-only-other --libs-only-l --static census | sed 's/-lcensus//')
+
+libdir=$(pkg-config --variable=libdir census)
+for bin in quick_shared quick_static; do
+  out=$(LD_LIBRARY_PATH=$libdir "$work/$bin")
+  grep -q "example.com/latency_by_method" <<<"$out" || { echo "$bin: no view data in output:"; echo "$out"; exit 1; }
+  grep -q "count=3" <<<"$out" || { echo "$bin: expected the GET row with count=3:"; echo "$out"; exit 1; }
+done
+echo "install_and_link: shared and static builds from the installed package work"
