@@ -1,0 +1,272 @@
+/* test_bound.c - bound measures (census_measure_bind): the fast path must give exactly the totals
+ * the plain path gives, survive view registration, thread churn and concurrent collection, refuse
+ * invalid values like the plain path, and keep what was recorded when the handle is freed.
+ *
+ * Expected totals are the numbers of operations the test performs (and their sums), never values
+ * read back from the library in another way.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <math.h>
+
+#include "census/census.h"
+
+static const census_tag_key *key(const char *name) {
+  census_status st;
+  const census_tag_key *k = census_tag_key_new(name, &st);
+  assert_int_equal(st, CENSUS_OK);
+  return k;
+}
+
+static void register_view(const char *name, const census_measure *m, const census_tag_key *column,
+                          census_aggregation *agg, size_t max_series) {
+  census_status st;
+  census_view *v = census_view_new(name, "", m, column ? &column : NULL, column ? 1 : 0, agg, &st);
+  assert_non_null(v);
+  if (max_series) {
+    assert_int_equal(census_view_set_max_series(v, max_series), CENSUS_OK);
+  }
+  assert_int_equal(census_view_register(v), CENSUS_OK);
+  census_view_free(v);
+  census_aggregation_free(agg);
+}
+
+/* The point of the row whose first column ("" for a view without columns) is `value` (or the overflow row if value is NULL);
+ * fails the test if there is none. */
+static census_point row_point(const char *view, const char *value) {
+  census_status st;
+  census_view_data *d = census_view_data_get(view, &st);
+  assert_non_null(d);
+  census_point p;
+  memset(&p, 0, sizeof p);
+  bool found = false;
+  for (size_t r = 0; r < census_view_data_row_count(d); r++) {
+    const char *first = census_view_data_column_count(d) ? census_view_data_row_value(d, r, 0) : "";
+    bool match = value ? (!census_view_data_row_is_overflow(d, r) && strcmp(first, value) == 0)
+                       : census_view_data_row_is_overflow(d, r);
+    if (match) {
+      assert_int_equal(census_view_data_row_point(d, r, &p), CENSUS_OK);
+      found = true;
+    }
+  }
+  census_view_data_free(d);
+  if (!found) {
+    fail_msg("view %s has no row %s", view, value ? value : "(overflow)");
+  }
+  return p;
+}
+
+/* Bound and plain records of the same (measure, tags) land in the same row, and add up. */
+static void test_bound_equals_plain_path(void **state) {
+  (void)state;
+  census_status st;
+  const census_measure *m = census_measure_int64_new("bound/eq", "", "1", &st);
+  const census_tag_key *k = key("bound_eq_key");
+  register_view("bound/eq_sum", m, k, census_aggregation_sum_new(), 0);
+  census_tag_map *tags = census_tag_map_new();
+  census_tag_map_put(tags, k, "a");
+  census_bound_measure *b = census_measure_bind(m, tags, &st);
+  assert_non_null(b);
+  int64_t want_sum = 0;
+  for (int i = 1; i <= 1000; i++) {
+    assert_int_equal(census_bound_record_int64(b, i), CENSUS_OK);
+    assert_int_equal(census_record_int64(m, 2 * i, tags), CENSUS_OK);
+    want_sum += 3 * i;
+  }
+  census_point p = row_point("bound/eq_sum", "a");
+  assert_int_equal(p.count, 2000);
+  assert_int_equal(p.int_value, want_sum);
+  census_bound_measure_free(b);
+  census_tag_map_free(tags);
+}
+
+/* A view registered after binding receives later records through the old handle; the first view
+ * keeps counting too. */
+static void test_bound_survives_view_registration(void **state) {
+  (void)state;
+  census_status st;
+  const census_measure *m = census_measure_double_new("bound/late", "", "ms", &st);
+  const census_tag_key *k = key("bound_late_key");
+  register_view("bound/late_count", m, k, census_aggregation_count_new(), 0);
+  census_tag_map *tags = census_tag_map_new();
+  census_tag_map_put(tags, k, "x");
+  census_bound_measure *b = census_measure_bind(m, tags, &st);
+  for (int i = 0; i < 5; i++) {
+    assert_int_equal(census_bound_record_double(b, 1.5), CENSUS_OK);
+  }
+  double bounds[] = {1, 2};
+  register_view("bound/late_dist", m, k, census_aggregation_distribution_new(bounds, 2, &st), 0);
+  for (int i = 0; i < 7; i++) {
+    assert_int_equal(census_bound_record_double(b, 3.0), CENSUS_OK);
+  }
+  assert_int_equal(row_point("bound/late_count", "x").count, 12);
+  census_point d = row_point("bound/late_dist", "x");
+  assert_int_equal(d.count, 7);
+  assert_int_equal(d.bucket_counts[2], 7); /* 3.0 > 2: the +Inf bucket */
+  census_bound_measure_free(b);
+  census_tag_map_free(tags);
+}
+
+/* Invalid values are refused as on the plain path and counted as dropped. */
+static void test_bound_refuses_invalid_values(void **state) {
+  (void)state;
+  census_status st;
+  const census_measure *mi = census_measure_int64_new("bound/inv_i", "", "1", &st);
+  const census_measure *md = census_measure_double_new("bound/inv_d", "", "1", &st);
+  register_view("bound/inv_i_count", mi, NULL, census_aggregation_count_new(), 0);
+  register_view("bound/inv_d_count", md, NULL, census_aggregation_count_new(), 0);
+  census_bound_measure *bi = census_measure_bind(mi, NULL, &st);
+  census_bound_measure *bd = census_measure_bind(md, NULL, &st);
+  assert_non_null(bi);
+  assert_non_null(bd);
+  census_set_diagnostics(NULL, NULL);
+  assert_int_equal(census_bound_record_int64(bi, -1), CENSUS_ENEGATIVE);
+  assert_int_equal(census_bound_record_double(bi, 1.0), CENSUS_ETYPE);
+  assert_int_equal(census_bound_record_double(bd, NAN), CENSUS_ENONFINITE);
+  assert_int_equal(census_bound_record_double(bd, -INFINITY), CENSUS_ENONFINITE);
+  assert_int_equal(census_bound_record_double(bd, -0.5), CENSUS_ENEGATIVE);
+  assert_int_equal(census_bound_record_int64(bi, 0), CENSUS_OK);
+  assert_int_equal(row_point("bound/inv_i_count", "").count, 1);
+  census_view_data *none = census_view_data_get("bound/inv_d_count", &st);
+  assert_int_equal(census_view_data_row_count(none), 0);
+  census_view_data_free(none);
+  assert_int_equal(census_bound_record_int64(NULL, 1), CENSUS_EINVAL);
+  assert_null(census_measure_bind(NULL, NULL, &st));
+  assert_int_equal(st, CENSUS_EINVAL);
+  census_bound_measure_free(bi);
+  census_bound_measure_free(bd);
+  census_bound_measure_free(NULL);
+}
+
+/* A handle bound to a tuple beyond the view's series limit records into the overflow row. */
+static void test_bound_overflow(void **state) {
+  (void)state;
+  census_status st;
+  const census_measure *m = census_measure_int64_new("bound/ovf", "", "1", &st);
+  const census_tag_key *k = key("bound_ovf_key");
+  register_view("bound/ovf_count", m, k, census_aggregation_count_new(), 1);
+  census_set_diagnostics(NULL, NULL);
+  census_tag_map *first = census_tag_map_new(), *second = census_tag_map_new();
+  census_tag_map_put(first, k, "first");
+  census_tag_map_put(second, k, "second");
+  assert_int_equal(census_record_int64(m, 1, first), CENSUS_OK);
+  census_bound_measure *b = census_measure_bind(m, second, &st);
+  for (int i = 0; i < 9; i++) {
+    census_bound_record_int64(b, 1);
+  }
+  assert_int_equal(row_point("bound/ovf_count", "first").count, 1);
+  assert_int_equal(row_point("bound/ovf_count", NULL).count, 9);
+  census_bound_measure_free(b);
+  census_tag_map_free(first);
+  census_tag_map_free(second);
+}
+
+struct worker_args {
+  census_bound_measure *bound;
+  int records;
+};
+
+static void *record_bound(void *arg) {
+  struct worker_args *a = arg;
+  for (int i = 0; i < a->records; i++) {
+    census_bound_record_int64(a->bound, 1);
+  }
+  return NULL;
+}
+
+static volatile int stop_reader;
+
+static void *read_views(void *arg) {
+  (void)arg;
+  while (!stop_reader) {
+    census_view_data_free(census_view_data_get("bound/mt_sum", NULL));
+  }
+  return NULL;
+}
+
+/* Four threads record through one handle while a reader collects continuously: totals exact. */
+static void test_bound_threads_with_concurrent_collection(void **state) {
+  (void)state;
+  census_status st;
+  const census_measure *m = census_measure_int64_new("bound/mt", "", "1", &st);
+  register_view("bound/mt_sum", m, NULL, census_aggregation_sum_new(), 0);
+  census_bound_measure *b = census_measure_bind(m, NULL, &st);
+  enum { THREADS = 4, RECORDS = 200000 };
+  pthread_t threads[THREADS], reader;
+  struct worker_args args = {b, RECORDS};
+  stop_reader = 0;
+  pthread_create(&reader, NULL, read_views, NULL);
+  for (int i = 0; i < THREADS; i++) {
+    pthread_create(&threads[i], NULL, record_bound, &args);
+  }
+  for (int i = 0; i < THREADS; i++) {
+    pthread_join(threads[i], NULL);
+  }
+  stop_reader = 1;
+  pthread_join(reader, NULL);
+  census_point p = row_point("bound/mt_sum", "");
+  assert_int_equal(p.count, THREADS * RECORDS);
+  assert_int_equal(p.int_value, THREADS * RECORDS);
+  census_bound_measure_free(b);
+}
+
+/* More short-lived threads than there are thread ids (1024), with and without collections in
+ * between: ids are reused only after the previous holder's data were collected, and threads
+ * without an id fall back to the plain path. Nothing is lost either way. */
+static void test_bound_thread_churn(void **state) {
+  (void)state;
+  census_status st;
+  const census_measure *m = census_measure_int64_new("bound/churn", "", "1", &st);
+  register_view("bound/churn_count", m, NULL, census_aggregation_count_new(), 0);
+  census_bound_measure *b = census_measure_bind(m, NULL, &st);
+  enum { WAVES = 6, PER_WAVE = 300, RECORDS = 10 };
+  struct worker_args args = {b, RECORDS};
+  for (int wave = 0; wave < WAVES; wave++) {
+    pthread_t threads[PER_WAVE];
+    for (int i = 0; i < PER_WAVE; i++) {
+      assert_int_equal(pthread_create(&threads[i], NULL, record_bound, &args), 0);
+    }
+    for (int i = 0; i < PER_WAVE; i++) {
+      pthread_join(threads[i], NULL);
+    }
+    if (wave % 3 == 2) {
+      census_view_data_free(census_view_data_get("bound/churn_count", NULL));
+    }
+  }
+  assert_int_equal(row_point("bound/churn_count", "").count, WAVES * PER_WAVE * RECORDS);
+  census_bound_measure_free(b);
+}
+
+/* Freeing a handle keeps what was recorded through it. */
+static void test_bound_free_keeps_data(void **state) {
+  (void)state;
+  census_status st;
+  const census_measure *m = census_measure_int64_new("bound/free", "", "1", &st);
+  register_view("bound/free_count", m, NULL, census_aggregation_count_new(), 0);
+  census_bound_measure *b = census_measure_bind(m, NULL, &st);
+  for (int i = 0; i < 42; i++) {
+    census_bound_record_int64(b, 7);
+  }
+  census_bound_measure_free(b);
+  assert_int_equal(row_point("bound/free_count", "").count, 42);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_bound_equals_plain_path),
+      cmocka_unit_test(test_bound_survives_view_registration),
+      cmocka_unit_test(test_bound_refuses_invalid_values),
+      cmocka_unit_test(test_bound_overflow),
+      cmocka_unit_test(test_bound_threads_with_concurrent_collection),
+      cmocka_unit_test(test_bound_thread_churn),
+      cmocka_unit_test(test_bound_free_keeps_data),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
