@@ -1,0 +1,45 @@
+/* census/trace_context.h - the part of a span that crosses process boundaries: trace id, span
+ * id, trace flags and W3C tracestate. Plain values, copied freely; no allocation.
+ */
+#ifndef CENSUS_TRACE_CONTEXT_H
+#define CENSUS_TRACE_CONTEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "census/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CENSUS_TRACE_ID_SIZE 16
+#define CENSUS_SPAN_ID_SIZE 8
+#define CENSUS_TRACE_FLAG_SAMPLED 0x01
+/* W3C Trace Context: at most 32 list members, and census keeps at most 512 characters of
+ * tracestate (the spec's minimum that must be propagated). */
+#define CENSUS_TRACESTATE_MAX_MEMBERS 32
+#define CENSUS_TRACESTATE_MAX_LENGTH 512
+
+/* A span context. Valid when neither id is all zeros. `tracestate` is the W3C tracestate header
+ * value in canonical form (list members joined by ","; "" when absent), NUL-terminated.
+ * Thread-safety: a plain value; copy it. */
+typedef struct census_trace_context {
+  uint8_t trace_id[CENSUS_TRACE_ID_SIZE];
+  uint8_t span_id[CENSUS_SPAN_ID_SIZE];
+  uint8_t trace_flags;
+  bool remote; /* true when it was extracted from a carrier */
+  char tracestate[CENSUS_TRACESTATE_MAX_LENGTH + 1];
+} census_trace_context;
+
+/* True if both ids are not all zeros. NULL gives false. Thread-safe. */
+CENSUS_EXPORT bool census_trace_context_is_valid(const census_trace_context *context);
+
+/* True if the sampled flag is set. NULL gives false. Thread-safe. */
+CENSUS_EXPORT bool census_trace_context_is_sampled(const census_trace_context *context);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
