@@ -218,9 +218,10 @@ CENSUS_EXPORT census_status census_measurement_map_put_double(census_measurement
 
 /* Records every value of the map against `tags` (NULL means no tags), atomically with respect to
  * collection: an export sees all of the map or none of it. The map is left as it was.
- * If a put refused a value, nothing is recorded, the refused measurements are counted in the
- * self-metric view "census/dropped_measurements" (reason "invalid_value") and reported to the
- * diagnostics callback, and the put's error is returned. Never blocks on export or I/O;
+ * If a put refused a value, nothing is recorded: every measurement of the map, the refused ones
+ * and the valid ones alike (none of them is recorded), is counted in the self-metric view
+ * "census/dropped_measurements" (reason "invalid_value") and the refusal is reported to the
+ * diagnostics callback; the put's first error is returned. Never blocks on export or I/O;
  * allocates only for a series this thread records into for the first time. Thread-safe for
  * different maps; `tags` may be shared by concurrent recorders. */
 CENSUS_EXPORT census_status census_measurement_map_record(const census_measurement_map *map,

@@ -48,7 +48,9 @@ static bool view_def_copy(struct census_view *dst, const struct census_view *src
     view_def_clear(dst);
     return false;
   }
-  memcpy(dst->columns, src->columns, src->column_count * sizeof *dst->columns);
+  if (src->column_count) {
+    memcpy(dst->columns, src->columns, src->column_count * sizeof *dst->columns);
+  }
   if (bounds_size) {
     memcpy(dst->aggregation.bounds, src->aggregation.bounds, bounds_size);
   }
