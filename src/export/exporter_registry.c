@@ -19,10 +19,11 @@ census_status census__collect_lock(int64_t deadline_ns) {
     pthread_mutex_lock(&census__g.collect_mu);
     return CENSUS_OK;
   }
-  struct timespec abs = {deadline_ns / 1000000000, deadline_ns % 1000000000};
-  return pthread_mutex_clocklock(&census__g.collect_mu, CLOCK_MONOTONIC, &abs) == 0
-             ? CENSUS_OK
-             : CENSUS_ETIMEDOUT;
+  /* pthread_mutex_timedlock takes Unix time. pthread_mutex_clocklock would take the monotonic
+   * deadline directly, but sanitizer runtimes do not intercept it, which breaks TSan runs. */
+  int64_t unix_deadline = census__unix_ns() + (deadline_ns - census__monotonic_ns());
+  struct timespec abs = {unix_deadline / 1000000000, unix_deadline % 1000000000};
+  return pthread_mutex_timedlock(&census__g.collect_mu, &abs) == 0 ? CENSUS_OK : CENSUS_ETIMEDOUT;
 }
 
 CENSUS_EXPORT census_status census_stats_exporter_register(const census_stats_exporter_ops *ops,

@@ -1,0 +1,628 @@
+/* test_aggregation.c - aggregations: distribution bounds validation, and the values each
+ * aggregation reports after recording through a registered view.
+ *
+ * Expected values are computed here, independently: sums by plain addition, distribution mean and
+ * sum of squared deviation by the two-pass algorithm (mean first, then squared deviations from
+ * it), bucket indexes by a linear scan for the first bound >= value (buckets are upper-inclusive,
+ * census/stats.h). The view manager is process-global, so each test registers its own measure and
+ * view names.
+ */
+#include <float.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "census/census.h"
+
+/* ---- helpers ----------------------------------------------------------------------------- */
+
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* |a - b| within rel * max(|a|, |b|) + abs_tol. */
+static void assert_close(double got, double want, double rel, double abs_tol) {
+  double tol = rel * fmax(fabs(got), fabs(want)) + abs_tol;
+  if (!(fabs(got - want) <= tol)) {
+    fail_msg("got %.17g, want %.17g (tolerance %.3g)", got, want, tol);
+  }
+}
+
+static const census_measure *int_measure(const char *name) {
+  census_status st = 1;
+  const census_measure *m = census_measure_int64_new(name, "test", "1", &st);
+  assert_non_null(m);
+  return m;
+}
+
+static const census_measure *double_measure(const char *name) {
+  census_status st = 1;
+  const census_measure *m = census_measure_double_new(name, "test", "1", &st);
+  assert_non_null(m);
+  return m;
+}
+
+/* Registers a view with no columns; takes ownership of `agg`. */
+static void register_view(const char *name, const census_measure *m, census_aggregation *agg) {
+  assert_non_null(agg);
+  census_status st = 1;
+  census_view *v = census_view_new(name, "test view", m, NULL, 0, agg, &st);
+  assert_non_null(v);
+  assert_int_equal(census_view_register(v), CENSUS_OK);
+  census_view_free(v);
+  census_aggregation_free(agg);
+}
+
+static census_view_data *get_data(const char *name) {
+  census_status st = 1;
+  census_view_data *d = census_view_data_get(name, &st);
+  if (!d) {
+    fail_msg("census_view_data_get(%s) failed: %s", name, census_status_name(st));
+  }
+  return d;
+}
+
+/* Snapshot of a no-column view that must have exactly one row; fills *p (whose bucket array is
+ * borrowed from the returned snapshot). */
+static census_view_data *single_row(const char *name, census_point *p) {
+  census_view_data *d = get_data(name);
+  assert_int_equal(census_view_data_row_count(d), 1);
+  assert_false(census_view_data_row_is_overflow(d, 0));
+  memset(p, 0, sizeof *p);
+  assert_int_equal(census_view_data_row_point(d, 0, p), CENSUS_OK);
+  return d;
+}
+
+static void assert_no_rows(const char *name) {
+  census_view_data *d = get_data(name);
+  assert_int_equal(census_view_data_row_count(d), 0);
+  census_view_data_free(d);
+}
+
+#define MAX_BUCKETS 16
+
+struct dist_expect {
+  int64_t count;
+  double sum, mean, ssd, min, max;
+  int64_t buckets[MAX_BUCKETS];
+};
+
+/* The reference distribution of `values`: two-pass mean/SSD and upper-inclusive buckets. */
+static void dist_expect_compute(const double *values, size_t n, const double *bounds, size_t nb,
+                                struct dist_expect *e) {
+  assert_true(nb + 1 <= MAX_BUCKETS);
+  memset(e, 0, sizeof *e);
+  e->count = (int64_t)n;
+  double sum = 0;
+  e->min = INFINITY;
+  e->max = -INFINITY;
+  for (size_t i = 0; i < n; i++) {
+    sum += values[i];
+    e->min = fmin(e->min, values[i]);
+    e->max = fmax(e->max, values[i]);
+    size_t b = 0;
+    while (b < nb && values[i] > bounds[b]) {
+      b++;
+    }
+    e->buckets[b]++;
+  }
+  e->sum = sum;
+  e->mean = n ? sum / (double)n : 0;
+  double ssd = 0;
+  for (size_t i = 0; i < n; i++) {
+    ssd += (values[i] - e->mean) * (values[i] - e->mean);
+  }
+  e->ssd = ssd;
+}
+
+/* Compares a DISTRIBUTION point with the reference; `rel` bounds the relative error of the
+ * floating-point fields. Bucket counts and count are exact. */
+static void assert_dist(const census_point *p, const struct dist_expect *e, size_t nb, double rel) {
+  assert_int_equal(p->count, e->count);
+  assert_close(p->mean, e->mean, rel, 0);
+  assert_close(p->sum, e->sum, rel, 0);
+  assert_close(p->sum_of_squared_deviation, e->ssd, rel, 1e-9);
+  assert_true(p->min == e->min);
+  assert_true(p->max == e->max);
+  assert_int_equal(p->bucket_count, nb + 1);
+  assert_non_null(p->bucket_counts);
+  int64_t total = 0;
+  for (size_t i = 0; i <= nb; i++) {
+    if (p->bucket_counts[i] != e->buckets[i]) {
+      fail_msg("bucket %zu: got %lld, want %lld", i, (long long)p->bucket_counts[i],
+               (long long)e->buckets[i]);
+    }
+    total += p->bucket_counts[i];
+  }
+  assert_int_equal(total, e->count);
+}
+
+static census_aggregation *distribution(const double *bounds, size_t nb) {
+  census_status st = 1;
+  census_aggregation *a = census_aggregation_distribution_new(bounds, nb, &st);
+  assert_non_null(a);
+  return a;
+}
+
+/* ---- bounds validation ------------------------------------------------------------------- */
+
+static void expect_bad_bounds(const double *bounds, size_t n, census_status want) {
+  census_status st = 1;
+  census_aggregation *a = census_aggregation_distribution_new(bounds, n, &st);
+  assert_null(a);
+  assert_int_equal(st, want);
+}
+
+/* Proves: bounds must be finite and strictly increasing: a decrease, equal neighbours, NaN (in
+ * any position) and +/-infinity are EBADBOUNDS; NULL bounds with count > 0 is EINVAL. */
+static void test_bounds_refused(void **state) {
+  (void)state;
+  const double decreasing[] = {1, 3, 2};
+  const double equal[] = {1, 2, 2, 3};
+  const double nan_first[] = {NAN, 1};
+  const double nan_last[] = {1, NAN};
+  const double pos_inf[] = {1, INFINITY};
+  const double neg_inf[] = {-INFINITY, 1};
+  const double single_nan[] = {NAN};
+  expect_bad_bounds(decreasing, 3, CENSUS_EBADBOUNDS);
+  expect_bad_bounds(equal, 4, CENSUS_EBADBOUNDS);
+  expect_bad_bounds(nan_first, 2, CENSUS_EBADBOUNDS);
+  expect_bad_bounds(nan_last, 2, CENSUS_EBADBOUNDS);
+  expect_bad_bounds(pos_inf, 2, CENSUS_EBADBOUNDS);
+  expect_bad_bounds(neg_inf, 2, CENSUS_EBADBOUNDS);
+  expect_bad_bounds(single_nan, 1, CENSUS_EBADBOUNDS);
+  expect_bad_bounds(NULL, 1, CENSUS_EINVAL);
+  expect_bad_bounds(NULL, 3, CENSUS_EINVAL);
+}
+
+/* Proves: valid bound lists are accepted: zero bounds (with NULL or non-NULL pointer), one bound,
+ * negative bounds, and neighbours only one ulp apart (strictly increasing is enough). */
+static void test_bounds_accepted(void **state) {
+  (void)state;
+  census_status st = 1;
+  census_aggregation *a = census_aggregation_distribution_new(NULL, 0, &st);
+  assert_non_null(a);
+  assert_int_equal(census_aggregation_get_type(a), CENSUS_AGGREGATION_DISTRIBUTION);
+  census_aggregation_free(a);
+
+  const double one[] = {5};
+  a = census_aggregation_distribution_new(one, 0, &st);
+  assert_non_null(a);
+  census_aggregation_free(a);
+  a = census_aggregation_distribution_new(one, 1, &st);
+  assert_non_null(a);
+  census_aggregation_free(a);
+
+  const double close_pair[] = {-10, -1, 0, 1, nextafter(1, 2)};
+  a = census_aggregation_distribution_new(close_pair, 5, &st);
+  assert_non_null(a);
+  census_aggregation_free(a);
+
+  const double extremes[] = {-DBL_MAX, DBL_MAX};
+  a = census_aggregation_distribution_new(extremes, 2, &st);
+  assert_non_null(a);
+  census_aggregation_free(a);
+}
+
+/* Proves: each constructor gives its aggregation type; free(NULL) is a no-op. */
+static void test_aggregation_types(void **state) {
+  (void)state;
+  census_aggregation *c = census_aggregation_count_new();
+  census_aggregation *s = census_aggregation_sum_new();
+  census_aggregation *l = census_aggregation_last_value_new();
+  assert_non_null(c);
+  assert_non_null(s);
+  assert_non_null(l);
+  assert_int_equal(census_aggregation_get_type(c), CENSUS_AGGREGATION_COUNT);
+  assert_int_equal(census_aggregation_get_type(s), CENSUS_AGGREGATION_SUM);
+  assert_int_equal(census_aggregation_get_type(l), CENSUS_AGGREGATION_LAST_VALUE);
+  census_aggregation_free(c);
+  census_aggregation_free(s);
+  census_aggregation_free(l);
+  census_aggregation_free(NULL);
+}
+
+/* ---- COUNT, SUM, LAST_VALUE -------------------------------------------------------------- */
+
+/* Proves: COUNT counts measurements (zero values included), not their sum, for int64 and double
+ * measures; and a registered view with nothing recorded has no rows. */
+static void test_count(void **state) {
+  (void)state;
+  const census_measure *mi = int_measure("agg/count_i");
+  const census_measure *md = double_measure("agg/count_d");
+  register_view("agg/count_i_view", mi, census_aggregation_count_new());
+  register_view("agg/count_d_view", md, census_aggregation_count_new());
+  assert_no_rows("agg/count_i_view");
+
+  const int64_t iv[] = {0, 5, 7, 1000};
+  for (size_t i = 0; i < 4; i++) {
+    assert_int_equal(census_record_int64(mi, iv[i], NULL), CENSUS_OK);
+  }
+  const double dv[] = {0.0, 0.5, 1e300};
+  for (size_t i = 0; i < 3; i++) {
+    assert_int_equal(census_record_double(md, dv[i], NULL), CENSUS_OK);
+  }
+  census_point p;
+  census_view_data *d = single_row("agg/count_i_view", &p);
+  assert_int_equal(census_view_data_aggregation(d), CENSUS_AGGREGATION_COUNT);
+  assert_int_equal(p.count, 4);
+  census_view_data_free(d);
+  d = single_row("agg/count_d_view", &p);
+  assert_int_equal(p.count, 3);
+  census_view_data_free(d);
+}
+
+/* Proves: an int64 SUM is exact in int64 (2^53 + 1 + 2 is not representable as a double, so a
+ * sum kept in a double would be off by one) and counts measurements; snapshots are cumulative. */
+static void test_sum_int64(void **state) {
+  (void)state;
+  const census_measure *m = int_measure("agg/sum_i");
+  register_view("agg/sum_i_view", m, census_aggregation_sum_new());
+  const int64_t values[] = {(INT64_C(1) << 53) + 1, 2, 0};
+  int64_t want = 0;
+  for (size_t i = 0; i < 3; i++) {
+    assert_int_equal(census_record_int64(m, values[i], NULL), CENSUS_OK);
+    want += values[i];
+  }
+  census_point p;
+  census_view_data *d = single_row("agg/sum_i_view", &p);
+  assert_int_equal(census_view_data_aggregation(d), CENSUS_AGGREGATION_SUM);
+  assert_int_equal(p.int_value, want);
+  assert_int_equal(p.count, 3);
+  census_view_data_free(d);
+
+  /* Cumulative: a second snapshot includes the first one's data. */
+  assert_int_equal(census_record_int64(m, 40, NULL), CENSUS_OK);
+  d = single_row("agg/sum_i_view", &p);
+  assert_int_equal(p.int_value, want + 40);
+  assert_int_equal(p.count, 4);
+  census_view_data_free(d);
+}
+
+/* Proves: a double SUM adds doubles (fractions kept) and counts measurements. */
+static void test_sum_double(void **state) {
+  (void)state;
+  const census_measure *m = double_measure("agg/sum_d");
+  register_view("agg/sum_d_view", m, census_aggregation_sum_new());
+  const double values[] = {0.5, 0.25, 1e-3, 123.456, 0.0, 7.0};
+  double want = 0;
+  for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+    assert_int_equal(census_record_double(m, values[i], NULL), CENSUS_OK);
+    want += values[i];
+  }
+  census_point p;
+  census_view_data *d = single_row("agg/sum_d_view", &p);
+  assert_close(p.double_value, want, 1e-12, 0);
+  assert_int_equal(p.count, 6);
+  census_view_data_free(d);
+}
+
+/* Proves: LAST_VALUE keeps the most recent value, even when it is smaller (so it is not a max)
+ * and even when it is 0; its time_ns lies between clock readings taken just before the last
+ * record and just after it (with 50 ms slack for a coarse clock). */
+static void test_last_value(void **state) {
+  (void)state;
+  const census_measure *mi = int_measure("agg/last_i");
+  const census_measure *md = double_measure("agg/last_d");
+  register_view("agg/last_i_view", mi, census_aggregation_last_value_new());
+  register_view("agg/last_d_view", md, census_aggregation_last_value_new());
+
+  assert_int_equal(census_record_int64(mi, 5, NULL), CENSUS_OK);
+  assert_int_equal(census_record_int64(mi, 10, NULL), CENSUS_OK);
+  int64_t before = now_ns();
+  assert_int_equal(census_record_int64(mi, 3, NULL), CENSUS_OK);
+  int64_t after = now_ns();
+  census_point p;
+  census_view_data *d = single_row("agg/last_i_view", &p);
+  assert_int_equal(census_view_data_aggregation(d), CENSUS_AGGREGATION_LAST_VALUE);
+  assert_int_equal(p.int_value, 3);
+  const int64_t slack = 50 * 1000000;
+  assert_true(p.time_ns >= before - slack);
+  assert_true(p.time_ns <= after + slack);
+  census_view_data_free(d);
+
+  /* A later 0 replaces 3: latest wins, and 0 is a value, not "unset". */
+  assert_int_equal(census_record_int64(mi, 0, NULL), CENSUS_OK);
+  d = single_row("agg/last_i_view", &p);
+  assert_int_equal(p.int_value, 0);
+  census_view_data_free(d);
+
+  assert_int_equal(census_record_double(md, 2.5, NULL), CENSUS_OK);
+  before = now_ns();
+  assert_int_equal(census_record_double(md, 0.125, NULL), CENSUS_OK);
+  after = now_ns();
+  d = single_row("agg/last_d_view", &p);
+  assert_true(p.double_value == 0.125);
+  assert_true(p.time_ns >= before - slack);
+  assert_true(p.time_ns <= after + slack);
+  census_view_data_free(d);
+}
+
+/* ---- DISTRIBUTION ------------------------------------------------------------------------ */
+
+/* Proves: a distribution over a mixed sample reports count, mean, sum, SSD, min, max and bucket
+ * counts equal to the reference, and the snapshot carries a copy of the bounds (changing the
+ * caller's array after creating the aggregation has no effect). */
+static void test_distribution_basic(void **state) {
+  (void)state;
+  double bounds[] = {1, 2, 5, 10};
+  const double kept[] = {1, 2, 5, 10};
+  const size_t nb = 4;
+  const census_measure *m = double_measure("agg/dist_basic");
+  census_aggregation *agg = distribution(bounds, nb);
+  bounds[0] = 100; /* must not affect the aggregation */
+  register_view("agg/dist_basic_view", m, agg);
+
+  const double values[] = {0, 0.5, 1.5, 3, 3.25, 7, 7, 42, 2.75, 9.5, 0.001};
+  const size_t n = sizeof values / sizeof values[0];
+  for (size_t i = 0; i < n; i++) {
+    assert_int_equal(census_record_double(m, values[i], NULL), CENSUS_OK);
+  }
+  struct dist_expect e;
+  dist_expect_compute(values, n, kept, nb, &e);
+  census_point p;
+  census_view_data *d = single_row("agg/dist_basic_view", &p);
+  assert_int_equal(census_view_data_aggregation(d), CENSUS_AGGREGATION_DISTRIBUTION);
+  assert_dist(&p, &e, nb, 1e-12);
+
+  const double *got_bounds = NULL;
+  assert_int_equal(census_view_data_bounds(d, &got_bounds), nb);
+  assert_non_null(got_bounds);
+  for (size_t i = 0; i < nb; i++) {
+    assert_true(got_bounds[i] == kept[i]);
+  }
+  census_view_data_free(d);
+}
+
+/* Proves: buckets are upper-inclusive: a value exactly on b[i] lands in bucket i; the next double
+ * above b[i] lands in bucket i+1; values below the first bound (0 included) go to bucket 0 and
+ * values above the last to the last bucket. */
+static void test_distribution_edges(void **state) {
+  (void)state;
+  const double bounds[] = {10, 20, 30};
+  const size_t nb = 3;
+  const census_measure *m = double_measure("agg/dist_edges");
+  register_view("agg/dist_edges_view", m, distribution(bounds, nb));
+
+  /* Per bucket: bucket 0 gets 0, 9.99, 10 (on b[0]); bucket 1 gets next(10), 20; bucket 2 gets
+   * 30; bucket 3 gets next(30) and 1e6. The reference computes this independently, and the
+   * literal expectations below double-check the reference itself. */
+  const double values[] = {0, 9.99, 10, nextafter(10, 11), 20, 30, nextafter(30, 31), 1e6};
+  const size_t n = sizeof values / sizeof values[0];
+  for (size_t i = 0; i < n; i++) {
+    assert_int_equal(census_record_double(m, values[i], NULL), CENSUS_OK);
+  }
+  struct dist_expect e;
+  dist_expect_compute(values, n, bounds, nb, &e);
+  assert_int_equal(e.buckets[0], 3);
+  assert_int_equal(e.buckets[1], 2);
+  assert_int_equal(e.buckets[2], 1);
+  assert_int_equal(e.buckets[3], 2);
+  census_point p;
+  census_view_data *d = single_row("agg/dist_edges_view", &p);
+  assert_dist(&p, &e, nb, 1e-12);
+  census_view_data_free(d);
+}
+
+/* Proves: with zero bounds there is exactly one bucket, holding every value. */
+static void test_distribution_no_bounds(void **state) {
+  (void)state;
+  const census_measure *m = double_measure("agg/dist_nobounds");
+  register_view("agg/dist_nobounds_view", m, distribution(NULL, 0));
+  const double values[] = {0, 1, 1e12, 3.5};
+  for (size_t i = 0; i < 4; i++) {
+    assert_int_equal(census_record_double(m, values[i], NULL), CENSUS_OK);
+  }
+  struct dist_expect e;
+  dist_expect_compute(values, 4, NULL, 0, &e);
+  census_point p;
+  census_view_data *d = single_row("agg/dist_nobounds_view", &p);
+  assert_int_equal(p.bucket_count, 1);
+  assert_int_equal(p.bucket_counts[0], 4);
+  assert_dist(&p, &e, 0, 1e-12);
+  assert_int_equal(census_view_data_bounds(d, NULL), 0);
+  census_view_data_free(d);
+}
+
+/* Proves: a distribution of an int64 measure is computed over the integer values (as doubles),
+ * including bucket placement on an integer bound; a single value has SSD exactly 0. */
+static void test_distribution_int64(void **state) {
+  (void)state;
+  const double bounds[] = {0, 100, 1000};
+  const size_t nb = 3;
+  const census_measure *m = int_measure("agg/dist_int");
+  const census_measure *one = int_measure("agg/dist_int_one");
+  register_view("agg/dist_int_view", m, distribution(bounds, nb));
+  register_view("agg/dist_int_one_view", one, distribution(bounds, nb));
+  const int64_t iv[] = {0, 1, 100, 101, 999, 1000, 1001, 50};
+  double values[8];
+  for (size_t i = 0; i < 8; i++) {
+    values[i] = (double)iv[i];
+    assert_int_equal(census_record_int64(m, iv[i], NULL), CENSUS_OK);
+  }
+  struct dist_expect e;
+  dist_expect_compute(values, 8, bounds, nb, &e);
+  census_point p;
+  census_view_data *d = single_row("agg/dist_int_view", &p);
+  assert_dist(&p, &e, nb, 1e-12);
+  census_view_data_free(d);
+
+  assert_int_equal(census_record_int64(one, 77, NULL), CENSUS_OK);
+  d = single_row("agg/dist_int_one_view", &p);
+  assert_int_equal(p.count, 1);
+  assert_true(p.mean == 77);
+  assert_true(p.min == 77 && p.max == 77);
+  assert_true(p.sum_of_squared_deviation == 0);
+  census_view_data_free(d);
+}
+
+/* Proves: mean and SSD are computed in a numerically stable way: for 1e9 + k (k = 1..1000) the
+ * naive sum(x^2) - n*mean^2 loses most significant digits in double precision, while the
+ * reference (two-pass) and the closed form n(n^2-1)/12 agree. Tolerance: 1e-6 relative. Also
+ * the textbook example 1e9 + {4, 7, 13, 16}: SSD exactly 90. */
+static void test_distribution_numerically_hard(void **state) {
+  (void)state;
+  enum { N = 1000 };
+  const census_measure *m = double_measure("agg/dist_hard");
+  const census_measure *m4 = double_measure("agg/dist_hard4");
+  const double bounds[] = {1e9, 1e9 + 500, 1e9 + 2000};
+  register_view("agg/dist_hard_view", m, distribution(bounds, 3));
+  register_view("agg/dist_hard4_view", m4, distribution(NULL, 0));
+
+  static double values[N];
+  for (int k = 1; k <= N; k++) {
+    values[k - 1] = 1e9 + k;
+    assert_int_equal(census_record_double(m, values[k - 1], NULL), CENSUS_OK);
+  }
+  struct dist_expect e;
+  dist_expect_compute(values, N, bounds, 3, &e);
+  const double closed_ssd = (double)N * ((double)N * N - 1) / 12.0;
+  assert_close(e.ssd, closed_ssd, 1e-9, 0); /* the reference itself is right */
+  /* The input is hard: the naive one-pass formula misses by far more than the tolerance, so an
+   * implementation using it fails this test. */
+  double naive_sum = 0, naive_sq = 0;
+  for (int i = 0; i < N; i++) {
+    naive_sum += values[i];
+    naive_sq += values[i] * values[i];
+  }
+  const double naive_mean = naive_sum / N;
+  const double naive_ssd = naive_sq - N * naive_mean * naive_mean;
+  assert_true(fabs(naive_ssd - closed_ssd) > 1e-6 * closed_ssd);
+  census_point p;
+  census_view_data *d = single_row("agg/dist_hard_view", &p);
+  assert_int_equal(p.count, N);
+  assert_close(p.mean, 1e9 + (N + 1) / 2.0, 1e-12, 0);
+  assert_close(p.sum_of_squared_deviation, closed_ssd, 1e-6, 0);
+  assert_dist(&p, &e, 3, 1e-6);
+  census_view_data_free(d);
+
+  const double four[] = {1e9 + 4, 1e9 + 7, 1e9 + 13, 1e9 + 16};
+  for (size_t i = 0; i < 4; i++) {
+    assert_int_equal(census_record_double(m4, four[i], NULL), CENSUS_OK);
+  }
+  d = single_row("agg/dist_hard4_view", &p);
+  assert_int_equal(p.count, 4);
+  assert_close(p.mean, 1e9 + 10, 1e-15, 0);
+  assert_close(p.sum_of_squared_deviation, 90.0, 1e-6, 0);
+  census_view_data_free(d);
+}
+
+/* Proves: data are cumulative across snapshots and partial results merge correctly: values
+ * recorded in three batches, with a snapshot (collection) after each, give after each snapshot
+ * exactly the distribution of everything recorded so far (the batches have different means, so a
+ * merge that drops the between-batch term of the SSD is caught). */
+static void test_distribution_across_snapshots(void **state) {
+  (void)state;
+  const double bounds[] = {1, 10, 100};
+  const census_measure *m = double_measure("agg/dist_cumulative");
+  register_view("agg/dist_cumulative_view", m, distribution(bounds, 3));
+  const double values[] = {0.5, 1, 2, /* batch 2 */ 50, 60, 100, 150, /* batch 3 */ 3, 1000};
+  const size_t batch_end[] = {3, 7, 9};
+  size_t done = 0;
+  for (size_t b = 0; b < 3; b++) {
+    for (; done < batch_end[b]; done++) {
+      assert_int_equal(census_record_double(m, values[done], NULL), CENSUS_OK);
+    }
+    struct dist_expect e;
+    dist_expect_compute(values, done, bounds, 3, &e);
+    census_point p;
+    census_view_data *d = single_row("agg/dist_cumulative_view", &p);
+    assert_dist(&p, &e, 3, 1e-12);
+    census_view_data_free(d);
+  }
+}
+
+/* Proves: NaN, +inf and -inf are refused with ENONFINITE, and negative values (down to the
+ * smallest negative subnormal, and INT64_MIN) with ENEGATIVE; none of them reaches any view (no
+ * row appears in COUNT, SUM or DISTRIBUTION views); a valid value afterwards is counted alone. */
+static void test_refused_values(void **state) {
+  (void)state;
+  const census_measure *md = double_measure("agg/refuse_d");
+  const census_measure *mi = int_measure("agg/refuse_i");
+  register_view("agg/refuse_d_count", md, census_aggregation_count_new());
+  register_view("agg/refuse_d_sum", md, census_aggregation_sum_new());
+  register_view("agg/refuse_d_dist", md, distribution(NULL, 0));
+  register_view("agg/refuse_i_count", mi, census_aggregation_count_new());
+
+  census_set_diagnostics(NULL, NULL); /* keep stderr quiet; counting still happens */
+  assert_int_equal(census_record_double(md, NAN, NULL), CENSUS_ENONFINITE);
+  assert_int_equal(census_record_double(md, -NAN, NULL), CENSUS_ENONFINITE);
+  assert_int_equal(census_record_double(md, INFINITY, NULL), CENSUS_ENONFINITE);
+  assert_int_equal(census_record_double(md, -INFINITY, NULL), CENSUS_ENONFINITE);
+  assert_int_equal(census_record_double(md, -1.0, NULL), CENSUS_ENEGATIVE);
+  assert_int_equal(census_record_double(md, -DBL_MAX, NULL), CENSUS_ENEGATIVE);
+  assert_int_equal(census_record_double(md, -nextafter(0, 1), NULL), CENSUS_ENEGATIVE);
+  assert_int_equal(census_record_int64(mi, -1, NULL), CENSUS_ENEGATIVE);
+  assert_int_equal(census_record_int64(mi, INT64_MIN, NULL), CENSUS_ENEGATIVE);
+
+  assert_no_rows("agg/refuse_d_count");
+  assert_no_rows("agg/refuse_d_sum");
+  assert_no_rows("agg/refuse_d_dist");
+  assert_no_rows("agg/refuse_i_count");
+
+  assert_int_equal(census_record_double(md, 2.0, NULL), CENSUS_OK);
+  census_point p;
+  census_view_data *d = single_row("agg/refuse_d_dist", &p);
+  assert_int_equal(p.count, 1);
+  assert_true(p.min == 2.0 && p.max == 2.0);
+  assert_true(p.sum == 2.0);
+  census_view_data_free(d);
+  d = single_row("agg/refuse_d_sum", &p);
+  assert_true(p.double_value == 2.0);
+  census_view_data_free(d);
+}
+
+/* Proves: the boundary values just inside the accepted range are accepted: 0, -0.0 (not < 0, as
+ * the header defines "negative"), the largest finite double and INT64_MAX. */
+static void test_boundary_values_accepted(void **state) {
+  (void)state;
+  const census_measure *md = double_measure("agg/accept_d");
+  const census_measure *mi = int_measure("agg/accept_i");
+  register_view("agg/accept_d_count", md, census_aggregation_count_new());
+  register_view("agg/accept_i_last", mi, census_aggregation_last_value_new());
+  assert_int_equal(census_record_double(md, 0.0, NULL), CENSUS_OK);
+  assert_int_equal(census_record_double(md, -0.0, NULL), CENSUS_OK);
+  assert_int_equal(census_record_double(md, DBL_MAX, NULL), CENSUS_OK);
+  assert_int_equal(census_record_double(md, nextafter(0, 1), NULL), CENSUS_OK);
+  census_point p;
+  census_view_data *d = single_row("agg/accept_d_count", &p);
+  assert_int_equal(p.count, 4);
+  census_view_data_free(d);
+
+  assert_int_equal(census_record_int64(mi, INT64_MAX, NULL), CENSUS_OK);
+  d = single_row("agg/accept_i_last", &p);
+  assert_int_equal(p.int_value, INT64_MAX);
+  census_view_data_free(d);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_bounds_refused),
+      cmocka_unit_test(test_bounds_accepted),
+      cmocka_unit_test(test_aggregation_types),
+      cmocka_unit_test(test_count),
+      cmocka_unit_test(test_sum_int64),
+      cmocka_unit_test(test_sum_double),
+      cmocka_unit_test(test_last_value),
+      cmocka_unit_test(test_distribution_basic),
+      cmocka_unit_test(test_distribution_edges),
+      cmocka_unit_test(test_distribution_no_bounds),
+      cmocka_unit_test(test_distribution_int64),
+      cmocka_unit_test(test_distribution_numerically_hard),
+      cmocka_unit_test(test_distribution_across_snapshots),
+      cmocka_unit_test(test_refused_values),
+      cmocka_unit_test(test_boundary_values_accepted),
+  };
+  return cmocka_run_group_tests_name("aggregation", tests, NULL, NULL);
+}

@@ -1,0 +1,179 @@
+/* test_measure.c - measure creation, lookup and conflicts (census/stats.h, "Measures").
+ *
+ * Measures are process-global, so every test uses its own names.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "census/stats.h"
+
+/* Proves: an int64 measure keeps name, description, unit (all copied) and type. */
+static void test_int64_measure_fields(void **state) {
+  (void)state;
+  char name[32], desc[32], unit[8];
+  strcpy(name, "m/latency_int");
+  strcpy(desc, "request latency");
+  strcpy(unit, "ms");
+  census_status st = 1;
+  const census_measure *m = census_measure_int64_new(name, desc, unit, &st);
+  assert_non_null(m);
+  assert_int_equal(st, CENSUS_OK);
+  memset(name, 'x', sizeof name - 1);
+  memset(desc, 'x', sizeof desc - 1);
+  memset(unit, 'x', sizeof unit - 1);
+  assert_string_equal(census_measure_name(m), "m/latency_int");
+  assert_string_equal(census_measure_description(m), "request latency");
+  assert_string_equal(census_measure_unit(m), "ms");
+  assert_int_equal(census_measure_get_type(m), CENSUS_MEASURE_INT64);
+}
+
+/* Proves: a double measure reports CENSUS_MEASURE_DOUBLE and its fields. */
+static void test_double_measure_fields(void **state) {
+  (void)state;
+  census_status st = 1;
+  const census_measure *m = census_measure_double_new("m/size_double", "payload size", "By", &st);
+  assert_non_null(m);
+  assert_int_equal(st, CENSUS_OK);
+  assert_string_equal(census_measure_name(m), "m/size_double");
+  assert_string_equal(census_measure_description(m), "payload size");
+  assert_string_equal(census_measure_unit(m), "By");
+  assert_int_equal(census_measure_get_type(m), CENSUS_MEASURE_DOUBLE);
+}
+
+/* Proves: NULL and "" units both mean "1"; a NULL description reads back as "" (the header says
+ * NULL means empty); and these spellings are the same definition as the explicit ones, so they
+ * return the same pointer rather than a conflict. */
+static void test_default_unit_and_description(void **state) {
+  (void)state;
+  census_status st = 1;
+  const census_measure *a = census_measure_int64_new("m/defaults", NULL, NULL, &st);
+  assert_non_null(a);
+  assert_string_equal(census_measure_unit(a), "1");
+  assert_non_null(census_measure_description(a));
+  assert_string_equal(census_measure_description(a), "");
+
+  st = 1;
+  const census_measure *b = census_measure_int64_new("m/defaults", "", "1", &st);
+  assert_int_equal(st, CENSUS_OK);
+  assert_ptr_equal(a, b);
+  const census_measure *c = census_measure_int64_new("m/defaults", NULL, "", &st);
+  assert_ptr_equal(a, c);
+
+  const census_measure *d = census_measure_double_new("m/defaults_d", "d", "", &st);
+  assert_non_null(d);
+  assert_string_equal(census_measure_unit(d), "1");
+}
+
+/* Proves: creating the same definition again returns the same pointer, for both types, and from
+ * freshly built (non-identical-address) strings. */
+static void test_same_definition_same_pointer(void **state) {
+  (void)state;
+  const census_measure *a = census_measure_int64_new("m/same", "d", "s", NULL);
+  char name[16], desc[4], unit[4];
+  strcpy(name, "m/same");
+  strcpy(desc, "d");
+  strcpy(unit, "s");
+  const census_measure *b = census_measure_int64_new(name, desc, unit, NULL);
+  assert_non_null(a);
+  assert_ptr_equal(a, b);
+
+  const census_measure *c = census_measure_double_new("m/same_d", "d", "s", NULL);
+  const census_measure *e = census_measure_double_new("m/same_d", "d", "s", NULL);
+  assert_non_null(c);
+  assert_ptr_equal(c, e);
+  assert_ptr_not_equal(a, c);
+}
+
+/* Proves: the same name with another type, description or unit is ECONFLICT and returns NULL,
+ * and the original measure is unchanged afterwards. */
+static void test_conflicts(void **state) {
+  (void)state;
+  const census_measure *orig = census_measure_int64_new("m/conflict", "desc", "ms", NULL);
+  assert_non_null(orig);
+  census_status st = 1;
+  assert_null(census_measure_double_new("m/conflict", "desc", "ms", &st));
+  assert_int_equal(st, CENSUS_ECONFLICT);
+  st = 1;
+  assert_null(census_measure_int64_new("m/conflict", "other", "ms", &st));
+  assert_int_equal(st, CENSUS_ECONFLICT);
+  st = 1;
+  assert_null(census_measure_int64_new("m/conflict", "desc", "s", &st));
+  assert_int_equal(st, CENSUS_ECONFLICT);
+  st = 1;
+  assert_null(census_measure_int64_new("m/conflict", NULL, "ms", &st));
+  assert_int_equal(st, CENSUS_ECONFLICT);
+  st = 1;
+  assert_null(census_measure_int64_new("m/conflict", "desc", NULL, &st));
+  assert_int_equal(st, CENSUS_ECONFLICT);
+
+  assert_ptr_equal(census_measure_int64_new("m/conflict", "desc", "ms", NULL), orig);
+  assert_string_equal(census_measure_description(orig), "desc");
+  assert_string_equal(census_measure_unit(orig), "ms");
+  assert_int_equal(census_measure_get_type(orig), CENSUS_MEASURE_INT64);
+
+  /* And the other way round, starting from a double measure. */
+  assert_non_null(census_measure_double_new("m/conflict_d", NULL, NULL, NULL));
+  st = 1;
+  assert_null(census_measure_int64_new("m/conflict_d", NULL, NULL, &st));
+  assert_int_equal(st, CENSUS_ECONFLICT);
+}
+
+/* Proves: name validation: NULL is EINVAL; "", 256 bytes, control characters, DEL and non-ASCII
+ * are EBADNAME; 255 bytes is accepted (the N / N+1 boundary). Both constructors validate. */
+static void test_bad_names(void **state) {
+  (void)state;
+  census_status st = 1;
+  assert_null(census_measure_int64_new(NULL, NULL, NULL, &st));
+  assert_int_equal(st, CENSUS_EINVAL);
+  st = 1;
+  assert_null(census_measure_double_new(NULL, NULL, NULL, &st));
+  assert_int_equal(st, CENSUS_EINVAL);
+
+  const char *bad[] = {"", "tab\there", "nl\n", "\x7f", "caf\xc3\xa9"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    st = 1;
+    assert_null(census_measure_int64_new(bad[i], NULL, NULL, &st));
+    assert_int_equal(st, CENSUS_EBADNAME);
+    st = 1;
+    assert_null(census_measure_double_new(bad[i], NULL, NULL, &st));
+    assert_int_equal(st, CENSUS_EBADNAME);
+  }
+
+  char name[257];
+  memset(name, 'm', 256);
+  name[256] = '\0';
+  st = 1;
+  assert_null(census_measure_int64_new(name, NULL, NULL, &st));
+  assert_int_equal(st, CENSUS_EBADNAME);
+  name[255] = '\0';
+  st = 1;
+  const census_measure *m = census_measure_int64_new(name, NULL, NULL, &st);
+  assert_non_null(m);
+  assert_int_equal(st, CENSUS_OK);
+  assert_int_equal(strlen(census_measure_name(m)), 255);
+  assert_string_equal(census_measure_name(m), name);
+
+  /* The ends of the printable range, 0x20 and 0x7e, are valid in names. */
+  st = 1;
+  m = census_measure_double_new("m/with space~", NULL, NULL, &st);
+  assert_non_null(m);
+  assert_int_equal(st, CENSUS_OK);
+  assert_string_equal(census_measure_name(m), "m/with space~");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_int64_measure_fields),
+      cmocka_unit_test(test_double_measure_fields),
+      cmocka_unit_test(test_default_unit_and_description),
+      cmocka_unit_test(test_same_definition_same_pointer),
+      cmocka_unit_test(test_conflicts),
+      cmocka_unit_test(test_bad_names),
+  };
+  return cmocka_run_group_tests_name("measure", tests, NULL, NULL);
+}

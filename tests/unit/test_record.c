@@ -1,0 +1,549 @@
+/* test_record.c - recording: measurement maps (multiple measures, replacement, poisoning, clear,
+ * type rules), the direct census_record_* calls, the "census/dropped_measurements" self-metric,
+ * the diagnostics callback, NULL tags, and views registered after recording started.
+ *
+ * Each test uses its own measure and view names (the view manager is process-global). The
+ * self-metric and diagnostics are global too, so tests that read them compare before and after.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "census/census.h"
+
+/* ---- helpers ----------------------------------------------------------------------------- */
+
+static const census_measure *int_measure(const char *name) {
+  const census_measure *m = census_measure_int64_new(name, "test", "1", NULL);
+  assert_non_null(m);
+  return m;
+}
+
+static const census_measure *double_measure(const char *name) {
+  const census_measure *m = census_measure_double_new(name, "test", "1", NULL);
+  assert_non_null(m);
+  return m;
+}
+
+static void register_view(const char *name, const census_measure *m,
+                          const census_tag_key *const *cols, size_t n, census_aggregation *agg) {
+  assert_non_null(agg);
+  census_status st = 1;
+  census_view *v = census_view_new(name, NULL, m, cols, n, agg, &st);
+  assert_non_null(v);
+  assert_int_equal(census_view_register(v), CENSUS_OK);
+  census_view_free(v);
+  census_aggregation_free(agg);
+}
+
+static census_view_data *get_data(const char *name) {
+  census_status st = 1;
+  census_view_data *d = census_view_data_get(name, &st);
+  if (!d) {
+    fail_msg("census_view_data_get(%s) failed: %s", name, census_status_name(st));
+  }
+  return d;
+}
+
+/* The point of a no-column view, or false if it has no row yet. */
+static bool only_point(const char *view, census_point *p) {
+  census_view_data *d = get_data(view);
+  size_t rows = census_view_data_row_count(d);
+  assert_true(rows <= 1);
+  if (rows == 1) {
+    assert_int_equal(census_view_data_row_point(d, 0, p), CENSUS_OK);
+  }
+  census_view_data_free(d);
+  return rows == 1;
+}
+
+static int64_t count_of(const char *view) {
+  census_point p;
+  return only_point(view, &p) ? p.count : 0;
+}
+
+static int64_t int_sum_of(const char *view) {
+  census_point p;
+  return only_point(view, &p) ? p.int_value : 0;
+}
+
+static double double_sum_of(const char *view) {
+  census_point p;
+  return only_point(view, &p) ? p.double_value : 0;
+}
+
+/* The self-metric: total of census/dropped_measurements for reason "invalid_value" (0 while the
+ * row does not exist yet). Also checks the view's documented shape. */
+static int64_t dropped_invalid(void) {
+  census_view_data *d = get_data("census/dropped_measurements");
+  assert_int_equal(census_view_data_aggregation(d), CENSUS_AGGREGATION_SUM);
+  assert_int_equal(census_measure_get_type(census_view_data_measure(d)), CENSUS_MEASURE_INT64);
+  assert_int_equal(census_view_data_column_count(d), 1);
+  assert_string_equal(census_view_data_column(d, 0), "reason");
+  int64_t total = 0;
+  for (size_t r = 0; r < census_view_data_row_count(d); r++) {
+    if (strcmp(census_view_data_row_value(d, r, 0), "invalid_value") == 0) {
+      census_point p;
+      assert_int_equal(census_view_data_row_point(d, r, &p), CENSUS_OK);
+      total += p.int_value;
+    }
+  }
+  census_view_data_free(d);
+  return total;
+}
+
+/* Diagnostics capture. */
+static atomic_int diag_calls;
+static atomic_int diag_last_status;
+static atomic_int diag_empty_messages;
+static int diag_user_token;
+static atomic_int diag_wrong_user;
+
+static void diag_capture(void *user, census_status status, const char *message) {
+  if (user != &diag_user_token) {
+    atomic_fetch_add(&diag_wrong_user, 1);
+  }
+  if (!message || message[0] == '\0') {
+    atomic_fetch_add(&diag_empty_messages, 1);
+  }
+  atomic_store(&diag_last_status, status);
+  atomic_fetch_add(&diag_calls, 1);
+}
+
+/* Runs before every test: silence default diagnostics (stderr) so refused values in one test do
+ * not print; tests that check diagnostics install their own callback. */
+static int quiet(void **state) {
+  (void)state;
+  census_set_diagnostics(NULL, NULL);
+  return 0;
+}
+
+/* ---- default diagnostics ------------------------------------------------------------------ */
+
+/* Proves: the default diagnostics callback (in force before any census_set_diagnostics call)
+ * writes the first 20 messages to stderr, one line each, then one line saying further ones are
+ * suppressed, and nothing for the 21st..25th refusal (N = 20 and N + 1). Must run first. */
+static void test_default_diagnostics_limit(void **state) {
+  (void)state;
+  const census_measure *m = int_measure("rec/default_diag");
+  char path[] = "/tmp/census_test_stderr_XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  unlink(path);
+  fflush(stderr);
+  int saved = dup(2);
+  assert_true(saved >= 0);
+  assert_true(dup2(fd, 2) == 2);
+  for (int i = 0; i < 25; i++) {
+    census_record_int64(m, -1, NULL);
+  }
+  fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+
+  off_t size = lseek(fd, 0, SEEK_END);
+  char *buf = malloc((size_t)size + 1);
+  assert_non_null(buf);
+  assert_int_equal(pread(fd, buf, (size_t)size, 0), size);
+  buf[size] = '\0';
+  close(fd);
+  int lines = 0;
+  const char *last_line = buf;
+  for (char *p = buf; *p; p++) {
+    if (*p == '\n') {
+      lines++;
+      if (p[1]) {
+        last_line = p + 1;
+      }
+    }
+  }
+  if (lines != 21) {
+    fail_msg("expected 21 lines on stderr, got %d:\n%s", lines, buf);
+  }
+  assert_non_null(strstr(last_line, "suppress"));
+  free(buf);
+}
+
+/* ---- measurement maps -------------------------------------------------------------------- */
+
+/* Proves: one record of a map updates the views of every measure in it, each with its own value;
+ * the map is left as it was, so recording it twice doubles every total. */
+static void test_map_multiple_measures(void **state) {
+  (void)state;
+  const census_measure *a = int_measure("rec/multi_a");
+  const census_measure *b = double_measure("rec/multi_b");
+  const census_measure *c = int_measure("rec/multi_c");
+  register_view("rec/multi_a_sum", a, NULL, 0, census_aggregation_sum_new());
+  register_view("rec/multi_b_sum", b, NULL, 0, census_aggregation_sum_new());
+  register_view("rec/multi_c_count", c, NULL, 0, census_aggregation_count_new());
+
+  census_measurement_map *mm = census_measurement_map_new();
+  assert_non_null(mm);
+  assert_int_equal(census_measurement_map_put_int64(mm, a, 5), CENSUS_OK);
+  assert_int_equal(census_measurement_map_put_double(mm, b, 2.5), CENSUS_OK);
+  assert_int_equal(census_measurement_map_put_int64(mm, c, 1000), CENSUS_OK);
+  assert_int_equal(census_measurement_map_record(mm, NULL), CENSUS_OK);
+  assert_int_equal(int_sum_of("rec/multi_a_sum"), 5);
+  assert_true(double_sum_of("rec/multi_b_sum") == 2.5);
+  assert_int_equal(count_of("rec/multi_c_count"), 1);
+
+  assert_int_equal(census_measurement_map_record(mm, NULL), CENSUS_OK);
+  assert_int_equal(int_sum_of("rec/multi_a_sum"), 10);
+  assert_true(double_sum_of("rec/multi_b_sum") == 5.0);
+  assert_int_equal(count_of("rec/multi_c_count"), 2);
+  census_measurement_map_free(mm);
+  census_measurement_map_free(NULL);
+}
+
+/* Proves: a later put for the same measure replaces the earlier one (one measurement of 7, not
+ * two measurements 5 and 7). */
+static void test_map_put_replaces(void **state) {
+  (void)state;
+  const census_measure *a = int_measure("rec/replace");
+  register_view("rec/replace_sum", a, NULL, 0, census_aggregation_sum_new());
+  census_measurement_map *mm = census_measurement_map_new();
+  assert_int_equal(census_measurement_map_put_int64(mm, a, 5), CENSUS_OK);
+  assert_int_equal(census_measurement_map_put_int64(mm, a, 7), CENSUS_OK);
+  assert_int_equal(census_measurement_map_record(mm, NULL), CENSUS_OK);
+  census_point p;
+  assert_true(only_point("rec/replace_sum", &p));
+  assert_int_equal(p.int_value, 7);
+  assert_int_equal(p.count, 1);
+  census_measurement_map_free(mm);
+}
+
+/* Proves: a negative put poisons the map: the put returns ENEGATIVE, every later record returns
+ * ENEGATIVE and records nothing, not even the valid measure put before it or after it; clear()
+ * makes the map usable again. */
+static void test_map_poisoned_by_negative(void **state) {
+  (void)state;
+  const census_measure *a = int_measure("rec/poison_a");
+  const census_measure *b = int_measure("rec/poison_b");
+  const census_measure *c = double_measure("rec/poison_c");
+  register_view("rec/poison_a_sum", a, NULL, 0, census_aggregation_sum_new());
+  register_view("rec/poison_b_sum", b, NULL, 0, census_aggregation_sum_new());
+  register_view("rec/poison_c_sum", c, NULL, 0, census_aggregation_sum_new());
+
+  census_measurement_map *mm = census_measurement_map_new();
+  assert_int_equal(census_measurement_map_put_int64(mm, a, 3), CENSUS_OK);
+  assert_int_equal(census_measurement_map_put_int64(mm, b, -1), CENSUS_ENEGATIVE);
+  assert_int_equal(census_measurement_map_put_double(mm, c, 1.5), CENSUS_OK);
+  assert_int_equal(census_measurement_map_record(mm, NULL), CENSUS_ENEGATIVE);
+  assert_int_equal(census_measurement_map_record(mm, NULL), CENSUS_ENEGATIVE);
+  assert_int_equal(count_of("rec/poison_a_sum"), 0);
+  assert_int_equal(count_of("rec/poison_b_sum"), 0);
+  assert_int_equal(count_of("rec/poison_c_sum"), 0);
+
+  census_measurement_map_clear(mm);
+  assert_int_equal(census_measurement_map_put_int64(mm, a, 4), CENSUS_OK);
+  assert_int_equal(census_measurement_map_record(mm, NULL), CENSUS_OK);
+  assert_int_equal(int_sum_of("rec/poison_a_sum"), 4);
+  /* clear() also emptied the valid entries: c was not recorded with it. */
+  assert_int_equal(count_of("rec/poison_c_sum"), 0);
+  assert_int_equal(count_of("rec/poison_b_sum"), 0);
+
+  /* A negative double poisons too. */
+  census_measurement_map_clear(mm);
+  assert_int_equal(census_measurement_map_put_double(mm, c, -0.5), CENSUS_ENEGATIVE);
+  assert_int_equal(census_measurement_map_put_int64(mm, a, 1), CENSUS_OK);
+  assert_int_equal(census_measurement_map_record(mm, NULL), CENSUS_ENEGATIVE);
+  assert_int_equal(int_sum_of("rec/poison_a_sum"), 4);
+  census_measurement_map_free(mm);
+}
+
+/* Proves: NaN and +/-infinity poison the map with ENONFINITE in the same way. */
+static void test_map_poisoned_by_nonfinite(void **state) {
+  (void)state;
+  const census_measure *a = int_measure("rec/nonfinite_a");
+  const census_measure *d = double_measure("rec/nonfinite_d");
+  register_view("rec/nonfinite_a_count", a, NULL, 0, census_aggregation_count_new());
+  register_view("rec/nonfinite_d_count", d, NULL, 0, census_aggregation_count_new());
+  const double bad[] = {NAN, INFINITY, -INFINITY};
+  census_measurement_map *mm = census_measurement_map_new();
+  for (size_t i = 0; i < 3; i++) {
+    census_measurement_map_clear(mm);
+    assert_int_equal(census_measurement_map_put_int64(mm, a, 1), CENSUS_OK);
+    assert_int_equal(census_measurement_map_put_double(mm, d, bad[i]), CENSUS_ENONFINITE);
+    assert_int_equal(census_measurement_map_record(mm, NULL), CENSUS_ENONFINITE);
+  }
+  assert_int_equal(count_of("rec/nonfinite_a_count"), 0);
+  assert_int_equal(count_of("rec/nonfinite_d_count"), 0);
+  census_measurement_map_free(mm);
+}
+
+/* Proves: put_double on an int64 measure is ETYPE and poisons the map (nothing recorded); even an
+ * integral double such as 2.0 is refused (the rule is about the type, not the value).
+ * put_int64 on a double measure is converted, exactly for 2^53. */
+static void test_map_types(void **state) {
+  (void)state;
+  const census_measure *i = int_measure("rec/type_i");
+  const census_measure *o = int_measure("rec/type_other");
+  const census_measure *d = double_measure("rec/type_d");
+  register_view("rec/type_i_sum", i, NULL, 0, census_aggregation_sum_new());
+  register_view("rec/type_other_sum", o, NULL, 0, census_aggregation_sum_new());
+  register_view("rec/type_d_sum", d, NULL, 0, census_aggregation_sum_new());
+
+  census_measurement_map *mm = census_measurement_map_new();
+  assert_int_equal(census_measurement_map_put_int64(mm, o, 1), CENSUS_OK);
+  assert_int_equal(census_measurement_map_put_double(mm, i, 2.0), CENSUS_ETYPE);
+  assert_int_equal(census_measurement_map_record(mm, NULL), CENSUS_ETYPE);
+  assert_int_equal(count_of("rec/type_i_sum"), 0);
+  assert_int_equal(count_of("rec/type_other_sum"), 0);
+
+  census_measurement_map_clear(mm);
+  assert_int_equal(census_measurement_map_put_int64(mm, d, 3), CENSUS_OK);
+  assert_int_equal(census_measurement_map_record(mm, NULL), CENSUS_OK);
+  assert_true(double_sum_of("rec/type_d_sum") == 3.0);
+  census_measurement_map_clear(mm);
+  assert_int_equal(census_measurement_map_put_int64(mm, d, INT64_C(1) << 53), CENSUS_OK);
+  assert_int_equal(census_measurement_map_record(mm, NULL), CENSUS_OK);
+  assert_true(double_sum_of("rec/type_d_sum") == 3.0 + 9007199254740992.0);
+  census_measurement_map_free(mm);
+}
+
+/* Proves: NULL map or measure in a put is EINVAL. */
+static void test_map_null_arguments(void **state) {
+  (void)state;
+  const census_measure *a = int_measure("rec/null_args");
+  census_measurement_map *mm = census_measurement_map_new();
+  assert_int_equal(census_measurement_map_put_int64(NULL, a, 1), CENSUS_EINVAL);
+  assert_int_equal(census_measurement_map_put_double(NULL, a, 1), CENSUS_EINVAL);
+  assert_int_equal(census_measurement_map_put_int64(mm, NULL, 1), CENSUS_EINVAL);
+  assert_int_equal(census_measurement_map_put_double(mm, NULL, 1.0), CENSUS_EINVAL);
+  census_measurement_map_free(mm);
+}
+
+/* Proves: an empty map records nothing and succeeds; a map can be reused after clear() with
+ * different values. */
+static void test_map_empty_and_reuse(void **state) {
+  (void)state;
+  const census_measure *a = int_measure("rec/reuse");
+  register_view("rec/reuse_sum", a, NULL, 0, census_aggregation_sum_new());
+  census_measurement_map *mm = census_measurement_map_new();
+  assert_int_equal(census_measurement_map_record(mm, NULL), CENSUS_OK);
+  assert_int_equal(count_of("rec/reuse_sum"), 0);
+  assert_int_equal(census_measurement_map_put_int64(mm, a, 2), CENSUS_OK);
+  assert_int_equal(census_measurement_map_record(mm, NULL), CENSUS_OK);
+  census_measurement_map_clear(mm);
+  assert_int_equal(census_measurement_map_record(mm, NULL), CENSUS_OK);
+  assert_int_equal(census_measurement_map_put_int64(mm, a, 30), CENSUS_OK);
+  assert_int_equal(census_measurement_map_record(mm, NULL), CENSUS_OK);
+  census_point p;
+  assert_true(only_point("rec/reuse_sum", &p));
+  assert_int_equal(p.int_value, 32);
+  assert_int_equal(p.count, 2);
+  census_measurement_map_free(mm);
+}
+
+/* Proves: a map holding more measures than a small initial capacity records every one of them
+ * with its own value (12 measures, values 1..12). */
+static void test_map_many_measures(void **state) {
+  (void)state;
+  enum { N = 12 };
+  const census_measure *ms[N];
+  census_measurement_map *mm = census_measurement_map_new();
+  for (int i = 0; i < N; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "rec/many_%d", i);
+    ms[i] = int_measure(name);
+    snprintf(name, sizeof name, "rec/many_%d_sum", i);
+    register_view(name, ms[i], NULL, 0, census_aggregation_sum_new());
+    assert_int_equal(census_measurement_map_put_int64(mm, ms[i], i + 1), CENSUS_OK);
+  }
+  assert_int_equal(census_measurement_map_record(mm, NULL), CENSUS_OK);
+  for (int i = 0; i < N; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "rec/many_%d_sum", i);
+    census_point p;
+    assert_true(only_point(name, &p));
+    assert_int_equal(p.int_value, i + 1);
+    assert_int_equal(p.count, 1);
+  }
+  census_measurement_map_free(mm);
+}
+
+/* ---- direct record calls ----------------------------------------------------------------- */
+
+/* Proves: census_record_int64/double record one value each; double into an int64 measure is
+ * ETYPE (and not recorded); int64 into a double measure is converted; NULL measure is EINVAL; a
+ * measure without views records successfully. */
+static void test_record_direct(void **state) {
+  (void)state;
+  const census_measure *i = int_measure("rec/direct_i");
+  const census_measure *d = double_measure("rec/direct_d");
+  register_view("rec/direct_i_sum", i, NULL, 0, census_aggregation_sum_new());
+  register_view("rec/direct_d_sum", d, NULL, 0, census_aggregation_sum_new());
+  assert_int_equal(census_record_int64(i, 11, NULL), CENSUS_OK);
+  assert_int_equal(census_record_int64(i, 31, NULL), CENSUS_OK);
+  assert_int_equal(census_record_double(i, 1.0, NULL), CENSUS_ETYPE);
+  assert_int_equal(census_record_double(d, 0.75, NULL), CENSUS_OK);
+  assert_int_equal(census_record_int64(d, 2, NULL), CENSUS_OK);
+  assert_int_equal(census_record_int64(NULL, 1, NULL), CENSUS_EINVAL);
+  assert_int_equal(census_record_double(NULL, 1.0, NULL), CENSUS_EINVAL);
+
+  census_point p;
+  assert_true(only_point("rec/direct_i_sum", &p));
+  assert_int_equal(p.int_value, 42);
+  assert_int_equal(p.count, 2);
+  assert_true(only_point("rec/direct_d_sum", &p));
+  assert_true(p.double_value == 2.75);
+  assert_int_equal(p.count, 2);
+
+  const census_measure *lonely = int_measure("rec/no_views");
+  assert_int_equal(census_record_int64(lonely, 1, NULL), CENSUS_OK);
+}
+
+/* ---- self-metric and diagnostics --------------------------------------------------------- */
+
+/* Proves: "census/dropped_measurements" (reason "invalid_value") grows by exactly the number of
+ * measurements dropped: one per refused direct record (negative, NaN, wrong type), and for a
+ * poisoned map every measurement in it, "the refused ones and the valid ones alike" (stats.h,
+ * census_measurement_map_record); a valid record adds 0. */
+static void test_dropped_self_metric(void **state) {
+  (void)state;
+  const census_measure *i = int_measure("rec/dropped_i");
+  const census_measure *d = double_measure("rec/dropped_d");
+  int64_t base = dropped_invalid();
+
+  assert_int_equal(census_record_int64(i, -5, NULL), CENSUS_ENEGATIVE);
+  assert_int_equal(dropped_invalid(), base + 1);
+  assert_int_equal(census_record_double(d, NAN, NULL), CENSUS_ENONFINITE);
+  assert_int_equal(dropped_invalid(), base + 2);
+  assert_int_equal(census_record_double(i, 1.0, NULL), CENSUS_ETYPE);
+  assert_int_equal(dropped_invalid(), base + 3);
+
+  census_measurement_map *mm = census_measurement_map_new();
+  assert_int_equal(census_measurement_map_put_int64(mm, i, 1), CENSUS_OK);
+  assert_int_equal(census_measurement_map_put_double(mm, d, -INFINITY), CENSUS_ENONFINITE);
+  assert_int_equal(census_measurement_map_record(mm, NULL), CENSUS_ENONFINITE);
+  assert_int_equal(dropped_invalid(), base + 3 + 2);
+  census_measurement_map_free(mm);
+
+  assert_int_equal(census_record_int64(i, 5, NULL), CENSUS_OK);
+  assert_int_equal(dropped_invalid(), base + 5);
+}
+
+/* Proves: the diagnostics callback receives each refusal with its status, a non-empty message
+ * and the user pointer; valid records do not call it; after census_set_diagnostics(NULL) it is
+ * no longer called (while the self-metric still counts). */
+static void test_diagnostics_callback(void **state) {
+  (void)state;
+  const census_measure *i = int_measure("rec/diag_i");
+  const census_measure *d = double_measure("rec/diag_d");
+  atomic_store(&diag_calls, 0);
+  atomic_store(&diag_empty_messages, 0);
+  atomic_store(&diag_wrong_user, 0);
+  census_set_diagnostics(diag_capture, &diag_user_token);
+
+  assert_int_equal(census_record_int64(i, 1, NULL), CENSUS_OK);
+  assert_int_equal(atomic_load(&diag_calls), 0);
+
+  assert_int_equal(census_record_int64(i, -1, NULL), CENSUS_ENEGATIVE);
+  assert_int_equal(atomic_load(&diag_calls), 1);
+  assert_int_equal(atomic_load(&diag_last_status), CENSUS_ENEGATIVE);
+
+  assert_int_equal(census_record_double(d, NAN, NULL), CENSUS_ENONFINITE);
+  assert_int_equal(atomic_load(&diag_calls), 2);
+  assert_int_equal(atomic_load(&diag_last_status), CENSUS_ENONFINITE);
+
+  census_measurement_map *mm = census_measurement_map_new();
+  census_measurement_map_put_double(mm, i, 0.5);
+  assert_int_equal(census_measurement_map_record(mm, NULL), CENSUS_ETYPE);
+  census_measurement_map_free(mm);
+  assert_true(atomic_load(&diag_calls) >= 3);
+  assert_int_equal(atomic_load(&diag_last_status), CENSUS_ETYPE);
+  assert_int_equal(atomic_load(&diag_empty_messages), 0);
+  assert_int_equal(atomic_load(&diag_wrong_user), 0);
+
+  census_set_diagnostics(NULL, NULL);
+  int calls = atomic_load(&diag_calls);
+  int64_t before = dropped_invalid();
+  assert_int_equal(census_record_int64(i, -1, NULL), CENSUS_ENEGATIVE);
+  assert_int_equal(atomic_load(&diag_calls), calls);
+  assert_int_equal(dropped_invalid(), before + 1);
+}
+
+/* ---- tags and late views ----------------------------------------------------------------- */
+
+/* Proves: NULL tags mean no tags: the record lands in the row whose column value is "", the same
+ * row an empty tag map gives, and a no-column view counts it. */
+static void test_null_tags(void **state) {
+  (void)state;
+  const census_measure *m = int_measure("rec/null_tags");
+  const census_tag_key *k = census_tag_key_new("null_tags_k", NULL);
+  register_view("rec/null_tags_col", m, &k, 1, census_aggregation_count_new());
+  register_view("rec/null_tags_nocol", m, NULL, 0, census_aggregation_count_new());
+  assert_int_equal(census_record_int64(m, 1, NULL), CENSUS_OK);
+  census_tag_map *empty = census_tag_map_new();
+  assert_int_equal(census_record_int64(m, 1, empty), CENSUS_OK);
+  census_measurement_map *mm = census_measurement_map_new();
+  census_measurement_map_put_int64(mm, m, 1);
+  assert_int_equal(census_measurement_map_record(mm, NULL), CENSUS_OK);
+  census_measurement_map_free(mm);
+  census_tag_map_free(empty);
+
+  census_view_data *d = get_data("rec/null_tags_col");
+  assert_int_equal(census_view_data_row_count(d), 1);
+  assert_string_equal(census_view_data_row_value(d, 0, 0), "");
+  census_point p;
+  assert_int_equal(census_view_data_row_point(d, 0, &p), CENSUS_OK);
+  assert_int_equal(p.count, 3);
+  census_view_data_free(d);
+  assert_int_equal(count_of("rec/null_tags_nocol"), 3);
+}
+
+/* Proves: a view registered after recording started counts only the records made after its
+ * registration (data are cumulative from registration), while an earlier view of the same
+ * measure counts all. */
+static void test_view_registered_later(void **state) {
+  (void)state;
+  const census_measure *m = int_measure("rec/late");
+  register_view("rec/late_early_view", m, NULL, 0, census_aggregation_sum_new());
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(census_record_int64(m, 100, NULL), CENSUS_OK);
+  }
+  /* Force a collection in between, as an exporter would. */
+  assert_int_equal(int_sum_of("rec/late_early_view"), 300);
+  assert_int_equal(census_record_int64(m, 100, NULL), CENSUS_OK); /* not yet collected */
+  register_view("rec/late_late_view", m, NULL, 0, census_aggregation_sum_new());
+  assert_int_equal(count_of("rec/late_late_view"), 0);
+  assert_int_equal(census_record_int64(m, 7, NULL), CENSUS_OK);
+  assert_int_equal(census_record_int64(m, 8, NULL), CENSUS_OK);
+  census_point p;
+  assert_true(only_point("rec/late_late_view", &p));
+  assert_int_equal(p.count, 2);
+  assert_int_equal(p.int_value, 15);
+  assert_true(only_point("rec/late_early_view", &p));
+  assert_int_equal(p.count, 6);
+  assert_int_equal(p.int_value, 415);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_default_diagnostics_limit),
+      cmocka_unit_test_setup(test_map_multiple_measures, quiet),
+      cmocka_unit_test_setup(test_map_put_replaces, quiet),
+      cmocka_unit_test_setup(test_map_poisoned_by_negative, quiet),
+      cmocka_unit_test_setup(test_map_poisoned_by_nonfinite, quiet),
+      cmocka_unit_test_setup(test_map_types, quiet),
+      cmocka_unit_test_setup(test_map_null_arguments, quiet),
+      cmocka_unit_test_setup(test_map_empty_and_reuse, quiet),
+      cmocka_unit_test_setup(test_map_many_measures, quiet),
+      cmocka_unit_test_setup(test_record_direct, quiet),
+      cmocka_unit_test_setup(test_dropped_self_metric, quiet),
+      cmocka_unit_test_setup(test_diagnostics_callback, quiet),
+      cmocka_unit_test_setup(test_null_tags, quiet),
+      cmocka_unit_test_setup(test_view_registered_later, quiet),
+  };
+  return cmocka_run_group_tests_name("record", tests, NULL, NULL);
+}
