@@ -18,6 +18,19 @@
 
 #include "census/census.h"
 
+/* AddressSanitizer keeps freed memory in quarantine (the flood frees a tag value per record), so
+ * the resident set says nothing about census there; the release build makes the memory check. */
+#if defined(__SANITIZE_ADDRESS__)
+#define MEMORY_CHECK 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MEMORY_CHECK 0
+#endif
+#endif
+#ifndef MEMORY_CHECK
+#define MEMORY_CHECK 1
+#endif
+
 static long resident_bytes(void) {
   long pages_total = 0, pages_resident = 0;
   FILE *f = fopen("/proc/self/statm", "r");
@@ -64,7 +77,7 @@ static void test_limit_holds_memory_flat_and_counts_everything(void **state) {
 
   /* A million cached tuples would need well over 50 MB; allow 2 MB of allocator noise. */
   long growth = after - before;
-  if (growth > 2 * 1024 * 1024) {
+  if (MEMORY_CHECK && growth > 2 * 1024 * 1024) {
     fail_msg("resident set grew by %ld bytes over %ld unique tag values", growth, flood_size);
   }
 
