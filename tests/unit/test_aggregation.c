@@ -9,27 +9,15 @@
  */
 #include <float.h>
 #include <math.h>
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include <cmocka.h>
-
-#include "census/census.h"
+#include "support.h" /* cmocka, census/census.h and the shared helpers */
 
 /* ---- helpers ----------------------------------------------------------------------------- */
-
-static int64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
+/* (now_ns, int_measure, double_measure, register_view and get_data are in support.h) */
 
 /* |a - b| within rel * max(|a|, |b|) + abs_tol. */
 static void assert_close(double got, double want, double rel, double abs_tol) {
@@ -37,40 +25,6 @@ static void assert_close(double got, double want, double rel, double abs_tol) {
   if (!(fabs(got - want) <= tol)) {
     fail_msg("got %.17g, want %.17g (tolerance %.3g)", got, want, tol);
   }
-}
-
-static const census_measure *int_measure(const char *name) {
-  census_status st = 1;
-  const census_measure *m = census_measure_int64_new(name, "test", "1", &st);
-  assert_non_null(m);
-  return m;
-}
-
-static const census_measure *double_measure(const char *name) {
-  census_status st = 1;
-  const census_measure *m = census_measure_double_new(name, "test", "1", &st);
-  assert_non_null(m);
-  return m;
-}
-
-/* Registers a view with no columns; takes ownership of `agg`. */
-static void register_view(const char *name, const census_measure *m, census_aggregation *agg) {
-  assert_non_null(agg);
-  census_status st = 1;
-  census_view *v = census_view_new(name, "test view", m, NULL, 0, agg, &st);
-  assert_non_null(v);
-  assert_int_equal(census_view_register(v), CENSUS_OK);
-  census_view_free(v);
-  census_aggregation_free(agg);
-}
-
-static census_view_data *get_data(const char *name) {
-  census_status st = 1;
-  census_view_data *d = census_view_data_get(name, &st);
-  if (!d) {
-    fail_msg("census_view_data_get(%s) failed: %s", name, census_status_name(st));
-  }
-  return d;
 }
 
 /* Snapshot of a no-column view that must have exactly one row; fills *p (whose bucket array is
@@ -241,8 +195,8 @@ static void test_count(void **state) {
   (void)state;
   const census_measure *mi = int_measure("agg/count_i");
   const census_measure *md = double_measure("agg/count_d");
-  register_view("agg/count_i_view", mi, census_aggregation_count_new());
-  register_view("agg/count_d_view", md, census_aggregation_count_new());
+  register_view("agg/count_i_view", mi, NULL, 0, census_aggregation_count_new());
+  register_view("agg/count_d_view", md, NULL, 0, census_aggregation_count_new());
   assert_no_rows("agg/count_i_view");
 
   const int64_t iv[] = {0, 5, 7, 1000};
@@ -268,7 +222,7 @@ static void test_count(void **state) {
 static void test_sum_int64(void **state) {
   (void)state;
   const census_measure *m = int_measure("agg/sum_i");
-  register_view("agg/sum_i_view", m, census_aggregation_sum_new());
+  register_view("agg/sum_i_view", m, NULL, 0, census_aggregation_sum_new());
   const int64_t values[] = {(INT64_C(1) << 53) + 1, 2, 0};
   int64_t want = 0;
   for (size_t i = 0; i < 3; i++) {
@@ -294,7 +248,7 @@ static void test_sum_int64(void **state) {
 static void test_sum_double(void **state) {
   (void)state;
   const census_measure *m = double_measure("agg/sum_d");
-  register_view("agg/sum_d_view", m, census_aggregation_sum_new());
+  register_view("agg/sum_d_view", m, NULL, 0, census_aggregation_sum_new());
   const double values[] = {0.5, 0.25, 1e-3, 123.456, 0.0, 7.0};
   double want = 0;
   for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
@@ -315,8 +269,8 @@ static void test_last_value(void **state) {
   (void)state;
   const census_measure *mi = int_measure("agg/last_i");
   const census_measure *md = double_measure("agg/last_d");
-  register_view("agg/last_i_view", mi, census_aggregation_last_value_new());
-  register_view("agg/last_d_view", md, census_aggregation_last_value_new());
+  register_view("agg/last_i_view", mi, NULL, 0, census_aggregation_last_value_new());
+  register_view("agg/last_d_view", md, NULL, 0, census_aggregation_last_value_new());
 
   assert_int_equal(census_record_int64(mi, 5, NULL), CENSUS_OK);
   assert_int_equal(census_record_int64(mi, 10, NULL), CENSUS_OK);
@@ -362,7 +316,7 @@ static void test_distribution_basic(void **state) {
   const census_measure *m = double_measure("agg/dist_basic");
   census_aggregation *agg = distribution(bounds, nb);
   bounds[0] = 100; /* must not affect the aggregation */
-  register_view("agg/dist_basic_view", m, agg);
+  register_view("agg/dist_basic_view", m, NULL, 0, agg);
 
   const double values[] = {0, 0.5, 1.5, 3, 3.25, 7, 7, 42, 2.75, 9.5, 0.001};
   const size_t n = sizeof values / sizeof values[0];
@@ -393,7 +347,7 @@ static void test_distribution_edges(void **state) {
   const double bounds[] = {10, 20, 30};
   const size_t nb = 3;
   const census_measure *m = double_measure("agg/dist_edges");
-  register_view("agg/dist_edges_view", m, distribution(bounds, nb));
+  register_view("agg/dist_edges_view", m, NULL, 0, distribution(bounds, nb));
 
   /* Per bucket: bucket 0 gets 0, 9.99, 10 (on b[0]); bucket 1 gets next(10), 20; bucket 2 gets
    * 30; bucket 3 gets next(30) and 1e6. The reference computes this independently, and the
@@ -419,7 +373,7 @@ static void test_distribution_edges(void **state) {
 static void test_distribution_no_bounds(void **state) {
   (void)state;
   const census_measure *m = double_measure("agg/dist_nobounds");
-  register_view("agg/dist_nobounds_view", m, distribution(NULL, 0));
+  register_view("agg/dist_nobounds_view", m, NULL, 0, distribution(NULL, 0));
   const double values[] = {0, 1, 1e12, 3.5};
   for (size_t i = 0; i < 4; i++) {
     assert_int_equal(census_record_double(m, values[i], NULL), CENSUS_OK);
@@ -443,8 +397,8 @@ static void test_distribution_int64(void **state) {
   const size_t nb = 3;
   const census_measure *m = int_measure("agg/dist_int");
   const census_measure *one = int_measure("agg/dist_int_one");
-  register_view("agg/dist_int_view", m, distribution(bounds, nb));
-  register_view("agg/dist_int_one_view", one, distribution(bounds, nb));
+  register_view("agg/dist_int_view", m, NULL, 0, distribution(bounds, nb));
+  register_view("agg/dist_int_one_view", one, NULL, 0, distribution(bounds, nb));
   const int64_t iv[] = {0, 1, 100, 101, 999, 1000, 1001, 50};
   double values[8];
   for (size_t i = 0; i < 8; i++) {
@@ -477,8 +431,8 @@ static void test_distribution_numerically_hard(void **state) {
   const census_measure *m = double_measure("agg/dist_hard");
   const census_measure *m4 = double_measure("agg/dist_hard4");
   const double bounds[] = {1e9, 1e9 + 500, 1e9 + 2000};
-  register_view("agg/dist_hard_view", m, distribution(bounds, 3));
-  register_view("agg/dist_hard4_view", m4, distribution(NULL, 0));
+  register_view("agg/dist_hard_view", m, NULL, 0, distribution(bounds, 3));
+  register_view("agg/dist_hard4_view", m4, NULL, 0, distribution(NULL, 0));
 
   static double values[N];
   for (int k = 1; k <= N; k++) {
@@ -526,7 +480,7 @@ static void test_distribution_across_snapshots(void **state) {
   (void)state;
   const double bounds[] = {1, 10, 100};
   const census_measure *m = double_measure("agg/dist_cumulative");
-  register_view("agg/dist_cumulative_view", m, distribution(bounds, 3));
+  register_view("agg/dist_cumulative_view", m, NULL, 0, distribution(bounds, 3));
   const double values[] = {0.5, 1, 2, /* batch 2 */ 50, 60, 100, 150, /* batch 3 */ 3, 1000};
   const size_t batch_end[] = {3, 7, 9};
   size_t done = 0;
@@ -550,10 +504,10 @@ static void test_refused_values(void **state) {
   (void)state;
   const census_measure *md = double_measure("agg/refuse_d");
   const census_measure *mi = int_measure("agg/refuse_i");
-  register_view("agg/refuse_d_count", md, census_aggregation_count_new());
-  register_view("agg/refuse_d_sum", md, census_aggregation_sum_new());
-  register_view("agg/refuse_d_dist", md, distribution(NULL, 0));
-  register_view("agg/refuse_i_count", mi, census_aggregation_count_new());
+  register_view("agg/refuse_d_count", md, NULL, 0, census_aggregation_count_new());
+  register_view("agg/refuse_d_sum", md, NULL, 0, census_aggregation_sum_new());
+  register_view("agg/refuse_d_dist", md, NULL, 0, distribution(NULL, 0));
+  register_view("agg/refuse_i_count", mi, NULL, 0, census_aggregation_count_new());
 
   census_set_diagnostics(NULL, NULL); /* keep stderr quiet; counting still happens */
   assert_int_equal(census_record_double(md, NAN, NULL), CENSUS_ENONFINITE);
@@ -589,8 +543,8 @@ static void test_boundary_values_accepted(void **state) {
   (void)state;
   const census_measure *md = double_measure("agg/accept_d");
   const census_measure *mi = int_measure("agg/accept_i");
-  register_view("agg/accept_d_count", md, census_aggregation_count_new());
-  register_view("agg/accept_i_last", mi, census_aggregation_last_value_new());
+  register_view("agg/accept_d_count", md, NULL, 0, census_aggregation_count_new());
+  register_view("agg/accept_i_last", mi, NULL, 0, census_aggregation_last_value_new());
   assert_int_equal(census_record_double(md, 0.0, NULL), CENSUS_OK);
   assert_int_equal(census_record_double(md, -0.0, NULL), CENSUS_OK);
   assert_int_equal(census_record_double(md, DBL_MAX, NULL), CENSUS_OK);

@@ -5,46 +5,20 @@
  * Expected totals are the numbers of operations the test performs (and their sums), never values
  * read back from the library in another way.
  */
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <cmocka.h>
-#include <math.h>
+#include "support.h" /* cmocka, census/census.h and the shared helpers */
 
-#include "census/census.h"
-
-static const census_tag_key *key(const char *name) {
-  census_status st;
-  const census_tag_key *k = census_tag_key_new(name, &st);
-  assert_int_equal(st, CENSUS_OK);
-  return k;
-}
-
-static void register_view(const char *name, const census_measure *m, const census_tag_key *column,
-                          census_aggregation *agg, size_t max_series) {
-  census_status st;
-  census_view *v = census_view_new(name, "", m, column ? &column : NULL, column ? 1 : 0, agg, &st);
-  assert_non_null(v);
-  if (max_series) {
-    assert_int_equal(census_view_set_max_series(v, max_series), CENSUS_OK);
-  }
-  assert_int_equal(census_view_register(v), CENSUS_OK);
-  census_view_free(v);
-  census_aggregation_free(agg);
-}
+/* (key, register_view, register_view_limited and get_data are in support.h) */
 
 /* The point (without its bucket counts, which die with the snapshot) of the row whose first column ("" for a view without columns) is `value` (or the overflow row if value is NULL);
  * fails the test if there is none. */
 static census_point row_point(const char *view, const char *value) {
-  census_status st;
-  census_view_data *d = census_view_data_get(view, &st);
-  assert_non_null(d);
+  census_view_data *d = get_data(view);
   census_point p;
   memset(&p, 0, sizeof p);
   bool found = false;
@@ -70,7 +44,7 @@ static void test_bound_equals_plain_path(void **state) {
   census_status st;
   const census_measure *m = census_measure_int64_new("bound/eq", "", "1", &st);
   const census_tag_key *k = key("bound_eq_key");
-  register_view("bound/eq_sum", m, k, census_aggregation_sum_new(), 0);
+  register_view("bound/eq_sum", m, &k, 1, census_aggregation_sum_new());
   census_tag_map *tags = census_tag_map_new();
   census_tag_map_put(tags, k, "a");
   census_bound_measure *b = census_measure_bind(m, tags, &st);
@@ -95,7 +69,7 @@ static void test_bound_survives_view_registration(void **state) {
   census_status st;
   const census_measure *m = census_measure_double_new("bound/late", "", "ms", &st);
   const census_tag_key *k = key("bound_late_key");
-  register_view("bound/late_count", m, k, census_aggregation_count_new(), 0);
+  register_view("bound/late_count", m, &k, 1, census_aggregation_count_new());
   census_tag_map *tags = census_tag_map_new();
   census_tag_map_put(tags, k, "x");
   census_bound_measure *b = census_measure_bind(m, tags, &st);
@@ -103,7 +77,7 @@ static void test_bound_survives_view_registration(void **state) {
     assert_int_equal(census_bound_record_double(b, 1.5), CENSUS_OK);
   }
   double bounds[] = {1, 2};
-  register_view("bound/late_dist", m, k, census_aggregation_distribution_new(bounds, 2, &st), 0);
+  register_view("bound/late_dist", m, &k, 1, census_aggregation_distribution_new(bounds, 2, &st));
   for (int i = 0; i < 7; i++) {
     assert_int_equal(census_bound_record_double(b, 3.0), CENSUS_OK);
   }
@@ -125,8 +99,8 @@ static void test_bound_refuses_invalid_values(void **state) {
   census_status st;
   const census_measure *mi = census_measure_int64_new("bound/inv_i", "", "1", &st);
   const census_measure *md = census_measure_double_new("bound/inv_d", "", "1", &st);
-  register_view("bound/inv_i_count", mi, NULL, census_aggregation_count_new(), 0);
-  register_view("bound/inv_d_count", md, NULL, census_aggregation_count_new(), 0);
+  register_view("bound/inv_i_count", mi, NULL, 0, census_aggregation_count_new());
+  register_view("bound/inv_d_count", md, NULL, 0, census_aggregation_count_new());
   census_bound_measure *bi = census_measure_bind(mi, NULL, &st);
   census_bound_measure *bd = census_measure_bind(md, NULL, &st);
   assert_non_null(bi);
@@ -156,7 +130,7 @@ static void test_bound_overflow(void **state) {
   census_status st;
   const census_measure *m = census_measure_int64_new("bound/ovf", "", "1", &st);
   const census_tag_key *k = key("bound_ovf_key");
-  register_view("bound/ovf_count", m, k, census_aggregation_count_new(), 1);
+  register_view_limited("bound/ovf_count", m, &k, 1, census_aggregation_count_new(), 1);
   census_set_diagnostics(NULL, NULL);
   census_tag_map *first = census_tag_map_new(), *second = census_tag_map_new();
   census_tag_map_put(first, k, "first");
@@ -201,7 +175,7 @@ static void test_bound_threads_with_concurrent_collection(void **state) {
   (void)state;
   census_status st;
   const census_measure *m = census_measure_int64_new("bound/mt", "", "1", &st);
-  register_view("bound/mt_sum", m, NULL, census_aggregation_sum_new(), 0);
+  register_view("bound/mt_sum", m, NULL, 0, census_aggregation_sum_new());
   census_bound_measure *b = census_measure_bind(m, NULL, &st);
   enum { THREADS = 4, RECORDS = 200000 };
   pthread_t threads[THREADS], reader;
@@ -229,7 +203,7 @@ static void test_bound_thread_churn(void **state) {
   (void)state;
   census_status st;
   const census_measure *m = census_measure_int64_new("bound/churn", "", "1", &st);
-  register_view("bound/churn_count", m, NULL, census_aggregation_count_new(), 0);
+  register_view("bound/churn_count", m, NULL, 0, census_aggregation_count_new());
   census_bound_measure *b = census_measure_bind(m, NULL, &st);
   enum { WAVES = 6, PER_WAVE = 300, RECORDS = 10 };
   struct worker_args args = {b, RECORDS};
@@ -254,7 +228,7 @@ static void test_bound_free_keeps_data(void **state) {
   (void)state;
   census_status st;
   const census_measure *m = census_measure_int64_new("bound/free", "", "1", &st);
-  register_view("bound/free_count", m, NULL, census_aggregation_count_new(), 0);
+  register_view("bound/free_count", m, NULL, 0, census_aggregation_count_new());
   census_bound_measure *b = census_measure_bind(m, NULL, &st);
   for (int i = 0; i < 42; i++) {
     census_bound_record_int64(b, 7);

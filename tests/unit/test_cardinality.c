@@ -6,17 +6,11 @@
  * by more than a small allowance (allocator noise), whereas caching each unique tuple would cost
  * tens of megabytes.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <cmocka.h>
-
-#include "census/census.h"
+#include "support.h" /* cmocka, census/census.h and register_view_limited */
 
 /* AddressSanitizer keeps freed memory in quarantine (the flood frees a tag value per record), so
  * the resident set says nothing about census there; the release build makes the memory check. */
@@ -59,12 +53,7 @@ static void test_limit_holds_memory_flat_and_counts_everything(void **state) {
   census_set_diagnostics(NULL, NULL);
   const census_measure *m = census_measure_int64_new("card/requests", "", "1", &st);
   const census_tag_key *k = census_tag_key_new("user", &st);
-  census_aggregation *count = census_aggregation_count_new();
-  census_view *v = census_view_new("card/requests_by_user", "", m, &k, 1, count, &st);
-  assert_int_equal(census_view_set_max_series(v, LIMIT), CENSUS_OK);
-  assert_int_equal(census_view_register(v), CENSUS_OK);
-  census_view_free(v);
-  census_aggregation_free(count);
+  register_view_limited("card/requests_by_user", m, &k, 1, census_aggregation_count_new(), LIMIT);
   census_tag_map *tags = census_tag_map_new();
 
   flood(m, k, tags, 0, warmup);

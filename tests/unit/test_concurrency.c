@@ -12,71 +12,22 @@
  */
 #include <math.h>
 #include <pthread.h>
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <cmocka.h>
-
-#include "census/census.h"
+#include "support.h" /* cmocka, census/census.h and the shared helpers */
 
 enum { THREADS = 8, RECORDS = 20000, MAX_ROWS = THREADS + 1 };
 
 static const double BOUNDS[] = {10, 100, 1000};
 enum { NB = 3 };
 
-/* ---- helpers ----------------------------------------------------------------------------- */
-
-static const census_measure *int_measure(const char *name) {
-  const census_measure *m = census_measure_int64_new(name, "test", "1", NULL);
-  assert_non_null(m);
-  return m;
-}
-
-static void register_view(const char *name, const census_measure *m,
-                          const census_tag_key *const *cols, size_t n, census_aggregation *agg) {
-  assert_non_null(agg);
-  census_view *v = census_view_new(name, NULL, m, cols, n, agg, NULL);
-  assert_non_null(v);
-  assert_int_equal(census_view_register(v), CENSUS_OK);
-  census_view_free(v);
-  census_aggregation_free(agg);
-}
-
-static census_view_data *get_data(const char *name) {
-  census_status st = 1;
-  census_view_data *d = census_view_data_get(name, &st);
-  if (!d) {
-    fail_msg("census_view_data_get(%s) failed: %s", name, census_status_name(st));
-  }
-  return d;
-}
-
-/* Sum of counts over all rows of a snapshot. */
-static int64_t total_count(const census_view_data *d) {
-  int64_t total = 0;
-  for (size_t r = 0; r < census_view_data_row_count(d); r++) {
-    census_point p;
-    if (census_view_data_row_point(d, r, &p) == CENSUS_OK) {
-      total += p.count;
-    }
-  }
-  return total;
-}
-
-static int64_t view_total_count(const char *name) {
-  census_view_data *d = get_data(name);
-  int64_t t = total_count(d);
-  census_view_data_free(d);
-  return t;
-}
+/* The helpers (key, int_measure, register_view, register_view_limited, get_data, total_count,
+ * view_total_count) are in support.h. */
 
 /* ---- test 1: shared and per-thread series, direct and map records, concurrent reader ------ */
 
@@ -182,8 +133,7 @@ static size_t bucket_of(double v) {
 static void test_many_threads_exact_totals(void **state) {
   (void)state;
   mix_measure = int_measure("conc/mix");
-  mix_key = census_tag_key_new("conc_k", NULL);
-  assert_non_null(mix_key);
+  mix_key = key("conc_k");
   register_view("conc/mix_sum", mix_measure, &mix_key, 1, census_aggregation_sum_new());
   register_view("conc/mix_dist", mix_measure, &mix_key, 1,
                 census_aggregation_distribution_new(BOUNDS, NB, NULL));
@@ -667,17 +617,10 @@ static void test_register_and_limit_while_recording(void **state) {
   (void)state;
   atomic_store(&worker_errors, 0);
   reg_measure = int_measure("conc/reg");
-  card_key = census_tag_key_new("conc_card_k", NULL);
-  assert_non_null(card_key);
+  card_key = key("conc_card_k");
   register_view("conc/reg_early", reg_measure, NULL, 0, census_aggregation_count_new());
-  census_aggregation *agg = census_aggregation_count_new();
-  census_view *limited = census_view_new("conc/reg_limited", NULL, reg_measure, &card_key, 1, agg,
-                                         NULL);
-  assert_non_null(limited);
-  assert_int_equal(census_view_set_max_series(limited, CARD_LIMIT), CENSUS_OK);
-  assert_int_equal(census_view_register(limited), CENSUS_OK);
-  census_view_free(limited);
-  census_aggregation_free(agg);
+  register_view_limited("conc/reg_limited", reg_measure, &card_key, 1,
+                        census_aggregation_count_new(), CARD_LIMIT);
 
   pthread_t workers[THREADS], registrar;
   for (int t = 0; t < THREADS; t++) {

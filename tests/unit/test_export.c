@@ -10,55 +10,25 @@
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include "support.h" /* cmocka, census/census.h and the shared helpers */
 
-#include "census/census.h"
 #include "census/exporters/stdout.h"
 
 /* ---- helpers ----------------------------------------------------------------------------- */
-
-static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
+/* (sleep_ms, register_view and total_count are in support.h) */
 
 static int64_t mono_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void register_view(const char *name, const census_measure *m,
-                          const census_tag_key *const *cols, size_t n, census_aggregation *agg) {
-  assert_non_null(agg);
-  census_view *v = census_view_new(name, NULL, m, cols, n, agg, NULL);
-  assert_non_null(v);
-  assert_int_equal(census_view_register(v), CENSUS_OK);
-  census_view_free(v);
-  census_aggregation_free(agg);
-}
-
-static int64_t total_count(const census_view_data *d) {
-  int64_t total = 0;
-  for (size_t r = 0; r < census_view_data_row_count(d); r++) {
-    census_point p;
-    if (census_view_data_row_point(d, r, &p) == CENSUS_OK) {
-      total += p.count;
-    }
-  }
-  return total;
 }
 
 /* A recording exporter. The names it looks for are set before registration and not changed while

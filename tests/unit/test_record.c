@@ -6,54 +6,17 @@
  * self-metric and diagnostics are global too, so tests that read them compare before and after.
  */
 #include <math.h>
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <cmocka.h>
-
-#include "census/census.h"
+#include "support.h" /* cmocka, census/census.h and the shared helpers */
 
 /* ---- helpers ----------------------------------------------------------------------------- */
-
-static const census_measure *int_measure(const char *name) {
-  const census_measure *m = census_measure_int64_new(name, "test", "1", NULL);
-  assert_non_null(m);
-  return m;
-}
-
-static const census_measure *double_measure(const char *name) {
-  const census_measure *m = census_measure_double_new(name, "test", "1", NULL);
-  assert_non_null(m);
-  return m;
-}
-
-static void register_view(const char *name, const census_measure *m,
-                          const census_tag_key *const *cols, size_t n, census_aggregation *agg) {
-  assert_non_null(agg);
-  census_status st = 1;
-  census_view *v = census_view_new(name, NULL, m, cols, n, agg, &st);
-  assert_non_null(v);
-  assert_int_equal(census_view_register(v), CENSUS_OK);
-  census_view_free(v);
-  census_aggregation_free(agg);
-}
-
-static census_view_data *get_data(const char *name) {
-  census_status st = 1;
-  census_view_data *d = census_view_data_get(name, &st);
-  if (!d) {
-    fail_msg("census_view_data_get(%s) failed: %s", name, census_status_name(st));
-  }
-  return d;
-}
+/* (int_measure, double_measure, register_view and get_data are in support.h) */
 
 /* The point of a no-column view, or false if it has no row yet. */
 static bool only_point(const char *view, census_point *p) {

@@ -3,17 +3,16 @@
  * Validation boundaries come from the header: a key is 1..255 bytes of printable ASCII
  * (0x20..0x7e), a value 0..255 bytes of the same. Each boundary is tested on both sides.
  */
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "support.h" /* cmocka, census/census.h and the shared helpers */
 
 #include "census/tags.h"
+
+/* (key, which creates a key that must be valid, is in support.h) */
 
 /* A heap string of `len` copies of `c`, NUL-terminated. */
 static char *repeat(char c, size_t len) {
@@ -22,15 +21,6 @@ static char *repeat(char c, size_t len) {
   memset(s, c, len);
   s[len] = '\0';
   return s;
-}
-
-/* Creates a key that must be valid. */
-static const census_tag_key *key(const char *name) {
-  census_status st = 1;
-  const census_tag_key *k = census_tag_key_new(name, &st);
-  assert_non_null(k);
-  assert_int_equal(st, CENSUS_OK);
-  return k;
 }
 
 /* Expects census_tag_key_new(name) to fail with `want`, and to leave NULL. */

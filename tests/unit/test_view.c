@@ -4,44 +4,15 @@
  * The view manager is process-global, so every test uses its own view and measure names.
  */
 #include <math.h>
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include <cmocka.h>
-
-#include "census/census.h"
+#include "support.h" /* cmocka, census/census.h and the shared helpers */
 
 /* ---- helpers ----------------------------------------------------------------------------- */
-
-static int64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
-static const census_tag_key *key(const char *name) {
-  const census_tag_key *k = census_tag_key_new(name, NULL);
-  assert_non_null(k);
-  return k;
-}
-
-static const census_measure *int_measure(const char *name) {
-  const census_measure *m = census_measure_int64_new(name, "test", "1", NULL);
-  assert_non_null(m);
-  return m;
-}
+/* (now_ns, sleep_ms, key, int_measure and get_data are in support.h) */
 
 /* A view definition that must be valid. */
 static census_view *new_view(const char *name, const char *desc, const census_measure *m,
@@ -60,18 +31,10 @@ static census_view *new_view(const char *name, const char *desc, const census_me
   return v;
 }
 
-static void register_view(census_view *v) {
+/* Registers the definition `v`, which must succeed, and frees it. */
+static void register_definition(census_view *v) {
   assert_int_equal(census_view_register(v), CENSUS_OK);
   census_view_free(v);
-}
-
-static census_view_data *get_data(const char *name) {
-  census_status st = 1;
-  census_view_data *d = census_view_data_get(name, &st);
-  if (!d) {
-    fail_msg("census_view_data_get(%s) failed: %s", name, census_status_name(st));
-  }
-  return d;
 }
 
 /* Index of the non-overflow row whose column values equal vals[0..n), or -1. */
@@ -188,14 +151,14 @@ static void test_register_same_twice(void **state) {
   (void)state;
   const census_measure *m = int_measure("view/twice");
   const census_tag_key *k = key("twice_k");
-  register_view(new_view("view/twice", "d", m, &k, 1, CENSUS_AGGREGATION_COUNT));
+  register_definition(new_view("view/twice", "d", m, &k, 1, CENSUS_AGGREGATION_COUNT));
   assert_int_equal(census_record_int64(m, 1, NULL), CENSUS_OK);
   assert_int_equal(census_record_int64(m, 1, NULL), CENSUS_OK);
   census_view_data *d1 = get_data("view/twice");
   int64_t start1 = census_view_data_start_time_ns(d1);
 
   sleep_ms(5);
-  register_view(new_view("view/twice", "d", m, &k, 1, CENSUS_AGGREGATION_COUNT));
+  register_definition(new_view("view/twice", "d", m, &k, 1, CENSUS_AGGREGATION_COUNT));
   assert_int_equal(census_record_int64(m, 1, NULL), CENSUS_OK);
   census_view_data *d2 = get_data("view/twice");
   assert_int_equal(census_view_data_start_time_ns(d2), start1);
@@ -216,7 +179,7 @@ static void test_register_conflict(void **state) {
   const census_measure *other = int_measure("view/conflict_other");
   const census_tag_key *k1 = key("conf_k1");
   const census_tag_key *k2 = key("conf_k2");
-  register_view(new_view("view/conflict", "d", m, &k1, 1, CENSUS_AGGREGATION_COUNT));
+  register_definition(new_view("view/conflict", "d", m, &k1, 1, CENSUS_AGGREGATION_COUNT));
 
   census_view *v = new_view("view/conflict", "d", m, &k1, 1, CENSUS_AGGREGATION_SUM);
   assert_int_equal(census_view_register(v), CENSUS_ECONFLICT);
@@ -310,7 +273,7 @@ static void test_rows_per_tuple(void **state) {
   const census_tag_key *code = key("rows_code");
   const census_tag_key *extra = key("rows_extra");
   const census_tag_key *cols[] = {method, code};
-  register_view(new_view("view/rows", NULL, m, cols, 2, CENSUS_AGGREGATION_COUNT));
+  register_definition(new_view("view/rows", NULL, m, cols, 2, CENSUS_AGGREGATION_COUNT));
 
   census_tag_map *t = census_tag_map_new();
   /* (GET, 200) x3: the third carries an extra non-column tag, which must not make a new row. */
@@ -357,7 +320,7 @@ static void test_rows_follow_values_not_map_address(void **state) {
   enum { VALUES = 5, REPEAT = 4 };
   const census_measure *m = int_measure("view/addr_reuse");
   const census_tag_key *k = key("addr_reuse_k");
-  register_view(new_view("view/addr_reuse", NULL, m, &k, 1, CENSUS_AGGREGATION_COUNT));
+  register_definition(new_view("view/addr_reuse", NULL, m, &k, 1, CENSUS_AGGREGATION_COUNT));
   for (int r = 0; r < REPEAT; r++) {
     for (int i = 0; i < VALUES; i++) {
       census_tag_map *t = census_tag_map_new();
@@ -389,7 +352,8 @@ static void test_accessors(void **state) {
   (void)state;
   const census_measure *m = int_measure("view/accessors");
   const census_tag_key *cols[] = {key("acc_a"), key("acc_b")};
-  register_view(new_view("view/accessors", "the description", m, cols, 2, CENSUS_AGGREGATION_SUM));
+  register_definition(
+      new_view("view/accessors", "the description", m, cols, 2, CENSUS_AGGREGATION_SUM));
   census_tag_map *t = census_tag_map_new();
   census_tag_map_put(t, cols[0], "x");
   census_tag_map_put(t, cols[1], "y");
@@ -421,7 +385,7 @@ static void test_accessors(void **state) {
   census_view_data_free(d);
 
   /* A view without columns. */
-  register_view(new_view("view/accessors0", NULL, m, NULL, 0, CENSUS_AGGREGATION_COUNT));
+  register_definition(new_view("view/accessors0", NULL, m, NULL, 0, CENSUS_AGGREGATION_COUNT));
   d = get_data("view/accessors0");
   assert_int_equal(census_view_data_column_count(d), 0);
   assert_null(census_view_data_column(d, 0));
@@ -438,7 +402,7 @@ static void test_times(void **state) {
   const int64_t slack = 50 * 1000000;
   const census_measure *m = int_measure("view/times");
   int64_t t0 = now_ns();
-  register_view(new_view("view/times", NULL, m, NULL, 0, CENSUS_AGGREGATION_COUNT));
+  register_definition(new_view("view/times", NULL, m, NULL, 0, CENSUS_AGGREGATION_COUNT));
   int64_t t1 = now_ns();
   sleep_ms(20);
   assert_int_equal(census_record_int64(m, 1, NULL), CENSUS_OK);
@@ -514,7 +478,7 @@ static void test_cardinality_limit(void **state) {
   const census_tag_key *cols[] = {k, k2};
   census_view *v = new_view("view/limit", NULL, m, cols, 2, CENSUS_AGGREGATION_COUNT);
   assert_int_equal(census_view_set_max_series(v, LIMIT), CENSUS_OK);
-  register_view(v);
+  register_definition(v);
 
   census_tag_map *t = census_tag_map_new();
   census_tag_map_put(t, k2, "same");
@@ -580,7 +544,7 @@ static void test_default_limit(void **state) {
   (void)state;
   const census_measure *m = int_measure("view/default_limit");
   const census_tag_key *k = key("default_limit_k");
-  register_view(new_view("view/default_limit", NULL, m, &k, 1, CENSUS_AGGREGATION_COUNT));
+  register_definition(new_view("view/default_limit", NULL, m, &k, 1, CENSUS_AGGREGATION_COUNT));
   census_tag_map *t = census_tag_map_new();
   char value[16];
   for (int i = 0; i < CENSUS_VIEW_DEFAULT_MAX_SERIES + 1; i++) {
