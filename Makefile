@@ -7,7 +7,7 @@ JOBS       ?= $(shell nproc)
 DEMO_ARGS  ?= --duration-s 15 --interval-ms 3000
 CMAKE_ARGS ?=
 
-.PHONY: all deps demo test test-release test-asan test-tsan format-check bench install clean
+.PHONY: all deps demo test test-release test-asan test-tsan test-fuzz interop format-check bench install clean
 
 all: $(BUILD)/Makefile
 	cmake --build $(BUILD) -j$(JOBS)
@@ -23,8 +23,8 @@ demo: deps all
 
 # The whole suite: the release build's tests (unit, integration, examples), the unit and
 # integration tests under ASan+UBSan, the threaded tests under TSan, and the format check.
-test: deps test-release test-asan test-tsan format-check
-	@./scripts/test-summary.sh build-release build-asan build-tsan
+test: deps test-release test-asan test-tsan test-fuzz format-check
+	@./scripts/test-summary.sh build-release build-asan build-tsan build-fuzz
 
 test-release: deps
 	cmake -S . -B build-release -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS)
@@ -43,6 +43,14 @@ test-tsan: deps
 	cmake --build build-tsan -j$(JOBS)
 	cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  setarch $$(uname -m) -R ctest --output-on-failure -j$(JOBS) -L threaded | tee ctest.log
+
+# libFuzzer targets (clang), each run for CENSUS_FUZZ_SECONDS (default 15) from its seed corpus.
+test-fuzz: deps
+	./scripts/fuzz.sh
+
+# Propagation interop against the node implementations alone (also part of test-release).
+interop: deps
+	./scripts/interop.sh
 
 format-check: deps
 	./scripts/format.sh --check

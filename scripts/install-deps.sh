@@ -12,11 +12,26 @@ packages=(
   procps                        # ps/pkill used by integration tests
 )
 
+# node and npm run the propagation interop test against the OpenTelemetry/OpenCensus node
+# implementations; a machine that already has them (e.g. from nodesource) keeps its own.
+command -v npm >/dev/null || packages+=(nodejs npm)
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+install_node_packages() {
+  # The interop test's pinned packages (tests/interop/package-lock.json).
+  local dir
+  dir="$(dirname "$0")/../tests/interop"
+  if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    touch "$dir/node_modules"
+  fi
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
+  install_node_packages
   exit 0
 fi
 
@@ -28,3 +43,4 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 as_root apt-get update -qq
 as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"
+install_node_packages

@@ -1,4 +1,4 @@
-/* stdout_exporter.c - prints view data as readable text or as JSON lines.
+/* stdout_exporter.c - prints view data and spans as readable text or as JSON lines.
  *
  * Each export is formatted into one growing buffer and written with write(2) in full lines, so
  * concurrent writers (a forked child sharing the descriptor) never split a line. JSON strings are
@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "census/census.h"
+#include "census/trace.h"
 #include "export/export.h"
 
 struct stdout_exporter {
@@ -279,10 +281,206 @@ static census_status stdout_export(void *user, const census_view_data *const *vi
   return status;
 }
 
+static void hex(struct text_buffer *b, const uint8_t *bytes, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    buffer_append(b, "%02x", bytes[i]);
+  }
+}
+
+static const char *kind_name(census_span_kind kind) {
+  static const char *const names[] = {"INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER"};
+  return (unsigned)kind < 5 ? names[kind] : "INTERNAL";
+}
+
+static const char *status_name(census_span_status_code code) {
+  return code == CENSUS_SPAN_STATUS_OK ? "OK" : code == CENSUS_SPAN_STATUS_ERROR ? "ERROR" : "UNSET";
+}
+
+static void json_attribute_value(struct text_buffer *b, const census_attribute *a) {
+  switch (a->type) {
+  case CENSUS_ATTRIBUTE_STRING:
+    json_string(b, a->string_value);
+    break;
+  case CENSUS_ATTRIBUTE_INT64:
+    buffer_append(b, "%" PRId64, a->int_value);
+    break;
+  case CENSUS_ATTRIBUTE_DOUBLE:
+    json_double(b, a->double_value);
+    break;
+  case CENSUS_ATTRIBUTE_BOOL:
+    buffer_append(b, a->bool_value ? "true" : "false");
+    break;
+  }
+}
+
+static void text_attribute_value(struct text_buffer *b, const census_attribute *a) {
+  switch (a->type) {
+  case CENSUS_ATTRIBUTE_STRING:
+    buffer_append(b, "\"%s\"", a->string_value);
+    break;
+  case CENSUS_ATTRIBUTE_INT64:
+    buffer_append(b, "%" PRId64, a->int_value);
+    break;
+  case CENSUS_ATTRIBUTE_DOUBLE:
+    buffer_append(b, "%g", a->double_value);
+    break;
+  case CENSUS_ATTRIBUTE_BOOL:
+    buffer_append(b, a->bool_value ? "true" : "false");
+    break;
+  }
+}
+
+static void json_span(struct text_buffer *b, const census_span_data *s) {
+  census_trace_context c;
+  census_span_data_context(s, &c);
+  uint8_t parent[CENSUS_SPAN_ID_SIZE];
+  bool remote = false;
+  bool has_parent = census_span_data_parent(s, parent, &remote);
+  buffer_append(b, "{\"span\":");
+  json_string(b, census_span_data_name(s));
+  buffer_append(b, ",\"trace_id\":\"");
+  hex(b, c.trace_id, sizeof c.trace_id);
+  buffer_append(b, "\",\"span_id\":\"");
+  hex(b, c.span_id, sizeof c.span_id);
+  buffer_append(b, "\",\"parent_span_id\":\"");
+  if (has_parent) {
+    hex(b, parent, sizeof parent);
+  }
+  buffer_append(b, "\",\"parent_remote\":%s,\"kind\":\"%s\",\"trace_flags\":%u,\"tracestate\":",
+                remote ? "true" : "false", kind_name(census_span_data_kind(s)), c.trace_flags);
+  json_string(b, c.tracestate);
+  buffer_append(b, ",\"start_time_unix_nano\":%" PRId64 ",\"end_time_unix_nano\":%" PRId64
+                   ",\"attributes\":{",
+                census_span_data_start_time_ns(s), census_span_data_end_time_ns(s));
+  for (size_t i = 0; i < census_span_data_attribute_count(s); i++) {
+    census_attribute a;
+    census_span_data_attribute(s, i, &a);
+    buffer_append(b, i ? "," : "");
+    json_string(b, a.key);
+    buffer_append(b, ":");
+    json_attribute_value(b, &a);
+  }
+  buffer_append(b, "},\"events\":[");
+  for (size_t e = 0; e < census_span_data_event_count(s); e++) {
+    const char *name;
+    int64_t time_ns;
+    size_t attributes;
+    census_span_data_event(s, e, &name, &time_ns, &attributes);
+    buffer_append(b, "%s{\"name\":", e ? "," : "");
+    json_string(b, name);
+    buffer_append(b, ",\"time_unix_nano\":%" PRId64 ",\"attributes\":{", time_ns);
+    for (size_t i = 0; i < attributes; i++) {
+      census_attribute a;
+      census_span_data_event_attribute(s, e, i, &a);
+      buffer_append(b, i ? "," : "");
+      json_string(b, a.key);
+      buffer_append(b, ":");
+      json_attribute_value(b, &a);
+    }
+    buffer_append(b, "}}");
+  }
+  buffer_append(b, "],\"links\":[");
+  for (size_t l = 0; l < census_span_data_link_count(s); l++) {
+    census_trace_context linked;
+    census_span_data_link(s, l, &linked);
+    buffer_append(b, "%s{\"trace_id\":\"", l ? "," : "");
+    hex(b, linked.trace_id, sizeof linked.trace_id);
+    buffer_append(b, "\",\"span_id\":\"");
+    hex(b, linked.span_id, sizeof linked.span_id);
+    buffer_append(b, "\",\"trace_flags\":%u,\"tracestate\":", linked.trace_flags);
+    json_string(b, linked.tracestate);
+    buffer_append(b, "}");
+  }
+  const char *message;
+  census_span_status_code code = census_span_data_status(s, &message);
+  buffer_append(b, "],\"status\":{\"code\":\"%s\",\"message\":", status_name(code));
+  json_string(b, message);
+  buffer_append(b, "},\"dropped_attributes_count\":%u,\"dropped_events_count\":%u,"
+                   "\"dropped_links_count\":%u}\n",
+                census_span_data_dropped_attributes(s), census_span_data_dropped_events(s),
+                census_span_data_dropped_links(s));
+}
+
+static void text_span(struct text_buffer *b, const census_span_data *s) {
+  census_trace_context c;
+  census_span_data_context(s, &c);
+  uint8_t parent[CENSUS_SPAN_ID_SIZE];
+  bool remote = false;
+  buffer_append(b, "span %s trace=", census_span_data_name(s));
+  hex(b, c.trace_id, sizeof c.trace_id);
+  buffer_append(b, " span=");
+  hex(b, c.span_id, sizeof c.span_id);
+  if (census_span_data_parent(s, parent, &remote)) {
+    buffer_append(b, " parent=");
+    hex(b, parent, sizeof parent);
+    buffer_append(b, remote ? " (remote)" : "");
+  }
+  int64_t duration = census_span_data_end_time_ns(s) - census_span_data_start_time_ns(s);
+  const char *message;
+  census_span_status_code code = census_span_data_status(s, &message);
+  buffer_append(b, " %s %.3f ms status=%s", kind_name(census_span_data_kind(s)),
+                (double)duration / 1e6, status_name(code));
+  if (*message) {
+    buffer_append(b, "(%s)", message);
+  }
+  for (size_t i = 0; i < census_span_data_attribute_count(s); i++) {
+    census_attribute a;
+    census_span_data_attribute(s, i, &a);
+    buffer_append(b, "%s%s=", i ? ", " : " {", a.key);
+    text_attribute_value(b, &a);
+  }
+  buffer_append(b, census_span_data_attribute_count(s) ? "}" : "");
+  for (size_t e = 0; e < census_span_data_event_count(s); e++) {
+    const char *name;
+    int64_t time_ns;
+    census_span_data_event(s, e, &name, &time_ns, NULL);
+    buffer_append(b, " event %s at +%.3f ms", name,
+                  (double)(time_ns - census_span_data_start_time_ns(s)) / 1e6);
+  }
+  if (census_span_data_link_count(s)) {
+    buffer_append(b, " links=%zu", census_span_data_link_count(s));
+  }
+  uint32_t da = census_span_data_dropped_attributes(s), de = census_span_data_dropped_events(s),
+           dl = census_span_data_dropped_links(s);
+  if (da || de || dl) {
+    buffer_append(b, " dropped(attributes=%u events=%u links=%u)", da, de, dl);
+  }
+  buffer_append(b, "\n");
+}
+
+static census_status stdout_export_spans(void *user, const census_span_data *const *spans,
+                                         size_t count) {
+  struct stdout_exporter *e = user;
+  struct text_buffer b = {0};
+  for (size_t i = 0; i < count; i++) {
+    if (e->options.format == CENSUS_STDOUT_JSON) {
+      json_span(&b, spans[i]);
+    } else {
+      text_span(&b, spans[i]);
+    }
+  }
+  census_status status = b.failed ? CENSUS_ENOMEM : CENSUS_OK;
+  if (status == CENSUS_OK && b.length) {
+    status = write_all(e->options.fd ? e->options.fd : STDOUT_FILENO, b.data, b.length);
+  }
+  free(b.data);
+  return status;
+}
+
+/* The stats registration owns the options; the span registration borrows a copy of its own. */
 static void stdout_shutdown(void *user, int64_t timeout_ms) {
   (void)timeout_ms;
   free(user);
 }
+
+static const census_stats_exporter_ops stats_ops = {
+    .export_views = stdout_export, .flush = NULL, .shutdown = stdout_shutdown};
+static const census_span_exporter_ops span_ops = {
+    .export_spans = stdout_export_spans, .flush = NULL, .shutdown = stdout_shutdown};
+
+/* Span registrations, so that unregistering finds them (the span API looks up by user). */
+static pthread_mutex_t span_users_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct stdout_exporter *span_users[64];
 
 CENSUS_EXPORT census_status census_stdout_exporter_register(const census_stdout_options *options) {
   struct stdout_exporter *e = calloc(1, sizeof *e);
@@ -296,15 +494,43 @@ CENSUS_EXPORT census_status census_stdout_exporter_register(const census_stdout_
     free(e);
     return CENSUS_EINVAL;
   }
-  static const census_stats_exporter_ops ops = {
-      .export_views = stdout_export, .flush = NULL, .shutdown = stdout_shutdown};
-  census_status status = census_stats_exporter_register(&ops, e);
+  struct stdout_exporter *spans = NULL;
+  if (!e->options.skip_spans && !(spans = malloc(sizeof *spans))) {
+    free(e);
+    return CENSUS_ENOMEM;
+  }
+  census_status status = census_stats_exporter_register(&stats_ops, e);
   if (status != CENSUS_OK) {
     free(e);
+    free(spans);
+    return status;
+  }
+  if (spans) {
+    *spans = *e;
+    pthread_mutex_lock(&span_users_mu);
+    size_t slot = 0;
+    while (slot < 64 && span_users[slot]) {
+      slot++;
+    }
+    if (slot < 64 && census_span_exporter_register(&span_ops, spans) == CENSUS_OK) {
+      span_users[slot] = spans;
+    } else {
+      free(spans);
+      status = CENSUS_ENOMEM;
+    }
+    pthread_mutex_unlock(&span_users_mu);
   }
   return status;
 }
 
 CENSUS_EXPORT census_status census_stdout_exporter_unregister(int64_t timeout_ms) {
+  pthread_mutex_lock(&span_users_mu);
+  for (size_t i = 0; i < 64; i++) {
+    if (span_users[i]) {
+      census_span_exporter_unregister(span_users[i], timeout_ms); /* frees it */
+      span_users[i] = NULL;
+    }
+  }
+  pthread_mutex_unlock(&span_users_mu);
   return census__stats_exporter_unregister_matching(stdout_export, timeout_ms);
 }

@@ -13,6 +13,7 @@
 
 #include "census/stats.h"
 #include "census/status.h"
+#include "census/trace.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -40,6 +41,82 @@ CENSUS_EXPORT census_status census_stats_exporter_register(const census_stats_ex
  * so far, then calls its shutdown callback. Blocks up to timeout_ms. CENSUS_ENOTFOUND if no
  * exporter has that user pointer. Thread-safe; must not be called from an exporter callback. */
 CENSUS_EXPORT census_status census_stats_exporter_unregister(void *user, int64_t timeout_ms);
+
+/* ---- Span exporters ------------------------------------------------------------------------ */
+
+/* An ended, sampled span as exporters see it: borrowed for the duration of an export call,
+ * immutable. Thread-safety: safe to read from any thread during the call. */
+typedef struct census_span_data census_span_data;
+
+typedef enum census_attribute_type {
+  CENSUS_ATTRIBUTE_STRING = 0,
+  CENSUS_ATTRIBUTE_INT64 = 1,
+  CENSUS_ATTRIBUTE_DOUBLE = 2,
+  CENSUS_ATTRIBUTE_BOOL = 3,
+} census_attribute_type;
+
+/* One attribute; the strings are borrowed from the span data. */
+typedef struct census_attribute {
+  const char *key;
+  census_attribute_type type;
+  const char *string_value;
+  int64_t int_value;
+  double double_value;
+  bool bool_value;
+} census_attribute;
+
+/* Accessors; strings are borrowed for the span data's life. Index arguments out of range give
+ * CENSUS_ENOTFOUND. */
+CENSUS_EXPORT const char *census_span_data_name(const census_span_data *span);
+/* The span's own context: trace id, span id, flags, tracestate. */
+CENSUS_EXPORT void census_span_data_context(const census_span_data *span,
+                                            census_trace_context *context);
+/* Copies the parent's span id and returns true, or returns false for a root span. */
+CENSUS_EXPORT bool census_span_data_parent(const census_span_data *span,
+                                           uint8_t parent_span_id[CENSUS_SPAN_ID_SIZE],
+                                           bool *parent_is_remote);
+CENSUS_EXPORT census_span_kind census_span_data_kind(const census_span_data *span);
+CENSUS_EXPORT int64_t census_span_data_start_time_ns(const census_span_data *span);
+CENSUS_EXPORT int64_t census_span_data_end_time_ns(const census_span_data *span);
+/* The status code; *message (if not NULL) is set to the message ("" if none). */
+CENSUS_EXPORT census_span_status_code census_span_data_status(const census_span_data *span,
+                                                              const char **message);
+CENSUS_EXPORT size_t census_span_data_attribute_count(const census_span_data *span);
+CENSUS_EXPORT census_status census_span_data_attribute(const census_span_data *span, size_t i,
+                                                       census_attribute *attribute);
+CENSUS_EXPORT size_t census_span_data_event_count(const census_span_data *span);
+/* Event i: its name, Unix time in ns and number of attributes. */
+CENSUS_EXPORT census_status census_span_data_event(const census_span_data *span, size_t i,
+                                                   const char **name, int64_t *time_ns,
+                                                   size_t *attribute_count);
+CENSUS_EXPORT census_status census_span_data_event_attribute(const census_span_data *span,
+                                                             size_t event, size_t i,
+                                                             census_attribute *attribute);
+CENSUS_EXPORT size_t census_span_data_link_count(const census_span_data *span);
+CENSUS_EXPORT census_status census_span_data_link(const census_span_data *span, size_t i,
+                                                  census_trace_context *linked);
+/* What the limits dropped from this span. */
+CENSUS_EXPORT uint32_t census_span_data_dropped_attributes(const census_span_data *span);
+CENSUS_EXPORT uint32_t census_span_data_dropped_events(const census_span_data *span);
+CENSUS_EXPORT uint32_t census_span_data_dropped_links(const census_span_data *span);
+
+typedef struct census_span_exporter_ops {
+  /* Exports `count` ended spans, borrowed for the duration of the call. Required. */
+  census_status (*export_spans)(void *user, const census_span_data *const *spans, size_t count);
+  /* Pushes out anything buffered, within timeout_ms. May be NULL. */
+  census_status (*flush)(void *user, int64_t timeout_ms);
+  /* Releases the exporter; called once, at unregistration or census_shutdown(). May be NULL. */
+  void (*shutdown)(void *user, int64_t timeout_ms);
+} census_span_exporter_ops;
+
+/* Registers a span exporter (`ops` copied). Errors: CENSUS_EINVAL, CENSUS_ENOMEM,
+ * CENSUS_ESHUTDOWN. Thread-safe. */
+CENSUS_EXPORT census_status census_span_exporter_register(const census_span_exporter_ops *ops,
+                                                          void *user);
+
+/* Exports the queued spans, then unregisters the span exporter registered with `user` and calls
+ * its shutdown. CENSUS_ENOTFOUND if none. Thread-safe; not from an exporter callback. */
+CENSUS_EXPORT census_status census_span_exporter_unregister(void *user, int64_t timeout_ms);
 
 #ifdef __cplusplus
 }

@@ -15,6 +15,9 @@ extern "C" {
 #endif
 
 #define CENSUS_TAG_MAX_LENGTH 255
+/* At most this many distinct tag keys exist in a process (keys are never freed; the cap keeps
+ * keys arriving from outside, in baggage or grpc-tags-bin, from growing memory without bound). */
+#define CENSUS_TAG_MAX_KEYS 10000
 
 /* An interned tag key. The same name always yields the same pointer, so keys compare by address.
  * Keys live until the process exits and are never freed by the caller.
@@ -27,7 +30,8 @@ typedef struct census_tag_key census_tag_key;
 typedef struct census_tag_map census_tag_map;
 
 /* Interns a tag key named `name` (copied). Returns the key, or NULL with *status (if status is not
- * NULL) set to CENSUS_EINVAL (name NULL), CENSUS_EBADNAME or CENSUS_ENOMEM. Thread-safe. */
+ * NULL) set to CENSUS_EINVAL (name NULL), CENSUS_EBADNAME, CENSUS_ELIMIT (CENSUS_TAG_MAX_KEYS
+ * keys exist already and this name is new) or CENSUS_ENOMEM. Thread-safe. */
 CENSUS_EXPORT const census_tag_key *census_tag_key_new(const char *name, census_status *status);
 
 /* The key's name; borrowed, valid as long as the key. Thread-safe. */

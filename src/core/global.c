@@ -26,6 +26,8 @@
 #include "stats/collector.h"
 #include "stats/recorder.h"
 #include "stats/stats_internal.h"
+#include "trace/ids.h"
+#include "trace/span_internal.h"
 
 struct census__global census__g = {
     .lifecycle_mu = PTHREAD_MUTEX_INITIALIZER,
@@ -101,6 +103,8 @@ static void fork_child(void) {
     census__bound_reset_all();
     census__collector_drop_threads();
     census__recorder_forget_thread();
+    census__spans_fork_child();
+    census__ids_reseed_all();
   }
   fork_parent(); /* the child's only thread is the one that took the locks */
   if (census__is_shut_down()) {
@@ -121,6 +125,7 @@ static census_status start_once(void) {
     return CENSUS_ESYSTEM;
   }
   read_environment();
+  census__trace_start();
   census_status status = census__self_metrics_start();
   if (status != CENSUS_OK) {
     return status;

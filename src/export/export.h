@@ -32,6 +32,8 @@ census_status census__worker_start(void);
 void census__worker_stop(int64_t deadline_ns);
 /* Wakes the worker to re-read its interval (async-signal-safe). */
 void census__worker_wake(void);
+/* Wakes the worker to export a full batch of spans. */
+void census__worker_wake_spans(void);
 
 /* Handles SIGTERM/SIGINT on the worker after the handler passed the signal number on. */
 void census__signal_deliver(int signo);

@@ -21,6 +21,7 @@
 #include "stats/collector.h"
 #include "stats/recorder.h"
 #include "stats/stats_internal.h"
+#include "trace/span_internal.h"
 
 static const int flush_signals[] = {SIGTERM, SIGINT};
 static struct sigaction previous[sizeof flush_signals / sizeof flush_signals[0]];
@@ -54,15 +55,16 @@ CENSUS_EXPORT census_status census_set_exit_flush_timeout_ms(int64_t timeout_ms)
   return CENSUS_OK;
 }
 
-/* Export everything and flush the exporters by `deadline`. */
+/* Export everything (spans, then stats) and flush the exporters by `deadline`. */
 static census_status flush_until(int64_t deadline) {
+  census_status spans = census__spans_export_all(deadline, true);
   census_status status = census__collect_lock(deadline);
   if (status != CENSUS_OK) {
     return status;
   }
   status = census__export_locked(deadline, true);
   pthread_mutex_unlock(&census__g.collect_mu);
-  return status;
+  return status != CENSUS_OK ? status : spans;
 }
 
 CENSUS_EXPORT census_status census_flush(int64_t timeout_ms) {
@@ -156,6 +158,7 @@ CENSUS_EXPORT census_status census_shutdown(int64_t timeout_ms) {
   census__signal_uninstall();
   census__worker_stop(deadline);
   status = flush_until(deadline);
+  census__spans_shutdown(deadline);
   census__exporters_shutdown(deadline);
   /* From here constructors refuse and recording finds no views. */
   atomic_store_explicit(&census__g.shut_down, true, memory_order_release);

@@ -13,8 +13,10 @@
 #include "core/clock.h"
 #include "core/global.h"
 #include "export/export.h"
+#include "trace/span_internal.h"
 
-#define WAKE_BYTE 0x77 /* above every signal number */
+#define WAKE_BYTE 0x77  /* above every signal number */
+#define SPANS_BYTE 0x78 /* a full batch of spans is waiting */
 
 static void export_now(void) {
   int64_t interval = atomic_load(&census__g.export_interval_ms);
@@ -25,26 +27,47 @@ static void export_now(void) {
   }
 }
 
+static void export_spans_now(void) {
+  census_span_export_options o;
+  census_trace_export_options(&o);
+  census__spans_export_all(census__deadline_after_ms(o.export_timeout_ms), false);
+}
+
+/* Sleeps until the next stats export or span export is due, or a byte arrives. */
 static void *worker_main(void *arg) {
   (void)arg;
-  int64_t last = census__monotonic_ns();
+  int64_t last_stats = census__monotonic_ns(), last_spans = last_stats;
   while (!atomic_load(&census__g.worker_stop)) {
-    int64_t due = last + atomic_load(&census__g.export_interval_ms) * 1000000;
+    int64_t stats_due = last_stats + atomic_load(&census__g.export_interval_ms) * 1000000;
+    int64_t spans_due = last_spans + census__span_schedule_delay_ms() * 1000000;
+    int64_t due = stats_due < spans_due ? stats_due : spans_due;
     struct pollfd pfd = {census__g.wake_pipe[0], POLLIN, 0};
     int ready = poll(&pfd, 1, census__ms_until(due));
     if (ready > 0) {
       unsigned char bytes[64];
       ssize_t n = read(census__g.wake_pipe[0], bytes, sizeof bytes);
+      bool spans = false;
       for (ssize_t i = 0; i < n; i++) {
-        if (bytes[i] != WAKE_BYTE) {
+        if (bytes[i] == SPANS_BYTE) {
+          spans = true;
+        } else if (bytes[i] != WAKE_BYTE) {
           census__signal_deliver(bytes[i]);
         }
       }
-      continue; /* re-evaluate the stop flag and the due time */
+      if (spans) {
+        export_spans_now();
+        last_spans = census__monotonic_ns();
+      }
+      continue; /* re-evaluate the stop flag and the due times */
     }
-    if (census__monotonic_ns() >= due) {
+    int64_t now = census__monotonic_ns();
+    if (now >= spans_due) {
+      export_spans_now();
+      last_spans = census__monotonic_ns();
+    }
+    if (now >= stats_due) {
       export_now();
-      last = census__monotonic_ns();
+      last_stats = census__monotonic_ns();
     }
   }
   return NULL;
@@ -62,13 +85,16 @@ census_status census__worker_start(void) {
   return rc == 0 ? CENSUS_OK : CENSUS_ESYSTEM;
 }
 
-void census__worker_wake(void) {
-  unsigned char byte = WAKE_BYTE;
+static void worker_send(unsigned char byte) {
   int saved = errno;
   ssize_t ignored = write(census__g.wake_pipe[1], &byte, 1);
   (void)ignored;
   errno = saved;
 }
+
+void census__worker_wake(void) { worker_send(WAKE_BYTE); }
+
+void census__worker_wake_spans(void) { worker_send(SPANS_BYTE); }
 
 void census__worker_stop(int64_t deadline_ns) {
   if (!census__g.worker_running) {

@@ -1,5 +1,7 @@
 /* self_metrics.c - census's own metrics, exported like any other view.
  *
+ * "census/dropped_spans" (Sum, int64) counts ended sampled spans dropped by a full export queue.
+ *
  * "census/dropped_measurements" (Sum, int64, column "reason") counts every measurement census
  * refused or could not keep, so that nothing is dropped silently: "invalid_value" (negative,
  * NaN, infinite, wrong type), "out_of_memory". Further reasons join as exporters add queues.
@@ -15,7 +17,10 @@
 
 #define DROPPED_VIEW "census/dropped_measurements"
 
+#define DROPPED_SPANS_VIEW "census/dropped_spans"
+
 static const census_measure *dropped_measure;
+static const census_measure *dropped_spans_measure;
 
 struct reason_tags {
   const char *reason;
@@ -50,6 +55,17 @@ census_status census__self_metrics_start(void) {
                           : NULL;
   status = view ? census_view_register(view) : CENSUS_ENOMEM;
   census_view_free(view);
+  dropped_spans_measure = census_measure_int64_new(
+      DROPPED_SPANS_VIEW, "Ended spans dropped because the export queue was full", "1", NULL);
+  view = sum && dropped_spans_measure
+             ? census_view_new(DROPPED_SPANS_VIEW,
+                               "Ended spans dropped because the export queue was full",
+                               dropped_spans_measure, NULL, 0, sum, NULL)
+             : NULL;
+  if (status == CENSUS_OK) {
+    status = view ? census_view_register(view) : CENSUS_ENOMEM;
+  }
+  census_view_free(view);
   census_aggregation_free(sum);
   return status;
 }
@@ -66,4 +82,11 @@ void census__count_dropped(const char *reason, int64_t count) {
   }
   struct census__measurement m = {dropped_measure, count, (double)count};
   census__record(&m, 1, tags);
+}
+
+void census__count_dropped_spans(int64_t count) {
+  if (dropped_spans_measure && count > 0) {
+    struct census__measurement m = {dropped_spans_measure, count, (double)count};
+    census__record(&m, 1, NULL);
+  }
 }

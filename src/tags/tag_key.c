@@ -1,14 +1,17 @@
 /* tag_key.c - interning of tag keys.
  *
  * Each distinct name gets one census_tag_key for the life of the process, so keys compare by
- * address on the record path. The table (census__g.tag_keys, under registry_mu) is an array
- * searched linearly: programs define tens of keys, and only key creation searches it. Keys are
- * never freed, not even by census_shutdown(), because callers hold them as plain pointers.
+ * address on the record path. The table (census__g.tag_keys, under registry_mu) is open
+ * addressing on the name's hash. Keys are never freed, not even by census_shutdown(), because
+ * callers hold them as plain pointers; so that a peer sending ever new keys (in baggage or
+ * grpc-tags-bin) cannot grow memory without bound, at most CENSUS_TAG_MAX_KEYS keys exist and
+ * later new names are refused with CENSUS_ELIMIT.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/global.h"
+#include "core/hash.h"
 #include "core/text.h"
 #include "tags/tags_internal.h"
 
@@ -16,6 +19,38 @@ static void set_status(census_status *out, census_status value) {
   if (out) {
     *out = value;
   }
+}
+
+/* The slot of `name` in the table: its key, or the empty slot where it would go. Caller holds
+ * registry_mu and the table has at least one empty slot. */
+static census_tag_key **slot_of(const char *name, size_t length) {
+  size_t mask = census__g.tag_key_cap - 1;
+  for (size_t i = census__hash_bytes(name, length) & mask;; i = (i + 1) & mask) {
+    census_tag_key **slot = &census__g.tag_keys[i];
+    if (!*slot || strcmp((*slot)->name, name) == 0) {
+      return slot;
+    }
+  }
+}
+
+/* Doubles the table (load stays under 1/2). False on ENOMEM. */
+static bool table_grow(void) {
+  size_t old_cap = census__g.tag_key_cap;
+  census_tag_key **old = census__g.tag_keys;
+  size_t cap = old_cap ? old_cap * 2 : 64;
+  census_tag_key **fresh = calloc(cap, sizeof *fresh);
+  if (!fresh) {
+    return false;
+  }
+  census__g.tag_keys = fresh;
+  census__g.tag_key_cap = cap;
+  for (size_t i = 0; i < old_cap; i++) {
+    if (old[i]) {
+      *slot_of(old[i]->name, old[i]->length) = old[i];
+    }
+  }
+  free(old);
+  return true;
 }
 
 CENSUS_EXPORT const census_tag_key *census_tag_key_new(const char *name, census_status *status) {
@@ -33,36 +68,34 @@ CENSUS_EXPORT const census_tag_key *census_tag_key_new(const char *name, census_
     set_status(status, started);
     return NULL;
   }
+  census_status result = CENSUS_OK;
   pthread_mutex_lock(&census__g.registry_mu);
+  if ((census__g.tag_key_count + 1) * 2 > census__g.tag_key_cap && !table_grow()) {
+    result = CENSUS_ENOMEM;
+  }
   census_tag_key *found = NULL;
-  for (size_t i = 0; i < census__g.tag_key_count && !found; i++) {
-    if (strcmp(census__g.tag_keys[i]->name, name) == 0) {
-      found = census__g.tag_keys[i];
-    }
-  }
-  if (!found && census__g.tag_key_count == census__g.tag_key_cap) {
-    size_t cap = census__g.tag_key_cap ? census__g.tag_key_cap * 2 : 16;
-    census_tag_key **grown = realloc(census__g.tag_keys, cap * sizeof *grown);
-    if (grown) {
-      census__g.tag_keys = grown;
-      census__g.tag_key_cap = cap;
-    }
-  }
-  if (!found && census__g.tag_key_count < census__g.tag_key_cap) {
-    census_tag_key *key = malloc(sizeof *key);
-    char *copy = strdup(name);
-    if (key && copy) {
-      key->name = copy;
-      key->length = length;
-      census__g.tag_keys[census__g.tag_key_count++] = key;
-      found = key;
-    } else {
-      free(key);
-      free(copy);
+  if (result == CENSUS_OK) {
+    census_tag_key **slot = slot_of(name, length);
+    found = *slot;
+    if (!found && census__g.tag_key_count >= CENSUS_TAG_MAX_KEYS) {
+      result = CENSUS_ELIMIT;
+    } else if (!found) {
+      census_tag_key *key = malloc(sizeof *key);
+      char *copy = strdup(name);
+      if (key && copy) {
+        key->name = copy;
+        key->length = length;
+        *slot = found = key;
+        census__g.tag_key_count++;
+      } else {
+        free(key);
+        free(copy);
+        result = CENSUS_ENOMEM;
+      }
     }
   }
   pthread_mutex_unlock(&census__g.registry_mu);
-  set_status(status, found ? CENSUS_OK : CENSUS_ENOMEM);
+  set_status(status, result);
   return found;
 }
 

@@ -22,15 +22,18 @@ typedef struct census_stdout_options {
   census_stdout_format format; /* default CENSUS_STDOUT_TEXT */
   int fd;                      /* where to write; 0 means standard output (fd 1) */
   int skip_empty;              /* non-zero: views with no rows are not printed */
+  int skip_spans;              /* non-zero: register for stats only, not for spans */
 } census_stdout_options;
 
-/* Registers a stdout exporter with `options` (NULL: defaults). The descriptor is not closed.
+/* Registers a stdout exporter with `options` (NULL: defaults), as a stats exporter and (unless
+ * skip_spans) a span exporter. The descriptor is not closed.
  * Each export is written with write(2) as whole lines, so output from several processes sharing
  * the descriptor does not interleave within a line. Errors: CENSUS_EINVAL, CENSUS_ENOMEM,
  * CENSUS_ESHUTDOWN. Thread-safe. Unregister with census_stdout_exporter_unregister(). */
 CENSUS_EXPORT census_status census_stdout_exporter_register(const census_stdout_options *options);
 
-/* Unregisters every stdout exporter after a final export, within timeout_ms. Thread-safe. */
+/* Unregisters every stdout exporter (stats and spans) after a final export, within timeout_ms.
+ * Thread-safe. */
 CENSUS_EXPORT census_status census_stdout_exporter_unregister(int64_t timeout_ms);
 
 #ifdef __cplusplus

@@ -1,0 +1,176 @@
+/* census/trace.h - spans, samplers, the current span, and span exporters.
+ *
+ * A span is named by a handle: a 64-bit integer that stays meaningful after the span ends, so
+ * calls with an ended (or never valid) handle are detected and do nothing. Handle 0 is "no span".
+ * Span records come from a pool and are reused, which is why handles carry a generation.
+ *
+ * Sampling decides at start whether a span records. An unsampled span records nothing and costs
+ * next to nothing, but it still has ids and still parents its children, so its context
+ * propagates. Ended sampled spans go to a bounded queue that the export worker drains in batches
+ * to the span exporters; when the queue is full a span is dropped and counted
+ * (census_span_dropped_count(), the self-metric census/dropped_spans and the stdout exporter).
+ */
+#ifndef CENSUS_TRACE_H
+#define CENSUS_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "census/status.h"
+#include "census/trace_context.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Spans ------------------------------------------------------------------------------- */
+
+/* A span handle; 0 means no span. Thread-safety: a span may be used by one thread at a time
+ * (any thread); handles themselves are plain integers. */
+typedef uint64_t census_span;
+
+typedef enum census_span_kind {
+  CENSUS_SPAN_KIND_INTERNAL = 0,
+  CENSUS_SPAN_KIND_SERVER = 1,
+  CENSUS_SPAN_KIND_CLIENT = 2,
+  CENSUS_SPAN_KIND_PRODUCER = 3,
+  CENSUS_SPAN_KIND_CONSUMER = 4,
+} census_span_kind;
+
+typedef enum census_span_status_code {
+  CENSUS_SPAN_STATUS_UNSET = 0,
+  CENSUS_SPAN_STATUS_OK = 1,
+  CENSUS_SPAN_STATUS_ERROR = 2,
+} census_span_status_code;
+
+typedef struct census_sampler census_sampler;
+
+/* Options for starting a span; zero-initialise and set what differs. */
+typedef struct census_span_options {
+  census_span_kind kind;
+  /* The parent: a local span handle, or a remote context (e.g. extracted from headers), or
+   * neither, in which case the thread's current span is the parent (see `root`). */
+  census_span parent;
+  const census_trace_context *remote_parent;
+  bool root;                      /* true: start a new trace even if a current span exists */
+  const census_sampler *sampler;  /* NULL: the global sampler */
+  int64_t start_time_ns;          /* Unix time in ns; 0: now */
+} census_span_options;
+
+/* Starts a span named `name` (copied; NULL is refused). Returns its handle, or 0 on error
+ * (NULL name, out of memory, after shutdown; the reason goes to diagnostics). An unsampled span
+ * returns a valid handle too. Never blocks; allocates only while the thread's span pool grows.
+ * Thread-safe. */
+CENSUS_EXPORT census_span census_span_start(const char *name, const census_span_options *options);
+
+/* As census_span_start(), and makes the span the thread's current span until it ends, when the
+ * previous current span is restored. Thread-safe (affects the calling thread only). */
+CENSUS_EXPORT census_span census_span_start_current(const char *name,
+                                                    const census_span_options *options);
+
+/* Ends the span now (or at end_time_ns, Unix ns, if not 0). A sampled span is queued for
+ * export; if the queue is full it is dropped and counted. If the span is the thread's current
+ * span, its previous current span is restored. Ending twice, or ending 0, does nothing.
+ * Never blocks. */
+CENSUS_EXPORT void census_span_end(census_span span);
+CENSUS_EXPORT void census_span_end_at(census_span span, int64_t end_time_ns);
+
+/* The span's context (ids, flags, tracestate). Returns CENSUS_OK, or CENSUS_ENOTFOUND for an
+ * ended or invalid handle. Thread-safe (one thread at a time per span). */
+CENSUS_EXPORT census_status census_span_context(census_span span, census_trace_context *context);
+
+/* True if the span is sampled (records and will be exported). False for ended or invalid
+ * handles. */
+CENSUS_EXPORT bool census_span_is_recording(census_span span);
+
+/* Attributes. The key and string values are copied. Setting a key again replaces its value.
+ * Beyond the attribute limit new keys are dropped and counted (census_span_limits). On an
+ * unsampled, ended or invalid span these do nothing and return CENSUS_OK (unsampled) or
+ * CENSUS_ENOTFOUND (ended/invalid); CENSUS_EINVAL for a NULL key or value. */
+CENSUS_EXPORT census_status census_span_set_attribute_string(census_span span, const char *key,
+                                                             const char *value);
+CENSUS_EXPORT census_status census_span_set_attribute_int64(census_span span, const char *key,
+                                                            int64_t value);
+CENSUS_EXPORT census_status census_span_set_attribute_double(census_span span, const char *key,
+                                                             double value);
+CENSUS_EXPORT census_status census_span_set_attribute_bool(census_span span, const char *key,
+                                                           bool value);
+
+/* Adds an event (OpenCensus: annotation) named `name` at now, with no attributes or with one
+ * string attribute (key, value may be NULL). Beyond the event limit it is dropped and counted. */
+CENSUS_EXPORT census_status census_span_add_event(census_span span, const char *name);
+CENSUS_EXPORT census_status census_span_add_event_with_attribute(census_span span,
+                                                                 const char *name,
+                                                                 const char *key,
+                                                                 const char *value);
+
+/* Adds a link to another span's context. Beyond the link limit it is dropped and counted. */
+CENSUS_EXPORT census_status census_span_add_link(census_span span,
+                                                 const census_trace_context *linked);
+
+/* Sets the status; `message` (may be NULL) is kept only for CENSUS_SPAN_STATUS_ERROR, as
+ * OpenTelemetry specifies. OK is final: later calls do not change it. */
+CENSUS_EXPORT census_status census_span_set_status(census_span span,
+                                                   census_span_status_code code,
+                                                   const char *message);
+
+/* Renames the span (copied). */
+CENSUS_EXPORT census_status census_span_update_name(census_span span, const char *name);
+
+/* The calling thread's current span, or 0. */
+CENSUS_EXPORT census_span census_span_current(void);
+
+/* ---- Samplers ---------------------------------------------------------------------------- */
+
+/* Samplers are immutable; free with census_sampler_free(). NULL only if memory is exhausted
+ * (or, for ratio, a ratio outside [0, 1] or NaN: *status = CENSUS_EINVAL). Thread-safe. */
+CENSUS_EXPORT census_sampler *census_sampler_always_on(void);
+CENSUS_EXPORT census_sampler *census_sampler_always_off(void);
+/* Samples a trace when the lower 8 bytes of its trace id, as a big-endian integer shifted right
+ * by one, are below ratio * 2^63: the same trace id gets the same decision in every process and
+ * every OpenTelemetry SDK that uses this rule. */
+CENSUS_EXPORT census_sampler *census_sampler_trace_id_ratio(double ratio, census_status *status);
+/* Follows the parent's sampled flag when there is a parent (local or remote); uses `root` (a
+ * copy is taken) for root spans. */
+CENSUS_EXPORT census_sampler *census_sampler_parent_based(const census_sampler *root);
+CENSUS_EXPORT void census_sampler_free(census_sampler *sampler);
+
+/* Makes a copy of `sampler` the global default (initially parent-based always-on, as
+ * OpenTelemetry's default). Thread-safe; spans already started keep their decision. */
+CENSUS_EXPORT census_status census_trace_set_sampler(const census_sampler *sampler);
+
+/* ---- Limits and export configuration ------------------------------------------------------- */
+
+typedef struct census_span_limits {
+  uint32_t max_attributes; /* default 128 */
+  uint32_t max_events;     /* default 128 */
+  uint32_t max_links;      /* default 128 */
+  uint32_t max_attributes_per_event; /* default 128 */
+} census_span_limits;
+
+/* Sets the limits for spans started afterwards; 0 fields keep their current value.
+ * OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT, OTEL_SPAN_EVENT_COUNT_LIMIT and OTEL_SPAN_LINK_COUNT_LIMIT
+ * set the defaults. Thread-safe. */
+CENSUS_EXPORT census_status census_trace_set_limits(const census_span_limits *limits);
+
+/* The batch span processor's settings (OTEL_BSP_* variables; zero fields keep the value). */
+typedef struct census_span_export_options {
+  uint32_t max_queue_size;        /* OTEL_BSP_MAX_QUEUE_SIZE, default 2048 */
+  uint32_t max_export_batch_size; /* OTEL_BSP_MAX_EXPORT_BATCH_SIZE, default 512 */
+  int64_t schedule_delay_ms;      /* OTEL_BSP_SCHEDULE_DELAY, default 5000 */
+  int64_t export_timeout_ms;      /* OTEL_BSP_EXPORT_TIMEOUT, default 30000 */
+} census_span_export_options;
+
+/* Applies span export options. A smaller queue than the spans now waiting keeps those spans.
+ * CENSUS_EINVAL if batch size > queue size. Thread-safe. */
+CENSUS_EXPORT census_status census_trace_set_export_options(const census_span_export_options *o);
+CENSUS_EXPORT void census_trace_export_options(census_span_export_options *options);
+
+/* Spans dropped so far because the export queue was full. Thread-safe. */
+CENSUS_EXPORT uint64_t census_span_dropped_count(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,132 @@
+/* traceparent.c - W3C Trace Context: the traceparent header, and inject/extract of a context.
+ *
+ * traceparent is "VV-TTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTT-SSSSSSSSSSSSSSSS-FF": fixed offsets, so the
+ * parser checks the three dashes and decodes the four hex fields in place with a table lookup per
+ * character; no scanning, no copying, no allocation. This path is measured by the benchmarks
+ * (target: 50 ns for inject and for extract), which is why the context is reset by its ids and
+ * first tracestate byte only, and why tracestate work is skipped when there is no tracestate.
+ *
+ * Invariant: every exit from the parser leaves the context either fully valid (both ids
+ * non-zero, remote) or fully invalid (census__context_reset()).
+ */
+#include <string.h>
+
+#include "census/propagation.h"
+#include "propagation/hex.h"
+
+/* Offsets of the dashes and fields in a traceparent value. */
+enum {
+  TP_VERSION = 0,
+  TP_DASH1 = 2,
+  TP_TRACE_ID = 3,
+  TP_DASH2 = 35,
+  TP_SPAN_ID = 36,
+  TP_DASH3 = 52,
+  TP_FLAGS = 53,
+};
+
+CENSUS_EXPORT census_status census_traceparent_format(const census_trace_context *context,
+                                                      char out[CENSUS_TRACEPARENT_LENGTH + 1]) {
+  if (!out) {
+    return CENSUS_EINVAL;
+  }
+  if (!census__context_ok(context)) {
+    out[0] = '\0';
+    return CENSUS_EINVAL;
+  }
+  uint8_t flags = context->trace_flags & CENSUS_TRACE_FLAG_SAMPLED;
+  out[TP_VERSION] = '0';
+  out[TP_VERSION + 1] = '0';
+  out[TP_DASH1] = '-';
+  census__hex_encode(context->trace_id, CENSUS_TRACE_ID_SIZE, out + TP_TRACE_ID);
+  out[TP_DASH2] = '-';
+  census__hex_encode(context->span_id, CENSUS_SPAN_ID_SIZE, out + TP_SPAN_ID);
+  out[TP_DASH3] = '-';
+  census__hex_encode(&flags, 1, out + TP_FLAGS);
+  out[CENSUS_TRACEPARENT_LENGTH] = '\0';
+  return CENSUS_OK;
+}
+
+/* Parses as the header comment in propagation.h says. The version decides the length rule: 00 is
+ * exactly 55 characters; a later version may carry more fields after a '-', which are ignored
+ * (the spec's forward-compatibility rule); ff is reserved as invalid. */
+CENSUS_EXPORT census_status census_traceparent_parse(const char *value, size_t length,
+                                                     census_trace_context *context) {
+  if (!context) {
+    return CENSUS_EINVAL;
+  }
+  census__context_reset(context);
+  if (!value || length < CENSUS_TRACEPARENT_LENGTH) {
+    return CENSUS_EINVAL;
+  }
+  uint8_t version, flags;
+  if (!census__hex_decode(census__hex_lower, value + TP_VERSION, 1, &version) || version == 0xff) {
+    return CENSUS_EINVAL;
+  }
+  if (version == 0
+          ? length != CENSUS_TRACEPARENT_LENGTH
+          : length > CENSUS_TRACEPARENT_LENGTH && value[CENSUS_TRACEPARENT_LENGTH] != '-') {
+    return CENSUS_EINVAL;
+  }
+  if (value[TP_DASH1] != '-' || value[TP_DASH2] != '-' || value[TP_DASH3] != '-' ||
+      !census__hex_decode(census__hex_lower, value + TP_TRACE_ID, CENSUS_TRACE_ID_SIZE,
+                          context->trace_id) ||
+      !census__hex_decode(census__hex_lower, value + TP_SPAN_ID, CENSUS_SPAN_ID_SIZE,
+                          context->span_id) ||
+      !census__hex_decode(census__hex_lower, value + TP_FLAGS, 1, &flags) ||
+      !census__context_ok(context)) {
+    census__context_reset(context);
+    return CENSUS_EINVAL;
+  }
+  context->trace_flags = flags & CENSUS_TRACE_FLAG_SAMPLED;
+  context->remote = true;
+  return CENSUS_OK;
+}
+
+/* The tracestate in a context is whatever the application stored there, so it is re-validated
+ * (into a stack buffer) before it is sent; an invalid one is dropped rather than forwarded. */
+CENSUS_EXPORT census_status census_traceparent_inject(const census_trace_context *context,
+                                                      census_header_set_fn set, void *carrier) {
+  char header[CENSUS_TRACEPARENT_LENGTH + 1];
+  if (!set || census_traceparent_format(context, header) != CENSUS_OK) {
+    return CENSUS_EINVAL;
+  }
+  set(carrier, "traceparent", header);
+  if (context->tracestate[0] != '\0') {
+    const char *end = memchr(context->tracestate, '\0', sizeof context->tracestate);
+    char canonical[CENSUS_TRACESTATE_MAX_LENGTH + 1];
+    if (end &&
+        census_tracestate_parse(context->tracestate, (size_t)(end - context->tracestate),
+                                canonical) == CENSUS_OK &&
+        canonical[0] != '\0') {
+      set(carrier, "tracestate", canonical);
+    }
+  }
+  return CENSUS_OK;
+}
+
+CENSUS_EXPORT census_status census_traceparent_extract(census_header_get_fn get, void *carrier,
+                                                       census_trace_context *context) {
+  if (!context) {
+    return CENSUS_EINVAL;
+  }
+  if (!get) {
+    census__context_reset(context);
+    return CENSUS_EINVAL;
+  }
+  const char *traceparent = get(carrier, "traceparent");
+  if (!traceparent) {
+    census__context_reset(context);
+    return CENSUS_ENOTFOUND;
+  }
+  census_status status = census_traceparent_parse(traceparent, strlen(traceparent), context);
+  if (status != CENSUS_OK) {
+    return status;
+  }
+  const char *tracestate = get(carrier, "tracestate");
+  if (tracestate) {
+    /* A bad tracestate is discarded (out becomes "") but the traceparent stands. */
+    (void)census_tracestate_parse(tracestate, strlen(tracestate), context->tracestate);
+  }
+  return CENSUS_OK;
+}

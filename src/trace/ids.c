@@ -1,0 +1,91 @@
+/* ids.c - trace and span ids.
+ *
+ * Each thread runs its own xoshiro256** generator (no shared state, no lock), seeded from the
+ * kernel's getrandom(). A fork child would otherwise continue its parent's sequence and draw the
+ * same ids, so a process-wide epoch, bumped in the child, makes each thread reseed on its next id.
+ * Ids are never all zero (W3C: all-zero ids are invalid).
+ */
+#include "trace/ids.h"
+
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+struct id_generator {
+  uint64_t s[4];
+  unsigned epoch;
+  int seeded;
+};
+
+static _Thread_local struct id_generator generator;
+static atomic_uint seed_epoch = 1;
+
+static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+static uint64_t splitmix(uint64_t *x) {
+  uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+/* Seeds from getrandom(); if the kernel refuses (seccomp, very old kernels), from the clock, pid
+ * and the generator's address, mixed by splitmix64: unpredictable enough for ids, which are not
+ * secrets. */
+static void seed(struct id_generator *g) {
+  if (getrandom(g->s, sizeof g->s, GRND_NONBLOCK) != (ssize_t)sizeof g->s) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ ((uint64_t)getpid() << 16) ^
+                 (uint64_t)(uintptr_t)g;
+    for (int i = 0; i < 4; i++) {
+      g->s[i] = splitmix(&x);
+    }
+  }
+  if ((g->s[0] | g->s[1] | g->s[2] | g->s[3]) == 0) {
+    g->s[0] = 1;
+  }
+  g->epoch = atomic_load_explicit(&seed_epoch, memory_order_relaxed);
+  g->seeded = 1;
+}
+
+static uint64_t next(void) {
+  struct id_generator *g = &generator;
+  if (!g->seeded || g->epoch != atomic_load_explicit(&seed_epoch, memory_order_relaxed)) {
+    seed(g);
+  }
+  uint64_t *s = g->s;
+  uint64_t result = rotl(s[1] * 5, 7) * 9;
+  uint64_t t = s[1] << 17;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = rotl(s[3], 45);
+  return result;
+}
+
+void census__trace_id_new(uint8_t id[16]) {
+  uint64_t hi, lo;
+  do {
+    hi = next();
+    lo = next();
+  } while ((hi | lo) == 0);
+  memcpy(id, &hi, 8);
+  memcpy(id + 8, &lo, 8);
+}
+
+void census__span_id_new(uint8_t id[8]) {
+  uint64_t v;
+  do {
+    v = next();
+  } while (v == 0);
+  memcpy(id, &v, 8);
+}
+
+void census__ids_reseed_all(void) {
+  atomic_fetch_add_explicit(&seed_epoch, 1, memory_order_relaxed);
+}

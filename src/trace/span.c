@@ -1,0 +1,534 @@
+/* span.c - starting, annotating and ending spans; the span pool; the current span.
+ *
+ * Pool. Records live in chunks of CHUNK_RECORDS that are never freed, so looking a handle up is
+ * always memory-safe: handle = index << 32 | generation, and a record answers only while its
+ * generation matches. Each thread keeps a private free list (no lock to start or end a span);
+ * it refills from, and spills to, a global free list under pool_mu, and the export worker returns
+ * exported records there. Only growing the pool allocates.
+ *
+ * Unsampled spans skip everything that costs: no clock read, no name copy, no attributes; they
+ * keep ids and tracestate so that their children and injected headers carry the context.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/diagnostics.h"
+#include "core/global.h"
+#include "trace/ids.h"
+#include "trace/sampler.h"
+#include "trace/span_internal.h"
+
+#define CHUNK_RECORDS 256
+#define MAX_CHUNKS 4096
+#define LOCAL_MAX 512
+#define REFILL 64
+
+static _Atomic(struct census_span_data *) chunks[MAX_CHUNKS];
+static size_t chunk_count;
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct census_span_data *global_free;
+
+struct local_pool {
+  struct census_span_data *free;
+  size_t count;
+};
+static _Thread_local struct local_pool local;
+static _Thread_local census_span current;
+
+/* Read on every sampled start, so atomics rather than a lock. */
+static _Atomic uint32_t limit_attributes = 128, limit_events = 128, limit_links = 128,
+                        limit_event_attributes = 128;
+
+/* ---- pool -------------------------------------------------------------------------------- */
+
+/* Takes up to REFILL records from the global list, growing the pool by a chunk if it is empty.
+ * Returns false only if memory is exhausted. */
+static bool local_refill(void) {
+  pthread_mutex_lock(&pool_mu);
+  if (!global_free && chunk_count < MAX_CHUNKS) {
+    struct census_span_data *chunk = calloc(CHUNK_RECORDS, sizeof *chunk);
+    if (chunk) {
+      size_t c = chunk_count++;
+      for (size_t i = CHUNK_RECORDS; i-- > 0;) {
+        chunk[i].index = (uint32_t)(c * CHUNK_RECORDS + i);
+        if (chunk[i].index != 0) { /* index 0 would make handle 0, "no span" */
+          chunk[i].next = global_free;
+          global_free = &chunk[i];
+        }
+      }
+      atomic_store_explicit(&chunks[c], chunk, memory_order_release);
+    }
+  }
+  for (int i = 0; i < REFILL && global_free; i++) {
+    struct census_span_data *r = global_free;
+    global_free = r->next;
+    r->next = local.free;
+    local.free = r;
+    local.count++;
+  }
+  pthread_mutex_unlock(&pool_mu);
+  return local.free != NULL;
+}
+
+/* Resets what a previous span left, keeping capacity (arrays, one arena block). */
+static void record_clear(struct census_span_data *r) {
+  struct census__arena_block *keep = r->arena;
+  if (keep) {
+    struct census__arena_block *b = keep->next;
+    while (b) {
+      struct census__arena_block *next = b->next;
+      free(b);
+      b = next;
+    }
+    keep->next = NULL;
+    keep->used = 0;
+  }
+  r->attr_count = r->dropped_attrs = 0;
+  r->event_count = r->dropped_events = 0;
+  r->link_count = r->dropped_links = 0;
+  r->status = CENSUS_SPAN_STATUS_UNSET;
+  r->status_message = "";
+  r->name = "";
+}
+
+static void local_put(struct census_span_data *r) {
+  r->next = local.free;
+  local.free = r;
+  if (++local.count > LOCAL_MAX) {
+    /* Spill half, so a thread that ends many spans started elsewhere does not hoard them. */
+    pthread_mutex_lock(&pool_mu);
+    while (local.count > LOCAL_MAX / 2) {
+      struct census_span_data *x = local.free;
+      local.free = x->next;
+      x->next = global_free;
+      global_free = x;
+      local.count--;
+    }
+    pthread_mutex_unlock(&pool_mu);
+  }
+}
+
+void census__span_release(struct census_span_data *r) {
+  record_clear(r);
+  pthread_mutex_lock(&pool_mu);
+  r->next = global_free;
+  global_free = r;
+  pthread_mutex_unlock(&pool_mu);
+}
+
+static struct census_span_data *lookup(census_span span) {
+  uint32_t index = (uint32_t)(span >> 32);
+  if (index == 0 || index / CHUNK_RECORDS >= MAX_CHUNKS) {
+    return NULL;
+  }
+  struct census_span_data *chunk =
+      atomic_load_explicit(&chunks[index / CHUNK_RECORDS], memory_order_acquire);
+  if (!chunk) {
+    return NULL;
+  }
+  struct census_span_data *r = &chunk[index % CHUNK_RECORDS];
+  return atomic_load_explicit(&r->generation, memory_order_relaxed) == (uint32_t)span ? r : NULL;
+}
+
+static census_span handle_of(struct census_span_data *r) {
+  return (uint64_t)r->index << 32 | atomic_load_explicit(&r->generation, memory_order_relaxed);
+}
+
+/* ---- arena ------------------------------------------------------------------------------- */
+
+static void *arena_alloc(struct census_span_data *r, size_t size) {
+  size = (size + 7) & ~(size_t)7;
+  struct census__arena_block *b = r->arena;
+  if (!b || b->used + size > b->capacity) {
+    size_t capacity = size > 1024 ? size : 1024;
+    struct census__arena_block *fresh = malloc(sizeof *fresh + capacity);
+    if (!fresh) {
+      return NULL;
+    }
+    fresh->capacity = capacity;
+    fresh->used = 0;
+    /* The newest block goes first; record_clear keeps only the first (a 1 KiB one if the span
+     * never needed more, the biggest otherwise). */
+    fresh->next = b;
+    r->arena = b = fresh;
+  }
+  void *p = b->data + b->used;
+  b->used += size;
+  return p;
+}
+
+static const char *arena_strdup(struct census_span_data *r, const char *s) {
+  size_t n = strlen(s) + 1;
+  char *copy = arena_alloc(r, n);
+  if (copy) {
+    memcpy(copy, s, n);
+  }
+  return copy;
+}
+
+/* ---- start and end ----------------------------------------------------------------------- */
+
+/* Fills *parent with the context of the span's parent and returns true, or false for a root. */
+static bool parent_context(const census_span_options *o, census_trace_context *parent) {
+  if (o && o->parent) {
+    struct census_span_data *p = lookup(o->parent);
+    if (p) {
+      *parent = p->context;
+      parent->remote = false;
+      return true;
+    }
+  }
+  if (o && o->remote_parent && census_trace_context_is_valid(o->remote_parent)) {
+    *parent = *o->remote_parent;
+    parent->remote = true;
+    return true;
+  }
+  if (!(o && o->root) && current) {
+    struct census_span_data *p = lookup(current);
+    if (p) {
+      *parent = p->context;
+      parent->remote = false;
+      return true;
+    }
+  }
+  return false;
+}
+
+static census_span span_start(const char *name, const census_span_options *o) {
+  if (!name) {
+    return 0;
+  }
+  if (census__ensure_started() != CENSUS_OK) {
+    return 0;
+  }
+  if (!local.free && !local_refill()) {
+    census__diag(CENSUS_ENOMEM, "span \"%.64s\" not started: out of memory", name);
+    return 0;
+  }
+  struct census_span_data *r = local.free;
+  local.free = r->next;
+  local.count--;
+
+  census_trace_context parent;
+  bool has_parent = parent_context(o, &parent);
+  r->has_parent = has_parent;
+  if (has_parent) {
+    memcpy(r->context.trace_id, parent.trace_id, CENSUS_TRACE_ID_SIZE);
+    memcpy(r->parent_span_id, parent.span_id, CENSUS_SPAN_ID_SIZE);
+    r->parent_remote = parent.remote;
+    strcpy(r->context.tracestate, parent.tracestate);
+  } else {
+    census__trace_id_new(r->context.trace_id);
+    r->parent_remote = false;
+    r->context.tracestate[0] = '\0';
+  }
+  census__span_id_new(r->context.span_id);
+  r->context.remote = false;
+  const census_sampler *sampler = o && o->sampler ? o->sampler : census__sampler_global();
+  r->sampled = census__sampler_decide(sampler, has_parent ? &parent : NULL, r->context.trace_id);
+  r->context.trace_flags = (uint8_t)((has_parent ? parent.trace_flags & ~CENSUS_TRACE_FLAG_SAMPLED
+                                                 : 0) |
+                                     (r->sampled ? CENSUS_TRACE_FLAG_SAMPLED : 0));
+  r->previous_current = 0;
+  if (r->sampled) {
+    r->kind = o ? o->kind : CENSUS_SPAN_KIND_INTERNAL;
+    r->start_ns = o && o->start_time_ns ? o->start_time_ns : census__unix_ns();
+    r->end_ns = 0;
+    r->limits.max_attributes = atomic_load_explicit(&limit_attributes, memory_order_relaxed);
+    r->limits.max_events = atomic_load_explicit(&limit_events, memory_order_relaxed);
+    r->limits.max_links = atomic_load_explicit(&limit_links, memory_order_relaxed);
+    r->limits.max_attributes_per_event =
+        atomic_load_explicit(&limit_event_attributes, memory_order_relaxed);
+    r->status = CENSUS_SPAN_STATUS_UNSET;
+    r->status_message = "";
+    const char *copy = arena_strdup(r, name);
+    r->name = copy ? copy : "";
+  }
+  atomic_store_explicit(&r->generation, atomic_load_explicit(&r->generation, memory_order_relaxed) + 1,
+                        memory_order_relaxed);
+  return handle_of(r);
+}
+
+CENSUS_EXPORT census_span census_span_start(const char *name, const census_span_options *o) {
+  return span_start(name, o);
+}
+
+CENSUS_EXPORT census_span census_span_start_current(const char *name,
+                                                    const census_span_options *o) {
+  census_span span = span_start(name, o);
+  struct census_span_data *r = lookup(span);
+  if (r) {
+    r->previous_current = current;
+    current = span;
+  }
+  return span;
+}
+
+static void span_end(census_span span, int64_t end_ns) {
+  struct census_span_data *r = lookup(span);
+  if (!r) {
+    return;
+  }
+  atomic_store_explicit(&r->generation, atomic_load_explicit(&r->generation, memory_order_relaxed) + 1,
+                        memory_order_relaxed);
+  if (current == span) {
+    current = r->previous_current;
+  }
+  if (!r->sampled) {
+    local_put(r);
+    return;
+  }
+  r->end_ns = end_ns ? end_ns : census__unix_ns();
+  if (!census__span_queue_push(r)) {
+    census__span_release(r);
+  }
+}
+
+CENSUS_EXPORT void census_span_end(census_span span) { span_end(span, 0); }
+
+CENSUS_EXPORT void census_span_end_at(census_span span, int64_t end_time_ns) {
+  span_end(span, end_time_ns);
+}
+
+CENSUS_EXPORT census_span census_span_current(void) { return lookup(current) ? current : 0; }
+
+CENSUS_EXPORT census_status census_span_context(census_span span, census_trace_context *out) {
+  struct census_span_data *r = lookup(span);
+  if (!out) {
+    return CENSUS_EINVAL;
+  }
+  if (!r) {
+    return CENSUS_ENOTFOUND;
+  }
+  *out = r->context;
+  return CENSUS_OK;
+}
+
+CENSUS_EXPORT bool census_span_is_recording(census_span span) {
+  struct census_span_data *r = lookup(span);
+  return r && r->sampled;
+}
+
+/* ---- attributes, events, links, status --------------------------------------------------- */
+
+/* The live sampled record for `span`, or NULL with *status: CENSUS_OK for an unsampled span
+ * (nothing to record), CENSUS_ENOTFOUND for an ended or invalid one. */
+static struct census_span_data *recording(census_span span, census_status *status) {
+  struct census_span_data *r = lookup(span);
+  *status = r ? CENSUS_OK : CENSUS_ENOTFOUND;
+  return r && r->sampled ? r : NULL;
+}
+
+/* Grows a record-owned array to hold one more element; false on ENOMEM. */
+static bool array_reserve(void **array, uint32_t *capacity, uint32_t count, size_t element) {
+  if (count < *capacity) {
+    return true;
+  }
+  uint32_t grown = *capacity ? *capacity * 2 : 8;
+  void *p = realloc(*array, grown * element);
+  if (!p) {
+    return false;
+  }
+  *array = p;
+  *capacity = grown;
+  return true;
+}
+
+static census_status set_attribute(census_span span, const char *key, struct census__attr value) {
+  census_status status;
+  struct census_span_data *r = recording(span, &status);
+  if (!key) {
+    return CENSUS_EINVAL;
+  }
+  if (!r) {
+    return status;
+  }
+  for (uint32_t i = 0; i < r->attr_count; i++) {
+    if (strcmp(r->attrs[i].key, key) == 0) {
+      value.key = r->attrs[i].key;
+      r->attrs[i] = value;
+      return CENSUS_OK;
+    }
+  }
+  if (r->attr_count >= r->limits.max_attributes) {
+    r->dropped_attrs++;
+    return CENSUS_ELIMIT;
+  }
+  if (!array_reserve((void **)&r->attrs, &r->attr_capacity, r->attr_count, sizeof *r->attrs) ||
+      !(value.key = arena_strdup(r, key))) {
+    r->dropped_attrs++;
+    return CENSUS_ENOMEM;
+  }
+  r->attrs[r->attr_count++] = value;
+  return CENSUS_OK;
+}
+
+CENSUS_EXPORT census_status census_span_set_attribute_string(census_span span, const char *key,
+                                                             const char *value) {
+  if (!value) {
+    return CENSUS_EINVAL;
+  }
+  census_status status;
+  struct census_span_data *r = recording(span, &status);
+  if (!r) {
+    return key ? status : CENSUS_EINVAL;
+  }
+  struct census__attr a = {.type = CENSUS_ATTRIBUTE_STRING};
+  a.value.s = arena_strdup(r, value);
+  return a.value.s ? set_attribute(span, key, a) : CENSUS_ENOMEM;
+}
+
+CENSUS_EXPORT census_status census_span_set_attribute_int64(census_span span, const char *key,
+                                                            int64_t value) {
+  struct census__attr a = {.type = CENSUS_ATTRIBUTE_INT64, .value.i = value};
+  return set_attribute(span, key, a);
+}
+
+CENSUS_EXPORT census_status census_span_set_attribute_double(census_span span, const char *key,
+                                                             double value) {
+  struct census__attr a = {.type = CENSUS_ATTRIBUTE_DOUBLE, .value.d = value};
+  return set_attribute(span, key, a);
+}
+
+CENSUS_EXPORT census_status census_span_set_attribute_bool(census_span span, const char *key,
+                                                           bool value) {
+  struct census__attr a = {.type = CENSUS_ATTRIBUTE_BOOL, .value.b = value};
+  return set_attribute(span, key, a);
+}
+
+CENSUS_EXPORT census_status census_span_add_event_with_attribute(census_span span,
+                                                                 const char *name,
+                                                                 const char *key,
+                                                                 const char *value) {
+  census_status status;
+  struct census_span_data *r = recording(span, &status);
+  if (!name || (key && !value)) {
+    return CENSUS_EINVAL;
+  }
+  if (!r) {
+    return status;
+  }
+  if (r->event_count >= r->limits.max_events) {
+    r->dropped_events++;
+    return CENSUS_ELIMIT;
+  }
+  if (!array_reserve((void **)&r->events, &r->event_capacity, r->event_count, sizeof *r->events)) {
+    r->dropped_events++;
+    return CENSUS_ENOMEM;
+  }
+  struct census__event e = {arena_strdup(r, name), census__unix_ns(), NULL, 0};
+  if (key && r->limits.max_attributes_per_event > 0) {
+    e.attrs = arena_alloc(r, sizeof *e.attrs);
+    if (e.attrs) {
+      e.attrs->key = arena_strdup(r, key);
+      e.attrs->type = CENSUS_ATTRIBUTE_STRING;
+      e.attrs->value.s = arena_strdup(r, value);
+      e.attr_count = e.attrs->key && e.attrs->value.s ? 1 : 0;
+    }
+  }
+  if (!e.name) {
+    r->dropped_events++;
+    return CENSUS_ENOMEM;
+  }
+  r->events[r->event_count++] = e;
+  return CENSUS_OK;
+}
+
+CENSUS_EXPORT census_status census_span_add_event(census_span span, const char *name) {
+  return census_span_add_event_with_attribute(span, name, NULL, NULL);
+}
+
+CENSUS_EXPORT census_status census_span_add_link(census_span span,
+                                                 const census_trace_context *linked) {
+  census_status status;
+  struct census_span_data *r = recording(span, &status);
+  if (!linked) {
+    return CENSUS_EINVAL;
+  }
+  if (!r) {
+    return status;
+  }
+  if (r->link_count >= r->limits.max_links) {
+    r->dropped_links++;
+    return CENSUS_ELIMIT;
+  }
+  if (!array_reserve((void **)&r->links, &r->link_capacity, r->link_count, sizeof *r->links)) {
+    r->dropped_links++;
+    return CENSUS_ENOMEM;
+  }
+  struct census__link *l = &r->links[r->link_count];
+  memcpy(l->trace_id, linked->trace_id, sizeof l->trace_id);
+  memcpy(l->span_id, linked->span_id, sizeof l->span_id);
+  l->trace_flags = linked->trace_flags;
+  l->tracestate = arena_strdup(r, linked->tracestate);
+  if (!l->tracestate) {
+    r->dropped_links++;
+    return CENSUS_ENOMEM;
+  }
+  r->link_count++;
+  return CENSUS_OK;
+}
+
+CENSUS_EXPORT census_status census_span_set_status(census_span span, census_span_status_code code,
+                                                   const char *message) {
+  census_status status;
+  struct census_span_data *r = recording(span, &status);
+  if (code < CENSUS_SPAN_STATUS_UNSET || code > CENSUS_SPAN_STATUS_ERROR) {
+    return CENSUS_EINVAL;
+  }
+  if (!r) {
+    return status;
+  }
+  if (r->status == CENSUS_SPAN_STATUS_OK || code == CENSUS_SPAN_STATUS_UNSET) {
+    return CENSUS_OK; /* OK is final; setting UNSET is ignored (OpenTelemetry) */
+  }
+  r->status = code;
+  r->status_message = "";
+  if (code == CENSUS_SPAN_STATUS_ERROR && message) {
+    const char *copy = arena_strdup(r, message);
+    r->status_message = copy ? copy : "";
+  }
+  return CENSUS_OK;
+}
+
+CENSUS_EXPORT census_status census_span_update_name(census_span span, const char *name) {
+  census_status status;
+  struct census_span_data *r = recording(span, &status);
+  if (!name) {
+    return CENSUS_EINVAL;
+  }
+  if (!r) {
+    return status;
+  }
+  const char *copy = arena_strdup(r, name);
+  if (!copy) {
+    return CENSUS_ENOMEM;
+  }
+  r->name = copy;
+  return CENSUS_OK;
+}
+
+CENSUS_EXPORT census_status census_trace_set_limits(const census_span_limits *limits) {
+  if (!limits) {
+    return CENSUS_EINVAL;
+  }
+  if (limits->max_attributes) {
+    atomic_store(&limit_attributes, limits->max_attributes);
+  }
+  if (limits->max_events) {
+    atomic_store(&limit_events, limits->max_events);
+  }
+  if (limits->max_links) {
+    atomic_store(&limit_links, limits->max_links);
+  }
+  if (limits->max_attributes_per_event) {
+    atomic_store(&limit_event_attributes, limits->max_attributes_per_event);
+  }
+  return CENSUS_OK;
+}
+
+/* In a fork child: the pool mutexes may have been held by threads that no longer exist. */
+void census__span_pool_fork_child(void) {
+  pthread_mutex_init(&pool_mu, NULL);
+}

@@ -1,0 +1,359 @@
+/* span_queue.c - the batch span processor: a bounded queue of ended sampled spans, drained in
+ * batches to the span exporters by the export worker.
+ *
+ * Ending a span takes queue_mu just long enough to store one pointer (the exporter never holds it
+ * while exporting). When the queue is full the span is dropped, counted (census_span_dropped_count
+ * and the self-metric census/dropped_spans) and reported once through diagnostics. When a full
+ * batch is waiting, the ending thread wakes the worker, once per batch. Exports run under
+ * export_mu, so exporter calls never overlap; the worker exports every schedule delay, and
+ * census_flush(), the exit flush and census_shutdown() drain the queue completely.
+ *
+ * Configuration follows the OpenTelemetry batch span processor: OTEL_BSP_MAX_QUEUE_SIZE (2048),
+ * OTEL_BSP_MAX_EXPORT_BATCH_SIZE (512), OTEL_BSP_SCHEDULE_DELAY (5000 ms),
+ * OTEL_BSP_EXPORT_TIMEOUT (30000 ms); span limits from OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT,
+ * OTEL_SPAN_EVENT_COUNT_LIMIT, OTEL_SPAN_LINK_COUNT_LIMIT. Malformed values are reported once and
+ * the default kept.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/diagnostics.h"
+#include "core/global.h"
+#include "export/export.h"
+#include "trace/span_internal.h"
+
+struct span_exporter {
+  struct span_exporter *next;
+  census_span_exporter_ops ops;
+  void *user;
+};
+
+static pthread_mutex_t queue_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct census_span_data **ring;
+static size_t ring_capacity, ring_head, ring_count;
+static bool batch_signalled;
+
+static pthread_mutex_t export_mu = PTHREAD_MUTEX_INITIALIZER;    /* one export at a time */
+static pthread_mutex_t exporters_mu = PTHREAD_MUTEX_INITIALIZER; /* the list */
+static struct span_exporter *exporters;
+
+static _Atomic uint64_t dropped;
+static atomic_bool drop_reported;
+static census_span_export_options options = {2048, 512, 5000, 30000};
+
+/* Reads a positive integer variable into *out; reports a malformed value once. */
+static void env_positive(const char *name, int64_t *out) {
+  const char *text = getenv(name);
+  if (!text || !*text) {
+    return;
+  }
+  char *end;
+  errno = 0;
+  long long v = strtoll(text, &end, 10);
+  if (errno || *end || v < 1 || v > INT32_MAX) {
+    census__diag(CENSUS_ECONFIG, "%s=\"%.64s\" is not a positive integer; using %lld", name, text,
+                 (long long)*out);
+    return;
+  }
+  *out = v;
+}
+
+/* Resizes the ring to hold `capacity` spans (never fewer than are waiting). Caller holds
+ * queue_mu. False on ENOMEM (the old ring stays). */
+static bool ring_resize(size_t capacity) {
+  if (capacity < ring_count) {
+    capacity = ring_count;
+  }
+  struct census_span_data **fresh = malloc((capacity ? capacity : 1) * sizeof *fresh);
+  if (!fresh) {
+    return false;
+  }
+  for (size_t i = 0; i < ring_count; i++) {
+    fresh[i] = ring[(ring_head + i) % ring_capacity];
+  }
+  free(ring);
+  ring = fresh;
+  ring_capacity = capacity;
+  ring_head = 0;
+  return true;
+}
+
+void census__trace_start(void) {
+  int64_t queue = options.max_queue_size, batch = options.max_export_batch_size;
+  env_positive("OTEL_BSP_MAX_QUEUE_SIZE", &queue);
+  env_positive("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", &batch);
+  env_positive("OTEL_BSP_SCHEDULE_DELAY", &options.schedule_delay_ms);
+  env_positive("OTEL_BSP_EXPORT_TIMEOUT", &options.export_timeout_ms);
+  if (batch > queue) {
+    census__diag(CENSUS_ECONFIG, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE (%lld) exceeds the queue size "
+                 "(%lld); using the queue size", (long long)batch, (long long)queue);
+    batch = queue;
+  }
+  options.max_queue_size = (uint32_t)queue;
+  options.max_export_batch_size = (uint32_t)batch;
+  census_span_limits limits = {0, 0, 0, 0};
+  int64_t value = 128;
+  env_positive("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", &value);
+  limits.max_attributes = (uint32_t)value;
+  value = 128;
+  env_positive("OTEL_SPAN_EVENT_COUNT_LIMIT", &value);
+  limits.max_events = (uint32_t)value;
+  value = 128;
+  env_positive("OTEL_SPAN_LINK_COUNT_LIMIT", &value);
+  limits.max_links = (uint32_t)value;
+  census_trace_set_limits(&limits);
+  pthread_mutex_lock(&queue_mu);
+  ring_resize(options.max_queue_size);
+  pthread_mutex_unlock(&queue_mu);
+}
+
+bool census__span_queue_push(struct census_span_data *record) {
+  pthread_mutex_lock(&queue_mu);
+  bool accepted = ring_count < ring_capacity;
+  bool wake = false;
+  if (accepted) {
+    ring[(ring_head + ring_count) % ring_capacity] = record;
+    ring_count++;
+    if (ring_count >= options.max_export_batch_size && !batch_signalled) {
+      batch_signalled = wake = true;
+    }
+  }
+  pthread_mutex_unlock(&queue_mu);
+  if (wake) {
+    census__worker_wake_spans();
+  }
+  if (!accepted) {
+    atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
+    census__count_dropped_spans(1);
+    if (!atomic_exchange(&drop_reported, true)) {
+      census__diag(CENSUS_ELIMIT,
+                   "span export queue full (%u spans): ended spans are being dropped and counted "
+                   "in census/dropped_spans; raise OTEL_BSP_MAX_QUEUE_SIZE or export faster",
+                   options.max_queue_size);
+    }
+  }
+  return accepted;
+}
+
+/* Takes up to `max` spans from the queue into `out`; returns how many. */
+static size_t queue_take(struct census_span_data **out, size_t max) {
+  pthread_mutex_lock(&queue_mu);
+  size_t n = ring_count < max ? ring_count : max;
+  for (size_t i = 0; i < n; i++) {
+    out[i] = ring[ring_head];
+    ring_head = (ring_head + 1) % ring_capacity;
+  }
+  ring_count -= n;
+  if (ring_count < options.max_export_batch_size) {
+    batch_signalled = false;
+  }
+  pthread_mutex_unlock(&queue_mu);
+  return n;
+}
+
+/* Copies the exporter list (caller holds export_mu, so no entry is freed meanwhile). */
+static struct span_exporter **exporters_snapshot(size_t *count) {
+  pthread_mutex_lock(&exporters_mu);
+  size_t n = 0;
+  for (struct span_exporter *e = exporters; e; e = e->next) {
+    n++;
+  }
+  struct span_exporter **list = malloc((n ? n : 1) * sizeof *list);
+  n = 0;
+  for (struct span_exporter *e = exporters; list && e; e = e->next) {
+    list[n++] = e;
+  }
+  pthread_mutex_unlock(&exporters_mu);
+  *count = n;
+  return list;
+}
+
+/* Drains the queue to `list` in batches before the deadline. Caller holds export_mu. */
+static census_status drain_to(struct span_exporter **list, size_t count, int64_t deadline_ns) {
+  pthread_mutex_lock(&queue_mu);
+  size_t batch_size = options.max_export_batch_size ? options.max_export_batch_size : 1;
+  pthread_mutex_unlock(&queue_mu);
+  struct census_span_data **batch = malloc(batch_size * sizeof *batch);
+  if (!batch) {
+    return CENSUS_ENOMEM;
+  }
+  census_status result = CENSUS_OK;
+  size_t n;
+  while ((n = queue_take(batch, batch_size)) > 0) {
+    for (size_t i = 0; i < count; i++) {
+      census_status status =
+          list[i]->ops.export_spans(list[i]->user, (const census_span_data *const *)batch, n);
+      if (status != CENSUS_OK) {
+        census__diag(status, "span exporter failed on %zu spans: %s", n,
+                     census_status_str(status));
+        result = CENSUS_EEXPORT;
+      }
+    }
+    for (size_t i = 0; i < n; i++) {
+      census__span_release(batch[i]);
+    }
+    if (census__monotonic_ns() > deadline_ns) {
+      result = CENSUS_ETIMEDOUT; /* the rest stays queued for the next export */
+      break;
+    }
+  }
+  free(batch);
+  return result;
+}
+
+census_status census__spans_export_all(int64_t deadline_ns, bool flush_exporters) {
+  pthread_mutex_lock(&export_mu);
+  size_t count;
+  struct span_exporter **list = exporters_snapshot(&count);
+  census_status result = list ? drain_to(list, count, deadline_ns) : CENSUS_ENOMEM;
+  for (size_t i = 0; list && flush_exporters && i < count; i++) {
+    if (list[i]->ops.flush &&
+        list[i]->ops.flush(list[i]->user, census__ms_until(deadline_ns)) != CENSUS_OK) {
+      result = CENSUS_EEXPORT;
+    }
+  }
+  free(list);
+  pthread_mutex_unlock(&export_mu);
+  return result;
+}
+
+int64_t census__span_schedule_delay_ms(void) {
+  pthread_mutex_lock(&queue_mu);
+  int64_t delay = options.schedule_delay_ms;
+  pthread_mutex_unlock(&queue_mu);
+  return delay;
+}
+
+CENSUS_EXPORT census_status census_span_exporter_register(const census_span_exporter_ops *ops,
+                                                          void *user) {
+  if (!ops || !ops->export_spans) {
+    return CENSUS_EINVAL;
+  }
+  census_status status = census__ensure_started();
+  if (status != CENSUS_OK) {
+    return status;
+  }
+  struct span_exporter *e = calloc(1, sizeof *e);
+  if (!e) {
+    return CENSUS_ENOMEM;
+  }
+  e->ops = *ops;
+  e->user = user;
+  pthread_mutex_lock(&exporters_mu);
+  struct span_exporter **link = &exporters;
+  while (*link) {
+    link = &(*link)->next;
+  }
+  *link = e;
+  pthread_mutex_unlock(&exporters_mu);
+  return CENSUS_OK;
+}
+
+CENSUS_EXPORT census_status census_span_exporter_unregister(void *user, int64_t timeout_ms) {
+  if (census__is_shut_down()) {
+    return CENSUS_ESHUTDOWN;
+  }
+  int64_t deadline = census__deadline_after_ms(timeout_ms);
+  census_status status = census__spans_export_all(deadline, false);
+  pthread_mutex_lock(&export_mu);
+  pthread_mutex_lock(&exporters_mu);
+  struct span_exporter **link = &exporters;
+  while (*link && (*link)->user != user) {
+    link = &(*link)->next;
+  }
+  struct span_exporter *e = *link;
+  if (e) {
+    *link = e->next;
+  }
+  pthread_mutex_unlock(&exporters_mu);
+  pthread_mutex_unlock(&export_mu);
+  if (!e) {
+    return CENSUS_ENOTFOUND;
+  }
+  if (e->ops.flush) {
+    e->ops.flush(e->user, census__ms_until(deadline));
+  }
+  if (e->ops.shutdown) {
+    e->ops.shutdown(e->user, census__ms_until(deadline));
+  }
+  free(e);
+  return status == CENSUS_ETIMEDOUT ? status : CENSUS_OK;
+}
+
+void census__spans_shutdown(int64_t deadline_ns) {
+  census__spans_export_all(deadline_ns, true);
+  pthread_mutex_lock(&export_mu);
+  pthread_mutex_lock(&exporters_mu);
+  struct span_exporter *e = exporters;
+  exporters = NULL;
+  pthread_mutex_unlock(&exporters_mu);
+  pthread_mutex_unlock(&export_mu);
+  while (e) {
+    struct span_exporter *next = e->next;
+    if (e->ops.shutdown) {
+      e->ops.shutdown(e->user, census__ms_until(deadline_ns));
+    }
+    free(e);
+    e = next;
+  }
+}
+
+/* In a fork child: queued spans are the parent's to export, so they go back to the pool; the
+ * locks may have been held by threads that do not exist here. */
+void census__spans_fork_child(void) {
+  pthread_mutex_init(&queue_mu, NULL);
+  pthread_mutex_init(&export_mu, NULL);
+  pthread_mutex_init(&exporters_mu, NULL);
+  census__span_pool_fork_child();
+  while (ring_count > 0) {
+    census__span_release(ring[ring_head]);
+    ring_head = (ring_head + 1) % ring_capacity;
+    ring_count--;
+  }
+  batch_signalled = false;
+}
+
+CENSUS_EXPORT census_status census_trace_set_export_options(const census_span_export_options *o) {
+  if (!o) {
+    return CENSUS_EINVAL;
+  }
+  census_status status = census__ensure_started();
+  if (status != CENSUS_OK) {
+    return status;
+  }
+  pthread_mutex_lock(&queue_mu);
+  uint32_t queue = o->max_queue_size ? o->max_queue_size : options.max_queue_size;
+  uint32_t batch = o->max_export_batch_size ? o->max_export_batch_size
+                                            : options.max_export_batch_size;
+  if (batch > queue || o->schedule_delay_ms < 0 || o->export_timeout_ms < 0) {
+    status = CENSUS_EINVAL;
+  } else if (queue != options.max_queue_size && !ring_resize(queue)) {
+    status = CENSUS_ENOMEM;
+  } else {
+    options.max_queue_size = queue;
+    options.max_export_batch_size = batch;
+    if (o->schedule_delay_ms) {
+      options.schedule_delay_ms = o->schedule_delay_ms;
+    }
+    if (o->export_timeout_ms) {
+      options.export_timeout_ms = o->export_timeout_ms;
+    }
+  }
+  pthread_mutex_unlock(&queue_mu);
+  census__worker_wake();
+  return status;
+}
+
+CENSUS_EXPORT void census_trace_export_options(census_span_export_options *o) {
+  if (o) {
+    pthread_mutex_lock(&queue_mu);
+    *o = options;
+    pthread_mutex_unlock(&queue_mu);
+  }
+}
+
+CENSUS_EXPORT uint64_t census_span_dropped_count(void) {
+  return atomic_load_explicit(&dropped, memory_order_relaxed);
+}

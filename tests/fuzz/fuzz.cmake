@@ -1,0 +1,39 @@
+# Fuzz targets: one libFuzzer executable per parser of outside input (tests/fuzz/fuzz_<name>.c).
+# Built only with Clang (libFuzzer ships with it) and not in a ThreadSanitizer build (ASan and
+# TSan cannot be combined). Each gets a CTest test labelled "fuzz" that runs it for a bounded
+# time from the seed corpus tests/fuzz/corpus/<name>/; new inputs go to a scratch corpus in the
+# build tree, never into the source tree. scripts/fuzz.sh configures a clang build and runs them.
+#
+# The library code is compiled a second time for the targets, with coverage instrumentation
+# (-fsanitize=fuzzer-no-link) plus ASan and UBSan, so libFuzzer sees the parsers' branches.
+option(CENSUS_BUILD_FUZZ "Build the libFuzzer targets (Clang only)" ON)
+set(CENSUS_FUZZ_SECONDS 15 CACHE STRING "Seconds each fuzz test runs")
+
+if(CENSUS_BUILD_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang" AND NOT CENSUS_SANITIZE STREQUAL "thread")
+  set(census_fuzz_flags -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+                        -fno-omit-frame-pointer -g)
+  set(census_fuzz_sources ${CENSUS_CORE_SOURCES})
+  list(TRANSFORM census_fuzz_sources PREPEND ${PROJECT_SOURCE_DIR}/)
+  add_library(census_fuzz_lib STATIC ${census_fuzz_sources})
+  target_include_directories(census_fuzz_lib
+    PUBLIC ${PROJECT_SOURCE_DIR}/include
+    PRIVATE ${PROJECT_SOURCE_DIR}/src)
+  target_compile_options(census_fuzz_lib PRIVATE ${census_fuzz_flags})
+  target_link_libraries(census_fuzz_lib PUBLIC Threads::Threads m)
+
+  foreach(name traceparent baggage b3 cloud_trace trace_binary tags_binary)
+    add_executable(fuzz_${name} ${PROJECT_SOURCE_DIR}/tests/fuzz/fuzz_${name}.c)
+    target_compile_options(fuzz_${name} PRIVATE ${census_fuzz_flags})
+    target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_libraries(fuzz_${name} PRIVATE census_fuzz_lib)
+    set(scratch ${CMAKE_BINARY_DIR}/fuzz-corpus/${name})
+    file(MAKE_DIRECTORY ${scratch})
+    add_test(NAME fuzz_${name}
+      COMMAND fuzz_${name} -max_total_time=${CENSUS_FUZZ_SECONDS} -timeout=10 -rss_limit_mb=2048
+              -max_len=16384 -print_final_stats=1
+              ${scratch} ${PROJECT_SOURCE_DIR}/tests/fuzz/corpus/${name})
+    set_tests_properties(fuzz_${name} PROPERTIES LABELS fuzz
+      TIMEOUT 300
+      ENVIRONMENT "ASAN_OPTIONS=detect_leaks=1:abort_on_error=1;UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
+  endforeach()
+endif()

@@ -1,0 +1,6 @@
+# Propagation unit tests (one executable per format family), registered as unit_propagation_*.
+census_unit_test(propagation_w3c)
+census_unit_test(propagation_baggage)
+census_unit_test(propagation_b3)
+census_unit_test(propagation_cloud_trace)
+census_unit_test(propagation_binary)

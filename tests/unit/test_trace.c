@@ -1,0 +1,411 @@
+/* test_trace.c - spans, samplers, the current span, limits and the span export queue.
+ *
+ * A capturing span exporter records what it receives (copied out of the borrowed span data), so
+ * each test asserts on what an exporter would really see after census_flush(). Expected values
+ * are the ones the test itself set (names, attributes, parent ids it read from the parent span),
+ * and for the ratio sampler a rate computed from the test's own count of decisions.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support.h"
+
+#include "census/exporter.h"
+#include "census/trace.h"
+
+#define MAX_CAPTURED 20000
+
+struct captured {
+  char name[64];
+  census_trace_context context;
+  bool has_parent, parent_remote;
+  uint8_t parent[8];
+  census_span_kind kind;
+  int64_t start_ns, end_ns;
+  size_t attributes, events, links;
+  uint32_t dropped_attributes, dropped_events, dropped_links;
+  census_span_status_code status;
+  char message[64];
+  census_attribute first_attribute;
+  char first_attribute_string[64];
+};
+
+static struct captured captured[MAX_CAPTURED];
+static atomic_size_t captured_count;
+
+static census_status capture(void *user, const census_span_data *const *spans, size_t count) {
+  (void)user;
+  for (size_t i = 0; i < count; i++) {
+    size_t n = atomic_fetch_add(&captured_count, 1);
+    if (n >= MAX_CAPTURED) {
+      continue;
+    }
+    struct captured *c = &captured[n];
+    const census_span_data *s = spans[i];
+    snprintf(c->name, sizeof c->name, "%s", census_span_data_name(s));
+    census_span_data_context(s, &c->context);
+    c->has_parent = census_span_data_parent(s, c->parent, &c->parent_remote);
+    c->kind = census_span_data_kind(s);
+    c->start_ns = census_span_data_start_time_ns(s);
+    c->end_ns = census_span_data_end_time_ns(s);
+    c->attributes = census_span_data_attribute_count(s);
+    c->events = census_span_data_event_count(s);
+    c->links = census_span_data_link_count(s);
+    c->dropped_attributes = census_span_data_dropped_attributes(s);
+    c->dropped_events = census_span_data_dropped_events(s);
+    c->dropped_links = census_span_data_dropped_links(s);
+    const char *message;
+    c->status = census_span_data_status(s, &message);
+    snprintf(c->message, sizeof c->message, "%s", message);
+    if (c->attributes && census_span_data_attribute(s, 0, &c->first_attribute) == CENSUS_OK &&
+        c->first_attribute.type == CENSUS_ATTRIBUTE_STRING) {
+      snprintf(c->first_attribute_string, sizeof c->first_attribute_string, "%s",
+               c->first_attribute.string_value);
+    }
+  }
+  return CENSUS_OK;
+}
+
+static const census_span_exporter_ops capture_ops = {.export_spans = capture};
+
+static int setup(void **state) {
+  (void)state;
+  static bool registered;
+  if (!registered) {
+    census_set_diagnostics(NULL, NULL);
+    assert_int_equal(census_span_exporter_register(&capture_ops, NULL), CENSUS_OK);
+    registered = true;
+  }
+  assert_int_equal(census_flush(10000), CENSUS_OK);
+  atomic_store(&captured_count, 0);
+  return 0;
+}
+
+static const struct captured *find(const char *name) {
+  size_t n = atomic_load(&captured_count);
+  for (size_t i = 0; i < n && i < MAX_CAPTURED; i++) {
+    if (strcmp(captured[i].name, name) == 0) {
+      return &captured[i];
+    }
+  }
+  fail_msg("span %s was not exported", name);
+  return NULL;
+}
+
+/* A child started while its parent is current shares the trace id, names the parent's span id,
+ * and ending it restores the parent as current; ids are never zero. */
+static void test_parent_child_and_current(void **state) {
+  (void)state;
+  assert_int_equal(census_span_current(), 0);
+  census_span root = census_span_start_current("t/root", NULL);
+  assert_int_not_equal(root, 0);
+  assert_int_equal(census_span_current(), root);
+  census_span child = census_span_start_current("t/child", NULL);
+  assert_int_equal(census_span_current(), child);
+  census_span_end(child);
+  assert_int_equal(census_span_current(), root);
+  census_span_end(root);
+  assert_int_equal(census_span_current(), 0);
+  assert_int_equal(census_flush(10000), CENSUS_OK);
+
+  const struct captured *r = find("t/root"), *c = find("t/child");
+  assert_true(census_trace_context_is_valid(&r->context));
+  assert_false(r->has_parent);
+  assert_true(c->has_parent);
+  assert_false(c->parent_remote);
+  assert_memory_equal(c->context.trace_id, r->context.trace_id, 16);
+  assert_memory_equal(c->parent, r->context.span_id, 8);
+  assert_memory_not_equal(c->context.span_id, r->context.span_id, 8);
+  assert_true(r->start_ns <= c->start_ns && c->end_ns <= r->end_ns);
+}
+
+/* Explicit parents (a handle, a remote context) win over the current span; root ignores it. */
+static void test_explicit_and_remote_parents(void **state) {
+  (void)state;
+  census_span current = census_span_start_current("t/current", NULL);
+  census_span other = census_span_start("t/other", NULL);
+  census_span_options o = {0};
+  o.parent = other;
+  census_span_end(census_span_start("t/of_other", &o));
+
+  census_trace_context remote;
+  memset(&remote, 0, sizeof remote);
+  for (int i = 0; i < 16; i++) {
+    remote.trace_id[i] = (uint8_t)(0xa0 + i);
+  }
+  for (int i = 0; i < 8; i++) {
+    remote.span_id[i] = (uint8_t)(0x10 + i);
+  }
+  remote.trace_flags = CENSUS_TRACE_FLAG_SAMPLED;
+  strcpy(remote.tracestate, "vendor=abc");
+  census_span_options r = {0};
+  r.remote_parent = &remote;
+  r.kind = CENSUS_SPAN_KIND_SERVER;
+  census_span_end(census_span_start("t/of_remote", &r));
+
+  census_span_options root = {0};
+  root.root = true;
+  census_span_end(census_span_start("t/new_root", &root));
+  census_span_end(other);
+  census_span_end(current);
+  assert_int_equal(census_flush(10000), CENSUS_OK);
+
+  const struct captured *of_other = find("t/of_other"), *o_span = find("t/other");
+  assert_memory_equal(of_other->parent, o_span->context.span_id, 8);
+  const struct captured *of_remote = find("t/of_remote");
+  assert_true(of_remote->parent_remote);
+  assert_memory_equal(of_remote->context.trace_id, remote.trace_id, 16);
+  assert_memory_equal(of_remote->parent, remote.span_id, 8);
+  assert_string_equal(of_remote->context.tracestate, "vendor=abc");
+  assert_int_equal(of_remote->kind, CENSUS_SPAN_KIND_SERVER);
+  const struct captured *new_root = find("t/new_root"), *cur = find("t/current");
+  assert_false(new_root->has_parent);
+  assert_memory_not_equal(new_root->context.trace_id, cur->context.trace_id, 16);
+}
+
+/* Ending twice, ending 0, and using an ended handle do nothing; the span is exported once. */
+static void test_ended_handles_are_inert(void **state) {
+  (void)state;
+  census_span s = census_span_start("t/once", NULL);
+  census_span_end(s);
+  census_span_end(s);
+  census_span_end(0);
+  census_trace_context c;
+  assert_int_equal(census_span_context(s, &c), CENSUS_ENOTFOUND);
+  assert_int_equal(census_span_set_attribute_int64(s, "k", 1), CENSUS_ENOTFOUND);
+  assert_int_equal(census_span_add_event(s, "e"), CENSUS_ENOTFOUND);
+  assert_false(census_span_is_recording(s));
+  assert_int_equal(census_span_set_attribute_int64(12345, "k", 1), CENSUS_ENOTFOUND);
+  /* Reusing the record for a new span must not revive the old handle. */
+  census_span next = census_span_start("t/next", NULL);
+  assert_int_not_equal(next, s);
+  assert_int_equal(census_span_context(s, &c), CENSUS_ENOTFOUND);
+  census_span_end(next);
+  assert_int_equal(census_flush(10000), CENSUS_OK);
+  size_t once = 0;
+  for (size_t i = 0; i < atomic_load(&captured_count); i++) {
+    once += strcmp(captured[i].name, "t/once") == 0;
+  }
+  assert_int_equal(once, 1);
+  assert_int_equal(census_span_start(NULL, NULL), 0);
+}
+
+/* Limits: beyond them attributes, events and links are dropped and counted; replacing an
+ * existing key does not count against the limit; status rules (OK is final). */
+static void test_limits_status_and_fields(void **state) {
+  (void)state;
+  census_span_limits limits = {3, 2, 1, 1};
+  assert_int_equal(census_trace_set_limits(&limits), CENSUS_OK);
+  census_span s = census_span_start("t/limits", NULL);
+  assert_int_equal(census_span_set_attribute_string(s, "a", "first"), CENSUS_OK);
+  assert_int_equal(census_span_set_attribute_string(s, "a", "replaced"), CENSUS_OK);
+  assert_int_equal(census_span_set_attribute_int64(s, "b", 2), CENSUS_OK);
+  assert_int_equal(census_span_set_attribute_bool(s, "c", true), CENSUS_OK);
+  assert_int_equal(census_span_set_attribute_double(s, "d", 4.0), CENSUS_ELIMIT);
+  assert_int_equal(census_span_set_attribute_double(s, "e", 5.0), CENSUS_ELIMIT);
+  for (int i = 0; i < 5; i++) {
+    census_span_add_event(s, "ev");
+  }
+  census_trace_context link;
+  census_span_context(s, &link);
+  census_span_add_link(s, &link);
+  census_span_add_link(s, &link);
+  assert_int_equal(census_span_set_status(s, CENSUS_SPAN_STATUS_ERROR, "bad"), CENSUS_OK);
+  census_span_end(s);
+
+  census_span ok = census_span_start("t/ok_final", NULL);
+  census_span_set_status(ok, CENSUS_SPAN_STATUS_OK, "ignored for OK");
+  census_span_set_status(ok, CENSUS_SPAN_STATUS_ERROR, "too late");
+  census_span_end(ok);
+  census_span_limits restore = {128, 128, 128, 128};
+  census_trace_set_limits(&restore);
+  assert_int_equal(census_flush(10000), CENSUS_OK);
+
+  const struct captured *c = find("t/limits");
+  assert_int_equal(c->attributes, 3);
+  assert_int_equal(c->dropped_attributes, 2);
+  assert_string_equal(c->first_attribute.key, "a");
+  assert_string_equal(c->first_attribute_string, "replaced");
+  assert_int_equal(c->events, 2);
+  assert_int_equal(c->dropped_events, 3);
+  assert_int_equal(c->links, 1);
+  assert_int_equal(c->dropped_links, 1);
+  assert_int_equal(c->status, CENSUS_SPAN_STATUS_ERROR);
+  assert_string_equal(c->message, "bad");
+  const struct captured *o = find("t/ok_final");
+  assert_int_equal(o->status, CENSUS_SPAN_STATUS_OK);
+  assert_string_equal(o->message, "");
+}
+
+/* Unsampled spans are not exported, record nothing, but keep ids so children and propagation
+ * carry the context; a parent-based sampler makes their children unsampled too. */
+static void test_unsampled_spans_propagate_context(void **state) {
+  (void)state;
+  census_sampler *off = census_sampler_always_off();
+  census_span_options o = {0};
+  o.sampler = off;
+  census_span parent = census_span_start_current("t/unsampled", &o);
+  assert_int_not_equal(parent, 0);
+  assert_false(census_span_is_recording(parent));
+  assert_int_equal(census_span_set_attribute_int64(parent, "k", 1), CENSUS_OK);
+  census_trace_context pc;
+  assert_int_equal(census_span_context(parent, &pc), CENSUS_OK);
+  assert_true(census_trace_context_is_valid(&pc));
+  assert_false(census_trace_context_is_sampled(&pc));
+  census_span child = census_span_start("t/unsampled_child", NULL); /* global: parent-based */
+  census_trace_context cc;
+  census_span_context(child, &cc);
+  assert_memory_equal(cc.trace_id, pc.trace_id, 16);
+  assert_false(census_span_is_recording(child));
+  census_span_end(child);
+  census_span_end(parent);
+  census_sampler_free(off);
+  assert_int_equal(census_flush(10000), CENSUS_OK);
+  for (size_t i = 0; i < atomic_load(&captured_count); i++) {
+    assert_true(strncmp(captured[i].name, "t/unsampled", 11) != 0);
+  }
+}
+
+/* The ratio sampler samples about ratio of random trace ids (within 5 standard deviations), and
+ * decides the same way for the same trace id every time (consistent across processes). Its
+ * boundaries: ratio 0 samples nothing, 1 everything, out-of-range ratios are refused. */
+static void test_ratio_sampler(void **state) {
+  (void)state;
+  census_status st;
+  census_sampler *quarter = census_sampler_trace_id_ratio(0.25, &st);
+  assert_non_null(quarter);
+  census_span_options o = {0};
+  o.sampler = quarter;
+  o.root = true;
+  const int n = 40000;
+  int sampled = 0;
+  for (int i = 0; i < n; i++) {
+    census_span s = census_span_start("t/ratio", &o);
+    sampled += census_span_is_recording(s);
+    census_trace_context c;
+    census_span_context(s, &c);
+    /* The same trace id as a remote parent with a fresh ratio root decides identically. */
+    census_span_end(s);
+    census_trace_context again = c;
+    again.trace_flags = 0;
+    census_sampler *ratio_root = census_sampler_trace_id_ratio(0.25, NULL);
+    census_span_options same = {0};
+    same.sampler = ratio_root;
+    same.remote_parent = &again;
+    census_span t = census_span_start("t/ratio_again", &same);
+    assert_int_equal(census_span_is_recording(t), (c.trace_flags & 1) != 0);
+    census_span_end(t);
+    census_sampler_free(ratio_root);
+  }
+  double expected = 0.25 * n, sd = sqrt(n * 0.25 * 0.75);
+  if (fabs(sampled - expected) > 5 * sd) {
+    fail_msg("sampled %d of %d, expected %.0f +- %.0f", sampled, n, expected, 5 * sd);
+  }
+  census_sampler_free(quarter);
+  assert_null(census_sampler_trace_id_ratio(1.5, &st));
+  assert_int_equal(st, CENSUS_EINVAL);
+  assert_null(census_sampler_trace_id_ratio(NAN, &st));
+  census_sampler *none = census_sampler_trace_id_ratio(0.0, &st);
+  census_sampler *all = census_sampler_trace_id_ratio(1.0, &st);
+  census_span_options on = {.sampler = all, .root = true}, off = {.sampler = none, .root = true};
+  for (int i = 0; i < 1000; i++) {
+    census_span a = census_span_start("t/all", &on), z = census_span_start("t/none", &off);
+    assert_true(census_span_is_recording(a));
+    assert_false(census_span_is_recording(z));
+    census_span_end(a);
+    census_span_end(z);
+  }
+  census_sampler_free(none);
+  census_sampler_free(all);
+  assert_int_equal(census_flush(10000), CENSUS_OK);
+}
+
+/* A full queue drops ended spans and counts them exactly; what fits is exported. */
+static void test_full_queue_drops_and_counts(void **state) {
+  (void)state;
+  census_span_export_options saved, small = {10, 10, 3600000, 0};
+  census_trace_export_options(&saved);
+  assert_int_equal(census_trace_set_export_options(&small), CENSUS_OK);
+  uint64_t before = census_span_dropped_count();
+  for (int i = 0; i < 25; i++) {
+    census_span_end(census_span_start("t/flood", NULL));
+  }
+  uint64_t dropped = census_span_dropped_count() - before;
+  assert_int_equal(census_flush(10000), CENSUS_OK);
+  size_t exported = 0;
+  for (size_t i = 0; i < atomic_load(&captured_count); i++) {
+    exported += strcmp(captured[i].name, "t/flood") == 0;
+  }
+  /* The worker may drain a full batch while we end spans, so the split varies; the sum may not. */
+  assert_int_equal(exported + dropped, 25);
+  assert_true(dropped > 0 || exported == 25);
+  census_view_data *d = census_view_data_get("census/dropped_spans", NULL);
+  assert_non_null(d);
+  int64_t counted = 0;
+  for (size_t r = 0; r < census_view_data_row_count(d); r++) {
+    census_point p;
+    census_view_data_row_point(d, r, &p);
+    counted += p.int_value;
+  }
+  census_view_data_free(d);
+  assert_int_equal(counted, (int64_t)census_span_dropped_count());
+  assert_int_equal(census_trace_set_export_options(&saved), CENSUS_OK);
+  census_span_export_options bad = {5, 10, 0, 0};
+  assert_int_equal(census_trace_set_export_options(&bad), CENSUS_EINVAL);
+}
+
+struct nesting_args {
+  int depth;
+  bool ok;
+};
+
+/* Each thread nests spans `depth` deep and unwinds; current spans never leak across threads. */
+static void *nest(void *arg) {
+  struct nesting_args *a = arg;
+  census_span stack[16];
+  a->ok = census_span_current() == 0;
+  for (int i = 0; i < a->depth; i++) {
+    stack[i] = census_span_start_current("t/nested", NULL);
+    a->ok = a->ok && census_span_current() == stack[i];
+  }
+  for (int i = a->depth; i-- > 0;) {
+    census_span_end(stack[i]);
+    a->ok = a->ok && census_span_current() == (i ? stack[i - 1] : 0);
+  }
+  return NULL;
+}
+
+static void test_current_span_is_per_thread(void **state) {
+  (void)state;
+  census_span mine = census_span_start_current("t/main_current", NULL);
+  pthread_t threads[4];
+  struct nesting_args args[4];
+  for (int i = 0; i < 4; i++) {
+    args[i].depth = 16;
+    pthread_create(&threads[i], NULL, nest, &args[i]);
+  }
+  for (int i = 0; i < 4; i++) {
+    pthread_join(threads[i], NULL);
+    assert_true(args[i].ok);
+  }
+  assert_int_equal(census_span_current(), mine);
+  census_span_end(mine);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup(test_parent_child_and_current, setup),
+      cmocka_unit_test_setup(test_explicit_and_remote_parents, setup),
+      cmocka_unit_test_setup(test_ended_handles_are_inert, setup),
+      cmocka_unit_test_setup(test_limits_status_and_fields, setup),
+      cmocka_unit_test_setup(test_unsampled_spans_propagate_context, setup),
+      cmocka_unit_test_setup(test_ratio_sampler, setup),
+      cmocka_unit_test_setup(test_full_queue_drops_and_counts, setup),
+      cmocka_unit_test_setup(test_current_span_is_per_thread, setup),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
