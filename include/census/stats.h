@@ -216,7 +216,8 @@ CENSUS_EXPORT census_status census_measurement_map_put_double(census_measurement
                                                               const census_measure *measure,
                                                               double value);
 
-/* Records every value of the map against `tags` (NULL means no tags), atomically with respect to
+/* Records every value of the map against `tags` (NULL: the thread's current tag map, see
+ * census_tag_map_set_current(), or no tags if none is current), atomically with respect to
  * collection: an export sees all of the map or none of it. The map is left as it was.
  * If a put refused a value, nothing is recorded: every measurement of the map, the refused ones
  * and the valid ones alike (none of them is recorded), is counted in the self-metric view
@@ -245,7 +246,7 @@ CENSUS_EXPORT census_status census_record_double(const census_measure *measure, 
  * Thread-safety: any number of threads may record through one handle at once. */
 typedef struct census_bound_measure census_bound_measure;
 
-/* Binds `measure` to a copy of `tags` (NULL: no tags). Returns NULL with *status = CENSUS_EINVAL
+/* Binds `measure` to a copy of `tags` (NULL: of the current tag map, if any, at this call). Returns NULL with *status = CENSUS_EINVAL
  * (NULL measure), CENSUS_ENOMEM or CENSUS_ESHUTDOWN. Thread-safe. */
 CENSUS_EXPORT census_bound_measure *census_measure_bind(const census_measure *measure,
                                                         const census_tag_map *tags,

@@ -74,6 +74,16 @@ CENSUS_EXPORT size_t census_tag_map_size(const census_tag_map *map);
 CENSUS_EXPORT census_status census_tag_map_at(const census_tag_map *map, size_t i,
                                               const census_tag_key **key, const char **value);
 
+/* Makes `tags` the calling thread's current tag map and returns the previous one (NULL if none).
+ * Record calls given NULL tags use the current tag map (OpenCensus's tag context), so code deep in
+ * a request records with the request's tags without passing them along. `tags` is borrowed: keep
+ * it alive and unchanged while it is current; pass NULL to clear. Thread-safe (affects the
+ * calling thread only). */
+CENSUS_EXPORT const census_tag_map *census_tag_map_set_current(const census_tag_map *tags);
+
+/* The calling thread's current tag map, or NULL. */
+CENSUS_EXPORT const census_tag_map *census_tag_map_current(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -24,6 +24,7 @@
 #include "stats/collector.h"
 #include "stats/recorder.h"
 #include "stats/series.h"
+#include "tags/tags_internal.h"
 
 #define GROUP_SIZE 64
 #define GROUP_COUNT (CENSUS__MAX_TIDS / GROUP_SIZE)
@@ -95,6 +96,7 @@ CENSUS_EXPORT census_bound_measure *census_measure_bind(const census_measure *me
   if (result == CENSUS_OK) {
     b = calloc(1, sizeof *b);
     struct bound_gen *unresolved = calloc(1, sizeof *unresolved);
+    tags = census__tags_or_current(tags);
     census_tag_map *copy = tags ? census_tag_map_copy(tags) : census_tag_map_new();
     if (!b || !unresolved || !copy) {
       free(b);

@@ -23,6 +23,7 @@
 #include "core/global.h"
 #include "stats/cell.h"
 #include "stats/series.h"
+#include "tags/tags_internal.h"
 
 #define CHUNK_BYTES 16384
 
@@ -233,6 +234,7 @@ census_status census__measurement_check(const struct census__measurement *m) {
 
 census_status census__record(const struct census__measurement *measurements, size_t count,
                              const census_tag_map *tags) {
+  tags = census__tags_or_current(tags);
   bool any_view = false;
   for (size_t i = 0; i < count && !any_view; i++) {
     any_view = atomic_load_explicit(&measurements[i].measure->views, memory_order_acquire)->count;

@@ -41,4 +41,12 @@ static inline const struct census__tag_entry *census__tag_map_find(const census_
   return NULL;
 }
 
+/* The calling thread's current tag map (tag_context.c), or NULL. */
+const census_tag_map *census__tag_map_current(void);
+
+/* `tags`, or the current tag map when `tags` is NULL: what a record call with these tags uses. */
+static inline const census_tag_map *census__tags_or_current(const census_tag_map *tags) {
+  return tags ? tags : census__tag_map_current();
+}
+
 #endif

@@ -6,6 +6,7 @@
  * self-metric and diagnostics are global too, so tests that read them compare before and after.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -491,6 +492,61 @@ static void test_view_registered_later(void **state) {
   assert_int_equal(p.int_value, 415);
 }
 
+/* Proves: with NULL tags, record calls (direct, map, bound at bind time) use the thread's current
+ * tag map; explicit tags still win; clearing the current map goes back to "no tags"; the current
+ * map belongs to the thread that set it. */
+static void *record_without_tags(void *arg) {
+  census_record_int64((const census_measure *)arg, 1, NULL);
+  return NULL;
+}
+
+static void test_current_tag_map(void **state) {
+  (void)state;
+  const census_measure *m = int_measure("rec/current_tags");
+  const census_tag_key *k = key("rec_current_key");
+  register_view("rec/current_tags_by_key", m, &k, 1, census_aggregation_count_new());
+  census_tag_map *current = census_tag_map_new(), *explicit_tags = census_tag_map_new();
+  census_tag_map_put(current, k, "from-context");
+  census_tag_map_put(explicit_tags, k, "explicit");
+  assert_null(census_tag_map_set_current(current));
+  assert_ptr_equal(census_tag_map_current(), current);
+  census_record_int64(m, 1, NULL);
+  census_measurement_map *mm = census_measurement_map_new();
+  census_measurement_map_put_int64(mm, m, 1);
+  census_measurement_map_record(mm, NULL);
+  census_measurement_map_free(mm);
+  census_bound_measure *b = census_measure_bind(m, NULL, NULL);
+  census_record_int64(m, 1, explicit_tags);
+  pthread_t other;
+  pthread_create(&other, NULL, record_without_tags, (void *)m);
+  pthread_join(other, NULL);
+  assert_ptr_equal(census_tag_map_set_current(NULL), current);
+  census_bound_record_int64(b, 1); /* bound to the tags current when it was bound */
+  census_record_int64(m, 1, NULL);
+
+  census_view_data *d = get_data("rec/current_tags_by_key");
+  int64_t from_context = 0, explicit_count = 0, none = 0;
+  for (size_t r = 0; r < census_view_data_row_count(d); r++) {
+    census_point p;
+    census_view_data_row_point(d, r, &p);
+    const char *v = census_view_data_row_value(d, r, 0);
+    if (strcmp(v, "from-context") == 0) {
+      from_context = p.count;
+    } else if (strcmp(v, "explicit") == 0) {
+      explicit_count = p.count;
+    } else if (strcmp(v, "") == 0) {
+      none = p.count;
+    }
+  }
+  census_view_data_free(d);
+  assert_int_equal(from_context, 3);   /* direct, map, bound */
+  assert_int_equal(explicit_count, 1);
+  assert_int_equal(none, 2);           /* the other thread, and after clearing */
+  census_bound_measure_free(b);
+  census_tag_map_free(current);
+  census_tag_map_free(explicit_tags);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_default_diagnostics_limit),
@@ -507,6 +563,7 @@ int main(void) {
       cmocka_unit_test_setup(test_diagnostics_callback, quiet),
       cmocka_unit_test_setup(test_null_tags, quiet),
       cmocka_unit_test_setup(test_view_registered_later, quiet),
+      cmocka_unit_test_setup(test_current_tag_map, quiet),
   };
   return cmocka_run_group_tests_name("record", tests, NULL, NULL);
 }

@@ -1,0 +1,15 @@
+/* tag_context.c - the current tag map of each thread (OpenCensus's tag context). A borrowed
+ * pointer in thread-local storage: setting and reading it cost a TLS access, no lock. */
+#include "tags/tags_internal.h"
+
+static _Thread_local const census_tag_map *current;
+
+CENSUS_EXPORT const census_tag_map *census_tag_map_set_current(const census_tag_map *tags) {
+  const census_tag_map *previous = current;
+  current = tags;
+  return previous;
+}
+
+CENSUS_EXPORT const census_tag_map *census_tag_map_current(void) { return current; }
+
+const census_tag_map *census__tag_map_current(void) { return current; }
