@@ -109,11 +109,17 @@ static void local_put(struct census_span_data *r) {
   }
 }
 
-void census__span_release(struct census_span_data *r) {
-  record_clear(r);
+void census__span_release(struct census_span_data *r) { census__span_release_batch(&r, 1); }
+
+void census__span_release_batch(struct census_span_data *const *records, size_t count) {
+  for (size_t i = 0; i < count; i++) {
+    record_clear(records[i]);
+  }
   pthread_mutex_lock(&pool_mu);
-  r->next = global_free;
-  global_free = r;
+  for (size_t i = 0; i < count; i++) {
+    records[i]->next = global_free;
+    global_free = records[i];
+  }
   pthread_mutex_unlock(&pool_mu);
 }
 

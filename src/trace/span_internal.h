@@ -73,6 +73,8 @@ struct census_span_data {
 
 /* Gives an ended sampled record back to the pool (export queue, after export or a drop). */
 void census__span_release(struct census_span_data *record);
+/* The same for a batch, under one lock (after an export). */
+void census__span_release_batch(struct census_span_data *const *records, size_t count);
 
 /* In a fork child: re-creates the pool's lock. */
 void census__span_pool_fork_child(void);

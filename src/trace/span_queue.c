@@ -191,9 +191,7 @@ static census_status drain_to(struct span_exporter **list, size_t count, int64_t
         result = CENSUS_EEXPORT;
       }
     }
-    for (size_t i = 0; i < n; i++) {
-      census__span_release(batch[i]);
-    }
+    census__span_release_batch(batch, n);
     if (census__monotonic_ns() > deadline_ns) {
       result = CENSUS_ETIMEDOUT; /* the rest stays queued for the next export */
       break;
