@@ -197,14 +197,25 @@ static struct census__cell *overflow_cell_for(struct census__thread_state *ts,
   return cell;
 }
 
-/* Finds or makes the thread's cell for the view's tuple in `tags`. NULL only on ENOMEM. */
-static struct census__cell *cell_for(struct census__thread_state *ts, struct census__rview *view,
-                                     const census_tag_map *tags) {
-  uint64_t hash = census__tuple_hash(view, tags);
+/* Finds or makes the thread's cell for the view's tuple in `tags`. NULL only on ENOMEM.
+ * The view's column values are looked up in the tag map once, hashed from their stored hashes
+ * and compared against the candidate series without touching the tag map again. */
+static struct census__cell *cell_lookup(struct census__thread_state *ts,
+                                        struct census__rview *view, const census_tag_map *tags) {
+  const struct census__tag_entry *entries[CENSUS__GATHER_MAX];
+  bool gathered = view->def.column_count <= CENSUS__GATHER_MAX;
+  uint64_t hash;
+  if (gathered) {
+    census__tuple_gather(view, tags, entries);
+    hash = census__tuple_hash_entries(view, entries);
+  } else {
+    hash = census__tuple_hash(view, tags);
+  }
   for (size_t i = hash & ts->slot_mask; ts->slots[i].cell; i = (i + 1) & ts->slot_mask) {
     struct census__cell *cell = ts->slots[i].cell;
     if (ts->slots[i].hash == hash && cell->view == view &&
-        census__series_matches(view, cell->series, tags)) {
+        (gathered ? census__series_matches_entries(view, cell->series, entries)
+                  : census__series_matches(view, cell->series, tags))) {
       return cell;
     }
   }
@@ -218,6 +229,25 @@ static struct census__cell *cell_for(struct census__thread_state *ts, struct cen
   struct census__cell *cell = cell_new(ts, view, series);
   if (cell) {
     slot_insert(ts, hash, cell);
+  }
+  return cell;
+}
+
+/* The same, through the thread's cache of recent (tag map content, view) pairs first. */
+static inline struct census__cell *cell_for(struct census__thread_state *ts,
+                                           struct census__rview *view,
+                                           const census_tag_map *tags) {
+  uint64_t map_id = census__tag_map_id(tags);
+  struct census__recent_cell *recent =
+      &ts->recent[((map_id * 0x9e3779b97f4a7c15ULL) ^ ((uintptr_t)view >> 6)) >> 58];
+  if (recent->map_id == map_id && recent->view == view) {
+    return recent->cell;
+  }
+  struct census__cell *cell = cell_lookup(ts, view, tags);
+  if (cell) {
+    recent->map_id = map_id;
+    recent->view = view;
+    recent->cell = cell;
   }
   return cell;
 }

@@ -32,6 +32,13 @@ struct census__thread_state {
   size_t slot_mask, slot_used;
   struct census__cell_chunk *chunks;
   size_t chunk_used;
+  /* Recently used (tag map content id, view) -> cell: records that reuse a tag map skip hashing
+   * and comparing its values. Direct-mapped; a miss falls back to the slot table. */
+  struct census__recent_cell {
+    uint64_t map_id;
+    const struct census__rview *view;
+    struct census__cell *cell;
+  } recent[64];
 };
 
 #define CENSUS__NO_TID UINT32_MAX

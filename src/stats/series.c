@@ -44,6 +44,38 @@ bool census__series_matches(const struct census__rview *view, const struct censu
   return true;
 }
 
+void census__tuple_gather(const struct census__rview *view, const census_tag_map *tags,
+                          const struct census__tag_entry **entries) {
+  for (size_t i = 0; i < view->def.column_count; i++) {
+    entries[i] = census__tag_map_find(tags, view->def.columns[i]);
+  }
+}
+
+uint64_t census__tuple_hash_entries(const struct census__rview *view,
+                                    const struct census__tag_entry *const *entries) {
+  uint64_t h = view->hash_seed;
+  for (size_t i = 0; i < view->def.column_count; i++) {
+    h = census__hash_combine(h, entries[i] ? entries[i]->hash : empty_value_hash());
+  }
+  return h;
+}
+
+bool census__series_matches_entries(const struct census__rview *view,
+                                    const struct census__series *series,
+                                    const struct census__tag_entry *const *entries) {
+  if (series->overflow) {
+    return false;
+  }
+  for (size_t i = 0; i < view->def.column_count; i++) {
+    uint32_t length = entries[i] ? entries[i]->length : 0;
+    if (series->lengths[i] != length ||
+        (length && memcmp(series->values[i], entries[i]->value, length))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 /* One allocation: header, totals, value pointers, lengths, then the value bytes. */
 static struct census__series *series_alloc(const struct census__rview *view,
                                            const census_tag_map *tags, uint64_t hash,

@@ -12,6 +12,19 @@ uint64_t census__tuple_hash(const struct census__rview *view, const census_tag_m
 bool census__series_matches(const struct census__rview *view, const struct census__series *series,
                             const census_tag_map *tags);
 
+/* The record path's form of the two calls above: the view's column entries are looked up in the
+ * tag map once (`entries`, NULL for a missing column), then hashed and compared from there.
+ * Views with more than CENSUS__GATHER_MAX columns use the tag-map forms. */
+#define CENSUS__GATHER_MAX 16
+struct census__tag_entry;
+void census__tuple_gather(const struct census__rview *view, const census_tag_map *tags,
+                          const struct census__tag_entry **entries);
+uint64_t census__tuple_hash_entries(const struct census__rview *view,
+                                    const struct census__tag_entry *const *entries);
+bool census__series_matches_entries(const struct census__rview *view,
+                                    const struct census__series *series,
+                                    const struct census__tag_entry *const *entries);
+
 /* Finds or creates the series for `tags`; past the view's limit, the overflow series. Takes
  * view->mu. Returns NULL only if memory is exhausted. */
 struct census__series *census__series_get(struct census__rview *view, const census_tag_map *tags,

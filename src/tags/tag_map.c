@@ -1,8 +1,10 @@
 /* tag_map.c - tag maps: small arrays of (key, value, value hash), at most one value per key.
  *
  * A put validates and copies the value before touching the map, so a failed put leaves the map
- * exactly as it was. The value's hash is computed here, once, for the record path.
+ * exactly as it was. The value's hash is computed here, once, for the record path, and every
+ * change gives the map a new content id (tags_internal.h) for the record path's cache.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +20,20 @@ CENSUS_EXPORT census_status census_tag_value_check(const char *value) {
                                                                             : CENSUS_EBADVALUE;
 }
 
-CENSUS_EXPORT census_tag_map *census_tag_map_new(void) { return calloc(1, sizeof(census_tag_map)); }
+static _Atomic uint64_t last_map_id;
+
+/* A new content id (see tags_internal.h); never 0. */
+static uint64_t next_id(void) {
+  return atomic_fetch_add_explicit(&last_map_id, 1, memory_order_relaxed) + 1;
+}
+
+CENSUS_EXPORT census_tag_map *census_tag_map_new(void) {
+  census_tag_map *map = calloc(1, sizeof(census_tag_map));
+  if (map) {
+    map->id = next_id();
+  }
+  return map;
+}
 
 CENSUS_EXPORT void census_tag_map_free(census_tag_map *map) {
   if (!map) {
@@ -82,6 +97,7 @@ CENSUS_EXPORT census_status census_tag_map_put(census_tag_map *map, const census
   entry->value = copy;
   entry->length = (uint32_t)length;
   entry->hash = census__hash_bytes(copy, length);
+  map->id = next_id();
   return CENSUS_OK;
 }
 
@@ -95,6 +111,7 @@ CENSUS_EXPORT census_status census_tag_map_remove(census_tag_map *map, const cen
       memmove(&map->entries[i], &map->entries[i + 1],
               (map->count - i - 1) * sizeof map->entries[0]);
       map->count--;
+      map->id = next_id();
       return CENSUS_OK;
     }
   }

@@ -25,7 +25,14 @@ struct census__tag_entry {
 struct census_tag_map {
   struct census__tag_entry *entries;
   size_t count, capacity;
+  /* Names this content: a fresh process-unique value on creation and on every change, so the
+   * record path can cache "this map's series" per thread and know when the cache is stale.
+   * 0 is reserved for "no tags". */
+  uint64_t id;
 };
+
+/* The id of `tags` (0 for NULL: no tags). */
+static inline uint64_t census__tag_map_id(const census_tag_map *tags) { return tags ? tags->id : 0; }
 
 /* The entry for `key`, or NULL. */
 static inline const struct census__tag_entry *census__tag_map_find(const census_tag_map *map,

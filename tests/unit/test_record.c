@@ -547,6 +547,48 @@ static void test_current_tag_map(void **state) {
   census_tag_map_free(explicit_tags);
 }
 
+/* Proves: a tag map changed between records is recorded under its new values (the record path
+ * caches series per tag map content, and every put or remove must invalidate that), and a map
+ * freed and replaced by a new one at the same address does not inherit its series. */
+static void test_tag_map_changes_between_records(void **state) {
+  (void)state;
+  const census_measure *m = int_measure("rec/changing_tags");
+  const census_tag_key *k = key("rec_changing_key");
+  register_view("rec/changing_tags_by_key", m, &k, 1, census_aggregation_count_new());
+  census_tag_map *t = census_tag_map_new();
+  census_tag_map_put(t, k, "a");
+  census_record_int64(m, 1, t);
+  census_tag_map_put(t, k, "b");
+  census_record_int64(m, 1, t);
+  census_record_int64(m, 1, t);
+  census_tag_map_remove(t, k);
+  census_record_int64(m, 1, t);
+  census_tag_map_free(t);
+  for (int i = 0; i < 3; i++) {
+    census_tag_map *fresh = census_tag_map_new(); /* often at the freed map's address */
+    census_tag_map_put(fresh, k, "c");
+    census_record_int64(m, 1, fresh);
+    census_tag_map_free(fresh);
+  }
+  census_view_data *d = get_data("rec/changing_tags_by_key");
+  const char *values[] = {"a", "b", "", "c"};
+  const int64_t counts[] = {1, 2, 1, 3};
+  assert_int_equal(census_view_data_row_count(d), 4);
+  for (size_t v = 0; v < 4; v++) {
+    bool found = false;
+    for (size_t r = 0; r < census_view_data_row_count(d); r++) {
+      if (strcmp(census_view_data_row_value(d, r, 0), values[v]) == 0) {
+        census_point p;
+        census_view_data_row_point(d, r, &p);
+        assert_int_equal(p.count, counts[v]);
+        found = true;
+      }
+    }
+    assert_true(found);
+  }
+  census_view_data_free(d);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_default_diagnostics_limit),
@@ -564,6 +606,7 @@ int main(void) {
       cmocka_unit_test_setup(test_null_tags, quiet),
       cmocka_unit_test_setup(test_view_registered_later, quiet),
       cmocka_unit_test_setup(test_current_tag_map, quiet),
+      cmocka_unit_test_setup(test_tag_map_changes_between_records, quiet),
   };
   return cmocka_run_group_tests_name("record", tests, NULL, NULL);
 }
