@@ -31,8 +31,8 @@ int main(void) {
   }
   double bounds[] = {1, 2, 5, 10, 20, 50, 100};
   census_aggregation *dist = census_aggregation_distribution_new(bounds, 7, &st);
-  census_view *view = census_view_new("example.com/latency_by_method", "Latency by method",
-                                      latency, &method, 1, dist, &st);
+  census_view *view = census_view_new("example.com/latency_by_method", "Latency by method", latency,
+                                      &method, 1, dist, &st);
   if (failed("view", st) || failed("register", census_view_register(view))) {
     return 1;
   }

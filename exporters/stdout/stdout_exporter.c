@@ -39,8 +39,8 @@ static void buffer_append(struct text_buffer *b, const char *format, ...) {
   for (int attempt = 0; attempt < 2 && !b->failed; attempt++) {
     va_list args;
     va_start(args, format);
-    int n = vsnprintf(b->data ? b->data + b->length : NULL,
-                      b->data ? b->capacity - b->length : 0, format, args);
+    int n = vsnprintf(b->data ? b->data + b->length : NULL, b->data ? b->capacity - b->length : 0,
+                      format, args);
     va_end(args);
     if (n < 0) {
       b->failed = true;
@@ -122,8 +122,9 @@ static void json_row(struct text_buffer *b, const census_view_data *d, size_t ro
   json_string(b, census_measure_name(m));
   buffer_append(b, ",\"unit\":");
   json_string(b, census_measure_unit(m));
-  buffer_append(b, ",\"aggregation\":\"%s\",\"start_time_unix_nano\":%" PRId64
-                   ",\"end_time_unix_nano\":%" PRId64 ",\"tags\":{",
+  buffer_append(b,
+                ",\"aggregation\":\"%s\",\"start_time_unix_nano\":%" PRId64
+                ",\"end_time_unix_nano\":%" PRId64 ",\"tags\":{",
                 aggregation_name(census_view_data_aggregation(d)),
                 census_view_data_start_time_ns(d), census_view_data_end_time_ns(d));
   for (size_t c = 0; c < census_view_data_column_count(d); c++) {
@@ -132,7 +133,8 @@ static void json_row(struct text_buffer *b, const census_view_data *d, size_t ro
     buffer_append(b, ":");
     json_string(b, census_view_data_row_value(d, row, c));
   }
-  buffer_append(b, "},\"overflow\":%s", census_view_data_row_is_overflow(d, row) ? "true" : "false");
+  buffer_append(b, "},\"overflow\":%s",
+                census_view_data_row_is_overflow(d, row) ? "true" : "false");
   switch (census_view_data_aggregation(d)) {
   case CENSUS_AGGREGATION_COUNT:
     buffer_append(b, ",\"count\":%" PRId64, p.count);
@@ -222,8 +224,8 @@ static void text_view(struct text_buffer *b, const census_view_data *d) {
       }
       break;
     case CENSUS_AGGREGATION_DISTRIBUTION: {
-      buffer_append(b, "count=%" PRId64 " mean=%.6g min=%.6g max=%.6g ssd=%.6g buckets=[",
-                    p.count, p.mean, p.min, p.max, p.sum_of_squared_deviation);
+      buffer_append(b, "count=%" PRId64 " mean=%.6g min=%.6g max=%.6g ssd=%.6g buckets=[", p.count,
+                    p.mean, p.min, p.max, p.sum_of_squared_deviation);
       const double *bounds;
       census_view_data_bounds(d, &bounds);
       for (size_t i = 0; i < p.bucket_count; i++) {
@@ -256,8 +258,7 @@ static census_status write_all(int fd, const char *data, size_t length) {
   return CENSUS_OK;
 }
 
-static census_status stdout_export(void *user, const census_view_data *const *views,
-                                   size_t count) {
+static census_status stdout_export(void *user, const census_view_data *const *views, size_t count) {
   struct stdout_exporter *e = user;
   struct text_buffer b = {0};
   for (size_t i = 0; i < count; i++) {
@@ -293,7 +294,9 @@ static const char *kind_name(census_span_kind kind) {
 }
 
 static const char *status_name(census_span_status_code code) {
-  return code == CENSUS_SPAN_STATUS_OK ? "OK" : code == CENSUS_SPAN_STATUS_ERROR ? "ERROR" : "UNSET";
+  return code == CENSUS_SPAN_STATUS_OK      ? "OK"
+         : code == CENSUS_SPAN_STATUS_ERROR ? "ERROR"
+                                            : "UNSET";
 }
 
 static void json_attribute_value(struct text_buffer *b, const census_attribute *a) {
@@ -349,8 +352,9 @@ static void json_span(struct text_buffer *b, const census_span_data *s) {
   buffer_append(b, "\",\"parent_remote\":%s,\"kind\":\"%s\",\"trace_flags\":%u,\"tracestate\":",
                 remote ? "true" : "false", kind_name(census_span_data_kind(s)), c.trace_flags);
   json_string(b, c.tracestate);
-  buffer_append(b, ",\"start_time_unix_nano\":%" PRId64 ",\"end_time_unix_nano\":%" PRId64
-                   ",\"attributes\":{",
+  buffer_append(b,
+                ",\"start_time_unix_nano\":%" PRId64 ",\"end_time_unix_nano\":%" PRId64
+                ",\"attributes\":{",
                 census_span_data_start_time_ns(s), census_span_data_end_time_ns(s));
   for (size_t i = 0; i < census_span_data_attribute_count(s); i++) {
     census_attribute a;
@@ -395,8 +399,9 @@ static void json_span(struct text_buffer *b, const census_span_data *s) {
   census_span_status_code code = census_span_data_status(s, &message);
   buffer_append(b, "],\"status\":{\"code\":\"%s\",\"message\":", status_name(code));
   json_string(b, message);
-  buffer_append(b, "},\"dropped_attributes_count\":%u,\"dropped_events_count\":%u,"
-                   "\"dropped_links_count\":%u}\n",
+  buffer_append(b,
+                "},\"dropped_attributes_count\":%u,\"dropped_events_count\":%u,"
+                "\"dropped_links_count\":%u}\n",
                 census_span_data_dropped_attributes(s), census_span_data_dropped_events(s),
                 census_span_data_dropped_links(s));
 }

@@ -81,9 +81,8 @@ CENSUS_EXPORT census_aggregation *census_aggregation_last_value_new(void);
  * lower-inclusive ([b[i-1], b[i])): the two differ only for a value exactly on a bound.
  * Returns NULL with *status = CENSUS_EINVAL (bounds NULL with count > 0), CENSUS_EBADBOUNDS or
  * CENSUS_ENOMEM. Thread-safe. */
-CENSUS_EXPORT census_aggregation *census_aggregation_distribution_new(const double *bounds,
-                                                                      size_t count,
-                                                                      census_status *status);
+CENSUS_EXPORT census_aggregation *
+census_aggregation_distribution_new(const double *bounds, size_t count, census_status *status);
 
 /* Frees an aggregation; NULL is a no-op. Views copy what they need, so this may follow
  * census_view_new() at once. */
@@ -105,12 +104,10 @@ typedef struct census_view census_view;
  * NULL; `columns` lists `column_count` distinct tag keys (may be 0). Strings, columns and the
  * aggregation are copied. Returns NULL with *status = CENSUS_EINVAL (NULL measure or aggregation,
  * NULL or repeated column), CENSUS_EBADNAME or CENSUS_ENOMEM. Thread-safe. */
-CENSUS_EXPORT census_view *census_view_new(const char *name, const char *description,
-                                           const census_measure *measure,
-                                           const census_tag_key *const *columns,
-                                           size_t column_count,
-                                           const census_aggregation *aggregation,
-                                           census_status *status);
+CENSUS_EXPORT census_view *
+census_view_new(const char *name, const char *description, const census_measure *measure,
+                const census_tag_key *const *columns, size_t column_count,
+                const census_aggregation *aggregation, census_status *status);
 
 /* Sets the view's cardinality limit (default CENSUS_VIEW_DEFAULT_MAX_SERIES, must be >= 1).
  * Tuples first seen after the limit is reached are aggregated into one overflow series, whose
@@ -246,8 +243,9 @@ CENSUS_EXPORT census_status census_record_double(const census_measure *measure, 
  * Thread-safety: any number of threads may record through one handle at once. */
 typedef struct census_bound_measure census_bound_measure;
 
-/* Binds `measure` to a copy of `tags` (NULL: of the current tag map, if any, at this call). Returns NULL with *status = CENSUS_EINVAL
- * (NULL measure), CENSUS_ENOMEM or CENSUS_ESHUTDOWN. Thread-safe. */
+/* Binds `measure` to a copy of `tags` (NULL: of the current tag map, if any, at this call). Returns
+ * NULL with *status = CENSUS_EINVAL (NULL measure), CENSUS_ENOMEM or CENSUS_ESHUTDOWN. Thread-safe.
+ */
 CENSUS_EXPORT census_bound_measure *census_measure_bind(const census_measure *measure,
                                                         const census_tag_map *tags,
                                                         census_status *status);

@@ -53,9 +53,9 @@ typedef struct census_span_options {
    * neither, in which case the thread's current span is the parent (see `root`). */
   census_span parent;
   const census_trace_context *remote_parent;
-  bool root;                      /* true: start a new trace even if a current span exists */
-  const census_sampler *sampler;  /* NULL: the global sampler */
-  int64_t start_time_ns;          /* Unix time in ns; 0: now */
+  bool root;                     /* true: start a new trace even if a current span exists */
+  const census_sampler *sampler; /* NULL: the global sampler */
+  int64_t start_time_ns;         /* Unix time in ns; 0: now */
 } census_span_options;
 
 /* Starts a span named `name` (copied; NULL is refused). Returns its handle, or 0 on error
@@ -100,8 +100,7 @@ CENSUS_EXPORT census_status census_span_set_attribute_bool(census_span span, con
 /* Adds an event (OpenCensus: annotation) named `name` at now, with no attributes or with one
  * string attribute (key, value may be NULL). Beyond the event limit it is dropped and counted. */
 CENSUS_EXPORT census_status census_span_add_event(census_span span, const char *name);
-CENSUS_EXPORT census_status census_span_add_event_with_attribute(census_span span,
-                                                                 const char *name,
+CENSUS_EXPORT census_status census_span_add_event_with_attribute(census_span span, const char *name,
                                                                  const char *key,
                                                                  const char *value);
 
@@ -111,8 +110,7 @@ CENSUS_EXPORT census_status census_span_add_link(census_span span,
 
 /* Sets the status; `message` (may be NULL) is kept only for CENSUS_SPAN_STATUS_ERROR, as
  * OpenTelemetry specifies. OK is final: later calls do not change it. */
-CENSUS_EXPORT census_status census_span_set_status(census_span span,
-                                                   census_span_status_code code,
+CENSUS_EXPORT census_status census_span_set_status(census_span span, census_span_status_code code,
                                                    const char *message);
 
 /* Renames the span (copied). */
@@ -143,9 +141,9 @@ CENSUS_EXPORT census_status census_trace_set_sampler(const census_sampler *sampl
 /* ---- Limits and export configuration ------------------------------------------------------- */
 
 typedef struct census_span_limits {
-  uint32_t max_attributes; /* default 128 */
-  uint32_t max_events;     /* default 128 */
-  uint32_t max_links;      /* default 128 */
+  uint32_t max_attributes;           /* default 128 */
+  uint32_t max_events;               /* default 128 */
+  uint32_t max_links;                /* default 128 */
   uint32_t max_attributes_per_event; /* default 128 */
 } census_span_limits;
 

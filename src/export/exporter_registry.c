@@ -109,10 +109,8 @@ census_status census__export_locked(int64_t deadline_ns, bool flush_exporters) {
 
 /* Removes and returns the first exporter matching (user) or (fn), or NULL. Caller holds
  * collect_mu. */
-static struct census__exporter *exporter_take(void *user,
-                                              census_status (*fn)(void *,
-                                                                  const census_view_data *const *,
-                                                                  size_t)) {
+static struct census__exporter *
+exporter_take(void *user, census_status (*fn)(void *, const census_view_data *const *, size_t)) {
   pthread_mutex_lock(&census__g.exporters_mu);
   struct census__exporter **link = &census__g.exporters;
   while (*link && !(fn ? (*link)->ops.export_views == fn : (*link)->user == user)) {
@@ -136,11 +134,10 @@ static census_status exporter_retire(struct census__exporter *e, int64_t deadlin
   return status;
 }
 
-static census_status unregister_matching(void *user,
-                                         census_status (*fn)(void *,
-                                                             const census_view_data *const *,
-                                                             size_t),
-                                         int64_t timeout_ms) {
+static census_status
+unregister_matching(void *user,
+                    census_status (*fn)(void *, const census_view_data *const *, size_t),
+                    int64_t timeout_ms) {
   if (census__is_shut_down()) {
     return CENSUS_ESHUTDOWN;
   }

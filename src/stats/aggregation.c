@@ -29,9 +29,8 @@ CENSUS_EXPORT census_aggregation *census_aggregation_last_value_new(void) {
   return aggregation_new(CENSUS_AGGREGATION_LAST_VALUE);
 }
 
-CENSUS_EXPORT census_aggregation *census_aggregation_distribution_new(const double *bounds,
-                                                                      size_t count,
-                                                                      census_status *status) {
+CENSUS_EXPORT census_aggregation *
+census_aggregation_distribution_new(const double *bounds, size_t count, census_status *status) {
   census_status result = CENSUS_OK;
   if (!bounds && count > 0) {
     result = CENSUS_EINVAL;
@@ -135,10 +134,10 @@ void census__words_merge(const struct census__rview *view, uint64_t *into, const
     into[WORD_COUNT] = na + nb;
     into[WORD_MEAN] = census__bits_of(mean_a + delta * ((double)nb / n));
     into[WORD_M2] = census__bits_of(m2_a + m2_b + delta * delta * ((double)na * (double)nb / n));
-    into[WORD_MIN] = census__bits_of(fmin(census__double_of(into[WORD_MIN]),
-                                          census__double_of(from[WORD_MIN])));
-    into[WORD_MAX] = census__bits_of(fmax(census__double_of(into[WORD_MAX]),
-                                          census__double_of(from[WORD_MAX])));
+    into[WORD_MIN] =
+        census__bits_of(fmin(census__double_of(into[WORD_MIN]), census__double_of(from[WORD_MIN])));
+    into[WORD_MAX] =
+        census__bits_of(fmax(census__double_of(into[WORD_MAX]), census__double_of(from[WORD_MAX])));
     for (size_t i = WORD_BUCKETS; i < view->words; i++) {
       into[i] += from[i];
     }

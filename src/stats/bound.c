@@ -132,8 +132,8 @@ static _Atomic uint64_t *block_get(struct bound_gen *gen, uint32_t tid) {
     }
     atomic_store_explicit(slot, group, memory_order_release);
   }
-  _Atomic uint64_t *block = atomic_load_explicit(&group->blocks[tid % GROUP_SIZE],
-                                                 memory_order_acquire);
+  _Atomic uint64_t *block =
+      atomic_load_explicit(&group->blocks[tid % GROUP_SIZE], memory_order_acquire);
   if (!block) {
     size_t bytes = (gen->block_words * sizeof(uint64_t) + 63) & ~(size_t)63;
     block = aligned_alloc(64, bytes ? bytes : 64);
@@ -184,8 +184,8 @@ static census_status bound_record(census_bound_measure *b, const struct census__
     return census__record(m, 1, b->tags); /* no id: the unbound path is still exact */
   }
   struct bound_gen *gen = atomic_load_explicit(&b->gen, memory_order_acquire);
-  struct bound_group *group = atomic_load_explicit(&gen->groups[ts->tid / GROUP_SIZE],
-                                                   memory_order_acquire);
+  struct bound_group *group =
+      atomic_load_explicit(&gen->groups[ts->tid / GROUP_SIZE], memory_order_acquire);
   _Atomic uint64_t *block =
       group ? atomic_load_explicit(&group->blocks[ts->tid % GROUP_SIZE], memory_order_acquire)
             : NULL;
@@ -227,9 +227,8 @@ CENSUS_EXPORT census_status census_bound_record_double(census_bound_measure *b, 
     return CENSUS_EINVAL;
   }
   struct census__measurement m = {b->measure, 0, value};
-  census_status status = b->measure->type == CENSUS_MEASURE_INT64
-                             ? CENSUS_ETYPE
-                             : census__measurement_check(&m);
+  census_status status =
+      b->measure->type == CENSUS_MEASURE_INT64 ? CENSUS_ETYPE : census__measurement_check(&m);
   if (status != CENSUS_OK) {
     census__count_dropped("invalid_value", 1);
     return status;

@@ -38,7 +38,7 @@ static inline size_t bucket_index(const double *bounds, size_t n, double x) {
 
 /* Adds one measurement into the active half `w` of a cell. Single writer: plain loads/stores. */
 static inline void census__cell_update(const struct census__rview *view, _Atomic uint64_t *w,
-                               const struct census__measurement *m) {
+                                       const struct census__measurement *m) {
   bool is_double = view->def.measure->type == CENSUS_MEASURE_DOUBLE;
   switch (view->def.aggregation.type) {
   case CENSUS_AGGREGATION_COUNT:
@@ -47,8 +47,8 @@ static inline void census__cell_update(const struct census__rview *view, _Atomic
   case CENSUS_AGGREGATION_SUM:
     word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
     if (is_double) {
-      word_store(&w[WORD_SUM], census__bits_of(census__double_of(word_load(&w[WORD_SUM])) +
-                                               m->double_value));
+      word_store(&w[WORD_SUM],
+                 census__bits_of(census__double_of(word_load(&w[WORD_SUM])) + m->double_value));
     } else {
       word_store(&w[WORD_SUM], word_load(&w[WORD_SUM]) + (uint64_t)m->int_value);
     }
@@ -74,8 +74,8 @@ static inline void census__cell_update(const struct census__rview *view, _Atomic
     if (x > census__double_of(word_load(&w[WORD_MAX]))) {
       word_store(&w[WORD_MAX], census__bits_of(x));
     }
-    size_t b = WORD_BUCKETS + bucket_index(view->def.aggregation.bounds,
-                                           view->def.aggregation.bound_count, x);
+    size_t b = WORD_BUCKETS +
+               bucket_index(view->def.aggregation.bounds, view->def.aggregation.bound_count, x);
     word_store(&w[b], word_load(&w[b]) + 1);
     break;
   }

@@ -22,8 +22,7 @@ static void set_status(census_status *out, census_status value) {
 
 static bool same_definition(const census_measure *m, census_measure_type type,
                             const char *description, const char *unit) {
-  return m->type == type && strcmp(m->description, description) == 0 &&
-         strcmp(m->unit, unit) == 0;
+  return m->type == type && strcmp(m->description, description) == 0 && strcmp(m->unit, unit) == 0;
 }
 
 static census_measure *measure_alloc(const char *name, const char *description, const char *unit,

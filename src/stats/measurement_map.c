@@ -88,8 +88,7 @@ CENSUS_EXPORT census_status census_measurement_map_put_double(census_measurement
     return CENSUS_EINVAL;
   }
   struct census__measurement m = {measure, 0, value};
-  return map_put(map, m,
-                 measure->type == CENSUS_MEASURE_INT64 ? CENSUS_ETYPE : CENSUS_OK);
+  return map_put(map, m, measure->type == CENSUS_MEASURE_INT64 ? CENSUS_ETYPE : CENSUS_OK);
 }
 
 /* Reports and counts a refused record of `count` measurements. */

@@ -200,8 +200,8 @@ static struct census__cell *overflow_cell_for(struct census__thread_state *ts,
 /* Finds or makes the thread's cell for the view's tuple in `tags`. NULL only on ENOMEM.
  * The view's column values are looked up in the tag map once, hashed from their stored hashes
  * and compared against the candidate series without touching the tag map again. */
-static struct census__cell *cell_lookup(struct census__thread_state *ts,
-                                        struct census__rview *view, const census_tag_map *tags) {
+static struct census__cell *cell_lookup(struct census__thread_state *ts, struct census__rview *view,
+                                        const census_tag_map *tags) {
   const struct census__tag_entry *entries[CENSUS__GATHER_MAX];
   bool gathered = view->def.column_count <= CENSUS__GATHER_MAX;
   uint64_t hash;
@@ -234,9 +234,8 @@ static struct census__cell *cell_lookup(struct census__thread_state *ts,
 }
 
 /* The same, through the thread's cache of recent (tag map content, view) pairs first. */
-static inline struct census__cell *cell_for(struct census__thread_state *ts,
-                                           struct census__rview *view,
-                                           const census_tag_map *tags) {
+static inline struct census__cell *
+cell_for(struct census__thread_state *ts, struct census__rview *view, const census_tag_map *tags) {
   uint64_t map_id = census__tag_map_id(tags);
   struct census__recent_cell *recent =
       &ts->recent[((map_id * 0x9e3779b97f4a7c15ULL) ^ ((uintptr_t)view >> 6)) >> 58];

@@ -49,10 +49,10 @@ census_status census__self_metrics_start(void) {
     census_tag_map_put(reasons[i].tags, reason, reasons[i].reason);
   }
   census_aggregation *sum = census_aggregation_sum_new();
-  census_view *view = sum ? census_view_new(DROPPED_VIEW,
-                                            "Measurements census refused or could not keep",
-                                            dropped_measure, &reason, 1, sum, &status)
-                          : NULL;
+  census_view *view =
+      sum ? census_view_new(DROPPED_VIEW, "Measurements census refused or could not keep",
+                            dropped_measure, &reason, 1, sum, &status)
+          : NULL;
   status = view ? census_view_register(view) : CENSUS_ENOMEM;
   census_view_free(view);
   dropped_spans_measure = census_measure_int64_new(

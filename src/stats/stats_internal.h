@@ -70,13 +70,13 @@ struct census__series;
 /* A registered view: its definition, the series table and the cell layout. */
 struct census__rview {
   struct census_view def;
-  int64_t start_ns;     /* Unix time collection started (registration, or fork in a child) */
-  uint64_t hash_seed;   /* makes tuple hashes differ between views */
-  size_t words;         /* 64-bit words per cell half, see the file comment */
-  pthread_mutex_t mu;   /* guards the series table */
+  int64_t start_ns;   /* Unix time collection started (registration, or fork in a child) */
+  uint64_t hash_seed; /* makes tuple hashes differ between views */
+  size_t words;       /* 64-bit words per cell half, see the file comment */
+  pthread_mutex_t mu; /* guards the series table */
   struct census__series **buckets;
-  size_t bucket_count;  /* power of two */
-  size_t series_count;  /* normal series, at most def.max_series */
+  size_t bucket_count;                 /* power of two */
+  size_t series_count;                 /* normal series, at most def.max_series */
   struct census__series *first, *last; /* all series in creation order, overflow included */
   struct census__series *overflow;
   uint64_t overflowed_records_reported; /* diagnostics: limit reported once */
@@ -88,9 +88,9 @@ struct census__series {
   struct census__series *next;  /* creation order */
   uint64_t hash;
   bool overflow;
-  const char **values;     /* column_count strings, stored after the totals */
+  const char **values; /* column_count strings, stored after the totals */
   uint32_t *lengths;
-  uint64_t totals[];       /* rview->words */
+  uint64_t totals[]; /* rview->words */
 };
 
 /* A thread's cell for one series: two halves of rview->words words each. */

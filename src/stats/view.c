@@ -44,7 +44,8 @@ static bool view_def_copy(struct census_view *dst, const struct census_view *src
   dst->columns = malloc((src->column_count ? src->column_count : 1) * sizeof *dst->columns);
   size_t bounds_size = src->aggregation.bound_count * sizeof(double);
   dst->aggregation.bounds = bounds_size ? malloc(bounds_size) : NULL;
-  if (!dst->name || !dst->description || !dst->columns || (bounds_size && !dst->aggregation.bounds)) {
+  if (!dst->name || !dst->description || !dst->columns ||
+      (bounds_size && !dst->aggregation.bounds)) {
     view_def_clear(dst);
     return false;
   }
@@ -68,12 +69,10 @@ static bool view_def_equal(const struct census_view *a, const struct census_view
                  a->aggregation.bound_count * sizeof(double)) == 0);
 }
 
-CENSUS_EXPORT census_view *census_view_new(const char *name, const char *description,
-                                           const census_measure *measure,
-                                           const census_tag_key *const *columns,
-                                           size_t column_count,
-                                           const census_aggregation *aggregation,
-                                           census_status *status) {
+CENSUS_EXPORT census_view *
+census_view_new(const char *name, const char *description, const census_measure *measure,
+                const census_tag_key *const *columns, size_t column_count,
+                const census_aggregation *aggregation, census_status *status) {
   if (!name || !measure || !aggregation || (column_count && !columns)) {
     set_status(status, CENSUS_EINVAL);
     return NULL;
@@ -158,8 +157,7 @@ static struct census__rview *rview_new(const census_view *def) {
 static census_status measure_add_view_locked(struct census__rview *rv) {
   census_measure *measure = (census_measure *)rv->def.measure;
   struct census__view_list *old = atomic_load_explicit(&measure->views, memory_order_relaxed);
-  struct census__view_list *list =
-      malloc(sizeof *list + (old->count + 1) * sizeof list->views[0]);
+  struct census__view_list *list = malloc(sizeof *list + (old->count + 1) * sizeof list->views[0]);
   if (!list) {
     return CENSUS_ENOMEM;
   }

@@ -17,7 +17,7 @@ CENSUS_EXPORT census_status census_tag_value_check(const char *value) {
     return CENSUS_EINVAL;
   }
   return census__text_is_printable(value, CENSUS_TAG_MAX_LENGTH, true, NULL) ? CENSUS_OK
-                                                                            : CENSUS_EBADVALUE;
+                                                                             : CENSUS_EBADVALUE;
 }
 
 static _Atomic uint64_t last_map_id;

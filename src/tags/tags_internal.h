@@ -32,7 +32,9 @@ struct census_tag_map {
 };
 
 /* The id of `tags` (0 for NULL: no tags). */
-static inline uint64_t census__tag_map_id(const census_tag_map *tags) { return tags ? tags->id : 0; }
+static inline uint64_t census__tag_map_id(const census_tag_map *tags) {
+  return tags ? tags->id : 0;
+}
 
 /* The entry for `key`, or NULL. */
 static inline const struct census__tag_entry *census__tag_map_find(const census_tag_map *map,

@@ -16,9 +16,9 @@ enum census__sampler_kind {
 
 struct census_sampler {
   enum census__sampler_kind kind;
-  uint64_t ratio_bound;         /* RATIO: sample when (low 8 bytes BE) >> 1 < bound */
+  uint64_t ratio_bound; /* RATIO: sample when (low 8 bytes BE) >> 1 < bound */
   double ratio;
-  struct census_sampler *root;  /* PARENT_BASED: the sampler for root spans (owned) */
+  struct census_sampler *root; /* PARENT_BASED: the sampler for root spans (owned) */
 };
 
 /* The decision for a span of `trace_id`; `parent` is NULL for a root span. */

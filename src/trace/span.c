@@ -233,9 +233,9 @@ static census_span span_start(const char *name, const census_span_options *o) {
   r->context.remote = false;
   const census_sampler *sampler = o && o->sampler ? o->sampler : census__sampler_global();
   r->sampled = census__sampler_decide(sampler, has_parent ? &parent : NULL, r->context.trace_id);
-  r->context.trace_flags = (uint8_t)((has_parent ? parent.trace_flags & ~CENSUS_TRACE_FLAG_SAMPLED
-                                                 : 0) |
-                                     (r->sampled ? CENSUS_TRACE_FLAG_SAMPLED : 0));
+  r->context.trace_flags =
+      (uint8_t)((has_parent ? parent.trace_flags & ~CENSUS_TRACE_FLAG_SAMPLED : 0) |
+                (r->sampled ? CENSUS_TRACE_FLAG_SAMPLED : 0));
   r->previous_current = 0;
   if (r->sampled) {
     r->kind = o ? o->kind : CENSUS_SPAN_KIND_INTERNAL;
@@ -251,7 +251,8 @@ static census_span span_start(const char *name, const census_span_options *o) {
     const char *copy = arena_strdup(r, name);
     r->name = copy ? copy : "";
   }
-  atomic_store_explicit(&r->generation, atomic_load_explicit(&r->generation, memory_order_relaxed) + 1,
+  atomic_store_explicit(&r->generation,
+                        atomic_load_explicit(&r->generation, memory_order_relaxed) + 1,
                         memory_order_relaxed);
   return handle_of(r);
 }
@@ -276,7 +277,8 @@ static void span_end(census_span span, int64_t end_ns) {
   if (!r) {
     return;
   }
-  atomic_store_explicit(&r->generation, atomic_load_explicit(&r->generation, memory_order_relaxed) + 1,
+  atomic_store_explicit(&r->generation,
+                        atomic_load_explicit(&r->generation, memory_order_relaxed) + 1,
                         memory_order_relaxed);
   if (current == span) {
     current = r->previous_current;
@@ -403,8 +405,7 @@ CENSUS_EXPORT census_status census_span_set_attribute_bool(census_span span, con
   return set_attribute(span, key, a);
 }
 
-CENSUS_EXPORT census_status census_span_add_event_with_attribute(census_span span,
-                                                                 const char *name,
+CENSUS_EXPORT census_status census_span_add_event_with_attribute(census_span span, const char *name,
                                                                  const char *key,
                                                                  const char *value) {
   census_status status;
@@ -535,6 +536,4 @@ CENSUS_EXPORT census_status census_trace_set_limits(const census_span_limits *li
 }
 
 /* In a fork child: the pool mutexes may have been held by threads that no longer exist. */
-void census__span_pool_fork_child(void) {
-  pthread_mutex_init(&pool_mu, NULL);
-}
+void census__span_pool_fork_child(void) { pthread_mutex_init(&pool_mu, NULL); }

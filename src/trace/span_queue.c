@@ -87,8 +87,10 @@ void census__trace_start(void) {
   env_positive("OTEL_BSP_SCHEDULE_DELAY", &options.schedule_delay_ms);
   env_positive("OTEL_BSP_EXPORT_TIMEOUT", &options.export_timeout_ms);
   if (batch > queue) {
-    census__diag(CENSUS_ECONFIG, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE (%lld) exceeds the queue size "
-                 "(%lld); using the queue size", (long long)batch, (long long)queue);
+    census__diag(CENSUS_ECONFIG,
+                 "OTEL_BSP_MAX_EXPORT_BATCH_SIZE (%lld) exceeds the queue size "
+                 "(%lld); using the queue size",
+                 (long long)batch, (long long)queue);
     batch = queue;
   }
   options.max_queue_size = (uint32_t)queue;
@@ -186,8 +188,7 @@ static census_status drain_to(struct span_exporter **list, size_t count, int64_t
       census_status status =
           list[i]->ops.export_spans(list[i]->user, (const census_span_data *const *)batch, n);
       if (status != CENSUS_OK) {
-        census__diag(status, "span exporter failed on %zu spans: %s", n,
-                     census_status_str(status));
+        census__diag(status, "span exporter failed on %zu spans: %s", n, census_status_str(status));
         result = CENSUS_EEXPORT;
       }
     }
@@ -323,8 +324,8 @@ CENSUS_EXPORT census_status census_trace_set_export_options(const census_span_ex
   }
   pthread_mutex_lock(&queue_mu);
   uint32_t queue = o->max_queue_size ? o->max_queue_size : options.max_queue_size;
-  uint32_t batch = o->max_export_batch_size ? o->max_export_batch_size
-                                            : options.max_export_batch_size;
+  uint32_t batch =
+      o->max_export_batch_size ? o->max_export_batch_size : options.max_export_batch_size;
   if (batch > queue || o->schedule_delay_ms < 0 || o->export_timeout_ms < 0) {
     status = CENSUS_EINVAL;
   } else if (queue != options.max_queue_size && !ring_resize(queue)) {

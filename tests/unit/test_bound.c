@@ -15,8 +15,9 @@
 
 /* (key, register_view, register_view_limited and get_data are in support.h) */
 
-/* The point (without its bucket counts, which die with the snapshot) of the row whose first column ("" for a view without columns) is `value` (or the overflow row if value is NULL);
- * fails the test if there is none. */
+/* The point (without its bucket counts, which die with the snapshot) of the row whose first column
+ * ("" for a view without columns) is `value` (or the overflow row if value is NULL); fails the test
+ * if there is none. */
 static census_point row_point(const char *view, const char *value) {
   census_view_data *d = get_data(view);
   census_point p;

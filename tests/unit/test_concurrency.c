@@ -35,7 +35,7 @@ static const census_measure *mix_measure;
 static const census_tag_key *mix_key;
 static census_tag_map *shared_tags;
 static atomic_bool stop_reader;
-static atomic_int anomalies;   /* reader-observed inconsistencies */
+static atomic_int anomalies; /* reader-observed inconsistencies */
 static atomic_int worker_errors;
 static atomic_long reader_snapshots;
 

@@ -139,8 +139,7 @@ static void setup_views(void) {
   const double bounds[] = {10, 100};
   register_view("exp/count", count_measure, NULL, 0, census_aggregation_count_new());
   register_view("exp/sum", sum_m, NULL, 0, census_aggregation_sum_new());
-  register_view("exp/dist", dist_m, NULL, 0,
-                census_aggregation_distribution_new(bounds, 2, NULL));
+  register_view("exp/dist", dist_m, NULL, 0, census_aggregation_distribution_new(bounds, 2, NULL));
   for (int i = 0; i < 3; i++) {
     assert_int_equal(census_record_int64(count_measure, 1, NULL), CENSUS_OK);
   }
@@ -370,15 +369,20 @@ static void test_stdout_json(void **state) {
   assert_int_equal(census_flush(5000), CENSUS_OK);
 
   char *out = read_from(fd, 0);
-  const char *v1[] = {"\"view\":\"exp/stdout\"", "\"v1\"", "\"count\":3", "\"exp_k\"",
-                      "\"aggregation\":\"count\"", "\"overflow\":false"};
-  const char *v1_fields[] = {"\"view\":\"exp/stdout\"", "\"v1\"", "\"measure\":\"exp/stdout_m\"",
-                             "\"unit\":\"1\"", "\"start_time_unix_nano\":",
-                             "\"end_time_unix_nano\":", "\"tags\":{"};
+  const char *v1[] = {
+      "\"view\":\"exp/stdout\"", "\"v1\"", "\"count\":3", "\"exp_k\"", "\"aggregation\":\"count\"",
+      "\"overflow\":false"};
+  const char *v1_fields[] = {"\"view\":\"exp/stdout\"",
+                             "\"v1\"",
+                             "\"measure\":\"exp/stdout_m\"",
+                             "\"unit\":\"1\"",
+                             "\"start_time_unix_nano\":",
+                             "\"end_time_unix_nano\":",
+                             "\"tags\":{"};
   const char *v2[] = {"\"view\":\"exp/stdout\"", "\"v2\"", "\"count\":1"};
   const char *any[] = {"\"view\":\"exp/stdout\""};
-  const char *dist[] = {"\"view\":\"exp/dist\"", "\"aggregation\":\"distribution\"",
-                        "\"count\":2", "\"bucket_counts\":["};
+  const char *dist[] = {"\"view\":\"exp/dist\"", "\"aggregation\":\"distribution\"", "\"count\":2",
+                        "\"bucket_counts\":["};
   assert_int_equal(count_lines(out, v1, 6), 1);
   assert_int_equal(count_lines(out, v1_fields, 7), 1);
   assert_int_equal(count_lines(out, v2, 3), 1);
@@ -500,8 +504,8 @@ static void test_shutdown(void **state) {
   assert_int_equal(census_stats_exporter_register(&cap_ops, c), CENSUS_ESHUTDOWN);
   assert_int_equal(census_set_export_interval_ms(100), CENSUS_ESHUTDOWN);
   census_aggregation *agg = census_aggregation_count_new();
-  census_view *v = census_view_new("exp/after_shutdown_view", NULL, count_measure, NULL, 0, agg,
-                                   NULL);
+  census_view *v =
+      census_view_new("exp/after_shutdown_view", NULL, count_measure, NULL, 0, agg, NULL);
   census_aggregation_free(agg);
   if (v) { /* view_new is not documented to fail after shutdown; registering is */
     assert_int_equal(census_view_register(v), CENSUS_ESHUTDOWN);

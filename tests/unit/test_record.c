@@ -539,9 +539,9 @@ static void test_current_tag_map(void **state) {
     }
   }
   census_view_data_free(d);
-  assert_int_equal(from_context, 3);   /* direct, map, bound */
+  assert_int_equal(from_context, 3); /* direct, map, bound */
   assert_int_equal(explicit_count, 1);
-  assert_int_equal(none, 2);           /* the other thread, and after clearing */
+  assert_int_equal(none, 2); /* the other thread, and after clearing */
   census_bound_measure_free(b);
   census_tag_map_free(current);
   census_tag_map_free(explicit_tags);

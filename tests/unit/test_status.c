@@ -54,8 +54,7 @@ static void test_names_match_header(void **state) {
   /* Distinctness checked directly, independent of the table above being distinct. */
   for (size_t i = 0; i < CODE_COUNT; i++) {
     for (size_t j = i + 1; j < CODE_COUNT; j++) {
-      assert_string_not_equal(census_status_name(codes[i].code),
-                              census_status_name(codes[j].code));
+      assert_string_not_equal(census_status_name(codes[i].code), census_status_name(codes[j].code));
     }
   }
 }

@@ -134,8 +134,8 @@ static void test_view_new_errors(void **state) {
 /* Proves: census_view_set_max_series() refuses NULL and 0 (EINVAL) and accepts 1. */
 static void test_set_max_series_errors(void **state) {
   (void)state;
-  census_view *v = new_view("view/maxseries_err", NULL, int_measure("view/maxseries_err"), NULL,
-                            0, CENSUS_AGGREGATION_COUNT);
+  census_view *v = new_view("view/maxseries_err", NULL, int_measure("view/maxseries_err"), NULL, 0,
+                            CENSUS_AGGREGATION_COUNT);
   assert_int_equal(census_view_set_max_series(NULL, 3), CENSUS_EINVAL);
   assert_int_equal(census_view_set_max_series(v, 0), CENSUS_EINVAL);
   assert_int_equal(census_view_set_max_series(v, 1), CENSUS_OK);
