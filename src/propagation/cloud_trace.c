@@ -115,17 +115,8 @@ CENSUS_EXPORT census_status census_cloud_trace_inject(const census_trace_context
 
 CENSUS_EXPORT census_status census_cloud_trace_extract(census_header_get_fn get, void *carrier,
                                                        census_trace_context *context) {
-  if (!context) {
-    return CENSUS_EINVAL;
-  }
-  if (!get) {
-    census__context_reset(context);
-    return CENSUS_EINVAL;
-  }
-  const char *value = get(carrier, "x-cloud-trace-context");
-  if (!value) {
-    census__context_reset(context);
-    return CENSUS_ENOTFOUND;
-  }
-  return census_cloud_trace_parse(value, strlen(value), context);
+  census_status status;
+  const char *value =
+      census__extract_header(get, carrier, "x-cloud-trace-context", context, &status);
+  return value ? census_cloud_trace_parse(value, strlen(value), context) : status;
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "census/propagation.h"
 #include "census/trace_context.h"
 
 /* Lowercase hex digits '0'..'9', 'a'..'f' map to 0..15; every other byte maps to 0xff. */
@@ -71,6 +72,22 @@ static inline void census__context_reset(census_trace_context *context) {
   context->trace_flags = 0;
   context->remote = false;
   context->tracestate[0] = '\0';
+}
+
+/* The common start of a text-format extract: resets the context and reads header `name`.
+ * Returns the value, or NULL with *status = CENSUS_EINVAL (NULL context or getter) or
+ * CENSUS_ENOTFOUND (no such header). */
+static inline const char *census__extract_header(census_header_get_fn get, void *carrier,
+                                                 const char *name, census_trace_context *context,
+                                                 census_status *status) {
+  if (!context) {
+    *status = CENSUS_EINVAL;
+    return NULL;
+  }
+  census__context_reset(context);
+  const char *value = get ? get(carrier, name) : NULL;
+  *status = !get ? CENSUS_EINVAL : value ? CENSUS_OK : CENSUS_ENOTFOUND;
+  return value;
 }
 
 #endif

@@ -107,19 +107,12 @@ CENSUS_EXPORT census_status census_traceparent_inject(const census_trace_context
 
 CENSUS_EXPORT census_status census_traceparent_extract(census_header_get_fn get, void *carrier,
                                                        census_trace_context *context) {
-  if (!context) {
-    return CENSUS_EINVAL;
-  }
-  if (!get) {
-    census__context_reset(context);
-    return CENSUS_EINVAL;
-  }
-  const char *traceparent = get(carrier, "traceparent");
+  census_status status;
+  const char *traceparent = census__extract_header(get, carrier, "traceparent", context, &status);
   if (!traceparent) {
-    census__context_reset(context);
-    return CENSUS_ENOTFOUND;
+    return status;
   }
-  census_status status = census_traceparent_parse(traceparent, strlen(traceparent), context);
+  status = census_traceparent_parse(traceparent, strlen(traceparent), context);
   if (status != CENSUS_OK) {
     return status;
   }
