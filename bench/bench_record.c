@@ -1,0 +1,490 @@
+/* bench_record.c - what a record call costs, and what a series costs in memory.
+ *
+ * Usage: bench_record [OUTPUT.json]   (default build/bench.json)
+ *
+ * Prints a table and writes {"baseline_atomic_add_ns": X, "cpus_busy": B, "results": [{"name",
+ * "threads", "ns_per_op", "min_ns_per_op", "max_ns_per_op"}, ..., {"name": "rss_bytes_per_series",
+ * "threads": 1, "bytes_per_series", "series"}]} to the output file; exits non-zero if a check
+ * below fails or the file cannot be written.
+ *
+ * Cases, each on 1 and on 2 threads:
+ *   record_map_int_0tags           measurement map put + record, int64 COUNT view, no columns,
+ *                                  no tag map;
+ *   record_map_int_3tags           the same against a tag map of 3 tags, view with those columns;
+ *   record_map_distribution_3tags  the same into a DISTRIBUTION view of a double measure;
+ *   record_direct_int_3tags        census_record_int64() against the 3-tag map;
+ *   record_bound_int_3tags         census_bound_record_int64() through one handle bound to the
+ *                                  3-tag map (census_measure_bind()), shared by the threads.
+ * A map operation is one put and one record (the map is reused, as a caller would), so the cost
+ * of filling the map is included; a direct operation is the one call. With 2 threads both share
+ * the one tag map and so record into the same series: the contended case the per-thread cells
+ * are designed for.
+ *
+ * How the numbers are kept honest:
+ *   - a baseline measured in the same run: a relaxed atomic_fetch_add on a line (64-byte
+ *     aligned; 128 bytes from any other thread's) that no other thread writes, the cheapest
+ *     possible shared-memory counter update;
+ *   - every case gets its own measure and view, a warm-up (which also creates the thread's cells
+ *     and series), then 7 timed repetitions of ITERATIONS_PER_REP operations per thread; the
+ *     median repetition is reported (min and max go to the JSON too);
+ *   - threads wait on a barrier before each repetition and time themselves with CLOCK_MONOTONIC;
+ *     a repetition's per-thread ns/op is (last thread's end - first thread's start) / iterations,
+ *     so a slow thread is never hidden by a fast one;
+ *   - the results are consumed: at the end of a case census_view_data_get() must report exactly
+ *     the number of operations performed (warm-up included), else the program exits non-zero;
+ *     the baseline's counter is checked the same way;
+ *   - a busy machine is detected rather than reported as contention: the baseline is also run on
+ *     2 threads, each on its own line. That cannot contend, so if it is much slower per thread
+ *     than on 1 thread, the CPUs were shared with other work; the program then says so on stderr
+ *     and in the JSON ("cpus_busy": true), and the 2-thread numbers should not be trusted.
+ * rss_bytes_per_series records into 100,000 distinct 3-tag counter series (one COUNT view whose
+ * series limit is raised above that) and divides the growth of the resident set, read from
+ * /proc/self/statm, by the number of series. It includes everything a new series costs: the
+ * view's row, the recording thread's cell and its private lookup entry.
+ *
+ * The whole run takes some seconds to a few tens of seconds; it is not part of CTest.
+ */
+#if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <census/census.h>
+
+#define REPETITIONS 7
+#define ITERATIONS_PER_REP 5000000L
+#define WARMUP_ITERATIONS 500000L
+#define MAX_THREADS 2
+#define RSS_SERIES 100000L
+
+/* The kind of operation a case times; see the file comment. */
+enum bench_kind {
+  KIND_BASELINE_ATOMIC_ADD,
+  KIND_MAP_INT_0TAGS,
+  KIND_MAP_INT_3TAGS,
+  KIND_MAP_DISTRIBUTION_3TAGS,
+  KIND_DIRECT_INT_3TAGS,
+  KIND_BOUND_INT_3TAGS,
+};
+
+/* One timed case: what it does, on how many threads, the census objects it records into, and
+ * (filled by run_case) the per-repetition results. */
+struct bench_case {
+  const char *name;
+  enum bench_kind kind;
+  int threads;
+  const census_measure *measure; /* NULL for the baseline */
+  const census_tag_map *tags;    /* shared by the threads; NULL for no tags */
+  census_bound_measure *bound;   /* KIND_BOUND_INT_3TAGS: shared by the threads */
+  char view_name[96];
+  double ns_per_op[REPETITIONS]; /* sorted after the run */
+};
+
+/* One thread of a case: its own measurement map and its timings per repetition. Aligned to a
+ * cache line so that two threads' records never share one. */
+struct bench_thread {
+  _Alignas(64) struct bench_case *bench;
+  pthread_barrier_t *start_line;
+  int index; /* 0 .. threads-1 */
+  census_measurement_map *map;
+  census_status error; /* the first error a record call returned */
+  int64_t start_ns[REPETITIONS];
+  int64_t end_ns[REPETITIONS];
+};
+
+/* The baseline's counters, one per thread, each alone on its cache line. They are 128 bytes
+ * apart, not 64: x86's adjacent-line prefetcher fetches 64-byte lines in pairs, and two threads
+ * hammering neighbouring lines slow each other down almost as if they shared one. */
+static struct {
+  _Alignas(128) atomic_uint_fast64_t value;
+  char pad[128 - sizeof(atomic_uint_fast64_t)];
+} baseline_counters[MAX_THREADS];
+
+/* The three tag keys and the one shared 3-tag map of the 3-tag cases. */
+static const census_tag_key *tag_keys[3];
+static census_tag_map *three_tags;
+
+static int64_t monotonic_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Exits with a message naming the step when a census call failed. */
+static void check(const char *step, census_status status) {
+  if (status != CENSUS_OK) {
+    fprintf(stderr, "bench_record: %s: %s (%s)\n", step, census_status_str(status),
+            census_status_name(status));
+    exit(1);
+  }
+}
+
+/* Performs `iterations` operations of the thread's case. Each kind has its own loop, so the
+ * loop body holds nothing but the operation. Remembers the first error a record call returns
+ * (none is expected; the count check at the end would catch the loss anyway). */
+static void run_operations(struct bench_thread *t, long iterations) {
+  const struct bench_case *c = t->bench;
+  census_status worst = CENSUS_OK;
+  switch (c->kind) {
+  case KIND_BASELINE_ATOMIC_ADD:
+    for (long i = 0; i < iterations; i++) {
+      atomic_fetch_add_explicit(&baseline_counters[t->index].value, 1, memory_order_relaxed);
+    }
+    break;
+  case KIND_MAP_INT_0TAGS:
+  case KIND_MAP_INT_3TAGS:
+    for (long i = 0; i < iterations; i++) {
+      census_measurement_map_put_int64(t->map, c->measure, 1);
+      census_status status = census_measurement_map_record(t->map, c->tags);
+      worst = status != CENSUS_OK ? status : worst;
+    }
+    break;
+  case KIND_MAP_DISTRIBUTION_3TAGS:
+    for (long i = 0; i < iterations; i++) {
+      /* Values spread over all buckets (0 .. 511.5), so the bucket search does real work. */
+      census_measurement_map_put_double(t->map, c->measure, (double)(i & 1023) * 0.5);
+      census_status status = census_measurement_map_record(t->map, c->tags);
+      worst = status != CENSUS_OK ? status : worst;
+    }
+    break;
+  case KIND_DIRECT_INT_3TAGS:
+    for (long i = 0; i < iterations; i++) {
+      census_status status = census_record_int64(c->measure, 1, c->tags);
+      worst = status != CENSUS_OK ? status : worst;
+    }
+    break;
+  case KIND_BOUND_INT_3TAGS:
+    for (long i = 0; i < iterations; i++) {
+      census_status status = census_bound_record_int64(c->bound, 1);
+      worst = status != CENSUS_OK ? status : worst;
+    }
+    break;
+  }
+  if (worst != CENSUS_OK && t->error == CENSUS_OK) {
+    t->error = worst;
+  }
+}
+
+/* A case's thread: warm up alone, then for each repetition wait for the others on the start
+ * line and time its share. The thread allocates its own measurement map, as a real caller would:
+ * maps allocated back to back by one thread could share a cache line, and the timing would then
+ * show the harness's false sharing instead of census's cost. */
+static void *bench_thread_main(void *arg) {
+  struct bench_thread *t = arg;
+  t->map = census_measurement_map_new();
+  check("measurement map", t->map != NULL ? CENSUS_OK : CENSUS_ENOMEM);
+  run_operations(t, WARMUP_ITERATIONS);
+  for (int rep = 0; rep < REPETITIONS; rep++) {
+    pthread_barrier_wait(t->start_line);
+    t->start_ns[rep] = monotonic_ns();
+    run_operations(t, ITERATIONS_PER_REP);
+    t->end_ns[rep] = monotonic_ns();
+  }
+  return NULL;
+}
+
+static int compare_doubles(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Creates the measure and view a census case records into: one of each per case, so that the
+ * final count check sees this case's operations only. */
+static void set_up_case_view(struct bench_case *c) {
+  snprintf(c->view_name, sizeof c->view_name, "bench/%s/%dt", c->name, c->threads);
+  census_status status;
+  bool distribution = c->kind == KIND_MAP_DISTRIBUTION_3TAGS;
+  c->measure = distribution ? census_measure_double_new(c->view_name, NULL, "ms", &status)
+                            : census_measure_int64_new(c->view_name, NULL, "1", &status);
+  check("measure", status);
+  census_aggregation *aggregation;
+  if (distribution) {
+    static const double bounds[] = {0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000};
+    aggregation =
+        census_aggregation_distribution_new(bounds, sizeof bounds / sizeof bounds[0], &status);
+    check("distribution aggregation", status);
+  } else {
+    aggregation = census_aggregation_count_new();
+    check("count aggregation", aggregation != NULL ? CENSUS_OK : CENSUS_ENOMEM);
+  }
+  bool has_tags = c->kind != KIND_MAP_INT_0TAGS;
+  c->tags = has_tags ? three_tags : NULL;
+  census_view *view = census_view_new(c->view_name, NULL, c->measure, has_tags ? tag_keys : NULL,
+                                      has_tags ? 3 : 0, aggregation, &status);
+  check("view", status);
+  check("view register", census_view_register(view));
+  census_view_free(view);
+  census_aggregation_free(aggregation);
+  if (c->kind == KIND_BOUND_INT_3TAGS) {
+    c->bound = census_measure_bind(c->measure, c->tags, &status);
+    check("bind", status);
+  }
+}
+
+/* The total count census holds for the case's view, summed over its rows; exits on error. */
+static int64_t recorded_count(const char *view_name, size_t *rows) {
+  census_status status;
+  census_view_data *data = census_view_data_get(view_name, &status);
+  check("view data", status);
+  int64_t total = 0;
+  *rows = census_view_data_row_count(data);
+  for (size_t row = 0; row < *rows; row++) {
+    census_point point;
+    check("row point", census_view_data_row_point(data, row, &point));
+    total += point.count;
+  }
+  census_view_data_free(data);
+  return total;
+}
+
+/* Runs one case: sets up its view, starts its threads, collects their timings into
+ * c->ns_per_op (sorted) and checks that every operation was recorded. Exits non-zero if one
+ * was lost or a call failed. */
+static void run_case(struct bench_case *c) {
+  if (c->kind != KIND_BASELINE_ATOMIC_ADD) {
+    set_up_case_view(c);
+  }
+  pthread_barrier_t start_line;
+  pthread_barrier_init(&start_line, NULL, (unsigned)c->threads);
+  struct bench_thread threads[MAX_THREADS];
+  memset(threads, 0, sizeof threads);
+  for (int i = 0; i < c->threads; i++) {
+    threads[i].bench = c;
+    threads[i].start_line = &start_line;
+    threads[i].index = i;
+  }
+  pthread_t ids[MAX_THREADS];
+  for (int i = 0; i < c->threads; i++) {
+    if (pthread_create(&ids[i], NULL, bench_thread_main, &threads[i]) != 0) {
+      fprintf(stderr, "bench_record: pthread_create failed\n");
+      exit(1);
+    }
+  }
+  for (int i = 0; i < c->threads; i++) {
+    pthread_join(ids[i], NULL);
+  }
+  pthread_barrier_destroy(&start_line);
+
+  for (int rep = 0; rep < REPETITIONS; rep++) {
+    int64_t first_start = threads[0].start_ns[rep], last_end = threads[0].end_ns[rep];
+    for (int i = 1; i < c->threads; i++) {
+      first_start = threads[i].start_ns[rep] < first_start ? threads[i].start_ns[rep] : first_start;
+      last_end = threads[i].end_ns[rep] > last_end ? threads[i].end_ns[rep] : last_end;
+    }
+    c->ns_per_op[rep] = (double)(last_end - first_start) / (double)ITERATIONS_PER_REP;
+  }
+  qsort(c->ns_per_op, REPETITIONS, sizeof c->ns_per_op[0], compare_doubles);
+
+  for (int i = 0; i < c->threads; i++) {
+    check(c->name, threads[i].error);
+    census_measurement_map_free(threads[i].map);
+  }
+  int64_t expected = (int64_t)c->threads * (WARMUP_ITERATIONS + REPETITIONS * ITERATIONS_PER_REP);
+  int64_t got;
+  size_t rows = 1;
+  if (c->kind == KIND_BASELINE_ATOMIC_ADD) {
+    got = 0;
+    for (int i = 0; i < MAX_THREADS; i++) {
+      got += (int64_t)atomic_exchange(&baseline_counters[i].value, 0);
+    }
+  } else {
+    got = recorded_count(c->view_name, &rows);
+  }
+  if (got != expected || rows != 1) {
+    fprintf(stderr,
+            "bench_record: %s on %d thread(s): expected %" PRId64 " operations in 1 row, "
+            "found %" PRId64 " in %zu row(s)\n",
+            c->name, c->threads, expected, got, rows);
+    exit(1);
+  }
+  census_bound_measure_free(c->bound);
+}
+
+/* The resident set size in bytes, from /proc/self/statm (second field, in pages). */
+static long resident_bytes(void) {
+  FILE *f = fopen("/proc/self/statm", "r");
+  long size_pages = 0, resident_pages = -1;
+  if (f == NULL || fscanf(f, "%ld %ld", &size_pages, &resident_pages) != 2) {
+    fprintf(stderr, "bench_record: cannot read /proc/self/statm\n");
+    exit(1);
+  }
+  fclose(f);
+  return resident_pages * sysconf(_SC_PAGESIZE);
+}
+
+/* Records one count into each of RSS_SERIES distinct 3-tag series and returns the resident set's
+ * growth per series, in bytes. A warm-up record into another view first creates the thread's
+ * census state, so that one-time cost is not charged to the series. Exits non-zero unless the view
+ * then holds exactly RSS_SERIES rows, none of them the overflow row, each with count 1. */
+static double measure_rss_per_series(void) {
+  census_status status;
+  const census_measure *warmup = census_measure_int64_new("bench/rss_warmup", NULL, "1", &status);
+  check("measure", status);
+  const census_measure *measure = census_measure_int64_new("bench/rss_series", NULL, "1", &status);
+  check("measure", status);
+  census_aggregation *count = census_aggregation_count_new();
+  check("count aggregation", count != NULL ? CENSUS_OK : CENSUS_ENOMEM);
+  const char *names[] = {"bench/rss_warmup", "bench/rss_series"};
+  const census_measure *measures[] = {warmup, measure};
+  for (int i = 0; i < 2; i++) {
+    census_view *view = census_view_new(names[i], NULL, measures[i], tag_keys, 3, count, &status);
+    check("view", status);
+    check("max series", census_view_set_max_series(view, 2 * RSS_SERIES));
+    check("view register", census_view_register(view));
+    census_view_free(view);
+  }
+  census_aggregation_free(count);
+
+  census_tag_map *tags = census_tag_map_new();
+  check("tag map", tags != NULL ? CENSUS_OK : CENSUS_ENOMEM);
+  char values[3][32];
+  for (int k = 0; k < 3; k++) {
+    check("tag put", census_tag_map_put(tags, tag_keys[k], "warmup"));
+  }
+  check("record", census_record_int64(warmup, 1, tags));
+
+  long before = resident_bytes();
+  for (long i = 0; i < RSS_SERIES; i++) {
+    snprintf(values[0], sizeof values[0], "route-%ld", i % 100);
+    snprintf(values[1], sizeof values[1], "method-%ld", i / 100 % 100);
+    snprintf(values[2], sizeof values[2], "status-%ld", i / 10000);
+    for (int k = 0; k < 3; k++) {
+      check("tag put", census_tag_map_put(tags, tag_keys[k], values[k]));
+    }
+    check("record", census_record_int64(measure, 1, tags));
+  }
+  long after = resident_bytes();
+  census_tag_map_free(tags);
+
+  census_view_data *data = census_view_data_get("bench/rss_series", &status);
+  check("view data", status);
+  size_t rows = census_view_data_row_count(data);
+  size_t bad_rows = 0;
+  for (size_t row = 0; row < rows; row++) {
+    census_point point;
+    check("row point", census_view_data_row_point(data, row, &point));
+    bad_rows += census_view_data_row_is_overflow(data, row) || point.count != 1;
+  }
+  census_view_data_free(data);
+  if (rows != (size_t)RSS_SERIES || bad_rows != 0) {
+    fprintf(stderr,
+            "bench_record: rss_bytes_per_series: expected %ld rows of count 1, census holds %zu "
+            "rows, %zu of them overflowed or not 1\n",
+            RSS_SERIES, rows, bad_rows);
+    exit(1);
+  }
+  return (double)(after - before) / (double)RSS_SERIES;
+}
+
+/* Creates the tag keys and the shared 3-tag map the 3-tag cases record against. */
+static void set_up_tags(void) {
+  static const char *const key_names[3] = {"route", "method", "status"};
+  static const char *const key_values[3] = {"/api/v1/items", "GET", "200"};
+  census_status status;
+  three_tags = census_tag_map_new();
+  check("tag map", three_tags != NULL ? CENSUS_OK : CENSUS_ENOMEM);
+  for (int k = 0; k < 3; k++) {
+    tag_keys[k] = census_tag_key_new(key_names[k], &status);
+    check("tag key", status);
+    check("tag put", census_tag_map_put(three_tags, tag_keys[k], key_values[k]));
+  }
+}
+
+int main(int argc, char **argv) {
+  const char *output_path = argc > 1 ? argv[1] : "build/bench.json";
+  FILE *out = fopen(output_path, "w");
+  if (out == NULL) {
+    perror(output_path);
+    return 1;
+  }
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  if (cpus < MAX_THREADS) {
+    fprintf(stderr,
+            "bench_record: warning: %ld CPU(s) online; 2-thread results will show "
+            "time slicing, not contention\n",
+            cpus);
+  }
+  set_up_tags();
+
+  struct bench_case baseline = {
+      .name = "baseline_atomic_add", .kind = KIND_BASELINE_ATOMIC_ADD, .threads = 1};
+  struct bench_case parallel_baseline = {
+      .name = "baseline_atomic_add", .kind = KIND_BASELINE_ATOMIC_ADD, .threads = 2};
+  struct bench_case cases[] = {
+      {.name = "record_map_int_0tags", .kind = KIND_MAP_INT_0TAGS, .threads = 1},
+      {.name = "record_map_int_0tags", .kind = KIND_MAP_INT_0TAGS, .threads = 2},
+      {.name = "record_map_int_3tags", .kind = KIND_MAP_INT_3TAGS, .threads = 1},
+      {.name = "record_map_int_3tags", .kind = KIND_MAP_INT_3TAGS, .threads = 2},
+      {.name = "record_map_distribution_3tags", .kind = KIND_MAP_DISTRIBUTION_3TAGS, .threads = 1},
+      {.name = "record_map_distribution_3tags", .kind = KIND_MAP_DISTRIBUTION_3TAGS, .threads = 2},
+      {.name = "record_direct_int_3tags", .kind = KIND_DIRECT_INT_3TAGS, .threads = 1},
+      {.name = "record_direct_int_3tags", .kind = KIND_DIRECT_INT_3TAGS, .threads = 2},
+      {.name = "record_bound_int_3tags", .kind = KIND_BOUND_INT_3TAGS, .threads = 1},
+      {.name = "record_bound_int_3tags", .kind = KIND_BOUND_INT_3TAGS, .threads = 2},
+  };
+  const size_t case_count = sizeof cases / sizeof cases[0];
+
+  printf("census %s bench_record: %d repetitions of %ld ops per thread, median reported\n",
+         census_version(), REPETITIONS, ITERATIONS_PER_REP);
+  printf("%-32s %7s %12s %10s %10s\n", "case", "threads", "ns/op", "min", "max");
+  fflush(stdout);
+  run_case(&baseline);
+  printf("%-32s %7d %12.2f %10.2f %10.2f\n", baseline.name, 1, baseline.ns_per_op[REPETITIONS / 2],
+         baseline.ns_per_op[0], baseline.ns_per_op[REPETITIONS - 1]);
+  run_case(&parallel_baseline);
+  double parallel_ratio =
+      parallel_baseline.ns_per_op[REPETITIONS / 2] / baseline.ns_per_op[REPETITIONS / 2];
+  bool cpus_busy = parallel_ratio > 1.3;
+  printf("%-32s %7d %12.2f %10.2f %10.2f  (own line per thread: checks the CPUs are free)\n",
+         parallel_baseline.name, 2, parallel_baseline.ns_per_op[REPETITIONS / 2],
+         parallel_baseline.ns_per_op[0], parallel_baseline.ns_per_op[REPETITIONS - 1]);
+  if (cpus_busy) {
+    fprintf(stderr,
+            "bench_record: warning: 2 threads that share nothing ran %.1fx slower than 1; the "
+            "CPUs are busy with other work, so 2-thread results are not meaningful\n",
+            parallel_ratio);
+  }
+  for (size_t i = 0; i < case_count; i++) {
+    run_case(&cases[i]);
+    printf("%-32s %7d %12.2f %10.2f %10.2f\n", cases[i].name, cases[i].threads,
+           cases[i].ns_per_op[REPETITIONS / 2], cases[i].ns_per_op[0],
+           cases[i].ns_per_op[REPETITIONS - 1]);
+    fflush(stdout);
+  }
+  double rss_per_series = measure_rss_per_series();
+  printf("%-32s %7d %12.1f bytes/series (%ld series)\n", "rss_bytes_per_series", 1, rss_per_series,
+         RSS_SERIES);
+
+  fprintf(out, "{\"census_version\":\"%s\",\"repetitions\":%d,\"iterations_per_rep\":%ld,",
+          census_version(), REPETITIONS, ITERATIONS_PER_REP);
+  fprintf(out, "\"cpus_busy\":%s,\"baseline_atomic_add_ns\":%.3f,\"results\":[",
+          cpus_busy ? "true" : "false", baseline.ns_per_op[REPETITIONS / 2]);
+  for (size_t i = 0; i < case_count; i++) {
+    const struct bench_case *c = &cases[i];
+    fprintf(out,
+            "%s{\"name\":\"%s\",\"threads\":%d,\"ns_per_op\":%.3f,\"min_ns_per_op\":%.3f,"
+            "\"max_ns_per_op\":%.3f}",
+            i ? "," : "", c->name, c->threads, c->ns_per_op[REPETITIONS / 2], c->ns_per_op[0],
+            c->ns_per_op[REPETITIONS - 1]);
+  }
+  fprintf(out,
+          ",{\"name\":\"rss_bytes_per_series\",\"threads\":1,\"bytes_per_series\":%.1f,"
+          "\"series\":%ld}]}\n",
+          rss_per_series, RSS_SERIES);
+  if (fclose(out) != 0) {
+    perror(output_path);
+    return 1;
+  }
+  printf("wrote %s\n", output_path);
+  return 0;
+}

@@ -1,0 +1,413 @@
+/* demo.c - the demo from the OpenCensus talk this project grew from: a simulated web service.
+ *
+ * Each user request goes through four stages, Read Data -> Convert Data -> Merge Data -> Send JSON
+ * Response. Two worker threads play requests back to back; each stage sleeps a random few
+ * milliseconds (now and then a slow read, so the latency tail shows up), and the worker records:
+ *   - demo/latency        DISTRIBUTION of each stage's measured latency in ms, by stage and method;
+ *   - demo/request_count  COUNT of finished requests, by method and HTTP status;
+ *   - demo/bytes_sent     SUM of response bytes, by method;
+ *   - demo/in_flight      LAST_VALUE of the number of requests being served (a gauge).
+ * The stdout exporter prints the cumulative view data every --interval-ms (text by default, JSON
+ * lines with --json), on census's own export worker thread; the demo itself never prints data.
+ *
+ * How the demo ends shows both ways census guarantees that nothing recorded is lost:
+ *   - after --duration-s seconds it stops the workers and calls census_shutdown(), the explicit
+ *     path: one last export of everything, then the exporters are shut down;
+ *   - with --duration-s 0 it runs until Ctrl-C (or SIGTERM). census_signal_flush_install() made
+ *     census flush on that signal and then end the process by it, so there is no shutdown code
+ *     to write. (Returning from main or calling exit() would flush too, from census's atexit
+ *     handler.)
+ * The demo's own messages go to stderr, so that stdout holds only exporter output (with --json,
+ * pure JSON lines that a tool such as jq can read).
+ *
+ * Threads: each worker owns its tag maps, measurement map and random state; the only shared
+ * state is the read-only metric handles set up before the workers start, the stop flag (an
+ * atomic) and the in-flight counter (under a mutex).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <census/census.h>
+#include <census/exporters/stdout.h>
+
+#define DEMO_WORKERS 2
+#define DEMO_SHUTDOWN_TIMEOUT_MS 5000
+#define MAX_DURATION_S 31536000 /* a year; keeps the sleep's nanoseconds far from overflow */
+
+/* What the command line asked for. */
+struct demo_options {
+  bool json;
+  int64_t interval_ms;
+  int64_t duration_s; /* 0: until a signal */
+};
+
+/* The metric handles every worker uses. Written once by set_up_metrics() before any worker
+ * starts, read-only afterwards. */
+static struct {
+  const census_measure *stage_latency_ms;
+  const census_measure *requests;
+  const census_measure *response_bytes;
+  const census_measure *in_flight;
+  const census_tag_key *stage;
+  const census_tag_key *method;
+  const census_tag_key *status;
+} metrics;
+
+static atomic_bool keep_serving = true;
+static pthread_mutex_t in_flight_lock = PTHREAD_MUTEX_INITIALIZER;
+static int64_t requests_in_flight = 0; /* guarded by in_flight_lock */
+
+/* One stage of a request and the range of its simulated latency, in microseconds. */
+struct stage {
+  const char *name;
+  long min_us;
+  long max_us;
+};
+
+static const struct stage request_stages[] = {
+    {"Read Data", 1000, 8000},
+    {"Convert Data", 500, 4000},
+    {"Merge Data", 1000, 6000},
+    {"Send JSON Response", 2000, 12000},
+};
+#define STAGE_COUNT (sizeof request_stages / sizeof request_stages[0])
+
+/* Prints the failure of a census call, naming the step, and returns true when `status` is an
+ * error, so that callers can write `if (failed(...)) return ...;`. */
+static bool failed(const char *step, census_status status) {
+  if (status == CENSUS_OK) {
+    return false;
+  }
+  fprintf(stderr, "demo: %s: %s (%s)\n", step, census_status_str(status),
+          census_status_name(status));
+  return true;
+}
+
+/* xorshift64*: a small per-thread generator, so that workers neither share nor lock rand()'s
+ * state. Good enough for simulated latencies; not for anything that matters. */
+static uint64_t next_random(uint64_t *state) {
+  uint64_t x = *state;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  *state = x;
+  return x * 0x2545F4914F6CDD1DULL;
+}
+
+/* A uniformly random integer in [low, high]. */
+static long random_between(uint64_t *state, long low, long high) {
+  return low + (long)(next_random(state) % (uint64_t)(high - low + 1));
+}
+
+static int64_t monotonic_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Sleeps for `ns` nanoseconds, resuming after a signal handler interrupts the sleep. */
+static void sleep_ns(int64_t ns) {
+  struct timespec left = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
+  while (nanosleep(&left, &left) != 0 && errno == EINTR) {
+  }
+}
+
+/* Registers one view named `name` over `measure` with the given columns and aggregation, and
+ * frees the definition and the aggregation (the view manager keeps its own copy). Returns the
+ * first error met; `aggregation` may be NULL if creating it failed, which is reported as
+ * CENSUS_ENOMEM. */
+static census_status register_view(const char *name, const char *description,
+                                   const census_measure *measure,
+                                   const census_tag_key *const *columns, size_t column_count,
+                                   census_aggregation *aggregation) {
+  if (aggregation == NULL) {
+    return CENSUS_ENOMEM;
+  }
+  census_status status;
+  census_view *view =
+      census_view_new(name, description, measure, columns, column_count, aggregation, &status);
+  if (view != NULL) {
+    status = census_view_register(view);
+  }
+  census_view_free(view);
+  census_aggregation_free(aggregation);
+  return status;
+}
+
+/* Creates the demo's measures and tag keys and registers its four views. Prints the failing
+ * step and returns false on any error. */
+static bool set_up_metrics(void) {
+  census_status status;
+  metrics.stage_latency_ms = census_measure_double_new(
+      "demo/stage_latency", "Time spent in one stage of a request", "ms", &status);
+  if (failed("measure demo/stage_latency", status)) {
+    return false;
+  }
+  metrics.requests = census_measure_int64_new("demo/requests", "Requests served", "1", &status);
+  if (failed("measure demo/requests", status)) {
+    return false;
+  }
+  metrics.response_bytes =
+      census_measure_int64_new("demo/response_bytes", "Bytes sent in responses", "By", &status);
+  if (failed("measure demo/response_bytes", status)) {
+    return false;
+  }
+  metrics.in_flight =
+      census_measure_int64_new("demo/in_flight", "Requests being served right now", "1", &status);
+  if (failed("measure demo/in_flight", status)) {
+    return false;
+  }
+  metrics.stage = census_tag_key_new("stage", &status);
+  if (failed("tag key stage", status)) {
+    return false;
+  }
+  metrics.method = census_tag_key_new("method", &status);
+  if (failed("tag key method", status)) {
+    return false;
+  }
+  metrics.status = census_tag_key_new("status", &status);
+  if (failed("tag key status", status)) {
+    return false;
+  }
+
+  /* Buckets are upper-inclusive: (-inf,0], (0,1], (1,2], (2,5] ... (1000,+inf). */
+  static const double latency_bounds_ms[] = {0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000};
+  census_aggregation *latency_distribution = census_aggregation_distribution_new(
+      latency_bounds_ms, sizeof latency_bounds_ms / sizeof latency_bounds_ms[0], &status);
+  if (failed("latency distribution", status)) {
+    return false;
+  }
+  const census_tag_key *stage_and_method[] = {metrics.stage, metrics.method};
+  if (failed("view demo/latency",
+             register_view("demo/latency", "Latency of each request stage, by stage and method",
+                           metrics.stage_latency_ms, stage_and_method, 2, latency_distribution))) {
+    return false;
+  }
+  const census_tag_key *method_and_status[] = {metrics.method, metrics.status};
+  if (failed("view demo/request_count",
+             register_view("demo/request_count", "Requests served, by method and status",
+                           metrics.requests, method_and_status, 2,
+                           census_aggregation_count_new()))) {
+    return false;
+  }
+  if (failed("view demo/bytes_sent",
+             register_view("demo/bytes_sent", "Response bytes sent, by method",
+                           metrics.response_bytes, &metrics.method, 1,
+                           census_aggregation_sum_new()))) {
+    return false;
+  }
+  if (failed("view demo/in_flight",
+             register_view("demo/in_flight", "Requests in flight when last changed",
+                           metrics.in_flight, NULL, 0, census_aggregation_last_value_new()))) {
+    return false;
+  }
+  return true;
+}
+
+/* Adds `change` to the in-flight counter and records the new value. The lock makes the order
+ * of the records the order of the changes, so the gauge's last value is the counter's last
+ * value (two workers could otherwise record 1 and 0 in the wrong order and leave it at 1). */
+static void update_in_flight(int change) {
+  pthread_mutex_lock(&in_flight_lock);
+  requests_in_flight += change;
+  failed("record demo/in_flight", census_record_int64(metrics.in_flight, requests_in_flight, NULL));
+  pthread_mutex_unlock(&in_flight_lock);
+}
+
+/* What one worker owns: its random state and the maps it records with. */
+struct worker {
+  pthread_t thread;
+  uint64_t random_state;
+  census_tag_map *stage_tags;   /* stage, method */
+  census_tag_map *request_tags; /* method, status */
+  census_measurement_map *request_end;
+};
+
+/* Serves one simulated request: picks a method, walks the four stages, sleeping a random time in
+ * each and recording the latency it actually measured (a sleep can overrun), then records the
+ * request's status and response size together in one measurement map, so that an export sees
+ * both or neither. Returns false if census refused a record call (already reported). */
+static bool serve_one_request(struct worker *w) {
+  const char *method = random_between(&w->random_state, 0, 3) == 0 ? "POST" : "GET";
+  bool ok = !failed("tag method", census_tag_map_put(w->stage_tags, metrics.method, method));
+  update_in_flight(+1);
+  for (size_t i = 0; i < STAGE_COUNT && ok; i++) {
+    const struct stage *stage = &request_stages[i];
+    long sleep_us = random_between(&w->random_state, stage->min_us, stage->max_us);
+    if (i == 0 && random_between(&w->random_state, 0, 49) == 0) {
+      sleep_us += random_between(&w->random_state, 40000, 150000); /* a cold cache: slow read */
+    }
+    int64_t start = monotonic_ns();
+    sleep_ns((int64_t)sleep_us * 1000);
+    double elapsed_ms = (double)(monotonic_ns() - start) / 1e6;
+    ok = !failed("tag stage", census_tag_map_put(w->stage_tags, metrics.stage, stage->name)) &&
+         !failed("record demo/stage_latency",
+                 census_record_double(metrics.stage_latency_ms, elapsed_ms, w->stage_tags));
+  }
+  update_in_flight(-1);
+
+  long roll = random_between(&w->random_state, 0, 99);
+  const char *status = roll < 90 ? "200" : roll < 95 ? "404" : "500";
+  int64_t bytes = roll < 90 ? random_between(&w->random_state, 200, 20000) : 120;
+  return ok && !failed("tag method", census_tag_map_put(w->request_tags, metrics.method, method)) &&
+         !failed("tag status", census_tag_map_put(w->request_tags, metrics.status, status)) &&
+         !failed("put demo/requests",
+                 census_measurement_map_put_int64(w->request_end, metrics.requests, 1)) &&
+         !failed("put demo/response_bytes",
+                 census_measurement_map_put_int64(w->request_end, metrics.response_bytes, bytes)) &&
+         !failed("record request", census_measurement_map_record(w->request_end, w->request_tags));
+}
+
+/* A worker thread: serves requests until main clears keep_serving or a record call fails. */
+static void *worker_main(void *arg) {
+  struct worker *w = arg;
+  while (atomic_load(&keep_serving) && serve_one_request(w)) {
+  }
+  return NULL;
+}
+
+static void worker_free_maps(struct worker *w) {
+  census_tag_map_free(w->stage_tags);
+  census_tag_map_free(w->request_tags);
+  census_measurement_map_free(w->request_end);
+}
+
+static void print_usage(FILE *to) {
+  fprintf(to, "usage: demo [--json] [--interval-ms N] [--duration-s N]\n"
+              "  --json           print JSON lines instead of text\n"
+              "  --interval-ms N  export every N milliseconds (default 5000)\n"
+              "  --duration-s N   run N seconds, then shut down (default 15; 0: until Ctrl-C)\n");
+}
+
+/* Parses a non-negative decimal integer, the whole of `text`, into *value; false if malformed. */
+static bool parse_count(const char *text, int64_t *value) {
+  if (text == NULL || *text < '0' || *text > '9') {
+    return false;
+  }
+  char *end;
+  errno = 0;
+  long long parsed = strtoll(text, &end, 10);
+  if (errno != 0 || *end != '\0') {
+    return false;
+  }
+  *value = parsed;
+  return true;
+}
+
+/* Fills *options from the command line. Returns 0 to run, 1 after printing help (exit 0) and 2
+ * after printing an error and the usage (exit 2). */
+static int parse_options(int argc, char **argv, struct demo_options *options) {
+  *options = (struct demo_options){.json = false, .interval_ms = 5000, .duration_s = 15};
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--json") == 0) {
+      options->json = true;
+    } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      print_usage(stdout);
+      return 1;
+    } else if (strcmp(argv[i], "--interval-ms") == 0 && i + 1 < argc) {
+      if (!parse_count(argv[++i], &options->interval_ms) || options->interval_ms < 1) {
+        fprintf(stderr, "demo: --interval-ms wants a positive integer, got '%s'\n", argv[i]);
+        return 2;
+      }
+    } else if (strcmp(argv[i], "--duration-s") == 0 && i + 1 < argc) {
+      if (!parse_count(argv[++i], &options->duration_s) || options->duration_s > MAX_DURATION_S) {
+        fprintf(stderr, "demo: --duration-s wants an integer from 0 to %d, got '%s'\n",
+                MAX_DURATION_S, argv[i]);
+        return 2;
+      }
+    } else {
+      fprintf(stderr, "demo: unknown or incomplete option '%s'\n", argv[i]);
+      print_usage(stderr);
+      return 2;
+    }
+  }
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  struct demo_options options;
+  int parsed = parse_options(argc, argv, &options);
+  if (parsed != 0) {
+    return parsed == 1 ? 0 : 2;
+  }
+
+  if (failed("export interval", census_set_export_interval_ms(options.interval_ms))) {
+    return 1;
+  }
+  census_stdout_options exporter_options = {0};
+  exporter_options.format = options.json ? CENSUS_STDOUT_JSON : CENSUS_STDOUT_TEXT;
+  exporter_options.fd = 1;
+  if (failed("stdout exporter", census_stdout_exporter_register(&exporter_options)) ||
+      !set_up_metrics()) {
+    return 1;
+  }
+  /* Ctrl-C and SIGTERM now flush everything recorded, then end the process as they would have. */
+  if (failed("signal flush", census_signal_flush_install())) {
+    return 1;
+  }
+
+  struct worker workers[DEMO_WORKERS] = {0};
+  int started = 0;
+  for (int i = 0; i < DEMO_WORKERS; i++) {
+    struct worker *w = &workers[i];
+    w->random_state = (uint64_t)monotonic_ns() * 2654435761u + (uint64_t)i * 0x9E3779B97F4A7C15ULL;
+    w->random_state |= 1; /* xorshift must not start at 0 */
+    w->stage_tags = census_tag_map_new();
+    w->request_tags = census_tag_map_new();
+    w->request_end = census_measurement_map_new();
+    if (w->stage_tags == NULL || w->request_tags == NULL || w->request_end == NULL) {
+      failed("worker maps", CENSUS_ENOMEM);
+      break;
+    }
+    if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+      fprintf(stderr, "demo: pthread_create failed\n");
+      break;
+    }
+    started++;
+  }
+
+  if (started == DEMO_WORKERS) {
+    if (options.duration_s == 0) {
+      fprintf(stderr,
+              "demo: %d workers serving; exporting every %" PRId64
+              " ms until Ctrl-C, which flushes before the process ends\n",
+              DEMO_WORKERS, options.interval_ms);
+      /* Nothing to do here: Ctrl-C or SIGTERM reaches census's handler, its export worker
+       * flushes, and the signal then ends the process. No code of ours runs after that. */
+      for (;;) {
+        pause();
+      }
+    }
+    fprintf(stderr,
+            "demo: %d workers serving; exporting every %" PRId64 " ms for %" PRId64
+            " s (Ctrl-C flushes and stops early)\n",
+            DEMO_WORKERS, options.interval_ms, options.duration_s);
+    sleep_ns(options.duration_s * 1000000000);
+  }
+
+  atomic_store(&keep_serving, false);
+  for (int i = 0; i < started; i++) {
+    pthread_join(workers[i].thread, NULL);
+  }
+  /* The explicit path: with no thread recording any more, census_shutdown() exports everything
+   * one last time, shuts the exporters down and frees census's data. Without this call the
+   * return below would still export it all, from census's atexit handler. */
+  census_status shutdown_status = census_shutdown(DEMO_SHUTDOWN_TIMEOUT_MS);
+  for (int i = 0; i < DEMO_WORKERS; i++) {
+    worker_free_maps(&workers[i]);
+  }
+  if (failed("shutdown", shutdown_status) || started != DEMO_WORKERS) {
+    return 1;
+  }
+  fprintf(stderr, "demo: done\n");
+  return 0;
+}
