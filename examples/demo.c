@@ -7,6 +7,11 @@
  *   - demo/request_count  COUNT of finished requests, by method and HTTP status;
  *   - demo/bytes_sent     SUM of response bytes, by method;
  *   - demo/in_flight      LAST_VALUE of the number of requests being served (a gauge).
+ * It also traces each request: a server span "user request" with one child span per stage, the
+ * slow reads marked by an event and server errors by an error status. A trace-id-ratio sampler
+ * keeps --sample-ratio of the requests (default 0.02, so the span output stays readable); the
+ * demo prints each sampled request's trace id on stderr so that its spans can be found in the
+ * exporter output.
  * The stdout exporter prints the cumulative view data every --interval-ms (text by default, JSON
  * lines with --json), on census's own export worker thread; the demo itself never prints data.
  *
@@ -37,6 +42,7 @@
 #include <unistd.h>
 
 #include <census/census.h>
+#include <census/trace.h>
 #include <census/exporters/stdout.h>
 
 #define DEMO_WORKERS 2
@@ -47,7 +53,8 @@
 struct demo_options {
   bool json;
   int64_t interval_ms;
-  int64_t duration_s; /* 0: until a signal */
+  int64_t duration_s;  /* 0: until a signal */
+  double sample_ratio; /* fraction of requests traced */
 };
 
 /* The metric handles every worker uses. Written once by set_up_metrics() before any worker
@@ -239,12 +246,26 @@ struct worker {
 static bool serve_one_request(struct worker *w) {
   const char *method = random_between(&w->random_state, 0, 3) == 0 ? "POST" : "GET";
   bool ok = !failed("tag method", census_tag_map_put(w->stage_tags, metrics.method, method));
+  census_span_options server = {.kind = CENSUS_SPAN_KIND_SERVER, .root = true};
+  census_span request = census_span_start_current("user request", &server);
+  census_span_set_attribute_string(request, "http.method", method);
+  if (census_span_is_recording(request)) {
+    census_trace_context context;
+    census_span_context(request, &context);
+    char trace_id[2 * CENSUS_TRACE_ID_SIZE + 1];
+    for (int i = 0; i < CENSUS_TRACE_ID_SIZE; i++) {
+      snprintf(trace_id + 2 * i, 3, "%02x", context.trace_id[i]);
+    }
+    fprintf(stderr, "demo: sampled %s request, trace_id=%s\n", method, trace_id);
+  }
   update_in_flight(+1);
   for (size_t i = 0; i < STAGE_COUNT && ok; i++) {
     const struct stage *stage = &request_stages[i];
+    census_span stage_span = census_span_start_current(stage->name, NULL); /* child of request */
     long sleep_us = random_between(&w->random_state, stage->min_us, stage->max_us);
     if (i == 0 && random_between(&w->random_state, 0, 49) == 0) {
       sleep_us += random_between(&w->random_state, 40000, 150000); /* a cold cache: slow read */
+      census_span_add_event(stage_span, "cache miss");
     }
     int64_t start = monotonic_ns();
     sleep_ns((int64_t)sleep_us * 1000);
@@ -252,12 +273,18 @@ static bool serve_one_request(struct worker *w) {
     ok = !failed("tag stage", census_tag_map_put(w->stage_tags, metrics.stage, stage->name)) &&
          !failed("record demo/stage_latency",
                  census_record_double(metrics.stage_latency_ms, elapsed_ms, w->stage_tags));
+    census_span_end(stage_span);
   }
   update_in_flight(-1);
 
   long roll = random_between(&w->random_state, 0, 99);
   const char *status = roll < 90 ? "200" : roll < 95 ? "404" : "500";
   int64_t bytes = roll < 90 ? random_between(&w->random_state, 200, 20000) : 120;
+  census_span_set_attribute_int64(request, "http.status_code", atoi(status));
+  if (roll >= 95) {
+    census_span_set_status(request, CENSUS_SPAN_STATUS_ERROR, "internal error");
+  }
+  census_span_end(request);
   return ok && !failed("tag method", census_tag_map_put(w->request_tags, metrics.method, method)) &&
          !failed("tag status", census_tag_map_put(w->request_tags, metrics.status, status)) &&
          !failed("put demo/requests",
@@ -282,10 +309,11 @@ static void worker_free_maps(struct worker *w) {
 }
 
 static void print_usage(FILE *to) {
-  fprintf(to, "usage: demo [--json] [--interval-ms N] [--duration-s N]\n"
-              "  --json           print JSON lines instead of text\n"
-              "  --interval-ms N  export every N milliseconds (default 5000)\n"
-              "  --duration-s N   run N seconds, then shut down (default 15; 0: until Ctrl-C)\n");
+  fprintf(to, "usage: demo [--json] [--interval-ms N] [--duration-s N] [--sample-ratio R]\n"
+              "  --json             print JSON lines instead of text\n"
+              "  --interval-ms N    export every N milliseconds (default 5000)\n"
+              "  --duration-s N     run N seconds, then shut down (default 15; 0: until Ctrl-C)\n"
+              "  --sample-ratio R   trace this fraction of requests, 0 to 1 (default 0.02)\n");
 }
 
 /* Parses a non-negative decimal integer, the whole of `text`, into *value; false if malformed. */
@@ -306,7 +334,8 @@ static bool parse_count(const char *text, int64_t *value) {
 /* Fills *options from the command line. Returns 0 to run, 1 after printing help (exit 0) and 2
  * after printing an error and the usage (exit 2). */
 static int parse_options(int argc, char **argv, struct demo_options *options) {
-  *options = (struct demo_options){.json = false, .interval_ms = 5000, .duration_s = 15};
+  *options = (struct demo_options){
+      .json = false, .interval_ms = 5000, .duration_s = 15, .sample_ratio = 0.02};
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--json") == 0) {
       options->json = true;
@@ -322,6 +351,13 @@ static int parse_options(int argc, char **argv, struct demo_options *options) {
       if (!parse_count(argv[++i], &options->duration_s) || options->duration_s > MAX_DURATION_S) {
         fprintf(stderr, "demo: --duration-s wants an integer from 0 to %d, got '%s'\n",
                 MAX_DURATION_S, argv[i]);
+        return 2;
+      }
+    } else if (strcmp(argv[i], "--sample-ratio") == 0 && i + 1 < argc) {
+      char *end;
+      options->sample_ratio = strtod(argv[++i], &end);
+      if (*end != '\0' || !(options->sample_ratio >= 0 && options->sample_ratio <= 1)) {
+        fprintf(stderr, "demo: --sample-ratio wants a number from 0 to 1, got '%s'\n", argv[i]);
         return 2;
       }
     } else {
@@ -350,6 +386,13 @@ int main(int argc, char **argv) {
       !set_up_metrics()) {
     return 1;
   }
+  /* Trace a fraction of requests, decided from the trace id (the same in every process). */
+  census_status status;
+  census_sampler *sampler = census_sampler_trace_id_ratio(options.sample_ratio, &status);
+  if (failed("sampler", status) || failed("set sampler", census_trace_set_sampler(sampler))) {
+    return 1;
+  }
+  census_sampler_free(sampler); /* census keeps its own copy */
   /* Ctrl-C and SIGTERM now flush everything recorded, then end the process as they would have. */
   if (failed("signal flush", census_signal_flush_install())) {
     return 1;

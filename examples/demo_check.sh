@@ -37,4 +37,21 @@ while read -r method requests sent bytes_rows; do
 done <<<"$report"
 in_flight=$(jq -s '[.[] | select(.view == "demo/in_flight")] | last | .value' "$out")
 [ "$in_flight" = 0 ] || { echo "demo_check: FAIL: in-flight gauge ends at $in_flight, not 0" >&2; exit 1; }
-echo "demo_check: ok"
+
+# Traces, with every request sampled: each request is one "user request" server span whose four
+# children are the stages, in its trace; and every request counted in the metrics has its trace.
+"$demo" --json --duration-s 1 --interval-ms 600000 --sample-ratio 1 >"$out" 2>/dev/null
+roots=$(jq -s '[.[] | select(.span == "user request")] | length' "$out")
+complete=$(jq -s '
+  [.[] | select(.span)] as $spans
+  | [$spans[] | select(.span == "user request") | . as $r
+     | [$spans[] | select(.trace_id == $r.trace_id and .parent_span_id == $r.span_id) | .span]
+     | sort == ["Convert Data", "Merge Data", "Read Data", "Send JSON Response"]
+     | select(.)] | length' "$out")
+requests=$(jq -s '[.[] | select(.view == "demo/request_count") | .count] | add // 0' "$out")
+[ "$roots" -gt 0 ] && [ "$roots" = "$complete" ] && [ "$roots" = "$requests" ] || {
+  echo "demo_check: FAIL: $roots request spans, $complete with all four stage children," \
+    "$requests requests counted; all three must agree" >&2
+  exit 1
+}
+echo "demo_check: ok ($roots traced requests, each with its four stage spans)"

@@ -9,7 +9,9 @@
  *   exit/count  COUNT
  *   exit/sum    SUM
  * Two threads then record the values 1..K between them (thread t takes every second value from
- * t+1), so the expected totals are count K and sum K(K+1)/2. How the process then ends is MODE:
+ * t+1), so the expected totals are count K and sum K(K+1)/2; with each value they also end one
+ * sampled span "exit/item" (attribute value), held in the span queue until the final flush.
+ * How the process then ends is MODE:
  *   return              both threads are joined; main returns 0.
  *   exit                both threads are joined; a helper function calls exit(0).
  *   return_live_threads the threads stay alive (blocked in pause()) holding whatever they recorded
@@ -49,10 +51,12 @@
 #include <unistd.h>
 
 #include <census/census.h>
+#include <census/trace.h>
 #include <census/exporters/stdout.h>
 
 #define RECORDING_THREADS 2
 #define AN_HOUR_MS 3600000
+#define SPAN_QUEUE 100000 /* more than any K the test uses */
 
 static const census_measure *items;
 static census_tag_map *mode_tags; /* {mode: MODE}; shared read-only by the recording threads */
@@ -74,6 +78,10 @@ static void set_up(const char *mode) {
   options.fd = 1;
   check("stdout exporter", census_stdout_exporter_register(&options));
   check("export interval", census_set_export_interval_ms(AN_HOUR_MS));
+  /* Spans too are exported only by the final flush: an hour's delay, and a queue and batch large
+   * enough that no full batch triggers an earlier export. */
+  census_span_export_options span_options = {SPAN_QUEUE, SPAN_QUEUE, AN_HOUR_MS, 0};
+  check("span export options", census_trace_set_export_options(&span_options));
 
   census_status status;
   items = census_measure_int64_new("exit/items", "Items recorded before the end", "1", &status);
@@ -111,6 +119,10 @@ static void *recorder_main(void *arg) {
   struct recorder *r = arg;
   for (int64_t value = r->first; value <= r->total; value += RECORDING_THREADS) {
     census_status status = census_record_int64(items, value, mode_tags);
+    /* One ended span per value too: spans must survive the end as the data do. */
+    census_span span = census_span_start("exit/item", NULL);
+    census_span_set_attribute_int64(span, "value", value);
+    census_span_end(span);
     if (status != CENSUS_OK) {
       fprintf(stderr, "exit_child: record: %s\n", census_status_str(status));
       _exit(2); /* the count check would fail anyway; say why and stop at once */

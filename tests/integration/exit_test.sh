@@ -12,6 +12,8 @@
 #     has tags {"mode": MODE} and no overflow, counts never decrease from one export to the next
 #     (export is cumulative), and the last line, which holds the total, has count K and, for the
 #     SUM view, sum K(K+1)/2;
+#   - exactly K spans "exit/item", one per value (their value attributes are distinct and sum to
+#     K(K+1)/2), all held in the span queue until the final flush;
 #   - the exit status: 0, or death by the signal in the sigterm and sigint modes (shell status
 #     143 and 130).
 # In the fork mode the parent records P values before forking and the child K; each output must
@@ -70,7 +72,19 @@ check_view() {
   fi
 }
 
-# check_output FILE COUNT SUM: the whole-file checks, then both views.
+# check_spans FILE COUNT SUM: exactly COUNT "exit/item" spans, with distinct values summing to SUM
+# (each value's span exported once, none lost, none from the other process).
+check_spans() {
+  local file=$1 count=$2 sum=$3 summary
+  summary=$(jq -s -r '[.[] | select(.span == "exit/item") | .attributes.value]
+      | "\(length) \(unique | length) \(add // 0)"' "$file") || fail "jq could not read $file"
+  local spans distinct got_sum
+  read -r spans distinct got_sum <<<"$summary"
+  [ "$spans" = "$count" ] && [ "$distinct" = "$count" ] && [ "$got_sum" = "$sum" ] ||
+    fail "$(basename "$file"): $spans exit/item spans ($distinct distinct values, sum $got_sum), expected $count (sum $sum)"
+}
+
+# check_output FILE COUNT SUM: the whole-file checks, then both views and the spans.
 check_output() {
   local file=$1 count=$2 sum=$3
   [ -s "$file" ] || fail "$(basename "$file") is empty: nothing was exported"
@@ -79,6 +93,7 @@ check_output() {
     "$file" >/dev/null || fail "$(basename "$file"): a line is not a JSON object"
   check_view "$file" exit/count count "$count"
   check_view "$file" exit/sum sum "$count" "$sum"
+  check_spans "$file" "$count" "$sum"
 }
 
 # The start_time_unix_nano of the last exit/count line, as written. Taken from the text because
