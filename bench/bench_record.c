@@ -13,8 +13,15 @@
  *   record_map_int_3tags           the same against a tag map of 3 tags, view with those columns;
  *   record_map_distribution_3tags  the same into a DISTRIBUTION view of a double measure;
  *   record_direct_int_3tags        census_record_int64() against the 3-tag map;
- *   record_bound_int_3tags         census_bound_record_int64() through one handle bound to the
- *                                  3-tag map (census_measure_bind()), shared by the threads.
+ *   record_bound_int               census_bound_record_int64() through one handle bound to the
+ *                                  3-tag map (census_measure_bind()), shared by the threads;
+ *   record_bound_distribution      census_bound_record_double() the same, DISTRIBUTION view;
+ *   span_unsampled_start_end       start and end a root span that an always-off sampler refuses;
+ *   span_sampled_start_end         the same, sampled: the span goes to the export queue (a
+ *                                  counting exporter drains it; spans the full queue drops are
+ *                                  counted, and exported + dropped must equal spans started);
+ *   traceparent_extract            census_traceparent_extract() of a valid header (no tracestate);
+ *   traceparent_inject             census_traceparent_inject() into a counting carrier.
  * A map operation is one put and one record (the map is reused, as a caller would), so the cost
  * of filling the map is included; a direct operation is the one call. With 2 threads both share
  * the one tag map and so record into the same series: the contended case the per-thread cells
@@ -60,6 +67,9 @@
 #include <unistd.h>
 
 #include <census/census.h>
+#include <census/exporter.h>
+#include <census/propagation.h>
+#include <census/trace.h>
 
 #define REPETITIONS 7
 #define ITERATIONS_PER_REP 5000000L
@@ -75,6 +85,11 @@ enum bench_kind {
   KIND_MAP_DISTRIBUTION_3TAGS,
   KIND_DIRECT_INT_3TAGS,
   KIND_BOUND_INT_3TAGS,
+  KIND_BOUND_DISTRIBUTION_3TAGS,
+  KIND_SPAN_SAMPLED,
+  KIND_SPAN_UNSAMPLED,
+  KIND_TRACEPARENT_EXTRACT,
+  KIND_TRACEPARENT_INJECT,
 };
 
 /* One timed case: what it does, on how many threads, the census objects it records into, and
@@ -85,7 +100,7 @@ struct bench_case {
   int threads;
   const census_measure *measure; /* NULL for the baseline */
   const census_tag_map *tags;    /* shared by the threads; NULL for no tags */
-  census_bound_measure *bound;   /* KIND_BOUND_INT_3TAGS: shared by the threads */
+  census_bound_measure *bound;   /* KIND_BOUND_*: shared by the threads */
   char view_name[96];
   double ns_per_op[REPETITIONS]; /* sorted after the run */
 };
@@ -98,6 +113,7 @@ struct bench_thread {
   int index; /* 0 .. threads-1 */
   census_measurement_map *map;
   census_status error; /* the first error a record call returned */
+  int64_t consumed;    /* span and propagation cases: operations whose result was checked */
   int64_t start_ns[REPETITIONS];
   int64_t end_ns[REPETITIONS];
 };
@@ -127,6 +143,30 @@ static void check(const char *step, census_status status) {
             census_status_name(status));
     exit(1);
   }
+}
+
+/* Span and propagation cases: their samplers, a counting span exporter, and a carrier. */
+static census_sampler *always_on, *always_off;
+static atomic_llong spans_exported;
+static census_trace_context inject_context;
+static const char traceparent_header[] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902f7-01";
+
+static census_status count_spans(void *user, const census_span_data *const *spans, size_t n) {
+  (void)user;
+  (void)spans;
+  atomic_fetch_add(&spans_exported, (long long)n);
+  return CENSUS_OK;
+}
+
+static const char *get_traceparent(void *carrier, const char *name) {
+  (void)carrier;
+  return strcmp(name, "traceparent") == 0 ? traceparent_header : NULL;
+}
+
+/* The inject carrier: counts the traceparent headers written, which consumes the result. */
+static void count_header(void *carrier, const char *name, const char *value) {
+  struct bench_thread *t = carrier;
+  t->consumed += name[0] == 't' && value[0] == '0';
 }
 
 /* Performs `iterations` operations of the thread's case. Each kind has its own loop, so the
@@ -169,6 +209,38 @@ static void run_operations(struct bench_thread *t, long iterations) {
       worst = status != CENSUS_OK ? status : worst;
     }
     break;
+  case KIND_BOUND_DISTRIBUTION_3TAGS:
+    for (long i = 0; i < iterations; i++) {
+      census_status status = census_bound_record_double(c->bound, (double)(i & 1023) * 0.5);
+      worst = status != CENSUS_OK ? status : worst;
+    }
+    break;
+  case KIND_SPAN_SAMPLED:
+  case KIND_SPAN_UNSAMPLED: {
+    census_span_options options = {
+        .root = true, .sampler = c->kind == KIND_SPAN_SAMPLED ? always_on : always_off};
+    for (long i = 0; i < iterations; i++) {
+      census_span span = census_span_start("bench/span", &options);
+      t->consumed += span != 0;
+      census_span_end(span);
+    }
+    break;
+  }
+  case KIND_TRACEPARENT_EXTRACT: {
+    census_trace_context context;
+    for (long i = 0; i < iterations; i++) {
+      census_status status = census_traceparent_extract(get_traceparent, NULL, &context);
+      worst = status != CENSUS_OK ? status : worst;
+      t->consumed += context.span_id[7] == 0xf7; /* the span id of the header below */
+    }
+    break;
+  }
+  case KIND_TRACEPARENT_INJECT:
+    for (long i = 0; i < iterations; i++) {
+      census_status status = census_traceparent_inject(&inject_context, count_header, t);
+      worst = status != CENSUS_OK ? status : worst;
+    }
+    break;
   }
   if (worst != CENSUS_OK && t->error == CENSUS_OK) {
     t->error = worst;
@@ -203,7 +275,8 @@ static int compare_doubles(const void *a, const void *b) {
 static void set_up_case_view(struct bench_case *c) {
   snprintf(c->view_name, sizeof c->view_name, "bench/%s/%dt", c->name, c->threads);
   census_status status;
-  bool distribution = c->kind == KIND_MAP_DISTRIBUTION_3TAGS;
+  bool distribution =
+      c->kind == KIND_MAP_DISTRIBUTION_3TAGS || c->kind == KIND_BOUND_DISTRIBUTION_3TAGS;
   c->measure = distribution ? census_measure_double_new(c->view_name, NULL, "ms", &status)
                             : census_measure_int64_new(c->view_name, NULL, "1", &status);
   check("measure", status);
@@ -225,7 +298,7 @@ static void set_up_case_view(struct bench_case *c) {
   check("view register", census_view_register(view));
   census_view_free(view);
   census_aggregation_free(aggregation);
-  if (c->kind == KIND_BOUND_INT_3TAGS) {
+  if (c->kind == KIND_BOUND_INT_3TAGS || c->kind == KIND_BOUND_DISTRIBUTION_3TAGS) {
     c->bound = census_measure_bind(c->measure, c->tags, &status);
     check("bind", status);
   }
@@ -250,10 +323,19 @@ static int64_t recorded_count(const char *view_name, size_t *rows) {
 /* Runs one case: sets up its view, starts its threads, collects their timings into
  * c->ns_per_op (sorted) and checks that every operation was recorded. Exits non-zero if one
  * was lost or a call failed. */
+static bool records_stats(const struct bench_case *c) {
+  return c->kind != KIND_BASELINE_ATOMIC_ADD && c->kind != KIND_SPAN_SAMPLED &&
+         c->kind != KIND_SPAN_UNSAMPLED && c->kind != KIND_TRACEPARENT_EXTRACT &&
+         c->kind != KIND_TRACEPARENT_INJECT;
+}
+
 static void run_case(struct bench_case *c) {
-  if (c->kind != KIND_BASELINE_ATOMIC_ADD) {
+  if (records_stats(c)) {
     set_up_case_view(c);
   }
+  uint64_t dropped_before = census_span_dropped_count();
+  check("flush", census_flush(60000));
+  atomic_store(&spans_exported, 0);
   pthread_barrier_t start_line;
   pthread_barrier_init(&start_line, NULL, (unsigned)c->threads);
   struct bench_thread threads[MAX_THREADS];
@@ -296,6 +378,21 @@ static void run_case(struct bench_case *c) {
     got = 0;
     for (int i = 0; i < MAX_THREADS; i++) {
       got += (int64_t)atomic_exchange(&baseline_counters[i].value, 0);
+    }
+  } else if (c->kind == KIND_SPAN_SAMPLED) {
+    /* Every sampled span was exported or, with the queue full, dropped and counted. */
+    check("flush", census_flush(60000));
+    got = (int64_t)atomic_load(&spans_exported) +
+          (int64_t)(census_span_dropped_count() - dropped_before);
+    int64_t started = 0;
+    for (int i = 0; i < c->threads; i++) {
+      started += threads[i].consumed;
+    }
+    got = started == expected ? got : started;
+  } else if (!records_stats(c)) {
+    got = 0;
+    for (int i = 0; i < c->threads; i++) {
+      got += threads[i].consumed;
     }
   } else {
     got = recorded_count(c->view_name, &rows);
@@ -415,6 +512,16 @@ int main(int argc, char **argv) {
             cpus);
   }
   set_up_tags();
+  census_status setup_status;
+  always_on = census_sampler_always_on();
+  always_off = census_sampler_always_off();
+  static const census_span_exporter_ops span_counter = {.export_spans = count_spans};
+  check("span exporter", census_span_exporter_register(&span_counter, NULL));
+  census_span_export_options span_options = {65536, 8192, 1000, 0};
+  check("span export options", census_trace_set_export_options(&span_options));
+  check("traceparent", census_traceparent_parse(traceparent_header, sizeof traceparent_header - 1,
+                                                &inject_context));
+  (void)setup_status;
 
   struct bench_case baseline = {
       .name = "baseline_atomic_add", .kind = KIND_BASELINE_ATOMIC_ADD, .threads = 1};
@@ -429,8 +536,18 @@ int main(int argc, char **argv) {
       {.name = "record_map_distribution_3tags", .kind = KIND_MAP_DISTRIBUTION_3TAGS, .threads = 2},
       {.name = "record_direct_int_3tags", .kind = KIND_DIRECT_INT_3TAGS, .threads = 1},
       {.name = "record_direct_int_3tags", .kind = KIND_DIRECT_INT_3TAGS, .threads = 2},
-      {.name = "record_bound_int_3tags", .kind = KIND_BOUND_INT_3TAGS, .threads = 1},
-      {.name = "record_bound_int_3tags", .kind = KIND_BOUND_INT_3TAGS, .threads = 2},
+      {.name = "record_bound_int", .kind = KIND_BOUND_INT_3TAGS, .threads = 1},
+      {.name = "record_bound_int", .kind = KIND_BOUND_INT_3TAGS, .threads = 2},
+      {.name = "record_bound_distribution", .kind = KIND_BOUND_DISTRIBUTION_3TAGS, .threads = 1},
+      {.name = "record_bound_distribution", .kind = KIND_BOUND_DISTRIBUTION_3TAGS, .threads = 2},
+      {.name = "span_unsampled_start_end", .kind = KIND_SPAN_UNSAMPLED, .threads = 1},
+      {.name = "span_unsampled_start_end", .kind = KIND_SPAN_UNSAMPLED, .threads = 2},
+      {.name = "span_sampled_start_end", .kind = KIND_SPAN_SAMPLED, .threads = 1},
+      {.name = "span_sampled_start_end", .kind = KIND_SPAN_SAMPLED, .threads = 2},
+      {.name = "traceparent_extract", .kind = KIND_TRACEPARENT_EXTRACT, .threads = 1},
+      {.name = "traceparent_extract", .kind = KIND_TRACEPARENT_EXTRACT, .threads = 2},
+      {.name = "traceparent_inject", .kind = KIND_TRACEPARENT_INJECT, .threads = 1},
+      {.name = "traceparent_inject", .kind = KIND_TRACEPARENT_INJECT, .threads = 2},
   };
   const size_t case_count = sizeof cases / sizeof cases[0];
 
