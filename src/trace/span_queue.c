@@ -1,10 +1,13 @@
 /* span_queue.c - the batch span processor: a bounded queue of ended sampled spans, drained in
  * batches to the span exporters by the export worker.
  *
- * Ending a span takes queue_mu just long enough to store one pointer (the exporter never holds it
- * while exporting). When the queue is full the span is dropped, counted (census_span_dropped_count
- * and the self-metric census/dropped_spans) and reported once through diagnostics. When a full
- * batch is waiting, the ending thread wakes the worker, once per batch. Exports run under
+ * The queue is one ring per thread that ends spans: single producer (the thread), single consumer
+ * (the exporter, under export_mu), so ending a span takes no lock: a release store publishes the
+ * slot. One atomic count of queued spans enforces the queue size across all rings (the
+ * OpenTelemetry semantics: one bounded queue). When the queue is full the span is dropped, counted
+ * (census_span_dropped_count and the self-metric census/dropped_spans) and reported once through
+ * diagnostics. The thread whose span fills a batch wakes the worker. Rings of exited threads are
+ * drained and then freed. Exports run under
  * export_mu, so exporter calls never overlap; the worker exports every schedule delay, and
  * census_flush(), the exit flush and census_shutdown() drain the queue completely.
  *
@@ -30,11 +33,25 @@ struct span_exporter {
   void *user;
 };
 
-static pthread_mutex_t queue_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct census_span_data **ring;
-static size_t ring_capacity, ring_head, ring_count;
-static bool batch_signalled;
+static pthread_mutex_t queue_mu = PTHREAD_MUTEX_INITIALIZER; /* guards `options` */
 
+/* One thread's ring of ended spans; see the file comment. head and tail count up forever. */
+struct span_ring {
+  struct span_ring *next; /* rings, under rings_mu */
+  _Atomic size_t head;    /* the next slot to take (the exporter) */
+  _Atomic size_t tail;    /* the next slot to fill (the owner) */
+  size_t mask;            /* capacity - 1, a power of two */
+  _Atomic bool dead;      /* the owner exited: drain, then free */
+  struct census_span_data *slots[];
+};
+
+static pthread_mutex_t rings_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct span_ring *rings;
+static pthread_key_t ring_key;
+static _Thread_local struct span_ring *my_ring;
+static _Atomic int64_t queued;                 /* spans in all rings */
+static _Atomic uint32_t queue_capacity = 2048; /* mirrors options, read without the lock */
+static _Atomic uint32_t batch_size = 512;
 static pthread_mutex_t export_mu = PTHREAD_MUTEX_INITIALIZER;    /* one export at a time */
 static pthread_mutex_t exporters_mu = PTHREAD_MUTEX_INITIALIZER; /* the list */
 static struct span_exporter *exporters;
@@ -60,24 +77,37 @@ static void env_positive(const char *name, int64_t *out) {
   *out = v;
 }
 
-/* Resizes the ring to hold `capacity` spans (never fewer than are waiting). Caller holds
- * queue_mu. False on ENOMEM (the old ring stays). */
-static bool ring_resize(size_t capacity) {
-  if (capacity < ring_count) {
-    capacity = ring_count;
+/* Marks the exiting thread's ring dead; the exporter drains and frees it. */
+static void ring_exit(void *arg) {
+  struct span_ring *r = arg;
+  if (my_ring == r) {
+    my_ring = NULL;
   }
-  struct census_span_data **fresh = malloc((capacity ? capacity : 1) * sizeof *fresh);
-  if (!fresh) {
-    return false;
+  atomic_store_explicit(&r->dead, true, memory_order_release);
+}
+
+/* The calling thread's ring, made on its first ended span (sized for the whole queue, since one
+ * thread may end every span). NULL only if memory is exhausted. */
+static struct span_ring *ring_get(void) {
+  if (my_ring) {
+    return my_ring;
   }
-  for (size_t i = 0; i < ring_count; i++) {
-    fresh[i] = ring[(ring_head + i) % ring_capacity];
+  size_t capacity = 1;
+  while (capacity < atomic_load_explicit(&queue_capacity, memory_order_relaxed)) {
+    capacity <<= 1;
   }
-  free(ring);
-  ring = fresh;
-  ring_capacity = capacity;
-  ring_head = 0;
-  return true;
+  struct span_ring *r = calloc(1, sizeof *r + capacity * sizeof r->slots[0]);
+  if (!r) {
+    return NULL;
+  }
+  r->mask = capacity - 1;
+  pthread_mutex_lock(&rings_mu);
+  r->next = rings;
+  rings = r;
+  pthread_mutex_unlock(&rings_mu);
+  pthread_setspecific(ring_key, r);
+  my_ring = r;
+  return r;
 }
 
 void census__trace_start(void) {
@@ -106,52 +136,65 @@ void census__trace_start(void) {
   env_positive("OTEL_SPAN_LINK_COUNT_LIMIT", &value);
   limits.max_links = (uint32_t)value;
   census_trace_set_limits(&limits);
-  pthread_mutex_lock(&queue_mu);
-  ring_resize(options.max_queue_size);
-  pthread_mutex_unlock(&queue_mu);
+  atomic_store(&queue_capacity, options.max_queue_size);
+  atomic_store(&batch_size, options.max_export_batch_size);
+  pthread_key_create(&ring_key, ring_exit);
 }
 
 bool census__span_queue_push(struct census_span_data *record) {
-  pthread_mutex_lock(&queue_mu);
-  bool accepted = ring_count < ring_capacity;
-  bool wake = false;
+  struct span_ring *r = ring_get();
+  int64_t count = atomic_fetch_add_explicit(&queued, 1, memory_order_relaxed) + 1;
+  bool accepted =
+      r && count <= (int64_t)atomic_load_explicit(&queue_capacity, memory_order_relaxed);
   if (accepted) {
-    ring[(ring_head + ring_count) % ring_capacity] = record;
-    ring_count++;
-    if (ring_count >= options.max_export_batch_size && !batch_signalled) {
-      batch_signalled = wake = true;
+    size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    size_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+    accepted = tail - head <= r->mask; /* a ring made before the queue grew can be full */
+    if (accepted) {
+      r->slots[tail & r->mask] = record;
+      atomic_store_explicit(&r->tail, tail + 1, memory_order_release);
     }
   }
-  pthread_mutex_unlock(&queue_mu);
-  if (wake) {
-    census__worker_wake_spans();
-  }
   if (!accepted) {
+    atomic_fetch_sub_explicit(&queued, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
     census__count_dropped_spans(1);
     if (!atomic_exchange(&drop_reported, true)) {
       census__diag(CENSUS_ELIMIT,
                    "span export queue full (%u spans): ended spans are being dropped and counted "
                    "in census/dropped_spans; raise OTEL_BSP_MAX_QUEUE_SIZE or export faster",
-                   options.max_queue_size);
+                   atomic_load(&queue_capacity));
     }
+  } else if (count == (int64_t)atomic_load_explicit(&batch_size, memory_order_relaxed)) {
+    census__worker_wake_spans(); /* this span completed a batch */
   }
   return accepted;
 }
 
-/* Takes up to `max` spans from the queue into `out`; returns how many. */
+/* Takes up to `max` spans from the rings into `out`, and frees the rings of exited threads once
+ * empty; returns how many. Caller holds export_mu (the rings' only consumer). */
 static size_t queue_take(struct census_span_data **out, size_t max) {
-  pthread_mutex_lock(&queue_mu);
-  size_t n = ring_count < max ? ring_count : max;
-  for (size_t i = 0; i < n; i++) {
-    out[i] = ring[ring_head];
-    ring_head = (ring_head + 1) % ring_capacity;
+  size_t n = 0;
+  pthread_mutex_lock(&rings_mu);
+  struct span_ring **link = &rings;
+  while (*link) {
+    struct span_ring *r = *link;
+    bool dead = atomic_load_explicit(&r->dead, memory_order_acquire);
+    size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    size_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+    while (head != tail && n < max) {
+      out[n++] = r->slots[head++ & r->mask];
+    }
+    atomic_store_explicit(&r->head, head, memory_order_release);
+    if (dead && head == tail) {
+      *link = r->next;
+      free(r);
+    } else {
+      link = &r->next;
+    }
   }
-  ring_count -= n;
-  if (ring_count < options.max_export_batch_size) {
-    batch_signalled = false;
-  }
-  pthread_mutex_unlock(&queue_mu);
+  pthread_mutex_unlock(&rings_mu);
+  atomic_fetch_sub_explicit(&queued, (int64_t)n, memory_order_relaxed);
   return n;
 }
 
@@ -174,16 +217,15 @@ static struct span_exporter **exporters_snapshot(size_t *count) {
 
 /* Drains the queue to `list` in batches before the deadline. Caller holds export_mu. */
 static census_status drain_to(struct span_exporter **list, size_t count, int64_t deadline_ns) {
-  pthread_mutex_lock(&queue_mu);
-  size_t batch_size = options.max_export_batch_size ? options.max_export_batch_size : 1;
-  pthread_mutex_unlock(&queue_mu);
-  struct census_span_data **batch = malloc(batch_size * sizeof *batch);
+  size_t per_batch = atomic_load(&batch_size);
+  per_batch = per_batch ? per_batch : 1;
+  struct census_span_data **batch = malloc(per_batch * sizeof *batch);
   if (!batch) {
     return CENSUS_ENOMEM;
   }
   census_status result = CENSUS_OK;
   size_t n;
-  while ((n = queue_take(batch, batch_size)) > 0) {
+  while ((n = queue_take(batch, per_batch)) > 0) {
     for (size_t i = 0; i < count; i++) {
       census_status status =
           list[i]->ops.export_spans(list[i]->user, (const census_span_data *const *)batch, n);
@@ -303,15 +345,22 @@ void census__spans_shutdown(int64_t deadline_ns) {
  * locks may have been held by threads that do not exist here. */
 void census__spans_fork_child(void) {
   pthread_mutex_init(&queue_mu, NULL);
+  pthread_mutex_init(&rings_mu, NULL);
   pthread_mutex_init(&export_mu, NULL);
   pthread_mutex_init(&exporters_mu, NULL);
   census__span_pool_fork_child();
-  while (ring_count > 0) {
-    census__span_release(ring[ring_head]);
-    ring_head = (ring_head + 1) % ring_capacity;
-    ring_count--;
+  while (rings) {
+    struct span_ring *r = rings;
+    rings = r->next;
+    size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    for (size_t i = atomic_load_explicit(&r->head, memory_order_relaxed); i != tail; i++) {
+      census__span_release(r->slots[i & r->mask]);
+    }
+    free(r);
   }
-  batch_signalled = false;
+  my_ring = NULL;
+  pthread_setspecific(ring_key, NULL);
+  atomic_store(&queued, 0);
 }
 
 CENSUS_EXPORT census_status census_trace_set_export_options(const census_span_export_options *o) {
@@ -328,11 +377,11 @@ CENSUS_EXPORT census_status census_trace_set_export_options(const census_span_ex
       o->max_export_batch_size ? o->max_export_batch_size : options.max_export_batch_size;
   if (batch > queue || o->schedule_delay_ms < 0 || o->export_timeout_ms < 0) {
     status = CENSUS_EINVAL;
-  } else if (queue != options.max_queue_size && !ring_resize(queue)) {
-    status = CENSUS_ENOMEM;
   } else {
     options.max_queue_size = queue;
     options.max_export_batch_size = batch;
+    atomic_store(&queue_capacity, queue);
+    atomic_store(&batch_size, batch);
     if (o->schedule_delay_ms) {
       options.schedule_delay_ms = o->schedule_delay_ms;
     }

@@ -396,6 +396,41 @@ static void test_current_span_is_per_thread(void **state) {
   census_span_end(mine);
 }
 
+static void *end_spans(void *arg) {
+  int n = *(const int *)arg;
+  for (int i = 0; i < n; i++) {
+    census_span_end(census_span_start("t/threads", NULL));
+  }
+  return NULL; /* the thread exits with spans still in its ring: they must not be lost */
+}
+
+/* Spans ended on several threads, which then exit, all reach the exporter exactly once, while
+ * the export worker drains concurrently (small batches wake it often). */
+static void test_spans_from_exiting_threads(void **state) {
+  (void)state;
+  census_span_export_options saved, options = {65536, 64, 3600000, 0};
+  census_trace_export_options(&saved);
+  assert_int_equal(census_trace_set_export_options(&options), CENSUS_OK);
+  uint64_t dropped_before = census_span_dropped_count();
+  enum { THREADS = 4 };
+  int per_thread = 4000;
+  pthread_t threads[THREADS];
+  for (int i = 0; i < THREADS; i++) {
+    pthread_create(&threads[i], NULL, end_spans, &per_thread);
+  }
+  for (int i = 0; i < THREADS; i++) {
+    pthread_join(threads[i], NULL);
+  }
+  assert_int_equal(census_flush(10000), CENSUS_OK);
+  size_t exported = 0;
+  for (size_t i = 0; i < atomic_load(&captured_count) && i < MAX_CAPTURED; i++) {
+    exported += strcmp(captured[i].name, "t/threads") == 0;
+  }
+  assert_int_equal(census_span_dropped_count(), dropped_before);
+  assert_int_equal(exported, THREADS * per_thread);
+  assert_int_equal(census_trace_set_export_options(&saved), CENSUS_OK);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(test_parent_child_and_current, setup),
@@ -406,6 +441,7 @@ int main(void) {
       cmocka_unit_test_setup(test_ratio_sampler, setup),
       cmocka_unit_test_setup(test_full_queue_drops_and_counts, setup),
       cmocka_unit_test_setup(test_current_span_is_per_thread, setup),
+      cmocka_unit_test_setup(test_spans_from_exiting_threads, setup),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
