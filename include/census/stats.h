@@ -162,6 +162,17 @@ CENSUS_EXPORT census_view_data *census_view_data_get(const char *name, census_st
 /* Frees a snapshot; NULL is a no-op. */
 CENSUS_EXPORT void census_view_data_free(census_view_data *data);
 
+/* Collects everything recorded so far and returns snapshots of every registered view, taken
+ * together (one consistent collection), in registration order: sets *views to an array of
+ * *count snapshots, owned by the caller (free with census_view_data_free_all()). For pull
+ * exporters (a Prometheus scrape) and tests. Errors: CENSUS_EINVAL, CENSUS_ENOMEM,
+ * CENSUS_ESHUTDOWN. Thread-safe; never blocks recording threads, but waits for a concurrent
+ * collection or export to finish. */
+CENSUS_EXPORT census_status census_view_data_get_all(census_view_data ***views, size_t *count);
+
+/* Frees what census_view_data_get_all() returned; NULL is a no-op. */
+CENSUS_EXPORT void census_view_data_free_all(census_view_data **views, size_t count);
+
 /* Accessors. Strings and arrays are borrowed for the snapshot's life. Thread-safe. */
 CENSUS_EXPORT const char *census_view_data_name(const census_view_data *data);
 CENSUS_EXPORT const char *census_view_data_description(const census_view_data *data);

@@ -267,3 +267,24 @@ CENSUS_EXPORT census_view_data *census_view_data_get(const char *name, census_st
   }
   return d;
 }
+
+CENSUS_EXPORT census_status census_view_data_get_all(census_view_data ***views, size_t *count) {
+  if (!views || !count) {
+    return CENSUS_EINVAL;
+  }
+  *views = NULL;
+  *count = 0;
+  census_status status = census__ensure_started();
+  if (status != CENSUS_OK) {
+    return status;
+  }
+  pthread_mutex_lock(&census__g.collect_mu);
+  census__collect_locked();
+  *views = census__view_data_build_all(count);
+  pthread_mutex_unlock(&census__g.collect_mu);
+  return *views ? CENSUS_OK : CENSUS_ENOMEM;
+}
+
+CENSUS_EXPORT void census_view_data_free_all(census_view_data **views, size_t count) {
+  census__view_data_free_all(views, count);
+}
