@@ -52,7 +52,8 @@ CENSUS_EXPORT census_status census_shutdown(int64_t timeout_ms);
 
 /* Installs handling of SIGTERM and SIGINT that flushes all data (bounded by the flush timeout
  * below) and then gives the signal its previous effect: the previous handler, or the default
- * action (the process ends with that signal). Opt-in because signals belong to the application.
+ * action (the process ends with that signal). A signal ignored at the time of the call stays
+ * ignored and is not hooked. Opt-in because signals belong to the application.
  * The handler itself only writes one byte to a pipe; the flush runs on the export worker.
  * Returns CENSUS_OK, CENSUS_ESYSTEM or CENSUS_ESHUTDOWN. Thread-safe. */
 CENSUS_EXPORT census_status census_signal_flush_install(void);

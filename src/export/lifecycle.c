@@ -103,7 +103,12 @@ CENSUS_EXPORT census_status census_signal_flush_install(void) {
     sigemptyset(&action.sa_mask);
     action.sa_flags = SA_RESTART;
     for (size_t i = 0; i < sizeof flush_signals / sizeof flush_signals[0]; i++) {
-      if (sigaction(flush_signals[i], &action, &previous[i]) != 0) {
+      /* A signal the process ignores (a shell starts background jobs with SIGINT ignored) stays
+       * ignored: census does not make it end the process. */
+      if (sigaction(flush_signals[i], NULL, &previous[i]) != 0) {
+        status = CENSUS_ESYSTEM;
+      } else if (previous[i].sa_handler != SIG_IGN &&
+                 sigaction(flush_signals[i], &action, NULL) != 0) {
         status = CENSUS_ESYSTEM;
       }
     }

@@ -251,15 +251,6 @@ cell_for(struct census__thread_state *ts, struct census__rview *view, const cens
   return cell;
 }
 
-census_status census__measurement_check(const struct census__measurement *m) {
-  if (m->measure->type == CENSUS_MEASURE_INT64) {
-    return m->int_value < 0 ? CENSUS_ENEGATIVE : CENSUS_OK;
-  }
-  if (isnan(m->double_value) || isinf(m->double_value)) {
-    return CENSUS_ENONFINITE;
-  }
-  return m->double_value < 0 ? CENSUS_ENEGATIVE : CENSUS_OK;
-}
 
 census_status census__record(const struct census__measurement *measurements, size_t count,
                              const census_tag_map *tags) {

@@ -2,6 +2,7 @@
 #ifndef CENSUS_STATS_RECORDER_H
 #define CENSUS_STATS_RECORDER_H
 
+#include <math.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -52,8 +53,17 @@ struct census__thread_state *census__thread_state_get(void);
 census_status census__record(const struct census__measurement *measurements, size_t count,
                              const census_tag_map *tags);
 
-/* Validates one value for its measure: CENSUS_ENEGATIVE, CENSUS_ENONFINITE or CENSUS_OK. */
-census_status census__measurement_check(const struct census__measurement *m);
+/* Validates one value for its measure: CENSUS_ENEGATIVE, CENSUS_ENONFINITE or CENSUS_OK.
+ * Inline: every record and put calls it. */
+static inline census_status census__measurement_check(const struct census__measurement *m) {
+  if (m->measure->type == CENSUS_MEASURE_INT64) {
+    return m->int_value < 0 ? CENSUS_ENEGATIVE : CENSUS_OK;
+  }
+  if (isnan(m->double_value) || isinf(m->double_value)) {
+    return CENSUS_ENONFINITE;
+  }
+  return m->double_value < 0 ? CENSUS_ENEGATIVE : CENSUS_OK;
+}
 
 /* Frees a dead thread's state with its cells and releases its id (collector, after harvesting
  * it; caller holds threads_mu). */
