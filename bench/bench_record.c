@@ -49,6 +49,13 @@
  * /proc/self/statm, by the number of series. It includes everything a new series costs: the
  * view's row, the recording thread's cell and its private lookup entry.
  *
+ * prometheus_render_per_series (when census is built with the Prometheus exporter) renders one
+ * snapshot of a 3-tag counter view of PROMETHEUS_SERIES series as Prometheus text with
+ * census_prometheus_render_views(), REPETITIONS times, and reports the median time divided by
+ * the number of series. The snapshot is taken once, before timing: this is the renderer's cost
+ * (names, labels, escaping, numbers), not the collection's. The result is consumed: every
+ * repetition must produce the same length, holding exactly PROMETHEUS_SERIES sample lines.
+ *
  * The whole run takes some seconds to a few tens of seconds; it is not part of CTest.
  */
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
@@ -70,12 +77,16 @@
 #include <census/exporter.h>
 #include <census/propagation.h>
 #include <census/trace.h>
+#ifdef CENSUS_HAVE_PROMETHEUS
+#include <census/exporters/prometheus.h>
+#endif
 
 #define REPETITIONS 7
 #define ITERATIONS_PER_REP 5000000L
 #define WARMUP_ITERATIONS 500000L
 #define MAX_THREADS 2
 #define RSS_SERIES 100000L
+#define PROMETHEUS_SERIES 10000L
 
 /* The kind of operation a case times; see the file comment. */
 enum bench_kind {
@@ -483,6 +494,66 @@ static double measure_rss_per_series(void) {
   return (double)(after - before) / (double)RSS_SERIES;
 }
 
+#ifdef CENSUS_HAVE_PROMETHEUS
+/* Renders PROMETHEUS_SERIES 3-tag counter series as Prometheus text (see the file comment) and
+ * fills ns_per_series[REPETITIONS], sorted. Exits non-zero if the output is not what it should be.
+ */
+static void measure_prometheus_render(double ns_per_series[REPETITIONS]) {
+  census_status status;
+  const census_measure *measure =
+      census_measure_int64_new("bench/prometheus_series", "Requests", "1", &status);
+  check("measure", status);
+  census_aggregation *count = census_aggregation_count_new();
+  check("count aggregation", count != NULL ? CENSUS_OK : CENSUS_ENOMEM);
+  census_view *view = census_view_new("bench/prometheus_series",
+                                      "Requests by route, method and "
+                                      "status",
+                                      measure, tag_keys, 3, count, &status);
+  check("view", status);
+  check("max series", census_view_set_max_series(view, 2 * PROMETHEUS_SERIES));
+  check("view register", census_view_register(view));
+  census_view_free(view);
+  census_aggregation_free(count);
+  census_tag_map *tags = census_tag_map_new();
+  check("tag map", tags != NULL ? CENSUS_OK : CENSUS_ENOMEM);
+  char values[3][32];
+  for (long i = 0; i < PROMETHEUS_SERIES; i++) {
+    snprintf(values[0], sizeof values[0], "/api/v1/route-%ld", i % 100);
+    snprintf(values[1], sizeof values[1], "method-%ld", i / 100 % 10);
+    snprintf(values[2], sizeof values[2], "%ld", 200 + i / 1000);
+    for (int k = 0; k < 3; k++) {
+      check("tag put", census_tag_map_put(tags, tag_keys[k], values[k]));
+    }
+    check("record", census_record_int64(measure, 1 + i % 7, tags));
+  }
+  census_tag_map_free(tags);
+  census_view_data *data = census_view_data_get("bench/prometheus_series", &status);
+  check("view data", status);
+  const census_view_data *views[] = {data};
+  size_t expected_length = 0;
+  for (int rep = 0; rep < REPETITIONS; rep++) {
+    char *text;
+    size_t length;
+    int64_t start = monotonic_ns();
+    check("render", census_prometheus_render_views(views, 1, NULL, &text, &length));
+    int64_t end = monotonic_ns();
+    long lines = 0;
+    for (size_t i = 0; i < length; i++) {
+      lines += text[i] == '\n';
+    }
+    census_prometheus_text_free(text);
+    if (lines != PROMETHEUS_SERIES + 2 || (rep > 0 && length != expected_length)) {
+      fprintf(stderr, "bench_record: prometheus render: %ld lines, %zu bytes\n", lines, length);
+      exit(1);
+    }
+    expected_length = length;
+    ns_per_series[rep] = (double)(end - start) / (double)PROMETHEUS_SERIES;
+  }
+  census_view_data_free(data);
+  qsort(ns_per_series, REPETITIONS, sizeof ns_per_series[0], compare_doubles);
+}
+#endif
+
 /* Creates the tag keys and the shared 3-tag map the 3-tag cases record against. */
 static void set_up_tags(void) {
   static const char *const key_names[3] = {"route", "method", "status"};
@@ -581,6 +652,13 @@ int main(int argc, char **argv) {
   double rss_per_series = measure_rss_per_series();
   printf("%-32s %7d %12.1f bytes/series (%ld series)\n", "rss_bytes_per_series", 1, rss_per_series,
          RSS_SERIES);
+#ifdef CENSUS_HAVE_PROMETHEUS
+  double render_ns[REPETITIONS];
+  measure_prometheus_render(render_ns);
+  printf("%-32s %7d %12.2f %10.2f %10.2f  ns/series (%ld series; target <= 120)\n",
+         "prometheus_render_per_series", 1, render_ns[REPETITIONS / 2], render_ns[0],
+         render_ns[REPETITIONS - 1], PROMETHEUS_SERIES);
+#endif
 
   fprintf(out, "{\"census_version\":\"%s\",\"repetitions\":%d,\"iterations_per_rep\":%ld,",
           census_version(), REPETITIONS, ITERATIONS_PER_REP);
@@ -596,8 +674,15 @@ int main(int argc, char **argv) {
   }
   fprintf(out,
           ",{\"name\":\"rss_bytes_per_series\",\"threads\":1,\"bytes_per_series\":%.1f,"
-          "\"series\":%ld}]}\n",
+          "\"series\":%ld}",
           rss_per_series, RSS_SERIES);
+#ifdef CENSUS_HAVE_PROMETHEUS
+  fprintf(out,
+          ",{\"name\":\"prometheus_render_per_series\",\"threads\":1,\"ns_per_op\":%.3f,"
+          "\"min_ns_per_op\":%.3f,\"max_ns_per_op\":%.3f,\"series\":%ld}",
+          render_ns[REPETITIONS / 2], render_ns[0], render_ns[REPETITIONS - 1], PROMETHEUS_SERIES);
+#endif
+  fprintf(out, "]}\n");
   if (fclose(out) != 0) {
     perror(output_path);
     return 1;

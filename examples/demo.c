@@ -24,6 +24,11 @@
  *     handler.)
  * The demo's own messages go to stderr, so that stdout holds only exporter output (with --json,
  * pure JSON lines that a tool such as jq can read).
+ * While it runs, the demo also serves the same views for Prometheus on
+ * http://127.0.0.1:9464/metrics
+ * (--prometheus ADDR:PORT to move it, --no-prometheus to turn it off; built only when census was
+ * built with the Prometheus exporter). If the address is taken, the demo says so and goes on
+ * without it. census_shutdown() stops the server with the other exporters.
  *
  * Threads: each worker owns its tag maps, measurement map and random state; the only shared
  * state is the read-only metric handles set up before the workers start, the stop flag (an
@@ -44,6 +49,9 @@
 #include <census/census.h>
 #include <census/trace.h>
 #include <census/exporters/stdout.h>
+#ifdef CENSUS_HAVE_PROMETHEUS
+#include <census/exporters/prometheus.h>
+#endif
 
 #define DEMO_WORKERS 2
 #define DEMO_SHUTDOWN_TIMEOUT_MS 5000
@@ -55,6 +63,9 @@ struct demo_options {
   int64_t interval_ms;
   int64_t duration_s;  /* 0: until a signal */
   double sample_ratio; /* fraction of requests traced */
+  bool prometheus;     /* serve /metrics */
+  char prometheus_address[64];
+  uint16_t prometheus_port;
 };
 
 /* The metric handles every worker uses. Written once by set_up_metrics() before any worker
@@ -313,7 +324,9 @@ static void print_usage(FILE *to) {
               "  --json             print JSON lines instead of text\n"
               "  --interval-ms N    export every N milliseconds (default 5000)\n"
               "  --duration-s N     run N seconds, then shut down (default 15; 0: until Ctrl-C)\n"
-              "  --sample-ratio R   trace this fraction of requests, 0 to 1 (default 0.02)\n");
+              "  --sample-ratio R   trace this fraction of requests, 0 to 1 (default 0.02)\n"
+              "  --prometheus ADDR:PORT  serve /metrics there (default 127.0.0.1:9464)\n"
+              "  --no-prometheus    do not serve /metrics\n");
 }
 
 /* Parses a non-negative decimal integer, the whole of `text`, into *value; false if malformed. */
@@ -331,11 +344,38 @@ static bool parse_count(const char *text, int64_t *value) {
   return true;
 }
 
+/* Parses "ADDR:PORT" ("[v6]:PORT" for IPv6) into the options; false if malformed. */
+static bool parse_listen(const char *text, struct demo_options *options) {
+  const char *colon = text ? strrchr(text, ':') : NULL;
+  int64_t port;
+  if (colon == NULL || !parse_count(colon + 1, &port) || port < 1 || port > 65535) {
+    return false;
+  }
+  const char *host = text;
+  size_t length = (size_t)(colon - text);
+  if (length >= 2 && host[0] == '[' && host[length - 1] == ']') {
+    host++;
+    length -= 2;
+  }
+  if (length == 0 || length >= sizeof options->prometheus_address) {
+    return false;
+  }
+  memcpy(options->prometheus_address, host, length);
+  options->prometheus_address[length] = '\0';
+  options->prometheus_port = (uint16_t)port;
+  return true;
+}
+
 /* Fills *options from the command line. Returns 0 to run, 1 after printing help (exit 0) and 2
  * after printing an error and the usage (exit 2). */
 static int parse_options(int argc, char **argv, struct demo_options *options) {
-  *options = (struct demo_options){
-      .json = false, .interval_ms = 5000, .duration_s = 15, .sample_ratio = 0.02};
+  *options = (struct demo_options){.json = false,
+                                   .interval_ms = 5000,
+                                   .duration_s = 15,
+                                   .sample_ratio = 0.02,
+                                   .prometheus = true,
+                                   .prometheus_address = "127.0.0.1",
+                                   .prometheus_port = 9464};
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--json") == 0) {
       options->json = true;
@@ -353,6 +393,15 @@ static int parse_options(int argc, char **argv, struct demo_options *options) {
                 MAX_DURATION_S, argv[i]);
         return 2;
       }
+    } else if (strcmp(argv[i], "--no-prometheus") == 0) {
+      options->prometheus = false;
+    } else if (strcmp(argv[i], "--prometheus") == 0 && i + 1 < argc) {
+      options->prometheus = true;
+      if (!parse_listen(argv[++i], options)) {
+        fprintf(stderr, "demo: --prometheus wants ADDR:PORT (e.g. 127.0.0.1:9464), got '%s'\n",
+                argv[i]);
+        return 2;
+      }
     } else if (strcmp(argv[i], "--sample-ratio") == 0 && i + 1 < argc) {
       char *end;
       options->sample_ratio = strtod(argv[++i], &end);
@@ -367,6 +416,48 @@ static int parse_options(int argc, char **argv, struct demo_options *options) {
     }
   }
   return 0;
+}
+
+/* Starts the Prometheus endpoint if asked and built, and prints its URL on stderr. A failure to
+ * listen (the port taken, e.g. by another demo) is reported and the demo goes on without it.
+ * Returns the server handle (NULL if none). */
+static void *start_prometheus(const struct demo_options *options) {
+#ifdef CENSUS_HAVE_PROMETHEUS
+  if (!options->prometheus) {
+    return NULL;
+  }
+  census_prometheus_label service = {"service", "demo"};
+  census_prometheus_options server_options = {0};
+  server_options.address = options->prometheus_address;
+  server_options.port = options->prometheus_port;
+  server_options.const_labels = &service;
+  server_options.const_label_count = 1;
+  census_status status;
+  census_prometheus_server *server = census_prometheus_server_start(&server_options, &status);
+  bool v6 = strchr(options->prometheus_address, ':') != NULL;
+  if (server == NULL) {
+    fprintf(stderr, "demo: not serving Prometheus metrics on %s%s%s:%u: %s\n", v6 ? "[" : "",
+            options->prometheus_address, v6 ? "]" : "", options->prometheus_port,
+            census_status_str(status));
+    return NULL;
+  }
+  fprintf(stderr, "demo: Prometheus metrics at http://%s%s%s:%u/metrics\n", v6 ? "[" : "",
+          options->prometheus_address, v6 ? "]" : "", census_prometheus_server_port(server));
+  return server;
+#else
+  if (options->prometheus) {
+    fprintf(stderr, "demo: built without the Prometheus exporter; not serving /metrics\n");
+  }
+  return NULL;
+#endif
+}
+
+static void stop_prometheus(void *server) {
+#ifdef CENSUS_HAVE_PROMETHEUS
+  census_prometheus_server_free(server);
+#else
+  (void)server;
+#endif
 }
 
 int main(int argc, char **argv) {
@@ -393,6 +484,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   census_sampler_free(sampler); /* census keeps its own copy */
+  void *metrics_server = start_prometheus(&options);
   /* Ctrl-C and SIGTERM now flush everything recorded, then end the process as they would have. */
   if (failed("signal flush", census_signal_flush_install())) {
     return 1;
@@ -448,6 +540,7 @@ int main(int argc, char **argv) {
   for (int i = 0; i < DEMO_WORKERS; i++) {
     worker_free_maps(&workers[i]);
   }
+  stop_prometheus(metrics_server); /* census_shutdown() stopped it; this frees the handle */
   if (failed("shutdown", shutdown_status) || started != DEMO_WORKERS) {
     return 1;
   }

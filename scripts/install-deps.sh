@@ -10,6 +10,8 @@ packages=(
   jq                            # independent JSON decoder for the exporter and exit tests
   clang clang-format            # fuzz targets, sanitizer runs, format check
   procps                        # ps/pkill used by integration tests
+  libmicrohttpd-dev             # the Prometheus exporter's HTTP server
+  prometheus curl               # Prometheus exporter tests: real scraper, promtool, HTTP client
 )
 
 # node and npm run the propagation interop test against the OpenTelemetry/OpenCensus node
@@ -41,6 +43,20 @@ as_root() {
 }
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Debian's prometheus package would start its service (listening on all interfaces) on install.
+# A policy-rc.d that answers 101 ("action forbidden") stops invoke-rc.d from starting any service;
+# the tests start prometheus themselves, on loopback. Ours is removed afterwards; one that was
+# already there (standard in container images) is left alone.
+policy=/usr/sbin/policy-rc.d
+placed_policy=0
+if [ ! -e "$policy" ]; then
+  as_root sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod 755 $policy"
+  placed_policy=1
+fi
+remove_policy() { if [ "$placed_policy" = 1 ]; then as_root rm -f "$policy"; fi; }
+trap remove_policy EXIT
 as_root apt-get update -qq
 as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"
+remove_policy
+placed_policy=0
 install_node_packages

@@ -251,7 +251,6 @@ cell_for(struct census__thread_state *ts, struct census__rview *view, const cens
   return cell;
 }
 
-
 census_status census__record(const struct census__measurement *measurements, size_t count,
                              const census_tag_map *tags) {
   tags = census__tags_or_current(tags);

@@ -1,0 +1,389 @@
+/* prometheus_server.c - the /metrics endpoint, on libmicrohttpd.
+ *
+ * libmicrohttpd runs one internal thread that polls every connection, so a slow or silent client
+ * costs a socket and its memory pool, never a thread: it cannot stall other scrapes, and nothing
+ * here ever touches a recording thread. Limits bound what clients can take: max_connections,
+ * connection_memory (request headers beyond it get 431 from libmicrohttpd) and timeout_s (idle or
+ * slow connections are closed). A scrape renders on the server thread from one snapshot taken
+ * with census_view_data_get_all(), which never blocks recorders.
+ *
+ * Stopping. The server registers a stats exporter (with `server` as its user pointer) whose
+ * export does nothing and whose shutdown stops the server, so census_shutdown() stops it too.
+ * census_stats_exporter_unregister() calls that shutdown while holding census's collection lock,
+ * and a scrape in progress may be waiting for that very lock: joining the server thread there
+ * could deadlock. So the shutdown callback first marks the server stopping (new requests then get
+ * 503 without touching census), waits briefly for scrapes in flight, and joins the server thread
+ * itself only if none is left; otherwise a helper thread joins it once the lock is released, and
+ * census_prometheus_server_stop()/free() wait for that helper. census_prometheus_server_stop()
+ * itself stops the daemon first, holding no census lock, and unregisters the exporter after.
+ * Invariant: `daemon` is stopped exactly once, by whoever sets `stopping` first under `mu`.
+ */
+#include "census/exporters/prometheus.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "census/census.h"
+
+#define DEFAULT_MAX_CONNECTIONS 32
+#define DEFAULT_CONNECTION_MEMORY 32768
+#define DEFAULT_TIMEOUT_S 10
+#define SHUTDOWN_SCRAPE_WAIT_MS 100
+
+struct census_prometheus_server {
+  census_prometheus_options options; /* strings point into the copies below */
+  census_prometheus_label *labels;
+  char *prefix;
+  struct MHD_Daemon *daemon;
+  uint16_t port;
+  bool registered; /* a stats exporter with this server as user is registered */
+
+  pthread_mutex_t mu;
+  pthread_cond_t idle; /* signalled when in_flight drops to 0 or callback_busy clears */
+  bool stopping;       /* no new scrape may enter census */
+  int in_flight;       /* scrapes between the stopping check and their end */
+  bool helper_started; /* a helper thread stops the daemon (see the file comment) */
+  bool callback_busy;  /* exporter_shutdown() is running; stop() waits for it */
+  pthread_t helper;
+};
+
+/* ---- requests ----------------------------------------------------------------------------- */
+
+static enum MHD_Result answer_static(struct MHD_Connection *connection, unsigned code,
+                                     const char *body, const char *allow) {
+  struct MHD_Response *response =
+      MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+  if (!response) {
+    return MHD_NO;
+  }
+  MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+  if (allow) {
+    MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, allow);
+  }
+  enum MHD_Result result = MHD_queue_response(connection, code, response);
+  MHD_destroy_response(response);
+  return result;
+}
+
+/* Renders a scrape unless the server is stopping; the in-flight count lets the shutdown callback
+ * know whether a scrape may be waiting for census's collection lock. */
+static census_status scrape(struct census_prometheus_server *s, census_prometheus_format format,
+                            char **text, size_t *length) {
+  pthread_mutex_lock(&s->mu);
+  if (s->stopping) {
+    pthread_mutex_unlock(&s->mu);
+    return CENSUS_ESHUTDOWN;
+  }
+  s->in_flight++;
+  pthread_mutex_unlock(&s->mu);
+  census_prometheus_options options = s->options;
+  options.format = format;
+  census_status status = census_prometheus_render(&options, text, length);
+  pthread_mutex_lock(&s->mu);
+  if (--s->in_flight == 0) {
+    pthread_cond_broadcast(&s->idle);
+  }
+  pthread_mutex_unlock(&s->mu);
+  return status;
+}
+
+/* The request handler: GET and HEAD /metrics, 404 elsewhere, 405 for other methods. Request
+ * bodies are not read (a GET has none; other methods are refused before their body). */
+static enum MHD_Result handle(void *cls, struct MHD_Connection *connection, const char *url,
+                              const char *method, const char *version, const char *upload_data,
+                              size_t *upload_data_size, void **request_state) {
+  struct census_prometheus_server *s = cls;
+  (void)version;
+  (void)upload_data;
+  if (strcmp(url, "/metrics") != 0) {
+    return answer_static(connection, MHD_HTTP_NOT_FOUND, "Not Found: census serves /metrics\n",
+                         NULL);
+  }
+  if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+    return answer_static(connection, MHD_HTTP_METHOD_NOT_ALLOWED, "Method Not Allowed\n",
+                         "GET, HEAD");
+  }
+  /* libmicrohttpd calls twice for a request: once for the headers, then for the (empty) body. */
+  if (*request_state == NULL) {
+    *request_state = (void *)1;
+    return MHD_YES;
+  }
+  *upload_data_size = 0;
+  const char *accept = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Accept");
+  census_prometheus_format format = census_prometheus_negotiate(accept);
+  char *text = NULL;
+  size_t length = 0;
+  census_status status = scrape(s, format, &text, &length);
+  if (status != CENSUS_OK) {
+    return answer_static(
+        connection, MHD_HTTP_SERVICE_UNAVAILABLE,
+        status == CENSUS_ESHUTDOWN ? "census is shut down\n" : "census could not collect\n", NULL);
+  }
+  struct MHD_Response *response =
+      MHD_create_response_from_buffer(length, text, MHD_RESPMEM_MUST_FREE);
+  if (!response) {
+    census_prometheus_text_free(text);
+    return MHD_NO;
+  }
+  MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
+                          census_prometheus_content_type(format));
+  enum MHD_Result result = MHD_queue_response(connection, MHD_HTTP_OK, response);
+  MHD_destroy_response(response);
+  return result;
+}
+
+/* ---- stopping ------------------------------------------------------------------------------ */
+
+static void *helper_main(void *arg) {
+  struct MHD_Daemon *daemon = arg;
+  MHD_stop_daemon(daemon);
+  return NULL;
+}
+
+/* Marks the server stopping and takes its daemon: returns the daemon the caller must stop, or
+ * NULL if someone else already did. */
+static struct MHD_Daemon *take_daemon(struct census_prometheus_server *s) {
+  pthread_mutex_lock(&s->mu);
+  s->stopping = true;
+  struct MHD_Daemon *daemon = s->daemon;
+  s->daemon = NULL;
+  s->port = 0;
+  pthread_mutex_unlock(&s->mu);
+  return daemon;
+}
+
+static census_status noop_export(void *user, const census_view_data *const *views, size_t count) {
+  (void)user;
+  (void)views;
+  (void)count;
+  return CENSUS_OK;
+}
+
+/* The exporter's shutdown (census_shutdown() or census_stats_exporter_unregister()). The whole
+ * callback runs with callback_busy set, so that census_prometheus_server_stop() (and so free)
+ * on another thread waits for it before looking for a helper to join. */
+static void exporter_shutdown(void *user, int64_t timeout_ms) {
+  struct census_prometheus_server *s = user;
+  pthread_mutex_lock(&s->mu);
+  s->callback_busy = true;
+  s->registered = false;
+  s->stopping = true;
+  struct MHD_Daemon *daemon = s->daemon;
+  s->daemon = NULL;
+  s->port = 0;
+  bool stop_here = false;
+  if (daemon) {
+    int64_t wait_ms = timeout_ms < SHUTDOWN_SCRAPE_WAIT_MS ? timeout_ms : SHUTDOWN_SCRAPE_WAIT_MS;
+    wait_ms = wait_ms > 0 ? wait_ms : 0;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += wait_ms / 1000;
+    until.tv_nsec += (wait_ms % 1000) * 1000000;
+    if (until.tv_nsec >= 1000000000) {
+      until.tv_sec++;
+      until.tv_nsec -= 1000000000;
+    }
+    while (s->in_flight > 0 && pthread_cond_timedwait(&s->idle, &s->mu, &until) == 0) {
+    }
+    /* A scrape still in flight may be waiting for the lock our caller holds: a helper joins. */
+    if (s->in_flight > 0) {
+      s->helper_started = pthread_create(&s->helper, NULL, helper_main, daemon) == 0;
+    }
+    stop_here = !s->helper_started;
+  }
+  pthread_mutex_unlock(&s->mu);
+  if (stop_here) {
+    MHD_stop_daemon(daemon);
+  }
+  pthread_mutex_lock(&s->mu);
+  s->callback_busy = false;
+  pthread_cond_broadcast(&s->idle);
+  pthread_mutex_unlock(&s->mu);
+}
+
+static const census_stats_exporter_ops exporter_ops = {
+    .export_views = noop_export, .flush = NULL, .shutdown = exporter_shutdown};
+
+CENSUS_EXPORT census_status census_prometheus_server_stop(census_prometheus_server *s,
+                                                          int64_t timeout_ms) {
+  if (!s) {
+    return CENSUS_EINVAL;
+  }
+  struct MHD_Daemon *daemon = take_daemon(s);
+  if (daemon) {
+    MHD_stop_daemon(daemon); /* we hold no census lock: scrapes in flight finish */
+  }
+  pthread_mutex_lock(&s->mu);
+  while (s->callback_busy) {
+    pthread_cond_wait(&s->idle, &s->mu);
+  }
+  bool registered = s->registered;
+  bool helper = s->helper_started;
+  s->helper_started = false;
+  pthread_mutex_unlock(&s->mu);
+  if (helper) {
+    pthread_join(s->helper, NULL);
+  }
+  if (registered) {
+    /* The exporter's shutdown finds the daemon already taken and only clears `registered`. */
+    census_status status = census_stats_exporter_unregister(s, timeout_ms);
+    if (status == CENSUS_ESHUTDOWN || status == CENSUS_ENOTFOUND) {
+      status = CENSUS_OK;
+    }
+    return status;
+  }
+  return CENSUS_OK;
+}
+
+CENSUS_EXPORT void census_prometheus_server_free(census_prometheus_server *s) {
+  if (!s) {
+    return;
+  }
+  census_prometheus_server_stop(s, 5000);
+  pthread_mutex_destroy(&s->mu);
+  pthread_cond_destroy(&s->idle);
+  for (size_t i = 0; i < s->options.const_label_count; i++) {
+    free((char *)s->labels[i].name);
+    free((char *)s->labels[i].value);
+  }
+  free(s->labels);
+  free(s->prefix);
+  free(s);
+}
+
+/* ---- starting ------------------------------------------------------------------------------ */
+
+/* Copies the rendering options' strings into `s`; false if memory is exhausted. */
+static bool copy_options(struct census_prometheus_server *s, const census_prometheus_options *o) {
+  s->options = *o;
+  s->options.address = NULL;
+  s->options.const_labels = NULL;
+  s->options.const_label_count = 0;
+  if (o->name_prefix && !(s->prefix = strdup(o->name_prefix))) {
+    return false;
+  }
+  s->options.name_prefix = s->prefix;
+  if (o->const_label_count) {
+    s->labels = calloc(o->const_label_count, sizeof *s->labels);
+    if (!s->labels) {
+      return false;
+    }
+    for (size_t i = 0; i < o->const_label_count; i++) {
+      s->options.const_label_count = i + 1;
+      s->labels[i].name = strdup(o->const_labels[i].name);
+      s->labels[i].value = strdup(o->const_labels[i].value ? o->const_labels[i].value : "");
+      if (!s->labels[i].name || !s->labels[i].value) {
+        return false;
+      }
+    }
+  }
+  s->options.const_labels = s->labels;
+  return true;
+}
+
+CENSUS_EXPORT census_prometheus_server *
+census_prometheus_server_start(const census_prometheus_options *options, census_status *status) {
+  static const census_prometheus_options defaults = {0};
+  census_status ignored;
+  status = status ? status : &ignored;
+  options = options ? options : &defaults;
+  /* Validate the rendering options as a render would (an empty render needs no views). */
+  char *probe;
+  size_t probe_length;
+  census_prometheus_options check = *options;
+  check.format = CENSUS_PROMETHEUS_TEXT;
+  *status = census_prometheus_render_views(NULL, 0, &check, &probe, &probe_length);
+  census_prometheus_text_free(probe);
+  if (*status != CENSUS_OK) {
+    return NULL;
+  }
+
+  /* The address: numeric IPv4 or IPv6 only, so that no name lookup can pick another interface. */
+  const char *address = options->address ? options->address : CENSUS_PROMETHEUS_DEFAULT_ADDRESS;
+  uint16_t port = options->any_port ? 0
+                  : options->port   ? options->port
+                                    : CENSUS_PROMETHEUS_DEFAULT_PORT;
+  struct sockaddr_storage storage;
+  memset(&storage, 0, sizeof storage);
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
+  struct sockaddr_in *v4 = (struct sockaddr_in *)&storage;
+  struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&storage;
+  if (inet_pton(AF_INET, address, &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+  } else if (inet_pton(AF_INET6, address, &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    flags |= MHD_USE_IPv6;
+  } else {
+    *status = CENSUS_EINVAL;
+    return NULL;
+  }
+
+  struct census_prometheus_server *s = calloc(1, sizeof *s);
+  if (!s) {
+    *status = CENSUS_ENOMEM;
+    return NULL;
+  }
+  pthread_mutex_init(&s->mu, NULL);
+  pthread_cond_init(&s->idle, NULL);
+  if (!copy_options(s, options)) {
+    census_prometheus_server_free(s);
+    *status = CENSUS_ENOMEM;
+    return NULL;
+  }
+  unsigned max_connections =
+      options->max_connections ? options->max_connections : DEFAULT_MAX_CONNECTIONS;
+  size_t memory =
+      options->connection_memory ? options->connection_memory : DEFAULT_CONNECTION_MEMORY;
+  unsigned timeout_s = options->timeout_s ? options->timeout_s : DEFAULT_TIMEOUT_S;
+  s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR,
+                               (struct sockaddr *)&storage, MHD_OPTION_CONNECTION_LIMIT,
+                               max_connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory,
+                               MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_END);
+  if (!s->daemon) {
+    census_prometheus_server_free(s);
+    *status = CENSUS_ESYSTEM;
+    return NULL;
+  }
+  const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_LISTEN_FD);
+  struct sockaddr_storage bound;
+  socklen_t bound_length = sizeof bound;
+  if (info && getsockname(info->listen_fd, (struct sockaddr *)&bound, &bound_length) == 0) {
+    s->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                : ((struct sockaddr_in *)&bound)->sin_port);
+  }
+  if (!options->register_no_exporter) {
+    pthread_mutex_lock(&s->mu);
+    s->registered = true;
+    pthread_mutex_unlock(&s->mu);
+    *status = census_stats_exporter_register(&exporter_ops, s);
+    if (*status != CENSUS_OK) {
+      s->registered = false;
+      census_status kept = *status;
+      census_prometheus_server_free(s);
+      *status = kept;
+      return NULL;
+    }
+  }
+  *status = CENSUS_OK;
+  return s;
+}
+
+CENSUS_EXPORT uint16_t census_prometheus_server_port(const census_prometheus_server *s) {
+  if (!s) {
+    return 0;
+  }
+  pthread_mutex_lock((pthread_mutex_t *)&s->mu);
+  uint16_t port = s->port;
+  pthread_mutex_unlock((pthread_mutex_t *)&s->mu);
+  return port;
+}

@@ -1,0 +1,184 @@
+/* prometheus_app.c - a census program serving /metrics, for the Prometheus exporter's HTTP and
+ * real-server tests (prometheus_http_test.sh, prometheus_scrape_test.sh).
+ *
+ * Usage: prometheus_app PORT_FILE [--timeout-s N] [--max-connections N] [--run-s N]
+ *
+ * Starts the server on 127.0.0.1 on a free port (written to PORT_FILE once it listens), records
+ * known values once (the scripts assert them through the endpoint or through Prometheus's API):
+ *   app/requests   Count, column method: GET x3, POST x2          -> app_requests_total
+ *   app/bytes      Sum of By: 1000 + 500 (name ends in its unit)   -> app_bytes_total 1500
+ *   app/temperature LastValue (double, unit 1): 21.5               -> app_temperature 21.5
+ *   app/latency    Distribution in s, bounds {0.1, 0.5, 1}: 0.05, 0.3, 0.3, 2
+ *                  -> buckets le 0.1: 1, 0.5: 3, 1: 3, +Inf: 4; sum 2.65; count 4
+ *   app/tricky     Count of app/requests, column value a"b\c: 5   -> label round trip
+ *   one refused value (negative)  -> census_dropped_measurements_total{reason="invalid_value"} 1
+ * and then, on a recorder thread, counts app/ticks every millisecond while timing every record
+ * call. Every sample carries the constant label service="census-test".
+ * On SIGTERM/SIGINT (or after --run-s, default 120) it stops the server (timing the stop),
+ * joins the recorder and prints "ticks=N max_record_us=M stop_ms=S" on stdout. Exit status 0
+ * unless a census call failed, a record call took more than 100 ms (a scrape or a client stalled
+ * recording) or the stop took more than 5 s.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <census/census.h>
+#include <census/exporters/prometheus.h>
+
+static atomic_bool running = true;
+static volatile sig_atomic_t stop_requested = 0;
+static const census_measure *ticks;
+static int64_t ticks_recorded = 0, max_record_ns = 0; /* written by the recorder only */
+
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void on_signal(int signo) {
+  (void)signo;
+  stop_requested = 1;
+}
+
+static void check(const char *step, census_status status) {
+  if (status != CENSUS_OK) {
+    fprintf(stderr, "prometheus_app: %s: %s\n", step, census_status_name(status));
+    exit(1);
+  }
+}
+
+static void view(const char *name, const char *description, const census_measure *m,
+                 const census_tag_key *column, census_aggregation *aggregation) {
+  census_status status;
+  census_view *v = census_view_new(name, description, m, column ? &column : NULL, column ? 1 : 0,
+                                   aggregation, &status);
+  check(name, status);
+  check(name, census_view_register(v));
+  census_view_free(v);
+  census_aggregation_free(aggregation);
+}
+
+/* Records app/ticks every millisecond, timing each record call. */
+static void *recorder(void *arg) {
+  (void)arg;
+  struct timespec ms = {0, 1000000};
+  while (atomic_load(&running)) {
+    int64_t start = now_ns();
+    census_record_int64(ticks, 1, NULL);
+    int64_t took = now_ns() - start;
+    max_record_ns = took > max_record_ns ? took : max_record_ns;
+    ticks_recorded++;
+    nanosleep(&ms, NULL);
+  }
+  return NULL;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fprintf(stderr, "usage: prometheus_app PORT_FILE [--timeout-s N] [--max-connections N] "
+                    "[--run-s N]\n");
+    return 2;
+  }
+  census_prometheus_options options = {0};
+  options.any_port = 1;
+  long run_s = 120;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    if (strcmp(argv[i], "--timeout-s") == 0) {
+      options.timeout_s = (unsigned)atoi(argv[i + 1]);
+    } else if (strcmp(argv[i], "--max-connections") == 0) {
+      options.max_connections = (unsigned)atoi(argv[i + 1]);
+    } else if (strcmp(argv[i], "--run-s") == 0) {
+      run_s = atol(argv[i + 1]);
+    }
+  }
+  census_set_diagnostics(NULL, NULL);
+  census_status status;
+  const census_tag_key *method = census_tag_key_new("method", &status);
+  const census_tag_key *value = census_tag_key_new("value", &status);
+  const census_measure *requests =
+      census_measure_int64_new("app/requests", "Requests", "1", &status);
+  const census_measure *bytes = census_measure_int64_new("app/bytes", "Bytes sent", "By", &status);
+  const census_measure *temperature =
+      census_measure_double_new("app/temperature", "Temperature", "1", &status);
+  const census_measure *latency = census_measure_double_new("app/latency", "Latency", "s", &status);
+  ticks = census_measure_int64_new("app/ticks", "Ticks", "1", &status);
+  check("measures", status);
+  view("app/requests", "Requests by method", requests, method, census_aggregation_count_new());
+  view("app/bytes", "Bytes sent", bytes, NULL, census_aggregation_sum_new());
+  view("app/temperature", "Temperature now", temperature, NULL,
+       census_aggregation_last_value_new());
+  double bounds[] = {0.1, 0.5, 1};
+  view("app/latency", "Request latency", latency, NULL,
+       census_aggregation_distribution_new(bounds, 3, &status));
+  view("app/tricky", "A label value with a quote and a backslash", requests, value,
+       census_aggregation_count_new());
+  view("app/ticks", "Records made by the recorder thread", ticks, NULL,
+       census_aggregation_count_new());
+
+  census_tag_map *get = census_tag_map_new(), *post = census_tag_map_new();
+  census_tag_map_put(get, method, "GET");
+  census_tag_map_put(get, value, "a\"b\\c");
+  census_tag_map_put(post, method, "POST");
+  census_tag_map_put(post, value, "a\"b\\c");
+  for (int i = 0; i < 3; i++) {
+    check("record", census_record_int64(requests, 1, get));
+  }
+  for (int i = 0; i < 2; i++) {
+    check("record", census_record_int64(requests, 1, post));
+  }
+  check("record", census_record_int64(bytes, 1000, NULL));
+  check("record", census_record_int64(bytes, 500, NULL));
+  check("record", census_record_double(temperature, 30, NULL));
+  check("record", census_record_double(temperature, 21.5, NULL));
+  double latencies[] = {0.05, 0.3, 0.3, 2};
+  for (int i = 0; i < 4; i++) {
+    check("record", census_record_double(latency, latencies[i], NULL));
+  }
+  census_record_double(latency, -1, NULL); /* refused: counted in census/dropped_measurements */
+  census_tag_map_free(get);
+  census_tag_map_free(post);
+
+  census_prometheus_label service = {"service", "census-test"};
+  options.const_labels = &service;
+  options.const_label_count = 1;
+  census_prometheus_server *server = census_prometheus_server_start(&options, &status);
+  check("server start", status);
+  FILE *port_file = fopen(argv[1], "w");
+  if (!port_file) {
+    perror(argv[1]);
+    return 1;
+  }
+  fprintf(port_file, "%u\n", census_prometheus_server_port(server));
+  fclose(port_file);
+
+  signal(SIGTERM, on_signal);
+  signal(SIGINT, on_signal);
+  pthread_t thread;
+  if (pthread_create(&thread, NULL, recorder, NULL) != 0) {
+    return 1;
+  }
+  int64_t deadline = now_ns() + (int64_t)run_s * 1000000000;
+  struct timespec tick = {0, 10000000};
+  while (!stop_requested && now_ns() < deadline) {
+    nanosleep(&tick, NULL);
+  }
+  int64_t stop_start = now_ns();
+  check("server stop", census_prometheus_server_stop(server, 5000));
+  check("server stop again", census_prometheus_server_stop(server, 5000)); /* idempotent */
+  int64_t stop_ms = (now_ns() - stop_start) / 1000000;
+  atomic_store(&running, false);
+  pthread_join(thread, NULL);
+  census_prometheus_server_free(server);
+  printf("ticks=%" PRId64 " max_record_us=%" PRId64 " stop_ms=%" PRId64 "\n", ticks_recorded,
+         max_record_ns / 1000, stop_ms);
+  census_shutdown(5000);
+  return max_record_ns > 100000000 || stop_ms > 5000 ? 1 : 0;
+}

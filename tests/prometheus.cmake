@@ -1,0 +1,43 @@
+# Prometheus exporter tests (label "prometheus"; the real-server test also "integration").
+#   unit_prometheus_render       cmocka: exact lines for small cases, and promtool check metrics
+#                                (Debian's prometheus, an independent parser) over every metric
+#                                type with tricky names, labels and values
+#   unit_prometheus_server       cmocka: start/stop, port in use, bad addresses, stop by
+#                                census_stats_exporter_unregister() while scrapes run, and by
+#                                census_shutdown()
+#   prometheus_http              the real endpoint with curl: 404/405, OpenMetrics negotiation,
+#                                a slow client and oversized headers while recording continues
+#   integration_prometheus_scrape  a real Prometheus on loopback scrapes a census program every
+#                                1 s; its HTTP API must hold the recorded values and up == 1
+if(NOT CENSUS_EXPORTER_PROMETHEUS)
+  message(STATUS "census: Prometheus exporter off; its tests are skipped")
+  return()
+endif()
+find_program(PROMTOOL promtool)
+find_program(PROMETHEUS prometheus)
+
+# The test includes the renderer's source (to reach its number formatting), so it links only
+# the core library.
+census_unit_test(prometheus_render)
+set_tests_properties(unit_prometheus_render PROPERTIES
+  LABELS "unit;prometheus"
+  ENVIRONMENT "CENSUS_PROMTOOL=${PROMTOOL}")
+
+# Not "threaded": libmicrohttpd is not built with TSan, whose reports would be about it.
+census_unit_test(prometheus_server)
+target_link_libraries(test_prometheus_server PRIVATE census_prometheus_static)
+set_tests_properties(unit_prometheus_server PROPERTIES LABELS "unit;prometheus")
+
+add_executable(prometheus_app ${CMAKE_CURRENT_LIST_DIR}/integration/prometheus_app.c)
+target_link_libraries(prometheus_app PRIVATE census_prometheus_static census_static)
+
+add_test(NAME prometheus_http
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/integration/prometheus_http_test.sh
+          $<TARGET_FILE:prometheus_app>)
+set_tests_properties(prometheus_http PROPERTIES LABELS "prometheus;integration" TIMEOUT 120)
+
+add_test(NAME integration_prometheus_scrape
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/integration/prometheus_scrape_test.sh
+          $<TARGET_FILE:prometheus_app> ${PROMETHEUS})
+set_tests_properties(integration_prometheus_scrape PROPERTIES
+  LABELS "prometheus;integration" TIMEOUT 120)

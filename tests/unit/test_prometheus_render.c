@@ -1,0 +1,532 @@
+/* test_prometheus_render.c - the Prometheus renderer (exporters/prometheus/prometheus_render.c).
+ *
+ * Proves two things. First, exact output for small cases whose expected lines were written by
+ * hand from the format rules (docs/exporters/prometheus.md): each metric type, the unit and
+ * _total suffixes, cumulative buckets, OpenMetrics metadata and # EOF, escaping, sanitising,
+ * collisions, number spelling. Second, that an independent parser accepts what we write:
+ * `promtool check metrics` (Debian's prometheus package; CENSUS_PROMTOOL names it) must report
+ * nothing for an exposition holding every metric type with tricky names, labels and values.
+ *
+ * The renderer's source is included so that its number formatting can be tested on NaN and the
+ * infinities, which census's recording refuses and so cannot produce through views. Each test
+ * renders only the views it registered (census_view_data_get() by name), because the view
+ * manager is process-global.
+ */
+#include "support.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../exporters/prometheus/prometheus_render.c"
+
+/* Renders the named views (registered by the test) with `options`; the caller frees the text. */
+static char *render_named(const char *const *names, size_t n,
+                          const census_prometheus_options *options) {
+  census_view_data *views[16];
+  assert_true(n <= 16);
+  for (size_t i = 0; i < n; i++) {
+    views[i] = get_data(names[i]);
+  }
+  char *text = NULL;
+  size_t length = 0;
+  assert_int_equal(census_prometheus_render_views((const census_view_data *const *)views, n,
+                                                  options, &text, &length),
+                   CENSUS_OK);
+  assert_non_null(text);
+  assert_int_equal(strlen(text), length);
+  for (size_t i = 0; i < n; i++) {
+    census_view_data_free(views[i]);
+  }
+  return text;
+}
+
+static char *render_one(const char *name, const census_prometheus_options *options) {
+  return render_named(&name, 1, options);
+}
+
+/* A measure with the given unit and description (its own name). */
+static const census_measure *measure_unit(census_measure_type type, const char *name,
+                                          const char *description, const char *unit) {
+  census_status st = 1;
+  const census_measure *m = type == CENSUS_MEASURE_INT64
+                                ? census_measure_int64_new(name, description, unit, &st)
+                                : census_measure_double_new(name, description, unit, &st);
+  if (!m) {
+    fail_msg("measure %s refused: %s", name, census_status_name(st));
+  }
+  return m;
+}
+
+/* Registers view `name` with a description. */
+static void view_described(const char *name, const char *description, const census_measure *m,
+                           const census_tag_key *const *cols, size_t n, census_aggregation *agg) {
+  census_status st = 1;
+  census_view *v = census_view_new(name, description, m, cols, n, agg, &st);
+  assert_non_null(v);
+  assert_int_equal(census_view_register(v), CENSUS_OK);
+  census_view_free(v);
+  census_aggregation_free(agg);
+}
+
+static census_tag_map *tags1(const census_tag_key *k, const char *v) {
+  census_tag_map *t = census_tag_map_new();
+  assert_non_null(t);
+  assert_int_equal(census_tag_map_put(t, k, v), CENSUS_OK);
+  return t;
+}
+
+/* Count view, one column: counter with _total, unitless ("1"), HELP from the view. */
+static void test_counter_exact(void **state) {
+  (void)state;
+  const census_tag_key *method = key("method");
+  const census_measure *m = measure_unit(CENSUS_MEASURE_INT64, "pr/req", "Requests", "1");
+  view_described("pr/req_count", "Requests by method", m, &method, 1,
+                 census_aggregation_count_new());
+  census_tag_map *get = tags1(method, "GET"), *post = tags1(method, "POST");
+  census_record_int64(m, 5, get);
+  census_record_int64(m, 5, get);
+  census_record_int64(m, 1, post);
+  char *text = render_one("pr/req_count", NULL);
+  assert_string_equal(text, "# HELP pr_req_count_total Requests by method\n"
+                            "# TYPE pr_req_count_total counter\n"
+                            "pr_req_count_total{method=\"GET\"} 2\n"
+                            "pr_req_count_total{method=\"POST\"} 1\n");
+  census_prometheus_text_free(text);
+
+  census_prometheus_options om = {0};
+  om.format = CENSUS_PROMETHEUS_OPENMETRICS;
+  text = render_one("pr/req_count", &om);
+  assert_string_equal(text, "# HELP pr_req_count Requests by method\n"
+                            "# TYPE pr_req_count counter\n"
+                            "pr_req_count_total{method=\"GET\"} 2\n"
+                            "pr_req_count_total{method=\"POST\"} 1\n"
+                            "# EOF\n");
+  census_prometheus_text_free(text);
+  census_tag_map_free(get);
+  census_tag_map_free(post);
+}
+
+/* Sum of bytes: unit suffix before _total, a name already ending in _total keeps one; a
+ * LastValue gauge in seconds (double); HELP falls back to the measure's description. */
+static void test_sum_and_gauge_exact(void **state) {
+  (void)state;
+  const census_measure *bytes = measure_unit(CENSUS_MEASURE_INT64, "pr/bytes", "Bytes out", "By");
+  view_described("pr/sent_total", NULL, bytes, NULL, 0, census_aggregation_sum_new());
+  census_record_int64(bytes, 1500, NULL);
+  census_record_int64(bytes, 25, NULL);
+  const census_measure *temp = measure_unit(CENSUS_MEASURE_DOUBLE, "pr/uptime", "", "s");
+  view_described("pr/uptime", NULL, temp, NULL, 0, census_aggregation_last_value_new());
+  census_record_double(temp, 12.25, NULL);
+  census_record_double(temp, 0.1, NULL);
+
+  const char *names[] = {"pr/sent_total", "pr/uptime"};
+  char *text = render_named(names, 2, NULL);
+  assert_string_equal(text, "# HELP pr_sent_bytes_total Bytes out\n"
+                            "# TYPE pr_sent_bytes_total counter\n"
+                            "pr_sent_bytes_total 1525\n"
+                            "# HELP pr_uptime_seconds pr/uptime\n"
+                            "# TYPE pr_uptime_seconds gauge\n"
+                            "pr_uptime_seconds 0.1\n");
+  census_prometheus_text_free(text);
+
+  census_prometheus_options om = {0};
+  om.format = CENSUS_PROMETHEUS_OPENMETRICS;
+  text = render_named(names, 2, &om);
+  assert_string_equal(text, "# HELP pr_sent_bytes Bytes out\n"
+                            "# TYPE pr_sent_bytes counter\n"
+                            "# UNIT pr_sent_bytes bytes\n"
+                            "pr_sent_bytes_total 1525\n"
+                            "# HELP pr_uptime_seconds pr/uptime\n"
+                            "# TYPE pr_uptime_seconds gauge\n"
+                            "# UNIT pr_uptime_seconds seconds\n"
+                            "pr_uptime_seconds 0.1\n"
+                            "# EOF\n");
+  census_prometheus_text_free(text);
+}
+
+/* Distribution over {1, 2, 5}: buckets upper-inclusive and cumulative, +Inf equals _count; values
+ * exactly on a bound (1, 2) count in that bound's bucket. Constant labels and the prefix. */
+static void test_histogram_exact(void **state) {
+  (void)state;
+  const census_tag_key *route = key("route");
+  const census_measure *m = measure_unit(CENSUS_MEASURE_DOUBLE, "pr/lat", "Latency", "s");
+  double bounds[] = {1, 2, 5};
+  census_status st;
+  view_described("pr/lat", NULL, m, &route, 1, census_aggregation_distribution_new(bounds, 3, &st));
+  census_tag_map *t = tags1(route, "/a");
+  double values[] = {1, 2, 3, 7, 0.5};
+  for (int i = 0; i < 5; i++) {
+    census_record_double(m, values[i], t);
+  }
+  census_tag_map_free(t);
+  census_prometheus_label service = {"service", "shop"};
+  census_prometheus_options o = {0};
+  o.name_prefix = "acme";
+  o.const_labels = &service;
+  o.const_label_count = 1;
+  char *text = render_one("pr/lat", &o);
+  assert_string_equal(text,
+                      "# HELP acme_pr_lat_seconds Latency\n"
+                      "# TYPE acme_pr_lat_seconds histogram\n"
+                      "acme_pr_lat_seconds_bucket{service=\"shop\",route=\"/a\",le=\"1\"} 2\n"
+                      "acme_pr_lat_seconds_bucket{service=\"shop\",route=\"/a\",le=\"2\"} 3\n"
+                      "acme_pr_lat_seconds_bucket{service=\"shop\",route=\"/a\",le=\"5\"} 4\n"
+                      "acme_pr_lat_seconds_bucket{service=\"shop\",route=\"/a\",le=\"+Inf\"} 5\n"
+                      "acme_pr_lat_seconds_sum{service=\"shop\",route=\"/a\"} 13.5\n"
+                      "acme_pr_lat_seconds_count{service=\"shop\",route=\"/a\"} 5\n");
+  census_prometheus_text_free(text);
+  o.format = CENSUS_PROMETHEUS_OPENMETRICS;
+  text = render_one("pr/lat", &o);
+  assert_non_null(strstr(text, "# UNIT acme_pr_lat_seconds seconds\n"));
+  assert_non_null(strstr(text, "route=\"/a\",le=\"1.0\"} 2\n"));
+  assert_non_null(strstr(text, "route=\"/a\",le=\"+Inf\"} 5\n"));
+  census_prometheus_text_free(text);
+}
+
+/* Label values: quote, backslash and newline escaped, UTF-8 kept, invalid bytes replaced, empty
+ * kept; HELP escaped per format; a missing column is "". */
+static void test_escaping_exact(void **state) {
+  (void)state;
+  const census_tag_key *k = key("path");
+  const census_measure *m = measure_unit(CENSUS_MEASURE_INT64, "pr/esc", "x", "1");
+  view_described("pr/esc", "Line one\nback\\slash \"q\"", m, &k, 1, census_aggregation_count_new());
+  census_tag_map *t = tags1(k, "a\"b\\c");
+  census_record_int64(m, 1, t);
+  census_record_int64(m, 1, NULL); /* column missing: value "" */
+  census_tag_map_free(t);
+  census_prometheus_label labels[] = {{"u", "h\xc3\xa9llo \xe2\x9c\x93"},
+                                      {"nl", "x\ny"},
+                                      {"bad", "a\xff"
+                                              "b"},
+                                      {"empty", ""}};
+  census_prometheus_options o = {0};
+  o.const_labels = labels;
+  o.const_label_count = 4;
+  char *text = render_one("pr/esc", &o);
+  const char *consts = "u=\"h\xc3\xa9llo \xe2\x9c\x93\",nl=\"x\\ny\",bad=\"a\xef\xbf\xbd"
+                       "b\",empty=\"\"";
+  char expected[1024];
+  snprintf(expected, sizeof expected,
+           "# HELP pr_esc_total Line one\\nback\\\\slash \"q\"\n"
+           "# TYPE pr_esc_total counter\n"
+           "pr_esc_total{%s,path=\"a\\\"b\\\\c\"} 1\n"
+           "pr_esc_total{%s,path=\"\"} 1\n",
+           consts, consts);
+  /* Row order is census's; compare as a set of lines by checking each line. */
+  assert_int_equal(strlen(text), strlen(expected));
+  for (char *line = expected; *line;) {
+    char *end = strchr(line, '\n');
+    *end = '\0';
+    if (!strstr(text, line)) {
+      fail_msg("missing line: %s\nin:\n%s", line, text);
+    }
+    line = end + 1;
+  }
+  census_prometheus_text_free(text);
+  o.format = CENSUS_PROMETHEUS_OPENMETRICS;
+  text = render_one("pr/esc", &o);
+  assert_non_null(strstr(text, "# HELP pr_esc Line one\\nback\\\\slash \\\"q\\\"\n"));
+  census_prometheus_text_free(text);
+}
+
+/* Names: invalid characters to "_", runs collapsed, a leading digit guarded; columns that
+ * sanitise alike merged (values joined with ";" in original-name order); two views with the same
+ * sanitised name: the later gets _2 before its unit. */
+static void test_names_and_collisions_exact(void **state) {
+  (void)state;
+  const census_tag_key *a = key("http.method"), *b = key("http-method"), *d = key("9x");
+  const census_tag_key *cols[] = {a, b, d};
+  const census_measure *m = measure_unit(CENSUS_MEASURE_INT64, "pr/names", "n", "By");
+  view_described("9pr..odd-name", "odd", m, cols, 3, census_aggregation_sum_new());
+  view_described("9pr/odd name", "odd too", m, NULL, 0, census_aggregation_sum_new());
+  census_tag_map *t = census_tag_map_new();
+  census_tag_map_put(t, a, "GET");
+  census_tag_map_put(t, b, "get");
+  census_tag_map_put(t, d, "v");
+  census_record_int64(m, 7, t);
+  census_tag_map_free(t);
+  const char *names[] = {"9pr..odd-name", "9pr/odd name"};
+  char *text = render_named(names, 2, NULL);
+  /* "http-method" < "http.method" in byte order, so its value comes first. */
+  assert_string_equal(text, "# HELP _9pr_odd_name_bytes_total odd\n"
+                            "# TYPE _9pr_odd_name_bytes_total counter\n"
+                            "_9pr_odd_name_bytes_total{http_method=\"get;GET\",key_9x=\"v\"} 7\n"
+                            "# HELP _9pr_odd_name_2_bytes_total odd too\n"
+                            "# TYPE _9pr_odd_name_2_bytes_total counter\n"
+                            "_9pr_odd_name_2_bytes_total 7\n");
+  census_prometheus_text_free(text);
+}
+
+/* A histogram x and a gauge x_count would share the sample name x_count: the gauge is renamed. */
+static void test_histogram_gauge_collision(void **state) {
+  (void)state;
+  const census_measure *m = measure_unit(CENSUS_MEASURE_INT64, "pr/coll", "c", "1");
+  census_status st;
+  double bounds[] = {10};
+  view_described("pr/coll", NULL, m, NULL, 0, census_aggregation_distribution_new(bounds, 1, &st));
+  view_described("pr/coll_count", NULL, m, NULL, 0, census_aggregation_last_value_new());
+  census_record_int64(m, 3, NULL);
+  const char *names[] = {"pr/coll", "pr/coll_count"};
+  char *text = render_named(names, 2, NULL);
+  assert_non_null(strstr(text, "# TYPE pr_coll histogram\n"));
+  assert_non_null(strstr(text, "# TYPE pr_coll_count_2 gauge\npr_coll_count_2 3\n"));
+  census_prometheus_text_free(text);
+}
+
+/* Number spelling: integers plain, shortest round-trip doubles, NaN and infinities. */
+static void test_numbers(void **state) {
+  (void)state;
+  struct {
+    double value;
+    bool canonical;
+    const char *text;
+  } cases[] = {{0, false, "0"},
+               {1, false, "1"},
+               {1, true, "1.0"},
+               {0.1, false, "0.1"},
+               {2.5, true, "2.5"},
+               {1e21, false, "1e+21"},
+               {1e21, true, "1e+21"},
+               {NAN, false, "NaN"},
+               {INFINITY, false, "+Inf"},
+               {-INFINITY, false, "-Inf"},
+               {1.0 / 3, false, "0.3333333333333333"},
+               {721.69459100000006, false, "721.6945910000001"},
+               {0.1 + 0.2, false, "0.30000000000000004"},
+               {123456789012.0, false, "123456789012"}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    struct out o = {0};
+    out_double(&o, cases[i].value, cases[i].canonical);
+    out_char(&o, '\0');
+    assert_string_equal(o.data, cases[i].text);
+    free(o.data);
+  }
+  struct out o = {0};
+  out_int(&o, INT64_MIN);
+  out_char(&o, ' ');
+  out_int(&o, 0);
+  out_char(&o, '\0');
+  assert_string_equal(o.data, "-9223372036854775808 0");
+  free(o.data);
+}
+
+/* Unit words (OpenTelemetry's table), annotations dropped, a/b as a_per_b. */
+static void test_units(void **state) {
+  (void)state;
+  struct {
+    const char *unit, *suffix;
+  } cases[] = {{"By", "bytes"},
+               {"ms", "milliseconds"},
+               {"s", "seconds"},
+               {"1", ""},
+               {"{request}", ""},
+               {"{request}/s", "per_second"},
+               {"m/s", "meters_per_second"},
+               {"KiBy", "kibibytes"},
+               {"%", "percent"},
+               {"furlongs", "furlongs"},
+               {"", ""}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    struct out o = {0};
+    unit_suffix(&o, cases[i].unit);
+    out_char(&o, '\0');
+    assert_string_equal(o.data, cases[i].suffix);
+    free(o.data);
+  }
+}
+
+/* The overflow row: otel_metric_overflow="true" and no column labels. */
+static void test_overflow_row(void **state) {
+  (void)state;
+  const census_tag_key *k = key("user");
+  const census_measure *m = measure_unit(CENSUS_MEASURE_INT64, "pr/ovf", "o", "1");
+  register_view_limited("pr/ovf", m, &k, 1, census_aggregation_count_new(), 1);
+  census_tag_map *a = tags1(k, "a"), *b = tags1(k, "b");
+  census_record_int64(m, 1, a);
+  census_record_int64(m, 1, b);
+  census_record_int64(m, 1, b);
+  char *text = render_one("pr/ovf", NULL);
+  assert_non_null(strstr(text, "pr_ovf_total{user=\"a\"} 1\n"));
+  assert_non_null(strstr(text, "pr_ovf_total{otel_metric_overflow=\"true\"} 2\n"));
+  census_prometheus_text_free(text);
+  census_tag_map_free(a);
+  census_tag_map_free(b);
+}
+
+/* Refusals: bad constant label names, duplicate names, bad format, NULL outputs. */
+static void test_errors(void **state) {
+  (void)state;
+  char *text = (char *)1;
+  size_t length;
+  const char *bad[] = {"", "9a", "__x", "le", "a-b", "otel_metric_overflow", "é"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    census_prometheus_label l = {bad[i], "v"};
+    census_prometheus_options o = {0};
+    o.const_labels = &l;
+    o.const_label_count = 1;
+    assert_int_equal(census_prometheus_render(&o, &text, &length), CENSUS_EINVAL);
+    assert_null(text);
+  }
+  census_prometheus_label dup[] = {{"a", "1"}, {"a", "2"}};
+  census_prometheus_options o = {0};
+  o.const_labels = dup;
+  o.const_label_count = 2;
+  assert_int_equal(census_prometheus_render(&o, &text, &length), CENSUS_EINVAL);
+  o = (census_prometheus_options){0};
+  o.format = (census_prometheus_format)7;
+  assert_int_equal(census_prometheus_render(&o, &text, &length), CENSUS_EINVAL);
+  assert_int_equal(census_prometheus_render(NULL, NULL, &length), CENSUS_EINVAL);
+  assert_int_equal(census_prometheus_render(NULL, &text, NULL), CENSUS_EINVAL);
+  census_prometheus_text_free(NULL);
+  /* Nothing to render: empty text, or just # EOF. */
+  assert_int_equal(census_prometheus_render_views(NULL, 0, NULL, &text, &length), CENSUS_OK);
+  assert_string_equal(text, "");
+  census_prometheus_text_free(text);
+  o = (census_prometheus_options){0};
+  o.format = CENSUS_PROMETHEUS_OPENMETRICS;
+  assert_int_equal(census_prometheus_render_views(NULL, 0, &o, &text, &length), CENSUS_OK);
+  assert_string_equal(text, "# EOF\n");
+  census_prometheus_text_free(text);
+}
+
+static void test_negotiate(void **state) {
+  (void)state;
+  assert_int_equal(census_prometheus_negotiate(NULL), CENSUS_PROMETHEUS_TEXT);
+  assert_int_equal(census_prometheus_negotiate("*/*"), CENSUS_PROMETHEUS_TEXT);
+  assert_int_equal(census_prometheus_negotiate("text/plain;version=0.0.4"), CENSUS_PROMETHEUS_TEXT);
+  /* What Prometheus 2.42 sends. */
+  assert_int_equal(census_prometheus_negotiate(
+                       "application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+                       "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"),
+                   CENSUS_PROMETHEUS_OPENMETRICS);
+  assert_int_equal(census_prometheus_negotiate("application/openmetrics-text; version=1.0.0"),
+                   CENSUS_PROMETHEUS_OPENMETRICS);
+  assert_int_equal(census_prometheus_negotiate("application/openmetrics-text;q=0.2, text/plain"),
+                   CENSUS_PROMETHEUS_TEXT);
+  assert_int_equal(census_prometheus_negotiate("application/openmetrics-text;q=0"),
+                   CENSUS_PROMETHEUS_TEXT);
+  assert_string_equal(census_prometheus_content_type(CENSUS_PROMETHEUS_TEXT),
+                      "text/plain; version=0.0.4; charset=utf-8");
+  assert_string_equal(census_prometheus_content_type(CENSUS_PROMETHEUS_OPENMETRICS),
+                      "application/openmetrics-text; version=1.0.0; charset=utf-8");
+}
+
+/* Runs promtool check metrics on `text`; returns its exit status and copies its output. */
+static int promtool(const char *text, char *output, size_t size) {
+  const char *tool = getenv("CENSUS_PROMTOOL");
+  tool = tool && *tool && strstr(tool, "NOTFOUND") == NULL ? tool : "promtool";
+  char path[] = "/tmp/census_promtool_XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  size_t length = strlen(text);
+  assert_int_equal(write(fd, text, length), (ssize_t)length);
+  close(fd);
+  char command[512];
+  snprintf(command, sizeof command, "'%s' check metrics < %s 2>&1", tool, path);
+  FILE *p = popen(command, "r");
+  assert_non_null(p);
+  size_t n = fread(output, 1, size - 1, p);
+  output[n] = '\0';
+  int status = pclose(p);
+  unlink(path);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Every metric type with tricky names, labels and values, in one exposition, through promtool. */
+static void test_promtool_accepts(void **state) {
+  (void)state;
+  const census_tag_key *k1 = key("http.method"), *k2 = key("path/with spaces"), *k3 = key("2nd");
+  const census_tag_key *cols[] = {k1, k2, k3};
+  const census_measure *bytes = measure_unit(CENSUS_MEASURE_INT64, "pt/bytes", "B", "By");
+  const census_measure *secs = measure_unit(CENSUS_MEASURE_DOUBLE, "pt/secs", "S", "s");
+  const census_measure *ratio = measure_unit(CENSUS_MEASURE_DOUBLE, "pt/load", "L", "1");
+  const census_measure *big = measure_unit(CENSUS_MEASURE_DOUBLE, "pt/big", "Big", "1");
+  census_status st;
+  double bounds[] = {0, 0.005, 0.1, 1, 2.5, 1e6};
+  view_described("pt/requests.count", "Requests \"served\"\nsecond line \\ back", bytes, cols, 3,
+                 census_aggregation_count_new());
+  view_described("pt/bytes-sent", "H\xc3\xa9lp \xe2\x9c\x93", bytes, cols, 3,
+                 census_aggregation_sum_new());
+  view_described("pt/latency", "", secs, cols, 3,
+                 census_aggregation_distribution_new(bounds, 6, &st));
+  view_described("pt/load", NULL, ratio, cols, 2, census_aggregation_last_value_new());
+  view_described("pt/huge_sum", "overflows to +Inf", big, NULL, 0, census_aggregation_sum_new());
+  view_described("pt/requests:count", "collides after sanitising", bytes, cols, 1,
+                 census_aggregation_count_new());
+  register_view_limited("pt/limited", bytes, cols, 1, census_aggregation_count_new(), 1);
+  census_tag_map *t = census_tag_map_new();
+  census_tag_map_put(t, k1, "GET \"quoted\" \\ back");
+  census_tag_map_put(t, k2, "");
+  census_tag_map_put(t, k3, "{}=,;#");
+  census_tag_map *u = tags1(k1, "POST");
+  for (int i = 0; i < 3; i++) {
+    census_record_int64(bytes, 100 + i, t);
+    census_record_double(secs, 0.004 * i, t);
+    census_record_double(secs, 3e6, u);
+    census_record_double(ratio, 0.5 + i, t);
+    census_record_int64(bytes, 7, u);
+  }
+  census_record_double(big, 1.7e308, NULL);
+  census_record_double(big, 1.7e308, NULL);
+  census_record_double(secs, -1, NULL); /* refused: census/dropped_measurements gets a row */
+  census_tag_map_free(t);
+  census_tag_map_free(u);
+
+  census_prometheus_label consts[] = {{"service", "shop \"east\"\n\\ \xe2\x9c\x93"}, {"empty", ""}};
+  census_prometheus_options o = {0};
+  o.name_prefix = "my-app";
+  o.const_labels = consts;
+  o.const_label_count = 2;
+  const char *names[] = {
+      "pt/requests.count",   "pt/bytes-sent",     "pt/latency", "pt/load",
+      "pt/huge_sum",         "pt/requests:count", "pt/limited", "census/dropped_measurements",
+      "census/dropped_spans"};
+  char *text = render_named(names, 9, &o);
+  assert_non_null(strstr(text, "my_app_pt_huge_sum_total{service="));
+  assert_non_null(strstr(text, "} +Inf\n"));
+  assert_non_null(strstr(text, "otel_metric_overflow=\"true\""));
+  assert_non_null(strstr(text, "my_app_pt_requests_count_2_bytes_total"));
+  assert_non_null(strstr(text, "my_app_census_dropped_measurements_total{"));
+  char output[8192];
+  int exit_code = promtool(text, output, sizeof output);
+  if (exit_code != 0 || output[0] != '\0') {
+    fprintf(stderr, "exposition:\n%s", text);
+    fail_msg("promtool check metrics exit %d: %s", exit_code, output);
+  }
+  census_prometheus_text_free(text);
+
+  /* A millisecond histogram: promtool's only complaint is its lint for non-base units (exit 3),
+   * which we accept because OpenTelemetry names ms as _milliseconds; no parse error. */
+  const census_measure *ms = measure_unit(CENSUS_MEASURE_DOUBLE, "pt/ms", "ms", "ms");
+  view_described("pt/stage_latency", "in ms", ms, NULL, 0,
+                 census_aggregation_distribution_new(bounds, 6, &st));
+  census_record_double(ms, 3, NULL);
+  text = render_one("pt/stage_latency", NULL);
+  exit_code = promtool(text, output, sizeof output);
+  assert_int_equal(exit_code, 3);
+  assert_string_equal(
+      output,
+      "pt_stage_latency_milliseconds use base unit \"seconds\" instead of \"milliseconds\"\n");
+  census_prometheus_text_free(text);
+}
+
+int main(void) {
+  census_set_diagnostics(NULL, NULL);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_counter_exact),
+      cmocka_unit_test(test_sum_and_gauge_exact),
+      cmocka_unit_test(test_histogram_exact),
+      cmocka_unit_test(test_escaping_exact),
+      cmocka_unit_test(test_names_and_collisions_exact),
+      cmocka_unit_test(test_histogram_gauge_collision),
+      cmocka_unit_test(test_numbers),
+      cmocka_unit_test(test_units),
+      cmocka_unit_test(test_overflow_row),
+      cmocka_unit_test(test_errors),
+      cmocka_unit_test(test_negotiate),
+      cmocka_unit_test(test_promtool_accepts),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
