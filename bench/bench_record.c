@@ -430,6 +430,21 @@ static long resident_bytes(void) {
   return resident_pages * sysconf(_SC_PAGESIZE);
 }
 
+/* Registers a COUNT view of `measure` over the three bench tag keys, holding up to max_series
+ * series; exits on error. */
+static void register_count_view(const char *name, const char *description,
+                                const census_measure *measure, size_t max_series) {
+  census_status status;
+  census_aggregation *count = census_aggregation_count_new();
+  check("count aggregation", count != NULL ? CENSUS_OK : CENSUS_ENOMEM);
+  census_view *view = census_view_new(name, description, measure, tag_keys, 3, count, &status);
+  check("view", status);
+  check("max series", census_view_set_max_series(view, max_series));
+  check("view register", census_view_register(view));
+  census_view_free(view);
+  census_aggregation_free(count);
+}
+
 /* Records one count into each of RSS_SERIES distinct 3-tag series and returns the resident set's
  * growth per series, in bytes. A warm-up record into another view first creates the thread's
  * census state, so that one-time cost is not charged to the series. Exits non-zero unless the view
@@ -440,18 +455,8 @@ static double measure_rss_per_series(void) {
   check("measure", status);
   const census_measure *measure = census_measure_int64_new("bench/rss_series", NULL, "1", &status);
   check("measure", status);
-  census_aggregation *count = census_aggregation_count_new();
-  check("count aggregation", count != NULL ? CENSUS_OK : CENSUS_ENOMEM);
-  const char *names[] = {"bench/rss_warmup", "bench/rss_series"};
-  const census_measure *measures[] = {warmup, measure};
-  for (int i = 0; i < 2; i++) {
-    census_view *view = census_view_new(names[i], NULL, measures[i], tag_keys, 3, count, &status);
-    check("view", status);
-    check("max series", census_view_set_max_series(view, 2 * RSS_SERIES));
-    check("view register", census_view_register(view));
-    census_view_free(view);
-  }
-  census_aggregation_free(count);
+  register_count_view("bench/rss_warmup", NULL, warmup, 2 * RSS_SERIES);
+  register_count_view("bench/rss_series", NULL, measure, 2 * RSS_SERIES);
 
   census_tag_map *tags = census_tag_map_new();
   check("tag map", tags != NULL ? CENSUS_OK : CENSUS_ENOMEM);
@@ -503,17 +508,8 @@ static void measure_prometheus_render(double ns_per_series[REPETITIONS]) {
   const census_measure *measure =
       census_measure_int64_new("bench/prometheus_series", "Requests", "1", &status);
   check("measure", status);
-  census_aggregation *count = census_aggregation_count_new();
-  check("count aggregation", count != NULL ? CENSUS_OK : CENSUS_ENOMEM);
-  census_view *view = census_view_new("bench/prometheus_series",
-                                      "Requests by route, method and "
-                                      "status",
-                                      measure, tag_keys, 3, count, &status);
-  check("view", status);
-  check("max series", census_view_set_max_series(view, 2 * PROMETHEUS_SERIES));
-  check("view register", census_view_register(view));
-  census_view_free(view);
-  census_aggregation_free(count);
+  register_count_view("bench/prometheus_series", "Requests by route, method and status", measure,
+                      2 * PROMETHEUS_SERIES);
   census_tag_map *tags = census_tag_map_new();
   check("tag map", tags != NULL ? CENSUS_OK : CENSUS_ENOMEM);
   char values[3][32];

@@ -258,6 +258,16 @@ static census_status write_all(int fd, const char *data, size_t length) {
   return CENSUS_OK;
 }
 
+/* Writes a formatted export in full (or reports why not) and releases the buffer. */
+static census_status buffer_write(const struct stdout_exporter *e, struct text_buffer *b) {
+  census_status status = b->failed ? CENSUS_ENOMEM : CENSUS_OK;
+  if (status == CENSUS_OK && b->length) {
+    status = write_all(e->options.fd ? e->options.fd : STDOUT_FILENO, b->data, b->length);
+  }
+  free(b->data);
+  return status;
+}
+
 static census_status stdout_export(void *user, const census_view_data *const *views, size_t count) {
   struct stdout_exporter *e = user;
   struct text_buffer b = {0};
@@ -274,12 +284,7 @@ static census_status stdout_export(void *user, const census_view_data *const *vi
       text_view(&b, views[i]);
     }
   }
-  census_status status = b.failed ? CENSUS_ENOMEM : CENSUS_OK;
-  if (status == CENSUS_OK && b.length) {
-    status = write_all(e->options.fd ? e->options.fd : STDOUT_FILENO, b.data, b.length);
-  }
-  free(b.data);
-  return status;
+  return buffer_write(e, &b);
 }
 
 static void hex(struct text_buffer *b, const uint8_t *bytes, size_t n) {
@@ -464,12 +469,7 @@ static census_status stdout_export_spans(void *user, const census_span_data *con
       text_span(&b, spans[i]);
     }
   }
-  census_status status = b.failed ? CENSUS_ENOMEM : CENSUS_OK;
-  if (status == CENSUS_OK && b.length) {
-    status = write_all(e->options.fd ? e->options.fd : STDOUT_FILENO, b.data, b.length);
-  }
-  free(b.data);
-  return status;
+  return buffer_write(e, &b);
 }
 
 /* The stats registration owns the options; the span registration borrows a copy of its own. */
