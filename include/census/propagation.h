@@ -273,7 +273,8 @@ CENSUS_EXPORT census_status census_tags_binary_encode(const census_tag_map *map,
  * values totalling more than CENSUS_TAGS_BINARY_MAX_SIZE, or a key or value census cannot hold
  * (key empty, either over 255 bytes or not printable ASCII). Parsing stops at the first unknown
  * field id, which is not an error (the spec's forward-compatibility rule). Errors also:
- * CENSUS_ENOMEM, CENSUS_ESHUTDOWN (after census_shutdown() no key can be made); the map may then
+ * CENSUS_ENOMEM, CENSUS_ELIMIT (CENSUS_TAG_MAX_KEYS distinct tag keys exist and a new one
+ * arrived), CENSUS_ESHUTDOWN (after census_shutdown() no key can be made); the map may then
  * hold some of the tags. Allocates (keys are interned, map
  * entries). Thread-safety: one writer of `map` at a time. */
 CENSUS_EXPORT census_status census_tags_binary_decode(const uint8_t *buffer, size_t length,

@@ -137,7 +137,7 @@ CENSUS_EXPORT census_status census_tags_binary_decode(const uint8_t *buffer, siz
       status = census_tag_map_put(map, tag_key, value);
     }
     if (status != CENSUS_OK) {
-      return status; /* CENSUS_ENOMEM, or CENSUS_ESHUTDOWN from key interning */
+      return status; /* CENSUS_ENOMEM, or CENSUS_ELIMIT / CENSUS_ESHUTDOWN from key interning */
     }
   }
   return CENSUS_OK;
