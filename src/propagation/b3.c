@@ -122,11 +122,7 @@ CENSUS_EXPORT census_status census_b3_parse(const char *value, size_t length,
 
 CENSUS_EXPORT census_status census_b3_format(const census_trace_context *context,
                                              char out[CENSUS_B3_MAX_LENGTH + 1]) {
-  if (!out) {
-    return CENSUS_EINVAL;
-  }
-  if (!census__context_ok(context)) {
-    out[0] = '\0';
+  if (!census__format_begin(context, out)) {
     return CENSUS_EINVAL;
   }
   census__hex_encode(context->trace_id, CENSUS_TRACE_ID_SIZE, out);

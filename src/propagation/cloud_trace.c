@@ -73,11 +73,7 @@ CENSUS_EXPORT census_status census_cloud_trace_parse(const char *value, size_t l
 
 CENSUS_EXPORT census_status census_cloud_trace_format(const census_trace_context *context,
                                                       char out[CENSUS_CLOUD_TRACE_MAX_LENGTH + 1]) {
-  if (!out) {
-    return CENSUS_EINVAL;
-  }
-  if (!census__context_ok(context)) {
-    out[0] = '\0';
+  if (!census__format_begin(context, out)) {
     return CENSUS_EINVAL;
   }
   census__hex_encode(context->trace_id, CENSUS_TRACE_ID_SIZE, out);

@@ -74,6 +74,15 @@ static inline void census__context_reset(census_trace_context *context) {
   context->tracestate[0] = '\0';
 }
 
+/* The common start of a text-format formatter: true if `out` and the context can be used; else
+ * `out` (if any) is made empty and the formatter returns CENSUS_EINVAL. */
+static inline bool census__format_begin(const census_trace_context *context, char *out) {
+  if (out && !census__context_ok(context)) {
+    out[0] = '\0';
+  }
+  return out && census__context_ok(context);
+}
+
 /* The common start of a text-format extract: resets the context and reads header `name`.
  * Returns the value, or NULL with *status = CENSUS_EINVAL (NULL context or getter) or
  * CENSUS_ENOTFOUND (no such header). */

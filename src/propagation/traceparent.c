@@ -27,11 +27,7 @@ enum {
 
 CENSUS_EXPORT census_status census_traceparent_format(const census_trace_context *context,
                                                       char out[CENSUS_TRACEPARENT_LENGTH + 1]) {
-  if (!out) {
-    return CENSUS_EINVAL;
-  }
-  if (!census__context_ok(context)) {
-    out[0] = '\0';
+  if (!census__format_begin(context, out)) {
     return CENSUS_EINVAL;
   }
   uint8_t flags = context->trace_flags & CENSUS_TRACE_FLAG_SAMPLED;
