@@ -12,6 +12,11 @@ packages=(
   procps                        # ps/pkill used by integration tests
   libmicrohttpd-dev             # the Prometheus exporter's HTTP server
   prometheus curl               # Prometheus exporter tests: real scraper, promtool, HTTP client
+  libcurl4-openssl-dev          # HTTP client of the OTLP, Google Cloud and Zipkin exporters
+  zlib1g-dev                    # gzip request bodies
+  libssl-dev openssl            # RS256 JWT signing (Google auth); openssl verifies it in tests
+  protobuf-compiler             # protoc --decode / --decode_raw: independent OTLP decoder
+  python3 python3-protobuf      # json_format: strict proto3-JSON check of Google API bodies
 )
 
 # node and npm run the propagation interop test against the OpenTelemetry/OpenCensus node

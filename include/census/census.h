@@ -71,6 +71,11 @@ typedef void (*census_diagnostics_fn)(void *user, census_status status, const ch
  * still counted in the self-metrics). Thread-safe. */
 CENSUS_EXPORT void census_set_diagnostics(census_diagnostics_fn fn, void *user);
 
+/* Passes `message` (copied, truncated to 511 bytes) to the diagnostics callback; for exporters
+ * and other libraries built on census, so that every problem reaches one channel. Thread-safe;
+ * not async-signal-safe. */
+CENSUS_EXPORT void census_diagnostics_report(census_status status, const char *message);
+
 #ifdef __cplusplus
 }
 #endif

@@ -73,3 +73,7 @@ void census__diag(census_status status, const char *format, ...) {
   va_end(args);
   sink->fn(sink->user, status, message);
 }
+
+CENSUS_EXPORT void census_diagnostics_report(census_status status, const char *message) {
+  census__diag(status, "%s", message ? message : "(no message)");
+}

@@ -1,0 +1,37 @@
+/* buffer.h - a growable byte buffer that the exporters' encoders write into.
+ *
+ * Appends never fail visibly: on allocation failure the buffer records it (`failed`), ignores
+ * further appends, and the encoder checks once at the end. That keeps encoders free of error
+ * plumbing on every field. Thread-safety: one thread at a time per buffer.
+ */
+#ifndef CENSUS_HTTP_BUFFER_H
+#define CENSUS_HTTP_BUFFER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct census_buf {
+  char *data;  /* owned; NUL-terminated whenever len < cap (appends keep one spare byte) */
+  size_t len;
+  size_t cap;
+  bool failed; /* an allocation failed; the contents are incomplete */
+} census_buf;
+
+/* A zeroed census_buf is an empty, valid buffer. */
+#define CENSUS_BUF_INIT {NULL, 0, 0, false}
+
+/* Makes room for `extra` more bytes (plus the NUL). False (and `failed` set) on ENOMEM. */
+bool census__buf_reserve(census_buf *b, size_t extra);
+void census__buf_append(census_buf *b, const void *data, size_t len);
+void census__buf_append_str(census_buf *b, const char *s);
+void census__buf_append_byte(census_buf *b, uint8_t byte);
+void census__buf_printf(census_buf *b, const char *format, ...) __attribute__((format(printf, 2, 3)));
+/* Empties the buffer, keeping its memory and clearing `failed`. */
+void census__buf_reset(census_buf *b);
+/* Hands the contents to the caller (free() them) and leaves the buffer empty. NULL if failed. */
+char *census__buf_take(census_buf *b, size_t *len);
+/* Frees the contents; NULL is a no-op. */
+void census__buf_free(census_buf *b);
+
+#endif
