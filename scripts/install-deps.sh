@@ -14,6 +14,7 @@ packages=(
   prometheus curl               # Prometheus exporter tests: real scraper, promtool, HTTP client
   libcurl4-openssl-dev          # HTTP client of the OTLP, Google Cloud and Zipkin exporters
   zlib1g-dev                    # gzip request bodies
+  libjansson-dev                # JSON parser for responses, credentials and token answers
   libssl-dev openssl            # RS256 JWT signing (Google auth); openssl verifies it in tests
   protobuf-compiler             # protoc --decode / --decode_raw: independent OTLP decoder
   python3 python3-protobuf      # json_format: strict proto3-JSON check of Google API bodies

@@ -1,0 +1,108 @@
+/* buffer.c - the growable byte buffer (see buffer.h). Capacity doubles, so appending n bytes in
+ * total costs O(n); one spare byte keeps the contents NUL-terminated for string consumers. */
+#include "buffer.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool census__buf_reserve(census_buf *b, size_t extra) {
+  if (b->failed) {
+    return false;
+  }
+  if (b->len + extra + 1 <= b->cap) {
+    return true;
+  }
+  size_t cap = b->cap ? b->cap : 256;
+  while (cap < b->len + extra + 1) {
+    if (cap > SIZE_MAX / 2) {
+      b->failed = true;
+      return false;
+    }
+    cap *= 2;
+  }
+  char *data = realloc(b->data, cap);
+  if (!data) {
+    b->failed = true;
+    return false;
+  }
+  b->data = data;
+  b->cap = cap;
+  return true;
+}
+
+void census__buf_append(census_buf *b, const void *data, size_t len) {
+  if (!census__buf_reserve(b, len)) {
+    return;
+  }
+  if (len) {
+    memcpy(b->data + b->len, data, len);
+  }
+  b->len += len;
+  b->data[b->len] = '\0';
+}
+
+void census__buf_append_str(census_buf *b, const char *s) {
+  census__buf_append(b, s, strlen(s));
+}
+
+void census__buf_append_byte(census_buf *b, uint8_t byte) {
+  if (!census__buf_reserve(b, 1)) {
+    return;
+  }
+  b->data[b->len++] = (char)byte;
+  b->data[b->len] = '\0';
+}
+
+void census__buf_printf(census_buf *b, const char *format, ...) {
+  if (!census__buf_reserve(b, 64)) {
+    return;
+  }
+  va_list args;
+  va_start(args, format);
+  int n = vsnprintf(b->data + b->len, b->cap - b->len, format, args);
+  va_end(args);
+  if (n < 0) {
+    b->failed = true;
+    return;
+  }
+  if ((size_t)n >= b->cap - b->len) { /* did not fit: grow and format again */
+    if (!census__buf_reserve(b, (size_t)n)) {
+      return;
+    }
+    va_start(args, format);
+    vsnprintf(b->data + b->len, b->cap - b->len, format, args);
+    va_end(args);
+  }
+  b->len += (size_t)n;
+}
+
+void census__buf_reset(census_buf *b) {
+  b->len = 0;
+  b->failed = false;
+  if (b->data) {
+    b->data[0] = '\0';
+  }
+}
+
+char *census__buf_take(census_buf *b, size_t *len) {
+  char *data = NULL;
+  if (!b->failed && census__buf_reserve(b, 0)) {
+    data = b->data;
+    if (len) {
+      *len = b->len;
+    }
+  } else {
+    free(b->data);
+  }
+  *b = (census_buf)CENSUS_BUF_INIT;
+  return data;
+}
+
+void census__buf_free(census_buf *b) {
+  if (b) {
+    free(b->data);
+    *b = (census_buf)CENSUS_BUF_INIT;
+  }
+}
