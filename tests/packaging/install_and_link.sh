@@ -28,4 +28,32 @@ for bin in quick_shared quick_static; do
   grep -q "example.com/latency_by_method" <<<"$out" || { echo "$bin: no view data in output:"; echo "$out"; exit 1; }
   grep -q "count=3" <<<"$out" || { echo "$bin: expected the GET row with count=3:"; echo "$out"; exit 1; }
 done
-echo "install_and_link: shared and static builds from the installed package work"
+
+# Every exporter library built here installs its own .pc: a program using it links with nothing
+# but pkg-config, shared, and static against the exporter's archive with its dependencies'
+# shared libraries, which the .pc names in Requires.private (Debian ships no static gnutls, so a
+# fully static link is not what users on Debian do).
+exporter_symbol() {
+  case $1 in
+    census_prometheus) echo census_prometheus_render ;;
+    census_otlp) echo census_otlp_exporter_start ;;
+    census_zipkin) echo census_zipkin_exporter_start ;;
+    census_google_cloud) echo census_google_monitoring_exporter_start ;;
+  esac
+}
+checked=0
+for pc in "$pc_dir"/census_*.pc; do
+  [ -e "$pc" ] || continue
+  lib=$(basename "$pc" .pc)
+  symbol=$(exporter_symbol "$lib")
+  [ -n "$symbol" ] || { echo "no link check known for $lib"; exit 1; }
+  printf 'extern int %s();\nint main(void) { return (int)(long)&%s == 0; }\n' "$symbol" "$symbol" \
+    >"$work/$lib.c"
+  cc -o "$work/${lib}_shared" "$work/$lib.c" $(pkg-config --cflags --libs "$lib")
+  cc -o "$work/${lib}_static" "$work/$lib.c" "$libdir/lib$lib.a" "$libdir/libcensus.a" \
+    $(pkg-config --libs $(pkg-config --print-requires-private "$lib")) -lpthread -lm
+  LD_LIBRARY_PATH=$libdir "$work/${lib}_shared"
+  "$work/${lib}_static"
+  checked=$((checked + 1))
+done
+echo "install_and_link: shared and static builds from the installed package work ($checked exporter libraries)"
