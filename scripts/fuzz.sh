@@ -12,7 +12,7 @@ fi
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCENSUS_SANITIZE=address \
   -DCENSUS_BUILD_FUZZ=ON -DCENSUS_FUZZ_SECONDS="$seconds" \
   -DCENSUS_BUILD_BENCH=OFF -DCENSUS_BUILD_EXAMPLES=OFF
-targets=$(sed -n 's/^  foreach(name \(.*\))$/\1/p' tests/fuzz/fuzz.cmake)
-cmake --build build-fuzz -j"$(nproc)" --target $(printf 'fuzz_%s ' $targets)
+targets=$(cd build-fuzz && ctest -N -L fuzz | sed -n 's/^ *Test *#[0-9]*: \(fuzz_.*\)$/\1/p')
+cmake --build build-fuzz -j"$(nproc)" --target $targets
 cd build-fuzz
 ctest -L fuzz --output-on-failure -j"$(nproc)" | tee ctest.log

@@ -21,11 +21,15 @@ if(CENSUS_BUILD_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang" AND NOT CENSUS_SANI
   target_compile_options(census_fuzz_lib PRIVATE ${census_fuzz_flags})
   target_link_libraries(census_fuzz_lib PUBLIC Threads::Threads m)
 
-  foreach(name traceparent baggage b3 cloud_trace trace_binary tags_binary)
-    add_executable(fuzz_${name} ${PROJECT_SOURCE_DIR}/tests/fuzz/fuzz_${name}.c)
+  # census_fuzz_target(<name> [SOURCES <library sources compiled into this target>]
+  #                    [LIBS <libraries>]): tests/fuzz/fuzz_<name>.c against the core, plus the
+  # given sources (exporter parsers), all with the same instrumentation.
+  function(census_fuzz_target name)
+    cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
+    add_executable(fuzz_${name} ${PROJECT_SOURCE_DIR}/tests/fuzz/fuzz_${name}.c ${ARG_SOURCES})
     target_compile_options(fuzz_${name} PRIVATE ${census_fuzz_flags})
     target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer,address,undefined)
-    target_link_libraries(fuzz_${name} PRIVATE census_fuzz_lib)
+    target_link_libraries(fuzz_${name} PRIVATE census_fuzz_lib ${ARG_LIBS})
     set(scratch ${CMAKE_BINARY_DIR}/fuzz-corpus/${name})
     file(MAKE_DIRECTORY ${scratch})
     add_test(NAME fuzz_${name}
@@ -35,5 +39,9 @@ if(CENSUS_BUILD_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang" AND NOT CENSUS_SANI
     set_tests_properties(fuzz_${name} PROPERTIES LABELS fuzz
       TIMEOUT 300
       ENVIRONMENT "ASAN_OPTIONS=detect_leaks=1:abort_on_error=1;UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
+  endfunction()
+
+  foreach(name traceparent baggage b3 cloud_trace trace_binary tags_binary)
+    census_fuzz_target(${name})
   endforeach()
 endif()
