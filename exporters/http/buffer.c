@@ -43,9 +43,7 @@ void census__buf_append(census_buf *b, const void *data, size_t len) {
   b->data[b->len] = '\0';
 }
 
-void census__buf_append_str(census_buf *b, const char *s) {
-  census__buf_append(b, s, strlen(s));
-}
+void census__buf_append_str(census_buf *b, const char *s) { census__buf_append(b, s, strlen(s)); }
 
 void census__buf_append_byte(census_buf *b, uint8_t byte) {
   if (!census__buf_reserve(b, 1)) {

@@ -12,21 +12,23 @@
 #include <stdint.h>
 
 typedef struct census_buf {
-  char *data;  /* owned; NUL-terminated whenever len < cap (appends keep one spare byte) */
+  char *data; /* owned; NUL-terminated whenever len < cap (appends keep one spare byte) */
   size_t len;
   size_t cap;
   bool failed; /* an allocation failed; the contents are incomplete */
 } census_buf;
 
 /* A zeroed census_buf is an empty, valid buffer. */
-#define CENSUS_BUF_INIT {NULL, 0, 0, false}
+#define CENSUS_BUF_INIT                                                                            \
+  { NULL, 0, 0, false }
 
 /* Makes room for `extra` more bytes (plus the NUL). False (and `failed` set) on ENOMEM. */
 bool census__buf_reserve(census_buf *b, size_t extra);
 void census__buf_append(census_buf *b, const void *data, size_t len);
 void census__buf_append_str(census_buf *b, const char *s);
 void census__buf_append_byte(census_buf *b, uint8_t byte);
-void census__buf_printf(census_buf *b, const char *format, ...) __attribute__((format(printf, 2, 3)));
+void census__buf_printf(census_buf *b, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Empties the buffer, keeping its memory and clearing `failed`. */
 void census__buf_reset(census_buf *b);
 /* Hands the contents to the caller (free() them) and leaves the buffer empty. NULL if failed. */

@@ -41,12 +41,12 @@ typedef enum census_http_verdict {
 
 /* One finished attempt, as the classifier sees it. */
 typedef struct census_http_response {
-  long status;               /* HTTP status; 0 when no response arrived (see curl_error) */
-  const char *curl_error;    /* libcurl's message when status == 0, else NULL */
-  const char *body;          /* response body (at most max_response_bytes), NUL-terminated */
+  long status;            /* HTTP status; 0 when no response arrived (see curl_error) */
+  const char *curl_error; /* libcurl's message when status == 0, else NULL */
+  const char *body;       /* response body (at most max_response_bytes), NUL-terminated */
   size_t body_len;
-  const char *content_type;  /* response Content-Type or NULL */
-  uint64_t items;            /* the request's item count, as submitted */
+  const char *content_type; /* response Content-Type or NULL */
+  uint64_t items;           /* the request's item count, as submitted */
 } census_http_response;
 
 /* Classifies a response and may parse its body (partial success, error details). Sets *rejected
@@ -65,24 +65,24 @@ typedef census_http_verdict (*census_http_classify_fn)(void *user,
 typedef census_status (*census_http_authorize_fn)(void *user, char *buf, size_t size);
 
 typedef struct census_http_sender_config {
-  const char *name;          /* for diagnostics, e.g. "otlp traces" (copied) */
-  const char *url;           /* full URL (copied) */
-  const char *const *headers;/* "Name: value" lines added to every request (copied); may be NULL */
+  const char *name;           /* for diagnostics, e.g. "otlp traces" (copied) */
+  const char *url;            /* full URL (copied) */
+  const char *const *headers; /* "Name: value" lines added to every request (copied); may be NULL */
   size_t header_count;
-  const char *content_type;  /* of every request body (copied) */
-  bool gzip;                 /* compress bodies, send Content-Encoding: gzip */
-  int64_t timeout_ms;        /* per attempt; 0: 10000 */
-  int64_t initial_backoff_ms;/* 0: 1000 */
-  int64_t max_backoff_ms;    /* 0: 30000 */
-  int64_t max_elapsed_ms;    /* retry budget per request from its first attempt; 0: 60000 */
-  size_t max_queued;         /* requests waiting (not counting the one in flight); 0: 64 */
-  size_t max_response_bytes; /* response bytes kept for the classifier; 0: 4 MiB */
-  const char *ca_file;       /* PEM CA bundle for https (copied); NULL: system default */
-  const char *client_cert;   /* PEM client certificate for mTLS (copied); may be NULL */
-  const char *client_key;    /* PEM client key for mTLS (copied); may be NULL */
-  census_http_classify_fn classify;    /* required */
-  census_http_authorize_fn authorize;  /* may be NULL */
-  void *user;                          /* passed to classify and authorize */
+  const char *content_type;         /* of every request body (copied) */
+  bool gzip;                        /* compress bodies, send Content-Encoding: gzip */
+  int64_t timeout_ms;               /* per attempt; 0: 10000 */
+  int64_t initial_backoff_ms;       /* 0: 1000 */
+  int64_t max_backoff_ms;           /* 0: 30000 */
+  int64_t max_elapsed_ms;           /* retry budget per request from its first attempt; 0: 60000 */
+  size_t max_queued;                /* requests waiting (not counting the one in flight); 0: 64 */
+  size_t max_response_bytes;        /* response bytes kept for the classifier; 0: 4 MiB */
+  const char *ca_file;              /* PEM CA bundle for https (copied); NULL: system default */
+  const char *client_cert;          /* PEM client certificate for mTLS (copied); may be NULL */
+  const char *client_key;           /* PEM client key for mTLS (copied); may be NULL */
+  census_http_classify_fn classify; /* required */
+  census_http_authorize_fn authorize; /* may be NULL */
+  void *user;                         /* passed to classify and authorize */
 } census_http_sender_config;
 
 /* Counters since creation; each is exact. "items" are whatever the exporter counts per request

@@ -19,10 +19,10 @@
 #define CENSUS_JSON_MAX_DEPTH 32
 
 typedef struct census_json {
-  census_buf *out;                          /* borrowed */
+  census_buf *out; /* borrowed */
   unsigned depth;
   bool need_comma[CENSUS_JSON_MAX_DEPTH + 1]; /* per level: a value was already written */
-  bool after_key;                           /* the next value follows a key: no comma */
+  bool after_key;                             /* the next value follows a key: no comma */
 } census_json;
 
 /* Starts writing into `out` (appending to what it holds). */
@@ -37,9 +37,9 @@ void census__json_key(census_json *j, const char *key);
 
 void census__json_string(census_json *j, const char *s);
 void census__json_string_n(census_json *j, const char *s, size_t len);
-void census__json_int64(census_json *j, int64_t v);                /* 42 */
-void census__json_int64_string(census_json *j, int64_t v);         /* "42" (proto3 int64) */
-void census__json_uint64_string(census_json *j, uint64_t v);       /* "42" (proto3 fixed64) */
+void census__json_int64(census_json *j, int64_t v);          /* 42 */
+void census__json_int64_string(census_json *j, int64_t v);   /* "42" (proto3 int64) */
+void census__json_uint64_string(census_json *j, uint64_t v); /* "42" (proto3 fixed64) */
 void census__json_double(census_json *j, double v);
 void census__json_bool(census_json *j, bool v);
 void census__json_null(census_json *j);

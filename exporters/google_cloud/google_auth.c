@@ -1,0 +1,542 @@
+/* google_auth.c - OAuth2 access tokens for the Google Cloud exporters (see google_auth.h).
+ *
+ * Three sources, fixed when the object is made: a token given directly (used as-is, never
+ * refreshed); a service-account key file, whose private key signs a JWT assertion
+ * (RS256 = RSASSA-PKCS1-v1_5 over SHA-256, with OpenSSL) that the token endpoint exchanges for an
+ * access token (RFC 7523 "jwt-bearer" grant); or the GCE/GKE metadata server, which hands out
+ * the instance's service-account token to a GET carrying "Metadata-Flavor: Google".
+ *
+ * Invariants: one mutex guards the cached token; the thread that finds it stale fetches while
+ * holding the mutex, so concurrent callers wait for that one fetch instead of each asking the
+ * endpoint (the token requests are small and rare). A token is refreshed when less than
+ * min(CENSUS_GOOGLE_TOKEN_REFRESH_MARGIN_S, lifetime / 2) of its lifetime remains: the margin
+ * keeps a request from carrying a token that expires in flight, and the lifetime / 2 cap keeps a
+ * short-lived token (a test's, or a metadata server's late in the token's life) from being
+ * fetched again on every request. Times are CLOCK_MONOTONIC, so a wall-clock step does not make
+ * a token look fresh; the JWT's iat/exp are wall-clock seconds, as the endpoint expects.
+ *
+ * Errors are reported through census_diagnostics_report() with the endpoint's own words
+ * (OAuth2 {"error","error_description"} bodies) and returned as CENSUS_EEXPORT, which the HTTP
+ * sender treats as a retryable failed attempt.
+ */
+
+#include "google_auth.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "census/census.h"
+#include "google_internal.h"
+
+#define DEFAULT_TOKEN_URI "https://oauth2.googleapis.com/token"
+#define DEFAULT_SCOPES "https://www.googleapis.com/auth/cloud-platform"
+#define DEFAULT_METADATA_HOST "metadata.google.internal"
+#define MAX_RESPONSE_BYTES (64 * 1024)
+#define JWT_LIFETIME_S 3600
+
+typedef enum auth_source { SOURCE_STATIC, SOURCE_KEY_FILE, SOURCE_METADATA } auth_source;
+
+struct census_google_auth {
+  auth_source source;
+  pthread_mutex_t lock;
+  char *token;           /* current access token or NULL (guarded by lock) */
+  int64_t refresh_at_ns; /* monotonic time after which the token is refetched (lock) */
+  uint64_t fetches;      /* token requests made (lock) */
+  int64_t timeout_ms;
+  char *scopes;
+  /* SOURCE_KEY_FILE */
+  char *client_email;
+  char *private_key_id;
+  char *token_uri;      /* JWT audience: the key file's token_uri or the default */
+  char *token_endpoint; /* where the assertion is posted */
+  EVP_PKEY *key;
+  /* SOURCE_METADATA */
+  char *metadata_host;
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+static int64_t monotonic_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+static void report(census_status status, const char *fmt, const char *a, const char *b) {
+  char msg[512];
+  snprintf(msg, sizeof msg, fmt, a ? a : "", b ? b : "");
+  census_diagnostics_report(status, msg);
+}
+
+size_t census__base64url_encode(const unsigned char *in, size_t len, char *out, size_t out_size) {
+  static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  size_t need = (len + 2) / 3 * 4 + 1;
+  if (out_size < need)
+    return 0;
+  size_t o = 0;
+  for (size_t i = 0; i < len; i += 3) {
+    uint32_t v = (uint32_t)in[i] << 16;
+    if (i + 1 < len)
+      v |= (uint32_t)in[i + 1] << 8;
+    if (i + 2 < len)
+      v |= in[i + 2];
+    out[o++] = alphabet[(v >> 18) & 63];
+    out[o++] = alphabet[(v >> 12) & 63];
+    if (i + 1 < len)
+      out[o++] = alphabet[(v >> 6) & 63];
+    if (i + 2 < len)
+      out[o++] = alphabet[v & 63];
+  }
+  out[o] = '\0';
+  return o;
+}
+
+/* ---- HTTP (libcurl easy, synchronous) ------------------------------------------------------ */
+
+typedef struct response {
+  char *data;
+  size_t len;
+  bool too_big;
+  bool metadata_flavor; /* the response carried "Metadata-Flavor: Google" */
+} response;
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *user) {
+  response *r = user;
+  size_t n = size * nmemb;
+  if (r->len + n > MAX_RESPONSE_BYTES) {
+    r->too_big = true;
+    return 0;
+  }
+  char *grown = realloc(r->data, r->len + n + 1);
+  if (!grown)
+    return 0;
+  r->data = grown;
+  memcpy(r->data + r->len, ptr, n);
+  r->len += n;
+  r->data[r->len] = '\0';
+  return n;
+}
+
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *user) {
+  response *r = user;
+  size_t n = size * nmemb;
+  static const char name[] = "metadata-flavor:";
+  if (n > sizeof name - 1 && strncasecmp(ptr, name, sizeof name - 1) == 0) {
+    const char *v = ptr + sizeof name - 1;
+    size_t vl = n - (sizeof name - 1);
+    while (vl && (*v == ' ' || *v == '\t'))
+      v++, vl--;
+    while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+      vl--;
+    if (vl == 6 && strncmp(v, "Google", 6) == 0)
+      r->metadata_flavor = true;
+  }
+  return n;
+}
+
+/* One request; returns the HTTP status (0 on transport failure, with curl's message in err). */
+static long http_call_ca(const char *url, const char *post_body, struct curl_slist *headers,
+                         int64_t timeout_ms, const char *ca_file, response *r, char *err,
+                         size_t err_size) {
+  pthread_once(&curl_once, curl_init_once);
+  CURL *curl = curl_easy_init();
+  if (!curl) {
+    snprintf(err, err_size, "curl_easy_init failed");
+    return 0;
+  }
+  char errbuf[CURL_ERROR_SIZE] = "";
+  curl_easy_setopt(curl, CURLOPT_URL, url);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, r);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, r);
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  if (headers)
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  if (post_body)
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, post_body);
+  if (ca_file)
+    curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file);
+  CURLcode rc = curl_easy_perform(curl);
+  long status = 0;
+  if (rc == CURLE_OK) {
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  } else {
+    snprintf(err, err_size, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+    if (r->too_big)
+      snprintf(err, err_size, "response larger than %d bytes", MAX_RESPONSE_BYTES);
+  }
+  curl_easy_cleanup(curl);
+  return status;
+}
+
+static long http_call(const char *url, const char *post_body, struct curl_slist *headers,
+                      int64_t timeout_ms, response *r, char *err, size_t err_size) {
+  return http_call_ca(url, post_body, headers, timeout_ms, NULL, r, err, err_size);
+}
+
+long census__google_http_post(const char *url, const char *body, const char *const *headers,
+                              size_t header_count, int64_t timeout_ms, const char *ca_file,
+                              char **response_body, size_t *response_len, char *err,
+                              size_t err_size) {
+  struct curl_slist *list = NULL;
+  for (size_t i = 0; i < header_count; i++) {
+    struct curl_slist *grown = curl_slist_append(list, headers[i]);
+    if (!grown) {
+      curl_slist_free_all(list);
+      snprintf(err, err_size, "out of memory");
+      return 0;
+    }
+    list = grown;
+  }
+  response r = {0};
+  long status = http_call_ca(url, body, list, timeout_ms, ca_file, &r, err, err_size);
+  curl_slist_free_all(list);
+  *response_body = r.data;
+  *response_len = r.len;
+  return status;
+}
+
+const char *census__google_metadata_host(const char *configured) {
+  if (configured && configured[0])
+    return configured;
+  const char *env = getenv("GCE_METADATA_HOST");
+  if (env && env[0])
+    return env;
+  return DEFAULT_METADATA_HOST;
+}
+
+char *census__google_metadata_get(const char *host, const char *path, int64_t timeout_ms) {
+  char url[1024];
+  snprintf(url, sizeof url, "http://%s/computeMetadata/v1/%s", host, path);
+  struct curl_slist *headers = curl_slist_append(NULL, "Metadata-Flavor: Google");
+  response r = {0};
+  char err[256];
+  long status =
+      http_call(url, NULL, headers, timeout_ms > 0 ? timeout_ms : 2000, &r, err, sizeof err);
+  curl_slist_free_all(headers);
+  if (status != 200 || !r.metadata_flavor || !r.data) {
+    free(r.data);
+    return NULL;
+  }
+  return r.data;
+}
+
+/* ---- Key file ------------------------------------------------------------------------------ */
+
+static const char *json_str(json_t *obj, const char *key) {
+  json_t *v = json_object_get(obj, key);
+  return json_is_string(v) && json_string_length(v) ? json_string_value(v) : NULL;
+}
+
+/* Reads a service-account key file into `auth`. CENSUS_ECONFIG (reported) if unusable. */
+static census_status load_key_file(census_google_auth *auth, const char *path, char **project_id) {
+  json_error_t jerr;
+  json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+  if (!root || !json_is_object(root)) {
+    report(CENSUS_ECONFIG, "google credentials: cannot read service-account JSON %s: %s", path,
+           root ? "not an object" : jerr.text);
+    json_decref(root);
+    return CENSUS_ECONFIG;
+  }
+  census_status st = CENSUS_ECONFIG;
+  const char *type = json_str(root, "type");
+  const char *email = json_str(root, "client_email");
+  const char *pem = json_str(root, "private_key");
+  if (!type || strcmp(type, "service_account") != 0) {
+    report(CENSUS_ECONFIG,
+           "google credentials: %s: \"type\" is \"%s\", only \"service_account\" keys are "
+           "supported",
+           path, type ? type : "(missing)");
+  } else if (!email || !pem) {
+    report(CENSUS_ECONFIG, "google credentials: %s: missing %s", path,
+           !email ? "client_email" : "private_key");
+  } else {
+    BIO *bio = BIO_new_mem_buf(pem, -1);
+    EVP_PKEY *key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+    BIO_free(bio);
+    if (!key || EVP_PKEY_base_id(key) != EVP_PKEY_RSA) {
+      report(CENSUS_ECONFIG, "google credentials: %s: private_key is not a PEM RSA key%s", path,
+             "");
+      EVP_PKEY_free(key);
+    } else {
+      auth->key = key;
+      auth->client_email = strdup(email);
+      auth->private_key_id = dup_or_null(json_str(root, "private_key_id"));
+      const char *uri = json_str(root, "token_uri");
+      auth->token_uri = strdup(uri ? uri : DEFAULT_TOKEN_URI);
+      if (!auth->token_endpoint)
+        auth->token_endpoint = strdup(auth->token_uri);
+      const char *project = json_str(root, "project_id");
+      if (project_id && project)
+        *project_id = strdup(project);
+      st = (auth->client_email && auth->token_uri && auth->token_endpoint) ? CENSUS_OK
+                                                                           : CENSUS_ENOMEM;
+    }
+  }
+  json_decref(root);
+  return st;
+}
+
+/* Builds and signs the JWT assertion: b64url(header) "." b64url(claims) "." b64url(sig). */
+static char *make_assertion(census_google_auth *auth, char *err, size_t err_size) {
+  json_t *header = json_pack("{s:s, s:s}", "alg", "RS256", "typ", "JWT");
+  if (header && auth->private_key_id)
+    json_object_set_new(header, "kid", json_string(auth->private_key_id));
+  time_t now = time(NULL);
+  json_t *claims = json_pack("{s:s, s:s, s:s, s:I, s:I}", "iss", auth->client_email, "scope",
+                             auth->scopes, "aud", auth->token_uri, "iat", (json_int_t)now, "exp",
+                             (json_int_t)now + JWT_LIFETIME_S);
+  char *hs = header ? json_dumps(header, JSON_COMPACT) : NULL;
+  char *cs = claims ? json_dumps(claims, JSON_COMPACT) : NULL;
+  json_decref(header);
+  json_decref(claims);
+  char *out = NULL;
+  unsigned char *sig = NULL;
+  EVP_MD_CTX *md = NULL;
+  if (!hs || !cs)
+    goto done;
+  size_t hl = strlen(hs), cl = strlen(cs);
+  size_t cap = (hl + 2) / 3 * 4 + (cl + 2) / 3 * 4 + 1024 + 3;
+  out = malloc(cap);
+  if (!out)
+    goto done;
+  size_t n = census__base64url_encode((const unsigned char *)hs, hl, out, cap);
+  out[n++] = '.';
+  n += census__base64url_encode((const unsigned char *)cs, cl, out + n, cap - n);
+  size_t sig_len = 0;
+  md = EVP_MD_CTX_new();
+  if (!md || EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, auth->key) != 1 ||
+      EVP_DigestSign(md, NULL, &sig_len, (const unsigned char *)out, n) != 1 ||
+      !(sig = malloc(sig_len)) ||
+      EVP_DigestSign(md, sig, &sig_len, (const unsigned char *)out, n) != 1) {
+    snprintf(err, err_size, "signing the JWT assertion failed");
+    free(out);
+    out = NULL;
+    goto done;
+  }
+  /* The signature of a key up to 8192 bits fits in the 1024 spare bytes. */
+  if ((sig_len + 2) / 3 * 4 + 2 > cap - n) {
+    snprintf(err, err_size, "RSA key too large");
+    free(out);
+    out = NULL;
+    goto done;
+  }
+  out[n++] = '.';
+  census__base64url_encode(sig, sig_len, out + n, cap - n);
+done:
+  if (!out && !err[0])
+    snprintf(err, err_size, "out of memory building the JWT assertion");
+  EVP_MD_CTX_free(md);
+  free(sig);
+  free(hs);
+  free(cs);
+  return out;
+}
+
+/* Fetches a new token into auth (lock held). Returns CENSUS_OK or CENSUS_EEXPORT (reported). */
+static census_status fetch_token(census_google_auth *auth) {
+  char err[384] = "";
+  char url[1024];
+  char *post = NULL;
+  struct curl_slist *headers = NULL;
+  response r = {0};
+  const char *where;
+  if (auth->source == SOURCE_KEY_FILE) {
+    where = auth->token_endpoint;
+    char *assertion = make_assertion(auth, err, sizeof err);
+    if (!assertion) {
+      report(CENSUS_EEXPORT, "google auth: %s%s", err, "");
+      return CENSUS_EEXPORT;
+    }
+    static const char prefix[] =
+        "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=";
+    /* The assertion is base64url and '.', all unreserved in a form body: no escaping. */
+    if (asprintf(&post, "%s%s", prefix, assertion) < 0)
+      post = NULL;
+    free(assertion);
+    if (!post)
+      return CENSUS_ENOMEM;
+    snprintf(url, sizeof url, "%s", auth->token_endpoint);
+    headers = curl_slist_append(headers, "Content-Type: application/x-www-form-urlencoded");
+  } else {
+    where = auth->metadata_host;
+    snprintf(url, sizeof url,
+             "http://%s/computeMetadata/v1/instance/service-accounts/default/token",
+             auth->metadata_host);
+    headers = curl_slist_append(headers, "Metadata-Flavor: Google");
+  }
+  auth->fetches++;
+  long status = http_call(url, post, headers, auth->timeout_ms, &r, err, sizeof err);
+  curl_slist_free_all(headers);
+  free(post);
+  census_status st = CENSUS_EEXPORT;
+  char token[4096];
+  int64_t expires_in = 0;
+  if (status == 0) {
+    report(CENSUS_EEXPORT, "google auth: token request to %s failed: %s", where, err);
+  } else if (auth->source == SOURCE_METADATA && !r.metadata_flavor) {
+    report(CENSUS_EEXPORT,
+           "google auth: %s answered without \"Metadata-Flavor: Google\"; not a metadata server",
+           where, "");
+  } else {
+    char msg[384];
+    census_status pst = census__google_token_response_parse(r.data, r.len, token, sizeof token,
+                                                            &expires_in, msg, sizeof msg);
+    if (status != 200 || pst != CENSUS_OK) {
+      char full[512];
+      snprintf(full, sizeof full, "google auth: token endpoint %s answered HTTP %ld: %s", where,
+               status, pst != CENSUS_OK ? msg : "unexpected status");
+      census_diagnostics_report(CENSUS_EEXPORT, full);
+    } else {
+      char *copy = strdup(token);
+      if (copy) {
+        free(auth->token);
+        auth->token = copy;
+        int64_t margin = CENSUS_GOOGLE_TOKEN_REFRESH_MARGIN_S;
+        if (margin > expires_in / 2)
+          margin = expires_in / 2;
+        auth->refresh_at_ns = monotonic_ns() + (expires_in - margin) * 1000000000LL;
+        st = CENSUS_OK;
+      } else {
+        st = CENSUS_ENOMEM;
+      }
+    }
+  }
+  free(r.data);
+  return st;
+}
+
+/* ---- Public (internal) API ----------------------------------------------------------------- */
+
+census_google_auth *census__google_auth_new(const census_google_auth_config *config,
+                                            char **project_id, census_status *status) {
+  census_google_auth_config none = {0};
+  if (!config)
+    config = &none;
+  if (project_id)
+    *project_id = NULL;
+  census_google_auth *auth = calloc(1, sizeof *auth);
+  census_status st = CENSUS_ENOMEM;
+  if (!auth)
+    goto fail;
+  pthread_mutex_init(&auth->lock, NULL);
+  auth->timeout_ms = config->timeout_ms > 0 ? config->timeout_ms : 10000;
+  auth->scopes = strdup(config->scopes && config->scopes[0] ? config->scopes : DEFAULT_SCOPES);
+  if (!auth->scopes)
+    goto fail;
+  if (config->access_token && config->access_token[0]) {
+    auth->source = SOURCE_STATIC;
+    auth->token = strdup(config->access_token);
+    if (!auth->token)
+      goto fail;
+    if (strpbrk(auth->token, "\r\n")) {
+      census_diagnostics_report(CENSUS_ECONFIG, "google auth: access_token contains a newline");
+      st = CENSUS_ECONFIG;
+      goto fail;
+    }
+  } else {
+    const char *file = config->credentials_file;
+    if (!file || !file[0])
+      file = getenv("GOOGLE_APPLICATION_CREDENTIALS");
+    if (file && file[0]) {
+      auth->source = SOURCE_KEY_FILE;
+      if (config->token_endpoint && config->token_endpoint[0] &&
+          !(auth->token_endpoint = strdup(config->token_endpoint)))
+        goto fail;
+      st = load_key_file(auth, file, project_id);
+      if (st != CENSUS_OK)
+        goto fail;
+    } else {
+      auth->source = SOURCE_METADATA;
+      auth->metadata_host = strdup(census__google_metadata_host(config->metadata_host));
+      if (!auth->metadata_host)
+        goto fail;
+    }
+  }
+  if (status)
+    *status = CENSUS_OK;
+  return auth;
+fail:
+  if (project_id) {
+    free(*project_id);
+    *project_id = NULL;
+  }
+  census__google_auth_free(auth);
+  if (status)
+    *status = st;
+  return NULL;
+}
+
+census_status census__google_auth_header(void *user, char *buf, size_t size) {
+  census_google_auth *auth = user;
+  if (!auth || !buf)
+    return CENSUS_EINVAL;
+  pthread_mutex_lock(&auth->lock);
+  census_status st = CENSUS_OK;
+  if (auth->source != SOURCE_STATIC && (!auth->token || monotonic_ns() >= auth->refresh_at_ns))
+    st = fetch_token(auth);
+  if (st == CENSUS_OK) {
+    int n = snprintf(buf, size, "Authorization: Bearer %s", auth->token);
+    if (n < 0 || (size_t)n >= size) {
+      if (size)
+        buf[0] = '\0';
+      st = CENSUS_ELIMIT;
+    }
+  }
+  pthread_mutex_unlock(&auth->lock);
+  return st;
+}
+
+bool census__google_auth_invalidate(census_google_auth *auth) {
+  if (!auth || auth->source == SOURCE_STATIC)
+    return false;
+  pthread_mutex_lock(&auth->lock);
+  free(auth->token);
+  auth->token = NULL;
+  pthread_mutex_unlock(&auth->lock);
+  return true;
+}
+
+const char *census__google_auth_metadata_host(const census_google_auth *auth) {
+  return auth && auth->source == SOURCE_METADATA ? auth->metadata_host : NULL;
+}
+
+uint64_t census__google_auth_fetch_count(const census_google_auth *auth) {
+  if (!auth)
+    return 0;
+  pthread_mutex_lock((pthread_mutex_t *)&auth->lock);
+  uint64_t n = auth->fetches;
+  pthread_mutex_unlock((pthread_mutex_t *)&auth->lock);
+  return n;
+}
+
+void census__google_auth_free(census_google_auth *auth) {
+  if (!auth)
+    return;
+  pthread_mutex_destroy(&auth->lock);
+  free(auth->token);
+  free(auth->scopes);
+  free(auth->client_email);
+  free(auth->private_key_id);
+  free(auth->token_uri);
+  free(auth->token_endpoint);
+  EVP_PKEY_free(auth->key);
+  free(auth->metadata_host);
+  free(auth);
+}

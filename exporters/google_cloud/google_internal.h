@@ -1,0 +1,80 @@
+/* google_internal.h - helpers shared inside the Google Cloud exporters library, beyond the fixed
+ * token interface of google_auth.h: dropping a refused token, reading the metadata server, and
+ * the parsers of what Google's endpoints answer (token responses, error bodies, the
+ * CreateTimeSeries summary). The parsers take untrusted bytes and are fuzzed
+ * (tests/fuzz/fuzz_google_error.c).
+ *
+ * Thread-safety: every function is thread-safe (they share no state) except where noted.
+ */
+#ifndef CENSUS_GOOGLE_INTERNAL_H
+#define CENSUS_GOOGLE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "census/status.h"
+#include "google_auth.h"
+
+/* Forgets the cached token (the API answered 401 with it) so that the next
+ * census__google_auth_header() fetches a new one. A directly given token cannot be refreshed:
+ * returns false in that case (and when auth is NULL), true otherwise. Thread-safe. */
+bool census__google_auth_invalidate(census_google_auth *auth);
+
+/* The metadata host the auth object uses ("host[:port]"), or NULL when it does not use the
+ * metadata server. Borrowed for the object's life. */
+const char *census__google_auth_metadata_host(const census_google_auth *auth);
+
+/* The metadata host from `configured`, else GCE_METADATA_HOST, else metadata.google.internal.
+ * Borrowed (from the argument, the environment or a literal). */
+const char *census__google_metadata_host(const char *configured);
+
+/* GETs http://<host>/computeMetadata/v1/<path> with "Metadata-Flavor: Google", requires the
+ * same header on a 200 response, and returns the body (malloc'd, NUL-terminated, caller frees)
+ * or NULL on any failure (no report: absence of a metadata server is normal off Google Cloud).
+ * Blocks up to timeout_ms. */
+char *census__google_metadata_get(const char *host, const char *path, int64_t timeout_ms);
+
+/* POSTs `body` (NUL-terminated) to `url` with the given header lines, synchronously, waiting
+ * up to timeout_ms. Returns the HTTP status, or 0 on a transport failure (curl's message in
+ * err). *response_body receives the response (malloc'd, NUL-terminated, at most 64 KiB; NULL if
+ * empty; caller frees) and *response_len its length. */
+long census__google_http_post(const char *url, const char *body, const char *const *headers,
+                              size_t header_count, int64_t timeout_ms, const char *ca_file,
+                              char **response_body, size_t *response_len, char *err,
+                              size_t err_size);
+
+/* Parses an OAuth2 token response ({"access_token","expires_in","token_type"}), from the token
+ * endpoint or the metadata server. On success copies the token into token[0..token_size) and
+ * sets *expires_in_s (3600 when absent) and returns CENSUS_OK. On failure returns
+ * CENSUS_EEXPORT with a reason in message (including an OAuth2 {"error","error_description"}
+ * body's text), or CENSUS_ELIMIT when the token does not fit. `body` need not be
+ * NUL-terminated. */
+census_status census__google_token_response_parse(const char *body, size_t len, char *token,
+                                                  size_t token_size, int64_t *expires_in_s,
+                                                  char *message, size_t message_size);
+
+/* What a Google API error body ({"error":{"code","message","status","details":[...]}}) says.
+ * Every field is optional in the input; strings are truncated to fit. */
+typedef struct census_google_error {
+  bool parsed;       /* the body was a JSON object with an "error" object */
+  int64_t code;      /* "code" (the HTTP status), 0 if absent */
+  char status[48];   /* "status", e.g. "INVALID_ARGUMENT"; "" if absent */
+  char message[384]; /* "message"; "" if absent */
+  /* From a details entry of type google.monitoring.v3.CreateTimeSeriesSummary: */
+  bool has_summary;
+  int64_t total_point_count;
+  int64_t success_point_count;
+  size_t summary_error_count; /* entries in summary.errors */
+  char summary_errors[256];   /* "<status code> x<pointCount>; ..." of those entries */
+} census_google_error;
+
+/* Parses an error body (need not be NUL-terminated). Never fails: an unparsable body leaves
+ * err->parsed false and the fields empty. */
+void census__google_error_parse(const char *body, size_t len, census_google_error *err);
+
+/* Base64url without padding (JWT segments) of in[0..len) into out; returns the length written,
+ * or 0 if out_size is too small (out_size must hold 4*ceil(len/3)+1). */
+size_t census__base64url_encode(const unsigned char *in, size_t len, char *out, size_t out_size);
+
+#endif

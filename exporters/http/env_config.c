@@ -1,0 +1,285 @@
+/* env_config.c - the exporters' readers of OpenTelemetry-style environment variables.
+ *
+ * Every reader is a pure function of the environment: it never keeps state, so it is as
+ * thread-safe as getenv(). A malformed value never stops anything: it is reported once per read
+ * through census_diagnostics_report(CENSUS_ECONFIG, ...) naming the variable and what was
+ * expected, and the default is used instead.
+ *
+ * Key-value lists ("k1=v1, k2=v2") are validated whole before any callback runs (the
+ * all-or-nothing rule of OTEL_RESOURCE_ATTRIBUTES). The list is copied once; keys and values are
+ * trimmed of spaces and tabs and then percent-decoded in place (decoding only shrinks text), so
+ * an encoded "%20" survives trimming. A decoded byte below 0x20 (other than tab) or 0x7f is
+ * refused: these lists become HTTP headers and attribute values, where a CR or LF would let a
+ * value smuggle in a header of its own, and NUL would silently truncate. Empty members (",,", a
+ * trailing comma) are skipped. The diagnostics name the member's position and, when it has one,
+ * its key, never its value: OTEL_EXPORTER_OTLP_HEADERS carries credentials.
+ */
+#include "env_config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "census/census.h"
+
+/* Longest value quoted back in a diagnostic; longer ones are cut with "...". */
+#define QUOTE_MAX 64
+
+static bool is_ows(char c) { return c == ' ' || c == '\t'; }
+
+/* Copies `s` into out[0..size) for quoting in a diagnostic, cut to QUOTE_MAX bytes. */
+static void quote(const char *s, char *out, size_t size) {
+  size_t n = strlen(s);
+  if (n > QUOTE_MAX) {
+    snprintf(out, size, "%.*s...", QUOTE_MAX, s);
+  } else {
+    snprintf(out, size, "%s", s);
+  }
+}
+
+/* Points *start and *out_len at `s` without leading and trailing spaces and tabs. */
+static void trim(const char *s, size_t len, const char **start, size_t *out_len) {
+  while (len > 0 && is_ows(*s)) {
+    s++;
+    len--;
+  }
+  while (len > 0 && is_ows(s[len - 1])) {
+    len--;
+  }
+  *start = s;
+  *out_len = len;
+}
+
+/* Parses the whole of s[0..len) as a decimal integer in [0, INT64_MAX]. */
+static bool parse_nonneg(const char *s, size_t len, int64_t *out) {
+  if (len == 0) {
+    return false;
+  }
+  int64_t v = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (s[i] < '0' || s[i] > '9') {
+      return false;
+    }
+    int d = s[i] - '0';
+    if (v > (INT64_MAX - d) / 10) {
+      return false;
+    }
+    v = v * 10 + d;
+  }
+  *out = v;
+  return true;
+}
+
+int64_t census__env_ms(const char *name, int64_t default_ms) {
+  const char *raw = getenv(name);
+  if (raw == NULL || raw[0] == '\0') {
+    return default_ms;
+  }
+  const char *s;
+  size_t len;
+  trim(raw, strlen(raw), &s, &len);
+  int64_t v;
+  if (parse_nonneg(s, len, &v)) {
+    return v;
+  }
+  char q[QUOTE_MAX + 4], msg[256];
+  quote(raw, q, sizeof q);
+  snprintf(msg, sizeof msg,
+           "%s=\"%s\" is not a non-negative integer number of milliseconds; using %lld", name, q,
+           (long long)default_ms);
+  census_diagnostics_report(CENSUS_ECONFIG, msg);
+  return default_ms;
+}
+
+size_t census__env_choice(const char *name, const char *const *choices, size_t count,
+                          size_t default_index) {
+  const char *raw = getenv(name);
+  if (raw == NULL || raw[0] == '\0') {
+    return default_index;
+  }
+  const char *s;
+  size_t len;
+  trim(raw, strlen(raw), &s, &len);
+  for (size_t i = 0; i < count; i++) {
+    if (strlen(choices[i]) == len && strncasecmp(choices[i], s, len) == 0) {
+      return i;
+    }
+  }
+  char q[QUOTE_MAX + 4], msg[512];
+  quote(raw, q, sizeof q);
+  int n = snprintf(msg, sizeof msg, "%s=\"%s\" is not one of", name, q);
+  for (size_t i = 0; i < count && n > 0 && (size_t)n < sizeof msg; i++) {
+    n += snprintf(msg + n, sizeof msg - (size_t)n, "%s \"%s\"", i == 0 ? "" : ",", choices[i]);
+  }
+  if (n > 0 && (size_t)n < sizeof msg && default_index < count) {
+    snprintf(msg + n, sizeof msg - (size_t)n, "; using \"%s\"", choices[default_index]);
+  }
+  census_diagnostics_report(CENSUS_ECONFIG, msg);
+  return default_index;
+}
+
+const char *census__env_string(const char *name) {
+  const char *raw = getenv(name);
+  return raw == NULL || raw[0] == '\0' ? NULL : raw;
+}
+
+static int hex_value(char c) {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
+/* Percent-decodes s[0..len) into dst (which may be s itself: output never outruns input) and
+ * NUL-terminates it. Returns NULL on success or the reason it is malformed. */
+static const char *decode(char *dst, const char *s, size_t len) {
+  size_t o = 0;
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '%') {
+      if (i + 2 >= len) {
+        return "a '%' not followed by two hex digits";
+      }
+      int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+      if (hi < 0 || lo < 0) {
+        return "a '%' not followed by two hex digits";
+      }
+      c = (unsigned char)(hi * 16 + lo);
+      i += 2;
+    }
+    if ((c < 0x20 && c != '\t') || c == 0x7f) {
+      return "a control character";
+    }
+    dst[o++] = (char)c;
+  }
+  dst[o] = '\0';
+  return NULL;
+}
+
+typedef struct kv_member {
+  char *key;
+  char *value;
+} kv_member;
+
+census_status census__kv_list_parse(const char *list, census_kv_fn fn, void *user, char *message,
+                                    size_t message_size) {
+  char scratch[1];
+  if (message == NULL || message_size == 0) {
+    /* snprintf below always has somewhere to write; the reason is simply not kept. */
+    message = scratch;
+    message_size = sizeof scratch;
+  }
+  message[0] = '\0';
+  if (list == NULL) {
+    return CENSUS_OK;
+  }
+  size_t list_len = strlen(list);
+  size_t members = 1;
+  for (size_t i = 0; i < list_len; i++) {
+    members += list[i] == ',';
+  }
+  char *copy = malloc(list_len + 1);
+  kv_member *kv = malloc(members * sizeof *kv);
+  if (copy == NULL || kv == NULL) {
+    free(copy);
+    free(kv);
+    snprintf(message, message_size, "out of memory");
+    return CENSUS_ENOMEM;
+  }
+  memcpy(copy, list, list_len + 1);
+
+  /* Pass 1: split, trim, decode and validate every member; nothing is reported to `fn` yet. */
+  size_t n = 0, position = 0;
+  census_status status = CENSUS_OK;
+  char *p = copy;
+  for (;;) {
+    char *comma = strchr(p, ',');
+    char *member_end = comma != NULL ? comma : p + strlen(p);
+    position++;
+    const char *m;
+    size_t mlen;
+    trim(p, (size_t)(member_end - p), &m, &mlen);
+    if (mlen > 0) {
+      const char *eq = memchr(m, '=', mlen);
+      if (eq == NULL) {
+        snprintf(message, message_size, "member %zu has no '='", position);
+        status = CENSUS_ECONFIG;
+        break;
+      }
+      const char *k, *v;
+      size_t klen, vlen;
+      trim(m, (size_t)(eq - m), &k, &klen);
+      trim(eq + 1, mlen - (size_t)(eq + 1 - m), &v, &vlen);
+      if (klen == 0) {
+        snprintf(message, message_size, "member %zu has an empty key", position);
+        status = CENSUS_ECONFIG;
+        break;
+      }
+      /* Decode in place: the key's bytes start at or after p and end before the value's. */
+      char *key = (char *)k, *value = (char *)v;
+      const char *why = decode(key, k, klen);
+      if (why != NULL) {
+        snprintf(message, message_size, "the key of member %zu has %s", position, why);
+        status = CENSUS_ECONFIG;
+        break;
+      }
+      why = decode(value, v, vlen);
+      if (why != NULL) {
+        snprintf(message, message_size, "the value of member %zu (key \"%.64s\") has %s", position,
+                 key, why);
+        status = CENSUS_ECONFIG;
+        break;
+      }
+      if (key[0] == '\0') {
+        snprintf(message, message_size, "member %zu has an empty key", position);
+        status = CENSUS_ECONFIG;
+        break;
+      }
+      kv[n].key = key;
+      kv[n].value = value;
+      n++;
+    }
+    if (comma == NULL) {
+      break;
+    }
+    p = comma + 1;
+  }
+
+  /* Pass 2: only a fully valid list reaches the callback. */
+  if (status == CENSUS_OK && fn != NULL) {
+    for (size_t i = 0; i < n; i++) {
+      if (!fn(user, kv[i].key, kv[i].value)) {
+        break;
+      }
+    }
+  }
+  free(kv);
+  free(copy);
+  return status;
+}
+
+census_status census__env_kv_list(const char *name, census_kv_fn fn, void *user) {
+  const char *raw = census__env_string(name);
+  if (raw == NULL) {
+    return CENSUS_OK;
+  }
+  char why[160];
+  census_status status = census__kv_list_parse(raw, fn, user, why, sizeof why);
+  if (status != CENSUS_OK) {
+    char msg[320];
+    snprintf(msg, sizeof msg,
+             "%s is malformed (%s); expected comma-separated key=value pairs with "
+             "percent-encoded values; the whole variable is ignored",
+             name, why);
+    census_diagnostics_report(status, msg);
+  }
+  return status;
+}

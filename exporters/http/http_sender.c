@@ -1,0 +1,1083 @@
+/* http_sender.c - delivery of encoded request bodies over HTTP(S), from one thread per sender.
+ *
+ * Structure. A sender is a mutex-protected FIFO of requests plus one delivery thread. The thread
+ * takes the head of the queue ("in flight"), and keeps it until it is delivered or dropped: its
+ * attempts and the waits between them all happen while it is in flight, so at most one request
+ * is ever on the wire and requests go out in submission order. Queued requests have therefore
+ * never been attempted, which is what makes supersede_key replacement safe: a newer snapshot
+ * takes the queued one's place (and its sequence number, so a flush that waited for the old one
+ * waits for the new one).
+ *
+ * Attempts. Each attempt drives a libcurl easy handle through a multi handle owned by the
+ * sender, polling with curl_multi_poll(), so that census__http_sender_free() can abort an attempt
+ * at once with curl_multi_wakeup() and an atomic abort flag (an easy-API progress callback would
+ * only notice it about once a second on a silent connection). The handles are reused between
+ * attempts, which keeps the connection alive. Bodies are gzip-compressed once, on this thread,
+ * before the first attempt (never on the submitter's thread).
+ *
+ * Retries. After a failed attempt that the exporter's classifier calls retryable (or a failed
+ * authorize callback), the wait is a full-jitter exponential backoff, uniform in
+ * [0, min(max_backoff, initial * 2^(n-1))] for the n-th retry, but never shorter than a
+ * Retry-After the server sent. No attempt starts later than max_elapsed_ms after the first
+ * one: a backoff is clipped to that budget, a Retry-After beyond it drops the request at once.
+ * While a flush waits for the request, a backoff (not a Retry-After) is cut to at most half the
+ * time left before the flush's deadline (at least 10 ms), so that another attempt fits in it
+ * without turning a dead backend into a busy loop.
+ *
+ * Counting. Every request ends in exactly one of: delivered (items_delivered += items -
+ * rejected), dropped (requests_dropped, items_dropped), superseded, or discarded in a forked
+ * child (the parent delivers it; not counted). Counters change only under the mutex.
+ * Diagnostics are formatted under the mutex and reported after it is released, once per drop
+ * and never per retry; classifier messages are reported for final outcomes only.
+ *
+ * Flush. Requests carry increasing sequence numbers; the queue is ordered by them and the
+ * in-flight request precedes it, so "everything up to N is done" is "the smallest pending
+ * sequence number exceeds N". Each waiting flush registers itself so that drops can mark it.
+ *
+ * Fork. pthread_atfork handlers take every sender's mutex around fork() (prepare/parent); in the
+ * child the queue and in-flight request are freed, the curl handles (whose connections belong
+ * to the parent: cleaning them up could write a TLS close_notify into the parent's stream) are
+ * set aside, never used or freed, and the thread is marked not running; the next submit starts
+ * a new one with new handles.
+ */
+#include "http_sender.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "census/census.h"
+
+#define AUTH_HEADERS_MAX 8192
+/* Longest duration honoured anywhere (30 days), so that nanosecond arithmetic never overflows. */
+#define MS_MAX ((int64_t)30 * 24 * 3600 * 1000)
+#define DIAG_MAX 512
+
+typedef struct request {
+  struct request *next;
+  char *body;
+  size_t len;
+  uint64_t items;
+  uint64_t supersede_key;
+  uint64_t seq;
+} request;
+
+/* A flush in progress; lives on the flushing thread's stack while in the list. */
+typedef struct flush_waiter {
+  struct flush_waiter *next;
+  uint64_t upto;       /* waits for every request with seq <= upto */
+  int64_t deadline_ns; /* CLOCK_MONOTONIC */
+  bool dropped;        /* one of those was dropped */
+} flush_waiter;
+
+/* curl handles inherited across fork(): kept reachable, never used. */
+typedef struct orphan {
+  struct orphan *next;
+  CURLM *multi;
+  CURL *easy;
+} orphan;
+
+struct census_http_sender {
+  /* Configuration: immutable after _new. */
+  char *name, *url, *content_type, *ca_file, *client_cert, *client_key;
+  char **headers;
+  size_t header_count;
+  bool gzip;
+  int64_t timeout_ms, initial_backoff_ms, max_backoff_ms, max_elapsed_ms;
+  size_t max_queued, max_response_bytes;
+  census_http_classify_fn classify;
+  census_http_authorize_fn authorize;
+  void *user;
+
+  pthread_mutex_t mu;
+  pthread_cond_t work_cv; /* thread: work arrived, stop, a flush began */
+  pthread_cond_t done_cv; /* flushers: a request finished */
+  request *head, *tail;   /* queued, never attempted */
+  size_t queued;
+  request *inflight;
+  uint64_t next_seq;
+  flush_waiter *waiters;
+  bool thread_running;
+  pthread_t thread;
+  bool stopping;     /* free() began: submits are refused */
+  atomic_bool abort; /* stop now: abort the attempt, end waits */
+  census_http_stats stats;
+  CURLM *multi; /* created with the thread, freed by free() */
+  CURL *easy;
+  orphan *orphans;
+
+  uint64_t rng; /* delivery thread only */
+
+  struct census_http_sender *registry_next;
+};
+
+/* ---- process-wide: curl init and the fork registry -------------------------------------- */
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static bool curl_ok;
+static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
+static census_http_sender *registry;
+
+static void fork_prepare(void) {
+  pthread_mutex_lock(&registry_mu);
+  for (census_http_sender *s = registry; s != NULL; s = s->registry_next) {
+    pthread_mutex_lock(&s->mu);
+  }
+}
+
+static void fork_parent(void) {
+  for (census_http_sender *s = registry; s != NULL; s = s->registry_next) {
+    pthread_mutex_unlock(&s->mu);
+  }
+  pthread_mutex_unlock(&registry_mu);
+}
+
+static uint64_t splitmix64(uint64_t *state) {
+  uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+static uint64_t seed_for(const void *p) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  uint64_t seed = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+  seed ^= (uint64_t)getpid() << 32;
+  seed ^= (uint64_t)(uintptr_t)p;
+  return seed;
+}
+
+/* In the child: the parent's thread does not exist here; forget its work and its handles. */
+static void fork_child(void) {
+  pthread_condattr_t attr;
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  for (census_http_sender *s = registry; s != NULL; s = s->registry_next) {
+    /* Waiters of the parent's threads do not exist here. */
+    pthread_cond_init(&s->work_cv, &attr);
+    pthread_cond_init(&s->done_cv, &attr);
+    request *r = s->head;
+    while (r != NULL) {
+      request *next = r->next;
+      free(r->body);
+      free(r);
+      r = next;
+    }
+    if (s->inflight != NULL) {
+      free(s->inflight->body);
+      free(s->inflight);
+    }
+    s->head = s->tail = s->inflight = NULL;
+    s->queued = 0;
+    s->waiters = NULL;
+    if (s->multi != NULL || s->easy != NULL) {
+      orphan *o = malloc(sizeof *o);
+      if (o != NULL) {
+        o->multi = s->multi;
+        o->easy = s->easy;
+        o->next = s->orphans;
+        s->orphans = o;
+      }
+    }
+    s->multi = NULL;
+    s->easy = NULL;
+    s->thread_running = false;
+    s->rng ^= seed_for(s);
+    pthread_mutex_unlock(&s->mu);
+  }
+  pthread_condattr_destroy(&attr);
+  pthread_mutex_unlock(&registry_mu);
+}
+
+static void global_init(void) {
+  curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+  pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
+/* ---- small helpers ----------------------------------------------------------------------- */
+
+static int64_t mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static struct timespec to_timespec(int64_t ns) {
+  struct timespec ts = {(time_t)(ns / 1000000000), (long)(ns % 1000000000)};
+  return ts;
+}
+
+/* `ms` if positive (clamped to MS_MAX), else `default_ms`. */
+static int64_t ms_or(int64_t ms, int64_t default_ms) {
+  if (ms <= 0) {
+    return default_ms;
+  }
+  return ms < MS_MAX ? ms : MS_MAX;
+}
+
+static char *dup_or_null(const char *s, bool *failed) {
+  if (s == NULL) {
+    return NULL;
+  }
+  char *d = strdup(s);
+  if (d == NULL) {
+    *failed = true;
+  }
+  return d;
+}
+
+static void report(const char *msg) {
+  if (msg[0] != '\0') {
+    census_diagnostics_report(CENSUS_EEXPORT, msg);
+  }
+}
+
+/* The smallest sequence number not yet delivered or dropped; UINT64_MAX when idle. */
+static uint64_t pending_min_locked(const census_http_sender *s) {
+  if (s->inflight != NULL) {
+    return s->inflight->seq;
+  }
+  return s->head != NULL ? s->head->seq : UINT64_MAX;
+}
+
+/* Counts `r` as dropped, marks the flushes that waited for it, and formats the diagnostic into
+ * diag[0..DIAG_MAX) for the caller to report after unlocking. Does not free `r`. */
+static void drop_locked(census_http_sender *s, const request *r, char *diag, const char *reason) {
+  s->stats.requests_dropped++;
+  s->stats.items_dropped += r->items;
+  for (flush_waiter *w = s->waiters; w != NULL; w = w->next) {
+    if (w->upto >= r->seq) {
+      w->dropped = true;
+    }
+  }
+  snprintf(diag, DIAG_MAX, "%s: dropped a request of %llu items: %s", s->name,
+           (unsigned long long)r->items, reason);
+}
+
+/* ---- one attempt ------------------------------------------------------------------------- */
+
+typedef struct attempt {
+  char *body; /* response, at most max_response_bytes, NUL-terminated */
+  size_t body_len;
+  size_t body_cap;
+  size_t body_max;
+  bool body_failed;
+  int64_t retry_after_ms; /* -1: none */
+} attempt;
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *user) {
+  attempt *a = user;
+  size_t n = size * nmemb;
+  size_t room = a->body_max - a->body_len;
+  size_t take = n < room ? n : room;
+  if (take > 0 && !a->body_failed) {
+    if (a->body_len + take + 1 > a->body_cap) {
+      size_t cap = a->body_cap == 0 ? 4096 : a->body_cap;
+      while (cap < a->body_len + take + 1) {
+        cap *= 2;
+      }
+      if (cap > a->body_max + 1) {
+        cap = a->body_max + 1;
+      }
+      char *b = realloc(a->body, cap);
+      if (b == NULL) {
+        a->body_failed = true;
+        return n; /* keep the transfer going; the classifier sees what was kept */
+      }
+      a->body = b;
+      a->body_cap = cap;
+    }
+    memcpy(a->body + a->body_len, data, take);
+    a->body_len += take;
+    a->body[a->body_len] = '\0';
+  }
+  return n; /* bytes beyond the cap are read and discarded */
+}
+
+/* Parses a Retry-After value: delay-seconds or an HTTP-date. -1 when malformed. */
+static int64_t parse_retry_after(const char *v, size_t len) {
+  while (len > 0 && (v[0] == ' ' || v[0] == '\t')) {
+    v++;
+    len--;
+  }
+  while (len > 0 &&
+         (v[len - 1] == ' ' || v[len - 1] == '\t' || v[len - 1] == '\r' || v[len - 1] == '\n')) {
+    len--;
+  }
+  if (len == 0) {
+    return -1;
+  }
+  bool digits = true;
+  int64_t seconds = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (v[i] < '0' || v[i] > '9') {
+      digits = false;
+      break;
+    }
+    if (seconds < 100000000) { /* beyond three years is as good as forever */
+      seconds = seconds * 10 + (v[i] - '0');
+    }
+  }
+  if (digits) {
+    return seconds * 1000 < MS_MAX ? seconds * 1000 : MS_MAX;
+  }
+  char date[128];
+  if (len >= sizeof date) {
+    return -1;
+  }
+  memcpy(date, v, len);
+  date[len] = '\0';
+  time_t when = curl_getdate(date, NULL);
+  if (when == (time_t)-1) {
+    return -1;
+  }
+  time_t now = time(NULL);
+  if (when <= now) {
+    return 0;
+  }
+  return (int64_t)(when - now) < MS_MAX / 1000 ? (int64_t)(when - now) * 1000 : MS_MAX;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *user) {
+  attempt *a = user;
+  size_t n = size * nmemb;
+  static const char name[] = "retry-after:";
+  if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+    a->retry_after_ms = -1; /* a new response (after 1xx): forget the previous one's headers */
+  } else if (n > sizeof name - 1 && strncasecmp(data, name, sizeof name - 1) == 0) {
+    a->retry_after_ms = parse_retry_after(data + sizeof name - 1, n - (sizeof name - 1));
+  }
+  return n;
+}
+
+/* Appends "Name: value" lines (separated by '\n', '\r' ignored) from `text` to `list`. False on
+ * ENOMEM. */
+static bool append_header_lines(struct curl_slist **list, const char *text) {
+  const char *p = text;
+  while (*p != '\0') {
+    const char *end = strchr(p, '\n');
+    size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+    while (len > 0 && p[len - 1] == '\r') {
+      len--;
+    }
+    if (len > 0) {
+      char *line = strndup(p, len);
+      struct curl_slist *l = line != NULL ? curl_slist_append(*list, line) : NULL;
+      free(line);
+      if (l == NULL) {
+        return false;
+      }
+      *list = l;
+    }
+    if (end == NULL) {
+      break;
+    }
+    p = end + 1;
+  }
+  return true;
+}
+
+typedef struct outcome {
+  census_http_verdict verdict;
+  uint64_t rejected;
+  int64_t retry_after_ms;
+  bool aborted;
+  char message[256]; /* the classifier's message (reported on final outcomes) */
+  char failure[256]; /* what went wrong, for a later drop diagnostic */
+} outcome;
+
+/* Makes one attempt at delivering `r` and classifies it. Runs on the delivery thread without
+ * the mutex. */
+static void attempt_once(census_http_sender *s, const request *r, bool gzipped, outcome *out) {
+  memset(out, 0, sizeof *out);
+  out->retry_after_ms = -1;
+  out->verdict = CENSUS_HTTP_RETRY;
+
+  struct curl_slist *hdrs = NULL;
+  char line[512];
+  bool ok = true;
+  snprintf(line, sizeof line, "Content-Type: %s",
+           s->content_type != NULL ? s->content_type : "application/octet-stream");
+  ok = ok && append_header_lines(&hdrs, line);
+  if (gzipped) {
+    ok = ok && append_header_lines(&hdrs, "Content-Encoding: gzip");
+  }
+  ok = ok && append_header_lines(&hdrs, "Expect:"); /* no 100-continue round trip */
+  for (size_t i = 0; ok && i < s->header_count; i++) {
+    ok = append_header_lines(&hdrs, s->headers[i]);
+  }
+  if (ok && s->authorize != NULL) {
+    char *auth = calloc(1, AUTH_HEADERS_MAX);
+    if (auth == NULL) {
+      ok = false;
+    } else {
+      census_status st = s->authorize(s->user, auth, AUTH_HEADERS_MAX);
+      if (st != CENSUS_OK) {
+        snprintf(out->failure, sizeof out->failure, "authorization failed: %s",
+                 census_status_name(st));
+        free(auth);
+        curl_slist_free_all(hdrs);
+        return; /* a retryable failed attempt */
+      }
+      auth[AUTH_HEADERS_MAX - 1] = '\0';
+      ok = append_header_lines(&hdrs, auth);
+      free(auth);
+    }
+  }
+  if (!ok) {
+    snprintf(out->failure, sizeof out->failure, "out of memory building the request");
+    curl_slist_free_all(hdrs);
+    return;
+  }
+
+  attempt a = {NULL, 0, 0, s->max_response_bytes, false, -1};
+  char errbuf[CURL_ERROR_SIZE] = "";
+  char user_agent[64];
+  snprintf(user_agent, sizeof user_agent, "census-c/%s", census_version());
+  CURL *e = s->easy;
+  curl_easy_reset(e);
+  curl_easy_setopt(e, CURLOPT_URL, s->url);
+#if LIBCURL_VERSION_NUM >= 0x075500
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_POST, 1L);
+  /* Never NULL: with NULL, libcurl would read the body from stdin. */
+  curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body != NULL ? r->body : "");
+  curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->len);
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
+  curl_easy_setopt(e, CURLOPT_USERAGENT, user_agent);
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)s->timeout_ms);
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                   (long)(s->timeout_ms < 10000 ? s->timeout_ms : 10000));
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, &a);
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, &a);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
+  if (s->ca_file != NULL) {
+    curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file);
+  }
+  if (s->client_cert != NULL) {
+    curl_easy_setopt(e, CURLOPT_SSLCERT, s->client_cert);
+  }
+  if (s->client_key != NULL) {
+    curl_easy_setopt(e, CURLOPT_SSLKEY, s->client_key);
+  }
+
+  CURLcode rc = CURLE_OK;
+  bool done = false;
+  if (curl_multi_add_handle(s->multi, e) != CURLM_OK) {
+    rc = CURLE_FAILED_INIT;
+    done = true;
+  }
+  bool added = !done;
+  while (!done) {
+    int running = 0;
+    if (curl_multi_perform(s->multi, &running) != CURLM_OK) {
+      rc = CURLE_FAILED_INIT;
+      break;
+    }
+    int left = 0;
+    CURLMsg *m;
+    while ((m = curl_multi_info_read(s->multi, &left)) != NULL) {
+      if (m->msg == CURLMSG_DONE && m->easy_handle == e) {
+        rc = m->data.result;
+        done = true;
+      }
+    }
+    if (done) {
+      break;
+    }
+    if (atomic_load(&s->abort)) {
+      out->aborted = true;
+      break;
+    }
+    curl_multi_poll(s->multi, NULL, 0, 1000, NULL);
+    if (atomic_load(&s->abort)) {
+      out->aborted = true;
+      break;
+    }
+  }
+  if (added) {
+    curl_multi_remove_handle(s->multi, e);
+  }
+  curl_slist_free_all(hdrs);
+  if (out->aborted) {
+    snprintf(out->failure, sizeof out->failure, "attempt aborted at shutdown");
+    free(a.body);
+    return;
+  }
+
+  census_http_response resp = {0};
+  const char *ctype = NULL;
+  if (rc == CURLE_OK) {
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp.status);
+    curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &ctype);
+    snprintf(out->failure, sizeof out->failure, "HTTP %ld", resp.status);
+  } else {
+    resp.status = 0;
+    resp.curl_error = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
+    snprintf(out->failure, sizeof out->failure, "%s", resp.curl_error);
+  }
+  resp.body = a.body != NULL ? a.body : "";
+  resp.body_len = a.body_len;
+  resp.content_type = ctype;
+  resp.items = r->items;
+  uint64_t rejected = 0;
+  out->verdict = s->classify(s->user, &resp, &rejected, out->message, sizeof out->message);
+  out->message[sizeof out->message - 1] = '\0';
+  if (out->verdict != CENSUS_HTTP_DELIVERED && out->verdict != CENSUS_HTTP_RETRY &&
+      out->verdict != CENSUS_HTTP_FAILED) {
+    out->verdict = CENSUS_HTTP_FAILED;
+  }
+  out->rejected = rejected > r->items ? r->items : rejected;
+  out->retry_after_ms = a.retry_after_ms;
+  if (out->message[0] != '\0') {
+    size_t used = strlen(out->failure);
+    snprintf(out->failure + used, sizeof out->failure - used, ": %s", out->message);
+  }
+  free(a.body);
+}
+
+/* ---- the delivery thread ----------------------------------------------------------------- */
+
+/* Compresses r's body with gzip in place. False (body unchanged) on failure. */
+static bool gzip_body(request *r) {
+  if (r->len > UINT_MAX / 2 || r->body == NULL) {
+    return false; /* beyond zlib's one-shot sizes; such a body goes out as is */
+  }
+  z_stream z;
+  memset(&z, 0, sizeof z);
+  if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    return false;
+  }
+  uLong bound = deflateBound(&z, (uLong)r->len) + 32;
+  char *out = malloc(bound);
+  if (out == NULL) {
+    deflateEnd(&z);
+    return false;
+  }
+  z.next_in = (Bytef *)r->body;
+  z.avail_in = (uInt)r->len;
+  z.next_out = (Bytef *)out;
+  z.avail_out = (uInt)bound;
+  int rc = deflate(&z, Z_FINISH);
+  size_t len = (size_t)z.total_out;
+  deflateEnd(&z);
+  if (rc != Z_STREAM_END) {
+    free(out);
+    return false;
+  }
+  free(r->body);
+  r->body = out;
+  r->len = len;
+  return true;
+}
+
+/* The wait before retry `n` (1-based): uniform in [0, min(max, initial * 2^(n-1))]. */
+static int64_t backoff_ms(census_http_sender *s, int n) {
+  int64_t cap = s->initial_backoff_ms;
+  for (int i = 1; i < n && cap < s->max_backoff_ms; i++) {
+    cap = cap > INT64_MAX / 2 ? INT64_MAX : cap * 2;
+  }
+  if (cap > s->max_backoff_ms) {
+    cap = s->max_backoff_ms;
+  }
+  return (int64_t)(splitmix64(&s->rng) % ((uint64_t)cap + 1));
+}
+
+/* The earliest deadline of the flushes waiting for `seq`; INT64_MAX when none waits. */
+static int64_t flush_deadline_locked(const census_http_sender *s, uint64_t seq) {
+  int64_t deadline = INT64_MAX;
+  for (const flush_waiter *w = s->waiters; w != NULL; w = w->next) {
+    if (w->upto >= seq && w->deadline_ns < deadline) {
+      deadline = w->deadline_ns;
+    }
+  }
+  return deadline;
+}
+
+/* Delivers or drops the in-flight request `r`, with its retries. Called without the mutex;
+ * returns with it held. */
+static void deliver(census_http_sender *s, request *r) {
+  char diag[DIAG_MAX] = "";
+  bool gzipped = false;
+  if (s->gzip) {
+    gzipped = gzip_body(r);
+    if (!gzipped) {
+      snprintf(diag, sizeof diag, "%s: gzip failed; sending the request uncompressed", s->name);
+      report(diag);
+      diag[0] = '\0';
+    }
+  }
+  int64_t first_ns = 0;
+  int n = 0;
+  outcome o;
+  for (;;) {
+    n++;
+    int64_t start = mono_ns();
+    if (first_ns == 0) {
+      first_ns = start;
+    }
+    attempt_once(s, r, gzipped, &o);
+    pthread_mutex_lock(&s->mu);
+    s->stats.attempts++;
+    if (n > 1) {
+      s->stats.retries++;
+    }
+    if (o.aborted) {
+      drop_locked(s, r, diag, "shutdown aborted its attempt");
+      break;
+    }
+    if (o.verdict == CENSUS_HTTP_DELIVERED) {
+      s->stats.requests_delivered++;
+      s->stats.items_delivered += r->items - o.rejected;
+      s->stats.items_rejected += o.rejected;
+      if (o.message[0] != '\0') {
+        snprintf(diag, sizeof diag, "%s: %s", s->name, o.message);
+      }
+      break;
+    }
+    if (o.verdict == CENSUS_HTTP_FAILED) {
+      char reason[320];
+      snprintf(reason, sizeof reason, "permanent failure (%s)", o.failure);
+      drop_locked(s, r, diag, reason);
+      break;
+    }
+    /* Retryable: find when the next attempt may start, or give up. */
+    int64_t now = mono_ns();
+    int64_t budget_end = first_ns + s->max_elapsed_ms * 1000000;
+    int64_t min_until = o.retry_after_ms >= 0 ? now + o.retry_after_ms * 1000000 : now;
+    int64_t backoff_until = now + backoff_ms(s, n) * 1000000;
+    if (backoff_until > budget_end) {
+      backoff_until = budget_end;
+    }
+    if (now >= budget_end || min_until > budget_end) {
+      char reason[400];
+      snprintf(reason, sizeof reason, "%s after %d attempts (retry budget %lld ms); last: %s",
+               min_until > budget_end && now < budget_end ? "Retry-After exceeds the budget"
+                                                          : "retry budget spent",
+               n, (long long)s->max_elapsed_ms, o.failure);
+      drop_locked(s, r, diag, reason);
+      break;
+    }
+    bool aborted = false;
+    int64_t flush_until = INT64_MAX; /* fixed when first computed: see the file comment */
+    for (;;) {
+      if (atomic_load(&s->abort)) {
+        aborted = true;
+        break;
+      }
+      int64_t t = mono_ns();
+      int64_t deadline = flush_deadline_locked(s, r->seq);
+      if (deadline != INT64_MAX) {
+        int64_t half = (deadline - t) / 2;
+        int64_t candidate = t + (half > 10000000 ? half : 10000000);
+        if (candidate < flush_until) {
+          flush_until = candidate;
+        }
+      }
+      int64_t until = backoff_until < flush_until ? backoff_until : flush_until;
+      if (until < min_until) {
+        until = min_until;
+      }
+      if (t >= until) {
+        break;
+      }
+      struct timespec ts = to_timespec(until);
+      pthread_cond_timedwait(&s->work_cv, &s->mu, &ts);
+    }
+    if (aborted) {
+      drop_locked(s, r, diag, "shutdown during a retry wait");
+      break;
+    }
+    pthread_mutex_unlock(&s->mu);
+  }
+  /* Mutex held. Report without it, then retake it. */
+  if (diag[0] != '\0') {
+    pthread_mutex_unlock(&s->mu);
+    report(diag);
+    pthread_mutex_lock(&s->mu);
+  }
+}
+
+static void *run(void *arg) {
+  census_http_sender *s = arg;
+  pthread_mutex_lock(&s->mu);
+  for (;;) {
+    while (s->head == NULL && !s->stopping) {
+      pthread_cond_wait(&s->work_cv, &s->mu);
+    }
+    if (s->head == NULL || atomic_load(&s->abort)) {
+      break;
+    }
+    request *r = s->head;
+    s->head = r->next;
+    if (s->head == NULL) {
+      s->tail = NULL;
+    }
+    s->queued--;
+    r->next = NULL;
+    s->inflight = r;
+    pthread_mutex_unlock(&s->mu);
+    deliver(s, r); /* returns with the mutex held */
+    s->inflight = NULL;
+    free(r->body);
+    free(r);
+    pthread_cond_broadcast(&s->done_cv);
+  }
+  pthread_mutex_unlock(&s->mu);
+  return NULL;
+}
+
+/* Starts the delivery thread (and its curl handles) unless it runs. Called with the mutex. */
+static census_status ensure_thread_locked(census_http_sender *s) {
+  if (s->thread_running) {
+    return CENSUS_OK;
+  }
+  if (s->multi == NULL) {
+    s->multi = curl_multi_init();
+  }
+  if (s->easy == NULL) {
+    s->easy = curl_easy_init();
+  }
+  if (s->multi == NULL || s->easy == NULL) {
+    return CENSUS_ESYSTEM;
+  }
+  /* The thread takes no signals: they belong to the application's threads. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  int rc = pthread_create(&s->thread, NULL, run, s);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (rc != 0) {
+    return CENSUS_ESYSTEM;
+  }
+  s->thread_running = true;
+  return CENSUS_OK;
+}
+
+/* ---- public ------------------------------------------------------------------------------ */
+
+static void unregister(census_http_sender *s) {
+  pthread_mutex_lock(&registry_mu);
+  for (census_http_sender **p = &registry; *p != NULL; p = &(*p)->registry_next) {
+    if (*p == s) {
+      *p = s->registry_next;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&registry_mu);
+}
+
+static void free_config(census_http_sender *s) {
+  free(s->name);
+  free(s->url);
+  free(s->content_type);
+  free(s->ca_file);
+  free(s->client_cert);
+  free(s->client_key);
+  for (size_t i = 0; s->headers != NULL && i < s->header_count; i++) {
+    free(s->headers[i]);
+  }
+  free(s->headers);
+}
+
+census_http_sender *census__http_sender_new(const census_http_sender_config *config,
+                                            census_status *status) {
+  census_status st = CENSUS_OK;
+  census_http_sender *s = NULL;
+  if (config == NULL || config->url == NULL || config->url[0] == '\0' || config->classify == NULL ||
+      (config->header_count > 0 && config->headers == NULL)) {
+    st = CENSUS_EINVAL;
+    goto out;
+  }
+  pthread_once(&global_once, global_init);
+  if (!curl_ok) {
+    st = CENSUS_ESYSTEM;
+    goto out;
+  }
+  s = calloc(1, sizeof *s);
+  if (s == NULL) {
+    st = CENSUS_ENOMEM;
+    goto out;
+  }
+  bool failed = false;
+  s->name = dup_or_null(config->name != NULL ? config->name : "http sender", &failed);
+  s->url = dup_or_null(config->url, &failed);
+  s->content_type = dup_or_null(config->content_type, &failed);
+  s->ca_file = dup_or_null(config->ca_file, &failed);
+  s->client_cert = dup_or_null(config->client_cert, &failed);
+  s->client_key = dup_or_null(config->client_key, &failed);
+  if (config->header_count > 0) {
+    s->headers = calloc(config->header_count, sizeof *s->headers);
+    if (s->headers == NULL) {
+      failed = true;
+    } else {
+      s->header_count = config->header_count;
+      for (size_t i = 0; i < config->header_count; i++) {
+        s->headers[i] = dup_or_null(config->headers[i] != NULL ? config->headers[i] : "", &failed);
+      }
+    }
+  }
+  if (failed) {
+    free_config(s);
+    free(s);
+    s = NULL;
+    st = CENSUS_ENOMEM;
+    goto out;
+  }
+  s->gzip = config->gzip;
+  s->timeout_ms = ms_or(config->timeout_ms, 10000);
+  s->initial_backoff_ms = ms_or(config->initial_backoff_ms, 1000);
+  s->max_backoff_ms = ms_or(config->max_backoff_ms, 30000);
+  if (s->max_backoff_ms < s->initial_backoff_ms) {
+    s->max_backoff_ms = s->initial_backoff_ms;
+  }
+  s->max_elapsed_ms = ms_or(config->max_elapsed_ms, 60000);
+  s->max_queued = config->max_queued > 0 ? config->max_queued : 64;
+  s->max_response_bytes =
+      config->max_response_bytes > 0 ? config->max_response_bytes : (size_t)4 << 20;
+  s->classify = config->classify;
+  s->authorize = config->authorize;
+  s->user = config->user;
+  s->next_seq = 1;
+  s->rng = seed_for(s);
+  atomic_init(&s->abort, false);
+
+  pthread_condattr_t attr;
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  pthread_mutex_init(&s->mu, NULL);
+  pthread_cond_init(&s->work_cv, &attr);
+  pthread_cond_init(&s->done_cv, &attr);
+  pthread_condattr_destroy(&attr);
+
+  /* Registered before the thread starts, so that a fork() from now on sees the sender. */
+  pthread_mutex_lock(&registry_mu);
+  s->registry_next = registry;
+  registry = s;
+  pthread_mutex_unlock(&registry_mu);
+  pthread_mutex_lock(&s->mu);
+  st = ensure_thread_locked(s);
+  pthread_mutex_unlock(&s->mu);
+  if (st != CENSUS_OK) {
+    unregister(s);
+    if (s->easy != NULL) {
+      curl_easy_cleanup(s->easy);
+    }
+    if (s->multi != NULL) {
+      curl_multi_cleanup(s->multi);
+    }
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->work_cv);
+    pthread_cond_destroy(&s->done_cv);
+    free_config(s);
+    free(s);
+    s = NULL;
+    goto out;
+  }
+out:
+  if (status != NULL) {
+    *status = st;
+  }
+  return s;
+}
+
+census_status census__http_sender_submit(census_http_sender *sender, char *body, size_t len,
+                                         uint64_t items, uint64_t supersede_key) {
+  if (sender == NULL || (body == NULL && len > 0)) {
+    free(body);
+    return CENSUS_EINVAL;
+  }
+  census_http_sender *s = sender;
+  char diag[DIAG_MAX] = "";
+  census_status st = CENSUS_OK;
+  request *r = calloc(1, sizeof *r);
+  pthread_mutex_lock(&s->mu);
+  if (s->stopping || r == NULL) {
+    request tmp = {.items = items, .seq = UINT64_MAX};
+    drop_locked(s, &tmp, diag,
+                s->stopping ? "submitted after the sender began shutting down" : "out of memory");
+    st = s->stopping ? CENSUS_ESHUTDOWN : CENSUS_ENOMEM;
+    pthread_mutex_unlock(&s->mu);
+    free(body);
+    free(r);
+    report(diag);
+    return st;
+  }
+  r->body = body;
+  r->len = len;
+  r->items = items;
+  r->supersede_key = supersede_key;
+
+  /* A queued request with the same key was never attempted: the new one takes its place. */
+  if (supersede_key != 0) {
+    for (request *q = s->head; q != NULL; q = q->next) {
+      if (q->supersede_key == supersede_key) {
+        free(q->body);
+        q->body = body;
+        q->len = len;
+        q->items = items;
+        s->stats.requests_superseded++;
+        pthread_mutex_unlock(&s->mu);
+        free(r);
+        return CENSUS_OK;
+      }
+    }
+  }
+  request *victim = NULL;
+  if (s->queued >= s->max_queued && s->head != NULL) {
+    victim = s->head;
+    s->head = victim->next;
+    if (s->head == NULL) {
+      s->tail = NULL;
+    }
+    s->queued--;
+    char reason[128];
+    snprintf(reason, sizeof reason, "the queue is full (%zu requests waiting)", s->max_queued);
+    drop_locked(s, victim, diag, reason);
+    st = CENSUS_ELIMIT;
+  }
+  r->seq = s->next_seq++;
+  if (s->tail != NULL) {
+    s->tail->next = r;
+  } else {
+    s->head = r;
+  }
+  s->tail = r;
+  s->queued++;
+  if (ensure_thread_locked(s) != CENSUS_OK && st == CENSUS_OK) {
+    st = CENSUS_ESYSTEM; /* stays queued; the next submit tries again to start the thread */
+  }
+  pthread_cond_signal(&s->work_cv);
+  if (victim != NULL) {
+    pthread_cond_broadcast(&s->done_cv);
+  }
+  pthread_mutex_unlock(&s->mu);
+  if (victim != NULL) {
+    free(victim->body);
+    free(victim);
+  }
+  report(diag);
+  return st;
+}
+
+census_status census__http_sender_flush(census_http_sender *sender, int64_t timeout_ms) {
+  if (sender == NULL) {
+    return CENSUS_EINVAL;
+  }
+  census_http_sender *s = sender;
+  if (timeout_ms < 0) {
+    timeout_ms = 0;
+  } else if (timeout_ms > MS_MAX) {
+    timeout_ms = MS_MAX;
+  }
+  pthread_mutex_lock(&s->mu);
+  flush_waiter w = {s->waiters, s->next_seq - 1, mono_ns() + timeout_ms * 1000000, false};
+  s->waiters = &w;
+  pthread_cond_broadcast(&s->work_cv); /* a retry wait may now end earlier */
+  census_status st = CENSUS_OK;
+  while (pending_min_locked(s) <= w.upto) {
+    if (!s->thread_running || mono_ns() >= w.deadline_ns) {
+      st = CENSUS_ETIMEDOUT;
+      break;
+    }
+    struct timespec ts = to_timespec(w.deadline_ns);
+    pthread_cond_timedwait(&s->done_cv, &s->mu, &ts);
+  }
+  for (flush_waiter **p = &s->waiters; *p != NULL; p = &(*p)->next) {
+    if (*p == &w) {
+      *p = w.next;
+      break;
+    }
+  }
+  if (st == CENSUS_OK && w.dropped) {
+    st = CENSUS_EEXPORT;
+  }
+  pthread_mutex_unlock(&s->mu);
+  return st;
+}
+
+void census__http_sender_stats(census_http_sender *sender, census_http_stats *stats) {
+  if (stats == NULL) {
+    return;
+  }
+  if (sender == NULL) {
+    memset(stats, 0, sizeof *stats);
+    return;
+  }
+  pthread_mutex_lock(&sender->mu);
+  *stats = sender->stats;
+  pthread_mutex_unlock(&sender->mu);
+}
+
+void census__http_sender_free(census_http_sender *sender, int64_t timeout_ms) {
+  if (sender == NULL) {
+    return;
+  }
+  census_http_sender *s = sender;
+  census__http_sender_flush(s, timeout_ms);
+
+  unregister(s);
+
+  pthread_mutex_lock(&s->mu);
+  s->stopping = true;
+  atomic_store(&s->abort, true);
+  bool running = s->thread_running;
+  pthread_cond_broadcast(&s->work_cv);
+  pthread_mutex_unlock(&s->mu);
+  if (running) {
+    curl_multi_wakeup(s->multi);
+    pthread_join(s->thread, NULL);
+  }
+
+  /* The thread is gone: what is still queued will never be sent. */
+  uint64_t requests = 0, items = 0;
+  for (request *r = s->head; r != NULL;) {
+    request *next = r->next;
+    requests++;
+    items += r->items;
+    free(r->body);
+    free(r);
+    r = next;
+  }
+  if (requests > 0) {
+    s->stats.requests_dropped += requests;
+    s->stats.items_dropped += items;
+    char diag[DIAG_MAX];
+    snprintf(diag, sizeof diag, "%s: dropped %llu queued requests (%llu items) at shutdown",
+             s->name, (unsigned long long)requests, (unsigned long long)items);
+    report(diag);
+  }
+  if (s->easy != NULL) {
+    curl_easy_cleanup(s->easy);
+  }
+  if (s->multi != NULL) {
+    curl_multi_cleanup(s->multi);
+  }
+  for (orphan *o = s->orphans; o != NULL;) {
+    orphan *next = o->next;
+    free(o); /* the handles themselves belong to an ancestor process's connections */
+    o = next;
+  }
+  pthread_mutex_destroy(&s->mu);
+  pthread_cond_destroy(&s->work_cv);
+  pthread_cond_destroy(&s->done_cv);
+  free_config(s);
+  free(s);
+}

@@ -1,0 +1,102 @@
+/* census/exporters/google_cloud_trace.h - a push exporter of spans to Google Cloud Trace (API v2,
+ * projects.traces.batchWrite, REST JSON).
+ *
+ * Mapping (docs/exporters/google-cloud-trace.md): each span becomes a
+ * google.devtools.cloudtrace.v2.Span named projects/<project>/traces/<trace id>/spans/<span id>,
+ * with displayName, start/end times (RFC 3339), attributes (string, int, bool; doubles as
+ * strings) plus the agent attribute "g.co/agent" = "census-c <version>", events as annotations,
+ * links, status, span kind, parentSpanId and sameProcessAsParentSpan (false when the parent is a
+ * remote context). Cloud Trace's limits are applied before sending: displayName 128 bytes,
+ * attribute keys 128 bytes, string values 256 bytes (truncated at a UTF-8 boundary, counted in
+ * truncatedByteCount), 32 attributes per span / annotation, 32 annotations, 128 links (beyond:
+ * dropped and counted in the dropped* fields).
+ *
+ * Authentication: an OAuth2 access token from, in order, the access_token option, a service
+ * account key file (credentials_file, else GOOGLE_APPLICATION_CREDENTIALS), or the GCE/GKE
+ * metadata server; tokens are cached and refreshed, and a 401 answer makes the exporter fetch a
+ * new one before retrying.
+ *
+ * Delivery: the export worker hands each batch of ended spans to the exporter, which encodes it
+ * and queues it on its own sending thread (never blocking recording or other exporters). 2xx is
+ * delivered; 401, 429, 500, 503, 504 and transport failures are retried with exponential backoff
+ * within a per-request budget; other answers drop the request's spans, counted and reported with
+ * Google's error status and message. census_flush() (and the flush at exit) waits for queued
+ * requests within its timeout.
+ *
+ * Link with census_google_cloud (CMake targets census_google_cloud / census_google_cloud_static;
+ * installed as libcensus_google_cloud), which needs libcurl, zlib, OpenSSL and jansson.
+ */
+#ifndef CENSUS_EXPORTERS_GOOGLE_CLOUD_TRACE_H
+#define CENSUS_EXPORTERS_GOOGLE_CLOUD_TRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "census/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CENSUS_GOOGLE_TRACE_DEFAULT_ENDPOINT "https://cloudtrace.googleapis.com"
+
+/* Options; zero-initialise and set what differs from the defaults. Strings are copied. */
+typedef struct census_google_trace_options {
+  const char *project_id;       /* NULL: the key file's project_id, else GOOGLE_CLOUD_PROJECT,
+                                   else the metadata server's project-id */
+  const char *credentials_file; /* service-account JSON; NULL: GOOGLE_APPLICATION_CREDENTIALS */
+  const char *access_token;     /* a token used as-is (never refreshed); NULL: use credentials */
+  const char *trace_endpoint;   /* scheme://host[:port] of the API; NULL: the default above */
+  const char *token_endpoint;   /* OAuth2 token URL; NULL: the key file's token_uri */
+  const char *metadata_host;    /* "host[:port]"; NULL: GCE_METADATA_HOST, else
+                                   metadata.google.internal */
+  int64_t timeout_ms;           /* per HTTP attempt (and token request); 0: 10000 */
+  int64_t initial_backoff_ms;   /* first retry delay; 0: 1000 */
+  int64_t max_backoff_ms;       /* largest retry delay; 0: 30000 */
+  int64_t max_elapsed_ms;       /* retry budget per request from its first attempt; 0: 60000 */
+  size_t max_queued;            /* requests waiting to be sent; 0: 64 (oldest dropped beyond) */
+  size_t max_spans_per_request; /* spans in one batchWrite; 0: 512 */
+} census_google_trace_options;
+
+/* A running exporter. Thread-safety: the functions below are thread-safe. */
+typedef struct census_google_trace_exporter census_google_trace_exporter;
+
+/* Delivery counters since start; each is exact. */
+typedef struct census_google_trace_stats {
+  uint64_t spans_delivered;    /* in requests Cloud Trace accepted */
+  uint64_t spans_dropped;      /* queue overflow, retry budget spent, refused, shutdown */
+  uint64_t requests_delivered; /* batchWrite calls answered 2xx */
+  uint64_t requests_dropped;   /* calls behind spans_dropped */
+  uint64_t attempts;           /* HTTP attempts, including retries */
+  uint64_t retries;            /* attempts after the first of a request */
+} census_google_trace_stats;
+
+/* Starts the exporter: resolves the project, prepares the token source (a bad key file is
+ * reported now), starts the sending thread and registers a census span exporter, so that sampled
+ * spans ending from now on are exported. `options` may be NULL; it and its strings are copied.
+ * On success *exporter receives the handle. Errors: CENSUS_EINVAL (NULL exporter, an endpoint
+ * that is not http(s)), CENSUS_ECONFIG (no project id could be found, unreadable or invalid key
+ * file), CENSUS_ENOMEM, CENSUS_ESYSTEM, CENSUS_ESHUTDOWN; *exporter is then NULL and a diagnostic
+ * says why. May block up to timeout_ms asking the metadata server for the project id when no
+ * other source gives one; fetches no token. Thread-safe. */
+CENSUS_EXPORT census_status census_google_trace_exporter_start(
+    const census_google_trace_options *options, census_google_trace_exporter **exporter);
+
+/* Copies the delivery counters into *stats. CENSUS_EINVAL for NULL arguments, CENSUS_ENOTFOUND
+ * for an exporter already stopped (by _stop() or census_shutdown()). Thread-safe; non-blocking. */
+CENSUS_EXPORT census_status census_google_trace_exporter_stats(
+    census_google_trace_exporter *exporter, census_google_trace_stats *stats);
+
+/* Exports the spans census still holds, waits up to timeout_ms for queued requests, stops the
+ * sending thread (what is left is counted dropped and reported), unregisters the span exporter
+ * and frees the exporter: the handle is invalid afterwards. census_shutdown() does the same for
+ * exporters still running. Returns CENSUS_OK, CENSUS_ENOTFOUND when already stopped (or NULL), or
+ * what census_span_exporter_unregister() returns. Blocking (bounded by timeout_ms);
+ * thread-safe; not from an exporter callback. */
+CENSUS_EXPORT census_status
+census_google_trace_exporter_stop(census_google_trace_exporter *exporter, int64_t timeout_ms);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,93 @@
+/* census/exporters/zipkin.h - a push exporter of spans to Zipkin: Zipkin v2 JSON spans POSTed to
+ * /api/v2/spans (the endpoint of a Zipkin server, or of any collector with a Zipkin receiver).
+ *
+ * Mapping (docs/exporters/zipkin.md) follows the OpenTelemetry "Zipkin exporter" transformation:
+ * ids as lowercase hex, start and duration in microseconds (duration at least 1), span kind
+ * (INTERNAL omitted), attributes as string tags, events as annotations, status as the tags
+ * otel.status_code and error, otel.scope.name "census", and the local endpoint's serviceName from
+ * the service name (option, else OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES service.name, else
+ * "unknown_service:<executable>").
+ *
+ * Delivery: census's export worker hands each batch of ended spans to the exporter, which encodes
+ * it and queues it on its own sending thread, so a slow or dead Zipkin never blocks recording
+ * or other exporters. 2xx answers are delivered; 429, 5xx and transport failures are retried with
+ * exponential backoff within a per-request budget; other answers fail the request, whose spans are
+ * counted as dropped and reported through census_diagnostics_report(). census_flush() (and the
+ * flush at exit) waits for queued requests, within its timeout.
+ *
+ * Link with the census_zipkin library (CMake targets census_zipkin / census_zipkin_static;
+ * installed as libcensus_zipkin), which needs libcurl and zlib; the core library does not.
+ */
+#ifndef CENSUS_EXPORTERS_ZIPKIN_H
+#define CENSUS_EXPORTERS_ZIPKIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "census/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The endpoint used when neither the options nor OTEL_EXPORTER_ZIPKIN_ENDPOINT give one. */
+#define CENSUS_ZIPKIN_DEFAULT_ENDPOINT "http://localhost:9411/api/v2/spans"
+
+/* Options; zero-initialise and set what differs from the defaults. Strings are copied. */
+typedef struct census_zipkin_options {
+  const char *endpoint;       /* full URL; NULL: OTEL_EXPORTER_ZIPKIN_ENDPOINT, else the default */
+  const char *service_name;   /* localEndpoint.serviceName; NULL: the resource's service.name */
+  const char *local_ipv4;     /* localEndpoint.ipv4, dotted quad; NULL: omitted */
+  const char *local_ipv6;     /* localEndpoint.ipv6; NULL: omitted */
+  uint16_t local_port;        /* localEndpoint.port; 0: omitted */
+  int64_t timeout_ms;         /* per HTTP attempt; 0: OTEL_EXPORTER_ZIPKIN_TIMEOUT, else 10000 */
+  int64_t initial_backoff_ms; /* first retry delay; 0: 1000 */
+  int64_t max_backoff_ms;     /* largest retry delay; 0: 30000 */
+  int64_t max_elapsed_ms;     /* retry budget per request from its first attempt; 0: 60000 */
+  size_t max_queued;          /* requests waiting to be sent; 0: 64 (oldest dropped beyond) */
+  size_t max_spans_per_request; /* spans in one POST; 0: 512 */
+} census_zipkin_options;
+
+/* A running exporter. Thread-safety: the functions below are thread-safe. */
+typedef struct census_zipkin_exporter census_zipkin_exporter;
+
+/* Delivery counters since start; each is exact. */
+typedef struct census_zipkin_stats {
+  uint64_t spans_delivered;    /* in requests Zipkin accepted */
+  uint64_t spans_dropped;      /* queue overflow, retry budget spent, refused (4xx), shutdown */
+  uint64_t requests_delivered; /* POSTs answered 2xx */
+  uint64_t requests_dropped;   /* POSTs behind spans_dropped */
+  uint64_t attempts;           /* HTTP attempts, including retries */
+  uint64_t retries;            /* attempts after the first of a request */
+} census_zipkin_stats;
+
+/* Starts the exporter: builds the resource, starts the sending thread and registers a census
+ * span exporter (census_span_exporter_register()), so that sampled spans ending from now on are
+ * exported. `options` may be NULL (all defaults); it and its strings are copied. On success
+ * *exporter receives the handle. Errors: CENSUS_EINVAL (NULL exporter, a URL that is not http or
+ * https), CENSUS_ENOMEM, CENSUS_ESYSTEM (thread or libcurl start-up), CENSUS_ESHUTDOWN (after
+ * census_shutdown()); *exporter is then NULL and a diagnostic names the problem. Malformed
+ * environment variables are reported and ignored. Thread-safe; does not touch the network. */
+CENSUS_EXPORT census_status census_zipkin_exporter_start(const census_zipkin_options *options,
+                                                         census_zipkin_exporter **exporter);
+
+/* Copies the delivery counters into *stats. CENSUS_EINVAL for NULL arguments, CENSUS_ENOTFOUND
+ * for an exporter already stopped (by census_zipkin_exporter_stop() or census_shutdown()).
+ * Thread-safe; never blocks on the network. */
+CENSUS_EXPORT census_status census_zipkin_exporter_stats(census_zipkin_exporter *exporter,
+                                                         census_zipkin_stats *stats);
+
+/* Exports the spans census still holds, waits up to timeout_ms for queued requests to be
+ * delivered, then stops the sending thread (what is left is counted as dropped and reported),
+ * unregisters the span exporter and frees the exporter: the handle is invalid afterwards.
+ * census_shutdown() does the same for exporters still running. Returns CENSUS_OK,
+ * CENSUS_ENOTFOUND when the exporter was already stopped (NULL too), or what
+ * census_span_exporter_unregister() returns (e.g. CENSUS_ETIMEDOUT). Blocking (bounded by
+ * timeout_ms); thread-safe; must not be called from an exporter callback. */
+CENSUS_EXPORT census_status census_zipkin_exporter_stop(census_zipkin_exporter *exporter,
+                                                        int64_t timeout_ms);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

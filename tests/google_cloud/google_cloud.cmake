@@ -1,0 +1,67 @@
+# Google Cloud exporter tests (label "google_cloud").
+#   unit_google_auth          cmocka: base64url, token-response and error-body parsers, key-file
+#                             validation, a directly given token
+#   unit_google_monitoring    cmocka: option validation, project-id sources, bad key file,
+#                             unreachable endpoint (points deferred, not sent before descriptors)
+#   google_auth_e2e           RSA key from openssl genpkey; fake token endpoint + metadata server
+#                             (node); JWT verified with openssl dgst and node crypto; header and
+#                             claims; reuse, refresh, invalidate; refusal reported; metadata path
+#   google_descriptor_sets    fixture: descriptor sets of Google's published API definitions
+#                             (protoc + protobufjs, from npm packages) for check_proto_json.py
+#   google_proto_checker      the strict proto3-JSON checker accepts valid bodies and rejects
+#                             misspelled fields, wrong types, bad enums, bad timestamps
+#   google_monitoring_resource  k8s_container detection from the metadata server and downward-API
+#                             variables, metadata-server token and project; global without one
+#   google_monitoring_loopback  many export cycles, 283 series, against fake_google.js which
+#                             enforces the API's rules; bodies checked against the API
+#                             definitions; injected errors reported and counted; values checked
+if(NOT TARGET census_google_cloud_static)
+  return()
+endif()
+set(GOOGLE_TEST_DIR ${CMAKE_CURRENT_LIST_DIR})
+set(GOOGLE_NODE_PATH ${PROJECT_SOURCE_DIR}/tests/interop/node_modules)
+
+census_unit_test(google_auth)
+target_link_libraries(test_google_auth PRIVATE census_google_cloud_static)
+set_tests_properties(unit_google_auth PROPERTIES LABELS "unit;google_cloud")
+
+census_unit_test(google_monitoring)
+target_link_libraries(test_google_monitoring PRIVATE census_google_cloud_static)
+set_tests_properties(unit_google_monitoring PROPERTIES LABELS "unit;google_cloud")
+
+add_executable(google_auth_e2e ${GOOGLE_TEST_DIR}/google_auth_e2e.c)
+target_link_libraries(google_auth_e2e PRIVATE census_google_cloud_static census_static)
+add_test(NAME google_auth_e2e
+  COMMAND ${GOOGLE_TEST_DIR}/auth_e2e_test.sh $<TARGET_FILE:google_auth_e2e> ${GOOGLE_TEST_DIR})
+set_tests_properties(google_auth_e2e PROPERTIES
+  LABELS "google_cloud;integration" TIMEOUT 120 ENVIRONMENT "NODE_PATH=${GOOGLE_NODE_PATH}")
+
+# Descriptor sets (fixture "google_protos"), in the build tree: ${GOOGLE_PROTOS_DIR}/monitoring.pb,
+# wkt.pb and cloud_trace.pb (load "wkt.pb:cloud_trace.pb").
+set(GOOGLE_PROTOS_DIR ${CMAKE_CURRENT_BINARY_DIR}/google_protos)
+add_test(NAME google_descriptor_sets
+  COMMAND ${GOOGLE_TEST_DIR}/build_descriptor_sets.sh ${GOOGLE_NODE_PATH} ${GOOGLE_PROTOS_DIR})
+set_tests_properties(google_descriptor_sets PROPERTIES
+  LABELS "google_cloud;integration" FIXTURES_SETUP google_protos)
+
+add_test(NAME google_proto_checker
+  COMMAND ${GOOGLE_TEST_DIR}/check_proto_json_test.sh ${GOOGLE_TEST_DIR} ${GOOGLE_PROTOS_DIR})
+set_tests_properties(google_proto_checker PROPERTIES
+  LABELS "google_cloud;integration" FIXTURES_REQUIRED google_protos)
+
+add_executable(google_monitoring_app ${GOOGLE_TEST_DIR}/monitoring_app.c)
+target_link_libraries(google_monitoring_app PRIVATE census_google_cloud_static census_static)
+add_test(NAME google_monitoring_loopback
+  COMMAND ${GOOGLE_TEST_DIR}/monitoring_loopback_test.sh $<TARGET_FILE:google_monitoring_app>
+          ${GOOGLE_TEST_DIR} ${GOOGLE_PROTOS_DIR})
+set_tests_properties(google_monitoring_loopback PROPERTIES
+  LABELS "google_cloud;integration" TIMEOUT 180 FIXTURES_REQUIRED google_protos
+  ENVIRONMENT "NODE_PATH=${GOOGLE_NODE_PATH}")
+
+add_test(NAME google_monitoring_resource
+  COMMAND ${GOOGLE_TEST_DIR}/monitoring_resource_test.sh $<TARGET_FILE:google_monitoring_app>
+          ${GOOGLE_TEST_DIR})
+set_tests_properties(google_monitoring_resource PROPERTIES
+  LABELS "google_cloud;integration" TIMEOUT 120 ENVIRONMENT "NODE_PATH=${GOOGLE_NODE_PATH}")
+
+include(${CMAKE_CURRENT_LIST_DIR}/cloud_trace.cmake OPTIONAL)

@@ -1,0 +1,139 @@
+/* monitoring_app.c - a census program that exports to fake_google.js, for
+ * monitoring_loopback_test.sh.
+ *
+ * Usage: monitoring_app <monitoring endpoint> <cycles> <min write interval ms>
+ * (credentials from GOOGLE_APPLICATION_CREDENTIALS, resource detection from GCE_METADATA_HOST).
+ * Views: test/requests (Count, column "route", 250 routes: more than 200 series),
+ * test/bytes (Sum int64, column "route", 30 routes), test/load (LastValue double),
+ * test/latency (Distribution, bounds 5,10,25, double; values 3, 10, 20, 30 per cycle),
+ * test/ratio (Distribution, bounds 0,1; value 0.5 per cycle).
+ * Each cycle records once per series, flushes, and sleeps past the interval; the next-to-last
+ * cycle also flushes twice more at once, which must defer (not send) every series
+ * (rapid_submitted, rapid_deferred in the output). Before stopping it sleeps past
+ * the interval so that the final export writes every series. Prints "pid <pid>" first and the
+ * exporter's counters last, as JSON; diagnostics go to stderr as "diagnostic: ...".
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "census/census.h"
+#include "census/exporters/google_cloud_monitoring.h"
+
+static void on_diag(void *user, census_status status, const char *message) {
+  (void)user;
+  fprintf(stderr, "diagnostic: %s: %s\n", census_status_name(status), message);
+}
+
+static void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+static void check(census_status st, const char *what) {
+  if (st != CENSUS_OK) {
+    fprintf(stderr, "%s: %s\n", what, census_status_name(st));
+    exit(1);
+  }
+}
+
+static void view(const char *name, const census_measure *m, const census_tag_key *key,
+                 census_aggregation *agg) {
+  census_status st;
+  const census_tag_key *cols[1] = {key};
+  census_view *v = census_view_new(name, "test view", m, cols, key ? 1 : 0, agg, &st);
+  check(st, name);
+  check(census_view_register(v), name);
+  census_view_free(v);
+  census_aggregation_free(agg);
+}
+
+int main(int argc, char **argv) {
+  if (argc != 4)
+    return 2;
+  int cycles = atoi(argv[2]);
+  long interval = atol(argv[3]);
+  census_set_diagnostics(on_diag, NULL);
+  census_set_export_interval_ms(3600 * 1000); /* only our flushes export */
+  printf("pid %ld\n", (long)getpid());
+  fflush(stdout);
+
+  census_status st;
+  const census_tag_key *route = census_tag_key_new("route", &st);
+  const census_measure *req = census_measure_int64_new("test/req", "requests", "1", &st);
+  const census_measure *bytes = census_measure_int64_new("test/bytes_m", "bytes", "By", &st);
+  const census_measure *load = census_measure_double_new("test/load_m", "load", "1", &st);
+  const census_measure *lat = census_measure_double_new("test/lat", "latency", "ms", &st);
+  const census_measure *ratio = census_measure_double_new("test/ratio_m", "ratio", "1", &st);
+  view("test/requests", req, route, census_aggregation_count_new());
+  view("test/bytes", bytes, route, census_aggregation_sum_new());
+  view("test/load", load, NULL, census_aggregation_last_value_new());
+  const double b1[] = {5, 10, 25};
+  view("test/latency", lat, NULL, census_aggregation_distribution_new(b1, 3, &st));
+  const double b2[] = {0, 1};
+  view("test/ratio", ratio, NULL, census_aggregation_distribution_new(b2, 2, &st));
+
+  census_google_monitoring_options o = {0};
+  o.monitoring_endpoint = argv[1];
+  o.min_write_interval_ms = interval;
+  o.timeout_ms = 5000;
+  o.max_elapsed_ms = 20000;
+  census_google_monitoring_exporter *exp = NULL;
+  check(census_google_monitoring_exporter_start(&o, &exp), "start");
+
+  long long rapid_submitted = -1, rapid_deferred = -1;
+  census_tag_map *tags = census_tag_map_new();
+  for (int c = 0; c < cycles; c++) {
+    for (int r = 0; r < 250; r++) {
+      char v[32];
+      snprintf(v, sizeof v, "/r%d", r);
+      census_tag_map_put(tags, route, v);
+      census_record_int64(req, 1, tags);
+      if (r < 30)
+        census_record_int64(bytes, 100 + r, tags);
+    }
+    census_record_double(load, 0.25 * (c + 1), NULL);
+    const double lv[] = {3, 10, 20, 30};
+    for (int i = 0; i < 4; i++)
+      census_record_double(lat, lv[i], NULL);
+    census_record_double(ratio, 0.5, NULL);
+    census_flush(30000);
+    if (c == cycles - 2) { /* too soon after the last round: everything deferred, nothing sent */
+      census_google_monitoring_stats before, after;
+      census_google_monitoring_exporter_stats(exp, &before);
+      census_flush(30000);
+      census_flush(30000);
+      census_google_monitoring_exporter_stats(exp, &after);
+      rapid_submitted = (long long)(after.points_submitted - before.points_submitted);
+      rapid_deferred = (long long)(after.points_deferred - before.points_deferred);
+    }
+    sleep_ms(interval + 150);
+  }
+  census_tag_map_free(tags);
+  sleep_ms(interval + 150);
+  census_google_monitoring_stats s;
+  /* Stop: the final export, then delivery. */
+  census_google_monitoring_exporter_stats(exp, &s);
+  uint64_t exports_before_stop = s.exports;
+  /* Keep a second handle's worth of stats: stop frees the exporter, so read after a flush. */
+  census_flush(30000);
+  census_google_monitoring_exporter_stats(exp, &s);
+  st = census_google_monitoring_exporter_stop(exp, 30000);
+  printf("{\"rapid_submitted\":%lld,\"rapid_deferred\":%lld,\"stop\":\"%s\",\"exports\":%llu,"
+         "\"exports_before_stop\":%llu,"
+         "\"points_submitted\":%llu,\"points_delivered\":%llu,\"points_rejected\":%llu,"
+         "\"points_dropped\":%llu,\"points_deferred\":%llu,\"requests_delivered\":%llu,"
+         "\"attempts\":%llu,\"retries\":%llu,\"descriptors_created\":%llu,"
+         "\"descriptor_failures\":%llu}\n",
+         rapid_submitted, rapid_deferred, census_status_name(st), (unsigned long long)s.exports,
+         (unsigned long long)exports_before_stop, (unsigned long long)s.points_submitted,
+         (unsigned long long)s.points_delivered, (unsigned long long)s.points_rejected,
+         (unsigned long long)s.points_dropped, (unsigned long long)s.points_deferred,
+         (unsigned long long)s.requests_delivered, (unsigned long long)s.attempts,
+         (unsigned long long)s.retries, (unsigned long long)s.descriptors_created,
+         (unsigned long long)s.descriptor_failures);
+  census_shutdown(5000);
+  return 0;
+}

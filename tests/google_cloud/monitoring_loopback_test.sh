@@ -1,0 +1,167 @@
+#!/bin/sh
+# monitoring_loopback_test.sh <monitoring_app> <tests/google_cloud dir> <descriptor set dir>
+#
+# Proves, against fake_google.js (which enforces Cloud Monitoring's documented rules) on
+# loopback, over many record/export cycles with 283 series (more than 200):
+#  1. the exporter never breaks a rule: <=200 series per request (and requests of exactly 200:
+#     the split is at the limit), one point per series, descriptors before first use,
+#     unchanged cumulative start times, start < end, series not written more often than the
+#     interval (rapid flushes defer instead), valid bearer tokens;
+#  2. every request body is a valid google.monitoring.v3.CreateTimeSeriesRequest and every
+#     descriptor body a valid google.api.MetricDescriptor for Google's parser (python
+#     json_format, unknown fields refused), and the checker rejects a misspelled field;
+#  3. injected errors (descriptor 503, 503, 429, partial 400 with CreateTimeSeriesSummary, 401,
+#     permanent 400, two 401s in a row: one retry with a new token, then failure) are reported in diagnostics with the API's words and counted: the exporter's
+#     delivered/rejected/dropped counts equal what the server accepted/refused;
+#  4. mapping: metric types and labels (view columns, opencensus_task = c-<pid>@<host>), the
+#     gce_instance resource detected from the metadata server, cumulative values equal to what
+#     was recorded, distribution bounds with the prepended 0 and census's bucket counts.
+set -eu
+APP=$1
+SRC=$2
+PROTOS=$3
+CHECK="/usr/bin/python3 $SRC/check_proto_json.py"
+export NODE_PATH="${NODE_PATH:-$SRC/../interop/node_modules}"
+TMP=$(mktemp -d)
+PID=
+cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; [ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+CYCLES=6
+INTERVAL=400
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$TMP/key.pem" 2>/dev/null
+openssl pkey -in "$TMP/key.pem" -pubout -out "$TMP/pub.pem"
+cat > "$TMP/cfg.json" <<EOF
+{"publicKeyFile": "$TMP/pub.pem", "tokenTtl": 3600, "log": "$TMP/log.jsonl",
+ "project": "key-project", "minIntervalMs": $INTERVAL, "staticTokens": ["control-token"],
+ "metadata": {"instance/id": "4520031799277581759", "instance/zone": "projects/123/zones/europe-west1-b"},
+ "inject": [
+  {"path": "metricDescriptors", "call": 1, "status": 503, "statusName": "UNAVAILABLE", "message": "descriptor backend unavailable"},
+  {"path": "timeSeries", "call": 2, "status": 503, "statusName": "UNAVAILABLE", "message": "The service is currently unavailable."},
+  {"path": "timeSeries", "call": 4, "status": 429, "statusName": "RESOURCE_EXHAUSTED", "message": "Quota exceeded for quota metric 'Time series ingestion requests'"},
+  {"path": "timeSeries", "call": 6, "status": 400, "body": "partial"},
+  {"path": "timeSeries", "call": 8, "status": 401, "statusName": "UNAUTHENTICATED", "message": "Request had invalid authentication credentials."},
+  {"path": "timeSeries", "call": 11, "status": 400, "statusName": "INVALID_ARGUMENT", "message": "Field timeSeries[0].metric.labels is invalid"},
+  {"path": "timeSeries", "call": 13, "status": 401, "statusName": "UNAUTHENTICATED", "message": "Token revoked (first)."},
+  {"path": "timeSeries", "call": 14, "status": 401, "statusName": "UNAUTHENTICATED", "message": "Token revoked (again)."}
+ ]}
+EOF
+node "$SRC/fake_google.js" "$TMP/cfg.json" > "$TMP/port" &
+PID=$!
+i=0; while [ ! -s "$TMP/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+PORT=$(head -n1 "$TMP/port")
+[ -n "$PORT" ] || fail "fake server did not start"
+jq -n --rawfile pk "$TMP/key.pem" --arg uri "http://127.0.0.1:$PORT/token" '{type: "service_account",
+  project_id: "key-project", private_key_id: "kid-1", private_key: $pk,
+  client_email: "t@key-project.iam.gserviceaccount.com", token_uri: $uri}' > "$TMP/key.json"
+
+GOOGLE_APPLICATION_CREDENTIALS="$TMP/key.json" GCE_METADATA_HOST="127.0.0.1:$PORT" \
+  "$APP" "http://127.0.0.1:$PORT" $CYCLES $INTERVAL > "$TMP/out" 2> "$TMP/err" \
+  || { cat "$TMP/err"; fail "app failed"; }
+APP_PID=$(head -n1 "$TMP/out" | cut -d' ' -f2)
+STATS=$(tail -n1 "$TMP/out")
+STATE=$(curl -sf "http://127.0.0.1:$PORT/_state")
+echo "exporter: $STATS"
+echo "server: $(echo "$STATE" | jq -c 'del(.assertions, .lastValues, .lastSeries, .descriptors, .requestSizes)')"
+s() { echo "$STATS" | jq -r ".$1"; }
+v() { echo "$STATE" | jq -r "$1"; }
+
+# 1. Rules.
+[ "$(v '.violations | length')" = 0 ] || fail "rule violations: $(v '.violations')"
+[ "$(v .maxSeriesPerRequest)" -le 200 ] || fail "more than 200 series in a request"
+[ "$(v '[.requestSizes[] | select(. == 200)] | length')" -ge 1 ] || fail "no request of exactly 200 series: $(v -c .requestSizes)"
+[ "$(v .series)" = 283 ] || fail "expected 283 series, server has $(v .series)"
+[ "$(s rapid_submitted)" = 0 ] || fail "flushes within the interval submitted $(s rapid_submitted) points"
+[ "$(s rapid_deferred)" = $((2 * 283)) ] || fail "flushes within the interval deferred $(s rapid_deferred), not 2 x 283"
+[ "$(v .unauthorized)" = 0 ] || fail "requests with invalid tokens"
+[ "$(v .tokenRequests)" = 3 ] || fail "token requests: $(v .tokenRequests) (want 3: first, after each first 401)"
+
+# 2. Bodies against Google's API definitions.
+jq -c 'select(.kind == "timeSeries") | .body' "$TMP/log.jsonl" > "$TMP/ts.jsonl"
+jq -c 'select(.kind == "metricDescriptor") | .body' "$TMP/log.jsonl" > "$TMP/md.jsonl"
+[ "$(wc -l < "$TMP/ts.jsonl")" -ge 10 ] || fail "too few timeSeries bodies"
+$CHECK "$PROTOS/monitoring.pb" google.monitoring.v3.CreateTimeSeriesRequest --jsonl < "$TMP/ts.jsonl"
+$CHECK "$PROTOS/monitoring.pb" google.api.MetricDescriptor --jsonl < "$TMP/md.jsonl"
+head -n1 "$TMP/ts.jsonl" | sed 's/"metricKind"/"metricKnd"/' > "$TMP/bad.json"
+if $CHECK "$PROTOS/monitoring.pb" google.monitoring.v3.CreateTimeSeriesRequest < "$TMP/bad.json" 2> "$TMP/bad.err"; then
+  fail "checker accepted a misspelled field"
+fi
+grep -q 'has no field named "metricKnd"' "$TMP/bad.err" || fail "checker message: $(cat "$TMP/bad.err")"
+
+# 3. Errors reported and counted.
+grep -q 'metricDescriptors.create custom.googleapis.com/opencensus/test/.*HTTP 503 UNAVAILABLE: descriptor backend unavailable' "$TMP/err" || fail "descriptor 503 not reported"
+grep -q 'HTTP 503 UNAVAILABLE: The service is currently unavailable.; will retry' "$TMP/err" || fail "503 not reported"
+grep -q "HTTP 429 RESOURCE_EXHAUSTED: Quota exceeded.*; will retry" "$TMP/err" || fail "429 not reported"
+grep -q 'refused 1 of [0-9]* points (HTTP 400 INVALID_ARGUMENT).*injected: Field timeSeries\[0\] is invalid' "$TMP/err" || fail "partial failure not reported"
+grep -q 'HTTP 401 UNAUTHENTICATED.*fetching a new token' "$TMP/err" || fail "401 not reported"
+grep -q 'HTTP 400 INVALID_ARGUMENT: Field timeSeries\[0\].metric.labels is invalid; dropped' "$TMP/err" || fail "permanent 400 not reported"
+grep -q 'HTTP 401 UNAUTHENTICATED: Token revoked (first).; fetching a new token' "$TMP/err" || fail "first 401 not reported"
+grep -q 'dropped a request of [0-9]* items: permanent failure.*HTTP 401 UNAUTHENTICATED: Token revoked (again).; dropped' "$TMP/err" || fail "second 401 not a failure"
+DROPPED=$(jq -s '[.[] | select(.kind == "timeSeries" and (.call == 11 or .call == 14))] | map(.count) | add' "$TMP/log.jsonl")
+[ "$(s points_delivered)" = "$(v .acceptedPoints)" ] || fail "delivered $(s points_delivered) != server accepted $(v .acceptedPoints)"
+[ "$(s points_rejected)" = 1 ] || fail "rejected $(s points_rejected) != 1"
+[ "$(s points_dropped)" = "$DROPPED" ] || fail "dropped $(s points_dropped) != $DROPPED (series of the requests refused with 400 and the second 401)"
+[ "$(s retries)" = 4 ] || fail "retries $(s retries) (want 4: 503, 429, 401, first of two 401s)"
+[ "$(s descriptors_created)" = 5 ] || fail "descriptors created $(s descriptors_created)"
+[ "$(s descriptor_failures)" = 1 ] || fail "descriptor failures $(s descriptor_failures)"
+[ "$(s points_submitted)" = $(( $(s points_delivered) + $(s points_rejected) + $(s points_dropped) )) ] \
+  || fail "submitted != delivered + rejected + dropped"
+[ "$(s stop)" = CENSUS_OK ] || fail "stop returned $(s stop)"
+
+# 4. Mapping and values.
+HOST=$(hostname)
+P='custom.googleapis.com/opencensus'
+REQ=$(v ".lastSeries[\"$P/test/requests\"]")
+[ "$(echo "$REQ" | jq -r '.metric.labels.opencensus_task')" = "c-$APP_PID@$HOST" ] || fail "task label: $REQ"
+[ "$(echo "$REQ" | jq -r '.resource.type')" = gce_instance ] || fail "resource: $REQ"
+[ "$(echo "$REQ" | jq -c '.resource.labels')" = '{"project_id":"key-project","instance_id":"4520031799277581759","zone":"europe-west1-b"}' ] || fail "resource labels: $REQ"
+n=$(v "[.lastValues | to_entries[] | select(.key | startswith(\"$P/test/requests{\")) | select(.value.int64Value == \"$CYCLES\")] | length")
+[ "$n" = 250 ] || fail "only $n of 250 request series ended at $CYCLES"
+[ "$(v ".lastValues | to_entries[] | select(.key | startswith(\"$P/test/bytes{\") and contains(\"route=/r7}\")) | .value.int64Value")" = $(( 107 * CYCLES )) ] || fail "bytes sum"
+[ "$(v ".lastValues | to_entries[] | select(.key | startswith(\"$P/test/load{\")) | .value.doubleValue")" = "$(echo "0.25 * $CYCLES" | bc -l | sed 's/0*$//;s/\.$//')" ] || fail "last value"
+LAT=$(v ".lastValues | to_entries[] | select(.key | startswith(\"$P/test/latency{\")) | .value.distributionValue")
+# Recorded per cycle: 3, 10, 20, 30 with census bounds 5,10,25 (upper-inclusive): one value in
+# each bucket; the exporter prepends bound 0 with count 0.
+[ "$(echo "$LAT" | jq -c '.bucketOptions.explicitBuckets.bounds')" = '[0,5,10,25]' ] || fail "bounds $LAT"
+[ "$(echo "$LAT" | jq -c '.bucketCounts')" = "[\"0\",\"$CYCLES\",\"$CYCLES\",\"$CYCLES\",\"$CYCLES\"]" ] || fail "buckets $LAT"
+[ "$(echo "$LAT" | jq -r '.count')" = $((4 * CYCLES)) ] || fail "count $LAT"
+[ "$(echo "$LAT" | jq -r '.mean')" = 15.75 ] || fail "mean $LAT"
+RAT=$(v ".lastValues | to_entries[] | select(.key | startswith(\"$P/test/ratio{\")) | .value.distributionValue")
+[ "$(echo "$RAT" | jq -c '.bucketOptions.explicitBuckets.bounds')" = '[0,1]' ] || fail "no prepend when the first bound is 0: $RAT"
+[ "$(echo "$RAT" | jq -c '.bucketCounts')" = "[\"0\",\"$CYCLES\",\"0\"]" ] || fail "ratio buckets $RAT"
+MD=$(jq -s -c "[.[] | select(.kind == \"metricDescriptor\") | .body | select(.type == \"$P/test/latency\")][0]" "$TMP/log.jsonl")
+[ "$(echo "$MD" | jq -r '.metricKind + " " + .valueType + " " + .unit + " " + .displayName')" = "CUMULATIVE DISTRIBUTION ms OpenCensus/test/latency" ] || fail "descriptor $MD"
+MD=$(jq -s -c "[.[] | select(.kind == \"metricDescriptor\") | .body | select(.type == \"$P/test/load\")][0]" "$TMP/log.jsonl")
+[ "$(echo "$MD" | jq -r '.metricKind + " " + .valueType')" = "GAUGE DOUBLE" ] || fail "descriptor $MD"
+MD=$(jq -s -c "[.[] | select(.kind == \"metricDescriptor\") | .body | select(.type == \"$P/test/requests\")][0]" "$TMP/log.jsonl")
+[ "$(echo "$MD" | jq -r '.metricKind + " " + .valueType + " " + .unit + " " + ([.labels[].key] | join(","))')" = "CUMULATIVE INT64 1 route,opencensus_task,otel_metric_overflow" ] || fail "descriptor $MD"
+# 5. Negative controls: the server's rule checks can fail (requests written by hand with curl).
+post() {
+  curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer control-token' \
+    -H 'Content-Type: application/json' --data-binary @- "http://127.0.0.1:$PORT/v3/projects/key-project/timeSeries"
+}
+series() { # <type suffix> <task label> <start or ""> <end> <value json>
+  st=; [ -n "$3" ] && st="\"startTime\":\"$3\","
+  printf '{"metric":{"type":"%s/%s","labels":{"opencensus_task":"%s"}},"resource":{"type":"global","labels":{"project_id":"key-project"}},"points":[{"interval":{%s"endTime":"%s"},"value":%s}]}' \
+    "$P" "$1" "$2" "$st" "$4" "$5"
+}
+NOW=$(date -u +%Y-%m-%dT%H:%M:%S)
+G1=$(series test/load control "" "${NOW}.000Z" '{"doubleValue":1}')
+[ "$(printf '{"timeSeries":[%s]}' "$G1" | post)" = 200 ] || fail "control: a valid gauge point was refused"
+[ "$(printf '{"timeSeries":[%s]}' "$(series test/load control "" "${NOW}.001Z" '{"doubleValue":2}')" | post)" = 400 ] || fail "control: write 1 ms later accepted"
+[ "$(printf '{"timeSeries":[%s,%s]}' "$(series test/load c2 "" "${NOW}.000Z" '{"doubleValue":1}')" "$(series test/load c2 "" "${NOW}.000Z" '{"doubleValue":1}')" | post)" = 400 ] || fail "control: duplicate series accepted"
+[ "$(printf '{"timeSeries":[%s]}' "$(series test/nodesc c3 "" "${NOW}.000Z" '{"doubleValue":1}')" | post)" = 400 ] || fail "control: series without descriptor accepted"
+C1=$(series test/requests control "${NOW}.000Z" "${NOW}.500Z" '{"int64Value":"1"}')
+[ "$(printf '{"timeSeries":[%s]}' "$C1" | post)" = 200 ] || fail "control: a valid cumulative point was refused"
+[ "$(printf '{"timeSeries":[%s]}' "$(series test/requests control "${NOW}.100Z" "${NOW}.999Z" '{"int64Value":"2"}')" | post)" = 400 ] || fail "control: changed start time accepted"
+[ "$(printf '{"timeSeries":[%s]}' "$(series test/requests c4 "${NOW}.500Z" "${NOW}.500Z" '{"int64Value":"2"}')" | post)" = 400 ] || fail "control: start == end accepted for cumulative"
+MANY=$(i=0; while [ $i -lt 201 ]; do [ $i -gt 0 ] && printf ','; series test/load "m$i" "" "${NOW}.000Z" '{"doubleValue":1}'; i=$((i + 1)); done)
+[ "$(printf '{"timeSeries":[%s]}' "$MANY" | post)" = 400 ] || fail "control: 201 series accepted"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer forged' -H 'Content-Type: application/json' --data "{\"timeSeries\":[$G1]}" "http://127.0.0.1:$PORT/v3/projects/key-project/timeSeries")
+[ "$code" = 401 ] || fail "control: forged token accepted ($code)"
+V=$(curl -sf "http://127.0.0.1:$PORT/_state" | jq -r '.violations[]')
+for want in 'more frequently than the maximum sampling period' 'series appears twice' 'descriptor not created before use' 'cumulative start time changed' 'startTime < endTime' 'request with 201 series'; do
+  echo "$V" | grep -q "$want" || fail "control: no violation '$want' in: $V"
+done
+echo "monitoring loopback: all checks passed"

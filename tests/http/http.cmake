@@ -1,0 +1,46 @@
+# Tests of the push exporters' shared support in exporters/http (label "http"):
+#   unit_http_env_config    cmocka: key-value lists (good lists, percent-decoding, whitespace,
+#                           malformed -> CENSUS_ECONFIG with nothing applied), milliseconds,
+#                           choices, each malformed variable reported once
+#   unit_http_resource      cmocka: detected attributes and the precedence of
+#                           OTEL_RESOURCE_ATTRIBUTES, API attributes, OTEL_SERVICE_NAME, API name
+#   unit_http_sender        cmocka, threaded: the sender against tests/http/fault_receiver.js, a
+#                           real node HTTP server on loopback scripted per request (retries,
+#                           Retry-After, timeouts, refused connections, queue limits, supersede,
+#                           gzip, headers, flush deadline, bounded free, authorize failures)
+#   unit_http_sender_fork   cmocka: a forked child does not resend the parent's queue and
+#                           restarts delivery; not "threaded" (TSan kills children that start
+#                           threads after a multi-threaded fork)
+# fault_receiver.js is generic: the OTLP, Zipkin and Google Cloud tests may use it too.
+if(NOT TARGET census_http_objects)
+  return()
+endif()
+pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)
+find_program(NODE node)
+
+census_unit_test(http_env_config)
+target_link_libraries(test_http_env_config PRIVATE census_http_objects)
+set_tests_properties(unit_http_env_config PROPERTIES LABELS "unit;http")
+
+census_unit_test(http_resource)
+target_link_libraries(test_http_resource PRIVATE census_http_objects)
+set_tests_properties(unit_http_resource PROPERTIES LABELS "unit;http")
+
+if(NODE)
+  foreach(name http_sender http_sender_fork)
+    if(name STREQUAL "http_sender")
+      census_unit_test(${name} THREADED)
+      set(labels "unit;threaded;http")
+    else()
+      census_unit_test(${name})
+      set(labels "unit;http")
+    endif()
+    target_link_libraries(test_${name} PRIVATE census_http_objects PkgConfig::JANSSON)
+    target_compile_definitions(test_${name} PRIVATE
+      CENSUS_TEST_NODE="${NODE}"
+      CENSUS_TEST_FAULT_RECEIVER="${CMAKE_CURRENT_LIST_DIR}/fault_receiver.js")
+    set_tests_properties(unit_${name} PROPERTIES LABELS "${labels}" TIMEOUT 120)
+  endforeach()
+else()
+  message(STATUS "census: node not found; unit_http_sender is skipped")
+endif()

@@ -1,0 +1,308 @@
+/* test_cloud_trace_encode.c - the Cloud Trace v2 encoder (exporters/google_cloud/
+ * cloud_trace_encode.c).
+ *
+ * Spans are made through the public tracing API; a capturing span exporter encodes each batch
+ * while the span data are borrowed, and the bodies are parsed back with jansson (independent
+ * parser, duplicate keys refused). The tests assert field by field: resource names, ids,
+ * RFC 3339 times, displayName and string truncation at UTF-8 boundaries with truncatedByteCount,
+ * the 32-attribute / 128-byte-key limits with droppedAttributesCount, the agent attribute,
+ * annotations and their limit, links, status, span kind and sameProcessAsParentSpan.
+ * (Schema validity of the same bodies is proven by cloud_trace_export with Google's definition.)
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "census/census.h"
+#include "census/exporter.h"
+#include "census/trace.h"
+#include "cloud_trace_internal.h"
+
+static pthread_mutex_t cap_lock = PTHREAD_MUTEX_INITIALIZER;
+static json_t *captured; /* every encoded span */
+static char agent[64];
+
+static census_status capture_export(void *user, const census_span_data *const *spans,
+                                    size_t count) {
+  (void)user;
+  census_buf buf = CENSUS_BUF_INIT;
+  census_status s = census__cloud_trace_encode(spans, count, "my-project", agent, &buf);
+  if (s != CENSUS_OK)
+    return s;
+  json_error_t err;
+  json_t *body = json_loadb(buf.data, buf.len, JSON_REJECT_DUPLICATES, &err);
+  census__buf_free(&buf);
+  pthread_mutex_lock(&cap_lock);
+  json_t *arr = body ? json_object_get(body, "spans") : NULL;
+  if (arr && json_is_array(arr) && json_object_size(body) == 1)
+    json_array_extend(captured, arr);
+  else
+    fprintf(stderr, "bad body: %s\n", body ? "shape" : err.text);
+  json_decref(body);
+  pthread_mutex_unlock(&cap_lock);
+  return CENSUS_OK;
+}
+
+static const census_span_exporter_ops capture_ops = {.export_spans = capture_export};
+
+static int setup(void **state) {
+  (void)state;
+  static bool registered;
+  if (!captured)
+    captured = json_array();
+  if (!registered) {
+    snprintf(agent, sizeof agent, "census-c %s", census_version());
+    assert_int_equal(census_span_exporter_register(&capture_ops, NULL), CENSUS_OK);
+    registered = true;
+  }
+  pthread_mutex_lock(&cap_lock);
+  json_array_clear(captured);
+  pthread_mutex_unlock(&cap_lock);
+  return 0;
+}
+
+static void hex(const uint8_t *b, size_t n, char *out) {
+  for (size_t i = 0; i < n; i++)
+    sprintf(out + 2 * i, "%02x", b[i]);
+}
+
+static json_t *find_span(const census_trace_context *ctx) {
+  char id[17];
+  hex(ctx->span_id, 8, id);
+  size_t i;
+  json_t *s;
+  json_array_foreach(captured, i, s) {
+    if (strcmp(json_string_value(json_object_get(s, "spanId")), id) == 0)
+      return s;
+  }
+  fail_msg("span %s not exported", id);
+  return NULL;
+}
+
+/* json path helper: get(obj, "a", "b", NULL) */
+static json_t *get(json_t *o, ...) {
+  va_list ap;
+  va_start(ap, o);
+  const char *k;
+  while (o && (k = va_arg(ap, const char *)) != NULL)
+    o = json_object_get(o, k);
+  va_end(ap);
+  return o;
+}
+
+static const char *sget(json_t *o, const char *k) {
+  json_t *v = json_object_get(o, k);
+  assert_non_null(v);
+  assert_true(json_is_string(v));
+  return json_string_value(v);
+}
+
+static census_span start(const char *name, census_span_kind kind, census_span parent,
+                         const census_trace_context *remote, int64_t start_ns) {
+  census_span_options o = {.kind = kind,
+                           .parent = parent,
+                           .remote_parent = remote,
+                           .root = !parent && !remote,
+                           .start_time_ns = start_ns};
+  census_span s = census_span_start(name, &o);
+  assert_true(census_span_is_recording(s));
+  return s;
+}
+
+/* A SERVER span under a remote parent: every field of the mapping. */
+static void test_full_span(void **state) {
+  (void)state;
+  census_trace_context remote = {.trace_flags = 1, .remote = true, .tracestate = "vendor=value"};
+  for (int i = 0; i < 16; i++)
+    remote.trace_id[i] = (uint8_t)(0xa0 + i);
+  for (int i = 0; i < 8; i++)
+    remote.span_id[i] = (uint8_t)(0x10 + i);
+  census_trace_context linked = remote;
+  linked.span_id[7] = 0x77;
+
+  const int64_t t0 = 1700000000123456789; /* 2023-11-14T22:13:20.123456789Z */
+  census_span s = start("GET /items", CENSUS_SPAN_KIND_SERVER, 0, &remote, t0);
+  census_span_set_attribute_string(s, "http.method", "GET");
+  census_span_set_attribute_int64(s, "http.status_code", 500);
+  census_span_set_attribute_int64(s, "min", INT64_MIN);
+  census_span_set_attribute_double(s, "ratio", 0.25);
+  census_span_set_attribute_bool(s, "cache.hit", true);
+  census_span_set_attribute_string(s, CENSUS_CLOUD_TRACE_AGENT_KEY, "spoofed");
+  census_span_add_event(s, "started");
+  census_span_add_event_with_attribute(s, "query", "db", "SELECT 1");
+  census_span_add_link(s, &linked);
+  census_span_set_status(s, CENSUS_SPAN_STATUS_ERROR, "bad gateway");
+  census_trace_context ctx;
+  census_span_context(s, &ctx);
+  census_span child = start("child", CENSUS_SPAN_KIND_CLIENT, s, NULL, t0 + 1);
+  census_trace_context cctx;
+  census_span_context(child, &cctx);
+  census_span_set_status(child, CENSUS_SPAN_STATUS_OK, NULL);
+  census_span_end_at(child, t0 + 2);
+  census_span_end_at(s, t0 + 1500000000);
+  assert_int_equal(census_flush(10000), CENSUS_OK);
+
+  json_t *z = find_span(&ctx);
+  char trace[33], id[17], name[128];
+  hex(ctx.trace_id, 16, trace);
+  hex(ctx.span_id, 8, id);
+  assert_string_equal(trace, "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"); /* the remote trace */
+  snprintf(name, sizeof name, "projects/my-project/traces/%s/spans/%s", trace, id);
+  assert_string_equal(sget(z, "name"), name);
+  assert_string_equal(sget(z, "spanId"), id);
+  assert_string_equal(sget(z, "parentSpanId"), "1011121314151617");
+  assert_string_equal(sget(get(z, "displayName", NULL), "value"), "GET /items");
+  assert_null(get(z, "displayName", "truncatedByteCount", NULL));
+  assert_string_equal(sget(z, "startTime"), "2023-11-14T22:13:20.123456789Z");
+  assert_string_equal(sget(z, "endTime"), "2023-11-14T22:13:21.623456789Z");
+  assert_true(json_is_false(json_object_get(z, "sameProcessAsParentSpan")));
+  assert_string_equal(sget(z, "spanKind"), "SERVER");
+  assert_int_equal(json_integer_value(get(z, "status", "code", NULL)), 2);
+  assert_string_equal(sget(json_object_get(z, "status"), "message"), "bad gateway");
+
+  json_t *map = get(z, "attributes", "attributeMap", NULL);
+  assert_int_equal(json_object_size(map), 6); /* 5 user attributes + agent */
+  assert_string_equal(sget(get(map, "g.co/agent", "stringValue", NULL), "value"), agent);
+  assert_true(strncmp(agent, "census-c ", 9) == 0);
+  assert_string_equal(sget(get(map, "http.method", "stringValue", NULL), "value"), "GET");
+  assert_string_equal(sget(json_object_get(map, "http.status_code"), "intValue"), "500");
+  assert_string_equal(sget(json_object_get(map, "min"), "intValue"), "-9223372036854775808");
+  assert_string_equal(sget(get(map, "ratio", "stringValue", NULL), "value"), "0.25");
+  assert_true(json_is_true(get(map, "cache.hit", "boolValue", NULL)));
+  /* The spoofed agent attribute lost to ours and counts as dropped. */
+  assert_int_equal(json_integer_value(get(z, "attributes", "droppedAttributesCount", NULL)), 1);
+
+  json_t *events = get(z, "timeEvents", "timeEvent", NULL);
+  assert_int_equal(json_array_size(events), 2);
+  assert_string_equal(
+      sget(get(json_array_get(events, 0), "annotation", "description", NULL), "value"), "started");
+  assert_null(get(json_array_get(events, 0), "annotation", "attributes", NULL));
+  json_t *q = get(json_array_get(events, 1), "annotation", NULL);
+  assert_string_equal(sget(get(q, "description", NULL), "value"), "query");
+  assert_string_equal(
+      sget(get(q, "attributes", "attributeMap", "db", "stringValue", NULL), "value"), "SELECT 1");
+  const char *t = sget(json_array_get(events, 0), "time");
+  assert_int_equal(strlen(t), strlen("2026-01-01T00:00:00.000000000Z"));
+  assert_int_equal(t[strlen(t) - 1], 'Z');
+  assert_null(get(z, "timeEvents", "droppedAnnotationsCount", NULL));
+
+  json_t *links = get(z, "links", "link", NULL);
+  assert_int_equal(json_array_size(links), 1);
+  assert_string_equal(sget(json_array_get(links, 0), "traceId"), trace);
+  assert_string_equal(sget(json_array_get(links, 0), "spanId"), "1011121314151677");
+
+  /* The local child: same process as its parent, OK status is code 0, no events or links. */
+  json_t *c = find_span(&cctx);
+  assert_string_equal(sget(c, "parentSpanId"), id);
+  assert_true(json_is_true(json_object_get(c, "sameProcessAsParentSpan")));
+  assert_string_equal(sget(c, "spanKind"), "CLIENT");
+  assert_int_equal(json_integer_value(get(c, "status", "code", NULL)), 0);
+  assert_null(get(c, "status", "message", NULL));
+  assert_null(json_object_get(c, "timeEvents"));
+  assert_null(json_object_get(c, "links"));
+  assert_string_equal(sget(c, "startTime"), "2023-11-14T22:13:20.123456790Z");
+}
+
+/* Cloud Trace's limits: displayName 128 bytes and string values 256 bytes cut at a UTF-8
+ * boundary with truncatedByteCount; keys over 128 bytes dropped; 32 attributes per span
+ * including the agent; 32 annotations; a root INTERNAL span has no parent fields and no status. */
+static void test_limits(void **state) {
+  (void)state;
+  /* 127 ASCII bytes then "é" (2 bytes): the cut at 128 would split it, so 127 bytes are kept. */
+  char long_name[200];
+  memset(long_name, 'n', 127);
+  strcpy(long_name + 127, "\xc3\xa9tail");
+  census_span s = start(long_name, CENSUS_SPAN_KIND_INTERNAL, 0, NULL, 0);
+  char value[301];
+  memset(value, 'v', 300);
+  value[300] = '\0';
+  census_span_set_attribute_string(s, "long.value", value);
+  char long_key[130];
+  memset(long_key, 'k', 129);
+  long_key[129] = '\0';
+  census_span_set_attribute_string(s, long_key, "x");
+  char k128[129];
+  memset(k128, 'q', 128);
+  k128[128] = '\0';
+  census_span_set_attribute_bool(s, k128, false);
+  for (int i = 0; i < 40; i++) {
+    char k[16];
+    snprintf(k, sizeof k, "a%02d", i);
+    census_span_set_attribute_int64(s, k, i);
+  }
+  for (int i = 0; i < 35; i++)
+    census_span_add_event(s, "e");
+  census_trace_context ctx;
+  census_span_context(s, &ctx);
+  census_span_end(s);
+  assert_int_equal(census_flush(10000), CENSUS_OK);
+
+  json_t *z = find_span(&ctx);
+  assert_int_equal(strlen(sget(get(z, "displayName", NULL), "value")), 127);
+  assert_int_equal(json_integer_value(get(z, "displayName", "truncatedByteCount", NULL)),
+                   strlen(long_name) - 127);
+  json_t *map = get(z, "attributes", "attributeMap", NULL);
+  assert_int_equal(json_object_size(map), CENSUS_CLOUD_TRACE_MAX_ATTRIBUTES);
+  json_t *lv = get(map, "long.value", "stringValue", NULL);
+  assert_int_equal(strlen(sget(lv, "value")), 256);
+  assert_int_equal(json_integer_value(json_object_get(lv, "truncatedByteCount")), 44);
+  assert_null(json_object_get(map, long_key));
+  assert_true(json_is_false(get(map, k128, "boolValue", NULL))); /* 128 bytes: kept */
+  /* Kept: agent, long.value, k128, a00..a28 = 32; dropped: long_key and a29..a39 = 12. */
+  assert_non_null(json_object_get(map, "a28"));
+  assert_null(json_object_get(map, "a29"));
+  assert_int_equal(json_integer_value(get(z, "attributes", "droppedAttributesCount", NULL)), 12);
+  assert_int_equal(json_array_size(get(z, "timeEvents", "timeEvent", NULL)), 32);
+  assert_int_equal(json_integer_value(get(z, "timeEvents", "droppedAnnotationsCount", NULL)), 3);
+  assert_null(json_object_get(z, "parentSpanId"));
+  assert_null(json_object_get(z, "sameProcessAsParentSpan"));
+  assert_null(json_object_get(z, "status"));
+  assert_string_equal(sget(z, "spanKind"), "INTERNAL");
+}
+
+/* The UTF-8 prefix rule at its boundaries. */
+static void test_utf8_prefix(void **state) {
+  (void)state;
+  assert_int_equal(census__cloud_trace_utf8_prefix("abc", 3, 3), 3);
+  assert_int_equal(census__cloud_trace_utf8_prefix("abcd", 4, 3), 3);
+  assert_int_equal(census__cloud_trace_utf8_prefix("ab\xc3\xa9", 4, 3), 2);    /* 2-byte char */
+  assert_int_equal(census__cloud_trace_utf8_prefix("a\xe2\x82\xac", 4, 3), 1); /* euro sign */
+  assert_int_equal(census__cloud_trace_utf8_prefix("a\xe2\x82\xac", 4, 4), 4);
+  assert_int_equal(census__cloud_trace_utf8_prefix("\xf0\x9f\x98\x80x", 5, 4), 4);
+  assert_int_equal(census__cloud_trace_utf8_prefix("", 0, 0), 0);
+}
+
+/* An empty batch and argument errors. */
+static void test_empty(void **state) {
+  (void)state;
+  census_buf buf = CENSUS_BUF_INIT;
+  assert_int_equal(census__cloud_trace_encode(NULL, 0, "p", "a", &buf), CENSUS_OK);
+  assert_string_equal(buf.data, "{\"spans\":[]}");
+  census__buf_free(&buf);
+  assert_int_equal(census__cloud_trace_encode(NULL, 0, NULL, "a", &buf), CENSUS_EINVAL);
+}
+
+int main(void) {
+  census_sampler *always = census_sampler_always_on();
+  census_trace_set_sampler(always);
+  census_sampler_free(always);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup(test_full_span, setup),
+      cmocka_unit_test_setup(test_limits, setup),
+      cmocka_unit_test(test_utf8_prefix),
+      cmocka_unit_test(test_empty),
+  };
+  int failed = cmocka_run_group_tests(tests, NULL, NULL);
+  census_shutdown(5000);
+  json_decref(captured);
+  return failed;
+}

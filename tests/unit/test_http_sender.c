@@ -1,0 +1,627 @@
+/* test_http_sender.c - the push exporters' HTTP sender against a real HTTP server.
+ *
+ * Each test starts tests/http/fault_receiver.js (node's http server on loopback, port chosen by
+ * the OS) with a script of answers, sends through census__http_sender, and checks both sides:
+ * what the receiver recorded (method, path, headers, body, arrival times; gzip bodies are
+ * decompressed by node's zlib, not by us) and the sender's exact counters. Backoffs are a few
+ * milliseconds so the whole file runs in a few seconds; the Retry-After tests wait for real.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+
+#include "../http/fault_receiver.h"
+#include "census/census.h"
+#include "http_sender.h"
+
+/* ---- fixtures ---------------------------------------------------------------------------- */
+
+static fault_receiver receiver;
+static bool receiver_up;
+
+static void start_receiver(const char *script) {
+  const char *args[] = {"--script", script, NULL};
+  receiver_up = fault_receiver_start(&receiver, CENSUS_TEST_NODE, CENSUS_TEST_FAULT_RECEIVER,
+                                     script != NULL ? args : NULL);
+  assert_true(receiver_up);
+}
+
+static int teardown(void **state) {
+  if (receiver_up) {
+    fault_receiver_stop(&receiver);
+    receiver_up = false;
+  }
+  return 0;
+}
+
+/* A URL on the receiver. */
+static const char *url(const char *path) {
+  static char buf[160];
+  snprintf(buf, sizeof buf, "%s%s", receiver.url_base, path);
+  return buf;
+}
+
+/* Diagnostics, collected from whichever thread reports them. */
+static pthread_mutex_t diag_mu = PTHREAD_MUTEX_INITIALIZER;
+static char diag_log[8192];
+static int diag_count;
+
+static void on_diag(void *user, census_status status, const char *message) {
+  pthread_mutex_lock(&diag_mu);
+  size_t used = strlen(diag_log);
+  snprintf(diag_log + used, sizeof diag_log - used, "%s\n", message);
+  diag_count++;
+  pthread_mutex_unlock(&diag_mu);
+}
+
+static void diag_reset(void) {
+  pthread_mutex_lock(&diag_mu);
+  diag_log[0] = '\0';
+  diag_count = 0;
+  pthread_mutex_unlock(&diag_mu);
+}
+
+static int diag_matches(const char *needle) {
+  pthread_mutex_lock(&diag_mu);
+  int n = 0;
+  for (const char *p = diag_log; (p = strstr(p, needle)) != NULL; p++) {
+    n++;
+  }
+  pthread_mutex_unlock(&diag_mu);
+  return n;
+}
+
+/* The classifier the OTLP exporter will use, simplified: 2xx delivered (a body "rejected=N"
+ * means N items refused), 429/502/503/504 and transport failures retryable, the rest final. */
+static atomic_int classify_calls;
+
+static pthread_mutex_t last_mu = PTHREAD_MUTEX_INITIALIZER;
+static char last_body[64];
+static size_t last_body_len;
+static char last_content_type[64];
+
+static census_http_verdict classify(void *user, const census_http_response *response,
+                                    uint64_t *rejected, char *message, size_t message_size) {
+  atomic_fetch_add(&classify_calls, 1);
+  pthread_mutex_lock(&last_mu);
+  snprintf(last_body, sizeof last_body, "%s", response->body);
+  last_body_len = response->body_len;
+  snprintf(last_content_type, sizeof last_content_type, "%s",
+           response->content_type != NULL ? response->content_type : "");
+  pthread_mutex_unlock(&last_mu);
+  *rejected = 0;
+  if (response->status >= 200 && response->status < 300) {
+    if (strncmp(response->body, "rejected=", 9) == 0) {
+      *rejected = strtoull(response->body + 9, NULL, 10);
+      snprintf(message, message_size, "server rejected %llu items", (unsigned long long)*rejected);
+    }
+    return CENSUS_HTTP_DELIVERED;
+  }
+  long s = response->status;
+  if (s == 0 || s == 429 || s == 502 || s == 503 || s == 504) {
+    return CENSUS_HTTP_RETRY;
+  }
+  snprintf(message, message_size, "HTTP %ld: %s", s, response->body);
+  return CENSUS_HTTP_FAILED;
+}
+
+static census_http_sender_config base_config(const char *target) {
+  census_http_sender_config c = {0};
+  c.name = "test sender";
+  c.url = target;
+  c.content_type = "text/plain";
+  c.timeout_ms = 2000;
+  c.initial_backoff_ms = 5;
+  c.max_backoff_ms = 20;
+  c.max_elapsed_ms = 5000;
+  c.classify = classify;
+  return c;
+}
+
+static census_http_sender *new_sender(const census_http_sender_config *c) {
+  census_status st = 1;
+  census_http_sender *s = census__http_sender_new(c, &st);
+  assert_int_equal(st, CENSUS_OK);
+  assert_non_null(s);
+  return s;
+}
+
+static census_status submit_text(census_http_sender *s, const char *text, uint64_t items,
+                                 uint64_t key) {
+  char *body = strdup(text);
+  assert_non_null(body);
+  return census__http_sender_submit(s, body, strlen(text), items, key);
+}
+
+static json_t *requests(void) {
+  json_t *all = fault_receiver_requests(&receiver);
+  assert_non_null(all);
+  return all;
+}
+
+static const char *req_str(json_t *all, size_t i, const char *field) {
+  json_t *r = json_array_get(all, i);
+  assert_non_null(r);
+  json_t *v = json_object_get(r, field);
+  assert_true(json_is_string(v));
+  return json_string_value(v);
+}
+
+static const char *req_header(json_t *all, size_t i, const char *name) {
+  json_t *h = json_object_get(json_array_get(all, i), "headers");
+  json_t *v = json_object_get(h, name);
+  return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static double req_time(json_t *all, size_t i) {
+  return json_number_value(json_object_get(json_array_get(all, i), "time_ms"));
+}
+
+/* ---- tests ------------------------------------------------------------------------------- */
+
+/* Proves: requests arrive in submission order as POSTs to the URL's path with their bodies, a
+ * flush waits for all of them, and the counters count each exactly once. */
+static void delivers_in_order(void **state) {
+  start_receiver(NULL);
+  census_http_sender_config c = base_config(url("/v1/test?q=1"));
+  census_http_sender *s = new_sender(&c);
+  for (int i = 0; i < 5; i++) {
+    char text[32];
+    snprintf(text, sizeof text, "body-%d", i);
+    assert_int_equal(submit_text(s, text, (uint64_t)i + 1, 0), CENSUS_OK);
+  }
+  assert_int_equal(census__http_sender_flush(s, 10000), CENSUS_OK);
+  json_t *all = requests();
+  assert_int_equal(json_array_size(all), 5);
+  for (size_t i = 0; i < 5; i++) {
+    char text[32];
+    snprintf(text, sizeof text, "body-%zu", i);
+    assert_string_equal(req_str(all, i, "body"), text);
+    assert_string_equal(req_str(all, i, "method"), "POST");
+    assert_string_equal(req_str(all, i, "path"), "/v1/test?q=1");
+  }
+  json_decref(all);
+  census_http_stats st;
+  census__http_sender_stats(s, &st);
+  assert_int_equal(st.requests_delivered, 5);
+  assert_int_equal(st.attempts, 5);
+  assert_int_equal(st.retries, 0);
+  assert_int_equal(st.items_delivered, 1 + 2 + 3 + 4 + 5);
+  assert_int_equal(st.items_dropped, 0);
+  assert_int_equal(st.requests_dropped, 0);
+  census__http_sender_free(s, 1000);
+}
+
+/* Proves: 503 twice then 200 is delivered on the third attempt (two retries), the same body
+ * each time, and counted exactly once as delivered. */
+static void retries_then_delivers(void **state) {
+  start_receiver("503,503,200");
+  census_http_sender_config c = base_config(url("/r"));
+  census_http_sender *s = new_sender(&c);
+  assert_int_equal(submit_text(s, "payload", 7, 0), CENSUS_OK);
+  assert_int_equal(census__http_sender_flush(s, 10000), CENSUS_OK);
+  json_t *all = requests();
+  assert_int_equal(json_array_size(all), 3);
+  for (size_t i = 0; i < 3; i++) {
+    assert_string_equal(req_str(all, i, "body"), "payload");
+  }
+  json_decref(all);
+  census_http_stats st;
+  census__http_sender_stats(s, &st);
+  assert_int_equal(st.attempts, 3);
+  assert_int_equal(st.retries, 2);
+  assert_int_equal(st.requests_delivered, 1);
+  assert_int_equal(st.items_delivered, 7);
+  assert_int_equal(st.items_dropped, 0);
+  census__http_sender_free(s, 1000);
+}
+
+/* Proves: a Retry-After (delay-seconds, then HTTP-date) is a minimum wait: with a 5 ms backoff
+ * the retry still arrives at least a second later (the date form has one-second resolution, so
+ * 2 s ahead means more than 1 s). */
+static void retry_after_is_honoured(void **state) {
+  start_receiver("429:retry-after=1,200,503:retry-after-date=2,200");
+  census_http_sender_config c = base_config(url("/ra"));
+  census_http_sender *s = new_sender(&c);
+  assert_int_equal(submit_text(s, "a", 1, 0), CENSUS_OK);
+  assert_int_equal(census__http_sender_flush(s, 10000), CENSUS_OK);
+  assert_int_equal(submit_text(s, "b", 1, 0), CENSUS_OK);
+  assert_int_equal(census__http_sender_flush(s, 10000), CENSUS_OK);
+  json_t *all = requests();
+  assert_int_equal(json_array_size(all), 4);
+  double wait1 = req_time(all, 1) - req_time(all, 0);
+  double wait2 = req_time(all, 3) - req_time(all, 2);
+  assert_true(wait1 >= 1000.0);
+  assert_true(wait2 >= 1000.0);
+  assert_true(wait1 < 4000.0);
+  json_decref(all);
+  census_http_stats st;
+  census__http_sender_stats(s, &st);
+  assert_int_equal(st.retries, 2);
+  assert_int_equal(st.requests_delivered, 2);
+  census__http_sender_free(s, 1000);
+}
+
+/* A loopback port that nobody listens on: bound, read, closed. */
+static int dead_port(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  assert_true(fd >= 0);
+  struct sockaddr_in a = {0};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+  socklen_t len = sizeof a;
+  assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+/* Proves: refused connections are retried until the retry budget is spent, then each request
+ * is dropped with its items counted exactly, one diagnostic per drop (none per retry), and the
+ * flush reports the loss with CENSUS_EEXPORT. */
+static void refused_until_budget_spent(void **state) {
+  char target[64];
+  snprintf(target, sizeof target, "http://127.0.0.1:%d/x", dead_port());
+  census_http_sender_config c = base_config(target);
+  c.max_elapsed_ms = 200;
+  diag_reset();
+  census_http_sender *s = new_sender(&c);
+  assert_int_equal(submit_text(s, "one", 3, 0), CENSUS_OK);
+  assert_int_equal(submit_text(s, "two", 4, 0), CENSUS_OK);
+  assert_int_equal(census__http_sender_flush(s, 10000), CENSUS_EEXPORT);
+  census_http_stats st;
+  census__http_sender_stats(s, &st);
+  assert_int_equal(st.requests_dropped, 2);
+  assert_int_equal(st.items_dropped, 7);
+  assert_int_equal(st.requests_delivered, 0);
+  assert_int_equal(st.items_delivered, 0);
+  assert_true(st.attempts >= 4); /* several attempts each within 200 ms at <= 20 ms backoff */
+  assert_int_equal(st.retries, st.attempts - 2);
+  assert_int_equal(diag_matches("test sender: dropped a request of 3 items: retry budget"), 1);
+  assert_int_equal(diag_matches("test sender: dropped a request of 4 items: retry budget"), 1);
+  assert_int_equal(diag_matches("dropped"), 2);
+  census__http_sender_free(s, 1000);
+}
+
+/* Proves: an attempt the server never answers ends at timeout_ms and is retried. */
+static void hang_times_out_and_retries(void **state) {
+  start_receiver("hang,200");
+  census_http_sender_config c = base_config(url("/h"));
+  c.timeout_ms = 300;
+  census_http_sender *s = new_sender(&c);
+  long long t0 = fault_receiver_now_ms();
+  assert_int_equal(submit_text(s, "slow", 2, 0), CENSUS_OK);
+  assert_int_equal(census__http_sender_flush(s, 10000), CENSUS_OK);
+  long long elapsed = fault_receiver_now_ms() - t0;
+  assert_true(elapsed >= 300);
+  json_t *all = requests();
+  assert_int_equal(json_array_size(all), 2);
+  assert_string_equal(req_str(all, 1, "body"), "slow");
+  json_decref(all);
+  census_http_stats st;
+  census__http_sender_stats(s, &st);
+  assert_int_equal(st.attempts, 2);
+  assert_int_equal(st.retries, 1);
+  assert_int_equal(st.items_delivered, 2);
+  census__http_sender_free(s, 1000);
+}
+
+/* Proves: with the first request hanging in flight, a full queue (max_queued 2) drops its
+ * oldest request per extra submit with CENSUS_ELIMIT, exactly counted; the survivors go out
+ * in order afterwards. */
+static void queue_full_drops_oldest(void **state) {
+  start_receiver("hang,200,200,200");
+  census_http_sender_config c = base_config(url("/q"));
+  c.timeout_ms = 500;
+  c.max_queued = 2;
+  diag_reset();
+  census_http_sender *s = new_sender(&c);
+  assert_int_equal(submit_text(s, "A", 1, 0), CENSUS_OK);
+  assert_true(fault_receiver_wait_count(&receiver, 1, 5000)); /* A is in flight, hanging */
+  assert_int_equal(submit_text(s, "B", 10, 0), CENSUS_OK);
+  assert_int_equal(submit_text(s, "C", 100, 0), CENSUS_OK);
+  assert_int_equal(submit_text(s, "D", 1000, 0), CENSUS_ELIMIT);
+  assert_int_equal(submit_text(s, "E", 10000, 0), CENSUS_ELIMIT);
+  census_http_stats st;
+  census__http_sender_stats(s, &st);
+  assert_int_equal(st.requests_dropped, 2);
+  assert_int_equal(st.items_dropped, 110);
+  assert_int_equal(diag_matches("queue is full"), 2);
+  assert_int_equal(census__http_sender_flush(s, 10000), CENSUS_OK);
+  json_t *all = requests();
+  assert_int_equal(json_array_size(all), 4);
+  assert_string_equal(req_str(all, 0, "body"), "A");
+  assert_string_equal(req_str(all, 1, "body"), "A");
+  assert_string_equal(req_str(all, 2, "body"), "D");
+  assert_string_equal(req_str(all, 3, "body"), "E");
+  json_decref(all);
+  census__http_sender_stats(s, &st);
+  assert_int_equal(st.items_delivered, 11001);
+  assert_int_equal(st.requests_delivered, 3);
+  census__http_sender_free(s, 1000);
+}
+
+/* Proves: a request with a supersede_key replaces the queued, never attempted request with the
+ * same key, in its place in the queue; the replaced one is counted as superseded, not dropped,
+ * and requests with other keys are untouched. */
+static void supersede_replaces_queued(void **state) {
+  start_receiver("hang,200,200,200");
+  census_http_sender_config c = base_config(url("/s"));
+  c.timeout_ms = 500;
+  census_http_sender *s = new_sender(&c);
+  assert_int_equal(submit_text(s, "A", 1, 1), CENSUS_OK);
+  assert_true(fault_receiver_wait_count(&receiver, 1, 5000)); /* A in flight: not replaceable */
+  assert_int_equal(submit_text(s, "B-old", 5, 1), CENSUS_OK); /* replaces nothing: A flies */
+  assert_int_equal(submit_text(s, "C", 1, 2), CENSUS_OK);
+  assert_int_equal(submit_text(s, "B-new", 6, 1), CENSUS_OK); /* replaces B-old */
+  assert_int_equal(census__http_sender_flush(s, 10000), CENSUS_OK);
+  json_t *all = requests();
+  assert_int_equal(json_array_size(all), 4);
+  assert_string_equal(req_str(all, 0, "body"), "A");
+  assert_string_equal(req_str(all, 1, "body"), "A");
+  assert_string_equal(req_str(all, 2, "body"), "B-new");
+  assert_string_equal(req_str(all, 3, "body"), "C");
+  json_decref(all);
+  census_http_stats st;
+  census__http_sender_stats(s, &st);
+  assert_int_equal(st.requests_superseded, 1);
+  assert_int_equal(st.requests_dropped, 0);
+  assert_int_equal(st.items_dropped, 0);
+  assert_int_equal(st.items_delivered, 1 + 6 + 1);
+  census__http_sender_free(s, 1000);
+}
+
+/* Proves: with gzip on, the body goes out compressed (fewer bytes on the wire, Content-Encoding
+ * gzip) and node's zlib decompresses it to exactly the original bytes. */
+static void gzip_body_arrives_intact(void **state) {
+  start_receiver(NULL);
+  census_http_sender_config c = base_config(url("/gz"));
+  c.gzip = true;
+  census_http_sender *s = new_sender(&c);
+  size_t len = 50000;
+  char *text = malloc(len + 1);
+  assert_non_null(text);
+  uint32_t x = 12345;
+  for (size_t i = 0; i < len; i++) {
+    x = x * 1103515245u + 12345u;
+    text[i] = (char)('a' + (i % 7 == 0 ? (x >> 16) % 26 : i % 5));
+  }
+  text[len] = '\0';
+  char *expected = strdup(text);
+  assert_non_null(expected);
+  assert_int_equal(census__http_sender_submit(s, text, len, 1, 0), CENSUS_OK);
+  assert_int_equal(census__http_sender_flush(s, 10000), CENSUS_OK);
+  json_t *all = requests();
+  assert_int_equal(json_array_size(all), 1);
+  assert_string_equal(req_header(all, 0, "content-encoding"), "gzip");
+  assert_null(json_object_get(json_array_get(all, 0), "gunzip_error"));
+  assert_string_equal(req_str(all, 0, "body"), expected);
+  json_int_t raw = json_integer_value(json_object_get(json_array_get(all, 0), "raw_length"));
+  assert_true(raw > 0 && (size_t)raw < len / 2);
+  json_decref(all);
+  free(expected);
+  census__http_sender_free(s, 1000);
+}
+
+/* Proves: the configured headers, the Content-Type, and the User-Agent census-c/<version>
+ * arrive; no Expect: 100-continue; no Content-Encoding without gzip. */
+static void headers_arrive(void **state) {
+  start_receiver(NULL);
+  census_http_sender_config c = base_config(url("/hd"));
+  const char *headers[] = {"X-Census-Test: one two", "Authorization: Basic dXNlcjpwdw=="};
+  c.headers = headers;
+  c.header_count = 2;
+  c.content_type = "application/x-protobuf";
+  census_http_sender *s = new_sender(&c);
+  assert_int_equal(submit_text(s, "h", 1, 0), CENSUS_OK);
+  assert_int_equal(census__http_sender_flush(s, 10000), CENSUS_OK);
+  json_t *all = requests();
+  assert_int_equal(json_array_size(all), 1);
+  assert_string_equal(req_header(all, 0, "x-census-test"), "one two");
+  assert_string_equal(req_header(all, 0, "authorization"), "Basic dXNlcjpwdw==");
+  assert_string_equal(req_header(all, 0, "content-type"), "application/x-protobuf");
+  char ua[64];
+  snprintf(ua, sizeof ua, "census-c/%s", census_version());
+  assert_string_equal(req_header(all, 0, "user-agent"), ua);
+  assert_null(req_header(all, 0, "expect"));
+  assert_null(req_header(all, 0, "content-encoding"));
+  json_decref(all);
+  census__http_sender_free(s, 1000);
+}
+
+/* Proves: a flush against a backend that never answers returns CENSUS_ETIMEDOUT at its deadline
+ * (not at the 10 s attempt timeout), and free() then aborts the attempt in flight promptly,
+ * counting and reporting the request as dropped. */
+static void flush_timeout_and_bounded_free(void **state) {
+  start_receiver("hang");
+  census_http_sender_config c = base_config(url("/f"));
+  c.timeout_ms = 10000;
+  diag_reset();
+  census_http_sender *s = new_sender(&c);
+  assert_int_equal(submit_text(s, "stuck", 9, 0), CENSUS_OK);
+  assert_int_equal(submit_text(s, "behind", 4, 0), CENSUS_OK);
+  long long t0 = fault_receiver_now_ms();
+  assert_int_equal(census__http_sender_flush(s, 300), CENSUS_ETIMEDOUT);
+  long long flush_ms = fault_receiver_now_ms() - t0;
+  assert_true(flush_ms >= 300 && flush_ms < 2000);
+  census_http_stats st;
+  census__http_sender_stats(s, &st);
+  assert_int_equal(st.requests_dropped, 0); /* still queued and in flight after the timeout */
+  t0 = fault_receiver_now_ms();
+  census__http_sender_free(s, 200);
+  long long free_ms = fault_receiver_now_ms() - t0;
+  assert_true(free_ms >= 200 && free_ms < 1500);
+  assert_int_equal(diag_matches("dropped a request of 9 items: shutdown"), 1);
+  assert_int_equal(diag_matches("dropped 1 queued requests (4 items) at shutdown"), 1);
+}
+
+/* Proves: a failing authorize callback counts as a retryable failed attempt (no HTTP request is
+ * made for it), and the headers it produces on the next attempt are sent. */
+static atomic_int authorize_calls;
+
+static census_status authorize(void *user, char *buf, size_t size) {
+  int n = atomic_fetch_add(&authorize_calls, 1);
+  if (n == 0) {
+    return CENSUS_EEXPORT; /* the token endpoint is down */
+  }
+  snprintf(buf, size, "Authorization: Bearer token-%d\r\nX-Goog-User-Project: p1\n", n);
+  return CENSUS_OK;
+}
+
+static void authorize_failure_is_retryable(void **state) {
+  start_receiver(NULL);
+  atomic_store(&authorize_calls, 0);
+  census_http_sender_config c = base_config(url("/auth"));
+  c.authorize = authorize;
+  census_http_sender *s = new_sender(&c);
+  assert_int_equal(submit_text(s, "secret", 2, 0), CENSUS_OK);
+  assert_int_equal(census__http_sender_flush(s, 10000), CENSUS_OK);
+  json_t *all = requests();
+  assert_int_equal(json_array_size(all), 1);
+  assert_string_equal(req_header(all, 0, "authorization"), "Bearer token-1");
+  assert_string_equal(req_header(all, 0, "x-goog-user-project"), "p1");
+  json_decref(all);
+  census_http_stats st;
+  census__http_sender_stats(s, &st);
+  assert_int_equal(atomic_load(&authorize_calls), 2);
+  assert_int_equal(st.attempts, 2);
+  assert_int_equal(st.retries, 1);
+  assert_int_equal(st.requests_delivered, 1);
+  census__http_sender_free(s, 1000);
+}
+
+/* Proves: a permanent failure (400) is not retried, drops the request with its items counted,
+ * passes the response body to the classifier, and makes the flush report CENSUS_EEXPORT; a
+ * partially rejected delivery counts the rejected items apart. */
+static void permanent_failure_and_partial(void **state) {
+  start_receiver("400:body=bad%20request,200:body=rejected%3D2");
+  census_http_sender_config c = base_config(url("/p"));
+  diag_reset();
+  census_http_sender *s = new_sender(&c);
+  assert_int_equal(submit_text(s, "x", 5, 0), CENSUS_OK);
+  assert_int_equal(census__http_sender_flush(s, 10000), CENSUS_EEXPORT);
+  assert_int_equal(submit_text(s, "y", 6, 0), CENSUS_OK);
+  assert_int_equal(census__http_sender_flush(s, 10000), CENSUS_OK);
+  census_http_stats st;
+  census__http_sender_stats(s, &st);
+  assert_int_equal(st.attempts, 2);
+  assert_int_equal(st.retries, 0);
+  assert_int_equal(st.requests_dropped, 1);
+  assert_int_equal(st.items_dropped, 5);
+  assert_int_equal(st.requests_delivered, 1);
+  assert_int_equal(st.items_delivered, 4);
+  assert_int_equal(st.items_rejected, 2);
+  assert_int_equal(diag_matches("HTTP 400: bad request"), 1);
+  assert_int_equal(diag_matches("server rejected 2 items"), 1);
+  census__http_sender_free(s, 1000);
+}
+
+/* Proves: a Retry-After beyond the retry budget drops the request at once (one attempt, no
+ * pointless wait), and says why. */
+static void retry_after_beyond_budget_drops(void **state) {
+  start_receiver("503:retry-after=60");
+  census_http_sender_config c = base_config(url("/rb"));
+  c.max_elapsed_ms = 2000;
+  diag_reset();
+  census_http_sender *s = new_sender(&c);
+  long long t0 = fault_receiver_now_ms();
+  assert_int_equal(submit_text(s, "z", 3, 0), CENSUS_OK);
+  assert_int_equal(census__http_sender_flush(s, 10000), CENSUS_EEXPORT);
+  assert_true(fault_receiver_now_ms() - t0 < 1500);
+  census_http_stats st;
+  census__http_sender_stats(s, &st);
+  assert_int_equal(st.attempts, 1);
+  assert_int_equal(st.items_dropped, 3);
+  assert_int_equal(diag_matches("Retry-After exceeds the budget"), 1);
+  census__http_sender_free(s, 1000);
+}
+
+/* Proves: while a flush waits, a long backoff (up to 10 s here) is cut to at most half the time
+ * left before its deadline, so the retry happens and the flush succeeds in time. */
+static void flush_shortens_backoff(void **state) {
+  start_receiver("503,503,200");
+  census_http_sender_config c = base_config(url("/fb"));
+  c.initial_backoff_ms = 10000;
+  c.max_backoff_ms = 10000;
+  c.max_elapsed_ms = 60000;
+  census_http_sender *s = new_sender(&c);
+  long long t0 = fault_receiver_now_ms();
+  assert_int_equal(submit_text(s, "w", 1, 0), CENSUS_OK);
+  assert_int_equal(census__http_sender_flush(s, 4000), CENSUS_OK);
+  assert_true(fault_receiver_now_ms() - t0 < 4000);
+  census_http_stats st;
+  census__http_sender_stats(s, &st);
+  assert_int_equal(st.retries, 2);
+  assert_int_equal(st.requests_delivered, 1);
+  census__http_sender_free(s, 1000);
+}
+
+/* Proves: the classifier sees at most max_response_bytes of the response body, NUL-terminated,
+ * and the response's Content-Type. */
+static void response_body_capped(void **state) {
+  start_receiver("200:body=0123456789abcdef:content-type=application%2Fjson");
+  census_http_sender_config c = base_config(url("/cap"));
+  c.max_response_bytes = 4;
+  census_http_sender *s = new_sender(&c);
+  assert_int_equal(submit_text(s, "q", 1, 0), CENSUS_OK);
+  assert_int_equal(census__http_sender_flush(s, 10000), CENSUS_OK);
+  pthread_mutex_lock(&last_mu);
+  assert_string_equal(last_body, "0123");
+  assert_int_equal(last_body_len, 4);
+  assert_string_equal(last_content_type, "application/json");
+  pthread_mutex_unlock(&last_mu);
+  census__http_sender_free(s, 1000);
+}
+
+/* Proves: the argument checks: a missing URL or classifier is CENSUS_EINVAL, and submit to a
+ * NULL sender frees the body (ASan would report the leak) with CENSUS_EINVAL. */
+static void invalid_arguments(void **state) {
+  census_http_sender_config c = base_config(NULL);
+  census_status st = 0;
+  assert_null(census__http_sender_new(&c, &st));
+  assert_int_equal(st, CENSUS_EINVAL);
+  c = base_config("http://127.0.0.1:1/");
+  c.classify = NULL;
+  assert_null(census__http_sender_new(&c, &st));
+  assert_int_equal(st, CENSUS_EINVAL);
+  assert_int_equal(census__http_sender_submit(NULL, strdup("x"), 1, 1, 0), CENSUS_EINVAL);
+  census__http_sender_free(NULL, 0);
+}
+
+int main(void) {
+  /* The receiver is on loopback: a proxy from the environment must not get in between. */
+  const char *proxies[] = {"http_proxy",  "HTTP_PROXY", "https_proxy",
+                           "HTTPS_PROXY", "all_proxy",  "ALL_PROXY"};
+  for (size_t i = 0; i < sizeof proxies / sizeof proxies[0]; i++) {
+    unsetenv(proxies[i]);
+  }
+  census_set_diagnostics(on_diag, NULL);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_teardown(delivers_in_order, teardown),
+      cmocka_unit_test_teardown(retries_then_delivers, teardown),
+      cmocka_unit_test_teardown(retry_after_is_honoured, teardown),
+      cmocka_unit_test_teardown(refused_until_budget_spent, teardown),
+      cmocka_unit_test_teardown(hang_times_out_and_retries, teardown),
+      cmocka_unit_test_teardown(queue_full_drops_oldest, teardown),
+      cmocka_unit_test_teardown(supersede_replaces_queued, teardown),
+      cmocka_unit_test_teardown(gzip_body_arrives_intact, teardown),
+      cmocka_unit_test_teardown(headers_arrive, teardown),
+      cmocka_unit_test_teardown(flush_timeout_and_bounded_free, teardown),
+      cmocka_unit_test_teardown(authorize_failure_is_retryable, teardown),
+      cmocka_unit_test_teardown(permanent_failure_and_partial, teardown),
+      cmocka_unit_test_teardown(retry_after_beyond_budget_drops, teardown),
+      cmocka_unit_test_teardown(flush_shortens_backoff, teardown),
+      cmocka_unit_test_teardown(response_body_capped, teardown),
+      cmocka_unit_test(invalid_arguments),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,73 @@
+#!/bin/sh
+# Runs the Zipkin exporter against a loopback receiver (zipkin_receiver.js) and asserts the
+# captured requests with zipkin_check.js.
+#   zipkin_test.sh export <zipkin_driver> <tests/zipkin dir>
+#     proves: every body is valid Zipkin v2 JSON per the schema (ajv strict), the schema rejects
+#     mutated spans, and each span's fields are what the driver recorded; with no endpoint or
+#     service name in the options, OTEL_EXPORTER_ZIPKIN_ENDPOINT and OTEL_SERVICE_NAME are used
+#   zipkin_test.sh faults <zipkin_driver> <tests/zipkin dir>
+#     proves: 503 then 202 -> all spans arrive exactly once and one retry is counted; 400 -> no
+#     retry, spans counted dropped and the refusal reported; nothing listening for the whole
+#     retry budget -> exact drop counters
+set -eu
+mode=$1 driver=$2 dir=$3
+work=$(mktemp -d)
+receiver_pid=
+cleanup() {
+  if [ -n "$receiver_pid" ]; then kill "$receiver_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# start_receiver <script>: starts the receiver, sets $port.
+start_receiver() {
+  : > "$work/requests.jsonl"
+  node "$dir/zipkin_receiver.js" --schema "$dir/zipkin2-span-schema.json" \
+    --out "$work/requests.jsonl" --script "$1" > "$work/receiver.out" &
+  receiver_pid=$!
+  i=0
+  while ! grep -q port "$work/receiver.out" 2>/dev/null; do
+    i=$((i + 1)); [ $i -lt 100 ] || { echo "receiver did not start" >&2; exit 1; }
+    sleep 0.1
+  done
+  port=$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$work/receiver.out")
+}
+stop_receiver() {
+  kill "$receiver_pid" 2>/dev/null || true
+  wait "$receiver_pid" 2>/dev/null || true
+  receiver_pid=
+}
+
+case $mode in
+export)
+  start_receiver 202
+  "$driver" export "http://127.0.0.1:$port/api/v2/spans" > "$work/driver.jsonl"
+  stop_receiver
+  node "$dir/zipkin_check.js" export "$work/driver.jsonl" "$work/requests.jsonl" \
+    "$dir/zipkin2-span-schema.json"
+  echo "== endpoint and service name from the environment"
+  start_receiver 202
+  OTEL_EXPORTER_ZIPKIN_ENDPOINT="http://127.0.0.1:$port/api/v2/spans" \
+    OTEL_SERVICE_NAME="Env-Service" "$driver" faults "" 2 5000 > "$work/driver.jsonl"
+  stop_receiver
+  node "$dir/zipkin_check.js" env "$work/driver.jsonl" "$work/requests.jsonl" 2
+  ;;
+faults)
+  echo "== 503 then 202"
+  start_receiver 503,202
+  "$driver" faults "http://127.0.0.1:$port/api/v2/spans" 5 10000 > "$work/driver.jsonl"
+  stop_receiver
+  node "$dir/zipkin_check.js" retry "$work/driver.jsonl" "$work/requests.jsonl" 5
+  echo "== 400"
+  start_receiver 400
+  "$driver" faults "http://127.0.0.1:$port/api/v2/spans" 3 10000 > "$work/driver.jsonl"
+  stop_receiver
+  node "$dir/zipkin_check.js" refused "$work/driver.jsonl" "$work/requests.jsonl" 3
+  echo "== nothing listening"
+  # A port the OS just handed out and that is closed again: connections are refused.
+  port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});')
+  "$driver" faults "http://127.0.0.1:$port/api/v2/spans" 4 1500 > "$work/driver.jsonl"
+  node "$dir/zipkin_check.js" down "$work/driver.jsonl" 4
+  ;;
+*) echo "unknown mode $mode" >&2; exit 64 ;;
+esac
