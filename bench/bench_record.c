@@ -56,6 +56,15 @@
  * (names, labels, escaping, numbers), not the collection's. The result is consumed: every
  * repetition must produce the same length, holding exactly PROMETHEUS_SERIES sample lines.
  *
+ * otlp_encode_per_series and otlp_encode_per_span (when census is built with the OTLP exporter)
+ * encode, as an OTLP protobuf request body with census__otlp_encode_metrics() /
+ * census__otlp_encode_spans(), one snapshot of a 3-tag counter view of OTLP_SERIES series, and
+ * OTLP_SPANS ended spans (each with a name, 2 attributes and 1 event) inside a span exporter's
+ * callback, REPETITIONS times, and report the median time divided by the series or span count.
+ * The inputs are collected once before timing: this is the encoder's cost. The results are
+ * consumed: every repetition must produce the same body length, the metrics encoder must report
+ * exactly OTLP_SERIES points, and exactly OTLP_SPANS spans must pass through the callback.
+ *
  * The whole run takes some seconds to a few tens of seconds; it is not part of CTest.
  */
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
@@ -80,6 +89,10 @@
 #ifdef CENSUS_HAVE_PROMETHEUS
 #include <census/exporters/prometheus.h>
 #endif
+#ifdef CENSUS_HAVE_OTLP
+#include "buffer.h"
+#include "otlp_encode.h"
+#endif
 
 #define REPETITIONS 7
 #define ITERATIONS_PER_REP 5000000L
@@ -87,6 +100,8 @@
 #define MAX_THREADS 2
 #define RSS_SERIES 100000L
 #define PROMETHEUS_SERIES 10000L
+#define OTLP_SERIES 10000L
+#define OTLP_SPANS 10000L
 
 /* The kind of operation a case times; see the file comment. */
 enum bench_kind {
@@ -550,6 +565,117 @@ static void measure_prometheus_render(double ns_per_series[REPETITIONS]) {
 }
 #endif
 
+#ifdef CENSUS_HAVE_OTLP
+/* Encodes OTLP_SERIES 3-tag counter series as an OTLP protobuf body (see the file comment) and
+ * fills ns_per_series[REPETITIONS], sorted. Exits non-zero if the output is not what it should be.
+ */
+static void measure_otlp_encode_series(double ns_per_series[REPETITIONS]) {
+  census_status status;
+  const census_measure *measure =
+      census_measure_int64_new("bench/otlp_series", "Requests", "1", &status);
+  check("measure", status);
+  register_count_view("bench/otlp_series", "Requests by route, method and status", measure,
+                      2 * OTLP_SERIES);
+  census_tag_map *tags = census_tag_map_new();
+  check("tag map", tags != NULL ? CENSUS_OK : CENSUS_ENOMEM);
+  char values[3][32];
+  for (long i = 0; i < OTLP_SERIES; i++) {
+    snprintf(values[0], sizeof values[0], "/api/v1/route-%ld", i % 100);
+    snprintf(values[1], sizeof values[1], "method-%ld", i / 100 % 10);
+    snprintf(values[2], sizeof values[2], "%ld", 200 + i / 1000);
+    for (int k = 0; k < 3; k++) {
+      check("tag put", census_tag_map_put(tags, tag_keys[k], values[k]));
+    }
+    check("record", census_record_int64(measure, 1 + i % 7, tags));
+  }
+  census_tag_map_free(tags);
+  census_view_data *data = census_view_data_get("bench/otlp_series", &status);
+  check("view data", status);
+  const census_view_data *views[] = {data};
+  census_resource_attribute attribute = {"service.name", CENSUS_ATTRIBUTE_STRING, "bench", 0};
+  census_resource resource = {&attribute, 1};
+  size_t expected_length = 0;
+  census_buf body = CENSUS_BUF_INIT;
+  for (int rep = 0; rep < REPETITIONS; rep++) {
+    uint64_t points = 0;
+    census__buf_reset(&body);
+    int64_t start = monotonic_ns();
+    check("otlp encode", census__otlp_encode_metrics(views, 1, &resource, false, &body, &points));
+    int64_t end = monotonic_ns();
+    if (points != (uint64_t)OTLP_SERIES || body.len == 0 ||
+        (rep > 0 && body.len != expected_length)) {
+      fprintf(stderr, "bench_record: otlp encode: %llu points, %zu bytes\n",
+              (unsigned long long)points, body.len);
+      exit(1);
+    }
+    expected_length = body.len;
+    ns_per_series[rep] = (double)(end - start) / (double)OTLP_SERIES;
+  }
+  census__buf_free(&body);
+  census_view_data_free(data);
+  qsort(ns_per_series, REPETITIONS, sizeof ns_per_series[0], compare_doubles);
+}
+
+/* The span encoder is timed inside a span exporter's callback, the only place span data exist:
+ * each batch is encoded REPETITIONS times and the times are summed per repetition. */
+static struct {
+  int64_t rep_ns[REPETITIONS];
+  long spans;
+  bool bad;
+} otlp_spans;
+
+static census_status encode_spans_timed(void *user, const census_span_data *const *spans,
+                                        size_t n) {
+  (void)user;
+  census_resource_attribute attribute = {"service.name", CENSUS_ATTRIBUTE_STRING, "bench", 0};
+  census_resource resource = {&attribute, 1};
+  census_buf body = CENSUS_BUF_INIT;
+  size_t expected_length = 0;
+  for (int rep = 0; rep < REPETITIONS; rep++) {
+    census__buf_reset(&body);
+    int64_t start = monotonic_ns();
+    census_status st = census__otlp_encode_spans(spans, n, &resource, false, &body);
+    otlp_spans.rep_ns[rep] += monotonic_ns() - start;
+    if (st != CENSUS_OK || body.len == 0 || (rep > 0 && body.len != expected_length)) {
+      otlp_spans.bad = true;
+    }
+    expected_length = body.len;
+  }
+  census__buf_free(&body);
+  otlp_spans.spans += (long)n;
+  return CENSUS_OK;
+}
+
+static void measure_otlp_encode_spans(double ns_per_span[REPETITIONS]) {
+  static const census_span_exporter_ops ops = {.export_spans = encode_spans_timed};
+  static int user;
+  census_span_export_options options = {65536, 16384, 60000, 0};
+  check("span export options", census_trace_set_export_options(&options));
+  check("span exporter", census_span_exporter_register(&ops, &user));
+  census_span_options span_options = {0};
+  span_options.root = true;
+  span_options.sampler = always_on;
+  for (long i = 0; i < OTLP_SPANS; i++) {
+    census_span span = census_span_start("GET /api/v1/items", &span_options);
+    census_span_set_attribute_string(span, "http.route", "/api/v1/items");
+    census_span_set_attribute_int64(span, "http.status_code", 200);
+    census_span_add_event(span, "cache miss");
+    census_span_end(span);
+  }
+  /* Unregistering exports the queued spans to the exporters, this one included. */
+  check("span exporter unregister", census_span_exporter_unregister(&user, 60000));
+  if (otlp_spans.bad || otlp_spans.spans != OTLP_SPANS) {
+    fprintf(stderr, "bench_record: otlp span encode: %ld spans encoded%s\n", otlp_spans.spans,
+            otlp_spans.bad ? ", inconsistent bodies" : "");
+    exit(1);
+  }
+  for (int rep = 0; rep < REPETITIONS; rep++) {
+    ns_per_span[rep] = (double)otlp_spans.rep_ns[rep] / (double)OTLP_SPANS;
+  }
+  qsort(ns_per_span, REPETITIONS, sizeof ns_per_span[0], compare_doubles);
+}
+#endif
+
 /* Creates the tag keys and the shared 3-tag map the 3-tag cases record against. */
 static void set_up_tags(void) {
   static const char *const key_names[3] = {"route", "method", "status"};
@@ -655,6 +781,17 @@ int main(int argc, char **argv) {
          "prometheus_render_per_series", 1, render_ns[REPETITIONS / 2], render_ns[0],
          render_ns[REPETITIONS - 1], PROMETHEUS_SERIES);
 #endif
+#ifdef CENSUS_HAVE_OTLP
+  double otlp_series_ns[REPETITIONS], otlp_span_ns[REPETITIONS];
+  measure_otlp_encode_series(otlp_series_ns);
+  printf("%-32s %7d %12.2f %10.2f %10.2f  ns/series (%ld series, protobuf)\n",
+         "otlp_encode_per_series", 1, otlp_series_ns[REPETITIONS / 2], otlp_series_ns[0],
+         otlp_series_ns[REPETITIONS - 1], OTLP_SERIES);
+  measure_otlp_encode_spans(otlp_span_ns);
+  printf("%-32s %7d %12.2f %10.2f %10.2f  ns/span (%ld spans, protobuf)\n", "otlp_encode_per_span",
+         1, otlp_span_ns[REPETITIONS / 2], otlp_span_ns[0], otlp_span_ns[REPETITIONS - 1],
+         OTLP_SPANS);
+#endif
 
   fprintf(out, "{\"census_version\":\"%s\",\"repetitions\":%d,\"iterations_per_rep\":%ld,",
           census_version(), REPETITIONS, ITERATIONS_PER_REP);
@@ -677,6 +814,18 @@ int main(int argc, char **argv) {
           ",{\"name\":\"prometheus_render_per_series\",\"threads\":1,\"ns_per_op\":%.3f,"
           "\"min_ns_per_op\":%.3f,\"max_ns_per_op\":%.3f,\"series\":%ld}",
           render_ns[REPETITIONS / 2], render_ns[0], render_ns[REPETITIONS - 1], PROMETHEUS_SERIES);
+#endif
+#ifdef CENSUS_HAVE_OTLP
+  fprintf(out,
+          ",{\"name\":\"otlp_encode_per_series\",\"threads\":1,\"ns_per_op\":%.3f,"
+          "\"min_ns_per_op\":%.3f,\"max_ns_per_op\":%.3f,\"series\":%ld}",
+          otlp_series_ns[REPETITIONS / 2], otlp_series_ns[0], otlp_series_ns[REPETITIONS - 1],
+          OTLP_SERIES);
+  fprintf(out,
+          ",{\"name\":\"otlp_encode_per_span\",\"threads\":1,\"ns_per_op\":%.3f,"
+          "\"min_ns_per_op\":%.3f,\"max_ns_per_op\":%.3f,\"spans\":%ld}",
+          otlp_span_ns[REPETITIONS / 2], otlp_span_ns[0], otlp_span_ns[REPETITIONS - 1],
+          OTLP_SPANS);
 #endif
   fprintf(out, "]}\n");
   if (fclose(out) != 0) {

@@ -29,6 +29,10 @@
  * (--prometheus ADDR:PORT to move it, --no-prometheus to turn it off; built only when census was
  * built with the Prometheus exporter). If the address is taken, the demo says so and goes on
  * without it. census_shutdown() stops the server with the other exporters.
+ * With --otlp-endpoint URL, or when OTEL_EXPORTER_OTLP_ENDPOINT is set, the demo also pushes its
+ * metrics and spans to that OpenTelemetry collector with OTLP/HTTP (built only when census was
+ * built with the OTLP exporter; the other OTEL_EXPORTER_OTLP_* variables apply too), and prints
+ * the delivery counters on stderr at the end.
  *
  * Threads: each worker owns its tag maps, measurement map and random state; the only shared
  * state is the read-only metric handles set up before the workers start, the stop flag (an
@@ -52,6 +56,9 @@
 #ifdef CENSUS_HAVE_PROMETHEUS
 #include <census/exporters/prometheus.h>
 #endif
+#ifdef CENSUS_HAVE_OTLP
+#include <census/exporters/otlp.h>
+#endif
 
 #define DEMO_WORKERS 2
 #define DEMO_SHUTDOWN_TIMEOUT_MS 5000
@@ -66,6 +73,7 @@ struct demo_options {
   bool prometheus;     /* serve /metrics */
   char prometheus_address[64];
   uint16_t prometheus_port;
+  const char *otlp_endpoint; /* --otlp-endpoint; NULL: OTEL_EXPORTER_OTLP_ENDPOINT, if set */
 };
 
 /* The metric handles every worker uses. Written once by set_up_metrics() before any worker
@@ -320,13 +328,16 @@ static void worker_free_maps(struct worker *w) {
 }
 
 static void print_usage(FILE *to) {
-  fprintf(to, "usage: demo [--json] [--interval-ms N] [--duration-s N] [--sample-ratio R]\n"
-              "  --json             print JSON lines instead of text\n"
-              "  --interval-ms N    export every N milliseconds (default 5000)\n"
-              "  --duration-s N     run N seconds, then shut down (default 15; 0: until Ctrl-C)\n"
-              "  --sample-ratio R   trace this fraction of requests, 0 to 1 (default 0.02)\n"
-              "  --prometheus ADDR:PORT  serve /metrics there (default 127.0.0.1:9464)\n"
-              "  --no-prometheus    do not serve /metrics\n");
+  fprintf(to,
+          "usage: demo [--json] [--interval-ms N] [--duration-s N] [--sample-ratio R]\n"
+          "  --json             print JSON lines instead of text\n"
+          "  --interval-ms N    export every N milliseconds (default 5000)\n"
+          "  --duration-s N     run N seconds, then shut down (default 15; 0: until Ctrl-C)\n"
+          "  --sample-ratio R   trace this fraction of requests, 0 to 1 (default 0.02)\n"
+          "  --prometheus ADDR:PORT  serve /metrics there (default 127.0.0.1:9464)\n"
+          "  --no-prometheus    do not serve /metrics\n"
+          "  --otlp-endpoint URL  push metrics and spans with OTLP/HTTP to URL (e.g.\n"
+          "                     http://localhost:4318; default: OTEL_EXPORTER_OTLP_ENDPOINT)\n");
 }
 
 /* Parses a non-negative decimal integer, the whole of `text`, into *value; false if malformed. */
@@ -402,6 +413,8 @@ static int parse_options(int argc, char **argv, struct demo_options *options) {
                 argv[i]);
         return 2;
       }
+    } else if (strcmp(argv[i], "--otlp-endpoint") == 0 && i + 1 < argc) {
+      options->otlp_endpoint = argv[++i];
     } else if (strcmp(argv[i], "--sample-ratio") == 0 && i + 1 < argc) {
       char *end;
       options->sample_ratio = strtod(argv[++i], &end);
@@ -460,6 +473,55 @@ static void stop_prometheus(void *server) {
 #endif
 }
 
+/* Starts the OTLP exporter when an endpoint was given or OTEL_EXPORTER_OTLP_ENDPOINT is set.
+ * A failure is reported and the demo goes on without it. Returns the handle (NULL if none). */
+static void *start_otlp(const struct demo_options *options) {
+  const char *env = getenv("OTEL_EXPORTER_OTLP_ENDPOINT");
+  if (options->otlp_endpoint == NULL && (env == NULL || env[0] == '\0')) {
+    return NULL;
+  }
+#ifdef CENSUS_HAVE_OTLP
+  census_otlp_options otlp_options = {0};
+  otlp_options.endpoint = options->otlp_endpoint; /* NULL: the environment's */
+  const char *service = getenv("OTEL_SERVICE_NAME");
+  otlp_options.service_name = service && service[0] ? NULL : "demo";
+  census_otlp_exporter *exporter = NULL;
+  census_status status = census_otlp_exporter_start(&otlp_options, &exporter);
+  if (status != CENSUS_OK) {
+    fprintf(stderr, "demo: not exporting OTLP: %s\n", census_status_str(status));
+    return NULL;
+  }
+  fprintf(stderr, "demo: exporting metrics and spans with OTLP/HTTP to %s\n",
+          options->otlp_endpoint ? options->otlp_endpoint : env);
+  return exporter;
+#else
+  fprintf(stderr, "demo: built without the OTLP exporter; not exporting OTLP\n");
+  return NULL;
+#endif
+}
+
+/* After census_shutdown() (which made the final export and stopped the exporter): prints what
+ * was delivered and dropped, and frees the handle. */
+static void stop_otlp(void *exporter) {
+#ifdef CENSUS_HAVE_OTLP
+  if (exporter == NULL) {
+    return;
+  }
+  census_otlp_stats stats;
+  if (census_otlp_exporter_stats(exporter, &stats) == CENSUS_OK) {
+    fprintf(
+        stderr,
+        "demo: OTLP delivered %" PRIu64 " data points and %" PRIu64 " spans; dropped %" PRIu64
+        " data points and %" PRIu64 " spans; the backend rejected %" PRIu64 " and %" PRIu64 "\n",
+        stats.metrics.items_delivered, stats.traces.items_delivered, stats.metrics.items_dropped,
+        stats.traces.items_dropped, stats.metrics.items_rejected, stats.traces.items_rejected);
+  }
+  census_otlp_exporter_stop(exporter, 0);
+#else
+  (void)exporter;
+#endif
+}
+
 int main(int argc, char **argv) {
   struct demo_options options;
   int parsed = parse_options(argc, argv, &options);
@@ -485,6 +547,7 @@ int main(int argc, char **argv) {
   }
   census_sampler_free(sampler); /* census keeps its own copy */
   void *metrics_server = start_prometheus(&options);
+  void *otlp_exporter = start_otlp(&options);
   /* Ctrl-C and SIGTERM now flush everything recorded, then end the process as they would have. */
   if (failed("signal flush", census_signal_flush_install())) {
     return 1;
@@ -541,6 +604,7 @@ int main(int argc, char **argv) {
     worker_free_maps(&workers[i]);
   }
   stop_prometheus(metrics_server); /* census_shutdown() stopped it; this frees the handle */
+  stop_otlp(otlp_exporter);        /* likewise */
   if (failed("shutdown", shutdown_status) || started != DEMO_WORKERS) {
     return 1;
   }

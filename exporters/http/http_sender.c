@@ -1027,6 +1027,11 @@ void census__http_sender_stats(census_http_sender *sender, census_http_stats *st
 }
 
 void census__http_sender_free(census_http_sender *sender, int64_t timeout_ms) {
+  census__http_sender_close(sender, timeout_ms, NULL);
+}
+
+void census__http_sender_close(census_http_sender *sender, int64_t timeout_ms,
+                               census_http_stats *final) {
   if (sender == NULL) {
     return;
   }
@@ -1063,6 +1068,9 @@ void census__http_sender_free(census_http_sender *sender, int64_t timeout_ms) {
     snprintf(diag, sizeof diag, "%s: dropped %llu queued requests (%llu items) at shutdown",
              s->name, (unsigned long long)requests, (unsigned long long)items);
     report(diag);
+  }
+  if (final != NULL) {
+    *final = s->stats; /* the thread is gone: nothing changes them any more */
   }
   if (s->easy != NULL) {
     curl_easy_cleanup(s->easy);

@@ -123,4 +123,9 @@ void census__http_sender_stats(census_http_sender *sender, census_http_stats *st
  * what is left as dropped, reports it, and frees everything. NULL is a no-op. */
 void census__http_sender_free(census_http_sender *sender, int64_t timeout_ms);
 
+/* census__http_sender_free() that also hands back the final counters, which include what the
+ * deadline made it drop (`final` may be NULL). */
+void census__http_sender_close(census_http_sender *sender, int64_t timeout_ms,
+                               census_http_stats *final);
+
 #endif

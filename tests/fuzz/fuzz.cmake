@@ -47,10 +47,18 @@ if(CENSUS_BUILD_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang" AND NOT CENSUS_SANI
   # OTEL_EXPORTER_OTLP_HEADERS / OTEL_RESOURCE_ATTRIBUTES lists (libc only).
   census_fuzz_target(kv_list SOURCES ${PROJECT_SOURCE_DIR}/exporters/http/env_config.c)
   target_include_directories(fuzz_kv_list PRIVATE ${PROJECT_SOURCE_DIR}/exporters/http)
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(FUZZ_JANSSON REQUIRED IMPORTED_TARGET jansson)
+  # OTLP export responses: partial success and google.rpc.Status, protobuf and JSON (jansson).
+  if(CENSUS_EXPORTER_OTLP)
+    census_fuzz_target(otlp_response
+      SOURCES ${PROJECT_SOURCE_DIR}/exporters/otlp/otlp_response.c
+      LIBS PkgConfig::FUZZ_JANSSON)
+    target_include_directories(fuzz_otlp_response PRIVATE ${PROJECT_SOURCE_DIR}/exporters/otlp
+                                                          ${PROJECT_SOURCE_DIR}/exporters/http)
+  endif()
   # Google API error bodies and token responses (jansson).
   if(CENSUS_EXPORTER_GOOGLE_CLOUD)
-    find_package(PkgConfig REQUIRED)
-    pkg_check_modules(FUZZ_JANSSON REQUIRED IMPORTED_TARGET jansson)
     census_fuzz_target(google_error
       SOURCES ${PROJECT_SOURCE_DIR}/exporters/google_cloud/google_error.c
       LIBS PkgConfig::FUZZ_JANSSON)

@@ -1,0 +1,634 @@
+/* otlp_encode.c - census data to OTLP request bodies, protobuf and JSON (see otlp_encode.h).
+ *
+ * The two encodings walk the same structure in the same order, one function per OTLP message, so
+ * a reader can hold each protobuf writer next to its JSON twin. Field numbers and JSON names are
+ * those of opentelemetry-proto (collector/metrics/v1, collector/trace/v1, metrics/v1, trace/v1,
+ * common/v1, resource/v1). Protobuf omits proto3 defaults except oneof members (as_int 0 must be
+ * present) and the optional histogram fields that census knows (sum; min/max when count > 0).
+ * JSON follows the OTLP/JSON rules: lowerCamelCase keys, integer enums, hex trace/span ids and
+ * 64-bit integers as decimal strings.
+ */
+#include "otlp_encode.h"
+
+#include <string.h>
+
+#include "census/census.h"
+#include "json_writer.h"
+#include "pb_writer.h"
+
+#define SCOPE_NAME "census"
+#define TEMPORALITY_CUMULATIVE 2
+#define OVERFLOW_ATTRIBUTE "otel.metric.overflow"
+
+/* ---- Shared pieces: attributes, resource, scope ------------------------------------------- */
+
+static void pb_key_value(census_buf *b, uint32_t field, const census_attribute *a) {
+  size_t kv = census__pb_begin(b, field);
+  census__pb_string(b, 1, a->key);
+  size_t any = census__pb_begin(b, 2);
+  switch (a->type) {
+  case CENSUS_ATTRIBUTE_STRING:
+    census__pb_string(b, 1, a->string_value);
+    break;
+  case CENSUS_ATTRIBUTE_BOOL:
+    census__pb_bool(b, 2, a->bool_value);
+    break;
+  case CENSUS_ATTRIBUTE_INT64:
+    census__pb_int64(b, 3, a->int_value);
+    break;
+  case CENSUS_ATTRIBUTE_DOUBLE:
+    census__pb_double(b, 4, a->double_value);
+    break;
+  }
+  census__pb_end(b, any);
+  census__pb_end(b, kv);
+}
+
+static void json_key_value(census_json *j, const census_attribute *a) {
+  census__json_object_begin(j);
+  census__json_kv_string(j, "key", a->key);
+  census__json_key(j, "value");
+  census__json_object_begin(j);
+  switch (a->type) {
+  case CENSUS_ATTRIBUTE_STRING:
+    census__json_kv_string(j, "stringValue", a->string_value ? a->string_value : "");
+    break;
+  case CENSUS_ATTRIBUTE_BOOL:
+    census__json_kv_bool(j, "boolValue", a->bool_value);
+    break;
+  case CENSUS_ATTRIBUTE_INT64:
+    census__json_kv_int64_string(j, "intValue", a->int_value);
+    break;
+  case CENSUS_ATTRIBUTE_DOUBLE:
+    census__json_kv_double(j, "doubleValue", a->double_value);
+    break;
+  }
+  census__json_object_end(j);
+  census__json_object_end(j);
+}
+
+static census_attribute string_attribute(const char *key, const char *value) {
+  census_attribute a = {0};
+  a.key = key;
+  a.type = CENSUS_ATTRIBUTE_STRING;
+  a.string_value = value;
+  return a;
+}
+
+static census_attribute resource_attribute(const census_resource_attribute *r) {
+  census_attribute a = {0};
+  a.key = r->key;
+  a.type = r->type;
+  a.string_value = r->string_value;
+  a.int_value = r->int_value;
+  return a;
+}
+
+/* Resource (field 1 of ResourceMetrics/ResourceSpans). */
+static void pb_resource(census_buf *b, const census_resource *resource) {
+  size_t m = census__pb_begin(b, 1);
+  for (size_t i = 0; resource && i < resource->count; i++) {
+    census_attribute a = resource_attribute(&resource->attributes[i]);
+    pb_key_value(b, 1, &a);
+  }
+  census__pb_end(b, m);
+}
+
+static void json_resource(census_json *j, const census_resource *resource) {
+  census__json_key(j, "resource");
+  census__json_object_begin(j);
+  census__json_key(j, "attributes");
+  census__json_array_begin(j);
+  for (size_t i = 0; resource && i < resource->count; i++) {
+    census_attribute a = resource_attribute(&resource->attributes[i]);
+    json_key_value(j, &a);
+  }
+  census__json_array_end(j);
+  census__json_object_end(j);
+}
+
+/* InstrumentationScope (field 1 of ScopeMetrics/ScopeSpans). */
+static void pb_scope(census_buf *b) {
+  size_t m = census__pb_begin(b, 1);
+  census__pb_string(b, 1, SCOPE_NAME);
+  census__pb_string(b, 2, census_version());
+  census__pb_end(b, m);
+}
+
+static void json_scope(census_json *j) {
+  census__json_key(j, "scope");
+  census__json_object_begin(j);
+  census__json_kv_string(j, "name", SCOPE_NAME);
+  census__json_kv_string(j, "version", census_version());
+  census__json_object_end(j);
+}
+
+/* ---- Metrics ------------------------------------------------------------------------------ */
+
+/* What one view becomes. */
+typedef enum metric_kind { KIND_SUM, KIND_GAUGE, KIND_HISTOGRAM } metric_kind;
+
+static metric_kind view_kind(const census_view_data *v) {
+  switch (census_view_data_aggregation(v)) {
+  case CENSUS_AGGREGATION_LAST_VALUE:
+    return KIND_GAUGE;
+  case CENSUS_AGGREGATION_DISTRIBUTION:
+    return KIND_HISTOGRAM;
+  default:
+    return KIND_SUM;
+  }
+}
+
+/* True when the view's numbers are doubles: SUM and LAST_VALUE of a double measure. */
+static bool view_is_double(const census_view_data *v) {
+  census_aggregation_type agg = census_view_data_aggregation(v);
+  return (agg == CENSUS_AGGREGATION_SUM || agg == CENSUS_AGGREGATION_LAST_VALUE) &&
+         census_measure_get_type(census_view_data_measure(v)) == CENSUS_MEASURE_DOUBLE;
+}
+
+/* A COUNT is a number of measurements whatever the measure's unit. */
+static const char *view_unit(const census_view_data *v) {
+  if (census_view_data_aggregation(v) == CENSUS_AGGREGATION_COUNT) {
+    return "1";
+  }
+  const char *unit = census_measure_unit(census_view_data_measure(v));
+  return unit ? unit : "";
+}
+
+/* Calls back once per attribute of a row: the non-empty column values, or only the overflow
+ * marker for the overflow row. */
+typedef void (*attribute_fn)(void *ctx, const census_attribute *a);
+
+static void row_attributes(const census_view_data *v, size_t row, attribute_fn fn, void *ctx) {
+  if (census_view_data_row_is_overflow(v, row)) {
+    census_attribute a = {0};
+    a.key = OVERFLOW_ATTRIBUTE;
+    a.type = CENSUS_ATTRIBUTE_BOOL;
+    a.bool_value = true;
+    fn(ctx, &a);
+    return;
+  }
+  size_t columns = census_view_data_column_count(v);
+  for (size_t c = 0; c < columns; c++) {
+    const char *value = census_view_data_row_value(v, row, c);
+    if (value && value[0]) {
+      census_attribute a = string_attribute(census_view_data_column(v, c), value);
+      fn(ctx, &a);
+    }
+  }
+}
+
+typedef struct pb_attr_ctx {
+  census_buf *b;
+  uint32_t field;
+} pb_attr_ctx;
+
+static void pb_attr_cb(void *ctx, const census_attribute *a) {
+  pb_attr_ctx *p = ctx;
+  pb_key_value(p->b, p->field, a);
+}
+
+static void json_attr_cb(void *ctx, const census_attribute *a) { json_key_value(ctx, a); }
+
+static void pb_point(census_buf *b, const census_view_data *v, size_t row, metric_kind kind,
+                     bool is_double) {
+  census_point p;
+  if (census_view_data_row_point(v, row, &p) != CENSUS_OK) {
+    return;
+  }
+  uint64_t start = (uint64_t)census_view_data_start_time_ns(v);
+  uint64_t end = (uint64_t)census_view_data_end_time_ns(v);
+  size_t m = census__pb_begin(b, 1); /* data_points */
+  pb_attr_ctx ctx = {b, kind == KIND_HISTOGRAM ? 9 : 7};
+  row_attributes(v, row, pb_attr_cb, &ctx);
+  census__pb_fixed64(b, 2, start);
+  census__pb_fixed64(b, 3, end);
+  if (kind == KIND_HISTOGRAM) {
+    const double *bounds = NULL;
+    size_t nbounds = census_view_data_bounds(v, &bounds);
+    census__pb_fixed64(b, 4, (uint64_t)p.count);
+    census__pb_double(b, 5, p.sum);
+    if (p.bucket_count > 0) {
+      census__pb_packed_fixed64_from_int64(b, 6, p.bucket_counts, p.bucket_count);
+    }
+    if (nbounds > 0) {
+      census__pb_packed_double(b, 7, bounds, nbounds);
+    }
+    if (p.count > 0) {
+      census__pb_double(b, 11, p.min);
+      census__pb_double(b, 12, p.max);
+    }
+  } else if (census_view_data_aggregation(v) == CENSUS_AGGREGATION_COUNT) {
+    census__pb_fixed64(b, 6, (uint64_t)p.count);
+  } else if (is_double) {
+    census__pb_double(b, 4, p.double_value);
+  } else {
+    census__pb_fixed64(b, 6, (uint64_t)p.int_value);
+  }
+  census__pb_end(b, m);
+}
+
+static void json_point(census_json *j, const census_view_data *v, size_t row, metric_kind kind,
+                       bool is_double) {
+  census_point p;
+  if (census_view_data_row_point(v, row, &p) != CENSUS_OK) {
+    return;
+  }
+  census__json_object_begin(j);
+  census__json_key(j, "attributes");
+  census__json_array_begin(j);
+  row_attributes(v, row, json_attr_cb, j);
+  census__json_array_end(j);
+  census__json_key(j, "startTimeUnixNano");
+  census__json_uint64_string(j, (uint64_t)census_view_data_start_time_ns(v));
+  census__json_key(j, "timeUnixNano");
+  census__json_uint64_string(j, (uint64_t)census_view_data_end_time_ns(v));
+  if (kind == KIND_HISTOGRAM) {
+    const double *bounds = NULL;
+    size_t nbounds = census_view_data_bounds(v, &bounds);
+    census__json_key(j, "count");
+    census__json_uint64_string(j, (uint64_t)p.count);
+    census__json_kv_double(j, "sum", p.sum);
+    census__json_key(j, "bucketCounts");
+    census__json_array_begin(j);
+    for (size_t i = 0; i < p.bucket_count; i++) {
+      census__json_uint64_string(j, (uint64_t)p.bucket_counts[i]);
+    }
+    census__json_array_end(j);
+    census__json_key(j, "explicitBounds");
+    census__json_array_begin(j);
+    for (size_t i = 0; i < nbounds; i++) {
+      census__json_double(j, bounds[i]);
+    }
+    census__json_array_end(j);
+    if (p.count > 0) {
+      census__json_kv_double(j, "min", p.min);
+      census__json_kv_double(j, "max", p.max);
+    }
+  } else if (census_view_data_aggregation(v) == CENSUS_AGGREGATION_COUNT) {
+    census__json_kv_int64_string(j, "asInt", p.count);
+  } else if (is_double) {
+    census__json_kv_double(j, "asDouble", p.double_value);
+  } else {
+    census__json_kv_int64_string(j, "asInt", p.int_value);
+  }
+  census__json_object_end(j);
+}
+
+/* The oneof member of Metric that holds each kind: field number and JSON name. */
+static uint32_t kind_field(metric_kind kind) {
+  return kind == KIND_GAUGE ? 5 : kind == KIND_SUM ? 7 : 9;
+}
+static const char *kind_name(metric_kind kind) {
+  return kind == KIND_GAUGE ? "gauge" : kind == KIND_SUM ? "sum" : "histogram";
+}
+
+static void pb_metric(census_buf *b, const census_view_data *v, size_t rows) {
+  metric_kind kind = view_kind(v);
+  bool is_double = view_is_double(v);
+  const char *description = census_view_data_description(v);
+  const char *unit = view_unit(v);
+  size_t m = census__pb_begin(b, 2); /* ScopeMetrics.metrics */
+  census__pb_string(b, 1, census_view_data_name(v));
+  if (description && description[0]) {
+    census__pb_string(b, 2, description);
+  }
+  if (unit[0]) {
+    census__pb_string(b, 3, unit);
+  }
+  size_t data = census__pb_begin(b, kind_field(kind));
+  for (size_t r = 0; r < rows; r++) {
+    pb_point(b, v, r, kind, is_double);
+  }
+  if (kind != KIND_GAUGE) {
+    census__pb_uint64(b, 2, TEMPORALITY_CUMULATIVE);
+  }
+  if (kind == KIND_SUM) {
+    census__pb_bool(b, 3, true); /* census refuses negative values: sums only grow */
+  }
+  census__pb_end(b, data);
+  census__pb_end(b, m);
+}
+
+static void json_metric(census_json *j, const census_view_data *v, size_t rows) {
+  metric_kind kind = view_kind(v);
+  bool is_double = view_is_double(v);
+  const char *description = census_view_data_description(v);
+  const char *unit = view_unit(v);
+  census__json_object_begin(j);
+  census__json_kv_string(j, "name", census_view_data_name(v));
+  if (description && description[0]) {
+    census__json_kv_string(j, "description", description);
+  }
+  if (unit[0]) {
+    census__json_kv_string(j, "unit", unit);
+  }
+  census__json_key(j, kind_name(kind));
+  census__json_object_begin(j);
+  census__json_key(j, "dataPoints");
+  census__json_array_begin(j);
+  for (size_t r = 0; r < rows; r++) {
+    json_point(j, v, r, kind, is_double);
+  }
+  census__json_array_end(j);
+  if (kind != KIND_GAUGE) {
+    census__json_kv_int64(j, "aggregationTemporality", TEMPORALITY_CUMULATIVE);
+  }
+  if (kind == KIND_SUM) {
+    census__json_kv_bool(j, "isMonotonic", true);
+  }
+  census__json_object_end(j);
+  census__json_object_end(j);
+}
+
+census_status census__otlp_encode_metrics(const census_view_data *const *views, size_t count,
+                                          const census_resource *resource, bool json,
+                                          census_buf *out, uint64_t *points) {
+  uint64_t total = 0;
+  if (json) {
+    census_json j;
+    census__json_init(&j, out);
+    census__json_object_begin(&j);
+    census__json_key(&j, "resourceMetrics");
+    census__json_array_begin(&j);
+    census__json_object_begin(&j);
+    json_resource(&j, resource);
+    census__json_key(&j, "scopeMetrics");
+    census__json_array_begin(&j);
+    census__json_object_begin(&j);
+    json_scope(&j);
+    census__json_key(&j, "metrics");
+    census__json_array_begin(&j);
+    for (size_t i = 0; i < count; i++) {
+      size_t rows = views[i] ? census_view_data_row_count(views[i]) : 0;
+      if (rows > 0) {
+        json_metric(&j, views[i], rows);
+        total += rows;
+      }
+    }
+    census__json_array_end(&j);
+    census__json_object_end(&j);
+    census__json_array_end(&j);
+    census__json_object_end(&j);
+    census__json_array_end(&j);
+    census__json_object_end(&j);
+  } else {
+    size_t rm = census__pb_begin(out, 1); /* resource_metrics */
+    pb_resource(out, resource);
+    size_t sm = census__pb_begin(out, 2); /* scope_metrics */
+    pb_scope(out);
+    for (size_t i = 0; i < count; i++) {
+      size_t rows = views[i] ? census_view_data_row_count(views[i]) : 0;
+      if (rows > 0) {
+        pb_metric(out, views[i], rows);
+        total += rows;
+      }
+    }
+    census__pb_end(out, sm);
+    census__pb_end(out, rm);
+  }
+  if (points) {
+    *points = total;
+  }
+  return out->failed ? CENSUS_ENOMEM : CENSUS_OK;
+}
+
+/* ---- Spans -------------------------------------------------------------------------------- */
+
+/* OTLP SpanKind is census's kind + 1 (OTLP 0 is UNSPECIFIED). */
+static uint64_t otlp_kind(census_span_kind kind) { return (uint64_t)kind + 1; }
+
+/* Span/Link flags: W3C trace flags in bits 0-7, 0x100 "remote-ness is known", 0x200 remote. */
+static uint32_t otlp_flags(uint8_t trace_flags, bool remote) {
+  return (uint32_t)trace_flags | 0x100u | (remote ? 0x200u : 0u);
+}
+
+/* Link flags: census keeps only the W3C flags of a link, not whether its context was remote, so
+ * 0x100 ("remote-ness known") stays clear, as OTLP asks when the exporter does not know. */
+static uint32_t link_flags(const census_trace_context *link) { return link->trace_flags; }
+
+static void pb_span(census_buf *b, const census_span_data *s) {
+  census_trace_context ctx;
+  census_span_data_context(s, &ctx);
+  uint8_t parent[CENSUS_SPAN_ID_SIZE];
+  bool parent_remote = false;
+  bool has_parent = census_span_data_parent(s, parent, &parent_remote);
+  const char *status_message = NULL;
+  census_span_status_code code = census_span_data_status(s, &status_message);
+
+  size_t m = census__pb_begin(b, 2); /* ScopeSpans.spans */
+  census__pb_bytes(b, 1, ctx.trace_id, CENSUS_TRACE_ID_SIZE);
+  census__pb_bytes(b, 2, ctx.span_id, CENSUS_SPAN_ID_SIZE);
+  if (ctx.tracestate[0]) {
+    census__pb_string(b, 3, ctx.tracestate);
+  }
+  if (has_parent) {
+    census__pb_bytes(b, 4, parent, CENSUS_SPAN_ID_SIZE);
+  }
+  census__pb_string(b, 5, census_span_data_name(s));
+  census__pb_uint64(b, 6, otlp_kind(census_span_data_kind(s)));
+  census__pb_fixed64(b, 7, (uint64_t)census_span_data_start_time_ns(s));
+  census__pb_fixed64(b, 8, (uint64_t)census_span_data_end_time_ns(s));
+  size_t n = census_span_data_attribute_count(s);
+  for (size_t i = 0; i < n; i++) {
+    census_attribute a;
+    if (census_span_data_attribute(s, i, &a) == CENSUS_OK) {
+      pb_key_value(b, 9, &a);
+    }
+  }
+  uint32_t dropped = census_span_data_dropped_attributes(s);
+  if (dropped) {
+    census__pb_uint64(b, 10, dropped);
+  }
+  n = census_span_data_event_count(s);
+  for (size_t i = 0; i < n; i++) {
+    const char *name = NULL;
+    int64_t time_ns = 0;
+    size_t attrs = 0;
+    if (census_span_data_event(s, i, &name, &time_ns, &attrs) != CENSUS_OK) {
+      continue;
+    }
+    size_t e = census__pb_begin(b, 11);
+    census__pb_fixed64(b, 1, (uint64_t)time_ns);
+    census__pb_string(b, 2, name);
+    for (size_t k = 0; k < attrs; k++) {
+      census_attribute a;
+      if (census_span_data_event_attribute(s, i, k, &a) == CENSUS_OK) {
+        pb_key_value(b, 3, &a);
+      }
+    }
+    census__pb_end(b, e);
+  }
+  dropped = census_span_data_dropped_events(s);
+  if (dropped) {
+    census__pb_uint64(b, 12, dropped);
+  }
+  n = census_span_data_link_count(s);
+  for (size_t i = 0; i < n; i++) {
+    census_trace_context link;
+    if (census_span_data_link(s, i, &link) != CENSUS_OK) {
+      continue;
+    }
+    size_t l = census__pb_begin(b, 13);
+    census__pb_bytes(b, 1, link.trace_id, CENSUS_TRACE_ID_SIZE);
+    census__pb_bytes(b, 2, link.span_id, CENSUS_SPAN_ID_SIZE);
+    if (link.tracestate[0]) {
+      census__pb_string(b, 3, link.tracestate);
+    }
+    census__pb_fixed32(b, 6, link_flags(&link));
+    census__pb_end(b, l);
+  }
+  dropped = census_span_data_dropped_links(s);
+  if (dropped) {
+    census__pb_uint64(b, 14, dropped);
+  }
+  if (code != CENSUS_SPAN_STATUS_UNSET || (status_message && status_message[0])) {
+    size_t st = census__pb_begin(b, 15);
+    if (status_message && status_message[0]) {
+      census__pb_string(b, 2, status_message);
+    }
+    if (code != CENSUS_SPAN_STATUS_UNSET) {
+      census__pb_uint64(b, 3, (uint64_t)code);
+    }
+    census__pb_end(b, st);
+  }
+  census__pb_fixed32(b, 16, otlp_flags(ctx.trace_flags, has_parent && parent_remote));
+  census__pb_end(b, m);
+}
+
+static void json_span(census_json *j, const census_span_data *s) {
+  census_trace_context ctx;
+  census_span_data_context(s, &ctx);
+  uint8_t parent[CENSUS_SPAN_ID_SIZE];
+  bool parent_remote = false;
+  bool has_parent = census_span_data_parent(s, parent, &parent_remote);
+  const char *status_message = NULL;
+  census_span_status_code code = census_span_data_status(s, &status_message);
+
+  census__json_object_begin(j);
+  census__json_key(j, "traceId");
+  census__json_hex(j, ctx.trace_id, CENSUS_TRACE_ID_SIZE);
+  census__json_key(j, "spanId");
+  census__json_hex(j, ctx.span_id, CENSUS_SPAN_ID_SIZE);
+  if (ctx.tracestate[0]) {
+    census__json_kv_string(j, "traceState", ctx.tracestate);
+  }
+  if (has_parent) {
+    census__json_key(j, "parentSpanId");
+    census__json_hex(j, parent, CENSUS_SPAN_ID_SIZE);
+  }
+  census__json_kv_int64(j, "flags", otlp_flags(ctx.trace_flags, has_parent && parent_remote));
+  census__json_kv_string(j, "name", census_span_data_name(s));
+  census__json_kv_int64(j, "kind", (int64_t)otlp_kind(census_span_data_kind(s)));
+  census__json_key(j, "startTimeUnixNano");
+  census__json_uint64_string(j, (uint64_t)census_span_data_start_time_ns(s));
+  census__json_key(j, "endTimeUnixNano");
+  census__json_uint64_string(j, (uint64_t)census_span_data_end_time_ns(s));
+  census__json_key(j, "attributes");
+  census__json_array_begin(j);
+  size_t n = census_span_data_attribute_count(s);
+  for (size_t i = 0; i < n; i++) {
+    census_attribute a;
+    if (census_span_data_attribute(s, i, &a) == CENSUS_OK) {
+      json_key_value(j, &a);
+    }
+  }
+  census__json_array_end(j);
+  census__json_kv_int64(j, "droppedAttributesCount", census_span_data_dropped_attributes(s));
+  census__json_key(j, "events");
+  census__json_array_begin(j);
+  n = census_span_data_event_count(s);
+  for (size_t i = 0; i < n; i++) {
+    const char *name = NULL;
+    int64_t time_ns = 0;
+    size_t attrs = 0;
+    if (census_span_data_event(s, i, &name, &time_ns, &attrs) != CENSUS_OK) {
+      continue;
+    }
+    census__json_object_begin(j);
+    census__json_key(j, "timeUnixNano");
+    census__json_uint64_string(j, (uint64_t)time_ns);
+    census__json_kv_string(j, "name", name ? name : "");
+    census__json_key(j, "attributes");
+    census__json_array_begin(j);
+    for (size_t k = 0; k < attrs; k++) {
+      census_attribute a;
+      if (census_span_data_event_attribute(s, i, k, &a) == CENSUS_OK) {
+        json_key_value(j, &a);
+      }
+    }
+    census__json_array_end(j);
+    census__json_object_end(j);
+  }
+  census__json_array_end(j);
+  census__json_kv_int64(j, "droppedEventsCount", census_span_data_dropped_events(s));
+  census__json_key(j, "links");
+  census__json_array_begin(j);
+  n = census_span_data_link_count(s);
+  for (size_t i = 0; i < n; i++) {
+    census_trace_context link;
+    if (census_span_data_link(s, i, &link) != CENSUS_OK) {
+      continue;
+    }
+    census__json_object_begin(j);
+    census__json_key(j, "traceId");
+    census__json_hex(j, link.trace_id, CENSUS_TRACE_ID_SIZE);
+    census__json_key(j, "spanId");
+    census__json_hex(j, link.span_id, CENSUS_SPAN_ID_SIZE);
+    if (link.tracestate[0]) {
+      census__json_kv_string(j, "traceState", link.tracestate);
+    }
+    census__json_kv_int64(j, "flags", link_flags(&link));
+    census__json_object_end(j);
+  }
+  census__json_array_end(j);
+  census__json_kv_int64(j, "droppedLinksCount", census_span_data_dropped_links(s));
+  census__json_key(j, "status");
+  census__json_object_begin(j);
+  if (status_message && status_message[0]) {
+    census__json_kv_string(j, "message", status_message);
+  }
+  census__json_kv_int64(j, "code", (int64_t)code);
+  census__json_object_end(j);
+  census__json_object_end(j);
+}
+
+census_status census__otlp_encode_spans(const census_span_data *const *spans, size_t count,
+                                        const census_resource *resource, bool json,
+                                        census_buf *out) {
+  if (json) {
+    census_json j;
+    census__json_init(&j, out);
+    census__json_object_begin(&j);
+    census__json_key(&j, "resourceSpans");
+    census__json_array_begin(&j);
+    census__json_object_begin(&j);
+    json_resource(&j, resource);
+    census__json_key(&j, "scopeSpans");
+    census__json_array_begin(&j);
+    census__json_object_begin(&j);
+    json_scope(&j);
+    census__json_key(&j, "spans");
+    census__json_array_begin(&j);
+    for (size_t i = 0; i < count; i++) {
+      json_span(&j, spans[i]);
+    }
+    census__json_array_end(&j);
+    census__json_object_end(&j);
+    census__json_array_end(&j);
+    census__json_object_end(&j);
+    census__json_array_end(&j);
+    census__json_object_end(&j);
+  } else {
+    size_t rs = census__pb_begin(out, 1); /* resource_spans */
+    pb_resource(out, resource);
+    size_t ss = census__pb_begin(out, 2); /* scope_spans */
+    pb_scope(out);
+    for (size_t i = 0; i < count; i++) {
+      pb_span(out, spans[i]);
+    }
+    census__pb_end(out, ss);
+    census__pb_end(out, rs);
+  }
+  return out->failed ? CENSUS_ENOMEM : CENSUS_OK;
+}

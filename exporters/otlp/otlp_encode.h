@@ -1,0 +1,43 @@
+/* otlp_encode.h - pure OTLP encoders: census view data and span data to an
+ * ExportMetricsServiceRequest / ExportTraceServiceRequest body, in protobuf or in OTLP/JSON.
+ *
+ * No I/O and no global state besides census_version(): the exporter, the tests and the benchmark
+ * call them directly. Mapping (see docs/exporters/otlp.md): COUNT -> monotonic cumulative Sum of
+ * as_int; SUM -> monotonic cumulative Sum (as_int for an int64 measure, as_double for a double
+ * one); LAST_VALUE -> Gauge; DISTRIBUTION -> cumulative Histogram (explicit bounds, bucket counts,
+ * count, sum, and min/max when count > 0). Every point has start_time = the view data's start
+ * time and time = its end time. View columns become string attributes (a missing tag, "", is
+ * left out); the overflow row carries only otel.metric.overflow=true. Views without rows are
+ * left out. Spans carry every field census keeps; Span.flags is the W3C flags | 0x100 (| 0x200
+ * when the parent is remote); Link.flags is the W3C flags alone (census does not keep whether a
+ * linked context was remote, and 0x100 must only be set when that is known).
+ * The instrumentation scope is "census" with census_version().
+ * Thread-safety: reentrant; inputs are only read.
+ */
+#ifndef CENSUS_OTLP_ENCODE_H
+#define CENSUS_OTLP_ENCODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buffer.h"
+#include "census/exporter.h"
+#include "census/stats.h"
+#include "census/status.h"
+#include "resource.h"
+
+/* Appends an ExportMetricsServiceRequest for `views` to `out` (JSON when `json`), and sets
+ * *points (if not NULL) to the number of data points written. `resource` may be NULL (no
+ * attributes). Returns CENSUS_OK or CENSUS_ENOMEM (out->failed). */
+census_status census__otlp_encode_metrics(const census_view_data *const *views, size_t count,
+                                          const census_resource *resource, bool json,
+                                          census_buf *out, uint64_t *points);
+
+/* Appends an ExportTraceServiceRequest for `spans` to `out`. Returns CENSUS_OK or
+ * CENSUS_ENOMEM. */
+census_status census__otlp_encode_spans(const census_span_data *const *spans, size_t count,
+                                        const census_resource *resource, bool json,
+                                        census_buf *out);
+
+#endif

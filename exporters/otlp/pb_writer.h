@@ -1,0 +1,58 @@
+/* pb_writer.h - a minimal protocol-buffers (proto3 binary) writer on census_buf, for the OTLP
+ * encoder.
+ *
+ * Scalars are written as tag + value. Nested messages use reserve-and-backpatch: begin() writes
+ * the tag and one placeholder length byte and returns where the content starts; end() computes
+ * the content length and, when it needs more than one varint byte, moves the content up by the
+ * missing bytes before writing the length. Every length is thus the shortest varint (canonical
+ * encoding); the move happens once per large message, so the cost stays linear in the nesting
+ * depth times the body size. Doubles and fixed64 values are little-endian whatever the host.
+ * Errors follow census_buf: an allocation failure marks the buffer failed and later calls do
+ * nothing. Thread-safety: one thread at a time per buffer.
+ */
+#ifndef CENSUS_OTLP_PB_WRITER_H
+#define CENSUS_OTLP_PB_WRITER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buffer.h"
+
+enum {
+  CENSUS_PB_VARINT = 0,
+  CENSUS_PB_I64 = 1,
+  CENSUS_PB_LEN = 2,
+  CENSUS_PB_I32 = 5,
+};
+
+/* A raw varint (no tag). */
+void census__pb_varint(census_buf *b, uint64_t v);
+/* A field key: (field << 3) | wire_type. */
+void census__pb_tag(census_buf *b, uint32_t field, unsigned wire_type);
+
+/* Tagged scalar fields; written even when zero (callers omit proto3 defaults themselves). */
+void census__pb_uint64(census_buf *b, uint32_t field, uint64_t v); /* varint: uint32/64, enum */
+void census__pb_int64(census_buf *b, uint32_t field, int64_t v);   /* varint, two's complement */
+void census__pb_bool(census_buf *b, uint32_t field, bool v);
+void census__pb_fixed64(census_buf *b, uint32_t field, uint64_t v); /* also sfixed64 */
+void census__pb_fixed32(census_buf *b, uint32_t field, uint32_t v);
+void census__pb_double(census_buf *b, uint32_t field, double v);
+void census__pb_bytes(census_buf *b, uint32_t field, const void *data, size_t len);
+void census__pb_string(census_buf *b, uint32_t field, const char *s); /* NULL: "" */
+
+/* Packed repeated fields: one length-delimited field of n 8-byte little-endian items. */
+void census__pb_packed_fixed64(census_buf *b, uint32_t field, const uint64_t *v, size_t n);
+void census__pb_packed_fixed64_from_int64(census_buf *b, uint32_t field, const int64_t *v,
+                                          size_t n);
+void census__pb_packed_double(census_buf *b, uint32_t field, const double *v, size_t n);
+
+/* Opens a nested message field; returns the offset its content starts at, for end(). */
+size_t census__pb_begin(census_buf *b, uint32_t field);
+/* Closes the message opened at `start`, writing its length in canonical form. */
+void census__pb_end(census_buf *b, size_t start);
+
+/* Number of bytes of the varint encoding of v (1..10). */
+size_t census__pb_varint_size(uint64_t v);
+
+#endif

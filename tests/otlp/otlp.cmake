@@ -1,0 +1,63 @@
+# OTLP/HTTP exporter tests (label "otlp"). The independent decoders are protobufjs with the
+# official .proto files (npm @opentelemetry/otlp-grpc-exporter-base@0.38.0 under
+# tests/interop/node_modules), protoc (--decode against the schema, --decode_raw for fields newer
+# than those files) and python3-protobuf's json_format (strict proto3 JSON against a descriptor
+# set built by protoc).
+#   unit_otlp_pb_writer   cmocka: varint and length boundaries of the protobuf writer, checked by
+#                         protoc --decode_raw
+#   unit_otlp_response    cmocka: partial success / google.rpc.Status bodies made by protoc
+#                         --encode and by hand (JSON), malformed bodies, the verdict per status
+#   unit_otlp_config      cmocka: endpoints, headers, protocol, compression and timeout from
+#                         options and OTEL_EXPORTER_OTLP_* (precedence, malformed values reported
+#                         once, grpc refused)
+#   otlp_encode_files     the pure encoders' bodies (no HTTP) decoded by protobufjs, protoc and
+#                         json_format, asserted field by field
+#   otlp_export_protobuf  the exporter to a node receiver on loopback, protobuf, gzip, API key
+#   otlp_export_json      the same in OTLP/JSON
+#   otlp_demo             examples/demo exports OTLP when given --otlp-endpoint
+#   otlp_faults           503 then 200, 429 + Retry-After, a hanging backend, partial success
+#                         (both encodings), 400, a backend that never recovers, refused
+#                         connections, a short shutdown deadline: decoded totals and exact
+#                         drop counters
+if(NOT TARGET census_otlp_static)
+  message(STATUS "census: OTLP exporter off; its tests are skipped")
+  return()
+endif()
+
+set(otlp_dir ${CMAKE_CURRENT_LIST_DIR})
+set(otlp_node_path ${PROJECT_SOURCE_DIR}/tests/interop/node_modules)
+set(otlp_env "NODE_PATH=${otlp_node_path}")
+
+census_unit_test(otlp_pb_writer)
+target_link_libraries(test_otlp_pb_writer PRIVATE census_otlp_static)
+set_tests_properties(unit_otlp_pb_writer PROPERTIES LABELS "unit;otlp")
+
+census_unit_test(otlp_response)
+target_link_libraries(test_otlp_response PRIVATE census_otlp_static)
+set_tests_properties(unit_otlp_response PROPERTIES LABELS "unit;otlp"
+  ENVIRONMENT "CENSUS_OTLP_PROTO_ROOT=${otlp_node_path}/@opentelemetry/otlp-grpc-exporter-base/build/protos")
+
+census_unit_test(otlp_config)
+target_link_libraries(test_otlp_config PRIVATE census_otlp_static)
+set_tests_properties(unit_otlp_config PROPERTIES LABELS "unit;otlp")
+
+add_executable(otlp_app ${otlp_dir}/otlp_app.c)
+target_link_libraries(otlp_app PRIVATE census_otlp_static census_static)
+
+add_test(NAME otlp_encode_files
+  COMMAND ${otlp_dir}/otlp_encode_test.sh $<TARGET_FILE:otlp_app>)
+add_test(NAME otlp_export_protobuf
+  COMMAND ${otlp_dir}/otlp_export_test.sh $<TARGET_FILE:otlp_app> protobuf)
+add_test(NAME otlp_export_json
+  COMMAND ${otlp_dir}/otlp_export_test.sh $<TARGET_FILE:otlp_app> json)
+add_test(NAME otlp_faults
+  COMMAND ${otlp_dir}/otlp_fault_test.sh $<TARGET_FILE:otlp_app>)
+set_tests_properties(otlp_encode_files otlp_export_protobuf otlp_export_json otlp_faults
+  PROPERTIES LABELS "otlp;integration" TIMEOUT 240 ENVIRONMENT "${otlp_env}")
+
+# The demo with --otlp-endpoint: the receiver decodes its views and spans (see the script).
+if(CENSUS_BUILD_EXAMPLES AND CENSUS_EXPORTER_STDOUT) # the demo target is defined later
+  add_test(NAME otlp_demo COMMAND ${otlp_dir}/otlp_demo_test.sh $<TARGET_FILE:demo>)
+  set_tests_properties(otlp_demo PROPERTIES LABELS "otlp;integration;example" TIMEOUT 120
+    ENVIRONMENT "${otlp_env}")
+endif()
