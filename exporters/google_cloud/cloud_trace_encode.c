@@ -17,13 +17,13 @@
  * omitted, OK code 0, ERROR code 2 (UNKNOWN) with the description.
  * Invariant: the output is one complete JSON object, or the buffer is marked failed.
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cloud_trace_internal.h"
 #include "json_writer.h"
+#include "span_fields.h"
 
 size_t census__cloud_trace_utf8_prefix(const char *s, size_t len, size_t limit) {
   if (len <= limit)
@@ -49,18 +49,6 @@ static void write_truncatable(census_json *j, const char *s, size_t limit) {
   census__json_object_end(j);
 }
 
-static void format_double(double v, char buf[32]) {
-  if (isnan(v)) {
-    strcpy(buf, "NaN");
-  } else if (isinf(v)) {
-    strcpy(buf, v > 0 ? "Infinity" : "-Infinity");
-  } else {
-    snprintf(buf, 32, "%.15g", v);
-    if (strtod(buf, NULL) != v)
-      snprintf(buf, 32, "%.17g", v);
-  }
-}
-
 static void write_attribute_value(census_json *j, const census_attribute *a) {
   char num[32];
   census__json_object_begin(j);
@@ -72,7 +60,7 @@ static void write_attribute_value(census_json *j, const census_attribute *a) {
     census__json_kv_bool(j, "boolValue", a->bool_value);
     break;
   case CENSUS_ATTRIBUTE_DOUBLE:
-    format_double(a->double_value, num);
+    census__span_format_double(a->double_value, num);
     census__json_key(j, "stringValue");
     write_truncatable(j, num, CENSUS_CLOUD_TRACE_MAX_VALUE);
     break;
@@ -128,23 +116,6 @@ static void write_attributes(census_json *j, const census_span_data *span, long 
   if (dropped > 0)
     census__json_kv_int64(j, "droppedAttributesCount", (int64_t)dropped);
   census__json_object_end(j);
-}
-
-static const char *kind_name(census_span_kind kind) {
-  switch (kind) {
-  case CENSUS_SPAN_KIND_INTERNAL:
-    return "INTERNAL";
-  case CENSUS_SPAN_KIND_SERVER:
-    return "SERVER";
-  case CENSUS_SPAN_KIND_CLIENT:
-    return "CLIENT";
-  case CENSUS_SPAN_KIND_PRODUCER:
-    return "PRODUCER";
-  case CENSUS_SPAN_KIND_CONSUMER:
-    return "CONSUMER";
-  default:
-    return "SPAN_KIND_UNSPECIFIED";
-  }
 }
 
 static void write_time_events(census_json *j, const census_span_data *span) {
@@ -267,7 +238,8 @@ static void write_span(census_json *j, census_buf *name_buf, const census_span_d
   }
   if (has_parent)
     census__json_kv_bool(j, "sameProcessAsParentSpan", !parent_remote);
-  census__json_kv_string(j, "spanKind", kind_name(census_span_data_kind(span)));
+  const char *kind = census__span_kind_name(census_span_data_kind(span));
+  census__json_kv_string(j, "spanKind", kind ? kind : "SPAN_KIND_UNSPECIFIED");
   census__json_object_end(j);
 }
 

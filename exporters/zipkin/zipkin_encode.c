@@ -6,7 +6,7 @@
  *  - timestamp = start in epoch microseconds (truncated), duration = end minus start in whole
  *    microseconds of the truncated times, at least 1 (Zipkin rounds sub-microsecond durations up);
  *  - attributes become tags, every value a string: bool "true"/"false", int64 in decimal, double
- *    in the shortest form that reads back exactly;
+ *    in the shortest form that reads back exactly (span_fields.h, shared with Cloud Trace);
  *  - events become annotations at their time: the value is the event name, or, when the event has
  *    attributes, `"<name>":{<attributes as a JSON object>}` (the OpenTelemetry form);
  *  - status: tag otel.status_code "OK" or "ERROR" (none when unset) and, for ERROR, tag error with
@@ -18,43 +18,13 @@
  * Invariant: the output is always one complete JSON array, or the buffer is marked failed.
  */
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "json_writer.h"
+#include "span_fields.h"
 #include "zipkin_internal.h"
-
-/* The shortest of %.15g / %.17g that parses back to the same double. */
-void census__zipkin_format_double(double v, char buf[32]) {
-  if (isnan(v)) {
-    strcpy(buf, "NaN");
-    return;
-  }
-  if (isinf(v)) {
-    strcpy(buf, v > 0 ? "Infinity" : "-Infinity");
-    return;
-  }
-  snprintf(buf, 32, "%.15g", v);
-  if (strtod(buf, NULL) != v)
-    snprintf(buf, 32, "%.17g", v);
-}
-
-static const char *kind_name(census_span_kind kind) {
-  switch (kind) {
-  case CENSUS_SPAN_KIND_SERVER:
-    return "SERVER";
-  case CENSUS_SPAN_KIND_CLIENT:
-    return "CLIENT";
-  case CENSUS_SPAN_KIND_PRODUCER:
-    return "PRODUCER";
-  case CENSUS_SPAN_KIND_CONSUMER:
-    return "CONSUMER";
-  default:
-    return NULL; /* INTERNAL and unknown: no kind */
-  }
-}
 
 /* Writes an attribute's value as a tag string. */
 static void write_tag_value(census_json *j, const census_attribute *a) {
@@ -67,7 +37,7 @@ static void write_tag_value(census_json *j, const census_attribute *a) {
     snprintf(num, sizeof num, "%" PRId64, a->int_value);
     break;
   case CENSUS_ATTRIBUTE_DOUBLE:
-    census__zipkin_format_double(a->double_value, num);
+    census__span_format_double(a->double_value, num);
     break;
   case CENSUS_ATTRIBUTE_BOOL:
     strcpy(num, a->bool_value ? "true" : "false");
@@ -172,9 +142,11 @@ static void write_span(census_json *j, const census_span_data *span,
   }
   const char *name = census_span_data_name(span);
   census__json_kv_string(j, "name", name ? name : "");
-  const char *kind = kind_name(census_span_data_kind(span));
-  if (kind)
-    census__json_kv_string(j, "kind", kind);
+  /* INTERNAL is a local span in Zipkin terms: no kind (nor for an unknown value). */
+  census_span_kind kind = census_span_data_kind(span);
+  const char *kind_name = census__span_kind_name(kind);
+  if (kind != CENSUS_SPAN_KIND_INTERNAL && kind_name)
+    census__json_kv_string(j, "kind", kind_name);
   int64_t start_us = census_span_data_start_time_ns(span) / 1000;
   int64_t end_us = census_span_data_end_time_ns(span) / 1000;
   int64_t duration = end_us - start_us;

@@ -24,8 +24,4 @@ typedef struct census_zipkin_endpoint {
 census_status census__zipkin_encode(const census_span_data *const *spans, size_t count,
                                     const census_zipkin_endpoint *local, census_buf *out);
 
-/* Formats a double the shortest way that reads back exactly (%.15g, else %.17g); "NaN",
- * "Infinity", "-Infinity" for the non-finite values. buf must hold 32 bytes. */
-void census__zipkin_format_double(double v, char buf[32]);
-
 #endif

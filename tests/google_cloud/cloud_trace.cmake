@@ -14,24 +14,6 @@
 if(NOT TARGET census_google_cloud_static)
   return()
 endif()
-find_package(PkgConfig REQUIRED)
-pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)
-set(CLOUD_TRACE_TEST_DIR ${CMAKE_CURRENT_LIST_DIR})
-set(CLOUD_TRACE_NODE_PATH ${CMAKE_CURRENT_LIST_DIR}/../interop/node_modules)
-
-census_unit_test(cloud_trace_encode THREADED)
-target_link_libraries(test_cloud_trace_encode PRIVATE census_google_cloud_static PkgConfig::JANSSON)
-target_include_directories(test_cloud_trace_encode PRIVATE ${PROJECT_SOURCE_DIR}/exporters/http
-  ${PROJECT_SOURCE_DIR}/exporters/google_cloud)
-set_tests_properties(unit_cloud_trace_encode PROPERTIES LABELS "unit;threaded;google_cloud")
-
-add_executable(cloud_trace_driver ${CLOUD_TRACE_TEST_DIR}/cloud_trace_driver.c)
-target_link_libraries(cloud_trace_driver PRIVATE census_google_cloud_static census_static)
-
-foreach(mode export faults)
-  add_test(NAME cloud_trace_${mode}
-    COMMAND ${CLOUD_TRACE_TEST_DIR}/cloud_trace_test.sh ${mode}
-            $<TARGET_FILE:cloud_trace_driver> ${CLOUD_TRACE_TEST_DIR} ${CLOUD_TRACE_NODE_PATH})
-  set_tests_properties(cloud_trace_${mode} PROPERTIES
-    LABELS "google_cloud;integration" TIMEOUT 180 ENVIRONMENT "NODE_PATH=${CLOUD_TRACE_NODE_PATH}")
-endforeach()
+include(${CMAKE_CURRENT_LIST_DIR}/../support/span_exporter_tests.cmake)
+census_span_exporter_tests(cloud_trace LIBRARY census_google_cloud_static LABEL google_cloud
+  SCRIPT_ARGS ${CMAKE_CURRENT_LIST_DIR}/../interop/node_modules)

@@ -11,31 +11,13 @@
 #     401 with a service-account key -> a new token is fetched (JWT grant) and the retry succeeds
 set -eu
 mode=$1 driver=$2 dir=$3 nm=$4
-work=$(mktemp -d)
-receiver_pid=
-cleanup() {
-  if [ -n "$receiver_pid" ]; then kill "$receiver_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/../support/node_receiver.sh"
 token="ya29.test-token-$$"
 
+# start_receiver <script> [<token>]: starts the receiver, sets $port.
 start_receiver() {
-  : > "$work/requests.jsonl"
-  node "$dir/cloud_trace_receiver.js" --out "$work/requests.jsonl" --token "${2-$token}" \
-    --script "$1" > "$work/receiver.out" &
-  receiver_pid=$!
-  i=0
-  while ! grep -q port "$work/receiver.out" 2>/dev/null; do
-    i=$((i + 1)); [ $i -lt 100 ] || { echo "receiver did not start" >&2; exit 1; }
-    sleep 0.1
-  done
-  port=$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$work/receiver.out")
-}
-stop_receiver() {
-  kill "$receiver_pid" 2>/dev/null || true
-  wait "$receiver_pid" 2>/dev/null || true
-  receiver_pid=
+  start_node_receiver "$dir/cloud_trace_receiver.js" --out "$work/requests.jsonl" \
+    --token "${2-$token}" --script "$1"
 }
 
 case $mode in

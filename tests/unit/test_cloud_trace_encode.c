@@ -1,13 +1,14 @@
 /* test_cloud_trace_encode.c - the Cloud Trace v2 encoder (exporters/google_cloud/
  * cloud_trace_encode.c).
  *
- * Spans are made through the public tracing API; a capturing span exporter encodes each batch
- * while the span data are borrowed, and the bodies are parsed back with jansson (independent
- * parser, duplicate keys refused). The tests assert field by field: resource names, ids,
- * RFC 3339 times, displayName and string truncation at UTF-8 boundaries with truncatedByteCount,
- * the 32-attribute / 128-byte-key limits with droppedAttributesCount, the agent attribute,
- * annotations and their limit, links, status, span kind and sameProcessAsParentSpan.
- * (Schema validity of the same bodies is proven by cloud_trace_export with Google's definition.)
+ * Spans are made through the public tracing API; a capturing span exporter (span_capture.h,
+ * shared with the Zipkin encoder's test) encodes each batch while the span data are borrowed, and
+ * the bodies are parsed back with jansson (independent parser, duplicate keys refused). The tests
+ * assert field by field: resource names, ids, RFC 3339 times, displayName and string truncation at
+ * UTF-8 boundaries with truncatedByteCount, the 32-attribute / 128-byte-key limits with
+ * droppedAttributesCount, the agent attribute, annotations and their limit, links, status, span
+ * kind and sameProcessAsParentSpan. (Schema validity of the same bodies is proven by
+ * cloud_trace_export with Google's definition.)
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,66 +27,30 @@
 #include "census/exporter.h"
 #include "census/trace.h"
 #include "cloud_trace_internal.h"
+#include "span_capture.h"
 
-static pthread_mutex_t cap_lock = PTHREAD_MUTEX_INITIALIZER;
-static json_t *captured; /* every encoded span */
+/* ---- capture (span_capture.h) -------------------------------------------------------------- */
+
 static char agent[64];
 
-static census_status capture_export(void *user, const census_span_data *const *spans,
-                                    size_t count) {
-  (void)user;
-  census_buf buf = CENSUS_BUF_INIT;
-  census_status s = census__cloud_trace_encode(spans, count, "my-project", agent, &buf);
-  if (s != CENSUS_OK)
-    return s;
-  json_error_t err;
-  json_t *body = json_loadb(buf.data, buf.len, JSON_REJECT_DUPLICATES, &err);
-  census__buf_free(&buf);
-  pthread_mutex_lock(&cap_lock);
-  json_t *arr = body ? json_object_get(body, "spans") : NULL;
-  if (arr && json_is_array(arr) && json_object_size(body) == 1)
-    json_array_extend(captured, arr);
-  else
-    fprintf(stderr, "bad body: %s\n", body ? "shape" : err.text);
-  json_decref(body);
-  pthread_mutex_unlock(&cap_lock);
-  return CENSUS_OK;
+static census_status encode(const census_span_data *const *spans, size_t count, census_buf *out) {
+  return census__cloud_trace_encode(spans, count, "my-project", agent, out);
 }
 
-static const census_span_exporter_ops capture_ops = {.export_spans = capture_export};
+/* A BatchWriteSpansRequest body is {"spans":[...]} and nothing else. */
+static json_t *spans_of(json_t *body) {
+  return json_object_size(body) == 1 ? json_object_get(body, "spans") : NULL;
+}
 
 static int setup(void **state) {
   (void)state;
-  static bool registered;
-  if (!captured)
-    captured = json_array();
-  if (!registered) {
-    snprintf(agent, sizeof agent, "census-c %s", census_version());
-    assert_int_equal(census_span_exporter_register(&capture_ops, NULL), CENSUS_OK);
-    registered = true;
-  }
-  pthread_mutex_lock(&cap_lock);
-  json_array_clear(captured);
-  pthread_mutex_unlock(&cap_lock);
+  snprintf(agent, sizeof agent, "census-c %s", census_version());
+  span_capture_setup(encode, spans_of);
   return 0;
 }
 
-static void hex(const uint8_t *b, size_t n, char *out) {
-  for (size_t i = 0; i < n; i++)
-    sprintf(out + 2 * i, "%02x", b[i]);
-}
-
 static json_t *find_span(const census_trace_context *ctx) {
-  char id[17];
-  hex(ctx->span_id, 8, id);
-  size_t i;
-  json_t *s;
-  json_array_foreach(captured, i, s) {
-    if (strcmp(json_string_value(json_object_get(s, "spanId")), id) == 0)
-      return s;
-  }
-  fail_msg("span %s not exported", id);
-  return NULL;
+  return span_capture_find("spanId", ctx);
 }
 
 /* json path helper: get(obj, "a", "b", NULL) */
@@ -106,18 +71,6 @@ static const char *sget(json_t *o, const char *k) {
   return json_string_value(v);
 }
 
-static census_span start(const char *name, census_span_kind kind, census_span parent,
-                         const census_trace_context *remote, int64_t start_ns) {
-  census_span_options o = {.kind = kind,
-                           .parent = parent,
-                           .remote_parent = remote,
-                           .root = !parent && !remote,
-                           .start_time_ns = start_ns};
-  census_span s = census_span_start(name, &o);
-  assert_true(census_span_is_recording(s));
-  return s;
-}
-
 /* A SERVER span under a remote parent: every field of the mapping. */
 static void test_full_span(void **state) {
   (void)state;
@@ -130,7 +83,7 @@ static void test_full_span(void **state) {
   linked.span_id[7] = 0x77;
 
   const int64_t t0 = 1700000000123456789; /* 2023-11-14T22:13:20.123456789Z */
-  census_span s = start("GET /items", CENSUS_SPAN_KIND_SERVER, 0, &remote, t0);
+  census_span s = span_fixture_start("GET /items", CENSUS_SPAN_KIND_SERVER, 0, &remote, t0);
   census_span_set_attribute_string(s, "http.method", "GET");
   census_span_set_attribute_int64(s, "http.status_code", 500);
   census_span_set_attribute_int64(s, "min", INT64_MIN);
@@ -143,7 +96,7 @@ static void test_full_span(void **state) {
   census_span_set_status(s, CENSUS_SPAN_STATUS_ERROR, "bad gateway");
   census_trace_context ctx;
   census_span_context(s, &ctx);
-  census_span child = start("child", CENSUS_SPAN_KIND_CLIENT, s, NULL, t0 + 1);
+  census_span child = span_fixture_start("child", CENSUS_SPAN_KIND_CLIENT, s, NULL, t0 + 1);
   census_trace_context cctx;
   census_span_context(child, &cctx);
   census_span_set_status(child, CENSUS_SPAN_STATUS_OK, NULL);
@@ -153,8 +106,8 @@ static void test_full_span(void **state) {
 
   json_t *z = find_span(&ctx);
   char trace[33], id[17], name[128];
-  hex(ctx.trace_id, 16, trace);
-  hex(ctx.span_id, 8, id);
+  span_fixture_hex(ctx.trace_id, 16, trace);
+  span_fixture_hex(ctx.span_id, 8, id);
   assert_string_equal(trace, "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"); /* the remote trace */
   snprintf(name, sizeof name, "projects/my-project/traces/%s/spans/%s", trace, id);
   assert_string_equal(sget(z, "name"), name);
@@ -221,7 +174,7 @@ static void test_limits(void **state) {
   char long_name[200];
   memset(long_name, 'n', 127);
   strcpy(long_name + 127, "\xc3\xa9tail");
-  census_span s = start(long_name, CENSUS_SPAN_KIND_INTERNAL, 0, NULL, 0);
+  census_span s = span_fixture_start(long_name, CENSUS_SPAN_KIND_INTERNAL, 0, NULL, 0);
   char value[301];
   memset(value, 'v', 300);
   value[300] = '\0';
@@ -303,6 +256,6 @@ int main(void) {
   };
   int failed = cmocka_run_group_tests(tests, NULL, NULL);
   census_shutdown(5000);
-  json_decref(captured);
+  json_decref(span_capture_spans);
   return failed;
 }

@@ -1,11 +1,12 @@
 /* test_zipkin_encode.c - the Zipkin v2 JSON encoder (exporters/zipkin/zipkin_encode.c).
  *
  * Spans are made through the public tracing API with explicit start/end times; a capturing span
- * exporter encodes each batch it receives (while the span data are borrowed) and the bodies are
- * parsed back with jansson (an independent JSON parser, with duplicate keys rejected). Each test
- * asserts field by field what the OpenTelemetry Zipkin mapping requires: hex ids, parentId only
- * for children, kind (omitted for INTERNAL), microsecond timestamp/duration (duration >= 1),
- * tags as strings, events as annotations, status tags, scope tag, dropped counts, local endpoint.
+ * exporter (span_capture.h, shared with the Cloud Trace encoder's test) encodes each batch it
+ * receives (while the span data are borrowed) and the bodies are parsed back with jansson (an
+ * independent JSON parser, with duplicate keys rejected). Each test asserts field by field what the
+ * OpenTelemetry Zipkin mapping requires: hex ids, parentId only for children, kind (omitted for
+ * INTERNAL), microsecond timestamp/duration (duration >= 1), tags as strings, events as
+ * annotations, status tags, scope tag, dropped counts, local endpoint.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,72 +25,28 @@
 #include "census/census.h"
 #include "census/exporter.h"
 #include "census/trace.h"
+#include "span_fields.h"
+#include "span_capture.h"
 #include "zipkin_internal.h"
 
-/* ---- capture ------------------------------------------------------------------------------ */
+/* ---- capture (span_capture.h) -------------------------------------------------------------- */
 
-static pthread_mutex_t cap_lock = PTHREAD_MUTEX_INITIALIZER;
-static json_t *captured; /* array of every encoded span, across batches */
 static census_zipkin_endpoint cap_endpoint = {"svc-a", "192.0.2.7", "2001:db8::1", 8080};
 
-static census_status capture_export(void *user, const census_span_data *const *spans,
-                                    size_t count) {
-  (void)user;
-  census_buf buf = CENSUS_BUF_INIT;
-  census_status s = census__zipkin_encode(spans, count, &cap_endpoint, &buf);
-  if (s != CENSUS_OK)
-    return s;
-  json_error_t err;
-  json_t *arr = json_loadb(buf.data, buf.len, JSON_REJECT_DUPLICATES, &err);
-  census__buf_free(&buf);
-  pthread_mutex_lock(&cap_lock);
-  if (!arr || !json_is_array(arr)) {
-    fprintf(stderr, "not a JSON array: %s\n", err.text);
-  } else {
-    json_array_extend(captured, arr);
-  }
-  json_decref(arr);
-  pthread_mutex_unlock(&cap_lock);
-  return CENSUS_OK;
+static census_status encode(const census_span_data *const *spans, size_t count, census_buf *out) {
+  return census__zipkin_encode(spans, count, &cap_endpoint, out);
 }
 
-static const census_span_exporter_ops capture_ops = {.export_spans = capture_export};
+/* A Zipkin body is the array of spans (ListOfSpans) itself. */
+static json_t *spans_of(json_t *body) { return body; }
 
 static int setup(void **state) {
   (void)state;
-  static bool registered;
-  if (!captured)
-    captured = json_array();
-  if (!registered) {
-    assert_int_equal(census_span_exporter_register(&capture_ops, NULL), CENSUS_OK);
-    registered = true;
-  }
-  pthread_mutex_lock(&cap_lock);
-  json_array_clear(captured);
-  pthread_mutex_unlock(&cap_lock);
+  span_capture_setup(encode, spans_of);
   return 0;
 }
 
-static void hex(const uint8_t *b, size_t n, char *out) {
-  for (size_t i = 0; i < n; i++)
-    sprintf(out + 2 * i, "%02x", b[i]);
-}
-
-/* The captured span whose id is the span's id (as our own hex of the bytes census reports). */
-static json_t *find_span(census_span span_ctx_source, const census_trace_context *ctx) {
-  (void)span_ctx_source;
-  char id[17];
-  hex(ctx->span_id, 8, id);
-  size_t i;
-  json_t *s;
-  json_array_foreach(captured, i, s) {
-    json_t *v = json_object_get(s, "id");
-    if (v && strcmp(json_string_value(v), id) == 0)
-      return s;
-  }
-  fail_msg("span %s not exported", id);
-  return NULL;
-}
+static json_t *find_span(const census_trace_context *ctx) { return span_capture_find("id", ctx); }
 
 static const char *str(json_t *obj, const char *key) {
   json_t *v = json_object_get(obj, key);
@@ -106,15 +63,6 @@ static json_int_t integer(json_t *obj, const char *key) {
   return json_integer_value(v);
 }
 
-static census_span start_at(const char *name, census_span_kind kind, census_span parent,
-                            int64_t start_ns) {
-  census_span_options o = {
-      .kind = kind, .parent = parent, .root = parent == 0, .start_time_ns = start_ns};
-  census_span s = census_span_start(name, &o);
-  assert_true(census_span_is_recording(s));
-  return s;
-}
-
 /* ---- tests -------------------------------------------------------------------------------- */
 
 /* A child SERVER span with every attribute type, two events and an error status: proves ids,
@@ -123,8 +71,9 @@ static census_span start_at(const char *name, census_span_kind kind, census_span
 static void test_full_span(void **state) {
   (void)state;
   const int64_t t0 = 1700000000123456789;
-  census_span parent = start_at("parent", CENSUS_SPAN_KIND_INTERNAL, 0, t0);
-  census_span s = start_at("GET /users", CENSUS_SPAN_KIND_SERVER, parent, t0 + 1000);
+  census_span parent = span_fixture_start("parent", CENSUS_SPAN_KIND_INTERNAL, 0, NULL, t0);
+  census_span s =
+      span_fixture_start("GET /users", CENSUS_SPAN_KIND_SERVER, parent, NULL, t0 + 1000);
   census_trace_context pctx, ctx;
   assert_int_equal(census_span_context(parent, &pctx), CENSUS_OK);
   assert_int_equal(census_span_context(s, &ctx), CENSUS_OK);
@@ -142,10 +91,10 @@ static void test_full_span(void **state) {
   census_span_end_at(parent, t0 + 5000000);
   assert_int_equal(census_flush(10000), CENSUS_OK);
 
-  json_t *z = find_span(s, &ctx);
+  json_t *z = find_span(&ctx);
   char trace[33], parent_id[17];
-  hex(ctx.trace_id, 16, trace);
-  hex(pctx.span_id, 8, parent_id);
+  span_fixture_hex(ctx.trace_id, 16, trace);
+  span_fixture_hex(pctx.span_id, 8, parent_id);
   assert_string_equal(str(z, "traceId"), trace);
   assert_string_equal(str(z, "parentId"), parent_id);
   assert_string_equal(str(z, "name"), "GET /users");
@@ -198,7 +147,7 @@ static void test_full_span(void **state) {
   assert_true(ts0 > 1700000000000000LL && ts0 <= ts1);
 
   /* The parent: root, INTERNAL (no kind), unset status (no status tags). */
-  json_t *p = find_span(parent, &pctx);
+  json_t *p = find_span(&pctx);
   assert_null(json_object_get(p, "parentId"));
   assert_null(json_object_get(p, "kind"));
   assert_null(json_object_get(p, "annotations"));
@@ -225,7 +174,7 @@ static void test_kinds_status_duration(void **state) {
                {CENSUS_SPAN_KIND_INTERNAL, NULL}};
   census_trace_context ctx[5];
   for (int i = 0; i < 5; i++) {
-    census_span s = start_at("k", kinds[i].kind, 0, 1000000000000000000 + i);
+    census_span s = span_fixture_start("k", kinds[i].kind, 0, NULL, 1000000000000000000 + i);
     census_span_context(s, &ctx[i]);
     census_span_set_attribute_string(s, "error", "user value");
     census_span_set_attribute_string(s, "otel.status_code", "user value");
@@ -237,7 +186,7 @@ static void test_kinds_status_duration(void **state) {
   }
   assert_int_equal(census_flush(10000), CENSUS_OK);
   for (int i = 0; i < 5; i++) {
-    json_t *z = find_span(0, &ctx[i]);
+    json_t *z = find_span(&ctx[i]);
     if (kinds[i].name)
       assert_string_equal(str(z, "kind"), kinds[i].name);
     else
@@ -264,7 +213,7 @@ static void test_dropped_counts(void **state) {
   (void)state;
   census_span_limits small = {.max_attributes = 2, .max_events = 1, .max_links = 1};
   assert_int_equal(census_trace_set_limits(&small), CENSUS_OK);
-  census_span s = start_at("limited", CENSUS_SPAN_KIND_CLIENT, 0, 0);
+  census_span s = span_fixture_start("limited", CENSUS_SPAN_KIND_CLIENT, 0, NULL, 0);
   census_span_limits dflt = {128, 128, 128, 128};
   census_trace_set_limits(&dflt);
   census_trace_context ctx, other;
@@ -285,7 +234,7 @@ static void test_dropped_counts(void **state) {
   census_span_add_link(s, &other);
   census_span_end(s);
   assert_int_equal(census_flush(10000), CENSUS_OK);
-  json_t *tags = json_object_get(find_span(0, &ctx), "tags");
+  json_t *tags = json_object_get(find_span(&ctx), "tags");
   assert_string_equal(str(tags, "otel.dropped_attributes_count"), "4");
   assert_string_equal(str(tags, "otel.dropped_events_count"), "1");
   assert_string_equal(str(tags, "otel.dropped_links_count"), "2");
@@ -293,20 +242,21 @@ static void test_dropped_counts(void **state) {
   assert_null(json_object_get(tags, "a1"));
 }
 
-/* Doubles: the shortest exact form; NaN and infinities as words. Unit-level, no spans. */
+/* Doubles (span_fields.h, as the tags carry them): the shortest exact form; NaN and infinities
+ * as words. Unit-level, no spans. */
 static void test_format_double(void **state) {
   (void)state;
   char b[32];
   const double values[] = {0.1, 1.0 / 3.0, -2.5, 1e-310, 123456789012345678.0, 0.0};
   for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
-    census__zipkin_format_double(values[i], b);
+    census__span_format_double(values[i], b);
     assert_true(strtod(b, NULL) == values[i]); /* reads back exactly */
   }
-  census__zipkin_format_double(0.1, b);
+  census__span_format_double(0.1, b);
   assert_string_equal(b, "0.1");
-  census__zipkin_format_double(NAN, b);
+  census__span_format_double(NAN, b);
   assert_string_equal(b, "NaN");
-  census__zipkin_format_double(-INFINITY, b);
+  census__span_format_double(-INFINITY, b);
   assert_string_equal(b, "-Infinity");
 }
 
@@ -320,12 +270,12 @@ static void test_empty_and_bare_endpoint(void **state) {
   assert_int_equal(census__zipkin_encode(NULL, 1, NULL, &buf), CENSUS_EINVAL);
 
   cap_endpoint = (census_zipkin_endpoint){NULL, NULL, NULL, 0};
-  census_span s = start_at("bare", CENSUS_SPAN_KIND_INTERNAL, 0, 0);
+  census_span s = span_fixture_start("bare", CENSUS_SPAN_KIND_INTERNAL, 0, NULL, 0);
   census_trace_context ctx;
   census_span_context(s, &ctx);
   census_span_end(s);
   assert_int_equal(census_flush(10000), CENSUS_OK);
-  json_t *le = json_object_get(find_span(0, &ctx), "localEndpoint");
+  json_t *le = json_object_get(find_span(&ctx), "localEndpoint");
   assert_non_null(le);
   assert_int_equal(json_object_size(le), 0);
   cap_endpoint = (census_zipkin_endpoint){"svc-a", "192.0.2.7", "2001:db8::1", 8080};
@@ -341,6 +291,6 @@ int main(void) {
   };
   int failed = cmocka_run_group_tests(tests, NULL, NULL);
   census_shutdown(5000);
-  json_decref(captured);
+  json_decref(span_capture_spans);
   return failed;
 }

@@ -11,31 +11,12 @@
 #     retry budget -> exact drop counters
 set -eu
 mode=$1 driver=$2 dir=$3
-work=$(mktemp -d)
-receiver_pid=
-cleanup() {
-  if [ -n "$receiver_pid" ]; then kill "$receiver_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/../support/node_receiver.sh"
 
 # start_receiver <script>: starts the receiver, sets $port.
 start_receiver() {
-  : > "$work/requests.jsonl"
-  node "$dir/zipkin_receiver.js" --schema "$dir/zipkin2-span-schema.json" \
-    --out "$work/requests.jsonl" --script "$1" > "$work/receiver.out" &
-  receiver_pid=$!
-  i=0
-  while ! grep -q port "$work/receiver.out" 2>/dev/null; do
-    i=$((i + 1)); [ $i -lt 100 ] || { echo "receiver did not start" >&2; exit 1; }
-    sleep 0.1
-  done
-  port=$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$work/receiver.out")
-}
-stop_receiver() {
-  kill "$receiver_pid" 2>/dev/null || true
-  wait "$receiver_pid" 2>/dev/null || true
-  receiver_pid=
+  start_node_receiver "$dir/zipkin_receiver.js" --schema "$dir/zipkin2-span-schema.json" \
+    --out "$work/requests.jsonl" --script "$1"
 }
 
 case $mode in

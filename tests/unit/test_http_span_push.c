@@ -1,0 +1,345 @@
+/* test_http_span_push.c - the generic span push exporter (exporters/http/span_push_exporter.c)
+ * that the Zipkin and Cloud Trace exporters are built on.
+ *
+ * Spans are made through the public tracing API (tests/support/span_fixture.h) and exported
+ * through a span push exporter whose encoder writes the names of the spans of each chunk, to
+ * tests/http/fault_receiver.js (node's HTTP server on loopback, port chosen by the OS, scripted
+ * answers), which records every request; the receiver's record and the exporter's counters are
+ * checked. The classification pieces are also checked directly on made-up responses, since they
+ * are pure functions of the response.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../http/fault_receiver.h"
+#include "census/census.h"
+#include "census/trace.h"
+#include "span_fixture.h"
+#include "span_push_exporter.h"
+
+/* ---- fixtures ---------------------------------------------------------------------------- */
+
+static fault_receiver receiver;
+static bool receiver_up;
+
+static void start_receiver(const char *script) {
+  const char *args[] = {"--script", script, NULL};
+  receiver_up = fault_receiver_start(&receiver, CENSUS_TEST_NODE, CENSUS_TEST_FAULT_RECEIVER,
+                                     script != NULL ? args : NULL);
+  assert_true(receiver_up);
+}
+
+static int teardown(void **state) {
+  (void)state;
+  if (receiver_up) {
+    fault_receiver_stop(&receiver);
+    receiver_up = false;
+  }
+  return 0;
+}
+
+static pthread_mutex_t diag_mu = PTHREAD_MUTEX_INITIALIZER;
+static char diag_log[8192];
+
+static void on_diag(void *user, census_status status, const char *message) {
+  (void)user;
+  (void)status;
+  pthread_mutex_lock(&diag_mu);
+  size_t len = strlen(diag_log);
+  snprintf(diag_log + len, sizeof diag_log - len, "%s\n", message);
+  pthread_mutex_unlock(&diag_mu);
+}
+
+static bool diag_contains(const char *needle) {
+  pthread_mutex_lock(&diag_mu);
+  bool found = strstr(diag_log, needle) != NULL;
+  pthread_mutex_unlock(&diag_mu);
+  return found;
+}
+
+/* The exporter's own state, as a concrete exporter would have it. */
+typedef struct test_state {
+  atomic_int encode_calls;
+  atomic_int wrong_user; /* a callback got another user pointer */
+  atomic_int classify_calls;
+  atomic_int freed;
+} test_state;
+
+static test_state *expected_user;
+
+/* Body: the chunk's span names, comma-separated. */
+static census_status encode_names(void *user, const census_span_data *const *spans, size_t count,
+                                  census_buf *out) {
+  test_state *t = user;
+  if (t != expected_user)
+    atomic_fetch_add(&t->wrong_user, 1);
+  atomic_fetch_add(&t->encode_calls, 1);
+  for (size_t i = 0; i < count; i++)
+    census__buf_printf(out, "%s%s", i ? "," : "", census_span_data_name(spans[i]));
+  return out->failed ? CENSUS_ENOMEM : CENSUS_OK;
+}
+
+static void free_state(void *user) {
+  test_state *t = user;
+  atomic_fetch_add(&t->freed, 1);
+}
+
+/* A classifier of a concrete exporter: counts calls, then defers to the default. */
+static census_http_verdict counting_classify(void *user, const census_http_response *r,
+                                             uint64_t *rejected, char *message, size_t size) {
+  test_state *t = user;
+  if (t != expected_user)
+    atomic_fetch_add(&t->wrong_user, 1);
+  atomic_fetch_add(&t->classify_calls, 1);
+  return census__span_push_classify_default("custom", r, rejected, message, size);
+}
+
+static census_span_push_config base_config(test_state *t, const char *path) {
+  static char url[128];
+  snprintf(url, sizeof url, "%s%s", receiver.url_base, path);
+  census_span_push_config c = {.name = "spt",
+                               .encode = encode_names,
+                               .http = {.url = url,
+                                        .content_type = "text/plain",
+                                        .timeout_ms = 2000,
+                                        .initial_backoff_ms = 5,
+                                        .max_backoff_ms = 20,
+                                        .max_elapsed_ms = 5000},
+                               .user = t,
+                               .free_user = free_state};
+  expected_user = t;
+  return c;
+}
+
+static census_span_push_exporter *start_exporter(const census_span_push_config *c) {
+  census_status st = 1;
+  census_span_push_exporter *e = census__span_push_start(c, &st);
+  assert_int_equal(st, CENSUS_OK);
+  assert_non_null(e);
+  return e;
+}
+
+static void end_spans(const char *prefix, int count) {
+  for (int i = 0; i < count; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "%s%d", prefix, i);
+    census_span_end(span_fixture_start(name, CENSUS_SPAN_KIND_CLIENT, 0, NULL, 0));
+  }
+}
+
+/* ---- tests ------------------------------------------------------------------------------- */
+
+/* Proves: batches are encoded in chunks of at most max_spans_per_request spans, each chunk one
+ * POST with the configured content type; every span arrives exactly once; encode gets the
+ * exporter's user pointer; the counters match what the receiver recorded; after stop the user
+ * state is freed once and the handle answers CENSUS_ENOTFOUND. */
+static void chunks_and_delivers(void **state) {
+  (void)state;
+  start_receiver(NULL);
+  static test_state t;
+  t = (test_state){0};
+  census_span_push_config c = base_config(&t, "/spans");
+  c.max_spans_per_request = 2;
+  census_span_push_exporter *e = start_exporter(&c);
+  end_spans("c", 5);
+  assert_int_equal(census_flush(10000), CENSUS_OK);
+
+  json_t *all = fault_receiver_requests(&receiver);
+  assert_non_null(all);
+  size_t n = json_array_size(all);
+  assert_true(n >= 3); /* 5 spans, at most 2 a request */
+  int seen[5] = {0};
+  size_t i;
+  json_t *r;
+  json_array_foreach(all, i, r) {
+    assert_string_equal(json_string_value(json_object_get(r, "method")), "POST");
+    assert_string_equal(json_string_value(json_object_get(r, "path")), "/spans");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(r, "headers"), "content-type")),
+        "text/plain");
+    char body[64];
+    snprintf(body, sizeof body, "%s", json_string_value(json_object_get(r, "body")));
+    int names = 0;
+    for (char *save = NULL, *tok = strtok_r(body, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+      int k = -1;
+      assert_int_equal(sscanf(tok, "c%d", &k), 1);
+      assert_true(k >= 0 && k < 5);
+      seen[k]++;
+      names++;
+    }
+    assert_true(names >= 1 && names <= 2);
+  }
+  json_decref(all);
+  for (int k = 0; k < 5; k++)
+    assert_int_equal(seen[k], 1);
+  assert_int_equal(atomic_load(&t.encode_calls), (int)n);
+  assert_int_equal(atomic_load(&t.wrong_user), 0);
+
+  census_http_stats s;
+  assert_int_equal(census__span_push_stats(e, &s), CENSUS_OK);
+  assert_int_equal(s.items_delivered, 5);
+  assert_int_equal(s.requests_delivered, n);
+  assert_int_equal(s.attempts, n);
+  assert_int_equal(s.items_dropped, 0);
+  assert_int_equal(census__span_push_stats(e, NULL), CENSUS_EINVAL);
+
+  assert_int_equal(atomic_load(&t.freed), 0);
+  assert_int_equal(census__span_push_stop(e, 5000), CENSUS_OK);
+  assert_int_equal(atomic_load(&t.freed), 1);
+  assert_int_equal(census__span_push_stats(e, &s), CENSUS_ENOTFOUND);
+  assert_int_equal(census__span_push_stop(e, 5000), CENSUS_ENOTFOUND);
+  assert_int_equal(census__span_push_stop(NULL, 5000), CENSUS_ENOTFOUND);
+}
+
+/* Proves the default classification end to end: 503 is retried, then 400 is final: the span
+ * is dropped and counted, and the diagnostic names the exporter, the status and the body with
+ * control characters made spaces. */
+static void default_classification_over_http(void **state) {
+  (void)state;
+  start_receiver("503,400:body=bad%0Aspan");
+  static test_state t;
+  t = (test_state){0};
+  census_span_push_config c = base_config(&t, "/v2");
+  census_span_push_exporter *e = start_exporter(&c);
+  end_spans("d", 1);
+  assert_int_equal(census_flush(10000), CENSUS_EEXPORT);
+  census_http_stats s;
+  assert_int_equal(census__span_push_stats(e, &s), CENSUS_OK);
+  assert_int_equal(s.attempts, 2);
+  assert_int_equal(s.retries, 1);
+  assert_int_equal(s.requests_dropped, 1);
+  assert_int_equal(s.items_dropped, 1);
+  assert_int_equal(s.items_delivered, 0);
+  assert_true(diag_contains("spt: HTTP 400: bad span"));
+  assert_int_equal(census__span_push_stop(e, 5000), CENSUS_OK);
+}
+
+/* Proves: a concrete exporter's classifier replaces the default and gets its own user pointer
+ * (here it defers to the default, named "custom"); the sender is freed before free_user. */
+static void custom_classifier(void **state) {
+  (void)state;
+  start_receiver("404:body=nope");
+  static test_state t;
+  t = (test_state){0};
+  census_span_push_config c = base_config(&t, "/x");
+  c.http.classify = counting_classify;
+  census_span_push_exporter *e = start_exporter(&c);
+  end_spans("e", 1);
+  assert_int_equal(census_flush(10000), CENSUS_EEXPORT);
+  assert_int_equal(atomic_load(&t.classify_calls), 1);
+  assert_int_equal(atomic_load(&t.wrong_user), 0);
+  assert_true(diag_contains("custom: HTTP 404: nope"));
+  assert_int_equal(census__span_push_stop(e, 5000), CENSUS_OK);
+  assert_int_equal(atomic_load(&t.freed), 1);
+}
+
+/* Proves the classification pieces on made-up responses: 2xx delivered, no response retried
+ * with libcurl's message, other statuses left to the caller by the common part; the default
+ * retries 429 and 5xx and fails the rest; the excerpt is cut at n-1 bytes, control characters
+ * made spaces, NULL body empty. */
+static void classification_pieces(void **state) {
+  (void)state;
+  char msg[128] = "untouched";
+  census_http_verdict v = CENSUS_HTTP_FAILED;
+  census_http_response ok = {.status = 204};
+  assert_true(census__span_push_classify_common("n", &ok, &v, msg, sizeof msg));
+  assert_int_equal(v, CENSUS_HTTP_DELIVERED);
+  census_http_response down = {.status = 0, .curl_error = "Couldn't connect to server"};
+  assert_true(census__span_push_classify_common("n", &down, &v, msg, sizeof msg));
+  assert_int_equal(v, CENSUS_HTTP_RETRY);
+  assert_string_equal(msg, "n: Couldn't connect to server");
+  strcpy(msg, "untouched");
+  census_http_response notfound = {.status = 404, .body = "gone", .body_len = 4};
+  assert_false(census__span_push_classify_common("n", &notfound, &v, msg, sizeof msg));
+  assert_string_equal(msg, "untouched");
+
+  uint64_t rejected = 99;
+  assert_int_equal(census__span_push_classify_default("n", &notfound, &rejected, msg, sizeof msg),
+                   CENSUS_HTTP_FAILED);
+  assert_int_equal(rejected, 0);
+  assert_string_equal(msg, "n: HTTP 404: gone");
+  const long retried[] = {429, 500, 502, 503, 504, 599};
+  for (size_t i = 0; i < sizeof retried / sizeof retried[0]; i++) {
+    census_http_response r = {.status = retried[i]};
+    assert_int_equal(census__span_push_classify_default("n", &r, &rejected, msg, sizeof msg),
+                     CENSUS_HTTP_RETRY);
+  }
+  census_http_response r428 = {.status = 428};
+  assert_int_equal(census__span_push_classify_default("n", &r428, &rejected, msg, sizeof msg),
+                   CENSUS_HTTP_FAILED);
+  assert_string_equal(msg, "n: HTTP 428"); /* no body: no ": " */
+
+  char ex[5];
+  census_http_response body = {.status = 400, .body = "a\tb\ncdefgh", .body_len = 10};
+  census__span_push_body_excerpt(&body, ex, sizeof ex);
+  assert_string_equal(ex, "a b ");
+  census_http_response none = {.status = 400};
+  census__span_push_body_excerpt(&none, ex, sizeof ex);
+  assert_string_equal(ex, "");
+}
+
+/* Proves: URLs must be http or https (any case), anything else is refused with a diagnostic;
+ * a config without name or encode is refused and nothing is freed. */
+static void refused_configs(void **state) {
+  (void)state;
+  assert_int_equal(census__span_push_check_url("u", "HTTPS://example.test/x"), CENSUS_OK);
+  assert_int_equal(census__span_push_check_url("u", "http://127.0.0.1:1/"), CENSUS_OK);
+  assert_int_equal(census__span_push_check_url("u", "ftp://example.test/"), CENSUS_EINVAL);
+  assert_true(diag_contains("u: endpoint \"ftp://example.test/\" is not an http(s) URL"));
+  assert_int_equal(census__span_push_check_url("u", NULL), CENSUS_EINVAL);
+
+  test_state t = {0};
+  census_span_push_config c = {.name = "spt", .user = &t, .free_user = free_state};
+  census_status st = CENSUS_OK;
+  assert_null(census__span_push_start(&c, &st));
+  assert_int_equal(st, CENSUS_EINVAL);
+  c.encode = encode_names;
+  c.name = NULL;
+  assert_null(census__span_push_start(&c, &st));
+  assert_int_equal(st, CENSUS_EINVAL);
+  assert_int_equal(atomic_load(&t.freed), 0);
+}
+
+/* Proves: census_shutdown() frees a running exporter (its user state too) and the handle is
+ * then recognised as gone. Runs last: census is shut down for the rest of the process. */
+static void shutdown_frees(void **state) {
+  (void)state;
+  start_receiver(NULL);
+  static test_state t;
+  t = (test_state){0};
+  census_span_push_config c = base_config(&t, "/s");
+  census_span_push_exporter *e = start_exporter(&c);
+  end_spans("s", 2);
+  census_shutdown(5000);
+  assert_int_equal(atomic_load(&t.freed), 1);
+  census_http_stats s;
+  assert_int_equal(census__span_push_stats(e, &s), CENSUS_ENOTFOUND);
+  assert_int_equal(census__span_push_stop(e, 100), CENSUS_ENOTFOUND);
+  assert_true(fault_receiver_wait_count(&receiver, 1, 5000)); /* delivered at shutdown */
+}
+
+int main(void) {
+  census_set_diagnostics(on_diag, NULL);
+  census_sampler *always = census_sampler_always_on();
+  census_trace_set_sampler(always);
+  census_sampler_free(always);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(classification_pieces),
+      cmocka_unit_test(refused_configs),
+      cmocka_unit_test_teardown(chunks_and_delivers, teardown),
+      cmocka_unit_test_teardown(default_classification_over_http, teardown),
+      cmocka_unit_test_teardown(custom_classifier, teardown),
+      cmocka_unit_test_teardown(shutdown_frees, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
