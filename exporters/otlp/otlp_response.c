@@ -105,14 +105,14 @@ static void copy_message(char *message, size_t size, const char *s, size_t len) 
 static bool pb_partial_success(const uint8_t *body, size_t len, int64_t *rejected, char *message,
                                size_t size) {
   pb_reader r = {body, body + len};
-  pb_field f;
+  pb_field f = {0}; /* set by next_field(); zeroed for -Wmaybe-uninitialized at -O3 */
   while (r.p < r.end) {
     if (!next_field(&r, &f)) {
       return false;
     }
     if (f.number == 1 && f.wire == 2) {
       pb_reader inner = {f.data, f.data + f.len};
-      pb_field g;
+      pb_field g = {0}; /* set by next_field(); zeroed for -Wmaybe-uninitialized at -O3 */
       while (inner.p < inner.end) {
         if (!next_field(&inner, &g)) {
           return false;
@@ -130,7 +130,7 @@ static bool pb_partial_success(const uint8_t *body, size_t len, int64_t *rejecte
 
 static bool pb_status_message(const uint8_t *body, size_t len, char *message, size_t size) {
   pb_reader r = {body, body + len};
-  pb_field f;
+  pb_field f = {0}; /* set by next_field(); zeroed for -Wmaybe-uninitialized at -O3 */
   bool found = false;
   while (r.p < r.end) {
     if (!next_field(&r, &f)) {
