@@ -33,6 +33,15 @@
  * metrics and spans to that OpenTelemetry collector with OTLP/HTTP (built only when census was
  * built with the OTLP exporter; the other OTEL_EXPORTER_OTLP_* variables apply too), and prints
  * the delivery counters on stderr at the end.
+ * With --zipkin-endpoint URL, or when OTEL_TRACES_EXPORTER lists "zipkin" (the endpoint then from
+ * OTEL_EXPORTER_ZIPKIN_ENDPOINT, else http://localhost:9411/api/v2/spans), it also sends its
+ * spans to Zipkin. With --google-cloud-project ID it writes its views to Google Cloud Monitoring
+ * and its spans to Google Cloud Trace (credentials from GOOGLE_APPLICATION_CREDENTIALS or the
+ * metadata server, or --google-access-token; --google-monitoring-endpoint and
+ * --google-trace-endpoint point it elsewhere, e.g. at a test server). Cloud Monitoring takes one
+ * point per series every 10 s, so exports closer together than that defer points to a later
+ * export (the demo warns). Each exporter's delivery counters are printed on stderr at the end.
+ * (Each is built only when census was built with that exporter.)
  *
  * Threads: each worker owns its tag maps, measurement map and random state; the only shared
  * state is the read-only metric handles set up before the workers start, the stop flag (an
@@ -59,10 +68,19 @@
 #ifdef CENSUS_HAVE_OTLP
 #include <census/exporters/otlp.h>
 #endif
+#ifdef CENSUS_HAVE_ZIPKIN
+#include <census/exporters/zipkin.h>
+#endif
+#ifdef CENSUS_HAVE_GOOGLE_CLOUD
+#include <census/exporters/google_cloud_monitoring.h>
+#include <census/exporters/google_cloud_trace.h>
+#endif
 
 #define DEMO_WORKERS 2
 #define DEMO_SHUTDOWN_TIMEOUT_MS 5000
 #define MAX_DURATION_S 31536000 /* a year; keeps the sleep's nanoseconds far from overflow */
+/* Cloud Monitoring's minimum time between two points of one series (the exporter's default). */
+#define GOOGLE_MIN_WRITE_INTERVAL_MS 10000
 
 /* What the command line asked for. */
 struct demo_options {
@@ -73,7 +91,21 @@ struct demo_options {
   bool prometheus;     /* serve /metrics */
   char prometheus_address[64];
   uint16_t prometheus_port;
-  const char *otlp_endpoint; /* --otlp-endpoint; NULL: OTEL_EXPORTER_OTLP_ENDPOINT, if set */
+  const char *otlp_endpoint;   /* --otlp-endpoint; NULL: OTEL_EXPORTER_OTLP_ENDPOINT, if set */
+  const char *zipkin_endpoint; /* --zipkin-endpoint; NULL: only if OTEL_TRACES_EXPORTER says */
+  const char *google_project;  /* --google-cloud-project; NULL: no Google Cloud export */
+  const char *google_monitoring_endpoint; /* NULL: Google's */
+  const char *google_trace_endpoint;      /* NULL: Google's */
+  const char *google_access_token;        /* NULL: the usual credentials */
+};
+
+/* The push exporters started from the command line (NULL: not running), as opaque pointers so
+ * that the demo builds without them. */
+struct demo_exporters {
+  void *otlp;
+  void *zipkin;
+  void *google_monitoring;
+  void *google_trace;
 };
 
 /* The metric handles every worker uses. Written once by set_up_metrics() before any worker
@@ -337,7 +369,16 @@ static void print_usage(FILE *to) {
           "  --prometheus ADDR:PORT  serve /metrics there (default 127.0.0.1:9464)\n"
           "  --no-prometheus    do not serve /metrics\n"
           "  --otlp-endpoint URL  push metrics and spans with OTLP/HTTP to URL (e.g.\n"
-          "                     http://localhost:4318; default: OTEL_EXPORTER_OTLP_ENDPOINT)\n");
+          "                     http://localhost:4318; default: OTEL_EXPORTER_OTLP_ENDPOINT)\n"
+          "  --zipkin-endpoint URL  send spans to Zipkin (e.g.\n"
+          "                     http://localhost:9411/api/v2/spans; also started when\n"
+          "                     OTEL_TRACES_EXPORTER lists zipkin)\n"
+          "  --google-cloud-project ID  write views to Cloud Monitoring and spans to Cloud\n"
+          "                     Trace in project ID (credentials: GOOGLE_APPLICATION_CREDENTIALS\n"
+          "                     or the metadata server)\n"
+          "  --google-access-token TOKEN  use this OAuth2 access token instead\n"
+          "  --google-monitoring-endpoint URL, --google-trace-endpoint URL\n"
+          "                     base URLs of the APIs (default: Google's; for test servers)\n");
 }
 
 /* Parses a non-negative decimal integer, the whole of `text`, into *value; false if malformed. */
@@ -415,6 +456,16 @@ static int parse_options(int argc, char **argv, struct demo_options *options) {
       }
     } else if (strcmp(argv[i], "--otlp-endpoint") == 0 && i + 1 < argc) {
       options->otlp_endpoint = argv[++i];
+    } else if (strcmp(argv[i], "--zipkin-endpoint") == 0 && i + 1 < argc) {
+      options->zipkin_endpoint = argv[++i];
+    } else if (strcmp(argv[i], "--google-cloud-project") == 0 && i + 1 < argc) {
+      options->google_project = argv[++i];
+    } else if (strcmp(argv[i], "--google-monitoring-endpoint") == 0 && i + 1 < argc) {
+      options->google_monitoring_endpoint = argv[++i];
+    } else if (strcmp(argv[i], "--google-trace-endpoint") == 0 && i + 1 < argc) {
+      options->google_trace_endpoint = argv[++i];
+    } else if (strcmp(argv[i], "--google-access-token") == 0 && i + 1 < argc) {
+      options->google_access_token = argv[++i];
     } else if (strcmp(argv[i], "--sample-ratio") == 0 && i + 1 < argc) {
       char *end;
       options->sample_ratio = strtod(argv[++i], &end);
@@ -427,6 +478,12 @@ static int parse_options(int argc, char **argv, struct demo_options *options) {
       print_usage(stderr);
       return 2;
     }
+  }
+  if (options->google_project == NULL &&
+      (options->google_monitoring_endpoint || options->google_trace_endpoint ||
+       options->google_access_token)) {
+    fprintf(stderr, "demo: the --google-* options need --google-cloud-project\n");
+    return 2;
   }
   return 0;
 }
@@ -522,6 +579,159 @@ static void stop_otlp(void *exporter) {
 #endif
 }
 
+/* True when the comma-separated list in environment variable `name` holds `item` (spaces
+ * around items ignored), as OTEL_TRACES_EXPORTER=otlp,zipkin. */
+static bool env_lists(const char *name, const char *item) {
+  const char *list = getenv(name);
+  size_t item_length = strlen(item);
+  while (list != NULL && *list != '\0') {
+    while (*list == ' ' || *list == ',') {
+      list++;
+    }
+    size_t length = strcspn(list, ",");
+    size_t trimmed = length;
+    while (trimmed > 0 && list[trimmed - 1] == ' ') {
+      trimmed--;
+    }
+    if (trimmed == item_length && strncmp(list, item, item_length) == 0) {
+      return true;
+    }
+    list += length;
+  }
+  return false;
+}
+
+/* Starts the Zipkin exporter when --zipkin-endpoint was given or OTEL_TRACES_EXPORTER lists
+ * zipkin (the exporter then takes OTEL_EXPORTER_ZIPKIN_ENDPOINT, else its default). A failure is
+ * reported and the demo goes on without it. Returns the handle (NULL if none). */
+static void *start_zipkin(const struct demo_options *options) {
+  if (options->zipkin_endpoint == NULL && !env_lists("OTEL_TRACES_EXPORTER", "zipkin")) {
+    return NULL;
+  }
+#ifdef CENSUS_HAVE_ZIPKIN
+  census_zipkin_options zipkin_options = {0};
+  zipkin_options.endpoint = options->zipkin_endpoint; /* NULL: the environment's or default */
+  const char *service = getenv("OTEL_SERVICE_NAME");
+  zipkin_options.service_name = service && service[0] ? NULL : "demo";
+  census_zipkin_exporter *exporter = NULL;
+  census_status status = census_zipkin_exporter_start(&zipkin_options, &exporter);
+  if (status != CENSUS_OK) {
+    fprintf(stderr, "demo: not exporting to Zipkin: %s\n", census_status_str(status));
+    return NULL;
+  }
+  const char *env = getenv("OTEL_EXPORTER_ZIPKIN_ENDPOINT");
+  fprintf(stderr, "demo: sending spans to Zipkin at %s\n",
+          options->zipkin_endpoint ? options->zipkin_endpoint
+          : env != NULL && env[0]  ? env
+                                   : CENSUS_ZIPKIN_DEFAULT_ENDPOINT);
+  return exporter;
+#else
+  fprintf(stderr, "demo: built without the Zipkin exporter; not exporting to Zipkin\n");
+  return NULL;
+#endif
+}
+
+/* Starts the Cloud Monitoring and Cloud Trace exporters when --google-cloud-project was given.
+ * A failure of either is reported and the demo goes on without that one. */
+static void start_google(const struct demo_options *options, struct demo_exporters *exporters) {
+  if (options->google_project == NULL) {
+    return;
+  }
+#ifdef CENSUS_HAVE_GOOGLE_CLOUD
+  census_google_monitoring_options monitoring_options = {0};
+  monitoring_options.project_id = options->google_project;
+  monitoring_options.access_token = options->google_access_token;
+  monitoring_options.monitoring_endpoint = options->google_monitoring_endpoint;
+  census_google_monitoring_exporter *monitoring = NULL;
+  census_status status = census_google_monitoring_exporter_start(&monitoring_options, &monitoring);
+  if (status != CENSUS_OK) {
+    fprintf(stderr, "demo: not writing to Cloud Monitoring: %s\n", census_status_str(status));
+  } else {
+    fprintf(stderr, "demo: writing views to Cloud Monitoring, project %s\n",
+            options->google_project);
+    if (options->interval_ms < GOOGLE_MIN_WRITE_INTERVAL_MS) {
+      /* The exporter keeps the API's rule itself: a series written less than 10 s ago is
+       * skipped in that export (counted as deferred) and goes out in a later one. */
+      fprintf(stderr,
+              "demo: note: Cloud Monitoring takes one point per series every %d ms; with "
+              "--interval-ms %" PRId64 " some exports defer their points to a later one\n",
+              GOOGLE_MIN_WRITE_INTERVAL_MS, options->interval_ms);
+    }
+    exporters->google_monitoring = monitoring;
+  }
+  census_google_trace_options trace_options = {0};
+  trace_options.project_id = options->google_project;
+  trace_options.access_token = options->google_access_token;
+  trace_options.trace_endpoint = options->google_trace_endpoint;
+  census_google_trace_exporter *trace = NULL;
+  status = census_google_trace_exporter_start(&trace_options, &trace);
+  if (status != CENSUS_OK) {
+    fprintf(stderr, "demo: not sending spans to Cloud Trace: %s\n", census_status_str(status));
+  } else {
+    fprintf(stderr, "demo: sending spans to Cloud Trace, project %s\n", options->google_project);
+    exporters->google_trace = trace;
+  }
+#else
+  (void)exporters;
+  fprintf(stderr, "demo: built without the Google Cloud exporters; not exporting to Google\n");
+#endif
+}
+
+/* Before census_shutdown(), with the workers joined and after census_flush() delivered every
+ * span: prints the span exporters' counters (census_shutdown() frees these exporters, after
+ * which their counters are gone) and stops them. */
+static void stop_span_exporters(struct demo_exporters *exporters) {
+#ifdef CENSUS_HAVE_ZIPKIN
+  if (exporters->zipkin != NULL) {
+    census_zipkin_stats stats;
+    if (census_zipkin_exporter_stats(exporters->zipkin, &stats) == CENSUS_OK) {
+      fprintf(stderr,
+              "demo: Zipkin delivered %" PRIu64 " spans in %" PRIu64 " requests; dropped %" PRIu64
+              " spans; %" PRIu64 " retries\n",
+              stats.spans_delivered, stats.requests_delivered, stats.spans_dropped, stats.retries);
+    }
+    census_zipkin_exporter_stop(exporters->zipkin, DEMO_SHUTDOWN_TIMEOUT_MS);
+    exporters->zipkin = NULL;
+  }
+#endif
+#ifdef CENSUS_HAVE_GOOGLE_CLOUD
+  if (exporters->google_trace != NULL) {
+    census_google_trace_stats stats;
+    if (census_google_trace_exporter_stats(exporters->google_trace, &stats) == CENSUS_OK) {
+      fprintf(stderr,
+              "demo: Cloud Trace delivered %" PRIu64 " spans in %" PRIu64
+              " requests; dropped %" PRIu64 " spans; %" PRIu64 " retries\n",
+              stats.spans_delivered, stats.requests_delivered, stats.spans_dropped, stats.retries);
+    }
+    census_google_trace_exporter_stop(exporters->google_trace, DEMO_SHUTDOWN_TIMEOUT_MS);
+    exporters->google_trace = NULL;
+  }
+#endif
+  (void)exporters;
+}
+
+/* After census_shutdown() (which made the final export and stopped the exporter): prints the
+ * Cloud Monitoring counters and frees the handle. */
+static void stop_google_monitoring(void *exporter) {
+#ifdef CENSUS_HAVE_GOOGLE_CLOUD
+  if (exporter == NULL) {
+    return;
+  }
+  census_google_monitoring_stats stats;
+  if (census_google_monitoring_exporter_stats(exporter, &stats) == CENSUS_OK) {
+    fprintf(stderr,
+            "demo: Cloud Monitoring delivered %" PRIu64 " points in %" PRIu64
+            " requests; dropped %" PRIu64 ", rejected %" PRIu64 ", deferred %" PRIu64 "; %" PRIu64
+            " descriptors created\n",
+            stats.points_delivered, stats.requests_delivered, stats.points_dropped,
+            stats.points_rejected, stats.points_deferred, stats.descriptors_created);
+  }
+  census_google_monitoring_exporter_stop(exporter, 0);
+#else
+  (void)exporter;
+#endif
+}
+
 int main(int argc, char **argv) {
   struct demo_options options;
   int parsed = parse_options(argc, argv, &options);
@@ -547,7 +757,10 @@ int main(int argc, char **argv) {
   }
   census_sampler_free(sampler); /* census keeps its own copy */
   void *metrics_server = start_prometheus(&options);
-  void *otlp_exporter = start_otlp(&options);
+  struct demo_exporters exporters = {0};
+  exporters.otlp = start_otlp(&options);
+  exporters.zipkin = start_zipkin(&options);
+  start_google(&options, &exporters);
   /* Ctrl-C and SIGTERM now flush everything recorded, then end the process as they would have. */
   if (failed("signal flush", census_signal_flush_install())) {
     return 1;
@@ -596,6 +809,12 @@ int main(int argc, char **argv) {
   for (int i = 0; i < started; i++) {
     pthread_join(workers[i].thread, NULL);
   }
+  /* The span exporters' counters vanish with them in census_shutdown(), so when one runs, flush
+   * first (every span ended so far is delivered), print their counters and stop them. */
+  if (exporters.zipkin != NULL || exporters.google_trace != NULL) {
+    failed("flush", census_flush(DEMO_SHUTDOWN_TIMEOUT_MS));
+    stop_span_exporters(&exporters);
+  }
   /* The explicit path: with no thread recording any more, census_shutdown() exports everything
    * one last time, shuts the exporters down and frees census's data. Without this call the
    * return below would still export it all, from census's atexit handler. */
@@ -604,7 +823,8 @@ int main(int argc, char **argv) {
     worker_free_maps(&workers[i]);
   }
   stop_prometheus(metrics_server); /* census_shutdown() stopped it; this frees the handle */
-  stop_otlp(otlp_exporter);        /* likewise */
+  stop_otlp(exporters.otlp);       /* likewise */
+  stop_google_monitoring(exporters.google_monitoring);
   if (failed("shutdown", shutdown_status) || started != DEMO_WORKERS) {
     return 1;
   }

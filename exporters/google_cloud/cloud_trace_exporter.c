@@ -180,6 +180,7 @@ CENSUS_EXPORT census_status census_google_trace_exporter_start(
                                     .user = t,
                                     .free_user = state_free};
   CENSUS_SPAN_PUSH_APPLY_OPTIONS(config, o);
+  config.http.gzip = o.gzip != 0;
   census_span_push_exporter *push = census__span_push_start(&config, &status);
   free(url);
   if (!push) {

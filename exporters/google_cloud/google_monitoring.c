@@ -16,10 +16,14 @@
  *      as deferred: data are cumulative, so its value goes out in a later round. Cumulative points
  *      use the view's start time (fixed for the view's life) and are only written when the end
  *      time is later than the start time.
+ *      A distribution whose bounds (with the prepended 0) exceed 199, i.e. more than the 200
+ *      buckets the API accepts, is sent with 199 of them and adjacent buckets merged
+ *      (kept_bound_index()), reported once per view.
  *   3. Series are packed into requests of at most 200 and handed to the HTTP sender (its own
- *      thread, FIFO, retries with backoff). Since requests leave in order and a series' end times
- *      grow by at least the interval between rounds, points of a series arrive in order and
- *      spaced as the API requires, even when a request is retried.
+ *      thread, FIFO, retries with backoff; bodies gzip-compressed when the option asks). Since
+ *      requests leave in order and a series' end times grow by at least the interval between
+ *      rounds, points of a series arrive in order and spaced as the API requires, even when a
+ *      request is retried.
  * The sender's classifier (on the sender thread) reads the API's error bodies: a
  * CreateTimeSeriesSummary makes a partial success (refused points counted as rejected, the
  * API's message reported); 429/500/502/503/504 and transport errors are retried; 401 drops the
@@ -51,12 +55,15 @@
 #define OVERFLOW_LABEL "otel_metric_overflow"
 #define METADATA_TIMEOUT_MS 1000
 #define MAX_LABEL_KEY 100
+/* Cloud Monitoring refuses a distribution with more than 200 buckets, i.e. 199 bounds. */
+#define MAX_BOUNDS 199
 
 typedef enum descriptor_state { DESC_PENDING, DESC_CREATED, DESC_FAILED } descriptor_state;
 
 typedef struct descriptor_entry {
   char *type;
   descriptor_state state;
+  bool merge_reported; /* the bucket merge (more than MAX_BOUNDS bounds) has been reported */
 } descriptor_entry;
 
 typedef struct series_entry {
@@ -245,6 +252,7 @@ static descriptor_entry *descriptor_find(census_google_monitoring_exporter *e, c
   if (!d->type)
     return NULL;
   d->state = DESC_PENDING;
+  d->merge_reported = false;
   e->descriptor_count++;
   return d;
 }
@@ -379,12 +387,29 @@ static void request_submit(census_google_monitoring_exporter *e, request *r) {
   census__http_sender_submit(e->sender, body, len, n, 0);
 }
 
+/* The bounds Cloud Monitoring receives for a view with `total` bounds (census's, plus the
+ * prepended 0): all of them when total <= MAX_BOUNDS; else MAX_BOUNDS of them, bound k of the
+ * result being bound floor(k * (total - 1) / (MAX_BOUNDS - 1)) of the full list. The indices
+ * strictly increase (total - 1 >= MAX_BOUNDS > MAX_BOUNDS - 1), the first and last bounds are
+ * kept, and the choice depends on the view alone, so every point of a series has the same
+ * bucket options. Why merge rather than drop: the API refuses the whole request otherwise, and
+ * coarser buckets keep count, mean, range and the shape of the distribution. */
+static size_t kept_bound_index(size_t total, size_t k) {
+  if (total <= MAX_BOUNDS)
+    return k;
+  return (size_t)(((unsigned long long)k * (total - 1)) / (MAX_BOUNDS - 1));
+}
+
 static void encode_distribution(census_json *j, const census_view_data *v, const census_point *p) {
   const double *bounds = NULL;
   size_t nb = census_view_data_bounds(v, &bounds);
   /* OpenCensus rule: when the first bound is not 0 (or there are none), prepend a 0 bound with
    * a 0 count, so that the underflow bucket is (-inf, 0) (census refuses negative values). */
   bool prepend = nb == 0 || bounds[0] > 0;
+  /* The full list: bound i is 0 (prepended) or census's; bucket i of the full list counts the
+   * values <= bound i (above bound i - 1), bucket `total` those above the last bound. */
+  size_t total = nb + (prepend ? 1 : 0);
+  size_t kept = total <= MAX_BOUNDS ? total : MAX_BOUNDS;
   census__json_key(j, "distributionValue");
   census__json_object_begin(j);
   census__json_kv_int64_string(j, "count", p->count);
@@ -404,19 +429,28 @@ static void encode_distribution(census_json *j, const census_view_data *v, const
   census__json_object_begin(j);
   census__json_key(j, "bounds");
   census__json_array_begin(j);
-  if (prepend)
-    census__json_double(j, 0.0);
-  for (size_t i = 0; i < nb; i++)
-    census__json_double(j, bounds[i]);
+  for (size_t k = 0; k < kept; k++) {
+    size_t i = kept_bound_index(total, k);
+    census__json_double(j, prepend ? (i == 0 ? 0.0 : bounds[i - 1]) : bounds[i]);
+  }
   census__json_array_end(j);
   census__json_object_end(j);
   census__json_object_end(j);
+  /* Bucket k of the result sums the full list's buckets after the previous kept bound up to
+   * and including kept bound k; the last one sums everything above the last kept bound. */
   census__json_key(j, "bucketCounts");
   census__json_array_begin(j);
-  if (prepend)
-    census__json_int64_string(j, 0);
-  for (size_t i = 0; i < p->bucket_count; i++)
-    census__json_int64_string(j, p->bucket_counts[i]);
+  size_t next = 0; /* the first bucket of the full list not yet summed */
+  for (size_t k = 0; k <= kept; k++) {
+    size_t last = k < kept ? kept_bound_index(total, k) : total;
+    int64_t sum = 0;
+    for (; next <= last; next++) {
+      size_t b = prepend ? next - 1 : next; /* index in census's buckets */
+      if ((!prepend || next > 0) && b < p->bucket_count)
+        sum += p->bucket_counts[b];
+    }
+    census__json_int64_string(j, sum);
+  }
   census__json_array_end(j);
   census__json_object_end(j);
 }
@@ -540,6 +574,19 @@ static census_status export_views(void *user, const census_view_data *const *vie
         deferred += rows;
       free(type);
       continue;
+    }
+    if (!d->merge_reported && census_view_data_aggregation(v) == CENSUS_AGGREGATION_DISTRIBUTION) {
+      const double *bounds = NULL;
+      size_t nb = census_view_data_bounds(v, &bounds);
+      size_t total = nb + (nb == 0 || bounds[0] > 0 ? 1 : 0);
+      if (total > MAX_BOUNDS) {
+        d->merge_reported = true;
+        reportf(CENSUS_ELIMIT,
+                "google monitoring: view %s has %zu bucket bounds; Cloud Monitoring takes at most "
+                "%d buckets, so %d of them are sent (evenly spread, first and last kept) and "
+                "adjacent buckets merged",
+                census_view_data_name(v), total, MAX_BOUNDS + 1, MAX_BOUNDS);
+      }
     }
     int64_t start_ns = census_view_data_start_time_ns(v);
     int64_t end_ns = census_view_data_end_time_ns(v);
@@ -905,6 +952,7 @@ census_google_monitoring_exporter_start(const census_google_monitoring_options *
   sc.timeout_ms = e->timeout_ms;
   sc.max_elapsed_ms = o->max_elapsed_ms;
   sc.ca_file = o->ca_file;
+  sc.gzip = o->gzip != 0;
   sc.classify = classify;
   sc.authorize = authorize;
   sc.user = e;

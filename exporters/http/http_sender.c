@@ -28,7 +28,12 @@
  * rejected), dropped (requests_dropped, items_dropped), superseded, or discarded in a forked
  * child (the parent delivers it; not counted). Counters change only under the mutex.
  * Diagnostics are formatted under the mutex and reported after it is released, once per drop
- * and never per retry; classifier messages are reported for final outcomes only.
+ * and never per retry; classifier messages are reported for final outcomes only. Each drop and
+ * each partial rejection is also recorded, after the release, in census's self-metrics
+ * census/exporter_dropped_items (by reason: queue_full, retry_budget, permanent_failure, shutdown,
+ * out_of_memory) and census/exporter_rejected_items, under the sender's name; superseded requests
+ * are not drops. The recording is done before the call that caused it returns (submit, close) or,
+ * for the request in flight, before it stops being pending, so a flush that returns has seen it.
  *
  * Flush. Requests carry increasing sequence numbers; the queue is ordered by them and the
  * in-flight request precedes it, so "everything up to N is done" is "the smallest pending
@@ -57,6 +62,7 @@
 #include <zlib.h>
 
 #include "census/census.h"
+#include "census/exporter.h"
 
 #define AUTH_HEADERS_MAX 8192
 /* Longest duration honoured anywhere (30 days), so that nanosecond arithmetic never overflows. */
@@ -243,6 +249,32 @@ static void report(const char *msg) {
   }
 }
 
+/* What one event (a drop, a delivery) has to tell the world: formatted under the mutex, told
+ * by publish() after it is released, so that neither the diagnostics callback nor census's
+ * record path ever runs under a sender's mutex (and fork handlers never see the two nested). */
+typedef struct notice {
+  char diag[DIAG_MAX];     /* "" when there is nothing to report */
+  const char *drop_reason; /* CENSUS_EXPORTER_DROP_*, or NULL */
+  uint64_t dropped;        /* items behind drop_reason */
+  uint64_t rejected;       /* items a server refused in a delivered response */
+} notice;
+
+/* Reports the notice's diagnostic and records its items in the self-metrics
+ * census/exporter_dropped_items and census/exporter_rejected_items (under the sender's name),
+ * then clears it. Called without the mutex. The record calls' errors are not reported: a
+ * sender name that is not a valid tag value was already refused (and reported) by them, and
+ * after census_shutdown() they are no-ops by contract. */
+static void publish(const census_http_sender *s, notice *n) {
+  report(n->diag);
+  if (n->drop_reason != NULL) {
+    census_exporter_record_dropped(s->name, n->drop_reason, n->dropped);
+  }
+  if (n->rejected > 0) {
+    census_exporter_record_rejected(s->name, n->rejected);
+  }
+  memset(n, 0, sizeof *n);
+}
+
 /* The smallest sequence number not yet delivered or dropped; UINT64_MAX when idle. */
 static uint64_t pending_min_locked(const census_http_sender *s) {
   if (s->inflight != NULL) {
@@ -251,9 +283,11 @@ static uint64_t pending_min_locked(const census_http_sender *s) {
   return s->head != NULL ? s->head->seq : UINT64_MAX;
 }
 
-/* Counts `r` as dropped, marks the flushes that waited for it, and formats the diagnostic into
- * diag[0..DIAG_MAX) for the caller to report after unlocking. Does not free `r`. */
-static void drop_locked(census_http_sender *s, const request *r, char *diag, const char *reason) {
+/* Counts `r` as dropped for `metric_reason` (a CENSUS_EXPORTER_DROP_* string), marks the
+ * flushes that waited for it, and fills `n` (diagnostic saying `why`, self-metric items) for
+ * the caller to publish after unlocking. Does not free `r`. */
+static void drop_locked(census_http_sender *s, const request *r, notice *n, const char *why,
+                        const char *metric_reason) {
   s->stats.requests_dropped++;
   s->stats.items_dropped += r->items;
   for (flush_waiter *w = s->waiters; w != NULL; w = w->next) {
@@ -261,8 +295,10 @@ static void drop_locked(census_http_sender *s, const request *r, char *diag, con
       w->dropped = true;
     }
   }
-  snprintf(diag, DIAG_MAX, "%s: dropped a request of %llu items: %s", s->name,
-           (unsigned long long)r->items, reason);
+  snprintf(n->diag, DIAG_MAX, "%s: dropped a request of %llu items: %s", s->name,
+           (unsigned long long)r->items, why);
+  n->drop_reason = metric_reason;
+  n->dropped = r->items;
 }
 
 /* ---- one attempt ------------------------------------------------------------------------- */
@@ -614,14 +650,14 @@ static int64_t flush_deadline_locked(const census_http_sender *s, uint64_t seq) 
 /* Delivers or drops the in-flight request `r`, with its retries. Called without the mutex;
  * returns with it held. */
 static void deliver(census_http_sender *s, request *r) {
-  char diag[DIAG_MAX] = "";
+  notice note = {0};
   bool gzipped = false;
   if (s->gzip) {
     gzipped = gzip_body(r);
     if (!gzipped) {
+      char diag[DIAG_MAX];
       snprintf(diag, sizeof diag, "%s: gzip failed; sending the request uncompressed", s->name);
       report(diag);
-      diag[0] = '\0';
     }
   }
   int64_t first_ns = 0;
@@ -640,22 +676,23 @@ static void deliver(census_http_sender *s, request *r) {
       s->stats.retries++;
     }
     if (o.aborted) {
-      drop_locked(s, r, diag, "shutdown aborted its attempt");
+      drop_locked(s, r, &note, "shutdown aborted its attempt", CENSUS_EXPORTER_DROP_SHUTDOWN);
       break;
     }
     if (o.verdict == CENSUS_HTTP_DELIVERED) {
       s->stats.requests_delivered++;
       s->stats.items_delivered += r->items - o.rejected;
       s->stats.items_rejected += o.rejected;
+      note.rejected = o.rejected;
       if (o.message[0] != '\0') {
-        snprintf(diag, sizeof diag, "%s: %s", s->name, o.message);
+        snprintf(note.diag, sizeof note.diag, "%s: %s", s->name, o.message);
       }
       break;
     }
     if (o.verdict == CENSUS_HTTP_FAILED) {
       char reason[320];
       snprintf(reason, sizeof reason, "permanent failure (%s)", o.failure);
-      drop_locked(s, r, diag, reason);
+      drop_locked(s, r, &note, reason, CENSUS_EXPORTER_DROP_PERMANENT_FAILURE);
       break;
     }
     /* Retryable: find when the next attempt may start, or give up. */
@@ -672,7 +709,7 @@ static void deliver(census_http_sender *s, request *r) {
                min_until > budget_end && now < budget_end ? "Retry-After exceeds the budget"
                                                           : "retry budget spent",
                n, (long long)s->max_elapsed_ms, o.failure);
-      drop_locked(s, r, diag, reason);
+      drop_locked(s, r, &note, reason, CENSUS_EXPORTER_DROP_RETRY_BUDGET);
       break;
     }
     bool aborted = false;
@@ -702,15 +739,16 @@ static void deliver(census_http_sender *s, request *r) {
       pthread_cond_timedwait(&s->work_cv, &s->mu, &ts);
     }
     if (aborted) {
-      drop_locked(s, r, diag, "shutdown during a retry wait");
+      drop_locked(s, r, &note, "shutdown during a retry wait", CENSUS_EXPORTER_DROP_SHUTDOWN);
       break;
     }
     pthread_mutex_unlock(&s->mu);
   }
-  /* Mutex held. Report without it, then retake it. */
-  if (diag[0] != '\0') {
+  /* Mutex held. Publish without it (before the request stops being in flight, so that a flush
+   * that waited for it finds its self-metrics recorded), then retake it. */
+  if (note.diag[0] != '\0' || note.drop_reason != NULL || note.rejected > 0) {
     pthread_mutex_unlock(&s->mu);
-    report(diag);
+    publish(s, &note);
     pthread_mutex_lock(&s->mu);
   }
 }
@@ -905,19 +943,23 @@ census_status census__http_sender_submit(census_http_sender *sender, char *body,
     return CENSUS_EINVAL;
   }
   census_http_sender *s = sender;
-  char diag[DIAG_MAX] = "";
+  notice note = {0};
   census_status st = CENSUS_OK;
   request *r = calloc(1, sizeof *r);
   pthread_mutex_lock(&s->mu);
   if (s->stopping || r == NULL) {
     request tmp = {.items = items, .seq = UINT64_MAX};
-    drop_locked(s, &tmp, diag,
-                s->stopping ? "submitted after the sender began shutting down" : "out of memory");
+    if (s->stopping) {
+      drop_locked(s, &tmp, &note, "submitted after the sender began shutting down",
+                  CENSUS_EXPORTER_DROP_SHUTDOWN);
+    } else {
+      drop_locked(s, &tmp, &note, "out of memory", CENSUS_EXPORTER_DROP_OUT_OF_MEMORY);
+    }
     st = s->stopping ? CENSUS_ESHUTDOWN : CENSUS_ENOMEM;
     pthread_mutex_unlock(&s->mu);
     free(body);
     free(r);
-    report(diag);
+    publish(s, &note);
     return st;
   }
   r->body = body;
@@ -950,7 +992,7 @@ census_status census__http_sender_submit(census_http_sender *sender, char *body,
     s->queued--;
     char reason[128];
     snprintf(reason, sizeof reason, "the queue is full (%zu requests waiting)", s->max_queued);
-    drop_locked(s, victim, diag, reason);
+    drop_locked(s, victim, &note, reason, CENSUS_EXPORTER_DROP_QUEUE_FULL);
     st = CENSUS_ELIMIT;
   }
   r->seq = s->next_seq++;
@@ -973,7 +1015,7 @@ census_status census__http_sender_submit(census_http_sender *sender, char *body,
     free(victim->body);
     free(victim);
   }
-  report(diag);
+  publish(s, &note);
   return st;
 }
 
@@ -1064,10 +1106,13 @@ void census__http_sender_close(census_http_sender *sender, int64_t timeout_ms,
   if (requests > 0) {
     s->stats.requests_dropped += requests;
     s->stats.items_dropped += items;
-    char diag[DIAG_MAX];
-    snprintf(diag, sizeof diag, "%s: dropped %llu queued requests (%llu items) at shutdown",
-             s->name, (unsigned long long)requests, (unsigned long long)items);
-    report(diag);
+    notice note = {0};
+    snprintf(note.diag, sizeof note.diag,
+             "%s: dropped %llu queued requests (%llu items) at shutdown", s->name,
+             (unsigned long long)requests, (unsigned long long)items);
+    note.drop_reason = CENSUS_EXPORTER_DROP_SHUTDOWN;
+    note.dropped = items;
+    publish(s, &note);
   }
   if (final != NULL) {
     *final = s->stats; /* the thread is gone: nothing changes them any more */

@@ -42,6 +42,44 @@ CENSUS_EXPORT census_status census_stats_exporter_register(const census_stats_ex
  * exporter has that user pointer. Thread-safe; must not be called from an exporter callback. */
 CENSUS_EXPORT census_status census_stats_exporter_unregister(void *user, int64_t timeout_ms);
 
+/* ---- Exporter self-metrics ----------------------------------------------------------------- */
+
+/* Push exporters (OTLP, Google Cloud, Zipkin, and third-party ones) report what they lose after
+ * census handed it to them through two self-metric views, exported like every other view:
+ *   census/exporter_dropped_items   Sum, unit "1", columns "exporter" and "reason"
+ *   census/exporter_rejected_items  Sum, unit "1", column "exporter"
+ * "exporter" is the exporter's (or its sender's) name, e.g. "otlp traces"; "reason" is one of
+ * the strings below for the shipped exporters (third-party exporters should reuse them where
+ * they fit). A snapshot replaced by a newer cumulative one before it was sent loses nothing and
+ * is not a drop. */
+#define CENSUS_EXPORTER_DROP_QUEUE_FULL "queue_full"               /* the send queue was full */
+#define CENSUS_EXPORTER_DROP_RETRY_BUDGET "retry_budget"           /* retries ran out of time */
+#define CENSUS_EXPORTER_DROP_PERMANENT_FAILURE "permanent_failure" /* a non-retryable error */
+#define CENSUS_EXPORTER_DROP_SHUTDOWN "shutdown"                   /* still queued at shutdown */
+#define CENSUS_EXPORTER_DROP_OUT_OF_MEMORY "out_of_memory"         /* could not be queued */
+
+/* Adds `items` (spans, data points, ...) to census/exporter_dropped_items for the series
+ * {exporter, reason}. Both strings are copied (borrowed for the call only); each must be a
+ * non-empty tag value (1 to 255 bytes of printable ASCII). `items` 0 records nothing and creates
+ * no series. Never blocks on export or I/O; allocates a small tag map per call.
+ * Errors: CENSUS_EINVAL (NULL exporter or reason; items > INT64_MAX), CENSUS_EBADVALUE (an empty
+ * or invalid string), CENSUS_ENOMEM; an invalid string or item count (not a NULL) is also
+ * reported to the diagnostics callback and counted in census/dropped_measurements (reason
+ * "invalid_value"), even with 0 items. Arguments are checked first; then 0 items returns
+ * CENSUS_OK, and after census_shutdown() any other count records nothing and returns
+ * CENSUS_ESHUTDOWN. Starts census if it has not started. In a fork()
+ * child it records into the child's own (fresh) series.
+ * Thread-safe; may be called from any thread, including an exporter's own threads and
+ * callbacks, but not from a diagnostics callback. */
+CENSUS_EXPORT census_status census_exporter_record_dropped(const char *exporter, const char *reason,
+                                                           uint64_t items);
+
+/* Adds `items` to census/exporter_rejected_items for the series {exporter}: items a backend
+ * refused in a response that otherwise accepted the request (OTLP partial success, Cloud
+ * Monitoring per-point errors, ...). Same ownership, errors, shutdown, fork and thread-safety
+ * rules as census_exporter_record_dropped() (without the reason). */
+CENSUS_EXPORT census_status census_exporter_record_rejected(const char *exporter, uint64_t items);
+
 /* ---- Span exporters ------------------------------------------------------------------------ */
 
 /* An ended, sampled span as exporters see it: borrowed for the duration of an export call,

@@ -6,7 +6,17 @@
 // tokenTtl (expires_in of issued tokens, s), project, minIntervalMs (per-series write interval
 // enforced on point end times), inject ([{path: "timeSeries"|"metricDescriptors", call: n,
 // status, body|"partial"}]: answers call number n with that error), log (file: one JSON line per
-// request). GET /_state returns counters and every rule violation seen.
+// request), requireGzip (a violation for every timeSeries.create or traces:batchWrite request
+// whose body is not gzip-compressed).
+// GET /_state returns counters and every rule violation seen.
+//
+// Request bodies with Content-Encoding: gzip are decompressed (zlib) before anything else and
+// counted in gzipRequests; any other Content-Encoding is a violation.
+//
+// Cloud Trace: POST /v2/projects/<project>/traces:batchWrite needs a valid bearer token (else
+// 401) and a JSON body with 1+ spans whose names are projects/<project>/traces/<32 hex>/spans/
+// <16 hex> (else a violation and 400); accepted spans are counted in traceSpans, their names
+// kept in spanNames, and the body logged as kind "spans".
 //
 // Rules enforced on projects.timeSeries.create (each violation recorded and answered with the
 // API's error shape, status INVALID_ARGUMENT): bearer token issued by us and not expired (else 401
@@ -14,11 +24,12 @@
 // request, descriptor created before use, metricKind/valueType equal to the descriptor's,
 // cumulative start time unchanged per series and strictly before end time, gauge start == end,
 // end times increasing and at least minIntervalMs apart per series, bucketCounts summing to count,
-// 1..199 strictly increasing bounds, no range/mean/SSD when count is 0, range min <= max.
+// 1..199 strictly increasing bounds (Cloud Monitoring: at most 200 buckets per distribution), no range/mean/SSD when count is 0, range min <= max.
 'use strict';
 const http = require('http');
 const crypto = require('crypto');
 const fs = require('fs');
+const zlib = require('zlib');
 
 const cfg = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const ttl = cfg.tokenTtl || 3600;
@@ -33,6 +44,7 @@ const state = {
   acceptedPoints: 0, rejectedPoints: 0, injected: 0, unauthorized: 0,
   maxSeriesPerRequest: 0, violations: [], series: {}, seriesWrites: 0, requestSizes: [],
   lastValues: {}, lastSeries: {},
+  gzipRequests: 0, plainRequests: 0, traceCalls: 0, traceSpans: 0, spanNames: [],
 };
 const callCount = { timeSeries: 0, metricDescriptors: 0 };
 
@@ -178,7 +190,7 @@ function handleTimeSeries(req, res, body) {
   const list = msg.timeSeries || [];
   state.maxSeriesPerRequest = Math.max(state.maxSeriesPerRequest, list.length);
   state.requestSizes.push(list.length);
-  log({ kind: 'timeSeries', call: n, count: list.length, body: msg });
+  log({ kind: 'timeSeries', call: n, count: list.length, gzip: req.gzipped, body: msg });
   if (list.length > 200 || list.length === 0) {
     violation('request with ' + list.length + ' series');
     return apiError(res, 400, 'INVALID_ARGUMENT', 'Request must have between 1 and 200 time series, has ' + list.length);
@@ -216,6 +228,25 @@ function handleTimeSeries(req, res, body) {
     errors.map((e) => 'timeSeries[' + e.index + ']: ' + e.err).join('; '), details);
 }
 
+function handleBatchWrite(req, res, body, project) {
+  state.traceCalls++;
+  if (!checkAuth(req)) { state.unauthorized++; return apiError(res, 401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials.'); }
+  let msg;
+  try { msg = JSON.parse(body); } catch (e) { violation('unparsable batchWrite body'); return apiError(res, 400, 'INVALID_ARGUMENT', 'bad json'); }
+  log({ kind: 'spans', gzip: req.gzipped, body: msg });
+  const spans = msg.spans || [];
+  const nameRe = new RegExp('^projects/' + project + '/traces/[0-9a-f]{32}/spans/[0-9a-f]{16}$');
+  const bad = spans.find((sp) => !nameRe.test(sp.name || ''));
+  if (spans.length === 0 || bad) {
+    const v = spans.length === 0 ? 'batchWrite with no spans' : 'bad span name ' + bad.name;
+    violation(v);
+    return apiError(res, 400, 'INVALID_ARGUMENT', v);
+  }
+  state.traceSpans += spans.length;
+  for (const sp of spans) state.spanNames.push(sp.name);
+  send(res, 200, {});
+}
+
 function handleDescriptor(req, res, body) {
   state.descriptorCalls++;
   const n = ++callCount.metricDescriptors;
@@ -235,11 +266,29 @@ const server = http.createServer((req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
-    const body = Buffer.concat(chunks).toString('utf8');
+    let raw = Buffer.concat(chunks);
     const path = req.url.split('?')[0];
+    const encoding = req.headers['content-encoding'];
+    if (encoding === 'gzip') {
+      state.gzipRequests++;
+      try { raw = zlib.gunzipSync(raw); } catch (e) { violation('gzip body does not decompress: ' + e.message); }
+    } else if (encoding) {
+      violation('unsupported content-encoding ' + encoding);
+    } else if (req.method === 'POST' && path.startsWith('/v')) {
+      state.plainRequests++;
+      if (cfg.requireGzip && /(timeSeries|traces:batchWrite)$/.test(path)) violation('uncompressed request body to ' + path);
+    }
+    req.gzipped = encoding === 'gzip';
+    const body = raw.toString('utf8');
     if (req.method === 'GET' && path === '/_state') return send(res, 200, Object.assign({}, state, { series: Object.keys(state.series).length }));
     if (req.method === 'POST' && path === '/token') return handleToken(req, res, body);
     if (req.method === 'GET' && path.startsWith('/computeMetadata/v1/')) return handleMetadata(req, res, path);
+    const t = /^\/v2\/projects\/([^/]+)\/traces:batchWrite$/.exec(path);
+    if (req.method === 'POST' && t) {
+      if (cfg.project && t[1] !== cfg.project) return apiError(res, 403, 'PERMISSION_DENIED', 'wrong project ' + t[1]);
+      if (!/^application\/json/.test(req.headers['content-type'] || '')) violation('content-type ' + req.headers['content-type']);
+      return handleBatchWrite(req, res, body, t[1]);
+    }
     let m = /^\/v3\/projects\/([^/]+)\/(timeSeries|metricDescriptors)$/.exec(path);
     if (req.method === 'POST' && m) {
       if (cfg.project && m[1] !== cfg.project) return apiError(res, 403, 'PERMISSION_DENIED', 'wrong project ' + m[1]);

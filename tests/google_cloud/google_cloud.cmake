@@ -15,6 +15,9 @@
 #   google_monitoring_loopback  many export cycles, 283 series, against fake_google.js which
 #                             enforces the API's rules; bodies checked against the API
 #                             definitions; injected errors reported and counted; values checked
+#   google_monitoring_limits  distributions beyond the 200-bucket limit merged to 199 bounds (and
+#                             at the limit unchanged), counts checked against the recorded values;
+#                             the gzip option of both Google exporters (fake server decompresses)
 if(NOT TARGET census_google_cloud_static)
   return()
 endif()
@@ -62,6 +65,14 @@ add_test(NAME google_monitoring_resource
   COMMAND ${GOOGLE_TEST_DIR}/monitoring_resource_test.sh $<TARGET_FILE:google_monitoring_app>
           ${GOOGLE_TEST_DIR})
 set_tests_properties(google_monitoring_resource PROPERTIES
+  LABELS "google_cloud;integration" TIMEOUT 120 ENVIRONMENT "NODE_PATH=${GOOGLE_NODE_PATH}")
+
+add_executable(google_monitoring_limits_app ${GOOGLE_TEST_DIR}/monitoring_limits_app.c)
+target_link_libraries(google_monitoring_limits_app PRIVATE census_google_cloud_static census_static)
+add_test(NAME google_monitoring_limits
+  COMMAND ${GOOGLE_TEST_DIR}/monitoring_limits_test.sh
+          $<TARGET_FILE:google_monitoring_limits_app> ${GOOGLE_TEST_DIR})
+set_tests_properties(google_monitoring_limits PROPERTIES
   LABELS "google_cloud;integration" TIMEOUT 120 ENVIRONMENT "NODE_PATH=${GOOGLE_NODE_PATH}")
 
 include(${CMAKE_CURRENT_LIST_DIR}/cloud_trace.cmake OPTIONAL)

@@ -5,6 +5,11 @@
  * what the receiver recorded (method, path, headers, body, arrival times; gzip bodies are
  * decompressed by node's zlib, not by us) and the sender's exact counters. Backoffs are a few
  * milliseconds so the whole file runs in a few seconds; the Retry-After tests wait for real.
+ *
+ * Self-metrics: every test also checks that what the sender counted reached census's views
+ * census/exporter_dropped_items (per reason) and census/exporter_rejected_items, read back with
+ * census_view_data_get(): the setup takes a snapshot of the rows of "test sender" and the test
+ * compares the growth of each row with the sender's own counters (census_http_stats).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -166,6 +171,83 @@ static double req_time(json_t *all, size_t i) {
   return json_number_value(json_object_get(json_array_get(all, i), "time_ms"));
 }
 
+/* ---- self-metrics ------------------------------------------------------------------------ */
+
+/* The reasons a drop can be recorded under, in the order of struct self_counts. */
+static const char *const drop_reasons[] = {"queue_full", "retry_budget", "permanent_failure",
+                                           "shutdown", "out_of_memory"};
+#define REASONS (sizeof drop_reasons / sizeof drop_reasons[0])
+
+typedef struct self_counts {
+  int64_t dropped[REASONS]; /* census/exporter_dropped_items {exporter, reason} */
+  int64_t rejected;         /* census/exporter_rejected_items {exporter} */
+} self_counts;
+
+/* The rows of exporter `name` in both views now (0 for a missing row). Fails the test on a row
+ * with a reason outside drop_reasons (e.g. "superseded", which is not a drop). */
+static self_counts self_now(const char *name) {
+  self_counts c = {{0}, 0};
+  census_status st = 1;
+  census_view_data *d = census_view_data_get("census/exporter_dropped_items", &st);
+  assert_int_equal(st, CENSUS_OK);
+  assert_int_equal(census_view_data_column_count(d), 2);
+  for (size_t r = 0; r < census_view_data_row_count(d); r++) {
+    if (strcmp(census_view_data_row_value(d, r, 0), name) != 0) {
+      continue;
+    }
+    const char *reason = census_view_data_row_value(d, r, 1);
+    size_t i = 0;
+    while (i < REASONS && strcmp(drop_reasons[i], reason) != 0) {
+      i++;
+    }
+    if (i == REASONS) {
+      fail_msg("unexpected drop reason \"%s\"", reason);
+    }
+    census_point p;
+    assert_int_equal(census_view_data_row_point(d, r, &p), CENSUS_OK);
+    c.dropped[i] = p.int_value;
+  }
+  census_view_data_free(d);
+  d = census_view_data_get("census/exporter_rejected_items", &st);
+  assert_int_equal(st, CENSUS_OK);
+  for (size_t r = 0; r < census_view_data_row_count(d); r++) {
+    if (strcmp(census_view_data_row_value(d, r, 0), name) == 0) {
+      census_point p;
+      assert_int_equal(census_view_data_row_point(d, r, &p), CENSUS_OK);
+      c.rejected = p.int_value;
+    }
+  }
+  census_view_data_free(d);
+  return c;
+}
+
+static self_counts self_before;
+
+static int setup(void **state) {
+  self_before = self_now("test sender");
+  return 0;
+}
+
+/* Asserts that since setup the rows of "test sender" grew by exactly `expected` items per
+ * reason (in drop_reasons order) and `rejected`, and that these agree with the sender's own
+ * counters `st`: the dropped rows add up to items_dropped, the rejected row to items_rejected. */
+static void assert_self_metrics(const census_http_stats *st, const int64_t expected[REASONS],
+                                int64_t rejected) {
+  self_counts now = self_now("test sender");
+  int64_t total = 0;
+  for (size_t i = 0; i < REASONS; i++) {
+    int64_t grown = now.dropped[i] - self_before.dropped[i];
+    if (grown != expected[i]) {
+      fail_msg("reason %s grew by %lld, expected %lld", drop_reasons[i], (long long)grown,
+               (long long)expected[i]);
+    }
+    total += grown;
+  }
+  assert_int_equal(total, st->items_dropped);
+  assert_int_equal(now.rejected - self_before.rejected, rejected);
+  assert_int_equal(now.rejected - self_before.rejected, st->items_rejected);
+}
+
 /* ---- tests ------------------------------------------------------------------------------- */
 
 /* Proves: requests arrive in submission order as POSTs to the URL's path with their bodies, a
@@ -198,6 +280,7 @@ static void delivers_in_order(void **state) {
   assert_int_equal(st.items_delivered, 1 + 2 + 3 + 4 + 5);
   assert_int_equal(st.items_dropped, 0);
   assert_int_equal(st.requests_dropped, 0);
+  assert_self_metrics(&st, (const int64_t[REASONS]){0, 0, 0, 0, 0}, 0);
   census__http_sender_free(s, 1000);
 }
 
@@ -222,6 +305,7 @@ static void retries_then_delivers(void **state) {
   assert_int_equal(st.requests_delivered, 1);
   assert_int_equal(st.items_delivered, 7);
   assert_int_equal(st.items_dropped, 0);
+  assert_self_metrics(&st, (const int64_t[REASONS]){0, 0, 0, 0, 0}, 0); /* retries are not drops */
   census__http_sender_free(s, 1000);
 }
 
@@ -289,6 +373,7 @@ static void refused_until_budget_spent(void **state) {
   assert_int_equal(diag_matches("test sender: dropped a request of 3 items: retry budget"), 1);
   assert_int_equal(diag_matches("test sender: dropped a request of 4 items: retry budget"), 1);
   assert_int_equal(diag_matches("dropped"), 2);
+  assert_self_metrics(&st, (const int64_t[REASONS]){0, 7, 0, 0, 0}, 0);
   census__http_sender_free(s, 1000);
 }
 
@@ -336,6 +421,7 @@ static void queue_full_drops_oldest(void **state) {
   assert_int_equal(st.requests_dropped, 2);
   assert_int_equal(st.items_dropped, 110);
   assert_int_equal(diag_matches("queue is full"), 2);
+  assert_self_metrics(&st, (const int64_t[REASONS]){110, 0, 0, 0, 0}, 0);
   assert_int_equal(census__http_sender_flush(s, 10000), CENSUS_OK);
   json_t *all = requests();
   assert_int_equal(json_array_size(all), 4);
@@ -376,6 +462,8 @@ static void supersede_replaces_queued(void **state) {
   assert_int_equal(st.requests_superseded, 1);
   assert_int_equal(st.requests_dropped, 0);
   assert_int_equal(st.items_dropped, 0);
+  assert_self_metrics(&st, (const int64_t[REASONS]){0, 0, 0, 0, 0},
+                      0); /* superseded is not a drop */
   assert_int_equal(st.items_delivered, 1 + 6 + 1);
   census__http_sender_free(s, 1000);
 }
@@ -457,11 +545,14 @@ static void flush_timeout_and_bounded_free(void **state) {
   census__http_sender_stats(s, &st);
   assert_int_equal(st.requests_dropped, 0); /* still queued and in flight after the timeout */
   t0 = fault_receiver_now_ms();
-  census__http_sender_free(s, 200);
+  census__http_sender_close(s, 200, &st);
   long long free_ms = fault_receiver_now_ms() - t0;
   assert_true(free_ms >= 200 && free_ms < 1500);
   assert_int_equal(diag_matches("dropped a request of 9 items: shutdown"), 1);
   assert_int_equal(diag_matches("dropped 1 queued requests (4 items) at shutdown"), 1);
+  assert_int_equal(st.items_dropped, 13);
+  /* The aborted attempt and the still queued request, both recorded before close returned. */
+  assert_self_metrics(&st, (const int64_t[REASONS]){0, 0, 0, 13, 0}, 0);
 }
 
 /* Proves: a failing authorize callback counts as a retryable failed attempt (no HTTP request is
@@ -522,6 +613,7 @@ static void permanent_failure_and_partial(void **state) {
   assert_int_equal(st.items_rejected, 2);
   assert_int_equal(diag_matches("HTTP 400: bad request"), 1);
   assert_int_equal(diag_matches("server rejected 2 items"), 1);
+  assert_self_metrics(&st, (const int64_t[REASONS]){0, 0, 5, 0, 0}, 2);
   census__http_sender_free(s, 1000);
 }
 
@@ -542,6 +634,7 @@ static void retry_after_beyond_budget_drops(void **state) {
   assert_int_equal(st.attempts, 1);
   assert_int_equal(st.items_dropped, 3);
   assert_int_equal(diag_matches("Retry-After exceeds the budget"), 1);
+  assert_self_metrics(&st, (const int64_t[REASONS]){0, 3, 0, 0, 0}, 0);
   census__http_sender_free(s, 1000);
 }
 
@@ -606,21 +699,21 @@ int main(void) {
   }
   census_set_diagnostics(on_diag, NULL);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_teardown(delivers_in_order, teardown),
-      cmocka_unit_test_teardown(retries_then_delivers, teardown),
-      cmocka_unit_test_teardown(retry_after_is_honoured, teardown),
-      cmocka_unit_test_teardown(refused_until_budget_spent, teardown),
-      cmocka_unit_test_teardown(hang_times_out_and_retries, teardown),
-      cmocka_unit_test_teardown(queue_full_drops_oldest, teardown),
-      cmocka_unit_test_teardown(supersede_replaces_queued, teardown),
-      cmocka_unit_test_teardown(gzip_body_arrives_intact, teardown),
-      cmocka_unit_test_teardown(headers_arrive, teardown),
-      cmocka_unit_test_teardown(flush_timeout_and_bounded_free, teardown),
-      cmocka_unit_test_teardown(authorize_failure_is_retryable, teardown),
-      cmocka_unit_test_teardown(permanent_failure_and_partial, teardown),
-      cmocka_unit_test_teardown(retry_after_beyond_budget_drops, teardown),
-      cmocka_unit_test_teardown(flush_shortens_backoff, teardown),
-      cmocka_unit_test_teardown(response_body_capped, teardown),
+      cmocka_unit_test_setup_teardown(delivers_in_order, setup, teardown),
+      cmocka_unit_test_setup_teardown(retries_then_delivers, setup, teardown),
+      cmocka_unit_test_setup_teardown(retry_after_is_honoured, setup, teardown),
+      cmocka_unit_test_setup_teardown(refused_until_budget_spent, setup, teardown),
+      cmocka_unit_test_setup_teardown(hang_times_out_and_retries, setup, teardown),
+      cmocka_unit_test_setup_teardown(queue_full_drops_oldest, setup, teardown),
+      cmocka_unit_test_setup_teardown(supersede_replaces_queued, setup, teardown),
+      cmocka_unit_test_setup_teardown(gzip_body_arrives_intact, setup, teardown),
+      cmocka_unit_test_setup_teardown(headers_arrive, setup, teardown),
+      cmocka_unit_test_setup_teardown(flush_timeout_and_bounded_free, setup, teardown),
+      cmocka_unit_test_setup_teardown(authorize_failure_is_retryable, setup, teardown),
+      cmocka_unit_test_setup_teardown(permanent_failure_and_partial, setup, teardown),
+      cmocka_unit_test_setup_teardown(retry_after_beyond_budget_drops, setup, teardown),
+      cmocka_unit_test_setup_teardown(flush_shortens_backoff, setup, teardown),
+      cmocka_unit_test_setup_teardown(response_body_capped, setup, teardown),
       cmocka_unit_test(invalid_arguments),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

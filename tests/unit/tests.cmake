@@ -11,3 +11,5 @@ census_unit_test(export THREADED)
 census_unit_test(bound THREADED)
 census_unit_test(cardinality)
 census_unit_test(trace THREADED)
+# Not THREADED: it forks a process running the export worker (see the file comment).
+census_unit_test(self_metrics)

@@ -9,6 +9,8 @@
  *     ("" as url: endpoint and service name from OTEL_EXPORTER_ZIPKIN_ENDPOINT / OTEL_SERVICE_NAME)
  *     Exports <spans> spans in one request with a retry budget of <budget_ms> (backoff 100 ms),
  *     flushes (up to 20 s) and prints the stats and the diagnostics received.
+ *   zipkin_driver timeout <url> <spans> <budget_ms>
+ *     As faults, but the per-attempt timeout is left to OTEL_EXPORTER_ZIPKIN_TIMEOUT (option 0).
  * Exit status 0 unless an API call the driver relies on fails.
  */
 #include <stdio.h>
@@ -47,7 +49,7 @@ static int run_export(const char *url) {
   return 0;
 }
 
-static int run_faults(const char *url, int spans, int64_t budget_ms) {
+static int run_faults(const char *url, int spans, int64_t budget_ms, int64_t timeout_ms) {
   /* "" as url: endpoint and service name from the environment (OTEL_EXPORTER_ZIPKIN_ENDPOINT,
    * OTEL_SERVICE_NAME). */
   census_zipkin_options o = {.endpoint = *url ? url : NULL,
@@ -55,7 +57,7 @@ static int run_faults(const char *url, int spans, int64_t budget_ms) {
                              .initial_backoff_ms = 100,
                              .max_backoff_ms = 400,
                              .max_elapsed_ms = budget_ms,
-                             .timeout_ms = 2000,
+                             .timeout_ms = timeout_ms,
                              .max_spans_per_request = 1000};
   census_zipkin_exporter *exp = NULL;
   if (census_zipkin_exporter_start(&o, &exp) != CENSUS_OK)
@@ -71,7 +73,9 @@ int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "export") == 0)
     return run_export(argv[2]);
   if (argc == 5 && strcmp(argv[1], "faults") == 0)
-    return run_faults(argv[2], atoi(argv[3]), atoll(argv[4]));
-  fprintf(stderr, "usage: zipkin_driver export <url> | faults <url> <spans> <budget_ms>\n");
+    return run_faults(argv[2], atoi(argv[3]), atoll(argv[4]), 2000);
+  if (argc == 5 && strcmp(argv[1], "timeout") == 0)
+    return run_faults(argv[2], atoi(argv[3]), atoll(argv[4]), 0);
+  fprintf(stderr, "usage: zipkin_driver export <url> | faults|timeout <url> <spans> <budget_ms>\n");
   return 64;
 }

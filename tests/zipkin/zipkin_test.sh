@@ -8,7 +8,10 @@
 #   zipkin_test.sh faults <zipkin_driver> <tests/zipkin dir>
 #     proves: 503 then 202 -> all spans arrive exactly once and one retry is counted; 400 -> no
 #     retry, spans counted dropped and the refusal reported; nothing listening for the whole
-#     retry budget -> exact drop counters
+#     retry budget -> exact drop counters; OTEL_EXPORTER_ZIPKIN_TIMEOUT: against a receiver that
+#     never answers the first request, the attempt is abandoned after that many ms (300, then
+#     1500: the gap between the first request and its retry is at least the timeout and less
+#     than the timeout + 1 s, far below the 10 s default) and the retry delivers every span once
 set -eu
 mode=$1 driver=$2 dir=$3
 . "$(dirname "$0")/../support/node_receiver.sh"
@@ -49,6 +52,25 @@ faults)
   port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});')
   "$driver" faults "http://127.0.0.1:$port/api/v2/spans" 4 1500 > "$work/driver.jsonl"
   node "$dir/zipkin_check.js" down "$work/driver.jsonl" 4
+  for timeout in 300 1500; do
+    echo "== OTEL_EXPORTER_ZIPKIN_TIMEOUT=$timeout, first request never answered"
+    start_receiver hang,202
+    OTEL_EXPORTER_ZIPKIN_TIMEOUT=$timeout \
+      "$driver" timeout "http://127.0.0.1:$port/api/v2/spans" 3 10000 > "$work/driver.jsonl"
+    stop_receiver
+    r="$work/requests.jsonl"
+    [ "$(jq -s 'map(.status) | join(",")' "$r")" = '"hang,202"' ] ||
+      { echo "FAIL: requests answered $(jq -s -c 'map(.status)' "$r"), want hang then 202" >&2; exit 1; }
+    gap=$(jq -s '.[1].at - .[0].at' "$r")
+    [ "$gap" -ge "$timeout" ] && [ "$gap" -lt $((timeout + 1000)) ] ||
+      { echo "FAIL: retry $gap ms after the hanging request, want $timeout..$((timeout + 999))" >&2; exit 1; }
+    [ "$(jq -s -c '.[0].body == .[1].body and (.[1].body | length) == 3' "$r")" = true ] ||
+      { echo "FAIL: the retry does not resend the 3 spans" >&2; exit 1; }
+    st=$(jq -c 'select(.event == "stats")' "$work/driver.jsonl")
+    [ "$(echo "$st" | jq -c '[.spans_delivered, .spans_dropped, .attempts, .retries]')" = '[3,0,2,1]' ] ||
+      { echo "FAIL: stats $st" >&2; exit 1; }
+    echo "retry after $gap ms"
+  done
   ;;
 *) echo "unknown mode $mode" >&2; exit 64 ;;
 esac

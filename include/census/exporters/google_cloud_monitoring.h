@@ -8,8 +8,11 @@
  * "opencensus_task" label ("c-<pid>@<hostname>") unless disabled. Count and Sum views are
  * CUMULATIVE INT64 (Sum of a double measure: DOUBLE), LastValue views GAUGE, Distribution views
  * CUMULATIVE DISTRIBUTION with explicit buckets (census's bounds as they are, a 0 bound prepended
- * when the first bound is > 0). Note: census buckets are upper-inclusive, Cloud Monitoring's
- * lower-inclusive; a value exactly on a bound is counted in census's lower bucket.
+ * when the first bound is > 0; Cloud Monitoring takes at most 200 buckets, so a view whose bounds
+ * make more keeps 199 of them, evenly spread by index and including the first and last, and
+ * merges the counts of adjacent buckets accordingly, reported once per view with CENSUS_ELIMIT).
+ * Note: census buckets are upper-inclusive, Cloud Monitoring's lower-inclusive; a value exactly on
+ * a bound is counted in census's lower bucket.
  *
  * Delivery: projects.timeSeries.create (REST, JSON) over libcurl from a sender thread, retried
  * with backoff on 429/500/502/503/504 and transport errors. The API's rules hold by
@@ -83,6 +86,9 @@ typedef struct census_google_monitoring_options {
    * break Cloud Monitoring's limit and are meant for test servers. */
   int64_t min_write_interval_ms;
   const char *ca_file; /* PEM CA bundle for https; NULL: system default */
+  /* Non-zero: timeSeries.create bodies are gzip-compressed (Content-Encoding: gzip), which
+   * Google's APIs accept; metricDescriptors.create bodies (small, once per view) are not. */
+  int gzip;
 } census_google_monitoring_options;
 
 /* Counters since start; each is exact. "points" = series written (one point each). */

@@ -56,6 +56,7 @@ typedef struct census_google_trace_options {
   int64_t max_elapsed_ms;       /* retry budget per request from its first attempt; 0: 60000 */
   size_t max_queued;            /* requests waiting to be sent; 0: 64 (oldest dropped beyond) */
   size_t max_spans_per_request; /* spans in one batchWrite; 0: 512 */
+  int gzip; /* non-zero: gzip-compress request bodies (Content-Encoding: gzip) */
 } census_google_trace_options;
 
 /* A running exporter. Thread-safety: the functions below are thread-safe. */
