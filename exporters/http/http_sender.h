@@ -12,7 +12,9 @@
  * that a request submitted with a non-zero `supersede_key` first replaces a queued, not yet
  * attempted request with the same key: cumulative metric snapshots carry all earlier totals, so
  * the newer one loses nothing and the older is counted as superseded, not dropped.
- * Every drop is counted in census_http_stats and reported once per event through
+ * Every drop is counted in census_http_stats, recorded in the self-metric views
+ * census/exporter_dropped_items {exporter = config name, reason} and census/exporter_rejected_items
+ * (census_exporter_record_dropped/_rejected), and reported once per event through
  * census_diagnostics_report().
  *
  * Fork: the sender belongs to the process that made it. In a forked child the queue inherited

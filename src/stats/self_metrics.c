@@ -164,15 +164,18 @@ static census_status refuse(census_status status, const char *function, const ch
   return status;
 }
 
-/* Records `items` into `measure` with the tags exporter=`exporter` and, when `reason` is not
- * NULL, reason=`reason`; both already checked. The tag map is built for this call and freed
- * after it: the record path copies what it keeps. */
-static census_status record_exporter_items(const census_measure *measure, const char *exporter,
-                                           const char *reason, uint64_t items) {
+/* Records `items` into *measure_slot with the tags exporter=`exporter` and, when `reason` is
+ * not NULL, reason=`reason`; both already checked. The slot is read only after start-up, which
+ * is what fills it: a first call that starts census must not see it still empty. The tag map is
+ * built for this call and freed after it: the record path copies what it keeps. */
+static census_status record_exporter_items(const census_measure *const *measure_slot,
+                                           const char *exporter, const char *reason,
+                                           uint64_t items) {
   census_status status = census__ensure_started();
   if (status != CENSUS_OK) {
     return status; /* CENSUS_ESHUTDOWN: a no-op, by contract */
   }
+  const census_measure *measure = *measure_slot;
   if (!measure) {
     return CENSUS_OK; /* start-up failed before creating it (and said so): nothing to feed */
   }
@@ -210,7 +213,7 @@ CENSUS_EXPORT census_status census_exporter_record_dropped(const char *exporter,
   if (items == 0) {
     return CENSUS_OK;
   }
-  return record_exporter_items(exporter_dropped_measure, exporter, reason, items);
+  return record_exporter_items(&exporter_dropped_measure, exporter, reason, items);
 }
 
 CENSUS_EXPORT census_status census_exporter_record_rejected(const char *exporter, uint64_t items) {
@@ -227,5 +230,5 @@ CENSUS_EXPORT census_status census_exporter_record_rejected(const char *exporter
   if (items == 0) {
     return CENSUS_OK;
   }
-  return record_exporter_items(exporter_rejected_measure, exporter, NULL, items);
+  return record_exporter_items(&exporter_rejected_measure, exporter, NULL, items);
 }

@@ -283,9 +283,18 @@ static void after_shutdown_is_a_no_op(void **state) {
   assert_int_equal(st, CENSUS_ESHUTDOWN);
 }
 
+/* Proves: a record that is the process's first census call (it starts census, which creates the
+ * measures) is counted, not lost. Must run first: nothing before it may start census. */
+static void first_call_is_counted(void **state) {
+  (void)state;
+  assert_int_equal(census_exporter_record_dropped("first call", "queue_full", 9), CENSUS_OK);
+  assert_int_equal(sum_of(DROPPED, "first call", "queue_full"), 9);
+}
+
 int main(void) {
   census_set_diagnostics(on_diag, NULL);
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(first_call_is_counted), /* first: census must not be started yet */
       cmocka_unit_test(views_have_documented_shape), cmocka_unit_test(sums_per_exporter_and_reason),
       cmocka_unit_test(exporters_receive_them),      cmocka_unit_test(refuses_bad_arguments),
       cmocka_unit_test(fork_child_records_its_own),  cmocka_unit_test(after_shutdown_is_a_no_op),
