@@ -248,8 +248,14 @@ static census_span span_start(const char *name, const census_span_options *o) {
         atomic_load_explicit(&limit_event_attributes, memory_order_relaxed);
     r->status = CENSUS_SPAN_STATUS_UNSET;
     r->status_message = "";
-    const char *copy = arena_strdup(r, name);
-    r->name = copy ? copy : "";
+    size_t length = strlen(name);
+    if (length < sizeof r->name_inline) {
+      memcpy(r->name_inline, name, length + 1);
+      r->name = r->name_inline;
+    } else {
+      const char *copy = arena_strdup(r, name);
+      r->name = copy ? copy : "";
+    }
   }
   atomic_store_explicit(&r->generation,
                         atomic_load_explicit(&r->generation, memory_order_relaxed) + 1,

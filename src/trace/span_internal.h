@@ -58,7 +58,8 @@ struct census_span_data {
   census_span_kind kind;
   int64_t start_ns, end_ns;
   census_span previous_current; /* restored when it ends, if it is still current */
-  const char *name;
+  const char *name;             /* name_inline, or a copy in the arena when longer */
+  char name_inline[40];         /* most names fit: the arena (another cache line) stays cold */
   struct census__attr *attrs;
   uint32_t attr_count, attr_capacity, dropped_attrs;
   struct census__event *events;
