@@ -677,9 +677,8 @@ static void start_google(const struct demo_options *options, struct demo_exporte
 #endif
 }
 
-/* Before census_shutdown(), with the workers joined and after census_flush() delivered every
- * span: prints the span exporters' counters (census_shutdown() frees these exporters, after
- * which their counters are gone) and stops them. */
+/* After census_shutdown() (which made the final export and stopped the exporters): prints the
+ * span exporters' final counters and frees the handles. */
 static void stop_span_exporters(struct demo_exporters *exporters) {
 #ifdef CENSUS_HAVE_ZIPKIN
   if (exporters->zipkin != NULL) {
@@ -690,7 +689,7 @@ static void stop_span_exporters(struct demo_exporters *exporters) {
               " spans; %" PRIu64 " retries\n",
               stats.spans_delivered, stats.requests_delivered, stats.spans_dropped, stats.retries);
     }
-    census_zipkin_exporter_stop(exporters->zipkin, DEMO_SHUTDOWN_TIMEOUT_MS);
+    census_zipkin_exporter_stop(exporters->zipkin, 0);
     exporters->zipkin = NULL;
   }
 #endif
@@ -703,7 +702,7 @@ static void stop_span_exporters(struct demo_exporters *exporters) {
               " requests; dropped %" PRIu64 " spans; %" PRIu64 " retries\n",
               stats.spans_delivered, stats.requests_delivered, stats.spans_dropped, stats.retries);
     }
-    census_google_trace_exporter_stop(exporters->google_trace, DEMO_SHUTDOWN_TIMEOUT_MS);
+    census_google_trace_exporter_stop(exporters->google_trace, 0);
     exporters->google_trace = NULL;
   }
 #endif
@@ -809,12 +808,6 @@ int main(int argc, char **argv) {
   for (int i = 0; i < started; i++) {
     pthread_join(workers[i].thread, NULL);
   }
-  /* The span exporters' counters vanish with them in census_shutdown(), so when one runs, flush
-   * first (every span ended so far is delivered), print their counters and stop them. */
-  if (exporters.zipkin != NULL || exporters.google_trace != NULL) {
-    failed("flush", census_flush(DEMO_SHUTDOWN_TIMEOUT_MS));
-    stop_span_exporters(&exporters);
-  }
   /* The explicit path: with no thread recording any more, census_shutdown() exports everything
    * one last time, shuts the exporters down and frees census's data. Without this call the
    * return below would still export it all, from census's atexit handler. */
@@ -823,7 +816,10 @@ int main(int argc, char **argv) {
     worker_free_maps(&workers[i]);
   }
   stop_prometheus(metrics_server); /* census_shutdown() stopped it; this frees the handle */
-  stop_otlp(exporters.otlp);       /* likewise */
+  /* Likewise for the push exporters: their handles outlive census_shutdown(), with the final
+   * counters (what the shutdown deadline dropped included), until their _stop() frees them. */
+  stop_otlp(exporters.otlp);
+  stop_span_exporters(&exporters);
   stop_google_monitoring(exporters.google_monitoring);
   if (failed("shutdown", shutdown_status) || started != DEMO_WORKERS) {
     return 1;

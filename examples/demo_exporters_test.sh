@@ -4,7 +4,8 @@
 #   demo_exporters_test.sh zipkin <demo> <source dir>
 #     proves: with --zipkin-endpoint, every POST is valid Zipkin v2 JSON (ajv, strict, against
 #     tests/zipkin/zipkin2-span-schema.json), spans went out during the run (more than one
-#     request), the spans received are exactly the ones the demo reported delivered, none were
+#     request), the spans received are exactly the ones the demo reported delivered (its final
+#     counters, read after census_shutdown(), so the spans of the final export count), none were
 #     dropped, every sampled trace id the demo printed arrived with its five spans (a SERVER "user
 #     request" and its four stage children) under serviceName "demo"; and that
 #     OTEL_TRACES_EXPORTER="otlp, zipkin" with OTEL_EXPORTER_ZIPKIN_ENDPOINT starts the exporter
@@ -14,8 +15,10 @@
 #     tests/google_cloud/fake_google.js (which enforces Cloud Monitoring's rules), the demo's four
 #     views get their descriptors, no rule is broken, the points the server accepted are the
 #     points the demo reported delivered (none dropped or rejected), the request counts written
-#     equal the demo's own final stdout export, and Cloud Trace received exactly the spans
-#     reported delivered, with every sampled trace id; with --interval-ms 1000 against the
+#     equal the demo's own final stdout export, which is printed once (the demo reads its push
+#     exporters' final counters after census_shutdown(), with no flush before it), and Cloud
+#     Trace received exactly the spans reported delivered (the counters read after
+#     census_shutdown()), with every sampled trace id; with --interval-ms 1000 against the
 #     server's 10 s per-series rule the demo warns, points are deferred and nothing is refused
 set -eu
 mode=$1 demo=$2 src=$3
@@ -131,6 +134,9 @@ EOF
   want=$(jq -s '[.[] | select(.view == "demo/request_count")] | group_by(.tags) | map(last.count) | add' "$work/out")
   got=$(v '[.lastValues | to_entries[] | select(.key | startswith("custom.googleapis.com/opencensus/demo/request_count{")) | .value.int64Value | tonumber] | add')
   [ "$want" -gt 0 ] && [ "$got" = "$want" ] || fail "request counts: server $got, demo $want"
+  # --interval-ms 60000 in a 3 s run: census_shutdown()'s export is the only one on stdout.
+  exports=$(jq -s '[.[] | select(.view == "demo/request_count")] | group_by(.tags) | map(length) | max' "$work/out")
+  [ "$exports" = 1 ] || fail "the final stdout export was printed $exports times"
   spans=$(counter "demo: Cloud Trace delivered" 's/.*delivered \([0-9]*\) spans.*/\1/')
   tdropped=$(counter "demo: Cloud Trace delivered" 's/.*dropped \([0-9]*\) spans.*/\1/')
   [ "$spans" = "$(v .traceSpans)" ] || fail "demo delivered $spans spans, server accepted $(v .traceSpans)"

@@ -3,9 +3,9 @@
  * (cloud_trace_encode.c), POSTed to {endpoint}/v2/projects/{project}/traces:batchWrite with an
  * OAuth2 bearer token from google_auth.h added before every attempt. What is Cloud Trace's own
  * here: the project resolution, the token source, the URL, and the response classification
- * below; batching, the sending thread, the live-handle registry (_stats()/_stop() answer
- * CENSUS_ENOTFOUND after census_shutdown() freed the exporter) and shutdown (the sender is freed
- * before the token source it calls) are the span push exporter's.
+ * below; batching, the sending thread, the handle's lifetime (reference-counted: after
+ * census_shutdown() _stats() gives the final counters and _stop() only frees) and shutdown (the
+ * sender is freed before the token source it calls) are the span push exporter's.
  *
  * Responses: 2xx delivered. 401: the cached token is dropped (google_auth fetches a new one
  * before the retry); with a fixed access token there is nothing to refresh, so the request fails.

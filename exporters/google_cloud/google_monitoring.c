@@ -57,6 +57,9 @@
 #define MAX_LABEL_KEY 100
 /* Cloud Monitoring refuses a distribution with more than 200 buckets, i.e. 199 bounds. */
 #define MAX_BOUNDS 199
+/* The sender's name, also the "exporter" value of the points this file drops itself in
+ * census/exporter_dropped_items (the sender records its own drops under the same name). */
+#define SENDER_NAME "google monitoring"
 
 typedef enum descriptor_state { DESC_PENDING, DESC_CREATED, DESC_FAILED } descriptor_state;
 
@@ -378,6 +381,7 @@ static void request_submit(census_google_monitoring_exporter *e, request *r) {
   r->series = 0;
   if (!body) {
     add_stat(e, &e->stats.points_dropped, n);
+    census_exporter_record_dropped(SENDER_NAME, CENSUS_EXPORTER_DROP_OUT_OF_MEMORY, n);
     reportf(CENSUS_ENOMEM, "google monitoring: out of memory encoding %llu points",
             (unsigned long long)n);
     return;
@@ -549,7 +553,7 @@ static census_status export_views(void *user, const census_view_data *const *vie
   request r = {CENSUS_BUF_INIT, {0}, 0};
   census_buf key = CENSUS_BUF_INIT;
   bool endpoint_down = false;
-  uint64_t deferred = 0, dropped = 0;
+  uint64_t deferred = 0, dropped_oom = 0, dropped_descriptor = 0;
   census_status result = CENSUS_OK;
   for (size_t vi = 0; vi < count; vi++) {
     const census_view_data *v = views[vi];
@@ -560,7 +564,7 @@ static census_status export_views(void *user, const census_view_data *const *vie
     descriptor_entry *d = type ? descriptor_find(e, type) : NULL;
     if (!d) {
       free(type);
-      dropped += rows;
+      dropped_oom += rows;
       result = CENSUS_ENOMEM;
       continue;
     }
@@ -569,7 +573,7 @@ static census_status export_views(void *user, const census_view_data *const *vie
     }
     if (d->state != DESC_CREATED) {
       if (d->state == DESC_FAILED)
-        dropped += rows;
+        dropped_descriptor += rows;
       else
         deferred += rows;
       free(type);
@@ -598,7 +602,7 @@ static census_status export_views(void *user, const census_view_data *const *vie
       series_key(&key, type, v, row);
       series_entry *s = key.failed ? NULL : series_lookup(e, key.data);
       if (!s) {
-        dropped++;
+        dropped_oom++;
         result = CENSUS_ENOMEM;
         continue;
       }
@@ -627,8 +631,12 @@ static census_status export_views(void *user, const census_view_data *const *vie
   census__buf_free(&key);
   pthread_mutex_lock(&e->lock);
   e->stats.points_deferred += deferred;
-  e->stats.points_dropped += dropped;
+  e->stats.points_dropped += dropped_oom + dropped_descriptor;
   pthread_mutex_unlock(&e->lock);
+  /* Points dropped before the sender go to the self-metric like the sender's own drops. */
+  census_exporter_record_dropped(SENDER_NAME, CENSUS_EXPORTER_DROP_OUT_OF_MEMORY, dropped_oom);
+  census_exporter_record_dropped(SENDER_NAME, CENSUS_EXPORTER_DROP_NO_DESCRIPTOR,
+                                 dropped_descriptor);
   return result;
 }
 
@@ -704,11 +712,15 @@ static census_status exporter_flush(void *user, int64_t timeout_ms) {
 }
 
 /* Called once: at census_stats_exporter_unregister() (from _stop) or census_shutdown(). Stops
- * the sender (delivering what it can within the timeout) but leaves the handle for _stop. */
+ * the sender (delivering what it can within the timeout) and keeps its final counters, but
+ * leaves the handle for _stats and _stop (the contract of every push exporter: the handle lives
+ * until _stop). */
 static void exporter_shutdown(void *user, int64_t timeout_ms) {
   census_google_monitoring_exporter *e = user;
   pthread_mutex_lock(&e->lock);
   census_http_sender *sender = e->sender;
+  if (sender) /* readers see these counters while the sender is being closed */
+    census__http_sender_stats(sender, &e->final_http);
   e->sender = NULL;
   e->stopped = true;
   pthread_mutex_unlock(&e->lock);
@@ -716,14 +728,10 @@ static void exporter_shutdown(void *user, int64_t timeout_ms) {
     return;
   census_status fst = census__http_sender_flush(sender, timeout_ms);
   census_http_stats hs;
-  census__http_sender_stats(sender, &hs);
-  census__http_sender_free(sender, 0); /* drops (and reports) what the flush could not send */
+  /* Drops (counts, records and reports) what the flush could not send; hs: the final counters,
+   * those drops included. */
+  census__http_sender_close(sender, 0, &hs);
   pthread_mutex_lock(&e->lock);
-  /* What was submitted but neither delivered, rejected nor dropped before the snapshot was
-   * dropped by the free just now. */
-  uint64_t settled = hs.items_delivered + hs.items_rejected + hs.items_dropped;
-  if (e->stats.points_submitted > settled)
-    hs.items_dropped += e->stats.points_submitted - settled;
   e->final_http = hs;
   e->final_status = fst;
   pthread_mutex_unlock(&e->lock);
@@ -946,7 +954,7 @@ census_google_monitoring_exporter_start(const census_google_monitoring_options *
     goto fail;
   }
   census_http_sender_config sc = {0};
-  sc.name = "google monitoring";
+  sc.name = SENDER_NAME;
   sc.url = series_url;
   sc.content_type = "application/json";
   sc.timeout_ms = e->timeout_ms;
@@ -1000,7 +1008,7 @@ census_status census_google_monitoring_exporter_stats(census_google_monitoring_e
 census_status census_google_monitoring_exporter_stop(census_google_monitoring_exporter *e,
                                                      int64_t timeout_ms) {
   if (!e)
-    return CENSUS_OK;
+    return CENSUS_EINVAL;
   census_status st = CENSUS_OK;
   pthread_mutex_lock(&e->lock);
   bool stopped = e->stopped;

@@ -6,16 +6,19 @@
  * submits each chunk to the sender, which owns it from then on; the sender's classify and
  * authorize callbacks are trampolines that call the concrete exporter's with its `user`.
  *
- * Invariants: every exporter between a successful start and its shutdown callback is on the live
- * list (one list for all concrete exporters, under live_lock). census__span_push_stats() holds
- * live_lock while it reads the sender's counters, and the shutdown callback takes the exporter
- * off the list (under the lock) before freeing anything, so a stats call never reads freed
- * memory. The sender is freed before free_user(user), because its thread calls classify and
+ * Lifetime: the handle is reference-counted, like the OTLP exporter's: one reference for the
+ * caller (released by census__span_push_stop()) and one for the census registration (released
+ * by the shutdown callback, which census runs at unregistration or at census_shutdown()). The
+ * shutdown callback closes the sender, keeps its final counters in `final`, frees the concrete
+ * exporter's state and drops its reference; the last reference frees the handle. `lock` guards
+ * `sender`, `final`, `stopped` and `encode_dropped`, so a stats call can run concurrently with a
+ * shutdown. The sender is freed before free_user(user), because its thread calls classify and
  * authorize with `user` until then.
  */
 #include "span_push_exporter.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,44 +27,31 @@
 #include "census/census.h"
 
 struct census_span_push_exporter {
-  census_http_sender *sender;
+  pthread_mutex_t lock;
+  atomic_int refs;
+  census_http_sender *sender; /* NULL once the shutdown callback took it */
   char *name;
+  char *sender_name; /* the self-metric's "exporter" value: the sender's name */
   census_span_push_encode_fn encode;
   census_http_classify_fn classify; /* NULL: the default classifier */
   census_http_authorize_fn authorize;
   void *user;
   void (*free_user)(void *user);
   size_t max_spans_per_request;
-  struct census_span_push_exporter *next; /* live list */
+  bool stopped;                /* the shutdown callback ran; `final` holds the counters */
+  census_http_stats final;     /* the sender's final counters (with the shutdown drops) */
+  uint64_t encode_dropped;     /* spans dropped before the sender (encoding failed) */
+  uint64_t encode_dropped_req; /* chunks behind encode_dropped */
 };
 
-static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
-static census_span_push_exporter *live_head;
-
-/* True if `e` is a live exporter; call with live_lock held. */
-static bool live_contains(const census_span_push_exporter *e) {
-  for (census_span_push_exporter *p = live_head; p; p = p->next)
-    if (p == e)
-      return true;
-  return false;
-}
-
-static void live_add(census_span_push_exporter *e) {
-  pthread_mutex_lock(&live_lock);
-  e->next = live_head;
-  live_head = e;
-  pthread_mutex_unlock(&live_lock);
-}
-
-static void live_remove(census_span_push_exporter *e) {
-  pthread_mutex_lock(&live_lock);
-  for (census_span_push_exporter **pp = &live_head; *pp; pp = &(*pp)->next) {
-    if (*pp == e) {
-      *pp = e->next;
-      break;
-    }
-  }
-  pthread_mutex_unlock(&live_lock);
+/* Frees the handle itself (the sender and the user state are gone by then). */
+static void push_release(census_span_push_exporter *e) {
+  if (atomic_fetch_sub(&e->refs, 1) != 1)
+    return;
+  pthread_mutex_destroy(&e->lock);
+  free(e->name);
+  free(e->sender_name);
+  free(e);
 }
 
 census_status census__span_push_check_url(const char *name, const char *url) {
@@ -132,7 +122,8 @@ static census_status push_authorize(void *user, char *buf, size_t size) {
 }
 
 /* Export callback (census's export worker): encode in chunks of max_spans_per_request and queue
- * each. An encoding failure drops that chunk, reported; a full queue (CENSUS_ELIMIT) is already
+ * each. An encoding failure drops that chunk (counted in the stats and in the self-metric as
+ * out_of_memory, reported); a full queue (CENSUS_ELIMIT) is already
  * counted and reported by the sender and does not fail the export. */
 static census_status push_export(void *user, const census_span_data *const *spans, size_t count) {
   census_span_push_exporter *e = user;
@@ -146,8 +137,13 @@ static census_status push_export(void *user, const census_span_data *const *span
     if (!body) {
       census__buf_free(&buf);
       char msg[160];
-      snprintf(msg, sizeof msg, "%s: out of memory encoding spans; dropped", e->name);
+      snprintf(msg, sizeof msg, "%s: out of memory encoding %zu spans; dropped", e->name, n);
       census_diagnostics_report(s != CENSUS_OK ? s : CENSUS_ENOMEM, msg);
+      pthread_mutex_lock(&e->lock);
+      e->encode_dropped += n;
+      e->encode_dropped_req++;
+      pthread_mutex_unlock(&e->lock);
+      census_exporter_record_dropped(e->sender_name, CENSUS_EXPORTER_DROP_OUT_OF_MEMORY, n);
       result = CENSUS_EEXPORT;
       continue;
     }
@@ -163,21 +159,28 @@ static census_status push_flush(void *user, int64_t timeout_ms) {
   return census__http_sender_flush(e->sender, timeout_ms);
 }
 
-/* Frees the exporter after its sender; `with_user`: also the concrete exporter's state. */
-static void push_free(census_span_push_exporter *e, int64_t timeout_ms, bool with_user) {
-  census__http_sender_free(e->sender, timeout_ms);
-  if (with_user && e->free_user)
-    e->free_user(e->user);
-  free(e->name);
-  free(e);
-}
-
-/* Shutdown callback: leave the live list first (so a stats call cannot see a half-freed
- * exporter), then flush and free the sender within the deadline, then the rest. */
+/* Shutdown callback (census, once): flush and close the sender within the deadline, keeping its
+ * final counters (which include what the deadline made it drop); then free the concrete
+ * exporter's state and drop the registration's reference. While the sender is being closed,
+ * readers see the counters as they were when it was taken off the handle. */
 static void push_shutdown(void *user, int64_t timeout_ms) {
   census_span_push_exporter *e = user;
-  live_remove(e);
-  push_free(e, timeout_ms, true);
+  census_http_stats hs;
+  census__http_sender_stats(e->sender, &hs);
+  pthread_mutex_lock(&e->lock);
+  census_http_sender *sender = e->sender;
+  e->final = hs;
+  e->sender = NULL;
+  e->stopped = true;
+  pthread_mutex_unlock(&e->lock);
+  census__http_sender_close(sender, timeout_ms, &hs);
+  pthread_mutex_lock(&e->lock);
+  e->final = hs;
+  pthread_mutex_unlock(&e->lock);
+  if (e->free_user)
+    e->free_user(e->user);
+  e->user = NULL;
+  push_release(e);
 }
 
 static const census_span_exporter_ops push_ops = {
@@ -193,11 +196,22 @@ census_span_push_exporter *census__span_push_start(const census_span_push_config
     return NULL;
   }
   census_span_push_exporter *e = calloc(1, sizeof *e);
-  if (!e || !(e->name = strdup(config->name))) {
+  const char *sender_name = config->http.name ? config->http.name : config->name;
+  if (!e || !(e->name = strdup(config->name)) || !(e->sender_name = strdup(sender_name))) {
+    if (e)
+      free(e->name);
     free(e);
     *status = CENSUS_ENOMEM;
     return NULL;
   }
+  if (pthread_mutex_init(&e->lock, NULL) != 0) {
+    free(e->name);
+    free(e->sender_name);
+    free(e);
+    *status = CENSUS_ESYSTEM;
+    return NULL;
+  }
+  atomic_init(&e->refs, 2); /* the caller's and the registration's */
   e->encode = config->encode;
   e->classify = config->http.classify;
   e->authorize = config->http.authorize;
@@ -216,15 +230,19 @@ census_span_push_exporter *census__span_push_start(const census_span_push_config
   if (!e->sender) {
     if (*status == CENSUS_OK)
       *status = CENSUS_ESYSTEM;
+    pthread_mutex_destroy(&e->lock);
     free(e->name);
+    free(e->sender_name);
     free(e);
     return NULL;
   }
-  live_add(e);
   *status = census_span_exporter_register(&push_ops, e);
   if (*status != CENSUS_OK) {
-    live_remove(e);
-    push_free(e, 0, false);
+    census__http_sender_free(e->sender, 0); /* nothing was submitted */
+    pthread_mutex_destroy(&e->lock);
+    free(e->name);
+    free(e->sender_name);
+    free(e);
     return NULL;
   }
   return e;
@@ -233,24 +251,31 @@ census_span_push_exporter *census__span_push_start(const census_span_push_config
 census_status census__span_push_stats(census_span_push_exporter *e, census_http_stats *stats) {
   if (!e || !stats)
     return CENSUS_EINVAL;
-  pthread_mutex_lock(&live_lock);
-  if (!live_contains(e)) {
-    pthread_mutex_unlock(&live_lock);
-    return CENSUS_ENOTFOUND;
-  }
-  census__http_sender_stats(e->sender, stats);
-  pthread_mutex_unlock(&live_lock);
+  pthread_mutex_lock(&e->lock);
+  if (e->sender)
+    census__http_sender_stats(e->sender, stats);
+  else
+    *stats = e->final;
+  stats->items_dropped += e->encode_dropped;
+  stats->requests_dropped += e->encode_dropped_req;
+  pthread_mutex_unlock(&e->lock);
   return CENSUS_OK;
 }
 
 census_status census__span_push_stop(census_span_push_exporter *e, int64_t timeout_ms) {
   if (!e)
-    return CENSUS_ENOTFOUND;
-  pthread_mutex_lock(&live_lock);
-  bool live = live_contains(e);
-  pthread_mutex_unlock(&live_lock);
-  if (!live)
-    return CENSUS_ENOTFOUND;
-  /* census calls push_shutdown(), which frees the exporter. */
-  return census_span_exporter_unregister(e, timeout_ms);
+    return CENSUS_EINVAL;
+  pthread_mutex_lock(&e->lock);
+  bool stopped = e->stopped;
+  pthread_mutex_unlock(&e->lock);
+  census_status status = CENSUS_OK;
+  if (!stopped) {
+    /* census exports what it holds and runs push_shutdown(). ENOTFOUND / ESHUTDOWN: census's
+     * shutdown took the registration (and runs or ran push_shutdown()): nothing left to do. */
+    status = census_span_exporter_unregister(e, timeout_ms);
+    if (status == CENSUS_ENOTFOUND || status == CENSUS_ESHUTDOWN)
+      status = CENSUS_OK;
+  }
+  push_release(e);
+  return status;
 }

@@ -9,17 +9,23 @@
  * the default one are available (census__span_push_classify_common(),
  * census__span_push_body_excerpt()).
  *
- * Lifetime: census owns the registered exporter; its shutdown callback (from
+ * Lifetime (the same contract as the OTLP exporter's): the handle is reference-counted, one
+ * reference for the caller and one for the census registration. The shutdown callback (from
  * census__span_push_stop() through census_span_exporter_unregister(), or from census_shutdown())
- * flushes and frees the sender, then calls the exporter's free_user(user), then frees the push
- * exporter. Because census_shutdown() can free an exporter behind the application's back, live
- * push exporters are kept in one list under a mutex: census__span_push_stats() and
- * census__span_push_stop() look the handle up there and answer CENSUS_ENOTFOUND for a handle that
- * is gone, instead of touching freed memory.
+ * flushes and closes the sender within the deadline, keeps its final counters, calls the
+ * exporter's free_user(user) and drops the registration's reference. The handle stays valid
+ * until census__span_push_stop() drops the caller's: after census_shutdown(),
+ * census__span_push_stats() still gives the final counters and census__span_push_stop() only
+ * frees.
+ *
+ * Drops: what the sender drops it counts and records in census/exporter_dropped_items; a chunk
+ * whose encoding fails (out of memory) is dropped here, counted in the stats (items_dropped,
+ * requests_dropped) and recorded under the sender's name with reason
+ * CENSUS_EXPORTER_DROP_OUT_OF_MEMORY.
  *
  * A concrete exporter hands the census_span_push_exporter pointer to its caller as its own opaque
- * public handle (converted to the public struct type and back), so that handle is also the
- * registry key and the user pointer census gives to census_span_exporter_unregister().
+ * public handle (converted to the public struct type and back), so that handle is also the user
+ * pointer census gives to census_span_exporter_unregister().
  *
  * Thread-safety: all functions are thread-safe.
  */
@@ -81,8 +87,9 @@ census_status census__span_push_check_url(const char *name, const char *url);
 census_span_push_exporter *census__span_push_start(const census_span_push_config *config,
                                                    census_status *status);
 
-/* Copies the sender's counters into *stats. CENSUS_EINVAL for NULL arguments, CENSUS_ENOTFOUND
- * for an exporter already shut down. Never blocks on the network. */
+/* Copies the counters into *stats: the sender's (live, or final once the shutdown callback ran)
+ * plus the chunks dropped before the sender. CENSUS_EINVAL for NULL arguments. Valid until
+ * census__span_push_stop(), including after census_shutdown(). Never blocks on the network. */
 census_status census__span_push_stats(census_span_push_exporter *exporter,
                                       census_http_stats *stats);
 
@@ -96,10 +103,13 @@ census_status census__span_push_stats(census_span_push_exporter *exporter,
           .attempts = (h).attempts,                                                                \
           .retries = (h).retries})
 
-/* Unregisters the span exporter (census exports what it still holds and calls the shutdown
- * callback, which waits up to timeout_ms for queued requests and frees everything). Returns
- * CENSUS_ENOTFOUND for NULL or an exporter already shut down, else what
- * census_span_exporter_unregister() returns. Blocking (bounded by timeout_ms). */
+/* Unregisters the span exporter unless its shutdown callback already ran (census exports what
+ * it still holds and calls the shutdown callback, which waits up to timeout_ms for queued
+ * requests), then frees the handle. Returns CENSUS_EINVAL for NULL; CENSUS_OK when the exporter
+ * was already shut down (census_shutdown(): nothing left to deliver); else what
+ * census_span_exporter_unregister() returns (CENSUS_OK, CENSUS_ETIMEDOUT). The handle is invalid
+ * afterwards; a second call on it is undefined, like free() twice. Blocking (bounded by
+ * timeout_ms); not from an exporter callback. */
 census_status census__span_push_stop(census_span_push_exporter *exporter, int64_t timeout_ms);
 
 /* ---- classification pieces (sender thread) ------------------------------------------------ */

@@ -379,13 +379,23 @@ static census_http_verdict classify(void *user, const census_http_response *resp
   return census__otlp_classify(response, s->json, s->name, rejected, message, message_size);
 }
 
+/* Items lost before the sender (encoding out of memory): reported, and recorded in the
+ * self-metric census/exporter_dropped_items under the sender's name ("otlp metrics", "otlp
+ * traces"), like the sender's own drops. */
+static void encode_dropped(const otlp_signal *s, uint64_t items) {
+  char name[32];
+  snprintf(name, sizeof name, "otlp %s", s->name);
+  census_diagnostics_report(CENSUS_ENOMEM, "otlp: out of memory encoding a request; dropped");
+  census_exporter_record_dropped(name, CENSUS_EXPORTER_DROP_OUT_OF_MEMORY, items);
+}
+
 /* Hands one encoded body to the sender (which owns it from then on). */
 static census_status submit(otlp_signal *s, census_buf *buf, uint64_t items,
                             uint64_t supersede_key) {
   size_t len = 0;
   char *body = census__buf_take(buf, &len);
   if (!body) {
-    census_diagnostics_report(CENSUS_ENOMEM, "otlp: out of memory encoding a request; dropped");
+    encode_dropped(s, items);
     return CENSUS_ENOMEM;
   }
   census_status st = census__http_sender_submit(s->sender, body, len, items, supersede_key);
@@ -401,6 +411,9 @@ static census_status export_views(void *user, const census_view_data *const *vie
       census__otlp_encode_metrics(views, count, s->owner->resource, s->json, &buf, &points);
   if (st != CENSUS_OK || points == 0) {
     census__buf_free(&buf);
+    if (st != CENSUS_OK) {
+      encode_dropped(s, points);
+    }
     return st;
   }
   return submit(s, &buf, points, 1);
@@ -417,6 +430,7 @@ static census_status export_spans(void *user, const census_span_data *const *spa
       st = submit(s, &buf, n, 0);
     } else {
       census__buf_free(&buf);
+      encode_dropped(s, n);
     }
     if (st != CENSUS_OK && result == CENSUS_OK) {
       result = st;
@@ -619,7 +633,7 @@ static int64_t now_ms(void) {
 
 census_status census_otlp_exporter_stop(census_otlp_exporter *exporter, int64_t timeout_ms) {
   if (!exporter) {
-    return CENSUS_OK;
+    return CENSUS_EINVAL; /* as every push exporter's _stop() */
   }
   if (timeout_ms < 0) {
     timeout_ms = 0;

@@ -2,8 +2,8 @@
  * span_push_exporter.h) whose encoder is zipkin_encode.c. What is Zipkin's own here: the options
  * (endpoint and timeout with their OTEL_EXPORTER_ZIPKIN_* fallbacks, the local endpoint with the
  * resource's service name) and the mapping of the delivery counters; batching, the sending
- * thread, the live-handle registry (_stats()/_stop() answer CENSUS_ENOTFOUND after
- * census_shutdown() freed the exporter) and shutdown are the span push exporter's.
+ * thread, the handle's lifetime (reference-counted: after census_shutdown() _stats() gives the
+ * final counters and _stop() only frees) and shutdown are the span push exporter's.
  *
  * Responses: the span push exporter's default classification: 2xx delivered (Zipkin answers 202);
  * 429, 5xx and transport failures retried; any other status is a permanent failure whose spans

@@ -56,7 +56,10 @@ CENSUS_EXPORT census_status census_stats_exporter_unregister(void *user, int64_t
 #define CENSUS_EXPORTER_DROP_RETRY_BUDGET "retry_budget"           /* retries ran out of time */
 #define CENSUS_EXPORTER_DROP_PERMANENT_FAILURE "permanent_failure" /* a non-retryable error */
 #define CENSUS_EXPORTER_DROP_SHUTDOWN "shutdown"                   /* still queued at shutdown */
-#define CENSUS_EXPORTER_DROP_OUT_OF_MEMORY "out_of_memory"         /* could not be queued */
+#define CENSUS_EXPORTER_DROP_OUT_OF_MEMORY "out_of_memory"         /* encoding or queueing */
+/* The backend permanently refused the metric's descriptor (schema; e.g. Cloud Monitoring
+ * metricDescriptors.create answered 400/403/404), so none of that metric's points can be sent. */
+#define CENSUS_EXPORTER_DROP_NO_DESCRIPTOR "no_descriptor"
 
 /* Adds `items` (spans, data points, ...) to census/exporter_dropped_items for the series
  * {exporter, reason}. Both strings are copied (borrowed for the call only); each must be a

@@ -54,10 +54,18 @@ if (mode === 'export') {
     assert.strictEqual(stats.spans_dropped, 0);
     assert.strictEqual(flush.status, 'CENSUS_OK');
   });
-  check('stop, then the handle is recognised as stopped', () => {
+  check('after census_shutdown() the handle gives the final counters; stop then frees it', () => {
     const stop = driver.find((d) => d.event === 'stop');
+    assert.strictEqual(stop.stats_after, 'CENSUS_OK');
     assert.strictEqual(stop.status, 'CENSUS_OK');
-    assert.strictEqual(stop.stats_after, 'CENSUS_ENOTFOUND');
+    const all = driver.filter((d) => d.event === 'stats');
+    assert.strictEqual(all.length, 2);
+    const final = all[1];
+    assert.strictEqual(final.spans_delivered, spans.length);
+    assert.strictEqual(final.spans_dropped, 0);
+    assert.strictEqual(final.requests_delivered, requests.length);
+    assert.strictEqual(final.requests_dropped, 0);
+    assert.strictEqual(final.attempts, requests.length);
   });
   const rfc3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/;
   const nsOf = (t) => BigInt(Date.parse(t.slice(0, 19) + 'Z')) * 1000000n + BigInt(t.slice(20, 29));

@@ -4,8 +4,9 @@
  *     Starts the exporter (project "my-proj", the given access token, the endpoint of a loopback
  *     receiver), makes the full-feature spans of tests/support/span_fixture.h with a root span
  *     whose 150-byte name must be truncated, printing one JSON line per span describing what was
- *     recorded, then flushes, prints the exporter's stats as a JSON line and stops; a stats call
- *     on the stopped handle must answer CENSUS_ENOTFOUND.
+ *     recorded, then flushes, prints the exporter's stats as a JSON line, then shuts
+ *     census down, prints the stats again (the final counters: the handle outlives
+ *     census_shutdown()) and stops.
  *   cloud_trace_driver faults <endpoint> <token> <spans> <budget_ms>
  *     ("" as token: credentials from GOOGLE_APPLICATION_CREDENTIALS)
  *     Exports <spans> spans in one request with a retry budget of <budget_ms> (backoff 100 ms),
@@ -41,11 +42,15 @@ static int run_export(const char *url, const char *token) {
   long_name[150] = '\0';
   span_fixture_make_full(long_name);
   span_fixture_flush_and_report(print_stats, exp);
-  census_status ss = census_google_trace_exporter_stop(exp, 5000);
-  /* A stopped handle is recognised, not used. */
+  /* The handle contract: census_shutdown() stops the exporter but the handle stays valid, with
+   * the final counters (printed as a second "stats" event), until stop frees it. */
+  census_shutdown(5000);
   census_google_trace_stats st;
-  census_status again = census_google_trace_exporter_stats(exp, &st);
-  span_fixture_print_stop(ss, again);
+  census_status after = census_google_trace_exporter_stats(exp, &st);
+  if (after == CENSUS_OK)
+    SPAN_FIXTURE_PRINT_STATS(st);
+  census_status ss = census_google_trace_exporter_stop(exp, 5000);
+  span_fixture_print_stop(ss, after);
   return 0;
 }
 

@@ -15,6 +15,9 @@
 #   google_monitoring_loopback  many export cycles, 283 series, against fake_google.js which
 #                             enforces the API's rules; bodies checked against the API
 #                             definitions; injected errors reported and counted; values checked
+#   google_monitoring_drops   a permanently refused descriptor: its view's points dropped, the
+#                             self-metric row {google monitoring, no_descriptor} equal to the
+#                             exporter's count; stats valid after census_shutdown(), then stop
 #   google_monitoring_limits  distributions beyond the 200-bucket limit merged to 199 bounds (and
 #                             at the limit unchanged), counts checked against the recorded values;
 #                             the gzip option of both Google exporters (fake server decompresses)
@@ -73,6 +76,14 @@ add_test(NAME google_monitoring_limits
   COMMAND ${GOOGLE_TEST_DIR}/monitoring_limits_test.sh
           $<TARGET_FILE:google_monitoring_limits_app> ${GOOGLE_TEST_DIR})
 set_tests_properties(google_monitoring_limits PROPERTIES
+  LABELS "google_cloud;integration" TIMEOUT 120 ENVIRONMENT "NODE_PATH=${GOOGLE_NODE_PATH}")
+
+add_executable(google_monitoring_drops_app ${GOOGLE_TEST_DIR}/monitoring_drops_app.c)
+target_link_libraries(google_monitoring_drops_app PRIVATE census_google_cloud_static census_static)
+add_test(NAME google_monitoring_drops
+  COMMAND ${GOOGLE_TEST_DIR}/monitoring_drops_test.sh $<TARGET_FILE:google_monitoring_drops_app>
+          ${GOOGLE_TEST_DIR})
+set_tests_properties(google_monitoring_drops PROPERTIES
   LABELS "google_cloud;integration" TIMEOUT 120 ENVIRONMENT "NODE_PATH=${GOOGLE_NODE_PATH}")
 
 include(${CMAKE_CURRENT_LIST_DIR}/cloud_trace.cmake OPTIONAL)

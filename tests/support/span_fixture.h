@@ -56,8 +56,8 @@ void span_fixture_print_stats(uint64_t spans_delivered, uint64_t spans_dropped,
  * {"event":"flush","status":"<census_flush() result>"}. */
 void span_fixture_flush_and_report(void (*print_stats)(void *exporter), void *exporter);
 
-/* Prints {"event":"stop","status":"<stop result>","stats_after":"<a stats call after the stop>"}
- * (census status names). */
+/* Prints {"event":"stop","status":"<stop result>","stats_after":"<the stats call made after
+ * census_shutdown(), before the stop>"} (census status names). */
 void span_fixture_print_stop(census_status stop_status, census_status stats_after);
 
 #endif

@@ -51,7 +51,7 @@ static void test_arguments(void **state) {
   assert_int_equal(census_google_monitoring_exporter_start(&o, &e), CENSUS_ECONFIG);
   census_google_monitoring_stats s;
   assert_int_equal(census_google_monitoring_exporter_stats(NULL, &s), CENSUS_EINVAL);
-  assert_int_equal(census_google_monitoring_exporter_stop(NULL, 0), CENSUS_OK);
+  assert_int_equal(census_google_monitoring_exporter_stop(NULL, 0), CENSUS_EINVAL);
 }
 
 static void test_no_project(void **state) {

@@ -6,7 +6,10 @@
  * tests/http/fault_receiver.js (node's HTTP server on loopback, port chosen by the OS, scripted
  * answers), which records every request; the receiver's record and the exporter's counters are
  * checked. The classification pieces are also checked directly on made-up responses, since they
- * are pure functions of the response.
+ * are pure functions of the response. Drops before the sender (encoding failed) are read back
+ * from census's self-metric view census/exporter_dropped_items with census_view_data_get().
+ * Handle lifetime (the OTLP contract): the handle stays valid after census_shutdown() with the
+ * final counters until stop frees it; the ASan run of this file proves stop frees everything.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -76,13 +79,16 @@ typedef struct test_state {
 
 static test_state *expected_user;
 
-/* Body: the chunk's span names, comma-separated. */
+/* Body: the chunk's span names, comma-separated. A chunk whose first span is named "oom..."
+ * fails as an encoder out of memory would (CENSUS_ENOMEM). */
 static census_status encode_names(void *user, const census_span_data *const *spans, size_t count,
                                   census_buf *out) {
   test_state *t = user;
   if (t != expected_user)
     atomic_fetch_add(&t->wrong_user, 1);
   atomic_fetch_add(&t->encode_calls, 1);
+  if (strncmp(census_span_data_name(spans[0]), "oom", 3) == 0)
+    return CENSUS_ENOMEM;
   for (size_t i = 0; i < count; i++)
     census__buf_printf(out, "%s%s", i ? "," : "", census_span_data_name(spans[i]));
   return out->failed ? CENSUS_ENOMEM : CENSUS_OK;
@@ -140,8 +146,8 @@ static void end_spans(const char *prefix, int count) {
 
 /* Proves: batches are encoded in chunks of at most max_spans_per_request spans, each chunk one
  * POST with the configured content type; every span arrives exactly once; encode gets the
- * exporter's user pointer; the counters match what the receiver recorded; after stop the user
- * state is freed once and the handle answers CENSUS_ENOTFOUND. */
+ * exporter's user pointer; the counters match what the receiver recorded; stop frees the user
+ * state once (and the handle: ASan); a NULL handle is CENSUS_EINVAL. */
 static void chunks_and_delivers(void **state) {
   (void)state;
   start_receiver(NULL);
@@ -196,9 +202,60 @@ static void chunks_and_delivers(void **state) {
   assert_int_equal(atomic_load(&t.freed), 0);
   assert_int_equal(census__span_push_stop(e, 5000), CENSUS_OK);
   assert_int_equal(atomic_load(&t.freed), 1);
-  assert_int_equal(census__span_push_stats(e, &s), CENSUS_ENOTFOUND);
-  assert_int_equal(census__span_push_stop(e, 5000), CENSUS_ENOTFOUND);
-  assert_int_equal(census__span_push_stop(NULL, 5000), CENSUS_ENOTFOUND);
+  assert_int_equal(census__span_push_stop(NULL, 5000), CENSUS_EINVAL);
+}
+
+/* The value of the row {exporter = name, reason} of census/exporter_dropped_items now (0 when
+ * the row does not exist). */
+static int64_t self_dropped(const char *name, const char *reason) {
+  census_status st = 1;
+  census_view_data *d = census_view_data_get("census/exporter_dropped_items", &st);
+  assert_int_equal(st, CENSUS_OK);
+  int64_t value = 0;
+  for (size_t r = 0; r < census_view_data_row_count(d); r++) {
+    if (strcmp(census_view_data_row_value(d, r, 0), name) == 0 &&
+        strcmp(census_view_data_row_value(d, r, 1), reason) == 0) {
+      census_point p;
+      assert_int_equal(census_view_data_row_point(d, r, &p), CENSUS_OK);
+      value = p.int_value;
+    }
+  }
+  census_view_data_free(d);
+  return value;
+}
+
+/* Proves: a chunk whose encoding fails is dropped before the sender: nothing is sent for it,
+ * its spans and request are counted in the stats (items_dropped, requests_dropped), it is
+ * reported, and it is recorded in the self-metric under the sender's name with reason
+ * out_of_memory, exactly as many spans as the stats count; the other chunks still go out. */
+static void encoding_failure_dropped_and_recorded(void **state) {
+  (void)state;
+  start_receiver(NULL);
+  static test_state t;
+  t = (test_state){0};
+  census_span_push_config c = base_config(&t, "/oom");
+  c.max_spans_per_request = 2;
+  census_span_push_exporter *e = start_exporter(&c);
+  int64_t before = self_dropped("spt", CENSUS_EXPORTER_DROP_OUT_OF_MEMORY);
+  end_spans("oom", 3); /* chunks "oom0,oom1" and "oom2": both fail */
+  assert_int_equal(census_flush(10000), CENSUS_EEXPORT);
+  end_spans("ok", 1);
+  assert_int_equal(census_flush(10000), CENSUS_OK);
+  census_http_stats s;
+  assert_int_equal(census__span_push_stats(e, &s), CENSUS_OK);
+  assert_int_equal(s.items_dropped, 3);
+  assert_int_equal(s.requests_dropped, 2);
+  assert_int_equal(s.items_delivered, 1);
+  assert_true(diag_contains("spt: out of memory encoding 2 spans; dropped"));
+  assert_true(diag_contains("spt: out of memory encoding 1 spans; dropped"));
+  assert_int_equal(self_dropped("spt", CENSUS_EXPORTER_DROP_OUT_OF_MEMORY) - before,
+                   (int64_t)s.items_dropped);
+  json_t *all = fault_receiver_requests(&receiver);
+  assert_non_null(all);
+  assert_int_equal(json_array_size(all), 1);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(all, 0), "body")), "ok0");
+  json_decref(all);
+  assert_int_equal(census__span_push_stop(e, 5000), CENSUS_OK);
 }
 
 /* Proves the default classification end to end: 503 is retried, then 400 is final: the span
@@ -310,22 +367,60 @@ static void refused_configs(void **state) {
   assert_int_equal(atomic_load(&t.freed), 0);
 }
 
-/* Proves: census_shutdown() frees a running exporter (its user state too) and the handle is
- * then recognised as gone. Runs last: census is shut down for the rest of the process. */
-static void shutdown_frees(void **state) {
+/* Counts the spans in the bodies of the requests the receiver answered with `answer`. */
+static uint64_t receiver_spans(const char *answer, uint64_t *requests) {
+  json_t *all = fault_receiver_requests(&receiver);
+  assert_non_null(all);
+  uint64_t spans = 0;
+  *requests = 0;
+  size_t i;
+  json_t *r;
+  json_array_foreach(all, i, r) {
+    if (strcmp(json_string_value(json_object_get(r, "answer")), answer) != 0)
+      continue;
+    (*requests)++;
+    spans++;
+    for (const char *b = json_string_value(json_object_get(r, "body")); *b; b++)
+      spans += *b == ',';
+  }
+  json_decref(all);
+  return spans;
+}
+
+/* Proves the handle contract after census_shutdown() (the OTLP one): census_shutdown() stops the
+ * exporter (final export; what the deadline cannot deliver is dropped) and frees the concrete
+ * exporter's state, but the handle stays valid: stats gives the final counters, equal to what
+ * the receiver got (delivered: the spans of the requests it answered 200; dropped: the spans of
+ * the request it never answered, cut off by the shutdown deadline); stop then returns CENSUS_OK
+ * and frees the handle (ASan's leak check fails otherwise). Runs last: census is shut down for
+ * the rest of the process. */
+static void shutdown_keeps_final_counters(void **state) {
   (void)state;
-  start_receiver(NULL);
+  start_receiver("200,hang");
   static test_state t;
   t = (test_state){0};
   census_span_push_config c = base_config(&t, "/s");
   census_span_push_exporter *e = start_exporter(&c);
   end_spans("s", 2);
-  census_shutdown(5000);
+  assert_int_equal(census_flush(10000), CENSUS_OK);
+  end_spans("h", 3); /* exported by census_shutdown(); the receiver never answers */
+  census_shutdown(1000);
   assert_int_equal(atomic_load(&t.freed), 1);
   census_http_stats s;
-  assert_int_equal(census__span_push_stats(e, &s), CENSUS_ENOTFOUND);
-  assert_int_equal(census__span_push_stop(e, 100), CENSUS_ENOTFOUND);
-  assert_true(fault_receiver_wait_count(&receiver, 1, 5000)); /* delivered at shutdown */
+  assert_int_equal(census__span_push_stats(e, &s), CENSUS_OK);
+  uint64_t requests_ok = 0, requests_hung = 0;
+  uint64_t delivered = receiver_spans("200", &requests_ok);
+  uint64_t hung = receiver_spans("hang", &requests_hung);
+  assert_int_equal(requests_ok, 1);
+  assert_int_equal(requests_hung, 1);
+  assert_int_equal(s.items_delivered, delivered);
+  assert_int_equal(s.requests_delivered, requests_ok);
+  assert_int_equal(s.items_dropped, hung);
+  assert_int_equal(s.requests_dropped, requests_hung);
+  assert_int_equal(s.items_delivered + s.items_dropped, 5);
+  assert_int_equal(census__span_push_stats(e, NULL), CENSUS_EINVAL);
+  assert_int_equal(census__span_push_stop(e, 100), CENSUS_OK);
+  assert_int_equal(atomic_load(&t.freed), 1);
 }
 
 int main(void) {
@@ -339,7 +434,8 @@ int main(void) {
       cmocka_unit_test_teardown(chunks_and_delivers, teardown),
       cmocka_unit_test_teardown(default_classification_over_http, teardown),
       cmocka_unit_test_teardown(custom_classifier, teardown),
-      cmocka_unit_test_teardown(shutdown_frees, teardown),
+      cmocka_unit_test_teardown(encoding_failure_dropped_and_recorded, teardown),
+      cmocka_unit_test_teardown(shutdown_keeps_final_counters, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

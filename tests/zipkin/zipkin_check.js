@@ -53,10 +53,18 @@ if (mode === 'export') {
     assert.strictEqual(stats.requests_delivered, requests.length);
     assert.strictEqual(flush.status, 'CENSUS_OK');
   });
-  check('stop, then the handle is recognised as stopped', () => {
+  check('after census_shutdown() the handle gives the final counters; stop then frees it', () => {
     const stop = driver.find((d) => d.event === 'stop');
+    assert.strictEqual(stop.stats_after, 'CENSUS_OK');
     assert.strictEqual(stop.status, 'CENSUS_OK');
-    assert.strictEqual(stop.stats_after, 'CENSUS_ENOTFOUND');
+    const all = driver.filter((d) => d.event === 'stats');
+    assert.strictEqual(all.length, 2);
+    const final = all[1];
+    assert.strictEqual(final.spans_delivered, exported.length);
+    assert.strictEqual(final.spans_dropped, 0);
+    assert.strictEqual(final.requests_delivered, requests.length);
+    assert.strictEqual(final.requests_dropped, 0);
+    assert.strictEqual(final.attempts, requests.length);
   });
   for (const want of expected) {
     const got = exported.filter((s) => s.id === want.id);

@@ -3,8 +3,9 @@
  *   zipkin_driver export <url>
  *     Starts the exporter (service "checkout-svc", ipv4/ipv6/port set), makes the full-feature
  *     spans of tests/support/span_fixture.h (root "background job"), printing one JSON line per
- *     span describing what was recorded, then flushes, prints the exporter's stats as a JSON line
- *     and stops; a stats call on the stopped handle must answer CENSUS_ENOTFOUND.
+ *     span describing what was recorded, then flushes, prints the exporter's stats as a JSON
+ *     line, then shuts census down, prints the stats again (the final counters: the handle
+ *     outlives census_shutdown()) and stops.
  *   zipkin_driver faults <url> <spans> <budget_ms>
  *     ("" as url: endpoint and service name from OTEL_EXPORTER_ZIPKIN_ENDPOINT / OTEL_SERVICE_NAME)
  *     Exports <spans> spans in one request with a retry budget of <budget_ms> (backoff 100 ms),
@@ -41,11 +42,15 @@ static int run_export(const char *url) {
     return 1;
   span_fixture_make_full("background job");
   span_fixture_flush_and_report(print_stats, exp);
-  census_status ss = census_zipkin_exporter_stop(exp, 5000);
-  /* A stopped handle is recognised, not used. */
+  /* The handle contract: census_shutdown() stops the exporter but the handle stays valid, with
+   * the final counters (printed as a second "stats" event), until stop frees it. */
+  census_shutdown(5000);
   census_zipkin_stats st;
-  census_status again = census_zipkin_exporter_stats(exp, &st);
-  span_fixture_print_stop(ss, again);
+  census_status after = census_zipkin_exporter_stats(exp, &st);
+  if (after == CENSUS_OK)
+    SPAN_FIXTURE_PRINT_STATS(st);
+  census_status ss = census_zipkin_exporter_stop(exp, 5000);
+  span_fixture_print_stop(ss, after);
   return 0;
 }
 

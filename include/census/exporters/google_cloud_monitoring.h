@@ -121,19 +121,26 @@ typedef struct census_google_monitoring_exporter census_google_monitoring_export
 CENSUS_EXPORT census_status census_google_monitoring_exporter_start(
     const census_google_monitoring_options *options, census_google_monitoring_exporter **exporter);
 
-/* Copies the counters into *stats. CENSUS_EINVAL for NULL arguments. Thread-safe. */
+/* Copies the counters into *stats. Valid from start until
+ * census_google_monitoring_exporter_stop(), including after census_shutdown() stopped the
+ * exporter: the counters are then final (what the shutdown deadline dropped included).
+ * points_dropped also counts the points the exporter drops itself (a view whose descriptor was
+ * permanently refused, out of memory), which it records in census/exporter_dropped_items
+ * {exporter="google monitoring", reason="no_descriptor" / "out_of_memory"} next to the sender's
+ * drops. CENSUS_EINVAL for NULL arguments. Thread-safe. */
 CENSUS_EXPORT census_status census_google_monitoring_exporter_stats(
     census_google_monitoring_exporter *exporter, census_google_monitoring_stats *stats);
 
 /* Unregisters the exporter after a final export, delivers what is queued within timeout_ms
  * (what is left is dropped, counted and reported), stops the sender thread and frees the handle.
- * Also correct after census_shutdown() stopped the exporter (it then only frees). NULL is a
- * no-op returning CENSUS_OK. Returns CENSUS_OK, or CENSUS_ETIMEDOUT / CENSUS_EEXPORT from the
- * final delivery. If census cannot unregister the exporter within timeout_ms (an export holds
- * its collection lock), the exporter stops sending, returns CENSUS_ETIMEDOUT and leaves its
- * small handle allocated (census may still call it; census_shutdown() releases the
- * registration). Blocking; not from an exporter callback; not concurrently with
- * census_shutdown(). */
+ * After census_shutdown() stopped the exporter (and kept the handle valid), it only frees and
+ * returns CENSUS_OK (nothing is left to deliver). Returns CENSUS_OK, CENSUS_EINVAL for NULL, or
+ * CENSUS_ETIMEDOUT / CENSUS_EEXPORT from the final delivery. Call it exactly once per handle: the
+ * handle is invalid afterwards, and a second call is undefined, like free() twice. If census cannot
+ * unregister the exporter within timeout_ms (an export holds its collection lock), the exporter
+ * stops sending, returns CENSUS_ETIMEDOUT and leaves its small handle allocated (census may still
+ * call it; census_shutdown() releases the registration). Blocking; not from an exporter callback;
+ * not concurrently with census_shutdown(). */
 CENSUS_EXPORT census_status census_google_monitoring_exporter_stop(
     census_google_monitoring_exporter *exporter, int64_t timeout_ms);
 

@@ -65,7 +65,7 @@ typedef struct census_google_trace_exporter census_google_trace_exporter;
 /* Delivery counters since start; each is exact. */
 typedef struct census_google_trace_stats {
   uint64_t spans_delivered;    /* in requests Cloud Trace accepted */
-  uint64_t spans_dropped;      /* queue overflow, retry budget spent, refused, shutdown */
+  uint64_t spans_dropped;      /* queue full, retry budget spent, refused, shutdown, OOM */
   uint64_t requests_delivered; /* batchWrite calls answered 2xx */
   uint64_t requests_dropped;   /* calls behind spans_dropped */
   uint64_t attempts;           /* HTTP attempts, including retries */
@@ -83,17 +83,21 @@ typedef struct census_google_trace_stats {
 CENSUS_EXPORT census_status census_google_trace_exporter_start(
     const census_google_trace_options *options, census_google_trace_exporter **exporter);
 
-/* Copies the delivery counters into *stats. CENSUS_EINVAL for NULL arguments, CENSUS_ENOTFOUND
- * for an exporter already stopped (by _stop() or census_shutdown()). Thread-safe; non-blocking. */
+/* Copies the delivery counters into *stats. Valid from start until
+ * census_google_trace_exporter_stop(), including after census_shutdown() stopped the exporter:
+ * the counters are then final (what the shutdown deadline dropped included). CENSUS_EINVAL for
+ * NULL arguments. Thread-safe; non-blocking. */
 CENSUS_EXPORT census_status census_google_trace_exporter_stats(
     census_google_trace_exporter *exporter, census_google_trace_stats *stats);
 
 /* Exports the spans census still holds, waits up to timeout_ms for queued requests, stops the
  * sending thread (what is left is counted dropped and reported), unregisters the span exporter
- * and frees the exporter: the handle is invalid afterwards. census_shutdown() does the same for
- * exporters still running. Returns CENSUS_OK, CENSUS_ENOTFOUND when already stopped (or NULL), or
- * what census_span_exporter_unregister() returns. Blocking (bounded by timeout_ms);
- * thread-safe; not from an exporter callback. */
+ * and frees the handle. census_shutdown() stops exporters still running the same way but leaves
+ * the handle valid (for census_google_trace_exporter_stats()); this function then only frees it
+ * and returns CENSUS_OK (nothing is left to deliver). Returns CENSUS_OK, CENSUS_EINVAL for NULL,
+ * or what census_span_exporter_unregister() returns (e.g. CENSUS_ETIMEDOUT). Call it exactly
+ * once per handle: the handle is invalid afterwards, and a second call is undefined, like free()
+ * twice. Blocking (bounded by timeout_ms); not from an exporter callback. */
 CENSUS_EXPORT census_status
 census_google_trace_exporter_stop(census_google_trace_exporter *exporter, int64_t timeout_ms);
 

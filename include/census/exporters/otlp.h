@@ -137,8 +137,9 @@ CENSUS_EXPORT census_status census_otlp_exporter_stats(census_otlp_exporter *exp
  * did the same work within census_shutdown's deadline), this only frees the handle. Returns the
  * outcome of that final delivery: CENSUS_OK when nothing was dropped or rejected,
  * CENSUS_ETIMEDOUT when the deadline cut it short, CENSUS_EEXPORT when data were dropped or
- * rejected during the exporter's life. NULL is a no-op returning CENSUS_OK. Must not be called
- * from an exporter callback; the handle is invalid afterwards. */
+ * rejected during the exporter's life; CENSUS_EINVAL for NULL. Must not be called from an
+ * exporter callback; the handle is invalid afterwards (calling it twice is undefined, like
+ * free() twice). */
 CENSUS_EXPORT census_status census_otlp_exporter_stop(census_otlp_exporter *exporter,
                                                       int64_t timeout_ms);
 

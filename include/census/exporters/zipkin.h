@@ -54,7 +54,7 @@ typedef struct census_zipkin_exporter census_zipkin_exporter;
 /* Delivery counters since start; each is exact. */
 typedef struct census_zipkin_stats {
   uint64_t spans_delivered;    /* in requests Zipkin accepted */
-  uint64_t spans_dropped;      /* queue overflow, retry budget spent, refused (4xx), shutdown */
+  uint64_t spans_dropped;      /* queue full, retry budget spent, refused (4xx), shutdown, OOM */
   uint64_t requests_delivered; /* POSTs answered 2xx */
   uint64_t requests_dropped;   /* POSTs behind spans_dropped */
   uint64_t attempts;           /* HTTP attempts, including retries */
@@ -71,19 +71,22 @@ typedef struct census_zipkin_stats {
 CENSUS_EXPORT census_status census_zipkin_exporter_start(const census_zipkin_options *options,
                                                          census_zipkin_exporter **exporter);
 
-/* Copies the delivery counters into *stats. CENSUS_EINVAL for NULL arguments, CENSUS_ENOTFOUND
- * for an exporter already stopped (by census_zipkin_exporter_stop() or census_shutdown()).
- * Thread-safe; never blocks on the network. */
+/* Copies the delivery counters into *stats. Valid from start until census_zipkin_exporter_stop(),
+ * including after census_shutdown() stopped the exporter: the counters are then final (what the
+ * shutdown deadline dropped included). CENSUS_EINVAL for NULL arguments. Thread-safe; never
+ * blocks on the network. */
 CENSUS_EXPORT census_status census_zipkin_exporter_stats(census_zipkin_exporter *exporter,
                                                          census_zipkin_stats *stats);
 
 /* Exports the spans census still holds, waits up to timeout_ms for queued requests to be
  * delivered, then stops the sending thread (what is left is counted as dropped and reported),
- * unregisters the span exporter and frees the exporter: the handle is invalid afterwards.
- * census_shutdown() does the same for exporters still running. Returns CENSUS_OK,
- * CENSUS_ENOTFOUND when the exporter was already stopped (NULL too), or what
- * census_span_exporter_unregister() returns (e.g. CENSUS_ETIMEDOUT). Blocking (bounded by
- * timeout_ms); thread-safe; must not be called from an exporter callback. */
+ * unregisters the span exporter and frees the handle. census_shutdown() stops exporters still
+ * running the same way but leaves the handle valid (for census_zipkin_exporter_stats()); this
+ * function then only frees it and returns CENSUS_OK (nothing is left to deliver). Returns
+ * CENSUS_OK, CENSUS_EINVAL for NULL, or what census_span_exporter_unregister() returns (e.g.
+ * CENSUS_ETIMEDOUT). Call it exactly once per handle: the handle is invalid afterwards, and a
+ * second call is undefined, like free() twice. Blocking (bounded by timeout_ms); thread-safe
+ * against the other functions on other handles; must not be called from an exporter callback. */
 CENSUS_EXPORT census_status census_zipkin_exporter_stop(census_zipkin_exporter *exporter,
                                                         int64_t timeout_ms);
 
