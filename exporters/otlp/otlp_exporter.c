@@ -495,6 +495,29 @@ static census_status start_sender(otlp_signal *s, const census_otlp_options *o,
   return s->sender ? CENSUS_OK : (st != CENSUS_OK ? st : CENSUS_ESYSTEM);
 }
 
+/* census views are cumulative and their distributions have explicit bounds, so the OTLP metric
+ * preferences for delta temporality or exponential histograms cannot be honoured: say so once
+ * per exporter instead of silently exporting something else than asked. */
+static void report_unsupported_metric_preferences(void) {
+  static const char *const temporalities[] = {"cumulative", "delta", "lowmemory"};
+  static const char *const histograms[] = {"explicit_bucket_histogram",
+                                           "base2_exponential_bucket_histogram"};
+  const char *temporality = "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE";
+  const char *histogram = "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION";
+  if (census__env_choice(temporality, temporalities, 3, 0) != 0) {
+    census_diagnostics_report(CENSUS_ECONFIG,
+                              "otlp: OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE asks for "
+                              "delta temporality; census exports cumulative data only (OpenCensus "
+                              "views are cumulative), so it is ignored");
+  }
+  if (census__env_choice(histogram, histograms, 2, 0) != 0) {
+    census_diagnostics_report(CENSUS_ECONFIG,
+                              "otlp: OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION asks "
+                              "for exponential histograms; census distributions have explicit "
+                              "bounds, so it is ignored");
+  }
+}
+
 census_status census_otlp_exporter_start(const census_otlp_options *options,
                                          census_otlp_exporter **out) {
   if (!out) {
@@ -550,6 +573,10 @@ census_status census_otlp_exporter_start(const census_otlp_options *options,
     }
   }
   free(attrs);
+
+  if (e->metrics.enabled) {
+    report_unsupported_metric_preferences();
+  }
 
   /* Resolve both configurations before starting anything, so a bad option starts nothing. */
   census_otlp_signal_config mc, tc;
