@@ -514,21 +514,19 @@ static double measure_rss_per_series(void) {
   return (double)(after - before) / (double)RSS_SERIES;
 }
 
-#ifdef CENSUS_HAVE_PROMETHEUS
-/* Renders PROMETHEUS_SERIES 3-tag counter series as Prometheus text (see the file comment) and
- * fills ns_per_series[REPETITIONS], sorted. Exits non-zero if the output is not what it should be.
- */
-static void measure_prometheus_render(double ns_per_series[REPETITIONS]) {
+#if defined(CENSUS_HAVE_PROMETHEUS) || defined(CENSUS_HAVE_OTLP)
+/* The exporter benches' input: registers view `name` (Count, columns route, method, status)
+ * over a new measure of that name, records `series` distinct 3-tag series into it (route i % 100,
+ * method i / 100 % 10, status 200 + i / 1000, value 1 + i % 7) and returns its data (free it). */
+static census_view_data *record_series(const char *name, long series) {
   census_status status;
-  const census_measure *measure =
-      census_measure_int64_new("bench/prometheus_series", "Requests", "1", &status);
+  const census_measure *measure = census_measure_int64_new(name, "Requests", "1", &status);
   check("measure", status);
-  register_count_view("bench/prometheus_series", "Requests by route, method and status", measure,
-                      2 * PROMETHEUS_SERIES);
+  register_count_view(name, "Requests by route, method and status", measure, 2 * series);
   census_tag_map *tags = census_tag_map_new();
   check("tag map", tags != NULL ? CENSUS_OK : CENSUS_ENOMEM);
   char values[3][32];
-  for (long i = 0; i < PROMETHEUS_SERIES; i++) {
+  for (long i = 0; i < series; i++) {
     snprintf(values[0], sizeof values[0], "/api/v1/route-%ld", i % 100);
     snprintf(values[1], sizeof values[1], "method-%ld", i / 100 % 10);
     snprintf(values[2], sizeof values[2], "%ld", 200 + i / 1000);
@@ -538,8 +536,18 @@ static void measure_prometheus_render(double ns_per_series[REPETITIONS]) {
     check("record", census_record_int64(measure, 1 + i % 7, tags));
   }
   census_tag_map_free(tags);
-  census_view_data *data = census_view_data_get("bench/prometheus_series", &status);
+  census_view_data *data = census_view_data_get(name, &status);
   check("view data", status);
+  return data;
+}
+#endif
+
+#ifdef CENSUS_HAVE_PROMETHEUS
+/* Renders PROMETHEUS_SERIES 3-tag counter series as Prometheus text (see the file comment) and
+ * fills ns_per_series[REPETITIONS], sorted. Exits non-zero if the output is not what it should be.
+ */
+static void measure_prometheus_render(double ns_per_series[REPETITIONS]) {
+  census_view_data *data = record_series("bench/prometheus_series", PROMETHEUS_SERIES);
   const census_view_data *views[] = {data};
   size_t expected_length = 0;
   for (int rep = 0; rep < REPETITIONS; rep++) {
@@ -570,27 +578,7 @@ static void measure_prometheus_render(double ns_per_series[REPETITIONS]) {
  * fills ns_per_series[REPETITIONS], sorted. Exits non-zero if the output is not what it should be.
  */
 static void measure_otlp_encode_series(double ns_per_series[REPETITIONS]) {
-  census_status status;
-  const census_measure *measure =
-      census_measure_int64_new("bench/otlp_series", "Requests", "1", &status);
-  check("measure", status);
-  register_count_view("bench/otlp_series", "Requests by route, method and status", measure,
-                      2 * OTLP_SERIES);
-  census_tag_map *tags = census_tag_map_new();
-  check("tag map", tags != NULL ? CENSUS_OK : CENSUS_ENOMEM);
-  char values[3][32];
-  for (long i = 0; i < OTLP_SERIES; i++) {
-    snprintf(values[0], sizeof values[0], "/api/v1/route-%ld", i % 100);
-    snprintf(values[1], sizeof values[1], "method-%ld", i / 100 % 10);
-    snprintf(values[2], sizeof values[2], "%ld", 200 + i / 1000);
-    for (int k = 0; k < 3; k++) {
-      check("tag put", census_tag_map_put(tags, tag_keys[k], values[k]));
-    }
-    check("record", census_record_int64(measure, 1 + i % 7, tags));
-  }
-  census_tag_map_free(tags);
-  census_view_data *data = census_view_data_get("bench/otlp_series", &status);
-  check("view data", status);
+  census_view_data *data = record_series("bench/otlp_series", OTLP_SERIES);
   const census_view_data *views[] = {data};
   census_resource_attribute attribute = {"service.name", CENSUS_ATTRIBUTE_STRING, "bench", 0};
   census_resource resource = {&attribute, 1};

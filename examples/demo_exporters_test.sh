@@ -22,8 +22,8 @@
 #     server's 10 s per-series rule the demo warns, points are deferred and nothing is refused
 set -eu
 mode=$1 demo=$2 src=$3
-. "$src/tests/support/node_receiver.sh"
-fail() { echo "FAIL: $*" >&2; exit 1; }
+google_dir="$src/tests/google_cloud"
+. "$google_dir/fake_google_lib.sh"
 
 # sampled_ids <stderr file>: the trace ids the demo printed, sorted.
 sampled_ids() { sed -n 's/^demo: sampled .* request, trace_id=\([0-9a-f]*\)$/\1/p' "$1" | sort -u; }
@@ -92,15 +92,7 @@ zipkin)
 google)
   # start_fake <min interval ms>: fake_google.js accepting the static token demo-token.
   start_fake() {
-    cat > "$work/cfg.json" <<EOF
-{"project": "demo-project", "staticTokens": ["demo-token"], "minIntervalMs": $1}
-EOF
-    rm -f "$work/port"
-    node "$src/tests/google_cloud/fake_google.js" "$work/cfg.json" > "$work/port" &
-    receiver_pid=$!
-    i=0; while [ ! -s "$work/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-    port=$(head -n1 "$work/port")
-    [ -n "$port" ] || fail "fake server did not start"
+    start_fake_google "{\"project\": \"demo-project\", \"staticTokens\": [\"demo-token\"], \"minIntervalMs\": $1}"
   }
   # run_demo <interval ms>: the demo against the fake server (the metadata server too, which
   # answers 404: resource "global").
@@ -111,7 +103,7 @@ EOF
       --google-trace-endpoint "http://127.0.0.1:$port" > "$work/out" 2> "$work/err" ||
       { cat "$work/err"; fail "demo failed"; }
     grep -v '^demo: sampled' "$work/err"
-    state=$(curl -sf "http://127.0.0.1:$port/_state") || fail "no server state"
+    state=$(fake_google_state) || fail "no server state"
   }
   v() { echo "$state" | jq -r "$1"; }
   counter() { # <line prefix> <sed expression>

@@ -12,44 +12,32 @@
 #  5. gets tokens from a metadata server, always sending "Metadata-Flavor: Google".
 set -eu
 BIN=$1
-SRC=$2
-export NODE_PATH="${NODE_PATH:-$SRC/../interop/node_modules}"
-TMP=$(mktemp -d)
-PID=
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$TMP"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+google_dir=$2
+. "$google_dir/fake_google_lib.sh"
 
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$TMP/key.pem" 2>/dev/null
-openssl pkey -in "$TMP/key.pem" -pubout -out "$TMP/pub.pem"
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$TMP/other.pem" 2>/dev/null
+new_rsa_key "$work/key.pem"
+openssl pkey -in "$work/key.pem" -pubout -out "$work/pub.pem"
+new_rsa_key "$work/other.pem"
 
 TTL=4
-cat > "$TMP/cfg.json" <<EOF
-{"publicKeyFile": "$TMP/pub.pem", "tokenTtl": $TTL, "log": "$TMP/log.jsonl",
+start_fake_google <<EOF
+{"publicKeyFile": "$work/pub.pem", "tokenTtl": $TTL, "log": "$work/log.jsonl",
  "metadata": {"project/project-id": "meta-project"}}
 EOF
-node "$SRC/fake_google.js" "$TMP/cfg.json" > "$TMP/port" &
-PID=$!
-i=0; while [ ! -s "$TMP/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-PORT=$(head -n1 "$TMP/port")
-[ -n "$PORT" ] || fail "fake server did not start"
-URL="http://127.0.0.1:$PORT/token"
+URL="http://127.0.0.1:$port/token"
 SCOPE="https://www.googleapis.com/auth/monitoring.write"
 
-# Service-account key files, built with jq (private key as a JSON string).
+# Service-account key files, built with jq (private key as a JSON string; token_uri = $URL).
 mkkey() { # <pem> <out>
-  jq -n --rawfile pk "$1" --arg uri "$URL" '{type: "service_account", project_id: "key-project",
-    private_key_id: "kid-0123456789abcdef", private_key: $pk,
-    client_email: "census-test@key-project.iam.gserviceaccount.com", token_uri: $uri}' > "$2"
+  write_key_file "$1" "$2" kid-0123456789abcdef census-test@key-project.iam.gserviceaccount.com
 }
-mkkey "$TMP/key.pem" "$TMP/key.json"
-mkkey "$TMP/other.pem" "$TMP/other.json"
+mkkey "$work/key.pem" "$work/key.json"
+mkkey "$work/other.pem" "$work/other.json"
 
 START=$(date +%s)
-GOOGLE_APPLICATION_CREDENTIALS="$TMP/key.json" "$BIN" keyfile key-project $TTL
+GOOGLE_APPLICATION_CREDENTIALS="$work/key.json" "$BIN" keyfile key-project $TTL
 END=$(date +%s)
-STATE=$(curl -sf "http://127.0.0.1:$PORT/_state")
+STATE=$(fake_google_state)
 [ "$(echo "$STATE" | jq .tokenRequests)" = 3 ] || fail "server saw $(echo "$STATE" | jq .tokenRequests) token requests, expected 3 (fetch, refresh, after invalidate)"
 
 # Verify every assertion the server received with OpenSSL, and check header and claims.
@@ -57,17 +45,17 @@ n=0
 for a in $(echo "$STATE" | jq -r '.assertions[].assertion'); do
   n=$((n + 1))
   h=$(echo "$a" | cut -d. -f1); c=$(echo "$a" | cut -d. -f2); s=$(echo "$a" | cut -d. -f3)
-  printf '%s.%s' "$h" "$c" > "$TMP/signed"
+  printf '%s.%s' "$h" "$c" > "$work/signed"
   b64d() { # base64url (no padding) -> bytes
     v=$(printf '%s' "$1" | tr '_-' '/+'); while [ $(( ${#v} % 4 )) -ne 0 ]; do v="$v="; done
     printf '%s' "$v" | base64 -d
   }
-  b64d "$s" > "$TMP/sig"
-  openssl dgst -sha256 -verify "$TMP/pub.pem" -signature "$TMP/sig" "$TMP/signed" > /dev/null \
+  b64d "$s" > "$work/sig"
+  openssl dgst -sha256 -verify "$work/pub.pem" -signature "$work/sig" "$work/signed" > /dev/null \
     || fail "openssl rejects the signature of assertion $n"
   # Negative control: the same check fails against the other key.
-  openssl pkey -in "$TMP/other.pem" -pubout -out "$TMP/otherpub.pem"
-  if openssl dgst -sha256 -verify "$TMP/otherpub.pem" -signature "$TMP/sig" "$TMP/signed" > /dev/null 2>&1; then
+  openssl pkey -in "$work/other.pem" -pubout -out "$work/otherpub.pem"
+  if openssl dgst -sha256 -verify "$work/otherpub.pem" -signature "$work/sig" "$work/signed" > /dev/null 2>&1; then
     fail "signature check cannot fail"
   fi
   hdr=$(b64d "$h"); clm=$(b64d "$c")
@@ -88,14 +76,14 @@ done
 [ "$(echo "$STATE" | jq -r '.assertions[0].contentType')" = application/x-www-form-urlencoded ] || fail "content type"
 
 # A key the endpoint does not know: refused, and the refusal is reported.
-GOOGLE_APPLICATION_CREDENTIALS="$TMP/other.json" "$BIN" badkey
+GOOGLE_APPLICATION_CREDENTIALS="$work/other.json" "$BIN" badkey
 
 # The metadata server path.
-env -u GOOGLE_APPLICATION_CREDENTIALS GCE_METADATA_HOST="127.0.0.1:$PORT" "$BIN" metadata meta-project
-STATE=$(curl -sf "http://127.0.0.1:$PORT/_state")
+env -u GOOGLE_APPLICATION_CREDENTIALS GCE_METADATA_HOST="127.0.0.1:$port" "$BIN" metadata meta-project
+STATE=$(fake_google_state)
 [ "$(echo "$STATE" | jq .metadataTokenRequests)" = 1 ] || fail "metadata token requests"
 [ "$(echo "$STATE" | jq .metadataMissingFlavor)" = 0 ] || fail "a metadata request lacked Metadata-Flavor"
 # Negative control: the fake refuses a request without the header (so the check above can fail).
-code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/computeMetadata/v1/project/project-id")
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/computeMetadata/v1/project/project-id")
 [ "$code" = 403 ] || fail "fake metadata server accepted a request without Metadata-Flavor"
 echo "auth e2e: all checks passed"

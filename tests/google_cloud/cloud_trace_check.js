@@ -11,12 +11,8 @@ const assert = require('assert');
 const { spawnSync } = require('child_process');
 
 const TYPE = 'google.devtools.cloudtrace.v2.BatchWriteSpansRequest';
-const lines = (f) => fs.readFileSync(f, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
-let passed = 0;
-const failures = [];
-function check(what, fn) {
-  try { fn(); passed++; } catch (e) { failures.push(`${what}: ${e.message}`); }
-}
+const { lines, tally, checkFinalCounters } = require('../support/span_check.js');
+const { check, finish } = tally();
 const [mode, driverFile, requestsFile, a4, a5] = process.argv.slice(2);
 const driver = lines(driverFile);
 const all = lines(requestsFile);
@@ -54,19 +50,7 @@ if (mode === 'export') {
     assert.strictEqual(stats.spans_dropped, 0);
     assert.strictEqual(flush.status, 'CENSUS_OK');
   });
-  check('after census_shutdown() the handle gives the final counters; stop then frees it', () => {
-    const stop = driver.find((d) => d.event === 'stop');
-    assert.strictEqual(stop.stats_after, 'CENSUS_OK');
-    assert.strictEqual(stop.status, 'CENSUS_OK');
-    const all = driver.filter((d) => d.event === 'stats');
-    assert.strictEqual(all.length, 2);
-    const final = all[1];
-    assert.strictEqual(final.spans_delivered, spans.length);
-    assert.strictEqual(final.spans_dropped, 0);
-    assert.strictEqual(final.requests_delivered, requests.length);
-    assert.strictEqual(final.requests_dropped, 0);
-    assert.strictEqual(final.attempts, requests.length);
-  });
+  checkFinalCounters(check, driver, spans.length, requests.length);
   const rfc3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/;
   const nsOf = (t) => BigInt(Date.parse(t.slice(0, 19) + 'Z')) * 1000000n + BigInt(t.slice(20, 29));
   for (const want of expected) {
@@ -172,6 +156,14 @@ if (mode === 'export') {
   const n = Number(a4);
   const names = (r) => JSON.parse(r.body).spans.map((s) => s.displayName.value).sort();
   const want = [...Array(n).keys()].map((i) => `span-${i}`).sort();
+  // All n spans delivered on the second attempt (one retry), none dropped, the flush succeeded.
+  const checkDeliveredAfterOneRetry = () => check('stats', () => {
+    assert.strictEqual(stats.spans_delivered, n);
+    assert.strictEqual(stats.spans_dropped, 0);
+    assert.strictEqual(stats.attempts, 2);
+    assert.strictEqual(stats.retries, 1);
+    assert.strictEqual(flush.status, 'CENSUS_OK');
+  });
   if (mode === 'refresh') {
     check('401 with the first token, then 200 with a new one', () => {
       assert.deepStrictEqual(requests.map((r) => r.status), [401, 200]);
@@ -181,26 +173,14 @@ if (mode === 'export') {
       assert.strictEqual(tokenRequests.length, 2);
       assert.ok(tokenRequests.every((t) => t.jwtGrant));
     });
-    check('stats', () => {
-      assert.strictEqual(stats.spans_delivered, n);
-      assert.strictEqual(stats.spans_dropped, 0);
-      assert.strictEqual(stats.attempts, 2);
-      assert.strictEqual(stats.retries, 1);
-      assert.strictEqual(flush.status, 'CENSUS_OK');
-    });
+    checkDeliveredAfterOneRetry();
   } else if (mode === 'retry') {
     check('503 then 200', () => assert.deepStrictEqual(requests.map((r) => r.status), [503, 200]));
     check('the retry carries every span once, same body', () => {
       assert.deepStrictEqual(names(requests[1]), want);
       assert.strictEqual(requests[0].body, requests[1].body);
     });
-    check('stats', () => {
-      assert.strictEqual(stats.spans_delivered, n);
-      assert.strictEqual(stats.spans_dropped, 0);
-      assert.strictEqual(stats.attempts, 2);
-      assert.strictEqual(stats.retries, 1);
-      assert.strictEqual(flush.status, 'CENSUS_OK');
-    });
+    checkDeliveredAfterOneRetry();
   } else {
     const code = mode === 'refused' ? 400 : 401;
     const status = mode === 'refused' ? 'INVALID_ARGUMENT' : 'UNAUTHENTICATED';
@@ -217,6 +197,4 @@ if (mode === 'export') {
     });
   }
 }
-for (const f of failures) console.error('FAIL ' + f);
-console.log(`${passed} passed, ${failures.length} failed`);
-process.exit(failures.length ? 1 : 0);
+finish();

@@ -1,7 +1,7 @@
 // fake_google.js - a loopback stand-in for Google's OAuth2 token endpoint, the GCE metadata
 // server and the Cloud Monitoring v3 REST API, which ENFORCES what the real services document,
 // so that tests can prove the census exporter obeys them. Usage:
-//   node fake_google.js <config.json>     (prints the port it listens on, then serves)
+//   node fake_google.js <config.json>     (prints {"port":N}, the port it listens on, then serves)
 // Config (all optional): publicKeyFile (PEM; assertions are verified against it), kid,
 // tokenTtl (expires_in of issued tokens, s), project, minIntervalMs (per-series write interval
 // enforced on point end times), inject ([{path: "timeSeries"|"metricDescriptors", call: n,
@@ -298,5 +298,5 @@ const server = http.createServer((req, res) => {
     send(res, 404, { error: { code: 404, message: 'no route ' + req.method + ' ' + path, status: 'NOT_FOUND' } });
   });
 });
-server.listen(0, '127.0.0.1', () => { process.stdout.write(server.address().port + '\n'); });
+server.listen(0, '127.0.0.1', () => { process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n'); });
 process.on('SIGTERM', () => process.exit(0));

@@ -55,8 +55,12 @@ add_test(NAME google_proto_checker
 set_tests_properties(google_proto_checker PROPERTIES
   LABELS "google_cloud;integration" FIXTURES_REQUIRED google_protos)
 
-add_executable(google_monitoring_app ${GOOGLE_TEST_DIR}/monitoring_app.c)
-target_link_libraries(google_monitoring_app PRIVATE census_google_cloud_static census_static)
+# The Cloud Monitoring test programs, each one source plus what they share (monitoring_support.c).
+foreach(app monitoring_app monitoring_limits_app monitoring_drops_app)
+  add_executable(google_${app} ${GOOGLE_TEST_DIR}/${app}.c ${GOOGLE_TEST_DIR}/monitoring_support.c)
+  target_link_libraries(google_${app} PRIVATE census_google_cloud_static census_static)
+endforeach()
+
 add_test(NAME google_monitoring_loopback
   COMMAND ${GOOGLE_TEST_DIR}/monitoring_loopback_test.sh $<TARGET_FILE:google_monitoring_app>
           ${GOOGLE_TEST_DIR} ${GOOGLE_PROTOS_DIR})
@@ -70,16 +74,12 @@ add_test(NAME google_monitoring_resource
 set_tests_properties(google_monitoring_resource PROPERTIES
   LABELS "google_cloud;integration" TIMEOUT 120 ENVIRONMENT "NODE_PATH=${GOOGLE_NODE_PATH}")
 
-add_executable(google_monitoring_limits_app ${GOOGLE_TEST_DIR}/monitoring_limits_app.c)
-target_link_libraries(google_monitoring_limits_app PRIVATE census_google_cloud_static census_static)
 add_test(NAME google_monitoring_limits
   COMMAND ${GOOGLE_TEST_DIR}/monitoring_limits_test.sh
           $<TARGET_FILE:google_monitoring_limits_app> ${GOOGLE_TEST_DIR})
 set_tests_properties(google_monitoring_limits PROPERTIES
   LABELS "google_cloud;integration" TIMEOUT 120 ENVIRONMENT "NODE_PATH=${GOOGLE_NODE_PATH}")
 
-add_executable(google_monitoring_drops_app ${GOOGLE_TEST_DIR}/monitoring_drops_app.c)
-target_link_libraries(google_monitoring_drops_app PRIVATE census_google_cloud_static census_static)
 add_test(NAME google_monitoring_drops
   COMMAND ${GOOGLE_TEST_DIR}/monitoring_drops_test.sh $<TARGET_FILE:google_monitoring_drops_app>
           ${GOOGLE_TEST_DIR})

@@ -22,40 +22,14 @@
 #include "census/census.h"
 #include "census/exporters/google_cloud_monitoring.h"
 
-static void on_diag(void *user, census_status status, const char *message) {
-  (void)user;
-  fprintf(stderr, "diagnostic: %s: %s\n", census_status_name(status), message);
-}
-
-static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
-static void check(census_status st, const char *what) {
-  if (st != CENSUS_OK) {
-    fprintf(stderr, "%s: %s\n", what, census_status_name(st));
-    exit(1);
-  }
-}
-
-static void view(const char *name, const census_measure *m, const census_tag_key *key,
-                 census_aggregation *agg) {
-  census_status st;
-  const census_tag_key *cols[1] = {key};
-  census_view *v = census_view_new(name, "test view", m, cols, key ? 1 : 0, agg, &st);
-  check(st, name);
-  check(census_view_register(v), name);
-  census_view_free(v);
-  census_aggregation_free(agg);
-}
+#include "monitoring_support.h"
 
 int main(int argc, char **argv) {
   if (argc != 4)
     return 2;
   int cycles = atoi(argv[2]);
   long interval = atol(argv[3]);
-  census_set_diagnostics(on_diag, NULL);
+  mon_diagnostics_to_stderr();
   census_set_export_interval_ms(3600 * 1000); /* only our flushes export */
   printf("pid %ld\n", (long)getpid());
   fflush(stdout);
@@ -67,13 +41,13 @@ int main(int argc, char **argv) {
   const census_measure *load = census_measure_double_new("test/load_m", "load", "1", &st);
   const census_measure *lat = census_measure_double_new("test/lat", "latency", "ms", &st);
   const census_measure *ratio = census_measure_double_new("test/ratio_m", "ratio", "1", &st);
-  view("test/requests", req, route, census_aggregation_count_new());
-  view("test/bytes", bytes, route, census_aggregation_sum_new());
-  view("test/load", load, NULL, census_aggregation_last_value_new());
+  mon_view("test/requests", req, route, census_aggregation_count_new());
+  mon_view("test/bytes", bytes, route, census_aggregation_sum_new());
+  mon_view("test/load", load, NULL, census_aggregation_last_value_new());
   const double b1[] = {5, 10, 25};
-  view("test/latency", lat, NULL, census_aggregation_distribution_new(b1, 3, &st));
+  mon_view("test/latency", lat, NULL, census_aggregation_distribution_new(b1, 3, &st));
   const double b2[] = {0, 1};
-  view("test/ratio", ratio, NULL, census_aggregation_distribution_new(b2, 2, &st));
+  mon_view("test/ratio", ratio, NULL, census_aggregation_distribution_new(b2, 2, &st));
 
   census_google_monitoring_options o = {0};
   o.monitoring_endpoint = argv[1];
@@ -81,7 +55,7 @@ int main(int argc, char **argv) {
   o.timeout_ms = 5000;
   o.max_elapsed_ms = 20000;
   census_google_monitoring_exporter *exp = NULL;
-  check(census_google_monitoring_exporter_start(&o, &exp), "start");
+  mon_check(census_google_monitoring_exporter_start(&o, &exp), "start");
 
   long long rapid_submitted = -1, rapid_deferred = -1;
   census_tag_map *tags = census_tag_map_new();
@@ -109,10 +83,10 @@ int main(int argc, char **argv) {
       rapid_submitted = (long long)(after.points_submitted - before.points_submitted);
       rapid_deferred = (long long)(after.points_deferred - before.points_deferred);
     }
-    sleep_ms(interval + 150);
+    mon_sleep_ms(interval + 150);
   }
   census_tag_map_free(tags);
-  sleep_ms(interval + 150);
+  mon_sleep_ms(interval + 150);
   census_google_monitoring_stats s;
   /* Stop: the final export, then delivery. */
   census_google_monitoring_exporter_stats(exp, &s);

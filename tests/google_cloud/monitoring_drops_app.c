@@ -23,33 +23,7 @@
 #include "census/census.h"
 #include "census/exporters/google_cloud_monitoring.h"
 
-static void on_diag(void *user, census_status status, const char *message) {
-  (void)user;
-  fprintf(stderr, "diagnostic: %s: %s\n", census_status_name(status), message);
-}
-
-static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
-static void check(census_status st, const char *what) {
-  if (st != CENSUS_OK) {
-    fprintf(stderr, "%s: %s\n", what, census_status_name(st));
-    exit(1);
-  }
-}
-
-static void view(const char *name, const census_measure *m, const census_tag_key *key,
-                 census_aggregation *agg) {
-  census_status st;
-  const census_tag_key *cols[1] = {key};
-  census_view *v = census_view_new(name, "test view", m, cols, key ? 1 : 0, agg, &st);
-  check(st, name);
-  check(census_view_register(v), name);
-  census_view_free(v);
-  census_aggregation_free(agg);
-}
+#include "monitoring_support.h"
 
 static void print_stats(const char *name, const census_google_monitoring_stats *s) {
   printf("\"%s\":{\"exports\":%llu,\"points_submitted\":%llu,\"points_delivered\":%llu,"
@@ -68,15 +42,15 @@ int main(int argc, char **argv) {
     return 2;
   int rounds = atoi(argv[2]);
   long interval = atol(argv[3]);
-  census_set_diagnostics(on_diag, NULL);
+  mon_diagnostics_to_stderr();
   census_set_export_interval_ms(3600 * 1000); /* only our flushes export */
 
   census_status st;
   const census_tag_key *route = census_tag_key_new("route", &st);
   const census_measure *denied = census_measure_int64_new("test/denied_m", "denied", "1", &st);
   const census_measure *allowed = census_measure_int64_new("test/allowed_m", "allowed", "1", &st);
-  view("test/denied", denied, route, census_aggregation_count_new());
-  view("test/allowed", allowed, NULL, census_aggregation_sum_new());
+  mon_view("test/denied", denied, route, census_aggregation_count_new());
+  mon_view("test/allowed", allowed, NULL, census_aggregation_sum_new());
 
   census_google_monitoring_options o = {0};
   o.monitoring_endpoint = argv[1];
@@ -88,7 +62,7 @@ int main(int argc, char **argv) {
   o.timeout_ms = 5000;
   o.max_elapsed_ms = 20000;
   census_google_monitoring_exporter *exp = NULL;
-  check(census_google_monitoring_exporter_start(&o, &exp), "start");
+  mon_check(census_google_monitoring_exporter_start(&o, &exp), "start");
 
   census_tag_map *tags = census_tag_map_new();
   for (int r = 0; r < rounds; r++) {
@@ -100,24 +74,24 @@ int main(int argc, char **argv) {
     }
     census_record_int64(allowed, 10, NULL);
     census_flush(30000);
-    sleep_ms(interval + 150);
+    mon_sleep_ms(interval + 150);
   }
   census_tag_map_free(tags);
-  sleep_ms(interval + 150); /* the final export may write every series again */
+  mon_sleep_ms(interval + 150); /* the final export may write every series again */
 
   census_google_monitoring_stats before;
-  check(census_google_monitoring_exporter_stats(exp, &before), "stats");
+  mon_check(census_google_monitoring_exporter_stats(exp, &before), "stats");
   printf("{");
   print_stats("before", &before);
   printf(",\"self\":{");
   census_view_data *d = census_view_data_get("census/exporter_dropped_items", &st);
-  check(st, "census/exporter_dropped_items");
+  mon_check(st, "census/exporter_dropped_items");
   int first = 1;
   for (size_t row = 0; row < census_view_data_row_count(d); row++) {
     if (strcmp(census_view_data_row_value(d, row, 0), "google monitoring") != 0)
       continue;
     census_point p;
-    check(census_view_data_row_point(d, row, &p), "row");
+    mon_check(census_view_data_row_point(d, row, &p), "row");
     printf("%s\"%s\":%lld", first ? "" : ",", census_view_data_row_value(d, row, 1),
            (long long)p.int_value);
     first = 0;

@@ -15,43 +15,33 @@
 #     the points the server accepted), and stop then answers CENSUS_OK.
 set -eu
 APP=$1
-SRC=$2
-export NODE_PATH="${NODE_PATH:-$SRC/../interop/node_modules}"
-TMP=$(mktemp -d)
-PID=
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; [ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+google_dir=$2
+. "$google_dir/fake_google_lib.sh"
 
 ROUNDS=3
 INTERVAL=300
-cat > "$TMP/cfg.json" <<CFG
-{"log": "$TMP/log.jsonl", "project": "key-project", "minIntervalMs": $INTERVAL,
+start_fake_google <<CFG
+{"log": "$work/log.jsonl", "project": "key-project", "minIntervalMs": $INTERVAL,
  "staticTokens": ["control-token"],
  "inject": [
   {"path": "metricDescriptors", "call": 1, "status": 400, "statusName": "INVALID_ARGUMENT", "message": "Field metricDescriptor.labels[0] is invalid"}
  ]}
 CFG
-node "$SRC/fake_google.js" "$TMP/cfg.json" > "$TMP/port" &
-PID=$!
-i=0; while [ ! -s "$TMP/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-PORT=$(head -n1 "$TMP/port")
-[ -n "$PORT" ] || fail "fake server did not start"
 
-"$APP" "http://127.0.0.1:$PORT" $ROUNDS $INTERVAL > "$TMP/out" 2> "$TMP/err" \
-  || { cat "$TMP/err"; fail "app failed"; }
-OUT=$(tail -n1 "$TMP/out")
-STATE=$(curl -sf "http://127.0.0.1:$PORT/_state")
+"$APP" "http://127.0.0.1:$port" $ROUNDS $INTERVAL > "$work/out" 2> "$work/err" \
+  || { cat "$work/err"; fail "app failed"; }
+OUT=$(tail -n1 "$work/out")
+STATE=$(fake_google_state)
 echo "app: $OUT"
 o() { echo "$OUT" | jq -r "$1"; }
 v() { echo "$STATE" | jq -r "$1"; }
 P='custom.googleapis.com/opencensus'
 
 # 1. The refused descriptor and its view.
-FIRST=$(jq -s -r '[.[] | select(.kind == "metricDescriptor")][0] | (.call | tostring) + " " + .body.type' "$TMP/log.jsonl")
+FIRST=$(jq -s -r '[.[] | select(.kind == "metricDescriptor")][0] | (.call | tostring) + " " + .body.type' "$work/log.jsonl")
 [ "$FIRST" = "1 $P/test/denied" ] || fail "descriptor call 1 was not test/denied's: $FIRST"
-grep -q "metricDescriptors.create $P/test/denied: HTTP 400 INVALID_ARGUMENT: Field metricDescriptor.labels\[0\] is invalid (permanent; the view's points are dropped)" "$TMP/err" \
-  || fail "permanent descriptor failure not reported: $(cat "$TMP/err")"
+grep -q "metricDescriptors.create $P/test/denied: HTTP 400 INVALID_ARGUMENT: Field metricDescriptor.labels\[0\] is invalid (permanent; the view's points are dropped)" "$work/err" \
+  || fail "permanent descriptor failure not reported: $(cat "$work/err")"
 [ "$(v "[.lastValues | keys[] | select(startswith(\"$P/test/denied\"))] | length")" = 0 ] || fail "points of test/denied were sent"
 [ "$(v "[.lastValues | to_entries[] | select(.key | startswith(\"$P/test/allowed{\")) | .value.int64Value][0]")" = $((10 * ROUNDS)) ] \
   || fail "test/allowed not delivered: $(v .lastValues)"

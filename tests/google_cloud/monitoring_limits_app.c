@@ -25,19 +25,9 @@
 #include "census/exporters/google_cloud_trace.h"
 #include "census/trace.h"
 
+#include "monitoring_support.h"
+
 #define VALUES 640
-
-static void on_diag(void *user, census_status status, const char *message) {
-  (void)user;
-  fprintf(stderr, "diagnostic: %s: %s\n", census_status_name(status), message);
-}
-
-static void check(census_status st, const char *what) {
-  if (st != CENSUS_OK) {
-    fprintf(stderr, "%s: %s\n", what, census_status_name(st));
-    exit(1);
-  }
-}
 
 /* Registers view `name` over a new measure with bounds first, first + 1, ..., first + n - 1 and
  * records the test values into it. */
@@ -46,7 +36,7 @@ static void distribution_view(const char *name, double first, size_t n) {
   char measure_name[64];
   snprintf(measure_name, sizeof measure_name, "%s_m", name);
   const census_measure *m = census_measure_double_new(measure_name, "values", "1", &st);
-  check(st, measure_name);
+  mon_check(st, measure_name);
   double *bounds = malloc(n * sizeof *bounds);
   if (!bounds)
     exit(1);
@@ -54,22 +44,22 @@ static void distribution_view(const char *name, double first, size_t n) {
     bounds[i] = first + (double)i;
   census_aggregation *agg = census_aggregation_distribution_new(bounds, n, &st);
   free(bounds);
-  check(st, "aggregation");
+  mon_check(st, "aggregation");
   census_view *v = census_view_new(name, "limits test view", m, NULL, 0, agg, &st);
-  check(st, name);
-  check(census_view_register(v), name);
+  mon_check(st, name);
+  mon_check(census_view_register(v), name);
   census_view_free(v);
   census_aggregation_free(agg);
   for (int i = 1; i <= VALUES; i++)
-    check(census_record_double(m, i * 0.5, NULL), "record");
+    mon_check(census_record_double(m, i * 0.5, NULL), "record");
 }
 
 int main(int argc, char **argv) {
   if (argc != 3)
     return 2;
   int gzip = atoi(argv[2]);
-  census_set_diagnostics(on_diag, NULL);
-  check(census_set_export_interval_ms(3600 * 1000), "interval"); /* only our flush exports */
+  mon_diagnostics_to_stderr();
+  mon_check(census_set_export_interval_ms(3600 * 1000), "interval"); /* only our flush exports */
 
   distribution_view("lim/wide", 1, 300);
   distribution_view("lim/edge199", 1, 199);
@@ -83,7 +73,7 @@ int main(int argc, char **argv) {
   mo.resource_type = "global";
   mo.gzip = gzip;
   census_google_monitoring_exporter *monitoring = NULL;
-  check(census_google_monitoring_exporter_start(&mo, &monitoring), "monitoring start");
+  mon_check(census_google_monitoring_exporter_start(&mo, &monitoring), "monitoring start");
 
   census_google_trace_options to = {0};
   to.project_id = "limits-project";
@@ -91,9 +81,9 @@ int main(int argc, char **argv) {
   to.trace_endpoint = argv[1];
   to.gzip = gzip;
   census_google_trace_exporter *trace = NULL;
-  check(census_google_trace_exporter_start(&to, &trace), "trace start");
+  mon_check(census_google_trace_exporter_start(&to, &trace), "trace start");
   census_sampler *always = census_sampler_always_on();
-  check(census_trace_set_sampler(always), "sampler");
+  mon_check(census_trace_set_sampler(always), "sampler");
   census_sampler_free(always);
   for (int i = 0; i < 3; i++) {
     census_span_options root = {.root = true};
@@ -108,8 +98,8 @@ int main(int argc, char **argv) {
   census_status flushed = census_flush(10000);
   census_google_monitoring_stats ms;
   census_google_trace_stats ts;
-  check(census_google_monitoring_exporter_stats(monitoring, &ms), "monitoring stats");
-  check(census_google_trace_exporter_stats(trace, &ts), "trace stats");
+  mon_check(census_google_monitoring_exporter_stats(monitoring, &ms), "monitoring stats");
+  mon_check(census_google_trace_exporter_stats(trace, &ts), "trace stats");
   printf("{\"flush\":\"%s\",\"points_delivered\":%" PRIu64 ",\"points_dropped\":%" PRIu64
          ",\"points_rejected\":%" PRIu64 ",\"spans_delivered\":%" PRIu64
          ",\"spans_dropped\":%" PRIu64 "}\n",

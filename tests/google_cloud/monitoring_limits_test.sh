@@ -16,31 +16,21 @@
 #     body that claims gzip but is not.
 set -eu
 APP=$1
-SRC=$2
-export NODE_PATH="${NODE_PATH:-$SRC/../interop/node_modules}"
-TMP=$(mktemp -d)
-PID=
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; [ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+google_dir=$2
+. "$google_dir/fake_google_lib.sh"
 P='custom.googleapis.com/opencensus/lim'
 
-# run <gzip 0|1>: a fresh fake server (requiring gzip when 1) and one run of the app; sets PORT,
+# run <gzip 0|1>: a fresh fake server (requiring gzip when 1) and one run of the app; sets port,
 # STATS and STATE.
 run() {
-  [ -n "$PID" ] && kill "$PID" 2>/dev/null
-  rm -f "$TMP/log.jsonl" "$TMP/port"
+  [ -z "$receiver_pid" ] || stop_receiver
+  rm -f "$work/log.jsonl"
   req=false; [ "$1" = 1 ] && req=true
-  printf '{"project": "limits-project", "staticTokens": ["limits-token"], "log": "%s", "requireGzip": %s}\n' \
-    "$TMP/log.jsonl" "$req" > "$TMP/cfg.json"
-  node "$SRC/fake_google.js" "$TMP/cfg.json" > "$TMP/port" &
-  PID=$!
-  i=0; while [ ! -s "$TMP/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-  PORT=$(head -n1 "$TMP/port")
-  [ -n "$PORT" ] || fail "fake server did not start"
-  "$APP" "http://127.0.0.1:$PORT" "$1" > "$TMP/out" 2> "$TMP/err" || { cat "$TMP/err"; fail "app failed"; }
-  STATS=$(tail -n1 "$TMP/out")
-  STATE=$(curl -sf "http://127.0.0.1:$PORT/_state")
+  start_fake_google "$(printf '{"project": "limits-project", "staticTokens": ["limits-token"], "log": "%s", "requireGzip": %s}' \
+    "$work/log.jsonl" "$req")"
+  "$APP" "http://127.0.0.1:$port" "$1" > "$work/out" 2> "$work/err" || { cat "$work/err"; fail "app failed"; }
+  STATS=$(tail -n1 "$work/out")
+  STATE=$(fake_google_state)
   echo "gzip=$1: exporter: $STATS"
 }
 s() { echo "$STATS" | jq -r ".$1"; }
@@ -54,11 +44,11 @@ run 1
 [ "$(s points_delivered)" = "$(v .acceptedPoints)" ] || fail "delivered $(s points_delivered) != accepted $(v .acceptedPoints)"
 [ "$(v '[.lastValues | keys[] | select(startswith("'$P'/"))] | length')" = 4 ] || fail "want the 4 lim/ series written"
 [ "$(s points_dropped) $(s points_rejected)" = "0 0" ] || fail "dropped/rejected: $STATS"
-[ "$(grep -c 'diagnostic: CENSUS_ELIMIT: google monitoring: view lim/wide has 301 bucket bounds' "$TMP/err")" = 1 ] ||
-  fail "lim/wide merge not reported once: $(cat "$TMP/err")"
-[ "$(grep -c 'diagnostic: CENSUS_ELIMIT: google monitoring: view lim/edge199 has 200 bucket bounds' "$TMP/err")" = 1 ] ||
+[ "$(grep -c 'diagnostic: CENSUS_ELIMIT: google monitoring: view lim/wide has 301 bucket bounds' "$work/err")" = 1 ] ||
+  fail "lim/wide merge not reported once: $(cat "$work/err")"
+[ "$(grep -c 'diagnostic: CENSUS_ELIMIT: google monitoring: view lim/edge199 has 200 bucket bounds' "$work/err")" = 1 ] ||
   fail "lim/edge199 merge not reported once"
-[ "$(grep -c 'CENSUS_ELIMIT' "$TMP/err")" = 2 ] || fail "unexpected limit reports: $(cat "$TMP/err")"
+[ "$(grep -c 'CENSUS_ELIMIT' "$work/err")" = 2 ] || fail "unexpected limit reports: $(cat "$work/err")"
 dist() { v ".lastValues[\"$P/$1{opencensus_task=$(v ".lastSeries[\"$P/$1\"].metric.labels.opencensus_task")}global{project_id=limits-project}\"].distributionValue"; }
 bounds_of() { dist "$1" | jq -c '.bucketOptions.explicitBuckets.bounds'; }
 [ "$(bounds_of wide | jq 'length, first, last' | tr '\n' ' ')" = "199 0 300 " ] || fail "wide bounds: $(bounds_of wide)"
@@ -77,8 +67,8 @@ for view in wide edge199 edge198 zero199; do
   [ "$(echo "$d" | jq '[.bucketCounts[] | tonumber] | add')" = 640 ] || fail "$view counts do not sum to 640"
 done
 # 2. gzip.
-[ "$(jq -s '[.[] | select(.kind == "timeSeries" or .kind == "spans")] | length' "$TMP/log.jsonl")" -ge 2 ] || fail "too few requests"
-[ "$(jq -s '[.[] | select((.kind == "timeSeries" or .kind == "spans") and .gzip != true)] | length' "$TMP/log.jsonl")" = 0 ] ||
+[ "$(jq -s '[.[] | select(.kind == "timeSeries" or .kind == "spans")] | length' "$work/log.jsonl")" -ge 2 ] || fail "too few requests"
+[ "$(jq -s '[.[] | select((.kind == "timeSeries" or .kind == "spans") and .gzip != true)] | length' "$work/log.jsonl")" = 0 ] ||
   fail "a request body was not gzip-compressed"
 [ "$(v .gzipRequests)" -ge 2 ] || fail "gzipRequests $(v .gzipRequests)"
 [ "$(s spans_delivered)" = 3 ] && [ "$(v .traceSpans)" = 3 ] && [ "$(s spans_dropped)" = 0 ] ||
@@ -91,18 +81,18 @@ C201=$(jq -nc '[range(0; 201) | "0"]')
 code=$(printf '{"timeSeries":[{"metric":{"type":"%s/wide","labels":{"opencensus_task":"ctl"}},"resource":{"type":"global","labels":{"project_id":"limits-project"}},"points":[{"interval":{"startTime":"%s.000Z","endTime":"%s.500Z"},"value":{"distributionValue":{"count":"0","bucketOptions":{"explicitBuckets":{"bounds":%s}},"bucketCounts":%s}}}]}]}' \
   "$P" "$NOW" "$NOW" "$B200" "$C201" | gzip -c |
   curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer limits-token' -H 'Content-Type: application/json' \
-    -H 'Content-Encoding: gzip' --data-binary @- "http://127.0.0.1:$PORT/v3/projects/limits-project/timeSeries")
+    -H 'Content-Encoding: gzip' --data-binary @- "http://127.0.0.1:$port/v3/projects/limits-project/timeSeries")
 [ "$code" = 400 ] || fail "control: a distribution with 200 bounds was accepted ($code)"
 printf 'not gzip' | curl -s -o /dev/null -H 'Authorization: Bearer limits-token' -H 'Content-Type: application/json' \
-  -H 'Content-Encoding: gzip' --data-binary @- "http://127.0.0.1:$PORT/v2/projects/limits-project/traces:batchWrite"
-V=$(curl -sf "http://127.0.0.1:$PORT/_state" | jq -r '.violations[]')
+  -H 'Content-Encoding: gzip' --data-binary @- "http://127.0.0.1:$port/v2/projects/limits-project/traces:batchWrite"
+V=$(fake_google_state | jq -r '.violations[]')
 for want in 'explicit buckets need 1..199 bounds' 'gzip body does not decompress'; do
   echo "$V" | grep -q "$want" || fail "control: no violation '$want' in: $V"
 done
 
 run 0
 [ "$(v '.violations | length')" = 0 ] || fail "rule violations: $(v '.violations')"
-[ "$(jq -s '[.[] | select((.kind == "timeSeries" or .kind == "spans") and .gzip != false)] | length' "$TMP/log.jsonl")" = 0 ] ||
+[ "$(jq -s '[.[] | select((.kind == "timeSeries" or .kind == "spans") and .gzip != false)] | length' "$work/log.jsonl")" = 0 ] ||
   fail "gzip off, yet a body was compressed"
 [ "$(v .gzipRequests)" = 0 ] || fail "gzipRequests $(v .gzipRequests) with the option off"
 [ "$(s points_delivered)" = "$(v .acceptedPoints)" ] && [ "$(s spans_delivered)" = 3 ] || fail "gzip off: $STATS"

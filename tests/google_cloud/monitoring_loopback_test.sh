@@ -18,22 +18,17 @@
 #     was recorded, distribution bounds with the prepended 0 and census's bucket counts.
 set -eu
 APP=$1
-SRC=$2
+google_dir=$2
 PROTOS=$3
-CHECK="/usr/bin/python3 $SRC/check_proto_json.py"
-export NODE_PATH="${NODE_PATH:-$SRC/../interop/node_modules}"
-TMP=$(mktemp -d)
-PID=
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; [ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+CHECK="/usr/bin/python3 $google_dir/check_proto_json.py"
+. "$google_dir/fake_google_lib.sh"
 
 CYCLES=6
 INTERVAL=400
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$TMP/key.pem" 2>/dev/null
-openssl pkey -in "$TMP/key.pem" -pubout -out "$TMP/pub.pem"
-cat > "$TMP/cfg.json" <<EOF
-{"publicKeyFile": "$TMP/pub.pem", "tokenTtl": 3600, "log": "$TMP/log.jsonl",
+new_rsa_key "$work/key.pem"
+openssl pkey -in "$work/key.pem" -pubout -out "$work/pub.pem"
+start_fake_google <<EOF
+{"publicKeyFile": "$work/pub.pem", "tokenTtl": 3600, "log": "$work/log.jsonl",
  "project": "key-project", "minIntervalMs": $INTERVAL, "staticTokens": ["control-token"],
  "metadata": {"instance/id": "4520031799277581759", "instance/zone": "projects/123/zones/europe-west1-b"},
  "inject": [
@@ -47,21 +42,14 @@ cat > "$TMP/cfg.json" <<EOF
   {"path": "timeSeries", "call": 14, "status": 401, "statusName": "UNAUTHENTICATED", "message": "Token revoked (again)."}
  ]}
 EOF
-node "$SRC/fake_google.js" "$TMP/cfg.json" > "$TMP/port" &
-PID=$!
-i=0; while [ ! -s "$TMP/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-PORT=$(head -n1 "$TMP/port")
-[ -n "$PORT" ] || fail "fake server did not start"
-jq -n --rawfile pk "$TMP/key.pem" --arg uri "http://127.0.0.1:$PORT/token" '{type: "service_account",
-  project_id: "key-project", private_key_id: "kid-1", private_key: $pk,
-  client_email: "t@key-project.iam.gserviceaccount.com", token_uri: $uri}' > "$TMP/key.json"
+write_key_file "$work/key.pem" "$work/key.json" kid-1 t@key-project.iam.gserviceaccount.com
 
-GOOGLE_APPLICATION_CREDENTIALS="$TMP/key.json" GCE_METADATA_HOST="127.0.0.1:$PORT" \
-  "$APP" "http://127.0.0.1:$PORT" $CYCLES $INTERVAL > "$TMP/out" 2> "$TMP/err" \
-  || { cat "$TMP/err"; fail "app failed"; }
-APP_PID=$(head -n1 "$TMP/out" | cut -d' ' -f2)
-STATS=$(tail -n1 "$TMP/out")
-STATE=$(curl -sf "http://127.0.0.1:$PORT/_state")
+GOOGLE_APPLICATION_CREDENTIALS="$work/key.json" GCE_METADATA_HOST="127.0.0.1:$port" \
+  "$APP" "http://127.0.0.1:$port" $CYCLES $INTERVAL > "$work/out" 2> "$work/err" \
+  || { cat "$work/err"; fail "app failed"; }
+APP_PID=$(head -n1 "$work/out" | cut -d' ' -f2)
+STATS=$(tail -n1 "$work/out")
+STATE=$(fake_google_state)
 echo "exporter: $STATS"
 echo "server: $(echo "$STATE" | jq -c 'del(.assertions, .lastValues, .lastSeries, .descriptors, .requestSizes)')"
 s() { echo "$STATS" | jq -r ".$1"; }
@@ -89,27 +77,27 @@ SELF_DESC=$(v "[.descriptors | keys[] | select(startswith(\"$P/census/\"))] | le
 [ "$(v .tokenRequests)" = 3 ] || fail "token requests: $(v .tokenRequests) (want 3: first, after each first 401)"
 
 # 2. Bodies against Google's API definitions.
-jq -c 'select(.kind == "timeSeries") | .body' "$TMP/log.jsonl" > "$TMP/ts.jsonl"
-jq -c 'select(.kind == "metricDescriptor") | .body' "$TMP/log.jsonl" > "$TMP/md.jsonl"
-[ "$(wc -l < "$TMP/ts.jsonl")" -ge 10 ] || fail "too few timeSeries bodies"
-$CHECK "$PROTOS/monitoring.pb" google.monitoring.v3.CreateTimeSeriesRequest --jsonl < "$TMP/ts.jsonl"
-$CHECK "$PROTOS/monitoring.pb" google.api.MetricDescriptor --jsonl < "$TMP/md.jsonl"
-head -n1 "$TMP/ts.jsonl" | sed 's/"metricKind"/"metricKnd"/' > "$TMP/bad.json"
-if $CHECK "$PROTOS/monitoring.pb" google.monitoring.v3.CreateTimeSeriesRequest < "$TMP/bad.json" 2> "$TMP/bad.err"; then
+jq -c 'select(.kind == "timeSeries") | .body' "$work/log.jsonl" > "$work/ts.jsonl"
+jq -c 'select(.kind == "metricDescriptor") | .body' "$work/log.jsonl" > "$work/md.jsonl"
+[ "$(wc -l < "$work/ts.jsonl")" -ge 10 ] || fail "too few timeSeries bodies"
+$CHECK "$PROTOS/monitoring.pb" google.monitoring.v3.CreateTimeSeriesRequest --jsonl < "$work/ts.jsonl"
+$CHECK "$PROTOS/monitoring.pb" google.api.MetricDescriptor --jsonl < "$work/md.jsonl"
+head -n1 "$work/ts.jsonl" | sed 's/"metricKind"/"metricKnd"/' > "$work/bad.json"
+if $CHECK "$PROTOS/monitoring.pb" google.monitoring.v3.CreateTimeSeriesRequest < "$work/bad.json" 2> "$work/bad.err"; then
   fail "checker accepted a misspelled field"
 fi
-grep -q 'has no field named "metricKnd"' "$TMP/bad.err" || fail "checker message: $(cat "$TMP/bad.err")"
+grep -q 'has no field named "metricKnd"' "$work/bad.err" || fail "checker message: $(cat "$work/bad.err")"
 
 # 3. Errors reported and counted.
-grep -q 'metricDescriptors.create custom.googleapis.com/opencensus/test/.*HTTP 503 UNAVAILABLE: descriptor backend unavailable' "$TMP/err" || fail "descriptor 503 not reported"
-grep -q 'HTTP 503 UNAVAILABLE: The service is currently unavailable.; will retry' "$TMP/err" || fail "503 not reported"
-grep -q "HTTP 429 RESOURCE_EXHAUSTED: Quota exceeded.*; will retry" "$TMP/err" || fail "429 not reported"
-grep -q 'refused 1 of [0-9]* points (HTTP 400 INVALID_ARGUMENT).*injected: Field timeSeries\[0\] is invalid' "$TMP/err" || fail "partial failure not reported"
-grep -q 'HTTP 401 UNAUTHENTICATED.*fetching a new token' "$TMP/err" || fail "401 not reported"
-grep -q 'HTTP 400 INVALID_ARGUMENT: Field timeSeries\[0\].metric.labels is invalid; dropped' "$TMP/err" || fail "permanent 400 not reported"
-grep -q 'HTTP 401 UNAUTHENTICATED: Token revoked (first).; fetching a new token' "$TMP/err" || fail "first 401 not reported"
-grep -q 'dropped a request of [0-9]* items: permanent failure.*HTTP 401 UNAUTHENTICATED: Token revoked (again).; dropped' "$TMP/err" || fail "second 401 not a failure"
-DROPPED=$(jq -s '[.[] | select(.kind == "timeSeries" and (.call == 11 or .call == 14))] | map(.count) | add' "$TMP/log.jsonl")
+grep -q 'metricDescriptors.create custom.googleapis.com/opencensus/test/.*HTTP 503 UNAVAILABLE: descriptor backend unavailable' "$work/err" || fail "descriptor 503 not reported"
+grep -q 'HTTP 503 UNAVAILABLE: The service is currently unavailable.; will retry' "$work/err" || fail "503 not reported"
+grep -q "HTTP 429 RESOURCE_EXHAUSTED: Quota exceeded.*; will retry" "$work/err" || fail "429 not reported"
+grep -q 'refused 1 of [0-9]* points (HTTP 400 INVALID_ARGUMENT).*injected: Field timeSeries\[0\] is invalid' "$work/err" || fail "partial failure not reported"
+grep -q 'HTTP 401 UNAUTHENTICATED.*fetching a new token' "$work/err" || fail "401 not reported"
+grep -q 'HTTP 400 INVALID_ARGUMENT: Field timeSeries\[0\].metric.labels is invalid; dropped' "$work/err" || fail "permanent 400 not reported"
+grep -q 'HTTP 401 UNAUTHENTICATED: Token revoked (first).; fetching a new token' "$work/err" || fail "first 401 not reported"
+grep -q 'dropped a request of [0-9]* items: permanent failure.*HTTP 401 UNAUTHENTICATED: Token revoked (again).; dropped' "$work/err" || fail "second 401 not a failure"
+DROPPED=$(jq -s '[.[] | select(.kind == "timeSeries" and (.call == 11 or .call == 14))] | map(.count) | add' "$work/log.jsonl")
 [ "$(s points_delivered)" = "$(v .acceptedPoints)" ] || fail "delivered $(s points_delivered) != server accepted $(v .acceptedPoints)"
 [ "$(s points_rejected)" = 1 ] || fail "rejected $(s points_rejected) != 1"
 [ "$(s points_dropped)" = "$DROPPED" ] || fail "dropped $(s points_dropped) != $DROPPED (series of the requests refused with 400 and the second 401)"
@@ -141,16 +129,16 @@ LAT=$(v ".lastValues | to_entries[] | select(.key | startswith(\"$P/test/latency
 RAT=$(v ".lastValues | to_entries[] | select(.key | startswith(\"$P/test/ratio{\")) | .value.distributionValue")
 [ "$(echo "$RAT" | jq -c '.bucketOptions.explicitBuckets.bounds')" = '[0,1]' ] || fail "no prepend when the first bound is 0: $RAT"
 [ "$(echo "$RAT" | jq -c '.bucketCounts')" = "[\"0\",\"$CYCLES\",\"0\"]" ] || fail "ratio buckets $RAT"
-MD=$(jq -s -c "[.[] | select(.kind == \"metricDescriptor\") | .body | select(.type == \"$P/test/latency\")][0]" "$TMP/log.jsonl")
+MD=$(jq -s -c "[.[] | select(.kind == \"metricDescriptor\") | .body | select(.type == \"$P/test/latency\")][0]" "$work/log.jsonl")
 [ "$(echo "$MD" | jq -r '.metricKind + " " + .valueType + " " + .unit + " " + .displayName')" = "CUMULATIVE DISTRIBUTION ms OpenCensus/test/latency" ] || fail "descriptor $MD"
-MD=$(jq -s -c "[.[] | select(.kind == \"metricDescriptor\") | .body | select(.type == \"$P/test/load\")][0]" "$TMP/log.jsonl")
+MD=$(jq -s -c "[.[] | select(.kind == \"metricDescriptor\") | .body | select(.type == \"$P/test/load\")][0]" "$work/log.jsonl")
 [ "$(echo "$MD" | jq -r '.metricKind + " " + .valueType')" = "GAUGE DOUBLE" ] || fail "descriptor $MD"
-MD=$(jq -s -c "[.[] | select(.kind == \"metricDescriptor\") | .body | select(.type == \"$P/test/requests\")][0]" "$TMP/log.jsonl")
+MD=$(jq -s -c "[.[] | select(.kind == \"metricDescriptor\") | .body | select(.type == \"$P/test/requests\")][0]" "$work/log.jsonl")
 [ "$(echo "$MD" | jq -r '.metricKind + " " + .valueType + " " + .unit + " " + ([.labels[].key] | join(","))')" = "CUMULATIVE INT64 1 route,opencensus_task,otel_metric_overflow" ] || fail "descriptor $MD"
 # 5. Negative controls: the server's rule checks can fail (requests written by hand with curl).
 post() {
   curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer control-token' \
-    -H 'Content-Type: application/json' --data-binary @- "http://127.0.0.1:$PORT/v3/projects/key-project/timeSeries"
+    -H 'Content-Type: application/json' --data-binary @- "http://127.0.0.1:$port/v3/projects/key-project/timeSeries"
 }
 series() { # <type suffix> <task label> <start or ""> <end> <value json>
   st=; [ -n "$3" ] && st="\"startTime\":\"$3\","
@@ -169,9 +157,9 @@ C1=$(series test/requests control "${NOW}.000Z" "${NOW}.500Z" '{"int64Value":"1"
 [ "$(printf '{"timeSeries":[%s]}' "$(series test/requests c4 "${NOW}.500Z" "${NOW}.500Z" '{"int64Value":"2"}')" | post)" = 400 ] || fail "control: start == end accepted for cumulative"
 MANY=$(i=0; while [ $i -lt 201 ]; do [ $i -gt 0 ] && printf ','; series test/load "m$i" "" "${NOW}.000Z" '{"doubleValue":1}'; i=$((i + 1)); done)
 [ "$(printf '{"timeSeries":[%s]}' "$MANY" | post)" = 400 ] || fail "control: 201 series accepted"
-code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer forged' -H 'Content-Type: application/json' --data "{\"timeSeries\":[$G1]}" "http://127.0.0.1:$PORT/v3/projects/key-project/timeSeries")
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer forged' -H 'Content-Type: application/json' --data "{\"timeSeries\":[$G1]}" "http://127.0.0.1:$port/v3/projects/key-project/timeSeries")
 [ "$code" = 401 ] || fail "control: forged token accepted ($code)"
-V=$(curl -sf "http://127.0.0.1:$PORT/_state" | jq -r '.violations[]')
+V=$(fake_google_state | jq -r '.violations[]')
 for want in 'more frequently than the maximum sampling period' 'series appears twice' 'descriptor not created before use' 'cumulative start time changed' 'startTime < endTime' 'request with 201 series'; do
   echo "$V" | grep -q "$want" || fail "control: no violation '$want' in: $V"
 done

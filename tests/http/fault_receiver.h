@@ -47,6 +47,17 @@ static inline long long fault_receiver_now_ms(void) {
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Unsets the proxy variables libcurl reads (http_proxy, HTTPS_PROXY, all_proxy, ...): the
+ * receiver is on loopback and a proxy from the environment must not get in between. Call before
+ * any thread starts (setenv/unsetenv are not thread-safe). */
+static inline void fault_receiver_unset_proxies(void) {
+  const char *proxies[] = {"http_proxy",  "HTTP_PROXY", "https_proxy",
+                           "HTTPS_PROXY", "all_proxy",  "ALL_PROXY"};
+  for (size_t i = 0; i < sizeof proxies / sizeof proxies[0]; i++) {
+    unsetenv(proxies[i]);
+  }
+}
+
 /* Starts the receiver with `args` (NULL-terminated; may be NULL) after the fixed ones. */
 static inline bool fault_receiver_start(fault_receiver *r, const char *node, const char *script,
                                         const char *const *args) {

@@ -35,6 +35,7 @@
 #endif
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,28 +78,35 @@ static void view(const char *name, const char *description, const census_measure
   census_aggregation_free(agg);
 }
 
+/* New measures (int64, or double when is_double) and tag keys; exit(1) on failure. */
+static const census_measure *new_measure(bool is_double, const char *name, const char *description,
+                                         const char *unit) {
+  census_status st;
+  const census_measure *m = is_double ? census_measure_double_new(name, description, unit, &st)
+                                      : census_measure_int64_new(name, description, unit, &st);
+  CHECK(st);
+  return m;
+}
+
+static const census_tag_key *tag_key(const char *name) {
+  census_status st;
+  const census_tag_key *k = census_tag_key_new(name, &st);
+  CHECK(st);
+  return k;
+}
+
 static void setup(void) {
   census_status st;
-  m_requests = census_measure_int64_new("otlp_test/requests", "Requests", "1", &st);
-  CHECK(st);
-  m_bytes = census_measure_int64_new("otlp_test/bytes", "Response bytes", "By", &st);
-  CHECK(st);
-  m_load = census_measure_double_new("otlp_test/load", "Load", "1", &st);
-  CHECK(st);
-  m_queue = census_measure_int64_new("otlp_test/queue", "Queue length", "1", &st);
-  CHECK(st);
-  m_temp = census_measure_double_new("otlp_test/temp", "Temperature", "Cel", &st);
-  CHECK(st);
-  m_latency = census_measure_double_new("otlp_test/latency_ms", "Latency", "ms", &st);
-  CHECK(st);
-  m_user = census_measure_int64_new("otlp_test/user_requests", "Requests by user", "1", &st);
-  CHECK(st);
-  k_method = census_tag_key_new("method", &st);
-  CHECK(st);
-  k_status = census_tag_key_new("status", &st);
-  CHECK(st);
-  k_user = census_tag_key_new("user", &st);
-  CHECK(st);
+  m_requests = new_measure(false, "otlp_test/requests", "Requests", "1");
+  m_bytes = new_measure(false, "otlp_test/bytes", "Response bytes", "By");
+  m_load = new_measure(true, "otlp_test/load", "Load", "1");
+  m_queue = new_measure(false, "otlp_test/queue", "Queue length", "1");
+  m_temp = new_measure(true, "otlp_test/temp", "Temperature", "Cel");
+  m_latency = new_measure(true, "otlp_test/latency_ms", "Latency", "ms");
+  m_user = new_measure(false, "otlp_test/user_requests", "Requests by user", "1");
+  k_method = tag_key("method");
+  k_status = tag_key("status");
+  k_user = tag_key("user");
   const census_tag_key *method_status[] = {k_method, k_status};
   double bounds[] = {0, 5, 10, 100};
   view("otlp_test/request_count", "Requests by method and status", m_requests, method_status, 2,

@@ -1,8 +1,10 @@
 # node_receiver.sh - sourced (POSIX sh) by the span exporters' loopback tests
-# (tests/zipkin/zipkin_test.sh, tests/google_cloud/cloud_trace_test.sh): a scratch directory and a
+# (tests/zipkin/zipkin_test.sh, tests/google_cloud/cloud_trace_test.sh; through
+# tests/google_cloud/fake_google_lib.sh, the tests against fake_google.js): a scratch directory and a
 # node receiver on a port the OS chooses, stopped and removed however the test ends.
 #
-# After sourcing: $work is a fresh directory (removed at exit, with the receiver killed);
+# After sourcing: $work is a fresh directory (removed at exit, with the receiver killed; kept
+#   when KEEP_TMP is set, for debugging);
 #   start_node_receiver <receiver.js> [args...]
 #     empties $work/requests.jsonl, starts `node <receiver.js> args...` with its stdout in
 #     $work/receiver.out (a new file each time), waits (up to 10 s, else exits 1) for it to print
@@ -14,7 +16,7 @@ work=$(mktemp -d)
 receiver_pid=
 cleanup() {
   if [ -n "$receiver_pid" ]; then kill "$receiver_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
+  [ -n "${KEEP_TMP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
 

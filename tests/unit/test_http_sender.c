@@ -24,29 +24,13 @@
 #include <stdatomic.h>
 #include <sys/socket.h>
 
-#include "../http/fault_receiver.h"
+#include "../http/fault_receiver_fixture.h"
 #include "census/census.h"
 #include "http_sender.h"
 
 /* ---- fixtures ---------------------------------------------------------------------------- */
 
-static fault_receiver receiver;
-static bool receiver_up;
-
-static void start_receiver(const char *script) {
-  const char *args[] = {"--script", script, NULL};
-  receiver_up = fault_receiver_start(&receiver, CENSUS_TEST_NODE, CENSUS_TEST_FAULT_RECEIVER,
-                                     script != NULL ? args : NULL);
-  assert_true(receiver_up);
-}
-
-static int teardown(void **state) {
-  if (receiver_up) {
-    fault_receiver_stop(&receiver);
-    receiver_up = false;
-  }
-  return 0;
-}
+/* receiver, start_receiver(), teardown: ../http/fault_receiver_fixture.h. */
 
 /* A URL on the receiver. */
 static const char *url(const char *path) {
@@ -147,6 +131,21 @@ static census_status submit_text(census_http_sender *s, const char *text, uint64
   return census__http_sender_submit(s, body, strlen(text), items, key);
 }
 
+/* Submits text (items, supersede key) and asserts that it is accepted and that a flush (10 s)
+ * then returns `flushed`. */
+static void submit_flush(census_http_sender *s, const char *text, uint64_t items, uint64_t key,
+                         census_status flushed) {
+  assert_int_equal(submit_text(s, text, items, key), CENSUS_OK);
+  assert_int_equal(census__http_sender_flush(s, 10000), flushed);
+}
+
+/* The sender's counters now. */
+static census_http_stats stats_of(census_http_sender *s) {
+  census_http_stats st;
+  census__http_sender_stats(s, &st);
+  return st;
+}
+
 static json_t *requests(void) {
   json_t *all = fault_receiver_requests(&receiver);
   assert_non_null(all);
@@ -169,6 +168,16 @@ static const char *req_header(json_t *all, size_t i, const char *name) {
 
 static double req_time(json_t *all, size_t i) {
   return json_number_value(json_object_get(json_array_get(all, i), "time_ms"));
+}
+
+/* Asserts that the receiver recorded exactly n requests, with the bodies want[0..n-1] in order. */
+static void assert_bodies(size_t n, const char *const want[]) {
+  json_t *all = requests();
+  assert_int_equal(json_array_size(all), n);
+  for (size_t i = 0; i < n; i++) {
+    assert_string_equal(req_str(all, i, "body"), want[i]);
+  }
+  json_decref(all);
 }
 
 /* ---- self-metrics ------------------------------------------------------------------------ */
@@ -272,8 +281,7 @@ static void delivers_in_order(void **state) {
     assert_string_equal(req_str(all, i, "path"), "/v1/test?q=1");
   }
   json_decref(all);
-  census_http_stats st;
-  census__http_sender_stats(s, &st);
+  census_http_stats st = stats_of(s);
   assert_int_equal(st.requests_delivered, 5);
   assert_int_equal(st.attempts, 5);
   assert_int_equal(st.retries, 0);
@@ -290,16 +298,9 @@ static void retries_then_delivers(void **state) {
   start_receiver("503,503,200");
   census_http_sender_config c = base_config(url("/r"));
   census_http_sender *s = new_sender(&c);
-  assert_int_equal(submit_text(s, "payload", 7, 0), CENSUS_OK);
-  assert_int_equal(census__http_sender_flush(s, 10000), CENSUS_OK);
-  json_t *all = requests();
-  assert_int_equal(json_array_size(all), 3);
-  for (size_t i = 0; i < 3; i++) {
-    assert_string_equal(req_str(all, i, "body"), "payload");
-  }
-  json_decref(all);
-  census_http_stats st;
-  census__http_sender_stats(s, &st);
+  submit_flush(s, "payload", 7, 0, CENSUS_OK);
+  assert_bodies(3, (const char *const[]){"payload", "payload", "payload"});
+  census_http_stats st = stats_of(s);
   assert_int_equal(st.attempts, 3);
   assert_int_equal(st.retries, 2);
   assert_int_equal(st.requests_delivered, 1);
@@ -316,10 +317,8 @@ static void retry_after_is_honoured(void **state) {
   start_receiver("429:retry-after=1,200,503:retry-after-date=2,200");
   census_http_sender_config c = base_config(url("/ra"));
   census_http_sender *s = new_sender(&c);
-  assert_int_equal(submit_text(s, "a", 1, 0), CENSUS_OK);
-  assert_int_equal(census__http_sender_flush(s, 10000), CENSUS_OK);
-  assert_int_equal(submit_text(s, "b", 1, 0), CENSUS_OK);
-  assert_int_equal(census__http_sender_flush(s, 10000), CENSUS_OK);
+  submit_flush(s, "a", 1, 0, CENSUS_OK);
+  submit_flush(s, "b", 1, 0, CENSUS_OK);
   json_t *all = requests();
   assert_int_equal(json_array_size(all), 4);
   double wait1 = req_time(all, 1) - req_time(all, 0);
@@ -328,8 +327,7 @@ static void retry_after_is_honoured(void **state) {
   assert_true(wait2 >= 1000.0);
   assert_true(wait1 < 4000.0);
   json_decref(all);
-  census_http_stats st;
-  census__http_sender_stats(s, &st);
+  census_http_stats st = stats_of(s);
   assert_int_equal(st.retries, 2);
   assert_int_equal(st.requests_delivered, 2);
   census__http_sender_free(s, 1000);
@@ -360,10 +358,8 @@ static void refused_until_budget_spent(void **state) {
   diag_reset();
   census_http_sender *s = new_sender(&c);
   assert_int_equal(submit_text(s, "one", 3, 0), CENSUS_OK);
-  assert_int_equal(submit_text(s, "two", 4, 0), CENSUS_OK);
-  assert_int_equal(census__http_sender_flush(s, 10000), CENSUS_EEXPORT);
-  census_http_stats st;
-  census__http_sender_stats(s, &st);
+  submit_flush(s, "two", 4, 0, CENSUS_EEXPORT);
+  census_http_stats st = stats_of(s);
   assert_int_equal(st.requests_dropped, 2);
   assert_int_equal(st.items_dropped, 7);
   assert_int_equal(st.requests_delivered, 0);
@@ -384,16 +380,14 @@ static void hang_times_out_and_retries(void **state) {
   c.timeout_ms = 300;
   census_http_sender *s = new_sender(&c);
   long long t0 = fault_receiver_now_ms();
-  assert_int_equal(submit_text(s, "slow", 2, 0), CENSUS_OK);
-  assert_int_equal(census__http_sender_flush(s, 10000), CENSUS_OK);
+  submit_flush(s, "slow", 2, 0, CENSUS_OK);
   long long elapsed = fault_receiver_now_ms() - t0;
   assert_true(elapsed >= 300);
   json_t *all = requests();
   assert_int_equal(json_array_size(all), 2);
   assert_string_equal(req_str(all, 1, "body"), "slow");
   json_decref(all);
-  census_http_stats st;
-  census__http_sender_stats(s, &st);
+  census_http_stats st = stats_of(s);
   assert_int_equal(st.attempts, 2);
   assert_int_equal(st.retries, 1);
   assert_int_equal(st.items_delivered, 2);
@@ -416,20 +410,13 @@ static void queue_full_drops_oldest(void **state) {
   assert_int_equal(submit_text(s, "C", 100, 0), CENSUS_OK);
   assert_int_equal(submit_text(s, "D", 1000, 0), CENSUS_ELIMIT);
   assert_int_equal(submit_text(s, "E", 10000, 0), CENSUS_ELIMIT);
-  census_http_stats st;
-  census__http_sender_stats(s, &st);
+  census_http_stats st = stats_of(s);
   assert_int_equal(st.requests_dropped, 2);
   assert_int_equal(st.items_dropped, 110);
   assert_int_equal(diag_matches("queue is full"), 2);
   assert_self_metrics(&st, (const int64_t[REASONS]){110, 0, 0, 0, 0}, 0);
   assert_int_equal(census__http_sender_flush(s, 10000), CENSUS_OK);
-  json_t *all = requests();
-  assert_int_equal(json_array_size(all), 4);
-  assert_string_equal(req_str(all, 0, "body"), "A");
-  assert_string_equal(req_str(all, 1, "body"), "A");
-  assert_string_equal(req_str(all, 2, "body"), "D");
-  assert_string_equal(req_str(all, 3, "body"), "E");
-  json_decref(all);
+  assert_bodies(4, (const char *const[]){"A", "A", "D", "E"});
   census__http_sender_stats(s, &st);
   assert_int_equal(st.items_delivered, 11001);
   assert_int_equal(st.requests_delivered, 3);
@@ -450,15 +437,8 @@ static void supersede_replaces_queued(void **state) {
   assert_int_equal(submit_text(s, "C", 1, 2), CENSUS_OK);
   assert_int_equal(submit_text(s, "B-new", 6, 1), CENSUS_OK); /* replaces B-old */
   assert_int_equal(census__http_sender_flush(s, 10000), CENSUS_OK);
-  json_t *all = requests();
-  assert_int_equal(json_array_size(all), 4);
-  assert_string_equal(req_str(all, 0, "body"), "A");
-  assert_string_equal(req_str(all, 1, "body"), "A");
-  assert_string_equal(req_str(all, 2, "body"), "B-new");
-  assert_string_equal(req_str(all, 3, "body"), "C");
-  json_decref(all);
-  census_http_stats st;
-  census__http_sender_stats(s, &st);
+  assert_bodies(4, (const char *const[]){"A", "A", "B-new", "C"});
+  census_http_stats st = stats_of(s);
   assert_int_equal(st.requests_superseded, 1);
   assert_int_equal(st.requests_dropped, 0);
   assert_int_equal(st.items_dropped, 0);
@@ -510,8 +490,7 @@ static void headers_arrive(void **state) {
   c.header_count = 2;
   c.content_type = "application/x-protobuf";
   census_http_sender *s = new_sender(&c);
-  assert_int_equal(submit_text(s, "h", 1, 0), CENSUS_OK);
-  assert_int_equal(census__http_sender_flush(s, 10000), CENSUS_OK);
+  submit_flush(s, "h", 1, 0, CENSUS_OK);
   json_t *all = requests();
   assert_int_equal(json_array_size(all), 1);
   assert_string_equal(req_header(all, 0, "x-census-test"), "one two");
@@ -541,8 +520,7 @@ static void flush_timeout_and_bounded_free(void **state) {
   assert_int_equal(census__http_sender_flush(s, 300), CENSUS_ETIMEDOUT);
   long long flush_ms = fault_receiver_now_ms() - t0;
   assert_true(flush_ms >= 300 && flush_ms < 2000);
-  census_http_stats st;
-  census__http_sender_stats(s, &st);
+  census_http_stats st = stats_of(s);
   assert_int_equal(st.requests_dropped, 0); /* still queued and in flight after the timeout */
   t0 = fault_receiver_now_ms();
   census__http_sender_close(s, 200, &st);
@@ -574,15 +552,13 @@ static void authorize_failure_is_retryable(void **state) {
   census_http_sender_config c = base_config(url("/auth"));
   c.authorize = authorize;
   census_http_sender *s = new_sender(&c);
-  assert_int_equal(submit_text(s, "secret", 2, 0), CENSUS_OK);
-  assert_int_equal(census__http_sender_flush(s, 10000), CENSUS_OK);
+  submit_flush(s, "secret", 2, 0, CENSUS_OK);
   json_t *all = requests();
   assert_int_equal(json_array_size(all), 1);
   assert_string_equal(req_header(all, 0, "authorization"), "Bearer token-1");
   assert_string_equal(req_header(all, 0, "x-goog-user-project"), "p1");
   json_decref(all);
-  census_http_stats st;
-  census__http_sender_stats(s, &st);
+  census_http_stats st = stats_of(s);
   assert_int_equal(atomic_load(&authorize_calls), 2);
   assert_int_equal(st.attempts, 2);
   assert_int_equal(st.retries, 1);
@@ -598,12 +574,9 @@ static void permanent_failure_and_partial(void **state) {
   census_http_sender_config c = base_config(url("/p"));
   diag_reset();
   census_http_sender *s = new_sender(&c);
-  assert_int_equal(submit_text(s, "x", 5, 0), CENSUS_OK);
-  assert_int_equal(census__http_sender_flush(s, 10000), CENSUS_EEXPORT);
-  assert_int_equal(submit_text(s, "y", 6, 0), CENSUS_OK);
-  assert_int_equal(census__http_sender_flush(s, 10000), CENSUS_OK);
-  census_http_stats st;
-  census__http_sender_stats(s, &st);
+  submit_flush(s, "x", 5, 0, CENSUS_EEXPORT);
+  submit_flush(s, "y", 6, 0, CENSUS_OK);
+  census_http_stats st = stats_of(s);
   assert_int_equal(st.attempts, 2);
   assert_int_equal(st.retries, 0);
   assert_int_equal(st.requests_dropped, 1);
@@ -626,11 +599,9 @@ static void retry_after_beyond_budget_drops(void **state) {
   diag_reset();
   census_http_sender *s = new_sender(&c);
   long long t0 = fault_receiver_now_ms();
-  assert_int_equal(submit_text(s, "z", 3, 0), CENSUS_OK);
-  assert_int_equal(census__http_sender_flush(s, 10000), CENSUS_EEXPORT);
+  submit_flush(s, "z", 3, 0, CENSUS_EEXPORT);
   assert_true(fault_receiver_now_ms() - t0 < 1500);
-  census_http_stats st;
-  census__http_sender_stats(s, &st);
+  census_http_stats st = stats_of(s);
   assert_int_equal(st.attempts, 1);
   assert_int_equal(st.items_dropped, 3);
   assert_int_equal(diag_matches("Retry-After exceeds the budget"), 1);
@@ -651,8 +622,7 @@ static void flush_shortens_backoff(void **state) {
   assert_int_equal(submit_text(s, "w", 1, 0), CENSUS_OK);
   assert_int_equal(census__http_sender_flush(s, 4000), CENSUS_OK);
   assert_true(fault_receiver_now_ms() - t0 < 4000);
-  census_http_stats st;
-  census__http_sender_stats(s, &st);
+  census_http_stats st = stats_of(s);
   assert_int_equal(st.retries, 2);
   assert_int_equal(st.requests_delivered, 1);
   census__http_sender_free(s, 1000);
@@ -665,8 +635,7 @@ static void response_body_capped(void **state) {
   census_http_sender_config c = base_config(url("/cap"));
   c.max_response_bytes = 4;
   census_http_sender *s = new_sender(&c);
-  assert_int_equal(submit_text(s, "q", 1, 0), CENSUS_OK);
-  assert_int_equal(census__http_sender_flush(s, 10000), CENSUS_OK);
+  submit_flush(s, "q", 1, 0, CENSUS_OK);
   pthread_mutex_lock(&last_mu);
   assert_string_equal(last_body, "0123");
   assert_int_equal(last_body_len, 4);
@@ -691,12 +660,7 @@ static void invalid_arguments(void **state) {
 }
 
 int main(void) {
-  /* The receiver is on loopback: a proxy from the environment must not get in between. */
-  const char *proxies[] = {"http_proxy",  "HTTP_PROXY", "https_proxy",
-                           "HTTPS_PROXY", "all_proxy",  "ALL_PROXY"};
-  for (size_t i = 0; i < sizeof proxies / sizeof proxies[0]; i++) {
-    unsetenv(proxies[i]);
-  }
+  fault_receiver_unset_proxies(); /* the receiver is on loopback */
   census_set_diagnostics(on_diag, NULL);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(delivers_in_order, setup, teardown),

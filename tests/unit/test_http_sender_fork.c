@@ -98,12 +98,7 @@ static void child_does_not_resend_parent_queue(void **state) {
 }
 
 int main(void) {
-  /* The receiver is on loopback: a proxy from the environment must not get in between. */
-  const char *proxies[] = {"http_proxy",  "HTTP_PROXY", "https_proxy",
-                           "HTTPS_PROXY", "all_proxy",  "ALL_PROXY"};
-  for (size_t i = 0; i < sizeof proxies / sizeof proxies[0]; i++) {
-    unsetenv(proxies[i]);
-  }
+  fault_receiver_unset_proxies(); /* the receiver is on loopback */
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(child_does_not_resend_parent_queue),
   };

@@ -23,7 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../http/fault_receiver.h"
+#include "../http/fault_receiver_fixture.h"
 #include "census/census.h"
 #include "census/trace.h"
 #include "span_fixture.h"
@@ -31,24 +31,7 @@
 
 /* ---- fixtures ---------------------------------------------------------------------------- */
 
-static fault_receiver receiver;
-static bool receiver_up;
-
-static void start_receiver(const char *script) {
-  const char *args[] = {"--script", script, NULL};
-  receiver_up = fault_receiver_start(&receiver, CENSUS_TEST_NODE, CENSUS_TEST_FAULT_RECEIVER,
-                                     script != NULL ? args : NULL);
-  assert_true(receiver_up);
-}
-
-static int teardown(void **state) {
-  (void)state;
-  if (receiver_up) {
-    fault_receiver_stop(&receiver);
-    receiver_up = false;
-  }
-  return 0;
-}
+/* receiver, start_receiver(), teardown: ../http/fault_receiver_fixture.h. */
 
 static pthread_mutex_t diag_mu = PTHREAD_MUTEX_INITIALIZER;
 static char diag_log[8192];
@@ -134,6 +117,22 @@ static census_span_push_exporter *start_exporter(const census_span_push_config *
   return e;
 }
 
+/* Starts the receiver with `script` (NULL: every answer 200), zeroes *t and returns
+ * base_config(t, path). */
+static census_span_push_config receiver_and_config(test_state *t, const char *script,
+                                                   const char *path) {
+  start_receiver(script);
+  *t = (test_state){0};
+  return base_config(t, path);
+}
+
+/* The exporter's counters now; fails the test unless the stats call answers CENSUS_OK. */
+static census_http_stats push_stats(census_span_push_exporter *e) {
+  census_http_stats s;
+  assert_int_equal(census__span_push_stats(e, &s), CENSUS_OK);
+  return s;
+}
+
 static void end_spans(const char *prefix, int count) {
   for (int i = 0; i < count; i++) {
     char name[32];
@@ -150,10 +149,8 @@ static void end_spans(const char *prefix, int count) {
  * state once (and the handle: ASan); a NULL handle is CENSUS_EINVAL. */
 static void chunks_and_delivers(void **state) {
   (void)state;
-  start_receiver(NULL);
   static test_state t;
-  t = (test_state){0};
-  census_span_push_config c = base_config(&t, "/spans");
+  census_span_push_config c = receiver_and_config(&t, NULL, "/spans");
   c.max_spans_per_request = 2;
   census_span_push_exporter *e = start_exporter(&c);
   end_spans("c", 5);
@@ -191,8 +188,7 @@ static void chunks_and_delivers(void **state) {
   assert_int_equal(atomic_load(&t.encode_calls), (int)n);
   assert_int_equal(atomic_load(&t.wrong_user), 0);
 
-  census_http_stats s;
-  assert_int_equal(census__span_push_stats(e, &s), CENSUS_OK);
+  census_http_stats s = push_stats(e);
   assert_int_equal(s.items_delivered, 5);
   assert_int_equal(s.requests_delivered, n);
   assert_int_equal(s.attempts, n);
@@ -230,10 +226,8 @@ static int64_t self_dropped(const char *name, const char *reason) {
  * out_of_memory, exactly as many spans as the stats count; the other chunks still go out. */
 static void encoding_failure_dropped_and_recorded(void **state) {
   (void)state;
-  start_receiver(NULL);
   static test_state t;
-  t = (test_state){0};
-  census_span_push_config c = base_config(&t, "/oom");
+  census_span_push_config c = receiver_and_config(&t, NULL, "/oom");
   c.max_spans_per_request = 2;
   census_span_push_exporter *e = start_exporter(&c);
   int64_t before = self_dropped("spt", CENSUS_EXPORTER_DROP_OUT_OF_MEMORY);
@@ -241,8 +235,7 @@ static void encoding_failure_dropped_and_recorded(void **state) {
   assert_int_equal(census_flush(10000), CENSUS_EEXPORT);
   end_spans("ok", 1);
   assert_int_equal(census_flush(10000), CENSUS_OK);
-  census_http_stats s;
-  assert_int_equal(census__span_push_stats(e, &s), CENSUS_OK);
+  census_http_stats s = push_stats(e);
   assert_int_equal(s.items_dropped, 3);
   assert_int_equal(s.requests_dropped, 2);
   assert_int_equal(s.items_delivered, 1);
@@ -263,15 +256,12 @@ static void encoding_failure_dropped_and_recorded(void **state) {
  * control characters made spaces. */
 static void default_classification_over_http(void **state) {
   (void)state;
-  start_receiver("503,400:body=bad%0Aspan");
   static test_state t;
-  t = (test_state){0};
-  census_span_push_config c = base_config(&t, "/v2");
+  census_span_push_config c = receiver_and_config(&t, "503,400:body=bad%0Aspan", "/v2");
   census_span_push_exporter *e = start_exporter(&c);
   end_spans("d", 1);
   assert_int_equal(census_flush(10000), CENSUS_EEXPORT);
-  census_http_stats s;
-  assert_int_equal(census__span_push_stats(e, &s), CENSUS_OK);
+  census_http_stats s = push_stats(e);
   assert_int_equal(s.attempts, 2);
   assert_int_equal(s.retries, 1);
   assert_int_equal(s.requests_dropped, 1);
@@ -285,10 +275,8 @@ static void default_classification_over_http(void **state) {
  * (here it defers to the default, named "custom"); the sender is freed before free_user. */
 static void custom_classifier(void **state) {
   (void)state;
-  start_receiver("404:body=nope");
   static test_state t;
-  t = (test_state){0};
-  census_span_push_config c = base_config(&t, "/x");
+  census_span_push_config c = receiver_and_config(&t, "404:body=nope", "/x");
   c.http.classify = counting_classify;
   census_span_push_exporter *e = start_exporter(&c);
   end_spans("e", 1);
@@ -396,18 +384,15 @@ static uint64_t receiver_spans(const char *answer, uint64_t *requests) {
  * the rest of the process. */
 static void shutdown_keeps_final_counters(void **state) {
   (void)state;
-  start_receiver("200,hang");
   static test_state t;
-  t = (test_state){0};
-  census_span_push_config c = base_config(&t, "/s");
+  census_span_push_config c = receiver_and_config(&t, "200,hang", "/s");
   census_span_push_exporter *e = start_exporter(&c);
   end_spans("s", 2);
   assert_int_equal(census_flush(10000), CENSUS_OK);
   end_spans("h", 3); /* exported by census_shutdown(); the receiver never answers */
   census_shutdown(1000);
   assert_int_equal(atomic_load(&t.freed), 1);
-  census_http_stats s;
-  assert_int_equal(census__span_push_stats(e, &s), CENSUS_OK);
+  census_http_stats s = push_stats(e);
   uint64_t requests_ok = 0, requests_hung = 0;
   uint64_t delivered = receiver_spans("200", &requests_ok);
   uint64_t hung = receiver_spans("hang", &requests_hung);

@@ -35,12 +35,20 @@ static void on_diag(void *user, census_status status, const char *message) {
 }
 
 static const char *const vars[] = {
-    "OTEL_EXPORTER_OTLP_ENDPOINT",         "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
-    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",  "OTEL_EXPORTER_OTLP_PROTOCOL",
-    "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
-    "OTEL_EXPORTER_OTLP_COMPRESSION",      "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
-    "OTEL_EXPORTER_OTLP_TIMEOUT",          "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT",
-    "OTEL_EXPORTER_OTLP_HEADERS",          "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_PROTOCOL",
+    "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
+    "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+    "OTEL_EXPORTER_OTLP_COMPRESSION",
+    "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
+    "OTEL_EXPORTER_OTLP_TIMEOUT",
+    "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT",
+    "OTEL_EXPORTER_OTLP_HEADERS",
+    "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+    "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
+    "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION",
 };
 
 static int setup(void **state) {
@@ -128,6 +136,15 @@ static void test_endpoints(void **state) {
   census__otlp_config_free(&m);
 }
 
+/* Asserts a signal's resolved protocol (json: http/json, else http/protobuf), compression and
+ * timeout. */
+static void assert_transport(const census_otlp_signal_config *c, bool json, bool gzip,
+                             int64_t timeout_ms) {
+  assert_int_equal(c->json, json);
+  assert_int_equal(c->gzip, gzip);
+  assert_int_equal(c->timeout_ms, timeout_ms);
+}
+
 static void test_protocol_compression_timeout(void **state) {
   setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "HTTP/JSON", 1);
   setenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/protobuf", 1);
@@ -136,12 +153,8 @@ static void test_protocol_compression_timeout(void **state) {
   setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "2500", 1);
   setenv("OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", "700", 1);
   census_otlp_signal_config m = resolve(NULL, "metrics"), t = resolve(NULL, "traces");
-  assert_true(m.json);
-  assert_false(t.json);
-  assert_true(m.gzip);
-  assert_false(t.gzip);
-  assert_int_equal(m.timeout_ms, 700);
-  assert_int_equal(t.timeout_ms, 2500);
+  assert_transport(&m, true, true, 700);
+  assert_transport(&t, false, false, 2500);
   census__otlp_config_free(&m);
   census__otlp_config_free(&t);
   assert_int_equal(config_reports, 0);
@@ -153,9 +166,7 @@ static void test_protocol_compression_timeout(void **state) {
   o.compression = CENSUS_OTLP_COMPRESSION_NONE;
   o.timeout_ms = 42;
   m = resolve(&o, "metrics");
-  assert_false(m.json);
-  assert_false(m.gzip);
-  assert_int_equal(m.timeout_ms, 42);
+  assert_transport(&m, false, false, 42);
   census__otlp_config_free(&m);
 
   /* Malformed or unsupported values: one report each, default used. */
@@ -174,9 +185,7 @@ static void test_protocol_compression_timeout(void **state) {
     m = resolve(NULL, "metrics");
     assert_int_equal(config_reports, 1);
     assert_non_null(strstr(last_report, bad[i].var));
-    assert_false(m.json);
-    assert_false(m.gzip);
-    assert_int_equal(m.timeout_ms, 10000);
+    assert_transport(&m, false, false, 10000);
     census__otlp_config_free(&m);
   }
 }
@@ -197,9 +206,7 @@ static void test_reported_once_per_exporter(void **state) {
   assert_int_equal(census__otlp_config_resolve(&o, "traces", &m, &t), CENSUS_OK);
   assert_int_equal(config_reports, 5);
   assert_string_equal(t.url, "http://localhost:4318/v1/traces");
-  assert_int_equal(t.timeout_ms, 10000);
-  assert_false(t.json);
-  assert_false(t.gzip);
+  assert_transport(&t, false, false, 10000);
   assert_int_equal(t.header_count, 1);
   census__otlp_config_free(&t);
   /* A per-signal variable is this signal's own: read (and reported) for it. */
@@ -220,6 +227,43 @@ static void test_reported_once_per_exporter(void **state) {
   census_otlp_exporter *e = NULL;
   assert_int_equal(census_otlp_exporter_start(&o, &e), CENSUS_OK);
   assert_int_equal(config_reports, 4); /* the endpoint option hides the bad variable */
+  census_otlp_exporter_stop(e, 100);
+}
+
+/* Proves: metric preferences census cannot honour (delta temporality, exponential histograms)
+ * are reported once each when the exporter starts with metrics, the supported values and a
+ * traces-only exporter report nothing, and the exporter still starts. */
+static void test_unsupported_metric_preferences(void **state) {
+  census_otlp_options o;
+  memset(&o, 0, sizeof o);
+  o.endpoint = "http://127.0.0.1:1";
+  census_otlp_exporter *e = NULL;
+  setenv("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "Cumulative", 1);
+  setenv("OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION", "explicit_bucket_histogram",
+         1);
+  assert_int_equal(census_otlp_exporter_start(&o, &e), CENSUS_OK);
+  assert_int_equal(config_reports, 0);
+  census_otlp_exporter_stop(e, 100);
+
+  setenv("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "delta", 1);
+  assert_int_equal(census_otlp_exporter_start(&o, &e), CENSUS_OK);
+  assert_int_equal(config_reports, 1);
+  assert_non_null(strstr(last_report, "cumulative data only"));
+  census_otlp_exporter_stop(e, 100);
+
+  setenv("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "lowmemory", 1);
+  setenv("OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION",
+         "base2_exponential_bucket_histogram", 1);
+  config_reports = 0;
+  assert_int_equal(census_otlp_exporter_start(&o, &e), CENSUS_OK);
+  assert_int_equal(config_reports, 2);
+  assert_non_null(strstr(last_report, "exponential histograms"));
+  census_otlp_exporter_stop(e, 100);
+
+  config_reports = 0;
+  o.signals = CENSUS_OTLP_SIGNAL_TRACES;
+  assert_int_equal(census_otlp_exporter_start(&o, &e), CENSUS_OK);
+  assert_int_equal(config_reports, 0);
   census_otlp_exporter_stop(e, 100);
 }
 
@@ -333,6 +377,7 @@ int main(void) {
       cmocka_unit_test_setup(test_protocol_compression_timeout, setup),
       cmocka_unit_test_setup(test_headers, setup),
       cmocka_unit_test_setup(test_reported_once_per_exporter, setup),
+      cmocka_unit_test_setup(test_unsupported_metric_preferences, setup),
       cmocka_unit_test_setup(test_invalid_options, setup),
       cmocka_unit_test_setup(test_lifecycle, setup),
   };

@@ -11,17 +11,8 @@ const fs = require('fs');
 const assert = require('assert');
 const Ajv = require('ajv');
 
-const lines = (f) => fs.readFileSync(f, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
-let passed = 0;
-const failures = [];
-function check(what, fn) {
-  try { fn(); passed++; } catch (e) { failures.push(`${what}: ${e.message}`); }
-}
-function finish() {
-  for (const f of failures) console.error('FAIL ' + f);
-  console.log(`${passed} passed, ${failures.length} failed`);
-  process.exit(failures.length ? 1 : 0);
-}
+const { lines, tally, checkFinalCounters } = require('../support/span_check.js');
+const { check, finish } = tally();
 
 const [mode, driverFile, third, fourth] = process.argv.slice(2);
 const driver = lines(driverFile);
@@ -53,19 +44,7 @@ if (mode === 'export') {
     assert.strictEqual(stats.requests_delivered, requests.length);
     assert.strictEqual(flush.status, 'CENSUS_OK');
   });
-  check('after census_shutdown() the handle gives the final counters; stop then frees it', () => {
-    const stop = driver.find((d) => d.event === 'stop');
-    assert.strictEqual(stop.stats_after, 'CENSUS_OK');
-    assert.strictEqual(stop.status, 'CENSUS_OK');
-    const all = driver.filter((d) => d.event === 'stats');
-    assert.strictEqual(all.length, 2);
-    const final = all[1];
-    assert.strictEqual(final.spans_delivered, exported.length);
-    assert.strictEqual(final.spans_dropped, 0);
-    assert.strictEqual(final.requests_delivered, requests.length);
-    assert.strictEqual(final.requests_dropped, 0);
-    assert.strictEqual(final.attempts, requests.length);
-  });
+  checkFinalCounters(check, driver, exported.length, requests.length);
   for (const want of expected) {
     const got = exported.filter((s) => s.id === want.id);
     check(`${want.name}: exported exactly once`, () => assert.strictEqual(got.length, 1));
