@@ -56,7 +56,7 @@ format-check: deps
 	./scripts/format.sh --check
 
 bench: deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS)
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DCENSUS_BUILD_BENCH=ON $(CMAKE_ARGS)
 	cmake --build $(BUILD) -j$(JOBS) --target bench_record
 	./$(BUILD)/bench/bench_record $(BUILD)/bench.json
 
