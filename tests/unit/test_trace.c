@@ -431,6 +431,32 @@ static void test_spans_from_exiting_threads(void **state) {
   assert_int_equal(census_trace_set_export_options(&saved), CENSUS_OK);
 }
 
+/* Names are copied whatever their length: short ones into the span record, from 40 bytes on into
+ * its arena (the boundary on both sides), and a renamed span exports the new name. Each name
+ * starts with a length-dependent letter, so a copy that kept a recycled record's previous name,
+ * or cut one short, fails the comparison. */
+static void test_span_names_short_and_long(void **state) {
+  (void)state;
+  static const size_t lengths[] = {1, 38, 39, 40, 41, 63};
+  char names[6][64];
+  for (int round = 0; round < 2; round++) { /* the second round reuses the first's records */
+    for (size_t i = 0; i < 6; i++) {
+      memset(names[i], 'a' + (int)i + round * 6, lengths[i]);
+      names[i][lengths[i]] = '\0';
+      census_span_end(census_span_start(names[i], NULL));
+    }
+    assert_int_equal(census_flush(10000), CENSUS_OK);
+    for (size_t i = 0; i < 6; i++) {
+      assert_int_equal(strlen(find(names[i])->name), lengths[i]);
+    }
+  }
+  census_span renamed = census_span_start("t/short", NULL);
+  assert_int_equal(census_span_update_name(renamed, "t/renamed after start"), CENSUS_OK);
+  census_span_end(renamed);
+  assert_int_equal(census_flush(10000), CENSUS_OK);
+  assert_string_equal(find("t/renamed after start")->name, "t/renamed after start");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(test_parent_child_and_current, setup),
@@ -442,6 +468,7 @@ int main(void) {
       cmocka_unit_test_setup(test_full_queue_drops_and_counts, setup),
       cmocka_unit_test_setup(test_current_span_is_per_thread, setup),
       cmocka_unit_test_setup(test_spans_from_exiting_threads, setup),
+      cmocka_unit_test_setup(test_span_names_short_and_long, setup),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
