@@ -68,9 +68,7 @@ static census_http_verdict trace_classify(void *user, const census_http_response
     snprintf(message + len, message_size - len, " (the configured access token was refused)");
     return CENSUS_HTTP_FAILED;
   }
-  if (r->status == 429 || r->status == 500 || r->status == 503 || r->status == 504)
-    return CENSUS_HTTP_RETRY;
-  return CENSUS_HTTP_FAILED;
+  return census__google_status_retryable(r->status) ? CENSUS_HTTP_RETRY : CENSUS_HTTP_FAILED;
 }
 
 /* Encode callback (census's export worker). */

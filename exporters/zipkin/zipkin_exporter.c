@@ -11,6 +11,7 @@
  *
  * The public handle is the span push exporter's handle, converted to census_zipkin_exporter.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,7 +35,15 @@ static census_span_push_exporter *push_of(census_zipkin_exporter *exporter) {
   return (census_span_push_exporter *)exporter;
 }
 
-static char *dup_or_null(const char *s) { return s && *s ? strdup(s) : NULL; }
+/* A copy of s, NULL for NULL or "" (the field is then omitted); sets *failed if out of memory. */
+static char *dup_or_null(const char *s, bool *failed) {
+  if (!s || !*s)
+    return NULL;
+  char *copy = strdup(s);
+  if (!copy)
+    *failed = true;
+  return copy;
+}
 
 /* Encode callback (census's export worker). */
 static census_status zipkin_encode(void *user, const census_span_data *const *spans, size_t count,
@@ -70,14 +79,13 @@ static zipkin_state *state_new(const census_zipkin_options *o, census_status *st
       *status = CENSUS_ENOMEM;
     return NULL;
   }
-  const char *service = census__resource_get(resource, "service.name");
-  z->service_name = dup_or_null(service);
+  bool failed = false;
+  z->service_name = dup_or_null(census__resource_get(resource, "service.name"), &failed);
   census__resource_free(resource);
-  z->ipv4 = dup_or_null(o->local_ipv4);
-  z->ipv6 = dup_or_null(o->local_ipv6);
+  z->ipv4 = dup_or_null(o->local_ipv4, &failed);
+  z->ipv6 = dup_or_null(o->local_ipv6, &failed);
   z->port = o->local_port;
-  if ((service && !z->service_name) || (o->local_ipv4 && *o->local_ipv4 && !z->ipv4) ||
-      (o->local_ipv6 && *o->local_ipv6 && !z->ipv6)) {
+  if (failed) {
     state_free(z);
     *status = CENSUS_ENOMEM;
     return NULL;

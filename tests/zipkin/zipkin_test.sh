@@ -4,7 +4,8 @@
 #   zipkin_test.sh export <zipkin_driver> <tests/zipkin dir>
 #     proves: every body is valid Zipkin v2 JSON per the schema (ajv strict), the schema rejects
 #     mutated spans, and each span's fields are what the driver recorded; with no endpoint or
-#     service name in the options, OTEL_EXPORTER_ZIPKIN_ENDPOINT and OTEL_SERVICE_NAME are used
+#     service name in the options, OTEL_EXPORTER_ZIPKIN_ENDPOINT and OTEL_SERVICE_NAME are used;
+#     an empty service.name (OTEL_RESOURCE_ATTRIBUTES) omits serviceName instead of failing start
 #   zipkin_test.sh faults <zipkin_driver> <tests/zipkin dir>
 #     proves: 503 then 202 -> all spans arrive exactly once and one retry is counted; 400 -> no
 #     retry, spans counted dropped and the refusal reported; nothing listening for the whole
@@ -35,6 +36,14 @@ export)
     OTEL_SERVICE_NAME="Env-Service" "$driver" faults "" 2 5000 > "$work/driver.jsonl"
   stop_receiver
   node "$dir/zipkin_check.js" env "$work/driver.jsonl" "$work/requests.jsonl" 2
+  echo "== an empty service.name in OTEL_RESOURCE_ATTRIBUTES: the exporter starts, no serviceName"
+  start_receiver 202
+  env -u OTEL_SERVICE_NAME OTEL_EXPORTER_ZIPKIN_ENDPOINT="http://127.0.0.1:$port/api/v2/spans" \
+    OTEL_RESOURCE_ATTRIBUTES="service.name=" "$driver" faults "" 1 5000 > "$work/driver.jsonl" ||
+    { echo "FAIL: the exporter did not start with an empty service.name" >&2; exit 1; }
+  stop_receiver
+  [ "$(jq -s -c 'map(.body[].localEndpoint)' "$work/requests.jsonl")" = '[{}]' ] ||
+    { echo "FAIL: localEndpoints $(jq -s -c 'map(.body)' "$work/requests.jsonl")" >&2; exit 1; }
   ;;
 faults)
   echo "== 503 then 202"
