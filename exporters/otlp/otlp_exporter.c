@@ -56,6 +56,9 @@ typedef struct otlp_signal {
   bool stopped;               /* the shutdown callback ran; `final` holds the counters */
   census_status flush_status;
   census_otlp_signal_stats final;
+  /* Lost before the sender (encoding out of memory); added to the sender's drop counters. */
+  atomic_uint_fast64_t encode_dropped_items;
+  atomic_uint_fast64_t encode_dropped_requests;
 } otlp_signal;
 
 struct census_otlp_exporter {
@@ -83,12 +86,15 @@ static const char *signal_var(char *buf, size_t size, const char *signal_upper,
   return buf;
 }
 
-/* The per-signal variable's name if it is set, else the generic one's. */
-static const char *pick_var(char *buf, size_t size, const char *signal_upper, const char *suffix) {
+/* The per-signal variable's name if it is set; else the generic one's, and then `generic_bit`
+ * is set in c->generic to record that this setting came from the generic variable. */
+static const char *pick_var(char *buf, size_t size, const char *signal_upper, const char *suffix,
+                            unsigned generic_bit, census_otlp_signal_config *c) {
   signal_var(buf, size, signal_upper, suffix);
   if (census__env_string(buf) != NULL) {
     return buf;
   }
+  c->generic |= generic_bit;
   snprintf(buf, size, "OTEL_EXPORTER_OTLP_%s", suffix);
   return buf;
 }
@@ -268,8 +274,8 @@ census_status census__otlp_config_resolve(const census_otlp_options *o, const ch
     c->generic |= CENSUS_OTLP_GENERIC_PROTOCOL;
   } else {
     static const char *const protocols[] = {"http/protobuf", "http/json", "grpc"};
-    c->generic |= generic_applies(upper, "PROTOCOL") ? CENSUS_OTLP_GENERIC_PROTOCOL : 0;
-    const char *name = pick_var(var, sizeof var, upper, "PROTOCOL");
+    const char *name =
+        pick_var(var, sizeof var, upper, "PROTOCOL", CENSUS_OTLP_GENERIC_PROTOCOL, c);
     size_t p = census__env_choice(name, protocols, 3, 0);
     if (p == 2) {
       char msg[160];
@@ -291,9 +297,9 @@ census_status census__otlp_config_resolve(const census_otlp_options *o, const ch
     c->generic |= CENSUS_OTLP_GENERIC_COMPRESSION;
   } else {
     static const char *const compressions[] = {"none", "gzip"};
-    c->generic |= generic_applies(upper, "COMPRESSION") ? CENSUS_OTLP_GENERIC_COMPRESSION : 0;
-    c->gzip = census__env_choice(pick_var(var, sizeof var, upper, "COMPRESSION"), compressions, 2,
-                                 0) == 1;
+    const char *name =
+        pick_var(var, sizeof var, upper, "COMPRESSION", CENSUS_OTLP_GENERIC_COMPRESSION, c);
+    c->gzip = census__env_choice(name, compressions, 2, 0) == 1;
   }
 
   /* Timeout. */
@@ -306,8 +312,8 @@ census_status census__otlp_config_resolve(const census_otlp_options *o, const ch
     c->timeout_ms = previous->timeout_ms;
     c->generic |= CENSUS_OTLP_GENERIC_TIMEOUT;
   } else {
-    c->generic |= generic_applies(upper, "TIMEOUT") ? CENSUS_OTLP_GENERIC_TIMEOUT : 0;
-    c->timeout_ms = census__env_ms(pick_var(var, sizeof var, upper, "TIMEOUT"), DEFAULT_TIMEOUT_MS);
+    const char *name = pick_var(var, sizeof var, upper, "TIMEOUT", CENSUS_OTLP_GENERIC_TIMEOUT, c);
+    c->timeout_ms = census__env_ms(name, DEFAULT_TIMEOUT_MS);
   }
   if (c->timeout_ms == 0) {
     c->timeout_ms = DEFAULT_TIMEOUT_MS;
@@ -327,13 +333,13 @@ census_status census__otlp_config_resolve(const census_otlp_options *o, const ch
     c->generic |= CENSUS_OTLP_GENERIC_HEADERS;
     return CENSUS_OK;
   }
-  c->generic |= generic_applies(upper, "HEADERS") ? CENSUS_OTLP_GENERIC_HEADERS : 0;
   char ua[64];
   snprintf(ua, sizeof ua, "OTel-OTLP-Exporter-C/census-%s", census_version());
   if (!add_header(c, "User-Agent", ua)) {
     return CENSUS_ENOMEM;
   }
-  env_header_ctx ctx = {c, pick_var(var, sizeof var, upper, "HEADERS"), false};
+  env_header_ctx ctx = {
+      c, pick_var(var, sizeof var, upper, "HEADERS", CENSUS_OTLP_GENERIC_HEADERS, c), false};
   census__env_kv_list(ctx.var, env_header, &ctx);
   if (ctx.failed) {
     return CENSUS_ENOMEM;
@@ -379,10 +385,12 @@ static census_http_verdict classify(void *user, const census_http_response *resp
   return census__otlp_classify(response, s->json, s->name, rejected, message, message_size);
 }
 
-/* Items lost before the sender (encoding out of memory): reported, and recorded in the
- * self-metric census/exporter_dropped_items under the sender's name ("otlp metrics", "otlp
- * traces"), like the sender's own drops. */
-static void encode_dropped(const otlp_signal *s, uint64_t items) {
+/* Items lost before the sender (encoding out of memory): counted in the signal's drop counters,
+ * reported, and recorded in the self-metric census/exporter_dropped_items under the sender's name
+ * ("otlp metrics", "otlp traces"), like the sender's own drops. */
+static void encode_dropped(otlp_signal *s, uint64_t items) {
+  atomic_fetch_add(&s->encode_dropped_items, items);
+  atomic_fetch_add(&s->encode_dropped_requests, 1);
   char name[32];
   snprintf(name, sizeof name, "otlp %s", s->name);
   census_diagnostics_report(CENSUS_ENOMEM, "otlp: out of memory encoding a request; dropped");
@@ -647,6 +655,8 @@ census_status census_otlp_exporter_stats(census_otlp_exporter *exporter, census_
       census__http_sender_stats(signals[i]->sender, &hs);
       copy_stats(outs[i], &hs);
     }
+    outs[i]->items_dropped += atomic_load(&signals[i]->encode_dropped_items);
+    outs[i]->requests_dropped += atomic_load(&signals[i]->encode_dropped_requests);
   }
   pthread_mutex_unlock(&exporter->lock);
   return CENSUS_OK;
