@@ -99,13 +99,17 @@ struct demo_options {
   const char *google_access_token;        /* NULL: the usual credentials */
 };
 
-/* The push exporters started from the command line (NULL: not running), as opaque pointers so
- * that the demo builds without them. */
+/* The push exporters started from the command line: OTLP, Zipkin, Cloud Monitoring, Cloud Trace.
+ * Each handle is opaque here, so that the demo builds without them; after census_shutdown()
+ * (which made the final export and stopped it), its finish() prints the final counters and frees
+ * it. */
+#define DEMO_MAX_EXPORTERS 4
 struct demo_exporters {
-  void *otlp;
-  void *zipkin;
-  void *google_monitoring;
-  void *google_trace;
+  struct {
+    void *handle;
+    void (*finish)(void *handle);
+  } running[DEMO_MAX_EXPORTERS];
+  size_t count;
 };
 
 /* The metric handles every worker uses. Written once by set_up_metrics() before any worker
@@ -530,40 +534,49 @@ static void stop_prometheus(void *server) {
 #endif
 }
 
-/* Starts the OTLP exporter when an endpoint was given or OTEL_EXPORTER_OTLP_ENDPOINT is set.
- * A failure is reported and the demo goes on without it. Returns the handle (NULL if none). */
-static void *start_otlp(const struct demo_options *options) {
-  const char *env = getenv("OTEL_EXPORTER_OTLP_ENDPOINT");
-  if (options->otlp_endpoint == NULL && (env == NULL || env[0] == '\0')) {
-    return NULL;
+/* After census_shutdown() (which made the final export and stopped the exporters): prints each
+ * exporter's final counters and frees its handle. */
+static void finish_exporters(struct demo_exporters *exporters) {
+  for (size_t i = 0; i < exporters->count; i++) {
+    exporters->running[i].finish(exporters->running[i].handle);
   }
-#ifdef CENSUS_HAVE_OTLP
-  census_otlp_options otlp_options = {0};
-  otlp_options.endpoint = options->otlp_endpoint; /* NULL: the environment's */
-  const char *service = getenv("OTEL_SERVICE_NAME");
-  otlp_options.service_name = service && service[0] ? NULL : "demo";
-  census_otlp_exporter *exporter = NULL;
-  census_status status = census_otlp_exporter_start(&otlp_options, &exporter);
-  if (status != CENSUS_OK) {
-    fprintf(stderr, "demo: not exporting OTLP: %s\n", census_status_str(status));
-    return NULL;
-  }
-  fprintf(stderr, "demo: exporting metrics and spans with OTLP/HTTP to %s\n",
-          options->otlp_endpoint ? options->otlp_endpoint : env);
-  return exporter;
-#else
-  fprintf(stderr, "demo: built without the OTLP exporter; not exporting OTLP\n");
-  return NULL;
-#endif
+  exporters->count = 0;
 }
 
-/* After census_shutdown() (which made the final export and stopped the exporter): prints what
- * was delivered and dropped, and frees the handle. */
-static void stop_otlp(void *exporter) {
-#ifdef CENSUS_HAVE_OTLP
-  if (exporter == NULL) {
-    return;
+#if defined(CENSUS_HAVE_OTLP) || defined(CENSUS_HAVE_ZIPKIN) || defined(CENSUS_HAVE_GOOGLE_CLOUD)
+/* Keeps a started push exporter in the table, for finish_exporters(). */
+static void keep_exporter(struct demo_exporters *exporters, void *handle,
+                          void (*finish)(void *handle)) {
+  exporters->running[exporters->count].handle = handle;
+  exporters->running[exporters->count].finish = finish;
+  exporters->count++;
+}
+
+/* True if an exporter started; otherwise says "demo: not <doing>: <status>" (the demo goes on
+ * without it). */
+static bool exporter_started(census_status status, const char *doing) {
+  if (status != CENSUS_OK) {
+    fprintf(stderr, "demo: not %s: %s\n", doing, census_status_str(status));
+    return false;
   }
+  return true;
+}
+#endif
+
+#if defined(CENSUS_HAVE_ZIPKIN) || defined(CENSUS_HAVE_GOOGLE_CLOUD)
+/* The counters the span exporters (Zipkin, Cloud Trace) have alike. */
+static void print_span_counters(const char *backend, uint64_t spans_delivered,
+                                uint64_t requests_delivered, uint64_t spans_dropped,
+                                uint64_t retries) {
+  fprintf(stderr,
+          "demo: %s delivered %" PRIu64 " spans in %" PRIu64 " requests; dropped %" PRIu64
+          " spans; %" PRIu64 " retries\n",
+          backend, spans_delivered, requests_delivered, spans_dropped, retries);
+}
+#endif
+
+#ifdef CENSUS_HAVE_OTLP
+static void finish_otlp(void *exporter) {
   census_otlp_stats stats;
   if (census_otlp_exporter_stats(exporter, &stats) == CENSUS_OK) {
     fprintf(
@@ -574,8 +587,29 @@ static void stop_otlp(void *exporter) {
         stats.traces.items_dropped, stats.metrics.items_rejected, stats.traces.items_rejected);
   }
   census_otlp_exporter_stop(exporter, 0);
+}
+#endif
+
+/* Starts the OTLP exporter when an endpoint was given or OTEL_EXPORTER_OTLP_ENDPOINT is set. */
+static void start_otlp(const struct demo_options *options, struct demo_exporters *exporters) {
+  const char *env = getenv("OTEL_EXPORTER_OTLP_ENDPOINT");
+  if (options->otlp_endpoint == NULL && (env == NULL || env[0] == '\0')) {
+    return;
+  }
+#ifdef CENSUS_HAVE_OTLP
+  census_otlp_options otlp_options = {0};
+  otlp_options.endpoint = options->otlp_endpoint; /* NULL: the environment's */
+  const char *service = getenv("OTEL_SERVICE_NAME");
+  otlp_options.service_name = service && service[0] ? NULL : "demo";
+  census_otlp_exporter *exporter = NULL;
+  if (exporter_started(census_otlp_exporter_start(&otlp_options, &exporter), "exporting OTLP")) {
+    fprintf(stderr, "demo: exporting metrics and spans with OTLP/HTTP to %s\n",
+            options->otlp_endpoint ? options->otlp_endpoint : env);
+    keep_exporter(exporters, exporter, finish_otlp);
+  }
 #else
-  (void)exporter;
+  (void)exporters;
+  fprintf(stderr, "demo: built without the OTLP exporter; not exporting OTLP\n");
 #endif
 }
 
@@ -601,12 +635,22 @@ static bool env_lists(const char *name, const char *item) {
   return false;
 }
 
+#ifdef CENSUS_HAVE_ZIPKIN
+static void finish_zipkin(void *exporter) {
+  census_zipkin_stats stats;
+  if (census_zipkin_exporter_stats(exporter, &stats) == CENSUS_OK) {
+    print_span_counters("Zipkin", stats.spans_delivered, stats.requests_delivered,
+                        stats.spans_dropped, stats.retries);
+  }
+  census_zipkin_exporter_stop(exporter, 0);
+}
+#endif
+
 /* Starts the Zipkin exporter when --zipkin-endpoint was given or OTEL_TRACES_EXPORTER lists
- * zipkin (the exporter then takes OTEL_EXPORTER_ZIPKIN_ENDPOINT, else its default). A failure is
- * reported and the demo goes on without it. Returns the handle (NULL if none). */
-static void *start_zipkin(const struct demo_options *options) {
+ * zipkin (the exporter then takes OTEL_EXPORTER_ZIPKIN_ENDPOINT, else its default). */
+static void start_zipkin(const struct demo_options *options, struct demo_exporters *exporters) {
   if (options->zipkin_endpoint == NULL && !env_lists("OTEL_TRACES_EXPORTER", "zipkin")) {
-    return NULL;
+    return;
   }
 #ifdef CENSUS_HAVE_ZIPKIN
   census_zipkin_options zipkin_options = {0};
@@ -614,22 +658,44 @@ static void *start_zipkin(const struct demo_options *options) {
   const char *service = getenv("OTEL_SERVICE_NAME");
   zipkin_options.service_name = service && service[0] ? NULL : "demo";
   census_zipkin_exporter *exporter = NULL;
-  census_status status = census_zipkin_exporter_start(&zipkin_options, &exporter);
-  if (status != CENSUS_OK) {
-    fprintf(stderr, "demo: not exporting to Zipkin: %s\n", census_status_str(status));
-    return NULL;
+  if (exporter_started(census_zipkin_exporter_start(&zipkin_options, &exporter),
+                       "exporting to Zipkin")) {
+    const char *env = getenv("OTEL_EXPORTER_ZIPKIN_ENDPOINT");
+    fprintf(stderr, "demo: sending spans to Zipkin at %s\n",
+            options->zipkin_endpoint ? options->zipkin_endpoint
+            : env != NULL && env[0]  ? env
+                                     : CENSUS_ZIPKIN_DEFAULT_ENDPOINT);
+    keep_exporter(exporters, exporter, finish_zipkin);
   }
-  const char *env = getenv("OTEL_EXPORTER_ZIPKIN_ENDPOINT");
-  fprintf(stderr, "demo: sending spans to Zipkin at %s\n",
-          options->zipkin_endpoint ? options->zipkin_endpoint
-          : env != NULL && env[0]  ? env
-                                   : CENSUS_ZIPKIN_DEFAULT_ENDPOINT);
-  return exporter;
 #else
+  (void)exporters;
   fprintf(stderr, "demo: built without the Zipkin exporter; not exporting to Zipkin\n");
-  return NULL;
 #endif
 }
+
+#ifdef CENSUS_HAVE_GOOGLE_CLOUD
+static void finish_google_monitoring(void *exporter) {
+  census_google_monitoring_stats stats;
+  if (census_google_monitoring_exporter_stats(exporter, &stats) == CENSUS_OK) {
+    fprintf(stderr,
+            "demo: Cloud Monitoring delivered %" PRIu64 " points in %" PRIu64
+            " requests; dropped %" PRIu64 ", rejected %" PRIu64 ", deferred %" PRIu64 "; %" PRIu64
+            " descriptors created\n",
+            stats.points_delivered, stats.requests_delivered, stats.points_dropped,
+            stats.points_rejected, stats.points_deferred, stats.descriptors_created);
+  }
+  census_google_monitoring_exporter_stop(exporter, 0);
+}
+
+static void finish_google_trace(void *exporter) {
+  census_google_trace_stats stats;
+  if (census_google_trace_exporter_stats(exporter, &stats) == CENSUS_OK) {
+    print_span_counters("Cloud Trace", stats.spans_delivered, stats.requests_delivered,
+                        stats.spans_dropped, stats.retries);
+  }
+  census_google_trace_exporter_stop(exporter, 0);
+}
+#endif
 
 /* Starts the Cloud Monitoring and Cloud Trace exporters when --google-cloud-project was given.
  * A failure of either is reported and the demo goes on without that one. */
@@ -643,10 +709,8 @@ static void start_google(const struct demo_options *options, struct demo_exporte
   monitoring_options.access_token = options->google_access_token;
   monitoring_options.monitoring_endpoint = options->google_monitoring_endpoint;
   census_google_monitoring_exporter *monitoring = NULL;
-  census_status status = census_google_monitoring_exporter_start(&monitoring_options, &monitoring);
-  if (status != CENSUS_OK) {
-    fprintf(stderr, "demo: not writing to Cloud Monitoring: %s\n", census_status_str(status));
-  } else {
+  if (exporter_started(census_google_monitoring_exporter_start(&monitoring_options, &monitoring),
+                       "writing to Cloud Monitoring")) {
     fprintf(stderr, "demo: writing views to Cloud Monitoring, project %s\n",
             options->google_project);
     if (options->interval_ms < GOOGLE_MIN_WRITE_INTERVAL_MS) {
@@ -657,77 +721,21 @@ static void start_google(const struct demo_options *options, struct demo_exporte
               "--interval-ms %" PRId64 " some exports defer their points to a later one\n",
               GOOGLE_MIN_WRITE_INTERVAL_MS, options->interval_ms);
     }
-    exporters->google_monitoring = monitoring;
+    keep_exporter(exporters, monitoring, finish_google_monitoring);
   }
   census_google_trace_options trace_options = {0};
   trace_options.project_id = options->google_project;
   trace_options.access_token = options->google_access_token;
   trace_options.trace_endpoint = options->google_trace_endpoint;
   census_google_trace_exporter *trace = NULL;
-  status = census_google_trace_exporter_start(&trace_options, &trace);
-  if (status != CENSUS_OK) {
-    fprintf(stderr, "demo: not sending spans to Cloud Trace: %s\n", census_status_str(status));
-  } else {
+  if (exporter_started(census_google_trace_exporter_start(&trace_options, &trace),
+                       "sending spans to Cloud Trace")) {
     fprintf(stderr, "demo: sending spans to Cloud Trace, project %s\n", options->google_project);
-    exporters->google_trace = trace;
+    keep_exporter(exporters, trace, finish_google_trace);
   }
 #else
   (void)exporters;
   fprintf(stderr, "demo: built without the Google Cloud exporters; not exporting to Google\n");
-#endif
-}
-
-/* After census_shutdown() (which made the final export and stopped the exporters): prints the
- * span exporters' final counters and frees the handles. */
-static void stop_span_exporters(struct demo_exporters *exporters) {
-#ifdef CENSUS_HAVE_ZIPKIN
-  if (exporters->zipkin != NULL) {
-    census_zipkin_stats stats;
-    if (census_zipkin_exporter_stats(exporters->zipkin, &stats) == CENSUS_OK) {
-      fprintf(stderr,
-              "demo: Zipkin delivered %" PRIu64 " spans in %" PRIu64 " requests; dropped %" PRIu64
-              " spans; %" PRIu64 " retries\n",
-              stats.spans_delivered, stats.requests_delivered, stats.spans_dropped, stats.retries);
-    }
-    census_zipkin_exporter_stop(exporters->zipkin, 0);
-    exporters->zipkin = NULL;
-  }
-#endif
-#ifdef CENSUS_HAVE_GOOGLE_CLOUD
-  if (exporters->google_trace != NULL) {
-    census_google_trace_stats stats;
-    if (census_google_trace_exporter_stats(exporters->google_trace, &stats) == CENSUS_OK) {
-      fprintf(stderr,
-              "demo: Cloud Trace delivered %" PRIu64 " spans in %" PRIu64
-              " requests; dropped %" PRIu64 " spans; %" PRIu64 " retries\n",
-              stats.spans_delivered, stats.requests_delivered, stats.spans_dropped, stats.retries);
-    }
-    census_google_trace_exporter_stop(exporters->google_trace, 0);
-    exporters->google_trace = NULL;
-  }
-#endif
-  (void)exporters;
-}
-
-/* After census_shutdown() (which made the final export and stopped the exporter): prints the
- * Cloud Monitoring counters and frees the handle. */
-static void stop_google_monitoring(void *exporter) {
-#ifdef CENSUS_HAVE_GOOGLE_CLOUD
-  if (exporter == NULL) {
-    return;
-  }
-  census_google_monitoring_stats stats;
-  if (census_google_monitoring_exporter_stats(exporter, &stats) == CENSUS_OK) {
-    fprintf(stderr,
-            "demo: Cloud Monitoring delivered %" PRIu64 " points in %" PRIu64
-            " requests; dropped %" PRIu64 ", rejected %" PRIu64 ", deferred %" PRIu64 "; %" PRIu64
-            " descriptors created\n",
-            stats.points_delivered, stats.requests_delivered, stats.points_dropped,
-            stats.points_rejected, stats.points_deferred, stats.descriptors_created);
-  }
-  census_google_monitoring_exporter_stop(exporter, 0);
-#else
-  (void)exporter;
 #endif
 }
 
@@ -757,8 +765,8 @@ int main(int argc, char **argv) {
   census_sampler_free(sampler); /* census keeps its own copy */
   void *metrics_server = start_prometheus(&options);
   struct demo_exporters exporters = {0};
-  exporters.otlp = start_otlp(&options);
-  exporters.zipkin = start_zipkin(&options);
+  start_otlp(&options, &exporters);
+  start_zipkin(&options, &exporters);
   start_google(&options, &exporters);
   /* Ctrl-C and SIGTERM now flush everything recorded, then end the process as they would have. */
   if (failed("signal flush", census_signal_flush_install())) {
@@ -818,9 +826,7 @@ int main(int argc, char **argv) {
   stop_prometheus(metrics_server); /* census_shutdown() stopped it; this frees the handle */
   /* Likewise for the push exporters: their handles outlive census_shutdown(), with the final
    * counters (what the shutdown deadline dropped included), until their _stop() frees them. */
-  stop_otlp(exporters.otlp);
-  stop_span_exporters(&exporters);
-  stop_google_monitoring(exporters.google_monitoring);
+  finish_exporters(&exporters);
   if (failed("shutdown", shutdown_status) || started != DEMO_WORKERS) {
     return 1;
   }

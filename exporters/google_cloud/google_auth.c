@@ -22,7 +22,6 @@
 
 #include "google_auth.h"
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
@@ -31,7 +30,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "census/census.h"
@@ -39,8 +37,6 @@
 
 #define DEFAULT_TOKEN_URI "https://oauth2.googleapis.com/token"
 #define DEFAULT_SCOPES "https://www.googleapis.com/auth/cloud-platform"
-#define DEFAULT_METADATA_HOST "metadata.google.internal"
-#define MAX_RESPONSE_BYTES (64 * 1024)
 #define JWT_LIFETIME_S 3600
 
 typedef enum auth_source { SOURCE_STATIC, SOURCE_KEY_FILE, SOURCE_METADATA } auth_source;
@@ -63,9 +59,6 @@ struct census_google_auth {
   char *metadata_host;
 };
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
-
 static int64_t monotonic_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -73,12 +66,6 @@ static int64_t monotonic_ns(void) {
 }
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
-
-static void report(census_status status, const char *fmt, const char *a, const char *b) {
-  char msg[512];
-  snprintf(msg, sizeof msg, fmt, a ? a : "", b ? b : "");
-  census_diagnostics_report(status, msg);
-}
 
 size_t census__base64url_encode(const unsigned char *in, size_t len, char *out, size_t out_size) {
   static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -103,140 +90,6 @@ size_t census__base64url_encode(const unsigned char *in, size_t len, char *out, 
   return o;
 }
 
-/* ---- HTTP (libcurl easy, synchronous) ------------------------------------------------------ */
-
-typedef struct response {
-  char *data;
-  size_t len;
-  bool too_big;
-  bool metadata_flavor; /* the response carried "Metadata-Flavor: Google" */
-} response;
-
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *user) {
-  response *r = user;
-  size_t n = size * nmemb;
-  if (r->len + n > MAX_RESPONSE_BYTES) {
-    r->too_big = true;
-    return 0;
-  }
-  char *grown = realloc(r->data, r->len + n + 1);
-  if (!grown)
-    return 0;
-  r->data = grown;
-  memcpy(r->data + r->len, ptr, n);
-  r->len += n;
-  r->data[r->len] = '\0';
-  return n;
-}
-
-static size_t on_header(char *ptr, size_t size, size_t nmemb, void *user) {
-  response *r = user;
-  size_t n = size * nmemb;
-  static const char name[] = "metadata-flavor:";
-  if (n > sizeof name - 1 && strncasecmp(ptr, name, sizeof name - 1) == 0) {
-    const char *v = ptr + sizeof name - 1;
-    size_t vl = n - (sizeof name - 1);
-    while (vl && (*v == ' ' || *v == '\t'))
-      v++, vl--;
-    while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
-      vl--;
-    if (vl == 6 && strncmp(v, "Google", 6) == 0)
-      r->metadata_flavor = true;
-  }
-  return n;
-}
-
-/* One request; returns the HTTP status (0 on transport failure, with curl's message in err). */
-static long http_call_ca(const char *url, const char *post_body, struct curl_slist *headers,
-                         int64_t timeout_ms, const char *ca_file, response *r, char *err,
-                         size_t err_size) {
-  pthread_once(&curl_once, curl_init_once);
-  CURL *curl = curl_easy_init();
-  if (!curl) {
-    snprintf(err, err_size, "curl_easy_init failed");
-    return 0;
-  }
-  char errbuf[CURL_ERROR_SIZE] = "";
-  curl_easy_setopt(curl, CURLOPT_URL, url);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, r);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, r);
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  if (headers)
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  if (post_body)
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, post_body);
-  if (ca_file)
-    curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file);
-  CURLcode rc = curl_easy_perform(curl);
-  long status = 0;
-  if (rc == CURLE_OK) {
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  } else {
-    snprintf(err, err_size, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
-    if (r->too_big)
-      snprintf(err, err_size, "response larger than %d bytes", MAX_RESPONSE_BYTES);
-  }
-  curl_easy_cleanup(curl);
-  return status;
-}
-
-static long http_call(const char *url, const char *post_body, struct curl_slist *headers,
-                      int64_t timeout_ms, response *r, char *err, size_t err_size) {
-  return http_call_ca(url, post_body, headers, timeout_ms, NULL, r, err, err_size);
-}
-
-long census__google_http_post(const char *url, const char *body, const char *const *headers,
-                              size_t header_count, int64_t timeout_ms, const char *ca_file,
-                              char **response_body, size_t *response_len, char *err,
-                              size_t err_size) {
-  struct curl_slist *list = NULL;
-  for (size_t i = 0; i < header_count; i++) {
-    struct curl_slist *grown = curl_slist_append(list, headers[i]);
-    if (!grown) {
-      curl_slist_free_all(list);
-      snprintf(err, err_size, "out of memory");
-      return 0;
-    }
-    list = grown;
-  }
-  response r = {0};
-  long status = http_call_ca(url, body, list, timeout_ms, ca_file, &r, err, err_size);
-  curl_slist_free_all(list);
-  *response_body = r.data;
-  *response_len = r.len;
-  return status;
-}
-
-const char *census__google_metadata_host(const char *configured) {
-  if (configured && configured[0])
-    return configured;
-  const char *env = getenv("GCE_METADATA_HOST");
-  if (env && env[0])
-    return env;
-  return DEFAULT_METADATA_HOST;
-}
-
-char *census__google_metadata_get(const char *host, const char *path, int64_t timeout_ms) {
-  char url[1024];
-  snprintf(url, sizeof url, "http://%s/computeMetadata/v1/%s", host, path);
-  struct curl_slist *headers = curl_slist_append(NULL, "Metadata-Flavor: Google");
-  response r = {0};
-  char err[256];
-  long status =
-      http_call(url, NULL, headers, timeout_ms > 0 ? timeout_ms : 2000, &r, err, sizeof err);
-  curl_slist_free_all(headers);
-  if (status != 200 || !r.metadata_flavor || !r.data) {
-    free(r.data);
-    return NULL;
-  }
-  return r.data;
-}
-
 /* ---- Key file ------------------------------------------------------------------------------ */
 
 static const char *json_str(json_t *obj, const char *key) {
@@ -249,8 +102,9 @@ static census_status load_key_file(census_google_auth *auth, const char *path, c
   json_error_t jerr;
   json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
   if (!root || !json_is_object(root)) {
-    report(CENSUS_ECONFIG, "google credentials: cannot read service-account JSON %s: %s", path,
-           root ? "not an object" : jerr.text);
+    census__google_reportf(CENSUS_ECONFIG,
+                           "google credentials: cannot read service-account JSON %s: %s", path,
+                           root ? "not an object" : jerr.text);
     json_decref(root);
     return CENSUS_ECONFIG;
   }
@@ -259,20 +113,21 @@ static census_status load_key_file(census_google_auth *auth, const char *path, c
   const char *email = json_str(root, "client_email");
   const char *pem = json_str(root, "private_key");
   if (!type || strcmp(type, "service_account") != 0) {
-    report(CENSUS_ECONFIG,
-           "google credentials: %s: \"type\" is \"%s\", only \"service_account\" keys are "
-           "supported",
-           path, type ? type : "(missing)");
+    census__google_reportf(
+        CENSUS_ECONFIG,
+        "google credentials: %s: \"type\" is \"%s\", only \"service_account\" keys are "
+        "supported",
+        path, type ? type : "(missing)");
   } else if (!email || !pem) {
-    report(CENSUS_ECONFIG, "google credentials: %s: missing %s", path,
-           !email ? "client_email" : "private_key");
+    census__google_reportf(CENSUS_ECONFIG, "google credentials: %s: missing %s", path,
+                           !email ? "client_email" : "private_key");
   } else {
     BIO *bio = BIO_new_mem_buf(pem, -1);
     EVP_PKEY *key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
     BIO_free(bio);
     if (!key || EVP_PKEY_base_id(key) != EVP_PKEY_RSA) {
-      report(CENSUS_ECONFIG, "google credentials: %s: private_key is not a PEM RSA key%s", path,
-             "");
+      census__google_reportf(CENSUS_ECONFIG,
+                             "google credentials: %s: private_key is not a PEM RSA key", path);
       EVP_PKEY_free(key);
     } else {
       auth->key = key;
@@ -354,14 +209,13 @@ static census_status fetch_token(census_google_auth *auth) {
   char err[384] = "";
   char url[1024];
   char *post = NULL;
-  struct curl_slist *headers = NULL;
-  response r = {0};
+  const char *header;
   const char *where;
   if (auth->source == SOURCE_KEY_FILE) {
     where = auth->token_endpoint;
     char *assertion = make_assertion(auth, err, sizeof err);
     if (!assertion) {
-      report(CENSUS_EEXPORT, "google auth: %s%s", err, "");
+      census__google_reportf(CENSUS_EEXPORT, "google auth: %s", err);
       return CENSUS_EEXPORT;
     }
     static const char prefix[] =
@@ -373,36 +227,37 @@ static census_status fetch_token(census_google_auth *auth) {
     if (!post)
       return CENSUS_ENOMEM;
     snprintf(url, sizeof url, "%s", auth->token_endpoint);
-    headers = curl_slist_append(headers, "Content-Type: application/x-www-form-urlencoded");
+    header = "Content-Type: application/x-www-form-urlencoded";
   } else {
     where = auth->metadata_host;
     snprintf(url, sizeof url,
              "http://%s/computeMetadata/v1/instance/service-accounts/default/token",
              auth->metadata_host);
-    headers = curl_slist_append(headers, "Metadata-Flavor: Google");
+    header = "Metadata-Flavor: Google";
   }
   auth->fetches++;
-  long status = http_call(url, post, headers, auth->timeout_ms, &r, err, sizeof err);
-  curl_slist_free_all(headers);
+  census_google_http_response r;
+  long status = census__google_http_request(url, post, &header, 1, auth->timeout_ms, NULL, &r, err,
+                                            sizeof err);
   free(post);
   census_status st = CENSUS_EEXPORT;
   char token[4096];
   int64_t expires_in = 0;
   if (status == 0) {
-    report(CENSUS_EEXPORT, "google auth: token request to %s failed: %s", where, err);
+    census__google_reportf(CENSUS_EEXPORT, "google auth: token request to %s failed: %s", where,
+                           err);
   } else if (auth->source == SOURCE_METADATA && !r.metadata_flavor) {
-    report(CENSUS_EEXPORT,
-           "google auth: %s answered without \"Metadata-Flavor: Google\"; not a metadata server",
-           where, "");
+    census__google_reportf(
+        CENSUS_EEXPORT,
+        "google auth: %s answered without \"Metadata-Flavor: Google\"; not a metadata server",
+        where);
   } else {
     char msg[384];
-    census_status pst = census__google_token_response_parse(r.data, r.len, token, sizeof token,
+    census_status pst = census__google_token_response_parse(r.body, r.len, token, sizeof token,
                                                             &expires_in, msg, sizeof msg);
     if (status != 200 || pst != CENSUS_OK) {
-      char full[512];
-      snprintf(full, sizeof full, "google auth: token endpoint %s answered HTTP %ld: %s", where,
-               status, pst != CENSUS_OK ? msg : "unexpected status");
-      census_diagnostics_report(CENSUS_EEXPORT, full);
+      census__google_reportf(CENSUS_EEXPORT, "google auth: token endpoint %s answered HTTP %ld: %s",
+                             where, status, pst != CENSUS_OK ? msg : "unexpected status");
     } else {
       char *copy = strdup(token);
       if (copy) {
@@ -418,7 +273,7 @@ static census_status fetch_token(census_google_auth *auth) {
       }
     }
   }
-  free(r.data);
+  free(r.body);
   return st;
 }
 

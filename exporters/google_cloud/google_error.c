@@ -106,6 +106,10 @@ void census__google_error_parse(const char *body, size_t len, census_google_erro
   json_decref(root);
 }
 
+bool census__google_status_retryable(long status) {
+  return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
+}
+
 /* ---- Token responses ----------------------------------------------------------------------- */
 
 census_status census__google_token_response_parse(const char *body, size_t len, char *token,

@@ -1,8 +1,8 @@
 /* google_internal.h - helpers shared inside the Google Cloud exporters library, beyond the fixed
- * token interface of google_auth.h: dropping a refused token, reading the metadata server, and
- * the parsers of what Google's endpoints answer (token responses, error bodies, the
- * CreateTimeSeries summary). The parsers take untrusted bytes and are fuzzed
- * (tests/fuzz/fuzz_google_error.c).
+ * token interface of google_auth.h: dropping a refused token, the one synchronous request helper
+ * and the metadata-server reads built on it (google_http.c), diagnostics, and the parsers of what
+ * Google's endpoints answer (token responses, error bodies, the CreateTimeSeries summary). The
+ * parsers take untrusted bytes and are fuzzed (tests/fuzz/fuzz_google_error.c).
  *
  * Thread-safety: every function is thread-safe (they share no state) except where noted.
  */
@@ -32,17 +32,25 @@ const char *census__google_metadata_host(const char *configured);
 /* GETs http://<host>/computeMetadata/v1/<path> with "Metadata-Flavor: Google", requires the
  * same header on a 200 response, and returns the body (malloc'd, NUL-terminated, caller frees)
  * or NULL on any failure (no report: absence of a metadata server is normal off Google Cloud).
- * Blocks up to timeout_ms. */
+ * Blocks up to timeout_ms (0 or less: 2000). */
 char *census__google_metadata_get(const char *host, const char *path, int64_t timeout_ms);
 
-/* POSTs `body` (NUL-terminated) to `url` with the given header lines, synchronously, waiting
- * up to timeout_ms. Returns the HTTP status, or 0 on a transport failure (curl's message in
- * err). *response_body receives the response (malloc'd, NUL-terminated, at most 64 KiB; NULL if
- * empty; caller frees) and *response_len its length. */
-long census__google_http_post(const char *url, const char *body, const char *const *headers,
-                              size_t header_count, int64_t timeout_ms, const char *ca_file,
-                              char **response_body, size_t *response_len, char *err,
-                              size_t err_size);
+/* What census__google_http_request() received. */
+typedef struct census_google_http_response {
+  char *body;           /* malloc'd, NUL-terminated, at most 64 KiB; NULL if empty; caller frees */
+  size_t len;           /* bytes in body */
+  bool metadata_flavor; /* the response carried "Metadata-Flavor: Google" */
+} census_google_http_response;
+
+/* One synchronous request (libcurl easy, google_http.c): a POST of `post_body` (NUL-terminated)
+ * or, when it is NULL, a GET, with the given header lines, waiting up to timeout_ms; ca_file may
+ * be NULL. For the few calls whose caller needs the answer before going on (tokens, metadata,
+ * metricDescriptors.create); everything else goes through the HTTP sender. Returns the HTTP
+ * status, or 0 on a transport failure (curl's message in err). *out is always set; the caller
+ * frees out->body, also on failure. */
+long census__google_http_request(const char *url, const char *post_body, const char *const *headers,
+                                 size_t header_count, int64_t timeout_ms, const char *ca_file,
+                                 census_google_http_response *out, char *err, size_t err_size);
 
 /* Parses an OAuth2 token response ({"access_token","expires_in","token_type"}), from the token
  * endpoint or the metadata server. On success copies the token into token[0..token_size) and
@@ -72,6 +80,14 @@ typedef struct census_google_error {
 /* Parses an error body (need not be NUL-terminated). Never fails: an unparsable body leaves
  * err->parsed false and the fields empty. */
 void census__google_error_parse(const char *body, size_t len, census_google_error *err);
+
+/* census_diagnostics_report() of a printf-formatted message (cut at 511 bytes). Thread-safe. */
+void census__google_reportf(census_status status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Whether Cloud Monitoring's answer `status` (an HTTP status, not 0) is worth retrying:
+ * 429 RESOURCE_EXHAUSTED, 500, 502, 503 UNAVAILABLE, 504 DEADLINE_EXCEEDED. */
+bool census__google_status_retryable(long status);
 
 /* Base64url without padding (JWT segments) of in[0..len) into out; returns the length written,
  * or 0 if out_size is too small (out_size must hold 4*ceil(len/3)+1). */

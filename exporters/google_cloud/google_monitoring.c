@@ -34,7 +34,6 @@
 #include "census/exporters/google_cloud_monitoring.h"
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,17 +109,6 @@ struct census_google_monitoring_exporter {
 };
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
-
-static void reportf(census_status status, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void reportf(census_status status, const char *fmt, ...) {
-  char msg[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  census_diagnostics_report(status, msg);
-}
 
 static void add_stat(census_google_monitoring_exporter *e, uint64_t *field, uint64_t n) {
   pthread_mutex_lock(&e->lock);
@@ -277,14 +265,13 @@ static descriptor_state create_descriptor(census_google_monitoring_exporter *e,
       break;
     }
     const char *headers[] = {"Content-Type: application/json", auth};
-    char *resp = NULL;
-    size_t resp_len = 0;
+    census_google_http_response resp;
     char err[256] = "";
-    long status = census__google_http_post(e->descriptor_url, body, headers, 2, e->timeout_ms,
-                                           e->ca_file, &resp, &resp_len, err, sizeof err);
+    long status = census__google_http_request(e->descriptor_url, body, headers, 2, e->timeout_ms,
+                                              e->ca_file, &resp, err, sizeof err);
     census_google_error ge;
-    census__google_error_parse(resp, resp_len, &ge);
-    free(resp);
+    census__google_error_parse(resp.body, resp.len, &ge);
+    free(resp.body);
     if (status >= 200 && status < 300) {
       result = DESC_CREATED;
     } else if (status == 409) { /* ALREADY_EXISTS: created earlier (by us or another task) */
@@ -293,19 +280,20 @@ static descriptor_state create_descriptor(census_google_monitoring_exporter *e,
       add_stat(e, &e->stats.descriptor_failures, 1);
       if (status == 401 && attempt == 0 && census__google_auth_invalidate(e->auth))
         continue;
-      bool retryable = status == 0 || status == 429 || status == 500 || status == 502 ||
-                       status == 503 || status == 504;
+      bool retryable = status == 0 || census__google_status_retryable(status);
       if (status == 0) {
-        reportf(CENSUS_EEXPORT,
-                "google monitoring: metricDescriptors.create %s failed: %s; its view's points "
-                "wait for a later export",
-                type, err);
+        census__google_reportf(
+            CENSUS_EEXPORT,
+            "google monitoring: metricDescriptors.create %s failed: %s; its view's points "
+            "wait for a later export",
+            type, err);
         *endpoint_down = true;
       } else {
-        reportf(CENSUS_EEXPORT, "google monitoring: metricDescriptors.create %s: HTTP %ld %s: %s%s",
-                type, status, ge.status, ge.message,
-                retryable ? " (will retry in a later export)"
-                          : " (permanent; the view's points are dropped)");
+        census__google_reportf(CENSUS_EEXPORT,
+                               "google monitoring: metricDescriptors.create %s: HTTP %ld %s: %s%s",
+                               type, status, ge.status, ge.message,
+                               retryable ? " (will retry in a later export)"
+                                         : " (permanent; the view's points are dropped)");
         if (retryable)
           *endpoint_down = true;
       }
@@ -382,8 +370,8 @@ static void request_submit(census_google_monitoring_exporter *e, request *r) {
   if (!body) {
     add_stat(e, &e->stats.points_dropped, n);
     census_exporter_record_dropped(SENDER_NAME, CENSUS_EXPORTER_DROP_OUT_OF_MEMORY, n);
-    reportf(CENSUS_ENOMEM, "google monitoring: out of memory encoding %llu points",
-            (unsigned long long)n);
+    census__google_reportf(CENSUS_ENOMEM, "google monitoring: out of memory encoding %llu points",
+                           (unsigned long long)n);
     return;
   }
   add_stat(e, &e->stats.points_submitted, n);
@@ -585,11 +573,12 @@ static census_status export_views(void *user, const census_view_data *const *vie
       size_t total = nb + (nb == 0 || bounds[0] > 0 ? 1 : 0);
       if (total > MAX_BOUNDS) {
         d->merge_reported = true;
-        reportf(CENSUS_ELIMIT,
-                "google monitoring: view %s has %zu bucket bounds; Cloud Monitoring takes at most "
-                "%d buckets, so %d of them are sent (evenly spread, first and last kept) and "
-                "adjacent buckets merged",
-                census_view_data_name(v), total, MAX_BOUNDS + 1, MAX_BOUNDS);
+        census__google_reportf(
+            CENSUS_ELIMIT,
+            "google monitoring: view %s has %zu bucket bounds; Cloud Monitoring takes at most "
+            "%d buckets, so %d of them are sent (evenly spread, first and last kept) and "
+            "adjacent buckets merged",
+            census_view_data_name(v), total, MAX_BOUNDS + 1, MAX_BOUNDS);
       }
     }
     int64_t start_ns = census_view_data_start_time_ns(v);
@@ -686,7 +675,7 @@ static census_http_verdict classify(void *user, const census_http_response *resp
       return CENSUS_HTTP_DELIVERED; /* the sender reports the message */
     } else {
       e->retried_401 = false;
-      bool retry = s == 429 || s == 500 || s == 502 || s == 503 || s == 504;
+      bool retry = census__google_status_retryable(s);
       const char *text = ge.message[0] ? ge.message : "";
       if (!ge.parsed && resp->body)
         text = resp->body; /* not the API's shape: show it raw */
@@ -699,7 +688,7 @@ static census_http_verdict classify(void *user, const census_http_response *resp
   /* The sender reports final outcomes only; a retried failure is reported here, so that every
    * error the API returns is visible even when a retry then succeeds. */
   if (verdict == CENSUS_HTTP_RETRY)
-    reportf(CENSUS_EEXPORT, "google monitoring: %s", message);
+    census__google_reportf(CENSUS_EEXPORT, "google monitoring: %s", message);
   return verdict;
 }
 

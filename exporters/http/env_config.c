@@ -223,7 +223,8 @@ census_status census__kv_list_parse(const char *list, census_kv_fn fn, void *use
         status = CENSUS_ECONFIG;
         break;
       }
-      /* Decode in place: the key's bytes start at or after p and end before the value's. */
+      /* Decode in place: the key's bytes start at or after p and end before the value's. A
+       * non-empty key stays non-empty: every escape decodes to one byte, and NUL is refused. */
       char *key = (char *)k, *value = (char *)v;
       const char *why = decode(key, k, klen);
       if (why != NULL) {
@@ -235,11 +236,6 @@ census_status census__kv_list_parse(const char *list, census_kv_fn fn, void *use
       if (why != NULL) {
         snprintf(message, message_size, "the value of member %zu (key \"%.64s\") has %s", position,
                  key, why);
-        status = CENSUS_ECONFIG;
-        break;
-      }
-      if (key[0] == '\0') {
-        snprintf(message, message_size, "member %zu has an empty key", position);
         status = CENSUS_ECONFIG;
         break;
       }

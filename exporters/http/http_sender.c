@@ -164,6 +164,23 @@ static uint64_t seed_for(const void *p) {
   return seed;
 }
 
+/* Frees the list of requests starting at `r`; returns how many there were and adds their items
+ * to *items (if not NULL). */
+static uint64_t free_requests(request *r, uint64_t *items) {
+  uint64_t n = 0;
+  while (r != NULL) {
+    request *next = r->next;
+    if (items != NULL) {
+      *items += r->items;
+    }
+    free(r->body);
+    free(r);
+    r = next;
+    n++;
+  }
+  return n;
+}
+
 /* In the child: the parent's thread does not exist here; forget its work and its handles. */
 static void fork_child(void) {
   pthread_condattr_t attr;
@@ -173,17 +190,8 @@ static void fork_child(void) {
     /* Waiters of the parent's threads do not exist here. */
     pthread_cond_init(&s->work_cv, &attr);
     pthread_cond_init(&s->done_cv, &attr);
-    request *r = s->head;
-    while (r != NULL) {
-      request *next = r->next;
-      free(r->body);
-      free(r);
-      r = next;
-    }
-    if (s->inflight != NULL) {
-      free(s->inflight->body);
-      free(s->inflight);
-    }
+    free_requests(s->head, NULL);
+    free_requests(s->inflight, NULL); /* its `next` is NULL */
     s->head = s->tail = s->inflight = NULL;
     s->queued = 0;
     s->waiters = NULL;
@@ -829,10 +837,30 @@ static void free_config(census_http_sender *s) {
   free(s->ca_file);
   free(s->client_cert);
   free(s->client_key);
-  for (size_t i = 0; s->headers != NULL && i < s->header_count; i++) {
+  for (size_t i = 0; i < s->header_count; i++) {
     free(s->headers[i]);
   }
   free(s->headers);
+}
+
+/* Frees a sender whose thread is not running: curl handles, sync objects, configuration. */
+static void sender_destroy(census_http_sender *s) {
+  if (s->easy != NULL) {
+    curl_easy_cleanup(s->easy);
+  }
+  if (s->multi != NULL) {
+    curl_multi_cleanup(s->multi);
+  }
+  for (orphan *o = s->orphans; o != NULL;) {
+    orphan *next = o->next;
+    free(o); /* the handles themselves belong to an ancestor process's connections */
+    o = next;
+  }
+  pthread_mutex_destroy(&s->mu);
+  pthread_cond_destroy(&s->work_cv);
+  pthread_cond_destroy(&s->done_cv);
+  free_config(s);
+  free(s);
 }
 
 census_http_sender *census__http_sender_new(const census_http_sender_config *config,
@@ -915,17 +943,7 @@ census_http_sender *census__http_sender_new(const census_http_sender_config *con
   pthread_mutex_unlock(&s->mu);
   if (st != CENSUS_OK) {
     unregister(s);
-    if (s->easy != NULL) {
-      curl_easy_cleanup(s->easy);
-    }
-    if (s->multi != NULL) {
-      curl_multi_cleanup(s->multi);
-    }
-    pthread_mutex_destroy(&s->mu);
-    pthread_cond_destroy(&s->work_cv);
-    pthread_cond_destroy(&s->done_cv);
-    free_config(s);
-    free(s);
+    sender_destroy(s);
     s = NULL;
     goto out;
   }
@@ -1094,15 +1112,8 @@ void census__http_sender_close(census_http_sender *sender, int64_t timeout_ms,
   }
 
   /* The thread is gone: what is still queued will never be sent. */
-  uint64_t requests = 0, items = 0;
-  for (request *r = s->head; r != NULL;) {
-    request *next = r->next;
-    requests++;
-    items += r->items;
-    free(r->body);
-    free(r);
-    r = next;
-  }
+  uint64_t items = 0;
+  uint64_t requests = free_requests(s->head, &items);
   if (requests > 0) {
     s->stats.requests_dropped += requests;
     s->stats.items_dropped += items;
@@ -1117,20 +1128,5 @@ void census__http_sender_close(census_http_sender *sender, int64_t timeout_ms,
   if (final != NULL) {
     *final = s->stats; /* the thread is gone: nothing changes them any more */
   }
-  if (s->easy != NULL) {
-    curl_easy_cleanup(s->easy);
-  }
-  if (s->multi != NULL) {
-    curl_multi_cleanup(s->multi);
-  }
-  for (orphan *o = s->orphans; o != NULL;) {
-    orphan *next = o->next;
-    free(o); /* the handles themselves belong to an ancestor process's connections */
-    o = next;
-  }
-  pthread_mutex_destroy(&s->mu);
-  pthread_cond_destroy(&s->work_cv);
-  pthread_cond_destroy(&s->done_cv);
-  free_config(s);
-  free(s);
+  sender_destroy(s);
 }

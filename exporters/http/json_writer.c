@@ -11,6 +11,10 @@
 #include <string.h>
 #include <time.h>
 
+/* Lowercase hex digits, for \u escapes and ids. (The core's census__hex_digits is hidden from
+ * exporter libraries.) */
+static const char hex[] = "0123456789abcdef";
+
 void census__json_init(census_json *j, census_buf *out) {
   memset(j, 0, sizeof *j);
   j->out = out;
@@ -85,7 +89,6 @@ static size_t utf8_sequence(const unsigned char *s, size_t len) {
 }
 
 static void escaped(census_buf *out, const char *s, size_t len) {
-  static const char hex[] = "0123456789abcdef";
   const unsigned char *p = (const unsigned char *)s;
   census__buf_reserve(out, len + 2);
   census__buf_append_byte(out, '"');
@@ -180,7 +183,6 @@ void census__json_null(census_json *j) {
 }
 
 void census__json_hex(census_json *j, const uint8_t *bytes, size_t n) {
-  static const char hex[] = "0123456789abcdef";
   value_begin(j);
   census__buf_append_byte(j->out, '"');
   for (size_t i = 0; i < n; i++) {

@@ -44,14 +44,17 @@ struct census_span_push_exporter {
   uint64_t encode_dropped_req; /* chunks behind encode_dropped */
 };
 
-/* Frees the handle itself (the sender and the user state are gone by then). */
-static void push_release(census_span_push_exporter *e) {
-  if (atomic_fetch_sub(&e->refs, 1) != 1)
-    return;
+/* Frees the handle itself (the sender and the user state are gone by then, or never were). */
+static void push_destroy(census_span_push_exporter *e) {
   pthread_mutex_destroy(&e->lock);
   free(e->name);
   free(e->sender_name);
   free(e);
+}
+
+static void push_release(census_span_push_exporter *e) {
+  if (atomic_fetch_sub(&e->refs, 1) == 1)
+    push_destroy(e);
 }
 
 census_status census__span_push_check_url(const char *name, const char *url) {
@@ -199,7 +202,7 @@ census_span_push_exporter *census__span_push_start(const census_span_push_config
   const char *sender_name = config->http.name ? config->http.name : config->name;
   if (!e || !(e->name = strdup(config->name)) || !(e->sender_name = strdup(sender_name))) {
     if (e)
-      free(e->name);
+      free(e->name); /* sender_name is NULL here */
     free(e);
     *status = CENSUS_ENOMEM;
     return NULL;
@@ -230,19 +233,13 @@ census_span_push_exporter *census__span_push_start(const census_span_push_config
   if (!e->sender) {
     if (*status == CENSUS_OK)
       *status = CENSUS_ESYSTEM;
-    pthread_mutex_destroy(&e->lock);
-    free(e->name);
-    free(e->sender_name);
-    free(e);
+    push_destroy(e);
     return NULL;
   }
   *status = census_span_exporter_register(&push_ops, e);
   if (*status != CENSUS_OK) {
     census__http_sender_free(e->sender, 0); /* nothing was submitted */
-    pthread_mutex_destroy(&e->lock);
-    free(e->name);
-    free(e->sender_name);
-    free(e);
+    push_destroy(e);
     return NULL;
   }
   return e;

@@ -123,6 +123,52 @@ static void json_scope(census_json *j) {
   census__json_object_end(j);
 }
 
+/* The envelope both requests share: one Resource<X> holding the resource and one Scope<X>
+ * holding the scope, whose repeated items (metrics or spans) the caller then writes. */
+typedef struct pb_envelope {
+  size_t resource_x; /* ResourceMetrics/ResourceSpans */
+  size_t scope_x;    /* ScopeMetrics/ScopeSpans */
+} pb_envelope;
+
+static pb_envelope pb_envelope_begin(census_buf *b, const census_resource *resource) {
+  pb_envelope e;
+  e.resource_x = census__pb_begin(b, 1); /* resource_metrics / resource_spans */
+  pb_resource(b, resource);
+  e.scope_x = census__pb_begin(b, 2); /* scope_metrics / scope_spans */
+  pb_scope(b);
+  return e;
+}
+
+static void pb_envelope_end(census_buf *b, pb_envelope e) {
+  census__pb_end(b, e.scope_x);
+  census__pb_end(b, e.resource_x);
+}
+
+/* {"resourceX":[{"resource":...,"scopeX":[{"scope":...,"<items>":[ ; json_envelope_end()
+ * closes the three arrays and three objects. */
+static void json_envelope_begin(census_json *j, const census_resource *resource,
+                                const char *resource_key, const char *scope_key,
+                                const char *items_key) {
+  census__json_object_begin(j);
+  census__json_key(j, resource_key);
+  census__json_array_begin(j);
+  census__json_object_begin(j);
+  json_resource(j, resource);
+  census__json_key(j, scope_key);
+  census__json_array_begin(j);
+  census__json_object_begin(j);
+  json_scope(j);
+  census__json_key(j, items_key);
+  census__json_array_begin(j);
+}
+
+static void json_envelope_end(census_json *j) {
+  for (int level = 0; level < 3; level++) {
+    census__json_array_end(j);
+    census__json_object_end(j);
+  }
+}
+
 /* ---- Metrics ------------------------------------------------------------------------------ */
 
 /* What one view becomes. */
@@ -348,17 +394,7 @@ census_status census__otlp_encode_metrics(const census_view_data *const *views, 
   if (json) {
     census_json j;
     census__json_init(&j, out);
-    census__json_object_begin(&j);
-    census__json_key(&j, "resourceMetrics");
-    census__json_array_begin(&j);
-    census__json_object_begin(&j);
-    json_resource(&j, resource);
-    census__json_key(&j, "scopeMetrics");
-    census__json_array_begin(&j);
-    census__json_object_begin(&j);
-    json_scope(&j);
-    census__json_key(&j, "metrics");
-    census__json_array_begin(&j);
+    json_envelope_begin(&j, resource, "resourceMetrics", "scopeMetrics", "metrics");
     for (size_t i = 0; i < count; i++) {
       size_t rows = views[i] ? census_view_data_row_count(views[i]) : 0;
       if (rows > 0) {
@@ -366,17 +402,9 @@ census_status census__otlp_encode_metrics(const census_view_data *const *views, 
         total += rows;
       }
     }
-    census__json_array_end(&j);
-    census__json_object_end(&j);
-    census__json_array_end(&j);
-    census__json_object_end(&j);
-    census__json_array_end(&j);
-    census__json_object_end(&j);
+    json_envelope_end(&j);
   } else {
-    size_t rm = census__pb_begin(out, 1); /* resource_metrics */
-    pb_resource(out, resource);
-    size_t sm = census__pb_begin(out, 2); /* scope_metrics */
-    pb_scope(out);
+    pb_envelope e = pb_envelope_begin(out, resource);
     for (size_t i = 0; i < count; i++) {
       size_t rows = views[i] ? census_view_data_row_count(views[i]) : 0;
       if (rows > 0) {
@@ -384,8 +412,7 @@ census_status census__otlp_encode_metrics(const census_view_data *const *views, 
         total += rows;
       }
     }
-    census__pb_end(out, sm);
-    census__pb_end(out, rm);
+    pb_envelope_end(out, e);
   }
   if (points) {
     *points = total;
@@ -599,36 +626,17 @@ census_status census__otlp_encode_spans(const census_span_data *const *spans, si
   if (json) {
     census_json j;
     census__json_init(&j, out);
-    census__json_object_begin(&j);
-    census__json_key(&j, "resourceSpans");
-    census__json_array_begin(&j);
-    census__json_object_begin(&j);
-    json_resource(&j, resource);
-    census__json_key(&j, "scopeSpans");
-    census__json_array_begin(&j);
-    census__json_object_begin(&j);
-    json_scope(&j);
-    census__json_key(&j, "spans");
-    census__json_array_begin(&j);
+    json_envelope_begin(&j, resource, "resourceSpans", "scopeSpans", "spans");
     for (size_t i = 0; i < count; i++) {
       json_span(&j, spans[i]);
     }
-    census__json_array_end(&j);
-    census__json_object_end(&j);
-    census__json_array_end(&j);
-    census__json_object_end(&j);
-    census__json_array_end(&j);
-    census__json_object_end(&j);
+    json_envelope_end(&j);
   } else {
-    size_t rs = census__pb_begin(out, 1); /* resource_spans */
-    pb_resource(out, resource);
-    size_t ss = census__pb_begin(out, 2); /* scope_spans */
-    pb_scope(out);
+    pb_envelope e = pb_envelope_begin(out, resource);
     for (size_t i = 0; i < count; i++) {
       pb_span(out, spans[i]);
     }
-    census__pb_end(out, ss);
-    census__pb_end(out, rs);
+    pb_envelope_end(out, e);
   }
   return out->failed ? CENSUS_ENOMEM : CENSUS_OK;
 }

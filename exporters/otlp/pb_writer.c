@@ -107,13 +107,6 @@ static uint8_t *packed_begin(census_buf *b, uint32_t field, size_t n) {
   return p;
 }
 
-void census__pb_packed_fixed64(census_buf *b, uint32_t field, const uint64_t *v, size_t n) {
-  uint8_t *p = packed_begin(b, field, n);
-  for (size_t i = 0; p && i < n; i++) {
-    put_le64(p + 8 * i, v[i]);
-  }
-}
-
 void census__pb_packed_fixed64_from_int64(census_buf *b, uint32_t field, const int64_t *v,
                                           size_t n) {
   uint8_t *p = packed_begin(b, field, n);

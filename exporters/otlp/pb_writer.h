@@ -42,7 +42,6 @@ void census__pb_bytes(census_buf *b, uint32_t field, const void *data, size_t le
 void census__pb_string(census_buf *b, uint32_t field, const char *s); /* NULL: "" */
 
 /* Packed repeated fields: one length-delimited field of n 8-byte little-endian items. */
-void census__pb_packed_fixed64(census_buf *b, uint32_t field, const uint64_t *v, size_t n);
 void census__pb_packed_fixed64_from_int64(census_buf *b, uint32_t field, const int64_t *v,
                                           size_t n);
 void census__pb_packed_double(census_buf *b, uint32_t field, const double *v, size_t n);

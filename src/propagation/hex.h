@@ -77,10 +77,11 @@ static inline void census__context_reset(census_trace_context *context) {
 /* The common start of a text-format formatter: true if `out` and the context can be used; else
  * `out` (if any) is made empty and the formatter returns CENSUS_EINVAL. */
 static inline bool census__format_begin(const census_trace_context *context, char *out) {
-  if (out && !census__context_ok(context)) {
+  bool ok = out && census__context_ok(context);
+  if (out && !ok) {
     out[0] = '\0';
   }
-  return out && census__context_ok(context);
+  return ok;
 }
 
 /* The common start of a text-format extract: resets the context and reads header `name`.

@@ -194,41 +194,40 @@ static census_status record_exporter_items(const census_measure *const *measure_
   return status;
 }
 
+/* The checks and the record shared by the two public functions: `reason` NULL means the
+ * rejected view (no reason column); `function` names the caller in diagnostics. */
+static census_status exporter_items(const char *function, const census_measure *const *measure_slot,
+                                    const char *exporter, const char *reason, uint64_t items) {
+  if (check_name(exporter) != CENSUS_OK) {
+    return refuse(CENSUS_EBADVALUE, function,
+                  "the exporter name is empty, longer than 255 bytes or not printable ASCII");
+  }
+  if (reason && check_name(reason) != CENSUS_OK) {
+    return refuse(CENSUS_EBADVALUE, function,
+                  "the reason is empty, longer than 255 bytes or not printable ASCII");
+  }
+  if (items > INT64_MAX) {
+    return refuse(CENSUS_EINVAL, function, "items exceeds INT64_MAX");
+  }
+  if (items == 0) {
+    return CENSUS_OK;
+  }
+  return record_exporter_items(measure_slot, exporter, reason, items);
+}
+
 CENSUS_EXPORT census_status census_exporter_record_dropped(const char *exporter, const char *reason,
                                                            uint64_t items) {
   if (!exporter || !reason) {
     return CENSUS_EINVAL;
   }
-  if (check_name(exporter) != CENSUS_OK) {
-    return refuse(CENSUS_EBADVALUE, "census_exporter_record_dropped",
-                  "the exporter name is empty, longer than 255 bytes or not printable ASCII");
-  }
-  if (check_name(reason) != CENSUS_OK) {
-    return refuse(CENSUS_EBADVALUE, "census_exporter_record_dropped",
-                  "the reason is empty, longer than 255 bytes or not printable ASCII");
-  }
-  if (items > INT64_MAX) {
-    return refuse(CENSUS_EINVAL, "census_exporter_record_dropped", "items exceeds INT64_MAX");
-  }
-  if (items == 0) {
-    return CENSUS_OK;
-  }
-  return record_exporter_items(&exporter_dropped_measure, exporter, reason, items);
+  return exporter_items("census_exporter_record_dropped", &exporter_dropped_measure, exporter,
+                        reason, items);
 }
 
 CENSUS_EXPORT census_status census_exporter_record_rejected(const char *exporter, uint64_t items) {
   if (!exporter) {
     return CENSUS_EINVAL;
   }
-  if (check_name(exporter) != CENSUS_OK) {
-    return refuse(CENSUS_EBADVALUE, "census_exporter_record_rejected",
-                  "the exporter name is empty, longer than 255 bytes or not printable ASCII");
-  }
-  if (items > INT64_MAX) {
-    return refuse(CENSUS_EINVAL, "census_exporter_record_rejected", "items exceeds INT64_MAX");
-  }
-  if (items == 0) {
-    return CENSUS_OK;
-  }
-  return record_exporter_items(&exporter_rejected_measure, exporter, NULL, items);
+  return exporter_items("census_exporter_record_rejected", &exporter_rejected_measure, exporter,
+                        NULL, items);
 }

@@ -22,11 +22,13 @@ if(CENSUS_BUILD_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang" AND NOT CENSUS_SANI
   target_link_libraries(census_fuzz_lib PUBLIC Threads::Threads m)
 
   # census_fuzz_target(<name> [SOURCES <library sources compiled into this target>]
-  #                    [LIBS <libraries>]): tests/fuzz/fuzz_<name>.c against the core, plus the
-  # given sources (exporter parsers), all with the same instrumentation.
+  #                    [INCLUDES <their header directories>] [LIBS <libraries>]):
+  # tests/fuzz/fuzz_<name>.c against the core, plus the given sources (exporter parsers), all
+  # with the same instrumentation.
   function(census_fuzz_target name)
-    cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
+    cmake_parse_arguments(ARG "" "" "SOURCES;INCLUDES;LIBS" ${ARGN})
     add_executable(fuzz_${name} ${PROJECT_SOURCE_DIR}/tests/fuzz/fuzz_${name}.c ${ARG_SOURCES})
+    target_include_directories(fuzz_${name} PRIVATE ${ARG_INCLUDES})
     target_compile_options(fuzz_${name} PRIVATE ${census_fuzz_flags})
     target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer,address,undefined)
     target_link_libraries(fuzz_${name} PRIVATE census_fuzz_lib ${ARG_LIBS})
@@ -45,24 +47,20 @@ if(CENSUS_BUILD_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang" AND NOT CENSUS_SANI
     census_fuzz_target(${name})
   endforeach()
   # OTEL_EXPORTER_OTLP_HEADERS / OTEL_RESOURCE_ATTRIBUTES lists (libc only).
-  census_fuzz_target(kv_list SOURCES ${PROJECT_SOURCE_DIR}/exporters/http/env_config.c)
-  target_include_directories(fuzz_kv_list PRIVATE ${PROJECT_SOURCE_DIR}/exporters/http)
+  set(http_dir ${PROJECT_SOURCE_DIR}/exporters/http)
+  census_fuzz_target(kv_list SOURCES ${http_dir}/env_config.c INCLUDES ${http_dir})
   find_package(PkgConfig REQUIRED)
   pkg_check_modules(FUZZ_JANSSON REQUIRED IMPORTED_TARGET jansson)
   # OTLP export responses: partial success and google.rpc.Status, protobuf and JSON (jansson).
   if(CENSUS_EXPORTER_OTLP)
-    census_fuzz_target(otlp_response
-      SOURCES ${PROJECT_SOURCE_DIR}/exporters/otlp/otlp_response.c
-      LIBS PkgConfig::FUZZ_JANSSON)
-    target_include_directories(fuzz_otlp_response PRIVATE ${PROJECT_SOURCE_DIR}/exporters/otlp
-                                                          ${PROJECT_SOURCE_DIR}/exporters/http)
+    set(dir ${PROJECT_SOURCE_DIR}/exporters/otlp)
+    census_fuzz_target(otlp_response SOURCES ${dir}/otlp_response.c INCLUDES ${dir} ${http_dir}
+                       LIBS PkgConfig::FUZZ_JANSSON)
   endif()
   # Google API error bodies and token responses (jansson).
   if(CENSUS_EXPORTER_GOOGLE_CLOUD)
-    census_fuzz_target(google_error
-      SOURCES ${PROJECT_SOURCE_DIR}/exporters/google_cloud/google_error.c
-      LIBS PkgConfig::FUZZ_JANSSON)
-    target_include_directories(fuzz_google_error PRIVATE ${PROJECT_SOURCE_DIR}/exporters/google_cloud
-                                                         ${PROJECT_SOURCE_DIR}/exporters/http)
+    set(dir ${PROJECT_SOURCE_DIR}/exporters/google_cloud)
+    census_fuzz_target(google_error SOURCES ${dir}/google_error.c INCLUDES ${dir} ${http_dir}
+                       LIBS PkgConfig::FUZZ_JANSSON)
   endif()
 endif()

@@ -2,11 +2,11 @@
  * (exporters/otlp/otlp_response.c): partial success and google.rpc.Status, protobuf and JSON.
  *
  * The first input byte picks the case (bit 0: JSON or protobuf; bits 1-3: the HTTP status among
- * 200, 400, 429, 500, 503, 0, 204, 413); the rest is the response body. Build: compile
- * exporters/otlp/otlp_response.c with this file, include exporters/otlp and exporters/http, link
- * jansson. Invariants: every verdict is one of the three; a DELIVERED response never rejects
- * more items than the request had; the message is always NUL-terminated within its buffer; the
- * parsers themselves give a rejected count >= 0 and a terminated message.
+ * 200, 400, 429, 500, 503, 0, 204, 413; bit 4: "traces" or "metrics"); the rest is the response
+ * body. Build: compile exporters/otlp/otlp_response.c with this file, include exporters/otlp and
+ * exporters/http, link jansson. Invariants: every verdict is one of the three; a DELIVERED response
+ * never rejects more items than the request had; the message is always NUL-terminated within its
+ * buffer; the parsers themselves give a rejected count >= 0 and a terminated message.
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -9,7 +9,8 @@
 #     form-encoded with the jwt-bearer grant type;
 #  3. reuses a token until near expiry, then refreshes it (counted by the server as well as by us);
 #  4. reports a refused assertion (signed with another key) with the endpoint's own error;
-#  5. gets tokens from a metadata server, always sending "Metadata-Flavor: Google".
+#  5. gets tokens from a metadata server, always sending "Metadata-Flavor: Google", and refuses
+#     an answer that does not carry that header back.
 set -eu
 BIN=$1
 google_dir=$2
@@ -22,7 +23,8 @@ new_rsa_key "$work/other.pem"
 TTL=4
 start_fake_google <<EOF
 {"publicKeyFile": "$work/pub.pem", "tokenTtl": $TTL, "log": "$work/log.jsonl",
- "metadata": {"project/project-id": "meta-project"}}
+ "metadata": {"project/project-id": "meta-project"},
+ "metadataWithoutFlavor": {"instance/imposter": "imposter-value"}}
 EOF
 URL="http://127.0.0.1:$port/token"
 SCOPE="https://www.googleapis.com/auth/monitoring.write"
@@ -86,4 +88,9 @@ STATE=$(fake_google_state)
 # Negative control: the fake refuses a request without the header (so the check above can fail).
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/computeMetadata/v1/project/project-id")
 [ "$code" = 403 ] || fail "fake metadata server accepted a request without Metadata-Flavor"
+# Control for the driver's refusal of an answer without "Metadata-Flavor: Google": the same path
+# does answer 200 with its value to a request carrying the header (so census's NULL comes from
+# the missing response header, not from a 404).
+body=$(curl -s -H 'Metadata-Flavor: Google' "http://127.0.0.1:$port/computeMetadata/v1/instance/imposter")
+[ "$body" = imposter-value ] || fail "fake metadata server does not serve instance/imposter: $body"
 echo "auth e2e: all checks passed"

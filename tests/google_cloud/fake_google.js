@@ -104,6 +104,9 @@ function handleMetadata(req, res, path) {
   }
   const md = cfg.metadata || {};
   if (p in md) return send(res, 200, String(md[p]), h);
+  /* Answers that lack the response's Metadata-Flavor header (not a metadata server's). */
+  const bare = cfg.metadataWithoutFlavor || {};
+  if (p in bare) return send(res, 200, String(bare[p]), { 'Content-Type': 'application/text' });
   send(res, 404, 'not found', h);
 }
 

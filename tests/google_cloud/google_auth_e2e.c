@@ -9,7 +9,8 @@
  *       "invalid_grant" error.
  *   google_auth_e2e metadata <expected project>
  *       no key file: the token comes from the metadata server at GCE_METADATA_HOST, and
- *       census__google_metadata_get() reads project/project-id.
+ *       census__google_metadata_get() reads project/project-id but refuses instance/imposter,
+ *       which the server answers without "Metadata-Flavor: Google".
  * Prints what it observed; exits non-zero on the first failed expectation.
  */
 #include <stdio.h>
@@ -100,6 +101,9 @@ int main(int argc, char **argv) {
                                           "project/project-id", 2000);
     EXPECT(p && strcmp(p, argv[2]) == 0);
     free(p);
+    /* A 200 without "Metadata-Flavor: Google" in the response is not the metadata server's. */
+    EXPECT(census__google_metadata_get(census__google_auth_metadata_host(auth), "instance/imposter",
+                                       2000) == NULL);
     printf("metadata ok\n");
     census__google_auth_free(auth);
   } else {

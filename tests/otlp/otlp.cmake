@@ -34,8 +34,7 @@ set_tests_properties(unit_otlp_pb_writer PROPERTIES LABELS "unit;otlp")
 
 census_unit_test(otlp_response)
 target_link_libraries(test_otlp_response PRIVATE census_otlp_static)
-set_tests_properties(unit_otlp_response PROPERTIES LABELS "unit;otlp"
-  ENVIRONMENT "CENSUS_OTLP_PROTO_ROOT=${otlp_node_path}/@opentelemetry/otlp-grpc-exporter-base/build/protos")
+set_tests_properties(unit_otlp_response PROPERTIES LABELS "unit;otlp")
 
 census_unit_test(otlp_config)
 target_link_libraries(test_otlp_config PRIVATE census_otlp_static)

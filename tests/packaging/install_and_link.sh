@@ -3,8 +3,10 @@
 # and census.pc land under the prefix, and examples/quickstart.c compiles and links against the
 # installed shared library with nothing but `pkg-config --cflags --libs census`, and against the
 # static library with `--static`; both binaries run and print the view data flushed at exit.
+# Then the same for every exporter library: $3 lists those the build made (e.g. "census_otlp
+# census_zipkin"), and exactly those must have installed a .pc file.
 set -euo pipefail
-build_dir=$1 source_dir=$2
+build_dir=$1 source_dir=$2 expected_exporters=${3:-}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -41,10 +43,14 @@ exporter_symbol() {
     census_google_cloud) echo census_google_monitoring_exporter_start ;;
   esac
 }
+installed=$(for pc in "$pc_dir"/census_*.pc; do
+  if [ -e "$pc" ]; then basename "$pc" .pc; fi
+done | sort | tr '\n' ' ')
+wanted=$(for lib in $expected_exporters; do echo "$lib"; done | sort | tr '\n' ' ')
+[ "$installed" = "$wanted" ] ||
+  { echo "exporter .pc files installed: '$installed'; the build made: '$wanted'"; exit 1; }
 checked=0
-for pc in "$pc_dir"/census_*.pc; do
-  [ -e "$pc" ] || continue
-  lib=$(basename "$pc" .pc)
+for lib in $installed; do
   symbol=$(exporter_symbol "$lib")
   [ -n "$symbol" ] || { echo "no link check known for $lib"; exit 1; }
   printf 'extern int %s();\nint main(void) { return (int)(long)&%s == 0; }\n' "$symbol" "$symbol" \

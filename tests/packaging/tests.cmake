@@ -1,4 +1,14 @@
 # Packaging: install into a temporary prefix and build a user program from it (pkg-config).
+# The exporter libraries this build makes are passed on, so that the test also fails when one of
+# them does not install its library or .pc file.
+set(census_packaged_exporters)
+foreach(exporter prometheus otlp zipkin google_cloud)
+  if(TARGET census_${exporter})
+    list(APPEND census_packaged_exporters census_${exporter})
+  endif()
+endforeach()
+string(JOIN " " census_packaged_exporters ${census_packaged_exporters})
 add_test(NAME packaging_install_and_link
-  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/packaging/install_and_link.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/packaging/install_and_link.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR}
+          "${census_packaged_exporters}")
 set_tests_properties(packaging_install_and_link PROPERTIES LABELS "packaging" TIMEOUT 120)

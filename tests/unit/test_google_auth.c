@@ -133,6 +133,8 @@ static void test_error_body(void **state) {
     census__google_error_parse(bad[i], strlen(bad[i]), &e);
     assert_int_equal(e.code, 0);
     assert_false(e.has_summary);
+    /* The first three have no "error" object; the last two have one with wrong-typed fields. */
+    assert_int_equal(e.parsed, i >= 3);
   }
   /* A long message is truncated, NUL-terminated. */
   char big[2048];
@@ -141,6 +143,17 @@ static void test_error_body(void **state) {
   strcpy(big + n + 1000, "\"}}");
   census__google_error_parse(big, strlen(big), &e);
   assert_int_equal(strlen(e.message), sizeof e.message - 1);
+}
+
+/* The statuses Cloud Monitoring's classifiers retry, and neighbours that must not be retried. */
+static void test_retryable_status(void **state) {
+  (void)state;
+  const long retry[] = {429, 500, 502, 503, 504};
+  for (size_t i = 0; i < sizeof retry / sizeof retry[0]; i++)
+    assert_true(census__google_status_retryable(retry[i]));
+  const long final[] = {200, 400, 401, 403, 404, 409, 428, 501, 505};
+  for (size_t i = 0; i < sizeof final / sizeof final[0]; i++)
+    assert_false(census__google_status_retryable(final[i]));
 }
 
 static void write_file(const char *path, const char *text) {
@@ -181,6 +194,7 @@ static void test_key_file_errors(void **state) {
 
   write_file(path, "{\"type\":\"service_account\",\"private_key\":\"x\"}");
   assert_null(census__google_auth_new(&cfg, &project, &st));
+  assert_int_equal(st, CENSUS_ECONFIG);
   assert_non_null(strstr(diag, "client_email"));
   unlink(path);
 }
@@ -213,6 +227,7 @@ int main(void) {
       cmocka_unit_test_setup(test_base64url, setup),
       cmocka_unit_test_setup(test_token_response, setup),
       cmocka_unit_test_setup(test_error_body, setup),
+      cmocka_unit_test_setup(test_retryable_status, setup),
       cmocka_unit_test_setup(test_key_file_errors, setup),
       cmocka_unit_test_setup(test_static_token, setup),
   };

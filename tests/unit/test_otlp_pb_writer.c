@@ -69,6 +69,7 @@ static void test_fixed_little_endian(void **state) {
 /* A nested message of `n` content bytes: tag, canonical length, content unchanged. */
 static void test_nested_lengths(void **state) {
   size_t sizes[] = {0, 1, 127, 128, 16383, 16384, 100000};
+  size_t prefix_sizes[] = {1, 1, 1, 2, 2, 3, 3}; /* varint bytes of each size (7 bits a byte) */
   for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
     size_t n = sizes[i];
     census_buf b = CENSUS_BUF_INIT;
@@ -79,6 +80,7 @@ static void test_nested_lengths(void **state) {
     }
     census__pb_end(&b, start);
     size_t lsize = census__pb_varint_size(n);
+    assert_int_equal(lsize, prefix_sizes[i]);
     assert_false(b.failed);
     assert_int_equal(b.len, 1 + 1 + lsize + n);
     assert_int_equal((uint8_t)b.data[0], 0x55);
@@ -130,8 +132,8 @@ static void test_protoc_reads_it(void **state) {
   big[sizeof big - 1] = '\0';
   census__pb_string(&b, 1, big); /* makes both enclosing lengths two bytes long */
   census__pb_end(&b, inner);
-  const uint64_t counts[] = {1, 2, 3};
-  census__pb_packed_fixed64(&b, 6, counts, 3);
+  const int64_t counts[] = {1, 2, 3};
+  census__pb_packed_fixed64_from_int64(&b, 6, counts, 3);
   census__pb_end(&b, outer);
   census__pb_fixed32(&b, 16, 0x101);
   char *text = decode_raw(&b);

@@ -109,6 +109,7 @@ static void test_protobuf_partial_success(void **state) {
   n = encode("Response", "partial_success { rejected: -3 }", body, sizeof body);
   classify(200, body, n, NULL, false, 7, "traces", &rejected, msg, sizeof msg);
   assert_int_equal(rejected, 0);
+  assert_string_equal(msg, ""); /* nothing rejected, no error_message: nothing to say */
 }
 
 static void test_json_partial_success(void **state) {
@@ -151,6 +152,7 @@ static void test_malformed_200(void **state) {
                               "traces", &rejected, msg, sizeof msg),
                      CENSUS_HTTP_DELIVERED);
     assert_int_equal(rejected, 0);
+    assert_string_equal(msg, "otlp traces: 200 response with an unreadable body");
   }
 }
 

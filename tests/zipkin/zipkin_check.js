@@ -38,6 +38,11 @@ if (mode === 'export') {
   const exported = requests.flatMap((r) => r.body || []);
   const expected = driver.filter((d) => d.event === 'span');
   check('span count', () => assert.strictEqual(exported.length, expected.length));
+  // Not vacuous: the driver described the fixture's spans, one of every kind (an empty or
+  // partial description would otherwise make the per-span checks below pass on nothing).
+  check('the driver recorded a span of every kind', () => assert.deepStrictEqual(
+    [...new Set(expected.map((d) => d.kind))].sort(),
+    ['CLIENT', 'CONSUMER', 'INTERNAL', 'PRODUCER', 'SERVER']));
   check('stats', () => {
     assert.strictEqual(stats.spans_delivered, expected.length);
     assert.strictEqual(stats.spans_dropped, 0);
