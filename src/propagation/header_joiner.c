@@ -23,9 +23,9 @@ struct join {
   census_header_joiner *joiner;
   const char *first; /* the first line, kept in place until a second one arrives */
   size_t lines, dropped;
-  size_t start;   /* where this value begins in the buffer, once copying started */
-  bool copying;   /* two or more lines: the value is being built in the buffer */
-  bool overflow;  /* a line did not fit: this and every later line is dropped */
+  size_t start;  /* where this value begins in the buffer, once copying started */
+  bool copying;  /* two or more lines: the value is being built in the buffer */
+  bool overflow; /* a line did not fit: this and every later line is dropped */
 };
 
 /* Appends `text` (n bytes) and, when `separator`, a ',' before it; false if it does not fit with
