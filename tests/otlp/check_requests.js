@@ -249,7 +249,10 @@ if (signals !== 'metrics' && expectedSpans) {
     eq(rchild.kind, 5, 'remote child kind CONSUMER');
   }
   // Span.flags (16) and Link.flags (6): W3C flags | 0x100, | 0x200 for a remote parent / link.
-  const wantFlags = { 'otlp-root': 0x101, 'otlp-child': 0x101, 'otlp-remote-child': 0x301 };
+  // The W3C flags are Trace Context Level 2's: a root census starts carries sampled and random
+  // (0x03: its trace id is census's random draw) and its child inherits random; the remote child
+  // keeps its remote parent's flags (0x01: that parent did not say its id was random).
+  const wantFlags = { 'otlp-root': 0x103, 'otlp-child': 0x103, 'otlp-remote-child': 0x301 };
   const seen = {};
   for (const req of traceReqs) {
     if (encoding === 'json') {
