@@ -490,6 +490,7 @@ typedef struct outcome {
   bool aborted;
   char message[256]; /* the classifier's message (reported on final outcomes) */
   char failure[256]; /* what went wrong, for a later drop diagnostic */
+  char cause[256];   /* `failure` without the classifier's message: "HTTP 503", curl's error */
 } outcome;
 
 /* Makes one attempt at delivering `r` and classifies it. Runs on the delivery thread without
@@ -643,6 +644,7 @@ static void attempt_once(census_http_sender *s, const request *r, bool gzipped, 
   }
   out->rejected = rejected > r->items ? r->items : rejected;
   out->retry_after_ms = a.retry_after_ms;
+  snprintf(out->cause, sizeof out->cause, "%s", out->failure);
   if (out->message[0] != '\0') {
     size_t used = strlen(out->failure);
     snprintf(out->failure + used, sizeof out->failure - used, ": %s", out->message);
@@ -761,7 +763,8 @@ static void deliver(census_http_sender *s, request *r) {
       drop_locked(s, r, &note, reason, CENSUS_EXPORTER_DROP_PERMANENT_FAILURE);
       break;
     }
-    snprintf(s->last_failure, sizeof s->last_failure, "%s", o.failure);
+    snprintf(s->last_failure, sizeof s->last_failure, "%s",
+             o.cause[0] != '\0' ? o.cause : o.failure);
     /* Retryable: find when the next attempt may start, or give up. */
     int64_t now = mono_ns();
     int64_t budget_end = first_ns + s->max_elapsed_ms * 1000000;

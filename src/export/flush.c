@@ -57,8 +57,7 @@ census_status census__status_merge(census_status a, census_status b) {
   return status_rank(winner) == 1 ? CENSUS_EEXPORT : winner;
 }
 
-census_status census__flush_jobs_add(census__flush_jobs *list, census__flush_fn flush,
-                                     void *user) {
+census_status census__flush_jobs_add(census__flush_jobs *list, census__flush_fn flush, void *user) {
   if (list->count == list->cap) {
     size_t cap = list->cap ? list->cap * 2 : 8;
     census__flush_job *grown = realloc(list->jobs, cap * sizeof *grown);
@@ -132,7 +131,8 @@ census_status census__flush_run(census__flush_jobs *list, int64_t deadline_ns, b
     size_t g = 0;
     for (size_t i = 0; i < count; i++) {
       if (list->jobs[i].group == i) {
-        runs[g++] = (group_run){.list = list, .leader = i, .deadline_ns = deadline_ns, .at_exit = at_exit};
+        runs[g++] =
+            (group_run){.list = list, .leader = i, .deadline_ns = deadline_ns, .at_exit = at_exit};
       }
     }
     sigset_t all, old;
@@ -156,7 +156,8 @@ census_status census__flush_run(census__flush_jobs *list, int64_t deadline_ns, b
   for (size_t i = 0; i < count; i++) {
     census_status r = list->jobs[i].result;
     /* A flush callback's own errors all mean that its exporter lost data. */
-    result = census__status_merge(result, r == CENSUS_OK || r == CENSUS_ETIMEDOUT ? r : CENSUS_EEXPORT);
+    result =
+        census__status_merge(result, r == CENSUS_OK || r == CENSUS_ETIMEDOUT ? r : CENSUS_EEXPORT);
   }
   return result;
 }
