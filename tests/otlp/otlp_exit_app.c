@@ -143,8 +143,7 @@ static void set_up(const char *metrics_url, const char *traces_url, int64_t dead
                                         census_aggregation_sum_new()};
   const char *names[] = {"exit/count", "exit/sum"};
   for (int i = 0; i < 2; i++) {
-    census_view *view =
-        census_view_new(names[i], NULL, items, &shard_key, 1, aggregations[i], &st);
+    census_view *view = census_view_new(names[i], NULL, items, &shard_key, 1, aggregations[i], &st);
     check("view", st);
     check("view register", census_view_register(view));
     census_view_free(view);
