@@ -31,13 +31,13 @@ static int64_t mono_ms(void) {
 struct probe {
   bool hang;
   census_status result;
-  atomic_llong called_at_ms;   /* monotonic ms of the last flush call; 0: never */
-  atomic_llong timeout_ms;     /* the timeout that call got */
-  atomic_int flushes;          /* flush calls */
-  atomic_int active;           /* calls into this exporter running now */
-  atomic_int overlaps;         /* calls that found another call to this exporter running */
-  atomic_int saw_at_exit;      /* census_exporter_flush_at_exit() was true in a flush */
-  atomic_uintptr_t thread;     /* pthread_self() of the last flush, as an integer */
+  atomic_llong called_at_ms; /* monotonic ms of the last flush call; 0: never */
+  atomic_llong timeout_ms;   /* the timeout that call got */
+  atomic_int flushes;        /* flush calls */
+  atomic_int active;         /* calls into this exporter running now */
+  atomic_int overlaps;       /* calls that found another call to this exporter running */
+  atomic_int saw_at_exit;    /* census_exporter_flush_at_exit() was true in a flush */
+  atomic_uintptr_t thread;   /* pthread_self() of the last flush, as an integer */
 };
 
 static atomic_int flushes_running, max_flushes_running;
@@ -207,9 +207,9 @@ static void calls_to_one_exporter_never_overlap(void **state) {
 }
 
 /* Proves: census_shutdown() against a hung span exporter returns CENSUS_ETIMEDOUT (main:
- * CENSUS_EEXPORT) within about its deadline, while a healthy stats exporter's flush was called at once with (nearly) the
- * whole deadline (main: after the hung one's timeout, with 0 ms). Runs last: it ends census for
- * this process. */
+ * CENSUS_EEXPORT) within about its deadline, while a healthy stats exporter's flush was called at
+ * once with (nearly) the whole deadline (main: after the hung one's timeout, with 0 ms). Runs last:
+ * it ends census for this process. */
 static void shutdown_times_out(void **state) {
   (void)state;
   probe_reset(&hung_span, true, CENSUS_ETIMEDOUT);
