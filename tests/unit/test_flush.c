@@ -13,6 +13,9 @@
  * CENSUS_ETIMEDOUT came back from census_flush() as CENSUS_EEXPORT.
  */
 #include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -20,6 +23,8 @@
 #include <time.h>
 
 #include "support.h" /* cmocka, census/census.h and the shared helpers */
+
+#include "census/trace.h"
 
 static int64_t mono_ms(void) {
   struct timespec ts;
@@ -206,6 +211,94 @@ static void calls_to_one_exporter_never_overlap(void **state) {
   assert_true(atomic_load(&max_flushes_running) >= 2);
 }
 
+/* A span exporter that takes 300 ms per batch (a slow third-party exporter), counting spans. */
+static atomic_int slow_spans;
+
+static census_status slow_export_spans(void *user, const census_span_data *const *spans,
+                                       size_t count) {
+  sleep_ms(300);
+  atomic_fetch_add(&slow_spans, (int)count);
+  return CENSUS_OK;
+}
+
+static const census_span_exporter_ops slow_span_ops = {slow_export_spans, NULL, NULL};
+static int slow_span_user;
+static volatile sig_atomic_t got_sigterm;
+
+static void on_sigterm(int signo) {
+  (void)signo;
+  got_sigterm = 1;
+}
+
+static pthread_mutex_t diag_mu = PTHREAD_MUTEX_INITIALIZER;
+static char diag_log[4096];
+
+static void on_diag(void *user, census_status status, const char *message) {
+  pthread_mutex_lock(&diag_mu);
+  size_t used = strlen(diag_log);
+  snprintf(diag_log + used, sizeof diag_log - used, "%s\n", message);
+  pthread_mutex_unlock(&diag_mu);
+}
+
+/* Proves, with SIGTERM handled by census over a handler of this process's own (so that the
+ * process goes on once census gives the signal back): the signal's flush is an exit flush, so
+ * census_exporter_flush_at_exit() is true inside the flush callbacks it runs (and only there);
+ * and the spans its deadline (500 ms) kept from a span exporter that takes 300 ms per batch of 2
+ * are counted as dropped (census_span_dropped_count()) with one diagnostic line naming their
+ * number, the exported and the dropped adding up to the 10 spans ended. Main: no exit flag,
+ * nothing counted (the spans stayed queued). */
+static void signal_flush_is_an_exit_flush(void **state) {
+  (void)state;
+  census_set_diagnostics(on_diag, NULL);
+  /* Batches of 2: each full batch wakes the worker, whose own export (1 ms export timeout) hands
+   * over one batch and leaves the rest queued; the exit flush can hand over at most 2 batches
+   * (600 ms) in its 500 ms, so at least one span is left when its deadline passes. */
+  census_span_export_options o = {100, 2, 3600000, 1};
+  assert_int_equal(census_trace_set_export_options(&o), CENSUS_OK);
+  census_sampler *always_on = census_sampler_always_on();
+  assert_int_equal(census_trace_set_sampler(always_on), CENSUS_OK);
+  census_sampler_free(always_on);
+  probe_reset(&healthy_stats, false, CENSUS_OK);
+  assert_int_equal(census_stats_exporter_register(&stats_ops, &healthy_stats), CENSUS_OK);
+  assert_int_equal(census_span_exporter_register(&slow_span_ops, &slow_span_user), CENSUS_OK);
+  assert_int_equal(census_set_exit_flush_timeout_ms(500), CENSUS_OK);
+  uint64_t dropped_before = census_span_dropped_count();
+  for (int i = 0; i < 10; i++) {
+    census_span_end(census_span_start("flush/slow", NULL));
+  }
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_sigterm;
+  sigemptyset(&sa.sa_mask);
+  assert_int_equal(sigaction(SIGTERM, &sa, NULL), 0);
+  assert_int_equal(census_signal_flush_install(), CENSUS_OK);
+  kill(getpid(), SIGTERM);
+  int64_t until = mono_ms() + 10000;
+  while (!got_sigterm && mono_ms() < until) {
+    sleep_ms(10);
+  }
+  assert_true(got_sigterm);
+  assert_int_equal(atomic_load(&healthy_stats.saw_at_exit), 1);
+  int exported = atomic_load(&slow_spans);
+  int dropped = (int)(census_span_dropped_count() - dropped_before);
+  assert_true(dropped >= 1);
+  assert_int_equal(exported + dropped, 10);
+  char line[160];
+  snprintf(line, sizeof line,
+           "exit deadline reached before %d ended spans were handed to the span exporters",
+           dropped);
+  pthread_mutex_lock(&diag_mu);
+  bool found = strstr(diag_log, line) != NULL;
+  pthread_mutex_unlock(&diag_mu);
+  assert_true(found);
+  /* Outside the exit flush the flag is off again. */
+  probe_reset(&healthy_stats, false, CENSUS_OK);
+  assert_int_equal(census_flush(1000), CENSUS_OK);
+  assert_int_equal(atomic_load(&healthy_stats.saw_at_exit), 0);
+  assert_int_equal(census_span_exporter_unregister(&slow_span_user, 1000), CENSUS_OK);
+  census_set_diagnostics(NULL, NULL);
+}
+
 /* Proves: census_shutdown() against a hung span exporter returns CENSUS_ETIMEDOUT (main:
  * CENSUS_EEXPORT) within about its deadline, while a healthy stats exporter's flush was called at
  * once with (nearly) the whole deadline (main: after the hung one's timeout, with 0 ms). Runs last:
@@ -228,6 +321,7 @@ int main(void) {
       cmocka_unit_test_teardown(healthy_exporters_get_the_whole_deadline, cleanup),
       cmocka_unit_test_teardown(timeout_wins_over_failure, cleanup),
       cmocka_unit_test_teardown(calls_to_one_exporter_never_overlap, cleanup),
+      cmocka_unit_test_teardown(signal_flush_is_an_exit_flush, cleanup),
       cmocka_unit_test(shutdown_times_out),
   };
   return cmocka_run_group_tests_name("flush", tests, NULL, NULL);
