@@ -134,7 +134,7 @@ struct census_http_sender {
   atomic_bool abort;          /* stop now: abort the attempt, end waits */
   atomic_bool abort_inflight; /* the in-flight request was abandoned: abort its attempt only */
   census_http_stats stats;
-  char last_failure[256]; /* the latest failed attempt's reason, "" after a delivery */
+  char last_failure[256]; /* why the in-flight request's last attempt failed; "" if none did */
   CURLM *multi;           /* created with the thread, freed by free() */
   CURL *easy;
   orphan *orphans;
@@ -747,7 +747,6 @@ static void deliver(census_http_sender *s, request *r) {
     }
     if (o.verdict == CENSUS_HTTP_DELIVERED) {
       r->ended = true;
-      s->last_failure[0] = '\0';
       s->stats.requests_delivered++;
       s->stats.items_delivered += r->items - o.rejected;
       s->stats.items_rejected += o.rejected;
@@ -844,6 +843,7 @@ static void *run(void *arg) {
     r->next = NULL;
     s->inflight = r;
     atomic_store(&s->abort_inflight, false); /* it was about the previous request */
+    s->last_failure[0] = '\0';
     pthread_mutex_unlock(&s->mu);
     deliver(s, r); /* returns with the mutex held */
     s->inflight = NULL;
