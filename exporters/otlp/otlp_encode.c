@@ -80,7 +80,7 @@ static census_attribute resource_attribute(const census_resource_attribute *r) {
   a.key = r->key;
   a.type = r->type;
   a.string_value = r->string_value;
-  a.int_value = r->int_value;
+  a.int_value = census__resource_int(r); /* process.pid: the pid of the process encoding */
   return a;
 }
 

@@ -294,8 +294,8 @@ static int dump(const char *dir) {
   dump_dir = dir;
   /* A fixed resource: the resource builder is another module with its own tests. */
   census_resource_attribute attrs[2] = {
-      {"service.name", CENSUS_ATTRIBUTE_STRING, "otlp-app", 0},
-      {"process.pid", CENSUS_ATTRIBUTE_INT64, NULL, 4242},
+      {"service.name", CENSUS_ATTRIBUTE_STRING, "otlp-app", 0, false},
+      {"process.pid", CENSUS_ATTRIBUTE_INT64, NULL, 4242, false},
   };
   census_resource resource = {attrs, 2};
   census_span_exporter_ops ops = {dump_spans, NULL, NULL};
