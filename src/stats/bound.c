@@ -250,7 +250,7 @@ static void gen_harvest(struct bound_gen *gen, const unsigned char *tid_mode, un
         continue;
       }
       for (size_t v = 0; v < gen->list->count; v++) {
-        const struct census__rview *view = gen->list->views[v];
+        struct census__rview *view = gen->list->views[v];
         _Atomic uint64_t *cell = block + gen->offsets[v];
         census__harvest_words(view, gen->series[v], cell + old * view->words);
         if (mode == CENSUS__HARVEST_BOTH) {
