@@ -243,7 +243,9 @@ CENSUS_EXPORT census_status census_measurement_map_put_double(census_measurement
 CENSUS_EXPORT census_status census_measurement_map_record(const census_measurement_map *map,
                                                           const census_tag_map *tags);
 
-/* Records one value without a measurement map; same semantics as a one-entry map. Thread-safe. */
+/* Records one value without a measurement map; same semantics as a one-entry map (an invalid
+ * value is refused, counted in census/dropped_measurements and reported to the diagnostics
+ * callback). Thread-safe. */
 CENSUS_EXPORT census_status census_record_int64(const census_measure *measure, int64_t value,
                                                 const census_tag_map *tags);
 CENSUS_EXPORT census_status census_record_double(const census_measure *measure, double value,
@@ -270,8 +272,9 @@ CENSUS_EXPORT census_bound_measure *census_measure_bind(const census_measure *me
 
 /* Records one value through a bound measure, with the semantics of census_record_int64() /
  * census_record_double(): an invalid value is refused (CENSUS_ENEGATIVE, CENSUS_ENONFINITE,
- * CENSUS_ETYPE) and counted in census/dropped_measurements. Thread-safe, wait-free in the common
- * case. */
+ * CENSUS_ETYPE), counted in census/dropped_measurements (reason "invalid_value") and reported
+ * to the diagnostics callback, one message per refused call, as every record call does.
+ * Thread-safe, wait-free in the common case. */
 CENSUS_EXPORT census_status census_bound_record_int64(census_bound_measure *bound, int64_t value);
 CENSUS_EXPORT census_status census_bound_record_double(census_bound_measure *bound, double value);
 
