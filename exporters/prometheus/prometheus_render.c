@@ -727,7 +727,11 @@ static void render_view(struct out *o, const census_view_data *d,
         out_char(o, '\n');
       }
       sample_start(o, name, name_length, "_sum", scratch, NULL);
-      out_double(o, p.sum, false);
+      if (is_int) {
+        out_int(o, p.int_value); /* the exact sum: an integer for an int64 measure */
+      } else {
+        out_double(o, p.double_value, false);
+      }
       out_char(o, '\n');
       sample_start(o, name, name_length, "_count", scratch, NULL);
       out_int(o, p.count);

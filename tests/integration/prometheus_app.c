@@ -11,6 +11,9 @@
  *   app/latency    Distribution in s, bounds {0.1, 0.5, 1}: 0.05, 0.3, 0.3, 2
  *                  -> buckets le 0.1: 1, 0.5: 3, 1: 3, +Inf: 4; sum 2.65; count 4
  *   app/tricky     Count of app/requests, column value a"b\c: 5   -> label round trip
+ *   app/size       Distribution of an int64 measure in By, bounds {100, 1000}: 20 sizes summing
+ *                  to 6028 (count x mean of them is 6028.0000000000009), then a 0 on every tick
+ *                  of the recorder thread -> app_size_bytes_sum 6028 at every scrape, exactly
  *   one refused value (negative)  -> census_dropped_measurements_total{reason="invalid_value"} 1
  * and then, on a recorder thread, counts app/ticks every millisecond while timing every record
  * call. Every sample carries the constant label service="census-test".
@@ -34,7 +37,7 @@
 
 static atomic_bool running = true;
 static volatile sig_atomic_t stop_requested = 0;
-static const census_measure *ticks;
+static const census_measure *ticks, *sizes;
 static int64_t ticks_recorded = 0, max_record_ns = 0; /* written by the recorder only */
 
 static int64_t now_ns(void) {
@@ -73,6 +76,7 @@ static void *recorder(void *arg) {
   while (atomic_load(&running)) {
     int64_t start = now_ns();
     census_record_int64(ticks, 1, NULL);
+    census_record_int64(sizes, 0, NULL); /* zeros must leave app_size_bytes_sum where it is */
     int64_t took = now_ns() - start;
     max_record_ns = took > max_record_ns ? took : max_record_ns;
     ticks_recorded++;
@@ -111,6 +115,8 @@ int main(int argc, char **argv) {
   const census_measure *latency = census_measure_double_new("app/latency", "Latency", "s", &status);
   ticks = census_measure_int64_new("app/ticks", "Ticks", "1", &status);
   check("measures", status);
+  sizes = census_measure_int64_new("app/size", "Sizes", "By", &status);
+  check("measures", status);
   view("app/requests", "Requests by method", requests, method, census_aggregation_count_new());
   view("app/bytes", "Bytes sent", bytes, NULL, census_aggregation_sum_new());
   view("app/temperature", "Temperature now", temperature, NULL,
@@ -122,6 +128,9 @@ int main(int argc, char **argv) {
        census_aggregation_count_new());
   view("app/ticks", "Records made by the recorder thread", ticks, NULL,
        census_aggregation_count_new());
+  double size_bounds[] = {100, 1000};
+  view("app/size", "Sizes, then zeros", sizes, NULL,
+       census_aggregation_distribution_new(size_bounds, 2, &status));
 
   census_tag_map *get = census_tag_map_new(), *post = census_tag_map_new();
   census_tag_map_put(get, method, "GET");
@@ -143,6 +152,11 @@ int main(int argc, char **argv) {
     check("record", census_record_double(latency, latencies[i], NULL));
   }
   census_record_double(latency, -1, NULL); /* refused: counted in census/dropped_measurements */
+  static const int64_t size_values[] = {235, 105, 326, 32,  23,  27,  555, 10,  391, 222,
+                                        433, 30,  541, 228, 449, 508, 567, 239, 354, 753};
+  for (size_t i = 0; i < sizeof size_values / sizeof size_values[0]; i++) {
+    check("record", census_record_int64(sizes, size_values[i], NULL));
+  }
   census_tag_map_free(get);
   census_tag_map_free(post);
 

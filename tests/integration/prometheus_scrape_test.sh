@@ -7,7 +7,9 @@
 # Prometheus's HTTP API (bounded, 40 s: the first scrape comes 5-6 s after start) until the
 # target is up, then asserts through /api/v1/query that counters, the gauge, every histogram
 # bucket, _sum and _count hold the recorded values, that a label value with a quote and a
-# backslash round-trips, that the self-metric census_dropped_measurements is there, that up is 1,
+# backslash round-trips, that a histogram of integers has the exact integer _sum 6028 at every one
+# of at least 3 scrapes while zeros are recorded (no counter reset of _sum: on main it was
+# count x mean, 6028.0000000000009, drifting as zeros came in), that the self-metric census_dropped_measurements is there, that up is 1,
 # and through /api/v1/targets/metadata that the types are counter, gauge and histogram. Both
 # processes are stopped by pid on every exit path (trap). Needs curl and jq.
 set -euo pipefail
@@ -108,6 +110,17 @@ buckets="$(query 'app_latency_seconds_bucket' | jq -c 'map({le: .metric.le, v: .
   | map({le: (if .le == "+Inf" then "+Inf" else (.le | tonumber | tostring) end), v}) | sort_by(.le)')"
 [ "$buckets" = '[{"le":"+Inf","v":"4"},{"le":"0.1","v":"1"},{"le":"0.5","v":"3"},{"le":"1","v":"3"}]' ] ||
   fail "histogram buckets: $buckets"
+# The exact _sum: every scrape Prometheus kept of app_size_bytes_sum (zeros recorded between
+# them, every millisecond) is exactly 6028, and Prometheus sees no reset of it.
+deadline=$(( $(date +%s) + 20 ))
+until [ "$(value 'count_over_time(app_size_bytes_sum[1m])')" -ge 3 ] 2>/dev/null; do
+  [ "$(date +%s)" -lt "$deadline" ] || fail "fewer than 3 scrapes of app_size_bytes_sum within 20 s"
+  sleep 0.5
+done
+expect 'min_over_time(app_size_bytes_sum[1m])' 6028
+expect 'max_over_time(app_size_bytes_sum[1m])' 6028
+expect 'resets(app_size_bytes_sum[1m])' 0
+[ "$(value 'app_size_bytes_count')" -gt 20 ] || fail "app_size_bytes_count did not grow with the zeros"
 ticks="$(value app_ticks_total)"
 [ "$ticks" -gt 0 ] || fail "app_ticks_total = $ticks"
 

@@ -512,6 +512,50 @@ static void test_promtool_accepts(void **state) {
   census_prometheus_text_free(text);
 }
 
+/* Proves: a histogram's _sum is the exact sum, written as an integer for an int64 measure, in
+ * both formats, and stays exactly that while zeros are recorded (scrapes in between): 20 sizes
+ * summing to 6028 render "_sum 6028" (count x mean gave 6028.0000000000009), then 3 x 1000 zeros
+ * with a render after each leave it at 6028 while _count grows; promtool accepts the exposition.
+ * Fails on main (the _sum was count x mean). */
+static void test_histogram_sum_exact(void **state) {
+  (void)state;
+  static const int64_t sizes[] = {235, 105, 326, 32,  23,  27,  555, 10,  391, 222,
+                                  433, 30,  541, 228, 449, 508, 567, 239, 354, 753};
+  const census_measure *m = measure_unit(CENSUS_MEASURE_INT64, "pr/size", "Sizes", "By");
+  double bounds[] = {100, 1000};
+  census_status st;
+  view_described("pr/size", NULL, m, NULL, 0, census_aggregation_distribution_new(bounds, 2, &st));
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    census_record_int64(m, sizes[i], NULL);
+  }
+  census_prometheus_options om = {0};
+  om.format = CENSUS_PROMETHEUS_OPENMETRICS;
+  for (int round = 0; round <= 3; round++) {
+    if (round > 0) {
+      for (int i = 0; i < 1000; i++) {
+        census_record_int64(m, 0, NULL);
+      }
+    }
+    char count_line[64];
+    snprintf(count_line, sizeof count_line, "pr_size_bytes_count %d\n", 20 + 1000 * round);
+    for (int f = 0; f < 2; f++) {
+      char *text = render_one("pr/size", f ? &om : NULL);
+      if (!strstr(text, "\npr_size_bytes_sum 6028\n") || !strstr(text, count_line)) {
+        fail_msg("round %d, %s: _sum is not exactly 6028 or _count is not %d:\n%s", round,
+                 f ? "OpenMetrics" : "text", 20 + 1000 * round, text);
+      }
+      if (!f) {
+        char output[4096];
+        int exit_code = promtool(text, output, sizeof output);
+        if (exit_code != 0 || output[0] != '\0') {
+          fail_msg("promtool check metrics exit %d: %s\n%s", exit_code, output, text);
+        }
+      }
+      census_prometheus_text_free(text);
+    }
+  }
+}
+
 int main(void) {
   census_set_diagnostics(NULL, NULL);
   const struct CMUnitTest tests[] = {
@@ -527,6 +571,7 @@ int main(void) {
       cmocka_unit_test(test_errors),
       cmocka_unit_test(test_negotiate),
       cmocka_unit_test(test_promtool_accepts),
+      cmocka_unit_test(test_histogram_sum_exact),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
