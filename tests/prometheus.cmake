@@ -1,4 +1,8 @@
 # Prometheus exporter tests (label "prometheus"; the real-server test also "integration").
+#   unit_exposition_check        cmocka: the strict exposition checker (tests/fuzz/
+#                                exposition_check.c, used by the renderer's fuzz target and
+#                                tests) agrees with the real parsers (python3-prometheus-client's
+#                                strict OpenMetrics parser, promtool) on valid and invalid texts
 #   unit_prometheus_render       cmocka: exact lines for small cases, and promtool check metrics
 #                                (Debian's prometheus, an independent parser) over every metric
 #                                type with tricky names, labels and values
@@ -16,12 +20,22 @@ endif()
 find_program(PROMTOOL promtool)
 find_program(PROMETHEUS prometheus)
 
+set(CENSUS_STRICT_PARSE ${CMAKE_CURRENT_LIST_DIR}/prometheus/strict_parse.py)
+
+# The strict exposition checker (tests/fuzz/exposition_check.c) against the real parsers.
+census_unit_test(exposition_check)
+target_sources(test_exposition_check PRIVATE ${CMAKE_CURRENT_LIST_DIR}/fuzz/exposition_check.c)
+set_tests_properties(unit_exposition_check PROPERTIES
+  LABELS "unit;prometheus"
+  ENVIRONMENT "CENSUS_PROMTOOL=${PROMTOOL};CENSUS_STRICT_PARSE=${CENSUS_STRICT_PARSE}")
+
 # The test includes the renderer's source (to reach its number formatting), so it links only
 # the core library.
 census_unit_test(prometheus_render)
+target_sources(test_prometheus_render PRIVATE ${CMAKE_CURRENT_LIST_DIR}/fuzz/exposition_check.c)
 set_tests_properties(unit_prometheus_render PROPERTIES
   LABELS "unit;prometheus"
-  ENVIRONMENT "CENSUS_PROMTOOL=${PROMTOOL}")
+  ENVIRONMENT "CENSUS_PROMTOOL=${PROMTOOL};CENSUS_STRICT_PARSE=${CENSUS_STRICT_PARSE}")
 
 # Not "threaded": libmicrohttpd is not built with TSan, whose reports would be about it.
 census_unit_test(prometheus_server)
