@@ -677,9 +677,9 @@ static char *family_name(const census_view_data *d, const census_prometheus_opti
   /* A name that is nothing, or nothing but a type suffix ("_total", "-total", "/total"), would
    * leave a family without a name: it loses its leading "_" ("total"), or is "unnamed". */
   if (base.length == 0 || is_reserved_suffix(base.data)) {
-    const char *safe = base.length == 0 ? "unnamed" : base.data + 1;
-    char before[256];
+    char before[16]; /* "" or a suffix from is_reserved_suffix() */
     snprintf(before, sizeof before, "%s", base.data);
+    const char *safe = base.length == 0 ? "unnamed" : before + 1;
     base.length = 0;
     out_str(&base, safe);
     out_char(&base, '\0');
