@@ -51,7 +51,7 @@ target_link_libraries(replay_prometheus_render PRIVATE m)
 add_test(NAME prometheus_render_corpus
   COMMAND ${CMAKE_CURRENT_LIST_DIR}/prometheus/corpus_check.sh
           $<TARGET_FILE:replay_prometheus_render> ${CMAKE_CURRENT_LIST_DIR}/fuzz/corpus/prometheus_render)
-set_tests_properties(prometheus_render_corpus PROPERTIES LABELS "prometheus" TIMEOUT 120
+set_tests_properties(prometheus_render_corpus PROPERTIES LABELS "prometheus;integration" TIMEOUT 120
   ENVIRONMENT "PROMTOOL=${PROMTOOL}")
 
 # Not "threaded": libmicrohttpd is not built with TSan, whose reports would be about it.
