@@ -12,6 +12,12 @@
 # count x mean, 6028.0000000000009, drifting as zeros came in), that the self-metric census_dropped_measurements is there, that up is 1,
 # and through /api/v1/targets/metadata that the types are counter, gauge and histogram. Both
 # processes are stopped by pid on every exit path (trap). Needs curl and jq.
+# Prometheus negotiates OpenMetrics (the metadata's unit proves it), and the app serves views
+# that broke that before issue 11 (see prometheus_app.c): on main 8ce4642 the view "_total" made
+# a family without a name, Prometheus refused the whole scrape and up stayed 0. Asserted too:
+# those views' values, the two series of columns that sanitise alike, the _created sample of a
+# counter (stored by Prometheus 2.x as its own series) equal to the app's start, a Count view in
+# unit 1, and a histogram with a negative bound (buckets only).
 set -euo pipefail
 app="$1"
 prometheus="${2:-prometheus}"
@@ -37,6 +43,7 @@ fail() {
   exit 1
 }
 
+app_start=$(date +%s)
 "$app" "$work/port" > "$work/app.out" 2>&1 &
 app_pid=$!
 for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
@@ -121,6 +128,21 @@ expect 'min_over_time(app_size_bytes_sum[1m])' 6028
 expect 'max_over_time(app_size_bytes_sum[1m])' 6028
 expect 'resets(app_size_bytes_sum[1m])' 0
 [ "$(value 'app_size_bytes_count')" -gt 20 ] || fail "app_size_bytes_count did not grow with the zeros"
+# Views that broke the scrape on main, and their neighbours.
+expect 'total_total' 5
+expect 'total_2_total' 5
+expect 'total_3_total' 5
+expect 'app_latency_count_total' 4
+expect 'app_ident_total{a_b="y;z",a_b_2="x"}' 1
+expect 'app_ident_total{a_b="z",a_b_2="x;y"}' 2
+expect 'count(app_ident_total)' 2
+expect 'app_offset_bucket{le="+Inf"}' 2
+[ "$(query 'app_offset_sum')" = '[]' ] || fail "app_offset_sum was scraped: OpenMetrics forbids it"
+created="$(value 'app_requests_created{method="GET"}')"
+[ -n "$created" ] || fail "no app_requests_created"
+created_s="${created%%.*}"
+[ "$created_s" -ge "$app_start" ] && [ "$created_s" -le "$(date +%s)" ] ||
+  fail "app_requests_created = $created, the app started at $app_start"
 ticks="$(value app_ticks_total)"
 [ "$ticks" -gt 0 ] || fail "app_ticks_total = $ticks"
 
@@ -130,6 +152,10 @@ meta="$(curl -sf --max-time 2 -G "$api/targets/metadata" --data-urlencode 'match
 [ "$meta" = '[{"metric":"app_latency_seconds","type":"histogram"},{"metric":"app_requests","type":"counter"},{"metric":"app_temperature","type":"gauge"}]' ] ||
   [ "$meta" = '[{"metric":"app_latency_seconds","type":"histogram"},{"metric":"app_requests_total","type":"counter"},{"metric":"app_temperature","type":"gauge"}]' ] ||
   fail "metadata: $meta"
+# OpenMetrics was negotiated: only it carries units (# UNIT).
+unit="$(curl -sf --max-time 2 -G "$api/targets/metadata" --data-urlencode 'match_target={job="census"}' \
+  --data-urlencode 'metric=app_latency_seconds' | jq -r '.data[0].unit')"
+[ "$unit" = seconds ] || fail "unit of app_latency_seconds: '$unit' (was OpenMetrics negotiated?)"
 health="$(curl -sf --max-time 2 "$api/targets" | jq -r '.data.activeTargets[0].health')"
 [ "$health" = up ] || fail "target health $health"
 echo "integration_prometheus_scrape: ok (Prometheus on :$prom_port scraped :$app_port; ticks=$ticks; metadata $meta)"
