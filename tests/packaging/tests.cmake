@@ -12,3 +12,9 @@ add_test(NAME packaging_install_and_link
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/packaging/install_and_link.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR}
           "${census_packaged_exporters}")
 set_tests_properties(packaging_install_and_link PROPERTIES LABELS "packaging" TIMEOUT 120)
+
+# scripts/install-deps.sh profiles: `make demo`'s profile installs no node and calls no npm,
+# `make test`'s installs everything (run with shims for apt-get, dpkg-query and npm).
+add_test(NAME packaging_install_deps_profiles
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/packaging/install_deps_profiles.sh ${PROJECT_SOURCE_DIR})
+set_tests_properties(packaging_install_deps_profiles PROPERTIES LABELS "packaging" TIMEOUT 60)
