@@ -23,8 +23,10 @@
  * Google's error status and message. census_flush() (and the flush at exit) waits for queued
  * requests within its timeout.
  *
- * Link with census_google_cloud (CMake targets census_google_cloud / census_google_cloud_static;
- * installed as libcensus_google_cloud), which needs libcurl, zlib, OpenSSL and jansson.
+ * Link with census_google_cloud (installed as libcensus_google_cloud, pkg-config
+ * census_google_cloud; CMake: find_package(census COMPONENTS google_cloud), targets
+ * census::census_google_cloud / census::census_google_cloud_static), which needs libcurl, zlib,
+ * OpenSSL and jansson.
  */
 #ifndef CENSUS_EXPORTERS_GOOGLE_CLOUD_TRACE_H
 #define CENSUS_EXPORTERS_GOOGLE_CLOUD_TRACE_H

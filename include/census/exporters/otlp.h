@@ -21,8 +21,9 @@
  * both), OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES. A malformed variable is reported once
  * (CENSUS_ECONFIG) and its default used.
  *
- * Link with the census_otlp library (CMake targets census_otlp and census_otlp_static; installed
- * as libcensus_otlp, pkg-config census_otlp), which needs libcurl, zlib and jansson.
+ * Link with the census_otlp library (installed as libcensus_otlp, pkg-config census_otlp; CMake:
+ * find_package(census COMPONENTS otlp), targets census::census_otlp and
+ * census::census_otlp_static), which needs libcurl, zlib and jansson.
  */
 #ifndef CENSUS_EXPORTERS_OTLP_H
 #define CENSUS_EXPORTERS_OTLP_H

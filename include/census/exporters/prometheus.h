@@ -8,8 +8,9 @@
  * compatibility rules), counters end in _total. Every scrape reads one consistent snapshot of all
  * views (census_view_data_get_all()), which never blocks recording threads.
  *
- * Link with the census_prometheus library (CMake targets census_prometheus and
- * census_prometheus_static in census's build; installed as libcensus_prometheus), which needs
+ * Link with the census_prometheus library (installed as libcensus_prometheus, pkg-config
+ * census_prometheus; CMake: find_package(census COMPONENTS prometheus), targets
+ * census::census_prometheus and census::census_prometheus_static), which needs
  * libmicrohttpd (-lmicrohttpd); the core library does not.
  */
 #ifndef CENSUS_EXPORTERS_PROMETHEUS_H

@@ -15,8 +15,9 @@
  * counted as dropped and reported through census_diagnostics_report(). census_flush() (and the
  * flush at exit) waits for queued requests, within its timeout.
  *
- * Link with the census_zipkin library (CMake targets census_zipkin / census_zipkin_static;
- * installed as libcensus_zipkin), which needs libcurl and zlib; the core library does not.
+ * Link with the census_zipkin library (installed as libcensus_zipkin, pkg-config census_zipkin;
+ * CMake: find_package(census COMPONENTS zipkin), targets census::census_zipkin /
+ * census::census_zipkin_static), which needs libcurl and zlib; the core library does not.
  */
 #ifndef CENSUS_EXPORTERS_ZIPKIN_H
 #define CENSUS_EXPORTERS_ZIPKIN_H
