@@ -37,8 +37,9 @@ typedef struct census_measure census_measure;
  * may be NULL (empty); `unit` is a UCUM unit such as "ms", "By" or "1" (NULL or "" means "1").
  * All strings are copied. Creating a measure twice with the same definition returns the same
  * pointer. Returns NULL and sets *status (if not NULL) to CENSUS_EINVAL, CENSUS_EBADNAME,
- * CENSUS_ECONFLICT (same name, other type/description/unit), CENSUS_ENOMEM or CENSUS_ESHUTDOWN.
- * Thread-safe. */
+ * CENSUS_ECONFLICT (same name, other type/description/unit; the diagnostics callback gets one
+ * line naming the measure and the field that differs, with both values), CENSUS_ENOMEM or
+ * CENSUS_ESHUTDOWN. Thread-safe. */
 CENSUS_EXPORT const census_measure *census_measure_int64_new(const char *name,
                                                              const char *description,
                                                              const char *unit,
@@ -103,7 +104,9 @@ typedef struct census_view census_view;
 /* Creates a view definition. `name` is 1..255 bytes of printable ASCII; `description` may be
  * NULL; `columns` lists `column_count` distinct tag keys (may be 0). Strings, columns and the
  * aggregation are copied. Returns NULL with *status = CENSUS_EINVAL (NULL measure or aggregation,
- * NULL or repeated column), CENSUS_EBADNAME or CENSUS_ENOMEM. Thread-safe. */
+ * NULL column), CENSUS_EDUPLICATE (the same tag key twice in `columns`; reported to the
+ * diagnostics callback with the view, the key and both positions), CENSUS_EBADNAME or
+ * CENSUS_ENOMEM. Thread-safe. */
 CENSUS_EXPORT census_view *
 census_view_new(const char *name, const char *description, const census_measure *measure,
                 const census_tag_key *const *columns, size_t column_count,
@@ -120,7 +123,9 @@ CENSUS_EXPORT void census_view_free(census_view *view);
 
 /* Registers a copy of `view` with the view manager and starts collecting it: its start time is
  * now. Registering an identical definition again returns CENSUS_OK and changes nothing; a
- * different definition under the same name returns CENSUS_ECONFLICT. Other errors:
+ * different definition under the same name returns CENSUS_ECONFLICT and reports one line to the
+ * diagnostics callback naming the view and the first field that differs (measure, aggregation
+ * kind, bucket bounds, columns, description, max_series) with both values. Other errors:
  * CENSUS_EINVAL, CENSUS_ENOMEM, CENSUS_ESHUTDOWN. Thread-safe; may run while other threads
  * record. */
 CENSUS_EXPORT census_status census_view_register(const census_view *view);

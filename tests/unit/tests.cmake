@@ -13,3 +13,16 @@ census_unit_test(cardinality)
 census_unit_test(trace THREADED)
 # Not THREADED: it forks a process running the export worker (see the file comment).
 census_unit_test(self_metrics)
+
+# What configuration mistakes produce (status and one diagnostic line), for every exporter built;
+# registered when at least one is.
+set(census_config_error_libs)
+foreach(exporter otlp zipkin google_cloud prometheus)
+  if(TARGET census_${exporter}_static)
+    list(APPEND census_config_error_libs census_${exporter}_static)
+  endif()
+endforeach()
+if(census_config_error_libs)
+  census_unit_test(config_errors)
+  target_link_libraries(test_config_errors PRIVATE ${census_config_error_libs})
+endif()

@@ -102,8 +102,10 @@ typedef struct census_prometheus_server census_prometheus_server;
  * register_no_exporter is set, the server also registers a stats exporter (whose export does
  * nothing) so that census_shutdown() and census_stats_exporter_unregister(server, ...) stop it.
  * Returns the handle, or NULL with *status (if not NULL) = CENSUS_EINVAL (bad address or constant
- * label), CENSUS_ENOMEM, CENSUS_ESYSTEM (the address is in use or cannot be bound) or
- * CENSUS_ESHUTDOWN. Thread-safe. */
+ * label), CENSUS_ENOMEM, CENSUS_ESYSTEM (the address is in use or cannot be bound; errno is set,
+ * e.g. EADDRINUSE) or CENSUS_ESHUTDOWN. A bad address and a failure to listen are also reported
+ * through diagnostics in one line naming options.address (and the port and errno name) and what
+ * to do. Thread-safe. */
 CENSUS_EXPORT census_prometheus_server *
 census_prometheus_server_start(const census_prometheus_options *options, census_status *status);
 
