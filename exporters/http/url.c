@@ -72,9 +72,9 @@ bool census__url_ok(const char *url, char *why, size_t size) {
   }
   const char *scheme_end = strstr(url, "://");
   size_t scheme_len = scheme_end ? (size_t)(scheme_end - url) : 0;
-  bool scheme_chars = scheme_len > 0 && strspn(url, "abcdefghijklmnopqrstuvwxyz"
-                                                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.") ==
-                                            scheme_len;
+  bool scheme_chars =
+      scheme_len > 0 && strspn(url, "abcdefghijklmnopqrstuvwxyz"
+                                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.") == scheme_len;
   if (!scheme_end || !scheme_chars) {
     snprintf(why, size,
              "\"%s\" is not a URL (no scheme): write \"http://%s\" (or https:// for TLS)", shown,
