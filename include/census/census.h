@@ -33,7 +33,8 @@ CENSUS_EXPORT const char *census_version(void);
  * CENSUS_EINVAL for < 1, CENSUS_ESHUTDOWN after shutdown. Thread-safe. */
 CENSUS_EXPORT census_status census_set_export_interval_ms(int64_t interval_ms);
 
-/* The export interval now in force, in milliseconds. Thread-safe. */
+/* The export interval now in force, in milliseconds (after census_shutdown(): the last one).
+ * Thread-safe. */
 CENSUS_EXPORT int64_t census_export_interval_ms(void);
 
 /* Collects everything recorded so far and exports it to every stats exporter, then calls each
@@ -58,7 +59,9 @@ CENSUS_EXPORT census_status census_shutdown(int64_t timeout_ms);
  * Returns CENSUS_OK, CENSUS_ESYSTEM or CENSUS_ESHUTDOWN. Thread-safe. */
 CENSUS_EXPORT census_status census_signal_flush_install(void);
 
-/* The time allowed for the flush at exit and on a signal, in milliseconds (default 5000). */
+/* The time allowed for the flush at exit and on a signal, in milliseconds (default 5000).
+ * CENSUS_EINVAL for < 0; CENSUS_ESHUTDOWN after census_shutdown() (nothing is flushed at exit
+ * then). Thread-safe. */
 CENSUS_EXPORT census_status census_set_exit_flush_timeout_ms(int64_t timeout_ms);
 
 /* Receives diagnostics: refused measurements, malformed configuration, exporter failures.
@@ -68,7 +71,8 @@ typedef void (*census_diagnostics_fn)(void *user, census_status status, const ch
 
 /* Replaces the diagnostics callback. The default writes the first 20 messages to stderr, one
  * line each, then says that further ones are suppressed; NULL silences diagnostics (they are
- * still counted in the self-metrics). Thread-safe. */
+ * still counted in the self-metrics). Works before start and after census_shutdown().
+ * Thread-safe. */
 CENSUS_EXPORT void census_set_diagnostics(census_diagnostics_fn fn, void *user);
 
 /* Passes `message` (copied, truncated to 511 bytes) to the diagnostics callback; for exporters

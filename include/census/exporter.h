@@ -39,7 +39,8 @@ CENSUS_EXPORT census_status census_stats_exporter_register(const census_stats_ex
 
 /* Unregisters the exporter registered with `user`, after a final export of everything recorded
  * so far, then calls its shutdown callback. Blocks up to timeout_ms. CENSUS_ENOTFOUND if no
- * exporter has that user pointer. Thread-safe; must not be called from an exporter callback. */
+ * exporter has that user pointer; CENSUS_ESHUTDOWN after census_shutdown(), which already called
+ * every exporter's shutdown. Thread-safe; must not be called from an exporter callback. */
 CENSUS_EXPORT census_status census_stats_exporter_unregister(void *user, int64_t timeout_ms);
 
 /* ---- Exporter self-metrics ----------------------------------------------------------------- */
@@ -86,7 +87,8 @@ CENSUS_EXPORT census_status census_exporter_record_rejected(const char *exporter
 /* ---- Span exporters ------------------------------------------------------------------------ */
 
 /* An ended, sampled span as exporters see it: borrowed for the duration of an export call,
- * immutable. Thread-safety: safe to read from any thread during the call. */
+ * immutable (so none exists after census_shutdown(); the accessors accept NULL). Thread-safety:
+ * safe to read from any thread during the call. */
 typedef struct census_span_data census_span_data;
 
 typedef enum census_attribute_type {
@@ -156,7 +158,8 @@ CENSUS_EXPORT census_status census_span_exporter_register(const census_span_expo
                                                           void *user);
 
 /* Exports the queued spans, then unregisters the span exporter registered with `user` and calls
- * its shutdown. CENSUS_ENOTFOUND if none. Thread-safe; not from an exporter callback. */
+ * its shutdown. CENSUS_ENOTFOUND if none; CENSUS_ESHUTDOWN after census_shutdown() (which
+ * already shut every span exporter down). Thread-safe; not from an exporter callback. */
 CENSUS_EXPORT census_status census_span_exporter_unregister(void *user, int64_t timeout_ms);
 
 #ifdef __cplusplus

@@ -134,7 +134,8 @@ CENSUS_EXPORT census_status census_view_register(const census_view *view);
 
 /* A snapshot of one registered view: its definition, start and end time, and one row per
  * distinct tuple of column values. Owned by the caller (free with census_view_data_free()) unless
- * handed to an exporter, which borrows it for the duration of its export call.
+ * handed to an exporter, which borrows it for the duration of its export call. A snapshot owns
+ * what it shows: it and its accessors stay valid after census_shutdown().
  * Thread-safety: immutable, safe to read from any thread. */
 typedef struct census_view_data census_view_data;
 
@@ -203,7 +204,8 @@ CENSUS_EXPORT census_status census_view_data_row_point(const census_view_data *d
 
 /* ---- Recording --------------------------------------------------------------------------- */
 
-/* A batch of (measure, value) pairs recorded together against one tag map.
+/* A batch of (measure, value) pairs recorded together against one tag map. Owned by the caller:
+ * new, put, clear and free work after census_shutdown() too (recording it does not).
  * Thread-safety: one thread at a time. */
 typedef struct census_measurement_map census_measurement_map;
 
@@ -235,13 +237,17 @@ CENSUS_EXPORT census_status census_measurement_map_put_double(census_measurement
  * If a put refused a value, nothing is recorded: every measurement of the map, the refused ones
  * and the valid ones alike (none of them is recorded), is counted in the self-metric view
  * "census/dropped_measurements" (reason "invalid_value") and the refusal is reported to the
- * diagnostics callback; the put's first error is returned. Never blocks on export or I/O;
+ * diagnostics callback; the put's first error is returned. After census_shutdown() a map that a
+ * put did not poison records nothing and returns CENSUS_ESHUTDOWN (the first such record in the
+ * process is reported to the diagnostics callback). Never blocks on export or I/O;
  * allocates only for a series this thread records into for the first time. Thread-safe for
  * different maps; `tags` may be shared by concurrent recorders. */
 CENSUS_EXPORT census_status census_measurement_map_record(const census_measurement_map *map,
                                                           const census_tag_map *tags);
 
-/* Records one value without a measurement map; same semantics as a one-entry map. Thread-safe. */
+/* Records one value without a measurement map; same semantics as a one-entry map: CENSUS_EINVAL
+ * for a NULL measure, a refused value's status, else CENSUS_OK, or CENSUS_ESHUTDOWN after
+ * census_shutdown() (nothing recorded; the first one is reported). Thread-safe. */
 CENSUS_EXPORT census_status census_record_int64(const census_measure *measure, int64_t value,
                                                 const census_tag_map *tags);
 CENSUS_EXPORT census_status census_record_double(const census_measure *measure, double value,
@@ -254,7 +260,8 @@ CENSUS_EXPORT census_status census_record_double(const census_measure *measure, 
  * no lock, no allocation (except the first record by each thread, and the first record after a
  * new view of the measure is registered, which re-resolves the handle).
  * Lifetime: valid until census_bound_measure_free(); it survives view registration; after
- * census_shutdown() recording through it does nothing. fork(): the child's handles stay valid and
+ * census_shutdown() recording through it records nothing and returns CENSUS_ESHUTDOWN, and
+ * census_bound_measure_free() still frees it. fork(): the child's handles stay valid and
  * record into the child's fresh series.
  * Thread-safety: any number of threads may record through one handle at once. */
 typedef struct census_bound_measure census_bound_measure;
@@ -268,7 +275,8 @@ CENSUS_EXPORT census_bound_measure *census_measure_bind(const census_measure *me
 
 /* Records one value through a bound measure, with the semantics of census_record_int64() /
  * census_record_double(): an invalid value is refused (CENSUS_ENEGATIVE, CENSUS_ENONFINITE,
- * CENSUS_ETYPE) and counted in census/dropped_measurements. Thread-safe, wait-free in the common
+ * CENSUS_ETYPE) and counted in census/dropped_measurements; CENSUS_EINVAL for NULL; after
+ * census_shutdown() CENSUS_ESHUTDOWN, nothing recorded. Thread-safe, wait-free in the common
  * case. */
 CENSUS_EXPORT census_status census_bound_record_int64(census_bound_measure *bound, int64_t value);
 CENSUS_EXPORT census_status census_bound_record_double(census_bound_measure *bound, double value);
