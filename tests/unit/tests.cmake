@@ -13,6 +13,8 @@ census_unit_test(cardinality)
 census_unit_test(trace THREADED)
 # Not THREADED: it forks a process running the export worker (see the file comment).
 census_unit_test(self_metrics)
+# census's side of docs/opencensus-python.md, one test per section.
+census_unit_test(python_differences)
 
 # What configuration mistakes produce (status and one diagnostic line), for every exporter built;
 # registered when at least one is.
