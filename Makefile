@@ -7,18 +7,23 @@ JOBS       ?= $(shell nproc)
 DEMO_ARGS  ?= --duration-s 15 --interval-ms 3000
 CMAKE_ARGS ?=
 
-.PHONY: all deps demo test test-release test-asan test-tsan test-fuzz interop format-check bench install clean
+.PHONY: all deps deps-demo demo test test-release test-asan test-tsan test-fuzz interop format-check bench install clean
 
 all: $(BUILD)/Makefile
 	cmake --build $(BUILD) -j$(JOBS)
 
+# Everything the tests need (test tools, node and the interop test's npm packages).
 deps:
-	./scripts/install-deps.sh
+	./scripts/install-deps.sh test
 
-$(BUILD)/Makefile: | deps
+# Only what building census and running the demo need: no node, no npm.
+deps-demo:
+	./scripts/install-deps.sh demo
+
+$(BUILD)/Makefile: | deps-demo
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS)
 
-demo: deps all
+demo: deps-demo all
 	./$(BUILD)/examples/demo $(DEMO_ARGS)
 
 # The whole suite: the release build's tests (unit, integration, examples), the unit and
@@ -55,7 +60,7 @@ interop: deps
 format-check: deps
 	./scripts/format.sh --check
 
-bench: deps
+bench: deps-demo
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DCENSUS_BUILD_BENCH=ON $(CMAKE_ARGS)
 	cmake --build $(BUILD) -j$(JOBS) --target bench_record
 	./$(BUILD)/bench/bench_record $(BUILD)/bench.json

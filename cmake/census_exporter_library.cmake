@@ -1,5 +1,6 @@
 # census_exporter_library(<name> OBJECTS <object libraries...> [LINK <link targets...>]
-#                         [PKG_REQUIRES <pkg-config modules>] DESCRIPTION <text>)
+#                         [PKG_REQUIRES <pkg-config modules>] [DEPENDS <dependencies...>]
+#                         DESCRIPTION <text>)
 #
 # Builds one exporter as its own pair of libraries, census_<name> (shared) and
 # census_<name>_static (installed as libcensus_<name>.a), from the given object libraries, so that
@@ -7,8 +8,16 @@
 # the core library stays libc + pthreads. Installs both with a pkg-config file census_<name>.pc
 # that requires census and lists the exporter's own dependencies as Requires.private, so
 # `pkg-config --static --libs census_<name>` gives a complete static link line.
+# For CMake users both libraries are exported as census::census_<name> and
+# census::census_<name>_static, in their own file census_<name>Targets.cmake beside censusConfig,
+# with census_<name>Dependencies.cmake naming what censusConfig must find before loading them:
+# DEPENDS lists CURL, ZLIB, OpenSSL (libcrypto), jansson and libmicrohttpd (the last two through
+# pkg-config), the names cmake/censusConfig.cmake.in knows how to find. LINK must then use the
+# targets censusConfig creates for them: CURL::libcurl, ZLIB::ZLIB, OpenSSL::Crypto,
+# PkgConfig::census_jansson and PkgConfig::census_microhttpd (see census_find_dependencies()
+# below, which creates them in the build too).
 function(census_exporter_library name)
-  cmake_parse_arguments(ARG "" "DESCRIPTION" "OBJECTS;LINK;PKG_REQUIRES" ${ARGN})
+  cmake_parse_arguments(ARG "" "DESCRIPTION" "OBJECTS;LINK;PKG_REQUIRES;DEPENDS" ${ARGN})
   set(objects)
   foreach(object_library ${ARG_OBJECTS})
     list(APPEND objects $<TARGET_OBJECTS:${object_library}>)
@@ -19,9 +28,16 @@ function(census_exporter_library name)
   target_link_libraries(census_${name}_static PUBLIC census_static ${ARG_LINK})
   set_target_properties(census_${name} PROPERTIES VERSION ${PROJECT_VERSION} SOVERSION 0)
   set_target_properties(census_${name}_static PROPERTIES OUTPUT_NAME census_${name})
-  install(TARGETS census_${name} census_${name}_static
+  install(TARGETS census_${name} census_${name}_static EXPORT census_${name}Targets
     LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
     ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  install(EXPORT census_${name}Targets NAMESPACE census::
+    DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/census)
+  file(CONFIGURE OUTPUT ${PROJECT_BINARY_DIR}/census_${name}Dependencies.cmake
+    CONTENT "# What census::census_${name} needs found first (see censusConfig.cmake).\nset(_census_component_depends @ARG_DEPENDS@)\n"
+    @ONLY)
+  install(FILES ${PROJECT_BINARY_DIR}/census_${name}Dependencies.cmake
+    DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/census)
 
   set(CENSUS_EXPORTER_NAME census_${name})
   set(CENSUS_EXPORTER_DESCRIPTION "${ARG_DESCRIPTION}")
@@ -31,3 +47,26 @@ function(census_exporter_library name)
   install(FILES ${PROJECT_BINARY_DIR}/census_${name}.pc
     DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 endfunction()
+
+# census_find_dependencies(<dependencies...>): finds, in the calling directory, the DEPENDS names
+# above and creates the imported targets an exporter links, under the same names censusConfig
+# gives them in a user's project (REQUIRED here: the exporter was asked for).
+macro(census_find_dependencies)
+  foreach(_census_dep ${ARGN})
+    if(_census_dep STREQUAL "CURL")
+      find_package(CURL REQUIRED)
+    elseif(_census_dep STREQUAL "ZLIB")
+      find_package(ZLIB REQUIRED)
+    elseif(_census_dep STREQUAL "OpenSSL")
+      find_package(OpenSSL REQUIRED COMPONENTS Crypto)
+    elseif(_census_dep STREQUAL "jansson")
+      find_package(PkgConfig REQUIRED)
+      pkg_check_modules(census_jansson REQUIRED IMPORTED_TARGET jansson)
+    elseif(_census_dep STREQUAL "libmicrohttpd")
+      find_package(PkgConfig REQUIRED)
+      pkg_check_modules(census_microhttpd REQUIRED IMPORTED_TARGET libmicrohttpd)
+    else()
+      message(FATAL_ERROR "census_find_dependencies: unknown dependency ${_census_dep}")
+    endif()
+  endforeach()
+endmacro()

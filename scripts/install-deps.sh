@@ -1,9 +1,32 @@
 #!/usr/bin/env bash
-# Installs what census needs to build, test and run its demo on Debian 12, and nothing else.
+# Installs what census needs on Debian 12, and nothing else, for one of two profiles:
+#   scripts/install-deps.sh demo   build census (library, examples, tests) and run the demo:
+#                                  compiler, CMake and the exporters' libraries; no node, no npm
+#   scripts/install-deps.sh [test] everything `make test` needs: the above, the test tools, node
+#                                  and the interop test's npm packages (the default, so a bare
+#                                  call on a fresh machine still installs everything)
 # Idempotent: packages already present are not reinstalled and apt-get update runs only when
 # something is missing. Runs as root, or through sudo when available.
 set -euo pipefail
 
+profile=${1:-test}
+case $profile in
+  demo | test) ;;
+  *)
+    echo "install-deps: unknown profile '$profile': use 'demo' (build and run the demo) or" \
+      "'test' (everything make test needs; the default)" >&2
+    exit 2
+    ;;
+esac
+
+# The demo profile: what `cmake --build` of the default configuration needs (the exporters'
+# libraries, cmocka for the unit tests it also builds). Every entry is in the test list too.
+demo_packages=(
+  gcc make cmake pkg-config libcmocka-dev libmicrohttpd-dev libcurl4-openssl-dev zlib1g-dev
+  libjansson-dev libssl-dev
+)
+
+# The test profile.
 packages=(
   gcc make cmake pkg-config     # build
   libcmocka-dev                 # unit tests
@@ -24,13 +47,17 @@ packages=(
 # node and npm run the propagation interop test against the OpenTelemetry/OpenCensus node
 # implementations; a machine that already has them (e.g. from nodesource) keeps its own.
 command -v npm >/dev/null || packages+=(nodejs npm)
+if [ "$profile" = demo ]; then
+  packages=("${demo_packages[@]}")
+fi
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 install_node_packages() {
-  # The interop test's pinned packages (tests/interop/package-lock.json).
+  # The interop test's pinned packages (tests/interop/package-lock.json); tests only.
+  [ "$profile" = test ] || return 0
   local dir
   dir="$(dirname "$0")/../tests/interop"
   if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then

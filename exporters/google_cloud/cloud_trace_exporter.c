@@ -27,6 +27,7 @@
 #include "google_auth.h"
 #include "google_internal.h"
 #include "span_push_exporter.h"
+#include "url.h"
 
 /* Cloud Trace's own state (the span push exporter's `user`). */
 typedef struct trace_state {
@@ -123,9 +124,10 @@ CENSUS_EXPORT census_status census_google_trace_exporter_start(
   const char *endpoint = o.trace_endpoint && *o.trace_endpoint
                              ? o.trace_endpoint
                              : CENSUS_GOOGLE_TRACE_DEFAULT_ENDPOINT;
-  census_status status = census__span_push_check_url("cloud trace", endpoint);
-  if (status != CENSUS_OK)
-    return status;
+  if (!census__url_check(CENSUS_EINVAL, "cloud trace", "options.trace_endpoint", endpoint,
+                         "the exporter is not started"))
+    return CENSUS_EINVAL;
+  census_status status = CENSUS_OK;
   int64_t timeout_ms = o.timeout_ms > 0 ? o.timeout_ms : 10000;
 
   trace_state *t = calloc(1, sizeof *t);

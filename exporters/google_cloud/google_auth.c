@@ -34,6 +34,7 @@
 
 #include "census/census.h"
 #include "google_internal.h"
+#include "url.h"
 
 #define DEFAULT_TOKEN_URI "https://oauth2.googleapis.com/token"
 #define DEFAULT_SCOPES "https://www.googleapis.com/auth/cloud-platform"
@@ -210,9 +211,9 @@ static census_status fetch_token(census_google_auth *auth) {
   char url[1024];
   char *post = NULL;
   const char *header;
-  const char *where;
+  char where[200]; /* the endpoint as reports show it: no userinfo, query or fragment */
   if (auth->source == SOURCE_KEY_FILE) {
-    where = auth->token_endpoint;
+    census__url_redact(auth->token_endpoint, where, sizeof where);
     char *assertion = make_assertion(auth, err, sizeof err);
     if (!assertion) {
       census__google_reportf(CENSUS_EEXPORT, "google auth: %s", err);
@@ -229,7 +230,7 @@ static census_status fetch_token(census_google_auth *auth) {
     snprintf(url, sizeof url, "%s", auth->token_endpoint);
     header = "Content-Type: application/x-www-form-urlencoded";
   } else {
-    where = auth->metadata_host;
+    census__url_redact(auth->metadata_host, where, sizeof where);
     snprintf(url, sizeof url,
              "http://%s/computeMetadata/v1/instance/service-accounts/default/token",
              auth->metadata_host);
@@ -311,6 +312,12 @@ census_google_auth *census__google_auth_new(const census_google_auth_config *con
       file = getenv("GOOGLE_APPLICATION_CREDENTIALS");
     if (file && file[0]) {
       auth->source = SOURCE_KEY_FILE;
+      if (config->token_endpoint && config->token_endpoint[0] &&
+          !census__url_check(CENSUS_ECONFIG, "google auth", "options.token_endpoint",
+                             config->token_endpoint, "the exporter is not started")) {
+        st = CENSUS_ECONFIG;
+        goto fail;
+      }
       if (config->token_endpoint && config->token_endpoint[0] &&
           !(auth->token_endpoint = strdup(config->token_endpoint)))
         goto fail;

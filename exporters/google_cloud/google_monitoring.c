@@ -49,6 +49,7 @@
 #include "google_internal.h"
 #include "http_sender.h"
 #include "json_writer.h"
+#include "url.h"
 
 #define TASK_LABEL "opencensus_task"
 #define OVERFLOW_LABEL "otel_metric_overflow"
@@ -884,6 +885,10 @@ census_google_monitoring_exporter_start(const census_google_monitoring_options *
                               "resource_labels with a non-zero count");
     return CENSUS_ECONFIG;
   }
+  if (o->monitoring_endpoint && o->monitoring_endpoint[0] &&
+      !census__url_check(CENSUS_ECONFIG, "google monitoring", "options.monitoring_endpoint",
+                         o->monitoring_endpoint, "the exporter is not started"))
+    return CENSUS_ECONFIG;
   census_google_monitoring_exporter *e = calloc(1, sizeof *e);
   if (!e)
     return CENSUS_ENOMEM;

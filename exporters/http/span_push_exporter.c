@@ -55,16 +55,6 @@ static void push_release(census_span_push_exporter *e) {
     push_destroy(e);
 }
 
-census_status census__span_push_check_url(const char *name, const char *url) {
-  if (url && (strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0))
-    return CENSUS_OK;
-  char msg[300];
-  snprintf(msg, sizeof msg, "%s: endpoint \"%.200s\" is not an http(s) URL", name,
-           url ? url : "(null)");
-  census_diagnostics_report(CENSUS_EINVAL, msg);
-  return CENSUS_EINVAL;
-}
-
 void census__span_push_body_excerpt(const census_http_response *r, char *out, size_t n) {
   size_t len = r->body ? r->body_len : 0;
   if (len > n - 1)

@@ -75,10 +75,6 @@ typedef struct census_span_push_config {
     (config).http.max_queued = (o).max_queued;                                                     \
   } while (0)
 
-/* Reports "<name>: endpoint "<url>" is not an http(s) URL" and returns CENSUS_EINVAL unless `url`
- * starts with http:// or https:// (case-insensitively); CENSUS_OK otherwise. */
-census_status census__span_push_check_url(const char *name, const char *url);
-
 /* Starts the sender thread and registers the span exporter. On success returns the handle and
  * owns `config->user` from then on (free_user is called at shutdown). On error returns NULL with
  * *status (if not NULL) set (CENSUS_EINVAL for a missing name or encode, CENSUS_ENOMEM,

@@ -42,6 +42,7 @@
 #include "otlp_encode.h"
 #include "otlp_response.h"
 #include "resource.h"
+#include "url.h"
 
 #define DEFAULT_TIMEOUT_MS 10000
 #define DEFAULT_MAX_SPANS 512
@@ -96,11 +97,6 @@ static const char *pick_var(char *buf, size_t size, const char *signal_upper, co
   return buf;
 }
 
-static bool is_http_url(const char *url) {
-  return url && (strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0) &&
-         url[strncasecmp(url, "http://", 7) == 0 ? 7 : 8] != '\0';
-}
-
 /* base + "v1/<signal>" with exactly one '/' between them. */
 static char *append_path(const char *base, const char *signal) {
   size_t len = strlen(base);
@@ -127,12 +123,6 @@ static char *as_is(const char *url) {
   return out;
 }
 
-static void report_bad_url(const char *var, const char *value) {
-  char msg[512];
-  snprintf(msg, sizeof msg, "%s=\"%.300s\" is not an http:// or https:// URL; ignored", var, value);
-  census_diagnostics_report(CENSUS_ECONFIG, msg);
-}
-
 /* True when the per-signal variable OTEL_EXPORTER_OTLP_<SIGNAL>_<suffix> is unset, so that the
  * generic one applies. */
 static bool generic_applies(const char *signal_upper, const char *suffix) {
@@ -147,7 +137,8 @@ static bool reuse(const census_otlp_signal_config *previous, unsigned bit, const
   return previous && (previous->generic & bit) && generic_applies(upper, suffix);
 }
 
-/* Resolves the URL of one signal. CENSUS_EINVAL for a bad option, ENOMEM. */
+/* Resolves the URL of one signal. CENSUS_EINVAL for a bad option (reported, naming the option),
+ * ENOMEM. A bad variable is reported (naming it) and the next source applies. */
 static census_status resolve_url(const census_otlp_options *o, const char *signal,
                                  const char *signal_upper,
                                  const census_otlp_signal_config *previous,
@@ -157,29 +148,35 @@ static census_status resolve_url(const census_otlp_options *o, const char *signa
       strcmp(signal, "metrics") == 0 ? o->metrics_endpoint : o->traces_endpoint;
   char var[96];
   *url = NULL;
+  char why[400];
   if (api_signal) {
-    if (!is_http_url(api_signal)) {
+    if (!census__url_check(CENSUS_EINVAL, "otlp",
+                           strcmp(signal, "metrics") == 0 ? "options.metrics_endpoint"
+                                                          : "options.traces_endpoint",
+                           api_signal, "the exporter is not started")) {
       return CENSUS_EINVAL;
     }
     *url = as_is(api_signal);
   } else if (o->endpoint) {
-    if (!is_http_url(o->endpoint)) {
+    if (!census__url_check(CENSUS_EINVAL, "otlp", "options.endpoint", o->endpoint,
+                           "the exporter is not started")) {
       return CENSUS_EINVAL;
     }
     *url = append_path(o->endpoint, signal);
   } else {
     const char *env = census__env_string(signal_var(var, sizeof var, signal_upper, "ENDPOINT"));
-    if (env && !is_http_url(env)) {
-      report_bad_url(var, env);
+    if (env && !census__url_check(CENSUS_ECONFIG, "otlp", var, env,
+                                  "ignored: OTEL_EXPORTER_OTLP_ENDPOINT or the default applies")) {
       env = NULL;
     }
     if (env) {
       *url = as_is(env);
     } else {
       const char *base = census__env_string("OTEL_EXPORTER_OTLP_ENDPOINT");
-      if (base && !is_http_url(base)) {
+      if (base && !census__url_ok(base, why, sizeof why)) {
         if (!(previous && (previous->generic & CENSUS_OTLP_GENERIC_BAD_ENDPOINT))) {
-          report_bad_url("OTEL_EXPORTER_OTLP_ENDPOINT", base);
+          census__url_check(CENSUS_ECONFIG, "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT", base,
+                            "ignored, using the default " CENSUS_OTLP_DEFAULT_ENDPOINT);
         }
         c->generic |= CENSUS_OTLP_GENERIC_BAD_ENDPOINT;
         base = NULL;

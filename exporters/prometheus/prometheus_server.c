@@ -26,10 +26,12 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "census/census.h"
 
@@ -261,6 +263,110 @@ CENSUS_EXPORT void census_prometheus_server_free(census_prometheus_server *s) {
 
 /* ---- starting ------------------------------------------------------------------------------ */
 
+/* Copies `text` for quoting in a diagnostic: printable ASCII only, at most size - 1 bytes. */
+static void printable_copy(const char *text, char *out, size_t size) {
+  size_t n = 0;
+  for (; *text && n + 1 < size; text++) {
+    out[n++] = *text >= 0x20 && *text < 0x7f ? *text : '?';
+  }
+  out[n] = '\0';
+}
+
+/* Reports an options.address that is not a numeric IPv4 or IPv6 address, with the fix for the
+ * usual mistakes: a host name, or a port written into the address. */
+static void report_bad_address(const char *address) {
+  char shown[80];
+  printable_copy(address, shown, sizeof shown);
+  char host[80];
+  const char *colon = strrchr(address, ':');
+  const char *port = colon ? colon + 1 : NULL;
+  bool port_given = port && *port && strspn(port, "0123456789") == strlen(port) &&
+                    (size_t)(colon - address) < sizeof host;
+  if (port_given) {
+    /* "127.0.0.1:9100" or "[::1]:9100" with a numeric host before the port. */
+    size_t len = (size_t)(colon - address);
+    const char *start = address;
+    if (len >= 2 && address[0] == '[' && address[len - 1] == ']') {
+      start++;
+      len -= 2;
+    }
+    memcpy(host, start, len);
+    host[len] = '\0';
+    struct in6_addr probe;
+    port_given = inet_pton(AF_INET, host, &probe) == 1 || inet_pton(AF_INET6, host, &probe) == 1;
+  }
+  char message[400];
+  if (port_given) {
+    snprintf(message, sizeof message,
+             "prometheus: options.address \"%s\" contains a port: set options.address = \"%s\" "
+             "and options.port = %s; the server is not started",
+             shown, host, port);
+  } else {
+    snprintf(message, sizeof message,
+             "prometheus: options.address \"%s\" is not a numeric IPv4 or IPv6 address (names are "
+             "not looked up, so that no lookup can pick another interface): write \"127.0.0.1\" "
+             "(this machine only), \"0.0.0.0\" (every IPv4 interface), \"::1\" or \"::\"; the "
+             "port goes in options.port; the server is not started",
+             shown);
+  }
+  census_diagnostics_report(CENSUS_EINVAL, message);
+}
+
+/* libmicrohttpd could not start listening on `addr` (it keeps no errno). Binds a probe socket to
+ * the same address, as libmicrohttpd does (SO_REUSEADDR, IPv6 only for IPv6), to learn why, and
+ * reports one line naming the address, the errno and what to do. Sets errno to the probe's. */
+static void report_listen_failure(const struct sockaddr_storage *addr, const char *address,
+                                  uint16_t port) {
+  char shown[80];
+  printable_copy(address, shown, sizeof shown);
+  socklen_t length =
+      addr->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+  int error = 0;
+  int fd = socket(addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    error = errno;
+  } else {
+    int on = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (addr->ss_family == AF_INET6) {
+      setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+    }
+    if (bind(fd, (const struct sockaddr *)addr, length) != 0 || listen(fd, 1) != 0) {
+      error = errno;
+    }
+    close(fd);
+  }
+  const char *advice;
+  switch (error) {
+  case EADDRINUSE:
+    advice = "another process (or another census server in this one) listens there: stop it, "
+             "choose a free port in options.port, or set options.any_port";
+    break;
+  case EADDRNOTAVAIL:
+    advice = "the address is not one of this machine's: use 127.0.0.1, 0.0.0.0 or the address "
+             "of a local interface in options.address";
+    break;
+  case EACCES:
+    advice = "ports below 1024 need privileges: choose a port of 1024 or more in options.port";
+    break;
+  case EAFNOSUPPORT:
+    advice = "this machine has no support for that address family: use an IPv4 address such as "
+             "127.0.0.1";
+    break;
+  default:
+    advice = "see the libmicrohttpd and system limits (open files, threads)";
+    break;
+  }
+  const char *name = error ? strerrorname_np(error) : NULL;
+  char message[480];
+  snprintf(message, sizeof message, "prometheus: cannot listen on %s%s%s:%u: %s (%s): %s",
+           addr->ss_family == AF_INET6 ? "[" : "", shown, addr->ss_family == AF_INET6 ? "]" : "",
+           (unsigned)port, error ? strerror(error) : "libmicrohttpd failed to start",
+           name ? name : "no errno", advice);
+  census_diagnostics_report(CENSUS_ESYSTEM, message);
+  errno = error;
+}
+
 /* Copies the rendering options' strings into `s`; false if memory is exhausted. */
 static bool copy_options(struct census_prometheus_server *s, const census_prometheus_options *o) {
   s->options = *o;
@@ -324,6 +430,7 @@ census_prometheus_server_start(const census_prometheus_options *options, census_
     v6->sin6_port = htons(port);
     flags |= MHD_USE_IPv6;
   } else {
+    report_bad_address(address);
     *status = CENSUS_EINVAL;
     return NULL;
   }
@@ -351,6 +458,7 @@ census_prometheus_server_start(const census_prometheus_options *options, census_
                                MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_END);
   if (!s->daemon) {
     census_prometheus_server_free(s);
+    report_listen_failure(&storage, address, port);
     *status = CENSUS_ESYSTEM;
     return NULL;
   }

@@ -21,6 +21,7 @@
 #include "env_config.h"
 #include "resource.h"
 #include "span_push_exporter.h"
+#include "url.h"
 #include "zipkin_internal.h"
 
 /* Zipkin's own state (the span push exporter's `user`): the localEndpoint of every span. */
@@ -102,13 +103,23 @@ CENSUS_EXPORT census_status census_zipkin_exporter_start(const census_zipkin_opt
   if (options)
     o = *options;
 
-  const char *url =
-      o.endpoint && *o.endpoint ? o.endpoint : census__env_string("OTEL_EXPORTER_ZIPKIN_ENDPOINT");
+  /* The option (refused when malformed), else the variable (ignored when malformed, as every
+   * variable is), else the default. */
+  const char *url = NULL;
+  if (o.endpoint && *o.endpoint) {
+    if (!census__url_check(CENSUS_EINVAL, "zipkin", "options.endpoint", o.endpoint,
+                           "the exporter is not started"))
+      return CENSUS_EINVAL;
+    url = o.endpoint;
+  } else {
+    url = census__env_string("OTEL_EXPORTER_ZIPKIN_ENDPOINT");
+    if (url && !census__url_check(CENSUS_ECONFIG, "zipkin", "OTEL_EXPORTER_ZIPKIN_ENDPOINT", url,
+                                  "ignored, using the default " CENSUS_ZIPKIN_DEFAULT_ENDPOINT))
+      url = NULL;
+  }
   if (!url)
     url = CENSUS_ZIPKIN_DEFAULT_ENDPOINT;
-  census_status status = census__span_push_check_url("zipkin", url);
-  if (status != CENSUS_OK)
-    return status;
+  census_status status = CENSUS_OK;
   int64_t timeout_ms =
       o.timeout_ms > 0 ? o.timeout_ms : census__env_ms("OTEL_EXPORTER_ZIPKIN_TIMEOUT", 10000);
   if (timeout_ms <= 0)

@@ -33,7 +33,8 @@ CENSUS_EXPORT const char *census_version(void);
  * CENSUS_EINVAL for < 1, CENSUS_ESHUTDOWN after shutdown. Thread-safe. */
 CENSUS_EXPORT census_status census_set_export_interval_ms(int64_t interval_ms);
 
-/* The export interval now in force, in milliseconds. Thread-safe. */
+/* The export interval now in force, in milliseconds (after census_shutdown(): the last one).
+ * Thread-safe. */
 CENSUS_EXPORT int64_t census_export_interval_ms(void);
 
 /* Collects everything recorded so far and exports it to every stats exporter, passes the queued
@@ -73,7 +74,8 @@ CENSUS_EXPORT census_status census_signal_flush_install(void);
 /* The time allowed for the flush at exit and on a signal, in milliseconds (default 5000). Every
  * exporter gets all of it (their flushes run at once); what a push exporter still holds when it
  * ends is counted as dropped (CENSUS_EXPORTER_DROP_EXIT_DEADLINE) and reported in one
- * diagnostic line per exporter. CENSUS_EINVAL for < 0. Thread-safe. */
+ * diagnostic line per exporter. CENSUS_EINVAL for < 0; CENSUS_ESHUTDOWN after census_shutdown()
+ * (nothing is flushed at exit then). Thread-safe. */
 CENSUS_EXPORT census_status census_set_exit_flush_timeout_ms(int64_t timeout_ms);
 
 /* Receives diagnostics: refused measurements, malformed configuration, exporter failures.
@@ -83,7 +85,8 @@ typedef void (*census_diagnostics_fn)(void *user, census_status status, const ch
 
 /* Replaces the diagnostics callback. The default writes the first 20 messages to stderr, one
  * line each, then says that further ones are suppressed; NULL silences diagnostics (they are
- * still counted in the self-metrics). Thread-safe. */
+ * still counted in the self-metrics). Works before start and after census_shutdown().
+ * Thread-safe. */
 CENSUS_EXPORT void census_set_diagnostics(census_diagnostics_fn fn, void *user);
 
 /* Passes `message` (copied, truncated to 511 bytes) to the diagnostics callback; for exporters

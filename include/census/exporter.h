@@ -55,7 +55,8 @@ CENSUS_EXPORT census_status census_stats_exporter_register(const census_stats_ex
  * so far and its flush, then calls its shutdown callback. Blocks up to timeout_ms. Returns
  * CENSUS_OK; CENSUS_ETIMEDOUT when the deadline cut the final export or flush short (it wins over
  * CENSUS_EEXPORT); CENSUS_EEXPORT when the final export or flush failed; CENSUS_ENOTFOUND if no
- * exporter has that user pointer. Thread-safe; must not be called from an exporter callback. */
+ * exporter has that user pointer; CENSUS_ESHUTDOWN after census_shutdown(), which already called
+ * every exporter's shutdown. Thread-safe; must not be called from an exporter callback. */
 CENSUS_EXPORT census_status census_stats_exporter_unregister(void *user, int64_t timeout_ms);
 
 /* ---- Exporter self-metrics ----------------------------------------------------------------- */
@@ -117,7 +118,8 @@ CENSUS_EXPORT census_status census_exporter_record_rejected(const char *exporter
 /* ---- Span exporters ------------------------------------------------------------------------ */
 
 /* An ended, sampled span as exporters see it: borrowed for the duration of an export call,
- * immutable. Thread-safety: safe to read from any thread during the call. */
+ * immutable (so none exists after census_shutdown(); the accessors accept NULL). Thread-safety:
+ * safe to read from any thread during the call. */
 typedef struct census_span_data census_span_data;
 
 typedef enum census_attribute_type {
@@ -189,8 +191,9 @@ CENSUS_EXPORT census_status census_span_exporter_register(const census_span_expo
 /* Exports the queued spans, then unregisters the span exporter registered with `user`, calls its
  * flush and then its shutdown, within timeout_ms. Returns CENSUS_OK; CENSUS_ETIMEDOUT when the
  * deadline cut the export or the flush short (it wins over CENSUS_EEXPORT); CENSUS_EEXPORT when
- * its flush reported lost data; CENSUS_ENOTFOUND if none. Thread-safe; not from an exporter
- * callback. */
+ * its flush reported lost data; CENSUS_ENOTFOUND if none; CENSUS_ESHUTDOWN after
+ * census_shutdown() (which already shut every span exporter down). Thread-safe; not from an
+ * exporter callback. */
 CENSUS_EXPORT census_status census_span_exporter_unregister(void *user, int64_t timeout_ms);
 
 #ifdef __cplusplus

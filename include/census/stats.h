@@ -37,8 +37,9 @@ typedef struct census_measure census_measure;
  * may be NULL (empty); `unit` is a UCUM unit such as "ms", "By" or "1" (NULL or "" means "1").
  * All strings are copied. Creating a measure twice with the same definition returns the same
  * pointer. Returns NULL and sets *status (if not NULL) to CENSUS_EINVAL, CENSUS_EBADNAME,
- * CENSUS_ECONFLICT (same name, other type/description/unit), CENSUS_ENOMEM or CENSUS_ESHUTDOWN.
- * Thread-safe. */
+ * CENSUS_ECONFLICT (same name, other type/description/unit; the diagnostics callback gets one
+ * line naming the measure and the field that differs, with both values), CENSUS_ENOMEM or
+ * CENSUS_ESHUTDOWN. Thread-safe. */
 CENSUS_EXPORT const census_measure *census_measure_int64_new(const char *name,
                                                              const char *description,
                                                              const char *unit,
@@ -103,7 +104,9 @@ typedef struct census_view census_view;
 /* Creates a view definition. `name` is 1..255 bytes of printable ASCII; `description` may be
  * NULL; `columns` lists `column_count` distinct tag keys (may be 0). Strings, columns and the
  * aggregation are copied. Returns NULL with *status = CENSUS_EINVAL (NULL measure or aggregation,
- * NULL or repeated column), CENSUS_EBADNAME or CENSUS_ENOMEM. Thread-safe. */
+ * NULL column), CENSUS_EDUPLICATE (the same tag key twice in `columns`; reported to the
+ * diagnostics callback with the view, the key and both positions), CENSUS_EBADNAME or
+ * CENSUS_ENOMEM. Thread-safe. */
 CENSUS_EXPORT census_view *
 census_view_new(const char *name, const char *description, const census_measure *measure,
                 const census_tag_key *const *columns, size_t column_count,
@@ -120,7 +123,9 @@ CENSUS_EXPORT void census_view_free(census_view *view);
 
 /* Registers a copy of `view` with the view manager and starts collecting it: its start time is
  * now. Registering an identical definition again returns CENSUS_OK and changes nothing; a
- * different definition under the same name returns CENSUS_ECONFLICT. Other errors:
+ * different definition under the same name returns CENSUS_ECONFLICT and reports one line to the
+ * diagnostics callback naming the view and the first field that differs (measure, aggregation
+ * kind, bucket bounds, columns, description, max_series) with both values. Other errors:
  * CENSUS_EINVAL, CENSUS_ENOMEM, CENSUS_ESHUTDOWN. Thread-safe; may run while other threads
  * record. */
 CENSUS_EXPORT census_status census_view_register(const census_view *view);
@@ -129,7 +134,8 @@ CENSUS_EXPORT census_status census_view_register(const census_view *view);
 
 /* A snapshot of one registered view: its definition, start and end time, and one row per
  * distinct tuple of column values. Owned by the caller (free with census_view_data_free()) unless
- * handed to an exporter, which borrows it for the duration of its export call.
+ * handed to an exporter, which borrows it for the duration of its export call. A snapshot owns
+ * what it shows: it and its accessors stay valid after census_shutdown().
  * Thread-safety: immutable, safe to read from any thread. */
 typedef struct census_view_data census_view_data;
 
@@ -205,7 +211,8 @@ CENSUS_EXPORT census_status census_view_data_row_point(const census_view_data *d
 
 /* ---- Recording --------------------------------------------------------------------------- */
 
-/* A batch of (measure, value) pairs recorded together against one tag map.
+/* A batch of (measure, value) pairs recorded together against one tag map. Owned by the caller:
+ * new, put, clear and free work after census_shutdown() too (recording it does not).
  * Thread-safety: one thread at a time. */
 typedef struct census_measurement_map census_measurement_map;
 
@@ -237,7 +244,9 @@ CENSUS_EXPORT census_status census_measurement_map_put_double(census_measurement
  * If a put refused a value, nothing is recorded: every measurement of the map, the refused ones
  * and the valid ones alike (none of them is recorded), is counted in the self-metric view
  * "census/dropped_measurements" (reason "invalid_value") and the refusal is reported to the
- * diagnostics callback; the put's first error is returned. Never blocks on export or I/O;
+ * diagnostics callback; the put's first error is returned. After census_shutdown() a map that a
+ * put did not poison records nothing and returns CENSUS_ESHUTDOWN (the first such record in the
+ * process is reported to the diagnostics callback). Never blocks on export or I/O;
  * allocates only for a series this thread records into for the first time. Thread-safe for
  * different maps; `tags` may be shared by concurrent recorders. */
 CENSUS_EXPORT census_status census_measurement_map_record(const census_measurement_map *map,
@@ -245,7 +254,9 @@ CENSUS_EXPORT census_status census_measurement_map_record(const census_measureme
 
 /* Records one value without a measurement map; same semantics as a one-entry map (an invalid
  * value is refused, counted in census/dropped_measurements and reported to the diagnostics
- * callback). Thread-safe. */
+ * callback): CENSUS_EINVAL for a NULL measure, a refused value's status, else CENSUS_OK, or
+ * CENSUS_ESHUTDOWN after census_shutdown() (nothing recorded; the first one is reported).
+ * Thread-safe. */
 CENSUS_EXPORT census_status census_record_int64(const census_measure *measure, int64_t value,
                                                 const census_tag_map *tags);
 CENSUS_EXPORT census_status census_record_double(const census_measure *measure, double value,
@@ -258,7 +269,8 @@ CENSUS_EXPORT census_status census_record_double(const census_measure *measure, 
  * no lock, no allocation (except the first record by each thread, and the first record after a
  * new view of the measure is registered, which re-resolves the handle).
  * Lifetime: valid until census_bound_measure_free(); it survives view registration; after
- * census_shutdown() recording through it does nothing. fork(): the child's handles stay valid and
+ * census_shutdown() recording through it records nothing and returns CENSUS_ESHUTDOWN, and
+ * census_bound_measure_free() still frees it. fork(): the child's handles stay valid and
  * record into the child's fresh series.
  * Thread-safety: any number of threads may record through one handle at once. */
 typedef struct census_bound_measure census_bound_measure;
@@ -273,7 +285,8 @@ CENSUS_EXPORT census_bound_measure *census_measure_bind(const census_measure *me
 /* Records one value through a bound measure, with the semantics of census_record_int64() /
  * census_record_double(): an invalid value is refused (CENSUS_ENEGATIVE, CENSUS_ENONFINITE,
  * CENSUS_ETYPE), counted in census/dropped_measurements (reason "invalid_value") and reported
- * to the diagnostics callback, one message per refused call, as every record call does.
+ * to the diagnostics callback, one message per refused call, as every record call does;
+ * CENSUS_EINVAL for NULL; after census_shutdown() CENSUS_ESHUTDOWN, nothing recorded.
  * Thread-safe, wait-free in the common case. */
 CENSUS_EXPORT census_status census_bound_record_int64(census_bound_measure *bound, int64_t value);
 CENSUS_EXPORT census_status census_bound_record_double(census_bound_measure *bound, double value);

@@ -38,6 +38,8 @@ enum {
   CENSUS_ECONFIG = -14,   /* a configuration value (option or environment variable) is malformed */
   CENSUS_ESYSTEM = -15,   /* an operating-system call failed (errno is preserved where possible) */
   CENSUS_ELIMIT = -16,    /* a limit was reached: data went to an overflow series or were dropped */
+  CENSUS_EDUPLICATE = -17, /* the same item was given twice where each must appear once (e.g. a
+                              tag key listed twice in a view's columns) */
 };
 
 /* The one-line English message for a status, e.g. "tag value is longer than 255 bytes or not

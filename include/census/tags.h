@@ -24,14 +24,17 @@ extern "C" {
  * Thread-safety: immutable, safe to share. */
 typedef struct census_tag_key census_tag_key;
 
-/* A set of (key, value) pairs, at most one value per key.
+/* A set of (key, value) pairs, at most one value per key. Tag maps belong to the caller and
+ * touch no census state: every tag map function works after census_shutdown() too.
  * Thread-safety: one writer at a time; any number of concurrent readers (record calls) while no
  * thread writes it. */
 typedef struct census_tag_map census_tag_map;
 
 /* Interns a tag key named `name` (copied). Returns the key, or NULL with *status (if status is not
  * NULL) set to CENSUS_EINVAL (name NULL), CENSUS_EBADNAME, CENSUS_ELIMIT (CENSUS_TAG_MAX_KEYS
- * keys exist already and this name is new) or CENSUS_ENOMEM. Thread-safe. */
+ * keys exist already and this name is new), CENSUS_ENOMEM or CENSUS_ESHUTDOWN (after
+ * census_shutdown(), even for a name that exists: keys handed out before stay valid).
+ * Thread-safe. */
 CENSUS_EXPORT const census_tag_key *census_tag_key_new(const char *name, census_status *status);
 
 /* The key's name; borrowed, valid as long as the key. Thread-safe. */

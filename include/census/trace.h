@@ -59,7 +59,8 @@ typedef struct census_span_options {
 } census_span_options;
 
 /* Starts a span named `name` (copied; NULL is refused). Returns its handle, or 0 on error
- * (NULL name, out of memory, after shutdown; the reason goes to diagnostics). An unsampled span
+ * (NULL name, out of memory, after census_shutdown(); the reason goes to diagnostics, once per
+ * process for the calls after shutdown). An unsampled span
  * returns a valid handle too. Never blocks; allocates only while the thread's span pool grows.
  * Thread-safe. */
 CENSUS_EXPORT census_span census_span_start(const char *name, const census_span_options *options);
@@ -72,7 +73,9 @@ CENSUS_EXPORT census_span census_span_start_current(const char *name,
 /* Ends the span now (or at end_time_ns, Unix ns, if not 0). A sampled span is queued for
  * export; if the queue is full it is dropped and counted. If the span is the thread's current
  * span, its previous current span is restored. Ending twice, or ending 0, does nothing.
- * Never blocks. */
+ * A span started before census_shutdown() can still be annotated and ended after it, but nothing
+ * exports any more: ending a sampled one then drops it, counted in census_span_dropped_count()
+ * and reported (once per process). Never blocks. */
 CENSUS_EXPORT void census_span_end(census_span span);
 CENSUS_EXPORT void census_span_end_at(census_span span, int64_t end_time_ns);
 
@@ -135,7 +138,9 @@ CENSUS_EXPORT census_sampler *census_sampler_parent_based(const census_sampler *
 CENSUS_EXPORT void census_sampler_free(census_sampler *sampler);
 
 /* Makes a copy of `sampler` the global default (initially parent-based always-on, as
- * OpenTelemetry's default). Thread-safe; spans already started keep their decision. */
+ * OpenTelemetry's default). CENSUS_EINVAL for NULL, CENSUS_ENOMEM, CENSUS_ESHUTDOWN after
+ * census_shutdown(). Thread-safe; spans already started keep their decision. Samplers themselves
+ * belong to the caller and work after shutdown too. */
 CENSUS_EXPORT census_status census_trace_set_sampler(const census_sampler *sampler);
 
 /* ---- Limits and export configuration ------------------------------------------------------- */
@@ -149,7 +154,8 @@ typedef struct census_span_limits {
 
 /* Sets the limits for spans started afterwards; 0 fields keep their current value.
  * OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT, OTEL_SPAN_EVENT_COUNT_LIMIT and OTEL_SPAN_LINK_COUNT_LIMIT
- * set the defaults. Thread-safe. */
+ * set the defaults. CENSUS_EINVAL for NULL, CENSUS_ESHUTDOWN after census_shutdown().
+ * Thread-safe. */
 CENSUS_EXPORT census_status census_trace_set_limits(const census_span_limits *limits);
 
 /* The batch span processor's settings (OTEL_BSP_* variables; zero fields keep the value). */
@@ -161,11 +167,13 @@ typedef struct census_span_export_options {
 } census_span_export_options;
 
 /* Applies span export options. A smaller queue than the spans now waiting keeps those spans.
- * CENSUS_EINVAL if batch size > queue size. Thread-safe. */
+ * CENSUS_EINVAL if batch size > queue size, CENSUS_ESHUTDOWN after census_shutdown(); the
+ * getter census_trace_export_options() keeps answering. Thread-safe. */
 CENSUS_EXPORT census_status census_trace_set_export_options(const census_span_export_options *o);
 CENSUS_EXPORT void census_trace_export_options(census_span_export_options *options);
 
-/* Spans dropped so far because the export queue was full. Thread-safe. */
+/* Spans dropped so far: the export queue was full, or they ended after census_shutdown().
+ * Thread-safe. */
 CENSUS_EXPORT uint64_t census_span_dropped_count(void);
 
 #ifdef __cplusplus

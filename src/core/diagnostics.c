@@ -74,6 +74,30 @@ void census__diag(census_status status, const char *format, ...) {
   sink->fn(sink->user, status, message);
 }
 
+void census__diag_once(atomic_bool *once, census_status status, const char *format, ...) {
+  if (atomic_load_explicit(once, memory_order_relaxed) || atomic_exchange(once, true)) {
+    return;
+  }
+  struct diag_sink *sink = atomic_load_explicit(&current_sink, memory_order_acquire);
+  if (!sink->fn) {
+    return;
+  }
+  char message[512];
+  va_list args;
+  va_start(args, format);
+  vsnprintf(message, sizeof message, format, args);
+  va_end(args);
+  sink->fn(sink->user, status, message);
+}
+
+census_status census__record_after_shutdown(void) {
+  static atomic_bool reported;
+  census__diag_once(&reported, CENSUS_ESHUTDOWN,
+                    "a measurement was recorded after census_shutdown(): nothing is recorded any "
+                    "more (record calls return CENSUS_ESHUTDOWN; reported once)");
+  return CENSUS_ESHUTDOWN;
+}
+
 CENSUS_EXPORT void census_diagnostics_report(census_status status, const char *message) {
   census__diag(status, "%s", message ? message : "(no message)");
 }

@@ -30,6 +30,7 @@ static const struct status_row status_table[] = {
     [14] = {"CENSUS_ECONFIG", "a configuration value is malformed"},
     [15] = {"CENSUS_ESYSTEM", "an operating-system call failed"},
     [16] = {"CENSUS_ELIMIT", "a limit was reached; data were aggregated into overflow or dropped"},
+    [17] = {"CENSUS_EDUPLICATE", "the same item was given twice where each must appear once"},
 };
 
 static const struct status_row *status_row_of(census_status status) {

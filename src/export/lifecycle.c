@@ -52,6 +52,9 @@ CENSUS_EXPORT census_status census_set_exit_flush_timeout_ms(int64_t timeout_ms)
   if (timeout_ms < 0) {
     return CENSUS_EINVAL;
   }
+  if (census__is_shut_down()) {
+    return CENSUS_ESHUTDOWN; /* nothing is flushed at exit after shutdown */
+  }
   atomic_store(&census__g.exit_flush_timeout_ms, timeout_ms);
   return CENSUS_OK;
 }

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/diagnostics.h"
 #include "core/global.h"
 #include "stats/bound.h"
 #include "stats/cell.h"
@@ -179,11 +180,17 @@ static _Atomic uint64_t *bound_prepare(census_bound_measure *b, struct census__t
 }
 
 static census_status bound_record(census_bound_measure *b, const struct census__measurement *m) {
+  struct bound_gen *gen = atomic_load_explicit(&b->gen, memory_order_acquire);
+  /* An unresolved generation: the handle's first record, or the first after a fork or
+   * census_shutdown(). After shutdown the thread states are freed, so this must come before the
+   * thread state is read. */
+  if (!gen->list && census__is_shut_down()) {
+    return census__record_after_shutdown();
+  }
   struct census__thread_state *ts = census__thread_state_get();
   if (!ts || ts->tid == CENSUS__NO_TID) {
     return census__record(m, 1, b->tags); /* no id: the unbound path is still exact */
   }
-  struct bound_gen *gen = atomic_load_explicit(&b->gen, memory_order_acquire);
   struct bound_group *group =
       atomic_load_explicit(&gen->groups[ts->tid / GROUP_SIZE], memory_order_acquire);
   _Atomic uint64_t *block =
@@ -196,7 +203,7 @@ static census_status bound_record(census_bound_measure *b, const struct census__
       if (status == CENSUS_ENOMEM) {
         census__count_dropped("out_of_memory", 1);
       }
-      return status == CENSUS_ESHUTDOWN ? CENSUS_OK : status; /* after shutdown: a no-op */
+      return status == CENSUS_ESHUTDOWN ? census__record_after_shutdown() : status;
     }
   }
   uint64_t seq;

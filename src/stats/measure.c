@@ -4,9 +4,11 @@
  * at creation only. A measure is never freed: callers hold it as a plain pointer, and recording
  * after census_shutdown() must stay a safe no-op (its view list is then empty).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/diagnostics.h"
 #include "core/global.h"
 #include "core/text.h"
 #include "stats/stats_internal.h"
@@ -20,9 +22,28 @@ static void set_status(census_status *out, census_status value) {
   }
 }
 
-static bool same_definition(const census_measure *m, census_measure_type type,
-                            const char *description, const char *unit) {
-  return m->type == type && strcmp(m->description, description) == 0 && strcmp(m->unit, unit) == 0;
+static const char *type_name(census_measure_type type) {
+  return type == CENSUS_MEASURE_INT64 ? "int64" : "double";
+}
+
+/* NULL when `m` has this definition; otherwise the first field that differs ("type", "unit",
+ * "description"), with both sides written to detail[0..size). */
+static const char *definition_difference(const census_measure *m, census_measure_type type,
+                                         const char *description, const char *unit, char *detail,
+                                         size_t size) {
+  if (m->type != type) {
+    snprintf(detail, size, "registered: %s, given: %s", type_name(m->type), type_name(type));
+    return "type";
+  }
+  if (strcmp(m->unit, unit) != 0) {
+    snprintf(detail, size, "registered: \"%.60s\", given: \"%.60s\"", m->unit, unit);
+    return "unit";
+  }
+  if (strcmp(m->description, description) != 0) {
+    snprintf(detail, size, "registered: \"%.80s\", given: \"%.80s\"", m->description, description);
+    return "description";
+  }
+  return NULL;
 }
 
 static census_measure *measure_alloc(const char *name, const char *description, const char *unit,
@@ -71,8 +92,11 @@ static const census_measure *measure_new(census_measure_type type, const char *n
     m = m->next;
   }
   census_status result = CENSUS_OK;
+  const char *differs = NULL;
+  char detail[200];
   if (m) {
-    if (!same_definition(m, type, description, unit)) {
+    differs = definition_difference(m, type, description, unit, detail, sizeof detail);
+    if (differs) {
       result = CENSUS_ECONFLICT;
       m = NULL;
     }
@@ -86,6 +110,12 @@ static const census_measure *measure_new(census_measure_type type, const char *n
     }
   }
   pthread_mutex_unlock(&census__g.registry_mu);
+  if (differs) {
+    census__diag(CENSUS_ECONFLICT,
+                 "census_measure_%s_new: measure \"%.100s\" already exists with another %s (%s): "
+                 "create it with the same definition, or under another name",
+                 type_name(type), name, differs, detail);
+  }
   set_status(status, result);
   return m;
 }

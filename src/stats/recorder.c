@@ -20,6 +20,7 @@
 #include <stdlib.h>
 
 #include "core/clock.h"
+#include "core/diagnostics.h"
 #include "core/global.h"
 #include "stats/cell.h"
 #include "stats/series.h"
@@ -259,7 +260,8 @@ census_status census__record(const struct census__measurement *measurements, siz
     any_view = atomic_load_explicit(&measurements[i].measure->views, memory_order_acquire)->count;
   }
   if (!any_view) {
-    return CENSUS_OK; /* nothing registered (or shut down): nothing to do, nothing to touch */
+    /* Nothing registered, or shut down (which empties every view list): nothing to touch. */
+    return census__is_shut_down() ? census__record_after_shutdown() : CENSUS_OK;
   }
   struct census__thread_state *ts = this_thread ? this_thread : thread_state_new();
   if (!ts) {

@@ -6,10 +6,12 @@
  * may still be walking one. Views are never unregistered, so a registered view lives until
  * census_shutdown().
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/diagnostics.h"
 #include "core/global.h"
 #include "core/hash.h"
 #include "core/text.h"
@@ -58,15 +60,70 @@ static bool view_def_copy(struct census_view *dst, const struct census_view *src
   return true;
 }
 
-static bool view_def_equal(const struct census_view *a, const struct census_view *b) {
-  return strcmp(a->name, b->name) == 0 && strcmp(a->description, b->description) == 0 &&
-         a->measure == b->measure && a->column_count == b->column_count &&
-         a->max_series == b->max_series && a->aggregation.type == b->aggregation.type &&
-         a->aggregation.bound_count == b->aggregation.bound_count &&
-         memcmp(a->columns, b->columns, a->column_count * sizeof *a->columns) == 0 &&
-         (a->aggregation.bound_count == 0 ||
-          memcmp(a->aggregation.bounds, b->aggregation.bounds,
-                 a->aggregation.bound_count * sizeof(double)) == 0);
+static const char *aggregation_kind_name(census_aggregation_type type) {
+  switch (type) {
+  case CENSUS_AGGREGATION_COUNT:
+    return "Count";
+  case CENSUS_AGGREGATION_SUM:
+    return "Sum";
+  case CENSUS_AGGREGATION_LAST_VALUE:
+    return "LastValue";
+  case CENSUS_AGGREGATION_DISTRIBUTION:
+    return "Distribution";
+  }
+  return "unknown";
+}
+
+/* Compares a registered definition `a` with a new one `b` field by field. Returns NULL when they
+ * are the same definition; otherwise the name of the first field that differs ("measure",
+ * "description", "aggregation kind", "bucket bounds", "columns", "max_series"), with what each
+ * side has written to detail[0..size). Bounds compare bit for bit, as registration always did. */
+static const char *view_def_difference(const struct census_view *a, const struct census_view *b,
+                                       char *detail, size_t size) {
+  if (a->measure != b->measure) {
+    snprintf(detail, size, "registered: \"%.80s\", given: \"%.80s\"", a->measure->name,
+             b->measure->name);
+    return "measure";
+  }
+  if (a->aggregation.type != b->aggregation.type) {
+    snprintf(detail, size, "registered: %s, given: %s", aggregation_kind_name(a->aggregation.type),
+             aggregation_kind_name(b->aggregation.type));
+    return "aggregation kind";
+  }
+  if (a->aggregation.bound_count != b->aggregation.bound_count) {
+    snprintf(detail, size, "registered: %zu bounds, given: %zu", a->aggregation.bound_count,
+             b->aggregation.bound_count);
+    return "bucket bounds";
+  }
+  for (size_t i = 0; i < a->aggregation.bound_count; i++) {
+    if (memcmp(&a->aggregation.bounds[i], &b->aggregation.bounds[i], sizeof(double)) != 0) {
+      snprintf(detail, size, "bound %zu: registered %.17g, given %.17g", i,
+               a->aggregation.bounds[i], b->aggregation.bounds[i]);
+      return "bucket bounds";
+    }
+  }
+  if (a->column_count != b->column_count) {
+    snprintf(detail, size, "registered: %zu columns, given: %zu", a->column_count, b->column_count);
+    return "columns";
+  }
+  for (size_t i = 0; i < a->column_count; i++) {
+    if (a->columns[i] != b->columns[i]) {
+      snprintf(detail, size, "column %zu: registered \"%.60s\", given \"%.60s\"", i,
+               census_tag_key_name(a->columns[i]), census_tag_key_name(b->columns[i]));
+      return "columns";
+    }
+  }
+  if (strcmp(a->description, b->description) != 0) {
+    snprintf(detail, size, "registered: \"%.80s\", given: \"%.80s\"", a->description,
+             b->description);
+    return "description";
+  }
+  if (a->max_series != b->max_series) {
+    snprintf(detail, size, "registered: %zu, given: %zu (census_view_set_max_series)",
+             a->max_series, b->max_series);
+    return "max_series";
+  }
+  return NULL;
 }
 
 CENSUS_EXPORT census_view *
@@ -82,15 +139,20 @@ census_view_new(const char *name, const char *description, const census_measure 
     return NULL;
   }
   for (size_t i = 0; i < column_count; i++) {
-    for (size_t j = 0; j < i; j++) {
-      if (!columns[i] || columns[i] == columns[j]) {
-        set_status(status, CENSUS_EINVAL);
-        return NULL;
-      }
-    }
     if (!columns[i]) {
+      census__diag(CENSUS_EINVAL, "census_view_new: view \"%.100s\": column %zu is NULL", name, i);
       set_status(status, CENSUS_EINVAL);
       return NULL;
+    }
+    for (size_t j = 0; j < i; j++) {
+      if (columns[i] == columns[j]) {
+        census__diag(CENSUS_EDUPLICATE,
+                     "census_view_new: view \"%.100s\" lists the column \"%.100s\" twice "
+                     "(columns %zu and %zu): give each tag key once",
+                     name, census_tag_key_name(columns[i]), j, i);
+        set_status(status, CENSUS_EDUPLICATE);
+        return NULL;
+      }
     }
   }
   struct census_view draft = {
@@ -177,10 +239,13 @@ CENSUS_EXPORT census_status census_view_register(const census_view *view) {
   if (status != CENSUS_OK) {
     return status;
   }
+  const char *differs = NULL;
+  char detail[240];
   pthread_mutex_lock(&census__g.registry_mu);
   struct census__rview *existing = census__view_find_locked(view->name);
   if (existing) {
-    status = view_def_equal(&existing->def, view) ? CENSUS_OK : CENSUS_ECONFLICT;
+    differs = view_def_difference(&existing->def, view, detail, sizeof detail);
+    status = differs ? CENSUS_ECONFLICT : CENSUS_OK;
   } else if (census__is_shut_down()) {
     status = CENSUS_ESHUTDOWN;
   } else {
@@ -206,6 +271,12 @@ CENSUS_EXPORT census_status census_view_register(const census_view *view) {
     }
   }
   pthread_mutex_unlock(&census__g.registry_mu);
+  if (differs) {
+    census__diag(CENSUS_ECONFLICT,
+                 "census_view_register: view \"%.100s\" is already registered with another %s "
+                 "(%s): register it with the same definition, or under another name",
+                 view->name, differs, detail);
+  }
   return status;
 }
 

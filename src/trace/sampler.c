@@ -15,6 +15,7 @@
 #include <stdlib.h>
 
 #include "census/census.h"
+#include "core/global.h"
 
 static census_sampler *sampler_new(enum census__sampler_kind kind) {
   census_sampler *s = calloc(1, sizeof *s);
@@ -121,6 +122,9 @@ static _Atomic(struct global_sampler *) global = &default_global;
 CENSUS_EXPORT census_status census_trace_set_sampler(const census_sampler *sampler) {
   if (!sampler) {
     return CENSUS_EINVAL;
+  }
+  if (census__is_shut_down()) {
+    return CENSUS_ESHUTDOWN;
   }
   struct global_sampler *g = malloc(sizeof *g);
   census_sampler *copy = sampler_copy(sampler);

@@ -206,6 +206,13 @@ static census_span span_start(const char *name, const census_span_options *o) {
     return 0;
   }
   if (census__ensure_started() != CENSUS_OK) {
+    if (census__is_shut_down()) {
+      static atomic_bool reported;
+      census__diag_once(&reported, CENSUS_ESHUTDOWN,
+                        "census_span_start(\"%.64s\") after census_shutdown(): no span is "
+                        "started (handle 0; reported once)",
+                        name);
+    }
     return 0;
   }
   if (!local.free && !local_refill()) {
@@ -528,6 +535,9 @@ CENSUS_EXPORT census_status census_span_update_name(census_span span, const char
 CENSUS_EXPORT census_status census_trace_set_limits(const census_span_limits *limits) {
   if (!limits) {
     return CENSUS_EINVAL;
+  }
+  if (census__is_shut_down()) {
+    return CENSUS_ESHUTDOWN;
   }
   if (limits->max_attributes) {
     atomic_store(&limit_attributes, limits->max_attributes);

@@ -143,6 +143,15 @@ void census__trace_start(void) {
 }
 
 bool census__span_queue_push(struct census_span_data *record) {
+  if (census__is_shut_down()) {
+    /* No exporter is left and nothing drains the queue: the span is dropped and counted. */
+    static atomic_bool reported;
+    atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
+    census__diag_once(&reported, CENSUS_ESHUTDOWN,
+                      "a span ended after census_shutdown(): it is not exported (counted in "
+                      "census_span_dropped_count(); reported once)");
+    return false;
+  }
   struct span_ring *r = ring_get();
   int64_t count = atomic_fetch_add_explicit(&queued, 1, memory_order_relaxed) + 1;
   bool accepted =

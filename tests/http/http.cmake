@@ -2,6 +2,7 @@
 #   unit_http_env_config    cmocka: key-value lists (good lists, percent-decoding, whitespace,
 #                           malformed -> CENSUS_ECONFIG with nothing applied), milliseconds,
 #                           choices, each malformed variable reported once
+#   unit_http_url           cmocka: endpoint URL checks (each refusal's reason) and redaction
 #   unit_http_resource      cmocka: detected attributes and the precedence of
 #                           OTEL_RESOURCE_ATTRIBUTES, API attributes, OTEL_SERVICE_NAME, API name
 #   unit_http_sender        cmocka, threaded: the sender against tests/http/fault_receiver.js, a
@@ -21,6 +22,10 @@ find_program(NODE node)
 census_unit_test(http_env_config)
 target_link_libraries(test_http_env_config PRIVATE census_http_objects)
 set_tests_properties(unit_http_env_config PROPERTIES LABELS "unit;http")
+
+census_unit_test(http_url)
+target_link_libraries(test_http_url PRIVATE census_http_objects)
+set_tests_properties(unit_http_url PROPERTIES LABELS "unit;http")
 
 census_unit_test(http_resource)
 target_link_libraries(test_http_resource PRIVATE census_http_objects)

@@ -12,3 +12,26 @@ add_test(NAME packaging_install_and_link
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/packaging/install_and_link.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR}
           "${census_packaged_exporters}")
 set_tests_properties(packaging_install_and_link PROPERTIES LABELS "packaging" TIMEOUT 120)
+
+# find_package(census COMPONENTS ...) from an out-of-tree CMake project: every exporter this build
+# makes is an imported target, shared and static, and a missing component is a clear error.
+set(census_packaged_components)
+if(CENSUS_EXPORTER_STDOUT)
+  list(APPEND census_packaged_components stdout)
+endif()
+foreach(exporter prometheus otlp google_cloud zipkin)
+  if(TARGET census_${exporter})
+    list(APPEND census_packaged_components ${exporter})
+  endif()
+endforeach()
+string(JOIN " " census_packaged_components ${census_packaged_components})
+add_test(NAME packaging_find_package
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/packaging/find_package.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR}
+          "${census_packaged_components}")
+set_tests_properties(packaging_find_package PROPERTIES LABELS "packaging" TIMEOUT 180)
+
+# scripts/install-deps.sh profiles: `make demo`'s profile installs no node and calls no npm,
+# `make test`'s installs everything (run with shims for apt-get, dpkg-query and npm).
+add_test(NAME packaging_install_deps_profiles
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/packaging/install_deps_profiles.sh ${PROJECT_SOURCE_DIR})
+set_tests_properties(packaging_install_deps_profiles PROPERTIES LABELS "packaging" TIMEOUT 60)

@@ -5,12 +5,13 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
-#include "census/stats.h"
+#include "census/census.h"
 
 /* Proves: an int64 measure keeps name, description, unit (all copied) and type. */
 static void test_int64_measure_fields(void **state) {
@@ -123,6 +124,43 @@ static void test_conflicts(void **state) {
   assert_int_equal(st, CENSUS_ECONFLICT);
 }
 
+static char last_diag[600];
+static void capture_diag(void *user, census_status status, const char *message) {
+  (void)user;
+  (void)status;
+  snprintf(last_diag, sizeof last_diag, "%s", message);
+}
+
+/* Proves: a measure's CENSUS_ECONFLICT comes with one diagnostic line naming the measure, the
+ * field that differs (type, unit, description) with both values, and what to do. Fails on main,
+ * where the conflict was silent. */
+static void test_conflict_diagnostics(void **state) {
+  (void)state;
+  assert_non_null(census_measure_int64_new("m/why", "requests", "ms", NULL));
+  census_set_diagnostics(capture_diag, NULL);
+  const char *tail = ": create it with the same definition, or under another name";
+  char expected[400];
+  assert_null(census_measure_double_new("m/why", "requests", "ms", NULL));
+  snprintf(expected, sizeof expected,
+           "census_measure_double_new: measure \"m/why\" already exists with another type "
+           "(registered: int64, given: double)%s",
+           tail);
+  assert_string_equal(last_diag, expected);
+  assert_null(census_measure_int64_new("m/why", "requests", "s", NULL));
+  snprintf(expected, sizeof expected,
+           "census_measure_int64_new: measure \"m/why\" already exists with another unit "
+           "(registered: \"ms\", given: \"s\")%s",
+           tail);
+  assert_string_equal(last_diag, expected);
+  assert_null(census_measure_int64_new("m/why", NULL, "ms", NULL));
+  snprintf(expected, sizeof expected,
+           "census_measure_int64_new: measure \"m/why\" already exists with another description "
+           "(registered: \"requests\", given: \"\")%s",
+           tail);
+  assert_string_equal(last_diag, expected);
+  census_set_diagnostics(NULL, NULL);
+}
+
 /* Proves: name validation: NULL is EINVAL; "", 256 bytes, control characters, DEL and non-ASCII
  * are EBADNAME; 255 bytes is accepted (the N / N+1 boundary). Both constructors validate. */
 static void test_bad_names(void **state) {
@@ -173,6 +211,7 @@ int main(void) {
       cmocka_unit_test(test_default_unit_and_description),
       cmocka_unit_test(test_same_definition_same_pointer),
       cmocka_unit_test(test_conflicts),
+      cmocka_unit_test(test_conflict_diagnostics),
       cmocka_unit_test(test_bad_names),
   };
   return cmocka_run_group_tests_name("measure", tests, NULL, NULL);

@@ -38,6 +38,7 @@ static const struct expected_code codes[] = {
     {CENSUS_ECONFIG, "CENSUS_ECONFIG"},
     {CENSUS_ESYSTEM, "CENSUS_ESYSTEM"},
     {CENSUS_ELIMIT, "CENSUS_ELIMIT"},
+    {CENSUS_EDUPLICATE, "CENSUS_EDUPLICATE"},
 };
 #define CODE_COUNT (sizeof codes / sizeof codes[0])
 
@@ -88,7 +89,7 @@ static void test_header_example_message(void **state) {
  * included. */
 static void test_unknown_codes(void **state) {
   (void)state;
-  const census_status unknown[] = {1, 2, 100, CENSUS_ELIMIT - 1, -1000, INT_MIN, INT_MAX};
+  const census_status unknown[] = {1, 2, 100, CENSUS_EDUPLICATE - 1, -1000, INT_MIN, INT_MAX};
   for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
     assert_non_null(census_status_str(unknown[i]));
     assert_non_null(census_status_name(unknown[i]));

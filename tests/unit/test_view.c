@@ -70,9 +70,9 @@ static int64_t row_count_of(const census_view_data *d, const char *const *vals, 
 
 /* ---- definitions ------------------------------------------------------------------------- */
 
-/* Proves: census_view_new() refuses NULL measure, NULL aggregation, NULL or repeated columns and
- * NULL name with EINVAL, and empty, 256-byte or non-printable names with EBADNAME; 255 bytes and
- * zero columns (NULL array) are accepted. */
+/* Proves: census_view_new() refuses NULL measure, NULL aggregation, NULL columns and NULL name
+ * with EINVAL, a repeated column with EDUPLICATE, and empty, 256-byte or non-printable names with
+ * EBADNAME; 255 bytes and zero columns (NULL array) are accepted. */
 static void test_view_new_errors(void **state) {
   (void)state;
   const census_measure *m = int_measure("view/new_errors");
@@ -90,7 +90,7 @@ static void test_view_new_errors(void **state) {
   const census_tag_key *repeated[] = {k1, k2, k1};
   st = 1;
   assert_null(census_view_new("v", NULL, m, repeated, 3, agg, &st));
-  assert_int_equal(st, CENSUS_EINVAL);
+  assert_int_equal(st, CENSUS_EDUPLICATE); /* its own code: test_duplicate_column */
   const census_tag_key *with_null[] = {k1, NULL};
   st = 1;
   assert_null(census_view_new("v", NULL, m, with_null, 2, agg, &st));
@@ -226,6 +226,130 @@ static void test_register_conflict(void **state) {
   assert_int_equal(census_view_data_column_count(d), 1);
   assert_string_equal(census_view_data_description(d), "d");
   census_view_data_free(d);
+}
+
+/* The diagnostics callback's last line, for the tests that check what a refusal says. */
+static char last_diag[600];
+static census_status last_diag_status;
+static void capture_diag(void *user, census_status status, const char *message) {
+  (void)user;
+  last_diag_status = status;
+  snprintf(last_diag, sizeof last_diag, "%s", message);
+}
+
+/* Registers `v` (then frees it), expects ECONFLICT, and that the one diagnostic line names the
+ * view, the differing field and what each side has. */
+static void expect_conflict_line(census_view *v, const char *expected) {
+  last_diag[0] = '\0';
+  census_set_diagnostics(capture_diag, NULL);
+  assert_int_equal(census_view_register(v), CENSUS_ECONFLICT);
+  census_set_diagnostics(NULL, NULL);
+  census_view_free(v);
+  assert_int_equal(last_diag_status, CENSUS_ECONFLICT);
+  if (strcmp(last_diag, expected) != 0) {
+    fail_msg("diagnostic\n  got:      %s\n  expected: %s", last_diag, expected);
+  }
+}
+
+/* Proves: a CENSUS_ECONFLICT from census_view_register() comes with one diagnostic line that names
+ * the view and the field that differs, with both values: measure, aggregation kind, bucket bounds
+ * (count, then the first differing bound), columns (count, then the first differing key),
+ * description, max_series; and says what to do. Fails on main, where the conflict was silent. */
+static void test_register_conflict_diagnostics(void **state) {
+  (void)state;
+  const census_measure *m = int_measure("view/why");
+  const census_measure *other = int_measure("view/why_other");
+  const census_tag_key *k1 = key("why_k1");
+  const census_tag_key *k2 = key("why_k2");
+  register_definition(new_view("view/why", "d", m, &k1, 1, CENSUS_AGGREGATION_COUNT));
+  const char *tail = ": register it with the same definition, or under another name";
+  char expected[600];
+
+  snprintf(expected, sizeof expected,
+           "census_view_register: view \"view/why\" is already registered with another measure "
+           "(registered: \"view/why\", given: \"view/why_other\")%s",
+           tail);
+  expect_conflict_line(new_view("view/why", "d", other, &k1, 1, CENSUS_AGGREGATION_COUNT),
+                       expected);
+  snprintf(expected, sizeof expected,
+           "census_view_register: view \"view/why\" is already registered with another aggregation "
+           "kind (registered: Count, given: Sum)%s",
+           tail);
+  expect_conflict_line(new_view("view/why", "d", m, &k1, 1, CENSUS_AGGREGATION_SUM), expected);
+  const census_tag_key *both[] = {k1, k2};
+  snprintf(expected, sizeof expected,
+           "census_view_register: view \"view/why\" is already registered with another columns "
+           "(registered: 1 columns, given: 2)%s",
+           tail);
+  expect_conflict_line(new_view("view/why", "d", m, both, 2, CENSUS_AGGREGATION_COUNT), expected);
+  snprintf(expected, sizeof expected,
+           "census_view_register: view \"view/why\" is already registered with another columns "
+           "(column 0: registered \"why_k1\", given \"why_k2\")%s",
+           tail);
+  expect_conflict_line(new_view("view/why", "d", m, &k2, 1, CENSUS_AGGREGATION_COUNT), expected);
+  snprintf(expected, sizeof expected,
+           "census_view_register: view \"view/why\" is already registered with another description "
+           "(registered: \"d\", given: \"e\")%s",
+           tail);
+  expect_conflict_line(new_view("view/why", "e", m, &k1, 1, CENSUS_AGGREGATION_COUNT), expected);
+  census_view *v = new_view("view/why", "d", m, &k1, 1, CENSUS_AGGREGATION_COUNT);
+  assert_int_equal(census_view_set_max_series(v, 7), CENSUS_OK);
+  snprintf(expected, sizeof expected,
+           "census_view_register: view \"view/why\" is already registered with another max_series "
+           "(registered: %d, given: 7 (census_view_set_max_series))%s",
+           CENSUS_VIEW_DEFAULT_MAX_SERIES, tail);
+  expect_conflict_line(v, expected);
+
+  const double b1[] = {1, 2};
+  const double b2[] = {1, 2.5};
+  const double b3[] = {1, 2, 3};
+  census_aggregation *a1 = census_aggregation_distribution_new(b1, 2, NULL);
+  census_aggregation *a2 = census_aggregation_distribution_new(b2, 2, NULL);
+  census_aggregation *a3 = census_aggregation_distribution_new(b3, 3, NULL);
+  census_view *dv = census_view_new("view/why_dist", NULL, m, NULL, 0, a1, NULL);
+  assert_int_equal(census_view_register(dv), CENSUS_OK);
+  census_view_free(dv);
+  snprintf(expected, sizeof expected,
+           "census_view_register: view \"view/why_dist\" is already registered with another bucket "
+           "bounds (bound 1: registered 2, given 2.5)%s",
+           tail);
+  expect_conflict_line(census_view_new("view/why_dist", NULL, m, NULL, 0, a2, NULL), expected);
+  snprintf(expected, sizeof expected,
+           "census_view_register: view \"view/why_dist\" is already registered with another bucket "
+           "bounds (registered: 2 bounds, given: 3)%s",
+           tail);
+  expect_conflict_line(census_view_new("view/why_dist", NULL, m, NULL, 0, a3, NULL), expected);
+  census_aggregation_free(a1);
+  census_aggregation_free(a2);
+  census_aggregation_free(a3);
+}
+
+/* Proves: the same tag key twice in a view's columns is its own error, CENSUS_EDUPLICATE (not the
+ * catch-all EINVAL), with one diagnostic line naming the view, the key and both positions; a NULL
+ * column stays EINVAL, with its own line. Fails on main (EINVAL, no diagnostic). */
+static void test_duplicate_column(void **state) {
+  (void)state;
+  const census_measure *m = int_measure("view/dup_column");
+  const census_tag_key *method = key("dup_method");
+  const census_tag_key *status = key("dup_status");
+  census_aggregation *agg = census_aggregation_count_new();
+  const census_tag_key *columns[] = {method, status, method};
+  census_status st = 1;
+  last_diag[0] = '\0';
+  census_set_diagnostics(capture_diag, NULL);
+  assert_null(census_view_new("view/dup_column", NULL, m, columns, 3, agg, &st));
+  assert_int_equal(st, CENSUS_EDUPLICATE);
+  assert_int_equal(last_diag_status, CENSUS_EDUPLICATE);
+  assert_string_equal(last_diag, "census_view_new: view \"view/dup_column\" lists the column "
+                                 "\"dup_method\" twice (columns 0 and 2): give each tag key once");
+  assert_string_equal(census_status_name(st), "CENSUS_EDUPLICATE");
+
+  const census_tag_key *with_null[] = {method, NULL};
+  assert_null(census_view_new("view/dup_column", NULL, m, with_null, 2, agg, &st));
+  assert_int_equal(st, CENSUS_EINVAL);
+  assert_string_equal(last_diag, "census_view_new: view \"view/dup_column\": column 1 is NULL");
+  census_set_diagnostics(NULL, NULL);
+  census_aggregation_free(agg);
 }
 
 /* Proves: the series limit is part of the view definition (the header lists it among the
@@ -580,6 +704,8 @@ int main(void) {
       cmocka_unit_test(test_register_same_twice),
       cmocka_unit_test(test_register_conflict),
       cmocka_unit_test(test_register_conflict_max_series),
+      cmocka_unit_test(test_register_conflict_diagnostics),
+      cmocka_unit_test(test_duplicate_column),
       cmocka_unit_test(test_data_get_errors),
       cmocka_unit_test(test_rows_per_tuple),
       cmocka_unit_test(test_rows_follow_values_not_map_address),

@@ -14,3 +14,32 @@ census_unit_test(cardinality)
 census_unit_test(trace THREADED)
 # Not THREADED: it forks a process running the export worker (see the file comment).
 census_unit_test(self_metrics)
+# census's side of docs/opencensus-python.md, one test per section.
+census_unit_test(python_differences)
+
+# What configuration mistakes produce (status and one diagnostic line), for every exporter built;
+# registered when at least one is.
+set(census_config_error_libs)
+foreach(exporter otlp zipkin google_cloud prometheus)
+  if(TARGET census_${exporter}_static)
+    list(APPEND census_config_error_libs census_${exporter}_static)
+  endif()
+endforeach()
+if(census_config_error_libs)
+  census_unit_test(config_errors)
+  target_link_libraries(test_config_errors PRIVATE ${census_config_error_libs})
+endif()
+
+# Every public function after census_shutdown() (docs/lifecycle.md): the core and every exporter
+# library built; after_shutdown_api.sh checks that the test calls every function they export.
+census_unit_test(after_shutdown)
+target_link_libraries(test_after_shutdown PRIVATE ${census_config_error_libs})
+set(census_api_libraries $<TARGET_FILE:census>)
+foreach(lib ${census_config_error_libs})
+  string(REPLACE "_static" "" shared ${lib})
+  list(APPEND census_api_libraries $<TARGET_FILE:${shared}>)
+endforeach()
+add_test(NAME unit_after_shutdown_api
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/unit/after_shutdown_api.sh
+          ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_after_shutdown.c ${census_api_libraries})
+set_tests_properties(unit_after_shutdown_api PROPERTIES LABELS "unit" TIMEOUT 30)

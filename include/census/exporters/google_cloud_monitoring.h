@@ -21,9 +21,10 @@
  * round; its cumulative value goes out in a later one), fixed start times for cumulative series,
  * and metric descriptors created (projects.metricDescriptors.create) before their first point.
  *
- * Link with census_google_cloud (CMake targets census_google_cloud / census_google_cloud_static;
- * installed as libcensus_google_cloud), which needs libcurl, zlib, OpenSSL's libcrypto and
- * jansson; the core library does not.
+ * Link with census_google_cloud (installed as libcensus_google_cloud, pkg-config
+ * census_google_cloud; CMake: find_package(census COMPONENTS google_cloud), targets
+ * census::census_google_cloud / census::census_google_cloud_static), which needs libcurl, zlib,
+ * OpenSSL's libcrypto and jansson; the core library does not.
  */
 #ifndef CENSUS_EXPORTERS_GOOGLE_CLOUD_MONITORING_H
 #define CENSUS_EXPORTERS_GOOGLE_CLOUD_MONITORING_H

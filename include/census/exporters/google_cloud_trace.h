@@ -23,8 +23,10 @@
  * Google's error status and message. census_flush() (and the flush at exit) waits for queued
  * requests within its timeout.
  *
- * Link with census_google_cloud (CMake targets census_google_cloud / census_google_cloud_static;
- * installed as libcensus_google_cloud), which needs libcurl, zlib, OpenSSL and jansson.
+ * Link with census_google_cloud (installed as libcensus_google_cloud, pkg-config
+ * census_google_cloud; CMake: find_package(census COMPONENTS google_cloud), targets
+ * census::census_google_cloud / census::census_google_cloud_static), which needs libcurl, zlib,
+ * OpenSSL and jansson.
  */
 #ifndef CENSUS_EXPORTERS_GOOGLE_CLOUD_TRACE_H
 #define CENSUS_EXPORTERS_GOOGLE_CLOUD_TRACE_H
@@ -76,9 +78,10 @@ typedef struct census_google_trace_stats {
 /* Starts the exporter: resolves the project, prepares the token source (a bad key file is
  * reported now), starts the sending thread and registers a census span exporter, so that sampled
  * spans ending from now on are exported. `options` may be NULL; it and its strings are copied.
- * On success *exporter receives the handle. Errors: CENSUS_EINVAL (NULL exporter, an endpoint
- * that is not http(s)), CENSUS_ECONFIG (no project id could be found, unreadable or invalid key
- * file), CENSUS_ENOMEM, CENSUS_ESYSTEM, CENSUS_ESHUTDOWN; *exporter is then NULL and a diagnostic
+ * On success *exporter receives the handle. Errors: CENSUS_EINVAL (NULL exporter, a
+ * trace_endpoint that is not an http(s) URL with a host), CENSUS_ECONFIG (no project id could be
+ * found, unreadable or invalid key file, a token_endpoint that is not an http(s) URL),
+ * CENSUS_ENOMEM, CENSUS_ESYSTEM, CENSUS_ESHUTDOWN; *exporter is then NULL and a diagnostic
  * says why. May block up to timeout_ms asking the metadata server for the project id when no
  * other source gives one; fetches no token. Thread-safe. */
 CENSUS_EXPORT census_status census_google_trace_exporter_start(

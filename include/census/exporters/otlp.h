@@ -21,8 +21,9 @@
  * both), OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES. A malformed variable is reported once
  * (CENSUS_ECONFIG) and its default used.
  *
- * Link with the census_otlp library (CMake targets census_otlp and census_otlp_static; installed
- * as libcensus_otlp, pkg-config census_otlp), which needs libcurl, zlib and jansson.
+ * Link with the census_otlp library (installed as libcensus_otlp, pkg-config census_otlp; CMake:
+ * find_package(census COMPONENTS otlp), targets census::census_otlp and
+ * census::census_otlp_static), which needs libcurl, zlib and jansson.
  */
 #ifndef CENSUS_EXPORTERS_OTLP_H
 #define CENSUS_EXPORTERS_OTLP_H
@@ -119,10 +120,11 @@ typedef struct census_otlp_stats {
  * span exporter (census_span_exporter_register) with census. `options` may be NULL (all
  * defaults); it is copied. On success *out receives the handle (stop it with
  * census_otlp_exporter_stop()). Errors: CENSUS_EINVAL (NULL out, malformed option such as an
- * unknown protocol or an endpoint that is not http(s)://), CENSUS_ENOMEM, CENSUS_ESYSTEM (thread
- * or libcurl initialisation), CENSUS_ESHUTDOWN (after census_shutdown()); *out is then NULL and
- * nothing stays registered. Malformed environment variables are not errors: each is reported
- * once and its default used. Thread-safe. */
+ * unknown protocol or an endpoint that is not an http(s):// URL with a host; a bad endpoint is
+ * also reported through diagnostics, naming the option and what to write), CENSUS_ENOMEM,
+ * CENSUS_ESYSTEM (thread or libcurl initialisation), CENSUS_ESHUTDOWN (after census_shutdown());
+ * *out is then NULL and nothing stays registered. Malformed environment variables are not errors:
+ * each is reported once and its default used. Thread-safe. */
 CENSUS_EXPORT census_status census_otlp_exporter_start(const census_otlp_options *options,
                                                        census_otlp_exporter **out);
 

@@ -11,8 +11,9 @@
  * reads one consistent snapshot of all views (census_view_data_get_all()), which never blocks
  * recording threads.
  *
- * Link with the census_prometheus library (CMake targets census_prometheus and
- * census_prometheus_static in census's build; installed as libcensus_prometheus), which needs
+ * Link with the census_prometheus library (installed as libcensus_prometheus, pkg-config
+ * census_prometheus; CMake: find_package(census COMPONENTS prometheus), targets
+ * census::census_prometheus and census::census_prometheus_static), which needs
  * libmicrohttpd (-lmicrohttpd); the core library does not.
  */
 #ifndef CENSUS_EXPORTERS_PROMETHEUS_H
@@ -80,8 +81,8 @@ CENSUS_EXPORT census_status census_prometheus_render(const census_prometheus_opt
                                                      char **text, size_t *length);
 
 /* As census_prometheus_render(), from snapshots the caller already holds (`views[0..count)`,
- * borrowed for the call; e.g. from census_view_data_get_all() or an exporter callback).
- * Thread-safe. */
+ * borrowed for the call; e.g. from census_view_data_get_all() or an exporter callback). Uses no
+ * census state, so it works after census_shutdown() too. Thread-safe. */
 CENSUS_EXPORT census_status census_prometheus_render_views(const census_view_data *const *views,
                                                            size_t count,
                                                            const census_prometheus_options *options,
@@ -110,8 +111,12 @@ typedef struct census_prometheus_server census_prometheus_server;
  * register_no_exporter is set, the server also registers a stats exporter (whose export does
  * nothing) so that census_shutdown() and census_stats_exporter_unregister(server, ...) stop it.
  * Returns the handle, or NULL with *status (if not NULL) = CENSUS_EINVAL (bad address or constant
- * label), CENSUS_ENOMEM, CENSUS_ESYSTEM (the address is in use or cannot be bound) or
- * CENSUS_ESHUTDOWN. Thread-safe. */
+ * label), CENSUS_ENOMEM, CENSUS_ESYSTEM (the address is in use or cannot be bound; errno is set,
+ * e.g. EADDRINUSE) or CENSUS_ESHUTDOWN (after census_shutdown(): its exporter cannot register;
+ * with register_no_exporter, which keeps the server out of census's lifecycle, it starts and
+ * answers 503 to scrapes, as census_prometheus_render() gives CENSUS_ESHUTDOWN). A bad address and
+ * a failure to listen are also reported through diagnostics in one line naming options.address (and
+ * the port and errno name) and what to do. Thread-safe. */
 CENSUS_EXPORT census_prometheus_server *
 census_prometheus_server_start(const census_prometheus_options *options, census_status *status);
 

@@ -33,7 +33,8 @@ typedef struct census_stdout_options {
 CENSUS_EXPORT census_status census_stdout_exporter_register(const census_stdout_options *options);
 
 /* Unregisters every stdout exporter (stats and spans) after a final export, within timeout_ms.
- * Thread-safe. */
+ * Returns CENSUS_OK, CENSUS_ENOTFOUND when none is registered, CENSUS_ESHUTDOWN after
+ * census_shutdown() (which already stopped them). Thread-safe. */
 CENSUS_EXPORT census_status census_stdout_exporter_unregister(int64_t timeout_ms);
 
 #ifdef __cplusplus

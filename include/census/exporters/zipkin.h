@@ -15,8 +15,9 @@
  * counted as dropped and reported through census_diagnostics_report(). census_flush() (and the
  * flush at exit) waits for queued requests, within its timeout.
  *
- * Link with the census_zipkin library (CMake targets census_zipkin / census_zipkin_static;
- * installed as libcensus_zipkin), which needs libcurl and zlib; the core library does not.
+ * Link with the census_zipkin library (installed as libcensus_zipkin, pkg-config census_zipkin;
+ * CMake: find_package(census COMPONENTS zipkin), targets census::census_zipkin /
+ * census::census_zipkin_static), which needs libcurl and zlib; the core library does not.
  */
 #ifndef CENSUS_EXPORTERS_ZIPKIN_H
 #define CENSUS_EXPORTERS_ZIPKIN_H
@@ -65,10 +66,11 @@ typedef struct census_zipkin_stats {
 /* Starts the exporter: builds the resource, starts the sending thread and registers a census
  * span exporter (census_span_exporter_register()), so that sampled spans ending from now on are
  * exported. `options` may be NULL (all defaults); it and its strings are copied. On success
- * *exporter receives the handle. Errors: CENSUS_EINVAL (NULL exporter, a URL that is not http or
- * https), CENSUS_ENOMEM, CENSUS_ESYSTEM (thread or libcurl start-up), CENSUS_ESHUTDOWN (after
- * census_shutdown()); *exporter is then NULL and a diagnostic names the problem. Malformed
- * environment variables are reported and ignored. Thread-safe; does not touch the network. */
+ * *exporter receives the handle. Errors: CENSUS_EINVAL (NULL exporter, an options.endpoint that is
+ * not an http(s) URL with a host), CENSUS_ENOMEM, CENSUS_ESYSTEM (thread or libcurl start-up),
+ * CENSUS_ESHUTDOWN (after census_shutdown()); *exporter is then NULL and a diagnostic names the
+ * problem. Malformed environment variables are reported and ignored. Thread-safe; does not touch
+ * the network. */
 CENSUS_EXPORT census_status census_zipkin_exporter_start(const census_zipkin_options *options,
                                                          census_zipkin_exporter **exporter);
 
