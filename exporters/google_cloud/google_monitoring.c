@@ -232,13 +232,10 @@ static char *descriptor_body(const census_google_monitoring_exporter *e, const c
   census_aggregation_type agg = census_view_data_aggregation(v);
   census__json_kv_string(&j, "metricKind", metric_kind(agg));
   census__json_kv_string(&j, "valueType", value_type(v));
-  const census_measure *m = census_view_data_measure(v);
-  const char *unit = census_measure_unit(m);
-  census__json_kv_string(&j, "unit",
-                         agg == CENSUS_AGGREGATION_COUNT || !unit || !unit[0] ? "1" : unit);
+  census__json_kv_string(&j, "unit", census_view_data_unit(v));
   const char *desc = census_view_data_description(v);
   if (!desc || !desc[0])
-    desc = census_measure_description(m);
+    desc = census_measure_description(census_view_data_measure(v));
   census__json_kv_string(&j, "description", desc ? desc : "");
   char display[1024];
   snprintf(display, sizeof display, "%s%s", e->display_prefix, census_view_data_name(v));

@@ -192,15 +192,6 @@ static bool view_is_double(const census_view_data *v) {
          census_measure_get_type(census_view_data_measure(v)) == CENSUS_MEASURE_DOUBLE;
 }
 
-/* A COUNT is a number of measurements whatever the measure's unit. */
-static const char *view_unit(const census_view_data *v) {
-  if (census_view_data_aggregation(v) == CENSUS_AGGREGATION_COUNT) {
-    return "1";
-  }
-  const char *unit = census_measure_unit(census_view_data_measure(v));
-  return unit ? unit : "";
-}
-
 /* Calls back once per attribute of a row: the non-empty column values, or only the overflow
  * marker for the overflow row. */
 typedef void (*attribute_fn)(void *ctx, const census_attribute *a);
@@ -333,7 +324,7 @@ static void pb_metric(census_buf *b, const census_view_data *v, size_t rows) {
   metric_kind kind = view_kind(v);
   bool is_double = view_is_double(v);
   const char *description = census_view_data_description(v);
-  const char *unit = view_unit(v);
+  const char *unit = census_view_data_unit(v);
   size_t m = census__pb_begin(b, 2); /* ScopeMetrics.metrics */
   census__pb_string(b, 1, census_view_data_name(v));
   if (description && description[0]) {
@@ -360,7 +351,7 @@ static void json_metric(census_json *j, const census_view_data *v, size_t rows) 
   metric_kind kind = view_kind(v);
   bool is_double = view_is_double(v);
   const char *description = census_view_data_description(v);
-  const char *unit = view_unit(v);
+  const char *unit = census_view_data_unit(v);
   census__json_object_begin(j);
   census__json_kv_string(j, "name", census_view_data_name(v));
   if (description && description[0]) {

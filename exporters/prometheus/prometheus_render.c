@@ -488,10 +488,7 @@ static bool ends_with(const char *s, size_t n, const char *suffix) {
 static void view_unit(const census_view_data *d, const census_prometheus_options *options,
                       struct out *word, struct out *original, struct scale *scale) {
   *scale = (struct scale){SCALE_NONE, 0};
-  if (census_view_data_aggregation(d) == CENSUS_AGGREGATION_COUNT) {
-    return;
-  }
-  const char *unit = census_measure_unit(census_view_data_measure(d));
+  const char *unit = census_view_data_unit(d); /* "1" for a Count view: no suffix */
   unit_suffix(word, unit);
   char bare[128];
   unit_bare(unit, bare, sizeof bare);

@@ -121,7 +121,7 @@ static void json_row(struct text_buffer *b, const census_view_data *d, size_t ro
   buffer_append(b, ",\"measure\":");
   json_string(b, census_measure_name(m));
   buffer_append(b, ",\"unit\":");
-  json_string(b, census_measure_unit(m));
+  json_string(b, census_view_data_unit(d));
   buffer_append(b,
                 ",\"aggregation\":\"%s\",\"start_time_unix_nano\":%" PRId64
                 ",\"end_time_unix_nano\":%" PRId64 ",\"tags\":{",
@@ -190,7 +190,7 @@ static void text_view(struct text_buffer *b, const census_view_data *d) {
   const census_measure *m = census_view_data_measure(d);
   buffer_append(b, "view %s: %s of %s (%s), ", census_view_data_name(d),
                 aggregation_name(census_view_data_aggregation(d)), census_measure_name(m),
-                census_measure_unit(m));
+                census_view_data_unit(d));
   text_time(b, census_view_data_start_time_ns(d));
   buffer_append(b, " .. ");
   text_time(b, census_view_data_end_time_ns(d));

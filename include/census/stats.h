@@ -191,6 +191,10 @@ CENSUS_EXPORT const char *census_view_data_name(const census_view_data *data);
 CENSUS_EXPORT const char *census_view_data_description(const census_view_data *data);
 CENSUS_EXPORT const census_measure *census_view_data_measure(const census_view_data *data);
 CENSUS_EXPORT census_aggregation_type census_view_data_aggregation(const census_view_data *data);
+/* The unit of the view's values, the one every exporter writes: "1" for a Count view (it counts
+ * measurements, whatever the measure's unit) and for a measure without a unit, else the measure's
+ * unit. NULL for a NULL snapshot. */
+CENSUS_EXPORT const char *census_view_data_unit(const census_view_data *data);
 /* Number of columns, and the name of column i (NULL if i is out of range). */
 CENSUS_EXPORT size_t census_view_data_column_count(const census_view_data *data);
 CENSUS_EXPORT const char *census_view_data_column(const census_view_data *data, size_t i);

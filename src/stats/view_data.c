@@ -171,6 +171,13 @@ CENSUS_EXPORT const char *census_view_data_description(const census_view_data *d
 CENSUS_EXPORT const census_measure *census_view_data_measure(const census_view_data *d) {
   return d ? d->measure : NULL;
 }
+CENSUS_EXPORT const char *census_view_data_unit(const census_view_data *d) {
+  if (!d) {
+    return NULL;
+  }
+  const char *unit = census_measure_unit(d->measure);
+  return d->aggregation == CENSUS_AGGREGATION_COUNT || !unit || !unit[0] ? "1" : unit;
+}
 CENSUS_EXPORT census_aggregation_type census_view_data_aggregation(const census_view_data *d) {
   return d ? d->aggregation : (census_aggregation_type)0;
 }

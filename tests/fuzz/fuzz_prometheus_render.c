@@ -86,6 +86,11 @@ CENSUS_EXPORT const census_measure *census_view_data_measure(const census_view_d
 CENSUS_EXPORT census_aggregation_type census_view_data_aggregation(const census_view_data *d) {
   return d->aggregation;
 }
+/* The core's rule (src/stats/view_data.c), restated: the renderer must get what the core gives. */
+CENSUS_EXPORT const char *census_view_data_unit(const census_view_data *d) {
+  const char *unit = d->measure.unit;
+  return d->aggregation == CENSUS_AGGREGATION_COUNT || !unit || !unit[0] ? "1" : unit;
+}
 CENSUS_EXPORT size_t census_view_data_column_count(const census_view_data *d) {
   return d->column_count;
 }

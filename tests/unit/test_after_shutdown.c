@@ -315,6 +315,7 @@ static void stats_definitions_and_data(void) {
   assert_string_equal(census_view_data_description(d), "");
   assert_ptr_equal(census_view_data_measure(d), before.count_m);
   assert_int_equal(census_view_data_aggregation(d), CENSUS_AGGREGATION_COUNT);
+  assert_string_equal(census_view_data_unit(d), "1"); /* a Count view counts: unit 1 */
   assert_int_equal(census_view_data_column_count(d), 1);
   assert_string_equal(census_view_data_column(d, 0), "as_method");
   const double *b = (const double *)1;
