@@ -49,6 +49,7 @@
 #include <zlib.h>
 
 #include "census/census.h"
+#include "env_config.h"
 
 #define DIAG_MAX 512
 #define NAME_MAX_LEN 96
@@ -281,8 +282,7 @@ static bool string_ok(const char *s, size_t n) {
 }
 
 census_spool_check census__spool_parse_header(const void *data, size_t avail, uint64_t file_size,
-                                              census_spool_header *h, char *why,
-                                              size_t why_size) {
+                                              census_spool_header *h, char *why, size_t why_size) {
   const unsigned char *p = data;
   memset(h, 0, sizeof *h);
   if (avail > file_size) {
@@ -656,6 +656,39 @@ fail:
   return NULL;
 }
 
+census_spool *census__spool_open_configured(const char *option, const char *dir, uint64_t max_bytes,
+                                            const char *service, const char *sender,
+                                            const char *url, census_spool_report *report,
+                                            census_status *status) {
+  bool from_api = dir != NULL && dir[0] != '\0';
+  if (!from_api) {
+    dir = census__env_string(CENSUS_SPOOL_DIR_ENV);
+  }
+  *status = CENSUS_OK;
+  if (dir == NULL) {
+    return NULL;
+  }
+  census_spool_config c = {0};
+  c.dir = dir;
+  c.service = service;
+  c.sender = sender;
+  c.url = url;
+  c.max_bytes = max_bytes
+                    ? max_bytes
+                    : census__env_bytes(CENSUS_SPOOL_MAX_BYTES_ENV, CENSUS_SPOOL_DEFAULT_MAX_BYTES);
+  char message[400];
+  census_status st = CENSUS_OK;
+  census_spool *sp = census__spool_open(&c, report, &st, message, sizeof message);
+  if (sp == NULL) {
+    const char *what = from_api ? option : CENSUS_SPOOL_DIR_ENV;
+    diag(st, "%s %s: %s; %s", sender, what, message,
+         from_api ? "the exporter is not started"
+                  : "the exporter runs without a spool (undeliverable requests are dropped)");
+    *status = from_api ? st : CENSUS_OK;
+  }
+  return sp;
+}
+
 void census__spool_close(census_spool *sp) {
   if (sp == NULL) {
     return;
@@ -891,8 +924,8 @@ static bool make_room(census_spool *sp, uint64_t need, census_spool_report *repo
   return total + need <= sp->max_bytes;
 }
 
-census_status census__spool_write(census_spool *sp, const census_spool_meta *meta,
-                                  const void *body, size_t len, census_spool_report *report) {
+census_status census__spool_write(census_spool *sp, const census_spool_meta *meta, const void *body,
+                                  size_t len, census_spool_report *report) {
   if (sp == NULL || meta == NULL || meta->content_type == NULL || (body == NULL && len > 0)) {
     return CENSUS_EINVAL;
   }
@@ -921,8 +954,7 @@ census_status census__spool_write(census_spool *sp, const census_spool_meta *met
     int e = errno;
     free(file);
     diag(e == ETIMEDOUT ? CENSUS_ETIMEDOUT : CENSUS_ESYSTEM,
-         "spool %s: could not take .lock within %" PRId64 " ms: %s; %" PRIu64
-         " items not stored",
+         "spool %s: could not take .lock within %" PRId64 " ms: %s; %" PRIu64 " items not stored",
          sp->path, sp->lock_timeout_ms, errno_text(e, errbuf, sizeof errbuf), m.items);
     return e == ETIMEDOUT ? CENSUS_ETIMEDOUT : CENSUS_ESYSTEM;
   }

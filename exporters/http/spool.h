@@ -95,6 +95,23 @@ typedef struct census_spool_item {
 census_spool *census__spool_open(const census_spool_config *config, census_spool_report *report,
                                  census_status *status, char *message, size_t message_size);
 
+/* The spool's environment variables (OpenTelemetry has no equivalent). */
+#define CENSUS_SPOOL_DIR_ENV "CENSUS_SPOOL_DIR"
+#define CENSUS_SPOOL_MAX_BYTES_ENV "CENSUS_SPOOL_MAX_BYTES"
+
+/* Opens the spool a sender is configured with, the API winning over the environment: the
+ * directory is `dir` (the exporter's option, named `option` in messages, e.g. "spool_dir") or
+ * else CENSUS_SPOOL_DIR; the bound is `max_bytes` or else CENSUS_SPOOL_MAX_BYTES or else 64 MiB.
+ * Returns NULL with *status CENSUS_OK when neither names a directory: no spool. A directory
+ * given by the option that cannot be used: NULL, *status CENSUS_ECONFIG (or the open's error)
+ * and one diagnostic "<option>: <why, what to do>". One given by the variable: the same
+ * diagnostic naming the variable, NULL and *status CENSUS_OK: a bad variable never stops an
+ * exporter. `status` may not be NULL. */
+census_spool *census__spool_open_configured(const char *option, const char *dir, uint64_t max_bytes,
+                                            const char *service, const char *sender,
+                                            const char *url, census_spool_report *report,
+                                            census_status *status);
+
 /* Frees the handle (files stay). NULL is a no-op. */
 void census__spool_close(census_spool *spool);
 

@@ -51,7 +51,8 @@ if(CENSUS_BUILD_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang" AND NOT CENSUS_SANI
   census_fuzz_target(kv_list SOURCES ${http_dir}/env_config.c INCLUDES ${http_dir})
   # Spool files left on disk by another process (the push exporters' persistent spool; zlib).
   find_package(ZLIB REQUIRED)
-  census_fuzz_target(spool SOURCES ${http_dir}/spool.c INCLUDES ${http_dir} LIBS ZLIB::ZLIB)
+  census_fuzz_target(spool SOURCES ${http_dir}/spool.c ${http_dir}/env_config.c INCLUDES ${http_dir}
+                     LIBS ZLIB::ZLIB)
   find_package(PkgConfig REQUIRED)
   pkg_check_modules(FUZZ_JANSSON REQUIRED IMPORTED_TARGET jansson)
   # OTLP export responses: partial success and google.rpc.Status, protobuf and JSON (jansson).

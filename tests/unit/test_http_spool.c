@@ -1,5 +1,5 @@
-/* test_http_spool.c - the persistent spool of the push exporters (exporters/http/spool.c), on a real
- * filesystem in a fresh temporary directory per test, with real processes (fork, kill -9).
+/* test_http_spool.c - the persistent spool of the push exporters (exporters/http/spool.c), on a
+ * real filesystem in a fresh temporary directory per test, with real processes (fork, kill -9).
  *
  * Proves: bodies come back byte for byte with their metadata, oldest first by the creation time
  * in the header (ties by name), whatever order they were written in; a write interrupted by
@@ -37,7 +37,8 @@
 #include "census/census.h"
 #include "spool.h"
 
-#define SECRET_URL "https://user:hunter2-secret@collector.example:4318/v1/metrics?key=hunter2-secret"
+#define SECRET_URL                                                                                 \
+  "https://user:hunter2-secret@collector.example:4318/v1/metrics?key=hunter2-secret"
 #define SENDER "otlp metrics"
 #define SERVICE "checkout"
 #define CT "application/x-protobuf"
@@ -119,8 +120,7 @@ static census_status put(census_spool *sp, int64_t created_ns, uint64_t items, c
 }
 
 /* Bytes one file takes for a body of n bytes (header: fixed part and four strings). */
-static uint64_t file_size(const char *service, const char *sender, const char *encoding,
-                          size_t n) {
+static uint64_t file_size(const char *service, const char *sender, const char *encoding, size_t n) {
   return CENSUS_SPOOL_FIXED_HEADER + strlen(sender) + strlen(service) + strlen(CT) +
          strlen(encoding) + n;
 }
@@ -473,7 +473,8 @@ static void corrupt_files_skipped_and_reported(void **state) {
   char out[128];
   assert_int_equal(drain(sp, out, sizeof out, &r), 3);
   assert_string_equal(out, "good-1,good-2,good-3");
-  assert_int_equal(r.files_corrupt, 7); /* crc, truncated, magic, trailing, length, empty, garbage */
+  assert_int_equal(r.files_corrupt,
+                   7); /* crc, truncated, magic, trailing, length, empty, garbage */
   assert_int_equal(r.files_skipped, 1);
   assert_non_null(strstr(diag_log, "CRC mismatch"));
   assert_non_null(strstr(diag_log, "truncated"));
@@ -796,6 +797,64 @@ static void bad_directory_clear_errors(void **state) {
   assert_int_equal(st, CENSUS_EINVAL);
 }
 
+/* The API option wins over CENSUS_SPOOL_DIR and CENSUS_SPOOL_MAX_BYTES; without either there is
+ * no spool; a bad option is CENSUS_ECONFIG reported under the option's name; a bad variable is
+ * reported under its name and leaves the exporter without a spool (CENSUS_OK). */
+static void configuration_api_wins_over_env(void **state) {
+  fixture *f = *state;
+  char env_root[128], msg_dir[128];
+  snprintf(env_root, sizeof env_root, "%s/from-env", f->root);
+  assert_int_equal(mkdir(env_root, 0700), 0);
+  census_status st = 1;
+  unsetenv(CENSUS_SPOOL_DIR_ENV);
+  unsetenv(CENSUS_SPOOL_MAX_BYTES_ENV);
+  assert_null(
+      census__spool_open_configured("spool_dir", NULL, 0, SERVICE, SENDER, SECRET_URL, NULL, &st));
+  assert_int_equal(st, CENSUS_OK);
+  assert_int_equal(diag_count, 0);
+
+  setenv(CENSUS_SPOOL_DIR_ENV, env_root, 1);
+  setenv(CENSUS_SPOOL_MAX_BYTES_ENV, "1KiB", 1);
+  census_spool *sp =
+      census__spool_open_configured("spool_dir", "", 0, SERVICE, SENDER, SECRET_URL, NULL, &st);
+  assert_non_null(sp);
+  assert_int_equal(strncmp(census__spool_path(sp), env_root, strlen(env_root)), 0);
+  char body[1100];
+  memset(body, 'x', sizeof body - 1);
+  body[sizeof body - 1] = '\0';
+  assert_int_equal(put(sp, 1, 1, body, NULL), CENSUS_ELIMIT); /* the 1 KiB bound applies */
+  census__spool_close(sp);
+
+  sp = census__spool_open_configured("spool_dir", f->root, 4096, SERVICE, SENDER, SECRET_URL, NULL,
+                                     &st);
+  assert_non_null(sp);
+  assert_int_equal(strncmp(census__spool_path(sp), env_root, strlen(env_root)) == 0, 0);
+  assert_int_equal(put(sp, 1, 1, body, NULL), CENSUS_OK); /* 4096 from the API wins */
+  census__spool_close(sp);
+
+  snprintf(msg_dir, sizeof msg_dir, "%s/missing", f->root);
+  diag_reset();
+  assert_null(census__spool_open_configured("spool_dir", msg_dir, 0, SERVICE, SENDER, SECRET_URL,
+                                            NULL, &st));
+  assert_int_equal(st, CENSUS_ECONFIG);
+  assert_int_equal(diag_count, 1);
+  assert_non_null(strstr(diag_log, "spool_dir"));
+  assert_non_null(strstr(diag_log, msg_dir));
+  assert_non_null(strstr(diag_log, "ENOENT"));
+
+  setenv(CENSUS_SPOOL_DIR_ENV, msg_dir, 1);
+  diag_reset();
+  assert_null(
+      census__spool_open_configured("spool_dir", NULL, 0, SERVICE, SENDER, SECRET_URL, NULL, &st));
+  assert_int_equal(st, CENSUS_OK);
+  assert_int_equal(diag_count, 1);
+  assert_non_null(strstr(diag_log, CENSUS_SPOOL_DIR_ENV));
+  assert_non_null(strstr(diag_log, "without a spool"));
+  assert_null(strstr(diag_log, "hunter2"));
+  unsetenv(CENSUS_SPOOL_DIR_ENV);
+  unsetenv(CENSUS_SPOOL_MAX_BYTES_ENV);
+}
+
 /* The URL (with its credentials) appears in no file, no directory name and no diagnostic. */
 static void url_never_written(void **state) {
   fixture *f = *state;
@@ -837,6 +896,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(identities_are_separate, setup, teardown),
       cmocka_unit_test_setup_teardown(age_bound_drops_old_files, setup, teardown),
       cmocka_unit_test_setup_teardown(bad_directory_clear_errors, setup, teardown),
+      cmocka_unit_test_setup_teardown(configuration_api_wins_over_env, setup, teardown),
       cmocka_unit_test_setup_teardown(url_never_written, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
