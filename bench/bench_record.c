@@ -255,7 +255,7 @@ static void run_operations(struct bench_thread *t, long iterations) {
   case KIND_TRACEPARENT_EXTRACT: {
     census_trace_context context;
     for (long i = 0; i < iterations; i++) {
-      census_status status = census_traceparent_extract(get_traceparent, NULL, &context);
+      census_status status = census_traceparent_extract(get_traceparent, NULL, &context, NULL);
       worst = status != CENSUS_OK ? status : worst;
       t->consumed += context.span_id[7] == 0xf7; /* the span id of the header below */
     }
@@ -580,7 +580,8 @@ static void measure_prometheus_render(double ns_per_series[REPETITIONS]) {
 static void measure_otlp_encode_series(double ns_per_series[REPETITIONS]) {
   census_view_data *data = record_series("bench/otlp_series", OTLP_SERIES);
   const census_view_data *views[] = {data};
-  census_resource_attribute attribute = {"service.name", CENSUS_ATTRIBUTE_STRING, "bench", 0};
+  census_resource_attribute attribute = {
+      .key = "service.name", .type = CENSUS_ATTRIBUTE_STRING, .string_value = "bench"};
   census_resource resource = {&attribute, 1};
   size_t expected_length = 0;
   census_buf body = CENSUS_BUF_INIT;
@@ -615,7 +616,8 @@ static struct {
 static census_status encode_spans_timed(void *user, const census_span_data *const *spans,
                                         size_t n) {
   (void)user;
-  census_resource_attribute attribute = {"service.name", CENSUS_ATTRIBUTE_STRING, "bench", 0};
+  census_resource_attribute attribute = {
+      .key = "service.name", .type = CENSUS_ATTRIBUTE_STRING, .string_value = "bench"};
   census_resource resource = {&attribute, 1};
   census_buf body = CENSUS_BUF_INIT;
   size_t expected_length = 0;

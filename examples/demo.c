@@ -506,6 +506,7 @@ static void *start_prometheus(const struct demo_options *options) {
   server_options.port = options->prometheus_port;
   server_options.const_labels = &service;
   server_options.const_label_count = 1;
+  server_options.base_units = 1; /* demo/latency in seconds, as Prometheus's naming rules ask */
   census_status status;
   census_prometheus_server *server = census_prometheus_server_start(&server_options, &status);
   bool v6 = strchr(options->prometheus_address, ':') != NULL;

@@ -13,6 +13,7 @@ packages=(
   procps                        # ps/pkill used by integration tests
   libmicrohttpd-dev             # the Prometheus exporter's HTTP server
   prometheus curl               # Prometheus exporter tests: real scraper, promtool, HTTP client
+  python3-prometheus-client     # its strict OpenMetrics parser checks the Prometheus exporter's output
   libcurl4-openssl-dev          # HTTP client of the OTLP, Google Cloud and Zipkin exporters
   zlib1g-dev                    # gzip request bodies
   libjansson-dev                # JSON parser for responses, credentials and token answers

@@ -1,4 +1,11 @@
 # Prometheus exporter tests (label "prometheus"; the real-server test also "integration").
+#   unit_exposition_check        cmocka: the strict exposition checker (tests/fuzz/
+#                                exposition_check.c, used by the renderer's fuzz target and
+#                                tests) agrees with the real parsers (python3-prometheus-client's
+#                                strict OpenMetrics parser, promtool) on valid and invalid texts
+#   prometheus_render_corpus     the renderer's fuzz target (replayed without libFuzzer) over its
+#                                seed corpus: every text it renders through the strict Python
+#                                OpenMetrics parser and promtool (tests/prometheus/corpus_check.sh)
 #   unit_prometheus_render       cmocka: exact lines for small cases, and promtool check metrics
 #                                (Debian's prometheus, an independent parser) over every metric
 #                                type with tricky names, labels and values
@@ -16,12 +23,36 @@ endif()
 find_program(PROMTOOL promtool)
 find_program(PROMETHEUS prometheus)
 
+set(CENSUS_STRICT_PARSE ${CMAKE_CURRENT_LIST_DIR}/prometheus/strict_parse.py)
+
+# The strict exposition checker (tests/fuzz/exposition_check.c) against the real parsers.
+census_unit_test(exposition_check)
+target_sources(test_exposition_check PRIVATE ${CMAKE_CURRENT_LIST_DIR}/fuzz/exposition_check.c)
+set_tests_properties(unit_exposition_check PROPERTIES
+  LABELS "unit;prometheus"
+  ENVIRONMENT "CENSUS_PROMTOOL=${PROMTOOL};CENSUS_STRICT_PARSE=${CENSUS_STRICT_PARSE}")
+
 # The test includes the renderer's source (to reach its number formatting), so it links only
 # the core library.
 census_unit_test(prometheus_render)
+target_sources(test_prometheus_render PRIVATE ${CMAKE_CURRENT_LIST_DIR}/fuzz/exposition_check.c)
 set_tests_properties(unit_prometheus_render PROPERTIES
   LABELS "unit;prometheus"
-  ENVIRONMENT "CENSUS_PROMTOOL=${PROMTOOL}")
+  ENVIRONMENT "CENSUS_PROMTOOL=${PROMTOOL};CENSUS_STRICT_PARSE=${CENSUS_STRICT_PARSE}")
+
+# The renderer's fuzz target (tests/fuzz/fuzz_prometheus_render.c) without libFuzzer, so that
+# every build replays its seed corpus through the real parsers (tests/prometheus/corpus_check.sh).
+add_executable(replay_prometheus_render ${CMAKE_CURRENT_LIST_DIR}/fuzz/fuzz_replay_main.c
+  ${CMAKE_CURRENT_LIST_DIR}/fuzz/fuzz_prometheus_render.c
+  ${CMAKE_CURRENT_LIST_DIR}/fuzz/exposition_check.c
+  ${PROJECT_SOURCE_DIR}/exporters/prometheus/prometheus_render.c)
+target_include_directories(replay_prometheus_render PRIVATE ${PROJECT_SOURCE_DIR}/include)
+target_link_libraries(replay_prometheus_render PRIVATE m)
+add_test(NAME prometheus_render_corpus
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/prometheus/corpus_check.sh
+          $<TARGET_FILE:replay_prometheus_render> ${CMAKE_CURRENT_LIST_DIR}/fuzz/corpus/prometheus_render)
+set_tests_properties(prometheus_render_corpus PROPERTIES LABELS "prometheus;integration" TIMEOUT 120
+  ENVIRONMENT "PROMTOOL=${PROMTOOL}")
 
 # Not "threaded": libmicrohttpd is not built with TSan, whose reports would be about it.
 census_unit_test(prometheus_server)

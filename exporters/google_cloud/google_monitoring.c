@@ -102,6 +102,7 @@ struct census_google_monitoring_exporter {
   bool retried_401;
   /* Guarded by lock. */
   census_google_monitoring_stats stats; /* exports, submitted, deferred, descriptors, own drops */
+  pid_t stats_pid;                      /* the process `stats` belong to (see own_stats_locked) */
   census_http_stats final_http;         /* the sender's counters when it was freed */
   census_status final_status;           /* the last flush's result, at shutdown */
   bool stopped;
@@ -110,8 +111,20 @@ struct census_google_monitoring_exporter {
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
+/* Called with `lock` held before `stats` is read or changed: in a fork child the parent's
+ * counts are not the child's, so the first use in a new process starts them from zero (the
+ * sender's counters are reset by its own fork handler). */
+static void own_stats_locked(census_google_monitoring_exporter *e) {
+  pid_t pid = getpid();
+  if (e->stats_pid != pid) {
+    memset(&e->stats, 0, sizeof e->stats);
+    e->stats_pid = pid;
+  }
+}
+
 static void add_stat(census_google_monitoring_exporter *e, uint64_t *field, uint64_t n) {
   pthread_mutex_lock(&e->lock);
+  own_stats_locked(e);
   *field += n;
   pthread_mutex_unlock(&e->lock);
 }
@@ -133,10 +146,18 @@ static void sanitize_key(const char *in, char *out, size_t size) {
   out[o] = '\0';
 }
 
+static void series_forget_all(census_google_monitoring_exporter *e);
+
+/* The opencensus_task label of this process, "c-<pid>@<host>" unless one was given, made again
+ * in a fork child. A child's series (with its own label) are new series for Cloud Monitoring, so
+ * the end times the parent wrote are forgotten: otherwise the child's points would wait out the
+ * parent's minimum write interval, and at its exit never be written. Export thread only. */
 static void refresh_task_value(census_google_monitoring_exporter *e) {
   pid_t pid = getpid();
   if (pid == e->task_pid)
     return;
+  if (e->task_pid != 0 && !e->task_value_given)
+    series_forget_all(e);
   e->task_pid = pid;
   if (e->task_value_given) {
     snprintf(e->task_value, sizeof e->task_value, "%s", e->task_value_given);
@@ -314,6 +335,18 @@ static uint64_t fnv1a(const char *s) {
   for (; *s; s++)
     h = (h ^ (unsigned char)*s) * 1099511628211ULL;
   return h;
+}
+
+/* Empties the series table (end times written so far). Export thread only. */
+static void series_forget_all(census_google_monitoring_exporter *e) {
+  for (size_t i = 0; i < e->bucket_count; i++) {
+    for (series_entry *s = e->buckets[i], *next; s; s = next) {
+      next = s->next;
+      free(s);
+    }
+    e->buckets[i] = NULL;
+  }
+  e->series_count = 0;
 }
 
 static series_entry *series_lookup(census_google_monitoring_exporter *e, const char *key) {
@@ -533,6 +566,7 @@ static census_status export_views(void *user, const census_view_data *const *vie
   census_google_monitoring_exporter *e = user;
   pthread_mutex_lock(&e->lock);
   bool stopped = e->stopped;
+  own_stats_locked(e);
   e->stats.exports++;
   pthread_mutex_unlock(&e->lock);
   if (stopped)
@@ -619,6 +653,7 @@ static census_status export_views(void *user, const census_view_data *const *vie
   census__buf_free(&r.buf);
   census__buf_free(&key);
   pthread_mutex_lock(&e->lock);
+  own_stats_locked(e);
   e->stats.points_deferred += deferred;
   e->stats.points_dropped += dropped_oom + dropped_descriptor;
   pthread_mutex_unlock(&e->lock);
@@ -719,10 +754,10 @@ static void exporter_shutdown(void *user, int64_t timeout_ms) {
   census_http_stats hs;
   /* Drops (counts, records and reports) what the flush could not send; hs: the final counters,
    * those drops included. */
-  census__http_sender_close(sender, 0, &hs);
+  census_status closed = census__http_sender_close(sender, 0, &hs);
   pthread_mutex_lock(&e->lock);
   e->final_http = hs;
-  e->final_status = fst;
+  e->final_status = fst != CENSUS_OK ? fst : closed;
   pthread_mutex_unlock(&e->lock);
 }
 
@@ -853,6 +888,7 @@ census_google_monitoring_exporter_start(const census_google_monitoring_options *
   if (!e)
     return CENSUS_ENOMEM;
   pthread_mutex_init(&e->lock, NULL);
+  e->stats_pid = getpid();
   census_status st = CENSUS_ENOMEM;
   e->timeout_ms = o->timeout_ms ? o->timeout_ms : 10000;
   e->min_interval_ns =
@@ -979,6 +1015,7 @@ census_status census_google_monitoring_exporter_stats(census_google_monitoring_e
     return CENSUS_EINVAL;
   census_http_stats hs;
   pthread_mutex_lock(&e->lock);
+  own_stats_locked(e);
   *out = e->stats;
   if (e->sender)
     census__http_sender_stats(e->sender, &hs);
@@ -1018,7 +1055,7 @@ census_status census_google_monitoring_exporter_stop(census_google_monitoring_ex
     if (u != CENSUS_OK && u != CENSUS_ENOTFOUND && u != CENSUS_ESHUTDOWN)
       st = u;
     exporter_shutdown(e, timeout_ms); /* no-op if unregister already ran it */
-    if (st == CENSUS_OK)
+    if (st == CENSUS_OK || e->final_status == CENSUS_ETIMEDOUT) /* ETIMEDOUT wins */
       st = e->final_status;
   }
   exporter_free(e);

@@ -26,24 +26,35 @@
  *
  * Counting. Every request ends in exactly one of: delivered (items_delivered += items -
  * rejected), dropped (requests_dropped, items_dropped), superseded, or discarded in a forked
- * child (the parent delivers it; not counted). Counters change only under the mutex.
+ * child (the parent delivers it; not counted). Counters change only under the mutex, and a
+ * request's `ended` flag (set there with its count) keeps a second path from counting it again.
+ * Requests are lost for want of room or time in two functions only, drop_oldest_locked() (a
+ * full queue) and abandon_at_exit() (the exit flush's deadline).
  * Diagnostics are formatted under the mutex and reported after it is released, once per drop
  * and never per retry; classifier messages are reported for final outcomes only. Each drop and
  * each partial rejection is also recorded, after the release, in census's self-metrics
  * census/exporter_dropped_items (by reason: queue_full, retry_budget, permanent_failure, shutdown,
- * out_of_memory) and census/exporter_rejected_items, under the sender's name; superseded requests
- * are not drops. The recording is done before the call that caused it returns (submit, close) or,
- * for the request in flight, before it stops being pending, so a flush that returns has seen it.
+ * exit_deadline, out_of_memory) and census/exporter_rejected_items, under the sender's name;
+ * superseded requests are not drops. The recording is done before the call that caused it
+ * returns (submit, close) or, for the request in flight, before it stops being pending, so a
+ * flush that returns has seen it.
  *
  * Flush. Requests carry increasing sequence numbers; the queue is ordered by them and the
  * in-flight request precedes it, so "everything up to N is done" is "the smallest pending
  * sequence number exceeds N". Each waiting flush registers itself so that drops can mark it.
  *
+ * Exit. The flush census runs at process exit or on a flush signal is the last chance: when it
+ * times out, abandon_at_exit() counts what is still pending as dropped (exit_deadline). It cannot
+ * stop the thread or free the sender, since other threads may still run (and after a signal the
+ * process may go on), so it takes the queued requests out, marks the in-flight one `abandoned`
+ * and aborts its attempt through `abort_inflight` (an atomic the attempt polls, like `abort`); the
+ * thread then ends that request without counting it again and waits for new work.
+ *
  * Fork. pthread_atfork handlers take every sender's mutex around fork() (prepare/parent); in the
- * child the queue and in-flight request are freed, the curl handles (whose connections belong
- * to the parent: cleaning them up could write a TLS close_notify into the parent's stream) are
- * set aside, never used or freed, and the thread is marked not running; the next submit starts
- * a new one with new handles.
+ * child the queue and in-flight request are freed, the counters zeroed (the child's are its own),
+ * the curl handles (whose connections belong to the parent: cleaning them up could write a TLS
+ * close_notify into the parent's stream) are set aside, never used or freed, and the thread is
+ * marked not running; the next submit starts a new one with new handles.
  */
 #include "http_sender.h"
 
@@ -71,11 +82,15 @@
 
 typedef struct request {
   struct request *next;
-  char *body;
+  char *body; /* as submitted; never changed once queued (superseding replaces a queued one's) */
   size_t len;
+  char *wire; /* the gzip-compressed body sent instead, made by the delivery thread; or NULL */
+  size_t wire_len;
   uint64_t items;
   uint64_t supersede_key;
   uint64_t seq;
+  bool ended;     /* its outcome (delivered, dropped) is counted; under the mutex */
+  bool abandoned; /* counted as dropped by the exit flush while in flight; under the mutex */
 } request;
 
 /* A flush in progress; lives on the flushing thread's stack while in the list. */
@@ -115,10 +130,12 @@ struct census_http_sender {
   flush_waiter *waiters;
   bool thread_running;
   pthread_t thread;
-  bool stopping;     /* free() began: submits are refused */
-  atomic_bool abort; /* stop now: abort the attempt, end waits */
+  bool stopping;              /* free() began: submits are refused */
+  atomic_bool abort;          /* stop now: abort the attempt, end waits */
+  atomic_bool abort_inflight; /* the in-flight request was abandoned: abort its attempt only */
   census_http_stats stats;
-  CURLM *multi; /* created with the thread, freed by free() */
+  char last_failure[256]; /* why the in-flight request's last attempt failed; "" if none did */
+  CURLM *multi;           /* created with the thread, freed by free() */
   CURL *easy;
   orphan *orphans;
 
@@ -164,6 +181,12 @@ static uint64_t seed_for(const void *p) {
   return seed;
 }
 
+static void request_free(request *r) {
+  free(r->body);
+  free(r->wire);
+  free(r);
+}
+
 /* Frees the list of requests starting at `r`; returns how many there were and adds their items
  * to *items (if not NULL). */
 static uint64_t free_requests(request *r, uint64_t *items) {
@@ -173,8 +196,7 @@ static uint64_t free_requests(request *r, uint64_t *items) {
     if (items != NULL) {
       *items += r->items;
     }
-    free(r->body);
-    free(r);
+    request_free(r);
     r = next;
     n++;
   }
@@ -195,6 +217,10 @@ static void fork_child(void) {
     s->head = s->tail = s->inflight = NULL;
     s->queued = 0;
     s->waiters = NULL;
+    /* The child's counters are its own: the parent's requests are the parent's to count. */
+    memset(&s->stats, 0, sizeof s->stats);
+    s->last_failure[0] = '\0';
+    atomic_store(&s->abort_inflight, false);
     if (s->multi != NULL || s->easy != NULL) {
       orphan *o = malloc(sizeof *o);
       if (o != NULL) {
@@ -291,22 +317,47 @@ static uint64_t pending_min_locked(const census_http_sender *s) {
   return s->head != NULL ? s->head->seq : UINT64_MAX;
 }
 
-/* Counts `r` as dropped for `metric_reason` (a CENSUS_EXPORTER_DROP_* string), marks the
- * flushes that waited for it, and fills `n` (diagnostic saying `why`, self-metric items) for
- * the caller to publish after unlocking. Does not free `r`. */
-static void drop_locked(census_http_sender *s, const request *r, notice *n, const char *why,
-                        const char *metric_reason) {
-  s->stats.requests_dropped++;
-  s->stats.items_dropped += r->items;
+/* Marks the flushes waiting for request `seq` as having seen a drop. */
+static void mark_waiters_locked(census_http_sender *s, uint64_t seq) {
   for (flush_waiter *w = s->waiters; w != NULL; w = w->next) {
-    if (w->upto >= r->seq) {
+    if (w->upto >= seq) {
       w->dropped = true;
     }
   }
+}
+
+/* Counts `r` as dropped for `metric_reason` (a CENSUS_EXPORTER_DROP_* string), marks it ended and
+ * the flushes that waited for it, and fills `n` (diagnostic saying `why`, self-metric items) for
+ * the caller to publish after unlocking. Does not free `r`. */
+static void drop_locked(census_http_sender *s, request *r, notice *n, const char *why,
+                        const char *metric_reason) {
+  s->stats.requests_dropped++;
+  s->stats.items_dropped += r->items;
+  r->ended = true;
+  mark_waiters_locked(s, r->seq);
   snprintf(n->diag, DIAG_MAX, "%s: dropped a request of %llu items: %s", s->name,
            (unsigned long long)r->items, why);
   n->drop_reason = metric_reason;
   n->dropped = r->items;
+}
+
+/* The queue is full: takes the oldest queued request out of it and counts it as dropped
+ * (queue_full), filling `n`; returns it for the caller to free after unlocking. One of the two
+ * places where a request is lost for want of room or time (the other is abandon_at_exit()): a
+ * persistent spool would take the body here instead. Mutex held; the queue is not empty. */
+static request *drop_oldest_locked(census_http_sender *s, notice *n) {
+  request *victim = s->head;
+  s->head = victim->next;
+  if (s->head == NULL) {
+    s->tail = NULL;
+  }
+  s->queued--;
+  victim->next = NULL;
+  char reason[128];
+  snprintf(reason, sizeof reason, "the queue is full (%zu requests waiting)", s->max_queued);
+  drop_locked(s, victim, n, reason, CENSUS_EXPORTER_DROP_QUEUE_FULL);
+  pthread_cond_broadcast(&s->done_cv);
+  return victim;
 }
 
 /* ---- one attempt ------------------------------------------------------------------------- */
@@ -439,6 +490,7 @@ typedef struct outcome {
   bool aborted;
   char message[256]; /* the classifier's message (reported on final outcomes) */
   char failure[256]; /* what went wrong, for a later drop diagnostic */
+  char cause[256];   /* `failure` without the classifier's message: "HTTP 503", curl's error */
 } outcome;
 
 /* Makes one attempt at delivering `r` and classifies it. Runs on the delivery thread without
@@ -500,8 +552,10 @@ static void attempt_once(census_http_sender *s, const request *r, bool gzipped, 
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_POST, 1L);
   /* Never NULL: with NULL, libcurl would read the body from stdin. */
-  curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body != NULL ? r->body : "");
-  curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->len);
+  const char *body = r->wire != NULL ? r->wire : r->body;
+  curl_easy_setopt(e, CURLOPT_POSTFIELDS, body != NULL ? body : "");
+  curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+                   (curl_off_t)(r->wire != NULL ? r->wire_len : r->len));
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
   curl_easy_setopt(e, CURLOPT_USERAGENT, user_agent);
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)s->timeout_ms);
@@ -546,12 +600,12 @@ static void attempt_once(census_http_sender *s, const request *r, bool gzipped, 
     if (done) {
       break;
     }
-    if (atomic_load(&s->abort)) {
+    if (atomic_load(&s->abort) || atomic_load(&s->abort_inflight)) {
       out->aborted = true;
       break;
     }
     curl_multi_poll(s->multi, NULL, 0, 1000, NULL);
-    if (atomic_load(&s->abort)) {
+    if (atomic_load(&s->abort) || atomic_load(&s->abort_inflight)) {
       out->aborted = true;
       break;
     }
@@ -561,7 +615,7 @@ static void attempt_once(census_http_sender *s, const request *r, bool gzipped, 
   }
   curl_slist_free_all(hdrs);
   if (out->aborted) {
-    snprintf(out->failure, sizeof out->failure, "attempt aborted at shutdown");
+    snprintf(out->failure, sizeof out->failure, "attempt aborted");
     free(a.body);
     return;
   }
@@ -590,6 +644,7 @@ static void attempt_once(census_http_sender *s, const request *r, bool gzipped, 
   }
   out->rejected = rejected > r->items ? r->items : rejected;
   out->retry_after_ms = a.retry_after_ms;
+  snprintf(out->cause, sizeof out->cause, "%s", out->failure);
   if (out->message[0] != '\0') {
     size_t used = strlen(out->failure);
     snprintf(out->failure + used, sizeof out->failure - used, ": %s", out->message);
@@ -599,7 +654,8 @@ static void attempt_once(census_http_sender *s, const request *r, bool gzipped, 
 
 /* ---- the delivery thread ----------------------------------------------------------------- */
 
-/* Compresses r's body with gzip in place. False (body unchanged) on failure. */
+/* Compresses r's body with gzip into r->wire (the body itself stays as submitted, so that other
+ * threads may read it). False (no wire body) on failure. */
 static bool gzip_body(request *r) {
   if (r->len > UINT_MAX / 2 || r->body == NULL) {
     return false; /* beyond zlib's one-shot sizes; such a body goes out as is */
@@ -626,9 +682,8 @@ static bool gzip_body(request *r) {
     free(out);
     return false;
   }
-  free(r->body);
-  r->body = out;
-  r->len = len;
+  r->wire = out;
+  r->wire_len = len;
   return true;
 }
 
@@ -683,11 +738,15 @@ static void deliver(census_http_sender *s, request *r) {
     if (n > 1) {
       s->stats.retries++;
     }
+    if (r->abandoned) {
+      break; /* the exit flush counted it as dropped (abandon_at_exit()): nothing more to count */
+    }
     if (o.aborted) {
       drop_locked(s, r, &note, "shutdown aborted its attempt", CENSUS_EXPORTER_DROP_SHUTDOWN);
       break;
     }
     if (o.verdict == CENSUS_HTTP_DELIVERED) {
+      r->ended = true;
       s->stats.requests_delivered++;
       s->stats.items_delivered += r->items - o.rejected;
       s->stats.items_rejected += o.rejected;
@@ -703,6 +762,8 @@ static void deliver(census_http_sender *s, request *r) {
       drop_locked(s, r, &note, reason, CENSUS_EXPORTER_DROP_PERMANENT_FAILURE);
       break;
     }
+    snprintf(s->last_failure, sizeof s->last_failure, "%s",
+             o.cause[0] != '\0' ? o.cause : o.failure);
     /* Retryable: find when the next attempt may start, or give up. */
     int64_t now = mono_ns();
     int64_t budget_end = first_ns + s->max_elapsed_ms * 1000000;
@@ -723,7 +784,7 @@ static void deliver(census_http_sender *s, request *r) {
     bool aborted = false;
     int64_t flush_until = INT64_MAX; /* fixed when first computed: see the file comment */
     for (;;) {
-      if (atomic_load(&s->abort)) {
+      if (atomic_load(&s->abort) || r->abandoned) {
         aborted = true;
         break;
       }
@@ -747,7 +808,9 @@ static void deliver(census_http_sender *s, request *r) {
       pthread_cond_timedwait(&s->work_cv, &s->mu, &ts);
     }
     if (aborted) {
-      drop_locked(s, r, &note, "shutdown during a retry wait", CENSUS_EXPORTER_DROP_SHUTDOWN);
+      if (!r->abandoned) {
+        drop_locked(s, r, &note, "shutdown during a retry wait", CENSUS_EXPORTER_DROP_SHUTDOWN);
+      }
       break;
     }
     pthread_mutex_unlock(&s->mu);
@@ -779,11 +842,12 @@ static void *run(void *arg) {
     s->queued--;
     r->next = NULL;
     s->inflight = r;
+    atomic_store(&s->abort_inflight, false); /* it was about the previous request */
+    s->last_failure[0] = '\0';
     pthread_mutex_unlock(&s->mu);
     deliver(s, r); /* returns with the mutex held */
     s->inflight = NULL;
-    free(r->body);
-    free(r);
+    request_free(r);
     pthread_cond_broadcast(&s->done_cv);
   }
   pthread_mutex_unlock(&s->mu);
@@ -924,6 +988,7 @@ census_http_sender *census__http_sender_new(const census_http_sender_config *con
   s->next_seq = 1;
   s->rng = seed_for(s);
   atomic_init(&s->abort, false);
+  atomic_init(&s->abort_inflight, false);
 
   pthread_condattr_t attr;
   pthread_condattr_init(&attr);
@@ -1002,15 +1067,7 @@ census_status census__http_sender_submit(census_http_sender *sender, char *body,
   }
   request *victim = NULL;
   if (s->queued >= s->max_queued && s->head != NULL) {
-    victim = s->head;
-    s->head = victim->next;
-    if (s->head == NULL) {
-      s->tail = NULL;
-    }
-    s->queued--;
-    char reason[128];
-    snprintf(reason, sizeof reason, "the queue is full (%zu requests waiting)", s->max_queued);
-    drop_locked(s, victim, &note, reason, CENSUS_EXPORTER_DROP_QUEUE_FULL);
+    victim = drop_oldest_locked(s, &note);
     st = CENSUS_ELIMIT;
   }
   r->seq = s->next_seq++;
@@ -1025,23 +1082,72 @@ census_status census__http_sender_submit(census_http_sender *sender, char *body,
     st = CENSUS_ESYSTEM; /* stays queued; the next submit tries again to start the thread */
   }
   pthread_cond_signal(&s->work_cv);
-  if (victim != NULL) {
-    pthread_cond_broadcast(&s->done_cv);
-  }
   pthread_mutex_unlock(&s->mu);
   if (victim != NULL) {
-    free(victim->body);
-    free(victim);
+    request_free(victim);
   }
   publish(s, &note);
   return st;
 }
 
-census_status census__http_sender_flush(census_http_sender *sender, int64_t timeout_ms) {
-  if (sender == NULL) {
-    return CENSUS_EINVAL;
+/* The flush at exit (or on a flush signal) ran out of time: nothing still pending will ever be
+ * delivered. Counts every request still queued or in flight as dropped (exit_deadline), each once:
+ * a request whose outcome is already counted is skipped, and the delivery thread counts nothing
+ * more for the in-flight one (`abandoned`). Takes the queued ones out of the queue and frees them,
+ * and aborts the attempt in flight, but leaves the sender working (no thread is stopped, nothing
+ * else is freed): other threads may still run at exit, and after a signal the process may go on
+ * (an earlier handler that does not end it). Records the self-metric and reports one diagnostic
+ * line for all of it. The other place, with drop_oldest_locked(), where a request is lost for
+ * want of room or time: a persistent spool would take the bodies here instead. */
+static void abandon_at_exit(census_http_sender *s) {
+  pthread_mutex_lock(&s->mu);
+  uint64_t requests = 0, items = 0;
+  request *queued = s->head;
+  s->head = s->tail = NULL;
+  s->queued = 0;
+  for (request *r = queued; r != NULL; r = r->next) {
+    requests++;
+    items += r->items;
+    r->ended = true;
+    mark_waiters_locked(s, r->seq);
   }
-  census_http_sender *s = sender;
+  request *r = s->inflight;
+  bool abort_attempt = r != NULL && !r->ended && !r->abandoned;
+  if (abort_attempt) {
+    r->abandoned = true;
+    requests++;
+    items += r->items;
+    mark_waiters_locked(s, r->seq);
+    atomic_store(&s->abort_inflight, true);
+    pthread_cond_broadcast(&s->work_cv); /* ends a retry wait */
+  }
+  s->stats.requests_dropped += requests;
+  s->stats.items_dropped += items;
+  notice note = {0};
+  if (requests > 0) {
+    int len = snprintf(note.diag, sizeof note.diag,
+                       "%s: exit deadline reached, %llu requests (%llu items) not delivered",
+                       s->name, (unsigned long long)requests, (unsigned long long)items);
+    if (s->last_failure[0] != '\0' && len > 0 && (size_t)len < sizeof note.diag) {
+      snprintf(note.diag + len, sizeof note.diag - (size_t)len, "; last failure: %s",
+               s->last_failure);
+    }
+    note.drop_reason = CENSUS_EXPORTER_DROP_EXIT_DEADLINE;
+    note.dropped = items;
+  }
+  pthread_cond_broadcast(&s->done_cv);
+  bool running = s->thread_running;
+  pthread_mutex_unlock(&s->mu);
+  if (abort_attempt && running) {
+    curl_multi_wakeup(s->multi); /* thread-safe; the handle lives as long as the thread */
+  }
+  free_requests(queued, NULL);
+  publish(s, &note);
+}
+
+/* Waits until every request submitted before the call has ended or the deadline passed; see
+ * census__http_sender_flush(). */
+static census_status flush_wait(census_http_sender *s, int64_t timeout_ms) {
   if (timeout_ms < 0) {
     timeout_ms = 0;
   } else if (timeout_ms > MS_MAX) {
@@ -1073,6 +1179,35 @@ census_status census__http_sender_flush(census_http_sender *sender, int64_t time
   return st;
 }
 
+census_status census__http_sender_flush(census_http_sender *sender, int64_t timeout_ms) {
+  if (sender == NULL) {
+    return CENSUS_EINVAL;
+  }
+  census_status st = flush_wait(sender, timeout_ms);
+  if (st == CENSUS_ETIMEDOUT && census_exporter_flush_at_exit()) {
+    abandon_at_exit(sender);
+  }
+  return st;
+}
+
+void census__http_sender_drop_unsent(census_http_sender *sender, uint64_t items, const char *reason,
+                                     const char *diag) {
+  if (sender == NULL) {
+    return;
+  }
+  notice note = {0};
+  pthread_mutex_lock(&sender->mu);
+  sender->stats.requests_dropped++;
+  sender->stats.items_dropped += items;
+  pthread_mutex_unlock(&sender->mu);
+  if (diag != NULL) {
+    snprintf(note.diag, sizeof note.diag, "%s", diag);
+  }
+  note.drop_reason = reason;
+  note.dropped = items;
+  publish(sender, &note);
+}
+
 void census__http_sender_stats(census_http_sender *sender, census_http_stats *stats) {
   if (stats == NULL) {
     return;
@@ -1090,13 +1225,13 @@ void census__http_sender_free(census_http_sender *sender, int64_t timeout_ms) {
   census__http_sender_close(sender, timeout_ms, NULL);
 }
 
-void census__http_sender_close(census_http_sender *sender, int64_t timeout_ms,
-                               census_http_stats *final) {
+census_status census__http_sender_close(census_http_sender *sender, int64_t timeout_ms,
+                                        census_http_stats *final) {
   if (sender == NULL) {
-    return;
+    return CENSUS_OK;
   }
   census_http_sender *s = sender;
-  census__http_sender_flush(s, timeout_ms);
+  census_status flushed = flush_wait(s, timeout_ms);
 
   unregister(s);
 
@@ -1129,4 +1264,5 @@ void census__http_sender_close(census_http_sender *sender, int64_t timeout_ms,
     *final = s->stats; /* the thread is gone: nothing changes them any more */
   }
   sender_destroy(s);
+  return flushed;
 }

@@ -17,8 +17,14 @@
  * (census_exporter_record_dropped/_rejected), and reported once per event through
  * census_diagnostics_report().
  *
+ * Exit: in the flush that census runs at process exit or on a flush signal
+ * (census_exporter_flush_at_exit() true), a flush that runs out of time counts every request still
+ * queued or in flight as dropped with reason exit_deadline, in one diagnostic line, without
+ * stopping the thread or freeing the sender (other threads may still run).
+ *
  * Fork: the sender belongs to the process that made it. In a forked child the queue inherited
- * from the parent is discarded (the parent delivers it) and the thread restarts on first use.
+ * from the parent is discarded (the parent delivers it), the counters start again from zero (the
+ * child's are its own) and the thread restarts on first use.
  *
  * Thread-safety: all functions are thread-safe except census__http_sender_free(), which must be
  * the last call.
@@ -96,7 +102,8 @@ typedef struct census_http_stats {
   uint64_t items_delivered;     /* items in delivered requests, minus rejected ones */
   uint64_t items_rejected;      /* refused by the server in a delivered (partial) response */
   uint64_t items_dropped;       /* dropped by us: queue full, retry budget spent, permanent
-                                   failure, shutdown deadline */
+                                   failure, shutdown deadline, exit deadline, and by the exporter
+                                   before submitting (census__http_sender_drop_unsent()) */
   uint64_t requests_superseded; /* replaced by a newer request with the same supersede_key */
   uint64_t requests_dropped;    /* requests behind items_dropped */
 } census_http_stats;
@@ -114,10 +121,23 @@ census_status census__http_sender_submit(census_http_sender *sender, char *body,
                                          uint64_t items, uint64_t supersede_key);
 
 /* Blocks until every request submitted before the call is delivered or dropped, or until
- * timeout_ms passes (CENSUS_ETIMEDOUT; the requests stay queued). During a flush, waits between
- * retries are cut short to what the deadline allows. CENSUS_OK when all were delivered,
- * CENSUS_EEXPORT when some were dropped. */
+ * timeout_ms passes (CENSUS_ETIMEDOUT; the requests stay queued, except at exit, below). During a
+ * flush, waits between retries are cut short to what the deadline allows. CENSUS_OK when all were
+ * delivered, CENSUS_EEXPORT when some were dropped; CENSUS_ETIMEDOUT wins when both apply.
+ * Called from the flush census runs at process exit or on a flush signal
+ * (census_exporter_flush_at_exit()), a flush that times out then counts everything still queued
+ * or in flight as dropped (CENSUS_EXPORTER_DROP_EXIT_DEADLINE), aborts the attempt in flight and
+ * reports "<name>: exit deadline reached, R requests (I items) not delivered[; last failure: ...]"
+ * once; the sender stays usable. */
 census_status census__http_sender_flush(census_http_sender *sender, int64_t timeout_ms);
+
+/* Counts a request of `items` items that the exporter dropped before submitting it (e.g. its
+ * encoding ran out of memory) in this sender's counters (requests_dropped, items_dropped),
+ * records it in census/exporter_dropped_items under the sender's name with `reason` (a
+ * CENSUS_EXPORTER_DROP_* string) and reports `diag` (may be NULL). Keeping these counts in the
+ * sender gives every exporter one set of counters that a fork resets. NULL sender: no-op. */
+void census__http_sender_drop_unsent(census_http_sender *sender, uint64_t items, const char *reason,
+                                     const char *diag);
 
 void census__http_sender_stats(census_http_sender *sender, census_http_stats *stats);
 
@@ -126,8 +146,10 @@ void census__http_sender_stats(census_http_sender *sender, census_http_stats *st
 void census__http_sender_free(census_http_sender *sender, int64_t timeout_ms);
 
 /* census__http_sender_free() that also hands back the final counters, which include what the
- * deadline made it drop (`final` may be NULL). */
-void census__http_sender_close(census_http_sender *sender, int64_t timeout_ms,
-                               census_http_stats *final);
+ * deadline made it drop (`final` may be NULL), and returns how its flush ended: CENSUS_OK (all
+ * delivered), CENSUS_ETIMEDOUT (the deadline passed first: what was left is dropped, reason
+ * shutdown), CENSUS_EEXPORT (some requests were dropped); ETIMEDOUT wins. NULL: CENSUS_OK. */
+census_status census__http_sender_close(census_http_sender *sender, int64_t timeout_ms,
+                                        census_http_stats *final);
 
 #endif

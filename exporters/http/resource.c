@@ -4,7 +4,9 @@
  * set_string()/set_int(), which replace the value of an existing key in place (so the order of
  * first appearance is kept) or append a new one. The first allocation failure is remembered and
  * the build then fails as a whole with CENSUS_ENOMEM; a half-built resource is never returned.
- * Once returned the resource is never modified, so any thread may read it.
+ * Once returned the resource is never modified, so any thread may read it; the detected
+ * process.pid is marked `current_pid` and read through census__resource_int(), so that a forked
+ * child reports its own pid (resource.h).
  */
 #include "resource.h"
 
@@ -68,21 +70,25 @@ static void set_string(builder *b, const char *key, const char *value) {
   a->type = CENSUS_ATTRIBUTE_STRING;
   a->string_value = v;
   a->int_value = 0;
+  a->current_pid = false;
 }
 
-static void set_int(builder *b, const char *key, int64_t value) {
+/* Sets an INT64 attribute; returns it (NULL once the build failed). */
+static census_resource_attribute *set_int(builder *b, const char *key, int64_t value) {
   if (b->failed) {
-    return;
+    return NULL;
   }
   census_resource_attribute *a = slot(b, key);
   if (a == NULL) {
     b->failed = true;
-    return;
+    return NULL;
   }
   free(a->string_value);
   a->string_value = NULL;
   a->type = CENSUS_ATTRIBUTE_INT64;
   a->int_value = value;
+  a->current_pid = false;
+  return a;
 }
 
 static bool set_from_env(void *user, const char *key, const char *value) {
@@ -136,7 +142,10 @@ census_resource *census__resource_build(const char *service_name,
       set_string(&b, "host.name", host);
     }
   }
-  set_int(&b, "process.pid", (int64_t)getpid());
+  census_resource_attribute *pid = set_int(&b, "process.pid", (int64_t)getpid());
+  if (pid != NULL) {
+    pid->current_pid = true; /* read through census__resource_int(): a fork child's own */
+  }
   if (exe[0] != '\0') {
     set_string(&b, "process.executable.name", exe);
   }
@@ -166,6 +175,10 @@ census_resource *census__resource_build(const char *service_name,
     *status = CENSUS_OK;
   }
   return b.resource;
+}
+
+int64_t census__resource_int(const census_resource_attribute *attribute) {
+  return attribute->current_pid ? (int64_t)getpid() : attribute->int_value;
 }
 
 const char *census__resource_get(const census_resource *resource, const char *key) {

@@ -11,9 +11,11 @@
  * by the shutdown callback, which census runs at unregistration or at census_shutdown()). The
  * shutdown callback closes the sender, keeps its final counters in `final`, frees the concrete
  * exporter's state and drops its reference; the last reference frees the handle. `lock` guards
- * `sender`, `final`, `stopped` and `encode_dropped`, so a stats call can run concurrently with a
- * shutdown. The sender is freed before free_user(user), because its thread calls classify and
- * authorize with `user` until then.
+ * `sender`, `final` and `stopped`, so a stats call can run concurrently with a shutdown. Chunks
+ * dropped before the sender (encoding failed) are counted in the sender's counters
+ * (census__http_sender_drop_unsent()), so the exporter has one set, which a fork resets. The sender
+ * is freed before free_user(user), because its thread calls classify and authorize with `user`
+ * until then.
  */
 #include "span_push_exporter.h"
 
@@ -31,24 +33,20 @@ struct census_span_push_exporter {
   atomic_int refs;
   census_http_sender *sender; /* NULL once the shutdown callback took it */
   char *name;
-  char *sender_name; /* the self-metric's "exporter" value: the sender's name */
   census_span_push_encode_fn encode;
   census_http_classify_fn classify; /* NULL: the default classifier */
   census_http_authorize_fn authorize;
   void *user;
   void (*free_user)(void *user);
   size_t max_spans_per_request;
-  bool stopped;                /* the shutdown callback ran; `final` holds the counters */
-  census_http_stats final;     /* the sender's final counters (with the shutdown drops) */
-  uint64_t encode_dropped;     /* spans dropped before the sender (encoding failed) */
-  uint64_t encode_dropped_req; /* chunks behind encode_dropped */
+  bool stopped;            /* the shutdown callback ran; `final` holds the counters */
+  census_http_stats final; /* the sender's final counters (with the shutdown drops) */
 };
 
 /* Frees the handle itself (the sender and the user state are gone by then, or never were). */
 static void push_destroy(census_span_push_exporter *e) {
   pthread_mutex_destroy(&e->lock);
   free(e->name);
-  free(e->sender_name);
   free(e);
 }
 
@@ -141,12 +139,8 @@ static census_status push_export(void *user, const census_span_data *const *span
       census__buf_free(&buf);
       char msg[160];
       snprintf(msg, sizeof msg, "%s: out of memory encoding %zu spans; dropped", e->name, n);
-      census_diagnostics_report(s != CENSUS_OK ? s : CENSUS_ENOMEM, msg);
-      pthread_mutex_lock(&e->lock);
-      e->encode_dropped += n;
-      e->encode_dropped_req++;
-      pthread_mutex_unlock(&e->lock);
-      census_exporter_record_dropped(e->sender_name, CENSUS_EXPORTER_DROP_OUT_OF_MEMORY, n);
+      /* Counted in the sender, whose counters are the exporter's (and reset in a fork child). */
+      census__http_sender_drop_unsent(e->sender, n, CENSUS_EXPORTER_DROP_OUT_OF_MEMORY, msg);
       result = CENSUS_EEXPORT;
       continue;
     }
@@ -199,17 +193,13 @@ census_span_push_exporter *census__span_push_start(const census_span_push_config
     return NULL;
   }
   census_span_push_exporter *e = calloc(1, sizeof *e);
-  const char *sender_name = config->http.name ? config->http.name : config->name;
-  if (!e || !(e->name = strdup(config->name)) || !(e->sender_name = strdup(sender_name))) {
-    if (e)
-      free(e->name); /* sender_name is NULL here */
+  if (!e || !(e->name = strdup(config->name))) {
     free(e);
     *status = CENSUS_ENOMEM;
     return NULL;
   }
   if (pthread_mutex_init(&e->lock, NULL) != 0) {
     free(e->name);
-    free(e->sender_name);
     free(e);
     *status = CENSUS_ESYSTEM;
     return NULL;
@@ -253,8 +243,6 @@ census_status census__span_push_stats(census_span_push_exporter *e, census_http_
     census__http_sender_stats(e->sender, stats);
   else
     *stats = e->final;
-  stats->items_dropped += e->encode_dropped;
-  stats->requests_dropped += e->encode_dropped_req;
   pthread_mutex_unlock(&e->lock);
   return CENSUS_OK;
 }

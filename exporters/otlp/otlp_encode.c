@@ -80,7 +80,7 @@ static census_attribute resource_attribute(const census_resource_attribute *r) {
   a.key = r->key;
   a.type = r->type;
   a.string_value = r->string_value;
-  a.int_value = r->int_value;
+  a.int_value = census__resource_int(r); /* process.pid: the pid of the process encoding */
   return a;
 }
 
@@ -253,7 +253,7 @@ static void pb_point(census_buf *b, const census_view_data *v, size_t row, metri
     const double *bounds = NULL;
     size_t nbounds = census_view_data_bounds(v, &bounds);
     census__pb_fixed64(b, 4, (uint64_t)p.count);
-    census__pb_double(b, 5, p.sum);
+    census__pb_double(b, 5, p.double_value); /* the exact sum (an int64 one converted) */
     if (p.bucket_count > 0) {
       census__pb_packed_fixed64_from_int64(b, 6, p.bucket_counts, p.bucket_count);
     }
@@ -294,7 +294,7 @@ static void json_point(census_json *j, const census_view_data *v, size_t row, me
     size_t nbounds = census_view_data_bounds(v, &bounds);
     census__json_key(j, "count");
     census__json_uint64_string(j, (uint64_t)p.count);
-    census__json_kv_double(j, "sum", p.sum);
+    census__json_kv_double(j, "sum", p.double_value); /* the exact sum, as in pb_point() */
     census__json_key(j, "bucketCounts");
     census__json_array_begin(j);
     for (size_t i = 0; i < p.bucket_count; i++) {

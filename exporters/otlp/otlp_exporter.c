@@ -56,9 +56,6 @@ typedef struct otlp_signal {
   bool stopped;               /* the shutdown callback ran; `final` holds the counters */
   census_status flush_status;
   census_otlp_signal_stats final;
-  /* Lost before the sender (encoding out of memory); added to the sender's drop counters. */
-  atomic_uint_fast64_t encode_dropped_items;
-  atomic_uint_fast64_t encode_dropped_requests;
 } otlp_signal;
 
 struct census_otlp_exporter {
@@ -385,16 +382,13 @@ static census_http_verdict classify(void *user, const census_http_response *resp
   return census__otlp_classify(response, s->json, s->name, rejected, message, message_size);
 }
 
-/* Items lost before the sender (encoding out of memory): counted in the signal's drop counters,
- * reported, and recorded in the self-metric census/exporter_dropped_items under the sender's name
- * ("otlp metrics", "otlp traces"), like the sender's own drops. */
+/* Items lost before the sender (encoding out of memory): counted in the sender's drop counters
+ * (one set of counters, which a fork resets), reported, and recorded in the self-metric
+ * census/exporter_dropped_items under the sender's name ("otlp metrics", "otlp traces"), like the
+ * sender's own drops. */
 static void encode_dropped(otlp_signal *s, uint64_t items) {
-  atomic_fetch_add(&s->encode_dropped_items, items);
-  atomic_fetch_add(&s->encode_dropped_requests, 1);
-  char name[32];
-  snprintf(name, sizeof name, "otlp %s", s->name);
-  census_diagnostics_report(CENSUS_ENOMEM, "otlp: out of memory encoding a request; dropped");
-  census_exporter_record_dropped(name, CENSUS_EXPORTER_DROP_OUT_OF_MEMORY, items);
+  census__http_sender_drop_unsent(s->sender, items, CENSUS_EXPORTER_DROP_OUT_OF_MEMORY,
+                                  "otlp: out of memory encoding a request; dropped");
 }
 
 /* Hands one encoded body to the sender (which owns it from then on). */
@@ -468,9 +462,12 @@ static void signal_shutdown(void *user, int64_t timeout_ms) {
   s->stopped = true;
   s->sender = NULL;
   pthread_mutex_unlock(&e->lock);
-  census__http_sender_close(sender, 0, &hs);
+  census_status closed = census__http_sender_close(sender, 0, &hs);
   pthread_mutex_lock(&e->lock);
   copy_stats(&s->final, &hs);
+  if (s->flush_status == CENSUS_OK) {
+    s->flush_status = closed; /* a request submitted after the flush, left at the deadline */
+  }
   pthread_mutex_unlock(&e->lock);
   exporter_release(e);
 }
@@ -655,8 +652,6 @@ census_status census_otlp_exporter_stats(census_otlp_exporter *exporter, census_
       census__http_sender_stats(signals[i]->sender, &hs);
       copy_stats(outs[i], &hs);
     }
-    outs[i]->items_dropped += atomic_load(&signals[i]->encode_dropped_items);
-    outs[i]->requests_dropped += atomic_load(&signals[i]->encode_dropped_requests);
   }
   pthread_mutex_unlock(&exporter->lock);
   return CENSUS_OK;
@@ -687,17 +682,19 @@ census_status census_otlp_exporter_stop(census_otlp_exporter *exporter, int64_t 
     int64_t left = deadline - now_ms();
     census_stats_exporter_unregister(&exporter->metrics, left > 0 ? left : 0);
   }
+  /* CENSUS_ETIMEDOUT from either signal wins over CENSUS_EEXPORT from either. */
   census_status result = CENSUS_OK;
   pthread_mutex_lock(&exporter->lock);
   otlp_signal *signals[2] = {&exporter->metrics, &exporter->traces};
   for (int i = 0; i < 2; i++) {
     otlp_signal *s = signals[i];
-    if (!s->stopped || result != CENSUS_OK) {
+    if (!s->stopped) {
       continue;
     }
     if (s->flush_status == CENSUS_ETIMEDOUT) {
       result = CENSUS_ETIMEDOUT;
-    } else if (s->flush_status != CENSUS_OK || s->final.items_dropped || s->final.items_rejected) {
+    } else if (result == CENSUS_OK && (s->flush_status != CENSUS_OK || s->final.items_dropped ||
+                                       s->final.items_rejected)) {
       result = CENSUS_EEXPORT;
     }
   }

@@ -103,7 +103,7 @@ static const char *aggregation_name(census_aggregation_type type) {
   return "unknown";
 }
 
-/* The value of a SUM or LAST_VALUE point, as the measure's type. */
+/* The value of a SUM or LAST_VALUE point, or a DISTRIBUTION's sum, as the measure's type. */
 static void json_value(struct text_buffer *b, const census_view_data *d, const census_point *p) {
   if (census_measure_get_type(census_view_data_measure(d)) == CENSUS_MEASURE_INT64) {
     buffer_append(b, "%" PRId64, p->int_value);
@@ -150,7 +150,7 @@ static void json_row(struct text_buffer *b, const census_view_data *d, size_t ro
     break;
   case CENSUS_AGGREGATION_DISTRIBUTION: {
     buffer_append(b, ",\"count\":%" PRId64 ",\"sum\":", p.count);
-    json_double(b, p.sum);
+    json_value(b, d, &p);
     buffer_append(b, ",\"mean\":");
     json_double(b, p.mean);
     buffer_append(b, ",\"sum_of_squared_deviation\":");
@@ -224,8 +224,13 @@ static void text_view(struct text_buffer *b, const census_view_data *d) {
       }
       break;
     case CENSUS_AGGREGATION_DISTRIBUTION: {
-      buffer_append(b, "count=%" PRId64 " mean=%.6g min=%.6g max=%.6g ssd=%.6g buckets=[", p.count,
-                    p.mean, p.min, p.max, p.sum_of_squared_deviation);
+      if (is_int) {
+        buffer_append(b, "count=%" PRId64 " sum=%" PRId64, p.count, p.int_value);
+      } else {
+        buffer_append(b, "count=%" PRId64 " sum=%.6g", p.count, p.double_value);
+      }
+      buffer_append(b, " mean=%.6g min=%.6g max=%.6g ssd=%.6g buckets=[", p.mean, p.min, p.max,
+                    p.sum_of_squared_deviation);
       const double *bounds;
       census_view_data_bounds(d, &bounds);
       for (size_t i = 0; i < p.bucket_count; i++) {

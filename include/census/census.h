@@ -36,14 +36,26 @@ CENSUS_EXPORT census_status census_set_export_interval_ms(int64_t interval_ms);
 /* The export interval now in force, in milliseconds. Thread-safe. */
 CENSUS_EXPORT int64_t census_export_interval_ms(void);
 
-/* Collects everything recorded so far and exports it to every stats exporter, then calls each
- * exporter's flush. Blocks the caller up to timeout_ms (a negative value waits without limit).
- * Returns CENSUS_OK, CENSUS_ETIMEDOUT, CENSUS_EEXPORT (an exporter failed; the others still ran)
- * or CENSUS_ESHUTDOWN. Thread-safe; must not be called from an exporter callback. */
+/* Collects everything recorded so far and exports it to every stats exporter, passes the queued
+ * spans to every span exporter, then calls every exporter's flush callback at once (each on a
+ * thread of its own, each with the time left before the one deadline, so a dead backend costs
+ * only its own exporter; docs/lifecycle.md) and waits for them. Blocks the caller up to
+ * timeout_ms (a negative value waits without limit) plus what a flush callback overruns.
+ * Returns CENSUS_OK when every exporter took and delivered everything; CENSUS_ETIMEDOUT when the
+ * deadline passed before every exporter finished (what is still queued stays queued and
+ * delivery goes on); CENSUS_EEXPORT when every exporter finished in time but at least one failed
+ * or dropped data (the others still ran); CENSUS_ETIMEDOUT wins over CENSUS_EEXPORT, since the
+ * outcome is then not known yet. Also CENSUS_ENOMEM (no snapshot could be built) or
+ * CENSUS_ESHUTDOWN. Thread-safe; must not be called from an exporter callback. */
 CENSUS_EXPORT census_status census_flush(int64_t timeout_ms);
 
 /* Flushes, stops the export worker, shuts the exporters down and frees all collected data, within
- * timeout_ms in total. Idempotent: later calls return CENSUS_OK and do nothing. Afterwards every
+ * timeout_ms in total. Returns CENSUS_OK; CENSUS_ETIMEDOUT when the deadline cut the flush short
+ * (what an exporter still held was then dropped by its shutdown, counted with reason "shutdown")
+ * or an export still held census's collection lock (the data then stay allocated);
+ * CENSUS_EEXPORT when an exporter failed or dropped data during the flush; CENSUS_ETIMEDOUT wins
+ * over CENSUS_EEXPORT, as for census_flush(). Idempotent: later calls return CENSUS_OK and do
+ * nothing. Afterwards every
  * record call is a no-op and constructors fail with CENSUS_ESHUTDOWN; measures and tag keys
  * already handed out stay valid (they are tiny and live until exit), so stray late calls are safe.
  * Other threads must not be recording while it runs: at process exit census does not free, and
@@ -58,7 +70,10 @@ CENSUS_EXPORT census_status census_shutdown(int64_t timeout_ms);
  * Returns CENSUS_OK, CENSUS_ESYSTEM or CENSUS_ESHUTDOWN. Thread-safe. */
 CENSUS_EXPORT census_status census_signal_flush_install(void);
 
-/* The time allowed for the flush at exit and on a signal, in milliseconds (default 5000). */
+/* The time allowed for the flush at exit and on a signal, in milliseconds (default 5000). Every
+ * exporter gets all of it (their flushes run at once); what a push exporter still holds when it
+ * ends is counted as dropped (CENSUS_EXPORTER_DROP_EXIT_DEADLINE) and reported in one
+ * diagnostic line per exporter. CENSUS_EINVAL for < 0. Thread-safe. */
 CENSUS_EXPORT census_status census_set_exit_flush_timeout_ms(int64_t timeout_ms);
 
 /* Receives diagnostics: refused measurements, malformed configuration, exporter failures.

@@ -4,6 +4,13 @@
  * and the flush at exit) calls export_views with a snapshot of every registered view; calls to one
  * exporter never overlap. Data are cumulative, so a failed export loses nothing: the next export
  * carries the same totals and more.
+ *
+ * A flush (census_flush(), census_shutdown(), the flush at exit and on a signal) first hands
+ * everything to every exporter (export_views, export_spans), then calls every exporter's flush
+ * callback at once, each on a thread of its own, each with the time left before the same
+ * deadline, and waits for all of them (docs/lifecycle.md). So export_views and export_spans
+ * should only encode and queue, never wait on the network, and a flush callback must return
+ * within its timeout_ms: census waits for it.
  */
 #ifndef CENSUS_EXPORTER_H
 #define CENSUS_EXPORTER_H
@@ -23,7 +30,14 @@ typedef struct census_stats_exporter_ops {
   /* Exports `count` snapshots, borrowed for the duration of the call. Returns CENSUS_OK or an
    * error, which census_flush() passes on. Required. */
   census_status (*export_views)(void *user, const census_view_data *const *views, size_t count);
-  /* Pushes out anything the exporter buffered, within timeout_ms. May be NULL. */
+  /* Pushes out anything the exporter buffered, within timeout_ms (it must return by then).
+   * Returns CENSUS_OK when all of it was delivered, CENSUS_ETIMEDOUT when timeout_ms passed
+   * first (census_flush() then returns CENSUS_ETIMEDOUT), any other error when data were lost
+   * (census_flush() then returns CENSUS_EEXPORT). Called by census_flush(), census_shutdown() and
+   * the flush at exit and on a signal, on a thread census starts for that flush (every signal
+   * blocked) or on the thread that asked for the flush, concurrently with other exporters'
+   * flushes but never with another call to this exporter. At exit,
+   * census_exporter_flush_at_exit() is true inside it. May be NULL. */
   census_status (*flush)(void *user, int64_t timeout_ms);
   /* Releases the exporter (and `user`, if it owns it), within timeout_ms. Called exactly once:
    * at unregistration or at census_shutdown(); not at process exit, where only flush runs.
@@ -38,7 +52,9 @@ CENSUS_EXPORT census_status census_stats_exporter_register(const census_stats_ex
                                                            void *user);
 
 /* Unregisters the exporter registered with `user`, after a final export of everything recorded
- * so far, then calls its shutdown callback. Blocks up to timeout_ms. CENSUS_ENOTFOUND if no
+ * so far and its flush, then calls its shutdown callback. Blocks up to timeout_ms. Returns
+ * CENSUS_OK; CENSUS_ETIMEDOUT when the deadline cut the final export or flush short (it wins over
+ * CENSUS_EEXPORT); CENSUS_EEXPORT when the final export or flush failed; CENSUS_ENOTFOUND if no
  * exporter has that user pointer. Thread-safe; must not be called from an exporter callback. */
 CENSUS_EXPORT census_status census_stats_exporter_unregister(void *user, int64_t timeout_ms);
 
@@ -56,7 +72,10 @@ CENSUS_EXPORT census_status census_stats_exporter_unregister(void *user, int64_t
 #define CENSUS_EXPORTER_DROP_RETRY_BUDGET "retry_budget"           /* retries ran out of time */
 #define CENSUS_EXPORTER_DROP_PERMANENT_FAILURE "permanent_failure" /* a non-retryable error */
 #define CENSUS_EXPORTER_DROP_SHUTDOWN "shutdown"                   /* still queued at shutdown */
-#define CENSUS_EXPORTER_DROP_OUT_OF_MEMORY "out_of_memory"         /* encoding or queueing */
+/* Still queued or in flight when the deadline of the flush at process exit or on a flush signal
+ * passed (census_set_exit_flush_timeout_ms()): never delivered, since the process is ending. */
+#define CENSUS_EXPORTER_DROP_EXIT_DEADLINE "exit_deadline"
+#define CENSUS_EXPORTER_DROP_OUT_OF_MEMORY "out_of_memory" /* encoding or queueing */
 /* The backend permanently refused the metric's descriptor (schema; e.g. Cloud Monitoring
  * metricDescriptors.create answered 400/403/404), so none of that metric's points can be sent. */
 #define CENSUS_EXPORTER_DROP_NO_DESCRIPTOR "no_descriptor"
@@ -76,6 +95,18 @@ CENSUS_EXPORT census_status census_stats_exporter_unregister(void *user, int64_t
  * callbacks, but not from a diagnostics callback. */
 CENSUS_EXPORT census_status census_exporter_record_dropped(const char *exporter, const char *reason,
                                                            uint64_t items);
+
+/* True when called from a flush callback that census runs at process exit (return from main,
+ * exit()) or on a flush signal (census_signal_flush_install()), false anywhere else. What the
+ * exporter still holds when that callback returns will never be delivered: census does not call
+ * it again, and the process is ending. A push exporter whose flush runs out of time then counts
+ * every request it still holds (queued or in flight) as dropped, with reason
+ * CENSUS_EXPORTER_DROP_EXIT_DEADLINE (census_exporter_record_dropped() and its own counters),
+ * and says so in one diagnostic line, e.g. "otlp metrics: exit deadline reached, 3 requests
+ * (1200 items) not delivered". The self-metric recorded then is never exported (nothing exports
+ * after the exit flush): the diagnostic and the exporter's counters are what tell. Thread-safe;
+ * the answer is for the calling thread. */
+CENSUS_EXPORT bool census_exporter_flush_at_exit(void);
 
 /* Adds `items` to census/exporter_rejected_items for the series {exporter}: items a backend
  * refused in a response that otherwise accepted the request (OTLP partial success, Cloud
@@ -155,8 +186,11 @@ typedef struct census_span_exporter_ops {
 CENSUS_EXPORT census_status census_span_exporter_register(const census_span_exporter_ops *ops,
                                                           void *user);
 
-/* Exports the queued spans, then unregisters the span exporter registered with `user` and calls
- * its shutdown. CENSUS_ENOTFOUND if none. Thread-safe; not from an exporter callback. */
+/* Exports the queued spans, then unregisters the span exporter registered with `user`, calls its
+ * flush and then its shutdown, within timeout_ms. Returns CENSUS_OK; CENSUS_ETIMEDOUT when the
+ * deadline cut the export or the flush short (it wins over CENSUS_EEXPORT); CENSUS_EEXPORT when
+ * its flush reported lost data; CENSUS_ENOTFOUND if none. Thread-safe; not from an exporter
+ * callback. */
 CENSUS_EXPORT census_status census_span_exporter_unregister(void *user, int64_t timeout_ms);
 
 #ifdef __cplusplus

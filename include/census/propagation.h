@@ -18,8 +18,10 @@
  *   value, and a malformed value is refused with CENSUS_EINVAL. A header that is absent gives
  *   CENSUS_ENOTFOUND. On either error the output context is left invalid (all-zero ids, flags 0,
  *   empty tracestate), so the caller starts a new trace.
- * - Extracted contexts have `remote` set to true. Only the sampled bit of the trace flags is kept
- *   (the other bits have no meaning census knows; W3C says to zero unknown flags when sending).
+ * - Extracted contexts have `remote` set to true. Trace flags: W3C traceparent keeps the sampled
+ *   and random bits (CENSUS_TRACE_FLAGS_KNOWN) and writes them as set; B3, X-Cloud-Trace-Context
+ *   and the OpenCensus binary format carry the sampled decision only, so a context read from them
+ *   never has the random flag and writing one drops it (docs/propagation.md gives the mapping).
  * - Injection of an invalid context (an all-zero id) sets no header and returns CENSUS_EINVAL.
  * - Header names are passed to the getter and the setter in lowercase.
  * - W3C baggage is lossy by design: members that cannot be represented (or, when read, do not
@@ -50,9 +52,18 @@ extern "C" {
 
 /* Reads a header from `carrier`. `name` is lowercase; the getter matches names without regard to
  * case. Returns the value (NUL-terminated, borrowed: it must stay valid until the census call that
- * invoked the getter returns) or NULL when the header is absent. A header received several times
- * must be returned once, its values joined by "," (RFC 7230 section 3.2.2). Called on the thread
- * of the census call. */
+ * invoked the getter returns) or NULL when the header is absent. Called on the thread of the
+ * census call, possibly several times per call.
+ * - Repeated headers: a header received as several field lines must be returned once, the lines'
+ *   values joined in the order received with "," (RFC 9110 section 5.3, Field Order). That is how
+ *   a split tracestate or baggage list is read whole; two traceparent lines joined this way are
+ *   malformed, so census_traceparent_extract() refuses them (CENSUS_EINVAL) and the caller
+ *   starts a new trace, as the W3C test suite requires. A getter that returns only the first line
+ *   loses the other lines silently: use census_header_joiner_get() if the server library looks up
+ *   only the first value but can list them all.
+ * - Whitespace: the getter need not trim. census ignores spaces and tabs around a traceparent
+ *   value, around each tracestate and baggage member, and around b3, x-b3-* and
+ *   x-cloud-trace-context values (RFC 9110 section 5.5: they are not part of the field value). */
 typedef const char *(*census_header_get_fn)(void *carrier, const char *name);
 
 /* Writes (adds or replaces) header `name` (lowercase) with `value` in `carrier`. Both strings are
@@ -60,51 +71,136 @@ typedef const char *(*census_header_get_fn)(void *carrier, const char *name);
  * thread of the census call. */
 typedef void (*census_header_set_fn)(void *carrier, const char *name, const char *value);
 
+/* For a server library whose lookup returns only the first value of a header but which can list
+ * every field line (libmicrohttpd's MHD_get_connection_values(), an array of parsed headers, ...):
+ * calls `visit(state, value)` once for each field line named `name` (compare without regard to
+ * case), in the order received. `value` is borrowed for the visit only. */
+typedef void (*census_header_visit_fn)(void *state, const char *value);
+typedef void (*census_header_each_fn)(void *carrier, const char *name, census_header_visit_fn visit,
+                                      void *state);
+
+/* Room a census_header_joiner has for the values it joins, over all the getter calls of one
+ * census call (a header of one field line is returned in place and takes none). */
+#define CENSUS_HEADER_JOINER_CAPACITY 8192
+
+/* A census_header_get_fn adapter over a census_header_each_fn: set `each` and `carrier`, zero the
+ * rest (`census_header_joiner j = {.each = f, .carrier = request};`) and pass
+ * census_header_joiner_get with &j as the getter and carrier. One field line is returned as the
+ * library gave it; several are joined with "," into `buffer` (RFC 9110 section 5.3). The values
+ * stay valid until the joiner is reset or goes out of scope, so one joiner serves one request
+ * (all its extract calls); reset it with census_header_joiner_reset() to reuse it.
+ * Not thread-safe: one thread at a time per joiner. */
+typedef struct census_header_joiner {
+  census_header_each_fn each; /* set by the caller */
+  void *carrier;              /* set by the caller: passed to `each` */
+  /* Out: field lines of a header dropped because the joined values did not fit the capacity
+   * (whole lines from the last one received backwards, each also reported to the diagnostics
+   * callback with the header name; the lines kept are still joined). */
+  size_t lines_dropped;
+  /* Private. */
+  size_t used;
+  char buffer[CENSUS_HEADER_JOINER_CAPACITY];
+} census_header_joiner;
+
+/* The census_header_get_fn of a census_header_joiner (`carrier` is the joiner). Returns NULL when
+ * `each` visits no line (or the joiner or `each` is NULL). Never allocates. */
+CENSUS_EXPORT const char *census_header_joiner_get(void *joiner, const char *name);
+
+/* Forgets the values joined so far (they become invalid), keeping `each` and `carrier`, and sets
+ * lines_dropped to 0. NULL is a no-op. */
+CENSUS_EXPORT void census_header_joiner_reset(census_header_joiner *joiner);
+
 /* ---- W3C Trace Context: traceparent and tracestate ----------------------------------------- */
+/* Level 2 (W3C Candidate Recommendation Draft, 28 March 2024); the rules and the sections they
+ * come from are listed in docs/propagation.md. */
 
 /* Length of a version-00 traceparent value, "00-<32 hex>-<16 hex>-<2 hex>", without the NUL. */
 #define CENSUS_TRACEPARENT_LENGTH 55
 
 /* Writes `context` as a version-00 traceparent value, lowercase, into `out` (55 characters and a
- * NUL). Only the sampled flag is written. Errors: CENSUS_EINVAL if an argument is NULL or the
+ * NUL). The flags are written as set in the context, except reserved bits, which are written as
+ * zero (so 0x03 gives "03", 0xff gives "03"). Errors: CENSUS_EINVAL if an argument is NULL or the
  * context is invalid (`out` is then ""). Never allocates. Thread-safe. */
 CENSUS_EXPORT census_status census_traceparent_format(const census_trace_context *context,
                                                       char out[CENSUS_TRACEPARENT_LENGTH + 1]);
 
 /* Parses a traceparent value of `length` bytes (no NUL needed; an embedded NUL is invalid) into
- * `*context`: ids, the sampled flag, remote = true, and an empty tracestate. Version 00 must be
- * exactly 55 characters; a later version (01..fe) is parsed by its first 55 characters, which must
- * be followed by the end or by '-'; version ff is invalid. Hex must be lowercase; all-zero trace
- * or parent ids are invalid. Errors: CENSUS_EINVAL (NULL argument or malformed value; the context
- * is then invalid). Never allocates. Thread-safe. */
+ * `*context`: ids, the sampled and random flags (reserved bits dropped), remote = true, and an
+ * empty tracestate. Spaces and tabs before and after the value are ignored. Version 00 must then
+ * be exactly 55 characters; a later version (01..fe) is parsed by its first 55 characters, which
+ * must be followed by the end or by '-'; version ff is invalid. Hex must be lowercase; all-zero
+ * trace or parent ids are invalid. Errors: CENSUS_EINVAL (NULL argument or malformed value; the
+ * context is then invalid). Never allocates. Thread-safe. */
 CENSUS_EXPORT census_status census_traceparent_parse(const char *value, size_t length,
                                                      census_trace_context *context);
 
+/* Why a tracestate value was discarded whole (census_tracestate_report.problem). */
+typedef enum census_tracestate_problem {
+  CENSUS_TRACESTATE_PROBLEM_NONE = 0,      /* nothing was discarded whole */
+  CENSUS_TRACESTATE_PROBLEM_NULL = 1,      /* the value or the output buffer is NULL */
+  CENSUS_TRACESTATE_PROBLEM_MEMBERS = 2,   /* more than CENSUS_TRACESTATE_MAX_MEMBERS members */
+  CENSUS_TRACESTATE_PROBLEM_NO_EQUALS = 3, /* a member has no '=' */
+  CENSUS_TRACESTATE_PROBLEM_KEY = 4,       /* a key is not 1..256 of a-z 0-9 _ - * / @ starting
+                                              with a-z or 0-9 */
+  CENSUS_TRACESTATE_PROBLEM_VALUE = 5,     /* a value is not 1..256 of 0x20..0x7e except ',' and
+                                              '=', ending in a non-space */
+} census_tracestate_problem;
+
+/* What census_tracestate_parse() or census_traceparent_extract() did with a tracestate. */
+typedef struct census_tracestate_report {
+  /* CENSUS_OK: kept (canonical form in the output; members may have been dropped, see below).
+   * CENSUS_EINVAL: discarded whole; `problem`, `offset` and `length` say why and where.
+   * CENSUS_ENOTFOUND: extract only: no tracestate header, or it was not read because the
+   * traceparent was absent or malformed (W3C: then tracestate MUST NOT be parsed). */
+  census_status status;
+  census_tracestate_problem problem;
+  size_t offset;     /* byte offset in the value of the member at fault (status CENSUS_EINVAL) */
+  size_t length;     /* its length in bytes, without the spaces and tabs around it */
+  size_t duplicates; /* members dropped because an earlier member has the same key */
+  size_t truncated;  /* members dropped so that the rest fits CENSUS_TRACESTATE_MAX_LENGTH */
+} census_tracestate_report;
+
+/* A one-line English description of a problem, e.g. "a member has no '='". Never NULL (unknown
+ * values give "unknown tracestate problem"). Returns a static string. Thread-safe. */
+CENSUS_EXPORT const char *census_tracestate_problem_str(census_tracestate_problem problem);
+
 /* Validates a tracestate value of `length` bytes and writes its canonical form into `out`
- * (members "key=value" joined by "," without spaces; empty members dropped). Rules: keys are
- * simple (`lcalpha 0*255(lcalpha / DIGIT / "_" / "-" / "*" / "/")`) or multi-tenant
- * (`tenant@system`, tenant 1..241 and system 1..14 characters); values are 1..256 characters of
- * 0x20..0x7e except ',' and '=', not ending in a space; spaces and tabs around members are
- * tolerated; at most 32 members; a key may appear once. If the canonical form exceeds
- * CENSUS_TRACESTATE_MAX_LENGTH, members longer than 128 characters are dropped first, then members
- * from the right, as the W3C recommendation says. Errors: CENSUS_EINVAL (NULL argument, any rule
- * broken: the whole tracestate is discarded and `out` is ""). Never allocates. Thread-safe. */
+ * (members "key=value" joined by "," without spaces; empty members dropped). Rules (Level 2,
+ * section 3.3.2): keys are 1..256 characters, `(lcalpha / DIGIT) 0*255(lcalpha / DIGIT / "_" /
+ * "-" / "*" / "/" / "@")` (so `tenant@system` and any other use of '@' after the first character);
+ * values are 1..256 characters of 0x20..0x7e except ',' and '=', not ending in a space; spaces and
+ * tabs around members are ignored; at most 32 members. A key that appears again is kept once, as
+ * its first (left-most, most recent) member; the later ones are dropped and counted (section 3.5
+ * allows discarding duplicates). If the canonical form exceeds CENSUS_TRACESTATE_MAX_LENGTH,
+ * members longer than 128 characters are dropped first, then members from the right (section
+ * 3.3.3.1), and counted. Any other rule broken discards the whole tracestate, as the W3C test
+ * suite expects: `out` is "" and CENSUS_EINVAL is returned. `report` (if not NULL) receives what
+ * happened and, for a discarded value, why. Errors: CENSUS_EINVAL (NULL value or out, or a rule
+ * broken). Never allocates. Keeps no state and reports nothing to diagnostics. Thread-safe. */
 CENSUS_EXPORT census_status census_tracestate_parse(const char *value, size_t length,
-                                                    char out[CENSUS_TRACESTATE_MAX_LENGTH + 1]);
+                                                    char out[CENSUS_TRACESTATE_MAX_LENGTH + 1],
+                                                    census_tracestate_report *report);
 
 /* Writes the `traceparent` header, and the `tracestate` header when the context's tracestate is
- * valid and not empty (an invalid tracestate is not sent), through `set`. Errors: CENSUS_EINVAL
- * (NULL argument or invalid context; nothing is written). Never allocates. Thread-safe. */
+ * valid and not empty, through `set`. The tracestate is re-validated first: an invalid one is not
+ * sent, and members dropped from it (repeated keys, over 512 characters) are not sent; either is
+ * reported to the diagnostics callback. Errors: CENSUS_EINVAL (NULL argument or invalid context;
+ * nothing is written). Never allocates. Thread-safe. */
 CENSUS_EXPORT census_status census_traceparent_inject(const census_trace_context *context,
                                                       census_header_set_fn set, void *carrier);
 
 /* Reads `traceparent` and `tracestate` through `get` into `*context`. Returns CENSUS_OK with a
  * valid remote context, CENSUS_ENOTFOUND (no traceparent) or CENSUS_EINVAL (NULL argument or
- * malformed traceparent); on error the context is invalid and tracestate is ignored. A malformed
- * tracestate does not fail the call: the context keeps its ids with an empty tracestate. Never
- * allocates. Thread-safe. */
+ * malformed traceparent, including two traceparent field lines joined by the getter); on error
+ * the context is invalid and tracestate is not read. A tracestate problem never fails the call
+ * (W3C: it MUST NOT affect the traceparent): the context keeps its ids, with an empty tracestate
+ * if it was discarded. What happened to the tracestate goes to `*report` (if not NULL), and a
+ * discarded tracestate or dropped members are also reported to the diagnostics callback, in one
+ * line saying why (at most 32 bytes of the member at fault are quoted, escaped). Never allocates.
+ * Thread-safe. */
 CENSUS_EXPORT census_status census_traceparent_extract(census_header_get_fn get, void *carrier,
-                                                       census_trace_context *context);
+                                                       census_trace_context *context,
+                                                       census_tracestate_report *report);
 
 /* ---- W3C Baggage <-> tag map --------------------------------------------------------------- */
 
@@ -176,7 +272,7 @@ typedef enum census_b3_sampling {
 CENSUS_EXPORT census_status census_b3_format(const census_trace_context *context,
                                              char out[CENSUS_B3_MAX_LENGTH + 1]);
 
-/* Parses a single-header b3 value of `length` bytes:
+/* Parses a single-header b3 value of `length` bytes (spaces and tabs around it are ignored):
  * `{traceid}-{spanid}[-{sampling}[-{parentspanid}]]` with a 16- or 32-character lowercase hex
  * trace id (16 is left-padded with zeros), 16-hex span and parent ids, sampling "0", "1" or "d";
  * or a sampling state alone ("0", "1", "d"). Sets `*sampling` (if not NULL). The parent id is
@@ -214,7 +310,8 @@ CENSUS_EXPORT census_status census_b3_extract(census_header_get_fn get, void *ca
 CENSUS_EXPORT census_status census_cloud_trace_format(const census_trace_context *context,
                                                       char out[CENSUS_CLOUD_TRACE_MAX_LENGTH + 1]);
 
-/* Parses "TRACE_ID/SPAN_ID[;o=OPTIONS]" of `length` bytes: 32 hex (either case: Google does not
+/* Parses "TRACE_ID/SPAN_ID[;o=OPTIONS]" of `length` bytes (spaces and tabs around it are
+ * ignored): 32 hex (either case: Google does not
  * restrict it), a decimal span id of 1..20 digits that fits 64 bits and is not 0, and optional
  * decimal options whose bit 0 means sampled. Nothing may follow. Errors: CENSUS_EINVAL. Never
  * allocates. Thread-safe. */

@@ -62,7 +62,7 @@ typedef enum census_aggregation_type {
   CENSUS_AGGREGATION_COUNT = 1,        /* number of measurements */
   CENSUS_AGGREGATION_SUM = 2,          /* sum of values (int64 or double, as the measure) */
   CENSUS_AGGREGATION_LAST_VALUE = 3,   /* the most recently recorded value */
-  CENSUS_AGGREGATION_DISTRIBUTION = 4, /* count, mean, SSD, min, max, bucket counts */
+  CENSUS_AGGREGATION_DISTRIBUTION = 4, /* count, sum, mean, SSD, min, max, bucket counts */
 } census_aggregation_type;
 
 /* How a view summarises its measure. Thread-safety: immutable once created, safe to share. */
@@ -134,17 +134,24 @@ CENSUS_EXPORT census_status census_view_register(const census_view *view);
 typedef struct census_view_data census_view_data;
 
 /* One row's aggregated values. Which fields are meaningful depends on the aggregation:
- * COUNT: count. SUM: count (number of measurements) and int_value or double_value (as the
- * measure's type). LAST_VALUE: int_value or double_value, and time_ns when it was recorded.
- * DISTRIBUTION: count, sum (int_value or double_value is not used), mean,
- * sum_of_squared_deviation, min, max, bucket_counts (bucket_count = bounds + 1 entries, borrowed
- * from the view data). */
+ * COUNT: count.
+ * SUM: count (number of measurements) and the sum: int_value for an int64 measure (double_value
+ * holds the same, converted), double_value for a double measure.
+ * LAST_VALUE: int_value or double_value as for SUM, and time_ns when it was recorded.
+ * DISTRIBUTION: count, the sum as for SUM (int_value for an int64 measure: exact, an integer),
+ * mean, sum_of_squared_deviation, min, max, bucket_counts (bucket_count = bounds + 1 entries,
+ * borrowed from the view data).
+ * Sums are exact running sums, never count * mean, and never decrease from one snapshot to the
+ * next (values are never negative). An int64 sum, a count or a bucket count that would pass
+ * INT64_MAX stays at INT64_MAX (saturated); the first time is reported through diagnostics and
+ * each such row counted in the self-metric view "census/saturated_rows" (docs/stats.md).
+ * A double sum past DBL_MAX is +Inf. The mean is sum / count (the running mean when the sum is
+ * saturated or infinite); 0 when count is 0. */
 typedef struct census_point {
   int64_t count;
-  int64_t int_value;
-  double double_value;
-  int64_t time_ns; /* LAST_VALUE: Unix time of the value, in nanoseconds */
-  double sum;      /* DISTRIBUTION: count * mean */
+  int64_t int_value;   /* SUM, DISTRIBUTION: the sum; LAST_VALUE: the value (int64 measures) */
+  double double_value; /* the same for double measures (for int64 ones, int_value converted) */
+  int64_t time_ns;     /* LAST_VALUE: Unix time of the value, in nanoseconds */
   double mean;
   double sum_of_squared_deviation;
   double min;
@@ -236,7 +243,9 @@ CENSUS_EXPORT census_status census_measurement_map_put_double(census_measurement
 CENSUS_EXPORT census_status census_measurement_map_record(const census_measurement_map *map,
                                                           const census_tag_map *tags);
 
-/* Records one value without a measurement map; same semantics as a one-entry map. Thread-safe. */
+/* Records one value without a measurement map; same semantics as a one-entry map (an invalid
+ * value is refused, counted in census/dropped_measurements and reported to the diagnostics
+ * callback). Thread-safe. */
 CENSUS_EXPORT census_status census_record_int64(const census_measure *measure, int64_t value,
                                                 const census_tag_map *tags);
 CENSUS_EXPORT census_status census_record_double(const census_measure *measure, double value,
@@ -263,8 +272,9 @@ CENSUS_EXPORT census_bound_measure *census_measure_bind(const census_measure *me
 
 /* Records one value through a bound measure, with the semantics of census_record_int64() /
  * census_record_double(): an invalid value is refused (CENSUS_ENEGATIVE, CENSUS_ENONFINITE,
- * CENSUS_ETYPE) and counted in census/dropped_measurements. Thread-safe, wait-free in the common
- * case. */
+ * CENSUS_ETYPE), counted in census/dropped_measurements (reason "invalid_value") and reported
+ * to the diagnostics callback, one message per refused call, as every record call does.
+ * Thread-safe, wait-free in the common case. */
 CENSUS_EXPORT census_status census_bound_record_int64(census_bound_measure *bound, int64_t value);
 CENSUS_EXPORT census_status census_bound_record_double(census_bound_measure *bound, double value);
 

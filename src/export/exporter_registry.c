@@ -68,9 +68,10 @@ static struct census__exporter **exporters_snapshot(size_t *count) {
   return list;
 }
 
-/* Exports one batch to the given exporters and flushes them; see census__export_locked(). */
+/* Exports one batch to the given exporters; see census__export_locked(). With `flushes` NULL and
+ * `flush_here` set, flushes each exporter in turn afterwards (one exporter: unregistration). */
 static census_status export_to(struct census__exporter **exporters, size_t count,
-                               int64_t deadline_ns, bool flush_exporters) {
+                               int64_t deadline_ns, census__flush_jobs *flushes, bool flush_here) {
   census__collect_locked();
   size_t view_count;
   census_view_data **views = census__view_data_build_all(&view_count);
@@ -87,22 +88,30 @@ static census_status export_to(struct census__exporter **exporters, size_t count
     }
   }
   census__view_data_free_all(views, view_count);
-  for (size_t i = 0; flush_exporters && i < count; i++) {
-    if (exporters[i]->ops.flush &&
-        exporters[i]->ops.flush(exporters[i]->user, census__ms_until(deadline_ns)) != CENSUS_OK) {
-      result = CENSUS_EEXPORT;
+  for (size_t i = 0; i < count; i++) {
+    census__flush_fn flush = exporters[i]->ops.flush;
+    if (!flush ||
+        (flushes && census__flush_jobs_add(flushes, flush, exporters[i]->user) == CENSUS_OK)) {
+      continue;
+    }
+    if (flushes || flush_here) {
+      census_status status = flush(exporters[i]->user, census__ms_until(deadline_ns));
+      if (status != CENSUS_OK) {
+        result = census__status_merge(result, status == CENSUS_ETIMEDOUT ? CENSUS_ETIMEDOUT
+                                                                         : CENSUS_EEXPORT);
+      }
     }
   }
   return result;
 }
 
-census_status census__export_locked(int64_t deadline_ns, bool flush_exporters) {
+census_status census__export_locked(int64_t deadline_ns, census__flush_jobs *flushes) {
   size_t count;
   struct census__exporter **exporters = exporters_snapshot(&count);
   if (!exporters) {
     return CENSUS_ENOMEM;
   }
-  census_status status = export_to(exporters, count, deadline_ns, flush_exporters);
+  census_status status = export_to(exporters, count, deadline_ns, flushes, false);
   free(exporters);
   return status;
 }
@@ -126,7 +135,7 @@ exporter_take(void *user, census_status (*fn)(void *, const census_view_data *co
 
 /* Final export to `e` alone, then its flush and shutdown, then frees it. */
 static census_status exporter_retire(struct census__exporter *e, int64_t deadline_ns) {
-  census_status status = export_to(&e, 1, deadline_ns, true);
+  census_status status = export_to(&e, 1, deadline_ns, NULL, true);
   if (e->ops.shutdown) {
     e->ops.shutdown(e->user, census__ms_until(deadline_ns));
   }
@@ -150,10 +159,7 @@ unregister_matching(void *user,
   struct census__exporter *e;
   while ((e = exporter_take(user, fn)) != NULL) {
     found = true;
-    census_status retired = exporter_retire(e, deadline);
-    if (retired != CENSUS_OK) {
-      status = retired;
-    }
+    status = census__status_merge(status, exporter_retire(e, deadline));
     if (!fn) {
       break;
     }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/diagnostics.h"
 #include "core/global.h"
 #include "export/export.h"
 #include "stats/bound.h"
@@ -55,16 +56,60 @@ CENSUS_EXPORT census_status census_set_exit_flush_timeout_ms(int64_t timeout_ms)
   return CENSUS_OK;
 }
 
-/* Export everything (spans, then stats) and flush the exporters by `deadline`. */
-static census_status flush_until(int64_t deadline) {
-  census_status spans = census__spans_export_all(deadline, true);
+/* Flushes everything by `deadline`, in two steps (docs/lifecycle.md, "Flush: every exporter gets
+ * the whole deadline"):
+ *   1. hand everything over: collect and pass the snapshot of every view to each stats exporter
+ *      (under collect_mu), then the queued spans to each span exporter (under the span export
+ *      lock). Push exporters only encode and queue here; they never wait on the network;
+ *   2. call every exporter's flush callback at once, each on a thread of its own and each with the
+ *      time left before the one deadline (census__flush_run()), and wait for all of them.
+ * So a dead or hung backend costs only its own exporter: each other exporter has until the same
+ * deadline to deliver. Both locks are held through step 2, so no export, unregistration or other
+ * flush overlaps a flush callback. A lock that cannot be had by the deadline (an export stuck in a
+ * third-party exporter) leaves its side unflushed (CENSUS_ETIMEDOUT); the other side still is.
+ * at_exit: the flush at exit or on a signal, after which push exporters count what they still
+ * hold as dropped (census_exporter_flush_at_exit()). Returns census__status_merge() of all parts:
+ * CENSUS_ETIMEDOUT if the deadline cut anything short, else CENSUS_ENOMEM, else CENSUS_EEXPORT
+ * if an exporter failed, else CENSUS_OK. */
+static census_status flush_until(int64_t deadline, bool at_exit) {
+  census__flush_jobs flushes = {0};
   census_status status = census__collect_lock(deadline);
-  if (status != CENSUS_OK) {
-    return status;
+  bool stats_locked = status == CENSUS_OK;
+  if (stats_locked) {
+    status = census__export_locked(deadline, &flushes);
   }
-  status = census__export_locked(deadline, true);
-  pthread_mutex_unlock(&census__g.collect_mu);
-  return status != CENSUS_OK ? status : spans;
+  census_status spans = census__spans_lock(deadline);
+  if (spans == CENSUS_OK) {
+    status = census__status_merge(status, census__spans_export_locked(deadline, &flushes));
+    /* At exit, spans the deadline kept from the exporters (a span exporter slow to take them)
+     * will never go: counted, not left silently in the queue. */
+    size_t left = at_exit ? census__spans_drop_queued_locked() : 0;
+    if (left > 0) {
+      census__diag(CENSUS_ETIMEDOUT,
+                   "exit deadline reached before %zu ended spans were handed to the span "
+                   "exporters; dropped (census/dropped_spans)",
+                   left);
+    }
+  } else {
+    status = census__status_merge(status, spans);
+  }
+  if (at_exit && !stats_locked) {
+    census__diag(CENSUS_ETIMEDOUT, "exit deadline reached while an export held census's collection "
+                                   "lock; what was recorded since the last export is not exported");
+  }
+  if (at_exit && spans != CENSUS_OK) {
+    census__diag(CENSUS_ETIMEDOUT, "exit deadline reached while a span export held the span queue; "
+                                   "the spans still queued are not exported");
+  }
+  status = census__status_merge(status, census__flush_run(&flushes, deadline, at_exit));
+  census__flush_jobs_free(&flushes);
+  if (spans == CENSUS_OK) {
+    census__spans_unlock();
+  }
+  if (stats_locked) {
+    pthread_mutex_unlock(&census__g.collect_mu);
+  }
+  return status;
 }
 
 CENSUS_EXPORT census_status census_flush(int64_t timeout_ms) {
@@ -72,12 +117,12 @@ CENSUS_EXPORT census_status census_flush(int64_t timeout_ms) {
   if (status != CENSUS_OK) {
     return status;
   }
-  return flush_until(census__deadline_after_ms(timeout_ms));
+  return flush_until(census__deadline_after_ms(timeout_ms), false);
 }
 
 void census__flush_for_exit(void) {
   if (!census__is_shut_down()) {
-    flush_until(census__deadline_after_ms(atomic_load(&census__g.exit_flush_timeout_ms)));
+    flush_until(census__deadline_after_ms(atomic_load(&census__g.exit_flush_timeout_ms)), true);
   }
 }
 
@@ -145,7 +190,7 @@ void census__at_exit(void) {
     return;
   }
   int64_t deadline = census__deadline_after_ms(atomic_load(&census__g.exit_flush_timeout_ms));
-  flush_until(deadline);
+  flush_until(deadline, true);
   census__worker_stop(deadline);
 }
 
@@ -162,7 +207,7 @@ CENSUS_EXPORT census_status census_shutdown(int64_t timeout_ms) {
   }
   census__signal_uninstall();
   census__worker_stop(deadline);
-  status = flush_until(deadline);
+  status = flush_until(deadline, false);
   census__spans_shutdown(deadline);
   census__exporters_shutdown(deadline);
   /* From here constructors refuse and recording finds no views. */

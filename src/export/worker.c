@@ -22,7 +22,7 @@ static void export_now(void) {
   int64_t interval = atomic_load(&census__g.export_interval_ms);
   int64_t deadline = census__deadline_after_ms(interval);
   if (census__collect_lock(deadline) == CENSUS_OK) {
-    census__export_locked(deadline, false);
+    census__export_locked(deadline, NULL);
     pthread_mutex_unlock(&census__g.collect_mu);
   }
 }

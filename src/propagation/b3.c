@@ -5,7 +5,9 @@
  * The single form is parsed by position after locating the first '-' (at 16 or 32); no scanning
  * beyond the fixed fields, no allocation. B3 can say "debug" and "no decision", which a trace
  * flags byte cannot: both are reported through census_b3_sampling, and debug is recorded as
- * sampled in the context.
+ * sampled in the context. Neither can say that a trace id is random, so a context read from B3
+ * never has the W3C random flag (census does not invent it), and writing B3 drops it. Spaces and
+ * tabs around every value are ignored (RFC 9110: they are not part of a field value).
  */
 #include <string.h>
 
@@ -81,6 +83,7 @@ CENSUS_EXPORT census_status census_b3_parse(const char *value, size_t length,
   if (!value) {
     return CENSUS_EINVAL;
   }
+  census__trim_ows(&value, &length);
   if (length == 1) {
     if (!sampling_char(value[0], &decision)) {
       return CENSUS_EINVAL;
@@ -158,42 +161,61 @@ CENSUS_EXPORT census_status census_b3_inject(const census_trace_context *context
   return CENSUS_OK;
 }
 
+/* A header value with the spaces and tabs around it left out (text NULL when absent). */
+struct field {
+  const char *text;
+  size_t length;
+};
+
+static struct field read_field(census_header_get_fn get, void *carrier, const char *name) {
+  struct field f = {get(carrier, name), 0};
+  if (f.text) {
+    f.length = strlen(f.text);
+    census__trim_ows(&f.text, &f.length);
+  }
+  return f;
+}
+
+static bool field_is(struct field f, const char *word) {
+  return f.text && f.length == strlen(word) && memcmp(f.text, word, f.length) == 0;
+}
+
 /* Reads the multi-header form. x-b3-flags: 1 (debug) wins over x-b3-sampled, as the B3 spec
  * says debug implies accept. An x-b3-sampled value other than 1, 0, true, false is malformed. */
 static census_status extract_multi(census_header_get_fn get, void *carrier,
                                    census_trace_context *context, census_b3_sampling *sampling,
                                    bool single_was_bad) {
-  const char *trace_id = get(carrier, "x-b3-traceid");
-  const char *span_id = get(carrier, "x-b3-spanid");
-  const char *parent = get(carrier, "x-b3-parentspanid");
-  const char *sampled = get(carrier, "x-b3-sampled");
-  const char *flags = get(carrier, "x-b3-flags");
+  struct field trace_id = read_field(get, carrier, "x-b3-traceid");
+  struct field span_id = read_field(get, carrier, "x-b3-spanid");
+  struct field parent = read_field(get, carrier, "x-b3-parentspanid");
+  struct field sampled = read_field(get, carrier, "x-b3-sampled");
+  struct field flags = read_field(get, carrier, "x-b3-flags");
   census_b3_sampling decision = CENSUS_B3_SAMPLING_UNSET;
   bool bad = false;
-  if (flags && strcmp(flags, "1") == 0) {
+  if (field_is(flags, "1")) {
     decision = CENSUS_B3_SAMPLING_DEBUG;
-  } else if (sampled) {
-    if (strcmp(sampled, "1") == 0 || strcmp(sampled, "true") == 0) {
+  } else if (sampled.text) {
+    if (field_is(sampled, "1") || field_is(sampled, "true")) {
       decision = CENSUS_B3_SAMPLING_ACCEPT;
-    } else if (strcmp(sampled, "0") == 0 || strcmp(sampled, "false") == 0) {
+    } else if (field_is(sampled, "0") || field_is(sampled, "false")) {
       decision = CENSUS_B3_SAMPLING_DENY;
     } else {
       bad = true;
     }
   }
-  if (!trace_id && !span_id && !bad) {
+  if (!trace_id.text && !span_id.text && !bad) {
     set_sampling(sampling, decision);
     return single_was_bad && decision == CENSUS_B3_SAMPLING_UNSET ? CENSUS_EINVAL
                                                                   : CENSUS_ENOTFOUND;
   }
   uint8_t parent_id[CENSUS_SPAN_ID_SIZE];
-  if (bad || !trace_id || !span_id ||
-      !decode_trace_id(trace_id, strlen(trace_id), context->trace_id) ||
-      strlen(span_id) != B3_SPAN_ID ||
-      !census__hex_decode(census__hex_lower, span_id, CENSUS_SPAN_ID_SIZE, context->span_id) ||
-      (parent &&
-       (strlen(parent) != B3_SPAN_ID ||
-        !census__hex_decode(census__hex_lower, parent, CENSUS_SPAN_ID_SIZE, parent_id)))) {
+  if (bad || !trace_id.text || !span_id.text ||
+      !decode_trace_id(trace_id.text, trace_id.length, context->trace_id) ||
+      span_id.length != B3_SPAN_ID ||
+      !census__hex_decode(census__hex_lower, span_id.text, CENSUS_SPAN_ID_SIZE, context->span_id) ||
+      (parent.text &&
+       (parent.length != B3_SPAN_ID ||
+        !census__hex_decode(census__hex_lower, parent.text, CENSUS_SPAN_ID_SIZE, parent_id)))) {
     census__context_reset(context);
     return CENSUS_EINVAL;
   }

@@ -4,7 +4,9 @@
  * as an unsigned 64-bit DECIMAL number (the 8 id bytes read big-endian), and OPTIONS is a decimal
  * bit mask whose bit 0 means "trace this request"; ";o=OPTIONS" may be absent (not sampled). The
  * parser accumulates digits with an explicit overflow check, so a 21-digit or out-of-range span id
- * is refused instead of wrapping. No allocation.
+ * is refused instead of wrapping. No allocation. Only bit 0 of OPTIONS has a meaning Google
+ * documents (sampled), so a context read from this header never has the W3C random flag, and
+ * writing one drops it. Spaces and tabs around the value are ignored.
  */
 #include <string.h>
 
@@ -41,6 +43,9 @@ CENSUS_EXPORT census_status census_cloud_trace_parse(const char *value, size_t l
     return CENSUS_EINVAL;
   }
   census__context_reset(context);
+  if (value) {
+    census__trim_ows(&value, &length);
+  }
   if (!value || length < CLOUD_TRACE_ID + 2 || value[CLOUD_TRACE_ID] != '/' ||
       !census__hex_decode(census__hex_any, value, CENSUS_TRACE_ID_SIZE, context->trace_id)) {
     census__context_reset(context);

@@ -36,6 +36,22 @@ static inline bool census__hex_decode(const uint8_t *table, const char *text, si
   return true;
 }
 
+/* Narrows value[0..*length) to exclude spaces and tabs at both ends (RFC 9110 OWS, which is not
+ * part of a field value): *value moves forward, *length shrinks. */
+static inline void census__trim_ows(const char **value, size_t *length) {
+  const char *v = *value;
+  size_t n = *length;
+  while (n && (v[0] == ' ' || v[0] == '\t')) {
+    v++;
+    n--;
+  }
+  while (n && (v[n - 1] == ' ' || v[n - 1] == '\t')) {
+    n--;
+  }
+  *value = v;
+  *length = n;
+}
+
 /* Writes n bytes as 2 * n lowercase hex characters (no NUL). */
 static inline void census__hex_encode(const uint8_t *bytes, size_t n, char *out) {
   for (size_t i = 0; i < n; i++) {
@@ -99,5 +115,12 @@ static inline const char *census__extract_header(census_header_get_fn get, void 
   *status = !get ? CENSUS_EINVAL : value ? CENSUS_OK : CENSUS_ENOTFOUND;
   return value;
 }
+
+/* Reports to the diagnostics callback what a tracestate parse dropped, if anything: a value
+ * discarded whole (why, where, and at most 32 bytes of the member at fault, escaped), or members
+ * dropped for repeated keys or length. `where` names the call and header; `value` is the parsed
+ * value. Nothing is reported when everything was kept. Defined in tracestate.c. */
+void census__tracestate_diag(const char *where, const char *value,
+                             const census_tracestate_report *report);
 
 #endif

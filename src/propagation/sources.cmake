@@ -2,6 +2,7 @@
 # the set(CENSUS_CORE_SOURCES ...) block.
 list(APPEND CENSUS_CORE_SOURCES
   src/propagation/hex.c
+  src/propagation/header_joiner.c
   src/propagation/traceparent.c
   src/propagation/tracestate.c
   src/propagation/baggage.c

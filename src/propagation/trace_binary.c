@@ -5,7 +5,9 @@
  * 1 = span id (8), 2 = trace options (1, bit 0 = sampled). A complete encoding is 29 bytes. Newer
  * writers may append fields; since every known field has a fixed size, the decoder reads the
  * known ones and stops at the first id it does not know. Every read is checked against the
- * remaining length before it happens.
+ * remaining length before it happens. The OpenCensus spec defines only bit 0 of trace options
+ * (sampled): the W3C random flag is not written (a peer might read an unknown bit in its own way)
+ * and a decoded context never has it.
  */
 #include <string.h>
 

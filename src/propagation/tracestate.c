@@ -1,21 +1,33 @@
 /* tracestate.c - W3C Trace Context: validation and canonical form of the tracestate header.
  *
- * One pass splits the value at ',' into at most 32 members, trims spaces and tabs around each,
- * skips empty ones and checks key and value against the grammar of W3C Trace Context Level 1
- * (section 3.3.1). Members are recorded as (offset, length) pairs into the caller's string, so
- * nothing is copied until the canonical form is written. A second pass checks for duplicate keys
- * (32 members: a quadratic scan is cheaper than anything cleverer), and a third writes the
- * members joined by ",", dropping members if the result would exceed CENSUS_TRACESTATE_MAX_LENGTH.
- * Any rule broken discards the whole header: a half-kept tracestate would forward other vendors'
- * entries with pieces silently missing.
+ * Grammar and rules are those of Trace Context Level 2 (section 3.3.2; docs/propagation.md lists
+ * them with their sections). One pass splits the value at ',' into at most 32 members, trims
+ * spaces and tabs around each, skips empty ones and checks key and value against the grammar.
+ * Members are recorded as (offset, length) pairs into the caller's string, so nothing is copied
+ * until the canonical form is written. A second pass drops later members whose key an earlier
+ * member already has (32 members: a quadratic scan is cheaper than anything cleverer): the
+ * left-most one is the most recent position (section 3.5 moves updated keys to the left) and
+ * Level 2 allows discarding duplicates. A third writes the members joined by ",", dropping members
+ * if the result would exceed CENSUS_TRACESTATE_MAX_LENGTH. A member outside the grammar, or more
+ * than 32 members, discards the whole header (the W3C test suite's expectation): a half-kept
+ * tracestate would forward other vendors' entries with pieces silently missing. Everything that
+ * is dropped is counted in the report, and extract/inject pass it to diagnostics.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "census/propagation.h"
+#include "core/diagnostics.h"
+#include "propagation/hex.h"
 
 /* W3C: "Vendors SHOULD propagate at least 512 characters... if truncating, remove members longer
  * than 128 characters first". */
 #define TRACESTATE_LONG_MEMBER 128
+/* Longest key and longest value (Level 2, 3.3.2.2.1 and 3.3.2.2.2). */
+#define TRACESTATE_MAX_KEY 256
+#define TRACESTATE_MAX_VALUE 256
+/* Bytes of a member at fault quoted in a diagnostic. */
+#define DIAG_QUOTE 32
 
 struct member {
   size_t start, length, key_length;
@@ -24,42 +36,19 @@ struct member {
 static bool is_lcalpha(char c) { return c >= 'a' && c <= 'z'; }
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 static bool is_keychar(char c) {
-  return is_lcalpha(c) || is_digit(c) || c == '_' || c == '-' || c == '*' || c == '/';
+  return is_lcalpha(c) || is_digit(c) || c == '_' || c == '-' || c == '*' || c == '/' || c == '@';
 }
 
-/* True if key[0..n) is a simple key (lcalpha then up to 255 keychars) or a multi-tenant key
- * (tenant: lcalpha or digit then up to 240 keychars; '@'; system: lcalpha then up to 13). */
+/* True if key[0..n) is `(lcalpha / DIGIT) 0*255(keychar)`, keychar including '@' (Level 2 made
+ * '@' an ordinary key character; the Level 1 tenant@system split and its 241/14 limits are gone).
+ */
 static bool key_is_valid(const char *key, size_t n) {
-  const char *at = memchr(key, '@', n);
-  if (!at) {
-    if (n < 1 || n > 256 || !is_lcalpha(key[0])) {
-      return false;
-    }
-    for (size_t i = 1; i < n; i++) {
-      if (!is_keychar(key[i])) {
-        return false;
-      }
-    }
-    return true;
-  }
-  size_t tenant = (size_t)(at - key), system = n - tenant - 1;
-  if (tenant < 1 || tenant > 241 || system < 1 || system > 14) {
+  if (n < 1 || n > TRACESTATE_MAX_KEY || !(is_lcalpha(key[0]) || is_digit(key[0]))) {
     return false;
   }
-  if (!is_lcalpha(key[0]) && !is_digit(key[0])) {
-    return false;
-  }
-  for (size_t i = 1; i < tenant; i++) {
+  for (size_t i = 1; i < n; i++) {
     if (!is_keychar(key[i])) {
       return false;
-    }
-  }
-  if (!is_lcalpha(at[1])) {
-    return false;
-  }
-  for (size_t i = 2; i <= system; i++) {
-    if (!is_keychar(at[i])) {
-      return false; /* includes a second '@' */
     }
   }
   return true;
@@ -67,7 +56,7 @@ static bool key_is_valid(const char *key, size_t n) {
 
 /* True if value[0..n) is 1..256 characters of 0x20..0x7e except ',' and '=', not ending in ' '. */
 static bool value_is_valid(const char *value, size_t n) {
-  if (n < 1 || n > 256 || value[n - 1] == ' ') {
+  if (n < 1 || n > TRACESTATE_MAX_VALUE || value[n - 1] == ' ') {
     return false;
   }
   for (size_t i = 0; i < n; i++) {
@@ -84,15 +73,50 @@ static size_t joined_length(size_t kept, size_t chars) { return kept ? chars + k
 
 static bool is_ows(char c) { return c == ' ' || c == '\t'; }
 
+CENSUS_EXPORT const char *census_tracestate_problem_str(census_tracestate_problem problem) {
+  switch (problem) {
+  case CENSUS_TRACESTATE_PROBLEM_NONE:
+    return "no problem";
+  case CENSUS_TRACESTATE_PROBLEM_NULL:
+    return "the value or the output buffer is NULL";
+  case CENSUS_TRACESTATE_PROBLEM_MEMBERS:
+    return "more than 32 list members";
+  case CENSUS_TRACESTATE_PROBLEM_NO_EQUALS:
+    return "a member has no '='";
+  case CENSUS_TRACESTATE_PROBLEM_KEY:
+    return "a key is not 1..256 characters of a-z 0-9 _ - * / @ starting with a-z or 0-9";
+  case CENSUS_TRACESTATE_PROBLEM_VALUE:
+    return "a value is not 1..256 printable ASCII characters other than ',' and '=' ending in a "
+           "non-space";
+  }
+  return "unknown tracestate problem";
+}
+
+/* Records a whole-value refusal in the report and empties the output. */
+static census_status refuse(census_tracestate_report *report, char *out,
+                            census_tracestate_problem problem, size_t offset, size_t length) {
+  if (out) {
+    out[0] = '\0';
+  }
+  report->status = CENSUS_EINVAL;
+  report->problem = problem;
+  report->offset = offset;
+  report->length = length;
+  report->duplicates = 0;
+  report->truncated = 0;
+  return CENSUS_EINVAL;
+}
+
 CENSUS_EXPORT census_status census_tracestate_parse(const char *value, size_t length,
-                                                    char out[CENSUS_TRACESTATE_MAX_LENGTH + 1]) {
-  if (!out) {
-    return CENSUS_EINVAL;
+                                                    char out[CENSUS_TRACESTATE_MAX_LENGTH + 1],
+                                                    census_tracestate_report *report) {
+  census_tracestate_report local;
+  census_tracestate_report *r = report ? report : &local;
+  *r = (census_tracestate_report){.status = CENSUS_OK};
+  if (!out || !value) {
+    return refuse(r, out, CENSUS_TRACESTATE_PROBLEM_NULL, 0, 0);
   }
   out[0] = '\0';
-  if (!value) {
-    return CENSUS_EINVAL;
-  }
   struct member members[CENSUS_TRACESTATE_MAX_MEMBERS];
   size_t count = 0;
   size_t pos = 0;
@@ -109,41 +133,47 @@ CENSUS_EXPORT census_status census_tracestate_parse(const char *value, size_t le
     }
     if (stop > start) {
       if (count == CENSUS_TRACESTATE_MAX_MEMBERS) {
-        return CENSUS_EINVAL;
+        return refuse(r, out, CENSUS_TRACESTATE_PROBLEM_MEMBERS, start, stop - start);
       }
       const char *eq = memchr(value + start, '=', stop - start);
       if (!eq) {
-        return CENSUS_EINVAL;
+        return refuse(r, out, CENSUS_TRACESTATE_PROBLEM_NO_EQUALS, start, stop - start);
       }
       size_t key_length = (size_t)(eq - (value + start));
-      if (!key_is_valid(value + start, key_length) ||
-          !value_is_valid(eq + 1, stop - start - key_length - 1)) {
-        return CENSUS_EINVAL;
+      if (!key_is_valid(value + start, key_length)) {
+        return refuse(r, out, CENSUS_TRACESTATE_PROBLEM_KEY, start, stop - start);
+      }
+      if (!value_is_valid(eq + 1, stop - start - key_length - 1)) {
+        return refuse(r, out, CENSUS_TRACESTATE_PROBLEM_VALUE, start, stop - start);
       }
       members[count++] = (struct member){start, stop - start, key_length};
     }
     pos = end + 1;
   }
-  for (size_t i = 0; i < count; i++) {
-    for (size_t j = i + 1; j < count; j++) {
-      if (members[i].key_length == members[j].key_length &&
+  /* Repeated keys: the first (left-most) member stays, later ones go. */
+  bool keep[CENSUS_TRACESTATE_MAX_MEMBERS];
+  size_t kept = 0, chars = 0;
+  for (size_t j = 0; j < count; j++) {
+    keep[j] = true;
+    for (size_t i = 0; i < j && keep[j]; i++) {
+      if (keep[i] && members[i].key_length == members[j].key_length &&
           memcmp(value + members[i].start, value + members[j].start, members[i].key_length) == 0) {
-        return CENSUS_EINVAL;
+        keep[j] = false;
+        r->duplicates++;
       }
+    }
+    if (keep[j]) {
+      kept++;
+      chars += members[j].length;
     }
   }
   /* Truncation: first drop long members, then members from the right, until it fits. */
-  bool keep[CENSUS_TRACESTATE_MAX_MEMBERS];
-  size_t kept = count, chars = 0;
-  for (size_t i = 0; i < count; i++) {
-    keep[i] = true;
-    chars += members[i].length;
-  }
   for (size_t i = 0; i < count && joined_length(kept, chars) > CENSUS_TRACESTATE_MAX_LENGTH; i++) {
-    if (members[i].length > TRACESTATE_LONG_MEMBER) {
+    if (keep[i] && members[i].length > TRACESTATE_LONG_MEMBER) {
       keep[i] = false;
       kept--;
       chars -= members[i].length;
+      r->truncated++;
     }
   }
   for (size_t i = count; i-- > 0 && joined_length(kept, chars) > CENSUS_TRACESTATE_MAX_LENGTH;) {
@@ -151,6 +181,7 @@ CENSUS_EXPORT census_status census_tracestate_parse(const char *value, size_t le
       keep[i] = false;
       kept--;
       chars -= members[i].length;
+      r->truncated++;
     }
   }
   size_t n = 0;
@@ -165,4 +196,43 @@ CENSUS_EXPORT census_status census_tracestate_parse(const char *value, size_t le
   }
   out[n] = '\0';
   return CENSUS_OK;
+}
+
+/* Writes at most DIAG_QUOTE bytes of s[0..n) into out as a C-style quoted string: printable
+ * ASCII as is (except '"' and '\'), everything else as \xNN; "..." when cut. */
+static void quote(const char *s, size_t n, char *out, size_t capacity) {
+  size_t o = 0;
+  out[o++] = '"';
+  for (size_t i = 0; i < n && i < DIAG_QUOTE && o + 5 < capacity; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c >= 0x20 && c <= 0x7e && c != '"' && c != '\\') {
+      out[o++] = (char)c;
+    } else {
+      o += (size_t)snprintf(out + o, capacity - o, "\\x%02x", c);
+    }
+  }
+  out[o++] = '"';
+  if (n > DIAG_QUOTE && o + 3 < capacity) {
+    memcpy(out + o, "...", 3);
+    o += 3;
+  }
+  out[o] = '\0';
+}
+
+void census__tracestate_diag(const char *where, const char *value,
+                             const census_tracestate_report *report) {
+  if (report->status == CENSUS_EINVAL) {
+    char quoted[4 * DIAG_QUOTE + 8];
+    quote(value ? value + report->offset : "", value ? report->length : 0, quoted, sizeof quoted);
+    census__diag(CENSUS_EINVAL,
+                 "%s discarded whole (the traceparent is kept): %s; member at byte %zu, %zu bytes: "
+                 "%s",
+                 where, census_tracestate_problem_str(report->problem), report->offset,
+                 report->length, quoted);
+  } else if (report->duplicates || report->truncated) {
+    census__diag(report->duplicates ? CENSUS_EINVAL : CENSUS_ELIMIT,
+                 "%s: %zu member(s) dropped because an earlier member has the same key (the "
+                 "left-most is kept), %zu dropped to fit %d characters",
+                 where, report->duplicates, report->truncated, CENSUS_TRACESTATE_MAX_LENGTH);
+  }
 }

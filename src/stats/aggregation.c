@@ -3,7 +3,9 @@
  * Distribution statistics are kept as (count, mean, m2) with Welford's update per value and
  * Chan et al.'s pairwise formula when halves are merged, so the sum of squared deviation stays
  * accurate for large values with small spread (the naive sum-of-squares minus square-of-sum
- * cancels catastrophically there).
+ * cancels catastrophically there). The sum is kept beside them, exactly (see stats_internal.h):
+ * an int sum is merged as an integer, saturating at INT64_MAX, a double sum by one addition.
+ * Counts and bucket counts saturate at INT64_MAX too, so no total ever goes backwards.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -100,20 +102,43 @@ bool census__words_populated(const struct census__rview *view, const uint64_t *w
   return words[0] != 0;
 }
 
-void census__words_merge(const struct census__rview *view, uint64_t *into, const uint64_t *from) {
+/* a + b for a count (a <= INT64_MAX, b any cell count): saturates at INT64_MAX and says so. */
+static uint64_t count_add(uint64_t a, uint64_t b, bool *saturated) {
+  uint64_t s = a + b;
+  if (s < a || s > (uint64_t)INT64_MAX) {
+    *saturated = true;
+    return (uint64_t)INT64_MAX;
+  }
+  return s;
+}
+
+/* a + b for int sum words (each 0 .. INT64_MAX or CENSUS__SUM_SATURATED): saturated if either
+ * is, or if the sum passes INT64_MAX. Checked before adding: 2^63 + 2^63 would wrap to 0. */
+static uint64_t int_sum_add(uint64_t a, uint64_t b, bool *saturated) {
+  if (a > (uint64_t)INT64_MAX || b > (uint64_t)INT64_MAX || a + b > (uint64_t)INT64_MAX) {
+    *saturated = true;
+    return CENSUS__SUM_SATURATED;
+  }
+  return a + b;
+}
+
+static uint64_t sum_merge(bool is_double, uint64_t a, uint64_t b, bool *saturated) {
+  if (is_double) {
+    return census__bits_of(census__double_of(a) + census__double_of(b));
+  }
+  return int_sum_add(a, b, saturated);
+}
+
+bool census__words_merge(const struct census__rview *view, uint64_t *into, const uint64_t *from) {
   bool is_double = view->def.measure->type == CENSUS_MEASURE_DOUBLE;
+  bool saturated = false;
   switch (view->def.aggregation.type) {
   case CENSUS_AGGREGATION_COUNT:
-    into[WORD_COUNT] += from[WORD_COUNT];
+    into[WORD_COUNT] = count_add(into[WORD_COUNT], from[WORD_COUNT], &saturated);
     break;
   case CENSUS_AGGREGATION_SUM:
-    into[WORD_COUNT] += from[WORD_COUNT];
-    if (is_double) {
-      into[WORD_SUM] =
-          census__bits_of(census__double_of(into[WORD_SUM]) + census__double_of(from[WORD_SUM]));
-    } else {
-      into[WORD_SUM] += from[WORD_SUM]; /* unsigned: wraps like the int64 it holds, no UB */
-    }
+    into[WORD_COUNT] = count_add(into[WORD_COUNT], from[WORD_COUNT], &saturated);
+    into[WORD_SUM] = sum_merge(is_double, into[WORD_SUM], from[WORD_SUM], &saturated);
     break;
   case CENSUS_AGGREGATION_LAST_VALUE:
     if (from[WORD_TIME] != 0 && from[WORD_TIME] >= into[WORD_TIME]) {
@@ -131,7 +156,8 @@ void census__words_merge(const struct census__rview *view, uint64_t *into, const
     double m2_a = census__double_of(into[WORD_M2]), m2_b = census__double_of(from[WORD_M2]);
     double n = (double)(na + nb);
     double delta = mean_b - mean_a;
-    into[WORD_COUNT] = na + nb;
+    into[WORD_COUNT] = count_add(na, nb, &saturated);
+    into[WORD_SUM] = sum_merge(is_double, into[WORD_SUM], from[WORD_SUM], &saturated);
     into[WORD_MEAN] = census__bits_of(mean_a + delta * ((double)nb / n));
     into[WORD_M2] = census__bits_of(m2_a + m2_b + delta * delta * ((double)na * (double)nb / n));
     into[WORD_MIN] =
@@ -139,9 +165,10 @@ void census__words_merge(const struct census__rview *view, uint64_t *into, const
     into[WORD_MAX] =
         census__bits_of(fmax(census__double_of(into[WORD_MAX]), census__double_of(from[WORD_MAX])));
     for (size_t i = WORD_BUCKETS; i < view->words; i++) {
-      into[i] += from[i];
+      into[i] = count_add(into[i], from[i], &saturated);
     }
     break;
   }
   }
+  return saturated;
 }

@@ -216,8 +216,7 @@ CENSUS_EXPORT census_status census_bound_record_int64(census_bound_measure *b, i
   struct census__measurement m = {b->measure, value, (double)value};
   census_status status = census__measurement_check(&m);
   if (status != CENSUS_OK) {
-    census__count_dropped("invalid_value", 1);
-    return status;
+    return census__refuse(status, 1, b->measure->name); /* counted and reported, as unbound */
   }
   return bound_record(b, &m);
 }
@@ -230,8 +229,7 @@ CENSUS_EXPORT census_status census_bound_record_double(census_bound_measure *b, 
   census_status status =
       b->measure->type == CENSUS_MEASURE_INT64 ? CENSUS_ETYPE : census__measurement_check(&m);
   if (status != CENSUS_OK) {
-    census__count_dropped("invalid_value", 1);
-    return status;
+    return census__refuse(status, 1, b->measure->name);
   }
   return bound_record(b, &m);
 }
@@ -250,7 +248,7 @@ static void gen_harvest(struct bound_gen *gen, const unsigned char *tid_mode, un
         continue;
       }
       for (size_t v = 0; v < gen->list->count; v++) {
-        const struct census__rview *view = gen->list->views[v];
+        struct census__rview *view = gen->list->views[v];
         _Atomic uint64_t *cell = block + gen->offsets[v];
         census__harvest_words(view, gen->series[v], cell + old * view->words);
         if (mode == CENSUS__HARVEST_BOTH) {

@@ -36,6 +36,19 @@ static inline size_t bucket_index(const double *bounds, size_t n, double x) {
   return (size_t)(base - bounds) + (*base < x);
 }
 
+/* The sum word after adding `m` (SUM and DISTRIBUTION keep it in WORD_SUM). Int sums saturate:
+ * the word is at most CENSUS__SUM_SATURATED (2^63) and the value at most INT64_MAX, so the uint64
+ * addition cannot wrap, and any result past INT64_MAX becomes (or stays) the sticky saturated
+ * state: one compare and a conditional move, no branch. */
+static inline uint64_t census__sum_add(bool is_double, uint64_t sum,
+                                       const struct census__measurement *m) {
+  if (is_double) {
+    return census__bits_of(census__double_of(sum) + m->double_value);
+  }
+  uint64_t s = sum + (uint64_t)m->int_value;
+  return s > (uint64_t)INT64_MAX ? CENSUS__SUM_SATURATED : s;
+}
+
 /* Adds one measurement into the active half `w` of a cell. Single writer: plain loads/stores. */
 static inline void census__cell_update(const struct census__rview *view, _Atomic uint64_t *w,
                                        const struct census__measurement *m) {
@@ -46,12 +59,7 @@ static inline void census__cell_update(const struct census__rview *view, _Atomic
     break;
   case CENSUS_AGGREGATION_SUM:
     word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
-    if (is_double) {
-      word_store(&w[WORD_SUM],
-                 census__bits_of(census__double_of(word_load(&w[WORD_SUM])) + m->double_value));
-    } else {
-      word_store(&w[WORD_SUM], word_load(&w[WORD_SUM]) + (uint64_t)m->int_value);
-    }
+    word_store(&w[WORD_SUM], census__sum_add(is_double, word_load(&w[WORD_SUM]), m));
     break;
   case CENSUS_AGGREGATION_LAST_VALUE:
     word_store(&w[WORD_VALUE],
@@ -66,6 +74,7 @@ static inline void census__cell_update(const struct census__rview *view, _Atomic
     mean += delta / (double)n;
     double m2 = census__double_of(word_load(&w[WORD_M2])) + delta * (x - mean);
     word_store(&w[WORD_COUNT], n);
+    word_store(&w[WORD_SUM], census__sum_add(is_double, word_load(&w[WORD_SUM]), m));
     word_store(&w[WORD_MEAN], census__bits_of(mean));
     word_store(&w[WORD_M2], census__bits_of(m2));
     if (x < census__double_of(word_load(&w[WORD_MIN]))) {

@@ -16,6 +16,12 @@
  *      data are only read, so idle cells are not pulled away from their thread's cache.
  * Dead threads (exited) are harvested whole and freed. A measurement map is recorded inside one
  * seq window, so a collection sees all of it or none of it.
+ *
+ * Saturation: when a merge leaves a series total at its limit (a count or int sum that would have
+ * passed INT64_MAX, see stats_internal.h), the series is marked, once, and its view queued; after
+ * harvesting, each queued view is reported through diagnostics (its first time) and its newly
+ * saturated rows are counted in census/saturated_rows. That record runs after the harvest, on
+ * this thread, so it lands in the next collection.
  */
 #include "stats/collector.h"
 
@@ -27,6 +33,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/diagnostics.h"
 #include "core/global.h"
 #include "stats/bound.h"
 #include "stats/recorder.h"
@@ -35,6 +42,8 @@
 
 static uint64_t *scratch;
 static size_t scratch_words;
+/* Views with rows that saturated in this collection (linked by saturated_next). */
+static struct census__rview *saturated_views;
 
 void census__collector_start(void) {
   long registered = syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0);
@@ -73,8 +82,8 @@ static bool wait_quiescent(struct census__thread_state *ts) {
 }
 
 /* Adds one half of a cell (`w`, the view's words) into `series` totals and resets the half, if
- * it holds data. */
-void census__harvest_words(const struct census__rview *view, struct census__series *series,
+ * it holds data; queues the view when the merge saturated a total of the series the first time. */
+void census__harvest_words(struct census__rview *view, struct census__series *series,
                            _Atomic uint64_t *w) {
   if (atomic_load_explicit(&w[0], memory_order_relaxed) == 0) {
     return; /* empty: word 0 is the count (or last-value time) of every layout */
@@ -90,7 +99,13 @@ void census__harvest_words(const struct census__rview *view, struct census__seri
   for (size_t i = 0; i < view->words; i++) {
     scratch[i] = atomic_load_explicit(&w[i], memory_order_relaxed);
   }
-  census__words_merge(view, series->totals, scratch);
+  if (census__words_merge(view, series->totals, scratch) && !series->saturated) {
+    series->saturated = true;
+    if (view->saturated_pending++ == 0) {
+      view->saturated_next = saturated_views;
+      saturated_views = view;
+    }
+  }
   census__words_reset(view, scratch);
   for (size_t i = 0; i < view->words; i++) {
     atomic_store_explicit(&w[i], scratch[i], memory_order_relaxed);
@@ -148,6 +163,27 @@ static void free_dead_threads(struct census__thread_state **list, size_t count) 
   pthread_mutex_unlock(&census__g.threads_mu);
 }
 
+/* Reports and counts the rows that saturated in this collection (see the file comment). */
+static void report_saturations(void) {
+  while (saturated_views) {
+    struct census__rview *view = saturated_views;
+    saturated_views = view->saturated_next;
+    view->saturated_next = NULL;
+    uint64_t rows = view->saturated_pending;
+    view->saturated_pending = 0;
+    if (!view->saturation_reported) {
+      view->saturation_reported = true;
+      census__diag(
+          CENSUS_ELIMIT,
+          "view \"%s\": a count or int64 sum passed INT64_MAX; it stays at INT64_MAX "
+          "(saturated) from now on. Rows that saturate are counted in census/saturated_rows; "
+          "record in a coarser unit or use a double measure",
+          view->def.name);
+    }
+    census__count_saturated(view->def.name, (int64_t)rows);
+  }
+}
+
 void census__collect_locked(void) {
   unsigned old = atomic_load_explicit(&census__g.phase, memory_order_relaxed);
   atomic_store_explicit(&census__g.phase, old ^ 1, memory_order_seq_cst);
@@ -191,6 +227,7 @@ void census__collect_locked(void) {
   free_dead_threads(list, dead_count);
   free(dead);
   free(list);
+  report_saturations();
 }
 
 void census__collector_drop_threads(void) {
@@ -205,4 +242,5 @@ void census__collector_drop_threads(void) {
   free(scratch);
   scratch = NULL;
   scratch_words = 0;
+  saturated_views = NULL; /* a fork child of a collection in progress: its series are reset */
 }

@@ -19,8 +19,8 @@ struct census__rview;
 struct census__series;
 
 /* Adds one cell half into a series' totals and resets it (caller holds collect_mu, the writer of
- * that half is quiescent). */
-void census__harvest_words(const struct census__rview *view, struct census__series *series,
+ * that half is quiescent). A total that saturates is reported at the end of the collection. */
+void census__harvest_words(struct census__rview *view, struct census__series *series,
                            _Atomic uint64_t *words);
 
 enum { CENSUS__HARVEST_SKIP = 0, CENSUS__HARVEST_OLD = 1, CENSUS__HARVEST_BOTH = 2 };

@@ -65,6 +65,11 @@ static inline census_status census__measurement_check(const struct census__measu
   return m->double_value < 0 ? CENSUS_ENEGATIVE : CENSUS_OK;
 }
 
+/* Refuses `count` measurements of the measure named `measure_name` with `status`: counts them in
+ * census/dropped_measurements (reason "invalid_value") and reports the refusal through the
+ * diagnostics callback. Returns `status`. */
+census_status census__refuse(census_status status, size_t count, const char *measure_name);
+
 /* Frees a dead thread's state with its cells and releases its id (collector, after harvesting
  * it; caller holds threads_mu). */
 void census__thread_state_free(struct census__thread_state *ts);

@@ -7,6 +7,10 @@
  * NaN, infinite, wrong type), "out_of_memory". Its tag maps are built once at start-up, so
  * counting a drop allocates nothing.
  *
+ * "census/saturated_rows" (Sum, int64, column "view") counts rows whose count or int64 sum
+ * reached INT64_MAX, where it stays (saturated) rather than wrapping: each row once, when the
+ * collector first finds it saturated (collector.c). Rare, so each count builds a small tag map.
+ *
  * "census/exporter_dropped_items" (Sum, int64, columns "exporter" and "reason") and
  * "census/exporter_rejected_items" (Sum, int64, column "exporter") count what push exporters
  * lost after census handed it to them: items they dropped themselves (queue full, retry budget
@@ -40,12 +44,16 @@
 
 #define EXPORTER_REJECTED_VIEW "census/exporter_rejected_items"
 
+#define SATURATED_VIEW "census/saturated_rows"
+
 /* Written once by start-up (under its lock, before `started` is published), read-only after. */
 static const census_measure *dropped_measure;
 static const census_measure *dropped_spans_measure;
 static const census_measure *exporter_dropped_measure;
 static const census_measure *exporter_rejected_measure;
+static const census_measure *saturated_measure;
 static const census_tag_key *exporter_key;
+static const census_tag_key *view_key;
 static const census_tag_key *reason_key;
 
 struct reason_tags {
@@ -124,9 +132,20 @@ census_status census__self_metrics_start(void) {
   exporter_rejected_measure = census_measure_int64_new(
       EXPORTER_REJECTED_VIEW, "Items a backend refused in partial-success responses, by exporter",
       "1", NULL);
-  return register_sum_view(EXPORTER_REJECTED_VIEW,
-                           "Items a backend refused in partial-success responses, by exporter",
-                           exporter_rejected_measure, &exporter_key, 1);
+  status = register_sum_view(EXPORTER_REJECTED_VIEW,
+                             "Items a backend refused in partial-success responses, by exporter",
+                             exporter_rejected_measure, &exporter_key, 1);
+  if (status != CENSUS_OK) {
+    return status;
+  }
+  view_key = census_tag_key_new("view", &status);
+  saturated_measure = census_measure_int64_new(
+      SATURATED_VIEW, "Rows whose count or int64 sum reached INT64_MAX and stays there, by view",
+      "1", NULL);
+  return register_sum_view(SATURATED_VIEW,
+                           "Rows whose count or int64 sum reached INT64_MAX and stays there, by "
+                           "view",
+                           saturated_measure, &view_key, 1);
 }
 
 void census__count_dropped(const char *reason, int64_t count) {
@@ -148,6 +167,20 @@ void census__count_dropped_spans(int64_t count) {
     struct census__measurement m = {dropped_spans_measure, count, (double)count};
     census__record(&m, 1, NULL);
   }
+}
+
+void census__count_saturated(const char *view_name, int64_t rows) {
+  if (!saturated_measure || !view_key || rows <= 0) {
+    return;
+  }
+  census_tag_map *tags = census_tag_map_new();
+  if (tags && census_tag_map_put(tags, view_key, view_name) == CENSUS_OK) {
+    struct census__measurement m = {saturated_measure, rows, (double)rows};
+    census__record(&m, 1, tags);
+  } else {
+    census__count_dropped("out_of_memory", 1);
+  }
+  census_tag_map_free(tags);
 }
 
 /* Checks a non-NULL name argument of the public functions below: CENSUS_EBADVALUE when it is

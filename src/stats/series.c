@@ -98,6 +98,7 @@ static struct census__series *series_alloc(const struct census__rview *view,
   s->chain = s->next = NULL;
   s->hash = hash;
   s->overflow = overflow;
+  s->saturated = false;
   census__words_reset(view, s->totals);
   s->values = (const char **)(s->totals + view->words);
   s->lengths = (uint32_t *)(s->values + columns);
@@ -187,6 +188,9 @@ census_status census__series_table_init(struct census__rview *view) {
   view->buckets = calloc(view->bucket_count, sizeof *view->buckets);
   view->series_count = 0;
   view->first = view->last = view->overflow = NULL;
+  view->saturated_pending = 0;
+  view->saturated_next = NULL;
+  view->saturation_reported = false;
   return view->buckets ? CENSUS_OK : CENSUS_ENOMEM;
 }
 

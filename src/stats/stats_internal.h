@@ -9,10 +9,22 @@
  *
  * Cell words. Each aggregation keeps a fixed number of 64-bit words per half ("words"):
  *   COUNT         [count]
- *   SUM           [count, sum]            sum is int64 or double bits, as the measure
+ *   SUM           [count, sum]            sum: an int sum or double bits, as the measure
  *   LAST_VALUE    [time_ns, value]        time 0 means unset
- *   DISTRIBUTION  [count, mean, m2, min, max, bucket 0 .. bucket n]   doubles as bits
+ *   DISTRIBUTION  [count, sum, mean, m2, min, max, bucket 0 .. bucket n]
+ *                                         sum as for SUM; mean, m2, min, max double bits
  * Series totals use the same layout.
+ *
+ * Sums are exact running sums, kept beside (not derived from) the distribution's mean, so that
+ * integer inputs give integer sums and a sum never decreases. Values are never negative (the
+ * record calls refuse them), so an int sum only grows: it is held as 0 .. INT64_MAX, or
+ * CENSUS__SUM_SATURATED once it would have passed INT64_MAX. That state is sticky (adding any
+ * value <= INT64_MAX to it stays above INT64_MAX without wrapping a uint64), costs one compare
+ * and conditional move per record, and is exported as INT64_MAX; the collector reports a row the
+ * first time one of its totals saturates. Counts and bucket counts grow by one per measurement
+ * and cannot pass INT64_MAX inside one collection interval; the collector's merge saturates them
+ * at INT64_MAX. A double sum is plain IEEE addition: non-negative terms never make it smaller,
+ * and it becomes +Inf (and stays there) past DBL_MAX.
  */
 #ifndef CENSUS_STATS_INTERNAL_H
 #define CENSUS_STATS_INTERNAL_H
@@ -28,7 +40,10 @@
 #define CENSUS__NAME_MAX 255
 
 enum { WORD_COUNT = 0, WORD_SUM = 1, WORD_TIME = 0, WORD_VALUE = 1 };
-enum { WORD_MEAN = 1, WORD_M2 = 2, WORD_MIN = 3, WORD_MAX = 4, WORD_BUCKETS = 5 };
+enum { WORD_MEAN = 2, WORD_M2 = 3, WORD_MIN = 4, WORD_MAX = 5, WORD_BUCKETS = 6 };
+
+/* An int sum word that passed INT64_MAX (see the file comment). */
+#define CENSUS__SUM_SATURATED ((uint64_t)1 << 63)
 
 struct census__view_list {
   struct census__view_list *older; /* the list this one replaced, freed at shutdown */
@@ -80,6 +95,12 @@ struct census__rview {
   struct census__series *first, *last; /* all series in creation order, overflow included */
   struct census__series *overflow;
   uint64_t overflowed_records_reported; /* diagnostics: limit reported once */
+  /* Saturated totals (collector-owned, under collect_mu): rows that saturated in the current
+   * collection, the link of the collector's list of such views, and whether the view's first
+   * saturation was reported through diagnostics (once per series table). */
+  uint64_t saturated_pending;
+  struct census__rview *saturated_next;
+  bool saturation_reported;
 };
 
 /* One row of a view: its column values and (collector-owned) totals. */
@@ -88,6 +109,7 @@ struct census__series {
   struct census__series *next;  /* creation order */
   uint64_t hash;
   bool overflow;
+  bool saturated;      /* a total reached its limit (collector-owned); counted once */
   const char **values; /* column_count strings, stored after the totals */
   uint32_t *lengths;
   uint64_t totals[]; /* rview->words */
@@ -122,8 +144,10 @@ void census__words_reset(const struct census__rview *view, uint64_t *words);
 /* Whether a half/totals holds at least one measurement. */
 bool census__words_populated(const struct census__rview *view, const uint64_t *words);
 
-/* Adds the `from` half into `into` (both plain word arrays of the view's layout). */
-void census__words_merge(const struct census__rview *view, uint64_t *into, const uint64_t *from);
+/* Adds the `from` half into `into` (both plain word arrays of the view's layout). Returns true
+ * when a total of `into` is saturated after the merge (a count or an int sum at its limit because
+ * it would have passed INT64_MAX, see the file comment). */
+bool census__words_merge(const struct census__rview *view, uint64_t *into, const uint64_t *from);
 
 /* The registered view named `name`, or NULL; caller holds registry_mu. */
 struct census__rview *census__view_find_locked(const char *name);
@@ -137,6 +161,10 @@ census_status census__record_self(const census_measure *measure, int64_t value,
 
 /* Counts `count` refused measurements under reason `reason` in census/dropped_measurements. */
 void census__count_dropped(const char *reason, int64_t count);
+
+/* Counts `rows` rows of the view `view_name` that saturated, in census/saturated_rows (collector,
+ * after harvesting; the record lands in the next collection). */
+void census__count_saturated(const char *view_name, int64_t rows);
 
 /* Registers the self-metric measure and view; called once at start-up. */
 census_status census__self_metrics_start(void);

@@ -7,6 +7,7 @@
  */
 #include "stats/view_data.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -202,6 +203,19 @@ CENSUS_EXPORT bool census_view_data_row_is_overflow(const census_view_data *d, s
   return d && row < d->row_count && d->rows[row].overflow;
 }
 
+/* Fills p->int_value and p->double_value from a sum word: an int sum exactly (INT64_MAX once
+ * saturated) and as a double, or a double sum. Returns whether an int sum is saturated. */
+static bool point_sum(census_point *p, uint64_t word, bool is_double) {
+  if (is_double) {
+    p->double_value = census__double_of(word);
+    return false;
+  }
+  bool saturated = word > (uint64_t)INT64_MAX;
+  p->int_value = saturated ? INT64_MAX : (int64_t)word;
+  p->double_value = (double)p->int_value;
+  return saturated;
+}
+
 CENSUS_EXPORT census_status census_view_data_row_point(const census_view_data *d, size_t row,
                                                        census_point *p) {
   if (!d || !p) {
@@ -218,12 +232,11 @@ CENSUS_EXPORT census_status census_view_data_row_point(const census_view_data *d
     p->count = (int64_t)w[WORD_COUNT];
     break;
   case CENSUS_AGGREGATION_SUM:
+    p->count = (int64_t)w[WORD_COUNT];
+    point_sum(p, w[WORD_SUM], is_double);
+    break;
   case CENSUS_AGGREGATION_LAST_VALUE:
-    if (d->aggregation == CENSUS_AGGREGATION_SUM) {
-      p->count = (int64_t)w[WORD_COUNT];
-    } else {
-      p->time_ns = (int64_t)w[WORD_TIME];
-    }
+    p->time_ns = (int64_t)w[WORD_TIME];
     if (is_double) {
       p->double_value = census__double_of(w[WORD_VALUE]);
     } else {
@@ -231,16 +244,24 @@ CENSUS_EXPORT census_status census_view_data_row_point(const census_view_data *d
       p->double_value = (double)p->int_value;
     }
     break;
-  case CENSUS_AGGREGATION_DISTRIBUTION:
+  case CENSUS_AGGREGATION_DISTRIBUTION: {
     p->count = (int64_t)w[WORD_COUNT];
-    p->mean = census__double_of(w[WORD_MEAN]);
-    p->sum = p->mean * (double)p->count;
+    bool saturated = point_sum(p, w[WORD_SUM], is_double);
+    /* The mean is the exact sum over the count: for an int measure the correctly rounded mean of
+     * integers, where the running (Welford) mean carries one rounding per record; for a double
+     * one it agrees with the exported sum. The running mean, which the sum of squared deviation
+     * is built on, stands in when the sum cannot (saturated, or a double sum gone to +Inf). */
+    double running_mean = census__double_of(w[WORD_MEAN]);
+    p->mean = p->count == 0                             ? 0
+              : saturated || !isfinite(p->double_value) ? running_mean
+                                                        : p->double_value / (double)p->count;
     p->sum_of_squared_deviation = census__double_of(w[WORD_M2]);
     p->min = census__double_of(w[WORD_MIN]);
     p->max = census__double_of(w[WORD_MAX]);
     p->bucket_count = d->bound_count + 1;
     p->bucket_counts = (const int64_t *)(w + WORD_BUCKETS);
     break;
+  }
   }
   return CENSUS_OK;
 }

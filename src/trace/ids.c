@@ -4,6 +4,15 @@
  * kernel's getrandom(). A fork child would otherwise continue its parent's sequence and draw the
  * same ids, so a process-wide epoch, bumped in the child, makes each thread reseed on its next id.
  * Ids are never all zero (W3C: all-zero ids are invalid).
+ *
+ * The W3C random-trace-id flag (Level 2, 3.2.2.5.2) that span.c sets on every root trace rests
+ * on this file: it promises that at least the right-most 7 bytes of the trace id (id[9..15]) are
+ * pseudo-random with uniform distribution over [0, 2^56). They are: id[8..15] are the bytes of
+ * one xoshiro256** output, whose 64 bits are all equidistributed (the generator is
+ * 4-dimensionally equidistributed over 64-bit words), and nothing here sets, clears, sorts or
+ * timestamps any byte. The only rejection is of the all-zero 128-bit id (probability 2^-128),
+ * which does not measurably bias the low bytes. Anyone changing this file (a time-ordered id, a
+ * caller-supplied generator) must keep id[9..15] random or stop span.c setting the flag.
  */
 #include "trace/ids.h"
 

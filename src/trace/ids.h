@@ -4,7 +4,9 @@
 
 #include <stdint.h>
 
-/* Fills a 16-byte trace id / 8-byte span id with random bytes, never all zero. */
+/* Fills a 16-byte trace id / 8-byte span id with random bytes, never all zero. Every byte of a
+ * trace id is pseudo-random and uniform, which is what lets span.c set the W3C random-trace-id
+ * flag on new root traces (see ids.c). */
 void census__trace_id_new(uint8_t id[16]);
 void census__span_id_new(uint8_t id[8]);
 

@@ -233,9 +233,12 @@ static census_span span_start(const char *name, const census_span_options *o) {
   r->context.remote = false;
   const census_sampler *sampler = o && o->sampler ? o->sampler : census__sampler_global();
   r->sampled = census__sampler_decide(sampler, has_parent ? &parent : NULL, r->context.trace_id);
-  r->context.trace_flags =
-      (uint8_t)((has_parent ? parent.trace_flags & ~CENSUS_TRACE_FLAG_SAMPLED : 0) |
-                (r->sampled ? CENSUS_TRACE_FLAG_SAMPLED : 0));
+  /* The random flag belongs to the trace id (W3C Level 2, 3.2.2.5.2): a root gets it because
+   * census__trace_id_new() draws all 16 bytes from the generator; a child keeps its parent's,
+   * set or unset. Reserved bits are not carried (3.2.2.5.3: vendors set them to zero). */
+  r->context.trace_flags = (uint8_t)((has_parent ? parent.trace_flags & CENSUS_TRACE_FLAG_RANDOM
+                                                 : CENSUS_TRACE_FLAG_RANDOM) |
+                                     (r->sampled ? CENSUS_TRACE_FLAG_SAMPLED : 0));
   r->previous_current = 0;
   if (r->sampled) {
     r->kind = o ? o->kind : CENSUS_SPAN_KIND_INTERNAL;

@@ -166,3 +166,7 @@ CENSUS_EXPORT bool census_trace_context_is_valid(const census_trace_context *c) 
 CENSUS_EXPORT bool census_trace_context_is_sampled(const census_trace_context *c) {
   return c && (c->trace_flags & CENSUS_TRACE_FLAG_SAMPLED);
 }
+
+CENSUS_EXPORT bool census_trace_context_is_random(const census_trace_context *c) {
+  return c && (c->trace_flags & CENSUS_TRACE_FLAG_RANDOM);
+}

@@ -84,8 +84,23 @@ void census__span_pool_fork_child(void);
 bool census__span_queue_push(struct census_span_data *record);
 void census__span_queue_start(void);
 /* Exports every queued span (in batches) before the deadline; flush_exporters also calls the
- * span exporters' flush. Returns CENSUS_OK, CENSUS_EEXPORT or CENSUS_ETIMEDOUT. */
+ * span exporters' flush callbacks, all at once (census__flush_run()). Returns CENSUS_OK,
+ * CENSUS_EEXPORT, CENSUS_ENOMEM or CENSUS_ETIMEDOUT (census__status_merge()). */
 census_status census__spans_export_all(int64_t deadline_ns, bool flush_exporters);
+/* The lock that makes span exports one at a time (nested inside collect_mu when both are held),
+ * taken by a monotonic deadline: CENSUS_OK or CENSUS_ETIMEDOUT. */
+census_status census__spans_lock(int64_t deadline_ns);
+void census__spans_unlock(void);
+/* With census__spans_lock() held: exports every queued span to every span exporter before the
+ * deadline and, with `flushes` not NULL, appends each exporter's flush callback to it (a flush
+ * that cannot be appended is called here). The caller keeps the lock until the appended flushes
+ * have run. Returns as census__spans_export_all(). */
+struct census__flush_jobs;
+census_status census__spans_export_locked(int64_t deadline_ns, struct census__flush_jobs *flushes);
+/* With census__spans_lock() held, at the exit deadline: takes every span still queued out of the
+ * queue, returns it to the pool and counts it as dropped (census_span_dropped_count(),
+ * census/dropped_spans); returns how many. They would never be exported: the process is ending. */
+size_t census__spans_drop_queued_locked(void);
 /* Milliseconds between scheduled span exports, and whether a full batch is waiting. */
 int64_t census__span_schedule_delay_ms(void);
 void census__spans_shutdown(int64_t deadline_ns);

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/clock.h"
 #include "core/diagnostics.h"
@@ -244,18 +245,61 @@ static census_status drain_to(struct span_exporter **list, size_t count, int64_t
   return result;
 }
 
-census_status census__spans_export_all(int64_t deadline_ns, bool flush_exporters) {
-  pthread_mutex_lock(&export_mu);
+census_status census__spans_lock(int64_t deadline_ns) {
+  if (deadline_ns == INT64_MAX) {
+    pthread_mutex_lock(&export_mu);
+    return CENSUS_OK;
+  }
+  /* Unix time for pthread_mutex_timedlock: see census__collect_lock(). */
+  int64_t unix_deadline = census__unix_ns() + (deadline_ns - census__monotonic_ns());
+  struct timespec abs = {unix_deadline / 1000000000, unix_deadline % 1000000000};
+  return pthread_mutex_timedlock(&export_mu, &abs) == 0 ? CENSUS_OK : CENSUS_ETIMEDOUT;
+}
+
+void census__spans_unlock(void) { pthread_mutex_unlock(&export_mu); }
+
+census_status census__spans_export_locked(int64_t deadline_ns, census__flush_jobs *flushes) {
   size_t count;
   struct span_exporter **list = exporters_snapshot(&count);
-  census_status result = list ? drain_to(list, count, deadline_ns) : CENSUS_ENOMEM;
-  for (size_t i = 0; list && flush_exporters && i < count; i++) {
-    if (list[i]->ops.flush &&
-        list[i]->ops.flush(list[i]->user, census__ms_until(deadline_ns)) != CENSUS_OK) {
-      result = CENSUS_EEXPORT;
+  if (!list) {
+    return CENSUS_ENOMEM;
+  }
+  census_status result = drain_to(list, count, deadline_ns);
+  for (size_t i = 0; flushes && i < count; i++) {
+    census__flush_fn flush = list[i]->ops.flush;
+    if (flush && census__flush_jobs_add(flushes, flush, list[i]->user) != CENSUS_OK) {
+      census_status status = flush(list[i]->user, census__ms_until(deadline_ns));
+      if (status != CENSUS_OK) {
+        result = census__status_merge(result, status == CENSUS_ETIMEDOUT ? CENSUS_ETIMEDOUT
+                                                                         : CENSUS_EEXPORT);
+      }
     }
   }
   free(list);
+  return result;
+}
+
+size_t census__spans_drop_queued_locked(void) {
+  size_t per_batch = 256, total = 0, n;
+  struct census_span_data *batch[256];
+  while ((n = queue_take(batch, per_batch)) > 0) {
+    census__span_release_batch(batch, n);
+    total += n;
+  }
+  if (total > 0) {
+    atomic_fetch_add_explicit(&dropped, total, memory_order_relaxed);
+    census__count_dropped_spans((int64_t)total);
+  }
+  return total;
+}
+
+census_status census__spans_export_all(int64_t deadline_ns, bool flush_exporters) {
+  pthread_mutex_lock(&export_mu);
+  census__flush_jobs flushes = {0};
+  census_status result =
+      census__spans_export_locked(deadline_ns, flush_exporters ? &flushes : NULL);
+  result = census__status_merge(result, census__flush_run(&flushes, deadline_ns, false));
+  census__flush_jobs_free(&flushes);
   pthread_mutex_unlock(&export_mu);
   return result;
 }
@@ -297,7 +341,10 @@ CENSUS_EXPORT census_status census_span_exporter_unregister(void *user, int64_t 
     return CENSUS_ESHUTDOWN;
   }
   int64_t deadline = census__deadline_after_ms(timeout_ms);
-  census_status status = census__spans_export_all(deadline, false);
+  /* Another exporter's failure to take the spans is not this call's outcome; running out of time
+   * is. */
+  census_status status =
+      census__spans_export_all(deadline, false) == CENSUS_ETIMEDOUT ? CENSUS_ETIMEDOUT : CENSUS_OK;
   pthread_mutex_lock(&export_mu);
   pthread_mutex_lock(&exporters_mu);
   struct span_exporter **link = &exporters;
@@ -314,13 +361,17 @@ CENSUS_EXPORT census_status census_span_exporter_unregister(void *user, int64_t 
     return CENSUS_ENOTFOUND;
   }
   if (e->ops.flush) {
-    e->ops.flush(e->user, census__ms_until(deadline));
+    census_status flushed = e->ops.flush(e->user, census__ms_until(deadline));
+    if (flushed != CENSUS_OK) {
+      status = census__status_merge(status, flushed == CENSUS_ETIMEDOUT ? CENSUS_ETIMEDOUT
+                                                                        : CENSUS_EEXPORT);
+    }
   }
   if (e->ops.shutdown) {
     e->ops.shutdown(e->user, census__ms_until(deadline));
   }
   free(e);
-  return status == CENSUS_ETIMEDOUT ? status : CENSUS_OK;
+  return status;
 }
 
 void census__spans_shutdown(int64_t deadline_ns) {

@@ -21,17 +21,23 @@ if(CENSUS_BUILD_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang" AND NOT CENSUS_SANI
   target_compile_options(census_fuzz_lib PRIVATE ${census_fuzz_flags})
   target_link_libraries(census_fuzz_lib PUBLIC Threads::Threads m)
 
-  # census_fuzz_target(<name> [SOURCES <library sources compiled into this target>]
+  # census_fuzz_target(<name> [NO_CORE] [SOURCES <library sources compiled into this target>]
   #                    [INCLUDES <their header directories>] [LIBS <libraries>]):
   # tests/fuzz/fuzz_<name>.c against the core, plus the given sources (exporter parsers), all
-  # with the same instrumentation.
+  # with the same instrumentation. NO_CORE: without the core library (the target defines the
+  # core functions its sources call, e.g. snapshot doubles).
   function(census_fuzz_target name)
-    cmake_parse_arguments(ARG "" "" "SOURCES;INCLUDES;LIBS" ${ARGN})
+    cmake_parse_arguments(ARG "NO_CORE" "" "SOURCES;INCLUDES;LIBS" ${ARGN})
     add_executable(fuzz_${name} ${PROJECT_SOURCE_DIR}/tests/fuzz/fuzz_${name}.c ${ARG_SOURCES})
     target_include_directories(fuzz_${name} PRIVATE ${ARG_INCLUDES})
     target_compile_options(fuzz_${name} PRIVATE ${census_fuzz_flags})
     target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer,address,undefined)
-    target_link_libraries(fuzz_${name} PRIVATE census_fuzz_lib ${ARG_LIBS})
+    if(ARG_NO_CORE)
+      target_include_directories(fuzz_${name} PRIVATE ${PROJECT_SOURCE_DIR}/include)
+      target_link_libraries(fuzz_${name} PRIVATE Threads::Threads m ${ARG_LIBS})
+    else()
+      target_link_libraries(fuzz_${name} PRIVATE census_fuzz_lib ${ARG_LIBS})
+    endif()
     set(scratch ${CMAKE_BINARY_DIR}/fuzz-corpus/${name})
     file(MAKE_DIRECTORY ${scratch})
     add_test(NAME fuzz_${name}
@@ -60,6 +66,22 @@ if(CENSUS_BUILD_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang" AND NOT CENSUS_SANI
     set(dir ${PROJECT_SOURCE_DIR}/exporters/otlp)
     census_fuzz_target(otlp_response SOURCES ${dir}/otlp_response.c INCLUDES ${dir} ${http_dir}
                        LIBS PkgConfig::FUZZ_JANSSON)
+  endif()
+  # The Prometheus renderer over generated snapshots (doubles: no core), both formats checked
+  # by the strict checker; then a sample of what the fuzzer kept goes through the real parsers
+  # (python3-prometheus-client's strict OpenMetrics parser, promtool), after the fuzz run.
+  if(CENSUS_EXPORTER_PROMETHEUS)
+    census_fuzz_target(prometheus_render NO_CORE
+      SOURCES ${PROJECT_SOURCE_DIR}/exporters/prometheus/prometheus_render.c
+              ${PROJECT_SOURCE_DIR}/tests/fuzz/exposition_check.c)
+    find_program(CENSUS_FUZZ_PROMTOOL promtool)
+    add_test(NAME prometheus_render_fuzz_corpus
+      COMMAND ${PROJECT_SOURCE_DIR}/tests/prometheus/corpus_check.sh --sample 200
+              $<TARGET_FILE:fuzz_prometheus_render> ${CMAKE_BINARY_DIR}/fuzz-corpus/prometheus_render
+              ${PROJECT_SOURCE_DIR}/tests/fuzz/corpus/prometheus_render)
+    set_tests_properties(prometheus_render_fuzz_corpus PROPERTIES LABELS fuzz TIMEOUT 300
+      DEPENDS fuzz_prometheus_render
+      ENVIRONMENT "PROMTOOL=${CENSUS_FUZZ_PROMTOOL};ASAN_OPTIONS=detect_leaks=1:abort_on_error=1")
   endif()
   # Google API error bodies and token responses (jansson).
   if(CENSUS_EXPORTER_GOOGLE_CLOUD)

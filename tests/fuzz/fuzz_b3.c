@@ -3,8 +3,9 @@
  * The whole input is parsed as a single b3 value (explicit length). Then it is split at '\n'
  * into up to six header values (b3, x-b3-traceid, x-b3-spanid, x-b3-parentspanid, x-b3-sampled,
  * x-b3-flags; NUL-terminated copies, as a carrier would hand them over) and extracted through a
- * getter. Invariants: OK means a valid context that formats and re-parses to itself; any other
- * result leaves the context invalid.
+ * getter. Invariants: OK means a valid context that formats and re-parses to itself, with no
+ * flag but sampled (B3 cannot carry the W3C random flag); any other result leaves the context
+ * invalid.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -45,6 +46,7 @@ static bool valid(const census_trace_context *c) {
 static void check(census_status status, const census_trace_context *ctx) {
   FUZZ_CHECK(status == CENSUS_OK || status == CENSUS_EINVAL || status == CENSUS_ENOTFOUND);
   FUZZ_CHECK(valid(ctx) == (status == CENSUS_OK));
+  FUZZ_CHECK((ctx->trace_flags & ~CENSUS_TRACE_FLAG_SAMPLED) == 0); /* B3 has no random flag */
   if (status == CENSUS_OK) {
     char out[CENSUS_B3_MAX_LENGTH + 1];
     FUZZ_CHECK(census_b3_format(ctx, out) == CENSUS_OK);

@@ -11,7 +11,21 @@
  *   app/latency    Distribution in s, bounds {0.1, 0.5, 1}: 0.05, 0.3, 0.3, 2
  *                  -> buckets le 0.1: 1, 0.5: 3, 1: 3, +Inf: 4; sum 2.65; count 4
  *   app/tricky     Count of app/requests, column value a"b\c: 5   -> label round trip
+ *   app/size       Distribution of an int64 measure in By, bounds {100, 1000}: 20 sizes summing
+ *                  to 6028 (count x mean of them is 6028.0000000000009), then a 0 on every tick
+ *                  of the recorder thread -> app_size_bytes_sum 6028 at every scrape, exactly
  *   one refused value (negative)  -> census_dropped_measurements_total{reason="invalid_value"} 1
+ * and views whose names, columns or bounds broke the scrape before issue 11 (their values are
+ * asserted too):
+ *   _total, -total  Count of app/requests: 5 each -> total_total 5, total_2_total 5 (OpenMetrics
+ *                   families "total", "total_2"; main rendered an empty family name)
+ *   /total         Sum of app/requests: 5        -> total_3_total 5
+ *   app/ident      Count of app/events, columns a.b and a-b, rows (a.b="y;z", a-b="x") x1 and
+ *                  (a.b="z", a-b="x;y") x2 -> two series app_ident_total{a_b=..,a_b_2=..}
+ *                  (main merged them into one)
+ *   app/latency_count  Count of app/latency (unit s): 4 -> app_latency_count_total (unit 1)
+ *   app/offset     Distribution of app/offset (unit 1), bounds {-1, 0, 1}: 0.5, 2
+ *                  -> OpenMetrics buckets only (no _sum/_count with a negative bound)
  * and then, on a recorder thread, counts app/ticks every millisecond while timing every record
  * call. Every sample carries the constant label service="census-test".
  * On SIGTERM/SIGINT (or after --run-s, default 120) it stops the server (timing the stop),
@@ -34,7 +48,7 @@
 
 static atomic_bool running = true;
 static volatile sig_atomic_t stop_requested = 0;
-static const census_measure *ticks;
+static const census_measure *ticks, *sizes;
 static int64_t ticks_recorded = 0, max_record_ns = 0; /* written by the recorder only */
 
 static int64_t now_ns(void) {
@@ -73,6 +87,7 @@ static void *recorder(void *arg) {
   while (atomic_load(&running)) {
     int64_t start = now_ns();
     census_record_int64(ticks, 1, NULL);
+    census_record_int64(sizes, 0, NULL); /* zeros must leave app_size_bytes_sum where it is */
     int64_t took = now_ns() - start;
     max_record_ns = took > max_record_ns ? took : max_record_ns;
     ticks_recorded++;
@@ -111,6 +126,8 @@ int main(int argc, char **argv) {
   const census_measure *latency = census_measure_double_new("app/latency", "Latency", "s", &status);
   ticks = census_measure_int64_new("app/ticks", "Ticks", "1", &status);
   check("measures", status);
+  sizes = census_measure_int64_new("app/size", "Sizes", "By", &status);
+  check("measures", status);
   view("app/requests", "Requests by method", requests, method, census_aggregation_count_new());
   view("app/bytes", "Bytes sent", bytes, NULL, census_aggregation_sum_new());
   view("app/temperature", "Temperature now", temperature, NULL,
@@ -122,6 +139,30 @@ int main(int argc, char **argv) {
        census_aggregation_count_new());
   view("app/ticks", "Records made by the recorder thread", ticks, NULL,
        census_aggregation_count_new());
+  double size_bounds[] = {100, 1000};
+  view("app/size", "Sizes, then zeros", sizes, NULL,
+       census_aggregation_distribution_new(size_bounds, 2, &status));
+  view("_total", "Named _total", requests, NULL, census_aggregation_count_new());
+  view("-total", "Named -total", requests, NULL, census_aggregation_count_new());
+  view("/total", "Named /total", requests, NULL, census_aggregation_sum_new());
+  view("app/latency_count", "Latencies measured", latency, NULL, census_aggregation_count_new());
+  const census_tag_key *dot = census_tag_key_new("a.b", &status);
+  const census_tag_key *dash = census_tag_key_new("a-b", &status);
+  const census_tag_key *ident_columns[] = {dot, dash};
+  const census_measure *events = census_measure_int64_new("app/events", "Events", "1", &status);
+  check("app/events", status);
+  census_aggregation *count = census_aggregation_count_new();
+  census_view *ident = census_view_new("app/ident", "Columns that sanitise alike", events,
+                                       ident_columns, 2, count, &status);
+  check("app/ident", status);
+  check("app/ident", census_view_register(ident));
+  census_view_free(ident);
+  census_aggregation_free(count);
+  const census_measure *offset = census_measure_double_new("app/offset", "Offset", "1", &status);
+  check("app/offset", status);
+  double offset_bounds[] = {-1, 0, 1};
+  view("app/offset", "Offsets", offset, NULL,
+       census_aggregation_distribution_new(offset_bounds, 3, &status));
 
   census_tag_map *get = census_tag_map_new(), *post = census_tag_map_new();
   census_tag_map_put(get, method, "GET");
@@ -143,6 +184,23 @@ int main(int argc, char **argv) {
     check("record", census_record_double(latency, latencies[i], NULL));
   }
   census_record_double(latency, -1, NULL); /* refused: counted in census/dropped_measurements */
+  static const int64_t size_values[] = {235, 105, 326, 32,  23,  27,  555, 10,  391, 222,
+                                        433, 30,  541, 228, 449, 508, 567, 239, 354, 753};
+  for (size_t i = 0; i < sizeof size_values / sizeof size_values[0]; i++) {
+    check("record", census_record_int64(sizes, size_values[i], NULL));
+  }
+  census_tag_map *one = census_tag_map_new(), *two = census_tag_map_new();
+  census_tag_map_put(one, dot, "y;z");
+  census_tag_map_put(one, dash, "x");
+  census_tag_map_put(two, dot, "z");
+  census_tag_map_put(two, dash, "x;y");
+  check("record", census_record_int64(events, 1, one));
+  check("record", census_record_int64(events, 1, two));
+  check("record", census_record_int64(events, 1, two));
+  census_tag_map_free(one);
+  census_tag_map_free(two);
+  check("record", census_record_double(offset, 0.5, NULL));
+  check("record", census_record_double(offset, 2, NULL));
   census_tag_map_free(get);
   census_tag_map_free(post);
 

@@ -4,6 +4,11 @@
 # Proves, against prometheus_app (see its header for the values it records):
 #   - GET /metrics: 200, Content-Type text/plain; version=0.0.4, the recorded values;
 #   - OpenMetrics when Accept asks for it (Prometheus's own Accept header), ending in "# EOF";
+#   - both bodies, which hold views named "_total", "-total", "/total", columns that sanitise
+#     alike and a histogram with a negative bound, parse strictly: the OpenMetrics one with
+#     Debian's python3-prometheus-client strict parser (tests/prometheus/strict_parse.py), the
+#     text one with promtool check metrics (no parse error); on main 8ce4642 the OpenMetrics body
+#     had a family without a name and the strict parser refused it (issue 11);
 #   - HEAD: 200 and no body; other paths 404; other methods 405 with "Allow: GET, HEAD";
 #   - request headers beyond the per-connection memory limit: 431, and the server goes on;
 #   - slow clients (connections that send half a request and stall) neither block scrapes nor
@@ -13,6 +18,7 @@
 # The app is stopped by its pid on every exit path (trap).
 set -euo pipefail
 app="$1"
+strict_parse="$(cd "$(dirname "$0")/../prometheus" && pwd)/strict_parse.py"
 work="$(mktemp -d)"
 app_pid=""
 cleanup() {
@@ -40,6 +46,12 @@ grep -qx 'app_latency_seconds_bucket{service="census-test",le="+Inf"} 4' "$work/
 grep -qx 'app_tricky_total{service="census-test",value="a\\"b\\\\c"} 5' "$work/body" ||
   fail "escaped label value"
 if grep -q '# EOF' "$work/body"; then fail "# EOF in the text format"; fi
+status=0
+promtool check metrics < "$work/body" > "$work/promtool.out" 2>&1 || status=$?
+[ "$status" = 0 ] || [ "$status" = 3 ] || fail "promtool check metrics exit $status: $(cat "$work/promtool.out")"
+grep -qx 'total_total{service="census-test"} 5' "$work/body" || fail "view _total"
+grep -qx 'app_ident_total{service="census-test",a_b="z",a_b_2="x;y"} 2' "$work/body" ||
+  fail "columns that sanitise alike"
 
 # OpenMetrics, with the Accept header Prometheus 2.42 sends.
 accept='application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1'
@@ -50,6 +62,14 @@ grep -qi '^Content-Type: application/openmetrics-text; version=1.0.0; charset=ut
 grep -qx '# TYPE app_requests counter' "$work/body" || fail "OpenMetrics counter family name"
 grep -qx 'app_latency_seconds_bucket{service="census-test",le="1.0"} 3' "$work/body" ||
   fail "OpenMetrics canonical le"
+/usr/bin/python3 "$strict_parse" "$work/body" > "$work/strict.out" 2>&1 ||
+  fail "strict OpenMetrics parser: $(cat "$work/strict.out")"
+grep -qx '# TYPE total counter' "$work/body" || fail "OpenMetrics family of view _total"
+grep -q '^app_requests_created{service="census-test",method="GET"} [0-9]' "$work/body" ||
+  fail "OpenMetrics _created"
+grep -qx 'app_offset_bucket{service="census-test",le="+Inf"} 2' "$work/body" ||
+  fail "negative-bound histogram"
+if grep -q '^app_offset_sum' "$work/body"; then fail "_sum with a negative bound in OpenMetrics"; fi
 
 # HEAD, 404, 405.
 code=$(curl -sS -I -o "$work/h" -w '%{http_code} %{size_download}' --max-time 5 "$url/metrics")

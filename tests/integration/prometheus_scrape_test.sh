@@ -7,9 +7,17 @@
 # Prometheus's HTTP API (bounded, 40 s: the first scrape comes 5-6 s after start) until the
 # target is up, then asserts through /api/v1/query that counters, the gauge, every histogram
 # bucket, _sum and _count hold the recorded values, that a label value with a quote and a
-# backslash round-trips, that the self-metric census_dropped_measurements is there, that up is 1,
+# backslash round-trips, that a histogram of integers has the exact integer _sum 6028 at every one
+# of at least 3 scrapes while zeros are recorded (no counter reset of _sum: on main it was
+# count x mean, 6028.0000000000009, drifting as zeros came in), that the self-metric census_dropped_measurements is there, that up is 1,
 # and through /api/v1/targets/metadata that the types are counter, gauge and histogram. Both
 # processes are stopped by pid on every exit path (trap). Needs curl and jq.
+# Prometheus negotiates OpenMetrics (the metadata's unit proves it), and the app serves views
+# that broke that before issue 11 (see prometheus_app.c): on main 8ce4642 the view "_total" made
+# a family without a name, Prometheus refused the whole scrape and up stayed 0. Asserted too:
+# those views' values, the two series of columns that sanitise alike, the _created sample of a
+# counter (stored by Prometheus 2.x as its own series) equal to the app's start, a Count view in
+# unit 1, and a histogram with a negative bound (buckets only).
 set -euo pipefail
 app="$1"
 prometheus="${2:-prometheus}"
@@ -35,6 +43,7 @@ fail() {
   exit 1
 }
 
+app_start=$(date +%s)
 "$app" "$work/port" > "$work/app.out" 2>&1 &
 app_pid=$!
 for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
@@ -108,6 +117,32 @@ buckets="$(query 'app_latency_seconds_bucket' | jq -c 'map({le: .metric.le, v: .
   | map({le: (if .le == "+Inf" then "+Inf" else (.le | tonumber | tostring) end), v}) | sort_by(.le)')"
 [ "$buckets" = '[{"le":"+Inf","v":"4"},{"le":"0.1","v":"1"},{"le":"0.5","v":"3"},{"le":"1","v":"3"}]' ] ||
   fail "histogram buckets: $buckets"
+# The exact _sum: every scrape Prometheus kept of app_size_bytes_sum (zeros recorded between
+# them, every millisecond) is exactly 6028, and Prometheus sees no reset of it.
+deadline=$(( $(date +%s) + 20 ))
+until [ "$(value 'count_over_time(app_size_bytes_sum[1m])')" -ge 3 ] 2>/dev/null; do
+  [ "$(date +%s)" -lt "$deadline" ] || fail "fewer than 3 scrapes of app_size_bytes_sum within 20 s"
+  sleep 0.5
+done
+expect 'min_over_time(app_size_bytes_sum[1m])' 6028
+expect 'max_over_time(app_size_bytes_sum[1m])' 6028
+expect 'resets(app_size_bytes_sum[1m])' 0
+[ "$(value 'app_size_bytes_count')" -gt 20 ] || fail "app_size_bytes_count did not grow with the zeros"
+# Views that broke the scrape on main, and their neighbours.
+expect 'total_total' 5
+expect 'total_2_total' 5
+expect 'total_3_total' 5
+expect 'app_latency_count_total' 4
+expect 'app_ident_total{a_b="y;z",a_b_2="x"}' 1
+expect 'app_ident_total{a_b="z",a_b_2="x;y"}' 2
+expect 'count(app_ident_total)' 2
+expect 'app_offset_bucket{le="+Inf"}' 2
+[ "$(query 'app_offset_sum')" = '[]' ] || fail "app_offset_sum was scraped: OpenMetrics forbids it"
+created="$(value 'app_requests_created{method="GET"}')"
+[ -n "$created" ] || fail "no app_requests_created"
+created_s="${created%%.*}"
+[ "$created_s" -ge "$app_start" ] && [ "$created_s" -le "$(date +%s)" ] ||
+  fail "app_requests_created = $created, the app started at $app_start"
 ticks="$(value app_ticks_total)"
 [ "$ticks" -gt 0 ] || fail "app_ticks_total = $ticks"
 
@@ -117,6 +152,10 @@ meta="$(curl -sf --max-time 2 -G "$api/targets/metadata" --data-urlencode 'match
 [ "$meta" = '[{"metric":"app_latency_seconds","type":"histogram"},{"metric":"app_requests","type":"counter"},{"metric":"app_temperature","type":"gauge"}]' ] ||
   [ "$meta" = '[{"metric":"app_latency_seconds","type":"histogram"},{"metric":"app_requests_total","type":"counter"},{"metric":"app_temperature","type":"gauge"}]' ] ||
   fail "metadata: $meta"
+# OpenMetrics was negotiated: only it carries units (# UNIT).
+unit="$(curl -sf --max-time 2 -G "$api/targets/metadata" --data-urlencode 'match_target={job="census"}' \
+  --data-urlencode 'metric=app_latency_seconds' | jq -r '.data[0].unit')"
+[ "$unit" = seconds ] || fail "unit of app_latency_seconds: '$unit' (was OpenMetrics negotiated?)"
 health="$(curl -sf --max-time 2 "$api/targets" | jq -r '.data.activeTargets[0].health')"
 [ "$health" = up ] || fail "target health $health"
 echo "integration_prometheus_scrape: ok (Prometheus on :$prom_port scraped :$app_port; ticks=$ticks; metadata $meta)"

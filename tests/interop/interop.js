@@ -10,6 +10,12 @@
 // propagator (X-Cloud-Trace-Context), @opencensus/propagation-binaryformat (grpc-trace-bin) and
 // @opencensus/core (grpc-tags-bin: serializeBinary/deserializeBinary).
 //
+// W3C Trace Context Level 2: the random flag (02, 03) crosses both ways and one space or tab around
+// a traceparent is accepted by both (@opentelemetry/core keeps the whole flags byte but is Level 1
+// for tracestate keys; the Level 2 key grammar is checked against the W3C test suite's cases in
+// tests/unit/test_propagation_w3c.c). These checks fail against main's census (8ce4642): 27
+// failures, flags 03 written and read as 01, whitespace refused.
+//
 // Usage: node interop.js <path to propagation_interop_helper>
 // Exit status: 0 all passed, 1 a check failed, 77 (CTest "skipped") if node_modules is missing.
 'use strict';
@@ -97,7 +103,9 @@ function headersToFields(headers) {
 }
 const randomId = (bytes) => crypto.randomBytes(bytes).toString('hex');
 
-function contexts() {
+// `random`: also contexts whose flags carry the W3C Level 2 random bit (0x02), for the formats
+// whose node implementation keeps the whole flags byte (W3C traceparent).
+function contexts(random) {
   const list = [
     { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', flags: 1,
       tracestate: 'rojo=00f067aa0ba902b7,congo=t61rcWkgMzE' },
@@ -106,7 +114,8 @@ function contexts() {
       tracestate: 'fw529a3039@dt=1,a*b/c_d-e= x!~' },
   ];
   for (let i = 0; i < 20; i++) {
-    list.push({ traceId: randomId(16), spanId: randomId(8), flags: i % 2, tracestate: i % 3 ? '' : `k${i}=v${i}` });
+    list.push({ traceId: randomId(16), spanId: randomId(8), flags: random ? i % 4 : i % 2,
+                tracestate: i % 3 ? '' : `k${i}=v${i}` });
   }
   return list;
 }
@@ -119,7 +128,9 @@ function nodeContext(c) {
 
 // ---- trace-context formats ------------------------------------------------------------------
 async function traceFormat(format, propagator, opts) {
-  for (const [i, c] of contexts().entries()) {
+  // Flags compared in full where both sides carry the random bit, else the sampled bit only.
+  const mask = opts.random ? 0xff : 1;
+  for (const [i, c] of contexts(opts.random).entries()) {
     const tag = `${format}[${i}]`;
     // census -> node
     const r = await ask(['inject', format, c.traceId, c.spanId, c.flags.toString(16),
@@ -131,7 +142,7 @@ async function traceFormat(format, propagator, opts) {
     if (extracted) {
       eq(`${tag} census->node trace id`, extracted.traceId, c.traceId);
       eq(`${tag} census->node span id`, extracted.spanId, c.spanId);
-      eq(`${tag} census->node sampled`, extracted.traceFlags & 1, c.flags);
+      eq(`${tag} census->node flags`, extracted.traceFlags & mask, c.flags & mask);
       eq(`${tag} census->node remote`, extracted.isRemote, true);
       if (opts.tracestate) {
         eq(`${tag} census->node tracestate`,
@@ -145,13 +156,13 @@ async function traceFormat(format, propagator, opts) {
     eq(`${tag} census extracts node headers ${JSON.stringify(carrier)} status`, Number(back[0]), CENSUS_OK);
     eq(`${tag} node->census trace id`, back[1], c.traceId);
     eq(`${tag} node->census span id`, back[2], c.spanId);
-    eq(`${tag} node->census flags`, parseInt(back[3], 16), c.flags);
+    eq(`${tag} node->census flags`, parseInt(back[3], 16), c.flags & mask);
     if (opts.tracestate) eq(`${tag} node->census tracestate`, unhex(back[4]), c.tracestate);
   }
 }
 
 // Headers neither side wrote: both must agree on whether they are valid and what they carry.
-async function agreeOnHeaders(format, propagator, cases) {
+async function agreeOnHeaders(format, propagator, cases, flagMask = 1) {
   for (const headers of cases) {
     const nodeCtx = api.trace.getSpanContext(propagator.extract(api.ROOT_CONTEXT, headers, getter));
     const ours = await ask(['extract', format, ...headersToFields(headers)]);
@@ -160,7 +171,7 @@ async function agreeOnHeaders(format, propagator, cases) {
     if (nodeCtx && Number(ours[0]) === CENSUS_OK) {
       eq(`${name}: trace id`, ours[1], nodeCtx.traceId);
       eq(`${name}: span id`, ours[2], nodeCtx.spanId);
-      eq(`${name}: sampled`, parseInt(ours[3], 16) & 1, nodeCtx.traceFlags & 1);
+      eq(`${name}: flags`, parseInt(ours[3], 16) & flagMask, nodeCtx.traceFlags & flagMask);
     }
   }
 }
@@ -291,7 +302,19 @@ async function tagsBinary() {
 // ---- main -----------------------------------------------------------------------------------
 async function main() {
   const w3c = new core.W3CTraceContextPropagator();
-  await traceFormat('w3c', w3c, { tracestate: true });
+  await traceFormat('w3c', w3c, { tracestate: true, random: true });
+  // Level 2: the random flag (03, 02) both ways; one space or tab around a traceparent (the most
+  // @opentelemetry/core accepts; census accepts any run of them, see docs/propagation.md). Flags
+  // are compared on the two defined bits: node keeps reserved bits, census zeroes them (3.2.2.5.3).
+  await agreeOnHeaders('w3c', w3c, [
+    { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03' },
+    { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-02' },
+    { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-ff' },
+    { traceparent: ' 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
+    { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03 ' },
+    { traceparent: '\t00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\t' },
+    { traceparent: 'cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03-future' },
+  ], 3);
   await agreeOnHeaders('w3c', w3c, [
     { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
     { traceparent: '01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-what' },

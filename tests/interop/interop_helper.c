@@ -222,7 +222,7 @@ static void extract(const char *format, char **field, size_t n) {
     census_tag_map_free(map);
   } else {
     if (strcmp(format, "w3c") == 0) {
-      status = census_traceparent_extract(carrier_get, &carrier, &ctx);
+      status = census_traceparent_extract(carrier_get, &carrier, &ctx, NULL);
     } else if (strcmp(format, "b3single") == 0 || strcmp(format, "b3multi") == 0) {
       status = census_b3_extract(carrier_get, &carrier, &ctx, NULL);
     } else if (strcmp(format, "cloud") == 0) {

@@ -97,6 +97,7 @@ function checkResourceScope(rs, scopeList, what) {
 // ---- Metrics -----------------------------------------------------------------------------------
 const nowNs = BigInt(Date.now()) * 1000000n;
 const startTimes = {}; // metric -> start time seen in the first request
+const lastSums = {}; // "metric{attributes}" -> the sum (Sum value or Histogram.sum) in the previous request
 function checkMetrics(req, final) {
   const d = req.decoded;
   eq(d.resourceMetrics.length, 1, 'one ResourceMetrics');
@@ -114,7 +115,27 @@ function checkMetrics(req, final) {
       ok(t <= nowNs && nowNs - t < 300n * 1000000000n, `${m.name}: time ${t} is recent`);
       if (startTimes[m.name] === undefined) startTimes[m.name] = p.startTimeUnixNano;
       eq(p.startTimeUnixNano, startTimes[m.name], `${m.name}: cumulative start time is the same in every point and request`);
+      // A cumulative sum never goes down from one request to the next (a backend would read a
+      // counter reset): Sum values and Histogram.sum alike.
+      if (m.data === 'sum' || m.data === 'histogram') {
+        const attrs = JSON.stringify(p.attributes || []);
+        const v = m.data === 'histogram' ? Number(p.sum) : Number(p.value === 'asInt' ? p.asInt : p.asDouble);
+        const k = `${m.name}${attrs}`;
+        ok(lastSums[k] === undefined || v >= lastSums[k], `${k}: sum ${v} went down from ${lastSums[k]}`);
+        lastSums[k] = v;
+      }
     }
+  }
+  // The histogram of integers: its sum is exactly 6028 in every request (the first holds the
+  // 20 sizes, the last 1000 zeros more); count x mean would give 6028.0000000000009 and drift.
+  const size = metrics['otlp_test/size'];
+  if (!size) fail('metric otlp_test/size missing');
+  else {
+    eq(size.data, 'histogram', 'otlp_test/size is a Histogram');
+    const p = size.histogram.dataPoints[0];
+    eq(p.sum, 6028, 'otlp_test/size sum (exact)');
+    ok(p.count === '20' || p.count === '1020', `otlp_test/size count ${p.count} is 20 or 1020`);
+    if (final) eq(p.count, '1020', 'otlp_test/size final count');
   }
   if (!final) return;
   // The self-metric views are exported too (they are how census reports drops): the app records
@@ -249,7 +270,10 @@ if (signals !== 'metrics' && expectedSpans) {
     eq(rchild.kind, 5, 'remote child kind CONSUMER');
   }
   // Span.flags (16) and Link.flags (6): W3C flags | 0x100, | 0x200 for a remote parent / link.
-  const wantFlags = { 'otlp-root': 0x101, 'otlp-child': 0x101, 'otlp-remote-child': 0x301 };
+  // The W3C flags are Trace Context Level 2's: a root census starts carries sampled and random
+  // (0x03: its trace id is census's random draw) and its child inherits random; the remote child
+  // keeps its remote parent's flags (0x01: that parent did not say its id was random).
+  const wantFlags = { 'otlp-root': 0x103, 'otlp-child': 0x103, 'otlp-remote-child': 0x301 };
   const seen = {};
   for (const req of traceReqs) {
     if (encoding === 'json') {

@@ -60,3 +60,17 @@ if(CENSUS_BUILD_EXAMPLES AND CENSUS_EXPORTER_STDOUT) # the demo target is define
   set_tests_properties(otlp_demo PROPERTIES LABELS "otlp;integration;example" TIMEOUT 120
     ENVIRONMENT "${otlp_env}")
 endif()
+
+# The exit-path matrix (label "exit" too): otlp_exit_app ends in each way (return, exit(),
+# SIGTERM, census_shutdown()) with a dead or hung traces backend and a healthy metrics backend,
+# with both backends down, and across fork; flush and shutdown statuses. See otlp_exit_test.sh.
+# Each case is its own CTest test (about 2-4 s each, parallel-friendly).
+add_executable(otlp_exit_app ${otlp_dir}/otlp_exit_app.c)
+target_link_libraries(otlp_exit_app PRIVATE census_otlp_static census_static)
+foreach(case dead_return dead_exit dead_sigterm dead_shutdown hung_return hung_exit hung_sigterm
+        hung_shutdown down_return down_sigterm flush_status fork)
+  add_test(NAME otlp_exit_${case}
+    COMMAND ${otlp_dir}/otlp_exit_test.sh $<TARGET_FILE:otlp_exit_app> ${case})
+  set_tests_properties(otlp_exit_${case} PROPERTIES LABELS "otlp;integration;exit" TIMEOUT 60
+    ENVIRONMENT "${otlp_env}")
+endforeach()

@@ -25,6 +25,9 @@
  *   otlp_test/latency        DISTRIBUTION double "ms" bounds {0,5,10,100} [method]:
  *                            GET 5, 0 (1); GET 7, 1000, POST 10 (2)
  *   otlp_test/capped         COUNT [user], max 2 series: a, b (1); c, c, d (2) -> overflow 3
+ *   otlp_test/size           DISTRIBUTION int64 "By" bounds {100, 1000} []: 20 sizes summing to
+ *                            6028 (count x mean of them is 6028.0000000000009) (1); 1000 zeros (2):
+ *                            the sum is exactly 6028 in every request
  *   queue -1 (1)             refused: census/dropped_measurements counts 1 (invalid_value)
  * Spans (phase 2): "otlp-root" SERVER with 4 attributes, 2 events, a link to a remote context and
  * status ERROR "boom", explicit start/end times; "otlp-child" CLIENT, child of the root; and
@@ -57,7 +60,8 @@
     }                                                                                              \
   } while (0)
 
-static const census_measure *m_requests, *m_bytes, *m_load, *m_queue, *m_temp, *m_latency, *m_user;
+static const census_measure *m_requests, *m_bytes, *m_load, *m_queue, *m_temp, *m_latency, *m_user,
+    *m_size;
 static const census_tag_key *k_method, *k_status, *k_user;
 
 static void on_diagnostics(void *user, census_status status, const char *message) {
@@ -104,6 +108,7 @@ static void setup(void) {
   m_temp = new_measure(true, "otlp_test/temp", "Temperature", "Cel");
   m_latency = new_measure(true, "otlp_test/latency_ms", "Latency", "ms");
   m_user = new_measure(false, "otlp_test/user_requests", "Requests by user", "1");
+  m_size = new_measure(false, "otlp_test/size_bytes", "Sizes", "By");
   k_method = tag_key("method");
   k_status = tag_key("status");
   k_user = tag_key("user");
@@ -123,6 +128,10 @@ static void setup(void) {
   CHECK(st);
   view("otlp_test/capped", "Requests by user, 2 series at most", m_user, &k_user, 1,
        census_aggregation_count_new(), 2);
+  double size_bounds[] = {100, 1000};
+  view("otlp_test/size", "Sizes, then zeros", m_size, NULL, 0,
+       census_aggregation_distribution_new(size_bounds, 2, &st), 0);
+  CHECK(st);
   census_sampler *always_on = census_sampler_always_on();
   CHECK(census_trace_set_sampler(always_on)); /* copies it */
   census_sampler_free(always_on);
@@ -171,6 +180,11 @@ static void phase1(void) {
   record_method(m_latency, "GET", 0, false);
   record_user("a");
   record_user("b");
+  static const int64_t sizes[] = {235, 105, 326, 32,  23,  27,  555, 10,  391, 222,
+                                  433, 30,  541, 228, 449, 508, 567, 239, 354, 753};
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    CHECK(census_record_int64(m_size, sizes[i], NULL));
+  }
   /* Refused (negative) and counted in census/dropped_measurements, which is exported too. */
   if (census_record_int64(m_queue, -1, NULL) != CENSUS_ENEGATIVE) {
     fprintf(stderr, "otlp_app: a negative value was not refused\n");
@@ -209,6 +223,9 @@ static void phase2(const char *expected_path) {
   record_user("c");
   record_user("c");
   record_user("d");
+  for (int i = 0; i < 1000; i++) {
+    CHECK(census_record_int64(m_size, 0, NULL)); /* must leave otlp_test/size's sum at 6028 */
+  }
 
   /* The remote parent, as extracted from a traceparent/tracestate pair. */
   census_trace_context remote;
@@ -294,8 +311,8 @@ static int dump(const char *dir) {
   dump_dir = dir;
   /* A fixed resource: the resource builder is another module with its own tests. */
   census_resource_attribute attrs[2] = {
-      {"service.name", CENSUS_ATTRIBUTE_STRING, "otlp-app", 0},
-      {"process.pid", CENSUS_ATTRIBUTE_INT64, NULL, 4242},
+      {"service.name", CENSUS_ATTRIBUTE_STRING, "otlp-app", 0, false},
+      {"process.pid", CENSUS_ATTRIBUTE_INT64, NULL, 4242, false},
   };
   census_resource resource = {attrs, 2};
   census_span_exporter_ops ops = {dump_spans, NULL, NULL};

@@ -14,6 +14,8 @@
 //   429:S          429 with Retry-After: S (seconds)
 //   503:S          503 with Retry-After: S
 //   hang           never answer (the client times out)
+//   slow:MS        200 as above, MS milliseconds after the request arrived (a healthy backend
+//                  with latency)
 //   partial:N:MSG  200 with partial_success {rejected_*: N, error_message: MSG}
 // A request that does not decode is answered 400 and recorded with "error".
 'use strict';
@@ -60,6 +62,7 @@ function answer(res, signal, json, action) {
   const parts = action.split(':');
   const kind = parts[0];
   if (kind === 'hang') { hanging.push(res); return; }
+  if (kind === 'slow') { setTimeout(() => answer(res, signal, json, '200'), Number(parts[1])); return; }
   if (kind === '200') {
     res.writeHead(200, { 'Content-Type': ct });
     res.end(json ? '{}' : Buffer.alloc(0));

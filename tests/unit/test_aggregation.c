@@ -8,6 +8,7 @@
  * view names.
  */
 #include <float.h>
+#include <stdatomic.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -15,6 +16,8 @@
 #include <string.h>
 
 #include "support.h" /* cmocka, census/census.h and the shared helpers */
+
+#include "stats/stats_internal.h" /* census__words_merge(), for counts no test can record */
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 /* (now_ns, int_measure, double_measure, register_view and get_data are in support.h) */
@@ -85,7 +88,7 @@ static void dist_expect_compute(const double *values, size_t n, const double *bo
 static void assert_dist(const census_point *p, const struct dist_expect *e, size_t nb, double rel) {
   assert_int_equal(p->count, e->count);
   assert_close(p->mean, e->mean, rel, 0);
-  assert_close(p->sum, e->sum, rel, 0);
+  assert_close(p->double_value, e->sum, rel, 0);
   assert_close(p->sum_of_squared_deviation, e->ssd, rel, 1e-9);
   assert_true(p->min == e->min);
   assert_true(p->max == e->max);
@@ -530,7 +533,7 @@ static void test_refused_values(void **state) {
   census_view_data *d = single_row("agg/refuse_d_dist", &p);
   assert_int_equal(p.count, 1);
   assert_true(p.min == 2.0 && p.max == 2.0);
-  assert_true(p.sum == 2.0);
+  assert_true(p.double_value == 2.0);
   census_view_data_free(d);
   d = single_row("agg/refuse_d_sum", &p);
   assert_true(p.double_value == 2.0);
@@ -560,6 +563,256 @@ static void test_boundary_values_accepted(void **state) {
   census_view_data_free(d);
 }
 
+/* ---- exact sums and saturation ------------------------------------------------------------ */
+
+/* Twenty integers summing to 6028 for which count x mean, as census computed a distribution's sum
+ * before, is not an integer (6028.0000000000009): found by an independent harness. */
+static const int64_t SIZES_6028[] = {235, 105, 326, 32,  23,  27,  555, 10,  391, 222,
+                                     433, 30,  541, 228, 449, 508, 567, 239, 354, 753};
+#define SIZES_COUNT (sizeof SIZES_6028 / sizeof SIZES_6028[0])
+
+/* Proves: a distribution keeps an exact running sum: for an int64 measure it is the integer 6028
+ * (int_value, and the same in double_value), equal to the Sum view of the same measure, and the
+ * mean is that sum over the count (correctly rounded, 301.4); for a double measure recording the
+ * same integers, the sum is exactly 6028.0. Fails on main, where the sum was count x mean
+ * (6028.0000000000009) and int_value was not set for distributions. */
+static void test_distribution_sum_exact(void **state) {
+  (void)state;
+  const census_measure *mi = int_measure("agg/exact_i");
+  const census_measure *md = double_measure("agg/exact_d");
+  const double bounds[] = {100, 500};
+  register_view("agg/exact_i_dist", mi, NULL, 0, distribution(bounds, 2));
+  register_view("agg/exact_i_sum", mi, NULL, 0, census_aggregation_sum_new());
+  register_view("agg/exact_d_dist", md, NULL, 0, distribution(bounds, 2));
+  int64_t want = 0;
+  for (size_t i = 0; i < SIZES_COUNT; i++) {
+    want += SIZES_6028[i];
+    assert_int_equal(census_record_int64(mi, SIZES_6028[i], NULL), CENSUS_OK);
+    assert_int_equal(census_record_double(md, (double)SIZES_6028[i], NULL), CENSUS_OK);
+  }
+  assert_int_equal(want, 6028); /* the input is what the comment says */
+  census_point p;
+  census_view_data *d = single_row("agg/exact_i_dist", &p);
+  assert_int_equal(p.count, SIZES_COUNT);
+  assert_int_equal(p.int_value, 6028);
+  assert_true(p.double_value == 6028.0);
+  assert_true(p.mean == 6028.0 / (double)SIZES_COUNT);
+  census_view_data_free(d);
+  d = single_row("agg/exact_i_sum", &p);
+  assert_int_equal(p.int_value, 6028);
+  census_view_data_free(d);
+  d = single_row("agg/exact_d_dist", &p);
+  assert_true(p.double_value == 6028.0);
+  assert_int_equal(p.int_value, 0); /* a double measure's sum is in double_value only */
+  census_view_data_free(d);
+}
+
+/* Proves: a distribution's sum never goes down and stays exact while zeros are recorded: after 7,
+ * 11 and 13 (int64 measure) and after 0.1, 0.2 and 0.3 (double measure; the expectation is the
+ * same left-to-right IEEE additions), 20 batches of 1000 zeros, each followed by a snapshot (a
+ * collection merging a cell half into the totals), leave the sum exactly where it was, while the
+ * count grows. Fails on main: there the sum was count x mean (int_value was not set); run this
+ * way it went 31, 31.000000000000494, ..., 31.00000000000049 and went down in 6 of the 20
+ * snapshots, each of which Prometheus reads as a counter reset of _sum. */
+static void test_distribution_sum_after_zeros(void **state) {
+  (void)state;
+  const census_measure *mi = int_measure("agg/zeros_i");
+  const census_measure *md = double_measure("agg/zeros_d");
+  register_view("agg/zeros_i_dist", mi, NULL, 0, distribution(NULL, 0));
+  register_view("agg/zeros_d_dist", md, NULL, 0, distribution(NULL, 0));
+  const int64_t ints[] = {7, 11, 13};
+  const double doubles[] = {0.1, 0.2, 0.3};
+  double want_d = 0;
+  for (size_t i = 0; i < 3; i++) {
+    assert_int_equal(census_record_int64(mi, ints[i], NULL), CENSUS_OK);
+    assert_int_equal(census_record_double(md, doubles[i], NULL), CENSUS_OK);
+    want_d += doubles[i];
+  }
+  census_point p;
+  census_view_data *d = single_row("agg/zeros_i_dist", &p);
+  assert_int_equal(p.int_value, 31);
+  census_view_data_free(d);
+  double last_d = 0;
+  for (int batch = 1; batch <= 20; batch++) {
+    for (int i = 0; i < 1000; i++) {
+      assert_int_equal(census_record_int64(mi, 0, NULL), CENSUS_OK);
+      assert_int_equal(census_record_double(md, 0.0, NULL), CENSUS_OK);
+    }
+    d = single_row("agg/zeros_i_dist", &p);
+    assert_int_equal(p.count, 3 + 1000 * batch);
+    if (p.int_value != 31) {
+      fail_msg("batch %d: int sum %lld, want 31", batch, (long long)p.int_value);
+    }
+    assert_true(p.mean == 31.0 / (double)p.count);
+    census_view_data_free(d);
+    d = single_row("agg/zeros_d_dist", &p);
+    if (!(p.double_value == want_d && p.double_value >= last_d)) {
+      fail_msg("batch %d: double sum %.17g, want %.17g (last %.17g)", batch, p.double_value, want_d,
+               last_d);
+    }
+    last_d = p.double_value;
+    census_view_data_free(d);
+  }
+}
+
+static atomic_int limit_reports;
+static char limit_message[512];
+
+/* Counts CENSUS_ELIMIT diagnostics (and keeps the last message). */
+static void on_limit(void *user, census_status status, const char *message) {
+  (void)user;
+  if (status == CENSUS_ELIMIT) {
+    atomic_fetch_add(&limit_reports, 1);
+    snprintf(limit_message, sizeof limit_message, "%s", message);
+  }
+}
+
+/* The count of the row view=`view` in census/saturated_rows, 0 if there is none. */
+static int64_t saturated_rows(const char *view) {
+  census_view_data *d = get_data("census/saturated_rows");
+  int64_t rows = 0;
+  for (size_t r = 0; r < census_view_data_row_count(d); r++) {
+    census_point p;
+    assert_int_equal(census_view_data_row_point(d, r, &p), CENSUS_OK);
+    if (strcmp(census_view_data_row_value(d, r, 0), view) == 0) {
+      rows = p.int_value;
+    }
+  }
+  census_view_data_free(d);
+  return rows;
+}
+
+/* The int sum and count of the single row of `view`. */
+static int64_t int_sum_of(const char *view, int64_t *count) {
+  census_point p;
+  census_view_data *d = single_row(view, &p);
+  census_view_data_free(d);
+  if (count) {
+    *count = p.count;
+  }
+  return p.int_value;
+}
+
+/* Proves: an int64 Sum and an int64 distribution's sum never wrap to a negative value. Across
+ * collections: INT64_MAX - 1, then + 1 gives exactly INT64_MAX with nothing reported (the limit
+ * itself is a value); + 1 more passes it: the sum stays at INT64_MAX (saturated), one CENSUS_ELIMIT
+ * diagnostic names the view, and census/saturated_rows counts the row once (in the next
+ * collection). Further records keep the sum at INT64_MAX and the count exact, with no second
+ * report or count. Within one collection (one cell half): INT64_MAX + INT64_MAX saturates too.
+ * Fails on main, where the sum wrapped to INT64_MIN (a counter going backwards) silently. */
+static void test_int_sum_saturates(void **state) {
+  (void)state;
+  const census_measure *m = int_measure("agg/sat");
+  register_view("agg/sat_sum", m, NULL, 0, census_aggregation_sum_new());
+  register_view("agg/sat_dist", m, NULL, 0, distribution(NULL, 0));
+  atomic_store(&limit_reports, 0);
+  census_set_diagnostics(on_limit, NULL);
+
+  assert_int_equal(census_record_int64(m, INT64_MAX - 1, NULL), CENSUS_OK);
+  assert_int_equal(int_sum_of("agg/sat_sum", NULL), INT64_MAX - 1);
+  assert_int_equal(census_record_int64(m, 1, NULL), CENSUS_OK);
+  assert_int_equal(int_sum_of("agg/sat_sum", NULL), INT64_MAX);
+  assert_int_equal(int_sum_of("agg/sat_dist", NULL), INT64_MAX);
+  assert_int_equal(atomic_load(&limit_reports), 0);
+  assert_int_equal(saturated_rows("agg/sat_sum"), 0);
+
+  assert_int_equal(census_record_int64(m, 1, NULL), CENSUS_OK);
+  int64_t count;
+  assert_int_equal(int_sum_of("agg/sat_sum", &count), INT64_MAX);
+  assert_int_equal(count, 3);
+  census_point p;
+  census_view_data *d = single_row("agg/sat_dist", &p);
+  assert_int_equal(p.int_value, INT64_MAX);
+  assert_true(p.double_value == (double)INT64_MAX);
+  assert_true(isfinite(p.mean) && p.mean > 3e18); /* the running mean: the sum cannot serve */
+  census_view_data_free(d);
+  assert_int_equal(atomic_load(&limit_reports),
+                   2); /* once per view: the Sum and the distribution */
+  assert_int_equal(saturated_rows("agg/sat_sum"), 1);
+  assert_int_equal(saturated_rows("agg/sat_dist"), 1);
+
+  for (int i = 0; i < 5; i++) {
+    assert_int_equal(census_record_int64(m, 1000, NULL), CENSUS_OK);
+  }
+  assert_int_equal(int_sum_of("agg/sat_sum", &count), INT64_MAX);
+  assert_int_equal(count, 8);
+  assert_int_equal(int_sum_of("agg/sat_dist", &count), INT64_MAX);
+  assert_int_equal(count, 8);
+  assert_int_equal(saturated_rows("agg/sat_sum"), 1);
+  assert_int_equal(atomic_load(&limit_reports), 2);
+
+  /* One cell half: two INT64_MAX values before any collection. */
+  const census_measure *m1 = int_measure("agg/sat1");
+  register_view("agg/sat1_sum", m1, NULL, 0, census_aggregation_sum_new());
+  assert_int_equal(census_record_int64(m1, INT64_MAX, NULL), CENSUS_OK);
+  assert_int_equal(census_record_int64(m1, INT64_MAX, NULL), CENSUS_OK);
+  assert_int_equal(int_sum_of("agg/sat1_sum", &count), INT64_MAX);
+  assert_int_equal(count, 2);
+  assert_int_equal(atomic_load(&limit_reports), 3);
+  assert_non_null(strstr(limit_message, "\"agg/sat1_sum\""));
+  assert_non_null(strstr(limit_message, "INT64_MAX"));
+  assert_int_equal(saturated_rows("agg/sat1_sum"), 1);
+  census_set_diagnostics(NULL, NULL);
+}
+
+/* Proves: the collector's merge saturates counts and bucket counts at INT64_MAX and says so, and
+ * saturates int sums to the sticky saturated state: INT64_MAX - 1 + 1 is INT64_MAX, not
+ * saturated; + 2 is saturated; a saturated sum plus anything stays saturated (and 2^63 + 2^63 does
+ * not wrap to 0). Counts grow by one per record, so no test can record 2^63 of them: the merge is
+ * called directly on words laid out as the view's. (On main the merge wrapped, silently.) */
+static void test_merge_saturates_counts(void **state) {
+  (void)state;
+  const census_measure *m = int_measure("agg/merge_sat");
+  struct census__rview view;
+  memset(&view, 0, sizeof view);
+  view.def.measure = m;
+  view.def.aggregation.type = CENSUS_AGGREGATION_COUNT;
+  view.words = census__aggregation_words(&view.def.aggregation);
+  uint64_t into[WORD_BUCKETS + 2], from[WORD_BUCKETS + 2];
+  into[WORD_COUNT] = INT64_MAX - 1;
+  from[WORD_COUNT] = 1;
+  assert_false(census__words_merge(&view, into, from));
+  assert_true(into[WORD_COUNT] == INT64_MAX);
+  assert_true(census__words_merge(&view, into, from));
+  assert_true(into[WORD_COUNT] == INT64_MAX);
+
+  view.def.aggregation.type = CENSUS_AGGREGATION_SUM;
+  view.words = census__aggregation_words(&view.def.aggregation);
+  into[WORD_COUNT] = 1;
+  into[WORD_SUM] = INT64_MAX - 1;
+  from[WORD_COUNT] = 1;
+  from[WORD_SUM] = 1;
+  assert_false(census__words_merge(&view, into, from));
+  assert_true(into[WORD_SUM] == INT64_MAX);
+  into[WORD_SUM] = INT64_MAX - 1;
+  from[WORD_SUM] = 2;
+  assert_true(census__words_merge(&view, into, from));
+  assert_true(into[WORD_SUM] == CENSUS__SUM_SATURATED);
+  from[WORD_SUM] = CENSUS__SUM_SATURATED;
+  assert_true(census__words_merge(&view, into, from));
+  assert_true(into[WORD_SUM] == CENSUS__SUM_SATURATED);
+  into[WORD_SUM] = 5;
+  assert_true(census__words_merge(&view, into, from)); /* a saturated cell half */
+  assert_true(into[WORD_SUM] == CENSUS__SUM_SATURATED);
+
+  const double bound = 1;
+  view.def.aggregation.type = CENSUS_AGGREGATION_DISTRIBUTION;
+  view.def.aggregation.bounds = (double *)&bound;
+  view.def.aggregation.bound_count = 1;
+  view.words = census__aggregation_words(&view.def.aggregation);
+  assert_int_equal(view.words, WORD_BUCKETS + 2);
+  census__words_reset(&view, into);
+  census__words_reset(&view, from);
+  into[WORD_COUNT] = INT64_MAX - 1;
+  into[WORD_BUCKETS + 1] = INT64_MAX - 1;
+  from[WORD_COUNT] = 2;
+  from[WORD_BUCKETS + 1] = 2;
+  assert_true(census__words_merge(&view, into, from));
+  assert_true(into[WORD_COUNT] == INT64_MAX);
+  assert_true(into[WORD_BUCKETS + 1] == INT64_MAX);
+  assert_true(into[WORD_SUM] == 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_bounds_refused),
@@ -577,6 +830,10 @@ int main(void) {
       cmocka_unit_test(test_distribution_across_snapshots),
       cmocka_unit_test(test_refused_values),
       cmocka_unit_test(test_boundary_values_accepted),
+      cmocka_unit_test(test_distribution_sum_exact),
+      cmocka_unit_test(test_distribution_sum_after_zeros),
+      cmocka_unit_test(test_int_sum_saturates),
+      cmocka_unit_test(test_merge_saturates_counts),
   };
   return cmocka_run_group_tests_name("aggregation", tests, NULL, NULL);
 }

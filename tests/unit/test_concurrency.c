@@ -77,11 +77,11 @@ static void *mix_worker(void *arg) {
 }
 
 /* Reads the sum and distribution views in a loop. Each snapshot must be internally consistent
- * (bucket counts add up to the row count) and totals never go down between snapshots (data are
- * cumulative). */
+ * (bucket counts add up to the row count) and totals (counts, and the distribution's sum) never
+ * go down between snapshots (data are cumulative). */
 static void *mix_reader(void *arg) {
   (void)arg;
-  int64_t last_sum_count = 0, last_dist_count = 0;
+  int64_t last_sum_count = 0, last_dist_count = 0, last_dist_sum = 0;
   while (!atomic_load(&stop_reader)) {
     census_view_data *s = census_view_data_get("conc/mix_sum", NULL);
     census_view_data *d = census_view_data_get("conc/mix_dist", NULL);
@@ -94,9 +94,11 @@ static void *mix_reader(void *arg) {
       }
       last_sum_count = sc;
       last_dist_count = dc;
+      int64_t dist_sum = 0;
       for (size_t r = 0; r < census_view_data_row_count(d); r++) {
         census_point p;
         census_view_data_row_point(d, r, &p);
+        dist_sum += p.int_value;
         int64_t b = 0;
         for (size_t i = 0; i < p.bucket_count; i++) {
           b += p.bucket_counts[i];
@@ -105,6 +107,10 @@ static void *mix_reader(void *arg) {
           atomic_fetch_add(&anomalies, 1);
         }
       }
+      if (dist_sum < last_dist_sum) {
+        atomic_fetch_add(&anomalies, 1);
+      }
+      last_dist_sum = dist_sum;
     }
     census_view_data_free(s);
     census_view_data_free(d);
@@ -207,10 +213,11 @@ static void test_many_threads_exact_totals(void **state) {
         found_d = true;
         assert_int_equal(census_view_data_row_point(d, r, &p), CENSUS_OK);
         assert_int_equal(p.count, want[row].count);
-        /* sum is count * mean (census/stats.h), so allow rounding: 1e-9 relative. */
-        assert_true(fabs(p.sum - (double)want[row].sum) <= 1e-9 * (double)want[row].sum);
-        assert_true(fabs(p.mean - (double)want[row].sum / (double)want[row].count) <=
-                    1e-9 * p.mean);
+        /* The sum is an exact integer sum, merged from every thread's cells (on main, where
+         * it was count * mean, this failed), and the mean is that sum over the count. */
+        assert_int_equal(p.int_value, want[row].sum);
+        assert_true(p.double_value == (double)want[row].sum);
+        assert_true(p.mean == (double)want[row].sum / (double)want[row].count);
         /* Per-thread partial results are merged, so SSD is compared with 1e-9 tolerance. */
         assert_true(fabs(p.sum_of_squared_deviation - want[row].ssd) <= 1e-9 * want[row].ssd);
         assert_true(p.min == want[row].min);
@@ -714,6 +721,63 @@ static void test_exporter_calls_never_overlap(void **state) {
   assert_true(atomic_load(&overlap_calls) >= 3 * 200);
 }
 
+/* ---- saturation across threads ------------------------------------------------------------ */
+
+static const census_measure *sat_measure;
+static pthread_barrier_t sat_recorded, sat_collected;
+
+/* Records one value (arg) into sat_measure, then stays alive until the main thread collected. */
+static void *sat_worker(void *arg) {
+  if (census_record_int64(sat_measure, (int64_t)(intptr_t)arg, NULL) != CENSUS_OK) {
+    atomic_fetch_add(&worker_errors, 1);
+  }
+  pthread_barrier_wait(&sat_recorded);
+  pthread_barrier_wait(&sat_collected);
+  return NULL;
+}
+
+/* Proves: an int64 Sum whose two live threads' cells hold INT64_MAX - 1 and 2 is merged at
+ * collection into INT64_MAX (saturated), not a negative sum, and census/saturated_rows counts the
+ * row once in the next collection; the count (2) is exact. Fails on main, where the merge wrapped
+ * to INT64_MIN. */
+static void test_int_sum_saturates_across_threads(void **state) {
+  (void)state;
+  sat_measure = int_measure("conc/sat");
+  register_view("conc/sat_sum", sat_measure, NULL, 0, census_aggregation_sum_new());
+  census_set_diagnostics(NULL, NULL); /* the saturation report is checked in test_aggregation */
+  atomic_store(&worker_errors, 0);
+  pthread_barrier_init(&sat_recorded, NULL, 3);
+  pthread_barrier_init(&sat_collected, NULL, 3);
+  pthread_t a, b;
+  assert_int_equal(pthread_create(&a, NULL, sat_worker, (void *)(intptr_t)(INT64_MAX - 1)), 0);
+  assert_int_equal(pthread_create(&b, NULL, sat_worker, (void *)(intptr_t)2), 0);
+  pthread_barrier_wait(&sat_recorded);
+  census_view_data *d = get_data("conc/sat_sum"); /* both threads alive: their cells are merged */
+  pthread_barrier_wait(&sat_collected);
+  pthread_join(a, NULL);
+  pthread_join(b, NULL);
+  pthread_barrier_destroy(&sat_recorded);
+  pthread_barrier_destroy(&sat_collected);
+  assert_int_equal(atomic_load(&worker_errors), 0);
+  assert_int_equal(census_view_data_row_count(d), 1);
+  census_point p;
+  assert_int_equal(census_view_data_row_point(d, 0, &p), CENSUS_OK);
+  assert_int_equal(p.count, 2);
+  assert_int_equal(p.int_value, INT64_MAX);
+  census_view_data_free(d);
+  d = get_data("census/saturated_rows");
+  bool found = false;
+  for (size_t r = 0; r < census_view_data_row_count(d); r++) {
+    if (strcmp(census_view_data_row_value(d, r, 0), "conc/sat_sum") == 0) {
+      assert_int_equal(census_view_data_row_point(d, r, &p), CENSUS_OK);
+      assert_int_equal(p.int_value, 1);
+      found = true;
+    }
+  }
+  assert_true(found);
+  census_view_data_free(d);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_many_threads_exact_totals),
@@ -724,6 +788,7 @@ int main(void) {
       cmocka_unit_test(test_last_value_across_threads),
       cmocka_unit_test(test_register_and_limit_while_recording),
       cmocka_unit_test(test_exporter_calls_never_overlap),
+      cmocka_unit_test(test_int_sum_saturates_across_threads),
   };
   return cmocka_run_group_tests_name("concurrency", tests, NULL, NULL);
 }

@@ -432,6 +432,41 @@ static void test_stdout_json_escapes(void **state) {
   close(fd);
 }
 
+/* Proves: the stdout exporter writes a distribution's exact sum: an int64 measure's values summing
+ * to 6028 (the set of test_aggregation.c whose count x mean is 6028.0000000000009) appear as the
+ * JSON integer "sum":6028 and, in text, as "sum=6028". Fails on main, where JSON carried
+ * 6028.0000000000009 and the text line had no sum at all. */
+static void test_stdout_exact_sum(void **state) {
+  (void)state;
+  static const int64_t sizes[] = {235, 105, 326, 32,  23,  27,  555, 10,  391, 222,
+                                  433, 30,  541, 228, 449, 508, 567, 239, 354, 753};
+  const census_measure *m = census_measure_int64_new("exp/exact_m", NULL, "By", NULL);
+  register_view("exp/exact_dist", m, NULL, 0, census_aggregation_distribution_new(NULL, 0, NULL));
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    assert_int_equal(census_record_int64(m, sizes[i], NULL), CENSUS_OK);
+  }
+  for (int json = 1; json >= 0; json--) {
+    char path[] = "/tmp/census_test_exact_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd > 2);
+    unlink(path);
+    census_stdout_options opts = {0};
+    opts.format = json ? CENSUS_STDOUT_JSON : CENSUS_STDOUT_TEXT;
+    opts.fd = fd;
+    assert_int_equal(census_stdout_exporter_register(&opts), CENSUS_OK);
+    assert_int_equal(census_stdout_exporter_unregister(5000), CENSUS_OK); /* the final export */
+    char *out = read_from(fd, 0);
+    if (json) {
+      const char *exact[] = {"\"view\":\"exp/exact_dist\"", "\"count\":20,\"sum\":6028,"};
+      assert_int_equal(count_lines(out, exact, 2), 1);
+    } else if (!strstr(out, "{} count=20 sum=6028 mean=301.4 ")) {
+      fail_msg("no exact sum in the text output:\n%s", out);
+    }
+    free(out);
+    close(fd);
+  }
+}
+
 /* Proves: census_version() is the header's CENSUS_VERSION_STRING. */
 static void test_version(void **state) {
   (void)state;
@@ -528,6 +563,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_worker_exports_on_interval, cleanup),
       cmocka_unit_test_teardown(test_stdout_json, cleanup),
       cmocka_unit_test_teardown(test_stdout_json_escapes, cleanup),
+      cmocka_unit_test_teardown(test_stdout_exact_sum, cleanup),
       cmocka_unit_test(test_version),
       cmocka_unit_test_teardown(test_flush_timeout, cleanup),
       cmocka_unit_test(test_shutdown),

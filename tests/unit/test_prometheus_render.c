@@ -3,9 +3,14 @@
  * Proves two things. First, exact output for small cases whose expected lines were written by
  * hand from the format rules (docs/exporters/prometheus.md): each metric type, the unit and
  * _total suffixes, cumulative buckets, OpenMetrics metadata and # EOF, escaping, sanitising,
- * collisions, number spelling. Second, that an independent parser accepts what we write:
+ * collisions, number spelling. Second, that independent parsers accept what we write:
  * `promtool check metrics` (Debian's prometheus package; CENSUS_PROMTOOL names it) must report
- * nothing for an exposition holding every metric type with tricky names, labels and values.
+ * nothing for an exposition holding every metric type with tricky names, labels and values, and
+ * every exposition a test renders goes through the strict checker (tests/fuzz/exposition_check.c)
+ * and, for OpenMetrics, Debian's python3-prometheus-client strict parser
+ * (tests/prometheus/strict_parse.py; CENSUS_STRICT_PARSE names it), for text through promtool.
+ * The tests marked "fails on main" are those of issue 11 (section 3): each failed on the
+ * renderer of main 8ce4642 (checked by building this file against that renderer).
  *
  * The renderer's source is included so that its number formatting can be tested on NaN and the
  * infinities, which census's recording refuses and so cannot produce through views. Each test
@@ -17,15 +22,97 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../../exporters/prometheus/prometheus_render.c"
+#include "../fuzz/exposition_check.h"
+
+/* Runs `command`; returns its exit status (-1 if it did not exit) and its output in out. */
+static int run_command(const char *command, char *out, size_t size) {
+  FILE *p = popen(command, "r");
+  assert_non_null(p);
+  size_t n = fread(out, 1, size - 1, p);
+  out[n] = '\0';
+  int status = pclose(p);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Writes `text` to a new temporary file whose path goes to path[0..size). */
+static void temp_file(const char *text, char *path, size_t size) {
+  snprintf(path, size, "/tmp/census_render_XXXXXX");
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  size_t length = strlen(text);
+  assert_int_equal(write(fd, text, length), (ssize_t)length);
+  close(fd);
+}
+
+/* Runs promtool check metrics on `text`; returns its exit status and copies its output. */
+static int promtool(const char *text, char *output, size_t size) {
+  const char *tool = getenv("CENSUS_PROMTOOL");
+  tool = tool && *tool && strstr(tool, "NOTFOUND") == NULL ? tool : "promtool";
+  char path[64];
+  temp_file(text, path, sizeof path);
+  char command[512];
+  snprintf(command, sizeof command, "'%s' check metrics < %s 2>&1", tool, path);
+  int status = run_command(command, output, size);
+  unlink(path);
+  return status;
+}
+
+/* Fails the test unless `text` parses strictly in `format`: the strict checker, and the real
+ * parser of the format (python3-prometheus-client's strict OpenMetrics parser; promtool for
+ * text, which may only lint, exit 3, never refuse, exit 1). */
+static void assert_strict(const char *text, census_prometheus_format format) {
+  char why[512];
+  bool om = format == CENSUS_PROMETHEUS_OPENMETRICS;
+  if (!exposition_check(text, strlen(text), om ? EXPOSITION_OPENMETRICS : EXPOSITION_TEXT, why,
+                        sizeof why)) {
+    fail_msg("strict checker (%s): %s\nin:\n%s", om ? "OpenMetrics" : "text", why, text);
+  }
+  char output[8192];
+  if (om) {
+    const char *script = getenv("CENSUS_STRICT_PARSE");
+    assert_non_null(script);
+    char path[64], command[1024];
+    temp_file(text, path, sizeof path);
+    snprintf(command, sizeof command, "/usr/bin/python3 '%s' %s 2>&1", script, path);
+    int status = run_command(command, output, sizeof output);
+    unlink(path);
+    if (status != 0) {
+      fail_msg("python3-prometheus-client strict parser (exit %d): %s\nin:\n%s", status, output,
+               text);
+    }
+  } else {
+    int status = promtool(text, output, sizeof output);
+    if (status != 0 && status != 3) {
+      fail_msg("promtool check metrics exit %d: %s\nin:\n%s", status, output, text);
+    }
+  }
+}
+
+/* The _created value of the registered view `name`: its start time (Unix nanoseconds, after
+ * 1970) in decimal seconds, exactly, without trailing zeros: "1700000000.25". */
+static void created_value(const char *name, char *text, size_t size) {
+  census_view_data *d = get_data(name);
+  int64_t ns = census_view_data_start_time_ns(d);
+  census_view_data_free(d);
+  assert_true(ns > 0);
+  int n = snprintf(text, size, "%" PRId64 ".%09" PRId64, ns / 1000000000, ns % 1000000000);
+  while (text[n - 1] == '0') {
+    text[--n] = '\0';
+  }
+  if (text[n - 1] == '.') {
+    text[--n] = '\0';
+  }
+}
 
 /* Renders the named views (registered by the test) with `options`; the caller frees the text. */
 static char *render_named(const char *const *names, size_t n,
                           const census_prometheus_options *options) {
-  census_view_data *views[16];
-  assert_true(n <= 16);
+  census_view_data *views[64];
+  assert_true(n <= 64);
   for (size_t i = 0; i < n; i++) {
     views[i] = get_data(names[i]);
   }
@@ -39,6 +126,7 @@ static char *render_named(const char *const *names, size_t n,
   for (size_t i = 0; i < n; i++) {
     census_view_data_free(views[i]);
   }
+  assert_strict(text, options ? options->format : CENSUS_PROMETHEUS_TEXT);
   return text;
 }
 
@@ -98,11 +186,18 @@ static void test_counter_exact(void **state) {
   census_prometheus_options om = {0};
   om.format = CENSUS_PROMETHEUS_OPENMETRICS;
   text = render_one("pr/req_count", &om);
-  assert_string_equal(text, "# HELP pr_req_count Requests by method\n"
-                            "# TYPE pr_req_count counter\n"
-                            "pr_req_count_total{method=\"GET\"} 2\n"
-                            "pr_req_count_total{method=\"POST\"} 1\n"
-                            "# EOF\n");
+  char created[64], expected[1024];
+  created_value("pr/req_count", created, sizeof created);
+  snprintf(expected, sizeof expected,
+           "# HELP pr_req_count Requests by method\n"
+           "# TYPE pr_req_count counter\n"
+           "pr_req_count_total{method=\"GET\"} 2\n"
+           "pr_req_count_created{method=\"GET\"} %s\n"
+           "pr_req_count_total{method=\"POST\"} 1\n"
+           "pr_req_count_created{method=\"POST\"} %s\n"
+           "# EOF\n",
+           created, created);
+  assert_string_equal(text, expected);
   census_prometheus_text_free(text);
   census_tag_map_free(get);
   census_tag_map_free(post);
@@ -134,15 +229,21 @@ static void test_sum_and_gauge_exact(void **state) {
   census_prometheus_options om = {0};
   om.format = CENSUS_PROMETHEUS_OPENMETRICS;
   text = render_named(names, 2, &om);
-  assert_string_equal(text, "# HELP pr_sent_bytes Bytes out\n"
-                            "# TYPE pr_sent_bytes counter\n"
-                            "# UNIT pr_sent_bytes bytes\n"
-                            "pr_sent_bytes_total 1525\n"
-                            "# HELP pr_uptime_seconds pr/uptime\n"
-                            "# TYPE pr_uptime_seconds gauge\n"
-                            "# UNIT pr_uptime_seconds seconds\n"
-                            "pr_uptime_seconds 0.1\n"
-                            "# EOF\n");
+  char created[64], expected[1024];
+  created_value("pr/sent_total", created, sizeof created);
+  snprintf(expected, sizeof expected,
+           "# HELP pr_sent_bytes Bytes out\n"
+           "# TYPE pr_sent_bytes counter\n"
+           "# UNIT pr_sent_bytes bytes\n"
+           "pr_sent_bytes_total 1525\n"
+           "pr_sent_bytes_created %s\n"
+           "# HELP pr_uptime_seconds pr/uptime\n"
+           "# TYPE pr_uptime_seconds gauge\n"
+           "# UNIT pr_uptime_seconds seconds\n"
+           "pr_uptime_seconds 0.1\n"
+           "# EOF\n",
+           created);
+  assert_string_equal(text, expected);
   census_prometheus_text_free(text);
 }
 
@@ -232,8 +333,8 @@ static void test_escaping_exact(void **state) {
 }
 
 /* Names: invalid characters to "_", runs collapsed, a leading digit guarded; columns that
- * sanitise alike merged (values joined with ";" in original-name order); two views with the same
- * sanitised name: the later gets _2 before its unit. */
+ * sanitise alike stay apart (the later one gets _2); two views with the same sanitised name: the
+ * later gets _2 before its unit. */
 static void test_names_and_collisions_exact(void **state) {
   (void)state;
   const census_tag_key *a = key("http.method"), *b = key("http-method"), *d = key("9x");
@@ -249,10 +350,10 @@ static void test_names_and_collisions_exact(void **state) {
   census_tag_map_free(t);
   const char *names[] = {"9pr..odd-name", "9pr/odd name"};
   char *text = render_named(names, 2, NULL);
-  /* "http-method" < "http.method" in byte order, so its value comes first. */
   assert_string_equal(text, "# HELP _9pr_odd_name_bytes_total odd\n"
                             "# TYPE _9pr_odd_name_bytes_total counter\n"
-                            "_9pr_odd_name_bytes_total{http_method=\"get;GET\",key_9x=\"v\"} 7\n"
+                            "_9pr_odd_name_bytes_total{http_method=\"GET\",http_method_2=\"get\","
+                            "key_9x=\"v\"} 7\n"
                             "# HELP _9pr_odd_name_2_bytes_total odd too\n"
                             "# TYPE _9pr_odd_name_2_bytes_total counter\n"
                             "_9pr_odd_name_2_bytes_total 7\n");
@@ -413,27 +514,6 @@ static void test_negotiate(void **state) {
                       "application/openmetrics-text; version=1.0.0; charset=utf-8");
 }
 
-/* Runs promtool check metrics on `text`; returns its exit status and copies its output. */
-static int promtool(const char *text, char *output, size_t size) {
-  const char *tool = getenv("CENSUS_PROMTOOL");
-  tool = tool && *tool && strstr(tool, "NOTFOUND") == NULL ? tool : "promtool";
-  char path[] = "/tmp/census_promtool_XXXXXX";
-  int fd = mkstemp(path);
-  assert_true(fd >= 0);
-  size_t length = strlen(text);
-  assert_int_equal(write(fd, text, length), (ssize_t)length);
-  close(fd);
-  char command[512];
-  snprintf(command, sizeof command, "'%s' check metrics < %s 2>&1", tool, path);
-  FILE *p = popen(command, "r");
-  assert_non_null(p);
-  size_t n = fread(output, 1, size - 1, p);
-  output[n] = '\0';
-  int status = pclose(p);
-  unlink(path);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 /* Every metric type with tricky names, labels and values, in one exposition, through promtool. */
 static void test_promtool_accepts(void **state) {
   (void)state;
@@ -487,7 +567,8 @@ static void test_promtool_accepts(void **state) {
   assert_non_null(strstr(text, "my_app_pt_huge_sum_total{service="));
   assert_non_null(strstr(text, "} +Inf\n"));
   assert_non_null(strstr(text, "otel_metric_overflow=\"true\""));
-  assert_non_null(strstr(text, "my_app_pt_requests_count_2_bytes_total"));
+  assert_non_null(strstr(text, "my_app_pt_requests_count_2_total{"));
+  assert_non_null(strstr(text, "my_app_pt_bytes_sent_bytes_total{"));
   assert_non_null(strstr(text, "my_app_census_dropped_measurements_total{"));
   char output[8192];
   int exit_code = promtool(text, output, sizeof output);
@@ -512,6 +593,473 @@ static void test_promtool_accepts(void **state) {
   census_prometheus_text_free(text);
 }
 
+/* Issue 11, fails on main: a Count or Sum view whose name sanitises to "_total" ("_total",
+ * "-total", "/total") rendered an OpenMetrics family with an empty name, which the strict parser
+ * (and Prometheus) refuse, losing the whole scrape. Such names, names with nothing left ("/")
+ * and names that are only a type suffix ("_count") get a safe name. */
+static void test_names_never_empty(void **state) {
+  (void)state;
+  const census_measure *m = measure_unit(CENSUS_MEASURE_INT64, "pr/tot", "t", "1");
+  view_described("_total", "a", m, NULL, 0, census_aggregation_count_new());
+  view_described("-total", "b", m, NULL, 0, census_aggregation_count_new());
+  view_described("/total", "c", m, NULL, 0, census_aggregation_sum_new());
+  view_described("/", "d", m, NULL, 0, census_aggregation_sum_new());
+  view_described("_count", "e", m, NULL, 0, census_aggregation_last_value_new());
+  view_described("x_total", "f", m, NULL, 0, census_aggregation_count_new());
+  census_record_int64(m, 4, NULL);
+  const char *names[] = {"_total", "-total", "/total", "/", "_count", "x_total"};
+  census_prometheus_options om = {0};
+  om.format = CENSUS_PROMETHEUS_OPENMETRICS;
+  char *text = render_named(names, 6, &om); /* strict parsers run there */
+  const char *lines[] = {"# TYPE total counter\ntotal_total 1\n",
+                         "# TYPE total_2 counter\ntotal_2_total 1\n",
+                         "# TYPE total_3 counter\ntotal_3_total 4\n",
+                         "# TYPE unnamed counter\nunnamed_total 4\n",
+                         "# TYPE count gauge\ncount 4\n",
+                         "# TYPE x counter\nx_total 1\n"};
+  for (size_t i = 0; i < 6; i++) {
+    if (!strstr(text, lines[i])) {
+      fail_msg("missing:\n%s\nin:\n%s", lines[i], text);
+    }
+  }
+  census_prometheus_text_free(text);
+  text = render_named(names, 6, NULL);
+  assert_non_null(strstr(text, "# TYPE total_total counter\ntotal_total 1\n"));
+  assert_non_null(strstr(text, "# TYPE unnamed_total counter\nunnamed_total 4\n"));
+  census_prometheus_text_free(text);
+  /* With a one-letter prefix, "a" + "/" is "a", a fine name: "_total" takes it first. */
+  census_prometheus_options a = {0};
+  a.name_prefix = "a";
+  text = render_named(names, 6, &a);
+  assert_non_null(strstr(text, "\na_total 1\n"));
+  assert_non_null(strstr(text, "\na_3_total 4\n"));
+  assert_non_null(strstr(text, "\na_4_total 4\n"));
+  census_prometheus_text_free(text);
+}
+
+/* Issue 11, fails on main: a Count view counts measurements, so its unit is 1 whatever the
+ * measure's unit (OTLP and Cloud Monitoring already said "1"); main wrote
+ * pr_lat_count_milliseconds_total and "# UNIT ... milliseconds". */
+static void test_count_unit_is_one(void **state) {
+  (void)state;
+  const census_measure *m = measure_unit(CENSUS_MEASURE_DOUBLE, "pr/lat_ms", "Latency", "ms");
+  view_described("pr/lat_count", "Requests timed", m, NULL, 0, census_aggregation_count_new());
+  census_record_double(m, 12.5, NULL);
+  char *text = render_one("pr/lat_count", NULL);
+  assert_string_equal(text, "# HELP pr_lat_count_total Requests timed\n"
+                            "# TYPE pr_lat_count_total counter\n"
+                            "pr_lat_count_total 1\n");
+  census_prometheus_text_free(text);
+  census_prometheus_options om = {0};
+  om.format = CENSUS_PROMETHEUS_OPENMETRICS;
+  om.base_units = 1; /* not scaled either */
+  text = render_one("pr/lat_count", &om);
+  char created[64], expected[512];
+  created_value("pr/lat_count", created, sizeof created);
+  snprintf(expected, sizeof expected,
+           "# HELP pr_lat_count Requests timed\n"
+           "# TYPE pr_lat_count counter\n"
+           "pr_lat_count_total 1\n"
+           "pr_lat_count_created %s\n"
+           "# EOF\n",
+           created);
+  assert_string_equal(text, expected);
+  census_prometheus_text_free(text);
+}
+
+/* Issue 11, fails on main: OpenMetrics says a histogram with a negative bucket bound MUST NOT
+ * have _sum (and the strict parser wants _count only with _sum): only the buckets and _created.
+ * The text format keeps _sum and _count (census values are never negative, so the sum is still
+ * a counter). */
+static void test_negative_bounds(void **state) {
+  (void)state;
+  const census_measure *m = measure_unit(CENSUS_MEASURE_DOUBLE, "pr/neg", "Offset", "1");
+  double bounds[] = {-5, 0, 5};
+  census_status st;
+  view_described("pr/neg", NULL, m, NULL, 0, census_aggregation_distribution_new(bounds, 3, &st));
+  census_record_double(m, 1, NULL);
+  census_record_double(m, 7, NULL);
+  census_prometheus_options om = {0};
+  om.format = CENSUS_PROMETHEUS_OPENMETRICS;
+  char *text = render_one("pr/neg", &om);
+  char created[64], expected[1024];
+  created_value("pr/neg", created, sizeof created);
+  snprintf(expected, sizeof expected,
+           "# HELP pr_neg Offset\n"
+           "# TYPE pr_neg histogram\n"
+           "pr_neg_bucket{le=\"-5.0\"} 0\n"
+           "pr_neg_bucket{le=\"0.0\"} 0\n"
+           "pr_neg_bucket{le=\"5.0\"} 1\n"
+           "pr_neg_bucket{le=\"+Inf\"} 2\n"
+           "pr_neg_created %s\n"
+           "# EOF\n",
+           created);
+  assert_string_equal(text, expected);
+  census_prometheus_text_free(text);
+  text = render_one("pr/neg", NULL);
+  assert_string_equal(text, "# HELP pr_neg Offset\n"
+                            "# TYPE pr_neg histogram\n"
+                            "pr_neg_bucket{le=\"-5\"} 0\n"
+                            "pr_neg_bucket{le=\"0\"} 0\n"
+                            "pr_neg_bucket{le=\"5\"} 1\n"
+                            "pr_neg_bucket{le=\"+Inf\"} 2\n"
+                            "pr_neg_sum 8\n"
+                            "pr_neg_count 2\n");
+  census_prometheus_text_free(text);
+}
+
+/* Issue 11, fails on main: columns "a.b" and "a-b" sanitise to the same label. Main joined their
+ * values with ";", so the rows (a.b="y;z", a-b="x") and (a.b="z", a-b="x;y") both rendered as
+ * a_b="x;y;z": one series, and Prometheus kept only one. Now the later column is a_b_2. */
+static void test_label_identity(void **state) {
+  (void)state;
+  const census_tag_key *dot = key("a.b"), *dash = key("a-b");
+  const census_tag_key *cols[] = {dot, dash};
+  const census_measure *m = measure_unit(CENSUS_MEASURE_INT64, "pr/ident", "i", "1");
+  view_described("pr/ident", NULL, m, cols, 2, census_aggregation_count_new());
+  census_tag_map *one = census_tag_map_new(), *two = census_tag_map_new();
+  census_tag_map_put(one, dot, "y;z");
+  census_tag_map_put(one, dash, "x");
+  census_tag_map_put(two, dot, "z");
+  census_tag_map_put(two, dash, "x;y");
+  census_record_int64(m, 1, one);
+  census_record_int64(m, 1, two);
+  census_record_int64(m, 1, two);
+  census_tag_map_free(one);
+  census_tag_map_free(two);
+  char *text = render_one("pr/ident", NULL); /* the checker refuses a duplicated series */
+  assert_non_null(strstr(text, "pr_ident_total{a_b=\"y;z\",a_b_2=\"x\"} 1\n"));
+  assert_non_null(strstr(text, "pr_ident_total{a_b=\"z\",a_b_2=\"x;y\"} 2\n"));
+  census_prometheus_text_free(text);
+}
+
+/* Issue 11, fails on main: a prefix ending in "_" or "." gave a doubled underscore
+ * (app__pr_pfx_total). A prefix with nothing left ("_") is no prefix. */
+static void test_prefix_separator(void **state) {
+  (void)state;
+  const census_measure *m = measure_unit(CENSUS_MEASURE_INT64, "pr/pfx", "p", "1");
+  view_described("pr/pfx", NULL, m, NULL, 0, census_aggregation_count_new());
+  census_record_int64(m, 1, NULL);
+  struct {
+    const char *prefix, *line;
+  } cases[] = {{"app_", "\napp_pr_pfx_total 1\n"},
+               {"app.", "\napp_pr_pfx_total 1\n"},
+               {"app__", "\napp_pr_pfx_total 1\n"},
+               {"app", "\napp_pr_pfx_total 1\n"},
+               {"_", "\npr_pfx_total 1\n"},
+               {"9", "\n_9_pr_pfx_total 1\n"},
+               {"my-app.", "\nmy_app_pr_pfx_total 1\n"}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    census_prometheus_options o = {0};
+    o.name_prefix = cases[i].prefix;
+    char *text = render_one("pr/pfx", &o);
+    if (!strstr(text, cases[i].line)) {
+      fail_msg("prefix \"%s\": expected%sin:\n%s", cases[i].prefix, cases[i].line, text);
+    }
+    census_prometheus_text_free(text);
+  }
+}
+
+/* Issue 11, fails on main: options.base_units converts ms/us/min to seconds and kBy/KiBy to
+ * bytes, scaling values, sums and bounds exactly (1500 ms is 1.5 s, a 0.1 ms bound 0.0001 s),
+ * so that promtool has nothing to say; Count views stay counts; by default nothing changes. */
+static void test_base_units(void **state) {
+  (void)state;
+  const census_measure *ms = measure_unit(CENSUS_MEASURE_DOUBLE, "pr/bu_ms", "Latency", "ms");
+  const census_measure *int_ms = measure_unit(CENSUS_MEASURE_INT64, "pr/bu_int_ms", "Busy", "ms");
+  const census_measure *us = measure_unit(CENSUS_MEASURE_DOUBLE, "pr/bu_us", "Lag", "us");
+  const census_measure *kb = measure_unit(CENSUS_MEASURE_INT64, "pr/bu_kb", "Out", "kBy");
+  const census_measure *kib = measure_unit(CENSUS_MEASURE_INT64, "pr/bu_kib", "In", "KiBy");
+  const census_measure *min = measure_unit(CENSUS_MEASURE_DOUBLE, "pr/bu_min", "Age", "min");
+  double bounds[] = {0, 0.1, 1, 2.5, 1000};
+  census_status st;
+  view_described("pr/bu_latency", NULL, ms, NULL, 0,
+                 census_aggregation_distribution_new(bounds, 5, &st));
+  view_described("pr/bu_wait_milliseconds", NULL, ms, NULL, 0, census_aggregation_sum_new());
+  view_described("pr/bu_timed", NULL, ms, NULL, 0, census_aggregation_count_new());
+  view_described("pr/bu_busy", NULL, int_ms, NULL, 0, census_aggregation_sum_new());
+  view_described("pr/bu_lag", NULL, us, NULL, 0, census_aggregation_last_value_new());
+  view_described("pr/bu_out", NULL, kb, NULL, 0, census_aggregation_sum_new());
+  view_described("pr/bu_in", NULL, kib, NULL, 0, census_aggregation_sum_new());
+  view_described("pr/bu_age", NULL, min, NULL, 0, census_aggregation_last_value_new());
+  census_record_double(ms, 0.5, NULL);
+  census_record_double(ms, 3, NULL);
+  census_record_double(ms, 1500, NULL);
+  census_record_int64(int_ms, 1500, NULL);
+  census_record_int64(int_ms, 25, NULL);
+  census_record_double(us, 2.5, NULL);
+  census_record_int64(kb, 3, NULL);
+  census_record_int64(kib, 3, NULL);
+  census_record_double(min, 1.5, NULL);
+  const char *names[] = {"pr/bu_latency", "pr/bu_wait_milliseconds",
+                         "pr/bu_timed",   "pr/bu_busy",
+                         "pr/bu_lag",     "pr/bu_out",
+                         "pr/bu_in",      "pr/bu_age"};
+  census_prometheus_options o = {0};
+  o.base_units = 1;
+  char *text = render_named(names, 8, &o);
+  assert_string_equal(text, "# HELP pr_bu_latency_seconds Latency\n"
+                            "# TYPE pr_bu_latency_seconds histogram\n"
+                            "pr_bu_latency_seconds_bucket{le=\"0\"} 0\n"
+                            "pr_bu_latency_seconds_bucket{le=\"0.0001\"} 0\n"
+                            "pr_bu_latency_seconds_bucket{le=\"0.001\"} 1\n"
+                            "pr_bu_latency_seconds_bucket{le=\"0.0025\"} 1\n"
+                            "pr_bu_latency_seconds_bucket{le=\"1\"} 2\n"
+                            "pr_bu_latency_seconds_bucket{le=\"+Inf\"} 3\n"
+                            "pr_bu_latency_seconds_sum 1.5035\n"
+                            "pr_bu_latency_seconds_count 3\n"
+                            "# HELP pr_bu_wait_seconds_total Latency\n"
+                            "# TYPE pr_bu_wait_seconds_total counter\n"
+                            "pr_bu_wait_seconds_total 1.5035\n"
+                            "# HELP pr_bu_timed_total Latency\n"
+                            "# TYPE pr_bu_timed_total counter\n"
+                            "pr_bu_timed_total 3\n"
+                            "# HELP pr_bu_busy_seconds_total Busy\n"
+                            "# TYPE pr_bu_busy_seconds_total counter\n"
+                            "pr_bu_busy_seconds_total 1.525\n"
+                            "# HELP pr_bu_lag_seconds Lag\n"
+                            "# TYPE pr_bu_lag_seconds gauge\n"
+                            "pr_bu_lag_seconds 2.5e-06\n"
+                            "# HELP pr_bu_out_bytes_total Out\n"
+                            "# TYPE pr_bu_out_bytes_total counter\n"
+                            "pr_bu_out_bytes_total 3000\n"
+                            "# HELP pr_bu_in_bytes_total In\n"
+                            "# TYPE pr_bu_in_bytes_total counter\n"
+                            "pr_bu_in_bytes_total 3072\n"
+                            "# HELP pr_bu_age_seconds Age\n"
+                            "# TYPE pr_bu_age_seconds gauge\n"
+                            "pr_bu_age_seconds 90\n");
+  char output[4096];
+  int exit_code = promtool(text, output, sizeof output);
+  if (exit_code != 0 || output[0] != '\0') {
+    fail_msg("promtool check metrics exit %d: %s", exit_code, output);
+  }
+  census_prometheus_text_free(text);
+  o.format = CENSUS_PROMETHEUS_OPENMETRICS;
+  text = render_named(names, 8, &o);
+  assert_non_null(strstr(text, "# UNIT pr_bu_latency_seconds seconds\n"));
+  assert_non_null(strstr(text, "pr_bu_latency_seconds_bucket{le=\"0.0001\"} 0\n"));
+  assert_non_null(strstr(text, "pr_bu_latency_seconds_bucket{le=\"1.0\"} 2\n"));
+  census_prometheus_text_free(text);
+  /* Off by default: OpenTelemetry's names and the recorded values. */
+  text = render_named(names, 2, NULL);
+  assert_non_null(strstr(text, "pr_bu_latency_milliseconds_bucket{le=\"0.1\"} 0\n"));
+  assert_non_null(strstr(text, "pr_bu_latency_milliseconds_sum 1503.5\n"));
+  assert_non_null(strstr(text, "pr_bu_wait_milliseconds_total 1503.5\n"));
+  census_prometheus_text_free(text);
+}
+
+/* Issue 11, fails on main: label names Prometheus reserves are renamed on every family (promtool
+ * lints "le" and "quantile" outside histograms and summaries), names starting with "_" get
+ * "key" as OpenTelemetry specifies, and renames never collide with other columns. */
+static void test_reserved_labels(void **state) {
+  (void)state;
+  const census_tag_key *le = key("le"), *q = key("quantile"), *u = key("_x"),
+                       *name = key("__name__"), *ovf = key("otel_metric_overflow"),
+                       *ele = key("exported_le");
+  const census_tag_key *cols[] = {le, q, u, name, ovf, ele};
+  const census_measure *m = measure_unit(CENSUS_MEASURE_INT64, "pr/resv", "r", "1");
+  double bounds[] = {1};
+  census_status st;
+  view_described("pr/resv_count", NULL, m, cols, 6, census_aggregation_count_new());
+  view_described("pr/resv_hist", NULL, m, cols, 6,
+                 census_aggregation_distribution_new(bounds, 1, &st));
+  census_tag_map *t = census_tag_map_new();
+  for (size_t i = 0; i < 6; i++) {
+    census_tag_map_put(t, cols[i], "v");
+  }
+  census_record_int64(m, 1, t);
+  census_tag_map_free(t);
+  const char *names[] = {"pr/resv_count", "pr/resv_hist"};
+  char *text = render_named(names, 2, NULL);
+  const char *labels = "exported_le=\"v\",exported_quantile=\"v\",key_x=\"v\",key_name_=\"v\","
+                       "exported_otel_metric_overflow=\"v\",exported_le_2=\"v\"";
+  char line[512];
+  snprintf(line, sizeof line, "pr_resv_count_total{%s} 1\n", labels);
+  if (!strstr(text, line)) {
+    fail_msg("missing %s in:\n%s", line, text);
+  }
+  snprintf(line, sizeof line, "pr_resv_hist_bucket{%s,le=\"1\"} 1\n", labels);
+  assert_non_null(strstr(text, line));
+  char output[4096];
+  int exit_code = promtool(text, output, sizeof output);
+  if (exit_code != 0 || output[0] != '\0') {
+    fail_msg("promtool check metrics exit %d: %s\n%s", exit_code, output, text);
+  }
+  census_prometheus_text_free(text);
+}
+
+/* Diagnostics seen by test_renames_reported_once. */
+static char diagnostics[8][512];
+static size_t diagnostic_count;
+
+static void capture(void *user, census_status status, const char *message) {
+  (void)user;
+  (void)status;
+  if (diagnostic_count < 8) {
+    snprintf(diagnostics[diagnostic_count], sizeof diagnostics[0], "%s", message);
+  }
+  diagnostic_count++;
+}
+
+/* Every rename says so once on the diagnostics channel, not on every scrape: a family collision
+ * (naming the view that has the name), a column collision, a view name with nothing left. */
+static void test_renames_reported_once(void **state) {
+  (void)state;
+  const census_tag_key *a = key("dg.col"), *b = key("dg-col");
+  const census_tag_key *cols[] = {a, b};
+  const census_measure *m = measure_unit(CENSUS_MEASURE_INT64, "pr/dg", "d", "1");
+  view_described("pr/dg.a", NULL, m, cols, 2, census_aggregation_count_new());
+  view_described("pr/dg-a", NULL, m, NULL, 0, census_aggregation_count_new());
+  view_described("-/-", NULL, m, NULL, 0, census_aggregation_count_new());
+  census_record_int64(m, 1, NULL);
+  const char *names[] = {"pr/dg.a", "pr/dg-a", "-/-"};
+  census_set_diagnostics(capture, NULL);
+  for (int scrape = 0; scrape < 3; scrape++) {
+    census_prometheus_text_free(render_named(names, 3, NULL));
+  }
+  census_set_diagnostics(NULL, NULL);
+  assert_int_equal(diagnostic_count, 3);
+  assert_string_equal(diagnostics[0], "prometheus: view \"pr/dg.a\": column \"dg-col\" is "
+                                      "exported as label dg_col_2, because column \"dg.col\" is "
+                                      "dg_col");
+  assert_string_equal(diagnostics[1], "prometheus: view \"pr/dg-a\" is exported as pr_dg_a_2: "
+                                      "pr_dg_a is taken by view \"pr/dg.a\"");
+  assert_string_equal(diagnostics[2], "prometheus: view \"-/-\" sanitises to \"\", which is no "
+                                      "family name; it is exported as unnamed");
+}
+
+/* Issue 11, fails on main: a generated set of hostile view names, units, descriptions, columns,
+ * tag values, constant label values and prefixes, recorded through the real core, rendered in
+ * both formats with and without base units: every exposition must pass the strict checker, the
+ * strict Python OpenMetrics parser and promtool (no parse error). Main rendered the "_total"
+ * views as an OpenMetrics family without a name, and merged columns into duplicated series. */
+static void test_hostile_set(void **state) {
+  (void)state;
+  static const char *const view_names[] = {
+      "_total",    "-total",    "/total", "total",    "_",        "/",
+      "//",        "_count",    "_sum",   "_bucket",  "_created", "_info",
+      "x_total",   "x_created", "x",      "x_count",  "x_bucket", "x.sum",
+      "9",         "9lives",    "_9",     "a:b",      "a b",      "a\"b",
+      "a\\b",      "a{b}",      "a=b",    "a,b",      "a#b",      "UPPER_case",
+      "x_seconds", "x_bytes",   "le",     "__name__", "# EOF",    "x_milliseconds",
+      "hx/dup",    "hx.dup",    "hx-dup"};
+  static const char *const units[] = {
+      "1", "",      "ms",        "s",    "By", "{req}", "{",    "}",   "/",  "a/b",     "%",
+      "_", "total", "\xc2\xb5s", "x\ny", "\"", "kBy",   "KiBy", "min", "ns", "created", "bucket"};
+  static const char *const descriptions[] = {
+      "", "line\nbreak", "q\"uote\\back", "bad \xff utf8", "cut \xc3", "# EOF", "\\n literally"};
+  static const char *const columns[] = {
+      "le",          "quantile", "_",  "__name__", "a.b", "a-b", "a_b", "9", "otel_metric_overflow",
+      "exported_le", "key_9",    "x y"};
+  static const char *const values[] = {"",  "\"",    "\\",  "a\"b\\c", "}", "{", ",",
+                                       "=", "# EOF", "\\n", "x;y",     " ", "le"};
+  size_t n_views = sizeof view_names / sizeof view_names[0];
+  size_t n_cols = sizeof columns / sizeof columns[0];
+  size_t n_values = sizeof values / sizeof values[0];
+  const census_tag_key *keys[16];
+  for (size_t i = 0; i < n_cols; i++) {
+    keys[i] = key(columns[i]);
+  }
+  double bounds[][3] = {{-1, 0, 1}, {0, 0.5, 1e6}, {1e-300, 1e-299, 1e300}};
+  for (size_t i = 0; i < n_views; i++) {
+    char measure_name[32];
+    snprintf(measure_name, sizeof measure_name, "hx/m%zu", i);
+    census_measure_type type = i % 2 ? CENSUS_MEASURE_INT64 : CENSUS_MEASURE_DOUBLE;
+    const census_measure *m = measure_unit(
+        type, measure_name, descriptions[i % (sizeof descriptions / sizeof descriptions[0])],
+        units[i % (sizeof units / sizeof units[0])]);
+    census_status st;
+    census_aggregation *agg = i % 4 == 0   ? census_aggregation_count_new()
+                              : i % 4 == 1 ? census_aggregation_sum_new()
+                              : i % 4 == 2
+                                  ? census_aggregation_last_value_new()
+                                  : census_aggregation_distribution_new(bounds[i % 3], 3, &st);
+    const census_tag_key *cols[4];
+    size_t ncols = i % 5;
+    for (size_t c = 0; c < ncols; c++) {
+      cols[c] = keys[(i * 7 + c * 5) % n_cols];
+    }
+    /* Some names are registered by test_names_never_empty already: that view is rendered. */
+    census_view *v = census_view_new(view_names[i], i % 3 ? descriptions[i % 7] : NULL, m, cols,
+                                     ncols, agg, &st);
+    assert_non_null(v);
+    st = census_view_register(v);
+    assert_true(st == CENSUS_OK || st == CENSUS_ECONFLICT);
+    census_view_free(v);
+    census_aggregation_free(agg);
+    for (size_t r = 0; r < 3; r++) {
+      census_tag_map *t = census_tag_map_new();
+      for (size_t c = 0; c < ncols; c++) {
+        census_tag_map_put(t, cols[c], values[(i + r * 3 + c) % n_values]);
+      }
+      if (type == CENSUS_MEASURE_INT64) {
+        census_record_int64(m, (int64_t)(r * 1000 + i), t);
+      } else {
+        census_record_double(m, r * 0.25 + (double)i, t);
+      }
+      census_tag_map_free(t);
+    }
+  }
+  census_prometheus_label consts[] = {{"service", "a\"b\\c\nd\xff"}, {"zone", "# EOF"}};
+  const char *prefixes[] = {NULL, "", "app", "app_", "app.", "_", "9", "# EOF"};
+  for (size_t p = 0; p < sizeof prefixes / sizeof prefixes[0]; p++) {
+    for (int variant = 0; variant < 4; variant++) {
+      census_prometheus_options o = {0};
+      o.name_prefix = prefixes[p];
+      o.base_units = variant & 1;
+      o.format = variant & 2 ? CENSUS_PROMETHEUS_OPENMETRICS : CENSUS_PROMETHEUS_TEXT;
+      o.const_labels = p % 2 ? consts : NULL;
+      o.const_label_count = p % 2 ? 2 : 0;
+      census_prometheus_text_free(render_named(view_names, n_views, &o)); /* checks inside */
+    }
+  }
+}
+
+/* Proves: a histogram's _sum is the exact sum, written as an integer for an int64 measure, in
+ * both formats, and stays exactly that while zeros are recorded (scrapes in between): 20 sizes
+ * summing to 6028 render "_sum 6028" (count x mean gave 6028.0000000000009), then 3 x 1000 zeros
+ * with a render after each leave it at 6028 while _count grows; promtool accepts the exposition.
+ * Fails on main (the _sum was count x mean). */
+static void test_histogram_sum_exact(void **state) {
+  (void)state;
+  static const int64_t sizes[] = {235, 105, 326, 32,  23,  27,  555, 10,  391, 222,
+                                  433, 30,  541, 228, 449, 508, 567, 239, 354, 753};
+  const census_measure *m = measure_unit(CENSUS_MEASURE_INT64, "pr/size", "Sizes", "By");
+  double bounds[] = {100, 1000};
+  census_status st;
+  view_described("pr/size", NULL, m, NULL, 0, census_aggregation_distribution_new(bounds, 2, &st));
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    census_record_int64(m, sizes[i], NULL);
+  }
+  census_prometheus_options om = {0};
+  om.format = CENSUS_PROMETHEUS_OPENMETRICS;
+  for (int round = 0; round <= 3; round++) {
+    if (round > 0) {
+      for (int i = 0; i < 1000; i++) {
+        census_record_int64(m, 0, NULL);
+      }
+    }
+    char count_line[64];
+    snprintf(count_line, sizeof count_line, "pr_size_bytes_count %d\n", 20 + 1000 * round);
+    for (int f = 0; f < 2; f++) {
+      char *text = render_one("pr/size", f ? &om : NULL);
+      if (!strstr(text, "\npr_size_bytes_sum 6028\n") || !strstr(text, count_line)) {
+        fail_msg("round %d, %s: _sum is not exactly 6028 or _count is not %d:\n%s", round,
+                 f ? "OpenMetrics" : "text", 20 + 1000 * round, text);
+      }
+      if (!f) {
+        char output[4096];
+        int exit_code = promtool(text, output, sizeof output);
+        if (exit_code != 0 || output[0] != '\0') {
+          fail_msg("promtool check metrics exit %d: %s\n%s", exit_code, output, text);
+        }
+      }
+      census_prometheus_text_free(text);
+    }
+  }
+}
+
 int main(void) {
   census_set_diagnostics(NULL, NULL);
   const struct CMUnitTest tests[] = {
@@ -527,6 +1075,16 @@ int main(void) {
       cmocka_unit_test(test_errors),
       cmocka_unit_test(test_negotiate),
       cmocka_unit_test(test_promtool_accepts),
+      cmocka_unit_test(test_names_never_empty),
+      cmocka_unit_test(test_count_unit_is_one),
+      cmocka_unit_test(test_negative_bounds),
+      cmocka_unit_test(test_label_identity),
+      cmocka_unit_test(test_prefix_separator),
+      cmocka_unit_test(test_base_units),
+      cmocka_unit_test(test_reserved_labels),
+      cmocka_unit_test(test_renames_reported_once),
+      cmocka_unit_test(test_hostile_set),
+      cmocka_unit_test(test_histogram_sum_exact),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -217,6 +217,53 @@ static void test_single_precedence(void **state) {
   test_carrier_clear(&carrier);
 }
 
+/* Proves: spaces and tabs around a b3 value and around each x-b3-* value are ignored (the
+ * getter contract: census trims, RFC 9110 5.5), inside a value they stay invalid. Fails on main:
+ * " 1" and a tab after a trace id were refused. */
+static void test_whitespace(void **state) {
+  (void)state;
+  census_trace_context ctx;
+  census_b3_sampling sampling;
+  assert_int_equal(parse(" \t" TRACE_HEX "-" SPAN_HEX "-1 ", &ctx, &sampling), CENSUS_OK);
+  assert_int_equal(sampling, CENSUS_B3_SAMPLING_ACCEPT);
+  assert_int_equal(parse(" d\t", &ctx, &sampling), CENSUS_ENOTFOUND);
+  assert_int_equal(sampling, CENSUS_B3_SAMPLING_DEBUG);
+  expect_bad(TRACE_HEX " -" SPAN_HEX "-1");
+  expect_bad("\n" TRACE_HEX "-" SPAN_HEX);
+  struct test_carrier carrier = {0};
+  test_carrier_set(&carrier, "x-b3-traceid", TRACE_HEX "\t");
+  test_carrier_set(&carrier, "x-b3-spanid", " " SPAN_HEX);
+  test_carrier_set(&carrier, "x-b3-parentspanid", " " PARENT_HEX " ");
+  test_carrier_set(&carrier, "x-b3-sampled", " true ");
+  assert_int_equal(census_b3_extract(test_carrier_get, &carrier, &ctx, &sampling), CENSUS_OK);
+  assert_int_equal(sampling, CENSUS_B3_SAMPLING_ACCEPT);
+  test_carrier_set(&carrier, "x-b3-sampled", "t rue");
+  assert_int_equal(census_b3_extract(test_carrier_get, &carrier, &ctx, &sampling), CENSUS_EINVAL);
+  test_carrier_clear(&carrier);
+}
+
+/* Proves the flag mapping (docs/propagation.md): B3 carries a sampling decision only, so a context
+ * read from B3 never has the W3C random flag (census does not invent it) and writing B3 from a
+ * context with flags 03 writes "1" and nothing of the random bit. Passes on main as well: the
+ * mapping is unchanged, this pins it now that contexts carry the random bit. */
+static void test_random_flag_mapping(void **state) {
+  (void)state;
+  struct test_carrier carrier = {0};
+  census_trace_context ctx = test_example_context(CENSUS_TRACE_FLAGS_KNOWN), back;
+  assert_int_equal(census_b3_inject(&ctx, CENSUS_B3_SINGLE, test_carrier_set, &carrier), CENSUS_OK);
+  assert_string_equal(test_carrier_get(&carrier, "b3"), TRACE_HEX "-" SPAN_HEX "-1");
+  assert_int_equal(census_b3_extract(test_carrier_get, &carrier, &back, NULL), CENSUS_OK);
+  assert_int_equal(back.trace_flags, CENSUS_TRACE_FLAG_SAMPLED);
+  assert_false(census_trace_context_is_random(&back));
+  test_carrier_clear(&carrier);
+  ctx.trace_flags = CENSUS_TRACE_FLAG_RANDOM;
+  assert_int_equal(census_b3_inject(&ctx, CENSUS_B3_MULTI, test_carrier_set, &carrier), CENSUS_OK);
+  assert_string_equal(test_carrier_get(&carrier, "x-b3-sampled"), "0");
+  assert_int_equal(census_b3_extract(test_carrier_get, &carrier, &back, NULL), CENSUS_OK);
+  assert_int_equal(back.trace_flags, 0);
+  test_carrier_clear(&carrier);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_single_parse),
@@ -226,6 +273,8 @@ int main(void) {
       cmocka_unit_test(test_inject_extract_both_forms),
       cmocka_unit_test(test_multi_extract),
       cmocka_unit_test(test_single_precedence),
+      cmocka_unit_test(test_whitespace),
+      cmocka_unit_test(test_random_flag_mapping),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

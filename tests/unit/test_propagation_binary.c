@@ -51,6 +51,17 @@ static void test_trace_round_trip(void **state) {
   out[28] = 0xfe;
   assert_int_equal(census_trace_binary_decode(out, sizeof out, &back), CENSUS_OK);
   assert_int_equal(back.trace_flags, 0);
+  /* The W3C random flag has no place in OpenCensus trace options (bit 0 only): it is neither
+   * written nor read (docs/propagation.md). Passes on main too: it pins the mapping. */
+  out[28] = 0x03;
+  assert_int_equal(census_trace_binary_decode(out, sizeof out, &back), CENSUS_OK);
+  assert_int_equal(back.trace_flags, CENSUS_TRACE_FLAG_SAMPLED);
+  ctx.trace_flags = CENSUS_TRACE_FLAGS_KNOWN;
+  assert_int_equal(census_trace_binary_encode(&ctx, out), CENSUS_OK);
+  assert_int_equal(out[28], 0x01);
+  ctx.trace_flags = CENSUS_TRACE_FLAG_RANDOM;
+  assert_int_equal(census_trace_binary_encode(&ctx, out), CENSUS_OK);
+  assert_int_equal(out[28], 0x00);
   ctx.trace_flags = 0;
   assert_int_equal(census_trace_binary_encode(&ctx, out), CENSUS_OK);
   assert_int_equal(out[28], 0);

@@ -77,8 +77,8 @@ static void test_refusals(void **state) {
   expect_bad(TRACE_HEX "/1;o=");
   expect_bad(TRACE_HEX "/1;o=x");
   expect_bad(TRACE_HEX "/1;o=1;");
-  expect_bad(TRACE_HEX "/1;o=1 ");
-  expect_bad(TRACE_HEX "/1 ");
+  expect_bad(TRACE_HEX "/1 ;o=1");
+  expect_bad(TRACE_HEX "/1;o=1\n");
   expect_bad(TRACE_HEX "/1;x=1");
   expect_bad(TRACE_HEX "/1;o=99999999999999999999999");
   expect_bad("4bf92f3577b34da6a3ce929d0e0e473/1");   /* 31 hex */
@@ -132,12 +132,40 @@ static void test_round_trip(void **state) {
   test_carrier_clear(&carrier);
 }
 
+/* Proves: spaces and tabs around the value are ignored (the getter contract: census trims, RFC
+ * 9110 5.5); a line feed or a space inside is not. Fails on main: "/1;o=1 " was refused. */
+static void test_whitespace(void **state) {
+  (void)state;
+  census_trace_context ctx;
+  assert_int_equal(parse(" \t" TRACE_HEX "/1;o=1 \t", &ctx), CENSUS_OK);
+  assert_int_equal(span_of(&ctx), 1);
+  assert_int_equal(ctx.trace_flags, 1);
+  assert_int_equal(parse(TRACE_HEX "/1 ", &ctx), CENSUS_OK);
+  expect_bad(" ");
+  expect_bad(TRACE_HEX " /1");
+}
+
+/* Proves the flag mapping (docs/propagation.md): only bit 0 of o= has a documented meaning, so a
+ * context read from this header never has the random flag ("o=3" is sampled only), and writing
+ * one with flags 03 writes "o=1". Passes on main as well: it pins the unchanged mapping. */
+static void test_random_flag_mapping(void **state) {
+  (void)state;
+  census_trace_context ctx = test_example_context(CENSUS_TRACE_FLAGS_KNOWN);
+  char out[CENSUS_CLOUD_TRACE_MAX_LENGTH + 1];
+  assert_int_equal(census_cloud_trace_format(&ctx, out), CENSUS_OK);
+  assert_string_equal(out + strlen(out) - 4, ";o=1");
+  assert_int_equal(parse(TRACE_HEX "/1;o=3", &ctx), CENSUS_OK);
+  assert_int_equal(ctx.trace_flags, CENSUS_TRACE_FLAG_SAMPLED);
+  ctx.trace_flags = CENSUS_TRACE_FLAG_RANDOM;
+  assert_int_equal(census_cloud_trace_format(&ctx, out), CENSUS_OK);
+  assert_string_equal(out + strlen(out) - 4, ";o=0");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_parse),
-      cmocka_unit_test(test_refusals),
-      cmocka_unit_test(test_format),
-      cmocka_unit_test(test_round_trip),
+      cmocka_unit_test(test_parse),      cmocka_unit_test(test_refusals),
+      cmocka_unit_test(test_format),     cmocka_unit_test(test_round_trip),
+      cmocka_unit_test(test_whitespace), cmocka_unit_test(test_random_flag_mapping),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

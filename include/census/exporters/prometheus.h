@@ -5,8 +5,11 @@
  * Mapping (docs/exporters/prometheus.md): Count and Sum views are counters, LastValue views
  * gauges, Distribution views histograms; a view's columns are its labels. Names are sanitised to
  * what Prometheus accepts and carry the measure's unit as a suffix (OpenTelemetry's Prometheus
- * compatibility rules), counters end in _total. Every scrape reads one consistent snapshot of all
- * views (census_view_data_get_all()), which never blocks recording threads.
+ * compatibility rules; a Count view has unit 1), counters end in _total. No view name, unit,
+ * label or value can make the text unparsable: names that would collide or be empty are renamed
+ * deterministically and the renames reported once to the diagnostics callback. Every scrape
+ * reads one consistent snapshot of all views (census_view_data_get_all()), which never blocks
+ * recording threads.
  *
  * Link with the census_prometheus library (CMake targets census_prometheus and
  * census_prometheus_static in census's build; installed as libcensus_prometheus), which needs
@@ -38,7 +41,8 @@ typedef enum census_prometheus_format {
 /* A constant label added to every sample (e.g. service="checkout"). Both strings are copied by
  * the functions that take options. */
 typedef struct census_prometheus_label {
-  const char *name;  /* [a-zA-Z_][a-zA-Z0-9_]*, not starting with "__", not "le" */
+  const char *name;  /* [a-zA-Z_][a-zA-Z0-9_]*, not starting with "__", not "le", "quantile" or
+                        "otel_metric_overflow" */
   const char *value; /* any UTF-8 (invalid bytes are sent as U+FFFD), may be "" */
 } census_prometheus_label;
 
@@ -50,6 +54,11 @@ typedef struct census_prometheus_options {
   const census_prometheus_label *const_labels; /* added to every sample; may be NULL */
   size_t const_label_count;
   census_prometheus_format format; /* census_prometheus_render() only; the server negotiates */
+  /* Non-zero: convert to Prometheus's base units, as its naming rules recommend: ms, us, ns,
+   * min, h, d become seconds; kBy, MBy, GBy, TBy, KiBy, MiBy, GiBy, TiBy become bytes. Values,
+   * sums and bucket bounds are scaled to match (1500 ms is exported as 1.5 seconds). 0 (the
+   * default) keeps the measure's unit (OpenTelemetry's naming: _milliseconds). */
+  int base_units;
 
   /* Server. */
   const char *address;      /* numeric IPv4/IPv6 address; NULL: "127.0.0.1" (loopback only) */
