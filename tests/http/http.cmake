@@ -4,6 +4,9 @@
 #                           choices, each malformed variable reported once
 #   unit_http_resource      cmocka: detected attributes and the precedence of
 #                           OTEL_RESOURCE_ATTRIBUTES, API attributes, OTEL_SERVICE_NAME, API name
+#   unit_http_spool         cmocka, forks: the persistent spool on a real filesystem (round trip,
+#                           order, torn writes and kill -9, byte bound, damaged files, claims
+#                           across processes, identities, configuration errors)
 #   unit_http_sender        cmocka, threaded: the sender against tests/http/fault_receiver.js, a
 #                           real node HTTP server on loopback scripted per request (retries,
 #                           Retry-After, timeouts, refused connections, queue limits, supersede,
@@ -25,6 +28,12 @@ set_tests_properties(unit_http_env_config PROPERTIES LABELS "unit;http")
 census_unit_test(http_resource)
 target_link_libraries(test_http_resource PRIVATE census_http_objects)
 set_tests_properties(unit_http_resource PROPERTIES LABELS "unit;http")
+
+census_unit_test(http_spool)
+target_link_libraries(test_http_spool PRIVATE census_http_objects)
+target_compile_definitions(test_http_spool PRIVATE
+  CENSUS_TEST_SPOOL_CORPUS="${CMAKE_CURRENT_LIST_DIR}/../fuzz/corpus/spool")
+set_tests_properties(unit_http_spool PROPERTIES LABELS "unit;http")
 
 if(NODE)
   foreach(name http_sender http_sender_fork)
