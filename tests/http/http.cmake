@@ -11,6 +11,9 @@
 #                           real node HTTP server on loopback scripted per request (retries,
 #                           Retry-After, timeouts, refused connections, queue limits, supersede,
 #                           gzip, headers, flush deadline, bounded free, authorize failures)
+#   unit_http_sender_spool  cmocka, threaded: the sender with a spool (queue full and shutdown
+#                           leftovers spooled, the next sender delivers them first, a permanent
+#                           failure of a spooled request counted, a bad spool_dir refused)
 #   unit_http_sender_fork   cmocka: a forked child does not resend the parent's queue and
 #                           restarts delivery; not "threaded" (TSan kills children that start
 #                           threads after a multi-threaded fork)
@@ -36,8 +39,8 @@ target_compile_definitions(test_http_spool PRIVATE
 set_tests_properties(unit_http_spool PROPERTIES LABELS "unit;http")
 
 if(NODE)
-  foreach(name http_sender http_sender_fork)
-    if(name STREQUAL "http_sender")
+  foreach(name http_sender http_sender_fork http_sender_spool)
+    if(NOT name STREQUAL "http_sender_fork")
       census_unit_test(${name} THREADED)
       set(labels "unit;threaded;http")
     else()
