@@ -146,6 +146,7 @@ struct census_http_sender {
   census_http_stats stats;
   census_spool *spool;    /* NULL without a spool; immutable after _new */
   bool draining;          /* the thread delivers the spool's files before the queue */
+  bool spool_written;     /* this process spooled requests since the thread last drained */
   char last_failure[256]; /* the latest failed attempt's reason, "" after a delivery */
   CURLM *multi;           /* created with the thread, freed by free() */
   CURL *easy;
@@ -430,6 +431,9 @@ static void spool_requests(census_http_sender *s, request *list, const char *rea
     }
   }
   pthread_mutex_lock(&s->mu);
+  if (t->requests > 0) {
+    s->spool_written = true;
+  }
   s->stats.requests_spooled += t->requests;
   s->stats.items_spooled += t->items;
   s->stats.requests_dropped += t->failed_requests + rep.files_evicted;
@@ -1048,8 +1052,16 @@ static void *run(void *arg) {
     pthread_mutex_unlock(&s->mu);
     deliver(s, r); /* returns with the mutex held */
     s->inflight = NULL;
+    bool redrain = r->result == RESULT_DELIVERED && s->spool_written && !s->stopping;
     request_free(r);
     pthread_cond_broadcast(&s->done_cv);
+    if (redrain) {
+      /* The backend is back after this process spooled (a full queue): the spooled requests
+       * are older than the queued ones, so they go first, now rather than at the next start. */
+      s->spool_written = false;
+      s->draining = true;
+      drain_spool(s);
+    }
   }
   pthread_mutex_unlock(&s->mu);
   return NULL;

@@ -6,10 +6,11 @@
  * the queued ones are spooled too; a new sender for the same identity delivers the spool's files
  * first, oldest first (by original submission time), with their original bodies (compressed on
  * the wire when the new sender compresses), before its own requests, and a flush waits for them;
- * delivered files are removed; a spooled request the backend refuses for good (HTTP 400) is
- * dropped and counted, its file removed; a spool_dir option naming a missing directory makes
- * the sender refuse to start with CENSUS_ECONFIG. On main there is no spool (the queue-full
- * request and the shutdown leftovers are dropped): every test here fails there.
+ * delivered files are removed; within one process, what a full queue spooled is delivered as
+ * soon as the backend accepts a request again, before the queue; a spooled request the backend
+ * refuses for good (HTTP 400) is dropped and counted, its file removed; a spool_dir option naming a
+ * missing directory makes the sender refuse to start with CENSUS_ECONFIG. On main there is no spool
+ * (the queue-full request and the shutdown leftovers are dropped): every test here fails there.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -145,6 +146,48 @@ static void queue_full_and_shutdown_spool_then_next_sender_delivers_first(void *
   assert_int_equal(system(cmd), 0);
 }
 
+/* Within one process: the request a full queue pushed into the spool is delivered as soon as
+ * the backend accepts a request again, before the rest of the queue (it is older). */
+static void spooled_by_full_queue_delivered_when_backend_returns(void **state) {
+  (void)state;
+  char root[] = "/tmp/census-sender-spool-XXXXXX";
+  assert_non_null(mkdtemp(root));
+  fault_receiver rcv;
+  const char *args[] = {"--script", "/back=hang", NULL};
+  assert_true(fault_receiver_start(&rcv, CENSUS_TEST_NODE, CENSUS_TEST_FAULT_RECEIVER, args));
+  char url[128];
+  snprintf(url, sizeof url, "%s/back", rcv.url_base);
+  census_http_sender_config c = config_for(url, root);
+  c.max_queued = 1;
+  c.timeout_ms = 1000; /* A's first attempt hangs until then; its retry is answered 200 */
+  census_status st = 1;
+  census_http_sender *s = census__http_sender_new(&c, &st);
+  assert_non_null(s);
+  assert_int_equal(submit_text(s, "A", 1), CENSUS_OK);
+  assert_true(fault_receiver_wait_count(&rcv, 1, 5000));
+  assert_int_equal(submit_text(s, "B", 10), CENSUS_OK);
+  assert_int_equal(submit_text(s, "C", 100), CENSUS_OK); /* B spooled */
+  /* The flush began after B left the queue: it waits for A, the re-drain (B) and C. */
+  assert_int_equal(census__http_sender_flush(s, 10000), CENSUS_OK);
+  census_http_stats stats;
+  census__http_sender_stats(s, &stats);
+  assert_int_equal(stats.requests_spooled, 1);
+  assert_int_equal(stats.requests_from_spool, 1);
+  assert_int_equal(stats.items_from_spool, 10);
+  assert_int_equal(stats.requests_delivered, 3);
+  assert_int_equal(stats.items_delivered, 111);
+  assert_int_equal(stats.requests_dropped, 0);
+  char got[64];
+  bodies_on(&rcv, "/back", got, sizeof got);
+  assert_string_equal(got, "A,A,B,C");
+  assert_int_equal(spool_files(root), 0);
+  census__http_sender_free(s, 1000);
+  fault_receiver_stop(&rcv);
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+  assert_int_equal(system(cmd), 0);
+}
+
 /* A spooled request that the backend refuses for good is dropped, counted, and its file
  * removed; the sender's own request is delivered after it. */
 static void spooled_permanent_failure_dropped_and_counted(void **state) {
@@ -203,6 +246,7 @@ int main(void) {
   unsetenv("CENSUS_SPOOL_DIR");
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(queue_full_and_shutdown_spool_then_next_sender_delivers_first),
+      cmocka_unit_test(spooled_by_full_queue_delivered_when_backend_returns),
       cmocka_unit_test(spooled_permanent_failure_dropped_and_counted),
       cmocka_unit_test(bad_spool_option_refused),
   };
