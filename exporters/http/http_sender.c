@@ -50,6 +50,19 @@
  * and aborts its attempt through `abort_inflight` (an atomic the attempt polls, like `abort`); the
  * thread then ends that request without counting it again and waits for new work.
  *
+ * Spool (spool.h, optional). The places where a request is lost for want of room or time hand it
+ * to the spool instead when one is configured: the exit flush (spool_at_exit()), a full queue
+ * (take_oldest_locked() then spool_requests()), and shutdown (the aborted request in flight,
+ * spool_aborted_locked(), and what is left queued, in close). Disk I/O never happens under the
+ * mutex: requests are taken out of the queue (their bodies never change once queued, so the
+ * in-flight one is copied under the mutex) and written after it is released; then the counts
+ * are taken under it. The thread delivers the spool's files (drain_spool()) when it starts and
+ * again after a delivery succeeds if this process spooled meanwhile; a file being delivered is a
+ * heap request with seq 0 and `spooled` set, in flight like any other, and `draining` makes
+ * pending_min_locked() 0 so that flushes wait for the drain. Its outcome decides the file's
+ * fate: delivered or refused for good, removed (counted); otherwise given back to the spool
+ * (RESULT_KEPT), never counted as dropped, and the drain stops.
+ *
  * Fork. pthread_atfork handlers take every sender's mutex around fork() (prepare/parent); in the
  * child the queue and in-flight request are freed, the counters zeroed (the child's are its own),
  * the curl handles (whose connections belong to the parent: cleaning them up could write a TLS
@@ -233,6 +246,7 @@ static void fork_child(void) {
     }
     free_requests(s->inflight, NULL); /* its `next` is NULL */
     s->draining = false;              /* the parent delivers the spool */
+    s->spool_written = false;
     s->head = s->tail = s->inflight = NULL;
     s->queued = 0;
     s->waiters = NULL;
