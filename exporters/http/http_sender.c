@@ -160,7 +160,7 @@ struct census_http_sender {
   census_spool *spool;    /* NULL without a spool; immutable after _new */
   bool draining;          /* the thread delivers the spool's files before the queue */
   bool spool_written;     /* this process spooled requests since the thread last drained */
-  char last_failure[256]; /* the latest failed attempt's reason, "" after a delivery */
+  char last_failure[256]; /* why the in-flight request's last attempt failed; "" if none did */
   CURLM *multi;           /* created with the thread, freed by free() */
   CURL *easy;
   orphan *orphans;
@@ -888,7 +888,6 @@ static void deliver(census_http_sender *s, request *r) {
     if (o.verdict == CENSUS_HTTP_DELIVERED) {
       r->ended = true;
       r->result = RESULT_DELIVERED;
-      s->last_failure[0] = '\0';
       s->stats.requests_delivered++;
       s->stats.items_delivered += r->items - o.rejected;
       s->stats.items_rejected += o.rejected;
@@ -1063,6 +1062,7 @@ static void *run(void *arg) {
     r->next = NULL;
     s->inflight = r;
     atomic_store(&s->abort_inflight, false); /* it was about the previous request */
+    s->last_failure[0] = '\0';
     pthread_mutex_unlock(&s->mu);
     deliver(s, r); /* returns with the mutex held */
     s->inflight = NULL;

@@ -189,8 +189,11 @@ typedef struct census_span_exporter_ops {
 CENSUS_EXPORT census_status census_span_exporter_register(const census_span_exporter_ops *ops,
                                                           void *user);
 
-/* Exports the queued spans, then unregisters the span exporter registered with `user` and calls
- * its shutdown. CENSUS_ENOTFOUND if none. Thread-safe; not from an exporter callback. */
+/* Exports the queued spans, then unregisters the span exporter registered with `user`, calls its
+ * flush and then its shutdown, within timeout_ms. Returns CENSUS_OK; CENSUS_ETIMEDOUT when the
+ * deadline cut the export or the flush short (it wins over CENSUS_EEXPORT); CENSUS_EEXPORT when
+ * its flush reported lost data; CENSUS_ENOTFOUND if none. Thread-safe; not from an exporter
+ * callback. */
 CENSUS_EXPORT census_status census_span_exporter_unregister(void *user, int64_t timeout_ms);
 
 #ifdef __cplusplus

@@ -3,6 +3,8 @@
  * Locks, in the order they may nest (outer first):
  *   lifecycle_mu  flush/shutdown/unregister, so that only one runs at a time
  *   collect_mu    one collection + export at a time; guards series totals and exporter calls
+ *   span export_mu  (trace/span_queue.c) one span export at a time; a flush holds it inside
+ *                 collect_mu while every exporter's flush callback runs (export/flush.c)
  *   exporters_mu  the exporter list (short holds)
  *   registry_mu   tag keys, measures, registered views (short holds)
  *   view->mu      one view's series table (see stats/view.h)

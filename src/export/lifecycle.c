@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/diagnostics.h"
 #include "core/global.h"
 #include "export/export.h"
 #include "stats/bound.h"
@@ -80,8 +81,25 @@ static census_status flush_until(int64_t deadline, bool at_exit) {
   census_status spans = census__spans_lock(deadline);
   if (spans == CENSUS_OK) {
     status = census__status_merge(status, census__spans_export_locked(deadline, &flushes));
+    /* At exit, spans the deadline kept from the exporters (a span exporter slow to take them)
+     * will never go: counted, not left silently in the queue. */
+    size_t left = at_exit ? census__spans_drop_queued_locked() : 0;
+    if (left > 0) {
+      census__diag(CENSUS_ETIMEDOUT,
+                   "exit deadline reached before %zu ended spans were handed to the span "
+                   "exporters; dropped (census/dropped_spans)",
+                   left);
+    }
   } else {
     status = census__status_merge(status, spans);
+  }
+  if (at_exit && !stats_locked) {
+    census__diag(CENSUS_ETIMEDOUT, "exit deadline reached while an export held census's collection "
+                                   "lock; what was recorded since the last export is not exported");
+  }
+  if (at_exit && spans != CENSUS_OK) {
+    census__diag(CENSUS_ETIMEDOUT, "exit deadline reached while a span export held the span queue; "
+                                   "the spans still queued are not exported");
   }
   status = census__status_merge(status, census__flush_run(&flushes, deadline, at_exit));
   census__flush_jobs_free(&flushes);

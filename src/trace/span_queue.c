@@ -279,6 +279,20 @@ census_status census__spans_export_locked(int64_t deadline_ns, census__flush_job
   return result;
 }
 
+size_t census__spans_drop_queued_locked(void) {
+  size_t per_batch = 256, total = 0, n;
+  struct census_span_data *batch[256];
+  while ((n = queue_take(batch, per_batch)) > 0) {
+    census__span_release_batch(batch, n);
+    total += n;
+  }
+  if (total > 0) {
+    atomic_fetch_add_explicit(&dropped, total, memory_order_relaxed);
+    census__count_dropped_spans((int64_t)total);
+  }
+  return total;
+}
+
 census_status census__spans_export_all(int64_t deadline_ns, bool flush_exporters) {
   pthread_mutex_lock(&export_mu);
   census__flush_jobs flushes = {0};

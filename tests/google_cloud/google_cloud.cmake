@@ -21,6 +21,8 @@
 #   google_monitoring_limits  distributions beyond the 200-bucket limit merged to 199 bounds (and
 #                             at the limit unchanged), counts checked against the recorded values;
 #                             the gzip option of both Google exporters (fake server decompresses)
+#   google_monitoring_fork    a fork child writes its own series (opencensus_task c-<child pid>)
+#                             at once, and its counters start at zero
 if(NOT TARGET census_google_cloud_static)
   return()
 endif()
@@ -56,7 +58,7 @@ set_tests_properties(google_proto_checker PROPERTIES
   LABELS "google_cloud;integration" FIXTURES_REQUIRED google_protos)
 
 # The Cloud Monitoring test programs, each one source plus what they share (monitoring_support.c).
-foreach(app monitoring_app monitoring_limits_app monitoring_drops_app)
+foreach(app monitoring_app monitoring_limits_app monitoring_drops_app monitoring_fork_app)
   add_executable(google_${app} ${GOOGLE_TEST_DIR}/${app}.c ${GOOGLE_TEST_DIR}/monitoring_support.c)
   target_link_libraries(google_${app} PRIVATE census_google_cloud_static census_static)
 endforeach()
@@ -85,5 +87,11 @@ add_test(NAME google_monitoring_drops
           ${GOOGLE_TEST_DIR})
 set_tests_properties(google_monitoring_drops PROPERTIES
   LABELS "google_cloud;integration" TIMEOUT 120 ENVIRONMENT "NODE_PATH=${GOOGLE_NODE_PATH}")
+
+add_test(NAME google_monitoring_fork
+  COMMAND ${GOOGLE_TEST_DIR}/monitoring_fork_test.sh $<TARGET_FILE:google_monitoring_fork_app>
+          ${GOOGLE_TEST_DIR})
+set_tests_properties(google_monitoring_fork PROPERTIES
+  LABELS "google_cloud;integration" TIMEOUT 60 ENVIRONMENT "NODE_PATH=${GOOGLE_NODE_PATH}")
 
 include(${CMAKE_CURRENT_LIST_DIR}/cloud_trace.cmake OPTIONAL)

@@ -288,6 +288,27 @@ static void custom_classifier(void **state) {
   assert_int_equal(atomic_load(&t.freed), 1);
 }
 
+/* Proves: stopping the exporter against a backend that holds its request returns
+ * CENSUS_ETIMEDOUT (main: CENSUS_OK, because census_span_exporter_unregister() ignored its final
+ * flush) within about the timeout, and the undelivered span is counted as dropped. */
+static void stop_against_hung_backend_times_out(void **state) {
+  (void)state;
+  static test_state t;
+  census_span_push_config c = receiver_and_config(&t, "hang", "/hung");
+  c.http.timeout_ms = 10000; /* the held attempt outlives the stop's timeout */
+  census_span_push_exporter *e = start_exporter(&c);
+  int64_t before = self_dropped("spt", CENSUS_EXPORTER_DROP_SHUTDOWN);
+  end_spans("h", 1);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  assert_int_equal(census__span_push_stop(e, 500), CENSUS_ETIMEDOUT);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+  assert_true(ms < 3000);
+  assert_int_equal(atomic_load(&t.freed), 1);
+  assert_int_equal(self_dropped("spt", CENSUS_EXPORTER_DROP_SHUTDOWN) - before, 1);
+}
+
 /* Proves the classification pieces on made-up responses: 2xx delivered, no response retried
  * with libcurl's message, other statuses left to the caller by the common part; the default
  * retries 429 and 5xx and fails the rest; the excerpt is cut at n-1 bytes, control characters
@@ -420,6 +441,7 @@ int main(void) {
       cmocka_unit_test_teardown(default_classification_over_http, teardown),
       cmocka_unit_test_teardown(custom_classifier, teardown),
       cmocka_unit_test_teardown(encoding_failure_dropped_and_recorded, teardown),
+      cmocka_unit_test_teardown(stop_against_hung_backend_times_out, teardown),
       cmocka_unit_test_teardown(shutdown_keeps_final_counters, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -103,7 +103,8 @@ typedef struct census_google_monitoring_stats {
   uint64_t points_submitted; /* points handed to the sender */
   uint64_t points_delivered; /* accepted by the API */
   uint64_t points_rejected;  /* refused by the API in a partly successful request */
-  uint64_t points_dropped;   /* lost: permanent errors, retry budget, queue full, stop */
+  uint64_t points_dropped;   /* lost: permanent errors, retry budget, queue full, stop, exit
+                                deadline */
   uint64_t points_deferred;  /* skipped in a round: written less than the interval ago,
                                 or the view's descriptor not created yet (sent later) */
   uint64_t requests_delivered;
@@ -137,7 +138,8 @@ CENSUS_EXPORT census_status census_google_monitoring_exporter_start(
  * points_dropped also counts the points the exporter drops itself (a view whose descriptor was
  * permanently refused, out of memory), which it records in census/exporter_dropped_items
  * {exporter="google monitoring", reason="no_descriptor" / "out_of_memory"} next to the sender's
- * drops. CENSUS_EINVAL for NULL arguments. Thread-safe. */
+ * drops. In a fork() child the counters are the child's own (they start at zero). CENSUS_EINVAL
+ * for NULL arguments. Thread-safe. */
 CENSUS_EXPORT census_status census_google_monitoring_exporter_stats(
     census_google_monitoring_exporter *exporter, census_google_monitoring_stats *stats);
 
@@ -145,7 +147,9 @@ CENSUS_EXPORT census_status census_google_monitoring_exporter_stats(
  * (what is left is dropped, counted and reported), stops the sender thread and frees the handle.
  * After census_shutdown() stopped the exporter (and kept the handle valid), it only frees and
  * returns CENSUS_OK (nothing is left to deliver). Returns CENSUS_OK, CENSUS_EINVAL for NULL, or
- * CENSUS_ETIMEDOUT / CENSUS_EEXPORT from the final delivery. Call it exactly once per handle: the
+ * from the final delivery CENSUS_ETIMEDOUT (the deadline cut it short; what was left is counted
+ * as dropped) or CENSUS_EEXPORT (requests of it were dropped); CENSUS_ETIMEDOUT wins. Call it
+ * exactly once per handle: the
  * handle is invalid afterwards, and a second call is undefined, like free() twice. If census cannot
  * unregister the exporter within timeout_ms (an export holds its collection lock), the exporter
  * stops sending, returns CENSUS_ETIMEDOUT and leaves its small handle allocated (census may still

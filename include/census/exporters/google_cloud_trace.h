@@ -70,14 +70,15 @@ typedef struct census_google_trace_exporter census_google_trace_exporter;
 
 /* Delivery counters since start; each is exact. */
 typedef struct census_google_trace_stats {
-  uint64_t spans_delivered;     /* in requests Cloud Trace accepted */
-  uint64_t spans_dropped;       /* queue full, retry budget spent, refused, shutdown, OOM */
-  uint64_t requests_delivered;  /* batchWrite calls answered 2xx */
-  uint64_t requests_dropped;    /* calls behind spans_dropped */
-  uint64_t attempts;            /* HTTP attempts, including retries */
-  uint64_t retries;             /* attempts after the first of a request */
-  uint64_t requests_spooled;    /* kept in the spool for the next start instead of dropped */
-  uint64_t spans_spooled;       /* spans behind requests_spooled */
+  uint64_t spans_delivered;    /* in requests Cloud Trace accepted */
+  uint64_t spans_dropped;      /* queue full, retry budget spent, refused, shutdown, exit
+                                  deadline, OOM */
+  uint64_t requests_delivered; /* batchWrite calls answered 2xx */
+  uint64_t requests_dropped;   /* calls behind spans_dropped */
+  uint64_t attempts;           /* HTTP attempts, including retries */
+  uint64_t retries;            /* attempts after the first of a request */
+  uint64_t requests_spooled;   /* kept in the spool for the next start instead of dropped */
+  uint64_t spans_spooled;      /* spans behind requests_spooled */
   uint64_t requests_from_spool; /* spooled earlier, delivered now (in requests_delivered too) */
   uint64_t spans_from_spool;    /* spans behind requests_from_spool */
 } census_google_trace_stats;
@@ -105,7 +106,9 @@ CENSUS_EXPORT census_status census_google_trace_exporter_stats(
  * and frees the handle. census_shutdown() stops exporters still running the same way but leaves
  * the handle valid (for census_google_trace_exporter_stats()); this function then only frees it
  * and returns CENSUS_OK (nothing is left to deliver). Returns CENSUS_OK, CENSUS_EINVAL for NULL,
- * or what census_span_exporter_unregister() returns (e.g. CENSUS_ETIMEDOUT). Call it exactly
+ * or what census_span_exporter_unregister() returns: CENSUS_ETIMEDOUT when the deadline cut the
+ * final delivery short, CENSUS_EEXPORT when requests of it were dropped; CENSUS_ETIMEDOUT wins.
+ * Call it exactly
  * once per handle: the handle is invalid afterwards, and a second call is undefined, like free()
  * twice. Blocking (bounded by timeout_ms); not from an exporter callback. */
 CENSUS_EXPORT census_status

@@ -107,7 +107,9 @@ typedef struct census_otlp_signal_stats {
   uint64_t items_delivered;     /* items accepted by the backend */
   uint64_t items_rejected;      /* items the backend refused in a partial success */
   uint64_t items_dropped;       /* items we dropped: queue full, retry budget spent, permanent
-                                   failure (e.g. HTTP 400), shutdown deadline */
+                                   failure (e.g. HTTP 400), shutdown deadline, exit deadline
+                                   (what the flush at exit or on a signal could not deliver),
+                                   encoding out of memory */
   uint64_t requests_superseded; /* metric snapshots replaced by a newer one (nothing lost: each
                                    snapshot holds all earlier totals) */
   uint64_t requests_dropped;    /* requests behind items_dropped */
@@ -137,8 +139,10 @@ CENSUS_EXPORT census_status census_otlp_exporter_start(const census_otlp_options
                                                        census_otlp_exporter **out);
 
 /* Copies the delivery counters into *stats (zeros for a signal that is not exported). Counters
- * stay readable after census_shutdown() stopped the exporter. CENSUS_EINVAL for NULL arguments.
- * Thread-safe; never blocks on the network. */
+ * stay readable after census_shutdown() stopped the exporter, and after the flush at exit (from
+ * an atexit handler registered before census started). In a fork() child they count the child's
+ * requests only (they start at zero), and the child's requests carry its own process.pid.
+ * CENSUS_EINVAL for NULL arguments. Thread-safe; never blocks on the network. */
 CENSUS_EXPORT census_status census_otlp_exporter_stats(census_otlp_exporter *exporter,
                                                        census_otlp_stats *stats);
 
@@ -148,8 +152,9 @@ CENSUS_EXPORT census_status census_otlp_exporter_stats(census_otlp_exporter *exp
  * timeout_ms in total. If census_shutdown() already stopped the exporter (its shutdown callbacks
  * did the same work within census_shutdown's deadline), this only frees the handle. Returns the
  * outcome of that final delivery: CENSUS_OK when nothing was dropped or rejected,
- * CENSUS_ETIMEDOUT when the deadline cut it short, CENSUS_EEXPORT when data were dropped or
- * rejected during the exporter's life; CENSUS_EINVAL for NULL. Must not be called from an
+ * CENSUS_ETIMEDOUT when the deadline cut it short (for either signal), CENSUS_EEXPORT when data
+ * were dropped or rejected during the exporter's life; CENSUS_ETIMEDOUT wins when both apply;
+ * CENSUS_EINVAL for NULL. Must not be called from an
  * exporter callback; the handle is invalid afterwards (calling it twice is undefined, like
  * free() twice). */
 CENSUS_EXPORT census_status census_otlp_exporter_stop(census_otlp_exporter *exporter,

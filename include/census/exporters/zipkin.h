@@ -59,14 +59,15 @@ typedef struct census_zipkin_exporter census_zipkin_exporter;
 
 /* Delivery counters since start; each is exact. */
 typedef struct census_zipkin_stats {
-  uint64_t spans_delivered;     /* in requests Zipkin accepted */
-  uint64_t spans_dropped;       /* queue full, retry budget spent, refused (4xx), shutdown, OOM */
-  uint64_t requests_delivered;  /* POSTs answered 2xx */
-  uint64_t requests_dropped;    /* POSTs behind spans_dropped */
-  uint64_t attempts;            /* HTTP attempts, including retries */
-  uint64_t retries;             /* attempts after the first of a request */
-  uint64_t requests_spooled;    /* kept in the spool for the next start instead of dropped */
-  uint64_t spans_spooled;       /* spans behind requests_spooled */
+  uint64_t spans_delivered;    /* in requests Zipkin accepted */
+  uint64_t spans_dropped;      /* queue full, retry budget spent, refused (4xx), shutdown, exit
+                                  deadline, OOM */
+  uint64_t requests_delivered; /* POSTs answered 2xx */
+  uint64_t requests_dropped;   /* POSTs behind spans_dropped */
+  uint64_t attempts;           /* HTTP attempts, including retries */
+  uint64_t retries;            /* attempts after the first of a request */
+  uint64_t requests_spooled;   /* kept in the spool for the next start instead of dropped */
+  uint64_t spans_spooled;      /* spans behind requests_spooled */
   uint64_t requests_from_spool; /* spooled earlier, delivered now (in requests_delivered too) */
   uint64_t spans_from_spool;    /* spans behind requests_from_spool */
 } census_zipkin_stats;
@@ -93,8 +94,10 @@ CENSUS_EXPORT census_status census_zipkin_exporter_stats(census_zipkin_exporter 
  * unregisters the span exporter and frees the handle. census_shutdown() stops exporters still
  * running the same way but leaves the handle valid (for census_zipkin_exporter_stats()); this
  * function then only frees it and returns CENSUS_OK (nothing is left to deliver). Returns
- * CENSUS_OK, CENSUS_EINVAL for NULL, or what census_span_exporter_unregister() returns (e.g.
- * CENSUS_ETIMEDOUT). Call it exactly once per handle: the handle is invalid afterwards, and a
+ * CENSUS_OK, CENSUS_EINVAL for NULL, or what census_span_exporter_unregister() returns:
+ * CENSUS_ETIMEDOUT when the deadline cut the final delivery short (what was left is counted as
+ * dropped), CENSUS_EEXPORT when requests of the final delivery were dropped (e.g. HTTP 400);
+ * CENSUS_ETIMEDOUT wins. Call it exactly once per handle: the handle is invalid afterwards, and a
  * second call is undefined, like free() twice. Blocking (bounded by timeout_ms); thread-safe
  * against the other functions on other handles; must not be called from an exporter callback. */
 CENSUS_EXPORT census_status census_zipkin_exporter_stop(census_zipkin_exporter *exporter,
