@@ -70,15 +70,15 @@ typedef struct census_google_trace_exporter census_google_trace_exporter;
 
 /* Delivery counters since start; each is exact. */
 typedef struct census_google_trace_stats {
-  uint64_t spans_delivered;    /* in requests Cloud Trace accepted */
-  uint64_t spans_dropped;      /* queue full, retry budget spent, refused, shutdown, exit
-                                  deadline, OOM */
-  uint64_t requests_delivered; /* batchWrite calls answered 2xx */
-  uint64_t requests_dropped;   /* calls behind spans_dropped */
-  uint64_t attempts;           /* HTTP attempts, including retries */
-  uint64_t retries;            /* attempts after the first of a request */
-  uint64_t requests_spooled;   /* kept in the spool for the next start instead of dropped */
-  uint64_t spans_spooled;      /* spans behind requests_spooled */
+  uint64_t spans_delivered;     /* in requests Cloud Trace accepted */
+  uint64_t spans_dropped;       /* queue full, retry budget spent, refused, shutdown, exit
+                                   deadline, OOM */
+  uint64_t requests_delivered;  /* batchWrite calls answered 2xx */
+  uint64_t requests_dropped;    /* calls behind spans_dropped */
+  uint64_t attempts;            /* HTTP attempts, including retries */
+  uint64_t retries;             /* attempts after the first of a request */
+  uint64_t requests_spooled;    /* kept in the spool for the next start instead of dropped */
+  uint64_t spans_spooled;       /* spans behind requests_spooled */
   uint64_t requests_from_spool; /* spooled earlier, delivered now (in requests_delivered too) */
   uint64_t spans_from_spool;    /* spans behind requests_from_spool */
 } census_google_trace_stats;
