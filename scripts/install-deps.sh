@@ -32,6 +32,7 @@ packages=(
   libcmocka-dev                 # unit tests
   jq                            # independent JSON decoder for the exporter and exit tests
   clang clang-format            # fuzz targets, sanitizer runs, format check
+  libclang-rt-dev               # libFuzzer and the ASan/UBSan runtimes that clang links (fuzz)
   procps                        # ps/pkill used by integration tests
   libmicrohttpd-dev             # the Prometheus exporter's HTTP server
   prometheus curl               # Prometheus exporter tests: real scraper, promtool, HTTP client

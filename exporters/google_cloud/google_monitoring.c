@@ -991,6 +991,8 @@ census_google_monitoring_exporter_start(const census_google_monitoring_options *
   sc.classify = classify;
   sc.authorize = authorize;
   sc.user = e;
+  sc.spool_dir = o->spool_dir;
+  sc.spool_max_bytes = o->spool_max_bytes;
   e->sender = census__http_sender_new(&sc, &st);
   free(series_url);
   if (!e->sender)
@@ -1030,6 +1032,10 @@ census_status census_google_monitoring_exporter_stats(census_google_monitoring_e
   out->requests_delivered = hs.requests_delivered;
   out->attempts = hs.attempts;
   out->retries = hs.retries;
+  out->requests_spooled = hs.requests_spooled;
+  out->points_spooled = hs.items_spooled;
+  out->requests_from_spool = hs.requests_from_spool;
+  out->points_from_spool = hs.items_from_spool;
   return CENSUS_OK;
 }
 

@@ -93,6 +93,44 @@ int64_t census__env_ms(const char *name, int64_t default_ms) {
   return default_ms;
 }
 
+uint64_t census__env_bytes(const char *name, uint64_t default_bytes) {
+  const char *raw = getenv(name);
+  if (raw == NULL || raw[0] == '\0') {
+    return default_bytes;
+  }
+  const char *s;
+  size_t len;
+  trim(raw, strlen(raw), &s, &len);
+  static const struct {
+    const char *suffix;
+    int shift;
+  } units[] = {{"KiB", 10}, {"MiB", 20}, {"GiB", 30}};
+  int shift = 0;
+  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+    size_t n = strlen(units[i].suffix);
+    if (len > n && strncasecmp(s + len - n, units[i].suffix, n) == 0) {
+      shift = units[i].shift;
+      len -= n;
+      while (len > 0 && is_ows(s[len - 1])) {
+        len--;
+      }
+      break;
+    }
+  }
+  int64_t v;
+  if (parse_nonneg(s, len, &v) && (uint64_t)v <= (UINT64_MAX >> shift)) {
+    return (uint64_t)v << shift;
+  }
+  char q[QUOTE_MAX + 4], msg[256];
+  quote(raw, q, sizeof q);
+  snprintf(msg, sizeof msg,
+           "%s=\"%s\" is not a non-negative number of bytes (optionally with KiB, MiB or GiB); "
+           "using %llu",
+           name, q, (unsigned long long)default_bytes);
+  census_diagnostics_report(CENSUS_ECONFIG, msg);
+  return default_bytes;
+}
+
 size_t census__env_choice(const char *name, const char *const *choices, size_t count,
                           size_t default_index) {
   const char *raw = getenv(name);

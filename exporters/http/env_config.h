@@ -17,6 +17,10 @@
 /* A non-negative integer number of milliseconds. */
 int64_t census__env_ms(const char *name, int64_t default_ms);
 
+/* A non-negative number of bytes: digits, optionally followed by KiB, MiB or GiB (powers of
+ * 1024, case-insensitive, spaces allowed before the unit). */
+uint64_t census__env_bytes(const char *name, uint64_t default_bytes);
+
 /* One of `choices[0..count)`, compared case-insensitively; returns its index or default_index. */
 size_t census__env_choice(const char *name, const char *const *choices, size_t count,
                           size_t default_index);

@@ -50,6 +50,19 @@
  * and aborts its attempt through `abort_inflight` (an atomic the attempt polls, like `abort`); the
  * thread then ends that request without counting it again and waits for new work.
  *
+ * Spool (spool.h, optional). The places where a request is lost for want of room or time hand it
+ * to the spool instead when one is configured: the exit flush (spool_at_exit()), a full queue
+ * (take_oldest_locked() then spool_requests()), and shutdown (the aborted request in flight,
+ * spool_aborted_locked(), and what is left queued, in close). Disk I/O never happens under the
+ * mutex: requests are taken out of the queue (their bodies never change once queued, so the
+ * in-flight one is copied under the mutex) and written after it is released; then the counts
+ * are taken under it. The thread delivers the spool's files (drain_spool()) when it starts and
+ * again after a delivery succeeds if this process spooled meanwhile; a file being delivered is a
+ * heap request with seq 0 and `spooled` set, in flight like any other, and `draining` makes
+ * pending_min_locked() 0 so that flushes wait for the drain. Its outcome decides the file's
+ * fate: delivered or refused for good, removed (counted); otherwise given back to the spool
+ * (RESULT_KEPT), never counted as dropped, and the drain stops.
+ *
  * Fork. pthread_atfork handlers take every sender's mutex around fork() (prepare/parent); in the
  * child the queue and in-flight request are freed, the counters zeroed (the child's are its own),
  * the curl handles (whose connections belong to the parent: cleaning them up could write a TLS
@@ -74,6 +87,9 @@
 
 #include "census/census.h"
 #include "census/exporter.h"
+#include "env_config.h"
+#include "resource.h"
+#include "spool.h"
 
 #define AUTH_HEADERS_MAX 8192
 /* Longest duration honoured anywhere (30 days), so that nanosecond arithmetic never overflows. */
@@ -89,9 +105,16 @@ typedef struct request {
   uint64_t items;
   uint64_t supersede_key;
   uint64_t seq;
-  bool ended;     /* its outcome (delivered, dropped) is counted; under the mutex */
-  bool abandoned; /* counted as dropped by the exit flush while in flight; under the mutex */
+  bool ended;         /* its outcome (delivered, dropped) is counted; under the mutex */
+  bool abandoned;     /* counted as dropped by the exit flush while in flight; under the mutex */
+  int64_t created_ns; /* CLOCK_REALTIME at submit: its age in the spool */
+  /* A request read back from the spool (an earlier process's): the claimed file, its content
+   * type and encoding; NULL for this process's own requests. */
+  census_spool_item *spooled;
+  int result; /* how deliver() ended it (RESULT_*) */
 } request;
+
+enum { RESULT_NONE = 0, RESULT_DELIVERED, RESULT_FAILED, RESULT_KEPT };
 
 /* A flush in progress; lives on the flushing thread's stack while in the list. */
 typedef struct flush_waiter {
@@ -134,6 +157,9 @@ struct census_http_sender {
   atomic_bool abort;          /* stop now: abort the attempt, end waits */
   atomic_bool abort_inflight; /* the in-flight request was abandoned: abort its attempt only */
   census_http_stats stats;
+  census_spool *spool;    /* NULL without a spool; immutable after _new */
+  bool draining;          /* the thread delivers the spool's files before the queue */
+  bool spool_written;     /* this process spooled requests since the thread last drained */
   char last_failure[256]; /* why the in-flight request's last attempt failed; "" if none did */
   CURLM *multi;           /* created with the thread, freed by free() */
   CURL *easy;
@@ -213,7 +239,14 @@ static void fork_child(void) {
     pthread_cond_init(&s->work_cv, &attr);
     pthread_cond_init(&s->done_cv, &attr);
     free_requests(s->head, NULL);
+    if (s->inflight != NULL && s->inflight->spooled != NULL) {
+      /* The parent's claim on that spool file stays the parent's. */
+      census__spool_item_forget(s->inflight->spooled);
+      s->inflight->spooled = NULL;
+    }
     free_requests(s->inflight, NULL); /* its `next` is NULL */
+    s->draining = false;              /* the parent delivers the spool */
+    s->spool_written = false;
     s->head = s->tail = s->inflight = NULL;
     s->queued = 0;
     s->waiters = NULL;
@@ -311,6 +344,9 @@ static void publish(const census_http_sender *s, notice *n) {
 
 /* The smallest sequence number not yet delivered or dropped; UINT64_MAX when idle. */
 static uint64_t pending_min_locked(const census_http_sender *s) {
+  if (s->draining) {
+    return 0; /* the spool's files come before every request */
+  }
   if (s->inflight != NULL) {
     return s->inflight->seq;
   }
@@ -358,6 +394,77 @@ static request *drop_oldest_locked(census_http_sender *s, notice *n) {
   drop_locked(s, victim, n, reason, CENSUS_EXPORTER_DROP_QUEUE_FULL);
   pthread_cond_broadcast(&s->done_cv);
   return victim;
+}
+
+/* ---- the spool ----------------------------------------------------------------------------- */
+
+/* The queue is full and a spool is configured: takes the oldest queued request out of the queue
+ * for the caller to spool (spool_requests()) after unlocking. It ends here as far as this
+ * process is concerned; the flushes that waited for it see it as not delivered. Mutex held; the
+ * queue is not empty. */
+static request *take_oldest_locked(census_http_sender *s) {
+  request *victim = s->head;
+  s->head = victim->next;
+  if (s->head == NULL) {
+    s->tail = NULL;
+  }
+  s->queued--;
+  victim->next = NULL;
+  victim->ended = true;
+  mark_waiters_locked(s, victim->seq);
+  pthread_cond_broadcast(&s->done_cv);
+  return victim;
+}
+
+/* What spool_requests() did. */
+typedef struct spool_tally {
+  uint64_t requests, items;               /* written */
+  uint64_t failed_requests, failed_items; /* refused by the spool: dropped */
+} spool_tally;
+
+/* Writes the bodies of the list `list` (this process's requests, ended, out of every queue) to
+ * the spool, oldest first; called without the mutex (disk I/O). Then counts, under the mutex:
+ * written requests as spooled; those the spool refused (full of files being delivered, larger
+ * than its bound, an I/O error: the spool reported why) as dropped for `reason`; files the spool
+ * dropped to make room as dropped for spool_full. Records the self-metrics and reports one
+ * diagnostic for the refused ones. Does not free the list. */
+static void spool_requests(census_http_sender *s, request *list, const char *reason,
+                           spool_tally *t) {
+  memset(t, 0, sizeof *t);
+  census_spool_report rep = {0};
+  for (request *r = list; r != NULL; r = r->next) {
+    census_spool_meta meta = {
+        r->created_ns, r->items,
+        s->content_type != NULL ? s->content_type : "application/octet-stream", NULL};
+    if (census__spool_write(s->spool, &meta, r->body, r->len, &rep) == CENSUS_OK) {
+      t->requests++;
+      t->items += r->items;
+    } else {
+      t->failed_requests++;
+      t->failed_items += r->items;
+    }
+  }
+  pthread_mutex_lock(&s->mu);
+  if (t->requests > 0) {
+    s->spool_written = true;
+  }
+  s->stats.requests_spooled += t->requests;
+  s->stats.items_spooled += t->items;
+  s->stats.requests_dropped += t->failed_requests + rep.files_evicted;
+  s->stats.items_dropped += t->failed_items + rep.items_evicted;
+  pthread_mutex_unlock(&s->mu);
+  if (t->failed_requests > 0) {
+    char diag[DIAG_MAX];
+    snprintf(diag, sizeof diag,
+             "%s: dropped %llu requests (%llu items): the spool could not take them (%s)", s->name,
+             (unsigned long long)t->failed_requests, (unsigned long long)t->failed_items, reason);
+    report(diag);
+    census_exporter_record_dropped(s->name, reason, t->failed_items);
+  }
+  if (rep.files_evicted > 0) {
+    /* The spool reported the files, items and bytes itself. */
+    census_exporter_record_dropped(s->name, CENSUS_EXPORTER_DROP_SPOOL_FULL, rep.items_evicted);
+  }
 }
 
 /* ---- one attempt ------------------------------------------------------------------------- */
@@ -501,13 +608,18 @@ static void attempt_once(census_http_sender *s, const request *r, bool gzipped, 
   out->verdict = CENSUS_HTTP_RETRY;
 
   struct curl_slist *hdrs = NULL;
-  char line[512];
+  char line[CENSUS_SPOOL_MAX_STRING + 64];
   bool ok = true;
+  /* A body from the spool goes out as the earlier process would have sent it. */
+  const char *ctype_out = r->spooled != NULL ? r->spooled->content_type : s->content_type;
   snprintf(line, sizeof line, "Content-Type: %s",
-           s->content_type != NULL ? s->content_type : "application/octet-stream");
+           ctype_out != NULL ? ctype_out : "application/octet-stream");
   ok = ok && append_header_lines(&hdrs, line);
   if (gzipped) {
     ok = ok && append_header_lines(&hdrs, "Content-Encoding: gzip");
+  } else if (r->spooled != NULL && r->spooled->content_encoding[0] != '\0') {
+    snprintf(line, sizeof line, "Content-Encoding: %s", r->spooled->content_encoding);
+    ok = ok && append_header_lines(&hdrs, line);
   }
   ok = ok && append_header_lines(&hdrs, "Expect:"); /* no 100-continue round trip */
   for (size_t i = 0; ok && i < s->header_count; i++) {
@@ -712,10 +824,30 @@ static int64_t flush_deadline_locked(const census_http_sender *s, uint64_t seq) 
 
 /* Delivers or drops the in-flight request `r`, with its retries. Called without the mutex;
  * returns with it held. */
+/* Shutdown aborted this process's in-flight request `r` and a spool is configured: ends it and
+ * writes it to the spool instead of dropping it. Mutex held on entry and on return (released
+ * around the disk I/O). */
+static void spool_aborted_locked(census_http_sender *s, request *r) {
+  r->ended = true;
+  mark_waiters_locked(s, r->seq);
+  pthread_mutex_unlock(&s->mu);
+  spool_tally t;
+  spool_requests(s, r, CENSUS_EXPORTER_DROP_SHUTDOWN, &t);
+  if (t.requests > 0) {
+    char diag[DIAG_MAX];
+    snprintf(diag, sizeof diag,
+             "%s: shutdown deadline reached, 1 request (%llu items) spooled for the next start",
+             s->name, (unsigned long long)t.items);
+    report(diag);
+  }
+  pthread_mutex_lock(&s->mu);
+}
+
 static void deliver(census_http_sender *s, request *r) {
   notice note = {0};
   bool gzipped = false;
-  if (s->gzip) {
+  /* A spooled body with a content encoding of its own goes out as it is. */
+  if (s->gzip && (r->spooled == NULL || r->spooled->content_encoding[0] == '\0')) {
     gzipped = gzip_body(r);
     if (!gzipped) {
       char diag[DIAG_MAX];
@@ -739,17 +871,30 @@ static void deliver(census_http_sender *s, request *r) {
       s->stats.retries++;
     }
     if (r->abandoned) {
-      break; /* the exit flush counted it as dropped (abandon_at_exit()): nothing more to count */
+      /* The exit flush counted (or spooled) it (abandon_at_exit()); a spooled file stays. */
+      r->result = RESULT_KEPT;
+      break;
     }
     if (o.aborted) {
-      drop_locked(s, r, &note, "shutdown aborted its attempt", CENSUS_EXPORTER_DROP_SHUTDOWN);
+      if (r->spooled != NULL) {
+        r->result = RESULT_KEPT; /* its file stays in the spool for a later start */
+      } else if (s->spool != NULL) {
+        spool_aborted_locked(s, r);
+      } else {
+        drop_locked(s, r, &note, "shutdown aborted its attempt", CENSUS_EXPORTER_DROP_SHUTDOWN);
+      }
       break;
     }
     if (o.verdict == CENSUS_HTTP_DELIVERED) {
       r->ended = true;
+      r->result = RESULT_DELIVERED;
       s->stats.requests_delivered++;
       s->stats.items_delivered += r->items - o.rejected;
       s->stats.items_rejected += o.rejected;
+      if (r->spooled != NULL) {
+        s->stats.requests_from_spool++;
+        s->stats.items_from_spool += r->items - o.rejected;
+      }
       note.rejected = o.rejected;
       if (o.message[0] != '\0') {
         snprintf(note.diag, sizeof note.diag, "%s: %s", s->name, o.message);
@@ -758,8 +903,10 @@ static void deliver(census_http_sender *s, request *r) {
     }
     if (o.verdict == CENSUS_HTTP_FAILED) {
       char reason[320];
-      snprintf(reason, sizeof reason, "permanent failure (%s)", o.failure);
+      snprintf(reason, sizeof reason, "%spermanent failure (%s)",
+               r->spooled != NULL ? "spooled by an earlier process; " : "", o.failure);
       drop_locked(s, r, &note, reason, CENSUS_EXPORTER_DROP_PERMANENT_FAILURE);
+      r->result = RESULT_FAILED;
       break;
     }
     snprintf(s->last_failure, sizeof s->last_failure, "%s",
@@ -771,6 +918,15 @@ static void deliver(census_http_sender *s, request *r) {
     int64_t backoff_until = now + backoff_ms(s, n) * 1000000;
     if (backoff_until > budget_end) {
       backoff_until = budget_end;
+    }
+    if ((now >= budget_end || min_until > budget_end) && r->spooled != NULL) {
+      /* Not lost: its file stays in the spool, for a later start. */
+      r->result = RESULT_KEPT;
+      snprintf(note.diag, sizeof note.diag,
+               "%s: a spooled request of %llu items stays in the spool: retry budget spent after "
+               "%d attempts; last: %s",
+               s->name, (unsigned long long)r->items, n, o.failure);
+      break;
     }
     if (now >= budget_end || min_until > budget_end) {
       char reason[400];
@@ -808,7 +964,11 @@ static void deliver(census_http_sender *s, request *r) {
       pthread_cond_timedwait(&s->work_cv, &s->mu, &ts);
     }
     if (aborted) {
-      if (!r->abandoned) {
+      if (r->abandoned || r->spooled != NULL) {
+        r->result = RESULT_KEPT;
+      } else if (s->spool != NULL) {
+        spool_aborted_locked(s, r);
+      } else {
         drop_locked(s, r, &note, "shutdown during a retry wait", CENSUS_EXPORTER_DROP_SHUTDOWN);
       }
       break;
@@ -824,9 +984,68 @@ static void deliver(census_http_sender *s, request *r) {
   }
 }
 
+/* Delivers the spool's files for this sender, oldest first, before any request of this process:
+ * one at a time, in flight like a request (deliver()), with the retry budget of one. A delivered
+ * file, or one the backend refused for good (counted as dropped), is removed; at the first file
+ * that cannot be delivered now (budget spent, shutdown, exit deadline) the rest stay in the spool
+ * for a later start and the thread goes on with the queue. Mutex held on entry and on return;
+ * `draining` is cleared at the end (flushes wait for it: pending_min_locked()). */
+static void drain_spool(census_http_sender *s) {
+  pthread_mutex_unlock(&s->mu);
+  census_spool_report rep = {0};
+  census_spool_scan *scan = census__spool_scan(s->spool, &rep, NULL);
+  census_spool_item *item = NULL;
+  while (scan != NULL && !atomic_load(&s->abort) &&
+         census__spool_claim_next(s->spool, scan, &item, &rep) == CENSUS_OK) {
+    request *r = calloc(1, sizeof *r);
+    if (r == NULL) {
+      census__spool_item_release(s->spool, item);
+      break;
+    }
+    r->body = item->body; /* the request owns the body from now on */
+    item->body = NULL;
+    r->len = item->len;
+    r->items = item->items;
+    r->created_ns = item->created_ns;
+    r->spooled = item;
+    r->seq = 0; /* before every request of this process */
+    pthread_mutex_lock(&s->mu);
+    bool go = !s->stopping && !atomic_load(&s->abort);
+    if (go) {
+      s->inflight = r;
+      atomic_store(&s->abort_inflight, false);
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (go) {
+      deliver(s, r); /* returns with the mutex held */
+      s->inflight = NULL;
+      pthread_cond_broadcast(&s->done_cv);
+      pthread_mutex_unlock(&s->mu);
+    }
+    if (go && (r->result == RESULT_DELIVERED || r->result == RESULT_FAILED)) {
+      census__spool_item_done(s->spool, item);
+    } else {
+      census__spool_item_release(s->spool, item);
+      go = false;
+    }
+    r->spooled = NULL;
+    request_free(r);
+    if (!go) {
+      break;
+    }
+  }
+  census__spool_scan_free(scan);
+  pthread_mutex_lock(&s->mu);
+  s->draining = false;
+  pthread_cond_broadcast(&s->done_cv);
+}
+
 static void *run(void *arg) {
   census_http_sender *s = arg;
   pthread_mutex_lock(&s->mu);
+  if (s->draining) {
+    drain_spool(s);
+  }
   for (;;) {
     while (s->head == NULL && !s->stopping) {
       pthread_cond_wait(&s->work_cv, &s->mu);
@@ -847,8 +1066,16 @@ static void *run(void *arg) {
     pthread_mutex_unlock(&s->mu);
     deliver(s, r); /* returns with the mutex held */
     s->inflight = NULL;
+    bool redrain = r->result == RESULT_DELIVERED && s->spool_written && !s->stopping;
     request_free(r);
     pthread_cond_broadcast(&s->done_cv);
+    if (redrain) {
+      /* The backend is back after this process spooled (a full queue): the spooled requests
+       * are older than the queued ones, so they go first, now rather than at the next start. */
+      s->spool_written = false;
+      s->draining = true;
+      drain_spool(s);
+    }
   }
   pthread_mutex_unlock(&s->mu);
   return NULL;
@@ -923,6 +1150,7 @@ static void sender_destroy(census_http_sender *s) {
   pthread_mutex_destroy(&s->mu);
   pthread_cond_destroy(&s->work_cv);
   pthread_cond_destroy(&s->done_cv);
+  census__spool_close(s->spool);
   free_config(s);
   free(s);
 }
@@ -985,6 +1213,26 @@ census_http_sender *census__http_sender_new(const census_http_sender_config *con
   s->classify = config->classify;
   s->authorize = config->authorize;
   s->user = config->user;
+  /* The spool is scoped by service.name: the exporter's, else the resource default's
+   * (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, unknown_service:<executable>). */
+  const char *service = config->service_name;
+  census_resource *resource = NULL;
+  if (service == NULL && ((config->spool_dir != NULL && config->spool_dir[0] != '\0') ||
+                          census__env_string(CENSUS_SPOOL_DIR_ENV) != NULL)) {
+    census_status rst;
+    resource = census__resource_build(NULL, NULL, 0, &rst);
+    service = resource != NULL ? census__resource_get(resource, "service.name") : NULL;
+  }
+  s->spool = census__spool_open_configured("spool_dir", config->spool_dir, config->spool_max_bytes,
+                                           service, s->name, s->url, NULL, &st);
+  census__resource_free(resource);
+  if (st != CENSUS_OK) { /* reported, naming the option */
+    free_config(s);
+    free(s);
+    s = NULL;
+    goto out;
+  }
+  s->draining = s->spool != NULL;
   s->next_seq = 1;
   s->rng = seed_for(s);
   atomic_init(&s->abort, false);
@@ -1049,6 +1297,9 @@ census_status census__http_sender_submit(census_http_sender *sender, char *body,
   r->len = len;
   r->items = items;
   r->supersede_key = supersede_key;
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  r->created_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 
   /* A queued request with the same key was never attempted: the new one takes its place. */
   if (supersede_key != 0) {
@@ -1058,6 +1309,7 @@ census_status census__http_sender_submit(census_http_sender *sender, char *body,
         q->body = body;
         q->len = len;
         q->items = items;
+        q->created_ns = r->created_ns;
         s->stats.requests_superseded++;
         pthread_mutex_unlock(&s->mu);
         free(r);
@@ -1066,9 +1318,15 @@ census_status census__http_sender_submit(census_http_sender *sender, char *body,
     }
   }
   request *victim = NULL;
+  bool spool_victim = false;
   if (s->queued >= s->max_queued && s->head != NULL) {
-    victim = drop_oldest_locked(s, &note);
-    st = CENSUS_ELIMIT;
+    if (s->spool != NULL) {
+      victim = take_oldest_locked(s);
+      spool_victim = true;
+    } else {
+      victim = drop_oldest_locked(s, &note);
+      st = CENSUS_ELIMIT;
+    }
   }
   r->seq = s->next_seq++;
   if (s->tail != NULL) {
@@ -1083,6 +1341,14 @@ census_status census__http_sender_submit(census_http_sender *sender, char *body,
   }
   pthread_cond_signal(&s->work_cv);
   pthread_mutex_unlock(&s->mu);
+  if (spool_victim) {
+    /* On the submitting thread (census's export worker), not a recording thread. */
+    spool_tally t;
+    spool_requests(s, victim, CENSUS_EXPORTER_DROP_QUEUE_FULL, &t);
+    if (t.failed_requests > 0 && st == CENSUS_OK) {
+      st = CENSUS_ELIMIT;
+    }
+  }
   if (victim != NULL) {
     request_free(victim);
   }
@@ -1099,7 +1365,13 @@ census_status census__http_sender_submit(census_http_sender *sender, char *body,
  * (an earlier handler that does not end it). Records the self-metric and reports one diagnostic
  * line for all of it. The other place, with drop_oldest_locked(), where a request is lost for
  * want of room or time: a persistent spool would take the bodies here instead. */
+static void spool_at_exit(census_http_sender *s);
+
 static void abandon_at_exit(census_http_sender *s) {
+  if (s->spool != NULL) {
+    spool_at_exit(s);
+    return;
+  }
   pthread_mutex_lock(&s->mu);
   uint64_t requests = 0, items = 0;
   request *queued = s->head;
@@ -1143,6 +1415,80 @@ static void abandon_at_exit(census_http_sender *s) {
   }
   free_requests(queued, NULL);
   publish(s, &note);
+}
+
+/* abandon_at_exit() with a spool: what is still queued or in flight goes to the spool instead of
+ * being dropped. The queued requests are taken out of the queue; the in-flight one (its body is
+ * never changed once queued, so a copy made under the mutex is safe while the thread still
+ * attempts it) is marked abandoned and its attempt aborted, as without a spool. A request in
+ * flight that the thread is delivering from the spool (an earlier process's) is only abandoned:
+ * the thread gives its file back. Counted as spooled (or, what the spool refuses, dropped for
+ * exit_deadline), with one diagnostic line. A request in flight may reach the backend after all
+ * (its answer came too late): the next start then delivers it a second time. */
+static void spool_at_exit(census_http_sender *s) {
+  pthread_mutex_lock(&s->mu);
+  request *list = s->head;
+  s->head = s->tail = NULL;
+  s->queued = 0;
+  for (request *q = list; q != NULL; q = q->next) {
+    q->ended = true;
+    mark_waiters_locked(s, q->seq);
+  }
+  request *r = s->inflight;
+  bool abort_attempt = r != NULL && !r->ended && !r->abandoned;
+  if (abort_attempt) {
+    r->abandoned = true;
+    mark_waiters_locked(s, r->seq);
+    if (r->spooled == NULL) {
+      /* A copy, placed first: it is older than everything queued. */
+      request *copy = calloc(1, sizeof *copy);
+      char *body = copy != NULL ? malloc(r->len ? r->len : 1) : NULL;
+      if (body != NULL) {
+        memcpy(body, r->body, r->len);
+        copy->body = body;
+        copy->len = r->len;
+        copy->items = r->items;
+        copy->created_ns = r->created_ns;
+        copy->next = list;
+        list = copy;
+      } else {
+        free(copy);
+        s->stats.requests_dropped++;
+        s->stats.items_dropped += r->items;
+        census_exporter_record_dropped(s->name, CENSUS_EXPORTER_DROP_EXIT_DEADLINE, r->items);
+      }
+    }
+    atomic_store(&s->abort_inflight, true);
+    pthread_cond_broadcast(&s->work_cv); /* ends a retry wait */
+  }
+  char last_failure[sizeof s->last_failure];
+  snprintf(last_failure, sizeof last_failure, "%s", s->last_failure);
+  pthread_cond_broadcast(&s->done_cv);
+  bool running = s->thread_running;
+  pthread_mutex_unlock(&s->mu);
+  if (abort_attempt && running) {
+    curl_multi_wakeup(s->multi); /* thread-safe; the handle lives as long as the thread */
+  }
+  if (list != NULL) {
+    spool_tally t;
+    spool_requests(s, list, CENSUS_EXPORTER_DROP_EXIT_DEADLINE, &t);
+    char diag[DIAG_MAX];
+    int len = snprintf(diag, sizeof diag,
+                       "%s: exit deadline reached, %llu requests (%llu items) spooled for the "
+                       "next start in %s",
+                       s->name, (unsigned long long)t.requests, (unsigned long long)t.items,
+                       census__spool_path(s->spool));
+    if (t.failed_requests > 0 && len > 0 && (size_t)len < sizeof diag) {
+      len += snprintf(diag + len, sizeof diag - (size_t)len,
+                      ", %llu requests (%llu items) not delivered",
+                      (unsigned long long)t.failed_requests, (unsigned long long)t.failed_items);
+    }
+    if (last_failure[0] != '\0' && len > 0 && (size_t)len < sizeof diag) {
+      snprintf(diag + len, sizeof diag - (size_t)len, "; last failure: %s", last_failure);
+    }
+    report(diag);
+    free_requests(list, NULL);
+  }
 }
 
 /* Waits until every request submitted before the call has ended or the deadline passed; see
@@ -1246,7 +1592,23 @@ census_status census__http_sender_close(census_http_sender *sender, int64_t time
     pthread_join(s->thread, NULL);
   }
 
-  /* The thread is gone: what is still queued will never be sent. */
+  /* The thread is gone: what is still queued will never be sent by this process. With a spool,
+   * a later start sends it. */
+  if (s->spool != NULL && s->head != NULL) {
+    spool_tally t;
+    spool_requests(s, s->head, CENSUS_EXPORTER_DROP_SHUTDOWN, &t);
+    char diag[DIAG_MAX];
+    snprintf(diag, sizeof diag,
+             "%s: shutdown deadline reached, %llu queued requests (%llu items) spooled for the "
+             "next start in %s",
+             s->name, (unsigned long long)t.requests, (unsigned long long)t.items,
+             census__spool_path(s->spool));
+    if (t.requests > 0) {
+      report(diag);
+    }
+    free_requests(s->head, NULL);
+    s->head = s->tail = NULL;
+  }
   uint64_t items = 0;
   uint64_t requests = free_requests(s->head, &items);
   if (requests > 0) {

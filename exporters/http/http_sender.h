@@ -22,6 +22,11 @@
  * queued or in flight as dropped with reason exit_deadline, in one diagnostic line, without
  * stopping the thread or freeing the sender (other threads may still run).
  *
+ * Spool (opt-in, spool.h): with a spool configured, what the exit or shutdown deadline leaves and
+ * the oldest request a full queue pushes out are written to disk instead of being dropped
+ * (counted as spooled), and a new sender first delivers what earlier processes of the same
+ * service spooled for it, oldest first, before its own requests.
+ *
  * Fork: the sender belongs to the process that made it. In a forked child the queue inherited
  * from the parent is discarded (the parent delivers it), the counters start again from zero (the
  * child's are its own) and the thread restarts on first use.
@@ -91,6 +96,12 @@ typedef struct census_http_sender_config {
   census_http_classify_fn classify; /* required */
   census_http_authorize_fn authorize; /* may be NULL */
   void *user;                         /* passed to classify and authorize */
+  /* Persistent spool (docs/exporters/http-delivery.md, "Spool"): spool_dir (copied) or else
+   * CENSUS_SPOOL_DIR turns it on; the bound is spool_max_bytes or else CENSUS_SPOOL_MAX_BYTES,
+   * else 64 MiB. service_name (service.name) scopes it with `name` and `url`. */
+  const char *spool_dir;
+  uint64_t spool_max_bytes;
+  const char *service_name;
 } census_http_sender_config;
 
 /* Counters since creation; each is exact. "items" are whatever the exporter counts per request
@@ -106,10 +117,18 @@ typedef struct census_http_stats {
                                    before submitting (census__http_sender_drop_unsent()) */
   uint64_t requests_superseded; /* replaced by a newer request with the same supersede_key */
   uint64_t requests_dropped;    /* requests behind items_dropped */
+  uint64_t requests_spooled;    /* written to the spool instead of being dropped (exit or
+                                   shutdown deadline, full queue): a later start delivers them */
+  uint64_t items_spooled;       /* items behind requests_spooled */
+  uint64_t requests_from_spool; /* spooled by an earlier process and delivered by this one (also
+                                   in requests_delivered; their items in items_delivered) */
+  uint64_t items_from_spool;    /* items behind requests_from_spool */
 } census_http_stats;
 
-/* Creates a sender and starts its thread. NULL on error, with *status (if not NULL) set:
- * CENSUS_EINVAL (missing url/classify), CENSUS_ENOMEM, CENSUS_ESYSTEM (thread or curl init). */
+/* Creates a sender and starts its thread, which first delivers what the spool (if configured)
+ * holds for this sender. NULL on error, with *status (if not NULL) set: CENSUS_EINVAL (missing
+ * url/classify), CENSUS_ENOMEM, CENSUS_ESYSTEM (thread or curl init), CENSUS_ECONFIG (the
+ * spool_dir option names a directory that cannot be used; reported naming the option). */
 census_http_sender *census__http_sender_new(const census_http_sender_config *config,
                                             census_status *status);
 

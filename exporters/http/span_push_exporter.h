@@ -73,6 +73,8 @@ typedef struct census_span_push_config {
     (config).http.max_backoff_ms = (o).max_backoff_ms;                                             \
     (config).http.max_elapsed_ms = (o).max_elapsed_ms;                                             \
     (config).http.max_queued = (o).max_queued;                                                     \
+    (config).http.spool_dir = (o).spool_dir;                                                       \
+    (config).http.spool_max_bytes = (o).spool_max_bytes;                                           \
   } while (0)
 
 /* Starts the sender thread and registers the span exporter. On success returns the handle and
@@ -97,7 +99,11 @@ census_status census__span_push_stats(census_span_push_exporter *exporter,
           .requests_delivered = (h).requests_delivered,                                            \
           .requests_dropped = (h).requests_dropped,                                                \
           .attempts = (h).attempts,                                                                \
-          .retries = (h).retries})
+          .retries = (h).retries,                                                                  \
+          .requests_spooled = (h).requests_spooled,                                                \
+          .spans_spooled = (h).items_spooled,                                                      \
+          .requests_from_spool = (h).requests_from_spool,                                          \
+          .spans_from_spool = (h).items_from_spool})
 
 /* Unregisters the span exporter unless its shutdown callback already ran (census exports what
  * it still holds and calls the shutdown callback, which waits up to timeout_ms for queued

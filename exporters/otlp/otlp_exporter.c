@@ -369,6 +369,10 @@ static void copy_stats(census_otlp_signal_stats *out, const census_http_stats *i
   out->items_dropped = in->items_dropped;
   out->requests_superseded = in->requests_superseded;
   out->requests_dropped = in->requests_dropped;
+  out->requests_spooled = in->requests_spooled;
+  out->items_spooled = in->items_spooled;
+  out->requests_from_spool = in->requests_from_spool;
+  out->items_from_spool = in->items_from_spool;
 }
 
 /* ---- Callbacks ------------------------------------------------------------------------------ */
@@ -491,6 +495,9 @@ static census_status start_sender(otlp_signal *s, const census_otlp_options *o,
   sc.max_queued = o->max_queued_requests;
   sc.classify = classify;
   sc.user = s;
+  sc.spool_dir = o->spool_dir;
+  sc.spool_max_bytes = o->spool_max_bytes;
+  sc.service_name = census__resource_get(s->owner->resource, "service.name");
   s->json = c->json;
   census_status st = CENSUS_OK;
   s->sender = census__http_sender_new(&sc, &st);

@@ -135,6 +135,7 @@ CENSUS_EXPORT census_status census_zipkin_exporter_start(const census_zipkin_opt
       .user = z,
       .free_user = state_free};
   CENSUS_SPAN_PUSH_APPLY_OPTIONS(config, o);
+  config.http.service_name = z->service_name; /* scopes the spool */
   census_span_push_exporter *push = census__span_push_start(&config, &status);
   if (!push) {
     state_free(z);

@@ -77,6 +77,9 @@ CENSUS_EXPORT census_status census_stats_exporter_unregister(void *user, int64_t
  * passed (census_set_exit_flush_timeout_ms()): never delivered, since the process is ending. */
 #define CENSUS_EXPORTER_DROP_EXIT_DEADLINE "exit_deadline"
 #define CENSUS_EXPORTER_DROP_OUT_OF_MEMORY "out_of_memory" /* encoding or queueing */
+/* A persistent spool (docs/exporters/http-delivery.md, "Spool") dropped its oldest files to stay
+ * within its bound in bytes. */
+#define CENSUS_EXPORTER_DROP_SPOOL_FULL "spool_full"
 /* The backend permanently refused the metric's descriptor (schema; e.g. Cloud Monitoring
  * metricDescriptors.create answered 400/403/404), so none of that metric's points can be sent. */
 #define CENSUS_EXPORTER_DROP_NO_DESCRIPTOR "no_descriptor"

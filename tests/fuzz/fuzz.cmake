@@ -55,6 +55,10 @@ if(CENSUS_BUILD_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang" AND NOT CENSUS_SANI
   # OTEL_EXPORTER_OTLP_HEADERS / OTEL_RESOURCE_ATTRIBUTES lists (libc only).
   set(http_dir ${PROJECT_SOURCE_DIR}/exporters/http)
   census_fuzz_target(kv_list SOURCES ${http_dir}/env_config.c INCLUDES ${http_dir})
+  # Spool files left on disk by another process (the push exporters' persistent spool; zlib).
+  find_package(ZLIB REQUIRED)
+  census_fuzz_target(spool SOURCES ${http_dir}/spool.c ${http_dir}/env_config.c INCLUDES ${http_dir}
+                     LIBS ZLIB::ZLIB)
   find_package(PkgConfig REQUIRED)
   pkg_check_modules(FUZZ_JANSSON REQUIRED IMPORTED_TARGET jansson)
   # OTLP export responses: partial success and google.rpc.Status, protobuf and JSON (jansson).

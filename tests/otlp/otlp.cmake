@@ -74,3 +74,12 @@ foreach(case dead_return dead_exit dead_sigterm dead_shutdown hung_return hung_e
   set_tests_properties(otlp_exit_${case} PROPERTIES LABELS "otlp;integration;exit" TIMEOUT 60
     ENVIRONMENT "${otlp_env}")
 endforeach()
+# The persistent spool end to end (otlp_spool_test.sh): process 1 spools what its exit deadline
+# leaves, process 2 delivers it (decoded totals exact, process 1's timestamps); a damaged file
+# skipped; the byte bound kept with exact counts.
+foreach(case deliver corrupt bound)
+  add_test(NAME otlp_spool_${case}
+    COMMAND ${otlp_dir}/otlp_spool_test.sh $<TARGET_FILE:otlp_exit_app> ${case})
+  set_tests_properties(otlp_spool_${case} PROPERTIES LABELS "otlp;integration;exit;spool"
+    TIMEOUT 90 ENVIRONMENT "${otlp_env}")
+endforeach()

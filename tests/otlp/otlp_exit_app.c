@@ -1,6 +1,6 @@
 /* otlp_exit_app.c - the process under test of the OTLP exit-path matrix (otlp_exit_test.sh).
  *
- * Usage: otlp_exit_app MODE METRICS_URL TRACES_URL [--deadline-ms N]
+ * Usage: otlp_exit_app MODE METRICS_URL TRACES_URL [--deadline-ms N] [--spool-dir DIR]
  *
  * Set-up: an OTLP exporter (protobuf) whose metrics go to METRICS_URL and traces to TRACES_URL
  * (per-signal endpoints, so one can be dead, hung or healthy independently), an export interval
@@ -37,6 +37,10 @@
  *                   recorded its own 3000 values (1..3000) and 300 spans "exit/child-span"; it
  *                   returns from main (its exit flush sends again what it has, to the same totals).
  *                   The parent waits for it, then prints its report and returns.
+ *   deliver         records nothing: census_flush(5000) ("status"), which waits for the spool's
+ *                   files to be delivered first, a report, then main returns (otlp_spool_test.sh)
+ * --spool-dir DIR sets the exporter's spool_dir option (CENSUS_SPOOL_DIR works as well); the
+ * counters then include requests_spooled, items_spooled, requests_from_spool, items_from_spool.
  * Exit status: 0; 2 for a failed set-up call (named on stderr); 3 if the fork child failed.
  */
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
@@ -93,9 +97,12 @@ static void print_signal(const char *name, const census_otlp_signal_stats *s) {
   printf("\"%s\": {\"requests_delivered\": %" PRIu64 ", \"attempts\": %" PRIu64
          ", \"items_delivered\": %" PRIu64 ", \"items_rejected\": %" PRIu64
          ", \"items_dropped\": %" PRIu64 ", \"requests_superseded\": %" PRIu64
-         ", \"requests_dropped\": %" PRIu64 "}",
+         ", \"requests_dropped\": %" PRIu64 ", \"requests_spooled\": %" PRIu64
+         ", \"items_spooled\": %" PRIu64 ", \"requests_from_spool\": %" PRIu64
+         ", \"items_from_spool\": %" PRIu64 "}",
          name, s->requests_delivered, s->attempts, s->items_delivered, s->items_rejected,
-         s->items_dropped, s->requests_superseded, s->requests_dropped);
+         s->items_dropped, s->requests_superseded, s->requests_dropped, s->requests_spooled,
+         s->items_spooled, s->requests_from_spool, s->items_from_spool);
 }
 
 /* One report line; `status` NULL prints null. */
@@ -124,7 +131,8 @@ static void on_sigterm(int signo) {
   got_sigterm = 1;
 }
 
-static void set_up(const char *metrics_url, const char *traces_url, int64_t deadline_ms) {
+static void set_up(const char *metrics_url, const char *traces_url, int64_t deadline_ms,
+                   const char *spool_dir) {
   census_set_diagnostics(on_diagnostics, NULL);
   check("interval", census_set_export_interval_ms(AN_HOUR_MS));
   check("exit flush timeout", census_set_exit_flush_timeout_ms(deadline_ms));
@@ -158,6 +166,7 @@ static void set_up(const char *metrics_url, const char *traces_url, int64_t dead
   o.protocol = CENSUS_OTLP_HTTP_PROTOBUF;
   o.initial_backoff_ms = 100;
   o.max_backoff_ms = 400;
+  o.spool_dir = spool_dir;
   check("otlp exporter", census_otlp_exporter_start(&o, &exporter));
 }
 
@@ -252,12 +261,23 @@ int main(int argc, char **argv) {
   atexit(report_at_exit); /* before census starts: see the file comment */
   mode = argv[1];
   int64_t deadline_ms = 1500;
-  if (argc >= 6 && strcmp(argv[4], "--deadline-ms") == 0) {
-    deadline_ms = atoll(argv[5]);
+  const char *spool_dir = NULL;
+  for (int i = 4; i + 1 < argc; i += 2) {
+    if (strcmp(argv[i], "--deadline-ms") == 0) {
+      deadline_ms = atoll(argv[i + 1]);
+    } else if (strcmp(argv[i], "--spool-dir") == 0) {
+      spool_dir = argv[i + 1];
+    }
   }
-  set_up(argv[2], argv[3], deadline_ms);
+  set_up(argv[2], argv[3], deadline_ms, spool_dir);
   if (strcmp(mode, "fork") == 0) {
     return fork_mode();
+  }
+  if (strcmp(mode, "deliver") == 0) {
+    census_status flushed = census_flush(5000);
+    reported = true;
+    report(mode, census_status_name(flushed));
+    return 0;
   }
   record(1, K, SPANS, "exit/span");
   if (strcmp(mode, "return") == 0) {

@@ -1,5 +1,5 @@
-// otlp_receiver.js - an OTLP/HTTP receiver for tests, on 127.0.0.1 (port chosen by the OS,
-// printed as {"port": N} on stdout).
+// otlp_receiver.js - an OTLP/HTTP receiver for tests, on 127.0.0.1 (port chosen by the OS, or
+// --port N; printed as {"port": N} on stdout).
 //
 // Every request is checked (POST, /v1/metrics or /v1/traces, Content-Type), un-gzipped when
 // Content-Encoding says so, decoded by otlp_decode.js (protobufjs + the official .proto files)
@@ -126,7 +126,7 @@ const server = http.createServer((req, res) => {
     answer(res, signal, json, rec.answer);
   });
 });
-server.listen(0, '127.0.0.1', () => {
+server.listen(Number(args.port || 0), '127.0.0.1', () => {
   process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n');
 });
 const stop = () => { hanging.forEach((r) => r.destroy()); server.close(); process.exit(0); };

@@ -182,6 +182,40 @@ static void ms_values(void **state) {
   unsetenv("CENSUS_TEST_MS");
 }
 
+/* Proves: byte sizes are digits with an optional KiB/MiB/GiB unit (any case, spaces allowed),
+ * unset or empty give the default silently, and each malformed or overflowing value is reported
+ * once (naming the variable and the value) and gives the default. */
+static void bytes_values(void **state) {
+  (void)state;
+  diag_count = 0;
+  unsetenv("CENSUS_TEST_BYTES");
+  assert_int_equal(census__env_bytes("CENSUS_TEST_BYTES", 77), 77);
+  const struct {
+    const char *text;
+    uint64_t value;
+  } good[] = {{"0", 0},
+              {" 4096 ", 4096},
+              {"1KiB", 1024},
+              {"3 mib", 3 << 20},
+              {"2GiB", (uint64_t)2 << 30},
+              {"17179869183GiB", 17179869183ULL << 30}};
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    setenv("CENSUS_TEST_BYTES", good[i].text, 1);
+    assert_true(census__env_bytes("CENSUS_TEST_BYTES", 77) == good[i].value);
+  }
+  assert_int_equal(diag_count, 0);
+  const char *bad[] = {"-1", "1.5MiB", "10MB", "MiB", "17179869184GiB", "1 KiB x", "0x10"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    setenv("CENSUS_TEST_BYTES", bad[i], 1);
+    assert_int_equal(census__env_bytes("CENSUS_TEST_BYTES", 77), 77);
+    assert_int_equal(diag_count, (int)i + 1);
+    assert_int_equal(diag_status, CENSUS_ECONFIG);
+    assert_non_null(strstr(diag_last, "CENSUS_TEST_BYTES"));
+    assert_non_null(strstr(diag_last, bad[i]));
+  }
+  unsetenv("CENSUS_TEST_BYTES");
+}
+
 /* Proves: choices match case-insensitively after trimming, unset gives the default silently,
  * an unknown value gives the default with one diagnostic listing the choices. */
 static void choices(void **state) {
@@ -225,6 +259,7 @@ int main(void) {
       cmocka_unit_test_setup(kv_stop, reset),
       cmocka_unit_test_setup(kv_env, reset),
       cmocka_unit_test_setup(ms_values, reset),
+      cmocka_unit_test_setup(bytes_values, reset),
       cmocka_unit_test_setup(choices, reset),
       cmocka_unit_test_setup(strings, reset),
   };

@@ -90,6 +90,12 @@ typedef struct census_google_monitoring_options {
   /* Non-zero: timeSeries.create bodies are gzip-compressed (Content-Encoding: gzip), which
    * Google's APIs accept; metricDescriptors.create bodies (small, once per view) are not. */
   int gzip;
+  /* Persistent spool (docs/exporters/http-delivery.md, "Spool"): a directory (must exist) where
+   * timeSeries.create requests that the exit or shutdown deadline, or a full queue, would drop are
+   * kept for the next start of the same service, which delivers them first. NULL: CENSUS_SPOOL_DIR,
+   * else no spool. A directory that cannot be used makes the start fail with CENSUS_ECONFIG. */
+  const char *spool_dir;
+  uint64_t spool_max_bytes; /* bound; 0: CENSUS_SPOOL_MAX_BYTES, else 64 MiB */
 } census_google_monitoring_options;
 
 /* Counters since start; each is exact. "points" = series written (one point each). */
@@ -107,6 +113,10 @@ typedef struct census_google_monitoring_stats {
   uint64_t retries;
   uint64_t descriptors_created; /* created or found existing (409) */
   uint64_t descriptor_failures; /* metricDescriptors.create attempts that failed */
+  uint64_t requests_spooled;    /* kept in the spool for the next start instead of dropped */
+  uint64_t points_spooled;      /* points behind requests_spooled */
+  uint64_t requests_from_spool; /* spooled earlier, delivered now (in requests_delivered too) */
+  uint64_t points_from_spool;   /* points behind requests_from_spool */
 } census_google_monitoring_stats;
 
 /* A running exporter. Thread-safety: census_google_monitoring_exporter_stats() is

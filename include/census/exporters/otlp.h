@@ -87,6 +87,12 @@ typedef struct census_otlp_options {
   int64_t max_elapsed_ms;       /* retry budget of one request from its first attempt; 0: 60000 */
   size_t max_queued_requests;   /* requests waiting per signal beyond the one in flight; 0: 64 */
   size_t max_spans_per_request; /* spans per trace request; 0: 512 */
+  /* Persistent spool (docs/exporters/http-delivery.md, "Spool"): a directory (must exist) where
+   * requests that the exit or shutdown deadline, or a full queue, would drop are kept for the
+   * next start of the same service, which delivers them first. NULL: CENSUS_SPOOL_DIR, else no
+   * spool. A directory that cannot be used makes the start fail with CENSUS_ECONFIG. */
+  const char *spool_dir;
+  uint64_t spool_max_bytes; /* bound per signal; 0: CENSUS_SPOOL_MAX_BYTES, else 64 MiB */
 } census_otlp_options;
 
 /* A running exporter. Thread-safety: all functions are thread-safe; census_otlp_exporter_stop()
@@ -108,6 +114,12 @@ typedef struct census_otlp_signal_stats {
   uint64_t requests_superseded; /* metric snapshots replaced by a newer one (nothing lost: each
                                    snapshot holds all earlier totals) */
   uint64_t requests_dropped;    /* requests behind items_dropped */
+  uint64_t requests_spooled;    /* kept in the spool instead of dropped (exit or shutdown
+                                   deadline, full queue), for the next start */
+  uint64_t items_spooled;       /* items behind requests_spooled */
+  uint64_t requests_from_spool; /* spooled by an earlier process, delivered by this one (also
+                                   counted in requests_delivered / items_delivered) */
+  uint64_t items_from_spool;    /* items behind requests_from_spool */
 } census_otlp_signal_stats;
 
 typedef struct census_otlp_stats {

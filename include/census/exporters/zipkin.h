@@ -47,6 +47,12 @@ typedef struct census_zipkin_options {
   int64_t max_elapsed_ms;     /* retry budget per request from its first attempt; 0: 60000 */
   size_t max_queued;          /* requests waiting to be sent; 0: 64 (oldest dropped beyond) */
   size_t max_spans_per_request; /* spans in one POST; 0: 512 */
+  /* Persistent spool (docs/exporters/http-delivery.md, "Spool"): a directory (must exist) where
+   * requests that the exit or shutdown deadline, or a full queue, would drop are kept for the
+   * next start of the same service, which delivers them first. NULL: CENSUS_SPOOL_DIR, else no
+   * spool. A directory that cannot be used makes the start fail with CENSUS_ECONFIG. */
+  const char *spool_dir;
+  uint64_t spool_max_bytes; /* bound; 0: CENSUS_SPOOL_MAX_BYTES, else 64 MiB */
 } census_zipkin_options;
 
 /* A running exporter. Thread-safety: the functions below are thread-safe. */
@@ -54,13 +60,17 @@ typedef struct census_zipkin_exporter census_zipkin_exporter;
 
 /* Delivery counters since start; each is exact. */
 typedef struct census_zipkin_stats {
-  uint64_t spans_delivered;    /* in requests Zipkin accepted */
-  uint64_t spans_dropped;      /* queue full, retry budget spent, refused (4xx), shutdown, exit
-                                  deadline, OOM */
-  uint64_t requests_delivered; /* POSTs answered 2xx */
-  uint64_t requests_dropped;   /* POSTs behind spans_dropped */
-  uint64_t attempts;           /* HTTP attempts, including retries */
-  uint64_t retries;            /* attempts after the first of a request */
+  uint64_t spans_delivered;     /* in requests Zipkin accepted */
+  uint64_t spans_dropped;       /* queue full, retry budget spent, refused (4xx), shutdown, exit
+                                   deadline, OOM */
+  uint64_t requests_delivered;  /* POSTs answered 2xx */
+  uint64_t requests_dropped;    /* POSTs behind spans_dropped */
+  uint64_t attempts;            /* HTTP attempts, including retries */
+  uint64_t retries;             /* attempts after the first of a request */
+  uint64_t requests_spooled;    /* kept in the spool for the next start instead of dropped */
+  uint64_t spans_spooled;       /* spans behind requests_spooled */
+  uint64_t requests_from_spool; /* spooled earlier, delivered now (in requests_delivered too) */
+  uint64_t spans_from_spool;    /* spans behind requests_from_spool */
 } census_zipkin_stats;
 
 /* Starts the exporter: builds the resource, starts the sending thread and registers a census
