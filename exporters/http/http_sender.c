@@ -377,18 +377,24 @@ static void drop_locked(census_http_sender *s, request *r, notice *n, const char
   n->dropped = r->items;
 }
 
+/* Unlinks and returns the request at the head of the queue. Mutex held; the queue is not empty. */
+static request *pop_head_locked(census_http_sender *s) {
+  request *r = s->head;
+  s->head = r->next;
+  if (s->head == NULL) {
+    s->tail = NULL;
+  }
+  s->queued--;
+  r->next = NULL;
+  return r;
+}
+
 /* The queue is full: takes the oldest queued request out of it and counts it as dropped
  * (queue_full), filling `n`; returns it for the caller to free after unlocking. One of the two
  * places where a request is lost for want of room or time (the other is abandon_at_exit()): a
  * persistent spool would take the body here instead. Mutex held; the queue is not empty. */
 static request *drop_oldest_locked(census_http_sender *s, notice *n) {
-  request *victim = s->head;
-  s->head = victim->next;
-  if (s->head == NULL) {
-    s->tail = NULL;
-  }
-  s->queued--;
-  victim->next = NULL;
+  request *victim = pop_head_locked(s);
   char reason[128];
   snprintf(reason, sizeof reason, "the queue is full (%zu requests waiting)", s->max_queued);
   drop_locked(s, victim, n, reason, CENSUS_EXPORTER_DROP_QUEUE_FULL);
@@ -403,13 +409,7 @@ static request *drop_oldest_locked(census_http_sender *s, notice *n) {
  * process is concerned; the flushes that waited for it see it as not delivered. Mutex held; the
  * queue is not empty. */
 static request *take_oldest_locked(census_http_sender *s) {
-  request *victim = s->head;
-  s->head = victim->next;
-  if (s->head == NULL) {
-    s->tail = NULL;
-  }
-  s->queued--;
-  victim->next = NULL;
+  request *victim = pop_head_locked(s);
   victim->ended = true;
   mark_waiters_locked(s, victim->seq);
   pthread_cond_broadcast(&s->done_cv);
@@ -1053,13 +1053,7 @@ static void *run(void *arg) {
     if (s->head == NULL || atomic_load(&s->abort)) {
       break;
     }
-    request *r = s->head;
-    s->head = r->next;
-    if (s->head == NULL) {
-      s->tail = NULL;
-    }
-    s->queued--;
-    r->next = NULL;
+    request *r = pop_head_locked(s);
     s->inflight = r;
     atomic_store(&s->abort_inflight, false); /* it was about the previous request */
     s->last_failure[0] = '\0';

@@ -61,33 +61,32 @@ CENSUS_EXPORT void census_set_diagnostics(census_diagnostics_fn fn, void *user) 
   pair->replaced = atomic_exchange_explicit(&current_sink, pair, memory_order_acq_rel);
 }
 
-void census__diag(census_status status, const char *format, ...) {
+/* Formats and hands one message to the current sink (none installed: nothing is formatted). */
+static void report_v(census_status status, const char *format, va_list args) {
   struct diag_sink *sink = atomic_load_explicit(&current_sink, memory_order_acquire);
   if (!sink->fn) {
     return;
   }
   char message[512];
+  vsnprintf(message, sizeof message, format, args);
+  sink->fn(sink->user, status, message);
+}
+
+void census__diag(census_status status, const char *format, ...) {
   va_list args;
   va_start(args, format);
-  vsnprintf(message, sizeof message, format, args);
+  report_v(status, format, args);
   va_end(args);
-  sink->fn(sink->user, status, message);
 }
 
 void census__diag_once(atomic_bool *once, census_status status, const char *format, ...) {
   if (atomic_load_explicit(once, memory_order_relaxed) || atomic_exchange(once, true)) {
     return;
   }
-  struct diag_sink *sink = atomic_load_explicit(&current_sink, memory_order_acquire);
-  if (!sink->fn) {
-    return;
-  }
-  char message[512];
   va_list args;
   va_start(args, format);
-  vsnprintf(message, sizeof message, format, args);
+  report_v(status, format, args);
   va_end(args);
-  sink->fn(sink->user, status, message);
 }
 
 census_status census__record_after_shutdown(void) {
