@@ -1,7 +1,7 @@
 /* test_python_differences.c - census's side of each deliberate difference from opencensus-python
  * listed in docs/opencensus-python.md, one test per numbered section, so that the page cannot
  * drift from the code. (The opencensus-python side was checked by running opencensus 0.11.4; the
- * page names the files.) These pin behaviour main already has: they document, they fix nothing.
+ * page names the files.) They document behaviour; 11 pins the exact sum issue 11 brought.
  */
 #include <math.h>
 #include <string.h>
@@ -217,6 +217,34 @@ static void test_10_refusals_counted(void **state) {
   assert_int_equal(after, before + 1);
 }
 
+/* 11: a distribution's sum is exact: twenty integers summing to 6028 give exactly 6028 (mean x
+ * count, opencensus-python's sum, is 6028.000000000001), and it stays 6028 while zeros are
+ * recorded with collections in between. */
+static void test_11_distribution_sum_exact(void **state) {
+  (void)state;
+  static const int64_t sizes[] = {235, 105, 326, 32,  23,  27,  555, 10,  391, 222,
+                                  433, 30,  541, 228, 449, 508, 567, 239, 354, 753};
+  const double bounds[] = {100, 1000};
+  census_status st = 1;
+  census_aggregation *a = census_aggregation_distribution_new(bounds, 2, &st);
+  assert_int_equal(st, CENSUS_OK);
+  const census_measure *m = int_measure("py/dist_sum");
+  register_plain("py/dist_sum", m, a);
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    assert_int_equal(census_record_int64(m, sizes[i], NULL), CENSUS_OK);
+  }
+  for (int round = 0; round < 3; round++) {
+    census_view_data *d;
+    census_point p = only_row("py/dist_sum", &d); /* a collection */
+    assert_int_equal(p.int_value, 6028);
+    assert_int_equal(p.count, 20 + 100 * round);
+    census_view_data_free(d);
+    for (int i = 0; i < 100; i++) {
+      assert_int_equal(census_record_int64(m, 0, NULL), CENSUS_OK);
+    }
+  }
+}
+
 int main(void) {
   census_set_diagnostics(NULL, NULL); /* refusals are the point here */
   const struct CMUnitTest tests[] = {
@@ -230,6 +258,7 @@ int main(void) {
       cmocka_unit_test(test_8_measure_without_view),
       cmocka_unit_test(test_9_start_is_registration),
       cmocka_unit_test(test_10_refusals_counted),
+      cmocka_unit_test(test_11_distribution_sum_exact),
   };
   return cmocka_run_group_tests_name("python_differences", tests, NULL, NULL);
 }
