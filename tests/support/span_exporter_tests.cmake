@@ -25,7 +25,7 @@ function(census_span_exporter_tests name)
   census_unit_test(${name}_encode THREADED)
   target_sources(test_${name}_encode PRIVATE ${support}/span_fixture.c)
   target_include_directories(test_${name}_encode PRIVATE ${support}
-    ${PROJECT_SOURCE_DIR}/exporters/http)
+    ${PROJECT_SOURCE_DIR}/exporters/http ${PROJECT_SOURCE_DIR}/exporters/common)
   target_link_libraries(test_${name}_encode PRIVATE ${ARG_LIBRARY} PkgConfig::JANSSON)
   set_tests_properties(unit_${name}_encode PROPERTIES LABELS "unit;threaded;${ARG_LABEL}")
 
@@ -52,7 +52,8 @@ if(TARGET census_http_objects AND CENSUS_SPAN_TEST_NODE)
   census_unit_test(http_span_push THREADED)
   target_sources(test_http_span_push PRIVATE ${CENSUS_SPAN_TEST_SUPPORT_DIR}/span_fixture.c)
   target_include_directories(test_http_span_push PRIVATE ${CENSUS_SPAN_TEST_SUPPORT_DIR})
-  target_link_libraries(test_http_span_push PRIVATE census_http_objects PkgConfig::JANSSON)
+  target_link_libraries(test_http_span_push PRIVATE census_http_objects census_common_objects
+                        PkgConfig::JANSSON)
   target_compile_definitions(test_http_span_push PRIVATE
     CENSUS_TEST_NODE="${CENSUS_SPAN_TEST_NODE}"
     CENSUS_TEST_FAULT_RECEIVER="${PROJECT_SOURCE_DIR}/tests/http/fault_receiver.js")

@@ -85,6 +85,7 @@ static struct {
   census_sampler *on;
   census_span open_span, current_span;
   int devnull;
+  census_stdout_exporter *stdout_exporter;
   atomic_int stats_shutdowns, span_shutdowns;
 #ifdef CENSUS_HAVE_OTLP
   census_otlp_exporter *otlp;
@@ -97,7 +98,7 @@ static struct {
   census_google_monitoring_exporter *monitoring;
 #endif
 #ifdef CENSUS_HAVE_PROMETHEUS
-  census_prometheus_server *server;
+  census_prometheus_exporter *server;
 #endif
 } before;
 
@@ -183,8 +184,9 @@ static void make_everything_then_shut_down(void) {
   census_span_end(census_span_start("as ended span", NULL)); /* exported at shutdown */
 
   before.devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-  census_stdout_options so = {.fd = before.devnull};
-  assert_int_equal(census_stdout_exporter_register(&so), CENSUS_OK);
+  census_stdout_options so = CENSUS_STDOUT_OPTIONS_INIT;
+  so.fd = before.devnull;
+  assert_int_equal(census_stdout_exporter_start(&so, &before.stdout_exporter), CENSUS_OK);
   assert_int_equal(census_stats_exporter_register(&stats_ops, &before), CENSUS_OK);
   assert_int_equal(census_span_exporter_register(&span_ops, &before), CENSUS_OK);
   /* Push exporters aimed at a port nothing listens on, with a short retry budget: census_shutdown
@@ -211,10 +213,9 @@ static void make_everything_then_shut_down(void) {
   assert_int_equal(census_google_monitoring_exporter_start(&mo, &before.monitoring), CENSUS_OK);
 #endif
 #ifdef CENSUS_HAVE_PROMETHEUS
-  census_prometheus_options po = {.any_port = 1};
-  before.server = census_prometheus_server_start(&po, &st);
-  assert_non_null(before.server);
-  assert_true(census_prometheus_server_port(before.server) != 0);
+  census_prometheus_options po = {.size = sizeof(census_prometheus_options), .any_port = 1};
+  assert_int_equal(census_prometheus_exporter_start(&po, &before.server), CENSUS_OK);
+  assert_true(census_prometheus_exporter_port(before.server) != 0);
 #endif
 
   census_status first = census_shutdown(5000);
@@ -503,8 +504,15 @@ static void propagation(void) {
 }
 
 static void exporters(void) {
-  assert_int_equal(census_stdout_exporter_register(NULL), CENSUS_ESHUTDOWN);
-  assert_int_equal(census_stdout_exporter_unregister(100), CENSUS_ESHUTDOWN);
+  census_stdout_exporter *so = (census_stdout_exporter *)1;
+  assert_int_equal(census_stdout_exporter_start(NULL, &so), CENSUS_ESHUTDOWN);
+  assert_null(so);
+  census_stdout_stats sst;
+  assert_int_equal(census_stdout_exporter_stats(before.stdout_exporter, &sst), CENSUS_OK);
+  assert_true(sst.rows_written > 0); /* the final export census_shutdown() made */
+  assert_int_equal(sst.rows_dropped, 0);
+  /* The shutdown stopped it, keeping the handle: _stop() only frees. */
+  assert_int_equal(census_stdout_exporter_stop(before.stdout_exporter, 100), CENSUS_OK);
   close(before.devnull);
 #ifdef CENSUS_HAVE_OTLP
   census_otlp_exporter *otlp = (census_otlp_exporter *)1;
@@ -553,13 +561,14 @@ static void exporters(void) {
   census_prometheus_text_free(text);
   assert_int_equal(census_prometheus_negotiate(NULL), CENSUS_PROMETHEUS_TEXT);
   assert_non_null(census_prometheus_content_type(CENSUS_PROMETHEUS_TEXT));
-  census_status st = CENSUS_OK;
-  census_prometheus_options po = {.any_port = 1};
-  assert_null(census_prometheus_server_start(&po, &st));
-  assert_int_equal(st, CENSUS_ESHUTDOWN);
-  assert_int_equal(census_prometheus_server_port(before.server), 0); /* stopped by shutdown */
-  assert_int_equal(census_prometheus_server_stop(before.server, 100), CENSUS_OK);
-  census_prometheus_server_free(before.server);
+  census_prometheus_options po = {.size = sizeof(census_prometheus_options), .any_port = 1};
+  census_prometheus_exporter *pe = (census_prometheus_exporter *)1;
+  assert_int_equal(census_prometheus_exporter_start(&po, &pe), CENSUS_ESHUTDOWN);
+  assert_null(pe);
+  assert_int_equal(census_prometheus_exporter_port(before.server), 0); /* stopped by shutdown */
+  census_prometheus_stats ps;
+  assert_int_equal(census_prometheus_exporter_stats(before.server, &ps), CENSUS_OK);
+  assert_int_equal(census_prometheus_exporter_stop(before.server, 100), CENSUS_OK); /* frees */
 #endif
 }
 

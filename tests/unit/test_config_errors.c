@@ -251,12 +251,12 @@ static void test_google_endpoints(void **state) {
  * listens. */
 static void test_prometheus_address(void **state) {
   (void)state;
-  census_prometheus_options o = {0};
+  census_prometheus_options o = CENSUS_PROMETHEUS_OPTIONS_INIT;
   o.register_no_exporter = 1;
-  census_status st = CENSUS_OK;
+  census_prometheus_exporter *e = NULL;
   o.address = "localhost";
-  assert_null(census_prometheus_server_start(&o, &st));
-  assert_int_equal(st, CENSUS_EINVAL);
+  assert_int_equal(census_prometheus_exporter_start(&o, &e), CENSUS_EINVAL);
+  assert_null(e);
   expect_line(CENSUS_EINVAL,
               "prometheus: options.address \"localhost\" is not a numeric IPv4 or IPv6 address "
               "(names are not looked up, so that no lookup can pick another interface): write "
@@ -264,15 +264,13 @@ static void test_prometheus_address(void **state) {
               "\"::\"; the port goes in options.port; the server is not started",
               NULL);
   o.address = "127.0.0.1:9100";
-  assert_null(census_prometheus_server_start(&o, &st));
-  assert_int_equal(st, CENSUS_EINVAL);
+  assert_int_equal(census_prometheus_exporter_start(&o, &e), CENSUS_EINVAL);
   expect_line(CENSUS_EINVAL,
               "prometheus: options.address \"127.0.0.1:9100\" contains a port: set "
               "options.address = \"127.0.0.1\" and options.port = 9100; the server is not started",
               NULL);
   o.address = "[::1]:9100";
-  assert_null(census_prometheus_server_start(&o, &st));
-  assert_int_equal(st, CENSUS_EINVAL);
+  assert_int_equal(census_prometheus_exporter_start(&o, &e), CENSUS_EINVAL);
   expect_line(CENSUS_EINVAL,
               "prometheus: options.address \"[::1]:9100\" contains a port: set options.address = "
               "\"::1\" and options.port = 9100; the server is not started",
@@ -293,13 +291,14 @@ static void test_prometheus_port_in_use(void **state) {
   assert_int_equal(getsockname(holder, (struct sockaddr *)&a, &length), 0);
   uint16_t port = ntohs(a.sin_port);
 
-  census_prometheus_options o = {0};
+  census_prometheus_options o = CENSUS_PROMETHEUS_OPTIONS_INIT;
   o.register_no_exporter = 1;
   o.port = port;
-  census_status st = CENSUS_OK;
+  census_prometheus_exporter *e = NULL;
   errno = 0;
-  assert_null(census_prometheus_server_start(&o, &st));
+  census_status st = census_prometheus_exporter_start(&o, &e);
   int error = errno;
+  assert_null(e);
   close(holder);
   assert_int_equal(st, CENSUS_ESYSTEM);
   assert_int_equal(error, EADDRINUSE);
