@@ -27,9 +27,9 @@
 #define CENSUS_REGISTRATION_SPANS 0x2u
 
 typedef struct census_registration {
-  atomic_int refs;   /* the caller's, plus one per registration whose shutdown has not run */
-  atomic_uint live;  /* CENSUS_REGISTRATION_* registered and not shut down yet */
-  void *handle;      /* the user pointer census passes to the callbacks */
+  atomic_int refs;  /* the caller's, plus one per registration whose shutdown has not run */
+  atomic_uint live; /* CENSUS_REGISTRATION_* registered and not shut down yet */
+  void *handle;     /* the user pointer census passes to the callbacks */
   void (*destroy)(void *handle); /* frees the handle when the last reference goes */
 } census_registration;
 

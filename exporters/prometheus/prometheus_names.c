@@ -270,8 +270,9 @@ static bool ends_with(const char *s, size_t n, const char *suffix) {
  * measurements: its unit is "1" whatever the measure's unit. With options->base_units, a unit
  * of the table with a base unit is converted, unless that would make a distribution's bounds
  * collapse or overflow (then the view keeps its unit, reported once). */
-void census__prometheus_view_unit(const census_view_data *d, const census_prometheus_options *options,
-                      census_buf *word, census_buf *original, census_prometheus_scale *scale) {
+void census__prometheus_view_unit(const census_view_data *d,
+                                  const census_prometheus_options *options, census_buf *word,
+                                  census_buf *original, census_prometheus_scale *scale) {
   *scale = (census_prometheus_scale){CENSUS_PROMETHEUS_SCALE_NONE, 0};
   const char *unit = census_view_data_unit(d); /* "1" for a Count view: no suffix */
   census__prometheus_unit_suffix(word, unit);
@@ -285,11 +286,13 @@ void census__prometheus_view_unit(const census_view_data *d, const census_promet
   size_t count = census_view_data_bounds(d, &bounds);
   for (size_t i = 0; i < count; i++) {
     double b = census__prometheus_scaled_double(bounds[i], &info->scale);
-    if (!isfinite(b) || (i > 0 && !(b > census__prometheus_scaled_double(bounds[i - 1], &info->scale)))) {
-      census__prometheus_report_once(CENSUS_EBADBOUNDS,
-                  "prometheus: view \"%s\" keeps its unit %s: its bucket bounds do not stay "
-                  "finite and distinct in %s",
-                  census_view_data_name(d), info->ucum, info->base);
+    if (!isfinite(b) ||
+        (i > 0 && !(b > census__prometheus_scaled_double(bounds[i - 1], &info->scale)))) {
+      census__prometheus_report_once(
+          CENSUS_EBADBOUNDS,
+          "prometheus: view \"%s\" keeps its unit %s: its bucket bounds do not stay "
+          "finite and distinct in %s",
+          census_view_data_name(d), info->ucum, info->base);
       return;
     }
   }
@@ -354,7 +357,6 @@ bool census__prometheus_const_label_name_valid(const char *name) {
 }
 
 /* ---- family names: the names each family reserves ------------------------------------------- */
-
 
 /* The view that reserved `name`, or NULL if it is free. */
 static const char *reserved_owner(const census_prometheus_reserved *r, const char *name) {
@@ -526,8 +528,9 @@ static char *family_claim(census_prometheus_reserved *reserved, const census_buf
       char *result = ok ? name.data : (free(name.data), NULL);
       if (result && attempt > 1) {
         census__prometheus_report_once(
-            CENSUS_ECONFLICT, "prometheus: view \"%s\" is exported as %s: %s is taken by view \"%s\"",
-            view, result, first, taken_by);
+            CENSUS_ECONFLICT,
+            "prometheus: view \"%s\" is exported as %s: %s is taken by view \"%s\"", view, result,
+            first, taken_by);
       }
       return result;
     }
@@ -563,7 +566,8 @@ char *census__prometheus_family_name(const census_view_data *d,
  * label name an earlier column already has gets "_2" (then "_3", ...), so two rows never render
  * as one series. NULL with *count 0 if it has no columns, NULL with *failed set if memory is
  * exhausted. Renames are reported once. */
-census_prometheus_column *census__prometheus_view_labels(const census_view_data *d, size_t *count, bool *failed) {
+census_prometheus_column *census__prometheus_view_labels(const census_view_data *d, size_t *count,
+                                                         bool *failed) {
   size_t n = census_view_data_column_count(d);
   *count = 0;
   if (n == 0) {
@@ -600,11 +604,12 @@ census_prometheus_column *census__prometheus_view_labels(const census_view_data 
       break;
     }
     if (earlier != n) {
-      census__prometheus_report_once(CENSUS_ECONFLICT,
-                  "prometheus: view \"%s\": column \"%s\" is exported as label %s, because column "
-                  "\"%s\" is %s",
-                  census_view_data_name(d), column ? column : "", name,
-                  census_view_data_column(d, earlier), labels[earlier].name);
+      census__prometheus_report_once(
+          CENSUS_ECONFLICT,
+          "prometheus: view \"%s\": column \"%s\" is exported as label %s, because column "
+          "\"%s\" is %s",
+          census_view_data_name(d), column ? column : "", name, census_view_data_column(d, earlier),
+          labels[earlier].name);
     }
     labels[*count].name = name;
     labels[*count].column = c;
