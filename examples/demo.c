@@ -600,7 +600,7 @@ static void start_otlp(const struct demo_options *options, struct demo_exporters
     return;
   }
 #ifdef CENSUS_HAVE_OTLP
-  census_otlp_options otlp_options = {0};
+  census_otlp_options otlp_options = CENSUS_OTLP_OPTIONS_INIT;
   otlp_options.endpoint = options->otlp_endpoint; /* NULL: the environment's */
   const char *service = getenv("OTEL_SERVICE_NAME");
   otlp_options.service_name = service && service[0] ? NULL : "demo";
@@ -656,7 +656,7 @@ static void start_zipkin(const struct demo_options *options, struct demo_exporte
     return;
   }
 #ifdef CENSUS_HAVE_ZIPKIN
-  census_zipkin_options zipkin_options = {0};
+  census_zipkin_options zipkin_options = CENSUS_ZIPKIN_OPTIONS_INIT;
   zipkin_options.endpoint = options->zipkin_endpoint; /* NULL: the environment's or default */
   const char *service = getenv("OTEL_SERVICE_NAME");
   zipkin_options.service_name = service && service[0] ? NULL : "demo";
@@ -707,7 +707,7 @@ static void start_google(const struct demo_options *options, struct demo_exporte
     return;
   }
 #ifdef CENSUS_HAVE_GOOGLE_CLOUD
-  census_google_monitoring_options monitoring_options = {0};
+  census_google_monitoring_options monitoring_options = CENSUS_GOOGLE_MONITORING_OPTIONS_INIT;
   monitoring_options.project_id = options->google_project;
   monitoring_options.access_token = options->google_access_token;
   monitoring_options.monitoring_endpoint = options->google_monitoring_endpoint;
@@ -726,7 +726,7 @@ static void start_google(const struct demo_options *options, struct demo_exporte
     }
     keep_exporter(exporters, monitoring, finish_google_monitoring);
   }
-  census_google_trace_options trace_options = {0};
+  census_google_trace_options trace_options = CENSUS_GOOGLE_TRACE_OPTIONS_INIT;
   trace_options.project_id = options->google_project;
   trace_options.access_token = options->google_access_token;
   trace_options.trace_endpoint = options->google_trace_endpoint;

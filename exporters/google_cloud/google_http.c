@@ -83,3 +83,47 @@ char *census__google_metadata_get(const char *host, const char *path, int64_t ti
   }
   return r.body;
 }
+
+/* The sources in the order of google_internal.h; a source that answers "" has no id. */
+char *census__google_project_id(const char *who, const char *option, char *key_file_project,
+                                const census_google_auth *auth, census_status *status) {
+  char *id = NULL;
+  const char *env = getenv("GOOGLE_CLOUD_PROJECT");
+  const char *metadata_host = census__google_auth_metadata_host(auth);
+  if (option && option[0]) {
+    id = strdup(option);
+  } else if (key_file_project && key_file_project[0]) {
+    id = key_file_project;
+    key_file_project = NULL;
+  } else if (env && env[0]) {
+    id = strdup(env);
+  } else if (metadata_host) {
+    id = census__google_metadata_get(metadata_host, "project/project-id",
+                                     CENSUS_GOOGLE_METADATA_TIMEOUT_MS);
+    if (id && !id[0]) {
+      free(id);
+      id = NULL;
+    }
+    if (!id) {
+      census__google_reportf(CENSUS_ECONFIG,
+                             "%s: no project id: the metadata server at %s did not answer "
+                             "project/project-id; set options.project_id or GOOGLE_CLOUD_PROJECT",
+                             who, metadata_host);
+      *status = CENSUS_ECONFIG;
+    }
+    free(key_file_project);
+    return id;
+  } else {
+    census__google_reportf(CENSUS_ECONFIG,
+                           "%s: no project id: set options.project_id, use a service-account key "
+                           "file with a project_id, set GOOGLE_CLOUD_PROJECT, or run on Google "
+                           "Cloud (the metadata server gives it when it gives the tokens)",
+                           who);
+    *status = CENSUS_ECONFIG;
+    free(key_file_project);
+    return NULL;
+  }
+  free(key_file_project);
+  *status = id ? CENSUS_OK : CENSUS_ENOMEM;
+  return id;
+}

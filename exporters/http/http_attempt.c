@@ -216,8 +216,9 @@ static void configure(CURL *e, const census_http_request *q, struct curl_slist *
   curl_easy_setopt(e, CURLOPT_USERAGENT, user_agent);
   int64_t timeout_ms = q->timeout_ms > 0 ? q->timeout_ms : 10000;
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-                   (long)(timeout_ms < CONNECT_TIMEOUT_MAX_MS ? timeout_ms : CONNECT_TIMEOUT_MAX_MS));
+  curl_easy_setopt(
+      e, CURLOPT_CONNECTTIMEOUT_MS,
+      (long)(timeout_ms < CONNECT_TIMEOUT_MAX_MS ? timeout_ms : CONNECT_TIMEOUT_MAX_MS));
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);

@@ -57,15 +57,15 @@ typedef struct census_http_request {
 
 /* What came back. Free with census__http_result_free(). */
 typedef struct census_http_result {
-  long status;             /* HTTP status; 0 when no response arrived (see error) */
-  char error[256];         /* why no response arrived (libcurl's message); "" otherwise */
-  bool aborted;            /* an abort flag ended the attempt (status 0) */
-  char *body;              /* NUL-terminated, at most max_response_bytes; never NULL */
-  size_t body_len;         /* bytes in body */
-  bool body_truncated;     /* the response was longer than max_response_bytes */
-  char content_type[128];  /* the response's Content-Type; "" if none */
-  int64_t retry_after_ms;  /* the response's Retry-After, in ms from now; -1 if none or bad */
-  char captured[128];      /* the value of capture_header, trimmed; "" if absent */
+  long status;            /* HTTP status; 0 when no response arrived (see error) */
+  char error[256];        /* why no response arrived (libcurl's message); "" otherwise */
+  bool aborted;           /* an abort flag ended the attempt (status 0) */
+  char *body;             /* NUL-terminated, at most max_response_bytes; never NULL */
+  size_t body_len;        /* bytes in body */
+  bool body_truncated;    /* the response was longer than max_response_bytes */
+  char content_type[128]; /* the response's Content-Type; "" if none */
+  int64_t retry_after_ms; /* the response's Retry-After, in ms from now; -1 if none or bad */
+  char captured[128];     /* the value of capture_header, trimmed; "" if absent */
 } census_http_result;
 
 /* Makes one attempt with `client`'s handles (made on first use). Never fails without saying why:

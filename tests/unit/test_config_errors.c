@@ -108,7 +108,7 @@ static const char *const url_secrets[] = {"alice", "s3cret", "hunter2", "frag", 
 static void test_otlp_endpoint_option(void **state) {
   (void)state;
   census_otlp_exporter *e = (census_otlp_exporter *)1;
-  census_otlp_options o = {0};
+  census_otlp_options o = CENSUS_OTLP_OPTIONS_INIT;
   o.endpoint = "localhost:4318";
   assert_int_equal(census_otlp_exporter_start(&o, &e), CENSUS_EINVAL);
   assert_null(e);
@@ -149,7 +149,7 @@ static void test_otlp_endpoint_variable(void **state) {
   (void)state;
   setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "alice:s3cret@collector:4318?k=hunter2", 1);
   census_otlp_exporter *e = NULL;
-  census_otlp_options o = {0};
+  census_otlp_options o = CENSUS_OTLP_OPTIONS_INIT;
   o.signals = CENSUS_OTLP_SIGNAL_TRACES; /* nothing is sent: no span ends */
   assert_int_equal(census_otlp_exporter_start(&o, &e), CENSUS_OK);
   unsetenv("OTEL_EXPORTER_OTLP_ENDPOINT");
@@ -171,7 +171,7 @@ static void test_otlp_endpoint_variable(void **state) {
 static void test_zipkin_endpoint(void **state) {
   (void)state;
   census_zipkin_exporter *e = NULL;
-  census_zipkin_options o = {0};
+  census_zipkin_options o = CENSUS_ZIPKIN_OPTIONS_INIT;
   o.endpoint = "zipkin:9411/api/v2/spans";
   assert_int_equal(census_zipkin_exporter_start(&o, &e), CENSUS_EINVAL);
   assert_null(e);
@@ -205,7 +205,7 @@ static void test_zipkin_endpoint(void **state) {
 static void test_google_endpoints(void **state) {
   (void)state;
   census_google_trace_exporter *t = NULL;
-  census_google_trace_options to = {0};
+  census_google_trace_options to = CENSUS_GOOGLE_TRACE_OPTIONS_INIT;
   to.access_token = "ya29.hunter2";
   to.project_id = "p";
   to.trace_endpoint = "cloudtrace.googleapis.com";
@@ -229,7 +229,7 @@ static void test_google_endpoints(void **state) {
               url_secrets);
 
   census_google_monitoring_exporter *m = NULL;
-  census_google_monitoring_options mo = {0};
+  census_google_monitoring_options mo = CENSUS_GOOGLE_MONITORING_OPTIONS_INIT;
   mo.access_token = "ya29.hunter2";
   mo.project_id = "p";
   mo.monitoring_endpoint = "https://alice:s3cret@monitoring googleapis com";
