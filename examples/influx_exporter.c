@@ -22,8 +22,8 @@
  * Usage: influx_exporter <write URL, e.g. http://127.0.0.1:8086/write?db=census>
  * Records a fixed set of values, flushes (one export), shuts census down (the final export, which
  * stops the exporter and keeps its handle valid), reads the final counters, stops (frees) it and
- * prints one JSON line with the outcomes and counters. tests: examples/influx_exporter_test.sh, against a real
- * InfluxDB on loopback.
+ * prints one JSON line with the outcomes and counters. tests: examples/influx_exporter_test.sh,
+ * against a real InfluxDB on loopback.
  */
 #include <census/census.h>
 #include <census/exporter.h>
@@ -161,12 +161,11 @@ static census_status encode_views(void *user, const census_view_data *const *vie
 
 /* Starts the exporter for `write_url` (http(s)://host:port/write?db=<database>). */
 static census_status influx_exporter_start(const char *write_url, influx_exporter **out) {
-  census_push_config config = {.name = "influx",
-                               .encode_views = encode_views,
-                               .supersede_key = 1, /* cumulative snapshots, one request each */
-                               .http = {.url = write_url,
-                                        .content_type = "text/plain; charset=utf-8",
-                                        .timeout_ms = 5000}};
+  census_push_config config = {
+      .name = "influx",
+      .encode_views = encode_views,
+      .supersede_key = 1, /* cumulative snapshots, one request each */
+      .http = {.url = write_url, .content_type = "text/plain; charset=utf-8", .timeout_ms = 5000}};
   census_status status = CENSUS_OK;
   *out = (influx_exporter *)census__push_start(&config, &status);
   return status;
@@ -193,8 +192,8 @@ static void check(census_status status, const char *what) {
 static void view(const char *name, const census_measure *measure, const census_tag_key *key,
                  census_aggregation *aggregation) {
   census_status status;
-  census_view *v = census_view_new(name, "", measure, key ? &key : NULL, key ? 1 : 0, aggregation,
-                                   &status);
+  census_view *v =
+      census_view_new(name, "", measure, key ? &key : NULL, key ? 1 : 0, aggregation, &status);
   check(status, name);
   check(census_view_register(v), name);
   census_view_free(v);
@@ -240,7 +239,7 @@ int main(int argc, char **argv) {
   uint64_t lines_flushed = s.items_delivered;
   census_status shut = census_shutdown(5000); /* the final export; stops the exporter */
   check(influx_exporter_stats(exporter, &s), "stats after shutdown"); /* the final counters */
-  census_status stopped = influx_exporter_stop(exporter, 5000); /* frees; the final outcome */
+  census_status stopped = influx_exporter_stop(exporter, 5000);       /* frees; the final outcome */
   printf("{\"flush\":\"%s\",\"shutdown\":\"%s\",\"stop\":\"%s\",\"lines_flushed\":%llu,"
          "\"requests_delivered\":%llu,\"lines_delivered\":%llu,\"lines_dropped\":%llu}\n",
          census_status_name(flushed), census_status_name(shut), census_status_name(stopped),

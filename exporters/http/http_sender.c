@@ -639,8 +639,6 @@ static int64_t flush_deadline_locked(const census_http_sender *s, uint64_t seq) 
   return deadline;
 }
 
-/* Delivers or drops the in-flight request `r`, with its retries. Called without the mutex;
- * returns with it held. */
 /* Shutdown aborted this process's in-flight request `r` and a spool is configured: ends it and
  * writes it to the spool instead of dropping it. Mutex held on entry and on return (released
  * around the disk I/O). */
@@ -660,6 +658,109 @@ static void spool_aborted_locked(census_http_sender *s, request *r) {
   pthread_mutex_lock(&s->mu);
 }
 
+/* Counts a DELIVERED answer to `r` (its rejected items too) and notes the classifier's message
+ * for the report. Mutex held. */
+static void count_delivered_locked(census_http_sender *s, request *r, const outcome *o,
+                                   notice *note) {
+  r->ended = true;
+  r->result = RESULT_DELIVERED;
+  s->stats.requests_delivered++;
+  s->stats.items_delivered += r->items - o->rejected;
+  s->stats.items_rejected += o->rejected;
+  if (r->spooled != NULL) {
+    s->stats.requests_from_spool++;
+    s->stats.items_from_spool += r->items - o->rejected;
+  }
+  note->rejected = o->rejected;
+  if (o->message[0] != '\0') {
+    snprintf(note->diag, sizeof note->diag, "%s: %s", s->name, o->message);
+  }
+}
+
+/* After a retryable failure of attempt `n` (the first at first_ns): when the next attempt may
+ * start (*backoff_until, *min_until for a Retry-After), or true when it may not, because the
+ * retry budget is spent or a Retry-After points beyond it: the request is then dropped (or, read
+ * from the spool, kept there for a later start). Mutex held. */
+static bool budget_spent_locked(census_http_sender *s, request *r, const outcome *o, int n,
+                                int64_t first_ns, int64_t *backoff_until, int64_t *min_until,
+                                notice *note) {
+  int64_t now = mono_ns();
+  int64_t budget_end = first_ns + s->max_elapsed_ms * 1000000;
+  *min_until = o->retry_after_ms >= 0 ? now + o->retry_after_ms * 1000000 : now;
+  *backoff_until = now + backoff_ms(s, n) * 1000000;
+  if (*backoff_until > budget_end) {
+    *backoff_until = budget_end;
+  }
+  if (now < budget_end && *min_until <= budget_end) {
+    return false;
+  }
+  if (r->spooled != NULL) {
+    /* Not lost: its file stays in the spool, for a later start. */
+    r->result = RESULT_KEPT;
+    snprintf(note->diag, sizeof note->diag,
+             "%s: a spooled request of %llu items stays in the spool: retry budget spent after "
+             "%d attempts; last: %s",
+             s->name, (unsigned long long)r->items, n, o->failure);
+    return true;
+  }
+  char reason[400];
+  snprintf(reason, sizeof reason, "%s after %d attempts (retry budget %lld ms); last: %s",
+           *min_until > budget_end && now < budget_end ? "Retry-After exceeds the budget"
+                                                       : "retry budget spent",
+           n, (long long)s->max_elapsed_ms, o->failure);
+  drop_locked(s, r, note, reason, CENSUS_EXPORTER_DROP_RETRY_BUDGET);
+  return true;
+}
+
+/* Waits before retrying `r`: until backoff_until, cut to half the time left before the earliest
+ * flush waiting for it (at least 10 ms; fixed when first computed: see the file comment), but
+ * never before min_until (Retry-After). True when shutdown or the exit flush ended the wait.
+ * Mutex held (released while waiting). */
+static bool wait_before_retry_locked(census_http_sender *s, request *r, int64_t backoff_until,
+                                     int64_t min_until) {
+  int64_t flush_until = INT64_MAX;
+  for (;;) {
+    if (atomic_load(&s->abort) || r->abandoned) {
+      return true;
+    }
+    int64_t t = mono_ns();
+    int64_t deadline = flush_deadline_locked(s, r->seq);
+    if (deadline != INT64_MAX) {
+      int64_t half = (deadline - t) / 2;
+      int64_t candidate = t + (half > 10000000 ? half : 10000000);
+      if (candidate < flush_until) {
+        flush_until = candidate;
+      }
+    }
+    int64_t until = backoff_until < flush_until ? backoff_until : flush_until;
+    if (until < min_until) {
+      until = min_until;
+    }
+    if (t >= until) {
+      return false;
+    }
+    struct timespec ts = to_timespec(until);
+    pthread_cond_timedwait(&s->work_cv, &s->mu, &ts);
+  }
+}
+
+/* Ends `r` when shutdown (or the exit flush) interrupted it: kept when the exit flush already
+ * counted it or its file stays in the spool, spooled when a spool is configured, else dropped
+ * with reason shutdown (`why`). Mutex held. */
+static void end_interrupted_locked(census_http_sender *s, request *r, notice *note,
+                                   const char *why) {
+  if (r->abandoned || r->spooled != NULL) {
+    r->result = RESULT_KEPT; /* counted (or spooled) by abandon_at_exit(), or left in the spool */
+  } else if (s->spool != NULL) {
+    spool_aborted_locked(s, r);
+  } else {
+    drop_locked(s, r, note, why, CENSUS_EXPORTER_DROP_SHUTDOWN);
+  }
+}
+
+/* Delivers or drops the in-flight request `r`, with its retries: attempt, classify, then
+ * delivered, dropped for good, or retried after a backoff within the budget. Called without the
+ * mutex; returns with it held. */
 static void deliver(census_http_sender *s, request *r) {
   notice note = {0};
   bool gzipped = false;
@@ -672,50 +773,19 @@ static void deliver(census_http_sender *s, request *r) {
       report(diag);
     }
   }
-  int64_t first_ns = 0;
-  int n = 0;
+  int64_t first_ns = mono_ns();
   outcome o;
-  for (;;) {
-    n++;
-    int64_t start = mono_ns();
-    if (first_ns == 0) {
-      first_ns = start;
-    }
+  for (int n = 1;; n++) {
     attempt_once(s, r, gzipped, &o);
     pthread_mutex_lock(&s->mu);
     s->stats.attempts++;
-    if (n > 1) {
-      s->stats.retries++;
-    }
-    if (r->abandoned) {
-      /* The exit flush counted (or spooled) it (abandon_at_exit()); a spooled file stays. */
-      r->result = RESULT_KEPT;
-      break;
-    }
-    if (o.aborted) {
-      if (r->spooled != NULL) {
-        r->result = RESULT_KEPT; /* its file stays in the spool for a later start */
-      } else if (s->spool != NULL) {
-        spool_aborted_locked(s, r);
-      } else {
-        drop_locked(s, r, &note, "shutdown aborted its attempt", CENSUS_EXPORTER_DROP_SHUTDOWN);
-      }
+    s->stats.retries += n > 1;
+    if (r->abandoned || o.aborted) {
+      end_interrupted_locked(s, r, &note, "shutdown aborted its attempt");
       break;
     }
     if (o.verdict == CENSUS_HTTP_DELIVERED) {
-      r->ended = true;
-      r->result = RESULT_DELIVERED;
-      s->stats.requests_delivered++;
-      s->stats.items_delivered += r->items - o.rejected;
-      s->stats.items_rejected += o.rejected;
-      if (r->spooled != NULL) {
-        s->stats.requests_from_spool++;
-        s->stats.items_from_spool += r->items - o.rejected;
-      }
-      note.rejected = o.rejected;
-      if (o.message[0] != '\0') {
-        snprintf(note.diag, sizeof note.diag, "%s: %s", s->name, o.message);
-      }
+      count_delivered_locked(s, r, &o, &note);
       break;
     }
     if (o.verdict == CENSUS_HTTP_FAILED) {
@@ -728,66 +798,12 @@ static void deliver(census_http_sender *s, request *r) {
     }
     snprintf(s->last_failure, sizeof s->last_failure, "%s",
              o.cause[0] != '\0' ? o.cause : o.failure);
-    /* Retryable: find when the next attempt may start, or give up. */
-    int64_t now = mono_ns();
-    int64_t budget_end = first_ns + s->max_elapsed_ms * 1000000;
-    int64_t min_until = o.retry_after_ms >= 0 ? now + o.retry_after_ms * 1000000 : now;
-    int64_t backoff_until = now + backoff_ms(s, n) * 1000000;
-    if (backoff_until > budget_end) {
-      backoff_until = budget_end;
-    }
-    if ((now >= budget_end || min_until > budget_end) && r->spooled != NULL) {
-      /* Not lost: its file stays in the spool, for a later start. */
-      r->result = RESULT_KEPT;
-      snprintf(note.diag, sizeof note.diag,
-               "%s: a spooled request of %llu items stays in the spool: retry budget spent after "
-               "%d attempts; last: %s",
-               s->name, (unsigned long long)r->items, n, o.failure);
+    int64_t backoff_until, min_until;
+    if (budget_spent_locked(s, r, &o, n, first_ns, &backoff_until, &min_until, &note)) {
       break;
     }
-    if (now >= budget_end || min_until > budget_end) {
-      char reason[400];
-      snprintf(reason, sizeof reason, "%s after %d attempts (retry budget %lld ms); last: %s",
-               min_until > budget_end && now < budget_end ? "Retry-After exceeds the budget"
-                                                          : "retry budget spent",
-               n, (long long)s->max_elapsed_ms, o.failure);
-      drop_locked(s, r, &note, reason, CENSUS_EXPORTER_DROP_RETRY_BUDGET);
-      break;
-    }
-    bool aborted = false;
-    int64_t flush_until = INT64_MAX; /* fixed when first computed: see the file comment */
-    for (;;) {
-      if (atomic_load(&s->abort) || r->abandoned) {
-        aborted = true;
-        break;
-      }
-      int64_t t = mono_ns();
-      int64_t deadline = flush_deadline_locked(s, r->seq);
-      if (deadline != INT64_MAX) {
-        int64_t half = (deadline - t) / 2;
-        int64_t candidate = t + (half > 10000000 ? half : 10000000);
-        if (candidate < flush_until) {
-          flush_until = candidate;
-        }
-      }
-      int64_t until = backoff_until < flush_until ? backoff_until : flush_until;
-      if (until < min_until) {
-        until = min_until;
-      }
-      if (t >= until) {
-        break;
-      }
-      struct timespec ts = to_timespec(until);
-      pthread_cond_timedwait(&s->work_cv, &s->mu, &ts);
-    }
-    if (aborted) {
-      if (r->abandoned || r->spooled != NULL) {
-        r->result = RESULT_KEPT;
-      } else if (s->spool != NULL) {
-        spool_aborted_locked(s, r);
-      } else {
-        drop_locked(s, r, &note, "shutdown during a retry wait", CENSUS_EXPORTER_DROP_SHUTDOWN);
-      }
+    if (wait_before_retry_locked(s, r, backoff_until, min_until)) {
+      end_interrupted_locked(s, r, &note, "shutdown during a retry wait");
       break;
     }
     pthread_mutex_unlock(&s->mu);
@@ -956,25 +972,9 @@ static void sender_destroy(census_http_sender *s) {
   free(s);
 }
 
-census_http_sender *census__http_sender_new(const census_http_sender_config *config,
-                                            census_status *status) {
-  census_status st = CENSUS_OK;
-  census_http_sender *s = NULL;
-  if (config == NULL || config->url == NULL || config->url[0] == '\0' || config->classify == NULL ||
-      (config->header_count > 0 && config->headers == NULL)) {
-    st = CENSUS_EINVAL;
-    goto out;
-  }
-  pthread_once(&global_once, global_init);
-  if (!curl_ok) {
-    st = CENSUS_ESYSTEM;
-    goto out;
-  }
-  s = calloc(1, sizeof *s);
-  if (s == NULL) {
-    st = CENSUS_ENOMEM;
-    goto out;
-  }
+/* Copies the configuration into `s` (strings copied, defaults applied). False on ENOMEM (what
+ * was copied is freed by free_config()). */
+static bool copy_config(census_http_sender *s, const census_http_sender_config *config) {
   bool failed = false;
   s->name = dup_or_null(config->name != NULL ? config->name : "http sender", &failed);
   s->url = dup_or_null(config->url, &failed);
@@ -993,13 +993,6 @@ census_http_sender *census__http_sender_new(const census_http_sender_config *con
       }
     }
   }
-  if (failed) {
-    free_config(s);
-    free(s);
-    s = NULL;
-    st = CENSUS_ENOMEM;
-    goto out;
-  }
   s->gzip = config->gzip;
   s->timeout_ms = ms_or(config->timeout_ms, 10000);
   s->initial_backoff_ms = ms_or(config->initial_backoff_ms, 1000);
@@ -1014,8 +1007,14 @@ census_http_sender *census__http_sender_new(const census_http_sender_config *con
   s->classify = config->classify;
   s->authorize = config->authorize;
   s->user = config->user;
-  /* The spool is scoped by service.name: the exporter's, else the resource default's
-   * (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, unknown_service:<executable>). */
+  return !failed;
+}
+
+/* Opens the spool the configuration asks for (none: s->spool stays NULL). It is scoped by
+ * service.name: the exporter's, else the resource default's (OTEL_SERVICE_NAME,
+ * OTEL_RESOURCE_ATTRIBUTES, unknown_service:<executable>). CENSUS_OK, or the error of an unusable
+ * spool_dir option (reported, naming the option). */
+static census_status open_spool(census_http_sender *s, const census_http_sender_config *config) {
   const char *service = config->service_name;
   census_resource *resource = NULL;
   if (service == NULL && ((config->spool_dir != NULL && config->spool_dir[0] != '\0') ||
@@ -1024,21 +1023,20 @@ census_http_sender *census__http_sender_new(const census_http_sender_config *con
     resource = census__resource_build(NULL, NULL, 0, &rst);
     service = resource != NULL ? census__resource_get(resource, "service.name") : NULL;
   }
+  census_status st = CENSUS_OK;
   s->spool = census__spool_open_configured("spool_dir", config->spool_dir, config->spool_max_bytes,
                                            service, s->name, s->url, NULL, &st);
   census__resource_free(resource);
-  if (st != CENSUS_OK) { /* reported, naming the option */
-    free_config(s);
-    free(s);
-    s = NULL;
-    goto out;
-  }
+  return st;
+}
+
+/* The synchronisation objects (condition variables on CLOCK_MONOTONIC) and the random state. */
+static void init_sync(census_http_sender *s) {
   s->draining = s->spool != NULL;
   s->next_seq = 1;
   s->rng = seed_for(s);
   atomic_init(&s->abort, false);
   atomic_init(&s->abort_inflight, false);
-
   pthread_condattr_t attr;
   pthread_condattr_init(&attr);
   pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -1046,26 +1044,85 @@ census_http_sender *census__http_sender_new(const census_http_sender_config *con
   pthread_cond_init(&s->work_cv, &attr);
   pthread_cond_init(&s->done_cv, &attr);
   pthread_condattr_destroy(&attr);
+}
 
+census_http_sender *census__http_sender_new(const census_http_sender_config *config,
+                                            census_status *status) {
+  census_status unused;
+  status = status != NULL ? status : &unused;
+  if (config == NULL || config->url == NULL || config->url[0] == '\0' || config->classify == NULL ||
+      (config->header_count > 0 && config->headers == NULL)) {
+    *status = CENSUS_EINVAL;
+    return NULL;
+  }
+  pthread_once(&global_once, global_init);
+  census_http_sender *s = curl_ok ? calloc(1, sizeof *s) : NULL;
+  if (s == NULL) {
+    *status = curl_ok ? CENSUS_ENOMEM : CENSUS_ESYSTEM;
+    return NULL;
+  }
+  *status = copy_config(s, config) ? open_spool(s, config) : CENSUS_ENOMEM;
+  if (*status != CENSUS_OK) {
+    free_config(s);
+    free(s);
+    return NULL;
+  }
+  init_sync(s);
   /* Registered before the thread starts, so that a fork() from now on sees the sender. */
   pthread_mutex_lock(&registry_mu);
   s->registry_next = registry;
   registry = s;
   pthread_mutex_unlock(&registry_mu);
   pthread_mutex_lock(&s->mu);
-  st = ensure_thread_locked(s);
+  *status = ensure_thread_locked(s);
   pthread_mutex_unlock(&s->mu);
-  if (st != CENSUS_OK) {
+  if (*status != CENSUS_OK) {
     unregister(s);
     sender_destroy(s);
-    s = NULL;
-    goto out;
-  }
-out:
-  if (status != NULL) {
-    *status = st;
+    return NULL;
   }
   return s;
+}
+
+/* A submit the sender cannot take (shutting down, or no memory for the request `r`, NULL):
+ * counts it as dropped, frees what it owns, and returns CENSUS_ESHUTDOWN or CENSUS_ENOMEM. Called
+ * with the mutex; returns without it. */
+static census_status refuse_locked(census_http_sender *s, request *r, char *body, uint64_t items) {
+  notice note = {0};
+  request tmp = {.items = items, .seq = UINT64_MAX};
+  if (s->stopping) {
+    drop_locked(s, &tmp, &note, "submitted after the sender began shutting down",
+                CENSUS_EXPORTER_DROP_SHUTDOWN);
+  } else {
+    drop_locked(s, &tmp, &note, "out of memory", CENSUS_EXPORTER_DROP_OUT_OF_MEMORY);
+  }
+  census_status st = s->stopping ? CENSUS_ESHUTDOWN : CENSUS_ENOMEM;
+  pthread_mutex_unlock(&s->mu);
+  free(body);
+  free(r);
+  publish(s, &note);
+  return st;
+}
+
+/* A queued request with r's (non-zero) supersede key was never attempted: r's body takes its
+ * place (and its sequence number, so a flush that waited for the old one waits for the new),
+ * counted as superseded. True when done (r itself is then unused); called with the mutex. */
+static bool supersede_locked(census_http_sender *s, request *r) {
+  if (r->supersede_key == 0) {
+    return false;
+  }
+  for (request *q = s->head; q != NULL; q = q->next) {
+    if (q->supersede_key == r->supersede_key) {
+      free(q->body);
+      q->body = r->body;
+      q->len = r->len;
+      q->items = r->items;
+      q->created_ns = r->created_ns;
+      s->stats.requests_superseded++;
+      return true;
+    }
+  }
+  return false;
 }
 
 census_status census__http_sender_submit(census_http_sender *sender, char *body, size_t len,
@@ -1080,19 +1137,7 @@ census_status census__http_sender_submit(census_http_sender *sender, char *body,
   request *r = calloc(1, sizeof *r);
   pthread_mutex_lock(&s->mu);
   if (s->stopping || r == NULL) {
-    request tmp = {.items = items, .seq = UINT64_MAX};
-    if (s->stopping) {
-      drop_locked(s, &tmp, &note, "submitted after the sender began shutting down",
-                  CENSUS_EXPORTER_DROP_SHUTDOWN);
-    } else {
-      drop_locked(s, &tmp, &note, "out of memory", CENSUS_EXPORTER_DROP_OUT_OF_MEMORY);
-    }
-    st = s->stopping ? CENSUS_ESHUTDOWN : CENSUS_ENOMEM;
-    pthread_mutex_unlock(&s->mu);
-    free(body);
-    free(r);
-    publish(s, &note);
-    return st;
+    return refuse_locked(s, r, body, items); /* unlocks */
   }
   r->body = body;
   r->len = len;
@@ -1101,22 +1146,10 @@ census_status census__http_sender_submit(census_http_sender *sender, char *body,
   struct timespec now;
   clock_gettime(CLOCK_REALTIME, &now);
   r->created_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
-
-  /* A queued request with the same key was never attempted: the new one takes its place. */
-  if (supersede_key != 0) {
-    for (request *q = s->head; q != NULL; q = q->next) {
-      if (q->supersede_key == supersede_key) {
-        free(q->body);
-        q->body = body;
-        q->len = len;
-        q->items = items;
-        q->created_ns = r->created_ns;
-        s->stats.requests_superseded++;
-        pthread_mutex_unlock(&s->mu);
-        free(r);
-        return CENSUS_OK;
-      }
-    }
+  if (supersede_locked(s, r)) {
+    pthread_mutex_unlock(&s->mu);
+    free(r);
+    return CENSUS_OK;
   }
   request *victim = NULL;
   bool spool_victim = false;
