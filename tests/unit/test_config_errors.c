@@ -37,6 +37,9 @@
 #ifdef CENSUS_HAVE_PROMETHEUS
 #include "census/exporters/prometheus.h"
 #endif
+#include "census/exporters/stdout.h"
+
+#include <stddef.h>
 
 /* ---- the diagnostics channel --------------------------------------------------------------- */
 
@@ -312,10 +315,101 @@ static void test_prometheus_port_in_use(void **state) {
 }
 #endif
 
+/* ---- the options size convention ------------------------------------------------------------ */
+
+/* Proves, for every exporter built: an options struct that was zeroed instead of initialised with
+ * its CENSUS_<X>_OPTIONS_INIT macro (size 0) is refused with CENSUS_EINVAL, no handle, and exactly
+ * one line naming the struct and the macro to use. */
+static void test_options_not_initialised(void **state) {
+  (void)state;
+  census_stdout_options so = {0};
+  census_stdout_exporter *se = (census_stdout_exporter *)1;
+  assert_int_equal(census_stdout_exporter_start(&so, &se), CENSUS_EINVAL);
+  assert_null(se);
+  expect_line(CENSUS_EINVAL,
+              "stdout: census_stdout_options.size is 0: initialise census_stdout_options with "
+              "CENSUS_STDOUT_OPTIONS_INIT",
+              NULL);
+#ifdef CENSUS_HAVE_OTLP
+  census_otlp_options oo = {0};
+  census_otlp_exporter *oe = (census_otlp_exporter *)1;
+  assert_int_equal(census_otlp_exporter_start(&oo, &oe), CENSUS_EINVAL);
+  assert_null(oe);
+  expect_line(CENSUS_EINVAL,
+              "otlp: census_otlp_options.size is 0: initialise census_otlp_options with "
+              "CENSUS_OTLP_OPTIONS_INIT",
+              NULL);
+#endif
+#ifdef CENSUS_HAVE_ZIPKIN
+  census_zipkin_options zo = {0};
+  census_zipkin_exporter *ze = (census_zipkin_exporter *)1;
+  assert_int_equal(census_zipkin_exporter_start(&zo, &ze), CENSUS_EINVAL);
+  assert_null(ze);
+  expect_line(CENSUS_EINVAL,
+              "zipkin: census_zipkin_options.size is 0: initialise census_zipkin_options with "
+              "CENSUS_ZIPKIN_OPTIONS_INIT",
+              NULL);
+#endif
+#ifdef CENSUS_HAVE_GOOGLE_CLOUD
+  census_google_trace_options to = {0};
+  census_google_trace_exporter *te = (census_google_trace_exporter *)1;
+  assert_int_equal(census_google_trace_exporter_start(&to, &te), CENSUS_EINVAL);
+  assert_null(te);
+  expect_line(CENSUS_EINVAL,
+              "cloud trace: census_google_trace_options.size is 0: initialise "
+              "census_google_trace_options with CENSUS_GOOGLE_TRACE_OPTIONS_INIT",
+              NULL);
+  census_google_monitoring_options mo = {0};
+  census_google_monitoring_exporter *me = (census_google_monitoring_exporter *)1;
+  assert_int_equal(census_google_monitoring_exporter_start(&mo, &me), CENSUS_EINVAL);
+  assert_null(me);
+  expect_line(CENSUS_EINVAL,
+              "google monitoring: census_google_monitoring_options.size is 0: initialise "
+              "census_google_monitoring_options with CENSUS_GOOGLE_MONITORING_OPTIONS_INIT",
+              NULL);
+#endif
+#ifdef CENSUS_HAVE_PROMETHEUS
+  census_prometheus_options po = {0};
+  census_prometheus_exporter *pe = (census_prometheus_exporter *)1;
+  assert_int_equal(census_prometheus_exporter_start(&po, &pe), CENSUS_EINVAL);
+  assert_null(pe);
+  expect_line(CENSUS_EINVAL,
+              "prometheus: census_prometheus_options.size is 0: initialise "
+              "census_prometheus_options with CENSUS_PROMETHEUS_OPTIONS_INIT",
+              NULL);
+#endif
+}
+
+#ifdef CENSUS_HAVE_OTLP
+/* Proves that the library reads only the first `size` bytes: a program compiled when the struct
+ * ended before spool_dir (an older census) has whatever follows in memory ignored, so a garbage
+ * spool_dir there (which, read, would refuse the start: "missing directory") takes its default and
+ * the exporter starts; the same struct with the full size is refused for that spool_dir. */
+static void test_options_read_up_to_size(void **state) {
+  (void)state;
+  census_otlp_options o = CENSUS_OTLP_OPTIONS_INIT;
+  o.endpoint = "http://127.0.0.1:9";
+  o.signals = CENSUS_OTLP_SIGNAL_TRACES; /* nothing is sent: no span ends */
+  o.spool_dir = "/nonexistent/census-spool";
+  census_otlp_exporter *e = NULL;
+  assert_int_equal(census_otlp_exporter_start(&o, &e), CENSUS_ECONFIG);
+  assert_null(e);
+  pthread_mutex_lock(&diag_mu);
+  line_count = 0; /* the spool_dir refusal, checked by unit_spool_exporters */
+  pthread_mutex_unlock(&diag_mu);
+  o.size = offsetof(census_otlp_options, spool_dir);
+  assert_int_equal(census_otlp_exporter_start(&o, &e), CENSUS_OK);
+  assert_non_null(e);
+  assert_int_equal(census_otlp_exporter_stop(e, 1000), CENSUS_OK);
+}
+#endif
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_options_not_initialised, setup, teardown),
 #ifdef CENSUS_HAVE_OTLP
       cmocka_unit_test_setup_teardown(test_otlp_endpoint_option, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_options_read_up_to_size, setup, teardown),
       cmocka_unit_test_setup_teardown(test_otlp_endpoint_variable, setup, teardown),
 #endif
 #ifdef CENSUS_HAVE_ZIPKIN
