@@ -6,7 +6,9 @@
  * Cases: OTLP, Zipkin, Cloud Trace and Cloud Monitoring endpoints that are not URLs (no scheme,
  * another scheme, unparsable), as options (refused) and as environment variables (reported and
  * ignored); a Prometheus address that is a name or carries a port; a Prometheus port in use
- * (the address and EADDRINUSE named, errno kept). Each exporter's part is compiled when its
+ * (the address and EADDRINUSE named, errno kept); an options struct not initialised with its
+ * CENSUS_<X>_OPTIONS_INIT macro (size 0), for every exporter; fields beyond the size a program was
+ * compiled with, ignored. Each exporter's part is compiled when its
  * library is built (the CENSUS_HAVE_<X> definitions its CMake target carries).
  * Fails on main, where these refusals had no diagnostic at all (OTLP, Prometheus address, port in
  * use, Cloud Monitoring endpoint) or one that echoed the URL with its secrets and named no option
