@@ -755,7 +755,7 @@ int main(int argc, char **argv) {
   census_stdout_options exporter_options = CENSUS_STDOUT_OPTIONS_INIT;
   exporter_options.format = options.json ? CENSUS_STDOUT_JSON : CENSUS_STDOUT_TEXT;
   exporter_options.fd = 1;
-  census_stdout_exporter *stdout_exporter; /* the flush at exit prints the last export */
+  census_stdout_exporter *stdout_exporter; /* census_shutdown() prints the last export */
   if (failed("stdout exporter",
              census_stdout_exporter_start(&exporter_options, &stdout_exporter)) ||
       !set_up_metrics()) {
@@ -829,6 +829,7 @@ int main(int argc, char **argv) {
     worker_free_maps(&workers[i]);
   }
   stop_prometheus(metrics_server); /* census_shutdown() stopped it; this frees the handle */
+  census_stdout_exporter_stop(stdout_exporter, 0); /* likewise */
   /* Likewise for the push exporters: their handles outlive census_shutdown(), with the final
    * counters (what the shutdown deadline dropped included), until their _stop() frees them. */
   finish_exporters(&exporters);
