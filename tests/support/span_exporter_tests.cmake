@@ -1,5 +1,5 @@
-# Tests every span push exporter has (Zipkin, Cloud Trace), declared by one function so that the
-# exporters' .cmake files say only what differs. Included by tests/zipkin/zipkin.cmake and
+# Tests every span exporter on the push exporter skeleton has (Zipkin, Cloud Trace), declared by
+# one function so that the exporters' .cmake files say only what differs. Included by tests/zipkin/zipkin.cmake and
 # tests/google_cloud/cloud_trace.cmake (from tests/CMakeLists.txt, where census_unit_test() is).
 #
 # census_span_exporter_tests(<name> LIBRARY <exporter library> LABEL <label>
