@@ -80,6 +80,35 @@ void census__utf8_escape(census_buf *out, const char *s, size_t len, census_utf8
   }
 }
 
+void census__utf8_escape_str(census_buf *out, const char *s, census_utf8_escapes table) {
+  const unsigned char *p = (const unsigned char *)(s ? s : "");
+  for (;;) {
+    const unsigned char *start = p;
+    /* Table entry 0 is consulted for the NUL too: the tables leave it NULL, so test it apart. */
+    while (*p != 0 && *p < 0x80 && table[*p] == NULL) {
+      p++;
+    }
+    census__buf_append(out, start, (size_t)(p - start));
+    if (*p == 0) {
+      return;
+    }
+    if (*p < 0x80) {
+      census__buf_append_str(out, table[*p]);
+      p++;
+      continue;
+    }
+    /* A sequence cut by the terminator fails its continuation check at the NUL: no over-read. */
+    size_t n = census__utf8_sequence(p, 4);
+    if (n == 0) {
+      census__buf_append(out, "\xef\xbf\xbd", 3); /* U+FFFD for the byte that is not UTF-8 */
+      p++;
+    } else {
+      census__buf_append(out, p, n);
+      p += n;
+    }
+  }
+}
+
 census_utf8_escapes census__utf8_json_escapes = {
     "\\u0000", "\\u0001", "\\u0002", "\\u0003", "\\u0004",      "\\u0005",      "\\u0006",
     "\\u0007", "\\u0008", "\\t",     "\\n",     "\\u000b",      "\\u000c",      "\\r",

@@ -33,6 +33,10 @@ typedef const char *const census_utf8_escapes[128];
  * U+FFFD. Runs of bytes that need nothing are copied at once. */
 void census__utf8_escape(census_buf *out, const char *s, size_t len, census_utf8_escapes table);
 
+/* census__utf8_escape() of the NUL-terminated `s` (NULL: nothing), without measuring it first:
+ * one pass, for the renderers' per-row values. */
+void census__utf8_escape_str(census_buf *out, const char *s, census_utf8_escapes table);
+
 /* JSON string contents (RFC 8259): '"' and '\' escaped, control characters as \n, \r, \t or
  * \u00XX. */
 extern census_utf8_escapes census__utf8_json_escapes;

@@ -104,6 +104,7 @@ char *census__prometheus_family_name(const census_view_data *d,
 /* One label of a view: its name and the column whose values it carries. */
 typedef struct census_prometheus_column {
   char *name;
+  size_t length; /* strlen(name) */
   size_t column;
 } census_prometheus_column;
 

@@ -612,6 +612,7 @@ census_prometheus_column *census__prometheus_view_labels(const census_view_data 
           labels[earlier].name);
     }
     labels[*count].name = name;
+    labels[*count].length = strlen(name);
     labels[*count].column = c;
     ++*count;
   }
