@@ -8,12 +8,6 @@
 
 #include "census/exporter.h"
 
-struct census__exporter {
-  struct census__exporter *next;
-  census_stats_exporter_ops ops;
-  void *user;
-};
-
 /* ---- Flushing every exporter at once (flush.c) -------------------------------------------- */
 
 typedef census_status (*census__flush_fn)(void *user, int64_t timeout_ms);
@@ -49,9 +43,6 @@ census_status census__status_merge(census_status a, census_status b);
 
 /* ---- Stats exporters (exporter_registry.c) ------------------------------------------------- */
 
-/* Locks collect_mu by a monotonic deadline: CENSUS_OK or CENSUS_ETIMEDOUT. */
-census_status census__collect_lock(int64_t deadline_ns);
-
 /* Collects, snapshots every view and passes the batch to every stats exporter. With `flushes`
  * not NULL, also appends each exporter's flush callback to it (a flush callback that cannot be
  * appended is called here, in turn). Caller holds collect_mu, and keeps it until the appended
@@ -66,6 +57,10 @@ census_status census__stats_exporter_unregister_matching(
 
 /* Calls every exporter's shutdown and frees the list (census_shutdown). */
 void census__exporters_shutdown(int64_t deadline_ns);
+
+/* fork(): prepare takes STATS_EXPORTERS; parent (and child: exporters are inherited) release it. */
+void census__exporters_fork_prepare(void);
+void census__exporters_fork_parent(void);
 
 /* The export worker. start: CENSUS_OK or CENSUS_ESYSTEM. stop: joins within the deadline. */
 census_status census__worker_start(void);

@@ -17,11 +17,13 @@
 #include "core/clock.h"
 #include "core/diagnostics.h"
 #include "core/global.h"
+#include "core/wake.h"
 #include "export/export.h"
 #include "stats/bound.h"
 #include "stats/collector.h"
+#include "stats/measure.h"
 #include "stats/recorder.h"
-#include "stats/stats_internal.h"
+#include "stats/view.h"
 #include "trace/span_internal.h"
 
 static const int flush_signals[] = {SIGTERM, SIGINT};
@@ -76,7 +78,7 @@ CENSUS_EXPORT census_status census_set_exit_flush_timeout_ms(int64_t timeout_ms)
  * if an exporter failed, else CENSUS_OK. */
 static census_status flush_until(int64_t deadline, bool at_exit) {
   census__flush_jobs flushes = {0};
-  census_status status = census__collect_lock(deadline);
+  census_status status = census__collector_lock_until(deadline);
   bool stats_locked = status == CENSUS_OK;
   if (stats_locked) {
     status = census__export_locked(deadline, &flushes);
@@ -110,7 +112,7 @@ static census_status flush_until(int64_t deadline, bool at_exit) {
     census__spans_unlock();
   }
   if (stats_locked) {
-    pthread_mutex_unlock(&census__g.collect_mu);
+    census__collector_unlock();
   }
   return status;
 }
@@ -129,21 +131,15 @@ void census__flush_for_exit(void) {
   }
 }
 
-/* Async-signal-safe: only write(2), via the worker's pipe. */
-static void on_flush_signal(int signo) {
-  int saved = errno;
-  unsigned char byte = (unsigned char)signo;
-  ssize_t ignored = write(census__g.wake_pipe[1], &byte, 1);
-  (void)ignored;
-  errno = saved;
-}
+/* Async-signal-safe: only write(2), via the worker's doorbell. */
+static void on_flush_signal(int signo) { census__wake_ring((unsigned char)signo); }
 
 CENSUS_EXPORT census_status census_signal_flush_install(void) {
   census_status status = census__ensure_started();
   if (status != CENSUS_OK) {
     return status;
   }
-  pthread_mutex_lock(&census__g.lifecycle_mu);
+  census__mutex_lock(&census__g.lifecycle_mu);
   if (!atomic_load(&signals_installed)) {
     struct sigaction action;
     memset(&action, 0, sizeof action);
@@ -162,7 +158,7 @@ CENSUS_EXPORT census_status census_signal_flush_install(void) {
     }
     atomic_store(&signals_installed, status == CENSUS_OK);
   }
-  pthread_mutex_unlock(&census__g.lifecycle_mu);
+  census__mutex_unlock(&census__g.lifecycle_mu);
   return status;
 }
 
@@ -203,9 +199,9 @@ CENSUS_EXPORT census_status census_shutdown(int64_t timeout_ms) {
     return CENSUS_OK;
   }
   int64_t deadline = census__deadline_after_ms(timeout_ms);
-  pthread_mutex_lock(&census__g.lifecycle_mu);
+  census__mutex_lock(&census__g.lifecycle_mu);
   if (census__is_shut_down()) {
-    pthread_mutex_unlock(&census__g.lifecycle_mu);
+    census__mutex_unlock(&census__g.lifecycle_mu);
     return CENSUS_OK;
   }
   census__signal_uninstall();
@@ -214,22 +210,18 @@ CENSUS_EXPORT census_status census_shutdown(int64_t timeout_ms) {
   census__spans_shutdown(deadline);
   census__exporters_shutdown(deadline);
   /* From here constructors refuse and recording finds no views. */
-  atomic_store_explicit(&census__g.shut_down, true, memory_order_release);
-  if (census__collect_lock(deadline) == CENSUS_OK) {
-    pthread_mutex_lock(&census__g.registry_mu);
-    census__views_reset_series(true);
-    census__bound_reset_all();
-    pthread_mutex_unlock(&census__g.registry_mu);
-    pthread_mutex_lock(&census__g.threads_mu);
-    pthread_key_delete(census__g.thread_key);
-    census__collector_drop_threads();
-    pthread_mutex_unlock(&census__g.threads_mu);
-    pthread_mutex_unlock(&census__g.collect_mu);
+  census__run_state_shut_down();
+  if (census__collector_lock_until(deadline) == CENSUS_OK) {
+    census__measures_shutdown();
+    census__views_shutdown();
+    census__bound_shutdown();
+    census__threads_shutdown();
+    census__collector_shutdown();
+    census__collector_unlock();
   } else {
     status = CENSUS_ETIMEDOUT; /* data stay allocated: something is still exporting */
   }
-  close(census__g.wake_pipe[0]);
-  close(census__g.wake_pipe[1]);
-  pthread_mutex_unlock(&census__g.lifecycle_mu);
+  census__wake_close();
+  census__mutex_unlock(&census__g.lifecycle_mu);
   return status;
 }

@@ -1,9 +1,10 @@
 /* worker.c - the export worker thread.
  *
- * It sleeps in poll() on the read end of census__g.wake_pipe until the next export is due or a
- * byte arrives. Bytes are commands: WAKE (re-read the interval or the stop flag) or a signal
- * number passed on by the SIGTERM/SIGINT handler, which may do nothing but write(2). Exports run
- * under collect_mu, so they never overlap census_flush() or another export.
+ * It sleeps in poll() on the doorbell (core/wake.h) until the next export is due or a byte
+ * arrives. Bytes are commands: CONFIG (re-read the interval or the stop flag), SPANS (a full
+ * batch of spans waits) or a signal number passed on by the SIGTERM/SIGINT handler, which may do
+ * nothing but write(2). Exports run under COLLECT, so they never overlap census_flush() or
+ * another export.
  */
 #include <errno.h>
 #include <poll.h>
@@ -12,18 +13,17 @@
 
 #include "core/clock.h"
 #include "core/global.h"
+#include "core/wake.h"
 #include "export/export.h"
+#include "stats/collector.h"
 #include "trace/span_internal.h"
-
-#define WAKE_BYTE 0x77  /* above every signal number */
-#define SPANS_BYTE 0x78 /* a full batch of spans is waiting */
 
 static void export_now(void) {
   int64_t interval = atomic_load(&census__g.export_interval_ms);
   int64_t deadline = census__deadline_after_ms(interval);
-  if (census__collect_lock(deadline) == CENSUS_OK) {
+  if (census__collector_lock_until(deadline) == CENSUS_OK) {
     census__export_locked(deadline, NULL);
-    pthread_mutex_unlock(&census__g.collect_mu);
+    census__collector_unlock();
   }
 }
 
@@ -41,16 +41,16 @@ static void *worker_main(void *arg) {
     int64_t stats_due = last_stats + atomic_load(&census__g.export_interval_ms) * 1000000;
     int64_t spans_due = last_spans + census__span_schedule_delay_ms() * 1000000;
     int64_t due = stats_due < spans_due ? stats_due : spans_due;
-    struct pollfd pfd = {census__g.wake_pipe[0], POLLIN, 0};
+    struct pollfd pfd = {census__wake_fd(), POLLIN, 0};
     int ready = poll(&pfd, 1, census__ms_until(due));
     if (ready > 0) {
       unsigned char bytes[64];
-      ssize_t n = read(census__g.wake_pipe[0], bytes, sizeof bytes);
+      ssize_t n = read(pfd.fd, bytes, sizeof bytes);
       bool spans = false;
       for (ssize_t i = 0; i < n; i++) {
-        if (bytes[i] == SPANS_BYTE) {
+        if (bytes[i] == CENSUS__WAKE_SPANS) {
           spans = true;
-        } else if (bytes[i] != WAKE_BYTE) {
+        } else if (bytes[i] != CENSUS__WAKE_CONFIG) {
           census__signal_deliver(bytes[i]);
         }
       }
@@ -85,16 +85,9 @@ census_status census__worker_start(void) {
   return rc == 0 ? CENSUS_OK : CENSUS_ESYSTEM;
 }
 
-static void worker_send(unsigned char byte) {
-  int saved = errno;
-  ssize_t ignored = write(census__g.wake_pipe[1], &byte, 1);
-  (void)ignored;
-  errno = saved;
-}
+void census__worker_wake(void) { census__wake_ring(CENSUS__WAKE_CONFIG); }
 
-void census__worker_wake(void) { worker_send(WAKE_BYTE); }
-
-void census__worker_wake_spans(void) { worker_send(SPANS_BYTE); }
+void census__worker_wake_spans(void) { census__wake_ring(CENSUS__WAKE_SPANS); }
 
 void census__worker_stop(int64_t deadline_ns) {
   if (!census__g.worker_running) {

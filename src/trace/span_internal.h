@@ -109,7 +109,4 @@ void census__spans_fork_child(void);
 /* Tracing start-up: environment (OTEL_BSP_*, OTEL_SPAN_*_LIMIT) and the queue. */
 void census__trace_start(void);
 
-/* Counts spans dropped by a full queue in census/dropped_spans. */
-void census__count_dropped_spans(int64_t count);
-
 #endif

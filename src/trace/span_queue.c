@@ -26,6 +26,7 @@
 #include "core/diagnostics.h"
 #include "core/global.h"
 #include "export/export.h"
+#include "stats/self_metrics.h"
 #include "trace/span_internal.h"
 
 struct span_exporter {
