@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """code-map.py - where the code's dependencies circle, and which functions are long.
 
-Usage: scripts/code-map.py [--top N] [--max-lines L] [--check]   (from anywhere in the repo)
+Usage: scripts/code-map.py [--top N] [--max-lines L] [--why] [--root DIR] [--check]
 
 Prints
   (a) the import cycles among the files of src/: the strongly connected components (Tarjan) of
@@ -14,8 +14,11 @@ Prints
       module), so a file including its own header is no cycle. So "a.c includes b.h, b.h is
       implemented by b.c, b.c includes a.h, a.h is implemented by a.c" is one cycle of two modules
       {a.c a.h} {b.c b.h}. A header implemented by several files (or a prototype written in a .c
-      file) stays a node of its own. Public headers (include/census/) are left out: every file
-      reaches the library through them, which says nothing about internal structure.
+      file) stays a node of its own. Public headers (include/census/) are left out as includes
+      (every file includes the umbrella header), but a call from one src/ file to a public
+      function another src/ file defines (census_tag_map_new(), say) is an edge too, found by
+      name in the source: the graph holds every dependency a call makes, whichever header
+      declared it.
   (b) the largest functions in src/ and exporters/, in lines from the line naming the function
       to its closing brace, and every function of src/ longer than --max-lines (default 80)
       whose comment does not give a reason (a comment above it containing "Long:").
@@ -32,6 +35,10 @@ import subprocess
 import sys
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+CALL = re.compile(r'\b(census_[a-z0-9_]+)\s*\(')
+REASONS = {}  # (from, to) -> why the edge exists, for --why
+# Comments and string literals (messages name functions: "after census_shutdown()").
+COMMENT = re.compile(r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"', re.S)
 
 
 def ctags(files):
@@ -100,6 +107,7 @@ def dependency_graph(root, files, tags):
     file naming its node (a header implemented by one .c file alone maps to that file)."""
     present = set(files)
     edges = {f: set() for f in files}
+    calls = {}
     for f in files:
         with open(os.path.join(root, f), encoding="utf-8") as handle:
             text = handle.read()
@@ -108,11 +116,20 @@ def dependency_graph(root, files, tags):
                               os.path.normpath(os.path.join(os.path.dirname(f), target))):
                 if candidate in present and candidate != f:
                     edges[f].add(candidate)
+                    REASONS.setdefault((f, candidate), f"#include \"{target}\"")
                     break
+        calls[f] = set(CALL.findall(COMMENT.sub("", text)))
     definers = {}
     for t in tags:
         if t["path"].endswith(".c") and t["kind"] in ("function", "variable") and not t.get("file"):
             definers.setdefault(t["name"], set()).add(t["path"])
+    for f, names in calls.items():
+        for name in names:
+            if not name.startswith("census__"):  # internal calls go through their headers
+                for d in definers.get(name, ()):
+                    if d != f:
+                        edges[f].add(d)
+                        REASONS.setdefault((f, d), f"calls {name}()")
     implementers = {}
     for t in tags:
         declared = t["kind"] == "prototype" or t["kind"] == "externvar"
@@ -120,6 +137,7 @@ def dependency_graph(root, files, tags):
             for definer in definers.get(t["name"], ()):
                 if definer != t["path"]:
                     edges[t["path"]].add(definer)
+                    REASONS.setdefault((t["path"], definer), f"declares {t['name']}")
                     implementers.setdefault(t["path"], set()).add(definer)
     module = {f: f for f in files}
     for header, by in implementers.items():
@@ -128,7 +146,7 @@ def dependency_graph(root, files, tags):
     return edges, module
 
 
-def cycles_report(root):
+def cycles_report(root, why):
     files = source_files(root, "src")
     tags = ctags([os.path.join(root, f) for f in files])
     for t in tags:
@@ -149,6 +167,11 @@ def cycles_report(root):
         print("none")
     for i, (modules, scc) in enumerate(sccs, 1):
         print(f"cycle {i}: {modules} modules, {len(scc)} files: {' '.join(scc)}")
+        inside = set(scc)
+        for f in scc if why else ():
+            for t in sorted(edges[f]):
+                if t in inside and module[t] != module[f]:
+                    print(f"    {f} -> {t}: {REASONS.get((f, t), '?')}")
     print(f"total: {len(sccs)} cycles, {sum(m for m, _ in sccs)} modules and "
           f"{sum(len(s) for _, s in sccs)} files in cycles, largest "
           f"{max((len(s) for _, s in sccs), default=0)} files ({len(files)} files in src/)")
@@ -202,13 +225,16 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--top", type=int, default=20, help="how many functions to list")
     parser.add_argument("--max-lines", type=int, default=80, help="the function length limit")
+    parser.add_argument("--why", action="store_true",
+                        help="list the edges inside each cycle, with what makes each")
+    parser.add_argument("--root", help="the source tree (default: this script's repository)")
     parser.add_argument("--check", action="store_true",
                         help="exit 1 if a src/ function over the limit gives no reason")
     args = parser.parse_args()
-    root = subprocess.run(["git", "rev-parse", "--show-toplevel"], check=True,
-                          capture_output=True, text=True,
-                          cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip()
-    cycles_report(root)
+    root = args.root or subprocess.run(["git", "rev-parse", "--show-toplevel"], check=True,
+                                       capture_output=True, text=True,
+                                       cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip()
+    cycles_report(root, args.why)
     unexplained = functions_report(root, args.top, args.max_lines)
     return 1 if args.check and unexplained else 0
 

@@ -19,8 +19,8 @@ bool census__env_positive(const char *name, int64_t max, const char *unit, int64
     end++;
   }
   if (errno || *end || v < 1 || v > max) {
-    census__diag(CENSUS_ECONFIG, "%s=\"%.64s\" is not a positive integer%s%s; using %lld%s%s",
-                 name, text, unit ? " number of " : "", unit ? unit : "", (long long)*value,
+    census__diag(CENSUS_ECONFIG, "%s=\"%.64s\" is not a positive integer%s%s; using %lld%s%s", name,
+                 text, unit ? " number of " : "", unit ? unit : "", (long long)*value,
                  unit ? " " : "", unit ? unit : "");
     return false;
   }

@@ -53,7 +53,7 @@ static const char *const rank_names[CENSUS__LOCK_RANKS] = {
     [CENSUS__LOCK_SERIES] = "SERIES (series.c)",
     [CENSUS__LOCK_MEASURES] = "MEASURES (measure.c)",
     [CENSUS__LOCK_TAG_KEYS] = "TAG_KEYS (tag_key.c)",
-    [CENSUS__LOCK_THREADS] = "THREADS (thread_state.c)",
+    [CENSUS__LOCK_THREADS] = "THREADS (recorder.c)",
     [CENSUS__LOCK_SPAN_OPTIONS] = "SPAN_OPTIONS (span_queue.c)",
     [CENSUS__LOCK_SPAN_RINGS] = "SPAN_RINGS (span_queue.c)",
     [CENSUS__LOCK_SPAN_POOL] = "SPAN_POOL (span_pool.c)",
@@ -69,7 +69,8 @@ __attribute__((noreturn)) static void inversion(enum census__lock_rank taking,
                    "src/core/lock.h)\n",
                    rank_names[taking], rank_names[holding]);
   if (n > 0) {
-    ssize_t ignored = write(STDERR_FILENO, line, n < (int)sizeof line ? (size_t)n : sizeof line - 1);
+    ssize_t ignored =
+        write(STDERR_FILENO, line, n < (int)sizeof line ? (size_t)n : sizeof line - 1);
     (void)ignored;
   }
   abort();

@@ -9,9 +9,11 @@
  * its own lock says so, and callers that hold a lock call only functions whose locks rank higher.
  *
  * Long holds: LIFECYCLE, COLLECT and SPAN_EXPORT are held across exporter callbacks (an export,
- * a flush), so they are never taken by the fork handler (a fork does not wait for an export): the
- * fork child re-creates them instead. Every other lock is held briefly, and the fork handler
- * takes all of them (prepare, in this order), so the child never inherits one held mid-update.
+ * a flush), and START across the worker's start and stop, so the fork handler never takes them (a
+ * fork does not wait for an export): the fork child re-creates them instead, as it does each
+ * bound measure's BOUND. Every other lock is held briefly, and the fork handler
+ * (src/lifecycle/lifecycle.c) takes all of them, in this order, so the child never inherits one
+ * held mid-update.
  * Recording threads take none except on a thread's first record (THREADS), its first record into
  * a series or any record into an overflowing view (SERIES, after BOUND on a bound measure's first
  * record or after a view was registered).
@@ -33,19 +35,19 @@
 
 /* The lock order, outer first (see the file comment). */
 enum census__lock_rank {
-  CENSUS__LOCK_START,           /* lifecycle.c: starting the export worker, once */
   CENSUS__LOCK_LIFECYCLE,       /* lifecycle.c: census_shutdown(), signal install: one at a time */
+  CENSUS__LOCK_START,           /* lifecycle.c: starting (and stopping) the export worker */
   CENSUS__LOCK_COLLECT,         /* collector.c: one collection (and stats export) at a time */
   CENSUS__LOCK_SPAN_EXPORT,     /* span_queue.c: one span export at a time; inside COLLECT */
   CENSUS__LOCK_STATS_EXPORTERS, /* exporter_registry.c: the stats exporter list */
-  CENSUS__LOCK_SPAN_EXPORTERS,  /* span_queue.c: the span exporter list */
   CENSUS__LOCK_BOUND_LIST,      /* bound.c: the list of bound measures */
   CENSUS__LOCK_VIEWS,           /* view.c: the registered views; measures' view lists change */
   CENSUS__LOCK_BOUND,           /* bound.c: one bound measure's generations and blocks */
   CENSUS__LOCK_SERIES,          /* series.c: one view's series table (rview->mu) */
   CENSUS__LOCK_MEASURES,        /* measure.c: the measure registry */
   CENSUS__LOCK_TAG_KEYS,        /* tag_key.c: the interned tag keys */
-  CENSUS__LOCK_THREADS,         /* thread_state.c: the recording threads and their ids */
+  CENSUS__LOCK_THREADS,         /* recorder.c: the recording threads and their ids */
+  CENSUS__LOCK_SPAN_EXPORTERS,  /* span_queue.c: the span exporter list */
   CENSUS__LOCK_SPAN_OPTIONS,    /* span_queue.c: the batch span processor's options */
   CENSUS__LOCK_SPAN_RINGS,      /* span_queue.c: the list of per-thread span rings */
   CENSUS__LOCK_SPAN_POOL,       /* span_pool.c: the global list of free span records */
@@ -57,7 +59,8 @@ typedef struct census__mutex {
   enum census__lock_rank rank;
 } census__mutex;
 
-#define CENSUS__MUTEX_INIT(r) {PTHREAD_MUTEX_INITIALIZER, (r)}
+#define CENSUS__MUTEX_INIT(r)                                                                      \
+  { PTHREAD_MUTEX_INITIALIZER, (r) }
 
 /* (Re-)initialises a mutex, unlocked (run-time creation, and the fork child's re-creation of a
  * mutex a vanished thread may have held). */

@@ -5,13 +5,15 @@
  * the list without fearing that an exporter is freed under it, while registration
  * (STATS_EXPORTERS only) never waits for an export.
  */
+#include "export/exporter_registry.h"
+
 #include <stdlib.h>
 
 #include "core/clock.h"
 #include "core/diagnostics.h"
-#include "core/global.h"
 #include "core/lock.h"
-#include "export/export.h"
+#include "core/run_state.h"
+#include "export/flush.h"
 #include "stats/collector.h"
 #include "stats/view_data.h"
 
@@ -24,15 +26,7 @@ struct census__exporter {
 static census__mutex exporters_mu = CENSUS__MUTEX_INIT(CENSUS__LOCK_STATS_EXPORTERS);
 static struct census__exporter *registered; /* in registration order */
 
-CENSUS_EXPORT census_status census_stats_exporter_register(const census_stats_exporter_ops *ops,
-                                                           void *user) {
-  if (!ops || !ops->export_views) {
-    return CENSUS_EINVAL;
-  }
-  census_status status = census__ensure_started();
-  if (status != CENSUS_OK) {
-    return status;
-  }
+census_status census__stats_exporters_add(const census_stats_exporter_ops *ops, void *user) {
   struct census__exporter *e = calloc(1, sizeof *e);
   if (!e) {
     return CENSUS_ENOMEM;
@@ -112,6 +106,13 @@ census_status census__export_locked(int64_t deadline_ns, census__flush_jobs *flu
   census_status status = export_to(exporters, count, deadline_ns, flushes, false);
   free(exporters);
   return status;
+}
+
+void census__export_stats(int64_t deadline_ns) {
+  if (census__collector_lock_until(deadline_ns) == CENSUS_OK) {
+    census__export_locked(deadline_ns, NULL);
+    census__collector_unlock();
+  }
 }
 
 /* Removes and returns the first exporter matching (user) or (fn), or NULL. Caller holds

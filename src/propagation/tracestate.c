@@ -19,6 +19,7 @@
 #include "census/propagation.h"
 #include "core/diagnostics.h"
 #include "propagation/hex.h"
+#include "propagation/tracestate.h"
 
 /* W3C: "Vendors SHOULD propagate at least 512 characters... if truncating, remove members longer
  * than 128 characters first". */

@@ -28,7 +28,6 @@
 #include <string.h>
 
 #include "core/diagnostics.h"
-#include "core/global.h"
 #include "core/lock.h"
 #include "core/run_state.h"
 #include "stats/cell.h"
@@ -106,7 +105,9 @@ static struct bound_gen *gen_new(census_bound_measure *b, struct census__view_li
 CENSUS_EXPORT census_bound_measure *census_measure_bind(const census_measure *measure,
                                                         const census_tag_map *tags,
                                                         census_status *status) {
-  census_status result = measure ? census__ensure_started() : CENSUS_EINVAL;
+  census_status result = !measure                 ? CENSUS_EINVAL
+                         : census__is_shut_down() ? CENSUS_ESHUTDOWN
+                                                  : CENSUS_OK;
   census_bound_measure *b = NULL;
   if (result == CENSUS_OK) {
     b = calloc(1, sizeof *b);

@@ -10,7 +10,6 @@
 #include <stdint.h>
 
 #include "core/clock.h"
-#include "stats/recorder.h"
 #include "stats/stats_internal.h"
 #include "stats/window.h"
 

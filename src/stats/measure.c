@@ -19,7 +19,6 @@
 
 #include "core/diagnostics.h"
 #include "core/lock.h"
-#include "core/global.h"
 #include "core/run_state.h"
 #include "core/text.h"
 #include "stats/stats_internal.h"
@@ -96,9 +95,8 @@ static const census_measure *measure_new(census_measure_type type, const char *n
   }
   description = description ? description : "";
   unit = (unit && unit[0]) ? unit : "1";
-  census_status started = census__ensure_started();
-  if (started != CENSUS_OK) {
-    set_status(status, started);
+  if (census__is_shut_down()) {
+    set_status(status, CENSUS_ESHUTDOWN);
     return NULL;
   }
   census__mutex_lock(&measures_mu);

@@ -11,14 +11,6 @@
 #include "census/stats.h"
 #include "stats/stats_internal.h"
 
-/* One measurement: the measure and its value in both forms (int_value is meaningful for int64
- * measures only). */
-struct census__measurement {
-  const census_measure *measure;
-  int64_t int_value;
-  double double_value;
-};
-
 struct census__cell_chunk;
 
 /* A recording thread's state. `seq` is odd while the thread is inside a record call; `cells` is

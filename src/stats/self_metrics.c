@@ -35,7 +35,7 @@
 #include "census/census.h"
 #include "census/exporter.h"
 #include "core/diagnostics.h"
-#include "core/global.h"
+#include "core/run_state.h"
 #include "stats/recorder.h"
 
 #define DROPPED_VIEW "census/dropped_measurements"
@@ -170,22 +170,20 @@ static census_status refuse(census_status status, const char *function, const ch
 }
 
 /* Records `items` into *measure_slot with the tags exporter=`exporter` and, when `reason` is
- * not NULL, reason=`reason`; both already checked. The slot is read only after start-up, which
- * is what fills it: a first call that starts census must not see it still empty. The tag map is
+ * not NULL, reason=`reason`; both already checked. The slot was filled at load. The tag map is
  * built for this call and freed after it: the record path copies what it keeps. */
 static census_status record_exporter_items(const census_measure *const *measure_slot,
                                            const char *exporter, const char *reason,
                                            uint64_t items) {
-  census_status status = census__ensure_started();
-  if (status != CENSUS_OK) {
-    return status; /* CENSUS_ESHUTDOWN: a no-op, by contract */
+  if (census__is_shut_down()) {
+    return CENSUS_ESHUTDOWN; /* a no-op, by contract */
   }
   const census_measure *measure = *measure_slot;
   if (!measure) {
-    return CENSUS_OK; /* start-up failed before creating it (and said so): nothing to feed */
+    return CENSUS_OK; /* the load failed before creating it (and said so): nothing to feed */
   }
   census_tag_map *tags = census_tag_map_new();
-  status = tags ? census_tag_map_put(tags, exporter_key, exporter) : CENSUS_ENOMEM;
+  census_status status = tags ? census_tag_map_put(tags, exporter_key, exporter) : CENSUS_ENOMEM;
   if (status == CENSUS_OK && reason) {
     status = census_tag_map_put(tags, reason_key, reason);
   }

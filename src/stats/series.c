@@ -186,6 +186,11 @@ struct census__series *census__series_get(struct census__rview *view, const cens
 
 census_status census__series_table_init(struct census__rview *view) {
   census__mutex_init(&view->mu, CENSUS__LOCK_SERIES);
+  return census__series_table_reset(view);
+}
+
+census_status census__series_table_reset(struct census__rview *view) {
+  census__series_table_free(view);
   view->bucket_count = 64;
   view->buckets = calloc(view->bucket_count, sizeof *view->buckets);
   view->series_count = 0;

@@ -113,6 +113,14 @@ struct census__series {
   uint64_t totals[]; /* rview->words */
 };
 
+/* One measurement: the measure and its value in both forms (int_value is meaningful for int64
+ * measures only). */
+struct census__measurement {
+  const census_measure *measure;
+  int64_t int_value;
+  double double_value;
+};
+
 /* A thread's cell for one series: two halves of rview->words words each. */
 struct census__cell {
   struct census__cell *next; /* the owning thread's list, newest first */

@@ -16,7 +16,6 @@
 #include "core/diagnostics.h"
 #include "core/hash.h"
 #include "core/lock.h"
-#include "core/global.h"
 #include "core/run_state.h"
 #include "core/text.h"
 #include "stats/aggregation.h"
@@ -249,10 +248,7 @@ CENSUS_EXPORT census_status census_view_register(const census_view *view) {
   if (!view) {
     return CENSUS_EINVAL;
   }
-  census_status status = census__ensure_started();
-  if (status != CENSUS_OK) {
-    return status;
-  }
+  census_status status = CENSUS_OK;
   const char *differs = NULL;
   char detail[240];
   census__mutex_lock(&views_mu);
@@ -325,10 +321,9 @@ void census__views_fork_child(void) {
   int64_t now = census__unix_ns();
   for (size_t i = 0; i < view_count; i++) {
     /* The parent's series are the parent's to export: the child starts every view empty, its
-     * collection starting now. Re-creating the table also releases its lock. */
-    census__series_table_free(views[i]);
-    census__series_table_init(views[i]);
+     * collection starting now. */
+    census__series_table_reset(views[i]);
     views[i]->start_ns = now;
   }
-  census__mutex_unlock(&views_mu);
+  census__views_fork_parent();
 }

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "core/clock.h"
-#include "core/global.h"
+#include "core/run_state.h"
 #include "stats/aggregation.h"
 #include "stats/collector.h"
 #include "stats/series.h"
@@ -272,7 +272,9 @@ CENSUS_EXPORT census_status census_view_data_row_point(const census_view_data *d
 }
 
 CENSUS_EXPORT census_view_data *census_view_data_get(const char *name, census_status *status) {
-  census_status result = name ? census__ensure_started() : CENSUS_EINVAL;
+  census_status result = !name                    ? CENSUS_EINVAL
+                         : census__is_shut_down() ? CENSUS_ESHUTDOWN
+                                                  : CENSUS_OK;
   census_view_data *d = NULL;
   if (result == CENSUS_OK) {
     census__collector_lock();
@@ -298,9 +300,8 @@ CENSUS_EXPORT census_status census_view_data_get_all(census_view_data ***views, 
   }
   *views = NULL;
   *count = 0;
-  census_status status = census__ensure_started();
-  if (status != CENSUS_OK) {
-    return status;
+  if (census__is_shut_down()) {
+    return CENSUS_ESHUTDOWN;
   }
   census__collector_lock();
   census__collect_locked();

@@ -14,7 +14,6 @@
 
 #include "core/hash.h"
 #include "core/lock.h"
-#include "core/global.h"
 #include "core/run_state.h"
 #include "core/text.h"
 #include "tags/tags_internal.h"
@@ -72,9 +71,8 @@ CENSUS_EXPORT const census_tag_key *census_tag_key_new(const char *name, census_
     set_status(status, CENSUS_EBADNAME);
     return NULL;
   }
-  census_status started = census__ensure_started();
-  if (started != CENSUS_OK) {
-    set_status(status, started);
+  if (census__is_shut_down()) {
+    set_status(status, CENSUS_ESHUTDOWN);
     return NULL;
   }
   census_status result = CENSUS_OK;
