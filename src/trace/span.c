@@ -231,7 +231,8 @@ static void span_end(census_span span, int64_t end_ns) {
   }
   r->end_ns = end_ns ? end_ns : census__unix_ns();
   if (!census__span_queue_push(r)) {
-    census__span_release(r);
+    census__span_record_clear(r); /* not queued (no exporter, or dropped): reuse it here */
+    local_put(r);
   }
 }
 

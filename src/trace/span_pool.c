@@ -60,8 +60,7 @@ void census__span_pool_spill(struct census__span_free_list *list, size_t keep) {
   census__mutex_unlock(&pool_mu);
 }
 
-/* Resets what a previous span left, keeping capacity (arrays, one arena block). */
-static void record_clear(struct census_span_data *r) {
+void census__span_record_clear(struct census_span_data *r) {
   struct census__arena_block *keep = r->arena;
   if (keep) {
     struct census__arena_block *b = keep->next;
@@ -85,7 +84,7 @@ void census__span_release(struct census_span_data *r) { census__span_release_bat
 
 void census__span_release_batch(struct census_span_data *const *records, size_t count) {
   for (size_t i = 0; i < count; i++) {
-    record_clear(records[i]);
+    census__span_record_clear(records[i]);
   }
   census__mutex_lock(&pool_mu);
   for (size_t i = 0; i < count; i++) {

@@ -38,9 +38,12 @@ bool census__span_pool_refill(struct census__span_free_list *list);
 /* Moves records from `list` to the global list until `keep` are left. */
 void census__span_pool_spill(struct census__span_free_list *list, size_t keep);
 
-/* Clears ended sampled records (their attributes, events, links, arena beyond its first block)
- * and gives them back to the global list under one lock (the export queue, after an export or a
- * drop). */
+/* Resets what an ended sampled record holds (its attributes, events, links, its arena beyond the
+ * first block), keeping capacity, so it can start another span. */
+void census__span_record_clear(struct census_span_data *record);
+
+/* Clears ended sampled records and gives them back to the global list under one lock (the export
+ * queue, after an export or a drop). */
 void census__span_release_batch(struct census_span_data *const *records, size_t count);
 void census__span_release(struct census_span_data *record);
 

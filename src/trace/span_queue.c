@@ -65,6 +65,7 @@ static census__mutex exporters_mu = CENSUS__MUTEX_INIT(CENSUS__LOCK_SPAN_EXPORTE
 static struct span_exporter *exporters;
 static _Atomic size_t exporter_count; /* mirrors the list's length, read without the lock */
 static pthread_once_t config_once = PTHREAD_ONCE_INIT;
+static atomic_bool config_done;
 
 static _Atomic uint64_t dropped;
 static atomic_bool drop_reported;
@@ -127,9 +128,15 @@ static void config_read(void) {
   atomic_store(&queue_capacity, options.max_queue_size);
   atomic_store(&batch_size, options.max_export_batch_size);
   ring_key_made = pthread_key_create(&ring_key, ring_exit) == 0;
+  atomic_store_explicit(&config_done, true, memory_order_release);
 }
 
-static void config_ready(void) { pthread_once(&config_once, config_read); }
+/* Reads the configuration the first time (one acquire load afterwards: span ends call it). */
+static inline void config_ready(void) {
+  if (!atomic_load_explicit(&config_done, memory_order_acquire)) {
+    pthread_once(&config_once, config_read);
+  }
+}
 
 bool census__span_queue_push(struct census_span_data *record) {
   if (census__is_shut_down()) {
