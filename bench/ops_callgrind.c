@@ -3,13 +3,13 @@
  * Usage: ops_callgrind OP N   (scripts/callgrind-ops.sh runs every OP and divides)
  *
  * OP is one of record_direct_3tags, record_map_3tags, record_distribution_3tags, bound_int,
- * bound_distribution, span_sampled, span_unsampled. The operation is set up and warmed up (the
- * thread's cells, series and span records exist), then run N times inside run_ops(), a function
- * of its own that callgrind is told to count alone (--toggle-collect=run_ops): instructions per
- * operation are then the function's total divided by N, the same on any machine and free of
- * the timing noise of a shared one. Sampled spans go to a registered span exporter whose queue
- * holds all N and is never drained during the run, so the count is the start, the end and the
- * queue push, not an export.
+ * bound_distribution, span_sampled, span_unsampled, traceparent_extract, traceparent_inject. The
+ * operation is set up and warmed up (the thread's cells, series and span records exist), then run N
+ * times inside run_ops(), a function of its own that callgrind is told to count alone
+ * (--toggle-collect=run_ops): instructions per operation are then the function's total divided by
+ * N, the same on any machine and free of the timing noise of a shared one. Sampled spans go to a
+ * registered span exporter whose queue holds all N and is never drained during the run, so the
+ * count is the start, the end and the queue push, not an export.
  */
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
@@ -21,6 +21,7 @@
 
 #include <census/census.h>
 #include <census/exporter.h>
+#include <census/propagation.h>
 #include <census/trace.h>
 
 static const census_measure *count_measure, *dist_measure;
@@ -106,6 +107,23 @@ static void span_unsampled(void) {
   census_span_end(census_span_start("GET /api/v1/items", &span_off));
 }
 
+static const char *get_traceparent(void *carrier, const char *name) {
+  (void)carrier;
+  return name[0] == 't' && name[5] == 'p'
+             ? "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902f7-01"
+             : NULL;
+}
+static void set_header(void *carrier, const char *name, const char *value) {
+  (void)carrier;
+  (void)name;
+  (void)value;
+}
+static census_trace_context context;
+static void traceparent_extract(void) {
+  census_traceparent_extract(get_traceparent, NULL, &context, NULL);
+}
+static void traceparent_inject(void) { census_traceparent_inject(&context, set_header, NULL); }
+
 int main(int argc, char **argv) {
   if (argc != 3) {
     fprintf(stderr, "usage: ops_callgrind OP N\n");
@@ -123,6 +141,8 @@ int main(int argc, char **argv) {
       {"bound_distribution", bound_distribution},
       {"span_sampled", span_sampled},
       {"span_unsampled", span_unsampled},
+      {"traceparent_extract", traceparent_extract},
+      {"traceparent_inject", traceparent_inject},
   };
   set_up(n);
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
