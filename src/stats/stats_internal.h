@@ -93,7 +93,7 @@ struct census__rview {
   struct census__series *first, *last; /* all series in creation order, overflow included */
   struct census__series *overflow;
   uint64_t overflowed_records_reported; /* diagnostics: limit reported once */
-  /* Saturated totals (collector-owned, under collect_mu): rows that saturated in the current
+  /* Saturated totals (collector-owned, under COLLECT): rows that saturated in the current
    * collection, the link of the collector's list of such views, and whether the view's first
    * saturation was reported through diagnostics (once per series table). */
   uint64_t saturated_pending;
