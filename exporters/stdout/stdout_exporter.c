@@ -20,7 +20,7 @@
 
 #include "census/census.h"
 #include "census/trace.h"
-#include "export/export.h"
+#include "export/exporter_registry.h" /* census__stats_exporter_unregister_matching() */
 
 struct stdout_exporter {
   census_stdout_options options;
