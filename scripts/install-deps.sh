@@ -44,6 +44,8 @@ packages=(
   libssl-dev openssl            # RS256 JWT signing (Google auth); openssl verifies it in tests
   protobuf-compiler             # protoc --decode / --decode_raw: independent OTLP decoder
   python3 python3-protobuf      # json_format: strict proto3-JSON check of Google API bodies
+  universal-ctags               # scripts/code-map.py: declarations, definitions, function ends
+  valgrind                      # scripts/callgrind-ops.sh: instructions per hot operation
 )
 
 # node and npm run the propagation interop test against the OpenTelemetry/OpenCensus node

@@ -281,9 +281,9 @@ static bool string_ok(const char *s, size_t n) {
   return true;
 }
 
-/* Long on purpose: one check per header field, in the order of the format table
- * (docs/exporters/http-delivery.md, "File format"), each refusing the file with its own message;
- * cut into pieces, the checks would no longer read as that table. spool.h documents the result. */
+/* Long: one check per header field, in the order of the format table
+ * (docs/exporters/http-delivery.md, "File format"), each refusing the file with its own message.
+ * Cut into pieces, the checks would no longer read as that table. spool.h documents the result. */
 census_spool_check census__spool_parse_header(const void *data, size_t avail, uint64_t file_size,
                                               census_spool_header *h, char *why, size_t why_size) {
   const unsigned char *p = data;

@@ -1,11 +1,12 @@
 /* census/census.h - the umbrella header, and the library's lifecycle: export interval, flush,
  * shutdown, signal and fork behaviour, diagnostics.
  *
- * The library starts itself on first use (any census_* call that creates something) and starts
- * one background export worker. It flushes by itself at normal process exit (return from main or
- * exit()); census_signal_flush_install() adds SIGTERM/SIGINT. After fork() the child has a working
- * library of its own: a new worker, no series, view start times reset to the fork; the parent's
- * data are exported only by the parent.
+ * The library needs no initialisation call: it registers its fork handlers and its self-metrics
+ * when loaded, and starts its one background export worker with the first exporter registration
+ * (or census_signal_flush_install()). From then on it flushes by itself at normal process exit
+ * (return from main or exit()); census_signal_flush_install() adds SIGTERM/SIGINT. After fork() the
+ * child has a working library of its own: a new worker, no series, view start times reset to the
+ * fork; the parent's data are exported only by the parent.
  */
 #ifndef CENSUS_CENSUS_H
 #define CENSUS_CENSUS_H

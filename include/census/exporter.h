@@ -60,9 +60,10 @@ typedef struct census_stats_exporter_ops {
   void (*shutdown)(void *user, int64_t timeout_ms);
 } census_stats_exporter_ops;
 
-/* Registers a stats exporter; `ops` is copied, `user` is passed to each callback.
- * Errors: CENSUS_EINVAL (NULL ops or export_views), CENSUS_ENOMEM, CENSUS_ESHUTDOWN.
- * Thread-safe. */
+/* Registers a stats exporter; `ops` is copied, `user` is passed to each callback. The first
+ * registration starts census's export worker and its flush at exit.
+ * Errors: CENSUS_EINVAL (NULL ops or export_views), CENSUS_ENOMEM, CENSUS_ESHUTDOWN,
+ * CENSUS_ESYSTEM (the worker thread could not be started). Thread-safe. */
 CENSUS_EXPORT census_status census_stats_exporter_register(const census_stats_exporter_ops *ops,
                                                            void *user);
 
@@ -108,7 +109,7 @@ CENSUS_EXPORT census_status census_stats_exporter_unregister(void *user, int64_t
  * reported to the diagnostics callback and counted in census/dropped_measurements (reason
  * "invalid_value"), even with 0 items. Arguments are checked first; then 0 items returns
  * CENSUS_OK, and after census_shutdown() any other count records nothing and returns
- * CENSUS_ESHUTDOWN. Starts census if it has not started. In a fork()
+ * CENSUS_ESHUTDOWN. In a fork()
  * child it records into the child's own (fresh) series.
  * Thread-safe; may be called from any thread, including an exporter's own threads and
  * callbacks, but not from a diagnostics callback. */
@@ -201,8 +202,10 @@ typedef struct census_span_exporter_ops {
   void (*shutdown)(void *user, int64_t timeout_ms);
 } census_span_exporter_ops;
 
-/* Registers a span exporter (`ops` copied). Errors: CENSUS_EINVAL, CENSUS_ENOMEM,
- * CENSUS_ESHUTDOWN. Thread-safe. */
+/* Registers a span exporter (`ops` copied); spans that end from then on are queued for it (a span
+ * that ends while no span exporter is registered is not queued). The first registration starts
+ * census's export worker and its flush at exit. Errors: CENSUS_EINVAL, CENSUS_ENOMEM,
+ * CENSUS_ESHUTDOWN, CENSUS_ESYSTEM. Thread-safe. */
 CENSUS_EXPORT census_status census_span_exporter_register(const census_span_exporter_ops *ops,
                                                           void *user);
 

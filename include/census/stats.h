@@ -295,8 +295,10 @@ CENSUS_EXPORT census_bound_measure *census_measure_bind(const census_measure *me
 CENSUS_EXPORT census_status census_bound_record_int64(census_bound_measure *bound, int64_t value);
 CENSUS_EXPORT census_status census_bound_record_double(census_bound_measure *bound, double value);
 
-/* Collects what was recorded through the handle, then frees it. NULL is a no-op. No other thread
- * may use the handle during or after the call. Waits for an export in progress to finish. */
+/* Frees the handle. What was recorded through it is not lost: the next collection (an export, a
+ * flush, census_view_data_get()) takes it, like everything else recorded, and then releases the
+ * handle's memory. NULL is a no-op. No other thread may use the handle during or after the call.
+ * Never waits for an export. */
 CENSUS_EXPORT void census_bound_measure_free(census_bound_measure *bound);
 
 #ifdef __cplusplus

@@ -1,69 +1,61 @@
 /* exporter_registry.c - the list of stats exporters and the export step they share.
  *
- * Exporters are appended under exporters_mu and removed only while also holding collect_mu. An
- * export holds collect_mu throughout, so it can walk a copy of the list without fearing that an
- * exporter is freed under it, while registration (exporters_mu only) never waits for an export.
+ * Exporters are appended under this file's STATS_EXPORTERS lock and removed only while also
+ * holding the collector's COLLECT. An export holds COLLECT throughout, so it can walk a copy of
+ * the list without fearing that an exporter is freed under it, while registration
+ * (STATS_EXPORTERS only) never waits for an export.
  */
+#include "export/exporter_registry.h"
+
 #include <stdlib.h>
-#include <time.h>
 
 #include "core/clock.h"
 #include "core/diagnostics.h"
-#include "core/global.h"
-#include "export/export.h"
+#include "core/lock.h"
+#include "core/run_state.h"
+#include "export/flush.h"
 #include "stats/collector.h"
 #include "stats/view_data.h"
 
-census_status census__collect_lock(int64_t deadline_ns) {
-  if (deadline_ns == INT64_MAX) {
-    pthread_mutex_lock(&census__g.collect_mu);
-    return CENSUS_OK;
-  }
-  /* pthread_mutex_timedlock takes Unix time. pthread_mutex_clocklock would take the monotonic
-   * deadline directly, but sanitizer runtimes do not intercept it, which breaks TSan runs. */
-  int64_t unix_deadline = census__unix_ns() + (deadline_ns - census__monotonic_ns());
-  struct timespec abs = {unix_deadline / 1000000000, unix_deadline % 1000000000};
-  return pthread_mutex_timedlock(&census__g.collect_mu, &abs) == 0 ? CENSUS_OK : CENSUS_ETIMEDOUT;
-}
+struct census__exporter {
+  struct census__exporter *next;
+  census_stats_exporter_ops ops;
+  void *user;
+};
 
-CENSUS_EXPORT census_status census_stats_exporter_register(const census_stats_exporter_ops *ops,
-                                                           void *user) {
-  if (!ops || !ops->export_views) {
-    return CENSUS_EINVAL;
-  }
-  census_status status = census__ensure_started();
-  if (status != CENSUS_OK) {
-    return status;
-  }
+static census__mutex exporters_mu = CENSUS__MUTEX_INIT(CENSUS__LOCK_STATS_EXPORTERS);
+static struct census__exporter *registered; /* in registration order */
+
+census_status census__stats_exporters_add(const census_stats_exporter_ops *ops, void *user) {
   struct census__exporter *e = calloc(1, sizeof *e);
   if (!e) {
     return CENSUS_ENOMEM;
   }
   e->ops = *ops;
   e->user = user;
-  pthread_mutex_lock(&census__g.exporters_mu);
-  struct census__exporter **link = &census__g.exporters;
+  census__mutex_lock(&exporters_mu);
+  struct census__exporter **link = &registered;
   while (*link) {
     link = &(*link)->next;
   }
   *link = e;
-  pthread_mutex_unlock(&census__g.exporters_mu);
+  census__mutex_unlock(&exporters_mu);
   return CENSUS_OK;
 }
 
-/* Copies the exporter list (caller holds collect_mu, so no entry is freed meanwhile). */
+/* Copies the exporter list (caller holds COLLECT, so no entry is freed meanwhile). */
 static struct census__exporter **exporters_snapshot(size_t *count) {
-  pthread_mutex_lock(&census__g.exporters_mu);
+  census__mutex_lock(&exporters_mu);
   size_t n = 0;
-  for (struct census__exporter *e = census__g.exporters; e; e = e->next) {
+  for (struct census__exporter *e = registered; e; e = e->next) {
     n++;
   }
   struct census__exporter **list = malloc((n ? n : 1) * sizeof *list);
   n = 0;
-  for (struct census__exporter *e = census__g.exporters; list && e; e = e->next) {
+  for (struct census__exporter *e = registered; list && e; e = e->next) {
     list[n++] = e;
   }
-  pthread_mutex_unlock(&census__g.exporters_mu);
+  census__mutex_unlock(&exporters_mu);
   *count = n;
   return list;
 }
@@ -116,12 +108,19 @@ census_status census__export_locked(int64_t deadline_ns, census__flush_jobs *flu
   return status;
 }
 
+void census__export_stats(int64_t deadline_ns) {
+  if (census__collector_lock_until(deadline_ns) == CENSUS_OK) {
+    census__export_locked(deadline_ns, NULL);
+    census__collector_unlock();
+  }
+}
+
 /* Removes and returns the first exporter matching (user) or (fn), or NULL. Caller holds
- * collect_mu. */
+ * COLLECT. */
 static struct census__exporter *
 exporter_take(void *user, census_status (*fn)(void *, const census_view_data *const *, size_t)) {
-  pthread_mutex_lock(&census__g.exporters_mu);
-  struct census__exporter **link = &census__g.exporters;
+  census__mutex_lock(&exporters_mu);
+  struct census__exporter **link = &registered;
   while (*link && !(fn ? (*link)->ops.export_views == fn : (*link)->user == user)) {
     link = &(*link)->next;
   }
@@ -129,7 +128,7 @@ exporter_take(void *user, census_status (*fn)(void *, const census_view_data *co
   if (e) {
     *link = e->next;
   }
-  pthread_mutex_unlock(&census__g.exporters_mu);
+  census__mutex_unlock(&exporters_mu);
   return e;
 }
 
@@ -151,7 +150,7 @@ unregister_matching(void *user,
     return CENSUS_ESHUTDOWN;
   }
   int64_t deadline = census__deadline_after_ms(timeout_ms);
-  census_status status = census__collect_lock(deadline);
+  census_status status = census__collector_lock_until(deadline);
   if (status != CENSUS_OK) {
     return status;
   }
@@ -164,7 +163,7 @@ unregister_matching(void *user,
       break;
     }
   }
-  pthread_mutex_unlock(&census__g.collect_mu);
+  census__collector_unlock();
   return found ? status : CENSUS_ENOTFOUND;
 }
 
@@ -178,10 +177,10 @@ census_status census__stats_exporter_unregister_matching(
 }
 
 void census__exporters_shutdown(int64_t deadline_ns) {
-  pthread_mutex_lock(&census__g.exporters_mu);
-  struct census__exporter *e = census__g.exporters;
-  census__g.exporters = NULL;
-  pthread_mutex_unlock(&census__g.exporters_mu);
+  census__mutex_lock(&exporters_mu);
+  struct census__exporter *e = registered;
+  registered = NULL;
+  census__mutex_unlock(&exporters_mu);
   while (e) {
     struct census__exporter *next = e->next;
     if (e->ops.shutdown) {
@@ -191,3 +190,7 @@ void census__exporters_shutdown(int64_t deadline_ns) {
     e = next;
   }
 }
+
+void census__exporters_fork_prepare(void) { census__mutex_lock(&exporters_mu); }
+
+void census__exporters_fork_parent(void) { census__mutex_unlock(&exporters_mu); }

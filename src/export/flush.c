@@ -31,7 +31,7 @@
 #include <stdlib.h>
 
 #include "core/clock.h"
-#include "export/export.h"
+#include "export/flush.h"
 
 static _Thread_local bool flushing_at_exit;
 

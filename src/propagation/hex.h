@@ -116,11 +116,4 @@ static inline const char *census__extract_header(census_header_get_fn get, void 
   return value;
 }
 
-/* Reports to the diagnostics callback what a tracestate parse dropped, if anything: a value
- * discarded whole (why, where, and at most 32 bytes of the member at fault, escaped), or members
- * dropped for repeated keys or length. `where` names the call and header; `value` is the parsed
- * value. Nothing is reported when everything was kept. Defined in tracestate.c. */
-void census__tracestate_diag(const char *where, const char *value,
-                             const census_tracestate_report *report);
-
 #endif

@@ -20,6 +20,7 @@
 #include "census/propagation.h"
 #include "core/diagnostics.h"
 #include "propagation/hex.h"
+#include "propagation/tracestate.h"
 
 /* Offsets of the dashes and fields in a traceparent value. */
 enum {

@@ -19,6 +19,7 @@
 #include "census/propagation.h"
 #include "core/diagnostics.h"
 #include "propagation/hex.h"
+#include "propagation/tracestate.h"
 
 /* W3C: "Vendors SHOULD propagate at least 512 characters... if truncating, remove members longer
  * than 128 characters first". */
@@ -107,6 +108,97 @@ static census_status refuse(census_tracestate_report *report, char *out,
   return CENSUS_EINVAL;
 }
 
+/* Splits value[0..length) into list-members (between commas, blanks around each trimmed, empty
+ * ones skipped) and validates each into members[] (*count of them). CENSUS_OK, or the refusal of
+ * the whole value (refuse(): report filled, out emptied). */
+static census_status split_members(const char *value, size_t length, struct member *members,
+                                   size_t *count, census_tracestate_report *r, char *out) {
+  *count = 0;
+  for (size_t pos = 0; pos <= length;) {
+    const char *comma = memchr(value + pos, ',', length - pos);
+    size_t end = comma ? (size_t)(comma - value) : length;
+    size_t start = pos, stop = end;
+    while (start < stop && is_ows(value[start])) {
+      start++;
+    }
+    while (stop > start && is_ows(value[stop - 1])) {
+      stop--;
+    }
+    pos = end + 1;
+    if (stop == start) {
+      continue;
+    }
+    if (*count == CENSUS_TRACESTATE_MAX_MEMBERS) {
+      return refuse(r, out, CENSUS_TRACESTATE_PROBLEM_MEMBERS, start, stop - start);
+    }
+    const char *eq = memchr(value + start, '=', stop - start);
+    if (!eq) {
+      return refuse(r, out, CENSUS_TRACESTATE_PROBLEM_NO_EQUALS, start, stop - start);
+    }
+    size_t key_length = (size_t)(eq - (value + start));
+    if (!key_is_valid(value + start, key_length)) {
+      return refuse(r, out, CENSUS_TRACESTATE_PROBLEM_KEY, start, stop - start);
+    }
+    if (!value_is_valid(eq + 1, stop - start - key_length - 1)) {
+      return refuse(r, out, CENSUS_TRACESTATE_PROBLEM_VALUE, start, stop - start);
+    }
+    members[(*count)++] = (struct member){start, stop - start, key_length};
+  }
+  return CENSUS_OK;
+}
+
+/* Which members a parse keeps, and the length they add up to. */
+struct selection {
+  bool keep[CENSUS_TRACESTATE_MAX_MEMBERS];
+  size_t kept, chars;
+};
+
+static void selection_drop(struct selection *sel, const struct member *m, size_t i) {
+  sel->keep[i] = false;
+  sel->kept--;
+  sel->chars -= m[i].length;
+}
+
+/* Keeps the first (left-most) member of each key; counts the later ones in r->duplicates. */
+static void select_first_of_each_key(const char *value, const struct member *m, size_t count,
+                                     struct selection *sel, census_tracestate_report *r) {
+  sel->kept = sel->chars = 0;
+  for (size_t j = 0; j < count; j++) {
+    sel->keep[j] = true;
+    for (size_t i = 0; i < j && sel->keep[j]; i++) {
+      if (sel->keep[i] && m[i].key_length == m[j].key_length &&
+          memcmp(value + m[i].start, value + m[j].start, m[i].key_length) == 0) {
+        sel->keep[j] = false;
+        r->duplicates++;
+      }
+    }
+    if (sel->keep[j]) {
+      sel->kept++;
+      sel->chars += m[j].length;
+    }
+  }
+}
+
+/* Truncation, until the joined members fit: first drop long members, then members from the
+ * right; counts each in r->truncated. */
+static void truncate_to_fit(const struct member *m, size_t count, struct selection *sel,
+                            census_tracestate_report *r) {
+  for (size_t i = 0;
+       i < count && joined_length(sel->kept, sel->chars) > CENSUS_TRACESTATE_MAX_LENGTH; i++) {
+    if (sel->keep[i] && m[i].length > TRACESTATE_LONG_MEMBER) {
+      selection_drop(sel, m, i);
+      r->truncated++;
+    }
+  }
+  for (size_t i = count;
+       i-- > 0 && joined_length(sel->kept, sel->chars) > CENSUS_TRACESTATE_MAX_LENGTH;) {
+    if (sel->keep[i]) {
+      selection_drop(sel, m, i);
+      r->truncated++;
+    }
+  }
+}
+
 CENSUS_EXPORT census_status census_tracestate_parse(const char *value, size_t length,
                                                     char out[CENSUS_TRACESTATE_MAX_LENGTH + 1],
                                                     census_tracestate_report *report) {
@@ -118,75 +210,17 @@ CENSUS_EXPORT census_status census_tracestate_parse(const char *value, size_t le
   }
   out[0] = '\0';
   struct member members[CENSUS_TRACESTATE_MAX_MEMBERS];
-  size_t count = 0;
-  size_t pos = 0;
-  while (pos <= length) {
-    const char *comma = memchr(value + pos, ',', length - pos);
-    size_t end = comma ? (size_t)(comma - value) : length;
-    size_t start = pos;
-    size_t stop = end;
-    while (start < stop && is_ows(value[start])) {
-      start++;
-    }
-    while (stop > start && is_ows(value[stop - 1])) {
-      stop--;
-    }
-    if (stop > start) {
-      if (count == CENSUS_TRACESTATE_MAX_MEMBERS) {
-        return refuse(r, out, CENSUS_TRACESTATE_PROBLEM_MEMBERS, start, stop - start);
-      }
-      const char *eq = memchr(value + start, '=', stop - start);
-      if (!eq) {
-        return refuse(r, out, CENSUS_TRACESTATE_PROBLEM_NO_EQUALS, start, stop - start);
-      }
-      size_t key_length = (size_t)(eq - (value + start));
-      if (!key_is_valid(value + start, key_length)) {
-        return refuse(r, out, CENSUS_TRACESTATE_PROBLEM_KEY, start, stop - start);
-      }
-      if (!value_is_valid(eq + 1, stop - start - key_length - 1)) {
-        return refuse(r, out, CENSUS_TRACESTATE_PROBLEM_VALUE, start, stop - start);
-      }
-      members[count++] = (struct member){start, stop - start, key_length};
-    }
-    pos = end + 1;
+  size_t count;
+  census_status status = split_members(value, length, members, &count, r, out);
+  if (status != CENSUS_OK) {
+    return status;
   }
-  /* Repeated keys: the first (left-most) member stays, later ones go. */
-  bool keep[CENSUS_TRACESTATE_MAX_MEMBERS];
-  size_t kept = 0, chars = 0;
-  for (size_t j = 0; j < count; j++) {
-    keep[j] = true;
-    for (size_t i = 0; i < j && keep[j]; i++) {
-      if (keep[i] && members[i].key_length == members[j].key_length &&
-          memcmp(value + members[i].start, value + members[j].start, members[i].key_length) == 0) {
-        keep[j] = false;
-        r->duplicates++;
-      }
-    }
-    if (keep[j]) {
-      kept++;
-      chars += members[j].length;
-    }
-  }
-  /* Truncation: first drop long members, then members from the right, until it fits. */
-  for (size_t i = 0; i < count && joined_length(kept, chars) > CENSUS_TRACESTATE_MAX_LENGTH; i++) {
-    if (keep[i] && members[i].length > TRACESTATE_LONG_MEMBER) {
-      keep[i] = false;
-      kept--;
-      chars -= members[i].length;
-      r->truncated++;
-    }
-  }
-  for (size_t i = count; i-- > 0 && joined_length(kept, chars) > CENSUS_TRACESTATE_MAX_LENGTH;) {
-    if (keep[i]) {
-      keep[i] = false;
-      kept--;
-      chars -= members[i].length;
-      r->truncated++;
-    }
-  }
+  struct selection sel;
+  select_first_of_each_key(value, members, count, &sel, r);
+  truncate_to_fit(members, count, &sel, r);
   size_t n = 0;
   for (size_t i = 0; i < count; i++) {
-    if (keep[i]) {
+    if (sel.keep[i]) {
       if (n) {
         out[n++] = ',';
       }

@@ -7,6 +7,8 @@
  * an int sum is merged as an integer, saturating at INT64_MAX, a double sum by one addition.
  * Counts and bucket counts saturate at INT64_MAX too, so no total ever goes backwards.
  */
+#include "stats/aggregation.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -14,15 +14,24 @@
  *
  * Thread ids are reused only after the collector has harvested both halves of the previous
  * holder's cells, so a block always has one writer at a time.
+ *
+ * Handles. This file keeps the list of live handles (under BOUND_LIST), which the collector walks
+ * (census__bound_harvest()). census_bound_measure_free() does not wait for a collection: it moves
+ * the handle to a list of retired handles, and the next collection harvests both halves of all
+ * its cells (no thread records through a freed handle) and frees it, as it does for a thread that
+ * exited. So freeing never blocks behind an export, and what was recorded through the handle is
+ * in the next export like everything else.
  */
+#include "stats/bound.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/diagnostics.h"
-#include "core/global.h"
-#include "stats/bound.h"
+#include "core/lock.h"
+#include "core/run_state.h"
 #include "stats/cell.h"
-#include "stats/collector.h"
+#include "stats/harvest.h"
 #include "stats/recorder.h"
 #include "stats/series.h"
 #include "tags/tags_internal.h"
@@ -44,12 +53,16 @@ struct bound_gen {
 };
 
 struct census_bound_measure {
-  struct census_bound_measure *next; /* census__g.bound_measures */
+  struct census_bound_measure *next; /* the live or the retired list */
   const census_measure *measure;
   census_tag_map *tags;
-  pthread_mutex_t mu; /* serialises generation changes and block creation */
+  census__mutex mu; /* BOUND: serialises generation changes and block creation */
   _Atomic(struct bound_gen *) gen;
 };
+
+/* Live handles, and freed ones waiting for the collection that harvests them (BOUND_LIST). */
+static census__mutex list_mu = CENSUS__MUTEX_INIT(CENSUS__LOCK_BOUND_LIST);
+static census_bound_measure *live, *retired;
 
 static void gen_free(struct bound_gen *gen) {
   for (size_t g = 0; g < GROUP_COUNT; g++) {
@@ -92,7 +105,9 @@ static struct bound_gen *gen_new(census_bound_measure *b, struct census__view_li
 CENSUS_EXPORT census_bound_measure *census_measure_bind(const census_measure *measure,
                                                         const census_tag_map *tags,
                                                         census_status *status) {
-  census_status result = measure ? census__ensure_started() : CENSUS_EINVAL;
+  census_status result = !measure                 ? CENSUS_EINVAL
+                         : census__is_shut_down() ? CENSUS_ESHUTDOWN
+                                                  : CENSUS_OK;
   census_bound_measure *b = NULL;
   if (result == CENSUS_OK) {
     b = calloc(1, sizeof *b);
@@ -108,12 +123,12 @@ CENSUS_EXPORT census_bound_measure *census_measure_bind(const census_measure *me
     } else {
       b->measure = measure;
       b->tags = copy;
-      pthread_mutex_init(&b->mu, NULL);
+      census__mutex_init(&b->mu, CENSUS__LOCK_BOUND);
       atomic_init(&b->gen, unresolved);
-      pthread_mutex_lock(&census__g.registry_mu);
-      b->next = census__g.bound_measures;
-      census__g.bound_measures = b;
-      pthread_mutex_unlock(&census__g.registry_mu);
+      census__mutex_lock(&list_mu);
+      b->next = live;
+      live = b;
+      census__mutex_unlock(&list_mu);
     }
   }
   if (status) {
@@ -159,7 +174,7 @@ static _Atomic uint64_t *bound_prepare(census_bound_measure *b, struct census__t
     *status = CENSUS_ESHUTDOWN;
     return NULL;
   }
-  pthread_mutex_lock(&b->mu);
+  census__mutex_lock(&b->mu);
   struct bound_gen *gen = atomic_load_explicit(&b->gen, memory_order_relaxed);
   struct census__view_list *list = atomic_load_explicit(&b->measure->views, memory_order_acquire);
   if (gen->list != list) {
@@ -171,7 +186,7 @@ static _Atomic uint64_t *bound_prepare(census_bound_measure *b, struct census__t
     }
   }
   _Atomic uint64_t *block = gen->list == list ? block_get(gen, ts->tid) : NULL;
-  pthread_mutex_unlock(&b->mu);
+  census__mutex_unlock(&b->mu);
   if (!block) {
     *status = CENSUS_ENOMEM;
   }
@@ -207,12 +222,12 @@ static census_status bound_record(census_bound_measure *b, const struct census__
     }
   }
   uint64_t seq;
-  unsigned phase = census__window_enter(ts, &seq);
+  unsigned phase = census__window_enter(&ts->seq, &seq);
   for (size_t v = 0; v < gen->list->count; v++) {
     const struct census__rview *view = gen->list->views[v];
     census__cell_update(view, block + gen->offsets[v] + phase * view->words, m);
   }
-  census__window_leave(ts, seq);
+  census__window_leave(&ts->seq, seq);
   return CENSUS_OK;
 }
 
@@ -241,7 +256,8 @@ CENSUS_EXPORT census_status census_bound_record_double(census_bound_measure *b, 
   return bound_record(b, &m);
 }
 
-/* Harvests one generation's blocks. */
+/* Harvests one generation's blocks; tid_mode NULL takes both halves of every block (a retired
+ * handle: no thread writes it any more). */
 static void gen_harvest(struct bound_gen *gen, const unsigned char *tid_mode, unsigned old) {
   if (!gen->list) {
     return;
@@ -250,7 +266,7 @@ static void gen_harvest(struct bound_gen *gen, const unsigned char *tid_mode, un
     struct bound_group *group = atomic_load_explicit(&gen->groups[g], memory_order_acquire);
     for (size_t i = 0; group && i < GROUP_SIZE; i++) {
       _Atomic uint64_t *block = atomic_load_explicit(&group->blocks[i], memory_order_acquire);
-      unsigned char mode = tid_mode[g * GROUP_SIZE + i];
+      unsigned char mode = tid_mode ? tid_mode[g * GROUP_SIZE + i] : CENSUS__HARVEST_BOTH;
       if (!block || mode == CENSUS__HARVEST_SKIP) {
         continue;
       }
@@ -266,17 +282,40 @@ static void gen_harvest(struct bound_gen *gen, const unsigned char *tid_mode, un
   }
 }
 
+/* Frees a handle's generations, its tag map and the handle. */
+static void bound_destroy(census_bound_measure *b) {
+  struct bound_gen *gen = atomic_load_explicit(&b->gen, memory_order_relaxed);
+  while (gen) {
+    struct bound_gen *older = gen->older;
+    gen_free(gen);
+    gen = older;
+  }
+  census_tag_map_free(b->tags);
+  pthread_mutex_destroy(&b->mu.mu);
+  free(b);
+}
+
 void census__bound_harvest(const unsigned char *tid_mode, unsigned old_phase) {
-  pthread_mutex_lock(&census__g.registry_mu);
-  census_bound_measure *first = census__g.bound_measures;
-  pthread_mutex_unlock(&census__g.registry_mu);
-  /* Handles are unlinked only under collect_mu, which we hold; new ones are pushed at the head,
-   * so walking from `first` is safe. Their generations are likewise only freed under it. */
-  for (census_bound_measure *b = first; b; b = b->next) {
+  /* BOUND_LIST is held throughout, so no handle leaves the live list (census_bound_measure_free)
+   * while it is walked; generations are only freed under COLLECT, which the caller holds. */
+  census__mutex_lock(&list_mu);
+  for (census_bound_measure *b = live; b; b = b->next) {
     for (struct bound_gen *gen = atomic_load_explicit(&b->gen, memory_order_acquire); gen;
          gen = gen->older) {
       gen_harvest(gen, tid_mode, old_phase);
     }
+  }
+  census_bound_measure *done = retired;
+  retired = NULL;
+  census__mutex_unlock(&list_mu);
+  while (done) {
+    census_bound_measure *next = done->next;
+    for (struct bound_gen *gen = atomic_load_explicit(&done->gen, memory_order_acquire); gen;
+         gen = gen->older) {
+      gen_harvest(gen, NULL, old_phase);
+    }
+    bound_destroy(done);
+    done = next;
   }
 }
 
@@ -294,38 +333,54 @@ static void bound_reset(census_bound_measure *b) {
   }
 }
 
-void census__bound_reset_all(void) {
-  for (census_bound_measure *b = census__g.bound_measures; b; b = b->next) {
-    pthread_mutex_init(&b->mu, NULL); /* a fork child may inherit it locked */
+/* Forgets every live handle's resolved series and cells, and frees the retired handles (their
+ * series are being freed and their data will not be exported). Caller holds BOUND_LIST. */
+static void bound_reset_all(void) {
+  for (census_bound_measure *b = live; b; b = b->next) {
+    census__mutex_init(&b->mu, CENSUS__LOCK_BOUND); /* a fork child may inherit it locked */
     bound_reset(b);
   }
+  while (retired) {
+    census_bound_measure *next = retired->next;
+    bound_destroy(retired);
+    retired = next;
+  }
+}
+
+void census__bound_shutdown(void) {
+  census__mutex_lock(&list_mu);
+  bound_reset_all();
+  census__mutex_unlock(&list_mu);
+}
+
+void census__bound_fork_prepare(void) { census__mutex_lock(&list_mu); }
+
+void census__bound_fork_parent(void) { census__mutex_unlock(&list_mu); }
+
+void census__bound_fork_child(void) {
+  bound_reset_all();
+  census__mutex_unlock(&list_mu);
 }
 
 CENSUS_EXPORT void census_bound_measure_free(census_bound_measure *b) {
   if (!b) {
     return;
   }
-  pthread_mutex_lock(&census__g.collect_mu);
-  if (!census__is_shut_down()) {
-    census__collect_locked(); /* moves its data into series totals before its cells go */
-  }
-  pthread_mutex_lock(&census__g.registry_mu);
-  census_bound_measure **link = &census__g.bound_measures;
+  census__mutex_lock(&list_mu);
+  census_bound_measure **link = &live;
   while (*link && *link != b) {
     link = &(*link)->next;
   }
   if (*link) {
     *link = b->next;
   }
-  pthread_mutex_unlock(&census__g.registry_mu);
-  pthread_mutex_unlock(&census__g.collect_mu);
-  struct bound_gen *gen = atomic_load_explicit(&b->gen, memory_order_relaxed);
-  while (gen) {
-    struct bound_gen *older = gen->older;
-    gen_free(gen);
-    gen = older;
+  bool keep = !census__is_shut_down();
+  if (keep) {
+    b->next = retired; /* the next collection harvests and frees it */
+    retired = b;
   }
-  census_tag_map_free(b->tags);
-  pthread_mutex_destroy(&b->mu);
-  free(b);
+  census__mutex_unlock(&list_mu);
+  if (!keep) {
+    bound_destroy(b); /* after census_shutdown(): nothing left to collect */
+  }
 }

@@ -1,5 +1,6 @@
-/* cell.h - updating one half of a cell, and the record window, shared by the unbound
- * (recorder.c) and bound (bound.c) record paths. Single writer: plain relaxed loads and stores. */
+/* cell.h - updating one half of a cell, shared by the unbound (recorder.c) and bound (bound.c)
+ * record paths, which both write inside the record window (window.h). Single writer: plain
+ * relaxed loads and stores. */
 #ifndef CENSUS_STATS_CELL_H
 #define CENSUS_STATS_CELL_H
 
@@ -9,9 +10,8 @@
 #include <stdint.h>
 
 #include "core/clock.h"
-#include "core/global.h"
-#include "stats/recorder.h"
 #include "stats/stats_internal.h"
+#include "stats/window.h"
 
 static inline uint64_t word_load(_Atomic uint64_t *w) {
   return atomic_load_explicit(w, memory_order_relaxed);
@@ -89,24 +89,6 @@ static inline void census__cell_update(const struct census__rview *view, _Atomic
     break;
   }
   }
-}
-
-/* Enters the thread's record window and returns the phase (the half to write). See collector.c
- * for why a compiler barrier suffices when membarrier() is available. */
-static inline unsigned census__window_enter(struct census__thread_state *ts, uint64_t *seq) {
-  *seq = atomic_load_explicit(&ts->seq, memory_order_relaxed);
-  atomic_store_explicit(&ts->seq, *seq + 1, memory_order_release);
-  if (census__g.recorders_fence) {
-    atomic_thread_fence(memory_order_seq_cst);
-  } else {
-    atomic_signal_fence(memory_order_seq_cst);
-  }
-  return atomic_load_explicit(&census__g.phase, memory_order_relaxed);
-}
-
-/* Leaves the window, publishing the updates made in it to the collector. */
-static inline void census__window_leave(struct census__thread_state *ts, uint64_t seq) {
-  atomic_store_explicit(&ts->seq, seq + 2, memory_order_release);
 }
 
 /* Sets both halves of a cell's words to the empty state of the view's aggregation. */

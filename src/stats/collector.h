@@ -1,31 +1,26 @@
-/* collector.h - collection: moving what threads recorded into series totals. */
+/* collector.h - collection: moving what threads recorded into series totals, under the
+ * collector's COLLECT lock. */
 #ifndef CENSUS_STATS_COLLECTOR_H
 #define CENSUS_STATS_COLLECTOR_H
 
-#include <stdatomic.h>
-#include <stdbool.h>
 #include <stdint.h>
 
 #include "census/status.h"
 
-/* Sets up the asymmetric barrier (membarrier) or falls back to fences on the record path. */
-void census__collector_start(void);
+/* COLLECT: one collection at a time, and series totals held still for whoever reads them
+ * (snapshots, exports; registered views are not freed while it is held). lock_until takes it by
+ * a monotonic deadline (INT64_MAX: no limit): CENSUS_OK or CENSUS_ETIMEDOUT. */
+census_status census__collector_lock_until(int64_t deadline_ns);
+void census__collector_lock(void);
+void census__collector_unlock(void);
 
-/* Moves everything recorded before this call into series totals. Caller holds collect_mu.
- * Never blocks recorders; waits (bounded) for a thread that is inside a record call. */
+/* Moves everything recorded before this call into series totals. Caller holds COLLECT. Never
+ * blocks recorders; waits (bounded) for a thread that is inside a record call. */
 void census__collect_locked(void);
 
-struct census__rview;
-struct census__series;
-
-/* Adds one cell half into a series' totals and resets it (caller holds collect_mu, the writer of
- * that half is quiescent). A total that saturates is reported at the end of the collection. */
-void census__harvest_words(struct census__rview *view, struct census__series *series,
-                           _Atomic uint64_t *words);
-
-enum { CENSUS__HARVEST_SKIP = 0, CENSUS__HARVEST_OLD = 1, CENSUS__HARVEST_BOTH = 2 };
-
-/* Frees every thread state (fork child, shutdown); caller guarantees no recorder runs. */
-void census__collector_drop_threads(void);
+/* census_shutdown() (under COLLECT) and the fork child: forget per-collection state; the child
+ * also re-creates COLLECT, which a thread of the parent may have held. */
+void census__collector_shutdown(void);
+void census__collector_fork_child(void);
 
 #endif

@@ -1,20 +1,34 @@
-/* measure.c - the measure registry.
+/* measure.c - the measure registry, and each measure's list of registered views.
  *
- * Measures are few and long-lived, so the registry is a list under registry_mu searched by name
- * at creation only. A measure is never freed: callers hold it as a plain pointer, and recording
- * after census_shutdown() must stay a safe no-op (its view list is then empty).
+ * Measures are few and long-lived, so the registry is a list under this file's MEASURES lock,
+ * searched by name at creation only. A measure is never freed: callers hold it as a plain
+ * pointer, and recording after census_shutdown() must stay a safe no-op (its view list is then
+ * empty).
+ *
+ * View lists. Recorders read a measure's registered views with one acquire load of an immutable
+ * array (struct census__view_list) that registration replaces whole (copy on write). A replaced
+ * array stays allocated, linked from its successor, until shutdown, because a recorder may still
+ * be walking it. The view registry (view.c) is the only caller that adds to a list, under its
+ * VIEWS lock, which is what serialises the replacements.
  */
+#include "stats/measure.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/diagnostics.h"
-#include "core/global.h"
+#include "core/lock.h"
+#include "core/run_state.h"
 #include "core/text.h"
 #include "stats/stats_internal.h"
 
 /* The view list of a measure with no views; shared, never freed. */
 struct census__view_list census__no_views;
+
+/* The registry: singly linked, newest first, under measures_mu. */
+static census__mutex measures_mu = CENSUS__MUTEX_INIT(CENSUS__LOCK_MEASURES);
+static struct census_measure *measures;
 
 static void set_status(census_status *out, census_status value) {
   if (out) {
@@ -81,13 +95,12 @@ static const census_measure *measure_new(census_measure_type type, const char *n
   }
   description = description ? description : "";
   unit = (unit && unit[0]) ? unit : "1";
-  census_status started = census__ensure_started();
-  if (started != CENSUS_OK) {
-    set_status(status, started);
+  if (census__is_shut_down()) {
+    set_status(status, CENSUS_ESHUTDOWN);
     return NULL;
   }
-  pthread_mutex_lock(&census__g.registry_mu);
-  census_measure *m = census__g.measures;
+  census__mutex_lock(&measures_mu);
+  census_measure *m = measures;
   while (m && strcmp(m->name, name) != 0) {
     m = m->next;
   }
@@ -103,13 +116,13 @@ static const census_measure *measure_new(census_measure_type type, const char *n
   } else {
     m = measure_alloc(name, description, unit, type);
     if (m) {
-      m->next = census__g.measures;
-      census__g.measures = m;
+      m->next = measures;
+      measures = m;
     } else {
       result = CENSUS_ENOMEM;
     }
   }
-  pthread_mutex_unlock(&census__g.registry_mu);
+  census__mutex_unlock(&measures_mu);
   if (differs) {
     census__diag(CENSUS_ECONFLICT,
                  "census_measure_%s_new: measure \"%.100s\" already exists with another %s (%s): "
@@ -146,3 +159,36 @@ CENSUS_EXPORT const char *census_measure_unit(const census_measure *m) {
 CENSUS_EXPORT census_measure_type census_measure_get_type(const census_measure *m) {
   return m ? m->type : (census_measure_type)0;
 }
+
+census_status census__measure_add_view(const census_measure *measure, struct census__rview *view) {
+  census_measure *m = (census_measure *)measure;
+  struct census__view_list *old = atomic_load_explicit(&m->views, memory_order_relaxed);
+  struct census__view_list *list = malloc(sizeof *list + (old->count + 1) * sizeof list->views[0]);
+  if (!list) {
+    return CENSUS_ENOMEM;
+  }
+  list->older = old;
+  list->count = old->count + 1;
+  memcpy(list->views, old->views, old->count * sizeof list->views[0]);
+  list->views[old->count] = view;
+  atomic_store_explicit(&m->views, list, memory_order_release);
+  return CENSUS_OK;
+}
+
+void census__measures_shutdown(void) {
+  census__mutex_lock(&measures_mu);
+  for (census_measure *m = measures; m; m = m->next) {
+    struct census__view_list *list = atomic_load_explicit(&m->views, memory_order_relaxed);
+    atomic_store_explicit(&m->views, &census__no_views, memory_order_release);
+    while (list && list != &census__no_views) {
+      struct census__view_list *older = list->older;
+      free(list);
+      list = older;
+    }
+  }
+  census__mutex_unlock(&measures_mu);
+}
+
+void census__measures_fork_prepare(void) { census__mutex_lock(&measures_mu); }
+
+void census__measures_fork_parent(void) { census__mutex_unlock(&measures_mu); }

@@ -8,8 +8,6 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "core/diagnostics.h"
-#include "core/global.h"
 #include "stats/recorder.h"
 #include "stats/stats_internal.h"
 
@@ -89,18 +87,6 @@ CENSUS_EXPORT census_status census_measurement_map_put_double(census_measurement
   }
   struct census__measurement m = {measure, 0, value};
   return map_put(map, m, measure->type == CENSUS_MEASURE_INT64 ? CENSUS_ETYPE : CENSUS_OK);
-}
-
-/* Counts a refused record of `count` measurements in census/dropped_measurements and reports it
- * through diagnostics, one line per refused call; returns `status`. Shared by every record call
- * (maps, direct, bound measures), so all refusals read the same. Out of line: never on the path
- * of a valid value. */
-__attribute__((cold, noinline)) census_status census__refuse(census_status status, size_t count,
-                                                             const char *measure_name) {
-  census__count_dropped("invalid_value", (int64_t)count);
-  census__diag(status, "refused %zu measurement(s) (measure \"%s\"): %s", count, measure_name,
-               census_status_str(status));
-  return status;
 }
 
 CENSUS_EXPORT census_status census_measurement_map_record(const census_measurement_map *map,

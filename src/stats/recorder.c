@@ -13,15 +13,26 @@
  *   3. stores seq even (leaving), with release, publishing the updates.
  * The collector flips the phase and waits until each thread has left any record that might have
  * read the old phase; see collector.c for why step 1 needs no fence when membarrier() exists.
+ *
+ * Thread states. This file owns them: the list the collector walks (under THREADS), the small
+ * thread ids bound measures index by, and the thread-exit key whose destructor marks a state
+ * dead; the collector harvests a dead state whole and then frees it here
+ * (census__threads_free_dead()).
+ *
+ * Drops. What the record path refuses (invalid values) or cannot keep (out of memory) is counted
+ * by recording it into census/dropped_measurements, whose measure and view self_metrics.c
+ * creates at load and hands over (census__recorder_count_drops_in()).
  */
 #include "stats/recorder.h"
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/clock.h"
 #include "core/diagnostics.h"
-#include "core/global.h"
+#include "core/lock.h"
+#include "core/run_state.h"
 #include "stats/cell.h"
 #include "stats/series.h"
 #include "tags/tags_internal.h"
@@ -41,6 +52,21 @@ struct census__cell_chunk {
 
 static _Thread_local struct census__thread_state *this_thread;
 
+/* The recording threads, newest first, their ids and the thread-exit key, under threads_mu. */
+static census__mutex threads_mu = CENSUS__MUTEX_INIT(CENSUS__LOCK_THREADS);
+static struct census__thread_state *threads;
+static uint64_t tids_used[CENSUS__MAX_TIDS / 64];
+static pthread_key_t thread_key;
+static bool thread_key_made;
+
+/* Where drops are counted (census__recorder_count_drops_in(); read-only afterwards). */
+static const census_measure *dropped_measure;
+static struct {
+  const char *reason;
+  census_tag_map *tags;
+} drop_reasons[] = {{"invalid_value", NULL}, {"out_of_memory", NULL}, {"other", NULL}};
+#define DROP_REASONS (sizeof drop_reasons / sizeof drop_reasons[0])
+
 /* Runs when a recording thread exits: the collector harvests both halves and frees the state. */
 static void thread_state_exit(void *arg) {
   struct census__thread_state *ts = arg;
@@ -50,15 +76,6 @@ static void thread_state_exit(void *arg) {
     this_thread = NULL;
   }
   atomic_store_explicit(&ts->dead, true, memory_order_release);
-}
-
-int census__recorder_start(void) {
-  return pthread_key_create(&census__g.thread_key, thread_state_exit);
-}
-
-void census__recorder_forget_thread(void) {
-  this_thread = NULL;
-  pthread_setspecific(census__g.thread_key, NULL);
 }
 
 static struct census__thread_state *thread_state_new(void) {
@@ -72,19 +89,24 @@ static struct census__thread_state *thread_state_new(void) {
     free(ts);
     return NULL;
   }
-  pthread_mutex_lock(&census__g.threads_mu);
+  census__mutex_lock(&threads_mu);
+  if (!thread_key_made) {
+    thread_key_made = pthread_key_create(&thread_key, thread_state_exit) == 0;
+  }
   ts->tid = CENSUS__NO_TID;
   for (uint32_t word = 0; word < CENSUS__MAX_TIDS / 64 && ts->tid == CENSUS__NO_TID; word++) {
-    if (~census__g.tids_used[word]) {
-      uint32_t bit = (uint32_t)__builtin_ctzll(~census__g.tids_used[word]);
-      census__g.tids_used[word] |= 1ULL << bit;
+    if (~tids_used[word]) {
+      uint32_t bit = (uint32_t)__builtin_ctzll(~tids_used[word]);
+      tids_used[word] |= 1ULL << bit;
       ts->tid = word * 64 + bit;
     }
   }
-  ts->next = census__g.threads;
-  census__g.threads = ts;
-  pthread_mutex_unlock(&census__g.threads_mu);
-  pthread_setspecific(census__g.thread_key, ts);
+  ts->next = threads;
+  threads = ts;
+  if (thread_key_made) {
+    pthread_setspecific(thread_key, ts);
+  }
+  census__mutex_unlock(&threads_mu);
   this_thread = ts;
   return ts;
 }
@@ -93,9 +115,10 @@ struct census__thread_state *census__thread_state_get(void) {
   return this_thread ? this_thread : thread_state_new();
 }
 
-void census__thread_state_free(struct census__thread_state *ts) {
+/* Frees a state with its cells and releases its id. Caller holds THREADS. */
+static void thread_state_free(struct census__thread_state *ts) {
   if (ts->tid != CENSUS__NO_TID) {
-    census__g.tids_used[ts->tid / 64] &= ~(1ULL << (ts->tid % 64));
+    tids_used[ts->tid / 64] &= ~(1ULL << (ts->tid % 64));
   }
   struct census__cell_chunk *chunk = ts->chunks;
   while (chunk) {
@@ -269,7 +292,7 @@ census_status census__record(const struct census__measurement *measurements, siz
     return CENSUS_ENOMEM;
   }
   uint64_t seq;
-  unsigned phase = census__window_enter(ts, &seq);
+  unsigned phase = census__window_enter(&ts->seq, &seq);
   int64_t failed = 0;
   for (size_t i = 0; i < count; i++) {
     struct census__view_list *list =
@@ -284,10 +307,120 @@ census_status census__record(const struct census__measurement *measurements, siz
       }
     }
   }
-  census__window_leave(ts, seq);
+  census__window_leave(&ts->seq, seq);
   if (failed) {
     census__count_dropped("out_of_memory", failed);
     return CENSUS_ENOMEM;
   }
   return CENSUS_OK;
+}
+
+/* ---- drops ------------------------------------------------------------------------------- */
+
+census_status census__recorder_count_drops_in(const census_measure *measure,
+                                              const census_tag_key *reason_key) {
+  for (size_t i = 0; i < DROP_REASONS; i++) {
+    drop_reasons[i].tags = census_tag_map_new();
+    if (!drop_reasons[i].tags ||
+        census_tag_map_put(drop_reasons[i].tags, reason_key, drop_reasons[i].reason) != CENSUS_OK) {
+      return CENSUS_ENOMEM;
+    }
+  }
+  dropped_measure = measure;
+  return CENSUS_OK;
+}
+
+void census__count_dropped(const char *reason, int64_t count) {
+  if (!dropped_measure || count <= 0) {
+    return;
+  }
+  const census_tag_map *tags = drop_reasons[DROP_REASONS - 1].tags;
+  for (size_t i = 0; i < DROP_REASONS; i++) {
+    if (strcmp(drop_reasons[i].reason, reason) == 0) {
+      tags = drop_reasons[i].tags;
+    }
+  }
+  struct census__measurement m = {dropped_measure, count, (double)count};
+  census__record(&m, 1, tags);
+}
+
+/* Shared by every record call (maps, direct, bound measures), so all refusals read the same: one
+ * diagnostic line per refused call. Out of line: never on the path of a valid value. */
+__attribute__((cold, noinline)) census_status census__refuse(census_status status, size_t count,
+                                                             const char *measure_name) {
+  census__count_dropped("invalid_value", (int64_t)count);
+  census__diag(status, "refused %zu measurement(s) (measure \"%s\"): %s", count, measure_name,
+               census_status_str(status));
+  return status;
+}
+
+/* ---- the collector's and the lifecycle's view of the threads ------------------------------- */
+
+struct census__thread_state **census__threads_snapshot(size_t *count) {
+  census__mutex_lock(&threads_mu);
+  size_t n = 0;
+  for (struct census__thread_state *t = threads; t; t = t->next) {
+    n++;
+  }
+  struct census__thread_state **list = malloc((n ? n : 1) * sizeof *list);
+  n = 0;
+  for (struct census__thread_state *t = threads; list && t; t = t->next) {
+    list[n++] = t;
+  }
+  census__mutex_unlock(&threads_mu);
+  *count = n;
+  return list;
+}
+
+void census__threads_free_dead(struct census__thread_state **list, size_t count) {
+  census__mutex_lock(&threads_mu);
+  struct census__thread_state **link = &threads;
+  while (*link) {
+    struct census__thread_state *t = *link;
+    bool harvested_dead = false;
+    for (size_t i = 0; i < count && !harvested_dead; i++) {
+      harvested_dead = list[i] == t && atomic_load_explicit(&t->dead, memory_order_acquire);
+    }
+    if (harvested_dead) {
+      *link = t->next;
+      thread_state_free(t);
+    } else {
+      link = &t->next;
+    }
+  }
+  census__mutex_unlock(&threads_mu);
+}
+
+/* Frees every state (no recorder runs). Caller holds THREADS. */
+static void threads_drop_all(void) {
+  while (threads) {
+    struct census__thread_state *next = threads->next;
+    thread_state_free(threads);
+    threads = next;
+  }
+  memset(tids_used, 0, sizeof tids_used);
+}
+
+void census__threads_shutdown(void) {
+  census__mutex_lock(&threads_mu);
+  if (thread_key_made) {
+    pthread_key_delete(thread_key);
+    thread_key_made = false;
+  }
+  threads_drop_all();
+  this_thread = NULL;
+  census__mutex_unlock(&threads_mu);
+}
+
+void census__threads_fork_prepare(void) { census__mutex_lock(&threads_mu); }
+
+void census__threads_fork_parent(void) { census__mutex_unlock(&threads_mu); }
+
+void census__threads_fork_child(void) {
+  threads_drop_all();
+  this_thread = NULL;
+  if (thread_key_made) {
+    pthread_setspecific(thread_key, NULL);
+  }
+  census__mutex_unlock(&threads_mu);
 }

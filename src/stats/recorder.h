@@ -1,4 +1,5 @@
-/* recorder.h - the record path and the per-thread state the collector reads. */
+/* recorder.h - the record path, the recording threads' state the collector reads, and the
+ * counting of what the record path refuses or cannot keep. */
 #ifndef CENSUS_STATS_RECORDER_H
 #define CENSUS_STATS_RECORDER_H
 
@@ -10,21 +11,13 @@
 #include "census/stats.h"
 #include "stats/stats_internal.h"
 
-/* One measurement: the measure and its value in both forms (int_value is meaningful for int64
- * measures only). */
-struct census__measurement {
-  const census_measure *measure;
-  int64_t int_value;
-  double double_value;
-};
-
 struct census__cell_chunk;
 
 /* A recording thread's state. `seq` is odd while the thread is inside a record call; `cells` is
  * the list of its cells (pushed by the owner with release, read by the collector with acquire).
  * The slot table and chunks are the owner's alone while it lives. */
 struct census__thread_state {
-  struct census__thread_state *next; /* census__g.threads, under threads_mu */
+  struct census__thread_state *next; /* recorder.c's list of threads, under THREADS */
   _Atomic uint64_t seq;
   _Atomic(struct census__cell *) cells;
   _Atomic bool dead;
@@ -42,6 +35,10 @@ struct census__thread_state {
   } recent[64];
 };
 
+/* Recording threads get a small id, reused after the thread is gone, which indexes the per-thread
+ * cells of bound measures. Threads beyond this many at once record bound measures through the
+ * unbound path instead (correct, a little slower). */
+#define CENSUS__MAX_TIDS 1024
 #define CENSUS__NO_TID UINT32_MAX
 
 /* The calling thread's state, created (and registered) on first use; NULL only on ENOMEM. */
@@ -67,18 +64,36 @@ static inline census_status census__measurement_check(const struct census__measu
 
 /* Refuses `count` measurements of the measure named `measure_name` with `status`: counts them in
  * census/dropped_measurements (reason "invalid_value") and reports the refusal through the
- * diagnostics callback. Returns `status`. */
+ * diagnostics callback. Returns `status`. Cold. */
 census_status census__refuse(census_status status, size_t count, const char *measure_name);
 
-/* Frees a dead thread's state with its cells and releases its id (collector, after harvesting
- * it; caller holds threads_mu). */
-void census__thread_state_free(struct census__thread_state *ts);
+/* Counts `count` measurements the record path refused or could not keep, under `reason`
+ * ("invalid_value", "out_of_memory"; anything else counts as "other"), in the measure given to
+ * census__recorder_count_drops_in(). Nothing before that. */
+void census__count_dropped(const char *reason, int64_t count);
 
-/* Creates the thread-exit key; called once at start-up. */
-int census__recorder_start(void);
+/* Makes census__count_dropped() record into `measure` (census/dropped_measurements, self_metrics.c)
+ * with the tag reason_key=<reason>: builds one tag map per reason now, so that counting a drop
+ * allocates nothing. CENSUS_OK or CENSUS_ENOMEM (drops then go uncounted, reported). */
+census_status census__recorder_count_drops_in(const census_measure *measure,
+                                              const census_tag_key *reason_key);
 
-/* In a fork child: forgets the forking thread's state (its memory is freed with every other
- * thread's by the caller), so its next record starts afresh. */
-void census__recorder_forget_thread(void);
+/* The collector's view of the recording threads (each takes THREADS). A copy of the list (free()
+ * it), *count set; NULL on ENOMEM. */
+struct census__thread_state **census__threads_snapshot(size_t *count);
+
+/* Frees each of the `count` states in `list` (from a snapshot) that was marked dead before the
+ * collection harvested it: unlinks it, releases its thread id, frees its cells. */
+void census__threads_free_dead(struct census__thread_state **list, size_t count);
+
+/* census_shutdown(), no recorder running: frees every thread state and forgets the thread-exit
+ * key. Takes THREADS. */
+void census__threads_shutdown(void);
+
+/* fork(): prepare takes THREADS; parent releases it; child frees every thread state (they hold
+ * the parent's cells), so each thread's next record starts afresh, and releases it. */
+void census__threads_fork_prepare(void);
+void census__threads_fork_parent(void);
+void census__threads_fork_child(void);
 
 #endif

@@ -4,8 +4,8 @@
  *
  * "census/dropped_measurements" (Sum, int64, column "reason") counts every measurement census
  * refused or could not keep, so that nothing is dropped silently: "invalid_value" (negative,
- * NaN, infinite, wrong type), "out_of_memory". Its tag maps are built once at start-up, so
- * counting a drop allocates nothing.
+ * NaN, infinite, wrong type), "out_of_memory". The record path counts into it itself
+ * (recorder.c, census__count_dropped()); this file creates it and hands it over.
  *
  * "census/saturated_rows" (Sum, int64, column "view") counts rows whose count or int64 sum
  * reached INT64_MAX, where it stays (saturated) rather than wrapping: each row once, when the
@@ -19,22 +19,24 @@
  * which the shared HTTP sender calls once per drop. Exporter names are open-ended, so these
  * build a small tag map per call: drops are rare events, never on a recording thread's path.
  *
- * Lifetime: the measures are created at start-up and, like every measure, never freed, so a
- * late call after census_shutdown() finds them with no views and records nothing; the public
- * functions say so with CENSUS_ESHUTDOWN. In a fork child the views' series were reset by the
- * fork handler and these calls record into the child's fresh series; nothing here needs
- * resetting.
+ * Lifetime: the measures and views are created once, by census__self_metrics_load() (the
+ * lifecycle calls it before anything else can record), with the public constructors like any
+ * user's. Like every measure they are never freed, so a late call after census_shutdown() finds
+ * them with no views and records nothing; the public functions say so with CENSUS_ESHUTDOWN. In a
+ * fork child the views' series were reset by the fork handler and these calls record into the
+ * child's fresh series; nothing here needs resetting.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "stats/self_metrics.h"
+
 #include "census/census.h"
 #include "census/exporter.h"
 #include "core/diagnostics.h"
-#include "core/global.h"
+#include "core/run_state.h"
 #include "stats/recorder.h"
-#include "stats/stats_internal.h"
 
 #define DROPPED_VIEW "census/dropped_measurements"
 
@@ -46,7 +48,7 @@
 
 #define SATURATED_VIEW "census/saturated_rows"
 
-/* Written once by start-up (under its lock, before `started` is published), read-only after. */
+/* Written once by census__self_metrics_load(), read-only after. */
 static const census_measure *dropped_measure;
 static const census_measure *dropped_spans_measure;
 static const census_measure *exporter_dropped_measure;
@@ -55,17 +57,6 @@ static const census_measure *saturated_measure;
 static const census_tag_key *exporter_key;
 static const census_tag_key *view_key;
 static const census_tag_key *reason_key;
-
-struct reason_tags {
-  const char *reason;
-  census_tag_map *tags;
-};
-
-static struct reason_tags reasons[] = {
-    {"invalid_value", NULL},
-    {"out_of_memory", NULL},
-    {"other", NULL},
-};
 
 /* Creates and registers a Sum view of `measure` over `columns`. Returns the registration's
  * status (CENSUS_ENOMEM when the definition could not be built). */
@@ -87,9 +78,8 @@ static census_status register_sum_view(const char *name, const char *description
   return status;
 }
 
-/* Creates the self-metric measures and views. Called once by start-up; its error stops start-up,
- * so on error some of the pointers above may stay NULL and the functions below then do nothing. */
-census_status census__self_metrics_start(void) {
+/* On error some of the pointers above may stay NULL and the functions below then do nothing. */
+census_status census__self_metrics_load(void) {
   census_status status;
   dropped_measure = census_measure_int64_new(
       DROPPED_VIEW, "Measurements census refused or could not keep, by reason", "1", &status);
@@ -98,15 +88,11 @@ census_status census__self_metrics_start(void) {
   if (!dropped_measure || !reason_key || !exporter_key) {
     return status;
   }
-  for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++) {
-    reasons[i].tags = census_tag_map_new();
-    if (!reasons[i].tags) {
-      return CENSUS_ENOMEM;
-    }
-    census_tag_map_put(reasons[i].tags, reason_key, reasons[i].reason);
-  }
   status = register_sum_view(DROPPED_VIEW, "Measurements census refused or could not keep",
                              dropped_measure, &reason_key, 1);
+  if (status == CENSUS_OK) {
+    status = census__recorder_count_drops_in(dropped_measure, reason_key);
+  }
   if (status != CENSUS_OK) {
     return status;
   }
@@ -148,20 +134,6 @@ census_status census__self_metrics_start(void) {
                            saturated_measure, &view_key, 1);
 }
 
-void census__count_dropped(const char *reason, int64_t count) {
-  if (!dropped_measure || count <= 0) {
-    return;
-  }
-  const census_tag_map *tags = reasons[sizeof reasons / sizeof reasons[0] - 1].tags;
-  for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++) {
-    if (strcmp(reasons[i].reason, reason) == 0) {
-      tags = reasons[i].tags;
-    }
-  }
-  struct census__measurement m = {dropped_measure, count, (double)count};
-  census__record(&m, 1, tags);
-}
-
 void census__count_dropped_spans(int64_t count) {
   if (dropped_spans_measure && count > 0) {
     struct census__measurement m = {dropped_spans_measure, count, (double)count};
@@ -198,22 +170,20 @@ static census_status refuse(census_status status, const char *function, const ch
 }
 
 /* Records `items` into *measure_slot with the tags exporter=`exporter` and, when `reason` is
- * not NULL, reason=`reason`; both already checked. The slot is read only after start-up, which
- * is what fills it: a first call that starts census must not see it still empty. The tag map is
+ * not NULL, reason=`reason`; both already checked. The slot was filled at load. The tag map is
  * built for this call and freed after it: the record path copies what it keeps. */
 static census_status record_exporter_items(const census_measure *const *measure_slot,
                                            const char *exporter, const char *reason,
                                            uint64_t items) {
-  census_status status = census__ensure_started();
-  if (status != CENSUS_OK) {
-    return status; /* CENSUS_ESHUTDOWN: a no-op, by contract */
+  if (census__is_shut_down()) {
+    return CENSUS_ESHUTDOWN; /* a no-op, by contract */
   }
   const census_measure *measure = *measure_slot;
   if (!measure) {
-    return CENSUS_OK; /* start-up failed before creating it (and said so): nothing to feed */
+    return CENSUS_OK; /* the load failed before creating it (and said so): nothing to feed */
   }
   census_tag_map *tags = census_tag_map_new();
-  status = tags ? census_tag_map_put(tags, exporter_key, exporter) : CENSUS_ENOMEM;
+  census_status status = tags ? census_tag_map_put(tags, exporter_key, exporter) : CENSUS_ENOMEM;
   if (status == CENSUS_OK && reason) {
     status = census_tag_map_put(tags, reason_key, reason);
   }

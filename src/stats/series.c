@@ -15,6 +15,7 @@
 
 #include "core/diagnostics.h"
 #include "core/hash.h"
+#include "stats/aggregation.h"
 #include "tags/tags_internal.h"
 
 /* A missing column counts as the empty value, so both must hash alike. */
@@ -151,7 +152,7 @@ static void table_maybe_grow(struct census__rview *view) {
 
 struct census__series *census__series_get(struct census__rview *view, const census_tag_map *tags,
                                           uint64_t hash) {
-  pthread_mutex_lock(&view->mu);
+  census__mutex_lock(&view->mu);
   struct census__series *s = view->buckets[hash & (view->bucket_count - 1)];
   while (s && !(s->hash == hash && census__series_matches(view, s, tags))) {
     s = s->chain;
@@ -179,11 +180,17 @@ struct census__series *census__series_get(struct census__rview *view, const cens
     }
     s = view->overflow;
   }
-  pthread_mutex_unlock(&view->mu);
+  census__mutex_unlock(&view->mu);
   return s;
 }
 
 census_status census__series_table_init(struct census__rview *view) {
+  census__mutex_init(&view->mu, CENSUS__LOCK_SERIES);
+  return census__series_table_reset(view);
+}
+
+census_status census__series_table_reset(struct census__rview *view) {
+  census__series_table_free(view);
   view->bucket_count = 64;
   view->buckets = calloc(view->bucket_count, sizeof *view->buckets);
   view->series_count = 0;
@@ -206,3 +213,7 @@ void census__series_table_free(struct census__rview *view) {
   view->first = view->last = view->overflow = NULL;
   view->series_count = 0;
 }
+
+void census__series_table_lock(struct census__rview *view) { census__mutex_lock(&view->mu); }
+
+void census__series_table_unlock(struct census__rview *view) { census__mutex_unlock(&view->mu); }

@@ -30,7 +30,15 @@ bool census__series_matches_entries(const struct census__rview *view,
 struct census__series *census__series_get(struct census__rview *view, const census_tag_map *tags,
                                           uint64_t hash);
 
+/* A view's table. init makes a new view's table, empty, with its lock (SERIES): CENSUS_OK or
+ * CENSUS_ENOMEM. reset frees every series and makes the table empty again (the fork child,
+ * holding the lock); free frees every series (shutdown). No recorder may run during either. */
 census_status census__series_table_init(struct census__rview *view);
+census_status census__series_table_reset(struct census__rview *view);
 void census__series_table_free(struct census__rview *view);
+
+/* Holds the table still (snapshots, fork prepare). */
+void census__series_table_lock(struct census__rview *view);
+void census__series_table_unlock(struct census__rview *view);
 
 #endif

@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "census/stats.h"
+#include "core/lock.h"
 
 #define CENSUS__NAME_MAX 255
 
@@ -50,9 +51,6 @@ struct census__view_list {
   size_t count;
   struct census__rview *views[];
 };
-
-/* The empty list every measure starts with (and returns to at shutdown). */
-extern struct census__view_list census__no_views;
 
 struct census_measure {
   struct census_measure *next; /* registry list */
@@ -88,14 +86,14 @@ struct census__rview {
   int64_t start_ns;   /* Unix time collection started (registration, or fork in a child) */
   uint64_t hash_seed; /* makes tuple hashes differ between views */
   size_t words;       /* 64-bit words per cell half, see the file comment */
-  pthread_mutex_t mu; /* guards the series table */
+  census__mutex mu;   /* guards the series table (series.c) */
   struct census__series **buckets;
   size_t bucket_count;                 /* power of two */
   size_t series_count;                 /* normal series, at most def.max_series */
   struct census__series *first, *last; /* all series in creation order, overflow included */
   struct census__series *overflow;
   uint64_t overflowed_records_reported; /* diagnostics: limit reported once */
-  /* Saturated totals (collector-owned, under collect_mu): rows that saturated in the current
+  /* Saturated totals (collector-owned, under COLLECT): rows that saturated in the current
    * collection, the link of the collector's list of such views, and whether the view's first
    * saturation was reported through diagnostics (once per series table). */
   uint64_t saturated_pending;
@@ -113,6 +111,14 @@ struct census__series {
   const char **values; /* column_count strings, stored after the totals */
   uint32_t *lengths;
   uint64_t totals[]; /* rview->words */
+};
+
+/* One measurement: the measure and its value in both forms (int_value is meaningful for int64
+ * measures only). */
+struct census__measurement {
+  const census_measure *measure;
+  int64_t int_value;
+  double double_value;
 };
 
 /* A thread's cell for one series: two halves of rview->words words each. */
@@ -134,39 +140,5 @@ static inline double census__double_of(uint64_t u) {
   memcpy(&d, &u, sizeof d);
   return d;
 }
-
-/* Words per half for an aggregation. */
-size_t census__aggregation_words(const struct census_aggregation *aggregation);
-
-/* Sets `words` to the empty state of the aggregation (distribution min=+inf, max=-inf). */
-void census__words_reset(const struct census__rview *view, uint64_t *words);
-
-/* Whether a half/totals holds at least one measurement. */
-bool census__words_populated(const struct census__rview *view, const uint64_t *words);
-
-/* Adds the `from` half into `into` (both plain word arrays of the view's layout). Returns true
- * when a total of `into` is saturated after the merge (a count or an int sum at its limit because
- * it would have passed INT64_MAX, see the file comment). */
-bool census__words_merge(const struct census__rview *view, uint64_t *into, const uint64_t *from);
-
-/* The registered view named `name`, or NULL; caller holds registry_mu. */
-struct census__rview *census__view_find_locked(const char *name);
-
-/* Frees every series of every view and resets start times to now (fork child, shutdown). */
-void census__views_reset_series(bool free_views);
-
-/* Internal recording of one int64 value (self-metrics). */
-census_status census__record_self(const census_measure *measure, int64_t value,
-                                  const census_tag_map *tags);
-
-/* Counts `count` refused measurements under reason `reason` in census/dropped_measurements. */
-void census__count_dropped(const char *reason, int64_t count);
-
-/* Counts `rows` rows of the view `view_name` that saturated, in census/saturated_rows (collector,
- * after harvesting; the record lands in the next collection). */
-void census__count_saturated(const char *view_name, int64_t rows);
-
-/* Registers the self-metric measure and view; called once at start-up. */
-census_status census__self_metrics_start(void);
 
 #endif

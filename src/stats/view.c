@@ -1,22 +1,32 @@
-/* view.c - view definitions and the view manager (registration).
+/* view.c - view definitions and the view registry (registration).
  *
- * Registration copies the definition into a census__rview, appends it to census__g.views and
- * publishes a new, larger view list on its measure (copy on write): recorders load the list with
- * one acquire load and never lock. Replaced lists stay allocated until shutdown, since a recorder
- * may still be walking one. Views are never unregistered, so a registered view lives until
- * census_shutdown().
+ * Registration copies the definition into a census__rview, appends it to this file's array of
+ * registered views (under its VIEWS lock) and publishes a new, larger view list on its measure
+ * (census__measure_add_view(), copy on write): recorders load the list with one acquire load and
+ * never lock. Views are never unregistered, so a registered view lives until census_shutdown();
+ * the array only grows, so a copy of it (census__views_snapshot()) stays valid until then.
  */
+#include "stats/view.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/clock.h"
 #include "core/diagnostics.h"
-#include "core/global.h"
 #include "core/hash.h"
+#include "core/lock.h"
+#include "core/run_state.h"
 #include "core/text.h"
+#include "stats/aggregation.h"
+#include "stats/measure.h"
 #include "stats/series.h"
 #include "stats/stats_internal.h"
+
+/* The registered views, in registration order, under views_mu. */
+static census__mutex views_mu = CENSUS__MUTEX_INIT(CENSUS__LOCK_VIEWS);
+static struct census__rview **views;
+static size_t view_count, view_cap;
 
 static void set_status(census_status *out, census_status value) {
   if (out) {
@@ -189,13 +199,33 @@ CENSUS_EXPORT void census_view_free(census_view *view) {
   }
 }
 
-struct census__rview *census__view_find_locked(const char *name) {
-  for (size_t i = 0; i < census__g.view_count; i++) {
-    if (strcmp(census__g.views[i]->def.name, name) == 0) {
-      return census__g.views[i];
+/* The registered view named `name`, or NULL; caller holds views_mu. */
+static struct census__rview *find_locked(const char *name) {
+  for (size_t i = 0; i < view_count; i++) {
+    if (strcmp(views[i]->def.name, name) == 0) {
+      return views[i];
     }
   }
   return NULL;
+}
+
+struct census__rview *census__view_find(const char *name) {
+  census__mutex_lock(&views_mu);
+  struct census__rview *view = find_locked(name);
+  census__mutex_unlock(&views_mu);
+  return view;
+}
+
+struct census__rview **census__views_snapshot(size_t *count) {
+  census__mutex_lock(&views_mu);
+  size_t n = view_count;
+  struct census__rview **copy = malloc((n ? n : 1) * sizeof *copy);
+  if (copy && n) {
+    memcpy(copy, views, n * sizeof *copy);
+  }
+  census__mutex_unlock(&views_mu);
+  *count = copy ? n : 0;
+  return copy;
 }
 
 static struct census__rview *rview_new(const census_view *def) {
@@ -208,41 +238,21 @@ static struct census__rview *rview_new(const census_view *def) {
     free(rv);
     return NULL;
   }
-  pthread_mutex_init(&rv->mu, NULL);
   rv->words = census__aggregation_words(&rv->def.aggregation);
   rv->hash_seed = census__hash_bytes(rv->def.name, strlen(rv->def.name));
   rv->start_ns = census__unix_ns();
   return rv;
 }
 
-/* Publishes `rv` on its measure's view list (caller holds registry_mu). */
-static census_status measure_add_view_locked(struct census__rview *rv) {
-  census_measure *measure = (census_measure *)rv->def.measure;
-  struct census__view_list *old = atomic_load_explicit(&measure->views, memory_order_relaxed);
-  struct census__view_list *list = malloc(sizeof *list + (old->count + 1) * sizeof list->views[0]);
-  if (!list) {
-    return CENSUS_ENOMEM;
-  }
-  list->older = old;
-  list->count = old->count + 1;
-  memcpy(list->views, old->views, old->count * sizeof list->views[0]);
-  list->views[old->count] = rv;
-  atomic_store_explicit(&measure->views, list, memory_order_release);
-  return CENSUS_OK;
-}
-
 CENSUS_EXPORT census_status census_view_register(const census_view *view) {
   if (!view) {
     return CENSUS_EINVAL;
   }
-  census_status status = census__ensure_started();
-  if (status != CENSUS_OK) {
-    return status;
-  }
+  census_status status = CENSUS_OK;
   const char *differs = NULL;
   char detail[240];
-  pthread_mutex_lock(&census__g.registry_mu);
-  struct census__rview *existing = census__view_find_locked(view->name);
+  census__mutex_lock(&views_mu);
+  struct census__rview *existing = find_locked(view->name);
   if (existing) {
     differs = view_def_difference(&existing->def, view, detail, sizeof detail);
     status = differs ? CENSUS_ECONFLICT : CENSUS_OK;
@@ -250,27 +260,27 @@ CENSUS_EXPORT census_status census_view_register(const census_view *view) {
     status = CENSUS_ESHUTDOWN;
   } else {
     struct census__rview *rv = NULL;
-    if (census__g.view_count == census__g.view_cap) {
-      size_t cap = census__g.view_cap ? census__g.view_cap * 2 : 16;
-      struct census__rview **grown = realloc(census__g.views, cap * sizeof *grown);
+    if (view_count == view_cap) {
+      size_t cap = view_cap ? view_cap * 2 : 16;
+      struct census__rview **grown = realloc(views, cap * sizeof *grown);
       if (grown) {
-        census__g.views = grown;
-        census__g.view_cap = cap;
+        views = grown;
+        view_cap = cap;
       }
     }
-    if (census__g.view_count < census__g.view_cap) {
+    if (view_count < view_cap) {
       rv = rview_new(view);
     }
-    status = rv ? measure_add_view_locked(rv) : CENSUS_ENOMEM;
+    status = rv ? census__measure_add_view(rv->def.measure, rv) : CENSUS_ENOMEM;
     if (status == CENSUS_OK) {
-      census__g.views[census__g.view_count++] = rv;
+      views[view_count++] = rv;
     } else if (rv) {
       census__series_table_free(rv);
       view_def_clear(&rv->def);
       free(rv);
     }
   }
-  pthread_mutex_unlock(&census__g.registry_mu);
+  census__mutex_unlock(&views_mu);
   if (differs) {
     census__diag(CENSUS_ECONFLICT,
                  "census_view_register: view \"%.100s\" is already registered with another %s "
@@ -280,36 +290,40 @@ CENSUS_EXPORT census_status census_view_register(const census_view *view) {
   return status;
 }
 
-/* Drops every series (the fork child, shutdown). With free_views, also drops the views themselves
- * and empties every measure's view list, after which recording finds nothing to do. Caller holds
- * collect_mu and registry_mu and guarantees no recorder runs (fork child or shutdown contract). */
-void census__views_reset_series(bool free_views) {
+void census__views_shutdown(void) {
+  census__mutex_lock(&views_mu);
+  for (size_t i = 0; i < view_count; i++) {
+    census__series_table_free(views[i]);
+    view_def_clear(&views[i]->def);
+    free(views[i]);
+  }
+  free(views);
+  views = NULL;
+  view_count = view_cap = 0;
+  census__mutex_unlock(&views_mu);
+}
+
+void census__views_fork_prepare(void) {
+  census__mutex_lock(&views_mu);
+  for (size_t i = 0; i < view_count; i++) {
+    census__series_table_lock(views[i]);
+  }
+}
+
+void census__views_fork_parent(void) {
+  for (size_t i = view_count; i-- > 0;) {
+    census__series_table_unlock(views[i]);
+  }
+  census__mutex_unlock(&views_mu);
+}
+
+void census__views_fork_child(void) {
   int64_t now = census__unix_ns();
-  for (size_t i = 0; i < census__g.view_count; i++) {
-    struct census__rview *rv = census__g.views[i];
-    census__series_table_free(rv);
-    if (free_views) {
-      pthread_mutex_destroy(&rv->mu);
-      view_def_clear(&rv->def);
-      free(rv);
-    } else {
-      census__series_table_init(rv);
-      rv->start_ns = now;
-    }
+  for (size_t i = 0; i < view_count; i++) {
+    /* The parent's series are the parent's to export: the child starts every view empty, its
+     * collection starting now. */
+    census__series_table_reset(views[i]);
+    views[i]->start_ns = now;
   }
-  if (!free_views) {
-    return;
-  }
-  free(census__g.views);
-  census__g.views = NULL;
-  census__g.view_count = census__g.view_cap = 0;
-  for (census_measure *m = census__g.measures; m; m = m->next) {
-    struct census__view_list *list = atomic_load_explicit(&m->views, memory_order_relaxed);
-    atomic_store_explicit(&m->views, &census__no_views, memory_order_release);
-    while (list && list != &census__no_views) {
-      struct census__view_list *older = list->older;
-      free(list);
-      list = older;
-    }
-  }
+  census__views_fork_parent();
 }

@@ -1,9 +1,9 @@
 /* view_data.c - immutable snapshots of registered views.
  *
- * A snapshot is built under collect_mu (so series totals are still) and view->mu (so the series
- * list is stable), in one allocation per part: the header with copies of the definition, and a
- * block with the rows, their totals and their column values. It owns everything it points to
- * except tag-key names and the measure, which live until process exit.
+ * A snapshot is built under COLLECT (so series totals are still) and the view's series table lock
+ * (so the series list is stable), in one allocation per part: the header with copies of the
+ * definition, and a block with the rows, their totals and their column values. It owns everything
+ * it points to except tag-key names and the measure, which live until process exit.
  */
 #include "stats/view_data.h"
 
@@ -12,8 +12,11 @@
 #include <string.h>
 
 #include "core/clock.h"
-#include "core/global.h"
+#include "core/run_state.h"
+#include "stats/aggregation.h"
 #include "stats/collector.h"
+#include "stats/series.h"
+#include "stats/view.h"
 #include "tags/tags_internal.h"
 
 struct view_data_row {
@@ -49,7 +52,7 @@ CENSUS_EXPORT void census_view_data_free(census_view_data *d) {
   free(d);
 }
 
-/* Copies the populated series of `view` into d->block. Caller holds view->mu. */
+/* Copies the populated series of `view` into d->block. Caller holds the view's series table. */
 static bool copy_rows(census_view_data *d, const struct census__rview *view) {
   size_t rows = 0, text = 0, columns = view->def.column_count;
   for (const struct census__series *s = view->first; s; s = s->next) {
@@ -119,10 +122,10 @@ census_view_data *census__view_data_build(struct census__rview *view, int64_t en
   if (d->bound_count) {
     memcpy(d->bounds, def->aggregation.bounds, d->bound_count * sizeof *d->bounds);
   }
-  pthread_mutex_lock(&view->mu);
+  census__series_table_lock(view);
   d->start_ns = view->start_ns;
   bool copied = copy_rows(d, view);
-  pthread_mutex_unlock(&view->mu);
+  census__series_table_unlock(view);
   if (!copied) {
     census_view_data_free(d);
     return NULL;
@@ -132,13 +135,8 @@ census_view_data *census__view_data_build(struct census__rview *view, int64_t en
 
 census_view_data **census__view_data_build_all(size_t *count) {
   *count = 0;
-  pthread_mutex_lock(&census__g.registry_mu);
-  size_t n = census__g.view_count;
-  struct census__rview **views = malloc((n ? n : 1) * sizeof *views);
-  if (views && n) {
-    memcpy(views, census__g.views, n * sizeof *views);
-  }
-  pthread_mutex_unlock(&census__g.registry_mu);
+  size_t n;
+  struct census__rview **views = census__views_snapshot(&n);
   census_view_data **all = views ? calloc(n ? n : 1, sizeof *all) : NULL;
   if (!all) {
     free(views);
@@ -274,21 +272,21 @@ CENSUS_EXPORT census_status census_view_data_row_point(const census_view_data *d
 }
 
 CENSUS_EXPORT census_view_data *census_view_data_get(const char *name, census_status *status) {
-  census_status result = name ? census__ensure_started() : CENSUS_EINVAL;
+  census_status result = !name                    ? CENSUS_EINVAL
+                         : census__is_shut_down() ? CENSUS_ESHUTDOWN
+                                                  : CENSUS_OK;
   census_view_data *d = NULL;
   if (result == CENSUS_OK) {
-    pthread_mutex_lock(&census__g.collect_mu);
+    census__collector_lock();
     census__collect_locked();
-    pthread_mutex_lock(&census__g.registry_mu);
-    struct census__rview *view = census__view_find_locked(name);
-    pthread_mutex_unlock(&census__g.registry_mu);
-    /* Views are freed only by shutdown, which needs collect_mu: `view` stays valid here. */
+    struct census__rview *view = census__view_find(name);
+    /* Views are freed only by shutdown, which needs COLLECT: `view` stays valid here. */
     if (!view) {
       result = CENSUS_ENOTFOUND;
     } else if (!(d = census__view_data_build(view, census__unix_ns()))) {
       result = CENSUS_ENOMEM;
     }
-    pthread_mutex_unlock(&census__g.collect_mu);
+    census__collector_unlock();
   }
   if (status) {
     *status = result;
@@ -302,14 +300,13 @@ CENSUS_EXPORT census_status census_view_data_get_all(census_view_data ***views, 
   }
   *views = NULL;
   *count = 0;
-  census_status status = census__ensure_started();
-  if (status != CENSUS_OK) {
-    return status;
+  if (census__is_shut_down()) {
+    return CENSUS_ESHUTDOWN;
   }
-  pthread_mutex_lock(&census__g.collect_mu);
+  census__collector_lock();
   census__collect_locked();
   *views = census__view_data_build_all(count);
-  pthread_mutex_unlock(&census__g.collect_mu);
+  census__collector_unlock();
   return *views ? CENSUS_OK : CENSUS_ENOMEM;
 }
 

@@ -5,11 +5,11 @@
 #include "census/stats.h"
 #include "stats/stats_internal.h"
 
-/* A snapshot of `view`'s populated series (caller holds collect_mu, which keeps totals still).
+/* A snapshot of `view`'s populated series (caller holds COLLECT, which keeps totals still).
  * NULL if memory is exhausted. */
 census_view_data *census__view_data_build(struct census__rview *view, int64_t end_ns);
 
-/* Snapshots of every registered view (caller holds collect_mu). Sets *count; NULL with *count 0
+/* Snapshots of every registered view (caller holds COLLECT). Sets *count; NULL with *count 0
  * when there are none or memory ran out. Free with census__view_data_free_all(). */
 census_view_data **census__view_data_build_all(size_t *count);
 void census__view_data_free_all(census_view_data **all, size_t count);

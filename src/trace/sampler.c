@@ -15,7 +15,7 @@
 #include <stdlib.h>
 
 #include "census/census.h"
-#include "core/global.h"
+#include "core/run_state.h"
 
 static census_sampler *sampler_new(enum census__sampler_kind kind) {
   census_sampler *s = calloc(1, sizeof *s);

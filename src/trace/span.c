@@ -1,144 +1,71 @@
-/* span.c - starting, annotating and ending spans; the span pool; the current span.
+/* span.c - starting, annotating and ending spans; the current span; the span limits.
  *
- * Pool. Records live in chunks of CHUNK_RECORDS that are never freed, so looking a handle up is
- * always memory-safe: handle = index << 32 | generation, and a record answers only while its
- * generation matches. Each thread keeps a private free list (no lock to start or end a span);
- * it refills from, and spills to, a global free list under pool_mu, and the export worker returns
- * exported records there. Only growing the pool allocates.
+ * Records come from the pool (span_pool.h): each thread keeps a private list of free records
+ * (no lock to start or end a span), refilled from and spilled to the pool's global list in
+ * batches; ended sampled records go to the export queue (span_queue.c), which gives them back to
+ * the pool after export. Only growing the pool allocates.
  *
  * Unsampled spans skip everything that costs: no clock read, no name copy, no attributes; they
  * keep ids and tracestate so that their children and injected headers carry the context.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/clock.h"
 #include "core/diagnostics.h"
-#include "core/global.h"
+#include "core/env.h"
+#include "core/run_state.h"
 #include "trace/ids.h"
 #include "trace/sampler.h"
 #include "trace/span_internal.h"
+#include "trace/span_pool.h"
+#include "trace/span_queue.h"
 
-#define CHUNK_RECORDS 256
-#define MAX_CHUNKS 4096
 #define LOCAL_MAX 512
-#define REFILL 64
 
-static _Atomic(struct census_span_data *) chunks[MAX_CHUNKS];
-static size_t chunk_count;
-static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct census_span_data *global_free;
-
-struct local_pool {
-  struct census_span_data *free;
-  size_t count;
-};
-static _Thread_local struct local_pool local;
+static _Thread_local struct census__span_free_list local;
 static _Thread_local census_span current;
 
-/* Read on every sampled start, so atomics rather than a lock. */
+/* Read on every sampled start, so atomics rather than a lock. The environment's values
+ * (OTEL_SPAN_*_LIMIT) are read once, before the first span starts or the first change. */
 static _Atomic uint32_t limit_attributes = 128, limit_events = 128, limit_links = 128,
                         limit_event_attributes = 128;
+static pthread_once_t limits_once = PTHREAD_ONCE_INIT;
+static atomic_bool limits_read;
+
+static void limits_from_environment(void) {
+  static const struct {
+    const char *name;
+    _Atomic uint32_t *limit;
+  } vars[] = {{"OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", &limit_attributes},
+              {"OTEL_SPAN_EVENT_COUNT_LIMIT", &limit_events},
+              {"OTEL_SPAN_LINK_COUNT_LIMIT", &limit_links}};
+  for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+    int64_t value = atomic_load(vars[i].limit);
+    if (census__env_positive(vars[i].name, INT32_MAX, NULL, &value)) {
+      atomic_store(vars[i].limit, (uint32_t)value);
+    }
+  }
+  atomic_store_explicit(&limits_read, true, memory_order_release);
+}
+
+/* Reads the environment's limits the first time (one acquire load afterwards). */
+static inline void limits_ready(void) {
+  if (!atomic_load_explicit(&limits_read, memory_order_acquire)) {
+    pthread_once(&limits_once, limits_from_environment);
+  }
+}
 
 /* ---- pool -------------------------------------------------------------------------------- */
-
-/* Takes up to REFILL records from the global list, growing the pool by a chunk if it is empty.
- * Returns false only if memory is exhausted. */
-static bool local_refill(void) {
-  pthread_mutex_lock(&pool_mu);
-  if (!global_free && chunk_count < MAX_CHUNKS) {
-    struct census_span_data *chunk = calloc(CHUNK_RECORDS, sizeof *chunk);
-    if (chunk) {
-      size_t c = chunk_count++;
-      for (size_t i = CHUNK_RECORDS; i-- > 0;) {
-        chunk[i].index = (uint32_t)(c * CHUNK_RECORDS + i);
-        if (chunk[i].index != 0) { /* index 0 would make handle 0, "no span" */
-          chunk[i].next = global_free;
-          global_free = &chunk[i];
-        }
-      }
-      atomic_store_explicit(&chunks[c], chunk, memory_order_release);
-    }
-  }
-  for (int i = 0; i < REFILL && global_free; i++) {
-    struct census_span_data *r = global_free;
-    global_free = r->next;
-    r->next = local.free;
-    local.free = r;
-    local.count++;
-  }
-  pthread_mutex_unlock(&pool_mu);
-  return local.free != NULL;
-}
-
-/* Resets what a previous span left, keeping capacity (arrays, one arena block). */
-static void record_clear(struct census_span_data *r) {
-  struct census__arena_block *keep = r->arena;
-  if (keep) {
-    struct census__arena_block *b = keep->next;
-    while (b) {
-      struct census__arena_block *next = b->next;
-      free(b);
-      b = next;
-    }
-    keep->next = NULL;
-    keep->used = 0;
-  }
-  r->attr_count = r->dropped_attrs = 0;
-  r->event_count = r->dropped_events = 0;
-  r->link_count = r->dropped_links = 0;
-  r->status = CENSUS_SPAN_STATUS_UNSET;
-  r->status_message = "";
-  r->name = "";
-}
 
 static void local_put(struct census_span_data *r) {
   r->next = local.free;
   local.free = r;
   if (++local.count > LOCAL_MAX) {
     /* Spill half, so a thread that ends many spans started elsewhere does not hoard them. */
-    pthread_mutex_lock(&pool_mu);
-    while (local.count > LOCAL_MAX / 2) {
-      struct census_span_data *x = local.free;
-      local.free = x->next;
-      x->next = global_free;
-      global_free = x;
-      local.count--;
-    }
-    pthread_mutex_unlock(&pool_mu);
+    census__span_pool_spill(&local, LOCAL_MAX / 2);
   }
-}
-
-void census__span_release(struct census_span_data *r) { census__span_release_batch(&r, 1); }
-
-void census__span_release_batch(struct census_span_data *const *records, size_t count) {
-  for (size_t i = 0; i < count; i++) {
-    record_clear(records[i]);
-  }
-  pthread_mutex_lock(&pool_mu);
-  for (size_t i = 0; i < count; i++) {
-    records[i]->next = global_free;
-    global_free = records[i];
-  }
-  pthread_mutex_unlock(&pool_mu);
-}
-
-static struct census_span_data *lookup(census_span span) {
-  uint32_t index = (uint32_t)(span >> 32);
-  if (index == 0 || index / CHUNK_RECORDS >= MAX_CHUNKS) {
-    return NULL;
-  }
-  struct census_span_data *chunk =
-      atomic_load_explicit(&chunks[index / CHUNK_RECORDS], memory_order_acquire);
-  if (!chunk) {
-    return NULL;
-  }
-  struct census_span_data *r = &chunk[index % CHUNK_RECORDS];
-  return atomic_load_explicit(&r->generation, memory_order_relaxed) == (uint32_t)span ? r : NULL;
-}
-
-static census_span handle_of(struct census_span_data *r) {
-  return (uint64_t)r->index << 32 | atomic_load_explicit(&r->generation, memory_order_relaxed);
 }
 
 /* ---- arena ------------------------------------------------------------------------------- */
@@ -178,7 +105,7 @@ static const char *arena_strdup(struct census_span_data *r, const char *s) {
 /* Fills *parent with the context of the span's parent and returns true, or false for a root. */
 static bool parent_context(const census_span_options *o, census_trace_context *parent) {
   if (o && o->parent) {
-    struct census_span_data *p = lookup(o->parent);
+    struct census_span_data *p = census__span_lookup(o->parent);
     if (p) {
       *parent = p->context;
       parent->remote = false;
@@ -191,7 +118,7 @@ static bool parent_context(const census_span_options *o, census_trace_context *p
     return true;
   }
   if (!(o && o->root) && current) {
-    struct census_span_data *p = lookup(current);
+    struct census_span_data *p = census__span_lookup(current);
     if (p) {
       *parent = p->context;
       parent->remote = false;
@@ -205,17 +132,16 @@ static census_span span_start(const char *name, const census_span_options *o) {
   if (!name) {
     return 0;
   }
-  if (census__ensure_started() != CENSUS_OK) {
-    if (census__is_shut_down()) {
-      static atomic_bool reported;
-      census__diag_once(&reported, CENSUS_ESHUTDOWN,
-                        "census_span_start(\"%.64s\") after census_shutdown(): no span is "
-                        "started (handle 0; reported once)",
-                        name);
-    }
+  if (census__is_shut_down()) {
+    static atomic_bool reported;
+    census__diag_once(&reported, CENSUS_ESHUTDOWN,
+                      "census_span_start(\"%.64s\") after census_shutdown(): no span is "
+                      "started (handle 0; reported once)",
+                      name);
     return 0;
   }
-  if (!local.free && !local_refill()) {
+  limits_ready();
+  if (!local.free && !census__span_pool_refill(&local)) {
     census__diag(CENSUS_ENOMEM, "span \"%.64s\" not started: out of memory", name);
     return 0;
   }
@@ -270,7 +196,7 @@ static census_span span_start(const char *name, const census_span_options *o) {
   atomic_store_explicit(&r->generation,
                         atomic_load_explicit(&r->generation, memory_order_relaxed) + 1,
                         memory_order_relaxed);
-  return handle_of(r);
+  return census__span_handle(r);
 }
 
 CENSUS_EXPORT census_span census_span_start(const char *name, const census_span_options *o) {
@@ -280,7 +206,7 @@ CENSUS_EXPORT census_span census_span_start(const char *name, const census_span_
 CENSUS_EXPORT census_span census_span_start_current(const char *name,
                                                     const census_span_options *o) {
   census_span span = span_start(name, o);
-  struct census_span_data *r = lookup(span);
+  struct census_span_data *r = census__span_lookup(span);
   if (r) {
     r->previous_current = current;
     current = span;
@@ -289,7 +215,7 @@ CENSUS_EXPORT census_span census_span_start_current(const char *name,
 }
 
 static void span_end(census_span span, int64_t end_ns) {
-  struct census_span_data *r = lookup(span);
+  struct census_span_data *r = census__span_lookup(span);
   if (!r) {
     return;
   }
@@ -305,7 +231,8 @@ static void span_end(census_span span, int64_t end_ns) {
   }
   r->end_ns = end_ns ? end_ns : census__unix_ns();
   if (!census__span_queue_push(r)) {
-    census__span_release(r);
+    census__span_record_clear(r); /* not queued (no exporter, or dropped): reuse it here */
+    local_put(r);
   }
 }
 
@@ -315,10 +242,12 @@ CENSUS_EXPORT void census_span_end_at(census_span span, int64_t end_time_ns) {
   span_end(span, end_time_ns);
 }
 
-CENSUS_EXPORT census_span census_span_current(void) { return lookup(current) ? current : 0; }
+CENSUS_EXPORT census_span census_span_current(void) {
+  return census__span_lookup(current) ? current : 0;
+}
 
 CENSUS_EXPORT census_status census_span_context(census_span span, census_trace_context *out) {
-  struct census_span_data *r = lookup(span);
+  struct census_span_data *r = census__span_lookup(span);
   if (!out) {
     return CENSUS_EINVAL;
   }
@@ -330,7 +259,7 @@ CENSUS_EXPORT census_status census_span_context(census_span span, census_trace_c
 }
 
 CENSUS_EXPORT bool census_span_is_recording(census_span span) {
-  struct census_span_data *r = lookup(span);
+  struct census_span_data *r = census__span_lookup(span);
   return r && r->sampled;
 }
 
@@ -339,7 +268,7 @@ CENSUS_EXPORT bool census_span_is_recording(census_span span) {
 /* The live sampled record for `span`, or NULL with *status: CENSUS_OK for an unsampled span
  * (nothing to record), CENSUS_ENOTFOUND for an ended or invalid one. */
 static struct census_span_data *recording(census_span span, census_status *status) {
-  struct census_span_data *r = lookup(span);
+  struct census_span_data *r = census__span_lookup(span);
   *status = r ? CENSUS_OK : CENSUS_ENOTFOUND;
   return r && r->sampled ? r : NULL;
 }
@@ -539,6 +468,7 @@ CENSUS_EXPORT census_status census_trace_set_limits(const census_span_limits *li
   if (census__is_shut_down()) {
     return CENSUS_ESHUTDOWN;
   }
+  limits_ready();
   if (limits->max_attributes) {
     atomic_store(&limit_attributes, limits->max_attributes);
   }
@@ -553,6 +483,3 @@ CENSUS_EXPORT census_status census_trace_set_limits(const census_span_limits *li
   }
   return CENSUS_OK;
 }
-
-/* In a fork child: the pool mutexes may have been held by threads that no longer exist. */
-void census__span_pool_fork_child(void) { pthread_mutex_init(&pool_mu, NULL); }

@@ -1,5 +1,5 @@
-/* span_internal.h - the span record, shared by the span API (span.c), the export queue
- * (span_queue.c) and the exporters' read-only view (span_data.c).
+/* span_internal.h - the span record, shared by the span API (span.c), the pool (span_pool.c),
+ * the export queue (span_queue.c) and the exporters' read-only view (span_data.c).
  *
  * A record is owned by whoever holds it: the pool (free), the thread using the span (live), the
  * export queue (ended, sampled), the export worker (while exporting). Ownership moves under the
@@ -71,45 +71,5 @@ struct census_span_data {
   census_span_limits limits;
   struct census__arena_block *arena;
 };
-
-/* Gives an ended sampled record back to the pool (export queue, after export or a drop). */
-void census__span_release(struct census_span_data *record);
-/* The same for a batch, under one lock (after an export). */
-void census__span_release_batch(struct census_span_data *const *records, size_t count);
-
-/* In a fork child: re-creates the pool's lock. */
-void census__span_pool_fork_child(void);
-
-/* Export queue (span_queue.c). */
-bool census__span_queue_push(struct census_span_data *record);
-void census__span_queue_start(void);
-/* Exports every queued span (in batches) before the deadline; flush_exporters also calls the
- * span exporters' flush callbacks, all at once (census__flush_run()). Returns CENSUS_OK,
- * CENSUS_EEXPORT, CENSUS_ENOMEM or CENSUS_ETIMEDOUT (census__status_merge()). */
-census_status census__spans_export_all(int64_t deadline_ns, bool flush_exporters);
-/* The lock that makes span exports one at a time (nested inside collect_mu when both are held),
- * taken by a monotonic deadline: CENSUS_OK or CENSUS_ETIMEDOUT. */
-census_status census__spans_lock(int64_t deadline_ns);
-void census__spans_unlock(void);
-/* With census__spans_lock() held: exports every queued span to every span exporter before the
- * deadline and, with `flushes` not NULL, appends each exporter's flush callback to it (a flush
- * that cannot be appended is called here). The caller keeps the lock until the appended flushes
- * have run. Returns as census__spans_export_all(). */
-struct census__flush_jobs;
-census_status census__spans_export_locked(int64_t deadline_ns, struct census__flush_jobs *flushes);
-/* With census__spans_lock() held, at the exit deadline: takes every span still queued out of the
- * queue, returns it to the pool and counts it as dropped (census_span_dropped_count(),
- * census/dropped_spans); returns how many. They would never be exported: the process is ending. */
-size_t census__spans_drop_queued_locked(void);
-/* Milliseconds between scheduled span exports, and whether a full batch is waiting. */
-int64_t census__span_schedule_delay_ms(void);
-void census__spans_shutdown(int64_t deadline_ns);
-void census__spans_fork_child(void);
-
-/* Tracing start-up: environment (OTEL_BSP_*, OTEL_SPAN_*_LIMIT) and the queue. */
-void census__trace_start(void);
-
-/* Counts spans dropped by a full queue in census/dropped_spans. */
-void census__count_dropped_spans(int64_t count);
 
 #endif

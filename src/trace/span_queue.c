@@ -6,27 +6,33 @@
  * slot. One atomic count of queued spans enforces the queue size across all rings (the
  * OpenTelemetry semantics: one bounded queue). When the queue is full the span is dropped, counted
  * (census_span_dropped_count and the self-metric census/dropped_spans) and reported once through
- * diagnostics. The thread whose span fills a batch wakes the worker. Rings of exited threads are
- * drained and then freed. Exports run under
- * export_mu, so exporter calls never overlap; the worker exports every schedule delay, and
- * census_flush(), the exit flush and census_shutdown() drain the queue completely.
+ * diagnostics. The thread whose span fills a batch rings the worker's doorbell. Rings of exited
+ * threads are drained and then freed. While no span exporter is registered, ended spans are not
+ * queued at all (there is nothing to export them to). Exports run under SPAN_EXPORT, so exporter
+ * calls never overlap; the worker exports every schedule delay, and census_flush(), the exit
+ * flush and census_shutdown() drain the queue completely.
  *
  * Configuration follows the OpenTelemetry batch span processor: OTEL_BSP_MAX_QUEUE_SIZE (2048),
  * OTEL_BSP_MAX_EXPORT_BATCH_SIZE (512), OTEL_BSP_SCHEDULE_DELAY (5000 ms),
  * OTEL_BSP_EXPORT_TIMEOUT (30000 ms); span limits from OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT,
- * OTEL_SPAN_EVENT_COUNT_LIMIT, OTEL_SPAN_LINK_COUNT_LIMIT. Malformed values are reported once and
- * the default kept.
+ * OTEL_SPAN_EVENT_COUNT_LIMIT, OTEL_SPAN_LINK_COUNT_LIMIT (read by span.c). They are read once,
+ * the first time the queue is used (not at load: a program may set them before its first span).
+ * Malformed values are reported once and the default kept.
  */
-#include <errno.h>
+#include "trace/span_queue.h"
+
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/clock.h"
 #include "core/diagnostics.h"
-#include "core/global.h"
-#include "export/export.h"
-#include "trace/span_internal.h"
+#include "core/env.h"
+#include "core/lock.h"
+#include "core/run_state.h"
+#include "core/wake.h"
+#include "export/flush.h"
+#include "stats/self_metrics.h"
+#include "trace/span_pool.h"
 
 struct span_exporter {
   struct span_exporter *next;
@@ -34,7 +40,7 @@ struct span_exporter {
   void *user;
 };
 
-static pthread_mutex_t queue_mu = PTHREAD_MUTEX_INITIALIZER; /* guards `options` */
+static census__mutex queue_mu = CENSUS__MUTEX_INIT(CENSUS__LOCK_SPAN_OPTIONS); /* `options` */
 
 /* One thread's ring of ended spans; see the file comment. head and tail count up forever. */
 struct span_ring {
@@ -46,37 +52,24 @@ struct span_ring {
   struct census_span_data *slots[];
 };
 
-static pthread_mutex_t rings_mu = PTHREAD_MUTEX_INITIALIZER;
+static census__mutex rings_mu = CENSUS__MUTEX_INIT(CENSUS__LOCK_SPAN_RINGS);
 static struct span_ring *rings;
 static pthread_key_t ring_key;
+static bool ring_key_made;
 static _Thread_local struct span_ring *my_ring;
 static _Atomic int64_t queued;                 /* spans in all rings */
 static _Atomic uint32_t queue_capacity = 2048; /* mirrors options, read without the lock */
 static _Atomic uint32_t batch_size = 512;
-static pthread_mutex_t export_mu = PTHREAD_MUTEX_INITIALIZER;    /* one export at a time */
-static pthread_mutex_t exporters_mu = PTHREAD_MUTEX_INITIALIZER; /* the list */
+static census__mutex export_mu = CENSUS__MUTEX_INIT(CENSUS__LOCK_SPAN_EXPORT); /* one at a time */
+static census__mutex exporters_mu = CENSUS__MUTEX_INIT(CENSUS__LOCK_SPAN_EXPORTERS); /* the list */
 static struct span_exporter *exporters;
+static _Atomic size_t exporter_count; /* mirrors the list's length, read without the lock */
+static pthread_once_t config_once = PTHREAD_ONCE_INIT;
+static atomic_bool config_done;
 
 static _Atomic uint64_t dropped;
 static atomic_bool drop_reported;
 static census_span_export_options options = {2048, 512, 5000, 30000};
-
-/* Reads a positive integer variable into *out; reports a malformed value once. */
-static void env_positive(const char *name, int64_t *out) {
-  const char *text = getenv(name);
-  if (!text || !*text) {
-    return;
-  }
-  char *end;
-  errno = 0;
-  long long v = strtoll(text, &end, 10);
-  if (errno || *end || v < 1 || v > INT32_MAX) {
-    census__diag(CENSUS_ECONFIG, "%s=\"%.64s\" is not a positive integer; using %lld", name, text,
-                 (long long)*out);
-    return;
-  }
-  *out = v;
-}
 
 /* Marks the exiting thread's ring dead; the exporter drains and frees it. */
 static void ring_exit(void *arg) {
@@ -102,21 +95,27 @@ static struct span_ring *ring_get(void) {
     return NULL;
   }
   r->mask = capacity - 1;
-  pthread_mutex_lock(&rings_mu);
+  census__mutex_lock(&rings_mu);
   r->next = rings;
   rings = r;
-  pthread_mutex_unlock(&rings_mu);
-  pthread_setspecific(ring_key, r);
+  census__mutex_unlock(&rings_mu);
+  if (ring_key_made) {
+    pthread_setspecific(ring_key, r);
+  }
   my_ring = r;
   return r;
 }
 
-void census__trace_start(void) {
+/* Reads the OTEL_BSP_* variables and makes the thread-exit key of the rings; once, on the
+ * queue's first use. */
+static void config_read(void) {
   int64_t queue = options.max_queue_size, batch = options.max_export_batch_size;
-  env_positive("OTEL_BSP_MAX_QUEUE_SIZE", &queue);
-  env_positive("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", &batch);
-  env_positive("OTEL_BSP_SCHEDULE_DELAY", &options.schedule_delay_ms);
-  env_positive("OTEL_BSP_EXPORT_TIMEOUT", &options.export_timeout_ms);
+  census__env_positive("OTEL_BSP_MAX_QUEUE_SIZE", INT32_MAX, NULL, &queue);
+  census__env_positive("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", INT32_MAX, NULL, &batch);
+  census__env_positive("OTEL_BSP_SCHEDULE_DELAY", INT32_MAX, "milliseconds",
+                       &options.schedule_delay_ms);
+  census__env_positive("OTEL_BSP_EXPORT_TIMEOUT", INT32_MAX, "milliseconds",
+                       &options.export_timeout_ms);
   if (batch > queue) {
     census__diag(CENSUS_ECONFIG,
                  "OTEL_BSP_MAX_EXPORT_BATCH_SIZE (%lld) exceeds the queue size "
@@ -126,20 +125,17 @@ void census__trace_start(void) {
   }
   options.max_queue_size = (uint32_t)queue;
   options.max_export_batch_size = (uint32_t)batch;
-  census_span_limits limits = {0, 0, 0, 0};
-  int64_t value = 128;
-  env_positive("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", &value);
-  limits.max_attributes = (uint32_t)value;
-  value = 128;
-  env_positive("OTEL_SPAN_EVENT_COUNT_LIMIT", &value);
-  limits.max_events = (uint32_t)value;
-  value = 128;
-  env_positive("OTEL_SPAN_LINK_COUNT_LIMIT", &value);
-  limits.max_links = (uint32_t)value;
-  census_trace_set_limits(&limits);
   atomic_store(&queue_capacity, options.max_queue_size);
   atomic_store(&batch_size, options.max_export_batch_size);
-  pthread_key_create(&ring_key, ring_exit);
+  ring_key_made = pthread_key_create(&ring_key, ring_exit) == 0;
+  atomic_store_explicit(&config_done, true, memory_order_release);
+}
+
+/* Reads the configuration the first time (one acquire load afterwards: span ends call it). */
+static inline void config_ready(void) {
+  if (!atomic_load_explicit(&config_done, memory_order_acquire)) {
+    pthread_once(&config_once, config_read);
+  }
 }
 
 bool census__span_queue_push(struct census_span_data *record) {
@@ -152,6 +148,10 @@ bool census__span_queue_push(struct census_span_data *record) {
                       "census_span_dropped_count(); reported once)");
     return false;
   }
+  if (atomic_load_explicit(&exporter_count, memory_order_relaxed) == 0) {
+    return false; /* no span exporter: nothing would ever take it */
+  }
+  config_ready();
   struct span_ring *r = ring_get();
   int64_t count = atomic_fetch_add_explicit(&queued, 1, memory_order_relaxed) + 1;
   bool accepted =
@@ -176,7 +176,7 @@ bool census__span_queue_push(struct census_span_data *record) {
                    atomic_load(&queue_capacity));
     }
   } else if (count == (int64_t)atomic_load_explicit(&batch_size, memory_order_relaxed)) {
-    census__worker_wake_spans(); /* this span completed a batch */
+    census__wake_ring(CENSUS__WAKE_SPANS); /* this span completed a batch */
   }
   return accepted;
 }
@@ -185,7 +185,7 @@ bool census__span_queue_push(struct census_span_data *record) {
  * empty; returns how many. Caller holds export_mu (the rings' only consumer). */
 static size_t queue_take(struct census_span_data **out, size_t max) {
   size_t n = 0;
-  pthread_mutex_lock(&rings_mu);
+  census__mutex_lock(&rings_mu);
   struct span_ring **link = &rings;
   while (*link) {
     struct span_ring *r = *link;
@@ -203,14 +203,14 @@ static size_t queue_take(struct census_span_data **out, size_t max) {
       link = &r->next;
     }
   }
-  pthread_mutex_unlock(&rings_mu);
+  census__mutex_unlock(&rings_mu);
   atomic_fetch_sub_explicit(&queued, (int64_t)n, memory_order_relaxed);
   return n;
 }
 
 /* Copies the exporter list (caller holds export_mu, so no entry is freed meanwhile). */
 static struct span_exporter **exporters_snapshot(size_t *count) {
-  pthread_mutex_lock(&exporters_mu);
+  census__mutex_lock(&exporters_mu);
   size_t n = 0;
   for (struct span_exporter *e = exporters; e; e = e->next) {
     n++;
@@ -220,7 +220,7 @@ static struct span_exporter **exporters_snapshot(size_t *count) {
   for (struct span_exporter *e = exporters; list && e; e = e->next) {
     list[n++] = e;
   }
-  pthread_mutex_unlock(&exporters_mu);
+  census__mutex_unlock(&exporters_mu);
   *count = n;
   return list;
 }
@@ -255,17 +255,10 @@ static census_status drain_to(struct span_exporter **list, size_t count, int64_t
 }
 
 census_status census__spans_lock(int64_t deadline_ns) {
-  if (deadline_ns == INT64_MAX) {
-    pthread_mutex_lock(&export_mu);
-    return CENSUS_OK;
-  }
-  /* Unix time for pthread_mutex_timedlock: see census__collect_lock(). */
-  int64_t unix_deadline = census__unix_ns() + (deadline_ns - census__monotonic_ns());
-  struct timespec abs = {unix_deadline / 1000000000, unix_deadline % 1000000000};
-  return pthread_mutex_timedlock(&export_mu, &abs) == 0 ? CENSUS_OK : CENSUS_ETIMEDOUT;
+  return census__mutex_lock_until(&export_mu, deadline_ns);
 }
 
-void census__spans_unlock(void) { pthread_mutex_unlock(&export_mu); }
+void census__spans_unlock(void) { census__mutex_unlock(&export_mu); }
 
 census_status census__spans_export_locked(int64_t deadline_ns, census__flush_jobs *flushes) {
   size_t count;
@@ -303,45 +296,39 @@ size_t census__spans_drop_queued_locked(void) {
 }
 
 census_status census__spans_export_all(int64_t deadline_ns, bool flush_exporters) {
-  pthread_mutex_lock(&export_mu);
+  census__mutex_lock(&export_mu);
   census__flush_jobs flushes = {0};
   census_status result =
       census__spans_export_locked(deadline_ns, flush_exporters ? &flushes : NULL);
   result = census__status_merge(result, census__flush_run(&flushes, deadline_ns, false));
   census__flush_jobs_free(&flushes);
-  pthread_mutex_unlock(&export_mu);
+  census__mutex_unlock(&export_mu);
   return result;
 }
 
 int64_t census__span_schedule_delay_ms(void) {
-  pthread_mutex_lock(&queue_mu);
+  config_ready();
+  census__mutex_lock(&queue_mu);
   int64_t delay = options.schedule_delay_ms;
-  pthread_mutex_unlock(&queue_mu);
+  census__mutex_unlock(&queue_mu);
   return delay;
 }
 
-CENSUS_EXPORT census_status census_span_exporter_register(const census_span_exporter_ops *ops,
-                                                          void *user) {
-  if (!ops || !ops->export_spans) {
-    return CENSUS_EINVAL;
-  }
-  census_status status = census__ensure_started();
-  if (status != CENSUS_OK) {
-    return status;
-  }
+census_status census__span_exporters_add(const census_span_exporter_ops *ops, void *user) {
   struct span_exporter *e = calloc(1, sizeof *e);
   if (!e) {
     return CENSUS_ENOMEM;
   }
   e->ops = *ops;
   e->user = user;
-  pthread_mutex_lock(&exporters_mu);
+  census__mutex_lock(&exporters_mu);
   struct span_exporter **link = &exporters;
   while (*link) {
     link = &(*link)->next;
   }
   *link = e;
-  pthread_mutex_unlock(&exporters_mu);
+  atomic_fetch_add_explicit(&exporter_count, 1, memory_order_relaxed);
+  census__mutex_unlock(&exporters_mu);
   return CENSUS_OK;
 }
 
@@ -354,8 +341,8 @@ CENSUS_EXPORT census_status census_span_exporter_unregister(void *user, int64_t 
    * is. */
   census_status status =
       census__spans_export_all(deadline, false) == CENSUS_ETIMEDOUT ? CENSUS_ETIMEDOUT : CENSUS_OK;
-  pthread_mutex_lock(&export_mu);
-  pthread_mutex_lock(&exporters_mu);
+  census__mutex_lock(&export_mu);
+  census__mutex_lock(&exporters_mu);
   struct span_exporter **link = &exporters;
   while (*link && (*link)->user != user) {
     link = &(*link)->next;
@@ -363,9 +350,10 @@ CENSUS_EXPORT census_status census_span_exporter_unregister(void *user, int64_t 
   struct span_exporter *e = *link;
   if (e) {
     *link = e->next;
+    atomic_fetch_sub_explicit(&exporter_count, 1, memory_order_relaxed);
   }
-  pthread_mutex_unlock(&exporters_mu);
-  pthread_mutex_unlock(&export_mu);
+  census__mutex_unlock(&exporters_mu);
+  census__mutex_unlock(&export_mu);
   if (!e) {
     return CENSUS_ENOTFOUND;
   }
@@ -385,12 +373,13 @@ CENSUS_EXPORT census_status census_span_exporter_unregister(void *user, int64_t 
 
 void census__spans_shutdown(int64_t deadline_ns) {
   census__spans_export_all(deadline_ns, true);
-  pthread_mutex_lock(&export_mu);
-  pthread_mutex_lock(&exporters_mu);
+  census__mutex_lock(&export_mu);
+  census__mutex_lock(&exporters_mu);
   struct span_exporter *e = exporters;
   exporters = NULL;
-  pthread_mutex_unlock(&exporters_mu);
-  pthread_mutex_unlock(&export_mu);
+  atomic_store_explicit(&exporter_count, 0, memory_order_relaxed);
+  census__mutex_unlock(&exporters_mu);
+  census__mutex_unlock(&export_mu);
   while (e) {
     struct span_exporter *next = e->next;
     if (e->ops.shutdown) {
@@ -401,14 +390,20 @@ void census__spans_shutdown(int64_t deadline_ns) {
   }
 }
 
-/* In a fork child: queued spans are the parent's to export, so they go back to the pool; the
- * locks may have been held by threads that do not exist here. */
+void census__spans_fork_prepare(void) {
+  census__mutex_lock(&exporters_mu);
+  census__mutex_lock(&queue_mu);
+  census__mutex_lock(&rings_mu);
+}
+
+void census__spans_fork_parent(void) {
+  census__mutex_unlock(&rings_mu);
+  census__mutex_unlock(&queue_mu);
+  census__mutex_unlock(&exporters_mu);
+}
+
 void census__spans_fork_child(void) {
-  pthread_mutex_init(&queue_mu, NULL);
-  pthread_mutex_init(&rings_mu, NULL);
-  pthread_mutex_init(&export_mu, NULL);
-  pthread_mutex_init(&exporters_mu, NULL);
-  census__span_pool_fork_child();
+  census__mutex_init(&export_mu, CENSUS__LOCK_SPAN_EXPORT);
   while (rings) {
     struct span_ring *r = rings;
     rings = r->next;
@@ -419,19 +414,23 @@ void census__spans_fork_child(void) {
     free(r);
   }
   my_ring = NULL;
-  pthread_setspecific(ring_key, NULL);
+  if (ring_key_made) {
+    pthread_setspecific(ring_key, NULL);
+  }
   atomic_store(&queued, 0);
+  census__spans_fork_parent();
 }
 
 CENSUS_EXPORT census_status census_trace_set_export_options(const census_span_export_options *o) {
   if (!o) {
     return CENSUS_EINVAL;
   }
-  census_status status = census__ensure_started();
-  if (status != CENSUS_OK) {
-    return status;
+  if (census__is_shut_down()) {
+    return CENSUS_ESHUTDOWN;
   }
-  pthread_mutex_lock(&queue_mu);
+  config_ready();
+  census_status status = CENSUS_OK;
+  census__mutex_lock(&queue_mu);
   uint32_t queue = o->max_queue_size ? o->max_queue_size : options.max_queue_size;
   uint32_t batch =
       o->max_export_batch_size ? o->max_export_batch_size : options.max_export_batch_size;
@@ -449,16 +448,17 @@ CENSUS_EXPORT census_status census_trace_set_export_options(const census_span_ex
       options.export_timeout_ms = o->export_timeout_ms;
     }
   }
-  pthread_mutex_unlock(&queue_mu);
-  census__worker_wake();
+  census__mutex_unlock(&queue_mu);
+  census__wake_ring(CENSUS__WAKE_CONFIG);
   return status;
 }
 
 CENSUS_EXPORT void census_trace_export_options(census_span_export_options *o) {
   if (o) {
-    pthread_mutex_lock(&queue_mu);
+    config_ready();
+    census__mutex_lock(&queue_mu);
     *o = options;
-    pthread_mutex_unlock(&queue_mu);
+    census__mutex_unlock(&queue_mu);
   }
 }
 

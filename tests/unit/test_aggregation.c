@@ -17,7 +17,8 @@
 
 #include "support.h" /* cmocka, census/census.h and the shared helpers */
 
-#include "stats/stats_internal.h" /* census__words_merge(), for counts no test can record */
+#include "stats/aggregation.h"    /* census__words_merge(), for counts no test can record */
+#include "stats/stats_internal.h" /* the view layout those take */
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 /* (now_ns, int_measure, double_measure, register_view and get_data are in support.h) */

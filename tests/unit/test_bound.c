@@ -7,6 +7,8 @@
  */
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -322,6 +324,64 @@ static void test_bound_free_keeps_data(void **state) {
   assert_int_equal(row_point("bound/free_count", "").count, 42);
 }
 
+/* An exporter whose export_views holds the export (and so the collection lock) until released,
+ * or for 2 s at most. */
+static atomic_bool slow_exporting, slow_release;
+static census_status slow_export(void *user, const census_view_data *const *views, size_t count) {
+  (void)user;
+  (void)views;
+  (void)count;
+  atomic_store(&slow_exporting, true);
+  for (int i = 0; i < 200 && !atomic_load(&slow_release); i++) {
+    struct timespec ten_ms = {0, 10 * 1000 * 1000};
+    nanosleep(&ten_ms, NULL);
+  }
+  return CENSUS_OK;
+}
+
+static void *flush_thread(void *arg) {
+  (void)arg;
+  census_flush(10000);
+  return NULL;
+}
+
+static double seconds_since(const struct timespec *start) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/* Proves: freeing a handle does not wait for an export in progress (issue 12; before, it
+ * collected under the collection lock, so it waited the whole export: 2 s here, and this test
+ * failed), and what was recorded through it still reaches the next collection exactly. */
+static void test_bound_free_never_waits_for_export(void **state) {
+  (void)state;
+  census_status st;
+  const census_measure *m = census_measure_int64_new("bound/free_fast", "", "1", &st);
+  register_view("bound/free_fast_count", m, NULL, 0, census_aggregation_count_new());
+  static int user;
+  static const census_stats_exporter_ops ops = {.export_views = slow_export};
+  assert_int_equal(census_stats_exporter_register(&ops, &user), CENSUS_OK);
+  pthread_t flusher;
+  assert_int_equal(pthread_create(&flusher, NULL, flush_thread, NULL), 0);
+  while (!atomic_load(&slow_exporting)) {
+    sched_yield();
+  }
+  census_bound_measure *b = census_measure_bind(m, NULL, &st);
+  for (int i = 0; i < 17; i++) {
+    assert_int_equal(census_bound_record_int64(b, 1), CENSUS_OK);
+  }
+  struct timespec start;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  census_bound_measure_free(b);
+  double waited = seconds_since(&start);
+  atomic_store(&slow_release, true);
+  assert_int_equal(pthread_join(flusher, NULL), 0);
+  assert_true(waited < 1.0);
+  assert_int_equal(row_point("bound/free_fast_count", "").count, 17);
+  assert_int_equal(census_stats_exporter_unregister(&user, 5000), CENSUS_OK);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_bound_equals_plain_path),
@@ -332,6 +392,7 @@ int main(void) {
       cmocka_unit_test(test_bound_threads_with_concurrent_collection),
       cmocka_unit_test(test_bound_thread_churn),
       cmocka_unit_test(test_bound_free_keeps_data),
+      cmocka_unit_test(test_bound_free_never_waits_for_export),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -324,6 +324,27 @@ static void test_ratio_sampler(void **state) {
   assert_int_equal(census_flush(10000), CENSUS_OK);
 }
 
+/* Proves: while no span exporter is registered, ended sampled spans are not queued (nothing would
+ * export them: OpenTelemetry's processors likewise see only spans that end after they are
+ * registered), so a program that traces without an exporter never fills the queue, and no drop
+ * is counted or reported. Before issue 12 they filled the queue between the worker's drains and
+ * were dropped and counted: this test failed. Runs first, before setup() registers an exporter. */
+static void test_no_exporter_nothing_queued(void **state) {
+  (void)state;
+  census_set_diagnostics(NULL, NULL);
+  census_span_export_options saved, small = {64, 64, 3600000, 0};
+  census_trace_export_options(&saved);
+  assert_int_equal(census_trace_set_export_options(&small), CENSUS_OK);
+  uint64_t before = census_span_dropped_count();
+  for (int i = 0; i < 1000; i++) {
+    census_span span = census_span_start("t/unexported", NULL);
+    assert_true(census_span_is_recording(span));
+    census_span_end(span);
+  }
+  assert_int_equal(census_span_dropped_count(), before);
+  assert_int_equal(census_trace_set_export_options(&saved), CENSUS_OK);
+}
+
 /* A full queue drops ended spans and counts them exactly; what fits is exported. */
 static void test_full_queue_drops_and_counts(void **state) {
   (void)state;
@@ -459,6 +480,7 @@ static void test_span_names_short_and_long(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_no_exporter_nothing_queued),
       cmocka_unit_test_setup(test_parent_child_and_current, setup),
       cmocka_unit_test_setup(test_explicit_and_remote_parents, setup),
       cmocka_unit_test_setup(test_ended_handles_are_inert, setup),

@@ -1,6 +1,8 @@
 # Unit tests: one executable per module (tests/unit/test_<name>.c), registered as unit_<name>.
 # THREADED tests start threads and also run under ThreadSanitizer.
 census_unit_test(status)
+# The lock order of src/core/lock.h and its debug-build checker (the abort cases need Debug).
+census_unit_test(lock)
 census_unit_test(tags)
 census_unit_test(measure)
 census_unit_test(aggregation)

@@ -1,0 +1,27 @@
+/* aggregation.h - the cell word layouts of the aggregations (see stats_internal.h): their size,
+ * empty state, whether they hold data, and the merge the collector applies. */
+#ifndef CENSUS_STATS_AGGREGATION_H
+#define CENSUS_STATS_AGGREGATION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct census_aggregation;
+struct census__rview;
+
+/* Words per half for an aggregation. */
+size_t census__aggregation_words(const struct census_aggregation *aggregation);
+
+/* Sets `words` to the empty state of the aggregation (distribution min=+inf, max=-inf). */
+void census__words_reset(const struct census__rview *view, uint64_t *words);
+
+/* Whether a half/totals holds at least one measurement. */
+bool census__words_populated(const struct census__rview *view, const uint64_t *words);
+
+/* Adds the `from` half into `into` (both plain word arrays of the view's layout). Returns true
+ * when a total of `into` is saturated after the merge (a count or an int sum at its limit because
+ * it would have passed INT64_MAX, see stats_internal.h). */
+bool census__words_merge(const struct census__rview *view, uint64_t *into, const uint64_t *from);
+
+#endif
