@@ -500,24 +500,24 @@ static void *start_prometheus(const struct demo_options *options) {
   if (!options->prometheus) {
     return NULL;
   }
-  census_prometheus_label service = {"service", "demo"};
-  census_prometheus_options server_options = {0};
+  census_kv service = {"service", "demo"};
+  census_prometheus_options server_options = CENSUS_PROMETHEUS_OPTIONS_INIT;
   server_options.address = options->prometheus_address;
   server_options.port = options->prometheus_port;
   server_options.const_labels = &service;
   server_options.const_label_count = 1;
   server_options.base_units = 1; /* demo/latency in seconds, as Prometheus's naming rules ask */
-  census_status status;
-  census_prometheus_server *server = census_prometheus_server_start(&server_options, &status);
+  census_prometheus_exporter *server = NULL;
+  census_status status = census_prometheus_exporter_start(&server_options, &server);
   bool v6 = strchr(options->prometheus_address, ':') != NULL;
-  if (server == NULL) {
+  if (status != CENSUS_OK) {
     fprintf(stderr, "demo: not serving Prometheus metrics on %s%s%s:%u: %s\n", v6 ? "[" : "",
             options->prometheus_address, v6 ? "]" : "", options->prometheus_port,
             census_status_str(status));
     return NULL;
   }
   fprintf(stderr, "demo: Prometheus metrics at http://%s%s%s:%u/metrics\n", v6 ? "[" : "",
-          options->prometheus_address, v6 ? "]" : "", census_prometheus_server_port(server));
+          options->prometheus_address, v6 ? "]" : "", census_prometheus_exporter_port(server));
   return server;
 #else
   if (options->prometheus) {
@@ -529,7 +529,9 @@ static void *start_prometheus(const struct demo_options *options) {
 
 static void stop_prometheus(void *server) {
 #ifdef CENSUS_HAVE_PROMETHEUS
-  census_prometheus_server_free(server);
+  if (server) {
+    census_prometheus_exporter_stop(server, 5000);
+  }
 #else
   (void)server;
 #endif
@@ -598,7 +600,7 @@ static void start_otlp(const struct demo_options *options, struct demo_exporters
     return;
   }
 #ifdef CENSUS_HAVE_OTLP
-  census_otlp_options otlp_options = {0};
+  census_otlp_options otlp_options = CENSUS_OTLP_OPTIONS_INIT;
   otlp_options.endpoint = options->otlp_endpoint; /* NULL: the environment's */
   const char *service = getenv("OTEL_SERVICE_NAME");
   otlp_options.service_name = service && service[0] ? NULL : "demo";
@@ -654,7 +656,7 @@ static void start_zipkin(const struct demo_options *options, struct demo_exporte
     return;
   }
 #ifdef CENSUS_HAVE_ZIPKIN
-  census_zipkin_options zipkin_options = {0};
+  census_zipkin_options zipkin_options = CENSUS_ZIPKIN_OPTIONS_INIT;
   zipkin_options.endpoint = options->zipkin_endpoint; /* NULL: the environment's or default */
   const char *service = getenv("OTEL_SERVICE_NAME");
   zipkin_options.service_name = service && service[0] ? NULL : "demo";
@@ -705,7 +707,7 @@ static void start_google(const struct demo_options *options, struct demo_exporte
     return;
   }
 #ifdef CENSUS_HAVE_GOOGLE_CLOUD
-  census_google_monitoring_options monitoring_options = {0};
+  census_google_monitoring_options monitoring_options = CENSUS_GOOGLE_MONITORING_OPTIONS_INIT;
   monitoring_options.project_id = options->google_project;
   monitoring_options.access_token = options->google_access_token;
   monitoring_options.monitoring_endpoint = options->google_monitoring_endpoint;
@@ -724,7 +726,7 @@ static void start_google(const struct demo_options *options, struct demo_exporte
     }
     keep_exporter(exporters, monitoring, finish_google_monitoring);
   }
-  census_google_trace_options trace_options = {0};
+  census_google_trace_options trace_options = CENSUS_GOOGLE_TRACE_OPTIONS_INIT;
   trace_options.project_id = options->google_project;
   trace_options.access_token = options->google_access_token;
   trace_options.trace_endpoint = options->google_trace_endpoint;
@@ -750,10 +752,12 @@ int main(int argc, char **argv) {
   if (failed("export interval", census_set_export_interval_ms(options.interval_ms))) {
     return 1;
   }
-  census_stdout_options exporter_options = {0};
+  census_stdout_options exporter_options = CENSUS_STDOUT_OPTIONS_INIT;
   exporter_options.format = options.json ? CENSUS_STDOUT_JSON : CENSUS_STDOUT_TEXT;
   exporter_options.fd = 1;
-  if (failed("stdout exporter", census_stdout_exporter_register(&exporter_options)) ||
+  census_stdout_exporter *stdout_exporter; /* census_shutdown() prints the last export */
+  if (failed("stdout exporter",
+             census_stdout_exporter_start(&exporter_options, &stdout_exporter)) ||
       !set_up_metrics()) {
     return 1;
   }
@@ -825,6 +829,7 @@ int main(int argc, char **argv) {
     worker_free_maps(&workers[i]);
   }
   stop_prometheus(metrics_server); /* census_shutdown() stopped it; this frees the handle */
+  census_stdout_exporter_stop(stdout_exporter, 0); /* likewise */
   /* Likewise for the push exporters: their handles outlive census_shutdown(), with the final
    * counters (what the shutdown deadline dropped included), until their _stop() frees them. */
   finish_exporters(&exporters);

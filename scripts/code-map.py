@@ -20,9 +20,9 @@ Prints
       name in the source: the graph holds every dependency a call makes, whichever header
       declared it.
   (b) the largest functions in src/ and exporters/, in lines from the line naming the function
-      to its closing brace, and every function of src/ longer than --max-lines (default 80)
-      whose comment does not give a reason (a comment above it containing "Long:").
-With --check, exits 1 when (b) lists a function of src/ over the limit without a reason.
+      to its closing brace, and every function of src/ or exporters/ longer than --max-lines
+      (default 80) whose comment does not give a reason (a comment above it containing "Long:").
+With --check, exits 1 when (b) lists a function over the limit without a reason.
 
 Needs python3 and universal-ctags (Debian: universal-ctags; scripts/install-deps.sh test), which
 finds declarations, definitions and where each function ends.
@@ -201,7 +201,7 @@ def functions_report(root, top, max_lines):
         path = os.path.relpath(t["path"], root)
         length = t["end"] - t["line"] + 1
         rows.append((length, path, t["line"], t["name"]))
-        if path.startswith("src/") and length > max_lines:
+        if path.startswith(("src/", "exporters/")) and length > max_lines:
             if path not in texts:
                 with open(os.path.join(root, path), encoding="utf-8") as handle:
                     texts[path] = handle.read().splitlines()
@@ -214,8 +214,8 @@ def functions_report(root, top, max_lines):
     for prefix in ("src/", "exporters/"):
         over = [r for r in rows if r[1].startswith(prefix) and r[0] > max_lines]
         print(f"{prefix}: {len(over)} functions over {max_lines} lines")
-    print(f"src/ functions over {max_lines} lines without a reason (\"Long:\" in the comment "
-          f"above): {len(unexplained)}")
+    print(f"src/ and exporters/ functions over {max_lines} lines without a reason (\"Long:\" in "
+          f"the comment above): {len(unexplained)}")
     for length, path, line, name in unexplained:
         print(f"{length:5d}  {path}:{line}  {name}")
     return unexplained
@@ -229,7 +229,7 @@ def main():
                         help="list the edges inside each cycle, with what makes each")
     parser.add_argument("--root", help="the source tree (default: this script's repository)")
     parser.add_argument("--check", action="store_true",
-                        help="exit 1 if a src/ function over the limit gives no reason")
+                        help="exit 1 if a function over the limit gives no reason")
     args = parser.parse_args()
     root = args.root or subprocess.run(["git", "rev-parse", "--show-toplevel"], check=True,
                                        capture_output=True, text=True,

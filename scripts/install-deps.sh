@@ -36,6 +36,7 @@ packages=(
   procps                        # ps/pkill used by integration tests
   libmicrohttpd-dev             # the Prometheus exporter's HTTP server
   prometheus curl               # Prometheus exporter tests: real scraper, promtool, HTTP client
+  influxdb                      # examples/influx_exporter.c is tested against a real InfluxDB 1.x
   python3-prometheus-client     # its strict OpenMetrics parser checks the Prometheus exporter's output
   libcurl4-openssl-dev          # HTTP client of the OTLP, Google Cloud and Zipkin exporters
   zlib1g-dev                    # gzip request bodies
@@ -80,7 +81,8 @@ as_root() {
 }
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-# Debian's prometheus package would start its service (listening on all interfaces) on install.
+# Debian's prometheus and influxdb packages would start their services (listening on all
+# interfaces) on install.
 # A policy-rc.d that answers 101 ("action forbidden") stops invoke-rc.d from starting any service;
 # the tests start prometheus themselves, on loopback. Ours is removed afterwards; one that was
 # already there (standard in container images) is left alone.

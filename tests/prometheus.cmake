@@ -24,6 +24,14 @@ find_program(PROMTOOL promtool)
 find_program(PROMETHEUS prometheus)
 
 set(CENSUS_STRICT_PARSE ${CMAKE_CURRENT_LIST_DIR}/prometheus/strict_parse.py)
+# The renderer and what it needs without the core (the fuzz target and its replay define the
+# core functions it calls): names, text, and exporters/common's buffer, UTF-8 and options copy.
+set(CENSUS_PROMETHEUS_RENDER_SOURCES
+  ${PROJECT_SOURCE_DIR}/exporters/prometheus/prometheus_render.c
+  ${PROJECT_SOURCE_DIR}/exporters/prometheus/prometheus_names.c
+  ${PROJECT_SOURCE_DIR}/exporters/common/buffer.c
+  ${PROJECT_SOURCE_DIR}/exporters/common/utf8.c
+  ${PROJECT_SOURCE_DIR}/exporters/common/options.c)
 
 # The strict exposition checker (tests/fuzz/exposition_check.c) against the real parsers.
 census_unit_test(exposition_check)
@@ -32,10 +40,11 @@ set_tests_properties(unit_exposition_check PROPERTIES
   LABELS "unit;prometheus"
   ENVIRONMENT "CENSUS_PROMTOOL=${PROMTOOL};CENSUS_STRICT_PARSE=${CENSUS_STRICT_PARSE}")
 
-# The test includes the renderer's source (to reach its number formatting), so it links only
-# the core library.
+# The test reaches the renderer's number formatting and unit words through
+# prometheus_internal.h (include directory carried by census_prometheus_static).
 census_unit_test(prometheus_render)
 target_sources(test_prometheus_render PRIVATE ${CMAKE_CURRENT_LIST_DIR}/fuzz/exposition_check.c)
+target_link_libraries(test_prometheus_render PRIVATE census_prometheus_static)
 set_tests_properties(unit_prometheus_render PROPERTIES
   LABELS "unit;prometheus"
   ENVIRONMENT "CENSUS_PROMTOOL=${PROMTOOL};CENSUS_STRICT_PARSE=${CENSUS_STRICT_PARSE}")
@@ -45,8 +54,9 @@ set_tests_properties(unit_prometheus_render PROPERTIES
 add_executable(replay_prometheus_render ${CMAKE_CURRENT_LIST_DIR}/fuzz/fuzz_replay_main.c
   ${CMAKE_CURRENT_LIST_DIR}/fuzz/fuzz_prometheus_render.c
   ${CMAKE_CURRENT_LIST_DIR}/fuzz/exposition_check.c
-  ${PROJECT_SOURCE_DIR}/exporters/prometheus/prometheus_render.c)
-target_include_directories(replay_prometheus_render PRIVATE ${PROJECT_SOURCE_DIR}/include)
+  ${CENSUS_PROMETHEUS_RENDER_SOURCES})
+target_include_directories(replay_prometheus_render PRIVATE ${PROJECT_SOURCE_DIR}/include
+  ${PROJECT_SOURCE_DIR}/exporters/prometheus ${PROJECT_SOURCE_DIR}/exporters/common)
 target_link_libraries(replay_prometheus_render PRIVATE m)
 add_test(NAME prometheus_render_corpus
   COMMAND ${CMAKE_CURRENT_LIST_DIR}/prometheus/corpus_check.sh

@@ -24,23 +24,14 @@
 #include "cloud_trace_internal.h"
 #include "json_writer.h"
 #include "span_fields.h"
-
-size_t census__cloud_trace_utf8_prefix(const char *s, size_t len, size_t limit) {
-  if (len <= limit)
-    return len;
-  size_t k = limit;
-  /* s[k] is the first byte left out; if it continues a sequence, that sequence would be cut. */
-  while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
-    k--;
-  return k;
-}
+#include "utf8.h"
 
 /* {"value": <at most limit bytes>, "truncatedByteCount": <bytes cut>} (count omitted when 0). */
 static void write_truncatable(census_json *j, const char *s, size_t limit) {
   if (!s)
     s = "";
   size_t len = strlen(s);
-  size_t kept = census__cloud_trace_utf8_prefix(s, len, limit);
+  size_t kept = census__utf8_prefix(s, len, limit);
   census__json_object_begin(j);
   census__json_key(j, "value");
   census__json_string_n(j, s, kept);

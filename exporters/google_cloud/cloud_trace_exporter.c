@@ -1,18 +1,19 @@
-/* cloud_trace_exporter.c - the Cloud Trace exporter: a span push exporter (exporters/http/
- * span_push_exporter.h) whose encoder writes each chunk as a BatchWriteSpansRequest
- * (cloud_trace_encode.c), POSTed to {endpoint}/v2/projects/{project}/traces:batchWrite with an
- * OAuth2 bearer token from google_auth.h added before every attempt. What is Cloud Trace's own
- * here: the project resolution, the token source, the URL, and the response classification
- * below; batching, the sending thread, the handle's lifetime (reference-counted: after
- * census_shutdown() _stats() gives the final counters and _stop() only frees) and shutdown (the
- * sender is freed before the token source it calls) are the span push exporter's.
+/* cloud_trace_exporter.c - the Cloud Trace exporter: a push exporter (exporters/http/
+ * push_exporter.h, the skeleton every push exporter rides) whose encoder writes each chunk as a
+ * BatchWriteSpansRequest (cloud_trace_encode.c), POSTed to
+ * {endpoint}/v2/projects/{project}/traces:batchWrite with an OAuth2 bearer token from google_auth.h
+ * added before every attempt. What is Cloud Trace's own here: the project resolution, the token
+ * source, the URL, and the response classification below; batching, the sending thread, the
+ * handle's lifetime (reference-counted: after census_shutdown() _stats() gives the final counters
+ * and _stop() only frees) and shutdown (the sender is freed before the token source it calls) are
+ * the push exporter's.
  *
  * Responses: 2xx delivered. 401: the cached token is dropped (google_auth fetches a new one
  * before the retry); with a fixed access token there is nothing to refresh, so the request fails.
  * 429, 500, 503, 504 and transport failures are retried. Anything else drops the request; the
  * message reports Google's {"error":{code,status,message}} as parsed by census__google_error_parse.
  *
- * The public handle is the span push exporter's handle, converted to
+ * The public handle is the push exporter's handle, converted to
  * census_google_trace_exporter.
  */
 #include <stdio.h>
@@ -26,18 +27,19 @@
 #include "env_config.h"
 #include "google_auth.h"
 #include "google_internal.h"
-#include "span_push_exporter.h"
+#include "options.h"
+#include "push_exporter.h"
 #include "url.h"
 
-/* Cloud Trace's own state (the span push exporter's `user`). */
+/* Cloud Trace's own state (the push exporter's `user`). */
 typedef struct trace_state {
   census_google_auth *auth;
   char *project;
   char agent[64];
 } trace_state;
 
-static census_span_push_exporter *push_of(census_google_trace_exporter *exporter) {
-  return (census_span_push_exporter *)exporter;
+static census_push_exporter *push_of(census_google_trace_exporter *exporter) {
+  return (census_push_exporter *)exporter;
 }
 
 /* Adds the bearer token header before each attempt (sender thread). */
@@ -53,7 +55,7 @@ static census_http_verdict trace_classify(void *user, const census_http_response
   trace_state *t = user;
   *rejected = 0;
   census_http_verdict verdict;
-  if (census__span_push_classify_common("cloud trace", r, &verdict, message, message_size))
+  if (census__push_classify_common("cloud trace", r, &verdict, message, message_size))
     return verdict;
   census_google_error err;
   census__google_error_parse(r->body, r->body ? r->body_len : 0, &err);
@@ -88,39 +90,14 @@ static void state_free(void *user) {
   free(t);
 }
 
-/* The project id: option, key file, GOOGLE_CLOUD_PROJECT, then the metadata server (only when
- * the token source uses it too, i.e. on Google Cloud; elsewhere that lookup would only wait). */
-static char *resolve_project(const census_google_trace_options *o, char *from_key_file,
-                             int64_t timeout_ms) {
-  if (o->project_id && *o->project_id) {
-    free(from_key_file);
-    return strdup(o->project_id);
-  }
-  if (from_key_file && *from_key_file)
-    return from_key_file;
-  free(from_key_file);
-  const char *env = census__env_string("GOOGLE_CLOUD_PROJECT");
-  if (env)
-    return strdup(env);
-  if (o->access_token && *o->access_token)
-    return NULL;
-  char *body = census__google_metadata_get(census__google_metadata_host(o->metadata_host),
-                                           "project/project-id", timeout_ms);
-  if (body && !*body) {
-    free(body);
-    body = NULL;
-  }
-  return body;
-}
-
 CENSUS_EXPORT census_status census_google_trace_exporter_start(
     const census_google_trace_options *options, census_google_trace_exporter **exporter) {
   if (!exporter)
     return CENSUS_EINVAL;
   *exporter = NULL;
-  census_google_trace_options o = {0};
-  if (options)
-    o = *options;
+  census_google_trace_options o;
+  if (CENSUS_OPTIONS_COPY(&o, options, "cloud trace", google_trace, GOOGLE_TRACE) != CENSUS_OK)
+    return CENSUS_EINVAL;
   const char *endpoint = o.trace_endpoint && *o.trace_endpoint
                              ? o.trace_endpoint
                              : CENSUS_GOOGLE_TRACE_DEFAULT_ENDPOINT;
@@ -150,13 +127,13 @@ CENSUS_EXPORT census_status census_google_trace_exporter_start(
     state_free(t);
     return status ? status : CENSUS_ECONFIG;
   }
-  t->project = resolve_project(&o, key_project, timeout_ms);
+  /* The one order of both Google exporters (google_internal.h): option, key file,
+   * GOOGLE_CLOUD_PROJECT, metadata server. */
+  t->project =
+      census__google_project_id("cloud trace", o.project_id, key_project, t->auth, &status);
   if (!t->project) {
-    census_diagnostics_report(CENSUS_ECONFIG,
-                              "cloud trace: no project id (set project_id, use a service-account "
-                              "key file, or set GOOGLE_CLOUD_PROJECT)");
     state_free(t);
-    return CENSUS_ECONFIG;
+    return status;
   }
 
   /* {endpoint without trailing '/'}/v2/projects/{project}/traces:batchWrite */
@@ -170,18 +147,19 @@ CENSUS_EXPORT census_status census_google_trace_exporter_start(
     return CENSUS_ENOMEM;
   }
   snprintf(url, url_size, "%.*s/v2/projects/%s/traces:batchWrite", (int)elen, endpoint, t->project);
-  census_span_push_config config = {.name = "cloud trace",
-                                    .encode = trace_encode,
-                                    .http = {.url = url,
-                                             .content_type = "application/json",
-                                             .timeout_ms = timeout_ms,
-                                             .classify = trace_classify,
-                                             .authorize = trace_authorize},
-                                    .user = t,
-                                    .free_user = state_free};
-  CENSUS_SPAN_PUSH_APPLY_OPTIONS(config, o);
+  census_push_config config = {.name = "cloud trace",
+                               .encode_spans = trace_encode,
+                               .http = {.url = url,
+                                        .content_type = "application/json",
+                                        .timeout_ms = timeout_ms,
+                                        .classify = trace_classify,
+                                        .authorize = trace_authorize},
+                               .user = t,
+                               .free_user = state_free};
+  CENSUS_PUSH_APPLY_OPTIONS(config.http, o);
+  config.max_spans_per_request = o.max_spans_per_request;
   config.http.gzip = o.gzip != 0;
-  census_span_push_exporter *push = census__span_push_start(&config, &status);
+  census_push_exporter *push = census__push_start(&config, &status);
   free(url);
   if (!push) {
     state_free(t);
@@ -194,13 +172,13 @@ CENSUS_EXPORT census_status census_google_trace_exporter_start(
 CENSUS_EXPORT census_status census_google_trace_exporter_stats(
     census_google_trace_exporter *exporter, census_google_trace_stats *stats) {
   census_http_stats h;
-  census_status status = census__span_push_stats(push_of(exporter), stats ? &h : NULL);
+  census_status status = census__push_stats(push_of(exporter), stats ? &h : NULL);
   if (status == CENSUS_OK)
-    *stats = CENSUS_SPAN_PUSH_PUBLIC_STATS(census_google_trace_stats, h);
+    *stats = CENSUS_PUSH_SPAN_STATS(census_google_trace_stats, h);
   return status;
 }
 
 CENSUS_EXPORT census_status
 census_google_trace_exporter_stop(census_google_trace_exporter *exporter, int64_t timeout_ms) {
-  return census__span_push_stop(push_of(exporter), timeout_ms);
+  return census__push_stop(push_of(exporter), timeout_ms);
 }

@@ -28,8 +28,4 @@
 census_status census__cloud_trace_encode(const census_span_data *const *spans, size_t count,
                                          const char *project, const char *agent, census_buf *out);
 
-/* The length of the longest prefix of s[0..len) of at most `limit` bytes that does not end
- * inside a UTF-8 sequence. */
-size_t census__cloud_trace_utf8_prefix(const char *s, size_t len, size_t limit);
-
 #endif

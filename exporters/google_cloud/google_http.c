@@ -1,11 +1,11 @@
-/* google_http.c - the synchronous one-shot HTTP request of the Google Cloud exporters (see
- * google_internal.h), and their printf-style diagnostics. The requests: tokens (google_auth.c),
- * metadata server reads (auth, project and resource detection) and metricDescriptors.create
- * (google_monitoring.c). Everything with
- * retries, queueing and backoff goes through the shared sender (exporters/http/http_sender.h)
- * instead; these calls are small, rare, and their caller needs the answer before going on.
+/* google_http.c - the Google Cloud exporters' synchronous requests and their printf-style
+ * diagnostics. The requests: tokens (google_auth.c), metadata server reads (auth, project and
+ * resource detection) and metricDescriptors.create (google_monitoring.c). Each is one
+ * census__http_attempt() (exporters/http/http_attempt.h, the one HTTP attempt every census
+ * request goes through) made on the caller's thread; these calls are small, rare, and their
+ * caller needs the answer before going on. Everything with retries, queueing and backoff goes
+ * through the shared sender (exporters/http/http_sender.h) instead.
  */
-#include <curl/curl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,101 +15,39 @@
 
 #include "census/census.h"
 #include "google_internal.h"
+#include "http_attempt.h"
 
 #define DEFAULT_METADATA_HOST "metadata.google.internal"
 #define MAX_RESPONSE_BYTES (64 * 1024)
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
-
-typedef struct response {
-  census_google_http_response *out;
-  bool too_big;
-} response;
-
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *user) {
-  response *r = user;
-  size_t n = size * nmemb;
-  if (r->out->len + n > MAX_RESPONSE_BYTES) {
-    r->too_big = true;
-    return 0;
-  }
-  char *grown = realloc(r->out->body, r->out->len + n + 1);
-  if (!grown)
-    return 0;
-  r->out->body = grown;
-  memcpy(r->out->body + r->out->len, ptr, n);
-  r->out->len += n;
-  r->out->body[r->out->len] = '\0';
-  return n;
-}
-
-static size_t on_header(char *ptr, size_t size, size_t nmemb, void *user) {
-  response *r = user;
-  size_t n = size * nmemb;
-  static const char name[] = "metadata-flavor:";
-  if (n > sizeof name - 1 && strncasecmp(ptr, name, sizeof name - 1) == 0) {
-    const char *v = ptr + sizeof name - 1;
-    size_t vl = n - (sizeof name - 1);
-    while (vl && (*v == ' ' || *v == '\t'))
-      v++, vl--;
-    while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
-      vl--;
-    if (vl == 6 && strncmp(v, "Google", 6) == 0)
-      r->out->metadata_flavor = true;
-  }
-  return n;
-}
 
 long census__google_http_request(const char *url, const char *post_body, const char *const *headers,
                                  size_t header_count, int64_t timeout_ms, const char *ca_file,
                                  census_google_http_response *out, char *err, size_t err_size) {
   memset(out, 0, sizeof *out);
-  struct curl_slist *list = NULL;
-  for (size_t i = 0; i < header_count; i++) {
-    struct curl_slist *grown = curl_slist_append(list, headers[i]);
-    if (!grown) {
-      curl_slist_free_all(list);
-      snprintf(err, err_size, "out of memory");
-      return 0;
-    }
-    list = grown;
-  }
-  pthread_once(&curl_once, curl_init_once);
-  CURL *curl = curl_easy_init();
-  if (!curl) {
-    curl_slist_free_all(list);
-    snprintf(err, err_size, "curl_easy_init failed");
-    return 0;
-  }
-  response r = {out, false};
-  char errbuf[CURL_ERROR_SIZE] = "";
-  curl_easy_setopt(curl, CURLOPT_URL, url);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r);
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  if (list)
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
-  if (post_body)
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, post_body);
-  if (ca_file)
-    curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file);
-  CURLcode rc = curl_easy_perform(curl);
-  long status = 0;
-  if (rc == CURLE_OK) {
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  } else if (r.too_big) {
+  census_http_request q = {.url = url,
+                           .body = post_body,
+                           .body_len = post_body ? strlen(post_body) : 0,
+                           .headers = headers,
+                           .header_count = header_count,
+                           .timeout_ms = timeout_ms,
+                           .ca_file = ca_file,
+                           .max_response_bytes = MAX_RESPONSE_BYTES,
+                           .capture_header = "Metadata-Flavor"};
+  census_http_result r;
+  census__http_attempt_once(&q, &r);
+  long status = r.status;
+  if (status != 0 && r.body_truncated) {
+    /* An answer larger than any token, metadata value or error body: not the expected one. */
     snprintf(err, err_size, "response larger than %d bytes", MAX_RESPONSE_BYTES);
-  } else {
-    snprintf(err, err_size, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+    status = 0;
+  } else if (status == 0) {
+    snprintf(err, err_size, "%s", r.error);
   }
-  curl_easy_cleanup(curl);
-  curl_slist_free_all(list);
+  out->metadata_flavor = strcmp(r.captured, "Google") == 0;
+  if (r.body_len > 0) {
+    out->body = r.body; /* ownership passes to the caller */
+    out->len = r.body_len;
+  }
   return status;
 }
 
@@ -144,4 +82,48 @@ char *census__google_metadata_get(const char *host, const char *path, int64_t ti
     return NULL;
   }
   return r.body;
+}
+
+/* The sources in the order of google_internal.h; a source that answers "" has no id. */
+char *census__google_project_id(const char *who, const char *option, char *key_file_project,
+                                const census_google_auth *auth, census_status *status) {
+  char *id = NULL;
+  const char *env = getenv("GOOGLE_CLOUD_PROJECT");
+  const char *metadata_host = census__google_auth_metadata_host(auth);
+  if (option && option[0]) {
+    id = strdup(option);
+  } else if (key_file_project && key_file_project[0]) {
+    id = key_file_project;
+    key_file_project = NULL;
+  } else if (env && env[0]) {
+    id = strdup(env);
+  } else if (metadata_host) {
+    id = census__google_metadata_get(metadata_host, "project/project-id",
+                                     CENSUS_GOOGLE_METADATA_TIMEOUT_MS);
+    if (id && !id[0]) {
+      free(id);
+      id = NULL;
+    }
+    if (!id) {
+      census__google_reportf(CENSUS_ECONFIG,
+                             "%s: no project id: the metadata server at %s did not answer "
+                             "project/project-id; set options.project_id or GOOGLE_CLOUD_PROJECT",
+                             who, metadata_host);
+      *status = CENSUS_ECONFIG;
+    }
+    free(key_file_project);
+    return id;
+  } else {
+    census__google_reportf(CENSUS_ECONFIG,
+                           "%s: no project id: set options.project_id, use a service-account key "
+                           "file with a project_id, set GOOGLE_CLOUD_PROJECT, or run on Google "
+                           "Cloud (the metadata server gives it when it gives the tokens)",
+                           who);
+    *status = CENSUS_ECONFIG;
+    free(key_file_project);
+    return NULL;
+  }
+  free(key_file_project);
+  *status = id ? CENSUS_OK : CENSUS_ENOMEM;
+  return id;
 }

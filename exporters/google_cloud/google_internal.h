@@ -35,6 +35,25 @@ const char *census__google_metadata_host(const char *configured);
  * Blocks up to timeout_ms (0 or less: 2000). */
 char *census__google_metadata_get(const char *host, const char *path, int64_t timeout_ms);
 
+/* How long each metadata-server question of start-up may wait (project id, monitored resource):
+ * off Google Cloud nothing answers, and start-up should not wait long for that. */
+#define CENSUS_GOOGLE_METADATA_TIMEOUT_MS 1000
+
+/* The project id of a Google exporter (`who`, e.g. "cloud trace", names it in diagnostics), from
+ * the first of these sources that has one, the same order for both Google exporters:
+ *   1. `option` (the exporter's project_id option), when not empty;
+ *   2. the service-account key file's project_id (`key_file_project`, from
+ *      census__google_auth_new(); taken over: returned or freed);
+ *   3. the GOOGLE_CLOUD_PROJECT environment variable;
+ *   4. the metadata server's project/project-id, asked only when `auth` gets its tokens from the
+ *      metadata server (on Google Cloud; elsewhere the question could only wait), at most
+ *      CENSUS_GOOGLE_METADATA_TIMEOUT_MS.
+ * Returns the id (malloc'd, caller frees), or NULL when no source has one (reported with
+ * CENSUS_ECONFIG: "<who>: no project id: ...", saying how to give one) or memory ran out
+ * (*status = CENSUS_ENOMEM; otherwise CENSUS_ECONFIG). */
+char *census__google_project_id(const char *who, const char *option, char *key_file_project,
+                                const census_google_auth *auth, census_status *status);
+
 /* What census__google_http_request() received. */
 typedef struct census_google_http_response {
   char *body;           /* malloc'd, NUL-terminated, at most 64 KiB; NULL if empty; caller frees */

@@ -8,9 +8,10 @@
  * takes the queued one's place (and its sequence number, so a flush that waited for the old one
  * waits for the new one).
  *
- * Attempts. Each attempt drives a libcurl easy handle through a multi handle owned by the
- * sender, polling with curl_multi_poll(), so that census__http_sender_free() can abort an attempt
- * at once with curl_multi_wakeup() and an atomic abort flag (an easy-API progress callback would
+ * Attempts. Each attempt is census__http_attempt() (http_attempt.h, the one HTTP attempt of
+ * census) with the sender's own client, whose libcurl easy handle is driven through its multi
+ * handle with curl_multi_poll(), so that census__http_sender_free() can abort an attempt at once
+ * with census__http_client_wakeup() and an atomic abort flag (an easy-API progress callback would
  * only notice it about once a second on a silent connection). The handles are reused between
  * attempts, which keeps the connection alive. Bodies are gzip-compressed once, on this thread,
  * before the first attempt (never on the submitter's thread).
@@ -71,7 +72,6 @@
  */
 #include "http_sender.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -87,7 +87,9 @@
 
 #include "census/census.h"
 #include "census/exporter.h"
+#include "buffer.h"
 #include "env_config.h"
+#include "http_attempt.h"
 #include "resource.h"
 #include "spool.h"
 
@@ -127,8 +129,7 @@ typedef struct flush_waiter {
 /* curl handles inherited across fork(): kept reachable, never used. */
 typedef struct orphan {
   struct orphan *next;
-  CURLM *multi;
-  CURL *easy;
+  census_http_client client;
 } orphan;
 
 struct census_http_sender {
@@ -157,12 +158,11 @@ struct census_http_sender {
   atomic_bool abort;          /* stop now: abort the attempt, end waits */
   atomic_bool abort_inflight; /* the in-flight request was abandoned: abort its attempt only */
   census_http_stats stats;
-  census_spool *spool;    /* NULL without a spool; immutable after _new */
-  bool draining;          /* the thread delivers the spool's files before the queue */
-  bool spool_written;     /* this process spooled requests since the thread last drained */
-  char last_failure[256]; /* why the in-flight request's last attempt failed; "" if none did */
-  CURLM *multi;           /* created with the thread, freed by free() */
-  CURL *easy;
+  census_spool *spool;       /* NULL without a spool; immutable after _new */
+  bool draining;             /* the thread delivers the spool's files before the queue */
+  bool spool_written;        /* this process spooled requests since the thread last drained */
+  char last_failure[256];    /* why the in-flight request's last attempt failed; "" if none did */
+  census_http_client client; /* libcurl handles: made with the thread, freed by free() */
   orphan *orphans;
 
   uint64_t rng; /* delivery thread only */
@@ -254,17 +254,15 @@ static void fork_child(void) {
     memset(&s->stats, 0, sizeof s->stats);
     s->last_failure[0] = '\0';
     atomic_store(&s->abort_inflight, false);
-    if (s->multi != NULL || s->easy != NULL) {
+    if (s->client.multi != NULL || s->client.easy != NULL) {
       orphan *o = malloc(sizeof *o);
       if (o != NULL) {
-        o->multi = s->multi;
-        o->easy = s->easy;
+        o->client = s->client;
         o->next = s->orphans;
         s->orphans = o;
       }
     }
-    s->multi = NULL;
-    s->easy = NULL;
+    s->client = (census_http_client){0};
     s->thread_running = false;
     s->rng ^= seed_for(s);
     pthread_mutex_unlock(&s->mu);
@@ -274,7 +272,7 @@ static void fork_child(void) {
 }
 
 static void global_init(void) {
-  curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+  curl_ok = census__http_global_init();
   pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
@@ -469,127 +467,6 @@ static void spool_requests(census_http_sender *s, request *list, const char *rea
 
 /* ---- one attempt ------------------------------------------------------------------------- */
 
-typedef struct attempt {
-  char *body; /* response, at most max_response_bytes, NUL-terminated */
-  size_t body_len;
-  size_t body_cap;
-  size_t body_max;
-  bool body_failed;
-  int64_t retry_after_ms; /* -1: none */
-} attempt;
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *user) {
-  attempt *a = user;
-  size_t n = size * nmemb;
-  size_t room = a->body_max - a->body_len;
-  size_t take = n < room ? n : room;
-  if (take > 0 && !a->body_failed) {
-    if (a->body_len + take + 1 > a->body_cap) {
-      size_t cap = a->body_cap == 0 ? 4096 : a->body_cap;
-      while (cap < a->body_len + take + 1) {
-        cap *= 2;
-      }
-      if (cap > a->body_max + 1) {
-        cap = a->body_max + 1;
-      }
-      char *b = realloc(a->body, cap);
-      if (b == NULL) {
-        a->body_failed = true;
-        return n; /* keep the transfer going; the classifier sees what was kept */
-      }
-      a->body = b;
-      a->body_cap = cap;
-    }
-    memcpy(a->body + a->body_len, data, take);
-    a->body_len += take;
-    a->body[a->body_len] = '\0';
-  }
-  return n; /* bytes beyond the cap are read and discarded */
-}
-
-/* Parses a Retry-After value: delay-seconds or an HTTP-date. -1 when malformed. */
-static int64_t parse_retry_after(const char *v, size_t len) {
-  while (len > 0 && (v[0] == ' ' || v[0] == '\t')) {
-    v++;
-    len--;
-  }
-  while (len > 0 &&
-         (v[len - 1] == ' ' || v[len - 1] == '\t' || v[len - 1] == '\r' || v[len - 1] == '\n')) {
-    len--;
-  }
-  if (len == 0) {
-    return -1;
-  }
-  bool digits = true;
-  int64_t seconds = 0;
-  for (size_t i = 0; i < len; i++) {
-    if (v[i] < '0' || v[i] > '9') {
-      digits = false;
-      break;
-    }
-    if (seconds < 100000000) { /* beyond three years is as good as forever */
-      seconds = seconds * 10 + (v[i] - '0');
-    }
-  }
-  if (digits) {
-    return seconds * 1000 < MS_MAX ? seconds * 1000 : MS_MAX;
-  }
-  char date[128];
-  if (len >= sizeof date) {
-    return -1;
-  }
-  memcpy(date, v, len);
-  date[len] = '\0';
-  time_t when = curl_getdate(date, NULL);
-  if (when == (time_t)-1) {
-    return -1;
-  }
-  time_t now = time(NULL);
-  if (when <= now) {
-    return 0;
-  }
-  return (int64_t)(when - now) < MS_MAX / 1000 ? (int64_t)(when - now) * 1000 : MS_MAX;
-}
-
-static size_t on_header(char *data, size_t size, size_t nmemb, void *user) {
-  attempt *a = user;
-  size_t n = size * nmemb;
-  static const char name[] = "retry-after:";
-  if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
-    a->retry_after_ms = -1; /* a new response (after 1xx): forget the previous one's headers */
-  } else if (n > sizeof name - 1 && strncasecmp(data, name, sizeof name - 1) == 0) {
-    a->retry_after_ms = parse_retry_after(data + sizeof name - 1, n - (sizeof name - 1));
-  }
-  return n;
-}
-
-/* Appends "Name: value" lines (separated by '\n', '\r' ignored) from `text` to `list`. False on
- * ENOMEM. */
-static bool append_header_lines(struct curl_slist **list, const char *text) {
-  const char *p = text;
-  while (*p != '\0') {
-    const char *end = strchr(p, '\n');
-    size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
-    while (len > 0 && p[len - 1] == '\r') {
-      len--;
-    }
-    if (len > 0) {
-      char *line = strndup(p, len);
-      struct curl_slist *l = line != NULL ? curl_slist_append(*list, line) : NULL;
-      free(line);
-      if (l == NULL) {
-        return false;
-      }
-      *list = l;
-    }
-    if (end == NULL) {
-      break;
-    }
-    p = end + 1;
-  }
-  return true;
-}
-
 typedef struct outcome {
   census_http_verdict verdict;
   uint64_t rejected;
@@ -600,152 +477,40 @@ typedef struct outcome {
   char cause[256];   /* `failure` without the classifier's message: "HTTP 503", curl's error */
 } outcome;
 
-/* Makes one attempt at delivering `r` and classifies it. Runs on the delivery thread without
- * the mutex. */
-static void attempt_once(census_http_sender *s, const request *r, bool gzipped, outcome *out) {
-  memset(out, 0, sizeof *out);
-  out->retry_after_ms = -1;
-  out->verdict = CENSUS_HTTP_RETRY;
-
-  struct curl_slist *hdrs = NULL;
-  char line[CENSUS_SPOOL_MAX_STRING + 64];
-  bool ok = true;
+/* Builds the header lines of an attempt at `r` into a '\n'-separated text (NULL on ENOMEM):
+ * Content-Type, Content-Encoding when the body is compressed (or was stored so), then the
+ * configured headers. */
+static char *request_headers(const census_http_sender *s, const request *r, bool gzipped) {
+  census_buf b = CENSUS_BUF_INIT;
   /* A body from the spool goes out as the earlier process would have sent it. */
-  const char *ctype_out = r->spooled != NULL ? r->spooled->content_type : s->content_type;
-  snprintf(line, sizeof line, "Content-Type: %s",
-           ctype_out != NULL ? ctype_out : "application/octet-stream");
-  ok = ok && append_header_lines(&hdrs, line);
+  const char *ctype = r->spooled != NULL ? r->spooled->content_type : s->content_type;
+  census__buf_printf(&b, "Content-Type: %s\n", ctype != NULL ? ctype : "application/octet-stream");
   if (gzipped) {
-    ok = ok && append_header_lines(&hdrs, "Content-Encoding: gzip");
+    census__buf_append_str(&b, "Content-Encoding: gzip\n");
   } else if (r->spooled != NULL && r->spooled->content_encoding[0] != '\0') {
-    snprintf(line, sizeof line, "Content-Encoding: %s", r->spooled->content_encoding);
-    ok = ok && append_header_lines(&hdrs, line);
+    census__buf_printf(&b, "Content-Encoding: %s\n", r->spooled->content_encoding);
   }
-  ok = ok && append_header_lines(&hdrs, "Expect:"); /* no 100-continue round trip */
-  for (size_t i = 0; ok && i < s->header_count; i++) {
-    ok = append_header_lines(&hdrs, s->headers[i]);
+  for (size_t i = 0; i < s->header_count; i++) {
+    census__buf_append_str(&b, s->headers[i]);
+    census__buf_append_byte(&b, '\n');
   }
-  if (ok && s->authorize != NULL) {
-    char *auth = calloc(1, AUTH_HEADERS_MAX);
-    if (auth == NULL) {
-      ok = false;
-    } else {
-      census_status st = s->authorize(s->user, auth, AUTH_HEADERS_MAX);
-      if (st != CENSUS_OK) {
-        snprintf(out->failure, sizeof out->failure, "authorization failed: %s",
-                 census_status_name(st));
-        free(auth);
-        curl_slist_free_all(hdrs);
-        return; /* a retryable failed attempt */
-      }
-      auth[AUTH_HEADERS_MAX - 1] = '\0';
-      ok = append_header_lines(&hdrs, auth);
-      free(auth);
-    }
-  }
-  if (!ok) {
-    snprintf(out->failure, sizeof out->failure, "out of memory building the request");
-    curl_slist_free_all(hdrs);
-    return;
-  }
+  return census__buf_take(&b, NULL);
+}
 
-  attempt a = {NULL, 0, 0, s->max_response_bytes, false, -1};
-  char errbuf[CURL_ERROR_SIZE] = "";
-  char user_agent[64];
-  snprintf(user_agent, sizeof user_agent, "census-c/%s", census_version());
-  CURL *e = s->easy;
-  curl_easy_reset(e);
-  curl_easy_setopt(e, CURLOPT_URL, s->url);
-#if LIBCURL_VERSION_NUM >= 0x075500
-  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-  curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(e, CURLOPT_POST, 1L);
-  /* Never NULL: with NULL, libcurl would read the body from stdin. */
-  const char *body = r->wire != NULL ? r->wire : r->body;
-  curl_easy_setopt(e, CURLOPT_POSTFIELDS, body != NULL ? body : "");
-  curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-                   (curl_off_t)(r->wire != NULL ? r->wire_len : r->len));
-  curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
-  curl_easy_setopt(e, CURLOPT_USERAGENT, user_agent);
-  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)s->timeout_ms);
-  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-                   (long)(s->timeout_ms < 10000 ? s->timeout_ms : 10000));
-  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(e, CURLOPT_WRITEDATA, &a);
-  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(e, CURLOPT_HEADERDATA, &a);
-  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
-  if (s->ca_file != NULL) {
-    curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file);
-  }
-  if (s->client_cert != NULL) {
-    curl_easy_setopt(e, CURLOPT_SSLCERT, s->client_cert);
-  }
-  if (s->client_key != NULL) {
-    curl_easy_setopt(e, CURLOPT_SSLKEY, s->client_key);
-  }
-
-  CURLcode rc = CURLE_OK;
-  bool done = false;
-  if (curl_multi_add_handle(s->multi, e) != CURLM_OK) {
-    rc = CURLE_FAILED_INIT;
-    done = true;
-  }
-  bool added = !done;
-  while (!done) {
-    int running = 0;
-    if (curl_multi_perform(s->multi, &running) != CURLM_OK) {
-      rc = CURLE_FAILED_INIT;
-      break;
-    }
-    int left = 0;
-    CURLMsg *m;
-    while ((m = curl_multi_info_read(s->multi, &left)) != NULL) {
-      if (m->msg == CURLMSG_DONE && m->easy_handle == e) {
-        rc = m->data.result;
-        done = true;
-      }
-    }
-    if (done) {
-      break;
-    }
-    if (atomic_load(&s->abort) || atomic_load(&s->abort_inflight)) {
-      out->aborted = true;
-      break;
-    }
-    curl_multi_poll(s->multi, NULL, 0, 1000, NULL);
-    if (atomic_load(&s->abort) || atomic_load(&s->abort_inflight)) {
-      out->aborted = true;
-      break;
-    }
-  }
-  if (added) {
-    curl_multi_remove_handle(s->multi, e);
-  }
-  curl_slist_free_all(hdrs);
-  if (out->aborted) {
-    snprintf(out->failure, sizeof out->failure, "attempt aborted");
-    free(a.body);
-    return;
-  }
-
+/* Runs the exporter's classifier on a finished attempt's result and fills `out`. */
+static void classify_result(census_http_sender *s, const request *r, const census_http_result *res,
+                            outcome *out) {
   census_http_response resp = {0};
-  const char *ctype = NULL;
-  if (rc == CURLE_OK) {
-    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp.status);
-    curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &ctype);
-    snprintf(out->failure, sizeof out->failure, "HTTP %ld", resp.status);
+  resp.status = res->status;
+  resp.curl_error = res->status == 0 ? res->error : NULL;
+  if (res->status != 0) {
+    snprintf(out->failure, sizeof out->failure, "HTTP %ld", res->status);
   } else {
-    resp.status = 0;
-    resp.curl_error = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
-    snprintf(out->failure, sizeof out->failure, "%s", resp.curl_error);
+    snprintf(out->failure, sizeof out->failure, "%s", res->error);
   }
-  resp.body = a.body != NULL ? a.body : "";
-  resp.body_len = a.body_len;
-  resp.content_type = ctype;
+  resp.body = res->body;
+  resp.body_len = res->body_len;
+  resp.content_type = res->content_type[0] ? res->content_type : NULL;
   resp.items = r->items;
   uint64_t rejected = 0;
   out->verdict = s->classify(s->user, &resp, &rejected, out->message, sizeof out->message);
@@ -755,13 +520,65 @@ static void attempt_once(census_http_sender *s, const request *r, bool gzipped, 
     out->verdict = CENSUS_HTTP_FAILED;
   }
   out->rejected = rejected > r->items ? r->items : rejected;
-  out->retry_after_ms = a.retry_after_ms;
+  out->retry_after_ms = res->retry_after_ms;
   snprintf(out->cause, sizeof out->cause, "%s", out->failure);
   if (out->message[0] != '\0') {
     size_t used = strlen(out->failure);
     snprintf(out->failure + used, sizeof out->failure - used, ": %s", out->message);
   }
-  free(a.body);
+}
+
+/* Makes one attempt at delivering `r` (census__http_attempt(), with the sender's client, so the
+ * connection stays alive between attempts) and classifies it. Runs on the delivery thread without
+ * the mutex. An authorize callback that fails makes a retryable failed attempt without sending. */
+static void attempt_once(census_http_sender *s, const request *r, bool gzipped, outcome *out) {
+  memset(out, 0, sizeof *out);
+  out->retry_after_ms = -1;
+  out->verdict = CENSUS_HTTP_RETRY;
+  char *headers = request_headers(s, r, gzipped);
+  char *auth = NULL;
+  if (headers != NULL && s->authorize != NULL && (auth = calloc(1, AUTH_HEADERS_MAX)) != NULL) {
+    census_status st = s->authorize(s->user, auth, AUTH_HEADERS_MAX);
+    if (st != CENSUS_OK) {
+      snprintf(out->failure, sizeof out->failure, "authorization failed: %s",
+               census_status_name(st));
+      free(auth);
+      free(headers);
+      return; /* a retryable failed attempt */
+    }
+    auth[AUTH_HEADERS_MAX - 1] = '\0';
+  }
+  if (headers == NULL || (s->authorize != NULL && auth == NULL)) {
+    snprintf(out->failure, sizeof out->failure, "out of memory building the request");
+    free(headers);
+    return;
+  }
+  const char *lines[] = {headers, auth};
+  /* Never a NULL body: that would make the attempt a GET. */
+  const char *body = r->wire != NULL ? r->wire : r->body != NULL ? r->body : "";
+  census_http_request q = {.url = s->url,
+                           .body = body,
+                           .body_len = r->wire != NULL ? r->wire_len : r->len,
+                           .headers = lines,
+                           .header_count = auth != NULL ? 2 : 1,
+                           .timeout_ms = s->timeout_ms,
+                           .ca_file = s->ca_file,
+                           .client_cert = s->client_cert,
+                           .client_key = s->client_key,
+                           .max_response_bytes = s->max_response_bytes,
+                           .abort = &s->abort,
+                           .abort_too = &s->abort_inflight};
+  census_http_result res;
+  census__http_attempt(&s->client, &q, &res);
+  free(headers);
+  free(auth);
+  if (res.aborted) {
+    out->aborted = true;
+    snprintf(out->failure, sizeof out->failure, "attempt aborted");
+  } else {
+    classify_result(s, r, &res, out);
+  }
+  census__http_result_free(&res);
 }
 
 /* ---- the delivery thread ----------------------------------------------------------------- */
@@ -822,8 +639,6 @@ static int64_t flush_deadline_locked(const census_http_sender *s, uint64_t seq) 
   return deadline;
 }
 
-/* Delivers or drops the in-flight request `r`, with its retries. Called without the mutex;
- * returns with it held. */
 /* Shutdown aborted this process's in-flight request `r` and a spool is configured: ends it and
  * writes it to the spool instead of dropping it. Mutex held on entry and on return (released
  * around the disk I/O). */
@@ -843,6 +658,109 @@ static void spool_aborted_locked(census_http_sender *s, request *r) {
   pthread_mutex_lock(&s->mu);
 }
 
+/* Counts a DELIVERED answer to `r` (its rejected items too) and notes the classifier's message
+ * for the report. Mutex held. */
+static void count_delivered_locked(census_http_sender *s, request *r, const outcome *o,
+                                   notice *note) {
+  r->ended = true;
+  r->result = RESULT_DELIVERED;
+  s->stats.requests_delivered++;
+  s->stats.items_delivered += r->items - o->rejected;
+  s->stats.items_rejected += o->rejected;
+  if (r->spooled != NULL) {
+    s->stats.requests_from_spool++;
+    s->stats.items_from_spool += r->items - o->rejected;
+  }
+  note->rejected = o->rejected;
+  if (o->message[0] != '\0') {
+    snprintf(note->diag, sizeof note->diag, "%s: %s", s->name, o->message);
+  }
+}
+
+/* After a retryable failure of attempt `n` (the first at first_ns): when the next attempt may
+ * start (*backoff_until, *min_until for a Retry-After), or true when it may not, because the
+ * retry budget is spent or a Retry-After points beyond it: the request is then dropped (or, read
+ * from the spool, kept there for a later start). Mutex held. */
+static bool budget_spent_locked(census_http_sender *s, request *r, const outcome *o, int n,
+                                int64_t first_ns, int64_t *backoff_until, int64_t *min_until,
+                                notice *note) {
+  int64_t now = mono_ns();
+  int64_t budget_end = first_ns + s->max_elapsed_ms * 1000000;
+  *min_until = o->retry_after_ms >= 0 ? now + o->retry_after_ms * 1000000 : now;
+  *backoff_until = now + backoff_ms(s, n) * 1000000;
+  if (*backoff_until > budget_end) {
+    *backoff_until = budget_end;
+  }
+  if (now < budget_end && *min_until <= budget_end) {
+    return false;
+  }
+  if (r->spooled != NULL) {
+    /* Not lost: its file stays in the spool, for a later start. */
+    r->result = RESULT_KEPT;
+    snprintf(note->diag, sizeof note->diag,
+             "%s: a spooled request of %llu items stays in the spool: retry budget spent after "
+             "%d attempts; last: %s",
+             s->name, (unsigned long long)r->items, n, o->failure);
+    return true;
+  }
+  char reason[400];
+  snprintf(reason, sizeof reason, "%s after %d attempts (retry budget %lld ms); last: %s",
+           *min_until > budget_end && now < budget_end ? "Retry-After exceeds the budget"
+                                                       : "retry budget spent",
+           n, (long long)s->max_elapsed_ms, o->failure);
+  drop_locked(s, r, note, reason, CENSUS_EXPORTER_DROP_RETRY_BUDGET);
+  return true;
+}
+
+/* Waits before retrying `r`: until backoff_until, cut to half the time left before the earliest
+ * flush waiting for it (at least 10 ms; fixed when first computed: see the file comment), but
+ * never before min_until (Retry-After). True when shutdown or the exit flush ended the wait.
+ * Mutex held (released while waiting). */
+static bool wait_before_retry_locked(census_http_sender *s, request *r, int64_t backoff_until,
+                                     int64_t min_until) {
+  int64_t flush_until = INT64_MAX;
+  for (;;) {
+    if (atomic_load(&s->abort) || r->abandoned) {
+      return true;
+    }
+    int64_t t = mono_ns();
+    int64_t deadline = flush_deadline_locked(s, r->seq);
+    if (deadline != INT64_MAX) {
+      int64_t half = (deadline - t) / 2;
+      int64_t candidate = t + (half > 10000000 ? half : 10000000);
+      if (candidate < flush_until) {
+        flush_until = candidate;
+      }
+    }
+    int64_t until = backoff_until < flush_until ? backoff_until : flush_until;
+    if (until < min_until) {
+      until = min_until;
+    }
+    if (t >= until) {
+      return false;
+    }
+    struct timespec ts = to_timespec(until);
+    pthread_cond_timedwait(&s->work_cv, &s->mu, &ts);
+  }
+}
+
+/* Ends `r` when shutdown (or the exit flush) interrupted it: kept when the exit flush already
+ * counted it or its file stays in the spool, spooled when a spool is configured, else dropped
+ * with reason shutdown (`why`). Mutex held. */
+static void end_interrupted_locked(census_http_sender *s, request *r, notice *note,
+                                   const char *why) {
+  if (r->abandoned || r->spooled != NULL) {
+    r->result = RESULT_KEPT; /* counted (or spooled) by abandon_at_exit(), or left in the spool */
+  } else if (s->spool != NULL) {
+    spool_aborted_locked(s, r);
+  } else {
+    drop_locked(s, r, note, why, CENSUS_EXPORTER_DROP_SHUTDOWN);
+  }
+}
+
+/* Delivers or drops the in-flight request `r`, with its retries: attempt, classify, then
+ * delivered, dropped for good, or retried after a backoff within the budget. Called without the
+ * mutex; returns with it held. */
 static void deliver(census_http_sender *s, request *r) {
   notice note = {0};
   bool gzipped = false;
@@ -855,50 +773,19 @@ static void deliver(census_http_sender *s, request *r) {
       report(diag);
     }
   }
-  int64_t first_ns = 0;
-  int n = 0;
+  int64_t first_ns = mono_ns();
   outcome o;
-  for (;;) {
-    n++;
-    int64_t start = mono_ns();
-    if (first_ns == 0) {
-      first_ns = start;
-    }
+  for (int n = 1;; n++) {
     attempt_once(s, r, gzipped, &o);
     pthread_mutex_lock(&s->mu);
     s->stats.attempts++;
-    if (n > 1) {
-      s->stats.retries++;
-    }
-    if (r->abandoned) {
-      /* The exit flush counted (or spooled) it (abandon_at_exit()); a spooled file stays. */
-      r->result = RESULT_KEPT;
-      break;
-    }
-    if (o.aborted) {
-      if (r->spooled != NULL) {
-        r->result = RESULT_KEPT; /* its file stays in the spool for a later start */
-      } else if (s->spool != NULL) {
-        spool_aborted_locked(s, r);
-      } else {
-        drop_locked(s, r, &note, "shutdown aborted its attempt", CENSUS_EXPORTER_DROP_SHUTDOWN);
-      }
+    s->stats.retries += n > 1;
+    if (r->abandoned || o.aborted) {
+      end_interrupted_locked(s, r, &note, "shutdown aborted its attempt");
       break;
     }
     if (o.verdict == CENSUS_HTTP_DELIVERED) {
-      r->ended = true;
-      r->result = RESULT_DELIVERED;
-      s->stats.requests_delivered++;
-      s->stats.items_delivered += r->items - o.rejected;
-      s->stats.items_rejected += o.rejected;
-      if (r->spooled != NULL) {
-        s->stats.requests_from_spool++;
-        s->stats.items_from_spool += r->items - o.rejected;
-      }
-      note.rejected = o.rejected;
-      if (o.message[0] != '\0') {
-        snprintf(note.diag, sizeof note.diag, "%s: %s", s->name, o.message);
-      }
+      count_delivered_locked(s, r, &o, &note);
       break;
     }
     if (o.verdict == CENSUS_HTTP_FAILED) {
@@ -911,66 +798,12 @@ static void deliver(census_http_sender *s, request *r) {
     }
     snprintf(s->last_failure, sizeof s->last_failure, "%s",
              o.cause[0] != '\0' ? o.cause : o.failure);
-    /* Retryable: find when the next attempt may start, or give up. */
-    int64_t now = mono_ns();
-    int64_t budget_end = first_ns + s->max_elapsed_ms * 1000000;
-    int64_t min_until = o.retry_after_ms >= 0 ? now + o.retry_after_ms * 1000000 : now;
-    int64_t backoff_until = now + backoff_ms(s, n) * 1000000;
-    if (backoff_until > budget_end) {
-      backoff_until = budget_end;
-    }
-    if ((now >= budget_end || min_until > budget_end) && r->spooled != NULL) {
-      /* Not lost: its file stays in the spool, for a later start. */
-      r->result = RESULT_KEPT;
-      snprintf(note.diag, sizeof note.diag,
-               "%s: a spooled request of %llu items stays in the spool: retry budget spent after "
-               "%d attempts; last: %s",
-               s->name, (unsigned long long)r->items, n, o.failure);
+    int64_t backoff_until, min_until;
+    if (budget_spent_locked(s, r, &o, n, first_ns, &backoff_until, &min_until, &note)) {
       break;
     }
-    if (now >= budget_end || min_until > budget_end) {
-      char reason[400];
-      snprintf(reason, sizeof reason, "%s after %d attempts (retry budget %lld ms); last: %s",
-               min_until > budget_end && now < budget_end ? "Retry-After exceeds the budget"
-                                                          : "retry budget spent",
-               n, (long long)s->max_elapsed_ms, o.failure);
-      drop_locked(s, r, &note, reason, CENSUS_EXPORTER_DROP_RETRY_BUDGET);
-      break;
-    }
-    bool aborted = false;
-    int64_t flush_until = INT64_MAX; /* fixed when first computed: see the file comment */
-    for (;;) {
-      if (atomic_load(&s->abort) || r->abandoned) {
-        aborted = true;
-        break;
-      }
-      int64_t t = mono_ns();
-      int64_t deadline = flush_deadline_locked(s, r->seq);
-      if (deadline != INT64_MAX) {
-        int64_t half = (deadline - t) / 2;
-        int64_t candidate = t + (half > 10000000 ? half : 10000000);
-        if (candidate < flush_until) {
-          flush_until = candidate;
-        }
-      }
-      int64_t until = backoff_until < flush_until ? backoff_until : flush_until;
-      if (until < min_until) {
-        until = min_until;
-      }
-      if (t >= until) {
-        break;
-      }
-      struct timespec ts = to_timespec(until);
-      pthread_cond_timedwait(&s->work_cv, &s->mu, &ts);
-    }
-    if (aborted) {
-      if (r->abandoned || r->spooled != NULL) {
-        r->result = RESULT_KEPT;
-      } else if (s->spool != NULL) {
-        spool_aborted_locked(s, r);
-      } else {
-        drop_locked(s, r, &note, "shutdown during a retry wait", CENSUS_EXPORTER_DROP_SHUTDOWN);
-      }
+    if (wait_before_retry_locked(s, r, backoff_until, min_until)) {
+      end_interrupted_locked(s, r, &note, "shutdown during a retry wait");
       break;
     }
     pthread_mutex_unlock(&s->mu);
@@ -1080,13 +913,8 @@ static census_status ensure_thread_locked(census_http_sender *s) {
   if (s->thread_running) {
     return CENSUS_OK;
   }
-  if (s->multi == NULL) {
-    s->multi = curl_multi_init();
-  }
-  if (s->easy == NULL) {
-    s->easy = curl_easy_init();
-  }
-  if (s->multi == NULL || s->easy == NULL) {
+  /* The handles are made now, so that a wake-up from free() always finds them. */
+  if (!census__http_client_prepare(&s->client)) {
     return CENSUS_ESYSTEM;
   }
   /* The thread takes no signals: they belong to the application's threads. */
@@ -1130,12 +958,7 @@ static void free_config(census_http_sender *s) {
 
 /* Frees a sender whose thread is not running: curl handles, sync objects, configuration. */
 static void sender_destroy(census_http_sender *s) {
-  if (s->easy != NULL) {
-    curl_easy_cleanup(s->easy);
-  }
-  if (s->multi != NULL) {
-    curl_multi_cleanup(s->multi);
-  }
+  census__http_client_cleanup(&s->client);
   for (orphan *o = s->orphans; o != NULL;) {
     orphan *next = o->next;
     free(o); /* the handles themselves belong to an ancestor process's connections */
@@ -1149,25 +972,9 @@ static void sender_destroy(census_http_sender *s) {
   free(s);
 }
 
-census_http_sender *census__http_sender_new(const census_http_sender_config *config,
-                                            census_status *status) {
-  census_status st = CENSUS_OK;
-  census_http_sender *s = NULL;
-  if (config == NULL || config->url == NULL || config->url[0] == '\0' || config->classify == NULL ||
-      (config->header_count > 0 && config->headers == NULL)) {
-    st = CENSUS_EINVAL;
-    goto out;
-  }
-  pthread_once(&global_once, global_init);
-  if (!curl_ok) {
-    st = CENSUS_ESYSTEM;
-    goto out;
-  }
-  s = calloc(1, sizeof *s);
-  if (s == NULL) {
-    st = CENSUS_ENOMEM;
-    goto out;
-  }
+/* Copies the configuration into `s` (strings copied, defaults applied). False on ENOMEM (what
+ * was copied is freed by free_config()). */
+static bool copy_config(census_http_sender *s, const census_http_sender_config *config) {
   bool failed = false;
   s->name = dup_or_null(config->name != NULL ? config->name : "http sender", &failed);
   s->url = dup_or_null(config->url, &failed);
@@ -1186,13 +993,6 @@ census_http_sender *census__http_sender_new(const census_http_sender_config *con
       }
     }
   }
-  if (failed) {
-    free_config(s);
-    free(s);
-    s = NULL;
-    st = CENSUS_ENOMEM;
-    goto out;
-  }
   s->gzip = config->gzip;
   s->timeout_ms = ms_or(config->timeout_ms, 10000);
   s->initial_backoff_ms = ms_or(config->initial_backoff_ms, 1000);
@@ -1207,8 +1007,14 @@ census_http_sender *census__http_sender_new(const census_http_sender_config *con
   s->classify = config->classify;
   s->authorize = config->authorize;
   s->user = config->user;
-  /* The spool is scoped by service.name: the exporter's, else the resource default's
-   * (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, unknown_service:<executable>). */
+  return !failed;
+}
+
+/* Opens the spool the configuration asks for (none: s->spool stays NULL). It is scoped by
+ * service.name: the exporter's, else the resource default's (OTEL_SERVICE_NAME,
+ * OTEL_RESOURCE_ATTRIBUTES, unknown_service:<executable>). CENSUS_OK, or the error of an unusable
+ * spool_dir option (reported, naming the option). */
+static census_status open_spool(census_http_sender *s, const census_http_sender_config *config) {
   const char *service = config->service_name;
   census_resource *resource = NULL;
   if (service == NULL && ((config->spool_dir != NULL && config->spool_dir[0] != '\0') ||
@@ -1217,21 +1023,20 @@ census_http_sender *census__http_sender_new(const census_http_sender_config *con
     resource = census__resource_build(NULL, NULL, 0, &rst);
     service = resource != NULL ? census__resource_get(resource, "service.name") : NULL;
   }
+  census_status st = CENSUS_OK;
   s->spool = census__spool_open_configured("spool_dir", config->spool_dir, config->spool_max_bytes,
                                            service, s->name, s->url, NULL, &st);
   census__resource_free(resource);
-  if (st != CENSUS_OK) { /* reported, naming the option */
-    free_config(s);
-    free(s);
-    s = NULL;
-    goto out;
-  }
+  return st;
+}
+
+/* The synchronisation objects (condition variables on CLOCK_MONOTONIC) and the random state. */
+static void init_sync(census_http_sender *s) {
   s->draining = s->spool != NULL;
   s->next_seq = 1;
   s->rng = seed_for(s);
   atomic_init(&s->abort, false);
   atomic_init(&s->abort_inflight, false);
-
   pthread_condattr_t attr;
   pthread_condattr_init(&attr);
   pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -1239,26 +1044,85 @@ census_http_sender *census__http_sender_new(const census_http_sender_config *con
   pthread_cond_init(&s->work_cv, &attr);
   pthread_cond_init(&s->done_cv, &attr);
   pthread_condattr_destroy(&attr);
+}
 
+census_http_sender *census__http_sender_new(const census_http_sender_config *config,
+                                            census_status *status) {
+  census_status unused;
+  status = status != NULL ? status : &unused;
+  if (config == NULL || config->url == NULL || config->url[0] == '\0' || config->classify == NULL ||
+      (config->header_count > 0 && config->headers == NULL)) {
+    *status = CENSUS_EINVAL;
+    return NULL;
+  }
+  pthread_once(&global_once, global_init);
+  census_http_sender *s = curl_ok ? calloc(1, sizeof *s) : NULL;
+  if (s == NULL) {
+    *status = curl_ok ? CENSUS_ENOMEM : CENSUS_ESYSTEM;
+    return NULL;
+  }
+  *status = copy_config(s, config) ? open_spool(s, config) : CENSUS_ENOMEM;
+  if (*status != CENSUS_OK) {
+    free_config(s);
+    free(s);
+    return NULL;
+  }
+  init_sync(s);
   /* Registered before the thread starts, so that a fork() from now on sees the sender. */
   pthread_mutex_lock(&registry_mu);
   s->registry_next = registry;
   registry = s;
   pthread_mutex_unlock(&registry_mu);
   pthread_mutex_lock(&s->mu);
-  st = ensure_thread_locked(s);
+  *status = ensure_thread_locked(s);
   pthread_mutex_unlock(&s->mu);
-  if (st != CENSUS_OK) {
+  if (*status != CENSUS_OK) {
     unregister(s);
     sender_destroy(s);
-    s = NULL;
-    goto out;
-  }
-out:
-  if (status != NULL) {
-    *status = st;
+    return NULL;
   }
   return s;
+}
+
+/* A submit the sender cannot take (shutting down, or no memory for the request `r`, NULL):
+ * counts it as dropped, frees what it owns, and returns CENSUS_ESHUTDOWN or CENSUS_ENOMEM. Called
+ * with the mutex; returns without it. */
+static census_status refuse_locked(census_http_sender *s, request *r, char *body, uint64_t items) {
+  notice note = {0};
+  request tmp = {.items = items, .seq = UINT64_MAX};
+  if (s->stopping) {
+    drop_locked(s, &tmp, &note, "submitted after the sender began shutting down",
+                CENSUS_EXPORTER_DROP_SHUTDOWN);
+  } else {
+    drop_locked(s, &tmp, &note, "out of memory", CENSUS_EXPORTER_DROP_OUT_OF_MEMORY);
+  }
+  census_status st = s->stopping ? CENSUS_ESHUTDOWN : CENSUS_ENOMEM;
+  pthread_mutex_unlock(&s->mu);
+  free(body);
+  free(r);
+  publish(s, &note);
+  return st;
+}
+
+/* A queued request with r's (non-zero) supersede key was never attempted: r's body takes its
+ * place (and its sequence number, so a flush that waited for the old one waits for the new),
+ * counted as superseded. True when done (r itself is then unused); called with the mutex. */
+static bool supersede_locked(census_http_sender *s, request *r) {
+  if (r->supersede_key == 0) {
+    return false;
+  }
+  for (request *q = s->head; q != NULL; q = q->next) {
+    if (q->supersede_key == r->supersede_key) {
+      free(q->body);
+      q->body = r->body;
+      q->len = r->len;
+      q->items = r->items;
+      q->created_ns = r->created_ns;
+      s->stats.requests_superseded++;
+      return true;
+    }
+  }
+  return false;
 }
 
 census_status census__http_sender_submit(census_http_sender *sender, char *body, size_t len,
@@ -1273,19 +1137,7 @@ census_status census__http_sender_submit(census_http_sender *sender, char *body,
   request *r = calloc(1, sizeof *r);
   pthread_mutex_lock(&s->mu);
   if (s->stopping || r == NULL) {
-    request tmp = {.items = items, .seq = UINT64_MAX};
-    if (s->stopping) {
-      drop_locked(s, &tmp, &note, "submitted after the sender began shutting down",
-                  CENSUS_EXPORTER_DROP_SHUTDOWN);
-    } else {
-      drop_locked(s, &tmp, &note, "out of memory", CENSUS_EXPORTER_DROP_OUT_OF_MEMORY);
-    }
-    st = s->stopping ? CENSUS_ESHUTDOWN : CENSUS_ENOMEM;
-    pthread_mutex_unlock(&s->mu);
-    free(body);
-    free(r);
-    publish(s, &note);
-    return st;
+    return refuse_locked(s, r, body, items); /* unlocks */
   }
   r->body = body;
   r->len = len;
@@ -1294,22 +1146,10 @@ census_status census__http_sender_submit(census_http_sender *sender, char *body,
   struct timespec now;
   clock_gettime(CLOCK_REALTIME, &now);
   r->created_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
-
-  /* A queued request with the same key was never attempted: the new one takes its place. */
-  if (supersede_key != 0) {
-    for (request *q = s->head; q != NULL; q = q->next) {
-      if (q->supersede_key == supersede_key) {
-        free(q->body);
-        q->body = body;
-        q->len = len;
-        q->items = items;
-        q->created_ns = r->created_ns;
-        s->stats.requests_superseded++;
-        pthread_mutex_unlock(&s->mu);
-        free(r);
-        return CENSUS_OK;
-      }
-    }
+  if (supersede_locked(s, r)) {
+    pthread_mutex_unlock(&s->mu);
+    free(r);
+    return CENSUS_OK;
   }
   request *victim = NULL;
   bool spool_victim = false;
@@ -1405,7 +1245,7 @@ static void abandon_at_exit(census_http_sender *s) {
   bool running = s->thread_running;
   pthread_mutex_unlock(&s->mu);
   if (abort_attempt && running) {
-    curl_multi_wakeup(s->multi); /* thread-safe; the handle lives as long as the thread */
+    census__http_client_wakeup(&s->client); /* thread-safe; it lives as long as the thread */
   }
   free_requests(queued, NULL);
   publish(s, &note);
@@ -1461,7 +1301,7 @@ static void spool_at_exit(census_http_sender *s) {
   bool running = s->thread_running;
   pthread_mutex_unlock(&s->mu);
   if (abort_attempt && running) {
-    curl_multi_wakeup(s->multi); /* thread-safe; the handle lives as long as the thread */
+    census__http_client_wakeup(&s->client); /* thread-safe; it lives as long as the thread */
   }
   if (list != NULL) {
     spool_tally t;
@@ -1582,7 +1422,7 @@ census_status census__http_sender_close(census_http_sender *sender, int64_t time
   pthread_cond_broadcast(&s->work_cv);
   pthread_mutex_unlock(&s->mu);
   if (running) {
-    curl_multi_wakeup(s->multi);
+    census__http_client_wakeup(&s->client);
     pthread_join(s->thread, NULL);
   }
 

@@ -281,6 +281,9 @@ static bool string_ok(const char *s, size_t n) {
   return true;
 }
 
+/* Long: one check per header field, in the order of the format table
+ * (docs/exporters/http-delivery.md, "File format"), each refusing the file with its own message.
+ * Cut into pieces, the checks would no longer read as that table. spool.h documents the result. */
 census_spool_check census__spool_parse_header(const void *data, size_t avail, uint64_t file_size,
                                               census_spool_header *h, char *why, size_t why_size) {
   const unsigned char *p = data;
@@ -544,40 +547,85 @@ static void remove_temps(census_spool *sp, census_spool_report *report) {
   }
 }
 
+/* True when the spool's root `dir` exists, is a directory and is writable; otherwise false, with
+ * the message saying which and what to do. */
+static bool root_usable(const char *dir, char *message, size_t message_size) {
+  char errbuf[192];
+  struct stat root;
+  if (stat(dir, &root) != 0) {
+    set_message(message, message_size,
+                "spool directory \"%s\": %s; create it (mkdir -p) or point the spool option at "
+                "an existing writable directory",
+                dir, errno_text(errno, errbuf, sizeof errbuf));
+    return false;
+  }
+  if (!S_ISDIR(root.st_mode)) {
+    set_message(message, message_size,
+                "spool directory \"%s\": %s; point the spool option at a directory", dir,
+                errno_text(ENOTDIR, errbuf, sizeof errbuf));
+    return false;
+  }
+  if (access(dir, W_OK | X_OK) != 0) {
+    set_message(message, message_size,
+                "spool directory \"%s\" is not writable by this process (uid %ld): %s; fix its "
+                "permissions or choose another directory",
+                dir, (long)geteuid(), errno_text(errno, errbuf, sizeof errbuf));
+    return false;
+  }
+  return true;
+}
+
+/* Makes the spool's two directory levels under `root` (mode 0700, <service>-<hash> then
+ * <sender>-<hash>), sets sp->path and opens sp->dirfd. CENSUS_OK; CENSUS_ECONFIG for a
+ * permission problem, CENSUS_ESYSTEM for another I/O error (both with the message), or
+ * CENSUS_ENOMEM. */
+static census_status make_dirs(census_spool *sp, const char *root, char *message,
+                               size_t message_size) {
+  char errbuf[192];
+  const char *service = sp->service;
+  census_status st = CENSUS_OK;
+  char svc[COMPONENT_MAX + 20], snd[COMPONENT_MAX + 20];
+  component(svc, sizeof svc, service, fnv1a(FNV_OFFSET, service, strlen(service)));
+  component(snd, sizeof snd, sp->sender, sp->identity);
+  size_t root_len = strlen(root);
+  while (root_len > 1 && root[root_len - 1] == '/') {
+    root_len--;
+  }
+  size_t n = root_len + strlen(svc) + strlen(snd) + 3;
+  char *service_dir = malloc(n);
+  sp->path = malloc(n);
+  if (service_dir == NULL || sp->path == NULL) {
+    free(service_dir);
+    return CENSUS_ENOMEM;
+  }
+  snprintf(service_dir, n, "%.*s/%s", (int)root_len, root, svc);
+  snprintf(sp->path, n, "%s/%s", service_dir, snd);
+  const char *failed = service_dir;
+  if (make_dir(service_dir) != 0 || (failed = sp->path, make_dir(sp->path)) != 0 ||
+      (sp->dirfd = open(sp->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+    int e = errno;
+    bool config = e == EACCES || e == EPERM || e == EROFS || e == ENOTDIR;
+    st = config ? CENSUS_ECONFIG : CENSUS_ESYSTEM;
+    set_message(message, message_size, "spool directory \"%s\": %s%s", failed,
+                errno_text(e, errbuf, sizeof errbuf),
+                config ? "; fix its permissions or choose another spool directory" : "");
+  }
+  free(service_dir);
+  return st;
+}
+
 census_spool *census__spool_open(const census_spool_config *c, census_spool_report *report,
                                  census_status *status, char *message, size_t message_size) {
   census_status st = CENSUS_OK;
   census_spool *sp = NULL;
-  char errbuf[192];
-  char *service_dir = NULL;
   if (c == NULL || c->dir == NULL || c->dir[0] == '\0' || c->sender == NULL ||
       c->sender[0] == '\0' || c->url == NULL) {
     st = CENSUS_EINVAL;
     set_message(message, message_size, "spool: the directory, sender name and URL are required");
     goto fail;
   }
-  struct stat root;
-  if (stat(c->dir, &root) != 0) {
+  if (!root_usable(c->dir, message, message_size)) {
     st = CENSUS_ECONFIG;
-    set_message(message, message_size,
-                "spool directory \"%s\": %s; create it (mkdir -p) or point the spool option at "
-                "an existing writable directory",
-                c->dir, errno_text(errno, errbuf, sizeof errbuf));
-    goto fail;
-  }
-  if (!S_ISDIR(root.st_mode)) {
-    st = CENSUS_ECONFIG;
-    set_message(message, message_size,
-                "spool directory \"%s\": %s; point the spool option at a directory", c->dir,
-                errno_text(ENOTDIR, errbuf, sizeof errbuf));
-    goto fail;
-  }
-  if (access(c->dir, W_OK | X_OK) != 0) {
-    st = CENSUS_ECONFIG;
-    set_message(message, message_size,
-                "spool directory \"%s\" is not writable by this process (uid %ld): %s; fix its "
-                "permissions or choose another directory",
-                c->dir, (long)geteuid(), errno_text(errno, errbuf, sizeof errbuf));
     goto fail;
   }
   sp = calloc(1, sizeof *sp);
@@ -606,34 +654,10 @@ census_spool *census__spool_open(const census_spool_config *c, census_spool_repo
   sp->max_bytes = c->max_bytes ? c->max_bytes : CENSUS_SPOOL_DEFAULT_MAX_BYTES;
   sp->max_age_ms = c->max_age_ms > 0 ? c->max_age_ms : 0;
   sp->lock_timeout_ms = c->lock_timeout_ms > 0 ? c->lock_timeout_ms : 2000;
-  char svc[COMPONENT_MAX + 20], snd[COMPONENT_MAX + 20];
-  component(svc, sizeof svc, service, fnv1a(FNV_OFFSET, service, strlen(service)));
-  component(snd, sizeof snd, c->sender, sp->identity);
-  size_t root_len = strlen(c->dir);
-  while (root_len > 1 && c->dir[root_len - 1] == '/') {
-    root_len--;
-  }
-  size_t n = root_len + strlen(svc) + strlen(snd) + 3;
-  service_dir = malloc(n);
-  sp->path = malloc(n);
-  if (service_dir == NULL || sp->path == NULL) {
-    st = CENSUS_ENOMEM;
+  st = make_dirs(sp, c->dir, message, message_size);
+  if (st != CENSUS_OK) {
     goto fail;
   }
-  snprintf(service_dir, n, "%.*s/%s", (int)root_len, c->dir, svc);
-  snprintf(sp->path, n, "%s/%s", service_dir, snd);
-  const char *failed = service_dir;
-  if (make_dir(service_dir) != 0 || (failed = sp->path, make_dir(sp->path)) != 0 ||
-      (sp->dirfd = open(sp->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-    int e = errno;
-    bool config = e == EACCES || e == EPERM || e == EROFS || e == ENOTDIR;
-    st = config ? CENSUS_ECONFIG : CENSUS_ESYSTEM;
-    set_message(message, message_size, "spool directory \"%s\": %s%s", failed,
-                errno_text(e, errbuf, sizeof errbuf),
-                config ? "; fix its permissions or choose another spool directory" : "");
-    goto fail;
-  }
-  free(service_dir);
   int lock = lock_dir(sp, sp->lock_timeout_ms);
   if (lock >= 0) {
     remove_temps(sp, report);
@@ -645,7 +669,6 @@ census_spool *census__spool_open(const census_spool_config *c, census_spool_repo
   return sp;
 
 fail:
-  free(service_dir);
   census__spool_close(sp);
   if (status != NULL) {
     *status = st;
@@ -924,6 +947,45 @@ static bool make_room(census_spool *sp, uint64_t need, census_spool_report *repo
   return total + need <= sp->max_bytes;
 }
 
+/* Writes one encoded file atomically, with .lock held: under a temporary name, fsync'ed, renamed
+ * to its final name (creation time, pid, sequence and a random part, so names never collide),
+ * then the directory fsync'ed. False (reported, nothing left behind) on an I/O error. */
+static bool write_file(census_spool *sp, const census_spool_meta *m, const char *file,
+                       size_t file_len) {
+  uint32_t rnd = 0;
+  if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t)sizeof rnd) {
+    rnd = (uint32_t)(monotonic_ns() ^ (uint64_t)(uintptr_t)&rnd);
+  }
+  char name[NAME_MAX_LEN], temp[NAME_MAX_LEN + sizeof TEMP_PREFIX];
+  snprintf(name, sizeof name, "%020" PRId64 "-%ld-%" PRIuFAST64 "-%08" PRIx32 "%s", m->created_ns,
+           (long)getpid(), atomic_fetch_add(&sp->seq, 1), rnd, SUFFIX);
+  snprintf(temp, sizeof temp, "%s%s", TEMP_PREFIX, name);
+  const char *step = "create";
+  int fd = openat(sp->dirfd, temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  bool ok = fd >= 0;
+  if (ok) {
+    ok = (step = "write", write_all(fd, file, file_len)) && (step = "fsync", fsync(fd) == 0);
+    int e = errno;
+    if (close(fd) != 0 && ok) {
+      ok = false;
+      step = "close";
+    } else {
+      errno = e;
+    }
+    ok = ok && (step = "rename", renameat(sp->dirfd, temp, sp->dirfd, name) == 0) &&
+         (step = "fsync the directory", fsync(sp->dirfd) == 0);
+  }
+  if (!ok) {
+    int e = errno;
+    char errbuf[192];
+    unlinkat(sp->dirfd, temp, 0);
+    unlinkat(sp->dirfd, name, 0); /* a rename done before a failed directory fsync */
+    diag(CENSUS_ESYSTEM, "spool %s: %s of %s failed: %s; %" PRIu64 " items not stored", sp->path,
+         step, temp, errno_text(e, errbuf, sizeof errbuf), m->items);
+  }
+  return ok;
+}
+
 census_status census__spool_write(census_spool *sp, const census_spool_meta *meta, const void *body,
                                   size_t len, census_spool_report *report) {
   if (sp == NULL || meta == NULL || meta->content_type == NULL || (body == NULL && len > 0)) {
@@ -974,37 +1036,9 @@ census_status census__spool_write(census_spool *sp, const census_spool_meta *met
     }
     return st;
   }
-  uint32_t rnd = 0;
-  if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t)sizeof rnd) {
-    rnd = (uint32_t)(monotonic_ns() ^ (uint64_t)(uintptr_t)&rnd);
-  }
-  char name[NAME_MAX_LEN], temp[NAME_MAX_LEN + sizeof TEMP_PREFIX];
-  snprintf(name, sizeof name, "%020" PRId64 "-%ld-%" PRIuFAST64 "-%08" PRIx32 "%s", m.created_ns,
-           (long)getpid(), atomic_fetch_add(&sp->seq, 1), rnd, SUFFIX);
-  snprintf(temp, sizeof temp, "%s%s", TEMP_PREFIX, name);
-  const char *step = "create";
-  int fd = openat(sp->dirfd, temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  bool ok = fd >= 0;
-  if (ok) {
-    ok = (step = "write", write_all(fd, file, file_len)) && (step = "fsync", fsync(fd) == 0);
-    int e = errno;
-    if (close(fd) != 0 && ok) {
-      ok = false;
-      step = "close";
-    } else {
-      errno = e;
-    }
-    ok = ok && (step = "rename", renameat(sp->dirfd, temp, sp->dirfd, name) == 0) &&
-         (step = "fsync the directory", fsync(sp->dirfd) == 0);
-  }
-  if (!ok) {
-    int e = errno;
-    unlinkat(sp->dirfd, temp, 0);
-    unlinkat(sp->dirfd, name, 0); /* a rename done before a failed directory fsync */
+  if (!write_file(sp, &m, file, file_len)) {
     unlock_dir(lock);
     free(file);
-    diag(CENSUS_ESYSTEM, "spool %s: %s of %s failed: %s; %" PRIu64 " items not stored", sp->path,
-         step, temp, errno_text(e, errbuf, sizeof errbuf), m.items);
     return CENSUS_ESYSTEM;
   }
   unlock_dir(lock);

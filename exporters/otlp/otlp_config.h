@@ -1,5 +1,5 @@
-/* otlp_config.h - the OTLP exporter's resolved per-signal configuration (internal; exposed for
- * tests/unit/test_otlp_config.c).
+/* otlp_config.h - the OTLP exporter's configuration, resolved per signal (otlp_config.c;
+ * internal, exposed for tests/unit/test_otlp_config.c).
  *
  * Precedence per setting: API option > OTEL_EXPORTER_OTLP_<SIGNAL>_* > OTEL_EXPORTER_OTLP_* >
  * default. Endpoints: a per-signal URL (option or variable) is used as-is (an empty path becomes
@@ -48,5 +48,11 @@ census_status census__otlp_config_resolve(const census_otlp_options *options, co
                                           census_otlp_signal_config *c);
 
 void census__otlp_config_free(census_otlp_signal_config *c);
+
+/* Reports (CENSUS_ECONFIG, once per call) the metrics preferences census cannot honour:
+ * OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE delta or lowmemory (census views are
+ * cumulative) and OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION
+ * base2_exponential_bucket_histogram (census distributions have explicit bounds). */
+void census__otlp_report_unsupported_metric_preferences(void);
 
 #endif

@@ -425,6 +425,53 @@ static uint32_t otlp_flags(uint8_t trace_flags, bool remote) {
  * 0x100 ("remote-ness known") stays clear, as OTLP asks when the exporter does not know. */
 static uint32_t link_flags(const census_trace_context *link) { return link->trace_flags; }
 
+/* Span fields 11 to 14: the events (Span.Event: time, name, attributes), dropped_events_count,
+ * the links (Span.Link: trace id, span id, tracestate, flags) and dropped_links_count. */
+static void pb_events_links(census_buf *b, const census_span_data *s) {
+  size_t n = census_span_data_event_count(s);
+  for (size_t i = 0; i < n; i++) {
+    const char *name = NULL;
+    int64_t time_ns = 0;
+    size_t attrs = 0;
+    if (census_span_data_event(s, i, &name, &time_ns, &attrs) != CENSUS_OK) {
+      continue;
+    }
+    size_t e = census__pb_begin(b, 11);
+    census__pb_fixed64(b, 1, (uint64_t)time_ns);
+    census__pb_string(b, 2, name);
+    for (size_t k = 0; k < attrs; k++) {
+      census_attribute a;
+      if (census_span_data_event_attribute(s, i, k, &a) == CENSUS_OK) {
+        pb_key_value(b, 3, &a);
+      }
+    }
+    census__pb_end(b, e);
+  }
+  uint32_t dropped = census_span_data_dropped_events(s);
+  if (dropped) {
+    census__pb_uint64(b, 12, dropped);
+  }
+  n = census_span_data_link_count(s);
+  for (size_t i = 0; i < n; i++) {
+    census_trace_context link;
+    if (census_span_data_link(s, i, &link) != CENSUS_OK) {
+      continue;
+    }
+    size_t l = census__pb_begin(b, 13);
+    census__pb_bytes(b, 1, link.trace_id, CENSUS_TRACE_ID_SIZE);
+    census__pb_bytes(b, 2, link.span_id, CENSUS_SPAN_ID_SIZE);
+    if (link.tracestate[0]) {
+      census__pb_string(b, 3, link.tracestate);
+    }
+    census__pb_fixed32(b, 6, link_flags(&link));
+    census__pb_end(b, l);
+  }
+  dropped = census_span_data_dropped_links(s);
+  if (dropped) {
+    census__pb_uint64(b, 14, dropped);
+  }
+}
+
 static void pb_span(census_buf *b, const census_span_data *s) {
   census_trace_context ctx;
   census_span_data_context(s, &ctx);
@@ -458,48 +505,7 @@ static void pb_span(census_buf *b, const census_span_data *s) {
   if (dropped) {
     census__pb_uint64(b, 10, dropped);
   }
-  n = census_span_data_event_count(s);
-  for (size_t i = 0; i < n; i++) {
-    const char *name = NULL;
-    int64_t time_ns = 0;
-    size_t attrs = 0;
-    if (census_span_data_event(s, i, &name, &time_ns, &attrs) != CENSUS_OK) {
-      continue;
-    }
-    size_t e = census__pb_begin(b, 11);
-    census__pb_fixed64(b, 1, (uint64_t)time_ns);
-    census__pb_string(b, 2, name);
-    for (size_t k = 0; k < attrs; k++) {
-      census_attribute a;
-      if (census_span_data_event_attribute(s, i, k, &a) == CENSUS_OK) {
-        pb_key_value(b, 3, &a);
-      }
-    }
-    census__pb_end(b, e);
-  }
-  dropped = census_span_data_dropped_events(s);
-  if (dropped) {
-    census__pb_uint64(b, 12, dropped);
-  }
-  n = census_span_data_link_count(s);
-  for (size_t i = 0; i < n; i++) {
-    census_trace_context link;
-    if (census_span_data_link(s, i, &link) != CENSUS_OK) {
-      continue;
-    }
-    size_t l = census__pb_begin(b, 13);
-    census__pb_bytes(b, 1, link.trace_id, CENSUS_TRACE_ID_SIZE);
-    census__pb_bytes(b, 2, link.span_id, CENSUS_SPAN_ID_SIZE);
-    if (link.tracestate[0]) {
-      census__pb_string(b, 3, link.tracestate);
-    }
-    census__pb_fixed32(b, 6, link_flags(&link));
-    census__pb_end(b, l);
-  }
-  dropped = census_span_data_dropped_links(s);
-  if (dropped) {
-    census__pb_uint64(b, 14, dropped);
-  }
+  pb_events_links(b, s);
   if (code != CENSUS_SPAN_STATUS_UNSET || (status_message && status_message[0])) {
     size_t st = census__pb_begin(b, 15);
     if (status_message && status_message[0]) {
@@ -514,48 +520,11 @@ static void pb_span(census_buf *b, const census_span_data *s) {
   census__pb_end(b, m);
 }
 
-static void json_span(census_json *j, const census_span_data *s) {
-  census_trace_context ctx;
-  census_span_data_context(s, &ctx);
-  uint8_t parent[CENSUS_SPAN_ID_SIZE];
-  bool parent_remote = false;
-  bool has_parent = census_span_data_parent(s, parent, &parent_remote);
-  const char *status_message = NULL;
-  census_span_status_code code = census_span_data_status(s, &status_message);
-
-  census__json_object_begin(j);
-  census__json_key(j, "traceId");
-  census__json_hex(j, ctx.trace_id, CENSUS_TRACE_ID_SIZE);
-  census__json_key(j, "spanId");
-  census__json_hex(j, ctx.span_id, CENSUS_SPAN_ID_SIZE);
-  if (ctx.tracestate[0]) {
-    census__json_kv_string(j, "traceState", ctx.tracestate);
-  }
-  if (has_parent) {
-    census__json_key(j, "parentSpanId");
-    census__json_hex(j, parent, CENSUS_SPAN_ID_SIZE);
-  }
-  census__json_kv_int64(j, "flags", otlp_flags(ctx.trace_flags, has_parent && parent_remote));
-  census__json_kv_string(j, "name", census_span_data_name(s));
-  census__json_kv_int64(j, "kind", (int64_t)otlp_kind(census_span_data_kind(s)));
-  census__json_key(j, "startTimeUnixNano");
-  census__json_uint64_string(j, (uint64_t)census_span_data_start_time_ns(s));
-  census__json_key(j, "endTimeUnixNano");
-  census__json_uint64_string(j, (uint64_t)census_span_data_end_time_ns(s));
-  census__json_key(j, "attributes");
-  census__json_array_begin(j);
-  size_t n = census_span_data_attribute_count(s);
-  for (size_t i = 0; i < n; i++) {
-    census_attribute a;
-    if (census_span_data_attribute(s, i, &a) == CENSUS_OK) {
-      json_key_value(j, &a);
-    }
-  }
-  census__json_array_end(j);
-  census__json_kv_int64(j, "droppedAttributesCount", census_span_data_dropped_attributes(s));
+/* The span's "events", "droppedEventsCount", "links" and "droppedLinksCount" (OTLP/JSON). */
+static void json_events_links(census_json *j, const census_span_data *s) {
   census__json_key(j, "events");
   census__json_array_begin(j);
-  n = census_span_data_event_count(s);
+  size_t n = census_span_data_event_count(s);
   for (size_t i = 0; i < n; i++) {
     const char *name = NULL;
     int64_t time_ns = 0;
@@ -601,6 +570,48 @@ static void json_span(census_json *j, const census_span_data *s) {
   }
   census__json_array_end(j);
   census__json_kv_int64(j, "droppedLinksCount", census_span_data_dropped_links(s));
+}
+
+static void json_span(census_json *j, const census_span_data *s) {
+  census_trace_context ctx;
+  census_span_data_context(s, &ctx);
+  uint8_t parent[CENSUS_SPAN_ID_SIZE];
+  bool parent_remote = false;
+  bool has_parent = census_span_data_parent(s, parent, &parent_remote);
+  const char *status_message = NULL;
+  census_span_status_code code = census_span_data_status(s, &status_message);
+
+  census__json_object_begin(j);
+  census__json_key(j, "traceId");
+  census__json_hex(j, ctx.trace_id, CENSUS_TRACE_ID_SIZE);
+  census__json_key(j, "spanId");
+  census__json_hex(j, ctx.span_id, CENSUS_SPAN_ID_SIZE);
+  if (ctx.tracestate[0]) {
+    census__json_kv_string(j, "traceState", ctx.tracestate);
+  }
+  if (has_parent) {
+    census__json_key(j, "parentSpanId");
+    census__json_hex(j, parent, CENSUS_SPAN_ID_SIZE);
+  }
+  census__json_kv_int64(j, "flags", otlp_flags(ctx.trace_flags, has_parent && parent_remote));
+  census__json_kv_string(j, "name", census_span_data_name(s));
+  census__json_kv_int64(j, "kind", (int64_t)otlp_kind(census_span_data_kind(s)));
+  census__json_key(j, "startTimeUnixNano");
+  census__json_uint64_string(j, (uint64_t)census_span_data_start_time_ns(s));
+  census__json_key(j, "endTimeUnixNano");
+  census__json_uint64_string(j, (uint64_t)census_span_data_end_time_ns(s));
+  census__json_key(j, "attributes");
+  census__json_array_begin(j);
+  size_t n = census_span_data_attribute_count(s);
+  for (size_t i = 0; i < n; i++) {
+    census_attribute a;
+    if (census_span_data_attribute(s, i, &a) == CENSUS_OK) {
+      json_key_value(j, &a);
+    }
+  }
+  census__json_array_end(j);
+  census__json_kv_int64(j, "droppedAttributesCount", census_span_data_dropped_attributes(s));
+  json_events_links(j, s);
   census__json_key(j, "status");
   census__json_object_begin(j);
   if (status_message && status_message[0]) {

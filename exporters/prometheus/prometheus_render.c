@@ -2,8 +2,11 @@
  *
  * One render walks a batch of snapshots once, in registration order, and writes one metric family
  * per view with rows: Count and Sum views become counters, LastValue views gauges, Distribution
- * views histograms. Views without rows are left out (Prometheus has nothing to store for them),
- * but still reserve their names, so that a view's name never depends on other views' rows.
+ * views histograms, each written by its own function (counter_samples(), gauge_samples(),
+ * histogram_samples()). Views without rows are left out (Prometheus has nothing to store for
+ * them), but still reserve their names, so that a view's name never depends on other views' rows.
+ * The names themselves (family, unit, labels, collisions) come from prometheus_names.c; this file
+ * only writes text.
  *
  * The invariant: whatever the view names, units, descriptions, columns, tag values, constant
  * label values and prefix, both formats parse strictly (Prometheus's parsers, the OpenMetrics
@@ -11,34 +14,12 @@
  * from [a-zA-Z0-9_] only, is never empty, and no two families, labels or series can meet; every
  * rename that this takes is deterministic and reported once to the diagnostics callback.
  *
- * Names. A family's name is the prefix (sanitised, without trailing "_") and "_" and the view
- * name, sanitised: every byte outside [a-zA-Z0-9_] becomes "_", runs of "_" collapse into one,
- * trailing "_" go. A name that is then empty or only a type suffix ("_total" from "/total") would
- * leave an OpenMetrics family without a name: it becomes "unnamed", or the suffix without its
- * "_" ("total"). A leading digit gets a "_" in front. Then comes the unit as a word
- * (OpenTelemetry's Prometheus compatibility table: By -> bytes, ms -> milliseconds, "1" ->
- * nothing, a/b -> a_per_b, {annotations} dropped), unless the name already ends with it, and for
- * counters "_total" after the unit. A Count view counts measurements: its unit is "1" whatever
- * the measure's. With options->base_units, ms/us/ns/min/h/d become seconds and kBy..TBy,
- * KiBy..TiBy bytes, and values, sums and bucket bounds are scaled to match (powers of ten on the
- * decimal digits, so 1500 ms is exactly 1.5 s). OpenMetrics families are named without "_total"
- * (their samples carry it), as that format requires.
- * Collisions: every family reserves the sample names it writes (a histogram x reserves x,
- * x_bucket, x_sum, x_count, x_created; a counter x reserves x, x_total, x_created). A view whose
- * names would meet names reserved by an earlier view (registration order) gets "_2" (then "_3",
- * ...) inserted before its unit suffix, so the exposition never holds two families of one name.
- *
- * Labels. A view's columns are its labels, in column order, sanitised like names, then as
- * OpenTelemetry does: "key_" before a leading digit, "key" before a leading "_" (such names are
- * reserved). The reserved names "le", "quantile" and "otel_metric_overflow" become
- * "exported_<name>". A column whose label name an earlier column of the view already has gets
- * "_2" (then "_3", ...): series identity survives sanitising (joining the values, as
- * OpenTelemetry does, would let two rows render as one series).
- * Constant labels come first on every sample; one whose name a column also uses is left out of
- * that view (the column wins). The overflow row carries otel_metric_overflow="true" and no column
- * labels (its values are all ""). Label values are escaped (\\, \", \n) and made valid UTF-8
- * (invalid bytes become U+FFFD); tag values are printable ASCII, so the common case is one scan
- * and one copy.
+ * Labels. Constant labels come first on every sample; one whose name a column also uses is left
+ * out of that view (the column wins). The overflow row carries otel_metric_overflow="true" and no
+ * column labels (its values are all ""). Label values are escaped (\\, \", \n) and made valid
+ * UTF-8 (invalid bytes become U+FFFD) by exporters/common's escaper; tag values are printable
+ * ASCII, so the common case is one scan and one copy. OpenMetrics families are named without
+ * "_total" (their samples carry it), as that format requires.
  *
  * Numbers: int64 values are written as integers; doubles in the shortest form that reads back
  * exactly (%.15g, %.16g or %.17g), NaN, +Inf and -Inf as Prometheus spells them. In OpenMetrics,
@@ -48,70 +29,26 @@
  * values started from zero); a histogram with a negative bound has no _sum and _count there, as
  * OpenMetrics requires (the +Inf bucket holds the count).
  *
- * The output buffer grows by doubling and is returned to the caller; nothing else is allocated
- * per row, so rendering costs a few copies per sample.
+ * The output buffer (exporters/common's census_buf, whose appends are inline) grows by doubling
+ * and is returned to the caller; nothing else is allocated per row, so rendering costs a few
+ * copies per sample.
  */
-#include "census/exporters/prometheus.h"
-
-#include <ctype.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "census/census.h"
+#include "options.h"
+#include "prometheus_internal.h"
+#include "utf8.h"
 
-/* ---- a growing output buffer -------------------------------------------------------------- */
+/* ---- values --------------------------------------------------------------------------------- */
 
-struct out {
-  char *data;
-  size_t length, capacity;
-  bool failed;
-};
-
-/* Makes room for `n` more bytes; false (and the buffer marked failed) if memory is exhausted. */
-static bool out_reserve(struct out *o, size_t n) {
-  if (o->failed) {
-    return false;
-  }
-  if (o->length + n + 1 <= o->capacity) {
-    return true;
-  }
-  size_t capacity = o->capacity ? o->capacity : 4096;
-  while (capacity < o->length + n + 1) {
-    capacity *= 2;
-  }
-  char *grown = realloc(o->data, capacity);
-  if (!grown) {
-    o->failed = true;
-    return false;
-  }
-  o->data = grown;
-  o->capacity = capacity;
-  return true;
-}
-
-static void out_put(struct out *o, const char *s, size_t n) {
-  if (n > 0 && out_reserve(o, n)) {
-    memcpy(o->data + o->length, s, n);
-    o->length += n;
-  }
-}
-
-static void out_str(struct out *o, const char *s) { out_put(o, s, strlen(s)); }
-
-static void out_char(struct out *o, char c) {
-  if (out_reserve(o, 1)) {
-    o->data[o->length++] = c;
-  }
-}
-
-/* Decimal int64, without snprintf (the hot path of counters). */
-static void out_int(struct out *o, int64_t v) {
+void census__prometheus_int(census_buf *o, int64_t v) {
   char digits[24];
   size_t n = sizeof digits;
   uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
@@ -122,167 +59,53 @@ static void out_int(struct out *o, int64_t v) {
   if (v < 0) {
     digits[--n] = '-';
   }
-  out_put(o, digits + n, sizeof digits - n);
+  census__buf_append(o, digits + n, sizeof digits - n);
 }
 
-/* A double in the shortest of %.15g, %.16g, %.17g that reads back exactly; NaN, +Inf, -Inf spelled
- * as Prometheus parses them. `canonical` (OpenMetrics bucket bounds) adds ".0" to integral values.
- */
-static void out_double(struct out *o, double d, bool canonical) {
+/* The text of census__prometheus_double() into text[0..48), NUL-terminated; returns its length. */
+static size_t double_text(char text[48], double d, bool canonical) {
   if (isnan(d)) {
-    out_str(o, "NaN");
-    return;
+    memcpy(text, "NaN", 4);
+    return 3;
   }
   if (isinf(d)) {
-    out_str(o, d > 0 ? "+Inf" : "-Inf");
-    return;
+    memcpy(text, d > 0 ? "+Inf" : "-Inf", 5);
+    return 4;
   }
-  char text[40];
   int n = 0;
   for (int precision = 15; precision <= 17; precision++) {
-    n = snprintf(text, sizeof text, "%.*g", precision, d);
+    n = snprintf(text, 48, "%.*g", precision, d);
     if (strtod(text, NULL) == d) {
       break;
     }
   }
-  out_put(o, text, (size_t)n);
   if (canonical && !strpbrk(text, ".eE")) {
-    out_str(o, ".0");
+    memcpy(text + n, ".0", 3);
+    n += 2;
   }
+  return (size_t)n;
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if the bytes there are not one. */
-static size_t utf8_sequence(const unsigned char *s) {
-  unsigned char c = s[0];
-  size_t n;
-  uint32_t cp;
-  if (c < 0x80) {
-    return 1;
-  } else if (c >= 0xc2 && c <= 0xdf) {
-    n = 2, cp = c & 0x1f;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    n = 3, cp = c & 0x0f;
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    n = 4, cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  for (size_t i = 1; i < n; i++) {
-    if ((s[i] & 0xc0) != 0x80) {
-      return 0;
-    }
-    cp = cp << 6 | (s[i] & 0x3f);
-  }
-  if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-      (n == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
-    return 0;
-  }
-  return n;
-}
-
-/* Writes `s` escaped: backslash and newline always, double quote when `quote`; invalid UTF-8
- * bytes become U+FFFD. Printable ASCII without those characters is copied in one go. */
-static void out_escaped(struct out *o, const char *s, bool quote) {
-  const unsigned char *p = (const unsigned char *)s;
-  size_t plain = 0;
-  while (p[plain] >= 0x20 && p[plain] < 0x7f && p[plain] != '\\' && p[plain] != '"') {
-    plain++;
-  }
-  out_put(o, s, plain);
-  p += plain;
-  while (*p) {
-    if (*p == '\\') {
-      out_str(o, "\\\\");
-      p++;
-    } else if (*p == '\n') {
-      out_str(o, "\\n");
-      p++;
-    } else if (*p == '"' && quote) {
-      out_str(o, "\\\"");
-      p++;
-    } else {
-      size_t n = utf8_sequence(p);
-      if (n == 0) {
-        out_str(o, "\xef\xbf\xbd");
-        p++;
-      } else {
-        out_put(o, (const char *)p, n);
-        p += n;
-      }
-    }
-  }
-}
-
-/* ---- base-unit scaling -------------------------------------------------------------------- */
-
-/* How values of a view are scaled for options->base_units: by a power of ten (done on the
- * decimal digits, so 1500 ms is exactly 1.5 s and a bound of 0.1 ms exactly 0.0001 s), by a
- * power of two (exact), or by an integer factor (minutes, hours, days). */
-enum scale_kind { SCALE_NONE, SCALE_DECIMAL, SCALE_BINARY, SCALE_FACTOR };
-
-struct scale {
-  enum scale_kind kind;
-  int amount; /* the power of ten or two, or the factor */
-};
-
-/* v x 10^shift, correctly rounded from the shortest decimal form of v: the digits that read back
- * as v get their exponent moved, and strtod rounds once. */
-static double decimal_shift(double v, int shift) {
-  if (v == 0 || !isfinite(v)) {
-    return v;
-  }
-  char text[64];
-  for (int precision = 0; precision <= 16; precision++) {
-    snprintf(text, sizeof text, "%.*e", precision, v);
-    if (strtod(text, NULL) == v) {
-      break;
-    }
-  }
-  char *e = strchr(text, 'e');
-  long exponent = strtol(e + 1, NULL, 10) + shift;
-  snprintf(e, sizeof text - (size_t)(e - text), "e%ld", exponent);
-  return strtod(text, NULL);
-}
-
-static double scaled_double(double v, const struct scale *s) {
-  switch (s->kind) {
-  case SCALE_DECIMAL:
-    return decimal_shift(v, s->amount);
-  case SCALE_BINARY:
-    return ldexp(v, s->amount);
-  case SCALE_FACTOR:
-    return v * s->amount;
-  case SCALE_NONE:
-    break;
-  }
-  return v;
-}
-
-/* An int64 value scaled: its exact digits with the exponent moved for powers of ten. */
-static double scaled_int(int64_t v, const struct scale *s) {
-  if (s->kind == SCALE_DECIMAL) {
-    char text[48];
-    snprintf(text, sizeof text, "%" PRId64 "e%d", v, s->amount);
-    return strtod(text, NULL);
-  }
-  return scaled_double((double)v, s);
+void census__prometheus_double(census_buf *o, double d, bool canonical) {
+  char text[48];
+  census__buf_append(o, text, double_text(text, d, canonical));
 }
 
 /* Writes an int64 value, scaled if the view is converted to base units. */
-static void out_value_int(struct out *o, int64_t v, const struct scale *s) {
-  if (s->kind == SCALE_NONE) {
-    out_int(o, v);
+static void value_int(census_buf *o, int64_t v, const census_prometheus_scale *s) {
+  if (s->kind == CENSUS_PROMETHEUS_SCALE_NONE) {
+    census__prometheus_int(o, v);
   } else {
-    out_double(o, scaled_int(v, s), false);
+    census__prometheus_double(o, census__prometheus_scaled_int(v, s), false);
   }
 }
 
-static void out_value_double(struct out *o, double v, const struct scale *s) {
-  out_double(o, scaled_double(v, s), false);
+static void value_double(census_buf *o, double v, const census_prometheus_scale *s) {
+  census__prometheus_double(o, census__prometheus_scaled_double(v, s), false);
 }
 
 /* Unix time in nanoseconds as decimal seconds ("1700000000.25"), exactly, for _created. */
-static void out_unix_seconds(struct out *o, int64_t ns) {
+static void unix_seconds(census_buf *o, int64_t ns) {
   uint64_t magnitude = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
   char text[40];
   int n = snprintf(text, sizeof text, "%s%" PRIu64, ns < 0 ? "-" : "", magnitude / 1000000000u);
@@ -293,750 +116,314 @@ static void out_unix_seconds(struct out *o, int64_t ns) {
       n--;
     }
   }
-  out_put(o, text, (size_t)n);
+  census__buf_append(o, text, (size_t)n);
 }
 
-/* ---- diagnostics, once per message --------------------------------------------------------- */
+/* ---- escaping (exporters/common/utf8.h tables) ---------------------------------------------- */
 
-/* Renames are reported to the diagnostics callback once per process, not on every scrape: a
- * lock-free set of message hashes (open addressing, never emptied; fork-safe because it takes no
- * lock). When it is full, one last message says that further ones are not reported. */
-#define REPORTED_SLOTS 512
-static _Atomic uint64_t reported[REPORTED_SLOTS];
+/* Label values, in both formats, and OpenMetrics HELP text: backslash, double quote, newline. */
+static census_utf8_escapes quoted_escapes = {['\\'] = "\\\\", ['"'] = "\\\"", ['\n'] = "\\n"};
+/* HELP text of the 0.0.4 format: backslash and newline only. */
+static census_utf8_escapes help_escapes = {['\\'] = "\\\\", ['\n'] = "\\n"};
 
-static uint64_t message_hash(const char *s) {
-  uint64_t h = 0xcbf29ce484222325u;
-  for (; *s; s++) {
-    h = (h ^ (unsigned char)*s) * 0x100000001b3u;
-  }
-  return h ? h : 1;
+static void escaped(census_buf *o, const char *s, census_utf8_escapes table) {
+  census__utf8_escape_str(o, s, table);
 }
 
-static void report_once(census_status status, const char *format, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void report_once(census_status status, const char *format, ...) {
-  char message[512];
-  va_list args;
-  va_start(args, format);
-  vsnprintf(message, sizeof message, format, args);
-  va_end(args);
-  uint64_t h = message_hash(message);
-  for (size_t i = 0; i < REPORTED_SLOTS; i++) {
-    size_t slot = (size_t)((h + i) % REPORTED_SLOTS);
-    uint64_t seen = atomic_load_explicit(&reported[slot], memory_order_relaxed);
-    if (seen == h) {
-      return;
-    }
-    if (seen == 0) {
-      if (atomic_compare_exchange_strong(&reported[slot], &seen, h)) {
-        census_diagnostics_report(status, message);
-        return;
-      }
-      if (seen == h) {
-        return;
-      }
-    }
-  }
-  static atomic_bool full_reported;
-  if (!atomic_exchange(&full_reported, true)) {
-    census_diagnostics_report(status, "prometheus: further renames are not reported");
+/* Appends n bytes for which the caller reserved room (census__buf_reserve()). The hot path of a
+ * render: one reserve per sample line instead of one per piece. */
+static inline void put(census_buf *o, const void *s, size_t n) {
+  if (n > 0) { /* s may be NULL then (a buffer never written) */
+    memcpy(o->data + o->len, s, n);
+    o->len += n;
   }
 }
 
-/* ---- names -------------------------------------------------------------------------------- */
+/* ---- one family ------------------------------------------------------------------------------ */
 
-/* Appends `s` sanitised to [a-zA-Z0-9_] with runs of "_" collapsed (also across the join with
- * what `o` already ends with). */
-static void out_sanitized(struct out *o, const char *s) {
-  for (; *s; s++) {
-    char c = isalnum((unsigned char)*s) ? *s : '_';
-    if (c == '_' && o->length > 0 && o->data[o->length - 1] == '_') {
-      continue;
-    }
-    out_char(o, c);
-  }
+/* What every sample of one view's family shares, decided once per view. */
+typedef struct family {
+  char *name; /* without "_total" (malloc'd) */
+  size_t name_length;
+  size_t unit_start; /* offset of the unit suffix's "_" in name, or name_length */
+  census_prometheus_column *labels;
+  size_t label_count;
+  census_buf constants; /* the constant labels this view carries, rendered */
+  census_prometheus_scale scale;
+  bool is_int;      /* an int64 measure */
+  bool openmetrics; /* the format */
+} family;
+
+static void family_free(family *f) {
+  free(f->name);
+  census__prometheus_columns_free(f->labels, f->label_count);
+  free(f->constants.data);
 }
 
-/* One UCUM unit: its word in names, and with options->base_units its base unit and scale. */
-struct unit_info {
-  const char *ucum, *word;
-  const char *base; /* NULL: already a base unit, or no conversion */
-  struct scale scale;
-};
-
-static const struct unit_info unit_table[] = {
-    {"s", "seconds", NULL, {SCALE_NONE, 0}},
-    {"ms", "milliseconds", "seconds", {SCALE_DECIMAL, -3}},
-    {"us", "microseconds", "seconds", {SCALE_DECIMAL, -6}},
-    {"ns", "nanoseconds", "seconds", {SCALE_DECIMAL, -9}},
-    {"min", "minutes", "seconds", {SCALE_FACTOR, 60}},
-    {"h", "hours", "seconds", {SCALE_FACTOR, 3600}},
-    {"d", "days", "seconds", {SCALE_FACTOR, 86400}},
-    {"By", "bytes", NULL, {SCALE_NONE, 0}},
-    {"KiBy", "kibibytes", "bytes", {SCALE_BINARY, 10}},
-    {"MiBy", "mebibytes", "bytes", {SCALE_BINARY, 20}},
-    {"GiBy", "gibibytes", "bytes", {SCALE_BINARY, 30}},
-    {"TiBy", "tebibytes", "bytes", {SCALE_BINARY, 40}},
-    {"kBy", "kilobytes", "bytes", {SCALE_DECIMAL, 3}},
-    {"MBy", "megabytes", "bytes", {SCALE_DECIMAL, 6}},
-    {"GBy", "gigabytes", "bytes", {SCALE_DECIMAL, 9}},
-    {"TBy", "terabytes", "bytes", {SCALE_DECIMAL, 12}},
-    {"m", "meters", NULL, {SCALE_NONE, 0}},
-    {"V", "volts", NULL, {SCALE_NONE, 0}},
-    {"A", "amperes", NULL, {SCALE_NONE, 0}},
-    {"J", "joules", NULL, {SCALE_NONE, 0}},
-    {"W", "watts", NULL, {SCALE_NONE, 0}},
-    {"g", "grams", NULL, {SCALE_NONE, 0}},
-    {"Cel", "celsius", NULL, {SCALE_NONE, 0}},
-    {"Hz", "hertz", NULL, {SCALE_NONE, 0}},
-    {"%", "percent", NULL, {SCALE_NONE, 0}},
-    {"1", "", NULL, {SCALE_NONE, 0}},
-};
-
-/* The table entry for one UCUM unit (no "/"), or NULL. */
-static const struct unit_info *unit_lookup(const char *unit, size_t n) {
-  for (size_t i = 0; i < sizeof unit_table / sizeof unit_table[0]; i++) {
-    if (strlen(unit_table[i].ucum) == n && memcmp(unit_table[i].ucum, unit, n) == 0) {
-      return &unit_table[i];
-    }
+/* Decides the family's name (reserving its sample names, even for a view without rows) and, for
+ * a view with rows, its labels and constant labels. False if memory ran out (the family is
+ * freed then). */
+static bool family_open(family *f, const census_view_data *d,
+                        const census_prometheus_options *options,
+                        census_prometheus_reserved *reserved) {
+  *f = (family){.openmetrics = options->format == CENSUS_PROMETHEUS_OPENMETRICS};
+  f->is_int = census_measure_get_type(census_view_data_measure(d)) == CENSUS_MEASURE_INT64;
+  census_buf unit = CENSUS_BUF_INIT, original = CENSUS_BUF_INIT;
+  census__prometheus_view_unit(d, options, &unit, &original, &f->scale);
+  census__buf_append_byte(&unit, '\0');
+  census__buf_append_byte(&original, '\0');
+  if (!unit.failed && !original.failed) {
+    f->name =
+        census__prometheus_family_name(d, options, reserved, &unit, &original, &f->unit_start);
   }
-  return NULL;
-}
-
-/* Singular words for the denominator of a/b units ("per second", not "per seconds"). */
-static const char *per_word(const char *unit, size_t n) {
-  static const char *const table[][2] = {{"s", "second"}, {"m", "minute"}, {"min", "minute"},
-                                         {"h", "hour"},   {"d", "day"},    {"ms", "millisecond"}};
-  for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
-    if (strlen(table[i][0]) == n && memcmp(table[i][0], unit, n) == 0) {
-      return table[i][1];
-    }
-  }
-  return NULL;
-}
-
-/* Appends one side of a unit: its word from the table, else the text sanitised. */
-static void unit_part(struct out *o, const char *unit, size_t n, bool denominator) {
-  const char *word = denominator ? per_word(unit, n) : NULL;
-  const struct unit_info *info = word ? NULL : unit_lookup(unit, n);
-  word = word ? word : info ? info->word : NULL;
-  if (word) {
-    out_str(o, word);
-    return;
-  }
-  char copy[64];
-  n = n < sizeof copy - 1 ? n : sizeof copy - 1;
-  memcpy(copy, unit, n);
-  copy[n] = '\0';
-  out_sanitized(o, copy);
-}
-
-/* `unit` without its {annotations} ("{request}/s" -> "/s"), at most size - 1 bytes. */
-static void unit_bare(const char *unit, char *bare, size_t size) {
-  size_t n = 0;
-  int depth = 0;
-  for (const char *s = unit ? unit : ""; *s && n < size - 1; s++) {
-    if (*s == '{') {
-      depth++;
-    } else if (*s == '}') {
-      depth -= depth > 0;
-    } else if (depth == 0) {
-      bare[n++] = *s;
-    }
-  }
-  bare[n] = '\0';
-}
-
-/* The unit suffix for `unit` (without the leading "_") into `o`: "" for "1", for units made only
- * of annotations, and for NULL. Never starts or ends with "_", never holds "__". */
-static void unit_suffix(struct out *o, const char *unit) {
-  char bare[128];
-  unit_bare(unit, bare, sizeof bare);
-  char *slash = strchr(bare, '/');
-  size_t start = o->length;
-  if (slash) {
-    unit_part(o, bare, (size_t)(slash - bare), false);
-    if (slash[1]) {
-      out_sanitized(o, o->length > start ? "_per_" : "per_");
-      unit_part(o, slash + 1, strlen(slash + 1), true);
-    }
-  } else {
-    unit_part(o, bare, strlen(bare), false);
-  }
-  /* Trim "_" at either end so the join with the name stays single. */
-  while (o->length > start && o->data[o->length - 1] == '_') {
-    o->length--;
-  }
-  if (o->length > start && o->data[start] == '_') {
-    memmove(o->data + start, o->data + start + 1, o->length - start - 1);
-    o->length--;
-  }
-}
-
-static bool ends_with(const char *s, size_t n, const char *suffix) {
-  size_t k = strlen(suffix);
-  return n >= k && memcmp(s + n - k, suffix, k) == 0;
-}
-
-/* The unit of view `d` as rendered: the word of its name suffix ("" for none) into `word`, the
- * word of the measure's own unit when base units replace it (so that a view name ending in either
- * is not suffixed twice) into `original`, and the scale of its values. A Count view counts
- * measurements: its unit is "1" whatever the measure's unit. With options->base_units, a unit
- * of the table with a base unit is converted, unless that would make a distribution's bounds
- * collapse or overflow (then the view keeps its unit, reported once). */
-static void view_unit(const census_view_data *d, const census_prometheus_options *options,
-                      struct out *word, struct out *original, struct scale *scale) {
-  *scale = (struct scale){SCALE_NONE, 0};
-  const char *unit = census_view_data_unit(d); /* "1" for a Count view: no suffix */
-  unit_suffix(word, unit);
-  char bare[128];
-  unit_bare(unit, bare, sizeof bare);
-  const struct unit_info *info = options->base_units ? unit_lookup(bare, strlen(bare)) : NULL;
-  if (!info || !info->base) {
-    return;
-  }
-  const double *bounds = NULL;
-  size_t count = census_view_data_bounds(d, &bounds);
-  for (size_t i = 0; i < count; i++) {
-    double b = scaled_double(bounds[i], &info->scale);
-    if (!isfinite(b) || (i > 0 && !(b > scaled_double(bounds[i - 1], &info->scale)))) {
-      report_once(CENSUS_EBADBOUNDS,
-                  "prometheus: view \"%s\" keeps its unit %s: its bucket bounds do not stay "
-                  "finite and distinct in %s",
-                  census_view_data_name(d), info->ucum, info->base);
-      return;
-    }
-  }
-  original->length = 0;
-  out_put(original, word->data, word->length);
-  word->length = 0;
-  out_str(word, info->base);
-  *scale = info->scale;
-}
-
-/* A label name is reserved when Prometheus gives it a meaning: "le" (histogram buckets),
- * "quantile" (summaries), "otel_metric_overflow" (census's overflow row). */
-static bool label_reserved(const char *name) {
-  return strcmp(name, "le") == 0 || strcmp(name, "quantile") == 0 ||
-         strcmp(name, "otel_metric_overflow") == 0;
-}
-
-/* The label name for a column: sanitised, then (OpenTelemetry's rule) "key_" before a leading
- * digit and "key" before a leading "_" (names starting with "_" are reserved), "exported_" before
- * a reserved name. Never empty, never starts with "_". NULL if memory is exhausted. */
-static char *label_name(const char *name) {
-  struct out s = {0};
-  out_sanitized(&s, name);
-  struct out o = {0};
-  if (s.length == 0) {
-    out_str(&o, "key");
-  } else if (isdigit((unsigned char)s.data[0])) {
-    out_str(&o, "key_");
-  } else if (s.data[0] == '_') {
-    out_str(&o, "key");
-  }
-  out_put(&o, s.data ? s.data : "", s.length);
-  free(s.data);
-  out_char(&o, '\0');
-  if (!o.failed && label_reserved(o.data)) {
-    struct out e = {0};
-    out_str(&e, "exported_");
-    out_str(&e, o.data);
-    out_char(&e, '\0');
-    free(o.data);
-    o = e;
-  }
-  if (o.failed) {
-    free(o.data);
-    return NULL;
-  }
-  return o.data;
-}
-
-/* True for a name Prometheus accepts as a label name and that we may use as a constant label. */
-static bool const_label_name_valid(const char *name) {
-  if (!name || !*name || isdigit((unsigned char)*name) || strncmp(name, "__", 2) == 0 ||
-      label_reserved(name)) {
-    return false;
-  }
-  for (const char *s = name; *s; s++) {
-    if (!isalnum((unsigned char)*s) && *s != '_') {
-      return false;
-    }
-  }
-  return true;
-}
-
-/* ---- one render --------------------------------------------------------------------------- */
-
-/* Sample names reserved by the families written so far (see the file comment), each with the
- * name of the view that reserved it (borrowed from its snapshot, for the render's life). */
-struct reserved {
-  char **names;
-  const char **owners;
-  size_t count, capacity;
-};
-
-/* The view that reserved `name`, or NULL if it is free. */
-static const char *reserved_owner(const struct reserved *r, const char *name) {
-  for (size_t i = 0; i < r->count; i++) {
-    if (strcmp(r->names[i], name) == 0) {
-      return r->owners[i];
-    }
-  }
-  return NULL;
-}
-
-static bool reserved_add(struct reserved *r, const char *name, const char *owner) {
-  if (r->count == r->capacity) {
-    size_t capacity = r->capacity ? r->capacity * 2 : 32;
-    char **grown = realloc(r->names, capacity * sizeof *grown);
-    if (!grown) {
-      return false;
-    }
-    r->names = grown;
-    const char **owners = realloc(r->owners, capacity * sizeof *owners);
-    if (!owners) {
-      return false;
-    }
-    r->owners = owners;
-    r->capacity = capacity;
-  }
-  if ((r->names[r->count] = strdup(name)) == NULL) {
-    return false;
-  }
-  r->owners[r->count++] = owner;
-  return true;
-}
-
-static void reserved_free(struct reserved *r) {
-  for (size_t i = 0; i < r->count; i++) {
-    free(r->names[i]);
-  }
-  free(r->names);
-  free(r->owners);
-}
-
-/* The sample-name suffixes each kind of family reserves (those of OpenMetrics, which has the
- * most: a counter's _created, a histogram's _created). */
-static const char *const counter_suffixes[] = {"", "_total", "_created", NULL};
-static const char *const gauge_suffixes[] = {"", NULL};
-static const char *const histogram_suffixes[] = {"", "_bucket", "_sum", "_count", "_created", NULL};
-
-/* The names that a family name alone must not be: the type suffixes of OpenMetrics, which a
- * parser would read as a sample of a family with an empty name. */
-static bool is_reserved_suffix(const char *s) {
-  static const char *const suffixes[] = {"_total",  "_created", "_count", "_sum", "_bucket",
-                                         "_gcount", "_gsum",    "_info",  NULL};
-  for (const char *const *x = suffixes; *x; x++) {
-    if (strcmp(s, *x) == 0) {
-      return true;
-    }
-  }
-  return false;
-}
-
-/* Chooses the family name of view `d` (without "_total"), free of collisions with `reserved`,
- * reserves its sample names, and returns it (malloc'd) with *unit_start set to the offset of the
- * unit suffix's "_" (or the name's length if it has none). `unit` is the unit word ("" for none),
- * `original` the word of the measure's unit when base units replaced it ("" otherwise). Every
- * rename is reported once. NULL if memory is exhausted. */
-static char *family_name(const census_view_data *d, const census_prometheus_options *options,
-                         struct reserved *reserved, const struct out *unit,
-                         const struct out *original, size_t *unit_start) {
-  census_aggregation_type type = census_view_data_aggregation(d);
-  bool counter = type == CENSUS_AGGREGATION_COUNT || type == CENSUS_AGGREGATION_SUM;
-  const char *const *suffixes = counter                                 ? counter_suffixes
-                                : type == CENSUS_AGGREGATION_LAST_VALUE ? gauge_suffixes
-                                                                        : histogram_suffixes;
-  const char *view = census_view_data_name(d);
-  struct out base = {0};
-  if (options->name_prefix && *options->name_prefix) {
-    out_sanitized(&base, options->name_prefix);
-    while (base.length > 0 && base.data[base.length - 1] == '_') {
-      base.length--; /* "app_" and "app." join as "app_<view>", not "app__<view>" */
-    }
-    if (base.length > 0) {
-      out_char(&base, '_');
-    }
-  }
-  out_sanitized(&base, view ? view : "");
-  while (base.length > 0 && base.data[base.length - 1] == '_') {
-    base.length--;
-  }
-  out_char(&base, '\0');
-  if (base.failed) {
-    free(base.data);
-    return NULL;
-  }
-  base.length--;
-  /* A name that is nothing, or nothing but a type suffix ("_total", "-total", "/total"), would
-   * leave a family without a name: it loses its leading "_" ("total"), or is "unnamed". */
-  if (base.length == 0 || is_reserved_suffix(base.data)) {
-    char before[16]; /* "" or a suffix from is_reserved_suffix() */
-    snprintf(before, sizeof before, "%s", base.data);
-    const char *safe = base.length == 0 ? "unnamed" : before + 1;
-    base.length = 0;
-    out_str(&base, safe);
-    out_char(&base, '\0');
-    base.length--;
-    report_once(CENSUS_EBADNAME,
-                "prometheus: view \"%s\" sanitises to \"%s\", which is no family name; it is "
-                "exported as %s",
-                view, before, base.failed ? "" : base.data);
-  }
-  /* Suffixes the renderer adds itself are not doubled, unless nothing would be left. */
-  if (counter && base.length > 6 && ends_with(base.data, base.length, "_total")) {
-    base.length -= 6;
-  }
-  const char *words[] = {unit->length > 1 ? unit->data : NULL,
-                         original->length > 1 ? original->data : NULL};
-  for (size_t w = 0; w < 2; w++) {
-    size_t k = words[w] ? strlen(words[w]) : 0;
-    if (k && base.length > k + 1 && base.data[base.length - k - 1] == '_' &&
-        ends_with(base.data, base.length, words[w])) {
-      base.length -= k + 1; /* the view name already ends with its unit */
-      break;
-    }
-  }
-  if (base.length > 0 && isdigit((unsigned char)base.data[0])) {
-    out_char(&base, '_');
-    memmove(base.data + 1, base.data, base.length - 1);
-    base.data[0] = '_';
-  }
-  char *result = NULL;
-  const char *taken_by = NULL;
-  char first[512] = "";
-  for (int attempt = 1; !base.failed && attempt < 1000000; attempt++) {
-    struct out name = {0};
-    out_put(&name, base.data, base.length);
-    if (attempt > 1) {
-      char number[16];
-      out_put(&name, number, (size_t)snprintf(number, sizeof number, "_%d", attempt));
-    }
-    *unit_start = name.length;
-    if (unit->length > 1) {
-      out_char(&name, '_');
-      out_str(&name, unit->data);
-    }
-    size_t stem = name.length;
-    const char *owner = NULL;
-    for (const char *const *s = suffixes; *s && !name.failed && !owner; s++) {
-      name.length = stem;
-      out_str(&name, *s);
-      out_char(&name, '\0');
-      owner = name.failed ? NULL : reserved_owner(reserved, name.data);
-      if (owner && attempt == 1) {
-        taken_by = owner;
-        snprintf(first, sizeof first, "%s", name.data);
-      }
-    }
-    if (name.failed) {
-      free(name.data);
-      break;
-    }
-    if (!owner) {
-      bool ok = true;
-      for (const char *const *s = suffixes; *s && ok; s++) {
-        name.length = stem;
-        out_str(&name, *s);
-        out_char(&name, '\0');
-        ok = !name.failed && reserved_add(reserved, name.data, view);
-      }
-      name.length = stem;
-      name.data[stem] = '\0';
-      result = ok ? name.data : (free(name.data), NULL);
-      if (result && attempt > 1) {
-        report_once(CENSUS_ECONFLICT,
-                    "prometheus: view \"%s\" is exported as %s: %s is taken by view \"%s\"", view,
-                    result, first, taken_by);
-      }
-      break;
-    }
-    free(name.data);
-  }
-  free(base.data);
-  return result;
-}
-
-/* One label of a view: its name and the column whose values it carries. */
-struct label {
-  char *name;
-  size_t column;
-};
-
-/* The labels of view `d`, one per column in column order (see the file comment): a column whose
- * label name an earlier column already has gets "_2" (then "_3", ...), so two rows never render
- * as one series. NULL with *count 0 if it has no columns, NULL with *failed set if memory is
- * exhausted. Renames are reported once. */
-static struct label *view_labels(const census_view_data *d, size_t *count, bool *failed) {
-  size_t n = census_view_data_column_count(d);
-  *count = 0;
-  if (n == 0) {
-    return NULL;
-  }
-  struct label *labels = calloc(n, sizeof *labels);
-  if (!labels) {
-    *failed = true;
-    return NULL;
-  }
-  for (size_t c = 0; c < n && !*failed; c++) {
-    const char *column = census_view_data_column(d, c);
-    char *name = label_name(column ? column : "");
-    size_t earlier = n;
-    for (int attempt = 2; name && attempt < 1000000; attempt++) {
-      size_t l = 0;
-      while (l < *count && strcmp(labels[l].name, name) != 0) {
-        l++;
-      }
-      if (l == *count) {
-        break;
-      }
-      earlier = earlier == n ? l : earlier; /* label l is column l's: one label per column */
-      size_t base_length = strlen(labels[earlier].name);
-      char *next = malloc(base_length + 16);
-      if (next) {
-        snprintf(next, base_length + 16, "%s_%d", labels[earlier].name, attempt);
-      }
-      free(name);
-      name = next;
-    }
-    if (!name) {
-      *failed = true;
-      break;
-    }
-    if (earlier != n) {
-      report_once(CENSUS_ECONFLICT,
-                  "prometheus: view \"%s\": column \"%s\" is exported as label %s, because column "
-                  "\"%s\" is %s",
-                  census_view_data_name(d), column ? column : "", name,
-                  census_view_data_column(d, earlier), labels[earlier].name);
-    }
-    labels[*count].name = name;
-    labels[*count].column = c;
-    ++*count;
-  }
-  return labels;
-}
-
-static void labels_free(struct label *labels, size_t count) {
-  for (size_t i = 0; i < count; i++) {
-    free(labels[i].name);
-  }
-  free(labels);
-}
-
-/* Writes the labels of one row, without braces, into `o`: constant labels (already rendered in
- * `constants`), then the view's labels or, for the overflow row, otel_metric_overflow="true". */
-static void row_labels(struct out *o, const struct out *constants, const census_view_data *d,
-                       size_t row, const struct label *labels, size_t label_count) {
-  out_put(o, constants->data, constants->length);
-  bool first = constants->length == 0;
-  if (census_view_data_row_is_overflow(d, row)) {
-    out_str(o, first ? "otel_metric_overflow=\"true\"" : ",otel_metric_overflow=\"true\"");
-    return;
-  }
-  for (size_t l = 0; l < label_count; l++) {
-    if (!first) {
-      out_char(o, ',');
-    }
-    first = false;
-    out_str(o, labels[l].name);
-    out_put(o, "=\"", 2);
-    const char *value = census_view_data_row_value(d, row, labels[l].column);
-    out_escaped(o, value ? value : "", true);
-    out_char(o, '"');
-  }
-}
-
-/* A sample line: name suffix {labels extra} value. `value` is written by the caller. */
-static void sample_start(struct out *o, const char *name, size_t name_length, const char *suffix,
-                         const struct out *labels, const char *extra) {
-  out_put(o, name, name_length);
-  out_str(o, suffix);
-  if (labels->length || extra) {
-    out_char(o, '{');
-    out_put(o, labels->data, labels->length);
-    if (extra) {
-      if (labels->length) {
-        out_char(o, ',');
-      }
-      out_str(o, extra);
-    }
-    out_char(o, '}');
-  }
-  out_char(o, ' ');
-}
-
-/* Writes the _created sample of a row (OpenMetrics counters and histograms): the view's start
- * time, when its cumulative values started from zero. */
-static void created_sample(struct out *o, const char *name, size_t name_length,
-                           const struct out *labels, int64_t start_ns) {
-  sample_start(o, name, name_length, "_created", labels, NULL);
-  out_unix_seconds(o, start_ns);
-  out_char(o, '\n');
-}
-
-/* Renders the family of view `d`. */
-static void render_view(struct out *o, const census_view_data *d,
-                        const census_prometheus_options *options, struct reserved *reserved,
-                        struct out *scratch) {
-  size_t rows = census_view_data_row_count(d);
-  census_aggregation_type type = census_view_data_aggregation(d);
-  bool openmetrics = options->format == CENSUS_PROMETHEUS_OPENMETRICS;
-  bool counter = type == CENSUS_AGGREGATION_COUNT || type == CENSUS_AGGREGATION_SUM;
-  const census_measure *measure = census_view_data_measure(d);
-  bool is_int = census_measure_get_type(measure) == CENSUS_MEASURE_INT64;
-  struct out unit = {0}, original = {0};
-  struct scale scale;
-  view_unit(d, options, &unit, &original, &scale);
-  out_char(&unit, '\0');
-  out_char(&original, '\0');
-  size_t unit_start = 0;
-  char *name = unit.failed || original.failed
-                   ? NULL
-                   : family_name(d, options, reserved, &unit, &original, &unit_start);
   free(unit.data);
   free(original.data);
-  bool failed = name == NULL;
-  if (rows == 0) {
-    free(name); /* its names stay reserved, so other views' names do not depend on its rows */
-    o->failed |= failed;
-    return;
+  bool failed = f->name == NULL;
+  if (!failed && census_view_data_row_count(d) > 0) {
+    f->name_length = strlen(f->name);
+    f->labels = census__prometheus_view_labels(d, &f->label_count, &failed);
   }
-  size_t label_count = 0;
-  struct label *labels = failed ? NULL : view_labels(d, &label_count, &failed);
-  if (failed) {
-    o->failed = true;
-    free(name);
-    labels_free(labels, label_count);
-    return;
+  /* Constant labels, minus those a column of this view also uses, rendered once per view. */
+  size_t constant_count = census_view_data_row_count(d) > 0 ? options->const_label_count : 0;
+  for (size_t i = 0; !failed && i < constant_count; i++) {
+    const census_kv *c = &options->const_labels[i];
+    bool shadowed = false;
+    for (size_t l = 0; l < f->label_count && !shadowed; l++) {
+      shadowed = strcmp(f->labels[l].name, c->key) == 0;
+    }
+    if (!shadowed) {
+      census__buf_append_str(&f->constants, f->constants.len ? "," : "");
+      census__buf_append_str(&f->constants, c->key);
+      census__buf_append(&f->constants, "=\"", 2);
+      escaped(&f->constants, c->value, quoted_escapes);
+      census__buf_append_byte(&f->constants, '"');
+    }
   }
-  size_t name_length = strlen(name);
-  /* The metadata: the family name of the text format includes "_total". */
+  if (failed || f->constants.failed) {
+    family_free(f);
+    return false;
+  }
+  return true;
+}
+
+/* The metadata lines: # HELP, # TYPE and, in OpenMetrics for a name with a unit suffix, # UNIT.
+ * In the text format the family name of a counter includes "_total". */
+static void family_header(census_buf *o, const family *f, const census_view_data *d) {
+  census_aggregation_type type = census_view_data_aggregation(d);
+  bool counter = type == CENSUS_AGGREGATION_COUNT || type == CENSUS_AGGREGATION_SUM;
   const char *type_name = counter                                 ? "counter"
                           : type == CENSUS_AGGREGATION_LAST_VALUE ? "gauge"
                                                                   : "histogram";
-  const char *family_suffix = counter && !openmetrics ? "_total" : "";
+  const char *family_suffix = counter && !f->openmetrics ? "_total" : "";
   const char *help = census_view_data_description(d);
-  help = help && *help ? help : census_measure_description(measure);
+  help = help && *help ? help : census_measure_description(census_view_data_measure(d));
   help = help && *help ? help : census_view_data_name(d);
-  out_str(o, "# HELP ");
-  out_put(o, name, name_length);
-  out_str(o, family_suffix);
-  out_char(o, ' ');
-  out_escaped(o, help ? help : "", openmetrics);
-  out_str(o, "\n# TYPE ");
-  out_put(o, name, name_length);
-  out_str(o, family_suffix);
-  out_char(o, ' ');
-  out_str(o, type_name);
-  out_char(o, '\n');
-  if (openmetrics && unit_start < name_length) {
-    out_str(o, "# UNIT ");
-    out_put(o, name, name_length);
-    out_char(o, ' ');
-    out_put(o, name + unit_start + 1, name_length - unit_start - 1);
-    out_char(o, '\n');
+  census__buf_append_str(o, "# HELP ");
+  census__buf_append(o, f->name, f->name_length);
+  census__buf_append_str(o, family_suffix);
+  census__buf_append_byte(o, ' ');
+  escaped(o, help, f->openmetrics ? quoted_escapes : help_escapes);
+  census__buf_append_str(o, "\n# TYPE ");
+  census__buf_append(o, f->name, f->name_length);
+  census__buf_append_str(o, family_suffix);
+  census__buf_append_byte(o, ' ');
+  census__buf_append_str(o, type_name);
+  census__buf_append_byte(o, '\n');
+  if (f->openmetrics && f->unit_start < f->name_length) {
+    census__buf_append_str(o, "# UNIT ");
+    census__buf_append(o, f->name, f->name_length);
+    census__buf_append_byte(o, ' ');
+    census__buf_append(o, f->name + f->unit_start + 1, f->name_length - f->unit_start - 1);
+    census__buf_append_byte(o, '\n');
   }
+}
 
-  /* Constant labels, minus those a column of this view also uses, rendered once per view. */
-  struct out constants = {0};
-  for (size_t i = 0; i < options->const_label_count; i++) {
-    const census_prometheus_label *c = &options->const_labels[i];
-    bool shadowed = false;
-    for (size_t l = 0; l < label_count && !shadowed; l++) {
-      shadowed = strcmp(labels[l].name, c->name) == 0;
-    }
-    if (!shadowed) {
-      if (constants.length) {
-        out_char(&constants, ',');
-      }
-      out_str(&constants, c->name);
-      out_put(&constants, "=\"", 2);
-      out_escaped(&constants, c->value ? c->value : "", true);
-      out_char(&constants, '"');
-    }
+/* Writes the labels of one row, without braces, into `o`: constant labels, then the view's
+ * labels or, for the overflow row, otel_metric_overflow="true". */
+static void row_labels(census_buf *o, const family *f, const census_view_data *d, size_t row) {
+  census__buf_append(o, f->constants.data, f->constants.len);
+  bool first = f->constants.len == 0;
+  if (census_view_data_row_is_overflow(d, row)) {
+    census__buf_append_str(o, first ? "otel_metric_overflow=\"true\""
+                                    : ",otel_metric_overflow=\"true\"");
+    return;
   }
+  for (size_t l = 0; l < f->label_count; l++) {
+    const census_prometheus_column *c = &f->labels[l];
+    if (!census__buf_reserve(o, c->length + 3)) {
+      return;
+    }
+    if (!first) {
+      put(o, ",", 1);
+    }
+    first = false;
+    put(o, c->name, c->length);
+    put(o, "=\"", 2);
+    escaped(o, census_view_data_row_value(d, row, c->column), quoted_escapes);
+    census__buf_append_byte(o, '"');
+  }
+}
+
+/* A sample line up to its value: name suffix {labels extra} and a space, with one reserve. */
+static void sample_start(census_buf *o, const family *f, const char *suffix, size_t suffix_length,
+                         const census_buf *labels, const char *extra) {
+  size_t extra_length = extra ? strlen(extra) : 0;
+  if (!census__buf_reserve(o, f->name_length + suffix_length + labels->len + extra_length + 4)) {
+    return;
+  }
+  put(o, f->name, f->name_length);
+  put(o, suffix, suffix_length);
+  if (labels->len || extra) {
+    put(o, "{", 1);
+    put(o, labels->data, labels->len);
+    if (extra) {
+      if (labels->len) {
+        put(o, ",", 1);
+      }
+      put(o, extra, extra_length);
+    }
+    put(o, "}", 1);
+  }
+  put(o, " ", 1);
+  o->data[o->len] = '\0';
+}
+
+/* sample_start() with a literal suffix. */
+#define SAMPLE_START(o, f, suffix, labels, extra)                                                  \
+  sample_start((o), (f), suffix, sizeof suffix - 1, (labels), (extra))
+
+/* The _created sample of a row (OpenMetrics counters and histograms): the view's start time,
+ * when its cumulative values started from zero. */
+static void created_sample(census_buf *o, const family *f, const census_buf *labels,
+                           int64_t start_ns) {
+  SAMPLE_START(o, f, "_created", labels, NULL);
+  unix_seconds(o, start_ns);
+  census__buf_append_byte(o, '\n');
+}
+
+/* ---- one writer per aggregation ---------------------------------------------------------------
+ */
+
+/* Count and Sum views: one counter sample, <name>_total. A Count view counts measurements (unit
+ * 1, never scaled); a Sum view's total is the measure's type, scaled with base units. */
+static void counter_samples(census_buf *o, const family *f, const census_view_data *d,
+                            const census_point *p, const census_buf *labels) {
+  SAMPLE_START(o, f, "_total", labels, NULL);
+  if (census_view_data_aggregation(d) == CENSUS_AGGREGATION_COUNT) {
+    census__prometheus_int(o, p->count);
+  } else if (f->is_int) {
+    value_int(o, p->int_value, &f->scale);
+  } else {
+    value_double(o, p->double_value, &f->scale);
+  }
+  census__buf_append_byte(o, '\n');
+}
+
+/* LastValue views: one gauge sample, <name>. */
+static void gauge_samples(census_buf *o, const family *f, const census_point *p,
+                          const census_buf *labels) {
+  SAMPLE_START(o, f, "", labels, NULL);
+  if (f->is_int) {
+    value_int(o, p->int_value, &f->scale);
+  } else {
+    value_double(o, p->double_value, &f->scale);
+  }
+  census__buf_append_byte(o, '\n');
+}
+
+/* Distribution views: cumulative <name>_bucket{le=...} samples (census buckets are
+ * upper-inclusive already, as le is), then <name>_sum (the exact sum) and <name>_count. In
+ * OpenMetrics a histogram with a negative bucket bound MUST NOT have _sum, and _count goes with
+ * _sum; the +Inf bucket still holds the count. The text format keeps both: census values are
+ * never negative, so the sum is still a counter (docs/exporters/prometheus.md). */
+static void histogram_samples(census_buf *o, const family *f, const census_view_data *d,
+                              const census_point *p, const census_buf *labels) {
   const double *bounds = NULL;
   size_t bound_count = census_view_data_bounds(d, &bounds);
-  /* OpenMetrics: a histogram with a negative bucket bound MUST NOT have _sum, and _count goes
-   * with _sum; the +Inf bucket still holds the count. The text format keeps both: census values
-   * are never negative, so the sum is still a counter (docs/exporters/prometheus.md). */
-  bool with_sum = !openmetrics || bound_count == 0 || !(bounds[0] < 0);
+  int64_t cumulative = 0;
+  for (size_t b = 0; b < p->bucket_count; b++) {
+    cumulative += p->bucket_counts[b];
+    char le[64] = "le=\"+Inf\"";
+    if (b < bound_count) {
+      /* + 0.0: a bound of -0 is written 0. */
+      double bound = census__prometheus_scaled_double(bounds[b], &f->scale) + 0.0;
+      size_t n = double_text(le + 4, bound, f->openmetrics);
+      memcpy(le + 4 + n, "\"", 2);
+    }
+    SAMPLE_START(o, f, "_bucket", labels, le);
+    census__prometheus_int(o, cumulative);
+    census__buf_append_byte(o, '\n');
+  }
+  if (f->openmetrics && bound_count > 0 && bounds[0] < 0) {
+    return;
+  }
+  SAMPLE_START(o, f, "_sum", labels, NULL);
+  if (f->is_int) {
+    value_int(o, p->int_value, &f->scale); /* the exact sum: an integer when unscaled */
+  } else {
+    value_double(o, p->double_value, &f->scale);
+  }
+  census__buf_append_byte(o, '\n');
+  SAMPLE_START(o, f, "_count", labels, NULL);
+  census__prometheus_int(o, p->count);
+  census__buf_append_byte(o, '\n');
+}
+
+/* Renders the family of view `d`; `scratch` holds each row's labels. */
+static void render_view(census_buf *o, const census_view_data *d,
+                        const census_prometheus_options *options,
+                        census_prometheus_reserved *reserved, census_buf *scratch) {
+  family f;
+  if (!family_open(&f, d, options, reserved)) {
+    o->failed = true;
+    return;
+  }
+  size_t rows = census_view_data_row_count(d);
+  if (rows == 0) {
+    family_free(&f); /* its names stay reserved, so other views' names do not depend on its rows */
+    return;
+  }
+  family_header(o, &f, d);
+  census_aggregation_type type = census_view_data_aggregation(d);
   int64_t start_ns = census_view_data_start_time_ns(d);
-  for (size_t row = 0; row < rows && !o->failed && !constants.failed; row++) {
+  for (size_t row = 0; row < rows && !o->failed; row++) {
     census_point p;
     if (census_view_data_row_point(d, row, &p) != CENSUS_OK) {
       continue;
     }
-    scratch->length = 0;
-    row_labels(scratch, &constants, d, row, labels, label_count);
+    scratch->len = 0;
+    row_labels(scratch, &f, d, row);
     if (scratch->failed) {
       o->failed = true;
       break;
     }
     switch (type) {
     case CENSUS_AGGREGATION_COUNT:
-      sample_start(o, name, name_length, "_total", scratch, NULL);
-      out_int(o, p.count);
-      out_char(o, '\n');
-      break;
     case CENSUS_AGGREGATION_SUM:
+      counter_samples(o, &f, d, &p, scratch);
+      break;
     case CENSUS_AGGREGATION_LAST_VALUE:
-      sample_start(o, name, name_length, counter ? "_total" : "", scratch, NULL);
-      if (is_int) {
-        out_value_int(o, p.int_value, &scale);
-      } else {
-        out_value_double(o, p.double_value, &scale);
-      }
-      out_char(o, '\n');
+      gauge_samples(o, &f, &p, scratch);
       break;
-    case CENSUS_AGGREGATION_DISTRIBUTION: {
-      int64_t cumulative = 0;
-      for (size_t b = 0; b < p.bucket_count; b++) {
-        cumulative += p.bucket_counts[b];
-        struct out le = {0};
-        char text[64] = "le=\"+Inf\"";
-        if (b < bound_count) {
-          le = (struct out){.data = text, .capacity = sizeof text};
-          out_str(&le, "le=\"");
-          out_double(&le, scaled_double(bounds[b], &scale) + 0.0, openmetrics); /* -0 is 0 */
-          out_char(&le, '"');
-          text[le.length < sizeof text ? le.length : sizeof text - 1] = '\0';
-        }
-        sample_start(o, name, name_length, "_bucket", scratch, text);
-        out_int(o, cumulative);
-        out_char(o, '\n');
-      }
-      if (with_sum) {
-        sample_start(o, name, name_length, "_sum", scratch, NULL);
-        if (is_int) {
-          out_value_int(o, p.int_value, &scale); /* the exact sum: an integer when unscaled */
-        } else {
-          out_value_double(o, p.double_value, &scale);
-        }
-        out_char(o, '\n');
-        sample_start(o, name, name_length, "_count", scratch, NULL);
-        out_int(o, p.count);
-        out_char(o, '\n');
-      }
+    case CENSUS_AGGREGATION_DISTRIBUTION:
+      histogram_samples(o, &f, d, &p, scratch);
       break;
     }
-    }
-    if (openmetrics && type != CENSUS_AGGREGATION_LAST_VALUE) {
-      created_sample(o, name, name_length, scratch, start_ns);
+    if (f.openmetrics && type != CENSUS_AGGREGATION_LAST_VALUE) {
+      created_sample(o, &f, scratch, start_ns);
     }
   }
-  o->failed |= constants.failed;
-  free(constants.data);
-  free(name);
-  labels_free(labels, label_count);
+  family_free(&f);
 }
 
-/* Checks the options a render needs; CENSUS_OK or CENSUS_EINVAL. */
-static census_status options_check(const census_prometheus_options *options) {
+/* ---- the public functions -------------------------------------------------------------------- */
+
+census_status census__prometheus_options_read(const census_prometheus_options *in,
+                                              census_prometheus_options *options) {
+  census_status status = CENSUS_OPTIONS_COPY(options, in, "prometheus", prometheus, PROMETHEUS);
+  if (status != CENSUS_OK) {
+    return status;
+  }
   if (options->format != CENSUS_PROMETHEUS_TEXT &&
       options->format != CENSUS_PROMETHEUS_OPENMETRICS) {
     return CENSUS_EINVAL;
@@ -1045,11 +432,11 @@ static census_status options_check(const census_prometheus_options *options) {
     return CENSUS_EINVAL;
   }
   for (size_t i = 0; i < options->const_label_count; i++) {
-    if (!const_label_name_valid(options->const_labels[i].name)) {
+    if (!census__prometheus_const_label_name_valid(options->const_labels[i].key)) {
       return CENSUS_EINVAL;
     }
     for (size_t j = 0; j < i; j++) {
-      if (strcmp(options->const_labels[i].name, options->const_labels[j].name) == 0) {
+      if (strcmp(options->const_labels[i].key, options->const_labels[j].key) == 0) {
         return CENSUS_EINVAL;
       }
     }
@@ -1059,9 +446,8 @@ static census_status options_check(const census_prometheus_options *options) {
 
 CENSUS_EXPORT census_status census_prometheus_render_views(const census_view_data *const *views,
                                                            size_t count,
-                                                           const census_prometheus_options *options,
+                                                           const census_prometheus_options *in,
                                                            char **text, size_t *length) {
-  static const census_prometheus_options defaults = {0};
   if (text) {
     *text = NULL;
   }
@@ -1069,37 +455,35 @@ CENSUS_EXPORT census_status census_prometheus_render_views(const census_view_dat
     return CENSUS_EINVAL;
   }
   *length = 0;
-  options = options ? options : &defaults;
-  census_status status = options_check(options);
+  census_prometheus_options options;
+  census_status status = census__prometheus_options_read(in, &options);
   if (status != CENSUS_OK) {
     return status;
   }
-  struct out o = {0};
-  struct out scratch = {0};
-  struct reserved reserved = {0};
-  out_reserve(&o, 256 + count * 256);
+  census_buf o = CENSUS_BUF_INIT;
+  census_buf scratch = CENSUS_BUF_INIT;
+  census_prometheus_reserved reserved = {0};
+  census__buf_reserve(&o, 256 + count * 256);
   for (size_t i = 0; i < count && !o.failed; i++) {
     if (views[i]) {
-      render_view(&o, views[i], options, &reserved, &scratch);
+      render_view(&o, views[i], &options, &reserved, &scratch);
     }
   }
-  if (options->format == CENSUS_PROMETHEUS_OPENMETRICS) {
-    out_str(&o, "# EOF\n");
+  if (options.format == CENSUS_PROMETHEUS_OPENMETRICS) {
+    census__buf_append_str(&o, "# EOF\n");
   }
-  out_reserve(&o, 0); /* room for the NUL, even when nothing was written */
   free(scratch.data);
-  reserved_free(&reserved);
-  if (o.failed) {
-    free(o.data);
+  census__prometheus_reserved_free(&reserved);
+  size_t n = 0;
+  *text = census__buf_take(&o, &n); /* NUL-terminated, even when nothing was written */
+  if (!*text) {
     return CENSUS_ENOMEM;
   }
-  o.data[o.length] = '\0';
-  *text = o.data;
-  *length = o.length;
+  *length = n;
   return CENSUS_OK;
 }
 
-CENSUS_EXPORT census_status census_prometheus_render(const census_prometheus_options *options,
+CENSUS_EXPORT census_status census_prometheus_render(const census_prometheus_options *in,
                                                      char **text, size_t *length) {
   if (text) {
     *text = NULL;
@@ -1107,19 +491,18 @@ CENSUS_EXPORT census_status census_prometheus_render(const census_prometheus_opt
   if (!text || !length) {
     return CENSUS_EINVAL;
   }
-  if (options) {
-    census_status status = options_check(options);
-    if (status != CENSUS_OK) {
-      return status;
-    }
-  }
-  census_view_data **views = NULL;
-  size_t count = 0;
-  census_status status = census_view_data_get_all(&views, &count);
+  census_prometheus_options options;
+  census_status status = census__prometheus_options_read(in, &options);
   if (status != CENSUS_OK) {
     return status;
   }
-  status = census_prometheus_render_views((const census_view_data *const *)views, count, options,
+  census_view_data **views = NULL;
+  size_t count = 0;
+  status = census_view_data_get_all(&views, &count);
+  if (status != CENSUS_OK) {
+    return status;
+  }
+  status = census_prometheus_render_views((const census_view_data *const *)views, count, &options,
                                           text, length);
   census_view_data_free_all(views, count);
   return status;
@@ -1127,7 +510,8 @@ CENSUS_EXPORT census_status census_prometheus_render(const census_prometheus_opt
 
 CENSUS_EXPORT void census_prometheus_text_free(char *text) { free(text); }
 
-/* ---- content negotiation ------------------------------------------------------------------ */
+/* ---- content negotiation ----------------------------------------------------------------------
+ */
 
 /* The q value of one Accept element's parameters ("; q=0.5; version=..."), 1 if none. */
 static double accept_q(const char *params, size_t n) {

@@ -125,6 +125,45 @@ static bool is_reserved_tag(const char *key, census_span_status_code code,
   return false;
 }
 
+/* The "tags" object: the attributes as strings, then the tags the exporter writes itself
+ * (status, scope, dropped counts), which win over an attribute of the same key. */
+static void write_tags(census_json *j, const census_span_data *span) {
+  const char *message = NULL;
+  census_span_status_code code = census_span_data_status(span, &message);
+  static const char *const dropped_keys[3] = {
+      "otel.dropped_attributes_count", "otel.dropped_events_count", "otel.dropped_links_count"};
+  uint32_t dropped[3] = {census_span_data_dropped_attributes(span),
+                         census_span_data_dropped_events(span),
+                         census_span_data_dropped_links(span)};
+  census__json_key(j, "tags");
+  census__json_object_begin(j);
+  size_t attributes = census_span_data_attribute_count(span);
+  for (size_t i = 0; i < attributes; i++) {
+    census_attribute a;
+    if (census_span_data_attribute(span, i, &a) != CENSUS_OK || !a.key)
+      continue;
+    if (is_reserved_tag(a.key, code, dropped, dropped_keys))
+      continue;
+    census__json_key(j, a.key);
+    write_tag_value(j, &a);
+  }
+  if (code == CENSUS_SPAN_STATUS_OK)
+    census__json_kv_string(j, "otel.status_code", "OK");
+  if (code == CENSUS_SPAN_STATUS_ERROR) {
+    census__json_kv_string(j, "otel.status_code", "ERROR");
+    census__json_kv_string(j, "error", message ? message : "");
+  }
+  census__json_kv_string(j, "otel.scope.name", "census");
+  char num[24];
+  for (int k = 0; k < 3; k++) {
+    if (dropped[k] == 0)
+      continue;
+    snprintf(num, sizeof num, "%" PRIu32, dropped[k]);
+    census__json_kv_string(j, dropped_keys[k], num);
+  }
+  census__json_object_end(j);
+}
+
 static void write_span(census_json *j, const census_span_data *span,
                        const census_zipkin_endpoint *local, census_buf *scratch) {
   census_trace_context ctx;
@@ -174,40 +213,7 @@ static void write_span(census_json *j, const census_span_data *span,
     census__json_array_end(j);
   }
 
-  const char *message = NULL;
-  census_span_status_code code = census_span_data_status(span, &message);
-  static const char *const dropped_keys[3] = {
-      "otel.dropped_attributes_count", "otel.dropped_events_count", "otel.dropped_links_count"};
-  uint32_t dropped[3] = {census_span_data_dropped_attributes(span),
-                         census_span_data_dropped_events(span),
-                         census_span_data_dropped_links(span)};
-  census__json_key(j, "tags");
-  census__json_object_begin(j);
-  size_t attributes = census_span_data_attribute_count(span);
-  for (size_t i = 0; i < attributes; i++) {
-    census_attribute a;
-    if (census_span_data_attribute(span, i, &a) != CENSUS_OK || !a.key)
-      continue;
-    if (is_reserved_tag(a.key, code, dropped, dropped_keys))
-      continue;
-    census__json_key(j, a.key);
-    write_tag_value(j, &a);
-  }
-  if (code == CENSUS_SPAN_STATUS_OK)
-    census__json_kv_string(j, "otel.status_code", "OK");
-  if (code == CENSUS_SPAN_STATUS_ERROR) {
-    census__json_kv_string(j, "otel.status_code", "ERROR");
-    census__json_kv_string(j, "error", message ? message : "");
-  }
-  census__json_kv_string(j, "otel.scope.name", "census");
-  char num[24];
-  for (int k = 0; k < 3; k++) {
-    if (dropped[k] == 0)
-      continue;
-    snprintf(num, sizeof num, "%" PRIu32, dropped[k]);
-    census__json_kv_string(j, dropped_keys[k], num);
-  }
-  census__json_object_end(j);
+  write_tags(j, span);
   census__json_object_end(j);
 }
 

@@ -1,15 +1,16 @@
-/* zipkin_exporter.c - the Zipkin exporter: a span push exporter (exporters/http/
- * span_push_exporter.h) whose encoder is zipkin_encode.c. What is Zipkin's own here: the options
- * (endpoint and timeout with their OTEL_EXPORTER_ZIPKIN_* fallbacks, the local endpoint with the
- * resource's service name) and the mapping of the delivery counters; batching, the sending
- * thread, the handle's lifetime (reference-counted: after census_shutdown() _stats() gives the
- * final counters and _stop() only frees) and shutdown are the span push exporter's.
+/* zipkin_exporter.c - the Zipkin exporter: a push exporter (exporters/http/
+ * push_exporter.h, the skeleton every push exporter rides) whose encoder is zipkin_encode.c. What
+ * is Zipkin's own here: the options (endpoint and timeout with their OTEL_EXPORTER_ZIPKIN_*
+ * fallbacks, the local endpoint with the resource's service name) and the mapping of the delivery
+ * counters; batching, the sending thread, the handle's lifetime (reference-counted: after
+ * census_shutdown() _stats() gives the final counters and _stop() only frees) and shutdown are the
+ * push exporter's.
  *
- * Responses: the span push exporter's default classification: 2xx delivered (Zipkin answers 202);
+ * Responses: the push exporter's default classification: 2xx delivered (Zipkin answers 202);
  * 429, 5xx and transport failures retried; any other status is a permanent failure whose spans
  * are counted as dropped, with the status and the start of the body reported.
  *
- * The public handle is the span push exporter's handle, converted to census_zipkin_exporter.
+ * The public handle is the push exporter's handle, converted to census_zipkin_exporter.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -19,12 +20,13 @@
 #include "census/exporter.h"
 #include "census/exporters/zipkin.h"
 #include "env_config.h"
+#include "options.h"
 #include "resource.h"
-#include "span_push_exporter.h"
+#include "push_exporter.h"
 #include "url.h"
 #include "zipkin_internal.h"
 
-/* Zipkin's own state (the span push exporter's `user`): the localEndpoint of every span. */
+/* Zipkin's own state (the push exporter's `user`): the localEndpoint of every span. */
 typedef struct zipkin_state {
   char *service_name;
   char *ipv4;
@@ -32,8 +34,8 @@ typedef struct zipkin_state {
   uint16_t port;
 } zipkin_state;
 
-static census_span_push_exporter *push_of(census_zipkin_exporter *exporter) {
-  return (census_span_push_exporter *)exporter;
+static census_push_exporter *push_of(census_zipkin_exporter *exporter) {
+  return (census_push_exporter *)exporter;
 }
 
 /* A copy of s, NULL for NULL or "" (the field is then omitted); sets *failed if out of memory. */
@@ -99,9 +101,9 @@ CENSUS_EXPORT census_status census_zipkin_exporter_start(const census_zipkin_opt
   if (!exporter)
     return CENSUS_EINVAL;
   *exporter = NULL;
-  census_zipkin_options o = {0};
-  if (options)
-    o = *options;
+  census_zipkin_options o;
+  if (CENSUS_OPTIONS_COPY(&o, options, "zipkin", zipkin, ZIPKIN) != CENSUS_OK)
+    return CENSUS_EINVAL;
 
   /* The option (refused when malformed), else the variable (ignored when malformed, as every
    * variable is), else the default. */
@@ -128,15 +130,16 @@ CENSUS_EXPORT census_status census_zipkin_exporter_start(const census_zipkin_opt
   zipkin_state *z = state_new(&o, &status);
   if (!z)
     return status;
-  census_span_push_config config = {
+  census_push_config config = {
       .name = "zipkin",
-      .encode = zipkin_encode,
+      .encode_spans = zipkin_encode,
       .http = {.url = url, .content_type = "application/json", .timeout_ms = timeout_ms},
       .user = z,
       .free_user = state_free};
-  CENSUS_SPAN_PUSH_APPLY_OPTIONS(config, o);
+  CENSUS_PUSH_APPLY_OPTIONS(config.http, o);
+  config.max_spans_per_request = o.max_spans_per_request;
   config.http.service_name = z->service_name; /* scopes the spool */
-  census_span_push_exporter *push = census__span_push_start(&config, &status);
+  census_push_exporter *push = census__push_start(&config, &status);
   if (!push) {
     state_free(z);
     return status;
@@ -148,13 +151,13 @@ CENSUS_EXPORT census_status census_zipkin_exporter_start(const census_zipkin_opt
 CENSUS_EXPORT census_status census_zipkin_exporter_stats(census_zipkin_exporter *exporter,
                                                          census_zipkin_stats *stats) {
   census_http_stats h;
-  census_status status = census__span_push_stats(push_of(exporter), stats ? &h : NULL);
+  census_status status = census__push_stats(push_of(exporter), stats ? &h : NULL);
   if (status == CENSUS_OK)
-    *stats = CENSUS_SPAN_PUSH_PUBLIC_STATS(census_zipkin_stats, h);
+    *stats = CENSUS_PUSH_SPAN_STATS(census_zipkin_stats, h);
   return status;
 }
 
 CENSUS_EXPORT census_status census_zipkin_exporter_stop(census_zipkin_exporter *exporter,
                                                         int64_t timeout_ms) {
-  return census__span_push_stop(push_of(exporter), timeout_ms);
+  return census__push_stop(push_of(exporter), timeout_ms);
 }

@@ -26,6 +26,21 @@
 extern "C" {
 #endif
 
+/* ---- Key/value pairs of the exporters' options ---------------------------------------------- */
+
+/* A key and a string value: a Prometheus constant label, an HTTP header (OTLP), a resource
+ * attribute (OTLP), a monitored-resource label (Cloud Monitoring). The functions that take them
+ * copy both strings; `value` NULL is refused where a value is required and means "" elsewhere, as
+ * each option says. Untyped on purpose: every one of these is a string in its protocol (HTTP
+ * headers, Prometheus label values, Cloud Monitoring labels, OTEL_RESOURCE_ATTRIBUTES), so a typed
+ * value such as census_attribute's (below, the read-only view of a span's attributes) would only
+ * make callers write a type that three of its four cases must refuse.
+ * Thread-safety: plain data; borrowed for the duration of the call that takes it. */
+typedef struct census_kv {
+  const char *key;
+  const char *value;
+} census_kv;
+
 typedef struct census_stats_exporter_ops {
   /* Exports `count` snapshots, borrowed for the duration of the call. Returns CENSUS_OK or an
    * error, which census_flush() passes on. Required. */

@@ -54,17 +54,18 @@ if(CENSUS_BUILD_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang" AND NOT CENSUS_SANI
   endforeach()
   # OTEL_EXPORTER_OTLP_HEADERS / OTEL_RESOURCE_ATTRIBUTES lists (libc only).
   set(http_dir ${PROJECT_SOURCE_DIR}/exporters/http)
-  census_fuzz_target(kv_list SOURCES ${http_dir}/env_config.c INCLUDES ${http_dir})
+  set(common_dir ${PROJECT_SOURCE_DIR}/exporters/common)
+  census_fuzz_target(kv_list SOURCES ${common_dir}/env_config.c INCLUDES ${common_dir})
   # Spool files left on disk by another process (the push exporters' persistent spool; zlib).
   find_package(ZLIB REQUIRED)
-  census_fuzz_target(spool SOURCES ${http_dir}/spool.c ${http_dir}/env_config.c INCLUDES ${http_dir}
-                     LIBS ZLIB::ZLIB)
+  census_fuzz_target(spool SOURCES ${http_dir}/spool.c ${common_dir}/env_config.c
+                     INCLUDES ${http_dir} ${common_dir} LIBS ZLIB::ZLIB)
   find_package(PkgConfig REQUIRED)
   pkg_check_modules(FUZZ_JANSSON REQUIRED IMPORTED_TARGET jansson)
   # OTLP export responses: partial success and google.rpc.Status, protobuf and JSON (jansson).
   if(CENSUS_EXPORTER_OTLP)
     set(dir ${PROJECT_SOURCE_DIR}/exporters/otlp)
-    census_fuzz_target(otlp_response SOURCES ${dir}/otlp_response.c INCLUDES ${dir} ${http_dir}
+    census_fuzz_target(otlp_response SOURCES ${dir}/otlp_response.c INCLUDES ${dir} ${http_dir} ${common_dir}
                        LIBS PkgConfig::FUZZ_JANSSON)
   endif()
   # The Prometheus renderer over generated snapshots (doubles: no core), both formats checked
@@ -72,8 +73,9 @@ if(CENSUS_BUILD_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang" AND NOT CENSUS_SANI
   # (python3-prometheus-client's strict OpenMetrics parser, promtool), after the fuzz run.
   if(CENSUS_EXPORTER_PROMETHEUS)
     census_fuzz_target(prometheus_render NO_CORE
-      SOURCES ${PROJECT_SOURCE_DIR}/exporters/prometheus/prometheus_render.c
-              ${PROJECT_SOURCE_DIR}/tests/fuzz/exposition_check.c)
+      SOURCES ${CENSUS_PROMETHEUS_RENDER_SOURCES}
+              ${PROJECT_SOURCE_DIR}/tests/fuzz/exposition_check.c
+      INCLUDES ${PROJECT_SOURCE_DIR}/exporters/prometheus ${common_dir})
     find_program(CENSUS_FUZZ_PROMTOOL promtool)
     add_test(NAME prometheus_render_fuzz_corpus
       COMMAND ${PROJECT_SOURCE_DIR}/tests/prometheus/corpus_check.sh --sample 200
@@ -86,7 +88,7 @@ if(CENSUS_BUILD_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang" AND NOT CENSUS_SANI
   # Google API error bodies and token responses (jansson).
   if(CENSUS_EXPORTER_GOOGLE_CLOUD)
     set(dir ${PROJECT_SOURCE_DIR}/exporters/google_cloud)
-    census_fuzz_target(google_error SOURCES ${dir}/google_error.c INCLUDES ${dir} ${http_dir}
+    census_fuzz_target(google_error SOURCES ${dir}/google_error.c INCLUDES ${dir} ${http_dir} ${common_dir}
                        LIBS PkgConfig::FUZZ_JANSSON)
   endif()
 endif()

@@ -253,7 +253,7 @@ struct program {
   census_view_data *views[MAX_VIEWS];
   size_t view_count;
   census_prometheus_options options;
-  census_prometheus_label labels[4];
+  census_kv labels[4];
   char *prefix;
 };
 
@@ -349,7 +349,7 @@ static void parse(struct program *p, const uint8_t *data, size_t size) {
     } else if (command == 'L' && label_count < 4) {
       const char *eq = memchr(arg, '=', arg_length);
       size_t name_length = eq ? (size_t)(eq - arg) : arg_length;
-      p->labels[label_count].name = copy_text(arg, name_length, false, 100);
+      p->labels[label_count].key = copy_text(arg, name_length, false, 100);
       p->labels[label_count].value =
           eq ? copy_text(eq + 1, (size_t)(arg + arg_length - eq - 1), false, 300) : NULL;
       label_count++;
@@ -474,12 +474,13 @@ static void dump(const char *text, size_t length, bool openmetrics) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   struct program p = {0};
+  p.options = (census_prometheus_options)CENSUS_PROMETHEUS_OPTIONS_INIT;
   parse(&p, data, size);
   bool valid = true;
   for (size_t i = 0; i < p.options.const_label_count; i++) {
-    valid = valid && label_name_valid(p.labels[i].name);
+    valid = valid && label_name_valid(p.labels[i].key);
     for (size_t j = 0; j < i; j++) {
-      valid = valid && strcmp(p.labels[i].name, p.labels[j].name) != 0;
+      valid = valid && strcmp(p.labels[i].key, p.labels[j].key) != 0;
     }
   }
   for (int om = 0; om < 2; om++) {
@@ -522,7 +523,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     view_free(p.views[v]);
   }
   for (size_t i = 0; i < p.options.const_label_count; i++) {
-    free((char *)p.labels[i].name);
+    free((char *)p.labels[i].key);
     free((char *)p.labels[i].value);
   }
   free(p.prefix);

@@ -29,7 +29,8 @@ static void print_stats(void *exp) {
 }
 
 static int run_export(const char *url, const char *token) {
-  census_google_trace_options o = {.trace_endpoint = url,
+  census_google_trace_options o = {.size = sizeof(census_google_trace_options),
+                                   .trace_endpoint = url,
                                    .project_id = "my-proj",
                                    .access_token = token,
                                    .initial_backoff_ms = 100,
@@ -55,7 +56,8 @@ static int run_export(const char *url, const char *token) {
 }
 
 static int run_faults(const char *url, const char *token, int spans, int64_t budget_ms) {
-  census_google_trace_options o = {.trace_endpoint = url,
+  census_google_trace_options o = {.size = sizeof(census_google_trace_options),
+                                   .trace_endpoint = url,
                                    .project_id = "my-proj",
                                    .access_token = *token ? token : NULL,
                                    .initial_backoff_ms = 100,

@@ -49,7 +49,7 @@ int main(int argc, char **argv) {
   const double b2[] = {0, 1};
   mon_view("test/ratio", ratio, NULL, census_aggregation_distribution_new(b2, 2, &st));
 
-  census_google_monitoring_options o = {0};
+  census_google_monitoring_options o = CENSUS_GOOGLE_MONITORING_OPTIONS_INIT;
   o.monitoring_endpoint = argv[1];
   o.min_write_interval_ms = interval;
   o.timeout_ms = 5000;

@@ -52,7 +52,7 @@ int main(int argc, char **argv) {
   mon_view("test/denied", denied, route, census_aggregation_count_new());
   mon_view("test/allowed", allowed, NULL, census_aggregation_sum_new());
 
-  census_google_monitoring_options o = {0};
+  census_google_monitoring_options o = CENSUS_GOOGLE_MONITORING_OPTIONS_INIT;
   o.monitoring_endpoint = argv[1];
   o.access_token = "control-token";
   o.project_id = "key-project";

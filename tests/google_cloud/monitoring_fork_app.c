@@ -43,7 +43,7 @@ int main(int argc, char **argv) {
   mon_check(st, "measure");
   mon_view("test/fork", m, NULL, census_aggregation_sum_new());
 
-  census_google_monitoring_options o = {0};
+  census_google_monitoring_options o = CENSUS_GOOGLE_MONITORING_OPTIONS_INIT;
   o.monitoring_endpoint = argv[1];
   o.access_token = "control-token";
   o.project_id = "key-project";

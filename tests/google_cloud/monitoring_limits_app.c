@@ -66,7 +66,7 @@ int main(int argc, char **argv) {
   distribution_view("lim/edge198", 1, 198);
   distribution_view("lim/zero199", 0, 199);
 
-  census_google_monitoring_options mo = {0};
+  census_google_monitoring_options mo = CENSUS_GOOGLE_MONITORING_OPTIONS_INIT;
   mo.project_id = "limits-project";
   mo.access_token = "limits-token";
   mo.monitoring_endpoint = argv[1];
@@ -75,7 +75,7 @@ int main(int argc, char **argv) {
   census_google_monitoring_exporter *monitoring = NULL;
   mon_check(census_google_monitoring_exporter_start(&mo, &monitoring), "monitoring start");
 
-  census_google_trace_options to = {0};
+  census_google_trace_options to = CENSUS_GOOGLE_TRACE_OPTIONS_INIT;
   to.project_id = "limits-project";
   to.access_token = "limits-token";
   to.trace_endpoint = argv[1];

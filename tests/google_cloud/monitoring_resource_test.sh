@@ -8,6 +8,10 @@
 #     and the downward-API variables (NAMESPACE, POD_NAME, CONTAINER_NAME); with no key file the
 #     project id and the token come from the metadata server (requests carry Metadata-Flavor).
 #  2. No metadata server: the resource is global with the key file's project.
+#  3. The project order shared by both Google exporters (census__google_project_id()):
+#     GOOGLE_CLOUD_PROJECT wins over the metadata server's project-id even when the metadata
+#     server gives the tokens (the fake answers 403 to any other project). Fails on main, where
+#     Cloud Monitoring asked the metadata server first (and Cloud Trace the variable first).
 set -eu
 APP=$1
 google_dir=$2
@@ -39,4 +43,14 @@ STATE=$(fake_google_state)
 [ "$(echo "$STATE" | jq '.violations | length')" = 0 ] || fail "violations: $(echo "$STATE" | jq -c .violations)"
 R=$(echo "$STATE" | jq -c ".lastSeries[\"$P/test/requests\"].resource")
 [ "$R" = '{"type":"global","labels":{"project_id":"key-project"}}' ] || fail "global resource: $R"
+# 3. GOOGLE_CLOUD_PROJECT before the metadata server.
+start_fake_google '{"project": "env-project", "minIntervalMs": 100, "metadata": {
+  "project/project-id": "meta-project", "instance/id": "99", "instance/zone": "projects/1/zones/us-central1-a"}}'
+env -u GOOGLE_APPLICATION_CREDENTIALS GCE_METADATA_HOST="127.0.0.1:$port" GOOGLE_CLOUD_PROJECT=env-project \
+  "$APP" "http://127.0.0.1:$port" 1 100 > "$work/out" 2> "$work/err" || { cat "$work/err"; fail "app failed"; }
+STATE=$(fake_google_state)
+[ "$(echo "$STATE" | jq '.violations | length')" = 0 ] || fail "violations: $(echo "$STATE" | jq -c .violations)"
+[ "$(echo "$STATE" | jq .acceptedPoints)" -ge 283 ] || fail "points not accepted (wrong project?): $(cat "$work/err")"
+R=$(echo "$STATE" | jq -c ".lastSeries[\"$P/test/requests\"].resource")
+[ "$R" = '{"type":"gce_instance","labels":{"project_id":"env-project","instance_id":"99","zone":"us-central1-a"}}' ] || fail "project order: $R"
 echo "monitoring resource: all checks passed"

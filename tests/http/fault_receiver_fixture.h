@@ -1,5 +1,5 @@
 /* fault_receiver_fixture.h - the cmocka fixture of the C tests that send to one
- * tests/http/fault_receiver.js per test (test_http_sender.c, test_http_span_push.c).
+ * tests/http/fault_receiver.js per test (test_http_sender.c, test_http_push.c).
  *
  * Include after <cmocka.h>; the test target defines CENSUS_TEST_NODE and
  * CENSUS_TEST_FAULT_RECEIVER (tests/http/http.cmake, tests/support/span_exporter_tests.cmake).

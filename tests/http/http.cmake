@@ -29,19 +29,19 @@ pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)
 find_program(NODE node)
 
 census_unit_test(http_env_config)
-target_link_libraries(test_http_env_config PRIVATE census_http_objects)
+target_link_libraries(test_http_env_config PRIVATE census_http_objects census_common_objects)
 set_tests_properties(unit_http_env_config PROPERTIES LABELS "unit;http")
 
 census_unit_test(http_url)
-target_link_libraries(test_http_url PRIVATE census_http_objects)
+target_link_libraries(test_http_url PRIVATE census_http_objects census_common_objects)
 set_tests_properties(unit_http_url PROPERTIES LABELS "unit;http")
 
 census_unit_test(http_resource)
-target_link_libraries(test_http_resource PRIVATE census_http_objects)
+target_link_libraries(test_http_resource PRIVATE census_http_objects census_common_objects)
 set_tests_properties(unit_http_resource PROPERTIES LABELS "unit;http")
 
 census_unit_test(http_spool)
-target_link_libraries(test_http_spool PRIVATE census_http_objects)
+target_link_libraries(test_http_spool PRIVATE census_http_objects census_common_objects)
 target_compile_definitions(test_http_spool PRIVATE
   CENSUS_TEST_SPOOL_CORPUS="${CMAKE_CURRENT_LIST_DIR}/../fuzz/corpus/spool")
 set_tests_properties(unit_http_spool PROPERTIES LABELS "unit;http")
@@ -63,7 +63,8 @@ if(NODE)
       census_unit_test(${name})
       set(labels "unit;http")
     endif()
-    target_link_libraries(test_${name} PRIVATE census_http_objects PkgConfig::JANSSON)
+    target_link_libraries(test_${name} PRIVATE census_http_objects census_common_objects
+                          PkgConfig::JANSSON)
     target_compile_definitions(test_${name} PRIVATE
       CENSUS_TEST_NODE="${NODE}"
       CENSUS_TEST_FAULT_RECEIVER="${CMAKE_CURRENT_LIST_DIR}/fault_receiver.js")

@@ -73,10 +73,11 @@ static void check(const char *step, census_status status) {
 /* Registers the exporter, the interval, the measure, the column and both views, and fills
  * mode_tags. Any failure exits with status 2. */
 static void set_up(const char *mode) {
-  census_stdout_options options = {0};
+  census_stdout_options options = CENSUS_STDOUT_OPTIONS_INIT;
   options.format = CENSUS_STDOUT_JSON;
   options.fd = 1;
-  check("stdout exporter", census_stdout_exporter_register(&options));
+  census_stdout_exporter *exporter; /* never stopped: the flush at exit prints the last data */
+  check("stdout exporter", census_stdout_exporter_start(&options, &exporter));
   check("export interval", census_set_export_interval_ms(AN_HOUR_MS));
   /* Spans too are exported only by the final flush: an hour's delay, and a queue and batch large
    * enough that no full batch triggers an earlier export. */

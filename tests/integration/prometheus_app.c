@@ -102,7 +102,7 @@ int main(int argc, char **argv) {
                     "[--run-s N]\n");
     return 2;
   }
-  census_prometheus_options options = {0};
+  census_prometheus_options options = CENSUS_PROMETHEUS_OPTIONS_INIT;
   options.any_port = 1;
   long run_s = 120;
   for (int i = 2; i + 1 < argc; i += 2) {
@@ -204,17 +204,17 @@ int main(int argc, char **argv) {
   census_tag_map_free(get);
   census_tag_map_free(post);
 
-  census_prometheus_label service = {"service", "census-test"};
+  census_kv service = {"service", "census-test"};
   options.const_labels = &service;
   options.const_label_count = 1;
-  census_prometheus_server *server = census_prometheus_server_start(&options, &status);
-  check("server start", status);
+  census_prometheus_exporter *server = NULL;
+  check("exporter start", census_prometheus_exporter_start(&options, &server));
   FILE *port_file = fopen(argv[1], "w");
   if (!port_file) {
     perror(argv[1]);
     return 1;
   }
-  fprintf(port_file, "%u\n", census_prometheus_server_port(server));
+  fprintf(port_file, "%u\n", census_prometheus_exporter_port(server));
   fclose(port_file);
 
   signal(SIGTERM, on_signal);
@@ -229,12 +229,10 @@ int main(int argc, char **argv) {
     nanosleep(&tick, NULL);
   }
   int64_t stop_start = now_ns();
-  check("server stop", census_prometheus_server_stop(server, 5000));
-  check("server stop again", census_prometheus_server_stop(server, 5000)); /* idempotent */
+  check("exporter stop", census_prometheus_exporter_stop(server, 5000));
   int64_t stop_ms = (now_ns() - stop_start) / 1000000;
   atomic_store(&running, false);
   pthread_join(thread, NULL);
-  census_prometheus_server_free(server);
   printf("ticks=%" PRId64 " max_record_us=%" PRId64 " stop_ms=%" PRId64 "\n", ticks_recorded,
          max_record_ns / 1000, stop_ms);
   census_shutdown(5000);

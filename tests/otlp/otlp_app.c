@@ -356,14 +356,13 @@ static void print_signal(const char *name, const census_otlp_signal_stats *s, bo
 }
 
 static int export_mode(int argc, char **argv) {
-  census_otlp_options o;
-  memset(&o, 0, sizeof o);
+  census_otlp_options o = CENSUS_OTLP_OPTIONS_INIT;
   o.endpoint = argv[2];
   o.service_name = "otlp-app";
-  census_otlp_kv attrs[] = {{"deployment.environment", "test"}};
+  census_kv attrs[] = {{"deployment.environment", "test"}};
   o.resource_attributes = attrs;
   o.resource_attribute_count = 1;
-  census_otlp_kv header = {"x-api-key", NULL};
+  census_kv header = {"x-api-key", NULL};
   const char *expected = "spans.json";
   int64_t stop_timeout = 10000, flush_timeout = 10000;
   for (int i = 3; i < argc; i++) {

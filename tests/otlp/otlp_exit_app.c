@@ -158,8 +158,7 @@ static void set_up(const char *metrics_url, const char *traces_url, int64_t dead
     census_aggregation_free(aggregations[i]);
   }
 
-  census_otlp_options o;
-  memset(&o, 0, sizeof o);
+  census_otlp_options o = CENSUS_OTLP_OPTIONS_INIT;
   o.metrics_endpoint = metrics_url;
   o.traces_endpoint = traces_url;
   o.service_name = "otlp-exit";

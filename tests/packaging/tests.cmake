@@ -35,3 +35,9 @@ set_tests_properties(packaging_find_package PROPERTIES LABELS "packaging" TIMEOU
 add_test(NAME packaging_install_deps_profiles
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/packaging/install_deps_profiles.sh ${PROJECT_SOURCE_DIR})
 set_tests_properties(packaging_install_deps_profiles PROPERTIES LABELS "packaging" TIMEOUT 60)
+
+# The README's C snippets (the quickstart) compile against the public headers.
+add_test(NAME packaging_readme_snippets
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/packaging/readme_snippets.sh ${PROJECT_SOURCE_DIR}/README.md
+          ${PROJECT_SOURCE_DIR}/include ${CMAKE_C_COMPILER})
+set_tests_properties(packaging_readme_snippets PROPERTIES LABELS "packaging" TIMEOUT 60)

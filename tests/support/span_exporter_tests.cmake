@@ -1,5 +1,5 @@
-# Tests every span push exporter has (Zipkin, Cloud Trace), declared by one function so that the
-# exporters' .cmake files say only what differs. Included by tests/zipkin/zipkin.cmake and
+# Tests every span exporter on the push exporter skeleton has (Zipkin, Cloud Trace), declared by
+# one function so that the exporters' .cmake files say only what differs. Included by tests/zipkin/zipkin.cmake and
 # tests/google_cloud/cloud_trace.cmake (from tests/CMakeLists.txt, where census_unit_test() is).
 #
 # census_span_exporter_tests(<name> LIBRARY <exporter library> LABEL <label>
@@ -25,7 +25,7 @@ function(census_span_exporter_tests name)
   census_unit_test(${name}_encode THREADED)
   target_sources(test_${name}_encode PRIVATE ${support}/span_fixture.c)
   target_include_directories(test_${name}_encode PRIVATE ${support}
-    ${PROJECT_SOURCE_DIR}/exporters/http)
+    ${PROJECT_SOURCE_DIR}/exporters/http ${PROJECT_SOURCE_DIR}/exporters/common)
   target_link_libraries(test_${name}_encode PRIVATE ${ARG_LIBRARY} PkgConfig::JANSSON)
   set_tests_properties(unit_${name}_encode PROPERTIES LABELS "unit;threaded;${ARG_LABEL}")
 
@@ -43,18 +43,19 @@ function(census_span_exporter_tests name)
   endforeach()
 endfunction()
 
-# unit_http_span_push: the generic span push exporter itself (exporters/http/span_push_exporter.c)
-# against tests/http/fault_receiver.js (chunking, counters, default and custom classification,
-# stop and census_shutdown()); labels unit, threaded and http. Declared once, here, because only
-# the span exporters use it.
+# unit_http_push: the push exporter skeleton itself (exporters/http/push_exporter.c) against
+# tests/http/fault_receiver.js (span chunking, the stats path with its pre-round hook and
+# supersede key, counters, default and custom classification, drops before the sender, stop and
+# census_shutdown()); labels unit, threaded and http. Declared here, with the span fixture it uses.
 find_program(CENSUS_SPAN_TEST_NODE node)
 if(TARGET census_http_objects AND CENSUS_SPAN_TEST_NODE)
-  census_unit_test(http_span_push THREADED)
-  target_sources(test_http_span_push PRIVATE ${CENSUS_SPAN_TEST_SUPPORT_DIR}/span_fixture.c)
-  target_include_directories(test_http_span_push PRIVATE ${CENSUS_SPAN_TEST_SUPPORT_DIR})
-  target_link_libraries(test_http_span_push PRIVATE census_http_objects PkgConfig::JANSSON)
-  target_compile_definitions(test_http_span_push PRIVATE
+  census_unit_test(http_push THREADED)
+  target_sources(test_http_push PRIVATE ${CENSUS_SPAN_TEST_SUPPORT_DIR}/span_fixture.c)
+  target_include_directories(test_http_push PRIVATE ${CENSUS_SPAN_TEST_SUPPORT_DIR})
+  target_link_libraries(test_http_push PRIVATE census_http_objects census_common_objects
+                        PkgConfig::JANSSON)
+  target_compile_definitions(test_http_push PRIVATE
     CENSUS_TEST_NODE="${CENSUS_SPAN_TEST_NODE}"
     CENSUS_TEST_FAULT_RECEIVER="${PROJECT_SOURCE_DIR}/tests/http/fault_receiver.js")
-  set_tests_properties(unit_http_span_push PROPERTIES LABELS "unit;threaded;http" TIMEOUT 120)
+  set_tests_properties(unit_http_push PROPERTIES LABELS "unit;threaded;http" TIMEOUT 120)
 endif()

@@ -85,6 +85,7 @@ static struct {
   census_sampler *on;
   census_span open_span, current_span;
   int devnull;
+  census_stdout_exporter *stdout_exporter;
   atomic_int stats_shutdowns, span_shutdowns;
 #ifdef CENSUS_HAVE_OTLP
   census_otlp_exporter *otlp;
@@ -97,7 +98,7 @@ static struct {
   census_google_monitoring_exporter *monitoring;
 #endif
 #ifdef CENSUS_HAVE_PROMETHEUS
-  census_prometheus_server *server;
+  census_prometheus_exporter *server;
 #endif
 } before;
 
@@ -182,27 +183,33 @@ static void make_everything_then_shut_down(void) {
   assert_true(census_span_is_recording(before.open_span));
 
   before.devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-  census_stdout_options so = {.fd = before.devnull};
-  assert_int_equal(census_stdout_exporter_register(&so), CENSUS_OK);
+  census_stdout_options so = CENSUS_STDOUT_OPTIONS_INIT;
+  so.fd = before.devnull;
+  assert_int_equal(census_stdout_exporter_start(&so, &before.stdout_exporter), CENSUS_OK);
   assert_int_equal(census_stats_exporter_register(&stats_ops, &before), CENSUS_OK);
   assert_int_equal(census_span_exporter_register(&span_ops, &before), CENSUS_OK);
   /* Push exporters aimed at a port nothing listens on, with a short retry budget: census_shutdown
    * delivers nothing and drops what they hold, counted. */
 #ifdef CENSUS_HAVE_OTLP
-  census_otlp_options oo = {.endpoint = "http://127.0.0.1:9", .max_elapsed_ms = 200};
+  census_otlp_options oo = {
+      .size = sizeof(census_otlp_options), .endpoint = "http://127.0.0.1:9", .max_elapsed_ms = 200};
   assert_int_equal(census_otlp_exporter_start(&oo, &before.otlp), CENSUS_OK);
 #endif
 #ifdef CENSUS_HAVE_ZIPKIN
-  census_zipkin_options zo = {.endpoint = "http://127.0.0.1:9/api/v2/spans", .max_elapsed_ms = 200};
+  census_zipkin_options zo = {.size = sizeof(census_zipkin_options),
+                              .endpoint = "http://127.0.0.1:9/api/v2/spans",
+                              .max_elapsed_ms = 200};
   assert_int_equal(census_zipkin_exporter_start(&zo, &before.zipkin), CENSUS_OK);
 #endif
 #ifdef CENSUS_HAVE_GOOGLE_CLOUD
-  census_google_trace_options to = {.project_id = "p",
+  census_google_trace_options to = {.size = sizeof(census_google_trace_options),
+                                    .project_id = "p",
                                     .access_token = "token",
                                     .trace_endpoint = "http://127.0.0.1:9",
                                     .max_elapsed_ms = 200};
   assert_int_equal(census_google_trace_exporter_start(&to, &before.cloud_trace), CENSUS_OK);
-  census_google_monitoring_options mo = {.project_id = "p",
+  census_google_monitoring_options mo = {.size = sizeof(census_google_monitoring_options),
+                                         .project_id = "p",
                                          .access_token = "token",
                                          .resource_type = "global",
                                          .monitoring_endpoint = "http://127.0.0.1:9",
@@ -213,10 +220,9 @@ static void make_everything_then_shut_down(void) {
    * not queued: nothing would export it), so the shutdown exports it. */
   census_span_end(census_span_start("as ended span", NULL));
 #ifdef CENSUS_HAVE_PROMETHEUS
-  census_prometheus_options po = {.any_port = 1};
-  before.server = census_prometheus_server_start(&po, &st);
-  assert_non_null(before.server);
-  assert_true(census_prometheus_server_port(before.server) != 0);
+  census_prometheus_options po = {.size = sizeof(census_prometheus_options), .any_port = 1};
+  assert_int_equal(census_prometheus_exporter_start(&po, &before.server), CENSUS_OK);
+  assert_true(census_prometheus_exporter_port(before.server) != 0);
 #endif
 
   census_status first = census_shutdown(5000);
@@ -505,8 +511,15 @@ static void propagation(void) {
 }
 
 static void exporters(void) {
-  assert_int_equal(census_stdout_exporter_register(NULL), CENSUS_ESHUTDOWN);
-  assert_int_equal(census_stdout_exporter_unregister(100), CENSUS_ESHUTDOWN);
+  census_stdout_exporter *so = (census_stdout_exporter *)1;
+  assert_int_equal(census_stdout_exporter_start(NULL, &so), CENSUS_ESHUTDOWN);
+  assert_null(so);
+  census_stdout_stats sst;
+  assert_int_equal(census_stdout_exporter_stats(before.stdout_exporter, &sst), CENSUS_OK);
+  assert_true(sst.rows_written > 0); /* the final export census_shutdown() made */
+  assert_int_equal(sst.rows_dropped, 0);
+  /* The shutdown stopped it, keeping the handle: _stop() only frees. */
+  assert_int_equal(census_stdout_exporter_stop(before.stdout_exporter, 100), CENSUS_OK);
   close(before.devnull);
 #ifdef CENSUS_HAVE_OTLP
   census_otlp_exporter *otlp = (census_otlp_exporter *)1;
@@ -526,23 +539,34 @@ static void exporters(void) {
   census_zipkin_stats zs;
   assert_int_equal(census_zipkin_exporter_stats(before.zipkin, &zs), CENSUS_OK);
   assert_int_equal(zs.spans_dropped, 1); /* "as ended span", undeliverable by the deadline */
-  assert_int_equal(census_zipkin_exporter_stop(before.zipkin, 100), CENSUS_OK);
+  /* The outcome of the final delivery, which census_shutdown() ran: a span was dropped. */
+  assert_int_equal(census_zipkin_exporter_stop(before.zipkin, 100), CENSUS_EEXPORT);
 #endif
 #ifdef CENSUS_HAVE_GOOGLE_CLOUD
-  census_google_trace_options to = {.project_id = "p", .access_token = "token"};
+  census_google_trace_options to = {
+      .size = sizeof(census_google_trace_options), .project_id = "p", .access_token = "token"};
   census_google_trace_exporter *t = (census_google_trace_exporter *)1;
   assert_int_equal(census_google_trace_exporter_start(&to, &t), CENSUS_ESHUTDOWN);
   assert_null(t);
   census_google_trace_stats ts;
   assert_int_equal(census_google_trace_exporter_stats(before.cloud_trace, &ts), CENSUS_OK);
-  assert_int_equal(census_google_trace_exporter_stop(before.cloud_trace, 100), CENSUS_OK);
-  census_google_monitoring_options mo = {
-      .project_id = "p", .access_token = "token", .resource_type = "global"};
+  assert_int_equal(ts.spans_dropped, 1); /* "as ended span": nothing listens */
+  /* The outcome of the final delivery, which census_shutdown() ran: a span was dropped. */
+  assert_int_equal(census_google_trace_exporter_stop(before.cloud_trace, 100), CENSUS_EEXPORT);
+  census_google_monitoring_options mo = {.size = sizeof(census_google_monitoring_options),
+                                         .project_id = "p",
+                                         .access_token = "token",
+                                         .resource_type = "global"};
   census_google_monitoring_exporter *gm = (census_google_monitoring_exporter *)1;
   assert_int_equal(census_google_monitoring_exporter_start(&mo, &gm), CENSUS_ESHUTDOWN);
   assert_null(gm);
   census_google_monitoring_stats ms;
   assert_int_equal(census_google_monitoring_exporter_stats(before.monitoring, &ms), CENSUS_OK);
+  /* Its descriptors could not be created (nothing listens), so its points waited: deferred,
+   * never submitted, nothing dropped; the final outcome is CENSUS_OK. */
+  assert_true(ms.points_deferred > 0);
+  assert_int_equal(ms.points_submitted, 0);
+  assert_int_equal(ms.points_dropped, 0);
   assert_int_equal(census_google_monitoring_exporter_stop(before.monitoring, 100), CENSUS_OK);
 #endif
 #ifdef CENSUS_HAVE_PROMETHEUS
@@ -555,13 +579,14 @@ static void exporters(void) {
   census_prometheus_text_free(text);
   assert_int_equal(census_prometheus_negotiate(NULL), CENSUS_PROMETHEUS_TEXT);
   assert_non_null(census_prometheus_content_type(CENSUS_PROMETHEUS_TEXT));
-  census_status st = CENSUS_OK;
-  census_prometheus_options po = {.any_port = 1};
-  assert_null(census_prometheus_server_start(&po, &st));
-  assert_int_equal(st, CENSUS_ESHUTDOWN);
-  assert_int_equal(census_prometheus_server_port(before.server), 0); /* stopped by shutdown */
-  assert_int_equal(census_prometheus_server_stop(before.server, 100), CENSUS_OK);
-  census_prometheus_server_free(before.server);
+  census_prometheus_options po = {.size = sizeof(census_prometheus_options), .any_port = 1};
+  census_prometheus_exporter *pe = (census_prometheus_exporter *)1;
+  assert_int_equal(census_prometheus_exporter_start(&po, &pe), CENSUS_ESHUTDOWN);
+  assert_null(pe);
+  assert_int_equal(census_prometheus_exporter_port(before.server), 0); /* stopped by shutdown */
+  census_prometheus_stats ps;
+  assert_int_equal(census_prometheus_exporter_stats(before.server, &ps), CENSUS_OK);
+  assert_int_equal(census_prometheus_exporter_stop(before.server, 100), CENSUS_OK); /* frees */
 #endif
 }
 

@@ -28,6 +28,7 @@
 #include "census/trace.h"
 #include "cloud_trace_internal.h"
 #include "span_capture.h"
+#include "utf8.h"
 
 /* ---- capture (span_capture.h) -------------------------------------------------------------- */
 
@@ -225,13 +226,13 @@ static void test_limits(void **state) {
 /* The UTF-8 prefix rule at its boundaries. */
 static void test_utf8_prefix(void **state) {
   (void)state;
-  assert_int_equal(census__cloud_trace_utf8_prefix("abc", 3, 3), 3);
-  assert_int_equal(census__cloud_trace_utf8_prefix("abcd", 4, 3), 3);
-  assert_int_equal(census__cloud_trace_utf8_prefix("ab\xc3\xa9", 4, 3), 2);    /* 2-byte char */
-  assert_int_equal(census__cloud_trace_utf8_prefix("a\xe2\x82\xac", 4, 3), 1); /* euro sign */
-  assert_int_equal(census__cloud_trace_utf8_prefix("a\xe2\x82\xac", 4, 4), 4);
-  assert_int_equal(census__cloud_trace_utf8_prefix("\xf0\x9f\x98\x80x", 5, 4), 4);
-  assert_int_equal(census__cloud_trace_utf8_prefix("", 0, 0), 0);
+  assert_int_equal(census__utf8_prefix("abc", 3, 3), 3);
+  assert_int_equal(census__utf8_prefix("abcd", 4, 3), 3);
+  assert_int_equal(census__utf8_prefix("ab\xc3\xa9", 4, 3), 2);    /* 2-byte char */
+  assert_int_equal(census__utf8_prefix("a\xe2\x82\xac", 4, 3), 1); /* euro sign */
+  assert_int_equal(census__utf8_prefix("a\xe2\x82\xac", 4, 4), 4);
+  assert_int_equal(census__utf8_prefix("\xf0\x9f\x98\x80x", 5, 4), 4);
+  assert_int_equal(census__utf8_prefix("", 0, 0), 0);
 }
 
 /* An empty batch and argument errors. */

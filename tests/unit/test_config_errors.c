@@ -6,7 +6,9 @@
  * Cases: OTLP, Zipkin, Cloud Trace and Cloud Monitoring endpoints that are not URLs (no scheme,
  * another scheme, unparsable), as options (refused) and as environment variables (reported and
  * ignored); a Prometheus address that is a name or carries a port; a Prometheus port in use
- * (the address and EADDRINUSE named, errno kept). Each exporter's part is compiled when its
+ * (the address and EADDRINUSE named, errno kept); an options struct not initialised with its
+ * CENSUS_<X>_OPTIONS_INIT macro (size 0), for every exporter; fields beyond the size a program was
+ * compiled with, ignored. Each exporter's part is compiled when its
  * library is built (the CENSUS_HAVE_<X> definitions its CMake target carries).
  * Fails on main, where these refusals had no diagnostic at all (OTLP, Prometheus address, port in
  * use, Cloud Monitoring endpoint) or one that echoed the URL with its secrets and named no option
@@ -37,6 +39,9 @@
 #ifdef CENSUS_HAVE_PROMETHEUS
 #include "census/exporters/prometheus.h"
 #endif
+#include "census/exporters/stdout.h"
+
+#include <stddef.h>
 
 /* ---- the diagnostics channel --------------------------------------------------------------- */
 
@@ -108,7 +113,7 @@ static const char *const url_secrets[] = {"alice", "s3cret", "hunter2", "frag", 
 static void test_otlp_endpoint_option(void **state) {
   (void)state;
   census_otlp_exporter *e = (census_otlp_exporter *)1;
-  census_otlp_options o = {0};
+  census_otlp_options o = CENSUS_OTLP_OPTIONS_INIT;
   o.endpoint = "localhost:4318";
   assert_int_equal(census_otlp_exporter_start(&o, &e), CENSUS_EINVAL);
   assert_null(e);
@@ -149,7 +154,7 @@ static void test_otlp_endpoint_variable(void **state) {
   (void)state;
   setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "alice:s3cret@collector:4318?k=hunter2", 1);
   census_otlp_exporter *e = NULL;
-  census_otlp_options o = {0};
+  census_otlp_options o = CENSUS_OTLP_OPTIONS_INIT;
   o.signals = CENSUS_OTLP_SIGNAL_TRACES; /* nothing is sent: no span ends */
   assert_int_equal(census_otlp_exporter_start(&o, &e), CENSUS_OK);
   unsetenv("OTEL_EXPORTER_OTLP_ENDPOINT");
@@ -171,7 +176,7 @@ static void test_otlp_endpoint_variable(void **state) {
 static void test_zipkin_endpoint(void **state) {
   (void)state;
   census_zipkin_exporter *e = NULL;
-  census_zipkin_options o = {0};
+  census_zipkin_options o = CENSUS_ZIPKIN_OPTIONS_INIT;
   o.endpoint = "zipkin:9411/api/v2/spans";
   assert_int_equal(census_zipkin_exporter_start(&o, &e), CENSUS_EINVAL);
   assert_null(e);
@@ -205,7 +210,7 @@ static void test_zipkin_endpoint(void **state) {
 static void test_google_endpoints(void **state) {
   (void)state;
   census_google_trace_exporter *t = NULL;
-  census_google_trace_options to = {0};
+  census_google_trace_options to = CENSUS_GOOGLE_TRACE_OPTIONS_INIT;
   to.access_token = "ya29.hunter2";
   to.project_id = "p";
   to.trace_endpoint = "cloudtrace.googleapis.com";
@@ -229,7 +234,7 @@ static void test_google_endpoints(void **state) {
               url_secrets);
 
   census_google_monitoring_exporter *m = NULL;
-  census_google_monitoring_options mo = {0};
+  census_google_monitoring_options mo = CENSUS_GOOGLE_MONITORING_OPTIONS_INIT;
   mo.access_token = "ya29.hunter2";
   mo.project_id = "p";
   mo.monitoring_endpoint = "https://alice:s3cret@monitoring googleapis com";
@@ -251,12 +256,12 @@ static void test_google_endpoints(void **state) {
  * listens. */
 static void test_prometheus_address(void **state) {
   (void)state;
-  census_prometheus_options o = {0};
+  census_prometheus_options o = CENSUS_PROMETHEUS_OPTIONS_INIT;
   o.register_no_exporter = 1;
-  census_status st = CENSUS_OK;
+  census_prometheus_exporter *e = NULL;
   o.address = "localhost";
-  assert_null(census_prometheus_server_start(&o, &st));
-  assert_int_equal(st, CENSUS_EINVAL);
+  assert_int_equal(census_prometheus_exporter_start(&o, &e), CENSUS_EINVAL);
+  assert_null(e);
   expect_line(CENSUS_EINVAL,
               "prometheus: options.address \"localhost\" is not a numeric IPv4 or IPv6 address "
               "(names are not looked up, so that no lookup can pick another interface): write "
@@ -264,15 +269,13 @@ static void test_prometheus_address(void **state) {
               "\"::\"; the port goes in options.port; the server is not started",
               NULL);
   o.address = "127.0.0.1:9100";
-  assert_null(census_prometheus_server_start(&o, &st));
-  assert_int_equal(st, CENSUS_EINVAL);
+  assert_int_equal(census_prometheus_exporter_start(&o, &e), CENSUS_EINVAL);
   expect_line(CENSUS_EINVAL,
               "prometheus: options.address \"127.0.0.1:9100\" contains a port: set "
               "options.address = \"127.0.0.1\" and options.port = 9100; the server is not started",
               NULL);
   o.address = "[::1]:9100";
-  assert_null(census_prometheus_server_start(&o, &st));
-  assert_int_equal(st, CENSUS_EINVAL);
+  assert_int_equal(census_prometheus_exporter_start(&o, &e), CENSUS_EINVAL);
   expect_line(CENSUS_EINVAL,
               "prometheus: options.address \"[::1]:9100\" contains a port: set options.address = "
               "\"::1\" and options.port = 9100; the server is not started",
@@ -293,13 +296,14 @@ static void test_prometheus_port_in_use(void **state) {
   assert_int_equal(getsockname(holder, (struct sockaddr *)&a, &length), 0);
   uint16_t port = ntohs(a.sin_port);
 
-  census_prometheus_options o = {0};
+  census_prometheus_options o = CENSUS_PROMETHEUS_OPTIONS_INIT;
   o.register_no_exporter = 1;
   o.port = port;
-  census_status st = CENSUS_OK;
+  census_prometheus_exporter *e = NULL;
   errno = 0;
-  assert_null(census_prometheus_server_start(&o, &st));
+  census_status st = census_prometheus_exporter_start(&o, &e);
   int error = errno;
+  assert_null(e);
   close(holder);
   assert_int_equal(st, CENSUS_ESYSTEM);
   assert_int_equal(error, EADDRINUSE);
@@ -313,10 +317,101 @@ static void test_prometheus_port_in_use(void **state) {
 }
 #endif
 
+/* ---- the options size convention ------------------------------------------------------------ */
+
+/* Proves, for every exporter built: an options struct that was zeroed instead of initialised with
+ * its CENSUS_<X>_OPTIONS_INIT macro (size 0) is refused with CENSUS_EINVAL, no handle, and exactly
+ * one line naming the struct and the macro to use. */
+static void test_options_not_initialised(void **state) {
+  (void)state;
+  census_stdout_options so = {0};
+  census_stdout_exporter *se = (census_stdout_exporter *)1;
+  assert_int_equal(census_stdout_exporter_start(&so, &se), CENSUS_EINVAL);
+  assert_null(se);
+  expect_line(CENSUS_EINVAL,
+              "stdout: census_stdout_options.size is 0: initialise census_stdout_options with "
+              "CENSUS_STDOUT_OPTIONS_INIT",
+              NULL);
+#ifdef CENSUS_HAVE_OTLP
+  census_otlp_options oo = {0};
+  census_otlp_exporter *oe = (census_otlp_exporter *)1;
+  assert_int_equal(census_otlp_exporter_start(&oo, &oe), CENSUS_EINVAL);
+  assert_null(oe);
+  expect_line(CENSUS_EINVAL,
+              "otlp: census_otlp_options.size is 0: initialise census_otlp_options with "
+              "CENSUS_OTLP_OPTIONS_INIT",
+              NULL);
+#endif
+#ifdef CENSUS_HAVE_ZIPKIN
+  census_zipkin_options zo = {0};
+  census_zipkin_exporter *ze = (census_zipkin_exporter *)1;
+  assert_int_equal(census_zipkin_exporter_start(&zo, &ze), CENSUS_EINVAL);
+  assert_null(ze);
+  expect_line(CENSUS_EINVAL,
+              "zipkin: census_zipkin_options.size is 0: initialise census_zipkin_options with "
+              "CENSUS_ZIPKIN_OPTIONS_INIT",
+              NULL);
+#endif
+#ifdef CENSUS_HAVE_GOOGLE_CLOUD
+  census_google_trace_options to = {0};
+  census_google_trace_exporter *te = (census_google_trace_exporter *)1;
+  assert_int_equal(census_google_trace_exporter_start(&to, &te), CENSUS_EINVAL);
+  assert_null(te);
+  expect_line(CENSUS_EINVAL,
+              "cloud trace: census_google_trace_options.size is 0: initialise "
+              "census_google_trace_options with CENSUS_GOOGLE_TRACE_OPTIONS_INIT",
+              NULL);
+  census_google_monitoring_options mo = {0};
+  census_google_monitoring_exporter *me = (census_google_monitoring_exporter *)1;
+  assert_int_equal(census_google_monitoring_exporter_start(&mo, &me), CENSUS_EINVAL);
+  assert_null(me);
+  expect_line(CENSUS_EINVAL,
+              "google monitoring: census_google_monitoring_options.size is 0: initialise "
+              "census_google_monitoring_options with CENSUS_GOOGLE_MONITORING_OPTIONS_INIT",
+              NULL);
+#endif
+#ifdef CENSUS_HAVE_PROMETHEUS
+  census_prometheus_options po = {0};
+  census_prometheus_exporter *pe = (census_prometheus_exporter *)1;
+  assert_int_equal(census_prometheus_exporter_start(&po, &pe), CENSUS_EINVAL);
+  assert_null(pe);
+  expect_line(CENSUS_EINVAL,
+              "prometheus: census_prometheus_options.size is 0: initialise "
+              "census_prometheus_options with CENSUS_PROMETHEUS_OPTIONS_INIT",
+              NULL);
+#endif
+}
+
+#ifdef CENSUS_HAVE_OTLP
+/* Proves that the library reads only the first `size` bytes: a program compiled when the struct
+ * ended before spool_dir (an older census) has whatever follows in memory ignored, so a garbage
+ * spool_dir there (which, read, would refuse the start: "missing directory") takes its default and
+ * the exporter starts; the same struct with the full size is refused for that spool_dir. */
+static void test_options_read_up_to_size(void **state) {
+  (void)state;
+  census_otlp_options o = CENSUS_OTLP_OPTIONS_INIT;
+  o.endpoint = "http://127.0.0.1:9";
+  o.signals = CENSUS_OTLP_SIGNAL_TRACES; /* nothing is sent: no span ends */
+  o.spool_dir = "/nonexistent/census-spool";
+  census_otlp_exporter *e = NULL;
+  assert_int_equal(census_otlp_exporter_start(&o, &e), CENSUS_ECONFIG);
+  assert_null(e);
+  pthread_mutex_lock(&diag_mu);
+  line_count = 0; /* the spool_dir refusal, checked by unit_spool_exporters */
+  pthread_mutex_unlock(&diag_mu);
+  o.size = offsetof(census_otlp_options, spool_dir);
+  assert_int_equal(census_otlp_exporter_start(&o, &e), CENSUS_OK);
+  assert_non_null(e);
+  assert_int_equal(census_otlp_exporter_stop(e, 1000), CENSUS_OK);
+}
+#endif
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_options_not_initialised, setup, teardown),
 #ifdef CENSUS_HAVE_OTLP
       cmocka_unit_test_setup_teardown(test_otlp_endpoint_option, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_options_read_up_to_size, setup, teardown),
       cmocka_unit_test_setup_teardown(test_otlp_endpoint_variable, setup, teardown),
 #endif
 #ifdef CENSUS_HAVE_ZIPKIN

@@ -149,6 +149,16 @@ static void setup_views(void) {
   assert_int_equal(census_record_int64(dist_m, 50, NULL), CENSUS_OK);
 }
 
+/* The stdout exporter a test started (stopped by cleanup() if the test did not). */
+static census_stdout_exporter *stdout_exporter;
+
+/* Stops the test's stdout exporter, expecting CENSUS_OK. */
+static void stop_stdout(void) {
+  census_stdout_exporter *e = stdout_exporter;
+  stdout_exporter = NULL;
+  assert_int_equal(census_stdout_exporter_stop(e, 5000), CENSUS_OK);
+}
+
 static atomic_int slow_entered;
 static atomic_bool slow_fast; /* once set, the slow exporter returns at once */
 static int slow_user;
@@ -161,7 +171,10 @@ static int cleanup(void **state) {
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
     census_stats_exporter_unregister(all[i], 1000); /* ENOTFOUND when the test already did */
   }
-  census_stdout_exporter_unregister(1000);
+  if (stdout_exporter) {
+    census_stdout_exporter_stop(stdout_exporter, 1000);
+    stdout_exporter = NULL;
+  }
   atomic_store(&slow_fast, true);
   census_stats_exporter_unregister(&slow_user, 1000);
   census_set_export_interval_ms(CENSUS_DEFAULT_EXPORT_INTERVAL_MS);
@@ -364,10 +377,10 @@ static void test_stdout_json(void **state) {
   int fd = mkstemp(path);
   assert_true(fd > 2);
   unlink(path);
-  census_stdout_options opts = {0};
+  census_stdout_options opts = CENSUS_STDOUT_OPTIONS_INIT;
   opts.format = CENSUS_STDOUT_JSON;
   opts.fd = fd;
-  assert_int_equal(census_stdout_exporter_register(&opts), CENSUS_OK);
+  assert_int_equal(census_stdout_exporter_start(&opts, &stdout_exporter), CENSUS_OK);
   assert_int_equal(census_flush(5000), CENSUS_OK);
 
   char *out = read_from(fd, 0);
@@ -393,7 +406,7 @@ static void test_stdout_json(void **state) {
   off_t after_flush = (off_t)strlen(out);
   free(out);
 
-  assert_int_equal(census_stdout_exporter_unregister(5000), CENSUS_OK);
+  stop_stdout();
   out = read_from(fd, after_flush);
   assert_int_equal(count_lines(out, v1, 6), 1); /* the final export */
   free(out);
@@ -420,17 +433,84 @@ static void test_stdout_json_escapes(void **state) {
   int fd = mkstemp(path);
   assert_true(fd > 2);
   unlink(path);
-  census_stdout_options opts = {0};
+  census_stdout_options opts = CENSUS_STDOUT_OPTIONS_INIT;
   opts.format = CENSUS_STDOUT_JSON;
   opts.fd = fd;
-  assert_int_equal(census_stdout_exporter_register(&opts), CENSUS_OK);
+  assert_int_equal(census_stdout_exporter_start(&opts, &stdout_exporter), CENSUS_OK);
   assert_int_equal(census_flush(5000), CENSUS_OK);
-  assert_int_equal(census_stdout_exporter_unregister(5000), CENSUS_OK);
+  stop_stdout();
   char *out = read_from(fd, 0);
   /* The expected JSON text of the value is written out by hand: "a\"b\\c". */
   const char *escaped[] = {"\"view\":\"exp/escape\"", "\"exp_esc\":\"a\\\"b\\\\c\""};
   assert_true(count_lines(out, escaped, 2) >= 1);
   free(out);
+  close(fd);
+}
+
+/* Proves: census_stdout_exporter_stats() counts exactly what was written and what was lost.
+ * One flush hands the same snapshot to two exporters: one writing JSON lines to a file, one whose
+ * descriptor is closed (write(2) fails with EBADF). The first's rows_written equals the lines in
+ * its file and bytes_written the file's size; the second wrote nothing and counts every row of
+ * that export in rows_dropped (nothing lost silently). Both handles stop with their counters
+ * final; a NULL handle or stats pointer is CENSUS_EINVAL, and a zeroed options struct (size 0) is
+ * refused with CENSUS_EINVAL. */
+static void test_stdout_stats(void **state) {
+  (void)state;
+  const census_measure *m = census_measure_int64_new("exp/stats_m", NULL, NULL, NULL);
+  const census_tag_key *k = census_tag_key_new("exp_stats_k", NULL);
+  register_view("exp/stats", m, &k, 1, census_aggregation_count_new());
+  census_tag_map *t = census_tag_map_new();
+  const char *values[] = {"a", "b", "c"};
+  for (size_t i = 0; i < 3; i++) {
+    census_tag_map_put(t, k, values[i]);
+    assert_int_equal(census_record_int64(m, 1, t), CENSUS_OK);
+  }
+  census_tag_map_free(t);
+
+  char path[] = "/tmp/census_test_stats_XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd > 2);
+  unlink(path);
+  int closed = dup(fd);
+  assert_true(closed > 2);
+  close(closed); /* a descriptor number that is not open: every write fails */
+  census_stdout_options good = CENSUS_STDOUT_OPTIONS_INIT;
+  good.format = CENSUS_STDOUT_JSON;
+  good.fd = fd;
+  good.skip_spans = 1;
+  census_stdout_options bad = good;
+  bad.fd = closed;
+  census_stdout_exporter *lost = NULL;
+  assert_int_equal(census_stdout_exporter_start(&good, &stdout_exporter), CENSUS_OK);
+  assert_int_equal(census_stdout_exporter_start(&bad, &lost), CENSUS_OK);
+  assert_int_equal(census_flush(5000), CENSUS_EEXPORT); /* the closed descriptor's export failed */
+
+  census_stdout_stats written, dropped;
+  assert_int_equal(census_stdout_exporter_stats(stdout_exporter, &written), CENSUS_OK);
+  assert_int_equal(census_stdout_exporter_stats(lost, &dropped), CENSUS_OK);
+  char *out = read_from(fd, 0);
+  uint64_t lines = 0;
+  for (const char *p = out; *p; p++) {
+    lines += *p == '\n';
+  }
+  assert_true(lines >= 3); /* at least the three rows recorded here */
+  assert_int_equal(written.rows_written, lines);
+  assert_int_equal(written.bytes_written, strlen(out));
+  assert_int_equal(written.rows_dropped, 0);
+  assert_int_equal(dropped.rows_written, 0);
+  assert_int_equal(dropped.bytes_written, 0);
+  assert_int_equal(dropped.rows_dropped, lines);
+  free(out);
+
+  assert_int_equal(census_stdout_exporter_stats(NULL, &written), CENSUS_EINVAL);
+  assert_int_equal(census_stdout_exporter_stats(lost, NULL), CENSUS_EINVAL);
+  assert_int_equal(census_stdout_exporter_stop(lost, 5000), CENSUS_EEXPORT); /* final export lost */
+  stop_stdout();
+  assert_int_equal(census_stdout_exporter_stop(NULL, 0), CENSUS_EINVAL);
+  census_stdout_options zeroed = {0};
+  census_stdout_exporter *none = (census_stdout_exporter *)&zeroed;
+  assert_int_equal(census_stdout_exporter_start(&zeroed, &none), CENSUS_EINVAL);
+  assert_null(none);
   close(fd);
 }
 
@@ -452,11 +532,11 @@ static void test_stdout_exact_sum(void **state) {
     int fd = mkstemp(path);
     assert_true(fd > 2);
     unlink(path);
-    census_stdout_options opts = {0};
+    census_stdout_options opts = CENSUS_STDOUT_OPTIONS_INIT;
     opts.format = json ? CENSUS_STDOUT_JSON : CENSUS_STDOUT_TEXT;
     opts.fd = fd;
-    assert_int_equal(census_stdout_exporter_register(&opts), CENSUS_OK);
-    assert_int_equal(census_stdout_exporter_unregister(5000), CENSUS_OK); /* the final export */
+    assert_int_equal(census_stdout_exporter_start(&opts, &stdout_exporter), CENSUS_OK);
+    stop_stdout(); /* the final export */
     char *out = read_from(fd, 0);
     if (json) {
       const char *exact[] = {"\"view\":\"exp/exact_dist\"", "\"count\":20,\"sum\":6028,"};
@@ -566,6 +646,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_stdout_json, cleanup),
       cmocka_unit_test_teardown(test_stdout_json_escapes, cleanup),
       cmocka_unit_test_teardown(test_stdout_exact_sum, cleanup),
+      cmocka_unit_test_teardown(test_stdout_stats, cleanup),
       cmocka_unit_test(test_version),
       cmocka_unit_test_teardown(test_flush_timeout, cleanup),
       cmocka_unit_test(test_shutdown),

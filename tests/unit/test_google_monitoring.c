@@ -37,7 +37,7 @@ static int setup(void **state) {
 
 static void test_arguments(void **state) {
   (void)state;
-  census_google_monitoring_options o = {0};
+  census_google_monitoring_options o = CENSUS_GOOGLE_MONITORING_OPTIONS_INIT;
   assert_int_equal(census_google_monitoring_exporter_start(&o, NULL), CENSUS_EINVAL);
   census_google_monitoring_exporter *e = (census_google_monitoring_exporter *)&o;
   o.min_write_interval_ms = -1;
@@ -56,7 +56,7 @@ static void test_arguments(void **state) {
 
 static void test_no_project(void **state) {
   (void)state;
-  census_google_monitoring_options o = {0};
+  census_google_monitoring_options o = CENSUS_GOOGLE_MONITORING_OPTIONS_INIT;
   o.access_token = "t";
   o.metadata_host = "127.0.0.1:1"; /* nothing listens: no metadata server */
   o.resource_type = "global";
@@ -74,7 +74,7 @@ static void test_no_project(void **state) {
 
 static void test_bad_key_file(void **state) {
   (void)state;
-  census_google_monitoring_options o = {0};
+  census_google_monitoring_options o = CENSUS_GOOGLE_MONITORING_OPTIONS_INIT;
   o.credentials_file = "/nonexistent/sa.json";
   o.project_id = "p";
   census_google_monitoring_exporter *e = NULL;
@@ -101,11 +101,11 @@ static void test_unreachable_endpoint(void **state) {
   census_record_int64(m, 1, tags);
   census_tag_map_free(tags);
 
-  census_google_monitoring_options o = {0};
+  census_google_monitoring_options o = CENSUS_GOOGLE_MONITORING_OPTIONS_INIT;
   o.access_token = "t";
   o.project_id = "p";
   o.monitoring_endpoint = "http://127.0.0.1:1/";
-  const census_google_monitoring_label labels[] = {
+  const census_kv labels[] = {
       {"location", "here"}, {"namespace", "ns"}, {"job", "j"}, {"task_id", "1"}};
   o.resource_type = "generic_task";
   o.resource_labels = labels;

@@ -63,8 +63,7 @@ static int setup(void **state) {
 
 /* Resolves `signal` with options `o` (NULL: zeroed); asserts CENSUS_OK. */
 static census_otlp_signal_config resolve(const census_otlp_options *o, const char *signal) {
-  census_otlp_options zero;
-  memset(&zero, 0, sizeof zero);
+  census_otlp_options zero = CENSUS_OTLP_OPTIONS_INIT;
   census_otlp_signal_config c;
   assert_int_equal(census__otlp_config_resolve(o ? o : &zero, signal, NULL, &c), CENSUS_OK);
   return c;
@@ -116,8 +115,7 @@ static void test_endpoints(void **state) {
   /* Options win over both variables. */
   setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://env:1", 1);
   setenv("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "http://env-metrics:2/x", 1);
-  census_otlp_options o;
-  memset(&o, 0, sizeof o);
+  census_otlp_options o = CENSUS_OTLP_OPTIONS_INIT;
   o.endpoint = "http://api:3";
   census_otlp_signal_config m = resolve(&o, "metrics");
   assert_string_equal(m.url, "http://api:3/v1/metrics");
@@ -160,8 +158,7 @@ static void test_protocol_compression_timeout(void **state) {
   assert_int_equal(config_reports, 0);
 
   /* Options win. */
-  census_otlp_options o;
-  memset(&o, 0, sizeof o);
+  census_otlp_options o = CENSUS_OTLP_OPTIONS_INIT;
   o.protocol = CENSUS_OTLP_HTTP_PROTOBUF;
   o.compression = CENSUS_OTLP_COMPRESSION_NONE;
   o.timeout_ms = 42;
@@ -198,8 +195,7 @@ static void test_reported_once_per_exporter(void **state) {
   setenv("OTEL_EXPORTER_OTLP_COMPRESSION", "zstd", 1);
   setenv("OTEL_EXPORTER_OTLP_HEADERS", "broken", 1);
   setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318", 1);
-  census_otlp_options o;
-  memset(&o, 0, sizeof o);
+  census_otlp_options o = CENSUS_OTLP_OPTIONS_INIT;
   census_otlp_signal_config m, t;
   assert_int_equal(census__otlp_config_resolve(&o, "metrics", NULL, &m), CENSUS_OK);
   assert_int_equal(config_reports, 5);
@@ -234,8 +230,7 @@ static void test_reported_once_per_exporter(void **state) {
  * are reported once each when the exporter starts with metrics, the supported values and a
  * traces-only exporter report nothing, and the exporter still starts. */
 static void test_unsupported_metric_preferences(void **state) {
-  census_otlp_options o;
-  memset(&o, 0, sizeof o);
+  census_otlp_options o = CENSUS_OTLP_OPTIONS_INIT;
   o.endpoint = "http://127.0.0.1:1";
   census_otlp_exporter *e = NULL;
   setenv("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "Cumulative", 1);
@@ -288,9 +283,8 @@ static void test_headers(void **state) {
   census__otlp_config_free(&m);
   census__otlp_config_free(&t);
 
-  census_otlp_options o;
-  memset(&o, 0, sizeof o);
-  census_otlp_kv h[] = {{"X-API-Key", "from-api"}, {"extra", "e"}};
+  census_otlp_options o = CENSUS_OTLP_OPTIONS_INIT;
+  census_kv h[] = {{"X-API-Key", "from-api"}, {"extra", "e"}};
   o.headers = h;
   o.header_count = 2;
   m = resolve(&o, "metrics");
@@ -311,16 +305,16 @@ static void test_headers(void **state) {
 static void test_invalid_options(void **state) {
   census_otlp_options o;
   census_otlp_signal_config c;
-  memset(&o, 0, sizeof o);
+  o = (census_otlp_options)CENSUS_OTLP_OPTIONS_INIT;
   o.protocol = (census_otlp_protocol)7;
   assert_int_equal(census__otlp_config_resolve(&o, "metrics", NULL, &c), CENSUS_EINVAL);
   census__otlp_config_free(&c);
-  memset(&o, 0, sizeof o);
+  o = (census_otlp_options)CENSUS_OTLP_OPTIONS_INIT;
   o.endpoint = "ftp://x";
   assert_int_equal(census__otlp_config_resolve(&o, "metrics", NULL, &c), CENSUS_EINVAL);
   census__otlp_config_free(&c);
-  memset(&o, 0, sizeof o);
-  census_otlp_kv h = {"x-api-key", "a\r\nInjected: 1"};
+  o = (census_otlp_options)CENSUS_OTLP_OPTIONS_INIT;
+  census_kv h = {"x-api-key", "a\r\nInjected: 1"};
   o.headers = &h;
   o.header_count = 1;
   assert_int_equal(census__otlp_config_resolve(&o, "traces", NULL, &c), CENSUS_EINVAL);
@@ -341,8 +335,7 @@ static int64_t now_ms(void) {
 
 static void test_lifecycle(void **state) {
   /* A backend that is down (port 1 on loopback refuses): stop returns within its deadline. */
-  census_otlp_options o;
-  memset(&o, 0, sizeof o);
+  census_otlp_options o = CENSUS_OTLP_OPTIONS_INIT;
   o.endpoint = "http://127.0.0.1:1";
   o.initial_backoff_ms = 50;
   census_otlp_exporter *e = NULL;

@@ -19,14 +19,16 @@
  */
 #include "support.h"
 
+#include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../exporters/prometheus/prometheus_render.c"
 #include "../fuzz/exposition_check.h"
+#include "prometheus_internal.h"
 
 /* Runs `command`; returns its exit status (-1 if it did not exit) and its output in out. */
 static int run_command(const char *command, char *out, size_t size) {
@@ -183,7 +185,7 @@ static void test_counter_exact(void **state) {
                             "pr_req_count_total{method=\"POST\"} 1\n");
   census_prometheus_text_free(text);
 
-  census_prometheus_options om = {0};
+  census_prometheus_options om = CENSUS_PROMETHEUS_OPTIONS_INIT;
   om.format = CENSUS_PROMETHEUS_OPENMETRICS;
   text = render_one("pr/req_count", &om);
   char created[64], expected[1024];
@@ -226,7 +228,7 @@ static void test_sum_and_gauge_exact(void **state) {
                             "pr_uptime_seconds 0.1\n");
   census_prometheus_text_free(text);
 
-  census_prometheus_options om = {0};
+  census_prometheus_options om = CENSUS_PROMETHEUS_OPTIONS_INIT;
   om.format = CENSUS_PROMETHEUS_OPENMETRICS;
   text = render_named(names, 2, &om);
   char created[64], expected[1024];
@@ -262,8 +264,8 @@ static void test_histogram_exact(void **state) {
     census_record_double(m, values[i], t);
   }
   census_tag_map_free(t);
-  census_prometheus_label service = {"service", "shop"};
-  census_prometheus_options o = {0};
+  census_kv service = {"service", "shop"};
+  census_prometheus_options o = CENSUS_PROMETHEUS_OPTIONS_INIT;
   o.name_prefix = "acme";
   o.const_labels = &service;
   o.const_label_count = 1;
@@ -297,12 +299,12 @@ static void test_escaping_exact(void **state) {
   census_record_int64(m, 1, t);
   census_record_int64(m, 1, NULL); /* column missing: value "" */
   census_tag_map_free(t);
-  census_prometheus_label labels[] = {{"u", "h\xc3\xa9llo \xe2\x9c\x93"},
-                                      {"nl", "x\ny"},
-                                      {"bad", "a\xff"
-                                              "b"},
-                                      {"empty", ""}};
-  census_prometheus_options o = {0};
+  census_kv labels[] = {{"u", "h\xc3\xa9llo \xe2\x9c\x93"},
+                        {"nl", "x\ny"},
+                        {"bad", "a\xff"
+                                "b"},
+                        {"empty", ""}};
+  census_prometheus_options o = CENSUS_PROMETHEUS_OPTIONS_INIT;
   o.const_labels = labels;
   o.const_label_count = 4;
   char *text = render_one("pr/esc", &o);
@@ -398,17 +400,17 @@ static void test_numbers(void **state) {
                {0.1 + 0.2, false, "0.30000000000000004"},
                {123456789012.0, false, "123456789012"}};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    struct out o = {0};
-    out_double(&o, cases[i].value, cases[i].canonical);
-    out_char(&o, '\0');
+    census_buf o = CENSUS_BUF_INIT;
+    census__prometheus_double(&o, cases[i].value, cases[i].canonical);
+    census__buf_append_byte(&o, '\0');
     assert_string_equal(o.data, cases[i].text);
     free(o.data);
   }
-  struct out o = {0};
-  out_int(&o, INT64_MIN);
-  out_char(&o, ' ');
-  out_int(&o, 0);
-  out_char(&o, '\0');
+  census_buf o = CENSUS_BUF_INIT;
+  census__prometheus_int(&o, INT64_MIN);
+  census__buf_append_byte(&o, ' ');
+  census__prometheus_int(&o, 0);
+  census__buf_append_byte(&o, '\0');
   assert_string_equal(o.data, "-9223372036854775808 0");
   free(o.data);
 }
@@ -430,9 +432,9 @@ static void test_units(void **state) {
                {"furlongs", "furlongs"},
                {"", ""}};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    struct out o = {0};
-    unit_suffix(&o, cases[i].unit);
-    out_char(&o, '\0');
+    census_buf o = CENSUS_BUF_INIT;
+    census__prometheus_unit_suffix(&o, cases[i].unit);
+    census__buf_append_byte(&o, '\0');
     assert_string_equal(o.data, cases[i].suffix);
     free(o.data);
   }
@@ -463,29 +465,34 @@ static void test_errors(void **state) {
   size_t length;
   const char *bad[] = {"", "9a", "__x", "le", "a-b", "otel_metric_overflow", "é"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    census_prometheus_label l = {bad[i], "v"};
-    census_prometheus_options o = {0};
+    census_kv l = {bad[i], "v"};
+    census_prometheus_options o = CENSUS_PROMETHEUS_OPTIONS_INIT;
     o.const_labels = &l;
     o.const_label_count = 1;
     assert_int_equal(census_prometheus_render(&o, &text, &length), CENSUS_EINVAL);
     assert_null(text);
   }
-  census_prometheus_label dup[] = {{"a", "1"}, {"a", "2"}};
-  census_prometheus_options o = {0};
+  census_kv dup[] = {{"a", "1"}, {"a", "2"}};
+  census_prometheus_options o = CENSUS_PROMETHEUS_OPTIONS_INIT;
   o.const_labels = dup;
   o.const_label_count = 2;
   assert_int_equal(census_prometheus_render(&o, &text, &length), CENSUS_EINVAL);
-  o = (census_prometheus_options){0};
+  o = (census_prometheus_options)CENSUS_PROMETHEUS_OPTIONS_INIT;
   o.format = (census_prometheus_format)7;
   assert_int_equal(census_prometheus_render(&o, &text, &length), CENSUS_EINVAL);
   assert_int_equal(census_prometheus_render(NULL, NULL, &length), CENSUS_EINVAL);
   assert_int_equal(census_prometheus_render(NULL, &text, NULL), CENSUS_EINVAL);
+  /* A zeroed options struct (size 0) was not made with CENSUS_PROMETHEUS_OPTIONS_INIT. */
+  census_prometheus_options zeroed = {0};
+  assert_int_equal(census_prometheus_render(&zeroed, &text, &length), CENSUS_EINVAL);
+  assert_int_equal(census_prometheus_render_views(NULL, 0, &zeroed, &text, &length), CENSUS_EINVAL);
+  assert_null(text);
   census_prometheus_text_free(NULL);
   /* Nothing to render: empty text, or just # EOF. */
   assert_int_equal(census_prometheus_render_views(NULL, 0, NULL, &text, &length), CENSUS_OK);
   assert_string_equal(text, "");
   census_prometheus_text_free(text);
-  o = (census_prometheus_options){0};
+  o = (census_prometheus_options)CENSUS_PROMETHEUS_OPTIONS_INIT;
   o.format = CENSUS_PROMETHEUS_OPENMETRICS;
   assert_int_equal(census_prometheus_render_views(NULL, 0, &o, &text, &length), CENSUS_OK);
   assert_string_equal(text, "# EOF\n");
@@ -554,8 +561,8 @@ static void test_promtool_accepts(void **state) {
   census_tag_map_free(t);
   census_tag_map_free(u);
 
-  census_prometheus_label consts[] = {{"service", "shop \"east\"\n\\ \xe2\x9c\x93"}, {"empty", ""}};
-  census_prometheus_options o = {0};
+  census_kv consts[] = {{"service", "shop \"east\"\n\\ \xe2\x9c\x93"}, {"empty", ""}};
+  census_prometheus_options o = CENSUS_PROMETHEUS_OPTIONS_INIT;
   o.name_prefix = "my-app";
   o.const_labels = consts;
   o.const_label_count = 2;
@@ -608,7 +615,7 @@ static void test_names_never_empty(void **state) {
   view_described("x_total", "f", m, NULL, 0, census_aggregation_count_new());
   census_record_int64(m, 4, NULL);
   const char *names[] = {"_total", "-total", "/total", "/", "_count", "x_total"};
-  census_prometheus_options om = {0};
+  census_prometheus_options om = CENSUS_PROMETHEUS_OPTIONS_INIT;
   om.format = CENSUS_PROMETHEUS_OPENMETRICS;
   char *text = render_named(names, 6, &om); /* strict parsers run there */
   const char *lines[] = {"# TYPE total counter\ntotal_total 1\n",
@@ -628,7 +635,7 @@ static void test_names_never_empty(void **state) {
   assert_non_null(strstr(text, "# TYPE unnamed_total counter\nunnamed_total 4\n"));
   census_prometheus_text_free(text);
   /* With a one-letter prefix, "a" + "/" is "a", a fine name: "_total" takes it first. */
-  census_prometheus_options a = {0};
+  census_prometheus_options a = CENSUS_PROMETHEUS_OPTIONS_INIT;
   a.name_prefix = "a";
   text = render_named(names, 6, &a);
   assert_non_null(strstr(text, "\na_total 1\n"));
@@ -650,7 +657,7 @@ static void test_count_unit_is_one(void **state) {
                             "# TYPE pr_lat_count_total counter\n"
                             "pr_lat_count_total 1\n");
   census_prometheus_text_free(text);
-  census_prometheus_options om = {0};
+  census_prometheus_options om = CENSUS_PROMETHEUS_OPTIONS_INIT;
   om.format = CENSUS_PROMETHEUS_OPENMETRICS;
   om.base_units = 1; /* not scaled either */
   text = render_one("pr/lat_count", &om);
@@ -679,7 +686,7 @@ static void test_negative_bounds(void **state) {
   view_described("pr/neg", NULL, m, NULL, 0, census_aggregation_distribution_new(bounds, 3, &st));
   census_record_double(m, 1, NULL);
   census_record_double(m, 7, NULL);
-  census_prometheus_options om = {0};
+  census_prometheus_options om = CENSUS_PROMETHEUS_OPTIONS_INIT;
   om.format = CENSUS_PROMETHEUS_OPENMETRICS;
   char *text = render_one("pr/neg", &om);
   char created[64], expected[1024];
@@ -750,7 +757,7 @@ static void test_prefix_separator(void **state) {
                {"9", "\n_9_pr_pfx_total 1\n"},
                {"my-app.", "\nmy_app_pr_pfx_total 1\n"}};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    census_prometheus_options o = {0};
+    census_prometheus_options o = CENSUS_PROMETHEUS_OPTIONS_INIT;
     o.name_prefix = cases[i].prefix;
     char *text = render_one("pr/pfx", &o);
     if (!strstr(text, cases[i].line)) {
@@ -795,7 +802,7 @@ static void test_base_units(void **state) {
                          "pr/bu_timed",   "pr/bu_busy",
                          "pr/bu_lag",     "pr/bu_out",
                          "pr/bu_in",      "pr/bu_age"};
-  census_prometheus_options o = {0};
+  census_prometheus_options o = CENSUS_PROMETHEUS_OPTIONS_INIT;
   o.base_units = 1;
   char *text = render_named(names, 8, &o);
   assert_string_equal(text, "# HELP pr_bu_latency_seconds Latency\n"
@@ -1001,11 +1008,11 @@ static void test_hostile_set(void **state) {
       census_tag_map_free(t);
     }
   }
-  census_prometheus_label consts[] = {{"service", "a\"b\\c\nd\xff"}, {"zone", "# EOF"}};
+  census_kv consts[] = {{"service", "a\"b\\c\nd\xff"}, {"zone", "# EOF"}};
   const char *prefixes[] = {NULL, "", "app", "app_", "app.", "_", "9", "# EOF"};
   for (size_t p = 0; p < sizeof prefixes / sizeof prefixes[0]; p++) {
     for (int variant = 0; variant < 4; variant++) {
-      census_prometheus_options o = {0};
+      census_prometheus_options o = CENSUS_PROMETHEUS_OPTIONS_INIT;
       o.name_prefix = prefixes[p];
       o.base_units = variant & 1;
       o.format = variant & 2 ? CENSUS_PROMETHEUS_OPENMETRICS : CENSUS_PROMETHEUS_TEXT;
@@ -1032,7 +1039,7 @@ static void test_histogram_sum_exact(void **state) {
   for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
     census_record_int64(m, sizes[i], NULL);
   }
-  census_prometheus_options om = {0};
+  census_prometheus_options om = CENSUS_PROMETHEUS_OPTIONS_INIT;
   om.format = CENSUS_PROMETHEUS_OPENMETRICS;
   for (int round = 0; round <= 3; round++) {
     if (round > 0) {

@@ -1,10 +1,13 @@
-/* test_prometheus_server.c - the /metrics server's lifecycle (exporters/prometheus/).
+/* test_prometheus_server.c - the Prometheus exporter's /metrics server and its lifecycle
+ * (exporters/prometheus/prometheus_exporter.c).
  *
- * Proves: the server listens where asked (any_port) and answers a scrape; bad addresses and a
- * port in use are refused with the documented statuses; stop is idempotent and closes the port;
- * census_stats_exporter_unregister(server) stops it even while scrapes are running (the case
- * where a scrape waits for the lock the unregistering thread holds), within a bound; and
- * census_shutdown() stops a running server. Requests are made with plain sockets (HTTP/1.0).
+ * Proves: the exporter listens where asked (any_port) and answers a scrape; its counters say
+ * exactly what it answered (scrapes, bytes of the exposition, refused paths); bad addresses, a
+ * zeroed options struct and a port in use are refused with the documented statuses; stop closes
+ * the port; census_stats_exporter_unregister(exporter) stops it even while scrapes are running
+ * (the case where a scrape waits for the lock the unregistering thread holds), within a bound;
+ * and census_shutdown() stops a running server, leaving the handle for _stats() and _stop().
+ * Requests are made with plain sockets (HTTP/1.0).
  */
 #include "support.h"
 
@@ -12,6 +15,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -21,7 +25,7 @@
 
 /* Sends one GET /metrics (HTTP/1.0) to 127.0.0.1:port; returns the status code, 0 if the
  * connection was refused or closed without an answer. */
-static int http_get(uint16_t port) {
+static int http_get_path(uint16_t port, const char *path, size_t *body_bytes) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) {
     return 0;
@@ -30,15 +34,26 @@ static int http_get(uint16_t port) {
   inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
   int code = 0;
   if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0) {
-    const char request[] = "GET /metrics HTTP/1.0\r\n\r\n";
-    if (write(fd, request, sizeof request - 1) == (ssize_t)(sizeof request - 1)) {
-      char head[64] = {0};
-      ssize_t n = read(fd, head, sizeof head - 1);
-      if (n > 12 && strncmp(head, "HTTP/1.", 7) == 0) {
-        code = atoi(head + 9);
+    char request[128];
+    int length = snprintf(request, sizeof request, "GET %s HTTP/1.0\r\n\r\n", path);
+    if (write(fd, request, (size_t)length) == (ssize_t)length) {
+      /* The whole answer, to find the body after the blank line. */
+      size_t size = 0, cap = 1 << 16;
+      char *answer = malloc(cap + 1);
+      ssize_t n;
+      while (answer && size < cap && (n = read(fd, answer + size, cap - size)) > 0) {
+        size += (size_t)n;
       }
-      char sink[4096];
-      while (read(fd, sink, sizeof sink) > 0) {
+      if (answer) {
+        answer[size] = '\0';
+        if (size > 12 && strncmp(answer, "HTTP/1.", 7) == 0) {
+          code = atoi(answer + 9);
+        }
+        const char *body = strstr(answer, "\r\n\r\n");
+        if (body_bytes) {
+          *body_bytes = body ? size - (size_t)(body + 4 - answer) : 0;
+        }
+        free(answer);
       }
     }
   }
@@ -46,10 +61,14 @@ static int http_get(uint16_t port) {
   return code;
 }
 
-static census_prometheus_server *start_any(census_status *st) {
-  census_prometheus_options o = {0};
+static int http_get(uint16_t port) { return http_get_path(port, "/metrics", NULL); }
+
+static census_prometheus_exporter *start_any(census_status *st) {
+  census_prometheus_options o = CENSUS_PROMETHEUS_OPTIONS_INIT;
   o.any_port = 1;
-  return census_prometheus_server_start(&o, st);
+  census_prometheus_exporter *e = NULL;
+  *st = census_prometheus_exporter_start(&o, &e);
+  return e;
 }
 
 static void test_start_scrape_stop(void **state) {
@@ -58,52 +77,68 @@ static void test_start_scrape_stop(void **state) {
   register_view("ps/count", m, NULL, 0, census_aggregation_count_new());
   census_record_int64(m, 1, NULL);
   census_status st = 1;
-  census_prometheus_server *s = start_any(&st);
+  census_prometheus_exporter *s = start_any(&st);
   assert_non_null(s);
   assert_int_equal(st, CENSUS_OK);
-  uint16_t port = census_prometheus_server_port(s);
+  uint16_t port = census_prometheus_exporter_port(s);
   assert_true(port > 0);
-  assert_int_equal(http_get(port), 200);
+  size_t first = 0, second = 0;
+  assert_int_equal(http_get_path(port, "/metrics", &first), 200);
+  assert_int_equal(http_get_path(port, "/metrics", &second), 200);
+  assert_int_equal(http_get_path(port, "/other", NULL), 404);
+
+  /* The counters: two scrapes of exactly the bytes received, one refused path. */
+  census_prometheus_stats stats;
+  assert_int_equal(census_prometheus_exporter_stats(s, &stats), CENSUS_OK);
+  assert_int_equal(stats.scrapes, 2);
+  assert_true(first > 0);
+  assert_int_equal(stats.bytes_served, first + second);
+  assert_int_equal(stats.requests_refused, 1);
+  assert_int_equal(stats.scrape_failures, 0);
+  assert_int_equal(census_prometheus_exporter_stats(NULL, &stats), CENSUS_EINVAL);
+  assert_int_equal(census_prometheus_exporter_stats(s, NULL), CENSUS_EINVAL);
 
   /* The same port again: in use. */
-  census_prometheus_options o = {0};
+  census_prometheus_options o = CENSUS_PROMETHEUS_OPTIONS_INIT;
   o.port = port;
-  assert_null(census_prometheus_server_start(&o, &st));
-  assert_int_equal(st, CENSUS_ESYSTEM);
+  census_prometheus_exporter *again = (census_prometheus_exporter *)&o;
+  assert_int_equal(census_prometheus_exporter_start(&o, &again), CENSUS_ESYSTEM);
+  assert_null(again);
 
-  assert_int_equal(census_prometheus_server_stop(s, 2000), CENSUS_OK);
-  assert_int_equal(census_prometheus_server_port(s), 0);
+  assert_int_equal(census_prometheus_exporter_stop(s, 2000), CENSUS_OK);
   assert_int_equal(http_get(port), 0);
-  assert_int_equal(census_prometheus_server_stop(s, 2000), CENSUS_OK); /* idempotent */
-  census_prometheus_server_free(s);
-  census_prometheus_server_free(NULL);
-  assert_int_equal(census_prometheus_server_stop(NULL, 0), CENSUS_EINVAL);
+  assert_int_equal(census_prometheus_exporter_stop(NULL, 0), CENSUS_EINVAL);
+  assert_int_equal(census_prometheus_exporter_port(NULL), 0);
 }
 
 static void test_bad_options(void **state) {
   (void)state;
-  census_status st = 1;
-  census_prometheus_options o = {0};
+  census_prometheus_options o = CENSUS_PROMETHEUS_OPTIONS_INIT;
+  census_prometheus_exporter *e = NULL;
   o.address = "localhost"; /* numeric addresses only */
-  assert_null(census_prometheus_server_start(&o, &st));
-  assert_int_equal(st, CENSUS_EINVAL);
+  assert_int_equal(census_prometheus_exporter_start(&o, &e), CENSUS_EINVAL);
+  assert_null(e);
   o.address = "300.1.1.1";
-  assert_null(census_prometheus_server_start(&o, &st));
-  assert_int_equal(st, CENSUS_EINVAL);
-  census_prometheus_label bad = {"bad-name", "x"};
-  o = (census_prometheus_options){0};
+  assert_int_equal(census_prometheus_exporter_start(&o, &e), CENSUS_EINVAL);
+  census_kv bad = {"bad-name", "x"};
+  o = (census_prometheus_options)CENSUS_PROMETHEUS_OPTIONS_INIT;
   o.any_port = 1;
   o.const_labels = &bad;
   o.const_label_count = 1;
-  assert_null(census_prometheus_server_start(&o, &st));
-  assert_int_equal(st, CENSUS_EINVAL);
-  o = (census_prometheus_options){0};
+  assert_int_equal(census_prometheus_exporter_start(&o, &e), CENSUS_EINVAL);
+  /* A zeroed struct (size 0) is refused: it was not initialised with the INIT macro. */
+  census_prometheus_options zeroed = {0};
+  zeroed.any_port = 1;
+  assert_int_equal(census_prometheus_exporter_start(&zeroed, &e), CENSUS_EINVAL);
+  assert_null(e);
+  assert_int_equal(census_prometheus_exporter_start(&o, NULL), CENSUS_EINVAL);
+  o = (census_prometheus_options)CENSUS_PROMETHEUS_OPTIONS_INIT;
   o.any_port = 1;
   o.address = "::1";
-  census_prometheus_server *s = census_prometheus_server_start(&o, &st);
-  if (s) { /* IPv6 loopback may be missing in a container */
-    assert_true(census_prometheus_server_port(s) > 0);
-    census_prometheus_server_free(s);
+  if (census_prometheus_exporter_start(&o, &e) == CENSUS_OK) {
+    /* IPv6 loopback may be missing in a container */
+    assert_true(census_prometheus_exporter_port(e) > 0);
+    assert_int_equal(census_prometheus_exporter_stop(e, 2000), CENSUS_OK);
   }
 }
 
@@ -128,9 +163,9 @@ static void test_unregister_while_scraping(void **state) {
   (void)state;
   for (int round = 0; round < 5; round++) {
     census_status st;
-    census_prometheus_server *s = start_any(&st);
+    census_prometheus_exporter *s = start_any(&st);
     assert_non_null(s);
-    struct scraper sc = {.port = census_prometheus_server_port(s)};
+    struct scraper sc = {.port = census_prometheus_exporter_port(s)};
     atomic_store(&sc.run, true);
     pthread_t threads[2];
     for (int i = 0; i < 2; i++) {
@@ -147,23 +182,28 @@ static void test_unregister_while_scraping(void **state) {
     for (int i = 0; i < 2; i++) {
       pthread_join(threads[i], NULL);
     }
-    census_prometheus_server_free(s); /* waits for a helper that stopped it, if any */
+    /* Waits for a helper that stopped it, if any, and frees. */
+    assert_int_equal(census_prometheus_exporter_stop(s, 2000), CENSUS_OK);
     assert_int_equal(http_get(sc.port), 0);
   }
 }
 
-/* census_shutdown() stops a running server; stop and free afterwards are harmless. */
+/* census_shutdown() stops a running server; the handle stays valid: its port reads 0, its
+ * counters are final, and _stop() only frees. */
 static void test_shutdown_stops(void **state) {
   (void)state;
   census_status st;
-  census_prometheus_server *s = start_any(&st);
+  census_prometheus_exporter *s = start_any(&st);
   assert_non_null(s);
-  uint16_t port = census_prometheus_server_port(s);
+  uint16_t port = census_prometheus_exporter_port(s);
   assert_int_equal(http_get(port), 200);
   assert_int_equal(census_shutdown(5000), CENSUS_OK);
   assert_int_equal(http_get(port), 0);
-  assert_int_equal(census_prometheus_server_stop(s, 1000), CENSUS_OK);
-  census_prometheus_server_free(s);
+  assert_int_equal(census_prometheus_exporter_port(s), 0);
+  census_prometheus_stats stats;
+  assert_int_equal(census_prometheus_exporter_stats(s, &stats), CENSUS_OK);
+  assert_int_equal(stats.scrapes, 1);
+  assert_int_equal(census_prometheus_exporter_stop(s, 1000), CENSUS_OK);
   /* After shutdown a new server cannot start. */
   assert_null(start_any(&st));
   assert_int_equal(st, CENSUS_ESHUTDOWN);

@@ -44,7 +44,7 @@ static census_status start_stop(kind k, const char *dir) {
   census_status st = CENSUS_EINVAL;
   switch (k) {
   case OTLP: {
-    census_otlp_options o = {0};
+    census_otlp_options o = CENSUS_OTLP_OPTIONS_INIT;
     o.endpoint = DEAD;
     o.service_name = "spool-svc";
     o.spool_dir = dir;
@@ -56,7 +56,7 @@ static census_status start_stop(kind k, const char *dir) {
     break;
   }
   case ZIPKIN: {
-    census_zipkin_options o = {0};
+    census_zipkin_options o = CENSUS_ZIPKIN_OPTIONS_INIT;
     o.endpoint = DEAD "/api/v2/spans";
     o.service_name = "spool-svc";
     o.spool_dir = dir;
@@ -68,7 +68,7 @@ static census_status start_stop(kind k, const char *dir) {
     break;
   }
   case TRACE: {
-    census_google_trace_options o = {0};
+    census_google_trace_options o = CENSUS_GOOGLE_TRACE_OPTIONS_INIT;
     o.project_id = "p";
     o.access_token = "t";
     o.trace_endpoint = DEAD;
@@ -81,7 +81,7 @@ static census_status start_stop(kind k, const char *dir) {
     break;
   }
   case MONITORING: {
-    census_google_monitoring_options o = {0};
+    census_google_monitoring_options o = CENSUS_GOOGLE_MONITORING_OPTIONS_INIT;
     o.project_id = "p";
     o.access_token = "t";
     o.monitoring_endpoint = DEAD;

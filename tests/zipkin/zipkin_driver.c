@@ -30,7 +30,8 @@ static void print_stats(void *exp) {
 }
 
 static int run_export(const char *url) {
-  census_zipkin_options o = {.endpoint = url,
+  census_zipkin_options o = {.size = sizeof(census_zipkin_options),
+                             .endpoint = url,
                              .service_name = "checkout-svc",
                              .local_ipv4 = "192.0.2.10",
                              .local_ipv6 = "2001:db8::10",
@@ -57,7 +58,8 @@ static int run_export(const char *url) {
 static int run_faults(const char *url, int spans, int64_t budget_ms, int64_t timeout_ms) {
   /* "" as url: endpoint and service name from the environment (OTEL_EXPORTER_ZIPKIN_ENDPOINT,
    * OTEL_SERVICE_NAME). */
-  census_zipkin_options o = {.endpoint = *url ? url : NULL,
+  census_zipkin_options o = {.size = sizeof(census_zipkin_options),
+                             .endpoint = *url ? url : NULL,
                              .service_name = *url ? "faulty" : NULL,
                              .initial_backoff_ms = 100,
                              .max_backoff_ms = 400,

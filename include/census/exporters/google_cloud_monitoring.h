@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "census/exporter.h"
 #include "census/status.h"
 
 #ifdef __cplusplus
@@ -46,17 +47,14 @@ extern "C" {
 #define CENSUS_GOOGLE_MONITORING_DEFAULT_MIN_INTERVAL_MS 10000
 #define CENSUS_GOOGLE_MONITORING_MAX_SERIES_PER_REQUEST 200
 
-/* A monitored-resource label (both strings copied by the start function). */
-typedef struct census_google_monitoring_label {
-  const char *key;
-  const char *value;
-} census_google_monitoring_label;
-
-/* Options. Zero-initialise, then set what differs from the defaults; strings and arrays are
- * copied by census_google_monitoring_exporter_start(). */
+/* Options. Initialise with CENSUS_GOOGLE_MONITORING_OPTIONS_INIT, then set what differs from
+ * the defaults; `size` lets the struct grow (the library reads only the fields a program was
+ * compiled with). Strings and arrays are copied by census_google_monitoring_exporter_start(). */
 typedef struct census_google_monitoring_options {
-  /* Project to write to. NULL: the credentials key file's project_id, else the metadata
-   * server's, else the GOOGLE_CLOUD_PROJECT environment variable. */
+  size_t size; /* sizeof(census_google_monitoring_options), set by the INIT macro */
+  /* Project to write to. NULL: the credentials key file's project_id, else the
+   * GOOGLE_CLOUD_PROJECT environment variable, else the metadata server's (asked only when it
+   * also gives the tokens): the order of both Google exporters. */
   const char *project_id;
   /* Credentials, first that is set: access_token (used as-is, never refreshed), a
    * service-account JSON key file (credentials_file, else GOOGLE_APPLICATION_CREDENTIALS), else
@@ -79,7 +77,7 @@ typedef struct census_google_monitoring_options {
   /* Monitored resource. NULL type: detected (k8s_container on GKE, gce_instance on Compute
    * Engine, else global); given: used with these labels (project_id is added if missing). */
   const char *resource_type;
-  const census_google_monitoring_label *resource_labels;
+  const census_kv *resource_labels; /* {key, value}; value NULL means "" */
   size_t resource_label_count;
   int64_t timeout_ms;     /* per HTTP attempt; 0: 10000 */
   int64_t max_elapsed_ms; /* retry budget per request; 0: 60000 */
@@ -97,6 +95,9 @@ typedef struct census_google_monitoring_options {
   const char *spool_dir;
   uint64_t spool_max_bytes; /* bound; 0: CENSUS_SPOOL_MAX_BYTES, else 64 MiB */
 } census_google_monitoring_options;
+
+#define CENSUS_GOOGLE_MONITORING_OPTIONS_INIT                                                      \
+  { .size = sizeof(census_google_monitoring_options) }
 
 /* Counters since start; each is exact. "points" = series written (one point each). */
 typedef struct census_google_monitoring_stats {
@@ -127,7 +128,8 @@ typedef struct census_google_monitoring_exporter census_google_monitoring_export
  * the monitored resource (may ask the metadata server, up to 1 s per question), starts the sender
  * thread and registers a census stats exporter, whose flush callback flushes the sender. No
  * token is fetched and nothing is sent until the first export. On success *exporter receives
- * the handle. Errors: CENSUS_EINVAL (NULL exporter), CENSUS_ECONFIG (bad key file, no project id,
+ * the handle. Errors: CENSUS_EINVAL (NULL exporter; options not initialised with
+ * CENSUS_GOOGLE_MONITORING_OPTIONS_INIT, reported), CENSUS_ECONFIG (bad key file, no project id,
  * bad option; reported through diagnostics), CENSUS_ENOMEM, CENSUS_ESYSTEM, CENSUS_ESHUTDOWN.
  * Thread-safe. */
 CENSUS_EXPORT census_status census_google_monitoring_exporter_start(
@@ -144,17 +146,18 @@ CENSUS_EXPORT census_status census_google_monitoring_exporter_start(
 CENSUS_EXPORT census_status census_google_monitoring_exporter_stats(
     census_google_monitoring_exporter *exporter, census_google_monitoring_stats *stats);
 
-/* Unregisters the exporter after a final export, delivers what is queued within timeout_ms
- * (what is left is dropped, counted and reported), stops the sender thread and frees the handle.
- * After census_shutdown() stopped the exporter (and kept the handle valid), it only frees and
- * returns CENSUS_OK (nothing is left to deliver). Returns CENSUS_OK, CENSUS_EINVAL for NULL, or
- * from the final delivery CENSUS_ETIMEDOUT (the deadline cut it short; what was left is counted
- * as dropped) or CENSUS_EEXPORT (requests of it were dropped); CENSUS_ETIMEDOUT wins. Call it
- * exactly once per handle: the
- * handle is invalid afterwards, and a second call is undefined, like free() twice. If census cannot
- * unregister the exporter within timeout_ms (an export holds its collection lock), the exporter
- * stops sending, returns CENSUS_ETIMEDOUT and leaves its small handle allocated (census may still
- * call it; census_shutdown() releases the registration). Blocking; not from an exporter callback;
+/* Stops the exporter and frees the handle: unregisters it from census (which makes a final
+ * export of what it still holds), waits up to timeout_ms for the queued requests to be delivered,
+ * then drops (counting and reporting) or spools what is left. If census_shutdown() already
+ * stopped the exporter (the same work within its deadline, keeping the handle valid), this only
+ * frees the handle. Returns the outcome of that final delivery, whichever ran it (the same rule
+ * for every push exporter): CENSUS_OK when nothing was dropped or rejected, CENSUS_ETIMEDOUT when
+ * the deadline cut it short, CENSUS_EEXPORT when items were dropped or rejected during the
+ * exporter's life (its counters say which); CENSUS_ETIMEDOUT wins; CENSUS_EINVAL for NULL. If
+ * census cannot take the exporter out within timeout_ms (an export holds its collection lock),
+ * the exporter stops exporting, CENSUS_ETIMEDOUT is returned, and its small handle stays
+ * allocated until census_shutdown() releases it. Call it exactly once per handle: a second call is
+ * undefined, like free() twice. Blocking (bounded by timeout_ms); not from an exporter callback;
  * not concurrently with census_shutdown(). */
 CENSUS_EXPORT census_status census_google_monitoring_exporter_stop(
     census_google_monitoring_exporter *exporter, int64_t timeout_ms);

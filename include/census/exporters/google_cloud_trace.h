@@ -42,10 +42,13 @@ extern "C" {
 
 #define CENSUS_GOOGLE_TRACE_DEFAULT_ENDPOINT "https://cloudtrace.googleapis.com"
 
-/* Options; zero-initialise and set what differs from the defaults. Strings are copied. */
+/* Options. Initialise with CENSUS_GOOGLE_TRACE_OPTIONS_INIT, then set what differs from the
+ * defaults; `size` lets the struct grow (the library reads only the fields a program was compiled
+ * with). Strings are copied. */
 typedef struct census_google_trace_options {
-  const char *project_id;       /* NULL: the key file's project_id, else GOOGLE_CLOUD_PROJECT,
-                                   else the metadata server's project-id */
+  size_t size;            /* sizeof(census_google_trace_options), set by the INIT macro */
+  const char *project_id; /* NULL: the key file's project_id, else GOOGLE_CLOUD_PROJECT, else the
+                             metadata server's project-id when it also gives the tokens */
   const char *credentials_file; /* service-account JSON; NULL: GOOGLE_APPLICATION_CREDENTIALS */
   const char *access_token;     /* a token used as-is (never refreshed); NULL: use credentials */
   const char *trace_endpoint;   /* scheme://host[:port] of the API; NULL: the default above */
@@ -66,6 +69,9 @@ typedef struct census_google_trace_options {
   const char *spool_dir;
   uint64_t spool_max_bytes; /* bound; 0: CENSUS_SPOOL_MAX_BYTES, else 64 MiB */
 } census_google_trace_options;
+
+#define CENSUS_GOOGLE_TRACE_OPTIONS_INIT                                                           \
+  { .size = sizeof(census_google_trace_options) }
 
 /* A running exporter. Thread-safety: the functions below are thread-safe. */
 typedef struct census_google_trace_exporter census_google_trace_exporter;
@@ -89,11 +95,12 @@ typedef struct census_google_trace_stats {
  * reported now), starts the sending thread and registers a census span exporter, so that sampled
  * spans ending from now on are exported. `options` may be NULL; it and its strings are copied.
  * On success *exporter receives the handle. Errors: CENSUS_EINVAL (NULL exporter, a
- * trace_endpoint that is not an http(s) URL with a host), CENSUS_ECONFIG (no project id could be
+ * trace_endpoint that is not an http(s) URL with a host, options not initialised with
+ * CENSUS_GOOGLE_TRACE_OPTIONS_INIT), CENSUS_ECONFIG (no project id could be
  * found, unreadable or invalid key file, a token_endpoint that is not an http(s) URL),
  * CENSUS_ENOMEM, CENSUS_ESYSTEM, CENSUS_ESHUTDOWN; *exporter is then NULL and a diagnostic
- * says why. May block up to timeout_ms asking the metadata server for the project id when no
- * other source gives one; fetches no token. Thread-safe. */
+ * says why. May block up to 1 s asking the metadata server for the project id when no other
+ * source gives one; fetches no token. Thread-safe. */
 CENSUS_EXPORT census_status census_google_trace_exporter_start(
     const census_google_trace_options *options, census_google_trace_exporter **exporter);
 
@@ -104,16 +111,19 @@ CENSUS_EXPORT census_status census_google_trace_exporter_start(
 CENSUS_EXPORT census_status census_google_trace_exporter_stats(
     census_google_trace_exporter *exporter, census_google_trace_stats *stats);
 
-/* Exports the spans census still holds, waits up to timeout_ms for queued requests, stops the
- * sending thread (what is left is counted dropped and reported), unregisters the span exporter
- * and frees the handle. census_shutdown() stops exporters still running the same way but leaves
- * the handle valid (for census_google_trace_exporter_stats()); this function then only frees it
- * and returns CENSUS_OK (nothing is left to deliver). Returns CENSUS_OK, CENSUS_EINVAL for NULL,
- * or what census_span_exporter_unregister() returns: CENSUS_ETIMEDOUT when the deadline cut the
- * final delivery short, CENSUS_EEXPORT when requests of it were dropped; CENSUS_ETIMEDOUT wins.
- * Call it exactly
- * once per handle: the handle is invalid afterwards, and a second call is undefined, like free()
- * twice. Blocking (bounded by timeout_ms); not from an exporter callback. */
+/* Stops the exporter and frees the handle: unregisters it from census (which makes a final
+ * export of what it still holds), waits up to timeout_ms for the queued requests to be delivered,
+ * then drops (counting and reporting) or spools what is left. If census_shutdown() already
+ * stopped the exporter (the same work within its deadline, keeping the handle valid), this only
+ * frees the handle. Returns the outcome of that final delivery, whichever ran it (the same rule
+ * for every push exporter): CENSUS_OK when nothing was dropped or rejected, CENSUS_ETIMEDOUT when
+ * the deadline cut it short, CENSUS_EEXPORT when items were dropped or rejected during the
+ * exporter's life (its counters say which); CENSUS_ETIMEDOUT wins; CENSUS_EINVAL for NULL. If
+ * census cannot take the exporter out within timeout_ms (an export holds its collection lock),
+ * the exporter stops exporting, CENSUS_ETIMEDOUT is returned, and its small handle stays
+ * allocated until census_shutdown() releases it. Call it exactly once per handle: a second call is
+ * undefined, like free() twice. Blocking (bounded by timeout_ms); not from an exporter callback;
+ * not concurrently with census_shutdown(). */
 CENSUS_EXPORT census_status
 census_google_trace_exporter_stop(census_google_trace_exporter *exporter, int64_t timeout_ms);
 

@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "census/exporter.h"
 #include "census/status.h"
 
 #ifdef __cplusplus
@@ -56,30 +57,27 @@ typedef enum census_otlp_compression {
 #define CENSUS_OTLP_SIGNAL_METRICS 0x1u
 #define CENSUS_OTLP_SIGNAL_TRACES 0x2u
 
-/* A name/value pair: an HTTP header (e.g. an API key) or a resource attribute. Copied. */
-typedef struct census_otlp_kv {
-  const char *name;
-  const char *value;
-} census_otlp_kv;
-
-/* Exporter options. Zero-initialise, then set what differs; zero/NULL fields take the value of
- * the environment, else the default given. Strings and arrays are copied. */
+/* Exporter options. Initialise with CENSUS_OTLP_OPTIONS_INIT, then set what differs; zero/NULL
+ * fields take the value of the environment, else the default given. `size` lets the struct grow
+ * (the library reads only the fields a program was compiled with). Strings and arrays are
+ * copied. */
 typedef struct census_otlp_options {
+  size_t size;                  /* sizeof(census_otlp_options), set by the INIT macro */
   const char *endpoint;         /* base URL; /v1/metrics, /v1/traces appended. NULL:
                                    OTEL_EXPORTER_OTLP_ENDPOINT, else the default above */
   const char *metrics_endpoint; /* full URL used as-is; NULL: from endpoint (or
                                    OTEL_EXPORTER_OTLP_METRICS_ENDPOINT if no endpoint option) */
   const char *traces_endpoint;  /* likewise for traces */
   census_otlp_protocol protocol;
-  const census_otlp_kv *headers; /* added to every request; the same name in the
-                                    environment's headers is replaced. May be NULL */
+  const census_kv *headers; /* {name, value} added to every request (e.g. an API key); the same
+                               name in the environment's headers is replaced. May be NULL */
   size_t header_count;
   int64_t timeout_ms; /* per HTTP attempt; 0: OTEL_..._TIMEOUT, else 10000 */
   census_otlp_compression compression;
-  const char *service_name;                  /* service.name; NULL: OTEL_SERVICE_NAME, else
-                                                "unknown_service:<executable>" */
-  const census_otlp_kv *resource_attributes; /* string attributes (override
-                                                OTEL_RESOURCE_ATTRIBUTES); may be NULL */
+  const char *service_name;             /* service.name; NULL: OTEL_SERVICE_NAME, else
+                                           "unknown_service:<executable>" */
+  const census_kv *resource_attributes; /* string attributes (override
+                                           OTEL_RESOURCE_ATTRIBUTES); may be NULL */
   size_t resource_attribute_count;
   unsigned signals;             /* CENSUS_OTLP_SIGNAL_* bits; 0: metrics and traces */
   int64_t initial_backoff_ms;   /* first retry delay before jitter; 0: 1000 */
@@ -94,6 +92,9 @@ typedef struct census_otlp_options {
   const char *spool_dir;
   uint64_t spool_max_bytes; /* bound per signal; 0: CENSUS_SPOOL_MAX_BYTES, else 64 MiB */
 } census_otlp_options;
+
+#define CENSUS_OTLP_OPTIONS_INIT                                                                   \
+  { .size = sizeof(census_otlp_options) }
 
 /* A running exporter. Thread-safety: all functions are thread-safe; census_otlp_exporter_stop()
  * must be the last call on a handle. */
@@ -133,7 +134,8 @@ typedef struct census_otlp_stats {
  * defaults); it is copied. On success *out receives the handle (stop it with
  * census_otlp_exporter_stop()). Errors: CENSUS_EINVAL (NULL out, malformed option such as an
  * unknown protocol or an endpoint that is not an http(s):// URL with a host; a bad endpoint is
- * also reported through diagnostics, naming the option and what to write), CENSUS_ENOMEM,
+ * also reported through diagnostics, naming the option and what to write; options not
+ * initialised with CENSUS_OTLP_OPTIONS_INIT, also reported), CENSUS_ENOMEM,
  * CENSUS_ESYSTEM (thread or libcurl initialisation), CENSUS_ESHUTDOWN (after census_shutdown());
  * *out is then NULL and nothing stays registered. Malformed environment variables are not errors:
  * each is reported once and its default used. Thread-safe. */

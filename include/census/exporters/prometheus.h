@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "census/exporter.h"
 #include "census/stats.h"
 #include "census/status.h"
 
@@ -39,20 +40,18 @@ typedef enum census_prometheus_format {
   CENSUS_PROMETHEUS_OPENMETRICS = 1, /* application/openmetrics-text; version=1.0.0 */
 } census_prometheus_format;
 
-/* A constant label added to every sample (e.g. service="checkout"). Both strings are copied by
- * the functions that take options. */
-typedef struct census_prometheus_label {
-  const char *name;  /* [a-zA-Z_][a-zA-Z0-9_]*, not starting with "__", not "le", "quantile" or
-                        "otel_metric_overflow" */
-  const char *value; /* any UTF-8 (invalid bytes are sent as U+FFFD), may be "" */
-} census_prometheus_label;
-
-/* Options of the renderer and of the server. Zero-initialise, then set what differs from the
- * defaults; the renderer ignores the server fields. Strings and arrays are copied. */
+/* Options of the exporter and of the renderer. Initialise with CENSUS_PROMETHEUS_OPTIONS_INIT,
+ * then set what differs from the defaults: `size` lets the struct grow (the library reads only
+ * the fields a program was compiled with). The renderer ignores the server fields. Strings and
+ * arrays are copied. */
 typedef struct census_prometheus_options {
+  size_t size; /* sizeof(census_prometheus_options), set by the INIT macro */
   /* Rendering. */
-  const char *name_prefix;                     /* "myapp": names become myapp_<view>; NULL: none */
-  const census_prometheus_label *const_labels; /* added to every sample; may be NULL */
+  const char *name_prefix;       /* "myapp": names become myapp_<view>; NULL: none */
+  const census_kv *const_labels; /* added to every sample (e.g. {"service", "checkout"}); key:
+                                    [a-zA-Z_][a-zA-Z0-9_]*, not starting with "__", not "le",
+                                    "quantile" or "otel_metric_overflow"; value: any UTF-8
+                                    (invalid bytes are sent as U+FFFD). May be NULL */
   size_t const_label_count;
   census_prometheus_format format; /* census_prometheus_render() only; the server negotiates */
   /* Non-zero: convert to Prometheus's base units, as its naming rules recommend: ms, us, ns,
@@ -71,12 +70,18 @@ typedef struct census_prometheus_options {
   int register_no_exporter; /* non-zero: census_shutdown() does not stop the server */
 } census_prometheus_options;
 
+#define CENSUS_PROMETHEUS_OPTIONS_INIT                                                             \
+  { .size = sizeof(census_prometheus_options) }
+
 /* Renders every registered view, collected now as one consistent snapshot, into a new
  * NUL-terminated buffer that the caller frees with census_prometheus_text_free(): *text receives
- * it and *length its length (without the NUL). `options` may be NULL (text 0.0.4, no prefix, no
- * constant labels). Errors: CENSUS_EINVAL (NULL text or length, a bad constant label name, an
- * unknown format), CENSUS_ENOMEM, CENSUS_ESHUTDOWN; *text is then NULL. Thread-safe; never
- * blocks recording threads, but waits for a concurrent collection or export to finish. */
+ * it and *length its length (without the NUL). For applications that serve /metrics with their
+ * own HTTP server (with census_prometheus_negotiate() and census_prometheus_content_type()).
+ * `options` may be NULL (text 0.0.4, no prefix, no constant labels). Errors: CENSUS_EINVAL (NULL
+ * text or length, a bad constant label name, an unknown format, options not initialised with
+ * CENSUS_PROMETHEUS_OPTIONS_INIT), CENSUS_ENOMEM, CENSUS_ESHUTDOWN; *text is then NULL.
+ * Thread-safe; never blocks recording threads, but waits for a concurrent collection or export to
+ * finish. */
 CENSUS_EXPORT census_status census_prometheus_render(const census_prometheus_options *options,
                                                      char **text, size_t *length);
 
@@ -100,40 +105,58 @@ CENSUS_EXPORT census_prometheus_format census_prometheus_negotiate(const char *a
  * Thread-safe. */
 CENSUS_EXPORT const char *census_prometheus_content_type(census_prometheus_format format);
 
-/* A running /metrics endpoint. Thread-safety: the functions below are thread-safe, except that
- * census_prometheus_server_free() must be the last call on the handle. */
-typedef struct census_prometheus_server census_prometheus_server;
+/* A running /metrics endpoint. Thread-safety: the functions below are thread-safe;
+ * census_prometheus_exporter_stop() must be the last call on a handle. */
+typedef struct census_prometheus_exporter census_prometheus_exporter;
+
+/* What the endpoint answered since it started; each count is exact. */
+typedef struct census_prometheus_stats {
+  uint64_t scrapes;          /* GET and HEAD /metrics answered 200 */
+  uint64_t scrape_failures;  /* /metrics requests answered 503: census shut down, or the render
+                                failed (out of memory) */
+  uint64_t requests_refused; /* other paths (404) and methods (405) */
+  uint64_t bytes_served;     /* exposition bytes rendered for the 200 answers */
+} census_prometheus_stats;
 
 /* Starts serving GET and HEAD /metrics on options->address:port (defaults 127.0.0.1:9464) with
  * libmicrohttpd's internal polling thread; other methods get 405 (with Allow), other paths 404,
  * oversized request headers 431, slow clients are cut off after timeout_s. Each scrape takes a
  * snapshot with census_view_data_get_all(): recording threads never wait for it. Unless
- * register_no_exporter is set, the server also registers a stats exporter (whose export does
- * nothing) so that census_shutdown() and census_stats_exporter_unregister(server, ...) stop it.
- * Returns the handle, or NULL with *status (if not NULL) = CENSUS_EINVAL (bad address or constant
- * label), CENSUS_ENOMEM, CENSUS_ESYSTEM (the address is in use or cannot be bound; errno is set,
- * e.g. EADDRINUSE) or CENSUS_ESHUTDOWN (after census_shutdown(): its exporter cannot register;
- * with register_no_exporter, which keeps the server out of census's lifecycle, it starts and
- * answers 503 to scrapes, as census_prometheus_render() gives CENSUS_ESHUTDOWN). A bad address and
- * a failure to listen are also reported through diagnostics in one line naming options.address (and
- * the port and errno name) and what to do. Thread-safe. */
-CENSUS_EXPORT census_prometheus_server *
-census_prometheus_server_start(const census_prometheus_options *options, census_status *status);
+ * register_no_exporter is set, the exporter also registers with census as a stats exporter
+ * (whose export does nothing) so that census_shutdown() stops the server. `options` may be NULL
+ * (all defaults); it is copied. On success *exporter receives the handle. Errors: CENSUS_EINVAL
+ * (NULL exporter, a bad address or constant label, options not initialised with
+ * CENSUS_PROMETHEUS_OPTIONS_INIT), CENSUS_ENOMEM, CENSUS_ESYSTEM (the address is in use or cannot
+ * be bound; errno is set, e.g. EADDRINUSE) or CENSUS_ESHUTDOWN (after census_shutdown(): it cannot
+ * register; with register_no_exporter, which keeps the server out of census's lifecycle, it starts
+ * and answers 503 to scrapes, as census_prometheus_render() gives CENSUS_ESHUTDOWN); *exporter is
+ * then NULL. A bad address and a failure to listen are also reported through diagnostics in one
+ * line naming options.address (and the port and errno name) and what to do. Thread-safe. */
+CENSUS_EXPORT census_status census_prometheus_exporter_start(
+    const census_prometheus_options *options, census_prometheus_exporter **exporter);
 
-/* The port the server listens on (useful with any_port), or 0 once it is stopped. Thread-safe. */
-CENSUS_EXPORT uint16_t census_prometheus_server_port(const census_prometheus_server *server);
+/* Copies the counters into *stats. Valid until census_prometheus_exporter_stop(), including
+ * after census_shutdown() stopped the server (the counters are then final). CENSUS_EINVAL for
+ * NULL arguments. Thread-safe; never blocks on a scrape. */
+CENSUS_EXPORT census_status census_prometheus_exporter_stats(census_prometheus_exporter *exporter,
+                                                             census_prometheus_stats *stats);
 
-/* Stops the server: closes the listening socket and every connection and joins the server
- * thread, waiting for a scrape in progress to finish (rendering takes milliseconds; a scrape
- * waiting for a concurrent export waits for it, up to timeout_ms). Then unregisters its exporter.
- * Idempotent: CENSUS_OK when already stopped (also after census_shutdown()). Blocking; must not
- * be called from an exporter callback. Thread-safe. CENSUS_EINVAL for NULL. */
-CENSUS_EXPORT census_status census_prometheus_server_stop(census_prometheus_server *server,
-                                                          int64_t timeout_ms);
+/* The port the server listens on (useful with any_port), or 0 once it is stopped (also after
+ * census_shutdown()) or for NULL. Thread-safe. */
+CENSUS_EXPORT uint16_t census_prometheus_exporter_port(const census_prometheus_exporter *exporter);
 
-/* Stops the server (as census_prometheus_server_stop() with a 5 s limit) and frees the handle.
- * NULL is a no-op. Blocking. */
-CENSUS_EXPORT void census_prometheus_server_free(census_prometheus_server *server);
+/* Stops the server and frees the handle: closes the listening socket and every connection and
+ * joins the server thread, waiting for a scrape in progress to finish (rendering takes
+ * milliseconds; a scrape waiting for a concurrent export waits for it, up to timeout_ms), then
+ * unregisters its exporter. After census_shutdown() (which stopped the server and kept the
+ * handle valid) it only frees. Returns CENSUS_OK, CENSUS_EINVAL for NULL, or CENSUS_ETIMEDOUT when
+ * census could not take its registration out within timeout_ms (an export held census's
+ * collection lock): the server is stopped, and the small handle stays allocated for census,
+ * which calls it once more at census_shutdown(). Call it exactly once per handle: a second call
+ * is undefined, like free() twice. Blocking; not from an exporter callback; not concurrently
+ * with census_shutdown(). */
+CENSUS_EXPORT census_status census_prometheus_exporter_stop(census_prometheus_exporter *exporter,
+                                                            int64_t timeout_ms);
 
 #ifdef __cplusplus
 }

@@ -34,8 +34,11 @@ extern "C" {
 /* The endpoint used when neither the options nor OTEL_EXPORTER_ZIPKIN_ENDPOINT give one. */
 #define CENSUS_ZIPKIN_DEFAULT_ENDPOINT "http://localhost:9411/api/v2/spans"
 
-/* Options; zero-initialise and set what differs from the defaults. Strings are copied. */
+/* Options. Initialise with CENSUS_ZIPKIN_OPTIONS_INIT, then set what differs from the defaults;
+ * `size` lets the struct grow (the library reads only the fields a program was compiled with).
+ * Strings are copied. */
 typedef struct census_zipkin_options {
+  size_t size;                /* sizeof(census_zipkin_options), set by the INIT macro */
   const char *endpoint;       /* full URL; NULL: OTEL_EXPORTER_ZIPKIN_ENDPOINT, else the default */
   const char *service_name;   /* localEndpoint.serviceName; NULL: the resource's service.name */
   const char *local_ipv4;     /* localEndpoint.ipv4, dotted quad; NULL: omitted */
@@ -54,6 +57,9 @@ typedef struct census_zipkin_options {
   const char *spool_dir;
   uint64_t spool_max_bytes; /* bound; 0: CENSUS_SPOOL_MAX_BYTES, else 64 MiB */
 } census_zipkin_options;
+
+#define CENSUS_ZIPKIN_OPTIONS_INIT                                                                 \
+  { .size = sizeof(census_zipkin_options) }
 
 /* A running exporter. Thread-safety: the functions below are thread-safe. */
 typedef struct census_zipkin_exporter census_zipkin_exporter;
@@ -77,10 +83,10 @@ typedef struct census_zipkin_stats {
  * span exporter (census_span_exporter_register()), so that sampled spans ending from now on are
  * exported. `options` may be NULL (all defaults); it and its strings are copied. On success
  * *exporter receives the handle. Errors: CENSUS_EINVAL (NULL exporter, an options.endpoint that is
- * not an http(s) URL with a host), CENSUS_ENOMEM, CENSUS_ESYSTEM (thread or libcurl start-up),
- * CENSUS_ESHUTDOWN (after census_shutdown()); *exporter is then NULL and a diagnostic names the
- * problem. Malformed environment variables are reported and ignored. Thread-safe; does not touch
- * the network. */
+ * not an http(s) URL with a host, options not initialised with CENSUS_ZIPKIN_OPTIONS_INIT),
+ * CENSUS_ENOMEM, CENSUS_ESYSTEM (thread or libcurl start-up), CENSUS_ESHUTDOWN (after
+ * census_shutdown()); *exporter is then NULL and a diagnostic names the problem. Malformed
+ * environment variables are reported and ignored. Thread-safe; does not touch the network. */
 CENSUS_EXPORT census_status census_zipkin_exporter_start(const census_zipkin_options *options,
                                                          census_zipkin_exporter **exporter);
 
@@ -91,17 +97,19 @@ CENSUS_EXPORT census_status census_zipkin_exporter_start(const census_zipkin_opt
 CENSUS_EXPORT census_status census_zipkin_exporter_stats(census_zipkin_exporter *exporter,
                                                          census_zipkin_stats *stats);
 
-/* Exports the spans census still holds, waits up to timeout_ms for queued requests to be
- * delivered, then stops the sending thread (what is left is counted as dropped and reported),
- * unregisters the span exporter and frees the handle. census_shutdown() stops exporters still
- * running the same way but leaves the handle valid (for census_zipkin_exporter_stats()); this
- * function then only frees it and returns CENSUS_OK (nothing is left to deliver). Returns
- * CENSUS_OK, CENSUS_EINVAL for NULL, or what census_span_exporter_unregister() returns:
- * CENSUS_ETIMEDOUT when the deadline cut the final delivery short (what was left is counted as
- * dropped), CENSUS_EEXPORT when requests of the final delivery were dropped (e.g. HTTP 400);
- * CENSUS_ETIMEDOUT wins. Call it exactly once per handle: the handle is invalid afterwards, and a
- * second call is undefined, like free() twice. Blocking (bounded by timeout_ms); thread-safe
- * against the other functions on other handles; must not be called from an exporter callback. */
+/* Stops the exporter and frees the handle: unregisters it from census (which makes a final
+ * export of what it still holds), waits up to timeout_ms for the queued requests to be delivered,
+ * then drops (counting and reporting) or spools what is left. If census_shutdown() already
+ * stopped the exporter (the same work within its deadline, keeping the handle valid), this only
+ * frees the handle. Returns the outcome of that final delivery, whichever ran it (the same rule
+ * for every push exporter): CENSUS_OK when nothing was dropped or rejected, CENSUS_ETIMEDOUT when
+ * the deadline cut it short, CENSUS_EEXPORT when items were dropped or rejected during the
+ * exporter's life (its counters say which); CENSUS_ETIMEDOUT wins; CENSUS_EINVAL for NULL. If
+ * census cannot take the exporter out within timeout_ms (an export holds its collection lock),
+ * the exporter stops exporting, CENSUS_ETIMEDOUT is returned, and its small handle stays
+ * allocated until census_shutdown() releases it. Call it exactly once per handle: a second call is
+ * undefined, like free() twice. Blocking (bounded by timeout_ms); not from an exporter callback;
+ * not concurrently with census_shutdown(). */
 CENSUS_EXPORT census_status census_zipkin_exporter_stop(census_zipkin_exporter *exporter,
                                                         int64_t timeout_ms);
 

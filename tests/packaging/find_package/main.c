@@ -12,7 +12,7 @@
 #error "census::census_prometheus did not carry CENSUS_HAVE_PROMETHEUS"
 #endif
 #define NAME "prometheus"
-static int check(void) { return census_prometheus_server_stop(NULL, 0) == CENSUS_EINVAL; }
+static int check(void) { return census_prometheus_exporter_stop(NULL, 0) == CENSUS_EINVAL; }
 #elif defined(EXPECT_OTLP)
 #include <census/exporters/otlp.h>
 #ifndef CENSUS_HAVE_OTLP

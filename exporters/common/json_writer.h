@@ -7,8 +7,8 @@
  * (round-trip exact); NaN and infinities, which JSON cannot carry as numbers, are written as the
  * proto3-JSON strings "NaN", "Infinity", "-Infinity". Thread-safety: one thread at a time.
  */
-#ifndef CENSUS_HTTP_JSON_WRITER_H
-#define CENSUS_HTTP_JSON_WRITER_H
+#ifndef CENSUS_COMMON_JSON_WRITER_H
+#define CENSUS_COMMON_JSON_WRITER_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -3,8 +3,8 @@
  *
  * Thread-safety: pure functions, thread-safe.
  */
-#ifndef CENSUS_HTTP_SPAN_FIELDS_H
-#define CENSUS_HTTP_SPAN_FIELDS_H
+#ifndef CENSUS_COMMON_SPAN_FIELDS_H
+#define CENSUS_COMMON_SPAN_FIELDS_H
 
 #include "census/trace.h"
 

@@ -1,4 +1,6 @@
-/* prometheus_server.c - the /metrics endpoint, on libmicrohttpd.
+/* prometheus_exporter.c - the Prometheus exporter: the /metrics endpoint, on libmicrohttpd, and
+ * its life in census (census_prometheus_exporter_start/_stats/_stop). Rendering is
+ * prometheus_render.c's, names prometheus_names.c's.
  *
  * libmicrohttpd runs one internal thread that polls every connection, so a slow or silent client
  * costs a socket and its memory pool, never a thread: it cannot stall other scrapes, and nothing
@@ -14,9 +16,12 @@
  * could deadlock. So the shutdown callback first marks the server stopping (new requests then get
  * 503 without touching census), waits briefly for scrapes in flight, and joins the server thread
  * itself only if none is left; otherwise a helper thread joins it once the lock is released, and
- * census_prometheus_server_stop()/free() wait for that helper. census_prometheus_server_stop()
- * itself stops the daemon first, holding no census lock, and unregisters the exporter after.
+ * census_prometheus_exporter_stop() waits for that helper. census_prometheus_exporter_stop()
+ * itself stops the daemon first, holding no census lock, and unregisters the exporter after; it
+ * frees the handle unless census still holds the registration (unregistration timed out), in
+ * which case census's later shutdown call finds the server already stopped.
  * Invariant: `daemon` is stopped exactly once, by whoever sets `stopping` first under `mu`.
+ * The counters are atomics, written by the server thread and read by _stats() at any time.
  */
 #include "census/exporters/prometheus.h"
 
@@ -25,6 +30,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,15 +40,16 @@
 #include <unistd.h>
 
 #include "census/census.h"
+#include "prometheus_internal.h"
 
 #define DEFAULT_MAX_CONNECTIONS 32
 #define DEFAULT_CONNECTION_MEMORY 32768
 #define DEFAULT_TIMEOUT_S 10
 #define SHUTDOWN_SCRAPE_WAIT_MS 100
 
-struct census_prometheus_server {
+struct census_prometheus_exporter {
   census_prometheus_options options; /* strings point into the copies below */
-  census_prometheus_label *labels;
+  census_kv *labels;
   char *prefix;
   struct MHD_Daemon *daemon;
   uint16_t port;
@@ -55,6 +62,7 @@ struct census_prometheus_server {
   bool helper_started; /* a helper thread stops the daemon (see the file comment) */
   bool callback_busy;  /* exporter_shutdown() is running; stop() waits for it */
   pthread_t helper;
+  _Atomic uint64_t scrapes, scrape_failures, requests_refused, bytes_served;
 };
 
 /* ---- requests ----------------------------------------------------------------------------- */
@@ -77,7 +85,7 @@ static enum MHD_Result answer_static(struct MHD_Connection *connection, unsigned
 
 /* Renders a scrape unless the server is stopping; the in-flight count lets the shutdown callback
  * know whether a scrape may be waiting for census's collection lock. */
-static census_status scrape(struct census_prometheus_server *s, census_prometheus_format format,
+static census_status scrape(struct census_prometheus_exporter *s, census_prometheus_format format,
                             char **text, size_t *length) {
   pthread_mutex_lock(&s->mu);
   if (s->stopping) {
@@ -102,14 +110,16 @@ static census_status scrape(struct census_prometheus_server *s, census_prometheu
 static enum MHD_Result handle(void *cls, struct MHD_Connection *connection, const char *url,
                               const char *method, const char *version, const char *upload_data,
                               size_t *upload_data_size, void **request_state) {
-  struct census_prometheus_server *s = cls;
+  struct census_prometheus_exporter *s = cls;
   (void)version;
   (void)upload_data;
   if (strcmp(url, "/metrics") != 0) {
+    atomic_fetch_add(&s->requests_refused, 1);
     return answer_static(connection, MHD_HTTP_NOT_FOUND, "Not Found: census serves /metrics\n",
                          NULL);
   }
   if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+    atomic_fetch_add(&s->requests_refused, 1);
     return answer_static(connection, MHD_HTTP_METHOD_NOT_ALLOWED, "Method Not Allowed\n",
                          "GET, HEAD");
   }
@@ -125,6 +135,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *connection, cons
   size_t length = 0;
   census_status status = scrape(s, format, &text, &length);
   if (status != CENSUS_OK) {
+    atomic_fetch_add(&s->scrape_failures, 1);
     return answer_static(
         connection, MHD_HTTP_SERVICE_UNAVAILABLE,
         status == CENSUS_ESHUTDOWN ? "census is shut down\n" : "census could not collect\n", NULL);
@@ -139,6 +150,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *connection, cons
                           census_prometheus_content_type(format));
   enum MHD_Result result = MHD_queue_response(connection, MHD_HTTP_OK, response);
   MHD_destroy_response(response);
+  atomic_fetch_add(&s->scrapes, 1);
+  atomic_fetch_add(&s->bytes_served, length);
   return result;
 }
 
@@ -152,7 +165,7 @@ static void *helper_main(void *arg) {
 
 /* Marks the server stopping and takes its daemon: returns the daemon the caller must stop, or
  * NULL if someone else already did. */
-static struct MHD_Daemon *take_daemon(struct census_prometheus_server *s) {
+static struct MHD_Daemon *take_daemon(struct census_prometheus_exporter *s) {
   pthread_mutex_lock(&s->mu);
   s->stopping = true;
   struct MHD_Daemon *daemon = s->daemon;
@@ -170,10 +183,10 @@ static census_status noop_export(void *user, const census_view_data *const *view
 }
 
 /* The exporter's shutdown (census_shutdown() or census_stats_exporter_unregister()). The whole
- * callback runs with callback_busy set, so that census_prometheus_server_stop() (and so free)
+ * callback runs with callback_busy set, so that census_prometheus_exporter_stop()
  * on another thread waits for it before looking for a helper to join. */
 static void exporter_shutdown(void *user, int64_t timeout_ms) {
-  struct census_prometheus_server *s = user;
+  struct census_prometheus_exporter *s = user;
   pthread_mutex_lock(&s->mu);
   s->callback_busy = true;
   s->registered = false;
@@ -214,8 +227,21 @@ static void exporter_shutdown(void *user, int64_t timeout_ms) {
 static const census_stats_exporter_ops exporter_ops = {
     .export_views = noop_export, .flush = NULL, .shutdown = exporter_shutdown};
 
-CENSUS_EXPORT census_status census_prometheus_server_stop(census_prometheus_server *s,
-                                                          int64_t timeout_ms) {
+/* Frees the handle and the copies of its options. */
+static void exporter_free(struct census_prometheus_exporter *s) {
+  pthread_mutex_destroy(&s->mu);
+  pthread_cond_destroy(&s->idle);
+  for (size_t i = 0; i < s->options.const_label_count; i++) {
+    free((char *)s->labels[i].key);
+    free((char *)s->labels[i].value);
+  }
+  free(s->labels);
+  free(s->prefix);
+  free(s);
+}
+
+CENSUS_EXPORT census_status census_prometheus_exporter_stop(census_prometheus_exporter *s,
+                                                            int64_t timeout_ms) {
   if (!s) {
     return CENSUS_EINVAL;
   }
@@ -234,31 +260,36 @@ CENSUS_EXPORT census_status census_prometheus_server_stop(census_prometheus_serv
   if (helper) {
     pthread_join(s->helper, NULL);
   }
+  census_status status = CENSUS_OK;
   if (registered) {
     /* The exporter's shutdown finds the daemon already taken and only clears `registered`. */
-    census_status status = census_stats_exporter_unregister(s, timeout_ms);
+    status = census_stats_exporter_unregister(s, timeout_ms);
     if (status == CENSUS_ESHUTDOWN || status == CENSUS_ENOTFOUND) {
       status = CENSUS_OK;
     }
-    return status;
+    pthread_mutex_lock(&s->mu);
+    registered = s->registered;
+    pthread_mutex_unlock(&s->mu);
+    if (registered) {
+      /* census could not take the registration out in time (its collection lock was busy) and
+       * will call exporter_shutdown() later: the handle must outlive that call. */
+      return CENSUS_ETIMEDOUT;
+    }
   }
-  return CENSUS_OK;
+  exporter_free(s);
+  return status;
 }
 
-CENSUS_EXPORT void census_prometheus_server_free(census_prometheus_server *s) {
-  if (!s) {
-    return;
+CENSUS_EXPORT census_status census_prometheus_exporter_stats(census_prometheus_exporter *s,
+                                                             census_prometheus_stats *stats) {
+  if (!s || !stats) {
+    return CENSUS_EINVAL;
   }
-  census_prometheus_server_stop(s, 5000);
-  pthread_mutex_destroy(&s->mu);
-  pthread_cond_destroy(&s->idle);
-  for (size_t i = 0; i < s->options.const_label_count; i++) {
-    free((char *)s->labels[i].name);
-    free((char *)s->labels[i].value);
-  }
-  free(s->labels);
-  free(s->prefix);
-  free(s);
+  *stats = (census_prometheus_stats){.scrapes = atomic_load(&s->scrapes),
+                                     .scrape_failures = atomic_load(&s->scrape_failures),
+                                     .requests_refused = atomic_load(&s->requests_refused),
+                                     .bytes_served = atomic_load(&s->bytes_served)};
+  return CENSUS_OK;
 }
 
 /* ---- starting ------------------------------------------------------------------------------ */
@@ -368,7 +399,7 @@ static void report_listen_failure(const struct sockaddr_storage *addr, const cha
 }
 
 /* Copies the rendering options' strings into `s`; false if memory is exhausted. */
-static bool copy_options(struct census_prometheus_server *s, const census_prometheus_options *o) {
+static bool copy_options(struct census_prometheus_exporter *s, const census_prometheus_options *o) {
   s->options = *o;
   s->options.address = NULL;
   s->options.const_labels = NULL;
@@ -384,9 +415,9 @@ static bool copy_options(struct census_prometheus_server *s, const census_promet
     }
     for (size_t i = 0; i < o->const_label_count; i++) {
       s->options.const_label_count = i + 1;
-      s->labels[i].name = strdup(o->const_labels[i].name);
+      s->labels[i].key = strdup(o->const_labels[i].key);
       s->labels[i].value = strdup(o->const_labels[i].value ? o->const_labels[i].value : "");
-      if (!s->labels[i].name || !s->labels[i].value) {
+      if (!s->labels[i].key || !s->labels[i].value) {
         return false;
       }
     }
@@ -395,57 +426,39 @@ static bool copy_options(struct census_prometheus_server *s, const census_promet
   return true;
 }
 
-CENSUS_EXPORT census_prometheus_server *
-census_prometheus_server_start(const census_prometheus_options *options, census_status *status) {
-  static const census_prometheus_options defaults = {0};
-  census_status ignored;
-  status = status ? status : &ignored;
-  options = options ? options : &defaults;
-  /* Validate the rendering options as a render would (an empty render needs no views). */
-  char *probe;
-  size_t probe_length;
-  census_prometheus_options check = *options;
-  check.format = CENSUS_PROMETHEUS_TEXT;
-  *status = census_prometheus_render_views(NULL, 0, &check, &probe, &probe_length);
-  census_prometheus_text_free(probe);
-  if (*status != CENSUS_OK) {
-    return NULL;
-  }
-
-  /* The address: numeric IPv4 or IPv6 only, so that no name lookup can pick another interface. */
+/* The listening address from options->address (numeric IPv4 or IPv6 only, so that no name lookup
+ * can pick another interface) and the port; adds MHD_USE_IPv6 to *flags for IPv6. False (and
+ * reported) for an address that is not numeric. */
+static bool listen_address(const census_prometheus_options *options, struct sockaddr_storage *out,
+                           unsigned *flags, uint16_t *port) {
   const char *address = options->address ? options->address : CENSUS_PROMETHEUS_DEFAULT_ADDRESS;
-  uint16_t port = options->any_port ? 0
-                  : options->port   ? options->port
-                                    : CENSUS_PROMETHEUS_DEFAULT_PORT;
-  struct sockaddr_storage storage;
-  memset(&storage, 0, sizeof storage);
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
-  struct sockaddr_in *v4 = (struct sockaddr_in *)&storage;
-  struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&storage;
+  *port = options->any_port ? 0 : options->port ? options->port : CENSUS_PROMETHEUS_DEFAULT_PORT;
+  memset(out, 0, sizeof *out);
+  struct sockaddr_in *v4 = (struct sockaddr_in *)out;
+  struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)out;
   if (inet_pton(AF_INET, address, &v4->sin_addr) == 1) {
     v4->sin_family = AF_INET;
-    v4->sin_port = htons(port);
+    v4->sin_port = htons(*port);
   } else if (inet_pton(AF_INET6, address, &v6->sin6_addr) == 1) {
     v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(port);
-    flags |= MHD_USE_IPv6;
+    v6->sin6_port = htons(*port);
+    *flags |= MHD_USE_IPv6;
   } else {
     report_bad_address(address);
-    *status = CENSUS_EINVAL;
-    return NULL;
+    return false;
   }
+  return true;
+}
 
-  struct census_prometheus_server *s = calloc(1, sizeof *s);
-  if (!s) {
-    *status = CENSUS_ENOMEM;
-    return NULL;
-  }
-  pthread_mutex_init(&s->mu, NULL);
-  pthread_cond_init(&s->idle, NULL);
-  if (!copy_options(s, options)) {
-    census_prometheus_server_free(s);
-    *status = CENSUS_ENOMEM;
-    return NULL;
+/* Starts libmicrohttpd on `address` with the options' limits and reads back the port it got.
+ * CENSUS_OK, or CENSUS_ESYSTEM (reported, errno set) when it cannot listen. */
+static census_status start_daemon(struct census_prometheus_exporter *s,
+                                  const census_prometheus_options *options) {
+  struct sockaddr_storage address;
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
+  uint16_t port;
+  if (!listen_address(options, &address, &flags, &port)) {
+    return CENSUS_EINVAL;
   }
   unsigned max_connections =
       options->max_connections ? options->max_connections : DEFAULT_MAX_CONNECTIONS;
@@ -453,14 +466,13 @@ census_prometheus_server_start(const census_prometheus_options *options, census_
       options->connection_memory ? options->connection_memory : DEFAULT_CONNECTION_MEMORY;
   unsigned timeout_s = options->timeout_s ? options->timeout_s : DEFAULT_TIMEOUT_S;
   s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR,
-                               (struct sockaddr *)&storage, MHD_OPTION_CONNECTION_LIMIT,
+                               (struct sockaddr *)&address, MHD_OPTION_CONNECTION_LIMIT,
                                max_connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory,
                                MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_END);
   if (!s->daemon) {
-    census_prometheus_server_free(s);
-    report_listen_failure(&storage, address, port);
-    *status = CENSUS_ESYSTEM;
-    return NULL;
+    report_listen_failure(
+        &address, options->address ? options->address : CENSUS_PROMETHEUS_DEFAULT_ADDRESS, port);
+    return CENSUS_ESYSTEM;
   }
   const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_LISTEN_FD);
   struct sockaddr_storage bound;
@@ -469,24 +481,54 @@ census_prometheus_server_start(const census_prometheus_options *options, census_
     s->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
                                                 : ((struct sockaddr_in *)&bound)->sin_port);
   }
-  if (!options->register_no_exporter) {
+  return CENSUS_OK;
+}
+
+CENSUS_EXPORT census_status census_prometheus_exporter_start(const census_prometheus_options *in,
+                                                             census_prometheus_exporter **out) {
+  if (!out) {
+    return CENSUS_EINVAL;
+  }
+  *out = NULL;
+  /* The rendering options are checked as a render would check them. */
+  census_prometheus_options options;
+  census_status status = census__prometheus_options_read(in, &options);
+  if (status != CENSUS_OK) {
+    return status;
+  }
+  struct census_prometheus_exporter *s = calloc(1, sizeof *s);
+  if (!s) {
+    return CENSUS_ENOMEM;
+  }
+  pthread_mutex_init(&s->mu, NULL);
+  pthread_cond_init(&s->idle, NULL);
+  if (!copy_options(s, &options)) {
+    exporter_free(s);
+    return CENSUS_ENOMEM;
+  }
+  status = start_daemon(s, &options);
+  if (status != CENSUS_OK) {
+    int error = errno;
+    exporter_free(s);
+    errno = error;
+    return status;
+  }
+  if (!options.register_no_exporter) {
     pthread_mutex_lock(&s->mu);
     s->registered = true;
     pthread_mutex_unlock(&s->mu);
-    *status = census_stats_exporter_register(&exporter_ops, s);
-    if (*status != CENSUS_OK) {
+    status = census_stats_exporter_register(&exporter_ops, s);
+    if (status != CENSUS_OK) {
       s->registered = false;
-      census_status kept = *status;
-      census_prometheus_server_free(s);
-      *status = kept;
-      return NULL;
+      census_prometheus_exporter_stop(s, 0);
+      return status;
     }
   }
-  *status = CENSUS_OK;
-  return s;
+  *out = s;
+  return CENSUS_OK;
 }
 
-CENSUS_EXPORT uint16_t census_prometheus_server_port(const census_prometheus_server *s) {
+CENSUS_EXPORT uint16_t census_prometheus_exporter_port(const census_prometheus_exporter *s) {
   if (!s) {
     return 0;
   }

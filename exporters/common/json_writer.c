@@ -11,7 +11,9 @@
 #include <string.h>
 #include <time.h>
 
-/* Lowercase hex digits, for \u escapes and ids. (The core's census__hex_digits is hidden from
+#include "utf8.h"
+
+/* Lowercase hex digits, for trace and span ids. (The core's census__hex_digits is hidden from
  * exporter libraries.) */
 static const char hex[] = "0123456789abcdef";
 
@@ -52,79 +54,10 @@ void census__json_object_end(census_json *j) { close(j, '}'); }
 void census__json_array_begin(census_json *j) { open(j, '['); }
 void census__json_array_end(census_json *j) { close(j, ']'); }
 
-/* The length of the valid UTF-8 sequence at s[0..len), or 0 if it is not one (overlong forms,
- * surrogates and code points above U+10FFFF are invalid). */
-static size_t utf8_sequence(const unsigned char *s, size_t len) {
-  unsigned char c = s[0];
-  size_t n;
-  unsigned cp;
-  if (c < 0x80) {
-    return 1;
-  } else if (c >= 0xc2 && c <= 0xdf) {
-    n = 2;
-    cp = c & 0x1f;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    n = 3;
-    cp = c & 0x0f;
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    n = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (len < n) {
-    return 0;
-  }
-  for (size_t i = 1; i < n; i++) {
-    if ((s[i] & 0xc0) != 0x80) {
-      return 0;
-    }
-    cp = (cp << 6) | (s[i] & 0x3f);
-  }
-  if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-      (n == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
-    return 0;
-  }
-  return n;
-}
-
 static void escaped(census_buf *out, const char *s, size_t len) {
-  const unsigned char *p = (const unsigned char *)s;
   census__buf_reserve(out, len + 2);
   census__buf_append_byte(out, '"');
-  size_t i = 0;
-  while (i < len) {
-    unsigned char c = p[i];
-    if (c == '"' || c == '\\') {
-      char pair[2] = {'\\', (char)c};
-      census__buf_append(out, pair, 2);
-      i++;
-    } else if (c < 0x20) {
-      const char *named = c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
-      if (named) {
-        census__buf_append(out, named, 2);
-      } else {
-        char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf]};
-        census__buf_append(out, u, 6);
-      }
-      i++;
-    } else {
-      /* Copy the longest run of valid, unescaped bytes at once. */
-      size_t start = i;
-      while (i < len && p[i] >= 0x20 && p[i] != '"' && p[i] != '\\') {
-        size_t n = utf8_sequence(p + i, len - i);
-        if (n == 0) {
-          break;
-        }
-        i += n;
-      }
-      census__buf_append(out, p + start, i - start);
-      if (i < len && i == start) { /* an invalid byte: replace it */
-        census__buf_append(out, "\xef\xbf\xbd", 3);
-        i++;
-      }
-    }
-  }
+  census__utf8_escape(out, s, len, census__utf8_json_escapes);
   census__buf_append_byte(out, '"');
 }
 

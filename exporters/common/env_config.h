@@ -5,8 +5,8 @@
  * what was expected) through census_diagnostics_report() and returns the default: a bad variable
  * never stops an exporter or crashes the process. Thread-safe (getenv is only read).
  */
-#ifndef CENSUS_HTTP_ENV_CONFIG_H
-#define CENSUS_HTTP_ENV_CONFIG_H
+#ifndef CENSUS_COMMON_ENV_CONFIG_H
+#define CENSUS_COMMON_ENV_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>

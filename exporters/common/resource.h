@@ -16,8 +16,8 @@
  * child's requests carry the child's pid without any fork handler. (A process.pid given through
  * OTEL_RESOURCE_ATTRIBUTES or the API is the caller's string and is kept as is.)
  */
-#ifndef CENSUS_HTTP_RESOURCE_H
-#define CENSUS_HTTP_RESOURCE_H
+#ifndef CENSUS_COMMON_RESOURCE_H
+#define CENSUS_COMMON_RESOURCE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -207,6 +207,38 @@ typedef struct kv_member {
   char *value;
 } kv_member;
 
+/* One member m[0..mlen) whose '=' is at `eq` (the `position`-th of the list): its key and value
+ * trimmed and percent-decoded in place into *out. False, with the reason in message, for an empty
+ * key or a bad escape. Decoding in place is safe: the key's bytes start at or after m and end
+ * before the value's; a non-empty key stays non-empty (every escape decodes to one byte, and NUL
+ * is refused). */
+static bool parse_member(const char *m, size_t mlen, const char *eq, size_t position,
+                         kv_member *out, char *message, size_t message_size) {
+  const char *k, *v;
+  size_t klen, vlen;
+  trim(m, (size_t)(eq - m), &k, &klen);
+  trim(eq + 1, mlen - (size_t)(eq + 1 - m), &v, &vlen);
+  if (klen == 0) {
+    snprintf(message, message_size, "member %zu has an empty key", position);
+    return false;
+  }
+  char *key = (char *)k, *value = (char *)v;
+  const char *why = decode(key, k, klen);
+  if (why != NULL) {
+    snprintf(message, message_size, "the key of member %zu has %s", position, why);
+    return false;
+  }
+  why = decode(value, v, vlen);
+  if (why != NULL) {
+    snprintf(message, message_size, "the value of member %zu (key \"%.64s\") has %s", position, key,
+             why);
+    return false;
+  }
+  out->key = key;
+  out->value = value;
+  return true;
+}
+
 census_status census__kv_list_parse(const char *list, census_kv_fn fn, void *user, char *message,
                                     size_t message_size) {
   char scratch[1];
@@ -252,33 +284,10 @@ census_status census__kv_list_parse(const char *list, census_kv_fn fn, void *use
         status = CENSUS_ECONFIG;
         break;
       }
-      const char *k, *v;
-      size_t klen, vlen;
-      trim(m, (size_t)(eq - m), &k, &klen);
-      trim(eq + 1, mlen - (size_t)(eq + 1 - m), &v, &vlen);
-      if (klen == 0) {
-        snprintf(message, message_size, "member %zu has an empty key", position);
+      if (!parse_member(m, mlen, eq, position, &kv[n], message, message_size)) {
         status = CENSUS_ECONFIG;
         break;
       }
-      /* Decode in place: the key's bytes start at or after p and end before the value's. A
-       * non-empty key stays non-empty: every escape decodes to one byte, and NUL is refused. */
-      char *key = (char *)k, *value = (char *)v;
-      const char *why = decode(key, k, klen);
-      if (why != NULL) {
-        snprintf(message, message_size, "the key of member %zu has %s", position, why);
-        status = CENSUS_ECONFIG;
-        break;
-      }
-      why = decode(value, v, vlen);
-      if (why != NULL) {
-        snprintf(message, message_size, "the value of member %zu (key \"%.64s\") has %s", position,
-                 key, why);
-        status = CENSUS_ECONFIG;
-        break;
-      }
-      kv[n].key = key;
-      kv[n].value = value;
       n++;
     }
     if (comma == NULL) {

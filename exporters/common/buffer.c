@@ -3,16 +3,21 @@
 #include "buffer.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-bool census__buf_reserve(census_buf *b, size_t extra) {
+bool census__buf_grow(census_buf *b, size_t extra) {
   if (b->failed) {
     return false;
   }
-  if (b->len + extra + 1 <= b->cap) {
+  if (b->cap > 0 && extra < b->cap - b->len) {
     return true;
+  }
+  if (extra > SIZE_MAX - 1 - b->len) {
+    b->failed = true;
+    return false;
   }
   size_t cap = b->cap ? b->cap : 256;
   while (cap < b->len + extra + 1) {
@@ -30,27 +35,6 @@ bool census__buf_reserve(census_buf *b, size_t extra) {
   b->data = data;
   b->cap = cap;
   return true;
-}
-
-void census__buf_append(census_buf *b, const void *data, size_t len) {
-  if (!census__buf_reserve(b, len)) {
-    return;
-  }
-  if (len) {
-    memcpy(b->data + b->len, data, len);
-  }
-  b->len += len;
-  b->data[b->len] = '\0';
-}
-
-void census__buf_append_str(census_buf *b, const char *s) { census__buf_append(b, s, strlen(s)); }
-
-void census__buf_append_byte(census_buf *b, uint8_t byte) {
-  if (!census__buf_reserve(b, 1)) {
-    return;
-  }
-  b->data[b->len++] = (char)byte;
-  b->data[b->len] = '\0';
 }
 
 void census__buf_printf(census_buf *b, const char *format, ...) {
@@ -88,6 +72,7 @@ char *census__buf_take(census_buf *b, size_t *len) {
   char *data = NULL;
   if (!b->failed && census__buf_reserve(b, 0)) {
     data = b->data;
+    data[b->len] = '\0'; /* also when nothing was ever appended */
     if (len) {
       *len = b->len;
     }
