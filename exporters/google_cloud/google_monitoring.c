@@ -1000,8 +1000,10 @@ census_google_monitoring_exporter_start(const census_google_monitoring_options *
   e->task_pid = 0;
   refresh_task_value(e);
 
-  census_stats_exporter_ops ops = {
-      .export_views = export_views, .flush = exporter_flush, .shutdown = exporter_shutdown};
+  census_stats_exporter_ops ops = {.size = sizeof(census_stats_exporter_ops),
+                                   .export_views = export_views,
+                                   .flush = exporter_flush,
+                                   .shutdown = exporter_shutdown};
   st = census_stats_exporter_register(&ops, e);
   if (st != CENSUS_OK)
     goto fail;

@@ -170,8 +170,10 @@ static void push_shutdown(void *user, int64_t timeout_ms) {
   push_release(e);
 }
 
-static const census_span_exporter_ops push_ops = {
-    .export_spans = push_export, .flush = push_flush, .shutdown = push_shutdown};
+static const census_span_exporter_ops push_ops = {.size = sizeof(census_span_exporter_ops),
+                                                  .export_spans = push_export,
+                                                  .flush = push_flush,
+                                                  .shutdown = push_shutdown};
 
 census_span_push_exporter *census__span_push_start(const census_span_push_config *config,
                                                    census_status *status) {

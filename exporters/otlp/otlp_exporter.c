@@ -609,7 +609,10 @@ census_status census_otlp_exporter_start(const census_otlp_options *options,
   /* Register; each registration holds a reference that its shutdown callback releases. */
   bool metrics_registered = false;
   if (st == CENSUS_OK && e->metrics.enabled) {
-    census_stats_exporter_ops ops = {export_views, signal_flush, signal_shutdown};
+    census_stats_exporter_ops ops = {.size = sizeof(census_stats_exporter_ops),
+                                     .export_views = export_views,
+                                     .flush = signal_flush,
+                                     .shutdown = signal_shutdown};
     atomic_fetch_add(&e->refs, 1);
     st = census_stats_exporter_register(&ops, &e->metrics);
     if (st != CENSUS_OK) {
@@ -619,7 +622,10 @@ census_status census_otlp_exporter_start(const census_otlp_options *options,
     }
   }
   if (st == CENSUS_OK && e->traces.enabled) {
-    census_span_exporter_ops ops = {export_spans, signal_flush, signal_shutdown};
+    census_span_exporter_ops ops = {.size = sizeof(census_span_exporter_ops),
+                                    .export_spans = export_spans,
+                                    .flush = signal_flush,
+                                    .shutdown = signal_shutdown};
     atomic_fetch_add(&e->refs, 1);
     st = census_span_exporter_register(&ops, &e->traces);
     if (st != CENSUS_OK) {

@@ -211,8 +211,10 @@ static void exporter_shutdown(void *user, int64_t timeout_ms) {
   pthread_mutex_unlock(&s->mu);
 }
 
-static const census_stats_exporter_ops exporter_ops = {
-    .export_views = noop_export, .flush = NULL, .shutdown = exporter_shutdown};
+static const census_stats_exporter_ops exporter_ops = {.size = sizeof(census_stats_exporter_ops),
+                                                       .export_views = noop_export,
+                                                       .flush = NULL,
+                                                       .shutdown = exporter_shutdown};
 
 CENSUS_EXPORT census_status census_prometheus_server_stop(census_prometheus_server *s,
                                                           int64_t timeout_ms) {

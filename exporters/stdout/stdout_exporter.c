@@ -483,10 +483,14 @@ static void stdout_shutdown(void *user, int64_t timeout_ms) {
   free(user);
 }
 
-static const census_stats_exporter_ops stats_ops = {
-    .export_views = stdout_export, .flush = NULL, .shutdown = stdout_shutdown};
-static const census_span_exporter_ops span_ops = {
-    .export_spans = stdout_export_spans, .flush = NULL, .shutdown = stdout_shutdown};
+static const census_stats_exporter_ops stats_ops = {.size = sizeof(census_stats_exporter_ops),
+                                                    .export_views = stdout_export,
+                                                    .flush = NULL,
+                                                    .shutdown = stdout_shutdown};
+static const census_span_exporter_ops span_ops = {.size = sizeof(census_span_exporter_ops),
+                                                  .export_spans = stdout_export_spans,
+                                                  .flush = NULL,
+                                                  .shutdown = stdout_shutdown};
 
 /* Span registrations, so that unregistering finds them (the span API looks up by user). */
 static pthread_mutex_t span_users_mu = PTHREAD_MUTEX_INITIALIZER;

@@ -26,7 +26,13 @@
 extern "C" {
 #endif
 
+/* A stats exporter's callbacks. Initialise with CENSUS_STATS_EXPORTER_OPS_INIT (which sets
+ * `size`) and set the callbacks by name, or in a static initializer
+ * {.size = sizeof(census_stats_exporter_ops), .export_views = f, ...}; census reads only the first
+ * `size` bytes, so the table can gain callbacks without breaking exporters built against an older
+ * header (docs/api-conventions.md). Copied at registration. */
 typedef struct census_stats_exporter_ops {
+  size_t size; /* sizeof(census_stats_exporter_ops), set by CENSUS_STATS_EXPORTER_OPS_INIT */
   /* Exports `count` snapshots, borrowed for the duration of the call. Returns CENSUS_OK or an
    * error, which census_flush() passes on. Required. */
   census_status (*export_views)(void *user, const census_view_data *const *views, size_t count);
@@ -45,9 +51,13 @@ typedef struct census_stats_exporter_ops {
   void (*shutdown)(void *user, int64_t timeout_ms);
 } census_stats_exporter_ops;
 
-/* Registers a stats exporter; `ops` is copied, `user` is passed to each callback.
- * Errors: CENSUS_EINVAL (NULL ops or export_views), CENSUS_ENOMEM, CENSUS_ESHUTDOWN.
- * Thread-safe. */
+#define CENSUS_STATS_EXPORTER_OPS_INIT                                                             \
+  { .size = sizeof(census_stats_exporter_ops) }
+
+/* Registers a stats exporter; `ops` is copied, `user` is passed to each callback (census does not
+ * own it; the shutdown callback may free it). Errors: CENSUS_EINVAL (NULL ops or export_views, or
+ * an ops->size census does not know, e.g. 0: not initialised with CENSUS_STATS_EXPORTER_OPS_INIT;
+ * reported to the diagnostics callback), CENSUS_ENOMEM, CENSUS_ESHUTDOWN. Thread-safe. */
 CENSUS_EXPORT census_status census_stats_exporter_register(const census_stats_exporter_ops *ops,
                                                            void *user);
 
@@ -177,7 +187,10 @@ CENSUS_EXPORT uint32_t census_span_data_dropped_attributes(const census_span_dat
 CENSUS_EXPORT uint32_t census_span_data_dropped_events(const census_span_data *span);
 CENSUS_EXPORT uint32_t census_span_data_dropped_links(const census_span_data *span);
 
+/* A span exporter's callbacks; initialised and read like census_stats_exporter_ops, with
+ * CENSUS_SPAN_EXPORTER_OPS_INIT. Copied at registration. */
 typedef struct census_span_exporter_ops {
+  size_t size; /* sizeof(census_span_exporter_ops), set by CENSUS_SPAN_EXPORTER_OPS_INIT */
   /* Exports `count` ended spans, borrowed for the duration of the call. Required. */
   census_status (*export_spans)(void *user, const census_span_data *const *spans, size_t count);
   /* Pushes out anything buffered, within timeout_ms. May be NULL. */
@@ -186,8 +199,13 @@ typedef struct census_span_exporter_ops {
   void (*shutdown)(void *user, int64_t timeout_ms);
 } census_span_exporter_ops;
 
-/* Registers a span exporter (`ops` copied). Errors: CENSUS_EINVAL, CENSUS_ENOMEM,
- * CENSUS_ESHUTDOWN. Thread-safe. */
+#define CENSUS_SPAN_EXPORTER_OPS_INIT                                                              \
+  { .size = sizeof(census_span_exporter_ops) }
+
+/* Registers a span exporter; `ops` is copied, `user` is passed to each callback (not owned by
+ * census). Errors: CENSUS_EINVAL (NULL ops or export_spans, or an ops->size census does not know,
+ * e.g. 0: not initialised with CENSUS_SPAN_EXPORTER_OPS_INIT; reported to the diagnostics
+ * callback), CENSUS_ENOMEM, CENSUS_ESHUTDOWN. Thread-safe. */
 CENSUS_EXPORT census_status census_span_exporter_register(const census_span_exporter_ops *ops,
                                                           void *user);
 

@@ -46,8 +46,15 @@ typedef enum census_span_status_code {
 
 typedef struct census_sampler census_sampler;
 
-/* Options for starting a span; zero-initialise and set what differs. */
+/* Options for starting a span. Initialise with CENSUS_SPAN_OPTIONS_INIT (which sets `size`; every
+ * other field starts at its default, 0) and set what differs by name:
+ *   census_span_options o = CENSUS_SPAN_OPTIONS_INIT;
+ *   o.kind = CENSUS_SPAN_KIND_SERVER;
+ * census reads only the first `size` bytes, so the struct can gain fields without breaking
+ * programs built against an older header (docs/api-conventions.md). Thread-safety: a plain value
+ * the caller owns; census only reads it during the call. */
 typedef struct census_span_options {
+  size_t size; /* sizeof(census_span_options), set by CENSUS_SPAN_OPTIONS_INIT */
   census_span_kind kind;
   /* The parent: a local span handle, or a remote context (e.g. extracted from headers), or
    * neither, in which case the thread's current span is the parent (see `root`). */
@@ -58,11 +65,15 @@ typedef struct census_span_options {
   int64_t start_time_ns;         /* Unix time in ns; 0: now */
 } census_span_options;
 
-/* Starts a span named `name` (copied; NULL is refused). Returns its handle, or 0 on error
- * (NULL name, out of memory, after census_shutdown(); the reason goes to diagnostics, once per
- * process for the calls after shutdown). An unsampled span
- * returns a valid handle too. Never blocks; allocates only while the thread's span pool grows.
- * Thread-safe. */
+#define CENSUS_SPAN_OPTIONS_INIT                                                                   \
+  { .size = sizeof(census_span_options) }
+
+/* Starts a span named `name` (copied; NULL is refused). `options` (borrowed for the call) may be
+ * NULL: all defaults. Returns its handle, or 0 on error (NULL name; options->size not one census
+ * knows, e.g. 0 for a struct not initialised with CENSUS_SPAN_OPTIONS_INIT; out of memory; after
+ * census_shutdown()); the reason goes to diagnostics, once per process for the calls after
+ * shutdown. An unsampled span returns a valid handle too. Never blocks; allocates only while the
+ * thread's span pool grows. Thread-safe. */
 CENSUS_EXPORT census_span census_span_start(const char *name, const census_span_options *options);
 
 /* As census_span_start(), and makes the span the thread's current span until it ends, when the
@@ -145,32 +156,55 @@ CENSUS_EXPORT census_status census_trace_set_sampler(const census_sampler *sampl
 
 /* ---- Limits and export configuration ------------------------------------------------------- */
 
+/* Limits on what one span keeps; 0 fields keep the value in force. Initialise with
+ * CENSUS_SPAN_LIMITS_INIT and set fields by name (census reads only the first `size` bytes;
+ * docs/api-conventions.md). Thread-safety: a plain value the caller owns. */
 typedef struct census_span_limits {
-  uint32_t max_attributes;           /* default 128 */
-  uint32_t max_events;               /* default 128 */
-  uint32_t max_links;                /* default 128 */
+  size_t size;             /* sizeof(census_span_limits), set by CENSUS_SPAN_LIMITS_INIT */
+  uint32_t max_attributes; /* default 128 */
+  uint32_t max_events;     /* default 128 */
+  uint32_t max_links;      /* default 128 */
   uint32_t max_attributes_per_event; /* default 128 */
 } census_span_limits;
 
+#define CENSUS_SPAN_LIMITS_INIT                                                                    \
+  { .size = sizeof(census_span_limits) }
+
 /* Sets the limits for spans started afterwards; 0 fields keep their current value.
  * OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT, OTEL_SPAN_EVENT_COUNT_LIMIT and OTEL_SPAN_LINK_COUNT_LIMIT
- * set the defaults. CENSUS_EINVAL for NULL, CENSUS_ESHUTDOWN after census_shutdown().
+ * set the defaults. `limits` is read during the call only. Errors: CENSUS_EINVAL for NULL or a
+ * size census does not know (0: not initialised with CENSUS_SPAN_LIMITS_INIT; reported to the
+ * diagnostics callback), CENSUS_ESHUTDOWN after census_shutdown(); nothing changes then.
  * Thread-safe. */
 CENSUS_EXPORT census_status census_trace_set_limits(const census_span_limits *limits);
 
-/* The batch span processor's settings (OTEL_BSP_* variables; zero fields keep the value). */
+/* The batch span processor's settings (OTEL_BSP_* variables; zero fields keep the value).
+ * Initialise with CENSUS_SPAN_EXPORT_OPTIONS_INIT and set fields by name (census reads, and the
+ * getter writes, only the first `size` bytes; docs/api-conventions.md). Thread-safety: a plain
+ * value the caller owns. */
 typedef struct census_span_export_options {
+  size_t size; /* sizeof(census_span_export_options), set by CENSUS_SPAN_EXPORT_OPTIONS_INIT */
   uint32_t max_queue_size;        /* OTEL_BSP_MAX_QUEUE_SIZE, default 2048 */
   uint32_t max_export_batch_size; /* OTEL_BSP_MAX_EXPORT_BATCH_SIZE, default 512 */
   int64_t schedule_delay_ms;      /* OTEL_BSP_SCHEDULE_DELAY, default 5000 */
   int64_t export_timeout_ms;      /* OTEL_BSP_EXPORT_TIMEOUT, default 30000 */
 } census_span_export_options;
 
-/* Applies span export options. A smaller queue than the spans now waiting keeps those spans.
- * CENSUS_EINVAL if batch size > queue size, CENSUS_ESHUTDOWN after census_shutdown(); the
- * getter census_trace_export_options() keeps answering. Thread-safe. */
+#define CENSUS_SPAN_EXPORT_OPTIONS_INIT                                                            \
+  { .size = sizeof(census_span_export_options) }
+
+/* Applies span export options (read during the call only). A smaller queue than the spans now
+ * waiting keeps those spans. Errors: CENSUS_EINVAL for NULL, a size census does not know (0: not
+ * initialised with CENSUS_SPAN_EXPORT_OPTIONS_INIT; reported to the diagnostics callback), batch
+ * size > queue size or a negative time; CENSUS_ESHUTDOWN after census_shutdown(); nothing
+ * changes then. Thread-safe. */
 CENSUS_EXPORT census_status census_trace_set_export_options(const census_span_export_options *o);
-CENSUS_EXPORT void census_trace_export_options(census_span_export_options *options);
+
+/* Fills *options with the span export options in force (also after census_shutdown()), writing
+ * only the first options->size bytes: initialise it with CENSUS_SPAN_EXPORT_OPTIONS_INIT.
+ * Errors: CENSUS_EINVAL for NULL or a size census does not know (reported to the diagnostics
+ * callback; *options is then unchanged). Thread-safe. */
+CENSUS_EXPORT census_status census_trace_export_options(census_span_export_options *options);
 
 /* Spans dropped so far: the export queue was full, or they ended after census_shutdown().
  * Thread-safe. */

@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/diagnostics.h"
 #include "core/global.h"
+#include "core/options.h"
 #include "export/export.h"
 #include "stats/collector.h"
 #include "stats/view_data.h"
@@ -26,12 +27,23 @@ census_status census__collect_lock(int64_t deadline_ns) {
   return pthread_mutex_timedlock(&census__g.collect_mu, &abs) == 0 ? CENSUS_OK : CENSUS_ETIMEDOUT;
 }
 
-CENSUS_EXPORT census_status census_stats_exporter_register(const census_stats_exporter_ops *ops,
+CENSUS_EXPORT census_status census_stats_exporter_register(const census_stats_exporter_ops *given,
                                                            void *user) {
-  if (!ops || !ops->export_views) {
+  if (!given) {
     return CENSUS_EINVAL;
   }
-  census_status status = census__ensure_started();
+  census_stats_exporter_ops ops;
+  census_status status =
+      census__options_read(given, CENSUS__END_OF(census_stats_exporter_ops, shutdown), sizeof ops,
+                           &ops, "census_stats_exporter_register", "census_stats_exporter_ops",
+                           "CENSUS_STATS_EXPORTER_OPS_INIT");
+  if (status != CENSUS_OK) {
+    return status;
+  }
+  if (!ops.export_views) {
+    return CENSUS_EINVAL;
+  }
+  status = census__ensure_started();
   if (status != CENSUS_OK) {
     return status;
   }
@@ -39,7 +51,7 @@ CENSUS_EXPORT census_status census_stats_exporter_register(const census_stats_ex
   if (!e) {
     return CENSUS_ENOMEM;
   }
-  e->ops = *ops;
+  e->ops = ops;
   e->user = user;
   pthread_mutex_lock(&census__g.exporters_mu);
   struct census__exporter **link = &census__g.exporters;

@@ -28,7 +28,7 @@ static void export_now(void) {
 }
 
 static void export_spans_now(void) {
-  census_span_export_options o;
+  census_span_export_options o = CENSUS_SPAN_EXPORT_OPTIONS_INIT;
   census_trace_export_options(&o);
   census__spans_export_all(census__deadline_after_ms(o.export_timeout_ms), false);
 }

@@ -25,6 +25,7 @@
 #include "core/clock.h"
 #include "core/diagnostics.h"
 #include "core/global.h"
+#include "core/options.h"
 #include "export/export.h"
 #include "trace/span_internal.h"
 
@@ -59,7 +60,11 @@ static struct span_exporter *exporters;
 
 static _Atomic uint64_t dropped;
 static atomic_bool drop_reported;
-static census_span_export_options options = {2048, 512, 5000, 30000};
+static census_span_export_options options = {.size = sizeof(census_span_export_options),
+                                             .max_queue_size = 2048,
+                                             .max_export_batch_size = 512,
+                                             .schedule_delay_ms = 5000,
+                                             .export_timeout_ms = 30000};
 
 /* Reads a positive integer variable into *out; reports a malformed value once. */
 static void env_positive(const char *name, int64_t *out) {
@@ -126,7 +131,7 @@ void census__trace_start(void) {
   }
   options.max_queue_size = (uint32_t)queue;
   options.max_export_batch_size = (uint32_t)batch;
-  census_span_limits limits = {0, 0, 0, 0};
+  census_span_limits limits = CENSUS_SPAN_LIMITS_INIT;
   int64_t value = 128;
   env_positive("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", &value);
   limits.max_attributes = (uint32_t)value;
@@ -320,12 +325,22 @@ int64_t census__span_schedule_delay_ms(void) {
   return delay;
 }
 
-CENSUS_EXPORT census_status census_span_exporter_register(const census_span_exporter_ops *ops,
+CENSUS_EXPORT census_status census_span_exporter_register(const census_span_exporter_ops *given,
                                                           void *user) {
-  if (!ops || !ops->export_spans) {
+  if (!given) {
     return CENSUS_EINVAL;
   }
-  census_status status = census__ensure_started();
+  census_span_exporter_ops ops;
+  census_status status = census__options_read(
+      given, CENSUS__END_OF(census_span_exporter_ops, shutdown), sizeof ops, &ops,
+      "census_span_exporter_register", "census_span_exporter_ops", "CENSUS_SPAN_EXPORTER_OPS_INIT");
+  if (status != CENSUS_OK) {
+    return status;
+  }
+  if (!ops.export_spans) {
+    return CENSUS_EINVAL;
+  }
+  status = census__ensure_started();
   if (status != CENSUS_OK) {
     return status;
   }
@@ -333,7 +348,7 @@ CENSUS_EXPORT census_status census_span_exporter_register(const census_span_expo
   if (!e) {
     return CENSUS_ENOMEM;
   }
-  e->ops = *ops;
+  e->ops = ops;
   e->user = user;
   pthread_mutex_lock(&exporters_mu);
   struct span_exporter **link = &exporters;
@@ -423,11 +438,21 @@ void census__spans_fork_child(void) {
   atomic_store(&queued, 0);
 }
 
-CENSUS_EXPORT census_status census_trace_set_export_options(const census_span_export_options *o) {
-  if (!o) {
+CENSUS_EXPORT census_status
+census_trace_set_export_options(const census_span_export_options *given) {
+  if (!given) {
     return CENSUS_EINVAL;
   }
-  census_status status = census__ensure_started();
+  census_span_export_options read;
+  census_status status =
+      census__options_read(given, CENSUS__END_OF(census_span_export_options, export_timeout_ms),
+                           sizeof read, &read, "census_trace_set_export_options",
+                           "census_span_export_options", "CENSUS_SPAN_EXPORT_OPTIONS_INIT");
+  if (status != CENSUS_OK) {
+    return status;
+  }
+  const census_span_export_options *o = &read;
+  status = census__ensure_started();
   if (status != CENSUS_OK) {
     return status;
   }
@@ -454,12 +479,27 @@ CENSUS_EXPORT census_status census_trace_set_export_options(const census_span_ex
   return status;
 }
 
-CENSUS_EXPORT void census_trace_export_options(census_span_export_options *o) {
-  if (o) {
-    pthread_mutex_lock(&queue_mu);
-    *o = options;
-    pthread_mutex_unlock(&queue_mu);
+/* Writes only the first o->size bytes: a caller built against an older header has no room for
+ * fields added since. */
+CENSUS_EXPORT census_status census_trace_export_options(census_span_export_options *o) {
+  if (!o) {
+    return CENSUS_EINVAL;
   }
+  census_span_export_options check;
+  size_t size = o->size;
+  census_status status =
+      census__options_read(o, CENSUS__END_OF(census_span_export_options, export_timeout_ms),
+                           sizeof check, &check, "census_trace_export_options",
+                           "census_span_export_options", "CENSUS_SPAN_EXPORT_OPTIONS_INIT");
+  if (status != CENSUS_OK) {
+    return status;
+  }
+  pthread_mutex_lock(&queue_mu);
+  census_span_export_options now = options;
+  pthread_mutex_unlock(&queue_mu);
+  now.size = size;
+  memcpy(o, &now, size);
+  return CENSUS_OK;
 }
 
 CENSUS_EXPORT uint64_t census_span_dropped_count(void) {

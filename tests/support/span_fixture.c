@@ -62,7 +62,8 @@ static void print_json_string(const char *s) {
 
 census_span span_fixture_start(const char *name, census_span_kind kind, census_span parent,
                                const census_trace_context *remote, int64_t start_ns) {
-  census_span_options o = {.kind = kind,
+  census_span_options o = {.size = sizeof(census_span_options),
+                           .kind = kind,
                            .parent = parent,
                            .remote_parent = remote,
                            .root = !parent && !remote,

@@ -123,8 +123,14 @@ static void count_span_shutdown(void *user, int64_t timeout_ms) {
   (void)timeout_ms;
   atomic_fetch_add(&before.span_shutdowns, 1);
 }
-static const census_stats_exporter_ops stats_ops = {noop_export, NULL, count_stats_shutdown};
-static const census_span_exporter_ops span_ops = {noop_spans, NULL, count_span_shutdown};
+static const census_stats_exporter_ops stats_ops = {.size = sizeof(census_stats_exporter_ops),
+                                                    .export_views = noop_export,
+                                                    .flush = NULL,
+                                                    .shutdown = count_stats_shutdown};
+static const census_span_exporter_ops span_ops = {.size = sizeof(census_span_exporter_ops),
+                                                  .export_spans = noop_spans,
+                                                  .flush = NULL,
+                                                  .shutdown = count_span_shutdown};
 
 /* Header carrier for the propagation calls: one header at most. */
 struct carrier {
@@ -442,10 +448,10 @@ static void tracing(void) {
   census_sampler_free(ratio);
   census_sampler_free(parent);
   census_sampler_free(before.on);
-  census_span_limits limits = {.max_attributes = 3};
+  census_span_limits limits = {.size = sizeof(census_span_limits), .max_attributes = 3};
   assert_int_equal(census_trace_set_limits(&limits), CENSUS_ESHUTDOWN);
-  census_span_export_options o = {0};
-  census_trace_export_options(&o);
+  census_span_export_options o = CENSUS_SPAN_EXPORT_OPTIONS_INIT;
+  assert_int_equal(census_trace_export_options(&o), CENSUS_OK);
   assert_true(o.max_queue_size > 0);
   o.max_queue_size = 4;
   o.max_export_batch_size = 2;

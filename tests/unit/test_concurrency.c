@@ -417,7 +417,10 @@ static void test_map_atomic_with_respect_to_export(void **state) {
   atom_b = int_measure("conc/atom_b");
   register_view("conc/atom_a", atom_a, NULL, 0, census_aggregation_count_new());
   register_view("conc/atom_b", atom_b, NULL, 0, census_aggregation_count_new());
-  census_stats_exporter_ops ops = {atom_export, NULL, NULL};
+  census_stats_exporter_ops ops = {.size = sizeof(census_stats_exporter_ops),
+                                   .export_views = atom_export,
+                                   .flush = NULL,
+                                   .shutdown = NULL};
   assert_int_equal(census_stats_exporter_register(&ops, &atom_user), CENSUS_OK);
 
   atomic_store(&stop_reader, false);
@@ -704,7 +707,10 @@ static void *overlap_flusher(void *arg) {
 static void test_exporter_calls_never_overlap(void **state) {
   (void)state;
   atomic_store(&flush_errors, 0);
-  census_stats_exporter_ops ops = {overlap_export, overlap_flush, NULL};
+  census_stats_exporter_ops ops = {.size = sizeof(census_stats_exporter_ops),
+                                   .export_views = overlap_export,
+                                   .flush = overlap_flush,
+                                   .shutdown = NULL};
   assert_int_equal(census_stats_exporter_register(&ops, &overlap_user), CENSUS_OK);
   assert_int_equal(census_set_export_interval_ms(1), CENSUS_OK);
   pthread_t th[3];

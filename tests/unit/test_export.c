@@ -102,7 +102,10 @@ static void cap_shutdown(void *user, int64_t timeout_ms) {
   atomic_fetch_add(&c->shutdowns, 1);
 }
 
-static const census_stats_exporter_ops cap_ops = {cap_export, cap_flush, cap_shutdown};
+static const census_stats_exporter_ops cap_ops = {.size = sizeof(census_stats_exporter_ops),
+                                                  .export_views = cap_export,
+                                                  .flush = cap_flush,
+                                                  .shutdown = cap_shutdown};
 
 static void cap_reset(struct capture *c, census_status result) {
   c->result = result;
@@ -189,7 +192,10 @@ static void test_register_errors(void **state) {
   (void)state;
   static int user;
   assert_int_equal(census_stats_exporter_register(NULL, &user), CENSUS_EINVAL);
-  census_stats_exporter_ops no_export = {NULL, cap_flush, cap_shutdown};
+  census_stats_exporter_ops no_export = {.size = sizeof(census_stats_exporter_ops),
+                                         .export_views = NULL,
+                                         .flush = cap_flush,
+                                         .shutdown = cap_shutdown};
   assert_int_equal(census_stats_exporter_register(&no_export, &user), CENSUS_EINVAL);
   assert_int_equal(census_stats_exporter_unregister(&user, 1000), CENSUS_ENOTFOUND);
 }
@@ -498,7 +504,10 @@ static void test_flush_timeout(void **state) {
   setup_views();
   atomic_store(&slow_entered, 0);
   atomic_store(&slow_fast, false);
-  census_stats_exporter_ops ops = {slow_export, NULL, NULL};
+  census_stats_exporter_ops ops = {.size = sizeof(census_stats_exporter_ops),
+                                   .export_views = slow_export,
+                                   .flush = NULL,
+                                   .shutdown = NULL};
   assert_int_equal(census_stats_exporter_register(&ops, &slow_user), CENSUS_OK);
   static census_status first = 1;
   pthread_t th;

@@ -97,8 +97,14 @@ static census_status probe_export_spans(void *user, const census_span_data *cons
   return CENSUS_OK;
 }
 
-static const census_stats_exporter_ops stats_ops = {probe_export_views, probe_flush, NULL};
-static const census_span_exporter_ops span_ops = {probe_export_spans, probe_flush, NULL};
+static const census_stats_exporter_ops stats_ops = {.size = sizeof(census_stats_exporter_ops),
+                                                    .export_views = probe_export_views,
+                                                    .flush = probe_flush,
+                                                    .shutdown = NULL};
+static const census_span_exporter_ops span_ops = {.size = sizeof(census_span_exporter_ops),
+                                                  .export_spans = probe_export_spans,
+                                                  .flush = probe_flush,
+                                                  .shutdown = NULL};
 
 static struct probe hung_span, hung_stats, healthy_stats, healthy_span, failing, both;
 
@@ -221,7 +227,10 @@ static census_status slow_export_spans(void *user, const census_span_data *const
   return CENSUS_OK;
 }
 
-static const census_span_exporter_ops slow_span_ops = {slow_export_spans, NULL, NULL};
+static const census_span_exporter_ops slow_span_ops = {.size = sizeof(census_span_exporter_ops),
+                                                       .export_spans = slow_export_spans,
+                                                       .flush = NULL,
+                                                       .shutdown = NULL};
 static int slow_span_user;
 static volatile sig_atomic_t got_sigterm;
 
@@ -253,7 +262,11 @@ static void signal_flush_is_an_exit_flush(void **state) {
   /* Batches of 2: each full batch wakes the worker, whose own export (1 ms export timeout) hands
    * over one batch and leaves the rest queued; the exit flush can hand over at most 2 batches
    * (600 ms) in its 500 ms, so at least one span is left when its deadline passes. */
-  census_span_export_options o = {100, 2, 3600000, 1};
+  census_span_export_options o = {.size = sizeof(census_span_export_options),
+                                  .max_queue_size = 100,
+                                  .max_export_batch_size = 2,
+                                  .schedule_delay_ms = 3600000,
+                                  .export_timeout_ms = 1};
   assert_int_equal(census_trace_set_export_options(&o), CENSUS_OK);
   census_sampler *always_on = census_sampler_always_on();
   assert_int_equal(census_trace_set_sampler(always_on), CENSUS_OK);

@@ -225,7 +225,10 @@ static census_http_sender *child_with_pending(fault_receiver *rcv, const char *u
   c.initial_backoff_ms = 5;
   c.classify = classify;
   census_http_sender *s = census__http_sender_new(&c, NULL);
-  census_stats_exporter_ops ops = {no_views, flush_sender, NULL};
+  census_stats_exporter_ops ops = {.size = sizeof(census_stats_exporter_ops),
+                                   .export_views = no_views,
+                                   .flush = flush_sender,
+                                   .shutdown = NULL};
   if (s == NULL || census_stats_exporter_register(&ops, s) != CENSUS_OK ||
       census_set_exit_flush_timeout_ms(400) != CENSUS_OK || submit_items(s, "A", 10) != CENSUS_OK ||
       !fault_receiver_wait_count(rcv, 1, 5000) || submit_items(s, "B", 20) != CENSUS_OK ||

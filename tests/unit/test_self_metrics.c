@@ -163,7 +163,7 @@ static census_status capture(void *user, const census_view_data *const *views, s
 static void exporters_receive_them(void **state) {
   (void)state;
   static int user;
-  census_stats_exporter_ops ops = {0};
+  census_stats_exporter_ops ops = CENSUS_STATS_EXPORTER_OPS_INIT;
   ops.export_views = capture;
   assert_int_equal(census_stats_exporter_register(&ops, &user), CENSUS_OK);
   assert_int_equal(census_exporter_record_dropped("sm exported", "retry_budget", 21), CENSUS_OK);
