@@ -361,7 +361,7 @@ static void run_case(struct bench_case *c) {
   if (records_stats(c)) {
     set_up_case_view(c);
   }
-  uint64_t dropped_before = census_span_dropped_count();
+  uint64_t dropped_before = census_trace_dropped_spans();
   check("flush", census_flush(60000));
   atomic_store(&spans_exported, 0);
   pthread_barrier_t start_line;
@@ -411,7 +411,7 @@ static void run_case(struct bench_case *c) {
     /* Every sampled span was exported or, with the queue full, dropped and counted. */
     check("flush", census_flush(60000));
     got = (int64_t)atomic_load(&spans_exported) +
-          (int64_t)(census_span_dropped_count() - dropped_before);
+          (int64_t)(census_trace_dropped_spans() - dropped_before);
     int64_t started = 0;
     for (int i = 0; i < c->threads; i++) {
       started += threads[i].consumed;

@@ -748,7 +748,7 @@ int main(int argc, char **argv) {
     return parsed == 1 ? 0 : 2;
   }
 
-  if (failed("export interval", census_set_export_interval_ms(options.interval_ms))) {
+  if (failed("export interval", census_export_set_interval_ms(options.interval_ms))) {
     return 1;
   }
   census_stdout_options exporter_options = {0};

@@ -887,7 +887,7 @@ static void render_view(struct out *o, const census_view_data *d,
   bool openmetrics = options->format == CENSUS_PROMETHEUS_OPENMETRICS;
   bool counter = type == CENSUS_AGGREGATION_COUNT || type == CENSUS_AGGREGATION_SUM;
   const census_measure *measure = census_view_data_measure(d);
-  bool is_int = census_measure_get_type(measure) == CENSUS_MEASURE_INT64;
+  bool is_int = census_measure_value_type(measure) == CENSUS_MEASURE_INT64;
   struct out unit = {0}, original = {0};
   struct scale scale;
   view_unit(d, options, &unit, &original, &scale);
@@ -1178,7 +1178,7 @@ CENSUS_EXPORT census_prometheus_format census_prometheus_negotiate(const char *a
                                                       : CENSUS_PROMETHEUS_TEXT;
 }
 
-CENSUS_EXPORT const char *census_prometheus_content_type(census_prometheus_format format) {
+CENSUS_EXPORT const char *census_prometheus_format_content_type(census_prometheus_format format) {
   return format == CENSUS_PROMETHEUS_OPENMETRICS
              ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
              : "text/plain; version=0.0.4; charset=utf-8";

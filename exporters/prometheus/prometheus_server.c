@@ -136,7 +136,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *connection, cons
     return MHD_NO;
   }
   MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
-                          census_prometheus_content_type(format));
+                          census_prometheus_format_content_type(format));
   enum MHD_Result result = MHD_queue_response(connection, MHD_HTTP_OK, response);
   MHD_destroy_response(response);
   return result;

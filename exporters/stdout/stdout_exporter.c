@@ -105,7 +105,7 @@ static const char *aggregation_name(census_aggregation_type type) {
 
 /* The value of a SUM or LAST_VALUE point, or a DISTRIBUTION's sum, as the measure's type. */
 static void json_value(struct text_buffer *b, const census_view_data *d, const census_point *p) {
-  if (census_measure_get_type(census_view_data_measure(d)) == CENSUS_MEASURE_INT64) {
+  if (census_measure_value_type(census_view_data_measure(d)) == CENSUS_MEASURE_INT64) {
     buffer_append(b, "%" PRId64, p->int_value);
   } else {
     json_double(b, p->double_value);
@@ -204,7 +204,7 @@ static void text_view(struct text_buffer *b, const census_view_data *d) {
                     census_view_data_row_value(d, row, c));
     }
     buffer_append(b, "}%s ", census_view_data_row_is_overflow(d, row) ? " (overflow)" : "");
-    bool is_int = census_measure_get_type(m) == CENSUS_MEASURE_INT64;
+    bool is_int = census_measure_value_type(m) == CENSUS_MEASURE_INT64;
     switch (census_view_data_aggregation(d)) {
     case CENSUS_AGGREGATION_COUNT:
       buffer_append(b, "count=%" PRId64 "\n", p.count);

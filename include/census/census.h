@@ -31,7 +31,7 @@ CENSUS_EXPORT const char *census_version(void);
 
 /* Sets the interval between exports, in milliseconds (>= 1); takes effect from the next wait.
  * CENSUS_EINVAL for < 1, CENSUS_ESHUTDOWN after shutdown. Thread-safe. */
-CENSUS_EXPORT census_status census_set_export_interval_ms(int64_t interval_ms);
+CENSUS_EXPORT census_status census_export_set_interval_ms(int64_t interval_ms);
 
 /* The export interval now in force, in milliseconds (after census_shutdown(): the last one).
  * Thread-safe. */
@@ -76,7 +76,7 @@ CENSUS_EXPORT census_status census_signal_flush_install(void);
  * ends is counted as dropped (CENSUS_EXPORTER_DROP_EXIT_DEADLINE) and reported in one
  * diagnostic line per exporter. CENSUS_EINVAL for < 0; CENSUS_ESHUTDOWN after census_shutdown()
  * (nothing is flushed at exit then). Thread-safe. */
-CENSUS_EXPORT census_status census_set_exit_flush_timeout_ms(int64_t timeout_ms);
+CENSUS_EXPORT census_status census_exit_flush_set_timeout_ms(int64_t timeout_ms);
 
 /* Receives diagnostics: refused measurements, malformed configuration, exporter failures.
  * `message` is borrowed for the call. Called from whichever thread met the problem, possibly
@@ -87,7 +87,7 @@ typedef void (*census_diagnostics_fn)(void *user, census_status status, const ch
  * line each, then says that further ones are suppressed; NULL silences diagnostics (they are
  * still counted in the self-metrics). Works before start and after census_shutdown().
  * Thread-safe. */
-CENSUS_EXPORT void census_set_diagnostics(census_diagnostics_fn fn, void *user);
+CENSUS_EXPORT void census_diagnostics_set_callback(census_diagnostics_fn fn, void *user);
 
 /* Passes `message` (copied, truncated to 511 bytes) to the diagnostics callback; for exporters
  * and other libraries built on census, so that every problem reaches one channel. Thread-safe;

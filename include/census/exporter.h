@@ -43,7 +43,7 @@ typedef struct census_stats_exporter_ops {
    * the flush at exit and on a signal, on a thread census starts for that flush (every signal
    * blocked) or on the thread that asked for the flush, concurrently with other exporters'
    * flushes but never with another call to this exporter. At exit,
-   * census_exporter_flush_at_exit() is true inside it. May be NULL. */
+   * census_exporter_is_flushing_at_exit() is true inside it. May be NULL. */
   census_status (*flush)(void *user, int64_t timeout_ms);
   /* Releases the exporter (and `user`, if it owns it), within timeout_ms. Called exactly once:
    * at unregistration or at census_shutdown(); not at process exit, where only flush runs.
@@ -84,7 +84,7 @@ CENSUS_EXPORT census_status census_stats_exporter_unregister(void *user, int64_t
 #define CENSUS_EXPORTER_DROP_PERMANENT_FAILURE "permanent_failure" /* a non-retryable error */
 #define CENSUS_EXPORTER_DROP_SHUTDOWN "shutdown"                   /* still queued at shutdown */
 /* Still queued or in flight when the deadline of the flush at process exit or on a flush signal
- * passed (census_set_exit_flush_timeout_ms()): never delivered, since the process is ending. */
+ * passed (census_exit_flush_set_timeout_ms()): never delivered, since the process is ending. */
 #define CENSUS_EXPORTER_DROP_EXIT_DEADLINE "exit_deadline"
 #define CENSUS_EXPORTER_DROP_OUT_OF_MEMORY "out_of_memory" /* encoding or queueing */
 /* A persistent spool (docs/exporters/http-delivery.md, "Spool") dropped its oldest files to stay
@@ -120,7 +120,7 @@ CENSUS_EXPORT census_status census_exporter_record_dropped(const char *exporter,
  * (1200 items) not delivered". The self-metric recorded then is never exported (nothing exports
  * after the exit flush): the diagnostic and the exporter's counters are what tell. Thread-safe;
  * the answer is for the calling thread. */
-CENSUS_EXPORT bool census_exporter_flush_at_exit(void);
+CENSUS_EXPORT bool census_exporter_is_flushing_at_exit(void);
 
 /* Adds `items` to census/exporter_rejected_items for the series {exporter}: items a backend
  * refused in a response that otherwise accepted the request (OTLP partial success, Cloud

@@ -55,7 +55,7 @@ CENSUS_EXPORT const census_measure *census_measure_double_new(const char *name,
 CENSUS_EXPORT const char *census_measure_name(const census_measure *measure);
 CENSUS_EXPORT const char *census_measure_description(const census_measure *measure);
 CENSUS_EXPORT const char *census_measure_unit(const census_measure *measure);
-CENSUS_EXPORT census_measure_type census_measure_get_type(const census_measure *measure);
+CENSUS_EXPORT census_measure_type census_measure_value_type(const census_measure *measure);
 
 /* ---- Aggregations ------------------------------------------------------------------------ */
 
@@ -90,7 +90,7 @@ census_aggregation_distribution_new(const double *bounds, size_t count, census_s
 CENSUS_EXPORT void census_aggregation_free(census_aggregation *aggregation);
 
 CENSUS_EXPORT census_aggregation_type
-census_aggregation_get_type(const census_aggregation *aggregation);
+census_aggregation_kind(const census_aggregation *aggregation);
 
 /* ---- Views and the view manager ---------------------------------------------------------- */
 

@@ -8,7 +8,7 @@
  * next to nothing, but it still has ids and still parents its children, so its context
  * propagates. Ended sampled spans go to a bounded queue that the export worker drains in batches
  * to the span exporters; when the queue is full a span is dropped and counted
- * (census_span_dropped_count(), the self-metric census/dropped_spans and the stdout exporter).
+ * (census_trace_dropped_spans(), the self-metric census/dropped_spans and the stdout exporter).
  */
 #ifndef CENSUS_TRACE_H
 #define CENSUS_TRACE_H
@@ -85,7 +85,7 @@ CENSUS_EXPORT census_span census_span_start_current(const char *name,
  * export; if the queue is full it is dropped and counted. If the span is the thread's current
  * span, its previous current span is restored. Ending twice, or ending 0, does nothing.
  * A span started before census_shutdown() can still be annotated and ended after it, but nothing
- * exports any more: ending a sampled one then drops it, counted in census_span_dropped_count()
+ * exports any more: ending a sampled one then drops it, counted in census_trace_dropped_spans()
  * and reported (once per process). Never blocks. */
 CENSUS_EXPORT void census_span_end(census_span span);
 CENSUS_EXPORT void census_span_end_at(census_span span, int64_t end_time_ns);
@@ -128,7 +128,7 @@ CENSUS_EXPORT census_status census_span_set_status(census_span span, census_span
                                                    const char *message);
 
 /* Renames the span (copied). */
-CENSUS_EXPORT census_status census_span_update_name(census_span span, const char *name);
+CENSUS_EXPORT census_status census_span_set_name(census_span span, const char *name);
 
 /* The calling thread's current span, or 0. */
 CENSUS_EXPORT census_span census_span_current(void);
@@ -208,7 +208,7 @@ CENSUS_EXPORT census_status census_trace_export_options(census_span_export_optio
 
 /* Spans dropped so far: the export queue was full, or they ended after census_shutdown().
  * Thread-safe. */
-CENSUS_EXPORT uint64_t census_span_dropped_count(void);
+CENSUS_EXPORT uint64_t census_trace_dropped_spans(void);
 
 #ifdef __cplusplus
 }

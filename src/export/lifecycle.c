@@ -30,7 +30,7 @@ static _Atomic bool signals_installed;
 
 CENSUS_EXPORT const char *census_version(void) { return CENSUS_VERSION_STRING; }
 
-CENSUS_EXPORT census_status census_set_export_interval_ms(int64_t interval_ms) {
+CENSUS_EXPORT census_status census_export_set_interval_ms(int64_t interval_ms) {
   if (interval_ms < 1) {
     return CENSUS_EINVAL;
   }
@@ -48,7 +48,7 @@ CENSUS_EXPORT int64_t census_export_interval_ms(void) {
   return atomic_load(&census__g.export_interval_ms);
 }
 
-CENSUS_EXPORT census_status census_set_exit_flush_timeout_ms(int64_t timeout_ms) {
+CENSUS_EXPORT census_status census_exit_flush_set_timeout_ms(int64_t timeout_ms) {
   if (timeout_ms < 0) {
     return CENSUS_EINVAL;
   }
@@ -71,9 +71,9 @@ CENSUS_EXPORT census_status census_set_exit_flush_timeout_ms(int64_t timeout_ms)
  * flush overlaps a flush callback. A lock that cannot be had by the deadline (an export stuck in a
  * third-party exporter) leaves its side unflushed (CENSUS_ETIMEDOUT); the other side still is.
  * at_exit: the flush at exit or on a signal, after which push exporters count what they still
- * hold as dropped (census_exporter_flush_at_exit()). Returns census__status_merge() of all parts:
- * CENSUS_ETIMEDOUT if the deadline cut anything short, else CENSUS_ENOMEM, else CENSUS_EEXPORT
- * if an exporter failed, else CENSUS_OK. */
+ * hold as dropped (census_exporter_is_flushing_at_exit()). Returns census__status_merge() of all
+ * parts: CENSUS_ETIMEDOUT if the deadline cut anything short, else CENSUS_ENOMEM, else
+ * CENSUS_EEXPORT if an exporter failed, else CENSUS_OK. */
 static census_status flush_until(int64_t deadline, bool at_exit) {
   census__flush_jobs flushes = {0};
   census_status status = census__collect_lock(deadline);

@@ -532,7 +532,7 @@ CENSUS_EXPORT census_status census_span_set_status(census_span span, census_span
   return CENSUS_OK;
 }
 
-CENSUS_EXPORT census_status census_span_update_name(census_span span, const char *name) {
+CENSUS_EXPORT census_status census_span_set_name(census_span span, const char *name) {
   census_status status;
   struct census_span_data *r = recording(span, &status);
   if (!name) {

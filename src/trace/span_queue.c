@@ -5,7 +5,7 @@
  * (the exporter, under export_mu), so ending a span takes no lock: a release store publishes the
  * slot. One atomic count of queued spans enforces the queue size across all rings (the
  * OpenTelemetry semantics: one bounded queue). When the queue is full the span is dropped, counted
- * (census_span_dropped_count and the self-metric census/dropped_spans) and reported once through
+ * (census_trace_dropped_spans and the self-metric census/dropped_spans) and reported once through
  * diagnostics. The thread whose span fills a batch wakes the worker. Rings of exited threads are
  * drained and then freed. Exports run under
  * export_mu, so exporter calls never overlap; the worker exports every schedule delay, and
@@ -154,7 +154,7 @@ bool census__span_queue_push(struct census_span_data *record) {
     atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
     census__diag_once(&reported, CENSUS_ESHUTDOWN,
                       "a span ended after census_shutdown(): it is not exported (counted in "
-                      "census_span_dropped_count(); reported once)");
+                      "census_trace_dropped_spans(); reported once)");
     return false;
   }
   struct span_ring *r = ring_get();
@@ -502,6 +502,6 @@ CENSUS_EXPORT census_status census_trace_export_options(census_span_export_optio
   return CENSUS_OK;
 }
 
-CENSUS_EXPORT uint64_t census_span_dropped_count(void) {
+CENSUS_EXPORT uint64_t census_trace_dropped_spans(void) {
   return atomic_load_explicit(&dropped, memory_order_relaxed);
 }

@@ -59,7 +59,7 @@ int main(int argc, char **argv) {
     return 2;
   int gzip = atoi(argv[2]);
   mon_diagnostics_to_stderr();
-  mon_check(census_set_export_interval_ms(3600 * 1000), "interval"); /* only our flush exports */
+  mon_check(census_export_set_interval_ms(3600 * 1000), "interval"); /* only our flush exports */
 
   distribution_view("lim/wide", 1, 300);
   distribution_view("lim/edge199", 1, 199);

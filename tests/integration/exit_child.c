@@ -77,7 +77,7 @@ static void set_up(const char *mode) {
   options.format = CENSUS_STDOUT_JSON;
   options.fd = 1;
   check("stdout exporter", census_stdout_exporter_register(&options));
-  check("export interval", census_set_export_interval_ms(AN_HOUR_MS));
+  check("export interval", census_export_set_interval_ms(AN_HOUR_MS));
   /* Spans too are exported only by the final flush: an hour's delay, and a queue and batch large
    * enough that no full batch triggers an earlier export. */
   census_span_export_options span_options = {.size = sizeof(census_span_export_options),

@@ -430,7 +430,7 @@ static int export_mode(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
-  census_set_diagnostics(on_diagnostics, NULL);
+  census_diagnostics_set_callback(on_diagnostics, NULL);
   if (argc >= 3 && strcmp(argv[1], "dump") == 0) {
     setup();
     return dump(argv[2]);

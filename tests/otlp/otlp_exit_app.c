@@ -133,9 +133,9 @@ static void on_sigterm(int signo) {
 
 static void set_up(const char *metrics_url, const char *traces_url, int64_t deadline_ms,
                    const char *spool_dir) {
-  census_set_diagnostics(on_diagnostics, NULL);
-  check("interval", census_set_export_interval_ms(AN_HOUR_MS));
-  check("exit flush timeout", census_set_exit_flush_timeout_ms(deadline_ms));
+  census_diagnostics_set_callback(on_diagnostics, NULL);
+  check("interval", census_export_set_interval_ms(AN_HOUR_MS));
+  check("exit flush timeout", census_exit_flush_set_timeout_ms(deadline_ms));
   census_span_export_options span_options = {.size = sizeof(census_span_export_options),
                                              .max_queue_size = 4 * SPANS,
                                              .max_export_batch_size = 4 * SPANS,

@@ -29,7 +29,7 @@ static void on_diagnostic(void *user, census_status status, const char *message)
 }
 
 void span_fixture_driver_init(void) {
-  census_set_diagnostics(on_diagnostic, NULL);
+  census_diagnostics_set_callback(on_diagnostic, NULL);
   census_sampler *always = census_sampler_always_on();
   census_trace_set_sampler(always);
   census_sampler_free(always);

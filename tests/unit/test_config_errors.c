@@ -61,13 +61,13 @@ static int setup(void **state) {
   pthread_mutex_lock(&diag_mu);
   line_count = 0;
   pthread_mutex_unlock(&diag_mu);
-  census_set_diagnostics(capture, NULL);
+  census_diagnostics_set_callback(capture, NULL);
   return 0;
 }
 
 static int teardown(void **state) {
   (void)state;
-  census_set_diagnostics(NULL, NULL);
+  census_diagnostics_set_callback(NULL, NULL);
   return 0;
 }
 

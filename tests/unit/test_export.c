@@ -167,7 +167,7 @@ static int cleanup(void **state) {
   census_stdout_exporter_unregister(1000);
   atomic_store(&slow_fast, true);
   census_stats_exporter_unregister(&slow_user, 1000);
-  census_set_export_interval_ms(CENSUS_DEFAULT_EXPORT_INTERVAL_MS);
+  census_export_set_interval_ms(CENSUS_DEFAULT_EXPORT_INTERVAL_MS);
   return 0;
 }
 
@@ -181,8 +181,8 @@ static void test_interval_default_and_errors(void **state) {
     assert_int_equal(census_export_interval_ms(), CENSUS_DEFAULT_EXPORT_INTERVAL_MS);
   }
   int64_t before = census_export_interval_ms();
-  assert_int_equal(census_set_export_interval_ms(0), CENSUS_EINVAL);
-  assert_int_equal(census_set_export_interval_ms(-5), CENSUS_EINVAL);
+  assert_int_equal(census_export_set_interval_ms(0), CENSUS_EINVAL);
+  assert_int_equal(census_export_set_interval_ms(-5), CENSUS_EINVAL);
   assert_int_equal(census_export_interval_ms(), before);
 }
 
@@ -281,7 +281,7 @@ static void test_worker_exports_on_interval(void **state) {
   struct capture *c = &cap_timer;
   cap_reset(c, CENSUS_OK);
   assert_int_equal(census_stats_exporter_register(&cap_ops, c), CENSUS_OK);
-  assert_int_equal(census_set_export_interval_ms(100), CENSUS_OK);
+  assert_int_equal(census_export_set_interval_ms(100), CENSUS_OK);
   assert_int_equal(census_export_interval_ms(), 100);
   int64_t deadline = mono_ms() + 10000;
   while (atomic_load(&c->exports) < 2 && mono_ms() < deadline) {
@@ -289,12 +289,12 @@ static void test_worker_exports_on_interval(void **state) {
   }
   assert_true(atomic_load(&c->exports) >= 2);
   assert_true(atomic_load(&c->count_view_count) >= 3);
-  assert_int_equal(census_set_export_interval_ms(CENSUS_DEFAULT_EXPORT_INTERVAL_MS), CENSUS_OK);
+  assert_int_equal(census_export_set_interval_ms(CENSUS_DEFAULT_EXPORT_INTERVAL_MS), CENSUS_OK);
   assert_int_equal(census_stats_exporter_unregister(c, 5000), CENSUS_OK);
   assert_int_equal(atomic_load(&c->shutdowns), 1);
   /* 1 ms is the smallest valid interval. */
-  assert_int_equal(census_set_export_interval_ms(1), CENSUS_OK);
-  assert_int_equal(census_set_export_interval_ms(CENSUS_DEFAULT_EXPORT_INTERVAL_MS), CENSUS_OK);
+  assert_int_equal(census_export_set_interval_ms(1), CENSUS_OK);
+  assert_int_equal(census_export_set_interval_ms(CENSUS_DEFAULT_EXPORT_INTERVAL_MS), CENSUS_OK);
 }
 
 /* Reads the whole file at `fd` from offset `from` into a NUL-terminated heap buffer. */
@@ -548,7 +548,7 @@ static void test_shutdown(void **state) {
   assert_null(census_measure_int64_new("exp/after_shutdown", NULL, NULL, &st));
   assert_int_equal(st, CENSUS_ESHUTDOWN);
   assert_int_equal(census_stats_exporter_register(&cap_ops, c), CENSUS_ESHUTDOWN);
-  assert_int_equal(census_set_export_interval_ms(100), CENSUS_ESHUTDOWN);
+  assert_int_equal(census_export_set_interval_ms(100), CENSUS_ESHUTDOWN);
   census_aggregation *agg = census_aggregation_count_new();
   census_view *v =
       census_view_new("exp/after_shutdown_view", NULL, count_measure, NULL, 0, agg, NULL);

@@ -62,7 +62,7 @@ static void assert_one_line(const char *function, const char *type, const char *
 
 static int setup(void **state) {
   (void)state;
-  census_set_diagnostics(capture, NULL);
+  census_diagnostics_set_callback(capture, NULL);
   return 0;
 }
 

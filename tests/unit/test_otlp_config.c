@@ -57,7 +57,7 @@ static int setup(void **state) {
   }
   config_reports = 0;
   last_report[0] = '\0';
-  census_set_diagnostics(on_diag, NULL);
+  census_diagnostics_set_callback(on_diag, NULL);
   return 0;
 }
 

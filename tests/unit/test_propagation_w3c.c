@@ -98,7 +98,7 @@ static void capture_diag(void *user, census_status status, const char *message) 
   snprintf(diag_last, sizeof diag_last, "%s", message);
 }
 static void diag_reset(void) {
-  census_set_diagnostics(capture_diag, NULL);
+  census_diagnostics_set_callback(capture_diag, NULL);
   diag_count = 0;
   diag_last[0] = '\0';
 }
@@ -522,7 +522,7 @@ static void test_inject_reports_tracestate(void **state) {
   assert_int_equal(census_traceparent_inject(&ctx, test_carrier_set, &carrier), CENSUS_OK);
   assert_int_equal(diag_count, 3);
   test_carrier_clear(&carrier);
-  census_set_diagnostics(NULL, NULL);
+  census_diagnostics_set_callback(NULL, NULL);
 }
 
 /* Proves: inject of an invalid context or with NULL setter writes nothing and says EINVAL. */
@@ -655,7 +655,7 @@ static void test_extract_reports_tracestate(void **state) {
   assert_int_equal(r.status, CENSUS_ENOTFOUND);
   assert_int_equal(diag_count, 4);
   test_carrier_clear(&carrier);
-  census_set_diagnostics(NULL, NULL);
+  census_diagnostics_set_callback(NULL, NULL);
 }
 
 /* ---- the header joiner ----------------------------------------------------------------------- */
@@ -754,7 +754,7 @@ static void test_joiner_overflow(void **state) {
   census_header_joiner_reset(&j);
   assert_int_equal(j.lines_dropped, 0);
   assert_int_equal(strlen(census_header_joiner_get(&j, "tracestate")), 6266);
-  census_set_diagnostics(NULL, NULL);
+  census_diagnostics_set_callback(NULL, NULL);
   free(a);
   free(b);
   free(c);
@@ -1212,7 +1212,7 @@ static void test_root_trace_ids_random(void **state) {
 }
 
 int main(void) {
-  census_set_diagnostics(NULL, NULL);
+  census_diagnostics_set_callback(NULL, NULL);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_format_example),
       cmocka_unit_test(test_format_refuses_invalid),

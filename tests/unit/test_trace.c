@@ -77,7 +77,7 @@ static int setup(void **state) {
   (void)state;
   static bool registered;
   if (!registered) {
-    census_set_diagnostics(NULL, NULL);
+    census_diagnostics_set_callback(NULL, NULL);
     assert_int_equal(census_span_exporter_register(&capture_ops, NULL), CENSUS_OK);
     registered = true;
   }
@@ -345,11 +345,11 @@ static void test_full_queue_drops_and_counts(void **state) {
                                       .export_timeout_ms = 0};
   assert_int_equal(census_trace_export_options(&saved), CENSUS_OK);
   assert_int_equal(census_trace_set_export_options(&small), CENSUS_OK);
-  uint64_t before = census_span_dropped_count();
+  uint64_t before = census_trace_dropped_spans();
   for (int i = 0; i < 25; i++) {
     census_span_end(census_span_start("t/flood", NULL));
   }
-  uint64_t dropped = census_span_dropped_count() - before;
+  uint64_t dropped = census_trace_dropped_spans() - before;
   assert_int_equal(census_flush(10000), CENSUS_OK);
   size_t exported = 0;
   for (size_t i = 0; i < atomic_load(&captured_count); i++) {
@@ -367,7 +367,7 @@ static void test_full_queue_drops_and_counts(void **state) {
     counted += p.int_value;
   }
   census_view_data_free(d);
-  assert_int_equal(counted, (int64_t)census_span_dropped_count());
+  assert_int_equal(counted, (int64_t)census_trace_dropped_spans());
   assert_int_equal(census_trace_set_export_options(&saved), CENSUS_OK);
   census_span_export_options bad = {.size = sizeof(census_span_export_options),
                                     .max_queue_size = 5,
@@ -435,7 +435,7 @@ static void test_spans_from_exiting_threads(void **state) {
                                         .export_timeout_ms = 0};
   assert_int_equal(census_trace_export_options(&saved), CENSUS_OK);
   assert_int_equal(census_trace_set_export_options(&options), CENSUS_OK);
-  uint64_t dropped_before = census_span_dropped_count();
+  uint64_t dropped_before = census_trace_dropped_spans();
   enum { THREADS = 4 };
   int per_thread = 4000;
   pthread_t threads[THREADS];
@@ -450,7 +450,7 @@ static void test_spans_from_exiting_threads(void **state) {
   for (size_t i = 0; i < atomic_load(&captured_count) && i < MAX_CAPTURED; i++) {
     exported += strcmp(captured[i].name, "t/threads") == 0;
   }
-  assert_int_equal(census_span_dropped_count(), dropped_before);
+  assert_int_equal(census_trace_dropped_spans(), dropped_before);
   assert_int_equal(exported, THREADS * per_thread);
   assert_int_equal(census_trace_set_export_options(&saved), CENSUS_OK);
 }
@@ -475,7 +475,7 @@ static void test_span_names_short_and_long(void **state) {
     }
   }
   census_span renamed = census_span_start("t/short", NULL);
-  assert_int_equal(census_span_update_name(renamed, "t/renamed after start"), CENSUS_OK);
+  assert_int_equal(census_span_set_name(renamed, "t/renamed after start"), CENSUS_OK);
   census_span_end(renamed);
   assert_int_equal(census_flush(10000), CENSUS_OK);
   assert_string_equal(find("t/renamed after start")->name, "t/renamed after start");

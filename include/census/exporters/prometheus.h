@@ -98,7 +98,7 @@ CENSUS_EXPORT census_prometheus_format census_prometheus_negotiate(const char *a
 
 /* The Content-Type for `format`, e.g. "text/plain; version=0.0.4; charset=utf-8". Static string.
  * Thread-safe. */
-CENSUS_EXPORT const char *census_prometheus_content_type(census_prometheus_format format);
+CENSUS_EXPORT const char *census_prometheus_format_content_type(census_prometheus_format format);
 
 /* A running /metrics endpoint. Thread-safety: the functions below are thread-safe, except that
  * census_prometheus_server_free() must be the last call on the handle. */
