@@ -26,7 +26,7 @@ extern "C" {
 /* The default export interval, in milliseconds (OTEL_METRIC_EXPORT_INTERVAL overrides it). */
 #define CENSUS_DEFAULT_EXPORT_INTERVAL_MS 60000
 
-/* The library version, e.g. "0.1.0". Static string. Thread-safe. */
+/* The library version, e.g. "0.1.0". Never fails; returns a static string. Thread-safe. */
 CENSUS_EXPORT const char *census_version(void);
 
 /* Sets the interval between exports, in milliseconds (>= 1); takes effect from the next wait.
@@ -34,7 +34,7 @@ CENSUS_EXPORT const char *census_version(void);
 CENSUS_EXPORT census_status census_export_set_interval_ms(int64_t interval_ms);
 
 /* The export interval now in force, in milliseconds (after census_shutdown(): the last one).
- * Thread-safe. */
+ * Never fails. Thread-safe. */
 CENSUS_EXPORT int64_t census_export_interval_ms(void);
 
 /* Collects everything recorded so far and exports it to every stats exporter, passes the queued
@@ -85,13 +85,15 @@ typedef void (*census_diagnostics_fn)(void *user, census_status status, const ch
 
 /* Replaces the diagnostics callback. The default writes the first 20 messages to stderr, one
  * line each, then says that further ones are suppressed; NULL silences diagnostics (they are
- * still counted in the self-metrics). Works before start and after census_shutdown().
- * Thread-safe. */
+ * still counted in the self-metrics). `user` is passed to `fn` and never dereferenced or freed by
+ * census; keep it valid while `fn` may run (a reporter that started before the replacement may
+ * still call the previous pair). Works before start and after census_shutdown(). Returns nothing:
+ * if the new pair cannot be allocated, the previous callback stays. Thread-safe. */
 CENSUS_EXPORT void census_diagnostics_set_callback(census_diagnostics_fn fn, void *user);
 
-/* Passes `message` (copied, truncated to 511 bytes) to the diagnostics callback; for exporters
- * and other libraries built on census, so that every problem reaches one channel. Thread-safe;
- * not async-signal-safe. */
+/* Passes `message` (copied, truncated to 511 bytes; NULL reports "(no message)") to the
+ * diagnostics callback; for exporters and other libraries built on census, so that every problem
+ * reaches one channel. Never fails. Thread-safe; not async-signal-safe. */
 CENSUS_EXPORT void census_diagnostics_report(census_status status, const char *message);
 
 #ifdef __cplusplus

@@ -66,7 +66,9 @@ CENSUS_EXPORT census_status census_stats_exporter_register(const census_stats_ex
  * CENSUS_OK; CENSUS_ETIMEDOUT when the deadline cut the final export or flush short (it wins over
  * CENSUS_EEXPORT); CENSUS_EEXPORT when the final export or flush failed; CENSUS_ENOTFOUND if no
  * exporter has that user pointer; CENSUS_ESHUTDOWN after census_shutdown(), which already called
- * every exporter's shutdown. Thread-safe; must not be called from an exporter callback. */
+ * every exporter's shutdown. `user` is only compared, never dereferenced; what it points to is
+ * the exporter's to release (in its shutdown callback). Thread-safe; must not be called from an
+ * exporter callback. */
 CENSUS_EXPORT census_status census_stats_exporter_unregister(void *user, int64_t timeout_ms);
 
 /* ---- Exporter self-metrics ----------------------------------------------------------------- */
@@ -152,37 +154,47 @@ typedef struct census_attribute {
   bool bool_value;
 } census_attribute;
 
-/* Accessors; strings are borrowed for the span data's life. Index arguments out of range give
- * CENSUS_ENOTFOUND. */
+/* Accessors of an ended span, for a span exporter's export_spans callback. Strings are borrowed
+ * for the span data's life (the callback); what is copied out goes into the caller's structs. A
+ * NULL span gives NULL, 0, false or CENSUS_SPAN_KIND_INTERNAL / _STATUS_UNSET; the functions
+ * returning a status give CENSUS_EINVAL for a NULL span or out-struct and CENSUS_ENOTFOUND for
+ * an index out of range. They only read the span data. Thread-safe. */
+/* The span's name. */
 CENSUS_EXPORT const char *census_span_data_name(const census_span_data *span);
-/* The span's own context: trace id, span id, flags, tracestate. */
+/* Copies the span's own context (trace id, span id, flags, tracestate) into *context; does
+ * nothing if either is NULL. */
 CENSUS_EXPORT void census_span_data_context(const census_span_data *span,
                                             census_trace_context *context);
-/* Copies the parent's span id and returns true, or returns false for a root span. */
+/* Copies the parent's span id (if parent_span_id is not NULL) and whether the parent is remote (if
+ * parent_is_remote is not NULL) and returns true, or returns false for a root span. */
 CENSUS_EXPORT bool census_span_data_parent(const census_span_data *span,
                                            uint8_t parent_span_id[CENSUS_SPAN_ID_SIZE],
                                            bool *parent_is_remote);
+/* The kind, and the start and end, Unix time in nanoseconds. */
 CENSUS_EXPORT census_span_kind census_span_data_kind(const census_span_data *span);
 CENSUS_EXPORT int64_t census_span_data_start_time_ns(const census_span_data *span);
 CENSUS_EXPORT int64_t census_span_data_end_time_ns(const census_span_data *span);
 /* The status code; *message (if not NULL) is set to the message ("" if none). */
 CENSUS_EXPORT census_span_status_code census_span_data_status(const census_span_data *span,
                                                               const char **message);
+/* Number of attributes; attribute i into the caller's *attribute (its strings borrowed). */
 CENSUS_EXPORT size_t census_span_data_attribute_count(const census_span_data *span);
 CENSUS_EXPORT census_status census_span_data_attribute(const census_span_data *span, size_t i,
                                                        census_attribute *attribute);
+/* Number of events; event i: its name (borrowed), Unix time in ns and number of attributes, each
+ * set if its pointer is not NULL; attribute i of an event into the caller's *attribute. */
 CENSUS_EXPORT size_t census_span_data_event_count(const census_span_data *span);
-/* Event i: its name, Unix time in ns and number of attributes. */
 CENSUS_EXPORT census_status census_span_data_event(const census_span_data *span, size_t i,
                                                    const char **name, int64_t *time_ns,
                                                    size_t *attribute_count);
 CENSUS_EXPORT census_status census_span_data_event_attribute(const census_span_data *span,
                                                              size_t event, size_t i,
                                                              census_attribute *attribute);
+/* Number of links; link i's context copied into the caller's *linked. */
 CENSUS_EXPORT size_t census_span_data_link_count(const census_span_data *span);
 CENSUS_EXPORT census_status census_span_data_link(const census_span_data *span, size_t i,
                                                   census_trace_context *linked);
-/* What the limits dropped from this span. */
+/* What the limits (or a failed allocation) dropped from this span. */
 CENSUS_EXPORT uint32_t census_span_data_dropped_attributes(const census_span_data *span);
 CENSUS_EXPORT uint32_t census_span_data_dropped_events(const census_span_data *span);
 CENSUS_EXPORT uint32_t census_span_data_dropped_links(const census_span_data *span);
@@ -213,8 +225,8 @@ CENSUS_EXPORT census_status census_span_exporter_register(const census_span_expo
  * flush and then its shutdown, within timeout_ms. Returns CENSUS_OK; CENSUS_ETIMEDOUT when the
  * deadline cut the export or the flush short (it wins over CENSUS_EEXPORT); CENSUS_EEXPORT when
  * its flush reported lost data; CENSUS_ENOTFOUND if none; CENSUS_ESHUTDOWN after
- * census_shutdown() (which already shut every span exporter down). Thread-safe; not from an
- * exporter callback. */
+ * census_shutdown() (which already shut every span exporter down). Blocks up to timeout_ms.
+ * `user` is only compared, never dereferenced. Thread-safe; not from an exporter callback. */
 CENSUS_EXPORT census_status census_span_exporter_unregister(void *user, int64_t timeout_ms);
 
 #ifdef __cplusplus

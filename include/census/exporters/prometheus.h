@@ -88,16 +88,18 @@ CENSUS_EXPORT census_status census_prometheus_render_views(const census_view_dat
                                                            const census_prometheus_options *options,
                                                            char **text, size_t *length);
 
-/* Frees what the render functions returned; NULL is a no-op. */
+/* Frees what the render functions returned; NULL is a no-op. Thread-safe (the buffer is the
+ * caller's: one call per buffer). */
 CENSUS_EXPORT void census_prometheus_text_free(char *text);
 
-/* The format to answer a request with, from its Accept header (may be NULL): OpenMetrics when
- * application/openmetrics-text is acceptable and preferred at least as much as text/plain,
- * otherwise text 0.0.4. Thread-safe. */
+/* The format to answer a request with, from its Accept header (may be NULL; only read during the
+ * call): OpenMetrics when application/openmetrics-text is acceptable and preferred at least as
+ * much as text/plain, otherwise text 0.0.4 (also for NULL or anything it cannot parse). Never
+ * fails. Thread-safe. */
 CENSUS_EXPORT census_prometheus_format census_prometheus_negotiate(const char *accept);
 
-/* The Content-Type for `format`, e.g. "text/plain; version=0.0.4; charset=utf-8". Static string.
- * Thread-safe. */
+/* The Content-Type for `format`, e.g. "text/plain; version=0.0.4; charset=utf-8"; an unknown
+ * format gives text 0.0.4's. Never fails; returns a static string. Thread-safe. */
 CENSUS_EXPORT const char *census_prometheus_format_content_type(census_prometheus_format format);
 
 /* A running /metrics endpoint. Thread-safety: the functions below are thread-safe, except that
@@ -120,14 +122,16 @@ typedef struct census_prometheus_server census_prometheus_server;
 CENSUS_EXPORT census_prometheus_server *
 census_prometheus_server_start(const census_prometheus_options *options, census_status *status);
 
-/* The port the server listens on (useful with any_port), or 0 once it is stopped. Thread-safe. */
+/* The port the server listens on (useful with any_port), or 0 once it is stopped or for NULL.
+ * The handle is only read. Thread-safe. */
 CENSUS_EXPORT uint16_t census_prometheus_server_port(const census_prometheus_server *server);
 
 /* Stops the server: closes the listening socket and every connection and joins the server
  * thread, waiting for a scrape in progress to finish (rendering takes milliseconds; a scrape
  * waiting for a concurrent export waits for it, up to timeout_ms). Then unregisters its exporter.
  * Idempotent: CENSUS_OK when already stopped (also after census_shutdown()). Blocking; must not
- * be called from an exporter callback. Thread-safe. CENSUS_EINVAL for NULL. */
+ * be called from an exporter callback. The handle stays the caller's: free it with
+ * census_prometheus_server_free(). Thread-safe. CENSUS_EINVAL for NULL. */
 CENSUS_EXPORT census_status census_prometheus_server_stop(census_prometheus_server *server,
                                                           int64_t timeout_ms);
 

@@ -25,8 +25,8 @@ typedef struct census_stdout_options {
   int skip_spans;              /* non-zero: register for stats only, not for spans */
 } census_stdout_options;
 
-/* Registers a stdout exporter with `options` (NULL: defaults), as a stats exporter and (unless
- * skip_spans) a span exporter. The descriptor is not closed.
+/* Registers a stdout exporter with `options` (NULL: defaults; copied), as a stats exporter and
+ * (unless skip_spans) a span exporter. The descriptor stays the caller's: it is not closed.
  * Each export is written with write(2) as whole lines, so output from several processes sharing
  * the descriptor does not interleave within a line. Errors: CENSUS_EINVAL, CENSUS_ENOMEM,
  * CENSUS_ESHUTDOWN. Thread-safe. Unregister with census_stdout_exporter_unregister(). */
