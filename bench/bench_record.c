@@ -243,8 +243,10 @@ static void run_operations(struct bench_thread *t, long iterations) {
     break;
   case KIND_SPAN_SAMPLED:
   case KIND_SPAN_UNSAMPLED: {
-    census_span_options options = {
-        .root = true, .sampler = c->kind == KIND_SPAN_SAMPLED ? always_on : always_off};
+    census_span_options options = {.size = sizeof(census_span_options),
+                                   .root = true,
+                                   .sampler =
+                                       c->kind == KIND_SPAN_SAMPLED ? always_on : always_off};
     for (long i = 0; i < iterations; i++) {
       census_span span = census_span_start("bench/span", &options);
       t->consumed += span != 0;
@@ -359,7 +361,7 @@ static void run_case(struct bench_case *c) {
   if (records_stats(c)) {
     set_up_case_view(c);
   }
-  uint64_t dropped_before = census_span_dropped_count();
+  uint64_t dropped_before = census_trace_dropped_spans();
   check("flush", census_flush(60000));
   atomic_store(&spans_exported, 0);
   pthread_barrier_t start_line;
@@ -409,7 +411,7 @@ static void run_case(struct bench_case *c) {
     /* Every sampled span was exported or, with the queue full, dropped and counted. */
     check("flush", census_flush(60000));
     got = (int64_t)atomic_load(&spans_exported) +
-          (int64_t)(census_span_dropped_count() - dropped_before);
+          (int64_t)(census_trace_dropped_spans() - dropped_before);
     int64_t started = 0;
     for (int i = 0; i < c->threads; i++) {
       started += threads[i].consumed;
@@ -637,12 +639,17 @@ static census_status encode_spans_timed(void *user, const census_span_data *cons
 }
 
 static void measure_otlp_encode_spans(double ns_per_span[REPETITIONS]) {
-  static const census_span_exporter_ops ops = {.export_spans = encode_spans_timed};
+  static const census_span_exporter_ops ops = {.size = sizeof(census_span_exporter_ops),
+                                               .export_spans = encode_spans_timed};
   static int user;
-  census_span_export_options options = {65536, 16384, 60000, 0};
+  census_span_export_options options = {.size = sizeof(census_span_export_options),
+                                        .max_queue_size = 65536,
+                                        .max_export_batch_size = 16384,
+                                        .schedule_delay_ms = 60000,
+                                        .export_timeout_ms = 0};
   check("span export options", census_trace_set_export_options(&options));
   check("span exporter", census_span_exporter_register(&ops, &user));
-  census_span_options span_options = {0};
+  census_span_options span_options = CENSUS_SPAN_OPTIONS_INIT;
   span_options.root = true;
   span_options.sampler = always_on;
   for (long i = 0; i < OTLP_SPANS; i++) {
@@ -698,9 +705,14 @@ int main(int argc, char **argv) {
   census_status setup_status;
   always_on = census_sampler_always_on();
   always_off = census_sampler_always_off();
-  static const census_span_exporter_ops span_counter = {.export_spans = count_spans};
+  static const census_span_exporter_ops span_counter = {.size = sizeof(census_span_exporter_ops),
+                                                        .export_spans = count_spans};
   check("span exporter", census_span_exporter_register(&span_counter, NULL));
-  census_span_export_options span_options = {65536, 8192, 1000, 0};
+  census_span_export_options span_options = {.size = sizeof(census_span_export_options),
+                                             .max_queue_size = 65536,
+                                             .max_export_batch_size = 8192,
+                                             .schedule_delay_ms = 1000,
+                                             .export_timeout_ms = 0};
   check("span export options", census_trace_set_export_options(&span_options));
   check("traceparent", census_traceparent_parse(traceparent_header, sizeof traceparent_header - 1,
                                                 &inject_context));

@@ -72,12 +72,15 @@ static void set_up(long n) {
   bound_count = census_measure_bind(count_measure, tags, &st);
   bound_dist = census_measure_bind(dist_measure, tags, &st);
   check("bind", st);
-  static const census_span_exporter_ops ops = {.export_spans = no_export};
+  static const census_span_exporter_ops ops = {.size = sizeof(census_span_exporter_ops),
+                                               .export_spans = no_export};
   uint32_t queue = 1024;
   while (queue < (uint64_t)n + 4096) {
     queue *= 2;
   }
-  census_span_export_options o = {queue, queue, 3600 * 1000, 0};
+  census_span_export_options o = CENSUS_SPAN_EXPORT_OPTIONS_INIT;
+  o.max_queue_size = o.max_export_batch_size = queue;
+  o.schedule_delay_ms = 3600 * 1000;
   check("span options", census_trace_set_export_options(&o));
   check("span exporter", census_span_exporter_register(&ops, &span_on));
   span_on.root = span_off.root = true;

@@ -301,7 +301,8 @@ struct worker {
 static bool serve_one_request(struct worker *w) {
   const char *method = random_between(&w->random_state, 0, 3) == 0 ? "POST" : "GET";
   bool ok = !failed("tag method", census_tag_map_put(w->stage_tags, metrics.method, method));
-  census_span_options server = {.kind = CENSUS_SPAN_KIND_SERVER, .root = true};
+  census_span_options server = {
+      .size = sizeof(census_span_options), .kind = CENSUS_SPAN_KIND_SERVER, .root = true};
   census_span request = census_span_start_current("user request", &server);
   census_span_set_attribute_string(request, "http.method", method);
   if (census_span_is_recording(request)) {
@@ -749,7 +750,7 @@ int main(int argc, char **argv) {
     return parsed == 1 ? 0 : 2;
   }
 
-  if (failed("export interval", census_set_export_interval_ms(options.interval_ms))) {
+  if (failed("export interval", census_export_set_interval_ms(options.interval_ms))) {
     return 1;
   }
   census_stdout_options exporter_options = CENSUS_STDOUT_OPTIONS_INIT;

@@ -62,7 +62,7 @@ static bool double_field(census_buf *b, const char *key, double v, bool first) {
 /* A Sum's or LastValue's value, or a distribution's sum, as the measure's type. */
 static bool value_field(census_buf *b, const char *key, const census_view_data *v,
                         const census_point *p, bool first) {
-  if (census_measure_get_type(census_view_data_measure(v)) == CENSUS_MEASURE_INT64) {
+  if (census_measure_value_type(census_view_data_measure(v)) == CENSUS_MEASURE_INT64) {
     census__buf_printf(b, "%s%s=%lldi", first ? "" : ",", key, (long long)p->int_value);
     return true;
   }

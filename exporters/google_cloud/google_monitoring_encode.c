@@ -88,8 +88,8 @@ static const char *value_type(const census_view_data *v) {
     return "INT64";
   if (agg == CENSUS_AGGREGATION_DISTRIBUTION)
     return "DISTRIBUTION";
-  return census_measure_get_type(census_view_data_measure(v)) == CENSUS_MEASURE_INT64 ? "INT64"
-                                                                                      : "DOUBLE";
+  return census_measure_value_type(census_view_data_measure(v)) == CENSUS_MEASURE_INT64 ? "INT64"
+                                                                                        : "DOUBLE";
 }
 
 char *census__gm_metric_type(const census_gm *e, const census_view_data *v) {
@@ -375,7 +375,7 @@ static void encode_point(census_json *j, const census_view_data *v, const census
   census__json_object_end(j);
   census__json_key(j, "value");
   census__json_object_begin(j);
-  bool int_measure = census_measure_get_type(census_view_data_measure(v)) == CENSUS_MEASURE_INT64;
+  bool int_measure = census_measure_value_type(census_view_data_measure(v)) == CENSUS_MEASURE_INT64;
   switch (agg) {
   case CENSUS_AGGREGATION_COUNT:
     census__json_kv_int64_string(j, "int64Value", p->count);

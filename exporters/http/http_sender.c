@@ -1364,7 +1364,7 @@ census_status census__http_sender_flush(census_http_sender *sender, int64_t time
     return CENSUS_EINVAL;
   }
   census_status st = flush_wait(sender, timeout_ms);
-  if (st == CENSUS_ETIMEDOUT && census_exporter_flush_at_exit()) {
+  if (st == CENSUS_ETIMEDOUT && census_exporter_is_flushing_at_exit()) {
     abandon_at_exit(sender);
   }
   return st;

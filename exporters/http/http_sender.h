@@ -18,8 +18,8 @@
  * census_diagnostics_report().
  *
  * Exit: in the flush that census runs at process exit or on a flush signal
- * (census_exporter_flush_at_exit() true), a flush that runs out of time counts every request still
- * queued or in flight as dropped with reason exit_deadline, in one diagnostic line, without
+ * (census_exporter_is_flushing_at_exit() true), a flush that runs out of time counts every request
+ * still queued or in flight as dropped with reason exit_deadline, in one diagnostic line, without
  * stopping the thread or freeing the sender (other threads may still run).
  *
  * Spool (opt-in, spool.h): with a spool configured, what the exit or shutdown deadline leaves and
@@ -144,10 +144,10 @@ census_status census__http_sender_submit(census_http_sender *sender, char *body,
  * flush, waits between retries are cut short to what the deadline allows. CENSUS_OK when all were
  * delivered, CENSUS_EEXPORT when some were dropped; CENSUS_ETIMEDOUT wins when both apply.
  * Called from the flush census runs at process exit or on a flush signal
- * (census_exporter_flush_at_exit()), a flush that times out then counts everything still queued
- * or in flight as dropped (CENSUS_EXPORTER_DROP_EXIT_DEADLINE), aborts the attempt in flight and
- * reports "<name>: exit deadline reached, R requests (I items) not delivered[; last failure: ...]"
- * once; the sender stays usable. */
+ * (census_exporter_is_flushing_at_exit()), a flush that times out then counts everything still
+ * queued or in flight as dropped (CENSUS_EXPORTER_DROP_EXIT_DEADLINE), aborts the attempt in flight
+ * and reports "<name>: exit deadline reached, R requests (I items) not delivered[; last failure:
+ * ...]" once; the sender stays usable. */
 census_status census__http_sender_flush(census_http_sender *sender, int64_t timeout_ms);
 
 /* Counts a request of `items` items that the exporter dropped before submitting it (e.g. its

@@ -228,10 +228,14 @@ static void push_shutdown_spans(void *handle, int64_t timeout_ms) {
   push_shutdown(handle, timeout_ms, CENSUS_REGISTRATION_SPANS);
 }
 
-static const census_stats_exporter_ops stats_ops = {
-    .export_views = push_export_views, .flush = push_flush, .shutdown = push_shutdown_stats};
-static const census_span_exporter_ops span_ops = {
-    .export_spans = push_export_spans, .flush = push_flush, .shutdown = push_shutdown_spans};
+static const census_stats_exporter_ops stats_ops = {.size = sizeof(census_stats_exporter_ops),
+                                                    .export_views = push_export_views,
+                                                    .flush = push_flush,
+                                                    .shutdown = push_shutdown_stats};
+static const census_span_exporter_ops span_ops = {.size = sizeof(census_span_exporter_ops),
+                                                  .export_spans = push_export_spans,
+                                                  .flush = push_flush,
+                                                  .shutdown = push_shutdown_spans};
 
 /* ---- start, stats, stop --------------------------------------------------------------------- */
 

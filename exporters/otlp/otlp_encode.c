@@ -189,7 +189,7 @@ static metric_kind view_kind(const census_view_data *v) {
 static bool view_is_double(const census_view_data *v) {
   census_aggregation_type agg = census_view_data_aggregation(v);
   return (agg == CENSUS_AGGREGATION_SUM || agg == CENSUS_AGGREGATION_LAST_VALUE) &&
-         census_measure_get_type(census_view_data_measure(v)) == CENSUS_MEASURE_DOUBLE;
+         census_measure_value_type(census_view_data_measure(v)) == CENSUS_MEASURE_DOUBLE;
 }
 
 /* Calls back once per attribute of a row: the non-empty column values, or only the overflow

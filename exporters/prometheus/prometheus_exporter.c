@@ -147,7 +147,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *connection, cons
     return MHD_NO;
   }
   MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
-                          census_prometheus_content_type(format));
+                          census_prometheus_format_content_type(format));
   enum MHD_Result result = MHD_queue_response(connection, MHD_HTTP_OK, response);
   MHD_destroy_response(response);
   atomic_fetch_add(&s->scrapes, 1);
@@ -224,8 +224,10 @@ static void exporter_shutdown(void *user, int64_t timeout_ms) {
   pthread_mutex_unlock(&s->mu);
 }
 
-static const census_stats_exporter_ops exporter_ops = {
-    .export_views = noop_export, .flush = NULL, .shutdown = exporter_shutdown};
+static const census_stats_exporter_ops exporter_ops = {.size = sizeof(census_stats_exporter_ops),
+                                                       .export_views = noop_export,
+                                                       .flush = NULL,
+                                                       .shutdown = exporter_shutdown};
 
 /* Frees the handle and the copies of its options. */
 static void exporter_free(struct census_prometheus_exporter *s) {

@@ -167,7 +167,7 @@ static bool family_open(family *f, const census_view_data *d,
                         const census_prometheus_options *options,
                         census_prometheus_reserved *reserved) {
   *f = (family){.openmetrics = options->format == CENSUS_PROMETHEUS_OPENMETRICS};
-  f->is_int = census_measure_get_type(census_view_data_measure(d)) == CENSUS_MEASURE_INT64;
+  f->is_int = census_measure_value_type(census_view_data_measure(d)) == CENSUS_MEASURE_INT64;
   census_buf unit = CENSUS_BUF_INIT, original = CENSUS_BUF_INIT;
   census__prometheus_view_unit(d, options, &unit, &original, &f->scale);
   census__buf_append_byte(&unit, '\0');
@@ -562,7 +562,7 @@ CENSUS_EXPORT census_prometheus_format census_prometheus_negotiate(const char *a
                                                       : CENSUS_PROMETHEUS_TEXT;
 }
 
-CENSUS_EXPORT const char *census_prometheus_content_type(census_prometheus_format format) {
+CENSUS_EXPORT const char *census_prometheus_format_content_type(census_prometheus_format format) {
   return format == CENSUS_PROMETHEUS_OPENMETRICS
              ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
              : "text/plain; version=0.0.4; charset=utf-8";

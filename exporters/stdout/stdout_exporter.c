@@ -54,7 +54,7 @@ static const char *aggregation_name(census_aggregation_type type) {
 
 /* The value of a SUM or LAST_VALUE point, or a DISTRIBUTION's sum, as the measure's type. */
 static void json_value(census_json *j, const census_view_data *d, const census_point *p) {
-  if (census_measure_get_type(census_view_data_measure(d)) == CENSUS_MEASURE_INT64) {
+  if (census_measure_value_type(census_view_data_measure(d)) == CENSUS_MEASURE_INT64) {
     census__json_int64(j, p->int_value);
   } else {
     census__json_double(j, p->double_value);
@@ -150,7 +150,7 @@ static void text_number(census_buf *b, bool is_int, const census_point *p) {
 
 /* The values of one row after its tags: count=, sum=, value=, or a distribution's summary. */
 static void text_point(census_buf *b, const census_view_data *d, const census_point *p) {
-  bool is_int = census_measure_get_type(census_view_data_measure(d)) == CENSUS_MEASURE_INT64;
+  bool is_int = census_measure_value_type(census_view_data_measure(d)) == CENSUS_MEASURE_INT64;
   census_aggregation_type type = census_view_data_aggregation(d);
   if (type == CENSUS_AGGREGATION_LAST_VALUE) {
     census__buf_append_str(b, "value=");
@@ -473,10 +473,14 @@ static void spans_shutdown(void *user, int64_t timeout_ms) {
   census__registration_shutdown_done(&e->registration, CENSUS_REGISTRATION_SPANS);
 }
 
-static const census_stats_exporter_ops stats_ops = {
-    .export_views = stdout_export, .flush = NULL, .shutdown = stats_shutdown};
-static const census_span_exporter_ops span_ops = {
-    .export_spans = stdout_export_spans, .flush = NULL, .shutdown = spans_shutdown};
+static const census_stats_exporter_ops stats_ops = {.size = sizeof(census_stats_exporter_ops),
+                                                    .export_views = stdout_export,
+                                                    .flush = NULL,
+                                                    .shutdown = stats_shutdown};
+static const census_span_exporter_ops span_ops = {.size = sizeof(census_span_exporter_ops),
+                                                  .export_spans = stdout_export_spans,
+                                                  .flush = NULL,
+                                                  .shutdown = spans_shutdown};
 
 CENSUS_EXPORT census_status census_stdout_exporter_start(const census_stdout_options *options,
                                                          census_stdout_exporter **exporter) {

@@ -27,15 +27,15 @@ extern "C" {
 /* The default export interval, in milliseconds (OTEL_METRIC_EXPORT_INTERVAL overrides it). */
 #define CENSUS_DEFAULT_EXPORT_INTERVAL_MS 60000
 
-/* The library version, e.g. "0.1.0". Static string. Thread-safe. */
+/* The library version, e.g. "0.1.0". Never fails; returns a static string. Thread-safe. */
 CENSUS_EXPORT const char *census_version(void);
 
 /* Sets the interval between exports, in milliseconds (>= 1); takes effect from the next wait.
  * CENSUS_EINVAL for < 1, CENSUS_ESHUTDOWN after shutdown. Thread-safe. */
-CENSUS_EXPORT census_status census_set_export_interval_ms(int64_t interval_ms);
+CENSUS_EXPORT census_status census_export_set_interval_ms(int64_t interval_ms);
 
 /* The export interval now in force, in milliseconds (after census_shutdown(): the last one).
- * Thread-safe. */
+ * Never fails. Thread-safe. */
 CENSUS_EXPORT int64_t census_export_interval_ms(void);
 
 /* Collects everything recorded so far and exports it to every stats exporter, passes the queued
@@ -77,7 +77,7 @@ CENSUS_EXPORT census_status census_signal_flush_install(void);
  * ends is counted as dropped (CENSUS_EXPORTER_DROP_EXIT_DEADLINE) and reported in one
  * diagnostic line per exporter. CENSUS_EINVAL for < 0; CENSUS_ESHUTDOWN after census_shutdown()
  * (nothing is flushed at exit then). Thread-safe. */
-CENSUS_EXPORT census_status census_set_exit_flush_timeout_ms(int64_t timeout_ms);
+CENSUS_EXPORT census_status census_exit_flush_set_timeout_ms(int64_t timeout_ms);
 
 /* Receives diagnostics: refused measurements, malformed configuration, exporter failures.
  * `message` is borrowed for the call. Called from whichever thread met the problem, possibly
@@ -86,13 +86,15 @@ typedef void (*census_diagnostics_fn)(void *user, census_status status, const ch
 
 /* Replaces the diagnostics callback. The default writes the first 20 messages to stderr, one
  * line each, then says that further ones are suppressed; NULL silences diagnostics (they are
- * still counted in the self-metrics). Works before start and after census_shutdown().
- * Thread-safe. */
-CENSUS_EXPORT void census_set_diagnostics(census_diagnostics_fn fn, void *user);
+ * still counted in the self-metrics). `user` is passed to `fn` and never dereferenced or freed by
+ * census; keep it valid while `fn` may run (a reporter that started before the replacement may
+ * still call the previous pair). Works before start and after census_shutdown(). Returns nothing:
+ * if the new pair cannot be allocated, the previous callback stays. Thread-safe. */
+CENSUS_EXPORT void census_diagnostics_set_callback(census_diagnostics_fn fn, void *user);
 
-/* Passes `message` (copied, truncated to 511 bytes) to the diagnostics callback; for exporters
- * and other libraries built on census, so that every problem reaches one channel. Thread-safe;
- * not async-signal-safe. */
+/* Passes `message` (copied, truncated to 511 bytes; NULL reports "(no message)") to the
+ * diagnostics callback; for exporters and other libraries built on census, so that every problem
+ * reaches one channel. Never fails. Thread-safe; not async-signal-safe. */
 CENSUS_EXPORT void census_diagnostics_report(census_status status, const char *message);
 
 #ifdef __cplusplus

@@ -41,7 +41,13 @@ typedef struct census_kv {
   const char *value;
 } census_kv;
 
+/* A stats exporter's callbacks. Initialise with CENSUS_STATS_EXPORTER_OPS_INIT (which sets
+ * `size`) and set the callbacks by name, or in a static initializer
+ * {.size = sizeof(census_stats_exporter_ops), .export_views = f, ...}; census reads only the first
+ * `size` bytes, so the table can gain callbacks without breaking exporters built against an older
+ * header (docs/api-conventions.md). Copied at registration. */
 typedef struct census_stats_exporter_ops {
+  size_t size; /* sizeof(census_stats_exporter_ops), set by CENSUS_STATS_EXPORTER_OPS_INIT */
   /* Exports `count` snapshots, borrowed for the duration of the call. Returns CENSUS_OK or an
    * error, which census_flush() passes on. Required. */
   census_status (*export_views)(void *user, const census_view_data *const *views, size_t count);
@@ -52,7 +58,7 @@ typedef struct census_stats_exporter_ops {
    * the flush at exit and on a signal, on a thread census starts for that flush (every signal
    * blocked) or on the thread that asked for the flush, concurrently with other exporters'
    * flushes but never with another call to this exporter. At exit,
-   * census_exporter_flush_at_exit() is true inside it. May be NULL. */
+   * census_exporter_is_flushing_at_exit() is true inside it. May be NULL. */
   census_status (*flush)(void *user, int64_t timeout_ms);
   /* Releases the exporter (and `user`, if it owns it), within timeout_ms. Called exactly once:
    * at unregistration or at census_shutdown(); not at process exit, where only flush runs.
@@ -60,10 +66,15 @@ typedef struct census_stats_exporter_ops {
   void (*shutdown)(void *user, int64_t timeout_ms);
 } census_stats_exporter_ops;
 
-/* Registers a stats exporter; `ops` is copied, `user` is passed to each callback. The first
- * registration starts census's export worker and its flush at exit.
- * Errors: CENSUS_EINVAL (NULL ops or export_views), CENSUS_ENOMEM, CENSUS_ESHUTDOWN,
- * CENSUS_ESYSTEM (the worker thread could not be started). Thread-safe. */
+#define CENSUS_STATS_EXPORTER_OPS_INIT                                                             \
+  { .size = sizeof(census_stats_exporter_ops) }
+
+/* Registers a stats exporter; `ops` is copied, `user` is passed to each callback (census does not
+ * own it; the shutdown callback may free it). The first registration starts census's export
+ * worker and its flush at exit. Errors: CENSUS_EINVAL (NULL ops or export_views, or an ops->size
+ * census does not know, e.g. 0: not initialised with CENSUS_STATS_EXPORTER_OPS_INIT; reported to
+ * the diagnostics callback), CENSUS_ENOMEM, CENSUS_ESHUTDOWN, CENSUS_ESYSTEM (the worker thread
+ * could not be started). Thread-safe. */
 CENSUS_EXPORT census_status census_stats_exporter_register(const census_stats_exporter_ops *ops,
                                                            void *user);
 
@@ -72,7 +83,9 @@ CENSUS_EXPORT census_status census_stats_exporter_register(const census_stats_ex
  * CENSUS_OK; CENSUS_ETIMEDOUT when the deadline cut the final export or flush short (it wins over
  * CENSUS_EEXPORT); CENSUS_EEXPORT when the final export or flush failed; CENSUS_ENOTFOUND if no
  * exporter has that user pointer; CENSUS_ESHUTDOWN after census_shutdown(), which already called
- * every exporter's shutdown. Thread-safe; must not be called from an exporter callback. */
+ * every exporter's shutdown. `user` is only compared, never dereferenced; what it points to is
+ * the exporter's to release (in its shutdown callback). Thread-safe; must not be called from an
+ * exporter callback. */
 CENSUS_EXPORT census_status census_stats_exporter_unregister(void *user, int64_t timeout_ms);
 
 /* ---- Exporter self-metrics ----------------------------------------------------------------- */
@@ -90,7 +103,7 @@ CENSUS_EXPORT census_status census_stats_exporter_unregister(void *user, int64_t
 #define CENSUS_EXPORTER_DROP_PERMANENT_FAILURE "permanent_failure" /* a non-retryable error */
 #define CENSUS_EXPORTER_DROP_SHUTDOWN "shutdown"                   /* still queued at shutdown */
 /* Still queued or in flight when the deadline of the flush at process exit or on a flush signal
- * passed (census_set_exit_flush_timeout_ms()): never delivered, since the process is ending. */
+ * passed (census_exit_flush_set_timeout_ms()): never delivered, since the process is ending. */
 #define CENSUS_EXPORTER_DROP_EXIT_DEADLINE "exit_deadline"
 #define CENSUS_EXPORTER_DROP_OUT_OF_MEMORY "out_of_memory" /* encoding or queueing */
 /* A persistent spool (docs/exporters/http-delivery.md, "Spool") dropped its oldest files to stay
@@ -126,7 +139,7 @@ CENSUS_EXPORT census_status census_exporter_record_dropped(const char *exporter,
  * (1200 items) not delivered". The self-metric recorded then is never exported (nothing exports
  * after the exit flush): the diagnostic and the exporter's counters are what tell. Thread-safe;
  * the answer is for the calling thread. */
-CENSUS_EXPORT bool census_exporter_flush_at_exit(void);
+CENSUS_EXPORT bool census_exporter_is_flushing_at_exit(void);
 
 /* Adds `items` to census/exporter_rejected_items for the series {exporter}: items a backend
  * refused in a response that otherwise accepted the request (OTLP partial success, Cloud
@@ -158,42 +171,55 @@ typedef struct census_attribute {
   bool bool_value;
 } census_attribute;
 
-/* Accessors; strings are borrowed for the span data's life. Index arguments out of range give
- * CENSUS_ENOTFOUND. */
+/* Accessors of an ended span, for a span exporter's export_spans callback. Strings are borrowed
+ * for the span data's life (the callback); what is copied out goes into the caller's structs. A
+ * NULL span gives NULL, 0, false or CENSUS_SPAN_KIND_INTERNAL / _STATUS_UNSET; the functions
+ * returning a status give CENSUS_EINVAL for a NULL span or out-struct and CENSUS_ENOTFOUND for
+ * an index out of range. They only read the span data. Thread-safe. */
+/* The span's name. */
 CENSUS_EXPORT const char *census_span_data_name(const census_span_data *span);
-/* The span's own context: trace id, span id, flags, tracestate. */
+/* Copies the span's own context (trace id, span id, flags, tracestate) into *context; does
+ * nothing if either is NULL. */
 CENSUS_EXPORT void census_span_data_context(const census_span_data *span,
                                             census_trace_context *context);
-/* Copies the parent's span id and returns true, or returns false for a root span. */
+/* Copies the parent's span id (if parent_span_id is not NULL) and whether the parent is remote (if
+ * parent_is_remote is not NULL) and returns true, or returns false for a root span. */
 CENSUS_EXPORT bool census_span_data_parent(const census_span_data *span,
                                            uint8_t parent_span_id[CENSUS_SPAN_ID_SIZE],
                                            bool *parent_is_remote);
+/* The kind, and the start and end, Unix time in nanoseconds. */
 CENSUS_EXPORT census_span_kind census_span_data_kind(const census_span_data *span);
 CENSUS_EXPORT int64_t census_span_data_start_time_ns(const census_span_data *span);
 CENSUS_EXPORT int64_t census_span_data_end_time_ns(const census_span_data *span);
 /* The status code; *message (if not NULL) is set to the message ("" if none). */
 CENSUS_EXPORT census_span_status_code census_span_data_status(const census_span_data *span,
                                                               const char **message);
+/* Number of attributes; attribute i into the caller's *attribute (its strings borrowed). */
 CENSUS_EXPORT size_t census_span_data_attribute_count(const census_span_data *span);
 CENSUS_EXPORT census_status census_span_data_attribute(const census_span_data *span, size_t i,
                                                        census_attribute *attribute);
+/* Number of events; event i: its name (borrowed), Unix time in ns and number of attributes, each
+ * set if its pointer is not NULL; attribute i of an event into the caller's *attribute. */
 CENSUS_EXPORT size_t census_span_data_event_count(const census_span_data *span);
-/* Event i: its name, Unix time in ns and number of attributes. */
 CENSUS_EXPORT census_status census_span_data_event(const census_span_data *span, size_t i,
                                                    const char **name, int64_t *time_ns,
                                                    size_t *attribute_count);
 CENSUS_EXPORT census_status census_span_data_event_attribute(const census_span_data *span,
                                                              size_t event, size_t i,
                                                              census_attribute *attribute);
+/* Number of links; link i's context copied into the caller's *linked. */
 CENSUS_EXPORT size_t census_span_data_link_count(const census_span_data *span);
 CENSUS_EXPORT census_status census_span_data_link(const census_span_data *span, size_t i,
                                                   census_trace_context *linked);
-/* What the limits dropped from this span. */
+/* What the limits (or a failed allocation) dropped from this span. */
 CENSUS_EXPORT uint32_t census_span_data_dropped_attributes(const census_span_data *span);
 CENSUS_EXPORT uint32_t census_span_data_dropped_events(const census_span_data *span);
 CENSUS_EXPORT uint32_t census_span_data_dropped_links(const census_span_data *span);
 
+/* A span exporter's callbacks; initialised and read like census_stats_exporter_ops, with
+ * CENSUS_SPAN_EXPORTER_OPS_INIT. Copied at registration. */
 typedef struct census_span_exporter_ops {
+  size_t size; /* sizeof(census_span_exporter_ops), set by CENSUS_SPAN_EXPORTER_OPS_INIT */
   /* Exports `count` ended spans, borrowed for the duration of the call. Required. */
   census_status (*export_spans)(void *user, const census_span_data *const *spans, size_t count);
   /* Pushes out anything buffered, within timeout_ms. May be NULL. */
@@ -202,10 +228,15 @@ typedef struct census_span_exporter_ops {
   void (*shutdown)(void *user, int64_t timeout_ms);
 } census_span_exporter_ops;
 
-/* Registers a span exporter (`ops` copied); spans that end from then on are queued for it (a span
- * that ends while no span exporter is registered is not queued). The first registration starts
- * census's export worker and its flush at exit. Errors: CENSUS_EINVAL, CENSUS_ENOMEM,
- * CENSUS_ESHUTDOWN, CENSUS_ESYSTEM. Thread-safe. */
+#define CENSUS_SPAN_EXPORTER_OPS_INIT                                                              \
+  { .size = sizeof(census_span_exporter_ops) }
+
+/* Registers a span exporter; `ops` is copied, `user` is passed to each callback (not owned by
+ * census). Spans that end from then on are queued for it (a span that ends while no span exporter
+ * is registered is not queued). The first registration starts census's export worker and its
+ * flush at exit. Errors: CENSUS_EINVAL (NULL ops or export_spans, or an ops->size census does not
+ * know, e.g. 0: not initialised with CENSUS_SPAN_EXPORTER_OPS_INIT; reported to the diagnostics
+ * callback), CENSUS_ENOMEM, CENSUS_ESHUTDOWN, CENSUS_ESYSTEM. Thread-safe. */
 CENSUS_EXPORT census_status census_span_exporter_register(const census_span_exporter_ops *ops,
                                                           void *user);
 
@@ -213,8 +244,8 @@ CENSUS_EXPORT census_status census_span_exporter_register(const census_span_expo
  * flush and then its shutdown, within timeout_ms. Returns CENSUS_OK; CENSUS_ETIMEDOUT when the
  * deadline cut the export or the flush short (it wins over CENSUS_EEXPORT); CENSUS_EEXPORT when
  * its flush reported lost data; CENSUS_ENOTFOUND if none; CENSUS_ESHUTDOWN after
- * census_shutdown() (which already shut every span exporter down). Thread-safe; not from an
- * exporter callback. */
+ * census_shutdown() (which already shut every span exporter down). Blocks up to timeout_ms.
+ * `user` is only compared, never dereferenced. Thread-safe; not from an exporter callback. */
 CENSUS_EXPORT census_status census_span_exporter_unregister(void *user, int64_t timeout_ms);
 
 #ifdef __cplusplus

@@ -102,12 +102,15 @@ typedef struct census_header_joiner {
   char buffer[CENSUS_HEADER_JOINER_CAPACITY];
 } census_header_joiner;
 
-/* The census_header_get_fn of a census_header_joiner (`carrier` is the joiner). Returns NULL when
- * `each` visits no line (or the joiner or `each` is NULL). Never allocates. */
+/* The census_header_get_fn of a census_header_joiner (`carrier` is the joiner). Returns the
+ * value, borrowed from the library's visit (one line) or from the joiner's buffer (several), or
+ * NULL when `each` visits no line (or the joiner or `each` is NULL). Lines that do not fit are
+ * dropped, counted in lines_dropped and reported to the diagnostics callback. Never allocates.
+ * Not thread-safe: one thread at a time per joiner. */
 CENSUS_EXPORT const char *census_header_joiner_get(void *joiner, const char *name);
 
 /* Forgets the values joined so far (they become invalid), keeping `each` and `carrier`, and sets
- * lines_dropped to 0. NULL is a no-op. */
+ * lines_dropped to 0. NULL is a no-op. Not thread-safe: one thread at a time per joiner. */
 CENSUS_EXPORT void census_header_joiner_reset(census_header_joiner *joiner);
 
 /* ---- W3C Trace Context: traceparent and tracestate ----------------------------------------- */
@@ -241,9 +244,10 @@ CENSUS_EXPORT census_status census_baggage_inject(const census_tag_map *map,
                                                   census_header_set_fn set, void *carrier,
                                                   size_t *skipped);
 
-/* Reads the `baggage` header through `get` into `map` as census_baggage_parse() does.
- * CENSUS_ENOTFOUND when the header is absent (map unchanged). Thread-safety: one writer of `map`
- * at a time. */
+/* Reads the `baggage` header through `get` into `map` as census_baggage_parse() does (keys are
+ * interned, values copied into the map; the header value is borrowed from the getter for the
+ * call). CENSUS_ENOTFOUND when the header is absent (map unchanged); otherwise the errors of
+ * census_baggage_parse(). Thread-safety: one writer of `map` at a time. */
 CENSUS_EXPORT census_status census_baggage_extract(census_header_get_fn get, void *carrier,
                                                    census_tag_map *map, size_t *skipped);
 

@@ -51,11 +51,15 @@ CENSUS_EXPORT const census_measure *census_measure_double_new(const char *name,
                                                               const char *unit,
                                                               census_status *status);
 
-/* Accessors; the strings are borrowed for the measure's life. Thread-safe. */
+/* The measure's name, description ("" if none) and unit ("1" if none); borrowed for the
+ * measure's life (until exit). NULL for a NULL measure. Thread-safe. */
 CENSUS_EXPORT const char *census_measure_name(const census_measure *measure);
 CENSUS_EXPORT const char *census_measure_description(const census_measure *measure);
 CENSUS_EXPORT const char *census_measure_unit(const census_measure *measure);
-CENSUS_EXPORT census_measure_type census_measure_get_type(const census_measure *measure);
+
+/* The type of the measure's values: CENSUS_MEASURE_INT64 or CENSUS_MEASURE_DOUBLE; 0 (neither)
+ * for a NULL measure, which is only read. Thread-safe. */
+CENSUS_EXPORT census_measure_type census_measure_value_type(const census_measure *measure);
 
 /* ---- Aggregations ------------------------------------------------------------------------ */
 
@@ -69,8 +73,8 @@ typedef enum census_aggregation_type {
 /* How a view summarises its measure. Thread-safety: immutable once created, safe to share. */
 typedef struct census_aggregation census_aggregation;
 
-/* New aggregations, freed with census_aggregation_free(); NULL only if memory is exhausted.
- * Thread-safe. */
+/* New aggregations, owned by the caller and freed with census_aggregation_free(); NULL only if
+ * memory is exhausted. Thread-safe. */
 CENSUS_EXPORT census_aggregation *census_aggregation_count_new(void);
 CENSUS_EXPORT census_aggregation *census_aggregation_sum_new(void);
 CENSUS_EXPORT census_aggregation *census_aggregation_last_value_new(void);
@@ -80,17 +84,20 @@ CENSUS_EXPORT census_aggregation *census_aggregation_last_value_new(void);
  * upper-inclusive, as Prometheus `le` and OpenTelemetry count: bucket 0 is (-inf, b[0]], bucket i
  * is (b[i-1], b[i]], the last is (b[count-1], +inf). OpenCensus and Cloud Monitoring count
  * lower-inclusive ([b[i-1], b[i])): the two differ only for a value exactly on a bound.
- * Returns NULL with *status = CENSUS_EINVAL (bounds NULL with count > 0), CENSUS_EBADBOUNDS or
- * CENSUS_ENOMEM. Thread-safe. */
+ * Returns the aggregation (owned by the caller: census_aggregation_free()) with *status (if not
+ * NULL) = CENSUS_OK, or NULL with *status = CENSUS_EINVAL (bounds NULL with count > 0),
+ * CENSUS_EBADBOUNDS or CENSUS_ENOMEM. Thread-safe. */
 CENSUS_EXPORT census_aggregation *
 census_aggregation_distribution_new(const double *bounds, size_t count, census_status *status);
 
 /* Frees an aggregation; NULL is a no-op. Views copy what they need, so this may follow
- * census_view_new() at once. */
+ * census_view_new() at once. No other thread may use the aggregation during or after the call. */
 CENSUS_EXPORT void census_aggregation_free(census_aggregation *aggregation);
 
+/* The aggregation's kind (count, sum, last value, distribution); 0 (none of them) for a NULL
+ * aggregation, which is only read. Thread-safe. */
 CENSUS_EXPORT census_aggregation_type
-census_aggregation_get_type(const census_aggregation *aggregation);
+census_aggregation_kind(const census_aggregation *aggregation);
 
 /* ---- Views and the view manager ---------------------------------------------------------- */
 
@@ -103,7 +110,9 @@ typedef struct census_view census_view;
 
 /* Creates a view definition. `name` is 1..255 bytes of printable ASCII; `description` may be
  * NULL; `columns` lists `column_count` distinct tag keys (may be 0). Strings, columns and the
- * aggregation are copied. Returns NULL with *status = CENSUS_EINVAL (NULL measure or aggregation,
+ * aggregation are copied; the measure and the keys live until exit, so they are referenced.
+ * Returns the definition (owned by the caller: census_view_free()) with *status (if not NULL) =
+ * CENSUS_OK, or NULL with *status = CENSUS_EINVAL (NULL measure or aggregation,
  * NULL column), CENSUS_EDUPLICATE (the same tag key twice in `columns`; reported to the
  * diagnostics callback with the view, the key and both positions), CENSUS_EBADNAME or
  * CENSUS_ENOMEM. Thread-safe. */
@@ -115,10 +124,12 @@ census_view_new(const char *name, const char *description, const census_measure 
 /* Sets the view's cardinality limit (default CENSUS_VIEW_DEFAULT_MAX_SERIES, must be >= 1).
  * Tuples first seen after the limit is reached are aggregated into one overflow series, whose
  * row reports census_view_data_row_is_overflow() true and is exported with the attribute
- * otel.metric.overflow=true. CENSUS_EINVAL for NULL or 0. One thread at a time. */
+ * otel.metric.overflow=true. Changes the caller's definition only (a registered copy keeps its
+ * limit). CENSUS_EINVAL for NULL or 0. One thread at a time per definition. */
 CENSUS_EXPORT census_status census_view_set_max_series(census_view *view, size_t max_series);
 
-/* Frees a view definition; NULL is a no-op. Registered copies are unaffected. */
+/* Frees a view definition; NULL is a no-op. Registered copies are unaffected. No other thread
+ * may use the definition during or after the call. */
 CENSUS_EXPORT void census_view_free(census_view *view);
 
 /* Registers a copy of `view` with the view manager and starts collecting it: its start time is
@@ -167,12 +178,14 @@ typedef struct census_point {
 } census_point;
 
 /* Collects everything recorded so far (by every thread, up to this call) and returns a snapshot of
- * the registered view `name`, or NULL with *status = CENSUS_EINVAL, CENSUS_ENOTFOUND,
- * CENSUS_ENOMEM or CENSUS_ESHUTDOWN. Thread-safe; it never blocks recording threads, but waits for
- * a concurrent collection (an export in progress) to finish. */
+ * the registered view `name` (read during the call only), owned by the caller (free with
+ * census_view_data_free()), with *status (if not NULL) = CENSUS_OK; or NULL with *status =
+ * CENSUS_EINVAL, CENSUS_ENOTFOUND, CENSUS_ENOMEM or CENSUS_ESHUTDOWN. Thread-safe; it never blocks
+ * recording threads, but waits for a concurrent collection (an export in progress) to finish. */
 CENSUS_EXPORT census_view_data *census_view_data_get(const char *name, census_status *status);
 
-/* Frees a snapshot; NULL is a no-op. */
+/* Frees a snapshot (and everything its accessors returned); NULL is a no-op. No other thread may
+ * use the snapshot during or after the call. */
 CENSUS_EXPORT void census_view_data_free(census_view_data *data);
 
 /* Collects everything recorded so far and returns snapshots of every registered view, taken
@@ -183,33 +196,42 @@ CENSUS_EXPORT void census_view_data_free(census_view_data *data);
  * collection or export to finish. */
 CENSUS_EXPORT census_status census_view_data_get_all(census_view_data ***views, size_t *count);
 
-/* Frees what census_view_data_get_all() returned; NULL is a no-op. */
+/* Frees what census_view_data_get_all() returned, the array and every snapshot in it; NULL is a
+ * no-op. No other thread may use them during or after the call. */
 CENSUS_EXPORT void census_view_data_free_all(census_view_data **views, size_t count);
 
-/* Accessors. Strings and arrays are borrowed for the snapshot's life. Thread-safe. */
+/* Accessors of a snapshot. Strings and arrays are borrowed for the snapshot's life (the measure
+ * for the process's); a NULL snapshot, or a row or column out of range, gives NULL, 0 or false.
+ * They only read the snapshot. Thread-safe. */
+/* The view's name and description ("" if none). */
 CENSUS_EXPORT const char *census_view_data_name(const census_view_data *data);
 CENSUS_EXPORT const char *census_view_data_description(const census_view_data *data);
+/* The view's measure (it lives until exit). */
 CENSUS_EXPORT const census_measure *census_view_data_measure(const census_view_data *data);
+/* The view's aggregation kind. */
 CENSUS_EXPORT census_aggregation_type census_view_data_aggregation(const census_view_data *data);
 /* The unit of the view's values, the one every exporter writes: "1" for a Count view (it counts
  * measurements, whatever the measure's unit) and for a measure without a unit, else the measure's
- * unit. NULL for a NULL snapshot. */
+ * unit. */
 CENSUS_EXPORT const char *census_view_data_unit(const census_view_data *data);
-/* Number of columns, and the name of column i (NULL if i is out of range). */
+/* Number of columns, and the name of column i. */
 CENSUS_EXPORT size_t census_view_data_column_count(const census_view_data *data);
 CENSUS_EXPORT const char *census_view_data_column(const census_view_data *data, size_t i);
-/* Bucket bounds of a DISTRIBUTION view: returns their number and sets *bounds (may be NULL). */
+/* Bucket bounds of a DISTRIBUTION view: returns their number and sets *bounds (if `bounds` is
+ * not NULL; NULL when there are none). */
 CENSUS_EXPORT size_t census_view_data_bounds(const census_view_data *data, const double **bounds);
 /* Collection window, Unix time in nanoseconds: start = registration (or fork in a child). */
 CENSUS_EXPORT int64_t census_view_data_start_time_ns(const census_view_data *data);
 CENSUS_EXPORT int64_t census_view_data_end_time_ns(const census_view_data *data);
+/* Number of rows (series). */
 CENSUS_EXPORT size_t census_view_data_row_count(const census_view_data *data);
-/* Value of column `column` in row `row`: "" when the tag was missing; NULL if out of range. */
+/* Value of column `column` in row `row`: "" when the tag was missing. */
 CENSUS_EXPORT const char *census_view_data_row_value(const census_view_data *data, size_t row,
                                                      size_t column);
 /* True for the overflow row of a view whose cardinality limit was reached (its values are ""). */
 CENSUS_EXPORT bool census_view_data_row_is_overflow(const census_view_data *data, size_t row);
-/* Fills *point for `row`. CENSUS_EINVAL for NULL arguments, CENSUS_ENOTFOUND if out of range. */
+/* Fills the caller's *point for `row` (its bucket_counts are borrowed from the snapshot).
+ * CENSUS_EINVAL for NULL arguments, CENSUS_ENOTFOUND if out of range. */
 CENSUS_EXPORT census_status census_view_data_row_point(const census_view_data *data, size_t row,
                                                        census_point *point);
 
@@ -220,13 +242,15 @@ CENSUS_EXPORT census_status census_view_data_row_point(const census_view_data *d
  * Thread-safety: one thread at a time. */
 typedef struct census_measurement_map census_measurement_map;
 
-/* A new empty map, or NULL if memory is exhausted. Thread-safe. */
+/* A new empty map, owned by the caller (free with census_measurement_map_free()), or NULL if
+ * memory is exhausted. Thread-safe. */
 CENSUS_EXPORT census_measurement_map *census_measurement_map_new(void);
 
-/* Frees the map; NULL is a no-op. */
+/* Frees the map; NULL is a no-op. No other thread may use it during or after the call. */
 CENSUS_EXPORT void census_measurement_map_free(census_measurement_map *map);
 
-/* Empties the map so that it can be reused, including a refusal left by a put. */
+/* Empties the map so that it can be reused, including a refusal left by a put; keeps its memory.
+ * NULL is a no-op. One thread at a time. */
 CENSUS_EXPORT void census_measurement_map_clear(census_measurement_map *map);
 
 /* Adds a value for `measure`; a later put for the same measure replaces the earlier one.
@@ -234,7 +258,8 @@ CENSUS_EXPORT void census_measurement_map_clear(census_measurement_map *map);
  * census_measurement_map_record() records nothing and returns the same error. Returns CENSUS_OK,
  * CENSUS_EINVAL (NULL), CENSUS_ENEGATIVE (value < 0), CENSUS_ENONFINITE (NaN or infinite),
  * CENSUS_ETYPE (a double for an int64 measure) or CENSUS_ENOMEM. An int64 value for a double
- * measure is converted. One thread at a time. */
+ * measure is converted. The map keeps a reference to `measure` (measures live until exit).
+ * One thread at a time per map. */
 CENSUS_EXPORT census_status census_measurement_map_put_int64(census_measurement_map *map,
                                                              const census_measure *measure,
                                                              int64_t value);
@@ -260,7 +285,8 @@ CENSUS_EXPORT census_status census_measurement_map_record(const census_measureme
  * value is refused, counted in census/dropped_measurements and reported to the diagnostics
  * callback): CENSUS_EINVAL for a NULL measure, a refused value's status, else CENSUS_OK, or
  * CENSUS_ESHUTDOWN after census_shutdown() (nothing recorded; the first one is reported).
- * Thread-safe. */
+ * `tags` (NULL: the current tag map) is read during the call only. Never blocks on export or
+ * I/O. Thread-safe; `tags` may be shared by concurrent recorders. */
 CENSUS_EXPORT census_status census_record_int64(const census_measure *measure, int64_t value,
                                                 const census_tag_map *tags);
 CENSUS_EXPORT census_status census_record_double(const census_measure *measure, double value,
@@ -279,9 +305,10 @@ CENSUS_EXPORT census_status census_record_double(const census_measure *measure, 
  * Thread-safety: any number of threads may record through one handle at once. */
 typedef struct census_bound_measure census_bound_measure;
 
-/* Binds `measure` to a copy of `tags` (NULL: of the current tag map, if any, at this call). Returns
- * NULL with *status = CENSUS_EINVAL (NULL measure), CENSUS_ENOMEM or CENSUS_ESHUTDOWN. Thread-safe.
- */
+/* Binds `measure` to a copy of `tags` (NULL: of the current tag map, if any, at this call).
+ * Returns the handle, owned by the caller (free with census_bound_measure_free()), with *status
+ * (if not NULL) = CENSUS_OK; or NULL with *status = CENSUS_EINVAL (NULL measure), CENSUS_ENOMEM or
+ * CENSUS_ESHUTDOWN. Thread-safe. */
 CENSUS_EXPORT census_bound_measure *census_measure_bind(const census_measure *measure,
                                                         const census_tag_map *tags,
                                                         census_status *status);

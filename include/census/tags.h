@@ -37,11 +37,12 @@ typedef struct census_tag_map census_tag_map;
  * Thread-safe. */
 CENSUS_EXPORT const census_tag_key *census_tag_key_new(const char *name, census_status *status);
 
-/* The key's name; borrowed, valid as long as the key. Thread-safe. */
+/* The key's name; borrowed, valid as long as the key (until exit). NULL for a NULL key.
+ * Thread-safe. */
 CENSUS_EXPORT const char *census_tag_key_name(const census_tag_key *key);
 
-/* Checks a tag value without storing it: CENSUS_OK, CENSUS_EINVAL (NULL) or CENSUS_EBADVALUE.
- * Thread-safe. */
+/* Checks a tag value without storing it (`value` is only read during the call): CENSUS_OK,
+ * CENSUS_EINVAL (NULL) or CENSUS_EBADVALUE. Thread-safe. */
 CENSUS_EXPORT census_status census_tag_value_check(const char *value);
 
 /* A new empty tag map, or NULL if memory is exhausted. Free with census_tag_map_free().
@@ -61,19 +62,23 @@ CENSUS_EXPORT void census_tag_map_free(census_tag_map *map);
 CENSUS_EXPORT census_status census_tag_map_put(census_tag_map *map, const census_tag_key *key,
                                                const char *value);
 
-/* Removes `key`. CENSUS_ENOTFOUND if it was absent, CENSUS_EINVAL for NULL arguments.
+/* Removes `key` and frees the map's copy of its value (a value census_tag_map_get() returned is
+ * invalid afterwards). CENSUS_ENOTFOUND if it was absent, CENSUS_EINVAL for NULL arguments.
  * Thread-safety: as census_tag_map_put(). */
 CENSUS_EXPORT census_status census_tag_map_remove(census_tag_map *map, const census_tag_key *key);
 
-/* The value of `key`, borrowed until the map is next changed or freed; NULL if absent.
- * Thread-safety: concurrent readers are safe while no thread writes the map. */
+/* The value of `key`, borrowed until the map is next changed or freed; NULL if absent or if an
+ * argument is NULL. Thread-safety: concurrent readers are safe while no thread writes the map. */
 CENSUS_EXPORT const char *census_tag_map_get(const census_tag_map *map, const census_tag_key *key);
 
-/* The number of pairs in the map (0 for NULL). Thread-safety: as census_tag_map_get(). */
+/* The number of pairs in the map (0 for NULL); `map` is only read. Thread-safety: as
+ * census_tag_map_get(). */
 CENSUS_EXPORT size_t census_tag_map_size(const census_tag_map *map);
 
 /* The i-th pair in the map's internal order, for iteration: sets *key and *value (borrowed) and
- * returns CENSUS_OK, or CENSUS_ENOTFOUND when i >= size. Thread-safety: as census_tag_map_get(). */
+ * returns CENSUS_OK, CENSUS_ENOTFOUND when i >= size, or CENSUS_EINVAL for a NULL argument. The
+ * key lives until exit; the value is borrowed as for census_tag_map_get(). Thread-safety: as
+ * census_tag_map_get(). */
 CENSUS_EXPORT census_status census_tag_map_at(const census_tag_map *map, size_t i,
                                               const census_tag_key **key, const char **value);
 
@@ -84,7 +89,9 @@ CENSUS_EXPORT census_status census_tag_map_at(const census_tag_map *map, size_t 
  * calling thread only). */
 CENSUS_EXPORT const census_tag_map *census_tag_map_set_current(const census_tag_map *tags);
 
-/* The calling thread's current tag map, or NULL. */
+/* The calling thread's current tag map, or NULL if none is set: the pointer given to
+ * census_tag_map_set_current(), still owned by the caller. Never fails. Thread-safe (reads the
+ * calling thread's own setting). */
 CENSUS_EXPORT const census_tag_map *census_tag_map_current(void);
 
 #ifdef __cplusplus

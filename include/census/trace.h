@@ -8,7 +8,7 @@
  * next to nothing, but it still has ids and still parents its children, so its context
  * propagates. Ended sampled spans go to a bounded queue that the export worker drains in batches
  * to the span exporters; when the queue is full a span is dropped and counted
- * (census_span_dropped_count(), the self-metric census/dropped_spans and the stdout exporter).
+ * (census_trace_dropped_spans(), the self-metric census/dropped_spans and the stdout exporter).
  */
 #ifndef CENSUS_TRACE_H
 #define CENSUS_TRACE_H
@@ -46,8 +46,15 @@ typedef enum census_span_status_code {
 
 typedef struct census_sampler census_sampler;
 
-/* Options for starting a span; zero-initialise and set what differs. */
+/* Options for starting a span. Initialise with CENSUS_SPAN_OPTIONS_INIT (which sets `size`; every
+ * other field starts at its default, 0) and set what differs by name:
+ *   census_span_options o = CENSUS_SPAN_OPTIONS_INIT;
+ *   o.kind = CENSUS_SPAN_KIND_SERVER;
+ * census reads only the first `size` bytes, so the struct can gain fields without breaking
+ * programs built against an older header (docs/api-conventions.md). Thread-safety: a plain value
+ * the caller owns; census only reads it during the call. */
 typedef struct census_span_options {
+  size_t size; /* sizeof(census_span_options), set by CENSUS_SPAN_OPTIONS_INIT */
   census_span_kind kind;
   /* The parent: a local span handle, or a remote context (e.g. extracted from headers), or
    * neither, in which case the thread's current span is the parent (see `root`). */
@@ -58,15 +65,20 @@ typedef struct census_span_options {
   int64_t start_time_ns;         /* Unix time in ns; 0: now */
 } census_span_options;
 
-/* Starts a span named `name` (copied; NULL is refused). Returns its handle, or 0 on error
- * (NULL name, out of memory, after census_shutdown(); the reason goes to diagnostics, once per
- * process for the calls after shutdown). An unsampled span
- * returns a valid handle too. Never blocks; allocates only while the thread's span pool grows.
- * Thread-safe. */
+#define CENSUS_SPAN_OPTIONS_INIT                                                                   \
+  { .size = sizeof(census_span_options) }
+
+/* Starts a span named `name` (copied; NULL is refused). `options` (borrowed for the call) may be
+ * NULL: all defaults. Returns its handle, or 0 on error (NULL name; options->size not one census
+ * knows, e.g. 0 for a struct not initialised with CENSUS_SPAN_OPTIONS_INIT; out of memory; after
+ * census_shutdown()); the reason goes to diagnostics, once per process for the calls after
+ * shutdown. An unsampled span returns a valid handle too. Never blocks; allocates only while the
+ * thread's span pool grows. Thread-safe. */
 CENSUS_EXPORT census_span census_span_start(const char *name, const census_span_options *options);
 
-/* As census_span_start(), and makes the span the thread's current span until it ends, when the
- * previous current span is restored. Thread-safe (affects the calling thread only). */
+/* As census_span_start() (same arguments, ownership and errors: 0 on error, and then nothing
+ * becomes current), and makes the span the calling thread's current span until it ends, when
+ * the previous current span is restored. Thread-safe (affects the calling thread only). */
 CENSUS_EXPORT census_span census_span_start_current(const char *name,
                                                     const census_span_options *options);
 
@@ -74,23 +86,27 @@ CENSUS_EXPORT census_span census_span_start_current(const char *name,
  * export; if the queue is full it is dropped and counted. If the span is the thread's current
  * span, its previous current span is restored. Ending twice, or ending 0, does nothing.
  * A span started before census_shutdown() can still be annotated and ended after it, but nothing
- * exports any more: ending a sampled one then drops it, counted in census_span_dropped_count()
- * and reported (once per process). Never blocks. */
+ * exports any more: ending a sampled one then drops it, counted in census_trace_dropped_spans()
+ * and reported (once per process). Never fails (a full queue is counted, as above); never
+ * blocks. Thread-safety: one thread at a time per span (any thread may end it). */
 CENSUS_EXPORT void census_span_end(census_span span);
 CENSUS_EXPORT void census_span_end_at(census_span span, int64_t end_time_ns);
 
-/* The span's context (ids, flags, tracestate). Returns CENSUS_OK, or CENSUS_ENOTFOUND for an
- * ended or invalid handle. Thread-safe (one thread at a time per span). */
+/* Copies the span's context (ids, flags, tracestate) into the caller's *context. Returns
+ * CENSUS_OK, CENSUS_EINVAL for a NULL context, or CENSUS_ENOTFOUND for an ended or invalid
+ * handle. Thread-safety: one thread at a time per span. */
 CENSUS_EXPORT census_status census_span_context(census_span span, census_trace_context *context);
 
 /* True if the span is sampled (records and will be exported). False for ended or invalid
- * handles. */
+ * handles. Thread-safety: one thread at a time per span. */
 CENSUS_EXPORT bool census_span_is_recording(census_span span);
 
 /* Attributes. The key and string values are copied. Setting a key again replaces its value.
- * Beyond the attribute limit new keys are dropped and counted (census_span_limits). On an
- * unsampled, ended or invalid span these do nothing and return CENSUS_OK (unsampled) or
- * CENSUS_ENOTFOUND (ended/invalid); CENSUS_EINVAL for a NULL key or value. */
+ * Beyond the attribute limit a new key is dropped, counted on the span and CENSUS_ELIMIT is
+ * returned (census_span_limits); CENSUS_ENOMEM drops and counts it too. On an unsampled, ended
+ * or invalid span these do nothing and return CENSUS_OK (unsampled) or CENSUS_ENOTFOUND
+ * (ended/invalid); CENSUS_EINVAL for a NULL key or value. Never block. Thread-safety: one
+ * thread at a time per span. */
 CENSUS_EXPORT census_status census_span_set_attribute_string(census_span span, const char *key,
                                                              const char *value);
 CENSUS_EXPORT census_status census_span_set_attribute_int64(census_span span, const char *key,
@@ -101,80 +117,121 @@ CENSUS_EXPORT census_status census_span_set_attribute_bool(census_span span, con
                                                            bool value);
 
 /* Adds an event (OpenCensus: annotation) named `name` at now, with no attributes or with one
- * string attribute (key, value may be NULL). Beyond the event limit it is dropped and counted. */
+ * string attribute (`key` may be NULL, and then `value` is ignored); the strings are copied.
+ * Beyond the event limit the event is dropped, counted on the span and CENSUS_ELIMIT returned
+ * (CENSUS_ENOMEM likewise). Other results as for the attribute setters: CENSUS_OK for an
+ * unsampled span, CENSUS_ENOTFOUND for an ended or invalid one, CENSUS_EINVAL for a NULL name (or
+ * a key without a value). Thread-safety: one thread at a time per span. */
 CENSUS_EXPORT census_status census_span_add_event(census_span span, const char *name);
 CENSUS_EXPORT census_status census_span_add_event_with_attribute(census_span span, const char *name,
                                                                  const char *key,
                                                                  const char *value);
 
-/* Adds a link to another span's context. Beyond the link limit it is dropped and counted. */
+/* Adds a link to another span's context (copied, tracestate included). Beyond the link limit
+ * the link is dropped, counted on the span and CENSUS_ELIMIT returned (CENSUS_ENOMEM likewise).
+ * CENSUS_EINVAL for a NULL context; CENSUS_OK for an unsampled span, CENSUS_ENOTFOUND for an
+ * ended or invalid one. Thread-safety: one thread at a time per span. */
 CENSUS_EXPORT census_status census_span_add_link(census_span span,
                                                  const census_trace_context *linked);
 
-/* Sets the status; `message` (may be NULL) is kept only for CENSUS_SPAN_STATUS_ERROR, as
- * OpenTelemetry specifies. OK is final: later calls do not change it. */
+/* Sets the status; `message` (may be NULL; copied) is kept only for CENSUS_SPAN_STATUS_ERROR, as
+ * OpenTelemetry specifies. OK is final: later calls do not change it, and setting UNSET is
+ * ignored. CENSUS_EINVAL for an unknown code; CENSUS_OK for an unsampled span, CENSUS_ENOTFOUND
+ * for an ended or invalid one. Thread-safety: one thread at a time per span. */
 CENSUS_EXPORT census_status census_span_set_status(census_span span, census_span_status_code code,
                                                    const char *message);
 
-/* Renames the span (copied). */
-CENSUS_EXPORT census_status census_span_update_name(census_span span, const char *name);
+/* Renames the span; `name` is copied. CENSUS_EINVAL for a NULL name, CENSUS_ENOMEM (the old
+ * name stays), CENSUS_OK for an unsampled span (nothing to rename), CENSUS_ENOTFOUND for an
+ * ended or invalid one. Thread-safety: one thread at a time per span. */
+CENSUS_EXPORT census_status census_span_set_name(census_span span, const char *name);
 
-/* The calling thread's current span, or 0. */
+/* The calling thread's current span, or 0 if none (or it has ended). Never fails. Thread-safe
+ * (reads the calling thread's own setting). */
 CENSUS_EXPORT census_span census_span_current(void);
 
 /* ---- Samplers ---------------------------------------------------------------------------- */
 
-/* Samplers are immutable; free with census_sampler_free(). NULL only if memory is exhausted
- * (or, for ratio, a ratio outside [0, 1] or NaN: *status = CENSUS_EINVAL). Thread-safe. */
+/* New samplers, immutable, owned by the caller (free with census_sampler_free()); they belong
+ * to no census state and work before start and after census_shutdown(). NULL only if memory is
+ * exhausted. Thread-safe, and a sampler may be used by any number of threads. */
 CENSUS_EXPORT census_sampler *census_sampler_always_on(void);
 CENSUS_EXPORT census_sampler *census_sampler_always_off(void);
 /* Samples a trace when the lower 8 bytes of its trace id, as a big-endian integer shifted right
  * by one, are below ratio * 2^63: the same trace id gets the same decision in every process and
- * every OpenTelemetry SDK that uses this rule. */
+ * every OpenTelemetry SDK that uses this rule. Returns the sampler (owned by the caller) with
+ * *status (if not NULL) = CENSUS_OK, or NULL with *status = CENSUS_EINVAL (ratio outside [0, 1]
+ * or NaN) or CENSUS_ENOMEM. Thread-safe. */
 CENSUS_EXPORT census_sampler *census_sampler_trace_id_ratio(double ratio, census_status *status);
 /* Follows the parent's sampled flag when there is a parent (local or remote); uses `root` (a
- * copy is taken) for root spans. */
+ * copy is taken; NULL: always on) for root spans. Returns the sampler (owned by the caller), or
+ * NULL if memory is exhausted. Thread-safe. */
 CENSUS_EXPORT census_sampler *census_sampler_parent_based(const census_sampler *root);
+/* Frees a sampler; NULL is a no-op. Spans already started and the global sampler (a copy) are
+ * unaffected. No other thread may use it during or after the call. */
 CENSUS_EXPORT void census_sampler_free(census_sampler *sampler);
 
-/* Makes a copy of `sampler` the global default (initially parent-based always-on, as
- * OpenTelemetry's default). CENSUS_EINVAL for NULL, CENSUS_ENOMEM, CENSUS_ESHUTDOWN after
- * census_shutdown(). Thread-safe; spans already started keep their decision. Samplers themselves
- * belong to the caller and work after shutdown too. */
+/* Makes a copy of `sampler` (the caller keeps its own) the global default (initially parent-based
+ * always-on, as OpenTelemetry's default). CENSUS_EINVAL for NULL, CENSUS_ENOMEM, CENSUS_ESHUTDOWN
+ * after census_shutdown(). Thread-safe; spans already started keep their decision. Samplers
+ * themselves belong to the caller and work after shutdown too. */
 CENSUS_EXPORT census_status census_trace_set_sampler(const census_sampler *sampler);
 
 /* ---- Limits and export configuration ------------------------------------------------------- */
 
+/* Limits on what one span keeps; 0 fields keep the value in force. Initialise with
+ * CENSUS_SPAN_LIMITS_INIT and set fields by name (census reads only the first `size` bytes;
+ * docs/api-conventions.md). Thread-safety: a plain value the caller owns. */
 typedef struct census_span_limits {
-  uint32_t max_attributes;           /* default 128 */
-  uint32_t max_events;               /* default 128 */
-  uint32_t max_links;                /* default 128 */
+  size_t size;             /* sizeof(census_span_limits), set by CENSUS_SPAN_LIMITS_INIT */
+  uint32_t max_attributes; /* default 128 */
+  uint32_t max_events;     /* default 128 */
+  uint32_t max_links;      /* default 128 */
   uint32_t max_attributes_per_event; /* default 128 */
 } census_span_limits;
 
+#define CENSUS_SPAN_LIMITS_INIT                                                                    \
+  { .size = sizeof(census_span_limits) }
+
 /* Sets the limits for spans started afterwards; 0 fields keep their current value.
  * OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT, OTEL_SPAN_EVENT_COUNT_LIMIT and OTEL_SPAN_LINK_COUNT_LIMIT
- * set the defaults. CENSUS_EINVAL for NULL, CENSUS_ESHUTDOWN after census_shutdown().
+ * set the defaults. `limits` is read during the call only. Errors: CENSUS_EINVAL for NULL or a
+ * size census does not know (0: not initialised with CENSUS_SPAN_LIMITS_INIT; reported to the
+ * diagnostics callback), CENSUS_ESHUTDOWN after census_shutdown(); nothing changes then.
  * Thread-safe. */
 CENSUS_EXPORT census_status census_trace_set_limits(const census_span_limits *limits);
 
-/* The batch span processor's settings (OTEL_BSP_* variables; zero fields keep the value). */
+/* The batch span processor's settings (OTEL_BSP_* variables; zero fields keep the value).
+ * Initialise with CENSUS_SPAN_EXPORT_OPTIONS_INIT and set fields by name (census reads, and the
+ * getter writes, only the first `size` bytes; docs/api-conventions.md). Thread-safety: a plain
+ * value the caller owns. */
 typedef struct census_span_export_options {
+  size_t size; /* sizeof(census_span_export_options), set by CENSUS_SPAN_EXPORT_OPTIONS_INIT */
   uint32_t max_queue_size;        /* OTEL_BSP_MAX_QUEUE_SIZE, default 2048 */
   uint32_t max_export_batch_size; /* OTEL_BSP_MAX_EXPORT_BATCH_SIZE, default 512 */
   int64_t schedule_delay_ms;      /* OTEL_BSP_SCHEDULE_DELAY, default 5000 */
   int64_t export_timeout_ms;      /* OTEL_BSP_EXPORT_TIMEOUT, default 30000 */
 } census_span_export_options;
 
-/* Applies span export options. A smaller queue than the spans now waiting keeps those spans.
- * CENSUS_EINVAL if batch size > queue size, CENSUS_ESHUTDOWN after census_shutdown(); the
- * getter census_trace_export_options() keeps answering. Thread-safe. */
-CENSUS_EXPORT census_status census_trace_set_export_options(const census_span_export_options *o);
-CENSUS_EXPORT void census_trace_export_options(census_span_export_options *options);
+#define CENSUS_SPAN_EXPORT_OPTIONS_INIT                                                            \
+  { .size = sizeof(census_span_export_options) }
 
-/* Spans dropped so far: the export queue was full, or they ended after census_shutdown().
- * Thread-safe. */
-CENSUS_EXPORT uint64_t census_span_dropped_count(void);
+/* Applies span export options (read during the call only). A smaller queue than the spans now
+ * waiting keeps those spans. Errors: CENSUS_EINVAL for NULL, a size census does not know (0: not
+ * initialised with CENSUS_SPAN_EXPORT_OPTIONS_INIT; reported to the diagnostics callback), batch
+ * size > queue size or a negative time; CENSUS_ESHUTDOWN after census_shutdown(); nothing
+ * changes then. Thread-safe. */
+CENSUS_EXPORT census_status census_trace_set_export_options(const census_span_export_options *o);
+
+/* Fills the caller's *options with the span export options in force (also after census_shutdown()),
+ * writing only the first options->size bytes: initialise it with CENSUS_SPAN_EXPORT_OPTIONS_INIT.
+ * Errors: CENSUS_EINVAL for NULL or a size census does not know (reported to the diagnostics
+ * callback; *options is then unchanged). Thread-safe. */
+CENSUS_EXPORT census_status census_trace_export_options(census_span_export_options *options);
+
+/* Spans dropped so far in this process: the export queue was full, or they ended after
+ * census_shutdown(). Never fails. Thread-safe. */
+CENSUS_EXPORT uint64_t census_trace_dropped_spans(void);
 
 #ifdef __cplusplus
 }

@@ -42,14 +42,14 @@ typedef struct census_trace_context {
   char tracestate[CENSUS_TRACESTATE_MAX_LENGTH + 1];
 } census_trace_context;
 
-/* True if both ids are not all zeros. NULL gives false. Thread-safe. */
+/* True if both ids are not all zeros. NULL gives false. `context` is only read. Thread-safe. */
 CENSUS_EXPORT bool census_trace_context_is_valid(const census_trace_context *context);
 
-/* True if the sampled flag is set. NULL gives false. Thread-safe. */
+/* True if the sampled flag is set. NULL gives false. `context` is only read. Thread-safe. */
 CENSUS_EXPORT bool census_trace_context_is_sampled(const census_trace_context *context);
 
 /* True if the random-trace-id flag (CENSUS_TRACE_FLAG_RANDOM) is set. NULL gives false.
- * Thread-safe. */
+ * `context` is only read. Thread-safe. */
 CENSUS_EXPORT bool census_trace_context_is_random(const census_trace_context *context);
 
 #ifdef __cplusplus

@@ -36,8 +36,9 @@ static void default_sink(void *user, census_status status, const char *message) 
   if (n < DEFAULT_LIMIT) {
     len = snprintf(line, sizeof line, "census: %s: %s\n", census_status_name(status), message);
   } else if (n == DEFAULT_LIMIT) {
-    len = snprintf(line, sizeof line,
-                   "census: further diagnostics suppressed (census_set_diagnostics to see them)\n");
+    len = snprintf(
+        line, sizeof line,
+        "census: further diagnostics suppressed (census_diagnostics_set_callback to see them)\n");
   } else {
     return;
   }
@@ -51,7 +52,7 @@ static void default_sink(void *user, census_status status, const char *message) 
 static struct diag_sink default_pair = {default_sink, NULL, NULL};
 static _Atomic(struct diag_sink *) current_sink = &default_pair;
 
-CENSUS_EXPORT void census_set_diagnostics(census_diagnostics_fn fn, void *user) {
+CENSUS_EXPORT void census_diagnostics_set_callback(census_diagnostics_fn fn, void *user) {
   struct diag_sink *pair = malloc(sizeof *pair);
   if (!pair) {
     return; /* keep the previous sink: better than losing reports */

@@ -1,7 +1,11 @@
-/* status.c - the one table of census status codes, their names and messages.
+/* status.c - census_status_name() and census_status_str(), generated from the one status table,
+ * CENSUS_STATUS_MAP in include/census/status.h.
  *
- * Codes are dense negative integers, so the table is indexed by -status. Adding a code means adding
- * one row here and one constant in include/census/status.h.
+ * Codes are dense: 0, -1, -2, ... so the table is indexed by -status, and anything outside it
+ * (positive, or below the lowest code) gets the documented fallbacks. Adding a code means adding
+ * one X(...) line to CENSUS_STATUS_MAP and nothing here; the checks below refuse at compile time
+ * a code that is positive or out of the dense range, and tests/unit/test_status.c checks the
+ * range has no hole.
  */
 #include "census/status.h"
 
@@ -12,29 +16,31 @@ struct status_row {
   const char *message;
 };
 
+/* Number of codes in the table. */
+#define STATUS_COUNT_ENTRY(name, value, message) +1
+enum { STATUS_COUNT = 0 CENSUS_STATUS_MAP(STATUS_COUNT_ENTRY) };
+#undef STATUS_COUNT_ENTRY
+
+/* Every value is 0 or negative and within the dense range, so that indexing by -status is in
+ * bounds and the table below has exactly STATUS_COUNT rows. */
+#define STATUS_RANGE_CHECK(name, value, message)                                                   \
+  _Static_assert((value) <= 0 && (value) > -STATUS_COUNT,                                          \
+                 "CENSUS_" #name " is outside 0..-(count-1): status codes must stay dense");
+CENSUS_STATUS_MAP(STATUS_RANGE_CHECK)
+#undef STATUS_RANGE_CHECK
+
 static const struct status_row status_table[] = {
-    [0] = {"CENSUS_OK", "success"},
-    [1] = {"CENSUS_EINVAL", "a required argument is NULL or out of range"},
-    [2] = {"CENSUS_ENOMEM", "out of memory; nothing was changed"},
-    [3] = {"CENSUS_EBADNAME", "name is empty, longer than 255 bytes, or not printable ASCII"},
-    [4] = {"CENSUS_EBADVALUE", "tag value is longer than 255 bytes or not printable ASCII"},
-    [5] = {"CENSUS_ECONFLICT", "name is already registered with a different definition"},
-    [6] = {"CENSUS_EBADBOUNDS", "bucket bounds must be finite and strictly increasing"},
-    [7] = {"CENSUS_ENEGATIVE", "measurement value is negative"},
-    [8] = {"CENSUS_ENONFINITE", "measurement value is NaN or infinite"},
-    [9] = {"CENSUS_ETYPE", "a double value was given for an int64 measure"},
-    [10] = {"CENSUS_ENOTFOUND", "no such entry"},
-    [11] = {"CENSUS_ETIMEDOUT", "the deadline passed before the work finished"},
-    [12] = {"CENSUS_ESHUTDOWN", "census has been shut down"},
-    [13] = {"CENSUS_EEXPORT", "an exporter reported a failure"},
-    [14] = {"CENSUS_ECONFIG", "a configuration value is malformed"},
-    [15] = {"CENSUS_ESYSTEM", "an operating-system call failed"},
-    [16] = {"CENSUS_ELIMIT", "a limit was reached; data were aggregated into overflow or dropped"},
-    [17] = {"CENSUS_EDUPLICATE", "the same item was given twice where each must appear once"},
+#define STATUS_ROW(name, value, message) [-(value)] = {"CENSUS_" #name, message},
+    CENSUS_STATUS_MAP(STATUS_ROW)
+#undef STATUS_ROW
 };
 
+_Static_assert(sizeof status_table / sizeof status_table[0] == STATUS_COUNT,
+               "the status table has a hole or a repeated value");
+
+/* The row of `status`, or NULL for a code outside the table. */
 static const struct status_row *status_row_of(census_status status) {
-  if (status > 0 || -(long)status >= (long)(sizeof status_table / sizeof status_table[0])) {
+  if (status > 0 || -(long)status >= (long)STATUS_COUNT) {
     return NULL;
   }
   return &status_table[-status];

@@ -21,10 +21,10 @@
  * delays the flush but never overlaps a later call to its exporter.
  *
  * At exit. When the flush is the one at process exit or on a flush signal, each thread running a
- * group sets a thread-local flag for the duration, which census_exporter_flush_at_exit() reads:
- * an exporter whose flush times out then knows that what it still holds will never be delivered
- * and counts it (reason CENSUS_EXPORTER_DROP_EXIT_DEADLINE). The flag is per thread, so a flush
- * running elsewhere at the same time (census_span_exporter_unregister()) never sees it.
+ * group sets a thread-local flag for the duration, which census_exporter_is_flushing_at_exit()
+ * reads: an exporter whose flush times out then knows that what it still holds will never be
+ * delivered and counts it (reason CENSUS_EXPORTER_DROP_EXIT_DEADLINE). The flag is per thread, so a
+ * flush running elsewhere at the same time (census_span_exporter_unregister()) never sees it.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -35,7 +35,7 @@
 
 static _Thread_local bool flushing_at_exit;
 
-CENSUS_EXPORT bool census_exporter_flush_at_exit(void) { return flushing_at_exit; }
+CENSUS_EXPORT bool census_exporter_is_flushing_at_exit(void) { return flushing_at_exit; }
 
 /* The ranks of the statuses a flush merges, lowest first; see census__status_merge(). */
 static int status_rank(census_status s) {

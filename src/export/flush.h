@@ -30,9 +30,9 @@ census_status census__flush_jobs_add(census__flush_jobs *list, census__flush_fn 
 void census__flush_jobs_free(census__flush_jobs *list);
 
 /* Calls every job's flush concurrently (one thread per exporter, see flush.c), each with the time
- * left before deadline_ns, and waits for all. at_exit: census_exporter_flush_at_exit() is true
- * inside the callbacks. Returns CENSUS_ETIMEDOUT if any flush returned it, else CENSUS_EEXPORT if
- * any returned another error, else CENSUS_OK. */
+ * left before deadline_ns, and waits for all. at_exit: census_exporter_is_flushing_at_exit() is
+ * true inside the callbacks. Returns CENSUS_ETIMEDOUT if any flush returned it, else CENSUS_EEXPORT
+ * if any returned another error, else CENSUS_OK. */
 census_status census__flush_run(census__flush_jobs *list, int64_t deadline_ns, bool at_exit);
 
 /* The status of a flush made of two parts: CENSUS_ETIMEDOUT wins (the outcome is not known

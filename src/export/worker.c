@@ -52,7 +52,7 @@ static int64_t interval(void) {
   return atomic_load(&interval_ms);
 }
 
-CENSUS_EXPORT census_status census_set_export_interval_ms(int64_t ms) {
+CENSUS_EXPORT census_status census_export_set_interval_ms(int64_t ms) {
   if (ms < 1) {
     return CENSUS_EINVAL;
   }
@@ -68,7 +68,7 @@ CENSUS_EXPORT census_status census_set_export_interval_ms(int64_t ms) {
 CENSUS_EXPORT int64_t census_export_interval_ms(void) { return interval(); }
 
 static void export_spans_now(void) {
-  census_span_export_options o;
+  census_span_export_options o = CENSUS_SPAN_EXPORT_OPTIONS_INIT;
   census_trace_export_options(&o);
   census__spans_export_all(census__deadline_after_ms(o.export_timeout_ms), false);
 }

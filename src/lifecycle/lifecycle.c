@@ -43,6 +43,7 @@
 #include "core/clock.h"
 #include "core/diagnostics.h"
 #include "core/lock.h"
+#include "core/options.h"
 #include "core/run_state.h"
 #include "core/wake.h"
 #include "export/exporter_registry.h"
@@ -140,8 +141,8 @@ __attribute__((constructor(101))) void census__lifecycle_load(void) {
  * flush overlaps a flush callback. A lock that cannot be had by the deadline (an export stuck in a
  * third-party exporter) leaves its side unflushed (CENSUS_ETIMEDOUT); the other side still is.
  * at_exit: the flush at exit or on a signal, after which push exporters count what they still
- * hold as dropped (census_exporter_flush_at_exit()), and so does census for spans the deadline
- * kept in the queue. Returns census__status_merge() of all parts: CENSUS_ETIMEDOUT if the
+ * hold as dropped (census_exporter_is_flushing_at_exit()), and so does census for spans the
+ * deadline kept in the queue. Returns census__status_merge() of all parts: CENSUS_ETIMEDOUT if the
  * deadline cut anything short, else CENSUS_ENOMEM, else CENSUS_EEXPORT if an exporter failed,
  * else CENSUS_OK. */
 static census_status flush_until(int64_t deadline, bool at_exit) {
@@ -191,7 +192,7 @@ CENSUS_EXPORT census_status census_flush(int64_t timeout_ms) {
   return flush_until(census__deadline_after_ms(timeout_ms), false);
 }
 
-CENSUS_EXPORT census_status census_set_exit_flush_timeout_ms(int64_t timeout_ms) {
+CENSUS_EXPORT census_status census_exit_flush_set_timeout_ms(int64_t timeout_ms) {
   if (timeout_ms < 0) {
     return CENSUS_EINVAL;
   }
@@ -265,22 +266,38 @@ static census_status start(void) {
   return status;
 }
 
-CENSUS_EXPORT census_status census_stats_exporter_register(const census_stats_exporter_ops *ops,
+/* The ops tables follow the options-struct convention (core/options.h): read at their size. */
+CENSUS_EXPORT census_status census_stats_exporter_register(const census_stats_exporter_ops *given,
                                                            void *user) {
-  if (!ops || !ops->export_views) {
+  if (!given) {
     return CENSUS_EINVAL;
   }
-  census_status status = start();
-  return status == CENSUS_OK ? census__stats_exporters_add(ops, user) : status;
+  census_stats_exporter_ops ops;
+  census_status status =
+      census__options_read(given, CENSUS__END_OF(census_stats_exporter_ops, shutdown), sizeof ops,
+                           &ops, "census_stats_exporter_register", "census_stats_exporter_ops",
+                           "CENSUS_STATS_EXPORTER_OPS_INIT");
+  if (status != CENSUS_OK || !ops.export_views) {
+    return status != CENSUS_OK ? status : CENSUS_EINVAL;
+  }
+  status = start();
+  return status == CENSUS_OK ? census__stats_exporters_add(&ops, user) : status;
 }
 
-CENSUS_EXPORT census_status census_span_exporter_register(const census_span_exporter_ops *ops,
+CENSUS_EXPORT census_status census_span_exporter_register(const census_span_exporter_ops *given,
                                                           void *user) {
-  if (!ops || !ops->export_spans) {
+  if (!given) {
     return CENSUS_EINVAL;
   }
-  census_status status = start();
-  return status == CENSUS_OK ? census__span_exporters_add(ops, user) : status;
+  census_span_exporter_ops ops;
+  census_status status = census__options_read(
+      given, CENSUS__END_OF(census_span_exporter_ops, shutdown), sizeof ops, &ops,
+      "census_span_exporter_register", "census_span_exporter_ops", "CENSUS_SPAN_EXPORTER_OPS_INIT");
+  if (status != CENSUS_OK || !ops.export_spans) {
+    return status != CENSUS_OK ? status : CENSUS_EINVAL;
+  }
+  status = start();
+  return status == CENSUS_OK ? census__span_exporters_add(&ops, user) : status;
 }
 
 CENSUS_EXPORT census_status census_signal_flush_install(void) {

@@ -74,7 +74,7 @@ CENSUS_EXPORT void census_aggregation_free(census_aggregation *a) {
   }
 }
 
-CENSUS_EXPORT census_aggregation_type census_aggregation_get_type(const census_aggregation *a) {
+CENSUS_EXPORT census_aggregation_type census_aggregation_kind(const census_aggregation *a) {
   return a ? a->type : (census_aggregation_type)0;
 }
 

@@ -156,7 +156,7 @@ CENSUS_EXPORT const char *census_measure_description(const census_measure *m) {
 CENSUS_EXPORT const char *census_measure_unit(const census_measure *m) {
   return m ? m->unit : NULL;
 }
-CENSUS_EXPORT census_measure_type census_measure_get_type(const census_measure *m) {
+CENSUS_EXPORT census_measure_type census_measure_value_type(const census_measure *m) {
   return m ? m->type : (census_measure_type)0;
 }
 

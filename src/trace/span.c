@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "core/diagnostics.h"
 #include "core/env.h"
+#include "core/options.h"
 #include "core/run_state.h"
 #include "trace/ids.h"
 #include "trace/sampler.h"
@@ -128,8 +129,24 @@ static bool parent_context(const census_span_options *o, census_trace_context *p
   return false;
 }
 
+/* census_span_start()'s options when their size is not this census's sizeof: an older caller's
+ * smaller struct is copied into *copy (the fields it lacks take their defaults), anything else is
+ * refused and reported. Out of line so that the common case costs one compare. */
+__attribute__((cold, noinline)) static const census_span_options *
+span_options_read(const census_span_options *o, census_span_options *copy) {
+  return census__options_read(o, CENSUS__END_OF(census_span_options, start_time_ns), sizeof *o,
+                              copy, "census_span_start", "census_span_options",
+                              "CENSUS_SPAN_OPTIONS_INIT") == CENSUS_OK
+             ? copy
+             : NULL;
+}
+
 static census_span span_start(const char *name, const census_span_options *o) {
   if (!name) {
+    return 0;
+  }
+  census_span_options older;
+  if (o && __builtin_expect(o->size != sizeof *o, 0) && !(o = span_options_read(o, &older))) {
     return 0;
   }
   if (census__is_shut_down()) {
@@ -444,7 +461,7 @@ CENSUS_EXPORT census_status census_span_set_status(census_span span, census_span
   return CENSUS_OK;
 }
 
-CENSUS_EXPORT census_status census_span_update_name(census_span span, const char *name) {
+CENSUS_EXPORT census_status census_span_set_name(census_span span, const char *name) {
   census_status status;
   struct census_span_data *r = recording(span, &status);
   if (!name) {
@@ -461,10 +478,18 @@ CENSUS_EXPORT census_status census_span_update_name(census_span span, const char
   return CENSUS_OK;
 }
 
-CENSUS_EXPORT census_status census_trace_set_limits(const census_span_limits *limits) {
-  if (!limits) {
+CENSUS_EXPORT census_status census_trace_set_limits(const census_span_limits *given) {
+  if (!given) {
     return CENSUS_EINVAL;
   }
+  census_span_limits read;
+  census_status status = census__options_read(
+      given, CENSUS__END_OF(census_span_limits, max_attributes_per_event), sizeof read, &read,
+      "census_trace_set_limits", "census_span_limits", "CENSUS_SPAN_LIMITS_INIT");
+  if (status != CENSUS_OK) {
+    return status;
+  }
+  const census_span_limits *limits = &read;
   if (census__is_shut_down()) {
     return CENSUS_ESHUTDOWN;
   }

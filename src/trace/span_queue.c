@@ -5,7 +5,7 @@
  * (the exporter, under export_mu), so ending a span takes no lock: a release store publishes the
  * slot. One atomic count of queued spans enforces the queue size across all rings (the
  * OpenTelemetry semantics: one bounded queue). When the queue is full the span is dropped, counted
- * (census_span_dropped_count and the self-metric census/dropped_spans) and reported once through
+ * (census_trace_dropped_spans and the self-metric census/dropped_spans) and reported once through
  * diagnostics. The thread whose span fills a batch rings the worker's doorbell. Rings of exited
  * threads are drained and then freed. While no span exporter is registered, ended spans are not
  * queued at all (there is nothing to export them to). Exports run under SPAN_EXPORT, so exporter
@@ -27,6 +27,7 @@
 #include "core/clock.h"
 #include "core/diagnostics.h"
 #include "core/env.h"
+#include "core/options.h"
 #include "core/lock.h"
 #include "core/run_state.h"
 #include "core/wake.h"
@@ -69,7 +70,11 @@ static atomic_bool config_done;
 
 static _Atomic uint64_t dropped;
 static atomic_bool drop_reported;
-static census_span_export_options options = {2048, 512, 5000, 30000};
+static census_span_export_options options = {.size = sizeof(census_span_export_options),
+                                             .max_queue_size = 2048,
+                                             .max_export_batch_size = 512,
+                                             .schedule_delay_ms = 5000,
+                                             .export_timeout_ms = 30000};
 
 /* Marks the exiting thread's ring dead; the exporter drains and frees it. */
 static void ring_exit(void *arg) {
@@ -145,7 +150,7 @@ bool census__span_queue_push(struct census_span_data *record) {
     atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
     census__diag_once(&reported, CENSUS_ESHUTDOWN,
                       "a span ended after census_shutdown(): it is not exported (counted in "
-                      "census_span_dropped_count(); reported once)");
+                      "census_trace_dropped_spans(); reported once)");
     return false;
   }
   if (atomic_load_explicit(&exporter_count, memory_order_relaxed) == 0) {
@@ -421,15 +426,24 @@ void census__spans_fork_child(void) {
   census__spans_fork_parent();
 }
 
-CENSUS_EXPORT census_status census_trace_set_export_options(const census_span_export_options *o) {
-  if (!o) {
+CENSUS_EXPORT census_status
+census_trace_set_export_options(const census_span_export_options *given) {
+  if (!given) {
     return CENSUS_EINVAL;
   }
+  census_span_export_options read;
+  census_status status =
+      census__options_read(given, CENSUS__END_OF(census_span_export_options, export_timeout_ms),
+                           sizeof read, &read, "census_trace_set_export_options",
+                           "census_span_export_options", "CENSUS_SPAN_EXPORT_OPTIONS_INIT");
+  if (status != CENSUS_OK) {
+    return status;
+  }
+  const census_span_export_options *o = &read;
   if (census__is_shut_down()) {
     return CENSUS_ESHUTDOWN;
   }
   config_ready();
-  census_status status = CENSUS_OK;
   census__mutex_lock(&queue_mu);
   uint32_t queue = o->max_queue_size ? o->max_queue_size : options.max_queue_size;
   uint32_t batch =
@@ -453,15 +467,28 @@ CENSUS_EXPORT census_status census_trace_set_export_options(const census_span_ex
   return status;
 }
 
-CENSUS_EXPORT void census_trace_export_options(census_span_export_options *o) {
-  if (o) {
-    config_ready();
-    census__mutex_lock(&queue_mu);
-    *o = options;
-    census__mutex_unlock(&queue_mu);
+CENSUS_EXPORT census_status census_trace_export_options(census_span_export_options *o) {
+  if (!o) {
+    return CENSUS_EINVAL;
   }
+  census_span_export_options check;
+  size_t size = o->size;
+  census_status status =
+      census__options_read(o, CENSUS__END_OF(census_span_export_options, export_timeout_ms),
+                           sizeof check, &check, "census_trace_export_options",
+                           "census_span_export_options", "CENSUS_SPAN_EXPORT_OPTIONS_INIT");
+  if (status != CENSUS_OK) {
+    return status;
+  }
+  config_ready();
+  census__mutex_lock(&queue_mu);
+  census_span_export_options now = options;
+  census__mutex_unlock(&queue_mu);
+  now.size = size;
+  memcpy(o, &now, size);
+  return CENSUS_OK;
 }
 
-CENSUS_EXPORT uint64_t census_span_dropped_count(void) {
+CENSUS_EXPORT uint64_t census_trace_dropped_spans(void) {
   return atomic_load_explicit(&dropped, memory_order_relaxed);
 }

@@ -38,7 +38,7 @@ void census__spans_unlock(void);
 census_status census__spans_export_locked(int64_t deadline_ns, struct census__flush_jobs *flushes);
 
 /* With SPAN_EXPORT held, at the exit deadline: takes every span still queued out of the queue,
- * returns it to the pool and counts it as dropped (census_span_dropped_count(),
+ * returns it to the pool and counts it as dropped (census_trace_dropped_spans(),
  * census/dropped_spans); returns how many. They would never be exported: the process is ending. */
 size_t census__spans_drop_queued_locked(void);
 

@@ -125,7 +125,7 @@ CENSUS_EXPORT census_status census_view_data_row_point(const census_view_data *d
   *point = d->rows[row].point;
   return CENSUS_OK;
 }
-CENSUS_EXPORT census_measure_type census_measure_get_type(const census_measure *m) {
+CENSUS_EXPORT census_measure_type census_measure_value_type(const census_measure *m) {
   return m->type;
 }
 CENSUS_EXPORT const char *census_measure_unit(const census_measure *m) { return m->unit; }

@@ -89,7 +89,7 @@ static census_status check_tracestate(const char *value, size_t length,
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static bool once;
   if (!once) {
-    census_set_diagnostics(check_diagnostic, NULL);
+    census_diagnostics_set_callback(check_diagnostic, NULL);
     once = true;
   }
   const char *text = (const char *)data;

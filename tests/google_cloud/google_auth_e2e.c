@@ -44,7 +44,7 @@ static void sleep_ms(long ms) {
 }
 
 int main(int argc, char **argv) {
-  census_set_diagnostics(on_diag, NULL);
+  census_diagnostics_set_callback(on_diag, NULL);
   if (argc < 2)
     return 2;
   const char *mode = argv[1];

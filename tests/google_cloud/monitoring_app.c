@@ -30,7 +30,7 @@ int main(int argc, char **argv) {
   int cycles = atoi(argv[2]);
   long interval = atol(argv[3]);
   mon_diagnostics_to_stderr();
-  census_set_export_interval_ms(3600 * 1000); /* only our flushes export */
+  census_export_set_interval_ms(3600 * 1000); /* only our flushes export */
   printf("pid %ld\n", (long)getpid());
   fflush(stdout);
 

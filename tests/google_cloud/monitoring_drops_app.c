@@ -43,7 +43,7 @@ int main(int argc, char **argv) {
   int rounds = atoi(argv[2]);
   long interval = atol(argv[3]);
   mon_diagnostics_to_stderr();
-  census_set_export_interval_ms(3600 * 1000); /* only our flushes export */
+  census_export_set_interval_ms(3600 * 1000); /* only our flushes export */
 
   census_status st;
   const census_tag_key *route = census_tag_key_new("route", &st);

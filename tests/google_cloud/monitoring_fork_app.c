@@ -37,7 +37,7 @@ int main(int argc, char **argv) {
   if (argc != 2)
     return 2;
   mon_diagnostics_to_stderr();
-  census_set_export_interval_ms(3600 * 1000); /* only our flushes export */
+  census_export_set_interval_ms(3600 * 1000); /* only our flushes export */
   census_status st;
   const census_measure *m = census_measure_int64_new("test/fork_m", "fork", "1", &st);
   mon_check(st, "measure");

@@ -59,7 +59,7 @@ int main(int argc, char **argv) {
     return 2;
   int gzip = atoi(argv[2]);
   mon_diagnostics_to_stderr();
-  mon_check(census_set_export_interval_ms(3600 * 1000), "interval"); /* only our flush exports */
+  mon_check(census_export_set_interval_ms(3600 * 1000), "interval"); /* only our flush exports */
 
   distribution_view("lim/wide", 1, 300);
   distribution_view("lim/edge199", 1, 199);
@@ -86,7 +86,7 @@ int main(int argc, char **argv) {
   mon_check(census_trace_set_sampler(always), "sampler");
   census_sampler_free(always);
   for (int i = 0; i < 3; i++) {
-    census_span_options root = {.root = true};
+    census_span_options root = {.size = sizeof(census_span_options), .root = true};
     census_span span = census_span_start("limits span", &root);
     census_span_set_attribute_string(span, "filler", "compressible compressible compressible");
     census_span_end(span);

@@ -10,7 +10,7 @@ static void on_diag(void *user, census_status status, const char *message) {
   fprintf(stderr, "diagnostic: %s: %s\n", census_status_name(status), message);
 }
 
-void mon_diagnostics_to_stderr(void) { census_set_diagnostics(on_diag, NULL); }
+void mon_diagnostics_to_stderr(void) { census_diagnostics_set_callback(on_diag, NULL); }
 
 void mon_sleep_ms(long ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};

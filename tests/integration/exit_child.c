@@ -78,10 +78,14 @@ static void set_up(const char *mode) {
   options.fd = 1;
   census_stdout_exporter *exporter; /* never stopped: the flush at exit prints the last data */
   check("stdout exporter", census_stdout_exporter_start(&options, &exporter));
-  check("export interval", census_set_export_interval_ms(AN_HOUR_MS));
+  check("export interval", census_export_set_interval_ms(AN_HOUR_MS));
   /* Spans too are exported only by the final flush: an hour's delay, and a queue and batch large
    * enough that no full batch triggers an earlier export. */
-  census_span_export_options span_options = {SPAN_QUEUE, SPAN_QUEUE, AN_HOUR_MS, 0};
+  census_span_export_options span_options = {.size = sizeof(census_span_export_options),
+                                             .max_queue_size = SPAN_QUEUE,
+                                             .max_export_batch_size = SPAN_QUEUE,
+                                             .schedule_delay_ms = AN_HOUR_MS,
+                                             .export_timeout_ms = 0};
   check("span export options", census_trace_set_export_options(&span_options));
 
   census_status status;

@@ -114,7 +114,7 @@ int main(int argc, char **argv) {
       run_s = atol(argv[i + 1]);
     }
   }
-  census_set_diagnostics(NULL, NULL);
+  census_diagnostics_set_callback(NULL, NULL);
   census_status status;
   const census_tag_key *method = census_tag_key_new("method", &status);
   const census_tag_key *value = census_tag_key_new("value", &status);

@@ -239,8 +239,7 @@ static void phase2(const char *expected_path) {
   remote.remote = true;
   strcpy(remote.tracestate, "congo=t61rcWkgMzE");
 
-  census_span_options o;
-  memset(&o, 0, sizeof o);
+  census_span_options o = CENSUS_SPAN_OPTIONS_INIT;
   o.kind = CENSUS_SPAN_KIND_SERVER;
   o.root = true;
   o.start_time_ns = INT64_C(1700000000000000000);
@@ -254,12 +253,12 @@ static void phase2(const char *expected_path) {
   CHECK(census_span_add_link(root, &remote));
   CHECK(census_span_set_status(root, CENSUS_SPAN_STATUS_ERROR, "boom"));
 
-  memset(&o, 0, sizeof o);
+  o = (census_span_options)CENSUS_SPAN_OPTIONS_INIT;
   o.kind = CENSUS_SPAN_KIND_CLIENT;
   o.parent = root;
   census_span child = census_span_start("otlp-child", &o);
 
-  memset(&o, 0, sizeof o);
+  o = (census_span_options)CENSUS_SPAN_OPTIONS_INIT;
   o.kind = CENSUS_SPAN_KIND_CONSUMER;
   o.remote_parent = &remote;
   census_span rchild = census_span_start("otlp-remote-child", &o);
@@ -315,7 +314,10 @@ static int dump(const char *dir) {
       {"process.pid", CENSUS_ATTRIBUTE_INT64, NULL, 4242, false},
   };
   census_resource resource = {attrs, 2};
-  census_span_exporter_ops ops = {dump_spans, NULL, NULL};
+  census_span_exporter_ops ops = {.size = sizeof(census_span_exporter_ops),
+                                  .export_spans = dump_spans,
+                                  .flush = NULL,
+                                  .shutdown = NULL};
   CHECK(census_span_exporter_register(&ops, &resource));
   phase1();
   char expected[1024];
@@ -427,7 +429,7 @@ static int export_mode(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
-  census_set_diagnostics(on_diagnostics, NULL);
+  census_diagnostics_set_callback(on_diagnostics, NULL);
   if (argc >= 3 && strcmp(argv[1], "dump") == 0) {
     setup();
     return dump(argv[2]);

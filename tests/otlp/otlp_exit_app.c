@@ -133,10 +133,14 @@ static void on_sigterm(int signo) {
 
 static void set_up(const char *metrics_url, const char *traces_url, int64_t deadline_ms,
                    const char *spool_dir) {
-  census_set_diagnostics(on_diagnostics, NULL);
-  check("interval", census_set_export_interval_ms(AN_HOUR_MS));
-  check("exit flush timeout", census_set_exit_flush_timeout_ms(deadline_ms));
-  census_span_export_options span_options = {4 * SPANS, 4 * SPANS, AN_HOUR_MS, 0};
+  census_diagnostics_set_callback(on_diagnostics, NULL);
+  check("interval", census_export_set_interval_ms(AN_HOUR_MS));
+  check("exit flush timeout", census_exit_flush_set_timeout_ms(deadline_ms));
+  census_span_export_options span_options = {.size = sizeof(census_span_export_options),
+                                             .max_queue_size = 4 * SPANS,
+                                             .max_export_batch_size = 4 * SPANS,
+                                             .schedule_delay_ms = AN_HOUR_MS,
+                                             .export_timeout_ms = 0};
   check("span export options", census_trace_set_export_options(&span_options));
   census_sampler *always_on = census_sampler_always_on();
   check("sampler", census_trace_set_sampler(always_on));

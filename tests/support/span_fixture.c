@@ -29,7 +29,7 @@ static void on_diagnostic(void *user, census_status status, const char *message)
 }
 
 void span_fixture_driver_init(void) {
-  census_set_diagnostics(on_diagnostic, NULL);
+  census_diagnostics_set_callback(on_diagnostic, NULL);
   census_sampler *always = census_sampler_always_on();
   census_trace_set_sampler(always);
   census_sampler_free(always);
@@ -62,7 +62,8 @@ static void print_json_string(const char *s) {
 
 census_span span_fixture_start(const char *name, census_span_kind kind, census_span parent,
                                const census_trace_context *remote, int64_t start_ns) {
-  census_span_options o = {.kind = kind,
+  census_span_options o = {.size = sizeof(census_span_options),
+                           .kind = kind,
                            .parent = parent,
                            .remote_parent = remote,
                            .root = !parent && !remote,

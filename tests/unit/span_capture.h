@@ -67,7 +67,8 @@ static census_status span_capture_export(void *user, const census_span_data *con
 
 /* A cmocka setup step: registers the capturing exporter on first use and empties the capture. */
 static void span_capture_setup(span_capture_encode_fn encode, span_capture_spans_fn spans_of) {
-  static const census_span_exporter_ops ops = {.export_spans = span_capture_export};
+  static const census_span_exporter_ops ops = {.size = sizeof(census_span_exporter_ops),
+                                               .export_spans = span_capture_export};
   static bool registered;
   span_capture_encode = encode;
   span_capture_spans_of = spans_of;

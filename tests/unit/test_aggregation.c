@@ -151,7 +151,7 @@ static void test_bounds_accepted(void **state) {
   census_status st = 1;
   census_aggregation *a = census_aggregation_distribution_new(NULL, 0, &st);
   assert_non_null(a);
-  assert_int_equal(census_aggregation_get_type(a), CENSUS_AGGREGATION_DISTRIBUTION);
+  assert_int_equal(census_aggregation_kind(a), CENSUS_AGGREGATION_DISTRIBUTION);
   census_aggregation_free(a);
 
   const double one[] = {5};
@@ -182,9 +182,9 @@ static void test_aggregation_types(void **state) {
   assert_non_null(c);
   assert_non_null(s);
   assert_non_null(l);
-  assert_int_equal(census_aggregation_get_type(c), CENSUS_AGGREGATION_COUNT);
-  assert_int_equal(census_aggregation_get_type(s), CENSUS_AGGREGATION_SUM);
-  assert_int_equal(census_aggregation_get_type(l), CENSUS_AGGREGATION_LAST_VALUE);
+  assert_int_equal(census_aggregation_kind(c), CENSUS_AGGREGATION_COUNT);
+  assert_int_equal(census_aggregation_kind(s), CENSUS_AGGREGATION_SUM);
+  assert_int_equal(census_aggregation_kind(l), CENSUS_AGGREGATION_LAST_VALUE);
   census_aggregation_free(c);
   census_aggregation_free(s);
   census_aggregation_free(l);
@@ -513,7 +513,7 @@ static void test_refused_values(void **state) {
   register_view("agg/refuse_d_dist", md, NULL, 0, distribution(NULL, 0));
   register_view("agg/refuse_i_count", mi, NULL, 0, census_aggregation_count_new());
 
-  census_set_diagnostics(NULL, NULL); /* keep stderr quiet; counting still happens */
+  census_diagnostics_set_callback(NULL, NULL); /* keep stderr quiet; counting still happens */
   assert_int_equal(census_record_double(md, NAN, NULL), CENSUS_ENONFINITE);
   assert_int_equal(census_record_double(md, -NAN, NULL), CENSUS_ENONFINITE);
   assert_int_equal(census_record_double(md, INFINITY, NULL), CENSUS_ENONFINITE);
@@ -707,7 +707,7 @@ static void test_int_sum_saturates(void **state) {
   register_view("agg/sat_sum", m, NULL, 0, census_aggregation_sum_new());
   register_view("agg/sat_dist", m, NULL, 0, distribution(NULL, 0));
   atomic_store(&limit_reports, 0);
-  census_set_diagnostics(on_limit, NULL);
+  census_diagnostics_set_callback(on_limit, NULL);
 
   assert_int_equal(census_record_int64(m, INT64_MAX - 1, NULL), CENSUS_OK);
   assert_int_equal(int_sum_of("agg/sat_sum", NULL), INT64_MAX - 1);
@@ -753,7 +753,7 @@ static void test_int_sum_saturates(void **state) {
   assert_non_null(strstr(limit_message, "\"agg/sat1_sum\""));
   assert_non_null(strstr(limit_message, "INT64_MAX"));
   assert_int_equal(saturated_rows("agg/sat1_sum"), 1);
-  census_set_diagnostics(NULL, NULL);
+  census_diagnostics_set_callback(NULL, NULL);
 }
 
 /* Proves: the collector's merge saturates counts and bucket counts at INT64_MAX and says so, and

@@ -108,7 +108,7 @@ static void test_bound_refuses_invalid_values(void **state) {
   census_bound_measure *bd = census_measure_bind(md, NULL, &st);
   assert_non_null(bi);
   assert_non_null(bd);
-  census_set_diagnostics(NULL, NULL);
+  census_diagnostics_set_callback(NULL, NULL);
   assert_int_equal(census_bound_record_int64(bi, -1), CENSUS_ENEGATIVE);
   assert_int_equal(census_bound_record_double(bi, 1.0), CENSUS_ETYPE);
   assert_int_equal(census_bound_record_double(bd, NAN), CENSUS_ENONFINITE);
@@ -186,7 +186,7 @@ static void test_bound_refusals_reported(void **state) {
   assert_non_null(bd);
   int64_t before = dropped_invalid();
   memset(&refusals, 0, sizeof refusals);
-  census_set_diagnostics(on_refusal, NULL);
+  census_diagnostics_set_callback(on_refusal, NULL);
   int seen = 0;
   /* The unbound path, for reference: this is what a refusal reports. */
   assert_int_equal(census_record_int64(mi, -1, NULL), CENSUS_ENEGATIVE);
@@ -204,7 +204,7 @@ static void test_bound_refusals_reported(void **state) {
   assert_int_equal(census_bound_record_int64(bi, 3), CENSUS_OK);
   assert_int_equal(census_bound_record_double(bd, 0.5), CENSUS_OK);
   assert_int_equal(refusals.count, seen);
-  census_set_diagnostics(NULL, NULL);
+  census_diagnostics_set_callback(NULL, NULL);
   assert_int_equal(dropped_invalid() - before, 6);
   assert_int_equal(row_point("bound/rep_i_count", "").count, 1);
   census_bound_measure_free(bi);
@@ -218,7 +218,7 @@ static void test_bound_overflow(void **state) {
   const census_measure *m = census_measure_int64_new("bound/ovf", "", "1", &st);
   const census_tag_key *k = key("bound_ovf_key");
   register_view_limited("bound/ovf_count", m, &k, 1, census_aggregation_count_new(), 1);
-  census_set_diagnostics(NULL, NULL);
+  census_diagnostics_set_callback(NULL, NULL);
   census_tag_map *first = census_tag_map_new(), *second = census_tag_map_new();
   census_tag_map_put(first, k, "first");
   census_tag_map_put(second, k, "second");
@@ -360,7 +360,8 @@ static void test_bound_free_never_waits_for_export(void **state) {
   const census_measure *m = census_measure_int64_new("bound/free_fast", "", "1", &st);
   register_view("bound/free_fast_count", m, NULL, 0, census_aggregation_count_new());
   static int user;
-  static const census_stats_exporter_ops ops = {.export_views = slow_export};
+  static const census_stats_exporter_ops ops = {.size = sizeof(census_stats_exporter_ops),
+                                                .export_views = slow_export};
   assert_int_equal(census_stats_exporter_register(&ops, &user), CENSUS_OK);
   pthread_t flusher;
   assert_int_equal(pthread_create(&flusher, NULL, flush_thread, NULL), 0);

@@ -50,7 +50,7 @@ static void test_limit_holds_memory_flat_and_counts_everything(void **state) {
   enum { LIMIT = 100 };
   const long warmup = 20000, flood_size = 1000000;
   census_status st;
-  census_set_diagnostics(NULL, NULL);
+  census_diagnostics_set_callback(NULL, NULL);
   const census_measure *m = census_measure_int64_new("card/requests", "", "1", &st);
   const census_tag_key *k = census_tag_key_new("user", &st);
   register_view_limited("card/requests_by_user", m, &k, 1, census_aggregation_count_new(), LIMIT);

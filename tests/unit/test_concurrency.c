@@ -417,7 +417,10 @@ static void test_map_atomic_with_respect_to_export(void **state) {
   atom_b = int_measure("conc/atom_b");
   register_view("conc/atom_a", atom_a, NULL, 0, census_aggregation_count_new());
   register_view("conc/atom_b", atom_b, NULL, 0, census_aggregation_count_new());
-  census_stats_exporter_ops ops = {atom_export, NULL, NULL};
+  census_stats_exporter_ops ops = {.size = sizeof(census_stats_exporter_ops),
+                                   .export_views = atom_export,
+                                   .flush = NULL,
+                                   .shutdown = NULL};
   assert_int_equal(census_stats_exporter_register(&ops, &atom_user), CENSUS_OK);
 
   atomic_store(&stop_reader, false);
@@ -704,9 +707,12 @@ static void *overlap_flusher(void *arg) {
 static void test_exporter_calls_never_overlap(void **state) {
   (void)state;
   atomic_store(&flush_errors, 0);
-  census_stats_exporter_ops ops = {overlap_export, overlap_flush, NULL};
+  census_stats_exporter_ops ops = {.size = sizeof(census_stats_exporter_ops),
+                                   .export_views = overlap_export,
+                                   .flush = overlap_flush,
+                                   .shutdown = NULL};
   assert_int_equal(census_stats_exporter_register(&ops, &overlap_user), CENSUS_OK);
-  assert_int_equal(census_set_export_interval_ms(1), CENSUS_OK);
+  assert_int_equal(census_export_set_interval_ms(1), CENSUS_OK);
   pthread_t th[3];
   for (int i = 0; i < 3; i++) {
     assert_int_equal(pthread_create(&th[i], NULL, overlap_flusher, NULL), 0);
@@ -714,7 +720,7 @@ static void test_exporter_calls_never_overlap(void **state) {
   for (int i = 0; i < 3; i++) {
     pthread_join(th[i], NULL);
   }
-  assert_int_equal(census_set_export_interval_ms(CENSUS_DEFAULT_EXPORT_INTERVAL_MS), CENSUS_OK);
+  assert_int_equal(census_export_set_interval_ms(CENSUS_DEFAULT_EXPORT_INTERVAL_MS), CENSUS_OK);
   assert_int_equal(census_stats_exporter_unregister(&overlap_user, 5000), CENSUS_OK);
   assert_int_equal(atomic_load(&flush_errors), 0);
   assert_int_equal(atomic_load(&overlap_seen), 0);
@@ -744,7 +750,8 @@ static void test_int_sum_saturates_across_threads(void **state) {
   (void)state;
   sat_measure = int_measure("conc/sat");
   register_view("conc/sat_sum", sat_measure, NULL, 0, census_aggregation_sum_new());
-  census_set_diagnostics(NULL, NULL); /* the saturation report is checked in test_aggregation */
+  census_diagnostics_set_callback(NULL,
+                                  NULL); /* the saturation report is checked in test_aggregation */
   atomic_store(&worker_errors, 0);
   pthread_barrier_init(&sat_recorded, NULL, 3);
   pthread_barrier_init(&sat_collected, NULL, 3);

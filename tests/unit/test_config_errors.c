@@ -66,13 +66,13 @@ static int setup(void **state) {
   pthread_mutex_lock(&diag_mu);
   line_count = 0;
   pthread_mutex_unlock(&diag_mu);
-  census_set_diagnostics(capture, NULL);
+  census_diagnostics_set_callback(capture, NULL);
   return 0;
 }
 
 static int teardown(void **state) {
   (void)state;
-  census_set_diagnostics(NULL, NULL);
+  census_diagnostics_set_callback(NULL, NULL);
   return 0;
 }
 
@@ -403,6 +403,21 @@ static void test_options_read_up_to_size(void **state) {
   assert_int_equal(census_otlp_exporter_start(&o, &e), CENSUS_OK);
   assert_non_null(e);
   assert_int_equal(census_otlp_exporter_stop(e, 1000), CENSUS_OK);
+  /* A size larger than this census knows (a program built against a newer one) is refused with
+   * one line saying so: its extra fields could not be read. */
+  pthread_mutex_lock(&diag_mu);
+  line_count = 0;
+  pthread_mutex_unlock(&diag_mu);
+  o.size = sizeof o + 8;
+  assert_int_equal(census_otlp_exporter_start(&o, &e), CENSUS_EINVAL);
+  assert_null(e);
+  char expected[256];
+  snprintf(expected, sizeof expected,
+           "otlp: census_otlp_options.size is %zu, larger than this census knows: initialise "
+           "census_otlp_options with CENSUS_OTLP_OPTIONS_INIT and run the program with the census "
+           "it was built against",
+           sizeof o + 8);
+  expect_line(CENSUS_EINVAL, expected, NULL);
 }
 #endif
 

@@ -102,7 +102,10 @@ static void cap_shutdown(void *user, int64_t timeout_ms) {
   atomic_fetch_add(&c->shutdowns, 1);
 }
 
-static const census_stats_exporter_ops cap_ops = {cap_export, cap_flush, cap_shutdown};
+static const census_stats_exporter_ops cap_ops = {.size = sizeof(census_stats_exporter_ops),
+                                                  .export_views = cap_export,
+                                                  .flush = cap_flush,
+                                                  .shutdown = cap_shutdown};
 
 static void cap_reset(struct capture *c, census_status result) {
   c->result = result;
@@ -177,7 +180,7 @@ static int cleanup(void **state) {
   }
   atomic_store(&slow_fast, true);
   census_stats_exporter_unregister(&slow_user, 1000);
-  census_set_export_interval_ms(CENSUS_DEFAULT_EXPORT_INTERVAL_MS);
+  census_export_set_interval_ms(CENSUS_DEFAULT_EXPORT_INTERVAL_MS);
   return 0;
 }
 
@@ -191,8 +194,8 @@ static void test_interval_default_and_errors(void **state) {
     assert_int_equal(census_export_interval_ms(), CENSUS_DEFAULT_EXPORT_INTERVAL_MS);
   }
   int64_t before = census_export_interval_ms();
-  assert_int_equal(census_set_export_interval_ms(0), CENSUS_EINVAL);
-  assert_int_equal(census_set_export_interval_ms(-5), CENSUS_EINVAL);
+  assert_int_equal(census_export_set_interval_ms(0), CENSUS_EINVAL);
+  assert_int_equal(census_export_set_interval_ms(-5), CENSUS_EINVAL);
   assert_int_equal(census_export_interval_ms(), before);
 }
 
@@ -202,7 +205,10 @@ static void test_register_errors(void **state) {
   (void)state;
   static int user;
   assert_int_equal(census_stats_exporter_register(NULL, &user), CENSUS_EINVAL);
-  census_stats_exporter_ops no_export = {NULL, cap_flush, cap_shutdown};
+  census_stats_exporter_ops no_export = {.size = sizeof(census_stats_exporter_ops),
+                                         .export_views = NULL,
+                                         .flush = cap_flush,
+                                         .shutdown = cap_shutdown};
   assert_int_equal(census_stats_exporter_register(&no_export, &user), CENSUS_EINVAL);
   assert_int_equal(census_stats_exporter_unregister(&user, 1000), CENSUS_ENOTFOUND);
 }
@@ -288,7 +294,7 @@ static void test_worker_exports_on_interval(void **state) {
   struct capture *c = &cap_timer;
   cap_reset(c, CENSUS_OK);
   assert_int_equal(census_stats_exporter_register(&cap_ops, c), CENSUS_OK);
-  assert_int_equal(census_set_export_interval_ms(100), CENSUS_OK);
+  assert_int_equal(census_export_set_interval_ms(100), CENSUS_OK);
   assert_int_equal(census_export_interval_ms(), 100);
   int64_t deadline = mono_ms() + 10000;
   while (atomic_load(&c->exports) < 2 && mono_ms() < deadline) {
@@ -296,12 +302,12 @@ static void test_worker_exports_on_interval(void **state) {
   }
   assert_true(atomic_load(&c->exports) >= 2);
   assert_true(atomic_load(&c->count_view_count) >= 3);
-  assert_int_equal(census_set_export_interval_ms(CENSUS_DEFAULT_EXPORT_INTERVAL_MS), CENSUS_OK);
+  assert_int_equal(census_export_set_interval_ms(CENSUS_DEFAULT_EXPORT_INTERVAL_MS), CENSUS_OK);
   assert_int_equal(census_stats_exporter_unregister(c, 5000), CENSUS_OK);
   assert_int_equal(atomic_load(&c->shutdowns), 1);
   /* 1 ms is the smallest valid interval. */
-  assert_int_equal(census_set_export_interval_ms(1), CENSUS_OK);
-  assert_int_equal(census_set_export_interval_ms(CENSUS_DEFAULT_EXPORT_INTERVAL_MS), CENSUS_OK);
+  assert_int_equal(census_export_set_interval_ms(1), CENSUS_OK);
+  assert_int_equal(census_export_set_interval_ms(CENSUS_DEFAULT_EXPORT_INTERVAL_MS), CENSUS_OK);
 }
 
 /* Reads the whole file at `fd` from offset `from` into a NUL-terminated heap buffer. */
@@ -578,7 +584,10 @@ static void test_flush_timeout(void **state) {
   setup_views();
   atomic_store(&slow_entered, 0);
   atomic_store(&slow_fast, false);
-  census_stats_exporter_ops ops = {slow_export, NULL, NULL};
+  census_stats_exporter_ops ops = {.size = sizeof(census_stats_exporter_ops),
+                                   .export_views = slow_export,
+                                   .flush = NULL,
+                                   .shutdown = NULL};
   assert_int_equal(census_stats_exporter_register(&ops, &slow_user), CENSUS_OK);
   static census_status first = 1;
   pthread_t th;
@@ -619,7 +628,7 @@ static void test_shutdown(void **state) {
   assert_null(census_measure_int64_new("exp/after_shutdown", NULL, NULL, &st));
   assert_int_equal(st, CENSUS_ESHUTDOWN);
   assert_int_equal(census_stats_exporter_register(&cap_ops, c), CENSUS_ESHUTDOWN);
-  assert_int_equal(census_set_export_interval_ms(100), CENSUS_ESHUTDOWN);
+  assert_int_equal(census_export_set_interval_ms(100), CENSUS_ESHUTDOWN);
   census_aggregation *agg = census_aggregation_count_new();
   census_view *v =
       census_view_new("exp/after_shutdown_view", NULL, count_measure, NULL, 0, agg, NULL);

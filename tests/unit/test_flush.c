@@ -41,7 +41,7 @@ struct probe {
   atomic_int flushes;        /* flush calls */
   atomic_int active;         /* calls into this exporter running now */
   atomic_int overlaps;       /* calls that found another call to this exporter running */
-  atomic_int saw_at_exit;    /* census_exporter_flush_at_exit() was true in a flush */
+  atomic_int saw_at_exit;    /* census_exporter_is_flushing_at_exit() was true in a flush */
   atomic_uintptr_t thread;   /* pthread_self() of the last flush, as an integer */
 };
 
@@ -69,7 +69,7 @@ static census_status probe_flush(void *user, int64_t timeout_ms) {
   atomic_store(&p->timeout_ms, timeout_ms);
   atomic_store(&p->thread, (uintptr_t)pthread_self());
   atomic_fetch_add(&p->flushes, 1);
-  if (census_exporter_flush_at_exit()) {
+  if (census_exporter_is_flushing_at_exit()) {
     atomic_store(&p->saw_at_exit, 1);
   }
   if (p->hang) {
@@ -97,8 +97,14 @@ static census_status probe_export_spans(void *user, const census_span_data *cons
   return CENSUS_OK;
 }
 
-static const census_stats_exporter_ops stats_ops = {probe_export_views, probe_flush, NULL};
-static const census_span_exporter_ops span_ops = {probe_export_spans, probe_flush, NULL};
+static const census_stats_exporter_ops stats_ops = {.size = sizeof(census_stats_exporter_ops),
+                                                    .export_views = probe_export_views,
+                                                    .flush = probe_flush,
+                                                    .shutdown = NULL};
+static const census_span_exporter_ops span_ops = {.size = sizeof(census_span_exporter_ops),
+                                                  .export_spans = probe_export_spans,
+                                                  .flush = probe_flush,
+                                                  .shutdown = NULL};
 
 static struct probe hung_span, hung_stats, healthy_stats, healthy_span, failing, both;
 
@@ -132,7 +138,7 @@ static int cleanup(void **state) {
  * flush (within 500 ms; main: after the hung ones' timeouts), with (nearly) the whole deadline
  * (>= 1500 of 2000 ms; main: 0), each on a thread of its own; census_flush() returns
  * CENSUS_ETIMEDOUT (main: CENSUS_EEXPORT) after about the deadline, not the sum of the hung
- * exporters' timeouts; and census_exporter_flush_at_exit() is false in census_flush(). */
+ * exporters' timeouts; and census_exporter_is_flushing_at_exit() is false in census_flush(). */
 static void healthy_exporters_get_the_whole_deadline(void **state) {
   (void)state;
   probe_reset(&hung_span, true, CENSUS_ETIMEDOUT);
@@ -221,7 +227,10 @@ static census_status slow_export_spans(void *user, const census_span_data *const
   return CENSUS_OK;
 }
 
-static const census_span_exporter_ops slow_span_ops = {slow_export_spans, NULL, NULL};
+static const census_span_exporter_ops slow_span_ops = {.size = sizeof(census_span_exporter_ops),
+                                                       .export_spans = slow_export_spans,
+                                                       .flush = NULL,
+                                                       .shutdown = NULL};
 static int slow_span_user;
 static volatile sig_atomic_t got_sigterm;
 
@@ -242,18 +251,22 @@ static void on_diag(void *user, census_status status, const char *message) {
 
 /* Proves, with SIGTERM handled by census over a handler of this process's own (so that the
  * process goes on once census gives the signal back): the signal's flush is an exit flush, so
- * census_exporter_flush_at_exit() is true inside the flush callbacks it runs (and only there);
- * and the spans its deadline (500 ms) kept from a span exporter that takes 300 ms per batch of 2
- * are counted as dropped (census_span_dropped_count()) with one diagnostic line naming their
+ * census_exporter_is_flushing_at_exit() is true inside the flush callbacks it runs (and only
+ * there); and the spans its deadline (500 ms) kept from a span exporter that takes 300 ms per batch
+ * of 2 are counted as dropped (census_trace_dropped_spans()) with one diagnostic line naming their
  * number, the exported and the dropped adding up to the 10 spans ended. Main: no exit flag,
  * nothing counted (the spans stayed queued). */
 static void signal_flush_is_an_exit_flush(void **state) {
   (void)state;
-  census_set_diagnostics(on_diag, NULL);
+  census_diagnostics_set_callback(on_diag, NULL);
   /* Batches of 2: each full batch wakes the worker, whose own export (1 ms export timeout) hands
    * over one batch and leaves the rest queued; the exit flush can hand over at most 2 batches
    * (600 ms) in its 500 ms, so at least one span is left when its deadline passes. */
-  census_span_export_options o = {100, 2, 3600000, 1};
+  census_span_export_options o = {.size = sizeof(census_span_export_options),
+                                  .max_queue_size = 100,
+                                  .max_export_batch_size = 2,
+                                  .schedule_delay_ms = 3600000,
+                                  .export_timeout_ms = 1};
   assert_int_equal(census_trace_set_export_options(&o), CENSUS_OK);
   census_sampler *always_on = census_sampler_always_on();
   assert_int_equal(census_trace_set_sampler(always_on), CENSUS_OK);
@@ -261,8 +274,8 @@ static void signal_flush_is_an_exit_flush(void **state) {
   probe_reset(&healthy_stats, false, CENSUS_OK);
   assert_int_equal(census_stats_exporter_register(&stats_ops, &healthy_stats), CENSUS_OK);
   assert_int_equal(census_span_exporter_register(&slow_span_ops, &slow_span_user), CENSUS_OK);
-  assert_int_equal(census_set_exit_flush_timeout_ms(500), CENSUS_OK);
-  uint64_t dropped_before = census_span_dropped_count();
+  assert_int_equal(census_exit_flush_set_timeout_ms(500), CENSUS_OK);
+  uint64_t dropped_before = census_trace_dropped_spans();
   for (int i = 0; i < 10; i++) {
     census_span_end(census_span_start("flush/slow", NULL));
   }
@@ -280,7 +293,7 @@ static void signal_flush_is_an_exit_flush(void **state) {
   assert_true(got_sigterm);
   assert_int_equal(atomic_load(&healthy_stats.saw_at_exit), 1);
   int exported = atomic_load(&slow_spans);
-  int dropped = (int)(census_span_dropped_count() - dropped_before);
+  int dropped = (int)(census_trace_dropped_spans() - dropped_before);
   assert_true(dropped >= 1);
   assert_int_equal(exported + dropped, 10);
   char line[160];
@@ -296,7 +309,7 @@ static void signal_flush_is_an_exit_flush(void **state) {
   assert_int_equal(census_flush(1000), CENSUS_OK);
   assert_int_equal(atomic_load(&healthy_stats.saw_at_exit), 0);
   assert_int_equal(census_span_exporter_unregister(&slow_span_user, 1000), CENSUS_OK);
-  census_set_diagnostics(NULL, NULL);
+  census_diagnostics_set_callback(NULL, NULL);
 }
 
 /* Proves: census_shutdown() against a hung span exporter returns CENSUS_ETIMEDOUT (main:

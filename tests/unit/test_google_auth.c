@@ -32,7 +32,7 @@ static int setup(void **state) {
   (void)state;
   diag[0] = '\0';
   diag_count = 0;
-  census_set_diagnostics(on_diag, NULL);
+  census_diagnostics_set_callback(on_diag, NULL);
   return 0;
 }
 

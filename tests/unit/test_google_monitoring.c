@@ -29,7 +29,7 @@ static void on_diag(void *user, census_status status, const char *message) {
 static int setup(void **state) {
   (void)state;
   diag[0] = '\0';
-  census_set_diagnostics(on_diag, NULL);
+  census_diagnostics_set_callback(on_diag, NULL);
   unsetenv("GOOGLE_APPLICATION_CREDENTIALS");
   unsetenv("GOOGLE_CLOUD_PROJECT");
   return 0;

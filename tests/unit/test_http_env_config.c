@@ -251,7 +251,7 @@ static void strings(void **state) {
 }
 
 int main(void) {
-  census_set_diagnostics(on_diag, NULL);
+  census_diagnostics_set_callback(on_diag, NULL);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(kv_good_lists, reset),
       cmocka_unit_test_setup(kv_percent_decoding, reset),

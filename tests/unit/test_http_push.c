@@ -509,7 +509,7 @@ static void stats_rounds_hook_and_supersede(void **state) {
 }
 
 int main(void) {
-  census_set_diagnostics(on_diag, NULL);
+  census_diagnostics_set_callback(on_diag, NULL);
   census_sampler *always = census_sampler_always_on();
   census_trace_set_sampler(always);
   census_sampler_free(always);

@@ -176,7 +176,7 @@ static void api_attribute_edge_cases(void **state) {
 }
 
 int main(void) {
-  census_set_diagnostics(on_diag, NULL);
+  census_diagnostics_set_callback(on_diag, NULL);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(detected, clean_env, clean_env),
       cmocka_unit_test_setup_teardown(precedence, clean_env, clean_env),

@@ -661,7 +661,7 @@ static void invalid_arguments(void **state) {
 
 int main(void) {
   fault_receiver_unset_proxies(); /* the receiver is on loopback */
-  census_set_diagnostics(on_diag, NULL);
+  census_diagnostics_set_callback(on_diag, NULL);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(delivers_in_order, setup, teardown),
       cmocka_unit_test_setup_teardown(retries_then_delivers, setup, teardown),

@@ -216,7 +216,7 @@ static census_status submit_items(census_http_sender *s, const char *text, uint6
  * with census through a stats exporter, an exit flush deadline of 400 ms, request A (10 items)
  * in flight and B (20), C (30) queued. Returns the sender, or _exits with `code`. */
 static census_http_sender *child_with_pending(fault_receiver *rcv, const char *url, int code) {
-  census_set_diagnostics(on_diag, NULL);
+  census_diagnostics_set_callback(on_diag, NULL);
   census_http_sender_config c = {0};
   c.name = "abandon test";
   c.url = url;
@@ -225,9 +225,12 @@ static census_http_sender *child_with_pending(fault_receiver *rcv, const char *u
   c.initial_backoff_ms = 5;
   c.classify = classify;
   census_http_sender *s = census__http_sender_new(&c, NULL);
-  census_stats_exporter_ops ops = {no_views, flush_sender, NULL};
+  census_stats_exporter_ops ops = {.size = sizeof(census_stats_exporter_ops),
+                                   .export_views = no_views,
+                                   .flush = flush_sender,
+                                   .shutdown = NULL};
   if (s == NULL || census_stats_exporter_register(&ops, s) != CENSUS_OK ||
-      census_set_exit_flush_timeout_ms(400) != CENSUS_OK || submit_items(s, "A", 10) != CENSUS_OK ||
+      census_exit_flush_set_timeout_ms(400) != CENSUS_OK || submit_items(s, "A", 10) != CENSUS_OK ||
       !fault_receiver_wait_count(rcv, 1, 5000) || submit_items(s, "B", 20) != CENSUS_OK ||
       submit_items(s, "C", 30) != CENSUS_OK) {
     _exit(code);

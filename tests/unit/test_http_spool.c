@@ -77,7 +77,7 @@ static int setup(void **state) {
   if (mkdtemp(f->root) == NULL) {
     return -1;
   }
-  census_set_diagnostics(capture, NULL);
+  census_diagnostics_set_callback(capture, NULL);
   diag_reset();
   *state = f;
   return 0;

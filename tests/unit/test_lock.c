@@ -111,7 +111,8 @@ static census_status unregister_inside_export(void *user, const census_view_data
 
 static void flush_with_reentrant_exporter(void) {
   static int user;
-  static const census_stats_exporter_ops ops = {.export_views = unregister_inside_export};
+  static const census_stats_exporter_ops ops = {.size = sizeof(census_stats_exporter_ops),
+                                                .export_views = unregister_inside_export};
   census_stats_exporter_register(&ops, &user);
   census_flush(1000);
 }

@@ -30,7 +30,7 @@ static void test_int64_measure_fields(void **state) {
   assert_string_equal(census_measure_name(m), "m/latency_int");
   assert_string_equal(census_measure_description(m), "request latency");
   assert_string_equal(census_measure_unit(m), "ms");
-  assert_int_equal(census_measure_get_type(m), CENSUS_MEASURE_INT64);
+  assert_int_equal(census_measure_value_type(m), CENSUS_MEASURE_INT64);
 }
 
 /* Proves: a double measure reports CENSUS_MEASURE_DOUBLE and its fields. */
@@ -43,7 +43,7 @@ static void test_double_measure_fields(void **state) {
   assert_string_equal(census_measure_name(m), "m/size_double");
   assert_string_equal(census_measure_description(m), "payload size");
   assert_string_equal(census_measure_unit(m), "By");
-  assert_int_equal(census_measure_get_type(m), CENSUS_MEASURE_DOUBLE);
+  assert_int_equal(census_measure_value_type(m), CENSUS_MEASURE_DOUBLE);
 }
 
 /* Proves: NULL and "" units both mean "1"; a NULL description reads back as "" (the header says
@@ -115,7 +115,7 @@ static void test_conflicts(void **state) {
   assert_ptr_equal(census_measure_int64_new("m/conflict", "desc", "ms", NULL), orig);
   assert_string_equal(census_measure_description(orig), "desc");
   assert_string_equal(census_measure_unit(orig), "ms");
-  assert_int_equal(census_measure_get_type(orig), CENSUS_MEASURE_INT64);
+  assert_int_equal(census_measure_value_type(orig), CENSUS_MEASURE_INT64);
 
   /* And the other way round, starting from a double measure. */
   assert_non_null(census_measure_double_new("m/conflict_d", NULL, NULL, NULL));
@@ -137,7 +137,7 @@ static void capture_diag(void *user, census_status status, const char *message) 
 static void test_conflict_diagnostics(void **state) {
   (void)state;
   assert_non_null(census_measure_int64_new("m/why", "requests", "ms", NULL));
-  census_set_diagnostics(capture_diag, NULL);
+  census_diagnostics_set_callback(capture_diag, NULL);
   const char *tail = ": create it with the same definition, or under another name";
   char expected[400];
   assert_null(census_measure_double_new("m/why", "requests", "ms", NULL));
@@ -158,7 +158,7 @@ static void test_conflict_diagnostics(void **state) {
            "(registered: \"requests\", given: \"\")%s",
            tail);
   assert_string_equal(last_diag, expected);
-  census_set_diagnostics(NULL, NULL);
+  census_diagnostics_set_callback(NULL, NULL);
 }
 
 /* Proves: name validation: NULL is EINVAL; "", 256 bytes, control characters, DEL and non-ASCII

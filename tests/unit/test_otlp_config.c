@@ -57,7 +57,7 @@ static int setup(void **state) {
   }
   config_reports = 0;
   last_report[0] = '\0';
-  census_set_diagnostics(on_diag, NULL);
+  census_diagnostics_set_callback(on_diag, NULL);
   return 0;
 }
 
@@ -341,8 +341,7 @@ static void test_lifecycle(void **state) {
   census_otlp_exporter *e = NULL;
   assert_int_equal(census_otlp_exporter_start(&o, &e), CENSUS_OK);
   assert_non_null(e);
-  census_span_options so;
-  memset(&so, 0, sizeof so);
+  census_span_options so = CENSUS_SPAN_OPTIONS_INIT;
   census_span_end(census_span_start("lifecycle", &so));
   int64_t t0 = now_ms();
   census_status st = census_otlp_exporter_stop(e, 500);

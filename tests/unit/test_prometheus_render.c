@@ -515,9 +515,9 @@ static void test_negotiate(void **state) {
                    CENSUS_PROMETHEUS_TEXT);
   assert_int_equal(census_prometheus_negotiate("application/openmetrics-text;q=0"),
                    CENSUS_PROMETHEUS_TEXT);
-  assert_string_equal(census_prometheus_content_type(CENSUS_PROMETHEUS_TEXT),
+  assert_string_equal(census_prometheus_format_content_type(CENSUS_PROMETHEUS_TEXT),
                       "text/plain; version=0.0.4; charset=utf-8");
-  assert_string_equal(census_prometheus_content_type(CENSUS_PROMETHEUS_OPENMETRICS),
+  assert_string_equal(census_prometheus_format_content_type(CENSUS_PROMETHEUS_OPENMETRICS),
                       "application/openmetrics-text; version=1.0.0; charset=utf-8");
 }
 
@@ -921,11 +921,11 @@ static void test_renames_reported_once(void **state) {
   view_described("-/-", NULL, m, NULL, 0, census_aggregation_count_new());
   census_record_int64(m, 1, NULL);
   const char *names[] = {"pr/dg.a", "pr/dg-a", "-/-"};
-  census_set_diagnostics(capture, NULL);
+  census_diagnostics_set_callback(capture, NULL);
   for (int scrape = 0; scrape < 3; scrape++) {
     census_prometheus_text_free(render_named(names, 3, NULL));
   }
-  census_set_diagnostics(NULL, NULL);
+  census_diagnostics_set_callback(NULL, NULL);
   assert_int_equal(diagnostic_count, 3);
   assert_string_equal(diagnostics[0], "prometheus: view \"pr/dg.a\": column \"dg-col\" is "
                                       "exported as label dg_col_2, because column \"dg.col\" is "
@@ -1068,7 +1068,7 @@ static void test_histogram_sum_exact(void **state) {
 }
 
 int main(void) {
-  census_set_diagnostics(NULL, NULL);
+  census_diagnostics_set_callback(NULL, NULL);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_counter_exact),
       cmocka_unit_test(test_sum_and_gauge_exact),

@@ -210,7 +210,7 @@ static void test_shutdown_stops(void **state) {
 }
 
 int main(void) {
-  census_set_diagnostics(NULL, NULL);
+  census_diagnostics_set_callback(NULL, NULL);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_start_scrape_stop), cmocka_unit_test(test_bad_options),
       cmocka_unit_test(test_unregister_while_scraping),

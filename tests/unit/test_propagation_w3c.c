@@ -98,7 +98,7 @@ static void capture_diag(void *user, census_status status, const char *message) 
   snprintf(diag_last, sizeof diag_last, "%s", message);
 }
 static void diag_reset(void) {
-  census_set_diagnostics(capture_diag, NULL);
+  census_diagnostics_set_callback(capture_diag, NULL);
   diag_count = 0;
   diag_last[0] = '\0';
 }
@@ -522,7 +522,7 @@ static void test_inject_reports_tracestate(void **state) {
   assert_int_equal(census_traceparent_inject(&ctx, test_carrier_set, &carrier), CENSUS_OK);
   assert_int_equal(diag_count, 3);
   test_carrier_clear(&carrier);
-  census_set_diagnostics(NULL, NULL);
+  census_diagnostics_set_callback(NULL, NULL);
 }
 
 /* Proves: inject of an invalid context or with NULL setter writes nothing and says EINVAL. */
@@ -655,7 +655,7 @@ static void test_extract_reports_tracestate(void **state) {
   assert_int_equal(r.status, CENSUS_ENOTFOUND);
   assert_int_equal(diag_count, 4);
   test_carrier_clear(&carrier);
-  census_set_diagnostics(NULL, NULL);
+  census_diagnostics_set_callback(NULL, NULL);
 }
 
 /* ---- the header joiner ----------------------------------------------------------------------- */
@@ -754,7 +754,7 @@ static void test_joiner_overflow(void **state) {
   census_header_joiner_reset(&j);
   assert_int_equal(j.lines_dropped, 0);
   assert_int_equal(strlen(census_header_joiner_get(&j, "tracestate")), 6266);
-  census_set_diagnostics(NULL, NULL);
+  census_diagnostics_set_callback(NULL, NULL);
   free(a);
   free(b);
   free(c);
@@ -1133,7 +1133,7 @@ static void test_span_random_flag(void **state) {
   census_sampler *off = census_sampler_always_off();
   census_sampler *on = census_sampler_always_on();
   char tp[CENSUS_TRACEPARENT_LENGTH + 1];
-  census_span_options root = {.root = true, .sampler = on};
+  census_span_options root = {.size = sizeof(census_span_options), .root = true, .sampler = on};
   assert_int_equal(span_flags(&root, tp), 0x03);
   assert_string_equal(tp + 53, "03");
   root.sampler = off;
@@ -1156,19 +1156,20 @@ static void test_span_random_flag(void **state) {
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     census_trace_context parent;
     assert_int_equal(parse_tp(cases[i].header, &parent), CENSUS_OK);
-    census_span_options o = {.remote_parent = &parent,
+    census_span_options o = {.size = sizeof(census_span_options),
+                             .remote_parent = &parent,
                              .sampler = cases[i].sampler ? *cases[i].sampler : NULL};
     assert_int_equal(span_flags(&o, tp), cases[i].child);
     assert_memory_equal(tp + 3, TRACE_HEX, 32);
   }
   /* Reserved bits an application sets on a remote parent are not carried into the child. */
   census_trace_context app = test_example_context(0xfd);
-  census_span_options o = {.remote_parent = &app};
+  census_span_options o = {.size = sizeof(census_span_options), .remote_parent = &app};
   assert_int_equal(span_flags(&o, tp), 0x01);
   /* A local child keeps its local parent's flag. */
   root.sampler = on;
   census_span parent = census_span_start("w3c/parent", &root);
-  census_span_options child = {.parent = parent};
+  census_span_options child = {.size = sizeof(census_span_options), .parent = parent};
   assert_int_equal(span_flags(&child, tp), 0x03);
   census_span_end(parent);
   census_sampler_free(off);
@@ -1183,7 +1184,7 @@ static void test_root_trace_ids_random(void **state) {
   (void)state;
   enum { N = 4096 };
   census_sampler *off = census_sampler_always_off();
-  census_span_options root = {.root = true, .sampler = off};
+  census_span_options root = {.size = sizeof(census_span_options), .root = true, .sampler = off};
   static uint8_t ids[N][7];
   int ones[56] = {0};
   for (int n = 0; n < N; n++) {
@@ -1211,7 +1212,7 @@ static void test_root_trace_ids_random(void **state) {
 }
 
 int main(void) {
-  census_set_diagnostics(NULL, NULL);
+  census_diagnostics_set_callback(NULL, NULL);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_format_example),
       cmocka_unit_test(test_format_refuses_invalid),

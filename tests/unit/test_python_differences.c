@@ -147,7 +147,7 @@ static void test_7_conflicts_are_errors(void **state) {
   register_plain("py/conflict", m, census_aggregation_count_new());
   census_aggregation *sum = census_aggregation_sum_new();
   census_view *v = census_view_new("py/conflict", NULL, m, NULL, 0, sum, NULL);
-  census_set_diagnostics(NULL, NULL);
+  census_diagnostics_set_callback(NULL, NULL);
   assert_int_equal(census_view_register(v), CENSUS_ECONFLICT);
   census_status st = 1;
   assert_null(census_measure_double_new("py/conflict", "test", "1", &st));
@@ -246,7 +246,7 @@ static void test_11_distribution_sum_exact(void **state) {
 }
 
 int main(void) {
-  census_set_diagnostics(NULL, NULL); /* refusals are the point here */
+  census_diagnostics_set_callback(NULL, NULL); /* refusals are the point here */
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_1_non_positive_bounds_kept),
       cmocka_unit_test(test_2_refused_at_put),

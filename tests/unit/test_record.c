@@ -51,7 +51,7 @@ static double double_sum_of(const char *view) {
 static int64_t dropped_invalid(void) {
   census_view_data *d = get_data("census/dropped_measurements");
   assert_int_equal(census_view_data_aggregation(d), CENSUS_AGGREGATION_SUM);
-  assert_int_equal(census_measure_get_type(census_view_data_measure(d)), CENSUS_MEASURE_INT64);
+  assert_int_equal(census_measure_value_type(census_view_data_measure(d)), CENSUS_MEASURE_INT64);
   assert_int_equal(census_view_data_column_count(d), 1);
   assert_string_equal(census_view_data_column(d, 0), "reason");
   int64_t total = 0;
@@ -88,15 +88,15 @@ static void diag_capture(void *user, census_status status, const char *message) 
  * not print; tests that check diagnostics install their own callback. */
 static int quiet(void **state) {
   (void)state;
-  census_set_diagnostics(NULL, NULL);
+  census_diagnostics_set_callback(NULL, NULL);
   return 0;
 }
 
 /* ---- default diagnostics ------------------------------------------------------------------ */
 
-/* Proves: the default diagnostics callback (in force before any census_set_diagnostics call)
- * writes the first 20 messages to stderr, one line each, then one line saying further ones are
- * suppressed, and nothing for the 21st..25th refusal (N = 20 and N + 1). Must run first. */
+/* Proves: the default diagnostics callback (in force before any census_diagnostics_set_callback
+ * call) writes the first 20 messages to stderr, one line each, then one line saying further ones
+ * are suppressed, and nothing for the 21st..25th refusal (N = 20 and N + 1). Must run first. */
 static void test_default_diagnostics_limit(void **state) {
   (void)state;
   const census_measure *m = int_measure("rec/default_diag");
@@ -398,8 +398,8 @@ static void test_dropped_self_metric(void **state) {
 }
 
 /* Proves: the diagnostics callback receives each refusal with its status, a non-empty message
- * and the user pointer; valid records do not call it; after census_set_diagnostics(NULL) it is
- * no longer called (while the self-metric still counts). */
+ * and the user pointer; valid records do not call it; after census_diagnostics_set_callback(NULL)
+ * it is no longer called (while the self-metric still counts). */
 static void test_diagnostics_callback(void **state) {
   (void)state;
   const census_measure *i = int_measure("rec/diag_i");
@@ -407,7 +407,7 @@ static void test_diagnostics_callback(void **state) {
   atomic_store(&diag_calls, 0);
   atomic_store(&diag_empty_messages, 0);
   atomic_store(&diag_wrong_user, 0);
-  census_set_diagnostics(diag_capture, &diag_user_token);
+  census_diagnostics_set_callback(diag_capture, &diag_user_token);
 
   assert_int_equal(census_record_int64(i, 1, NULL), CENSUS_OK);
   assert_int_equal(atomic_load(&diag_calls), 0);
@@ -429,7 +429,7 @@ static void test_diagnostics_callback(void **state) {
   assert_int_equal(atomic_load(&diag_empty_messages), 0);
   assert_int_equal(atomic_load(&diag_wrong_user), 0);
 
-  census_set_diagnostics(NULL, NULL);
+  census_diagnostics_set_callback(NULL, NULL);
   int calls = atomic_load(&diag_calls);
   int64_t before = dropped_invalid();
   assert_int_equal(census_record_int64(i, -1, NULL), CENSUS_ENEGATIVE);

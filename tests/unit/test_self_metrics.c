@@ -104,7 +104,7 @@ static void views_have_documented_shape(void **state) {
   assert_int_equal(census_view_data_column_count(d), 2);
   assert_string_equal(census_view_data_column(d, 0), "exporter");
   assert_string_equal(census_view_data_column(d, 1), "reason");
-  assert_int_equal(census_measure_get_type(census_view_data_measure(d)), CENSUS_MEASURE_INT64);
+  assert_int_equal(census_measure_value_type(census_view_data_measure(d)), CENSUS_MEASURE_INT64);
   assert_string_equal(census_measure_unit(census_view_data_measure(d)), "1");
   census_view_data_free(d);
   d = census_view_data_get(REJECTED, &st);
@@ -112,7 +112,7 @@ static void views_have_documented_shape(void **state) {
   assert_int_equal(census_view_data_aggregation(d), CENSUS_AGGREGATION_SUM);
   assert_int_equal(census_view_data_column_count(d), 1);
   assert_string_equal(census_view_data_column(d, 0), "exporter");
-  assert_int_equal(census_measure_get_type(census_view_data_measure(d)), CENSUS_MEASURE_INT64);
+  assert_int_equal(census_measure_value_type(census_view_data_measure(d)), CENSUS_MEASURE_INT64);
   assert_string_equal(census_measure_unit(census_view_data_measure(d)), "1");
   census_view_data_free(d);
 }
@@ -163,7 +163,7 @@ static census_status capture(void *user, const census_view_data *const *views, s
 static void exporters_receive_them(void **state) {
   (void)state;
   static int user;
-  census_stats_exporter_ops ops = {0};
+  census_stats_exporter_ops ops = CENSUS_STATS_EXPORTER_OPS_INIT;
   ops.export_views = capture;
   assert_int_equal(census_stats_exporter_register(&ops, &user), CENSUS_OK);
   assert_int_equal(census_exporter_record_dropped("sm exported", "retry_budget", 21), CENSUS_OK);
@@ -292,7 +292,7 @@ static void first_call_is_counted(void **state) {
 }
 
 int main(void) {
-  census_set_diagnostics(on_diag, NULL);
+  census_diagnostics_set_callback(on_diag, NULL);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(first_call_is_counted), /* first: census must not be started yet */
       cmocka_unit_test(views_have_documented_shape), cmocka_unit_test(sums_per_exporter_and_reason),

@@ -179,7 +179,7 @@ static void cloud_monitoring_spool_options(void **state) {
 }
 
 int main(void) {
-  census_set_diagnostics(capture, NULL);
+  census_diagnostics_set_callback(capture, NULL);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(otlp_spool_options),
       cmocka_unit_test(zipkin_spool_options),

@@ -70,13 +70,14 @@ static census_status capture(void *user, const census_span_data *const *spans, s
   return CENSUS_OK;
 }
 
-static const census_span_exporter_ops capture_ops = {.export_spans = capture};
+static const census_span_exporter_ops capture_ops = {.size = sizeof(census_span_exporter_ops),
+                                                     .export_spans = capture};
 
 static int setup(void **state) {
   (void)state;
   static bool registered;
   if (!registered) {
-    census_set_diagnostics(NULL, NULL);
+    census_diagnostics_set_callback(NULL, NULL);
     assert_int_equal(census_span_exporter_register(&capture_ops, NULL), CENSUS_OK);
     registered = true;
   }
@@ -128,7 +129,7 @@ static void test_explicit_and_remote_parents(void **state) {
   (void)state;
   census_span current = census_span_start_current("t/current", NULL);
   census_span other = census_span_start("t/other", NULL);
-  census_span_options o = {0};
+  census_span_options o = CENSUS_SPAN_OPTIONS_INIT;
   o.parent = other;
   census_span_end(census_span_start("t/of_other", &o));
 
@@ -142,12 +143,12 @@ static void test_explicit_and_remote_parents(void **state) {
   }
   remote.trace_flags = CENSUS_TRACE_FLAG_SAMPLED;
   strcpy(remote.tracestate, "vendor=abc");
-  census_span_options r = {0};
+  census_span_options r = CENSUS_SPAN_OPTIONS_INIT;
   r.remote_parent = &remote;
   r.kind = CENSUS_SPAN_KIND_SERVER;
   census_span_end(census_span_start("t/of_remote", &r));
 
-  census_span_options root = {0};
+  census_span_options root = CENSUS_SPAN_OPTIONS_INIT;
   root.root = true;
   census_span_end(census_span_start("t/new_root", &root));
   census_span_end(other);
@@ -198,7 +199,11 @@ static void test_ended_handles_are_inert(void **state) {
  * existing key does not count against the limit; status rules (OK is final). */
 static void test_limits_status_and_fields(void **state) {
   (void)state;
-  census_span_limits limits = {3, 2, 1, 1};
+  census_span_limits limits = {.size = sizeof(census_span_limits),
+                               .max_attributes = 3,
+                               .max_events = 2,
+                               .max_links = 1,
+                               .max_attributes_per_event = 1};
   assert_int_equal(census_trace_set_limits(&limits), CENSUS_OK);
   census_span s = census_span_start("t/limits", NULL);
   assert_int_equal(census_span_set_attribute_string(s, "a", "first"), CENSUS_OK);
@@ -221,7 +226,11 @@ static void test_limits_status_and_fields(void **state) {
   census_span_set_status(ok, CENSUS_SPAN_STATUS_OK, "ignored for OK");
   census_span_set_status(ok, CENSUS_SPAN_STATUS_ERROR, "too late");
   census_span_end(ok);
-  census_span_limits restore = {128, 128, 128, 128};
+  census_span_limits restore = {.size = sizeof(census_span_limits),
+                                .max_attributes = 128,
+                                .max_events = 128,
+                                .max_links = 128,
+                                .max_attributes_per_event = 128};
   census_trace_set_limits(&restore);
   assert_int_equal(census_flush(10000), CENSUS_OK);
 
@@ -246,7 +255,7 @@ static void test_limits_status_and_fields(void **state) {
 static void test_unsampled_spans_propagate_context(void **state) {
   (void)state;
   census_sampler *off = census_sampler_always_off();
-  census_span_options o = {0};
+  census_span_options o = CENSUS_SPAN_OPTIONS_INIT;
   o.sampler = off;
   census_span parent = census_span_start_current("t/unsampled", &o);
   assert_int_not_equal(parent, 0);
@@ -278,7 +287,7 @@ static void test_ratio_sampler(void **state) {
   census_status st;
   census_sampler *quarter = census_sampler_trace_id_ratio(0.25, &st);
   assert_non_null(quarter);
-  census_span_options o = {0};
+  census_span_options o = CENSUS_SPAN_OPTIONS_INIT;
   o.sampler = quarter;
   o.root = true;
   const int n = 40000;
@@ -293,7 +302,7 @@ static void test_ratio_sampler(void **state) {
     census_trace_context again = c;
     again.trace_flags = 0;
     census_sampler *ratio_root = census_sampler_trace_id_ratio(0.25, NULL);
-    census_span_options same = {0};
+    census_span_options same = CENSUS_SPAN_OPTIONS_INIT;
     same.sampler = ratio_root;
     same.remote_parent = &again;
     census_span t = census_span_start("t/ratio_again", &same);
@@ -311,7 +320,8 @@ static void test_ratio_sampler(void **state) {
   assert_null(census_sampler_trace_id_ratio(NAN, &st));
   census_sampler *none = census_sampler_trace_id_ratio(0.0, &st);
   census_sampler *all = census_sampler_trace_id_ratio(1.0, &st);
-  census_span_options on = {.sampler = all, .root = true}, off = {.sampler = none, .root = true};
+  census_span_options on = {.size = sizeof(census_span_options), .sampler = all, .root = true},
+                      off = {.size = sizeof(census_span_options), .sampler = none, .root = true};
   for (int i = 0; i < 1000; i++) {
     census_span a = census_span_start("t/all", &on), z = census_span_start("t/none", &off);
     assert_true(census_span_is_recording(a));
@@ -331,31 +341,39 @@ static void test_ratio_sampler(void **state) {
  * were dropped and counted: this test failed. Runs first, before setup() registers an exporter. */
 static void test_no_exporter_nothing_queued(void **state) {
   (void)state;
-  census_set_diagnostics(NULL, NULL);
-  census_span_export_options saved, small = {64, 64, 3600000, 0};
-  census_trace_export_options(&saved);
+  census_diagnostics_set_callback(NULL, NULL);
+  census_span_export_options saved = CENSUS_SPAN_EXPORT_OPTIONS_INIT;
+  census_span_export_options small = CENSUS_SPAN_EXPORT_OPTIONS_INIT;
+  small.max_queue_size = small.max_export_batch_size = 64;
+  small.schedule_delay_ms = 3600000;
+  assert_int_equal(census_trace_export_options(&saved), CENSUS_OK);
   assert_int_equal(census_trace_set_export_options(&small), CENSUS_OK);
-  uint64_t before = census_span_dropped_count();
+  uint64_t before = census_trace_dropped_spans();
   for (int i = 0; i < 1000; i++) {
     census_span span = census_span_start("t/unexported", NULL);
     assert_true(census_span_is_recording(span));
     census_span_end(span);
   }
-  assert_int_equal(census_span_dropped_count(), before);
+  assert_int_equal(census_trace_dropped_spans(), before);
   assert_int_equal(census_trace_set_export_options(&saved), CENSUS_OK);
 }
 
 /* A full queue drops ended spans and counts them exactly; what fits is exported. */
 static void test_full_queue_drops_and_counts(void **state) {
   (void)state;
-  census_span_export_options saved, small = {10, 10, 3600000, 0};
-  census_trace_export_options(&saved);
+  census_span_export_options saved = CENSUS_SPAN_EXPORT_OPTIONS_INIT,
+                             small = {.size = sizeof(census_span_export_options),
+                                      .max_queue_size = 10,
+                                      .max_export_batch_size = 10,
+                                      .schedule_delay_ms = 3600000,
+                                      .export_timeout_ms = 0};
+  assert_int_equal(census_trace_export_options(&saved), CENSUS_OK);
   assert_int_equal(census_trace_set_export_options(&small), CENSUS_OK);
-  uint64_t before = census_span_dropped_count();
+  uint64_t before = census_trace_dropped_spans();
   for (int i = 0; i < 25; i++) {
     census_span_end(census_span_start("t/flood", NULL));
   }
-  uint64_t dropped = census_span_dropped_count() - before;
+  uint64_t dropped = census_trace_dropped_spans() - before;
   assert_int_equal(census_flush(10000), CENSUS_OK);
   size_t exported = 0;
   for (size_t i = 0; i < atomic_load(&captured_count); i++) {
@@ -373,9 +391,13 @@ static void test_full_queue_drops_and_counts(void **state) {
     counted += p.int_value;
   }
   census_view_data_free(d);
-  assert_int_equal(counted, (int64_t)census_span_dropped_count());
+  assert_int_equal(counted, (int64_t)census_trace_dropped_spans());
   assert_int_equal(census_trace_set_export_options(&saved), CENSUS_OK);
-  census_span_export_options bad = {5, 10, 0, 0};
+  census_span_export_options bad = {.size = sizeof(census_span_export_options),
+                                    .max_queue_size = 5,
+                                    .max_export_batch_size = 10,
+                                    .schedule_delay_ms = 0,
+                                    .export_timeout_ms = 0};
   assert_int_equal(census_trace_set_export_options(&bad), CENSUS_EINVAL);
 }
 
@@ -429,10 +451,15 @@ static void *end_spans(void *arg) {
  * the export worker drains concurrently (small batches wake it often). */
 static void test_spans_from_exiting_threads(void **state) {
   (void)state;
-  census_span_export_options saved, options = {65536, 64, 3600000, 0};
-  census_trace_export_options(&saved);
+  census_span_export_options saved = CENSUS_SPAN_EXPORT_OPTIONS_INIT,
+                             options = {.size = sizeof(census_span_export_options),
+                                        .max_queue_size = 65536,
+                                        .max_export_batch_size = 64,
+                                        .schedule_delay_ms = 3600000,
+                                        .export_timeout_ms = 0};
+  assert_int_equal(census_trace_export_options(&saved), CENSUS_OK);
   assert_int_equal(census_trace_set_export_options(&options), CENSUS_OK);
-  uint64_t dropped_before = census_span_dropped_count();
+  uint64_t dropped_before = census_trace_dropped_spans();
   enum { THREADS = 4 };
   int per_thread = 4000;
   pthread_t threads[THREADS];
@@ -447,7 +474,7 @@ static void test_spans_from_exiting_threads(void **state) {
   for (size_t i = 0; i < atomic_load(&captured_count) && i < MAX_CAPTURED; i++) {
     exported += strcmp(captured[i].name, "t/threads") == 0;
   }
-  assert_int_equal(census_span_dropped_count(), dropped_before);
+  assert_int_equal(census_trace_dropped_spans(), dropped_before);
   assert_int_equal(exported, THREADS * per_thread);
   assert_int_equal(census_trace_set_export_options(&saved), CENSUS_OK);
 }
@@ -472,7 +499,7 @@ static void test_span_names_short_and_long(void **state) {
     }
   }
   census_span renamed = census_span_start("t/short", NULL);
-  assert_int_equal(census_span_update_name(renamed, "t/renamed after start"), CENSUS_OK);
+  assert_int_equal(census_span_set_name(renamed, "t/renamed after start"), CENSUS_OK);
   census_span_end(renamed);
   assert_int_equal(census_flush(10000), CENSUS_OK);
   assert_string_equal(find("t/renamed after start")->name, "t/renamed after start");

@@ -241,9 +241,9 @@ static void capture_diag(void *user, census_status status, const char *message) 
  * view, the differing field and what each side has. */
 static void expect_conflict_line(census_view *v, const char *expected) {
   last_diag[0] = '\0';
-  census_set_diagnostics(capture_diag, NULL);
+  census_diagnostics_set_callback(capture_diag, NULL);
   assert_int_equal(census_view_register(v), CENSUS_ECONFLICT);
-  census_set_diagnostics(NULL, NULL);
+  census_diagnostics_set_callback(NULL, NULL);
   census_view_free(v);
   assert_int_equal(last_diag_status, CENSUS_ECONFLICT);
   if (strcmp(last_diag, expected) != 0) {
@@ -336,7 +336,7 @@ static void test_duplicate_column(void **state) {
   const census_tag_key *columns[] = {method, status, method};
   census_status st = 1;
   last_diag[0] = '\0';
-  census_set_diagnostics(capture_diag, NULL);
+  census_diagnostics_set_callback(capture_diag, NULL);
   assert_null(census_view_new("view/dup_column", NULL, m, columns, 3, agg, &st));
   assert_int_equal(st, CENSUS_EDUPLICATE);
   assert_int_equal(last_diag_status, CENSUS_EDUPLICATE);
@@ -348,7 +348,7 @@ static void test_duplicate_column(void **state) {
   assert_null(census_view_new("view/dup_column", NULL, m, with_null, 2, agg, &st));
   assert_int_equal(st, CENSUS_EINVAL);
   assert_string_equal(last_diag, "census_view_new: view \"view/dup_column\": column 1 is NULL");
-  census_set_diagnostics(NULL, NULL);
+  census_diagnostics_set_callback(NULL, NULL);
   census_aggregation_free(agg);
 }
 

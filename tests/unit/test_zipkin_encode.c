@@ -211,10 +211,15 @@ static void test_kinds_status_duration(void **state) {
  * with the same key as such a tag is left out (no duplicate key: jansson would refuse the body). */
 static void test_dropped_counts(void **state) {
   (void)state;
-  census_span_limits small = {.max_attributes = 2, .max_events = 1, .max_links = 1};
+  census_span_limits small = {
+      .size = sizeof(census_span_limits), .max_attributes = 2, .max_events = 1, .max_links = 1};
   assert_int_equal(census_trace_set_limits(&small), CENSUS_OK);
   census_span s = span_fixture_start("limited", CENSUS_SPAN_KIND_CLIENT, 0, NULL, 0);
-  census_span_limits dflt = {128, 128, 128, 128};
+  census_span_limits dflt = {.size = sizeof(census_span_limits),
+                             .max_attributes = 128,
+                             .max_events = 128,
+                             .max_links = 128,
+                             .max_attributes_per_event = 128};
   census_trace_set_limits(&dflt);
   census_trace_context ctx, other;
   census_span_context(s, &ctx);

@@ -14,6 +14,8 @@ census_unit_test(flush THREADED)
 census_unit_test(bound THREADED)
 census_unit_test(cardinality)
 census_unit_test(trace THREADED)
+# The options-struct convention, for every options struct of the core.
+census_unit_test(options)
 # Not THREADED: it forks a process running the export worker (see the file comment).
 census_unit_test(self_metrics)
 # census's side of docs/opencensus-python.md, one test per section.

@@ -158,7 +158,8 @@ CENSUS_EXPORT census_status census_google_monitoring_exporter_stats(
  * the exporter stops exporting, CENSUS_ETIMEDOUT is returned, and its small handle stays
  * allocated until census_shutdown() releases it. Call it exactly once per handle: a second call is
  * undefined, like free() twice. Blocking (bounded by timeout_ms); not from an exporter callback;
- * not concurrently with census_shutdown(). */
+ * not concurrently with census_shutdown() or another call on the handle (not thread-safe with
+ * them). */
 CENSUS_EXPORT census_status census_google_monitoring_exporter_stop(
     census_google_monitoring_exporter *exporter, int64_t timeout_ms);
 

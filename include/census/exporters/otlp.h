@@ -160,7 +160,7 @@ CENSUS_EXPORT census_status census_otlp_exporter_stats(census_otlp_exporter *exp
  * were dropped or rejected during the exporter's life; CENSUS_ETIMEDOUT wins when both apply;
  * CENSUS_EINVAL for NULL. Must not be called from an
  * exporter callback; the handle is invalid afterwards (calling it twice is undefined, like
- * free() twice). */
+ * free() twice). Thread-safe against the other functions on other handles. */
 CENSUS_EXPORT census_status census_otlp_exporter_stop(census_otlp_exporter *exporter,
                                                       int64_t timeout_ms);
 

@@ -76,7 +76,7 @@ typedef struct census_prometheus_options {
 /* Renders every registered view, collected now as one consistent snapshot, into a new
  * NUL-terminated buffer that the caller frees with census_prometheus_text_free(): *text receives
  * it and *length its length (without the NUL). For applications that serve /metrics with their
- * own HTTP server (with census_prometheus_negotiate() and census_prometheus_content_type()).
+ * own HTTP server (with census_prometheus_negotiate() and census_prometheus_format_content_type()).
  * `options` may be NULL (text 0.0.4, no prefix, no constant labels). Errors: CENSUS_EINVAL (NULL
  * text or length, a bad constant label name, an unknown format, options not initialised with
  * CENSUS_PROMETHEUS_OPTIONS_INIT), CENSUS_ENOMEM, CENSUS_ESHUTDOWN; *text is then NULL.
@@ -93,17 +93,19 @@ CENSUS_EXPORT census_status census_prometheus_render_views(const census_view_dat
                                                            const census_prometheus_options *options,
                                                            char **text, size_t *length);
 
-/* Frees what the render functions returned; NULL is a no-op. */
+/* Frees what the render functions returned; NULL is a no-op. Thread-safe (the buffer is the
+ * caller's: one call per buffer). */
 CENSUS_EXPORT void census_prometheus_text_free(char *text);
 
-/* The format to answer a request with, from its Accept header (may be NULL): OpenMetrics when
- * application/openmetrics-text is acceptable and preferred at least as much as text/plain,
- * otherwise text 0.0.4. Thread-safe. */
+/* The format to answer a request with, from its Accept header (may be NULL; only read during the
+ * call): OpenMetrics when application/openmetrics-text is acceptable and preferred at least as
+ * much as text/plain, otherwise text 0.0.4 (also for NULL or anything it cannot parse). Never
+ * fails. Thread-safe. */
 CENSUS_EXPORT census_prometheus_format census_prometheus_negotiate(const char *accept);
 
-/* The Content-Type for `format`, e.g. "text/plain; version=0.0.4; charset=utf-8". Static string.
- * Thread-safe. */
-CENSUS_EXPORT const char *census_prometheus_content_type(census_prometheus_format format);
+/* The Content-Type for `format`, e.g. "text/plain; version=0.0.4; charset=utf-8"; an unknown
+ * format gives text 0.0.4's. Never fails; returns a static string. Thread-safe. */
+CENSUS_EXPORT const char *census_prometheus_format_content_type(census_prometheus_format format);
 
 /* A running /metrics endpoint. Thread-safety: the functions below are thread-safe;
  * census_prometheus_exporter_stop() must be the last call on a handle. */
@@ -142,7 +144,7 @@ CENSUS_EXPORT census_status census_prometheus_exporter_stats(census_prometheus_e
                                                              census_prometheus_stats *stats);
 
 /* The port the server listens on (useful with any_port), or 0 once it is stopped (also after
- * census_shutdown()) or for NULL. Thread-safe. */
+ * census_shutdown()) or for NULL. The handle is only read. Thread-safe. */
 CENSUS_EXPORT uint16_t census_prometheus_exporter_port(const census_prometheus_exporter *exporter);
 
 /* Stops the server and frees the handle: closes the listening socket and every connection and

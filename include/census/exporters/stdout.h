@@ -71,7 +71,8 @@ CENSUS_EXPORT census_status census_stdout_exporter_stats(census_stdout_exporter 
  * CENSUS_ETIMEDOUT when the deadline cut the final export short (census's collection lock was
  * busy), CENSUS_EEXPORT when it could not be written; CENSUS_ETIMEDOUT wins. Call it exactly once
  * per handle: a second call is undefined, like free() twice. Blocking (bounded by timeout_ms); not
- * from an exporter callback; not concurrently with census_shutdown(). */
+ * from an exporter callback; not concurrently with census_shutdown() or another call on the handle
+ * (not thread-safe with them). */
 CENSUS_EXPORT census_status census_stdout_exporter_stop(census_stdout_exporter *exporter,
                                                         int64_t timeout_ms);
 
