@@ -421,6 +421,26 @@ static uint32_t otlp_flags(uint8_t trace_flags, bool remote) {
   return (uint32_t)trace_flags | 0x100u | (remote ? 0x200u : 0u);
 }
 
+/* What both span encodings read from a span before writing it: its context, its parent, the
+ * OTLP flags that follow from both, and its status. */
+struct span_head {
+  census_trace_context ctx;
+  uint8_t parent[CENSUS_SPAN_ID_SIZE];
+  bool has_parent;
+  uint32_t flags;
+  census_span_status_code code;
+  const char *status_message;
+};
+
+static void span_head_read(const census_span_data *s, struct span_head *h) {
+  census_span_data_context(s, &h->ctx);
+  bool parent_remote = false;
+  h->has_parent = census_span_data_parent(s, h->parent, &parent_remote);
+  h->flags = otlp_flags(h->ctx.trace_flags, h->has_parent && parent_remote);
+  h->status_message = NULL;
+  h->code = census_span_data_status(s, &h->status_message);
+}
+
 /* Link flags: census keeps only the W3C flags of a link, not whether its context was remote, so
  * 0x100 ("remote-ness known") stays clear, as OTLP asks when the exporter does not know. */
 static uint32_t link_flags(const census_trace_context *link) { return link->trace_flags; }
@@ -473,22 +493,17 @@ static void pb_events_links(census_buf *b, const census_span_data *s) {
 }
 
 static void pb_span(census_buf *b, const census_span_data *s) {
-  census_trace_context ctx;
-  census_span_data_context(s, &ctx);
-  uint8_t parent[CENSUS_SPAN_ID_SIZE];
-  bool parent_remote = false;
-  bool has_parent = census_span_data_parent(s, parent, &parent_remote);
-  const char *status_message = NULL;
-  census_span_status_code code = census_span_data_status(s, &status_message);
+  struct span_head h;
+  span_head_read(s, &h);
 
   size_t m = census__pb_begin(b, 2); /* ScopeSpans.spans */
-  census__pb_bytes(b, 1, ctx.trace_id, CENSUS_TRACE_ID_SIZE);
-  census__pb_bytes(b, 2, ctx.span_id, CENSUS_SPAN_ID_SIZE);
-  if (ctx.tracestate[0]) {
-    census__pb_string(b, 3, ctx.tracestate);
+  census__pb_bytes(b, 1, h.ctx.trace_id, CENSUS_TRACE_ID_SIZE);
+  census__pb_bytes(b, 2, h.ctx.span_id, CENSUS_SPAN_ID_SIZE);
+  if (h.ctx.tracestate[0]) {
+    census__pb_string(b, 3, h.ctx.tracestate);
   }
-  if (has_parent) {
-    census__pb_bytes(b, 4, parent, CENSUS_SPAN_ID_SIZE);
+  if (h.has_parent) {
+    census__pb_bytes(b, 4, h.parent, CENSUS_SPAN_ID_SIZE);
   }
   census__pb_string(b, 5, census_span_data_name(s));
   census__pb_uint64(b, 6, otlp_kind(census_span_data_kind(s)));
@@ -506,17 +521,17 @@ static void pb_span(census_buf *b, const census_span_data *s) {
     census__pb_uint64(b, 10, dropped);
   }
   pb_events_links(b, s);
-  if (code != CENSUS_SPAN_STATUS_UNSET || (status_message && status_message[0])) {
+  if (h.code != CENSUS_SPAN_STATUS_UNSET || (h.status_message && h.status_message[0])) {
     size_t st = census__pb_begin(b, 15);
-    if (status_message && status_message[0]) {
-      census__pb_string(b, 2, status_message);
+    if (h.status_message && h.status_message[0]) {
+      census__pb_string(b, 2, h.status_message);
     }
-    if (code != CENSUS_SPAN_STATUS_UNSET) {
-      census__pb_uint64(b, 3, (uint64_t)code);
+    if (h.code != CENSUS_SPAN_STATUS_UNSET) {
+      census__pb_uint64(b, 3, (uint64_t)h.code);
     }
     census__pb_end(b, st);
   }
-  census__pb_fixed32(b, 16, otlp_flags(ctx.trace_flags, has_parent && parent_remote));
+  census__pb_fixed32(b, 16, h.flags);
   census__pb_end(b, m);
 }
 
@@ -573,27 +588,22 @@ static void json_events_links(census_json *j, const census_span_data *s) {
 }
 
 static void json_span(census_json *j, const census_span_data *s) {
-  census_trace_context ctx;
-  census_span_data_context(s, &ctx);
-  uint8_t parent[CENSUS_SPAN_ID_SIZE];
-  bool parent_remote = false;
-  bool has_parent = census_span_data_parent(s, parent, &parent_remote);
-  const char *status_message = NULL;
-  census_span_status_code code = census_span_data_status(s, &status_message);
+  struct span_head h;
+  span_head_read(s, &h);
 
   census__json_object_begin(j);
   census__json_key(j, "traceId");
-  census__json_hex(j, ctx.trace_id, CENSUS_TRACE_ID_SIZE);
+  census__json_hex(j, h.ctx.trace_id, CENSUS_TRACE_ID_SIZE);
   census__json_key(j, "spanId");
-  census__json_hex(j, ctx.span_id, CENSUS_SPAN_ID_SIZE);
-  if (ctx.tracestate[0]) {
-    census__json_kv_string(j, "traceState", ctx.tracestate);
+  census__json_hex(j, h.ctx.span_id, CENSUS_SPAN_ID_SIZE);
+  if (h.ctx.tracestate[0]) {
+    census__json_kv_string(j, "traceState", h.ctx.tracestate);
   }
-  if (has_parent) {
+  if (h.has_parent) {
     census__json_key(j, "parentSpanId");
-    census__json_hex(j, parent, CENSUS_SPAN_ID_SIZE);
+    census__json_hex(j, h.parent, CENSUS_SPAN_ID_SIZE);
   }
-  census__json_kv_int64(j, "flags", otlp_flags(ctx.trace_flags, has_parent && parent_remote));
+  census__json_kv_int64(j, "flags", h.flags);
   census__json_kv_string(j, "name", census_span_data_name(s));
   census__json_kv_int64(j, "kind", (int64_t)otlp_kind(census_span_data_kind(s)));
   census__json_key(j, "startTimeUnixNano");
@@ -614,10 +624,10 @@ static void json_span(census_json *j, const census_span_data *s) {
   json_events_links(j, s);
   census__json_key(j, "status");
   census__json_object_begin(j);
-  if (status_message && status_message[0]) {
-    census__json_kv_string(j, "message", status_message);
+  if (h.status_message && h.status_message[0]) {
+    census__json_kv_string(j, "message", h.status_message);
   }
-  census__json_kv_int64(j, "code", (int64_t)code);
+  census__json_kv_int64(j, "code", (int64_t)h.code);
   census__json_object_end(j);
   census__json_object_end(j);
 }
