@@ -248,6 +248,61 @@ CENSUS_EXPORT census_status census_span_exporter_register(const census_span_expo
  * `user` is only compared, never dereferenced. Thread-safe; not from an exporter callback. */
 CENSUS_EXPORT census_status census_span_exporter_unregister(void *user, int64_t timeout_ms);
 
+/* ---- Span observers ------------------------------------------------------------------------ */
+
+/* Whether the span was sampled (so it goes to the span exporters), as opposed to recorded only
+ * for the span observers (census_span_observer_ops.record_unsampled). false for NULL. Only reads
+ * the span data. Thread-safe. */
+CENSUS_EXPORT bool census_span_data_is_sampled(const census_span_data *span);
+
+/* A span observer sees recording spans start and end, on the threads that start and end them,
+ * for in-process views of live tracing (the zPages' tracez page: running spans, latency
+ * buckets). Initialised and read like census_stats_exporter_ops, with
+ * CENSUS_SPAN_OBSERVER_OPS_INIT; copied at registration.
+ *
+ * The callbacks run on recording threads, holding no census lock: they must be quick and must
+ * not block, start or end spans, or call census functions that take locks (registration,
+ * flushes, view data). The span data are borrowed for the call, and read from the calling
+ * thread only (the span is that thread's). census costs one relaxed load and a branch per span
+ * start while no observer is registered. */
+typedef struct census_span_observer_ops {
+  size_t size; /* sizeof(census_span_observer_ops), set by CENSUS_SPAN_OBSERVER_OPS_INIT */
+  /* Called when a recording span starts, after its ids, name, kind, parent and start time are
+   * set (attributes, events and links come later). Returns a value that census keeps with the
+   * span and passes to on_end. May be NULL. */
+  uint64_t (*on_start)(void *user, const census_span_data *span);
+  /* Called when a span whose start this observer saw ends, with the span complete (end time,
+   * status, attributes, events, links), before it is queued for the span exporters. May be NULL.
+   * A span that started before the observer was registered is never passed to it. */
+  void (*on_end)(void *user, const census_span_data *span, uint64_t cookie);
+  /* Non-zero: spans the sampler refuses are recorded too while this observer is registered (as
+   * OpenTelemetry's RECORD_ONLY decision): they keep the sampled flag off in their context and
+   * in the headers injected from them, census_span_is_recording() is true for them, the
+   * observers see them (census_span_data_is_sampled() false), and they are never exported. They
+   * then cost what a sampled span costs (clock reads, name copy, attributes). */
+  int record_unsampled;
+} census_span_observer_ops;
+
+#define CENSUS_SPAN_OBSERVER_OPS_INIT                                                              \
+  { .size = sizeof(census_span_observer_ops) }
+
+/* Registers a span observer; `ops` is copied, `user` is passed to each callback (not owned by
+ * census). Spans that start from then on are observed. Starts no thread. At most 4 observers at
+ * once. Errors: CENSUS_EINVAL (NULL ops, or an ops->size census does not know, e.g. 0: not
+ * initialised with CENSUS_SPAN_OBSERVER_OPS_INIT; reported), CENSUS_EDUPLICATE (`user` is
+ * registered already), CENSUS_ELIMIT (4 observers are registered; reported), CENSUS_ESHUTDOWN.
+ * Thread-safe. */
+CENSUS_EXPORT census_status census_span_observer_register(const census_span_observer_ops *ops,
+                                                          void *user);
+
+/* Unregisters the observer registered with `user` and waits, up to timeout_ms, until none of its
+ * callbacks is running on any thread: after CENSUS_OK, census never calls it again and what
+ * `user` points to may be freed. Spans it saw start and that end later are not passed to it.
+ * Returns CENSUS_OK, CENSUS_ENOTFOUND (no observer has that user pointer) or CENSUS_ETIMEDOUT
+ * (a callback still runs: no new one starts, but `user` must stay valid). Works after
+ * census_shutdown() too. Thread-safe; blocking (polls every 100 us); not from a callback. */
+CENSUS_EXPORT census_status census_span_observer_unregister(void *user, int64_t timeout_ms);
+
 #ifdef __cplusplus
 }
 #endif

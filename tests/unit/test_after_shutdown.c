@@ -387,6 +387,12 @@ static void exporter_interface(void) {
   assert_int_equal(census_span_exporter_unregister(&before, 100), CENSUS_ESHUTDOWN);
   assert_int_equal(atomic_load(&before.stats_shutdowns), 1);
   assert_int_equal(atomic_load(&before.span_shutdowns), 1);
+  /* Span observers: no new one after the shutdown (no span starts any more); unregistering
+   * works (nothing registered here). */
+  census_span_observer_ops observer = CENSUS_SPAN_OBSERVER_OPS_INIT;
+  assert_int_equal(census_span_observer_register(&observer, &other), CENSUS_ESHUTDOWN);
+  assert_int_equal(census_span_observer_unregister(&other, 100), CENSUS_ENOTFOUND);
+  assert_false(census_span_data_is_sampled(NULL));
 
   /* Span data exist only during an export call; with none, the accessors answer NULL-safely. */
   census_trace_context c;

@@ -14,6 +14,8 @@ census_unit_test(flush THREADED)
 census_unit_test(bound THREADED)
 census_unit_test(cardinality)
 census_unit_test(trace THREADED)
+# Span observers (the zPages' tracez hook): callbacks at span start and end, record-only spans.
+census_unit_test(span_observer THREADED)
 # The options-struct convention, for every options struct of the core.
 census_unit_test(options)
 # Not THREADED: it forks a process running the export worker (see the file comment).
