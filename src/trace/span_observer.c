@@ -112,8 +112,7 @@ CENSUS_EXPORT census_status census_span_observer_register(const census_span_obse
   census_span_observer_ops read;
   census_status status = census__options_read(
       ops, CENSUS__END_OF(census_span_observer_ops, record_unsampled), sizeof read, &read,
-      "census_span_observer_register", "census_span_observer_ops",
-      "CENSUS_SPAN_OBSERVER_OPS_INIT");
+      "census_span_observer_register", "census_span_observer_ops", "CENSUS_SPAN_OBSERVER_OPS_INIT");
   if (status != CENSUS_OK) {
     return status;
   }

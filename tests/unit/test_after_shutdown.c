@@ -378,6 +378,11 @@ static void recording(void) {
   assert_int_equal(census_exporter_record_rejected(NULL, 1), CENSUS_EINVAL);
 }
 
+static void count_status(void *context, const census_exporter_status *status) {
+  (void)status;
+  ++*(int *)context;
+}
+
 static void exporter_interface(void) {
   int other;
   assert_int_equal(census_stats_exporter_register(&stats_ops, &other), CENSUS_ESHUTDOWN);
@@ -387,6 +392,19 @@ static void exporter_interface(void) {
   assert_int_equal(census_span_exporter_unregister(&before, 100), CENSUS_ESHUTDOWN);
   assert_int_equal(atomic_load(&before.stats_shutdowns), 1);
   assert_int_equal(atomic_load(&before.span_shutdowns), 1);
+  /* The exporter status registry still answers (the handles outlive the shutdown, with their
+   * final counters), and takes and drops registrations. */
+  int visited = 0;
+  assert_int_equal(census_exporter_status_visit(count_status, &visited), CENSUS_OK);
+  census_exporter_status_options so = CENSUS_EXPORTER_STATUS_OPTIONS_INIT;
+  so.name = "after shutdown";
+  assert_int_equal(census_exporter_status_register(&so, &other), CENSUS_OK);
+  int visited_after = 0;
+  assert_int_equal(census_exporter_status_visit(count_status, &visited_after), CENSUS_OK);
+  assert_int_equal(visited_after, visited + 1);
+  assert_int_equal(census_exporter_status_unregister(&other), CENSUS_OK);
+  census_exporter_report_counts(NULL, 1, 2, 3); /* NULL reports are no-ops */
+  census_exporter_report_error(NULL, 1, "x");
   /* Span observers: no new one after the shutdown (no span starts any more); unregistering
    * works (nothing registered here). */
   census_span_observer_ops observer = CENSUS_SPAN_OBSERVER_OPS_INIT;
@@ -598,6 +616,12 @@ static void exporters(void) {
   assert_int_equal(census_prometheus_exporter_port(before.server), 0); /* stopped by shutdown */
   census_prometheus_stats ps;
   assert_int_equal(census_prometheus_exporter_stats(before.server, &ps), CENSUS_OK);
+  /* Routes on the stopped server: added and removed (never called); no request exists. */
+  assert_int_equal(census_prometheus_exporter_add_route(before.server, "/x", NULL, NULL),
+                   CENSUS_EINVAL);
+  assert_int_equal(census_prometheus_exporter_remove_route(before.server, "/x"), CENSUS_ENOTFOUND);
+  assert_null(census_prometheus_request_path(NULL));
+  assert_null(census_prometheus_request_query(NULL, "name"));
   assert_int_equal(census_prometheus_exporter_stop(before.server, 100), CENSUS_OK); /* frees */
 #endif
 }

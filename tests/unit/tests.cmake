@@ -16,6 +16,8 @@ census_unit_test(cardinality)
 census_unit_test(trace THREADED)
 # Span observers (the zPages' tracez hook): callbacks at span start and end, record-only spans.
 census_unit_test(span_observer THREADED)
+# The exporter status registry (the zPages' overview lists every exporter from it).
+census_unit_test(exporter_status THREADED)
 # The options-struct convention, for every options struct of the core.
 census_unit_test(options)
 # Not THREADED: it forks a process running the export worker (see the file comment).
