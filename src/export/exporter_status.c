@@ -41,9 +41,8 @@ struct status_entry {
 static census__mutex status_mu = CENSUS__MUTEX_INIT(CENSUS__LOCK_EXPORTER_STATUS);
 static struct status_entry *entries;
 
-CENSUS_EXPORT void census_exporter_report_counts(census_exporter_report *report,
-                                                 uint64_t delivered, uint64_t rejected,
-                                                 uint64_t dropped) {
+CENSUS_EXPORT void census_exporter_report_counts(census_exporter_report *report, uint64_t delivered,
+                                                 uint64_t rejected, uint64_t dropped) {
   if (report) {
     report->delivered = delivered;
     report->rejected = rejected;
@@ -64,9 +63,9 @@ CENSUS_EXPORT void census_exporter_report_error(census_exporter_report *report, 
 
 /* True when a configuration key names something secret (see census_exporter_status_options). */
 bool census__exporter_config_key_is_secret(const char *key) {
-  static const char *const words[] = {"authorization", "token",  "secret", "password",
-                                      "credential",    "cookie", "api_key", "apikey",
-                                      "header"};
+  static const char *const words[] = {"authorization", "token",      "secret",
+                                      "password",      "credential", "cookie",
+                                      "api_key",       "apikey",     "header"};
   char lower[256];
   size_t n = 0;
   for (; key[n] && n + 1 < sizeof lower; n++) {
@@ -117,9 +116,8 @@ static struct status_entry *entry_new(const census_exporter_status_options *o, v
     const char *value = o->config[i].value ? o->config[i].value : "";
     e->config_count = i + 1;
     e->config[i].key = strdup(key);
-    e->config[i].value =
-        census__strdup_or_empty(census__exporter_config_key_is_secret(key) && *value ? "****"
-                                                                                     : value);
+    e->config[i].value = census__strdup_or_empty(
+        census__exporter_config_key_is_secret(key) && *value ? "****" : value);
     if (!e->config[i].key || !e->config[i].value) {
       entry_free(e);
       return NULL;
@@ -134,10 +132,10 @@ census_exporter_status_register(const census_exporter_status_options *options, v
     return CENSUS_EINVAL;
   }
   census_exporter_status_options o;
-  census_status status = census__options_read(
-      options, CENSUS__END_OF(census_exporter_status_options, report), sizeof o, &o,
-      "census_exporter_status_register", "census_exporter_status_options",
-      "CENSUS_EXPORTER_STATUS_OPTIONS_INIT");
+  census_status status =
+      census__options_read(options, CENSUS__END_OF(census_exporter_status_options, report),
+                           sizeof o, &o, "census_exporter_status_register",
+                           "census_exporter_status_options", "CENSUS_EXPORTER_STATUS_OPTIONS_INIT");
   if (status != CENSUS_OK) {
     return status;
   }

@@ -22,7 +22,7 @@
 struct exporter {
   _Atomic uint64_t delivered;
   _Atomic int reports;
-  atomic_bool slow; /* the report sleeps 50 ms */
+  atomic_bool slow;     /* the report sleeps 50 ms */
   _Atomic int finished; /* reports that returned */
   const char *error;
 };

@@ -270,10 +270,8 @@ static void test_status_registry(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_route_answers),
-      cmocka_unit_test(test_remove_waits_for_handler),
-      cmocka_unit_test(test_refusals),
-      cmocka_unit_test(test_no_metrics),
+      cmocka_unit_test(test_route_answers),   cmocka_unit_test(test_remove_waits_for_handler),
+      cmocka_unit_test(test_refusals),        cmocka_unit_test(test_no_metrics),
       cmocka_unit_test(test_status_registry),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
