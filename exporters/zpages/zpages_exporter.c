@@ -51,7 +51,8 @@ struct census_zpages_exporter {
   _Atomic uint64_t pages_served, requests_refused;
 };
 
-/* ---- requests ---------------------------------------------------------------------------------- */
+/* ---- requests ----------------------------------------------------------------------------------
+ */
 
 static const char *query_of(void *request, const char *name) {
   return census_prometheus_request_query(request, name);
@@ -91,7 +92,8 @@ static void serve(void *user, const census_prometheus_request *request,
   response->body = census__buf_take(&out, &response->length);
 }
 
-/* ---- stats ------------------------------------------------------------------------------------- */
+/* ---- stats -------------------------------------------------------------------------------------
+ */
 
 static void self_stats(void *user, census_zpages_stats *stats) {
   census_zpages_exporter *z = user;
@@ -108,8 +110,8 @@ static void self_stats(void *user, census_zpages_stats *stats) {
       .samples_cut = s.samples_cut,
       .samples_held = s.samples_held,
       .bytes_held = s.bytes_held + zp_history_bytes(z->history),
-      .bytes_bound =
-          s.bytes_bound + zp_history_bound(z->options.history_points, z->options.max_history_views)};
+      .bytes_bound = s.bytes_bound +
+                     zp_history_bound(z->options.history_points, z->options.max_history_views)};
 }
 
 CENSUS_EXPORT census_status census_zpages_exporter_stats(census_zpages_exporter *z,
@@ -152,7 +154,8 @@ static void status_register(census_zpages_exporter *z) {
   z->status_registered = census_exporter_status_register(&o, z) == CENSUS_OK;
 }
 
-/* ---- stopping ---------------------------------------------------------------------------------- */
+/* ---- stopping ----------------------------------------------------------------------------------
+ */
 
 /* What may wait for census's collection lock: the route (a page in progress), the own server,
  * the history thread. Runs on the helper thread, or on the stopping thread when no census lock
@@ -270,7 +273,8 @@ CENSUS_EXPORT census_status census_zpages_exporter_stop(census_zpages_exporter *
   return status == CENSUS_ETIMEDOUT ? CENSUS_ETIMEDOUT : CENSUS_OK;
 }
 
-/* ---- starting ---------------------------------------------------------------------------------- */
+/* ---- starting ----------------------------------------------------------------------------------
+ */
 
 /* Reads the options (NULL: defaults) into z->options with every default applied, copying the
  * strings. CENSUS_OK, CENSUS_EINVAL (reported) or CENSUS_ENOMEM. */
@@ -284,8 +288,8 @@ static census_status read_options(census_zpages_exporter *z, const census_zpages
   }
   const char *prefix = o.prefix ? o.prefix : CENSUS_ZPAGES_DEFAULT_PREFIX;
   size_t length = strlen(prefix);
-  if (length < 2 || prefix[0] != '/' || prefix[length - 1] == '/' || strcmp(prefix, "/metrics") == 0 ||
-      strpbrk(prefix, "?#&\"'<> ")) {
+  if (length < 2 || prefix[0] != '/' || prefix[length - 1] == '/' ||
+      strcmp(prefix, "/metrics") == 0 || strpbrk(prefix, "?#&\"'<> ")) {
     census_diagnostics_report(CENSUS_EINVAL,
                               "zpages: options.prefix must start with '/', not end with '/', hold "
                               "no space, quote, '<', '>', '?', '#' or '&', and not be /metrics "

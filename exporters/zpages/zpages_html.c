@@ -22,12 +22,13 @@
 #define FFFD "\xEF\xBF\xBD"
 
 static const census_utf8_escapes html_escapes = {
-    [0x00] = FFFD, [0x01] = FFFD, [0x02] = FFFD, [0x03] = FFFD, [0x04] = FFFD, [0x05] = FFFD,
-    [0x06] = FFFD, [0x07] = FFFD, [0x08] = FFFD, [0x0b] = FFFD, [0x0c] = FFFD, [0x0e] = FFFD,
-    [0x0f] = FFFD, [0x10] = FFFD, [0x11] = FFFD, [0x12] = FFFD, [0x13] = FFFD, [0x14] = FFFD,
-    [0x15] = FFFD, [0x16] = FFFD, [0x17] = FFFD, [0x18] = FFFD, [0x19] = FFFD, [0x1a] = FFFD,
-    [0x1b] = FFFD, [0x1c] = FFFD, [0x1d] = FFFD, [0x1e] = FFFD, [0x1f] = FFFD, [0x7f] = FFFD,
-    ['&'] = "&amp;", ['<'] = "&lt;",   ['>'] = "&gt;", ['"'] = "&quot;", ['\''] = "&#39;",
+    [0x00] = FFFD,   [0x01] = FFFD,  [0x02] = FFFD,  [0x03] = FFFD,    [0x04] = FFFD,
+    [0x05] = FFFD,   [0x06] = FFFD,  [0x07] = FFFD,  [0x08] = FFFD,    [0x0b] = FFFD,
+    [0x0c] = FFFD,   [0x0e] = FFFD,  [0x0f] = FFFD,  [0x10] = FFFD,    [0x11] = FFFD,
+    [0x12] = FFFD,   [0x13] = FFFD,  [0x14] = FFFD,  [0x15] = FFFD,    [0x16] = FFFD,
+    [0x17] = FFFD,   [0x18] = FFFD,  [0x19] = FFFD,  [0x1a] = FFFD,    [0x1b] = FFFD,
+    [0x1c] = FFFD,   [0x1d] = FFFD,  [0x1e] = FFFD,  [0x1f] = FFFD,    [0x7f] = FFFD,
+    ['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;", ['\''] = "&#39;",
 };
 
 void zp_html(census_buf *out, const char *s) { census__utf8_escape_str(out, s, html_escapes); }
@@ -134,7 +135,8 @@ void zp_svg_bars(census_buf *out, const double *counts, const char *const *label
     if (counts[i] > 0 && h < 1) {
       h = 1;
     }
-    census__buf_printf(out, "<rect x=\"%d\" y=\"%.1f\" width=\"%d\" height=\"%.1f\" fill=\"#4c6ef5\">",
+    census__buf_printf(out,
+                       "<rect x=\"%d\" y=\"%.1f\" width=\"%d\" height=\"%.1f\" fill=\"#4c6ef5\">",
                        (int)i * (bar + gap), height - h, bar, h);
     census__buf_append_str(out, "<title>");
     zp_html(out, labels[i]);
@@ -142,8 +144,9 @@ void zp_svg_bars(census_buf *out, const double *counts, const char *const *label
     zp_number(out, counts[i]);
     census__buf_append_str(out, "</title></rect>");
   }
-  census__buf_printf(out, "<text x=\"0\" y=\"%d\">0</text><text x=\"%d\" y=\"%d\" "
-                          "text-anchor=\"end\">max ",
+  census__buf_printf(out,
+                     "<text x=\"0\" y=\"%d\">0</text><text x=\"%d\" y=\"%d\" "
+                     "text-anchor=\"end\">max ",
                      height + 12, width, height + 12);
   zp_number(out, max);
   census__buf_append_str(out, "</text></svg>");
@@ -165,8 +168,8 @@ void zp_svg_sparkline(census_buf *out, const double *values, size_t n) {
                                 "points=\"");
     for (size_t i = 0; i < n; i++) {
       double x = n > 1 ? (double)i * (width - 2) / (double)(n - 1) + 1 : width / 2.0;
-      double y = max > min ? height - 2 - (values[i] - min) / (max - min) * (height - 4)
-                           : height / 2.0;
+      double y =
+          max > min ? height - 2 - (values[i] - min) / (max - min) * (height - 4) : height / 2.0;
       if (!isfinite(y)) {
         y = height / 2.0;
       }

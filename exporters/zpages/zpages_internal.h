@@ -122,8 +122,8 @@ zp_running *zp_store_running(zp_store *store, const char *name, size_t *count);
 
 /* Counters for census_zpages_stats. */
 typedef struct zp_store_stats {
-  uint64_t spans_started, spans_ended, names, other_names, samples_taken, samples_cut,
-      samples_held, bytes_held, bytes_bound;
+  uint64_t spans_started, spans_ended, names, other_names, samples_taken, samples_cut, samples_held,
+      bytes_held, bytes_bound;
 } zp_store_stats;
 void zp_store_stats_get(zp_store *store, zp_store_stats *stats);
 

@@ -25,7 +25,8 @@ extern char **environ;
 static const char *const HTML = "text/html; charset=utf-8";
 static const char *const JSON = "application/json";
 
-/* ---- shared bits ------------------------------------------------------------------------------ */
+/* ---- shared bits ------------------------------------------------------------------------------
+ */
 
 static int refresh_of(const zp_request *r) {
   const char *v = r->query(r->request, "refresh");
@@ -61,7 +62,7 @@ static const char *status_name(census_span_status_code c) {
 
 /* An environment variable's name that holds a secret: its value is shown as "****". */
 static bool secret_name(const char *name) {
-  static const char *const words[] = {"HEADERS", "KEY",  "TOKEN",  "SECRET",
+  static const char *const words[] = {"HEADERS",  "KEY",        "TOKEN",  "SECRET",
                                       "PASSWORD", "CREDENTIAL", "COOKIE", "AUTH"};
   for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
     if (strstr(name, words[i])) {
@@ -121,7 +122,8 @@ static size_t environment(census_buf *o) {
   return n;
 }
 
-/* ---- overview --------------------------------------------------------------------------------- */
+/* ---- overview ---------------------------------------------------------------------------------
+ */
 
 /* What the overview shows of one exporter, copied during the registry visit. */
 typedef struct exporter_copy {
@@ -319,17 +321,13 @@ static unsigned page_overview(const zp_context *z, const zp_request *r, bool jso
   const struct {
     const char *name;
     uint64_t value;
-  } counters[] = {{"pages_served", self.pages_served},
-                  {"requests_refused", self.requests_refused},
-                  {"spans_started", self.spans_started},
-                  {"spans_ended", self.spans_ended},
-                  {"span_names", self.span_names},
-                  {"spans_other_names", self.spans_other_names},
-                  {"samples_taken", self.samples_taken},
-                  {"samples_cut", self.samples_cut},
-                  {"samples_held", self.samples_held},
-                  {"bytes_held", self.bytes_held},
-                  {"bytes_bound", self.bytes_bound}};
+  } counters[] = {
+      {"pages_served", self.pages_served},   {"requests_refused", self.requests_refused},
+      {"spans_started", self.spans_started}, {"spans_ended", self.spans_ended},
+      {"span_names", self.span_names},       {"spans_other_names", self.spans_other_names},
+      {"samples_taken", self.samples_taken}, {"samples_cut", self.samples_cut},
+      {"samples_held", self.samples_held},   {"bytes_held", self.bytes_held},
+      {"bytes_bound", self.bytes_bound}};
   for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) {
     char number[32];
     snprintf(number, sizeof number, "%llu", (unsigned long long)counters[i].value);
@@ -379,7 +377,8 @@ static unsigned page_overview(const zp_context *z, const zp_request *r, bool jso
   return 200;
 }
 
-/* ---- tracez ----------------------------------------------------------------------------------- */
+/* ---- tracez -----------------------------------------------------------------------------------
+ */
 
 static void tracez_link(census_buf *o, const zp_context *z, const char *name, const char *type,
                         int bucket) {
@@ -595,8 +594,8 @@ static void sample_html(census_buf *o, const zp_sample *x) {
   zp_time(o, x->start_ns);
   census__buf_append_str(o, "</td><td class=\"n duration\">");
   zp_number(o, (double)(x->end_ns - x->start_ns) / 1e3);
-  census__buf_printf(o, " &micro;s</td><td class=\"%s\">%s", x->status == CENSUS_SPAN_STATUS_ERROR ? "err" : "",
-                     status_name(x->status));
+  census__buf_printf(o, " &micro;s</td><td class=\"%s\">%s",
+                     x->status == CENSUS_SPAN_STATUS_ERROR ? "err" : "", status_name(x->status));
   if (x->status_message[0]) {
     census__buf_append_str(o, ": ");
     zp_html(o, x->status_message);
@@ -607,9 +606,9 @@ static void sample_html(census_buf *o, const zp_sample *x) {
   for (uint32_t i = 0; i < x->event_count; i++) {
     census__buf_append_str(o, "<div class=\"event\">+");
     zp_number(o, (double)(x->events[i].time_ns - x->start_ns) / 1e3);
-    census__buf_append_str(o, " &micro;s <b>");
+    census__buf_append_str(o, " &micro;s <span class=\"ename\">");
     zp_html(o, x->events[i].name);
-    census__buf_append_str(o, "</b>");
+    census__buf_append_str(o, "</span>");
     attrs_html(o, x->events[i].attrs, x->events[i].attr_count);
     census__buf_append_str(o, "</div>");
   }
@@ -644,8 +643,8 @@ static void running_json(census_json *j, const zp_running *r) {
 }
 
 /* The detail page: one name's running spans, or the samples of one bucket or of its errors. */
-static unsigned tracez_detail(const zp_context *z, const zp_request *r, const char *name,
-                              bool json, census_buf *o) {
+static unsigned tracez_detail(const zp_context *z, const zp_request *r, const char *name, bool json,
+                              census_buf *o) {
   const char *type = r->query(r->request, "type");
   const char *bucket_text = r->query(r->request, "bucket");
   type = type ? type : "latency";
@@ -747,7 +746,8 @@ static unsigned page_tracez(const zp_context *z, const zp_request *r, bool json,
   return 200;
 }
 
-/* ---- statsz ----------------------------------------------------------------------------------- */
+/* ---- statsz -----------------------------------------------------------------------------------
+ */
 
 static void point_value_html(census_buf *o, const census_view_data *v, const census_point *p) {
   bool is_int = census_measure_value_type(census_view_data_measure(v)) == CENSUS_MEASURE_INT64;
@@ -762,7 +762,8 @@ static void point_value_html(census_buf *o, const census_view_data *v, const cen
     census__buf_append_str(o, "</td>");
     break;
   case CENSUS_AGGREGATION_DISTRIBUTION:
-    census__buf_printf(o, "<td class=\"n value count\">%lld</td><td class=\"n\">", (long long)p->count);
+    census__buf_printf(o, "<td class=\"n value count\">%lld</td><td class=\"n\">",
+                       (long long)p->count);
     zp_number(o, p->mean);
     census__buf_append_str(o, "</td><td class=\"n\">");
     zp_number(o, p->count ? p->min : 0);
@@ -971,7 +972,8 @@ static unsigned page_statsz(const zp_context *z, const zp_request *r, bool json,
   return 200;
 }
 
-/* ---- dispatch --------------------------------------------------------------------------------- */
+/* ---- dispatch ---------------------------------------------------------------------------------
+ */
 
 unsigned zp_render(const zp_context *z, const zp_request *r, census_buf *out,
                    const char **content_type) {

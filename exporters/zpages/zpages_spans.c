@@ -114,8 +114,8 @@ unsigned zp_latency_bucket(int64_t ns) {
 
 const char *zp_latency_label(unsigned bucket) {
   static const char *const labels[ZP_LATENCY_BUCKETS + 1] = {
-      "0-10us", "10-100us", "100us-1ms", "1-10ms", "10-100ms",
-      "100ms-1s", "1-10s", "10-100s", ">100s", "errors"};
+      "0-10us",   "10-100us", "100us-1ms", "1-10ms", "10-100ms",
+      "100ms-1s", "1-10s",    "10-100s",   ">100s",  "errors"};
   return bucket <= ZP_LATENCY_BUCKETS ? labels[bucket] : "";
 }
 
@@ -558,8 +558,8 @@ static void sample_maybe(zp_store *s, zp_entry *e, unsigned bucket, const census
   zp_ring *ring = &e->rings[bucket];
   int64_t now = monotonic_ns();
   int64_t last = atomic_load_explicit(&ring->last_ns, memory_order_relaxed);
-  bool full = atomic_load_explicit(&ring->count, memory_order_relaxed) >=
-              s->limits.samples_per_bucket;
+  bool full =
+      atomic_load_explicit(&ring->count, memory_order_relaxed) >= s->limits.samples_per_bucket;
   if ((full && now - last < s->limits.sample_interval_ns) ||
       !atomic_compare_exchange_strong(&ring->last_ns, &last, now)) {
     return;
@@ -664,7 +664,8 @@ zp_sample **zp_store_samples(zp_store *s, const char *name, unsigned bucket, siz
   zp_ring *ring = &e->rings[bucket];
   for (unsigned k = 0; k < s->limits.samples_per_bucket; k++) {
     /* Newest first: the slot before `next`, going back. */
-    unsigned at = (ring->next + s->limits.samples_per_bucket - 1 - k) % s->limits.samples_per_bucket;
+    unsigned at =
+        (ring->next + s->limits.samples_per_bucket - 1 - k) % s->limits.samples_per_bucket;
     zp_held *h = ring->samples[at];
     if (h) {
       atomic_fetch_add(&h->refs, 1);
@@ -697,8 +698,8 @@ void zp_store_stats_get(zp_store *s, zp_store_stats *st) {
       /* Every entry with the longest name it keeps, every ring full of samples at the budget,
        * and one ring's worth that the page being rendered may still hold after recording
        * threads replaced them (pages render one at a time, on the server's thread). */
-      .bytes_bound = entries * (entry_bytes(l, STRING_MAX) + (size_t)(ZP_LATENCY_BUCKETS + 1) *
-                                                              l->samples_per_bucket *
-                                                              l->sample_max_bytes) +
-                     (size_t)l->samples_per_bucket * l->sample_max_bytes};
+      .bytes_bound =
+          entries * (entry_bytes(l, STRING_MAX) + (size_t)(ZP_LATENCY_BUCKETS + 1) *
+                                                      l->samples_per_bucket * l->sample_max_bytes) +
+          (size_t)l->samples_per_bucket * l->sample_max_bytes};
 }

@@ -80,11 +80,11 @@ typedef struct census_zpages_exporter census_zpages_exporter;
 
 /* What the zPages did and hold; each count is exact at the time of the call. */
 typedef struct census_zpages_stats {
-  uint64_t pages_served;     /* pages and JSON documents answered (200) */
-  uint64_t requests_refused; /* unknown pages (404) and requests while stopping (503) */
-  uint64_t spans_started;    /* recording spans seen starting */
-  uint64_t spans_ended;      /* recording spans seen ending (counted in a bucket or as errors) */
-  uint64_t span_names;       /* names tracked (at most max_span_names) */
+  uint64_t pages_served;      /* pages and JSON documents answered (200) */
+  uint64_t requests_refused;  /* unknown pages (404) and requests while stopping (503) */
+  uint64_t spans_started;     /* recording spans seen starting */
+  uint64_t spans_ended;       /* recording spans seen ending (counted in a bucket or as errors) */
+  uint64_t span_names;        /* names tracked (at most max_span_names) */
   uint64_t spans_other_names; /* spans counted under "(other names)": the name table was full */
   uint64_t samples_taken;     /* sample spans copied (each replaces the oldest of its ring) */
   uint64_t samples_cut;       /* samples whose attributes, events or links were cut to fit */
