@@ -43,6 +43,9 @@
 #include "census/exporters/google_cloud_monitoring.h"
 #include "census/exporters/google_cloud_trace.h"
 #endif
+#ifdef CENSUS_HAVE_ZPAGES
+#include "census/exporters/zpages.h"
+#endif
 #ifdef CENSUS_HAVE_PROMETHEUS
 #include "census/exporters/prometheus.h"
 #endif
@@ -99,6 +102,9 @@ static struct {
 #endif
 #ifdef CENSUS_HAVE_PROMETHEUS
   census_prometheus_exporter *server;
+#endif
+#ifdef CENSUS_HAVE_ZPAGES
+  census_zpages_exporter *zpages;
 #endif
 } before;
 
@@ -229,6 +235,12 @@ static void make_everything_then_shut_down(void) {
   census_prometheus_options po = {.size = sizeof(census_prometheus_options), .any_port = 1};
   assert_int_equal(census_prometheus_exporter_start(&po, &before.server), CENSUS_OK);
   assert_true(census_prometheus_exporter_port(before.server) != 0);
+#endif
+#ifdef CENSUS_HAVE_ZPAGES
+  census_zpages_options zpo = CENSUS_ZPAGES_OPTIONS_INIT;
+  zpo.any_port = 1;
+  assert_int_equal(census_zpages_exporter_start(&zpo, &before.zpages), CENSUS_OK);
+  assert_true(census_zpages_exporter_port(before.zpages) != 0);
 #endif
 
   census_status first = census_shutdown(5000);
@@ -623,6 +635,19 @@ static void exporters(void) {
   assert_null(census_prometheus_request_path(NULL));
   assert_null(census_prometheus_request_query(NULL, "name"));
   assert_int_equal(census_prometheus_exporter_stop(before.server, 100), CENSUS_OK); /* frees */
+#endif
+#ifdef CENSUS_HAVE_ZPAGES
+  /* The zPages: the shutdown stopped them (port 0), the handle keeps its counters until _stop;
+   * no new zPages (no span observer can register). */
+  assert_int_equal(census_zpages_exporter_port(before.zpages), 0);
+  census_zpages_stats zps;
+  assert_int_equal(census_zpages_exporter_stats(before.zpages, &zps), CENSUS_OK);
+  assert_int_equal(census_zpages_exporter_stop(before.zpages, 100), CENSUS_OK); /* frees */
+  census_zpages_options zpo = CENSUS_ZPAGES_OPTIONS_INIT;
+  zpo.any_port = 1;
+  census_zpages_exporter *ze = (census_zpages_exporter *)1;
+  assert_int_equal(census_zpages_exporter_start(&zpo, &ze), CENSUS_ESHUTDOWN);
+  assert_null(ze);
 #endif
 }
 

@@ -46,8 +46,8 @@ static void *flood(void *arg) {
   for (int i = 0; i < SPANS_PER_THREAD; i++) {
     char name[64];
     snprintf(name, sizeof name, "flood %d/%ld/%d", r, id, i); /* unique: overflows the table */
-    census_span s = census_span_start(i % 5 == 0 ? "steady name" : name,
-                                      i % 2 ? &off_opts : &on_opts);
+    census_span s =
+        census_span_start(i % 5 == 0 ? "steady name" : name, i % 2 ? &off_opts : &on_opts);
     if (i % 50 == 0) { /* some big ones: cut to the sample budget */
       for (int a = 0; a < 64; a++) {
         char key[16];

@@ -28,7 +28,7 @@ census_unit_test(python_differences)
 # What configuration mistakes produce (status and one diagnostic line), for every exporter built;
 # registered when at least one is.
 set(census_config_error_libs)
-foreach(exporter otlp zipkin google_cloud prometheus)
+foreach(exporter otlp zipkin google_cloud prometheus zpages)
   if(TARGET census_${exporter}_static)
     list(APPEND census_config_error_libs census_${exporter}_static)
   endif()

@@ -16,10 +16,8 @@
 
 /* What the test looks for: script tags, attribute breakouts, entities, quotes. */
 static const char *const hostile[] = {
-    "<script>window.__pwned=1</script>",
-    "\"><img src=x onerror=\"window.__pwned=2\">",
-    "'><svg onload='window.__pwned=3'>",
-    "a&amp;b &lt;i&gt; & <b>bold</b>",
+    "<script>window.__pwned=1</script>",   "\"><img src=x onerror=\"window.__pwned=2\">",
+    "'><svg onload='window.__pwned=3'>",   "a&amp;b &lt;i&gt; & <b>bold</b>",
     "</td></tr></table><h1>injected</h1>",
 };
 
@@ -45,8 +43,8 @@ int main(void) {
       census_measure_int64_new("hostile/<measure>", "<i>measure</i>", "<u>1</u>", &st);
   check("measure", st);
   census_aggregation *count = census_aggregation_count_new();
-  census_view *v = census_view_new("hostile/<script>view</script>", hostile[1], m, &key, 1, count,
-                                   &st);
+  census_view *v =
+      census_view_new("hostile/<script>view</script>", hostile[1], m, &key, 1, count, &st);
   check("view", st);
   check("register", census_view_register(v));
   census_view_free(v);
