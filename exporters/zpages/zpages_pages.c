@@ -250,12 +250,67 @@ static void self_metric_rows(census_view_data **views, size_t count, census_buf 
   census__json_array_end(j);
 }
 
+/* The zPages' own counters (overview). */
+static void overview_zpages(const zp_context *z, census_buf *html_out, census_json *j) {
+  census_buf *html = html_out;
+  census_zpages_stats self;
+  z->self_stats(z->z, &self);
+  census__buf_append_str(html, "<h2>zPages</h2><table class=\"zpages\">");
+  census__json_key(j, "zpages");
+  census__json_object_begin(j);
+  const struct {
+    const char *name;
+    uint64_t value;
+  } counters[] = {
+      {"pages_served", self.pages_served},   {"requests_refused", self.requests_refused},
+      {"spans_started", self.spans_started}, {"spans_ended", self.spans_ended},
+      {"span_names", self.span_names},       {"spans_other_names", self.spans_other_names},
+      {"samples_taken", self.samples_taken}, {"samples_cut", self.samples_cut},
+      {"samples_held", self.samples_held},   {"bytes_held", self.bytes_held},
+      {"bytes_bound", self.bytes_bound}};
+  for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) {
+    char number[32];
+    snprintf(number, sizeof number, "%llu", (unsigned long long)counters[i].value);
+    kv_row(html, counters[i].name, number);
+    census__json_kv_int64(j, counters[i].name, (int64_t)counters[i].value);
+  }
+  census__json_object_end(j);
+  census__buf_append_str(html, "</table>\n");
+}
+
+/* The configuration in force (overview): census's settings, the zPages' options, the OTEL_* and
+ * CENSUS_* environment, secrets masked. */
+static void overview_config(const zp_context *z, census_buf *html, census_json *j) {
+  /* Configuration in force. */
+  census__buf_append_str(html, "<h2>Configuration</h2><table class=\"config\">");
+  census__json_key(j, "config");
+  census__json_object_begin(j);
+  char values[32][48];
+  const char *keys[32];
+  size_t n = settings(z, values, keys);
+  for (size_t i = 0; i < n; i++) {
+    kv_row(html, keys[i], values[i]);
+    census__json_kv_string(j, keys[i], values[i]);
+  }
+  census_buf env = CENSUS_BUF_INIT;
+  size_t vars = environment(&env);
+  const char *p = env.data;
+  for (size_t i = 0; i < vars; i++) {
+    const char *value = p + strlen(p) + 1;
+    kv_row(html, p, value);
+    census__json_kv_string(j, p, value);
+    p = value + strlen(value) + 1;
+  }
+  census__buf_free(&env);
+  census__json_object_end(j);
+}
+
+/* The overview: six sections in order (facts, resource, exporters, self-metrics, zPages,
+ * configuration), the longer ones functions of their own. */
 static unsigned page_overview(const zp_context *z, const zp_request *r, bool json, census_buf *o) {
   census_view_data **views = NULL;
   size_t view_count = 0;
   census_status views_status = census_view_data_get_all(&views, &view_count);
-  census_zpages_stats self;
-  z->self_stats(z->z, &self);
   census_resource *resource = census__resource_build(NULL, NULL, 0, NULL);
 
   census_buf html = CENSUS_BUF_INIT, js = CENSUS_BUF_INIT;
@@ -315,50 +370,8 @@ static unsigned page_overview(const zp_context *z, const zp_request *r, bool jso
                      "<tr><td>census_trace_dropped_spans()</td><td></td><td class=\"n\">%llu</td>"
                      "</tr></table>\n",
                      (unsigned long long)census_trace_dropped_spans());
-  census__buf_append_str(&html, "<h2>zPages</h2><table class=\"zpages\">");
-  census__json_key(&j, "zpages");
-  census__json_object_begin(&j);
-  const struct {
-    const char *name;
-    uint64_t value;
-  } counters[] = {
-      {"pages_served", self.pages_served},   {"requests_refused", self.requests_refused},
-      {"spans_started", self.spans_started}, {"spans_ended", self.spans_ended},
-      {"span_names", self.span_names},       {"spans_other_names", self.spans_other_names},
-      {"samples_taken", self.samples_taken}, {"samples_cut", self.samples_cut},
-      {"samples_held", self.samples_held},   {"bytes_held", self.bytes_held},
-      {"bytes_bound", self.bytes_bound}};
-  for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) {
-    char number[32];
-    snprintf(number, sizeof number, "%llu", (unsigned long long)counters[i].value);
-    kv_row(&html, counters[i].name, number);
-    census__json_kv_int64(&j, counters[i].name, (int64_t)counters[i].value);
-  }
-  census__json_object_end(&j);
-  census__buf_append_str(&html, "</table>\n");
-
-  /* Configuration in force. */
-  census__buf_append_str(&html, "<h2>Configuration</h2><table class=\"config\">");
-  census__json_key(&j, "config");
-  census__json_object_begin(&j);
-  char values[32][48];
-  const char *keys[32];
-  size_t n = settings(z, values, keys);
-  for (size_t i = 0; i < n; i++) {
-    kv_row(&html, keys[i], values[i]);
-    census__json_kv_string(&j, keys[i], values[i]);
-  }
-  census_buf env = CENSUS_BUF_INIT;
-  size_t vars = environment(&env);
-  const char *p = env.data;
-  for (size_t i = 0; i < vars; i++) {
-    const char *value = p + strlen(p) + 1;
-    kv_row(&html, p, value);
-    census__json_kv_string(&j, p, value);
-    p = value + strlen(value) + 1;
-  }
-  census__buf_free(&env);
-  census__json_object_end(&j);
+  overview_zpages(z, &html, &j);
+  overview_config(z, &html, &j);
   census__buf_append_str(&html, "</table>\n<p class=\"muted\">Environment variables named like a "
                                 "secret (KEY, TOKEN, HEADERS, ...) show ****; URLs lose their "
                                 "credentials and query. Pages: <a href=\"");
@@ -642,6 +655,37 @@ static void running_json(census_json *j, const zp_running *r) {
   census__json_object_end(j);
 }
 
+/* The running spans of `name`: table rows, or JSON objects into the open array of `j`. */
+static void running_rows(const zp_context *z, const char *name, bool json, census_json *jp,
+                         census_buf *o) {
+  size_t n;
+  zp_running *spans = zp_store_running(z->store, name, &n);
+  if (!json) {
+    census__buf_append_str(o, "<p>Running spans (as they started; attributes come when they "
+                              "end):</p><table class=\"running\"><tr><th>trace / span id</th>"
+                              "<th>kind</th><th>started</th><th>running for</th></tr>\n");
+  }
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  int64_t now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+  for (size_t i = 0; i < n; i++) {
+    if (json) {
+      running_json(jp, &spans[i]);
+      continue;
+    }
+    census__buf_append_str(o, "<tr class=\"span\"><td><code>");
+    zp_hex(o, spans[i].trace_id, CENSUS_TRACE_ID_SIZE);
+    census__buf_append_str(o, "</code><br><code>");
+    zp_hex(o, spans[i].span_id, CENSUS_SPAN_ID_SIZE);
+    census__buf_printf(o, "</code></td><td>%s</td><td>", census__span_kind_name(spans[i].kind));
+    zp_time(o, spans[i].start_ns);
+    census__buf_append_str(o, "</td><td class=\"n\">");
+    zp_number(o, (double)(now_ns - spans[i].start_ns) / 1e6);
+    census__buf_append_str(o, " ms</td></tr>\n");
+  }
+  free(spans);
+}
+
 /* The detail page: one name's running spans, or the samples of one bucket or of its errors. */
 static unsigned tracez_detail(const zp_context *z, const zp_request *r, const char *name, bool json,
                               census_buf *o) {
@@ -678,32 +722,7 @@ static unsigned tracez_detail(const zp_context *z, const zp_request *r, const ch
   }
   census__buf_free(&title);
   if (running) {
-    size_t n;
-    zp_running *spans = zp_store_running(z->store, name, &n);
-    if (!json) {
-      census__buf_append_str(o, "<p>Running spans (as they started; attributes come when they "
-                                "end):</p><table class=\"running\"><tr><th>trace / span id</th>"
-                                "<th>kind</th><th>started</th><th>running for</th></tr>\n");
-    }
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    int64_t now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
-    for (size_t i = 0; i < n; i++) {
-      if (json) {
-        running_json(&j, &spans[i]);
-        continue;
-      }
-      census__buf_append_str(o, "<tr class=\"span\"><td><code>");
-      zp_hex(o, spans[i].trace_id, CENSUS_TRACE_ID_SIZE);
-      census__buf_append_str(o, "</code><br><code>");
-      zp_hex(o, spans[i].span_id, CENSUS_SPAN_ID_SIZE);
-      census__buf_printf(o, "</code></td><td>%s</td><td>", census__span_kind_name(spans[i].kind));
-      zp_time(o, spans[i].start_ns);
-      census__buf_append_str(o, "</td><td class=\"n\">");
-      zp_number(o, (double)(now_ns - spans[i].start_ns) / 1e6);
-      census__buf_append_str(o, " ms</td></tr>\n");
-    }
-    free(spans);
+    running_rows(z, name, json, &j, o);
   } else {
     size_t n;
     zp_sample **samples =

@@ -29,7 +29,6 @@
 #define THREADS 4
 #define SPANS_PER_THREAD 15000
 
-static atomic_bool flooding;
 static _Atomic uint64_t ended;
 static _Atomic int round_number;
 
@@ -80,12 +79,11 @@ static size_t heap_in_use(void) {
 /* Runs one flood, checking the accounting against the bound while it runs. */
 static void flood_round(census_zpages_exporter *z, uint64_t *max_held) {
   pthread_t threads[THREADS];
-  atomic_store(&flooding, true);
+  uint64_t target = atomic_load(&ended) + THREADS * SPANS_PER_THREAD; /* before they start */
   for (long i = 0; i < THREADS; i++) {
     assert_int_equal(pthread_create(&threads[i], NULL, flood, (void *)i), 0);
   }
   census_zpages_stats st;
-  uint64_t target = atomic_load(&ended) + THREADS * SPANS_PER_THREAD;
   while (atomic_load(&ended) < target) {
     census_zpages_exporter_stats(z, &st);
     assert_true(st.bytes_held <= st.bytes_bound);
