@@ -573,6 +573,7 @@ static void sample_maybe(zp_store *s, zp_entry *e, unsigned bucket, const census
     return;
   }
   atomic_fetch_add(&s->bytes_held, h->sample.bytes);
+  bool cut = h->sample.cut != 0; /* read now: once the ring holds it, another thread may free it */
   zp_held *old = ring->samples[ring->next];
   ring->samples[ring->next] = h;
   ring->next = (ring->next + 1) % s->limits.samples_per_bucket;
@@ -583,7 +584,7 @@ static void sample_maybe(zp_store *s, zp_entry *e, unsigned bucket, const census
   pthread_mutex_unlock(&e->mu);
   sample_release(s, old);
   atomic_fetch_add(&s->samples_taken, 1);
-  if (h->sample.cut) {
+  if (cut) {
     atomic_fetch_add(&s->samples_cut, 1);
   }
 }
