@@ -13,14 +13,19 @@
 //     demo/bytes_sent's rows the recorded bytes, demo/latency's counts the requests per method
 //     and stage; demo/latency draws a bar chart of 12 bars, demo/request_count a sparkline;
 //   - overview: census version, the export interval the demo set, the exporters stdout,
-//     prometheus (its delivered count at least the scrapes this test made) and zpages, the
-//     self-metrics, the configuration with secret environment values masked and a URL's
-//     credentials removed;
+//     prometheus (its delivered count at least the scrapes this test made) and zpages, every
+//     self-metric (also those with nothing counted yet), the configuration with secret
+//     environment values masked and a URL's credentials removed;
 //   - hostile strings (tests/zpages/hostile_app.c) render as text: no script runs
 //     (window.__pwned stays undefined), no injected element exists;
 //   - no page asks for anything but itself (every request chromium makes is to the page's URL).
 // Screenshots of each page go to SCREENSHOT_DIR (a test artifact under the build directory).
-// Exit 77 (skipped) when chromium or playwright-core is missing.
+// Exit 77 (skipped) only when no chromium is installed (neither $CHROMIUM, /usr/bin/chromium nor
+// a chromium on the PATH): scripts/install-deps.sh's test profile installs it, so under
+// `make test` the test runs. A missing playwright-core is a failure (the same profile installs
+// it with npm ci in tests/zpages), as is a chromium that is there but does not start.
+// Bounded: every browser action times out after 15 s, the launch after 30 s, and the whole test
+// fails after 90 s naming the step it was in (CTest's own timeout is 120 s).
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -29,29 +34,49 @@ const os = require('os');
 const { spawn } = require('child_process');
 
 const [demo, hostileApp, shots] = process.argv.slice(2);
-const CHROMIUM = '/usr/bin/chromium';
-let chromium;
-try {
-  ({ chromium } = require('playwright-core'));
-} catch (e) {
-  console.log('SKIP: playwright-core not installed (npm ci in tests/zpages)');
-  process.exit(77);
-}
-if (!fs.existsSync(CHROMIUM)) {
-  console.log('SKIP: ' + CHROMIUM + ' not installed (apt-get install chromium)');
-  process.exit(77);
-}
-
-const REQUESTS = 25; // per worker; two workers
 const children = [];
+let step = 'starting';
 function fail(message) {
-  console.error('FAIL: ' + message);
+  console.error('FAIL (' + step + '): ' + message);
   for (const c of children) c.kill('SIGKILL');
   process.exit(1);
 }
 function check(condition, message) {
   if (!condition) fail(message);
 }
+const DEADLINE_MS = 90000;
+setTimeout(() => fail('the test did not finish within ' + DEADLINE_MS / 1000 + ' s'), DEADLINE_MS).unref();
+
+// Debian's chromium: $CHROMIUM if set, else /usr/bin/chromium, else the first on the PATH.
+function findChromium() {
+  const candidates = [];
+  if (process.env.CHROMIUM) candidates.push(process.env.CHROMIUM);
+  candidates.push('/usr/bin/chromium');
+  for (const dir of (process.env.PATH || '').split(':')) if (dir) candidates.push(path.join(dir, 'chromium'));
+  return candidates.find((c) => {
+    try {
+      fs.accessSync(c, fs.constants.X_OK);
+      return true;
+    } catch (e) {
+      return false;
+    }
+  });
+}
+const CHROMIUM = findChromium();
+if (!CHROMIUM) {
+  console.log('SKIP: chromium is not installed (no $CHROMIUM, /usr/bin/chromium or chromium on the PATH): ' +
+    'install it with scripts/install-deps.sh test (apt-get install chromium)');
+  process.exit(77);
+}
+let chromium;
+try {
+  ({ chromium } = require('playwright-core'));
+} catch (e) {
+  fail('playwright-core is not installed in tests/zpages/node_modules: run scripts/install-deps.sh test ' +
+    '(or npm ci in tests/zpages): ' + e.message);
+}
+
+const REQUESTS = 25; // per worker; two workers
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function freePort() {
@@ -90,6 +115,11 @@ async function main() {
   children.push(d);
   let demoErr = '';
   d.stderr.on('data', (b) => { demoErr += b; });
+  d.on('error', (e) => fail('cannot run the demo ' + demo + ': ' + e.message));
+  d.on('exit', (code, signal) => {
+    if (step !== 'done') fail(`the demo exited (${signal || code}) while the test ran: ${demoErr}`);
+  });
+  step = 'waiting for the demo';
   await waitFor(() => fs.existsSync(summaryPath) && fs.statSync(summaryPath).size > 0, 'the demo summary');
   const summary = JSON.parse(fs.readFileSync(summaryPath, 'utf8'));
   check(demoErr.includes('zPages at http://127.0.0.1:' + port + '/zpages/'), 'demo did not announce the zPages: ' + demoErr);
@@ -101,18 +131,23 @@ async function main() {
     await r.text();
   }
 
+  step = 'launching ' + CHROMIUM;
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
+    timeout: 30000,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  page.setDefaultTimeout(15000);
+  page.setDefaultNavigationTimeout(15000);
   const foreign = [];
   page.on('request', (r) => { if (!r.url().startsWith(base + '/zpages')) foreign.push(r.url()); });
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
 
   // ---- tracez ------------------------------------------------------------------------------
+  step = 'tracez';
   await page.goto(base + '/zpages/tracez');
   const rows = await page.$$eval('table.tracez tr', (trs) => trs.slice(1).map((tr) =>
     Array.from(tr.querySelectorAll('td')).map((td) => td.textContent)));
@@ -137,6 +172,7 @@ async function main() {
   await page.screenshot({ path: path.join(shots, 'tracez.png'), fullPage: true });
 
   // Click through: errors of "user request".
+  step = 'tracez click-through';
   if (summary.errors > 0) {
     const row = page.locator('table.tracez tr', { hasText: 'user request' });
     await row.locator('td.errors a').click();
@@ -164,6 +200,7 @@ async function main() {
   await page.screenshot({ path: path.join(shots, 'tracez-running.png'), fullPage: true });
 
   // ---- statsz ------------------------------------------------------------------------------
+  step = 'statsz';
   await sleep(1200); // at least two history points (every 500 ms)
   await page.goto(base + '/zpages/statsz');
   const views = await page.$$eval('section.view', (sections) => sections.map((s) => ({
@@ -196,6 +233,7 @@ async function main() {
   await page.screenshot({ path: path.join(shots, 'statsz.png'), fullPage: true });
 
   // ---- overview ----------------------------------------------------------------------------
+  step = 'overview';
   await page.goto(base + '/zpages/');
   const facts = await page.$$eval('table.facts tr', (trs) => Object.fromEntries(trs.map((tr) =>
     [tr.querySelector('th').textContent, tr.querySelector('td').textContent])));
@@ -210,7 +248,12 @@ async function main() {
   check(exporter('stdout').delivered > 0, 'stdout delivered nothing');
   check(exporter('zpages').delivered >= 4, 'zpages pages served ' + exporter('zpages').delivered);
   const text = await page.textContent('body');
-  check(text.includes('census/dropped_measurements') || text.includes('census_trace_dropped_spans'), 'no self-metrics');
+  const selfMetrics = await page.$$eval('table.self-metrics tr', (trs) => trs.slice(1).map((tr) =>
+    tr.querySelector('td').textContent));
+  for (const m of ['census/dropped_measurements', 'census/dropped_spans', 'census/exporter_dropped_items',
+    'census_trace_dropped_spans()']) {
+    check(selfMetrics.includes(m), 'self-metrics lack ' + m + ': ' + JSON.stringify(selfMetrics));
+  }
   check(!text.includes('s3cr3t') && !text.includes('pa55word') && !text.includes('t0k3n'), 'a secret is shown');
   const config = await page.$$eval('table.config tr', (trs) => Object.fromEntries(trs.map((tr) =>
     [tr.querySelector('th').textContent, tr.querySelector('td').textContent])));
@@ -221,11 +264,13 @@ async function main() {
   await page.screenshot({ path: path.join(shots, 'overview.png'), fullPage: true });
 
   // ---- hostile strings ---------------------------------------------------------------------
+  step = 'hostile strings';
   const h = spawn(hostileApp, [], { stdio: ['pipe', 'pipe', 'inherit'] });
   children.push(h);
-  const hostilePort = await new Promise((resolve) => {
+  const hostilePort = await new Promise((resolve, reject) => {
     let out = '';
     h.stdout.on('data', (b) => { out += b; const m = /port (\d+)/.exec(out); if (m) resolve(Number(m[1])); });
+    h.on('exit', (code, signal) => reject(new Error(`${hostileApp} exited (${signal || code}) before serving`)));
   });
   const hbase = 'http://127.0.0.1:' + hostilePort + '/zpages';
   for (const p of ['/tracez', '/tracez?name=' + encodeURIComponent('<script>window.__pwned=1</script>') + '&type=error',
@@ -245,6 +290,7 @@ async function main() {
   check(errors.length === 0, 'page errors: ' + errors.join('; '));
   check(foreign.filter((u) => !u.startsWith(hbase)).length === 0, 'pages loaded other resources: ' + foreign.join(' '));
   await browser.close();
+  step = 'done';
   d.kill('SIGTERM');
   console.log(`zpages_browser: ${summary.requests} requests recorded by the demo match tracez, statsz ` +
     `and overview; hostile strings inert; screenshots in ${shots}`);
