@@ -212,7 +212,23 @@ static size_t settings(const zp_context *z, char values[][48], const char *keys[
   return n;
 }
 
-/* The self-metric views (census/...), rendered as rows "view {columns} value". */
+/* A self-metric view without rows: "view (none) 0". */
+static void self_metric_without_rows(const char *name, census_buf *html, census_json *j) {
+  census__buf_append_str(html, "<tr><td>");
+  zp_html(html, name);
+  census__buf_append_str(html, "</td><td class=\"muted\">(none)</td><td class=\"n\">0</td></tr>");
+  census__json_object_begin(j);
+  census__json_kv_string(j, "view", name);
+  census__json_key(j, "columns");
+  census__json_object_begin(j);
+  census__json_object_end(j);
+  census__json_kv_int64(j, "value", 0);
+  census__json_object_end(j);
+}
+
+/* The self-metric views (census/...), rendered as rows "view {columns} value". A view without
+ * rows (nothing dropped yet: its sums are all 0) is one row "(none) 0", so every self-metric is
+ * listed, not only those that counted something. */
 static void self_metric_rows(census_view_data **views, size_t count, census_buf *html,
                              census_json *j) {
   census__json_key(j, "self_metrics");
@@ -220,6 +236,10 @@ static void self_metric_rows(census_view_data **views, size_t count, census_buf 
   for (size_t v = 0; v < count; v++) {
     const char *name = census_view_data_name(views[v]);
     if (strncmp(name, "census/", 7) != 0) {
+      continue;
+    }
+    if (census_view_data_row_count(views[v]) == 0) {
+      self_metric_without_rows(name, html, j);
       continue;
     }
     for (size_t r = 0; r < census_view_data_row_count(views[v]); r++) {
@@ -693,9 +713,15 @@ static unsigned tracez_detail(const zp_context *z, const zp_request *r, const ch
   const char *bucket_text = r->query(r->request, "bucket");
   type = type ? type : "latency";
   bool running = strcmp(type, "running") == 0, error = strcmp(type, "error") == 0;
-  int bucket = bucket_text ? atoi(bucket_text) : 0;
-  if ((!running && !error && strcmp(type, "latency") != 0) || bucket < 0 ||
-      bucket >= ZP_LATENCY_BUCKETS) {
+  /* bucket: one digit 0..8 (atoi would read "x" or "1x" as a bucket) */
+  int bucket = 0;
+  bool bucket_ok = true;
+  if (bucket_text) {
+    bucket_ok = bucket_text[0] >= '0' && bucket_text[0] < '0' + ZP_LATENCY_BUCKETS &&
+                bucket_text[1] == '\0';
+    bucket = bucket_ok ? bucket_text[0] - '0' : 0;
+  }
+  if ((!running && !error && strcmp(type, "latency") != 0) || !bucket_ok) {
     census__buf_append_str(o, "bad query: type is running, latency or error; bucket 0 to 8\n");
     return 400;
   }
