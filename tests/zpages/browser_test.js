@@ -13,7 +13,8 @@
 //     demo/bytes_sent's rows the recorded bytes, demo/latency's counts the requests per method
 //     and stage; demo/latency draws a bar chart of 12 bars, demo/request_count a sparkline;
 //   - overview: census version, the export interval the demo set, the exporters stdout,
-//     prometheus (its delivered count at least the scrapes this test made) and zpages, every
+//     prometheus (its delivered count at least the scrapes this test made), zpages and OTLP
+//     (sent to a port where nothing listens: nothing delivered, its last error shown), every
 //     self-metric (also those with nothing counted yet), the configuration with secret
 //     environment values masked and a URL's credentials removed;
 //   - hostile strings (tests/zpages/hostile_app.c) render as text: no script runs
@@ -106,12 +107,14 @@ async function main() {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'zpages-browser-'));
   const summaryPath = path.join(work, 'summary.json');
   const port = await freePort();
+  const closedPort = await freePort(); // nothing listens there: the OTLP exporter's attempts fail
   const env = Object.assign({}, process.env, {
     CENSUS_TEST_API_KEY: 's3cr3t-key',
     OTEL_EXPORTER_ZIPKIN_ENDPOINT: 'http://alice:pa55word@127.0.0.1:9/api/v2/spans?token=t0k3n',
   });
   const d = spawn(demo, ['--duration-s', '60', '--interval-ms', '500', '--requests', String(REQUESTS),
-    '--summary', summaryPath, '--prometheus', '127.0.0.1:' + port], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    '--summary', summaryPath, '--prometheus', '127.0.0.1:' + port,
+    '--otlp-endpoint', 'http://127.0.0.1:' + closedPort], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   children.push(d);
   let demoErr = '';
   d.stderr.on('data', (b) => { demoErr += b; });
@@ -234,6 +237,9 @@ async function main() {
 
   // ---- overview ----------------------------------------------------------------------------
   step = 'overview';
+  // The OTLP metrics exporter's first failed attempt (every 500 ms) reports its error.
+  await waitFor(async () => (await (await fetch(base + '/zpages/overview.json')).json()).exporters
+    .some((e) => e.name === 'otlp metrics' && e.last_error !== ''), 'the OTLP exporter\'s last error');
   await page.goto(base + '/zpages/');
   const facts = await page.$$eval('table.facts tr', (trs) => Object.fromEntries(trs.map((tr) =>
     [tr.querySelector('th').textContent, tr.querySelector('td').textContent])));
@@ -241,12 +247,15 @@ async function main() {
   check(facts['export interval'] === '500 ms', 'export interval: ' + facts['export interval']);
   const exporters = await page.$$eval('table.exporters > tbody > tr', (trs) => trs.slice(1).map((tr) => {
     const td = tr.querySelectorAll(':scope > td');
-    return { name: td[0].textContent, delivered: Number(td[3].textContent), dropped: Number(td[5].textContent) };
+    return { name: td[0].textContent, delivered: Number(td[3].textContent), dropped: Number(td[5].textContent),
+      lastError: td[6].textContent };
   }));
   const exporter = (n) => exporters.find((e) => e.name === n) || fail('overview lacks exporter ' + n + ': ' + JSON.stringify(exporters));
   check(exporter('prometheus').delivered >= 3, 'prometheus delivered ' + exporter('prometheus').delivered);
   check(exporter('stdout').delivered > 0, 'stdout delivered nothing');
   check(exporter('zpages').delivered >= 4, 'zpages pages served ' + exporter('zpages').delivered);
+  check(exporter('otlp metrics').lastError.includes('127.0.0.1') && exporter('otlp metrics').delivered === 0,
+    'otlp metrics (nothing listens on its port) shows last error ' + JSON.stringify(exporter('otlp metrics')));
   const text = await page.textContent('body');
   const selfMetrics = await page.$$eval('table.self-metrics tr', (trs) => trs.slice(1).map((tr) =>
     tr.querySelector('td').textContent));
