@@ -79,7 +79,7 @@ int main(int argc, char **argv) {
   check("zpages", census_zpages_exporter_start(&o, &z));
   census_sampler *on = census_sampler_always_on(), *off = census_sampler_always_off();
 
-  static const int64_t per_bucket[] = {5 * US,   50 * US, 500 * US, 5 * MS,  50 * MS,
+  static const int64_t per_bucket[] = {5 * US,   50 * US, 500 * US, 5 * MS, 50 * MS,
                                        500 * MS, 5 * S,   50 * S,   500 * S};
   for (size_t i = 0; i < sizeof per_bucket / sizeof per_bucket[0]; i++) {
     lasting("latency", on, per_bucket[i]);
