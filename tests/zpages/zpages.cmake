@@ -9,6 +9,11 @@ census_unit_test(zpages_memory THREADED)
 target_link_libraries(test_zpages_memory PRIVATE census_zpages_static)
 set_tests_properties(unit_zpages_memory PROPERTIES LABELS "unit;zpages")
 
+# The serving rules: loopback by default, read-only, one server for both, bad options refused.
+census_unit_test(zpages_exporter)
+target_link_libraries(test_zpages_exporter PRIVATE census_zpages_static)
+set_tests_properties(unit_zpages_exporter PROPERTIES LABELS "unit;zpages")
+
 # Hostile names, attributes and tag values, through every page (Python's html.parser) and every
 # JSON endpoint (Python's strict json and jq).
 add_executable(zpages_hostile_app ${CMAKE_CURRENT_LIST_DIR}/hostile_app.c)
