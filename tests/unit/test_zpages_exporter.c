@@ -187,8 +187,11 @@ static void test_read_only(void **state) {
   (void)state;
   census_zpages_exporter *z = start_own();
   uint16_t port = census_zpages_exporter_port(z);
-  static const char *const pages[] = {"/zpages/",      "/zpages/tracez",      "/zpages/statsz",
-                                      "/zpages/overview.json", "/zpages/tracez.json",
+  static const char *const pages[] = {"/zpages/",
+                                      "/zpages/tracez",
+                                      "/zpages/statsz",
+                                      "/zpages/overview.json",
+                                      "/zpages/tracez.json",
                                       "/zpages/statsz.json"};
   size_t n = sizeof pages / sizeof pages[0];
   for (size_t i = 0; i < n; i++) {
@@ -270,8 +273,8 @@ static void test_bad_options(void **state) {
   assert_int_equal(census_zpages_exporter_start(&zero, &z), CENSUS_EINVAL);
   assert_null(z);
   expect_line_with("CENSUS_ZPAGES_OPTIONS_INIT");
-  static const char *const prefixes[] = {"zpages", "/zpages/", "/", "/metrics", "/z pages",
-                                         "/z\"pages", "/z<p>"};
+  static const char *const prefixes[] = {"zpages",   "/zpages/",  "/",    "/metrics",
+                                         "/z pages", "/z\"pages", "/z<p>"};
   for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
     census_zpages_options o = CENSUS_ZPAGES_OPTIONS_INIT;
     o.any_port = 1;
