@@ -7,12 +7,12 @@ endif()
 # A flood of spans and views stays within the memory bound (cmocka; threaded).
 census_unit_test(zpages_memory THREADED)
 target_link_libraries(test_zpages_memory PRIVATE census_zpages_static)
-set_tests_properties(unit_zpages_memory PROPERTIES LABELS "unit;zpages")
+set_tests_properties(unit_zpages_memory PROPERTIES LABELS "unit;threaded;zpages")
 
 # The serving rules: loopback by default, read-only, one server for both, bad options refused.
-census_unit_test(zpages_exporter)
+census_unit_test(zpages_exporter THREADED)
 target_link_libraries(test_zpages_exporter PRIVATE census_zpages_static)
-set_tests_properties(unit_zpages_exporter PROPERTIES LABELS "unit;zpages")
+set_tests_properties(unit_zpages_exporter PROPERTIES LABELS "unit;threaded;zpages")
 
 # Hostile names, attributes and tag values, through every page (Python's html.parser) and every
 # JSON endpoint (Python's strict json and jq).
