@@ -325,6 +325,26 @@ static void overview_config(const zp_context *z, census_buf *html, census_json *
   census__json_object_end(j);
 }
 
+/* The overview's resource: every attribute as a row (an int64 as its decimal). */
+static void overview_resource(const census_resource *resource, census_buf *html, census_json *j) {
+  census__buf_append_str(html, "<h2>Resource</h2><table class=\"resource\">");
+  census__json_key(j, "resource");
+  census__json_object_begin(j);
+  for (size_t i = 0; resource && i < resource->count; i++) {
+    const census_resource_attribute *a = &resource->attributes[i];
+    char number[32];
+    const char *value = a->string_value;
+    if (a->type == CENSUS_ATTRIBUTE_INT64) {
+      snprintf(number, sizeof number, "%lld", (long long)census__resource_int(a));
+      value = number;
+    }
+    kv_row(html, a->key, value);
+    census__json_kv_string(j, a->key, value);
+  }
+  census__json_object_end(j);
+  census__buf_append_str(html, "</table>\n");
+}
+
 /* The overview: six sections in order (facts, resource, exporters, self-metrics, zPages,
  * configuration), the longer ones functions of their own. */
 static unsigned page_overview(const zp_context *z, const zp_request *r, bool json, census_buf *o) {
@@ -349,22 +369,8 @@ static unsigned page_overview(const zp_context *z, const zp_request *r, bool jso
   snprintf(interval, sizeof interval, "%lld ms", (long long)census_export_interval_ms());
   kv_row(&html, "export interval", interval);
   kv_row(&html, "state", views_status == CENSUS_OK ? "running" : "shut down");
-  census__buf_append_str(&html, "</table>\n<h2>Resource</h2><table class=\"resource\">");
-  census__json_key(&j, "resource");
-  census__json_object_begin(&j);
-  for (size_t i = 0; resource && i < resource->count; i++) {
-    const census_resource_attribute *a = &resource->attributes[i];
-    char number[32];
-    const char *value = a->string_value;
-    if (a->type == CENSUS_ATTRIBUTE_INT64) {
-      snprintf(number, sizeof number, "%lld", (long long)census__resource_int(a));
-      value = number;
-    }
-    kv_row(&html, a->key, value);
-    census__json_kv_string(&j, a->key, value);
-  }
-  census__json_object_end(&j);
   census__buf_append_str(&html, "</table>\n");
+  overview_resource(resource, &html, &j);
 
   /* Exporters, from the status registry. */
   exporter_copy c = {.html = CENSUS_BUF_INIT, .json_out = CENSUS_BUF_INIT};
