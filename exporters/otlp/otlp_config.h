@@ -3,8 +3,9 @@
  *
  * Precedence per setting: API option > OTEL_EXPORTER_OTLP_<SIGNAL>_* > OTEL_EXPORTER_OTLP_* >
  * default. Endpoints: a per-signal URL (option or variable) is used as-is (an empty path becomes
- * "/"); a base URL gets "/v1/metrics" or "/v1/traces" appended with exactly one '/'. Protocol
- * "grpc" is reported as unsupported and http/protobuf used. Headers: a User-Agent, then the
+ * "/"); a base URL gets "/v1/metrics" or "/v1/traces" appended with exactly one '/'. With
+ * protocol grpc both keep only their scheme and authority, followed by the Export method's path
+ * (default endpoint http://localhost:4317). Headers: a User-Agent, then the
  * variable's list, then the options' (same name, case-insensitive, replaces). A malformed
  * variable is reported once through census_diagnostics_report() and ignored; a malformed option
  * is CENSUS_EINVAL. Thread-safety: reentrant (reads the environment).
@@ -24,6 +25,7 @@
 typedef struct census_otlp_signal_config {
   char *url; /* owned */
   bool json;
+  bool grpc; /* OTLP/gRPC: url is the Export method's; protobuf */
   bool gzip;
   int64_t timeout_ms;
   char *headers[CENSUS_OTLP_MAX_HEADERS]; /* "Name: value" lines, owned */

@@ -43,6 +43,7 @@ typedef struct otlp_signal {
   struct census_otlp_exporter *owner;
   const char *name; /* "metrics" or "traces" */
   bool json;
+  bool grpc;
   census_push_exporter *push; /* NULL when the signal is not exported */
 } otlp_signal;
 
@@ -72,6 +73,9 @@ static void signal_release(void *user) {
 static census_http_verdict classify(void *user, const census_http_response *response,
                                     uint64_t *rejected, char *message, size_t message_size) {
   otlp_signal *s = user;
+  if (s->grpc) {
+    return census__otlp_classify_grpc(response, s->name, rejected, message, message_size);
+  }
   return census__otlp_classify(response, s->json, s->name, rejected, message, message_size);
 }
 
@@ -116,7 +120,10 @@ static census_status start_signal(otlp_signal *s, const census_otlp_options *o,
       .http = {.url = c->url,
                .headers = (const char *const *)c->headers,
                .header_count = c->header_count,
-               .content_type = c->json ? "application/json" : "application/x-protobuf",
+               .content_type = c->grpc   ? "application/grpc"
+                               : c->json ? "application/json"
+                                         : "application/x-protobuf",
+               .grpc = c->grpc,
                .gzip = c->gzip,
                .timeout_ms = c->timeout_ms,
                .initial_backoff_ms = o->initial_backoff_ms,
@@ -130,6 +137,7 @@ static census_status start_signal(otlp_signal *s, const census_otlp_options *o,
       .user = s,
       .free_user = signal_release};
   s->json = c->json;
+  s->grpc = c->grpc;
   census_status st = CENSUS_OK;
   atomic_fetch_add(&s->owner->refs, 1); /* the signal's, released by signal_release() */
   s->push = census__push_start(&config, &st);

@@ -83,3 +83,13 @@ foreach(case deliver corrupt bound)
   set_tests_properties(otlp_spool_${case} PROPERTIES LABELS "otlp;integration;exit;spool"
     TIMEOUT 90 ENVIRONMENT "${otlp_env}")
 endforeach()
+# OTLP/gRPC (otlp_grpc_test.sh): a real gRPC server (npm @grpc/grpc-js with the official OTLP
+# service definitions) decodes the calls: export (gzip, metadata, grpc-timeout), retries
+# (UNAVAILABLE, RESOURCE_EXHAUSTED with RetryInfo), trailer errors reported, selection by
+# OTEL_EXPORTER_OTLP_PROTOCOL=grpc.
+foreach(case export retry errors env)
+  add_test(NAME otlp_grpc_${case}
+    COMMAND ${otlp_dir}/otlp_grpc_test.sh $<TARGET_FILE:otlp_app> ${case})
+  set_tests_properties(otlp_grpc_${case} PROPERTIES LABELS "otlp;integration;grpc" TIMEOUT 90
+    ENVIRONMENT "${otlp_env}")
+endforeach()
