@@ -267,8 +267,7 @@ static bool parse_any(const unsigned char *p, size_t len, census_grpc_details *o
       value = data, value_len = n;
     }
   }
-  if (type && type_len == strlen(RETRY_INFO_TYPE) &&
-      memcmp(type, RETRY_INFO_TYPE, type_len) == 0) {
+  if (type && type_len == strlen(RETRY_INFO_TYPE) && memcmp(type, RETRY_INFO_TYPE, type_len) == 0) {
     out->retry_info = true;
     static const unsigned char none[1];
     pb_reader ri = {value ? value : none, value ? value + value_len : none};
@@ -333,12 +332,23 @@ bool census__grpc_parse_details(const char *value, size_t len, census_grpc_detai
 }
 
 const char *census__grpc_code_name(int code) {
-  static const char *const names[] = {
-      "OK",        "CANCELLED",          "UNKNOWN",          "INVALID_ARGUMENT",
-      "DEADLINE_EXCEEDED", "NOT_FOUND",  "ALREADY_EXISTS",   "PERMISSION_DENIED",
-      "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-      "UNIMPLEMENTED", "INTERNAL",        "UNAVAILABLE",      "DATA_LOSS",
-      "UNAUTHENTICATED"};
+  static const char *const names[] = {"OK",
+                                      "CANCELLED",
+                                      "UNKNOWN",
+                                      "INVALID_ARGUMENT",
+                                      "DEADLINE_EXCEEDED",
+                                      "NOT_FOUND",
+                                      "ALREADY_EXISTS",
+                                      "PERMISSION_DENIED",
+                                      "RESOURCE_EXHAUSTED",
+                                      "FAILED_PRECONDITION",
+                                      "ABORTED",
+                                      "OUT_OF_RANGE",
+                                      "UNIMPLEMENTED",
+                                      "INTERNAL",
+                                      "UNAVAILABLE",
+                                      "DATA_LOSS",
+                                      "UNAUTHENTICATED"};
   return code >= 0 && code <= 16 ? names[code] : "UNKNOWN_CODE";
 }
 

@@ -1196,6 +1196,36 @@ static bool supersede_locked(census_http_sender *s, request *r) {
   return false;
 }
 
+bool census__http_sender_withdraw(census_http_sender *sender, uint64_t supersede_key) {
+  if (sender == NULL || supersede_key == 0) {
+    return false;
+  }
+  census_http_sender *s = sender;
+  pthread_mutex_lock(&s->mu);
+  request *prev = NULL, *q = s->head;
+  while (q != NULL && q->supersede_key != supersede_key) {
+    prev = q;
+    q = q->next;
+  }
+  if (q != NULL) {
+    if (prev != NULL) {
+      prev->next = q->next;
+    } else {
+      s->head = q->next;
+    }
+    if (s->tail == q) {
+      s->tail = prev;
+    }
+    s->queued--;
+    s->stats.requests_superseded++;
+  }
+  pthread_mutex_unlock(&s->mu);
+  if (q != NULL) {
+    request_free(q);
+  }
+  return q != NULL;
+}
+
 census_status census__http_sender_submit(census_http_sender *sender, char *body, size_t len,
                                          uint64_t items, uint64_t supersede_key) {
   if (sender == NULL || (body == NULL && len > 0)) {

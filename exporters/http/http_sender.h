@@ -151,6 +151,13 @@ census_http_sender *census__http_sender_new(const census_http_sender_config *con
 census_status census__http_sender_submit(census_http_sender *sender, char *body, size_t len,
                                          uint64_t items, uint64_t supersede_key);
 
+/* Takes back a queued, never attempted request submitted with `supersede_key` (non-zero), as if
+ * superseded (counted in requests_superseded): an exporter whose next request will carry that one's
+ * data too (delta temporality, otlp_delta.h) calls it first, and learns under the sender's lock
+ * whether the older request can still be replaced (true) or has left the queue (false: it is in
+ * flight, delivered, dropped or spooled, and will not be replaced). */
+bool census__http_sender_withdraw(census_http_sender *sender, uint64_t supersede_key);
+
 /* Blocks until every request submitted before the call is delivered or dropped, or until
  * timeout_ms passes (CENSUS_ETIMEDOUT; the requests stay queued, except at exit, below). During a
  * flush, waits between retries are cut short to what the deadline allows. CENSUS_OK when all were

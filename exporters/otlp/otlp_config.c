@@ -8,8 +8,8 @@
  * URL is checked with exporters/http/url.c: a bad option refuses the start (CENSUS_EINVAL, reported
  * naming the option), a bad variable is reported (naming it) and the next source applies. Headers:
  * a User-Agent, then the variable's list (percent-decoded), then the options' (same name,
- * case-insensitive, replaces). Metrics preferences census cannot honour (delta temporality,
- * exponential histograms) are reported once per exporter and ignored.
+ * case-insensitive, replaces). The metrics preference census cannot honour (exponential
+ * histograms by default) is reported once per exporter and ignored.
  *
  * A generic variable applies to both signals; when the metrics signal took a setting from it, the
  * traces signal copies that setting instead of reading (and maybe reporting) the variable again,
@@ -367,21 +367,13 @@ census_status census__otlp_config_resolve(const census_otlp_options *o, const ch
   return st;
 }
 
-/* census views are cumulative and their distributions have explicit bounds, so the OTLP metric
- * preferences for delta temporality or exponential histograms cannot be honoured: say so once
- * per exporter instead of silently exporting something else than asked. */
+/* census distributions have explicit bounds, so the OTLP preference for exponential histograms
+ * cannot be honoured: say so once per exporter instead of silently exporting something else than
+ * asked. (The temporality preference is honoured: otlp_delta.c.) */
 void census__otlp_report_unsupported_metric_preferences(void) {
-  static const char *const temporalities[] = {"cumulative", "delta", "lowmemory"};
   static const char *const histograms[] = {"explicit_bucket_histogram",
                                            "base2_exponential_bucket_histogram"};
-  const char *temporality = "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE";
   const char *histogram = "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION";
-  if (census__env_choice(temporality, temporalities, 3, 0) != 0) {
-    census_diagnostics_report(CENSUS_ECONFIG,
-                              "otlp: OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE asks for "
-                              "delta temporality; census exports cumulative data only (OpenCensus "
-                              "views are cumulative), so it is ignored");
-  }
   if (census__env_choice(histogram, histograms, 2, 0) != 0) {
     census_diagnostics_report(CENSUS_ECONFIG,
                               "otlp: OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION asks "

@@ -51,10 +51,9 @@ census_status census__otlp_config_resolve(const census_otlp_options *options, co
 
 void census__otlp_config_free(census_otlp_signal_config *c);
 
-/* Reports (CENSUS_ECONFIG, once per call) the metrics preferences census cannot honour:
- * OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE delta or lowmemory (census views are
- * cumulative) and OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION
- * base2_exponential_bucket_histogram (census distributions have explicit bounds). */
+/* Reports (CENSUS_ECONFIG, once per call) the metrics preference census cannot honour:
+ * OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION base2_exponential_bucket_histogram
+ * (census distributions have explicit bounds). The temporality preference is otlp_delta.h's. */
 void census__otlp_report_unsupported_metric_preferences(void);
 
 #endif

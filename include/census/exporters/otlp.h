@@ -64,6 +64,18 @@ typedef enum census_otlp_compression {
   CENSUS_OTLP_COMPRESSION_GZIP = 2, /* Content-Encoding: gzip */
 } census_otlp_compression;
 
+/* Aggregation temporality of the metrics (OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE):
+ * with DELTA and LOWMEMORY, Count and Sum views (counters) and Distribution views (histograms) go
+ * as deltas, each point the measurements of one export interval; LastValue views are gauges
+ * either way. docs/exporters/otlp.md ("Delta temporality") says how a failed, retried, replaced
+ * or spooled request never counts an interval twice. */
+typedef enum census_otlp_temporality {
+  CENSUS_OTLP_TEMPORALITY_DEFAULT = 0,    /* environment, else cumulative */
+  CENSUS_OTLP_TEMPORALITY_CUMULATIVE = 1, /* every point since the view's start */
+  CENSUS_OTLP_TEMPORALITY_DELTA = 2,      /* counters and histograms as deltas */
+  CENSUS_OTLP_TEMPORALITY_LOWMEMORY = 3,  /* the same for census's views (see the docs) */
+} census_otlp_temporality;
+
 /* Which signals to export (bitmask); 0 means both. */
 #define CENSUS_OTLP_SIGNAL_METRICS 0x1u
 #define CENSUS_OTLP_SIGNAL_TRACES 0x2u
@@ -102,6 +114,9 @@ typedef struct census_otlp_options {
    * spool. A directory that cannot be used makes the start fail with CENSUS_ECONFIG. */
   const char *spool_dir;
   uint64_t spool_max_bytes; /* bound per signal; 0: CENSUS_SPOOL_MAX_BYTES, else 64 MiB */
+  /* Metrics temporality; 0: OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE, else
+   * cumulative. */
+  census_otlp_temporality temporality;
 } census_otlp_options;
 
 #define CENSUS_OTLP_OPTIONS_INIT                                                                   \
