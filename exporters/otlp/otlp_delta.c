@@ -32,7 +32,7 @@ typedef struct delta_view {
   struct delta_view *next;
   char *name;
   int64_t start_ns;
-  size_t words; /* W_BUCKETS + bucket count */
+  size_t words;                                      /* W_BUCKETS + bucket count */
   int64_t committed_end, submitted_end, pending_end; /* 0: none yet */
   delta_row **table;
   size_t table_size, rows;
@@ -62,8 +62,7 @@ census_status census__otlp_temporality_resolve(census_otlp_temporality option,
     return CENSUS_EINVAL;
   }
   static const char *const names[] = {"cumulative", "delta", "lowmemory"};
-  size_t i =
-      census__env_choice("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", names, 3, 0);
+  size_t i = census__env_choice("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", names, 3, 0);
   *out = i == 1   ? CENSUS_OTLP_TEMPORALITY_DELTA
          : i == 2 ? CENSUS_OTLP_TEMPORALITY_LOWMEMORY
                   : CENSUS_OTLP_TEMPORALITY_CUMULATIVE;

@@ -173,7 +173,7 @@ static void json_envelope_end(census_json *j) {
 /* ---- Metrics ------------------------------------------------------------------------------ */
 
 /* What one view becomes. */
-typedef enum metric_kind { KIND_SUM, KIND_GAUGE, KIND_HISTOGRAM } metric_kind;
+typedef enum metric_kind { KIND_SUM, KIND_GAUGE, KIND_HISTOGRAM, KIND_EXPONENTIAL } metric_kind;
 
 static metric_kind view_kind(const census_view_data *v) {
   switch (census_view_data_aggregation(v)) {
@@ -181,6 +181,8 @@ static metric_kind view_kind(const census_view_data *v) {
     return KIND_GAUGE;
   case CENSUS_AGGREGATION_DISTRIBUTION:
     return KIND_HISTOGRAM;
+  case CENSUS_AGGREGATION_EXPONENTIAL:
+    return KIND_EXPONENTIAL;
   default:
     return KIND_SUM;
   }
@@ -243,11 +245,27 @@ static void pb_point(census_buf *b, const census_view_data *v, const point_in *i
   const census_point *p = in->p;
   uint64_t end = (uint64_t)census_view_data_end_time_ns(v);
   size_t m = census__pb_begin(b, 1); /* data_points */
-  pb_attr_ctx ctx = {b, kind == KIND_HISTOGRAM ? 9 : 7};
+  pb_attr_ctx ctx = {b, kind == KIND_HISTOGRAM ? 9 : kind == KIND_EXPONENTIAL ? 1 : 7};
   row_attributes(v, in->row, pb_attr_cb, &ctx);
   census__pb_fixed64(b, 2, in->start);
   census__pb_fixed64(b, 3, end);
-  if (kind == KIND_HISTOGRAM) {
+  if (kind == KIND_EXPONENTIAL) {
+    /* ExponentialHistogramDataPoint: zero_threshold (14) is 0, the default: left out. */
+    census_exponential_buckets e;
+    census_view_data_row_exponential(v, in->row, &e);
+    census__pb_fixed64(b, 4, (uint64_t)p->count);
+    census__pb_double(b, 5, p->double_value);
+    census__pb_sint32(b, 6, e.scale);
+    census__pb_fixed64(b, 7, (uint64_t)e.zero_count);
+    size_t positive = census__pb_begin(b, 8);
+    census__pb_sint32(b, 1, e.offset);
+    census__pb_packed_varint_from_int64(b, 2, e.bucket_counts, e.bucket_count);
+    census__pb_end(b, positive);
+    if (in->min_max) {
+      census__pb_double(b, 12, p->min);
+      census__pb_double(b, 13, p->max);
+    }
+  } else if (kind == KIND_HISTOGRAM) {
     const double *bounds = NULL;
     size_t nbounds = census_view_data_bounds(v, &bounds);
     census__pb_fixed64(b, 4, (uint64_t)p->count);
@@ -284,7 +302,30 @@ static void json_point(census_json *j, const census_view_data *v, const point_in
   census__json_uint64_string(j, in->start);
   census__json_key(j, "timeUnixNano");
   census__json_uint64_string(j, (uint64_t)census_view_data_end_time_ns(v));
-  if (kind == KIND_HISTOGRAM) {
+  if (kind == KIND_EXPONENTIAL) {
+    census_exponential_buckets e;
+    census_view_data_row_exponential(v, in->row, &e);
+    census__json_key(j, "count");
+    census__json_uint64_string(j, (uint64_t)p->count);
+    census__json_kv_double(j, "sum", p->double_value);
+    census__json_kv_int64(j, "scale", e.scale);
+    census__json_key(j, "zeroCount");
+    census__json_uint64_string(j, (uint64_t)e.zero_count);
+    census__json_key(j, "positive");
+    census__json_object_begin(j);
+    census__json_kv_int64(j, "offset", e.offset);
+    census__json_key(j, "bucketCounts");
+    census__json_array_begin(j);
+    for (size_t i = 0; i < e.bucket_count; i++) {
+      census__json_uint64_string(j, (uint64_t)e.bucket_counts[i]);
+    }
+    census__json_array_end(j);
+    census__json_object_end(j);
+    if (in->min_max) {
+      census__json_kv_double(j, "min", p->min);
+      census__json_kv_double(j, "max", p->max);
+    }
+  } else if (kind == KIND_HISTOGRAM) {
     const double *bounds = NULL;
     size_t nbounds = census_view_data_bounds(v, &bounds);
     census__json_key(j, "count");
@@ -359,10 +400,13 @@ static void json_point_cb(void *ctx, const census_view_data *v, const point_in *
 
 /* The oneof member of Metric that holds each kind: field number and JSON name. */
 static uint32_t kind_field(metric_kind kind) {
-  return kind == KIND_GAUGE ? 5 : kind == KIND_SUM ? 7 : 9;
+  return kind == KIND_GAUGE ? 5 : kind == KIND_SUM ? 7 : kind == KIND_HISTOGRAM ? 9 : 10;
 }
 static const char *kind_name(metric_kind kind) {
-  return kind == KIND_GAUGE ? "gauge" : kind == KIND_SUM ? "sum" : "histogram";
+  return kind == KIND_GAUGE       ? "gauge"
+         : kind == KIND_SUM       ? "sum"
+         : kind == KIND_HISTOGRAM ? "histogram"
+                                  : "exponentialHistogram";
 }
 
 static void pb_metric(census_buf *b, const census_view_data *v,

@@ -108,3 +108,11 @@ foreach(case outage grpc env spool)
   set_tests_properties(otlp_delta_${case} PROPERTIES LABELS "otlp;integration;delta" TIMEOUT 120
     ENVIRONMENT "${otlp_env}")
 endforeach()
+# Exponential histograms over OTLP: otlp_exp_app encodes a view, check_exponential.js decodes it
+# with the official definitions (ExponentialHistogramDataPoint) and compares with its own
+# computation from the recorded values; json_format_check.py checks the JSON body strictly.
+add_executable(otlp_exp_app ${otlp_dir}/otlp_exp_app.c)
+target_link_libraries(otlp_exp_app PRIVATE census_otlp_static census_static)
+add_test(NAME otlp_exponential COMMAND ${otlp_dir}/otlp_exponential_test.sh $<TARGET_FILE:otlp_exp_app>)
+set_tests_properties(otlp_exponential PROPERTIES LABELS "otlp;integration;exponential" TIMEOUT 60
+  ENVIRONMENT "${otlp_env}")

@@ -127,18 +127,19 @@ int main(int argc, char **argv) {
   CHECK(census_otlp_exporter_stats(exporter, &stats));
   census_otlp_exporter_stop(exporter, 0);
   const census_otlp_signal_stats *m = &stats.metrics;
-  printf("{\"expected\": {\"requests\": {\"GET\": %lld, \"POST\": %lld}, \"bytes\": {\"GET\": %lld}, "
-         "\"load\": %.17g, \"latency\": {\"count\": %lld, \"sum\": %.17g, \"buckets\": [%lld, %lld, "
-         "%lld, %lld]}, \"queue_last\": %d},\n \"stats\": {\"requests_delivered\": %llu, "
-         "\"attempts\": %llu, \"retries\": %llu, \"items_delivered\": %llu, \"items_dropped\": "
-         "%llu, \"requests_superseded\": %llu, \"requests_spooled\": %llu, "
-         "\"requests_from_spool\": %llu}, \"shutdown\": \"%s\"}\n",
-         req_get, req_post, bytes_get, load_sum, lat_count, lat_sum, buckets[0], buckets[1],
-         buckets[2], buckets[3], offset + rounds - 1, (unsigned long long)m->requests_delivered,
-         (unsigned long long)m->attempts, (unsigned long long)m->retries,
-         (unsigned long long)m->items_delivered, (unsigned long long)m->items_dropped,
-         (unsigned long long)m->requests_superseded, (unsigned long long)m->requests_spooled,
-         (unsigned long long)m->requests_from_spool, census_status_name(stopped));
+  printf(
+      "{\"expected\": {\"requests\": {\"GET\": %lld, \"POST\": %lld}, \"bytes\": {\"GET\": %lld}, "
+      "\"load\": %.17g, \"latency\": {\"count\": %lld, \"sum\": %.17g, \"buckets\": [%lld, %lld, "
+      "%lld, %lld]}, \"queue_last\": %d},\n \"stats\": {\"requests_delivered\": %llu, "
+      "\"attempts\": %llu, \"retries\": %llu, \"items_delivered\": %llu, \"items_dropped\": "
+      "%llu, \"requests_superseded\": %llu, \"requests_spooled\": %llu, "
+      "\"requests_from_spool\": %llu}, \"shutdown\": \"%s\"}\n",
+      req_get, req_post, bytes_get, load_sum, lat_count, lat_sum, buckets[0], buckets[1],
+      buckets[2], buckets[3], offset + rounds - 1, (unsigned long long)m->requests_delivered,
+      (unsigned long long)m->attempts, (unsigned long long)m->retries,
+      (unsigned long long)m->items_delivered, (unsigned long long)m->items_dropped,
+      (unsigned long long)m->requests_superseded, (unsigned long long)m->requests_spooled,
+      (unsigned long long)m->requests_from_spool, census_status_name(stopped));
   census_tag_map_free(get);
   census_tag_map_free(post);
   return 0;

@@ -195,9 +195,9 @@ static void test_cumulative(void **state) {
   size_t count;
   assert_int_equal(census_view_data_get_all(&views, &count), CENSUS_OK);
   const census_otlp_view_points *const *points;
-  assert_int_equal(census__otlp_delta_prepare(d, (const census_view_data *const *)views, count,
-                                              false, &points),
-                   CENSUS_OK);
+  assert_int_equal(
+      census__otlp_delta_prepare(d, (const census_view_data *const *)views, count, false, &points),
+      CENSUS_OK);
   for (size_t i = 0; i < count; i++) {
     assert_null(points[i]);
   }
