@@ -118,8 +118,7 @@ void census__exp_cell_place(const struct census__rview *view, _Atomic uint64_t *
   size_t slot = (size_t)((index >> r) - new_base);
   words[WORD_EXP_SLOTS + slot] = add_sat(words[WORD_EXP_SLOTS + slot], 1, &saturated);
   for (size_t i = 0; i < n; i++) {
-    atomic_store_explicit(&w[WORD_EXP_SLOTS + i], words[WORD_EXP_SLOTS + i],
-                          memory_order_relaxed);
+    atomic_store_explicit(&w[WORD_EXP_SLOTS + i], words[WORD_EXP_SLOTS + i], memory_order_relaxed);
   }
   atomic_store_explicit(&w[WORD_EXP_SCALE], (uint64_t)(int64_t)(scale - r), memory_order_relaxed);
   if (r != 0) {

@@ -33,7 +33,7 @@ extern const long double census__exp_sub20[1024];
 /* Scales 11..20 (and subnormal inputs at any scale): see the file comment. */
 int64_t census__exp_index_slow(double x, int scale);
 
-/* j10 of a 52-bit fraction: the number of boundaries 2^(k/1024), 1 <= k < 1024, below 1.fraction. */
+/* j10 of a 52-bit fraction: how many boundaries 2^(k/1024), 1 <= k < 1024, lie below 1.fraction. */
 static inline uint64_t census__exp_j10(uint64_t frac) {
   uint64_t k = census__exp_guess10[frac >> 42];
   k += frac >= census__exp_up10[k + 1];

@@ -47,7 +47,8 @@ int main(int argc, char **argv) {
   CHECK(census_view_register(v));
   census_view_free(v);
   census_aggregation_free(a);
-  census_tag_map *get = census_tag_map_new(), *post = census_tag_map_new(), *put = census_tag_map_new();
+  census_tag_map *get = census_tag_map_new(), *post = census_tag_map_new(),
+                 *put = census_tag_map_new();
   census_tag_map_put(get, method, "GET");
   census_tag_map_put(post, method, "POST");
   census_tag_map_put(put, method, "PUT");
