@@ -18,6 +18,9 @@
 #include "env_config.h"
 
 enum { W_COUNT = 0, W_INT_SUM = 1, W_DOUBLE_SUM = 2, W_BUCKETS = 3 };
+/* EXPONENTIAL views: after the sums, the zero count, scale, offset and number of buckets, then
+ * the buckets (at most the view's max_size). */
+enum { W_EXP_ZERO = 3, W_EXP_SCALE = 4, W_EXP_OFFSET = 5, W_EXP_N = 6, W_EXP_COUNTS = 7 };
 
 typedef struct delta_row {
   struct delta_row *chain;
@@ -32,7 +35,8 @@ typedef struct delta_view {
   struct delta_view *next;
   char *name;
   int64_t start_ns;
-  size_t words;                                      /* W_BUCKETS + bucket count */
+  size_t words;       /* W_BUCKETS + bucket count */
+  size_t bucket_room; /* bucket counts per delta point (in `buckets`) */
   int64_t committed_end, submitted_end, pending_end; /* 0: none yet */
   delta_row **table;
   size_t table_size, rows;
@@ -74,9 +78,10 @@ bool census__otlp_view_is_delta(census_otlp_temporality preference, census_aggre
       preference != CENSUS_OTLP_TEMPORALITY_LOWMEMORY) {
     return false;
   }
-  /* Counter (Count, Sum) and Histogram (Distribution): DELTA under delta and lowmemory alike. */
+  /* Counter (Count, Sum) and Histogram (Distribution, Exponential): DELTA under delta and
+   * lowmemory alike. */
   return kind == CENSUS_AGGREGATION_COUNT || kind == CENSUS_AGGREGATION_SUM ||
-         kind == CENSUS_AGGREGATION_DISTRIBUTION;
+         kind == CENSUS_AGGREGATION_DISTRIBUTION || kind == CENSUS_AGGREGATION_EXPONENTIAL;
 }
 
 census_otlp_delta *census__otlp_delta_new(census_otlp_temporality preference) {
@@ -218,11 +223,27 @@ static delta_row *row_get(delta_view *v, char *key, size_t len) {
   return r;
 }
 
+/* The words of a series of snapshot view `s`: an exponential one's from its first row's
+ * max_size (no row: no buckets, none needed). */
+static size_t view_words(const census_view_data *s, size_t *buckets) {
+  if (census_view_data_aggregation(s) == CENSUS_AGGREGATION_EXPONENTIAL) {
+    census_exponential_buckets e = {0};
+    if (census_view_data_row_count(s) > 0) {
+      census_view_data_row_exponential(s, 0, &e);
+    }
+    *buckets = e.max_size;
+    return W_EXP_COUNTS + e.max_size;
+  }
+  *buckets = census_view_data_bounds(s, NULL) + 1;
+  return W_BUCKETS + *buckets;
+}
+
 /* The state of snapshot view `s`: found by name, made anew when missing or when its start time
- * or bucket count changed (a fork child restarts its views: old baselines would not apply). */
+ * or words changed (a fork child restarts its views: old baselines would not apply). */
 static delta_view *view_get(census_otlp_delta *d, const census_view_data *s) {
   const char *name = census_view_data_name(s);
-  size_t words = W_BUCKETS + census_view_data_bounds(s, NULL) + 1;
+  size_t buckets;
+  size_t words = view_words(s, &buckets);
   for (delta_view **link = &d->views; *link; link = &(*link)->next) {
     delta_view *v = *link;
     if (strcmp(v->name, name) == 0) {
@@ -241,6 +262,7 @@ static delta_view *view_get(census_otlp_delta *d, const census_view_data *s) {
   }
   v->start_ns = census_view_data_start_time_ns(s);
   v->words = words;
+  v->bucket_room = buckets;
   v->next = d->views;
   d->views = v;
   return v;
@@ -262,13 +284,61 @@ static void promote(delta_view *v) {
 }
 
 /* A row's cumulative values as words. */
-static void row_words(const census_point *p, size_t words, uint64_t *w) {
+static void row_words(const census_view_data *s, size_t row, const census_point *p, size_t words,
+                      uint64_t *w) {
   w[W_COUNT] = (uint64_t)p->count;
   w[W_INT_SUM] = (uint64_t)p->int_value;
   memcpy(&w[W_DOUBLE_SUM], &p->double_value, sizeof(double));
+  if (census_view_data_aggregation(s) == CENSUS_AGGREGATION_EXPONENTIAL) {
+    census_exponential_buckets e;
+    census_view_data_row_exponential(s, row, &e);
+    w[W_EXP_ZERO] = (uint64_t)e.zero_count;
+    w[W_EXP_SCALE] = (uint64_t)(int64_t)e.scale;
+    w[W_EXP_OFFSET] = (uint64_t)(int64_t)e.offset;
+    w[W_EXP_N] = e.bucket_count;
+    memcpy(&w[W_EXP_COUNTS], e.bucket_counts, e.bucket_count * sizeof *w);
+    return;
+  }
   for (size_t b = 0; b + W_BUCKETS < words; b++) {
     w[W_BUCKETS + b] = b < p->bucket_count ? (uint64_t)p->bucket_counts[b] : 0;
   }
+}
+
+/* An exponential delta: the current buckets `cur` minus the baseline words `base` (NULL: none),
+ * the baseline brought down to the current scale first (bucket i at scale s is bucket i >> r at
+ * scale s - r; a row's scale only goes down, so the baseline's is never lower), into counts[]
+ * (room for cur->bucket_count) and *out, trimmed to the non-empty buckets. Counts only grow
+ * within a view's life; a baseline bucket outside the current range or above its count (which
+ * cannot happen) is ignored rather than sent negative. */
+static void exponential_delta(const census_exponential_buckets *cur, const uint64_t *base,
+                              int64_t *counts, census_exponential_buckets *out) {
+  *out = *cur;
+  for (size_t i = 0; i < cur->bucket_count; i++) {
+    counts[i] = cur->bucket_counts[i];
+  }
+  if (base) {
+    int64_t zero = cur->zero_count - (int64_t)base[W_EXP_ZERO];
+    out->zero_count = zero > 0 ? zero : 0;
+    int r = (int)(int64_t)base[W_EXP_SCALE] - cur->scale;
+    int64_t offset = (int64_t)base[W_EXP_OFFSET];
+    for (size_t i = 0; r >= 0 && r < 64 && i < base[W_EXP_N]; i++) {
+      int64_t k = ((offset + (int64_t)i) >> r) - cur->offset;
+      if (k >= 0 && (size_t)k < cur->bucket_count) {
+        int64_t c = counts[k] - (int64_t)base[W_EXP_COUNTS + i];
+        counts[k] = c > 0 ? c : 0;
+      }
+    }
+  }
+  size_t first = 0, last = cur->bucket_count;
+  while (first < last && counts[first] == 0) {
+    first++;
+  }
+  while (last > first && counts[last - 1] == 0) {
+    last--;
+  }
+  out->offset = cur->offset + (int32_t)first;
+  out->bucket_count = last - first;
+  out->bucket_counts = counts + first;
 }
 
 static bool reserve(void **p, size_t *cap, size_t need, size_t size) {
@@ -311,8 +381,15 @@ static bool delta_point(delta_view *v, const census_view_data *s, size_t row,
   bool is_int = census_measure_value_type(census_view_data_measure(s)) == CENSUS_MEASURE_INT64;
   out->point.double_value =
       is_int ? (double)out->point.int_value : cur->double_value - (base == zero ? 0 : base_sum);
-  size_t buckets = v->words - W_BUCKETS;
-  if (census_view_data_aggregation(s) == CENSUS_AGGREGATION_DISTRIBUTION) {
+  size_t buckets = v->bucket_room;
+  if (census_view_data_aggregation(s) == CENSUS_AGGREGATION_EXPONENTIAL) {
+    census_exponential_buckets e;
+    census_view_data_row_exponential(s, row, &e);
+    exponential_delta(&e, base == zero ? NULL : base, v->buckets + k * buckets, &out->exponential);
+    out->has_min_max = base[W_COUNT] == 0;
+    out->point.min = cur->min;
+    out->point.max = cur->max;
+  } else if (census_view_data_aggregation(s) == CENSUS_AGGREGATION_DISTRIBUTION) {
     int64_t *counts = v->buckets + k * buckets;
     for (size_t b = 0; b < buckets; b++) {
       int64_t c = b < cur->bucket_count ? cur->bucket_counts[b] : 0;
@@ -335,7 +412,7 @@ static bool delta_point(delta_view *v, const census_view_data *s, size_t row,
 /* Prepares view `s`'s delta points into v->out. False on ENOMEM. */
 static bool prepare_view(delta_view *v, const census_view_data *s) {
   size_t rows = census_view_data_row_count(s);
-  size_t buckets = v->words - W_BUCKETS;
+  size_t buckets = v->bucket_room;
   if (!reserve((void **)&v->points, &v->points_cap, rows, sizeof *v->points) ||
       !reserve((void **)&v->buckets, &v->buckets_cap, rows * buckets, sizeof *v->buckets)) {
     return false;
@@ -349,7 +426,7 @@ static bool prepare_view(delta_view *v, const census_view_data *s) {
     if (!r || census_view_data_row_point(s, row, &cur) != CENSUS_OK) {
       return false;
     }
-    row_words(&cur, v->words, r->pending);
+    row_words(s, row, &cur, v->words, r->pending);
     r->has_pending = true;
     k += delta_point(v, s, row, &cur, r, k);
   }

@@ -55,10 +55,10 @@ census_status census__otlp_temporality_resolve(census_otlp_temporality option,
 
 /* Whether a view of aggregation `kind` goes as deltas under `preference`, as OpenTelemetry's
  * OTLP exporter specification defines it per instrument kind: census's Count and Sum views
- * aggregate synchronous, monotonic measurements (a Counter) and its Distribution views a
- * Histogram, which are DELTA under both `delta` and `lowmemory`; LastValue views are Gauges,
- * which have no temporality. (An asynchronous counter would be DELTA under `delta` only, and
- * up-down counters are CUMULATIVE under both; census views have neither.) */
+ * aggregate synchronous, monotonic measurements (a Counter) and its Distribution and Exponential
+ * views a Histogram, which are DELTA under both `delta` and `lowmemory`; LastValue views are
+ * Gauges, which have no temporality. (An asynchronous counter would be DELTA under `delta` only,
+ * and up-down counters are CUMULATIVE under both; census views have neither.) */
 bool census__otlp_view_is_delta(census_otlp_temporality preference, census_aggregation_type kind);
 
 typedef struct census_otlp_delta census_otlp_delta;

@@ -236,9 +236,20 @@ static void json_attr_cb(void *ctx, const census_attribute *a) { json_key_value(
 typedef struct point_in {
   size_t row; /* the snapshot row: its attributes */
   const census_point *p;
+  const census_exponential_buckets *exponential; /* prepared buckets; NULL: the row's */
   uint64_t start;
   bool min_max;
 } point_in;
+
+/* The exponential buckets of point `in`: the prepared ones, else the snapshot row's in *e. */
+static const census_exponential_buckets *
+point_exponential(const census_view_data *v, const point_in *in, census_exponential_buckets *e) {
+  if (in->exponential) {
+    return in->exponential;
+  }
+  census_view_data_row_exponential(v, in->row, e);
+  return e;
+}
 
 static void pb_point(census_buf *b, const census_view_data *v, const point_in *in, metric_kind kind,
                      bool is_double) {
@@ -251,16 +262,18 @@ static void pb_point(census_buf *b, const census_view_data *v, const point_in *i
   census__pb_fixed64(b, 3, end);
   if (kind == KIND_EXPONENTIAL) {
     /* ExponentialHistogramDataPoint: zero_threshold (14) is 0, the default: left out. */
-    census_exponential_buckets e;
-    census_view_data_row_exponential(v, in->row, &e);
+    census_exponential_buckets row_buckets;
+    const census_exponential_buckets *e = point_exponential(v, in, &row_buckets);
     census__pb_fixed64(b, 4, (uint64_t)p->count);
     census__pb_double(b, 5, p->double_value);
-    census__pb_sint32(b, 6, e.scale);
-    census__pb_fixed64(b, 7, (uint64_t)e.zero_count);
-    size_t positive = census__pb_begin(b, 8);
-    census__pb_sint32(b, 1, e.offset);
-    census__pb_packed_varint_from_int64(b, 2, e.bucket_counts, e.bucket_count);
-    census__pb_end(b, positive);
+    census__pb_sint32(b, 6, e->scale);
+    census__pb_fixed64(b, 7, (uint64_t)e->zero_count);
+    if (e->bucket_count > 0) {
+      size_t positive = census__pb_begin(b, 8);
+      census__pb_sint32(b, 1, e->offset);
+      census__pb_packed_varint_from_int64(b, 2, e->bucket_counts, e->bucket_count);
+      census__pb_end(b, positive);
+    }
     if (in->min_max) {
       census__pb_double(b, 12, p->min);
       census__pb_double(b, 13, p->max);
@@ -303,24 +316,26 @@ static void json_point(census_json *j, const census_view_data *v, const point_in
   census__json_key(j, "timeUnixNano");
   census__json_uint64_string(j, (uint64_t)census_view_data_end_time_ns(v));
   if (kind == KIND_EXPONENTIAL) {
-    census_exponential_buckets e;
-    census_view_data_row_exponential(v, in->row, &e);
+    census_exponential_buckets row_buckets;
+    const census_exponential_buckets *e = point_exponential(v, in, &row_buckets);
     census__json_key(j, "count");
     census__json_uint64_string(j, (uint64_t)p->count);
     census__json_kv_double(j, "sum", p->double_value);
-    census__json_kv_int64(j, "scale", e.scale);
+    census__json_kv_int64(j, "scale", e->scale);
     census__json_key(j, "zeroCount");
-    census__json_uint64_string(j, (uint64_t)e.zero_count);
-    census__json_key(j, "positive");
-    census__json_object_begin(j);
-    census__json_kv_int64(j, "offset", e.offset);
-    census__json_key(j, "bucketCounts");
-    census__json_array_begin(j);
-    for (size_t i = 0; i < e.bucket_count; i++) {
-      census__json_uint64_string(j, (uint64_t)e.bucket_counts[i]);
+    census__json_uint64_string(j, (uint64_t)e->zero_count);
+    if (e->bucket_count > 0) {
+      census__json_key(j, "positive");
+      census__json_object_begin(j);
+      census__json_kv_int64(j, "offset", e->offset);
+      census__json_key(j, "bucketCounts");
+      census__json_array_begin(j);
+      for (size_t i = 0; i < e->bucket_count; i++) {
+        census__json_uint64_string(j, (uint64_t)e->bucket_counts[i]);
+      }
+      census__json_array_end(j);
+      census__json_object_end(j);
     }
-    census__json_array_end(j);
-    census__json_object_end(j);
     if (in->min_max) {
       census__json_kv_double(j, "min", p->min);
       census__json_kv_double(j, "max", p->max);
@@ -366,7 +381,9 @@ static void for_each_point(const census_view_data *v, const census_otlp_view_poi
   if (points) {
     for (size_t i = 0; i < points->count; i++) {
       const census_otlp_row_point *rp = &points->points[i];
-      point_in in = {rp->row, &rp->point, (uint64_t)rp->start_ns, rp->has_min_max};
+      bool exponential = census_view_data_aggregation(v) == CENSUS_AGGREGATION_EXPONENTIAL;
+      point_in in = {rp->row, &rp->point, exponential ? &rp->exponential : NULL,
+                     (uint64_t)rp->start_ns, rp->has_min_max};
       fn(ctx, v, &in);
     }
     return;
@@ -376,7 +393,7 @@ static void for_each_point(const census_view_data *v, const census_otlp_view_poi
   for (size_t r = 0; r < rows; r++) {
     census_point p;
     if (census_view_data_row_point(v, r, &p) == CENSUS_OK) {
-      point_in in = {r, &p, start, p.count > 0};
+      point_in in = {r, &p, NULL, start, p.count > 0};
       fn(ctx, v, &in);
     }
   }

@@ -35,11 +35,13 @@ census_status census__otlp_encode_metrics(const census_view_data *const *views, 
                                           census_buf *out, uint64_t *points);
 
 /* One prepared data point of a view (delta temporality, otlp_delta.h): the snapshot row whose
- * attributes it carries, the values to write (bucket_counts owned by whoever prepared it), its
- * start time, and whether min/max are known for its interval. */
+ * attributes it carries, the values to write (bucket_counts owned by whoever prepared it; an
+ * EXPONENTIAL view's buckets in `exponential`, likewise), its start time, and whether min/max are
+ * known for its interval. */
 typedef struct census_otlp_row_point {
   size_t row;
   census_point point;
+  census_exponential_buckets exponential;
   int64_t start_ns;
   bool has_min_max;
 } census_otlp_row_point;

@@ -262,7 +262,8 @@ CENSUS_EXPORT census_status census_view_data_row_point(const census_view_data *d
  * offset + i, which holds (base^(offset+i), base^(offset+i+1)] with base = 2^(2^-scale), has
  * bucket_counts[i] values. bucket_counts (borrowed from the snapshot) runs from the first to the
  * last non-empty bucket; bucket_count 0 when every value was 0. The scale is the row's: it only
- * goes down over the view's life (never below -10). */
+ * goes down over the view's life (never below -10). max_size is the view's (bucket_count never
+ * exceeds it). */
 typedef struct census_exponential_buckets {
   int32_t scale;
   int64_t zero_count;
@@ -270,6 +271,7 @@ typedef struct census_exponential_buckets {
   int32_t offset;
   size_t bucket_count;
   const int64_t *bucket_counts;
+  size_t max_size;
 } census_exponential_buckets;
 
 /* Fills *out for `row` of an EXPONENTIAL view. CENSUS_EINVAL for NULL arguments or a view of

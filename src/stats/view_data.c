@@ -287,6 +287,7 @@ CENSUS_EXPORT census_status census_view_data_row_exponential(const census_view_d
   }
   const uint64_t *w = d->rows[row].totals;
   memset(out, 0, sizeof *out);
+  out->max_size = d->max_size;
   out->zero_count = (int64_t)w[WORD_EXP_ZERO];
   size_t first, last;
   if (census__exp_used_range(w, d->max_size, &first, &last)) {

@@ -11,7 +11,13 @@
 // temporality and its last value is the last one recorded; no point reports an empty interval
 // (count 0); each series' intervals never overlap (start >= the previous point's end, start <
 // end), so no interval was counted twice; and the sums equal the totals every process recorded,
-// exactly (the double sums are of 0.25 and x.5 values, exact in binary). Exit 0 when all hold.
+// exactly (the double sums are of 0.25 and x.5 values, exact in binary). The exponential
+// histogram's deltas (ExponentialHistogram, DELTA) come at several scales as its range grows: they
+// are added at the lowest scale seen (bucket i at scale s is bucket i >> (s - S) at scale S), which
+// must be the highest at which every recorded value fits its 8 buckets, and the buckets must be
+// those the data model's formula gives for the recorded values at that scale (index =
+// ceil(log2(x) * 2^S) - 1, an exact power of two being the upper end of its bucket), with count,
+// sum and zero count. Exit 0 when all hold.
 'use strict';
 const fs = require('fs');
 
@@ -28,7 +34,7 @@ function eq(actual, expected, what) {
 
 // The expected totals: the sum of every process's.
 const want = { requests: { GET: 0, POST: 0 }, bytes: { GET: 0 }, load: 0,
-  latency: { count: 0, sum: 0, buckets: [0, 0, 0, 0] }, queueLast: null };
+  latency: { count: 0, sum: 0, buckets: [0, 0, 0, 0] }, queueLast: null, values: [] };
 for (const f of args.expected) {
   const e = JSON.parse(fs.readFileSync(f, 'utf8')).expected;
   want.requests.GET += e.requests.GET; want.requests.POST += e.requests.POST;
@@ -36,9 +42,11 @@ for (const f of args.expected) {
   want.latency.count += e.latency.count; want.latency.sum += e.latency.sum;
   e.latency.buckets.forEach((b, i) => { want.latency.buckets[i] += b; });
   want.queueLast = e.queue_last; // the last process's
+  want.values.push(...e.latency_values);
 }
 
 const got = { requests: {}, bytes: {}, load: 0, latency: { count: 0, sum: 0, buckets: [0, 0, 0, 0] } };
+const exp = { count: 0, sum: 0, zeroCount: 0, parts: [] }; // parts: [scale, index, count]
 const intervals = {}; // series -> [[start, end]]
 let gauge = null; // [time, value] of the latest gauge point
 const lines = fs.readFileSync(args.log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
@@ -51,7 +59,7 @@ for (const r of lines) {
     for (const sm of rm.scopeMetrics || []) {
       for (const m of sm.metrics || []) {
         if (!m.name.startsWith('delta/')) continue;
-        const data = m.sum || m.histogram || m.gauge;
+        const data = m.sum || m.histogram || m.exponentialHistogram || m.gauge;
         if (m.name === 'delta/queue') {
           if (!m.gauge) fail('delta/queue is not a gauge');
           for (const p of data.dataPoints) {
@@ -81,6 +89,16 @@ for (const r of lines) {
             got.latency.count += Number(p.count);
             got.latency.sum += p.sum;
             (p.bucketCounts || []).forEach((b, i) => { got.latency.buckets[i] += Number(b); });
+          } else if (m.name === 'delta/latency_exp') {
+            if (!m.exponentialHistogram) fail('delta/latency_exp is not an exponentialHistogram');
+            if (Number(p.count) === 0) fail(`${series}: a point with count 0`);
+            exp.count += Number(p.count);
+            exp.sum += p.sum;
+            exp.zeroCount += Number(p.zeroCount || 0);
+            const positive = p.positive || {};
+            (positive.bucketCounts || []).forEach((b, i) => {
+              exp.parts.push([p.scale || 0, (positive.offset || 0) + i, Number(b)]);
+            });
           }
         }
       }
@@ -101,6 +119,30 @@ eq(got.bytes, want.bytes, 'delta/bytes sums');
 eq(got.load, want.load, 'delta/load sum');
 eq(got.latency, want.latency, 'delta/latency count, sum and buckets');
 eq(gauge ? gauge[1] : null, want.queueLast, 'delta/queue last value');
+// The exponential histogram's deltas, added at the lowest scale seen.
+function index(x, s) {
+  const e = Math.floor(Math.log2(x));
+  if (Math.pow(2, e) === x) return s >= 0 ? e * 2 ** s - 1 : Math.floor((e - 1) / 2 ** -s);
+  return Math.ceil(Math.log2(x) * 2 ** s) - 1;
+}
+const lowest = Math.min(...exp.parts.map((q) => q[0]));
+let fits = 20;
+for (; fits > -10; fits--) {
+  const idx = want.values.map((x) => index(x, fits));
+  if (Math.max(...idx) - Math.min(...idx) + 1 <= 8) break;
+}
+eq(lowest, fits, 'delta/latency_exp: the lowest scale of its points');
+const summed = {};
+for (const [s, i, c] of exp.parts) {
+  const k = Math.floor(i / 2 ** (s - lowest));
+  summed[k] = (summed[k] || 0) + c;
+}
+const wantBuckets = {};
+for (const x of want.values) { const k = index(x, lowest); wantBuckets[k] = (wantBuckets[k] || 0) + 1; }
+const sorted = (o) => Object.keys(o).map(Number).sort((a, b) => a - b).filter((k) => o[k]).map((k) => [k, o[k]]);
+eq(sorted(summed), sorted(wantBuckets), `delta/latency_exp buckets at scale ${lowest}`);
+eq([exp.count, exp.sum, exp.zeroCount], [want.values.length, want.values.reduce((a, b) => a + b, 0), 0],
+  'delta/latency_exp count, sum and zero count');
 if (accepted === 0) fail('no metrics request accepted');
 if (failures) { console.error(`${failures} assertion(s) failed`); process.exit(1); }
 console.log(`ok: ${accepted} accepted requests sum to the recorded totals ` +

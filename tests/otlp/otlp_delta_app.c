@@ -11,9 +11,12 @@
  *   delta/bytes     SUM int64 "By" [method]: GET i * 10 + 1
  *   delta/load      SUM double []: 0.25 (exact in binary: every partial sum is exact)
  *   delta/latency   DISTRIBUTION double "ms" bounds {1, 5, 10} []: (i % 13) + 0.5
+ *   delta/latency_exp EXPONENTIAL (8 buckets) of the same values: its scale goes down from 20 to
+ *                   0 as the range grows, so deltas come at several scales
  *   delta/queue     LAST_VALUE int64 []: i (a gauge: never a delta)
  * and prints, as one JSON line on stdout, the totals it recorded, computed here by plain
- * arithmetic beside the recording (the expected sums), and the exporter's metrics counters.
+ * arithmetic beside the recording (the expected sums; for the exponential view the values
+ * themselves, whose buckets delta_sum.js computes), and the exporter's metrics counters.
  */
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
@@ -92,6 +95,7 @@ int main(int argc, char **argv) {
   view("delta/load", load, census_aggregation_sum_new(), false);
   view("delta/latency", latency, census_aggregation_distribution_new(bounds, 3, &st), false);
   view("delta/queue", queue, census_aggregation_last_value_new(), false);
+  view("delta/latency_exp", latency, census_aggregation_exponential_new(8, 20, &st), false);
   CHECK(census_export_set_interval_ms(150));
   census_otlp_exporter *exporter;
   CHECK(census_otlp_exporter_start(&o, &exporter));
@@ -100,6 +104,11 @@ int main(int argc, char **argv) {
   census_tag_map_put(get, method, "GET");
   census_tag_map_put(post, method, "POST");
   long long req_get = 0, req_post = 0, bytes_get = 0, lat_count = 0, buckets[4] = {0};
+  char *values = calloc((size_t)rounds + 1, 8); /* "12.5," at most per value */
+  size_t values_len = 0;
+  if (!values) {
+    return 1;
+  }
   double load_sum = 0, lat_sum = 0;
   for (int r = 0; r < rounds; r++) {
     int i = offset + r;
@@ -118,6 +127,7 @@ int main(int argc, char **argv) {
     lat_count++;
     lat_sum += x;
     buckets[x <= 1 ? 0 : x <= 5 ? 1 : x <= 10 ? 2 : 3]++;
+    values_len += (size_t)sprintf(values + values_len, "%s%.1f", r ? "," : "", x);
     census_record_int64(queue, i, NULL);
     struct timespec pause = {0, 40 * 1000000};
     nanosleep(&pause, NULL);
@@ -130,17 +140,20 @@ int main(int argc, char **argv) {
   printf(
       "{\"expected\": {\"requests\": {\"GET\": %lld, \"POST\": %lld}, \"bytes\": {\"GET\": %lld}, "
       "\"load\": %.17g, \"latency\": {\"count\": %lld, \"sum\": %.17g, \"buckets\": [%lld, %lld, "
-      "%lld, %lld]}, \"queue_last\": %d},\n \"stats\": {\"requests_delivered\": %llu, "
+      "%lld, %lld]}, \"latency_values\": [%s], \"queue_last\": %d},\n \"stats\": "
+      "{\"requests_delivered\": %llu, "
       "\"attempts\": %llu, \"retries\": %llu, \"items_delivered\": %llu, \"items_dropped\": "
       "%llu, \"requests_superseded\": %llu, \"requests_spooled\": %llu, "
       "\"requests_from_spool\": %llu}, \"shutdown\": \"%s\"}\n",
       req_get, req_post, bytes_get, load_sum, lat_count, lat_sum, buckets[0], buckets[1],
-      buckets[2], buckets[3], offset + rounds - 1, (unsigned long long)m->requests_delivered,
-      (unsigned long long)m->attempts, (unsigned long long)m->retries,
-      (unsigned long long)m->items_delivered, (unsigned long long)m->items_dropped,
-      (unsigned long long)m->requests_superseded, (unsigned long long)m->requests_spooled,
-      (unsigned long long)m->requests_from_spool, census_status_name(stopped));
+      buckets[2], buckets[3], values, offset + rounds - 1,
+      (unsigned long long)m->requests_delivered, (unsigned long long)m->attempts,
+      (unsigned long long)m->retries, (unsigned long long)m->items_delivered,
+      (unsigned long long)m->items_dropped, (unsigned long long)m->requests_superseded,
+      (unsigned long long)m->requests_spooled, (unsigned long long)m->requests_from_spool,
+      census_status_name(stopped));
   census_tag_map_free(get);
   census_tag_map_free(post);
+  free(values);
   return 0;
 }

@@ -83,5 +83,9 @@ int main(int argc, char **argv) {
     census__buf_free(&buf);
   }
   census_view_data_free(d);
+  census_tag_map_free(get);
+  census_tag_map_free(post);
+  census_tag_map_free(put);
+  census_shutdown(5000);
   return 0;
 }
