@@ -7,9 +7,9 @@
  * range is wider than max_size indexes, the scale goes down by the fewest steps r that make it
  * fit: index i at scale s is index i >> r at scale s - r (bucket i at scale s - 1 is buckets 2i
  * and 2i + 1 at scale s), so lowering the scale only adds neighbouring counts together. Relaying
- * works on a stack copy of the slots (max_size <= CENSUS_EXPONENTIAL_MAX_SIZE_LIMIT), so neither
- * path allocates. The record path's cold path runs on the half's only writer, its thread, with
- * relaxed loads and stores like the hot path; the collector merges halves into series totals
+ * works on one stack copy of the slots (at most CENSUS_EXPONENTIAL_MAX_SIZE_LIMIT: 16 KB), so
+ * neither path allocates. The record path's cold path runs on the half's only writer, its thread,
+ * with relaxed loads and stores like the hot path; the collector merges halves into series totals
  * (plain words, under COLLECT) at the lower of the two scales, lowered further if their union does
  * not fit; counts saturate at INT64_MAX as every census count does.
  */
@@ -94,16 +94,18 @@ static int fit(int64_t *lo, int64_t *hi, size_t n, int scale) {
 
 void census__exp_cell_place(const struct census__rview *view, _Atomic uint64_t *w, double x) {
   size_t n = view->def.aggregation.max_size;
-  uint64_t words[WORD_EXP_SLOTS + CENSUS_EXPONENTIAL_MAX_SIZE_LIMIT];
+  /* The slots as they are (with the words before them, for census__exp_used_range()), then
+   * written back re-laid: the only copy, 8 bytes per slot of stack. */
+  uint64_t old[WORD_EXP_SLOTS + CENSUS_EXPONENTIAL_MAX_SIZE_LIMIT];
   for (size_t i = 0; i < n; i++) {
-    words[WORD_EXP_SLOTS + i] = atomic_load_explicit(&w[WORD_EXP_SLOTS + i], memory_order_relaxed);
+    old[WORD_EXP_SLOTS + i] = atomic_load_explicit(&w[WORD_EXP_SLOTS + i], memory_order_relaxed);
   }
   int scale = (int)(int64_t)atomic_load_explicit(&w[WORD_EXP_SCALE], memory_order_relaxed);
   int64_t base = (int64_t)atomic_load_explicit(&w[WORD_EXP_BASE], memory_order_relaxed);
   int64_t index = census__exp_index(x, scale);
   int64_t lo = index, hi = index;
-  size_t first, last;
-  bool any = census__exp_used_range(words, n, &first, &last);
+  size_t first = 0, last = 0;
+  bool any = census__exp_used_range(old, n, &first, &last);
   if (any) {
     lo = base + (int64_t)first < lo ? base + (int64_t)first : lo;
     hi = base + (int64_t)last > hi ? base + (int64_t)last : hi;
@@ -112,14 +114,20 @@ void census__exp_cell_place(const struct census__rview *view, _Atomic uint64_t *
   /* Centre the used range in the window, so that the next values on either side fit too. */
   int64_t new_base = lo - ((int64_t)n - (hi - lo + 1)) / 2;
   bool saturated = false;
-  if (any) {
-    relayout(words + WORD_EXP_SLOTS, n, base, r, new_base, &saturated);
-  }
-  size_t slot = (size_t)((index >> r) - new_base);
-  words[WORD_EXP_SLOTS + slot] = add_sat(words[WORD_EXP_SLOTS + slot], 1, &saturated);
+  uint64_t *slots = old + WORD_EXP_SLOTS;
   for (size_t i = 0; i < n; i++) {
-    atomic_store_explicit(&w[WORD_EXP_SLOTS + i], words[WORD_EXP_SLOTS + i], memory_order_relaxed);
+    atomic_store_explicit(&w[WORD_EXP_SLOTS + i], 0, memory_order_relaxed);
   }
+  for (size_t k = first; any && k <= last; k++) {
+    if (slots[k] != 0) {
+      _Atomic uint64_t *to = &w[WORD_EXP_SLOTS + (((base + (int64_t)k) >> r) - new_base)];
+      uint64_t sum = add_sat(atomic_load_explicit(to, memory_order_relaxed), slots[k], &saturated);
+      atomic_store_explicit(to, sum, memory_order_relaxed);
+    }
+  }
+  _Atomic uint64_t *to = &w[WORD_EXP_SLOTS + ((index >> r) - new_base)];
+  atomic_store_explicit(to, add_sat(atomic_load_explicit(to, memory_order_relaxed), 1, &saturated),
+                        memory_order_relaxed);
   atomic_store_explicit(&w[WORD_EXP_SCALE], (uint64_t)(int64_t)(scale - r), memory_order_relaxed);
   if (r != 0) {
     atomic_store_explicit(&w[WORD_EXP_MEMO_X], 0, memory_order_relaxed); /* another scale */

@@ -48,7 +48,7 @@ static int64_t def_index(double x, int scale) {
   int e;
   double m = frexp(x, &e);
   if (m == 0.5) { /* 2^(e-1): the upper end of its bucket */
-    return scale >= 0 ? ((int64_t)(e - 1) << scale) - 1 : (int64_t)((e - 2) >> -scale);
+    return scale >= 0 ? (int64_t)(e - 1) * ((int64_t)1 << scale) - 1 : (int64_t)((e - 2) >> -scale);
   }
   long double t = log2l((long double)x) * ldexpl(1.0L, scale);
   return (int64_t)ceill(t) - 1;
@@ -210,6 +210,53 @@ static void test_threads_merge(void **state) {
   census_bound_measure_free(bound);
 }
 
+/* Window moves and scale changes in every direction: sequences of halves and integers from 0.5
+ * up to 2^20 (and zeros), ascending, descending, outward from the middle and shuffled, into
+ * views of 4, 8, 20 and 160 buckets, checked against the definition after every 40 values (each
+ * check is a collection: harvested halves keep their windows, the totals merge them). */
+static void test_sequences(void **state) {
+  static const size_t sizes[] = {4, 8, 20, 160};
+  enum { N = 200 };
+  uint64_t rng = 16;
+  for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+    for (int order = 0; order < 4; order++) {
+      char name[64];
+      const census_measure *m = new_view(sizes[z], 20, name, sizeof name);
+      double values[N];
+      for (int i = 0; i < N; i++) { /* log-spread: 0.5 * (1 + i^3 / 4) .. about 2^20 */
+        values[i] = i % 50 == 7 ? 0 : 0.5 * (double)(1 + ((int64_t)i * i * i) / 4);
+      }
+      if (order == 1) { /* descending */
+        for (int i = 0; i < N / 2; i++) {
+          double t = values[i];
+          values[i] = values[N - 1 - i];
+          values[N - 1 - i] = t;
+        }
+      } else if (order == 2) { /* outward from the middle */
+        double sorted[N];
+        memcpy(sorted, values, sizeof sorted);
+        for (int i = 0; i < N; i++) {
+          values[i] = sorted[i % 2 ? N / 2 + (i + 1) / 2 - 1 : N / 2 - 1 - i / 2];
+        }
+      } else if (order == 3) { /* shuffled */
+        for (int i = N - 1; i > 0; i--) {
+          rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+          int j = (int)((rng >> 33) % (uint64_t)(i + 1));
+          double t = values[i];
+          values[i] = values[j];
+          values[j] = t;
+        }
+      }
+      for (int i = 0; i < N; i++) {
+        assert_int_equal(census_record_double(m, values[i], NULL), CENSUS_OK);
+        if ((i + 1) % 40 == 0) {
+          check(name, values, (size_t)i + 1, def_scale(values, (size_t)i + 1, sizes[z], 20));
+        }
+      }
+    }
+  }
+}
+
 static void test_conflict(void **state) {
   census_status st;
   const census_measure *m = census_measure_double_new("exp_test/conflict", "", "1", &st);
@@ -230,7 +277,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_parameters),   cmocka_unit_test(test_latency_range),
       cmocka_unit_test(test_narrow_range), cmocka_unit_test(test_threads_merge),
-      cmocka_unit_test(test_conflict),
+      cmocka_unit_test(test_sequences),    cmocka_unit_test(test_conflict),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
