@@ -111,11 +111,13 @@ static void record_map_3tags(void) {
 static void record_distribution_3tags(void) { census_record_double(dist_measure, 4.2, tags); }
 static void bound_int(void) { census_bound_record_int64(bound_count, 1); }
 static void bound_distribution(void) { census_bound_record_double(bound_dist, 4.2); }
-/* Exponential histograms: one value, and latencies over 1 ms .. 1 s (the scale settles during the
- * warm-up; every record then takes the table path: no window move, no rescale). */
-static void record_exponential_3tags(void) { census_record_double(exp_measure, 4.2, tags); }
+/* Exponential histograms: latencies over 1 ms .. 1 s (the scale settles at 3 during the warm-up;
+ * every record then takes the table path: no window move, no rescale). */
 static const double latencies[8] = {1.3, 4.2, 17.5, 0.9, 250.0, 33.3, 7.7, 999.0};
 static unsigned next_latency;
+static void record_exponential_3tags(void) {
+  census_record_double(exp_measure, latencies[next_latency++ & 7], tags);
+}
 static void bound_exponential(void) {
   census_bound_record_double(bound_exp, latencies[next_latency++ & 7]);
 }
