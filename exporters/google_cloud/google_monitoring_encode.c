@@ -329,6 +329,49 @@ static void encode_distribution(census_json *j, const census_view_data *v, const
   census__json_object_end(j);
 }
 
+/* At most this many finite buckets: with underflow and overflow, Cloud Monitoring's 200. */
+enum { EXP_MAX_FINITE = CENSUS_GM_MAX_BOUNDS - 2 };
+
+/* encode_exponential()'s explicit buckets for n counts from bucket `offset` at `scale`: bucket 0
+ * (-inf, 0) is empty, bucket 1 [0, first bound) holds the zeros. Closes distributionValue. */
+static void encode_exp_explicit(census_json *j, int scale, int64_t offset, const int64_t *counts,
+                                size_t n, int64_t zero_count) {
+  double bounds[EXP_MAX_FINITE + 2];
+  int64_t merged[EXP_MAX_FINITE + 3];
+  size_t nb = 0;
+  bounds[nb] = 0.0;
+  merged[nb++] = 0;
+  merged[nb] = zero_count;
+  for (size_t k = 0; k <= n; k++) {
+    /* bound k: the lower bound of finite bucket k (k = n: the last one's upper bound) */
+    double bound = census__exp_upper_bound(scale, offset + (int64_t)k - 1);
+    if (bound > bounds[nb - 1] && !isinf(bound)) {
+      bounds[nb++] = bound;
+      merged[nb] = 0;
+    }
+    if (k < n) {
+      merged[nb] += counts[k];
+    }
+  }
+  census__json_key(j, "explicitBuckets");
+  census__json_object_begin(j);
+  census__json_key(j, "bounds");
+  census__json_array_begin(j);
+  for (size_t k = 0; k < nb; k++) {
+    census__json_double(j, bounds[k]);
+  }
+  census__json_array_end(j);
+  census__json_object_end(j);
+  census__json_object_end(j);
+  census__json_key(j, "bucketCounts");
+  census__json_array_begin(j);
+  for (size_t k = 0; k <= nb; k++) {
+    census__json_int64_string(j, merged[k]);
+  }
+  census__json_array_end(j);
+  census__json_object_end(j);
+}
+
 /* An EXPONENTIAL row (docs/exporters/google-cloud-monitoring.md): at most EXP_MAX_FINITE buckets,
  * the row's scale lowered on this copy until its buckets fit (bucket i at scale s is bucket
  * i >> r at scale s - r, so lowering only adds neighbours). Cloud Monitoring's exponentialBuckets
@@ -339,8 +382,6 @@ static void encode_distribution(census_json *j, const census_view_data *v, const
  * lower bound and every bucket's upper bound, a bound that rounds onto the previous one or
  * overflows being left out (its count joins the next bucket). Cloud Monitoring's buckets are
  * lower-inclusive, census's upper-inclusive: only values exactly on a bound differ. */
-enum { EXP_MAX_FINITE = CENSUS_GM_MAX_BOUNDS - 2 };
-
 static void encode_exponential(census_json *j, const census_view_data *v, size_t row,
                                const census_point *p) {
   census_exponential_buckets e;
@@ -385,41 +426,7 @@ static void encode_exponential(census_json *j, const census_view_data *v, size_t
     census__json_object_end(j);
     return;
   }
-  /* Explicit: bucket 0 (-inf, 0) is empty, bucket 1 [0, first bound) holds the zeros. */
-  double bounds[EXP_MAX_FINITE + 2];
-  int64_t merged[EXP_MAX_FINITE + 3];
-  size_t nb = 0;
-  bounds[nb] = 0.0;
-  merged[nb++] = 0;
-  merged[nb] = e.zero_count;
-  for (size_t k = 0; k <= n; k++) {
-    /* bound k: the lower bound of finite bucket k (k = n: the last one's upper bound) */
-    double bound = census__exp_upper_bound(scale, offset + (int64_t)k - 1);
-    if (bound > bounds[nb - 1] && !isinf(bound)) {
-      bounds[nb++] = bound;
-      merged[nb] = 0;
-    }
-    if (k < n) {
-      merged[nb] += counts[k];
-    }
-  }
-  census__json_key(j, "explicitBuckets");
-  census__json_object_begin(j);
-  census__json_key(j, "bounds");
-  census__json_array_begin(j);
-  for (size_t k = 0; k < nb; k++) {
-    census__json_double(j, bounds[k]);
-  }
-  census__json_array_end(j);
-  census__json_object_end(j);
-  census__json_object_end(j);
-  census__json_key(j, "bucketCounts");
-  census__json_array_begin(j);
-  for (size_t k = 0; k <= nb; k++) {
-    census__json_int64_string(j, merged[k]);
-  }
-  census__json_array_end(j);
-  census__json_object_end(j);
+  encode_exp_explicit(j, scale, offset, counts, n, e.zero_count);
 }
 
 /* The "metric" and "resource" objects of one series: its type and labels (the view's columns,
