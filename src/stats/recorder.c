@@ -50,7 +50,7 @@ struct census__cell_chunk {
   _Alignas(64) unsigned char bytes[];
 };
 
-static _Thread_local struct census__thread_state *this_thread;
+_Thread_local struct census__thread_state *census__this_thread;
 
 /* The recording threads, newest first, their ids and the thread-exit key, under threads_mu. */
 static census__mutex threads_mu = CENSUS__MUTEX_INIT(CENSUS__LOCK_THREADS);
@@ -72,13 +72,13 @@ static void thread_state_exit(void *arg) {
   struct census__thread_state *ts = arg;
   free(ts->slots);
   ts->slots = NULL;
-  if (this_thread == ts) {
-    this_thread = NULL;
+  if (census__this_thread == ts) {
+    census__this_thread = NULL;
   }
   atomic_store_explicit(&ts->dead, true, memory_order_release);
 }
 
-static struct census__thread_state *thread_state_new(void) {
+__attribute__((cold, noinline)) struct census__thread_state *census__thread_state_new(void) {
   struct census__thread_state *ts = calloc(1, sizeof *ts);
   if (!ts) {
     return NULL;
@@ -107,12 +107,8 @@ static struct census__thread_state *thread_state_new(void) {
     pthread_setspecific(thread_key, ts);
   }
   census__mutex_unlock(&threads_mu);
-  this_thread = ts;
+  census__this_thread = ts;
   return ts;
-}
-
-struct census__thread_state *census__thread_state_get(void) {
-  return this_thread ? this_thread : thread_state_new();
 }
 
 /* Frees a state with its cells and releases its id. Caller holds THREADS. */
@@ -286,7 +282,7 @@ census_status census__record(const struct census__measurement *measurements, siz
     /* Nothing registered, or shut down (which empties every view list): nothing to touch. */
     return census__is_shut_down() ? census__record_after_shutdown() : CENSUS_OK;
   }
-  struct census__thread_state *ts = this_thread ? this_thread : thread_state_new();
+  struct census__thread_state *ts = census__thread_state_get();
   if (!ts) {
     census__count_dropped("out_of_memory", (int64_t)count);
     return CENSUS_ENOMEM;
@@ -408,7 +404,7 @@ void census__threads_shutdown(void) {
     thread_key_made = false;
   }
   threads_drop_all();
-  this_thread = NULL;
+  census__this_thread = NULL;
   census__mutex_unlock(&threads_mu);
 }
 
@@ -418,7 +414,7 @@ void census__threads_fork_parent(void) { census__mutex_unlock(&threads_mu); }
 
 void census__threads_fork_child(void) {
   threads_drop_all();
-  this_thread = NULL;
+  census__this_thread = NULL;
   if (thread_key_made) {
     pthread_setspecific(thread_key, NULL);
   }
