@@ -67,16 +67,16 @@ static inline void census__cell_update(const struct census__rview *view, _Atomic
     word_store(&w[WORD_TIME], (uint64_t)census__unix_ns());
     break;
   case CENSUS_AGGREGATION_DISTRIBUTION: {
+    /* Shifted sums (stats_internal.h): the half's first value is the shift, no divide. */
     double x = m->double_value;
     uint64_t n = word_load(&w[WORD_COUNT]) + 1;
-    double mean = census__double_of(word_load(&w[WORD_MEAN]));
-    double delta = x - mean;
-    mean += delta / (double)n;
-    double m2 = census__double_of(word_load(&w[WORD_M2])) + delta * (x - mean);
+    double shift = n == 1 ? x : census__double_of(word_load(&w[WORD_SHIFT]));
+    double d = x - shift;
     word_store(&w[WORD_COUNT], n);
     word_store(&w[WORD_SUM], census__sum_add(is_double, word_load(&w[WORD_SUM]), m));
-    word_store(&w[WORD_MEAN], census__bits_of(mean));
-    word_store(&w[WORD_M2], census__bits_of(m2));
+    word_store(&w[WORD_SHIFT], census__bits_of(shift));
+    word_store(&w[WORD_S1], census__bits_of(census__double_of(word_load(&w[WORD_S1])) + d));
+    word_store(&w[WORD_S2], census__bits_of(census__double_of(word_load(&w[WORD_S2])) + d * d));
     if (x < census__double_of(word_load(&w[WORD_MIN]))) {
       word_store(&w[WORD_MIN], census__bits_of(x));
     }
