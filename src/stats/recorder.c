@@ -50,7 +50,7 @@ struct census__cell_chunk {
   _Alignas(64) unsigned char bytes[];
 };
 
-_Thread_local struct census__thread_state *census__this_thread;
+CENSUS__HOT_THREAD_LOCAL struct census__thread_state *census__this_thread;
 
 /* The recording threads, newest first, their ids and the thread-exit key, under threads_mu. */
 static census__mutex threads_mu = CENSUS__MUTEX_INIT(CENSUS__LOCK_THREADS);

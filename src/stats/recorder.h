@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "census/stats.h"
+#include "core/thread_local.h"
 #include "stats/stats_internal.h"
 
 struct census__cell_chunk;
@@ -43,7 +44,7 @@ struct census__thread_state {
 
 /* The calling thread's state (recorder.c owns it; NULL until the thread first records, and again
  * after census_shutdown() or, in a fork child, after the fork). */
-extern _Thread_local struct census__thread_state *census__this_thread;
+extern CENSUS__HOT_THREAD_LOCAL struct census__thread_state *census__this_thread;
 
 /* Creates and registers the calling thread's state. NULL only on ENOMEM. Cold: once a thread. */
 struct census__thread_state *census__thread_state_new(void);

@@ -15,6 +15,7 @@
  * caller-supplied generator) must keep id[9..15] random or stop span.c setting the flag.
  */
 #include "trace/ids.h"
+#include "core/thread_local.h"
 
 #include <stdatomic.h>
 #include <string.h>
@@ -28,7 +29,7 @@ struct id_generator {
   int seeded;
 };
 
-static _Thread_local struct id_generator generator;
+static CENSUS__HOT_THREAD_LOCAL struct id_generator generator;
 static atomic_uint seed_epoch = 1;
 
 static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
