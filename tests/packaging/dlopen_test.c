@@ -116,9 +116,8 @@ int main(int argc, char **argv) {
   census_status st;
   measure = p_census_measure_int64_new("dlopen/count", "", "1", &st);
   census_aggregation *count = p_census_aggregation_count_new();
-  census_view *view = measure && count
-                          ? p_census_view_new("dlopen/count", "", measure, NULL, 0, count, &st)
-                          : NULL;
+  census_view *view =
+      measure && count ? p_census_view_new("dlopen/count", "", measure, NULL, 0, count, &st) : NULL;
   if (!view || p_census_view_register(view) != CENSUS_OK) {
     fail("view");
   }
