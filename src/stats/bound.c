@@ -317,7 +317,8 @@ static inline census_status bound_record(census_bound_measure *b, int64_t int_va
   return CENSUS_OK;
 }
 
-/* An int64 value for a double measure (converted), or a refused one: out of line. */
+/* An int64 value for a double measure (converted), a negative one (refused, unless a measure may
+ * take negative values), out of line. */
 static __attribute__((cold, noinline)) census_status
 bound_record_int64_other(census_bound_measure *b, int64_t value) {
   struct census__measurement m = {b->measure, value, (double)value};
@@ -325,7 +326,7 @@ bound_record_int64_other(census_bound_measure *b, int64_t value) {
   if (status != CENSUS_OK) {
     return census__refuse(status, 1, b->measure->name); /* counted and reported, as unbound */
   }
-  return bound_record(b, 0, (double)value); /* a double measure: the value as a double */
+  return bound_record(b, value, (double)value); /* either form serves (bound_measurement()) */
 }
 
 CENSUS_EXPORT census_status census_bound_record_int64(census_bound_measure *b, int64_t value) {
