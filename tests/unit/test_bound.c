@@ -5,6 +5,7 @@
  * Expected totals are the numbers of operations the test performs (and their sums), never values
  * read back from the library in another way.
  */
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
@@ -203,12 +204,17 @@ static void test_bound_refuses_invalid_values(void **state) {
   assert_int_equal(census_bound_record_double(bi, 1.0), CENSUS_ETYPE);
   assert_int_equal(census_bound_record_double(bd, NAN), CENSUS_ENONFINITE);
   assert_int_equal(census_bound_record_double(bd, -INFINITY), CENSUS_ENONFINITE);
+  assert_int_equal(census_bound_record_double(bd, INFINITY), CENSUS_ENONFINITE);
   assert_int_equal(census_bound_record_double(bd, -0.5), CENSUS_ENEGATIVE);
   assert_int_equal(census_bound_record_int64(bi, 0), CENSUS_OK);
   assert_int_equal(row_point("bound/inv_i_count", "").count, 1);
   census_view_data *none = census_view_data_get("bound/inv_d_count", &st);
   assert_int_equal(census_view_data_row_count(none), 0);
   census_view_data_free(none);
+  /* The boundaries of the plainly valid range (the fast check): both are recorded. */
+  assert_int_equal(census_bound_record_double(bd, DBL_MAX), CENSUS_OK);
+  assert_int_equal(census_bound_record_double(bd, -0.0), CENSUS_OK);
+  assert_int_equal(row_point("bound/inv_d_count", "").count, 2);
   assert_int_equal(census_bound_record_int64(NULL, 1), CENSUS_EINVAL);
   assert_null(census_measure_bind(NULL, NULL, &st));
   assert_int_equal(st, CENSUS_EINVAL);
