@@ -182,8 +182,8 @@ typedef struct census_view_data census_view_data;
  * next (values are never negative). An int64 sum, a count or a bucket count that would pass
  * INT64_MAX stays at INT64_MAX (saturated); the first time is reported through diagnostics and
  * each such row counted in the self-metric view "census/saturated_rows" (docs/stats.md).
- * A double sum past DBL_MAX is +Inf. The mean is sum / count (the running mean when the sum is
- * saturated or infinite); 0 when count is 0. */
+ * A double sum past DBL_MAX is +Inf. The mean is sum / count (the mean of the shifted sums when the
+ * sum is saturated or infinite); 0 when count is 0. */
 typedef struct census_point {
   int64_t count;
   int64_t int_value;   /* SUM, DISTRIBUTION: the sum; LAST_VALUE: the value (int64 measures) */

@@ -1,11 +1,13 @@
 /* aggregation.c - aggregation definitions and the arithmetic on cell words.
  *
- * Distribution statistics are kept as (count, mean, m2) with Welford's update per value and
- * Chan et al.'s pairwise formula when halves are merged, so the sum of squared deviation stays
- * accurate for large values with small spread (the naive sum-of-squares minus square-of-sum
- * cancels catastrophically there). The sum is kept beside them, exactly (see stats_internal.h):
- * an int sum is merged as an integer, saturating at INT64_MAX, a double sum by one addition.
- * Counts and bucket counts saturate at INT64_MAX too, so no total ever goes backwards.
+ * Distribution statistics are kept as shifted sums (count, K, sum of x - K, sum of (x - K)^2, K
+ * the first value: no divide per value, stats_internal.h); a half merges into the totals after
+ * its sums are moved to the totals' shift, so the sum of squared deviation stays accurate for
+ * large values with small spread (the naive sum-of-squares minus square-of-sum cancels
+ * catastrophically there). The sum is kept beside
+ * them, exactly (see stats_internal.h): an int sum is merged as an integer, saturating at
+ * INT64_MAX, a double sum by one addition. Counts and bucket counts saturate at INT64_MAX too, so
+ * no total ever goes backwards.
  */
 #include "stats/aggregation.h"
 
@@ -174,22 +176,27 @@ static uint64_t sum_merge(bool is_double, uint64_t a, uint64_t b, bool *saturate
   return int_sum_add(a, b, saturated);
 }
 
-/* The first six words of DISTRIBUTION and EXPONENTIAL: count, sum, and Chan et al.'s pairwise
- * merge of (count, mean, m2); min, max. Nothing when `from` is empty. */
+/* The first seven words of DISTRIBUTION and EXPONENTIAL: count, sum, the shifted sums (the
+ * half's moved to the totals' shift, stats_internal.h), min, max. Nothing when `from` is empty. */
 static void moments_merge(bool is_double, uint64_t *into, const uint64_t *from, bool *saturated) {
   uint64_t nb = from[WORD_COUNT];
   if (nb == 0) {
     return;
   }
-  uint64_t na = into[WORD_COUNT];
-  double mean_a = census__double_of(into[WORD_MEAN]), mean_b = census__double_of(from[WORD_MEAN]);
-  double m2_a = census__double_of(into[WORD_M2]), m2_b = census__double_of(from[WORD_M2]);
-  double n = (double)(na + nb);
-  double delta = mean_b - mean_a;
-  into[WORD_COUNT] = count_add(na, nb, saturated);
+  double s1 = census__double_of(from[WORD_S1]), s2 = census__double_of(from[WORD_S2]);
+  if (into[WORD_COUNT] == 0) {
+    into[WORD_SHIFT] = from[WORD_SHIFT]; /* the totals' shift: the first half's */
+  } else {
+    /* The half's sums moved to the totals' shift K: x - K = (x - K_half) + d. */
+    double d = census__double_of(from[WORD_SHIFT]) - census__double_of(into[WORD_SHIFT]);
+    double nd = (double)nb * d;
+    s2 += d * (2 * s1 + nd);
+    s1 += nd;
+  }
+  into[WORD_COUNT] = count_add(into[WORD_COUNT], nb, saturated);
   into[WORD_SUM] = sum_merge(is_double, into[WORD_SUM], from[WORD_SUM], saturated);
-  into[WORD_MEAN] = census__bits_of(mean_a + delta * ((double)nb / n));
-  into[WORD_M2] = census__bits_of(m2_a + m2_b + delta * delta * ((double)na * (double)nb / n));
+  into[WORD_S1] = census__bits_of(census__double_of(into[WORD_S1]) + s1);
+  into[WORD_S2] = census__bits_of(census__double_of(into[WORD_S2]) + s2);
   into[WORD_MIN] =
       census__bits_of(fmin(census__double_of(into[WORD_MIN]), census__double_of(from[WORD_MIN])));
   into[WORD_MAX] =

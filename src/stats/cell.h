@@ -50,6 +50,27 @@ static inline uint64_t census__sum_add(bool is_double, uint64_t sum,
   return s > (uint64_t)INT64_MAX ? CENSUS__SUM_SATURATED : s;
 }
 
+/* The words DISTRIBUTION and EXPONENTIAL share (count, sum, shift, s1, s2, min, max): shifted
+ * sums (stats_internal.h), the half's first value the shift, so no divide. */
+static inline void census__moments_add(bool is_double, _Atomic uint64_t *w,
+                                       const struct census__measurement *m) {
+  double x = m->double_value;
+  uint64_t n = word_load(&w[WORD_COUNT]) + 1;
+  double shift = n == 1 ? x : census__double_of(word_load(&w[WORD_SHIFT]));
+  double d = x - shift;
+  word_store(&w[WORD_COUNT], n);
+  word_store(&w[WORD_SUM], census__sum_add(is_double, word_load(&w[WORD_SUM]), m));
+  word_store(&w[WORD_SHIFT], census__bits_of(shift));
+  word_store(&w[WORD_S1], census__bits_of(census__double_of(word_load(&w[WORD_S1])) + d));
+  word_store(&w[WORD_S2], census__bits_of(census__double_of(word_load(&w[WORD_S2])) + d * d));
+  if (x < census__double_of(word_load(&w[WORD_MIN]))) {
+    word_store(&w[WORD_MIN], census__bits_of(x));
+  }
+  if (x > census__double_of(word_load(&w[WORD_MAX]))) {
+    word_store(&w[WORD_MAX], census__bits_of(x));
+  }
+}
+
 /* Adds one measurement into the active half `w` of a cell. Single writer: plain loads/stores. */
 static inline void census__cell_update(const struct census__rview *view, _Atomic uint64_t *w,
                                        const struct census__measurement *m) {
@@ -68,24 +89,9 @@ static inline void census__cell_update(const struct census__rview *view, _Atomic
     word_store(&w[WORD_TIME], (uint64_t)census__unix_ns());
     break;
   case CENSUS_AGGREGATION_DISTRIBUTION: {
-    double x = m->double_value;
-    uint64_t n = word_load(&w[WORD_COUNT]) + 1;
-    double mean = census__double_of(word_load(&w[WORD_MEAN]));
-    double delta = x - mean;
-    mean += delta / (double)n;
-    double m2 = census__double_of(word_load(&w[WORD_M2])) + delta * (x - mean);
-    word_store(&w[WORD_COUNT], n);
-    word_store(&w[WORD_SUM], census__sum_add(is_double, word_load(&w[WORD_SUM]), m));
-    word_store(&w[WORD_MEAN], census__bits_of(mean));
-    word_store(&w[WORD_M2], census__bits_of(m2));
-    if (x < census__double_of(word_load(&w[WORD_MIN]))) {
-      word_store(&w[WORD_MIN], census__bits_of(x));
-    }
-    if (x > census__double_of(word_load(&w[WORD_MAX]))) {
-      word_store(&w[WORD_MAX], census__bits_of(x));
-    }
-    size_t b = WORD_BUCKETS +
-               bucket_index(view->def.aggregation.bounds, view->def.aggregation.bound_count, x);
+    census__moments_add(is_double, w, m);
+    size_t b = WORD_BUCKETS + bucket_index(view->def.aggregation.bounds,
+                                           view->def.aggregation.bound_count, m->double_value);
     word_store(&w[b], word_load(&w[b]) + 1);
     break;
   }

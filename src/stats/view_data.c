@@ -257,14 +257,17 @@ CENSUS_EXPORT census_status census_view_data_row_point(const census_view_data *d
     p->count = (int64_t)w[WORD_COUNT];
     bool saturated = point_sum(p, w[WORD_SUM], is_double);
     /* The mean is the exact sum over the count: for an int measure the correctly rounded mean of
-     * integers, where the running (Welford) mean carries one rounding per record; for a double
-     * one it agrees with the exported sum. The running mean, which the sum of squared deviation
-     * is built on, stands in when the sum cannot (saturated, or a double sum gone to +Inf). */
-    double running_mean = census__double_of(w[WORD_MEAN]);
+     * integers; for a double one it agrees with the exported sum. The mean of the shifted sums
+     * (K + s1/n, stats_internal.h), which the sum of squared deviation is built on, stands in
+     * when the sum cannot (saturated, or a double sum gone to +Inf). */
+    double n = p->count == 0 ? 1 : (double)p->count;
+    double shift = census__double_of(w[WORD_SHIFT]);
+    double s1 = census__double_of(w[WORD_S1]), s2 = census__double_of(w[WORD_S2]);
+    double ssd = s2 - s1 * (s1 / n);
     p->mean = p->count == 0                             ? 0
-              : saturated || !isfinite(p->double_value) ? running_mean
+              : saturated || !isfinite(p->double_value) ? shift + s1 / n
                                                         : p->double_value / (double)p->count;
-    p->sum_of_squared_deviation = census__double_of(w[WORD_M2]);
+    p->sum_of_squared_deviation = ssd > 0 ? ssd : 0; /* rounding can leave -0 or a hair below */
     p->min = census__double_of(w[WORD_MIN]);
     p->max = census__double_of(w[WORD_MAX]);
     if (d->aggregation == CENSUS_AGGREGATION_DISTRIBUTION) {

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/thread_local.h"
 #include "core/diagnostics.h"
 #include "core/env.h"
 #include "core/options.h"
@@ -29,8 +30,8 @@
 
 #define LOCAL_MAX 512
 
-static _Thread_local struct census__span_free_list local;
-static _Thread_local census_span current;
+static CENSUS__HOT_THREAD_LOCAL struct census__span_free_list local;
+static CENSUS__HOT_THREAD_LOCAL census_span current;
 
 /* Read on every sampled start, so atomics rather than a lock. The environment's values
  * (OTEL_SPAN_*_LIMIT) are read once, before the first span starts or the first change. */

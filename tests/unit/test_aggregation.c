@@ -10,6 +10,7 @@
 #include <float.h>
 #include <stdatomic.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -476,6 +477,93 @@ static void test_distribution_numerically_hard(void **state) {
   census_view_data_free(d);
 }
 
+/* The reference mean and sum of squared deviation of values[0..n), two passes in long double
+ * (64-bit significand), on the values less `offset` (exact here): a plain long double sum of 60000
+ * values near 2^40 would round every addition and move the mean enough to add 1e-8 to the SSD. */
+static void long_double_reference(const double *values, size_t n, double offset, long double *mean,
+                                  long double *ssd) {
+  long double sum = 0;
+  for (size_t i = 0; i < n; i++) {
+    sum += (long double)values[i] - offset;
+  }
+  long double mean_less_offset = sum / (long double)n;
+  long double acc = 0;
+  for (size_t i = 0; i < n; i++) {
+    long double d = ((long double)values[i] - offset) - mean_less_offset;
+    acc += d * d;
+  }
+  *mean = offset + mean_less_offset;
+  *ssd = acc;
+}
+
+/* Proves: the sum of squared deviation and the mean stay accurate on hostile data, a large offset
+ * with a tiny spread: 2^40 (about 1.1e12, where a double's step is 2^-12) plus 0 .. 255 steps of
+ * 2^-12 (spread about 0.02), 60000 values recorded over three collections (so three cell halves,
+ * each with its own shift, are merged) and from two threads (two cells per collection). The
+ * reference is the two-pass formula in long double; census must agree to 1e-9 relative on the SSD.
+ * The plain one-pass formula in double misses by far more (checked below, so the data are hard). */
+#define HOSTILE_N 60000
+static double hostile_values[HOSTILE_N];
+struct hostile_part {
+  const census_measure *m;
+  size_t from, to;
+};
+
+static void *hostile_record(void *arg) {
+  const struct hostile_part *part = arg;
+  for (size_t i = part->from; i < part->to; i++) {
+    if (census_record_double(part->m, hostile_values[i], NULL) != CENSUS_OK) {
+      return (void *)1;
+    }
+  }
+  return NULL;
+}
+
+static void test_distribution_hostile_offset(void **state) {
+  (void)state;
+  const census_measure *m = double_measure("agg/dist_hostile");
+  register_view("agg/dist_hostile_view", m, NULL, 0, distribution(NULL, 0));
+  const double offset = 1099511627776.0; /* 2^40 */
+  const double step = 1.0 / 4096;        /* 2^-12, the spacing of doubles near 2^40 */
+  uint64_t lcg = 12345;
+  for (size_t i = 0; i < HOSTILE_N; i++) {
+    lcg = lcg * 6364136223846793005ULL + 1442695040888963407ULL;
+    hostile_values[i] = offset + (double)(lcg >> 56) * step;
+  }
+  long double ref_mean, ref_ssd;
+  long_double_reference(hostile_values, HOSTILE_N, offset, &ref_mean, &ref_ssd);
+  double naive_sum = 0, naive_sq = 0;
+  for (size_t i = 0; i < HOSTILE_N; i++) {
+    naive_sum += hostile_values[i];
+    naive_sq += hostile_values[i] * hostile_values[i];
+  }
+  double naive_ssd = naive_sq - naive_sum * (naive_sum / HOSTILE_N);
+  assert_true(fabsl((long double)naive_ssd - ref_ssd) > 1e-3L * ref_ssd); /* the data are hard */
+
+  for (size_t batch = 0; batch < 3; batch++) {
+    size_t from = batch * HOSTILE_N / 3, to = (batch + 1) * HOSTILE_N / 3, mid = (from + to) / 2;
+    struct hostile_part parts[2] = {{m, from, mid}, {m, mid, to}};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, hostile_record, &parts[1]), 0);
+    assert_null(hostile_record(&parts[0]));
+    void *failed;
+    assert_int_equal(pthread_join(t, &failed), 0);
+    assert_null(failed);
+    census_view_data_free(get_data("agg/dist_hostile_view")); /* a collection: halves merged */
+  }
+  census_point p;
+  census_view_data *d = single_row("agg/dist_hostile_view", &p);
+  assert_int_equal(p.count, HOSTILE_N);
+  /* The mean is the double sum over the count (stats.md): that sum, 6.6e16 by the end, rounds each
+   * addition to a step of 8, hence the looser bound on the mean than on the SSD. */
+  assert_close(p.mean, (double)ref_mean, 1e-13, 0);
+  if (!(fabsl((long double)p.sum_of_squared_deviation - ref_ssd) <= 1e-9L * ref_ssd)) {
+    fail_msg("sum of squared deviation %.17g, reference %.17Lg", p.sum_of_squared_deviation,
+             ref_ssd);
+  }
+  census_view_data_free(d);
+}
+
 /* Proves: data are cumulative across snapshots and partial results merge correctly: values
  * recorded in three batches, with a snapshot (collection) after each, give after each snapshot
  * exactly the distribution of everything recorded so far (the batches have different means, so a
@@ -828,6 +916,7 @@ int main(void) {
       cmocka_unit_test(test_distribution_no_bounds),
       cmocka_unit_test(test_distribution_int64),
       cmocka_unit_test(test_distribution_numerically_hard),
+      cmocka_unit_test(test_distribution_hostile_offset),
       cmocka_unit_test(test_distribution_across_snapshots),
       cmocka_unit_test(test_refused_values),
       cmocka_unit_test(test_boundary_values_accepted),

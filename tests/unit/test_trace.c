@@ -11,6 +11,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "support.h"
 
@@ -505,6 +507,62 @@ static void test_span_names_short_and_long(void **state) {
   assert_string_equal(find("t/renamed after start")->name, "t/renamed after start");
 }
 
+/* The ids of a new unsampled root span (ids are drawn for unsampled spans too). */
+static census_trace_context root_ids(void) {
+  census_sampler *off = census_sampler_always_off();
+  census_span_options o = CENSUS_SPAN_OPTIONS_INIT;
+  o.root = true;
+  o.sampler = off;
+  census_span span = census_span_start("ids", &o);
+  census_trace_context c;
+  assert_int_equal(census_span_context(span, &c), CENSUS_OK);
+  census_span_end(span);
+  census_sampler_free(off);
+  return c;
+}
+
+static void *thread_root_ids(void *arg) {
+  *(census_trace_context *)arg = root_ids();
+  return NULL;
+}
+
+/* Proves: each thread's id generator is seeded on its first id (a new thread does not repeat the
+ * main thread's ids), and a fork child reseeds: after fork() the child's first root span and the
+ * parent's next one get different ids, where a child continuing its parent's generator would draw
+ * exactly the parent's next trace and span ids. */
+static void test_ids_differ_across_threads_and_fork(void **state) {
+  (void)state;
+  census_trace_context before = root_ids(), other;
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, thread_root_ids, &other), 0);
+  assert_int_equal(pthread_join(t, NULL), 0);
+  assert_memory_not_equal(before.trace_id, other.trace_id, sizeof before.trace_id);
+  assert_memory_not_equal(before.span_id, other.span_id, sizeof before.span_id);
+#if defined(__SANITIZE_THREAD__)
+  /* ThreadSanitizer does not support fork() in a process with other threads (the export worker
+   * runs): the fork half runs in the release and ASan builds. */
+  return;
+#endif
+  int fds[2];
+  assert_int_equal(pipe(fds), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    census_trace_context child = root_ids();
+    ssize_t n = write(fds[1], &child, sizeof child);
+    _exit(n == (ssize_t)sizeof child ? 0 : 1);
+  }
+  census_trace_context parent = root_ids(), child;
+  assert_int_equal(read(fds[0], &child, sizeof child), (ssize_t)sizeof child);
+  int wstatus;
+  assert_int_equal(waitpid(pid, &wstatus, 0), pid);
+  assert_true(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0);
+  close(fds[0]);
+  close(fds[1]);
+  assert_memory_not_equal(parent.trace_id, child.trace_id, sizeof parent.trace_id);
+  assert_memory_not_equal(parent.span_id, child.span_id, sizeof parent.span_id);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_no_exporter_nothing_queued),
@@ -518,6 +576,7 @@ int main(void) {
       cmocka_unit_test_setup(test_current_span_is_per_thread, setup),
       cmocka_unit_test_setup(test_spans_from_exiting_threads, setup),
       cmocka_unit_test_setup(test_span_names_short_and_long, setup),
+      cmocka_unit_test_setup(test_ids_differ_across_threads_and_fork, setup),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
