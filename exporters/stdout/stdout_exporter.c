@@ -114,6 +114,8 @@ static void json_row(census_buf *b, const census_view_data *d, size_t row) {
     census__json_kv_int64(&j, "count", p.count);
     census__json_key(&j, "sum");
     json_value(&j, d, &p);
+    /* false for a signed measure's (an up-down counter's) sum, which may go down */
+    census__json_kv_bool(&j, "monotonic", census_view_data_is_monotonic(d));
     break;
   case CENSUS_AGGREGATION_LAST_VALUE:
     census__json_key(&j, "value");

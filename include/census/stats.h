@@ -51,6 +51,40 @@ CENSUS_EXPORT const census_measure *census_measure_double_new(const char *name,
                                                               const char *unit,
                                                               census_status *status);
 
+/* A measure's definition, for census_measure_new(). Initialise with CENSUS_MEASURE_OPTIONS_INIT
+ * (which sets `size`; every other field starts at its default, 0) and set fields by name; census
+ * reads only the first `size` bytes (docs/api-conventions.md). Thread-safety: a plain value the
+ * caller owns; census reads it during the call only. */
+typedef struct census_measure_options {
+  size_t size;                    /* sizeof(census_measure_options), set by the INIT macro */
+  const char *name;               /* 1..255 bytes of printable ASCII; required */
+  const char *description;        /* NULL: "" */
+  const char *unit;               /* UCUM ("ms", "By", "1"); NULL or "": "1" */
+  census_measure_type value_type; /* 0: CENSUS_MEASURE_DOUBLE */
+  /* true: the measure accepts negative values (an up-down counter's or a gauge's), so its Sum
+   * views may go down and are exported as non-monotonic (census_view_data_is_monotonic());
+   * false (the default, OpenCensus's rule): a negative value is refused with CENSUS_ENEGATIVE. */
+  bool signed_values;
+} census_measure_options;
+
+#define CENSUS_MEASURE_OPTIONS_INIT                                                                \
+  { .size = sizeof(census_measure_options) }
+
+/* Creates (or finds) the measure `options` defines; census_measure_int64_new() and
+ * census_measure_double_new() are this with signed_values false. All strings are copied. The
+ * same definition again returns the same pointer; the same name with another value type, sign,
+ * unit or description is CENSUS_ECONFLICT (one diagnostics line names the measure and the field
+ * that differs, with both values). Returns NULL and sets *status (if not NULL) to CENSUS_EINVAL
+ * (NULL options or name, an unknown value type, options->size not one census knows: not
+ * initialised with CENSUS_MEASURE_OPTIONS_INIT, reported), CENSUS_EBADNAME, CENSUS_ECONFLICT,
+ * CENSUS_ENOMEM or CENSUS_ESHUTDOWN. Thread-safe. */
+CENSUS_EXPORT const census_measure *census_measure_new(const census_measure_options *options,
+                                                       census_status *status);
+
+/* True when the measure accepts negative values (census_measure_options.signed_values); false
+ * for NULL, which is only read. Thread-safe. */
+CENSUS_EXPORT bool census_measure_is_signed(const census_measure *measure);
+
 /* The measure's name, description ("" if none) and unit ("1" if none); borrowed for the
  * measure's life (until exit). NULL for a NULL measure. Thread-safe. */
 CENSUS_EXPORT const char *census_measure_name(const census_measure *measure);
@@ -159,9 +193,11 @@ typedef struct census_view_data census_view_data;
  * mean, sum_of_squared_deviation, min, max, bucket_counts (bucket_count = bounds + 1 entries,
  * borrowed from the view data).
  * Sums are exact running sums, never count * mean, and never decrease from one snapshot to the
- * next (values are never negative). An int64 sum, a count or a bucket count that would pass
- * INT64_MAX stays at INT64_MAX (saturated); the first time is reported through diagnostics and
- * each such row counted in the self-metric view "census/saturated_rows" (docs/stats.md).
+ * next (values are never negative) unless the measure is signed (census_measure_is_signed()).
+ * An int64 sum, a count or a bucket count that would pass INT64_MAX stays at INT64_MAX
+ * (saturated; a signed measure's int64 sum is held within INT64_MIN .. INT64_MAX); the first
+ * time is reported through diagnostics and each such row counted in the self-metric view
+ * "census/saturated_rows" (docs/stats.md).
  * A double sum past DBL_MAX is +Inf. The mean is sum / count (the running mean when the sum is
  * saturated or infinite); 0 when count is 0. */
 typedef struct census_point {
@@ -214,6 +250,14 @@ CENSUS_EXPORT census_aggregation_type census_view_data_aggregation(const census_
  * measurements, whatever the measure's unit) and for a measure without a unit, else the measure's
  * unit. */
 CENSUS_EXPORT const char *census_view_data_unit(const census_view_data *data);
+/* True when no exported value of the view can go down from one snapshot to the next, so that
+ * exporters declare it monotonic (a Prometheus counter, OTLP Sum.is_monotonic, Cloud Monitoring
+ * CUMULATIVE): a Count view, and a Sum or Distribution view of a measure that refuses negative
+ * values. False for a Sum or Distribution of a signed measure (census_measure_is_signed(): an
+ * up-down counter's, exported as a Prometheus gauge, a non-monotonic OTLP Sum, a Cloud
+ * Monitoring GAUGE), for a LastValue view and for NULL. An observable counter's view is
+ * monotonic (its callback reports a total that only grows; a decrease is a reset). */
+CENSUS_EXPORT bool census_view_data_is_monotonic(const census_view_data *data);
 /* Number of columns, and the name of column i. */
 CENSUS_EXPORT size_t census_view_data_column_count(const census_view_data *data);
 CENSUS_EXPORT const char *census_view_data_column(const census_view_data *data, size_t i);
@@ -256,7 +300,8 @@ CENSUS_EXPORT void census_measurement_map_clear(census_measurement_map *map);
 /* Adds a value for `measure`; a later put for the same measure replaces the earlier one.
  * OpenCensus semantics: an invalid value poisons the whole map, so that the next
  * census_measurement_map_record() records nothing and returns the same error. Returns CENSUS_OK,
- * CENSUS_EINVAL (NULL), CENSUS_ENEGATIVE (value < 0), CENSUS_ENONFINITE (NaN or infinite),
+ * CENSUS_EINVAL (NULL), CENSUS_ENEGATIVE (value < 0 for a measure that is not signed),
+ * CENSUS_ENONFINITE (NaN or infinite),
  * CENSUS_ETYPE (a double for an int64 measure) or CENSUS_ENOMEM. An int64 value for a double
  * measure is converted. The map keeps a reference to `measure` (measures live until exit).
  * One thread at a time per map. */

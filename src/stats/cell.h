@@ -36,14 +36,31 @@ static inline size_t bucket_index(const double *bounds, size_t n, double x) {
   return (size_t)(base - bounds) + (*base < x);
 }
 
+/* a + b for a signed measure's int sum words (two's-complement int64), clamped to INT64_MIN ..
+ * INT64_MAX; *clamped (if not NULL) is set when it had to be. */
+static inline uint64_t census__signed_sum_add(uint64_t a, int64_t b, bool *clamped) {
+  int64_t s;
+  if (__builtin_add_overflow((int64_t)a, b, &s)) {
+    s = b < 0 ? INT64_MIN : INT64_MAX;
+    if (clamped) {
+      *clamped = true;
+    }
+  }
+  return (uint64_t)s;
+}
+
 /* The sum word after adding `m` (SUM and DISTRIBUTION keep it in WORD_SUM). Int sums saturate:
  * the word is at most CENSUS__SUM_SATURATED (2^63) and the value at most INT64_MAX, so the uint64
  * addition cannot wrap, and any result past INT64_MAX becomes (or stays) the sticky saturated
- * state: one compare and a conditional move, no branch. */
+ * state: one compare and a conditional move, no branch. A signed measure's int sum is a
+ * two's-complement int64, clamped (stats_internal.h). */
 static inline uint64_t census__sum_add(bool is_double, uint64_t sum,
                                        const struct census__measurement *m) {
   if (is_double) {
     return census__bits_of(census__double_of(sum) + m->double_value);
+  }
+  if (m->measure->signed_values) {
+    return census__signed_sum_add(sum, m->int_value, NULL);
   }
   uint64_t s = sum + (uint64_t)m->int_value;
   return s > (uint64_t)INT64_MAX ? CENSUS__SUM_SATURATED : s;
@@ -53,7 +70,7 @@ static inline uint64_t census__sum_add(bool is_double, uint64_t sum,
 static inline void census__cell_update(const struct census__rview *view, _Atomic uint64_t *w,
                                        const struct census__measurement *m) {
   bool is_double = view->def.measure->type == CENSUS_MEASURE_DOUBLE;
-  switch (view->def.aggregation.type) {
+  switch ((int)view->def.aggregation.type) {
   case CENSUS_AGGREGATION_COUNT:
     word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
     break;
@@ -65,6 +82,11 @@ static inline void census__cell_update(const struct census__rview *view, _Atomic
     word_store(&w[WORD_VALUE],
                is_double ? census__bits_of(m->double_value) : (uint64_t)m->int_value);
     word_store(&w[WORD_TIME], (uint64_t)census__unix_ns());
+    break;
+  case CENSUS__AGGREGATION_OBSERVED_SUM:
+    /* The callback reports the total: it replaces the value (stats_internal.h). */
+    word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
+    word_store(&w[WORD_SUM], is_double ? census__bits_of(m->double_value) : (uint64_t)m->int_value);
     break;
   case CENSUS_AGGREGATION_DISTRIBUTION: {
     double x = m->double_value;

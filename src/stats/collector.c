@@ -66,7 +66,15 @@ static void report_saturations(void) {
   while ((view = census__harvest_take_saturated()) != NULL) {
     uint64_t rows = view->saturated_pending;
     view->saturated_pending = 0;
-    if (!view->saturation_reported) {
+    if (!view->saturation_reported && view->def.measure->signed_values) {
+      view->saturation_reported = true;
+      census__diag(CENSUS_ELIMIT,
+                   "view \"%s\": an int64 sum of a signed measure would have passed INT64_MAX "
+                   "or INT64_MIN and was held at that limit (clamped). Rows that clamp are "
+                   "counted in census/saturated_rows; record in a coarser unit or use a double "
+                   "measure",
+                   view->def.name);
+    } else if (!view->saturation_reported) {
       view->saturation_reported = true;
       census__diag(
           CENSUS_ELIMIT,

@@ -25,6 +25,17 @@
  * and cannot pass INT64_MAX inside one collection interval; the collector's merge saturates them
  * at INT64_MAX. A double sum is plain IEEE addition: non-negative terms never make it smaller,
  * and it becomes +Inf (and stays there) past DBL_MAX.
+ *
+ * Signed measures (census_measure_options.signed_values: up-down counters, gauges) accept
+ * negative values, so their sums may go down. Their int sum word is a two's-complement int64
+ * clamped to INT64_MIN .. INT64_MAX on every addition (no sticky state: a clamped sum moves
+ * again when the values turn), and the collector reports a row whose total was clamped as it
+ * reports a saturated one. A double sum of a signed measure is plain IEEE addition.
+ *
+ * OBSERVED_SUM (internal, CENSUS__AGGREGATION_OBSERVED_SUM) is the aggregation of an observable
+ * counter or up-down counter: its callback reports the total itself, so the cell keeps
+ * [count, value] with the value replaced, not added, on each observation, and the merge keeps the
+ * newer half's value. Snapshots present it as a SUM.
  */
 #ifndef CENSUS_STATS_INTERNAL_H
 #define CENSUS_STATS_INTERNAL_H
@@ -46,6 +57,10 @@ enum { WORD_MEAN = 2, WORD_M2 = 3, WORD_MIN = 4, WORD_MAX = 5, WORD_BUCKETS = 6 
 /* An int sum word that passed INT64_MAX (see the file comment). */
 #define CENSUS__SUM_SATURATED ((uint64_t)1 << 63)
 
+/* The internal aggregation of observable counters (see the file comment): never part of the
+ * public census_aggregation_type, which snapshots report as CENSUS_AGGREGATION_SUM. */
+#define CENSUS__AGGREGATION_OBSERVED_SUM ((census_aggregation_type)64)
+
 struct census__view_list {
   struct census__view_list *older; /* the list this one replaced, freed at shutdown */
   size_t count;
@@ -56,6 +71,7 @@ struct census_measure {
   struct census_measure *next; /* registry list */
   char *name, *description, *unit;
   census_measure_type type;
+  bool signed_values; /* accepts negative values; beside `type`: the record path reads both */
   /* The registered views of this measure: an immutable array replaced whole (copy on write)
    * when a view is registered; replaced arrays are kept until shutdown because a recorder may
    * still be reading one. */

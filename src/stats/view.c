@@ -71,7 +71,9 @@ static bool view_def_copy(struct census_view *dst, const struct census_view *src
 }
 
 static const char *aggregation_kind_name(census_aggregation_type type) {
-  switch (type) {
+  switch ((int)type) {
+  case CENSUS__AGGREGATION_OBSERVED_SUM:
+    return "Sum of observations (an observable counter's)";
   case CENSUS_AGGREGATION_COUNT:
     return "Count";
   case CENSUS_AGGREGATION_SUM:

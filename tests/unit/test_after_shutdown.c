@@ -298,6 +298,13 @@ static void stats_definitions_and_data(void) {
   assert_string_equal(census_measure_description(before.count_m), "test");
   assert_string_equal(census_measure_unit(before.count_m), "1");
   assert_int_equal(census_measure_value_type(before.dist_m), CENSUS_MEASURE_DOUBLE);
+  assert_false(census_measure_is_signed(before.dist_m));
+  census_measure_options mo = CENSUS_MEASURE_OPTIONS_INIT;
+  mo.name = "as/signed";
+  mo.signed_values = true;
+  st = 1;
+  assert_null(census_measure_new(&mo, &st));
+  assert_int_equal(st, CENSUS_ESHUTDOWN);
 
   census_aggregation *sum = census_aggregation_sum_new();
   census_aggregation *last = census_aggregation_last_value_new();
@@ -329,6 +336,7 @@ static void stats_definitions_and_data(void) {
   assert_string_equal(census_view_data_description(d), "");
   assert_ptr_equal(census_view_data_measure(d), before.count_m);
   assert_int_equal(census_view_data_aggregation(d), CENSUS_AGGREGATION_COUNT);
+  assert_true(census_view_data_is_monotonic(d));
   assert_string_equal(census_view_data_unit(d), "1"); /* a Count view counts: unit 1 */
   assert_int_equal(census_view_data_column_count(d), 1);
   assert_string_equal(census_view_data_column(d, 0), "as_method");

@@ -249,6 +249,60 @@ static void test_sum_and_gauge_exact(void **state) {
   census_prometheus_text_free(text);
 }
 
+/* A signed measure (an up-down counter's) with its Sum: the text is a gauge (no _total, no
+ * _created in OpenMetrics), its value negative; its Distribution has no _sum and _count in
+ * OpenMetrics (negative observations possible), as OpenMetrics requires. Fails on main, where a
+ * Sum was always a counter (and the measure could not hold negative values). */
+static void test_updown_sum_is_gauge(void **state) {
+  (void)state;
+  census_measure_options o = CENSUS_MEASURE_OPTIONS_INIT;
+  o.name = "pr/depth";
+  o.description = "Queue depth";
+  o.unit = "{item}";
+  o.value_type = CENSUS_MEASURE_INT64;
+  o.signed_values = true;
+  const census_measure *m = census_measure_new(&o, NULL);
+  assert_non_null(m);
+  view_described("pr/depth", NULL, m, NULL, 0, census_aggregation_sum_new());
+  double bounds[] = {0, 10};
+  view_described("pr/depth_dist", NULL, m, NULL, 0,
+                 census_aggregation_distribution_new(bounds, 2, NULL));
+  census_record_int64(m, 3, NULL);
+  census_record_int64(m, -10, NULL);
+  const char *names[] = {"pr/depth", "pr/depth_dist"};
+  char *text = render_named(names, 2, NULL);
+  assert_string_equal(text, "# HELP pr_depth Queue depth\n"
+                            "# TYPE pr_depth gauge\n"
+                            "pr_depth -7\n"
+                            "# HELP pr_depth_dist Queue depth\n"
+                            "# TYPE pr_depth_dist histogram\n"
+                            "pr_depth_dist_bucket{le=\"0\"} 1\n"
+                            "pr_depth_dist_bucket{le=\"10\"} 2\n"
+                            "pr_depth_dist_bucket{le=\"+Inf\"} 2\n"
+                            "pr_depth_dist_sum -7\n"
+                            "pr_depth_dist_count 2\n");
+  census_prometheus_text_free(text);
+  census_prometheus_options om = CENSUS_PROMETHEUS_OPTIONS_INIT;
+  om.format = CENSUS_PROMETHEUS_OPENMETRICS;
+  text = render_named(names, 2, &om);
+  char created[64], expected[1024];
+  created_value("pr/depth_dist", created, sizeof created);
+  snprintf(expected, sizeof expected,
+           "# HELP pr_depth Queue depth\n"
+           "# TYPE pr_depth gauge\n"
+           "pr_depth -7\n"
+           "# HELP pr_depth_dist Queue depth\n"
+           "# TYPE pr_depth_dist histogram\n"
+           "pr_depth_dist_bucket{le=\"0.0\"} 1\n"
+           "pr_depth_dist_bucket{le=\"10.0\"} 2\n"
+           "pr_depth_dist_bucket{le=\"+Inf\"} 2\n"
+           "pr_depth_dist_created %s\n"
+           "# EOF\n",
+           created);
+  assert_string_equal(text, expected);
+  census_prometheus_text_free(text);
+}
+
 /* Distribution over {1, 2, 5}: buckets upper-inclusive and cumulative, +Inf equals _count; values
  * exactly on a bound (1, 2) count in that bound's bucket. Constant labels and the prefix. */
 static void test_histogram_exact(void **state) {
@@ -1073,6 +1127,7 @@ int main(void) {
       cmocka_unit_test(test_counter_exact),
       cmocka_unit_test(test_sum_and_gauge_exact),
       cmocka_unit_test(test_histogram_exact),
+      cmocka_unit_test(test_updown_sum_is_gauge),
       cmocka_unit_test(test_escaping_exact),
       cmocka_unit_test(test_names_and_collisions_exact),
       cmocka_unit_test(test_histogram_gauge_collision),
