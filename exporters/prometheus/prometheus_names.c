@@ -424,7 +424,9 @@ static bool is_reserved_suffix(const char *s) {
 static bool family_base(const census_view_data *d, const census_prometheus_options *options,
                         bool counter, const census_buf *unit, const census_buf *original,
                         census_buf *base) {
-  const char *view = census_view_data_name(d);
+  /* A view's Prometheus name (census_view_set_prometheus_name()) stands in for its name. */
+  const char *view = census_view_data_prometheus_name(d);
+  view = view ? view : census_view_data_name(d);
   if (options->name_prefix && *options->name_prefix) {
     out_sanitized(base, options->name_prefix);
     while (base->len > 0 && base->data[base->len - 1] == '_') {

@@ -162,6 +162,17 @@ census_view_new(const char *name, const char *description, const census_measure 
  * limit). CENSUS_EINVAL for NULL or 0. One thread at a time per definition. */
 CENSUS_EXPORT census_status census_view_set_max_series(census_view *view, size_t max_series);
 
+/* Gives the view a second name for the Prometheus exporter, which then names its family after
+ * `name` instead of the view's name, with the same rules (sanitised; the unit suffix and a
+ * counter's _total added when missing): one view, two names, e.g. the OpenTelemetry name
+ * "process.cpu.time" over OTLP (every other exporter uses the view's name) and the Prometheus
+ * clients' "process_cpu_seconds_total" on /metrics (docs/instruments.md, "Process metrics").
+ * `name` is copied (1..255 bytes of printable ASCII); NULL removes it. It is part of the
+ * definition: registering the same view name with another Prometheus name is CENSUS_ECONFLICT.
+ * Changes the caller's definition only. Errors: CENSUS_EINVAL (NULL view), CENSUS_EBADNAME,
+ * CENSUS_ENOMEM (the definition is unchanged on error). One thread at a time per definition. */
+CENSUS_EXPORT census_status census_view_set_prometheus_name(census_view *view, const char *name);
+
 /* Frees a view definition; NULL is a no-op. Registered copies are unaffected. No other thread
  * may use the definition during or after the call. */
 CENSUS_EXPORT void census_view_free(census_view *view);
@@ -170,7 +181,8 @@ CENSUS_EXPORT void census_view_free(census_view *view);
  * now. Registering an identical definition again returns CENSUS_OK and changes nothing; a
  * different definition under the same name returns CENSUS_ECONFLICT and reports one line to the
  * diagnostics callback naming the view and the first field that differs (measure, aggregation
- * kind, bucket bounds, columns, description, max_series) with both values. Other errors:
+ * kind, bucket bounds, columns, description, max_series, Prometheus name) with both
+ * values. Other errors:
  * CENSUS_EINVAL, CENSUS_ENOMEM, CENSUS_ESHUTDOWN. Thread-safe; may run while other threads
  * record. */
 CENSUS_EXPORT census_status census_view_register(const census_view *view);
@@ -242,6 +254,8 @@ CENSUS_EXPORT void census_view_data_free_all(census_view_data **views, size_t co
 /* The view's name and description ("" if none). */
 CENSUS_EXPORT const char *census_view_data_name(const census_view_data *data);
 CENSUS_EXPORT const char *census_view_data_description(const census_view_data *data);
+/* The view's Prometheus name (census_view_set_prometheus_name()), or NULL when it has none. */
+CENSUS_EXPORT const char *census_view_data_prometheus_name(const census_view_data *data);
 /* The view's measure (it lives until exit). */
 CENSUS_EXPORT const census_measure *census_view_data_measure(const census_view_data *data);
 /* The view's aggregation kind. */

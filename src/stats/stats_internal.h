@@ -92,6 +92,7 @@ struct census_view {
   size_t column_count;
   struct census_aggregation aggregation;
   size_t max_series;
+  char *prometheus_name; /* census_view_set_prometheus_name(); NULL: none */
 };
 
 struct census__series;

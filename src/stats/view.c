@@ -40,6 +40,7 @@ static void view_def_clear(struct census_view *def) {
   free(def->description);
   free(def->columns);
   free(def->aggregation.bounds);
+  free(def->prometheus_name);
   memset(def, 0, sizeof *def);
 }
 
@@ -56,8 +57,10 @@ static bool view_def_copy(struct census_view *dst, const struct census_view *src
   dst->columns = malloc((src->column_count ? src->column_count : 1) * sizeof *dst->columns);
   size_t bounds_size = src->aggregation.bound_count * sizeof(double);
   dst->aggregation.bounds = bounds_size ? malloc(bounds_size) : NULL;
+  dst->prometheus_name = src->prometheus_name ? strdup(src->prometheus_name) : NULL;
   if (!dst->name || !dst->description || !dst->columns ||
-      (bounds_size && !dst->aggregation.bounds)) {
+      (bounds_size && !dst->aggregation.bounds) ||
+      (src->prometheus_name && !dst->prometheus_name)) {
     view_def_clear(dst);
     return false;
   }
@@ -88,7 +91,8 @@ static const char *aggregation_kind_name(census_aggregation_type type) {
 
 /* Compares a registered definition `a` with a new one `b` field by field. Returns NULL when they
  * are the same definition; otherwise the name of the first field that differs ("measure",
- * "description", "aggregation kind", "bucket bounds", "columns", "max_series"), with what each
+ * "description", "aggregation kind", "bucket bounds", "columns", "max_series", "Prometheus
+ * name"), with what each
  * side has written to detail[0..size). Bounds compare bit for bit, as registration always did. */
 static const char *view_def_difference(const struct census_view *a, const struct census_view *b,
                                        char *detail, size_t size) {
@@ -134,6 +138,12 @@ static const char *view_def_difference(const struct census_view *a, const struct
     snprintf(detail, size, "registered: %zu, given: %zu (census_view_set_max_series)",
              a->max_series, b->max_series);
     return "max_series";
+  }
+  const char *pa = a->prometheus_name ? a->prometheus_name : "";
+  const char *pb = b->prometheus_name ? b->prometheus_name : "";
+  if (strcmp(pa, pb) != 0) {
+    snprintf(detail, size, "registered: \"%.80s\", given: \"%.80s\"", pa, pb);
+    return "Prometheus name";
   }
   return NULL;
 }
@@ -191,6 +201,22 @@ CENSUS_EXPORT census_status census_view_set_max_series(census_view *view, size_t
     return CENSUS_EINVAL;
   }
   view->max_series = max_series;
+  return CENSUS_OK;
+}
+
+CENSUS_EXPORT census_status census_view_set_prometheus_name(census_view *view, const char *name) {
+  if (!view) {
+    return CENSUS_EINVAL;
+  }
+  if (name && !census__text_is_printable(name, CENSUS__NAME_MAX, false, NULL)) {
+    return CENSUS_EBADNAME;
+  }
+  char *copy = name ? strdup(name) : NULL;
+  if (name && !copy) {
+    return CENSUS_ENOMEM;
+  }
+  free(view->prometheus_name);
+  view->prometheus_name = copy;
   return CENSUS_OK;
 }
 

@@ -27,6 +27,7 @@ struct view_data_row {
 
 struct census_view_data {
   char *name, *description;
+  char *prometheus_name; /* NULL: none */
   const census_measure *measure;
   census_aggregation_type aggregation;
   bool observed; /* an OBSERVED_SUM view, presented as SUM */
@@ -47,6 +48,7 @@ CENSUS_EXPORT void census_view_data_free(census_view_data *d) {
   }
   free(d->name);
   free(d->description);
+  free(d->prometheus_name);
   free(d->columns);
   free(d->bounds);
   free(d->block);
@@ -105,6 +107,7 @@ census_view_data *census__view_data_build(struct census__rview *view, int64_t en
   const struct census_view *def = &view->def;
   d->name = strdup(def->name);
   d->description = strdup(def->description);
+  d->prometheus_name = def->prometheus_name ? strdup(def->prometheus_name) : NULL;
   d->measure = def->measure;
   /* An observable counter's OBSERVED_SUM is a SUM to every reader (stats_internal.h). */
   d->observed = def->aggregation.type == CENSUS__AGGREGATION_OBSERVED_SUM;
@@ -115,7 +118,8 @@ census_view_data *census__view_data_build(struct census__rview *view, int64_t en
   d->bounds = malloc((d->bound_count ? d->bound_count : 1) * sizeof *d->bounds);
   d->words = view->words;
   d->end_ns = end_ns;
-  if (!d->name || !d->description || !d->columns || !d->bounds) {
+  if (!d->name || !d->description || !d->columns || !d->bounds ||
+      (def->prometheus_name && !d->prometheus_name)) {
     census_view_data_free(d);
     return NULL;
   }
@@ -168,6 +172,9 @@ CENSUS_EXPORT const char *census_view_data_name(const census_view_data *d) {
 }
 CENSUS_EXPORT const char *census_view_data_description(const census_view_data *d) {
   return d ? d->description : NULL;
+}
+CENSUS_EXPORT const char *census_view_data_prometheus_name(const census_view_data *d) {
+  return d ? d->prometheus_name : NULL;
 }
 CENSUS_EXPORT const census_measure *census_view_data_measure(const census_view_data *d) {
   return d ? d->measure : NULL;

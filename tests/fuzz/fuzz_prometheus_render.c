@@ -9,6 +9,8 @@
  *                       printable ASCII, as census_view_new() requires; at most 255 bytes)
  *   U<unit> M<text> D<text>   the view's measure unit, measure description, view description
  *                       (any bytes)
+ *   N<name>             the view's Prometheus name (census_view_set_prometheus_name():
+ *                       printable ASCII, 1..255 bytes)
  *   C<name>             a column (printable ASCII; a repeated column is skipped, as census
  *                       refuses it)
  *   K<n>,<n>,...        bucket bounds (kept finite, sorted, distinct, as census requires)
@@ -68,6 +70,7 @@ struct row {
 
 struct census_view_data {
   char *name, *description;
+  char *prometheus_name;
   struct census_measure measure;
   census_aggregation_type aggregation;
   char *columns[MAX_COLUMNS];
@@ -80,6 +83,9 @@ struct census_view_data {
 };
 
 CENSUS_EXPORT const char *census_view_data_name(const census_view_data *d) { return d->name; }
+CENSUS_EXPORT const char *census_view_data_prometheus_name(const census_view_data *d) {
+  return d->prometheus_name;
+}
 CENSUS_EXPORT const char *census_view_data_description(const census_view_data *d) {
   return d->description;
 }
@@ -277,6 +283,7 @@ struct program {
 
 static void view_free(census_view_data *d) {
   free(d->name);
+  free(d->prometheus_name);
   free(d->description);
   free(d->measure.description);
   free(d->measure.unit);
@@ -378,6 +385,13 @@ static void parse(struct program *p, const uint8_t *data, size_t size) {
       if (!d->measure.unit[0]) { /* census stores "" as "1" */
         free(d->measure.unit);
         d->measure.unit = copy_text("1", 1, false, 1);
+      }
+    } else if (d && command == 'N') {
+      free(d->prometheus_name);
+      d->prometheus_name = copy_text(arg, arg_length, true, 255);
+      if (!d->prometheus_name[0]) { /* census refuses an empty name */
+        free(d->prometheus_name);
+        d->prometheus_name = NULL;
       }
     } else if (d && command == 'M') {
       free(d->measure.description);

@@ -316,6 +316,7 @@ static void stats_definitions_and_data(void) {
   census_view *v = census_view_new("as/after", NULL, before.count_m, NULL, 0, sum, &st);
   assert_non_null(v);
   assert_int_equal(census_view_set_max_series(v, 5), CENSUS_OK);
+  assert_int_equal(census_view_set_prometheus_name(v, "as_after_total"), CENSUS_OK);
   assert_int_equal(census_view_register(v), CENSUS_ESHUTDOWN);
   census_view_free(v);
   census_aggregation_free(sum);
@@ -337,6 +338,7 @@ static void stats_definitions_and_data(void) {
   assert_ptr_equal(census_view_data_measure(d), before.count_m);
   assert_int_equal(census_view_data_aggregation(d), CENSUS_AGGREGATION_COUNT);
   assert_true(census_view_data_is_monotonic(d));
+  assert_null(census_view_data_prometheus_name(d));
   assert_string_equal(census_view_data_unit(d), "1"); /* a Count view counts: unit 1 */
   assert_int_equal(census_view_data_column_count(d), 1);
   assert_string_equal(census_view_data_column(d, 0), "as_method");

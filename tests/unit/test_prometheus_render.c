@@ -303,6 +303,40 @@ static void test_updown_sum_is_gauge(void **state) {
   census_prometheus_text_free(text);
 }
 
+/* A view with a Prometheus name (census_view_set_prometheus_name()): the family is named after
+ * it, not after the view (whose OpenTelemetry-style name OTLP uses), with the unit suffix and
+ * _total kept once: process_cpu_seconds_total for the view "pr.cpu.time" in seconds, and a
+ * name without the unit suffix ("pr_rss" in By) gets it added, as any view name does. */
+static void test_prometheus_name_exact(void **state) {
+  (void)state;
+  const census_measure *cpu = measure_unit(CENSUS_MEASURE_DOUBLE, "pr/cpu", "CPU time", "s");
+  const census_measure *rss = measure_unit(CENSUS_MEASURE_INT64, "pr/rss", "Resident", "By");
+  const char *names[] = {"pr.cpu.time", "pr.memory.usage"};
+  const census_measure *measures[] = {cpu, rss};
+  const char *prom[] = {"process_cpu_seconds_total", "pr_rss"};
+  census_aggregation_type kinds[] = {CENSUS_AGGREGATION_SUM, CENSUS_AGGREGATION_LAST_VALUE};
+  for (int i = 0; i < 2; i++) {
+    census_aggregation *agg = kinds[i] == CENSUS_AGGREGATION_SUM
+                                  ? census_aggregation_sum_new()
+                                  : census_aggregation_last_value_new();
+    census_view *v = census_view_new(names[i], NULL, measures[i], NULL, 0, agg, NULL);
+    assert_int_equal(census_view_set_prometheus_name(v, prom[i]), CENSUS_OK);
+    assert_int_equal(census_view_register(v), CENSUS_OK);
+    census_view_free(v);
+    census_aggregation_free(agg);
+  }
+  census_record_double(cpu, 1.5, NULL);
+  census_record_int64(rss, 4096, NULL);
+  char *text = render_named(names, 2, NULL);
+  assert_string_equal(text, "# HELP process_cpu_seconds_total CPU time\n"
+                            "# TYPE process_cpu_seconds_total counter\n"
+                            "process_cpu_seconds_total 1.5\n"
+                            "# HELP pr_rss_bytes Resident\n"
+                            "# TYPE pr_rss_bytes gauge\n"
+                            "pr_rss_bytes 4096\n");
+  census_prometheus_text_free(text);
+}
+
 /* Distribution over {1, 2, 5}: buckets upper-inclusive and cumulative, +Inf equals _count; values
  * exactly on a bound (1, 2) count in that bound's bucket. Constant labels and the prefix. */
 static void test_histogram_exact(void **state) {
@@ -1128,6 +1162,7 @@ int main(void) {
       cmocka_unit_test(test_sum_and_gauge_exact),
       cmocka_unit_test(test_histogram_exact),
       cmocka_unit_test(test_updown_sum_is_gauge),
+      cmocka_unit_test(test_prometheus_name_exact),
       cmocka_unit_test(test_escaping_exact),
       cmocka_unit_test(test_names_and_collisions_exact),
       cmocka_unit_test(test_histogram_gauge_collision),
