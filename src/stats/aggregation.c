@@ -91,6 +91,7 @@ size_t census__aggregation_words(const struct census_aggregation *a) {
   case CENSUS_AGGREGATION_SUM:
   case CENSUS_AGGREGATION_LAST_VALUE:
   case CENSUS__AGGREGATION_OBSERVED_SUM:
+  case CENSUS__AGGREGATION_SIGNED_SUM:
     return 2;
   case CENSUS_AGGREGATION_DISTRIBUTION:
     return WORD_BUCKETS + a->bound_count + 1;
@@ -154,6 +155,7 @@ bool census__words_merge(const struct census__rview *view, uint64_t *into, const
     into[WORD_COUNT] = count_add(into[WORD_COUNT], from[WORD_COUNT], &saturated);
     break;
   case CENSUS_AGGREGATION_SUM:
+  case CENSUS__AGGREGATION_SIGNED_SUM:
     into[WORD_COUNT] = count_add(into[WORD_COUNT], from[WORD_COUNT], &saturated);
     into[WORD_SUM] = sum_merge(measure, into[WORD_SUM], from[WORD_SUM], &saturated);
     break;

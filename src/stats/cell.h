@@ -54,12 +54,12 @@ static inline uint64_t census__signed_sum_add(uint64_t a, int64_t b, bool *clamp
  * addition cannot wrap, and any result past INT64_MAX becomes (or stays) the sticky saturated
  * state: one compare and a conditional move, no branch. A signed measure's int sum is a
  * two's-complement int64, clamped (stats_internal.h). */
-static inline uint64_t census__sum_add(bool is_double, uint64_t sum,
+static inline uint64_t census__sum_add(bool is_double, bool is_signed, uint64_t sum,
                                        const struct census__measurement *m) {
   if (is_double) {
     return census__bits_of(census__double_of(sum) + m->double_value);
   }
-  if (m->measure->signed_values) {
+  if (is_signed) {
     return census__signed_sum_add(sum, m->int_value, NULL);
   }
   uint64_t s = sum + (uint64_t)m->int_value;
@@ -69,14 +69,19 @@ static inline uint64_t census__sum_add(bool is_double, uint64_t sum,
 /* Adds one measurement into the active half `w` of a cell. Single writer: plain loads/stores. */
 static inline void census__cell_update(const struct census__rview *view, _Atomic uint64_t *w,
                                        const struct census__measurement *m) {
-  bool is_double = view->def.measure->type == CENSUS_MEASURE_DOUBLE;
+  const census_measure *measure = view->def.measure;
+  bool is_double = measure->type == CENSUS_MEASURE_DOUBLE;
   switch ((int)view->def.aggregation.type) {
   case CENSUS_AGGREGATION_COUNT:
     word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
     break;
   case CENSUS_AGGREGATION_SUM:
     word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
-    word_store(&w[WORD_SUM], census__sum_add(is_double, word_load(&w[WORD_SUM]), m));
+    word_store(&w[WORD_SUM], census__sum_add(is_double, false, word_load(&w[WORD_SUM]), m));
+    break;
+  case CENSUS__AGGREGATION_SIGNED_SUM:
+    word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
+    word_store(&w[WORD_SUM], census__sum_add(is_double, true, word_load(&w[WORD_SUM]), m));
     break;
   case CENSUS_AGGREGATION_LAST_VALUE:
     word_store(&w[WORD_VALUE],
@@ -96,7 +101,8 @@ static inline void census__cell_update(const struct census__rview *view, _Atomic
     mean += delta / (double)n;
     double m2 = census__double_of(word_load(&w[WORD_M2])) + delta * (x - mean);
     word_store(&w[WORD_COUNT], n);
-    word_store(&w[WORD_SUM], census__sum_add(is_double, word_load(&w[WORD_SUM]), m));
+    word_store(&w[WORD_SUM],
+               census__sum_add(is_double, measure->signed_values, word_load(&w[WORD_SUM]), m));
     word_store(&w[WORD_MEAN], census__bits_of(mean));
     word_store(&w[WORD_M2], census__bits_of(m2));
     if (x < census__double_of(word_load(&w[WORD_MIN]))) {

@@ -41,6 +41,9 @@
 #include "stats/window.h"
 
 static census__mutex collect_mu = CENSUS__MUTEX_INIT(CENSUS__LOCK_COLLECT);
+static void (*observe_hook)(void); /* set once at load, read under COLLECT */
+
+void census__collector_set_observe_hook(void (*hook)(void)) { observe_hook = hook; }
 
 census_status census__collector_lock_until(int64_t deadline_ns) {
   return census__mutex_lock_until(&collect_mu, deadline_ns);
@@ -88,6 +91,9 @@ static void report_saturations(void) {
 }
 
 void census__collect_locked(void) {
+  if (observe_hook) {
+    observe_hook(); /* before the flip: the callbacks' records belong to this collection */
+  }
   unsigned old = census__window_flip();
   size_t count;
   struct census__thread_state **list = census__threads_snapshot(&count);

@@ -27,7 +27,8 @@
  * and it becomes +Inf (and stays there) past DBL_MAX.
  *
  * Signed measures (census_measure_options.signed_values: up-down counters, gauges) accept
- * negative values, so their sums may go down. Their int sum word is a two's-complement int64
+ * negative values, so their sums may go down. A Sum view of one is registered as SIGNED_SUM
+ * (below), its own case in the record path. Their int sum word is a two's-complement int64
  * clamped to INT64_MIN .. INT64_MAX on every addition (no sticky state: a clamped sum moves
  * again when the values turn), and the collector reports a row whose total was clamped as it
  * reports a saturated one. A double sum of a signed measure is plain IEEE addition.
@@ -59,7 +60,12 @@ enum { WORD_MEAN = 2, WORD_M2 = 3, WORD_MIN = 4, WORD_MAX = 5, WORD_BUCKETS = 6 
 
 /* The internal aggregation of observable counters (see the file comment): never part of the
  * public census_aggregation_type, which snapshots report as CENSUS_AGGREGATION_SUM. */
-#define CENSUS__AGGREGATION_OBSERVED_SUM ((census_aggregation_type)64)
+#define CENSUS__AGGREGATION_OBSERVED_SUM ((census_aggregation_type)16)
+
+/* What a registered Sum view of a signed measure becomes (view.c, at registration): its own case
+ * in the record path's switch, so that the unsigned Sum's case pays nothing for signed sums.
+ * Reported as CENSUS_AGGREGATION_SUM everywhere else (definitions, snapshots, conflicts). */
+#define CENSUS__AGGREGATION_SIGNED_SUM ((census_aggregation_type)17)
 
 struct census__view_list {
   struct census__view_list *older; /* the list this one replaced, freed at shutdown */

@@ -73,8 +73,13 @@ static bool view_def_copy(struct census_view *dst, const struct census_view *src
   return true;
 }
 
+/* The kind a definition was given: a SIGNED_SUM registered view was given as SUM. */
+static census_aggregation_type given_kind(census_aggregation_type type) {
+  return type == CENSUS__AGGREGATION_SIGNED_SUM ? CENSUS_AGGREGATION_SUM : type;
+}
+
 static const char *aggregation_kind_name(census_aggregation_type type) {
-  switch ((int)type) {
+  switch ((int)given_kind(type)) {
   case CENSUS__AGGREGATION_OBSERVED_SUM:
     return "Sum of observations (an observable counter's)";
   case CENSUS_AGGREGATION_COUNT:
@@ -101,7 +106,7 @@ static const char *view_def_difference(const struct census_view *a, const struct
              b->measure->name);
     return "measure";
   }
-  if (a->aggregation.type != b->aggregation.type) {
+  if (given_kind(a->aggregation.type) != given_kind(b->aggregation.type)) {
     snprintf(detail, size, "registered: %s, given: %s", aggregation_kind_name(a->aggregation.type),
              aggregation_kind_name(b->aggregation.type));
     return "aggregation kind";
@@ -265,6 +270,9 @@ static struct census__rview *rview_new(const census_view *def) {
     view_def_clear(&rv->def);
     free(rv);
     return NULL;
+  }
+  if (rv->def.aggregation.type == CENSUS_AGGREGATION_SUM && rv->def.measure->signed_values) {
+    rv->def.aggregation.type = CENSUS__AGGREGATION_SIGNED_SUM; /* see stats_internal.h */
   }
   rv->words = census__aggregation_words(&rv->def.aggregation);
   rv->hash_seed = census__hash_bytes(rv->def.name, strlen(rv->def.name));

@@ -111,7 +111,9 @@ census_view_data *census__view_data_build(struct census__rview *view, int64_t en
   d->measure = def->measure;
   /* An observable counter's OBSERVED_SUM is a SUM to every reader (stats_internal.h). */
   d->observed = def->aggregation.type == CENSUS__AGGREGATION_OBSERVED_SUM;
-  d->aggregation = d->observed ? CENSUS_AGGREGATION_SUM : def->aggregation.type;
+  d->aggregation = d->observed || def->aggregation.type == CENSUS__AGGREGATION_SIGNED_SUM
+                       ? CENSUS_AGGREGATION_SUM
+                       : def->aggregation.type;
   d->column_count = def->column_count;
   d->columns = malloc((def->column_count ? def->column_count : 1) * sizeof *d->columns);
   d->bound_count = def->aggregation.bound_count;

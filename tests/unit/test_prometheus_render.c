@@ -337,6 +337,38 @@ static void test_prometheus_name_exact(void **state) {
   census_prometheus_text_free(text);
 }
 
+/* census_process_metrics_register()'s views on /metrics: the Prometheus clients' family names
+ * and types (process_cpu_seconds_total a counter, the rest gauges, as client_golang serves them),
+ * though the views carry OpenTelemetry's names; both formats parse strictly (render_named()). */
+static void test_process_metrics_names(void **state) {
+  (void)state;
+  assert_int_equal(census_process_metrics_register(), CENSUS_OK);
+  const char *views[] = {"process.cpu.time",       "process.memory.usage",
+                         "process.memory.virtual", "process.unix.file_descriptor.count",
+                         "process_max_fds",        "process_start_time_seconds",
+                         "process.thread.count"};
+  const char *types[] = {"# TYPE process_cpu_seconds_total counter\n",
+                         "# TYPE process_resident_memory_bytes gauge\n",
+                         "# TYPE process_virtual_memory_bytes gauge\n",
+                         "# TYPE process_open_fds gauge\n",
+                         "# TYPE process_max_fds gauge\n",
+                         "# TYPE process_start_time_seconds gauge\n",
+                         "# TYPE process_threads gauge\n"};
+  char *text = render_named(views, 7, NULL);
+  for (size_t i = 0; i < 7; i++) {
+    if (!strstr(text, types[i])) {
+      fail_msg("no %s in:\n%s", types[i], text);
+    }
+  }
+  assert_null(strstr(text, "process_cpu_time"));
+  census_prometheus_text_free(text);
+  census_prometheus_options om = CENSUS_PROMETHEUS_OPTIONS_INIT;
+  om.format = CENSUS_PROMETHEUS_OPENMETRICS;
+  text = render_named(views, 7, &om);
+  assert_non_null(strstr(text, "# TYPE process_cpu_seconds counter\n"));
+  census_prometheus_text_free(text);
+}
+
 /* Distribution over {1, 2, 5}: buckets upper-inclusive and cumulative, +Inf equals _count; values
  * exactly on a bound (1, 2) count in that bound's bucket. Constant labels and the prefix. */
 static void test_histogram_exact(void **state) {
@@ -1163,6 +1195,7 @@ int main(void) {
       cmocka_unit_test(test_histogram_exact),
       cmocka_unit_test(test_updown_sum_is_gauge),
       cmocka_unit_test(test_prometheus_name_exact),
+      cmocka_unit_test(test_process_metrics_names),
       cmocka_unit_test(test_escaping_exact),
       cmocka_unit_test(test_names_and_collisions_exact),
       cmocka_unit_test(test_histogram_gauge_collision),

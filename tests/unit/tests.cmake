@@ -12,6 +12,9 @@ census_unit_test(concurrency THREADED)
 census_unit_test(export THREADED)
 census_unit_test(flush THREADED)
 census_unit_test(bound THREADED)
+# Instruments, observable callbacks (one test runs the export worker), buckets, timer, process
+# metrics (census/instruments.h).
+census_unit_test(instruments THREADED)
 census_unit_test(cardinality)
 census_unit_test(trace THREADED)
 # The options-struct convention, for every options struct of the core.
