@@ -516,6 +516,12 @@ static void propagation(void) {
   assert_int_equal(census_traceparent_extract(carrier_get, &h, &back, NULL), CENSUS_OK);
   assert_false(census_trace_context_is_random(&c));
   assert_string_not_equal(census_tracestate_problem_str(CENSUS_TRACESTATE_PROBLEM_MEMBERS), "");
+  census_propagator *composite = census_propagator_new("tracecontext", NULL);
+  assert_int_equal(census_propagator_format_count(composite), 1);
+  assert_string_equal(census_propagator_format(composite, 0), "tracecontext");
+  assert_int_equal(census_propagator_inject(composite, &c, NULL, carrier_set, &h), CENSUS_OK);
+  assert_int_equal(census_propagator_extract(composite, carrier_get, &h, &back, NULL), CENSUS_OK);
+  census_propagator_free(composite);
   census_header_joiner joiner = {0}; /* no `each`: the joiner finds nothing, still works */
   assert_null(census_header_joiner_get(&joiner, "traceparent"));
   census_header_joiner_reset(&joiner);
