@@ -54,8 +54,7 @@ static int format_of(const char *name, size_t length) {
   return -1;
 }
 
-CENSUS_EXPORT census_propagator *census_propagator_new(const char *formats,
-                                                       census_status *status) {
+CENSUS_EXPORT census_propagator *census_propagator_new(const char *formats, census_status *status) {
   census_status result = formats ? CENSUS_OK : CENSUS_EINVAL;
   census_propagator *p = result == CENSUS_OK ? calloc(1, sizeof *p) : NULL;
   if (formats && !p) {
@@ -94,8 +93,9 @@ CENSUS_EXPORT census_propagator *census_propagator_new(const char *formats,
     s += length + (s[length] == ',');
   }
   if (result == CENSUS_OK && none && p->count > 0) {
-    census__diag(CENSUS_EINVAL, "census_propagator_new: \"%.200s\" lists \"none\" with other "
-                                "formats: give none alone (no propagation), or only formats",
+    census__diag(CENSUS_EINVAL,
+                 "census_propagator_new: \"%.200s\" lists \"none\" with other "
+                 "formats: give none alone (no propagation), or only formats",
                  formats);
     result = CENSUS_EINVAL;
   }
@@ -115,12 +115,12 @@ CENSUS_EXPORT size_t census_propagator_format_count(const census_propagator *pro
   return propagator ? propagator->count : 0;
 }
 
-CENSUS_EXPORT const char *census_propagator_format(const census_propagator *propagator,
-                                                   size_t i) {
+CENSUS_EXPORT const char *census_propagator_format(const census_propagator *propagator, size_t i) {
   return propagator && i < propagator->count ? format_names[propagator->formats[i]] : NULL;
 }
 
-/* ---- grpc-trace-bin as base64 ------------------------------------------------------------------ */
+/* ---- grpc-trace-bin as base64 ------------------------------------------------------------------
+ */
 
 static const char base64_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -187,7 +187,8 @@ static long base64_decode(const char *s, uint8_t *out, size_t capacity) {
   return (long)o;
 }
 
-/* ---- inject and extract ------------------------------------------------------------------------ */
+/* ---- inject and extract ------------------------------------------------------------------------
+ */
 
 /* The first error of a sequence: kept once set. */
 static void keep_first(census_status *first, census_status status) {
@@ -261,8 +262,8 @@ static census_status extract_trace(enum format f, census_header_get_fn get, void
     }
     uint8_t bytes[64];
     long n = base64_decode(text, bytes, sizeof bytes);
-    census_status status = n < 0 ? CENSUS_EINVAL
-                                 : census_trace_binary_decode(bytes, (size_t)n, out);
+    census_status status =
+        n < 0 ? CENSUS_EINVAL : census_trace_binary_decode(bytes, (size_t)n, out);
     if (status != CENSUS_OK) {
       memset(out, 0, sizeof *out);
     }

@@ -43,7 +43,8 @@ static census_propagator *make(const char *formats) {
  * the list of names) and "none" with others are EINVAL. */
 static void test_list_syntax(void **state) {
   (void)state;
-  census_propagator *p = make(" b3multi ,\ttracecontext,,baggage, b3multi,gcp_trace,grpc_trace_bin");
+  census_propagator *p =
+      make(" b3multi ,\ttracecontext,,baggage, b3multi,gcp_trace,grpc_trace_bin");
   assert_int_equal(census_propagator_format_count(p), 5);
   const char *want[] = {"b3multi", "tracecontext", "baggage", "gcp_trace", "grpc_trace_bin"};
   for (size_t i = 0; i < 5; i++) {
@@ -95,8 +96,7 @@ static void test_inject(void **state) {
   census_tag_map *bag = census_tag_map_new();
   census_tag_map_put(bag, user, "alice");
   struct test_carrier all = {0}, each = {0};
-  census_propagator *p =
-      make("tracecontext,baggage,b3,b3multi,gcp_trace,grpc_trace_bin");
+  census_propagator *p = make("tracecontext,baggage,b3,b3multi,gcp_trace,grpc_trace_bin");
   assert_int_equal(census_propagator_inject(p, &ctx, bag, test_carrier_set, &all), CENSUS_OK);
   assert_int_equal(census_traceparent_inject(&ctx, test_carrier_set, &each), CENSUS_OK);
   assert_int_equal(census_baggage_inject(bag, test_carrier_set, &each, NULL), CENSUS_OK);
@@ -203,11 +203,9 @@ static void test_extract(void **state) {
   test_carrier_set(&g, "grpc-trace-bin", " AABL+S81d7NNpqPOkp0ODkc2AQDwZ6oLqQK3AgE ");
   assert_int_equal(census_propagator_extract(bin, test_carrier_get, &g, &got, NULL), CENSUS_OK);
   test_carrier_set(&g, "grpc-trace-bin", "AABL*S81");
-  assert_int_equal(census_propagator_extract(bin, test_carrier_get, &g, &got, NULL),
-                   CENSUS_EINVAL);
+  assert_int_equal(census_propagator_extract(bin, test_carrier_get, &g, &got, NULL), CENSUS_EINVAL);
   test_carrier_set(&g, "grpc-trace-bin", "AABLA");
-  assert_int_equal(census_propagator_extract(bin, test_carrier_get, &g, &got, NULL),
-                   CENSUS_EINVAL);
+  assert_int_equal(census_propagator_extract(bin, test_carrier_get, &g, &got, NULL), CENSUS_EINVAL);
   /* Round trip through inject. */
   struct test_carrier r = {0};
   assert_int_equal(census_propagator_inject(bin, &b, NULL, test_carrier_set, &r), CENSUS_OK);
