@@ -16,6 +16,9 @@
  *
  * Immutable once made: any number of threads may inject and extract with one propagator.
  */
+#include "propagation/composite.h"
+
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,12 +57,14 @@ static int format_of(const char *name, size_t length) {
   return -1;
 }
 
-CENSUS_EXPORT census_propagator *census_propagator_new(const char *formats, census_status *status) {
+census_propagator *census__propagator_parse(const char *formats, char *why, size_t why_size,
+                                            census_status *status) {
   census_status result = formats ? CENSUS_OK : CENSUS_EINVAL;
   census_propagator *p = result == CENSUS_OK ? calloc(1, sizeof *p) : NULL;
   if (formats && !p) {
     result = CENSUS_ENOMEM;
   }
+  snprintf(why, why_size, "%s", formats ? "out of memory" : "no list (NULL)");
   bool none = false;
   for (const char *s = formats; p && result == CENSUS_OK && *s;) {
     size_t length = strcspn(s, ",");
@@ -74,10 +79,10 @@ CENSUS_EXPORT census_propagator *census_propagator_new(const char *formats, cens
     }
     int f = n > 0 ? format_of(name, n) : FORMATS; /* an empty item is ignored */
     if (f < 0) {
-      census__diag(CENSUS_EINVAL,
-                   "census_propagator_new: unknown propagation format \"%.*s\": use tracecontext, "
-                   "baggage, b3, b3multi, gcp_trace, grpc_trace_bin or none",
-                   (int)(n > 64 ? 64 : n), name);
+      snprintf(why, why_size,
+               "unknown propagation format \"%.*s\": use tracecontext, baggage, b3, b3multi, "
+               "gcp_trace, grpc_trace_bin or none",
+               (int)(n > 64 ? 64 : n), name);
       result = CENSUS_EINVAL;
     } else if (f == FORMATS) {
       none |= n > 0;
@@ -93,15 +98,26 @@ CENSUS_EXPORT census_propagator *census_propagator_new(const char *formats, cens
     s += length + (s[length] == ',');
   }
   if (result == CENSUS_OK && none && p->count > 0) {
-    census__diag(CENSUS_EINVAL,
-                 "census_propagator_new: \"%.200s\" lists \"none\" with other "
-                 "formats: give none alone (no propagation), or only formats",
-                 formats);
+    snprintf(why, why_size,
+             "\"%.200s\" lists \"none\" with other formats: give none alone (no propagation), "
+             "or only formats",
+             formats);
     result = CENSUS_EINVAL;
   }
   if (result != CENSUS_OK) {
     free(p);
     p = NULL;
+  }
+  *status = result;
+  return p;
+}
+
+CENSUS_EXPORT census_propagator *census_propagator_new(const char *formats, census_status *status) {
+  char why[320];
+  census_status result;
+  census_propagator *p = census__propagator_parse(formats, why, sizeof why, &result);
+  if (result == CENSUS_EINVAL && formats) {
+    census__diag(CENSUS_EINVAL, "census_propagator_new: %s", why);
   }
   if (status) {
     *status = result;

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "census/autoconfigure.h"
 #include "census/exporters/stdout.h"
 #include "census/propagation.h"
 #include "census/trace.h"
@@ -701,6 +702,11 @@ static void instruments(void) {
   census_timer t = census_timer_start();
   assert_true(census_timer_elapsed_ns(&t) >= 0);
   assert_int_equal(census_timer_stop(&t, before.histogram, NULL), CENSUS_ESHUTDOWN);
+  /* Autoconfiguration after shutdown configures nothing (census/autoconfigure.h). */
+  census_autoconfig config;
+  assert_int_equal(census_autoconfigure_core(NULL, &config), CENSUS_ESHUTDOWN);
+  assert_null(config.propagator);
+  census_autoconfig_missing("OTEL_METRICS_EXPORTER", "prometheus", "census_prometheus");
 }
 
 /* Proves the table of docs/lifecycle.md "After census_shutdown()", call family by call family

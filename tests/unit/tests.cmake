@@ -15,6 +15,8 @@ census_unit_test(bound THREADED)
 # Instruments, observable callbacks (one test runs the export worker), buckets, timer, process
 # metrics (census/instruments.h).
 census_unit_test(instruments THREADED)
+# census_autoconfigure_core(): every variable, valid and malformed (census/autoconfigure.h).
+census_unit_test(autoconfigure)
 census_unit_test(cardinality)
 census_unit_test(trace THREADED)
 # The options-struct convention, for every options struct of the core.
