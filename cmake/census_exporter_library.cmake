@@ -40,6 +40,10 @@ function(census_exporter_library name)
     DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/census)
 
   set(CENSUS_EXPORTER_NAME census_${name})
+  # What the CMake targets define for their users (CENSUS_HAVE_<NAME>, read by
+  # census/autoconfigure.h), for pkg-config users too.
+  string(TOUPPER "${name}" upper_name)
+  set(CENSUS_EXPORTER_CFLAGS "-DCENSUS_HAVE_${upper_name}=1")
   set(CENSUS_EXPORTER_DESCRIPTION "${ARG_DESCRIPTION}")
   string(JOIN " " CENSUS_EXPORTER_REQUIRES_PRIVATE ${ARG_PKG_REQUIRES})
   configure_file(${PROJECT_SOURCE_DIR}/cmake/census_exporter.pc.in
