@@ -83,10 +83,10 @@ typedef struct census_autoconfigure_options {
   /* service.name when OTEL_SERVICE_NAME is unset (and the exporter options give none); NULL:
    * the resource's (OTEL_RESOURCE_ATTRIBUTES, else unknown_service:<executable>). */
   const char *service_name;
-  const census_stdout_options *console;                 /* NULL: defaults */
-  const struct census_otlp_options *otlp;               /* NULL: defaults */
-  const struct census_prometheus_options *prometheus;   /* NULL: defaults */
-  const struct census_zipkin_options *zipkin;           /* NULL: defaults */
+  const census_stdout_options *console;               /* NULL: defaults */
+  const struct census_otlp_options *otlp;             /* NULL: defaults */
+  const struct census_prometheus_options *prometheus; /* NULL: defaults */
+  const struct census_zipkin_options *zipkin;         /* NULL: defaults */
 } census_autoconfigure_options;
 
 #define CENSUS_AUTOCONFIGURE_OPTIONS_INIT                                                          \

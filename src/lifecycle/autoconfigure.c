@@ -119,9 +119,12 @@ static bool parse_log_level(const char *text, void *out, char *why, size_t size)
 }
 
 enum sampler_kind { ALWAYS_ON, ALWAYS_OFF, RATIO, PB_ALWAYS_ON, PB_ALWAYS_OFF, PB_RATIO, KINDS };
-static const char *const sampler_names[KINDS] = {
-    "always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off",
-    "parentbased_traceidratio"};
+static const char *const sampler_names[KINDS] = {"always_on",
+                                                 "always_off",
+                                                 "traceidratio",
+                                                 "parentbased_always_on",
+                                                 "parentbased_always_off",
+                                                 "parentbased_traceidratio"};
 
 static bool parse_sampler(const char *text, void *out, char *why, size_t size) {
   char t[40];
@@ -170,12 +173,10 @@ typedef struct exporter_list {
 static const struct {
   const char *name;
   unsigned bit;
-} exporter_names[] = {{"otlp", CENSUS_AUTOCONFIG_OTLP},
-                      {"prometheus", CENSUS_AUTOCONFIG_PROMETHEUS},
-                      {"zipkin", CENSUS_AUTOCONFIG_ZIPKIN},
-                      {"console", CENSUS_AUTOCONFIG_CONSOLE},
-                      {"logging", CENSUS_AUTOCONFIG_CONSOLE},
-                      {"none", 0}};
+} exporter_names[] = {
+    {"otlp", CENSUS_AUTOCONFIG_OTLP},       {"prometheus", CENSUS_AUTOCONFIG_PROMETHEUS},
+    {"zipkin", CENSUS_AUTOCONFIG_ZIPKIN},   {"console", CENSUS_AUTOCONFIG_CONSOLE},
+    {"logging", CENSUS_AUTOCONFIG_CONSOLE}, {"none", 0}};
 #define EXPORTER_NAMES (sizeof exporter_names / sizeof exporter_names[0])
 
 /* One name of a list: its bit into *bits, or false with why. */
@@ -221,8 +222,9 @@ static bool parse_exporters(const char *text, void *out, char *why, size_t size)
     s += length + 1;
   }
   if (!any || (none && parsed.bits)) {
-    snprintf(why, size, "%s", any ? "\"none\" with other exporters: give none alone"
-                                  : "no exporter named: give none for no exporter");
+    snprintf(why, size, "%s",
+             any ? "\"none\" with other exporters: give none alone"
+                 : "no exporter named: give none for no exporter");
     return false;
   }
   list->bits = parsed.bits;
@@ -248,8 +250,9 @@ static bool parse_host(const char *text, void *out, char *why, size_t size) {
   }
   ok = ok && (inet_pton(AF_INET, t, buf) == 1 || inet_pton(AF_INET6, t, buf) == 1);
   if (!ok) {
-    snprintf(why, size, "expected localhost or a numeric IPv4 or IPv6 address (census does "
-                        "not resolve host names)");
+    snprintf(why, size,
+             "expected localhost or a numeric IPv4 or IPv6 address (census does "
+             "not resolve host names)");
     return false;
   }
   snprintf(((listen_address *)out)->address, sizeof t, "%s", t);
@@ -274,8 +277,9 @@ static bool parse_port(const char *text, void *out, char *why, size_t size) {
 
 static census_sampler *make_sampler(int kind, double ratio) {
   census_sampler *root = kind == ALWAYS_OFF || kind == PB_ALWAYS_OFF ? census_sampler_always_off()
-                         : kind == RATIO || kind == PB_RATIO ? census_sampler_trace_id_ratio(ratio, NULL)
-                                                             : census_sampler_always_on();
+                         : kind == RATIO || kind == PB_RATIO
+                             ? census_sampler_trace_id_ratio(ratio, NULL)
+                             : census_sampler_always_on();
   if (kind < PB_ALWAYS_ON || root == NULL) {
     return root;
   }
@@ -355,8 +359,7 @@ static void read_exporters(const census_autoconfigure_options *o, census_autocon
   listen_address listen = {.port = DEFAULT_PROMETHEUS_PORT};
   resolve(&(setting){"OTEL_EXPORTER_PROMETHEUS_HOST", "(none)", NULL, DEFAULT_PROMETHEUS_HOST},
           parse_host, &listen);
-  resolve(&(setting){"OTEL_EXPORTER_PROMETHEUS_PORT", "(none)", NULL, "9464"}, parse_port,
-          &listen);
+  resolve(&(setting){"OTEL_EXPORTER_PROMETHEUS_PORT", "(none)", NULL, "9464"}, parse_port, &listen);
   snprintf(c->prometheus_address, sizeof c->prometheus_address, "%s", listen.address);
   c->prometheus_port = listen.port;
   c->service_name_set = service_name_in_environment();
@@ -440,10 +443,10 @@ CENSUS_EXPORT census_status census_autoconfigure_core(const census_autoconfigure
   memset(config, 0, sizeof *config);
   census_autoconfigure_options o = CENSUS_AUTOCONFIGURE_OPTIONS_INIT;
   if (options != NULL) {
-    census_status status = census__options_read(
-        options, CENSUS__END_OF(census_autoconfigure_options, zipkin), sizeof o, &o,
-        "census_autoconfigure", "census_autoconfigure_options",
-        "CENSUS_AUTOCONFIGURE_OPTIONS_INIT");
+    census_status status =
+        census__options_read(options, CENSUS__END_OF(census_autoconfigure_options, zipkin),
+                             sizeof o, &o, "census_autoconfigure", "census_autoconfigure_options",
+                             "CENSUS_AUTOCONFIGURE_OPTIONS_INIT");
     if (status != CENSUS_OK) {
       return status;
     }
@@ -458,9 +461,9 @@ CENSUS_EXPORT census_status census_autoconfigure_core(const census_autoconfigure
   if (config->disabled) {
     propagator = census_propagator_new("none", NULL);
   } else {
-    resolve(&(setting){"OTEL_PROPAGATORS", "options.propagators", o.propagators,
-                       DEFAULT_PROPAGATORS},
-            parse_propagators, &propagator);
+    resolve(
+        &(setting){"OTEL_PROPAGATORS", "options.propagators", o.propagators, DEFAULT_PROPAGATORS},
+        parse_propagators, &propagator);
   }
   read_exporters(&o, config);
   read_export_settings(config);

@@ -56,13 +56,18 @@ static int lines_with(const char *first, ...) {
   return n;
 }
 
-static const char *const variables[] = {
-    "OTEL_SDK_DISABLED",          "OTEL_LOG_LEVEL",
-    "OTEL_TRACES_SAMPLER",        "OTEL_TRACES_SAMPLER_ARG",
-    "OTEL_PROPAGATORS",           "OTEL_METRICS_EXPORTER",
-    "OTEL_TRACES_EXPORTER",       "OTEL_EXPORTER_PROMETHEUS_HOST",
-    "OTEL_EXPORTER_PROMETHEUS_PORT", "OTEL_METRIC_EXPORT_TIMEOUT",
-    "OTEL_SERVICE_NAME",          "OTEL_RESOURCE_ATTRIBUTES"};
+static const char *const variables[] = {"OTEL_SDK_DISABLED",
+                                        "OTEL_LOG_LEVEL",
+                                        "OTEL_TRACES_SAMPLER",
+                                        "OTEL_TRACES_SAMPLER_ARG",
+                                        "OTEL_PROPAGATORS",
+                                        "OTEL_METRICS_EXPORTER",
+                                        "OTEL_TRACES_EXPORTER",
+                                        "OTEL_EXPORTER_PROMETHEUS_HOST",
+                                        "OTEL_EXPORTER_PROMETHEUS_PORT",
+                                        "OTEL_METRIC_EXPORT_TIMEOUT",
+                                        "OTEL_SERVICE_NAME",
+                                        "OTEL_RESOURCE_ATTRIBUTES"};
 
 static int setup(void **state) {
   (void)state;
@@ -167,8 +172,8 @@ static void test_sdk_disabled_malformed(void **state) {
   assert_false(c.disabled);
   assert_int_equal(line_count, 1);
   assert_int_equal(line_status[0], CENSUS_ECONFIG);
-  assert_int_equal(lines_with("OTEL_SDK_DISABLED=\"yes\"", "true or false", "using \"false\"", NULL),
-                   1);
+  assert_int_equal(
+      lines_with("OTEL_SDK_DISABLED=\"yes\"", "true or false", "using \"false\"", NULL), 1);
   census_autoconfig_stop(&c, 0);
 }
 
@@ -178,9 +183,12 @@ static void test_sampler(void **state) {
   static const struct {
     const char *name, *arg;
     bool sampled;
-  } cases[] = {{"always_off", NULL, false},          {"always_on", NULL, true},
-               {"traceidratio", "0", false},         {"traceidratio", "1", true},
-               {"parentbased_always_off", NULL, false}, {"parentbased_traceidratio", " 0 ", false},
+  } cases[] = {{"always_off", NULL, false},
+               {"always_on", NULL, true},
+               {"traceidratio", "0", false},
+               {"traceidratio", "1", true},
+               {"parentbased_always_off", NULL, false},
+               {"parentbased_traceidratio", " 0 ", false},
                {"ParentBased_Always_On", NULL, true}};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     setenv("OTEL_TRACES_SAMPLER", cases[i].name, 1);
@@ -293,7 +301,8 @@ static void test_propagators(void **state) {
   c = configure(NULL, CENSUS_OK);
   assert_int_equal(census_propagator_format_count(c.propagator), 2);
   assert_int_equal(line_count, 1);
-  assert_int_equal(lines_with("OTEL_PROPAGATORS=\"tracecontext,xray\"", "unknown propagation "
+  assert_int_equal(lines_with("OTEL_PROPAGATORS=\"tracecontext,xray\"",
+                              "unknown propagation "
                               "format \"xray\"",
                               "using \"tracecontext,baggage\"", NULL),
                    1);
@@ -390,9 +399,9 @@ static void test_prometheus_address(void **state) {
   assert_int_equal(lines_with("OTEL_EXPORTER_PROMETHEUS_HOST=\"metrics.example.com\"",
                               "numeric IPv4 or IPv6", "using \"localhost\"", NULL),
                    1);
-  assert_int_equal(lines_with("OTEL_EXPORTER_PROMETHEUS_PORT=\"70000\"", "1 to 65535",
-                              "using \"9464\"", NULL),
-                   1);
+  assert_int_equal(
+      lines_with("OTEL_EXPORTER_PROMETHEUS_PORT=\"70000\"", "1 to 65535", "using \"9464\"", NULL),
+      1);
   census_autoconfig_stop(&c, 0);
 }
 
