@@ -27,7 +27,7 @@ cc -std=c11 -o "$work/quick_static" "$source_dir/examples/quickstart.c" \
 libdir=$(pkg-config --variable=libdir census)
 for bin in quick_shared quick_static; do
   out=$(LD_LIBRARY_PATH=$libdir "$work/$bin")
-  grep -q "example.com/latency_by_method" <<<"$out" || { echo "$bin: no view data in output:"; echo "$out"; exit 1; }
+  grep -q "view http.server.duration: distribution" <<<"$out" || { echo "$bin: no view data in output:"; echo "$out"; exit 1; }
   grep -q "count=3" <<<"$out" || { echo "$bin: expected the GET row with count=3:"; echo "$out"; exit 1; }
 done
 
