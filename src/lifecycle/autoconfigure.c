@@ -483,6 +483,7 @@ CENSUS_EXPORT void census_autoconfig_missing(const char *variable, const char *n
                                              const char *library) {
   census__diag(CENSUS_ECONFIG,
                "census_autoconfigure: %s asks for the %s exporter, but this program was not "
-               "linked with %s (CMake: census::%s; pkg-config: %s); not exporting to %s",
+               "built with %s (link CMake's census::%s, or compile with pkg-config's --cflags "
+               "%s, which define what census/autoconfigure.h needs); not exporting to %s",
                variable, name, library, library, library, name);
 }
