@@ -792,7 +792,7 @@ int main(int argc, char **argv) {
     return parsed == 1 ? 0 : 2;
   }
 
-  census_autoconfig config;
+  census_autoconfig config = CENSUS_AUTOCONFIG_INIT;
   if (!autoconfigure(&options, &config)) {
     return 1;
   }

@@ -1,7 +1,7 @@
 /* census/autoconfigure.h - census configured from OpenTelemetry's environment variables in one
  * call: census_autoconfigure().
  *
- *   census_autoconfig config;
+ *   census_autoconfig config = CENSUS_AUTOCONFIG_INIT;
  *   census_autoconfigure(NULL, &config); // OTEL_* variables, else OpenTelemetry's defaults
  *   ... record, trace; census_propagator_inject(config.propagator, ...) ...
  *   census_autoconfig_stop(&config, 5000); // or let the flush at exit export the rest
@@ -92,10 +92,13 @@ typedef struct census_autoconfigure_options {
 #define CENSUS_AUTOCONFIGURE_OPTIONS_INIT                                                          \
   { .size = sizeof(census_autoconfigure_options) }
 
-/* What autoconfiguration decided and started; filled by census_autoconfigure(). The caller owns
- * it (stop and free with census_autoconfig_stop()). Thread-safety: plain data; `propagator` is
- * immutable and may be shared by any number of threads. */
+/* What autoconfiguration decided and started; filled by census_autoconfigure(). Initialise with
+ * CENSUS_AUTOCONFIG_INIT (which sets `size`): census writes only the first `size` bytes, so the
+ * struct can grow (docs/api-conventions.md). The caller owns it (stop and free with
+ * census_autoconfig_stop()). Thread-safety: plain data; `propagator` is immutable and may be
+ * shared by any number of threads. */
 typedef struct census_autoconfig {
+  size_t size;                /* sizeof(census_autoconfig), set by the INIT macro */
   bool disabled;              /* OTEL_SDK_DISABLED=true: nothing started, spans not sampled */
   unsigned metrics_exporters; /* CENSUS_AUTOCONFIG_* bits asked for (after defaults) */
   unsigned traces_exporters;
@@ -120,6 +123,9 @@ typedef struct census_autoconfig {
   struct census_zipkin_exporter *zipkin;
 } census_autoconfig;
 
+#define CENSUS_AUTOCONFIG_INIT                                                                     \
+  { .size = sizeof(census_autoconfig) }
+
 /* Reads every variable into *config and applies the core's part: OTEL_SDK_DISABLED (true: the
  * sampler becomes always_off, the propagator "none", no exporter is asked for), OTEL_LOG_LEVEL
  * (none silences the diagnostics callback; debug reports the configuration in one line),
@@ -129,11 +135,13 @@ typedef struct census_autoconfig {
  * OTEL_PROPAGATORS (config->propagator), the exporter lists and OTEL_EXPORTER_PROMETHEUS_HOST /
  * _PORT (into config, for census_autoconfigure() to start), and starts the console exporter when
  * either list names it. A malformed value is reported once (CENSUS_ECONFIG) and its default is
- * used. *config is cleared first (so a failed call leaves config->propagator NULL). Returns
- * CENSUS_OK (malformed values included); CENSUS_EINVAL for NULL config or options not made with
- * CENSUS_AUTOCONFIGURE_OPTIONS_INIT, CENSUS_ENOMEM, CENSUS_ESHUTDOWN after census_shutdown()
- * (nothing applied, config->propagator NULL); or the console exporter's error (everything else
- * applied, the console not started). Call once, early, before other threads trace. Thread-safe. */
+ * used. The first config->size bytes of *config are written (cleared first, so a failed call
+ * leaves config->propagator NULL). Returns CENSUS_OK (malformed values included); CENSUS_EINVAL
+ * for NULL config, a config not made with CENSUS_AUTOCONFIG_INIT (nothing written) or options
+ * not made with CENSUS_AUTOCONFIGURE_OPTIONS_INIT (both reported), CENSUS_ENOMEM, CENSUS_ESHUTDOWN
+ * after census_shutdown() (nothing applied, config->propagator NULL); or the console exporter's
+ * error (everything else applied, the console not started). Call once, early, before other threads
+ * trace. Thread-safe. */
 CENSUS_EXPORT census_status census_autoconfigure_core(const census_autoconfigure_options *options,
                                                       census_autoconfig *config);
 

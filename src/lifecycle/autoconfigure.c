@@ -435,12 +435,9 @@ static void report_configuration(const census_autoconfig *c) {
                (long long)c->export_timeout_ms);
 }
 
-CENSUS_EXPORT census_status census_autoconfigure_core(const census_autoconfigure_options *options,
-                                                      census_autoconfig *config) {
-  if (config == NULL) {
-    return CENSUS_EINVAL;
-  }
-  memset(config, 0, sizeof *config);
+/* Reads and applies everything into *config (census's layout, cleared by the caller). */
+static census_status configure(const census_autoconfigure_options *options,
+                               census_autoconfig *config) {
   census_autoconfigure_options o = CENSUS_AUTOCONFIGURE_OPTIONS_INIT;
   if (options != NULL) {
     census_status status =
@@ -476,6 +473,27 @@ CENSUS_EXPORT census_status census_autoconfigure_core(const census_autoconfigure
   if (strcmp(config->log_level, "debug") == 0) {
     report_configuration(config);
   }
+  return status;
+}
+
+CENSUS_EXPORT census_status census_autoconfigure_core(const census_autoconfigure_options *options,
+                                                      census_autoconfig *config) {
+  if (config == NULL) {
+    return CENSUS_EINVAL;
+  }
+  /* An output struct: its size is checked as an input's, and only `size` bytes are written. */
+  census_autoconfig full = {0};
+  census_status status =
+      census__options_read(config, CENSUS__END_OF(census_autoconfig, zipkin), sizeof full, &full,
+                           "census_autoconfigure", "census_autoconfig", "CENSUS_AUTOCONFIG_INIT");
+  if (status != CENSUS_OK) {
+    return status;
+  }
+  size_t size = config->size;
+  memset(&full, 0, sizeof full);
+  full.size = size;
+  status = configure(options, &full);
+  memcpy(config, &full, size);
   return status;
 }
 

@@ -73,7 +73,7 @@ if [ -e "$pc_dir/census_prometheus.pc" ]; then
   cat > "$work/auto.c" <<'AUTO'
 #include <census/autoconfigure.h>
 int main(void) {
-  census_autoconfig c;
+  census_autoconfig c = CENSUS_AUTOCONFIG_INIT;
   census_autoconfigure(NULL, &c);
   int ok = c.started == CENSUS_AUTOCONFIG_PROMETHEUS;
   census_autoconfig_stop(&c, 0);

@@ -703,7 +703,7 @@ static void instruments(void) {
   assert_true(census_timer_elapsed_ns(&t) >= 0);
   assert_int_equal(census_timer_stop(&t, before.histogram, NULL), CENSUS_ESHUTDOWN);
   /* Autoconfiguration after shutdown configures nothing (census/autoconfigure.h). */
-  census_autoconfig config;
+  census_autoconfig config = CENSUS_AUTOCONFIG_INIT;
   assert_int_equal(census_autoconfigure_core(NULL, &config), CENSUS_ESHUTDOWN);
   assert_null(config.propagator);
   census_autoconfig_missing("OTEL_METRICS_EXPORTER", "prometheus", "census_prometheus");

@@ -82,7 +82,7 @@ static int setup(void **state) {
 /* Runs the core with `options` (NULL: defaults) and fails the test unless it returns `expect`. */
 static census_autoconfig configure(const census_autoconfigure_options *options,
                                    census_status expect) {
-  census_autoconfig c;
+  census_autoconfig c = CENSUS_AUTOCONFIG_INIT;
   census_status st = census_autoconfigure_core(options, &c);
   if (st != expect) {
     fail_msg("census_autoconfigure_core: %s, expected %s (%d lines)", census_status_name(st),
@@ -278,6 +278,19 @@ static void test_program_defaults(void **state) {
   c = configure(&o, CENSUS_EINVAL);
   assert_null(c.propagator);
   assert_int_equal(census_autoconfigure_core(NULL, NULL), CENSUS_EINVAL);
+  /* The output struct's size: 0 (not made with CENSUS_AUTOCONFIG_INIT) is refused, reported,
+   * and nothing is written; a larger size than census knows likewise. */
+  line_count = 0;
+  census_autoconfig zero = {.size = 0, .sampler_ratio = 42};
+  assert_int_equal(census_autoconfigure_core(NULL, &zero), CENSUS_EINVAL);
+  assert_true(zero.sampler_ratio == 42);
+  assert_int_equal(lines_with("CENSUS_AUTOCONFIG_INIT", NULL), 1);
+  struct {
+    census_autoconfig config;
+    char newer[16];
+  } big = {.config = {.size = sizeof big}};
+  assert_int_equal(census_autoconfigure_core(NULL, &big.config), CENSUS_EINVAL);
+  assert_null(big.config.propagator);
 }
 
 /* OTEL_PROPAGATORS: the composite propagator in that order; a b3 inject writes b3. */
