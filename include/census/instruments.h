@@ -10,15 +10,14 @@
  * export alike, and more views can be registered over an instrument's measure
  * (census_counter_measure(), ...). docs/instruments.md has the mapping and the examples.
  *
- *   kind                     measure                       default view        exported as
- *   counter                  non-negative values           Sum                 monotonic Sum /
- * counter up-down counter          signed (negative accepted)    Sum                 non-monotonic
- * Sum / gauge histogram                non-negative values           Distribution        Histogram
- * / histogram gauge                    signed                        LastValue           Gauge /
- * gauge observable counter       non-negative                  the observed total  monotonic Sum /
- * counter observable up-down ctr   signed                        the observed total  non-monotonic
- * Sum / gauge observable gauge         signed                        LastValue           Gauge /
- * gauge
+ *   kind                   measure          default view        exported as (OTLP / Prometheus)
+ *   counter                non-negative     Sum                 monotonic Sum / counter
+ *   up-down counter        signed           Sum                 non-monotonic Sum / gauge
+ *   histogram              non-negative     Distribution        Histogram / histogram
+ *   gauge                  signed           LastValue           Gauge / gauge
+ *   observable counter     non-negative     the observed total  monotonic Sum / counter
+ *   observable up-down     signed           the observed total  non-monotonic Sum / gauge
+ *   observable gauge       signed           LastValue           Gauge / gauge
  *
  * Attributes. A census view has fixed columns, so an instrument names its attribute keys when it
  * is made (census_instrument_options.attribute_keys, the Prometheus clients' label names) and

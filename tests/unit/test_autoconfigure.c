@@ -481,6 +481,33 @@ static void test_log_level(void **state) {
   census_autoconfig_stop(&c, 0);
 }
 
+/* census_autoconfigure() (the header's part) in a program built without the OTLP, Prometheus and
+ * Zipkin libraries (this test links census_static only): each exporter asked for is reported
+ * once, naming the variable and the library, and skipped; the rest is configured. */
+static void test_exporters_not_built_in(void **state) {
+  (void)state;
+  setenv("OTEL_METRICS_EXPORTER", "prometheus", 1);
+  setenv("OTEL_TRACES_EXPORTER", "zipkin", 1);
+  census_autoconfig c = CENSUS_AUTOCONFIG_INIT;
+  assert_int_equal(census_autoconfigure(NULL, &c), CENSUS_ECONFIG);
+  assert_int_equal(c.started, 0);
+  assert_non_null(c.propagator);
+  assert_int_equal(line_count, 2);
+  assert_int_equal(lines_with("OTEL_METRICS_EXPORTER asks for the prometheus exporter",
+                              "census_prometheus", NULL),
+                   1);
+  assert_int_equal(
+      lines_with("OTEL_TRACES_EXPORTER asks for the zipkin exporter", "census_zipkin", NULL), 1);
+  census_autoconfig_stop(&c, 0);
+  line_count = 0;
+  setenv("OTEL_METRICS_EXPORTER", "none", 1);
+  setenv("OTEL_TRACES_EXPORTER", "otlp", 1);
+  c = (census_autoconfig)CENSUS_AUTOCONFIG_INIT;
+  assert_int_equal(census_autoconfigure(NULL, &c), CENSUS_ECONFIG);
+  assert_int_equal(lines_with("OTEL_TRACES_EXPORTER asks for the otlp exporter", NULL), 1);
+  census_autoconfig_stop(&c, 0);
+}
+
 /* Every variable malformed at once: one line each, each naming its variable, nothing crashes. */
 static void test_everything_malformed_once(void **state) {
   (void)state;
@@ -532,6 +559,7 @@ int main(void) {
       cmocka_unit_test_setup(test_export_timeout, setup),
       cmocka_unit_test_setup(test_service_name_from_environment, setup),
       cmocka_unit_test_setup(test_log_level, setup),
+      cmocka_unit_test_setup(test_exporters_not_built_in, setup),
       cmocka_unit_test_setup(test_everything_malformed_once, setup),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
