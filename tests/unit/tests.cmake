@@ -15,8 +15,14 @@ census_unit_test(bound THREADED)
 # Instruments, observable callbacks (one test runs the export worker), buckets, timer, process
 # metrics (census/instruments.h).
 census_unit_test(instruments THREADED)
-# census_autoconfigure_core(): every variable, valid and malformed (census/autoconfigure.h).
+# census_autoconfigure_core(): every variable, valid and malformed (census/autoconfigure.h); and
+# census_autoconfigure() starting the exporter libraries, when all three are built.
 census_unit_test(autoconfigure)
+if(TARGET census_otlp_static AND TARGET census_prometheus_static AND TARGET census_zipkin_static)
+  census_unit_test(autoconfigure_exporters)
+  target_link_libraries(test_autoconfigure_exporters PRIVATE census_otlp_static
+                        census_prometheus_static census_zipkin_static)
+endif()
 census_unit_test(cardinality)
 census_unit_test(trace THREADED)
 # The options-struct convention, for every options struct of the core.
