@@ -19,7 +19,7 @@ census_unit_test(instruments THREADED)
 # census_autoconfigure() starting the exporter libraries, when all three are built.
 census_unit_test(autoconfigure)
 if(TARGET census_otlp_static AND TARGET census_prometheus_static AND TARGET census_zipkin_static)
-  census_unit_test(autoconfigure_exporters)
+  census_unit_test(autoconfigure_exporters THREADED)
   target_link_libraries(test_autoconfigure_exporters PRIVATE census_otlp_static
                         census_prometheus_static census_zipkin_static)
 endif()
