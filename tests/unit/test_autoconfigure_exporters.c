@@ -35,8 +35,8 @@ static void test_each_exporter_its_signals(void **state) {
   o.prometheus = &prometheus;
   census_autoconfig c = CENSUS_AUTOCONFIG_INIT;
   assert_int_equal(census_autoconfigure(&o, &c), CENSUS_OK);
-  assert_int_equal(c.started,
-                   CENSUS_AUTOCONFIG_OTLP | CENSUS_AUTOCONFIG_PROMETHEUS | CENSUS_AUTOCONFIG_ZIPKIN);
+  assert_int_equal(c.started, CENSUS_AUTOCONFIG_OTLP | CENSUS_AUTOCONFIG_PROMETHEUS |
+                                  CENSUS_AUTOCONFIG_ZIPKIN);
   assert_non_null(c.otlp);
   assert_non_null(c.prometheus);
   assert_non_null(c.zipkin);
