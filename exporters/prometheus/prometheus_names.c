@@ -547,6 +547,7 @@ census_prometheus_type census__prometheus_type(const census_view_data *d) {
   case CENSUS_AGGREGATION_SUM:
     return census_view_data_is_monotonic(d) ? CENSUS_PROMETHEUS_COUNTER : CENSUS_PROMETHEUS_GAUGE;
   case CENSUS_AGGREGATION_DISTRIBUTION:
+  case CENSUS_AGGREGATION_EXPONENTIAL: /* as explicit buckets derived from its own */
     return CENSUS_PROMETHEUS_HISTOGRAM;
   default:
     return CENSUS_PROMETHEUS_GAUGE;
