@@ -4,9 +4,14 @@
  *
  * OP is one of record_direct_3tags, record_map_3tags, record_map_0tags, record_distribution_3tags,
  * record_map_distribution_3tags, bound_int, bound_distribution, record_exponential_3tags,
- * bound_exponential, span_sampled, span_unsampled, traceparent_extract, traceparent_inject. The
- * operation is set up and warmed up (the thread's cells, series and span records exist), then run N
- * times inside run_ops(), a function of its own that callgrind is told to count alone
+ * bound_exponential, span_sampled, span_unsampled, traceparent_extract, traceparent_inject, and the
+ * instrument pairs: record_sum_3tags (census_record_int64() into a Sum view) beside
+ * record_counter_3tags (census_counter_add_int64() into its default Sum view: the same work),
+ * record_histogram_3tags (census_histogram_record_double() with record_distribution_3tags's
+ * bounds) beside record_distribution_3tags, bound_counter (a counter's handle) beside bound_sum
+ * (census_measure_bind() of a Sum view's measure). The operation is set up and warmed up (the
+ * thread's cells, series and span records exist), then run N times inside run_ops(), a function
+ * of its own that callgrind is told to count alone
  * (--toggle-collect=run_ops): instructions per operation are then the function's total divided by
  * N, the same on any machine and free of the timing noise of a shared one. Sampled spans go to a
  * registered span exporter whose queue holds all N and is never drained during the run, so the
@@ -26,7 +31,10 @@
 #include <census/propagation.h>
 #include <census/trace.h>
 
-static const census_measure *count_measure, *dist_measure, *exp_measure;
+static const census_measure *count_measure, *dist_measure, *sum_measure, *exp_measure;
+static census_counter *counter;
+static census_histogram *histogram;
+static census_bound_measure *bound_counter_handle, *bound_sum_handle;
 static census_tag_map *tags, *no_tags;
 static census_measurement_map *map;
 static census_bound_measure *bound_count, *bound_dist, *bound_exp;
@@ -69,6 +77,26 @@ static void set_up(long n) {
   v = census_view_new("ops/latency", "", dist_measure, keys, 3, dist, &st);
   check("view", census_view_register(v));
   census_view_free(v);
+  sum_measure = census_measure_int64_new("ops/sum", "", "1", &st);
+  census_aggregation *sum = census_aggregation_sum_new();
+  v = census_view_new("ops/sum", "", sum_measure, keys, 3, sum, &st);
+  check("view", census_view_register(v));
+  census_view_free(v);
+  census_aggregation_free(sum);
+  bound_sum_handle = census_measure_bind(sum_measure, tags, &st);
+  check("bind sum", st);
+  census_instrument_options io = CENSUS_INSTRUMENT_OPTIONS_INIT;
+  io.attribute_keys = keys;
+  io.attribute_key_count = 3;
+  counter = census_counter_int64_new("ops.counter", &io, &st);
+  check("counter", st);
+  bound_counter_handle = census_counter_bind(counter, tags, &st);
+  check("bind counter", st);
+  io.unit = "ms";
+  io.bounds = bounds;
+  io.bound_count = 10;
+  histogram = census_histogram_double_new("ops.histogram", &io, &st);
+  check("histogram", st);
   census_aggregation_free(count);
   census_aggregation_free(dist);
   exp_measure = census_measure_double_new("ops/latency_exp", "", "ms", &st);
@@ -136,6 +164,19 @@ static bool bound_int(void) { return census_bound_record_int64(bound_count, 1) =
 static bool bound_distribution(void) {
   return census_bound_record_double(bound_dist, 4.2) == CENSUS_OK;
 }
+static bool record_sum_3tags(void) {
+  return census_record_int64(sum_measure, 1, tags) == CENSUS_OK;
+}
+static bool record_counter_3tags(void) {
+  return census_counter_add_int64(counter, 1, tags) == CENSUS_OK;
+}
+static bool record_histogram_3tags(void) {
+  return census_histogram_record_double(histogram, 4.2, tags) == CENSUS_OK;
+}
+static bool bound_counter(void) {
+  return census_bound_record_int64(bound_counter_handle, 1) == CENSUS_OK;
+}
+static bool bound_sum(void) { return census_bound_record_int64(bound_sum_handle, 1) == CENSUS_OK; }
 /* Exponential histograms: latencies over 1 ms .. 1 s (the scale settles at 3 during the warm-up;
  * every record then takes the table path: no window move, no rescale). */
 static const double latencies[8] = {1.3, 4.2, 17.5, 0.9, 250.0, 33.3, 7.7, 999.0};
@@ -199,6 +240,11 @@ int main(int argc, char **argv) {
       {"span_unsampled", span_unsampled},
       {"traceparent_extract", traceparent_extract},
       {"traceparent_inject", traceparent_inject},
+      {"record_sum_3tags", record_sum_3tags},
+      {"record_counter_3tags", record_counter_3tags},
+      {"record_histogram_3tags", record_histogram_3tags},
+      {"bound_counter", bound_counter},
+      {"bound_sum", bound_sum},
   };
   set_up(n);
   if (!traceparent_extract()) { /* the context traceparent_inject writes */

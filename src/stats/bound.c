@@ -308,7 +308,7 @@ static inline census_status bound_record(census_bound_measure *b, int64_t int_va
     struct census__measurement m = {b->measure, int_value, 0};
     w = block + 2 * phase;
     word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
-    word_store(&w[WORD_SUM], census__sum_add(false, word_load(&w[WORD_SUM]), &m));
+    word_store(&w[WORD_SUM], census__sum_add(false, false, word_load(&w[WORD_SUM]), &m));
     break;
   }
   default:

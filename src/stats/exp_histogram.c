@@ -203,7 +203,8 @@ static inline void bucket_update(const struct census__rview *view, _Atomic uint6
 
 void census__exp_record(const struct census__rview *view, _Atomic uint64_t *w,
                         const struct census__measurement *m) {
-  census__moments_add(view->def.measure->type == CENSUS_MEASURE_DOUBLE, w, m);
+  census__moments_add(view->def.measure->type == CENSUS_MEASURE_DOUBLE,
+                      view->def.measure->signed_values, w, m);
   bucket_update(view, w, m->double_value);
 }
 

@@ -62,16 +62,17 @@ static inline struct census__thread_state *census__thread_state_get(void) {
 census_status census__record(const struct census__measurement *measurements, size_t count,
                              const census_tag_map *tags);
 
-/* Validates one value for its measure: CENSUS_ENEGATIVE, CENSUS_ENONFINITE or CENSUS_OK.
- * Inline: every record and put calls it. */
+/* Validates one value for its measure: CENSUS_ENEGATIVE (a negative value for a measure that is
+ * not signed), CENSUS_ENONFINITE or CENSUS_OK. Inline: every record and put calls it; the sign
+ * flag is read only for a negative value. */
 static inline census_status census__measurement_check(const struct census__measurement *m) {
   if (m->measure->type == CENSUS_MEASURE_INT64) {
-    return m->int_value < 0 ? CENSUS_ENEGATIVE : CENSUS_OK;
+    return m->int_value < 0 && !m->measure->signed_values ? CENSUS_ENEGATIVE : CENSUS_OK;
   }
   if (isnan(m->double_value) || isinf(m->double_value)) {
     return CENSUS_ENONFINITE;
   }
-  return m->double_value < 0 ? CENSUS_ENEGATIVE : CENSUS_OK;
+  return m->double_value < 0 && !m->measure->signed_values ? CENSUS_ENEGATIVE : CENSUS_OK;
 }
 
 /* Refuses `count` measurements of the measure named `measure_name` with `status`: counts them in

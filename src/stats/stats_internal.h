@@ -44,6 +44,18 @@
  * and cannot pass INT64_MAX inside one collection interval; the collector's merge saturates them
  * at INT64_MAX. A double sum is plain IEEE addition: non-negative terms never make it smaller,
  * and it becomes +Inf (and stays there) past DBL_MAX.
+ *
+ * Signed measures (census_measure_options.signed_values: up-down counters, gauges) accept
+ * negative values, so their sums may go down. A Sum view of one is registered as SIGNED_SUM
+ * (below), its own case in the record path. Their int sum word is a two's-complement int64
+ * clamped to INT64_MIN .. INT64_MAX on every addition (no sticky state: a clamped sum moves
+ * again when the values turn), and the collector reports a row whose total was clamped as it
+ * reports a saturated one. A double sum of a signed measure is plain IEEE addition.
+ *
+ * OBSERVED_SUM (internal, CENSUS__AGGREGATION_OBSERVED_SUM) is the aggregation of an observable
+ * counter or up-down counter: its callback reports the total itself, so the cell keeps
+ * [count, value] with the value replaced, not added, on each observation, and the merge keeps the
+ * newer half's value. Snapshots present it as a SUM.
  */
 #ifndef CENSUS_STATS_INTERNAL_H
 #define CENSUS_STATS_INTERNAL_H
@@ -73,6 +85,15 @@ enum {
 /* An int sum word that passed INT64_MAX (see the file comment). */
 #define CENSUS__SUM_SATURATED ((uint64_t)1 << 63)
 
+/* The internal aggregation of observable counters (see the file comment): never part of the
+ * public census_aggregation_type, which snapshots report as CENSUS_AGGREGATION_SUM. */
+#define CENSUS__AGGREGATION_OBSERVED_SUM ((census_aggregation_type)16)
+
+/* What a registered Sum view of a signed measure becomes (view.c, at registration): its own case
+ * in the record path's switch, so that the unsigned Sum's case pays nothing for signed sums.
+ * Reported as CENSUS_AGGREGATION_SUM everywhere else (definitions, snapshots, conflicts). */
+#define CENSUS__AGGREGATION_SIGNED_SUM ((census_aggregation_type)17)
+
 struct census__view_list {
   struct census__view_list *older; /* the list this one replaced, freed at shutdown */
   size_t count;
@@ -83,6 +104,7 @@ struct census_measure {
   struct census_measure *next; /* registry list */
   char *name, *description, *unit;
   census_measure_type type;
+  bool signed_values; /* accepts negative values; beside `type`: the record path reads both */
   /* The registered views of this measure: an immutable array replaced whole (copy on write)
    * when a view is registered; replaced arrays are kept until shutdown because a recorder may
    * still be reading one. */
@@ -105,6 +127,7 @@ struct census_view {
   size_t column_count;
   struct census_aggregation aggregation;
   size_t max_series;
+  char *prometheus_name; /* census_view_set_prometheus_name(); NULL: none */
 };
 
 struct census__series;

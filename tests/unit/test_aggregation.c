@@ -844,6 +844,111 @@ static void test_int_sum_saturates(void **state) {
   census_diagnostics_set_callback(NULL, NULL);
 }
 
+/* A signed measure (census_measure_options.signed_values) of `type`. */
+static const census_measure *signed_measure(const char *name, census_measure_type type) {
+  census_measure_options o = CENSUS_MEASURE_OPTIONS_INIT;
+  o.name = name;
+  o.value_type = type;
+  o.signed_values = true;
+  census_status st = 1;
+  const census_measure *m = census_measure_new(&o, &st);
+  assert_non_null(m);
+  return m;
+}
+
+/* Proves: a signed measure (an up-down counter's) accepts negative values where an unsigned one
+ * refuses them (CENSUS_ENEGATIVE, nothing recorded): its int64 Sum goes down across collections
+ * (+5 -7 = -2, then -3 = -5) with the count of measurements exact, a double Sum too, a LastValue
+ * keeps a negative value, a Distribution puts negative values in the buckets below 0 with an
+ * exact negative sum and min; census_view_data_is_monotonic() is false for the signed Sum and
+ * Distribution and true for an unsigned Sum and a Count, false for a LastValue. Fails on main,
+ * where every negative value was refused. */
+static void test_signed_measure_sums(void **state) {
+  (void)state;
+  const census_measure *m = signed_measure("agg/signed", CENSUS_MEASURE_INT64);
+  register_view("agg/signed_sum", m, NULL, 0, census_aggregation_sum_new());
+  register_view("agg/signed_last", m, NULL, 0, census_aggregation_last_value_new());
+  double bounds[] = {-10, 0, 10};
+  register_view("agg/signed_dist", m, NULL, 0, distribution(bounds, 3));
+  register_view("agg/signed_count", m, NULL, 0, census_aggregation_count_new());
+  assert_int_equal(census_record_int64(m, 5, NULL), CENSUS_OK);
+  assert_int_equal(census_record_int64(m, -7, NULL), CENSUS_OK);
+  int64_t count;
+  assert_int_equal(int_sum_of("agg/signed_sum", &count), -2);
+  assert_int_equal(count, 2);
+  assert_int_equal(census_record_int64(m, -3, NULL), CENSUS_OK);
+  assert_int_equal(int_sum_of("agg/signed_sum", &count), -5);
+  assert_int_equal(count, 3);
+  census_point p;
+  census_view_data *d = single_row("agg/signed_last", &p);
+  assert_int_equal(p.int_value, -3);
+  assert_false(census_view_data_is_monotonic(d));
+  census_view_data_free(d);
+  d = single_row("agg/signed_dist", &p);
+  assert_int_equal(p.int_value, -5);
+  assert_true(p.double_value == -5.0);
+  assert_true(p.min == -7.0 && p.max == 5.0);
+  int64_t want_buckets[] = {0, 2, 1, 0}; /* (-inf,-10] (-10,0] (0,10] (10,inf) */
+  assert_memory_equal(p.bucket_counts, want_buckets, sizeof want_buckets);
+  assert_false(census_view_data_is_monotonic(d));
+  census_view_data_free(d);
+  d = single_row("agg/signed_sum", &p);
+  assert_false(census_view_data_is_monotonic(d));
+  census_view_data_free(d);
+  d = single_row("agg/signed_count", &p);
+  assert_true(census_view_data_is_monotonic(d)); /* a count only grows, whatever the values */
+  assert_int_equal(p.count, 3);
+  census_view_data_free(d);
+
+  const census_measure *dm = signed_measure("agg/signed_d", CENSUS_MEASURE_DOUBLE);
+  register_view("agg/signed_d_sum", dm, NULL, 0, census_aggregation_sum_new());
+  assert_int_equal(census_record_double(dm, 0.5, NULL), CENSUS_OK);
+  assert_int_equal(census_record_double(dm, -2.25, NULL), CENSUS_OK);
+  d = single_row("agg/signed_d_sum", &p);
+  assert_true(p.double_value == -1.75);
+  census_view_data_free(d);
+
+  const census_measure *u = int_measure("agg/unsigned");
+  register_view("agg/unsigned_sum", u, NULL, 0, census_aggregation_sum_new());
+  census_diagnostics_set_callback(NULL, NULL);
+  assert_int_equal(census_record_int64(u, -1, NULL), CENSUS_ENEGATIVE);
+  assert_int_equal(census_record_int64(u, 4, NULL), CENSUS_OK);
+  d = single_row("agg/unsigned_sum", &p);
+  assert_int_equal(p.int_value, 4);
+  assert_true(census_view_data_is_monotonic(d));
+  census_view_data_free(d);
+  assert_false(census_view_data_is_monotonic(NULL));
+}
+
+/* Proves: a signed measure's int64 sum is held within INT64_MIN .. INT64_MAX instead of
+ * wrapping: INT64_MIN + (-1) stays INT64_MIN, both within one cell half (the record path) and
+ * across collections (the merge); the clamp is reported once (CENSUS_ELIMIT, naming the view and
+ * saying "clamped") and counted once in census/saturated_rows; and unlike an unsigned sum's
+ * sticky saturation, the clamped sum moves again when values turn (+10 gives INT64_MIN + 10). */
+static void test_signed_sum_clamps(void **state) {
+  (void)state;
+  const census_measure *m = signed_measure("agg/clamp", CENSUS_MEASURE_INT64);
+  register_view("agg/clamp_sum", m, NULL, 0, census_aggregation_sum_new());
+  atomic_store(&limit_reports, 0);
+  census_diagnostics_set_callback(on_limit, NULL);
+  assert_int_equal(census_record_int64(m, INT64_MIN, NULL), CENSUS_OK);
+  assert_int_equal(census_record_int64(m, -1, NULL), CENSUS_OK); /* same half: clamped */
+  assert_int_equal(int_sum_of("agg/clamp_sum", NULL), INT64_MIN);
+  assert_int_equal(atomic_load(&limit_reports), 1);
+  assert_non_null(strstr(limit_message, "\"agg/clamp_sum\""));
+  assert_non_null(strstr(limit_message, "clamped"));
+  assert_int_equal(saturated_rows("agg/clamp_sum"), 1);
+  assert_int_equal(census_record_int64(m, -5, NULL), CENSUS_OK); /* the merge clamps */
+  assert_int_equal(int_sum_of("agg/clamp_sum", NULL), INT64_MIN);
+  assert_int_equal(census_record_int64(m, 10, NULL), CENSUS_OK);
+  assert_int_equal(int_sum_of("agg/clamp_sum", NULL), INT64_MIN + 10);
+  assert_int_equal(census_record_int64(m, INT64_MAX, NULL), CENSUS_OK);
+  assert_int_equal(int_sum_of("agg/clamp_sum", NULL), INT64_MIN + 10 + INT64_MAX);
+  assert_int_equal(atomic_load(&limit_reports), 1);     /* reported once per view */
+  assert_int_equal(saturated_rows("agg/clamp_sum"), 1); /* counted once per row */
+  census_diagnostics_set_callback(NULL, NULL);
+}
+
 /* Proves: the collector's merge saturates counts and bucket counts at INT64_MAX and says so, and
  * saturates int sums to the sticky saturated state: INT64_MAX - 1 + 1 is INT64_MAX, not
  * saturated; + 2 is saturated; a saturated sum plus anything stays saturated (and 2^63 + 2^63 does
@@ -923,6 +1028,8 @@ int main(void) {
       cmocka_unit_test(test_distribution_sum_exact),
       cmocka_unit_test(test_distribution_sum_after_zeros),
       cmocka_unit_test(test_int_sum_saturates),
+      cmocka_unit_test(test_signed_measure_sums),
+      cmocka_unit_test(test_signed_sum_clamps),
       cmocka_unit_test(test_merge_saturates_counts),
   };
   return cmocka_run_group_tests_name("aggregation", tests, NULL, NULL);

@@ -3,13 +3,13 @@
  * (libmicrohttpd), or rendered into a buffer for applications that run their own HTTP server.
  *
  * Mapping (docs/exporters/prometheus.md): Count and Sum views are counters, LastValue views
- * gauges, Distribution views histograms; a view's columns are its labels. Names are sanitised to
- * what Prometheus accepts and carry the measure's unit as a suffix (OpenTelemetry's Prometheus
- * compatibility rules; a Count view has unit 1), counters end in _total. No view name, unit,
- * label or value can make the text unparsable: names that would collide or be empty are renamed
- * deterministically and the renames reported once to the diagnostics callback. Every scrape
- * reads one consistent snapshot of all views (census_view_data_get_all()), which never blocks
- * recording threads.
+ * and Sums of signed measures (up-down counters) gauges, Distribution views histograms; a view's
+ * columns are its labels. Names are sanitised to what Prometheus accepts and carry the measure's
+ * unit as a suffix (OpenTelemetry's Prometheus compatibility rules; a Count view has unit 1),
+ * counters end in _total. No view name, unit, label or value can make the text unparsable: names
+ * that would collide or be empty are renamed deterministically and the renames reported once to the
+ * diagnostics callback. Every scrape reads one consistent snapshot of all views
+ * (census_view_data_get_all()), which never blocks recording threads.
  *
  * Link with the census_prometheus library (installed as libcensus_prometheus, pkg-config
  * census_prometheus; CMake: find_package(census COMPONENTS prometheus), targets
