@@ -35,13 +35,14 @@ static PyObject *py_version(PyObject *self, PyObject *unused) {
   return PyUnicode_FromString(census_version());
 }
 
-PyDoc_STRVAR(flush_doc,
-             "flush(timeout=5.0)\n\n"
-             "Collects everything recorded so far, hands it to every exporter and waits for all of\n"
-             "them to deliver, up to `timeout` seconds (None: no limit). The GIL is released while\n"
-             "it waits. Raises census.TimeoutError when the deadline passed first (delivery goes on\n"
-             "in the background) and census.ExportError when an exporter failed or dropped data.\n"
-             "Thread-safe; must not be called from an exporter's export().");
+PyDoc_STRVAR(
+    flush_doc,
+    "flush(timeout=5.0)\n\n"
+    "Collects everything recorded so far, hands it to every exporter and waits for all of\n"
+    "them to deliver, up to `timeout` seconds (None: no limit). The GIL is released while\n"
+    "it waits. Raises census.TimeoutError when the deadline passed first (delivery goes on\n"
+    "in the background) and census.ExportError when an exporter failed or dropped data.\n"
+    "Thread-safe; must not be called from an exporter's export().");
 static PyObject *py_flush(PyObject *self, PyObject *args, PyObject *kwargs) {
   static char *names[] = {"timeout", NULL};
   PyObject *timeout = NULL;
@@ -127,6 +128,4 @@ static PyMethodDef core_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-int census_py_core_init(PyObject *module) {
-  return PyModule_AddFunctions(module, core_methods);
-}
+int census_py_core_init(PyObject *module) { return PyModule_AddFunctions(module, core_methods); }

@@ -22,14 +22,14 @@
 #include <string.h>
 #include <unistd.h>
 
-static PyObject *error_base;       /* census.Error */
-static PyObject *error_invalid;    /* census.InvalidArgumentError (ValueError) */
-static PyObject *error_type;       /* census.InvalidTypeError (InvalidArgumentError, TypeError) */
-static PyObject *error_timeout;    /* census.TimeoutError (TimeoutError) */
-static PyObject *error_shutdown;   /* census.ShutdownError */
-static PyObject *error_export;     /* census.ExportError */
-static PyObject *error_not_found;  /* census.NotFoundError (LookupError) */
-static PyObject *error_system;     /* census.SystemCallError (OSError) */
+static PyObject *error_base;      /* census.Error */
+static PyObject *error_invalid;   /* census.InvalidArgumentError (ValueError) */
+static PyObject *error_type;      /* census.InvalidTypeError (InvalidArgumentError, TypeError) */
+static PyObject *error_timeout;   /* census.TimeoutError (TimeoutError) */
+static PyObject *error_shutdown;  /* census.ShutdownError */
+static PyObject *error_export;    /* census.ExportError */
+static PyObject *error_not_found; /* census.NotFoundError (LookupError) */
+static PyObject *error_system;    /* census.SystemCallError (OSError) */
 
 /* The last diagnostic line reported on this thread since census_py_diagnostics_mark(). */
 static _Thread_local char last_line[512];
@@ -176,8 +176,8 @@ int census_py_errors_init(PyObject *module) {
                   "A float was given for an int measure (CENSUS_ETYPE).", 2, error_invalid,
                   PyExc_TypeError)
   CENSUS_PY_CLASS(error_timeout, "TimeoutError",
-                  "The deadline passed before the work finished; delivery goes on.", 2,
-                  error_base, PyExc_TimeoutError)
+                  "The deadline passed before the work finished; delivery goes on.", 2, error_base,
+                  PyExc_TimeoutError)
   CENSUS_PY_CLASS(error_shutdown, "ShutdownError", "census.shutdown() has run.", 1, error_base)
   CENSUS_PY_CLASS(error_export, "ExportError",
                   "An exporter failed or dropped data (its counters say what).", 1, error_base)

@@ -15,8 +15,7 @@ static const struct part {
 };
 
 static struct PyModuleDef census_module = {
-    PyModuleDef_HEAD_INIT,
-    .m_name = "census._census",
+    PyModuleDef_HEAD_INIT, .m_name = "census._census",
     .m_doc = "census's C core (stats, tags, tracing, exporters) for the census package; use the "
              "census.* modules, which mirror opencensus-python's.",
     .m_size = -1, /* process-wide state: one census per process */

@@ -65,6 +65,18 @@ int census_py_raise_int(census_status status, const char *what);
  * quotes a line reported after this call. Call before a C call whose failure you will raise. */
 void census_py_diagnostics_mark(void);
 
+/* ---- Calling Python from census's threads (lifecycle.c) ---------------------------------- */
+
+/* Takes the GIL on any thread (census's export worker, its flush threads) for a call into Python
+ * code: an exporter written in Python. Returns 1 with the GIL held (give it back with
+ * census_py_gil_release(state)), or 0, holding nothing, once the binding has detached Python at
+ * interpreter exit (its atexit hook: after its final flush, before the interpreter finalises,
+ * where a thread taking the GIL would be ended with pthread_exit while holding census's locks).
+ * On 0 the caller skips the Python call and counts what it could not deliver. The atexit hook
+ * waits for every call between a 1 and its release before it returns. */
+int census_py_gil_acquire(PyGILState_STATE *state);
+void census_py_gil_release(PyGILState_STATE state);
+
 /* Converts a timeout in seconds (a float; None or NULL: no limit) to census's milliseconds (-1:
  * no limit), rounding up. Returns 0, or -1 with ValueError (negative, NaN) or TypeError set.
  * Needs the GIL. */
