@@ -46,6 +46,12 @@ packages=(
   python3 python3-protobuf      # json_format: strict proto3-JSON check of Google API bodies
   universal-ctags               # scripts/code-map.py: declarations, definitions, function ends
   valgrind                      # scripts/callgrind-ops.sh: instructions per hot operation
+  # The Python binding (scripts/test-python.sh): Debian's interpreter, headers and build tools
+  # (the offline install route), pytest and flake8, and what its tests drive: Flask apps under
+  # gunicorn, requests as the outgoing HTTP client (the binding's PyPI peers are pinned in
+  # bindings/python/tests/requirements.txt and go into a venv, not here).
+  python3-dev python3-venv python3-pip python3-setuptools python3-wheel
+  python3-pytest flake8 python3-flask gunicorn python3-requests
 )
 
 # node and npm run the propagation interop test against the OpenTelemetry/OpenCensus node
