@@ -7,8 +7,9 @@ on purpose). Like ``opencensus``, ``census`` is a pkgutil-style namespace packag
 installed ``census.ext.*`` packages join it.
 
 The library-wide calls live here: :func:`flush`, :func:`shutdown`, :func:`set_export_interval`,
-:func:`export_interval`, :func:`version`, and the exception classes (:class:`Error` and its
-subclasses). All of them are thread-safe.
+:func:`export_interval`, :func:`version`, :func:`set_exit_flush_timeout`,
+:func:`enable_signal_flush` (opt-in SIGTERM flush), and the exception classes (:class:`Error`
+and its subclasses). All of them are thread-safe.
 """
 
 __path__ = __import__("pkgutil").extend_path(__path__, __name__)
@@ -24,15 +25,19 @@ from census._census import (  # noqa: E402  (after the namespace line, as opence
     TimeoutError,
     export_interval,
     flush,
+    set_exit_flush_timeout,
     set_export_interval,
     shutdown,
     version,
 )
+from census._lifecycle import _register, enable_signal_flush  # noqa: E402
 
 __version__ = "0.1.0"
 
+_register()
+
 __all__ = [
     "Error", "ExportError", "InvalidArgumentError", "InvalidTypeError", "NotFoundError",
-    "ShutdownError", "SystemCallError", "TimeoutError", "export_interval", "flush",
-    "set_export_interval", "shutdown", "version",
+    "ShutdownError", "SystemCallError", "TimeoutError", "enable_signal_flush", "export_interval",
+    "flush", "set_exit_flush_timeout", "set_export_interval", "shutdown", "version",
 ]

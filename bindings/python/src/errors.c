@@ -62,7 +62,7 @@ static void on_diagnostic(void *user, census_status status, const char *message)
   (void)ignored;
 }
 
-static PyObject *class_for(census_status status) {
+PyObject *census_py_error_class(census_status status) {
   switch (status) {
   case CENSUS_ENOMEM:
     return PyExc_MemoryError;
@@ -94,7 +94,7 @@ static PyObject *class_for(census_status status) {
 }
 
 PyObject *census_py_raise(census_status status, const char *what) {
-  PyObject *cls = class_for(status);
+  PyObject *cls = census_py_error_class(status);
   PyObject *message;
   if (last_line[0]) {
     message = PyUnicode_FromFormat("%s: %s (%s)", what, last_line, census_status_name(status));

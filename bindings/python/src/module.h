@@ -1,8 +1,8 @@
 /* module.h - the parts of census._census and what they share.
  *
- * The extension is thin glue over census's public C API (include/census/*.h): each part converts
- * Python arguments, calls the C API and converts the result or the status back; the logic lives
- * in census's C core or in the plain Python modules of the census package. Each part is one
+ * The extension is thin glue over census's public C API (include/census/ headers): each part
+ * converts Python arguments, calls the C API and converts the result or the status back; the logic
+ * lives in census's C core or in the plain Python modules of the census package. Each part is one
  * source file (or a few) of this directory and exposes one function,
  *
  *     int census_py_<part>_init(PyObject *module);
@@ -58,12 +58,43 @@ int census_py_propagation_init(PyObject *module);
  * Always returns NULL, so a caller can `return census_py_raise(st, "...")`. Needs the GIL. */
 PyObject *census_py_raise(census_status status, const char *what);
 
+/* The exception class census_py_raise() uses for `status` (borrowed). */
+PyObject *census_py_error_class(census_status status);
+
 /* The same, returning -1 (for init functions and setters). Needs the GIL. */
 int census_py_raise_int(census_status status, const char *what);
 
 /* Forgets the calling thread's last diagnostic line, so that the next census_py_raise() only
  * quotes a line reported after this call. Call before a C call whose failure you will raise. */
 void census_py_diagnostics_mark(void);
+
+/* ---- Tags (tags.c), for the parts that record or propagate ------------------------------- */
+
+/* The interned census tag key named by the str `name` (cached per name). NULL with an exception
+ * set (TypeError, census.InvalidArgumentError). Needs the GIL. */
+const census_tag_key *census_py_tag_key(PyObject *name);
+
+/* The C tag map of a census.tags.TagMap (borrowed: valid while `object` lives and the GIL is not
+ * released in between), or for None the current tag map (census_py_current_tag_map()). Returns
+ * 0, or -1 with TypeError set for anything else. Needs the GIL. */
+int census_py_tag_map(PyObject *object, const census_tag_map **map);
+
+/* The C map of the current TagMap of the running context (census.tags.TagContext), or NULL when
+ * there is none. Borrowed as above. Needs the GIL. */
+const census_tag_map *census_py_current_tag_map(void);
+
+/* ---- Stats (stats.c) ----------------------------------------------------------------------- */
+
+/* The census measure of a census.stats.measure.MeasureInt/MeasureFloat (it lives until exit), or
+ * NULL with TypeError set. Needs the GIL. */
+const census_measure *census_py_measure(PyObject *object);
+
+/* A snapshot as the tuple census.stats.view_data reads: (name, description, measure name,
+ * measure value type, measure description, measure unit, aggregation kind, columns, bounds,
+ * start_ns, end_ns, rows), each row (values, is_overflow, count, int_value, double_value,
+ * time_ns, mean, sum_of_squared_deviation, min, max, bucket_counts or None). New reference, or
+ * NULL with an exception set. Needs the GIL; `d` is only read. */
+PyObject *census_py_view_data_tuple(const census_view_data *d);
 
 /* ---- Calling Python from census's threads (lifecycle.c) ---------------------------------- */
 
@@ -76,6 +107,15 @@ void census_py_diagnostics_mark(void);
  * waits for every call between a 1 and its release before it returns. */
 int census_py_gil_acquire(PyGILState_STATE *state);
 void census_py_gil_release(PyGILState_STATE state);
+
+/* Adds an exporter written in Python to what the interpreter-exit hook retires before the
+ * interpreter finalises: retire(user, timeout_ms) is called once, without the GIL, and must make
+ * the exporter's final export and release it (census_stats_exporter_unregister and
+ * census_span_exporter_unregister fit as they are). An exporter that census shuts down or that is
+ * unregistered first must take itself off with census_py_exit_remove(user). Returns 0, or -1 with
+ * MemoryError set. Thread-safe. */
+int census_py_exit_add(census_status (*retire)(void *user, int64_t timeout_ms), void *user);
+void census_py_exit_remove(void *user);
 
 /* Converts a timeout in seconds (a float; None or NULL: no limit) to census's milliseconds (-1:
  * no limit), rounding up. Returns 0, or -1 with ValueError (negative, NaN) or TypeError set.
