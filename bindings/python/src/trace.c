@@ -34,6 +34,8 @@
  */
 #include "module.h"
 
+#include <structmember.h>
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -47,9 +49,9 @@
 
 /* ---- shared state ------------------------------------------------------------------------ */
 
-static PyObject *current_var;    /* ContextVar: the current span (None: none) */
-static PyObject *exporter_var;   /* ContextVar: True inside an exporter's export() */
-static PyTypeObject *span_class; /* the class of the spans tracers make (census.trace.span.Span) */
+static PyObject *current_var;     /* ContextVar: the current span (None: none) */
+static PyObject *exporter_var;    /* ContextVar: True inside an exporter's export() */
+static PyTypeObject *span_class;  /* the class of the spans tracers make (census.trace.span.Span) */
 static PyTypeObject *blank_class; /* the class of the spans unsampled tracers make */
 static PyObject *status_factory;  /* census.trace.status.Status */
 static PyObject *exception_status; /* callable(exc) -> Status (Status.from_exception) */
@@ -330,7 +332,6 @@ static int span_end(SpanObject *s) {
 }
 
 static int span_traverse(SpanObject *s, visitproc visit, void *arg) {
-  Py_VISIT(Py_TYPE(s));
   Py_VISIT(s->name);
   Py_VISIT(s->parent);
   Py_VISIT(s->tracer);
@@ -361,17 +362,8 @@ static void span_dealloc(SpanObject *s) {
     census_span_end(s->handle);
     s->handle = 0;
   }
-  if (type->tp_dictoffset) {
-    PyObject **dict = _PyObject_GetDictPtr((PyObject *)s);
-    if (dict) {
-      Py_CLEAR(*dict);
-    }
-  }
   span_clear(s);
-  type->tp_free((PyObject *)s);
-  if (type->tp_flags & Py_TPFLAGS_HEAPTYPE) {
-    Py_DECREF(type);
-  }
+  type->tp_free((PyObject *)s); /* a subclass's subtype_dealloc releases its type */
 }
 
 /* Makes a started span of a sampled tracer the current span. */
@@ -415,9 +407,8 @@ static PyObject *span_start_method(SpanObject *s, PyObject *unused) {
   if (!parent && PyContextVar_Get(current_var, Py_None, &parent) < 0) {
     return NULL;
   }
-  TracerObject *t = s->tracer && PyObject_TypeCheck(s->tracer, &TracerType)
-                        ? (TracerObject *)s->tracer
-                        : NULL;
+  TracerObject *t =
+      s->tracer && PyObject_TypeCheck(s->tracer, &TracerType) ? (TracerObject *)s->tracer : NULL;
   if (!is_span(parent) && is_span(s->tracer)) {
     t = NULL;
   }
@@ -707,9 +698,7 @@ static int span_set_tracer(SpanObject *s, PyObject *value, void *closure) {
   return 0;
 }
 
-static PyObject *span_get_start_time(SpanObject *s, void *closure) {
-  return iso_time(s->start_ns);
-}
+static PyObject *span_get_start_time(SpanObject *s, void *closure) { return iso_time(s->start_ns); }
 
 static PyObject *span_get_end_time(SpanObject *s, void *closure) {
   return iso_time(s->ended ? s->end_ns : 0);
@@ -769,8 +758,7 @@ static PyGetSetDef span_getset[] = {
      NULL},
     {"span_id", (getter)span_get_span_id, NULL,
      "16 hex digits, from census once the span started; None before.", NULL},
-    {"trace_id", (getter)span_get_trace_id, NULL, "32 hex digits once started; None before.",
-     NULL},
+    {"trace_id", (getter)span_get_trace_id, NULL, "32 hex digits once started; None before.", NULL},
     {"trace_options", (getter)span_get_trace_options, NULL,
      "The span's W3C trace flags (bit 0 sampled, bit 1 random trace id).", NULL},
     {"parent_span", (getter)span_get_parent, (setter)span_set_parent,
@@ -788,8 +776,7 @@ static PyGetSetDef span_getset[] = {
     {"children", (getter)span_get_children, NULL, "Child spans made with span().", NULL},
     {"_started", (getter)span_get_started, NULL, "True once the span started.", NULL},
     {"_pending", (getter)span_get_pending, (setter)span_set_pending,
-     "True when annotations or links wait for the start (census.trace.span replays them).",
-     NULL},
+     "True when annotations or links wait for the start (census.trace.span replays them).", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -845,14 +832,13 @@ static PyTypeObject SpanType = {
 /* What an unsampled tracer hands out (opencensus-python's BlankSpan): every method does nothing,
  * and attributes set on it are kept in its __dict__ (span.name = ..., span.span_kind = ...). */
 typedef struct {
-  PyObject_HEAD PyObject *dict;
+  PyObject_HEAD PyObject *dict; /* made on first use: a tracer's blank span never needs one */
+  PyObject *name, *tracer;
 } BlankObject;
 
 static PyObject *blank_self(PyObject *self, PyObject *unused) { return Py_NewRef(self); }
 static PyObject *blank_none(PyObject *self, PyObject *args, PyObject *kwargs) { Py_RETURN_NONE; }
-static PyObject *blank_exit(PyObject *self, PyObject *const *args, Py_ssize_t n) {
-  Py_RETURN_NONE;
-}
+static PyObject *blank_exit(PyObject *self, PyObject *const *args, Py_ssize_t n) { Py_RETURN_NONE; }
 static PyObject *blank_false(PyObject *self, PyObject *unused) { Py_RETURN_FALSE; }
 
 static PyMethodDef blank_methods[] = {
@@ -877,24 +863,31 @@ static PyMethodDef blank_methods[] = {
 };
 
 static int blank_traverse(BlankObject *b, visitproc visit, void *arg) {
-  Py_VISIT(Py_TYPE(b));
   Py_VISIT(b->dict);
+  Py_VISIT(b->name);
+  Py_VISIT(b->tracer);
   return 0;
 }
 
 static int blank_clear(BlankObject *b) {
   Py_CLEAR(b->dict);
+  Py_CLEAR(b->name);
+  Py_CLEAR(b->tracer);
   return 0;
 }
+
+static PyMemberDef blank_members[] = {
+    {"name", T_OBJECT, offsetof(BlankObject, name), 0, "The span's name (None when unset)."},
+    {"context_tracer", T_OBJECT, offsetof(BlankObject, tracer), 0,
+     "The tracer that made it, or None."},
+    {NULL, 0, 0, 0, NULL},
+};
 
 static void blank_dealloc(BlankObject *b) {
   PyTypeObject *type = Py_TYPE(b);
   PyObject_GC_UnTrack(b);
   blank_clear(b);
-  type->tp_free((PyObject *)b);
-  if (type->tp_flags & Py_TPFLAGS_HEAPTYPE) {
-    Py_DECREF(type);
-  }
+  type->tp_free((PyObject *)b); /* a subclass's subtype_dealloc releases its type */
 }
 
 static PyGetSetDef blank_getset[] = {
@@ -913,30 +906,23 @@ static PyTypeObject BlankType = {
     .tp_dealloc = (destructor)blank_dealloc,
     .tp_methods = blank_methods,
     .tp_getset = blank_getset,
+    .tp_members = blank_members,
     .tp_new = PyType_GenericNew,
 };
 
-/* A new blank span named `name` for `tracer`. */
+/* A new blank span named `name` for `tracer`: one allocation, no dict. */
 static PyObject *blank_new(PyObject *name, PyObject *tracer) {
-  PyObject *b = blank_class->tp_alloc(blank_class, 0);
-  if (!b) {
-    return NULL;
+  BlankObject *b = (BlankObject *)blank_class->tp_alloc(blank_class, 0);
+  if (b) {
+    b->name = Py_NewRef(name);
+    b->tracer = Py_NewRef(tracer);
   }
-  PyObject *dict = PyDict_New();
-  if (!dict || PyDict_SetItemString(dict, "name", name) < 0 ||
-      PyDict_SetItemString(dict, "context_tracer", tracer) < 0) {
-    Py_XDECREF(dict);
-    Py_DECREF(b);
-    return NULL;
-  }
-  ((BlankObject *)b)->dict = dict;
-  return b;
+  return (PyObject *)b;
 }
 
 /* ---- Tracer ------------------------------------------------------------------------------ */
 
 static int tracer_traverse(TracerObject *t, visitproc visit, void *arg) {
-  Py_VISIT(Py_TYPE(t));
   Py_VISIT(t->span_context);
   Py_VISIT(t->open);
   return 0;
@@ -951,17 +937,8 @@ static int tracer_clear(TracerObject *t) {
 static void tracer_dealloc(TracerObject *t) {
   PyTypeObject *type = Py_TYPE(t);
   PyObject_GC_UnTrack(t);
-  if (type->tp_dictoffset) {
-    PyObject **dict = _PyObject_GetDictPtr((PyObject *)t);
-    if (dict) {
-      Py_CLEAR(*dict);
-    }
-  }
   tracer_clear(t);
-  type->tp_free((PyObject *)t);
-  if (type->tp_flags & Py_TPFLAGS_HEAPTYPE) {
-    Py_DECREF(type);
-  }
+  type->tp_free((PyObject *)t); /* a subclass's subtype_dealloc releases its type */
 }
 
 static PyObject *tracer_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
@@ -1372,9 +1349,8 @@ static PyObject *span_raw(const census_span_data *d) {
   census_span_data_context(d, &c);
   uint8_t parent[CENSUS_SPAN_ID_SIZE];
   bool remote = false;
-  PyObject *parent_id = census_span_data_parent(d, parent, &remote)
-                            ? hex_str(parent, sizeof parent)
-                            : Py_NewRef(Py_None);
+  PyObject *parent_id = census_span_data_parent(d, parent, &remote) ? hex_str(parent, sizeof parent)
+                                                                    : Py_NewRef(Py_None);
   PyObject *attributes = PyDict_New(), *events = PyList_New(0), *links = PyList_New(0);
   if (!parent_id || !attributes || !events || !links) {
     goto fail;
@@ -1418,8 +1394,8 @@ static PyObject *span_raw(const census_span_data *d) {
   }
   const char *message;
   census_span_status_code code = census_span_data_status(d, &message);
-  return Py_BuildValue("(sNNOiNNNNNisIII)", census_span_data_name(d), context_tuple(&c),
-                       parent_id, remote ? Py_True : Py_False, (int)census_span_data_kind(d),
+  return Py_BuildValue("(sNNOiNNNNNisIII)", census_span_data_name(d), context_tuple(&c), parent_id,
+                       remote ? Py_True : Py_False, (int)census_span_data_kind(d),
                        iso_time(census_span_data_start_time_ns(d)),
                        iso_time(census_span_data_end_time_ns(d)), attributes, events, links,
                        (int)code, message ? message : "", census_span_data_dropped_attributes(d),
@@ -1455,8 +1431,7 @@ static void bridge_report(struct bridge *b, size_t count, const char *what) {
 }
 
 /* census's export worker (or a flush thread) hands `count` ended spans to a Python exporter. */
-static census_status bridge_export(void *user, const census_span_data *const *spans,
-                                   size_t count) {
+static census_status bridge_export(void *user, const census_span_data *const *spans, size_t count) {
   struct bridge *b = user;
   PyGILState_STATE gil;
   if (!census_py_gil_acquire(&gil)) {
@@ -1702,8 +1677,7 @@ static PyObject *py_trace_setup(PyObject *self, PyObject *args) {
 
 static PyMethodDef trace_functions[] = {
     {"_trace_setup", py_trace_setup, METH_VARARGS, trace_setup_doc},
-    {"span_exporter_register", py_span_exporter_register, METH_VARARGS,
-     span_exporter_register_doc},
+    {"span_exporter_register", py_span_exporter_register, METH_VARARGS, span_exporter_register_doc},
     {"span_exporter_unregister", (PyCFunction)(void (*)(void))py_span_exporter_unregister,
      METH_VARARGS | METH_KEYWORDS, span_exporter_unregister_doc},
     {"span_exporter_stats", py_span_exporter_stats, METH_O, span_exporter_stats_doc},

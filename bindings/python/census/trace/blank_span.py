@@ -37,9 +37,8 @@ class BlankSpan(_census.BlankSpan, base_span.BaseSpan):
             value = []
         elif name == 'parent_span':
             value = base.NullContextManager()
-        elif name in ('name', 'start_time', 'end_time', 'stack_trace', 'annotations',
-                      'message_events', 'status', 'same_process_as_parent_span',
-                      'context_tracer', 'span_kind'):
+        elif name in ('start_time', 'end_time', 'stack_trace', 'annotations',
+                      'message_events', 'status', 'same_process_as_parent_span', 'span_kind'):
             value = None
         else:
             raise AttributeError(name)
