@@ -1688,6 +1688,9 @@ static PyMethodDef trace_functions[] = {
     {NULL, NULL, 0, NULL},
 };
 
+/* trace_exporters.c: census's span-only exporters (part of the tracing part's init). */
+int census_py_trace_exporters_init(PyObject *module);
+
 int census_py_trace_init(PyObject *module) {
   if (!(always_on = census_sampler_always_on())) {
     PyErr_NoMemory();
@@ -1714,5 +1717,8 @@ int census_py_trace_init(PyObject *module) {
       PyModule_AddObjectRef(module, "Tracer", (PyObject *)&TracerType) < 0) {
     return -1;
   }
-  return PyModule_AddFunctions(module, trace_functions);
+  if (PyModule_AddFunctions(module, trace_functions) < 0) {
+    return -1;
+  }
+  return census_py_trace_exporters_init(module);
 }
