@@ -1675,7 +1675,44 @@ static PyObject *py_trace_setup(PyObject *self, PyObject *args) {
   Py_RETURN_NONE;
 }
 
+PyDoc_STRVAR(
+    ratio_decision_doc,
+    "_ratio_decision(ratio, trace_id) -> bool\n\n"
+    "What census_sampler_trace_id_ratio(ratio) decides for a root span of `trace_id` (32 "
+    "hex): the C rule census.trace.samplers.ProbabilitySampler follows, for its tests. Starts "
+    "and ends one span named census.python.ratio_decision.");
+static PyObject *py_ratio_decision(PyObject *self, PyObject *args) {
+  double ratio;
+  PyObject *trace_id;
+  if (!PyArg_ParseTuple(args, "dU:_ratio_decision", &ratio, &trace_id)) {
+    return NULL;
+  }
+  uint8_t id[CENSUS_TRACE_ID_SIZE];
+  if (!hex_parse(trace_id, id, sizeof id)) {
+    PyErr_SetString(PyExc_ValueError, "trace_id must be 32 hex digits");
+    return NULL;
+  }
+  census_status st;
+  census_sampler *sampler = census_sampler_trace_id_ratio(ratio, &st);
+  if (!sampler) {
+    return census_py_raise(st, "census_sampler_trace_id_ratio");
+  }
+  census_span_options o = CENSUS_SPAN_OPTIONS_INIT;
+  o.root = true;
+  o.sampler = sampler;
+  o.trace_id = id;
+  census_span span = census_span_start("census.python.ratio_decision", &o);
+  bool sampled = census_span_is_recording(span);
+  census_span_end(span); /* a sampled one reaches the span exporters, under the name above */
+  census_sampler_free(sampler);
+  if (!span) {
+    return census_py_raise(CENSUS_ESHUTDOWN, "_ratio_decision");
+  }
+  return PyBool_FromLong(sampled);
+}
+
 static PyMethodDef trace_functions[] = {
+    {"_ratio_decision", py_ratio_decision, METH_VARARGS, ratio_decision_doc},
     {"_trace_setup", py_trace_setup, METH_VARARGS, trace_setup_doc},
     {"span_exporter_register", py_span_exporter_register, METH_VARARGS, span_exporter_register_doc},
     {"span_exporter_unregister", (PyCFunction)(void (*)(void))py_span_exporter_unregister,
