@@ -39,8 +39,8 @@ static PyObject *joined(PyObject *values) {
   }
   for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
     PyObject *v = PySequence_Fast_GET_ITEM(seq, i);
-    PyObject *text = PyBytes_Check(v)   ? PyUnicode_DecodeLatin1(PyBytes_AS_STRING(v),
-                                                                 PyBytes_GET_SIZE(v), NULL)
+    PyObject *text = PyBytes_Check(v)
+                         ? PyUnicode_DecodeLatin1(PyBytes_AS_STRING(v), PyBytes_GET_SIZE(v), NULL)
                      : PyUnicode_Check(v) ? Py_NewRef(v)
                                           : PyObject_Str(v);
     if (!text || PyList_Append(parts, text) < 0) {

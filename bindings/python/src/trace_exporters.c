@@ -107,10 +107,10 @@ PyDoc_STRVAR(zipkin_start_doc,
              "OTEL_EXPORTER_ZIPKIN_ENDPOINT, else http://localhost:9411/api/v2/spans). Durations\n"
              "in seconds. Raises census.Error subclasses for bad options.");
 static PyObject *zipkin_start(PyObject *self, PyObject *args, PyObject *kwargs) {
-  static const char *const names[] = {
-      "endpoint",   "service_name", "local_ipv4", "local_ipv6",            "local_port",
-      "timeout",    "max_elapsed",  "max_queued", "max_spans_per_request", "spool_dir",
-      "spool_max_bytes", NULL};
+  static const char *const names[] = {"endpoint",    "service_name",    "local_ipv4",
+                                      "local_ipv6",  "local_port",      "timeout",
+                                      "max_elapsed", "max_queued",      "max_spans_per_request",
+                                      "spool_dir",   "spool_max_bytes", NULL};
   if (PyTuple_GET_SIZE(args) > 0) {
     PyErr_SetString(PyExc_TypeError, "zipkin_start() takes keyword options only");
     return NULL;
@@ -138,9 +138,7 @@ static PyObject *zipkin_start(PyObject *self, PyObject *args, PyObject *kwargs) 
   census_status st;
   census_py_diagnostics_mark();
   Py_BEGIN_ALLOW_THREADS st = census_zipkin_exporter_start(&o, &e);
-  Py_END_ALLOW_THREADS if (st != CENSUS_OK) {
-    return census_py_raise(st, "zipkin exporter");
-  }
+  Py_END_ALLOW_THREADS if (st != CENSUS_OK) { return census_py_raise(st, "zipkin exporter"); }
   return handle_new(KIND_ZIPKIN, e);
 }
 
@@ -154,11 +152,20 @@ PyDoc_STRVAR(google_trace_start_doc,
              "docs/exporters/google-cloud.md). Durations in seconds; the GIL is released while\n"
              "it resolves the project and credentials.");
 static PyObject *google_trace_start(PyObject *self, PyObject *args, PyObject *kwargs) {
-  static const char *const names[] = {
-      "project_id",  "credentials_file", "access_token",          "trace_endpoint",
-      "token_endpoint", "metadata_host", "timeout",               "max_elapsed",
-      "max_queued",  "max_spans_per_request", "gzip",             "spool_dir",
-      "spool_max_bytes", NULL};
+  static const char *const names[] = {"project_id",
+                                      "credentials_file",
+                                      "access_token",
+                                      "trace_endpoint",
+                                      "token_endpoint",
+                                      "metadata_host",
+                                      "timeout",
+                                      "max_elapsed",
+                                      "max_queued",
+                                      "max_spans_per_request",
+                                      "gzip",
+                                      "spool_dir",
+                                      "spool_max_bytes",
+                                      NULL};
   if (PyTuple_GET_SIZE(args) > 0) {
     PyErr_SetString(PyExc_TypeError, "google_trace_start() takes keyword options only");
     return NULL;
