@@ -11,8 +11,9 @@ under census, the Cloud Monitoring exporter is pointed at the loopback Google fa
 Outputs (JSON): views.json, every View the program defines at module level (and in VIEWS),
 read back with view_manager.get_view(): {view: {row key joined by "|": aggregation data}};
 oc_google.json (opencensus only) the CreateTimeSeries/CreateMetricDescriptor requests as proto3
-JSON; prom.json the status and body of the program's own /metrics (when PORT is set); exporter_last.json the ViewData
-rows that an exporter of the program's own last received (its `last` dict).
+JSON; prom.json the status and body of the program's own /metrics (when PORT is set);
+exporter_last.json the ViewData rows that an exporter of the program's own last received (its
+`last` dict).
 """
 
 import json
