@@ -18,7 +18,7 @@ import support
 K = 1000
 
 PROGRAM = textwrap.dedent(r"""
-    import json, os, sys, time
+    import json, os, signal, sys, time
     import census
     from census.ext.otlp import stats_exporter as otlp
     from census.stats import stats as stats_module, measure, view, aggregation
@@ -41,7 +41,12 @@ PROGRAM = textwrap.dedent(r"""
     census.set_export_interval(3600)
     otlp.new_stats_exporter(service_name="exit-test", endpoint=endpoint)
     vm.register_exporter(FileExporter())
-    if mode == "sigterm":
+    if mode == "sigterm_handler":
+        def own_handler(signum, frame):
+            print("own handler", flush=True)
+            sys.exit(0)
+        signal.signal(signal.SIGTERM, own_handler)
+    if mode.startswith("sigterm"):
         census.enable_signal_flush()
 
     def record(who):
@@ -64,7 +69,7 @@ PROGRAM = textwrap.dedent(r"""
         sys.exit(3)
     if mode == "raise":
         raise RuntimeError("uncaught")
-    if mode == "sigterm":
+    if mode.startswith("sigterm"):
         print("ready", flush=True)
         sys.stdin.read()
 """)
@@ -77,10 +82,10 @@ def run(mode, tmp_path):
         proc = subprocess.Popen([sys.executable, "-c", PROGRAM, mode, receiver.endpoint,
                                  str(out), str(K)], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        if mode == "sigterm":
+        if mode.startswith("sigterm"):
             assert proc.stdout.readline() == "ready\n"
             proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=60)
+        out_text, err = proc.communicate(timeout=60)
         time.sleep(0.2)
         points = receiver.metric_points()
     finally:
@@ -91,7 +96,7 @@ def run(mode, tmp_path):
         python_rows.update(entry["rows"])
     otlp_rows = {attrs[0][1]: int(point["asInt"]) for (name, attrs), point in points.items()
                  if name == "exit/sum"}
-    return proc.returncode, err, otlp_rows, python_rows
+    return proc.returncode, err + out_text, otlp_rows, python_rows
 
 
 @pytest.mark.parametrize("mode,code", [("return", 0), ("exit", 3), ("raise", 1),
@@ -104,6 +109,15 @@ def test_all_k_exported_however_the_program_ends(mode, code, tmp_path):
     assert returncode == code, err
     assert otlp_rows == {mode: K}, err
     assert python_rows == {mode: K}, err
+
+
+def test_sigterm_flush_then_the_programs_own_handler(tmp_path):
+    """With a SIGTERM handler of the program's own installed first, enable_signal_flush()
+    flushes (all K exported) and then calls that handler, which ends the program its way."""
+    returncode, output, otlp_rows, python_rows = run("sigterm_handler", tmp_path)
+    assert returncode == 0 and "own handler" in output, output
+    assert otlp_rows == {"sigterm_handler": K}, output
+    assert python_rows == {"sigterm_handler": K}, output
 
 
 def test_fork_child_exports_its_own_records(tmp_path):
