@@ -28,7 +28,8 @@ print(json.dumps(stats), exporter.running)
 
 def test_json_lines_and_counters(tmp_path):
     """The flush wrote the Sum row (12, an integer, tags as recorded); rows_written counts the
-    lines written and nothing was dropped; stop() leaves the handle stopped."""
+    lines written and nothing was dropped; stop() makes a final export and leaves the handle
+    stopped."""
     path = tmp_path / "out.jsonl"
     proc = run_python(PROGRAM, args=[str(path)])
     lines = [json.loads(line) for line in path.read_text().splitlines()]
@@ -37,5 +38,7 @@ def test_json_lines_and_counters(tmp_path):
     assert mine[-1]["aggregation"] == "sum" and mine[-1]["unit"] == "By"
     stats_text, running = proc.stdout.strip().rsplit(" ", 1)
     stats = json.loads(stats_text)
-    assert stats["rows_written"] == len(lines) and stats["rows_dropped"] == 0
+    # stats() was read after the flush (one row written); stop() made the final export (the
+    # second line).
+    assert stats["rows_written"] == 1 and len(lines) == 2 and stats["rows_dropped"] == 0
     assert running == "False"
