@@ -195,8 +195,7 @@ static PyObject *bridge_unregister(bridge_object *self, PyObject *args) {
   PyThreadState *ts = PyEval_SaveThread();
   st = census_stats_exporter_unregister(self, ms);
   PyEval_RestoreThread(ts);
-  if (st != CENSUS_OK && st != CENSUS_ENOTFOUND && st != CENSUS_ESHUTDOWN &&
-      st != CENSUS_EEXPORT) {
+  if (st != CENSUS_OK && st != CENSUS_ENOTFOUND && st != CENSUS_ESHUTDOWN && st != CENSUS_EEXPORT) {
     return census_py_raise(st, "view_manager.unregister_exporter");
   }
   Py_RETURN_NONE;
@@ -406,8 +405,8 @@ static PyObject *prometheus_start(PyObject *self, PyObject *args, PyObject *kwar
   if (options) {
     long long port = 0, any_port = 0, base_units = 0, no_exporter = 0, max_conn = 0, timeout = 0;
     if (opt_str(options, "address", &o.address) < 0 ||
-        opt_str(options, "name_prefix", &o.name_prefix) < 0 || opt_int(options, "port", &port) < 0 ||
-        opt_int(options, "any_port", &any_port) < 0 ||
+        opt_str(options, "name_prefix", &o.name_prefix) < 0 ||
+        opt_int(options, "port", &port) < 0 || opt_int(options, "any_port", &any_port) < 0 ||
         opt_int(options, "base_units", &base_units) < 0 ||
         opt_int(options, "register_no_exporter", &no_exporter) < 0 ||
         opt_int(options, "max_connections", &max_conn) < 0 ||
@@ -444,14 +443,15 @@ done:
   return result;
 }
 
-PyDoc_STRVAR(otlp_start_doc,
-             "otlp_start(endpoint=None, metrics_endpoint=None, traces_endpoint=None,\n"
-             "           protocol=None ('protobuf' | 'json'), headers=None, timeout=None,\n"
-             "           compression=None ('gzip' | 'none'), service_name=None,\n"
-             "           resource_attributes=None, signals=0 (1 metrics, 2 traces, 0 both),\n"
-             "           max_elapsed=None, spool_dir=None)\n\n"
-             "Starts census's OTLP/HTTP exporter (docs/exporters/otlp.md); unset options come from\n"
-             "the OTEL_EXPORTER_OTLP_* environment, as in C. Durations are in seconds.");
+PyDoc_STRVAR(
+    otlp_start_doc,
+    "otlp_start(endpoint=None, metrics_endpoint=None, traces_endpoint=None,\n"
+    "           protocol=None ('protobuf' | 'json'), headers=None, timeout=None,\n"
+    "           compression=None ('gzip' | 'none'), service_name=None,\n"
+    "           resource_attributes=None, signals=0 (1 metrics, 2 traces, 0 both),\n"
+    "           max_elapsed=None, spool_dir=None)\n\n"
+    "Starts census's OTLP/HTTP exporter (docs/exporters/otlp.md); unset options come from\n"
+    "the OTEL_EXPORTER_OTLP_* environment, as in C. Durations are in seconds.");
 static PyObject *otlp_start(PyObject *self, PyObject *args, PyObject *kwargs) {
   census_otlp_options o = CENSUS_OTLP_OPTIONS_INIT;
   PyObject *keep_headers = NULL, *keep_attrs = NULL, *result = NULL;
@@ -489,8 +489,7 @@ static PyObject *otlp_start(PyObject *self, PyObject *args, PyObject *kwargs) {
       } else if (strcmp(compression, "none") == 0) {
         o.compression = CENSUS_OTLP_COMPRESSION_NONE;
       } else {
-        PyErr_Format(PyExc_ValueError, "compression must be 'gzip' or 'none', not %s",
-                     compression);
+        PyErr_Format(PyExc_ValueError, "compression must be 'gzip' or 'none', not %s", compression);
         goto done;
       }
     }
@@ -574,7 +573,7 @@ done:
 
 #define SET_COUNTER(dict, s, field)                                                                \
   do {                                                                                             \
-    PyObject *n_ = PyLong_FromUnsignedLongLong((unsigned long long)(s).field);                    \
+    PyObject *n_ = PyLong_FromUnsignedLongLong((unsigned long long)(s).field);                     \
     if (!n_ || PyDict_SetItemString(dict, #field, n_) < 0) {                                       \
       Py_XDECREF(n_);                                                                              \
       Py_DECREF(dict);                                                                             \

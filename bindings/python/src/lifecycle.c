@@ -31,7 +31,7 @@
 #include <string.h>
 #include <time.h>
 
-static atomic_int detached; /* Python may no longer be entered from census's threads */
+static atomic_int detached;  /* Python may no longer be entered from census's threads */
 static atomic_int in_flight; /* callers between census_py_gil_acquire() and _release() */
 
 /* The exit list: what to retire at interpreter exit, in registration order. */
@@ -123,7 +123,8 @@ static census_status retire_all(int64_t timeout_ms) {
   for (size_t i = 0; i < count; i++) {
     int64_t left = deadline - now_ms();
     census_status st = list[i].retire(list[i].user, left > 0 ? left : 0);
-    if (st != CENSUS_OK && st != CENSUS_ENOTFOUND && st != CENSUS_ESHUTDOWN && status == CENSUS_OK) {
+    if (st != CENSUS_OK && st != CENSUS_ENOTFOUND && st != CENSUS_ESHUTDOWN &&
+        status == CENSUS_OK) {
       status = st;
     }
   }

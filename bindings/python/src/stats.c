@@ -35,8 +35,9 @@ static PyTypeObject bound_type;
 
 const census_measure *census_py_measure(PyObject *object) {
   if (!PyObject_TypeCheck(object, &measure_type) || !((measure_object *)object)->measure) {
-    PyErr_Format(PyExc_TypeError, "expected a census.stats.measure.MeasureInt or MeasureFloat, "
-                                  "not %.100s",
+    PyErr_Format(PyExc_TypeError,
+                 "expected a census.stats.measure.MeasureInt or MeasureFloat, "
+                 "not %.100s",
                  Py_TYPE(object)->tp_name);
     return NULL;
   }
@@ -104,7 +105,9 @@ static void measure_dealloc(measure_object *self) {
 }
 
 static PyObject *measure_get(measure_object *self, void *which) {
-  PyObject *v = which == (void *)0 ? self->name : which == (void *)1 ? self->description : self->unit;
+  PyObject *v = which == (void *)0   ? self->name
+                : which == (void *)1 ? self->description
+                                     : self->unit;
   return Py_NewRef(v ? v : Py_None);
 }
 
@@ -447,8 +450,7 @@ static PyObject *mmap_put_attachment(mmap_object *self, PyObject *const *args, P
     return NULL;
   }
   if (!PyUnicode_Check(args[1])) {
-    PyErr_SetString(PyExc_TypeError,
-                    "attachment value should not be empty and should be a string");
+    PyErr_SetString(PyExc_TypeError, "attachment value should not be empty and should be a string");
     return NULL;
   }
   if (self->attachments == Py_None) {
@@ -524,8 +526,8 @@ PyDoc_STRVAR(view_register_doc,
              "no-op; another definition under the name raises census.InvalidArgumentError naming\n"
              "the field that differs. The GIL is released while census registers it.");
 static PyObject *view_register(PyObject *self, PyObject *args, PyObject *kwargs) {
-  static char *names[] = {"name",   "description", "measure",    "columns",
-                          "kind",   "bounds",      "max_series", NULL};
+  static char *names[] = {"name", "description", "measure",    "columns",
+                          "kind", "bounds",      "max_series", NULL};
   const char *name, *description;
   PyObject *measure_obj, *columns, *bounds_obj;
   int kind;
@@ -661,11 +663,10 @@ static PyObject *row_tuple(const census_view_data *d, size_t row, size_t ncols) 
     Py_DECREF(values);
     return NULL;
   }
-  return Py_BuildValue("(NOLLdLddddN)", values,
-                       census_view_data_row_is_overflow(d, row) ? Py_True : Py_False,
-                       (long long)p.count, (long long)p.int_value, p.double_value,
-                       (long long)p.time_ns, p.mean, p.sum_of_squared_deviation, p.min, p.max,
-                       buckets);
+  return Py_BuildValue(
+      "(NOLLdLddddN)", values, census_view_data_row_is_overflow(d, row) ? Py_True : Py_False,
+      (long long)p.count, (long long)p.int_value, p.double_value, (long long)p.time_ns, p.mean,
+      p.sum_of_squared_deviation, p.min, p.max, buckets);
 }
 
 PyObject *census_py_view_data_tuple(const census_view_data *d) {
@@ -706,11 +707,11 @@ PyObject *census_py_view_data_tuple(const census_view_data *d) {
     }
     PyList_SET_ITEM(rows, (Py_ssize_t)r, row);
   }
-  return Py_BuildValue("(sssissiNNLLN)", census_view_data_name(d),
-                       census_view_data_description(d), census_measure_name(m),
-                       (int)census_measure_value_type(m), census_measure_description(m),
-                       census_measure_unit(m), (int)census_view_data_aggregation(d), columns,
-                       bounds, (long long)census_view_data_start_time_ns(d),
+  return Py_BuildValue("(sssissiNNLLN)", census_view_data_name(d), census_view_data_description(d),
+                       census_measure_name(m), (int)census_measure_value_type(m),
+                       census_measure_description(m), census_measure_unit(m),
+                       (int)census_view_data_aggregation(d), columns, bounds,
+                       (long long)census_view_data_start_time_ns(d),
                        (long long)census_view_data_end_time_ns(d), rows);
 fail:
   Py_XDECREF(columns);
