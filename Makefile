@@ -67,8 +67,8 @@ format-check: deps
 	./scripts/format.sh --check
 
 # The C benchmarks, then the Python section (scripts/bench-python.sh: census's Python recording
-# beside prometheus_client, opencensus 0.11.4 and opentelemetry-sdk, on Debian's /usr/bin/python3;
-# it needs the test profile's Python packages and the pinned PyPI peers).
+# and spans beside prometheus_client, opencensus 0.11.4 and opentelemetry-sdk, on Debian's
+# /usr/bin/python3; it needs the test profile's Python packages and the pinned PyPI peers).
 bench: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DCENSUS_BUILD_BENCH=ON $(CMAKE_ARGS)
 	cmake --build $(BUILD) -j$(JOBS) --target bench_record

@@ -2,8 +2,10 @@
 # The Python section of `make bench`: census's Python recording costs beside prometheus_client
 # (Debian's), opencensus 0.11.4 and opentelemetry-sdk (pinned, bindings/python/tests/
 # requirements.txt), in one run of Debian's /usr/bin/python3 (bindings/python/bench/
-# bench_stats.py). census is built offline with Debian's tooling into a venv under the build dir.
-# Usage: scripts/bench-python.sh [build dir, default build] -> <build dir>/bench_python.json
+# bench_stats.py: recording; bench_trace.py: spans). census is built offline with Debian's
+# tooling into a venv under the build dir.
+# Usage: scripts/bench-python.sh [build dir, default build]
+#   -> <build dir>/bench_python.json, <build dir>/bench_python_trace.json
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${1:-build}
@@ -19,3 +21,4 @@ if ! cmp -s bindings/python/tests/requirements.txt "$venv/.requirements"; then
 fi
 cd "$dir"
 "$venv/bin/python" "$OLDPWD/bindings/python/bench/bench_stats.py" "$dir/bench_python.json"
+"$venv/bin/python" "$OLDPWD/bindings/python/bench/bench_trace.py" "$dir/bench_python_trace.json"
