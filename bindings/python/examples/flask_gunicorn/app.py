@@ -1,4 +1,5 @@
-"""A Flask app traced with census under gunicorn (docs/python.md, "Tracing a Flask app").
+"""A Flask app traced with census under gunicorn (docs/python.md, "Web frameworks and outgoing
+requests").
 
     CENSUS_OTLP_ENDPOINT=http://localhost:4318 DOWNSTREAM_URL=http://localhost:9000/ \
         gunicorn -c gunicorn.conf.py app:app
