@@ -7,9 +7,10 @@ server; credentials from GOOGLE_APPLICATION_CREDENTIALS or the metadata server (
 OAuth2, no google-cloud-trace client: `client` must be None; `transport` is accepted and
 unused). census's other options (credentials_file, access_token, trace_endpoint,
 token_endpoint, metadata_host, timeout, max_elapsed, max_queued, max_spans_per_request, gzip,
-spool_dir, spool_max_bytes) are keyword arguments. Attribute names are mapped as
-opencensus-ext-stackdriver maps them (``http.status_code`` to ``/http/status_code``, ...) by
-census's encoder. See census.ext._native_trace for how it joins census's span pipeline.
+spool_dir, spool_max_bytes) are keyword arguments. Attributes keep the names and types they
+were recorded with (``http.status_code`` stays an int under that name; opencensus-ext-stackdriver
+renamed it ``/http/status_code``, a string: docs/python.md, differences). See
+census.ext._native_trace for how it joins census's span pipeline.
 """
 
 from census import _census
