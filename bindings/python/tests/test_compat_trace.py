@@ -1,7 +1,8 @@
 """The compatibility test for tracing and propagation: typical opencensus-python programs
 (tests/compat/trace_programs: a request continued from a traceparent with nested spans,
 attributes, an annotation, kinds, an exception, an explicit status, start_span/end_span and the
-traceparent sent downstream; every propagator reading and writing its carrier) run unchanged
+traceparent sent downstream; every propagator reading and writing its carrier; tracing to
+Stackdriver, where census's Cloud Trace bodies meet the loopback Cloud Trace fake) run unchanged
 under opencensus 0.11.4 from PyPI and, with the import prefix changed, under census
 (tests/compat/trace_runner.py). What the programs' own exporter received and what they wrote is
 compared field by field; ids and times are random and clock-made in both, so they are compared
@@ -19,6 +20,7 @@ import sys
 import pytest
 
 from conftest import PACKAGE_DIR, REPO
+from node_receivers import receiver, requests_of
 
 RUNNER = os.path.join(PACKAGE_DIR, "tests", "compat", "trace_runner.py")
 PROGRAMS = os.path.join(PACKAGE_DIR, "tests", "compat", "trace_programs")
@@ -34,13 +36,14 @@ def allowed(row):
     return True
 
 
-def run_both(program, tmp_path):
+def run_both(program, tmp_path, census_env=None):
     out = {}
     for library in ("opencensus", "census"):
         outdir = tmp_path / library
+        env = dict(os.environ, **(census_env or {})) if library == "census" else None
         proc = subprocess.run([sys.executable, RUNNER, library,
                                os.path.join(PROGRAMS, program), str(outdir)],
-                              capture_output=True, text=True, timeout=120)
+                              capture_output=True, text=True, timeout=120, env=env)
         assert proc.returncode == 0, library + ": " + proc.stderr
         with open(outdir / "trace.json") as f:
             out[library] = json.load(f)
@@ -123,4 +126,101 @@ def test_propagation_formats_match_opencensus(tmp_path):
         else:
             pytest.fail("%s differs: opencensus %r, census %r" % (key, o[key], c[key]))
     assert c["w3c_read"]["from_header"] and c["binary_read"] == c["w3c_read"]
+    assert all(allowed(r) for r in used)
+
+
+def attribute_values(attributes):
+    """{key: (type, value)} of a Cloud Trace attributeMap, from opencensus-ext-stackdriver's
+    dicts (snake_case, ints as ints, truncated_byte_count 0) or census's proto3 JSON."""
+    out = {}
+    for key, v in ((attributes or {}).get("attributeMap") or {}).items():
+        if "int_value" in v or "intValue" in v:
+            out[key] = ("int", int(v.get("int_value", v.get("intValue"))))
+        elif "bool_value" in v or "boolValue" in v:
+            out[key] = ("bool", v.get("bool_value", v.get("boolValue")))
+        else:
+            s = v.get("string_value") or v.get("stringValue")
+            out[key] = ("str", s["value"])
+    return out
+
+
+def annotations(span):
+    events = ((span.get("timeEvents") or {}).get("timeEvent")) or []
+    return [(e["annotation"]["description"]["value"], attribute_values(
+        e["annotation"].get("attributes"))) for e in events if "annotation" in e]
+
+
+# opencensus-ext-stackdriver's ATTRIBUTE_MAPPING, for the names this program uses.
+OC_RENAMED = {"/http/method": "http.method", "/http/status_code": "http.status_code"}
+
+
+def test_stackdriver_trace_matches_opencensus(tmp_path):
+    """Span for span (by display name): the resource name (project, the incoming trace, the
+    span's own id), parents, display names, attributes, annotations and status; the differences
+    are rows P42-P45."""
+    token = "ya29.compat"
+    out = tmp_path / "cloud_trace.jsonl"
+    with receiver("google_cloud/cloud_trace_receiver.js", out, "--token", token) as port:
+        oc, census = run_both("stackdriver_trace.py", tmp_path, {
+            "CENSUS_TEST_TRACE_ENDPOINT": "http://127.0.0.1:%d" % port,
+            "CENSUS_TEST_TOKEN": token})
+    bodies = [r for r in requests_of(out) if r["path"] != "/token"]
+    assert bodies and all(r["path"] == "/v2/projects/compat-project/traces:batchWrite" and
+                          r["bearerOk"] for r in bodies)
+    census_spans = [s for r in bodies for s in json.loads(r["body"])["spans"]]
+    oc_spans = oc["google_spans"]
+    used = set()
+    # opencensus-ext-stackdriver 0.8.0's own client refuses what its exporter built (every span
+    # carries attributes: the agent's), so it sends nothing.
+    assert len(oc["google_conversion_errors"]) == len(oc_spans) == 3
+    used.add("P43")
+    names = {}
+    for library, spans in (("oc", oc_spans), ("census", census_spans)):
+        names[library] = {s["spanId"]: s["displayName"]["value"] for s in spans}
+        for s in spans:
+            assert s["name"] == "projects/compat-project/traces/" \
+                "0af7651916cd43dd8448eb211c80319c/spans/" + s["spanId"]
+    assert sorted(names["oc"].values()) == sorted(names["census"].values())
+    census_by_name = {s["displayName"]["value"]: s for s in census_spans}
+    for o in oc_spans:
+        name = o["displayName"]["value"]
+        c = census_by_name[name]
+        assert names["oc"].get(o.get("parentSpanId"), o.get("parentSpanId")) == \
+            names["census"].get(c.get("parentSpanId"), c.get("parentSpanId")), name
+        # Attributes: opencensus's renamed HTTP names and its agent are P42.
+        oa, ca = attribute_values(o.get("attributes")), attribute_values(c.get("attributes"))
+        assert oa.pop("g.co/agent")[1].startswith("opencensus-python [")
+        assert ca.pop("g.co/agent")[1].startswith("census-c ")
+        used.add("P42")
+        for oc_key, census_key in OC_RENAMED.items():
+            if oc_key in oa:
+                value = oa.pop(oc_key)
+                if census_key == "http.status_code":
+                    assert value == ("str", str(ca[census_key][1]))
+                    assert ca.pop(census_key)[0] == "int"
+                else:
+                    assert ca.pop(census_key) == value
+        assert oa == ca, name
+        assert annotations(o) == annotations(c), name
+        # Status: the same code and message; census leaves an OK status out (proto3's default).
+        o_status = o.get("status") or {"code": 0}
+        c_status = c.get("status") or {"code": 0}
+        assert (o_status.get("code", 0), o_status.get("message")) == \
+            (c_status.get("code", 0), c_status.get("message")), name
+        # Fields only one side sends (P44): opencensus a stack trace for a span that ended
+        # with an exception and childSpanCount 0 (never counted); census the span kind and
+        # sameProcessAsParentSpan.
+        if o.get("stackTrace"):
+            assert name == "render" and "stackTrace" not in c
+        assert o["childSpanCount"] == 0 and "childSpanCount" not in c
+        assert o.get("spanKind") is None and c["spanKind"] == \
+            ("SERVER" if name == "GET /users" else "INTERNAL")
+        assert o.get("sameProcessAsParentSpan") is None
+        assert c["sameProcessAsParentSpan"] is (name != "GET /users")
+        used.add("P44")
+        # Times: microseconds (opencensus) and nanoseconds (census), both RFC 3339 (P45).
+        assert ISO.match(o["startTime"]) and ISO.match(o["endTime"])
+        assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$", c["startTime"])
+        assert c["startTime"] <= c["endTime"]
+        used.add("P45")
     assert all(allowed(r) for r in used)
