@@ -1,11 +1,12 @@
 """Periodic metric export, as opencensus.metrics.transport: get_exporter_thread(
 metric_producers, exporter, interval=None) has ``exporter.export_metrics(metrics)`` called
-with the Metrics of every producer, on census's export worker: every export interval, on
-census.flush() and at interpreter exit (opencensus-python uses a daemon thread of its own, so
+with the Metrics of every producer where census exports to exporters written in Python: on its
+export worker every export interval, in the calling thread on census.flush(), in the main
+thread at interpreter exit (opencensus-python uses a daemon thread of its own, so
 the data since the last tick are lost at exit: docs/python.md P1).
 
 census.stats.stats.stats's metrics are made from the snapshot census's worker hands over;
-another producer's get_metrics() is called on the worker (it must not call census.flush(),
+another producer's get_metrics() is called there too (it must not call census.flush(),
 census.shutdown() or read census's view data). ``interval`` sets census's process-wide export
 interval (P22). An exception in export_metrics or get_metrics is reported, counted and does not
 stop later exports (opencensus-python stops on a TransportError). The exporter and producers
