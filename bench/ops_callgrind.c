@@ -83,6 +83,8 @@ static void set_up(long n) {
   o.schedule_delay_ms = 3600 * 1000;
   check("span options", census_trace_set_export_options(&o));
   check("span exporter", census_span_exporter_register(&ops, &span_on));
+  /* Made with the INIT macro's size: a zeroed struct is refused (no span, one diagnostic). */
+  span_on.size = span_off.size = sizeof(census_span_options);
   span_on.root = span_off.root = true;
   span_on.sampler = census_sampler_always_on();
   span_off.sampler = census_sampler_always_off();

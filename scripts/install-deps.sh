@@ -46,6 +46,7 @@ packages=(
   python3 python3-protobuf      # json_format: strict proto3-JSON check of Google API bodies
   universal-ctags               # scripts/code-map.py: declarations, definitions, function ends
   valgrind                      # scripts/callgrind-ops.sh: instructions per hot operation
+  chromium                      # zpages_browser: the zPages in a real (headless) browser
   # The Python binding (scripts/test-python.sh): Debian's interpreter, headers and build tools
   # (the offline install route), pytest and flake8, and what its tests drive: Flask apps under
   # gunicorn, requests as the outgoing HTTP client (the binding's PyPI peers are pinned in
@@ -66,14 +67,17 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 install_node_packages() {
-  # The interop test's pinned packages (tests/interop/package-lock.json); tests only.
+  # The pinned npm packages of the tests (tests only): the interop test's oracles
+  # (tests/interop/package-lock.json) and playwright-core for the zPages' browser test
+  # (tests/zpages/package-lock.json; it drives Debian's chromium, no browser download).
   [ "$profile" = test ] || return 0
   local dir
-  dir="$(dirname "$0")/../tests/interop"
-  if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
-    touch "$dir/node_modules"
-  fi
+  for dir in "$(dirname "$0")/../tests/interop" "$(dirname "$0")/../tests/zpages"; do
+    if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+      touch "$dir/node_modules"
+    fi
+  done
 }
 
 if [ ${#missing[@]} -eq 0 ]; then

@@ -162,6 +162,8 @@ struct census_http_sender {
   bool draining;             /* the thread delivers the spool's files before the queue */
   bool spool_written;        /* this process spooled requests since the thread last drained */
   char last_failure[256];    /* why the in-flight request's last attempt failed; "" if none did */
+  char last_error[256];      /* the last failed attempt or drop, kept (the status registry) */
+  int64_t last_error_ns;     /* when (Unix ns); 0: none yet */
   census_http_client client; /* libcurl handles: made with the thread, freed by free() */
   orphan *orphans;
 
@@ -253,6 +255,8 @@ static void fork_child(void) {
     /* The child's counters are its own: the parent's requests are the parent's to count. */
     memset(&s->stats, 0, sizeof s->stats);
     s->last_failure[0] = '\0';
+    s->last_error[0] = '\0';
+    s->last_error_ns = 0;
     atomic_store(&s->abort_inflight, false);
     if (s->client.multi != NULL || s->client.easy != NULL) {
       orphan *o = malloc(sizeof *o);
@@ -363,6 +367,17 @@ static void mark_waiters_locked(census_http_sender *s, uint64_t seq) {
 /* Counts `r` as dropped for `metric_reason` (a CENSUS_EXPORTER_DROP_* string), marks it ended and
  * the flushes that waited for it, and fills `n` (diagnostic saying `why`, self-metric items) for
  * the caller to publish after unlocking. Does not free `r`. */
+/* Keeps `what` as the sender's last error, with the time (census__http_sender_last_error()).
+ * Mutex held. */
+static void note_error_locked(census_http_sender *s, const char *what) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  s->last_error_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+  size_t n = strnlen(what, sizeof s->last_error - 1); /* cut, as diagnostics are */
+  memcpy(s->last_error, what, n);
+  s->last_error[n] = '\0';
+}
+
 static void drop_locked(census_http_sender *s, request *r, notice *n, const char *why,
                         const char *metric_reason) {
   s->stats.requests_dropped++;
@@ -371,6 +386,7 @@ static void drop_locked(census_http_sender *s, request *r, notice *n, const char
   mark_waiters_locked(s, r->seq);
   snprintf(n->diag, DIAG_MAX, "%s: dropped a request of %llu items: %s", s->name,
            (unsigned long long)r->items, why);
+  note_error_locked(s, n->diag);
   n->drop_reason = metric_reason;
   n->dropped = r->items;
 }
@@ -798,6 +814,7 @@ static void deliver(census_http_sender *s, request *r) {
     }
     snprintf(s->last_failure, sizeof s->last_failure, "%s",
              o.cause[0] != '\0' ? o.cause : o.failure);
+    note_error_locked(s, s->last_failure);
     int64_t backoff_until, min_until;
     if (budget_spent_locked(s, r, &o, n, first_ns, &backoff_until, &min_until, &note)) {
       break;
@@ -1386,6 +1403,20 @@ void census__http_sender_drop_unsent(census_http_sender *sender, uint64_t items,
   note.drop_reason = reason;
   note.dropped = items;
   publish(sender, &note);
+}
+
+int64_t census__http_sender_last_error(census_http_sender *sender, char *out, size_t size) {
+  if (size > 0) {
+    out[0] = '\0';
+  }
+  if (sender == NULL || size == 0) {
+    return 0;
+  }
+  pthread_mutex_lock(&sender->mu);
+  snprintf(out, size, "%s", sender->last_error);
+  int64_t when = sender->last_error_ns;
+  pthread_mutex_unlock(&sender->mu);
+  return when;
 }
 
 void census__http_sender_stats(census_http_sender *sender, census_http_stats *stats) {

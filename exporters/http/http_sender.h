@@ -160,6 +160,11 @@ void census__http_sender_drop_unsent(census_http_sender *sender, uint64_t items,
 
 void census__http_sender_stats(census_http_sender *sender, census_http_stats *stats);
 
+/* Copies the sender's last error (the message of its last failed attempt or drop, "" if none)
+ * into out[0..size) and returns when it happened (Unix ns; 0 if none). Kept for the life of the
+ * sender (a later success does not clear it). NULL sender: "" and 0. */
+int64_t census__http_sender_last_error(census_http_sender *sender, char *out, size_t size);
+
 /* Flushes for up to timeout_ms, then stops the thread (an attempt in flight is aborted), counts
  * what is left as dropped, reports it, and frees everything. NULL is a no-op. */
 void census__http_sender_free(census_http_sender *sender, int64_t timeout_ms);

@@ -15,6 +15,7 @@
 #include "census/exporters/stdout.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -482,6 +483,37 @@ static const census_span_exporter_ops span_ops = {.size = sizeof(census_span_exp
                                                   .flush = NULL,
                                                   .shutdown = spans_shutdown};
 
+/* The status registry's report: rows and spans written, and those lost. */
+static void stdout_report(void *user, census_exporter_report *report) {
+  census_stdout_exporter *e = user;
+  census_exporter_report_counts(report,
+                                atomic_load(&e->rows_written) + atomic_load(&e->spans_written), 0,
+                                atomic_load(&e->rows_dropped) + atomic_load(&e->spans_dropped));
+}
+
+/* Frees the handle once its last reference goes, out of the status registry first (which waits
+ * for a read of the counters in progress). */
+static void stdout_destroy(void *user) {
+  census_exporter_status_unregister(user);
+  free(user);
+}
+
+/* Lists the exporter in census's status registry (a failure only leaves it off the list). */
+static void stdout_status_register(census_stdout_exporter *e) {
+  char fd[16];
+  snprintf(fd, sizeof fd, "%d", e->options.fd ? e->options.fd : 1);
+  census_kv config[] = {{"format", e->options.format == CENSUS_STDOUT_JSON ? "json" : "text"},
+                        {"fd", fd},
+                        {"spans", e->options.skip_spans ? "off" : "on"}};
+  census_exporter_status_options o = CENSUS_EXPORTER_STATUS_OPTIONS_INIT;
+  o.name = "stdout";
+  o.items = "rows and spans";
+  o.config = config;
+  o.config_count = sizeof config / sizeof config[0];
+  o.report = stdout_report;
+  census_exporter_status_register(&o, e);
+}
+
 CENSUS_EXPORT census_status census_stdout_exporter_start(const census_stdout_options *options,
                                                          census_stdout_exporter **exporter) {
   if (!exporter) {
@@ -503,13 +535,14 @@ CENSUS_EXPORT census_status census_stdout_exporter_start(const census_stdout_opt
     free(e);
     return status;
   }
-  census__registration_init(&e->registration, e, free);
+  census__registration_init(&e->registration, e, stdout_destroy);
   status = census__registration_add(&e->registration, &stats_ops,
                                     e->options.skip_spans ? NULL : &span_ops);
   if (status != CENSUS_OK) {
     census__registration_release(&e->registration);
     return status;
   }
+  stdout_status_register(e);
   *exporter = e;
   return CENSUS_OK;
 }

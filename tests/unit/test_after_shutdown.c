@@ -43,6 +43,9 @@
 #include "census/exporters/google_cloud_monitoring.h"
 #include "census/exporters/google_cloud_trace.h"
 #endif
+#ifdef CENSUS_HAVE_ZPAGES
+#include "census/exporters/zpages.h"
+#endif
 #ifdef CENSUS_HAVE_PROMETHEUS
 #include "census/exporters/prometheus.h"
 #endif
@@ -99,6 +102,9 @@ static struct {
 #endif
 #ifdef CENSUS_HAVE_PROMETHEUS
   census_prometheus_exporter *server;
+#endif
+#ifdef CENSUS_HAVE_ZPAGES
+  census_zpages_exporter *zpages;
 #endif
 } before;
 
@@ -229,6 +235,12 @@ static void make_everything_then_shut_down(void) {
   census_prometheus_options po = {.size = sizeof(census_prometheus_options), .any_port = 1};
   assert_int_equal(census_prometheus_exporter_start(&po, &before.server), CENSUS_OK);
   assert_true(census_prometheus_exporter_port(before.server) != 0);
+#endif
+#ifdef CENSUS_HAVE_ZPAGES
+  census_zpages_options zpo = CENSUS_ZPAGES_OPTIONS_INIT;
+  zpo.any_port = 1;
+  assert_int_equal(census_zpages_exporter_start(&zpo, &before.zpages), CENSUS_OK);
+  assert_true(census_zpages_exporter_port(before.zpages) != 0);
 #endif
 
   census_status first = census_shutdown(5000);
@@ -378,6 +390,11 @@ static void recording(void) {
   assert_int_equal(census_exporter_record_rejected(NULL, 1), CENSUS_EINVAL);
 }
 
+static void count_status(void *context, const census_exporter_status *status) {
+  (void)status;
+  ++*(int *)context;
+}
+
 static void exporter_interface(void) {
   int other;
   assert_int_equal(census_stats_exporter_register(&stats_ops, &other), CENSUS_ESHUTDOWN);
@@ -387,6 +404,25 @@ static void exporter_interface(void) {
   assert_int_equal(census_span_exporter_unregister(&before, 100), CENSUS_ESHUTDOWN);
   assert_int_equal(atomic_load(&before.stats_shutdowns), 1);
   assert_int_equal(atomic_load(&before.span_shutdowns), 1);
+  /* The exporter status registry still answers (the handles outlive the shutdown, with their
+   * final counters), and takes and drops registrations. */
+  int visited = 0;
+  assert_int_equal(census_exporter_status_visit(count_status, &visited), CENSUS_OK);
+  census_exporter_status_options so = CENSUS_EXPORTER_STATUS_OPTIONS_INIT;
+  so.name = "after shutdown";
+  assert_int_equal(census_exporter_status_register(&so, &other), CENSUS_OK);
+  int visited_after = 0;
+  assert_int_equal(census_exporter_status_visit(count_status, &visited_after), CENSUS_OK);
+  assert_int_equal(visited_after, visited + 1);
+  assert_int_equal(census_exporter_status_unregister(&other), CENSUS_OK);
+  census_exporter_report_counts(NULL, 1, 2, 3); /* NULL reports are no-ops */
+  census_exporter_report_error(NULL, 1, "x");
+  /* Span observers: no new one after the shutdown (no span starts any more); unregistering
+   * works (nothing registered here). */
+  census_span_observer_ops observer = CENSUS_SPAN_OBSERVER_OPS_INIT;
+  assert_int_equal(census_span_observer_register(&observer, &other), CENSUS_ESHUTDOWN);
+  assert_int_equal(census_span_observer_unregister(&other, 100), CENSUS_ENOTFOUND);
+  assert_false(census_span_data_is_sampled(NULL));
 
   /* Span data exist only during an export call; with none, the accessors answer NULL-safely. */
   census_trace_context c;
@@ -592,7 +628,26 @@ static void exporters(void) {
   assert_int_equal(census_prometheus_exporter_port(before.server), 0); /* stopped by shutdown */
   census_prometheus_stats ps;
   assert_int_equal(census_prometheus_exporter_stats(before.server, &ps), CENSUS_OK);
+  /* Routes on the stopped server: added and removed (never called); no request exists. */
+  assert_int_equal(census_prometheus_exporter_add_route(before.server, "/x", NULL, NULL),
+                   CENSUS_EINVAL);
+  assert_int_equal(census_prometheus_exporter_remove_route(before.server, "/x"), CENSUS_ENOTFOUND);
+  assert_null(census_prometheus_request_path(NULL));
+  assert_null(census_prometheus_request_query(NULL, "name"));
   assert_int_equal(census_prometheus_exporter_stop(before.server, 100), CENSUS_OK); /* frees */
+#endif
+#ifdef CENSUS_HAVE_ZPAGES
+  /* The zPages: the shutdown stopped them (port 0), the handle keeps its counters until _stop;
+   * no new zPages (no span observer can register). */
+  assert_int_equal(census_zpages_exporter_port(before.zpages), 0);
+  census_zpages_stats zps;
+  assert_int_equal(census_zpages_exporter_stats(before.zpages, &zps), CENSUS_OK);
+  assert_int_equal(census_zpages_exporter_stop(before.zpages, 100), CENSUS_OK); /* frees */
+  census_zpages_options zpo = CENSUS_ZPAGES_OPTIONS_INIT;
+  zpo.any_port = 1;
+  census_zpages_exporter *ze = (census_zpages_exporter *)1;
+  assert_int_equal(census_zpages_exporter_start(&zpo, &ze), CENSUS_ESHUTDOWN);
+  assert_null(ze);
 #endif
 }
 

@@ -14,6 +14,10 @@ census_unit_test(flush THREADED)
 census_unit_test(bound THREADED)
 census_unit_test(cardinality)
 census_unit_test(trace THREADED)
+# Span observers (the zPages' tracez hook): callbacks at span start and end, record-only spans.
+census_unit_test(span_observer THREADED)
+# The exporter status registry (the zPages' overview lists every exporter from it).
+census_unit_test(exporter_status THREADED)
 # The options-struct convention, for every options struct of the core.
 census_unit_test(options)
 # Not THREADED: it forks a process running the export worker (see the file comment).
@@ -24,7 +28,7 @@ census_unit_test(python_differences)
 # What configuration mistakes produce (status and one diagnostic line), for every exporter built;
 # registered when at least one is.
 set(census_config_error_libs)
-foreach(exporter otlp zipkin google_cloud prometheus)
+foreach(exporter otlp zipkin google_cloud prometheus zpages)
   if(TARGET census_${exporter}_static)
     list(APPEND census_config_error_libs census_${exporter}_static)
   endif()
