@@ -338,12 +338,35 @@ typedef struct {
   PyObject *attachments;         /* dict or None */
 } mmap_object;
 
+/* C maps of collected MeasurementMaps, cleared and kept for the next one (census keeps a cleared
+ * map's memory), so that opencensus-python's pattern (a new map per record) costs no malloc.
+ * Touched only with the GIL held. */
+#define MAP_POOL_SIZE 64
+static census_measurement_map *map_pool[MAP_POOL_SIZE];
+static int map_pool_count;
+
+static census_measurement_map *map_take(void) {
+  return map_pool_count > 0 ? map_pool[--map_pool_count] : census_measurement_map_new();
+}
+
+static void map_give(census_measurement_map *map) {
+  if (!map) {
+    return;
+  }
+  if (map_pool_count < MAP_POOL_SIZE) {
+    census_measurement_map_clear(map);
+    map_pool[map_pool_count++] = map;
+  } else {
+    census_measurement_map_free(map);
+  }
+}
+
 static PyObject *mmap_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
   mmap_object *self = (mmap_object *)type->tp_alloc(type, 0);
   if (!self) {
     return NULL;
   }
-  self->map = census_measurement_map_new();
+  self->map = map_take();
   self->values = PyDict_New();
   if (!self->map || !self->values) {
     Py_DECREF(self);
@@ -369,7 +392,7 @@ static int mmap_init(mmap_object *self, PyObject *args, PyObject *kwargs) {
 }
 
 static void mmap_dealloc(mmap_object *self) {
-  census_measurement_map_free(self->map);
+  map_give(self->map);
   Py_XDECREF(self->values);
   Py_XDECREF(self->measure_to_view_map);
   Py_XDECREF(self->attachments);
@@ -774,7 +797,37 @@ static PyObject *view_data_get_all(PyObject *self, PyObject *unused) {
   return list;
 }
 
+static PyTypeObject *mmap_class; /* census.stats.measurement_map.MeasurementMap */
+
+PyDoc_STRVAR(new_mmap_doc,
+             "_new_measurement_map(measure_to_view_map) -> MeasurementMap\n\n"
+             "StatsRecorder.new_measurement_map()'s constructor: the class registered with "
+             "_set_measurement_map_class, made without argument parsing.");
+static PyObject *new_mmap(PyObject *self, PyObject *mtvm) {
+  PyTypeObject *type = mmap_class ? mmap_class : &mmap_type;
+  mmap_object *m = (mmap_object *)mmap_new(type, NULL, NULL);
+  if (m) {
+    Py_INCREF(mtvm);
+    Py_SETREF(m->measure_to_view_map, mtvm);
+  }
+  return (PyObject *)m;
+}
+
+PyDoc_STRVAR(set_mmap_class_doc, "_set_measurement_map_class(cls)\n\nThe subclass of "
+                                 "MeasurementMap that _new_measurement_map makes.");
+static PyObject *set_mmap_class(PyObject *self, PyObject *cls) {
+  if (!PyType_Check(cls) || !PyType_IsSubtype((PyTypeObject *)cls, &mmap_type)) {
+    PyErr_SetString(PyExc_TypeError, "a subclass of census._census.MeasurementMap is needed");
+    return NULL;
+  }
+  Py_INCREF(cls);
+  Py_XSETREF(mmap_class, (PyTypeObject *)cls);
+  Py_RETURN_NONE;
+}
+
 static PyMethodDef stats_methods[] = {
+    {"_new_measurement_map", new_mmap, METH_O, new_mmap_doc},
+    {"_set_measurement_map_class", set_mmap_class, METH_O, set_mmap_class_doc},
     {"view_register", (PyCFunction)(void (*)(void))view_register, METH_VARARGS | METH_KEYWORDS,
      view_register_doc},
     {"view_data_get", view_data_get, METH_O, view_data_get_doc},

@@ -102,3 +102,46 @@ def test_put_and_record_allocate_no_python_object_per_record():
                 mm.record(tags)
         return run
     assert peak_excess(loop(10)) == peak_excess(loop(10000)) <= 128
+
+
+def test_new_maps_start_empty_after_collected_maps_are_reused():
+    """new_measurement_map() hands out the C maps of collected MeasurementMaps (a pool: the
+    opencensus-python pattern of one new map per record allocates no C map): a map made after
+    poisoned and filled maps were collected is empty and not refused, is
+    census.stats.measurement_map.MeasurementMap with the recorder's measure_to_view_map, and
+    the pattern's memory does not grow with the number of records."""
+    from census.stats.measurement_map import MeasurementMap
+    from test_measure import peak_excess
+    a, b = setup_views("mm_test5")
+    tags = TagMap([("k", "v")])
+    for _ in range(200):  # more than the pool holds, so some maps are freed, some kept
+        poisoned = stats.stats_recorder.new_measurement_map()
+        poisoned.measure_int_put(a, 5)
+        poisoned.measure_float_put(b, -1.0)
+        del poisoned
+    mm = stats.stats_recorder.new_measurement_map()
+    assert type(mm) is MeasurementMap
+    assert mm.measure_to_view_map is stats.stats_recorder.measure_to_view_map
+    assert mm.measurement_map == {} and mm.attachments is None
+    mm.measure_int_put(a, 2)
+    mm.record(tags)
+    assert rows("mm_test5/a_sum")[("v",)].sum_data == 2
+    assert ("v",) not in rows("mm_test5/b_last")
+    del mm
+    fresh = stats.stats_recorder.new_measurement_map()
+    fresh.measure_float_put(b, 1.5)
+    fresh.record(tags)  # the earlier put of a (2) must not come back with the reused C map
+    assert rows("mm_test5/a_sum")[("v",)].sum_data == 2
+    assert rows("mm_test5/b_last")[("v",)].value == 1.5
+    assert MeasurementMap().measurement_map == {}
+
+    def loop(n):
+        values = [1] * n
+
+        def run():
+            for v in values:
+                m = stats.stats_recorder.new_measurement_map()
+                m.measure_int_put(a, v)
+                m.record(tags)
+        return run
+    assert peak_excess(loop(10)) == peak_excess(loop(10000)) <= 512

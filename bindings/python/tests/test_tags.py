@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+import census
 from census.stats import aggregation, measure, view
 from census.stats import stats as stats_module
 from census.tags import Tag, TagContext, TagKey, TagMap, TagValue
@@ -130,3 +131,14 @@ def test_binary_format_matches_the_spec_and_opencensus():
     assert isinstance(next(iter(back.map)), TagKey)
     with pytest.raises(ValueError):
         BinarySerializer().from_byte_array(b"\x01")
+    # The module's constants are opencensus-python's, and the limit is the one census applies.
+    from census.tags.propagation import binary_serializer
+    from opencensus.tags.propagation import binary_serializer as oc_binary
+    for name in ("VERSION_ID", "TAG_FIELD_ID", "TAG_MAP_SERIALIZED_SIZE_LIMIT", "UTF8"):
+        assert getattr(binary_serializer, name) == getattr(oc_binary, name), name
+    limit = binary_serializer.TAG_MAP_SERIALIZED_SIZE_LIMIT
+    at_limit = TagMap([("k%03d" % i, "v" * 250) for i in range(limit // 254)])
+    BinarySerializer().to_byte_array(at_limit)
+    over = TagMap([("k%03d" % i, "v" * 250) for i in range(limit // 254 + 1)])
+    with pytest.raises(census.Error):
+        BinarySerializer().to_byte_array(over)

@@ -7,6 +7,7 @@ import pytest
 
 import census
 from census.stats import aggregation, aggregation_data, measure, view
+from census.metrics.export import value as metric_value
 from census.stats import stats as stats_module
 from census.tags import TagMap
 
@@ -44,7 +45,7 @@ def test_each_aggregation_reads_back_exactly():
         return data.tag_value_aggregation_data_map[("x",)]
     assert row("count").count_data == 5
     isum = row("isum")
-    assert isum.sum_data == 6034 and isum.value_type is int
+    assert isum.sum_data == 6034 and isum.value_type is metric_value.ValueLong
     assert row("fsum").sum_data == 8.0
     assert row("last").value == 4.5
     dist = row("dist")

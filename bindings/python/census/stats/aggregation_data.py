@@ -7,17 +7,23 @@ int for a MeasureInt), not mean x count; buckets are upper-inclusive (add_sample
 census's rule too); bounds <= 0 are allowed; ``min`` and ``max`` are census additions; no
 exemplars are kept.
 
+``to_point(timestamp)`` makes the census.metrics.export.point.Point of the data, as
+opencensus-python's (a distribution's buckets carry no exemplars).
+
 Thread-safety: plain objects, one thread at a time.
 """
 
 import bisect
+
+from census.metrics.export import point, value
 
 __all__ = ["SumAggregationData", "CountAggregationData", "DistributionAggregationData",
            "LastValueAggregationData", "Exemplar"]
 
 
 class SumAggregationData(object):
-    """The sum of a row. ``value_type`` is int (MeasureInt) or float (MeasureFloat)."""
+    """The sum of a row. ``value_type`` is census.metrics.export.value.ValueLong (MeasureInt)
+    or ValueDouble (MeasureFloat)."""
 
     def __init__(self, value_type, sum_data):
         self._value_type = value_type
@@ -37,8 +43,12 @@ class SumAggregationData(object):
 
     @property
     def value_type(self):
-        """int or float."""
+        """ValueLong or ValueDouble."""
         return self._value_type
+
+    def to_point(self, timestamp):
+        """A Point of the sum, as a value_type, at `timestamp`."""
+        return point.Point(self._value_type(self._sum_data), timestamp)
 
 
 class CountAggregationData(object):
@@ -58,6 +68,10 @@ class CountAggregationData(object):
     def count_data(self):
         """The count."""
         return self._count_data
+
+    def to_point(self, timestamp):
+        """A Point of the count (a ValueLong) at `timestamp`."""
+        return point.Point(value.ValueLong(self._count_data), timestamp)
 
 
 class DistributionAggregationData(object):
@@ -156,9 +170,23 @@ class DistributionAggregationData(object):
         self._counts_per_bucket[index] += 1
         return index
 
+    def to_point(self, timestamp):
+        """A Point of a ValueDistribution at `timestamp`: count, sum, sum of squared
+        deviations, and with bounds, Explicit bucket options and one Bucket per count (no
+        exemplars: census keeps none); without bounds, no histogram."""
+        if self._bounds:
+            options = value.BucketOptions(value.Explicit(self._bounds))
+            buckets = [value.Bucket(count) for count in self._counts_per_bucket]
+        else:
+            options, buckets = value.BucketOptions(), None
+        return point.Point(value.ValueDistribution(
+            count=self._count_data, sum_=self.sum,
+            sum_of_squared_deviation=self._sum_of_sqd_deviations, bucket_options=options,
+            buckets=buckets), timestamp)
+
 
 class LastValueAggregationData(object):
-    """The last value of a row. ``value_type`` is int or float."""
+    """The last value of a row. ``value_type`` is ValueLong or ValueDouble."""
 
     def __init__(self, value_type, value):
         self._value_type = value_type
@@ -178,8 +206,12 @@ class LastValueAggregationData(object):
 
     @property
     def value_type(self):
-        """int or float."""
+        """ValueLong or ValueDouble."""
         return self._value_type
+
+    def to_point(self, timestamp):
+        """A Point of the last value, as a value_type, at `timestamp`."""
+        return point.Point(self._value_type(self._value), timestamp)
 
 
 class Exemplar(object):

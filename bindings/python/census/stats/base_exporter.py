@@ -4,11 +4,12 @@ Python.
 Subclass it and implement ``export(view_datas)`` (opencensus-python's recorder calls
 ``export``; its base class names ``emit``, which census's default ``export`` calls). Register
 the exporter with ``stats.view_manager.register_exporter(exporter)``. census calls ``export``
-on its export worker thread, every export interval, on census.flush() and at interpreter exit,
-with the ViewData of every view, holding the GIL for that call only. An exception raised by it is
-reported on census's diagnostics channel, counted, and does not stop later exports; the next
-export carries the same cumulative data. ``export`` must not call census.flush() or
-census.shutdown() (they wait for the export that is calling them).
+on its export worker thread every export interval, in the calling thread on census.flush(), and
+in the main thread at interpreter exit, with the ViewData of every view, holding the GIL for
+that call only. An exception raised by it is reported on census's diagnostics channel, counted,
+and does not stop later exports; the next export carries the same cumulative data. ``export``
+must not call census.flush() or census.shutdown() (they wait for the export that is calling
+them).
 """
 
 __all__ = ["StatsExporter"]

@@ -25,3 +25,8 @@ class MeasurementMap(_census.MeasurementMap):
         manager is process-wide)
     :param attachments: a dict of str -> str, or None
     """
+
+    __slots__ = ()  # no per-map __dict__: StatsRecorder makes one map per record in ported code
+
+
+_census._set_measurement_map_class(MeasurementMap)

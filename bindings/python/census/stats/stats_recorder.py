@@ -1,7 +1,7 @@
 """StatsRecorder, as opencensus.stats.stats_recorder. Thread-safe."""
 
-from census.stats import view_manager
-from census.stats.measurement_map import MeasurementMap
+from census import _census
+from census.stats import measurement_map, view_manager  # noqa: F401 (registers the class)
 
 __all__ = ["StatsRecorder"]
 
@@ -14,4 +14,4 @@ class StatsRecorder(object):
 
     def new_measurement_map(self):
         """A new, empty MeasurementMap."""
-        return MeasurementMap(self.measure_to_view_map)
+        return _census._new_measurement_map(self.measure_to_view_map)

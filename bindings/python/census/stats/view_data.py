@@ -14,6 +14,7 @@ import datetime
 
 from census import _census
 from census.common import utils
+from census.metrics.export import value as metric_value
 from census.stats import aggregation as aggregation_module
 from census.stats import aggregation_data
 from census.stats import measure as measure_module
@@ -104,7 +105,7 @@ def _row_data(kind, is_int, bounds, row):
     (_values, _overflow, count, int_value, double_value, _time_ns, mean, ssd, minimum, maximum,
      buckets) = row
     value = int_value if is_int else double_value
-    value_type = int if is_int else float
+    value_type = metric_value.ValueLong if is_int else metric_value.ValueDouble
     if kind == aggregation_module.COUNT:
         return aggregation_data.CountAggregationData(count)
     if kind == aggregation_module.SUM:

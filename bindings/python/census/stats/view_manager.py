@@ -30,7 +30,7 @@ _exporters = []         # (exporter, bridge or None), in registration order
 
 
 def _exporter_name(exporter):
-    return "python " + type(exporter).__name__
+    return getattr(exporter, "_census_name", None) or "python " + type(exporter).__name__
 
 
 class MeasureToViewMap(object):

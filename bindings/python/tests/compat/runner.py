@@ -13,7 +13,8 @@ read back with view_manager.get_view(): {view: {row key joined by "|": aggregati
 oc_google.json (opencensus only) the CreateTimeSeries/CreateMetricDescriptor requests as proto3
 JSON; prom.json the status and body of the program's own /metrics (when PORT is set);
 exporter_last.json the ViewData rows that an exporter of the program's own last received (its
-`last` dict).
+`last` dict); metrics.json the program's views as Metrics from stats.get_metrics() and from
+what a metrics exporter of its own (``export_metrics``, ``last_metrics``) last received.
 """
 
 import json
@@ -125,6 +126,57 @@ if exporters:
     with open(os.path.join(outdir, "exporter_last.json"), "w") as f:
         json.dump({name: rows(vd) for name, vd in exporters[0].last.items()}, f, indent=1,
                   sort_keys=True)
+
+
+def metrics_dict(metrics, names):
+    """Metrics of the views `names` as plain values: {name: {"descriptor": ..., "series":
+    {label values joined by "|" (None as NUL): point}}}."""
+    out = {}
+    for metric in metrics:
+        d = metric.descriptor
+        if d.name not in names:
+            continue
+        series = {}
+        for ts in metric.time_series:
+            key = "|".join("\0" if lv.value is None else lv.value for lv in ts.label_values)
+            assert len(ts.points) == 1
+            value = ts.points[0].value
+            point = {"value_class": type(value).__name__,
+                     "has_start": ts.start_timestamp is not None,
+                     "has_timestamp": ts.points[0].timestamp is not None}
+            if hasattr(value, "bucket_options"):
+                bounds = value.bucket_options.type_.bounds if value.bucket_options.type_ \
+                    else None
+                point.update(count=value.count, sum=value.sum,
+                             sum_of_squared_deviation=value.sum_of_squared_deviation,
+                             bounds=bounds,
+                             buckets=[b.count for b in value.buckets or []])
+            else:
+                point["value"] = value.value
+            series[key] = point
+        out[d.name] = {"descriptor": {"description": d.description, "unit": d.unit,
+                                      "type": d.type,
+                                      "label_keys": [[k.key, k.description]
+                                                     for k in d.label_keys]},
+                       "series": series}
+    return out
+
+
+metrics_exporters = [e for e in module.values() if hasattr(e, "export_metrics")
+                     and hasattr(e, "last_metrics")]
+if metrics_exporters:
+    names = {v.name for v in views}
+    if library == "opencensus":
+        # get_exporter_thread's daemon thread would call this in 60 s; the runner makes the
+        # call it would make (census's worker made it on the flush above).
+        metrics_exporters[0].export_metrics(stats.get_metrics())
+    with open(os.path.join(outdir, "metrics.json"), "w") as f:
+        json.dump({"get_metrics": metrics_dict(stats.get_metrics(), names),
+                   "exporter": metrics_dict(metrics_exporters[0].last_metrics,
+                                            names),
+                   "exporter_names": sorted(m.descriptor.name
+                                            for m in metrics_exporters[0].last_metrics)},
+                  f, indent=1, sort_keys=True)
 
 if os.environ.get("PORT"):
     try:

@@ -5,6 +5,12 @@ from census.tags.tag_key import TagKey
 from census.tags.tag_map import TagMap
 from census.tags.tag_value import TagValue
 
+# The format's constants, as opencensus-python names them.
+VERSION_ID = 0
+TAG_FIELD_ID = 0
+TAG_MAP_SERIALIZED_SIZE_LIMIT = 8192
+UTF8 = "utf-8"
+
 
 class BinarySerializer(object):
     """Encodes a TagMap to bytes and back. Thread-safe."""
