@@ -134,7 +134,9 @@ def test_asgi_middleware_under_uvicorn_concurrent_requests():
         log_level='warning'))
     thread = threading.Thread(target=server.run, kwargs={'sockets': [sock]}, daemon=True)
     thread.start()
+    deadline = time.time() + 30
     while not server.started:
+        assert thread.is_alive() and time.time() < deadline, 'uvicorn did not start'
         time.sleep(0.01)
     tids = ['%032x' % (0x5000 + i) for i in range(20)]
     results = []
