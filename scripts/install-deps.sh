@@ -56,7 +56,9 @@ packages=(
 )
 
 # node and npm run the propagation interop test against the OpenTelemetry/OpenCensus node
-# implementations; a machine that already has them (e.g. from nodesource) keeps its own.
+# implementations, and the exporters' receivers (protobufjs; the OTLP/gRPC tests' real gRPC
+# server, @grpc/grpc-js with @grpc/proto-loader); a machine that already has them (e.g. from
+# nodesource) keeps its own.
 command -v npm >/dev/null || packages+=(nodejs npm)
 if [ "$profile" = demo ]; then
   packages=("${demo_packages[@]}")

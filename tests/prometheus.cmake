@@ -31,7 +31,8 @@ set(CENSUS_PROMETHEUS_RENDER_SOURCES
   ${PROJECT_SOURCE_DIR}/exporters/prometheus/prometheus_names.c
   ${PROJECT_SOURCE_DIR}/exporters/common/buffer.c
   ${PROJECT_SOURCE_DIR}/exporters/common/utf8.c
-  ${PROJECT_SOURCE_DIR}/exporters/common/options.c)
+  ${PROJECT_SOURCE_DIR}/exporters/common/options.c
+  ${PROJECT_SOURCE_DIR}/exporters/common/exp_buckets.c)
 
 # The strict exposition checker (tests/fuzz/exposition_check.c) against the real parsers.
 census_unit_test(exposition_check)

@@ -154,6 +154,11 @@ static census_status submit(census_push_round *round, census_buf *body, uint64_t
   return status;
 }
 
+bool census__push_withdraw(census_push_round *round) {
+  census_push_exporter *e = round->exporter;
+  return census__http_sender_withdraw(e->sender, e->config.supersede_key);
+}
+
 census_status census__push_submit(census_push_round *round, census_buf *body, uint64_t items) {
   return submit(round, body, items, round->exporter->config.supersede_key);
 }

@@ -52,6 +52,7 @@ double zp_view_total(const census_view_data *view) {
       total += (double)p.count;
       break;
     case CENSUS_AGGREGATION_DISTRIBUTION:
+    case CENSUS_AGGREGATION_EXPONENTIAL:
       total += (double)p.count;
       break;
     case CENSUS_AGGREGATION_SUM:

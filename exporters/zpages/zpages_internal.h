@@ -171,6 +171,15 @@ void zp_time(census_buf *out, int64_t unix_ns);
 /* Appends bytes as lowercase hex. */
 void zp_hex(census_buf *out, const uint8_t *bytes, size_t n);
 
+/* ---- exponential histogram views (zpages_exponential.c) ---------------------------------- */
+
+/* Appends row `row`'s buckets as a table cell ("scale S, zero Z, from bucket O: c c ..."). */
+void zp_exponential_cells(census_buf *out, const census_view_data *view, size_t row);
+/* Adds the row's "exponential" object (scale, zero_count, offset, buckets) to the JSON. */
+void zp_exponential_json(census_json *j, const census_view_data *view, size_t row);
+/* The view's bar chart: every row merged at the lowest scale, coarsened until it fits. */
+void zp_exponential_chart(const census_view_data *view, census_buf *out, census_json *j);
+
 /* ---- pages (zpages_pages.c) ---------------------------------------------------------------- */
 
 /* What a page needs from the running zPages. */

@@ -52,6 +52,8 @@ static const char *aggregation_name(census_aggregation_type t) {
     return "last_value";
   case CENSUS_AGGREGATION_DISTRIBUTION:
     return "distribution";
+  case CENSUS_AGGREGATION_EXPONENTIAL:
+    return "exponential";
   }
   return "unknown";
 }
@@ -800,7 +802,8 @@ static unsigned page_tracez(const zp_context *z, const zp_request *r, bool json,
 /* ---- statsz -----------------------------------------------------------------------------------
  */
 
-static void point_value_html(census_buf *o, const census_view_data *v, const census_point *p) {
+static void point_value_html(census_buf *o, const census_view_data *v, size_t row,
+                             const census_point *p) {
   bool is_int = census_measure_value_type(census_view_data_measure(v)) == CENSUS_MEASURE_INT64;
   switch (census_view_data_aggregation(v)) {
   case CENSUS_AGGREGATION_COUNT:
@@ -813,6 +816,7 @@ static void point_value_html(census_buf *o, const census_view_data *v, const cen
     census__buf_append_str(o, "</td>");
     break;
   case CENSUS_AGGREGATION_DISTRIBUTION:
+  case CENSUS_AGGREGATION_EXPONENTIAL:
     census__buf_printf(o, "<td class=\"n value count\">%lld</td><td class=\"n\">",
                        (long long)p->count);
     zp_number(o, p->mean);
@@ -820,7 +824,12 @@ static void point_value_html(census_buf *o, const census_view_data *v, const cen
     zp_number(o, p->count ? p->min : 0);
     census__buf_append_str(o, "</td><td class=\"n\">");
     zp_number(o, p->count ? p->max : 0);
-    census__buf_append_str(o, "</td><td class=\"buckets\">");
+    census__buf_append_str(o, "</td>");
+    if (census_view_data_aggregation(v) == CENSUS_AGGREGATION_EXPONENTIAL) {
+      zp_exponential_cells(o, v, row);
+      break;
+    }
+    census__buf_append_str(o, "<td class=\"buckets\">");
     for (size_t b = 0; b < p->bucket_count; b++) {
       census__buf_printf(o, "%s%lld", b ? " " : "", (long long)p->bucket_counts[b]);
     }
@@ -829,7 +838,8 @@ static void point_value_html(census_buf *o, const census_view_data *v, const cen
   }
 }
 
-static void point_value_json(census_json *j, const census_view_data *v, const census_point *p) {
+static void point_value_json(census_json *j, const census_view_data *v, size_t row,
+                             const census_point *p) {
   bool is_int = census_measure_value_type(census_view_data_measure(v)) == CENSUS_MEASURE_INT64;
   switch (census_view_data_aggregation(v)) {
   case CENSUS_AGGREGATION_COUNT:
@@ -845,6 +855,7 @@ static void point_value_json(census_json *j, const census_view_data *v, const ce
     }
     break;
   case CENSUS_AGGREGATION_DISTRIBUTION:
+  case CENSUS_AGGREGATION_EXPONENTIAL:
     census__json_kv_int64(j, "count", p->count);
     census__json_key(j, "sum");
     if (is_int) {
@@ -855,6 +866,10 @@ static void point_value_json(census_json *j, const census_view_data *v, const ce
     census__json_kv_double(j, "mean", p->mean);
     census__json_kv_double(j, "min", p->count ? p->min : 0);
     census__json_kv_double(j, "max", p->count ? p->max : 0);
+    if (census_view_data_aggregation(v) == CENSUS_AGGREGATION_EXPONENTIAL) {
+      zp_exponential_json(j, v, row);
+      break;
+    }
     census__json_key(j, "buckets");
     census__json_array_begin(j);
     for (size_t b = 0; b < p->bucket_count; b++) {
@@ -869,6 +884,10 @@ static void point_value_json(census_json *j, const census_view_data *v, const ce
  * the history of its total as a sparkline. */
 static void view_chart(const zp_context *z, const census_view_data *v, census_buf *o,
                        census_json *j) {
+  if (census_view_data_aggregation(v) == CENSUS_AGGREGATION_EXPONENTIAL) {
+    zp_exponential_chart(v, o, j);
+    return;
+  }
   if (census_view_data_aggregation(v) == CENSUS_AGGREGATION_DISTRIBUTION) {
     const double *bounds;
     size_t nb = census_view_data_bounds(v, &bounds);
@@ -961,7 +980,8 @@ static void view_section(const zp_context *z, const census_view_data *v, census_
     census__buf_append_str(o, "</th>");
   }
   census__json_array_end(j);
-  census__buf_append_str(o, agg == CENSUS_AGGREGATION_DISTRIBUTION
+  census__buf_append_str(o, agg == CENSUS_AGGREGATION_DISTRIBUTION ||
+                                    agg == CENSUS_AGGREGATION_EXPONENTIAL
                                 ? "<th>count</th><th>mean</th><th>min</th><th>max</th>"
                                   "<th>buckets</th></tr>\n"
                                 : "<th>value</th></tr>\n");
@@ -983,8 +1003,8 @@ static void view_section(const zp_context *z, const census_view_data *v, census_
     }
     census__json_array_end(j);
     census__json_kv_bool(j, "overflow", census_view_data_row_is_overflow(v, r));
-    point_value_json(j, v, &p);
-    point_value_html(o, v, &p);
+    point_value_json(j, v, r, &p);
+    point_value_html(o, v, r, &p);
     census__json_object_end(j);
     census__buf_append_str(o, "</tr>\n");
   }

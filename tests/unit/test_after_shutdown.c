@@ -316,7 +316,10 @@ static void stats_definitions_and_data(void) {
   census_aggregation *count = census_aggregation_count_new();
   double bounds[] = {1};
   census_aggregation *dist = census_aggregation_distribution_new(bounds, 1, &st);
-  assert_true(sum && last && count && dist);
+  census_aggregation *expo = census_aggregation_exponential_new(0, 20, &st);
+  assert_true(sum && last && count && dist && expo);
+  assert_int_equal(census_aggregation_kind(expo), CENSUS_AGGREGATION_EXPONENTIAL);
+  census_aggregation_free(expo);
   assert_int_equal(census_aggregation_kind(last), CENSUS_AGGREGATION_LAST_VALUE);
   census_view *v = census_view_new("as/after", NULL, before.count_m, NULL, 0, sum, &st);
   assert_non_null(v);
@@ -353,6 +356,8 @@ static void stats_definitions_and_data(void) {
   census_point p;
   assert_int_equal(census_view_data_row_point(d, 0, &p), CENSUS_OK);
   assert_int_equal(p.count, 2); /* the direct record and the bound one */
+  census_exponential_buckets e;
+  assert_int_equal(census_view_data_row_exponential(d, 0, &e), CENSUS_EINVAL); /* a Count view */
   census_view_data_free(before.snapshot);
   census_view_data_free_all(before.all, before.all_count);
 }

@@ -6,6 +6,7 @@ census_unit_test(lock)
 census_unit_test(tags)
 census_unit_test(measure)
 census_unit_test(aggregation)
+census_unit_test(exponential THREADED)
 census_unit_test(view)
 census_unit_test(record THREADED)
 census_unit_test(concurrency THREADED)
@@ -51,3 +52,13 @@ add_test(NAME unit_after_shutdown_api
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/unit/after_shutdown_api.sh
           ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_after_shutdown.c ${census_api_libraries})
 set_tests_properties(unit_after_shutdown_api PROPERTIES LABELS "unit" TIMEOUT 30)
+
+# Exponential histogram bucket indexes (src/stats/exp_index.h) against an exact computation from
+# OpenTelemetry's definition in Python (decimal), at every scale -10..20, boundaries included.
+add_executable(exp_index_tool ${PROJECT_SOURCE_DIR}/tests/stats/exp_index_tool.c)
+target_link_libraries(exp_index_tool PRIVATE census_static)
+target_include_directories(exp_index_tool PRIVATE ${PROJECT_SOURCE_DIR}/src)
+add_test(NAME exp_index_oracle
+  COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/stats/exp_index_check.py
+          $<TARGET_FILE:exp_index_tool>)
+set_tests_properties(exp_index_oracle PROPERTIES LABELS "unit;exponential" TIMEOUT 120)

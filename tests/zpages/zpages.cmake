@@ -32,6 +32,14 @@ add_test(NAME zpages_tracez
   COMMAND python3 ${CMAKE_CURRENT_LIST_DIR}/tracez_test.py $<TARGET_FILE:zpages_tracez_app>)
 set_tests_properties(zpages_tracez PROPERTIES LABELS "integration;zpages" TIMEOUT 60)
 
+# statsz shows exponential histogram views: each row's buckets at its own scale against the data
+# model's formula, the chart merged at the lowest scale.
+add_executable(zpages_statsz_app ${CMAKE_CURRENT_LIST_DIR}/statsz_app.c)
+target_link_libraries(zpages_statsz_app PRIVATE census_zpages_static census_static)
+add_test(NAME zpages_statsz_exponential
+  COMMAND python3 ${CMAKE_CURRENT_LIST_DIR}/statsz_test.py $<TARGET_FILE:zpages_statsz_app>)
+set_tests_properties(zpages_statsz_exponential PROPERTIES LABELS "integration;zpages" TIMEOUT 60)
+
 # The demo's pages in Debian's chromium (headless), driven by playwright-core (pinned in
 # tests/zpages/package-lock.json, installed by scripts/install-deps.sh's test profile):
 # what each page shows against what the demo recorded; screenshots under
