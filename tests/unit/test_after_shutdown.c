@@ -517,6 +517,9 @@ static void tracing(void) {
   assert_int_equal(census_span_add_link(s, &c), CENSUS_OK);
   assert_int_equal(census_span_set_status(s, CENSUS_SPAN_STATUS_ERROR, "late"), CENSUS_OK);
   assert_int_equal(census_span_set_name(s, "renamed"), CENSUS_OK);
+  assert_int_equal(census_span_set_kind(s, CENSUS_SPAN_KIND_CLIENT), CENSUS_OK);
+  census_attribute typed = {.key = "n", .type = CENSUS_ATTRIBUTE_INT64, .int_value = 3};
+  assert_int_equal(census_span_add_event_with_attributes(s, "e3", &typed, 1), CENSUS_OK);
   assert_int_equal(census_span_current(), before.current_span);
   uint64_t dropped = census_trace_dropped_spans();
   census_span_end(s);
