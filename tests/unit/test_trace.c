@@ -580,6 +580,8 @@ static void test_ids_differ_across_threads_and_fork(void **state) {
   close(fds[1]);
   assert_memory_not_equal(parent.trace_id, child.trace_id, sizeof parent.trace_id);
   assert_memory_not_equal(parent.span_id, child.span_id, sizeof parent.span_id);
+}
+
 /* census_span_set_kind(): a kind set after start is the one exported (the last one set);
  * unknown kinds are refused and change nothing; unsampled spans accept it (nothing to record),
  * ended ones give ENOTFOUND. Before census_span_set_kind() the kind was fixed at start, which
