@@ -1,0 +1,14 @@
+# Reliability under faults (issue 19): hostile clients on the HTTP server (label "reliability").
+#   hostile_clients   slowloris, many connections, huge headers, pipelined garbage, abrupt
+#                     resets, HTTP/1.0, other paths and slow readers against the Prometheus
+#                     exporter's server with the zPages on it, while a legitimate scraper must get
+#                     every answer in time; RSS bounded, no file descriptor left behind
+if(TARGET census_zpages_static)
+  add_executable(reliability_server_app ${CMAKE_CURRENT_LIST_DIR}/server_app.c)
+  target_link_libraries(reliability_server_app PRIVATE census_zpages_static census_static)
+  add_test(NAME hostile_clients
+    COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/hostile_clients_test.py
+            $<TARGET_FILE:reliability_server_app>)
+  set_tests_properties(hostile_clients PROPERTIES LABELS "integration;reliability;prometheus"
+    TIMEOUT 180)
+endif()
