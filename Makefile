@@ -7,7 +7,7 @@ JOBS       ?= $(shell nproc)
 DEMO_ARGS  ?= --duration-s 15 --interval-ms 3000
 CMAKE_ARGS ?=
 
-.PHONY: all deps deps-demo demo test test-release test-asan test-tsan test-fuzz interop format-check bench install clean
+.PHONY: all deps deps-demo demo test test-release test-asan test-tsan test-fuzz fuzz-long interop format-check bench install clean
 
 all: $(BUILD)/Makefile
 	cmake --build $(BUILD) -j$(JOBS)
@@ -52,6 +52,12 @@ test-tsan: deps
 # libFuzzer targets (clang), each run for CENSUS_FUZZ_SECONDS (default 15) from its seed corpus.
 test-fuzz: deps
 	./scripts/fuzz.sh
+
+# Sustained fuzzing, not part of make test: every fuzz target for FUZZ_SECONDS (default 600) in
+# turn; FUZZ_ARGS may add --update-corpus and target names (scripts/fuzz-long.sh --help).
+FUZZ_SECONDS ?= 600
+fuzz-long: deps
+	./scripts/fuzz-long.sh --seconds $(FUZZ_SECONDS) $(FUZZ_ARGS)
 
 # Propagation interop against the node implementations alone (also part of test-release).
 interop: deps

@@ -107,8 +107,8 @@ int main(int argc, char **argv) {
   check("stats", census_prometheus_exporter_stats(server, &stats));
   check("zpages stop", census_zpages_exporter_stop(zpages, 5000));
   check("prometheus stop", census_prometheus_exporter_stop(server, 5000));
-  printf("scrapes=%llu failures=%llu refused=%llu ticks=%lld\n",
-         (unsigned long long)stats.scrapes, (unsigned long long)stats.scrape_failures,
-         (unsigned long long)stats.requests_refused, (long long)ticks_recorded);
+  printf("scrapes=%llu failures=%llu refused=%llu ticks=%lld\n", (unsigned long long)stats.scrapes,
+         (unsigned long long)stats.scrape_failures, (unsigned long long)stats.requests_refused,
+         (long long)ticks_recorded);
   return 0;
 }
