@@ -14,3 +14,17 @@ if(TARGET census_zpages_static)
   set_tests_properties(hostile_clients PROPERTIES LABELS "integration;reliability;prometheus"
     TIMEOUT 180 ENVIRONMENT "HOSTILE_SANITIZER=${CENSUS_SANITIZE}")
 endif()
+
+# The soak: 4 recording threads, span traffic, OTLP to a receiver failing at random, scrapes,
+# flushes and tag churn past the cardinality limit; RSS flat, no fd or thread leak, exact
+# totals. 60 s here (label "soak" too); `make soak` runs it for 10 minutes (SOAK_S=600).
+if(TARGET census_otlp_static AND TARGET census_prometheus_static)
+  add_executable(reliability_soak_app ${CMAKE_CURRENT_LIST_DIR}/soak_app.c)
+  target_link_libraries(reliability_soak_app PRIVATE census_otlp_static census_prometheus_static
+    census_static)
+  add_test(NAME soak
+    COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/soak_test.py
+            $<TARGET_FILE:reliability_soak_app>)
+  set_tests_properties(soak PROPERTIES LABELS "integration;reliability;soak" TIMEOUT 900
+    ENVIRONMENT "SOAK_S=60;SOAK_SANITIZER=${CENSUS_SANITIZE}")
+endif()
