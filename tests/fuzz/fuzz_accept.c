@@ -36,8 +36,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   FUZZ_CHECK(census_prometheus_negotiate(accept) == format);
   FUZZ_CHECK(format == CENSUS_PROMETHEUS_TEXT || names_openmetrics(accept));
   const char *type = census_prometheus_format_content_type(format);
-  FUZZ_CHECK(strncmp(type, format == CENSUS_PROMETHEUS_TEXT ? "text/plain" : "application/openmetrics-text",
-                     format == CENSUS_PROMETHEUS_TEXT ? 10 : 28) == 0);
+  FUZZ_CHECK(
+      strncmp(type,
+              format == CENSUS_PROMETHEUS_TEXT ? "text/plain" : "application/openmetrics-text",
+              format == CENSUS_PROMETHEUS_TEXT ? 10 : 28) == 0);
   free(accept);
   return 0;
 }
