@@ -1,15 +1,16 @@
 #!/usr/bin/python3
 """Soak test (issue 19): census under sustained load with failing exporters, bounded in time.
 
-Proves, over SOAK_S seconds (60 in make test, 600 with make soak): with 4 threads recording
+Proves, over SOAK_S seconds (sampled twice a second) (60 in make test, 600 with make soak): with 4 threads recording
 with a tag whose values never repeat (far past the views' cardinality limit), about 2000 spans a
 second, the OTLP exporter pushing metrics every 200 ms and spans to a receiver here that answers
 at random 200, 503 (retried), 400 (dropped) or closes the connection without an answer, a scrape
 of /metrics every 100 ms and census_flush() every 300 ms:
   - the process's RSS is flat after warm-up: its peak over the last third of the run is at most
     RSS_SLACK_KB above its peak over the first third after warm-up;
-  - no file descriptor and no thread leaks: their peaks over the last third are no higher than
-    over the first third (file descriptors: + 2 for connections being replaced);
+  - no file descriptor and no thread leaks: their lowest counts over the last third are no higher
+    than over the first third (the lowest, since flushes start short-lived threads and the
+    exporter replaces connections the receiver closed: what leaks stays, and raises the lowest);
   - every scrape answers 200;
   - the totals are exact: soak_app checks every view against what its threads recorded (the
     overflow row included), and that every ended span was delivered, rejected or counted as
@@ -123,26 +124,27 @@ def main():
     start = time.monotonic()
     samples = []  # (t, rss kB, fds, threads)
     while time.monotonic() - start < DURATION_S:
-        time.sleep(1.0)
+        time.sleep(0.5)
         samples.append((time.monotonic() - start,) + sample(pid))
     stop.set()
     after = [s for s in samples if s[0] >= WARMUP_S]
     third = max(1, len(after) // 3)
     first, last = after[:third], after[-third:]
     peak = lambda window, i: max(s[i] for s in window)
+    low = lambda window, i: min(s[i] for s in window)
     print(f"soak {DURATION_S:.0f} s (warm-up {WARMUP_S:.0f} s): RSS at start {samples[0][1]} kB, "
           f"after warm-up {after[0][1]} kB, at end {samples[-1][1]} kB (peaks: first third "
-          f"{peak(first, 1)} kB, last third {peak(last, 1)} kB); fds {peak(first, 2)} -> "
-          f"{peak(last, 2)}; threads {peak(first, 3)} -> {peak(last, 3)}; scrapes {scrapes[0]}",
+          f"{peak(first, 1)} kB, last third {peak(last, 1)} kB); lowest fds {low(first, 2)} -> "
+          f"{low(last, 2)}; lowest threads {low(first, 3)} -> {low(last, 3)}; scrapes {scrapes[0]}",
           flush=True)
     if os.environ.get("SOAK_SANITIZER"):
         print(f"RSS bound not checked: {os.environ['SOAK_SANITIZER']} sanitizer build", flush=True)
     elif peak(last, 1) - peak(first, 1) > RSS_SLACK_KB:
         fail(f"RSS grew by {peak(last, 1) - peak(first, 1)} kB after warm-up")
-    if peak(last, 2) > peak(first, 2) + 2:
-        fail(f"file descriptors grew from {peak(first, 2)} to {peak(last, 2)}")
-    if peak(last, 3) > peak(first, 3):
-        fail(f"threads grew from {peak(first, 3)} to {peak(last, 3)}")
+    if low(last, 2) > low(first, 2):
+        fail(f"file descriptors grew from {low(first, 2)} to {low(last, 2)}")
+    if low(last, 3) > low(first, 3):
+        fail(f"threads grew from {low(first, 3)} to {low(last, 3)}")
     out, _ = app.communicate("", timeout=60)
     print(out.strip(), flush=True)
     with receiver.lock:
