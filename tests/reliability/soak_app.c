@@ -40,9 +40,9 @@
 static atomic_bool running = true;
 static const census_measure *requests;
 static const census_tag_key *user_key, *shard_key;
-static int64_t recorded[RECORDERS], recorded_sum[RECORDERS];    /* per recorder, read after join */
+static int64_t recorded[RECORDERS], recorded_sum[RECORDERS];  /* per recorder, read after join */
 static int64_t shard_sum[RECORDERS][4], bucket[RECORDERS][4]; /* bounds {2, 4, 6}: 4 buckets */
-static uint64_t spans_ended;                                   /* by the span thread */
+static uint64_t spans_ended;                                  /* by the span thread */
 
 static void check(const char *step, census_status status) {
   if (status != CENSUS_OK) {
@@ -137,8 +137,7 @@ static int check_totals(int64_t records, int64_t sum) {
     count += p.count;
     overflow_rows += census_view_data_row_is_overflow(d, r);
   }
-  if (count != records || overflow_rows != 1 ||
-      census_view_data_row_count(d) != MAX_SERIES + 1) {
+  if (count != records || overflow_rows != 1 || census_view_data_row_count(d) != MAX_SERIES + 1) {
     printf("by_user: count %" PRId64 " of %" PRId64 " recorded, %zu rows, %zu overflow rows\n",
            count, records, census_view_data_row_count(d), overflow_rows);
     wrong++;
@@ -254,9 +253,9 @@ int main(int argc, char **argv) {
   }
   census_otlp_exporter_stop(otlp, 1000);
   census_prometheus_exporter_stop(prometheus, 1000);
-  printf("totals %s records=%" PRId64 " sum=%" PRId64 " spans=%" PRIu64
-         " spans_delivered=%" PRIu64 " spans_rejected=%" PRIu64 " spans_dropped=%" PRIu64
-         " census_dropped_spans=%" PRIu64 " metrics_requests_delivered=%" PRIu64 "\n",
+  printf("totals %s records=%" PRId64 " sum=%" PRId64 " spans=%" PRIu64 " spans_delivered=%" PRIu64
+         " spans_rejected=%" PRIu64 " spans_dropped=%" PRIu64 " census_dropped_spans=%" PRIu64
+         " metrics_requests_delivered=%" PRIu64 "\n",
          wrong ? "WRONG" : "ok", records, sum, spans_ended, stats.traces.items_delivered,
          stats.traces.items_rejected, stats.traces.items_dropped, census_dropped,
          stats.metrics.requests_delivered);
