@@ -101,7 +101,6 @@ struct census_prometheus_exporter {
    * EVICTED_SLACK slots. */
   struct tracked *connections;
   unsigned max_connections, slots, open, evicted_open;
-  _Atomic uint64_t connections_evicted, connections_refused;
 };
 
 /* ---- requests ----------------------------------------------------------------------------- */
@@ -404,10 +403,8 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *address, sock
     shutdown(oldest->fd, SHUT_RDWR);
     oldest->evicted = true;
     s->evicted_open++;
-    atomic_fetch_add(&s->connections_evicted, 1);
     return MHD_YES;
   }
-  atomic_fetch_add(&s->connections_refused, 1);
   return MHD_NO;
 }
 
