@@ -7,7 +7,7 @@ JOBS       ?= $(shell nproc)
 DEMO_ARGS  ?= --duration-s 15 --interval-ms 3000
 CMAKE_ARGS ?=
 
-.PHONY: all deps deps-demo demo test test-release test-asan test-tsan test-fuzz test-python interop format-check bench install clean
+.PHONY: all deps deps-demo demo test test-release test-asan test-tsan test-fuzz test-python fuzz-long soak interop format-check bench install clean
 
 all: $(BUILD)/Makefile
 	cmake --build $(BUILD) -j$(JOBS)
@@ -58,6 +58,20 @@ test-fuzz: deps
 # Debian's /usr/bin/python3, then its pytest suite (scripts/test-python.sh).
 test-python: deps
 	./scripts/test-python.sh build-python
+
+# Sustained fuzzing, not part of make test: every fuzz target for FUZZ_SECONDS (default 600) in
+# turn; FUZZ_ARGS may add --update-corpus and target names (scripts/fuzz-long.sh --help).
+FUZZ_SECONDS ?= 600
+fuzz-long: deps
+	./scripts/fuzz-long.sh --seconds $(FUZZ_SECONDS) $(FUZZ_ARGS)
+
+# The soak test for SOAK_S seconds (default 600; make test runs it for 60 s): recording threads,
+# spans, OTLP to a receiver failing at random, scrapes, flushes; RSS, fds, threads, exact totals.
+SOAK_S ?= 600
+soak: deps
+	cmake -S . -B build-release -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS)
+	cmake --build build-release -j$(JOBS) --target reliability_soak_app
+	SOAK_S=$(SOAK_S) /usr/bin/python3 tests/reliability/soak_test.py build-release/tests/reliability_soak_app
 
 # Propagation interop against the node implementations alone (also part of test-release).
 interop: deps
