@@ -160,11 +160,8 @@ static PyObject *bridge_register(PyObject *self, PyObject *args) {
   census_stats_exporter_ops ops = CENSUS_STATS_EXPORTER_OPS_INIT;
   ops.export_views = bridge_export;
   ops.shutdown = bridge_shutdown;
-  census_py_diagnostics_mark();
   census_status st;
-  PyThreadState *ts = PyEval_SaveThread();
-  st = census_stats_exporter_register(&ops, b);
-  PyEval_RestoreThread(ts);
+  CENSUS_PY_CALL_WITHOUT_GIL(st, census_stats_exporter_register(&ops, b));
   if (st != CENSUS_OK) {
     census_py_exit_remove(b);
     b->registered = 0;
@@ -342,7 +339,14 @@ static int opt_kv(PyObject *options, const char *key, census_kv **out, size_t *c
   return 0;
 }
 
-static PyObject *native_new(enum native_kind kind, void *handle) {
+/* The last step of every start function: `st` and `handle` are what census's start returned.
+ * Raises census's error (naming `what`) when the start failed, else wraps the running exporter in
+ * a NativeExporter of `kind`. */
+static PyObject *native_from_start(census_status st, const char *what, enum native_kind kind,
+                                   void *handle) {
+  if (st != CENSUS_OK) {
+    return census_py_raise(st, what);
+  }
   native_object *n = PyObject_New(native_object, &native_type);
   if (!n) {
     return NULL;
@@ -382,14 +386,8 @@ static PyObject *stdout_start(PyObject *self, PyObject *args, PyObject *kwargs) 
   }
   census_stdout_exporter *e = NULL;
   census_status st;
-  census_py_diagnostics_mark();
-  PyThreadState *ts = PyEval_SaveThread();
-  st = census_stdout_exporter_start(&o, &e);
-  PyEval_RestoreThread(ts);
-  if (st != CENSUS_OK) {
-    return census_py_raise(st, "stdout exporter");
-  }
-  return native_new(NATIVE_STDOUT, e);
+  CENSUS_PY_CALL_WITHOUT_GIL(st, census_stdout_exporter_start(&o, &e));
+  return native_from_start(st, "stdout exporter", NATIVE_STDOUT, e);
 }
 
 PyDoc_STRVAR(prometheus_start_doc,
@@ -428,15 +426,8 @@ static PyObject *prometheus_start(PyObject *self, PyObject *args, PyObject *kwar
   }
   census_prometheus_exporter *e = NULL;
   census_status st;
-  census_py_diagnostics_mark();
-  PyThreadState *ts = PyEval_SaveThread();
-  st = census_prometheus_exporter_start(&o, &e);
-  PyEval_RestoreThread(ts);
-  if (st != CENSUS_OK) {
-    census_py_raise(st, "prometheus exporter");
-    goto done;
-  }
-  result = native_new(NATIVE_PROMETHEUS, e);
+  CENSUS_PY_CALL_WITHOUT_GIL(st, census_prometheus_exporter_start(&o, &e));
+  result = native_from_start(st, "prometheus exporter", NATIVE_PROMETHEUS, e);
 done:
   PyMem_Free(labels);
   Py_XDECREF(keep);
@@ -499,15 +490,8 @@ static PyObject *otlp_start(PyObject *self, PyObject *args, PyObject *kwargs) {
   }
   census_otlp_exporter *e = NULL;
   census_status st;
-  census_py_diagnostics_mark();
-  PyThreadState *ts = PyEval_SaveThread();
-  st = census_otlp_exporter_start(&o, &e);
-  PyEval_RestoreThread(ts);
-  if (st != CENSUS_OK) {
-    census_py_raise(st, "otlp exporter");
-    goto done;
-  }
-  result = native_new(NATIVE_OTLP, e);
+  CENSUS_PY_CALL_WITHOUT_GIL(st, census_otlp_exporter_start(&o, &e));
+  result = native_from_start(st, "otlp exporter", NATIVE_OTLP, e);
 done:
   PyMem_Free(headers);
   PyMem_Free(attrs);
@@ -556,15 +540,8 @@ static PyObject *google_monitoring_start(PyObject *self, PyObject *args, PyObjec
   }
   census_google_monitoring_exporter *e = NULL;
   census_status st;
-  census_py_diagnostics_mark();
-  PyThreadState *ts = PyEval_SaveThread();
-  st = census_google_monitoring_exporter_start(&o, &e);
-  PyEval_RestoreThread(ts);
-  if (st != CENSUS_OK) {
-    census_py_raise(st, "cloud monitoring exporter");
-    goto done;
-  }
-  result = native_new(NATIVE_GOOGLE_MONITORING, e);
+  CENSUS_PY_CALL_WITHOUT_GIL(st, census_google_monitoring_exporter_start(&o, &e));
+  result = native_from_start(st, "cloud monitoring exporter", NATIVE_GOOGLE_MONITORING, e);
 done:
   PyMem_Free(labels);
   Py_XDECREF(keep);
@@ -668,6 +645,21 @@ static PyObject *native_stats(native_object *self, PyObject *unused) {
   return d;
 }
 
+/* census_<x>_exporter_stop() for the exporter behind a NativeExporter (without the GIL). */
+static census_status native_stop_handle(enum native_kind kind, void *h, int64_t ms) {
+  switch (kind) {
+  case NATIVE_STDOUT:
+    return census_stdout_exporter_stop(h, ms);
+  case NATIVE_PROMETHEUS:
+    return census_prometheus_exporter_stop(h, ms);
+  case NATIVE_OTLP:
+    return census_otlp_exporter_stop(h, ms);
+  case NATIVE_GOOGLE_MONITORING:
+    return census_google_monitoring_exporter_stop(h, ms);
+  }
+  return CENSUS_OK;
+}
+
 PyDoc_STRVAR(native_stop_doc,
              "stop(timeout=5.0)\n\nStops the exporter (a final export and delivery, up to "
              "`timeout` seconds, GIL released) and frees it; later calls do nothing. Raises "
@@ -686,24 +678,8 @@ static PyObject *native_stop(native_object *self, PyObject *args) {
     Py_RETURN_NONE;
   }
   self->handle = NULL;
-  census_status st = CENSUS_OK;
-  census_py_diagnostics_mark();
-  PyThreadState *ts = PyEval_SaveThread();
-  switch (self->kind) {
-  case NATIVE_STDOUT:
-    st = census_stdout_exporter_stop(h, ms);
-    break;
-  case NATIVE_PROMETHEUS:
-    st = census_prometheus_exporter_stop(h, ms);
-    break;
-  case NATIVE_OTLP:
-    st = census_otlp_exporter_stop(h, ms);
-    break;
-  case NATIVE_GOOGLE_MONITORING:
-    st = census_google_monitoring_exporter_stop(h, ms);
-    break;
-  }
-  PyEval_RestoreThread(ts);
+  census_status st;
+  CENSUS_PY_CALL_WITHOUT_GIL(st, native_stop_handle(self->kind, h, ms));
   if (st != CENSUS_OK) {
     return census_py_raise(st, "exporter stop");
   }

@@ -68,6 +68,19 @@ int census_py_raise_int(census_status status, const char *what);
  * quotes a line reported after this call. Call before a C call whose failure you will raise. */
 void census_py_diagnostics_mark(void);
 
+/* Runs `call`, a census call that can block (binding a port, asking a metadata server, waiting for
+ * exporters to deliver), with the GIL released, and stores the census_status it returns in
+ * `status`. The diagnostics mark comes first, so that a census_py_raise(status, ...) right after
+ * quotes only what this call reported. A macro rather than a function because census's blocking
+ * calls each have their own signature; `call` must not touch Python objects. */
+#define CENSUS_PY_CALL_WITHOUT_GIL(status, call)                                                   \
+  do {                                                                                             \
+    census_py_diagnostics_mark();                                                                  \
+    PyThreadState *ts_ = PyEval_SaveThread();                                                      \
+    (status) = (call);                                                                             \
+    PyEval_RestoreThread(ts_);                                                                     \
+  } while (0)
+
 /* ---- Tags (tags.c), for the parts that record or propagate ------------------------------- */
 
 /* The interned census tag key named by the str `name` (cached per name). NULL with an exception

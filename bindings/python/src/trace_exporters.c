@@ -90,7 +90,14 @@ static int known_options(PyObject *options, const char *const *names) {
   return 0;
 }
 
-static PyObject *handle_new(enum kind kind, void *handle) {
+/* The last step of both start functions: `st` and `handle` are what census's start returned.
+ * Raises census's error (naming `what`) when the start failed, else wraps the running exporter in
+ * a TraceExporterHandle of `kind`. */
+static PyObject *handle_from_start(census_status st, const char *what, enum kind kind,
+                                   void *handle) {
+  if (st != CENSUS_OK) {
+    return census_py_raise(st, what);
+  }
   HandleObject *h = PyObject_New(HandleObject, &HandleType);
   if (h) {
     h->kind = kind;
@@ -136,10 +143,8 @@ static PyObject *zipkin_start(PyObject *self, PyObject *args, PyObject *kwargs) 
   o.spool_max_bytes = spool_max;
   census_zipkin_exporter *e = NULL;
   census_status st;
-  census_py_diagnostics_mark();
-  Py_BEGIN_ALLOW_THREADS st = census_zipkin_exporter_start(&o, &e);
-  Py_END_ALLOW_THREADS if (st != CENSUS_OK) { return census_py_raise(st, "zipkin exporter"); }
-  return handle_new(KIND_ZIPKIN, e);
+  CENSUS_PY_CALL_WITHOUT_GIL(st, census_zipkin_exporter_start(&o, &e));
+  return handle_from_start(st, "zipkin exporter", KIND_ZIPKIN, e);
 }
 
 PyDoc_STRVAR(google_trace_start_doc,
@@ -192,12 +197,8 @@ static PyObject *google_trace_start(PyObject *self, PyObject *args, PyObject *kw
   o.spool_max_bytes = spool_max;
   census_google_trace_exporter *e = NULL;
   census_status st;
-  census_py_diagnostics_mark();
-  Py_BEGIN_ALLOW_THREADS st = census_google_trace_exporter_start(&o, &e);
-  Py_END_ALLOW_THREADS if (st != CENSUS_OK) {
-    return census_py_raise(st, "google cloud trace exporter");
-  }
-  return handle_new(KIND_GOOGLE_TRACE, e);
+  CENSUS_PY_CALL_WITHOUT_GIL(st, census_google_trace_exporter_start(&o, &e));
+  return handle_from_start(st, "google cloud trace exporter", KIND_GOOGLE_TRACE, e);
 }
 
 #define COUNTER(d, s, field)                                                                       \
@@ -271,11 +272,10 @@ static PyObject *handle_stop(HandleObject *h, PyObject *args, PyObject *kwargs) 
     Py_RETURN_NONE;
   }
   census_status st;
-  census_py_diagnostics_mark();
-  Py_BEGIN_ALLOW_THREADS st = h->kind == KIND_ZIPKIN
-                                  ? census_zipkin_exporter_stop(handle, ms)
-                                  : census_google_trace_exporter_stop(handle, ms);
-  Py_END_ALLOW_THREADS if (st != CENSUS_OK && st != CENSUS_ESHUTDOWN) {
+  CENSUS_PY_CALL_WITHOUT_GIL(st, h->kind == KIND_ZIPKIN
+                                     ? census_zipkin_exporter_stop(handle, ms)
+                                     : census_google_trace_exporter_stop(handle, ms));
+  if (st != CENSUS_OK && st != CENSUS_ESHUTDOWN) {
     return census_py_raise(st, "stopping the exporter");
   }
   Py_RETURN_NONE;
