@@ -27,19 +27,8 @@ typedef struct {
 
 static PyTypeObject HandleType;
 
-static int opt_str(PyObject *options, const char *key, const char **out) {
-  PyObject *v = options ? PyDict_GetItemString(options, key) : NULL;
-  if (!v || v == Py_None) {
-    return 0;
-  }
-  if (!PyUnicode_Check(v)) {
-    PyErr_Format(PyExc_TypeError, "option %s must be a str, not %.100s", key, Py_TYPE(v)->tp_name);
-    return -1;
-  }
-  *out = PyUnicode_AsUTF8(v);
-  return *out ? 0 : -1;
-}
-
+/* Options that exporters.c's census_py_opt_str / census_py_opt_seconds do not cover: an unsigned
+ * integer up to `max` (a port, a queue length, a byte limit, a 0/1 flag). */
 static int opt_uint(PyObject *options, const char *key, unsigned long long max,
                     unsigned long long *out) {
   PyObject *v = options ? PyDict_GetItemString(options, key) : NULL;
@@ -58,14 +47,6 @@ static int opt_uint(PyObject *options, const char *key, unsigned long long max,
   }
   *out = x;
   return 0;
-}
-
-static int opt_seconds(PyObject *options, const char *key, int64_t *ms) {
-  PyObject *v = options ? PyDict_GetItemString(options, key) : NULL;
-  if (!v || v == Py_None) {
-    return 0;
-  }
-  return census_py_timeout_ms(v, ms);
 }
 
 /* Refuses option names the start function does not know, naming them (a typo would otherwise
@@ -124,16 +105,16 @@ static PyObject *zipkin_start(PyObject *self, PyObject *args, PyObject *kwargs) 
   }
   census_zipkin_options o = CENSUS_ZIPKIN_OPTIONS_INIT;
   unsigned long long port = 0, queued = 0, per_request = 0, spool_max = 0;
-  if (known_options(kwargs, names) < 0 || opt_str(kwargs, "endpoint", &o.endpoint) < 0 ||
-      opt_str(kwargs, "service_name", &o.service_name) < 0 ||
-      opt_str(kwargs, "local_ipv4", &o.local_ipv4) < 0 ||
-      opt_str(kwargs, "local_ipv6", &o.local_ipv6) < 0 ||
+  if (known_options(kwargs, names) < 0 || census_py_opt_str(kwargs, "endpoint", &o.endpoint) < 0 ||
+      census_py_opt_str(kwargs, "service_name", &o.service_name) < 0 ||
+      census_py_opt_str(kwargs, "local_ipv4", &o.local_ipv4) < 0 ||
+      census_py_opt_str(kwargs, "local_ipv6", &o.local_ipv6) < 0 ||
       opt_uint(kwargs, "local_port", 65535, &port) < 0 ||
-      opt_seconds(kwargs, "timeout", &o.timeout_ms) < 0 ||
-      opt_seconds(kwargs, "max_elapsed", &o.max_elapsed_ms) < 0 ||
+      census_py_opt_seconds(kwargs, "timeout", &o.timeout_ms) < 0 ||
+      census_py_opt_seconds(kwargs, "max_elapsed", &o.max_elapsed_ms) < 0 ||
       opt_uint(kwargs, "max_queued", SIZE_MAX, &queued) < 0 ||
       opt_uint(kwargs, "max_spans_per_request", SIZE_MAX, &per_request) < 0 ||
-      opt_str(kwargs, "spool_dir", &o.spool_dir) < 0 ||
+      census_py_opt_str(kwargs, "spool_dir", &o.spool_dir) < 0 ||
       opt_uint(kwargs, "spool_max_bytes", UINT64_MAX, &spool_max) < 0) {
     return NULL;
   }
@@ -177,17 +158,19 @@ static PyObject *google_trace_start(PyObject *self, PyObject *args, PyObject *kw
   }
   census_google_trace_options o = CENSUS_GOOGLE_TRACE_OPTIONS_INIT;
   unsigned long long queued = 0, per_request = 0, spool_max = 0, gzip = 0;
-  if (known_options(kwargs, names) < 0 || opt_str(kwargs, "project_id", &o.project_id) < 0 ||
-      opt_str(kwargs, "credentials_file", &o.credentials_file) < 0 ||
-      opt_str(kwargs, "access_token", &o.access_token) < 0 ||
-      opt_str(kwargs, "trace_endpoint", &o.trace_endpoint) < 0 ||
-      opt_str(kwargs, "token_endpoint", &o.token_endpoint) < 0 ||
-      opt_str(kwargs, "metadata_host", &o.metadata_host) < 0 ||
-      opt_seconds(kwargs, "timeout", &o.timeout_ms) < 0 ||
-      opt_seconds(kwargs, "max_elapsed", &o.max_elapsed_ms) < 0 ||
+  if (known_options(kwargs, names) < 0 ||
+      census_py_opt_str(kwargs, "project_id", &o.project_id) < 0 ||
+      census_py_opt_str(kwargs, "credentials_file", &o.credentials_file) < 0 ||
+      census_py_opt_str(kwargs, "access_token", &o.access_token) < 0 ||
+      census_py_opt_str(kwargs, "trace_endpoint", &o.trace_endpoint) < 0 ||
+      census_py_opt_str(kwargs, "token_endpoint", &o.token_endpoint) < 0 ||
+      census_py_opt_str(kwargs, "metadata_host", &o.metadata_host) < 0 ||
+      census_py_opt_seconds(kwargs, "timeout", &o.timeout_ms) < 0 ||
+      census_py_opt_seconds(kwargs, "max_elapsed", &o.max_elapsed_ms) < 0 ||
       opt_uint(kwargs, "max_queued", SIZE_MAX, &queued) < 0 ||
       opt_uint(kwargs, "max_spans_per_request", SIZE_MAX, &per_request) < 0 ||
-      opt_uint(kwargs, "gzip", 1, &gzip) < 0 || opt_str(kwargs, "spool_dir", &o.spool_dir) < 0 ||
+      opt_uint(kwargs, "gzip", 1, &gzip) < 0 ||
+      census_py_opt_str(kwargs, "spool_dir", &o.spool_dir) < 0 ||
       opt_uint(kwargs, "spool_max_bytes", UINT64_MAX, &spool_max) < 0) {
     return NULL;
   }
@@ -200,17 +183,6 @@ static PyObject *google_trace_start(PyObject *self, PyObject *args, PyObject *kw
   CENSUS_PY_CALL_WITHOUT_GIL(st, census_google_trace_exporter_start(&o, &e));
   return handle_from_start(st, "google cloud trace exporter", KIND_GOOGLE_TRACE, e);
 }
-
-#define COUNTER(d, s, field)                                                                       \
-  do {                                                                                             \
-    PyObject *v_ = PyLong_FromUnsignedLongLong((s).field);                                         \
-    if (!v_ || PyDict_SetItemString((d), #field, v_) < 0) {                                        \
-      Py_XDECREF(v_);                                                                              \
-      Py_DECREF(d);                                                                                \
-      return NULL;                                                                                 \
-    }                                                                                              \
-    Py_DECREF(v_);                                                                                 \
-  } while (0)
 
 PyDoc_STRVAR(handle_stats_doc, "stats() -> dict\n\nThe exporter's exact delivery counters.");
 static PyObject *handle_stats(HandleObject *h, PyObject *unused) {
@@ -225,29 +197,29 @@ static PyObject *handle_stats(HandleObject *h, PyObject *unused) {
   if (h->kind == KIND_ZIPKIN) {
     census_zipkin_stats s;
     census_zipkin_exporter_stats(h->handle, &s);
-    COUNTER(d, s, spans_delivered);
-    COUNTER(d, s, spans_dropped);
-    COUNTER(d, s, requests_delivered);
-    COUNTER(d, s, requests_dropped);
-    COUNTER(d, s, attempts);
-    COUNTER(d, s, retries);
-    COUNTER(d, s, requests_spooled);
-    COUNTER(d, s, spans_spooled);
-    COUNTER(d, s, requests_from_spool);
-    COUNTER(d, s, spans_from_spool);
+    CENSUS_PY_SET_COUNTER(d, s, spans_delivered);
+    CENSUS_PY_SET_COUNTER(d, s, spans_dropped);
+    CENSUS_PY_SET_COUNTER(d, s, requests_delivered);
+    CENSUS_PY_SET_COUNTER(d, s, requests_dropped);
+    CENSUS_PY_SET_COUNTER(d, s, attempts);
+    CENSUS_PY_SET_COUNTER(d, s, retries);
+    CENSUS_PY_SET_COUNTER(d, s, requests_spooled);
+    CENSUS_PY_SET_COUNTER(d, s, spans_spooled);
+    CENSUS_PY_SET_COUNTER(d, s, requests_from_spool);
+    CENSUS_PY_SET_COUNTER(d, s, spans_from_spool);
   } else {
     census_google_trace_stats s;
     census_google_trace_exporter_stats(h->handle, &s);
-    COUNTER(d, s, spans_delivered);
-    COUNTER(d, s, spans_dropped);
-    COUNTER(d, s, requests_delivered);
-    COUNTER(d, s, requests_dropped);
-    COUNTER(d, s, attempts);
-    COUNTER(d, s, retries);
-    COUNTER(d, s, requests_spooled);
-    COUNTER(d, s, spans_spooled);
-    COUNTER(d, s, requests_from_spool);
-    COUNTER(d, s, spans_from_spool);
+    CENSUS_PY_SET_COUNTER(d, s, spans_delivered);
+    CENSUS_PY_SET_COUNTER(d, s, spans_dropped);
+    CENSUS_PY_SET_COUNTER(d, s, requests_delivered);
+    CENSUS_PY_SET_COUNTER(d, s, requests_dropped);
+    CENSUS_PY_SET_COUNTER(d, s, attempts);
+    CENSUS_PY_SET_COUNTER(d, s, retries);
+    CENSUS_PY_SET_COUNTER(d, s, requests_spooled);
+    CENSUS_PY_SET_COUNTER(d, s, spans_spooled);
+    CENSUS_PY_SET_COUNTER(d, s, requests_from_spool);
+    CENSUS_PY_SET_COUNTER(d, s, spans_from_spool);
   }
   return d;
 }
