@@ -184,6 +184,23 @@ static PyObject *google_trace_start(PyObject *self, PyObject *args, PyObject *kw
   return handle_from_start(st, "google cloud trace exporter", KIND_GOOGLE_TRACE, e);
 }
 
+/* Zipkin and Cloud Trace report the same delivery counters, in two structs of the same field
+ * names (census_zipkin_stats, census_google_trace_stats); one list keeps the two stats() dicts'
+ * keys the same. */
+#define SPAN_DELIVERY_COUNTERS(d, s)                                                               \
+  do {                                                                                             \
+    CENSUS_PY_SET_COUNTER(d, s, spans_delivered);                                                  \
+    CENSUS_PY_SET_COUNTER(d, s, spans_dropped);                                                    \
+    CENSUS_PY_SET_COUNTER(d, s, requests_delivered);                                               \
+    CENSUS_PY_SET_COUNTER(d, s, requests_dropped);                                                 \
+    CENSUS_PY_SET_COUNTER(d, s, attempts);                                                         \
+    CENSUS_PY_SET_COUNTER(d, s, retries);                                                          \
+    CENSUS_PY_SET_COUNTER(d, s, requests_spooled);                                                 \
+    CENSUS_PY_SET_COUNTER(d, s, spans_spooled);                                                    \
+    CENSUS_PY_SET_COUNTER(d, s, requests_from_spool);                                              \
+    CENSUS_PY_SET_COUNTER(d, s, spans_from_spool);                                                 \
+  } while (0)
+
 PyDoc_STRVAR(handle_stats_doc, "stats() -> dict\n\nThe exporter's exact delivery counters.");
 static PyObject *handle_stats(HandleObject *h, PyObject *unused) {
   if (!h->handle) {
@@ -197,29 +214,11 @@ static PyObject *handle_stats(HandleObject *h, PyObject *unused) {
   if (h->kind == KIND_ZIPKIN) {
     census_zipkin_stats s;
     census_zipkin_exporter_stats(h->handle, &s);
-    CENSUS_PY_SET_COUNTER(d, s, spans_delivered);
-    CENSUS_PY_SET_COUNTER(d, s, spans_dropped);
-    CENSUS_PY_SET_COUNTER(d, s, requests_delivered);
-    CENSUS_PY_SET_COUNTER(d, s, requests_dropped);
-    CENSUS_PY_SET_COUNTER(d, s, attempts);
-    CENSUS_PY_SET_COUNTER(d, s, retries);
-    CENSUS_PY_SET_COUNTER(d, s, requests_spooled);
-    CENSUS_PY_SET_COUNTER(d, s, spans_spooled);
-    CENSUS_PY_SET_COUNTER(d, s, requests_from_spool);
-    CENSUS_PY_SET_COUNTER(d, s, spans_from_spool);
+    SPAN_DELIVERY_COUNTERS(d, s);
   } else {
     census_google_trace_stats s;
     census_google_trace_exporter_stats(h->handle, &s);
-    CENSUS_PY_SET_COUNTER(d, s, spans_delivered);
-    CENSUS_PY_SET_COUNTER(d, s, spans_dropped);
-    CENSUS_PY_SET_COUNTER(d, s, requests_delivered);
-    CENSUS_PY_SET_COUNTER(d, s, requests_dropped);
-    CENSUS_PY_SET_COUNTER(d, s, attempts);
-    CENSUS_PY_SET_COUNTER(d, s, retries);
-    CENSUS_PY_SET_COUNTER(d, s, requests_spooled);
-    CENSUS_PY_SET_COUNTER(d, s, spans_spooled);
-    CENSUS_PY_SET_COUNTER(d, s, requests_from_spool);
-    CENSUS_PY_SET_COUNTER(d, s, spans_from_spool);
+    SPAN_DELIVERY_COUNTERS(d, s);
   }
   return d;
 }
