@@ -35,6 +35,29 @@ static PyObject *py_version(PyObject *self, PyObject *unused) {
   return PyUnicode_FromString(census_version());
 }
 
+/* flush() and shutdown() have one surface: an optional `timeout` in seconds (default 5, None: no
+ * limit), then `call` (census_flush or census_shutdown) with the GIL released, since it waits for
+ * every exporter, and census's error raised naming `what`. `format` is the PyArg format, whose
+ * name after the colon is the function argument errors name. */
+static PyObject *call_with_timeout(PyObject *args, PyObject *kwargs, const char *format,
+                                   census_status (*call)(int64_t timeout_ms), const char *what) {
+  static char *names[] = {"timeout", NULL};
+  PyObject *timeout = NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, format, names, &timeout)) {
+    return NULL;
+  }
+  int64_t ms = 5000;
+  if (timeout && census_py_timeout_ms(timeout, &ms) < 0) {
+    return NULL;
+  }
+  census_status st;
+  CENSUS_PY_CALL_WITHOUT_GIL(st, call(ms));
+  if (st != CENSUS_OK) {
+    return census_py_raise(st, what);
+  }
+  Py_RETURN_NONE;
+}
+
 PyDoc_STRVAR(
     flush_doc,
     "flush(timeout=5.0)\n\n"
@@ -44,24 +67,7 @@ PyDoc_STRVAR(
     "in the background) and census.ExportError when an exporter failed or dropped data.\n"
     "Thread-safe; must not be called from an exporter's export().");
 static PyObject *py_flush(PyObject *self, PyObject *args, PyObject *kwargs) {
-  static char *names[] = {"timeout", NULL};
-  PyObject *timeout = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O:flush", names, &timeout)) {
-    return NULL;
-  }
-  int64_t ms = 5000;
-  if (timeout && census_py_timeout_ms(timeout, &ms) < 0) {
-    return NULL;
-  }
-  census_status st;
-  census_py_diagnostics_mark();
-  PyThreadState *ts = PyEval_SaveThread();
-  st = census_flush(ms);
-  PyEval_RestoreThread(ts);
-  if (st != CENSUS_OK) {
-    return census_py_raise(st, "census.flush");
-  }
-  Py_RETURN_NONE;
+  return call_with_timeout(args, kwargs, "|O:flush", census_flush, "census.flush");
 }
 
 PyDoc_STRVAR(shutdown_doc,
@@ -71,24 +77,7 @@ PyDoc_STRVAR(shutdown_doc,
              "process: later records do nothing. Idempotent. Raises census.TimeoutError or\n"
              "census.ExportError as flush() does. No other thread may be recording meanwhile.");
 static PyObject *py_shutdown(PyObject *self, PyObject *args, PyObject *kwargs) {
-  static char *names[] = {"timeout", NULL};
-  PyObject *timeout = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O:shutdown", names, &timeout)) {
-    return NULL;
-  }
-  int64_t ms = 5000;
-  if (timeout && census_py_timeout_ms(timeout, &ms) < 0) {
-    return NULL;
-  }
-  census_status st;
-  census_py_diagnostics_mark();
-  PyThreadState *ts = PyEval_SaveThread();
-  st = census_shutdown(ms);
-  PyEval_RestoreThread(ts);
-  if (st != CENSUS_OK) {
-    return census_py_raise(st, "census.shutdown");
-  }
-  Py_RETURN_NONE;
+  return call_with_timeout(args, kwargs, "|O:shutdown", census_shutdown, "census.shutdown");
 }
 
 PyDoc_STRVAR(set_export_interval_doc,

@@ -160,11 +160,8 @@ static PyObject *bridge_register(PyObject *self, PyObject *args) {
   census_stats_exporter_ops ops = CENSUS_STATS_EXPORTER_OPS_INIT;
   ops.export_views = bridge_export;
   ops.shutdown = bridge_shutdown;
-  census_py_diagnostics_mark();
   census_status st;
-  PyThreadState *ts = PyEval_SaveThread();
-  st = census_stats_exporter_register(&ops, b);
-  PyEval_RestoreThread(ts);
+  CENSUS_PY_CALL_WITHOUT_GIL(st, census_stats_exporter_register(&ops, b));
   if (st != CENSUS_OK) {
     census_py_exit_remove(b);
     b->registered = 0;
@@ -260,10 +257,11 @@ typedef struct {
 static PyTypeObject native_type;
 
 /* Keyword options: each helper takes the option named `key` out of `options` (a dict the caller
- * owns) and leaves the default when it is absent or None. Strings are borrowed from the dict,
- * which outlives the start call (census copies them). */
-static int opt_str(PyObject *options, const char *key, const char **out) {
-  PyObject *v = PyDict_GetItemString(options, key);
+ * owns, or NULL) and leaves the default when it is absent or None. Strings are borrowed from the
+ * dict, which outlives the start call (census copies them). trace_exporters.c shares the str and
+ * seconds ones (module.h), so that an option means the same to every exporter. */
+int census_py_opt_str(PyObject *options, const char *key, const char **out) {
+  PyObject *v = options ? PyDict_GetItemString(options, key) : NULL;
   if (!v || v == Py_None) {
     return 0;
   }
@@ -273,6 +271,15 @@ static int opt_str(PyObject *options, const char *key, const char **out) {
   }
   *out = PyUnicode_AsUTF8(v);
   return *out ? 0 : -1;
+}
+
+/* A duration option given in seconds, stored in milliseconds. */
+int census_py_opt_seconds(PyObject *options, const char *key, int64_t *ms) {
+  PyObject *v = options ? PyDict_GetItemString(options, key) : NULL;
+  if (!v || v == Py_None) {
+    return 0;
+  }
+  return census_py_timeout_ms(v, ms);
 }
 
 static int opt_int(PyObject *options, const char *key, long long *out) {
@@ -290,15 +297,6 @@ static int opt_int(PyObject *options, const char *key, long long *out) {
   }
   *out = x;
   return 0;
-}
-
-/* A duration option given in seconds, stored in milliseconds. */
-static int opt_ms(PyObject *options, const char *key, int64_t *out) {
-  PyObject *v = PyDict_GetItemString(options, key);
-  if (!v || v == Py_None) {
-    return 0;
-  }
-  return census_py_timeout_ms(v, out);
 }
 
 /* A mapping (or sequence of pairs) of str to str as census_kv entries, strings borrowed from a
@@ -342,7 +340,14 @@ static int opt_kv(PyObject *options, const char *key, census_kv **out, size_t *c
   return 0;
 }
 
-static PyObject *native_new(enum native_kind kind, void *handle) {
+/* The last step of every start function: `st` and `handle` are what census's start returned.
+ * Raises census's error (naming `what`) when the start failed, else wraps the running exporter in
+ * a NativeExporter of `kind`. */
+static PyObject *native_from_start(census_status st, const char *what, enum native_kind kind,
+                                   void *handle) {
+  if (st != CENSUS_OK) {
+    return census_py_raise(st, what);
+  }
   native_object *n = PyObject_New(native_object, &native_type);
   if (!n) {
     return NULL;
@@ -365,7 +370,7 @@ static PyObject *stdout_start(PyObject *self, PyObject *args, PyObject *kwargs) 
   if (options != Py_None) {
     const char *format = NULL;
     long long fd = 0, skip_empty = 0, skip_spans = 0;
-    if (opt_str(options, "format", &format) < 0 || opt_int(options, "fd", &fd) < 0 ||
+    if (census_py_opt_str(options, "format", &format) < 0 || opt_int(options, "fd", &fd) < 0 ||
         opt_int(options, "skip_empty", &skip_empty) < 0 ||
         opt_int(options, "skip_spans", &skip_spans) < 0) {
       return NULL;
@@ -382,14 +387,8 @@ static PyObject *stdout_start(PyObject *self, PyObject *args, PyObject *kwargs) 
   }
   census_stdout_exporter *e = NULL;
   census_status st;
-  census_py_diagnostics_mark();
-  PyThreadState *ts = PyEval_SaveThread();
-  st = census_stdout_exporter_start(&o, &e);
-  PyEval_RestoreThread(ts);
-  if (st != CENSUS_OK) {
-    return census_py_raise(st, "stdout exporter");
-  }
-  return native_new(NATIVE_STDOUT, e);
+  CENSUS_PY_CALL_WITHOUT_GIL(st, census_stdout_exporter_start(&o, &e));
+  return native_from_start(st, "stdout exporter", NATIVE_STDOUT, e);
 }
 
 PyDoc_STRVAR(prometheus_start_doc,
@@ -404,8 +403,8 @@ static PyObject *prometheus_start(PyObject *self, PyObject *args, PyObject *kwar
   census_kv *labels = NULL;
   if (options) {
     long long port = 0, any_port = 0, base_units = 0, no_exporter = 0, max_conn = 0, timeout = 0;
-    if (opt_str(options, "address", &o.address) < 0 ||
-        opt_str(options, "name_prefix", &o.name_prefix) < 0 ||
+    if (census_py_opt_str(options, "address", &o.address) < 0 ||
+        census_py_opt_str(options, "name_prefix", &o.name_prefix) < 0 ||
         opt_int(options, "port", &port) < 0 || opt_int(options, "any_port", &any_port) < 0 ||
         opt_int(options, "base_units", &base_units) < 0 ||
         opt_int(options, "register_no_exporter", &no_exporter) < 0 ||
@@ -428,15 +427,8 @@ static PyObject *prometheus_start(PyObject *self, PyObject *args, PyObject *kwar
   }
   census_prometheus_exporter *e = NULL;
   census_status st;
-  census_py_diagnostics_mark();
-  PyThreadState *ts = PyEval_SaveThread();
-  st = census_prometheus_exporter_start(&o, &e);
-  PyEval_RestoreThread(ts);
-  if (st != CENSUS_OK) {
-    census_py_raise(st, "prometheus exporter");
-    goto done;
-  }
-  result = native_new(NATIVE_PROMETHEUS, e);
+  CENSUS_PY_CALL_WITHOUT_GIL(st, census_prometheus_exporter_start(&o, &e));
+  result = native_from_start(st, "prometheus exporter", NATIVE_PROMETHEUS, e);
 done:
   PyMem_Free(labels);
   Py_XDECREF(keep);
@@ -459,15 +451,16 @@ static PyObject *otlp_start(PyObject *self, PyObject *args, PyObject *kwargs) {
   if (kwargs) {
     const char *protocol = NULL, *compression = NULL;
     long long signals = 0;
-    if (opt_str(kwargs, "endpoint", &o.endpoint) < 0 ||
-        opt_str(kwargs, "metrics_endpoint", &o.metrics_endpoint) < 0 ||
-        opt_str(kwargs, "traces_endpoint", &o.traces_endpoint) < 0 ||
-        opt_str(kwargs, "protocol", &protocol) < 0 ||
-        opt_str(kwargs, "compression", &compression) < 0 ||
-        opt_str(kwargs, "service_name", &o.service_name) < 0 ||
-        opt_str(kwargs, "spool_dir", &o.spool_dir) < 0 ||
-        opt_int(kwargs, "signals", &signals) < 0 || opt_ms(kwargs, "timeout", &o.timeout_ms) < 0 ||
-        opt_ms(kwargs, "max_elapsed", &o.max_elapsed_ms) < 0 ||
+    if (census_py_opt_str(kwargs, "endpoint", &o.endpoint) < 0 ||
+        census_py_opt_str(kwargs, "metrics_endpoint", &o.metrics_endpoint) < 0 ||
+        census_py_opt_str(kwargs, "traces_endpoint", &o.traces_endpoint) < 0 ||
+        census_py_opt_str(kwargs, "protocol", &protocol) < 0 ||
+        census_py_opt_str(kwargs, "compression", &compression) < 0 ||
+        census_py_opt_str(kwargs, "service_name", &o.service_name) < 0 ||
+        census_py_opt_str(kwargs, "spool_dir", &o.spool_dir) < 0 ||
+        opt_int(kwargs, "signals", &signals) < 0 ||
+        census_py_opt_seconds(kwargs, "timeout", &o.timeout_ms) < 0 ||
+        census_py_opt_seconds(kwargs, "max_elapsed", &o.max_elapsed_ms) < 0 ||
         opt_kv(kwargs, "headers", &headers, &o.header_count, &keep_headers) < 0 ||
         opt_kv(kwargs, "resource_attributes", &attrs, &o.resource_attribute_count, &keep_attrs) <
             0) {
@@ -499,15 +492,8 @@ static PyObject *otlp_start(PyObject *self, PyObject *args, PyObject *kwargs) {
   }
   census_otlp_exporter *e = NULL;
   census_status st;
-  census_py_diagnostics_mark();
-  PyThreadState *ts = PyEval_SaveThread();
-  st = census_otlp_exporter_start(&o, &e);
-  PyEval_RestoreThread(ts);
-  if (st != CENSUS_OK) {
-    census_py_raise(st, "otlp exporter");
-    goto done;
-  }
-  result = native_new(NATIVE_OTLP, e);
+  CENSUS_PY_CALL_WITHOUT_GIL(st, census_otlp_exporter_start(&o, &e));
+  result = native_from_start(st, "otlp exporter", NATIVE_OTLP, e);
 done:
   PyMem_Free(headers);
   PyMem_Free(attrs);
@@ -531,22 +517,22 @@ static PyObject *google_monitoring_start(PyObject *self, PyObject *args, PyObjec
   census_kv *labels = NULL;
   if (kwargs) {
     long long no_task = 0, gzip = 0;
-    if (opt_str(kwargs, "project_id", &o.project_id) < 0 ||
-        opt_str(kwargs, "access_token", &o.access_token) < 0 ||
-        opt_str(kwargs, "credentials_file", &o.credentials_file) < 0 ||
-        opt_str(kwargs, "monitoring_endpoint", &o.monitoring_endpoint) < 0 ||
-        opt_str(kwargs, "token_endpoint", &o.token_endpoint) < 0 ||
-        opt_str(kwargs, "metadata_host", &o.metadata_host) < 0 ||
-        opt_str(kwargs, "metric_prefix", &o.metric_prefix) < 0 ||
-        opt_str(kwargs, "display_name_prefix", &o.display_name_prefix) < 0 ||
-        opt_str(kwargs, "task_label_value", &o.task_label_value) < 0 ||
-        opt_str(kwargs, "resource_type", &o.resource_type) < 0 ||
-        opt_str(kwargs, "ca_file", &o.ca_file) < 0 ||
-        opt_str(kwargs, "spool_dir", &o.spool_dir) < 0 ||
+    if (census_py_opt_str(kwargs, "project_id", &o.project_id) < 0 ||
+        census_py_opt_str(kwargs, "access_token", &o.access_token) < 0 ||
+        census_py_opt_str(kwargs, "credentials_file", &o.credentials_file) < 0 ||
+        census_py_opt_str(kwargs, "monitoring_endpoint", &o.monitoring_endpoint) < 0 ||
+        census_py_opt_str(kwargs, "token_endpoint", &o.token_endpoint) < 0 ||
+        census_py_opt_str(kwargs, "metadata_host", &o.metadata_host) < 0 ||
+        census_py_opt_str(kwargs, "metric_prefix", &o.metric_prefix) < 0 ||
+        census_py_opt_str(kwargs, "display_name_prefix", &o.display_name_prefix) < 0 ||
+        census_py_opt_str(kwargs, "task_label_value", &o.task_label_value) < 0 ||
+        census_py_opt_str(kwargs, "resource_type", &o.resource_type) < 0 ||
+        census_py_opt_str(kwargs, "ca_file", &o.ca_file) < 0 ||
+        census_py_opt_str(kwargs, "spool_dir", &o.spool_dir) < 0 ||
         opt_int(kwargs, "no_task_label", &no_task) < 0 || opt_int(kwargs, "gzip", &gzip) < 0 ||
-        opt_ms(kwargs, "timeout", &o.timeout_ms) < 0 ||
-        opt_ms(kwargs, "max_elapsed", &o.max_elapsed_ms) < 0 ||
-        opt_ms(kwargs, "min_write_interval", &o.min_write_interval_ms) < 0 ||
+        census_py_opt_seconds(kwargs, "timeout", &o.timeout_ms) < 0 ||
+        census_py_opt_seconds(kwargs, "max_elapsed", &o.max_elapsed_ms) < 0 ||
+        census_py_opt_seconds(kwargs, "min_write_interval", &o.min_write_interval_ms) < 0 ||
         opt_kv(kwargs, "resource_labels", &labels, &o.resource_label_count, &keep) < 0) {
       goto done;
     }
@@ -556,49 +542,31 @@ static PyObject *google_monitoring_start(PyObject *self, PyObject *args, PyObjec
   }
   census_google_monitoring_exporter *e = NULL;
   census_status st;
-  census_py_diagnostics_mark();
-  PyThreadState *ts = PyEval_SaveThread();
-  st = census_google_monitoring_exporter_start(&o, &e);
-  PyEval_RestoreThread(ts);
-  if (st != CENSUS_OK) {
-    census_py_raise(st, "cloud monitoring exporter");
-    goto done;
-  }
-  result = native_new(NATIVE_GOOGLE_MONITORING, e);
+  CENSUS_PY_CALL_WITHOUT_GIL(st, census_google_monitoring_exporter_start(&o, &e));
+  result = native_from_start(st, "cloud monitoring exporter", NATIVE_GOOGLE_MONITORING, e);
 done:
   PyMem_Free(labels);
   Py_XDECREF(keep);
   return result;
 }
 
-#define SET_COUNTER(dict, s, field)                                                                \
-  do {                                                                                             \
-    PyObject *n_ = PyLong_FromUnsignedLongLong((unsigned long long)(s).field);                     \
-    if (!n_ || PyDict_SetItemString(dict, #field, n_) < 0) {                                       \
-      Py_XDECREF(n_);                                                                              \
-      Py_DECREF(dict);                                                                             \
-      return NULL;                                                                                 \
-    }                                                                                              \
-    Py_DECREF(n_);                                                                                 \
-  } while (0)
-
 static PyObject *otlp_signal_dict(const census_otlp_signal_stats *s) {
   PyObject *d = PyDict_New();
   if (!d) {
     return NULL;
   }
-  SET_COUNTER(d, *s, requests_delivered);
-  SET_COUNTER(d, *s, attempts);
-  SET_COUNTER(d, *s, retries);
-  SET_COUNTER(d, *s, items_delivered);
-  SET_COUNTER(d, *s, items_rejected);
-  SET_COUNTER(d, *s, items_dropped);
-  SET_COUNTER(d, *s, requests_superseded);
-  SET_COUNTER(d, *s, requests_dropped);
-  SET_COUNTER(d, *s, requests_spooled);
-  SET_COUNTER(d, *s, items_spooled);
-  SET_COUNTER(d, *s, requests_from_spool);
-  SET_COUNTER(d, *s, items_from_spool);
+  CENSUS_PY_SET_COUNTER(d, *s, requests_delivered);
+  CENSUS_PY_SET_COUNTER(d, *s, attempts);
+  CENSUS_PY_SET_COUNTER(d, *s, retries);
+  CENSUS_PY_SET_COUNTER(d, *s, items_delivered);
+  CENSUS_PY_SET_COUNTER(d, *s, items_rejected);
+  CENSUS_PY_SET_COUNTER(d, *s, items_dropped);
+  CENSUS_PY_SET_COUNTER(d, *s, requests_superseded);
+  CENSUS_PY_SET_COUNTER(d, *s, requests_dropped);
+  CENSUS_PY_SET_COUNTER(d, *s, requests_spooled);
+  CENSUS_PY_SET_COUNTER(d, *s, items_spooled);
+  CENSUS_PY_SET_COUNTER(d, *s, requests_from_spool);
+  CENSUS_PY_SET_COUNTER(d, *s, items_from_spool);
   return d;
 }
 
@@ -617,20 +585,20 @@ static PyObject *native_stats(native_object *self, PyObject *unused) {
   case NATIVE_STDOUT: {
     census_stdout_stats s;
     census_stdout_exporter_stats(self->handle, &s);
-    SET_COUNTER(d, s, rows_written);
-    SET_COUNTER(d, s, spans_written);
-    SET_COUNTER(d, s, bytes_written);
-    SET_COUNTER(d, s, rows_dropped);
-    SET_COUNTER(d, s, spans_dropped);
+    CENSUS_PY_SET_COUNTER(d, s, rows_written);
+    CENSUS_PY_SET_COUNTER(d, s, spans_written);
+    CENSUS_PY_SET_COUNTER(d, s, bytes_written);
+    CENSUS_PY_SET_COUNTER(d, s, rows_dropped);
+    CENSUS_PY_SET_COUNTER(d, s, spans_dropped);
     break;
   }
   case NATIVE_PROMETHEUS: {
     census_prometheus_stats s;
     census_prometheus_exporter_stats(self->handle, &s);
-    SET_COUNTER(d, s, scrapes);
-    SET_COUNTER(d, s, scrape_failures);
-    SET_COUNTER(d, s, requests_refused);
-    SET_COUNTER(d, s, bytes_served);
+    CENSUS_PY_SET_COUNTER(d, s, scrapes);
+    CENSUS_PY_SET_COUNTER(d, s, scrape_failures);
+    CENSUS_PY_SET_COUNTER(d, s, requests_refused);
+    CENSUS_PY_SET_COUNTER(d, s, bytes_served);
     break;
   }
   case NATIVE_OTLP: {
@@ -651,21 +619,36 @@ static PyObject *native_stats(native_object *self, PyObject *unused) {
   case NATIVE_GOOGLE_MONITORING: {
     census_google_monitoring_stats s;
     census_google_monitoring_exporter_stats(self->handle, &s);
-    SET_COUNTER(d, s, exports);
-    SET_COUNTER(d, s, points_submitted);
-    SET_COUNTER(d, s, points_delivered);
-    SET_COUNTER(d, s, points_rejected);
-    SET_COUNTER(d, s, points_dropped);
-    SET_COUNTER(d, s, points_deferred);
-    SET_COUNTER(d, s, requests_delivered);
-    SET_COUNTER(d, s, attempts);
-    SET_COUNTER(d, s, retries);
-    SET_COUNTER(d, s, descriptors_created);
-    SET_COUNTER(d, s, descriptor_failures);
+    CENSUS_PY_SET_COUNTER(d, s, exports);
+    CENSUS_PY_SET_COUNTER(d, s, points_submitted);
+    CENSUS_PY_SET_COUNTER(d, s, points_delivered);
+    CENSUS_PY_SET_COUNTER(d, s, points_rejected);
+    CENSUS_PY_SET_COUNTER(d, s, points_dropped);
+    CENSUS_PY_SET_COUNTER(d, s, points_deferred);
+    CENSUS_PY_SET_COUNTER(d, s, requests_delivered);
+    CENSUS_PY_SET_COUNTER(d, s, attempts);
+    CENSUS_PY_SET_COUNTER(d, s, retries);
+    CENSUS_PY_SET_COUNTER(d, s, descriptors_created);
+    CENSUS_PY_SET_COUNTER(d, s, descriptor_failures);
     break;
   }
   }
   return d;
+}
+
+/* census_<x>_exporter_stop() for the exporter behind a NativeExporter (without the GIL). */
+static census_status native_stop_handle(enum native_kind kind, void *h, int64_t ms) {
+  switch (kind) {
+  case NATIVE_STDOUT:
+    return census_stdout_exporter_stop(h, ms);
+  case NATIVE_PROMETHEUS:
+    return census_prometheus_exporter_stop(h, ms);
+  case NATIVE_OTLP:
+    return census_otlp_exporter_stop(h, ms);
+  case NATIVE_GOOGLE_MONITORING:
+    return census_google_monitoring_exporter_stop(h, ms);
+  }
+  return CENSUS_OK;
 }
 
 PyDoc_STRVAR(native_stop_doc,
@@ -686,24 +669,8 @@ static PyObject *native_stop(native_object *self, PyObject *args) {
     Py_RETURN_NONE;
   }
   self->handle = NULL;
-  census_status st = CENSUS_OK;
-  census_py_diagnostics_mark();
-  PyThreadState *ts = PyEval_SaveThread();
-  switch (self->kind) {
-  case NATIVE_STDOUT:
-    st = census_stdout_exporter_stop(h, ms);
-    break;
-  case NATIVE_PROMETHEUS:
-    st = census_prometheus_exporter_stop(h, ms);
-    break;
-  case NATIVE_OTLP:
-    st = census_otlp_exporter_stop(h, ms);
-    break;
-  case NATIVE_GOOGLE_MONITORING:
-    st = census_google_monitoring_exporter_stop(h, ms);
-    break;
-  }
-  PyEval_RestoreThread(ts);
+  census_status st;
+  CENSUS_PY_CALL_WITHOUT_GIL(st, native_stop_handle(self->kind, h, ms));
   if (st != CENSUS_OK) {
     return census_py_raise(st, "exporter stop");
   }

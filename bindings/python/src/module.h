@@ -68,6 +68,43 @@ int census_py_raise_int(census_status status, const char *what);
  * quotes a line reported after this call. Call before a C call whose failure you will raise. */
 void census_py_diagnostics_mark(void);
 
+/* Runs `call`, a census call that can block (binding a port, asking a metadata server, waiting for
+ * exporters to deliver), with the GIL released, and stores the census_status it returns in
+ * `status`. The diagnostics mark comes first, so that a census_py_raise(status, ...) right after
+ * quotes only what this call reported. A macro rather than a function because census's blocking
+ * calls each have their own signature; `call` must not touch Python objects. */
+#define CENSUS_PY_CALL_WITHOUT_GIL(status, call)                                                   \
+  do {                                                                                             \
+    census_py_diagnostics_mark();                                                                  \
+    PyThreadState *ts_ = PyEval_SaveThread();                                                      \
+    (status) = (call);                                                                             \
+    PyEval_RestoreThread(ts_);                                                                     \
+  } while (0)
+
+/* ---- Exporter options and counters (exporters.c), for the parts that start exporters ------ */
+
+/* Keyword options of the start functions: each takes the option named `key` out of `options` (a
+ * dict the caller owns, or NULL for none) and leaves *out untouched when it is absent or None.
+ * census_py_opt_str borrows the string from the dict, which must outlive the start call
+ * (census copies it); anything but a str is a TypeError naming the option.
+ * census_py_opt_seconds takes a duration in seconds and stores milliseconds, as
+ * census_py_timeout_ms. Both return 0, or -1 with an exception set. Need the GIL. */
+int census_py_opt_str(PyObject *options, const char *key, const char **out);
+int census_py_opt_seconds(PyObject *options, const char *key, int64_t *ms);
+
+/* Sets dict[#field] to the unsigned counter (stats).field, for an exporter's stats() dict. On
+ * failure it releases `dict` and returns NULL from the calling function. */
+#define CENSUS_PY_SET_COUNTER(dict, stats, field)                                                  \
+  do {                                                                                             \
+    PyObject *n_ = PyLong_FromUnsignedLongLong((unsigned long long)(stats).field);                 \
+    if (!n_ || PyDict_SetItemString(dict, #field, n_) < 0) {                                       \
+      Py_XDECREF(n_);                                                                              \
+      Py_DECREF(dict);                                                                             \
+      return NULL;                                                                                 \
+    }                                                                                              \
+    Py_DECREF(n_);                                                                                 \
+  } while (0)
+
 /* ---- Tags (tags.c), for the parts that record or propagate ------------------------------- */
 
 /* The interned census tag key named by the str `name` (cached per name). NULL with an exception

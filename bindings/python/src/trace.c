@@ -1579,10 +1579,9 @@ static PyObject *py_span_exporter_unregister(PyObject *self, PyObject *args, PyO
   if (!b) {
     Py_RETURN_FALSE;
   }
-  census_py_diagnostics_mark();
   census_status st;
-  Py_BEGIN_ALLOW_THREADS st = census_span_exporter_unregister(b, ms);
-  Py_END_ALLOW_THREADS if (st != CENSUS_OK && st != CENSUS_ENOTFOUND) {
+  CENSUS_PY_CALL_WITHOUT_GIL(st, census_span_exporter_unregister(b, ms));
+  if (st != CENSUS_OK && st != CENSUS_ENOTFOUND) {
     return census_py_raise(st, "unregistering a span exporter");
   }
   return PyBool_FromLong(st == CENSUS_OK);

@@ -27,19 +27,8 @@ typedef struct {
 
 static PyTypeObject HandleType;
 
-static int opt_str(PyObject *options, const char *key, const char **out) {
-  PyObject *v = options ? PyDict_GetItemString(options, key) : NULL;
-  if (!v || v == Py_None) {
-    return 0;
-  }
-  if (!PyUnicode_Check(v)) {
-    PyErr_Format(PyExc_TypeError, "option %s must be a str, not %.100s", key, Py_TYPE(v)->tp_name);
-    return -1;
-  }
-  *out = PyUnicode_AsUTF8(v);
-  return *out ? 0 : -1;
-}
-
+/* Options that exporters.c's census_py_opt_str / census_py_opt_seconds do not cover: an unsigned
+ * integer up to `max` (a port, a queue length, a byte limit, a 0/1 flag). */
 static int opt_uint(PyObject *options, const char *key, unsigned long long max,
                     unsigned long long *out) {
   PyObject *v = options ? PyDict_GetItemString(options, key) : NULL;
@@ -58,14 +47,6 @@ static int opt_uint(PyObject *options, const char *key, unsigned long long max,
   }
   *out = x;
   return 0;
-}
-
-static int opt_seconds(PyObject *options, const char *key, int64_t *ms) {
-  PyObject *v = options ? PyDict_GetItemString(options, key) : NULL;
-  if (!v || v == Py_None) {
-    return 0;
-  }
-  return census_py_timeout_ms(v, ms);
 }
 
 /* Refuses option names the start function does not know, naming them (a typo would otherwise
@@ -90,7 +71,14 @@ static int known_options(PyObject *options, const char *const *names) {
   return 0;
 }
 
-static PyObject *handle_new(enum kind kind, void *handle) {
+/* The last step of both start functions: `st` and `handle` are what census's start returned.
+ * Raises census's error (naming `what`) when the start failed, else wraps the running exporter in
+ * a TraceExporterHandle of `kind`. */
+static PyObject *handle_from_start(census_status st, const char *what, enum kind kind,
+                                   void *handle) {
+  if (st != CENSUS_OK) {
+    return census_py_raise(st, what);
+  }
   HandleObject *h = PyObject_New(HandleObject, &HandleType);
   if (h) {
     h->kind = kind;
@@ -117,16 +105,16 @@ static PyObject *zipkin_start(PyObject *self, PyObject *args, PyObject *kwargs) 
   }
   census_zipkin_options o = CENSUS_ZIPKIN_OPTIONS_INIT;
   unsigned long long port = 0, queued = 0, per_request = 0, spool_max = 0;
-  if (known_options(kwargs, names) < 0 || opt_str(kwargs, "endpoint", &o.endpoint) < 0 ||
-      opt_str(kwargs, "service_name", &o.service_name) < 0 ||
-      opt_str(kwargs, "local_ipv4", &o.local_ipv4) < 0 ||
-      opt_str(kwargs, "local_ipv6", &o.local_ipv6) < 0 ||
+  if (known_options(kwargs, names) < 0 || census_py_opt_str(kwargs, "endpoint", &o.endpoint) < 0 ||
+      census_py_opt_str(kwargs, "service_name", &o.service_name) < 0 ||
+      census_py_opt_str(kwargs, "local_ipv4", &o.local_ipv4) < 0 ||
+      census_py_opt_str(kwargs, "local_ipv6", &o.local_ipv6) < 0 ||
       opt_uint(kwargs, "local_port", 65535, &port) < 0 ||
-      opt_seconds(kwargs, "timeout", &o.timeout_ms) < 0 ||
-      opt_seconds(kwargs, "max_elapsed", &o.max_elapsed_ms) < 0 ||
+      census_py_opt_seconds(kwargs, "timeout", &o.timeout_ms) < 0 ||
+      census_py_opt_seconds(kwargs, "max_elapsed", &o.max_elapsed_ms) < 0 ||
       opt_uint(kwargs, "max_queued", SIZE_MAX, &queued) < 0 ||
       opt_uint(kwargs, "max_spans_per_request", SIZE_MAX, &per_request) < 0 ||
-      opt_str(kwargs, "spool_dir", &o.spool_dir) < 0 ||
+      census_py_opt_str(kwargs, "spool_dir", &o.spool_dir) < 0 ||
       opt_uint(kwargs, "spool_max_bytes", UINT64_MAX, &spool_max) < 0) {
     return NULL;
   }
@@ -136,10 +124,8 @@ static PyObject *zipkin_start(PyObject *self, PyObject *args, PyObject *kwargs) 
   o.spool_max_bytes = spool_max;
   census_zipkin_exporter *e = NULL;
   census_status st;
-  census_py_diagnostics_mark();
-  Py_BEGIN_ALLOW_THREADS st = census_zipkin_exporter_start(&o, &e);
-  Py_END_ALLOW_THREADS if (st != CENSUS_OK) { return census_py_raise(st, "zipkin exporter"); }
-  return handle_new(KIND_ZIPKIN, e);
+  CENSUS_PY_CALL_WITHOUT_GIL(st, census_zipkin_exporter_start(&o, &e));
+  return handle_from_start(st, "zipkin exporter", KIND_ZIPKIN, e);
 }
 
 PyDoc_STRVAR(google_trace_start_doc,
@@ -172,17 +158,19 @@ static PyObject *google_trace_start(PyObject *self, PyObject *args, PyObject *kw
   }
   census_google_trace_options o = CENSUS_GOOGLE_TRACE_OPTIONS_INIT;
   unsigned long long queued = 0, per_request = 0, spool_max = 0, gzip = 0;
-  if (known_options(kwargs, names) < 0 || opt_str(kwargs, "project_id", &o.project_id) < 0 ||
-      opt_str(kwargs, "credentials_file", &o.credentials_file) < 0 ||
-      opt_str(kwargs, "access_token", &o.access_token) < 0 ||
-      opt_str(kwargs, "trace_endpoint", &o.trace_endpoint) < 0 ||
-      opt_str(kwargs, "token_endpoint", &o.token_endpoint) < 0 ||
-      opt_str(kwargs, "metadata_host", &o.metadata_host) < 0 ||
-      opt_seconds(kwargs, "timeout", &o.timeout_ms) < 0 ||
-      opt_seconds(kwargs, "max_elapsed", &o.max_elapsed_ms) < 0 ||
+  if (known_options(kwargs, names) < 0 ||
+      census_py_opt_str(kwargs, "project_id", &o.project_id) < 0 ||
+      census_py_opt_str(kwargs, "credentials_file", &o.credentials_file) < 0 ||
+      census_py_opt_str(kwargs, "access_token", &o.access_token) < 0 ||
+      census_py_opt_str(kwargs, "trace_endpoint", &o.trace_endpoint) < 0 ||
+      census_py_opt_str(kwargs, "token_endpoint", &o.token_endpoint) < 0 ||
+      census_py_opt_str(kwargs, "metadata_host", &o.metadata_host) < 0 ||
+      census_py_opt_seconds(kwargs, "timeout", &o.timeout_ms) < 0 ||
+      census_py_opt_seconds(kwargs, "max_elapsed", &o.max_elapsed_ms) < 0 ||
       opt_uint(kwargs, "max_queued", SIZE_MAX, &queued) < 0 ||
       opt_uint(kwargs, "max_spans_per_request", SIZE_MAX, &per_request) < 0 ||
-      opt_uint(kwargs, "gzip", 1, &gzip) < 0 || opt_str(kwargs, "spool_dir", &o.spool_dir) < 0 ||
+      opt_uint(kwargs, "gzip", 1, &gzip) < 0 ||
+      census_py_opt_str(kwargs, "spool_dir", &o.spool_dir) < 0 ||
       opt_uint(kwargs, "spool_max_bytes", UINT64_MAX, &spool_max) < 0) {
     return NULL;
   }
@@ -192,23 +180,25 @@ static PyObject *google_trace_start(PyObject *self, PyObject *args, PyObject *kw
   o.spool_max_bytes = spool_max;
   census_google_trace_exporter *e = NULL;
   census_status st;
-  census_py_diagnostics_mark();
-  Py_BEGIN_ALLOW_THREADS st = census_google_trace_exporter_start(&o, &e);
-  Py_END_ALLOW_THREADS if (st != CENSUS_OK) {
-    return census_py_raise(st, "google cloud trace exporter");
-  }
-  return handle_new(KIND_GOOGLE_TRACE, e);
+  CENSUS_PY_CALL_WITHOUT_GIL(st, census_google_trace_exporter_start(&o, &e));
+  return handle_from_start(st, "google cloud trace exporter", KIND_GOOGLE_TRACE, e);
 }
 
-#define COUNTER(d, s, field)                                                                       \
+/* Zipkin and Cloud Trace report the same delivery counters, in two structs of the same field
+ * names (census_zipkin_stats, census_google_trace_stats); one list keeps the two stats() dicts'
+ * keys the same. */
+#define SPAN_DELIVERY_COUNTERS(d, s)                                                               \
   do {                                                                                             \
-    PyObject *v_ = PyLong_FromUnsignedLongLong((s).field);                                         \
-    if (!v_ || PyDict_SetItemString((d), #field, v_) < 0) {                                        \
-      Py_XDECREF(v_);                                                                              \
-      Py_DECREF(d);                                                                                \
-      return NULL;                                                                                 \
-    }                                                                                              \
-    Py_DECREF(v_);                                                                                 \
+    CENSUS_PY_SET_COUNTER(d, s, spans_delivered);                                                  \
+    CENSUS_PY_SET_COUNTER(d, s, spans_dropped);                                                    \
+    CENSUS_PY_SET_COUNTER(d, s, requests_delivered);                                               \
+    CENSUS_PY_SET_COUNTER(d, s, requests_dropped);                                                 \
+    CENSUS_PY_SET_COUNTER(d, s, attempts);                                                         \
+    CENSUS_PY_SET_COUNTER(d, s, retries);                                                          \
+    CENSUS_PY_SET_COUNTER(d, s, requests_spooled);                                                 \
+    CENSUS_PY_SET_COUNTER(d, s, spans_spooled);                                                    \
+    CENSUS_PY_SET_COUNTER(d, s, requests_from_spool);                                              \
+    CENSUS_PY_SET_COUNTER(d, s, spans_from_spool);                                                 \
   } while (0)
 
 PyDoc_STRVAR(handle_stats_doc, "stats() -> dict\n\nThe exporter's exact delivery counters.");
@@ -224,29 +214,11 @@ static PyObject *handle_stats(HandleObject *h, PyObject *unused) {
   if (h->kind == KIND_ZIPKIN) {
     census_zipkin_stats s;
     census_zipkin_exporter_stats(h->handle, &s);
-    COUNTER(d, s, spans_delivered);
-    COUNTER(d, s, spans_dropped);
-    COUNTER(d, s, requests_delivered);
-    COUNTER(d, s, requests_dropped);
-    COUNTER(d, s, attempts);
-    COUNTER(d, s, retries);
-    COUNTER(d, s, requests_spooled);
-    COUNTER(d, s, spans_spooled);
-    COUNTER(d, s, requests_from_spool);
-    COUNTER(d, s, spans_from_spool);
+    SPAN_DELIVERY_COUNTERS(d, s);
   } else {
     census_google_trace_stats s;
     census_google_trace_exporter_stats(h->handle, &s);
-    COUNTER(d, s, spans_delivered);
-    COUNTER(d, s, spans_dropped);
-    COUNTER(d, s, requests_delivered);
-    COUNTER(d, s, requests_dropped);
-    COUNTER(d, s, attempts);
-    COUNTER(d, s, retries);
-    COUNTER(d, s, requests_spooled);
-    COUNTER(d, s, spans_spooled);
-    COUNTER(d, s, requests_from_spool);
-    COUNTER(d, s, spans_from_spool);
+    SPAN_DELIVERY_COUNTERS(d, s);
   }
   return d;
 }
@@ -271,11 +243,10 @@ static PyObject *handle_stop(HandleObject *h, PyObject *args, PyObject *kwargs) 
     Py_RETURN_NONE;
   }
   census_status st;
-  census_py_diagnostics_mark();
-  Py_BEGIN_ALLOW_THREADS st = h->kind == KIND_ZIPKIN
-                                  ? census_zipkin_exporter_stop(handle, ms)
-                                  : census_google_trace_exporter_stop(handle, ms);
-  Py_END_ALLOW_THREADS if (st != CENSUS_OK && st != CENSUS_ESHUTDOWN) {
+  CENSUS_PY_CALL_WITHOUT_GIL(st, h->kind == KIND_ZIPKIN
+                                     ? census_zipkin_exporter_stop(handle, ms)
+                                     : census_google_trace_exporter_stop(handle, ms));
+  if (st != CENSUS_OK && st != CENSUS_ESHUTDOWN) {
     return census_py_raise(st, "stopping the exporter");
   }
   Py_RETURN_NONE;
