@@ -43,6 +43,9 @@ static const census_tag_key *user_key, *shard_key;
 static int64_t recorded[RECORDERS], recorded_sum[RECORDERS];  /* per recorder, read after join */
 static int64_t shard_sum[RECORDERS][4], bucket[RECORDERS][4]; /* bounds {2, 4, 6}: 4 buckets */
 static uint64_t spans_ended;                                  /* by the span thread */
+/* Recorders that recorded once: "port" is printed only when all have, so the test's first scrape
+ * already finds the views' rows (a slow thread start under ASan made it miss them once). */
+static atomic_int recorders_started;
 
 static void check(const char *step, census_status status) {
   if (status != CENSUS_OK) {
@@ -75,7 +78,9 @@ static void *recorder(void *arg) {
     check("tag", census_tag_map_put(tags, user_key, user));
     check("tag", census_tag_map_put(tags, shard_key, shards[shard]));
     check("record", census_record_int64(requests, value, tags));
-    recorded[id]++;
+    if (recorded[id]++ == 0) {
+      atomic_fetch_add(&recorders_started, 1);
+    }
     recorded_sum[id] += value;
     shard_sum[id][shard] += value;
     bucket[id][value <= 2 ? 0 : value <= 4 ? 1 : value <= 6 ? 2 : 3]++; /* upper-inclusive */
@@ -225,6 +230,9 @@ int main(int argc, char **argv) {
   if (pthread_create(&threads[RECORDERS], NULL, span_thread, NULL) != 0 ||
       pthread_create(&threads[RECORDERS + 1], NULL, flusher, NULL) != 0) {
     return 1;
+  }
+  while (atomic_load(&recorders_started) < RECORDERS) {
+    usleep(1000);
   }
   printf("port %u pid %d\n", (unsigned)census_prometheus_exporter_port(prometheus), (int)getpid());
   fflush(stdout);

@@ -113,7 +113,10 @@ def main():
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
                     body = r.read()
                     if r.status != 200 or b"soak_by_user" not in body:
-                        fail(f"scrape answered {r.status}")
+                        fail(
+                            f"scrape {scrapes[0] + 1} answered {r.status}"
+                            f" ({len(body)} bytes, soak_by_user {'present' if b'soak_by_user' in body else 'absent'})"
+                        )
                 scrapes[0] += 1
             except OSError as e:
                 scrapes[1] += 1
