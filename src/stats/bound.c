@@ -34,6 +34,7 @@
 #include "stats/harvest.h"
 #include "stats/recorder.h"
 #include "stats/series.h"
+#include "stats/shm.h"
 #include "tags/tags_internal.h"
 
 #define GROUP_SIZE 64
@@ -203,8 +204,11 @@ static census_status bound_record(census_bound_measure *b, const struct census__
     return census__record_after_shutdown();
   }
   struct census__thread_state *ts = census__thread_state_get();
-  if (!ts || ts->tid == CENSUS__NO_TID) {
-    return census__record(m, 1, b->tags); /* no id: the unbound path is still exact */
+  /* No id, or shared-memory mode (whose cells the unbound path keeps): the unbound path is
+   * exact. */
+  if (!ts || ts->tid == CENSUS__NO_TID ||
+      atomic_load_explicit(&census__shm_epoch, memory_order_relaxed)) {
+    return census__record(m, 1, b->tags);
   }
   struct bound_group *group =
       atomic_load_explicit(&gen->groups[ts->tid / GROUP_SIZE], memory_order_acquire);

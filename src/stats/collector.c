@@ -38,6 +38,7 @@
 #include "stats/harvest.h"
 #include "stats/recorder.h"
 #include "stats/self_metrics.h"
+#include "stats/shm.h"
 #include "stats/window.h"
 
 static census__mutex collect_mu = CENSUS__MUTEX_INIT(CENSUS__LOCK_COLLECT);
@@ -80,6 +81,7 @@ static void report_saturations(void) {
 }
 
 void census__collect_locked(void) {
+  census__shm_env_poll();
   unsigned old = census__window_flip();
   size_t count;
   struct census__thread_state **list = census__threads_snapshot(&count);

@@ -35,6 +35,7 @@
 #include "core/run_state.h"
 #include "stats/cell.h"
 #include "stats/series.h"
+#include "stats/shm.h"
 #include "tags/tags_internal.h"
 
 #define CHUNK_BYTES 16384
@@ -184,6 +185,9 @@ static struct census__cell *cell_new(struct census__thread_state *ts, struct cen
   }
   cell->series = series;
   cell->view = view;
+  cell->shm = NULL;
+  cell->shm_epoch = 0;
+  census__shm_env_poll();
   census__cell_words_init(view, cell->words);
   cell->next = atomic_load_explicit(&ts->cells, memory_order_relaxed);
   atomic_store_explicit(&ts->cells, cell, memory_order_release);
@@ -302,6 +306,7 @@ census_status census__record(const struct census__measurement *measurements, siz
       struct census__cell *cell = cell_for(ts, view, tags);
       if (cell) {
         census__cell_update(view, cell->words + phase * view->words, &measurements[i]);
+        census__shm_record(cell, view, &measurements[i]);
       } else {
         failed++;
       }
