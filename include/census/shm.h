@@ -67,10 +67,9 @@ CENSUS_EXPORT census_status census_shm_gauge_mode_set(census_shm_gauge_mode mode
  * cannot be read (empty, torn, another format version, damaged, gone mid-read) is left out and
  * reported once through diagnostics; the rest is read. Needs no census_shm_enable(): a sidecar
  * that records nothing can serve a group. Errors: CENSUS_EINVAL, CENSUS_ESYSTEM (the directory
- * cannot be listed), CENSUS_ENOMEM, CENSUS_ESHUTDOWN (after census_shutdown()). Thread-safe; blocking (file I/O, and waits while another
- * process compacts). */
-CENSUS_EXPORT census_status census_shm_view_data_get_all(const char *dir,
-                                                         census_view_data ***views,
+ * cannot be listed), CENSUS_ENOMEM, CENSUS_ESHUTDOWN (after census_shutdown()). Thread-safe;
+ * blocking (file I/O, and waits while another process compacts). */
+CENSUS_EXPORT census_status census_shm_view_data_get_all(const char *dir, census_view_data ***views,
                                                          size_t *count);
 
 /* What this process's shared-memory mode did: files it opened (1, plus one after each fork

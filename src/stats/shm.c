@@ -231,7 +231,7 @@ __attribute__((cold, noinline)) void census__shm_cell_attach(struct census__cell
   int err = 0;
   if (epoch && group_dir) {
     if (file_fd >= 0 && file_pid != getpid()) { /* a child made without the fork handlers */
-      segment_count = 0;                         /* the parent's mappings: not ours to unmap */
+      segment_count = 0;                        /* the parent's mappings: not ours to unmap */
       file_fd = -1;
       file_gen++;
     }
@@ -326,8 +326,9 @@ CENSUS_EXPORT void census_shm_stats(census_shm_counts *counts) {
 }
 
 void census__shm_env_poll(void) {
-  if (atomic_load_explicit(&census__shm_epoch, memory_order_relaxed)) {
-    return;
+  if (atomic_load_explicit(&census__shm_epoch, memory_order_relaxed) ||
+      atomic_load_explicit(&env_reported, memory_order_relaxed)) {
+    return; /* on, or CENSUS_SHM_DIR was refused once (reported): not read again */
   }
   const char *dir = getenv("CENSUS_SHM_DIR");
   if (!dir || !dir[0]) {

@@ -16,7 +16,7 @@ struct writer {
 };
 
 static void put(struct writer *w, const void *bytes, size_t n) {
-  if (w->p) {
+  if (w->p && n) {
     memcpy(w->p + w->n, bytes, n);
   }
   w->n += n;
@@ -33,8 +33,8 @@ static void put_str(struct writer *w, const char *s, size_t n) {
 static void desc_write(struct writer *w, const struct census__rview *view,
                        const struct census__series *series) {
   const struct census_view *def = &view->def;
-  unsigned char head[4] = {(unsigned char)def->aggregation.type,
-                           (unsigned char)def->measure->type, 0, 0};
+  unsigned char head[4] = {(unsigned char)def->aggregation.type, (unsigned char)def->measure->type,
+                           0, 0};
   put(w, head, 4);
   put_u32(w, (uint32_t)def->column_count);
   put_u32(w, (uint32_t)def->aggregation.bound_count);
@@ -116,8 +116,7 @@ bool census__shm_desc_decode(const unsigned char *desc, size_t size, struct cens
   }
   d->aggregation = head[0];
   d->measure_type = head[1];
-  if (d->aggregation > CENSUS_AGGREGATION_DISTRIBUTION ||
-      d->measure_type > CENSUS_MEASURE_DOUBLE) {
+  if (d->aggregation > CENSUS_AGGREGATION_DISTRIBUTION || d->measure_type > CENSUS_MEASURE_DOUBLE) {
     *problem = "unknown aggregation or measure type";
     return false;
   }

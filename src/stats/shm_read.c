@@ -108,8 +108,8 @@ static void report_once(const char *what, const char *problem) {
   census__mutex_unlock(&reported_mu);
   if (!seen) {
     census__diag(CENSUS_ESYSTEM,
-                 "shared-memory mode: %s: %s; left out of the merged view (the rest is read)",
-                 what, problem);
+                 "shared-memory mode: %s: %s; left out of the merged view (the rest is read)", what,
+                 problem);
   }
 }
 
@@ -212,8 +212,7 @@ static size_t view_find(struct census__shm_merge *m, const unsigned char *desc,
     strings[i]->bytes = (const char *)v->part + (strings[i]->bytes - (const char *)desc);
   }
   for (uint32_t c = 0; c < d->column_count; c++) {
-    v->desc.columns[c].bytes =
-        (const char *)v->part + (d->columns[c].bytes - (const char *)desc);
+    v->desc.columns[c].bytes = (const char *)v->part + (d->columns[c].bytes - (const char *)desc);
   }
   v->desc.bounds = d->bounds ? v->part + (d->bounds - desc) : NULL;
   (void)problem;
@@ -228,8 +227,8 @@ static size_t view_find(struct census__shm_merge *m, const unsigned char *desc,
 /* The row (view, key, pid), added (empty) if new; SIZE_MAX on ENOMEM. */
 static size_t row_find(struct census__shm_merge *m, size_t view, const unsigned char *key,
                        size_t key_size, uint64_t pid, size_t words) {
-  uint64_t h = census__hash_combine(census__hash_combine(census__hash_bytes(key, key_size), view),
-                                    pid);
+  uint64_t h =
+      census__hash_combine(census__hash_combine(census__hash_bytes(key, key_size), view), pid);
   size_t i = h & m->table_mask;
   for (; m->table[i]; i = (i + 1) & m->table_mask) {
     struct mrow *r = &m->rows[m->table[i] - 1];
@@ -342,8 +341,7 @@ static const char *merge_record(struct census__shm_merge *m, const unsigned char
 
 /* Copies one consistent state of a live cell into `out`: false if its writer kept it moving for
  * READ_TRIES attempts (then it is read at the next scrape). */
-static bool cell_copy(_Atomic uint64_t *gen, _Atomic uint64_t *slots, size_t words,
-                      uint64_t *out) {
+static bool cell_copy(_Atomic uint64_t *gen, _Atomic uint64_t *slots, size_t words, uint64_t *out) {
   for (int t = 0; t < READ_TRIES; t++) {
     uint64_t g1 = atomic_load_explicit(gen, memory_order_acquire);
     _Atomic uint64_t *slot = slots + (g1 & 1) * words;
@@ -359,8 +357,7 @@ static bool cell_copy(_Atomic uint64_t *gen, _Atomic uint64_t *slots, size_t wor
 }
 
 /* The archive's list of files: a description of u32-length names after the 4-byte head. */
-static const char *read_names(struct census__shm_merge *m, const unsigned char *desc,
-                              size_t size) {
+static const char *read_names(struct census__shm_merge *m, const unsigned char *desc, size_t size) {
   size_t at = 4;
   while (at < size) {
     uint32_t n;
@@ -388,8 +385,8 @@ static const char *read_names(struct census__shm_merge *m, const unsigned char *
 }
 
 /* Walks one chunk's records. */
-static const char *merge_chunk(struct census__shm_merge *m, const unsigned char *chunk,
-                               size_t used, uint64_t pid, bool archive) {
+static const char *merge_chunk(struct census__shm_merge *m, const unsigned char *chunk, size_t used,
+                               uint64_t pid, bool archive) {
   static _Thread_local uint64_t words[MAX_WORDS];
   size_t at = 0;
   while (at < used) {
@@ -431,7 +428,7 @@ const char *census__shm_merge_file(struct census__shm_merge *m, const unsigned c
   if (size == 0) {
     return "empty file";
   }
-  if (size < CENSUS__SHM_HEADER_SIZE || ((uintptr_t)data & 63)) {
+  if (size < CENSUS__SHM_HEADER_SIZE || ((uintptr_t)data & 7)) {
     return "shorter than a header";
   }
   struct census__shm_header *h = (void *)data;
@@ -455,20 +452,31 @@ const char *census__shm_merge_file(struct census__shm_merge *m, const unsigned c
   uint64_t at = CENSUS__SHM_HEADER_SIZE;
   while (at + CENSUS__SHM_CHUNK_HEADER <= end) {
     struct census__shm_chunk *c = (void *)(data + at);
-    if (c->magic != CENSUS__SHM_CHUNK_MAGIC || c->size % 64 || c->size < CENSUS__SHM_CHUNK_HEADER ||
-        c->size > size - at) {
+    if (c->magic != CENSUS__SHM_CHUNK_MAGIC || c->size % 64 || c->size < CENSUS__SHM_CHUNK_HEADER) {
       return "a chunk header is damaged (torn or overwritten)";
     }
+    /* A chunk may run past a copy cut short; its records must not. */
+    uint64_t room = (c->size < size - at ? c->size : size - at) - CENSUS__SHM_CHUNK_HEADER;
     uint64_t used = atomic_load_explicit(&c->used, memory_order_acquire);
-    if (used > c->size - CENSUS__SHM_CHUNK_HEADER) {
-      return "a chunk claims more records than it holds";
+    if (used > room) {
+      return used > c->size - CENSUS__SHM_CHUNK_HEADER
+                 ? "a chunk claims more records than it holds"
+                 : "the file ends inside a chunk's records (truncated)";
     }
-    const char *problem = merge_chunk(m, data + at + CENSUS__SHM_CHUNK_HEADER, used,
-                                      live ? h->pid : 0, archive);
+    const char *problem =
+        merge_chunk(m, data + at + CENSUS__SHM_CHUNK_HEADER, used, live ? h->pid : 0, archive);
     if (problem) {
       return problem;
     }
+    if (c->size > size - at) {
+      break;
+    }
     at += c->size;
+  }
+  /* A live file grows by whole segments, so a reader's older size ends on a chunk boundary: a
+   * walk that stops elsewhere met a file cut short. */
+  if (at < end && at + CENSUS__SHM_CHUNK_HEADER > end && at != size) {
+    return "the file ends inside a chunk header (truncated)";
   }
   return NULL;
 }
@@ -528,8 +536,7 @@ static bool out_add(struct out *o, const struct mrow *r, size_t key_columns, con
                     uint64_t pid) {
   if (!grow((void **)&o->values, &o->values_cap, (o->rows + 1) * o->columns + 1,
             sizeof *o->values) ||
-      !grow((void **)&o->totals, &o->totals_cap, (o->rows + 1) * o->words + 1,
-            sizeof *o->totals) ||
+      !grow((void **)&o->totals, &o->totals_cap, (o->rows + 1) * o->words + 1, sizeof *o->totals) ||
       !grow((void **)&o->overflow, &o->overflow_cap, o->rows + 1, sizeof *o->overflow)) {
     return false;
   }
@@ -611,8 +618,8 @@ static bool lv_rows(struct census__shm_merge *m, size_t vi, int mode, struct out
 }
 
 /* The snapshot of view `vi`, or NULL (its measure or columns conflict: reported; or ENOMEM). */
-static census_view_data *view_build(struct census__shm_merge *m, size_t vi, int mode,
-                                    int64_t now, bool *nomem) {
+static census_view_data *view_build(struct census__shm_merge *m, size_t vi, int mode, int64_t now,
+                                    bool *nomem) {
   struct mview *v = &m->views[vi];
   const census_measure *measure = view_measure(v);
   if (!measure) {
@@ -650,12 +657,14 @@ static census_view_data *view_build(struct census__shm_merge *m, size_t vi, int 
     if (v->desc.bound_count) {
       memcpy(bounds, v->desc.bounds, v->desc.bound_count * sizeof *bounds);
     }
-    struct census__view_data_rows rows = {
-        name,         description, measure,  (census_aggregation_type)v->desc.aggregation,
-        names,        columns,     bounds,   v->desc.bound_count,
-        o.words,      m->start_ns < now ? m->start_ns : now,
-        now,          o.rows,      o.values, o.totals,
-        o.overflow};
+    struct census__view_data_rows rows = {name,      description,
+                                          measure,   (census_aggregation_type)v->desc.aggregation,
+                                          names,     columns,
+                                          bounds,    v->desc.bound_count,
+                                          o.words,   m->start_ns < now ? m->start_ns : now,
+                                          now,       o.rows,
+                                          o.values,  o.totals,
+                                          o.overflow};
     d = census__view_data_from_rows(&rows);
   }
   *nomem = !d;
@@ -793,6 +802,9 @@ struct image {
 };
 
 static bool image_put(struct image *im, const void *bytes, size_t n) {
+  if (n == 0) {
+    return true;
+  }
   if (!grow((void **)&im->p, &im->cap, im->n + n, 1)) {
     return false;
   }
@@ -805,15 +817,20 @@ static bool image_put(struct image *im, const void *bytes, size_t n) {
 static bool image_record(struct image *im, const unsigned char *a, size_t an,
                          const unsigned char *b, size_t bn, const uint64_t *words, size_t count) {
   size_t desc_size = an + bn;
-  struct census__shm_record r = {CENSUS__SHM_CELL_MAGIC,
-                                 (uint32_t)census__shm_record_size(desc_size, count, 1),
-                                 (uint32_t)desc_size, 0, (uint32_t)count, 1};
+  struct census__shm_record r = {
+      CENSUS__SHM_CELL_MAGIC, (uint32_t)census__shm_record_size(desc_size, count, 1),
+      (uint32_t)desc_size,    0,
+      (uint32_t)count,        1};
   unsigned char *desc = malloc(desc_size ? desc_size : 1);
   if (!desc) {
     return false;
   }
-  memcpy(desc, a, an);
-  memcpy(desc + an, b, bn);
+  if (an) {
+    memcpy(desc, a, an);
+  }
+  if (bn) {
+    memcpy(desc + an, b, bn);
+  }
   r.checksum = census__shm_record_checksum(&r, desc);
   static const unsigned char zeros[16];
   bool ok = image_put(im, &r, sizeof r) && image_put(im, desc, desc_size) &&
@@ -993,8 +1010,8 @@ census_status census__shm_read_dir(const char *dir, int mode, census_view_data *
   *count = 0;
   int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirfd < 0) {
-    census__diag(CENSUS_ESYSTEM, "shared-memory mode: cannot open the group directory %s: %s",
-                 dir, strerror(errno));
+    census__diag(CENSUS_ESYSTEM, "shared-memory mode: cannot open the group directory %s: %s", dir,
+                 strerror(errno));
     return CENSUS_ESYSTEM;
   }
   int lock = openat(dirfd, COMPACT_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -1034,8 +1051,7 @@ census_status census__shm_read_dir(const char *dir, int mode, census_view_data *
   return status;
 }
 
-CENSUS_EXPORT census_status census_shm_view_data_get_all(const char *dir,
-                                                         census_view_data ***views,
+CENSUS_EXPORT census_status census_shm_view_data_get_all(const char *dir, census_view_data ***views,
                                                          size_t *count) {
   if (!dir || !views || !count) {
     return CENSUS_EINVAL;

@@ -87,4 +87,3 @@ CENSUS_EXPORT census_status census_view_data_get_all(census_view_data ***views, 
   census__collector_unlock();
   return status;
 }
-

@@ -94,8 +94,7 @@ static int setup(void **state) {
   register_view("shm/count", work, cols, 1, census_aggregation_count_new());
   register_view("shm/sum", work, cols, 1, census_aggregation_sum_new());
   double bounds[] = {1, 3, 5};
-  register_view("shm/dist", work, cols, 1,
-                census_aggregation_distribution_new(bounds, 3, NULL));
+  register_view("shm/dist", work, cols, 1, census_aggregation_distribution_new(bounds, 3, NULL));
   register_view("shm/gauge", gauge, cols, 1, census_aggregation_last_value_new());
   return 0;
 }
@@ -181,8 +180,7 @@ static census_point merged_point(census_view_data **views, size_t count, const c
 }
 
 /* Checks every slot's merged rows against the side file; returns the grand total count. */
-static int64_t check_against_side(const char *dir, struct side *side, int slots,
-                                  int *in_flight) {
+static int64_t check_against_side(const char *dir, struct side *side, int slots, int *in_flight) {
   census_view_data **views;
   size_t count;
   assert_int_equal(census_shm_view_data_get_all(dir, &views, &count), CENSUS_OK);
