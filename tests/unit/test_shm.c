@@ -18,7 +18,10 @@
  *     a truncated copy beside good files: the read succeeds with the good data, each problem
  *     reported once;
  *   - gauge_modes: LAST_VALUE rows of two processes under most_recent, max, min, sum, all;
- *   - leader: exactly one process of a group leads; when it dies another takes over.
+ *   - leader: exactly one process of a group leads; when it dies another takes over;
+ *   - export_by_leader_only: in the mode, a stats exporter is called in the leader only, with the
+ *     group's merged view, and census_view_data_get_all() in any member (a Prometheus scrape)
+ *     returns the group's view.
  */
 #include "support.h"
 
@@ -36,6 +39,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "census/exporter.h"
 #include "census/shm.h"
 #include "stats/shm.h"
 
@@ -575,6 +579,91 @@ static void leader(void **state) {
   remove_dir(dir);
 }
 
+/* The total count of "shm/count" for slot s0 in an exporter's snapshots, -1 if absent. */
+static int64_t exported_count(const census_view_data *const *views, size_t count) {
+  return merged_point((census_view_data **)views, count, "shm/count", 0).count;
+}
+
+static census_status report_export(void *user, const census_view_data *const *views, size_t count) {
+  int64_t seen = exported_count(views, count);
+  ssize_t w = write(*(int *)user, &seen, sizeof seen);
+  return w == sizeof seen ? CENSUS_OK : CENSUS_EEXPORT;
+}
+
+/* A member that registers an exporter reporting on `out`, records `n` for slot s0, flushes, and
+ * then, for each byte on `in`, reports its own census_view_data_get_all() count with a -2
+ * marker before it and flushes again. */
+static pid_t export_member(const char *dir, int n, int out, int in) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    static int fd;
+    fd = out;
+    census_shm_enable(dir);
+    census_stats_exporter_ops ops = CENSUS_STATS_EXPORTER_OPS_INIT;
+    ops.export_views = report_export;
+    census_stats_exporter_register(&ops, &fd);
+    census_tag_map *tags = census_tag_map_new();
+    census_tag_map_put(tags, slot_key, "s0");
+    for (int i = 0; i < n; i++) {
+      census_record_int64(work, 1, tags);
+    }
+    int64_t done = -3;
+    census_flush(5000);
+    if (write(out, &done, sizeof done) != sizeof done) {
+      _exit(1);
+    }
+    for (char c; read(in, &c, 1) == 1;) {
+      census_view_data **views;
+      size_t count;
+      census_view_data_get_all(&views, &count);
+      int64_t seen[2] = {-2, merged_point(views, count, "shm/count", 0).count};
+      census_view_data_free_all(views, count);
+      if (write(out, seen, sizeof seen) != sizeof seen) {
+        _exit(1);
+      }
+      census_flush(5000);
+      if (write(out, &done, sizeof done) != sizeof done) {
+        _exit(1);
+      }
+    }
+    _exit(0);
+  }
+  return pid;
+}
+
+static int64_t next(int fd) {
+  int64_t v;
+  assert_int_equal(read(fd, &v, sizeof v), sizeof v);
+  return v;
+}
+
+static void export_by_leader_only(void **state) {
+  (void)state;
+  char *dir = make_dir();
+  int to_a[2], from_a[2], to_b[2], from_b[2];
+  assert_int_equal(pipe(to_a) | pipe(from_a) | pipe(to_b) | pipe(from_b), 0);
+  pid_t a = export_member(dir, 3, from_a[1], to_a[0]);
+  assert_int_equal(next(from_a[0]), 3); /* a leads: its exporter sees the group (a alone) */
+  assert_int_equal(next(from_a[0]), -3);
+  pid_t b = export_member(dir, 4, from_b[1], to_b[0]);
+  assert_int_equal(next(from_b[0]), -3); /* b follows: its flush called no exporter */
+  assert_int_equal(write(to_b[1], "?", 1), 1);
+  assert_int_equal(next(from_b[0]), -2);
+  assert_int_equal(next(from_b[0]), 7);  /* a scrape of b sees the group */
+  assert_int_equal(next(from_b[0]), -3); /* and b's flush still exports nothing */
+  assert_int_equal(write(to_a[1], "?", 1), 1);
+  assert_int_equal(next(from_a[0]), -2);
+  assert_int_equal(next(from_a[0]), 7);
+  assert_int_equal(next(from_a[0]), 7); /* a's exporter: the group's merged view */
+  assert_int_equal(next(from_a[0]), -3);
+  kill(a, SIGKILL);
+  kill(b, SIGKILL);
+  waitpid(a, NULL, 0);
+  waitpid(b, NULL, 0);
+  remove_dir(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(workers_killed_and_replaced),
@@ -583,6 +672,7 @@ int main(void) {
       cmocka_unit_test(hostile_files),
       cmocka_unit_test(gauge_modes),
       cmocka_unit_test(leader),
+      cmocka_unit_test(export_by_leader_only),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }
