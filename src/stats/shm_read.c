@@ -870,13 +870,14 @@ static bool archive_image(const struct census__shm_merge *m, char **names, size_
     ok = image_record(im, v->part, v->part_size, r->key, r->key_size, m->words + r->at,
                       lv ? CENSUS__SHM_ARCHIVE_LV_WORDS : v->rview.words);
   }
+  size_t used = im->n - CENSUS__SHM_HEADER_SIZE - CENSUS__SHM_CHUNK_HEADER; /* before padding */
   size_t chunk_size = (im->n - CENSUS__SHM_HEADER_SIZE + 63) & ~(size_t)63;
   static const unsigned char zeros[64];
   ok = ok && image_put(im, zeros, chunk_size - (im->n - CENSUS__SHM_HEADER_SIZE));
   if (ok) {
     struct census__shm_chunk *chunk = (void *)(im->p + CENSUS__SHM_HEADER_SIZE);
     chunk->size = chunk_size;
-    atomic_store(&chunk->used, im->n - CENSUS__SHM_HEADER_SIZE - CENSUS__SHM_CHUNK_HEADER);
+    atomic_store(&chunk->used, used);
     struct census__shm_header *hp = (void *)im->p;
     atomic_store(&hp->end, im->n);
   }
