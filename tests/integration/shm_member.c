@@ -6,6 +6,7 @@
  * "shm_demo/latency" (DISTRIBUTION), route="/a"), prints "recorded N" and exits; with "hang" it
  * then waits to be killed (the test SIGKILLs it).
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,19 +24,26 @@ int main(int argc, char **argv) {
   const census_measure *latency = census_measure_double_new("shm_demo/latency", "", "s", NULL);
   const census_tag_key *route = census_tag_key_new("route", NULL);
   double bounds[] = {0.1, 0.5, 1};
-  census_view *count = census_view_new("shm_demo/requests", "requests", latency, &route, 1,
-                                       census_aggregation_count_new(), NULL);
-  census_view *dist = census_view_new("shm_demo/latency", "latency", latency, &route, 1,
-                                      census_aggregation_distribution_new(bounds, 3, NULL), NULL);
-  if (census_view_register(count) != CENSUS_OK || census_view_register(dist) != CENSUS_OK) {
-    return 1;
-  }
+  census_aggregation *count_agg = census_aggregation_count_new();
+  census_aggregation *dist_agg = census_aggregation_distribution_new(bounds, 3, NULL);
+  census_view *count =
+      census_view_new("shm_demo/requests", "requests", latency, &route, 1, count_agg, NULL);
+  census_view *dist =
+      census_view_new("shm_demo/latency", "latency", latency, &route, 1, dist_agg, NULL);
+  bool registered =
+      census_view_register(count) == CENSUS_OK && census_view_register(dist) == CENSUS_OK;
+  census_view_free(count);
+  census_view_free(dist);
+  census_aggregation_free(count_agg);
+  census_aggregation_free(dist_agg);
   census_tag_map *tags = census_tag_map_new();
   census_tag_map_put(tags, route, "/a");
-  for (long i = 0; i < n; i++) {
-    if (census_record_double(latency, 0.25, tags) != CENSUS_OK) {
-      return 1;
-    }
+  for (long i = 0; registered && i < n; i++) {
+    registered = census_record_double(latency, 0.25, tags) == CENSUS_OK;
+  }
+  census_tag_map_free(tags);
+  if (!registered) {
+    return 1;
   }
   printf("recorded %ld\n", n);
   fflush(stdout);
@@ -44,5 +52,6 @@ int main(int argc, char **argv) {
       pause();
     }
   }
+  census_shutdown(1000);
   return 0;
 }
