@@ -49,6 +49,34 @@ static inline uint64_t census__sum_add(bool is_double, uint64_t sum,
   return s > (uint64_t)INT64_MAX ? CENSUS__SUM_SATURATED : s;
 }
 
+/* Adds one value into a DISTRIBUTION half `w`; returns the index of the bucket word it counted
+ * in. Single writer: plain loads/stores. */
+static inline size_t census__cell_distribution_update(const struct census__rview *view,
+                                                      _Atomic uint64_t *w,
+                                                      const struct census__measurement *m) {
+  bool is_double = view->def.measure->type == CENSUS_MEASURE_DOUBLE;
+  double x = m->double_value;
+  uint64_t n = word_load(&w[WORD_COUNT]) + 1;
+  double mean = census__double_of(word_load(&w[WORD_MEAN]));
+  double delta = x - mean;
+  mean += delta / (double)n;
+  double m2 = census__double_of(word_load(&w[WORD_M2])) + delta * (x - mean);
+  word_store(&w[WORD_COUNT], n);
+  word_store(&w[WORD_SUM], census__sum_add(is_double, word_load(&w[WORD_SUM]), m));
+  word_store(&w[WORD_MEAN], census__bits_of(mean));
+  word_store(&w[WORD_M2], census__bits_of(m2));
+  if (x < census__double_of(word_load(&w[WORD_MIN]))) {
+    word_store(&w[WORD_MIN], census__bits_of(x));
+  }
+  if (x > census__double_of(word_load(&w[WORD_MAX]))) {
+    word_store(&w[WORD_MAX], census__bits_of(x));
+  }
+  size_t b = WORD_BUCKETS +
+             bucket_index(view->def.aggregation.bounds, view->def.aggregation.bound_count, x);
+  word_store(&w[b], word_load(&w[b]) + 1);
+  return b;
+}
+
 /* Adds one measurement into the active half `w` of a cell. Single writer: plain loads/stores. */
 static inline void census__cell_update(const struct census__rview *view, _Atomic uint64_t *w,
                                        const struct census__measurement *m) {
@@ -66,28 +94,9 @@ static inline void census__cell_update(const struct census__rview *view, _Atomic
                is_double ? census__bits_of(m->double_value) : (uint64_t)m->int_value);
     word_store(&w[WORD_TIME], (uint64_t)census__unix_ns());
     break;
-  case CENSUS_AGGREGATION_DISTRIBUTION: {
-    double x = m->double_value;
-    uint64_t n = word_load(&w[WORD_COUNT]) + 1;
-    double mean = census__double_of(word_load(&w[WORD_MEAN]));
-    double delta = x - mean;
-    mean += delta / (double)n;
-    double m2 = census__double_of(word_load(&w[WORD_M2])) + delta * (x - mean);
-    word_store(&w[WORD_COUNT], n);
-    word_store(&w[WORD_SUM], census__sum_add(is_double, word_load(&w[WORD_SUM]), m));
-    word_store(&w[WORD_MEAN], census__bits_of(mean));
-    word_store(&w[WORD_M2], census__bits_of(m2));
-    if (x < census__double_of(word_load(&w[WORD_MIN]))) {
-      word_store(&w[WORD_MIN], census__bits_of(x));
-    }
-    if (x > census__double_of(word_load(&w[WORD_MAX]))) {
-      word_store(&w[WORD_MAX], census__bits_of(x));
-    }
-    size_t b = WORD_BUCKETS +
-               bucket_index(view->def.aggregation.bounds, view->def.aggregation.bound_count, x);
-    word_store(&w[b], word_load(&w[b]) + 1);
+  case CENSUS_AGGREGATION_DISTRIBUTION:
+    census__cell_distribution_update(view, w, m);
     break;
-  }
   }
 }
 

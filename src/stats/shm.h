@@ -18,6 +18,7 @@ extern _Atomic uint32_t census__shm_epoch;
 /* A live cell in the file: the committed generation and two slots of the view's words. */
 struct census__shm_cell {
   _Atomic uint64_t gen;
+  uint64_t last_bucket; /* DISTRIBUTION: the bucket word the last update changed (0: none) */
   _Atomic uint64_t slots[];
 };
 
@@ -27,7 +28,8 @@ struct census__shm_cell {
 void census__shm_cell_attach(struct census__cell *cell);
 
 /* Adds one measurement into a shared cell: computes the next state into the slot `gen` does not
- * name, then publishes it by storing gen + 1 (release). Single writer: plain loads and stores;
+ * name (copying into it only what differs from the committed slot), then publishes it by
+ * storing gen + 1 (release). Single writer: plain loads and stores;
  * the release fence orders the previous gen store before this record's slot stores (a reader
  * that sees any of them sees gen move). On x86 both fences are compiler barriers. */
 static inline void census__shm_cell_update(const struct census__rview *view,
@@ -37,11 +39,22 @@ static inline void census__shm_cell_update(const struct census__rview *view,
   size_t words = view->words;
   _Atomic uint64_t *src = c->slots + (g & 1) * words, *dst = c->slots + ((g + 1) & 1) * words;
   atomic_thread_fence(memory_order_release);
-  for (size_t i = 0; i < words; i++) {
-    atomic_store_explicit(&dst[i], atomic_load_explicit(&src[i], memory_order_relaxed),
-                          memory_order_relaxed);
+  if (view->def.aggregation.type != CENSUS_AGGREGATION_DISTRIBUTION) {
+    for (size_t i = 0; i < words; i++) {
+      word_store(&dst[i], word_load(&src[i]));
+    }
+    census__cell_update(view, dst, m);
+  } else {
+    /* dst is the state before the last update: it differs from src in the head words and the
+     * bucket that update changed, nothing else. */
+    for (size_t i = 0; i < WORD_BUCKETS; i++) {
+      word_store(&dst[i], word_load(&src[i]));
+    }
+    if (c->last_bucket) {
+      word_store(&dst[c->last_bucket], word_load(&src[c->last_bucket]));
+    }
+    c->last_bucket = census__cell_distribution_update(view, dst, m);
   }
-  census__cell_update(view, dst, m);
   atomic_store_explicit(&c->gen, g + 1, memory_order_release);
 }
 

@@ -17,7 +17,8 @@
  *   record  = u32 magic "CELL" | u32 size (bytes, a multiple of 8) | u32 description size |
  *             u32 checksum (of the 16 bytes before it with it zero, and the description) |
  *             u32 words | u32 slots (2: a live cell, 1: an archived total) |
- *             description (padded to 8) | u64 gen (atomic) | slot 0 [words] | slot 1 [words]
+ *             description (padded to 8) | u64 gen (atomic) | u64 writer's word (readers skip
+ *             it) | slot 0 [words] | slot 1 [words]
  *   description = u8 aggregation | u8 measure type | u16 reserved | u32 column count |
  *             u32 bound count | u32 reserved | strings: view name, view description, measure
  *             name, measure description, unit, each column name (each a u32 length and the
@@ -30,8 +31,11 @@
  * cache line. A live cell's words follow stats_internal.h's layout for its aggregation; the
  * recording thread writes the slot `gen` does not name, then stores gen + 1 (release): slot
  * (gen & 1) is always complete, so a reader never sees half a record, even when the writer was
- * killed in the middle of one. An archived LAST_VALUE total has 5 words: time, most recent value,
- * min, max, sum (the measure's representation: int64 or double bits).
+ * killed in the middle of one. The writer's word is the writer's own: for a DISTRIBUTION, the
+ * bucket word the last update changed, so that the next update copies only the head words and
+ * that bucket into the other slot (the slots differ in nothing else). An archived LAST_VALUE total
+ * has 5 words: time, most recent value, min, max, sum (the measure's representation: int64 or
+ * double bits).
  */
 #ifndef CENSUS_STATS_SHM_FORMAT_H
 #define CENSUS_STATS_SHM_FORMAT_H
@@ -100,7 +104,7 @@ static inline size_t census__shm_pad8(size_t n) { return (n + 7) & ~(size_t)7; }
 
 /* Bytes of a record with a `desc_size`-byte description and `slots` slots of `words` words. */
 static inline size_t census__shm_record_size(size_t desc_size, size_t words, size_t slots) {
-  return CENSUS__SHM_RECORD_HEAD + census__shm_pad8(desc_size) + 8 + slots * words * 8;
+  return CENSUS__SHM_RECORD_HEAD + census__shm_pad8(desc_size) + 16 + slots * words * 8;
 }
 
 _Static_assert(sizeof(struct census__shm_header) == 64, "header fields");

@@ -409,8 +409,8 @@ static const char *merge_chunk(struct census__shm_merge *m, const unsigned char 
     const char *problem = NULL;
     if (r.words == 0 && r.desc_size >= 4 && desc[0] == CENSUS__SHM_NAMES_AGGREGATION) {
       problem = archive ? read_names(m, desc, r.desc_size) : "a file list outside an archive";
-    } else if (r.slots == 2 ? !cell_copy(gen, gen + 1, r.words, words)
-                            : (memcpy(words, (const void *)(gen + 1), r.words * 8), false)) {
+    } else if (r.slots == 2 ? !cell_copy(gen, gen + 2, r.words, words)
+                            : (memcpy(words, (const void *)(gen + 2), r.words * 8), false)) {
       problem = "a cell kept changing while it was read (read at the next scrape)";
     } else {
       problem = merge_record(m, desc, r.desc_size, words, r.words, r.slots == 1, pid);
@@ -835,7 +835,7 @@ static bool image_record(struct image *im, const unsigned char *a, size_t an,
   static const unsigned char zeros[16];
   bool ok = image_put(im, &r, sizeof r) && image_put(im, desc, desc_size) &&
             image_put(im, zeros, census__shm_pad8(desc_size) - desc_size) &&
-            image_put(im, zeros, 8) && image_put(im, words, count * 8);
+            image_put(im, zeros, 16) && image_put(im, words, count * 8);
   free(desc);
   return ok;
 }
