@@ -908,15 +908,95 @@ static int archive_write(int dirfd, const struct image *im) {
   return err;
 }
 
-/* Compaction (caller holds the compaction lock exclusively): see the file comment. */
+/* A list of file names (owned). */
+struct names {
+  char **v;
+  size_t count, cap;
+};
+
+static bool names_add(struct names *n, const char *name) {
+  return grow((void **)&n->v, &n->cap, n->count + 1, sizeof *n->v) &&
+         (n->v[n->count] = strdup(name)) && ++n->count;
+}
+
+static void names_free(struct names *n) {
+  for (size_t i = 0; i < n->count; i++) {
+    free(n->v[i]);
+  }
+  free(n->v);
+}
+
+/* Removes `name` if it is the temporary file of a writer killed while creating its file (older
+ * than a minute, nobody holding its lock). True when `name` is a temporary file. */
+static bool remove_stale_tmp(int dirfd, const char *name, int64_t now) {
+  struct stat st;
+  if (strncmp(name, "census-", 7) != 0 || !has_suffix(name, ".tmp")) {
+    return false;
+  }
+  if (fstatat(dirfd, name, &st, 0) == 0 && now - st.st_mtim.tv_sec * 1000000000LL > 60e9) {
+    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 && file_dead(fd)) {
+      unlinkat(dirfd, name, 0);
+    }
+    if (fd >= 0) {
+      close(fd);
+    }
+  }
+  return true;
+}
+
+/* Merges process file `name` into `m` if its writer is dead and the file reads whole: true then.
+ * A dead file with a problem stays where it is, read (as far as it can be) by every scrape,
+ * reported once: census never deletes what it could not read. It is first read into a scratch
+ * merge, so none of its records reach the archive. */
+static bool take_dead(struct census__shm_merge *m, const char *dir, int dirfd, const char *name) {
+  bool is_dead = false;
+  struct mapped f;
+  const char *problem = file_map(dirfd, name, &f);
+  if (!problem && (is_dead = file_dead(f.fd))) {
+    struct census__shm_merge *trial = census__shm_merge_new();
+    problem = trial ? census__shm_merge_file(trial, f.data, f.size, false) : "out of memory";
+    if (!problem && !trial->failed) {
+      census__shm_merge_file(m, f.data, f.size, false);
+    }
+    is_dead = !problem && trial && !trial->failed;
+    census__shm_merge_free(trial);
+  }
+  if (problem) {
+    report_file(dir, name, problem);
+  }
+  file_unmap(&f);
+  return is_dead;
+}
+
+/* Writes the archive of `m` listing `held` and, once it is in place, removes those files. */
+static void compact_commit(const struct census__shm_merge *m, const char *dir, int dirfd,
+                           struct names *held) {
+  struct image im = {0};
+  int err = archive_image(m, held->v, held->count, &im) ? archive_write(dirfd, &im) : ENOMEM;
+  if (err) {
+    report_file(dir, ARCHIVE_NAME,
+                err == ENOSPC ? "no space left to write the archive (compaction waits; the "
+                                "dead processes' files are read as they are)"
+                              : strerror(err));
+  }
+  for (size_t i = 0; !err && i < held->count; i++) {
+    unlinkat(dirfd, held->v[i], 0);
+  }
+  free(im.p);
+}
+
+/* Compaction (caller holds the compaction lock exclusively): see the file comment. Files the
+ * old archive lists (a compactor crashed before removing them) are removed now, or listed again
+ * when they cannot be. */
 static void compact(const char *dir, int dirfd) {
   struct census__shm_merge *m = census__shm_merge_new();
   DIR *d = fdopendir(dup(dirfd));
   if (d) {
     rewinddir(d);
   }
-  char **dead = NULL, **keep = NULL;
-  size_t dead_count = 0, dead_cap = 0, keep_count = 0, keep_cap = 0;
+  struct names held = {0};
+  size_t dead = 0;
   bool ok = m && d;
   bool unused;
   if (ok && faccessat(dirfd, ARCHIVE_NAME, F_OK, 0) == 0) {
@@ -926,79 +1006,22 @@ static void compact(const char *dir, int dirfd) {
   int64_t now = census__unix_ns();
   for (struct dirent *e; ok && (e = readdir(d));) {
     const char *name = e->d_name;
-    struct stat st;
-    if (strncmp(name, "census-", 7) == 0 && has_suffix(name, ".tmp") &&
-        fstatat(dirfd, name, &st, 0) == 0 && now - st.st_mtim.tv_sec * 1000000000LL > 60e9) {
-      int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-      if (fd >= 0 && file_dead(fd)) { /* a writer killed while creating its file */
-        unlinkat(dirfd, name, 0);
-      }
-      if (fd >= 0) {
-        close(fd);
-      }
+    if (remove_stale_tmp(dirfd, name, now) || !is_process_file(name)) {
       continue;
     }
-    if (!is_process_file(name)) {
-      continue;
-    }
-    if (name_listed(m, name)) { /* held by the archive already: a compactor crashed */
+    if (name_listed(m, name)) {
       if (unlinkat(dirfd, name, 0) != 0 && errno != ENOENT) {
-        ok = grow((void **)&keep, &keep_cap, keep_count + 1, sizeof *keep) &&
-             (keep[keep_count++] = strdup(name));
+        ok = names_add(&held, name);
       }
-      continue;
-    }
-    /* A dead file read whole joins the archive. One with a problem stays where it is, read (as
-     * far as it can be) by every scrape, reported once: census never deletes what it could not
-     * read. Its records are read into a scratch merge, so none reach the archive. */
-    bool is_dead = false;
-    struct mapped f;
-    const char *problem = file_map(dirfd, name, &f);
-    if (!problem && (is_dead = file_dead(f.fd))) {
-      struct census__shm_merge *trial = census__shm_merge_new();
-      problem = trial ? census__shm_merge_file(trial, f.data, f.size, false) : "out of memory";
-      if (!problem && !trial->failed) {
-        census__shm_merge_file(m, f.data, f.size, false);
-      }
-      is_dead = !problem && trial && !trial->failed;
-      census__shm_merge_free(trial);
-    }
-    if (problem) {
-      report_file(dir, name, problem);
-    }
-    file_unmap(&f);
-    if (is_dead) {
-      ok = grow((void **)&dead, &dead_cap, dead_count + 1, sizeof *dead) &&
-           (dead[dead_count++] = strdup(name));
+    } else if (take_dead(m, dir, dirfd, name)) {
+      ok = names_add(&held, name);
+      dead++;
     }
   }
-  ok = ok && !m->failed;
-  if (ok && dead_count) {
-    struct image im = {0};
-    for (size_t i = 0; ok && i < keep_count; i++) {
-      ok = grow((void **)&dead, &dead_cap, dead_count + 1, sizeof *dead) &&
-           (dead[dead_count++] = strdup(keep[i]));
-    }
-    int err = ok && archive_image(m, dead, dead_count, &im) ? archive_write(dirfd, &im) : ENOMEM;
-    if (err) {
-      report_file(dir, ARCHIVE_NAME,
-                  err == ENOSPC ? "no space left to write the archive (compaction waits; the "
-                                  "dead processes' files are read as they are)"
-                                : strerror(err));
-    }
-    for (size_t i = 0; !err && i < dead_count; i++) {
-      unlinkat(dirfd, dead[i], 0);
-    }
-    free(im.p);
+  if (ok && !m->failed && dead) {
+    compact_commit(m, dir, dirfd, &held);
   }
-  for (size_t i = 0; i < dead_count; i++) {
-    free(dead[i]);
-  }
-  for (size_t i = 0; i < keep_count; i++) {
-    free(keep[i]);
-  }
-  free(dead);
-  free(keep);
+  names_free(&held);
   if (d) {
     closedir(d);
   }
