@@ -459,8 +459,9 @@ static void run_case(struct bench_case *c) {
 #define SCRAPE_RECORDS 50
 
 /* A worker of the scrape group: records SCRAPE_RECORDS into each of SCRAPE_SERIES series of
- * `view`'s measure, then waits to be killed (or exits when `exit_after`). */
-static pid_t scrape_worker(const census_measure *m, bool exit_after) {
+ * `view`'s measure, writes a byte to `ready`, then waits to be killed (or exits when
+ * `exit_after`). */
+static pid_t scrape_worker(const census_measure *m, bool exit_after, int ready) {
   pid_t pid = fork();
   if (pid != 0) {
     return pid;
@@ -476,6 +477,9 @@ static pid_t scrape_worker(const census_measure *m, bool exit_after) {
   }
   if (exit_after) {
     _exit(0);
+  }
+  if (write(ready, "r", 1) != 1) {
+    _exit(1);
   }
   for (;;) {
     pause();
@@ -530,7 +534,7 @@ static void measure_shm_scrape(const char *dir, double ms[3]) {
   census_view_free(view);
   census_aggregation_free(agg);
   /* One dead worker, whose file is the template of the dead history. */
-  pid_t dead = scrape_worker(m, true);
+  pid_t dead = scrape_worker(m, true, -1);
   waitpid(dead, NULL, 0);
   char template[256];
   snprintf(template, sizeof template, "%s/census-%d-", dir, (int)dead);
@@ -549,10 +553,23 @@ static void measure_shm_scrape(const char *dir, double ms[3]) {
     copy_prefix(path, copy, 256 + 16384);
   }
   pid_t live[SCRAPE_LIVE];
-  for (int i = 0; i < SCRAPE_LIVE; i++) {
-    live[i] = scrape_worker(m, false);
+  int ready[2];
+  if (pipe(ready) != 0) {
+    perror("pipe");
+    exit(1);
   }
-  usleep(200000); /* the live workers have recorded (checked by the counts below) */
+  for (int i = 0; i < SCRAPE_LIVE; i++) {
+    live[i] = scrape_worker(m, false, ready[1]);
+  }
+  for (int i = 0; i < SCRAPE_LIVE; i++) { /* every live worker has recorded */
+    char c;
+    if (read(ready[0], &c, 1) != 1) {
+      perror("scrape workers");
+      exit(1);
+    }
+  }
+  close(ready[0]);
+  close(ready[1]);
   int64_t expected = (int64_t)(SCRAPE_DEAD + 1 + SCRAPE_LIVE) * SCRAPE_SERIES * SCRAPE_RECORDS;
   char lock_path[512];
   snprintf(lock_path, sizeof lock_path, "%s/census-compact.lock", dir);
@@ -563,8 +580,11 @@ static void measure_shm_scrape(const char *dir, double ms[3]) {
   }
   double before[REPETITIONS], after[REPETITIONS];
   for (int r = 0; r < REPETITIONS; r++) {
-    if (scrape_once(dir, "bench/scrape", &before[r]) != expected) {
-      fprintf(stderr, "bench_record: scrape before compaction lost counts\n");
+    int64_t got = scrape_once(dir, "bench/scrape", &before[r]);
+    if (got != expected) {
+      fprintf(stderr,
+              "bench_record: scrape before compaction: %" PRId64 " counts, expected %" PRId64 "\n",
+              got, expected);
       exit(1);
     }
   }
