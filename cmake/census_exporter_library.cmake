@@ -1,6 +1,6 @@
 # census_exporter_library(<name> OBJECTS <object libraries...> [LINK <link targets...>]
 #                         [PKG_REQUIRES <pkg-config modules>] [DEPENDS <dependencies...>]
-#                         DESCRIPTION <text>)
+#                         [COMPONENTS <census components>] DESCRIPTION <text>)
 #
 # Builds one exporter as its own pair of libraries, census_<name> (shared) and
 # census_<name>_static (installed as libcensus_<name>.a), from the given object libraries, so that
@@ -15,9 +15,12 @@
 # pkg-config), the names cmake/censusConfig.cmake.in knows how to find. LINK must then use the
 # targets censusConfig creates for them: CURL::libcurl, ZLIB::ZLIB, OpenSSL::Crypto,
 # PkgConfig::census_jansson and PkgConfig::census_microhttpd (see census_find_dependencies()
-# below, which creates them in the build too).
+# below, which creates them in the build too). COMPONENTS names other census exporter libraries
+# this one builds on (the zPages on prometheus): its .pc file requires them, and censusConfig
+# loads them first (the caller links their targets itself, PUBLIC).
 function(census_exporter_library name)
-  cmake_parse_arguments(ARG "" "DESCRIPTION" "OBJECTS;LINK;PKG_REQUIRES;DEPENDS" ${ARGN})
+  cmake_parse_arguments(ARG "" "DESCRIPTION" "OBJECTS;LINK;PKG_REQUIRES;DEPENDS;COMPONENTS"
+                        ${ARGN})
   set(objects)
   foreach(object_library ${ARG_OBJECTS})
     list(APPEND objects $<TARGET_OBJECTS:${object_library}>)
@@ -34,12 +37,16 @@ function(census_exporter_library name)
   install(EXPORT census_${name}Targets NAMESPACE census::
     DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/census)
   file(CONFIGURE OUTPUT ${PROJECT_BINARY_DIR}/census_${name}Dependencies.cmake
-    CONTENT "# What census::census_${name} needs found first (see censusConfig.cmake).\nset(_census_component_depends @ARG_DEPENDS@)\n"
+    CONTENT "# What census::census_${name} needs found first (see censusConfig.cmake).\nset(_census_component_depends @ARG_DEPENDS@)\nset(_census_component_components @ARG_COMPONENTS@)\n"
     @ONLY)
   install(FILES ${PROJECT_BINARY_DIR}/census_${name}Dependencies.cmake
     DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/census)
 
   set(CENSUS_EXPORTER_NAME census_${name})
+  set(CENSUS_EXPORTER_REQUIRES)
+  foreach(component ${ARG_COMPONENTS})
+    string(APPEND CENSUS_EXPORTER_REQUIRES " census_${component}")
+  endforeach()
   set(CENSUS_EXPORTER_DESCRIPTION "${ARG_DESCRIPTION}")
   string(JOIN " " CENSUS_EXPORTER_REQUIRES_PRIVATE ${ARG_PKG_REQUIRES})
   configure_file(${PROJECT_SOURCE_DIR}/cmake/census_exporter.pc.in

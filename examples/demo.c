@@ -65,6 +65,9 @@
 #ifdef CENSUS_HAVE_PROMETHEUS
 #include <census/exporters/prometheus.h>
 #endif
+#ifdef CENSUS_HAVE_ZPAGES
+#include <census/exporters/zpages.h>
+#endif
 #ifdef CENSUS_HAVE_OTLP
 #include <census/exporters/otlp.h>
 #endif
@@ -97,6 +100,9 @@ struct demo_options {
   const char *google_monitoring_endpoint; /* NULL: Google's */
   const char *google_trace_endpoint;      /* NULL: Google's */
   const char *google_access_token;        /* NULL: the usual credentials */
+  bool zpages;                            /* serve the zPages */
+  int64_t requests;                       /* per worker, then idle; 0: until the end */
+  const char *summary_path;               /* where to write what was recorded; NULL: nowhere */
 };
 
 /* The push exporters started from the command line: OTLP, Zipkin, Cloud Monitoring, Cloud Trace.
@@ -289,6 +295,11 @@ static void update_in_flight(int change) {
 struct worker {
   pthread_t thread;
   uint64_t random_state;
+  /* What this worker recorded (--summary): requests by method (0 GET, 1 POST) and status (0 200,
+   * 1 404, 2 500), bytes by method, slow reads. */
+  int64_t requests[2][3];
+  int64_t bytes[2];
+  int64_t cache_misses;
   census_tag_map *stage_tags;   /* stage, method */
   census_tag_map *request_tags; /* method, status */
   census_measurement_map *request_end;
@@ -305,9 +316,10 @@ static bool serve_one_request(struct worker *w) {
       .size = sizeof(census_span_options), .kind = CENSUS_SPAN_KIND_SERVER, .root = true};
   census_span request = census_span_start_current("user request", &server);
   census_span_set_attribute_string(request, "http.method", method);
-  if (census_span_is_recording(request)) {
-    census_trace_context context;
-    census_span_context(request, &context);
+  census_trace_context context;
+  /* Sampled (exported), not merely recording: the zPages record every request. */
+  if (census_span_context(request, &context) == CENSUS_OK &&
+      census_trace_context_is_sampled(&context)) {
     char trace_id[2 * CENSUS_TRACE_ID_SIZE + 1];
     for (int i = 0; i < CENSUS_TRACE_ID_SIZE; i++) {
       snprintf(trace_id + 2 * i, 3, "%02x", context.trace_id[i]);
@@ -322,6 +334,7 @@ static bool serve_one_request(struct worker *w) {
     if (i == 0 && random_between(&w->random_state, 0, 49) == 0) {
       sleep_us += random_between(&w->random_state, 40000, 150000); /* a cold cache: slow read */
       census_span_add_event(stage_span, "cache miss");
+      w->cache_misses++;
     }
     int64_t start = monotonic_ns();
     sleep_ns((int64_t)sleep_us * 1000);
@@ -341,6 +354,9 @@ static bool serve_one_request(struct worker *w) {
     census_span_set_status(request, CENSUS_SPAN_STATUS_ERROR, "internal error");
   }
   census_span_end(request);
+  int m = method[0] == 'G' ? 0 : 1, st = roll < 90 ? 0 : roll < 95 ? 1 : 2;
+  w->requests[m][st]++;
+  w->bytes[m] += bytes;
   return ok && !failed("tag method", census_tag_map_put(w->request_tags, metrics.method, method)) &&
          !failed("tag status", census_tag_map_put(w->request_tags, metrics.status, status)) &&
          !failed("put demo/requests",
@@ -351,11 +367,50 @@ static bool serve_one_request(struct worker *w) {
 }
 
 /* A worker thread: serves requests until main clears keep_serving or a record call fails. */
+static int64_t requests_per_worker; /* --requests; 0: no limit */
+
 static void *worker_main(void *arg) {
   struct worker *w = arg;
-  while (atomic_load(&keep_serving) && serve_one_request(w)) {
+  for (int64_t served = 0;
+       atomic_load(&keep_serving) && (requests_per_worker == 0 || served < requests_per_worker) &&
+       serve_one_request(w);
+       served++) {
   }
   return NULL;
+}
+
+/* Writes what the workers recorded as one JSON object to `path` (--summary), for tests that
+ * check the zPages and exporters against it. */
+static void write_summary(const char *path, const struct worker *workers, int count) {
+  static const char *const methods[] = {"GET", "POST"}, *const statuses[] = {"200", "404", "500"};
+  FILE *f = fopen(path, "w");
+  if (f == NULL) {
+    fprintf(stderr, "demo: cannot write %s: %s\n", path, strerror(errno));
+    return;
+  }
+  int64_t total = 0, misses = 0, by[2][3] = {{0}}, bytes[2] = {0};
+  for (int i = 0; i < count; i++) {
+    for (int m = 0; m < 2; m++) {
+      for (int s = 0; s < 3; s++) {
+        by[m][s] += workers[i].requests[m][s];
+        total += workers[i].requests[m][s];
+      }
+      bytes[m] += workers[i].bytes[m];
+    }
+    misses += workers[i].cache_misses;
+  }
+  fprintf(f,
+          "{\"requests\":%" PRId64 ",\"errors\":%" PRId64 ",\"cache_misses\":%" PRId64
+          ",\"by_method_status\":{",
+          total, by[0][2] + by[1][2], misses);
+  for (int m = 0; m < 2; m++) {
+    for (int s = 0; s < 3; s++) {
+      fprintf(f, "%s\"%s %s\":%" PRId64, m + s ? "," : "", methods[m], statuses[s], by[m][s]);
+    }
+  }
+  fprintf(f, "},\"bytes_by_method\":{\"GET\":%" PRId64 ",\"POST\":%" PRId64 "}}\n", bytes[0],
+          bytes[1]);
+  fclose(f);
 }
 
 static void worker_free_maps(struct worker *w) {
@@ -373,6 +428,11 @@ static void print_usage(FILE *to) {
           "  --sample-ratio R   trace this fraction of requests, 0 to 1 (default 0.02)\n"
           "  --prometheus ADDR:PORT  serve /metrics there (default 127.0.0.1:9464)\n"
           "  --no-prometheus    do not serve /metrics\n"
+          "  --no-zpages        do not serve the zPages (/zpages/ beside /metrics, else on\n"
+          "                     127.0.0.1:9465)\n"
+          "  --requests N       each worker serves N requests, then the demo idles until the\n"
+          "                     end (the pages stay up)\n"
+          "  --summary FILE     write what the workers recorded to FILE (JSON) once they stop\n"
           "  --otlp-endpoint URL  push metrics and spans with OTLP/HTTP to URL (e.g.\n"
           "                     http://localhost:4318; default: OTEL_EXPORTER_OTLP_ENDPOINT)\n"
           "  --zipkin-endpoint URL  send spans to Zipkin (e.g.\n"
@@ -432,7 +492,8 @@ static int parse_options(int argc, char **argv, struct demo_options *options) {
                                    .sample_ratio = 0.02,
                                    .prometheus = true,
                                    .prometheus_address = "127.0.0.1",
-                                   .prometheus_port = 9464};
+                                   .prometheus_port = 9464,
+                                   .zpages = true};
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--json") == 0) {
       options->json = true;
@@ -452,6 +513,15 @@ static int parse_options(int argc, char **argv, struct demo_options *options) {
       }
     } else if (strcmp(argv[i], "--no-prometheus") == 0) {
       options->prometheus = false;
+    } else if (strcmp(argv[i], "--no-zpages") == 0) {
+      options->zpages = false;
+    } else if (strcmp(argv[i], "--requests") == 0 && i + 1 < argc) {
+      if (!parse_count(argv[++i], &options->requests)) {
+        fprintf(stderr, "demo: --requests wants a non-negative integer, got '%s'\n", argv[i]);
+        return 2;
+      }
+    } else if (strcmp(argv[i], "--summary") == 0 && i + 1 < argc) {
+      options->summary_path = argv[++i];
     } else if (strcmp(argv[i], "--prometheus") == 0 && i + 1 < argc) {
       options->prometheus = true;
       if (!parse_listen(argv[++i], options)) {
@@ -525,6 +595,48 @@ static void *start_prometheus(const struct demo_options *options) {
     fprintf(stderr, "demo: built without the Prometheus exporter; not serving /metrics\n");
   }
   return NULL;
+#endif
+}
+
+/* Starts the zPages: on the Prometheus server when there is one (http://.../zpages/), else on
+ * their own (127.0.0.1:9465). They count every request's spans, also those the sampler does not
+ * export (record_unsampled). Returns the handle (NULL if none). */
+static void *start_zpages(const struct demo_options *options, void *metrics_server) {
+#ifdef CENSUS_HAVE_ZPAGES
+  if (!options->zpages) {
+    return NULL;
+  }
+  census_zpages_options zpages_options = CENSUS_ZPAGES_OPTIONS_INIT;
+  zpages_options.prometheus = metrics_server;
+  zpages_options.record_unsampled = 1;
+  zpages_options.history_interval_ms = options->interval_ms < 5000 ? options->interval_ms : 5000;
+  census_zpages_exporter *zpages = NULL;
+  census_status status = census_zpages_exporter_start(&zpages_options, &zpages);
+  if (status != CENSUS_OK) {
+    fprintf(stderr, "demo: not serving the zPages: %s\n", census_status_str(status));
+    return NULL;
+  }
+  const char *address = metrics_server ? options->prometheus_address : "127.0.0.1";
+  bool v6 = strchr(address, ':') != NULL;
+  fprintf(stderr, "demo: zPages at http://%s%s%s:%u/zpages/ (tracez, statsz)\n", v6 ? "[" : "",
+          address, v6 ? "]" : "", census_zpages_exporter_port(zpages));
+  return zpages;
+#else
+  (void)metrics_server;
+  if (options->zpages) {
+    fprintf(stderr, "demo: built without the zPages; not serving them\n");
+  }
+  return NULL;
+#endif
+}
+
+static void stop_zpages(void *zpages) {
+#ifdef CENSUS_HAVE_ZPAGES
+  if (zpages) {
+    census_zpages_exporter_stop(zpages, 5000);
+  }
+#else
+  (void)zpages;
 #endif
 }
 
@@ -770,6 +882,8 @@ int main(int argc, char **argv) {
   }
   census_sampler_free(sampler); /* census keeps its own copy */
   void *metrics_server = start_prometheus(&options);
+  void *zpages = start_zpages(&options, metrics_server);
+  requests_per_worker = options.requests;
   struct demo_exporters exporters = {0};
   start_otlp(&options, &exporters);
   start_zipkin(&options, &exporters);
@@ -815,12 +929,41 @@ int main(int argc, char **argv) {
             "demo: %d workers serving; exporting every %" PRId64 " ms for %" PRId64
             " s (Ctrl-C flushes and stops early)\n",
             DEMO_WORKERS, options.interval_ms, options.duration_s);
-    sleep_ns(options.duration_s * 1000000000);
+    /* The whole run is one span, running until the end, for the zPages' tracez (which records
+     * spans the sampler refuses: record_unsampled). Its sampler refuses it so that it is never
+     * exported: a trace of the whole run is not a request, and the exporter tests expect exactly
+     * the sampled requests' traces. */
+    census_span_options root = CENSUS_SPAN_OPTIONS_INIT;
+    root.root = true;
+    census_sampler *never = census_sampler_always_off();
+    root.sampler = never;
+    census_span run = census_span_start("demo run", &root);
+    census_sampler_free(never); /* the span keeps its decision */
+    int64_t end = monotonic_ns() + options.duration_s * 1000000000;
+    if (options.requests > 0) {
+      for (int i = 0; i < started; i++) {
+        pthread_join(workers[i].thread, NULL);
+      }
+      started = -started; /* joined */
+      fprintf(stderr, "demo: workers served %" PRId64 " requests each; idle until the end\n",
+              options.requests);
+      if (options.summary_path) {
+        write_summary(options.summary_path, workers, DEMO_WORKERS);
+      }
+    }
+    int64_t left = end - monotonic_ns();
+    sleep_ns(left > 0 ? left : 0);
+    census_span_end(run);
   }
 
   atomic_store(&keep_serving, false);
   for (int i = 0; i < started; i++) {
     pthread_join(workers[i].thread, NULL);
+  }
+  if (started < 0) {
+    started = -started;
+  } else if (options.summary_path) {
+    write_summary(options.summary_path, workers, started);
   }
   /* The explicit path: with no thread recording any more, census_shutdown() exports everything
    * one last time, shuts the exporters down and frees census's data. Without this call the
@@ -829,6 +972,7 @@ int main(int argc, char **argv) {
   for (int i = 0; i < DEMO_WORKERS; i++) {
     worker_free_maps(&workers[i]);
   }
+  stop_zpages(zpages);             /* census_shutdown() stopped them; this frees the handle */
   stop_prometheus(metrics_server); /* census_shutdown() stopped it; this frees the handle */
   census_stdout_exporter_stop(stdout_exporter, 0); /* likewise */
   /* Likewise for the push exporters: their handles outlive census_shutdown(), with the final

@@ -127,6 +127,7 @@ static bool encode_row(census_buf *b, const census_view_data *v, size_t row) {
     ok = value_field(b, "value", v, &p, true);
     break;
   case CENSUS_AGGREGATION_DISTRIBUTION:
+  case CENSUS_AGGREGATION_EXPONENTIAL: /* count, sum, min, max (the example writes no buckets) */
     ok = distribution_fields(b, v, &p);
     break;
   }

@@ -11,7 +11,8 @@ cmake --build "$build" --target ops_callgrind >/dev/null
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 for op in record_direct_3tags record_map_3tags record_distribution_3tags bound_int \
-  bound_distribution span_sampled span_unsampled traceparent_extract traceparent_inject; do
+  bound_distribution record_exponential_3tags bound_exponential span_sampled span_unsampled \
+  traceparent_extract traceparent_inject; do
   valgrind --tool=callgrind --collect-atstart=no --toggle-collect=run_ops \
     --callgrind-out-file="$out/$op" "$build/bench/ops_callgrind" "$op" "$n" 2>/dev/null
   total=$(grep -m1 '^summary:' "$out/$op" | awk '{print $2}')

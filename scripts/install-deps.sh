@@ -46,10 +46,13 @@ packages=(
   python3 python3-protobuf      # json_format: strict proto3-JSON check of Google API bodies
   universal-ctags               # scripts/code-map.py: declarations, definitions, function ends
   valgrind                      # scripts/callgrind-ops.sh: instructions per hot operation
+  chromium                      # zpages_browser: the zPages in a real (headless) browser
 )
 
 # node and npm run the propagation interop test against the OpenTelemetry/OpenCensus node
-# implementations; a machine that already has them (e.g. from nodesource) keeps its own.
+# implementations, and the exporters' receivers (protobufjs; the OTLP/gRPC tests' real gRPC
+# server, @grpc/grpc-js with @grpc/proto-loader); a machine that already has them (e.g. from
+# nodesource) keeps its own.
 command -v npm >/dev/null || packages+=(nodejs npm)
 if [ "$profile" = demo ]; then
   packages=("${demo_packages[@]}")
@@ -60,14 +63,17 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 install_node_packages() {
-  # The interop test's pinned packages (tests/interop/package-lock.json); tests only.
+  # The pinned npm packages of the tests (tests only): the interop test's oracles
+  # (tests/interop/package-lock.json) and playwright-core for the zPages' browser test
+  # (tests/zpages/package-lock.json; it drives Debian's chromium, no browser download).
   [ "$profile" = test ] || return 0
   local dir
-  dir="$(dirname "$0")/../tests/interop"
-  if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
-    touch "$dir/node_modules"
-  fi
+  for dir in "$(dirname "$0")/../tests/interop" "$(dirname "$0")/../tests/zpages"; do
+    if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+      touch "$dir/node_modules"
+    fi
+  done
 }
 
 if [ ${#missing[@]} -eq 0 ]; then

@@ -31,7 +31,8 @@ set(CENSUS_PROMETHEUS_RENDER_SOURCES
   ${PROJECT_SOURCE_DIR}/exporters/prometheus/prometheus_names.c
   ${PROJECT_SOURCE_DIR}/exporters/common/buffer.c
   ${PROJECT_SOURCE_DIR}/exporters/common/utf8.c
-  ${PROJECT_SOURCE_DIR}/exporters/common/options.c)
+  ${PROJECT_SOURCE_DIR}/exporters/common/options.c
+  ${PROJECT_SOURCE_DIR}/exporters/common/exp_buckets.c)
 
 # The strict exposition checker (tests/fuzz/exposition_check.c) against the real parsers.
 census_unit_test(exposition_check)
@@ -68,6 +69,10 @@ set_tests_properties(prometheus_render_corpus PROPERTIES LABELS "prometheus;inte
 census_unit_test(prometheus_server)
 target_link_libraries(test_prometheus_server PRIVATE census_prometheus_static)
 set_tests_properties(unit_prometheus_server PROPERTIES LABELS "unit;prometheus")
+# Routes: other pages on the same server (what the zPages attach to), and its status entry.
+census_unit_test(prometheus_routes THREADED)
+target_link_libraries(test_prometheus_routes PRIVATE census_prometheus_static)
+set_tests_properties(unit_prometheus_routes PROPERTIES LABELS "unit;threaded;prometheus")
 
 add_executable(prometheus_app ${CMAKE_CURRENT_LIST_DIR}/integration/prometheus_app.c)
 target_link_libraries(prometheus_app PRIVATE census_prometheus_static census_static)

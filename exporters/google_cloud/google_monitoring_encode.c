@@ -19,6 +19,7 @@
  * retried. Rows of a view whose descriptor is still pending are deferred; of one the API refused
  * for good, dropped (no_descriptor, counted by the push exporter in the sender's counters).
  */
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include "buffer.h"
 #include "census/census.h"
 #include "census/exporter.h"
+#include "exp_buckets.h"
 #include "google_internal.h"
 #include "google_monitoring_internal.h"
 #include "json_writer.h"
@@ -86,7 +88,7 @@ static const char *value_type(const census_view_data *v) {
   census_aggregation_type agg = census_view_data_aggregation(v);
   if (agg == CENSUS_AGGREGATION_COUNT)
     return "INT64";
-  if (agg == CENSUS_AGGREGATION_DISTRIBUTION)
+  if (agg == CENSUS_AGGREGATION_DISTRIBUTION || agg == CENSUS_AGGREGATION_EXPONENTIAL)
     return "DISTRIBUTION";
   return census_measure_value_type(census_view_data_measure(v)) == CENSUS_MEASURE_INT64 ? "INT64"
                                                                                         : "DOUBLE";
@@ -267,16 +269,8 @@ static size_t kept_bound_index(size_t total, size_t k) {
   return (size_t)(((unsigned long long)k * (total - 1)) / (CENSUS_GM_MAX_BOUNDS - 1));
 }
 
-static void encode_distribution(census_json *j, const census_view_data *v, const census_point *p) {
-  const double *bounds = NULL;
-  size_t nb = census_view_data_bounds(v, &bounds);
-  /* OpenCensus rule: when the first bound is not 0 (or there are none), prepend a 0 bound with
-   * a 0 count, so that the underflow bucket is (-inf, 0) (census refuses negative values). */
-  bool prepend = nb == 0 || bounds[0] > 0;
-  /* The full list: bound i is 0 (prepended) or census's; bucket i of the full list counts the
-   * values <= bound i (above bound i - 1), bucket `total` those above the last bound. */
-  size_t total = nb + (prepend ? 1 : 0);
-  size_t kept = total <= CENSUS_GM_MAX_BOUNDS ? total : CENSUS_GM_MAX_BOUNDS;
+/* Opens "distributionValue" and writes count, mean, sumOfSquaredDeviation and range. */
+static void encode_moments(census_json *j, const census_point *p) {
   census__json_key(j, "distributionValue");
   census__json_object_begin(j);
   census__json_kv_int64_string(j, "count", p->count);
@@ -290,6 +284,19 @@ static void encode_distribution(census_json *j, const census_view_data *v, const
     census__json_kv_double(j, "max", p->max);
     census__json_object_end(j);
   }
+}
+
+static void encode_distribution(census_json *j, const census_view_data *v, const census_point *p) {
+  const double *bounds = NULL;
+  size_t nb = census_view_data_bounds(v, &bounds);
+  /* OpenCensus rule: when the first bound is not 0 (or there are none), prepend a 0 bound with
+   * a 0 count, so that the underflow bucket is (-inf, 0) (census refuses negative values). */
+  bool prepend = nb == 0 || bounds[0] > 0;
+  /* The full list: bound i is 0 (prepended) or census's; bucket i of the full list counts the
+   * values <= bound i (above bound i - 1), bucket `total` those above the last bound. */
+  size_t total = nb + (prepend ? 1 : 0);
+  size_t kept = total <= CENSUS_GM_MAX_BOUNDS ? total : CENSUS_GM_MAX_BOUNDS;
+  encode_moments(j, p);
   census__json_key(j, "bucketOptions");
   census__json_object_begin(j);
   census__json_key(j, "explicitBuckets");
@@ -320,6 +327,106 @@ static void encode_distribution(census_json *j, const census_view_data *v, const
   }
   census__json_array_end(j);
   census__json_object_end(j);
+}
+
+/* At most this many finite buckets: with underflow and overflow, Cloud Monitoring's 200. */
+enum { EXP_MAX_FINITE = CENSUS_GM_MAX_BOUNDS - 2 };
+
+/* encode_exponential()'s explicit buckets for n counts from bucket `offset` at `scale`: bucket 0
+ * (-inf, 0) is empty, bucket 1 [0, first bound) holds the zeros. Closes distributionValue. */
+static void encode_exp_explicit(census_json *j, int scale, int64_t offset, const int64_t *counts,
+                                size_t n, int64_t zero_count) {
+  double bounds[EXP_MAX_FINITE + 2];
+  int64_t merged[EXP_MAX_FINITE + 3];
+  size_t nb = 0;
+  bounds[nb] = 0.0;
+  merged[nb++] = 0;
+  merged[nb] = zero_count;
+  for (size_t k = 0; k <= n; k++) {
+    /* bound k: the lower bound of finite bucket k (k = n: the last one's upper bound) */
+    double bound = census__exp_upper_bound(scale, offset + (int64_t)k - 1);
+    if (bound > bounds[nb - 1] && !isinf(bound)) {
+      bounds[nb++] = bound;
+      merged[nb] = 0;
+    }
+    if (k < n) {
+      merged[nb] += counts[k];
+    }
+  }
+  census__json_key(j, "explicitBuckets");
+  census__json_object_begin(j);
+  census__json_key(j, "bounds");
+  census__json_array_begin(j);
+  for (size_t k = 0; k < nb; k++) {
+    census__json_double(j, bounds[k]);
+  }
+  census__json_array_end(j);
+  census__json_object_end(j);
+  census__json_object_end(j);
+  census__json_key(j, "bucketCounts");
+  census__json_array_begin(j);
+  for (size_t k = 0; k <= nb; k++) {
+    census__json_int64_string(j, merged[k]);
+  }
+  census__json_array_end(j);
+  census__json_object_end(j);
+}
+
+/* An EXPONENTIAL row (docs/exporters/google-cloud-monitoring.md): at most EXP_MAX_FINITE buckets,
+ * the row's scale lowered on this copy until its buckets fit (bucket i at scale s is bucket
+ * i >> r at scale s - r, so lowering only adds neighbours). Cloud Monitoring's exponentialBuckets
+ * (growthFactor = the base 2^(2^-scale), scale = base^offset, one finite bucket per census bucket
+ * from the first to the last non-empty one, the underflow bucket holding the zeros, the overflow
+ * bucket empty) when base^offset and the last bucket's upper bound are normal doubles; else (only
+ * at the doubles' extremes, or when every value was 0) explicitBuckets: 0, then the first bucket's
+ * lower bound and every bucket's upper bound, a bound that rounds onto the previous one or
+ * overflows being left out (its count joins the next bucket). Cloud Monitoring's buckets are
+ * lower-inclusive, census's upper-inclusive: only values exactly on a bound differ. */
+static void encode_exponential(census_json *j, const census_view_data *v, size_t row,
+                               const census_point *p) {
+  census_exponential_buckets e;
+  census_view_data_row_exponential(v, row, &e);
+  int scale = e.scale;
+  int64_t offset = e.offset;
+  int r = 0;
+  while (e.bucket_count > 0 &&
+         ((offset + (int64_t)e.bucket_count - 1) >> r) - (offset >> r) + 1 > EXP_MAX_FINITE) {
+    r++;
+  }
+  int64_t counts[EXP_MAX_FINITE] = {0};
+  size_t n = 0;
+  for (size_t i = 0; i < e.bucket_count; i++) {
+    size_t k = (size_t)(((offset + (int64_t)i) >> r) - (offset >> r));
+    counts[k] += e.bucket_counts[i];
+    n = k + 1;
+  }
+  scale -= r;
+  offset >>= r;
+  double lowest = census__exp_upper_bound(scale, offset - 1); /* base^offset */
+  double highest = census__exp_upper_bound(scale, offset + (int64_t)n - 1);
+  encode_moments(j, p);
+  census__json_key(j, "bucketOptions");
+  census__json_object_begin(j);
+  if (n > 0 && isnormal(lowest) && isnormal(highest)) {
+    census__json_key(j, "exponentialBuckets");
+    census__json_object_begin(j);
+    census__json_kv_int64(j, "numFiniteBuckets", (int64_t)n);
+    census__json_kv_double(j, "growthFactor", census__exp_upper_bound(scale, 0));
+    census__json_kv_double(j, "scale", lowest);
+    census__json_object_end(j);
+    census__json_object_end(j);
+    census__json_key(j, "bucketCounts");
+    census__json_array_begin(j);
+    census__json_int64_string(j, e.zero_count);
+    for (size_t k = 0; k < n; k++) {
+      census__json_int64_string(j, counts[k]);
+    }
+    census__json_int64_string(j, 0);
+    census__json_array_end(j);
+    census__json_object_end(j);
+    return;
+  }
+  encode_exp_explicit(j, scale, offset, counts, n, e.zero_count);
 }
 
 /* The "metric" and "resource" objects of one series: its type and labels (the view's columns,
@@ -358,8 +465,8 @@ static void encode_metric_resource(const census_gm *e, census_json *j, const cen
 
 /* The "points" array of one series: its one point, with a cumulative interval [start, end] (a
  * gauge has only the end) and the value of its aggregation. */
-static void encode_point(census_json *j, const census_view_data *v, const census_point *p,
-                         int64_t start_ns, int64_t end_ns) {
+static void encode_point(census_json *j, const census_view_data *v, size_t row,
+                         const census_point *p, int64_t start_ns, int64_t end_ns) {
   census_aggregation_type agg = census_view_data_aggregation(v);
   census__json_key(j, "points");
   census__json_array_begin(j);
@@ -391,6 +498,9 @@ static void encode_point(census_json *j, const census_view_data *v, const census
   case CENSUS_AGGREGATION_DISTRIBUTION:
     encode_distribution(j, v, p);
     break;
+  case CENSUS_AGGREGATION_EXPONENTIAL:
+    encode_exponential(j, v, row, p);
+    break;
   }
   census__json_object_end(j);
   census__json_object_end(j);
@@ -405,7 +515,7 @@ static void encode_series(const census_gm *e, census_json *j, const census_view_
   encode_metric_resource(e, j, v, row, type);
   census__json_kv_string(j, "metricKind", metric_kind(census_view_data_aggregation(v)));
   census__json_kv_string(j, "valueType", value_type(v));
-  encode_point(j, v, p, start_ns, end_ns);
+  encode_point(j, v, row, p, start_ns, end_ns);
   census__json_object_end(j);
 }
 

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "census/census.h"
+#include "grpc.h"
 
 #define DEFAULT_MAX_RESPONSE ((size_t)4 * 1024 * 1024)
 #define CONNECT_TIMEOUT_MAX_MS 10000
@@ -42,6 +43,7 @@ typedef struct receiving {
   size_t body_max;
   bool body_failed;
   const char *capture; /* header name, or NULL */
+  bool grpc;           /* keep the grpc-* trailers */
 } receiving;
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *user) {
@@ -139,6 +141,30 @@ static bool header_value(const char *data, size_t n, const char *name, char *out
   return true;
 }
 
+/* Keeps the grpc-status, grpc-message and grpc-status-details-bin trailers (or Trailers-Only
+ * headers) of a gRPC call; true when data[0..n) was one of them. A details value too long for
+ * its buffer is dropped whole (a cut base64 text would not decode). */
+static bool on_grpc_header(census_http_result *res, const char *data, size_t n) {
+  char value[128];
+  if (header_value(data, n, "grpc-status", value, sizeof value)) {
+    int code;
+    res->grpc_status = census__grpc_parse_status(value, strlen(value), &code) ? code : -1;
+    return true;
+  }
+  if (header_value(data, n, "grpc-message", res->grpc_message, sizeof res->grpc_message)) {
+    return true;
+  }
+  if (n > 24 && strncasecmp(data, "grpc-status-details-bin:", 24) == 0) {
+    size_t room = sizeof res->grpc_details;
+    if (n - 24 >= room ||
+        !header_value(data, n, "grpc-status-details-bin", res->grpc_details, room)) {
+      res->grpc_details[0] = '\0';
+    }
+    return true;
+  }
+  return false;
+}
+
 static size_t on_header(char *data, size_t size, size_t nmemb, void *user) {
   receiving *r = user;
   size_t n = size * nmemb;
@@ -147,8 +173,13 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *user) {
     /* A new response (after 1xx): forget the previous one's headers. */
     r->result->retry_after_ms = -1;
     r->result->captured[0] = '\0';
+    r->result->grpc_status = -1;
+    r->result->grpc_message[0] = '\0';
+    r->result->grpc_details[0] = '\0';
   } else if (header_value(data, n, "retry-after", value, sizeof value)) {
     r->result->retry_after_ms = census__http_parse_retry_after(value, strlen(value));
+  } else if (r->grpc && on_grpc_header(r->result, data, n)) {
+    /* a grpc-* trailer, kept */
   } else if (r->capture) {
     header_value(data, n, r->capture, r->result->captured, sizeof r->result->captured);
   }
@@ -233,6 +264,19 @@ static void configure(CURL *e, const census_http_request *q, struct curl_slist *
   if (q->client_key != NULL) {
     curl_easy_setopt(e, CURLOPT_SSLKEY, q->client_key);
   }
+  if (q->grpc) {
+    /* h2c with prior knowledge for http:// (a gRPC server speaks no HTTP/1.1 to upgrade from);
+     * for https:// libcurl offers h2 by ALPN, and the attempt checks that it was chosen. */
+    bool tls = strncasecmp(q->url, "https:", 6) == 0;
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+                     (long)(tls ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE));
+    /* A fresh connection per call: Debian 12's libcurl (7.88) sends nothing on a second stream
+     * of a reused HTTP/2 connection (the curl tool shows the same against a gRPC server), and the
+     * call then fails with "Error in the HTTP2 framing layer". One connect per export is cheap
+     * at export intervals. */
+    curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+    curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+  }
 }
 
 static bool aborted(const census_http_request *q) {
@@ -271,6 +315,13 @@ static CURLcode drive(CURLM *multi, CURL *e, const census_http_request *q, bool 
   return rc;
 }
 
+/* Whether the finished transfer on `e` was HTTP/2. */
+static bool answered_in_http2(CURL *e) {
+  long version = 0;
+  curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &version);
+  return version == CURL_HTTP_VERSION_2_0;
+}
+
 bool census__http_client_prepare(census_http_client *c) {
   if (!census__http_global_init()) {
     return false;
@@ -288,6 +339,7 @@ void census__http_attempt(census_http_client *client, const census_http_request 
                           census_http_result *res) {
   memset(res, 0, sizeof *res);
   res->retry_after_ms = -1;
+  res->grpc_status = -1;
   res->body = "";
   struct curl_slist *headers = NULL;
   if (!census__http_client_prepare(client)) {
@@ -299,8 +351,12 @@ void census__http_attempt(census_http_client *client, const census_http_request 
     snprintf(res->error, sizeof res->error, "out of memory building the request");
     return;
   }
-  receiving r = {res, 0, q->max_response_bytes ? q->max_response_bytes : DEFAULT_MAX_RESPONSE,
-                 false, q->capture_header};
+  receiving r = {res,
+                 0,
+                 q->max_response_bytes ? q->max_response_bytes : DEFAULT_MAX_RESPONSE,
+                 false,
+                 q->capture_header,
+                 q->grpc};
   char errbuf[CURL_ERROR_SIZE] = "";
   char user_agent[64];
   snprintf(user_agent, sizeof user_agent, "census-c/%s", census_version());
@@ -312,6 +368,11 @@ void census__http_attempt(census_http_client *client, const census_http_request 
   if (res->aborted) {
     res->status = 0;
     snprintf(res->error, sizeof res->error, "attempt aborted");
+  } else if (rc == CURLE_OK && q->grpc && !answered_in_http2(e)) {
+    res->status = 0;
+    snprintf(res->error, sizeof res->error,
+             "the server answered in HTTP/1.x: gRPC needs HTTP/2 (h2c with prior knowledge for "
+             "http://, ALPN h2 for https://)");
   } else if (rc == CURLE_OK) {
     const char *ctype = NULL;
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &res->status);

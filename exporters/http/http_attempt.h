@@ -53,6 +53,10 @@ typedef struct census_http_request {
                                    "Metadata-Flavor"), case-insensitive; may be NULL */
   const atomic_bool *abort;     /* the attempt ends at once when either is set; may be NULL */
   const atomic_bool *abort_too; /* (census__http_client_wakeup() interrupts the wait) */
+  /* A gRPC call (grpc.h): HTTP/2 only, with prior knowledge for http:// (h2c, no upgrade) and
+   * negotiated by ALPN for https://; a server that answers in HTTP/1.x fails the attempt (status
+   * 0, error says so). The grpc-* trailers (or Trailers-Only headers) are kept in the result. */
+  bool grpc;
 } census_http_request;
 
 /* What came back. Free with census__http_result_free(). */
@@ -66,6 +70,10 @@ typedef struct census_http_result {
   char content_type[128]; /* the response's Content-Type; "" if none */
   int64_t retry_after_ms; /* the response's Retry-After, in ms from now; -1 if none or bad */
   char captured[128];     /* the value of capture_header, trimmed; "" if absent */
+  /* gRPC (request.grpc): the trailers (or Trailers-Only headers) as received. */
+  int grpc_status;         /* grpc-status, or -1 when absent or malformed */
+  char grpc_message[512];  /* grpc-message, still percent-encoded; "" if absent */
+  char grpc_details[4096]; /* grpc-status-details-bin (base64); "" if absent or too long */
 } census_http_result;
 
 /* Makes one attempt with `client`'s handles (made on first use). Never fails without saying why:

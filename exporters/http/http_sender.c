@@ -89,6 +89,7 @@
 #include "census/exporter.h"
 #include "buffer.h"
 #include "env_config.h"
+#include "grpc.h"
 #include "http_attempt.h"
 #include "resource.h"
 #include "spool.h"
@@ -138,6 +139,7 @@ struct census_http_sender {
   char **headers;
   size_t header_count;
   bool gzip;
+  bool grpc; /* each request is a gRPC unary call (grpc.h) */
   int64_t timeout_ms, initial_backoff_ms, max_backoff_ms, max_elapsed_ms;
   size_t max_queued, max_response_bytes;
   census_http_classify_fn classify;
@@ -162,6 +164,8 @@ struct census_http_sender {
   bool draining;             /* the thread delivers the spool's files before the queue */
   bool spool_written;        /* this process spooled requests since the thread last drained */
   char last_failure[256];    /* why the in-flight request's last attempt failed; "" if none did */
+  char last_error[256];      /* the last failed attempt or drop, kept (the status registry) */
+  int64_t last_error_ns;     /* when (Unix ns); 0: none yet */
   census_http_client client; /* libcurl handles: made with the thread, freed by free() */
   orphan *orphans;
 
@@ -253,6 +257,8 @@ static void fork_child(void) {
     /* The child's counters are its own: the parent's requests are the parent's to count. */
     memset(&s->stats, 0, sizeof s->stats);
     s->last_failure[0] = '\0';
+    s->last_error[0] = '\0';
+    s->last_error_ns = 0;
     atomic_store(&s->abort_inflight, false);
     if (s->client.multi != NULL || s->client.easy != NULL) {
       orphan *o = malloc(sizeof *o);
@@ -363,6 +369,17 @@ static void mark_waiters_locked(census_http_sender *s, uint64_t seq) {
 /* Counts `r` as dropped for `metric_reason` (a CENSUS_EXPORTER_DROP_* string), marks it ended and
  * the flushes that waited for it, and fills `n` (diagnostic saying `why`, self-metric items) for
  * the caller to publish after unlocking. Does not free `r`. */
+/* Keeps `what` as the sender's last error, with the time (census__http_sender_last_error()).
+ * Mutex held. */
+static void note_error_locked(census_http_sender *s, const char *what) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  s->last_error_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+  size_t n = strnlen(what, sizeof s->last_error - 1); /* cut, as diagnostics are */
+  memcpy(s->last_error, what, n);
+  s->last_error[n] = '\0';
+}
+
 static void drop_locked(census_http_sender *s, request *r, notice *n, const char *why,
                         const char *metric_reason) {
   s->stats.requests_dropped++;
@@ -371,6 +388,7 @@ static void drop_locked(census_http_sender *s, request *r, notice *n, const char
   mark_waiters_locked(s, r->seq);
   snprintf(n->diag, DIAG_MAX, "%s: dropped a request of %llu items: %s", s->name,
            (unsigned long long)r->items, why);
+  note_error_locked(s, n->diag);
   n->drop_reason = metric_reason;
   n->dropped = r->items;
 }
@@ -477,11 +495,37 @@ typedef struct outcome {
   char cause[256];   /* `failure` without the classifier's message: "HTTP 503", curl's error */
 } outcome;
 
+/* Appends header line `line` ("Name: value") with its name in lower case, as HTTP/2 (and so
+ * gRPC metadata) wants it. */
+static void append_lowercase_name(census_buf *b, const char *line) {
+  const char *colon = strchr(line, ':');
+  size_t name = colon != NULL ? (size_t)(colon - line) : 0;
+  for (size_t i = 0; i < name; i++) {
+    char c = line[i];
+    census__buf_append_byte(b, c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c);
+  }
+  census__buf_append_str(b, line + name);
+  census__buf_append_byte(b, '\n');
+}
+
 /* Builds the header lines of an attempt at `r` into a '\n'-separated text (NULL on ENOMEM):
  * Content-Type, Content-Encoding when the body is compressed (or was stored so), then the
  * configured headers. */
 static char *request_headers(const census_http_sender *s, const request *r, bool gzipped) {
   census_buf b = CENSUS_BUF_INIT;
+  if (s->grpc) {
+    /* HTTP/2 header names are lower case; the message, not the body, carries the encoding. */
+    census__buf_printf(&b, "content-type: %s\nte: trailers\ngrpc-timeout: %lldm\n",
+                       s->content_type != NULL ? s->content_type : "application/grpc",
+                       (long long)s->timeout_ms);
+    if (gzipped) {
+      census__buf_append_str(&b, "grpc-encoding: gzip\n");
+    }
+    for (size_t i = 0; i < s->header_count; i++) {
+      append_lowercase_name(&b, s->headers[i]);
+    }
+    return census__buf_take(&b, NULL);
+  }
   /* A body from the spool goes out as the earlier process would have sent it. */
   const char *ctype = r->spooled != NULL ? r->spooled->content_type : s->content_type;
   census__buf_printf(&b, "Content-Type: %s\n", ctype != NULL ? ctype : "application/octet-stream");
@@ -512,6 +556,11 @@ static void classify_result(census_http_sender *s, const request *r, const censu
   resp.body_len = res->body_len;
   resp.content_type = res->content_type[0] ? res->content_type : NULL;
   resp.items = r->items;
+  resp.grpc_status = res->grpc_status;
+  resp.grpc_message = res->grpc_message;
+  resp.grpc_details = res->grpc_details;
+  int64_t retry_after_ms = res->retry_after_ms;
+  resp.retry_after_ms = &retry_after_ms;
   uint64_t rejected = 0;
   out->verdict = s->classify(s->user, &resp, &rejected, out->message, sizeof out->message);
   out->message[sizeof out->message - 1] = '\0';
@@ -520,7 +569,13 @@ static void classify_result(census_http_sender *s, const request *r, const censu
     out->verdict = CENSUS_HTTP_FAILED;
   }
   out->rejected = rejected > r->items ? r->items : rejected;
-  out->retry_after_ms = res->retry_after_ms;
+  out->retry_after_ms = retry_after_ms >= 0 && retry_after_ms < MS_MAX ? retry_after_ms
+                        : retry_after_ms >= MS_MAX                     ? MS_MAX
+                                                                       : -1;
+  if (s->grpc && res->status == 200 && res->grpc_status > 0) {
+    snprintf(out->failure, sizeof out->failure, "grpc-status %d (%s)", res->grpc_status,
+             census__grpc_code_name(res->grpc_status));
+  }
   snprintf(out->cause, sizeof out->cause, "%s", out->failure);
   if (out->message[0] != '\0') {
     size_t used = strlen(out->failure);
@@ -553,6 +608,12 @@ static void attempt_once(census_http_sender *s, const request *r, bool gzipped, 
     free(headers);
     return;
   }
+  if (s->grpc && r->wire == NULL) {
+    snprintf(out->failure, sizeof out->failure, "out of memory framing the gRPC message");
+    free(headers);
+    free(auth);
+    return; /* a retryable failed attempt */
+  }
   const char *lines[] = {headers, auth};
   /* Never a NULL body: that would make the attempt a GET. */
   const char *body = r->wire != NULL ? r->wire : r->body != NULL ? r->body : "";
@@ -567,7 +628,8 @@ static void attempt_once(census_http_sender *s, const request *r, bool gzipped, 
                            .client_key = s->client_key,
                            .max_response_bytes = s->max_response_bytes,
                            .abort = &s->abort,
-                           .abort_too = &s->abort_inflight};
+                           .abort_too = &s->abort_inflight,
+                           .grpc = s->grpc};
   census_http_result res;
   census__http_attempt(&s->client, &q, &res);
   free(headers);
@@ -614,6 +676,25 @@ static bool gzip_body(request *r) {
   r->wire = out;
   r->wire_len = len;
   return true;
+}
+
+/* Makes r->wire the one length-prefixed gRPC message of the call: r->wire (compressed) or
+ * r->body behind a 5-byte prefix (grpc.h). False on ENOMEM (r->wire then NULL: attempt_once()
+ * sends nothing and the attempt fails, retryably). */
+static bool grpc_frame(request *r, bool compressed) {
+  const char *msg = compressed ? r->wire : r->body;
+  size_t len = compressed ? r->wire_len : r->len;
+  char *framed = len <= UINT32_MAX - CENSUS_GRPC_PREFIX ? malloc(len + CENSUS_GRPC_PREFIX) : NULL;
+  if (framed != NULL) {
+    census__grpc_prefix((unsigned char *)framed, compressed, (uint32_t)len);
+    if (len > 0) {
+      memcpy(framed + CENSUS_GRPC_PREFIX, msg, len);
+    }
+  }
+  free(r->wire);
+  r->wire = framed;
+  r->wire_len = framed != NULL ? len + CENSUS_GRPC_PREFIX : 0;
+  return framed != NULL;
 }
 
 /* The wait before retry `n` (1-based): uniform in [0, min(max, initial * 2^(n-1))]. */
@@ -773,6 +854,11 @@ static void deliver(census_http_sender *s, request *r) {
       report(diag);
     }
   }
+  if (s->grpc && !grpc_frame(r, gzipped)) {
+    char diag[DIAG_MAX];
+    snprintf(diag, sizeof diag, "%s: out of memory framing the gRPC message", s->name);
+    report(diag);
+  }
   int64_t first_ns = mono_ns();
   outcome o;
   for (int n = 1;; n++) {
@@ -798,6 +884,7 @@ static void deliver(census_http_sender *s, request *r) {
     }
     snprintf(s->last_failure, sizeof s->last_failure, "%s",
              o.cause[0] != '\0' ? o.cause : o.failure);
+    note_error_locked(s, s->last_failure);
     int64_t backoff_until, min_until;
     if (budget_spent_locked(s, r, &o, n, first_ns, &backoff_until, &min_until, &note)) {
       break;
@@ -994,6 +1081,7 @@ static bool copy_config(census_http_sender *s, const census_http_sender_config *
     }
   }
   s->gzip = config->gzip;
+  s->grpc = config->grpc;
   s->timeout_ms = ms_or(config->timeout_ms, 10000);
   s->initial_backoff_ms = ms_or(config->initial_backoff_ms, 1000);
   s->max_backoff_ms = ms_or(config->max_backoff_ms, 30000);
@@ -1123,6 +1211,36 @@ static bool supersede_locked(census_http_sender *s, request *r) {
     }
   }
   return false;
+}
+
+bool census__http_sender_withdraw(census_http_sender *sender, uint64_t supersede_key) {
+  if (sender == NULL || supersede_key == 0) {
+    return false;
+  }
+  census_http_sender *s = sender;
+  pthread_mutex_lock(&s->mu);
+  request *prev = NULL, *q = s->head;
+  while (q != NULL && q->supersede_key != supersede_key) {
+    prev = q;
+    q = q->next;
+  }
+  if (q != NULL) {
+    if (prev != NULL) {
+      prev->next = q->next;
+    } else {
+      s->head = q->next;
+    }
+    if (s->tail == q) {
+      s->tail = prev;
+    }
+    s->queued--;
+    s->stats.requests_superseded++;
+  }
+  pthread_mutex_unlock(&s->mu);
+  if (q != NULL) {
+    request_free(q);
+  }
+  return q != NULL;
 }
 
 census_status census__http_sender_submit(census_http_sender *sender, char *body, size_t len,
@@ -1386,6 +1504,20 @@ void census__http_sender_drop_unsent(census_http_sender *sender, uint64_t items,
   note.drop_reason = reason;
   note.dropped = items;
   publish(sender, &note);
+}
+
+int64_t census__http_sender_last_error(census_http_sender *sender, char *out, size_t size) {
+  if (size > 0) {
+    out[0] = '\0';
+  }
+  if (sender == NULL || size == 0) {
+    return 0;
+  }
+  pthread_mutex_lock(&sender->mu);
+  snprintf(out, size, "%s", sender->last_error);
+  int64_t when = sender->last_error_ns;
+  pthread_mutex_unlock(&sender->mu);
+  return when;
 }
 
 void census__http_sender_stats(census_http_sender *sender, census_http_stats *stats) {

@@ -60,6 +60,13 @@ typedef struct census_http_response {
   size_t body_len;
   const char *content_type; /* response Content-Type or NULL */
   uint64_t items;           /* the request's item count, as submitted */
+  /* gRPC senders only (config.grpc): the trailers (or Trailers-Only headers) as received. */
+  int grpc_status;          /* grpc-status, -1 when absent */
+  const char *grpc_message; /* grpc-message, percent-encoded; "" if absent */
+  const char *grpc_details; /* grpc-status-details-bin, base64; "" if absent */
+  /* The classifier may raise the wait before a retry (e.g. a gRPC RetryInfo): in, the response's
+   * Retry-After in ms (-1 if none); what it leaves there is the minimum wait. */
+  int64_t *retry_after_ms;
 } census_http_response;
 
 /* Classifies a response and may parse its body (partial success, error details). Sets *rejected
@@ -102,6 +109,11 @@ typedef struct census_http_sender_config {
   const char *spool_dir;
   uint64_t spool_max_bytes;
   const char *service_name;
+  /* A gRPC unary call per request (grpc.h): the body is sent as one length-prefixed message over
+   * HTTP/2 (h2c with prior knowledge for http://, ALPN for https://) with `te: trailers` and a
+   * grpc-timeout; with gzip the message is compressed and flagged (grpc-encoding: gzip) instead of
+   * the HTTP body. The classifier gets the grpc-* trailers. Spooled bodies are stored unframed. */
+  bool grpc;
 } census_http_sender_config;
 
 /* Counters since creation; each is exact. "items" are whatever the exporter counts per request
@@ -139,6 +151,13 @@ census_http_sender *census__http_sender_new(const census_http_sender_config *con
 census_status census__http_sender_submit(census_http_sender *sender, char *body, size_t len,
                                          uint64_t items, uint64_t supersede_key);
 
+/* Takes back a queued, never attempted request submitted with `supersede_key` (non-zero), as if
+ * superseded (counted in requests_superseded): an exporter whose next request will carry that one's
+ * data too (delta temporality, otlp_delta.h) calls it first, and learns under the sender's lock
+ * whether the older request can still be replaced (true) or has left the queue (false: it is in
+ * flight, delivered, dropped or spooled, and will not be replaced). */
+bool census__http_sender_withdraw(census_http_sender *sender, uint64_t supersede_key);
+
 /* Blocks until every request submitted before the call is delivered or dropped, or until
  * timeout_ms passes (CENSUS_ETIMEDOUT; the requests stay queued, except at exit, below). During a
  * flush, waits between retries are cut short to what the deadline allows. CENSUS_OK when all were
@@ -159,6 +178,11 @@ void census__http_sender_drop_unsent(census_http_sender *sender, uint64_t items,
                                      const char *diag);
 
 void census__http_sender_stats(census_http_sender *sender, census_http_stats *stats);
+
+/* Copies the sender's last error (the message of its last failed attempt or drop, "" if none)
+ * into out[0..size) and returns when it happened (Unix ns; 0 if none). Kept for the life of the
+ * sender (a later success does not clear it). NULL sender: "" and 0. */
+int64_t census__http_sender_last_error(census_http_sender *sender, char *out, size_t size);
 
 /* Flushes for up to timeout_ms, then stops the thread (an attempt in flight is aborted), counts
  * what is left as dropped, reports it, and frees everything. NULL is a no-op. */

@@ -25,6 +25,7 @@
 
 #include "census/census.h"
 #include "registration.h"
+#include "url.h"
 
 #define DEFAULT_MAX_SPANS 512
 
@@ -39,6 +40,9 @@ struct census_push_exporter {
   bool stopped;              /* the shutdown callback ran; `final` holds the counters */
   census_http_stats final;   /* the sender's final counters (with the shutdown's drops) */
   census_status final_flush; /* how the shutdown's flush ended */
+  char final_error[256];     /* the sender's last error when the shutdown closed it */
+  int64_t final_error_ns;
+  bool status_registered; /* in census's exporter status registry (under `e` itself) */
 };
 
 struct census_push_round {
@@ -49,6 +53,9 @@ struct census_push_round {
 /* Frees the handle itself (the last reference went; sender and user state are gone). */
 static void push_destroy(void *handle) {
   census_push_exporter *e = handle;
+  if (e->status_registered) {
+    census_exporter_status_unregister(e); /* waits for a read of the counters in progress */
+  }
   pthread_mutex_destroy(&e->lock);
   free(e->name);
   free(e);
@@ -147,6 +154,11 @@ static census_status submit(census_push_round *round, census_buf *body, uint64_t
   return status;
 }
 
+bool census__push_withdraw(census_push_round *round) {
+  census_push_exporter *e = round->exporter;
+  return census__http_sender_withdraw(e->sender, e->config.supersede_key);
+}
+
 census_status census__push_submit(census_push_round *round, census_buf *body, uint64_t items) {
   return submit(round, body, items, round->exporter->config.supersede_key);
 }
@@ -208,10 +220,14 @@ static void push_shutdown(census_push_exporter *e, int64_t timeout_ms, unsigned 
   e->sender = NULL;
   e->stopped = true;
   pthread_mutex_unlock(&e->lock);
+  char error[sizeof e->final_error];
+  int64_t error_ns = census__http_sender_last_error(sender, error, sizeof error);
   census_status flushed = census__http_sender_close(sender, timeout_ms, &hs);
   pthread_mutex_lock(&e->lock);
   e->final = hs;
   e->final_flush = flushed;
+  memcpy(e->final_error, error, sizeof error);
+  e->final_error_ns = error_ns;
   pthread_mutex_unlock(&e->lock);
   if (e->config.free_user) {
     e->config.free_user(e->user);
@@ -236,6 +252,63 @@ static const census_span_exporter_ops span_ops = {.size = sizeof(census_span_exp
                                                   .export_spans = push_export_spans,
                                                   .flush = push_flush,
                                                   .shutdown = push_shutdown_spans};
+
+/* ---- the exporter status registry ----------------------------------------------------------- */
+
+/* The report callback: the sender's counters and last error (the final ones after shutdown). */
+static void push_report(void *handle, census_exporter_report *report) {
+  census_push_exporter *e = handle;
+  census_http_stats stats;
+  char error[sizeof e->final_error];
+  int64_t error_ns;
+  pthread_mutex_lock(&e->lock);
+  if (e->sender) {
+    census__http_sender_stats(e->sender, &stats);
+    error_ns = census__http_sender_last_error(e->sender, error, sizeof error);
+  } else {
+    stats = e->final;
+    memcpy(error, e->final_error, sizeof error);
+    error_ns = e->final_error_ns;
+  }
+  pthread_mutex_unlock(&e->lock);
+  census_exporter_report_counts(report, stats.items_delivered, stats.items_rejected,
+                                stats.items_dropped);
+  census_exporter_report_error(report, error_ns, error);
+}
+
+/* Registers the exporter in census's status registry with its delivery configuration (the URL
+ * redacted; header values masked by the registry, whose rule masks keys naming a header). A
+ * failure to register only leaves the exporter off the list. */
+static void push_status_register(census_push_exporter *e, const census_push_config *config) {
+  char url[512], timeout[32], queued[32];
+  census__url_redact(config->http.url ? config->http.url : "", url, sizeof url);
+  snprintf(timeout, sizeof timeout, "%lld", (long long)config->http.timeout_ms);
+  snprintf(queued, sizeof queued, "%zu", config->http.max_queued);
+  census_kv kv[8 + 16];
+  size_t n = 0;
+  kv[n++] = (census_kv){"endpoint", url};
+  kv[n++] = (census_kv){"content_type", config->http.content_type ? config->http.content_type : ""};
+  kv[n++] = (census_kv){"gzip", config->http.gzip ? "on" : "off"};
+  kv[n++] = (census_kv){"timeout_ms", config->http.timeout_ms ? timeout : "default"};
+  kv[n++] = (census_kv){"max_queued", config->http.max_queued ? queued : "default"};
+  kv[n++] = (census_kv){"spool_dir", config->http.spool_dir ? config->http.spool_dir : ""};
+  kv[n++] = (census_kv){"client_key", config->http.client_key ? config->http.client_key : ""};
+  char names[16][80];
+  for (size_t i = 0; i < config->http.header_count && i < 16; i++) {
+    const char *line = config->http.headers[i];
+    size_t name_length = strcspn(line, ":");
+    snprintf(names[i], sizeof names[i], "header %.*s", (int)(name_length < 64 ? name_length : 64),
+             line);
+    kv[n++] = (census_kv){names[i], "****"};
+  }
+  census_exporter_status_options o = CENSUS_EXPORTER_STATUS_OPTIONS_INIT;
+  o.name = e->name;
+  o.items = config->encode_spans ? "spans" : "data points";
+  o.config = kv;
+  o.config_count = n;
+  o.report = push_report;
+  e->status_registered = census_exporter_status_register(&o, e) == CENSUS_OK;
+}
 
 /* ---- start, stats, stop --------------------------------------------------------------------- */
 
@@ -278,6 +351,7 @@ census_push_exporter *census__push_start(const census_push_config *config, censu
     census__registration_release(&e->registration);
     return NULL;
   }
+  push_status_register(e, config);
   return e;
 }
 

@@ -107,6 +107,12 @@ census_push_exporter *census__push_start(const census_push_config *config, censu
  * CENSUS_ESHUTDOWN when the sender is closing (counted by the sender). */
 census_status census__push_submit(census_push_round *round, census_buf *body, uint64_t items);
 
+/* Takes back this exporter's queued, never attempted request (the config's supersede_key), as
+ * census__http_sender_withdraw(): true when it did (counted as superseded; the caller's next
+ * submit must carry its data), false when none was queued. For encoders whose requests carry
+ * what changed (delta temporality) rather than cumulative totals. */
+bool census__push_withdraw(census_push_round *round);
+
 /* Counts `items` the encoder drops before submitting them (reason: a CENSUS_EXPORTER_DROP_*
  * string) in the sender's counters (items_dropped, requests_dropped) and in
  * census/exporter_dropped_items, and reports `diag` (may be NULL). 0 items: nothing. */

@@ -3,12 +3,13 @@
  * then the defaults, resolved per signal into a census_otlp_signal_config before anything starts.
  *
  * Endpoints: a per-signal URL (option or variable) is used as-is (an empty path becomes "/"); a
- * base URL gets "/v1/metrics" or "/v1/traces" with exactly one '/'. Every URL is checked with
- * exporters/http/url.c: a bad option refuses the start (CENSUS_EINVAL, reported naming the
- * option), a bad variable is reported (naming it) and the next source applies. Headers: a
- * User-Agent, then the variable's list (percent-decoded), then the options' (same name,
- * case-insensitive, replaces). Metrics preferences census cannot honour (delta temporality,
- * exponential histograms) are reported once per exporter and ignored.
+ * base URL gets "/v1/metrics" or "/v1/traces" with exactly one '/'. For OTLP/gRPC only the
+ * scheme and authority are kept, followed by the Export method's path (default port 4317). Every
+ * URL is checked with exporters/http/url.c: a bad option refuses the start (CENSUS_EINVAL, reported
+ * naming the option), a bad variable is reported (naming it) and the next source applies. Headers:
+ * a User-Agent, then the variable's list (percent-decoded), then the options' (same name,
+ * case-insensitive, replaces). The metrics preference census cannot honour (exponential
+ * histograms by default) is reported once per exporter and ignored.
  *
  * A generic variable applies to both signals; when the metrics signal took a setting from it, the
  * traces signal copies that setting instead of reading (and maybe reporting) the variable again,
@@ -72,6 +73,28 @@ static char *append_path(const char *base, const char *signal) {
     snprintf(url, size, "%.*s/v1/%s", (int)len, base, signal);
   }
   return url;
+}
+
+/* The gRPC method of a signal's Export call. */
+static const char *grpc_method(const char *signal) {
+  return strcmp(signal, "metrics") == 0
+             ? "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export"
+             : "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+}
+
+/* For gRPC: the scheme and authority of `url` (checked already) followed by the Export method's
+ * path; the URL's own path, query and fragment are not used (OTLP/gRPC names no path). */
+static char *grpc_url(const char *url, const char *signal) {
+  const char *authority = strstr(url, "://");
+  size_t end =
+      authority ? (size_t)(authority + 3 - url) + strcspn(authority + 3, "/?#") : strlen(url);
+  const char *method = grpc_method(signal);
+  size_t size = end + strlen(method) + 1;
+  char *out = malloc(size);
+  if (out) {
+    snprintf(out, size, "%.*s%s", (int)end, url, method);
+  }
+  return out;
 }
 
 /* A per-signal URL as-is, except that an empty path becomes "/". */
@@ -139,13 +162,22 @@ static census_status resolve_url(const census_otlp_options *o, const char *signa
       if (base && !census__url_ok(base, why, sizeof why)) {
         if (!(previous && (previous->generic & CENSUS_OTLP_GENERIC_BAD_ENDPOINT))) {
           census__url_check(CENSUS_ECONFIG, "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT", base,
-                            "ignored, using the default " CENSUS_OTLP_DEFAULT_ENDPOINT);
+                            c->grpc
+                                ? "ignored, using the default " CENSUS_OTLP_DEFAULT_GRPC_ENDPOINT
+                                : "ignored, using the default " CENSUS_OTLP_DEFAULT_ENDPOINT);
         }
         c->generic |= CENSUS_OTLP_GENERIC_BAD_ENDPOINT;
         base = NULL;
       }
-      *url = append_path(base ? base : CENSUS_OTLP_DEFAULT_ENDPOINT, signal);
+      const char *fallback =
+          c->grpc ? CENSUS_OTLP_DEFAULT_GRPC_ENDPOINT : CENSUS_OTLP_DEFAULT_ENDPOINT;
+      *url = append_path(base ? base : fallback, signal);
     }
+  }
+  if (*url && c->grpc) {
+    char *grpc = grpc_url(*url, signal);
+    free(*url);
+    *url = grpc;
   }
   return *url ? CENSUS_OK : CENSUS_ENOMEM;
 }
@@ -210,31 +242,29 @@ static bool env_header(void *user, const char *key, const char *value) {
   return true;
 }
 
-/* The protocol: the option, else the variable (http/protobuf, http/json; "grpc" is reported
- * and http/protobuf used). CENSUS_EINVAL for an unknown option value. */
+/* The protocol: the option, else the variable (http/protobuf, http/json, grpc). CENSUS_EINVAL
+ * for an unknown option value. */
 static census_status resolve_protocol(const census_otlp_options *o, const char *upper,
                                       const census_otlp_signal_config *previous,
                                       census_otlp_signal_config *c) {
   char var[96];
-  if (o->protocol == CENSUS_OTLP_HTTP_JSON || o->protocol == CENSUS_OTLP_HTTP_PROTOBUF) {
+  if (o->protocol == CENSUS_OTLP_HTTP_JSON || o->protocol == CENSUS_OTLP_HTTP_PROTOBUF ||
+      o->protocol == CENSUS_OTLP_GRPC) {
     c->json = o->protocol == CENSUS_OTLP_HTTP_JSON;
+    c->grpc = o->protocol == CENSUS_OTLP_GRPC;
   } else if (o->protocol != CENSUS_OTLP_PROTOCOL_DEFAULT) {
     return CENSUS_EINVAL;
   } else if (reuse(previous, CENSUS_OTLP_GENERIC_PROTOCOL, upper, "PROTOCOL")) {
     c->json = previous->json;
+    c->grpc = previous->grpc;
     c->generic |= CENSUS_OTLP_GENERIC_PROTOCOL;
   } else {
     static const char *const protocols[] = {"http/protobuf", "http/json", "grpc"};
     const char *name =
         pick_var(var, sizeof var, upper, "PROTOCOL", CENSUS_OTLP_GENERIC_PROTOCOL, c);
     size_t p = census__env_choice(name, protocols, 3, 0);
-    if (p == 2) {
-      char msg[160];
-      snprintf(msg, sizeof msg, "%s=grpc: census exports OTLP over HTTP only; using http/protobuf",
-               name);
-      census_diagnostics_report(CENSUS_ECONFIG, msg);
-    }
     c->json = p == 1;
+    c->grpc = p == 2;
   }
   return CENSUS_OK;
 }
@@ -323,9 +353,10 @@ census_status census__otlp_config_resolve(const census_otlp_options *o, const ch
                                           census_otlp_signal_config *c) {
   const char *upper = strcmp(signal, "metrics") == 0 ? "METRICS" : "TRACES";
   memset(c, 0, sizeof *c);
-  census_status st = resolve_url(o, signal, upper, previous, c);
+  /* The protocol first: it decides the default endpoint and the URL's path. */
+  census_status st = resolve_protocol(o, upper, previous, c);
   if (st == CENSUS_OK) {
-    st = resolve_protocol(o, upper, previous, c);
+    st = resolve_url(o, signal, upper, previous, c);
   }
   if (st == CENSUS_OK) {
     st = resolve_compression_timeout(o, upper, previous, c);
@@ -336,21 +367,13 @@ census_status census__otlp_config_resolve(const census_otlp_options *o, const ch
   return st;
 }
 
-/* census views are cumulative and their distributions have explicit bounds, so the OTLP metric
- * preferences for delta temporality or exponential histograms cannot be honoured: say so once
- * per exporter instead of silently exporting something else than asked. */
+/* census distributions have explicit bounds, so the OTLP preference for exponential histograms
+ * cannot be honoured: say so once per exporter instead of silently exporting something else than
+ * asked. (The temporality preference is honoured: otlp_delta.c.) */
 void census__otlp_report_unsupported_metric_preferences(void) {
-  static const char *const temporalities[] = {"cumulative", "delta", "lowmemory"};
   static const char *const histograms[] = {"explicit_bucket_histogram",
                                            "base2_exponential_bucket_histogram"};
-  const char *temporality = "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE";
   const char *histogram = "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION";
-  if (census__env_choice(temporality, temporalities, 3, 0) != 0) {
-    census_diagnostics_report(CENSUS_ECONFIG,
-                              "otlp: OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE asks for "
-                              "delta temporality; census exports cumulative data only (OpenCensus "
-                              "views are cumulative), so it is ignored");
-  }
   if (census__env_choice(histogram, histograms, 2, 0) != 0) {
     census_diagnostics_report(CENSUS_ECONFIG,
                               "otlp: OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION asks "

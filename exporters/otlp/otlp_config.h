@@ -3,8 +3,9 @@
  *
  * Precedence per setting: API option > OTEL_EXPORTER_OTLP_<SIGNAL>_* > OTEL_EXPORTER_OTLP_* >
  * default. Endpoints: a per-signal URL (option or variable) is used as-is (an empty path becomes
- * "/"); a base URL gets "/v1/metrics" or "/v1/traces" appended with exactly one '/'. Protocol
- * "grpc" is reported as unsupported and http/protobuf used. Headers: a User-Agent, then the
+ * "/"); a base URL gets "/v1/metrics" or "/v1/traces" appended with exactly one '/'. With
+ * protocol grpc both keep only their scheme and authority, followed by the Export method's path
+ * (default endpoint http://localhost:4317). Headers: a User-Agent, then the
  * variable's list, then the options' (same name, case-insensitive, replaces). A malformed
  * variable is reported once through census_diagnostics_report() and ignored; a malformed option
  * is CENSUS_EINVAL. Thread-safety: reentrant (reads the environment).
@@ -24,6 +25,7 @@
 typedef struct census_otlp_signal_config {
   char *url; /* owned */
   bool json;
+  bool grpc; /* OTLP/gRPC: url is the Export method's; protobuf */
   bool gzip;
   int64_t timeout_ms;
   char *headers[CENSUS_OTLP_MAX_HEADERS]; /* "Name: value" lines, owned */
@@ -49,10 +51,9 @@ census_status census__otlp_config_resolve(const census_otlp_options *options, co
 
 void census__otlp_config_free(census_otlp_signal_config *c);
 
-/* Reports (CENSUS_ECONFIG, once per call) the metrics preferences census cannot honour:
- * OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE delta or lowmemory (census views are
- * cumulative) and OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION
- * base2_exponential_bucket_histogram (census distributions have explicit bounds). */
+/* Reports (CENSUS_ECONFIG, once per call) the metrics preference census cannot honour:
+ * OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION base2_exponential_bucket_histogram
+ * (census distributions have explicit bounds). The temporality preference is otlp_delta.h's. */
 void census__otlp_report_unsupported_metric_preferences(void);
 
 #endif

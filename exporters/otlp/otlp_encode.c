@@ -17,6 +17,7 @@
 #include "pb_writer.h"
 
 #define SCOPE_NAME "census"
+#define TEMPORALITY_DELTA 1
 #define TEMPORALITY_CUMULATIVE 2
 #define OVERFLOW_ATTRIBUTE "otel.metric.overflow"
 
@@ -172,7 +173,7 @@ static void json_envelope_end(census_json *j) {
 /* ---- Metrics ------------------------------------------------------------------------------ */
 
 /* What one view becomes. */
-typedef enum metric_kind { KIND_SUM, KIND_GAUGE, KIND_HISTOGRAM } metric_kind;
+typedef enum metric_kind { KIND_SUM, KIND_GAUGE, KIND_HISTOGRAM, KIND_EXPONENTIAL } metric_kind;
 
 static metric_kind view_kind(const census_view_data *v) {
   switch (census_view_data_aggregation(v)) {
@@ -180,6 +181,8 @@ static metric_kind view_kind(const census_view_data *v) {
     return KIND_GAUGE;
   case CENSUS_AGGREGATION_DISTRIBUTION:
     return KIND_HISTOGRAM;
+  case CENSUS_AGGREGATION_EXPONENTIAL:
+    return KIND_EXPONENTIAL;
   default:
     return KIND_SUM;
   }
@@ -227,69 +230,126 @@ static void pb_attr_cb(void *ctx, const census_attribute *a) {
 
 static void json_attr_cb(void *ctx, const census_attribute *a) { json_key_value(ctx, a); }
 
-static void pb_point(census_buf *b, const census_view_data *v, size_t row, metric_kind kind,
-                     bool is_double) {
-  census_point p;
-  if (census_view_data_row_point(v, row, &p) != CENSUS_OK) {
-    return;
+/* One data point to write: the values, the start time, and whether min/max are known. For
+ * cumulative data, every row of the snapshot as it is; for delta data (otlp_delta.c), what the
+ * interval added. */
+typedef struct point_in {
+  size_t row; /* the snapshot row: its attributes */
+  const census_point *p;
+  const census_exponential_buckets *exponential; /* prepared buckets; NULL: the row's */
+  uint64_t start;
+  bool min_max;
+} point_in;
+
+/* The exponential buckets of point `in`: the prepared ones, else the snapshot row's in *e. */
+static const census_exponential_buckets *
+point_exponential(const census_view_data *v, const point_in *in, census_exponential_buckets *e) {
+  if (in->exponential) {
+    return in->exponential;
   }
-  uint64_t start = (uint64_t)census_view_data_start_time_ns(v);
+  census_view_data_row_exponential(v, in->row, e);
+  return e;
+}
+
+static void pb_point(census_buf *b, const census_view_data *v, const point_in *in, metric_kind kind,
+                     bool is_double) {
+  const census_point *p = in->p;
   uint64_t end = (uint64_t)census_view_data_end_time_ns(v);
   size_t m = census__pb_begin(b, 1); /* data_points */
-  pb_attr_ctx ctx = {b, kind == KIND_HISTOGRAM ? 9 : 7};
-  row_attributes(v, row, pb_attr_cb, &ctx);
-  census__pb_fixed64(b, 2, start);
+  pb_attr_ctx ctx = {b, kind == KIND_HISTOGRAM ? 9 : kind == KIND_EXPONENTIAL ? 1 : 7};
+  row_attributes(v, in->row, pb_attr_cb, &ctx);
+  census__pb_fixed64(b, 2, in->start);
   census__pb_fixed64(b, 3, end);
-  if (kind == KIND_HISTOGRAM) {
+  if (kind == KIND_EXPONENTIAL) {
+    /* ExponentialHistogramDataPoint: zero_threshold (14) is 0, the default: left out. */
+    census_exponential_buckets row_buckets;
+    const census_exponential_buckets *e = point_exponential(v, in, &row_buckets);
+    census__pb_fixed64(b, 4, (uint64_t)p->count);
+    census__pb_double(b, 5, p->double_value);
+    census__pb_sint32(b, 6, e->scale);
+    census__pb_fixed64(b, 7, (uint64_t)e->zero_count);
+    if (e->bucket_count > 0) {
+      size_t positive = census__pb_begin(b, 8);
+      census__pb_sint32(b, 1, e->offset);
+      census__pb_packed_varint_from_int64(b, 2, e->bucket_counts, e->bucket_count);
+      census__pb_end(b, positive);
+    }
+    if (in->min_max) {
+      census__pb_double(b, 12, p->min);
+      census__pb_double(b, 13, p->max);
+    }
+  } else if (kind == KIND_HISTOGRAM) {
     const double *bounds = NULL;
     size_t nbounds = census_view_data_bounds(v, &bounds);
-    census__pb_fixed64(b, 4, (uint64_t)p.count);
-    census__pb_double(b, 5, p.double_value); /* the exact sum (an int64 one converted) */
-    if (p.bucket_count > 0) {
-      census__pb_packed_fixed64_from_int64(b, 6, p.bucket_counts, p.bucket_count);
+    census__pb_fixed64(b, 4, (uint64_t)p->count);
+    census__pb_double(b, 5, p->double_value); /* the exact sum (an int64 one converted) */
+    if (p->bucket_count > 0) {
+      census__pb_packed_fixed64_from_int64(b, 6, p->bucket_counts, p->bucket_count);
     }
     if (nbounds > 0) {
       census__pb_packed_double(b, 7, bounds, nbounds);
     }
-    if (p.count > 0) {
-      census__pb_double(b, 11, p.min);
-      census__pb_double(b, 12, p.max);
+    if (in->min_max) {
+      census__pb_double(b, 11, p->min);
+      census__pb_double(b, 12, p->max);
     }
   } else if (census_view_data_aggregation(v) == CENSUS_AGGREGATION_COUNT) {
-    census__pb_fixed64(b, 6, (uint64_t)p.count);
+    census__pb_fixed64(b, 6, (uint64_t)p->count);
   } else if (is_double) {
-    census__pb_double(b, 4, p.double_value);
+    census__pb_double(b, 4, p->double_value);
   } else {
-    census__pb_fixed64(b, 6, (uint64_t)p.int_value);
+    census__pb_fixed64(b, 6, (uint64_t)p->int_value);
   }
   census__pb_end(b, m);
 }
 
-static void json_point(census_json *j, const census_view_data *v, size_t row, metric_kind kind,
-                       bool is_double) {
-  census_point p;
-  if (census_view_data_row_point(v, row, &p) != CENSUS_OK) {
-    return;
-  }
+static void json_point(census_json *j, const census_view_data *v, const point_in *in,
+                       metric_kind kind, bool is_double) {
+  const census_point *p = in->p;
   census__json_object_begin(j);
   census__json_key(j, "attributes");
   census__json_array_begin(j);
-  row_attributes(v, row, json_attr_cb, j);
+  row_attributes(v, in->row, json_attr_cb, j);
   census__json_array_end(j);
   census__json_key(j, "startTimeUnixNano");
-  census__json_uint64_string(j, (uint64_t)census_view_data_start_time_ns(v));
+  census__json_uint64_string(j, in->start);
   census__json_key(j, "timeUnixNano");
   census__json_uint64_string(j, (uint64_t)census_view_data_end_time_ns(v));
-  if (kind == KIND_HISTOGRAM) {
+  if (kind == KIND_EXPONENTIAL) {
+    census_exponential_buckets row_buckets;
+    const census_exponential_buckets *e = point_exponential(v, in, &row_buckets);
+    census__json_key(j, "count");
+    census__json_uint64_string(j, (uint64_t)p->count);
+    census__json_kv_double(j, "sum", p->double_value);
+    census__json_kv_int64(j, "scale", e->scale);
+    census__json_key(j, "zeroCount");
+    census__json_uint64_string(j, (uint64_t)e->zero_count);
+    if (e->bucket_count > 0) {
+      census__json_key(j, "positive");
+      census__json_object_begin(j);
+      census__json_kv_int64(j, "offset", e->offset);
+      census__json_key(j, "bucketCounts");
+      census__json_array_begin(j);
+      for (size_t i = 0; i < e->bucket_count; i++) {
+        census__json_uint64_string(j, (uint64_t)e->bucket_counts[i]);
+      }
+      census__json_array_end(j);
+      census__json_object_end(j);
+    }
+    if (in->min_max) {
+      census__json_kv_double(j, "min", p->min);
+      census__json_kv_double(j, "max", p->max);
+    }
+  } else if (kind == KIND_HISTOGRAM) {
     const double *bounds = NULL;
     size_t nbounds = census_view_data_bounds(v, &bounds);
     census__json_key(j, "count");
-    census__json_uint64_string(j, (uint64_t)p.count);
-    census__json_kv_double(j, "sum", p.double_value); /* the exact sum, as in pb_point() */
+    census__json_uint64_string(j, (uint64_t)p->count);
+    census__json_kv_double(j, "sum", p->double_value); /* the exact sum, as in pb_point() */
     census__json_key(j, "bucketCounts");
     census__json_array_begin(j);
-    for (size_t i = 0; i < p.bucket_count; i++) {
-      census__json_uint64_string(j, (uint64_t)p.bucket_counts[i]);
+    for (size_t i = 0; i < p->bucket_count; i++) {
+      census__json_uint64_string(j, (uint64_t)p->bucket_counts[i]);
     }
     census__json_array_end(j);
     census__json_key(j, "explicitBounds");
@@ -298,29 +358,76 @@ static void json_point(census_json *j, const census_view_data *v, size_t row, me
       census__json_double(j, bounds[i]);
     }
     census__json_array_end(j);
-    if (p.count > 0) {
-      census__json_kv_double(j, "min", p.min);
-      census__json_kv_double(j, "max", p.max);
+    if (in->min_max) {
+      census__json_kv_double(j, "min", p->min);
+      census__json_kv_double(j, "max", p->max);
     }
   } else if (census_view_data_aggregation(v) == CENSUS_AGGREGATION_COUNT) {
-    census__json_kv_int64_string(j, "asInt", p.count);
+    census__json_kv_int64_string(j, "asInt", p->count);
   } else if (is_double) {
-    census__json_kv_double(j, "asDouble", p.double_value);
+    census__json_kv_double(j, "asDouble", p->double_value);
   } else {
-    census__json_kv_int64_string(j, "asInt", p.int_value);
+    census__json_kv_int64_string(j, "asInt", p->int_value);
   }
   census__json_object_end(j);
 }
 
-/* The oneof member of Metric that holds each kind: field number and JSON name. */
-static uint32_t kind_field(metric_kind kind) {
-  return kind == KIND_GAUGE ? 5 : kind == KIND_SUM ? 7 : 9;
-}
-static const char *kind_name(metric_kind kind) {
-  return kind == KIND_GAUGE ? "gauge" : kind == KIND_SUM ? "sum" : "histogram";
+/* Calls `fn` for each point of view `v`: the prepared ones (`points`, delta) or every row of
+ * the snapshot (cumulative: start = the view's start time, min/max when count > 0). */
+typedef void (*point_fn)(void *ctx, const census_view_data *v, const point_in *in);
+
+static void for_each_point(const census_view_data *v, const census_otlp_view_points *points,
+                           point_fn fn, void *ctx) {
+  if (points) {
+    for (size_t i = 0; i < points->count; i++) {
+      const census_otlp_row_point *rp = &points->points[i];
+      bool exponential = census_view_data_aggregation(v) == CENSUS_AGGREGATION_EXPONENTIAL;
+      point_in in = {rp->row, &rp->point, exponential ? &rp->exponential : NULL,
+                     (uint64_t)rp->start_ns, rp->has_min_max};
+      fn(ctx, v, &in);
+    }
+    return;
+  }
+  size_t rows = census_view_data_row_count(v);
+  uint64_t start = (uint64_t)census_view_data_start_time_ns(v);
+  for (size_t r = 0; r < rows; r++) {
+    census_point p;
+    if (census_view_data_row_point(v, r, &p) == CENSUS_OK) {
+      point_in in = {r, &p, NULL, start, p.count > 0};
+      fn(ctx, v, &in);
+    }
+  }
 }
 
-static void pb_metric(census_buf *b, const census_view_data *v, size_t rows) {
+typedef struct point_ctx {
+  void *out; /* census_buf * or census_json * */
+  metric_kind kind;
+  bool is_double;
+} point_ctx;
+
+static void pb_point_cb(void *ctx, const census_view_data *v, const point_in *in) {
+  point_ctx *c = ctx;
+  pb_point(c->out, v, in, c->kind, c->is_double);
+}
+
+static void json_point_cb(void *ctx, const census_view_data *v, const point_in *in) {
+  point_ctx *c = ctx;
+  json_point(c->out, v, in, c->kind, c->is_double);
+}
+
+/* The oneof member of Metric that holds each kind: field number and JSON name. */
+static uint32_t kind_field(metric_kind kind) {
+  return kind == KIND_GAUGE ? 5 : kind == KIND_SUM ? 7 : kind == KIND_HISTOGRAM ? 9 : 10;
+}
+static const char *kind_name(metric_kind kind) {
+  return kind == KIND_GAUGE       ? "gauge"
+         : kind == KIND_SUM       ? "sum"
+         : kind == KIND_HISTOGRAM ? "histogram"
+                                  : "exponentialHistogram";
+}
+
+static void pb_metric(census_buf *b, const census_view_data *v,
+                      const census_otlp_view_points *points) {
   metric_kind kind = view_kind(v);
   bool is_double = view_is_double(v);
   const char *description = census_view_data_description(v);
@@ -334,11 +441,10 @@ static void pb_metric(census_buf *b, const census_view_data *v, size_t rows) {
     census__pb_string(b, 3, unit);
   }
   size_t data = census__pb_begin(b, kind_field(kind));
-  for (size_t r = 0; r < rows; r++) {
-    pb_point(b, v, r, kind, is_double);
-  }
+  point_ctx ctx = {b, kind, is_double};
+  for_each_point(v, points, pb_point_cb, &ctx);
   if (kind != KIND_GAUGE) {
-    census__pb_uint64(b, 2, TEMPORALITY_CUMULATIVE);
+    census__pb_uint64(b, 2, points && points->delta ? TEMPORALITY_DELTA : TEMPORALITY_CUMULATIVE);
   }
   if (kind == KIND_SUM) {
     census__pb_bool(b, 3, true); /* census refuses negative values: sums only grow */
@@ -347,7 +453,8 @@ static void pb_metric(census_buf *b, const census_view_data *v, size_t rows) {
   census__pb_end(b, m);
 }
 
-static void json_metric(census_json *j, const census_view_data *v, size_t rows) {
+static void json_metric(census_json *j, const census_view_data *v,
+                        const census_otlp_view_points *points) {
   metric_kind kind = view_kind(v);
   bool is_double = view_is_double(v);
   const char *description = census_view_data_description(v);
@@ -364,12 +471,12 @@ static void json_metric(census_json *j, const census_view_data *v, size_t rows) 
   census__json_object_begin(j);
   census__json_key(j, "dataPoints");
   census__json_array_begin(j);
-  for (size_t r = 0; r < rows; r++) {
-    json_point(j, v, r, kind, is_double);
-  }
+  point_ctx ctx = {j, kind, is_double};
+  for_each_point(v, points, json_point_cb, &ctx);
   census__json_array_end(j);
   if (kind != KIND_GAUGE) {
-    census__json_kv_int64(j, "aggregationTemporality", TEMPORALITY_CUMULATIVE);
+    census__json_kv_int64(j, "aggregationTemporality",
+                          points && points->delta ? TEMPORALITY_DELTA : TEMPORALITY_CUMULATIVE);
   }
   if (kind == KIND_SUM) {
     census__json_kv_bool(j, "isMonotonic", true);
@@ -378,37 +485,57 @@ static void json_metric(census_json *j, const census_view_data *v, size_t rows) 
   census__json_object_end(j);
 }
 
+/* The number of points view i gets: its prepared points, else its rows. */
+static size_t view_points(const census_view_data *const *views,
+                          const census_otlp_view_points *const *points, size_t i) {
+  if (!views[i]) {
+    return 0;
+  }
+  return points && points[i] ? points[i]->count : census_view_data_row_count(views[i]);
+}
+
+census_status census__otlp_encode_metrics_points(const census_view_data *const *views,
+                                                 const census_otlp_view_points *const *points,
+                                                 size_t count, const census_resource *resource,
+                                                 bool json, census_buf *out,
+                                                 uint64_t *points_written) {
+  uint64_t total = 0;
+  census_json j;
+  pb_envelope e = {0, 0};
+  if (json) {
+    census__json_init(&j, out);
+    json_envelope_begin(&j, resource, "resourceMetrics", "scopeMetrics", "metrics");
+  } else {
+    e = pb_envelope_begin(out, resource);
+  }
+  for (size_t i = 0; i < count; i++) {
+    size_t n = view_points(views, points, i);
+    const census_otlp_view_points *vp = points ? points[i] : NULL;
+    if (n == 0) {
+      continue; /* views without rows (or without changes, for delta) are left out */
+    }
+    if (json) {
+      json_metric(&j, views[i], vp);
+    } else {
+      pb_metric(out, views[i], vp);
+    }
+    total += n;
+  }
+  if (json) {
+    json_envelope_end(&j);
+  } else {
+    pb_envelope_end(out, e);
+  }
+  if (points_written) {
+    *points_written = total;
+  }
+  return out->failed ? CENSUS_ENOMEM : CENSUS_OK;
+}
+
 census_status census__otlp_encode_metrics(const census_view_data *const *views, size_t count,
                                           const census_resource *resource, bool json,
                                           census_buf *out, uint64_t *points) {
-  uint64_t total = 0;
-  if (json) {
-    census_json j;
-    census__json_init(&j, out);
-    json_envelope_begin(&j, resource, "resourceMetrics", "scopeMetrics", "metrics");
-    for (size_t i = 0; i < count; i++) {
-      size_t rows = views[i] ? census_view_data_row_count(views[i]) : 0;
-      if (rows > 0) {
-        json_metric(&j, views[i], rows);
-        total += rows;
-      }
-    }
-    json_envelope_end(&j);
-  } else {
-    pb_envelope e = pb_envelope_begin(out, resource);
-    for (size_t i = 0; i < count; i++) {
-      size_t rows = views[i] ? census_view_data_row_count(views[i]) : 0;
-      if (rows > 0) {
-        pb_metric(out, views[i], rows);
-        total += rows;
-      }
-    }
-    pb_envelope_end(out, e);
-  }
-  if (points) {
-    *points = total;
-  }
-  return out->failed ? CENSUS_ENOMEM : CENSUS_OK;
+  return census__otlp_encode_metrics_points(views, NULL, count, resource, json, out, points);
 }
 
 /* ---- Spans -------------------------------------------------------------------------------- */

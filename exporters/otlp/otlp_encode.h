@@ -34,6 +34,34 @@ census_status census__otlp_encode_metrics(const census_view_data *const *views, 
                                           const census_resource *resource, bool json,
                                           census_buf *out, uint64_t *points);
 
+/* One prepared data point of a view (delta temporality, otlp_delta.h): the snapshot row whose
+ * attributes it carries, the values to write (bucket_counts owned by whoever prepared it; an
+ * EXPONENTIAL view's buckets in `exponential`, likewise), its start time, and whether min/max are
+ * known for its interval. */
+typedef struct census_otlp_row_point {
+  size_t row;
+  census_point point;
+  census_exponential_buckets exponential;
+  int64_t start_ns;
+  bool has_min_max;
+} census_otlp_row_point;
+
+/* The points of one view, written instead of the snapshot's rows; `delta` sets the metric's
+ * AggregationTemporality to DELTA. */
+typedef struct census_otlp_view_points {
+  bool delta;
+  size_t count;
+  const census_otlp_row_point *points;
+} census_otlp_view_points;
+
+/* census__otlp_encode_metrics() where points[i] (if `points` and points[i] are not NULL) replaces
+ * the rows of views[i]; a view with no points is left out. *points_written counts the points. */
+census_status census__otlp_encode_metrics_points(const census_view_data *const *views,
+                                                 const census_otlp_view_points *const *points,
+                                                 size_t count, const census_resource *resource,
+                                                 bool json, census_buf *out,
+                                                 uint64_t *points_written);
+
 /* Appends an ExportTraceServiceRequest for `spans` to `out`. Returns CENSUS_OK or
  * CENSUS_ENOMEM. */
 census_status census__otlp_encode_spans(const census_span_data *const *spans, size_t count,

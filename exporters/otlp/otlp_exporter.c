@@ -33,6 +33,7 @@
 #include "census/exporter.h"
 #include "options.h"
 #include "otlp_config.h"
+#include "otlp_delta.h"
 #include "otlp_encode.h"
 #include "otlp_response.h"
 #include "push_exporter.h"
@@ -43,12 +44,14 @@ typedef struct otlp_signal {
   struct census_otlp_exporter *owner;
   const char *name; /* "metrics" or "traces" */
   bool json;
+  bool grpc;
   census_push_exporter *push; /* NULL when the signal is not exported */
 } otlp_signal;
 
 struct census_otlp_exporter {
   atomic_int refs;
   census_resource *resource;
+  census_otlp_delta *delta; /* NULL: cumulative metrics */
   otlp_signal metrics;
   otlp_signal traces;
 };
@@ -58,6 +61,7 @@ static void exporter_release(census_otlp_exporter *e) {
     return;
   }
   census__resource_free(e->resource);
+  census__otlp_delta_free(e->delta);
   free(e);
 }
 
@@ -72,22 +76,39 @@ static void signal_release(void *user) {
 static census_http_verdict classify(void *user, const census_http_response *response,
                                     uint64_t *rejected, char *message, size_t message_size) {
   otlp_signal *s = user;
+  if (s->grpc) {
+    return census__otlp_classify_grpc(response, s->name, rejected, message, message_size);
+  }
   return census__otlp_classify(response, s->json, s->name, rejected, message, message_size);
 }
 
-/* One ExportMetricsServiceRequest of every view with rows (no request when none has). */
+/* One ExportMetricsServiceRequest of every view with rows (no request when none has). With delta
+ * temporality, the exporter's queued request is withdrawn first and the deltas prepared from the
+ * baselines that its fate decides (otlp_delta.h); the values sent become the submitted baseline
+ * only once the sender took the request. */
 static census_status encode_views(void *user, const census_view_data *const *views, size_t count,
                                   census_push_round *round) {
   otlp_signal *s = user;
+  census_otlp_delta *delta = s->owner->delta;
   census_buf buf = CENSUS_BUF_INIT;
   uint64_t points = 0;
-  census_status st =
-      census__otlp_encode_metrics(views, count, s->owner->resource, s->json, &buf, &points);
+  const census_otlp_view_points *const *prepared = NULL;
+  census_status st = CENSUS_OK;
+  if (delta) {
+    st = census__otlp_delta_prepare(delta, views, count, census__push_withdraw(round), &prepared);
+  }
+  if (st == CENSUS_OK) {
+    st = census__otlp_encode_metrics_points(views, prepared, count, s->owner->resource, s->json,
+                                            &buf, &points);
+  }
   if (st != CENSUS_OK) {
     buf.failed = true; /* dropped by the skeleton as out of memory */
   }
   if (points > 0) {
     st = census__push_submit(round, &buf, points);
+    if (delta && st == CENSUS_OK) {
+      census__otlp_delta_submitted(delta);
+    }
   }
   census__buf_free(&buf);
   return st;
@@ -116,7 +137,10 @@ static census_status start_signal(otlp_signal *s, const census_otlp_options *o,
       .http = {.url = c->url,
                .headers = (const char *const *)c->headers,
                .header_count = c->header_count,
-               .content_type = c->json ? "application/json" : "application/x-protobuf",
+               .content_type = c->grpc   ? "application/grpc"
+                               : c->json ? "application/json"
+                                         : "application/x-protobuf",
+               .grpc = c->grpc,
                .gzip = c->gzip,
                .timeout_ms = c->timeout_ms,
                .initial_backoff_ms = o->initial_backoff_ms,
@@ -130,6 +154,7 @@ static census_status start_signal(otlp_signal *s, const census_otlp_options *o,
       .user = s,
       .free_user = signal_release};
   s->json = c->json;
+  s->grpc = c->grpc;
   census_status st = CENSUS_OK;
   atomic_fetch_add(&s->owner->refs, 1); /* the signal's, released by signal_release() */
   s->push = census__push_start(&config, &st);
@@ -174,9 +199,17 @@ static census_status start_signals(census_otlp_exporter *e, const census_otlp_op
   memset(&mc, 0, sizeof mc);
   memset(&tc, 0, sizeof tc);
   census_status st = CENSUS_OK;
+  census_otlp_temporality temporality = CENSUS_OTLP_TEMPORALITY_CUMULATIVE;
   if (metrics) {
     census__otlp_report_unsupported_metric_preferences();
+    st = census__otlp_temporality_resolve(o->temporality, &temporality);
+  }
+  if (st == CENSUS_OK && metrics) {
     st = census__otlp_config_resolve(o, "metrics", NULL, &mc);
+  }
+  if (st == CENSUS_OK && temporality != CENSUS_OTLP_TEMPORALITY_CUMULATIVE) {
+    e->delta = census__otlp_delta_new(temporality);
+    st = e->delta ? CENSUS_OK : CENSUS_ENOMEM;
   }
   if (st == CENSUS_OK && traces) {
     st = census__otlp_config_resolve(o, "traces", metrics ? &mc : NULL, &tc);

@@ -10,6 +10,8 @@
  */
 #include "otlp_response.h"
 
+#include "grpc.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -301,4 +303,90 @@ census_http_verdict census__otlp_classify(const census_http_response *response, 
     snprintf(message, message_size, "otlp %s: HTTP %ld", signal, status);
   }
   return CENSUS_HTTP_FAILED;
+}
+
+/* The verdict on a grpc-status `code` other than OK, with the call's message and details: OTLP's
+ * retryable codes retry (RESOURCE_EXHAUSTED only with a RetryInfo, whose delay becomes the
+ * minimum wait, as a Retry-After would; UNAVAILABLE's RetryInfo is honoured too), others fail. */
+static census_http_verdict grpc_error(const census_http_response *response, int code,
+                                      const char *signal, char *message, size_t message_size) {
+  char text[512];
+  census__grpc_decode_message(response->grpc_message ? response->grpc_message : "",
+                              response->grpc_message ? strlen(response->grpc_message) : 0, text,
+                              sizeof text);
+  census_grpc_details details;
+  bool has_details =
+      response->grpc_details && response->grpc_details[0] &&
+      census__grpc_parse_details(response->grpc_details, strlen(response->grpc_details), &details);
+  if (!text[0] && has_details) {
+    snprintf(text, sizeof text, "%s", details.message);
+  }
+  bool retry_info = has_details && details.retry_info;
+  bool retry = census__grpc_retryable(code, retry_info);
+  if (retry && retry_info && details.retry_delay_ms >= 0 && response->retry_after_ms &&
+      details.retry_delay_ms > *response->retry_after_ms) {
+    *response->retry_after_ms = details.retry_delay_ms;
+  }
+  snprintf(message, message_size, "otlp %s: grpc-status %d (%s)%s%s%s", signal, code,
+           census__grpc_code_name(code), text[0] ? ": " : "", text,
+           retry                                                   ? ", will retry"
+           : code == CENSUS_GRPC_RESOURCE_EXHAUSTED && !retry_info ? " (no RetryInfo: not retried)"
+                                                                   : "");
+  return retry ? CENSUS_HTTP_RETRY : CENSUS_HTTP_FAILED;
+}
+
+census_http_verdict census__otlp_classify_grpc(const census_http_response *response,
+                                               const char *signal, uint64_t *rejected,
+                                               char *message, size_t message_size) {
+  *rejected = 0;
+  copy_message(message, message_size, "", 0);
+  long status = response->status;
+  if (status == 0) {
+    snprintf(message, message_size, "otlp %s: %s", signal,
+             response->curl_error ? response->curl_error : "transport failure");
+    return CENSUS_HTTP_RETRY;
+  }
+  if (status != 200) {
+    /* Not a gRPC answer (a proxy's, say): the status gRPC maps it to decides. */
+    int code = census__grpc_code_of_http(status);
+    bool retry = census__grpc_retryable(code, false);
+    snprintf(message, message_size, "otlp %s: HTTP %ld (gRPC %s)%s", signal, status,
+             census__grpc_code_name(code), retry ? ", will retry" : "");
+    return retry ? CENSUS_HTTP_RETRY : CENSUS_HTTP_FAILED;
+  }
+  if (response->grpc_status < 0) {
+    snprintf(message, message_size,
+             "otlp %s: the gRPC answer has no valid grpc-status trailer (a server or proxy that "
+             "is not gRPC?)",
+             signal);
+    return CENSUS_HTTP_FAILED;
+  }
+  if (response->grpc_status != CENSUS_GRPC_OK) {
+    return grpc_error(response, response->grpc_status, signal, message, message_size);
+  }
+  const char *body;
+  size_t len;
+  bool compressed;
+  int64_t n = 0;
+  char detail[512] = "";
+  if (!census__grpc_unframe(response->body, response->body_len, &body, &len, &compressed) ||
+      compressed ||
+      !census__otlp_parse_partial_success(body, len, false, &n, detail, sizeof detail)) {
+    snprintf(message, message_size, "otlp %s: grpc-status OK with an unreadable message", signal);
+    return CENSUS_HTTP_DELIVERED;
+  }
+  if ((uint64_t)n > response->items) {
+    n = (int64_t)response->items;
+  }
+  *rejected = (uint64_t)n;
+  if (n > 0 || detail[0]) {
+    /* The server's error_message may hold any bytes: one line for the diagnostic. */
+    for (char *c = detail; *c; c++) {
+      *c = (unsigned char)*c < 0x20 || *c == 0x7f ? ' ' : *c;
+    }
+    snprintf(message, message_size, "otlp %s: partial success: %" PRId64 " %s rejected%s%s", signal,
+             n, strcmp(signal, "traces") == 0 ? "spans" : "data points", detail[0] ? ": " : "",
+             detail);
+  }
+  return CENSUS_HTTP_DELIVERED;
 }

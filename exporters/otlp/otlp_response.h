@@ -34,4 +34,15 @@ census_http_verdict census__otlp_classify(const census_http_response *response, 
                                           const char *signal, uint64_t *rejected, char *message,
                                           size_t message_size);
 
+/* The sender's classifier for OTLP/gRPC (grpc.h): a transport failure -> RETRY; an HTTP status
+ * other than 200 -> the gRPC code it maps to (UNAVAILABLE for 429/502/503/504: RETRY); 200
+ * without a valid grpc-status -> FAILED; grpc-status OK -> DELIVERED, with the partial success
+ * of the framed Export*ServiceResponse read; another code -> RETRY for OTLP's retryable codes
+ * (RESOURCE_EXHAUSTED only with a google.rpc.RetryInfo in grpc-status-details-bin, whose
+ * retry_delay raises *response->retry_after_ms), else FAILED; the message names the code and the
+ * grpc-message (percent-decoded; else the details' message). */
+census_http_verdict census__otlp_classify_grpc(const census_http_response *response,
+                                               const char *signal, uint64_t *rejected,
+                                               char *message, size_t message_size);
+
 #endif

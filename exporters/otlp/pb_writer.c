@@ -144,3 +144,24 @@ void census__pb_end(census_buf *b, size_t start) {
   }
   put_varint((uint8_t *)b->data + start - 1, len);
 }
+
+void census__pb_sint32(census_buf *b, uint32_t field, int32_t v) {
+  census__pb_tag(b, field, 0);
+  census__pb_varint(b, (uint64_t)(((uint32_t)v << 1) ^ (uint32_t)(v >> 31)));
+}
+
+void census__pb_packed_varint_from_int64(census_buf *b, uint32_t field, const int64_t *v,
+                                         size_t n) {
+  if (n == 0) {
+    return;
+  }
+  size_t len = 0;
+  for (size_t i = 0; i < n; i++) {
+    len += census__pb_varint_size((uint64_t)v[i]);
+  }
+  census__pb_tag(b, field, 2);
+  census__pb_varint(b, len);
+  for (size_t i = 0; i < n; i++) {
+    census__pb_varint(b, (uint64_t)v[i]);
+  }
+}

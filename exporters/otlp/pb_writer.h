@@ -38,6 +38,7 @@ void census__pb_bool(census_buf *b, uint32_t field, bool v);
 void census__pb_fixed64(census_buf *b, uint32_t field, uint64_t v); /* also sfixed64 */
 void census__pb_fixed32(census_buf *b, uint32_t field, uint32_t v);
 void census__pb_double(census_buf *b, uint32_t field, double v);
+void census__pb_sint32(census_buf *b, uint32_t field, int32_t v); /* zigzag varint */
 void census__pb_bytes(census_buf *b, uint32_t field, const void *data, size_t len);
 void census__pb_string(census_buf *b, uint32_t field, const char *s); /* NULL: "" */
 
@@ -45,6 +46,8 @@ void census__pb_string(census_buf *b, uint32_t field, const char *s); /* NULL: "
 void census__pb_packed_fixed64_from_int64(census_buf *b, uint32_t field, const int64_t *v,
                                           size_t n);
 void census__pb_packed_double(census_buf *b, uint32_t field, const double *v, size_t n);
+/* A packed repeated uint64 (varints) of n non-negative int64 values; nothing when n is 0. */
+void census__pb_packed_varint_from_int64(census_buf *b, uint32_t field, const int64_t *v, size_t n);
 
 /* Opens a nested message field; returns the offset its content starts at, for end(). */
 size_t census__pb_begin(census_buf *b, uint32_t field);

@@ -46,6 +46,21 @@
 #define DEFAULT_CONNECTION_MEMORY 32768
 #define DEFAULT_TIMEOUT_S 10
 #define SHUTDOWN_SCRAPE_WAIT_MS 100
+#define MAX_ROUTES 8
+
+/* A route added with census_prometheus_exporter_add_route(); under `mu`. */
+struct route {
+  char *prefix;
+  size_t length;
+  census_prometheus_route_fn handler;
+  void *user;
+  int in_flight; /* handler calls in progress */
+};
+
+struct census_prometheus_request {
+  struct MHD_Connection *connection;
+  const char *path;
+};
 
 struct census_prometheus_exporter {
   census_prometheus_options options; /* strings point into the copies below */
@@ -63,6 +78,10 @@ struct census_prometheus_exporter {
   bool callback_busy;  /* exporter_shutdown() is running; stop() waits for it */
   pthread_t helper;
   _Atomic uint64_t scrapes, scrape_failures, requests_refused, bytes_served;
+  struct route routes[MAX_ROUTES]; /* prefix NULL: a free slot */
+  char last_error[160];            /* the last failed scrape, for the status registry */
+  int64_t last_error_ns;
+  bool status_registered; /* in census's exporter status registry */
 };
 
 /* ---- requests ----------------------------------------------------------------------------- */
@@ -105,15 +124,186 @@ static census_status scrape(struct census_prometheus_exporter *s, census_prometh
   return status;
 }
 
-/* The request handler: GET and HEAD /metrics, 404 elsewhere, 405 for other methods. Request
- * bodies are not read (a GET has none; other methods are refused before their body). */
+/* Keeps a failed scrape as the exporter's last error (the status registry shows it). */
+static void note_failure(struct census_prometheus_exporter *s, census_status status) {
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  pthread_mutex_lock(&s->mu);
+  snprintf(s->last_error, sizeof s->last_error, "scrape answered 503: %s",
+           status == CENSUS_ESHUTDOWN ? "census is shut down" : census_status_str(status));
+  s->last_error_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+  pthread_mutex_unlock(&s->mu);
+}
+
+/* ---- routes (other pages on this server) --------------------------------------------------- */
+
+/* The route serving `path` (its prefix, or a path below it), or NULL. With `enter`, also counts a
+ * handler call in progress (route and server), unless the server is stopping. Takes `mu`. */
+static struct route *route_find(struct census_prometheus_exporter *s, const char *path,
+                                bool enter) {
+  pthread_mutex_lock(&s->mu);
+  struct route *found = NULL;
+  for (size_t i = 0; i < MAX_ROUTES && !found; i++) {
+    struct route *r = &s->routes[i];
+    if (r->prefix && strncmp(path, r->prefix, r->length) == 0 &&
+        (path[r->length] == '\0' || path[r->length] == '/')) {
+      found = r;
+    }
+  }
+  if (found && enter) {
+    if (s->stopping) {
+      found = NULL;
+    } else {
+      found->in_flight++;
+      s->in_flight++;
+    }
+  }
+  pthread_mutex_unlock(&s->mu);
+  return found;
+}
+
+/* Ends a handler call counted by route_find(). */
+static void route_leave(struct census_prometheus_exporter *s, struct route *r) {
+  pthread_mutex_lock(&s->mu);
+  r->in_flight--;
+  s->in_flight--;
+  pthread_cond_broadcast(&s->idle);
+  pthread_mutex_unlock(&s->mu);
+}
+
+/* Answers a GET or HEAD under a route: the handler's response, with the headers every route
+ * response carries. 503 while the server stops, 404 if the route went away meanwhile. */
+static enum MHD_Result serve_route(struct census_prometheus_exporter *s,
+                                   struct MHD_Connection *connection, const char *url) {
+  struct route *r = route_find(s, url, true);
+  if (!r) {
+    pthread_mutex_lock(&s->mu);
+    bool stopping = s->stopping;
+    pthread_mutex_unlock(&s->mu);
+    return stopping ? answer_static(connection, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                    "the server is stopping\n", NULL)
+                    : answer_static(connection, MHD_HTTP_NOT_FOUND, "Not Found\n", NULL);
+  }
+  census_prometheus_request request = {connection, url};
+  census_prometheus_response response = {.status = MHD_HTTP_OK};
+  r->handler(r->user, &request, &response);
+  route_leave(s, r);
+  struct MHD_Response *answer = MHD_create_response_from_buffer(
+      response.body ? response.length : 0, response.body ? response.body : (void *)"",
+      response.body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+  if (!answer) {
+    free(response.body);
+    return MHD_NO;
+  }
+  MHD_add_response_header(answer, MHD_HTTP_HEADER_CONTENT_TYPE,
+                          response.content_type ? response.content_type
+                                                : "text/plain; charset=utf-8");
+  MHD_add_response_header(answer, "X-Content-Type-Options", "nosniff");
+  MHD_add_response_header(answer, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  for (size_t i = 0; i < response.header_count; i++) {
+    MHD_add_response_header(answer, response.headers[i].key, response.headers[i].value);
+  }
+  enum MHD_Result result =
+      MHD_queue_response(connection, response.status ? response.status : MHD_HTTP_OK, answer);
+  MHD_destroy_response(answer);
+  return result;
+}
+
+CENSUS_EXPORT const char *census_prometheus_request_path(const census_prometheus_request *request) {
+  return request ? request->path : NULL;
+}
+
+CENSUS_EXPORT const char *census_prometheus_request_query(const census_prometheus_request *request,
+                                                          const char *name) {
+  if (!request || !name) {
+    return NULL;
+  }
+  const char *value = MHD_lookup_connection_value(request->connection, MHD_GET_ARGUMENT_KIND, name);
+  if (!value && MHD_lookup_connection_value_n(request->connection, MHD_GET_ARGUMENT_KIND, name,
+                                              strlen(name), NULL, NULL) == MHD_YES) {
+    return ""; /* "?name" without "=" */
+  }
+  return value;
+}
+
+CENSUS_EXPORT census_status census_prometheus_exporter_add_route(census_prometheus_exporter *s,
+                                                                 const char *prefix,
+                                                                 census_prometheus_route_fn handler,
+                                                                 void *user) {
+  if (!s || !prefix || !handler) {
+    return CENSUS_EINVAL;
+  }
+  size_t length = strlen(prefix);
+  if (length < 2 || prefix[0] != '/' || prefix[length - 1] == '/' ||
+      strcmp(prefix, "/metrics") == 0 || strchr(prefix, '?')) {
+    return CENSUS_EINVAL;
+  }
+  char *copy = strdup(prefix);
+  if (!copy) {
+    return CENSUS_ENOMEM;
+  }
+  census_status status = CENSUS_ELIMIT;
+  pthread_mutex_lock(&s->mu);
+  struct route *slot = NULL;
+  for (size_t i = 0; i < MAX_ROUTES; i++) {
+    struct route *r = &s->routes[i];
+    if (r->prefix && strcmp(r->prefix, prefix) == 0) {
+      status = CENSUS_EDUPLICATE;
+      slot = NULL;
+      break;
+    }
+    if (!r->prefix && r->in_flight == 0 && !slot) {
+      slot = r;
+    }
+  }
+  if (slot) {
+    *slot = (struct route){copy, length, handler, user, 0};
+    status = CENSUS_OK;
+  }
+  pthread_mutex_unlock(&s->mu);
+  if (status != CENSUS_OK) {
+    free(copy);
+  }
+  return status;
+}
+
+CENSUS_EXPORT census_status census_prometheus_exporter_remove_route(census_prometheus_exporter *s,
+                                                                    const char *prefix) {
+  if (!s || !prefix) {
+    return CENSUS_EINVAL;
+  }
+  pthread_mutex_lock(&s->mu);
+  struct route *found = NULL;
+  for (size_t i = 0; i < MAX_ROUTES && !found; i++) {
+    if (s->routes[i].prefix && strcmp(s->routes[i].prefix, prefix) == 0) {
+      found = &s->routes[i];
+    }
+  }
+  if (!found) {
+    pthread_mutex_unlock(&s->mu);
+    return CENSUS_ENOTFOUND;
+  }
+  char *copy = found->prefix;
+  found->prefix = NULL; /* no new call enters */
+  while (found->in_flight > 0) {
+    pthread_cond_wait(&s->idle, &s->mu);
+  }
+  pthread_mutex_unlock(&s->mu);
+  free(copy);
+  return CENSUS_OK;
+}
+
+/* The request handler: GET and HEAD /metrics and the routes, 404 elsewhere, 405 for other
+ * methods. Request bodies are not read (a GET has none; other methods are refused before their
+ * body). */
 static enum MHD_Result handle(void *cls, struct MHD_Connection *connection, const char *url,
                               const char *method, const char *version, const char *upload_data,
                               size_t *upload_data_size, void **request_state) {
   struct census_prometheus_exporter *s = cls;
   (void)version;
   (void)upload_data;
-  if (strcmp(url, "/metrics") != 0) {
+  bool metrics = !s->options.no_metrics && strcmp(url, "/metrics") == 0;
+  if (!metrics && !route_find(s, url, false)) {
     atomic_fetch_add(&s->requests_refused, 1);
     return answer_static(connection, MHD_HTTP_NOT_FOUND, "Not Found: census serves /metrics\n",
                          NULL);
@@ -129,6 +319,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *connection, cons
     return MHD_YES;
   }
   *upload_data_size = 0;
+  if (!metrics) {
+    return serve_route(s, connection, url);
+  }
   const char *accept = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Accept");
   census_prometheus_format format = census_prometheus_negotiate(accept);
   char *text = NULL;
@@ -136,6 +329,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *connection, cons
   census_status status = scrape(s, format, &text, &length);
   if (status != CENSUS_OK) {
     atomic_fetch_add(&s->scrape_failures, 1);
+    note_failure(s, status);
     return answer_static(
         connection, MHD_HTTP_SERVICE_UNAVAILABLE,
         status == CENSUS_ESHUTDOWN ? "census is shut down\n" : "census could not collect\n", NULL);
@@ -231,6 +425,12 @@ static const census_stats_exporter_ops exporter_ops = {.size = sizeof(census_sta
 
 /* Frees the handle and the copies of its options. */
 static void exporter_free(struct census_prometheus_exporter *s) {
+  if (s->status_registered) {
+    census_exporter_status_unregister(s); /* waits for a read of the counters in progress */
+  }
+  for (size_t i = 0; i < MAX_ROUTES; i++) {
+    free(s->routes[i].prefix); /* routes not removed: their handlers are never called again */
+  }
   pthread_mutex_destroy(&s->mu);
   pthread_cond_destroy(&s->idle);
   for (size_t i = 0; i < s->options.const_label_count; i++) {
@@ -486,6 +686,55 @@ static census_status start_daemon(struct census_prometheus_exporter *s,
   return CENSUS_OK;
 }
 
+/* ---- the exporter status registry ---------------------------------------------------------- */
+
+/* The report: scrapes answered, scrapes that failed (503), the last failure. */
+static void status_report(void *user, census_exporter_report *report) {
+  struct census_prometheus_exporter *s = user;
+  census_exporter_report_counts(report, atomic_load(&s->scrapes), 0,
+                                atomic_load(&s->scrape_failures));
+  pthread_mutex_lock(&s->mu);
+  census_exporter_report_error(report, s->last_error_ns, s->last_error);
+  pthread_mutex_unlock(&s->mu);
+}
+
+/* Lists the server in census's exporter status registry with its configuration (a failure only
+ * leaves it off the list). */
+static void status_register(struct census_prometheus_exporter *s,
+                            const census_prometheus_options *o) {
+  char port[8], connections[16], memory[24], timeout[16], labels[256] = "";
+  snprintf(port, sizeof port, "%u", (unsigned)s->port);
+  snprintf(connections, sizeof connections, "%u",
+           o->max_connections ? o->max_connections : DEFAULT_MAX_CONNECTIONS);
+  snprintf(memory, sizeof memory, "%zu",
+           o->connection_memory ? o->connection_memory : (size_t)DEFAULT_CONNECTION_MEMORY);
+  snprintf(timeout, sizeof timeout, "%u", o->timeout_s ? o->timeout_s : DEFAULT_TIMEOUT_S);
+  for (size_t i = 0, used = 0; i < s->options.const_label_count && used < sizeof labels; i++) {
+    int n = snprintf(labels + used, sizeof labels - used, "%s%s=%s", i ? "," : "", s->labels[i].key,
+                     s->labels[i].value);
+    used += n > 0 ? (size_t)n : 0;
+  }
+  census_kv config[] = {
+      {"address", o->address ? o->address : CENSUS_PROMETHEUS_DEFAULT_ADDRESS},
+      {"port", port},
+      {"metrics", o->no_metrics ? "off" : "/metrics"},
+      {"name_prefix", s->prefix ? s->prefix : ""},
+      {"const_labels", labels},
+      {"base_units", o->base_units ? "on" : "off"},
+      {"max_connections", connections},
+      {"connection_memory", memory},
+      {"timeout_s", timeout},
+  };
+  census_exporter_status_options status = CENSUS_EXPORTER_STATUS_OPTIONS_INIT;
+  status.name = o->no_metrics ? "http server" : "prometheus";
+  status.kind = "prometheus";
+  status.items = "scrapes";
+  status.config = config;
+  status.config_count = sizeof config / sizeof config[0];
+  status.report = status_report;
+  s->status_registered = census_exporter_status_register(&status, s) == CENSUS_OK;
+}
+
 CENSUS_EXPORT census_status census_prometheus_exporter_start(const census_prometheus_options *in,
                                                              census_prometheus_exporter **out) {
   if (!out) {
@@ -514,6 +763,9 @@ CENSUS_EXPORT census_status census_prometheus_exporter_start(const census_promet
     exporter_free(s);
     errno = error;
     return status;
+  }
+  if (!options.no_metrics) {
+    status_register(s, &options);
   }
   if (!options.register_no_exporter) {
     pthread_mutex_lock(&s->mu);

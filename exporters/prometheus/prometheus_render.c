@@ -42,6 +42,7 @@
 #include <strings.h>
 
 #include "census/census.h"
+#include "exp_buckets.h"
 #include "options.h"
 #include "prometheus_internal.h"
 #include "utf8.h"
@@ -331,6 +332,9 @@ static void gauge_samples(census_buf *o, const family *f, const census_point *p,
   census__buf_append_byte(o, '\n');
 }
 
+static void sum_count_samples(census_buf *o, const family *f, const census_point *p,
+                              const census_buf *labels);
+
 /* Distribution views: cumulative <name>_bucket{le=...} samples (census buckets are
  * upper-inclusive already, as le is), then <name>_sum (the exact sum) and <name>_count. In
  * OpenMetrics a histogram with a negative bucket bound MUST NOT have _sum, and _count goes with
@@ -357,6 +361,52 @@ static void histogram_samples(census_buf *o, const family *f, const census_view_
   if (f->openmetrics && bound_count > 0 && bounds[0] < 0) {
     return;
   }
+  sum_count_samples(o, f, p, labels);
+}
+
+/* One cumulative <name>_bucket{le=...} sample; `bound` already scaled (+Inf: the last). */
+static void bucket_sample(census_buf *o, const family *f, const census_buf *labels, double bound,
+                          int64_t cumulative) {
+  char le[64] = "le=\"+Inf\"";
+  if (!isinf(bound)) {
+    size_t n = double_text(le + 4, bound, f->openmetrics);
+    memcpy(le + 4 + n, "\"", 2);
+  }
+  SAMPLE_START(o, f, "_bucket", labels, le);
+  census__prometheus_int(o, cumulative);
+  census__buf_append_byte(o, '\n');
+}
+
+/* Exponential views, as explicit buckets derived from the exponential ones (the text formats have
+ * no native histograms): le="0" with the zero count, then the upper bound 2^((i+1)/2^scale) of
+ * every bucket i from the first to the last non-empty one (scaled with base units), cumulative,
+ * then +Inf, _sum and _count (docs/exporters/prometheus.md). A bound that is not above the
+ * previous one once rounded and scaled, or not finite (only at the doubles' extremes), is left
+ * out: its count goes into the next bucket written, so the cumulative counts stay true, only
+ * coarser. */
+static void exponential_samples(census_buf *o, const family *f, const census_view_data *d,
+                                size_t row, const census_point *p, const census_buf *labels) {
+  census_exponential_buckets e;
+  census_view_data_row_exponential(d, row, &e);
+  int64_t cumulative = e.zero_count;
+  bucket_sample(o, f, labels, 0.0, cumulative);
+  double previous = 0.0;
+  for (size_t i = 0; i < e.bucket_count; i++) {
+    cumulative += e.bucket_counts[i];
+    double bound = census__exp_upper_bound(e.scale, (int64_t)e.offset + (int64_t)i);
+    bound = census__prometheus_scaled_double(bound, &f->scale);
+    if (bound > previous && !isinf(bound)) {
+      bucket_sample(o, f, labels, bound, cumulative);
+      previous = bound;
+    }
+  }
+  bucket_sample(o, f, labels, INFINITY, p->count);
+  sum_count_samples(o, f, p, labels);
+}
+
+/* <name>_sum (the exact sum) and <name>_count of a histogram. */
+static void sum_count_samples(census_buf *o, const family *f, const census_point *p,
+                              const census_buf *labels) {
   SAMPLE_START(o, f, "_sum", labels, NULL);
   if (f->is_int) {
     value_int(o, p->int_value, &f->scale); /* the exact sum: an integer when unscaled */
@@ -407,6 +457,9 @@ static void render_view(census_buf *o, const census_view_data *d,
       break;
     case CENSUS_AGGREGATION_DISTRIBUTION:
       histogram_samples(o, &f, d, &p, scratch);
+      break;
+    case CENSUS_AGGREGATION_EXPONENTIAL:
+      exponential_samples(o, &f, d, row, &p, scratch);
       break;
     }
     if (f.openmetrics && type != CENSUS_AGGREGATION_LAST_VALUE) {

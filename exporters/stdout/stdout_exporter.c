@@ -15,6 +15,7 @@
 #include "census/exporters/stdout.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -46,6 +47,8 @@ static const char *aggregation_name(census_aggregation_type type) {
     return "last_value";
   case CENSUS_AGGREGATION_DISTRIBUTION:
     return "distribution";
+  case CENSUS_AGGREGATION_EXPONENTIAL:
+    return "exponential";
   }
   return "unknown";
 }
@@ -61,7 +64,8 @@ static void json_value(census_json *j, const census_view_data *d, const census_p
   }
 }
 
-static void json_distribution(census_json *j, const census_view_data *d, const census_point *p) {
+/* count, sum, mean, sum_of_squared_deviation, min, max: DISTRIBUTION and EXPONENTIAL. */
+static void json_moments(census_json *j, const census_view_data *d, const census_point *p) {
   census__json_kv_int64(j, "count", p->count);
   census__json_key(j, "sum");
   json_value(j, d, p);
@@ -69,6 +73,27 @@ static void json_distribution(census_json *j, const census_view_data *d, const c
   census__json_kv_double(j, "sum_of_squared_deviation", p->sum_of_squared_deviation);
   census__json_kv_double(j, "min", p->min);
   census__json_kv_double(j, "max", p->max);
+}
+
+/* An exponential row's scale, zero_count, offset and bucket_counts (docs/exporters/stdout.md). */
+static void json_exponential(census_json *j, const census_view_data *d, size_t row,
+                             const census_point *p) {
+  census_exponential_buckets e;
+  census_view_data_row_exponential(d, row, &e);
+  json_moments(j, d, p);
+  census__json_kv_int64(j, "scale", e.scale);
+  census__json_kv_int64(j, "zero_count", e.zero_count);
+  census__json_kv_int64(j, "offset", e.offset);
+  census__json_key(j, "bucket_counts");
+  census__json_array_begin(j);
+  for (size_t i = 0; i < e.bucket_count; i++) {
+    census__json_int64(j, e.bucket_counts[i]);
+  }
+  census__json_array_end(j);
+}
+
+static void json_distribution(census_json *j, const census_view_data *d, const census_point *p) {
+  json_moments(j, d, p);
   const double *bounds;
   size_t n = census_view_data_bounds(d, &bounds);
   census__json_key(j, "bounds");
@@ -123,6 +148,9 @@ static void json_row(census_buf *b, const census_view_data *d, size_t row) {
   case CENSUS_AGGREGATION_DISTRIBUTION:
     json_distribution(&j, d, &p);
     break;
+  case CENSUS_AGGREGATION_EXPONENTIAL:
+    json_exponential(&j, d, row, &p);
+    break;
   }
   census__json_object_end(&j);
   census__buf_append_byte(b, '\n');
@@ -149,7 +177,8 @@ static void text_number(census_buf *b, bool is_int, const census_point *p) {
 }
 
 /* The values of one row after its tags: count=, sum=, value=, or a distribution's summary. */
-static void text_point(census_buf *b, const census_view_data *d, const census_point *p) {
+static void text_point(census_buf *b, const census_view_data *d, size_t row,
+                       const census_point *p) {
   bool is_int = census_measure_value_type(census_view_data_measure(d)) == CENSUS_MEASURE_INT64;
   census_aggregation_type type = census_view_data_aggregation(d);
   if (type == CENSUS_AGGREGATION_LAST_VALUE) {
@@ -176,6 +205,16 @@ static void text_point(census_buf *b, const census_view_data *d, const census_po
       }
     }
     census__buf_append_byte(b, ']');
+  } else if (type == CENSUS_AGGREGATION_EXPONENTIAL) {
+    census_exponential_buckets e;
+    census_view_data_row_exponential(d, row, &e);
+    census__buf_printf(
+        b, " mean=%.6g min=%.6g max=%.6g ssd=%.6g scale=%d zero=%" PRId64 " buckets@%d=[", p->mean,
+        p->min, p->max, p->sum_of_squared_deviation, (int)e.scale, e.zero_count, (int)e.offset);
+    for (size_t i = 0; i < e.bucket_count; i++) {
+      census__buf_printf(b, "%s%" PRId64, i ? " " : "", e.bucket_counts[i]);
+    }
+    census__buf_append_byte(b, ']');
   }
   census__buf_append_byte(b, '\n');
 }
@@ -197,7 +236,7 @@ static void text_view(census_buf *b, const census_view_data *d) {
                          census_view_data_row_value(d, row, c));
     }
     census__buf_printf(b, "}%s ", census_view_data_row_is_overflow(d, row) ? " (overflow)" : "");
-    text_point(b, d, &p);
+    text_point(b, d, row, &p);
   }
 }
 
@@ -482,6 +521,37 @@ static const census_span_exporter_ops span_ops = {.size = sizeof(census_span_exp
                                                   .flush = NULL,
                                                   .shutdown = spans_shutdown};
 
+/* The status registry's report: rows and spans written, and those lost. */
+static void stdout_report(void *user, census_exporter_report *report) {
+  census_stdout_exporter *e = user;
+  census_exporter_report_counts(report,
+                                atomic_load(&e->rows_written) + atomic_load(&e->spans_written), 0,
+                                atomic_load(&e->rows_dropped) + atomic_load(&e->spans_dropped));
+}
+
+/* Frees the handle once its last reference goes, out of the status registry first (which waits
+ * for a read of the counters in progress). */
+static void stdout_destroy(void *user) {
+  census_exporter_status_unregister(user);
+  free(user);
+}
+
+/* Lists the exporter in census's status registry (a failure only leaves it off the list). */
+static void stdout_status_register(census_stdout_exporter *e) {
+  char fd[16];
+  snprintf(fd, sizeof fd, "%d", e->options.fd ? e->options.fd : 1);
+  census_kv config[] = {{"format", e->options.format == CENSUS_STDOUT_JSON ? "json" : "text"},
+                        {"fd", fd},
+                        {"spans", e->options.skip_spans ? "off" : "on"}};
+  census_exporter_status_options o = CENSUS_EXPORTER_STATUS_OPTIONS_INIT;
+  o.name = "stdout";
+  o.items = "rows and spans";
+  o.config = config;
+  o.config_count = sizeof config / sizeof config[0];
+  o.report = stdout_report;
+  census_exporter_status_register(&o, e);
+}
+
 CENSUS_EXPORT census_status census_stdout_exporter_start(const census_stdout_options *options,
                                                          census_stdout_exporter **exporter) {
   if (!exporter) {
@@ -503,13 +573,14 @@ CENSUS_EXPORT census_status census_stdout_exporter_start(const census_stdout_opt
     free(e);
     return status;
   }
-  census__registration_init(&e->registration, e, free);
+  census__registration_init(&e->registration, e, stdout_destroy);
   status = census__registration_add(&e->registration, &stats_ops,
                                     e->options.skip_spans ? NULL : &span_ops);
   if (status != CENSUS_OK) {
     census__registration_release(&e->registration);
     return status;
   }
+  stdout_status_register(e);
   *exporter = e;
   return CENSUS_OK;
 }

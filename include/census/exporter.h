@@ -147,6 +147,89 @@ CENSUS_EXPORT bool census_exporter_is_flushing_at_exit(void);
  * rules as census_exporter_record_dropped() (without the reason). */
 CENSUS_EXPORT census_status census_exporter_record_rejected(const char *exporter, uint64_t items);
 
+/* ---- Exporter status ----------------------------------------------------------------------- */
+
+/* Every exporter, shipped or third-party, can report what it has done so far to one registry, so
+ * that a program (or the zPages' overview page, docs/exporters/zpages.md) can list every exporter
+ * with its counters, its last error and its configuration in one place. The exporter registers
+ * its name, kind and configuration once; census asks for its counters (the `report` callback)
+ * each time someone reads the registry, so an exporter keeps counting the way it already does. */
+
+/* What a report callback fills, through the two functions below. Opaque; valid during the
+ * callback only. Thread-safety: the callback's own. */
+typedef struct census_exporter_report census_exporter_report;
+
+/* Sets the exporter's counters: items (the unit the exporter registered, e.g. data points or
+ * spans) delivered to its backend, rejected by the backend, and dropped by the exporter (queue
+ * full, retry budget, shutdown, ...). A NULL report is a no-op. Thread-safe (the report is the
+ * calling callback's). */
+CENSUS_EXPORT void census_exporter_report_counts(census_exporter_report *report, uint64_t delivered,
+                                                 uint64_t rejected, uint64_t dropped);
+
+/* Sets the exporter's last error: `message` (copied, at most 255 bytes kept; NULL or "" means
+ * none) and when it happened (Unix time in ns; 0 if unknown). Never pass secrets (tokens, header
+ * values). A NULL report is a no-op. Thread-safe (the report is the calling callback's). */
+CENSUS_EXPORT void census_exporter_report_error(census_exporter_report *report, int64_t time_ns,
+                                                const char *message);
+
+/* An exporter's registration. Initialise with CENSUS_EXPORTER_STATUS_OPTIONS_INIT (the options
+ * convention of docs/api-conventions.md); strings and the configuration are copied. */
+typedef struct census_exporter_status_options {
+  size_t size;       /* sizeof(census_exporter_status_options), set by the INIT macro */
+  const char *name;  /* required: what a person recognises, e.g. "otlp traces"; printable ASCII */
+  const char *kind;  /* e.g. "otlp", "prometheus", "stdout"; NULL: the name */
+  const char *items; /* what the counters count, e.g. "data points", "spans"; NULL: "items" */
+  /* The configuration in force, as key/value pairs shown to people (e.g. {"endpoint",
+   * "http://collector:4318/v1/traces"}). Mask secrets yourself; census also replaces the value
+   * of any key that contains "authorization", "token", "secret", "password", "credential",
+   * "cookie", "api_key", "apikey" or "header" (any case) by "****". May be NULL. */
+  const census_kv *config;
+  size_t config_count;
+  /* Fills `report` with census_exporter_report_counts() and census_exporter_report_error()
+   * whenever the registry is read. Called on the reading thread while census holds the
+   * registry's lock, so it must be quick and must not call census functions that take locks
+   * (registration, flush, view data). May be NULL (counters 0, no error). */
+  void (*report)(void *user, census_exporter_report *report);
+} census_exporter_status_options;
+
+#define CENSUS_EXPORTER_STATUS_OPTIONS_INIT                                                        \
+  { .size = sizeof(census_exporter_status_options) }
+
+/* Registers an exporter in the status registry under `user` (passed to `report`; only compared,
+ * never dereferenced by census). Errors: CENSUS_EINVAL (NULL options or name, or an
+ * options->size census does not know: not initialised with
+ * CENSUS_EXPORTER_STATUS_OPTIONS_INIT; reported), CENSUS_EBADNAME (a name that is empty, longer
+ * than 255 bytes or not printable ASCII), CENSUS_EDUPLICATE (`user` is registered already),
+ * CENSUS_ENOMEM. Works after census_shutdown() too (a handle outlives it). Thread-safe. */
+CENSUS_EXPORT census_status
+census_exporter_status_register(const census_exporter_status_options *options, void *user);
+
+/* Removes the registration of `user` (only compared, never dereferenced), waiting for a read in
+ * progress to finish; after it returns its report callback is never called again and census
+ * keeps none of its copies. CENSUS_OK or CENSUS_ENOTFOUND. Thread-safe; not
+ * from a report callback; may be called while census holds its collection lock (an exporter's
+ * shutdown callback). */
+CENSUS_EXPORT census_status census_exporter_status_unregister(void *user);
+
+/* One exporter as the registry shows it: borrowed for the visit callback's duration. */
+typedef struct census_exporter_status {
+  const char *name;
+  const char *kind;
+  const char *items;
+  const census_kv *config; /* secrets masked */
+  size_t config_count;
+  uint64_t delivered, rejected, dropped;
+  int64_t last_error_time_ns; /* 0: unknown or none */
+  const char *last_error;     /* "" if none */
+} census_exporter_status;
+
+/* Calls visit(context, status) once per registered exporter, in registration order, after
+ * asking each for its counters. Holds the registry's lock throughout: `visit` must not register
+ * or unregister and should only copy what it needs. Returns CENSUS_OK, or CENSUS_EINVAL for a
+ * NULL visit. Works after census_shutdown() (final counters). Thread-safe. */
+CENSUS_EXPORT census_status census_exporter_status_visit(
+    void (*visit)(void *context, const census_exporter_status *status), void *context);
+
 /* ---- Span exporters ------------------------------------------------------------------------ */
 
 /* An ended, sampled span as exporters see it: borrowed for the duration of an export call,
@@ -247,6 +330,61 @@ CENSUS_EXPORT census_status census_span_exporter_register(const census_span_expo
  * census_shutdown() (which already shut every span exporter down). Blocks up to timeout_ms.
  * `user` is only compared, never dereferenced. Thread-safe; not from an exporter callback. */
 CENSUS_EXPORT census_status census_span_exporter_unregister(void *user, int64_t timeout_ms);
+
+/* ---- Span observers ------------------------------------------------------------------------ */
+
+/* Whether the span was sampled (so it goes to the span exporters), as opposed to recorded only
+ * for the span observers (census_span_observer_ops.record_unsampled). false for NULL. Only reads
+ * the span data. Thread-safe. */
+CENSUS_EXPORT bool census_span_data_is_sampled(const census_span_data *span);
+
+/* A span observer sees recording spans start and end, on the threads that start and end them,
+ * for in-process views of live tracing (the zPages' tracez page: running spans, latency
+ * buckets). Initialised and read like census_stats_exporter_ops, with
+ * CENSUS_SPAN_OBSERVER_OPS_INIT; copied at registration.
+ *
+ * The callbacks run on recording threads, holding no census lock: they must be quick and must
+ * not block, start or end spans, or call census functions that take locks (registration,
+ * flushes, view data). The span data are borrowed for the call, and read from the calling
+ * thread only (the span is that thread's). census costs one relaxed load and a branch per span
+ * start while no observer is registered. */
+typedef struct census_span_observer_ops {
+  size_t size; /* sizeof(census_span_observer_ops), set by CENSUS_SPAN_OBSERVER_OPS_INIT */
+  /* Called when a recording span starts, after its ids, name, kind, parent and start time are
+   * set (attributes, events and links come later). Returns a value that census keeps with the
+   * span and passes to on_end. May be NULL. */
+  uint64_t (*on_start)(void *user, const census_span_data *span);
+  /* Called when a span whose start this observer saw ends, with the span complete (end time,
+   * status, attributes, events, links), before it is queued for the span exporters. May be NULL.
+   * A span that started before the observer was registered is never passed to it. */
+  void (*on_end)(void *user, const census_span_data *span, uint64_t cookie);
+  /* Non-zero: spans the sampler refuses are recorded too while this observer is registered (as
+   * OpenTelemetry's RECORD_ONLY decision): they keep the sampled flag off in their context and
+   * in the headers injected from them, census_span_is_recording() is true for them, the
+   * observers see them (census_span_data_is_sampled() false), and they are never exported. They
+   * then cost what a sampled span costs (clock reads, name copy, attributes). */
+  int record_unsampled;
+} census_span_observer_ops;
+
+#define CENSUS_SPAN_OBSERVER_OPS_INIT                                                              \
+  { .size = sizeof(census_span_observer_ops) }
+
+/* Registers a span observer; `ops` is copied, `user` is passed to each callback (not owned by
+ * census). Spans that start from then on are observed. Starts no thread. At most 4 observers at
+ * once. Errors: CENSUS_EINVAL (NULL ops, or an ops->size census does not know, e.g. 0: not
+ * initialised with CENSUS_SPAN_OBSERVER_OPS_INIT; reported), CENSUS_EDUPLICATE (`user` is
+ * registered already), CENSUS_ELIMIT (4 observers are registered; reported), CENSUS_ESHUTDOWN.
+ * Thread-safe. */
+CENSUS_EXPORT census_status census_span_observer_register(const census_span_observer_ops *ops,
+                                                          void *user);
+
+/* Unregisters the observer registered with `user` and waits, up to timeout_ms, until none of its
+ * callbacks is running on any thread: after CENSUS_OK, census never calls it again and what
+ * `user` points to may be freed. Spans it saw start and that end later are not passed to it.
+ * Returns CENSUS_OK, CENSUS_ENOTFOUND (no observer has that user pointer) or CENSUS_ETIMEDOUT
+ * (a callback still runs: no new one starts, but `user` must stay valid). Works after
+ * census_shutdown() too. Thread-safe; blocking (polls every 100 us); not from a callback. */
+CENSUS_EXPORT census_status census_span_observer_unregister(void *user, int64_t timeout_ms);
 
 #ifdef __cplusplus
 }

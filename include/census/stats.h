@@ -68,6 +68,7 @@ typedef enum census_aggregation_type {
   CENSUS_AGGREGATION_SUM = 2,          /* sum of values (int64 or double, as the measure) */
   CENSUS_AGGREGATION_LAST_VALUE = 3,   /* the most recently recorded value */
   CENSUS_AGGREGATION_DISTRIBUTION = 4, /* count, sum, mean, SSD, min, max, bucket counts */
+  CENSUS_AGGREGATION_EXPONENTIAL = 5,  /* the same over base-2 exponential buckets */
 } census_aggregation_type;
 
 /* How a view summarises its measure. Thread-safety: immutable once created, safe to share. */
@@ -89,6 +90,25 @@ CENSUS_EXPORT census_aggregation *census_aggregation_last_value_new(void);
  * CENSUS_EBADBOUNDS or CENSUS_ENOMEM. Thread-safe. */
 CENSUS_EXPORT census_aggregation *
 census_aggregation_distribution_new(const double *bounds, size_t count, census_status *status);
+
+/* The defaults of census_aggregation_exponential_new(), OpenTelemetry's. */
+#define CENSUS_EXPONENTIAL_DEFAULT_MAX_SIZE 160
+#define CENSUS_EXPONENTIAL_DEFAULT_MAX_SCALE 20
+#define CENSUS_EXPONENTIAL_MAX_SIZE_LIMIT 2048
+
+/* A base-2 exponential histogram (OpenTelemetry's ExponentialHistogram): count, sum, mean, SSD,
+ * min, max, a zero count (values equal to 0: the zero threshold is 0) and at most `max_size`
+ * buckets of the positive values (0: 160; 2 .. CENSUS_EXPONENTIAL_MAX_SIZE_LIMIT). At scale s the
+ * buckets' base is 2^(2^-s) and bucket i holds (base^i, base^(i+1)] (upper-inclusive, as
+ * Prometheus and OpenTelemetry count), so the relative error is at most base - 1: about 4.4% at
+ * scale 4. Recording starts at `max_scale` (-10 .. 20; OpenTelemetry's default is 20) and the
+ * scale goes down, merging neighbouring buckets two by two, whenever the values' range needs more
+ * than max_size buckets; no bucket bounds to choose. Values are recorded without log() (docs/
+ * stats.md). Returns the aggregation (owned by the caller: census_aggregation_free()) with
+ * *status (if not NULL) = CENSUS_OK, or NULL with *status = CENSUS_EINVAL (max_size or max_scale
+ * out of range) or CENSUS_ENOMEM. Thread-safe. */
+CENSUS_EXPORT census_aggregation *census_aggregation_exponential_new(size_t max_size, int max_scale,
+                                                                     census_status *status);
 
 /* Frees an aggregation; NULL is a no-op. Views copy what they need, so this may follow
  * census_view_new() at once. No other thread may use the aggregation during or after the call. */
@@ -230,10 +250,35 @@ CENSUS_EXPORT const char *census_view_data_row_value(const census_view_data *dat
                                                      size_t column);
 /* True for the overflow row of a view whose cardinality limit was reached (its values are ""). */
 CENSUS_EXPORT bool census_view_data_row_is_overflow(const census_view_data *data, size_t row);
-/* Fills the caller's *point for `row` (its bucket_counts are borrowed from the snapshot).
+/* Fills the caller's *point for `row` (its bucket_counts are borrowed from the snapshot; an
+ * EXPONENTIAL row fills count, the sum, mean, sum_of_squared_deviation, min and max, and no
+ * buckets: see census_view_data_row_exponential()).
  * CENSUS_EINVAL for NULL arguments, CENSUS_ENOTFOUND if out of range. */
 CENSUS_EXPORT census_status census_view_data_row_point(const census_view_data *data, size_t row,
                                                        census_point *point);
+
+/* The buckets of an EXPONENTIAL row: values equal to 0 are counted in zero_count (the zero
+ * threshold is 0: census refuses negative values, so there are no negative buckets); bucket
+ * offset + i, which holds (base^(offset+i), base^(offset+i+1)] with base = 2^(2^-scale), has
+ * bucket_counts[i] values. bucket_counts (borrowed from the snapshot) runs from the first to the
+ * last non-empty bucket; bucket_count 0 when every value was 0. The scale is the row's: it only
+ * goes down over the view's life (never below -10). max_size is the view's (bucket_count never
+ * exceeds it). */
+typedef struct census_exponential_buckets {
+  int32_t scale;
+  int64_t zero_count;
+  double zero_threshold; /* always 0 */
+  int32_t offset;
+  size_t bucket_count;
+  const int64_t *bucket_counts;
+  size_t max_size;
+} census_exponential_buckets;
+
+/* Fills *out for `row` of an EXPONENTIAL view. CENSUS_EINVAL for NULL arguments or a view of
+ * another aggregation, CENSUS_ENOTFOUND if out of range. Thread-safe (only reads). */
+CENSUS_EXPORT census_status census_view_data_row_exponential(const census_view_data *data,
+                                                             size_t row,
+                                                             census_exponential_buckets *out);
 
 /* ---- Recording --------------------------------------------------------------------------- */
 

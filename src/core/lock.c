@@ -58,6 +58,8 @@ static const char *const rank_names[CENSUS__LOCK_RANKS] = {
     [CENSUS__LOCK_SPAN_OPTIONS] = "SPAN_OPTIONS (span_queue.c)",
     [CENSUS__LOCK_SPAN_RINGS] = "SPAN_RINGS (span_queue.c)",
     [CENSUS__LOCK_SPAN_POOL] = "SPAN_POOL (span_pool.c)",
+    [CENSUS__LOCK_SPAN_OBSERVERS] = "SPAN_OBSERVERS (span_observer.c)",
+    [CENSUS__LOCK_EXPORTER_STATUS] = "EXPORTER_STATUS (exporter_status.c)",
 };
 
 static _Thread_local unsigned held[CENSUS__LOCK_RANKS];

@@ -52,6 +52,8 @@ enum census__lock_rank {
   CENSUS__LOCK_SPAN_OPTIONS,    /* span_queue.c: the batch span processor's options */
   CENSUS__LOCK_SPAN_RINGS,      /* span_queue.c: the list of per-thread span rings */
   CENSUS__LOCK_SPAN_POOL,       /* span_pool.c: the global list of free span records */
+  CENSUS__LOCK_SPAN_OBSERVERS,  /* span_observer.c: registering and unregistering observers */
+  CENSUS__LOCK_EXPORTER_STATUS, /* exporter_status.c: the exporter status registry */
   CENSUS__LOCK_RANKS
 };
 

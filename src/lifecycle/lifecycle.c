@@ -46,6 +46,7 @@
 #include "core/options.h"
 #include "core/run_state.h"
 #include "core/wake.h"
+#include "export/exporter_status.h"
 #include "export/exporter_registry.h"
 #include "export/flush.h"
 #include "export/worker.h"
@@ -59,6 +60,7 @@
 #include "stats/window.h"
 #include "tags/tag_key.h"
 #include "trace/ids.h"
+#include "trace/span_observer.h"
 #include "trace/span_pool.h"
 #include "trace/span_queue.h"
 
@@ -86,9 +88,13 @@ static void fork_prepare(void) {
   census__shm_fork_prepare();
   census__spans_fork_prepare();
   census__span_pool_fork_prepare();
+  census__span_observers_fork_prepare();
+  census__exporter_status_fork_prepare();
 }
 
 static void fork_parent(void) {
+  census__exporter_status_fork_parent();
+  census__span_observers_fork_parent();
   census__span_pool_fork_parent();
   census__spans_fork_parent();
   census__shm_fork_parent();
@@ -104,6 +110,8 @@ static void fork_child(void) {
   census__mutex_init(&lifecycle_mu, CENSUS__LOCK_LIFECYCLE);
   census__mutex_init(&start_mu, CENSUS__LOCK_START);
   census__collector_fork_child();
+  census__exporter_status_fork_parent();
+  census__span_observers_fork_child();
   census__span_pool_fork_parent(); /* before the queue gives its spans back to the pool */
   census__spans_fork_child();
   census__shm_fork_child();

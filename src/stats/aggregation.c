@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stats/exp_histogram.h"
+#include "stats/exp_index.h"
 #include "stats/stats_internal.h"
 
 static census_aggregation *aggregation_new(census_aggregation_type type) {
@@ -67,6 +69,29 @@ census_aggregation_distribution_new(const double *bounds, size_t count, census_s
   return a;
 }
 
+CENSUS_EXPORT census_aggregation *census_aggregation_exponential_new(size_t max_size, int max_scale,
+                                                                     census_status *status) {
+  if (max_size == 0) {
+    max_size = CENSUS_EXPONENTIAL_DEFAULT_MAX_SIZE;
+  }
+  census_aggregation *a = NULL;
+  census_status result = CENSUS_OK;
+  /* At least 4 buckets: at the lowest scale (-10) every positive double fits in 3. */
+  if (max_size < 4 || max_size > CENSUS_EXPONENTIAL_MAX_SIZE_LIMIT ||
+      max_scale < CENSUS__EXP_MIN_SCALE || max_scale > CENSUS__EXP_MAX_SCALE) {
+    result = CENSUS_EINVAL;
+  } else if (!(a = aggregation_new(CENSUS_AGGREGATION_EXPONENTIAL))) {
+    result = CENSUS_ENOMEM;
+  } else {
+    a->max_size = max_size;
+    a->max_scale = max_scale;
+  }
+  if (status) {
+    *status = result;
+  }
+  return a;
+}
+
 CENSUS_EXPORT void census_aggregation_free(census_aggregation *a) {
   if (a) {
     free(a->bounds);
@@ -87,16 +112,34 @@ size_t census__aggregation_words(const struct census_aggregation *a) {
     return 2;
   case CENSUS_AGGREGATION_DISTRIBUTION:
     return WORD_BUCKETS + a->bound_count + 1;
+  case CENSUS_AGGREGATION_EXPONENTIAL:
+    return WORD_EXP_SLOTS + a->max_size;
   }
   return 1;
 }
 
-void census__words_reset(const struct census__rview *view, uint64_t *words) {
-  memset(words, 0, view->words * sizeof *words);
-  if (view->def.aggregation.type == CENSUS_AGGREGATION_DISTRIBUTION) {
+/* The empty state; an exponential half being reset keeps its window when `keep_window`. */
+static void words_empty(const struct census__rview *view, uint64_t *words, bool keep_window) {
+  const struct census_aggregation *a = &view->def.aggregation;
+  if (a->type == CENSUS_AGGREGATION_EXPONENTIAL) {
+    memset(words, 0, WORD_EXP_ZERO * sizeof *words);
+    census__exp_reset(words, a->max_size, a->max_scale, keep_window);
+  } else {
+    memset(words, 0, view->words * sizeof *words);
+  }
+  if (a->type == CENSUS_AGGREGATION_DISTRIBUTION || a->type == CENSUS_AGGREGATION_EXPONENTIAL) {
     words[WORD_MIN] = census__bits_of(INFINITY);
     words[WORD_MAX] = census__bits_of(-INFINITY);
   }
+}
+
+void census__words_init(const struct census__rview *view, uint64_t *words) {
+  words_empty(view, words, false);
+}
+
+void census__words_reset(const struct census__rview *view, uint64_t *words) {
+  /* A harvested exponential half keeps its window: the scale its thread's values needed. */
+  words_empty(view, words, true);
 }
 
 bool census__words_populated(const struct census__rview *view, const uint64_t *words) {
@@ -131,6 +174,28 @@ static uint64_t sum_merge(bool is_double, uint64_t a, uint64_t b, bool *saturate
   return int_sum_add(a, b, saturated);
 }
 
+/* The first six words of DISTRIBUTION and EXPONENTIAL: count, sum, and Chan et al.'s pairwise
+ * merge of (count, mean, m2); min, max. Nothing when `from` is empty. */
+static void moments_merge(bool is_double, uint64_t *into, const uint64_t *from, bool *saturated) {
+  uint64_t nb = from[WORD_COUNT];
+  if (nb == 0) {
+    return;
+  }
+  uint64_t na = into[WORD_COUNT];
+  double mean_a = census__double_of(into[WORD_MEAN]), mean_b = census__double_of(from[WORD_MEAN]);
+  double m2_a = census__double_of(into[WORD_M2]), m2_b = census__double_of(from[WORD_M2]);
+  double n = (double)(na + nb);
+  double delta = mean_b - mean_a;
+  into[WORD_COUNT] = count_add(na, nb, saturated);
+  into[WORD_SUM] = sum_merge(is_double, into[WORD_SUM], from[WORD_SUM], saturated);
+  into[WORD_MEAN] = census__bits_of(mean_a + delta * ((double)nb / n));
+  into[WORD_M2] = census__bits_of(m2_a + m2_b + delta * delta * ((double)na * (double)nb / n));
+  into[WORD_MIN] =
+      census__bits_of(fmin(census__double_of(into[WORD_MIN]), census__double_of(from[WORD_MIN])));
+  into[WORD_MAX] =
+      census__bits_of(fmax(census__double_of(into[WORD_MAX]), census__double_of(from[WORD_MAX])));
+}
+
 bool census__words_merge(const struct census__rview *view, uint64_t *into, const uint64_t *from) {
   bool is_double = view->def.measure->type == CENSUS_MEASURE_DOUBLE;
   bool saturated = false;
@@ -148,29 +213,18 @@ bool census__words_merge(const struct census__rview *view, uint64_t *into, const
       into[WORD_VALUE] = from[WORD_VALUE];
     }
     break;
-  case CENSUS_AGGREGATION_DISTRIBUTION: {
-    uint64_t nb = from[WORD_COUNT];
-    if (nb == 0) {
-      break;
-    }
-    uint64_t na = into[WORD_COUNT];
-    double mean_a = census__double_of(into[WORD_MEAN]), mean_b = census__double_of(from[WORD_MEAN]);
-    double m2_a = census__double_of(into[WORD_M2]), m2_b = census__double_of(from[WORD_M2]);
-    double n = (double)(na + nb);
-    double delta = mean_b - mean_a;
-    into[WORD_COUNT] = count_add(na, nb, &saturated);
-    into[WORD_SUM] = sum_merge(is_double, into[WORD_SUM], from[WORD_SUM], &saturated);
-    into[WORD_MEAN] = census__bits_of(mean_a + delta * ((double)nb / n));
-    into[WORD_M2] = census__bits_of(m2_a + m2_b + delta * delta * ((double)na * (double)nb / n));
-    into[WORD_MIN] =
-        census__bits_of(fmin(census__double_of(into[WORD_MIN]), census__double_of(from[WORD_MIN])));
-    into[WORD_MAX] =
-        census__bits_of(fmax(census__double_of(into[WORD_MAX]), census__double_of(from[WORD_MAX])));
-    for (size_t i = WORD_BUCKETS; i < view->words; i++) {
+  case CENSUS_AGGREGATION_DISTRIBUTION:
+    moments_merge(is_double, into, from, &saturated);
+    for (size_t i = WORD_BUCKETS; from[WORD_COUNT] != 0 && i < view->words; i++) {
       into[i] = count_add(into[i], from[i], &saturated);
     }
     break;
-  }
+  case CENSUS_AGGREGATION_EXPONENTIAL:
+    if (from[WORD_COUNT] != 0) {
+      moments_merge(is_double, into, from, &saturated);
+      saturated |= census__exp_merge(view, into, from);
+    }
+    break;
   }
   return saturated;
 }

@@ -13,7 +13,11 @@ struct census__rview;
 /* Words per half for an aggregation. */
 size_t census__aggregation_words(const struct census_aggregation *aggregation);
 
-/* Sets `words` to the empty state of the aggregation (distribution min=+inf, max=-inf). */
+/* Sets fresh `words` to the empty state of the aggregation (distribution min=+inf, max=-inf;
+ * exponential at its max_scale). */
+void census__words_init(const struct census__rview *view, uint64_t *words);
+
+/* The same for a harvested half, except that an exponential one keeps its scale and window. */
 void census__words_reset(const struct census__rview *view, uint64_t *words);
 
 /* Whether a half/totals holds at least one measurement. */

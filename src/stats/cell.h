@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "core/clock.h"
+#include "stats/exp_histogram.h"
 #include "stats/stats_internal.h"
 #include "stats/window.h"
 
@@ -97,12 +98,19 @@ static inline void census__cell_update(const struct census__rview *view, _Atomic
   case CENSUS_AGGREGATION_DISTRIBUTION:
     census__cell_distribution_update(view, w, m);
     break;
+  case CENSUS_AGGREGATION_EXPONENTIAL:
+    census__exp_record(view, w, m); /* out of line: exp_histogram.c */
+    break;
   }
 }
 
 /* Sets both halves of a cell's words to the empty state of the view's aggregation. */
 static inline void census__cell_words_init(const struct census__rview *view,
                                            _Atomic uint64_t *words) {
+  if (view->def.aggregation.type == CENSUS_AGGREGATION_EXPONENTIAL) {
+    census__exp_cell_words_init(view, words);
+    return;
+  }
   bool distribution = view->def.aggregation.type == CENSUS_AGGREGATION_DISTRIBUTION;
   for (size_t i = 0; i < 2 * view->words; i++) {
     size_t word = i % view->words;

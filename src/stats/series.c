@@ -100,7 +100,7 @@ static struct census__series *series_alloc(const struct census__rview *view,
   s->hash = hash;
   s->overflow = overflow;
   s->saturated = false;
-  census__words_reset(view, s->totals);
+  census__words_init(view, s->totals);
   s->values = (const char **)(s->totals + view->words);
   s->lengths = (uint32_t *)(s->values + columns);
   char *text = (char *)(s->lengths + columns);

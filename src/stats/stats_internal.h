@@ -13,6 +13,14 @@
  *   LAST_VALUE    [time_ns, value]        time 0 means unset
  *   DISTRIBUTION  [count, sum, mean, m2, min, max, bucket 0 .. bucket n]
  *                                         sum as for SUM; mean, m2, min, max double bits
+ *   EXPONENTIAL   [count, sum, mean, m2, min, max, zero count, scale, base, memo x, memo index,
+ *                  slot 0 .. max_size-1]  as DISTRIBUTION for the first six; slot k counts bucket
+ *                                         index base + k at `scale` (both int64 as words); a
+ *                                         half keeps its scale and base when reset, so a thread
+ *                                         records at the scale its values need (exp_histogram.c);
+ *                                         above scale 10 the last value's bits and index are
+ *                                         remembered (0: none), so a constant value costs no
+ *                                         index computation
  * Series totals use the same layout.
  *
  * Sums are exact running sums, kept beside (not derived from) the distribution's mean, so that
@@ -42,6 +50,14 @@
 
 enum { WORD_COUNT = 0, WORD_SUM = 1, WORD_TIME = 0, WORD_VALUE = 1 };
 enum { WORD_MEAN = 2, WORD_M2 = 3, WORD_MIN = 4, WORD_MAX = 5, WORD_BUCKETS = 6 };
+enum {
+  WORD_EXP_ZERO = 6,
+  WORD_EXP_SCALE = 7,
+  WORD_EXP_BASE = 8,
+  WORD_EXP_MEMO_X = 9,
+  WORD_EXP_MEMO_INDEX = 10,
+  WORD_EXP_SLOTS = 11
+};
 
 /* An int sum word that passed INT64_MAX (see the file comment). */
 #define CENSUS__SUM_SATURATED ((uint64_t)1 << 63)
@@ -66,6 +82,8 @@ struct census_aggregation {
   census_aggregation_type type;
   size_t bound_count;
   double *bounds;
+  size_t max_size; /* EXPONENTIAL: buckets */
+  int max_scale;   /* EXPONENTIAL: the scale recording starts at */
 };
 
 /* A view definition, as built by census_view_new(). */

@@ -51,6 +51,8 @@ static bool view_def_copy(struct census_view *dst, const struct census_view *src
   dst->max_series = src->max_series;
   dst->aggregation.type = src->aggregation.type;
   dst->aggregation.bound_count = src->aggregation.bound_count;
+  dst->aggregation.max_size = src->aggregation.max_size;
+  dst->aggregation.max_scale = src->aggregation.max_scale;
   dst->name = strdup(src->name);
   dst->description = strdup(src->description);
   dst->columns = malloc((src->column_count ? src->column_count : 1) * sizeof *dst->columns);
@@ -80,13 +82,16 @@ static const char *aggregation_kind_name(census_aggregation_type type) {
     return "LastValue";
   case CENSUS_AGGREGATION_DISTRIBUTION:
     return "Distribution";
+  case CENSUS_AGGREGATION_EXPONENTIAL:
+    return "Exponential";
   }
   return "unknown";
 }
 
 /* Compares a registered definition `a` with a new one `b` field by field. Returns NULL when they
  * are the same definition; otherwise the name of the first field that differs ("measure",
- * "description", "aggregation kind", "bucket bounds", "columns", "max_series"), with what each
+ * "description", "aggregation kind", "bucket bounds", "exponential parameters", "columns",
+ * "max_series"), with what each
  * side has written to detail[0..size). Bounds compare bit for bit, as registration always did. */
 static const char *view_def_difference(const struct census_view *a, const struct census_view *b,
                                        char *detail, size_t size) {
@@ -104,6 +109,14 @@ static const char *view_def_difference(const struct census_view *a, const struct
     snprintf(detail, size, "registered: %zu bounds, given: %zu", a->aggregation.bound_count,
              b->aggregation.bound_count);
     return "bucket bounds";
+  }
+  if (a->aggregation.max_size != b->aggregation.max_size ||
+      a->aggregation.max_scale != b->aggregation.max_scale) {
+    snprintf(detail, size,
+             "registered: max_size %zu, max_scale %d, given: max_size %zu, max_scale %d",
+             a->aggregation.max_size, a->aggregation.max_scale, b->aggregation.max_size,
+             b->aggregation.max_scale);
+    return "exponential parameters";
   }
   for (size_t i = 0; i < a->aggregation.bound_count; i++) {
     if (memcmp(&a->aggregation.bounds[i], &b->aggregation.bounds[i], sizeof(double)) != 0) {

@@ -15,6 +15,7 @@
 #include "core/run_state.h"
 #include "stats/aggregation.h"
 #include "stats/collector.h"
+#include "stats/exp_histogram.h"
 #include "stats/series.h"
 #include "stats/view.h"
 #include "tags/tags_internal.h"
@@ -33,6 +34,7 @@ struct census_view_data {
   const char **columns;
   size_t bound_count;
   double *bounds;
+  size_t max_size; /* EXPONENTIAL: slots per row */
   size_t words;
   int64_t start_ns, end_ns;
   size_t row_count;
@@ -111,6 +113,7 @@ census_view_data *census__view_data_build(struct census__rview *view, int64_t en
   d->bound_count = def->aggregation.bound_count;
   d->bounds = malloc((d->bound_count ? d->bound_count : 1) * sizeof *d->bounds);
   d->words = view->words;
+  d->max_size = def->aggregation.max_size;
   d->end_ns = end_ns;
   if (!d->name || !d->description || !d->columns || !d->bounds) {
     census_view_data_free(d);
@@ -303,7 +306,8 @@ CENSUS_EXPORT census_status census_view_data_row_point(const census_view_data *d
       p->double_value = (double)p->int_value;
     }
     break;
-  case CENSUS_AGGREGATION_DISTRIBUTION: {
+  case CENSUS_AGGREGATION_DISTRIBUTION:
+  case CENSUS_AGGREGATION_EXPONENTIAL: {
     p->count = (int64_t)w[WORD_COUNT];
     bool saturated = point_sum(p, w[WORD_SUM], is_double);
     /* The mean is the exact sum over the count: for an int measure the correctly rounded mean of
@@ -317,10 +321,36 @@ CENSUS_EXPORT census_status census_view_data_row_point(const census_view_data *d
     p->sum_of_squared_deviation = census__double_of(w[WORD_M2]);
     p->min = census__double_of(w[WORD_MIN]);
     p->max = census__double_of(w[WORD_MAX]);
-    p->bucket_count = d->bound_count + 1;
-    p->bucket_counts = (const int64_t *)(w + WORD_BUCKETS);
+    if (d->aggregation == CENSUS_AGGREGATION_DISTRIBUTION) {
+      p->bucket_count = d->bound_count + 1;
+      p->bucket_counts = (const int64_t *)(w + WORD_BUCKETS);
+    }
     break;
   }
+  }
+  return CENSUS_OK;
+}
+
+CENSUS_EXPORT census_status census_view_data_row_exponential(const census_view_data *d, size_t row,
+                                                             census_exponential_buckets *out) {
+  if (!d || !out || d->aggregation != CENSUS_AGGREGATION_EXPONENTIAL) {
+    return CENSUS_EINVAL;
+  }
+  if (row >= d->row_count) {
+    return CENSUS_ENOTFOUND;
+  }
+  const uint64_t *w = d->rows[row].totals;
+  memset(out, 0, sizeof *out);
+  out->max_size = d->max_size;
+  out->zero_count = (int64_t)w[WORD_EXP_ZERO];
+  size_t first, last;
+  if (census__exp_used_range(w, d->max_size, &first, &last)) {
+    out->scale = (int32_t)(int64_t)w[WORD_EXP_SCALE];
+    out->offset = (int32_t)((int64_t)w[WORD_EXP_BASE] + (int64_t)first);
+    out->bucket_count = last - first + 1;
+    out->bucket_counts = (const int64_t *)(w + WORD_EXP_SLOTS + first);
+  } else {
+    out->scale = (int32_t)(int64_t)w[WORD_EXP_SCALE]; /* the scale recording would start at */
   }
   return CENSUS_OK;
 }

@@ -6,7 +6,10 @@
  * the pool after export. Only growing the pool allocates.
  *
  * Unsampled spans skip everything that costs: no clock read, no name copy, no attributes; they
- * keep ids and tracestate so that their children and injected headers carry the context.
+ * keep ids and tracestate so that their children and injected headers carry the context. The
+ * exception is a span observer that asks for them (span_observer.h, record_unsampled): such a
+ * span is recorded like a sampled one ("record only"), shown to the observers and never queued.
+ * Observers cost one relaxed load per start while none is registered.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -19,6 +22,7 @@
 #include "core/run_state.h"
 #include "trace/ids.h"
 #include "trace/sampler.h"
+#include "trace/span_observer.h"
 #include "trace/span_internal.h"
 #include "trace/span_pool.h"
 #include "trace/span_queue.h"
@@ -141,6 +145,58 @@ span_options_read(const census_span_options *o, census_span_options *copy) {
              : NULL;
 }
 
+/* Fills what a recording span keeps from its start: kind, start time, limits, status, name. */
+static inline void record_start(struct census_span_data *r, const census_span_options *o,
+                                const char *name) {
+  r->kind = o ? o->kind : CENSUS_SPAN_KIND_INTERNAL;
+  r->start_ns = o && o->start_time_ns ? o->start_time_ns : census__unix_ns();
+  r->end_ns = 0;
+  r->limits.max_attributes = atomic_load_explicit(&limit_attributes, memory_order_relaxed);
+  r->limits.max_events = atomic_load_explicit(&limit_events, memory_order_relaxed);
+  r->limits.max_links = atomic_load_explicit(&limit_links, memory_order_relaxed);
+  r->limits.max_attributes_per_event =
+      atomic_load_explicit(&limit_event_attributes, memory_order_relaxed);
+  r->status = CENSUS_SPAN_STATUS_UNSET;
+  r->status_message = "";
+  size_t length = strlen(name);
+  if (length < sizeof r->name_inline) {
+    memcpy(r->name_inline, name, length + 1);
+    r->name = r->name_inline;
+  } else {
+    const char *copy = arena_strdup(r, name);
+    r->name = copy ? copy : "";
+  }
+}
+
+/* Makes the record live under a new handle. */
+static inline void generation_bump(struct census_span_data *r) {
+  atomic_store_explicit(&r->generation,
+                        atomic_load_explicit(&r->generation, memory_order_relaxed) + 1,
+                        memory_order_relaxed);
+}
+
+/* The end of span_start() while span observers are registered (out of line: without them the
+ * start pays only the load of `observing`). A span the sampler refused is recorded anyway when
+ * an observer asked for such spans ("record only": observed, never exported); each recording
+ * span is shown to the observers once it is live. */
+__attribute__((cold, noinline)) static census_span span_start_observed(struct census_span_data *r,
+                                                                       const census_span_options *o,
+                                                                       const char *name,
+                                                                       uint32_t observing) {
+  if (!r->sampled && (observing & CENSUS__SPAN_OBSERVE_UNSAMPLED)) {
+    r->record_only = true;
+  }
+  bool recording = r->sampled || r->record_only;
+  if (recording) {
+    record_start(r, o, name);
+  }
+  generation_bump(r);
+  if (recording) {
+    census__span_observe_start(r, observing);
+  }
+  return census__span_handle(r);
+}
+
 static census_span span_start(const char *name, const census_span_options *o) {
   if (!name) {
     return 0;
@@ -190,29 +246,15 @@ static census_span span_start(const char *name, const census_span_options *o) {
                                                  : CENSUS_TRACE_FLAG_RANDOM) |
                                      (r->sampled ? CENSUS_TRACE_FLAG_SAMPLED : 0));
   r->previous_current = 0;
-  if (r->sampled) {
-    r->kind = o ? o->kind : CENSUS_SPAN_KIND_INTERNAL;
-    r->start_ns = o && o->start_time_ns ? o->start_time_ns : census__unix_ns();
-    r->end_ns = 0;
-    r->limits.max_attributes = atomic_load_explicit(&limit_attributes, memory_order_relaxed);
-    r->limits.max_events = atomic_load_explicit(&limit_events, memory_order_relaxed);
-    r->limits.max_links = atomic_load_explicit(&limit_links, memory_order_relaxed);
-    r->limits.max_attributes_per_event =
-        atomic_load_explicit(&limit_event_attributes, memory_order_relaxed);
-    r->status = CENSUS_SPAN_STATUS_UNSET;
-    r->status_message = "";
-    size_t length = strlen(name);
-    if (length < sizeof r->name_inline) {
-      memcpy(r->name_inline, name, length + 1);
-      r->name = r->name_inline;
-    } else {
-      const char *copy = arena_strdup(r, name);
-      r->name = copy ? copy : "";
-    }
+  /* Observers (span_observer.h): 0 unless one is registered, the one cost here without them. */
+  uint32_t observing = atomic_load_explicit(&census__span_observing, memory_order_relaxed);
+  if (__builtin_expect(observing != 0, 0)) {
+    return span_start_observed(r, o, name, observing);
   }
-  atomic_store_explicit(&r->generation,
-                        atomic_load_explicit(&r->generation, memory_order_relaxed) + 1,
-                        memory_order_relaxed);
+  if (r->sampled) {
+    record_start(r, o, name);
+  }
+  generation_bump(r);
   return census__span_handle(r);
 }
 
@@ -231,6 +273,18 @@ CENSUS_EXPORT census_span census_span_start_current(const char *name,
   return span;
 }
 
+/* The end of a span recorded only for the observers (the sampler refused it): they see it
+ * end, then it is cleared for reuse; it is never queued for export. */
+__attribute__((cold, noinline)) static void span_end_record_only(struct census_span_data *r,
+                                                                 int64_t end_ns) {
+  r->end_ns = end_ns ? end_ns : census__unix_ns();
+  r->record_only = false;
+  if (r->observed) {
+    census__span_observe_end(r);
+  }
+  census__span_record_clear(r);
+}
+
 static void span_end(census_span span, int64_t end_ns) {
   struct census_span_data *r = census__span_lookup(span);
   if (!r) {
@@ -243,10 +297,16 @@ static void span_end(census_span span, int64_t end_ns) {
     current = r->previous_current;
   }
   if (!r->sampled) {
+    if (__builtin_expect(r->record_only, 0)) {
+      span_end_record_only(r, end_ns);
+    }
     local_put(r);
     return;
   }
   r->end_ns = end_ns ? end_ns : census__unix_ns();
+  if (__builtin_expect(r->observed != 0, 0)) {
+    census__span_observe_end(r);
+  }
   if (!census__span_queue_push(r)) {
     census__span_record_clear(r); /* not queued (no exporter, or dropped): reuse it here */
     local_put(r);
@@ -277,7 +337,7 @@ CENSUS_EXPORT census_status census_span_context(census_span span, census_trace_c
 
 CENSUS_EXPORT bool census_span_is_recording(census_span span) {
   struct census_span_data *r = census__span_lookup(span);
-  return r && r->sampled;
+  return r && (r->sampled || r->record_only);
 }
 
 /* ---- attributes, events, links, status --------------------------------------------------- */
@@ -287,7 +347,7 @@ CENSUS_EXPORT bool census_span_is_recording(census_span span) {
 static struct census_span_data *recording(census_span span, census_status *status) {
   struct census_span_data *r = census__span_lookup(span);
   *status = r ? CENSUS_OK : CENSUS_ENOTFOUND;
-  return r && r->sampled ? r : NULL;
+  return r && (r->sampled || r->record_only) ? r : NULL;
 }
 
 /* Grows a record-owned array to hold one more element; false on ENOMEM. */

@@ -16,6 +16,9 @@
 #include "census/exporter.h"
 #include "census/trace.h"
 
+/* At most this many span observers at once (span_observer.c). */
+#define CENSUS__SPAN_OBSERVERS_MAX 4
+
 struct census__attr {
   const char *key;
   census_attribute_type type;
@@ -53,6 +56,12 @@ struct census_span_data {
   uint32_t index;
   struct census_span_data *next; /* free list or export queue overflow */
   bool sampled, has_parent, parent_remote;
+  /* Recording although the sampler refused it, because an observer asked for such spans
+   * (span_observer.h): seen by observers, never exported. Set only then, cleared at the end. */
+  bool record_only;
+  /* Bits of the observer slots whose on_start saw this span; 0 in a free record (set only while
+   * observers are registered, cleared when the span ends). */
+  uint8_t observed;
   census_trace_context context;
   uint8_t parent_span_id[CENSUS_SPAN_ID_SIZE];
   census_span_kind kind;
@@ -70,6 +79,10 @@ struct census_span_data {
   const char *status_message;
   census_span_limits limits;
   struct census__arena_block *arena;
+  /* Per observer slot seen (bits of `observed`): the slot's registration generation at the start
+   * and what its on_start returned. */
+  uint32_t observer_gen[CENSUS__SPAN_OBSERVERS_MAX];
+  uint64_t observer_cookie[CENSUS__SPAN_OBSERVERS_MAX];
 };
 
 #endif

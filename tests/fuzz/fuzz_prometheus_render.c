@@ -3,18 +3,16 @@
  * value, bucket bound, constant label or prefix may make the output unparsable.
  *
  * The input is a small line-oriented program (one command per line, its first byte naming it):
- *   V<agg><type><name>  a new view: agg c/s/l/d (Count, Sum, LastValue, Distribution, else by
- *                       value mod 4), type i/d (int64/double measure), name (mapped into
- *                       printable ASCII, as census_view_new() requires; at most 255 bytes)
- *   U<unit> M<text> D<text>   the view's measure unit, measure description, view description
- *                       (any bytes)
- *   C<name>             a column (printable ASCII; a repeated column is skipped, as census
- *                       refuses it)
- *   K<n>,<n>,...        bucket bounds (kept finite, sorted, distinct, as census requires)
- *   R<v>\t<v>...|<n>,<n>,...  a row: column values (printable ASCII, at most 255 bytes; a tuple
- *                       already present is skipped), then numbers for its point (Count: count;
- *                       Sum, LastValue: value; Distribution: the bucket counts, then the sum)
- *   O|<n>,...           the overflow row (values all ""), once per view
+ *   V<agg><type><name>  a new view: agg c/s/l/d/e (Count, Sum, LastValue, Distribution,
+ *                       Exponential, else by value mod 4), type i/d (int64/double measure), name
+ * (mapped into printable ASCII, as census_view_new() requires; at most 255 bytes) U<unit> M<text>
+ * D<text>   the view's measure unit, measure description, view description (any bytes) C<name> a
+ * column (printable ASCII; a repeated column is skipped, as census refuses it) K<n>,<n>,... bucket
+ * bounds (kept finite, sorted, distinct, as census requires) R<v>\t<v>...|<n>,<n>,...  a row:
+ * column values (printable ASCII, at most 255 bytes; a tuple already present is skipped), then
+ * numbers for its point (Count: count; Sum, LastValue: value; Distribution: the bucket counts, then
+ * the sum; Exponential: scale (kept in -10..20), offset, zero count, then the bucket counts; its
+ * sum is 1.5 per measurement) O|<n>,...           the overflow row (values all ""), once per view
  *   T<ns>               the view's start time
  *   P<prefix> L<name>=<value> B   options: name prefix, constant label (at most 4), base units
  * e.g. tests/fuzz/corpus/prometheus_render/. The views are snapshot doubles: this file defines
@@ -41,8 +39,11 @@
 
 #include "census/census.h"
 #include "census/exporters/prometheus.h"
+#include "exp_buckets.h"
 #include "exposition_check.h"
 #include "fuzz_common.h"
+#include "buffer.h"
+#include "prometheus_internal.h"
 
 /* ---- the snapshot double ------------------------------------------------------------------- */
 
@@ -61,6 +62,7 @@ struct row {
   bool overflow;
   census_point point;
   int64_t buckets[MAX_BOUNDS + 1];
+  census_exponential_buckets exponential;
 };
 
 struct census_view_data {
@@ -123,6 +125,17 @@ CENSUS_EXPORT census_status census_view_data_row_point(const census_view_data *d
     return CENSUS_ENOTFOUND;
   }
   *point = d->rows[row].point;
+  return CENSUS_OK;
+}
+CENSUS_EXPORT census_status census_view_data_row_exponential(const census_view_data *d, size_t row,
+                                                             census_exponential_buckets *out) {
+  if (!d || !out || d->aggregation != CENSUS_AGGREGATION_EXPONENTIAL) {
+    return CENSUS_EINVAL;
+  }
+  if (row >= d->row_count) {
+    return CENSUS_ENOTFOUND;
+  }
+  *out = d->rows[row].exponential;
   return CENSUS_OK;
 }
 CENSUS_EXPORT census_measure_type census_measure_value_type(const census_measure *m) {
@@ -229,6 +242,27 @@ static void set_point(census_view_data *d, struct row *r, const double *n, size_
       p->double_value = value_of(first, d->aggregation == CENSUS_AGGREGATION_SUM);
     }
     break;
+  case CENSUS_AGGREGATION_EXPONENTIAL: {
+    census_exponential_buckets *e = &r->exponential;
+    *e = (census_exponential_buckets){0};
+    double scale = count > 0 && isfinite(n[0]) ? fmod(fabs(n[0]), 31) : 0;
+    e->scale = (int32_t)scale - 10;
+    e->offset = count > 1 && isfinite(n[1]) ? (int32_t)fmod(n[1], 1e6) : 0;
+    e->zero_count = count > 2 ? count_of(n[2]) : 0;
+    p->count = e->zero_count;
+    for (size_t b = 3; b < count && e->bucket_count < MAX_BOUNDS + 1; b++) {
+      r->buckets[e->bucket_count] = count_of(n[b]);
+      p->count += r->buckets[e->bucket_count++];
+    }
+    e->bucket_counts = r->buckets;
+    p->double_value = 1.5 * (double)p->count;
+    p->int_value = (int64_t)p->double_value;
+    if (is_int) {
+      p->double_value = (double)p->int_value;
+    }
+    p->mean = p->count ? p->double_value / (double)p->count : 0;
+    break;
+  }
   case CENSUS_AGGREGATION_DISTRIBUTION:
     p->bucket_count = d->bound_count + 1;
     for (size_t b = 0; b < p->bucket_count; b++) {
@@ -327,6 +361,7 @@ static void parse(struct program *p, const uint8_t *data, size_t size) {
                        : a == 's' ? CENSUS_AGGREGATION_SUM
                        : a == 'l' ? CENSUS_AGGREGATION_LAST_VALUE
                        : a == 'd' ? CENSUS_AGGREGATION_DISTRIBUTION
+                       : a == 'e' ? CENSUS_AGGREGATION_EXPONENTIAL
                                   : (census_aggregation_type)(1 + (unsigned char)a % 4);
       d->measure.type =
           arg_length > 1 && arg[1] == 'i' ? CENSUS_MEASURE_INT64 : CENSUS_MEASURE_DOUBLE;
@@ -441,6 +476,30 @@ static size_t expected_samples(const struct program *p, bool openmetrics) {
       per_row = d->bound_count + 1 + (openmetrics && negative ? 0 : 2);
     }
     per_row += openmetrics && d->aggregation != CENSUS_AGGREGATION_LAST_VALUE;
+    if (d->aggregation == CENSUS_AGGREGATION_EXPONENTIAL) {
+      /* Per row: le="0", one bucket per distinct finite bound (exp_buckets.h) once scaled to
+       * base units, +Inf, _sum, _count. */
+      census_buf word = CENSUS_BUF_INIT, original = CENSUS_BUF_INIT;
+      census_prometheus_scale scale;
+      census__prometheus_view_unit(d, &p->options, &word, &original, &scale);
+      free(word.data);
+      free(original.data);
+      for (size_t r = 0; r < d->row_count; r++) {
+        const census_exponential_buckets *e = &d->rows[r].exponential;
+        size_t n = 4;
+        double previous = 0;
+        for (size_t i = 0; i < e->bucket_count; i++) {
+          double bound = census__prometheus_scaled_double(
+              census__exp_upper_bound(e->scale, (int64_t)e->offset + (int64_t)i), &scale);
+          if (bound > previous && !isinf(bound)) {
+            n++;
+            previous = bound;
+          }
+        }
+        total += n + per_row - 1;
+      }
+      continue;
+    }
     total += per_row * d->row_count;
   }
   return total;

@@ -24,7 +24,8 @@
 // request, descriptor created before use, metricKind/valueType equal to the descriptor's,
 // cumulative start time unchanged per series and strictly before end time, gauge start == end,
 // end times increasing and at least minIntervalMs apart per series, bucketCounts summing to count,
-// 1..199 strictly increasing bounds (Cloud Monitoring: at most 200 buckets per distribution), no range/mean/SSD when count is 0, range min <= max.
+// 1..199 strictly increasing bounds or exponential buckets with numFiniteBuckets > 0, growthFactor > 1,
+// scale > 0 (Cloud Monitoring: at most 200 buckets per distribution), no range/mean/SSD when count is 0, range min <= max.
 'use strict';
 const http = require('http');
 const crypto = require('crypto');
@@ -165,10 +166,19 @@ function checkSeries(ts, seenInRequest) {
     const dv = v.distributionValue;
     const sum = (dv.bucketCounts || []).reduce((a, c) => a + BigInt(c), 0n);
     if (dv.bucketCounts && sum !== BigInt(dv.count || 0)) return 'bucketCounts sum ' + sum + ' != count ' + dv.count;
-    const b = (dv.bucketOptions && dv.bucketOptions.explicitBuckets && dv.bucketOptions.explicitBuckets.bounds) || [];
-    if (dv.bucketCounts && dv.bucketCounts.length > b.length + 1) return 'more bucketCounts than buckets';
-    if (b.length === 0 || b.length + 1 > 200) return 'explicit buckets need 1..199 bounds';
-    for (let i = 1; i < b.length; i++) if (!(b[i] > b[i - 1])) return 'bounds not strictly increasing';
+    const ex = dv.bucketOptions && dv.bucketOptions.exponentialBuckets;
+    if (ex) {
+      // Exponential: numFiniteBuckets > 0, growthFactor > 1, scale > 0; N + 2 buckets, <= 200.
+      const n = ex.numFiniteBuckets || 0;
+      if (!(n > 0) || !(ex.growthFactor > 1) || !(ex.scale > 0)) return 'exponential buckets need numFiniteBuckets > 0, growthFactor > 1, scale > 0';
+      if (n + 2 > 200) return 'exponential buckets: more than 200 buckets';
+      if (dv.bucketCounts && dv.bucketCounts.length > n + 2) return 'more bucketCounts than buckets';
+    } else {
+      const b = (dv.bucketOptions && dv.bucketOptions.explicitBuckets && dv.bucketOptions.explicitBuckets.bounds) || [];
+      if (dv.bucketCounts && dv.bucketCounts.length > b.length + 1) return 'more bucketCounts than buckets';
+      if (b.length === 0 || b.length + 1 > 200) return 'explicit buckets need 1..199 bounds';
+      for (let i = 1; i < b.length; i++) if (!(b[i] > b[i - 1])) return 'bounds not strictly increasing';
+    }
     if (BigInt(dv.count || 0) === 0n && (dv.range || dv.mean || dv.sumOfSquaredDeviation)) return 'count 0 with range, mean or sumOfSquaredDeviation';
     if (dv.range && !(dv.range.min <= dv.range.max)) return 'range min > max';
   }

@@ -58,7 +58,8 @@ set_tests_properties(google_proto_checker PROPERTIES
   LABELS "google_cloud;integration" FIXTURES_REQUIRED google_protos)
 
 # The Cloud Monitoring test programs, each one source plus what they share (monitoring_support.c).
-foreach(app monitoring_app monitoring_limits_app monitoring_drops_app monitoring_fork_app)
+foreach(app monitoring_app monitoring_limits_app monitoring_drops_app monitoring_fork_app
+    monitoring_exp_app)
   add_executable(google_${app} ${GOOGLE_TEST_DIR}/${app}.c ${GOOGLE_TEST_DIR}/monitoring_support.c)
   target_link_libraries(google_${app} PRIVATE census_google_cloud_static census_static)
 endforeach()
@@ -81,6 +82,13 @@ add_test(NAME google_monitoring_limits
           $<TARGET_FILE:google_monitoring_limits_app> ${GOOGLE_TEST_DIR})
 set_tests_properties(google_monitoring_limits PROPERTIES
   LABELS "google_cloud;integration" TIMEOUT 120 ENVIRONMENT "NODE_PATH=${GOOGLE_NODE_PATH}")
+
+add_test(NAME google_monitoring_exponential
+  COMMAND ${GOOGLE_TEST_DIR}/monitoring_exponential_test.sh $<TARGET_FILE:google_monitoring_exp_app>
+          ${GOOGLE_TEST_DIR} ${GOOGLE_PROTOS_DIR})
+set_tests_properties(google_monitoring_exponential PROPERTIES
+  LABELS "google_cloud;integration;exponential" TIMEOUT 120 FIXTURES_REQUIRED google_protos
+  ENVIRONMENT "NODE_PATH=${GOOGLE_NODE_PATH}")
 
 add_test(NAME google_monitoring_drops
   COMMAND ${GOOGLE_TEST_DIR}/monitoring_drops_test.sh $<TARGET_FILE:google_monitoring_drops_app>

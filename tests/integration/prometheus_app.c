@@ -10,6 +10,10 @@
  *   app/temperature LastValue (double, unit 1): 21.5               -> app_temperature 21.5
  *   app/latency    Distribution in s, bounds {0.1, 0.5, 1}: 0.05, 0.3, 0.3, 2
  *                  -> buckets le 0.1: 1, 0.5: 3, 1: 3, +Inf: 4; sum 2.65; count 4
+ *   app/latency_exp Exponential (4 buckets) of the same values: at scale 0 they span indexes -5
+ *                  (0.05) .. 0 (2): 6 buckets; at scale -1 (base 4) -3 .. 0: (1/64, 1/16] holds
+ *                  0.05, (1/4, 1] 0.3 twice, (1, 4] 2 -> explicit buckets le 0: 0, 0.0625: 1,
+ *                  0.25: 1, 1: 3, 4: 4, +Inf: 4 (docs/exporters/prometheus.md)
  *   app/tricky     Count of app/requests, column value a"b\c: 5   -> label round trip
  *   app/size       Distribution of an int64 measure in By, bounds {100, 1000}: 20 sizes summing
  *                  to 6028 (count x mean of them is 6028.0000000000009), then a 0 on every tick
@@ -135,6 +139,8 @@ int main(int argc, char **argv) {
   double bounds[] = {0.1, 0.5, 1};
   view("app/latency", "Request latency", latency, NULL,
        census_aggregation_distribution_new(bounds, 3, &status));
+  view("app/latency_exp", "Request latency, exponential buckets", latency, NULL,
+       census_aggregation_exponential_new(4, 20, &status));
   view("app/tricky", "A label value with a quote and a backslash", requests, value,
        census_aggregation_count_new());
   view("app/ticks", "Records made by the recorder thread", ticks, NULL,

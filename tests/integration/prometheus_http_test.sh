@@ -46,6 +46,10 @@ grep -qx 'app_latency_seconds_bucket{service="census-test",le="+Inf"} 4' "$work/
 grep -qx 'app_tricky_total{service="census-test",value="a\\"b\\\\c"} 5' "$work/body" ||
   fail "escaped label value"
 if grep -q '# EOF' "$work/body"; then fail "# EOF in the text format"; fi
+# An exponential view as explicit buckets (values and derivation in prometheus_app.c).
+exp_buckets="$(sed -n 's/^app_latency_exp_seconds_bucket{service="census-test",le="\([^"]*\)"} /\1=/p' "$work/body" | tr '\n' ' ')"
+[ "$exp_buckets" = '0=0 0.0625=1 0.25=1 1=3 4=4 +Inf=4 ' ] || fail "exponential buckets: $exp_buckets"
+grep -qx 'app_latency_exp_seconds_count{service="census-test"} 4' "$work/body" || fail "exponential count"
 status=0
 promtool check metrics < "$work/body" > "$work/promtool.out" 2>&1 || status=$?
 [ "$status" = 0 ] || [ "$status" = 3 ] || fail "promtool check metrics exit $status: $(cat "$work/promtool.out")"
@@ -62,6 +66,8 @@ grep -qi '^Content-Type: application/openmetrics-text; version=1.0.0; charset=ut
 grep -qx '# TYPE app_requests counter' "$work/body" || fail "OpenMetrics counter family name"
 grep -qx 'app_latency_seconds_bucket{service="census-test",le="1.0"} 3' "$work/body" ||
   fail "OpenMetrics canonical le"
+grep -qx 'app_latency_exp_seconds_bucket{service="census-test",le="0.0625"} 1' "$work/body" ||
+  fail "OpenMetrics exponential bucket"
 /usr/bin/python3 "$strict_parse" "$work/body" > "$work/strict.out" 2>&1 ||
   fail "strict OpenMetrics parser: $(cat "$work/strict.out")"
 grep -qx '# TYPE total counter' "$work/body" || fail "OpenMetrics family of view _total"

@@ -7,7 +7,9 @@
 //     --log FILE         the receiver's JSON lines; only delivered requests (answered 200 or
 //                        partial) count; the last metrics request holds the final totals
 //     --encoding E       protobuf | json (which bodies to read in --dir mode; in --log mode
-//                        every request must have this encoding)
+//                        every request must have this encoding) | grpc (--log mode only: the
+//                        calls grpc_receiver.js recorded, protobuf messages, application/grpc,
+//                        gzip as grpc-encoding)
 //     --signals S        both | metrics | traces (default both)
 //     --service NAME     expected service.name (default otlp-app)
 //     --gzip yes|no      every request had Content-Encoding: gzip (or none)
@@ -56,11 +58,12 @@ if (args.dir) {
     if (r.error) { fail(`receiver could not decode request ${r.seq}: ${r.error}`); continue; }
     eq(r.method, 'POST', `request ${r.seq} method`);
     eq(r.encoding, encoding, `request ${r.seq} encoding`);
-    eq(r.contentType, encoding === 'json' ? 'application/json' : 'application/x-protobuf', `request ${r.seq} content type`);
+    eq(r.contentType, { json: 'application/json', grpc: 'application/grpc' }[encoding] || 'application/x-protobuf', `request ${r.seq} content type`);
     ok(/^OTel-OTLP-Exporter-C\/census-/.test(r.userAgent || ''), `request ${r.seq} User-Agent ${r.userAgent}`);
-    if (args.gzip) eq(r.contentEncoding, args.gzip === 'yes' ? 'gzip' : null, `request ${r.seq} Content-Encoding`);
+    if (args.gzip && encoding === 'grpc') eq(r.grpcEncoding, args.gzip === 'yes' ? 'gzip' : null, `request ${r.seq} grpc-encoding`);
+    else if (args.gzip) eq(r.contentEncoding, args.gzip === 'yes' ? 'gzip' : null, `request ${r.seq} Content-Encoding`);
     if (args['api-key']) eq(r.apiKey, args['api-key'], `request ${r.seq} x-api-key`);
-    if (!/^(200|partial)/.test(r.answer)) continue; // not delivered
+    if (!/^(200|OK|partial)/.test(r.answer)) continue; // not delivered
     requests.push({ signal: r.signal, decoded: r.decoded, raw: fs.readFileSync(r.rawFile), rawJson: r.rawJson });
   }
 }

@@ -36,6 +36,10 @@ census_unit_test(otlp_response)
 target_link_libraries(test_otlp_response PRIVATE census_otlp_static)
 set_tests_properties(unit_otlp_response PROPERTIES LABELS "unit;otlp")
 
+census_unit_test(otlp_delta)
+target_link_libraries(test_otlp_delta PRIVATE census_otlp_static)
+set_tests_properties(unit_otlp_delta PROPERTIES LABELS "unit;otlp")
+
 census_unit_test(otlp_config)
 target_link_libraries(test_otlp_config PRIVATE census_otlp_static)
 set_tests_properties(unit_otlp_config PROPERTIES LABELS "unit;otlp")
@@ -83,3 +87,32 @@ foreach(case deliver corrupt bound)
   set_tests_properties(otlp_spool_${case} PROPERTIES LABELS "otlp;integration;exit;spool"
     TIMEOUT 90 ENVIRONMENT "${otlp_env}")
 endforeach()
+# OTLP/gRPC (otlp_grpc_test.sh): a real gRPC server (npm @grpc/grpc-js with the official OTLP
+# service definitions) decodes the calls: export (gzip, metadata, grpc-timeout), retries
+# (UNAVAILABLE, RESOURCE_EXHAUSTED with RetryInfo), trailer errors reported, selection by
+# OTEL_EXPORTER_OTLP_PROTOCOL=grpc.
+foreach(case export retry errors env)
+  add_test(NAME otlp_grpc_${case}
+    COMMAND ${otlp_dir}/otlp_grpc_test.sh $<TARGET_FILE:otlp_app> ${case})
+  set_tests_properties(otlp_grpc_${case} PROPERTIES LABELS "otlp;integration;grpc" TIMEOUT 90
+    ENVIRONMENT "${otlp_env}")
+endforeach()
+# Delta temporality (otlp_delta_test.sh): otlp_delta_app records a known sequence while exporting
+# deltas every 150 ms; delta_sum.js sums what the receiver accepted and compares with the totals
+# recorded, across an outage with retries, over gRPC, from the environment, and across the spool.
+add_executable(otlp_delta_app ${otlp_dir}/otlp_delta_app.c)
+target_link_libraries(otlp_delta_app PRIVATE census_otlp_static census_static)
+foreach(case outage grpc env spool)
+  add_test(NAME otlp_delta_${case}
+    COMMAND ${otlp_dir}/otlp_delta_test.sh $<TARGET_FILE:otlp_delta_app> ${case})
+  set_tests_properties(otlp_delta_${case} PROPERTIES LABELS "otlp;integration;delta" TIMEOUT 120
+    ENVIRONMENT "${otlp_env}")
+endforeach()
+# Exponential histograms over OTLP: otlp_exp_app encodes a view, check_exponential.js decodes it
+# with the official definitions (ExponentialHistogramDataPoint) and compares with its own
+# computation from the recorded values; json_format_check.py checks the JSON body strictly.
+add_executable(otlp_exp_app ${otlp_dir}/otlp_exp_app.c)
+target_link_libraries(otlp_exp_app PRIVATE census_otlp_static census_static)
+add_test(NAME otlp_exponential COMMAND ${otlp_dir}/otlp_exponential_test.sh $<TARGET_FILE:otlp_exp_app>)
+set_tests_properties(otlp_exponential PROPERTIES LABELS "otlp;integration;exponential" TIMEOUT 60
+  ENVIRONMENT "${otlp_env}")

@@ -374,6 +374,8 @@ static int export_mode(int argc, char **argv) {
       o.protocol = CENSUS_OTLP_HTTP_JSON;
     } else if (strcmp(a, "--protobuf") == 0) {
       o.protocol = CENSUS_OTLP_HTTP_PROTOBUF;
+    } else if (strcmp(a, "--grpc") == 0) {
+      o.protocol = CENSUS_OTLP_GRPC;
     } else if (strcmp(a, "--gzip") == 0) {
       o.compression = CENSUS_OTLP_COMPRESSION_GZIP;
     } else if (strcmp(a, "--env-endpoint") == 0) {

@@ -41,6 +41,7 @@ exporter_symbol() {
     census_otlp) echo census_otlp_exporter_start ;;
     census_zipkin) echo census_zipkin_exporter_start ;;
     census_google_cloud) echo census_google_monitoring_exporter_start ;;
+    census_zpages) echo census_zpages_exporter_start ;;
   esac
 }
 installed=$(for pc in "$pc_dir"/census_*.pc; do
@@ -56,8 +57,18 @@ for lib in $installed; do
   printf 'extern int %s();\nint main(void) { return (int)(long)&%s == 0; }\n' "$symbol" "$symbol" \
     >"$work/$lib.c"
   cc -o "$work/${lib}_shared" "$work/$lib.c" $(pkg-config --cflags --libs "$lib")
-  cc -o "$work/${lib}_static" "$work/$lib.c" "$libdir/lib$lib.a" "$libdir/libcensus.a" \
-    $(pkg-config --libs $(pkg-config --print-requires-private "$lib")) -lpthread -lm
+  # Static: the library, the census exporter libraries it requires (the zPages: prometheus),
+  # then census, then every third-party library they require privately.
+  archives=("$libdir/lib$lib.a")
+  privates=$(pkg-config --print-requires-private "$lib")
+  for required in $(pkg-config --print-requires "$lib" | awk '{print $1}'); do
+    if [ "$required" != census ]; then
+      archives+=("$libdir/lib$required.a")
+      privates="$privates $(pkg-config --print-requires-private "$required")"
+    fi
+  done
+  cc -o "$work/${lib}_static" "$work/$lib.c" "${archives[@]}" "$libdir/libcensus.a" \
+    $(pkg-config --libs $privates) -lpthread -lm
   LD_LIBRARY_PATH=$libdir "$work/${lib}_shared"
   "$work/${lib}_static"
   checked=$((checked + 1))

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Proves that scripts/install-deps.sh installs per profile: `demo` (what `make demo` runs) never
 # needs or calls npm and installs no node, no test tool; `test` (what `make test` runs, and a bare
-# call) installs node, the test tools and the interop test's npm packages.
+# call) installs node, the test tools (chromium among them) and the npm packages of the interop
+# test and of the zPages' browser test.
 #
 # The script runs for real (bash, its own logic), on a copy of the tree and with a PATH that holds
 # only shims and a few harmless real tools: dpkg-query answers from a list, apt-get, sudo, sh, rm
@@ -14,10 +15,13 @@ source_dir=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-mkdir -p "$work/tree/scripts" "$work/tree/tests/interop"
+mkdir -p "$work/tree/scripts"
 cp "$source_dir/scripts/install-deps.sh" "$work/tree/scripts/"
-cp "$source_dir/tests/interop/package.json" "$source_dir/tests/interop/package-lock.json" \
-  "$work/tree/tests/interop/"
+for npm_dir in tests/interop tests/zpages; do
+  mkdir -p "$work/tree/$npm_dir"
+  cp "$source_dir/$npm_dir/package.json" "$source_dir/$npm_dir/package-lock.json" \
+    "$work/tree/$npm_dir/"
+done
 
 # shims/: the logging stand-ins; real/: the real tools the script may use. PATH = one or both.
 mkdir -p "$work/shims" "$work/real"
@@ -37,7 +41,8 @@ if grep -qx "\$package" "$work/missing" 2>/dev/null; then exit 1; fi
 printf 'install ok installed'
 EOF
 mkdir -p "$work/with_npm"
-printf '#!/bin/bash\necho "npm $*" >>"%s"\nmkdir -p node_modules\n' "$log" >"$work/with_npm/npm"
+printf '#!/bin/bash\necho "npm $* (in ${PWD##*/tree/})" >>"%s"\nmkdir -p node_modules\n' "$log" \
+  >"$work/with_npm/npm"
 chmod +x "$work"/shims/* "$work/with_npm/npm"
 
 # run <case name> <PATH> <profile args...>: runs the script, stdout+stderr to $work/out.
@@ -45,7 +50,7 @@ run() {
   local name=$1 path=$2
   shift 2
   : >"$log"
-  rm -rf "$work/tree/tests/interop/node_modules"
+  rm -rf "$work/tree/tests/interop/node_modules" "$work/tree/tests/zpages/node_modules"
   if ! PATH=$path /bin/bash "$work/tree/scripts/install-deps.sh" "$@" >"$work/out" 2>&1; then
     echo "$name: install-deps.sh $* failed:"
     cat "$work/out"
@@ -71,27 +76,30 @@ run "demo, all installed, no npm" "$no_npm_path" demo
 # 2. demo on a fresh machine, no npm: apt-get installs the build packages, and no node, no npm,
 # no test tool; npm is never called.
 printf '%s\n' gcc make cmake pkg-config libcmocka-dev libmicrohttpd-dev libcurl4-openssl-dev \
-  zlib1g-dev libjansson-dev libssl-dev jq clang prometheus nodejs npm protobuf-compiler \
+  zlib1g-dev libjansson-dev libssl-dev jq clang prometheus nodejs npm protobuf-compiler chromium \
   >"$work/missing"
 run "demo, fresh machine" "$no_npm_path" demo
 install_line=$(grep '^apt-get install' "$log") || fail "demo profile on a fresh machine installed nothing"
 for wanted in gcc cmake libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libssl-dev; do
   grep -qw -- "$wanted" <<<"$install_line" || fail "demo profile did not install $wanted"
 done
-for unwanted in nodejs npm jq clang prometheus protobuf-compiler; do
+for unwanted in nodejs npm jq clang prometheus protobuf-compiler chromium; do
   ! grep -qw -- "$unwanted" <<<"$install_line" || fail "demo profile installed $unwanted"
 done
 ! grep -q '^npm' "$log" || fail "demo profile called npm"
 
 # 3. test (explicit, and the default with no argument) on a fresh machine without npm: apt-get
-# installs node and npm with the test tools, then npm ci installs the interop packages.
+# installs node and npm with the test tools and chromium, then npm ci installs the interop test's
+# packages and the browser test's playwright-core.
 for args in test ""; do
   run "test profile '$args', fresh machine" "$npm_path" $args
   install_line=$(grep '^apt-get install' "$log") || fail "test profile installed nothing"
-  for wanted in gcc libcmocka-dev jq clang prometheus protobuf-compiler; do
+  for wanted in gcc libcmocka-dev jq clang prometheus protobuf-compiler chromium; do
     grep -qw -- "$wanted" <<<"$install_line" || fail "test profile '$args' did not install $wanted"
   done
-  grep -q '^npm ci' "$log" || fail "test profile '$args' did not run npm ci"
+  for npm_dir in tests/interop tests/zpages; do
+    grep -qx "npm ci .* (in $npm_dir)" "$log" || fail "test profile '$args' did not run npm ci in $npm_dir"
+  done
 done
 # Without npm on the PATH the test profile adds nodejs and npm to what apt-get installs (its
 # npm ci then fails here, as the shim apt-get installed nothing).

@@ -2,7 +2,7 @@
 # The exporter libraries this build makes are passed on, so that the test also fails when one of
 # them does not install its library or .pc file.
 set(census_packaged_exporters)
-foreach(exporter prometheus otlp zipkin google_cloud)
+foreach(exporter prometheus otlp zipkin google_cloud zpages)
   if(TARGET census_${exporter})
     list(APPEND census_packaged_exporters census_${exporter})
   endif()
@@ -19,7 +19,7 @@ set(census_packaged_components)
 if(CENSUS_EXPORTER_STDOUT)
   list(APPEND census_packaged_components stdout)
 endif()
-foreach(exporter prometheus otlp google_cloud zipkin)
+foreach(exporter prometheus otlp google_cloud zipkin zpages)
   if(TARGET census_${exporter})
     list(APPEND census_packaged_components ${exporter})
   endif()

@@ -43,6 +43,9 @@
 #include "census/exporters/google_cloud_monitoring.h"
 #include "census/exporters/google_cloud_trace.h"
 #endif
+#ifdef CENSUS_HAVE_ZPAGES
+#include "census/exporters/zpages.h"
+#endif
 #ifdef CENSUS_HAVE_PROMETHEUS
 #include "census/exporters/prometheus.h"
 #endif
@@ -99,6 +102,9 @@ static struct {
 #endif
 #ifdef CENSUS_HAVE_PROMETHEUS
   census_prometheus_exporter *server;
+#endif
+#ifdef CENSUS_HAVE_ZPAGES
+  census_zpages_exporter *zpages;
 #endif
 } before;
 
@@ -230,6 +236,12 @@ static void make_everything_then_shut_down(void) {
   assert_int_equal(census_prometheus_exporter_start(&po, &before.server), CENSUS_OK);
   assert_true(census_prometheus_exporter_port(before.server) != 0);
 #endif
+#ifdef CENSUS_HAVE_ZPAGES
+  census_zpages_options zpo = CENSUS_ZPAGES_OPTIONS_INIT;
+  zpo.any_port = 1;
+  assert_int_equal(census_zpages_exporter_start(&zpo, &before.zpages), CENSUS_OK);
+  assert_true(census_zpages_exporter_port(before.zpages) != 0);
+#endif
 
   census_status first = census_shutdown(5000);
   /* Delivery to the dead port fails; what census_shutdown() returns then is the exit-path
@@ -304,7 +316,10 @@ static void stats_definitions_and_data(void) {
   census_aggregation *count = census_aggregation_count_new();
   double bounds[] = {1};
   census_aggregation *dist = census_aggregation_distribution_new(bounds, 1, &st);
-  assert_true(sum && last && count && dist);
+  census_aggregation *expo = census_aggregation_exponential_new(0, 20, &st);
+  assert_true(sum && last && count && dist && expo);
+  assert_int_equal(census_aggregation_kind(expo), CENSUS_AGGREGATION_EXPONENTIAL);
+  census_aggregation_free(expo);
   assert_int_equal(census_aggregation_kind(last), CENSUS_AGGREGATION_LAST_VALUE);
   census_view *v = census_view_new("as/after", NULL, before.count_m, NULL, 0, sum, &st);
   assert_non_null(v);
@@ -352,6 +367,8 @@ static void stats_definitions_and_data(void) {
   census_point p;
   assert_int_equal(census_view_data_row_point(d, 0, &p), CENSUS_OK);
   assert_int_equal(p.count, 2); /* the direct record and the bound one */
+  census_exponential_buckets e;
+  assert_int_equal(census_view_data_row_exponential(d, 0, &e), CENSUS_EINVAL); /* a Count view */
   census_view_data_free(before.snapshot);
   census_view_data_free_all(before.all, before.all_count);
 }
@@ -389,6 +406,11 @@ static void recording(void) {
   assert_int_equal(census_exporter_record_rejected(NULL, 1), CENSUS_EINVAL);
 }
 
+static void count_status(void *context, const census_exporter_status *status) {
+  (void)status;
+  ++*(int *)context;
+}
+
 static void exporter_interface(void) {
   int other;
   assert_int_equal(census_stats_exporter_register(&stats_ops, &other), CENSUS_ESHUTDOWN);
@@ -398,6 +420,25 @@ static void exporter_interface(void) {
   assert_int_equal(census_span_exporter_unregister(&before, 100), CENSUS_ESHUTDOWN);
   assert_int_equal(atomic_load(&before.stats_shutdowns), 1);
   assert_int_equal(atomic_load(&before.span_shutdowns), 1);
+  /* The exporter status registry still answers (the handles outlive the shutdown, with their
+   * final counters), and takes and drops registrations. */
+  int visited = 0;
+  assert_int_equal(census_exporter_status_visit(count_status, &visited), CENSUS_OK);
+  census_exporter_status_options so = CENSUS_EXPORTER_STATUS_OPTIONS_INIT;
+  so.name = "after shutdown";
+  assert_int_equal(census_exporter_status_register(&so, &other), CENSUS_OK);
+  int visited_after = 0;
+  assert_int_equal(census_exporter_status_visit(count_status, &visited_after), CENSUS_OK);
+  assert_int_equal(visited_after, visited + 1);
+  assert_int_equal(census_exporter_status_unregister(&other), CENSUS_OK);
+  census_exporter_report_counts(NULL, 1, 2, 3); /* NULL reports are no-ops */
+  census_exporter_report_error(NULL, 1, "x");
+  /* Span observers: no new one after the shutdown (no span starts any more); unregistering
+   * works (nothing registered here). */
+  census_span_observer_ops observer = CENSUS_SPAN_OBSERVER_OPS_INIT;
+  assert_int_equal(census_span_observer_register(&observer, &other), CENSUS_ESHUTDOWN);
+  assert_int_equal(census_span_observer_unregister(&other, 100), CENSUS_ENOTFOUND);
+  assert_false(census_span_data_is_sampled(NULL));
 
   /* Span data exist only during an export call; with none, the accessors answer NULL-safely. */
   census_trace_context c;
@@ -603,7 +644,26 @@ static void exporters(void) {
   assert_int_equal(census_prometheus_exporter_port(before.server), 0); /* stopped by shutdown */
   census_prometheus_stats ps;
   assert_int_equal(census_prometheus_exporter_stats(before.server, &ps), CENSUS_OK);
+  /* Routes on the stopped server: added and removed (never called); no request exists. */
+  assert_int_equal(census_prometheus_exporter_add_route(before.server, "/x", NULL, NULL),
+                   CENSUS_EINVAL);
+  assert_int_equal(census_prometheus_exporter_remove_route(before.server, "/x"), CENSUS_ENOTFOUND);
+  assert_null(census_prometheus_request_path(NULL));
+  assert_null(census_prometheus_request_query(NULL, "name"));
   assert_int_equal(census_prometheus_exporter_stop(before.server, 100), CENSUS_OK); /* frees */
+#endif
+#ifdef CENSUS_HAVE_ZPAGES
+  /* The zPages: the shutdown stopped them (port 0), the handle keeps its counters until _stop;
+   * no new zPages (no span observer can register). */
+  assert_int_equal(census_zpages_exporter_port(before.zpages), 0);
+  census_zpages_stats zps;
+  assert_int_equal(census_zpages_exporter_stats(before.zpages, &zps), CENSUS_OK);
+  assert_int_equal(census_zpages_exporter_stop(before.zpages, 100), CENSUS_OK); /* frees */
+  census_zpages_options zpo = CENSUS_ZPAGES_OPTIONS_INIT;
+  zpo.any_port = 1;
+  census_zpages_exporter *ze = (census_zpages_exporter *)1;
+  assert_int_equal(census_zpages_exporter_start(&zpo, &ze), CENSUS_ESHUTDOWN);
+  assert_null(ze);
 #endif
 }
 

@@ -555,6 +555,44 @@ static void test_stdout_exact_sum(void **state) {
   }
 }
 
+/* Proves: the stdout exporter writes an exponential view's buckets. Values 0, 1, 2, 3, 4 into 4
+ * buckets: by the data model (bucket i at scale s holds (2^(i/2^s), 2^((i+1)/2^s)]), at scale 1
+ * they span indexes -1 (1) .. 3 (3 and 4): 5 buckets, too many; at scale 0, 1 -> -1, 2 -> 0,
+ * 3 and 4 -> 1: offset -1, counts [1 1 2], and 0 goes to the zero count. Fails on main (no
+ * exponential aggregation). */
+static void test_stdout_exponential(void **state) {
+  (void)state;
+  const census_measure *m = census_measure_double_new("exp/expo_m", NULL, "ms", NULL);
+  register_view("exp/expo", m, NULL, 0, census_aggregation_exponential_new(4, 20, NULL));
+  for (int v = 0; v <= 4; v++) {
+    assert_int_equal(census_record_double(m, v, NULL), CENSUS_OK);
+  }
+  for (int json = 1; json >= 0; json--) {
+    char path[] = "/tmp/census_test_expo_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd > 2);
+    unlink(path);
+    census_stdout_options opts = CENSUS_STDOUT_OPTIONS_INIT;
+    opts.format = json ? CENSUS_STDOUT_JSON : CENSUS_STDOUT_TEXT;
+    opts.fd = fd;
+    assert_int_equal(census_stdout_exporter_start(&opts, &stdout_exporter), CENSUS_OK);
+    stop_stdout(); /* the final export */
+    char *out = read_from(fd, 0);
+    if (json) {
+      const char *want[] = {
+          "\"view\":\"exp/expo\"", "\"aggregation\":\"exponential\"", "\"count\":5,\"sum\":10,",
+          "\"min\":0,\"max\":4,",
+          "\"scale\":0,\"zero_count\":1,\"offset\":-1,\"bucket_counts\":[1,1,2]}"};
+      assert_int_equal(count_lines(out, want, 5), 1);
+    } else if (!strstr(out, "{} count=5 sum=10 mean=2 min=0 max=4 ssd=10 scale=0 zero=1 "
+                            "buckets@-1=[1 1 2]\n")) {
+      fail_msg("no exponential buckets in the text output:\n%s", out);
+    }
+    free(out);
+    close(fd);
+  }
+}
+
 /* Proves: census_version() is the header's CENSUS_VERSION_STRING. */
 static void test_version(void **state) {
   (void)state;
@@ -654,6 +692,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_worker_exports_on_interval, cleanup),
       cmocka_unit_test_teardown(test_stdout_json, cleanup),
       cmocka_unit_test_teardown(test_stdout_json_escapes, cleanup),
+      cmocka_unit_test_teardown(test_stdout_exponential, cleanup),
       cmocka_unit_test_teardown(test_stdout_exact_sum, cleanup),
       cmocka_unit_test_teardown(test_stdout_stats, cleanup),
       cmocka_unit_test(test_version),

@@ -3,11 +3,14 @@
  * Proves, for options and the OTEL_EXPORTER_OTLP_* variables: the default endpoint; a base URL
  * gets /v1/<signal> with exactly one '/'; per-signal endpoints are used as-is (empty path -> "/");
  * per-signal variables win over generic ones and options over both; protocol, compression and
- * timeout parse (case-insensitive), and a malformed value, or "grpc", is reported exactly once
- * with CENSUS_ECONFIG and the default used; headers are percent-decoded and an option header
- * replaces the variable's of the same name; invalid options are CENSUS_EINVAL. Lifecycle: a bad
- * option starts nothing; an exporter whose backend is down stops within its deadline; one that
- * census_shutdown() stopped can still be read and freed (ASan checks for leaks).
+ * timeout parse (case-insensitive), and a malformed value is reported exactly once with
+ * CENSUS_ECONFIG and the default used; protocol grpc (option or variable) is taken, not reported,
+ * with the default port 4317 and the Export method's path in place of the endpoint's path (on
+ * main it was reported as unsupported and http/protobuf used: test_grpc fails there); headers are
+ * percent-decoded and an option header replaces the variable's of the same name; invalid options
+ * are CENSUS_EINVAL. Lifecycle: a bad option starts nothing; an exporter whose backend is down
+ * stops within its deadline; one that census_shutdown() stopped can still be read and freed (ASan
+ * checks for leaks).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -67,6 +70,46 @@ static census_otlp_signal_config resolve(const census_otlp_options *o, const cha
   census_otlp_signal_config c;
   assert_int_equal(census__otlp_config_resolve(o ? o : &zero, signal, NULL, &c), CENSUS_OK);
   return c;
+}
+
+/* OTLP/gRPC: the option or the variable selects it without a report; the default endpoint is
+ * port 4317; only the scheme and authority of an endpoint are kept, the path being the Export
+ * method's (per-signal endpoints too); protobuf, never JSON. */
+static void test_grpc(void **state) {
+  census_otlp_options o = CENSUS_OTLP_OPTIONS_INIT;
+  o.protocol = CENSUS_OTLP_GRPC;
+  census_otlp_signal_config c = resolve(&o, "metrics");
+  assert_true(c.grpc);
+  assert_false(c.json);
+  assert_string_equal(
+      c.url,
+      "http://localhost:4317/opentelemetry.proto.collector.metrics.v1.MetricsService/Export");
+  census__otlp_config_free(&c);
+  o.endpoint = "https://collector.example:4317/some/path?q=1";
+  c = resolve(&o, "traces");
+  assert_string_equal(
+      c.url,
+      "https://collector.example:4317/opentelemetry.proto.collector.trace.v1.TraceService/Export");
+  census__otlp_config_free(&c);
+
+  setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc", 1);
+  c = resolve(NULL, "traces");
+  assert_true(c.grpc);
+  assert_string_equal(
+      c.url, "http://localhost:4317/opentelemetry.proto.collector.trace.v1.TraceService/Export");
+  census__otlp_config_free(&c);
+  setenv("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "http://10.0.0.7:5317/v1/metrics", 1);
+  c = resolve(NULL, "metrics");
+  assert_string_equal(
+      c.url, "http://10.0.0.7:5317/opentelemetry.proto.collector.metrics.v1.MetricsService/Export");
+  census__otlp_config_free(&c);
+  /* A per-signal protocol wins: traces over HTTP while metrics use gRPC. */
+  setenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/protobuf", 1);
+  c = resolve(NULL, "traces");
+  assert_false(c.grpc);
+  assert_string_equal(c.url, "http://localhost:4318/v1/traces");
+  census__otlp_config_free(&c);
+  assert_int_equal(config_reports, 0);
 }
 
 static void test_defaults(void **state) {
@@ -170,7 +213,7 @@ static void test_protocol_compression_timeout(void **state) {
   struct {
     const char *var, *value;
   } bad[] = {
-      {"OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "grpc"},
+      {"OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "grpc-web"},
       {"OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/xml"},
       {"OTEL_EXPORTER_OTLP_COMPRESSION", "brotli"},
       {"OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", "-5"},
@@ -191,7 +234,7 @@ static void test_protocol_compression_timeout(void **state) {
  * copies what the first took from it; a per-signal variable is still read for its signal. */
 static void test_reported_once_per_exporter(void **state) {
   setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "soon", 1);
-  setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc", 1);
+  setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc/json", 1);
   setenv("OTEL_EXPORTER_OTLP_COMPRESSION", "zstd", 1);
   setenv("OTEL_EXPORTER_OTLP_HEADERS", "broken", 1);
   setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318", 1);
@@ -226,9 +269,10 @@ static void test_reported_once_per_exporter(void **state) {
   census_otlp_exporter_stop(e, 100);
 }
 
-/* Proves: metric preferences census cannot honour (delta temporality, exponential histograms)
- * are reported once each when the exporter starts with metrics, the supported values and a
- * traces-only exporter report nothing, and the exporter still starts. */
+/* Proves: the metric preference census cannot honour (exponential histograms by default) is
+ * reported once when the exporter starts with metrics; delta and lowmemory temporality are
+ * honoured and not reported (main reported them as unsupported), a malformed temporality is;
+ * the supported values and a traces-only exporter report nothing, and the exporter starts. */
 static void test_unsupported_metric_preferences(void **state) {
   census_otlp_options o = CENSUS_OTLP_OPTIONS_INIT;
   o.endpoint = "http://127.0.0.1:1";
@@ -240,10 +284,15 @@ static void test_unsupported_metric_preferences(void **state) {
   assert_int_equal(config_reports, 0);
   census_otlp_exporter_stop(e, 100);
 
+  /* Delta temporality is honoured (otlp_delta.c): no report; a malformed value is. */
   setenv("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "delta", 1);
   assert_int_equal(census_otlp_exporter_start(&o, &e), CENSUS_OK);
+  assert_int_equal(config_reports, 0);
+  census_otlp_exporter_stop(e, 100);
+  setenv("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "sometimes", 1);
+  assert_int_equal(census_otlp_exporter_start(&o, &e), CENSUS_OK);
   assert_int_equal(config_reports, 1);
-  assert_non_null(strstr(last_report, "cumulative data only"));
+  assert_non_null(strstr(last_report, "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE"));
   census_otlp_exporter_stop(e, 100);
 
   setenv("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "lowmemory", 1);
@@ -251,7 +300,7 @@ static void test_unsupported_metric_preferences(void **state) {
          "base2_exponential_bucket_histogram", 1);
   config_reports = 0;
   assert_int_equal(census_otlp_exporter_start(&o, &e), CENSUS_OK);
-  assert_int_equal(config_reports, 2);
+  assert_int_equal(config_reports, 1);
   assert_non_null(strstr(last_report, "exponential histograms"));
   census_otlp_exporter_stop(e, 100);
 
@@ -365,6 +414,7 @@ static void test_lifecycle(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(test_defaults, setup),
+      cmocka_unit_test_setup(test_grpc, setup),
       cmocka_unit_test_setup(test_endpoints, setup),
       cmocka_unit_test_setup(test_protocol_compression_timeout, setup),
       cmocka_unit_test_setup(test_headers, setup),

@@ -6,6 +6,7 @@ census_unit_test(lock)
 census_unit_test(tags)
 census_unit_test(measure)
 census_unit_test(aggregation)
+census_unit_test(exponential THREADED)
 census_unit_test(view)
 census_unit_test(record THREADED)
 census_unit_test(concurrency THREADED)
@@ -14,6 +15,10 @@ census_unit_test(flush THREADED)
 census_unit_test(bound THREADED)
 census_unit_test(cardinality)
 census_unit_test(trace THREADED)
+# Span observers (the zPages' tracez hook): callbacks at span start and end, record-only spans.
+census_unit_test(span_observer THREADED)
+# The exporter status registry (the zPages' overview lists every exporter from it).
+census_unit_test(exporter_status THREADED)
 # The options-struct convention, for every options struct of the core.
 census_unit_test(options)
 # Not THREADED: it forks a process running the export worker (see the file comment).
@@ -24,7 +29,7 @@ census_unit_test(python_differences)
 # What configuration mistakes produce (status and one diagnostic line), for every exporter built;
 # registered when at least one is.
 set(census_config_error_libs)
-foreach(exporter otlp zipkin google_cloud prometheus)
+foreach(exporter otlp zipkin google_cloud prometheus zpages)
   if(TARGET census_${exporter}_static)
     list(APPEND census_config_error_libs census_${exporter}_static)
   endif()
@@ -50,3 +55,13 @@ set_tests_properties(unit_after_shutdown_api PROPERTIES LABELS "unit" TIMEOUT 30
 # Shared-memory mode: a group of forked processes, SIGKILLs, compaction, hostile files, gauge
 # modes, the leader (docs/shared-memory.md).
 census_unit_test(shm THREADED)
+
+# Exponential histogram bucket indexes (src/stats/exp_index.h) against an exact computation from
+# OpenTelemetry's definition in Python (decimal), at every scale -10..20, boundaries included.
+add_executable(exp_index_tool ${PROJECT_SOURCE_DIR}/tests/stats/exp_index_tool.c)
+target_link_libraries(exp_index_tool PRIVATE census_static)
+target_include_directories(exp_index_tool PRIVATE ${PROJECT_SOURCE_DIR}/src)
+add_test(NAME exp_index_oracle
+  COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/stats/exp_index_check.py
+          $<TARGET_FILE:exp_index_tool>)
+set_tests_properties(exp_index_oracle PROPERTIES LABELS "unit;exponential" TIMEOUT 120)

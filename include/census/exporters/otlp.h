@@ -9,6 +9,12 @@
  * dropped counts). The resource has service.name and process/host attributes; the
  * instrumentation scope is "census" with census_version().
  *
+ * With protocol CENSUS_OTLP_GRPC (or OTEL_EXPORTER_OTLP_PROTOCOL=grpc) the same protobuf messages
+ * go as unary gRPC calls (MetricsService/Export, TraceService/Export) over HTTP/2 with libcurl,
+ * to port 4317 by default; gRPC status codes are retried as OTLP specifies (UNAVAILABLE, ...;
+ * RESOURCE_EXHAUSTED when the server sends a RetryInfo, whose delay is honoured). No gRPC library
+ * is needed.
+ *
  * Delivery runs on one background thread per signal: census's export worker only encodes and
  * queues, so a slow or dead backend never blocks it or any recording thread. Failed requests are
  * retried (429/502/503/504 and connection errors) with exponential backoff and jitter, honouring
@@ -40,11 +46,16 @@ extern "C" {
 
 /* The default base endpoint (OTLP/HTTP port 4318); /v1/metrics and /v1/traces are appended. */
 #define CENSUS_OTLP_DEFAULT_ENDPOINT "http://localhost:4318"
+/* The default endpoint of OTLP/gRPC (port 4317); the path of an endpoint is not used: every call
+ * goes to /opentelemetry.proto.collector.<signal>.v1.<Service>/Export. */
+#define CENSUS_OTLP_DEFAULT_GRPC_ENDPOINT "http://localhost:4317"
 
 typedef enum census_otlp_protocol {
   CENSUS_OTLP_PROTOCOL_DEFAULT = 0, /* environment, else http/protobuf */
   CENSUS_OTLP_HTTP_PROTOBUF = 1,    /* application/x-protobuf */
   CENSUS_OTLP_HTTP_JSON = 2,        /* application/json (OTLP/JSON) */
+  CENSUS_OTLP_GRPC = 3,             /* OTLP/gRPC: unary Export calls over HTTP/2 (h2c for
+                                       http://, TLS with ALPN for https://), protobuf */
 } census_otlp_protocol;
 
 typedef enum census_otlp_compression {
@@ -52,6 +63,18 @@ typedef enum census_otlp_compression {
   CENSUS_OTLP_COMPRESSION_NONE = 1,
   CENSUS_OTLP_COMPRESSION_GZIP = 2, /* Content-Encoding: gzip */
 } census_otlp_compression;
+
+/* Aggregation temporality of the metrics (OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE):
+ * with DELTA and LOWMEMORY, Count and Sum views (counters) and Distribution views (histograms) go
+ * as deltas, each point the measurements of one export interval; LastValue views are gauges
+ * either way. docs/exporters/otlp.md ("Delta temporality") says how a failed, retried, replaced
+ * or spooled request never counts an interval twice. */
+typedef enum census_otlp_temporality {
+  CENSUS_OTLP_TEMPORALITY_DEFAULT = 0,    /* environment, else cumulative */
+  CENSUS_OTLP_TEMPORALITY_CUMULATIVE = 1, /* every point since the view's start */
+  CENSUS_OTLP_TEMPORALITY_DELTA = 2,      /* counters and histograms as deltas */
+  CENSUS_OTLP_TEMPORALITY_LOWMEMORY = 3,  /* the same for census's views (see the docs) */
+} census_otlp_temporality;
 
 /* Which signals to export (bitmask); 0 means both. */
 #define CENSUS_OTLP_SIGNAL_METRICS 0x1u
@@ -91,6 +114,9 @@ typedef struct census_otlp_options {
    * spool. A directory that cannot be used makes the start fail with CENSUS_ECONFIG. */
   const char *spool_dir;
   uint64_t spool_max_bytes; /* bound per signal; 0: CENSUS_SPOOL_MAX_BYTES, else 64 MiB */
+  /* Metrics temporality; 0: OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE, else
+   * cumulative. */
+  census_otlp_temporality temporality;
 } census_otlp_options;
 
 #define CENSUS_OTLP_OPTIONS_INIT                                                                   \

@@ -68,6 +68,9 @@ typedef struct census_prometheus_options {
   size_t connection_memory; /* bytes per connection (request headers); 0: 32768 */
   unsigned timeout_s;       /* an idle or slow connection is closed after this; 0: 10 */
   int register_no_exporter; /* non-zero: census_shutdown() does not stop the server */
+  /* Non-zero: do not serve /metrics: the server answers only the routes added with
+   * census_prometheus_exporter_add_route() (the zPages' own server). */
+  int no_metrics;
 } census_prometheus_options;
 
 #define CENSUS_PROMETHEUS_OPTIONS_INIT                                                             \
@@ -159,6 +162,59 @@ CENSUS_EXPORT uint16_t census_prometheus_exporter_port(const census_prometheus_e
  * with census_shutdown(). */
 CENSUS_EXPORT census_status census_prometheus_exporter_stop(census_prometheus_exporter *exporter,
                                                             int64_t timeout_ms);
+
+/* ---- Other pages on the same server ------------------------------------------------------ */
+
+/* A request a route handler answers: opaque, valid during the handler call only. Thread-safety:
+ * read it from the handler's thread only. */
+typedef struct census_prometheus_request census_prometheus_request;
+
+/* The request's path, without the query ("/zpages/tracez"), borrowed for the handler call. Never
+ * NULL for a request; NULL for a NULL request. Only reads the request; from the handler's
+ * thread. */
+CENSUS_EXPORT const char *census_prometheus_request_path(const census_prometheus_request *request);
+
+/* The decoded value of query parameter `name` ("?name=GET%20%2Fusers" gives "GET /users"), ""
+ * for a parameter without a value, NULL when absent (or for NULL arguments). The string is
+ * borrowed for the handler call. Only reads the request; from the handler's thread. */
+CENSUS_EXPORT const char *census_prometheus_request_query(const census_prometheus_request *request,
+                                                          const char *name);
+
+/* What a route handler answers. The server fills it with status 200 and nothing else before the
+ * call. */
+typedef struct census_prometheus_response {
+  unsigned status;          /* HTTP status; 200 unless the handler changes it */
+  const char *content_type; /* borrowed until the handler returns; NULL: text/plain */
+  char *body;               /* malloc()'d by the handler; the server free()s it; NULL: empty */
+  size_t length;            /* bytes of body */
+  const census_kv *headers; /* extra response headers, borrowed until the handler returns */
+  size_t header_count;
+} census_prometheus_response;
+
+/* Answers one GET or HEAD request under a route's prefix, on the server's thread (so it may take
+ * the time a page takes: scrapes and other requests wait meanwhile). */
+typedef void (*census_prometheus_route_fn)(void *user, const census_prometheus_request *request,
+                                           census_prometheus_response *response);
+
+/* Serves GET and HEAD requests for `prefix` (e.g. "/zpages": that path and every path below it,
+ * "/zpages/..."; other methods get 405) with `handler`, on the running server, beside /metrics.
+ * This is how the zPages (census/exporters/zpages.h) share the Prometheus exporter's server.
+ * Every route response carries `X-Content-Type-Options: nosniff` and `Cache-Control: no-store`.
+ * `prefix` (copied) must start with "/", not end with "/", and not be "/metrics"; `user` is
+ * passed to the handler (not owned). At most 8 routes. Errors: CENSUS_EINVAL (NULL arguments, a
+ * bad prefix), CENSUS_EDUPLICATE (the prefix is served already), CENSUS_ELIMIT (8 routes),
+ * CENSUS_ENOMEM. Thread-safe. */
+CENSUS_EXPORT census_status
+census_prometheus_exporter_add_route(census_prometheus_exporter *exporter, const char *prefix,
+                                     census_prometheus_route_fn handler, void *user);
+
+/* Stops serving `prefix`: later requests get 404, and the call waits for the handler calls in
+ * progress to return, so `user` may be freed afterwards. CENSUS_OK, CENSUS_EINVAL (NULL
+ * arguments) or CENSUS_ENOTFOUND. Works after census_shutdown() stopped the server (until
+ * census_prometheus_exporter_stop()). Thread-safe; blocking (for a page in progress); not from a
+ * handler. Remove every route before stopping the exporter. */
+CENSUS_EXPORT census_status
+census_prometheus_exporter_remove_route(census_prometheus_exporter *exporter, const char *prefix);
 
 #ifdef __cplusplus
 }

@@ -38,6 +38,17 @@ static int check(void) {
 #endif
 #define NAME "zipkin"
 static int check(void) { return census_zipkin_exporter_start(NULL, NULL) == CENSUS_EINVAL; }
+#elif defined(EXPECT_ZPAGES)
+#include <census/exporters/zpages.h>
+#ifndef CENSUS_HAVE_ZPAGES
+#error "census::census_zpages did not carry CENSUS_HAVE_ZPAGES"
+#endif
+#define NAME "zpages"
+/* Also calls into census_prometheus, which the zpages component brings along. */
+static int check(void) {
+  return census_zpages_exporter_start(NULL, NULL) == CENSUS_EINVAL &&
+         census_prometheus_exporter_stop(NULL, 0) == CENSUS_EINVAL;
+}
 #else
 #error "no EXPECT_<exporter> given"
 #endif
