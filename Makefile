@@ -7,7 +7,7 @@ JOBS       ?= $(shell nproc)
 DEMO_ARGS  ?= --duration-s 15 --interval-ms 3000
 CMAKE_ARGS ?=
 
-.PHONY: all deps deps-demo demo test test-release test-asan test-tsan test-fuzz interop format-check bench install clean
+.PHONY: all deps deps-demo demo test test-release test-asan test-tsan test-fuzz test-python fuzz-long soak interop format-check bench install clean
 
 all: $(BUILD)/Makefile
 	cmake --build $(BUILD) -j$(JOBS)
@@ -27,9 +27,10 @@ demo: deps-demo all
 	./$(BUILD)/examples/demo $(DEMO_ARGS)
 
 # The whole suite: the release build's tests (unit, integration, examples), the unit and
-# integration tests under ASan+UBSan, the threaded tests under TSan, and the format check.
-test: deps test-release test-asan test-tsan test-fuzz format-check
-	@./scripts/test-summary.sh build-release build-asan build-tsan build-fuzz
+# integration tests under ASan+UBSan, the threaded tests under TSan, the Python binding's tests,
+# and the format check.
+test: deps test-release test-asan test-tsan test-fuzz test-python format-check
+	@./scripts/test-summary.sh build-release build-asan build-tsan build-fuzz build-python
 
 test-release: deps
 	cmake -S . -B build-release -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS)
@@ -53,6 +54,25 @@ test-tsan: deps
 test-fuzz: deps
 	./scripts/fuzz.sh
 
+# The Python binding (bindings/python): built offline with Debian's tooling into a venv of
+# Debian's /usr/bin/python3, then its pytest suite (scripts/test-python.sh).
+test-python: deps
+	./scripts/test-python.sh build-python
+
+# Sustained fuzzing, not part of make test: every fuzz target for FUZZ_SECONDS (default 600) in
+# turn; FUZZ_ARGS may add --update-corpus and target names (scripts/fuzz-long.sh --help).
+FUZZ_SECONDS ?= 600
+fuzz-long: deps
+	./scripts/fuzz-long.sh --seconds $(FUZZ_SECONDS) $(FUZZ_ARGS)
+
+# The soak test for SOAK_S seconds (default 600; make test runs it for 60 s): recording threads,
+# spans, OTLP to a receiver failing at random, scrapes, flushes; RSS, fds, threads, exact totals.
+SOAK_S ?= 600
+soak: deps
+	cmake -S . -B build-release -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS)
+	cmake --build build-release -j$(JOBS) --target reliability_soak_app
+	SOAK_S=$(SOAK_S) /usr/bin/python3 tests/reliability/soak_test.py build-release/tests/reliability_soak_app
+
 # Propagation interop against the node implementations alone (also part of test-release).
 interop: deps
 	./scripts/interop.sh
@@ -60,13 +80,17 @@ interop: deps
 format-check: deps
 	./scripts/format.sh --check
 
-bench: deps-demo
+# The C benchmarks, then the Python section (scripts/bench-python.sh: census's Python recording
+# and spans beside prometheus_client, opencensus 0.11.4 and opentelemetry-sdk, on Debian's
+# /usr/bin/python3; it needs the test profile's Python packages and the pinned PyPI peers).
+bench: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DCENSUS_BUILD_BENCH=ON $(CMAKE_ARGS)
 	cmake --build $(BUILD) -j$(JOBS) --target bench_record
 	./$(BUILD)/bench/bench_record $(BUILD)/bench.json
+	./scripts/bench-python.sh $(BUILD)
 
 install: all
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) build-release build-asan build-tsan
+	rm -rf $(BUILD) build-release build-asan build-tsan build-python bindings/python/build bindings/python/census.egg-info

@@ -21,7 +21,14 @@
  *                                  counting exporter drains it; spans the full queue drops are
  *                                  counted, and exported + dropped must equal spans started);
  *   traceparent_extract            census_traceparent_extract() of a valid header (no tracestate);
- *   traceparent_inject             census_traceparent_inject() into a counting carrier.
+ *   traceparent_inject             census_traceparent_inject() into a counting carrier;
+ *   record_direct_sum_3tags        census_record_int64() against the 3-tag map into a SUM view,
+ *   record_counter_3tags           and census_counter_add_int64() on a counter with those 3
+ *                                  attribute keys (its default view: the same SUM): the
+ *                                  instrument's cost beside the measure path it wraps;
+ *   record_direct_distribution_3tags  census_record_double() into a DISTRIBUTION view,
+ *   record_histogram_3tags         and census_histogram_record_double() on a histogram with the
+ *                                  same bounds and attribute keys (1 thread each).
  * A map operation is one put and one record (the map is reused, as a caller would), so the cost
  * of filling the map is included; a direct operation is the one call. With 2 threads both share
  * the one tag map and so record into the same series: the contended case the per-thread cells
@@ -134,6 +141,10 @@ enum bench_kind {
   KIND_SPAN_UNSAMPLED,
   KIND_TRACEPARENT_EXTRACT,
   KIND_TRACEPARENT_INJECT,
+  KIND_DIRECT_SUM_3TAGS,
+  KIND_COUNTER_3TAGS,
+  KIND_DIRECT_DISTRIBUTION_3TAGS,
+  KIND_HISTOGRAM_3TAGS,
 };
 
 /* One timed case: what it does, on how many threads, the census objects it records into, and
@@ -145,6 +156,8 @@ struct bench_case {
   const census_measure *measure; /* NULL for the baseline */
   const census_tag_map *tags;    /* shared by the threads; NULL for no tags */
   census_bound_measure *bound;   /* KIND_BOUND_*: shared by the threads */
+  census_counter *counter;       /* KIND_COUNTER_3TAGS */
+  census_histogram *histogram;   /* KIND_HISTOGRAM_3TAGS */
   char view_name[96];
   double ns_per_op[REPETITIONS]; /* sorted after the run */
 };
@@ -247,6 +260,31 @@ static void run_operations(struct bench_thread *t, long iterations) {
       worst = status != CENSUS_OK ? status : worst;
     }
     break;
+  case KIND_DIRECT_SUM_3TAGS:
+    for (long i = 0; i < iterations; i++) {
+      census_status status = census_record_int64(c->measure, 1, c->tags);
+      worst = status != CENSUS_OK ? status : worst;
+    }
+    break;
+  case KIND_COUNTER_3TAGS:
+    for (long i = 0; i < iterations; i++) {
+      census_status status = census_counter_add_int64(c->counter, 1, c->tags);
+      worst = status != CENSUS_OK ? status : worst;
+    }
+    break;
+  case KIND_DIRECT_DISTRIBUTION_3TAGS:
+    for (long i = 0; i < iterations; i++) {
+      census_status status = census_record_double(c->measure, (double)(i & 1023) * 0.5, c->tags);
+      worst = status != CENSUS_OK ? status : worst;
+    }
+    break;
+  case KIND_HISTOGRAM_3TAGS:
+    for (long i = 0; i < iterations; i++) {
+      census_status status =
+          census_histogram_record_double(c->histogram, (double)(i & 1023) * 0.5, c->tags);
+      worst = status != CENSUS_OK ? status : worst;
+    }
+    break;
   case KIND_BOUND_INT_3TAGS:
     for (long i = 0; i < iterations; i++) {
       census_status status = census_bound_record_int64(c->bound, 1);
@@ -321,17 +359,39 @@ static int compare_doubles(const void *a, const void *b) {
 static void set_up_case_view(struct bench_case *c) {
   snprintf(c->view_name, sizeof c->view_name, "bench/%s/%dt", c->name, c->threads);
   census_status status;
-  bool distribution =
-      c->kind == KIND_MAP_DISTRIBUTION_3TAGS || c->kind == KIND_BOUND_DISTRIBUTION_3TAGS;
+  static const double bounds[] = {0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000};
+  if (c->kind == KIND_COUNTER_3TAGS || c->kind == KIND_HISTOGRAM_3TAGS) {
+    /* The instrument makes its measure and view (the same SUM or DISTRIBUTION as the direct
+     * cases' below). */
+    census_instrument_options o = CENSUS_INSTRUMENT_OPTIONS_INIT;
+    o.attribute_keys = tag_keys;
+    o.attribute_key_count = 3;
+    o.unit = c->kind == KIND_HISTOGRAM_3TAGS ? "ms" : NULL;
+    o.bounds = c->kind == KIND_HISTOGRAM_3TAGS ? bounds : NULL;
+    o.bound_count = c->kind == KIND_HISTOGRAM_3TAGS ? sizeof bounds / sizeof bounds[0] : 0;
+    if (c->kind == KIND_COUNTER_3TAGS) {
+      c->counter = census_counter_int64_new(c->view_name, &o, &status);
+    } else {
+      c->histogram = census_histogram_double_new(c->view_name, &o, &status);
+    }
+    check("instrument", status);
+    c->tags = three_tags;
+    return;
+  }
+  bool distribution = c->kind == KIND_MAP_DISTRIBUTION_3TAGS ||
+                      c->kind == KIND_BOUND_DISTRIBUTION_3TAGS ||
+                      c->kind == KIND_DIRECT_DISTRIBUTION_3TAGS;
   c->measure = distribution ? census_measure_double_new(c->view_name, NULL, "ms", &status)
                             : census_measure_int64_new(c->view_name, NULL, "1", &status);
   check("measure", status);
   census_aggregation *aggregation;
   if (distribution) {
-    static const double bounds[] = {0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000};
     aggregation =
         census_aggregation_distribution_new(bounds, sizeof bounds / sizeof bounds[0], &status);
     check("distribution aggregation", status);
+  } else if (c->kind == KIND_DIRECT_SUM_3TAGS) {
+    aggregation = census_aggregation_sum_new();
+    check("sum aggregation", aggregation != NULL ? CENSUS_OK : CENSUS_ENOMEM);
   } else {
     aggregation = census_aggregation_count_new();
     check("count aggregation", aggregation != NULL ? CENSUS_OK : CENSUS_ENOMEM);
@@ -917,6 +977,12 @@ int main(int argc, char **argv) {
       {.name = "traceparent_extract", .kind = KIND_TRACEPARENT_EXTRACT, .threads = 2},
       {.name = "traceparent_inject", .kind = KIND_TRACEPARENT_INJECT, .threads = 1},
       {.name = "traceparent_inject", .kind = KIND_TRACEPARENT_INJECT, .threads = 2},
+      {.name = "record_direct_sum_3tags", .kind = KIND_DIRECT_SUM_3TAGS, .threads = 1},
+      {.name = "record_counter_3tags", .kind = KIND_COUNTER_3TAGS, .threads = 1},
+      {.name = "record_direct_distribution_3tags",
+       .kind = KIND_DIRECT_DISTRIBUTION_3TAGS,
+       .threads = 1},
+      {.name = "record_histogram_3tags", .kind = KIND_HISTOGRAM_3TAGS, .threads = 1},
   };
   const size_t case_count = sizeof cases / sizeof cases[0];
 

@@ -2,11 +2,16 @@
  *
  * Usage: ops_callgrind OP N   (scripts/callgrind-ops.sh runs every OP and divides)
  *
- * OP is one of record_direct_3tags, record_map_3tags, record_distribution_3tags, bound_int,
- * bound_distribution, record_exponential_3tags, bound_exponential, span_sampled, span_unsampled,
- * traceparent_extract, traceparent_inject. The operation is set up and warmed up (the thread's
- * cells, series and span records exist), then run N times inside run_ops(), a function of its own
- * that callgrind is told to count alone
+ * OP is one of record_direct_3tags, record_map_3tags, record_map_0tags, record_distribution_3tags,
+ * record_map_distribution_3tags, bound_int, bound_distribution, record_exponential_3tags,
+ * bound_exponential, span_sampled, span_unsampled, traceparent_extract, traceparent_inject, and the
+ * instrument pairs: record_sum_3tags (census_record_int64() into a Sum view) beside
+ * record_counter_3tags (census_counter_add_int64() into its default Sum view: the same work),
+ * record_histogram_3tags (census_histogram_record_double() with record_distribution_3tags's
+ * bounds) beside record_distribution_3tags, bound_counter (a counter's handle) beside bound_sum
+ * (census_measure_bind() of a Sum view's measure). The operation is set up and warmed up (the
+ * thread's cells, series and span records exist), then run N times inside run_ops(), a function
+ * of its own that callgrind is told to count alone
  * (--toggle-collect=run_ops): instructions per operation are then the function's total divided by
  * N, the same on any machine and free of the timing noise of a shared one. Sampled spans go to a
  * registered span exporter whose queue holds all N and is never drained during the run, so the
@@ -16,6 +21,7 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +31,11 @@
 #include <census/propagation.h>
 #include <census/trace.h>
 
-static const census_measure *count_measure, *dist_measure, *exp_measure;
-static census_tag_map *tags;
+static const census_measure *count_measure, *dist_measure, *sum_measure, *exp_measure;
+static census_counter *counter;
+static census_histogram *histogram;
+static census_bound_measure *bound_counter_handle, *bound_sum_handle;
+static census_tag_map *tags, *no_tags;
 static census_measurement_map *map;
 static census_bound_measure *bound_count, *bound_dist, *bound_exp;
 static census_span_options span_on, span_off;
@@ -52,6 +61,7 @@ static void set_up(long n) {
                                    census_tag_key_new("status", &st)};
   check("tag key", st);
   tags = census_tag_map_new();
+  no_tags = census_tag_map_new();
   check("tag put", census_tag_map_put(tags, keys[0], "/api/v1/items"));
   check("tag put", census_tag_map_put(tags, keys[1], "GET"));
   check("tag put", census_tag_map_put(tags, keys[2], "200"));
@@ -67,6 +77,26 @@ static void set_up(long n) {
   v = census_view_new("ops/latency", "", dist_measure, keys, 3, dist, &st);
   check("view", census_view_register(v));
   census_view_free(v);
+  sum_measure = census_measure_int64_new("ops/sum", "", "1", &st);
+  census_aggregation *sum = census_aggregation_sum_new();
+  v = census_view_new("ops/sum", "", sum_measure, keys, 3, sum, &st);
+  check("view", census_view_register(v));
+  census_view_free(v);
+  census_aggregation_free(sum);
+  bound_sum_handle = census_measure_bind(sum_measure, tags, &st);
+  check("bind sum", st);
+  census_instrument_options io = CENSUS_INSTRUMENT_OPTIONS_INIT;
+  io.attribute_keys = keys;
+  io.attribute_key_count = 3;
+  counter = census_counter_int64_new("ops.counter", &io, &st);
+  check("counter", st);
+  bound_counter_handle = census_counter_bind(counter, tags, &st);
+  check("bind counter", st);
+  io.unit = "ms";
+  io.bounds = bounds;
+  io.bound_count = 10;
+  histogram = census_histogram_double_new("ops.histogram", &io, &st);
+  check("histogram", st);
   census_aggregation_free(count);
   census_aggregation_free(dist);
   exp_measure = census_measure_double_new("ops/latency_exp", "", "ms", &st);
@@ -91,43 +121,81 @@ static void set_up(long n) {
   o.schedule_delay_ms = 3600 * 1000;
   check("span options", census_trace_set_export_options(&o));
   check("span exporter", census_span_exporter_register(&ops, &span_on));
-  /* Made with the INIT macro's size: a zeroed struct is refused (no span, one diagnostic). */
-  span_on.size = span_off.size = sizeof(census_span_options);
+  span_on = span_off = (census_span_options)CENSUS_SPAN_OPTIONS_INIT;
   span_on.root = span_off.root = true;
   span_on.sampler = census_sampler_always_on();
   span_off.sampler = census_sampler_always_off();
+  census_span probe = census_span_start("probe", &span_on);
+  if (!census_span_is_recording(probe)) {
+    fprintf(stderr, "ops_callgrind: a span with span_on does not record\n");
+    exit(1);
+  }
+  census_span_end(probe);
 }
 
-/* The counted part: the operation, N times, with the dispatch resolved outside the loop. */
-__attribute__((noinline)) static void run_ops(void (*fn)(void), long n) {
+/* The counted part: the operation, N times, with the dispatch resolved outside the loop. Each
+ * operation returns false when it failed (warm-up checks it: a refused call would be counted as a
+ * cheap one). */
+__attribute__((noinline)) static void run_ops(bool (*fn)(void), long n) {
   for (long i = 0; i < n; i++) {
     fn();
   }
 }
 
-static void record_direct_3tags(void) { census_record_int64(count_measure, 1, tags); }
-static void record_map_3tags(void) {
-  census_measurement_map_put_int64(map, count_measure, 1);
-  census_measurement_map_record(map, tags);
+static bool record_direct_3tags(void) {
+  return census_record_int64(count_measure, 1, tags) == CENSUS_OK;
 }
-static void record_distribution_3tags(void) { census_record_double(dist_measure, 4.2, tags); }
-static void bound_int(void) { census_bound_record_int64(bound_count, 1); }
-static void bound_distribution(void) { census_bound_record_double(bound_dist, 4.2); }
+static bool record_map_3tags(void) {
+  census_measurement_map_put_int64(map, count_measure, 1);
+  return census_measurement_map_record(map, tags) == CENSUS_OK;
+}
+static bool record_map_0tags(void) {
+  census_measurement_map_put_int64(map, count_measure, 1);
+  return census_measurement_map_record(map, no_tags) == CENSUS_OK;
+}
+static bool record_distribution_3tags(void) {
+  return census_record_double(dist_measure, 4.2, tags) == CENSUS_OK;
+}
+static bool record_map_distribution_3tags(void) {
+  census_measurement_map_put_double(map, dist_measure, 4.2);
+  return census_measurement_map_record(map, tags) == CENSUS_OK;
+}
+static bool bound_int(void) { return census_bound_record_int64(bound_count, 1) == CENSUS_OK; }
+static bool bound_distribution(void) {
+  return census_bound_record_double(bound_dist, 4.2) == CENSUS_OK;
+}
+static bool record_sum_3tags(void) {
+  return census_record_int64(sum_measure, 1, tags) == CENSUS_OK;
+}
+static bool record_counter_3tags(void) {
+  return census_counter_add_int64(counter, 1, tags) == CENSUS_OK;
+}
+static bool record_histogram_3tags(void) {
+  return census_histogram_record_double(histogram, 4.2, tags) == CENSUS_OK;
+}
+static bool bound_counter(void) {
+  return census_bound_record_int64(bound_counter_handle, 1) == CENSUS_OK;
+}
+static bool bound_sum(void) { return census_bound_record_int64(bound_sum_handle, 1) == CENSUS_OK; }
 /* Exponential histograms: latencies over 1 ms .. 1 s (the scale settles at 3 during the warm-up;
  * every record then takes the table path: no window move, no rescale). */
 static const double latencies[8] = {1.3, 4.2, 17.5, 0.9, 250.0, 33.3, 7.7, 999.0};
 static unsigned next_latency;
-static void record_exponential_3tags(void) {
-  census_record_double(exp_measure, latencies[next_latency++ & 7], tags);
+static bool record_exponential_3tags(void) {
+  return census_record_double(exp_measure, latencies[next_latency++ & 7], tags) == CENSUS_OK;
 }
-static void bound_exponential(void) {
-  census_bound_record_double(bound_exp, latencies[next_latency++ & 7]);
+static bool bound_exponential(void) {
+  return census_bound_record_double(bound_exp, latencies[next_latency++ & 7]) == CENSUS_OK;
 }
-static void span_sampled(void) {
-  census_span_end(census_span_start("GET /api/v1/items", &span_on));
+static bool span_sampled(void) {
+  census_span span = census_span_start("GET /api/v1/items", &span_on);
+  census_span_end(span);
+  return span != 0;
 }
-static void span_unsampled(void) {
-  census_span_end(census_span_start("GET /api/v1/items", &span_off));
+static bool span_unsampled(void) {
+  census_span span = census_span_start("GET /api/v1/items", &span_off);
+  census_span_end(span);
+  return span != 0;
 }
 
 static const char *get_traceparent(void *carrier, const char *name) {
@@ -142,10 +210,12 @@ static void set_header(void *carrier, const char *name, const char *value) {
   (void)value;
 }
 static census_trace_context context;
-static void traceparent_extract(void) {
-  census_traceparent_extract(get_traceparent, NULL, &context, NULL);
+static bool traceparent_extract(void) {
+  return census_traceparent_extract(get_traceparent, NULL, &context, NULL) == CENSUS_OK;
 }
-static void traceparent_inject(void) { census_traceparent_inject(&context, set_header, NULL); }
+static bool traceparent_inject(void) {
+  return census_traceparent_inject(&context, set_header, NULL) == CENSUS_OK;
+}
 
 int main(int argc, char **argv) {
   if (argc != 3) {
@@ -155,11 +225,13 @@ int main(int argc, char **argv) {
   long n = strtol(argv[2], NULL, 10);
   static const struct {
     const char *name;
-    void (*fn)(void);
+    bool (*fn)(void);
   } ops[] = {
       {"record_direct_3tags", record_direct_3tags},
       {"record_map_3tags", record_map_3tags},
+      {"record_map_0tags", record_map_0tags},
       {"record_distribution_3tags", record_distribution_3tags},
+      {"record_map_distribution_3tags", record_map_distribution_3tags},
       {"bound_int", bound_int},
       {"bound_distribution", bound_distribution},
       {"record_exponential_3tags", record_exponential_3tags},
@@ -168,12 +240,24 @@ int main(int argc, char **argv) {
       {"span_unsampled", span_unsampled},
       {"traceparent_extract", traceparent_extract},
       {"traceparent_inject", traceparent_inject},
+      {"record_sum_3tags", record_sum_3tags},
+      {"record_counter_3tags", record_counter_3tags},
+      {"record_histogram_3tags", record_histogram_3tags},
+      {"bound_counter", bound_counter},
+      {"bound_sum", bound_sum},
   };
   set_up(n);
+  if (!traceparent_extract()) { /* the context traceparent_inject writes */
+    fprintf(stderr, "ops_callgrind: traceparent_extract failed\n");
+    return 1;
+  }
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
     if (strcmp(ops[i].name, argv[1]) == 0) {
       for (int w = 0; w < 1000; w++) {
-        ops[i].fn(); /* warm-up: cells, series, span records */
+        if (!ops[i].fn()) { /* warm-up: cells, series, span records */
+          fprintf(stderr, "ops_callgrind: %s failed\n", argv[1]);
+          return 1;
+        }
       }
       run_ops(ops[i].fn, n);
       return 0;

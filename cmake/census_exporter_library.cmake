@@ -43,6 +43,10 @@ function(census_exporter_library name)
     DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/census)
 
   set(CENSUS_EXPORTER_NAME census_${name})
+  # What the CMake targets define for their users (CENSUS_HAVE_<NAME>, read by
+  # census/autoconfigure.h), for pkg-config users too.
+  string(TOUPPER "${name}" upper_name)
+  set(CENSUS_EXPORTER_CFLAGS "-DCENSUS_HAVE_${upper_name}=1")
   set(CENSUS_EXPORTER_REQUIRES)
   foreach(component ${ARG_COMPONENTS})
     string(APPEND CENSUS_EXPORTER_REQUIRES " census_${component}")

@@ -15,6 +15,13 @@
  * The stdout exporter prints the cumulative view data every --interval-ms (text by default, JSON
  * lines with --json), on census's own export worker thread; the demo itself never prints data.
  *
+ * census is configured with census_autoconfigure() (docs/configuration.md): the OTEL_* variables
+ * decide, and the command line gives the defaults they replace when set. By default the demo
+ * prints views and spans (console) and serves the views for Prometheus; --sample-ratio is the
+ * traceidratio sampler's ratio (OTEL_TRACES_SAMPLER / _ARG replace it); OTEL_PROPAGATORS chooses
+ * the headers of the backend call the "Read Data" stage stands for, printed on stderr for each
+ * sampled request ("demo: backend call headers: ...").
+ *
  * How the demo ends shows both ways census guarantees that nothing recorded is lost:
  *   - after --duration-s seconds it stops the workers and calls census_shutdown(), the explicit
  *     path: one last export of everything, then the exporters are shut down;
@@ -26,18 +33,21 @@
  * pure JSON lines that a tool such as jq can read).
  * While it runs, the demo also serves the same views for Prometheus on
  * http://127.0.0.1:9464/metrics
- * (--prometheus ADDR:PORT to move it, --no-prometheus to turn it off; built only when census was
- * built with the Prometheus exporter). If the address is taken, the demo says so and goes on
- * without it. census_shutdown() stops the server with the other exporters.
+ * (--prometheus ADDR:PORT or OTEL_EXPORTER_PROMETHEUS_HOST / _PORT to move it, --no-prometheus to
+ * turn it off; built only when census was built with the Prometheus exporter). If the address is
+ * taken, the demo says so and goes on without it. census_shutdown() stops the server with the
+ * other exporters.
  * With --otlp-endpoint URL, or when OTEL_EXPORTER_OTLP_ENDPOINT is set, the demo also pushes its
  * metrics and spans to that OpenTelemetry collector with OTLP/HTTP (built only when census was
  * built with the OTLP exporter; the other OTEL_EXPORTER_OTLP_* variables apply too), and prints
  * the delivery counters on stderr at the end.
  * With --zipkin-endpoint URL, or when OTEL_TRACES_EXPORTER lists "zipkin" (the endpoint then from
  * OTEL_EXPORTER_ZIPKIN_ENDPOINT, else http://localhost:9411/api/v2/spans), it also sends its
- * spans to Zipkin. With --google-cloud-project ID it writes its views to Google Cloud Monitoring
- * and its spans to Google Cloud Trace (credentials from GOOGLE_APPLICATION_CREDENTIALS or the
- * metadata server, or --google-access-token; --google-monitoring-endpoint and
+ * spans to Zipkin. OTEL_METRICS_EXPORTER and OTEL_TRACES_EXPORTER, when set, name exactly the
+ * exporters that run (otlp, prometheus, zipkin, console, none). With --google-cloud-project ID it
+ * writes its views to Google Cloud Monitoring and its spans to Google Cloud Trace (credentials from
+ * GOOGLE_APPLICATION_CREDENTIALS or the metadata server, or --google-access-token;
+ * --google-monitoring-endpoint and
  * --google-trace-endpoint point it elsewhere, e.g. at a test server). Cloud Monitoring takes one
  * point per series every 10 s, so exports closer together than that defer points to a later
  * export (the demo warns). Each exporter's delivery counters are printed on stderr at the end.
@@ -59,7 +69,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <census/autoconfigure.h>
 #include <census/census.h>
+#include <census/propagation.h>
 #include <census/trace.h>
 #include <census/exporters/stdout.h>
 #ifdef CENSUS_HAVE_PROMETHEUS
@@ -88,11 +100,11 @@
 /* What the command line asked for. */
 struct demo_options {
   bool json;
-  int64_t interval_ms;
-  int64_t duration_s;  /* 0: until a signal */
-  double sample_ratio; /* fraction of requests traced */
-  bool prometheus;     /* serve /metrics */
-  char prometheus_address[64];
+  int64_t interval_ms;         /* 0: not given (OTEL_METRIC_EXPORT_INTERVAL, else 5000) */
+  int64_t duration_s;          /* 0: until a signal */
+  const char *sample_ratio;    /* fraction of requests traced (checked), the sampler's argument */
+  bool prometheus;             /* serve /metrics */
+  char prometheus_address[64]; /* "" : not given (OTEL_EXPORTER_PROMETHEUS_HOST / _PORT) */
   uint16_t prometheus_port;
   const char *otlp_endpoint;   /* --otlp-endpoint; NULL: OTEL_EXPORTER_OTLP_ENDPOINT, if set */
   const char *zipkin_endpoint; /* --zipkin-endpoint; NULL: only if OTEL_TRACES_EXPORTER says */
@@ -131,6 +143,10 @@ static struct {
 } metrics;
 
 static atomic_bool keep_serving = true;
+/* OTEL_PROPAGATORS's propagator (census_autoconfigure()), set before the workers start: the
+ * "Read Data" stage stands for a call to a backend and writes its context into the request's
+ * headers with it. */
+static const census_propagator *outgoing;
 static pthread_mutex_t in_flight_lock = PTHREAD_MUTEX_INITIALIZER;
 static int64_t requests_in_flight = 0; /* guarded by in_flight_lock */
 
@@ -305,6 +321,32 @@ struct worker {
   census_measurement_map *request_end;
 };
 
+/* The headers of a simulated outgoing request, as "name: value; name: value". */
+struct headers {
+  char text[1024];
+};
+
+static void header_set(void *carrier, const char *name, const char *value) {
+  struct headers *h = carrier;
+  size_t n = strlen(h->text);
+  snprintf(h->text + n, sizeof h->text - n, "%s%s: %s", n ? "; " : "", name, value);
+}
+
+/* Injects the stage's context into the headers of the backend call it stands for (every request
+ * propagates its context, sampled or not) and, for a sampled one, prints them on stderr, so that
+ * what goes downstream can be checked against what was exported (the demo makes no real call). */
+static void call_backend(census_span span) {
+  census_trace_context context;
+  struct headers headers = {""};
+  if (outgoing == NULL || census_span_context(span, &context) != CENSUS_OK) {
+    return;
+  }
+  if (census_propagator_inject(outgoing, &context, NULL, header_set, &headers) == CENSUS_OK &&
+      census_trace_context_is_sampled(&context)) {
+    fprintf(stderr, "demo: backend call headers: %s\n", headers.text);
+  }
+}
+
 /* Serves one simulated request: picks a method, walks the four stages, sleeping a random time in
  * each and recording the latency it actually measured (a sleep can overrun), then records the
  * request's status and response size together in one measurement map, so that an export sees
@@ -335,6 +377,9 @@ static bool serve_one_request(struct worker *w) {
       sleep_us += random_between(&w->random_state, 40000, 150000); /* a cold cache: slow read */
       census_span_add_event(stage_span, "cache miss");
       w->cache_misses++;
+    }
+    if (i == 0) {
+      call_backend(stage_span);
     }
     int64_t start = monotonic_ns();
     sleep_ns((int64_t)sleep_us * 1000);
@@ -423,9 +468,11 @@ static void print_usage(FILE *to) {
   fprintf(to,
           "usage: demo [--json] [--interval-ms N] [--duration-s N] [--sample-ratio R]\n"
           "  --json             print JSON lines instead of text\n"
-          "  --interval-ms N    export every N milliseconds (default 5000)\n"
+          "  --interval-ms N    export every N milliseconds (default:\n"
+          "                     OTEL_METRIC_EXPORT_INTERVAL, else 5000)\n"
           "  --duration-s N     run N seconds, then shut down (default 15; 0: until Ctrl-C)\n"
-          "  --sample-ratio R   trace this fraction of requests, 0 to 1 (default 0.02)\n"
+          "  --sample-ratio R   trace this fraction of requests, 0 to 1 (default 0.02;\n"
+          "                     OTEL_TRACES_SAMPLER / _ARG replace it)\n"
           "  --prometheus ADDR:PORT  serve /metrics there (default 127.0.0.1:9464)\n"
           "  --no-prometheus    do not serve /metrics\n"
           "  --no-zpages        do not serve the zPages (/zpages/ beside /metrics, else on\n"
@@ -438,6 +485,9 @@ static void print_usage(FILE *to) {
           "  --zipkin-endpoint URL  send spans to Zipkin (e.g.\n"
           "                     http://localhost:9411/api/v2/spans; also started when\n"
           "                     OTEL_TRACES_EXPORTER lists zipkin)\n"
+          "The OTEL_* variables census_autoconfigure() reads (docs/configuration.md)\n"
+          "replace these defaults: OTEL_METRICS_EXPORTER, OTEL_TRACES_EXPORTER,\n"
+          "OTEL_TRACES_SAMPLER, OTEL_PROPAGATORS, OTEL_SDK_DISABLED, ...\n"
           "  --google-cloud-project ID  write views to Cloud Monitoring and spans to Cloud\n"
           "                     Trace in project ID (credentials: GOOGLE_APPLICATION_CREDENTIALS\n"
           "                     or the metadata server)\n"
@@ -487,12 +537,10 @@ static bool parse_listen(const char *text, struct demo_options *options) {
  * after printing an error and the usage (exit 2). */
 static int parse_options(int argc, char **argv, struct demo_options *options) {
   *options = (struct demo_options){.json = false,
-                                   .interval_ms = 5000,
+                                   .interval_ms = 0,
                                    .duration_s = 15,
-                                   .sample_ratio = 0.02,
+                                   .sample_ratio = "0.02",
                                    .prometheus = true,
-                                   .prometheus_address = "127.0.0.1",
-                                   .prometheus_port = 9464,
                                    .zpages = true};
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--json") == 0) {
@@ -543,8 +591,9 @@ static int parse_options(int argc, char **argv, struct demo_options *options) {
       options->google_access_token = argv[++i];
     } else if (strcmp(argv[i], "--sample-ratio") == 0 && i + 1 < argc) {
       char *end;
-      options->sample_ratio = strtod(argv[++i], &end);
-      if (*end != '\0' || !(options->sample_ratio >= 0 && options->sample_ratio <= 1)) {
+      options->sample_ratio = argv[++i];
+      double ratio = strtod(options->sample_ratio, &end);
+      if (*end != '\0' || end == options->sample_ratio || !(ratio >= 0 && ratio <= 1)) {
         fprintf(stderr, "demo: --sample-ratio wants a number from 0 to 1, got '%s'\n", argv[i]);
         return 2;
       }
@@ -563,45 +612,11 @@ static int parse_options(int argc, char **argv, struct demo_options *options) {
   return 0;
 }
 
-/* Starts the Prometheus endpoint if asked and built, and prints its URL on stderr. A failure to
- * listen (the port taken, e.g. by another demo) is reported and the demo goes on without it.
- * Returns the server handle (NULL if none). */
-static void *start_prometheus(const struct demo_options *options) {
-#ifdef CENSUS_HAVE_PROMETHEUS
-  if (!options->prometheus) {
-    return NULL;
-  }
-  census_kv service = {"service", "demo"};
-  census_prometheus_options server_options = CENSUS_PROMETHEUS_OPTIONS_INIT;
-  server_options.address = options->prometheus_address;
-  server_options.port = options->prometheus_port;
-  server_options.const_labels = &service;
-  server_options.const_label_count = 1;
-  server_options.base_units = 1; /* demo/latency in seconds, as Prometheus's naming rules ask */
-  census_prometheus_exporter *server = NULL;
-  census_status status = census_prometheus_exporter_start(&server_options, &server);
-  bool v6 = strchr(options->prometheus_address, ':') != NULL;
-  if (status != CENSUS_OK) {
-    fprintf(stderr, "demo: not serving Prometheus metrics on %s%s%s:%u: %s\n", v6 ? "[" : "",
-            options->prometheus_address, v6 ? "]" : "", options->prometheus_port,
-            census_status_str(status));
-    return NULL;
-  }
-  fprintf(stderr, "demo: Prometheus metrics at http://%s%s%s:%u/metrics\n", v6 ? "[" : "",
-          options->prometheus_address, v6 ? "]" : "", census_prometheus_exporter_port(server));
-  return server;
-#else
-  if (options->prometheus) {
-    fprintf(stderr, "demo: built without the Prometheus exporter; not serving /metrics\n");
-  }
-  return NULL;
-#endif
-}
-
-/* Starts the zPages: on the Prometheus server when there is one (http://.../zpages/), else on
- * their own (127.0.0.1:9465). They count every request's spans, also those the sampler does not
- * export (record_unsampled). Returns the handle (NULL if none). */
-static void *start_zpages(const struct demo_options *options, void *metrics_server) {
+/* Starts the zPages: on the Prometheus server when there is one (http://.../zpages/; it listens
+ * on `metrics_address`), else on their own (127.0.0.1:9465). They count every request's spans,
+ * also those the sampler does not export (record_unsampled). Returns the handle (NULL if none). */
+static void *start_zpages(const struct demo_options *options, void *metrics_server,
+                          const char *metrics_address) {
 #ifdef CENSUS_HAVE_ZPAGES
   if (!options->zpages) {
     return NULL;
@@ -616,13 +631,14 @@ static void *start_zpages(const struct demo_options *options, void *metrics_serv
     fprintf(stderr, "demo: not serving the zPages: %s\n", census_status_str(status));
     return NULL;
   }
-  const char *address = metrics_server ? options->prometheus_address : "127.0.0.1";
+  const char *address = metrics_server ? metrics_address : "127.0.0.1";
   bool v6 = strchr(address, ':') != NULL;
   fprintf(stderr, "demo: zPages at http://%s%s%s:%u/zpages/ (tracez, statsz)\n", v6 ? "[" : "",
           address, v6 ? "]" : "", census_zpages_exporter_port(zpages));
   return zpages;
 #else
   (void)metrics_server;
+  (void)metrics_address;
   if (options->zpages) {
     fprintf(stderr, "demo: built without the zPages; not serving them\n");
   }
@@ -640,16 +656,6 @@ static void stop_zpages(void *zpages) {
 #endif
 }
 
-static void stop_prometheus(void *server) {
-#ifdef CENSUS_HAVE_PROMETHEUS
-  if (server) {
-    census_prometheus_exporter_stop(server, 5000);
-  }
-#else
-  (void)server;
-#endif
-}
-
 /* After census_shutdown() (which made the final export and stopped the exporters): prints each
  * exporter's final counters and frees its handle. */
 static void finish_exporters(struct demo_exporters *exporters) {
@@ -659,7 +665,7 @@ static void finish_exporters(struct demo_exporters *exporters) {
   exporters->count = 0;
 }
 
-#if defined(CENSUS_HAVE_OTLP) || defined(CENSUS_HAVE_ZIPKIN) || defined(CENSUS_HAVE_GOOGLE_CLOUD)
+#ifdef CENSUS_HAVE_GOOGLE_CLOUD
 /* Keeps a started push exporter in the table, for finish_exporters(). */
 static void keep_exporter(struct demo_exporters *exporters, void *handle,
                           void (*finish)(void *handle)) {
@@ -692,7 +698,8 @@ static void print_span_counters(const char *backend, uint64_t spans_delivered,
 #endif
 
 #ifdef CENSUS_HAVE_OTLP
-static void finish_otlp(void *exporter) {
+/* The OTLP exporter's final counters (census_autoconfig_stop() frees it). */
+static void print_otlp_counters(census_otlp_exporter *exporter) {
   census_otlp_stats stats;
   if (census_otlp_exporter_stats(exporter, &stats) == CENSUS_OK) {
     fprintf(
@@ -702,92 +709,19 @@ static void finish_otlp(void *exporter) {
         stats.metrics.items_delivered, stats.traces.items_delivered, stats.metrics.items_dropped,
         stats.traces.items_dropped, stats.metrics.items_rejected, stats.traces.items_rejected);
   }
-  census_otlp_exporter_stop(exporter, 0);
 }
 #endif
-
-/* Starts the OTLP exporter when an endpoint was given or OTEL_EXPORTER_OTLP_ENDPOINT is set. */
-static void start_otlp(const struct demo_options *options, struct demo_exporters *exporters) {
-  const char *env = getenv("OTEL_EXPORTER_OTLP_ENDPOINT");
-  if (options->otlp_endpoint == NULL && (env == NULL || env[0] == '\0')) {
-    return;
-  }
-#ifdef CENSUS_HAVE_OTLP
-  census_otlp_options otlp_options = CENSUS_OTLP_OPTIONS_INIT;
-  otlp_options.endpoint = options->otlp_endpoint; /* NULL: the environment's */
-  const char *service = getenv("OTEL_SERVICE_NAME");
-  otlp_options.service_name = service && service[0] ? NULL : "demo";
-  census_otlp_exporter *exporter = NULL;
-  if (exporter_started(census_otlp_exporter_start(&otlp_options, &exporter), "exporting OTLP")) {
-    fprintf(stderr, "demo: exporting metrics and spans with OTLP/HTTP to %s\n",
-            options->otlp_endpoint ? options->otlp_endpoint : env);
-    keep_exporter(exporters, exporter, finish_otlp);
-  }
-#else
-  (void)exporters;
-  fprintf(stderr, "demo: built without the OTLP exporter; not exporting OTLP\n");
-#endif
-}
-
-/* True when the comma-separated list in environment variable `name` holds `item` (spaces
- * around items ignored), as OTEL_TRACES_EXPORTER=otlp,zipkin. */
-static bool env_lists(const char *name, const char *item) {
-  const char *list = getenv(name);
-  size_t item_length = strlen(item);
-  while (list != NULL && *list != '\0') {
-    while (*list == ' ' || *list == ',') {
-      list++;
-    }
-    size_t length = strcspn(list, ",");
-    size_t trimmed = length;
-    while (trimmed > 0 && list[trimmed - 1] == ' ') {
-      trimmed--;
-    }
-    if (trimmed == item_length && strncmp(list, item, item_length) == 0) {
-      return true;
-    }
-    list += length;
-  }
-  return false;
-}
 
 #ifdef CENSUS_HAVE_ZIPKIN
-static void finish_zipkin(void *exporter) {
+/* The Zipkin exporter's final counters (census_autoconfig_stop() frees it). */
+static void print_zipkin_counters(census_zipkin_exporter *exporter) {
   census_zipkin_stats stats;
   if (census_zipkin_exporter_stats(exporter, &stats) == CENSUS_OK) {
     print_span_counters("Zipkin", stats.spans_delivered, stats.requests_delivered,
                         stats.spans_dropped, stats.retries);
   }
-  census_zipkin_exporter_stop(exporter, 0);
 }
 #endif
-
-/* Starts the Zipkin exporter when --zipkin-endpoint was given or OTEL_TRACES_EXPORTER lists
- * zipkin (the exporter then takes OTEL_EXPORTER_ZIPKIN_ENDPOINT, else its default). */
-static void start_zipkin(const struct demo_options *options, struct demo_exporters *exporters) {
-  if (options->zipkin_endpoint == NULL && !env_lists("OTEL_TRACES_EXPORTER", "zipkin")) {
-    return;
-  }
-#ifdef CENSUS_HAVE_ZIPKIN
-  census_zipkin_options zipkin_options = CENSUS_ZIPKIN_OPTIONS_INIT;
-  zipkin_options.endpoint = options->zipkin_endpoint; /* NULL: the environment's or default */
-  const char *service = getenv("OTEL_SERVICE_NAME");
-  zipkin_options.service_name = service && service[0] ? NULL : "demo";
-  census_zipkin_exporter *exporter = NULL;
-  if (exporter_started(census_zipkin_exporter_start(&zipkin_options, &exporter),
-                       "exporting to Zipkin")) {
-    const char *env = getenv("OTEL_EXPORTER_ZIPKIN_ENDPOINT");
-    fprintf(stderr, "demo: sending spans to Zipkin at %s\n",
-            options->zipkin_endpoint ? options->zipkin_endpoint
-            : env != NULL && env[0]  ? env
-                                     : CENSUS_ZIPKIN_DEFAULT_ENDPOINT);
-    keep_exporter(exporters, exporter, finish_zipkin);
-  }
-#else
-  (void)exporters;
-  fprintf(stderr, "demo: built without the Zipkin exporter; not exporting to Zipkin\n");
-#endif
-}
 
 #ifdef CENSUS_HAVE_GOOGLE_CLOUD
 static void finish_google_monitoring(void *exporter) {
@@ -855,6 +789,116 @@ static void start_google(const struct demo_options *options, struct demo_exporte
 #endif
 }
 
+/* Says on stderr what census_autoconfigure() started, and where. */
+static void report_configuration(const struct demo_options *options,
+                                 const census_autoconfig *config) {
+  if (config->disabled) {
+    fprintf(stderr, "demo: OTEL_SDK_DISABLED=true: no exporter, no tracing\n");
+  }
+  const char *address =
+      options->prometheus_address[0] ? options->prometheus_address : config->prometheus_address;
+  bool v6 = strchr(address, ':') != NULL;
+  if (config->started & CENSUS_AUTOCONFIG_PROMETHEUS) {
+    fprintf(stderr, "demo: Prometheus metrics at http://%s%s%s:%u/metrics\n", v6 ? "[" : "",
+            address, v6 ? "]" : "", config->prometheus_port);
+  } else if (config->metrics_exporters & CENSUS_AUTOCONFIG_PROMETHEUS) {
+    fprintf(stderr, "demo: not serving Prometheus metrics on %s%s%s:%u\n", v6 ? "[" : "", address,
+            v6 ? "]" : "",
+            options->prometheus_port ? options->prometheus_port : config->prometheus_port);
+  }
+  if (config->started & CENSUS_AUTOCONFIG_OTLP) {
+    const char *env = getenv("OTEL_EXPORTER_OTLP_ENDPOINT");
+    fprintf(stderr, "demo: exporting %s%s%s with OTLP/HTTP to %s\n",
+            config->metrics_exporters & CENSUS_AUTOCONFIG_OTLP ? "metrics" : "",
+            (config->metrics_exporters & config->traces_exporters & CENSUS_AUTOCONFIG_OTLP)
+                ? " and "
+                : "",
+            config->traces_exporters & CENSUS_AUTOCONFIG_OTLP ? "spans" : "",
+            options->otlp_endpoint ? options->otlp_endpoint
+            : env && env[0]        ? env
+                                   : "http://localhost:4318");
+  }
+  if (config->started & CENSUS_AUTOCONFIG_ZIPKIN) {
+    const char *env = getenv("OTEL_EXPORTER_ZIPKIN_ENDPOINT");
+    fprintf(stderr, "demo: sending spans to Zipkin at %s\n",
+            options->zipkin_endpoint ? options->zipkin_endpoint
+            : env != NULL && env[0]  ? env
+                                     : "http://localhost:9411/api/v2/spans");
+  }
+  fprintf(stderr, "demo: sampler %s", config->sampler);
+  if (strstr(config->sampler, "traceidratio")) {
+    fprintf(stderr, " (ratio %g)", config->sampler_ratio);
+  }
+  fprintf(stderr, "; propagating with");
+  size_t formats = census_propagator_format_count(config->propagator);
+  for (size_t i = 0; i < formats; i++) {
+    fprintf(stderr, "%s %s", i ? "," : "", census_propagator_format(config->propagator, i));
+  }
+  fprintf(stderr, "%s\n", formats ? "" : " nothing");
+}
+
+/* Appends "," and `item` to list[0..size) when `add` (the list starts empty). */
+static void list_add(char *list, size_t size, bool add, const char *item) {
+  if (add) {
+    size_t n = strlen(list);
+    snprintf(list + n, size - n, "%s%s", n ? "," : "", item);
+  }
+}
+
+/* Configures census with census_autoconfigure(): the OTEL_* variables, with the demo's command
+ * line as the program's defaults (a variable that is set wins): console and, unless
+ * --no-prometheus, Prometheus for metrics; console for spans; OTLP for both with --otlp-endpoint
+ * or OTEL_EXPORTER_OTLP_ENDPOINT; Zipkin for spans with --zipkin-endpoint; the traceidratio
+ * sampler at --sample-ratio. Says on stderr what runs where. False if nothing could be
+ * configured (an exporter that did not start is reported and the demo goes on without it). */
+static bool autoconfigure(const struct demo_options *options, census_autoconfig *config) {
+  const char *env_otlp = getenv("OTEL_EXPORTER_OTLP_ENDPOINT");
+  bool otlp = options->otlp_endpoint != NULL || (env_otlp != NULL && env_otlp[0] != '\0');
+  char metrics_list[64] = "console", traces_list[64] = "console";
+  list_add(metrics_list, sizeof metrics_list, options->prometheus, "prometheus");
+  list_add(metrics_list, sizeof metrics_list, otlp, "otlp");
+  list_add(traces_list, sizeof traces_list, otlp, "otlp");
+  list_add(traces_list, sizeof traces_list, options->zipkin_endpoint != NULL, "zipkin");
+
+  census_stdout_options console = CENSUS_STDOUT_OPTIONS_INIT;
+  console.format = options->json ? CENSUS_STDOUT_JSON : CENSUS_STDOUT_TEXT;
+  console.fd = 1;
+  census_autoconfigure_options auto_options = CENSUS_AUTOCONFIGURE_OPTIONS_INIT;
+  auto_options.metrics_exporter = metrics_list;
+  auto_options.traces_exporter = traces_list;
+  auto_options.traces_sampler = "traceidratio"; /* the same decision in every process */
+  auto_options.traces_sampler_arg = options->sample_ratio;
+  auto_options.service_name = "demo";
+  auto_options.console = &console;
+#ifdef CENSUS_HAVE_PROMETHEUS
+  census_kv service = {"service", "demo"};
+  census_prometheus_options prometheus = CENSUS_PROMETHEUS_OPTIONS_INIT;
+  prometheus.address = options->prometheus_address[0] ? options->prometheus_address : NULL;
+  prometheus.port = options->prometheus_port;
+  prometheus.const_labels = &service;
+  prometheus.const_label_count = 1;
+  prometheus.base_units = 1; /* demo/latency in seconds, as Prometheus's naming rules ask */
+  auto_options.prometheus = &prometheus;
+#endif
+#ifdef CENSUS_HAVE_OTLP
+  census_otlp_options otlp_options = CENSUS_OTLP_OPTIONS_INIT;
+  otlp_options.endpoint = options->otlp_endpoint; /* NULL: the environment's */
+  auto_options.otlp = &otlp_options;
+#endif
+#ifdef CENSUS_HAVE_ZIPKIN
+  census_zipkin_options zipkin_options = CENSUS_ZIPKIN_OPTIONS_INIT;
+  zipkin_options.endpoint = options->zipkin_endpoint; /* NULL: the environment's or default */
+  auto_options.zipkin = &zipkin_options;
+#endif
+  census_status status = census_autoconfigure(&auto_options, config);
+  if (config->propagator == NULL) {
+    failed("census_autoconfigure", status);
+    return false;
+  }
+  report_configuration(options, config);
+  return true;
+}
+
 int main(int argc, char **argv) {
   struct demo_options options;
   int parsed = parse_options(argc, argv, &options);
@@ -862,31 +906,25 @@ int main(int argc, char **argv) {
     return parsed == 1 ? 0 : 2;
   }
 
-  if (failed("export interval", census_export_set_interval_ms(options.interval_ms))) {
+  census_autoconfig config = CENSUS_AUTOCONFIG_INIT;
+  if (!autoconfigure(&options, &config)) {
     return 1;
   }
-  census_stdout_options exporter_options = CENSUS_STDOUT_OPTIONS_INIT;
-  exporter_options.format = options.json ? CENSUS_STDOUT_JSON : CENSUS_STDOUT_TEXT;
-  exporter_options.fd = 1;
-  census_stdout_exporter *stdout_exporter; /* census_shutdown() prints the last export */
-  if (failed("stdout exporter",
-             census_stdout_exporter_start(&exporter_options, &stdout_exporter)) ||
-      !set_up_metrics()) {
+  /* The export interval: --interval-ms, else OTEL_METRIC_EXPORT_INTERVAL, else the demo's 5 s. */
+  const char *env_interval = getenv("OTEL_METRIC_EXPORT_INTERVAL");
+  int64_t interval_ms = options.interval_ms             ? options.interval_ms
+                        : env_interval && *env_interval ? config.export_interval_ms
+                                                        : 5000;
+  if (failed("export interval", census_export_set_interval_ms(interval_ms)) || !set_up_metrics()) {
     return 1;
   }
-  /* Trace a fraction of requests, decided from the trace id (the same in every process). */
-  census_status status;
-  census_sampler *sampler = census_sampler_trace_id_ratio(options.sample_ratio, &status);
-  if (failed("sampler", status) || failed("set sampler", census_trace_set_sampler(sampler))) {
-    return 1;
-  }
-  census_sampler_free(sampler); /* census keeps its own copy */
-  void *metrics_server = start_prometheus(&options);
-  void *zpages = start_zpages(&options, metrics_server);
+  options.interval_ms = interval_ms;
+  outgoing = config.propagator;
+  void *zpages = start_zpages(&options, config.prometheus,
+                              options.prometheus_address[0] ? options.prometheus_address
+                                                            : config.prometheus_address);
   requests_per_worker = options.requests;
   struct demo_exporters exporters = {0};
-  start_otlp(&options, &exporters);
-  start_zipkin(&options, &exporters);
   start_google(&options, &exporters);
   /* Ctrl-C and SIGTERM now flush everything recorded, then end the process as they would have. */
   if (failed("signal flush", census_signal_flush_install())) {
@@ -972,11 +1010,21 @@ int main(int argc, char **argv) {
   for (int i = 0; i < DEMO_WORKERS; i++) {
     worker_free_maps(&workers[i]);
   }
-  stop_zpages(zpages);             /* census_shutdown() stopped them; this frees the handle */
-  stop_prometheus(metrics_server); /* census_shutdown() stopped it; this frees the handle */
-  census_stdout_exporter_stop(stdout_exporter, 0); /* likewise */
-  /* Likewise for the push exporters: their handles outlive census_shutdown(), with the final
-   * counters (what the shutdown deadline dropped included), until their _stop() frees them. */
+  stop_zpages(zpages); /* census_shutdown() stopped them; this frees the handle */
+  /* The exporters' handles outlive census_shutdown(), with the final counters (what the shutdown
+   * deadline dropped included), until their _stop() frees them. */
+#ifdef CENSUS_HAVE_OTLP
+  if (config.otlp) {
+    print_otlp_counters(config.otlp);
+  }
+#endif
+#ifdef CENSUS_HAVE_ZIPKIN
+  if (config.zipkin) {
+    print_zipkin_counters(config.zipkin);
+  }
+#endif
+  outgoing = NULL;
+  census_autoconfig_stop(&config, 0); /* census_shutdown() stopped them; this frees the handles */
   finish_exporters(&exporters);
   if (failed("shutdown", shutdown_status) || started != DEMO_WORKERS) {
     return 1;

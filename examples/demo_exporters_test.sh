@@ -8,8 +8,9 @@
 #     counters, read after census_shutdown(), so the spans of the final export count), none were
 #     dropped, every sampled trace id the demo printed arrived with its five spans (a SERVER "user
 #     request" and its four stage children) under serviceName "demo"; and that
-#     OTEL_TRACES_EXPORTER="otlp, zipkin" with OTEL_EXPORTER_ZIPKIN_ENDPOINT starts the exporter
-#     without the flag, while OTEL_TRACES_EXPORTER=otlp does not
+#     OTEL_TRACES_EXPORTER="console, zipkin" with OTEL_EXPORTER_ZIPKIN_ENDPOINT starts the exporter
+#     without the flag, while OTEL_TRACES_EXPORTER=console does not (the variable names exactly the
+#     exporters that run)
 #   demo_exporters_test.sh google <demo> <source dir>
 #     proves: with --google-cloud-project and the endpoint/token options pointing at
 #     tests/google_cloud/fake_google.js (which enforces Cloud Monitoring's rules), the demo's four
@@ -69,7 +70,7 @@ zipkin)
   echo "== OTEL_TRACES_EXPORTER"
   start_node_receiver "$src/tests/zipkin/zipkin_receiver.js" --schema "$schema" \
     --out "$work/requests.jsonl" --script 202
-  OTEL_TRACES_EXPORTER="otlp, zipkin" OTEL_EXPORTER_ZIPKIN_ENDPOINT="http://127.0.0.1:$port/api/v2/spans" \
+  OTEL_TRACES_EXPORTER="console, zipkin" OTEL_EXPORTER_ZIPKIN_ENDPOINT="http://127.0.0.1:$port/api/v2/spans" \
     "$demo" --duration-s 1 --interval-ms 60000 --no-prometheus --sample-ratio 1 \
     > "$work/out" 2> "$work/err" || { cat "$work/err"; fail "demo failed"; }
   stop_receiver
@@ -81,12 +82,13 @@ zipkin)
     fail "OTEL_TRACES_EXPORTER: sampled and received trace ids differ"
   start_node_receiver "$src/tests/zipkin/zipkin_receiver.js" --schema "$schema" \
     --out "$work/requests.jsonl" --script 202
-  OTEL_TRACES_EXPORTER=otlp OTEL_EXPORTER_ZIPKIN_ENDPOINT="http://127.0.0.1:$port/api/v2/spans" \
+  OTEL_TRACES_EXPORTER=console OTEL_EXPORTER_ZIPKIN_ENDPOINT="http://127.0.0.1:$port/api/v2/spans" \
     "$demo" --duration-s 1 --interval-ms 60000 --no-prometheus --sample-ratio 1 \
+    --zipkin-endpoint "http://127.0.0.1:$port/api/v2/spans" \
     > "$work/out" 2> "$work/err" || { cat "$work/err"; fail "demo failed"; }
   stop_receiver
-  ! grep -q Zipkin "$work/err" || fail "OTEL_TRACES_EXPORTER=otlp started Zipkin"
-  [ ! -s "$work/requests.jsonl" ] || fail "OTEL_TRACES_EXPORTER=otlp sent spans to Zipkin"
+  ! grep -q Zipkin "$work/err" || fail "OTEL_TRACES_EXPORTER=console started Zipkin"
+  [ ! -s "$work/requests.jsonl" ] || fail "OTEL_TRACES_EXPORTER=console sent spans to Zipkin"
   echo "demo zipkin: all checks passed"
   ;;
 google)

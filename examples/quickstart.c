@@ -1,10 +1,13 @@
-/* quickstart.c - the smallest complete census program: one measure, one view, the stdout
- * exporter, a few records, and the flush at return from main that exports them.
+/* quickstart.c - the smallest complete census program: a counter and a histogram (instruments,
+ * census/instruments.h), the stdout exporter, a few timed requests, and the flush at return from
+ * main that exports them.
  *
- * Run it and it prints the view's data once, at exit, although no export interval elapsed:
+ * Run it and it prints the two views' data once, at exit, although no export interval elapsed:
  * census flushes by itself when main returns.
  */
+#define _POSIX_C_SOURCE 200809L /* nanosleep() under -std=c11 */
 #include <stdio.h>
+#include <time.h>
 
 #include <census/census.h>
 #include <census/exporters/stdout.h>
@@ -19,29 +22,28 @@ static int failed(const char *what, census_status status) {
 }
 
 int main(void) {
-  census_status st;
-  const census_measure *latency =
-      census_measure_double_new("example.com/latency", "Request latency", "ms", &st);
-  if (failed("measure", st)) {
+  /* Prints every export; never stopped here: returning from main exports what is left. */
+  census_stdout_exporter *exporter;
+  if (failed("exporter", census_stdout_exporter_start(NULL, &exporter))) {
     return 1;
   }
+
+  census_status st;
   const census_tag_key *method = census_tag_key_new("method", &st);
   if (failed("tag key", st)) {
     return 1;
   }
-  double bounds[] = {1, 2, 5, 10, 20, 50, 100};
-  census_aggregation *dist = census_aggregation_distribution_new(bounds, 7, &st);
-  census_view *view = census_view_new("example.com/latency_by_method", "Latency by method", latency,
-                                      &method, 1, dist, &st);
-  if (failed("view", st) || failed("register", census_view_register(view))) {
+  census_instrument_options o = CENSUS_INSTRUMENT_OPTIONS_INIT;
+  o.attribute_keys = &method; /* the instruments' attribute, a column of their views */
+  o.attribute_key_count = 1;
+  census_counter *requests = census_counter_int64_new("http.server.requests", &o, &st);
+  if (failed("counter", st)) {
     return 1;
   }
-  census_view_free(view);
-  census_aggregation_free(dist);
-
-  /* Prints every export; never stopped here: returning from main exports what is left. */
-  census_stdout_exporter *exporter;
-  if (failed("exporter", census_stdout_exporter_start(NULL, &exporter))) {
+  o.unit = "s";
+  o.bounds = census_buckets_default_seconds(&o.bound_count); /* client_golang's DefBuckets */
+  census_histogram *duration = census_histogram_double_new("http.server.duration", &o, &st);
+  if (failed("histogram", st)) {
     return 1;
   }
 
@@ -49,9 +51,15 @@ int main(void) {
   census_tag_map *post = census_tag_map_new();
   census_tag_map_put(get, method, "GET");
   census_tag_map_put(post, method, "POST");
-  const double samples[] = {0.7, 4.2, 4.2, 12.5, 99.0};
-  for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
-    census_record_double(latency, samples[i], i % 2 ? post : get);
+  for (int i = 0; i < 5; i++) {
+    census_tag_map *tags = i % 2 ? post : get;
+    census_timer timer = census_timer_start();
+    struct timespec work = {0, 2000000L * (i + 1)}; /* serving the request: 2 to 10 ms */
+    nanosleep(&work, NULL);
+    if (failed("count", census_counter_add_int64(requests, 1, tags)) ||
+        failed("time", census_timer_stop(&timer, duration, tags))) {
+      return 1;
+    }
   }
   census_tag_map_free(get);
   census_tag_map_free(post);

@@ -47,6 +47,12 @@ packages=(
   universal-ctags               # scripts/code-map.py: declarations, definitions, function ends
   valgrind                      # scripts/callgrind-ops.sh: instructions per hot operation
   chromium                      # zpages_browser: the zPages in a real (headless) browser
+  # The Python binding (scripts/test-python.sh): Debian's interpreter, headers and build tools
+  # (the offline install route), pytest and flake8, and what its tests drive: Flask apps under
+  # gunicorn, ASGI apps under uvicorn, requests as the outgoing HTTP client (the binding's PyPI
+  # peers are pinned in bindings/python/tests/requirements.txt and go into a venv, not here).
+  python3-dev python3-venv python3-pip python3-setuptools python3-wheel
+  python3-pytest flake8 python3-flask gunicorn python3-requests python3-uvicorn
 )
 
 # node and npm run the propagation interop test against the OpenTelemetry/OpenCensus node

@@ -4,3 +4,5 @@ census_unit_test(propagation_baggage)
 census_unit_test(propagation_b3)
 census_unit_test(propagation_cloud_trace)
 census_unit_test(propagation_binary)
+# The composite propagator (OTEL_PROPAGATORS lists): order, syntax, grpc-trace-bin as base64.
+census_unit_test(propagation_composite)

@@ -26,16 +26,31 @@
 
 /* Longest value quoted back in a diagnostic; longer ones are cut with "...". */
 #define QUOTE_MAX 64
+#define QUOTE_SIZE (QUOTE_MAX * 4 + 4) /* every byte as \xNN, then "..." */
 
 static bool is_ows(char c) { return c == ' ' || c == '\t'; }
 
-/* Copies `s` into out[0..size) for quoting in a diagnostic, cut to QUOTE_MAX bytes. */
+/* Copies `s` into out[0..size) for quoting between double quotes in a diagnostic: printable
+ * ASCII as is, '"' and '\\' escaped with a backslash, tab, newline and carriage return as \t,
+ * \n, \r, every other byte as \xNN (so a value cannot split or garble the diagnostic line);
+ * cut after QUOTE_MAX bytes of `s` with "...". `size` must be at least QUOTE_SIZE. */
 static void quote(const char *s, char *out, size_t size) {
-  size_t n = strlen(s);
-  if (n > QUOTE_MAX) {
-    snprintf(out, size, "%.*s...", QUOTE_MAX, s);
-  } else {
-    snprintf(out, size, "%s", s);
+  size_t n = 0, i = 0;
+  for (; s[i] && i < QUOTE_MAX && n + 5 < size; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '"' || c == '\\') {
+      n += (size_t)snprintf(out + n, size - n, "\\%c", c);
+    } else if (c == '\t' || c == '\n' || c == '\r') {
+      n += (size_t)snprintf(out + n, size - n, "\\%c", c == '\t' ? 't' : c == '\n' ? 'n' : 'r');
+    } else if (c < 0x20 || c > 0x7e) {
+      n += (size_t)snprintf(out + n, size - n, "\\x%02x", c);
+    } else {
+      out[n++] = (char)c;
+    }
+  }
+  out[n] = '\0';
+  if (s[i] && n + 4 <= size) {
+    memcpy(out + n, "...", 4);
   }
 }
 
@@ -84,7 +99,7 @@ int64_t census__env_ms(const char *name, int64_t default_ms) {
   if (parse_nonneg(s, len, &v)) {
     return v;
   }
-  char q[QUOTE_MAX + 4], msg[256];
+  char q[QUOTE_SIZE], msg[512];
   quote(raw, q, sizeof q);
   snprintf(msg, sizeof msg,
            "%s=\"%s\" is not a non-negative integer number of milliseconds; using %lld", name, q,
@@ -121,7 +136,7 @@ uint64_t census__env_bytes(const char *name, uint64_t default_bytes) {
   if (parse_nonneg(s, len, &v) && (uint64_t)v <= (UINT64_MAX >> shift)) {
     return (uint64_t)v << shift;
   }
-  char q[QUOTE_MAX + 4], msg[256];
+  char q[QUOTE_SIZE], msg[512];
   quote(raw, q, sizeof q);
   snprintf(msg, sizeof msg,
            "%s=\"%s\" is not a non-negative number of bytes (optionally with KiB, MiB or GiB); "
@@ -145,7 +160,7 @@ size_t census__env_choice(const char *name, const char *const *choices, size_t c
       return i;
     }
   }
-  char q[QUOTE_MAX + 4], msg[512];
+  char q[QUOTE_SIZE], msg[512];
   quote(raw, q, sizeof q);
   int n = snprintf(msg, sizeof msg, "%s=\"%s\" is not one of", name, q);
   for (size_t i = 0; i < count && n > 0 && (size_t)n < sizeof msg; i++) {

@@ -80,8 +80,17 @@ void census__gm_refresh_task_value(census_gm *e) {
 
 /* ---- Metric kinds and descriptors ---------------------------------------------------------- */
 
-static const char *metric_kind(census_aggregation_type agg) {
-  return agg == CENSUS_AGGREGATION_LAST_VALUE ? "GAUGE" : "CUMULATIVE";
+/* True when the view is written as a GAUGE: a LastValue view, or a Sum that can go down (a signed
+ * measure's: an up-down counter), which Cloud Monitoring's CUMULATIVE (a total that only grows
+ * from its start time) cannot hold; OpenTelemetry's Google exporter writes those as GAUGE too. */
+static bool is_gauge(const census_view_data *v) {
+  census_aggregation_type agg = census_view_data_aggregation(v);
+  return agg == CENSUS_AGGREGATION_LAST_VALUE ||
+         (agg == CENSUS_AGGREGATION_SUM && !census_view_data_is_monotonic(v));
+}
+
+static const char *metric_kind(const census_view_data *v) {
+  return is_gauge(v) ? "GAUGE" : "CUMULATIVE";
 }
 
 static const char *value_type(const census_view_data *v) {
@@ -135,8 +144,7 @@ char *census__gm_descriptor_body(const census_gm *e, const census_view_data *v, 
                          "\"true\" on the series aggregating tuples beyond the view's limit");
   census__json_object_end(&j);
   census__json_array_end(&j);
-  census_aggregation_type agg = census_view_data_aggregation(v);
-  census__json_kv_string(&j, "metricKind", metric_kind(agg));
+  census__json_kv_string(&j, "metricKind", metric_kind(v));
   census__json_kv_string(&j, "valueType", value_type(v));
   census__json_kv_string(&j, "unit", census_view_data_unit(v));
   const char *desc = census_view_data_description(v);
@@ -473,7 +481,7 @@ static void encode_point(census_json *j, const census_view_data *v, size_t row,
   census__json_object_begin(j);
   census__json_key(j, "interval");
   census__json_object_begin(j);
-  if (agg != CENSUS_AGGREGATION_LAST_VALUE) {
+  if (!is_gauge(v)) {
     census__json_key(j, "startTime");
     census__json_timestamp(j, start_ns);
   }
@@ -513,7 +521,7 @@ static void encode_series(const census_gm *e, census_json *j, const census_view_
                           int64_t end_ns) {
   census__json_object_begin(j);
   encode_metric_resource(e, j, v, row, type);
-  census__json_kv_string(j, "metricKind", metric_kind(census_view_data_aggregation(v)));
+  census__json_kv_string(j, "metricKind", metric_kind(v));
   census__json_kv_string(j, "valueType", value_type(v));
   encode_point(j, v, row, p, start_ns, end_ns);
   census__json_object_end(j);
@@ -566,7 +574,7 @@ static void encode_view(census_gm *e, const census_view_data *v, const char *typ
                         census_buf *key, round_tally *t, census_push_round *round) {
   int64_t start_ns = census_view_data_start_time_ns(v);
   int64_t end_ns = census_view_data_end_time_ns(v);
-  bool cumulative = census_view_data_aggregation(v) != CENSUS_AGGREGATION_LAST_VALUE;
+  bool cumulative = !is_gauge(v);
   for (size_t row = 0; row < census_view_data_row_count(v); row++) {
     census_point p;
     if (census_view_data_row_point(v, row, &p) != CENSUS_OK) {

@@ -23,8 +23,12 @@ void census__url_redact(const char *url, char *out, size_t size) {
     return;
   }
   /* The authority runs from after "://" (or the start) to the first '/', '?' or '#'; userinfo is
-   * what precedes its last '@'. */
+   * what precedes its last '@'. A "://" after the first '/', '?' or '#' (in a path, query or
+   * fragment) ends no scheme: "user:pw@host#x://y" has its userinfo at the start. */
   const char *scheme_end = strstr(url, "://");
+  if (scheme_end && scheme_end > url + strcspn(url, "/?#")) {
+    scheme_end = NULL;
+  }
   const char *authority = scheme_end ? scheme_end + 3 : url;
   const char *authority_end = authority + strcspn(authority, "/?#");
   const char *at = NULL;

@@ -446,8 +446,10 @@ static void pb_metric(census_buf *b, const census_view_data *v,
   if (kind != KIND_GAUGE) {
     census__pb_uint64(b, 2, points && points->delta ? TEMPORALITY_DELTA : TEMPORALITY_CUMULATIVE);
   }
-  if (kind == KIND_SUM) {
-    census__pb_bool(b, 3, true); /* census refuses negative values: sums only grow */
+  if (kind == KIND_SUM && census_view_data_is_monotonic(v)) {
+    /* Counts, and sums of measures that refuse negative values, only grow; a signed measure's
+     * (an up-down counter's) is_monotonic stays false, the protobuf default. */
+    census__pb_bool(b, 3, true);
   }
   census__pb_end(b, data);
   census__pb_end(b, m);
@@ -479,7 +481,7 @@ static void json_metric(census_json *j, const census_view_data *v,
                           points && points->delta ? TEMPORALITY_DELTA : TEMPORALITY_CUMULATIVE);
   }
   if (kind == KIND_SUM) {
-    census__json_kv_bool(j, "isMonotonic", true);
+    census__json_kv_bool(j, "isMonotonic", census_view_data_is_monotonic(v));
   }
   census__json_object_end(j);
   census__json_object_end(j);

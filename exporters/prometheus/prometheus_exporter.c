@@ -5,9 +5,11 @@
  * libmicrohttpd runs one internal thread that polls every connection, so a slow or silent client
  * costs a socket and its memory pool, never a thread: it cannot stall other scrapes, and nothing
  * here ever touches a recording thread. Limits bound what clients can take: max_connections,
- * connection_memory (request headers beyond it get 431 from libmicrohttpd) and timeout_s (idle or
- * slow connections are closed). A scrape renders on the server thread from one snapshot taken
- * with census_view_data_get_all(), which never blocks recorders.
+ * max_connections_per_ip, connection_memory (request headers beyond it get 431 from
+ * libmicrohttpd) and timeout_s (idle or slow connections are closed); when every connection is
+ * taken, the one longest in its request is closed for the newcomer (on_accept()), so connections
+ * held open from many addresses cannot shut scrapes out. A scrape renders on the server thread from
+ * one snapshot taken with census_view_data_get_all(), which never blocks recorders.
  *
  * Stopping. The server registers a stats exporter (with `server` as its user pointer) whose
  * export does nothing and whose shutdown stops the server, so census_shutdown() stops it too.
@@ -45,6 +47,10 @@
 #define DEFAULT_MAX_CONNECTIONS 32
 #define DEFAULT_CONNECTION_MEMORY 32768
 #define DEFAULT_TIMEOUT_S 10
+#define DEFAULT_MAX_CONNECTIONS_PER_IP 8
+/* Connections libmicrohttpd may hold beyond max_connections: those closed for a newcomer (see
+ * on_accept()) until the server thread has closed them. */
+#define EVICTED_SLACK 8
 #define SHUTDOWN_SCRAPE_WAIT_MS 100
 #define MAX_ROUTES 8
 
@@ -55,6 +61,15 @@ struct route {
   census_prometheus_route_fn handler;
   void *user;
   int in_flight; /* handler calls in progress */
+};
+
+/* An open connection (server thread only): when its current request began, or its previous
+ * one ended. */
+struct tracked {
+  struct MHD_Connection *connection; /* NULL: a free slot */
+  int fd;
+  int64_t since_ns;
+  bool evicted; /* shut down for a newcomer, not closed yet */
 };
 
 struct census_prometheus_request {
@@ -82,6 +97,10 @@ struct census_prometheus_exporter {
   char last_error[160];            /* the last failed scrape, for the status registry */
   int64_t last_error_ns;
   bool status_registered; /* in census's exporter status registry */
+  /* Connections, tracked on the server thread only (its callbacks): max_connections +
+   * EVICTED_SLACK slots. */
+  struct tracked *connections;
+  unsigned max_connections, slots, open, evicted_open;
 };
 
 /* ---- requests ----------------------------------------------------------------------------- */
@@ -349,6 +368,85 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *connection, cons
   return result;
 }
 
+/* ---- connections ------------------------------------------------------------------------- */
+
+static int64_t monotonic_ns(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
+/* libmicrohttpd's accept policy (server thread), called for a new connection once it passed the
+ * connection and per-address limits: when max_connections are open, the connection that has
+ * been longest in its current request (or idle since its last one) is shut down to make room.
+ * So clients holding connections open (slowloris, idle sockets, readers that never read) from
+ * however many addresses cannot shut a scrape out: a scrape, which sends its request at once,
+ * is answered within milliseconds and is never the oldest. Only a flood of max_connections new
+ * connections during one scrape could close it. The newcomer is refused only when
+ * EVICTED_SLACK connections shut down are still waiting to be closed. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *address, socklen_t length) {
+  struct census_prometheus_exporter *s = cls;
+  (void)address;
+  (void)length;
+  if (s->open - s->evicted_open < s->max_connections && s->open < s->slots) {
+    return MHD_YES;
+  }
+  struct tracked *oldest = NULL;
+  for (unsigned i = 0; i < s->slots; i++) {
+    struct tracked *t = &s->connections[i];
+    if (t->connection && !t->evicted && t->fd >= 0 && (!oldest || t->since_ns < oldest->since_ns)) {
+      oldest = t;
+    }
+  }
+  if (s->open < s->slots && oldest) {
+    /* libmicrohttpd sees the end of the stream (or a failed send) and closes it. */
+    shutdown(oldest->fd, SHUT_RDWR);
+    oldest->evicted = true;
+    s->evicted_open++;
+    return MHD_YES;
+  }
+  return MHD_NO;
+}
+
+/* libmicrohttpd's connection start and end (server thread): keeps s->connections. */
+static void on_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code) {
+  struct census_prometheus_exporter *s = cls;
+  if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+    for (unsigned i = 0; i < s->slots; i++) {
+      struct tracked *t = &s->connections[i];
+      if (!t->connection) {
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *t = (struct tracked){connection, info ? info->connect_fd : -1, monotonic_ns(), false};
+        *socket_context = t;
+        s->open++;
+        return;
+      }
+    }
+    *socket_context = NULL; /* cannot happen: on_accept() keeps open < slots */
+  } else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
+    struct tracked *t = *socket_context;
+    s->evicted_open -= t->evicted;
+    s->open--;
+    *t = (struct tracked){NULL, -1, 0, false};
+  }
+}
+
+/* libmicrohttpd's end of a request (server thread): the connection's idle time starts now. */
+static void on_completed(void *cls, struct MHD_Connection *connection, void **request_state,
+                         enum MHD_RequestTerminationCode code) {
+  struct census_prometheus_exporter *s = cls;
+  (void)request_state;
+  (void)code;
+  for (unsigned i = 0; i < s->slots; i++) {
+    if (s->connections[i].connection == connection) {
+      s->connections[i].since_ns = monotonic_ns();
+      return;
+    }
+  }
+}
+
 /* ---- stopping ------------------------------------------------------------------------------ */
 
 static void *helper_main(void *arg) {
@@ -439,6 +537,7 @@ static void exporter_free(struct census_prometheus_exporter *s) {
   }
   free(s->labels);
   free(s->prefix);
+  free(s->connections);
   free(s);
 }
 
@@ -653,7 +752,7 @@ static bool listen_address(const census_prometheus_options *options, struct sock
 }
 
 /* Starts libmicrohttpd on `address` with the options' limits and reads back the port it got.
- * CENSUS_OK, or CENSUS_ESYSTEM (reported, errno set) when it cannot listen. */
+ * CENSUS_OK, CENSUS_ENOMEM, or CENSUS_ESYSTEM (reported, errno set) when it cannot listen. */
 static census_status start_daemon(struct census_prometheus_exporter *s,
                                   const census_prometheus_options *options) {
   struct sockaddr_storage address;
@@ -667,10 +766,20 @@ static census_status start_daemon(struct census_prometheus_exporter *s,
   size_t memory =
       options->connection_memory ? options->connection_memory : DEFAULT_CONNECTION_MEMORY;
   unsigned timeout_s = options->timeout_s ? options->timeout_s : DEFAULT_TIMEOUT_S;
-  s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR,
-                               (struct sockaddr *)&address, MHD_OPTION_CONNECTION_LIMIT,
-                               max_connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory,
-                               MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_END);
+  unsigned per_ip = options->max_connections_per_ip ? options->max_connections_per_ip
+                                                    : DEFAULT_MAX_CONNECTIONS_PER_IP;
+  s->max_connections = max_connections;
+  s->slots = max_connections + EVICTED_SLACK;
+  s->connections = calloc(s->slots, sizeof *s->connections);
+  if (!s->connections) {
+    return CENSUS_ENOMEM;
+  }
+  s->daemon = MHD_start_daemon(
+      flags, 0, on_accept, s, handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address,
+      MHD_OPTION_CONNECTION_LIMIT, s->slots, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory, MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
+      MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+      MHD_OPTION_END);
   if (!s->daemon) {
     report_listen_failure(
         &address, options->address ? options->address : CENSUS_PROMETHEUS_DEFAULT_ADDRESS, port);
@@ -702,10 +811,12 @@ static void status_report(void *user, census_exporter_report *report) {
  * leaves it off the list). */
 static void status_register(struct census_prometheus_exporter *s,
                             const census_prometheus_options *o) {
-  char port[8], connections[16], memory[24], timeout[16], labels[256] = "";
+  char port[8], connections[16], per_ip[16], memory[24], timeout[16], labels[256] = "";
   snprintf(port, sizeof port, "%u", (unsigned)s->port);
   snprintf(connections, sizeof connections, "%u",
            o->max_connections ? o->max_connections : DEFAULT_MAX_CONNECTIONS);
+  snprintf(per_ip, sizeof per_ip, "%u",
+           o->max_connections_per_ip ? o->max_connections_per_ip : DEFAULT_MAX_CONNECTIONS_PER_IP);
   snprintf(memory, sizeof memory, "%zu",
            o->connection_memory ? o->connection_memory : (size_t)DEFAULT_CONNECTION_MEMORY);
   snprintf(timeout, sizeof timeout, "%u", o->timeout_s ? o->timeout_s : DEFAULT_TIMEOUT_S);
@@ -722,6 +833,7 @@ static void status_register(struct census_prometheus_exporter *s,
       {"const_labels", labels},
       {"base_units", o->base_units ? "on" : "off"},
       {"max_connections", connections},
+      {"max_connections_per_ip", per_ip},
       {"connection_memory", memory},
       {"timeout_s", timeout},
   };

@@ -73,6 +73,18 @@ void census__prometheus_view_unit(const census_view_data *d,
 
 /* ---- names (prometheus_names.c) ------------------------------------------------------------ */
 
+/* The Prometheus metric type a view is written as: a counter for Count views and for monotonic
+ * Sum views (census_view_data_is_monotonic()), a gauge for LastValue views and for Sums that can
+ * go down (an up-down counter's: a gauge, as OpenTelemetry's Prometheus exporter writes a
+ * non-monotonic Sum), a histogram for Distribution views. */
+typedef enum census_prometheus_type {
+  CENSUS_PROMETHEUS_COUNTER,
+  CENSUS_PROMETHEUS_GAUGE,
+  CENSUS_PROMETHEUS_HISTOGRAM,
+} census_prometheus_type;
+
+census_prometheus_type census__prometheus_type(const census_view_data *d);
+
 /* census_diagnostics_report() of a printf-formatted message, once per process per message (a
  * lock-free set of hashes: scrapes repeat every rename). */
 void census__prometheus_report_once(census_status status, const char *format, ...)

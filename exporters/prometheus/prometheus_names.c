@@ -424,7 +424,9 @@ static bool is_reserved_suffix(const char *s) {
 static bool family_base(const census_view_data *d, const census_prometheus_options *options,
                         bool counter, const census_buf *unit, const census_buf *original,
                         census_buf *base) {
-  const char *view = census_view_data_name(d);
+  /* A view's Prometheus name (census_view_set_prometheus_name()) stands in for its name. */
+  const char *view = census_view_data_prometheus_name(d);
+  view = view ? view : census_view_data_name(d);
   if (options->name_prefix && *options->name_prefix) {
     out_sanitized(base, options->name_prefix);
     while (base->len > 0 && base->data[base->len - 1] == '_') {
@@ -539,6 +541,19 @@ static char *family_claim(census_prometheus_reserved *reserved, const census_buf
   return NULL;
 }
 
+census_prometheus_type census__prometheus_type(const census_view_data *d) {
+  switch (census_view_data_aggregation(d)) {
+  case CENSUS_AGGREGATION_COUNT:
+  case CENSUS_AGGREGATION_SUM:
+    return census_view_data_is_monotonic(d) ? CENSUS_PROMETHEUS_COUNTER : CENSUS_PROMETHEUS_GAUGE;
+  case CENSUS_AGGREGATION_DISTRIBUTION:
+  case CENSUS_AGGREGATION_EXPONENTIAL: /* as explicit buckets derived from its own */
+    return CENSUS_PROMETHEUS_HISTOGRAM;
+  default:
+    return CENSUS_PROMETHEUS_GAUGE;
+  }
+}
+
 /* Chooses the family name of view `d` (without "_total"), free of collisions with `reserved`,
  * reserves its sample names, and returns it (malloc'd) with *unit_start set to the offset of the
  * unit suffix's "_" (or the name's length if it has none). `unit` is the unit word ("" for none),
@@ -548,11 +563,11 @@ char *census__prometheus_family_name(const census_view_data *d,
                                      const census_prometheus_options *options,
                                      census_prometheus_reserved *reserved, const census_buf *unit,
                                      const census_buf *original, size_t *unit_start) {
-  census_aggregation_type type = census_view_data_aggregation(d);
-  bool counter = type == CENSUS_AGGREGATION_COUNT || type == CENSUS_AGGREGATION_SUM;
-  const char *const *suffixes = counter                                 ? counter_suffixes
-                                : type == CENSUS_AGGREGATION_LAST_VALUE ? gauge_suffixes
-                                                                        : histogram_suffixes;
+  census_prometheus_type type = census__prometheus_type(d);
+  bool counter = type == CENSUS_PROMETHEUS_COUNTER;
+  const char *const *suffixes = counter                           ? counter_suffixes
+                                : type == CENSUS_PROMETHEUS_GAUGE ? gauge_suffixes
+                                                                  : histogram_suffixes;
   census_buf base = CENSUS_BUF_INIT;
   char *result = NULL;
   if (family_base(d, options, counter, unit, original, &base)) {

@@ -1,12 +1,12 @@
 /* prometheus_render.c - view data as Prometheus text 0.0.4 or OpenMetrics 1.0 text.
  *
  * One render walks a batch of snapshots once, in registration order, and writes one metric family
- * per view with rows: Count and Sum views become counters, LastValue views gauges, Distribution
- * views histograms, each written by its own function (counter_samples(), gauge_samples(),
- * histogram_samples()). Views without rows are left out (Prometheus has nothing to store for
- * them), but still reserve their names, so that a view's name never depends on other views' rows.
- * The names themselves (family, unit, labels, collisions) come from prometheus_names.c; this file
- * only writes text.
+ * per view with rows: Count and Sum views become counters, LastValue views and Sums that can go
+ * down (signed measures: up-down counters) gauges, Distribution views histograms, each written by
+ * its own function (counter_samples(), gauge_samples(), histogram_samples()). Views without rows
+ * are left out (Prometheus has nothing to store for them), but still reserve their names, so that a
+ * view's name never depends on other views' rows. The names themselves (family, unit, labels,
+ * collisions) come from prometheus_names.c; this file only writes text.
  *
  * The invariant: whatever the view names, units, descriptions, columns, tag values, constant
  * label values and prefix, both formats parse strictly (Prometheus's parsers, the OpenMetrics
@@ -26,8 +26,8 @@
  * bucket bounds are canonical numbers ("1.0"), so a bound reads the same in every exposition from
  * OpenMetrics exposers. No timestamps: on a pull endpoint the scrape time is the sample time.
  * OpenMetrics counters and histograms carry _created (the view's start time, when its cumulative
- * values started from zero); a histogram with a negative bound has no _sum and _count there, as
- * OpenMetrics requires (the +Inf bucket holds the count).
+ * values started from zero); a histogram with a negative bound, or of a signed measure, has no
+ * _sum and _count there, as OpenMetrics requires (the +Inf bucket holds the count).
  *
  * The output buffer (exporters/common's census_buf, whose appends are inline) grows by doubling
  * and is returned to the caller; nothing else is allocated per row, so rendering costs a few
@@ -210,11 +210,11 @@ static bool family_open(family *f, const census_view_data *d,
 /* The metadata lines: # HELP, # TYPE and, in OpenMetrics for a name with a unit suffix, # UNIT.
  * In the text format the family name of a counter includes "_total". */
 static void family_header(census_buf *o, const family *f, const census_view_data *d) {
-  census_aggregation_type type = census_view_data_aggregation(d);
-  bool counter = type == CENSUS_AGGREGATION_COUNT || type == CENSUS_AGGREGATION_SUM;
-  const char *type_name = counter                                 ? "counter"
-                          : type == CENSUS_AGGREGATION_LAST_VALUE ? "gauge"
-                                                                  : "histogram";
+  census_prometheus_type type = census__prometheus_type(d);
+  bool counter = type == CENSUS_PROMETHEUS_COUNTER;
+  const char *type_name = counter                           ? "counter"
+                          : type == CENSUS_PROMETHEUS_GAUGE ? "gauge"
+                                                            : "histogram";
   const char *family_suffix = counter && !f->openmetrics ? "_total" : "";
   const char *help = census_view_data_description(d);
   help = help && *help ? help : census_measure_description(census_view_data_measure(d));
@@ -320,7 +320,7 @@ static void counter_samples(census_buf *o, const family *f, const census_view_da
   census__buf_append_byte(o, '\n');
 }
 
-/* LastValue views: one gauge sample, <name>. */
+/* LastValue views, and Sum views that can go down: one gauge sample, <name>. */
 static void gauge_samples(census_buf *o, const family *f, const census_point *p,
                           const census_buf *labels) {
   SAMPLE_START(o, f, "", labels, NULL);
@@ -358,8 +358,8 @@ static void histogram_samples(census_buf *o, const family *f, const census_view_
     census__prometheus_int(o, cumulative);
     census__buf_append_byte(o, '\n');
   }
-  if (f->openmetrics && bound_count > 0 && bounds[0] < 0) {
-    return;
+  if (f->openmetrics && ((bound_count > 0 && bounds[0] < 0) || !census_view_data_is_monotonic(d))) {
+    return; /* negative observations possible: no _sum and _count (OpenMetrics) */
   }
   sum_count_samples(o, f, p, labels);
 }
@@ -434,7 +434,7 @@ static void render_view(census_buf *o, const census_view_data *d,
     return;
   }
   family_header(o, &f, d);
-  census_aggregation_type type = census_view_data_aggregation(d);
+  census_prometheus_type type = census__prometheus_type(d);
   int64_t start_ns = census_view_data_start_time_ns(d);
   for (size_t row = 0; row < rows && !o->failed; row++) {
     census_point p;
@@ -448,21 +448,21 @@ static void render_view(census_buf *o, const census_view_data *d,
       break;
     }
     switch (type) {
-    case CENSUS_AGGREGATION_COUNT:
-    case CENSUS_AGGREGATION_SUM:
+    case CENSUS_PROMETHEUS_COUNTER:
       counter_samples(o, &f, d, &p, scratch);
       break;
-    case CENSUS_AGGREGATION_LAST_VALUE:
+    case CENSUS_PROMETHEUS_GAUGE:
       gauge_samples(o, &f, &p, scratch);
       break;
-    case CENSUS_AGGREGATION_DISTRIBUTION:
-      histogram_samples(o, &f, d, &p, scratch);
-      break;
-    case CENSUS_AGGREGATION_EXPONENTIAL:
-      exponential_samples(o, &f, d, row, &p, scratch);
+    case CENSUS_PROMETHEUS_HISTOGRAM:
+      if (census_view_data_aggregation(d) == CENSUS_AGGREGATION_EXPONENTIAL) {
+        exponential_samples(o, &f, d, row, &p, scratch);
+      } else {
+        histogram_samples(o, &f, d, &p, scratch);
+      }
       break;
     }
-    if (f.openmetrics && type != CENSUS_AGGREGATION_LAST_VALUE) {
+    if (f.openmetrics && type != CENSUS_PROMETHEUS_GAUGE) {
       created_sample(o, &f, scratch, start_ns);
     }
   }

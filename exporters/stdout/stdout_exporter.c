@@ -6,10 +6,10 @@
  * and written with write(2) in full lines, so concurrent writers (a forked child sharing the
  * descriptor) never split a line.
  *
- * Lifetime: the handle is registered with census as a stats exporter and, unless skip_spans, a
- * span exporter, with itself as the user pointer; registration.h counts its references (the
- * caller's and one per registration), so it stays valid after census_shutdown() until
- * census_stdout_exporter_stop(). The counters are atomics: exports never overlap for one
+ * Lifetime: the handle is registered with census as a stats exporter (unless skip_views) and a
+ * span exporter (unless skip_spans), with itself as the user pointer; registration.h counts its
+ * references (the caller's and one per registration), so it stays valid after census_shutdown()
+ * until census_stdout_exporter_stop(). The counters are atomics: exports never overlap for one
  * registration, but the stats and span exports may run on different threads.
  */
 #include "census/exporters/stdout.h"
@@ -139,6 +139,8 @@ static void json_row(census_buf *b, const census_view_data *d, size_t row) {
     census__json_kv_int64(&j, "count", p.count);
     census__json_key(&j, "sum");
     json_value(&j, d, &p);
+    /* false for a signed measure's (an up-down counter's) sum, which may go down */
+    census__json_kv_bool(&j, "monotonic", census_view_data_is_monotonic(d));
     break;
   case CENSUS_AGGREGATION_LAST_VALUE:
     census__json_key(&j, "value");
@@ -569,12 +571,17 @@ CENSUS_EXPORT census_status census_stdout_exporter_start(const census_stdout_opt
                                              "CENSUS_STDOUT_TEXT nor CENSUS_STDOUT_JSON");
     status = CENSUS_EINVAL;
   }
+  if (status == CENSUS_OK && e->options.skip_views && e->options.skip_spans) {
+    census_diagnostics_report(CENSUS_EINVAL, "stdout: options.skip_views and options.skip_spans "
+                                             "both set: nothing to export; clear one");
+    status = CENSUS_EINVAL;
+  }
   if (status != CENSUS_OK) {
     free(e);
     return status;
   }
   census__registration_init(&e->registration, e, stdout_destroy);
-  status = census__registration_add(&e->registration, &stats_ops,
+  status = census__registration_add(&e->registration, e->options.skip_views ? NULL : &stats_ops,
                                     e->options.skip_spans ? NULL : &span_ops);
   if (status != CENSUS_OK) {
     census__registration_release(&e->registration);

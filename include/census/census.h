@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "census/exporter.h"
+#include "census/instruments.h"
 #include "census/shm.h"
 #include "census/stats.h"
 #include "census/status.h"

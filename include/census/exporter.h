@@ -33,7 +33,7 @@ extern "C" {
  * copy both strings; `value` NULL is refused where a value is required and means "" elsewhere, as
  * each option says. Untyped on purpose: every one of these is a string in its protocol (HTTP
  * headers, Prometheus label values, Cloud Monitoring labels, OTEL_RESOURCE_ATTRIBUTES), so a typed
- * value such as census_attribute's (below, the read-only view of a span's attributes) would only
+ * value such as census_attribute's (census/trace.h: a span's attributes) would only
  * make callers write a type that three of its four cases must refuse.
  * Thread-safety: plain data; borrowed for the duration of the call that takes it. */
 typedef struct census_kv {
@@ -237,22 +237,8 @@ CENSUS_EXPORT census_status census_exporter_status_visit(
  * safe to read from any thread during the call. */
 typedef struct census_span_data census_span_data;
 
-typedef enum census_attribute_type {
-  CENSUS_ATTRIBUTE_STRING = 0,
-  CENSUS_ATTRIBUTE_INT64 = 1,
-  CENSUS_ATTRIBUTE_DOUBLE = 2,
-  CENSUS_ATTRIBUTE_BOOL = 3,
-} census_attribute_type;
-
-/* One attribute; the strings are borrowed from the span data. */
-typedef struct census_attribute {
-  const char *key;
-  census_attribute_type type;
-  const char *string_value;
-  int64_t int_value;
-  double double_value;
-  bool bool_value;
-} census_attribute;
+/* census_attribute, the typed attribute the accessors below fill (their strings borrowed from the
+ * span data), is declared in census/trace.h, which also takes it as input. */
 
 /* Accessors of an ended span, for a span exporter's export_spans callback. Strings are borrowed
  * for the span data's life (the callback); what is copied out goes into the caller's structs. A

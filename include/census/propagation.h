@@ -12,6 +12,7 @@
  *   Google Cloud Trace  x-cloud-trace-context          census_cloud_trace_*
  *   OpenCensus binary   grpc-trace-bin bytes           census_trace_binary_*
  *   OpenCensus binary   grpc-tags-bin bytes            census_tags_binary_*
+ *   several at once     OTEL_PROPAGATORS's list        census_propagator_*
  *
  * Common rules:
  * - Extraction never trusts its input: every length is checked, nothing is read past the end of a
@@ -380,6 +381,56 @@ CENSUS_EXPORT census_status census_tags_binary_encode(const census_tag_map *map,
  * entries). Thread-safety: one writer of `map` at a time. */
 CENSUS_EXPORT census_status census_tags_binary_decode(const uint8_t *buffer, size_t length,
                                                       census_tag_map *map);
+
+/* ---- Composite propagator: several formats, one call ---------------------------------------- */
+
+/* An ordered list of formats, made from a comma-separated list of names, OpenTelemetry's
+ * OTEL_PROPAGATORS syntax: "tracecontext" (traceparent + tracestate), "baggage" (the tag map as
+ * W3C baggage), "b3" (the single b3 header), "b3multi" (x-b3-*), "gcp_trace"
+ * (x-cloud-trace-context, the name Google's OpenTelemetry propagator registers),
+ * "grpc_trace_bin" (the OpenCensus binary trace context as the grpc-trace-bin header, base64 as
+ * gRPC sends "-bin" metadata), or "none" alone (no propagation). Immutable; thread-safe: any
+ * number of threads may use one. docs/propagation.md ("Several formats at once"). */
+typedef struct census_propagator census_propagator;
+
+/* Makes a propagator from `formats` (read during the call): spaces and tabs around names and
+ * empty items are ignored, a name given twice is kept once, in its first place. Returns it, owned
+ * by the caller (free with census_propagator_free()), with *status (if not NULL) = CENSUS_OK; or
+ * NULL with *status = CENSUS_EINVAL (NULL, an unknown name, or "none" with other names: reported
+ * to the diagnostics callback with the names census knows) or CENSUS_ENOMEM. Thread-safe. */
+CENSUS_EXPORT census_propagator *census_propagator_new(const char *formats, census_status *status);
+
+/* Frees a propagator; NULL is a no-op. No other thread may use it during or after the call. */
+CENSUS_EXPORT void census_propagator_free(census_propagator *propagator);
+
+/* Its number of formats (0 for "none" and for NULL), and the name of format i in order (NULL
+ * out of range); names are static strings. Only reads the propagator. Thread-safe. */
+CENSUS_EXPORT size_t census_propagator_format_count(const census_propagator *propagator);
+CENSUS_EXPORT const char *census_propagator_format(const census_propagator *propagator, size_t i);
+
+/* Writes every format's headers through `set`, in order: `context` (may be NULL: the trace
+ * formats are skipped) by each trace format, `baggage` (may be NULL: skipped) by "baggage"; both
+ * borrowed for the call. Every format runs; returns CENSUS_OK, or the first error one returned
+ * (CENSUS_EINVAL for an invalid context, which sets no trace header; CENSUS_ENOMEM from baggage).
+ * CENSUS_EINVAL for a NULL propagator or setter. Allocates only for baggage. Thread-safe. */
+CENSUS_EXPORT census_status census_propagator_inject(const census_propagator *propagator,
+                                                     const census_trace_context *context,
+                                                     const census_tag_map *baggage,
+                                                     census_header_set_fn set, void *carrier);
+
+/* Reads every format through `get`, in order, as OpenTelemetry's composite propagator does: each
+ * trace format that finds a valid context replaces what an earlier one found (so the last
+ * listed wins), and "baggage" puts its members into `baggage` (may be NULL: not read; existing
+ * tags are kept unless the header names them). `*context` (may be NULL: trace formats are not
+ * read) is the context found, or invalid (all zero). Returns CENSUS_OK when a trace format found
+ * a context, else CENSUS_EINVAL when one was malformed, else CENSUS_ENOTFOUND (also when only
+ * baggage was read). Header values are borrowed from the getter for the call; baggage values are
+ * copied into the map. CENSUS_EINVAL for a NULL propagator or getter. Thread-safety: as the
+ * formats' extract calls (one writer of `baggage` at a time). */
+CENSUS_EXPORT census_status census_propagator_extract(const census_propagator *propagator,
+                                                      census_header_get_fn get, void *carrier,
+                                                      census_trace_context *context,
+                                                      census_tag_map *baggage);
 
 #ifdef __cplusplus
 }

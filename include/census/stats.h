@@ -51,6 +51,40 @@ CENSUS_EXPORT const census_measure *census_measure_double_new(const char *name,
                                                               const char *unit,
                                                               census_status *status);
 
+/* A measure's definition, for census_measure_new(). Initialise with CENSUS_MEASURE_OPTIONS_INIT
+ * (which sets `size`; every other field starts at its default, 0) and set fields by name; census
+ * reads only the first `size` bytes (docs/api-conventions.md). Thread-safety: a plain value the
+ * caller owns; census reads it during the call only. */
+typedef struct census_measure_options {
+  size_t size;                    /* sizeof(census_measure_options), set by the INIT macro */
+  const char *name;               /* 1..255 bytes of printable ASCII; required */
+  const char *description;        /* NULL: "" */
+  const char *unit;               /* UCUM ("ms", "By", "1"); NULL or "": "1" */
+  census_measure_type value_type; /* 0: CENSUS_MEASURE_DOUBLE */
+  /* true: the measure accepts negative values (an up-down counter's or a gauge's), so its Sum
+   * views may go down and are exported as non-monotonic (census_view_data_is_monotonic());
+   * false (the default, OpenCensus's rule): a negative value is refused with CENSUS_ENEGATIVE. */
+  bool signed_values;
+} census_measure_options;
+
+#define CENSUS_MEASURE_OPTIONS_INIT                                                                \
+  { .size = sizeof(census_measure_options) }
+
+/* Creates (or finds) the measure `options` defines; census_measure_int64_new() and
+ * census_measure_double_new() are this with signed_values false. All strings are copied. The
+ * same definition again returns the same pointer; the same name with another value type, sign,
+ * unit or description is CENSUS_ECONFLICT (one diagnostics line names the measure and the field
+ * that differs, with both values). Returns NULL and sets *status (if not NULL) to CENSUS_EINVAL
+ * (NULL options or name, an unknown value type, options->size not one census knows: not
+ * initialised with CENSUS_MEASURE_OPTIONS_INIT, reported), CENSUS_EBADNAME, CENSUS_ECONFLICT,
+ * CENSUS_ENOMEM or CENSUS_ESHUTDOWN. Thread-safe. */
+CENSUS_EXPORT const census_measure *census_measure_new(const census_measure_options *options,
+                                                       census_status *status);
+
+/* True when the measure accepts negative values (census_measure_options.signed_values); false
+ * for NULL, which is only read. Thread-safe. */
+CENSUS_EXPORT bool census_measure_is_signed(const census_measure *measure);
+
 /* The measure's name, description ("" if none) and unit ("1" if none); borrowed for the
  * measure's life (until exit). NULL for a NULL measure. Thread-safe. */
 CENSUS_EXPORT const char *census_measure_name(const census_measure *measure);
@@ -133,9 +167,9 @@ typedef struct census_view census_view;
  * aggregation are copied; the measure and the keys live until exit, so they are referenced.
  * Returns the definition (owned by the caller: census_view_free()) with *status (if not NULL) =
  * CENSUS_OK, or NULL with *status = CENSUS_EINVAL (NULL measure or aggregation,
- * NULL column), CENSUS_EDUPLICATE (the same tag key twice in `columns`; reported to the
- * diagnostics callback with the view, the key and both positions), CENSUS_EBADNAME or
- * CENSUS_ENOMEM. Thread-safe. */
+ * NULL column, an exponential aggregation of a signed measure: reported), CENSUS_EDUPLICATE (the
+ * same tag key twice in `columns`; reported to the diagnostics callback with the view, the key and
+ * both positions), CENSUS_EBADNAME or CENSUS_ENOMEM. Thread-safe. */
 CENSUS_EXPORT census_view *
 census_view_new(const char *name, const char *description, const census_measure *measure,
                 const census_tag_key *const *columns, size_t column_count,
@@ -148,6 +182,17 @@ census_view_new(const char *name, const char *description, const census_measure 
  * limit). CENSUS_EINVAL for NULL or 0. One thread at a time per definition. */
 CENSUS_EXPORT census_status census_view_set_max_series(census_view *view, size_t max_series);
 
+/* Gives the view a second name for the Prometheus exporter, which then names its family after
+ * `name` instead of the view's name, with the same rules (sanitised; the unit suffix and a
+ * counter's _total added when missing): one view, two names, e.g. the OpenTelemetry name
+ * "process.cpu.time" over OTLP (every other exporter uses the view's name) and the Prometheus
+ * clients' "process_cpu_seconds_total" on /metrics (docs/instruments.md, "Process metrics").
+ * `name` is copied (1..255 bytes of printable ASCII); NULL removes it. It is part of the
+ * definition: registering the same view name with another Prometheus name is CENSUS_ECONFLICT.
+ * Changes the caller's definition only. Errors: CENSUS_EINVAL (NULL view), CENSUS_EBADNAME,
+ * CENSUS_ENOMEM (the definition is unchanged on error). One thread at a time per definition. */
+CENSUS_EXPORT census_status census_view_set_prometheus_name(census_view *view, const char *name);
+
 /* Frees a view definition; NULL is a no-op. Registered copies are unaffected. No other thread
  * may use the definition during or after the call. */
 CENSUS_EXPORT void census_view_free(census_view *view);
@@ -156,7 +201,8 @@ CENSUS_EXPORT void census_view_free(census_view *view);
  * now. Registering an identical definition again returns CENSUS_OK and changes nothing; a
  * different definition under the same name returns CENSUS_ECONFLICT and reports one line to the
  * diagnostics callback naming the view and the first field that differs (measure, aggregation
- * kind, bucket bounds, columns, description, max_series) with both values. Other errors:
+ * kind, bucket bounds, columns, description, max_series, Prometheus name) with both
+ * values. Other errors:
  * CENSUS_EINVAL, CENSUS_ENOMEM, CENSUS_ESHUTDOWN. Thread-safe; may run while other threads
  * record. */
 CENSUS_EXPORT census_status census_view_register(const census_view *view);
@@ -179,11 +225,13 @@ typedef struct census_view_data census_view_data;
  * mean, sum_of_squared_deviation, min, max, bucket_counts (bucket_count = bounds + 1 entries,
  * borrowed from the view data).
  * Sums are exact running sums, never count * mean, and never decrease from one snapshot to the
- * next (values are never negative). An int64 sum, a count or a bucket count that would pass
- * INT64_MAX stays at INT64_MAX (saturated); the first time is reported through diagnostics and
- * each such row counted in the self-metric view "census/saturated_rows" (docs/stats.md).
- * A double sum past DBL_MAX is +Inf. The mean is sum / count (the running mean when the sum is
- * saturated or infinite); 0 when count is 0. */
+ * next (values are never negative) unless the measure is signed (census_measure_is_signed()).
+ * An int64 sum, a count or a bucket count that would pass INT64_MAX stays at INT64_MAX
+ * (saturated; a signed measure's int64 sum is held within INT64_MIN .. INT64_MAX); the first
+ * time is reported through diagnostics and each such row counted in the self-metric view
+ * "census/saturated_rows" (docs/stats.md).
+ * A double sum past DBL_MAX is +Inf. The mean is sum / count (the mean of the shifted sums when the
+ * sum is saturated or infinite); 0 when count is 0. */
 typedef struct census_point {
   int64_t count;
   int64_t int_value;   /* SUM, DISTRIBUTION: the sum; LAST_VALUE: the value (int64 measures) */
@@ -226,6 +274,8 @@ CENSUS_EXPORT void census_view_data_free_all(census_view_data **views, size_t co
 /* The view's name and description ("" if none). */
 CENSUS_EXPORT const char *census_view_data_name(const census_view_data *data);
 CENSUS_EXPORT const char *census_view_data_description(const census_view_data *data);
+/* The view's Prometheus name (census_view_set_prometheus_name()), or NULL when it has none. */
+CENSUS_EXPORT const char *census_view_data_prometheus_name(const census_view_data *data);
 /* The view's measure (it lives until exit). */
 CENSUS_EXPORT const census_measure *census_view_data_measure(const census_view_data *data);
 /* The view's aggregation kind. */
@@ -234,6 +284,14 @@ CENSUS_EXPORT census_aggregation_type census_view_data_aggregation(const census_
  * measurements, whatever the measure's unit) and for a measure without a unit, else the measure's
  * unit. */
 CENSUS_EXPORT const char *census_view_data_unit(const census_view_data *data);
+/* True when no exported value of the view can go down from one snapshot to the next, so that
+ * exporters declare it monotonic (a Prometheus counter, OTLP Sum.is_monotonic, Cloud Monitoring
+ * CUMULATIVE): a Count view, and a Sum or Distribution view of a measure that refuses negative
+ * values. False for a Sum or Distribution of a signed measure (census_measure_is_signed(): an
+ * up-down counter's, exported as a Prometheus gauge, a non-monotonic OTLP Sum, a Cloud
+ * Monitoring GAUGE), for a LastValue view and for NULL. An observable counter's view is
+ * monotonic (its callback reports a total that only grows; a decrease is a reset). */
+CENSUS_EXPORT bool census_view_data_is_monotonic(const census_view_data *data);
 /* Number of columns, and the name of column i. */
 CENSUS_EXPORT size_t census_view_data_column_count(const census_view_data *data);
 CENSUS_EXPORT const char *census_view_data_column(const census_view_data *data, size_t i);
@@ -301,7 +359,8 @@ CENSUS_EXPORT void census_measurement_map_clear(census_measurement_map *map);
 /* Adds a value for `measure`; a later put for the same measure replaces the earlier one.
  * OpenCensus semantics: an invalid value poisons the whole map, so that the next
  * census_measurement_map_record() records nothing and returns the same error. Returns CENSUS_OK,
- * CENSUS_EINVAL (NULL), CENSUS_ENEGATIVE (value < 0), CENSUS_ENONFINITE (NaN or infinite),
+ * CENSUS_EINVAL (NULL), CENSUS_ENEGATIVE (value < 0 for a measure that is not signed),
+ * CENSUS_ENONFINITE (NaN or infinite),
  * CENSUS_ETYPE (a double for an int64 measure) or CENSUS_ENOMEM. An int64 value for a double
  * measure is converted. The map keeps a reference to `measure` (measures live until exit).
  * One thread at a time per map. */

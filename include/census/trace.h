@@ -63,6 +63,15 @@ typedef struct census_span_options {
   bool root;                     /* true: start a new trace even if a current span exists */
   const census_sampler *sampler; /* NULL: the global sampler */
   int64_t start_time_ns;         /* Unix time in ns; 0: now */
+  /* A root span's trace id (CENSUS_TRACE_ID_SIZE bytes, read during the
+   * call), for a binding whose trace object owns its id before any span starts (an
+   * opencensus-python Tracer). Used only when the span has no parent (none given, or `root`, or
+   * no current span); NULL or all zeros: a new random id. The random-trace-id flag
+   * (CENSUS_TRACE_FLAG_RANDOM) is set only if `trace_id_random` is true: set it only when at least
+   * the id's right-most 7 bytes were drawn uniformly at random (W3C Trace Context Level 2,
+   * 3.2.2.5.2). */
+  const uint8_t *trace_id;
+  bool trace_id_random;
 } census_span_options;
 
 #define CENSUS_SPAN_OPTIONS_INIT                                                                   \
@@ -116,6 +125,26 @@ CENSUS_EXPORT census_status census_span_set_attribute_double(census_span span, c
 CENSUS_EXPORT census_status census_span_set_attribute_bool(census_span span, const char *key,
                                                            bool value);
 
+/* A typed attribute: what census_span_add_event_with_attributes() takes (its strings are copied)
+ * and what a span exporter reads back (census_span_data_attribute(), census/exporter.h; its
+ * strings are then borrowed from the span data). Only the value field that `type` names is read.
+ * Thread-safety: a plain value. */
+typedef enum census_attribute_type {
+  CENSUS_ATTRIBUTE_STRING = 0,
+  CENSUS_ATTRIBUTE_INT64 = 1,
+  CENSUS_ATTRIBUTE_DOUBLE = 2,
+  CENSUS_ATTRIBUTE_BOOL = 3,
+} census_attribute_type;
+
+typedef struct census_attribute {
+  const char *key;
+  census_attribute_type type;
+  const char *string_value;
+  int64_t int_value;
+  double double_value;
+  bool bool_value;
+} census_attribute;
+
 /* Adds an event (OpenCensus: annotation) named `name` at now, with no attributes or with one
  * string attribute (`key` may be NULL, and then `value` is ignored); the strings are copied.
  * Beyond the event limit the event is dropped, counted on the span and CENSUS_ELIMIT returned
@@ -126,6 +155,19 @@ CENSUS_EXPORT census_status census_span_add_event(census_span span, const char *
 CENSUS_EXPORT census_status census_span_add_event_with_attribute(census_span span, const char *name,
                                                                  const char *key,
                                                                  const char *value);
+
+/* Adds an event named `name` at now with `count` typed attributes (`attributes` may be NULL when
+ * count is 0); the event name, keys and string values are copied. A key repeated in the array
+ * is kept once, with the last value. Distinct keys beyond the per-event limit
+ * (census_span_limits.max_attributes_per_event, default 128) are left off the event; census keeps
+ * no per-event count of them (the span's dropped-attribute count is for the span's own). The event
+ * itself follows the event limit as above (CENSUS_ELIMIT, counted). Errors: CENSUS_EINVAL for a
+ * NULL name, NULL attributes with count > 0, an attribute with a NULL key, an unknown type or a
+ * NULL string value (nothing is added then); CENSUS_ENOMEM (the event is dropped and counted).
+ * CENSUS_OK for an unsampled span, CENSUS_ENOTFOUND for an ended or invalid one. Never blocks.
+ * Thread-safety: one thread at a time per span. */
+CENSUS_EXPORT census_status census_span_add_event_with_attributes(
+    census_span span, const char *name, const census_attribute *attributes, size_t count);
 
 /* Adds a link to another span's context (copied, tracestate included). Beyond the link limit
  * the link is dropped, counted on the span and CENSUS_ELIMIT returned (CENSUS_ENOMEM likewise).
@@ -140,6 +182,13 @@ CENSUS_EXPORT census_status census_span_add_link(census_span span,
  * for an ended or invalid one. Thread-safety: one thread at a time per span. */
 CENSUS_EXPORT census_status census_span_set_status(census_span span, census_span_status_code code,
                                                    const char *message);
+
+/* Changes the span's kind, which census_span_options.kind set at start. For bindings of APIs
+ * that let the kind be set after start (opencensus-python: `span.span_kind = SpanKind.SERVER`
+ * after `tracer.start_span()`). CENSUS_EINVAL for an unknown kind, CENSUS_OK for an unsampled
+ * span (nothing recorded), CENSUS_ENOTFOUND for an ended or invalid one. Never blocks.
+ * Thread-safety: one thread at a time per span. */
+CENSUS_EXPORT census_status census_span_set_kind(census_span span, census_span_kind kind);
 
 /* Renames the span; `name` is copied. CENSUS_EINVAL for a NULL name, CENSUS_ENOMEM (the old
  * name stays), CENSUS_OK for an unsampled span (nothing to rename), CENSUS_ENOTFOUND for an

@@ -46,6 +46,7 @@ static const char *const rank_names[CENSUS__LOCK_RANKS] = {
     [CENSUS__LOCK_COLLECT] = "COLLECT (collector.c)",
     [CENSUS__LOCK_SPAN_EXPORT] = "SPAN_EXPORT (span_queue.c)",
     [CENSUS__LOCK_STATS_EXPORTERS] = "STATS_EXPORTERS (exporter_registry.c)",
+    [CENSUS__LOCK_INSTRUMENTS] = "INSTRUMENTS (instrument.c)",
     [CENSUS__LOCK_SPAN_EXPORTERS] = "SPAN_EXPORTERS (span_queue.c)",
     [CENSUS__LOCK_BOUND_LIST] = "BOUND_LIST (bound.c)",
     [CENSUS__LOCK_VIEWS] = "VIEWS (view.c)",

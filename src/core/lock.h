@@ -40,6 +40,8 @@ enum census__lock_rank {
   CENSUS__LOCK_COLLECT,         /* collector.c: one collection (and stats export) at a time */
   CENSUS__LOCK_SPAN_EXPORT,     /* span_queue.c: one span export at a time; inside COLLECT */
   CENSUS__LOCK_STATS_EXPORTERS, /* exporter_registry.c: the stats exporter list */
+  CENSUS__LOCK_INSTRUMENTS,     /* instrument.c: the instrument registry; held while it makes an
+                                   instrument's measure and view */
   CENSUS__LOCK_BOUND_LIST,      /* bound.c: the list of bound measures */
   CENSUS__LOCK_VIEWS,           /* view.c: the registered views; measures' view lists change */
   CENSUS__LOCK_BOUND,           /* bound.c: one bound measure's generations and blocks */

@@ -50,6 +50,8 @@
 #include "export/exporter_registry.h"
 #include "export/flush.h"
 #include "export/worker.h"
+#include "instruments/instrument.h"
+#include "instruments/observable.h"
 #include "stats/bound.h"
 #include "stats/collector.h"
 #include "stats/measure.h"
@@ -80,6 +82,7 @@ CENSUS_EXPORT const char *census_version(void) { return CENSUS_VERSION_STRING; }
 
 static void fork_prepare(void) {
   census__exporters_fork_prepare();
+  census__instruments_fork_prepare();
   census__bound_fork_prepare();
   census__views_fork_prepare();
   census__measures_fork_prepare();
@@ -103,6 +106,7 @@ static void fork_parent(void) {
   census__measures_fork_parent();
   census__views_fork_parent();
   census__bound_fork_parent();
+  census__instruments_fork_parent();
   census__exporters_fork_parent();
 }
 
@@ -120,6 +124,7 @@ static void fork_child(void) {
   census__measures_fork_parent();
   census__views_fork_child();
   census__bound_fork_child();
+  census__instruments_fork_parent();
   census__exporters_fork_parent();
   census__ids_reseed_all();
   census__worker_fork_child();
@@ -131,6 +136,7 @@ static void fork_child(void) {
  * object in by naming it (-Wl,--undefined=census__lifecycle_load). */
 __attribute__((constructor(101))) void census__lifecycle_load(void) {
   census__window_load();
+  census__collector_set_observe_hook(census__observables_run);
   census_status status = census__self_metrics_load();
   if (status != CENSUS_OK) {
     census__diag(status, "census could not create its self-metrics (census/...): %s",

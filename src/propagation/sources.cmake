@@ -10,4 +10,5 @@ list(APPEND CENSUS_CORE_SOURCES
   src/propagation/cloud_trace.c
   src/propagation/trace_binary.c
   src/propagation/tags_binary.c
+  src/propagation/composite.c
 )

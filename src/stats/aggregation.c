@@ -1,11 +1,13 @@
 /* aggregation.c - aggregation definitions and the arithmetic on cell words.
  *
- * Distribution statistics are kept as (count, mean, m2) with Welford's update per value and
- * Chan et al.'s pairwise formula when halves are merged, so the sum of squared deviation stays
- * accurate for large values with small spread (the naive sum-of-squares minus square-of-sum
- * cancels catastrophically there). The sum is kept beside them, exactly (see stats_internal.h):
- * an int sum is merged as an integer, saturating at INT64_MAX, a double sum by one addition.
- * Counts and bucket counts saturate at INT64_MAX too, so no total ever goes backwards.
+ * Distribution statistics are kept as shifted sums (count, K, sum of x - K, sum of (x - K)^2, K
+ * the first value: no divide per value, stats_internal.h); a half merges into the totals after
+ * its sums are moved to the totals' shift, so the sum of squared deviation stays accurate for
+ * large values with small spread (the naive sum-of-squares minus square-of-sum cancels
+ * catastrophically there). The sum is kept beside them, exactly (see stats_internal.h): an int
+ * sum is merged as an integer, saturating at INT64_MAX (a signed measure's clamped to
+ * INT64_MIN .. INT64_MAX), a double sum by one addition. Counts and bucket counts saturate at
+ * INT64_MAX too, so no total of a measure that refuses negative values ever goes backwards.
  */
 #include "stats/aggregation.h"
 
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stats/cell.h"
 #include "stats/exp_histogram.h"
 #include "stats/exp_index.h"
 #include "stats/stats_internal.h"
@@ -33,6 +36,10 @@ CENSUS_EXPORT census_aggregation *census_aggregation_sum_new(void) {
 }
 CENSUS_EXPORT census_aggregation *census_aggregation_last_value_new(void) {
   return aggregation_new(CENSUS_AGGREGATION_LAST_VALUE);
+}
+
+census_aggregation *census__aggregation_observed_sum_new(void) {
+  return aggregation_new(CENSUS__AGGREGATION_OBSERVED_SUM);
 }
 
 CENSUS_EXPORT census_aggregation *
@@ -104,11 +111,13 @@ CENSUS_EXPORT census_aggregation_type census_aggregation_kind(const census_aggre
 }
 
 size_t census__aggregation_words(const struct census_aggregation *a) {
-  switch (a->type) {
+  switch ((int)a->type) {
   case CENSUS_AGGREGATION_COUNT:
     return 1;
   case CENSUS_AGGREGATION_SUM:
   case CENSUS_AGGREGATION_LAST_VALUE:
+  case CENSUS__AGGREGATION_OBSERVED_SUM:
+  case CENSUS__AGGREGATION_SIGNED_SUM:
     return 2;
   case CENSUS_AGGREGATION_DISTRIBUTION:
     return WORD_BUCKETS + a->bound_count + 1;
@@ -167,29 +176,43 @@ static uint64_t int_sum_add(uint64_t a, uint64_t b, bool *saturated) {
   return a + b;
 }
 
-static uint64_t sum_merge(bool is_double, uint64_t a, uint64_t b, bool *saturated) {
-  if (is_double) {
+/* a + b for sum words of the view's measure: double, signed int (clamped, cell.h) or int. */
+static uint64_t sum_merge(const census_measure *measure, uint64_t a, uint64_t b, bool *saturated) {
+  if (measure->type == CENSUS_MEASURE_DOUBLE) {
     return census__bits_of(census__double_of(a) + census__double_of(b));
+  }
+  if (measure->signed_values) {
+    /* A half at a limit was clamped by the record path (cell.h), which cannot report it. */
+    if ((int64_t)b == INT64_MIN || (int64_t)b == INT64_MAX) {
+      *saturated = true;
+    }
+    return census__signed_sum_add(a, (int64_t)b, saturated);
   }
   return int_sum_add(a, b, saturated);
 }
 
-/* The first six words of DISTRIBUTION and EXPONENTIAL: count, sum, and Chan et al.'s pairwise
- * merge of (count, mean, m2); min, max. Nothing when `from` is empty. */
-static void moments_merge(bool is_double, uint64_t *into, const uint64_t *from, bool *saturated) {
+/* The first seven words of DISTRIBUTION and EXPONENTIAL: count, sum, the shifted sums (the
+ * half's moved to the totals' shift, stats_internal.h), min, max. Nothing when `from` is empty. */
+static void moments_merge(const census_measure *measure, uint64_t *into, const uint64_t *from,
+                          bool *saturated) {
   uint64_t nb = from[WORD_COUNT];
   if (nb == 0) {
     return;
   }
-  uint64_t na = into[WORD_COUNT];
-  double mean_a = census__double_of(into[WORD_MEAN]), mean_b = census__double_of(from[WORD_MEAN]);
-  double m2_a = census__double_of(into[WORD_M2]), m2_b = census__double_of(from[WORD_M2]);
-  double n = (double)(na + nb);
-  double delta = mean_b - mean_a;
-  into[WORD_COUNT] = count_add(na, nb, saturated);
-  into[WORD_SUM] = sum_merge(is_double, into[WORD_SUM], from[WORD_SUM], saturated);
-  into[WORD_MEAN] = census__bits_of(mean_a + delta * ((double)nb / n));
-  into[WORD_M2] = census__bits_of(m2_a + m2_b + delta * delta * ((double)na * (double)nb / n));
+  double s1 = census__double_of(from[WORD_S1]), s2 = census__double_of(from[WORD_S2]);
+  if (into[WORD_COUNT] == 0) {
+    into[WORD_SHIFT] = from[WORD_SHIFT]; /* the totals' shift: the first half's */
+  } else {
+    /* The half's sums moved to the totals' shift K: x - K = (x - K_half) + d. */
+    double d = census__double_of(from[WORD_SHIFT]) - census__double_of(into[WORD_SHIFT]);
+    double nd = (double)nb * d;
+    s2 += d * (2 * s1 + nd);
+    s1 += nd;
+  }
+  into[WORD_COUNT] = count_add(into[WORD_COUNT], nb, saturated);
+  into[WORD_SUM] = sum_merge(measure, into[WORD_SUM], from[WORD_SUM], saturated);
+  into[WORD_S1] = census__bits_of(census__double_of(into[WORD_S1]) + s1);
+  into[WORD_S2] = census__bits_of(census__double_of(into[WORD_S2]) + s2);
   into[WORD_MIN] =
       census__bits_of(fmin(census__double_of(into[WORD_MIN]), census__double_of(from[WORD_MIN])));
   into[WORD_MAX] =
@@ -197,15 +220,23 @@ static void moments_merge(bool is_double, uint64_t *into, const uint64_t *from, 
 }
 
 bool census__words_merge(const struct census__rview *view, uint64_t *into, const uint64_t *from) {
-  bool is_double = view->def.measure->type == CENSUS_MEASURE_DOUBLE;
+  const census_measure *measure = view->def.measure;
   bool saturated = false;
-  switch (view->def.aggregation.type) {
+  switch ((int)view->def.aggregation.type) {
   case CENSUS_AGGREGATION_COUNT:
     into[WORD_COUNT] = count_add(into[WORD_COUNT], from[WORD_COUNT], &saturated);
     break;
   case CENSUS_AGGREGATION_SUM:
+  case CENSUS__AGGREGATION_SIGNED_SUM:
     into[WORD_COUNT] = count_add(into[WORD_COUNT], from[WORD_COUNT], &saturated);
-    into[WORD_SUM] = sum_merge(is_double, into[WORD_SUM], from[WORD_SUM], &saturated);
+    into[WORD_SUM] = sum_merge(measure, into[WORD_SUM], from[WORD_SUM], &saturated);
+    break;
+  case CENSUS__AGGREGATION_OBSERVED_SUM:
+    /* The newer half holds the latest observation (halves are merged oldest first). */
+    if (from[WORD_COUNT] != 0) {
+      into[WORD_COUNT] = count_add(into[WORD_COUNT], from[WORD_COUNT], &saturated);
+      into[WORD_SUM] = from[WORD_SUM];
+    }
     break;
   case CENSUS_AGGREGATION_LAST_VALUE:
     if (from[WORD_TIME] != 0 && from[WORD_TIME] >= into[WORD_TIME]) {
@@ -214,14 +245,14 @@ bool census__words_merge(const struct census__rview *view, uint64_t *into, const
     }
     break;
   case CENSUS_AGGREGATION_DISTRIBUTION:
-    moments_merge(is_double, into, from, &saturated);
+    moments_merge(measure, into, from, &saturated);
     for (size_t i = WORD_BUCKETS; from[WORD_COUNT] != 0 && i < view->words; i++) {
       into[i] = count_add(into[i], from[i], &saturated);
     }
     break;
   case CENSUS_AGGREGATION_EXPONENTIAL:
     if (from[WORD_COUNT] != 0) {
-      moments_merge(is_double, into, from, &saturated);
+      moments_merge(measure, into, from, &saturated);
       saturated |= census__exp_merge(view, into, from);
     }
     break;

@@ -10,6 +10,10 @@
 struct census_aggregation;
 struct census__rview;
 
+/* A new OBSERVED_SUM aggregation (stats_internal.h), the default view's of observable counters
+ * and up-down counters; owned by the caller (census_aggregation_free()); NULL on ENOMEM. */
+struct census_aggregation *census__aggregation_observed_sum_new(void);
+
 /* Words per half for an aggregation. */
 size_t census__aggregation_words(const struct census_aggregation *aggregation);
 

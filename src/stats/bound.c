@@ -24,6 +24,7 @@
  */
 #include "stats/bound.h"
 
+#include <float.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,12 +45,20 @@ struct bound_group {
   _Atomic(_Atomic uint64_t *) blocks[GROUP_SIZE];
 };
 
+/* What a record through a generation updates: one view with a COUNT aggregation, one view with
+ * an int64 SUM (a counter's usual shape; its cell is at offset 0 of the block), or anything else
+ * (several views, other aggregations) through the general loop. */
+enum bound_fast { BOUND_GENERAL, BOUND_ONE_COUNT, BOUND_ONE_INT_SUM };
+
 struct bound_gen {
   struct bound_gen *older;
   struct census__view_list *list; /* NULL: resolve before use */
   struct census__series **series; /* one per view of list */
   size_t *offsets;                /* word offset of each view's cell in a block */
   size_t block_words;
+  /* The common cases, updated inline without the loop over views and the switch on the
+   * aggregation (see bound_record()); anything else takes bound_record_views(). */
+  enum bound_fast fast;
   _Atomic(struct bound_group *) groups[GROUP_COUNT];
 };
 
@@ -99,6 +108,12 @@ static struct bound_gen *gen_new(census_bound_measure *b, struct census__view_li
   if (!ok) {
     gen_free(gen);
     return NULL;
+  }
+  if (n == 1 && list->views[0]->def.aggregation.type == CENSUS_AGGREGATION_COUNT) {
+    gen->fast = BOUND_ONE_COUNT;
+  } else if (n == 1 && list->views[0]->def.aggregation.type == CENSUS_AGGREGATION_SUM &&
+             list->views[0]->def.measure->type == CENSUS_MEASURE_INT64) {
+    gen->fast = BOUND_ONE_INT_SUM;
   }
   return gen;
 }
@@ -195,7 +210,42 @@ static _Atomic uint64_t *bound_prepare(census_bound_measure *b, struct census__t
   return block;
 }
 
-static census_status bound_record(census_bound_measure *b, const struct census__measurement *m) {
+/* The measurement of a value passed as (int_value, double_value): an int64 measure's value is
+ * int_value (double_value is ignored and derived here, off the fast path), a double measure's is
+ * double_value. */
+static inline struct census__measurement bound_measurement(const census_measure *measure,
+                                                           int64_t int_value, double double_value) {
+  struct census__measurement m = {measure, int_value, double_value};
+  if (measure->type == CENSUS_MEASURE_INT64) {
+    m.double_value = (double)int_value;
+  }
+  return m;
+}
+
+/* Records into the cells of every view of `gen` in `block`, inside the thread's record window
+ * (the value as for bound_measurement()). Out of line, with the measurement built here from
+ * scalars, so that bound_record() makes only tail calls. */
+static __attribute__((noinline)) census_status
+bound_record_views(const struct bound_gen *gen, _Atomic uint64_t *block,
+                   struct census__thread_state *ts, const census_measure *measure,
+                   int64_t int_value, double double_value) {
+  struct census__measurement m = bound_measurement(measure, int_value, double_value);
+  uint64_t seq;
+  unsigned phase = census__window_enter(&ts->seq, &seq);
+  for (size_t v = 0; v < gen->list->count; v++) {
+    const struct census__rview *view = gen->list->views[v];
+    census__cell_update(view, block + gen->offsets[v] + phase * view->words, &m);
+  }
+  census__window_leave(&ts->seq, seq);
+  return CENSUS_OK;
+}
+
+/* Everything but the common case, out of line so that the fast path below keeps a small frame:
+ * the handle's first record (or the first after a fork or census_shutdown()), a view registered
+ * since the generation was made, the thread's first record through this handle, a thread with no
+ * state or no id. Then records as bound_record() does. */
+static __attribute__((cold, noinline)) census_status
+bound_record_slow(census_bound_measure *b, int64_t int_value, double double_value) {
   struct bound_gen *gen = atomic_load_explicit(&b->gen, memory_order_acquire);
   /* An unresolved generation: the handle's first record, or the first after a fork or
    * census_shutdown(). After shutdown the thread states are freed, so this must come before the
@@ -204,60 +254,124 @@ static census_status bound_record(census_bound_measure *b, const struct census__
     return census__record_after_shutdown();
   }
   struct census__thread_state *ts = census__thread_state_get();
-  /* No id, or shared-memory mode (whose cells the unbound path keeps): the unbound path is
-   * exact. */
+  /* No id, or shared-memory mode (whose cells the unbound path keeps, shm.h): the unbound path
+   * is exact. */
   if (!ts || ts->tid == CENSUS__NO_TID ||
       atomic_load_explicit(&census__shm_epoch, memory_order_relaxed)) {
-    return census__record(m, 1, b->tags);
+    struct census__measurement m = bound_measurement(b->measure, int_value, double_value);
+    return census__record(&m, 1, b->tags);
   }
-  struct bound_group *group =
-      atomic_load_explicit(&gen->groups[ts->tid / GROUP_SIZE], memory_order_acquire);
-  _Atomic uint64_t *block =
-      group ? atomic_load_explicit(&group->blocks[ts->tid % GROUP_SIZE], memory_order_acquire)
-            : NULL;
-  if (!block || gen->list != atomic_load_explicit(&b->measure->views, memory_order_acquire)) {
-    census_status status;
-    block = bound_prepare(b, ts, &gen, &status);
-    if (!block) {
-      if (status == CENSUS_ENOMEM) {
-        census__count_dropped("out_of_memory", 1);
-      }
-      return status == CENSUS_ESHUTDOWN ? census__record_after_shutdown() : status;
+  census_status status;
+  _Atomic uint64_t *block = bound_prepare(b, ts, &gen, &status);
+  if (!block) {
+    if (status == CENSUS_ENOMEM) {
+      census__count_dropped("out_of_memory", 1);
     }
+    return status == CENSUS_ESHUTDOWN ? census__record_after_shutdown() : status;
+  }
+  return bound_record_views(gen, block, ts, b->measure, int_value, double_value);
+}
+
+/* Records one validated value (as for bound_measurement()). The common case is
+ * inline: the generation is current (one pointer compare against the measure's view list, which
+ * also says it is resolved: a measure's list is never NULL), the thread has a state and an id,
+ * and its block exists; then the cells are updated inside the record window, the common shapes
+ * (enum bound_fast) without a loop or a switch on the aggregation. The generation is compared
+ * before the thread state is read, because after census_shutdown() (every generation unresolved)
+ * the states are freed. */
+static inline census_status bound_record(census_bound_measure *b, int64_t int_value,
+                                         double double_value) {
+  struct bound_gen *gen = atomic_load_explicit(&b->gen, memory_order_acquire);
+  struct census__thread_state *ts = census__this_thread;
+  /* Shared-memory mode sends every record to the slow path (census__record keeps the shared
+   * cells): one relaxed load of a line written once per enable or fork, a test and a branch. */
+  if (__builtin_expect(gen->list !=
+                               atomic_load_explicit(&b->measure->views, memory_order_acquire) ||
+                           !ts || atomic_load_explicit(&census__shm_epoch, memory_order_relaxed),
+                       0)) {
+    return bound_record_slow(b, int_value, double_value);
+  }
+  uint32_t tid = ts->tid;
+  struct bound_group *group =
+      tid < CENSUS__MAX_TIDS
+          ? atomic_load_explicit(&gen->groups[tid / GROUP_SIZE], memory_order_acquire)
+          : NULL;
+  _Atomic uint64_t *block =
+      group ? atomic_load_explicit(&group->blocks[tid % GROUP_SIZE], memory_order_acquire) : NULL;
+  if (__builtin_expect(!block, 0)) {
+    return bound_record_slow(b, int_value, double_value);
+  }
+  if (__builtin_expect(gen->fast == BOUND_GENERAL, 0)) {
+    return bound_record_views(gen, block, ts, b->measure, int_value, double_value);
   }
   uint64_t seq;
   unsigned phase = census__window_enter(&ts->seq, &seq);
-  for (size_t v = 0; v < gen->list->count; v++) {
-    const struct census__rview *view = gen->list->views[v];
-    census__cell_update(view, block + gen->offsets[v] + phase * view->words, m);
+  _Atomic uint64_t *w;
+  switch (gen->fast) {
+  case BOUND_ONE_COUNT: /* words: [count] */
+    w = block + phase;
+    word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
+    break;
+  case BOUND_ONE_INT_SUM: { /* words: [count, sum] */
+    struct census__measurement m = {b->measure, int_value, 0};
+    w = block + 2 * phase;
+    word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
+    word_store(&w[WORD_SUM], census__sum_add(false, false, word_load(&w[WORD_SUM]), &m));
+    break;
+  }
+  default:
+    break;
   }
   census__window_leave(&ts->seq, seq);
   return CENSUS_OK;
+}
+
+/* An int64 value for a double measure (converted), a negative one (refused, unless a measure may
+ * take negative values), out of line. */
+static __attribute__((cold, noinline)) census_status
+bound_record_int64_other(census_bound_measure *b, int64_t value) {
+  struct census__measurement m = {b->measure, value, (double)value};
+  census_status status = census__measurement_check(&m);
+  if (status != CENSUS_OK) {
+    return census__refuse(status, 1, b->measure->name); /* counted and reported, as unbound */
+  }
+  return bound_record(b, value, (double)value); /* either form serves (bound_measurement()) */
 }
 
 CENSUS_EXPORT census_status census_bound_record_int64(census_bound_measure *b, int64_t value) {
   if (!b) {
     return CENSUS_EINVAL;
   }
-  struct census__measurement m = {b->measure, value, (double)value};
-  census_status status = census__measurement_check(&m);
-  if (status != CENSUS_OK) {
-    return census__refuse(status, 1, b->measure->name); /* counted and reported, as unbound */
+  if (__builtin_expect(b->measure->type != CENSUS_MEASURE_INT64 || value < 0, 0)) {
+    return bound_record_int64_other(b, value);
   }
-  return bound_record(b, &m);
+  return bound_record(b, value, 0); /* an int64 measure: the double is derived if needed */
 }
 
-CENSUS_EXPORT census_status census_bound_record_double(census_bound_measure *b, double value) {
-  if (!b) {
-    return CENSUS_EINVAL;
-  }
+/* A double value that is not plainly valid (negative, NaN, infinite), or for an int64 measure:
+ * the full check, out of line. */
+static __attribute__((cold, noinline)) census_status
+bound_record_double_other(census_bound_measure *b, double value) {
   struct census__measurement m = {b->measure, 0, value};
   census_status status =
       b->measure->type == CENSUS_MEASURE_INT64 ? CENSUS_ETYPE : census__measurement_check(&m);
   if (status != CENSUS_OK) {
     return census__refuse(status, 1, b->measure->name);
   }
-  return bound_record(b, &m);
+  return bound_record(b, 0, value);
+}
+
+CENSUS_EXPORT census_status census_bound_record_double(census_bound_measure *b, double value) {
+  if (!b) {
+    return CENSUS_EINVAL;
+  }
+  /* One compare pair accepts the common case: 0 <= value <= DBL_MAX is false for NaN, +-Inf and
+   * negatives, which census__measurement_check() then sorts out. */
+  if (__builtin_expect(
+          !(value >= 0 && value <= DBL_MAX) || b->measure->type != CENSUS_MEASURE_DOUBLE, 0)) {
+    return bound_record_double_other(b, value);
+  }
+  return bound_record(b, 0, value);
 }
 
 /* Harvests one generation's blocks; tid_mode NULL takes both halves of every block (a retired

@@ -37,43 +37,67 @@ static inline size_t bucket_index(const double *bounds, size_t n, double x) {
   return (size_t)(base - bounds) + (*base < x);
 }
 
+/* a + b for a signed measure's int sum words (two's-complement int64), clamped to INT64_MIN ..
+ * INT64_MAX; *clamped (if not NULL) is set when it had to be. */
+static inline uint64_t census__signed_sum_add(uint64_t a, int64_t b, bool *clamped) {
+  int64_t s;
+  if (__builtin_add_overflow((int64_t)a, b, &s)) {
+    s = b < 0 ? INT64_MIN : INT64_MAX;
+    if (clamped) {
+      *clamped = true;
+    }
+  }
+  return (uint64_t)s;
+}
+
 /* The sum word after adding `m` (SUM and DISTRIBUTION keep it in WORD_SUM). Int sums saturate:
  * the word is at most CENSUS__SUM_SATURATED (2^63) and the value at most INT64_MAX, so the uint64
  * addition cannot wrap, and any result past INT64_MAX becomes (or stays) the sticky saturated
- * state: one compare and a conditional move, no branch. */
-static inline uint64_t census__sum_add(bool is_double, uint64_t sum,
+ * state: one compare and a conditional move, no branch. A signed measure's int sum is a
+ * two's-complement int64, clamped (stats_internal.h). */
+static inline uint64_t census__sum_add(bool is_double, bool is_signed, uint64_t sum,
                                        const struct census__measurement *m) {
   if (is_double) {
     return census__bits_of(census__double_of(sum) + m->double_value);
+  }
+  if (is_signed) {
+    return census__signed_sum_add(sum, m->int_value, NULL);
   }
   uint64_t s = sum + (uint64_t)m->int_value;
   return s > (uint64_t)INT64_MAX ? CENSUS__SUM_SATURATED : s;
 }
 
-/* Adds one value into a DISTRIBUTION half `w`; returns the index of the bucket word it counted
- * in. Single writer: plain loads/stores. */
-static inline size_t census__cell_distribution_update(const struct census__rview *view,
-                                                      _Atomic uint64_t *w,
-                                                      const struct census__measurement *m) {
-  bool is_double = view->def.measure->type == CENSUS_MEASURE_DOUBLE;
+/* The words DISTRIBUTION and EXPONENTIAL share (count, sum, shift, s1, s2, min, max): shifted
+ * sums (stats_internal.h), the half's first value the shift, so no divide. */
+static inline void census__moments_add(bool is_double, bool is_signed, _Atomic uint64_t *w,
+                                       const struct census__measurement *m) {
   double x = m->double_value;
   uint64_t n = word_load(&w[WORD_COUNT]) + 1;
-  double mean = census__double_of(word_load(&w[WORD_MEAN]));
-  double delta = x - mean;
-  mean += delta / (double)n;
-  double m2 = census__double_of(word_load(&w[WORD_M2])) + delta * (x - mean);
+  double shift = n == 1 ? x : census__double_of(word_load(&w[WORD_SHIFT]));
+  double d = x - shift;
   word_store(&w[WORD_COUNT], n);
-  word_store(&w[WORD_SUM], census__sum_add(is_double, word_load(&w[WORD_SUM]), m));
-  word_store(&w[WORD_MEAN], census__bits_of(mean));
-  word_store(&w[WORD_M2], census__bits_of(m2));
+  word_store(&w[WORD_SUM], census__sum_add(is_double, is_signed, word_load(&w[WORD_SUM]), m));
+  word_store(&w[WORD_SHIFT], census__bits_of(shift));
+  word_store(&w[WORD_S1], census__bits_of(census__double_of(word_load(&w[WORD_S1])) + d));
+  word_store(&w[WORD_S2], census__bits_of(census__double_of(word_load(&w[WORD_S2])) + d * d));
   if (x < census__double_of(word_load(&w[WORD_MIN]))) {
     word_store(&w[WORD_MIN], census__bits_of(x));
   }
   if (x > census__double_of(word_load(&w[WORD_MAX]))) {
     word_store(&w[WORD_MAX], census__bits_of(x));
   }
-  size_t b = WORD_BUCKETS +
-             bucket_index(view->def.aggregation.bounds, view->def.aggregation.bound_count, x);
+}
+
+/* Adds one value into a DISTRIBUTION half `w` (the moment words, then its bucket); returns the
+ * index of the bucket word it counted in (shared-memory cells copy only that bucket, shm.h).
+ * Single writer: plain loads/stores. */
+static inline size_t census__cell_distribution_update(const struct census__rview *view,
+                                                      _Atomic uint64_t *w,
+                                                      const struct census__measurement *m) {
+  const census_measure *measure = view->def.measure;
+  census__moments_add(measure->type == CENSUS_MEASURE_DOUBLE, measure->signed_values, w, m);
+  size_t b = WORD_BUCKETS + bucket_index(view->def.aggregation.bounds,
+                                         view->def.aggregation.bound_count, m->double_value);
   word_store(&w[b], word_load(&w[b]) + 1);
   return b;
 }
@@ -81,19 +105,29 @@ static inline size_t census__cell_distribution_update(const struct census__rview
 /* Adds one measurement into the active half `w` of a cell. Single writer: plain loads/stores. */
 static inline void census__cell_update(const struct census__rview *view, _Atomic uint64_t *w,
                                        const struct census__measurement *m) {
-  bool is_double = view->def.measure->type == CENSUS_MEASURE_DOUBLE;
-  switch (view->def.aggregation.type) {
+  const census_measure *measure = view->def.measure;
+  bool is_double = measure->type == CENSUS_MEASURE_DOUBLE;
+  switch ((int)view->def.aggregation.type) {
   case CENSUS_AGGREGATION_COUNT:
     word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
     break;
   case CENSUS_AGGREGATION_SUM:
     word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
-    word_store(&w[WORD_SUM], census__sum_add(is_double, word_load(&w[WORD_SUM]), m));
+    word_store(&w[WORD_SUM], census__sum_add(is_double, false, word_load(&w[WORD_SUM]), m));
+    break;
+  case CENSUS__AGGREGATION_SIGNED_SUM:
+    word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
+    word_store(&w[WORD_SUM], census__sum_add(is_double, true, word_load(&w[WORD_SUM]), m));
     break;
   case CENSUS_AGGREGATION_LAST_VALUE:
     word_store(&w[WORD_VALUE],
                is_double ? census__bits_of(m->double_value) : (uint64_t)m->int_value);
     word_store(&w[WORD_TIME], (uint64_t)census__unix_ns());
+    break;
+  case CENSUS__AGGREGATION_OBSERVED_SUM:
+    /* The callback reports the total: it replaces the value (stats_internal.h). */
+    word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
+    word_store(&w[WORD_SUM], is_double ? census__bits_of(m->double_value) : (uint64_t)m->int_value);
     break;
   case CENSUS_AGGREGATION_DISTRIBUTION:
     census__cell_distribution_update(view, w, m);

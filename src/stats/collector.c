@@ -42,6 +42,9 @@
 #include "stats/window.h"
 
 static census__mutex collect_mu = CENSUS__MUTEX_INIT(CENSUS__LOCK_COLLECT);
+static void (*observe_hook)(void); /* set once at load, read under COLLECT */
+
+void census__collector_set_observe_hook(void (*hook)(void)) { observe_hook = hook; }
 
 census_status census__collector_lock_until(int64_t deadline_ns) {
   return census__mutex_lock_until(&collect_mu, deadline_ns);
@@ -67,7 +70,15 @@ static void report_saturations(void) {
   while ((view = census__harvest_take_saturated()) != NULL) {
     uint64_t rows = view->saturated_pending;
     view->saturated_pending = 0;
-    if (!view->saturation_reported) {
+    if (!view->saturation_reported && view->def.measure->signed_values) {
+      view->saturation_reported = true;
+      census__diag(CENSUS_ELIMIT,
+                   "view \"%s\": an int64 sum of a signed measure would have passed INT64_MAX "
+                   "or INT64_MIN and was held at that limit (clamped). Rows that clamp are "
+                   "counted in census/saturated_rows; record in a coarser unit or use a double "
+                   "measure",
+                   view->def.name);
+    } else if (!view->saturation_reported) {
       view->saturation_reported = true;
       census__diag(
           CENSUS_ELIMIT,
@@ -81,7 +92,10 @@ static void report_saturations(void) {
 }
 
 void census__collect_locked(void) {
-  census__shm_env_poll();
+  census__shm_env_poll(); /* before the callbacks: their records go to the shared cells too */
+  if (observe_hook) {
+    observe_hook(); /* before the flip: the callbacks' records belong to this collection */
+  }
   unsigned old = census__window_flip();
   size_t count;
   struct census__thread_state **list = census__threads_snapshot(&count);

@@ -15,8 +15,14 @@ void census__collector_lock(void);
 void census__collector_unlock(void);
 
 /* Moves everything recorded before this call into series totals. Caller holds COLLECT. Never
- * blocks recorders; waits (bounded) for a thread that is inside a record call. */
+ * blocks recorders; waits (bounded) for a thread that is inside a record call. First runs the
+ * observe hook (below), so what it records is in this collection. */
 void census__collect_locked(void);
+
+/* Sets the function every collection runs first, under COLLECT, on the collecting thread: the
+ * observable instruments' callbacks (instruments/observable.c). The lifecycle sets it at load;
+ * the collector depends on no module above stats. */
+void census__collector_set_observe_hook(void (*hook)(void));
 
 /* census_shutdown() (under COLLECT) and the fork child: forget per-collection state; the child
  * also re-creates COLLECT, which a thread of the parent may have held. */

@@ -171,27 +171,6 @@ bool census__exp_merge(const struct census__rview *view, uint64_t *into, const u
   return saturated;
 }
 
-/* count, sum, Welford's (mean, m2), min, max: DISTRIBUTION's words 0..5, as cell.h updates them. */
-static inline void moments_update(bool is_double, _Atomic uint64_t *w,
-                                  const struct census__measurement *m) {
-  double x = m->double_value;
-  uint64_t n = word_load(&w[WORD_COUNT]) + 1;
-  double mean = census__double_of(word_load(&w[WORD_MEAN]));
-  double delta = x - mean;
-  mean += delta / (double)n;
-  double m2 = census__double_of(word_load(&w[WORD_M2])) + delta * (x - mean);
-  word_store(&w[WORD_COUNT], n);
-  word_store(&w[WORD_SUM], census__sum_add(is_double, word_load(&w[WORD_SUM]), m));
-  word_store(&w[WORD_MEAN], census__bits_of(mean));
-  word_store(&w[WORD_M2], census__bits_of(m2));
-  if (x < census__double_of(word_load(&w[WORD_MIN]))) {
-    word_store(&w[WORD_MIN], census__bits_of(x));
-  }
-  if (x > census__double_of(word_load(&w[WORD_MAX]))) {
-    word_store(&w[WORD_MAX], census__bits_of(x));
-  }
-}
-
 /* The bucket of x >= 0 (see census__exp_record()). */
 static inline void bucket_update(const struct census__rview *view, _Atomic uint64_t *w, double x) {
   if (x == 0) {
@@ -224,7 +203,8 @@ static inline void bucket_update(const struct census__rview *view, _Atomic uint6
 
 void census__exp_record(const struct census__rview *view, _Atomic uint64_t *w,
                         const struct census__measurement *m) {
-  moments_update(view->def.measure->type == CENSUS_MEASURE_DOUBLE, w, m);
+  census__moments_add(view->def.measure->type == CENSUS_MEASURE_DOUBLE,
+                      view->def.measure->signed_values, w, m);
   bucket_update(view, w, m->double_value);
 }
 

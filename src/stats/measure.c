@@ -19,6 +19,7 @@
 
 #include "core/diagnostics.h"
 #include "core/lock.h"
+#include "core/options.h"
 #include "core/run_state.h"
 #include "core/text.h"
 #include "stats/stats_internal.h"
@@ -40,14 +41,31 @@ static const char *type_name(census_measure_type type) {
   return type == CENSUS_MEASURE_INT64 ? "int64" : "double";
 }
 
-/* NULL when `m` has this definition; otherwise the first field that differs ("type", "unit",
- * "description"), with both sides written to detail[0..size). */
-static const char *definition_difference(const census_measure *m, census_measure_type type,
-                                         const char *description, const char *unit, char *detail,
-                                         size_t size) {
+static const char *sign_name(bool signed_values) {
+  return signed_values ? "signed (negative values accepted)" : "non-negative values only";
+}
+
+/* A measure's definition, as the constructors give it (strings with defaults applied). */
+struct measure_def {
+  census_measure_type type;
+  bool signed_values;
+  const char *name, *description, *unit;
+};
+
+/* NULL when `m` has this definition; otherwise the first field that differs ("type", "sign",
+ * "unit", "description"), with both sides written to detail[0..size). */
+static const char *definition_difference(const census_measure *m, const struct measure_def *d,
+                                         char *detail, size_t size) {
+  census_measure_type type = d->type;
+  const char *unit = d->unit, *description = d->description;
   if (m->type != type) {
     snprintf(detail, size, "registered: %s, given: %s", type_name(m->type), type_name(type));
     return "type";
+  }
+  if (m->signed_values != d->signed_values) {
+    snprintf(detail, size, "registered: %s, given: %s", sign_name(m->signed_values),
+             sign_name(d->signed_values));
+    return "sign";
   }
   if (strcmp(m->unit, unit) != 0) {
     snprintf(detail, size, "registered: \"%.60s\", given: \"%.60s\"", m->unit, unit);
@@ -60,14 +78,14 @@ static const char *definition_difference(const census_measure *m, census_measure
   return NULL;
 }
 
-static census_measure *measure_alloc(const char *name, const char *description, const char *unit,
-                                     census_measure_type type) {
+static census_measure *measure_alloc(const struct measure_def *d) {
   census_measure *m = calloc(1, sizeof *m);
   if (m) {
-    m->name = strdup(name);
-    m->description = strdup(description);
-    m->unit = strdup(unit);
-    m->type = type;
+    m->name = strdup(d->name);
+    m->description = strdup(d->description);
+    m->unit = strdup(d->unit);
+    m->type = d->type;
+    m->signed_values = d->signed_values;
     atomic_init(&m->views, &census__no_views);
     if (m->name && m->description && m->unit) {
       return m;
@@ -81,10 +99,10 @@ static census_measure *measure_alloc(const char *name, const char *description, 
 }
 
 /* Finds or creates a measure. Same name and definition: the existing measure; same name and
- * another definition: CENSUS_ECONFLICT. */
-static const census_measure *measure_new(census_measure_type type, const char *name,
-                                         const char *description, const char *unit,
+ * another definition: CENSUS_ECONFLICT, reported naming `function`. */
+static const census_measure *measure_new(struct measure_def d, const char *function,
                                          census_status *status) {
+  const char *name = d.name;
   if (!name) {
     set_status(status, CENSUS_EINVAL);
     return NULL;
@@ -93,8 +111,8 @@ static const census_measure *measure_new(census_measure_type type, const char *n
     set_status(status, CENSUS_EBADNAME);
     return NULL;
   }
-  description = description ? description : "";
-  unit = (unit && unit[0]) ? unit : "1";
+  d.description = d.description ? d.description : "";
+  d.unit = (d.unit && d.unit[0]) ? d.unit : "1";
   if (census__is_shut_down()) {
     set_status(status, CENSUS_ESHUTDOWN);
     return NULL;
@@ -108,13 +126,13 @@ static const census_measure *measure_new(census_measure_type type, const char *n
   const char *differs = NULL;
   char detail[200];
   if (m) {
-    differs = definition_difference(m, type, description, unit, detail, sizeof detail);
+    differs = definition_difference(m, &d, detail, sizeof detail);
     if (differs) {
       result = CENSUS_ECONFLICT;
       m = NULL;
     }
   } else {
-    m = measure_alloc(name, description, unit, type);
+    m = measure_alloc(&d);
     if (m) {
       m->next = measures;
       measures = m;
@@ -125,9 +143,9 @@ static const census_measure *measure_new(census_measure_type type, const char *n
   census__mutex_unlock(&measures_mu);
   if (differs) {
     census__diag(CENSUS_ECONFLICT,
-                 "census_measure_%s_new: measure \"%.100s\" already exists with another %s (%s): "
+                 "%s: measure \"%.100s\" already exists with another %s (%s): "
                  "create it with the same definition, or under another name",
-                 type_name(type), name, differs, detail);
+                 function, name, differs, detail);
   }
   set_status(status, result);
   return m;
@@ -137,14 +155,39 @@ CENSUS_EXPORT const census_measure *census_measure_int64_new(const char *name,
                                                              const char *description,
                                                              const char *unit,
                                                              census_status *status) {
-  return measure_new(CENSUS_MEASURE_INT64, name, description, unit, status);
+  struct measure_def d = {CENSUS_MEASURE_INT64, false, name, description, unit};
+  return measure_new(d, "census_measure_int64_new", status);
 }
 
 CENSUS_EXPORT const census_measure *census_measure_double_new(const char *name,
                                                               const char *description,
                                                               const char *unit,
                                                               census_status *status) {
-  return measure_new(CENSUS_MEASURE_DOUBLE, name, description, unit, status);
+  struct measure_def d = {CENSUS_MEASURE_DOUBLE, false, name, description, unit};
+  return measure_new(d, "census_measure_double_new", status);
+}
+
+CENSUS_EXPORT const census_measure *census_measure_new(const census_measure_options *options,
+                                                       census_status *status) {
+  census_measure_options o;
+  census_status read =
+      options ? census__options_read(options, CENSUS__END_OF(census_measure_options, signed_values),
+                                     sizeof o, &o, "census_measure_new", "census_measure_options",
+                                     "CENSUS_MEASURE_OPTIONS_INIT")
+              : CENSUS_EINVAL;
+  census_measure_type type = read == CENSUS_OK && o.value_type == 0 ? CENSUS_MEASURE_DOUBLE
+                             : read == CENSUS_OK                    ? o.value_type
+                                                                    : (census_measure_type)0;
+  if (type != CENSUS_MEASURE_INT64 && type != CENSUS_MEASURE_DOUBLE) {
+    set_status(status, CENSUS_EINVAL);
+    return NULL;
+  }
+  struct measure_def d = {type, o.signed_values, o.name, o.description, o.unit};
+  return measure_new(d, "census_measure_new", status);
+}
+
+CENSUS_EXPORT bool census_measure_is_signed(const census_measure *m) {
+  return m && m->signed_values;
 }
 
 CENSUS_EXPORT const char *census_measure_name(const census_measure *m) {

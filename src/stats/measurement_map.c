@@ -39,31 +39,47 @@ CENSUS_EXPORT void census_measurement_map_clear(census_measurement_map *map) {
   }
 }
 
-static census_status map_put(census_measurement_map *map, struct census__measurement m,
-                             census_status type_status) {
-  census_status status = type_status != CENSUS_OK ? type_status : census__measurement_check(&m);
-  if (status != CENSUS_OK) {
-    if (map->refusal == CENSUS_OK) {
-      map->refusal = status;
-      map->refused_measure = m.measure->name;
-    }
-    map->refused++;
-    return status;
+/* A put refused (the map is poisoned: see the file comment). Cold. */
+static __attribute__((cold, noinline)) census_status
+map_refuse(census_measurement_map *map, const census_measure *measure, census_status status) {
+  if (map->refusal == CENSUS_OK) {
+    map->refusal = status;
+    map->refused_measure = measure->name;
   }
-  for (size_t i = 0; i < map->count; i++) {
-    if (map->entries[i].measure == m.measure) {
-      map->entries[i] = m;
+  map->refused++;
+  return status;
+}
+
+/* Appends `m` to a full map, growing it. Out of line: once per capacity doubling. */
+static __attribute__((noinline)) census_status map_append_grow(census_measurement_map *map,
+                                                               struct census__measurement m) {
+  size_t capacity = map->capacity ? map->capacity * 2 : 4;
+  struct census__measurement *grown = realloc(map->entries, capacity * sizeof *grown);
+  if (!grown) {
+    return CENSUS_ENOMEM;
+  }
+  map->entries = grown;
+  map->capacity = capacity;
+  map->entries[map->count++] = m;
+  return CENSUS_OK;
+}
+
+/* Puts a validated-here value: replaces the measure's entry, or appends one. */
+static inline census_status map_put(census_measurement_map *map, struct census__measurement m,
+                                    census_status type_status) {
+  census_status status = type_status != CENSUS_OK ? type_status : census__measurement_check(&m);
+  if (__builtin_expect(status != CENSUS_OK, 0)) {
+    return map_refuse(map, m.measure, status);
+  }
+  struct census__measurement *entry = map->entries, *end = entry + map->count;
+  for (; entry < end; entry++) {
+    if (entry->measure == m.measure) {
+      *entry = m;
       return CENSUS_OK;
     }
   }
-  if (map->count == map->capacity) {
-    size_t capacity = map->capacity ? map->capacity * 2 : 4;
-    struct census__measurement *grown = realloc(map->entries, capacity * sizeof *grown);
-    if (!grown) {
-      return CENSUS_ENOMEM;
-    }
-    map->entries = grown;
-    map->capacity = capacity;
+  if (__builtin_expect(map->count == map->capacity, 0)) {
+    return map_append_grow(map, m);
   }
   map->entries[map->count++] = m;
   return CENSUS_OK;

@@ -51,7 +51,7 @@ struct census__cell_chunk {
   _Alignas(64) unsigned char bytes[];
 };
 
-static _Thread_local struct census__thread_state *this_thread;
+CENSUS__HOT_THREAD_LOCAL struct census__thread_state *census__this_thread;
 
 /* The recording threads, newest first, their ids and the thread-exit key, under threads_mu. */
 static census__mutex threads_mu = CENSUS__MUTEX_INIT(CENSUS__LOCK_THREADS);
@@ -73,13 +73,13 @@ static void thread_state_exit(void *arg) {
   struct census__thread_state *ts = arg;
   free(ts->slots);
   ts->slots = NULL;
-  if (this_thread == ts) {
-    this_thread = NULL;
+  if (census__this_thread == ts) {
+    census__this_thread = NULL;
   }
   atomic_store_explicit(&ts->dead, true, memory_order_release);
 }
 
-static struct census__thread_state *thread_state_new(void) {
+__attribute__((cold, noinline)) struct census__thread_state *census__thread_state_new(void) {
   struct census__thread_state *ts = calloc(1, sizeof *ts);
   if (!ts) {
     return NULL;
@@ -108,12 +108,8 @@ static struct census__thread_state *thread_state_new(void) {
     pthread_setspecific(thread_key, ts);
   }
   census__mutex_unlock(&threads_mu);
-  this_thread = ts;
+  census__this_thread = ts;
   return ts;
-}
-
-struct census__thread_state *census__thread_state_get(void) {
-  return this_thread ? this_thread : thread_state_new();
 }
 
 /* Frees a state with its cells and releases its id. Caller holds THREADS. */
@@ -227,9 +223,12 @@ static struct census__cell *overflow_cell_for(struct census__thread_state *ts,
 
 /* Finds or makes the thread's cell for the view's tuple in `tags`. NULL only on ENOMEM.
  * The view's column values are looked up in the tag map once, hashed from their stored hashes
- * and compared against the candidate series without touching the tag map again. */
-static struct census__cell *cell_lookup(struct census__thread_state *ts, struct census__rview *view,
-                                        const census_tag_map *tags) {
+ * and compared against the candidate series without touching the tag map again. Out of line: the
+ * record path reaches it only when its cache of recent cells misses, and its gathered entries
+ * would otherwise enlarge the record path's frame. */
+static __attribute__((noinline)) struct census__cell *cell_lookup(struct census__thread_state *ts,
+                                                                  struct census__rview *view,
+                                                                  const census_tag_map *tags) {
   const struct census__tag_entry *entries[CENSUS__GATHER_MAX];
   bool gathered = view->def.column_count <= CENSUS__GATHER_MAX;
   uint64_t hash;
@@ -261,63 +260,130 @@ static struct census__cell *cell_lookup(struct census__thread_state *ts, struct 
   return cell;
 }
 
-/* The same, through the thread's cache of recent (tag map content, view) pairs first. */
-static inline struct census__cell *
-cell_for(struct census__thread_state *ts, struct census__rview *view, const census_tag_map *tags) {
-  uint64_t map_id = census__tag_map_id(tags);
-  struct census__recent_cell *recent =
-      &ts->recent[((map_id * 0x9e3779b97f4a7c15ULL) ^ ((uintptr_t)view >> 6)) >> 58];
-  if (recent->map_id == map_id && recent->view == view) {
-    return recent->cell;
-  }
+/* A miss in the cache of recent cells: the slot table (cell_lookup()), then the cache entry
+ * `recent` remembers the cell. Out of line, so the record path keeps few live registers.
+ * `m` (the one-measurement path's measurement, else NULL): when shared-memory mode is on here
+ * though census__record() saw it off (CENSUS_SHM_DIR noticed at this new cell, or another thread
+ * enabled it), the shared cell takes `m` too, so the record that turned the mode on is in the
+ * group's view. */
+static __attribute__((noinline)) struct census__cell *
+cell_miss(struct census__thread_state *ts, struct census__recent_cell *recent,
+          struct census__rview *view, const census_tag_map *tags, uint64_t map_id,
+          const struct census__measurement *m) {
   struct census__cell *cell = cell_lookup(ts, view, tags);
   if (cell) {
     recent->map_id = map_id;
     recent->view = view;
     recent->cell = cell;
+    if (m && atomic_load_explicit(&census__shm_epoch, memory_order_relaxed)) {
+      census__shm_record(cell, view, m);
+    }
   }
   return cell;
 }
 
-census_status census__record(const struct census__measurement *measurements, size_t count,
-                             const census_tag_map *tags) {
-  tags = census__tags_or_current(tags);
-  bool any_view = false;
-  for (size_t i = 0; i < count && !any_view; i++) {
-    any_view = atomic_load_explicit(&measurements[i].measure->views, memory_order_acquire)->count;
+/* The thread's cell for the view's tuple in `tags` (whose content id is `map_id`), through the
+ * thread's cache of recent (tag map content, view) pairs first; `m` as for cell_miss(). NULL only
+ * on ENOMEM. */
+static inline struct census__cell *cell_for(struct census__thread_state *ts,
+                                            struct census__rview *view, const census_tag_map *tags,
+                                            uint64_t map_id, const struct census__measurement *m) {
+  struct census__recent_cell *recent =
+      &ts->recent[((map_id * 0x9e3779b97f4a7c15ULL) ^ ((uintptr_t)view >> 6)) >> 58];
+  if (__builtin_expect(recent->map_id == map_id && recent->view == view, 1)) {
+    return recent->cell;
   }
-  if (!any_view) {
-    /* Nothing registered, or shut down (which empties every view list): nothing to touch. */
-    return census__is_shut_down() ? census__record_after_shutdown() : CENSUS_OK;
-  }
-  struct census__thread_state *ts = this_thread ? this_thread : thread_state_new();
-  if (!ts) {
-    census__count_dropped("out_of_memory", (int64_t)count);
-    return CENSUS_ENOMEM;
-  }
-  uint64_t seq;
-  unsigned phase = census__window_enter(&ts->seq, &seq);
+  return cell_miss(ts, recent, view, tags, map_id, m);
+}
+
+/* What census__record() does when something failed: `failed` measurements had no cell (out of
+ * memory), or (ts NULL) the thread state could not be made for all `failed` of them. Cold. */
+static __attribute__((cold, noinline)) census_status record_failed(int64_t failed) {
+  census__count_dropped("out_of_memory", failed);
+  return CENSUS_ENOMEM;
+}
+
+/* A record that found no registered view: nothing registered, or shut down (which empties every
+ * view list). Out of line. */
+static __attribute__((noinline)) census_status record_no_view(void) {
+  return census__is_shut_down() ? census__record_after_shutdown() : CENSUS_OK;
+}
+
+/* Several measurements: one pass; the thread state is read, and the record window entered, at
+ * the first measurement with a registered view. Out of line (a map of several measures). */
+static __attribute__((noinline)) census_status
+record_many(const struct census__measurement *ms, size_t count, const census_tag_map *tags) {
+  struct census__thread_state *ts = NULL;
+  uint64_t seq = 0;
+  unsigned phase = 0;
   int64_t failed = 0;
+  uint64_t map_id = census__tag_map_id(tags);
   for (size_t i = 0; i < count; i++) {
     struct census__view_list *list =
-        atomic_load_explicit(&measurements[i].measure->views, memory_order_acquire);
+        atomic_load_explicit(&ms[i].measure->views, memory_order_acquire);
+    if (list->count == 0) {
+      continue;
+    }
+    if (!ts) {
+      ts = census__thread_state_get();
+      if (!ts) {
+        return record_failed((int64_t)count); /* nothing recorded yet */
+      }
+      phase = census__window_enter(&ts->seq, &seq);
+    }
     for (size_t v = 0; v < list->count; v++) {
       struct census__rview *view = list->views[v];
-      struct census__cell *cell = cell_for(ts, view, tags);
+      struct census__cell *cell = cell_for(ts, view, tags, map_id, NULL);
       if (cell) {
-        census__cell_update(view, cell->words + phase * view->words, &measurements[i]);
-        census__shm_record(cell, view, &measurements[i]);
+        census__cell_update(view, cell->words + phase * view->words, &ms[i]);
+        census__shm_record(cell, view, &ms[i]);
       } else {
         failed++;
       }
     }
   }
-  census__window_leave(&ts->seq, seq);
-  if (failed) {
-    census__count_dropped("out_of_memory", failed);
-    return CENSUS_ENOMEM;
+  if (!ts) {
+    return record_no_view();
   }
-  return CENSUS_OK;
+  census__window_leave(&ts->seq, seq);
+  return failed ? record_failed(failed) : CENSUS_OK;
+}
+
+/* One measurement (a direct record, a map of one measure: the common case), without the pass
+ * over measurements: its view list, the thread state (made out of line the first time), then each
+ * view's cell, found through the cache of recent cells, updated inside the record window. */
+census_status census__record(const struct census__measurement *measurements, size_t count,
+                             const census_tag_map *tags) {
+  tags = census__tags_or_current(tags);
+  if (__builtin_expect(count != 1, 0)) {
+    return record_many(measurements, count, tags);
+  }
+  struct census__view_list *list =
+      atomic_load_explicit(&measurements->measure->views, memory_order_acquire);
+  if (__builtin_expect(list->count == 0, 0)) {
+    return record_no_view();
+  }
+  struct census__thread_state *ts = census__this_thread;
+  /* record_many() makes the thread state, and keeps shared-memory mode's cells (shm.h): one
+   * relaxed load of a line written once per enable or fork, a test and a branch. */
+  if (__builtin_expect(!ts || atomic_load_explicit(&census__shm_epoch, memory_order_relaxed), 0)) {
+    return record_many(measurements, 1, tags);
+  }
+  uint64_t map_id = census__tag_map_id(tags);
+  uint64_t seq;
+  unsigned phase = census__window_enter(&ts->seq, &seq);
+  int64_t failed = 0;
+  for (size_t v = 0; v < list->count; v++) {
+    struct census__rview *view = list->views[v];
+    struct census__cell *cell = cell_for(ts, view, tags, map_id, measurements);
+    if (__builtin_expect(cell != NULL, 1)) {
+      census__cell_update(view, cell->words + phase * view->words, measurements);
+    } else {
+      failed++;
+    }
+  }
+  census__window_leave(&ts->seq, seq);
+  return __builtin_expect(failed != 0, 0) ? record_failed(failed) : CENSUS_OK;
 }
 
 /* ---- drops ------------------------------------------------------------------------------- */
@@ -413,7 +479,7 @@ void census__threads_shutdown(void) {
     thread_key_made = false;
   }
   threads_drop_all();
-  this_thread = NULL;
+  census__this_thread = NULL;
   census__mutex_unlock(&threads_mu);
 }
 
@@ -423,7 +489,7 @@ void census__threads_fork_parent(void) { census__mutex_unlock(&threads_mu); }
 
 void census__threads_fork_child(void) {
   threads_drop_all();
-  this_thread = NULL;
+  census__this_thread = NULL;
   if (thread_key_made) {
     pthread_setspecific(thread_key, NULL);
   }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "census/stats.h"
+#include "core/thread_local.h"
 #include "stats/stats_internal.h"
 
 struct census__cell_chunk;
@@ -41,8 +42,19 @@ struct census__thread_state {
 #define CENSUS__MAX_TIDS 1024
 #define CENSUS__NO_TID UINT32_MAX
 
-/* The calling thread's state, created (and registered) on first use; NULL only on ENOMEM. */
-struct census__thread_state *census__thread_state_get(void);
+/* The calling thread's state (recorder.c owns it; NULL until the thread first records, and again
+ * after census_shutdown() or, in a fork child, after the fork). */
+extern CENSUS__HOT_THREAD_LOCAL struct census__thread_state *census__this_thread;
+
+/* Creates and registers the calling thread's state. NULL only on ENOMEM. Cold: once a thread. */
+struct census__thread_state *census__thread_state_new(void);
+
+/* The calling thread's state, created (and registered) on first use; NULL only on ENOMEM.
+ * Inline: one thread-local load on every record. */
+static inline struct census__thread_state *census__thread_state_get(void) {
+  struct census__thread_state *ts = census__this_thread;
+  return __builtin_expect(ts != NULL, 1) ? ts : census__thread_state_new();
+}
 
 /* Records `count` validated measurements against `tags`, atomically with respect to collection.
  * Returns CENSUS_OK or CENSUS_ENOMEM (a first-seen series or cell could not be allocated; those
@@ -50,16 +62,17 @@ struct census__thread_state *census__thread_state_get(void);
 census_status census__record(const struct census__measurement *measurements, size_t count,
                              const census_tag_map *tags);
 
-/* Validates one value for its measure: CENSUS_ENEGATIVE, CENSUS_ENONFINITE or CENSUS_OK.
- * Inline: every record and put calls it. */
+/* Validates one value for its measure: CENSUS_ENEGATIVE (a negative value for a measure that is
+ * not signed), CENSUS_ENONFINITE or CENSUS_OK. Inline: every record and put calls it; the sign
+ * flag is read only for a negative value. */
 static inline census_status census__measurement_check(const struct census__measurement *m) {
   if (m->measure->type == CENSUS_MEASURE_INT64) {
-    return m->int_value < 0 ? CENSUS_ENEGATIVE : CENSUS_OK;
+    return m->int_value < 0 && !m->measure->signed_values ? CENSUS_ENEGATIVE : CENSUS_OK;
   }
   if (isnan(m->double_value) || isinf(m->double_value)) {
     return CENSUS_ENONFINITE;
   }
-  return m->double_value < 0 ? CENSUS_ENEGATIVE : CENSUS_OK;
+  return m->double_value < 0 && !m->measure->signed_values ? CENSUS_ENEGATIVE : CENSUS_OK;
 }
 
 /* Refuses `count` measurements of the measure named `measure_name` with `status`: counts them in

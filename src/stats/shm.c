@@ -67,7 +67,7 @@ static uint64_t file_gen;   /* bumped when the file changes: thread chunks belon
 static int leader_fd = -1;
 static _Atomic int gauge_mode;
 static _Atomic uint64_t unshared_cells, files_opened;
-static atomic_bool env_reported, attach_reported, exponential_reported;
+static atomic_bool env_reported, attach_reported, exponential_reported, observed_reported;
 
 /* The calling thread's chunk of the current file (file_gen tells which). */
 static _Thread_local struct {
@@ -231,7 +231,8 @@ __attribute__((cold, noinline)) void census__shm_cell_attach(struct census__cell
   cell->shm_epoch = epoch;
   int err = 0;
   bool exponential = cell->view->def.aggregation.type == CENSUS_AGGREGATION_EXPONENTIAL;
-  if (epoch && group_dir && !exponential) {
+  bool observed = cell->view->def.aggregation.type == CENSUS__AGGREGATION_OBSERVED_SUM;
+  if (epoch && group_dir && !exponential && !observed) {
     if (file_fd >= 0 && file_pid != getpid()) { /* a child made without the fork handlers */
       segment_count = 0;                        /* the parent's mappings: not ours to unmap */
       file_fd = -1;
@@ -253,6 +254,15 @@ __attribute__((cold, noinline)) void census__shm_cell_attach(struct census__cell
                       "shared-memory mode: exponential-histogram views (\"%s\") are not shared "
                       "yet (file format 1 has no layout for them); they record in this process "
                       "only, counted in census_shm_stats()",
+                      cell->view->def.name);
+  }
+  if (epoch && observed) {
+    atomic_fetch_add(&unshared_cells, 1);
+    census__diag_once(&observed_reported, CENSUS_ELIMIT,
+                      "shared-memory mode: observable counters' views (\"%s\") are not shared "
+                      "yet (a callback reports its process's total, which file format 1 cannot "
+                      "tell from another thread's older one); they record in this process only, "
+                      "counted in census_shm_stats()",
                       cell->view->def.name);
   }
   if (err) {

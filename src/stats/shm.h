@@ -12,8 +12,10 @@
 
 /* 0 while shared-memory mode is off; otherwise bumped whenever this process's file changes
  * (enabled, a fork child), so that each cell attaches to the current file on its next record.
- * Read (relaxed) by the record path: a line written once per enable or fork. */
-extern _Atomic uint32_t census__shm_epoch;
+ * Read (relaxed) by the record path: a line written once per enable or fork. Declared hidden so
+ * that position-independent code reads it directly (a load, a test and a branch), not through
+ * the GOT. */
+extern __attribute__((visibility("hidden"))) _Atomic uint32_t census__shm_epoch;
 
 /* A live cell in the file: the committed generation and two slots of the view's words. */
 struct census__shm_cell {

@@ -33,8 +33,13 @@ static void put_str(struct writer *w, const char *s, size_t n) {
 static void desc_write(struct writer *w, const struct census__rview *view,
                        const struct census__series *series) {
   const struct census_view *def = &view->def;
-  unsigned char head[4] = {(unsigned char)def->aggregation.type, (unsigned char)def->measure->type,
-                           0, 0};
+  /* The file names the aggregation as it was defined (a signed measure's SIGNED_SUM is a SUM with
+   * the signed flag, stats_internal.h): only the public enum's values are written. */
+  census_aggregation_type type = def->aggregation.type == CENSUS__AGGREGATION_SIGNED_SUM
+                                     ? CENSUS_AGGREGATION_SUM
+                                     : def->aggregation.type;
+  unsigned char head[4] = {(unsigned char)type, (unsigned char)def->measure->type,
+                           def->measure->signed_values ? CENSUS__SHM_DESC_SIGNED : 0, 0};
   put(w, head, 4);
   put_u32(w, (uint32_t)def->column_count);
   put_u32(w, (uint32_t)def->aggregation.bound_count);
@@ -116,8 +121,11 @@ bool census__shm_desc_decode(const unsigned char *desc, size_t size, struct cens
   }
   d->aggregation = head[0];
   d->measure_type = head[1];
-  if (d->aggregation > CENSUS_AGGREGATION_DISTRIBUTION || d->measure_type > CENSUS_MEASURE_DOUBLE) {
-    *problem = "unknown aggregation or measure type";
+  d->signed_values = (head[2] & CENSUS__SHM_DESC_SIGNED) != 0;
+  if (d->aggregation < CENSUS_AGGREGATION_COUNT ||
+      d->aggregation > CENSUS_AGGREGATION_DISTRIBUTION || d->measure_type < CENSUS_MEASURE_INT64 ||
+      d->measure_type > CENSUS_MEASURE_DOUBLE || (head[2] & ~CENSUS__SHM_DESC_SIGNED) || head[3]) {
+    *problem = "unknown aggregation, measure type or measure flags";
     return false;
   }
   if (d->column_count > CENSUS__SHM_MAX_COLUMNS || d->bound_count > CENSUS__SHM_MAX_BOUNDS ||

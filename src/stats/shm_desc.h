@@ -18,8 +18,13 @@ struct census__shm_str {
   uint32_t length;
 };
 
+/* The description's flags byte (shm_format.h): the measure is signed (it takes negative values;
+ * its int sums are two's-complement, clamped, stats_internal.h). */
+#define CENSUS__SHM_DESC_SIGNED 1u
+
 struct census__shm_desc {
-  unsigned aggregation, measure_type;
+  unsigned aggregation, measure_type; /* the public enums' values */
+  bool signed_values;                 /* the measure's census_measure_is_signed() */
   uint32_t column_count, bound_count;
   struct census__shm_str view_name, view_description, measure_name, measure_description, unit;
   struct census__shm_str columns[CENSUS__SHM_MAX_COLUMNS];
@@ -35,8 +40,8 @@ bool census__shm_desc_encode(const struct census__rview *view, const struct cens
                              unsigned char **desc, size_t *size);
 
 /* Decodes `size` bytes: true, or false with *problem naming what is wrong (a length past the
- * end, an unknown aggregation, too many columns or bounds, bytes left over). Never reads outside
- * [desc, desc + size). */
+ * end, an unknown aggregation, measure type or flag, too many columns or bounds, bytes left over).
+ * Never reads outside [desc, desc + size). */
 bool census__shm_desc_decode(const unsigned char *desc, size_t size, struct census__shm_desc *out,
                              const char **problem);
 

@@ -19,7 +19,9 @@
  *             u32 words | u32 slots (2: a live cell, 1: an archived total) |
  *             description (padded to 8) | u64 gen (atomic) | u64 writer's word (readers skip
  *             it) | slot 0 [words] | slot 1 [words]
- *   description = u8 aggregation | u8 measure type | u16 reserved | u32 column count |
+ *   description = u8 aggregation (census_aggregation_type: COUNT, SUM, LAST_VALUE or
+ *             DISTRIBUTION) | u8 measure type | u8 flags (bit 0: a signed measure, whose int
+ *             sums are two's-complement; other bits 0) | u8 reserved | u32 column count |
  *             u32 bound count | u32 reserved | strings: view name, view description, measure
  *             name, measure description, unit, each column name (each a u32 length and the
  *             bytes) | padding to 8 | bounds (f64 each) || each column value (a u32 length and
@@ -28,7 +30,10 @@
  *             row. The merge groups by both.
  *
  * A chunk is written by one thread only (its records and `used`), so threads share no written
- * cache line. A live cell's words follow stats_internal.h's layout for its aggregation; the
+ * cache line. A live cell's words follow stats_internal.h's layout for its aggregation (COUNT:
+ * count; SUM: count, sum; LAST_VALUE: time, value; DISTRIBUTION: count, sum, shift, s1, s2, min,
+ * max, then bound count + 1 buckets, where s1 and s2 are the sums of (x - shift) and
+ * (x - shift)^2 and shift is the cell's first value: the shifted sums); the
  * recording thread writes the slot `gen` does not name, then stores gen + 1 (release): slot
  * (gen & 1) is always complete, so a reader never sees half a record, even when the writer was
  * killed in the middle of one. The writer's word is the writer's own: for a DISTRIBUTION, the

@@ -85,6 +85,10 @@ struct census__shm_merge {
   char **names; /* the archive's list of files it holds */
   size_t name_count, name_cap;
   bool failed; /* out of memory: the result would be incomplete */
+  /* One record's words as read (merge_chunk()): here, not a thread-local, because the library's
+   * initial-exec thread-locals (core/thread_local.h) put its whole TLS block in the static TLS
+   * that dlopen() has little of. */
+  uint64_t copy[MAX_WORDS];
 };
 
 /* ---- reported once ------------------------------------------------------------------------- */
@@ -217,8 +221,12 @@ static size_t view_find(struct census__shm_merge *m, const unsigned char *desc,
   v->desc.bounds = d->bounds ? v->part + (d->bounds - desc) : NULL;
   (void)problem;
   v->measure.type = (census_measure_type)d->measure_type;
+  v->measure.signed_values = d->signed_values;
   v->rview.def.measure = &v->measure;
-  v->rview.def.aggregation.type = (census_aggregation_type)d->aggregation;
+  /* A signed measure's SUM merges as the collector's SIGNED_SUM (stats_internal.h). */
+  v->rview.def.aggregation.type = d->aggregation == CENSUS_AGGREGATION_SUM && d->signed_values
+                                      ? CENSUS__AGGREGATION_SIGNED_SUM
+                                      : (census_aggregation_type)d->aggregation;
   v->rview.def.aggregation.bound_count = d->bound_count;
   v->rview.words = census__aggregation_words(&v->rview.def.aggregation);
   return m->view_count++;
@@ -387,7 +395,7 @@ static const char *read_names(struct census__shm_merge *m, const unsigned char *
 /* Walks one chunk's records. */
 static const char *merge_chunk(struct census__shm_merge *m, const unsigned char *chunk, size_t used,
                                uint64_t pid, bool archive) {
-  static _Thread_local uint64_t words[MAX_WORDS];
+  uint64_t *words = m->copy;
   size_t at = 0;
   while (at < used) {
     if (used - at < CENSUS__SHM_RECORD_HEAD) {
@@ -493,9 +501,13 @@ static const census_measure *view_measure(const struct mview *v) {
   const census_measure *measure = NULL;
   census_status status = CENSUS_ENOMEM;
   if (name && description && unit) {
-    measure = v->desc.measure_type == CENSUS_MEASURE_DOUBLE
-                  ? census_measure_double_new(name, description, unit, &status)
-                  : census_measure_int64_new(name, description, unit, &status);
+    census_measure_options o = CENSUS_MEASURE_OPTIONS_INIT;
+    o.name = name;
+    o.description = description;
+    o.unit = unit;
+    o.value_type = (census_measure_type)v->desc.measure_type;
+    o.signed_values = v->desc.signed_values;
+    measure = census_measure_new(&o, &status);
   }
   if (!measure) {
     char what[300];

@@ -11,17 +11,28 @@
  *   COUNT         [count]
  *   SUM           [count, sum]            sum: an int sum or double bits, as the measure
  *   LAST_VALUE    [time_ns, value]        time 0 means unset
- *   DISTRIBUTION  [count, sum, mean, m2, min, max, bucket 0 .. bucket n]
- *                                         sum as for SUM; mean, m2, min, max double bits
- *   EXPONENTIAL   [count, sum, mean, m2, min, max, zero count, scale, base, memo x, memo index,
- *                  slot 0 .. max_size-1]  as DISTRIBUTION for the first six; slot k counts bucket
- *                                         index base + k at `scale` (both int64 as words); a
- *                                         half keeps its scale and base when reset, so a thread
+ *   DISTRIBUTION  [count, sum, shift, s1, s2, min, max, bucket 0 .. bucket n]
+ *                                         sum as for SUM; the others double bits
+ *   EXPONENTIAL   [count, sum, shift, s1, s2, min, max, zero count, scale, base, memo x,
+ *                  memo index, slot 0 .. max_size-1]
+ *                                         as DISTRIBUTION for the first seven; slot k counts
+ *                                         bucket index base + k at `scale` (both int64 as words);
+ *                                         a half keeps its scale and base when reset, so a thread
  *                                         records at the scale its values need (exp_histogram.c);
  *                                         above scale 10 the last value's bits and index are
  *                                         remembered (0: none), so a constant value costs no
  *                                         index computation
  * Series totals use the same layout.
+ *
+ * Distributions keep shifted sums: shift K is the first value the cell half (or the series'
+ * totals) received, s1 = sum of (x - K), s2 = sum of (x - K)^2. The record path adds without a
+ * divide (Welford's update divides per value). The collector merges a half into the totals by
+ * moving its sums to the totals' shift (d = K_half - K_totals: s1 + n d, s2 + 2 d s1 + n d^2),
+ * and a snapshot turns the totals into mean = K + s1/n and m2 = s2 - s1^2/n (view_data.c). With K
+ * a value of the data, x - K is exact for values within a factor of two of K and s1 stays small,
+ * so large values close together (1e9 + noise) keep their spread, where the plain sum-of-squares
+ * formula cancels it away. What bounds the error is how far the data's mean moves from K
+ * relative to its spread: a relative error of about 1e-16 (|mean - K| / sd)^2.
  *
  * Sums are exact running sums, kept beside (not derived from) the distribution's mean, so that
  * integer inputs give integer sums and a sum never decreases. Values are never negative (the
@@ -33,6 +44,18 @@
  * and cannot pass INT64_MAX inside one collection interval; the collector's merge saturates them
  * at INT64_MAX. A double sum is plain IEEE addition: non-negative terms never make it smaller,
  * and it becomes +Inf (and stays there) past DBL_MAX.
+ *
+ * Signed measures (census_measure_options.signed_values: up-down counters, gauges) accept
+ * negative values, so their sums may go down. A Sum view of one is registered as SIGNED_SUM
+ * (below), its own case in the record path. Their int sum word is a two's-complement int64
+ * clamped to INT64_MIN .. INT64_MAX on every addition (no sticky state: a clamped sum moves
+ * again when the values turn), and the collector reports a row whose total was clamped as it
+ * reports a saturated one. A double sum of a signed measure is plain IEEE addition.
+ *
+ * OBSERVED_SUM (internal, CENSUS__AGGREGATION_OBSERVED_SUM) is the aggregation of an observable
+ * counter or up-down counter: its callback reports the total itself, so the cell keeps
+ * [count, value] with the value replaced, not added, on each observation, and the merge keeps the
+ * newer half's value. Snapshots present it as a SUM.
  */
 #ifndef CENSUS_STATS_INTERNAL_H
 #define CENSUS_STATS_INTERNAL_H
@@ -49,18 +72,27 @@
 #define CENSUS__NAME_MAX 255
 
 enum { WORD_COUNT = 0, WORD_SUM = 1, WORD_TIME = 0, WORD_VALUE = 1 };
-enum { WORD_MEAN = 2, WORD_M2 = 3, WORD_MIN = 4, WORD_MAX = 5, WORD_BUCKETS = 6 };
+enum { WORD_SHIFT = 2, WORD_S1 = 3, WORD_S2 = 4, WORD_MIN = 5, WORD_MAX = 6, WORD_BUCKETS = 7 };
 enum {
-  WORD_EXP_ZERO = 6,
-  WORD_EXP_SCALE = 7,
-  WORD_EXP_BASE = 8,
-  WORD_EXP_MEMO_X = 9,
-  WORD_EXP_MEMO_INDEX = 10,
-  WORD_EXP_SLOTS = 11
+  WORD_EXP_ZERO = 7,
+  WORD_EXP_SCALE = 8,
+  WORD_EXP_BASE = 9,
+  WORD_EXP_MEMO_X = 10,
+  WORD_EXP_MEMO_INDEX = 11,
+  WORD_EXP_SLOTS = 12
 };
 
 /* An int sum word that passed INT64_MAX (see the file comment). */
 #define CENSUS__SUM_SATURATED ((uint64_t)1 << 63)
+
+/* The internal aggregation of observable counters (see the file comment): never part of the
+ * public census_aggregation_type, which snapshots report as CENSUS_AGGREGATION_SUM. */
+#define CENSUS__AGGREGATION_OBSERVED_SUM ((census_aggregation_type)16)
+
+/* What a registered Sum view of a signed measure becomes (view.c, at registration): its own case
+ * in the record path's switch, so that the unsigned Sum's case pays nothing for signed sums.
+ * Reported as CENSUS_AGGREGATION_SUM everywhere else (definitions, snapshots, conflicts). */
+#define CENSUS__AGGREGATION_SIGNED_SUM ((census_aggregation_type)17)
 
 struct census__view_list {
   struct census__view_list *older; /* the list this one replaced, freed at shutdown */
@@ -72,6 +104,7 @@ struct census_measure {
   struct census_measure *next; /* registry list */
   char *name, *description, *unit;
   census_measure_type type;
+  bool signed_values; /* accepts negative values; beside `type`: the record path reads both */
   /* The registered views of this measure: an immutable array replaced whole (copy on write)
    * when a view is registered; replaced arrays are kept until shutdown because a recorder may
    * still be reading one. */
@@ -94,6 +127,7 @@ struct census_view {
   size_t column_count;
   struct census_aggregation aggregation;
   size_t max_series;
+  char *prometheus_name; /* census_view_set_prometheus_name(); NULL: none */
 };
 
 struct census__series;

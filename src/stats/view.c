@@ -40,6 +40,7 @@ static void view_def_clear(struct census_view *def) {
   free(def->description);
   free(def->columns);
   free(def->aggregation.bounds);
+  free(def->prometheus_name);
   memset(def, 0, sizeof *def);
 }
 
@@ -58,8 +59,10 @@ static bool view_def_copy(struct census_view *dst, const struct census_view *src
   dst->columns = malloc((src->column_count ? src->column_count : 1) * sizeof *dst->columns);
   size_t bounds_size = src->aggregation.bound_count * sizeof(double);
   dst->aggregation.bounds = bounds_size ? malloc(bounds_size) : NULL;
+  dst->prometheus_name = src->prometheus_name ? strdup(src->prometheus_name) : NULL;
   if (!dst->name || !dst->description || !dst->columns ||
-      (bounds_size && !dst->aggregation.bounds)) {
+      (bounds_size && !dst->aggregation.bounds) ||
+      (src->prometheus_name && !dst->prometheus_name)) {
     view_def_clear(dst);
     return false;
   }
@@ -72,8 +75,15 @@ static bool view_def_copy(struct census_view *dst, const struct census_view *src
   return true;
 }
 
+/* The kind a definition was given: a SIGNED_SUM registered view was given as SUM. */
+static census_aggregation_type given_kind(census_aggregation_type type) {
+  return type == CENSUS__AGGREGATION_SIGNED_SUM ? CENSUS_AGGREGATION_SUM : type;
+}
+
 static const char *aggregation_kind_name(census_aggregation_type type) {
-  switch (type) {
+  switch ((int)given_kind(type)) {
+  case CENSUS__AGGREGATION_OBSERVED_SUM:
+    return "Sum of observations (an observable counter's)";
   case CENSUS_AGGREGATION_COUNT:
     return "Count";
   case CENSUS_AGGREGATION_SUM:
@@ -91,7 +101,7 @@ static const char *aggregation_kind_name(census_aggregation_type type) {
 /* Compares a registered definition `a` with a new one `b` field by field. Returns NULL when they
  * are the same definition; otherwise the name of the first field that differs ("measure",
  * "description", "aggregation kind", "bucket bounds", "exponential parameters", "columns",
- * "max_series"), with what each
+ * "max_series", "Prometheus name"), with what each
  * side has written to detail[0..size). Bounds compare bit for bit, as registration always did. */
 static const char *view_def_difference(const struct census_view *a, const struct census_view *b,
                                        char *detail, size_t size) {
@@ -100,7 +110,7 @@ static const char *view_def_difference(const struct census_view *a, const struct
              b->measure->name);
     return "measure";
   }
-  if (a->aggregation.type != b->aggregation.type) {
+  if (given_kind(a->aggregation.type) != given_kind(b->aggregation.type)) {
     snprintf(detail, size, "registered: %s, given: %s", aggregation_kind_name(a->aggregation.type),
              aggregation_kind_name(b->aggregation.type));
     return "aggregation kind";
@@ -146,6 +156,12 @@ static const char *view_def_difference(const struct census_view *a, const struct
              a->max_series, b->max_series);
     return "max_series";
   }
+  const char *pa = a->prometheus_name ? a->prometheus_name : "";
+  const char *pb = b->prometheus_name ? b->prometheus_name : "";
+  if (strcmp(pa, pb) != 0) {
+    snprintf(detail, size, "registered: \"%.80s\", given: \"%.80s\"", pa, pb);
+    return "Prometheus name";
+  }
   return NULL;
 }
 
@@ -178,6 +194,16 @@ census_view_new(const char *name, const char *description, const census_measure 
       }
     }
   }
+  if (aggregation->type == CENSUS_AGGREGATION_EXPONENTIAL && measure->signed_values) {
+    /* Its buckets cover values >= 0 only (no negative buckets, zero threshold 0). */
+    census__diag(CENSUS_EINVAL,
+                 "census_view_new: view \"%.100s\": an exponential histogram takes values >= 0, "
+                 "but the measure \"%.100s\" is signed: use a Distribution with explicit bounds "
+                 "or a measure that is not signed",
+                 name, measure->name);
+    set_status(status, CENSUS_EINVAL);
+    return NULL;
+  }
   struct census_view draft = {
       .name = (char *)name,
       .description = (char *)(description ? description : ""),
@@ -202,6 +228,22 @@ CENSUS_EXPORT census_status census_view_set_max_series(census_view *view, size_t
     return CENSUS_EINVAL;
   }
   view->max_series = max_series;
+  return CENSUS_OK;
+}
+
+CENSUS_EXPORT census_status census_view_set_prometheus_name(census_view *view, const char *name) {
+  if (!view) {
+    return CENSUS_EINVAL;
+  }
+  if (name && !census__text_is_printable(name, CENSUS__NAME_MAX, false, NULL)) {
+    return CENSUS_EBADNAME;
+  }
+  char *copy = name ? strdup(name) : NULL;
+  if (name && !copy) {
+    return CENSUS_ENOMEM;
+  }
+  free(view->prometheus_name);
+  view->prometheus_name = copy;
   return CENSUS_OK;
 }
 
@@ -250,6 +292,9 @@ static struct census__rview *rview_new(const census_view *def) {
     view_def_clear(&rv->def);
     free(rv);
     return NULL;
+  }
+  if (rv->def.aggregation.type == CENSUS_AGGREGATION_SUM && rv->def.measure->signed_values) {
+    rv->def.aggregation.type = CENSUS__AGGREGATION_SIGNED_SUM; /* see stats_internal.h */
   }
   rv->words = census__aggregation_words(&rv->def.aggregation);
   rv->hash_seed = census__hash_bytes(rv->def.name, strlen(rv->def.name));

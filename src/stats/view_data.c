@@ -28,8 +28,10 @@ struct view_data_row {
 
 struct census_view_data {
   char *name, *description;
+  char *prometheus_name; /* NULL: none */
   const census_measure *measure;
   census_aggregation_type aggregation;
+  bool observed; /* an OBSERVED_SUM view, presented as SUM */
   size_t column_count;
   const char **columns;
   size_t bound_count;
@@ -48,6 +50,7 @@ CENSUS_EXPORT void census_view_data_free(census_view_data *d) {
   }
   free(d->name);
   free(d->description);
+  free(d->prometheus_name);
   free(d->columns);
   free(d->bounds);
   free(d->block);
@@ -106,8 +109,13 @@ census_view_data *census__view_data_build(struct census__rview *view, int64_t en
   const struct census_view *def = &view->def;
   d->name = strdup(def->name);
   d->description = strdup(def->description);
+  d->prometheus_name = def->prometheus_name ? strdup(def->prometheus_name) : NULL;
   d->measure = def->measure;
-  d->aggregation = def->aggregation.type;
+  /* An observable counter's OBSERVED_SUM is a SUM to every reader (stats_internal.h). */
+  d->observed = def->aggregation.type == CENSUS__AGGREGATION_OBSERVED_SUM;
+  d->aggregation = d->observed || def->aggregation.type == CENSUS__AGGREGATION_SIGNED_SUM
+                       ? CENSUS_AGGREGATION_SUM
+                       : def->aggregation.type;
   d->column_count = def->column_count;
   d->columns = malloc((def->column_count ? def->column_count : 1) * sizeof *d->columns);
   d->bound_count = def->aggregation.bound_count;
@@ -115,7 +123,8 @@ census_view_data *census__view_data_build(struct census__rview *view, int64_t en
   d->words = view->words;
   d->max_size = def->aggregation.max_size;
   d->end_ns = end_ns;
-  if (!d->name || !d->description || !d->columns || !d->bounds) {
+  if (!d->name || !d->description || !d->columns || !d->bounds ||
+      (def->prometheus_name && !d->prometheus_name)) {
     census_view_data_free(d);
     return NULL;
   }
@@ -223,6 +232,9 @@ CENSUS_EXPORT const char *census_view_data_name(const census_view_data *d) {
 CENSUS_EXPORT const char *census_view_data_description(const census_view_data *d) {
   return d ? d->description : NULL;
 }
+CENSUS_EXPORT const char *census_view_data_prometheus_name(const census_view_data *d) {
+  return d ? d->prometheus_name : NULL;
+}
 CENSUS_EXPORT const census_measure *census_view_data_measure(const census_view_data *d) {
   return d ? d->measure : NULL;
 }
@@ -235,6 +247,24 @@ CENSUS_EXPORT const char *census_view_data_unit(const census_view_data *d) {
 }
 CENSUS_EXPORT census_aggregation_type census_view_data_aggregation(const census_view_data *d) {
   return d ? d->aggregation : (census_aggregation_type)0;
+}
+CENSUS_EXPORT bool census_view_data_is_monotonic(const census_view_data *d) {
+  if (!d) {
+    return false;
+  }
+  switch (d->aggregation) {
+  case CENSUS_AGGREGATION_COUNT:
+    return true;
+  case CENSUS_AGGREGATION_SUM:
+  case CENSUS_AGGREGATION_DISTRIBUTION:
+  case CENSUS_AGGREGATION_EXPONENTIAL:
+    /* An observable counter's measure refuses negative observations; its totals only grow
+     * (a decrease is a reset, as OpenTelemetry reads it). */
+    return !d->measure->signed_values;
+  case CENSUS_AGGREGATION_LAST_VALUE:
+    return false;
+  }
+  return false;
 }
 CENSUS_EXPORT size_t census_view_data_column_count(const census_view_data *d) {
   return d ? d->column_count : 0;
@@ -266,10 +296,16 @@ CENSUS_EXPORT bool census_view_data_row_is_overflow(const census_view_data *d, s
 }
 
 /* Fills p->int_value and p->double_value from a sum word: an int sum exactly (INT64_MAX once
- * saturated) and as a double, or a double sum. Returns whether an int sum is saturated. */
-static bool point_sum(census_point *p, uint64_t word, bool is_double) {
-  if (is_double) {
+ * saturated; a signed measure's two's-complement word as it is) and as a double, or a double
+ * sum. Returns whether an unsigned int sum is saturated. */
+static bool point_sum(census_point *p, uint64_t word, const census_measure *measure) {
+  if (measure->type == CENSUS_MEASURE_DOUBLE) {
     p->double_value = census__double_of(word);
+    return false;
+  }
+  if (measure->signed_values) {
+    p->int_value = (int64_t)word;
+    p->double_value = (double)p->int_value;
     return false;
   }
   bool saturated = word > (uint64_t)INT64_MAX;
@@ -295,7 +331,12 @@ CENSUS_EXPORT census_status census_view_data_row_point(const census_view_data *d
     break;
   case CENSUS_AGGREGATION_SUM:
     p->count = (int64_t)w[WORD_COUNT];
-    point_sum(p, w[WORD_SUM], is_double);
+    if (d->observed && !is_double) {
+      p->int_value = (int64_t)w[WORD_SUM]; /* the observation itself, never saturated */
+      p->double_value = (double)p->int_value;
+    } else {
+      point_sum(p, w[WORD_SUM], d->measure);
+    }
     break;
   case CENSUS_AGGREGATION_LAST_VALUE:
     p->time_ns = (int64_t)w[WORD_TIME];
@@ -309,16 +350,19 @@ CENSUS_EXPORT census_status census_view_data_row_point(const census_view_data *d
   case CENSUS_AGGREGATION_DISTRIBUTION:
   case CENSUS_AGGREGATION_EXPONENTIAL: {
     p->count = (int64_t)w[WORD_COUNT];
-    bool saturated = point_sum(p, w[WORD_SUM], is_double);
+    bool saturated = point_sum(p, w[WORD_SUM], d->measure);
     /* The mean is the exact sum over the count: for an int measure the correctly rounded mean of
-     * integers, where the running (Welford) mean carries one rounding per record; for a double
-     * one it agrees with the exported sum. The running mean, which the sum of squared deviation
-     * is built on, stands in when the sum cannot (saturated, or a double sum gone to +Inf). */
-    double running_mean = census__double_of(w[WORD_MEAN]);
+     * integers; for a double one it agrees with the exported sum. The mean of the shifted sums
+     * (K + s1/n, stats_internal.h), which the sum of squared deviation is built on, stands in
+     * when the sum cannot (saturated, or a double sum gone to +Inf). */
+    double n = p->count == 0 ? 1 : (double)p->count;
+    double shift = census__double_of(w[WORD_SHIFT]);
+    double s1 = census__double_of(w[WORD_S1]), s2 = census__double_of(w[WORD_S2]);
+    double ssd = s2 - s1 * (s1 / n);
     p->mean = p->count == 0                             ? 0
-              : saturated || !isfinite(p->double_value) ? running_mean
+              : saturated || !isfinite(p->double_value) ? shift + s1 / n
                                                         : p->double_value / (double)p->count;
-    p->sum_of_squared_deviation = census__double_of(w[WORD_M2]);
+    p->sum_of_squared_deviation = ssd > 0 ? ssd : 0; /* rounding can leave -0 or a hair below */
     p->min = census__double_of(w[WORD_MIN]);
     p->max = census__double_of(w[WORD_MAX]);
     if (d->aggregation == CENSUS_AGGREGATION_DISTRIBUTION) {

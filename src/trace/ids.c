@@ -15,6 +15,7 @@
  * caller-supplied generator) must keep id[9..15] random or stop span.c setting the flag.
  */
 #include "trace/ids.h"
+#include "core/thread_local.h"
 
 #include <stdatomic.h>
 #include <string.h>
@@ -22,13 +23,14 @@
 #include <time.h>
 #include <unistd.h>
 
+/* epoch is the seed_epoch the generator was seeded in; 0 (a new thread's) never matches, since
+ * seed_epoch starts at 1 and a wrap past 0 takes 2^32 forks. */
 struct id_generator {
   uint64_t s[4];
   unsigned epoch;
-  int seeded;
 };
 
-static _Thread_local struct id_generator generator;
+static CENSUS__HOT_THREAD_LOCAL struct id_generator generator;
 static atomic_uint seed_epoch = 1;
 
 static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
@@ -43,7 +45,7 @@ static uint64_t splitmix(uint64_t *x) {
 /* Seeds from getrandom(); if the kernel refuses (seccomp, very old kernels), from the clock, pid
  * and the generator's address, mixed by splitmix64: unpredictable enough for ids, which are not
  * secrets. */
-static void seed(struct id_generator *g) {
+static __attribute__((cold, noinline)) void seed(struct id_generator *g) {
   if (getrandom(g->s, sizeof g->s, GRND_NONBLOCK) != (ssize_t)sizeof g->s) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -57,14 +59,19 @@ static void seed(struct id_generator *g) {
     g->s[0] = 1;
   }
   g->epoch = atomic_load_explicit(&seed_epoch, memory_order_relaxed);
-  g->seeded = 1;
 }
 
-static uint64_t next(void) {
+/* The calling thread's generator, (re)seeded first if it is new or the process forked since. */
+static inline struct id_generator *generator_get(void) {
   struct id_generator *g = &generator;
-  if (!g->seeded || g->epoch != atomic_load_explicit(&seed_epoch, memory_order_relaxed)) {
+  if (__builtin_expect(g->epoch != atomic_load_explicit(&seed_epoch, memory_order_relaxed), 0)) {
     seed(g);
   }
+  return g;
+}
+
+/* One xoshiro256** step. Inline: a span takes three (two for its trace id if it is a root). */
+static inline uint64_t next(struct id_generator *g) {
   uint64_t *s = g->s;
   uint64_t result = rotl(s[1] * 5, 7) * 9;
   uint64_t t = s[1] << 17;
@@ -78,19 +85,21 @@ static uint64_t next(void) {
 }
 
 void census__trace_id_new(uint8_t id[16]) {
+  struct id_generator *g = generator_get();
   uint64_t hi, lo;
   do {
-    hi = next();
-    lo = next();
+    hi = next(g);
+    lo = next(g);
   } while ((hi | lo) == 0);
   memcpy(id, &hi, 8);
   memcpy(id + 8, &lo, 8);
 }
 
 void census__span_id_new(uint8_t id[8]) {
+  struct id_generator *g = generator_get();
   uint64_t v;
   do {
-    v = next();
+    v = next(g);
   } while (v == 0);
   memcpy(id, &v, 8);
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/thread_local.h"
 #include "core/diagnostics.h"
 #include "core/env.h"
 #include "core/options.h"
@@ -29,8 +30,8 @@
 
 #define LOCAL_MAX 512
 
-static _Thread_local struct census__span_free_list local;
-static _Thread_local census_span current;
+static CENSUS__HOT_THREAD_LOCAL struct census__span_free_list local;
+static CENSUS__HOT_THREAD_LOCAL census_span current;
 
 /* Read on every sampled start, so atomics rather than a lock. The environment's values
  * (OTEL_SPAN_*_LIMIT) are read once, before the first span starts or the first change. */
@@ -133,6 +134,14 @@ static bool parent_context(const census_span_options *o, census_trace_context *p
   return false;
 }
 
+static bool trace_id_is_zero(const uint8_t id[CENSUS_TRACE_ID_SIZE]) {
+  uint8_t any = 0;
+  for (int i = 0; i < CENSUS_TRACE_ID_SIZE; i++) {
+    any |= id[i];
+  }
+  return any == 0;
+}
+
 /* census_span_start()'s options when their size is not this census's sizeof: an older caller's
  * smaller struct is copied into *copy (the fields it lacks take their defaults), anything else is
  * refused and reported. Out of line so that the common case costs one compare. */
@@ -224,6 +233,8 @@ static census_span span_start(const char *name, const census_span_options *o) {
 
   census_trace_context parent;
   bool has_parent = parent_context(o, &parent);
+  /* The random flag a root gets: census's own ids are random; a caller's only if it says so. */
+  bool root_random = true;
   r->has_parent = has_parent;
   if (has_parent) {
     memcpy(r->context.trace_id, parent.trace_id, CENSUS_TRACE_ID_SIZE);
@@ -231,7 +242,12 @@ static census_span span_start(const char *name, const census_span_options *o) {
     r->parent_remote = parent.remote;
     strcpy(r->context.tracestate, parent.tracestate);
   } else {
-    census__trace_id_new(r->context.trace_id);
+    if (o && o->trace_id && !trace_id_is_zero(o->trace_id)) {
+      memcpy(r->context.trace_id, o->trace_id, CENSUS_TRACE_ID_SIZE);
+      root_random = o->trace_id_random;
+    } else {
+      census__trace_id_new(r->context.trace_id);
+    }
     r->parent_remote = false;
     r->context.tracestate[0] = '\0';
   }
@@ -242,8 +258,9 @@ static census_span span_start(const char *name, const census_span_options *o) {
   /* The random flag belongs to the trace id (W3C Level 2, 3.2.2.5.2): a root gets it because
    * census__trace_id_new() draws all 16 bytes from the generator; a child keeps its parent's,
    * set or unset. Reserved bits are not carried (3.2.2.5.3: vendors set them to zero). */
-  r->context.trace_flags = (uint8_t)((has_parent ? parent.trace_flags & CENSUS_TRACE_FLAG_RANDOM
-                                                 : CENSUS_TRACE_FLAG_RANDOM) |
+  r->context.trace_flags = (uint8_t)((has_parent    ? parent.trace_flags & CENSUS_TRACE_FLAG_RANDOM
+                                      : root_random ? CENSUS_TRACE_FLAG_RANDOM
+                                                    : 0) |
                                      (r->sampled ? CENSUS_TRACE_FLAG_SAMPLED : 0));
   r->previous_current = 0;
   /* Observers (span_observer.h): 0 unless one is registered, the one cost here without them. */
@@ -462,6 +479,105 @@ CENSUS_EXPORT census_status census_span_add_event_with_attribute(census_span spa
   }
   r->events[r->event_count++] = e;
   return CENSUS_OK;
+}
+
+/* Checks an attribute array given to census_span_add_event_with_attributes(). */
+static bool attributes_valid(const census_attribute *a, size_t count) {
+  if (count && !a) {
+    return false;
+  }
+  for (size_t i = 0; i < count; i++) {
+    if (!a[i].key || a[i].type < CENSUS_ATTRIBUTE_STRING || a[i].type > CENSUS_ATTRIBUTE_BOOL ||
+        (a[i].type == CENSUS_ATTRIBUTE_STRING && !a[i].string_value)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/* Copies attributes into the event's array in the arena: a key given again replaces the value it
+ * had (the last one wins); distinct keys beyond the per-event limit are left off, as
+ * census_span_add_event_with_attribute() does. */
+static census_status event_attributes(struct census_span_data *r, struct census__event *e,
+                                      const census_attribute *a, size_t count) {
+  uint32_t limit = r->limits.max_attributes_per_event;
+  size_t room = count < limit ? count : limit;
+  e->attrs = room ? arena_alloc(r, room * sizeof *e->attrs) : NULL;
+  if (room && !e->attrs) {
+    return CENSUS_ENOMEM;
+  }
+  for (size_t i = 0; i < count; i++) {
+    struct census__attr v = {.type = a[i].type};
+    uint32_t at = 0;
+    while (at < e->attr_count && strcmp(e->attrs[at].key, a[i].key) != 0) {
+      at++;
+    }
+    if (at == e->attr_count && at >= room) {
+      continue; /* over the per-event limit (no per-event count exists to put it in) */
+    }
+    switch (a[i].type) {
+    case CENSUS_ATTRIBUTE_STRING:
+      v.value.s = arena_strdup(r, a[i].string_value);
+      break;
+    case CENSUS_ATTRIBUTE_INT64:
+      v.value.i = a[i].int_value;
+      break;
+    case CENSUS_ATTRIBUTE_DOUBLE:
+      v.value.d = a[i].double_value;
+      break;
+    case CENSUS_ATTRIBUTE_BOOL:
+      v.value.b = a[i].bool_value;
+      break;
+    }
+    v.key = at < e->attr_count ? e->attrs[at].key : arena_strdup(r, a[i].key);
+    if (!v.key || (a[i].type == CENSUS_ATTRIBUTE_STRING && !v.value.s)) {
+      return CENSUS_ENOMEM;
+    }
+    e->attrs[at] = v;
+    if (at == e->attr_count) {
+      e->attr_count++;
+    }
+  }
+  return CENSUS_OK;
+}
+
+CENSUS_EXPORT census_status census_span_add_event_with_attributes(
+    census_span span, const char *name, const census_attribute *attributes, size_t count) {
+  census_status status;
+  struct census_span_data *r = recording(span, &status);
+  if (!name || !attributes_valid(attributes, count)) {
+    return CENSUS_EINVAL;
+  }
+  if (!r) {
+    return status;
+  }
+  if (r->event_count >= r->limits.max_events) {
+    r->dropped_events++;
+    return CENSUS_ELIMIT;
+  }
+  if (!array_reserve((void **)&r->events, &r->event_capacity, r->event_count, sizeof *r->events)) {
+    r->dropped_events++;
+    return CENSUS_ENOMEM;
+  }
+  struct census__event e = {arena_strdup(r, name), census__unix_ns(), NULL, 0};
+  if (!e.name || event_attributes(r, &e, attributes, count) != CENSUS_OK) {
+    r->dropped_events++;
+    return CENSUS_ENOMEM;
+  }
+  r->events[r->event_count++] = e;
+  return CENSUS_OK;
+}
+
+CENSUS_EXPORT census_status census_span_set_kind(census_span span, census_span_kind kind) {
+  census_status status;
+  struct census_span_data *r = recording(span, &status);
+  if (kind < CENSUS_SPAN_KIND_INTERNAL || kind > CENSUS_SPAN_KIND_CONSUMER) {
+    return CENSUS_EINVAL;
+  }
+  if (r) {
+    r->kind = kind;
+  }
+  return status;
 }
 
 CENSUS_EXPORT census_status census_span_add_event(census_span span, const char *name) {

@@ -20,6 +20,7 @@
  * Malformed values are reported once and the default kept.
  */
 #include "trace/span_queue.h"
+#include "core/thread_local.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +58,7 @@ static census__mutex rings_mu = CENSUS__MUTEX_INIT(CENSUS__LOCK_SPAN_RINGS);
 static struct span_ring *rings;
 static pthread_key_t ring_key;
 static bool ring_key_made;
-static _Thread_local struct span_ring *my_ring;
+static CENSUS__HOT_THREAD_LOCAL struct span_ring *my_ring;
 static _Atomic int64_t queued;                 /* spans in all rings */
 static _Atomic uint32_t queue_capacity = 2048; /* mirrors options, read without the lock */
 static _Atomic uint32_t batch_size = 512;

@@ -59,6 +59,14 @@ if(CENSUS_BUILD_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang" AND NOT CENSUS_SANI
   set(http_dir ${PROJECT_SOURCE_DIR}/exporters/http)
   set(common_dir ${PROJECT_SOURCE_DIR}/exporters/common)
   census_fuzz_target(kv_list SOURCES ${common_dir}/env_config.c INCLUDES ${common_dir})
+  # Numeric and choice environment variables: the core's (census__env_positive) and the
+  # exporters' (census__env_ms, _bytes, _choice).
+  census_fuzz_target(env SOURCES ${common_dir}/env_config.c
+                     INCLUDES ${common_dir} ${PROJECT_SOURCE_DIR}/src)
+  # Endpoint URLs from options and OTEL_*_ENDPOINT variables: the check (libcurl's parser) and
+  # the redaction of credentials for diagnostics.
+  find_package(CURL REQUIRED)
+  census_fuzz_target(url SOURCES ${http_dir}/url.c INCLUDES ${http_dir} LIBS CURL::libcurl)
   # Spool files left on disk by another process (the push exporters' persistent spool; zlib).
   find_package(ZLIB REQUIRED)
   census_fuzz_target(spool SOURCES ${http_dir}/spool.c ${common_dir}/env_config.c
@@ -82,6 +90,9 @@ if(CENSUS_BUILD_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang" AND NOT CENSUS_SANI
     census_fuzz_target(prometheus_render NO_CORE
       SOURCES ${CENSUS_PROMETHEUS_RENDER_SOURCES}
               ${PROJECT_SOURCE_DIR}/tests/fuzz/exposition_check.c
+      INCLUDES ${PROJECT_SOURCE_DIR}/exporters/prometheus ${common_dir})
+    # The Accept header of every request to /metrics (any client of the server).
+    census_fuzz_target(accept SOURCES ${CENSUS_PROMETHEUS_RENDER_SOURCES}
       INCLUDES ${PROJECT_SOURCE_DIR}/exporters/prometheus ${common_dir})
     find_program(CENSUS_FUZZ_PROMTOOL promtool)
     add_test(NAME prometheus_render_fuzz_corpus

@@ -4,22 +4,31 @@
  *
  * The input is a small line-oriented program (one command per line, its first byte naming it):
  *   V<agg><type><name>  a new view: agg c/s/l/d/e (Count, Sum, LastValue, Distribution,
- *                       Exponential, else by value mod 4), type i/d (int64/double measure), name
- * (mapped into printable ASCII, as census_view_new() requires; at most 255 bytes) U<unit> M<text>
- * D<text>   the view's measure unit, measure description, view description (any bytes) C<name> a
- * column (printable ASCII; a repeated column is skipped, as census refuses it) K<n>,<n>,... bucket
- * bounds (kept finite, sorted, distinct, as census requires) R<v>\t<v>...|<n>,<n>,...  a row:
- * column values (printable ASCII, at most 255 bytes; a tuple already present is skipped), then
- * numbers for its point (Count: count; Sum, LastValue: value; Distribution: the bucket counts, then
- * the sum; Exponential: scale (kept in -10..20), offset, zero count, then the bucket counts; its
- * sum is 1.5 per measurement) O|<n>,...           the overflow row (values all ""), once per view
+ *                       Exponential, else by value mod 4), type i/d (int64/double measure; I/D: a
+ *                       signed one, whose values may be negative: an up-down counter's), name
+ *                       (mapped into printable ASCII, as census_view_new() requires; at most 255
+ *                       bytes)
+ *   U<unit> M<text> D<text>   the view's measure unit, measure description, view description
+ *                       (any bytes)
+ *   N<name>             the view's Prometheus name (census_view_set_prometheus_name():
+ *                       printable ASCII, 1..255 bytes)
+ *   C<name>             a column (printable ASCII; a repeated column is skipped, as census
+ *                       refuses it)
+ *   K<n>,<n>,...        bucket bounds (kept finite, sorted, distinct, as census requires)
+ *   R<v>\t<v>...|<n>,<n>,...  a row: column values (printable ASCII, at most 255 bytes; a tuple
+ *                       already present is skipped), then numbers for its point (Count: count;
+ *                       Sum, LastValue: value; Distribution: the bucket counts, then the sum;
+ *                       Exponential: scale (kept in -10..20), offset, zero count, then the bucket
+ *                       counts; its sum is 1.5 per measurement)
+ *   O|<n>,...           the overflow row (values all ""), once per view
  *   T<ns>               the view's start time
  *   P<prefix> L<name>=<value> B   options: name prefix, constant label (at most 4), base units
  * e.g. tests/fuzz/corpus/prometheus_render/. The views are snapshot doubles: this file defines
  * census_view_data and census_measure and their accessors, and the target links the renderer
  * without census's core, so every iteration starts from nothing (the core's registry is
  * process-wide and only grows) and snapshots can hold anything census's API lets through:
- * values are kept within what the core guarantees (non-negative, a distribution's count the sum
+ * values are kept within what the core guarantees (non-negative unless the measure is signed, a
+ * distribution's count the sum
  * of its buckets), names and values within what its constructors accept. The real core's path
  * is covered by unit_prometheus_render's generated hostile set.
  *
@@ -55,6 +64,7 @@
 struct census_measure {
   char *description, *unit;
   census_measure_type type;
+  bool signed_values;
 };
 
 struct row {
@@ -67,6 +77,7 @@ struct row {
 
 struct census_view_data {
   char *name, *description;
+  char *prometheus_name;
   struct census_measure measure;
   census_aggregation_type aggregation;
   char *columns[MAX_COLUMNS];
@@ -79,6 +90,9 @@ struct census_view_data {
 };
 
 CENSUS_EXPORT const char *census_view_data_name(const census_view_data *d) { return d->name; }
+CENSUS_EXPORT const char *census_view_data_prometheus_name(const census_view_data *d) {
+  return d->prometheus_name;
+}
 CENSUS_EXPORT const char *census_view_data_description(const census_view_data *d) {
   return d->description;
 }
@@ -140,6 +154,14 @@ CENSUS_EXPORT census_status census_view_data_row_exponential(const census_view_d
 }
 CENSUS_EXPORT census_measure_type census_measure_value_type(const census_measure *m) {
   return m->type;
+}
+CENSUS_EXPORT bool census_measure_is_signed(const census_measure *m) { return m->signed_values; }
+/* The core's rule (src/stats/view_data.c), restated. */
+CENSUS_EXPORT bool census_view_data_is_monotonic(const census_view_data *d) {
+  return d->aggregation == CENSUS_AGGREGATION_COUNT ||
+         ((d->aggregation == CENSUS_AGGREGATION_SUM ||
+           d->aggregation == CENSUS_AGGREGATION_DISTRIBUTION) &&
+          !d->measure.signed_values);
 }
 CENSUS_EXPORT const char *census_measure_unit(const census_measure *m) { return m->unit; }
 CENSUS_EXPORT const char *census_measure_description(const census_measure *m) {
@@ -215,11 +237,16 @@ static int64_t count_of(double v) {
   return isfinite(v) ? (int64_t)fmod(v, 1e12) : 0;
 }
 
-/* A measured value in census's range: non-negative (census refuses negative values), finite
- * for recorded values; a double Sum may have overflowed to +Inf. */
-static double value_of(double v, bool may_be_inf) {
-  v = fabs(v);
+/* A measured value in census's range: non-negative (census refuses negative values) unless the
+ * measure is signed, finite for recorded values; a double Sum may have overflowed to +-Inf. */
+static double value_of(double v, bool may_be_inf, bool is_signed) {
+  v = is_signed ? v : fabs(v);
   return isnan(v) || (isinf(v) && !may_be_inf) ? 0 : v;
+}
+
+/* An int64 value in range, saturated as the core holds it (signed: clamped). */
+static int64_t int_of(double v) {
+  return v >= 9.2e18 ? INT64_MAX : v <= -9.2e18 ? INT64_MIN : (int64_t)v;
 }
 
 /* Fills the point of the row just added from its numbers. */
@@ -236,10 +263,10 @@ static void set_point(census_view_data *d, struct row *r, const double *n, size_
   case CENSUS_AGGREGATION_LAST_VALUE:
     p->count = 1;
     if (is_int) {
-      double v = value_of(first, false);
-      p->int_value = v >= 9.2e18 ? INT64_MAX : (int64_t)v;
+      p->int_value = int_of(value_of(first, false, d->measure.signed_values));
     } else {
-      p->double_value = value_of(first, d->aggregation == CENSUS_AGGREGATION_SUM);
+      p->double_value =
+          value_of(first, d->aggregation == CENSUS_AGGREGATION_SUM, d->measure.signed_values);
     }
     break;
   case CENSUS_AGGREGATION_EXPONENTIAL: {
@@ -271,9 +298,11 @@ static void set_point(census_view_data *d, struct row *r, const double *n, size_
     }
     p->bucket_counts = r->buckets;
     {
-      double sum = p->count ? value_of(count > p->bucket_count ? n[p->bucket_count] : 1, true) : 0;
+      double sum = p->count ? value_of(count > p->bucket_count ? n[p->bucket_count] : 1, true,
+                                       d->measure.signed_values)
+                            : 0;
       if (is_int) { /* an int64 measure's exact sum (saturated at INT64_MAX, as the core does) */
-        p->int_value = sum >= 9.2e18 ? INT64_MAX : (int64_t)sum;
+        p->int_value = int_of(sum);
         sum = (double)p->int_value;
       }
       p->double_value = sum;
@@ -293,6 +322,7 @@ struct program {
 
 static void view_free(census_view_data *d) {
   free(d->name);
+  free(d->prometheus_name);
   free(d->description);
   free(d->measure.description);
   free(d->measure.unit);
@@ -363,8 +393,12 @@ static void parse(struct program *p, const uint8_t *data, size_t size) {
                        : a == 'd' ? CENSUS_AGGREGATION_DISTRIBUTION
                        : a == 'e' ? CENSUS_AGGREGATION_EXPONENTIAL
                                   : (census_aggregation_type)(1 + (unsigned char)a % 4);
-      d->measure.type =
-          arg_length > 1 && arg[1] == 'i' ? CENSUS_MEASURE_INT64 : CENSUS_MEASURE_DOUBLE;
+      char t = arg_length > 1 ? arg[1] : 'd';
+      d->measure.type = t == 'i' || t == 'I' ? CENSUS_MEASURE_INT64 : CENSUS_MEASURE_DOUBLE;
+      /* Signed measures for the other kinds (an exponential view's sample count below assumes
+       * non-negative values). */
+      d->measure.signed_values =
+          (t == 'I' || t == 'D') && d->aggregation != CENSUS_AGGREGATION_EXPONENTIAL;
       size_t skip = arg_length < 2 ? arg_length : 2;
       d->name = copy_text(arg + skip, arg_length - skip, true, 255);
       if (!d->name[0]) {
@@ -394,6 +428,13 @@ static void parse(struct program *p, const uint8_t *data, size_t size) {
       if (!d->measure.unit[0]) { /* census stores "" as "1" */
         free(d->measure.unit);
         d->measure.unit = copy_text("1", 1, false, 1);
+      }
+    } else if (d && command == 'N') {
+      free(d->prometheus_name);
+      d->prometheus_name = copy_text(arg, arg_length, true, 255);
+      if (!d->prometheus_name[0]) { /* census refuses an empty name */
+        free(d->prometheus_name);
+        d->prometheus_name = NULL;
       }
     } else if (d && command == 'M') {
       free(d->measure.description);
@@ -472,10 +513,13 @@ static size_t expected_samples(const struct program *p, bool openmetrics) {
     const census_view_data *d = p->views[v];
     size_t per_row = 1;
     if (d->aggregation == CENSUS_AGGREGATION_DISTRIBUTION) {
-      bool negative = d->bound_count > 0 && d->bounds[0] < 0;
+      bool negative = (d->bound_count > 0 && d->bounds[0] < 0) || d->measure.signed_values;
       per_row = d->bound_count + 1 + (openmetrics && negative ? 0 : 2);
     }
-    per_row += openmetrics && d->aggregation != CENSUS_AGGREGATION_LAST_VALUE;
+    /* _created: counters and histograms; a signed measure's Sum is a gauge */
+    bool gauge = d->aggregation == CENSUS_AGGREGATION_LAST_VALUE ||
+                 (d->aggregation == CENSUS_AGGREGATION_SUM && d->measure.signed_values);
+    per_row += openmetrics && !gauge;
     if (d->aggregation == CENSUS_AGGREGATION_EXPONENTIAL) {
       /* Per row: le="0", one bucket per distinct finite bound (exp_buckets.h) once scaled to
        * base units, +Inf, _sum, _count. */

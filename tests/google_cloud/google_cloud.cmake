@@ -35,6 +35,9 @@ set_tests_properties(unit_google_auth PROPERTIES LABELS "unit;google_cloud")
 
 census_unit_test(google_monitoring)
 target_link_libraries(test_google_monitoring PRIVATE census_google_cloud_static)
+# The descriptor encoder (google_monitoring_internal.h) needs the exporters' shared headers.
+target_include_directories(test_google_monitoring PRIVATE ${PROJECT_SOURCE_DIR}/exporters/http
+                           ${PROJECT_SOURCE_DIR}/exporters/common)
 set_tests_properties(unit_google_monitoring PROPERTIES LABELS "unit;google_cloud")
 
 add_executable(google_auth_e2e ${GOOGLE_TEST_DIR}/google_auth_e2e.c)

@@ -120,7 +120,8 @@ function checkMetrics(req, final) {
       eq(p.startTimeUnixNano, startTimes[m.name], `${m.name}: cumulative start time is the same in every point and request`);
       // A cumulative sum never goes down from one request to the next (a backend would read a
       // counter reset): Sum values and Histogram.sum alike.
-      if (m.data === 'sum' || m.data === 'histogram') {
+      // (An up-down counter's Sum, isMonotonic false, may go down: otlp_test/depth_updown.)
+      if ((m.data === 'sum' && m.sum.isMonotonic) || m.data === 'histogram') {
         const attrs = JSON.stringify(p.attributes || []);
         const v = m.data === 'histogram' ? Number(p.sum) : Number(p.value === 'asInt' ? p.asInt : p.asDouble);
         const k = `${m.name}${attrs}`;
@@ -181,6 +182,16 @@ function checkMetrics(req, final) {
     eq(p.value, field, `${name} value kind`);
     eq(p[field], value, `${name} value`);
   };
+  // A signed measure's Sum (an up-down counter's): +5 -7 in the first request, -3 more in the
+  // second; exported as a cumulative Sum with is_monotonic false, its value negative.
+  const depth = metrics['otlp_test/depth_updown'];
+  if (!depth) fail('metric otlp_test/depth_updown missing');
+  else {
+    eq(depth.data, 'sum', 'otlp_test/depth_updown is a Sum');
+    eq(!!depth.sum.isMonotonic, false, 'otlp_test/depth_updown is not monotonic');
+    eq(depth.sum.aggregationTemporality, 2, 'otlp_test/depth_updown temporality CUMULATIVE');
+    eq(depth.sum.dataPoints[0].asInt, '-5', 'otlp_test/depth_updown value');
+  }
   sum('otlp_test/request_count', '1', { 'method=GET,status=200': '3', 'method=GET,status=500': '1', 'method=POST,status=200': '2' }, 'asInt');
   eq((metrics['otlp_test/request_count'] || {}).description, 'Requests by method and status', 'request_count description');
   sum('otlp_test/bytes_sum', 'By', { 'method=GET': '350', 'method=POST': '7' }, 'asInt');

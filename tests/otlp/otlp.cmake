@@ -15,6 +15,7 @@
 #   otlp_export_protobuf  the exporter to a node receiver on loopback, protobuf, gzip, API key
 #   otlp_export_json      the same in OTLP/JSON
 #   otlp_demo             examples/demo exports OTLP when given --otlp-endpoint
+#   example_demo_environment  examples/demo configured by OTEL_* variables only
 #   otlp_faults           503 then 200, 429 + Retry-After, a hanging backend, partial success
 #                         (both encodings), 400, a backend that never recovers, refused
 #                         connections, a short shutdown deadline: decoded totals and exact
@@ -63,6 +64,14 @@ if(CENSUS_BUILD_EXAMPLES AND CENSUS_EXPORTER_STDOUT) # the demo target is define
   add_test(NAME otlp_demo COMMAND ${otlp_dir}/otlp_demo_test.sh $<TARGET_FILE:demo>)
   set_tests_properties(otlp_demo PROPERTIES LABELS "otlp;integration;example" TIMEOUT 120
     ENVIRONMENT "${otlp_env}")
+  # The demo configured by OTEL_* variables only (census_autoconfigure()): OTLP, Prometheus on a
+  # chosen port, ratio sampler, B3 propagation, checked from what arrives (see the script).
+  if(CENSUS_EXPORTER_PROMETHEUS)
+    add_test(NAME example_demo_environment
+      COMMAND ${otlp_dir}/otlp_demo_environment_test.sh $<TARGET_FILE:demo>)
+    set_tests_properties(example_demo_environment PROPERTIES
+      LABELS "otlp;integration;example" TIMEOUT 120 ENVIRONMENT "${otlp_env}")
+  endif()
 endif()
 
 # The exit-path matrix (label "exit" too): otlp_exit_app ends in each way (return, exit(),

@@ -61,7 +61,7 @@
   } while (0)
 
 static const census_measure *m_requests, *m_bytes, *m_load, *m_queue, *m_temp, *m_latency, *m_user,
-    *m_size;
+    *m_size, *m_depth;
 static const census_tag_key *k_method, *k_status, *k_user;
 
 static void on_diagnostics(void *user, census_status status, const char *message) {
@@ -109,6 +109,15 @@ static void setup(void) {
   m_latency = new_measure(true, "otlp_test/latency_ms", "Latency", "ms");
   m_user = new_measure(false, "otlp_test/user_requests", "Requests by user", "1");
   m_size = new_measure(false, "otlp_test/size_bytes", "Sizes", "By");
+  /* A signed measure (an up-down counter's): its Sum goes down and is not monotonic. */
+  census_measure_options depth = CENSUS_MEASURE_OPTIONS_INIT;
+  depth.name = "otlp_test/depth";
+  depth.description = "Queue depth changes";
+  depth.unit = "{item}";
+  depth.value_type = CENSUS_MEASURE_INT64;
+  depth.signed_values = true;
+  m_depth = census_measure_new(&depth, &st);
+  CHECK(st);
   k_method = tag_key("method");
   k_status = tag_key("status");
   k_user = tag_key("user");
@@ -128,6 +137,7 @@ static void setup(void) {
   CHECK(st);
   view("otlp_test/capped", "Requests by user, 2 series at most", m_user, &k_user, 1,
        census_aggregation_count_new(), 2);
+  view("otlp_test/depth_updown", "Queue depth", m_depth, NULL, 0, census_aggregation_sum_new(), 0);
   double size_bounds[] = {100, 1000};
   view("otlp_test/size", "Sizes, then zeros", m_size, NULL, 0,
        census_aggregation_distribution_new(size_bounds, 2, &st), 0);
@@ -185,6 +195,8 @@ static void phase1(void) {
   for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
     CHECK(census_record_int64(m_size, sizes[i], NULL));
   }
+  CHECK(census_record_int64(m_depth, 5, NULL));
+  CHECK(census_record_int64(m_depth, -7, NULL)); /* -2: accepted, the measure is signed */
   /* Refused (negative) and counted in census/dropped_measurements, which is exported too. */
   if (census_record_int64(m_queue, -1, NULL) != CENSUS_ENEGATIVE) {
     fprintf(stderr, "otlp_app: a negative value was not refused\n");
@@ -223,6 +235,7 @@ static void phase2(const char *expected_path) {
   record_user("c");
   record_user("c");
   record_user("d");
+  CHECK(census_record_int64(m_depth, -3, NULL)); /* -5: down from -2 */
   for (int i = 0; i < 1000; i++) {
     CHECK(census_record_int64(m_size, 0, NULL)); /* must leave otlp_test/size's sum at 6028 */
   }

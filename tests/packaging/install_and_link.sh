@@ -27,7 +27,7 @@ cc -std=c11 -o "$work/quick_static" "$source_dir/examples/quickstart.c" \
 libdir=$(pkg-config --variable=libdir census)
 for bin in quick_shared quick_static; do
   out=$(LD_LIBRARY_PATH=$libdir "$work/$bin")
-  grep -q "example.com/latency_by_method" <<<"$out" || { echo "$bin: no view data in output:"; echo "$out"; exit 1; }
+  grep -q "view http.server.duration: distribution" <<<"$out" || { echo "$bin: no view data in output:"; echo "$out"; exit 1; }
   grep -q "count=3" <<<"$out" || { echo "$bin: expected the GET row with count=3:"; echo "$out"; exit 1; }
 done
 
@@ -71,6 +71,33 @@ for lib in $installed; do
     $(pkg-config --libs $privates) -lpthread -lm
   LD_LIBRARY_PATH=$libdir "$work/${lib}_shared"
   "$work/${lib}_static"
+  # census/autoconfigure.h starts the exporters whose CENSUS_HAVE_<NAME> is defined: the .pc
+  # defines it as the CMake target does.
+  have="-DCENSUS_HAVE_$(echo "${lib#census_}" | tr a-z A-Z)=1"
+  pkg-config --cflags "$lib" | grep -q -- "$have" ||
+    { echo "pkg-config --cflags $lib lacks $have"; exit 1; }
   checked=$((checked + 1))
 done
+# census_autoconfigure() built with nothing but pkg-config starts the Prometheus exporter that
+# OTEL_METRICS_EXPORTER names (the .pc's CENSUS_HAVE_PROMETHEUS compiles it in).
+if [ -e "$pc_dir/census_prometheus.pc" ]; then
+  cat > "$work/auto.c" <<'AUTO'
+#include <census/autoconfigure.h>
+int main(void) {
+  census_autoconfig c = CENSUS_AUTOCONFIG_INIT;
+  census_autoconfigure(NULL, &c);
+  int ok = c.started == CENSUS_AUTOCONFIG_PROMETHEUS;
+  census_autoconfig_stop(&c, 0);
+  return !ok;
+}
+AUTO
+  cc -std=c11 -o "$work/auto" "$work/auto.c" $(pkg-config --cflags --libs census_prometheus)
+  started=0
+  for _ in 1 2 3; do
+    if OTEL_METRICS_EXPORTER=prometheus OTEL_TRACES_EXPORTER=none \
+      OTEL_EXPORTER_PROMETHEUS_PORT=$((20000 + RANDOM % 20000)) LD_LIBRARY_PATH=$libdir \
+      "$work/auto"; then started=1; break; fi
+  done
+  [ "$started" = 1 ] || { echo "census_autoconfigure() did not start Prometheus"; exit 1; }
+fi
 echo "install_and_link: shared and static builds from the installed package work ($checked exporter libraries)"

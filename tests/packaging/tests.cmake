@@ -41,3 +41,11 @@ add_test(NAME packaging_readme_snippets
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/packaging/readme_snippets.sh ${PROJECT_SOURCE_DIR}/README.md
           ${PROJECT_SOURCE_DIR}/include ${CMAKE_C_COMPILER})
 set_tests_properties(packaging_readme_snippets PROPERTIES LABELS "packaging" TIMEOUT 60)
+
+# libcensus.so loaded with dlopen() (as Python loads it) into a program that does not link it,
+# with a thread started before the load: the initial-exec thread-locals work (thread_local.h).
+add_executable(dlopen_test ${CMAKE_CURRENT_SOURCE_DIR}/packaging/dlopen_test.c)
+target_include_directories(dlopen_test PRIVATE ${PROJECT_SOURCE_DIR}/include)
+target_link_libraries(dlopen_test PRIVATE Threads::Threads ${CMAKE_DL_LIBS})
+add_test(NAME packaging_dlopen COMMAND dlopen_test $<TARGET_FILE:census>)
+set_tests_properties(packaging_dlopen PROPERTIES LABELS "packaging" TIMEOUT 60)

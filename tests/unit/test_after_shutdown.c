@@ -28,6 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "census/autoconfigure.h"
 #include "census/exporters/stdout.h"
 #include "census/propagation.h"
 #include "census/trace.h"
@@ -90,6 +91,12 @@ static struct {
   int devnull;
   census_stdout_exporter *stdout_exporter;
   atomic_int stats_shutdowns, span_shutdowns;
+  census_counter *counter;
+  census_updown_counter *updown;
+  census_histogram *histogram;
+  census_gauge *gauge;
+  census_observable *observable;
+  atomic_int observed;
 #ifdef CENSUS_HAVE_OTLP
   census_otlp_exporter *otlp;
 #endif
@@ -155,6 +162,27 @@ static void carrier_set(void *c, const char *name, const char *value) {
 }
 
 /* Makes one object of every kind, records, starts every exporter, then shuts census down. */
+static void observe_one(census_observer *observer, void *user) {
+  atomic_fetch_add((atomic_int *)user, 1);
+  census_observer_observe_int64(observer, 1, NULL);
+}
+
+/* One instrument of each kind, and an observable, made before the shutdown. */
+static void make_instruments(void) {
+  census_status st = 1;
+  before.counter = census_counter_int64_new("as.counter", NULL, &st);
+  before.updown = census_updown_counter_int64_new("as.updown", NULL, &st);
+  before.gauge = census_gauge_double_new("as.gauge", NULL, &st);
+  census_instrument_options o = CENSUS_INSTRUMENT_OPTIONS_INIT;
+  o.unit = "s";
+  before.histogram = census_histogram_double_new("as.histogram", &o, &st);
+  before.observable =
+      census_observable_gauge_int64_new("as.observable", NULL, observe_one, &before.observed, &st);
+  assert_true(before.counter && before.updown && before.gauge && before.histogram &&
+              before.observable);
+  assert_int_equal(census_counter_add_int64(before.counter, 1, NULL), CENSUS_OK);
+}
+
 static void make_everything_then_shut_down(void) {
   census_status st = 1;
   census_diagnostics_set_callback(capture, NULL);
@@ -188,6 +216,7 @@ static void make_everything_then_shut_down(void) {
   assert_non_null(before.snapshot);
   assert_int_equal(census_view_data_get_all(&before.all, &before.all_count), CENSUS_OK);
 
+  make_instruments();
   before.on = census_sampler_always_on();
   assert_int_equal(census_trace_set_sampler(before.on), CENSUS_OK);
   before.open_span = census_span_start("as open span", NULL);
@@ -310,6 +339,13 @@ static void stats_definitions_and_data(void) {
   assert_string_equal(census_measure_description(before.count_m), "test");
   assert_string_equal(census_measure_unit(before.count_m), "1");
   assert_int_equal(census_measure_value_type(before.dist_m), CENSUS_MEASURE_DOUBLE);
+  assert_false(census_measure_is_signed(before.dist_m));
+  census_measure_options mo = CENSUS_MEASURE_OPTIONS_INIT;
+  mo.name = "as/signed";
+  mo.signed_values = true;
+  st = 1;
+  assert_null(census_measure_new(&mo, &st));
+  assert_int_equal(st, CENSUS_ESHUTDOWN);
 
   census_aggregation *sum = census_aggregation_sum_new();
   census_aggregation *last = census_aggregation_last_value_new();
@@ -324,6 +360,7 @@ static void stats_definitions_and_data(void) {
   census_view *v = census_view_new("as/after", NULL, before.count_m, NULL, 0, sum, &st);
   assert_non_null(v);
   assert_int_equal(census_view_set_max_series(v, 5), CENSUS_OK);
+  assert_int_equal(census_view_set_prometheus_name(v, "as_after_total"), CENSUS_OK);
   assert_int_equal(census_view_register(v), CENSUS_ESHUTDOWN);
   census_view_free(v);
   census_aggregation_free(sum);
@@ -355,6 +392,8 @@ static void stats_definitions_and_data(void) {
   assert_string_equal(census_view_data_description(d), "");
   assert_ptr_equal(census_view_data_measure(d), before.count_m);
   assert_int_equal(census_view_data_aggregation(d), CENSUS_AGGREGATION_COUNT);
+  assert_true(census_view_data_is_monotonic(d));
+  assert_null(census_view_data_prometheus_name(d));
   assert_string_equal(census_view_data_unit(d), "1"); /* a Count view counts: unit 1 */
   assert_int_equal(census_view_data_column_count(d), 1);
   assert_string_equal(census_view_data_column(d, 0), "as_method");
@@ -489,6 +528,9 @@ static void tracing(void) {
   assert_int_equal(census_span_add_link(s, &c), CENSUS_OK);
   assert_int_equal(census_span_set_status(s, CENSUS_SPAN_STATUS_ERROR, "late"), CENSUS_OK);
   assert_int_equal(census_span_set_name(s, "renamed"), CENSUS_OK);
+  assert_int_equal(census_span_set_kind(s, CENSUS_SPAN_KIND_CLIENT), CENSUS_OK);
+  census_attribute typed = {.key = "n", .type = CENSUS_ATTRIBUTE_INT64, .int_value = 3};
+  assert_int_equal(census_span_add_event_with_attributes(s, "e3", &typed, 1), CENSUS_OK);
   assert_int_equal(census_span_current(), before.current_span);
   uint64_t dropped = census_trace_dropped_spans();
   census_span_end(s);
@@ -530,6 +572,12 @@ static void propagation(void) {
   assert_int_equal(census_traceparent_extract(carrier_get, &h, &back, NULL), CENSUS_OK);
   assert_false(census_trace_context_is_random(&c));
   assert_string_not_equal(census_tracestate_problem_str(CENSUS_TRACESTATE_PROBLEM_MEMBERS), "");
+  census_propagator *composite = census_propagator_new("tracecontext", NULL);
+  assert_int_equal(census_propagator_format_count(composite), 1);
+  assert_string_equal(census_propagator_format(composite, 0), "tracecontext");
+  assert_int_equal(census_propagator_inject(composite, &c, NULL, carrier_set, &h), CENSUS_OK);
+  assert_int_equal(census_propagator_extract(composite, carrier_get, &h, &back, NULL), CENSUS_OK);
+  census_propagator_free(composite);
   census_header_joiner joiner = {0}; /* no `each`: the joiner finds nothing, still works */
   assert_null(census_header_joiner_get(&joiner, "traceparent"));
   census_header_joiner_reset(&joiner);
@@ -667,6 +715,74 @@ static void exporters(void) {
 #endif
 }
 
+/* Instruments (census/instruments.h): constructors refuse, records through instruments made
+ * before are no-ops that say so, accessors, bucket helpers and the timer work, observable
+ * handles free, and no callback runs any more. */
+static void instruments(void) {
+  census_status st = 1;
+  int observed = atomic_load(&before.observed);
+  assert_true(observed >= 1); /* the shutdown's final export observed */
+  assert_null(census_counter_int64_new("as.counter", NULL, &st));
+  assert_int_equal(st, CENSUS_ESHUTDOWN);
+  st = 1;
+  assert_null(census_counter_double_new("as.new1", NULL, &st));
+  assert_int_equal(st, CENSUS_ESHUTDOWN);
+  assert_null(census_updown_counter_int64_new("as.new2", NULL, &st));
+  assert_null(census_updown_counter_double_new("as.new3", NULL, &st));
+  assert_null(census_histogram_int64_new("as.new4", NULL, &st));
+  assert_null(census_histogram_double_new("as.new5", NULL, &st));
+  assert_null(census_gauge_int64_new("as.new6", NULL, &st));
+  st = 1;
+  assert_null(census_gauge_double_new("as.new7", NULL, &st));
+  assert_int_equal(st, CENSUS_ESHUTDOWN);
+  assert_int_equal(census_counter_add_int64(before.counter, 1, NULL), CENSUS_ESHUTDOWN);
+  assert_int_equal(census_counter_add_double(before.counter, 1, NULL), CENSUS_ETYPE);
+  assert_int_equal(census_updown_counter_add_int64(before.updown, -1, NULL), CENSUS_ESHUTDOWN);
+  assert_int_equal(census_updown_counter_add_double(before.updown, 1, NULL), CENSUS_ETYPE);
+  assert_int_equal(census_histogram_record_double(before.histogram, 1, NULL), CENSUS_ESHUTDOWN);
+  assert_int_equal(census_histogram_record_int64(before.histogram, 1, NULL), CENSUS_ESHUTDOWN);
+  assert_int_equal(census_gauge_record_double(before.gauge, -1, NULL), CENSUS_ESHUTDOWN);
+  assert_int_equal(census_gauge_record_int64(before.gauge, 1, NULL), CENSUS_ESHUTDOWN);
+  st = 1;
+  assert_null(census_counter_bind(before.counter, NULL, &st));
+  assert_int_equal(st, CENSUS_ESHUTDOWN);
+  assert_null(census_updown_counter_bind(before.updown, NULL, &st));
+  assert_null(census_histogram_bind(before.histogram, NULL, &st));
+  assert_null(census_gauge_bind(before.gauge, NULL, &st));
+  assert_string_equal(census_measure_name(census_counter_measure(before.counter)), "as.counter");
+  assert_non_null(census_updown_counter_measure(before.updown));
+  assert_non_null(census_histogram_measure(before.histogram));
+  assert_non_null(census_gauge_measure(before.gauge));
+  assert_non_null(census_observable_measure(before.observable));
+  assert_null(census_observable_counter_int64_new("as.o1", NULL, observe_one, NULL, &st));
+  assert_int_equal(st, CENSUS_ESHUTDOWN);
+  assert_null(census_observable_counter_double_new("as.o2", NULL, observe_one, NULL, &st));
+  assert_null(census_observable_updown_counter_int64_new("as.o3", NULL, observe_one, NULL, &st));
+  assert_null(census_observable_updown_counter_double_new("as.o4", NULL, observe_one, NULL, &st));
+  assert_null(census_observable_gauge_int64_new("as.o5", NULL, observe_one, NULL, &st));
+  st = 1;
+  assert_null(census_observable_gauge_double_new("as.o6", NULL, observe_one, NULL, &st));
+  assert_int_equal(st, CENSUS_ESHUTDOWN);
+  assert_int_equal(census_observer_observe_int64(NULL, 1, NULL), CENSUS_EINVAL);
+  assert_int_equal(census_observer_observe_double(NULL, 1, NULL), CENSUS_EINVAL);
+  census_observable_free(before.observable);
+  assert_int_equal(atomic_load(&before.observed), observed);
+  assert_int_equal(census_process_metrics_register(), CENSUS_ESHUTDOWN);
+  double b[3];
+  assert_int_equal(census_buckets_linear(0, 1, 3, b), CENSUS_OK);
+  assert_int_equal(census_buckets_exponential(1, 2, 3, b), CENSUS_OK);
+  assert_non_null(census_buckets_otel_default(NULL));
+  assert_non_null(census_buckets_default_seconds(NULL));
+  census_timer t = census_timer_start();
+  assert_true(census_timer_elapsed_ns(&t) >= 0);
+  assert_int_equal(census_timer_stop(&t, before.histogram, NULL), CENSUS_ESHUTDOWN);
+  /* Autoconfiguration after shutdown configures nothing (census/autoconfigure.h). */
+  census_autoconfig config = CENSUS_AUTOCONFIG_INIT;
+  assert_int_equal(census_autoconfigure_core(NULL, &config), CENSUS_ESHUTDOWN);
+  assert_null(config.propagator);
+  census_autoconfig_missing("OTEL_METRICS_EXPORTER", "prometheus", "census_prometheus");
+}
+
 /* Proves the table of docs/lifecycle.md "After census_shutdown()", call family by call family
  * (see the file comment). */
 static void test_every_call_after_shutdown(void **state) {
@@ -676,6 +792,7 @@ static void test_every_call_after_shutdown(void **state) {
   tags();
   stats_definitions_and_data();
   recording();
+  instruments();
   exporter_interface();
   tracing();
   propagation();

@@ -10,6 +10,7 @@
 #include <float.h>
 #include <stdatomic.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -476,6 +477,93 @@ static void test_distribution_numerically_hard(void **state) {
   census_view_data_free(d);
 }
 
+/* The reference mean and sum of squared deviation of values[0..n), two passes in long double
+ * (64-bit significand), on the values less `offset` (exact here): a plain long double sum of 60000
+ * values near 2^40 would round every addition and move the mean enough to add 1e-8 to the SSD. */
+static void long_double_reference(const double *values, size_t n, double offset, long double *mean,
+                                  long double *ssd) {
+  long double sum = 0;
+  for (size_t i = 0; i < n; i++) {
+    sum += (long double)values[i] - offset;
+  }
+  long double mean_less_offset = sum / (long double)n;
+  long double acc = 0;
+  for (size_t i = 0; i < n; i++) {
+    long double d = ((long double)values[i] - offset) - mean_less_offset;
+    acc += d * d;
+  }
+  *mean = offset + mean_less_offset;
+  *ssd = acc;
+}
+
+/* Proves: the sum of squared deviation and the mean stay accurate on hostile data, a large offset
+ * with a tiny spread: 2^40 (about 1.1e12, where a double's step is 2^-12) plus 0 .. 255 steps of
+ * 2^-12 (spread about 0.02), 60000 values recorded over three collections (so three cell halves,
+ * each with its own shift, are merged) and from two threads (two cells per collection). The
+ * reference is the two-pass formula in long double; census must agree to 1e-9 relative on the SSD.
+ * The plain one-pass formula in double misses by far more (checked below, so the data are hard). */
+#define HOSTILE_N 60000
+static double hostile_values[HOSTILE_N];
+struct hostile_part {
+  const census_measure *m;
+  size_t from, to;
+};
+
+static void *hostile_record(void *arg) {
+  const struct hostile_part *part = arg;
+  for (size_t i = part->from; i < part->to; i++) {
+    if (census_record_double(part->m, hostile_values[i], NULL) != CENSUS_OK) {
+      return (void *)1;
+    }
+  }
+  return NULL;
+}
+
+static void test_distribution_hostile_offset(void **state) {
+  (void)state;
+  const census_measure *m = double_measure("agg/dist_hostile");
+  register_view("agg/dist_hostile_view", m, NULL, 0, distribution(NULL, 0));
+  const double offset = 1099511627776.0; /* 2^40 */
+  const double step = 1.0 / 4096;        /* 2^-12, the spacing of doubles near 2^40 */
+  uint64_t lcg = 12345;
+  for (size_t i = 0; i < HOSTILE_N; i++) {
+    lcg = lcg * 6364136223846793005ULL + 1442695040888963407ULL;
+    hostile_values[i] = offset + (double)(lcg >> 56) * step;
+  }
+  long double ref_mean, ref_ssd;
+  long_double_reference(hostile_values, HOSTILE_N, offset, &ref_mean, &ref_ssd);
+  double naive_sum = 0, naive_sq = 0;
+  for (size_t i = 0; i < HOSTILE_N; i++) {
+    naive_sum += hostile_values[i];
+    naive_sq += hostile_values[i] * hostile_values[i];
+  }
+  double naive_ssd = naive_sq - naive_sum * (naive_sum / HOSTILE_N);
+  assert_true(fabsl((long double)naive_ssd - ref_ssd) > 1e-3L * ref_ssd); /* the data are hard */
+
+  for (size_t batch = 0; batch < 3; batch++) {
+    size_t from = batch * HOSTILE_N / 3, to = (batch + 1) * HOSTILE_N / 3, mid = (from + to) / 2;
+    struct hostile_part parts[2] = {{m, from, mid}, {m, mid, to}};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, hostile_record, &parts[1]), 0);
+    assert_null(hostile_record(&parts[0]));
+    void *failed;
+    assert_int_equal(pthread_join(t, &failed), 0);
+    assert_null(failed);
+    census_view_data_free(get_data("agg/dist_hostile_view")); /* a collection: halves merged */
+  }
+  census_point p;
+  census_view_data *d = single_row("agg/dist_hostile_view", &p);
+  assert_int_equal(p.count, HOSTILE_N);
+  /* The mean is the double sum over the count (stats.md): that sum, 6.6e16 by the end, rounds each
+   * addition to a step of 8, hence the looser bound on the mean than on the SSD. */
+  assert_close(p.mean, (double)ref_mean, 1e-13, 0);
+  if (!(fabsl((long double)p.sum_of_squared_deviation - ref_ssd) <= 1e-9L * ref_ssd)) {
+    fail_msg("sum of squared deviation %.17g, reference %.17Lg", p.sum_of_squared_deviation,
+             ref_ssd);
+  }
+  census_view_data_free(d);
+}
+
 /* Proves: data are cumulative across snapshots and partial results merge correctly: values
  * recorded in three batches, with a snapshot (collection) after each, give after each snapshot
  * exactly the distribution of everything recorded so far (the batches have different means, so a
@@ -756,6 +844,111 @@ static void test_int_sum_saturates(void **state) {
   census_diagnostics_set_callback(NULL, NULL);
 }
 
+/* A signed measure (census_measure_options.signed_values) of `type`. */
+static const census_measure *signed_measure(const char *name, census_measure_type type) {
+  census_measure_options o = CENSUS_MEASURE_OPTIONS_INIT;
+  o.name = name;
+  o.value_type = type;
+  o.signed_values = true;
+  census_status st = 1;
+  const census_measure *m = census_measure_new(&o, &st);
+  assert_non_null(m);
+  return m;
+}
+
+/* Proves: a signed measure (an up-down counter's) accepts negative values where an unsigned one
+ * refuses them (CENSUS_ENEGATIVE, nothing recorded): its int64 Sum goes down across collections
+ * (+5 -7 = -2, then -3 = -5) with the count of measurements exact, a double Sum too, a LastValue
+ * keeps a negative value, a Distribution puts negative values in the buckets below 0 with an
+ * exact negative sum and min; census_view_data_is_monotonic() is false for the signed Sum and
+ * Distribution and true for an unsigned Sum and a Count, false for a LastValue. Fails on main,
+ * where every negative value was refused. */
+static void test_signed_measure_sums(void **state) {
+  (void)state;
+  const census_measure *m = signed_measure("agg/signed", CENSUS_MEASURE_INT64);
+  register_view("agg/signed_sum", m, NULL, 0, census_aggregation_sum_new());
+  register_view("agg/signed_last", m, NULL, 0, census_aggregation_last_value_new());
+  double bounds[] = {-10, 0, 10};
+  register_view("agg/signed_dist", m, NULL, 0, distribution(bounds, 3));
+  register_view("agg/signed_count", m, NULL, 0, census_aggregation_count_new());
+  assert_int_equal(census_record_int64(m, 5, NULL), CENSUS_OK);
+  assert_int_equal(census_record_int64(m, -7, NULL), CENSUS_OK);
+  int64_t count;
+  assert_int_equal(int_sum_of("agg/signed_sum", &count), -2);
+  assert_int_equal(count, 2);
+  assert_int_equal(census_record_int64(m, -3, NULL), CENSUS_OK);
+  assert_int_equal(int_sum_of("agg/signed_sum", &count), -5);
+  assert_int_equal(count, 3);
+  census_point p;
+  census_view_data *d = single_row("agg/signed_last", &p);
+  assert_int_equal(p.int_value, -3);
+  assert_false(census_view_data_is_monotonic(d));
+  census_view_data_free(d);
+  d = single_row("agg/signed_dist", &p);
+  assert_int_equal(p.int_value, -5);
+  assert_true(p.double_value == -5.0);
+  assert_true(p.min == -7.0 && p.max == 5.0);
+  int64_t want_buckets[] = {0, 2, 1, 0}; /* (-inf,-10] (-10,0] (0,10] (10,inf) */
+  assert_memory_equal(p.bucket_counts, want_buckets, sizeof want_buckets);
+  assert_false(census_view_data_is_monotonic(d));
+  census_view_data_free(d);
+  d = single_row("agg/signed_sum", &p);
+  assert_false(census_view_data_is_monotonic(d));
+  census_view_data_free(d);
+  d = single_row("agg/signed_count", &p);
+  assert_true(census_view_data_is_monotonic(d)); /* a count only grows, whatever the values */
+  assert_int_equal(p.count, 3);
+  census_view_data_free(d);
+
+  const census_measure *dm = signed_measure("agg/signed_d", CENSUS_MEASURE_DOUBLE);
+  register_view("agg/signed_d_sum", dm, NULL, 0, census_aggregation_sum_new());
+  assert_int_equal(census_record_double(dm, 0.5, NULL), CENSUS_OK);
+  assert_int_equal(census_record_double(dm, -2.25, NULL), CENSUS_OK);
+  d = single_row("agg/signed_d_sum", &p);
+  assert_true(p.double_value == -1.75);
+  census_view_data_free(d);
+
+  const census_measure *u = int_measure("agg/unsigned");
+  register_view("agg/unsigned_sum", u, NULL, 0, census_aggregation_sum_new());
+  census_diagnostics_set_callback(NULL, NULL);
+  assert_int_equal(census_record_int64(u, -1, NULL), CENSUS_ENEGATIVE);
+  assert_int_equal(census_record_int64(u, 4, NULL), CENSUS_OK);
+  d = single_row("agg/unsigned_sum", &p);
+  assert_int_equal(p.int_value, 4);
+  assert_true(census_view_data_is_monotonic(d));
+  census_view_data_free(d);
+  assert_false(census_view_data_is_monotonic(NULL));
+}
+
+/* Proves: a signed measure's int64 sum is held within INT64_MIN .. INT64_MAX instead of
+ * wrapping: INT64_MIN + (-1) stays INT64_MIN, both within one cell half (the record path) and
+ * across collections (the merge); the clamp is reported once (CENSUS_ELIMIT, naming the view and
+ * saying "clamped") and counted once in census/saturated_rows; and unlike an unsigned sum's
+ * sticky saturation, the clamped sum moves again when values turn (+10 gives INT64_MIN + 10). */
+static void test_signed_sum_clamps(void **state) {
+  (void)state;
+  const census_measure *m = signed_measure("agg/clamp", CENSUS_MEASURE_INT64);
+  register_view("agg/clamp_sum", m, NULL, 0, census_aggregation_sum_new());
+  atomic_store(&limit_reports, 0);
+  census_diagnostics_set_callback(on_limit, NULL);
+  assert_int_equal(census_record_int64(m, INT64_MIN, NULL), CENSUS_OK);
+  assert_int_equal(census_record_int64(m, -1, NULL), CENSUS_OK); /* same half: clamped */
+  assert_int_equal(int_sum_of("agg/clamp_sum", NULL), INT64_MIN);
+  assert_int_equal(atomic_load(&limit_reports), 1);
+  assert_non_null(strstr(limit_message, "\"agg/clamp_sum\""));
+  assert_non_null(strstr(limit_message, "clamped"));
+  assert_int_equal(saturated_rows("agg/clamp_sum"), 1);
+  assert_int_equal(census_record_int64(m, -5, NULL), CENSUS_OK); /* the merge clamps */
+  assert_int_equal(int_sum_of("agg/clamp_sum", NULL), INT64_MIN);
+  assert_int_equal(census_record_int64(m, 10, NULL), CENSUS_OK);
+  assert_int_equal(int_sum_of("agg/clamp_sum", NULL), INT64_MIN + 10);
+  assert_int_equal(census_record_int64(m, INT64_MAX, NULL), CENSUS_OK);
+  assert_int_equal(int_sum_of("agg/clamp_sum", NULL), INT64_MIN + 10 + INT64_MAX);
+  assert_int_equal(atomic_load(&limit_reports), 1);     /* reported once per view */
+  assert_int_equal(saturated_rows("agg/clamp_sum"), 1); /* counted once per row */
+  census_diagnostics_set_callback(NULL, NULL);
+}
+
 /* Proves: the collector's merge saturates counts and bucket counts at INT64_MAX and says so, and
  * saturates int sums to the sticky saturated state: INT64_MAX - 1 + 1 is INT64_MAX, not
  * saturated; + 2 is saturated; a saturated sum plus anything stays saturated (and 2^63 + 2^63 does
@@ -828,12 +1021,15 @@ int main(void) {
       cmocka_unit_test(test_distribution_no_bounds),
       cmocka_unit_test(test_distribution_int64),
       cmocka_unit_test(test_distribution_numerically_hard),
+      cmocka_unit_test(test_distribution_hostile_offset),
       cmocka_unit_test(test_distribution_across_snapshots),
       cmocka_unit_test(test_refused_values),
       cmocka_unit_test(test_boundary_values_accepted),
       cmocka_unit_test(test_distribution_sum_exact),
       cmocka_unit_test(test_distribution_sum_after_zeros),
       cmocka_unit_test(test_int_sum_saturates),
+      cmocka_unit_test(test_signed_measure_sums),
+      cmocka_unit_test(test_signed_sum_clamps),
       cmocka_unit_test(test_merge_saturates_counts),
   };
   return cmocka_run_group_tests_name("aggregation", tests, NULL, NULL);

@@ -5,6 +5,7 @@
  * Expected totals are the numbers of operations the test performs (and their sums), never values
  * read back from the library in another way.
  */
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
@@ -65,6 +66,96 @@ static void test_bound_equals_plain_path(void **state) {
   census_tag_map_free(tags);
 }
 
+/* Expects the rows "bound" and "plain" of `view` to hold the same point, bit for bit (count,
+ * sums, mean, squared deviation, min, max, every bucket). */
+static void expect_rows_equal(const char *view) {
+  census_view_data *d = get_data(view);
+  census_point p[2];
+  const char *names[2] = {"bound", "plain"};
+  for (int i = 0; i < 2; i++) {
+    bool found = false;
+    for (size_t r = 0; r < census_view_data_row_count(d); r++) {
+      if (strcmp(census_view_data_row_value(d, r, 0), names[i]) == 0) {
+        assert_int_equal(census_view_data_row_point(d, r, &p[i]), CENSUS_OK);
+        found = true;
+      }
+    }
+    if (!found) {
+      fail_msg("view %s has no row %s", view, names[i]);
+    }
+  }
+  assert_true(p[0].count > 0);
+  assert_int_equal(p[0].count, p[1].count);
+  assert_int_equal(p[0].int_value, p[1].int_value);
+  assert_memory_equal(&p[0].double_value, &p[1].double_value, sizeof(double));
+  assert_memory_equal(&p[0].mean, &p[1].mean, sizeof(double));
+  assert_memory_equal(&p[0].sum_of_squared_deviation, &p[1].sum_of_squared_deviation,
+                      sizeof(double));
+  assert_memory_equal(&p[0].min, &p[1].min, sizeof(double));
+  assert_memory_equal(&p[0].max, &p[1].max, sizeof(double));
+  assert_int_equal(p[0].bucket_count, p[1].bucket_count);
+  for (size_t b = 0; b < p[0].bucket_count; b++) {
+    assert_int_equal(p[0].bucket_counts[b], p[1].bucket_counts[b]);
+  }
+  census_view_data_free(d);
+}
+
+/* Proves: every shape the bound path updates its own way (one COUNT view, one int64 SUM view: the
+ * inline cases; a double SUM, a distribution of an int64 measure, int64 values recorded into a
+ * double measure, two views of one measure: the general loop) gives exactly the point the plain
+ * path gives for the same values in the same order, bit for bit. The value sequence includes 0, a
+ * value past 2^53 and a sum that saturates. */
+static void test_bound_shapes_equal_plain_path(void **state) {
+  (void)state;
+  census_status st;
+  const census_tag_key *k = key("bound_shape_key");
+  double bounds[] = {1, 10, 1000};
+  const census_measure *i_count = census_measure_int64_new("bound/shape_ic", "", "1", &st);
+  const census_measure *i_sum = census_measure_int64_new("bound/shape_is", "", "1", &st);
+  const census_measure *d_sum = census_measure_double_new("bound/shape_ds", "", "1", &st);
+  const census_measure *i_dist = census_measure_int64_new("bound/shape_id", "", "1", &st);
+  const census_measure *d_two = census_measure_double_new("bound/shape_d2", "", "1", &st);
+  register_view("bound/shape_ic_count", i_count, &k, 1, census_aggregation_count_new());
+  register_view("bound/shape_is_sum", i_sum, &k, 1, census_aggregation_sum_new());
+  register_view("bound/shape_ds_sum", d_sum, &k, 1, census_aggregation_sum_new());
+  register_view("bound/shape_id_dist", i_dist, &k, 1,
+                census_aggregation_distribution_new(bounds, 3, &st));
+  register_view("bound/shape_d2_sum", d_two, &k, 1, census_aggregation_sum_new());
+  register_view("bound/shape_d2_dist", d_two, &k, 1,
+                census_aggregation_distribution_new(bounds, 3, &st));
+  const census_measure *measures[] = {i_count, i_sum, d_sum, i_dist, d_two};
+  census_tag_map *bound_tags = census_tag_map_new(), *plain_tags = census_tag_map_new();
+  census_tag_map_put(bound_tags, k, "bound");
+  census_tag_map_put(plain_tags, k, "plain");
+  const int64_t values[] = {0, 1, 7, 42, 999, (INT64_C(1) << 53) + 1, INT64_MAX / 2, INT64_MAX};
+  for (size_t i = 0; i < sizeof measures / sizeof measures[0]; i++) {
+    census_bound_measure *b = census_measure_bind(measures[i], bound_tags, &st);
+    assert_non_null(b);
+    bool is_int = i != 2 && i != 4;
+    for (int round = 0; round < 3; round++) {
+      for (size_t v = 0; v < sizeof values / sizeof values[0]; v++) {
+        if (is_int || v % 2 == 0) { /* int64 values: into int64 and (converted) double measures */
+          assert_int_equal(census_bound_record_int64(b, values[v]), CENSUS_OK);
+          assert_int_equal(census_record_int64(measures[i], values[v], plain_tags), CENSUS_OK);
+        } else {
+          double x = (double)values[v] / 3.0;
+          assert_int_equal(census_bound_record_double(b, x), CENSUS_OK);
+          assert_int_equal(census_record_double(measures[i], x, plain_tags), CENSUS_OK);
+        }
+      }
+    }
+    census_bound_measure_free(b);
+  }
+  expect_rows_equal("bound/shape_ic_count");
+  expect_rows_equal("bound/shape_is_sum");
+  expect_rows_equal("bound/shape_ds_sum");
+  expect_rows_equal("bound/shape_id_dist");
+  expect_rows_equal("bound/shape_d2_sum");
+  expect_rows_equal("bound/shape_d2_dist");
+  census_tag_map_free(bound_tags);
+  census_tag_map_free(plain_tags);
+}
+
 /* A view registered after binding receives later records through the old handle; the first view
  * keeps counting too. */
 static void test_bound_survives_view_registration(void **state) {
@@ -113,12 +204,17 @@ static void test_bound_refuses_invalid_values(void **state) {
   assert_int_equal(census_bound_record_double(bi, 1.0), CENSUS_ETYPE);
   assert_int_equal(census_bound_record_double(bd, NAN), CENSUS_ENONFINITE);
   assert_int_equal(census_bound_record_double(bd, -INFINITY), CENSUS_ENONFINITE);
+  assert_int_equal(census_bound_record_double(bd, INFINITY), CENSUS_ENONFINITE);
   assert_int_equal(census_bound_record_double(bd, -0.5), CENSUS_ENEGATIVE);
   assert_int_equal(census_bound_record_int64(bi, 0), CENSUS_OK);
   assert_int_equal(row_point("bound/inv_i_count", "").count, 1);
   census_view_data *none = census_view_data_get("bound/inv_d_count", &st);
   assert_int_equal(census_view_data_row_count(none), 0);
   census_view_data_free(none);
+  /* The boundaries of the plainly valid range (the fast check): both are recorded. */
+  assert_int_equal(census_bound_record_double(bd, DBL_MAX), CENSUS_OK);
+  assert_int_equal(census_bound_record_double(bd, -0.0), CENSUS_OK);
+  assert_int_equal(row_point("bound/inv_d_count", "").count, 2);
   assert_int_equal(census_bound_record_int64(NULL, 1), CENSUS_EINVAL);
   assert_null(census_measure_bind(NULL, NULL, &st));
   assert_int_equal(st, CENSUS_EINVAL);
@@ -386,6 +482,7 @@ static void test_bound_free_never_waits_for_export(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_bound_equals_plain_path),
+      cmocka_unit_test(test_bound_shapes_equal_plain_path),
       cmocka_unit_test(test_bound_survives_view_registration),
       cmocka_unit_test(test_bound_refuses_invalid_values),
       cmocka_unit_test(test_bound_refusals_reported),

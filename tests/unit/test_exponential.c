@@ -10,7 +10,9 @@
  * the independent bucketing at that scale; two threads recording disjoint ranges merge at the
  * lower scale, lowered further when their union does not fit; collections in between change
  * nothing (a half keeps its window); a bound measure records alike; bad parameters are refused;
- * a registration conflict names the exponential parameters. None of this exists on main.
+ * a registration conflict names the exponential parameters; a signed measure (which may record
+ * negative values, which have no bucket here) cannot have an exponential view. None of this exists
+ * on main.
  */
 #include <math.h>
 #include <pthread.h>
@@ -273,11 +275,30 @@ static void test_conflict(void **state) {
   census_aggregation_free(b);
 }
 
+/* Fails on the merge of signed measures and exponential histograms before view.c refused it: the
+ * view was made, and a negative value reached the bucket index. */
+static void test_signed_measure_refused(void **state) {
+  census_status st;
+  census_measure_options o = CENSUS_MEASURE_OPTIONS_INIT;
+  o.name = "exp_test/signed";
+  o.signed_values = true;
+  const census_measure *m = census_measure_new(&o, &st);
+  assert_non_null(m);
+  census_aggregation *a = census_aggregation_exponential_new(160, 20, &st);
+  assert_null(census_view_new("exp_test/signed", "", m, NULL, 0, a, &st));
+  assert_int_equal(st, CENSUS_EINVAL);
+  census_aggregation_free(a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_parameters),   cmocka_unit_test(test_latency_range),
-      cmocka_unit_test(test_narrow_range), cmocka_unit_test(test_threads_merge),
-      cmocka_unit_test(test_sequences),    cmocka_unit_test(test_conflict),
+      cmocka_unit_test(test_signed_measure_refused),
+      cmocka_unit_test(test_parameters),
+      cmocka_unit_test(test_latency_range),
+      cmocka_unit_test(test_narrow_range),
+      cmocka_unit_test(test_threads_merge),
+      cmocka_unit_test(test_sequences),
+      cmocka_unit_test(test_conflict),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,7 @@
 
 #include "census/census.h"
 #include "census/exporters/google_cloud_monitoring.h"
+#include "google_monitoring_internal.h"
 
 static char diag[4096];
 static void on_diag(void *user, census_status status, const char *message) {
@@ -128,12 +129,51 @@ static void test_unreachable_endpoint(void **state) {
   assert_int_equal(census_google_monitoring_exporter_stop(e, 2000), CENSUS_OK);
 }
 
+/* Proves: a Sum view of a signed measure (an up-down counter's, which can go down) is described
+ * as a GAUGE metric, since Cloud Monitoring's CUMULATIVE holds only a total that grows from its
+ * start time; a Sum of an unsigned measure stays CUMULATIVE. Fails on main, where every Sum was
+ * CUMULATIVE. */
+static void test_updown_sum_is_gauge(void **state) {
+  (void)state;
+  census_measure_options mo = CENSUS_MEASURE_OPTIONS_INIT;
+  mo.name = "gm/depth";
+  mo.value_type = CENSUS_MEASURE_INT64;
+  mo.signed_values = true;
+  const census_measure *signed_m = census_measure_new(&mo, NULL);
+  const census_measure *plain = census_measure_int64_new("gm/bytes", NULL, "By", NULL);
+  assert_true(signed_m && plain);
+  const char *names[] = {"gm/depth_sum", "gm/bytes_sum"};
+  const census_measure *measures[] = {signed_m, plain};
+  const char *kinds[] = {"\"metricKind\":\"GAUGE\"", "\"metricKind\":\"CUMULATIVE\""};
+  for (int i = 0; i < 2; i++) {
+    census_aggregation *sum = census_aggregation_sum_new();
+    census_view *v = census_view_new(names[i], NULL, measures[i], NULL, 0, sum, NULL);
+    assert_int_equal(census_view_register(v), CENSUS_OK);
+    census_view_free(v);
+    census_aggregation_free(sum);
+    census_record_int64(measures[i], 3, NULL);
+    census_view_data *d = census_view_data_get(names[i], NULL);
+    assert_non_null(d);
+    census_gm e;
+    memset(&e, 0, sizeof e);
+    e.project_id = "p";
+    char *body = census__gm_descriptor_body(&e, d, "custom.googleapis.com/x");
+    assert_non_null(body);
+    if (!strstr(body, kinds[i])) {
+      fail_msg("%s: want %s in %s", names[i], kinds[i], body);
+    }
+    free(body);
+    census_view_data_free(d);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(test_arguments, setup),
       cmocka_unit_test_setup(test_no_project, setup),
       cmocka_unit_test_setup(test_bad_key_file, setup),
       cmocka_unit_test_setup(test_unreachable_endpoint, setup),
+      cmocka_unit_test_setup(test_updown_sum_is_gauge, setup),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   census_shutdown(5000);

@@ -250,6 +250,32 @@ static void strings(void **state) {
   unsetenv("CENSUS_TEST_STR");
 }
 
+/* Proves: a refused value is quoted with its control bytes, quotes, backslashes and non-ASCII
+ * bytes escaped (\n, \t, \", \\, \xNN), so the diagnostic stays one printable line. Fails on
+ * main before issue 19, which copied the value as it was (found by fuzz_env: " -5<tab>" put a
+ * tab in the line; a newline would forge a second one). */
+static void refused_values_escaped(void **state) {
+  (void)state;
+  setenv("CENSUS_TEST_MS", "5\n[census] forged\t\"q\"\\\x1b\xc3", 1);
+  assert_int_equal(census__env_ms("CENSUS_TEST_MS", 1234), 1234);
+  assert_int_equal(diag_count, 1);
+  assert_non_null(
+      strstr(diag_last, "CENSUS_TEST_MS=\"5\\n[census] forged\\t\\\"q\\\"\\\\\\x1b\\xc3\""));
+  for (const char *p = diag_last; *p; p++) {
+    assert_true(*p >= 0x20 && *p <= 0x7e);
+  }
+  char long_value[200];
+  memset(long_value, '\n', sizeof long_value - 1);
+  long_value[sizeof long_value - 1] = '\0';
+  setenv("CENSUS_TEST_BYTES", long_value, 1);
+  assert_int_equal(census__env_bytes("CENSUS_TEST_BYTES", 9), 9);
+  assert_int_equal(diag_count, 2);
+  /* 64 bytes quoted, each as \n, then "..." */
+  assert_non_null(strstr(diag_last, "\\n\\n...\" is not a non-negative number of bytes"));
+  unsetenv("CENSUS_TEST_MS");
+  unsetenv("CENSUS_TEST_BYTES");
+}
+
 int main(void) {
   census_diagnostics_set_callback(on_diag, NULL);
   const struct CMUnitTest tests[] = {
@@ -262,6 +288,7 @@ int main(void) {
       cmocka_unit_test_setup(bytes_values, reset),
       cmocka_unit_test_setup(choices, reset),
       cmocka_unit_test_setup(strings, reset),
+      cmocka_unit_test_setup(refused_values_escaped, reset),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -51,6 +51,12 @@ static void test_url_redact(void **state) {
   assert_string_equal(out, "http://h/a@b#***");
   census__url_redact("alice:pw@host:4318", out, sizeof out);
   assert_string_equal(out, "***@host:4318");
+  /* A "://" in the query or fragment ends no scheme (found by fuzz_url; on main before issue 19
+   * the authority began after it and "alice:pw" was printed). */
+  census__url_redact("alice:pw@host:4318#x://y", out, sizeof out);
+  assert_string_equal(out, "***@host:4318#***");
+  census__url_redact("alice:pw@host:4318/p?u=http://z", out, sizeof out);
+  assert_string_equal(out, "***@host:4318/p?***");
   census__url_redact("http://h/\x01\n", out, sizeof out);
   assert_string_equal(out, "http://h/??");
   census__url_redact(NULL, out, sizeof out);

@@ -204,6 +204,78 @@ static void test_bad_names(void **state) {
   assert_string_equal(census_measure_name(m), "m/with space~");
 }
 
+/* A census_measure_new() call with these fields; *status receives its status. */
+static const census_measure *measure_opts(const char *name, census_measure_type type,
+                                          bool signed_values, census_status *status) {
+  census_measure_options o = CENSUS_MEASURE_OPTIONS_INIT;
+  o.name = name;
+  o.description = "d";
+  o.unit = "{item}";
+  o.value_type = type;
+  o.signed_values = signed_values;
+  return census_measure_new(&o, status);
+}
+
+/* Proves: census_measure_new() makes the measure its options define (value type 0 is double),
+ * census_measure_is_signed() tells the sign, the int64/double constructors make unsigned
+ * measures, and the same definition again is the same pointer. */
+static void test_measure_new_fields(void **state) {
+  (void)state;
+  census_status st = 1;
+  const census_measure *m = measure_opts("m/signed", CENSUS_MEASURE_INT64, true, &st);
+  assert_non_null(m);
+  assert_int_equal(st, CENSUS_OK);
+  assert_true(census_measure_is_signed(m));
+  assert_int_equal(census_measure_value_type(m), CENSUS_MEASURE_INT64);
+  assert_string_equal(census_measure_unit(m), "{item}");
+  assert_string_equal(census_measure_description(m), "d");
+  assert_ptr_equal(measure_opts("m/signed", CENSUS_MEASURE_INT64, true, NULL), m);
+
+  const census_measure *d = measure_opts("m/default_type", 0, false, &st);
+  assert_non_null(d);
+  assert_int_equal(census_measure_value_type(d), CENSUS_MEASURE_DOUBLE);
+  assert_false(census_measure_is_signed(d));
+  /* Unsigned through the options is the same measure as through the old constructor. */
+  assert_ptr_equal(census_measure_double_new("m/default_type", "d", "{item}", NULL), d);
+  assert_false(census_measure_is_signed(census_measure_int64_new("m/plain", NULL, NULL, NULL)));
+  assert_false(census_measure_is_signed(NULL));
+}
+
+/* Proves: the sign is part of the definition: the same name signed and unsigned is ECONFLICT,
+ * with one diagnostic line naming the field "sign" and both values; and census_measure_new()
+ * refuses NULL options, a NULL name, an unknown value type and a struct not made with
+ * CENSUS_MEASURE_OPTIONS_INIT (size 0, reported naming the macro). */
+static void test_measure_new_conflicts_and_errors(void **state) {
+  (void)state;
+  assert_non_null(measure_opts("m/sign_conflict", CENSUS_MEASURE_INT64, false, NULL));
+  census_diagnostics_set_callback(capture_diag, NULL);
+  census_status st = 1;
+  assert_null(measure_opts("m/sign_conflict", CENSUS_MEASURE_INT64, true, &st));
+  assert_int_equal(st, CENSUS_ECONFLICT);
+  assert_string_equal(last_diag,
+                      "census_measure_new: measure \"m/sign_conflict\" already exists with "
+                      "another sign (registered: non-negative values only, given: signed "
+                      "(negative values accepted)): create it with the same definition, or under "
+                      "another name");
+  st = 1;
+  assert_null(census_measure_new(NULL, &st));
+  assert_int_equal(st, CENSUS_EINVAL);
+  st = 1;
+  assert_null(measure_opts(NULL, CENSUS_MEASURE_INT64, true, &st));
+  assert_int_equal(st, CENSUS_EINVAL);
+  st = 1;
+  assert_null(measure_opts("m/bad_type", (census_measure_type)7, false, &st));
+  assert_int_equal(st, CENSUS_EINVAL);
+  census_measure_options zeroed = {0};
+  zeroed.name = "m/zeroed";
+  last_diag[0] = '\0';
+  st = 1;
+  assert_null(census_measure_new(&zeroed, &st));
+  assert_int_equal(st, CENSUS_EINVAL);
+  assert_non_null(strstr(last_diag, "CENSUS_MEASURE_OPTIONS_INIT"));
+  census_diagnostics_set_callback(NULL, NULL);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_int64_measure_fields),
@@ -213,6 +285,8 @@ int main(void) {
       cmocka_unit_test(test_conflicts),
       cmocka_unit_test(test_conflict_diagnostics),
       cmocka_unit_test(test_bad_names),
+      cmocka_unit_test(test_measure_new_fields),
+      cmocka_unit_test(test_measure_new_conflicts_and_errors),
   };
   return cmocka_run_group_tests_name("measure", tests, NULL, NULL);
 }

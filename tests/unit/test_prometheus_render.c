@@ -249,6 +249,126 @@ static void test_sum_and_gauge_exact(void **state) {
   census_prometheus_text_free(text);
 }
 
+/* A signed measure (an up-down counter's) with its Sum: the text is a gauge (no _total, no
+ * _created in OpenMetrics), its value negative; its Distribution has no _sum and _count in
+ * OpenMetrics (negative observations possible), as OpenMetrics requires. Fails on main, where a
+ * Sum was always a counter (and the measure could not hold negative values). */
+static void test_updown_sum_is_gauge(void **state) {
+  (void)state;
+  census_measure_options o = CENSUS_MEASURE_OPTIONS_INIT;
+  o.name = "pr/depth";
+  o.description = "Queue depth";
+  o.unit = "{item}";
+  o.value_type = CENSUS_MEASURE_INT64;
+  o.signed_values = true;
+  const census_measure *m = census_measure_new(&o, NULL);
+  assert_non_null(m);
+  view_described("pr/depth", NULL, m, NULL, 0, census_aggregation_sum_new());
+  double bounds[] = {0, 10};
+  view_described("pr/depth_dist", NULL, m, NULL, 0,
+                 census_aggregation_distribution_new(bounds, 2, NULL));
+  census_record_int64(m, 3, NULL);
+  census_record_int64(m, -10, NULL);
+  const char *names[] = {"pr/depth", "pr/depth_dist"};
+  char *text = render_named(names, 2, NULL);
+  assert_string_equal(text, "# HELP pr_depth Queue depth\n"
+                            "# TYPE pr_depth gauge\n"
+                            "pr_depth -7\n"
+                            "# HELP pr_depth_dist Queue depth\n"
+                            "# TYPE pr_depth_dist histogram\n"
+                            "pr_depth_dist_bucket{le=\"0\"} 1\n"
+                            "pr_depth_dist_bucket{le=\"10\"} 2\n"
+                            "pr_depth_dist_bucket{le=\"+Inf\"} 2\n"
+                            "pr_depth_dist_sum -7\n"
+                            "pr_depth_dist_count 2\n");
+  census_prometheus_text_free(text);
+  census_prometheus_options om = CENSUS_PROMETHEUS_OPTIONS_INIT;
+  om.format = CENSUS_PROMETHEUS_OPENMETRICS;
+  text = render_named(names, 2, &om);
+  char created[64], expected[1024];
+  created_value("pr/depth_dist", created, sizeof created);
+  snprintf(expected, sizeof expected,
+           "# HELP pr_depth Queue depth\n"
+           "# TYPE pr_depth gauge\n"
+           "pr_depth -7\n"
+           "# HELP pr_depth_dist Queue depth\n"
+           "# TYPE pr_depth_dist histogram\n"
+           "pr_depth_dist_bucket{le=\"0.0\"} 1\n"
+           "pr_depth_dist_bucket{le=\"10.0\"} 2\n"
+           "pr_depth_dist_bucket{le=\"+Inf\"} 2\n"
+           "pr_depth_dist_created %s\n"
+           "# EOF\n",
+           created);
+  assert_string_equal(text, expected);
+  census_prometheus_text_free(text);
+}
+
+/* A view with a Prometheus name (census_view_set_prometheus_name()): the family is named after
+ * it, not after the view (whose OpenTelemetry-style name OTLP uses), with the unit suffix and
+ * _total kept once: process_cpu_seconds_total for the view "pr.cpu.time" in seconds, and a
+ * name without the unit suffix ("pr_rss" in By) gets it added, as any view name does. */
+static void test_prometheus_name_exact(void **state) {
+  (void)state;
+  const census_measure *cpu = measure_unit(CENSUS_MEASURE_DOUBLE, "pr/cpu", "CPU time", "s");
+  const census_measure *rss = measure_unit(CENSUS_MEASURE_INT64, "pr/rss", "Resident", "By");
+  const char *names[] = {"pr.cpu.time", "pr.memory.usage"};
+  const census_measure *measures[] = {cpu, rss};
+  const char *prom[] = {"process_cpu_seconds_total", "pr_rss"};
+  census_aggregation_type kinds[] = {CENSUS_AGGREGATION_SUM, CENSUS_AGGREGATION_LAST_VALUE};
+  for (int i = 0; i < 2; i++) {
+    census_aggregation *agg = kinds[i] == CENSUS_AGGREGATION_SUM
+                                  ? census_aggregation_sum_new()
+                                  : census_aggregation_last_value_new();
+    census_view *v = census_view_new(names[i], NULL, measures[i], NULL, 0, agg, NULL);
+    assert_int_equal(census_view_set_prometheus_name(v, prom[i]), CENSUS_OK);
+    assert_int_equal(census_view_register(v), CENSUS_OK);
+    census_view_free(v);
+    census_aggregation_free(agg);
+  }
+  census_record_double(cpu, 1.5, NULL);
+  census_record_int64(rss, 4096, NULL);
+  char *text = render_named(names, 2, NULL);
+  assert_string_equal(text, "# HELP process_cpu_seconds_total CPU time\n"
+                            "# TYPE process_cpu_seconds_total counter\n"
+                            "process_cpu_seconds_total 1.5\n"
+                            "# HELP pr_rss_bytes Resident\n"
+                            "# TYPE pr_rss_bytes gauge\n"
+                            "pr_rss_bytes 4096\n");
+  census_prometheus_text_free(text);
+}
+
+/* census_process_metrics_register()'s views on /metrics: the Prometheus clients' family names
+ * and types (process_cpu_seconds_total a counter, the rest gauges, as client_golang serves them),
+ * though the views carry OpenTelemetry's names; both formats parse strictly (render_named()). */
+static void test_process_metrics_names(void **state) {
+  (void)state;
+  assert_int_equal(census_process_metrics_register(), CENSUS_OK);
+  const char *views[] = {"process.cpu.time",       "process.memory.usage",
+                         "process.memory.virtual", "process.unix.file_descriptor.count",
+                         "process_max_fds",        "process_start_time_seconds",
+                         "process.thread.count"};
+  const char *types[] = {"# TYPE process_cpu_seconds_total counter\n",
+                         "# TYPE process_resident_memory_bytes gauge\n",
+                         "# TYPE process_virtual_memory_bytes gauge\n",
+                         "# TYPE process_open_fds gauge\n",
+                         "# TYPE process_max_fds gauge\n",
+                         "# TYPE process_start_time_seconds gauge\n",
+                         "# TYPE process_threads gauge\n"};
+  char *text = render_named(views, 7, NULL);
+  for (size_t i = 0; i < 7; i++) {
+    if (!strstr(text, types[i])) {
+      fail_msg("no %s in:\n%s", types[i], text);
+    }
+  }
+  assert_null(strstr(text, "process_cpu_time"));
+  census_prometheus_text_free(text);
+  census_prometheus_options om = CENSUS_PROMETHEUS_OPTIONS_INIT;
+  om.format = CENSUS_PROMETHEUS_OPENMETRICS;
+  text = render_named(views, 7, &om);
+  assert_non_null(strstr(text, "# TYPE process_cpu_seconds counter\n"));
+  census_prometheus_text_free(text);
+}
+
 /* Distribution over {1, 2, 5}: buckets upper-inclusive and cumulative, +Inf equals _count; values
  * exactly on a bound (1, 2) count in that bound's bucket. Constant labels and the prefix. */
 static void test_histogram_exact(void **state) {
@@ -1073,6 +1193,9 @@ int main(void) {
       cmocka_unit_test(test_counter_exact),
       cmocka_unit_test(test_sum_and_gauge_exact),
       cmocka_unit_test(test_histogram_exact),
+      cmocka_unit_test(test_updown_sum_is_gauge),
+      cmocka_unit_test(test_prometheus_name_exact),
+      cmocka_unit_test(test_process_metrics_names),
       cmocka_unit_test(test_escaping_exact),
       cmocka_unit_test(test_names_and_collisions_exact),
       cmocka_unit_test(test_histogram_gauge_collision),

@@ -336,6 +336,61 @@ static void test_map_many_measures(void **state) {
   census_measurement_map_free(mm);
 }
 
+/* The first records of a fresh thread (no thread state yet): a map whose first measure has no
+ * view, then a direct record. */
+static void *first_records_thread(void *arg) {
+  const census_measure *const *ms = arg;
+  census_measurement_map *mm = census_measurement_map_new();
+  census_measurement_map_put_int64(mm, ms[0], 3); /* no view */
+  census_measurement_map_put_int64(mm, ms[1], 4); /* two views */
+  census_status *st = malloc(2 * sizeof *st);
+  st[0] = census_measurement_map_record(mm, NULL);
+  census_measurement_map_free(mm);
+  return st;
+}
+
+static void *first_record_direct_thread(void *arg) {
+  const census_measure *const *ms = arg;
+  census_status *st = malloc(sizeof *st);
+  *st = census_record_int64(ms[1], 6, NULL); /* the thread's very first record */
+  return st;
+}
+
+/* Proves: measures without a view are skipped without losing the others of the map (a map whose
+ * first measure has no view, the next two views, the last one view), whether the thread already
+ * records or this is its first record (thread state made on the way), and a thread's first record
+ * being a direct one records too: every total is the sum of what was put. */
+static void test_map_measures_without_views(void **state) {
+  (void)state;
+  const census_measure *ms[3] = {int_measure("rec/noview_a"), int_measure("rec/noview_b"),
+                                 int_measure("rec/noview_c")};
+  register_view("rec/noview_b_sum", ms[1], NULL, 0, census_aggregation_sum_new());
+  register_view("rec/noview_b_count", ms[1], NULL, 0, census_aggregation_count_new());
+  register_view("rec/noview_c_sum", ms[2], NULL, 0, census_aggregation_sum_new());
+  census_measurement_map *mm = census_measurement_map_new();
+  assert_int_equal(census_measurement_map_put_int64(mm, ms[0], 1), CENSUS_OK);
+  assert_int_equal(census_measurement_map_put_int64(mm, ms[1], 2), CENSUS_OK);
+  assert_int_equal(census_measurement_map_put_int64(mm, ms[2], 5), CENSUS_OK);
+  assert_int_equal(census_measurement_map_record(mm, NULL), CENSUS_OK);
+  census_measurement_map_clear(mm);
+  assert_int_equal(census_measurement_map_put_int64(mm, ms[0], 1), CENSUS_OK); /* no view only */
+  assert_int_equal(census_measurement_map_record(mm, NULL), CENSUS_OK);
+  census_measurement_map_free(mm);
+  pthread_t t;
+  void *st;
+  assert_int_equal(pthread_create(&t, NULL, first_records_thread, ms), 0);
+  assert_int_equal(pthread_join(t, &st), 0);
+  assert_int_equal(*(census_status *)st, CENSUS_OK);
+  free(st);
+  assert_int_equal(pthread_create(&t, NULL, first_record_direct_thread, ms), 0);
+  assert_int_equal(pthread_join(t, &st), 0);
+  assert_int_equal(*(census_status *)st, CENSUS_OK);
+  free(st);
+  assert_int_equal(int_sum_of("rec/noview_b_sum"), 2 + 4 + 6);
+  assert_int_equal(count_of("rec/noview_b_count"), 3);
+  assert_int_equal(int_sum_of("rec/noview_c_sum"), 5);
+}
+
 /* ---- direct record calls ----------------------------------------------------------------- */
 
 /* Proves: census_record_int64/double record one value each; double into an int64 measure is
@@ -600,6 +655,7 @@ int main(void) {
       cmocka_unit_test_setup(test_map_null_arguments, quiet),
       cmocka_unit_test_setup(test_map_empty_and_reuse, quiet),
       cmocka_unit_test_setup(test_map_many_measures, quiet),
+      cmocka_unit_test_setup(test_map_measures_without_views, quiet),
       cmocka_unit_test_setup(test_record_direct, quiet),
       cmocka_unit_test_setup(test_dropped_self_metric, quiet),
       cmocka_unit_test_setup(test_diagnostics_callback, quiet),

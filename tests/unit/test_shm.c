@@ -21,12 +21,20 @@
  *   - leader: exactly one process of a group leads; when it dies another takes over;
  *   - export_by_leader_only: in the mode, a stats exporter is called in the leader only, with the
  *     group's merged view, and census_view_data_get_all() in any member (a Prometheus scrape)
- *     returns the group's view.
+ *     returns the group's view;
+ *   - signed_and_bound: a signed measure's Sum and Distribution (negative values) merge exactly
+ *     across two members (sum, count, mean, sum of squared deviation, min, max, buckets: the
+ *     shifted sums of the file's words), and bound handles whose fast path was already set up
+ *     before the mode was turned on (a one-COUNT handle and a several-view handle) record into
+ *     the group's view afterwards. Fails without the merge of main's signed measures into the
+ *     file's description (the rows were refused as an unknown aggregation) and without the
+ *     bound fast path's epoch check (the records stayed in each process).
  */
 #include "support.h"
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -48,6 +56,8 @@
 
 static const census_measure *work;
 static const census_measure *gauge;
+static const census_measure *level; /* signed */
+static const census_measure *hits;  /* one COUNT view: the bound fast path's BOUND_ONE_COUNT */
 static const census_tag_key *slot_key;
 
 /* The side file: each (worker, thread) slot logs what it started and finished recording. */
@@ -100,6 +110,18 @@ static int setup(void **state) {
   double bounds[] = {1, 3, 5};
   register_view("shm/dist", work, cols, 1, census_aggregation_distribution_new(bounds, 3, NULL));
   register_view("shm/gauge", gauge, cols, 1, census_aggregation_last_value_new());
+  census_measure_options o = CENSUS_MEASURE_OPTIONS_INIT;
+  o.name = "shm/level";
+  o.value_type = CENSUS_MEASURE_INT64;
+  o.signed_values = true;
+  level = census_measure_new(&o, NULL);
+  assert_non_null(level);
+  register_view("shm/level_sum", level, cols, 1, census_aggregation_sum_new());
+  double level_bounds[] = {-5, 0, 5};
+  register_view("shm/level_dist", level, cols, 1,
+                census_aggregation_distribution_new(level_bounds, 3, NULL));
+  hits = int_measure("shm/hits");
+  register_view("shm/hits", hits, cols, 1, census_aggregation_count_new());
   return 0;
 }
 
@@ -673,6 +695,95 @@ static void export_by_leader_only(void **state) {
   remove_dir(dir);
 }
 
+#define SIGNED_N 40
+
+/* Member `k`'s i-th signed value: negative and positive, different in each member. */
+static int64_t level_value(int k, int i) { return (int64_t)((i * (k + 3)) % 17) - 9; }
+
+/* A member that binds handles and records through them once before joining `dir` (so their
+ * generations and blocks exist: the fast path is set up), joins, then records `n` through each
+ * handle for slot s1 and SIGNED_N signed values for slot s0. */
+static void run_signed_member(const char *dir, int k, int n) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    census_tag_map *tags = census_tag_map_new();
+    census_tag_map_put(tags, slot_key, "s1");
+    census_bound_measure *one = census_measure_bind(hits, tags, NULL);
+    census_bound_measure *general = census_measure_bind(work, tags, NULL);
+    if (census_bound_record_int64(one, 1) != CENSUS_OK ||
+        census_bound_record_int64(general, 1) != CENSUS_OK || census_shm_enable(dir) != CENSUS_OK) {
+      _exit(2);
+    }
+    for (int i = 0; i < n; i++) {
+      census_bound_record_int64(one, 1);
+      census_bound_record_int64(general, 2);
+    }
+    census_tag_map_put(tags, slot_key, "s0");
+    for (int i = 0; i < SIGNED_N; i++) {
+      census_record_int64(level, level_value(k, i), tags);
+    }
+    _exit(0);
+  }
+  int st;
+  waitpid(pid, &st, 0);
+  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+static void signed_and_bound(void **state) {
+  (void)state;
+  char *dir = make_dir();
+  run_signed_member(dir, 0, 1000);
+  run_signed_member(dir, 1, 2345);
+  census_view_data **views;
+  size_t count;
+  assert_int_equal(census_shm_view_data_get_all(dir, &views, &count), CENSUS_OK);
+  /* The bound handles: only the records made in the mode, through both shapes. */
+  assert_int_equal(merged_point(views, count, "shm/hits", 1).count, 3345);
+  census_point general = merged_point(views, count, "shm/sum", 1);
+  assert_int_equal(general.count, 3345);
+  assert_int_equal(general.int_value, 2 * 3345);
+  /* The signed measure: the expected figures computed here from the values. */
+  int64_t n = 0, sum = 0, min = INT64_MAX, max = INT64_MIN, buckets[4] = {0};
+  for (int k = 0; k < 2; k++) {
+    for (int i = 0; i < SIGNED_N; i++) {
+      int64_t v = level_value(k, i);
+      n++;
+      sum += v;
+      min = v < min ? v : min;
+      max = v > max ? v : max;
+      buckets[v <= -5 ? 0 : v <= 0 ? 1 : v <= 5 ? 2 : 3]++;
+    }
+  }
+  double mean = (double)sum / (double)n, ssd = 0;
+  for (int k = 0; k < 2; k++) {
+    for (int i = 0; i < SIGNED_N; i++) {
+      double d = (double)level_value(k, i) - mean;
+      ssd += d * d;
+    }
+  }
+  assert_true(sum < 0); /* the values make the sum go down */
+  for (size_t v = 0; v < count; v++) {
+    if (strcmp(census_view_data_name(views[v]), "shm/level_sum") == 0) {
+      assert_false(census_view_data_is_monotonic(views[v])); /* a signed measure's Sum */
+    }
+  }
+  census_point s = merged_point(views, count, "shm/level_sum", 0);
+  assert_int_equal(s.count, n);
+  assert_int_equal(s.int_value, sum);
+  census_point d = merged_point(views, count, "shm/level_dist", 0);
+  assert_int_equal(d.count, n);
+  assert_int_equal(d.int_value, sum);
+  assert_true(fabs(d.mean - mean) < 1e-9);
+  assert_true(fabs(d.sum_of_squared_deviation - ssd) < 1e-6 * ssd);
+  assert_true(d.min == (double)min && d.max == (double)max);
+  assert_int_equal(d.bucket_count, 4);
+  for (size_t b = 0; b < 4; b++) {
+    assert_int_equal(d.bucket_counts[b], buckets[b]);
+  }
+  census_view_data_free_all(views, count);
+  remove_dir(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(workers_killed_and_replaced),
@@ -682,6 +793,7 @@ int main(void) {
       cmocka_unit_test(gauge_modes),
       cmocka_unit_test(leader),
       cmocka_unit_test(export_by_leader_only),
+      cmocka_unit_test(signed_and_bound),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -11,6 +11,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "support.h"
 
@@ -32,6 +34,11 @@ struct captured {
   char message[64];
   census_attribute first_attribute;
   char first_attribute_string[64];
+  /* The first event's name and attributes (strings copied into event_strings). */
+  char event_name[32];
+  size_t event_attributes;
+  census_attribute event_attribute[4];
+  char event_strings[4][32];
 };
 
 static struct captured captured[MAX_CAPTURED];
@@ -65,6 +72,20 @@ static census_status capture(void *user, const census_span_data *const *spans, s
         c->first_attribute.type == CENSUS_ATTRIBUTE_STRING) {
       snprintf(c->first_attribute_string, sizeof c->first_attribute_string, "%s",
                c->first_attribute.string_value);
+    }
+    const char *event;
+    if (c->events &&
+        census_span_data_event(s, 0, &event, NULL, &c->event_attributes) == CENSUS_OK) {
+      snprintf(c->event_name, sizeof c->event_name, "%s", event);
+      for (size_t a = 0; a < c->event_attributes && a < 4; a++) {
+        census_span_data_event_attribute(s, 0, a, &c->event_attribute[a]);
+        if (c->event_attribute[a].type == CENSUS_ATTRIBUTE_STRING) {
+          snprintf(c->event_strings[a], sizeof c->event_strings[a], "%s",
+                   c->event_attribute[a].string_value);
+          c->event_attribute[a].string_value = c->event_strings[a];
+        }
+        c->event_attribute[a].key = NULL; /* borrowed from the span data: compared by index */
+      }
     }
   }
   return CENSUS_OK;
@@ -505,6 +526,230 @@ static void test_span_names_short_and_long(void **state) {
   assert_string_equal(find("t/renamed after start")->name, "t/renamed after start");
 }
 
+/* The ids of a new unsampled root span (ids are drawn for unsampled spans too). */
+static census_trace_context root_ids(void) {
+  census_sampler *off = census_sampler_always_off();
+  census_span_options o = CENSUS_SPAN_OPTIONS_INIT;
+  o.root = true;
+  o.sampler = off;
+  census_span span = census_span_start("ids", &o);
+  census_trace_context c;
+  assert_int_equal(census_span_context(span, &c), CENSUS_OK);
+  census_span_end(span);
+  census_sampler_free(off);
+  return c;
+}
+
+static void *thread_root_ids(void *arg) {
+  *(census_trace_context *)arg = root_ids();
+  return NULL;
+}
+
+/* Proves: each thread's id generator is seeded on its first id (a new thread does not repeat the
+ * main thread's ids), and a fork child reseeds: after fork() the child's first root span and the
+ * parent's next one get different ids, where a child continuing its parent's generator would draw
+ * exactly the parent's next trace and span ids. */
+static void test_ids_differ_across_threads_and_fork(void **state) {
+  (void)state;
+  census_trace_context before = root_ids(), other;
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, thread_root_ids, &other), 0);
+  assert_int_equal(pthread_join(t, NULL), 0);
+  assert_memory_not_equal(before.trace_id, other.trace_id, sizeof before.trace_id);
+  assert_memory_not_equal(before.span_id, other.span_id, sizeof before.span_id);
+#if defined(__SANITIZE_THREAD__)
+  /* ThreadSanitizer does not support fork() in a process with other threads (the export worker
+   * runs): the fork half runs in the release and ASan builds. */
+  return;
+#endif
+  int fds[2];
+  assert_int_equal(pipe(fds), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    census_trace_context child = root_ids();
+    ssize_t n = write(fds[1], &child, sizeof child);
+    _exit(n == (ssize_t)sizeof child ? 0 : 1);
+  }
+  census_trace_context parent = root_ids(), child;
+  assert_int_equal(read(fds[0], &child, sizeof child), (ssize_t)sizeof child);
+  int wstatus;
+  assert_int_equal(waitpid(pid, &wstatus, 0), pid);
+  assert_true(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0);
+  close(fds[0]);
+  close(fds[1]);
+  assert_memory_not_equal(parent.trace_id, child.trace_id, sizeof parent.trace_id);
+  assert_memory_not_equal(parent.span_id, child.span_id, sizeof parent.span_id);
+}
+
+/* census_span_set_kind(): a kind set after start is the one exported (the last one set);
+ * unknown kinds are refused and change nothing; unsampled spans accept it (nothing to record),
+ * ended ones give ENOTFOUND. Before census_span_set_kind() the kind was fixed at start, which
+ * opencensus-python code (`span.span_kind = SpanKind.SERVER` after start_span()) cannot use. */
+static void test_kind_set_after_start(void **state) {
+  (void)state;
+  census_span s = census_span_start("t/kind_later", NULL);
+  assert_int_equal(census_span_set_kind(s, CENSUS_SPAN_KIND_CLIENT), CENSUS_OK);
+  assert_int_equal(census_span_set_kind(s, CENSUS_SPAN_KIND_SERVER), CENSUS_OK);
+  assert_int_equal(census_span_set_kind(s, (census_span_kind)5), CENSUS_EINVAL);
+  assert_int_equal(census_span_set_kind(s, (census_span_kind)-1), CENSUS_EINVAL);
+  census_span_end(s);
+  assert_int_equal(census_span_set_kind(s, CENSUS_SPAN_KIND_CLIENT), CENSUS_ENOTFOUND);
+  census_span c = census_span_start("t/kind_consumer", NULL);
+  assert_int_equal(census_span_set_kind(c, CENSUS_SPAN_KIND_CONSUMER), CENSUS_OK);
+  census_span_end(c);
+  census_sampler *off = census_sampler_always_off();
+  census_span_options o = CENSUS_SPAN_OPTIONS_INIT;
+  o.sampler = off;
+  census_span u = census_span_start("t/kind_unsampled", &o);
+  assert_int_equal(census_span_set_kind(u, CENSUS_SPAN_KIND_SERVER), CENSUS_OK);
+  census_span_end(u);
+  census_sampler_free(off);
+  assert_int_equal(census_flush(10000), CENSUS_OK);
+  assert_int_equal(find("t/kind_later")->kind, CENSUS_SPAN_KIND_SERVER);
+  assert_int_equal(find("t/kind_consumer")->kind, CENSUS_SPAN_KIND_CONSUMER);
+}
+
+/* census_span_options.trace_id: a root span takes the caller's trace id, with the random flag
+ * only when trace_id_random says so; the ratio sampler decides on that id; a span with a parent
+ * (local or remote) ignores it; all zeros means a new random id. Before the option a root span
+ * always drew a new id, so a binding's trace object (an opencensus-python Tracer, which owns
+ * its trace id before any span) could not give its spans the id it had already handed out. */
+static void test_root_trace_id_option(void **state) {
+  (void)state;
+  uint8_t id[16];
+  for (int i = 0; i < 16; i++) {
+    id[i] = (uint8_t)(0x31 + i);
+  }
+  census_span_options o = CENSUS_SPAN_OPTIONS_INIT;
+  o.root = true;
+  o.trace_id = id;
+  census_span plain = census_span_start("t/given_id", &o);
+  census_trace_context c;
+  assert_int_equal(census_span_context(plain, &c), CENSUS_OK);
+  assert_memory_equal(c.trace_id, id, 16);
+  assert_false(census_trace_context_is_random(&c));
+  census_span_end(plain);
+  o.trace_id_random = true;
+  census_span random = census_span_start("t/given_random_id", &o);
+  census_span_context(random, &c);
+  assert_memory_equal(c.trace_id, id, 16);
+  assert_true(census_trace_context_is_random(&c));
+  census_span_end(random);
+
+  /* Ignored under a parent: the child keeps its parent's trace id. */
+  census_span parent = census_span_start("t/id_parent", NULL);
+  census_trace_context pc;
+  census_span_context(parent, &pc);
+  census_span_options child = CENSUS_SPAN_OPTIONS_INIT;
+  child.parent = parent;
+  child.trace_id = id;
+  census_span ch = census_span_start("t/id_child", &child);
+  census_span_context(ch, &c);
+  assert_memory_equal(c.trace_id, pc.trace_id, 16);
+  census_span_end(ch);
+  census_span_end(parent);
+
+  /* All zeros: a new random id, random flag set as for any root. */
+  uint8_t zero[16] = {0};
+  census_span_options z = CENSUS_SPAN_OPTIONS_INIT;
+  z.root = true;
+  z.trace_id = zero;
+  census_span zs = census_span_start("t/zero_id", &z);
+  census_span_context(zs, &c);
+  assert_true(census_trace_context_is_valid(&c));
+  assert_true(census_trace_context_is_random(&c));
+  census_span_end(zs);
+
+  /* The ratio sampler reads the given id: lower 8 bytes 0 sample at any ratio > 0, all ones at
+   * none below 1. */
+  census_sampler *half = census_sampler_trace_id_ratio(0.5, NULL);
+  uint8_t low[16] = {1}, high[16];
+  memset(high, 0xff, sizeof high);
+  census_span_options r = CENSUS_SPAN_OPTIONS_INIT;
+  r.root = true;
+  r.sampler = half;
+  r.trace_id = low;
+  census_span yes = census_span_start("t/ratio_low", &r);
+  assert_true(census_span_is_recording(yes));
+  r.trace_id = high;
+  census_span no = census_span_start("t/ratio_high", &r);
+  assert_false(census_span_is_recording(no));
+  census_span_end(yes);
+  census_span_end(no);
+  census_sampler_free(half);
+  assert_int_equal(census_flush(10000), CENSUS_OK);
+  assert_memory_equal(find("t/given_id")->context.trace_id, id, 16);
+  assert_false(find("t/given_id")->has_parent);
+}
+
+/* census_span_add_event_with_attributes(): every typed attribute reaches the exporter with its
+ * type and value (strings copied: the caller's buffer is overwritten before export); a key given
+ * twice is kept once with the last value; keys beyond the per-event limit are left off; invalid
+ * arrays are refused whole; unsampled and ended spans answer as the other setters do. */
+static void test_event_with_typed_attributes(void **state) {
+  (void)state;
+  char scratch[16];
+  strcpy(scratch, "miss");
+  census_attribute a[5] = {
+      {.key = "s", .type = CENSUS_ATTRIBUTE_STRING, .string_value = scratch},
+      {.key = "i", .type = CENSUS_ATTRIBUTE_INT64, .int_value = -42},
+      {.key = "d", .type = CENSUS_ATTRIBUTE_DOUBLE, .double_value = 2.5},
+      {.key = "b", .type = CENSUS_ATTRIBUTE_BOOL, .bool_value = true},
+      {.key = "i", .type = CENSUS_ATTRIBUTE_INT64, .int_value = 7},
+  };
+  census_span s = census_span_start("t/event_attrs", NULL);
+  assert_int_equal(census_span_add_event_with_attributes(s, "cache", a, 5), CENSUS_OK);
+  strcpy(scratch, "XXXX");
+  census_attribute bad = {.key = NULL, .type = CENSUS_ATTRIBUTE_INT64};
+  assert_int_equal(census_span_add_event_with_attributes(s, "bad", &bad, 1), CENSUS_EINVAL);
+  census_attribute nostr = {.key = "k", .type = CENSUS_ATTRIBUTE_STRING};
+  assert_int_equal(census_span_add_event_with_attributes(s, "bad", &nostr, 1), CENSUS_EINVAL);
+  census_attribute badtype = {.key = "k", .type = (census_attribute_type)9};
+  assert_int_equal(census_span_add_event_with_attributes(s, "bad", &badtype, 1), CENSUS_EINVAL);
+  assert_int_equal(census_span_add_event_with_attributes(s, "bad", NULL, 1), CENSUS_EINVAL);
+  assert_int_equal(census_span_add_event_with_attributes(s, NULL, a, 1), CENSUS_EINVAL);
+  assert_int_equal(census_span_add_event_with_attributes(s, "none", NULL, 0), CENSUS_OK);
+  census_span_end(s);
+  assert_int_equal(census_span_add_event_with_attributes(s, "late", a, 1), CENSUS_ENOTFOUND);
+
+  census_span_limits limits = CENSUS_SPAN_LIMITS_INIT;
+  limits.max_attributes_per_event = 2;
+  assert_int_equal(census_trace_set_limits(&limits), CENSUS_OK);
+  census_span l = census_span_start("t/event_attr_limit", NULL);
+  assert_int_equal(census_span_add_event_with_attributes(l, "capped", a, 4), CENSUS_OK);
+  census_span_end(l);
+  limits.max_attributes_per_event = 128;
+  census_trace_set_limits(&limits);
+
+  census_sampler *off = census_sampler_always_off();
+  census_span_options o = CENSUS_SPAN_OPTIONS_INIT;
+  o.sampler = off;
+  census_span u = census_span_start("t/event_unsampled", &o);
+  assert_int_equal(census_span_add_event_with_attributes(u, "x", a, 2), CENSUS_OK);
+  census_span_end(u);
+  census_sampler_free(off);
+  assert_int_equal(census_flush(10000), CENSUS_OK);
+
+  const struct captured *c = find("t/event_attrs");
+  assert_int_equal(c->events, 2); /* "cache" and "none"; the refused ones were not added */
+  assert_string_equal(c->event_name, "cache");
+  assert_int_equal(c->event_attributes, 4);
+  assert_int_equal(c->event_attribute[0].type, CENSUS_ATTRIBUTE_STRING);
+  assert_string_equal(c->event_attribute[0].string_value, "miss");
+  assert_int_equal(c->event_attribute[1].type, CENSUS_ATTRIBUTE_INT64);
+  assert_int_equal(c->event_attribute[1].int_value, 7); /* the last "i" wins */
+  assert_int_equal(c->event_attribute[2].type, CENSUS_ATTRIBUTE_DOUBLE);
+  assert_true(c->event_attribute[2].double_value == 2.5);
+  assert_int_equal(c->event_attribute[3].type, CENSUS_ATTRIBUTE_BOOL);
+  assert_true(c->event_attribute[3].bool_value);
+  assert_int_equal(c->dropped_attributes, 0);
+  const struct captured *capped = find("t/event_attr_limit");
+  assert_int_equal(capped->event_attributes, 2);
+  assert_string_equal(capped->event_attribute[0].string_value, "XXXX"); /* copied at the call */
+  assert_int_equal(capped->event_attribute[1].int_value, -42);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_no_exporter_nothing_queued),
@@ -518,6 +763,10 @@ int main(void) {
       cmocka_unit_test_setup(test_current_span_is_per_thread, setup),
       cmocka_unit_test_setup(test_spans_from_exiting_threads, setup),
       cmocka_unit_test_setup(test_span_names_short_and_long, setup),
+      cmocka_unit_test_setup(test_ids_differ_across_threads_and_fork, setup),
+      cmocka_unit_test_setup(test_kind_set_after_start, setup),
+      cmocka_unit_test_setup(test_root_trace_id_option, setup),
+      cmocka_unit_test_setup(test_event_with_typed_attributes, setup),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -697,6 +697,50 @@ static void test_default_limit(void **state) {
   census_view_data_free(d);
 }
 
+static char view_diag[600];
+static void capture_view_diag(void *user, census_status status, const char *message) {
+  (void)user;
+  (void)status;
+  snprintf(view_diag, sizeof view_diag, "%s", message);
+}
+
+/* Proves: census_view_set_prometheus_name() gives a definition a second name that its snapshots
+ * carry (census_view_data_prometheus_name(), NULL without one), copied at registration; it
+ * refuses a NULL view and a name census_view_new() would refuse (EBADNAME), keeping the name it
+ * had; NULL removes it; and it is part of the definition: the same view registered with another
+ * Prometheus name is CENSUS_ECONFLICT, reported naming the field and both values. */
+static void test_prometheus_name(void **state) {
+  (void)state;
+  const census_measure *m = int_measure("view/promname");
+  census_view *v = new_view("view/promname", NULL, m, NULL, 0, CENSUS_AGGREGATION_SUM);
+  assert_int_equal(census_view_set_prometheus_name(NULL, "x"), CENSUS_EINVAL);
+  assert_int_equal(census_view_set_prometheus_name(v, ""), CENSUS_EBADNAME);
+  assert_int_equal(census_view_set_prometheus_name(v, "bad\nname"), CENSUS_EBADNAME);
+  assert_int_equal(census_view_set_prometheus_name(v, "promname_total"), CENSUS_OK);
+  assert_int_equal(census_view_set_prometheus_name(v, "\x7f"), CENSUS_EBADNAME);
+  assert_int_equal(census_view_register(v), CENSUS_OK);
+  assert_int_equal(census_view_set_prometheus_name(v, "other_total"), CENSUS_OK);
+  census_diagnostics_set_callback(capture_view_diag, NULL);
+  assert_int_equal(census_view_register(v), CENSUS_ECONFLICT);
+  assert_non_null(strstr(view_diag, "another Prometheus name (registered: \"promname_total\", "
+                                    "given: \"other_total\")"));
+  assert_int_equal(census_view_set_prometheus_name(v, NULL), CENSUS_OK);
+  assert_int_equal(census_view_register(v), CENSUS_ECONFLICT);
+  census_diagnostics_set_callback(NULL, NULL);
+  census_view_free(v);
+  census_view_data *d = get_data("view/promname");
+  assert_string_equal(census_view_data_prometheus_name(d), "promname_total");
+  census_view_data_free(d);
+  assert_null(census_view_data_prometheus_name(NULL));
+
+  census_view *plain = new_view("view/promname_none", NULL, m, NULL, 0, CENSUS_AGGREGATION_SUM);
+  assert_int_equal(census_view_register(plain), CENSUS_OK);
+  census_view_free(plain);
+  d = get_data("view/promname_none");
+  assert_null(census_view_data_prometheus_name(d));
+  census_view_data_free(d);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_view_new_errors),
@@ -714,6 +758,7 @@ int main(void) {
       cmocka_unit_test(test_definition_copied),
       cmocka_unit_test(test_cardinality_limit),
       cmocka_unit_test(test_default_limit),
+      cmocka_unit_test(test_prometheus_name),
   };
   return cmocka_run_group_tests_name("view", tests, NULL, NULL);
 }

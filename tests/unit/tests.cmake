@@ -5,7 +5,7 @@ census_unit_test(status)
 census_unit_test(lock)
 census_unit_test(tags)
 census_unit_test(measure)
-census_unit_test(aggregation)
+census_unit_test(aggregation THREADED)
 census_unit_test(exponential THREADED)
 census_unit_test(view)
 census_unit_test(record THREADED)
@@ -13,6 +13,17 @@ census_unit_test(concurrency THREADED)
 census_unit_test(export THREADED)
 census_unit_test(flush THREADED)
 census_unit_test(bound THREADED)
+# Instruments, observable callbacks (one test runs the export worker), buckets, timer, process
+# metrics (census/instruments.h).
+census_unit_test(instruments THREADED)
+# census_autoconfigure_core(): every variable, valid and malformed (census/autoconfigure.h); and
+# census_autoconfigure() starting the exporter libraries, when all three are built.
+census_unit_test(autoconfigure)
+if(TARGET census_otlp_static AND TARGET census_prometheus_static AND TARGET census_zipkin_static)
+  census_unit_test(autoconfigure_exporters THREADED)
+  target_link_libraries(test_autoconfigure_exporters PRIVATE census_otlp_static
+                        census_prometheus_static census_zipkin_static)
+endif()
 census_unit_test(cardinality)
 census_unit_test(trace THREADED)
 # Span observers (the zPages' tracez hook): callbacks at span start and end, record-only spans.

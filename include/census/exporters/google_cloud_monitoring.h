@@ -6,7 +6,8 @@
  * "<metric_prefix>v" (default "custom.googleapis.com/opencensus/v"), display name
  * "<display_name_prefix>v"; the view's columns become STRING metric labels, plus the
  * "opencensus_task" label ("c-<pid>@<hostname>") unless disabled. Count and Sum views are
- * CUMULATIVE INT64 (Sum of a double measure: DOUBLE), LastValue views GAUGE, Distribution views
+ * CUMULATIVE INT64 (Sum of a double measure: DOUBLE), LastValue views and Sums of signed
+ * measures (up-down counters) GAUGE, Distribution views
  * CUMULATIVE DISTRIBUTION with explicit buckets (census's bounds as they are, a 0 bound prepended
  * when the first bound is > 0; Cloud Monitoring takes at most 200 buckets, so a view whose bounds
  * make more keeps 199 of them, evenly spread by index and including the first and last, and

@@ -3,11 +3,11 @@
  * (application/x-protobuf, the default) or JSON (application/json).
  *
  * Mapping (docs/exporters/otlp.md): Count views are monotonic cumulative Sums of integers, Sum
- * views monotonic cumulative Sums, LastValue views Gauges, Distribution views cumulative
- * Histograms with explicit bounds; a view's columns become attributes. Spans keep every field
- * census records (ids, parent, tracestate, kind, times, attributes, events, links, status,
- * dropped counts). The resource has service.name and process/host attributes; the
- * instrumentation scope is "census" with census_version().
+ * views cumulative Sums (monotonic unless the measure is signed: an up-down counter's), LastValue
+ * views Gauges, Distribution views cumulative Histograms with explicit bounds; a view's columns
+ * become attributes. Spans keep every field census records (ids, parent, tracestate, kind, times,
+ * attributes, events, links, status, dropped counts). The resource has service.name and
+ * process/host attributes; the instrumentation scope is "census" with census_version().
  *
  * With protocol CENSUS_OTLP_GRPC (or OTEL_EXPORTER_OTLP_PROTOCOL=grpc) the same protobuf messages
  * go as unary gRPC calls (MetricsService/Export, TraceService/Export) over HTTP/2 with libcurl,

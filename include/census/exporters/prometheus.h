@@ -3,13 +3,13 @@
  * (libmicrohttpd), or rendered into a buffer for applications that run their own HTTP server.
  *
  * Mapping (docs/exporters/prometheus.md): Count and Sum views are counters, LastValue views
- * gauges, Distribution views histograms; a view's columns are its labels. Names are sanitised to
- * what Prometheus accepts and carry the measure's unit as a suffix (OpenTelemetry's Prometheus
- * compatibility rules; a Count view has unit 1), counters end in _total. No view name, unit,
- * label or value can make the text unparsable: names that would collide or be empty are renamed
- * deterministically and the renames reported once to the diagnostics callback. Every scrape
- * reads one consistent snapshot of all views (census_view_data_get_all()), which never blocks
- * recording threads.
+ * and Sums of signed measures (up-down counters) gauges, Distribution views histograms; a view's
+ * columns are its labels. Names are sanitised to what Prometheus accepts and carry the measure's
+ * unit as a suffix (OpenTelemetry's Prometheus compatibility rules; a Count view has unit 1),
+ * counters end in _total. No view name, unit, label or value can make the text unparsable: names
+ * that would collide or be empty are renamed deterministically and the renames reported once to the
+ * diagnostics callback. Every scrape reads one consistent snapshot of all views
+ * (census_view_data_get_all()), which never blocks recording threads.
  *
  * Link with the census_prometheus library (installed as libcensus_prometheus, pkg-config
  * census_prometheus; CMake: find_package(census COMPONENTS prometheus), targets
@@ -61,16 +61,21 @@ typedef struct census_prometheus_options {
   int base_units;
 
   /* Server. */
-  const char *address;      /* numeric IPv4/IPv6 address; NULL: "127.0.0.1" (loopback only) */
-  uint16_t port;            /* 0: CENSUS_PROMETHEUS_DEFAULT_PORT */
-  int any_port;             /* non-zero: let the kernel choose a free port (tests) */
-  unsigned max_connections; /* concurrent connections; 0: 32 */
+  const char *address; /* numeric IPv4/IPv6 address; NULL: "127.0.0.1" (loopback only) */
+  uint16_t port;       /* 0: CENSUS_PROMETHEUS_DEFAULT_PORT */
+  int any_port;        /* non-zero: let the kernel choose a free port (tests) */
+  /* Concurrent connections; 0: 32. When all are taken, the one longest in its current request
+   * (or idle since its last) is closed for the newcomer. */
+  unsigned max_connections;
   size_t connection_memory; /* bytes per connection (request headers); 0: 32768 */
   unsigned timeout_s;       /* an idle or slow connection is closed after this; 0: 10 */
   int register_no_exporter; /* non-zero: census_shutdown() does not stop the server */
   /* Non-zero: do not serve /metrics: the server answers only the routes added with
    * census_prometheus_exporter_add_route() (the zPages' own server). */
   int no_metrics;
+  /* Concurrent connections from one client address (within max_connections); 0: 8. Keeps one
+   * address (a slowloris, a client leaking connections) from taking every connection. */
+  unsigned max_connections_per_ip;
 } census_prometheus_options;
 
 #define CENSUS_PROMETHEUS_OPTIONS_INIT                                                             \

@@ -30,6 +30,7 @@ typedef struct census_stdout_options {
   int fd;                      /* where to write; 0 means standard output (fd 1) */
   int skip_empty;              /* non-zero: views with no rows are not printed */
   int skip_spans;              /* non-zero: export views only, not spans */
+  int skip_views;              /* non-zero: export spans only, not views (not with skip_spans) */
 } census_stdout_options;
 
 #define CENSUS_STDOUT_OPTIONS_INIT                                                                 \
@@ -50,12 +51,13 @@ typedef struct census_stdout_stats {
 } census_stdout_stats;
 
 /* Starts a stdout exporter with `options` (NULL: defaults): registers it with census as a stats
- * exporter and (unless skip_spans) a span exporter, so that every export (each export interval,
- * census_flush(), the flush at exit) prints. The options are copied; the descriptor is not closed
- * by census. On success *exporter receives the handle (stop it with census_stdout_exporter_stop(),
- * or let the flush at exit print the last data). Errors: CENSUS_EINVAL (NULL exporter, an unknown
- * format, options not initialised with CENSUS_STDOUT_OPTIONS_INIT: reported), CENSUS_ENOMEM,
- * CENSUS_ESHUTDOWN (after census_shutdown()); *exporter is then NULL. Thread-safe. */
+ * exporter (unless skip_views) and a span exporter (unless skip_spans), so that every export (each
+ * export interval, census_flush(), the flush at exit) prints. The options are copied; the
+ * descriptor is not closed by census. On success *exporter receives the handle (stop it with
+ * census_stdout_exporter_stop(), or let the flush at exit print the last data). Errors:
+ * CENSUS_EINVAL (NULL exporter, an unknown format, both skip_views and skip_spans, options not
+ * initialised with CENSUS_STDOUT_OPTIONS_INIT: reported), CENSUS_ENOMEM, CENSUS_ESHUTDOWN (after
+ * census_shutdown()); *exporter is then NULL. Thread-safe. */
 CENSUS_EXPORT census_status census_stdout_exporter_start(const census_stdout_options *options,
                                                          census_stdout_exporter **exporter);
 

@@ -1,0 +1,1 @@
+"""census.ext.flask: Flask tracing, as opencensus.ext.flask."""

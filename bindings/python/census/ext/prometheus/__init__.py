@@ -1,0 +1,1 @@
+"""census.ext.prometheus: the Prometheus exporter, as opencensus.ext.prometheus."""

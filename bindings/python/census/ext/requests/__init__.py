@@ -1,0 +1,1 @@
+"""census.ext.requests: tracing of outgoing requests, as opencensus.ext.requests."""

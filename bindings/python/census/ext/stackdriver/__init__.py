@@ -1,0 +1,2 @@
+"""census.ext.stackdriver: Google Cloud Monitoring (formerly Stackdriver) exporters, as
+opencensus.ext.stackdriver."""

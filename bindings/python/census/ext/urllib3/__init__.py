@@ -1,0 +1,1 @@
+"""census.ext.urllib3: tracing of outgoing urllib3 requests (census's addition)."""

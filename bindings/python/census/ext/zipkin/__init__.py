@@ -1,0 +1,1 @@
+"""census.ext.zipkin: the Zipkin trace exporter, as opencensus.ext.zipkin."""

@@ -1,0 +1,1 @@
+"""census.metrics: the parts of opencensus.metrics that census.stats refers to."""

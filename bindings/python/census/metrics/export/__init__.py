@@ -1,0 +1,1 @@
+"""census.metrics.export: metric descriptor types, as opencensus.metrics.export."""

@@ -1,0 +1,1 @@
+"""census.tags.propagation: the binary tag format, as opencensus.tags.propagation."""

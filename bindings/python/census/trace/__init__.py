@@ -1,0 +1,1 @@
+"""census.trace: tracers, spans, samplers and propagation, as opencensus.trace."""

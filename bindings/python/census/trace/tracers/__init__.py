@@ -1,0 +1,1 @@
+"""The tracer implementations, as opencensus.trace.tracers."""
