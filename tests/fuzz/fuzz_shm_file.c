@@ -16,7 +16,8 @@
 #include "fuzz_common.h"
 #include "stats/shm_read.h"
 
-/* Sum of the counts of every row of every view, and the number of rows. */
+/* Sum of the counts of every row of every view (saturating: a hostile file's rows may hold
+ * counts up to INT64_MAX, which the reader clamps to), and the number of rows. */
 static void totals(census_view_data **views, size_t count, int64_t *sum, size_t *rows) {
   *sum = 0;
   *rows = 0;
@@ -24,7 +25,9 @@ static void totals(census_view_data **views, size_t count, int64_t *sum, size_t 
     for (size_t r = 0; r < census_view_data_row_count(views[v]); r++) {
       census_point p;
       FUZZ_CHECK(census_view_data_row_point(views[v], r, &p) == CENSUS_OK);
-      *sum += p.count;
+      if (__builtin_add_overflow(*sum, p.count, sum)) {
+        *sum = p.count < 0 ? INT64_MIN : INT64_MAX;
+      }
       (*rows)++;
     }
   }
