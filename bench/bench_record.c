@@ -72,6 +72,20 @@
  * consumed: every repetition must produce the same body length, the metrics encoder must report
  * exactly OTLP_SERIES points, and exactly OTLP_SPANS spans must pass through the callback.
  *
+ * shm_record_direct_int_3tags, shm_record_map_int_3tags and shm_record_map_distribution_3tags
+ * (1 and 2 threads) run last, after census_shm_enable() on a fresh directory (under /dev/shm
+ * when it exists): the same operations as their in-process cases, now also written to the
+ * process's shared-memory file (docs/shared-memory.md). Their check reads the count back through
+ * the group's merged view, i.e. from the file. The issue's target: within 1.5x of in-process.
+ *
+ * shm_scrape_* time census_shm_view_data_get_all() over a group of SCRAPE_LIVE live workers
+ * (forked, each with SCRAPE_SERIES series, waiting to be killed) and SCRAPE_DEAD dead workers'
+ * files (copies, under fresh names, of one dead worker's file cut to its used bytes): first
+ * with compaction held off (the bench holds the compaction lock shared, as a concurrent reader
+ * would), the cost a group pays without it; then the read that compacts; then reads after
+ * compaction, which see the live files and one archive. Each read must count exactly what the
+ * workers recorded, else the program exits non-zero.
+ *
  * The whole run takes some seconds to a few tens of seconds; it is not part of CTest.
  */
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
@@ -87,6 +101,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <census/census.h>
@@ -495,6 +513,162 @@ static void run_case(struct bench_case *c) {
   census_bound_measure_free(c->bound);
 }
 
+#define SCRAPE_LIVE 10
+#define SCRAPE_DEAD 5000
+#define SCRAPE_SERIES 20
+#define SCRAPE_RECORDS 50
+
+/* A worker of the scrape group: records SCRAPE_RECORDS into each of SCRAPE_SERIES series of
+ * `view`'s measure, writes a byte to `ready`, then waits to be killed (or exits when
+ * `exit_after`). */
+static pid_t scrape_worker(const census_measure *m, bool exit_after, int ready) {
+  pid_t pid = fork();
+  if (pid != 0) {
+    return pid;
+  }
+  census_tag_map *tags = census_tag_map_new();
+  for (int s = 0; s < SCRAPE_SERIES; s++) {
+    char value[16];
+    snprintf(value, sizeof value, "s%d", s);
+    census_tag_map_put(tags, tag_keys[0], value);
+    for (int i = 0; i < SCRAPE_RECORDS; i++) {
+      census_record_int64(m, 1, tags);
+    }
+  }
+  if (exit_after) {
+    _exit(0);
+  }
+  if (write(ready, "r", 1) != 1) {
+    _exit(1);
+  }
+  for (;;) {
+    pause();
+  }
+}
+
+/* The total count of view `name` in the group in `dir`, and the time the read took. */
+static int64_t scrape_once(const char *dir, const char *name, double *ms) {
+  int64_t start = monotonic_ns();
+  census_view_data **views;
+  size_t count;
+  check("shm scrape", census_shm_view_data_get_all(dir, &views, &count));
+  *ms = (double)(monotonic_ns() - start) / 1e6;
+  int64_t total = 0;
+  for (size_t v = 0; v < count; v++) {
+    if (strcmp(census_view_data_name(views[v]), name) != 0) {
+      continue;
+    }
+    for (size_t r = 0; r < census_view_data_row_count(views[v]); r++) {
+      census_point p;
+      check("row point", census_view_data_row_point(views[v], r, &p));
+      total += p.count;
+    }
+  }
+  census_view_data_free_all(views, count);
+  return total;
+}
+
+/* Copies the first `bytes` of `from` to `to`; exits on failure. */
+static void copy_prefix(const char *from, const char *to, size_t bytes) {
+  static char buffer[1 << 16];
+  FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+  size_t n = in && out ? fread(buffer, 1, bytes < sizeof buffer ? bytes : sizeof buffer, in) : 0;
+  if (!in || !out || n == 0 || fwrite(buffer, 1, n, out) != n) {
+    fprintf(stderr, "bench_record: cannot copy %s to %s\n", from, to);
+    exit(1);
+  }
+  fclose(in);
+  fclose(out);
+}
+
+/* Measures shm_scrape_* (see the file comment) in the group directory `dir`: ms[0] before
+ * compaction, ms[1] the compacting read, ms[2] after (medians of REPETITIONS reads where
+ * repeated). */
+static void measure_shm_scrape(const char *dir, double ms[3]) {
+  const census_measure *m = census_measure_int64_new("bench/scrape", "", "1", NULL);
+  census_aggregation *agg = census_aggregation_count_new();
+  census_status status;
+  census_view *view = census_view_new("bench/scrape", NULL, m, tag_keys, 1, agg, &status);
+  check("scrape view", status);
+  check("scrape view register", census_view_register(view));
+  census_view_free(view);
+  census_aggregation_free(agg);
+  /* One dead worker, whose file is the template of the dead history. */
+  pid_t dead = scrape_worker(m, true, -1);
+  waitpid(dead, NULL, 0);
+  char template[256];
+  snprintf(template, sizeof template, "%s/census-%d-", dir, (int)dead);
+  char cmd[512], path[512];
+  snprintf(cmd, sizeof cmd, "ls %s*.shm", template);
+  FILE *ls = popen(cmd, "r");
+  if (!ls || !fgets(path, sizeof path, ls)) {
+    fprintf(stderr, "bench_record: no file for the template worker\n");
+    exit(1);
+  }
+  pclose(ls);
+  path[strcspn(path, "\n")] = '\0';
+  for (int i = 0; i < SCRAPE_DEAD; i++) {
+    char copy[512];
+    snprintf(copy, sizeof copy, "%s/census-%d-%016x.shm", dir, 4000000 + i, i);
+    copy_prefix(path, copy, 256 + 16384);
+  }
+  pid_t live[SCRAPE_LIVE];
+  int ready[2];
+  if (pipe(ready) != 0) {
+    perror("pipe");
+    exit(1);
+  }
+  for (int i = 0; i < SCRAPE_LIVE; i++) {
+    live[i] = scrape_worker(m, false, ready[1]);
+  }
+  for (int i = 0; i < SCRAPE_LIVE; i++) { /* every live worker has recorded */
+    char c;
+    if (read(ready[0], &c, 1) != 1) {
+      perror("scrape workers");
+      exit(1);
+    }
+  }
+  close(ready[0]);
+  close(ready[1]);
+  int64_t expected = (int64_t)(SCRAPE_DEAD + 1 + SCRAPE_LIVE) * SCRAPE_SERIES * SCRAPE_RECORDS;
+  char lock_path[512];
+  snprintf(lock_path, sizeof lock_path, "%s/census-compact.lock", dir);
+  int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock < 0 || flock(lock, LOCK_SH) != 0) {
+    perror(lock_path);
+    exit(1);
+  }
+  double before[REPETITIONS], after[REPETITIONS];
+  for (int r = 0; r < REPETITIONS; r++) {
+    int64_t got = scrape_once(dir, "bench/scrape", &before[r]);
+    if (got != expected) {
+      fprintf(stderr,
+              "bench_record: scrape before compaction: %" PRId64 " counts, expected %" PRId64 "\n",
+              got, expected);
+      exit(1);
+    }
+  }
+  close(lock);
+  if (scrape_once(dir, "bench/scrape", &ms[1]) != expected) {
+    fprintf(stderr, "bench_record: the compacting scrape lost counts\n");
+    exit(1);
+  }
+  for (int r = 0; r < REPETITIONS; r++) {
+    if (scrape_once(dir, "bench/scrape", &after[r]) != expected) {
+      fprintf(stderr, "bench_record: scrape after compaction lost counts\n");
+      exit(1);
+    }
+  }
+  for (int i = 0; i < SCRAPE_LIVE; i++) {
+    kill(live[i], SIGKILL);
+    waitpid(live[i], NULL, 0);
+  }
+  qsort(before, REPETITIONS, sizeof before[0], compare_doubles);
+  qsort(after, REPETITIONS, sizeof after[0], compare_doubles);
+  ms[0] = before[REPETITIONS / 2];
+  ms[2] = after[REPETITIONS / 2];
+}
+
 /* The resident set size in bytes, from /proc/self/statm (second field, in pages). */
 static long resident_bytes(void) {
   FILE *f = fopen("/proc/self/statm", "r");
@@ -895,6 +1069,56 @@ int main(int argc, char **argv) {
           otlp_span_ns[REPETITIONS / 2], otlp_span_ns[0], otlp_span_ns[REPETITIONS - 1],
           OTLP_SPANS);
 #endif
+  /* Shared-memory mode, last: it cannot be turned off in a process. */
+  struct bench_case shm_cases[] = {
+      {.name = "shm_record_direct_int_3tags", .kind = KIND_DIRECT_INT_3TAGS, .threads = 1},
+      {.name = "shm_record_direct_int_3tags", .kind = KIND_DIRECT_INT_3TAGS, .threads = 2},
+      {.name = "shm_record_map_int_3tags", .kind = KIND_MAP_INT_3TAGS, .threads = 1},
+      {.name = "shm_record_map_int_3tags", .kind = KIND_MAP_INT_3TAGS, .threads = 2},
+      {.name = "shm_record_map_distribution_3tags",
+       .kind = KIND_MAP_DISTRIBUTION_3TAGS,
+       .threads = 1},
+      {.name = "shm_record_map_distribution_3tags",
+       .kind = KIND_MAP_DISTRIBUTION_3TAGS,
+       .threads = 2},
+  };
+  char shm_dir[64];
+  snprintf(shm_dir, sizeof shm_dir, "%s/census-bench-XXXXXX",
+           access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+  if (!mkdtemp(shm_dir)) {
+    perror(shm_dir);
+    return 1;
+  }
+  check("shm enable", census_shm_enable(shm_dir));
+  for (size_t i = 0; i < sizeof shm_cases / sizeof shm_cases[0]; i++) {
+    struct bench_case *c = &shm_cases[i];
+    run_case(c);
+    printf("%-32s %7d %12.2f %10.2f %10.2f\n", c->name, c->threads, c->ns_per_op[REPETITIONS / 2],
+           c->ns_per_op[0], c->ns_per_op[REPETITIONS - 1]);
+    fflush(stdout);
+    fprintf(out,
+            ",{\"name\":\"%s\",\"threads\":%d,\"ns_per_op\":%.3f,\"min_ns_per_op\":%.3f,"
+            "\"max_ns_per_op\":%.3f}",
+            c->name, c->threads, c->ns_per_op[REPETITIONS / 2], c->ns_per_op[0],
+            c->ns_per_op[REPETITIONS - 1]);
+  }
+  double scrape_ms[3];
+  measure_shm_scrape(shm_dir, scrape_ms);
+  const char *scrape_names[] = {"shm_scrape_before_compaction", "shm_scrape_compacting",
+                                "shm_scrape_after_compaction"};
+  for (int i = 0; i < 3; i++) {
+    printf("%-32s %7d %12.2f ms (%d live workers, %d dead workers' files, %d series each)\n",
+           scrape_names[i], 1, scrape_ms[i], SCRAPE_LIVE, SCRAPE_DEAD, SCRAPE_SERIES);
+    fprintf(out,
+            ",{\"name\":\"%s\",\"threads\":1,\"ms\":%.3f,\"live_workers\":%d,"
+            "\"dead_workers\":%d,\"series_per_worker\":%d}",
+            scrape_names[i], scrape_ms[i], SCRAPE_LIVE, SCRAPE_DEAD, SCRAPE_SERIES);
+  }
+  char remove_cmd[96];
+  snprintf(remove_cmd, sizeof remove_cmd, "rm -rf '%s'", shm_dir);
+  if (system(remove_cmd) != 0) {
+    fprintf(stderr, "bench_record: could not remove %s\n", shm_dir);
+  }
   fprintf(out, "]}\n");
   if (fclose(out) != 0) {
     perror(output_path);

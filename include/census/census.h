@@ -15,6 +15,7 @@
 
 #include "census/exporter.h"
 #include "census/instruments.h"
+#include "census/shm.h"
 #include "census/stats.h"
 #include "census/status.h"
 #include "census/tags.h"

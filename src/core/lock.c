@@ -55,6 +55,7 @@ static const char *const rank_names[CENSUS__LOCK_RANKS] = {
     [CENSUS__LOCK_MEASURES] = "MEASURES (measure.c)",
     [CENSUS__LOCK_TAG_KEYS] = "TAG_KEYS (tag_key.c)",
     [CENSUS__LOCK_THREADS] = "THREADS (recorder.c)",
+    [CENSUS__LOCK_SHM] = "SHM (shm.c, shm_read.c)",
     [CENSUS__LOCK_SPAN_OPTIONS] = "SPAN_OPTIONS (span_queue.c)",
     [CENSUS__LOCK_SPAN_RINGS] = "SPAN_RINGS (span_queue.c)",
     [CENSUS__LOCK_SPAN_POOL] = "SPAN_POOL (span_pool.c)",

@@ -49,6 +49,7 @@ enum census__lock_rank {
   CENSUS__LOCK_MEASURES,        /* measure.c: the measure registry */
   CENSUS__LOCK_TAG_KEYS,        /* tag_key.c: the interned tag keys */
   CENSUS__LOCK_THREADS,         /* recorder.c: the recording threads and their ids */
+  CENSUS__LOCK_SHM,             /* shm.c: this process's shared-memory file; shm_read.c's log */
   CENSUS__LOCK_SPAN_EXPORTERS,  /* span_queue.c: the span exporter list */
   CENSUS__LOCK_SPAN_OPTIONS,    /* span_queue.c: the batch span processor's options */
   CENSUS__LOCK_SPAN_RINGS,      /* span_queue.c: the list of per-thread span rings */

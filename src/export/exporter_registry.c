@@ -15,6 +15,8 @@
 #include "core/run_state.h"
 #include "export/flush.h"
 #include "stats/collector.h"
+#include "stats/shm.h"
+#include "stats/shm_read.h"
 #include "stats/view_data.h"
 
 struct census__exporter {
@@ -60,15 +62,41 @@ static struct census__exporter **exporters_snapshot(size_t *count) {
   return list;
 }
 
+/* In shared-memory mode, the group's merged view when this process leads the group (CENSUS_OK,
+ * or an error), or *follower set when another process does; CENSUS_ENOTFOUND when the mode is
+ * off (the caller exports this process's views). */
+static census_status group_views(census_view_data ***views, size_t *count, bool *follower) {
+  char *dir = census__shm_dir();
+  if (!dir) {
+    return CENSUS_ENOTFOUND;
+  }
+  census_status status = CENSUS_OK;
+  if (!census__shm_leader()) {
+    *follower = true;
+  } else {
+    status = census__shm_read_dir(dir, census__shm_gauge_mode(), views, count);
+  }
+  free(dir);
+  return status;
+}
+
 /* Exports one batch to the given exporters; see census__export_locked(). With `flushes` NULL and
  * `flush_here` set, flushes each exporter in turn afterwards (one exporter: unregistration). */
 static census_status export_to(struct census__exporter **exporters, size_t count,
                                int64_t deadline_ns, census__flush_jobs *flushes, bool flush_here) {
   census__collect_locked();
   size_t view_count;
-  census_view_data **views = census__view_data_build_all(&view_count);
+  census_view_data **views = NULL;
+  bool follower = false;
+  census_status shared = group_views(&views, &view_count, &follower);
+  if (follower) {
+    return CENSUS_OK; /* the group's leader pushes the group's view, this process's included */
+  }
+  if (shared == CENSUS_ENOTFOUND) {
+    views = census__view_data_build_all(&view_count);
+  }
   if (!views) {
-    return CENSUS_ENOMEM;
+    return shared == CENSUS_ENOTFOUND ? CENSUS_ENOMEM : shared;
   }
   census_status result = CENSUS_OK;
   for (size_t i = 0; i < count; i++) {

@@ -57,6 +57,7 @@
 #include "stats/measure.h"
 #include "stats/recorder.h"
 #include "stats/self_metrics.h"
+#include "stats/shm.h"
 #include "stats/view.h"
 #include "stats/window.h"
 #include "tags/tag_key.h"
@@ -87,6 +88,7 @@ static void fork_prepare(void) {
   census__measures_fork_prepare();
   census__tag_keys_fork_prepare();
   census__threads_fork_prepare();
+  census__shm_fork_prepare();
   census__spans_fork_prepare();
   census__span_pool_fork_prepare();
   census__span_observers_fork_prepare();
@@ -98,6 +100,7 @@ static void fork_parent(void) {
   census__span_observers_fork_parent();
   census__span_pool_fork_parent();
   census__spans_fork_parent();
+  census__shm_fork_parent();
   census__threads_fork_parent();
   census__tag_keys_fork_parent();
   census__measures_fork_parent();
@@ -115,6 +118,7 @@ static void fork_child(void) {
   census__span_observers_fork_child();
   census__span_pool_fork_parent(); /* before the queue gives its spans back to the pool */
   census__spans_fork_child();
+  census__shm_fork_child();
   census__threads_fork_child();
   census__tag_keys_fork_parent();
   census__measures_fork_parent();
@@ -369,6 +373,7 @@ CENSUS_EXPORT census_status census_shutdown(int64_t timeout_ms) {
     census__views_shutdown();
     census__bound_shutdown();
     census__threads_shutdown();
+    census__shm_shutdown();
     census__collector_shutdown();
     census__collector_unlock();
   } else {

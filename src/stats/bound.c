@@ -35,6 +35,7 @@
 #include "stats/harvest.h"
 #include "stats/recorder.h"
 #include "stats/series.h"
+#include "stats/shm.h"
 #include "tags/tags_internal.h"
 
 #define GROUP_SIZE 64
@@ -253,9 +254,12 @@ bound_record_slow(census_bound_measure *b, int64_t int_value, double double_valu
     return census__record_after_shutdown();
   }
   struct census__thread_state *ts = census__thread_state_get();
-  if (!ts || ts->tid == CENSUS__NO_TID) {
+  /* No id, or shared-memory mode (whose cells the unbound path keeps, shm.h): the unbound path
+   * is exact. */
+  if (!ts || ts->tid == CENSUS__NO_TID ||
+      atomic_load_explicit(&census__shm_epoch, memory_order_relaxed)) {
     struct census__measurement m = bound_measurement(b->measure, int_value, double_value);
-    return census__record(&m, 1, b->tags); /* no id: the unbound path is still exact */
+    return census__record(&m, 1, b->tags);
   }
   census_status status;
   _Atomic uint64_t *block = bound_prepare(b, ts, &gen, &status);
@@ -279,8 +283,12 @@ static inline census_status bound_record(census_bound_measure *b, int64_t int_va
                                          double double_value) {
   struct bound_gen *gen = atomic_load_explicit(&b->gen, memory_order_acquire);
   struct census__thread_state *ts = census__this_thread;
-  if (__builtin_expect(
-          gen->list != atomic_load_explicit(&b->measure->views, memory_order_acquire) || !ts, 0)) {
+  /* Shared-memory mode sends every record to the slow path (census__record keeps the shared
+   * cells): one relaxed load of a line written once per enable or fork, a test and a branch. */
+  if (__builtin_expect(gen->list !=
+                               atomic_load_explicit(&b->measure->views, memory_order_acquire) ||
+                           !ts || atomic_load_explicit(&census__shm_epoch, memory_order_relaxed),
+                       0)) {
     return bound_record_slow(b, int_value, double_value);
   }
   uint32_t tid = ts->tid;

@@ -88,6 +88,20 @@ static inline void census__moments_add(bool is_double, bool is_signed, _Atomic u
   }
 }
 
+/* Adds one value into a DISTRIBUTION half `w` (the moment words, then its bucket); returns the
+ * index of the bucket word it counted in (shared-memory cells copy only that bucket, shm.h).
+ * Single writer: plain loads/stores. */
+static inline size_t census__cell_distribution_update(const struct census__rview *view,
+                                                      _Atomic uint64_t *w,
+                                                      const struct census__measurement *m) {
+  const census_measure *measure = view->def.measure;
+  census__moments_add(measure->type == CENSUS_MEASURE_DOUBLE, measure->signed_values, w, m);
+  size_t b = WORD_BUCKETS + bucket_index(view->def.aggregation.bounds,
+                                         view->def.aggregation.bound_count, m->double_value);
+  word_store(&w[b], word_load(&w[b]) + 1);
+  return b;
+}
+
 /* Adds one measurement into the active half `w` of a cell. Single writer: plain loads/stores. */
 static inline void census__cell_update(const struct census__rview *view, _Atomic uint64_t *w,
                                        const struct census__measurement *m) {
@@ -115,13 +129,9 @@ static inline void census__cell_update(const struct census__rview *view, _Atomic
     word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
     word_store(&w[WORD_SUM], is_double ? census__bits_of(m->double_value) : (uint64_t)m->int_value);
     break;
-  case CENSUS_AGGREGATION_DISTRIBUTION: {
-    census__moments_add(is_double, measure->signed_values, w, m);
-    size_t b = WORD_BUCKETS + bucket_index(view->def.aggregation.bounds,
-                                           view->def.aggregation.bound_count, m->double_value);
-    word_store(&w[b], word_load(&w[b]) + 1);
+  case CENSUS_AGGREGATION_DISTRIBUTION:
+    census__cell_distribution_update(view, w, m);
     break;
-  }
   case CENSUS_AGGREGATION_EXPONENTIAL:
     census__exp_record(view, w, m); /* out of line: exp_histogram.c */
     break;

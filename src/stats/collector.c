@@ -38,6 +38,7 @@
 #include "stats/harvest.h"
 #include "stats/recorder.h"
 #include "stats/self_metrics.h"
+#include "stats/shm.h"
 #include "stats/window.h"
 
 static census__mutex collect_mu = CENSUS__MUTEX_INIT(CENSUS__LOCK_COLLECT);
@@ -91,6 +92,7 @@ static void report_saturations(void) {
 }
 
 void census__collect_locked(void) {
+  census__shm_env_poll(); /* before the callbacks: their records go to the shared cells too */
   if (observe_hook) {
     observe_hook(); /* before the flip: the callbacks' records belong to this collection */
   }

@@ -35,6 +35,7 @@
 #include "core/run_state.h"
 #include "stats/cell.h"
 #include "stats/series.h"
+#include "stats/shm.h"
 #include "tags/tags_internal.h"
 
 #define CHUNK_BYTES 16384
@@ -180,6 +181,9 @@ static struct census__cell *cell_new(struct census__thread_state *ts, struct cen
   }
   cell->series = series;
   cell->view = view;
+  cell->shm = NULL;
+  cell->shm_epoch = 0;
+  census__shm_env_poll();
   census__cell_words_init(view, cell->words);
   cell->next = atomic_load_explicit(&ts->cells, memory_order_relaxed);
   atomic_store_explicit(&ts->cells, cell, memory_order_release);
@@ -257,30 +261,39 @@ static __attribute__((noinline)) struct census__cell *cell_lookup(struct census_
 }
 
 /* A miss in the cache of recent cells: the slot table (cell_lookup()), then the cache entry
- * `recent` remembers the cell. Out of line, so the record path keeps few live registers. */
+ * `recent` remembers the cell. Out of line, so the record path keeps few live registers.
+ * `m` (the one-measurement path's measurement, else NULL): when shared-memory mode is on here
+ * though census__record() saw it off (CENSUS_SHM_DIR noticed at this new cell, or another thread
+ * enabled it), the shared cell takes `m` too, so the record that turned the mode on is in the
+ * group's view. */
 static __attribute__((noinline)) struct census__cell *
 cell_miss(struct census__thread_state *ts, struct census__recent_cell *recent,
-          struct census__rview *view, const census_tag_map *tags, uint64_t map_id) {
+          struct census__rview *view, const census_tag_map *tags, uint64_t map_id,
+          const struct census__measurement *m) {
   struct census__cell *cell = cell_lookup(ts, view, tags);
   if (cell) {
     recent->map_id = map_id;
     recent->view = view;
     recent->cell = cell;
+    if (m && atomic_load_explicit(&census__shm_epoch, memory_order_relaxed)) {
+      census__shm_record(cell, view, m);
+    }
   }
   return cell;
 }
 
 /* The thread's cell for the view's tuple in `tags` (whose content id is `map_id`), through the
- * thread's cache of recent (tag map content, view) pairs first. NULL only on ENOMEM. */
+ * thread's cache of recent (tag map content, view) pairs first; `m` as for cell_miss(). NULL only
+ * on ENOMEM. */
 static inline struct census__cell *cell_for(struct census__thread_state *ts,
                                             struct census__rview *view, const census_tag_map *tags,
-                                            uint64_t map_id) {
+                                            uint64_t map_id, const struct census__measurement *m) {
   struct census__recent_cell *recent =
       &ts->recent[((map_id * 0x9e3779b97f4a7c15ULL) ^ ((uintptr_t)view >> 6)) >> 58];
   if (__builtin_expect(recent->map_id == map_id && recent->view == view, 1)) {
     return recent->cell;
   }
-  return cell_miss(ts, recent, view, tags, map_id);
+  return cell_miss(ts, recent, view, tags, map_id, m);
 }
 
 /* What census__record() does when something failed: `failed` measurements had no cell (out of
@@ -320,9 +333,10 @@ record_many(const struct census__measurement *ms, size_t count, const census_tag
     }
     for (size_t v = 0; v < list->count; v++) {
       struct census__rview *view = list->views[v];
-      struct census__cell *cell = cell_for(ts, view, tags, map_id);
+      struct census__cell *cell = cell_for(ts, view, tags, map_id, NULL);
       if (cell) {
         census__cell_update(view, cell->words + phase * view->words, &ms[i]);
+        census__shm_record(cell, view, &ms[i]);
       } else {
         failed++;
       }
@@ -350,8 +364,10 @@ census_status census__record(const struct census__measurement *measurements, siz
     return record_no_view();
   }
   struct census__thread_state *ts = census__this_thread;
-  if (__builtin_expect(!ts, 0)) {
-    return record_many(measurements, 1, tags); /* makes the thread state */
+  /* record_many() makes the thread state, and keeps shared-memory mode's cells (shm.h): one
+   * relaxed load of a line written once per enable or fork, a test and a branch. */
+  if (__builtin_expect(!ts || atomic_load_explicit(&census__shm_epoch, memory_order_relaxed), 0)) {
+    return record_many(measurements, 1, tags);
   }
   uint64_t map_id = census__tag_map_id(tags);
   uint64_t seq;
@@ -359,7 +375,7 @@ census_status census__record(const struct census__measurement *measurements, siz
   int64_t failed = 0;
   for (size_t v = 0; v < list->count; v++) {
     struct census__rview *view = list->views[v];
-    struct census__cell *cell = cell_for(ts, view, tags, map_id);
+    struct census__cell *cell = cell_for(ts, view, tags, map_id, measurements);
     if (__builtin_expect(cell != NULL, 1)) {
       census__cell_update(view, cell->words + phase * view->words, measurements);
     } else {

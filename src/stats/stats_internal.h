@@ -131,6 +131,7 @@ struct census_view {
 };
 
 struct census__series;
+struct census__shm_cell;
 
 /* A registered view: its definition, the series table and the cell layout. */
 struct census__rview {
@@ -178,6 +179,8 @@ struct census__cell {
   struct census__cell *next; /* the owning thread's list, newest first */
   struct census__series *series;
   struct census__rview *view;
+  struct census__shm_cell *shm; /* its shared-memory cell (shm.h), or NULL */
+  uint32_t shm_epoch;           /* census__shm_epoch when shm was set */
   _Atomic uint64_t words[];
 };
 

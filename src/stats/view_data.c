@@ -145,6 +145,60 @@ census_view_data *census__view_data_build(struct census__rview *view, int64_t en
   return d;
 }
 
+census_view_data *census__view_data_from_rows(const struct census__view_data_rows *r) {
+  census_view_data *d = calloc(1, sizeof *d);
+  if (!d) {
+    return NULL;
+  }
+  d->name = strdup(r->name);
+  d->description = strdup(r->description);
+  d->measure = r->measure;
+  d->aggregation = r->aggregation;
+  d->column_count = r->column_count;
+  d->columns = malloc((r->column_count ? r->column_count : 1) * sizeof *d->columns);
+  d->bound_count = r->bound_count;
+  d->bounds = malloc((r->bound_count ? r->bound_count : 1) * sizeof *d->bounds);
+  d->words = r->words;
+  d->start_ns = r->start_ns;
+  d->end_ns = r->end_ns;
+  size_t cells = r->row_count * r->column_count, text = 0;
+  for (size_t i = 0; i < cells; i++) {
+    text += strlen(r->values[i]) + 1;
+  }
+  size_t size = r->row_count * (sizeof(struct view_data_row) + r->words * sizeof(uint64_t)) +
+                cells * sizeof(char *) + text;
+  d->block = malloc(size ? size : 1);
+  if (!d->name || !d->description || !d->columns || !d->bounds || !d->block) {
+    census_view_data_free(d);
+    return NULL;
+  }
+  memcpy(d->columns, r->columns, r->column_count * sizeof *d->columns);
+  if (r->bound_count) {
+    memcpy(d->bounds, r->bounds, r->bound_count * sizeof *d->bounds);
+  }
+  struct view_data_row *row = d->block;
+  uint64_t *totals = (uint64_t *)(row + r->row_count);
+  const char **values = (const char **)(totals + r->row_count * r->words);
+  char *bytes = (char *)(values + cells);
+  d->rows = row;
+  d->row_count = r->row_count;
+  if (r->row_count) {
+    memcpy(totals, r->totals, r->row_count * r->words * sizeof *totals);
+  }
+  for (size_t i = 0; i < r->row_count; i++) {
+    row[i].totals = totals + i * r->words;
+    row[i].values = values + i * r->column_count;
+    row[i].overflow = r->overflow[i];
+    for (size_t c = 0; c < r->column_count; c++) {
+      size_t n = strlen(r->values[i * r->column_count + c]) + 1;
+      memcpy(bytes, r->values[i * r->column_count + c], n);
+      values[i * r->column_count + c] = bytes;
+      bytes += n;
+    }
+  }
+  return d;
+}
+
 census_view_data **census__view_data_build_all(size_t *count) {
   *count = 0;
   size_t n;
@@ -343,45 +397,6 @@ CENSUS_EXPORT census_status census_view_data_row_exponential(const census_view_d
     out->scale = (int32_t)(int64_t)w[WORD_EXP_SCALE]; /* the scale recording would start at */
   }
   return CENSUS_OK;
-}
-
-CENSUS_EXPORT census_view_data *census_view_data_get(const char *name, census_status *status) {
-  census_status result = !name                    ? CENSUS_EINVAL
-                         : census__is_shut_down() ? CENSUS_ESHUTDOWN
-                                                  : CENSUS_OK;
-  census_view_data *d = NULL;
-  if (result == CENSUS_OK) {
-    census__collector_lock();
-    census__collect_locked();
-    struct census__rview *view = census__view_find(name);
-    /* Views are freed only by shutdown, which needs COLLECT: `view` stays valid here. */
-    if (!view) {
-      result = CENSUS_ENOTFOUND;
-    } else if (!(d = census__view_data_build(view, census__unix_ns()))) {
-      result = CENSUS_ENOMEM;
-    }
-    census__collector_unlock();
-  }
-  if (status) {
-    *status = result;
-  }
-  return d;
-}
-
-CENSUS_EXPORT census_status census_view_data_get_all(census_view_data ***views, size_t *count) {
-  if (!views || !count) {
-    return CENSUS_EINVAL;
-  }
-  *views = NULL;
-  *count = 0;
-  if (census__is_shut_down()) {
-    return CENSUS_ESHUTDOWN;
-  }
-  census__collector_lock();
-  census__collect_locked();
-  *views = census__view_data_build_all(count);
-  census__collector_unlock();
-  return *views ? CENSUS_OK : CENSUS_ENOMEM;
 }
 
 CENSUS_EXPORT void census_view_data_free_all(census_view_data **views, size_t count) {

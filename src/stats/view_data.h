@@ -14,4 +14,24 @@ census_view_data *census__view_data_build(struct census__rview *view, int64_t en
 census_view_data **census__view_data_build_all(size_t *count);
 void census__view_data_free_all(census_view_data **all, size_t count);
 
+/* A snapshot of rows merged from elsewhere (shm_read.c): the definition's strings, `columns`
+ * (process-lifetime names, borrowed), bounds and the rows are copied. `values` holds row_count x
+ * column_count NUL-terminated strings, `totals` row_count x words words (stats_internal.h's
+ * layout), `overflow` one flag per row. NULL on ENOMEM. */
+struct census__view_data_rows {
+  const char *name, *description;
+  const census_measure *measure;
+  census_aggregation_type aggregation;
+  const char *const *columns;
+  size_t column_count;
+  const double *bounds;
+  size_t bound_count, words;
+  int64_t start_ns, end_ns;
+  size_t row_count;
+  const char *const *values;
+  const uint64_t *totals;
+  const bool *overflow;
+};
+census_view_data *census__view_data_from_rows(const struct census__view_data_rows *r);
+
 #endif

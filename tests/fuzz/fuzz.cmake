@@ -52,6 +52,9 @@ if(CENSUS_BUILD_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang" AND NOT CENSUS_SANI
   foreach(name traceparent baggage b3 cloud_trace trace_binary tags_binary)
     census_fuzz_target(${name})
   endforeach()
+  # Shared-memory mode's files (src/stats/shm_read.c): written by other processes, possibly
+  # torn, truncated, damaged or of another version. The target includes src/ headers.
+  census_fuzz_target(shm_file INCLUDES ${PROJECT_SOURCE_DIR}/src)
   # OTEL_EXPORTER_OTLP_HEADERS / OTEL_RESOURCE_ATTRIBUTES lists (libc only).
   set(http_dir ${PROJECT_SOURCE_DIR}/exporters/http)
   set(common_dir ${PROJECT_SOURCE_DIR}/exporters/common)

@@ -16,3 +16,14 @@ foreach(mode return exit return_live_threads sigterm sigint fork)
     COMMAND ${CMAKE_CURRENT_LIST_DIR}/exit_test.sh $<TARGET_FILE:exit_child> ${mode})
   set_tests_properties(integration_exit_${mode} PROPERTIES LABELS "integration" TIMEOUT 90)
 endforeach()
+
+# Shared-memory mode through the `census` sidecar command (tools/census.c): promtool and curl
+# check the group's merged view, a SIGKILLed member included (docs/shared-memory.md).
+if(TARGET census_cli)
+  add_executable(shm_member ${CMAKE_CURRENT_LIST_DIR}/shm_member.c)
+  target_link_libraries(shm_member PRIVATE census_static)
+  add_test(NAME integration_shm_cli
+    COMMAND ${CMAKE_CURRENT_LIST_DIR}/shm_cli_test.sh $<TARGET_FILE:census_cli>
+            $<TARGET_FILE:shm_member>)
+  set_tests_properties(integration_shm_cli PROPERTIES LABELS "integration" TIMEOUT 60)
+endif()

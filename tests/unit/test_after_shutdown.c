@@ -374,6 +374,17 @@ static void stats_definitions_and_data(void) {
   census_view_data **all = (census_view_data **)1;
   size_t all_count = 7;
   assert_int_equal(census_view_data_get_all(&all, &all_count), CENSUS_ESHUTDOWN);
+  /* Shared-memory mode: refused after shutdown, as every other entry point that would start
+   * something; the gauge mode and the counters are plain settings and reads. */
+  assert_int_equal(census_shm_enable("/tmp"), CENSUS_ESHUTDOWN);
+  assert_false(census_shm_enabled());
+  assert_int_equal(census_shm_view_data_get_all("/tmp", &all, &all_count), CENSUS_ESHUTDOWN);
+  assert_int_equal(census_shm_gauge_mode_set(CENSUS_SHM_GAUGE_MAX), CENSUS_OK);
+  assert_int_equal(census_shm_gauge_mode_set((census_shm_gauge_mode)99), CENSUS_EINVAL);
+  census_shm_counts shm_counts = {1, 1};
+  census_shm_stats(&shm_counts);
+  assert_int_equal(shm_counts.files_opened, 0);
+  census_shm_stats(NULL);
 
   /* The snapshot taken before shutdown owns what it shows. */
   census_view_data *d = before.snapshot;

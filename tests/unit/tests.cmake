@@ -63,6 +63,9 @@ add_test(NAME unit_after_shutdown_api
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/unit/after_shutdown_api.sh
           ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_after_shutdown.c ${census_api_libraries})
 set_tests_properties(unit_after_shutdown_api PROPERTIES LABELS "unit" TIMEOUT 30)
+# Shared-memory mode: a group of forked processes, SIGKILLs, compaction, hostile files, gauge
+# modes, the leader (docs/shared-memory.md).
+census_unit_test(shm THREADED)
 
 # Exponential histogram bucket indexes (src/stats/exp_index.h) against an exact computation from
 # OpenTelemetry's definition in Python (decimal), at every scale -10..20, boundaries included.

@@ -1,0 +1,438 @@
+/* shm.c - shared-memory mode, the writing side.
+ *
+ * Opt in with census_shm_enable(dir) or CENSUS_SHM_DIR, at any time, before or after fork().
+ * Each process then keeps, beside its in-process cells, a shared cell per (thread, series) in a
+ * file of its own, <dir>/census-<pid>-<nonce>.shm (format: shm_format.h), mapped into memory.
+ * The shared cell is cumulative (never reset) and written by its thread only, with the same
+ * discipline as the in-process cells: each thread carves its shared cells from chunks of the
+ * file that only it writes, so no written cache line is shared; an update is plain loads and
+ * stores and one release store (census__shm_cell_update()). Nothing on the record path locks or
+ * makes a system call: a cell attaches to the file on its first record after the epoch moved
+ * (census__shm_cell_attach(), the slow path, under SHM).
+ *
+ * The pid is read when the file is opened, on a cell's slow path, never cached across fork():
+ * the fork child closes the parent's file and mappings (census__shm_fork_child()) and bumps the
+ * epoch, and its thread states are new anyway, so its first record opens a file for its own pid
+ * (getpid() is compared again there, for a child made without the fork handlers).
+ *
+ * The file is made under a temporary name, its first segment reserved (posix_fallocate: a full
+ * disk is an error here, never a SIGBUS later), its header written, a shared flock() taken (a
+ * reader tells a live writer from a dead one by trying an exclusive lock; the kernel drops a
+ * dead process's lock whatever killed it, and pid reuse cannot fool it), then renamed into
+ * place. The file grows by segments, each mapped on its own so cells never move; a chunk never
+ * spans two segments (the rest of a segment becomes an empty chunk).
+ *
+ * A cell that cannot be attached (full disk, no memory, a directory gone) keeps recording in
+ * process only: the first failure is reported, each counted in census_shm_stats().
+ */
+
+#include "stats/shm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "census/shm.h"
+#include "core/clock.h"
+#include "core/diagnostics.h"
+#include "core/lock.h"
+#include "core/run_state.h"
+#include "stats/shm_desc.h"
+#include "stats/shm_format.h"
+
+#define SEGMENT_BYTES ((size_t)1 << 20)
+#define CHUNK_BYTES ((size_t)16384)
+#define MAX_SEGMENTS 4096
+
+_Atomic uint32_t census__shm_epoch;
+
+static census__mutex shm_mu = CENSUS__MUTEX_INIT(CENSUS__LOCK_SHM);
+/* Under shm_mu: the group directory, this process's file and its mapped segments. */
+static char *group_dir;
+static int file_fd = -1;
+static pid_t file_pid;
+static struct segment {
+  unsigned char *base;
+  size_t offset, size;
+} segments[MAX_SEGMENTS];
+static size_t segment_count;
+static size_t segment_used; /* bytes used in the last segment */
+static uint64_t file_gen;   /* bumped when the file changes: thread chunks belong to one */
+static int leader_fd = -1;
+static _Atomic int gauge_mode;
+static _Atomic uint64_t unshared_cells, files_opened;
+static atomic_bool env_reported, attach_reported, exponential_reported, observed_reported;
+
+/* The calling thread's chunk of the current file (file_gen tells which). */
+static _Thread_local struct {
+  uint64_t gen;
+  struct census__shm_chunk *chunk;
+} this_chunk;
+
+/* ---- the file ------------------------------------------------------------------------------ */
+
+static struct census__shm_header *file_header(void) {
+  return (struct census__shm_header *)segments[0].base;
+}
+
+/* Unmaps and closes this process's file (it stays on disk). Caller holds shm_mu. */
+static void file_close(void) {
+  for (size_t i = 0; i < segment_count; i++) {
+    munmap(segments[i].base, segments[i].size);
+  }
+  segment_count = 0;
+  if (file_fd >= 0) {
+    close(file_fd);
+  }
+  file_fd = -1;
+  file_gen++;
+}
+
+/* Reserves and maps [offset, offset + size) of the file as a new segment: 0 or an errno. */
+static int segment_add(size_t offset, size_t size) {
+  if (segment_count == MAX_SEGMENTS) {
+    return EFBIG;
+  }
+  int err = posix_fallocate(file_fd, (off_t)offset, (off_t)size);
+  if (err) {
+    return err;
+  }
+  void *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, file_fd, (off_t)offset);
+  if (base == MAP_FAILED) {
+    return errno;
+  }
+  segments[segment_count++] = (struct segment){base, offset, size};
+  segment_used = 0;
+  return 0;
+}
+
+/* Opens this process's file in group_dir: 0 or an errno (nothing left behind but, on a crash, a
+ * .tmp file the compactor removes). Caller holds shm_mu. */
+static int file_open(void) {
+  pid_t pid = getpid();
+  uint64_t nonce = (uint64_t)census__unix_ns() * 0x9e3779b97f4a7c15ULL ^ (uint64_t)pid ^
+                   (uint64_t)(uintptr_t)&nonce;
+  char tmp[4096], path[4096];
+  snprintf(tmp, sizeof tmp, "%s/census-%d-%016llx.tmp", group_dir, (int)pid,
+           (unsigned long long)nonce);
+  snprintf(path, sizeof path, "%s/census-%d-%016llx.shm", group_dir, (int)pid,
+           (unsigned long long)nonce);
+  file_fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (file_fd < 0) {
+    return errno;
+  }
+  int err = flock(file_fd, LOCK_SH) ? errno : segment_add(0, SEGMENT_BYTES);
+  if (!err) {
+    struct census__shm_header *h = file_header();
+    memcpy(h->magic, CENSUS__SHM_MAGIC, 8);
+    h->version = CENSUS__SHM_VERSION;
+    h->header_size = CENSUS__SHM_HEADER_SIZE;
+    h->kind = CENSUS__SHM_KIND_PROCESS;
+    h->pid = (uint64_t)pid;
+    h->start_ns = census__unix_ns();
+    h->nonce = nonce;
+    h->checksum = census__shm_header_checksum(h);
+    atomic_store_explicit(&h->end, CENSUS__SHM_HEADER_SIZE, memory_order_release);
+    segment_used = CENSUS__SHM_HEADER_SIZE;
+    err = rename(tmp, path) ? errno : 0;
+  }
+  if (err) {
+    unlink(tmp);
+    file_close();
+    return err;
+  }
+  file_pid = pid;
+  file_gen++;
+  atomic_fetch_add(&files_opened, 1);
+  return 0;
+}
+
+/* A new chunk of at least `need` bytes for the calling thread, or NULL with *err set. Caller
+ * holds shm_mu and the file is open. */
+static struct census__shm_chunk *chunk_new(size_t need, int *err) {
+  size_t size = (CENSUS__SHM_CHUNK_HEADER + need + 63) & ~(size_t)63;
+  size = size < CHUNK_BYTES ? CHUNK_BYTES : size;
+  struct segment *last = &segments[segment_count - 1];
+  if (segment_used + size > last->size) {
+    if (segment_used < last->size) { /* the rest of the segment: an empty chunk */
+      struct census__shm_chunk *filler = (void *)(last->base + segment_used);
+      filler->magic = CENSUS__SHM_CHUNK_MAGIC;
+      filler->size = last->size - segment_used;
+      atomic_store_explicit(&filler->used, 0, memory_order_relaxed);
+    }
+    size_t seg = size > SEGMENT_BYTES ? (size + 4095) & ~(size_t)4095 : SEGMENT_BYTES;
+    *err = segment_add(last->offset + last->size, seg);
+    if (*err) {
+      return NULL;
+    }
+    last = &segments[segment_count - 1];
+  }
+  struct census__shm_chunk *c = (void *)(last->base + segment_used);
+  c->magic = CENSUS__SHM_CHUNK_MAGIC;
+  c->size = size;
+  atomic_store_explicit(&c->used, 0, memory_order_relaxed);
+  segment_used += size;
+  atomic_store_explicit(&file_header()->end, last->offset + segment_used, memory_order_release);
+  return c;
+}
+
+/* Writes a record for `cell` into the calling thread's chunk and returns its shared cell, or
+ * NULL with *err set. Caller holds shm_mu. */
+static struct census__shm_cell *record_new(const struct census__cell *cell, int *err) {
+  unsigned char *desc;
+  size_t desc_size;
+  if (!census__shm_desc_encode(cell->view, cell->series, &desc, &desc_size)) {
+    *err = ENOMEM;
+    return NULL;
+  }
+  size_t words = cell->view->words;
+  size_t size = census__shm_record_size(desc_size, words, 2);
+  struct census__shm_chunk *c = this_chunk.gen == file_gen ? this_chunk.chunk : NULL;
+  uint64_t used = c ? atomic_load_explicit(&c->used, memory_order_relaxed) : 0;
+  if (!c || CENSUS__SHM_CHUNK_HEADER + used + size > c->size) {
+    c = chunk_new(size, err);
+    if (!c) {
+      free(desc);
+      return NULL;
+    }
+    this_chunk.gen = file_gen;
+    this_chunk.chunk = c;
+    used = 0;
+  }
+  unsigned char *at = (unsigned char *)c + CENSUS__SHM_CHUNK_HEADER + used;
+  struct census__shm_record *r = (void *)at;
+  r->magic = CENSUS__SHM_CELL_MAGIC;
+  r->size = (uint32_t)size;
+  r->desc_size = (uint32_t)desc_size;
+  r->words = (uint32_t)words;
+  r->slots = 2;
+  memcpy(at + CENSUS__SHM_RECORD_HEAD, desc, desc_size);
+  r->checksum = census__shm_record_checksum(r, desc);
+  free(desc);
+  struct census__shm_cell *shared =
+      (void *)(at + CENSUS__SHM_RECORD_HEAD + census__shm_pad8(desc_size));
+  atomic_init(&shared->gen, 0);
+  shared->last_bucket = 0;
+  census__cell_words_init(cell->view, shared->slots);
+  atomic_store_explicit(&c->used, used + size, memory_order_release);
+  return shared;
+}
+
+__attribute__((cold, noinline)) void census__shm_cell_attach(struct census__cell *cell) {
+  census__mutex_lock(&shm_mu);
+  uint32_t epoch = atomic_load_explicit(&census__shm_epoch, memory_order_relaxed);
+  cell->shm = NULL;
+  cell->shm_epoch = epoch;
+  int err = 0;
+  bool exponential = cell->view->def.aggregation.type == CENSUS_AGGREGATION_EXPONENTIAL;
+  bool observed = cell->view->def.aggregation.type == CENSUS__AGGREGATION_OBSERVED_SUM;
+  if (epoch && group_dir && !exponential && !observed) {
+    if (file_fd >= 0 && file_pid != getpid()) { /* a child made without the fork handlers */
+      segment_count = 0;                        /* the parent's mappings: not ours to unmap */
+      file_fd = -1;
+      file_gen++;
+    }
+    if (file_fd < 0) {
+      err = file_open();
+    }
+    if (!err) {
+      cell->shm = record_new(cell, &err);
+    }
+  }
+  char dir[256];
+  snprintf(dir, sizeof dir, "%s", group_dir ? group_dir : "");
+  census__mutex_unlock(&shm_mu);
+  if (epoch && exponential) {
+    atomic_fetch_add(&unshared_cells, 1);
+    census__diag_once(&exponential_reported, CENSUS_ELIMIT,
+                      "shared-memory mode: exponential-histogram views (\"%s\") are not shared "
+                      "yet (file format 1 has no layout for them); they record in this process "
+                      "only, counted in census_shm_stats()",
+                      cell->view->def.name);
+  }
+  if (epoch && observed) {
+    atomic_fetch_add(&unshared_cells, 1);
+    census__diag_once(&observed_reported, CENSUS_ELIMIT,
+                      "shared-memory mode: observable counters' views (\"%s\") are not shared "
+                      "yet (a callback reports its process's total, which file format 1 cannot "
+                      "tell from another thread's older one); they record in this process only, "
+                      "counted in census_shm_stats()",
+                      cell->view->def.name);
+  }
+  if (err) {
+    atomic_fetch_add(&unshared_cells, 1);
+    census__diag_once(&attach_reported, CENSUS_ESYSTEM,
+                      "shared-memory mode: a cell of view \"%s\" could not be placed in this "
+                      "process's file under %s (%s); it records in this process only (counted in "
+                      "census_shm_stats()): free disk space or fix the directory",
+                      cell->view->def.name, dir, strerror(err));
+  }
+}
+
+/* ---- enabling ------------------------------------------------------------------------------ */
+
+/* Checks that `dir` is a directory we can write: CENSUS_OK, or a status with a line saying what
+ * is wrong. */
+static census_status dir_check(const char *dir) {
+  struct stat st;
+  if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK | X_OK) != 0) {
+    census__diag(CENSUS_ECONFIG,
+                 "shared-memory mode: \"%s\" is not a directory this process can write (%s): "
+                 "create it (one per group of processes, e.g. under /dev/shm) and give it "
+                 "write permission",
+                 dir, errno ? strerror(errno) : "not a directory");
+    return CENSUS_ECONFIG;
+  }
+  return CENSUS_OK;
+}
+
+CENSUS_EXPORT census_status census_shm_enable(const char *dir) {
+  if (!dir || !dir[0] || strlen(dir) > 3000) {
+    return CENSUS_EINVAL;
+  }
+  if (census__is_shut_down()) {
+    return CENSUS_ESHUTDOWN;
+  }
+  census_status status = dir_check(dir);
+  if (status != CENSUS_OK) {
+    return status;
+  }
+  census__mutex_lock(&shm_mu);
+  if (group_dir && strcmp(group_dir, dir) != 0) {
+    status = CENSUS_ECONFLICT;
+  } else if (!group_dir) {
+    group_dir = strdup(dir);
+    status = group_dir ? CENSUS_OK : CENSUS_ENOMEM;
+    if (group_dir) {
+      uint32_t e = atomic_load(&census__shm_epoch);
+      atomic_store(&census__shm_epoch, e + 1 ? e + 1 : 1);
+    }
+  }
+  census__mutex_unlock(&shm_mu);
+  if (status == CENSUS_ECONFLICT) {
+    census__diag(status,
+                 "census_shm_enable: shared-memory mode already uses \"%s\"; a process belongs "
+                 "to one group (\"%s\" refused)",
+                 group_dir, dir);
+  }
+  return status;
+}
+
+CENSUS_EXPORT bool census_shm_enabled(void) {
+  return atomic_load_explicit(&census__shm_epoch, memory_order_relaxed) != 0;
+}
+
+CENSUS_EXPORT census_status census_shm_gauge_mode_set(census_shm_gauge_mode mode) {
+  if ((int)mode < 0 || mode > CENSUS_SHM_GAUGE_LIVE_SUM) {
+    return CENSUS_EINVAL;
+  }
+  atomic_store(&gauge_mode, (int)mode);
+  return CENSUS_OK;
+}
+
+int census__shm_gauge_mode(void) { return atomic_load(&gauge_mode); }
+
+CENSUS_EXPORT void census_shm_stats(census_shm_counts *counts) {
+  if (counts) {
+    counts->files_opened = atomic_load(&files_opened);
+    counts->unshared_cells = atomic_load(&unshared_cells);
+  }
+}
+
+void census__shm_env_poll(void) {
+  if (atomic_load_explicit(&census__shm_epoch, memory_order_relaxed) ||
+      atomic_load_explicit(&env_reported, memory_order_relaxed)) {
+    return; /* on, or CENSUS_SHM_DIR was refused once (reported): not read again */
+  }
+  const char *dir = getenv("CENSUS_SHM_DIR");
+  if (!dir || !dir[0]) {
+    return;
+  }
+  const char *mode = getenv("CENSUS_SHM_GAUGE");
+  if (mode && mode[0]) {
+    int parsed = census__shm_gauge_mode_parse(mode);
+    if (parsed < 0) {
+      census__diag_once(&env_reported, CENSUS_ECONFIG,
+                        "CENSUS_SHM_GAUGE=\"%.100s\" is not a gauge mode (most_recent, max, min, "
+                        "sum, all, live_most_recent, live_max, live_min, live_sum): shared-memory "
+                        "mode not enabled",
+                        mode);
+      return;
+    }
+    atomic_store(&gauge_mode, parsed);
+  }
+  if (census_shm_enable(dir) != CENSUS_OK) {
+    census__diag_once(&env_reported, CENSUS_ECONFIG,
+                      "CENSUS_SHM_DIR=\"%.200s\" could not be used (see the line above): "
+                      "shared-memory mode not enabled",
+                      dir);
+  }
+}
+
+char *census__shm_dir(void) {
+  census__mutex_lock(&shm_mu);
+  char *dir = group_dir ? strdup(group_dir) : NULL;
+  census__mutex_unlock(&shm_mu);
+  return dir;
+}
+
+bool census__shm_leader(void) {
+  char *dir = census__shm_dir();
+  if (!dir) {
+    return false;
+  }
+  census__mutex_lock(&shm_mu);
+  if (leader_fd < 0) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/census-leader.lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+      leader_fd = fd;
+    } else if (fd >= 0) {
+      close(fd);
+    }
+  }
+  bool leader = leader_fd >= 0;
+  census__mutex_unlock(&shm_mu);
+  free(dir);
+  return leader;
+}
+
+/* ---- lifecycle ----------------------------------------------------------------------------- */
+
+void census__shm_fork_prepare(void) { census__mutex_lock(&shm_mu); }
+
+void census__shm_fork_parent(void) { census__mutex_unlock(&shm_mu); }
+
+void census__shm_fork_child(void) {
+  file_close(); /* the parent's mappings; its file keeps its lock through the parent's fd */
+  if (leader_fd >= 0) {
+    close(leader_fd); /* the lock belongs to the parent's open file, which stays locked */
+    leader_fd = -1;
+  }
+  this_chunk.chunk = NULL;
+  uint32_t e = atomic_load(&census__shm_epoch);
+  if (e) {
+    atomic_store(&census__shm_epoch, e + 1 ? e + 1 : 1);
+  }
+  census__mutex_unlock(&shm_mu);
+}
+
+void census__shm_shutdown(void) {
+  census__mutex_lock(&shm_mu);
+  atomic_store(&census__shm_epoch, 0);
+  file_close();
+  if (leader_fd >= 0) {
+    close(leader_fd);
+    leader_fd = -1;
+  }
+  free(group_dir);
+  group_dir = NULL;
+  census__mutex_unlock(&shm_mu);
+}

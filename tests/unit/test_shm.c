@@ -1,0 +1,799 @@
+/* test_shm.c - shared-memory mode (docs/shared-memory.md) with real processes, real files and
+ * real SIGKILLs. The test process never enables the mode: it registers the views, forks the
+ * processes of a group (which enable it, by the API or by CENSUS_SHM_DIR, after fork, or before
+ * fork in a "master"), and reads the group with census_shm_view_data_get_all() like a sidecar.
+ *
+ * What it proves (each of these fails on main, where the mode does not exist and every count a
+ * worker made dies with it):
+ *   - workers_killed_and_replaced: N workers x M records, two SIGKILLed mid-run and replaced;
+ *     the merged totals equal exactly what each worker logged to a side file as recorded (a
+ *     worker killed inside a record may have committed that record or not, never half of it: its
+ *     count is done or done + 1 and its sum is exactly the sum of that many values); compaction
+ *     leaves the archive alone in the directory and the totals do not move;
+ *   - fork_from_enabled_master: the pid is not cached across fork(): a child of a process in the
+ *     mode writes a file of its own, with its own pid;
+ *   - compaction_crash_window: a dead file the archive already holds (a compactor killed between
+ *     its rename and its unlinks) is not counted twice, and the next compaction removes it;
+ *   - hostile_files: zero-length, another version, garbage, a torn header, a damaged record and
+ *     a truncated copy beside good files: the read succeeds with the good data, each problem
+ *     reported once;
+ *   - gauge_modes: LAST_VALUE rows of two processes under most_recent, max, min, sum, all;
+ *   - leader: exactly one process of a group leads; when it dies another takes over;
+ *   - export_by_leader_only: in the mode, a stats exporter is called in the leader only, with the
+ *     group's merged view, and census_view_data_get_all() in any member (a Prometheus scrape)
+ *     returns the group's view;
+ *   - signed_and_bound: a signed measure's Sum and Distribution (negative values) merge exactly
+ *     across two members (sum, count, mean, sum of squared deviation, min, max, buckets: the
+ *     shifted sums of the file's words), and bound handles whose fast path was already set up
+ *     before the mode was turned on (a one-COUNT handle and a several-view handle) record into
+ *     the group's view afterwards. Fails without the merge of main's signed measures into the
+ *     file's description (the rows were refused as an unknown aggregation) and without the
+ *     bound fast path's epoch check (the records stayed in each process).
+ */
+#include "support.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "census/exporter.h"
+#include "census/shm.h"
+#include "stats/shm.h"
+
+#define M 200000
+#define SLOTS 32
+
+static const census_measure *work;
+static const census_measure *gauge;
+static const census_measure *level; /* signed */
+static const census_measure *hits;  /* one COUNT view: the bound fast path's BOUND_ONE_COUNT */
+static const census_tag_key *slot_key;
+
+/* The side file: each (worker, thread) slot logs what it started and finished recording. */
+struct side {
+  _Atomic int64_t started[SLOTS], done[SLOTS];
+};
+
+static char *make_dir(void) {
+  char tmpl[] = "/tmp/census-shm-test-XXXXXX";
+  char *dir = mkdtemp(tmpl);
+  assert_non_null(dir);
+  return strdup(dir);
+}
+
+static void remove_dir(char *dir) {
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
+  free(dir);
+}
+
+static int process_files(const char *dir) {
+  DIR *d = opendir(dir);
+  int n = 0;
+  for (struct dirent *e; (e = readdir(d));) {
+    n += strncmp(e->d_name, "census-", 7) == 0 && strstr(e->d_name, ".shm") &&
+         strcmp(e->d_name, "census-archive.shm") != 0;
+  }
+  closedir(d);
+  return n;
+}
+
+static int64_t sum_of_first(int64_t n) { /* sum of i % 7 for i < n */
+  int64_t s = (n / 7) * 21;
+  for (int64_t i = n - n % 7; i < n; i++) {
+    s += i % 7;
+  }
+  return s;
+}
+
+static int setup(void **state) {
+  (void)state;
+  census_diagnostics_set_callback(NULL, NULL);
+  work = int_measure("shm/work");
+  gauge = int_measure("shm/gauge");
+  slot_key = key("slot");
+  const census_tag_key *cols[] = {slot_key};
+  register_view("shm/count", work, cols, 1, census_aggregation_count_new());
+  register_view("shm/sum", work, cols, 1, census_aggregation_sum_new());
+  double bounds[] = {1, 3, 5};
+  register_view("shm/dist", work, cols, 1, census_aggregation_distribution_new(bounds, 3, NULL));
+  register_view("shm/gauge", gauge, cols, 1, census_aggregation_last_value_new());
+  census_measure_options o = CENSUS_MEASURE_OPTIONS_INIT;
+  o.name = "shm/level";
+  o.value_type = CENSUS_MEASURE_INT64;
+  o.signed_values = true;
+  level = census_measure_new(&o, NULL);
+  assert_non_null(level);
+  register_view("shm/level_sum", level, cols, 1, census_aggregation_sum_new());
+  double level_bounds[] = {-5, 0, 5};
+  register_view("shm/level_dist", level, cols, 1,
+                census_aggregation_distribution_new(level_bounds, 3, NULL));
+  hits = int_measure("shm/hits");
+  register_view("shm/hits", hits, cols, 1, census_aggregation_count_new());
+  return 0;
+}
+
+struct thread_arg {
+  struct side *side;
+  int slot;
+  int64_t records;
+};
+
+static void *record_thread(void *p) {
+  struct thread_arg *a = p;
+  char value[16];
+  snprintf(value, sizeof value, "s%d", a->slot);
+  census_tag_map *tags = census_tag_map_new();
+  census_tag_map_put(tags, slot_key, value);
+  for (int64_t i = 0; i < a->records; i++) {
+    atomic_store(&a->side->started[a->slot], i + 1);
+    census_record_int64(work, i % 7, tags);
+    atomic_store(&a->side->done[a->slot], i + 1);
+  }
+  census_tag_map_free(tags);
+  return NULL;
+}
+
+/* A worker process: joins the group (by the API, or by CENSUS_SHM_DIR when `by_env`), records
+ * `records` values on each of `threads` threads (slots first_slot...), and exits. */
+static pid_t worker(const char *dir, struct side *side, int first_slot, int threads,
+                    int64_t records, bool by_env) {
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid) {
+    return pid;
+  }
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (by_env) {
+    setenv("CENSUS_SHM_DIR", dir, 1);
+  } else if (census_shm_enable(dir) != CENSUS_OK) {
+    _exit(2);
+  }
+  pthread_t t[4];
+  struct thread_arg args[4];
+  for (int i = 0; i < threads; i++) {
+    args[i] = (struct thread_arg){side, first_slot + i, records};
+    pthread_create(&t[i], NULL, record_thread, &args[i]);
+  }
+  for (int i = 0; i < threads; i++) {
+    pthread_join(t[i], NULL);
+  }
+  _exit(0);
+}
+
+static struct side *side_new(const char *dir) {
+  char path[512];
+  snprintf(path, sizeof path, "%s.side", dir);
+  int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+  assert_true(fd >= 0);
+  assert_int_equal(ftruncate(fd, sizeof(struct side)), 0);
+  struct side *s = mmap(NULL, sizeof *s, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  close(fd);
+  unlink(path);
+  assert_true(s != MAP_FAILED);
+  return s;
+}
+
+/* The merged row of `view` for slot `slot` ("s<slot>"): its point, or count -1 if absent. */
+static census_point merged_point(census_view_data **views, size_t count, const char *view,
+                                 int slot) {
+  census_point p = {.count = -1};
+  char value[16];
+  snprintf(value, sizeof value, "s%d", slot);
+  for (size_t v = 0; v < count; v++) {
+    if (strcmp(census_view_data_name(views[v]), view) != 0) {
+      continue;
+    }
+    for (size_t r = 0; r < census_view_data_row_count(views[v]); r++) {
+      if (strcmp(census_view_data_row_value(views[v], r, 0), value) == 0) {
+        assert_int_equal(census_view_data_row_point(views[v], r, &p), CENSUS_OK);
+      }
+    }
+  }
+  return p;
+}
+
+/* Checks every slot's merged rows against the side file; returns the grand total count. */
+static int64_t check_against_side(const char *dir, struct side *side, int slots, int *in_flight) {
+  census_view_data **views;
+  size_t count;
+  assert_int_equal(census_shm_view_data_get_all(dir, &views, &count), CENSUS_OK);
+  int64_t total = 0;
+  *in_flight = 0;
+  for (int s = 0; s < slots; s++) {
+    int64_t done = atomic_load(&side->done[s]), started = atomic_load(&side->started[s]);
+    census_point c = merged_point(views, count, "shm/count", s);
+    census_point sum = merged_point(views, count, "shm/sum", s);
+    census_point dist = merged_point(views, count, "shm/dist", s);
+    /* A slot killed before its first record committed has no row: it counts 0. */
+    census_point *points[] = {&c, &sum, &dist};
+    for (int i = 0; i < 3; i++) {
+      if (points[i]->count < 0) {
+        *points[i] = (census_point){0};
+      }
+    }
+    if (started == done) {
+      assert_int_equal(c.count, done); /* exactly what the worker recorded */
+      assert_int_equal(sum.count, done);
+      assert_int_equal(dist.count, done);
+    } else {
+      /* Killed inside a record: each view's row has it committed or not, never half of it. */
+      (*in_flight)++;
+      assert_true(c.count == done || c.count == done + 1);
+      assert_true(sum.count == done || sum.count == done + 1);
+      assert_true(dist.count == done || dist.count == done + 1);
+    }
+    assert_int_equal(sum.int_value, sum_of_first(sum.count));
+    assert_int_equal(dist.int_value, sum_of_first(dist.count));
+    int64_t buckets = 0;
+    for (size_t b = 0; b < dist.bucket_count; b++) {
+      buckets += dist.bucket_counts[b];
+    }
+    assert_int_equal(buckets, dist.count);
+    total += c.count;
+  }
+  census_view_data_free_all(views, count);
+  return total;
+}
+
+static void workers_killed_and_replaced(void **state) {
+  (void)state;
+  char *dir = make_dir();
+  struct side *side = side_new(dir);
+  /* Four workers (slots 0-5: workers 0 and 2 have two threads), half joining by the API and
+   * half by the environment variable, both after fork. */
+  pid_t pids[8];
+  int first[8] = {0, 2, 3, 5}, threads[8] = {2, 1, 2, 1};
+  for (int w = 0; w < 4; w++) {
+    /* Workers 1 and 2 are killed below: they record until then, however fast the machine. */
+    int64_t records = w == 1 || w == 2 ? (int64_t)1 << 40 : M;
+    pids[w] = worker(dir, side, first[w], threads[w], records, w % 2 == 1);
+  }
+  /* Kill workers 1 and 2 mid-run (each has recorded some, not all), then replace them. */
+  int killed[] = {1, 2};
+  for (int k = 0; k < 2; k++) {
+    int w = killed[k];
+    while (atomic_load(&side->done[first[w]]) < 1000) {
+      sleep_ms(1);
+    }
+    assert_int_equal(kill(pids[w], SIGKILL), 0);
+    int st;
+    assert_int_equal(waitpid(pids[w], &st, 0), pids[w]);
+    assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    assert_true(atomic_load(&side->done[first[w]]) < (int64_t)1 << 40); /* it died mid-run */
+  }
+  pids[4] = worker(dir, side, 6, 1, M, false);
+  pids[5] = worker(dir, side, 7, 2, M / 2, true);
+  for (int w = 0; w < 6; w++) {
+    if (w == 1 || w == 2) {
+      continue;
+    }
+    int st;
+    assert_int_equal(waitpid(pids[w], &st, 0), pids[w]);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  }
+  assert_int_equal(process_files(dir), 6);
+  int in_flight;
+  int64_t total = check_against_side(dir, side, 9, &in_flight);
+  print_message("merged %lld records of 6 workers (2 killed, %d inside a record)\n",
+                (long long)total, in_flight);
+  /* That read compacted the six dead workers' files into the archive. */
+  assert_int_equal(process_files(dir), 0);
+  int in_flight_after;
+  assert_int_equal(check_against_side(dir, side, 9, &in_flight_after), total);
+  munmap(side, sizeof *side);
+  remove_dir(dir);
+}
+
+/* Reads the header pid of every process file in `dir` into pids (at most 8); returns how many. */
+static int file_pids(const char *dir, uint64_t *pids) {
+  DIR *d = opendir(dir);
+  int n = 0;
+  for (struct dirent *e; (e = readdir(d)) && n < 8;) {
+    if (strncmp(e->d_name, "census-", 7) || !strstr(e->d_name, ".shm") ||
+        !strcmp(e->d_name, "census-archive.shm")) {
+      continue;
+    }
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    FILE *f = fopen(path, "rb");
+    unsigned char header[32];
+    assert_int_equal(fread(header, 1, 32, f), 32);
+    fclose(f);
+    memcpy(&pids[n++], header + 24, 8);
+  }
+  closedir(d);
+  return n;
+}
+
+static void fork_from_enabled_master(void **state) {
+  (void)state;
+  char *dir = make_dir();
+  int pipe_fd[2];
+  assert_int_equal(pipe(pipe_fd), 0);
+  pid_t master = fork();
+  if (master == 0) {
+    census_shm_enable(dir);
+    census_tag_map *tags = census_tag_map_new();
+    census_tag_map_put(tags, slot_key, "s0");
+    for (int i = 0; i < 10; i++) {
+      census_record_int64(work, 1, tags);
+    }
+    pid_t child = fork();
+    if (child == 0) {
+      for (int i = 0; i < 20; i++) {
+        census_record_int64(work, 1, tags);
+      }
+      _exit(0);
+    }
+    waitpid(child, NULL, 0);
+    pid_t pids[2] = {getpid(), child};
+    ssize_t w = write(pipe_fd[1], pids, sizeof pids);
+    _exit(w == sizeof pids ? 0 : 1);
+  }
+  pid_t pids[2];
+  assert_int_equal(read(pipe_fd[0], pids, sizeof pids), sizeof pids);
+  waitpid(master, NULL, 0);
+  uint64_t in_files[8];
+  assert_int_equal(file_pids(dir, in_files), 2);
+  assert_true((in_files[0] == (uint64_t)pids[0] && in_files[1] == (uint64_t)pids[1]) ||
+              (in_files[1] == (uint64_t)pids[0] && in_files[0] == (uint64_t)pids[1]));
+  census_view_data **views;
+  size_t count;
+  assert_int_equal(census_shm_view_data_get_all(dir, &views, &count), CENSUS_OK);
+  assert_int_equal(merged_point(views, count, "shm/count", 0).count, 30);
+  census_view_data_free_all(views, count);
+  close(pipe_fd[0]);
+  close(pipe_fd[1]);
+  remove_dir(dir);
+}
+
+/* Runs a process that joins `dir`, records `n` ones for slot 0 and sets the gauge to `g`. */
+static void run_member(const char *dir, int n, int64_t g) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    census_shm_enable(dir);
+    census_tag_map *tags = census_tag_map_new();
+    census_tag_map_put(tags, slot_key, "s0");
+    for (int i = 0; i < n; i++) {
+      census_record_int64(work, 1, tags);
+    }
+    census_record_int64(gauge, g, tags);
+    _exit(0);
+  }
+  waitpid(pid, NULL, 0);
+}
+
+static int64_t group_count(const char *dir) {
+  census_view_data **views;
+  size_t count;
+  assert_int_equal(census_shm_view_data_get_all(dir, &views, &count), CENSUS_OK);
+  int64_t c = merged_point(views, count, "shm/count", 0).count;
+  census_view_data_free_all(views, count);
+  return c;
+}
+
+static void copy_file(const char *from, const char *to) {
+  char cmd[4200];
+  snprintf(cmd, sizeof cmd, "cp '%s' '%s'", from, to);
+  assert_int_equal(system(cmd), 0);
+}
+
+static char *first_process_file(const char *dir) {
+  DIR *d = opendir(dir);
+  char *found = NULL;
+  for (struct dirent *e; (e = readdir(d)) && !found;) {
+    if (!strncmp(e->d_name, "census-", 7) && strstr(e->d_name, ".shm") &&
+        strcmp(e->d_name, "census-archive.shm")) {
+      found = strdup(e->d_name);
+    }
+  }
+  closedir(d);
+  return found;
+}
+
+static void compaction_crash_window(void **state) {
+  (void)state;
+  char *dir = make_dir();
+  run_member(dir, 5, 1);
+  char *name = first_process_file(dir);
+  char path[1024], saved[1100];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  snprintf(saved, sizeof saved, "%s.saved", dir);
+  copy_file(path, saved);
+  run_member(dir, 7, 1);
+  assert_int_equal(group_count(dir), 12); /* compacts both */
+  assert_int_equal(process_files(dir), 0);
+  /* A compactor killed after its rename, before its unlinks, leaves a file the archive holds. */
+  copy_file(saved, path);
+  assert_int_equal(process_files(dir), 1);
+  run_member(dir, 1, 1);
+  assert_int_equal(group_count(dir), 13); /* not 18 */
+  assert_int_equal(process_files(dir), 0);
+  assert_int_equal(group_count(dir), 13);
+  unlink(saved);
+  free(name);
+  remove_dir(dir);
+}
+
+static _Atomic int diagnostics;
+static void count_diagnostic(void *user, census_status status, const char *message) {
+  (void)user;
+  (void)status;
+  (void)message;
+  atomic_fetch_add(&diagnostics, 1);
+}
+
+static void write_bytes(const char *dir, const char *name, const void *bytes, size_t n) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(bytes, 1, n, f), n);
+  fclose(f);
+}
+
+static void hostile_files(void **state) {
+  (void)state;
+  char *dir = make_dir();
+  /* A live member, so its file is read, not compacted: it waits on a pipe. */
+  int go[2];
+  assert_int_equal(pipe(go), 0);
+  pid_t live = fork();
+  if (live == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    census_shm_enable(dir);
+    census_tag_map *tags = census_tag_map_new();
+    census_tag_map_put(tags, slot_key, "s0");
+    for (int i = 0; i < 4; i++) {
+      census_record_int64(work, 1, tags);
+    }
+    ssize_t r = write(go[1], "r", 1);
+    sleep_ms(100000);
+    _exit(r == 1 ? 0 : 1);
+  }
+  char c;
+  assert_int_equal(read(go[0], &c, 1), 1);
+  char *good = first_process_file(dir);
+  char path[1024];
+  snprintf(path, sizeof path, "%s/%s", dir, good);
+  FILE *f = fopen(path, "rb");
+  static unsigned char image[1 << 20];
+  size_t n = fread(image, 1, sizeof image, f);
+  fclose(f);
+  assert_true(n > 4096);
+  write_bytes(dir, "census-1-0000000000000001.shm", "", 0); /* zero-length */
+  unsigned char copy[4096];
+  memcpy(copy, image, sizeof copy);
+  copy[8] = 99; /* another version */
+  write_bytes(dir, "census-1-0000000000000002.shm", copy, sizeof copy);
+  write_bytes(dir, "census-1-0000000000000003.shm", "garbage garbage garbage", 23);
+  memcpy(copy, image, sizeof copy);
+  copy[30] ^= 1; /* a torn header: the checksum fails */
+  write_bytes(dir, "census-1-0000000000000004.shm", copy, sizeof copy);
+  memcpy(copy, image, sizeof copy);
+  copy[256 + 64 + 40] ^= 0xff; /* a damaged description: its checksum fails */
+  write_bytes(dir, "census-1-0000000000000005.shm", copy, sizeof copy);
+  write_bytes(dir, "census-1-0000000000000006.shm", image, 300); /* truncated mid-chunk */
+  census_diagnostics_set_callback(count_diagnostic, NULL);
+  assert_int_equal(group_count(dir), 4); /* the live member's, nothing else, no crash */
+  int first = atomic_load(&diagnostics);
+  assert_int_equal(first, 6); /* one line per bad file */
+  assert_int_equal(group_count(dir), 4);
+  assert_int_equal(atomic_load(&diagnostics), first); /* reported once */
+  census_diagnostics_set_callback(NULL, NULL);
+  kill(live, SIGKILL);
+  waitpid(live, NULL, 0);
+  close(go[0]);
+  close(go[1]);
+  free(good);
+  remove_dir(dir);
+}
+
+static int64_t gauge_value(const char *dir, census_shm_gauge_mode mode, size_t *rows) {
+  assert_int_equal(census_shm_gauge_mode_set(mode), CENSUS_OK);
+  census_view_data **views;
+  size_t count;
+  assert_int_equal(census_shm_view_data_get_all(dir, &views, &count), CENSUS_OK);
+  int64_t value = -1;
+  *rows = 0;
+  for (size_t v = 0; v < count; v++) {
+    if (strcmp(census_view_data_name(views[v]), "shm/gauge") == 0) {
+      *rows = census_view_data_row_count(views[v]);
+      census_point p;
+      assert_int_equal(census_view_data_row_point(views[v], 0, &p), CENSUS_OK);
+      value = p.int_value;
+    }
+  }
+  census_view_data_free_all(views, count);
+  return value;
+}
+
+/* Starts a member that sets the gauge to `g` and stays alive until killed. */
+static pid_t live_member(const char *dir, int64_t g) {
+  int go[2];
+  assert_int_equal(pipe(go), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    census_shm_enable(dir);
+    census_tag_map *tags = census_tag_map_new();
+    census_tag_map_put(tags, slot_key, "s0");
+    census_record_int64(gauge, g, tags);
+    ssize_t w = write(go[1], "r", 1);
+    sleep_ms(100000);
+    _exit(w == 1 ? 0 : 1);
+  }
+  char c;
+  assert_int_equal(read(go[0], &c, 1), 1);
+  close(go[0]);
+  close(go[1]);
+  return pid;
+}
+
+static void gauge_modes(void **state) {
+  (void)state;
+  char *dir = make_dir();
+  pid_t a = live_member(dir, 5);
+  sleep_ms(2);
+  pid_t b = live_member(dir, 3); /* the most recent */
+  size_t rows;
+  assert_int_equal(gauge_value(dir, CENSUS_SHM_GAUGE_MOST_RECENT, &rows), 3);
+  assert_int_equal(gauge_value(dir, CENSUS_SHM_GAUGE_MAX, &rows), 5);
+  assert_int_equal(gauge_value(dir, CENSUS_SHM_GAUGE_MIN, &rows), 3);
+  assert_int_equal(gauge_value(dir, CENSUS_SHM_GAUGE_SUM, &rows), 8);
+  gauge_value(dir, CENSUS_SHM_GAUGE_ALL, &rows);
+  assert_int_equal(rows, 2); /* one per live process, with a pid column */
+  kill(b, SIGKILL);
+  waitpid(b, NULL, 0);
+  /* b is dead: compacted into the archive; its value still counts for most_recent, not for the
+   * live-only modes. */
+  assert_int_equal(gauge_value(dir, CENSUS_SHM_GAUGE_MOST_RECENT, &rows), 3);
+  assert_int_equal(gauge_value(dir, CENSUS_SHM_GAUGE_LIVE_MOST_RECENT, &rows), 5);
+  assert_int_equal(gauge_value(dir, CENSUS_SHM_GAUGE_SUM, &rows), 8);
+  assert_int_equal(gauge_value(dir, CENSUS_SHM_GAUGE_LIVE_SUM, &rows), 5);
+  gauge_value(dir, CENSUS_SHM_GAUGE_ALL, &rows);
+  assert_int_equal(rows, 1);
+  census_shm_gauge_mode_set(CENSUS_SHM_GAUGE_MOST_RECENT);
+  kill(a, SIGKILL);
+  waitpid(a, NULL, 0);
+  remove_dir(dir);
+}
+
+/* A member that reports whether it leads on `out`, then waits for a byte on `in` to ask again. */
+static pid_t leader_member(const char *dir, int out, int in) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    census_shm_enable(dir);
+    for (;;) {
+      char leads = census__shm_leader() ? 'L' : 'F', c;
+      if (write(out, &leads, 1) != 1 || read(in, &c, 1) != 1) {
+        _exit(0);
+      }
+    }
+  }
+  return pid;
+}
+
+static void leader(void **state) {
+  (void)state;
+  char *dir = make_dir();
+  int to_a[2], from_a[2], to_b[2], from_b[2];
+  assert_int_equal(pipe(to_a) | pipe(from_a) | pipe(to_b) | pipe(from_b), 0);
+  pid_t a = leader_member(dir, from_a[1], to_a[0]);
+  char la, lb;
+  assert_int_equal(read(from_a[0], &la, 1), 1);
+  pid_t b = leader_member(dir, from_b[1], to_b[0]);
+  assert_int_equal(read(from_b[0], &lb, 1), 1);
+  assert_int_equal(la, 'L');
+  assert_int_equal(lb, 'F'); /* one leader */
+  kill(a, SIGKILL);
+  waitpid(a, NULL, 0);
+  assert_int_equal(write(to_b[1], "?", 1), 1);
+  assert_int_equal(read(from_b[0], &lb, 1), 1);
+  assert_int_equal(lb, 'L'); /* the survivor takes over */
+  kill(b, SIGKILL);
+  waitpid(b, NULL, 0);
+  remove_dir(dir);
+}
+
+/* The total count of "shm/count" for slot s0 in an exporter's snapshots, -1 if absent. */
+static int64_t exported_count(const census_view_data *const *views, size_t count) {
+  return merged_point((census_view_data **)views, count, "shm/count", 0).count;
+}
+
+static census_status report_export(void *user, const census_view_data *const *views, size_t count) {
+  int64_t seen = exported_count(views, count);
+  ssize_t w = write(*(int *)user, &seen, sizeof seen);
+  return w == sizeof seen ? CENSUS_OK : CENSUS_EEXPORT;
+}
+
+/* A member that registers an exporter reporting on `out`, records `n` for slot s0, flushes, and
+ * then, for each byte on `in`, reports its own census_view_data_get_all() count with a -2
+ * marker before it and flushes again. */
+static pid_t export_member(const char *dir, int n, int out, int in) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    static int fd;
+    fd = out;
+    census_shm_enable(dir);
+    census_stats_exporter_ops ops = CENSUS_STATS_EXPORTER_OPS_INIT;
+    ops.export_views = report_export;
+    census_stats_exporter_register(&ops, &fd);
+    census_tag_map *tags = census_tag_map_new();
+    census_tag_map_put(tags, slot_key, "s0");
+    for (int i = 0; i < n; i++) {
+      census_record_int64(work, 1, tags);
+    }
+    int64_t done = -3;
+    census_flush(5000);
+    if (write(out, &done, sizeof done) != sizeof done) {
+      _exit(1);
+    }
+    for (char c; read(in, &c, 1) == 1;) {
+      census_view_data **views;
+      size_t count;
+      census_view_data_get_all(&views, &count);
+      int64_t seen[2] = {-2, merged_point(views, count, "shm/count", 0).count};
+      census_view_data_free_all(views, count);
+      if (write(out, seen, sizeof seen) != sizeof seen) {
+        _exit(1);
+      }
+      census_flush(5000);
+      if (write(out, &done, sizeof done) != sizeof done) {
+        _exit(1);
+      }
+    }
+    _exit(0);
+  }
+  return pid;
+}
+
+static int64_t next(int fd) {
+  int64_t v;
+  assert_int_equal(read(fd, &v, sizeof v), sizeof v);
+  return v;
+}
+
+static void export_by_leader_only(void **state) {
+  (void)state;
+  char *dir = make_dir();
+  int to_a[2], from_a[2], to_b[2], from_b[2];
+  assert_int_equal(pipe(to_a) | pipe(from_a) | pipe(to_b) | pipe(from_b), 0);
+  pid_t a = export_member(dir, 3, from_a[1], to_a[0]);
+  assert_int_equal(next(from_a[0]), 3); /* a leads: its exporter sees the group (a alone) */
+  assert_int_equal(next(from_a[0]), -3);
+  pid_t b = export_member(dir, 4, from_b[1], to_b[0]);
+  assert_int_equal(next(from_b[0]), -3); /* b follows: its flush called no exporter */
+  assert_int_equal(write(to_b[1], "?", 1), 1);
+  assert_int_equal(next(from_b[0]), -2);
+  assert_int_equal(next(from_b[0]), 7);  /* a scrape of b sees the group */
+  assert_int_equal(next(from_b[0]), -3); /* and b's flush still exports nothing */
+  assert_int_equal(write(to_a[1], "?", 1), 1);
+  assert_int_equal(next(from_a[0]), -2);
+  assert_int_equal(next(from_a[0]), 7);
+  assert_int_equal(next(from_a[0]), 7); /* a's exporter: the group's merged view */
+  assert_int_equal(next(from_a[0]), -3);
+  kill(a, SIGKILL);
+  kill(b, SIGKILL);
+  waitpid(a, NULL, 0);
+  waitpid(b, NULL, 0);
+  remove_dir(dir);
+}
+
+#define SIGNED_N 40
+
+/* Member `k`'s i-th signed value: negative and positive, different in each member. */
+static int64_t level_value(int k, int i) { return (int64_t)((i * (k + 3)) % 17) - 9; }
+
+/* A member that binds handles and records through them once before joining `dir` (so their
+ * generations and blocks exist: the fast path is set up), joins, then records `n` through each
+ * handle for slot s1 and SIGNED_N signed values for slot s0. */
+static void run_signed_member(const char *dir, int k, int n) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    census_tag_map *tags = census_tag_map_new();
+    census_tag_map_put(tags, slot_key, "s1");
+    census_bound_measure *one = census_measure_bind(hits, tags, NULL);
+    census_bound_measure *general = census_measure_bind(work, tags, NULL);
+    if (census_bound_record_int64(one, 1) != CENSUS_OK ||
+        census_bound_record_int64(general, 1) != CENSUS_OK || census_shm_enable(dir) != CENSUS_OK) {
+      _exit(2);
+    }
+    for (int i = 0; i < n; i++) {
+      census_bound_record_int64(one, 1);
+      census_bound_record_int64(general, 2);
+    }
+    census_tag_map_put(tags, slot_key, "s0");
+    for (int i = 0; i < SIGNED_N; i++) {
+      census_record_int64(level, level_value(k, i), tags);
+    }
+    _exit(0);
+  }
+  int st;
+  waitpid(pid, &st, 0);
+  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+static void signed_and_bound(void **state) {
+  (void)state;
+  char *dir = make_dir();
+  run_signed_member(dir, 0, 1000);
+  run_signed_member(dir, 1, 2345);
+  census_view_data **views;
+  size_t count;
+  assert_int_equal(census_shm_view_data_get_all(dir, &views, &count), CENSUS_OK);
+  /* The bound handles: only the records made in the mode, through both shapes. */
+  assert_int_equal(merged_point(views, count, "shm/hits", 1).count, 3345);
+  census_point general = merged_point(views, count, "shm/sum", 1);
+  assert_int_equal(general.count, 3345);
+  assert_int_equal(general.int_value, 2 * 3345);
+  /* The signed measure: the expected figures computed here from the values. */
+  int64_t n = 0, sum = 0, min = INT64_MAX, max = INT64_MIN, buckets[4] = {0};
+  for (int k = 0; k < 2; k++) {
+    for (int i = 0; i < SIGNED_N; i++) {
+      int64_t v = level_value(k, i);
+      n++;
+      sum += v;
+      min = v < min ? v : min;
+      max = v > max ? v : max;
+      buckets[v <= -5 ? 0 : v <= 0 ? 1 : v <= 5 ? 2 : 3]++;
+    }
+  }
+  double mean = (double)sum / (double)n, ssd = 0;
+  for (int k = 0; k < 2; k++) {
+    for (int i = 0; i < SIGNED_N; i++) {
+      double d = (double)level_value(k, i) - mean;
+      ssd += d * d;
+    }
+  }
+  assert_true(sum < 0); /* the values make the sum go down */
+  for (size_t v = 0; v < count; v++) {
+    if (strcmp(census_view_data_name(views[v]), "shm/level_sum") == 0) {
+      assert_false(census_view_data_is_monotonic(views[v])); /* a signed measure's Sum */
+    }
+  }
+  census_point s = merged_point(views, count, "shm/level_sum", 0);
+  assert_int_equal(s.count, n);
+  assert_int_equal(s.int_value, sum);
+  census_point d = merged_point(views, count, "shm/level_dist", 0);
+  assert_int_equal(d.count, n);
+  assert_int_equal(d.int_value, sum);
+  assert_true(fabs(d.mean - mean) < 1e-9);
+  assert_true(fabs(d.sum_of_squared_deviation - ssd) < 1e-6 * ssd);
+  assert_true(d.min == (double)min && d.max == (double)max);
+  assert_int_equal(d.bucket_count, 4);
+  for (size_t b = 0; b < 4; b++) {
+    assert_int_equal(d.bucket_counts[b], buckets[b]);
+  }
+  census_view_data_free_all(views, count);
+  remove_dir(dir);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(workers_killed_and_replaced),
+      cmocka_unit_test(fork_from_enabled_master),
+      cmocka_unit_test(compaction_crash_window),
+      cmocka_unit_test(hostile_files),
+      cmocka_unit_test(gauge_modes),
+      cmocka_unit_test(leader),
+      cmocka_unit_test(export_by_leader_only),
+      cmocka_unit_test(signed_and_bound),
+  };
+  return cmocka_run_group_tests(tests, setup, NULL);
+}
