@@ -200,18 +200,3 @@ void census__exp_record(const struct census__rview *view, _Atomic uint64_t *w,
                       view->def.measure->signed_values, w, m);
   bucket_update(view, w, m->double_value);
 }
-
-void census__exp_cell_words_init(const struct census__rview *view, _Atomic uint64_t *words) {
-  for (size_t i = 0; i < 2 * view->words; i++) {
-    size_t word = i % view->words;
-    uint64_t v = 0;
-    if (word == WORD_MIN) {
-      v = census__bits_of(INFINITY);
-    } else if (word == WORD_MAX) {
-      v = census__bits_of(-INFINITY);
-    } else if (word == WORD_EXP_SCALE) {
-      v = (uint64_t)(int64_t)view->def.aggregation.max_scale;
-    }
-    atomic_init(&words[i], v);
-  }
-}
