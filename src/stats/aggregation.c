@@ -156,16 +156,6 @@ bool census__words_populated(const struct census__rview *view, const uint64_t *w
   return words[0] != 0;
 }
 
-/* a + b for a count (a <= INT64_MAX, b any cell count): saturates at INT64_MAX and says so. */
-static uint64_t count_add(uint64_t a, uint64_t b, bool *saturated) {
-  uint64_t s = a + b;
-  if (s < a || s > (uint64_t)INT64_MAX) {
-    *saturated = true;
-    return (uint64_t)INT64_MAX;
-  }
-  return s;
-}
-
 /* a + b for int sum words (each 0 .. INT64_MAX or CENSUS__SUM_SATURATED): saturated if either
  * is, or if the sum passes INT64_MAX. Checked before adding: 2^63 + 2^63 would wrap to 0. */
 static uint64_t int_sum_add(uint64_t a, uint64_t b, bool *saturated) {
@@ -209,7 +199,7 @@ static void moments_merge(const census_measure *measure, uint64_t *into, const u
     s2 += d * (2 * s1 + nd);
     s1 += nd;
   }
-  into[WORD_COUNT] = count_add(into[WORD_COUNT], nb, saturated);
+  into[WORD_COUNT] = census__count_add(into[WORD_COUNT], nb, saturated);
   into[WORD_SUM] = sum_merge(measure, into[WORD_SUM], from[WORD_SUM], saturated);
   into[WORD_S1] = census__bits_of(census__double_of(into[WORD_S1]) + s1);
   into[WORD_S2] = census__bits_of(census__double_of(into[WORD_S2]) + s2);
@@ -224,17 +214,17 @@ bool census__words_merge(const struct census__rview *view, uint64_t *into, const
   bool saturated = false;
   switch ((int)view->def.aggregation.type) {
   case CENSUS_AGGREGATION_COUNT:
-    into[WORD_COUNT] = count_add(into[WORD_COUNT], from[WORD_COUNT], &saturated);
+    into[WORD_COUNT] = census__count_add(into[WORD_COUNT], from[WORD_COUNT], &saturated);
     break;
   case CENSUS_AGGREGATION_SUM:
   case CENSUS__AGGREGATION_SIGNED_SUM:
-    into[WORD_COUNT] = count_add(into[WORD_COUNT], from[WORD_COUNT], &saturated);
+    into[WORD_COUNT] = census__count_add(into[WORD_COUNT], from[WORD_COUNT], &saturated);
     into[WORD_SUM] = sum_merge(measure, into[WORD_SUM], from[WORD_SUM], &saturated);
     break;
   case CENSUS__AGGREGATION_OBSERVED_SUM:
     /* The newer half holds the latest observation (halves are merged oldest first). */
     if (from[WORD_COUNT] != 0) {
-      into[WORD_COUNT] = count_add(into[WORD_COUNT], from[WORD_COUNT], &saturated);
+      into[WORD_COUNT] = census__count_add(into[WORD_COUNT], from[WORD_COUNT], &saturated);
       into[WORD_SUM] = from[WORD_SUM];
     }
     break;
@@ -247,7 +237,7 @@ bool census__words_merge(const struct census__rview *view, uint64_t *into, const
   case CENSUS_AGGREGATION_DISTRIBUTION:
     moments_merge(measure, into, from, &saturated);
     for (size_t i = WORD_BUCKETS; from[WORD_COUNT] != 0 && i < view->words; i++) {
-      into[i] = count_add(into[i], from[i], &saturated);
+      into[i] = census__count_add(into[i], from[i], &saturated);
     }
     break;
   case CENSUS_AGGREGATION_EXPONENTIAL:

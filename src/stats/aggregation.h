@@ -27,6 +27,16 @@ void census__words_reset(const struct census__rview *view, uint64_t *words);
 /* Whether a half/totals holds at least one measurement. */
 bool census__words_populated(const struct census__rview *view, const uint64_t *words);
 
+/* a + b for a count (a <= INT64_MAX, b any cell count): saturates at INT64_MAX and says so. */
+static inline uint64_t census__count_add(uint64_t a, uint64_t b, bool *saturated) {
+  uint64_t s = a + b;
+  if (s < a || s > (uint64_t)INT64_MAX) {
+    *saturated = true;
+    return (uint64_t)INT64_MAX;
+  }
+  return s;
+}
+
 /* Adds the `from` half into `into` (both plain word arrays of the view's layout). Returns true
  * when a total of `into` is saturated after the merge (a count or an int sum at its limit because
  * it would have passed INT64_MAX, see stats_internal.h). */

@@ -87,6 +87,15 @@ static void gen_free(struct bound_gen *gen) {
   free(gen);
 }
 
+/* Frees `gen` and every older generation. */
+static void gens_free(struct bound_gen *gen) {
+  while (gen) {
+    struct bound_gen *older = gen->older;
+    gen_free(gen);
+    gen = older;
+  }
+}
+
 /* A generation resolved against `list`: the series of each view for the handle's tags. */
 static struct bound_gen *gen_new(census_bound_measure *b, struct census__view_list *list) {
   struct bound_gen *gen = calloc(1, sizeof *gen);
@@ -402,12 +411,7 @@ static void gen_harvest(struct bound_gen *gen, const unsigned char *tid_mode, un
 
 /* Frees a handle's generations, its tag map and the handle. */
 static void bound_destroy(census_bound_measure *b) {
-  struct bound_gen *gen = atomic_load_explicit(&b->gen, memory_order_relaxed);
-  while (gen) {
-    struct bound_gen *older = gen->older;
-    gen_free(gen);
-    gen = older;
-  }
+  gens_free(atomic_load_explicit(&b->gen, memory_order_relaxed));
   census_tag_map_free(b->tags);
   pthread_mutex_destroy(&b->mu.mu);
   free(b);
@@ -443,12 +447,7 @@ static void bound_reset(census_bound_measure *b) {
   if (!unresolved) {
     return; /* keep the old ones: harmless, only memory */
   }
-  struct bound_gen *gen = atomic_exchange_explicit(&b->gen, unresolved, memory_order_acq_rel);
-  while (gen) {
-    struct bound_gen *older = gen->older;
-    gen_free(gen);
-    gen = older;
-  }
+  gens_free(atomic_exchange_explicit(&b->gen, unresolved, memory_order_acq_rel));
 }
 
 /* Forgets every live handle's resolved series and cells, and frees the retired handles (their

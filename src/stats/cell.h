@@ -138,21 +138,22 @@ static inline void census__cell_update(const struct census__rview *view, _Atomic
   }
 }
 
-/* Sets both halves of a cell's words to the empty state of the view's aggregation. */
+/* Sets both halves of a cell's words to the empty state of the view's aggregation (as
+ * census__words_init() does for plain words): min +inf and max -inf for DISTRIBUTION and
+ * EXPONENTIAL, an exponential half's scale max_scale, everything else 0. */
 static inline void census__cell_words_init(const struct census__rview *view,
                                            _Atomic uint64_t *words) {
-  if (view->def.aggregation.type == CENSUS_AGGREGATION_EXPONENTIAL) {
-    census__exp_cell_words_init(view, words);
-    return;
-  }
-  bool distribution = view->def.aggregation.type == CENSUS_AGGREGATION_DISTRIBUTION;
+  bool exponential = view->def.aggregation.type == CENSUS_AGGREGATION_EXPONENTIAL;
+  bool moments = exponential || view->def.aggregation.type == CENSUS_AGGREGATION_DISTRIBUTION;
   for (size_t i = 0; i < 2 * view->words; i++) {
     size_t word = i % view->words;
     uint64_t v = 0;
-    if (distribution && word == WORD_MIN) {
+    if (moments && word == WORD_MIN) {
       v = census__bits_of(INFINITY);
-    } else if (distribution && word == WORD_MAX) {
+    } else if (moments && word == WORD_MAX) {
       v = census__bits_of(-INFINITY);
+    } else if (exponential && word == WORD_EXP_SCALE) {
+      v = (uint64_t)(int64_t)view->def.aggregation.max_scale;
     }
     atomic_init(&words[i], v);
   }

@@ -19,19 +19,10 @@
 #include <string.h>
 
 #include "census/stats.h"
+#include "stats/aggregation.h"
 #include "stats/cell.h"
 #include "stats/exp_index.h"
 #include "stats/stats_internal.h"
-
-/* a + b, saturating at INT64_MAX (and saying so). */
-static uint64_t add_sat(uint64_t a, uint64_t b, bool *saturated) {
-  uint64_t s = a + b;
-  if (s < a || s > (uint64_t)INT64_MAX) {
-    *saturated = true;
-    return (uint64_t)INT64_MAX;
-  }
-  return s;
-}
 
 bool census__exp_used_range(const uint64_t *w, size_t max_size, size_t *first, size_t *last) {
   const uint64_t *slots = w + WORD_EXP_SLOTS;
@@ -75,7 +66,7 @@ static void relayout(uint64_t *slots, size_t n, int64_t base, int r, int64_t new
   for (size_t k = 0; k < n; k++) {
     if (copy[k] != 0) {
       int64_t i = ((base + (int64_t)k) >> r) - new_base;
-      slots[i] = add_sat(slots[i], copy[k], saturated);
+      slots[i] = census__count_add(slots[i], copy[k], saturated);
     }
   }
 }
@@ -121,13 +112,15 @@ void census__exp_cell_place(const struct census__rview *view, _Atomic uint64_t *
   for (size_t k = first; any && k <= last; k++) {
     if (slots[k] != 0) {
       _Atomic uint64_t *to = &w[WORD_EXP_SLOTS + (((base + (int64_t)k) >> r) - new_base)];
-      uint64_t sum = add_sat(atomic_load_explicit(to, memory_order_relaxed), slots[k], &saturated);
+      uint64_t sum =
+          census__count_add(atomic_load_explicit(to, memory_order_relaxed), slots[k], &saturated);
       atomic_store_explicit(to, sum, memory_order_relaxed);
     }
   }
   _Atomic uint64_t *to = &w[WORD_EXP_SLOTS + ((index >> r) - new_base)];
-  atomic_store_explicit(to, add_sat(atomic_load_explicit(to, memory_order_relaxed), 1, &saturated),
-                        memory_order_relaxed);
+  atomic_store_explicit(
+      to, census__count_add(atomic_load_explicit(to, memory_order_relaxed), 1, &saturated),
+      memory_order_relaxed);
   atomic_store_explicit(&w[WORD_EXP_SCALE], (uint64_t)(int64_t)(scale - r), memory_order_relaxed);
   if (r != 0) {
     atomic_store_explicit(&w[WORD_EXP_MEMO_X], 0, memory_order_relaxed); /* another scale */
@@ -138,7 +131,7 @@ void census__exp_cell_place(const struct census__rview *view, _Atomic uint64_t *
 bool census__exp_merge(const struct census__rview *view, uint64_t *into, const uint64_t *from) {
   size_t n = view->def.aggregation.max_size;
   bool saturated = false;
-  into[WORD_EXP_ZERO] = add_sat(into[WORD_EXP_ZERO], from[WORD_EXP_ZERO], &saturated);
+  into[WORD_EXP_ZERO] = census__count_add(into[WORD_EXP_ZERO], from[WORD_EXP_ZERO], &saturated);
   size_t ff, fl, inf, inl;
   if (!census__exp_used_range(from, n, &ff, &fl)) {
     return saturated;
@@ -165,7 +158,7 @@ bool census__exp_merge(const struct census__rview *view, uint64_t *into, const u
     if (from[WORD_EXP_SLOTS + k] != 0) {
       size_t slot = (size_t)(((fb + (int64_t)k) >> (fs - t)) - lo);
       into[WORD_EXP_SLOTS + slot] =
-          add_sat(into[WORD_EXP_SLOTS + slot], from[WORD_EXP_SLOTS + k], &saturated);
+          census__count_add(into[WORD_EXP_SLOTS + slot], from[WORD_EXP_SLOTS + k], &saturated);
     }
   }
   return saturated;
@@ -206,19 +199,4 @@ void census__exp_record(const struct census__rview *view, _Atomic uint64_t *w,
   census__moments_add(view->def.measure->type == CENSUS_MEASURE_DOUBLE,
                       view->def.measure->signed_values, w, m);
   bucket_update(view, w, m->double_value);
-}
-
-void census__exp_cell_words_init(const struct census__rview *view, _Atomic uint64_t *words) {
-  for (size_t i = 0; i < 2 * view->words; i++) {
-    size_t word = i % view->words;
-    uint64_t v = 0;
-    if (word == WORD_MIN) {
-      v = census__bits_of(INFINITY);
-    } else if (word == WORD_MAX) {
-      v = census__bits_of(-INFINITY);
-    } else if (word == WORD_EXP_SCALE) {
-      v = (uint64_t)(int64_t)view->def.aggregation.max_scale;
-    }
-    atomic_init(&words[i], v);
-  }
 }

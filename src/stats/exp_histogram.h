@@ -20,10 +20,6 @@ struct census__measurement;
 void census__exp_record(const struct census__rview *view, _Atomic uint64_t *w,
                         const struct census__measurement *m);
 
-/* Sets both halves of a fresh cell (2 * view->words words) to the empty state: min +inf, max
- * -inf, the scale max_scale, everything else 0. Before the cell is published. */
-void census__exp_cell_words_init(const struct census__rview *view, _Atomic uint64_t *words);
-
 /* Records x > 0 into the active half `w` whose window [base, base + max_size) at its scale does
  * not hold x's index: moves the window (the buckets keep their counts) or, when the values' range
  * needs more than max_size buckets, lowers the scale just enough, merging buckets. Called by the

@@ -383,14 +383,14 @@ char *census__shm_dir(void) {
 }
 
 bool census__shm_leader(void) {
-  char *dir = census__shm_dir();
-  if (!dir) {
+  census__mutex_lock(&shm_mu);
+  if (!group_dir) {
+    census__mutex_unlock(&shm_mu);
     return false;
   }
-  census__mutex_lock(&shm_mu);
   if (leader_fd < 0) {
     char path[4096];
-    snprintf(path, sizeof path, "%s/census-leader.lock", dir);
+    snprintf(path, sizeof path, "%s/census-leader.lock", group_dir);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
       leader_fd = fd;
@@ -400,7 +400,6 @@ bool census__shm_leader(void) {
   }
   bool leader = leader_fd >= 0;
   census__mutex_unlock(&shm_mu);
-  free(dir);
   return leader;
 }
 
