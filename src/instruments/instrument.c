@@ -296,37 +296,19 @@ CENSUS__CONSTRUCTORS(updown_counter, CENSUS__UPDOWN_COUNTER)
 CENSUS__CONSTRUCTORS(histogram, CENSUS__HISTOGRAM)
 CENSUS__CONSTRUCTORS(gauge, CENSUS__GAUGE)
 
-/* The record path of census_record_int64() / census_record_double() (measurement_map.c),
- * inline: validation, then census__record(). */
+/* The record path of census_record_int64() / census_record_double() (recorder.h), inline. */
 static inline census_status record_int64(const void *instrument, int64_t value,
                                          const census_tag_map *tags) {
-  if (!instrument) {
-    return CENSUS_EINVAL;
-  }
-  const census_measure *measure = ((const struct census__instrument *)instrument)->measure;
-  struct census__measurement m = {measure, value, (double)value};
-  census_status status = census__measurement_check(&m);
-  if (status != CENSUS_OK) {
-    return census__refuse(status, 1, measure->name);
-  }
-  return census__record(&m, 1, tags);
+  return instrument ? census__record_one_int64(
+                          ((const struct census__instrument *)instrument)->measure, value, tags)
+                    : CENSUS_EINVAL;
 }
 
 static inline census_status record_double(const void *instrument, double value,
                                           const census_tag_map *tags) {
-  if (!instrument) {
-    return CENSUS_EINVAL;
-  }
-  const census_measure *measure = ((const struct census__instrument *)instrument)->measure;
-  if (measure->type == CENSUS_MEASURE_INT64) {
-    return census__refuse(CENSUS_ETYPE, 1, measure->name);
-  }
-  struct census__measurement m = {measure, 0, value};
-  census_status status = census__measurement_check(&m);
-  if (status != CENSUS_OK) {
-    return census__refuse(status, 1, measure->name);
-  }
-  return census__record(&m, 1, tags);
+  return instrument ? census__record_one_double(
+                          ((const struct census__instrument *)instrument)->measure, value, tags)
+                    : CENSUS_EINVAL;
 }
 
 #define CENSUS__RECORDERS(type_name, verb)                                                         \
