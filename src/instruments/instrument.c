@@ -226,7 +226,7 @@ struct census__instrument *census__instrument_get(enum census__instrument_kind k
   census__mutex_lock(&instruments_mu);
   struct census__instrument *found = find_locked(name);
   const census_measure *measure = NULL;
-  if (found && (found->kind != kind || found->value_type != type)) {
+  if (found && (found->kind != kind || found->measure->type != type)) {
     *status = CENSUS_ECONFLICT;
   } else {
     *status = make_measure_and_view(kind, type, name, &o, &measure);
@@ -235,7 +235,6 @@ struct census__instrument *census__instrument_get(enum census__instrument_kind k
     found = calloc(1, sizeof *found);
     if (found) {
       found->kind = kind;
-      found->value_type = type;
       found->measure = measure;
       found->ns_per_unit = ns_per_unit(census_measure_unit(measure));
       found->next = instruments;
@@ -245,7 +244,7 @@ struct census__instrument *census__instrument_get(enum census__instrument_kind k
     }
   }
   enum census__instrument_kind had = found ? found->kind : kind;
-  census_measure_type had_type = found ? found->value_type : type;
+  census_measure_type had_type = found ? found->measure->type : type;
   census__mutex_unlock(&instruments_mu);
   if (*status == CENSUS_ECONFLICT && (had != kind || had_type != type)) {
     census__diag(CENSUS_ECONFLICT,
@@ -370,7 +369,7 @@ CENSUS_EXPORT census_status census_timer_stop(const census_timer *timer,
     return CENSUS_EINVAL;
   }
   int64_t elapsed = census_timer_elapsed_ns(timer);
-  return h->value_type == CENSUS_MEASURE_INT64
+  return h->measure->type == CENSUS_MEASURE_INT64
              ? record_int64(h, elapsed / h->ns_per_unit, tags)
              : record_double(h, (double)elapsed / (double)h->ns_per_unit, tags);
 }
