@@ -226,7 +226,7 @@ struct census__instrument *census__instrument_get(enum census__instrument_kind k
   census__mutex_lock(&instruments_mu);
   struct census__instrument *found = find_locked(name);
   const census_measure *measure = NULL;
-  if (found && (found->kind != kind || found->value_type != type)) {
+  if (found && (found->kind != kind || found->measure->type != type)) {
     *status = CENSUS_ECONFLICT;
   } else {
     *status = make_measure_and_view(kind, type, name, &o, &measure);
@@ -235,7 +235,6 @@ struct census__instrument *census__instrument_get(enum census__instrument_kind k
     found = calloc(1, sizeof *found);
     if (found) {
       found->kind = kind;
-      found->value_type = type;
       found->measure = measure;
       found->ns_per_unit = ns_per_unit(census_measure_unit(measure));
       found->next = instruments;
@@ -245,7 +244,7 @@ struct census__instrument *census__instrument_get(enum census__instrument_kind k
     }
   }
   enum census__instrument_kind had = found ? found->kind : kind;
-  census_measure_type had_type = found ? found->value_type : type;
+  census_measure_type had_type = found ? found->measure->type : type;
   census__mutex_unlock(&instruments_mu);
   if (*status == CENSUS_ECONFLICT && (had != kind || had_type != type)) {
     census__diag(CENSUS_ECONFLICT,
@@ -296,37 +295,19 @@ CENSUS__CONSTRUCTORS(updown_counter, CENSUS__UPDOWN_COUNTER)
 CENSUS__CONSTRUCTORS(histogram, CENSUS__HISTOGRAM)
 CENSUS__CONSTRUCTORS(gauge, CENSUS__GAUGE)
 
-/* The record path of census_record_int64() / census_record_double() (measurement_map.c),
- * inline: validation, then census__record(). */
+/* The record path of census_record_int64() / census_record_double() (recorder.h), inline. */
 static inline census_status record_int64(const void *instrument, int64_t value,
                                          const census_tag_map *tags) {
-  if (!instrument) {
-    return CENSUS_EINVAL;
-  }
-  const census_measure *measure = ((const struct census__instrument *)instrument)->measure;
-  struct census__measurement m = {measure, value, (double)value};
-  census_status status = census__measurement_check(&m);
-  if (status != CENSUS_OK) {
-    return census__refuse(status, 1, measure->name);
-  }
-  return census__record(&m, 1, tags);
+  return instrument ? census__record_one_int64(
+                          ((const struct census__instrument *)instrument)->measure, value, tags)
+                    : CENSUS_EINVAL;
 }
 
 static inline census_status record_double(const void *instrument, double value,
                                           const census_tag_map *tags) {
-  if (!instrument) {
-    return CENSUS_EINVAL;
-  }
-  const census_measure *measure = ((const struct census__instrument *)instrument)->measure;
-  if (measure->type == CENSUS_MEASURE_INT64) {
-    return census__refuse(CENSUS_ETYPE, 1, measure->name);
-  }
-  struct census__measurement m = {measure, 0, value};
-  census_status status = census__measurement_check(&m);
-  if (status != CENSUS_OK) {
-    return census__refuse(status, 1, measure->name);
-  }
-  return census__record(&m, 1, tags);
+  return instrument ? census__record_one_double(
+                          ((const struct census__instrument *)instrument)->measure, value, tags)
+                    : CENSUS_EINVAL;
 }
 
 #define CENSUS__RECORDERS(type_name, verb)                                                         \
@@ -388,7 +369,7 @@ CENSUS_EXPORT census_status census_timer_stop(const census_timer *timer,
     return CENSUS_EINVAL;
   }
   int64_t elapsed = census_timer_elapsed_ns(timer);
-  return h->value_type == CENSUS_MEASURE_INT64
+  return h->measure->type == CENSUS_MEASURE_INT64
              ? record_int64(h, elapsed / h->ns_per_unit, tags)
              : record_double(h, (double)elapsed / (double)h->ns_per_unit, tags);
 }

@@ -25,8 +25,7 @@ enum census__instrument_kind {
 struct census__instrument {
   struct census__instrument *next; /* the registry, under INSTRUMENTS */
   enum census__instrument_kind kind;
-  census_measure_type value_type;
-  const census_measure *measure;
+  const census_measure *measure; /* its value type is the instrument's */
   /* Histograms: nanoseconds per unit of the histogram's unit (1e9 for "s", 1e6 for "ms", ...),
    * or 0 when it is not a time unit (census_timer_stop() refuses it, reported once). */
   int64_t ns_per_unit;

@@ -271,19 +271,14 @@ static census_status extract_trace(enum format f, census_header_get_fn get, void
   case FORMAT_GCP_TRACE:
     return census_cloud_trace_extract(get, carrier, out);
   case FORMAT_GRPC_TRACE_BIN: {
+    /* *out is used only on CENSUS_OK (census_propagator_extract()): nothing to clear here. */
     const char *text = get(carrier, "grpc-trace-bin");
     if (!text) {
-      memset(out, 0, sizeof *out);
       return CENSUS_ENOTFOUND;
     }
     uint8_t bytes[64];
     long n = base64_decode(text, bytes, sizeof bytes);
-    census_status status =
-        n < 0 ? CENSUS_EINVAL : census_trace_binary_decode(bytes, (size_t)n, out);
-    if (status != CENSUS_OK) {
-      memset(out, 0, sizeof *out);
-    }
-    return status;
+    return n < 0 ? CENSUS_EINVAL : census_trace_binary_decode(bytes, (size_t)n, out);
   }
   default:
     return CENSUS_ENOTFOUND;

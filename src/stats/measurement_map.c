@@ -118,29 +118,10 @@ CENSUS_EXPORT census_status census_measurement_map_record(const census_measureme
 
 CENSUS_EXPORT census_status census_record_int64(const census_measure *measure, int64_t value,
                                                 const census_tag_map *tags) {
-  if (!measure) {
-    return CENSUS_EINVAL;
-  }
-  struct census__measurement m = {measure, value, (double)value};
-  census_status status = census__measurement_check(&m);
-  if (status != CENSUS_OK) {
-    return census__refuse(status, 1, measure->name);
-  }
-  return census__record(&m, 1, tags);
+  return measure ? census__record_one_int64(measure, value, tags) : CENSUS_EINVAL;
 }
 
 CENSUS_EXPORT census_status census_record_double(const census_measure *measure, double value,
                                                  const census_tag_map *tags) {
-  if (!measure) {
-    return CENSUS_EINVAL;
-  }
-  if (measure->type == CENSUS_MEASURE_INT64) {
-    return census__refuse(CENSUS_ETYPE, 1, measure->name);
-  }
-  struct census__measurement m = {measure, 0, value};
-  census_status status = census__measurement_check(&m);
-  if (status != CENSUS_OK) {
-    return census__refuse(status, 1, measure->name);
-  }
-  return census__record(&m, 1, tags);
+  return measure ? census__record_one_double(measure, value, tags) : CENSUS_EINVAL;
 }

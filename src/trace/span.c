@@ -307,9 +307,7 @@ static void span_end(census_span span, int64_t end_ns) {
   if (!r) {
     return;
   }
-  atomic_store_explicit(&r->generation,
-                        atomic_load_explicit(&r->generation, memory_order_relaxed) + 1,
-                        memory_order_relaxed);
+  generation_bump(r); /* the handle is dead from here */
   if (current == span) {
     current = r->previous_current;
   }
