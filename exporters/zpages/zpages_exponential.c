@@ -1,10 +1,10 @@
 /* statsz for base-2 exponential histogram views: a row's buckets as text and JSON, and the view's
  * bar chart. Rows of one view may sit at different scales (each row's scale only goes down), so
  * the chart merges them at the lowest scale, then halves the resolution until the bars fit. */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "exp_buckets.h"
 #include "zpages_internal.h"
 
 /* Bars a chart may draw before its resolution is halved: a page stays readable. */
@@ -116,8 +116,8 @@ void zp_exponential_chart(const census_view_data *v, census_buf *o, census_json 
   snprintf(labels[0], sizeof labels[0], "= 0");
   label_ptrs[0] = labels[0];
   for (size_t i = 0; i < n; i++) {
-    double upper = pow(2.0, ldexp((double)(first + (int64_t)i + 1), -chart_scale));
-    snprintf(labels[i + 1], sizeof labels[i + 1], "<= %.6g", upper);
+    snprintf(labels[i + 1], sizeof labels[i + 1], "<= %.6g",
+             census__exp_upper_bound(chart_scale, first + (int64_t)i));
     label_ptrs[i + 1] = labels[i + 1];
   }
   census__json_key(j, "chart_scale");
