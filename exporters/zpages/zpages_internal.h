@@ -168,8 +168,6 @@ void zp_svg_sparkline(census_buf *out, const double *values, size_t n);
 void zp_number(census_buf *out, double v);
 /* Appends a Unix time in ns as "2024-01-02 03:04:05.678 UTC". */
 void zp_time(census_buf *out, int64_t unix_ns);
-/* Appends bytes as lowercase hex. */
-void zp_hex(census_buf *out, const uint8_t *bytes, size_t n);
 
 /* ---- exponential histogram views (zpages_exponential.c) ---------------------------------- */
 

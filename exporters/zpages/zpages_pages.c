@@ -621,13 +621,13 @@ static void sample_json(census_json *j, const zp_sample *x) {
 
 static void sample_html(census_buf *o, const zp_sample *x) {
   census__buf_append_str(o, "<tr class=\"span\"><td><code>");
-  zp_hex(o, x->context.trace_id, CENSUS_TRACE_ID_SIZE);
+  census__buf_append_hex(o, x->context.trace_id, CENSUS_TRACE_ID_SIZE);
   census__buf_append_str(o, "</code><br><code>");
-  zp_hex(o, x->context.span_id, CENSUS_SPAN_ID_SIZE);
+  census__buf_append_hex(o, x->context.span_id, CENSUS_SPAN_ID_SIZE);
   census__buf_append_str(o, "</code>");
   if (x->has_parent) {
     census__buf_append_str(o, "<br>parent <code>");
-    zp_hex(o, x->parent_span_id, CENSUS_SPAN_ID_SIZE);
+    census__buf_append_hex(o, x->parent_span_id, CENSUS_SPAN_ID_SIZE);
     census__buf_append_str(o, x->parent_remote ? "</code> (remote)" : "</code>");
   }
   census__buf_printf(o, "</td><td>%s%s</td><td>", census__span_kind_name(x->kind),
@@ -656,9 +656,9 @@ static void sample_html(census_buf *o, const zp_sample *x) {
   census__buf_append_str(o, "</td><td class=\"links\">");
   for (uint32_t i = 0; i < x->link_count; i++) {
     census__buf_append_str(o, "<div><code>");
-    zp_hex(o, x->links[i].context.trace_id, CENSUS_TRACE_ID_SIZE);
+    census__buf_append_hex(o, x->links[i].context.trace_id, CENSUS_TRACE_ID_SIZE);
     census__buf_append_str(o, "/");
-    zp_hex(o, x->links[i].context.span_id, CENSUS_SPAN_ID_SIZE);
+    census__buf_append_hex(o, x->links[i].context.span_id, CENSUS_SPAN_ID_SIZE);
     census__buf_append_str(o, "</code></div>");
   }
   if (x->dropped_attrs || x->dropped_events || x->dropped_links || x->cut) {
@@ -702,9 +702,9 @@ static void running_rows(const zp_context *z, const char *name, bool json, censu
       continue;
     }
     census__buf_append_str(o, "<tr class=\"span\"><td><code>");
-    zp_hex(o, spans[i].trace_id, CENSUS_TRACE_ID_SIZE);
+    census__buf_append_hex(o, spans[i].trace_id, CENSUS_TRACE_ID_SIZE);
     census__buf_append_str(o, "</code><br><code>");
-    zp_hex(o, spans[i].span_id, CENSUS_SPAN_ID_SIZE);
+    census__buf_append_hex(o, spans[i].span_id, CENSUS_SPAN_ID_SIZE);
     census__buf_printf(o, "</code></td><td>%s</td><td>", census__span_kind_name(spans[i].kind));
     zp_time(o, spans[i].start_ns);
     census__buf_append_str(o, "</td><td class=\"n\">");
