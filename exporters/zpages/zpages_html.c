@@ -108,7 +108,7 @@ void zp_page_begin(census_buf *out, const char *prefix, const char *title, int r
 
 void zp_page_end(census_buf *out) { census__buf_append_str(out, "</body></html>\n"); }
 
-void zp_svg_bars(census_buf *out, const double *counts, const char *const *labels, size_t n) {
+void zp_svg_bars(census_buf *out, const double *counts, const zp_bar_label *labels, size_t n) {
   if (n == 0) {
     return;
   }

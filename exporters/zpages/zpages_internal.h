@@ -160,8 +160,10 @@ void zp_url_component(census_buf *out, const char *s);
 /* Opens a page: doctype, title (escaped), inline style, the navigation. */
 void zp_page_begin(census_buf *out, const char *prefix, const char *title, int refresh_s);
 void zp_page_end(census_buf *out);
+/* A bar's label ("<= 0.5"). */
+typedef char zp_bar_label[40];
 /* Appends an inline SVG bar chart of counts[0..n) labelled labels[0..n) (escaped). */
-void zp_svg_bars(census_buf *out, const double *counts, const char *const *labels, size_t n);
+void zp_svg_bars(census_buf *out, const double *counts, const zp_bar_label *labels, size_t n);
 /* Appends an inline SVG sparkline of values[0..n). */
 void zp_svg_sparkline(census_buf *out, const double *values, size_t n);
 /* Appends a number as the pages show it (integers without a fraction). */

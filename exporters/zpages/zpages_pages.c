@@ -892,12 +892,10 @@ static void view_chart(const zp_context *z, const census_view_data *v, census_bu
     const double *bounds;
     size_t nb = census_view_data_bounds(v, &bounds);
     double *counts = calloc(nb + 1, sizeof *counts);
-    char(*labels)[40] = calloc(nb + 1, sizeof *labels);
-    const char **label_ptrs = calloc(nb + 1, sizeof *label_ptrs);
-    if (!counts || !labels || !label_ptrs) {
+    zp_bar_label *labels = calloc(nb + 1, sizeof *labels);
+    if (!counts || !labels) {
       free(counts);
       free(labels);
-      free(label_ptrs);
       return;
     }
     for (size_t r = 0; r < census_view_data_row_count(v); r++) {
@@ -915,14 +913,12 @@ static void view_chart(const zp_context *z, const census_view_data *v, census_bu
       } else {
         snprintf(labels[b], sizeof labels[b], "> %.6g", nb ? bounds[nb - 1] : 0.0);
       }
-      label_ptrs[b] = labels[b];
       census__json_int64(j, (int64_t)counts[b]);
     }
     census__json_array_end(j);
-    zp_svg_bars(o, counts, label_ptrs, nb + 1);
+    zp_svg_bars(o, counts, labels, nb + 1);
     free(counts);
     free(labels);
-    free(label_ptrs);
     return;
   }
   double *values;
