@@ -89,3 +89,16 @@ void census__buf_free(census_buf *b) {
     *b = (census_buf)CENSUS_BUF_INIT;
   }
 }
+
+void census__buf_append_hex(census_buf *b, const uint8_t *bytes, size_t n) {
+  /* (The core's census__hex_digits is hidden from exporter libraries.) */
+  static const char hex[] = "0123456789abcdef";
+  if (!census__buf_reserve(b, 2 * n)) {
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    b->data[b->len++] = hex[bytes[i] >> 4];
+    b->data[b->len++] = hex[bytes[i] & 0xf];
+  }
+  b->data[b->len] = '\0';
+}

@@ -61,6 +61,8 @@ static inline void census__buf_append_byte(census_buf *b, uint8_t byte) {
   b->data[b->len] = '\0';
 }
 
+/* Appends bytes as lowercase hex (trace and span ids). */
+void census__buf_append_hex(census_buf *b, const uint8_t *bytes, size_t n);
 void census__buf_printf(census_buf *b, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 /* Empties the buffer, keeping its memory and clearing `failed`. */

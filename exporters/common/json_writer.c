@@ -13,10 +13,6 @@
 
 #include "utf8.h"
 
-/* Lowercase hex digits, for trace and span ids. (The core's census__hex_digits is hidden from
- * exporter libraries.) */
-static const char hex[] = "0123456789abcdef";
-
 void census__json_init(census_json *j, census_buf *out) {
   memset(j, 0, sizeof *j);
   j->out = out;
@@ -118,10 +114,7 @@ void census__json_null(census_json *j) {
 void census__json_hex(census_json *j, const uint8_t *bytes, size_t n) {
   value_begin(j);
   census__buf_append_byte(j->out, '"');
-  for (size_t i = 0; i < n; i++) {
-    char pair[2] = {hex[bytes[i] >> 4], hex[bytes[i] & 0xf]};
-    census__buf_append(j->out, pair, 2);
-  }
+  census__buf_append_hex(j->out, bytes, n);
   census__buf_append_byte(j->out, '"');
 }
 

@@ -1,10 +1,10 @@
 /* statsz for base-2 exponential histogram views: a row's buckets as text and JSON, and the view's
  * bar chart. Rows of one view may sit at different scales (each row's scale only goes down), so
  * the chart merges them at the lowest scale, then halves the resolution until the bars fit. */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "exp_buckets.h"
 #include "zpages_internal.h"
 
 /* Bars a chart may draw before its resolution is halved: a page stays readable. */
@@ -90,12 +90,10 @@ void zp_exponential_chart(const census_view_data *v, census_buf *o, census_json 
   int64_t first = any ? downscale(lo, extra) : 0;
   size_t n = any ? (size_t)(downscale(hi, extra) - first + 1) : 0;
   double *counts = calloc(n + 1, sizeof *counts);
-  char(*labels)[40] = calloc(n + 1, sizeof *labels);
-  const char **label_ptrs = calloc(n + 1, sizeof *label_ptrs);
-  if (!counts || !labels || !label_ptrs) {
+  zp_bar_label *labels = calloc(n + 1, sizeof *labels);
+  if (!counts || !labels) {
     free(counts);
     free(labels);
-    free(label_ptrs);
     return;
   }
   for (size_t r = 0; r < census_view_data_row_count(v); r++) {
@@ -114,11 +112,9 @@ void zp_exponential_chart(const census_view_data *v, census_buf *o, census_json 
   /* Bucket i at scale s holds (2^(i/2^s), 2^((i+1)/2^s)]: its label is the upper bound. */
   int chart_scale = scale - extra;
   snprintf(labels[0], sizeof labels[0], "= 0");
-  label_ptrs[0] = labels[0];
   for (size_t i = 0; i < n; i++) {
-    double upper = pow(2.0, ldexp((double)(first + (int64_t)i + 1), -chart_scale));
-    snprintf(labels[i + 1], sizeof labels[i + 1], "<= %.6g", upper);
-    label_ptrs[i + 1] = labels[i + 1];
+    snprintf(labels[i + 1], sizeof labels[i + 1], "<= %.6g",
+             census__exp_upper_bound(chart_scale, first + (int64_t)i));
   }
   census__json_key(j, "chart_scale");
   census__json_int64(j, chart_scale);
@@ -128,8 +124,7 @@ void zp_exponential_chart(const census_view_data *v, census_buf *o, census_json 
     census__json_int64(j, (int64_t)counts[i]);
   }
   census__json_array_end(j);
-  zp_svg_bars(o, counts, label_ptrs, n + 1);
+  zp_svg_bars(o, counts, labels, n + 1);
   free(counts);
   free(labels);
-  free(label_ptrs);
 }

@@ -71,14 +71,6 @@ void zp_time(census_buf *out, int64_t unix_ns) {
   census__buf_printf(out, "%s.%03d UTC", text, (int)(unix_ns % 1000000000 / 1000000));
 }
 
-void zp_hex(census_buf *out, const uint8_t *bytes, size_t n) {
-  static const char hex[] = "0123456789abcdef";
-  for (size_t i = 0; i < n; i++) {
-    char pair[2] = {hex[bytes[i] >> 4], hex[bytes[i] & 15]};
-    census__buf_append(out, pair, 2);
-  }
-}
-
 /* The pages' whole style: readable tables, no external font or image. */
 static const char style[] =
     "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222;background:#fff}"
@@ -116,7 +108,7 @@ void zp_page_begin(census_buf *out, const char *prefix, const char *title, int r
 
 void zp_page_end(census_buf *out) { census__buf_append_str(out, "</body></html>\n"); }
 
-void zp_svg_bars(census_buf *out, const double *counts, const char *const *labels, size_t n) {
+void zp_svg_bars(census_buf *out, const double *counts, const zp_bar_label *labels, size_t n) {
   if (n == 0) {
     return;
   }

@@ -160,16 +160,16 @@ void zp_url_component(census_buf *out, const char *s);
 /* Opens a page: doctype, title (escaped), inline style, the navigation. */
 void zp_page_begin(census_buf *out, const char *prefix, const char *title, int refresh_s);
 void zp_page_end(census_buf *out);
+/* A bar's label ("<= 0.5"). */
+typedef char zp_bar_label[40];
 /* Appends an inline SVG bar chart of counts[0..n) labelled labels[0..n) (escaped). */
-void zp_svg_bars(census_buf *out, const double *counts, const char *const *labels, size_t n);
+void zp_svg_bars(census_buf *out, const double *counts, const zp_bar_label *labels, size_t n);
 /* Appends an inline SVG sparkline of values[0..n). */
 void zp_svg_sparkline(census_buf *out, const double *values, size_t n);
 /* Appends a number as the pages show it (integers without a fraction). */
 void zp_number(census_buf *out, double v);
 /* Appends a Unix time in ns as "2024-01-02 03:04:05.678 UTC". */
 void zp_time(census_buf *out, int64_t unix_ns);
-/* Appends bytes as lowercase hex. */
-void zp_hex(census_buf *out, const uint8_t *bytes, size_t n);
 
 /* ---- exponential histogram views (zpages_exponential.c) ---------------------------------- */
 

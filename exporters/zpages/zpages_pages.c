@@ -621,13 +621,13 @@ static void sample_json(census_json *j, const zp_sample *x) {
 
 static void sample_html(census_buf *o, const zp_sample *x) {
   census__buf_append_str(o, "<tr class=\"span\"><td><code>");
-  zp_hex(o, x->context.trace_id, CENSUS_TRACE_ID_SIZE);
+  census__buf_append_hex(o, x->context.trace_id, CENSUS_TRACE_ID_SIZE);
   census__buf_append_str(o, "</code><br><code>");
-  zp_hex(o, x->context.span_id, CENSUS_SPAN_ID_SIZE);
+  census__buf_append_hex(o, x->context.span_id, CENSUS_SPAN_ID_SIZE);
   census__buf_append_str(o, "</code>");
   if (x->has_parent) {
     census__buf_append_str(o, "<br>parent <code>");
-    zp_hex(o, x->parent_span_id, CENSUS_SPAN_ID_SIZE);
+    census__buf_append_hex(o, x->parent_span_id, CENSUS_SPAN_ID_SIZE);
     census__buf_append_str(o, x->parent_remote ? "</code> (remote)" : "</code>");
   }
   census__buf_printf(o, "</td><td>%s%s</td><td>", census__span_kind_name(x->kind),
@@ -656,9 +656,9 @@ static void sample_html(census_buf *o, const zp_sample *x) {
   census__buf_append_str(o, "</td><td class=\"links\">");
   for (uint32_t i = 0; i < x->link_count; i++) {
     census__buf_append_str(o, "<div><code>");
-    zp_hex(o, x->links[i].context.trace_id, CENSUS_TRACE_ID_SIZE);
+    census__buf_append_hex(o, x->links[i].context.trace_id, CENSUS_TRACE_ID_SIZE);
     census__buf_append_str(o, "/");
-    zp_hex(o, x->links[i].context.span_id, CENSUS_SPAN_ID_SIZE);
+    census__buf_append_hex(o, x->links[i].context.span_id, CENSUS_SPAN_ID_SIZE);
     census__buf_append_str(o, "</code></div>");
   }
   if (x->dropped_attrs || x->dropped_events || x->dropped_links || x->cut) {
@@ -702,9 +702,9 @@ static void running_rows(const zp_context *z, const char *name, bool json, censu
       continue;
     }
     census__buf_append_str(o, "<tr class=\"span\"><td><code>");
-    zp_hex(o, spans[i].trace_id, CENSUS_TRACE_ID_SIZE);
+    census__buf_append_hex(o, spans[i].trace_id, CENSUS_TRACE_ID_SIZE);
     census__buf_append_str(o, "</code><br><code>");
-    zp_hex(o, spans[i].span_id, CENSUS_SPAN_ID_SIZE);
+    census__buf_append_hex(o, spans[i].span_id, CENSUS_SPAN_ID_SIZE);
     census__buf_printf(o, "</code></td><td>%s</td><td>", census__span_kind_name(spans[i].kind));
     zp_time(o, spans[i].start_ns);
     census__buf_append_str(o, "</td><td class=\"n\">");
@@ -892,12 +892,10 @@ static void view_chart(const zp_context *z, const census_view_data *v, census_bu
     const double *bounds;
     size_t nb = census_view_data_bounds(v, &bounds);
     double *counts = calloc(nb + 1, sizeof *counts);
-    char(*labels)[40] = calloc(nb + 1, sizeof *labels);
-    const char **label_ptrs = calloc(nb + 1, sizeof *label_ptrs);
-    if (!counts || !labels || !label_ptrs) {
+    zp_bar_label *labels = calloc(nb + 1, sizeof *labels);
+    if (!counts || !labels) {
       free(counts);
       free(labels);
-      free(label_ptrs);
       return;
     }
     for (size_t r = 0; r < census_view_data_row_count(v); r++) {
@@ -915,14 +913,12 @@ static void view_chart(const zp_context *z, const census_view_data *v, census_bu
       } else {
         snprintf(labels[b], sizeof labels[b], "> %.6g", nb ? bounds[nb - 1] : 0.0);
       }
-      label_ptrs[b] = labels[b];
       census__json_int64(j, (int64_t)counts[b]);
     }
     census__json_array_end(j);
-    zp_svg_bars(o, counts, label_ptrs, nb + 1);
+    zp_svg_bars(o, counts, labels, nb + 1);
     free(counts);
     free(labels);
-    free(label_ptrs);
     return;
   }
   double *values;
