@@ -158,6 +158,15 @@ static int attribute_to_census(census_span handle, const char *key, PyObject *va
   return s ? 0 : -1;
 }
 
+/* attribute_to_census() with a Python key: a str, anything else as str(key). */
+static int keyed_attribute_to_census(census_span handle, PyObject *key, PyObject *value) {
+  PyObject *text = PyUnicode_Check(key) ? Py_NewRef(key) : PyObject_Str(key);
+  const char *k = text ? PyUnicode_AsUTF8(text) : NULL;
+  int r = k ? attribute_to_census(handle, k, value) : -1;
+  Py_XDECREF(text);
+  return r;
+}
+
 /* Gives every mirrored attribute to census (a span given attributes before it started). */
 static int attributes_to_census(SpanObject *s) {
   if (!s->attributes || !s->handle) {
@@ -166,11 +175,7 @@ static int attributes_to_census(SpanObject *s) {
   PyObject *key, *value;
   Py_ssize_t pos = 0;
   while (PyDict_Next(s->attributes, &pos, &key, &value)) {
-    PyObject *text = PyUnicode_Check(key) ? Py_NewRef(key) : PyObject_Str(key);
-    const char *k = text ? PyUnicode_AsUTF8(text) : NULL;
-    int r = k ? attribute_to_census(s->handle, k, value) : -1;
-    Py_XDECREF(text);
-    if (r < 0) {
+    if (keyed_attribute_to_census(s->handle, key, value) < 0) {
       return -1;
     }
   }
@@ -462,14 +467,8 @@ static PyObject *span_add_attribute(SpanObject *s, PyObject *const *args, Py_ssi
   if (PyDict_SetItem(s->attributes, key, value) < 0) {
     return NULL;
   }
-  if (s->handle) {
-    PyObject *text = PyUnicode_Check(key) ? Py_NewRef(key) : PyObject_Str(key);
-    const char *k = text ? PyUnicode_AsUTF8(text) : NULL;
-    int r = k ? attribute_to_census(s->handle, k, value) : -1;
-    Py_XDECREF(text);
-    if (r < 0) {
-      return NULL;
-    }
+  if (s->handle && keyed_attribute_to_census(s->handle, key, value) < 0) {
+    return NULL;
   }
   Py_RETURN_NONE;
 }
