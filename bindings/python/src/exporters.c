@@ -189,9 +189,7 @@ static PyObject *bridge_unregister(bridge_object *self, PyObject *args) {
   }
   census_py_exit_remove(self);
   census_status st;
-  PyThreadState *ts = PyEval_SaveThread();
-  st = census_stats_exporter_unregister(self, ms);
-  PyEval_RestoreThread(ts);
+  CENSUS_PY_CALL_WITHOUT_GIL(st, census_stats_exporter_unregister(self, ms));
   if (st != CENSUS_OK && st != CENSUS_ENOTFOUND && st != CENSUS_ESHUTDOWN && st != CENSUS_EEXPORT) {
     return census_py_raise(st, "view_manager.unregister_exporter");
   }

@@ -120,6 +120,19 @@ int census_py_tag_map(PyObject *object, const census_tag_map **map);
  * there is none. Borrowed as above. Needs the GIL. */
 const census_tag_map *census_py_current_tag_map(void);
 
+/* ---- Trace ids (propagation.c), for the tracing parts ---------------------------------- */
+
+/* `n` bytes (n <= 32) as a str of 2n lowercase hex digits. New reference, or NULL. */
+PyObject *census_py_hex(const uint8_t *bytes, size_t n);
+
+/* Parses `n` bytes from `s`, exactly 2n hex digits of either case (`s` may be NULL). Returns 1,
+ * or 0 if it is not that (no exception set). */
+int census_py_unhex(const char *s, Py_ssize_t length, uint8_t *out, size_t n);
+
+/* A trace context as the tuple (trace_id hex, span_id hex, trace_flags, tracestate). New
+ * reference, or NULL with an exception set. Needs the GIL. */
+PyObject *census_py_context_tuple(const census_trace_context *c);
+
 /* ---- Stats (stats.c) ----------------------------------------------------------------------- */
 
 /* The census measure of a census.stats.measure.MeasureInt/MeasureFloat (it lives until exit), or

@@ -143,21 +143,22 @@ static void carrier_set(void *c, const char *name, const char *value) {
 
 static const char hex_digits[] = "0123456789abcdef";
 
-static PyObject *hex(const uint8_t *b, size_t n) {
+PyObject *census_py_hex(const uint8_t *bytes, size_t n) {
   char out[64];
   for (size_t i = 0; i < n; i++) {
-    out[2 * i] = hex_digits[b[i] >> 4];
-    out[2 * i + 1] = hex_digits[b[i] & 15];
+    out[2 * i] = hex_digits[bytes[i] >> 4];
+    out[2 * i + 1] = hex_digits[bytes[i] & 15];
   }
   return PyUnicode_FromStringAndSize(out, (Py_ssize_t)(2 * n));
 }
 
-static PyObject *context_tuple(const census_trace_context *c) {
-  return Py_BuildValue("(NNis)", hex(c->trace_id, CENSUS_TRACE_ID_SIZE),
-                       hex(c->span_id, CENSUS_SPAN_ID_SIZE), (int)c->trace_flags, c->tracestate);
+PyObject *census_py_context_tuple(const census_trace_context *c) {
+  return Py_BuildValue("(NNis)", census_py_hex(c->trace_id, CENSUS_TRACE_ID_SIZE),
+                       census_py_hex(c->span_id, CENSUS_SPAN_ID_SIZE), (int)c->trace_flags,
+                       c->tracestate);
 }
 
-static int unhex(const char *s, Py_ssize_t length, uint8_t *out, size_t n) {
+int census_py_unhex(const char *s, Py_ssize_t length, uint8_t *out, size_t n) {
   if (!s || (size_t)length != 2 * n) {
     return 0;
   }
@@ -198,8 +199,8 @@ static int context_from(PyObject *trace_id, PyObject *span_id, int flags, PyObje
   if (!t || !s) {
     return -1;
   }
-  return unhex(t, tn, c->trace_id, sizeof c->trace_id) &&
-         unhex(s, sn, c->span_id, sizeof c->span_id);
+  return census_py_unhex(t, tn, c->trace_id, sizeof c->trace_id) &&
+         census_py_unhex(s, sn, c->span_id, sizeof c->span_id);
 }
 
 /* Parses the (trace_id, span_id, trace_flags, tracestate=None) arguments of the writers. */
@@ -242,7 +243,7 @@ static PyObject *traceparent_extract(PyObject *self, PyObject *headers) {
   } else {
     state = PyUnicode_FromString("absent");
   }
-  return Py_BuildValue("(NN)", context_tuple(&c), state);
+  return Py_BuildValue("(NN)", census_py_context_tuple(&c), state);
 }
 
 PyDoc_STRVAR(traceparent_inject_doc,
@@ -312,7 +313,7 @@ static PyObject *b3_extract(PyObject *self, PyObject *headers) {
   census_status st = census_b3_extract(carrier_get, &carrier, &c, &sampling);
   Py_DECREF(carrier.keep);
   if (st == CENSUS_OK) {
-    return Py_BuildValue("(Ns)", context_tuple(&c), sampling_name(sampling));
+    return Py_BuildValue("(Ns)", census_py_context_tuple(&c), sampling_name(sampling));
   }
   if (st == CENSUS_ENOTFOUND && sampling != CENSUS_B3_SAMPLING_UNSET) {
     return Py_BuildValue("(Os)", Py_None, sampling_name(sampling));
@@ -362,7 +363,7 @@ static PyObject *cloud_trace_parse(PyObject *self, PyObject *value) {
   if (census_cloud_trace_parse(s, (size_t)n, &c) != CENSUS_OK) {
     Py_RETURN_NONE;
   }
-  return context_tuple(&c);
+  return census_py_context_tuple(&c);
 }
 
 PyDoc_STRVAR(cloud_trace_extract_doc,
@@ -382,7 +383,7 @@ static PyObject *cloud_trace_extract(PyObject *self, PyObject *headers) {
   if (st != CENSUS_OK) {
     Py_RETURN_NONE;
   }
-  return context_tuple(&c);
+  return census_py_context_tuple(&c);
 }
 
 PyDoc_STRVAR(cloud_trace_format_doc,
@@ -417,7 +418,7 @@ static PyObject *trace_binary_decode(PyObject *self, PyObject *data) {
   if (st != CENSUS_OK) {
     Py_RETURN_NONE;
   }
-  return context_tuple(&c);
+  return census_py_context_tuple(&c);
 }
 
 PyDoc_STRVAR(trace_binary_encode_doc,

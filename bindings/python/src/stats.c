@@ -634,9 +634,7 @@ static PyObject *view_register(PyObject *self, PyObject *args, PyObject *kwargs)
     census_py_raise(st, "view max_series");
     goto done;
   }
-  PyThreadState *ts = PyEval_SaveThread();
-  st = census_view_register(view);
-  PyEval_RestoreThread(ts);
+  CENSUS_PY_CALL_WITHOUT_GIL(st, census_view_register(view));
   if (st != CENSUS_OK) {
     census_py_raise(st, "view_manager.register_view");
     goto done;
@@ -778,9 +776,7 @@ static PyObject *view_data_get_all(PyObject *self, PyObject *unused) {
   census_view_data **views;
   size_t count;
   census_status st;
-  PyThreadState *ts = PyEval_SaveThread();
-  st = census_view_data_get_all(&views, &count);
-  PyEval_RestoreThread(ts);
+  CENSUS_PY_CALL_WITHOUT_GIL(st, census_view_data_get_all(&views, &count));
   if (st != CENSUS_OK) {
     return census_py_raise(st, "view_data_get_all");
   }

@@ -63,17 +63,6 @@ static int64_t now_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static const char hex_digits[] = "0123456789abcdef";
-
-static PyObject *hex_str(const uint8_t *bytes, size_t n) {
-  char out[64];
-  for (size_t i = 0; i < n; i++) {
-    out[2 * i] = hex_digits[bytes[i] >> 4];
-    out[2 * i + 1] = hex_digits[bytes[i] & 15];
-  }
-  return PyUnicode_FromStringAndSize(out, (Py_ssize_t)(2 * n));
-}
-
 /* Parses `n` bytes from a hex str of exactly 2n digits (either case). Returns 1, or 0 if `text`
  * is not such a str (no exception set). */
 static int hex_parse(PyObject *text, uint8_t *out, size_t n) {
@@ -86,20 +75,7 @@ static int hex_parse(PyObject *text, uint8_t *out, size_t n) {
     PyErr_Clear();
     return 0;
   }
-  if ((size_t)length != 2 * n) {
-    return 0;
-  }
-  for (size_t i = 0; i < 2 * n; i++) {
-    int c = s[i], v = c >= '0' && c <= '9'   ? c - '0'
-                      : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                      : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                             : -1;
-    if (v < 0) {
-      return 0;
-    }
-    out[i / 2] = (uint8_t)(i % 2 ? out[i / 2] | v : v << 4);
-  }
-  return 1;
+  return census_py_unhex(s, length, out, n);
 }
 
 /* "2024-01-02T03:04:05.123456Z", opencensus-python's time format, from Unix ns. */
@@ -182,6 +158,15 @@ static int attribute_to_census(census_span handle, const char *key, PyObject *va
   return s ? 0 : -1;
 }
 
+/* attribute_to_census() with a Python key: a str, anything else as str(key). */
+static int keyed_attribute_to_census(census_span handle, PyObject *key, PyObject *value) {
+  PyObject *text = PyUnicode_Check(key) ? Py_NewRef(key) : PyObject_Str(key);
+  const char *k = text ? PyUnicode_AsUTF8(text) : NULL;
+  int r = k ? attribute_to_census(handle, k, value) : -1;
+  Py_XDECREF(text);
+  return r;
+}
+
 /* Gives every mirrored attribute to census (a span given attributes before it started). */
 static int attributes_to_census(SpanObject *s) {
   if (!s->attributes || !s->handle) {
@@ -190,11 +175,7 @@ static int attributes_to_census(SpanObject *s) {
   PyObject *key, *value;
   Py_ssize_t pos = 0;
   while (PyDict_Next(s->attributes, &pos, &key, &value)) {
-    PyObject *text = PyUnicode_Check(key) ? Py_NewRef(key) : PyObject_Str(key);
-    const char *k = text ? PyUnicode_AsUTF8(text) : NULL;
-    int r = k ? attribute_to_census(s->handle, k, value) : -1;
-    Py_XDECREF(text);
-    if (r < 0) {
+    if (keyed_attribute_to_census(s->handle, key, value) < 0) {
       return -1;
     }
   }
@@ -486,14 +467,8 @@ static PyObject *span_add_attribute(SpanObject *s, PyObject *const *args, Py_ssi
   if (PyDict_SetItem(s->attributes, key, value) < 0) {
     return NULL;
   }
-  if (s->handle) {
-    PyObject *text = PyUnicode_Check(key) ? Py_NewRef(key) : PyObject_Str(key);
-    const char *k = text ? PyUnicode_AsUTF8(text) : NULL;
-    int r = k ? attribute_to_census(s->handle, k, value) : -1;
-    Py_XDECREF(text);
-    if (r < 0) {
-      return NULL;
-    }
+  if (s->handle && keyed_attribute_to_census(s->handle, key, value) < 0) {
+    return NULL;
   }
   Py_RETURN_NONE;
 }
@@ -666,14 +641,14 @@ static PyObject *span_get_span_id(SpanObject *s, void *closure) {
   if (!s->has_ids) {
     Py_RETURN_NONE;
   }
-  return hex_str(s->span_id, sizeof s->span_id);
+  return census_py_hex(s->span_id, sizeof s->span_id);
 }
 
 static PyObject *span_get_trace_id(SpanObject *s, void *closure) {
   if (!s->has_ids) {
     Py_RETURN_NONE;
   }
-  return hex_str(s->trace_id, sizeof s->trace_id);
+  return census_py_hex(s->trace_id, sizeof s->trace_id);
 }
 
 static PyObject *span_get_trace_options(SpanObject *s, void *closure) {
@@ -1199,14 +1174,14 @@ static PyObject *tracer_get_span_context(TracerObject *t, void *closure) {
   PyObject *span_id = NULL;
   if (is_span(current) && ((SpanObject *)current)->tracer == (PyObject *)t &&
       ((SpanObject *)current)->has_ids && !((SpanObject *)current)->ended) {
-    span_id = hex_str(((SpanObject *)current)->span_id, CENSUS_SPAN_ID_SIZE);
+    span_id = census_py_hex(((SpanObject *)current)->span_id, CENSUS_SPAN_ID_SIZE);
     if (tracer_refresh_flags(t, ((SpanObject *)current)->flags) < 0) {
       Py_XDECREF(span_id);
       Py_DECREF(current);
       return NULL;
     }
   } else if (t->has_remote) {
-    span_id = hex_str(t->remote.span_id, CENSUS_SPAN_ID_SIZE);
+    span_id = census_py_hex(t->remote.span_id, CENSUS_SPAN_ID_SIZE);
   } else {
     span_id = Py_NewRef(Py_None);
   }
@@ -1334,12 +1309,6 @@ static void attribute_put(PyObject *dict, const census_attribute *a) {
   }
 }
 
-static PyObject *context_tuple(const census_trace_context *c) {
-  return Py_BuildValue("(NNis)", hex_str(c->trace_id, CENSUS_TRACE_ID_SIZE),
-                       hex_str(c->span_id, CENSUS_SPAN_ID_SIZE), (int)c->trace_flags,
-                       c->tracestate);
-}
-
 /* One ended span as a plain tuple (census.trace.span_data._from_census builds the SpanData):
  * (name, (trace_id, span_id, flags, tracestate), parent_span_id or None, parent_is_remote, kind,
  *  start_time, end_time, attributes, [(event name, time, attributes)], [link context tuples],
@@ -1349,8 +1318,9 @@ static PyObject *span_raw(const census_span_data *d) {
   census_span_data_context(d, &c);
   uint8_t parent[CENSUS_SPAN_ID_SIZE];
   bool remote = false;
-  PyObject *parent_id = census_span_data_parent(d, parent, &remote) ? hex_str(parent, sizeof parent)
-                                                                    : Py_NewRef(Py_None);
+  PyObject *parent_id = census_span_data_parent(d, parent, &remote)
+                            ? census_py_hex(parent, sizeof parent)
+                            : Py_NewRef(Py_None);
   PyObject *attributes = PyDict_New(), *events = PyList_New(0), *links = PyList_New(0);
   if (!parent_id || !attributes || !events || !links) {
     goto fail;
@@ -1384,7 +1354,7 @@ static PyObject *span_raw(const census_span_data *d) {
   for (size_t i = 0; i < census_span_data_link_count(d); i++) {
     census_trace_context l;
     if (census_span_data_link(d, i, &l) == CENSUS_OK) {
-      PyObject *lt = context_tuple(&l);
+      PyObject *lt = census_py_context_tuple(&l);
       if (!lt || PyList_Append(links, lt) < 0) {
         Py_XDECREF(lt);
         goto fail;
@@ -1394,8 +1364,8 @@ static PyObject *span_raw(const census_span_data *d) {
   }
   const char *message;
   census_span_status_code code = census_span_data_status(d, &message);
-  return Py_BuildValue("(sNNOiNNNNNisIII)", census_span_data_name(d), context_tuple(&c), parent_id,
-                       remote ? Py_True : Py_False, (int)census_span_data_kind(d),
+  return Py_BuildValue("(sNNOiNNNNNisIII)", census_span_data_name(d), census_py_context_tuple(&c),
+                       parent_id, remote ? Py_True : Py_False, (int)census_span_data_kind(d),
                        iso_time(census_span_data_start_time_ns(d)),
                        iso_time(census_span_data_end_time_ns(d)), attributes, events, links,
                        (int)code, message ? message : "", census_span_data_dropped_attributes(d),

@@ -1,9 +1,8 @@
 """The stats singleton, as opencensus.stats.stats: ``stats.stats.view_manager``,
 ``stats.stats.stats_recorder`` and ``stats.stats.get_metrics()``."""
 
-import datetime
-
 from census import _census
+from census.common import utils
 from census.metrics.export.metric_producer import MetricProducer
 from census.stats import metric_utils
 from census.stats import view_data as view_data_module
@@ -13,13 +12,9 @@ from census.stats.view_manager import ViewManager
 __all__ = ["stats"]
 
 
-def _utcnow():
-    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
-
-
 def metrics_of(view_datas, timestamp=None):
     """The Metrics of a list of ViewData (those with rows), at `timestamp` (default now)."""
-    timestamp = _utcnow() if timestamp is None else timestamp
+    timestamp = utils.utcnow() if timestamp is None else timestamp
     metrics = (metric_utils.view_data_to_metric(vd, timestamp) for vd in view_datas)
     return [m for m in metrics if m is not None]
 

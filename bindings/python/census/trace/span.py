@@ -18,9 +18,8 @@ drops and counts), not opencensus-python's 32 with the oldest evicted.
 Thread-safety: one thread at a time per span (the GIL serialises the calls).
 """
 
-import datetime
-
 from census import _census
+from census.common import utils
 from census.trace import attributes as attributes_module
 from census.trace import base_span, blank_span, execution_context
 from census.trace import link as link_module
@@ -41,10 +40,6 @@ class SpanKind(object):
     CLIENT = 2
     PRODUCER = 3
     CONSUMER = 4
-
-
-def _utcnow():
-    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
 class Span(_census.Span, base_span.BaseSpan):
@@ -101,7 +96,7 @@ class Span(_census.Span, base_span.BaseSpan):
     def add_annotation(self, description, **attrs):
         """Adds an annotation (a census event named `description`) with typed attributes."""
         self.annotations.append(time_event.Annotation(
-            _utcnow(), description, attributes_module.Attributes(attrs)))
+            utils.utcnow(), description, attributes_module.Attributes(attrs)))
         if not self._add_event(description, attrs) and not self._started:
             self._pending = True
 

@@ -7,17 +7,12 @@ with the attributes ``message.type`` ("SENT", "RECEIVED" or "UNSPECIFIED"), ``me
 Spans read back from census (SpanData) turn them into these classes again.
 """
 
-import datetime
-
+from census.common import utils
 from census.trace import _strings
 
 
 def _iso(timestamp):
-    if isinstance(timestamp, str):
-        return timestamp
-    if timestamp is None:
-        timestamp = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
-    return timestamp.strftime('%Y-%m-%dT%H:%M:%S.%fZ')
+    return timestamp if isinstance(timestamp, str) else utils.to_iso_str(timestamp)
 
 
 class Type(object):
