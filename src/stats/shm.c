@@ -403,6 +403,13 @@ bool census__shm_leader(void) {
   return leader;
 }
 
+CENSUS_EXPORT bool census_shm_is_leader(void) {
+  census__mutex_lock(&shm_mu);
+  bool leader = group_dir && leader_fd >= 0;
+  census__mutex_unlock(&shm_mu);
+  return leader;
+}
+
 /* ---- lifecycle ----------------------------------------------------------------------------- */
 
 void census__shm_fork_prepare(void) { census__mutex_lock(&shm_mu); }

@@ -981,8 +981,9 @@ static bool take_dead(struct census__shm_merge *m, const char *dir, int dirfd, c
   return is_dead;
 }
 
-/* Writes the archive of `m` listing `held` and, once it is in place, removes those files. */
-static void compact_commit(const struct census__shm_merge *m, const char *dir, int dirfd,
+/* Writes the archive of `m` listing `held` and, once it is in place, removes those files.
+ * Returns whether the archive was written. */
+static bool compact_commit(const struct census__shm_merge *m, const char *dir, int dirfd,
                            struct names *held) {
   struct image im = {0};
   int err = archive_image(m, held->v, held->count, &im) ? archive_write(dirfd, &im) : ENOMEM;
@@ -996,12 +997,14 @@ static void compact_commit(const struct census__shm_merge *m, const char *dir, i
     unlinkat(dirfd, held->v[i], 0);
   }
   free(im.p);
+  return !err;
 }
 
 /* Compaction (caller holds the compaction lock exclusively): see the file comment. Files the
  * old archive lists (a compactor crashed before removing them) are removed now, or listed again
- * when they cannot be. */
-static void compact(const char *dir, int dirfd) {
+ * when they cannot be. Returns the number of dead process files the new archive took in (0 when
+ * none was dead or the archive could not be written). */
+static size_t compact(const char *dir, int dirfd) {
   struct census__shm_merge *m = census__shm_merge_new();
   DIR *d = fdopendir(dup(dirfd));
   if (d) {
@@ -1030,14 +1033,16 @@ static void compact(const char *dir, int dirfd) {
       dead++;
     }
   }
+  size_t compacted = 0;
   if (ok && !m->failed && dead) {
-    compact_commit(m, dir, dirfd, &held);
+    compacted = compact_commit(m, dir, dirfd, &held) ? dead : 0;
   }
   names_free(&held);
   if (d) {
     closedir(d);
   }
   census__shm_merge_free(m);
+  return compacted;
 }
 
 census_status census__shm_read_dir(const char *dir, int mode, census_view_data ***views,
@@ -1098,4 +1103,38 @@ CENSUS_EXPORT census_status census_shm_view_data_get_all(const char *dir, census
     return CENSUS_ESHUTDOWN;
   }
   return census__shm_read_dir(dir, census__shm_gauge_mode(), views, count);
+}
+
+CENSUS_EXPORT census_status census_shm_compact(const char *dir, size_t *compacted) {
+  if (compacted) {
+    *compacted = 0;
+  }
+  if (!dir) {
+    return CENSUS_EINVAL;
+  }
+  if (census__is_shut_down()) {
+    return CENSUS_ESHUTDOWN;
+  }
+  int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0) {
+    census__diag(CENSUS_ESYSTEM, "shared-memory mode: cannot open the group directory %s: %s", dir,
+                 strerror(errno));
+    return CENSUS_ESYSTEM;
+  }
+  int lock = openat(dirfd, COMPACT_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock < 0) {
+    census__diag(CENSUS_ESYSTEM, "shared-memory mode: cannot open %s/%s: %s", dir, COMPACT_LOCK,
+                 strerror(errno));
+    close(dirfd);
+    return CENSUS_ESYSTEM;
+  }
+  while (flock(lock, LOCK_EX) != 0 && errno == EINTR) {
+  }
+  size_t n = compact(dir, dirfd);
+  close(lock); /* releases the lock */
+  close(dirfd);
+  if (compacted) {
+    *compacted = n;
+  }
+  return CENSUS_OK;
 }

@@ -19,6 +19,9 @@
  *     reported once;
  *   - gauge_modes: LAST_VALUE rows of two processes under most_recent, max, min, sum, all;
  *   - leader: exactly one process of a group leads; when it dies another takes over;
+ *     census_shm_is_leader() agrees, and is false before a process contends;
+ *   - compact_call: census_shm_compact() (a master's child-exit hook) folds exactly the dead
+ *     processes' files into the archive and leaves a live one, totals unchanged;
  *   - export_by_leader_only: in the mode, a stats exporter is called in the leader only, with the
  *     group's merged view, and census_view_data_get_all() in any member (a Prometheus scrape)
  *     returns the group's view;
@@ -578,8 +581,14 @@ static pid_t leader_member(const char *dir, int out, int in) {
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     census_shm_enable(dir);
+    if (census_shm_is_leader()) {
+      _exit(2); /* it never contended */
+    }
     for (;;) {
       char leads = census__shm_leader() ? 'L' : 'F', c;
+      if (census_shm_is_leader() != (leads == 'L')) {
+        leads = 'X';
+      }
       if (write(out, &leads, 1) != 1 || read(in, &c, 1) != 1) {
         _exit(0);
       }
@@ -607,6 +616,56 @@ static void leader(void **state) {
   assert_int_equal(lb, 'L'); /* the survivor takes over */
   kill(b, SIGKILL);
   waitpid(b, NULL, 0);
+  remove_dir(dir);
+}
+
+static void compact_call(void **state) {
+  (void)state;
+  char *dir = make_dir();
+  size_t n = 99;
+  assert_int_equal(census_shm_compact(dir, &n), CENSUS_OK);
+  assert_int_equal(n, 0); /* an empty group */
+  run_member(dir, 5, 1);
+  run_member(dir, 7, 1);
+  int ready[2], go[2];
+  assert_int_equal(pipe(ready) | pipe(go), 0);
+  pid_t live = fork();
+  if (live == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    census_shm_enable(dir);
+    census_tag_map *tags = census_tag_map_new();
+    census_tag_map_put(tags, slot_key, "s0");
+    for (int i = 0; i < 3; i++) {
+      census_record_int64(work, 1, tags);
+    }
+    char c = 'r';
+    if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1) {
+      _exit(1);
+    }
+    _exit(0);
+  }
+  char c;
+  assert_int_equal(read(ready[0], &c, 1), 1);
+  assert_int_equal(process_files(dir), 3);
+  assert_int_equal(census_shm_compact(dir, &n), CENSUS_OK);
+  assert_int_equal(n, 2); /* the two dead members, not the live one */
+  assert_int_equal(process_files(dir), 1);
+  assert_int_equal(group_count(dir), 15);
+  assert_int_equal(census_shm_compact(dir, &n), CENSUS_OK);
+  assert_int_equal(n, 0);
+  kill(live, SIGKILL);
+  waitpid(live, NULL, 0);
+  assert_int_equal(census_shm_compact(dir, NULL), CENSUS_OK);
+  assert_int_equal(process_files(dir), 0);
+  assert_int_equal(group_count(dir), 15);
+  assert_int_equal(census_shm_compact(NULL, &n), CENSUS_EINVAL);
+  char missing[1100];
+  snprintf(missing, sizeof missing, "%s/missing", dir);
+  assert_int_equal(census_shm_compact(missing, &n), CENSUS_ESYSTEM);
+  close(ready[0]);
+  close(ready[1]);
+  close(go[0]);
+  close(go[1]);
   remove_dir(dir);
 }
 
@@ -792,6 +851,7 @@ int main(void) {
       cmocka_unit_test(hostile_files),
       cmocka_unit_test(gauge_modes),
       cmocka_unit_test(leader),
+      cmocka_unit_test(compact_call),
       cmocka_unit_test(export_by_leader_only),
       cmocka_unit_test(signed_and_bound),
   };
