@@ -580,7 +580,9 @@ static void out_free(struct out *o) {
 
 /* The [time, value] a LAST_VALUE row shows under `mode`, from a 5-word accumulator. */
 static void lv_pick(int mode, const uint64_t *acc, uint64_t *out) {
-  int base = mode >= CENSUS_SHM_GAUGE_LIVE_MOST_RECENT ? mode - 4 : mode;
+  int base = mode >= CENSUS_SHM_GAUGE_LIVE_MOST_RECENT
+                 ? mode - CENSUS_SHM_GAUGE_LIVE_MOST_RECENT + CENSUS_SHM_GAUGE_MOST_RECENT
+                 : mode;
   out[0] = acc[0];
   out[1] = base == CENSUS_SHM_GAUGE_MAX   ? acc[3]
            : base == CENSUS_SHM_GAUGE_MIN ? acc[2]

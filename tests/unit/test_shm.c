@@ -559,6 +559,12 @@ static void gauge_modes(void **state) {
   assert_int_equal(gauge_value(dir, CENSUS_SHM_GAUGE_SUM, &rows), 8);
   gauge_value(dir, CENSUS_SHM_GAUGE_ALL, &rows);
   assert_int_equal(rows, 2); /* one per live process, with a pid column */
+  /* The live variants over two live processes (on main they were off by one: LIVE_MAX showed
+   * the minimum, LIVE_SUM the most recent value). */
+  assert_int_equal(gauge_value(dir, CENSUS_SHM_GAUGE_LIVE_MOST_RECENT, &rows), 3);
+  assert_int_equal(gauge_value(dir, CENSUS_SHM_GAUGE_LIVE_MAX, &rows), 5);
+  assert_int_equal(gauge_value(dir, CENSUS_SHM_GAUGE_LIVE_MIN, &rows), 3);
+  assert_int_equal(gauge_value(dir, CENSUS_SHM_GAUGE_LIVE_SUM, &rows), 8);
   kill(b, SIGKILL);
   waitpid(b, NULL, 0);
   /* b is dead: compacted into the archive; its value still counts for most_recent, not for the
