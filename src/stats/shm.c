@@ -67,7 +67,7 @@ static uint64_t file_gen;   /* bumped when the file changes: thread chunks belon
 static int leader_fd = -1;
 static _Atomic int gauge_mode;
 static _Atomic uint64_t unshared_cells, files_opened;
-static atomic_bool env_reported, attach_reported, exponential_reported, observed_reported;
+static atomic_bool env_reported, attach_reported, observed_reported;
 
 /* The calling thread's chunk of the current file (file_gen tells which). */
 static _Thread_local struct {
@@ -230,9 +230,8 @@ __attribute__((cold, noinline)) void census__shm_cell_attach(struct census__cell
   cell->shm = NULL;
   cell->shm_epoch = epoch;
   int err = 0;
-  bool exponential = cell->view->def.aggregation.type == CENSUS_AGGREGATION_EXPONENTIAL;
   bool observed = cell->view->def.aggregation.type == CENSUS__AGGREGATION_OBSERVED_SUM;
-  if (epoch && group_dir && !exponential && !observed) {
+  if (epoch && group_dir && !observed) {
     if (file_fd >= 0 && file_pid != getpid()) { /* a child made without the fork handlers */
       segment_count = 0;                        /* the parent's mappings: not ours to unmap */
       file_fd = -1;
@@ -248,14 +247,6 @@ __attribute__((cold, noinline)) void census__shm_cell_attach(struct census__cell
   char dir[256];
   snprintf(dir, sizeof dir, "%s", group_dir ? group_dir : "");
   census__mutex_unlock(&shm_mu);
-  if (epoch && exponential) {
-    atomic_fetch_add(&unshared_cells, 1);
-    census__diag_once(&exponential_reported, CENSUS_ELIMIT,
-                      "shared-memory mode: exponential-histogram views (\"%s\") are not shared "
-                      "yet (file format 1 has no layout for them); they record in this process "
-                      "only, counted in census_shm_stats()",
-                      cell->view->def.name);
-  }
   if (epoch && observed) {
     atomic_fetch_add(&unshared_cells, 1);
     census__diag_once(&observed_reported, CENSUS_ELIMIT,
