@@ -66,8 +66,8 @@ static PyObject *shm_view_data_get_all(PyObject *self, PyObject *dir) {
   census_view_data **views;
   size_t count;
   census_status st;
-  CENSUS_PY_CALL_WITHOUT_GIL(st,
-                             census_shm_view_data_get_all(PyBytes_AS_STRING(bytes), &views, &count));
+  CENSUS_PY_CALL_WITHOUT_GIL(
+      st, census_shm_view_data_get_all(PyBytes_AS_STRING(bytes), &views, &count));
   Py_DECREF(bytes);
   if (st != CENSUS_OK) {
     return census_py_raise(st, "census.shm.view_data");
