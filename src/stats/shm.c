@@ -251,7 +251,7 @@ __attribute__((cold, noinline)) void census__shm_cell_attach(struct census__cell
     atomic_fetch_add(&unshared_cells, 1);
     census__diag_once(&observed_reported, CENSUS_ELIMIT,
                       "shared-memory mode: observable counters' views (\"%s\") are not shared "
-                      "yet (a callback reports its process's total, which file format 1 cannot "
+                      "yet (a callback reports its process's total, which the file format cannot "
                       "tell from another thread's older one); they record in this process only, "
                       "counted in census_shm_stats()",
                       cell->view->def.name);
