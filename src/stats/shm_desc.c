@@ -36,7 +36,10 @@ static void desc_write(struct writer *w, const struct census__rview *view,
   const struct census_view *def = &view->def;
   /* The file names the aggregation as it was defined (a signed measure's SIGNED_SUM is a SUM with
    * the signed flag, stats_internal.h): only the public enum's values are written. */
-  census_aggregation_type type = def->aggregation.type == CENSUS__AGGREGATION_SIGNED_SUM
+  /* An observable counter's OBSERVED_SUM is written as a SUM: its shared cell holds the
+   * process's latest total (shm.c), and the group's total is the sum of the processes'. */
+  census_aggregation_type type = def->aggregation.type == CENSUS__AGGREGATION_SIGNED_SUM ||
+                                         def->aggregation.type == CENSUS__AGGREGATION_OBSERVED_SUM
                                      ? CENSUS_AGGREGATION_SUM
                                      : def->aggregation.type;
   bool exponential = type == CENSUS_AGGREGATION_EXPONENTIAL;

@@ -26,6 +26,10 @@
  *     bucket); a version 1 file (a member's file with its version set to 1) is still read, and
  *     one claiming an exponential histogram is refused with one diagnostic, the rest read.
  *     Fails on main, where exponential views are not shared (the group's view has no row);
+ *   - observable_counters: an observable counter in two processes, each observing twice, from
+ *     two threads (so from two thread cells of one series): the group's total is the sum of each
+ *     process's latest total (25 + 40), not of every observation nor of each thread's last one.
+ *     Fails on main, where observable counters' views are not shared (no row);
  *   - compact_call: census_shm_compact() (a master's child-exit hook) folds exactly the dead
  *     processes' files into the archive and leaves a live one, totals unchanged;
  *   - export_by_leader_only: in the mode, a stats exporter is called in the leader only, with the
@@ -57,6 +61,7 @@
 #include <unistd.h>
 
 #include "census/exporter.h"
+#include "census/instruments.h"
 #include "census/shm.h"
 #include "stats/shm.h"
 #include "stats/shm_format.h"
@@ -787,6 +792,64 @@ static void exponential_and_format_1(void **state) {
   remove_dir(dir);
 }
 
+static int64_t observed_value;
+static void observe(census_observer *observer, void *user) {
+  (void)user;
+  census_observer_observe_int64(observer, observed_value, NULL);
+}
+
+static void *collect_thread(void *p) {
+  (void)p;
+  census_view_data **views;
+  size_t count;
+  if (census_view_data_get_all(&views, &count) == CENSUS_OK) {
+    census_view_data_free_all(views, count);
+  }
+  return NULL;
+}
+
+static void observable_counters(void **state) {
+  (void)state;
+  char *dir = make_dir();
+  const int64_t first[2] = {10, 7}, latest[2] = {25, 40};
+  for (int k = 0; k < 2; k++) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      census_shm_enable(dir);
+      census_observable *o =
+          census_observable_counter_int64_new("shm/observed", NULL, observe, NULL, NULL);
+      observed_value = first[k];
+      collect_thread(NULL); /* this thread's cell of the series */
+      observed_value = latest[k];
+      pthread_t t;
+      if (!o || pthread_create(&t, NULL, collect_thread, NULL) != 0) { /* another thread's */
+        _exit(1);
+      }
+      pthread_join(t, NULL);
+      _exit(0);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    assert_int_equal(status, 0);
+  }
+  census_view_data **views;
+  size_t count;
+  assert_int_equal(census_shm_view_data_get_all(dir, &views, &count), CENSUS_OK);
+  int64_t total = -1;
+  for (size_t v = 0; v < count; v++) {
+    if (strcmp(census_view_data_name(views[v]), "shm/observed") == 0) {
+      assert_int_equal(census_view_data_row_count(views[v]), 1);
+      assert_int_equal(census_view_data_aggregation(views[v]), CENSUS_AGGREGATION_SUM);
+      census_point p;
+      assert_int_equal(census_view_data_row_point(views[v], 0, &p), CENSUS_OK);
+      total = p.int_value;
+    }
+  }
+  census_view_data_free_all(views, count);
+  assert_int_equal(total, latest[0] + latest[1]);
+  remove_dir(dir);
+}
+
 static void compact_call(void **state) {
   (void)state;
   char *dir = make_dir();
@@ -1021,6 +1084,7 @@ int main(void) {
       cmocka_unit_test(leader),
       cmocka_unit_test(compact_call),
       cmocka_unit_test(exponential_and_format_1),
+      cmocka_unit_test(observable_counters),
       cmocka_unit_test(export_by_leader_only),
       cmocka_unit_test(signed_and_bound),
   };
