@@ -1,21 +1,33 @@
 /* ops_callgrind.c - one hot operation N times, for counting its instructions under callgrind.
  *
- * Usage: ops_callgrind OP N   (scripts/callgrind-ops.sh runs every OP and divides)
+ * Usage: ops_callgrind OP N   (scripts/callgrind-ops.sh runs every OP with N and 2N and divides
+ * the difference by N)
  *
- * OP is one of record_direct_3tags, record_map_3tags, record_map_0tags, record_distribution_3tags,
- * record_map_distribution_3tags, bound_int, bound_distribution, record_exponential_3tags,
- * bound_exponential, span_sampled, span_unsampled, traceparent_extract, traceparent_inject, and the
- * instrument pairs: record_sum_3tags (census_record_int64() into a Sum view) beside
- * record_counter_3tags (census_counter_add_int64() into its default Sum view: the same work),
- * record_histogram_3tags (census_histogram_record_double() with record_distribution_3tags's
- * bounds) beside record_distribution_3tags, bound_counter (a counter's handle) beside bound_sum
- * (census_measure_bind() of a Sum view's measure). The operation is set up and warmed up (the
- * thread's cells, series and span records exist), then run N times inside run_ops(), a function
- * of its own that callgrind is told to count alone
- * (--toggle-collect=run_ops): instructions per operation are then the function's total divided by
- * N, the same on any machine and free of the timing noise of a shared one. Sampled spans go to a
- * registered span exporter whose queue holds all N and is never drained during the run, so the
- * count is the start, the end and the queue push, not an export.
+ * OP is named after the bench_record case it counts (its "instructions_per_op" in bench.json):
+ * record_direct_int_3tags, record_map_int_3tags, record_map_int_0tags,
+ * record_direct_distribution_3tags, record_map_distribution_3tags, record_bound_int,
+ * record_bound_distribution, span_sampled_start_end, span_unsampled_start_end,
+ * traceparent_extract, traceparent_inject, the instrument pairs record_direct_sum_3tags
+ * (census_record_int64() into a Sum view) beside record_counter_3tags (census_counter_add_int64()
+ * into its default Sum view: the same work), record_histogram_3tags
+ * (census_histogram_record_double() with record_direct_distribution_3tags's bounds) beside
+ * record_direct_distribution_3tags, record_bound_counter (a counter's handle) beside
+ * record_bound_sum (census_measure_bind() of a Sum view's measure); cases bench_record does not
+ * time: record_direct_exponential_3tags, record_bound_exponential; and the shared-memory mode:
+ * shm_record_direct_int_3tags, shm_record_map_int_3tags, shm_record_map_distribution_3tags,
+ * shm_record_bound_int, the same operations after census_shm_enable() on a fresh directory
+ * (removed at exit), turned on after set-up as bench_record does. Distributions record 4.2 each
+ * time (bench_record spreads its values over the buckets: the bucket search's instruction count
+ * hardly depends on the value, and a constant keeps the loop free of other work).
+ *
+ * The operation is set up and warmed up (the thread's cells, series and span records exist),
+ * then run N times inside run_ops(), a function of its own that callgrind is told to count alone
+ * (--toggle-collect=run_ops). The script runs N and 2N and takes the difference, so what is paid
+ * once in run_ops (the first call through the PLT, a cache line's first fill) cancels out:
+ * instructions per operation are the same on any machine and free of the timing noise of a
+ * shared one. Sampled spans go to a registered span exporter whose queue holds all 2N and is
+ * never drained during the run, so the count is the start, the end and the queue push, not an
+ * export.
  */
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
@@ -25,10 +37,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <census/census.h>
 #include <census/exporter.h>
 #include <census/propagation.h>
+#include <census/shm.h>
 #include <census/trace.h>
 
 static const census_measure *count_measure, *dist_measure, *sum_measure, *exp_measure;
@@ -227,24 +241,28 @@ int main(int argc, char **argv) {
     const char *name;
     bool (*fn)(void);
   } ops[] = {
-      {"record_direct_3tags", record_direct_3tags},
-      {"record_map_3tags", record_map_3tags},
-      {"record_map_0tags", record_map_0tags},
-      {"record_distribution_3tags", record_distribution_3tags},
+      {"record_direct_int_3tags", record_direct_3tags},
+      {"record_map_int_3tags", record_map_3tags},
+      {"record_map_int_0tags", record_map_0tags},
+      {"record_direct_distribution_3tags", record_distribution_3tags},
       {"record_map_distribution_3tags", record_map_distribution_3tags},
-      {"bound_int", bound_int},
-      {"bound_distribution", bound_distribution},
-      {"record_exponential_3tags", record_exponential_3tags},
-      {"bound_exponential", bound_exponential},
-      {"span_sampled", span_sampled},
-      {"span_unsampled", span_unsampled},
+      {"record_bound_int", bound_int},
+      {"record_bound_distribution", bound_distribution},
+      {"record_direct_exponential_3tags", record_exponential_3tags},
+      {"record_bound_exponential", bound_exponential},
+      {"span_sampled_start_end", span_sampled},
+      {"span_unsampled_start_end", span_unsampled},
       {"traceparent_extract", traceparent_extract},
       {"traceparent_inject", traceparent_inject},
-      {"record_sum_3tags", record_sum_3tags},
+      {"record_direct_sum_3tags", record_sum_3tags},
       {"record_counter_3tags", record_counter_3tags},
       {"record_histogram_3tags", record_histogram_3tags},
-      {"bound_counter", bound_counter},
-      {"bound_sum", bound_sum},
+      {"record_bound_counter", bound_counter},
+      {"record_bound_sum", bound_sum},
+      {"shm_record_direct_int_3tags", record_direct_3tags},
+      {"shm_record_map_int_3tags", record_map_3tags},
+      {"shm_record_map_distribution_3tags", record_map_distribution_3tags},
+      {"shm_record_bound_int", bound_int},
   };
   set_up(n);
   if (!traceparent_extract()) { /* the context traceparent_inject writes */
@@ -253,6 +271,16 @@ int main(int argc, char **argv) {
   }
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
     if (strcmp(ops[i].name, argv[1]) == 0) {
+      char shm_dir[64] = "";
+      if (strncmp(argv[1], "shm_", 4) == 0) { /* bench_record's order: set up, then the mode */
+        snprintf(shm_dir, sizeof shm_dir, "%s/census-ops-XXXXXX",
+                 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+        if (!mkdtemp(shm_dir)) {
+          perror(shm_dir);
+          return 1;
+        }
+        check("shm enable", census_shm_enable(shm_dir));
+      }
       for (int w = 0; w < 1000; w++) {
         if (!ops[i].fn()) { /* warm-up: cells, series, span records */
           fprintf(stderr, "ops_callgrind: %s failed\n", argv[1]);
@@ -260,6 +288,13 @@ int main(int argc, char **argv) {
         }
       }
       run_ops(ops[i].fn, n);
+      if (shm_dir[0] != '\0') {
+        char remove_cmd[96];
+        snprintf(remove_cmd, sizeof remove_cmd, "rm -rf '%s'", shm_dir);
+        if (system(remove_cmd) != 0) {
+          fprintf(stderr, "ops_callgrind: could not remove %s\n", shm_dir);
+        }
+      }
       return 0;
     }
   }
