@@ -6,7 +6,9 @@
 # bench/ops_callgrind.c (all, or the OPs named) runs twice, N and 2N operations (default
 # N = 20000), linked with the static library and with libcensus.so; instructions per operation
 # are the difference of the two counts divided by N, so what a run pays once cancels out.
-# Prints "case static shared". With --json, also writes the figures into BENCH_JSON (the file
+# The encoder cases (otlp_encode_per_series/_span, prometheus_render_per_series) count one
+# encode of N and of 2N series or spans, so their figure is per series or span; they run
+# against the static library only. Prints "case static shared". With --json, also writes the figures into BENCH_JSON (the file
 # bench_record wrote): every result of that name gets "instructions_per_op": {"static": S,
 # "shared": D}, and the top level gets "instructions_per_op" with every case counted (some, such as
 # the exponential histograms, have no timed result) and "instructions_per_op_n".
@@ -31,7 +33,8 @@ if [[ ${#ops[@]} -eq 0 ]]; then
     record_counter_3tags record_direct_distribution_3tags record_histogram_3tags
     record_bound_sum record_bound_counter record_direct_exponential_3tags
     record_bound_exponential shm_record_direct_int_3tags shm_record_map_int_3tags
-    shm_record_map_distribution_3tags shm_record_bound_int)
+    shm_record_map_distribution_3tags shm_record_bound_int otlp_encode_per_series
+    otlp_encode_per_span prometheus_render_per_series)
 fi
 command -v valgrind >/dev/null || {
   echo "callgrind-ops.sh: valgrind not found (Debian package valgrind, scripts/install-deps.sh)" >&2
@@ -58,6 +61,11 @@ for op in "${ops[@]}"; do
   line=$(printf "%-34s" "$op")
   row="$op"
   for bin in ops_callgrind ops_callgrind_shared; do
+    if [[ $op == *_per_series || $op == *_per_span ]] && [[ $bin == ops_callgrind_shared ]]; then
+      line+=$(printf " %8s" -) # the encoders are linked statically only (bench/CMakeLists.txt)
+      row+=" -"
+      continue
+    fi
     once=$(count "$bin" "$op" "$n")
     twice=$(count "$bin" "$op" $((2 * n)))
     per_op=$(awk -v a="$once" -v b="$twice" -v n="$n" 'BEGIN { printf "%.1f", (b - a) / n }')
@@ -77,7 +85,9 @@ counts = {}
 with open(table) as f:
     for line in f:
         name, static, shared = line.split()
-        counts[name] = {"static": float(static), "shared": float(shared)}
+        counts[name] = {"static": float(static)}
+        if shared != "-":
+            counts[name]["shared"] = float(shared)
 for result in bench["results"]:
     if result["name"] in counts:
         result["instructions_per_op"] = counts[result["name"]]
