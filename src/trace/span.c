@@ -133,6 +133,28 @@ static inline const census_trace_context *parent_context(const census_span_optio
   return NULL;
 }
 
+/* Copies a parent's tracestate into a record. A remote parent's is the caller's array, which
+ * may hold no NUL at all: that one is dropped (the span gets "") and reported, instead of being
+ * read and written past the array's end. */
+__attribute__((cold, noinline)) static void tracestate_unterminated(char *to) {
+  static atomic_bool reported;
+  to[0] = '\0';
+  census__diag_once(&reported, CENSUS_EINVAL,
+                    "census_span_start: the remote parent's tracestate has no NUL within its "
+                    "%d bytes; the span gets no tracestate (reported once)",
+                    CENSUS_TRACESTATE_MAX_LENGTH + 1);
+}
+
+static inline void tracestate_copy(char to[CENSUS_TRACESTATE_MAX_LENGTH + 1],
+                                   const char from[CENSUS_TRACESTATE_MAX_LENGTH + 1]) {
+  size_t n = strnlen(from, CENSUS_TRACESTATE_MAX_LENGTH + 1);
+  if (__builtin_expect(n > CENSUS_TRACESTATE_MAX_LENGTH, 0)) {
+    tracestate_unterminated(to);
+    return;
+  }
+  memcpy(to, from, n + 1);
+}
+
 static bool trace_id_is_zero(const uint8_t id[CENSUS_TRACE_ID_SIZE]) {
   uint8_t any = 0;
   for (int i = 0; i < CENSUS_TRACE_ID_SIZE; i++) {
@@ -243,7 +265,7 @@ static census_span span_start(const char *name, const census_span_options *o) {
     memcpy(r->parent_span_id, parent->span_id, CENSUS_SPAN_ID_SIZE);
     r->parent_remote = parent_remote;
     parent_flags = parent->trace_flags;
-    strcpy(r->context.tracestate, parent->tracestate);
+    tracestate_copy(r->context.tracestate, parent->tracestate);
   } else {
     if (o && o->trace_id && !trace_id_is_zero(o->trace_id)) {
       memcpy(r->context.trace_id, o->trace_id, CENSUS_TRACE_ID_SIZE);
