@@ -28,7 +28,8 @@
 #include "trace/span_pool.h"
 #include "trace/span_queue.h"
 
-#define LOCAL_MAX 512
+#define LOCAL_MAX CENSUS__SPAN_LOCAL_MAX
+#define REFILL 64 /* records taken back from the export ring at a time */
 
 static CENSUS__HOT_THREAD_LOCAL struct census__span_free_list local;
 static CENSUS__HOT_THREAD_LOCAL census_span current;
@@ -72,6 +73,10 @@ static void local_put(struct census_span_data *r) {
     /* Spill half, so a thread that ends many spans started elsewhere does not hoard them. */
     census__span_pool_spill(&local, LOCAL_MAX / 2);
   }
+}
+
+struct census__span_free_list *census__span_local_list(void) {
+  return &local;
 }
 
 /* ---- arena ------------------------------------------------------------------------------- */
@@ -244,7 +249,8 @@ static census_span span_start(const char *name, const census_span_options *o) {
     return 0;
   }
   limits_ready();
-  if (!local.free && !census__span_pool_refill(&local)) {
+  if (!local.free && !census__span_queue_reclaim(&local, REFILL) &&
+      !census__span_pool_refill(&local)) {
     census__diag(CENSUS_ENOMEM, "span \"%.64s\" not started: out of memory", name);
     return 0;
   }

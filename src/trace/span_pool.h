@@ -25,11 +25,18 @@
 extern __attribute__((visibility(
     "hidden"))) _Atomic(struct census_span_data *) census__span_chunks[CENSUS__SPAN_MAX_CHUNKS];
 
+/* A thread's private list of free records holds at most about this many: beyond, half of them go
+ * back to the global list. */
+#define CENSUS__SPAN_LOCAL_MAX 512
+
 /* A thread's private list of free records. */
 struct census__span_free_list {
   struct census_span_data *free;
   size_t count;
 };
+
+/* The calling thread's list (span.c), for the export queue's rare paths that fill it. */
+struct census__span_free_list *census__span_local_list(void);
 
 /* Moves a batch of free records from the global list to `list`, growing the pool by a chunk when
  * the global list is empty. False only when memory is exhausted and `list` is still empty. */

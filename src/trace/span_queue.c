@@ -44,14 +44,22 @@ struct span_exporter {
 
 static census__mutex queue_mu = CENSUS__MUTEX_INIT(CENSUS__LOCK_SPAN_OPTIONS); /* `options` */
 
-/* One thread's ring of ended spans; see the file comment. head and tail count up forever. */
+/* One thread's ring of ended spans; see the file comment. The indices count up forever:
+ * reclaim <= done <= head <= tail. Slots [head, tail) are queued; [done, head) are being exported;
+ * [reclaim, done) are exported and wait for the owner, which takes them back for its next spans
+ * (census__span_queue_reclaim()). So a record is written only by the thread that ends its spans:
+ * the worker reads records and writes head and done once per batch, never a record or a slot. */
 struct span_ring {
   struct span_ring *next; /* rings, under rings_mu */
-  _Atomic size_t head;    /* the next slot to take (the exporter) */
-  _Atomic size_t tail;    /* the next slot to fill (the owner) */
   size_t mask;            /* capacity - 1, a power of two */
-  _Atomic bool dead;      /* the owner exited: drain, then free */
-  struct census_span_data *slots[];
+  _Atomic bool dead;      /* the owner exited: drain, then free (the worker then owns reclaim) */
+  /* Written by the exporter (under export_mu), once per batch. */
+  _Alignas(64) _Atomic size_t head; /* the next slot to take */
+  _Atomic size_t done;              /* slots before it are exported: the owner may reuse them */
+  /* Written by the owner. */
+  _Alignas(64) _Atomic size_t tail; /* the next slot to fill */
+  _Atomic size_t reclaim;           /* the next exported slot the owner takes back */
+  _Alignas(64) struct census_span_data *slots[];
 };
 
 static census__mutex rings_mu = CENSUS__MUTEX_INIT(CENSUS__LOCK_SPAN_RINGS);
@@ -96,10 +104,12 @@ static struct span_ring *ring_get(void) {
   while (capacity < atomic_load_explicit(&queue_capacity, memory_order_relaxed)) {
     capacity <<= 1;
   }
-  struct span_ring *r = calloc(1, sizeof *r + capacity * sizeof r->slots[0]);
+  size_t bytes = sizeof(struct span_ring) + capacity * sizeof(struct census_span_data *);
+  struct span_ring *r = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
   if (!r) {
     return NULL;
   }
+  memset(r, 0, bytes);
   r->mask = capacity - 1;
   census__mutex_lock(&rings_mu);
   r->next = rings;
@@ -144,6 +154,42 @@ static inline void config_ready(void) {
   }
 }
 
+/* Moves up to `max` exported records of ring `r` (the caller's) to `list`, cleared for reuse. */
+__attribute__((noinline)) static size_t
+ring_reclaim(struct span_ring *r, struct census__span_free_list *list, size_t max) {
+  size_t done = atomic_load_explicit(&r->done, memory_order_acquire); /* the export's reads */
+  size_t at = atomic_load_explicit(&r->reclaim, memory_order_relaxed);
+  size_t n = 0;
+  while (at != done && n < max) {
+    struct census_span_data *record = r->slots[at & r->mask];
+    /* Out of the ring before it is cleared: a fork() meanwhile loses it rather than clearing it
+     * twice (census__spans_fork_child()). */
+    atomic_store_explicit(&r->reclaim, ++at, memory_order_release);
+    census__span_record_clear(record);
+    record->next = list->free;
+    list->free = record;
+    list->count++;
+    n++;
+  }
+  return n;
+}
+
+/* census__span_queue_push() on a ring whose every slot holds a record: takes back the exported
+ * ones (spilling to the pool if the thread's list grows too long); true if a slot is free then. A
+ * ring made before the queue grew can also be full of queued spans: false. */
+__attribute__((cold, noinline)) static bool ring_full(struct span_ring *r, size_t tail) {
+  struct census__span_free_list *list = census__span_local_list();
+  ring_reclaim(r, list, 64);
+  if (list->count > CENSUS__SPAN_LOCAL_MAX) {
+    census__span_pool_spill(list, CENSUS__SPAN_LOCAL_MAX / 2);
+  }
+  return tail - atomic_load_explicit(&r->reclaim, memory_order_relaxed) <= r->mask;
+}
+
+size_t census__span_queue_reclaim(struct census__span_free_list *list, size_t max) {
+  return my_ring ? ring_reclaim(my_ring, list, max) : 0;
+}
+
 bool census__span_queue_push(struct census_span_data *record) {
   if (census__is_shut_down()) {
     /* No exporter is left and nothing drains the queue: the span is dropped and counted. */
@@ -164,8 +210,8 @@ bool census__span_queue_push(struct census_span_data *record) {
       r && count <= (int64_t)atomic_load_explicit(&queue_capacity, memory_order_relaxed);
   if (accepted) {
     size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-    size_t head = atomic_load_explicit(&r->head, memory_order_acquire);
-    accepted = tail - head <= r->mask; /* a ring made before the queue grew can be full */
+    accepted = tail - atomic_load_explicit(&r->reclaim, memory_order_relaxed) <= r->mask ||
+               ring_full(r, tail);
     if (accepted) {
       r->slots[tail & r->mask] = record;
       atomic_store_explicit(&r->tail, tail + 1, memory_order_release);
@@ -187,31 +233,58 @@ bool census__span_queue_push(struct census_span_data *record) {
   return accepted;
 }
 
-/* Takes up to `max` spans from the rings into `out`, and frees the rings of exited threads once
- * empty; returns how many. Caller holds export_mu (the rings' only consumer). */
+/* Takes up to `max` spans from the rings into `out`; returns how many. They stay the rings'
+ * until queue_done(). Caller holds export_mu (the rings' only consumer). */
 static size_t queue_take(struct census_span_data **out, size_t max) {
   size_t n = 0;
   census__mutex_lock(&rings_mu);
-  struct span_ring **link = &rings;
-  while (*link) {
-    struct span_ring *r = *link;
-    bool dead = atomic_load_explicit(&r->dead, memory_order_acquire);
+  for (struct span_ring *r = rings; r && n < max; r = r->next) {
     size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
     size_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
     while (head != tail && n < max) {
       out[n++] = r->slots[head++ & r->mask];
     }
-    atomic_store_explicit(&r->head, head, memory_order_release);
-    if (dead && head == tail) {
-      *link = r->next;
-      free(r);
-    } else {
-      link = &r->next;
-    }
+    atomic_store_explicit(&r->head, head, memory_order_relaxed);
   }
   census__mutex_unlock(&rings_mu);
   atomic_fetch_sub_explicit(&queued, (int64_t)n, memory_order_relaxed);
   return n;
+}
+
+/* After the spans queue_take() gave are exported or dropped: hands them back to the threads that
+ * ended them (done = head; the owner clears and reuses them); the exported records of exited
+ * threads go to the pool, and their rings are freed once empty. Caller holds export_mu. */
+static void queue_done(void) {
+  census__mutex_lock(&rings_mu);
+  struct span_ring **link = &rings;
+  while (*link) {
+    struct span_ring *r = *link;
+    size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    if (atomic_load_explicit(&r->dead, memory_order_acquire)) {
+      /* The owner is gone (its last reclaim happened before dead was set): the worker owns the
+       * ring's exported records now. */
+      size_t at = atomic_load_explicit(&r->reclaim, memory_order_relaxed);
+      struct census_span_data *batch[64];
+      while (at != head) {
+        size_t k = 0;
+        while (at != head && k < 64) {
+          batch[k++] = r->slots[at++ & r->mask];
+        }
+        census__span_release_batch(batch, k);
+      }
+      atomic_store_explicit(&r->reclaim, head, memory_order_relaxed);
+      atomic_store_explicit(&r->done, head, memory_order_relaxed);
+      if (head == atomic_load_explicit(&r->tail, memory_order_acquire)) {
+        *link = r->next;
+        free(r);
+        continue;
+      }
+    } else {
+      atomic_store_explicit(&r->done, head, memory_order_release); /* the export's reads */
+    }
+    link = &r->next;
+  }
+  census__mutex_unlock(&rings_mu);
 }
 
 /* Copies the exporter list (caller holds export_mu, so no entry is freed meanwhile). */
@@ -250,12 +323,13 @@ static census_status drain_to(struct span_exporter **list, size_t count, int64_t
         result = CENSUS_EEXPORT;
       }
     }
-    census__span_release_batch(batch, n);
+    queue_done();
     if (census__monotonic_ns() > deadline_ns) {
       result = CENSUS_ETIMEDOUT; /* the rest stays queued for the next export */
       break;
     }
   }
+  queue_done(); /* also when nothing was queued: an exited thread's ring is freed */
   free(batch);
   return result;
 }
@@ -291,9 +365,10 @@ size_t census__spans_drop_queued_locked(void) {
   size_t per_batch = 256, total = 0, n;
   struct census_span_data *batch[256];
   while ((n = queue_take(batch, per_batch)) > 0) {
-    census__span_release_batch(batch, n);
+    queue_done();
     total += n;
   }
+  queue_done();
   if (total > 0) {
     atomic_fetch_add_explicit(&dropped, total, memory_order_relaxed);
     census__count_dropped_spans((int64_t)total);
@@ -413,8 +488,10 @@ void census__spans_fork_child(void) {
   while (rings) {
     struct span_ring *r = rings;
     rings = r->next;
+    /* Queued, being exported (by a parent's thread) or exported and not yet taken back: all of
+     * them the parent's; the child's records start over in the pool. */
     size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-    for (size_t i = atomic_load_explicit(&r->head, memory_order_relaxed); i != tail; i++) {
+    for (size_t i = atomic_load_explicit(&r->reclaim, memory_order_relaxed); i != tail; i++) {
       census__span_release(r->slots[i & r->mask]);
     }
     free(r);
