@@ -2,8 +2,9 @@
  *
  * Records come from the pool (span_pool.h): each thread keeps a private list of free records
  * (no lock to start or end a span), refilled from and spilled to the pool's global list in
- * batches; ended sampled records go to the export queue (span_queue.c), which gives them back to
- * the pool after export. Only growing the pool allocates.
+ * batches; ended sampled records go to the export queue (span_queue.c), and once exported the
+ * ending thread takes them back from its own ring (census__span_queue_reclaim(), tried before the
+ * global list), so a record stays on one thread. Only growing the pool allocates.
  *
  * Unsampled spans skip everything that costs: no clock read, no name copy, no attributes; they
  * keep ids and tracestate so that their children and injected headers carry the context. The

@@ -5,7 +5,9 @@
  * handle = index << 32 | generation, and a record answers only while its generation matches
  * (census__span_lookup(), inline: every span call does it). Free records wait on a global list
  * under SPAN_POOL; each thread keeps a private list of them (span.c's) that it refills from, and
- * spills to, the global one in batches, so starting and ending a span takes no lock.
+ * spills to, the global one in batches, so starting and ending a span takes no lock. An exported
+ * sampled record goes back to the thread that ended it (span_queue.c), not to the global list,
+ * except when that thread has exited.
  */
 #ifndef CENSUS_TRACE_SPAN_POOL_H
 #define CENSUS_TRACE_SPAN_POOL_H
@@ -50,7 +52,7 @@ void census__span_pool_spill(struct census__span_free_list *list, size_t keep);
 void census__span_record_clear(struct census_span_data *record);
 
 /* Clears ended sampled records and gives them back to the global list under one lock (the export
- * queue, after an export or a drop). */
+ * queue: the records of exited threads, and a forked child's inherited queue). */
 void census__span_release_batch(struct census_span_data *const *records, size_t count);
 void census__span_release(struct census_span_data *record);
 

@@ -6,11 +6,13 @@
  * slot. One atomic count of queued spans enforces the queue size across all rings (the
  * OpenTelemetry semantics: one bounded queue). When the queue is full the span is dropped, counted
  * (census_trace_dropped_spans and the self-metric census/dropped_spans) and reported once through
- * diagnostics. The thread whose span fills a batch rings the worker's doorbell. Rings of exited
- * threads are drained and then freed. While no span exporter is registered, ended spans are not
- * queued at all (there is nothing to export them to). Exports run under SPAN_EXPORT, so exporter
- * calls never overlap; the worker exports every schedule delay, and census_flush(), the exit
- * flush and census_shutdown() drain the queue completely.
+ * diagnostics. The thread whose span fills a batch rings the worker's doorbell. The worker only
+ * reads the records; once a batch is exported, each record goes back to the thread that ended it
+ * through its own ring (struct span_ring), so no record crosses cores to be reused. Rings of
+ * exited threads are drained, their records given to the pool, and then freed. While no span
+ * exporter is registered, ended spans are not queued at all (there is nothing to export them to).
+ * Exports run under SPAN_EXPORT, so exporter calls never overlap; the worker exports every schedule
+ * delay, and census_flush(), the exit flush and census_shutdown() drain the queue completely.
  *
  * Configuration follows the OpenTelemetry batch span processor: OTEL_BSP_MAX_QUEUE_SIZE (2048),
  * OTEL_BSP_MAX_EXPORT_BATCH_SIZE (512), OTEL_BSP_SCHEDULE_DELAY (5000 ms),
