@@ -51,6 +51,24 @@ void census__span_pool_spill(struct census__span_free_list *list, size_t keep);
  * first block), keeping capacity, so it can start another span. */
 void census__span_record_clear(struct census_span_data *record);
 
+/* Frees an arena's blocks beyond `keep`, the first, and empties it. */
+void census__span_arena_reset(struct census__arena_block *keep);
+
+/* census__span_record_clear(), inline: the arena (another cache line) is written only when the
+ * span used it. */
+static inline void census__span_record_reset(struct census_span_data *r) {
+  struct census__arena_block *keep = r->arena;
+  if (keep && (keep->next || keep->used)) {
+    census__span_arena_reset(keep);
+  }
+  r->attr_count = r->dropped_attrs = 0;
+  r->event_count = r->dropped_events = 0;
+  r->link_count = r->dropped_links = 0;
+  r->status = CENSUS_SPAN_STATUS_UNSET;
+  r->status_message = "";
+  r->name = "";
+}
+
 /* Clears ended sampled records and gives them back to the global list under one lock (the export
  * queue: the records of exited threads, and a forked child's inherited queue). */
 void census__span_release_batch(struct census_span_data *const *records, size_t count);

@@ -167,7 +167,7 @@ ring_reclaim(struct span_ring *r, struct census__span_free_list *list, size_t ma
     /* Out of the ring before it is cleared: a fork() meanwhile loses it rather than clearing it
      * twice (census__spans_fork_child()). */
     atomic_store_explicit(&r->reclaim, ++at, memory_order_release);
-    census__span_record_clear(record);
+    census__span_record_reset(record);
     record->next = list->free;
     list->free = record;
     list->count++;
