@@ -61,6 +61,7 @@ struct span_ring {
   /* Written by the owner. */
   _Alignas(64) _Atomic size_t tail; /* the next slot to fill */
   _Atomic size_t reclaim;           /* the next exported slot the owner takes back */
+  size_t seen_tail; /* the exporter's, under export_mu: tail at the previous queue_trim() */
   _Alignas(64) struct census_span_data *slots[];
 };
 
@@ -161,19 +162,22 @@ __attribute__((noinline)) static size_t
 ring_reclaim(struct span_ring *r, struct census__span_free_list *list, size_t max) {
   size_t done = atomic_load_explicit(&r->done, memory_order_acquire); /* the export's reads */
   size_t at = atomic_load_explicit(&r->reclaim, memory_order_relaxed);
-  size_t n = 0;
-  while (at != done && n < max) {
-    struct census_span_data *record = r->slots[at & r->mask];
-    /* Out of the ring before it is cleared: a fork() meanwhile loses it rather than clearing it
-     * twice (census__spans_fork_child()). */
-    atomic_store_explicit(&r->reclaim, ++at, memory_order_release);
+  size_t end = done - at > max ? at + max : done;
+  /* Out of the ring before they are cleared (a fork() meanwhile loses them rather than clearing
+   * them twice, census__spans_fork_child()); a compare-exchange, since the exporter may take an
+   * idle thread's records (queue_trim()). */
+  if (at == end || !atomic_compare_exchange_strong_explicit(
+                       &r->reclaim, &at, end, memory_order_acq_rel, memory_order_relaxed)) {
+    return 0;
+  }
+  for (size_t i = at; i != end; i++) {
+    struct census_span_data *record = r->slots[i & r->mask];
     census__span_record_reset(record);
     record->next = list->free;
     list->free = record;
     list->count++;
-    n++;
   }
-  return n;
+  return end - at;
 }
 
 /* census__span_queue_push() on a ring whose every slot holds a record: takes back the exported
@@ -289,6 +293,35 @@ static void queue_done(void) {
   census__mutex_unlock(&rings_mu);
 }
 
+/* Once per export: a live thread that ended no span since the previous export gives its exported
+ * records to the pool (the exporter takes them, as from an exited thread), so a thread that
+ * stopped ending spans does not keep up to a queue's worth of records. Caller holds export_mu. */
+static void queue_trim(void) {
+  census__mutex_lock(&rings_mu);
+  for (struct span_ring *r = rings; r; r = r->next) {
+    size_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+    if (tail != r->seen_tail) {
+      r->seen_tail = tail;
+      continue;
+    }
+    size_t done = atomic_load_explicit(&r->done, memory_order_relaxed);
+    size_t at = atomic_load_explicit(&r->reclaim, memory_order_relaxed);
+    if (at == done || !atomic_compare_exchange_strong_explicit(
+                          &r->reclaim, &at, done, memory_order_acq_rel, memory_order_relaxed)) {
+      continue; /* nothing to take, or the owner is taking them back right now */
+    }
+    struct census_span_data *batch[64];
+    while (at != done) {
+      size_t k = 0;
+      while (at != done && k < 64) {
+        batch[k++] = r->slots[at++ & r->mask];
+      }
+      census__span_release_batch(batch, k);
+    }
+  }
+  census__mutex_unlock(&rings_mu);
+}
+
 /* Copies the exporter list (caller holds export_mu, so no entry is freed meanwhile). */
 static struct span_exporter **exporters_snapshot(size_t *count) {
   census__mutex_lock(&exporters_mu);
@@ -349,6 +382,7 @@ census_status census__spans_export_locked(int64_t deadline_ns, census__flush_job
     return CENSUS_ENOMEM;
   }
   census_status result = drain_to(list, count, deadline_ns);
+  queue_trim();
   for (size_t i = 0; flushes && i < count; i++) {
     census__flush_fn flush = list[i]->ops.flush;
     if (flush && census__flush_jobs_add(flushes, flush, list[i]->user) != CENSUS_OK) {

@@ -586,6 +586,66 @@ static void test_records_return_to_their_thread(void **state) {
   pthread_barrier_destroy(&alternate);
 }
 
+struct idle_args {
+  uint32_t ended[OWNED];
+  pthread_barrier_t *phase;
+};
+
+/* Ends OWNED sampled spans, then stays alive without ending any until released. */
+static void *end_then_idle(void *arg) {
+  struct idle_args *a = arg;
+  for (int i = 0; i < OWNED; i++) {
+    census_span span = census_span_start("t/idle", NULL);
+    a->ended[i] = (uint32_t)(span >> 32);
+    census_span_end(span);
+  }
+  pthread_barrier_wait(a->phase); /* ended */
+  pthread_barrier_wait(a->phase); /* released */
+  return NULL;
+}
+
+static void *start_half(void *arg) {
+  uint32_t *indices = arg;
+  census_span live[OWNED / 2];
+  for (int i = 0; i < OWNED / 2; i++) {
+    live[i] = census_span_start("t/newcomer", NULL);
+    indices[i] = (uint32_t)(live[i] >> 32);
+  }
+  for (int i = 0; i < OWNED / 2; i++) {
+    census_span_end(live[i]);
+  }
+  return NULL;
+}
+
+/* The bound on records with test_records_return_to_their_thread's design: a live thread that
+ * ended no span between two exports gives its exported records back to the pool, so a new
+ * thread's first spans (refilled from the pool) take them rather than growing the pool, and an
+ * idle thread does not keep a queue's worth. Fails if exported records only ever go back to
+ * their thread (the design's first commit on this branch). */
+static void test_idle_thread_records_return_to_pool(void **state) {
+  (void)state;
+  pthread_barrier_t phase;
+  pthread_barrier_init(&phase, NULL, 2);
+  static struct idle_args idle;
+  idle.phase = &phase;
+  pthread_t thread;
+  pthread_create(&thread, NULL, end_then_idle, &idle);
+  pthread_barrier_wait(&phase);
+  assert_int_equal(census_flush(10000), CENSUS_OK); /* exported */
+  assert_int_equal(census_flush(10000), CENSUS_OK); /* and nothing ended since: to the pool */
+  static uint32_t newcomer[OWNED / 2];
+  pthread_t other;
+  pthread_create(&other, NULL, start_half, newcomer);
+  pthread_join(other, NULL);
+  pthread_barrier_wait(&phase);
+  pthread_join(thread, NULL);
+  qsort(idle.ended, OWNED, sizeof idle.ended[0], index_order);
+  for (int i = 0; i < OWNED / 2; i++) {
+    assert_non_null(bsearch(&newcomer[i], idle.ended, OWNED, sizeof idle.ended[0], index_order));
+  }
+  pthread_barrier_destroy(&phase);
+}
+
 /* Names are copied whatever their length: short ones into the span record, from 40 bytes on into
  * its arena (the boundary on both sides), and a renamed span exports the new name. Each name
  * starts with a length-dependent letter, so a copy that kept a recycled record's previous name,
@@ -881,6 +941,7 @@ int main(void) {
       cmocka_unit_test_setup(test_current_span_is_per_thread, setup),
       cmocka_unit_test_setup(test_spans_from_exiting_threads, setup),
       cmocka_unit_test_setup(test_records_return_to_their_thread, setup),
+      cmocka_unit_test_setup(test_idle_thread_records_return_to_pool, setup),
       cmocka_unit_test_setup(test_span_names_short_and_long, setup),
       cmocka_unit_test_setup(test_ids_differ_across_threads_and_fork, setup),
       cmocka_unit_test_setup(test_kind_set_after_start, setup),
