@@ -50,7 +50,8 @@ static census__mutex queue_mu = CENSUS__MUTEX_INIT(CENSUS__LOCK_SPAN_OPTIONS); /
  * reclaim <= done <= head <= tail. Slots [head, tail) are queued; [done, head) are being exported;
  * [reclaim, done) are exported and wait for the owner, which takes them back for its next spans
  * (census__span_queue_reclaim()). So a record is written only by the thread that ends its spans:
- * the worker reads records and writes head and done once per batch, never a record or a slot. */
+ * the worker reads records and writes head and done once per batch, never a record or a slot
+ * (except those of an exited or idle thread, queue_done() and queue_trim()). */
 struct span_ring {
   struct span_ring *next; /* rings, under rings_mu */
   size_t mask;            /* capacity - 1, a power of two */
