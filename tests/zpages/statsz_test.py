@@ -10,12 +10,14 @@ Proves, with bucket indexes computed here from the OpenTelemetry data model's fo
     (the wide row had to lower its scale to fit 8 buckets, the narrow one did not);
   - the chart merges the rows at the lowest scale, coarsened until at most 40 bars, with the
     zeros first: chart_buckets equals the formula's counts at chart_scale, and the page draws
-    that many bars;
+    that many bars, each titled with its bucket's upper bound (2^((i+1) * 2^-scale)) and count,
+    its height in proportion to its count, the axis labelled with the largest count;
   - the view's total (the sparkline's quantity) is the count of values.
 Fails before the zPages knew exponential views: statsz showed them with no rows' buckets, no
 chart, and "unknown" as the aggregation.
 """
 import fractions
+import html.parser
 import json
 import math
 import subprocess
@@ -42,6 +44,31 @@ def index(value, scale):
     while within(i - 1):
         i -= 1
     return i
+
+
+class Chart(html.parser.HTMLParser):
+    """The bars of one SVG chart: (title text, height) per <rect>, in order, and its <text>s."""
+
+    def __init__(self):
+        super().__init__()
+        self.bars, self.texts, self._in = [], [], None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "rect":
+            self.bars.append(["", float(dict(attrs)["height"])])
+        if tag in ("title", "text"):
+            self._in = tag
+
+    def handle_endtag(self, tag):
+        self._in = None
+        if tag == "rect":
+            self.bars[-1] = tuple(self.bars[-1])
+
+    def handle_data(self, data):
+        if self._in == "title":
+            self.bars[-1][0] += data
+        elif self._in == "text":
+            self.texts.append(data)
 
 
 def main():
@@ -93,12 +120,29 @@ def main():
     expected_chart = [zeros] + [merged.get(i, 0) for i in range(lo, hi + 1)]
     assert view["chart_buckets"] == expected_chart, (view["chart_buckets"], expected_chart)
     assert len(expected_chart) <= 41, expected_chart
-    # The page draws one bar per chart bucket inside the view's section.
+    # The page draws one bar per chart bucket inside the view's section, in order: the zeros'
+    # bar titled "= 0: n", then bucket i's titled "<= upper: n" with upper = 2^((i+1) * 2^-scale)
+    # (printed as C's %g), each as tall as its count over the largest (the chart's height for
+    # the largest), and the axis labelled with that largest count.
     section = page[page.index("latency_exp") :]
     svg = section[section.index('<svg class="chart bars"') :]
-    svg = svg[: svg.index("</svg>")]
-    bars = svg.count("<rect")
-    assert bars == len(expected_chart), (bars, len(expected_chart))
+    svg = svg[: svg.index("</svg>") + len("</svg>")]
+    chart = Chart()
+    chart.feed(svg)
+    expected_titles = [f"= 0: {zeros}"] + [
+        "<= %g: %d" % (2.0 ** ((i + 1) * 2.0**-chart_scale), merged.get(i, 0))
+        for i in range(lo, hi + 1)
+    ]
+    titles = [title for title, _ in chart.bars]
+    assert titles == expected_titles, (titles, expected_titles)
+    tallest = max(height for _, height in chart.bars)
+    assert tallest > 0, chart.bars
+    for (title, height), count in zip(chart.bars, expected_chart):
+        assert math.isclose(height, tallest * count / max(expected_chart), abs_tol=0.05), (
+            title,
+            height,
+        )
+    assert f"max {max(expected_chart)}" in chart.texts, chart.texts
     assert "exponential" in section and "scale " in section, "no exponential cells on the page"
     print("statsz exponential: rows", scales, "chart scale", chart_scale, "bars", expected_chart)
 
