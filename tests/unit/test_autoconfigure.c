@@ -396,7 +396,8 @@ static void test_exporter_lists(void **state) {
   }
 }
 
-/* console in one list only: the stdout exporter prints that signal only. */
+/* console in one list only: the stdout exporter prints that signal only (the span ended is in
+ * its output once, the counter's row is not). */
 static void test_console_exporter(void **state) {
   (void)state;
   FILE *out = tmpfile();
@@ -420,6 +421,17 @@ static void test_console_exporter(void **state) {
   assert_int_equal(census_stdout_exporter_stats(c.console, &stats), CENSUS_OK);
   assert_true(stats.spans_written >= 1);
   assert_int_equal(stats.rows_written, 0); /* views skipped, though a view has a row */
+  /* What reached the file: the span, once, and not the counter's row. */
+  char printed[1 << 14];
+  rewind(out);
+  size_t n = fread(printed, 1, sizeof printed - 1, out);
+  printed[n] = '\0';
+  int spans = 0;
+  for (const char *p = printed; (p = strstr(p, "autoconfigure.console")) != NULL; p++) {
+    spans++;
+  }
+  assert_int_equal(spans, 1);
+  assert_null(strstr(printed, "autoconfigure.rows"));
   census_autoconfig_stop(&c, 0);
   assert_null(c.console);
   fclose(out);
