@@ -23,10 +23,8 @@ static inline size_t census__base64_encoded_size(size_t n) { return (n * 4 + 2) 
  * the NUL), or 0 with nothing written when out_size < census__base64_encoded_size(n). */
 static inline size_t census__base64_encode(const uint8_t *in, size_t n, bool url, char *out,
                                            size_t out_size) {
-  static const char standard[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  static const char url_safe[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  static const char standard[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static const char url_safe[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   const char *alphabet = url ? url_safe : standard;
   if (out_size < census__base64_encoded_size(n)) {
     return 0;
