@@ -5,7 +5,8 @@
  *   - loopback by default: a server of their own listens on 127.0.0.1 only (the kernel's
  *     /proc/net/tcp lists its listening socket with local address 127.0.0.1, not 0.0.0.0), and
  *     the exporter status registry shows that address;
- *   - read-only: GET and HEAD answer every page (HEAD without a body), POST, PUT and DELETE are
+ *   - read-only: GET and HEAD answer every page (GET with the whole HTML document or JSON object
+ *     and its content type, HEAD without a body), POST, PUT and DELETE are
  *     405 and reach no page; an unknown page is 404; census_zpages_exporter_stats() counts the
  *     pages served and the requests refused exactly;
  *   - every answer carries the Content-Security-Policy that allows no script and no external
@@ -160,7 +161,17 @@ static void test_read_only(void **state) {
   for (size_t i = 0; i < n; i++) {
     char *get = http_request(port, "GET", pages[i]);
     assert_int_equal(http_status(get), 200);
-    assert_true(strlen(http_body(get)) > 0);
+    /* The page itself, whole: an HTML document or a JSON object, with its content type. */
+    const char *body = http_body(get);
+    size_t length = strlen(body);
+    if (strstr(pages[i], ".json")) {
+      assert_non_null(strstr(get, "Content-Type: application/json\r\n"));
+      assert_true(length >= 2 && body[0] == '{' && body[length - 1] == '}');
+    } else {
+      assert_non_null(strstr(get, "Content-Type: text/html; charset=utf-8\r\n"));
+      assert_int_equal(strncmp(body, "<!DOCTYPE html>\n", 16), 0);
+      assert_true(length >= 8 && strcmp(body + length - 8, "</html>\n") == 0);
+    }
     assert_non_null(strstr(get, "Content-Security-Policy: default-src 'none'"));
     assert_null(strstr(get, "script-src"));
     assert_non_null(strstr(get, "X-Content-Type-Options: nosniff"));
