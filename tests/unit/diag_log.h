@@ -1,6 +1,6 @@
 /* diag_log.h - census's diagnostics collected as text, for the unit tests that count what census
- * reported (test_http_sender.c, test_http_sender_fork.c, test_http_push.c, test_flush.c,
- * test_spool_exporters.c).
+ * reported (test_after_shutdown.c, test_http_sender.c, test_http_sender_fork.c, test_http_push.c,
+ * test_flush.c, test_spool_exporters.c).
  *
  * Install on_diag with census_diagnostics_set_callback(on_diag, NULL); every line census reports,
  * from any thread, is appended to diag_log as "message\n" (cut when the log is full) and counted
