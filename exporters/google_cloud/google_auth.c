@@ -33,6 +33,7 @@
 #include <time.h>
 
 #include "census/census.h"
+#include "core/base64.h"
 #include "google_internal.h"
 #include "url.h"
 
@@ -69,26 +70,7 @@ static int64_t monotonic_ns(void) {
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
 size_t census__base64url_encode(const unsigned char *in, size_t len, char *out, size_t out_size) {
-  static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  size_t need = (len + 2) / 3 * 4 + 1;
-  if (out_size < need)
-    return 0;
-  size_t o = 0;
-  for (size_t i = 0; i < len; i += 3) {
-    uint32_t v = (uint32_t)in[i] << 16;
-    if (i + 1 < len)
-      v |= (uint32_t)in[i + 1] << 8;
-    if (i + 2 < len)
-      v |= in[i + 2];
-    out[o++] = alphabet[(v >> 18) & 63];
-    out[o++] = alphabet[(v >> 12) & 63];
-    if (i + 1 < len)
-      out[o++] = alphabet[(v >> 6) & 63];
-    if (i + 2 < len)
-      out[o++] = alphabet[v & 63];
-  }
-  out[o] = '\0';
-  return o;
+  return census__base64_encode(in, len, true, out, out_size);
 }
 
 /* ---- Key file ------------------------------------------------------------------------------ */

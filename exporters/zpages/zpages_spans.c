@@ -269,7 +269,6 @@ static zp_entry *entry_for(zp_store *s, const char *full_name) {
     pthread_mutex_unlock(&s->table_mu);
     break;
   }
-  atomic_fetch_add_explicit(&s->other_names, 1, memory_order_relaxed);
   return s->entries[s->limits.max_names];
 }
 
@@ -601,6 +600,10 @@ void zp_store_on_end(void *user, const census_span_data *span, uint64_t cookie) 
     }
   }
   zp_entry *e = entry_for(s, census_span_data_name(span));
+  if (e == s->entries[s->limits.max_names]) {
+    /* Counted once per span, at its end (entry_for() also runs at its start). */
+    atomic_fetch_add_explicit(&s->other_names, 1, memory_order_relaxed);
+  }
   bool error = census_span_data_status(span, NULL) == CENSUS_SPAN_STATUS_ERROR;
   unsigned bucket = error ? ZP_LATENCY_BUCKETS
                           : zp_latency_bucket(census_span_data_end_time_ns(span) -

@@ -77,11 +77,13 @@ if(CENSUS_BUILD_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang" AND NOT CENSUS_SANI
   if(CENSUS_EXPORTER_OTLP)
     set(dir ${PROJECT_SOURCE_DIR}/exporters/otlp)
     census_fuzz_target(otlp_response SOURCES ${dir}/otlp_response.c ${http_dir}/grpc.c
-                       INCLUDES ${dir} ${http_dir} ${common_dir} LIBS PkgConfig::FUZZ_JANSSON)
+                       INCLUDES ${dir} ${http_dir} ${common_dir} ${PROJECT_SOURCE_DIR}/src
+                       LIBS PkgConfig::FUZZ_JANSSON)
     # OTLP/gRPC answers: the frame, grpc-status, grpc-message, grpc-status-details-bin (base64
     # google.rpc.Status with RetryInfo), and the classifier over all of them.
     census_fuzz_target(grpc SOURCES ${dir}/otlp_response.c ${http_dir}/grpc.c
-                       INCLUDES ${dir} ${http_dir} ${common_dir} LIBS PkgConfig::FUZZ_JANSSON)
+                       INCLUDES ${dir} ${http_dir} ${common_dir} ${PROJECT_SOURCE_DIR}/src
+                       LIBS PkgConfig::FUZZ_JANSSON)
   endif()
   # The Prometheus renderer over generated snapshots (doubles: no core), both formats checked
   # by the strict checker; then a sample of what the fuzzer kept goes through the real parsers

@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 
 #include "../http/fault_receiver_fixture.h"
+#include "diag_log.h" /* on_diag, diag_log, diag_lines, diag_reset(), diag_matches() */
 #include "census/census.h"
 #include "http_sender.h"
 
@@ -37,36 +38,6 @@ static const char *url(const char *path) {
   static char buf[160];
   snprintf(buf, sizeof buf, "%s%s", receiver.url_base, path);
   return buf;
-}
-
-/* Diagnostics, collected from whichever thread reports them. */
-static pthread_mutex_t diag_mu = PTHREAD_MUTEX_INITIALIZER;
-static char diag_log[8192];
-static int diag_count;
-
-static void on_diag(void *user, census_status status, const char *message) {
-  pthread_mutex_lock(&diag_mu);
-  size_t used = strlen(diag_log);
-  snprintf(diag_log + used, sizeof diag_log - used, "%s\n", message);
-  diag_count++;
-  pthread_mutex_unlock(&diag_mu);
-}
-
-static void diag_reset(void) {
-  pthread_mutex_lock(&diag_mu);
-  diag_log[0] = '\0';
-  diag_count = 0;
-  pthread_mutex_unlock(&diag_mu);
-}
-
-static int diag_matches(const char *needle) {
-  pthread_mutex_lock(&diag_mu);
-  int n = 0;
-  for (const char *p = diag_log; (p = strstr(p, needle)) != NULL; p++) {
-    n++;
-  }
-  pthread_mutex_unlock(&diag_mu);
-  return n;
 }
 
 /* The classifier the OTLP exporter will use, simplified: 2xx delivered (a body "rejected=N"

@@ -24,6 +24,7 @@
 #include <signal.h>
 
 #include "../http/fault_receiver.h"
+#include "diag_log.h" /* on_diag, diag_log, diag_lines, diag_reset(), diag_matches() */
 #include "census/census.h"
 #include "census/exporter.h"
 #include "http_sender.h"
@@ -160,27 +161,6 @@ static void child_counters_are_its_own(void **state) {
 }
 
 /* ---- the exit deadline -------------------------------------------------------------------- */
-
-/* Diagnostics in the child, collected from whichever thread reports them. */
-static pthread_mutex_t diag_mu = PTHREAD_MUTEX_INITIALIZER;
-static char diag_log[8192];
-
-static void on_diag(void *user, census_status status, const char *message) {
-  pthread_mutex_lock(&diag_mu);
-  size_t used = strlen(diag_log);
-  snprintf(diag_log + used, sizeof diag_log - used, "%s\n", message);
-  pthread_mutex_unlock(&diag_mu);
-}
-
-static int diag_matches(const char *needle) {
-  pthread_mutex_lock(&diag_mu);
-  int n = 0;
-  for (const char *p = diag_log; (p = strstr(p, needle)) != NULL; p++) {
-    n++;
-  }
-  pthread_mutex_unlock(&diag_mu);
-  return n;
-}
 
 /* A census stats exporter whose only work is its flush: it flushes the sender (as every push
  * exporter's flush callback does), so census's exit flush reaches it. */
