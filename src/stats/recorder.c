@@ -265,13 +265,17 @@ static __attribute__((noinline)) struct census__cell *cell_lookup(struct census_
  * `m` (the one-measurement path's measurement, else NULL): when shared-memory mode is on here
  * though census__record() saw it off (CENSUS_SHM_DIR noticed at this new cell, or another thread
  * enabled it), the shared cell takes `m` too, so the record that turned the mode on is in the
- * group's view. */
+ * group's view. Cells of views with exemplars are not cached (see below). */
 static __attribute__((noinline)) struct census__cell *
 cell_miss(struct census__thread_state *ts, struct census__recent_cell *recent,
           struct census__rview *view, const census_tag_map *tags, uint64_t map_id,
           const struct census__measurement *m) {
   struct census__cell *cell = cell_lookup(ts, view, tags);
-  if (cell) {
+  if (cell && view->exemplar_at) {
+    /* A view with exemplars is never cached, so each record passes here with its tags, which
+     * the cell update's exemplar case reads next (exemplar.h). */
+    census__exemplar_tags = tags;
+  } else if (cell) {
     recent->map_id = map_id;
     recent->view = view;
     recent->cell = cell;

@@ -182,6 +182,23 @@ static struct census__shm_chunk *chunk_new(size_t need, int *err) {
   return c;
 }
 
+/* Sets both slots of a shared cell (`words` each: the view's layout without exemplars) to the
+ * empty state; exponential and observed views have no shared cells. */
+static void shared_words_init(const struct census__rview *view, _Atomic uint64_t *slots,
+                              size_t words) {
+  bool moments = view->def.aggregation.type == CENSUS_AGGREGATION_DISTRIBUTION;
+  for (size_t i = 0; i < 2 * words; i++) {
+    size_t word = i % words;
+    uint64_t v = 0;
+    if (moments && word == WORD_MIN) {
+      v = census__bits_of(INFINITY);
+    } else if (moments && word == WORD_MAX) {
+      v = census__bits_of(-INFINITY);
+    }
+    atomic_init(&slots[i], v);
+  }
+}
+
 /* Writes a record for `cell` into the calling thread's chunk and returns its shared cell, or
  * NULL with *err set. Caller holds shm_mu. */
 static struct census__shm_cell *record_new(const struct census__cell *cell, int *err) {
@@ -191,7 +208,7 @@ static struct census__shm_cell *record_new(const struct census__cell *cell, int 
     *err = ENOMEM;
     return NULL;
   }
-  size_t words = cell->view->words;
+  size_t words = cell->view->layout_words; /* a view's exemplars stay in its process */
   size_t size = census__shm_record_size(desc_size, words, 2);
   struct census__shm_chunk *c = this_chunk.gen == file_gen ? this_chunk.chunk : NULL;
   uint64_t used = c ? atomic_load_explicit(&c->used, memory_order_relaxed) : 0;
@@ -219,7 +236,7 @@ static struct census__shm_cell *record_new(const struct census__cell *cell, int 
       (void *)(at + CENSUS__SHM_RECORD_HEAD + census__shm_pad8(desc_size));
   atomic_init(&shared->gen, 0);
   shared->last_bucket = 0;
-  census__cell_words_init(cell->view, shared->slots);
+  shared_words_init(cell->view, shared->slots, words);
   atomic_store_explicit(&c->used, used + size, memory_order_release);
   return shared;
 }
