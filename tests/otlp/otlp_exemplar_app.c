@@ -92,7 +92,8 @@ int main(int argc, char **argv) {
   census_status st;
   const census_tag_key *method = census_tag_key_new("method", &st);
   const census_tag_key *user = census_tag_key_new("user", &st);
-  const census_measure *latency = census_measure_double_new("ex_test/latency", "Latency", "ms", &st);
+  const census_measure *latency =
+      census_measure_double_new("ex_test/latency", "Latency", "ms", &st);
   const census_measure *count = census_measure_int64_new("ex_test/requests", "Requests", "1", &st);
   const double bounds[] = {10, 100, 1000};
   census_aggregation *dist = census_aggregation_distribution_new(bounds, 3, &st);
@@ -130,9 +131,9 @@ int main(int argc, char **argv) {
     return 1;
   }
   char expect[1024];
-  int n = snprintf(expect, sizeof expect,
-                   "{\"fast\": [%s, %s, %s], \"unsampled\": %s, \"slow\": %s}\n", fast[0], fast[1],
-                   fast[2], unsampled, slow);
+  int n =
+      snprintf(expect, sizeof expect, "{\"fast\": [%s, %s, %s], \"unsampled\": %s, \"slow\": %s}\n",
+               fast[0], fast[1], fast[2], unsampled, slow);
   if (write_file(argv[1], "expect.json", expect, (size_t)n)) {
     return 1;
   }

@@ -320,10 +320,10 @@ int main(void) {
   k_method = census_tag_key_new("method", &st);
   k_user = census_tag_key_new("user", &st);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_filter_api),  cmocka_unit_test(test_off_view_keeps_none),
+      cmocka_unit_test(test_filter_api),      cmocka_unit_test(test_off_view_keeps_none),
       cmocka_unit_test(test_aligned_buckets), cmocka_unit_test(test_trace_based),
-      cmocka_unit_test(test_fixed_size),  cmocka_unit_test(test_attributes_truncated),
-      cmocka_unit_test(test_bound),       cmocka_unit_test(test_threads),
+      cmocka_unit_test(test_fixed_size),      cmocka_unit_test(test_attributes_truncated),
+      cmocka_unit_test(test_bound),           cmocka_unit_test(test_threads),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
