@@ -9,7 +9,12 @@
  * record_counter_3tags (census_counter_add_int64() into its default Sum view: the same work),
  * record_histogram_3tags (census_histogram_record_double() with record_distribution_3tags's
  * bounds) beside record_distribution_3tags, bound_counter (a counter's handle) beside bound_sum
- * (census_measure_bind() of a Sum view's measure). The operation is set up and warmed up (the
+ * (census_measure_bind() of a Sum view's measure). Exemplars when on (docs/stats.md): the view
+ * "ops/latency_ex" (record_distribution_3tags's view, registered last, with the filter
+ * trace_based) recorded outside any span (record_exemplar_nospan: the filter declines) and in a
+ * sampled current span (record_exemplar_sampled: every record writes its bucket's exemplar);
+ * the views registered before keep none, so the other cases count the record path without
+ * exemplars. The operation is set up and warmed up (the
  * thread's cells, series and span records exist), then run N times inside run_ops(), a function
  * of its own that callgrind is told to count alone
  * (--toggle-collect=run_ops): instructions per operation are then the function's total divided by
@@ -31,7 +36,7 @@
 #include <census/propagation.h>
 #include <census/trace.h>
 
-static const census_measure *count_measure, *dist_measure, *sum_measure, *exp_measure;
+static const census_measure *count_measure, *dist_measure, *sum_measure, *exp_measure, *ex_measure;
 static census_counter *counter;
 static census_histogram *histogram;
 static census_bound_measure *bound_counter_handle, *bound_sum_handle;
@@ -131,6 +136,14 @@ static void set_up(long n) {
     exit(1);
   }
   census_span_end(probe);
+  /* Last: the one view with exemplars (the filter decides at registration). */
+  check("filter", census_exemplar_filter_set(CENSUS_EXEMPLAR_FILTER_TRACE_BASED));
+  ex_measure = census_measure_double_new("ops/latency_ex", "", "ms", &st);
+  census_aggregation *ex = census_aggregation_distribution_new(bounds, 10, &st);
+  v = census_view_new("ops/latency_ex", "", ex_measure, keys, 3, ex, &st);
+  check("view", census_view_register(v));
+  census_view_free(v);
+  census_aggregation_free(ex);
 }
 
 /* The counted part: the operation, N times, with the dispatch resolved outside the loop. Each
@@ -152,6 +165,12 @@ static bool record_map_3tags(void) {
 static bool record_map_0tags(void) {
   census_measurement_map_put_int64(map, count_measure, 1);
   return census_measurement_map_record(map, no_tags) == CENSUS_OK;
+}
+static bool record_exemplar_nospan(void) {
+  return census_record_double(ex_measure, 42, tags) == CENSUS_OK;
+}
+static bool record_exemplar_sampled(void) {
+  return census_record_double(ex_measure, 42, tags) == CENSUS_OK;
 }
 static bool record_distribution_3tags(void) {
   return census_record_double(dist_measure, 4.2, tags) == CENSUS_OK;
@@ -245,6 +264,8 @@ int main(int argc, char **argv) {
       {"record_histogram_3tags", record_histogram_3tags},
       {"bound_counter", bound_counter},
       {"bound_sum", bound_sum},
+      {"record_exemplar_nospan", record_exemplar_nospan},
+      {"record_exemplar_sampled", record_exemplar_sampled},
   };
   set_up(n);
   if (!traceparent_extract()) { /* the context traceparent_inject writes */
@@ -253,6 +274,9 @@ int main(int argc, char **argv) {
   }
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
     if (strcmp(ops[i].name, argv[1]) == 0) {
+      if (strcmp(argv[1], "record_exemplar_sampled") == 0) {
+        census_span_start_current("request", &span_on); /* current for the whole run */
+      }
       for (int w = 0; w < 1000; w++) {
         if (!ops[i].fn()) { /* warm-up: cells, series, span records */
           fprintf(stderr, "ops_callgrind: %s failed\n", argv[1]);

@@ -15,7 +15,8 @@ printf "%-30s %8s %8s\n" case static shared
 for op in record_direct_3tags record_map_3tags record_map_0tags record_distribution_3tags \
   record_map_distribution_3tags bound_int bound_distribution record_exponential_3tags \
   bound_exponential span_sampled span_unsampled traceparent_extract traceparent_inject \
-  record_sum_3tags record_counter_3tags record_histogram_3tags bound_sum bound_counter; do
+  record_sum_3tags record_counter_3tags record_histogram_3tags bound_sum bound_counter \
+  record_exemplar_nospan record_exemplar_sampled; do
   line=$(printf "%-30s" "$op")
   for bin in ops_callgrind ops_callgrind_shared; do
     valgrind --tool=callgrind --collect-atstart=no --toggle-collect=run_ops \

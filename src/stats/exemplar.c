@@ -233,7 +233,8 @@ void census__exemplar_collection_begin(void) {
   atomic_fetch_add_explicit(&collection, 1, memory_order_relaxed);
 }
 
-void census__exemplar_merge(const struct census__rview *view, uint64_t *into, const uint64_t *from) {
+void census__exemplar_merge(const struct census__rview *view, uint64_t *into,
+                            const uint64_t *from) {
   bool aligned = view->def.aggregation.type == CENSUS_AGGREGATION_DISTRIBUTION;
   uint64_t now = atomic_load_explicit(&collection, memory_order_relaxed);
   if (!aligned && into[EX_COLLECTION] != now) {
@@ -282,8 +283,8 @@ size_t census__exemplar_count(const uint64_t *area, size_t slots) {
   return n;
 }
 
-bool census__exemplar_get(const uint64_t *area, size_t slots, bool aligned, bool is_int,
-                          size_t i, census_exemplar *out) {
+bool census__exemplar_get(const uint64_t *area, size_t slots, bool aligned, bool is_int, size_t i,
+                          census_exemplar *out) {
   size_t index;
   const uint64_t *s = nth_slot(area, slots, i, &index);
   if (!s) {

@@ -51,8 +51,9 @@ struct census__measurement;
 void census__exemplar_view_init(struct census__rview *view);
 
 /* The recording's tag map, for the exemplar case: set by the record path where it looks a view
- * with exemplars' cell up (recorder.c's cell_miss(): such views are never kept in the cache of
- * recent cells, so each of their records passes there, just before its cell update), read by
+ * with exemplars' cell up (recorder.c's cell_miss(): such views are cached under a key that the
+ * inline check of the cache of recent cells never matches, so each of their records passes
+ * there, just before its cell update), read by
  * census__exemplar_record() on the same thread. Bound measures with a view with exemplars record
  * through that path too (bound.c). NULL: no tags. */
 extern CENSUS__HOT_THREAD_LOCAL const census_tag_map *census__exemplar_tags;
@@ -81,8 +82,8 @@ void census__exemplar_collection_begin(void);
  * DISTRIBUTION's, whose slot is the bucket; `is_int`: an int64 measure's); and attribute j of
  * the i-th, borrowed from `area` (the key's name from the tag key, which lives until exit). */
 size_t census__exemplar_count(const uint64_t *area, size_t slots);
-bool census__exemplar_get(const uint64_t *area, size_t slots, bool aligned, bool is_int,
-                          size_t i, census_exemplar *out);
+bool census__exemplar_get(const uint64_t *area, size_t slots, bool aligned, bool is_int, size_t i,
+                          census_exemplar *out);
 bool census__exemplar_attribute(const uint64_t *area, size_t slots, size_t i, size_t j,
                                 const char **key, const char **value);
 
