@@ -85,11 +85,11 @@ CENSUS_EXPORT census_exemplar_filter census_exemplar_filter_get(void) {
   return (census_exemplar_filter)filter_now();
 }
 
-void census__exemplar_view_init(struct census__rview *view) {
+bool census__exemplar_view_init(struct census__rview *view) {
   census_aggregation_type type = view->def.aggregation.type;
   if (filter_now() == CENSUS_EXEMPLAR_FILTER_ALWAYS_OFF ||
       type == CENSUS__AGGREGATION_OBSERVED_SUM) {
-    return; /* observations come from callbacks, in no span: nothing to sample */
+    return true; /* observations come from callbacks, in no span: nothing to sample */
   }
   size_t slots = 1;
   if (type == CENSUS_AGGREGATION_DISTRIBUTION) {
@@ -102,9 +102,7 @@ void census__exemplar_view_init(struct census__rview *view) {
    * (borrowed, not owned), recording as its aggregation. */
   struct census__rview *plain = malloc(sizeof *plain);
   if (!plain) {
-    census__diag(CENSUS_ENOMEM, "view \"%s\": out of memory; it keeps no exemplars",
-                 view->def.name);
-    return;
+    return false;
   }
   memcpy(plain, view, sizeof *plain);
   plain->plain = plain;
@@ -113,6 +111,7 @@ void census__exemplar_view_init(struct census__rview *view) {
   view->exemplar_slots = slots;
   view->words = view->layout_words + EXEMPLAR_HEAD_WORDS + slots * EXEMPLAR_SLOT_WORDS;
   view->record_type = CENSUS__AGGREGATION_EXEMPLARS;
+  return true;
 }
 
 void census__exemplar_view_free(struct census__rview *view) {

@@ -47,8 +47,10 @@ struct census__measurement;
 
 /* At registration (view.c, under VIEWS): when the filter in force is not always_off and the
  * aggregation takes exemplars (not an observable counter's), appends the reservoir to the
- * view's words and sets record_type to CENSUS__AGGREGATION_EXEMPLARS. */
-void census__exemplar_view_init(struct census__rview *view);
+ * view's words and sets record_type to CENSUS__AGGREGATION_EXEMPLARS. False on ENOMEM (the
+ * registration then fails as a whole). Reports nothing: census_view_register() resolves the
+ * filter (and reports a bad OTEL_METRICS_EXEMPLAR_FILTER) before it takes VIEWS. */
+bool census__exemplar_view_init(struct census__rview *view);
 
 /* The recording's tag map, for the exemplar case: set by the record path where it looks a view
  * with exemplars' cell up (recorder.c's cell_miss(): such views are cached under a key that the

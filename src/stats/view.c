@@ -301,7 +301,12 @@ static struct census__rview *rview_new(const census_view *def) {
   rv->words = rv->layout_words;
   rv->record_type = rv->def.aggregation.type;
   rv->plain = rv;
-  census__exemplar_view_init(rv); /* a reservoir after the words, if the filter is on */
+  if (!census__exemplar_view_init(rv)) { /* a reservoir after the words, if the filter is on */
+    census__series_table_free(rv);
+    view_def_clear(&rv->def);
+    free(rv);
+    return NULL;
+  }
   rv->hash_seed = census__hash_bytes(rv->def.name, strlen(rv->def.name));
   rv->start_ns = census__unix_ns();
   return rv;
@@ -314,6 +319,9 @@ CENSUS_EXPORT census_status census_view_register(const census_view *view) {
   census_status status = CENSUS_OK;
   const char *differs = NULL;
   char detail[240];
+  /* Decides the exemplar filter now, reading OTEL_METRICS_EXEMPLAR_FILTER the first time, so
+   * that a bad value is reported (a callback) without VIEWS held. */
+  (void)census_exemplar_filter_get();
   census__mutex_lock(&views_mu);
   struct census__rview *existing = find_locked(view->name);
   if (existing) {
