@@ -3,7 +3,10 @@
  * make of them, for check_exemplars.js and check_exemplars_openmetrics.py.
  *
  *   otlp_exemplar_app DIR   writes DIR/metrics.pb, DIR/metrics.json, DIR/openmetrics.txt,
- *                           DIR/text.txt and DIR/expect.json (the spans' ids: the checkers' input)
+ *                           DIR/text.txt and DIR/expect.json (the spans' ids: the checkers' input),
+ *                           then serves /metrics (the Prometheus exporter, loopback, a free port
+ *                           written to DIR/port) until DIR/done appears (at most 60 s), so that
+ *                           the test scrapes it with either Accept header
  * Run with OTEL_METRICS_EXEMPLAR_FILTER=trace_based (the app checks the filter it finds).
  * The view "ex_test/latency" (DISTRIBUTION, bounds 10, 100, 1000 ms, column method) gets:
  *   three fast GET requests (5 ms) in sampled spans            -> bucket 0, the last span's id
@@ -18,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <census/census.h>
 #include <census/exporters/prometheus.h>
@@ -168,6 +172,30 @@ int main(int argc, char **argv) {
     census_prometheus_text_free(text);
   }
   census_view_data_free_all(views, count_views);
+  census_prometheus_options po = CENSUS_PROMETHEUS_OPTIONS_INIT;
+  po.any_port = 1;
+  census_prometheus_exporter *server = NULL;
+  CHECK(census_prometheus_exporter_start(&po, &server));
+  char port[16];
+  n = snprintf(port, sizeof port, "%u\n", (unsigned)census_prometheus_exporter_port(server));
+  if (write_file(argv[1], "port.tmp", port, (size_t)n)) {
+    return 1;
+  }
+  char from[512], to[512], done[512];
+  snprintf(from, sizeof from, "%s/port.tmp", argv[1]);
+  snprintf(to, sizeof to, "%s/port", argv[1]);
+  snprintf(done, sizeof done, "%s/done", argv[1]);
+  rename(from, to); /* the port file appears whole */
+  for (int i = 0; i < 6000; i++) {
+    FILE *f = fopen(done, "r");
+    if (f) {
+      fclose(f);
+      break;
+    }
+    struct timespec pause = {0, 10 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+  }
+  census_prometheus_exporter_stop(server, 5000);
   census_tag_map_free(get);
   census_tag_map_free(slow_tags);
   census_shutdown(5000);
