@@ -56,8 +56,8 @@ static int filter_from_env(void) {
     return CENSUS_EXEMPLAR_FILTER_TRACE_BASED;
   }
   census__diag(CENSUS_EINVAL,
-               "OTEL_METRICS_EXEMPLAR_FILTER=\"%.40s\" is not always_on, always_off or "
-               "trace_based; exemplars stay off (always_off)",
+               "OTEL_METRICS_EXEMPLAR_FILTER=\"%.40s\" is malformed: expected always_on, "
+               "always_off or trace_based; using \"always_off\"",
                v);
   return CENSUS_EXEMPLAR_FILTER_ALWAYS_OFF;
 }

@@ -37,6 +37,6 @@ DESC="$(descriptor_set)"
 if OTEL_METRICS_EXEMPLAR_FILTER=sometimes "$1" "$WORK" 2> "$WORK/bad.err"; then
   fail "a bad OTEL_METRICS_EXEMPLAR_FILTER was taken"
 fi
-grep -q 'OTEL_METRICS_EXEMPLAR_FILTER="sometimes" is not always_on, always_off or trace_based' \
+grep -q 'OTEL_METRICS_EXEMPLAR_FILTER="sometimes" is malformed: expected always_on, always_off or trace_based; using "always_off"' \
   "$WORK/bad.err" || fail "bad filter not reported: $(cat "$WORK/bad.err")"
 echo "otlp_exemplar: ok"
