@@ -8,7 +8,8 @@
 // - the 50 ms request in an unsampled span and the 500 ms one outside any span left no exemplar
 //   (trace_based filter), so the histogram point has exactly two exemplars;
 // - the Sum view's point has one exemplar (its one-slot reservoir), as_int 1, from one of the
-//   four sampled spans; the view registered while the filter was always_off has none.
+//   four sampled spans; the view registered while the filter was always_off has none;
+// - a delta point whose interval starts after every recording carries none (late.pb).
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -68,6 +69,12 @@ function check(req, enc) {
 }
 
 check(decodeProtobuf('metrics', fs.readFileSync(path.join(dir, 'metrics.pb'))), 'protobuf');
+// A delta point carries only the exemplars recorded in its interval: none in one that starts
+// after every recording (late.pb), though the row keeps them.
+const late = metrics(decodeProtobuf('metrics', fs.readFileSync(path.join(dir, 'late.pb'))));
+const lp = late['ex_test/latency'].histogram.dataPoints[0];
+eq(late['ex_test/latency'].histogram.aggregationTemporality, 1, 'late: DELTA');
+eq(lp.exemplars, undefined, 'late: a delta point after every recording has no exemplars');
 check(decodeJson('metrics', JSON.parse(fs.readFileSync(path.join(dir, 'metrics.json'), 'utf8'))), 'json');
 if (failures) process.exit(1);
 console.log('check_exemplars: ok');

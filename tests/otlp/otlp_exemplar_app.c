@@ -2,7 +2,8 @@
  * census's OTLP encoders (protobuf and JSON) and Prometheus renderer (OpenMetrics and text 0.0.4)
  * make of them, for check_exemplars.js and check_exemplars_openmetrics.py.
  *
- *   otlp_exemplar_app DIR   writes DIR/metrics.pb, DIR/metrics.json, DIR/openmetrics.txt,
+ *   otlp_exemplar_app DIR   writes DIR/metrics.pb, DIR/metrics.json, DIR/late.pb (a delta point
+ *                           of an interval after every recording), DIR/openmetrics.txt,
  *                           DIR/text.txt and DIR/expect.json (the spans' ids: the checkers' input),
  *                           then serves /metrics (the Prometheus exporter, loopback, a free port
  *                           written to DIR/port) until DIR/done appears (at most 60 s), so that
@@ -156,6 +157,21 @@ int main(int argc, char **argv) {
     census_buf buf = CENSUS_BUF_INIT;
     CHECK(census__otlp_encode_metrics(mine, k, NULL, json, &buf, NULL));
     if (write_file(argv[1], json ? "metrics.json" : "metrics.pb", buf.data, buf.len)) {
+      return 1;
+    }
+    census__buf_free(&buf);
+  }
+  /* A delta point carries the exemplars of its interval only: the latency row as one delta
+   * point whose interval starts after every recording (none), into DIR/late.pb. */
+  {
+    census_otlp_row_point rp = {.row = 0, .has_min_max = true};
+    CHECK(census_view_data_row_point(mine[0], 0, &rp.point));
+    rp.start_ns = census_view_data_end_time_ns(mine[0]);
+    census_otlp_view_points late = {.delta = true, .count = 1, .points = &rp};
+    const census_otlp_view_points *points[] = {&late};
+    census_buf buf = CENSUS_BUF_INIT;
+    CHECK(census__otlp_encode_metrics_points(mine, points, 1, NULL, false, &buf, NULL));
+    if (write_file(argv[1], "late.pb", buf.data, buf.len)) {
       return 1;
     }
     census__buf_free(&buf);
