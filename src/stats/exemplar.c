@@ -17,7 +17,6 @@
 #include "census/trace.h"
 #include "core/clock.h"
 #include "core/diagnostics.h"
-#include "core/thread_local.h"
 #include "stats/cell.h"
 #include "stats/stats_internal.h"
 #include "tags/tags_internal.h"
@@ -37,7 +36,7 @@ enum {
 /* -1: not decided yet (the environment is read at first use); else a census_exemplar_filter. */
 static _Atomic int filter = -1;
 static _Atomic uint64_t collection; /* census__exemplar_collection_begin() count */
-static CENSUS__HOT_THREAD_LOCAL uint64_t rng;
+static _Thread_local uint64_t rng;  /* not a hot path: no initial-exec TLS (thread_local.h) */
 
 /* Reads OTEL_METRICS_EXEMPLAR_FILTER: always_on, always_off or trace_based (the spec's values;
  * case-insensitive). Anything else is reported and ALWAYS_OFF kept. */
@@ -176,7 +175,7 @@ static void pack_attributes(const struct census__rview *view, const census_tag_m
   }
 }
 
-CENSUS__HOT_THREAD_LOCAL const census_tag_map *census__exemplar_tags;
+_Thread_local const census_tag_map *census__exemplar_tags;
 
 void census__exemplar_record(const struct census__rview *view, _Atomic uint64_t *w,
                              const struct census__measurement *m) {
