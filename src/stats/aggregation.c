@@ -133,6 +133,9 @@ static void words_empty(const struct census__rview *view, uint64_t *words, bool 
   if (a->type == CENSUS_AGGREGATION_EXPONENTIAL) {
     memset(words, 0, WORD_EXP_ZERO * sizeof *words);
     census__exp_reset(words, a->max_size, a->max_scale, keep_window);
+    if (view->exemplar_at) { /* the reservoir after the slots (exemplar.h) */
+      memset(words + view->exemplar_at, 0, (view->words - view->exemplar_at) * sizeof *words);
+    }
   } else {
     memset(words, 0, view->words * sizeof *words);
   }
@@ -236,7 +239,8 @@ bool census__words_merge(const struct census__rview *view, uint64_t *into, const
     break;
   case CENSUS_AGGREGATION_DISTRIBUTION:
     moments_merge(measure, into, from, &saturated);
-    for (size_t i = WORD_BUCKETS; from[WORD_COUNT] != 0 && i < view->words; i++) {
+    for (size_t i = WORD_BUCKETS;
+         from[WORD_COUNT] != 0 && i <= WORD_BUCKETS + view->def.aggregation.bound_count; i++) {
       into[i] = census__count_add(into[i], from[i], &saturated);
     }
     break;
@@ -246,6 +250,9 @@ bool census__words_merge(const struct census__rview *view, uint64_t *into, const
       saturated |= census__exp_merge(view, into, from);
     }
     break;
+  }
+  if (view->exemplar_at) {
+    census__exemplar_merge(view, into + view->exemplar_at, from + view->exemplar_at);
   }
   return saturated;
 }

@@ -56,6 +56,9 @@ struct bound_gen {
   struct census__series **series; /* one per view of list */
   size_t *offsets;                /* word offset of each view's cell in a block */
   size_t block_words;
+  /* A view keeps exemplars: the generation gets no blocks and every record takes the unbound
+   * path, which hands the handle's tags to the exemplar reservoirs (exemplar.h). */
+  bool exemplars;
   /* The common cases, updated inline without the loop over views and the switch on the
    * aggregation (see bound_record()); anything else takes bound_record_views(). */
   enum bound_fast fast;
@@ -117,6 +120,9 @@ static struct bound_gen *gen_new(census_bound_measure *b, struct census__view_li
   if (!ok) {
     gen_free(gen);
     return NULL;
+  }
+  for (size_t v = 0; v < n; v++) {
+    gen->exemplars |= list->views[v]->exemplar_at != 0;
   }
   if (n == 1 && list->views[0]->def.aggregation.type == CENSUS_AGGREGATION_COUNT) {
     gen->fast = BOUND_ONE_COUNT;
@@ -210,6 +216,11 @@ static _Atomic uint64_t *bound_prepare(census_bound_measure *b, struct census__t
       gen = fresh;
     }
   }
+  if (gen->list == list && gen->exemplars) {
+    census__mutex_unlock(&b->mu);
+    *gen_out = gen;
+    return NULL; /* the unbound path records it (bound_record_slow()) */
+  }
   _Atomic uint64_t *block = gen->list == list ? block_get(gen, ts->tid) : NULL;
   census__mutex_unlock(&b->mu);
   if (!block) {
@@ -243,6 +254,9 @@ bound_record_views(const struct bound_gen *gen, _Atomic uint64_t *block,
   unsigned phase = census__window_enter(&ts->seq, &seq);
   for (size_t v = 0; v < gen->list->count; v++) {
     const struct census__rview *view = gen->list->views[v];
+    if (view->record_type == CENSUS__AGGREGATION_EXEMPLARS) {
+      __builtin_unreachable(); /* such generations record unbound (bound_gen.exemplars) */
+    }
     census__cell_update(view, block + gen->offsets[v] + phase * view->words, &m);
   }
   census__window_leave(&ts->seq, seq);
@@ -263,15 +277,22 @@ bound_record_slow(census_bound_measure *b, int64_t int_value, double double_valu
     return census__record_after_shutdown();
   }
   struct census__thread_state *ts = census__thread_state_get();
-  /* No id, or shared-memory mode (whose cells the unbound path keeps, shm.h): the unbound path
-   * is exact. */
+  /* No id, shared-memory mode (whose cells the unbound path keeps, shm.h), or a view with
+   * exemplars (which take the recording's tags, exemplar.h): the unbound path is exact. Such a
+   * generation never gets blocks, so its records always come here, without taking b->mu. */
   if (!ts || ts->tid == CENSUS__NO_TID ||
-      atomic_load_explicit(&census__shm_epoch, memory_order_relaxed)) {
+      atomic_load_explicit(&census__shm_epoch, memory_order_relaxed) ||
+      (gen->exemplars &&
+       gen->list == atomic_load_explicit(&b->measure->views, memory_order_acquire))) {
     struct census__measurement m = bound_measurement(b->measure, int_value, double_value);
     return census__record(&m, 1, b->tags);
   }
   census_status status;
   _Atomic uint64_t *block = bound_prepare(b, ts, &gen, &status);
+  if (!block && status == CENSUS_OK && gen->exemplars) {
+    struct census__measurement m = bound_measurement(b->measure, int_value, double_value);
+    return census__record(&m, 1, b->tags);
+  }
   if (!block) {
     if (status == CENSUS_ENOMEM) {
       census__count_dropped("out_of_memory", 1);

@@ -35,6 +35,7 @@
 #include "core/diagnostics.h"
 #include "core/lock.h"
 #include "stats/bound.h"
+#include "stats/exemplar.h"
 #include "stats/harvest.h"
 #include "stats/recorder.h"
 #include "stats/self_metrics.h"
@@ -96,6 +97,7 @@ void census__collect_locked(void) {
   if (observe_hook) {
     observe_hook(); /* before the flip: the callbacks' records belong to this collection */
   }
+  census__exemplar_collection_begin();
   unsigned old = census__window_flip();
   size_t count;
   struct census__thread_state **list = census__threads_snapshot(&count);

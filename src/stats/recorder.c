@@ -265,15 +265,25 @@ static __attribute__((noinline)) struct census__cell *cell_lookup(struct census_
  * `m` (the one-measurement path's measurement, else NULL): when shared-memory mode is on here
  * though census__record() saw it off (CENSUS_SHM_DIR noticed at this new cell, or another thread
  * enabled it), the shared cell takes `m` too, so the record that turned the mode on is in the
- * group's view. */
+ * group's view. Views with exemplars always come here (see below). */
 static __attribute__((noinline)) struct census__cell *
 cell_miss(struct census__thread_state *ts, struct census__recent_cell *recent,
           struct census__rview *view, const census_tag_map *tags, uint64_t map_id,
           const struct census__measurement *m) {
+  /* A view with exemplars is cached under its address with bit 0 set, which the inline check of
+   * cell_for() never matches: each of its records comes here and hands its tags to the cell
+   * update's exemplar case (exemplar.h), and a repeat finds its cell without the lookup. */
+  const struct census__rview *key =
+      view->exemplar_at ? (const struct census__rview *)((uintptr_t)view | 1) : view;
+  if (view->exemplar_at && recent->map_id == map_id && recent->view == key) {
+    census__exemplar_tags = tags;
+    return recent->cell;
+  }
   struct census__cell *cell = cell_lookup(ts, view, tags);
   if (cell) {
+    census__exemplar_tags = tags;
     recent->map_id = map_id;
-    recent->view = view;
+    recent->view = key;
     recent->cell = cell;
     if (m && atomic_load_explicit(&census__shm_epoch, memory_order_relaxed)) {
       census__shm_record(cell, view, m);

@@ -235,7 +235,7 @@ static struct census__shm_cell *record_new(const struct census__cell *cell, int 
     *err = ENOMEM;
     return NULL;
   }
-  size_t words = cell->view->words;
+  size_t words = cell->view->layout_words; /* a view's exemplars stay in its process */
   size_t size = census__shm_record_size(desc_size, words, 2);
   struct census__shm_chunk *c = this_chunk.gen == file_gen ? this_chunk.chunk : NULL;
   uint64_t used = c ? atomic_load_explicit(&c->used, memory_order_relaxed) : 0;
@@ -263,7 +263,8 @@ static struct census__shm_cell *record_new(const struct census__cell *cell, int 
       (void *)(at + CENSUS__SHM_RECORD_HEAD + census__shm_pad8(desc_size));
   atomic_init(&shared->gen, 0);
   shared->last_bucket = 0;
-  census__cell_words_init(cell->view, shared->slots);
+  /* Both slots empty, `words` each: the view as it records without exemplars (its `plain`). */
+  census__cell_words_init(cell->view->plain, shared->slots);
   atomic_store_explicit(&c->used, used + size, memory_order_release);
   return shared;
 }

@@ -234,6 +234,9 @@ static size_t view_find(struct census__shm_merge *m, const unsigned char *desc,
   v->rview.def.aggregation.max_size = d->max_size;
   v->rview.def.aggregation.max_scale = d->max_scale;
   v->rview.words = census__aggregation_words(&v->rview.def.aggregation);
+  v->rview.layout_words = v->rview.words; /* shared cells carry no exemplars */
+  v->rview.record_type = v->rview.def.aggregation.type;
+  v->rview.plain = &v->rview;
   return m->view_count++;
 }
 

@@ -19,6 +19,7 @@
 #include "core/run_state.h"
 #include "core/text.h"
 #include "stats/aggregation.h"
+#include "stats/exemplar.h"
 #include "stats/measure.h"
 #include "stats/series.h"
 #include "stats/stats_internal.h"
@@ -296,7 +297,16 @@ static struct census__rview *rview_new(const census_view *def) {
   if (rv->def.aggregation.type == CENSUS_AGGREGATION_SUM && rv->def.measure->signed_values) {
     rv->def.aggregation.type = CENSUS__AGGREGATION_SIGNED_SUM; /* see stats_internal.h */
   }
-  rv->words = census__aggregation_words(&rv->def.aggregation);
+  rv->layout_words = census__aggregation_words(&rv->def.aggregation);
+  rv->words = rv->layout_words;
+  rv->record_type = rv->def.aggregation.type;
+  rv->plain = rv;
+  if (!census__exemplar_view_init(rv)) { /* a reservoir after the words, if the filter is on */
+    census__series_table_free(rv);
+    view_def_clear(&rv->def);
+    free(rv);
+    return NULL;
+  }
   rv->hash_seed = census__hash_bytes(rv->def.name, strlen(rv->def.name));
   rv->start_ns = census__unix_ns();
   return rv;
@@ -309,6 +319,9 @@ CENSUS_EXPORT census_status census_view_register(const census_view *view) {
   census_status status = CENSUS_OK;
   const char *differs = NULL;
   char detail[240];
+  /* Decides the exemplar filter now, reading OTEL_METRICS_EXEMPLAR_FILTER the first time, so
+   * that a bad value is reported (a callback) without VIEWS held. */
+  (void)census_exemplar_filter_get();
   census__mutex_lock(&views_mu);
   struct census__rview *existing = find_locked(view->name);
   if (existing) {
@@ -334,6 +347,7 @@ CENSUS_EXPORT census_status census_view_register(const census_view *view) {
       views[view_count++] = rv;
     } else if (rv) {
       census__series_table_free(rv);
+      census__exemplar_view_free(rv);
       view_def_clear(&rv->def);
       free(rv);
     }
@@ -352,6 +366,7 @@ void census__views_shutdown(void) {
   census__mutex_lock(&views_mu);
   for (size_t i = 0; i < view_count; i++) {
     census__series_table_free(views[i]);
+    census__exemplar_view_free(views[i]);
     view_def_clear(&views[i]->def);
     free(views[i]);
   }

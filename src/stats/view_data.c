@@ -15,6 +15,7 @@
 #include "core/run_state.h"
 #include "stats/aggregation.h"
 #include "stats/collector.h"
+#include "stats/exemplar.h"
 #include "stats/exp_histogram.h"
 #include "stats/series.h"
 #include "stats/view.h"
@@ -38,6 +39,7 @@ struct census_view_data {
   double *bounds;
   size_t max_size; /* EXPONENTIAL: slots per row */
   size_t words;
+  size_t exemplar_at, exemplar_slots; /* the rows' reservoirs (exemplar.h); 0: none */
   int64_t start_ns, end_ns;
   size_t row_count;
   struct view_data_row *rows;
@@ -121,6 +123,8 @@ census_view_data *census__view_data_build(struct census__rview *view, int64_t en
   d->bound_count = def->aggregation.bound_count;
   d->bounds = malloc((d->bound_count ? d->bound_count : 1) * sizeof *d->bounds);
   d->words = view->words;
+  d->exemplar_at = view->exemplar_at;
+  d->exemplar_slots = view->exemplar_slots;
   d->max_size = def->aggregation.max_size;
   d->end_ns = end_ns;
   if (!d->name || !d->description || !d->columns || !d->bounds ||
@@ -294,6 +298,41 @@ CENSUS_EXPORT const char *census_view_data_row_value(const census_view_data *d, 
 }
 CENSUS_EXPORT bool census_view_data_row_is_overflow(const census_view_data *d, size_t row) {
   return d && row < d->row_count && d->rows[row].overflow;
+}
+
+/* The reservoir words of `row`, or NULL (out of range, or a view without exemplars). */
+static const uint64_t *row_exemplars(const census_view_data *d, size_t row) {
+  return d && d->exemplar_at && row < d->row_count ? d->rows[row].totals + d->exemplar_at : NULL;
+}
+
+CENSUS_EXPORT size_t census_view_data_row_exemplar_count(const census_view_data *d, size_t row) {
+  const uint64_t *area = row_exemplars(d, row);
+  return area ? census__exemplar_count(area, d->exemplar_slots) : 0;
+}
+
+CENSUS_EXPORT census_status census_view_data_row_exemplar(const census_view_data *d, size_t row,
+                                                          size_t i, census_exemplar *out) {
+  if (!d || !out) {
+    return CENSUS_EINVAL;
+  }
+  const uint64_t *area = row_exemplars(d, row);
+  bool found = area && census__exemplar_get(area, d->exemplar_slots,
+                                            d->aggregation == CENSUS_AGGREGATION_DISTRIBUTION,
+                                            d->measure->type == CENSUS_MEASURE_INT64, i, out);
+  return found ? CENSUS_OK : CENSUS_ENOTFOUND;
+}
+
+CENSUS_EXPORT census_status census_view_data_row_exemplar_attribute(const census_view_data *d,
+                                                                    size_t row, size_t i, size_t j,
+                                                                    const char **key,
+                                                                    const char **value) {
+  if (!d || !key || !value) {
+    return CENSUS_EINVAL;
+  }
+  const uint64_t *area = row_exemplars(d, row);
+  return area && census__exemplar_attribute(area, d->exemplar_slots, i, j, key, value)
+             ? CENSUS_OK
+             : CENSUS_ENOTFOUND;
 }
 
 /* Fills p->int_value and p->double_value from a sum word: an int sum exactly (INT64_MAX once

@@ -354,6 +354,10 @@ static void stats_definitions_and_data(void) {
   /* Shared-memory mode: refused after shutdown, as every other entry point that would start
    * something; the gauge mode and the counters are plain settings and reads. */
   assert_int_equal(census_shm_enable("/tmp"), CENSUS_ESHUTDOWN);
+  /* The exemplar filter is a plain setting: set and read after shutdown too. */
+  assert_int_equal(census_exemplar_filter_set(CENSUS_EXEMPLAR_FILTER_ALWAYS_ON), CENSUS_OK);
+  assert_int_equal(census_exemplar_filter_get(), CENSUS_EXEMPLAR_FILTER_ALWAYS_ON);
+  assert_int_equal(census_exemplar_filter_set(CENSUS_EXEMPLAR_FILTER_ALWAYS_OFF), CENSUS_OK);
   assert_false(census_shm_enabled());
   assert_int_equal(census_shm_view_data_get_all("/tmp", &all, &all_count), CENSUS_ESHUTDOWN);
   size_t compacted = 7;
@@ -389,6 +393,16 @@ static void stats_definitions_and_data(void) {
   assert_int_equal(p.count, 2); /* the direct record and the bound one */
   census_exponential_buckets e;
   assert_int_equal(census_view_data_row_exponential(d, 0, &e), CENSUS_EINVAL); /* a Count view */
+  /* A view registered with the filter off keeps no exemplars; the accessors say so. */
+  assert_int_equal(census_view_data_row_exemplar_count(d, 0), 0);
+  census_exemplar ex;
+  assert_int_equal(census_view_data_row_exemplar(d, 0, 0, &ex), CENSUS_ENOTFOUND);
+  assert_int_equal(census_view_data_row_exemplar(d, 0, 0, NULL), CENSUS_EINVAL);
+  const char *key = NULL, *value = NULL;
+  assert_int_equal(census_view_data_row_exemplar_attribute(d, 0, 0, 0, &key, &value),
+                   CENSUS_ENOTFOUND);
+  assert_int_equal(census_view_data_row_exemplar_attribute(d, 0, 0, 0, NULL, &value),
+                   CENSUS_EINVAL);
   census_view_data_free(before.snapshot);
   census_view_data_free_all(before.all, before.all_count);
 }
