@@ -23,6 +23,7 @@
 #include <strings.h>
 
 #include "census/census.h"
+#include "alloc.h"
 
 /* Longest value quoted back in a diagnostic; longer ones are cut with "...". */
 #define QUOTE_MAX 64
@@ -271,11 +272,11 @@ census_status census__kv_list_parse(const char *list, census_kv_fn fn, void *use
   for (size_t i = 0; i < list_len; i++) {
     members += list[i] == ',';
   }
-  char *copy = malloc(list_len + 1);
-  kv_member *kv = malloc(members * sizeof *kv);
+  char *copy = census__malloc(list_len + 1);
+  kv_member *kv = census__malloc(members * sizeof *kv);
   if (copy == NULL || kv == NULL) {
-    free(copy);
-    free(kv);
+    census__free(copy);
+    census__free(kv);
     snprintf(message, message_size, "out of memory");
     return CENSUS_ENOMEM;
   }
@@ -319,8 +320,8 @@ census_status census__kv_list_parse(const char *list, census_kv_fn fn, void *use
       }
     }
   }
-  free(kv);
-  free(copy);
+  census__free(kv);
+  census__free(copy);
   return status;
 }
 

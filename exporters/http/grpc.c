@@ -7,6 +7,7 @@
  * gives up on anything else, so no input makes it read outside the buffer.
  */
 #include "grpc.h"
+#include "alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -132,7 +133,7 @@ static bool b64_decode(const char *v, size_t len, unsigned char **out, size_t *o
   if (len % 4 == 1) {
     return false;
   }
-  unsigned char *buf = malloc(len * 3 / 4 + 1);
+  unsigned char *buf = census__malloc(len * 3 / 4 + 1);
   if (!buf) {
     return false;
   }
@@ -142,7 +143,7 @@ static bool b64_decode(const char *v, size_t len, unsigned char **out, size_t *o
   for (size_t i = 0; i < len; i++) {
     int d = b64_value((unsigned char)v[i]);
     if (d < 0) {
-      free(buf);
+      census__free(buf);
       return false;
     }
     acc = (acc << 6) | (uint32_t)d;
@@ -323,7 +324,7 @@ bool census__grpc_parse_details(const char *value, size_t len, census_grpc_detai
     return false;
   }
   bool ok = parse_status(bytes, n, out);
-  free(bytes);
+  census__free(bytes);
   if (!ok) {
     memset(out, 0, sizeof *out);
     out->retry_delay_ms = -1;

@@ -40,6 +40,7 @@
 #include "stats/self_metrics.h"
 #include "stats/shm.h"
 #include "stats/window.h"
+#include "core/alloc.h"
 
 static census__mutex collect_mu = CENSUS__MUTEX_INIT(CENSUS__LOCK_COLLECT);
 static void (*observe_hook)(void); /* set once at load, read under COLLECT */
@@ -105,7 +106,7 @@ void census__collect_locked(void) {
   }
   /* A thread marked dead before this point is done writing; one marked dead later is treated as
    * live this time (its old half is stable once it is quiescent) and freed next time. */
-  bool *dead = calloc(count ? count : 1, sizeof *dead);
+  bool *dead = census__calloc(count ? count : 1, sizeof *dead);
   for (size_t i = 0; i < count; i++) {
     dead[i] = dead && atomic_load_explicit(&list[i]->dead, memory_order_acquire);
   }
@@ -134,8 +135,8 @@ void census__collect_locked(void) {
     }
   }
   census__threads_free_dead(list, dead_count);
-  free(dead);
-  free(list);
+  census__free(dead);
+  census__free(list);
   report_saturations();
 }
 

@@ -27,6 +27,7 @@
 #include "trace/span_internal.h"
 #include "trace/span_pool.h"
 #include "trace/span_queue.h"
+#include "core/alloc.h"
 
 #define LOCAL_MAX 512
 
@@ -81,7 +82,7 @@ static void *arena_alloc(struct census_span_data *r, size_t size) {
   struct census__arena_block *b = r->arena;
   if (!b || b->used + size > b->capacity) {
     size_t capacity = size > 1024 ? size : 1024;
-    struct census__arena_block *fresh = malloc(sizeof *fresh + capacity);
+    struct census__arena_block *fresh = census__malloc(sizeof *fresh + capacity);
     if (!fresh) {
       return NULL;
     }
@@ -371,7 +372,7 @@ static bool array_reserve(void **array, uint32_t *capacity, uint32_t count, size
     return true;
   }
   uint32_t grown = *capacity ? *capacity * 2 : 8;
-  void *p = realloc(*array, grown * element);
+  void *p = census__realloc(*array, grown * element);
   if (!p) {
     return false;
   }

@@ -88,7 +88,7 @@ if(CENSUS_BUILD_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang" AND NOT CENSUS_SANI
   # (python3-prometheus-client's strict OpenMetrics parser, promtool), after the fuzz run.
   if(CENSUS_EXPORTER_PROMETHEUS)
     census_fuzz_target(prometheus_render NO_CORE
-      SOURCES ${CENSUS_PROMETHEUS_RENDER_SOURCES}
+      SOURCES ${CENSUS_PROMETHEUS_RENDER_SOURCES} ${PROJECT_SOURCE_DIR}/src/core/alloc.c
               ${PROJECT_SOURCE_DIR}/tests/fuzz/exposition_check.c
       INCLUDES ${PROJECT_SOURCE_DIR}/exporters/prometheus ${common_dir})
     # The Accept header of every request to /metrics (any client of the server).

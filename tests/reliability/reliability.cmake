@@ -35,3 +35,9 @@ if(TARGET census_otlp_static AND TARGET census_prometheus_static)
   set_tests_properties(soak PROPERTIES LABELS "integration;reliability;soak" TIMEOUT 900
     ENVIRONMENT "${soak_env}")
 endif()
+
+# Every allocation of src/ and exporters/ goes through the allocator hook's wrappers
+# (src/core/alloc.h): a bare malloc/calloc/realloc/free/strdup... anywhere else fails.
+add_test(NAME alloc_calls
+  COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/alloc_calls_test.py ${PROJECT_SOURCE_DIR})
+set_tests_properties(alloc_calls PROPERTIES LABELS "unit;reliability" TIMEOUT 60)
