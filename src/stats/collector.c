@@ -107,8 +107,10 @@ void census__collect_locked(void) {
   /* A thread marked dead before this point is done writing; one marked dead later is treated as
    * live this time (its old half is stable once it is quiescent) and freed next time. */
   bool *dead = census__calloc(count ? count : 1, sizeof *dead);
-  for (size_t i = 0; i < count; i++) {
-    dead[i] = dead && atomic_load_explicit(&list[i]->dead, memory_order_acquire);
+  /* Out of memory: no thread is taken as dead this time (each is harvested as live, and freed
+   * at a later collection). tests/reliability/alloc_failure.c wrote through NULL here. */
+  for (size_t i = 0; dead && i < count; i++) {
+    dead[i] = atomic_load_explicit(&list[i]->dead, memory_order_acquire);
   }
   /* What to take from each thread id's bound-measure cells: threads that started after the
    * flip, and ids no thread holds, have nothing in the old half but harmless zeros. */

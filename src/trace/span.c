@@ -422,7 +422,13 @@ CENSUS_EXPORT census_status census_span_set_attribute_string(census_span span, c
   }
   struct census__attr a = {.type = CENSUS_ATTRIBUTE_STRING};
   a.value.s = arena_strdup(r, value);
-  return a.value.s ? set_attribute(span, key, a) : CENSUS_ENOMEM;
+  if (!a.value.s) {
+    /* Counted like every attribute the span cannot keep, so exporters report it (it was lost
+     * silently before: tests/reliability/alloc_failure.c, span scenario). */
+    r->dropped_attrs++;
+    return CENSUS_ENOMEM;
+  }
+  return set_attribute(span, key, a);
 }
 
 CENSUS_EXPORT census_status census_span_set_attribute_int64(census_span span, const char *key,

@@ -41,3 +41,11 @@ endif()
 add_test(NAME alloc_calls
   COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/alloc_calls_test.py ${PROJECT_SOURCE_DIR})
 set_tests_properties(alloc_calls PROPERTIES LABELS "unit;reliability" TIMEOUT 60)
+
+# The allocation-failure torture test: each public entry point's scenario run once per
+# allocation, failing it; documented status, no leak (LeakSanitizer in the ASan build), view
+# data and span counts still add up.
+add_executable(alloc_failure ${CMAKE_CURRENT_LIST_DIR}/alloc_failure.c)
+target_link_libraries(alloc_failure PRIVATE census_static)
+add_test(NAME alloc_failure COMMAND alloc_failure)
+set_tests_properties(alloc_failure PROPERTIES LABELS "unit;reliability" TIMEOUT 300)
