@@ -209,12 +209,20 @@ census_view_data **census__view_data_build_all(size_t *count) {
     census__free(views);
     return NULL;
   }
+  /* All or nothing: a snapshot that cannot be built fails the whole call (CENSUS_ENOMEM for the
+   * caller), never a shorter array that looks complete. The views keep their data: the next
+   * collection or export finds them. (A view left out was scraped and exported as if it did not
+   * exist: tests/reliability/alloc_failure.c, prometheus render.) */
   int64_t now = census__unix_ns();
   for (size_t i = 0; i < n; i++) {
     census_view_data *d = census__view_data_build(views[i], now);
-    if (d) {
-      all[(*count)++] = d;
+    if (!d) {
+      census__view_data_free_all(all, *count);
+      census__free(views);
+      *count = 0;
+      return NULL;
     }
+    all[(*count)++] = d;
   }
   census__free(views);
   return all;

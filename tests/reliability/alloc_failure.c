@@ -25,19 +25,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "census/census.h"
 #include "census/exporter.h"
+#include "census/exporters/stdout.h"
+#ifdef CENSUS_HAVE_PROMETHEUS
+#include "census/exporters/prometheus.h"
+#endif
+#ifdef CENSUS_HAVE_OTLP
+#include "census/exporters/otlp.h"
+#endif
 #include "census/propagation.h"
 #include "census/trace.h"
 
 /* ---- the failing allocator --------------------------------------------------------------- */
 
-static _Thread_local bool armed;   /* this thread's allocations are counted (and may fail) */
-static _Atomic long seen;          /* allocations made while armed, this run */
-static _Atomic long fail_at;       /* the allocation to fail (1-based), 0: none */
-static _Atomic long failed;        /* allocations failed, this run */
-static _Atomic long live;          /* blocks allocated and not freed */
-static _Atomic long total_points;  /* allocation points exercised, all scenarios */
+static _Thread_local bool armed;  /* this thread's allocations are counted (and may fail) */
+static _Atomic long seen;         /* allocations made while armed, this run */
+static _Atomic long fail_at;      /* the allocation to fail (1-based), 0: none */
+static _Atomic long failed;       /* allocations failed, this run */
+static _Atomic long live;         /* blocks allocated and not freed */
+static _Atomic long total_points; /* allocation points exercised, all scenarios */
 
 static bool should_fail(void) {
   if (!armed) {
@@ -67,7 +77,9 @@ static void *t_calloc(size_t count, size_t size) {
   return p;
 }
 
-static void *t_realloc(void *block, size_t size) { return should_fail() ? NULL : realloc(block, size); }
+static void *t_realloc(void *block, size_t size) {
+  return should_fail() ? NULL : realloc(block, size);
+}
 
 static void t_free(void *block) {
   if (block) {
@@ -191,7 +203,7 @@ struct carrier {
 
 static void carrier_set(void *c, const char *name, const char *value) {
   if (strcmp(name, "baggage") == 0) {
-    snprintf(((struct carrier *)c)->baggage, sizeof ((struct carrier *)c)->baggage, "%s", value);
+    snprintf(((struct carrier *)c)->baggage, sizeof((struct carrier *)c)->baggage, "%s", value);
   }
 }
 
@@ -318,8 +330,8 @@ static void views(void) {
   char name[64];
   snprintf(name, sizeof name, "torture/view_%d", view_round++);
   census_status st;
-  census_aggregation *agg = census_aggregation_distribution_new((const double[]){1, 10, 100}, 3,
-                                                                &st);
+  census_aggregation *agg =
+      census_aggregation_distribution_new((const double[]){1, 10, 100}, 3, &st);
   CHECK(agg || st == CENSUS_ENOMEM, "aggregation: %s", census_status_name(st));
   if (!agg) {
     return;
@@ -437,13 +449,68 @@ static void spans(void) {
   CHECK(atomic_load(&spans_exported) == exported + 1, "span (failing allocation %ld) not exported",
         atomic_load(&fail_at));
   CHECK(atomic_load(&attrs_exported) - kept == accepted,
-        "span (failing allocation %ld): %ld attributes exported, %ld accepted", atomic_load(&fail_at),
-        atomic_load(&attrs_exported) - kept, accepted);
+        "span (failing allocation %ld): %ld attributes exported, %ld accepted",
+        atomic_load(&fail_at), atomic_load(&attrs_exported) - kept, accepted);
   CHECK(atomic_load(&attrs_dropped) - dropped == refused,
         "span (failing allocation %ld): %ld attributes counted dropped, %ld refused",
         atomic_load(&fail_at), atomic_load(&attrs_dropped) - dropped, refused);
   armed = was;
 }
+
+/* ---- exporters (offline) ------------------------------------------------------------------ */
+
+static int devnull = -1;
+
+/* Start and stop (its final export runs on this thread): each ends OK, ENOMEM, or for the stop
+ * EEXPORT with the rows it could not write counted as dropped. */
+static void stdout_exporter(void) {
+  census_stdout_options o = CENSUS_STDOUT_OPTIONS_INIT;
+  o.fd = devnull;
+  o.skip_spans = 1;
+  census_stdout_exporter *e = NULL;
+  census_status st = census_stdout_exporter_start(&o, &e);
+  CHECK(ok_or_enomem(st), "stdout start: %s", census_status_name(st));
+  CHECK((st == CENSUS_OK) == (e != NULL), "stdout start: handle and status disagree");
+  if (e) {
+    st = census_stdout_exporter_stop(e, 5000);
+    CHECK(ok_or_enomem(st) || st == CENSUS_EEXPORT, "stdout stop: %s", census_status_name(st));
+  }
+}
+
+#ifdef CENSUS_HAVE_PROMETHEUS
+static void prometheus_render(void) {
+  char *text = (char *)1;
+  size_t length = 0;
+  census_status st = census_prometheus_render(NULL, &text, &length);
+  CHECK(ok_or_enomem(st), "render: %s", census_status_name(st));
+  CHECK((st == CENSUS_OK) == (text != NULL), "render: text and status disagree");
+  if (st == CENSUS_OK) {
+    CHECK(strstr(text, "torture_records") != NULL, "render (failing allocation %ld) lost the view",
+          atomic_load(&fail_at));
+  }
+  census_prometheus_text_free(text);
+}
+#endif
+
+#ifdef CENSUS_HAVE_OTLP
+/* Start against a closed port and stop at once: what it held is dropped and counted. */
+static void otlp_exporter(void) {
+  census_otlp_options o = CENSUS_OTLP_OPTIONS_INIT;
+  o.endpoint = "http://127.0.0.1:9";
+  o.service_name = "torture";
+  o.timeout_ms = 200;
+  o.max_elapsed_ms = 200;
+  census_otlp_exporter *e = NULL;
+  census_status st = census_otlp_exporter_start(&o, &e);
+  CHECK(ok_or_enomem(st), "otlp start: %s", census_status_name(st));
+  CHECK((st == CENSUS_OK) == (e != NULL), "otlp start: handle and status disagree");
+  if (e) {
+    st = census_otlp_exporter_stop(e, 100);
+    CHECK(st == CENSUS_OK || st == CENSUS_ETIMEDOUT || st == CENSUS_EEXPORT || st == CENSUS_ENOMEM,
+          "otlp stop: %s", census_status_name(st));
+  }
+}
+#endif
 
 /* ---- main ---------------------------------------------------------------------------------- */
 
@@ -454,6 +521,7 @@ int main(void) {
     return 1;
   }
   census_diagnostics_set_callback(NULL, NULL); /* thousands of expected refusals */
+  devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
   /* After census's first use, the allocator is fixed. */
   CHECK(census_allocator_replace(malloc, calloc, realloc, free) == CENSUS_ETOOLATE, "late replace");
   CHECK(census_allocator_replace(NULL, calloc, realloc, free) == CENSUS_EINVAL, "NULL function");
@@ -489,6 +557,13 @@ int main(void) {
       {"view snapshot/get_all", view_snapshot, true},
       {"instrument counter", instruments, false},
       {"span", spans, false},
+      {"stdout exporter start/stop", stdout_exporter, false},
+#ifdef CENSUS_HAVE_PROMETHEUS
+      {"prometheus render", prometheus_render, true},
+#endif
+#ifdef CENSUS_HAVE_OTLP
+      {"otlp exporter start/stop", otlp_exporter, false},
+#endif
   };
   int64_t dropped_before = view_total("census/dropped_measurements", "out_of_memory");
   for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++) {
@@ -511,8 +586,7 @@ int main(void) {
   CHECK(census_flush(10000) == CENSUS_OK, "flush");
   long exported = atomic_load(&spans_exported);
   uint64_t dropped_spans = census_trace_dropped_spans();
-  CHECK((uint64_t)exported + dropped_spans >= (uint64_t)spans_started &&
-            exported <= spans_started,
+  CHECK((uint64_t)exported + dropped_spans >= (uint64_t)spans_started && exported <= spans_started,
         "spans started %ld, exported %ld, dropped %llu", spans_started, exported,
         (unsigned long long)dropped_spans);
   if ((uint64_t)exported == (uint64_t)spans_started) {

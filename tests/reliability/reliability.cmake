@@ -47,5 +47,12 @@ set_tests_properties(alloc_calls PROPERTIES LABELS "unit;reliability" TIMEOUT 60
 # data and span counts still add up.
 add_executable(alloc_failure ${CMAKE_CURRENT_LIST_DIR}/alloc_failure.c)
 target_link_libraries(alloc_failure PRIVATE census_static)
+foreach(exporter prometheus otlp)
+  if(TARGET census_${exporter}_static)
+    string(TOUPPER ${exporter} upper)
+    target_link_libraries(alloc_failure PRIVATE census_${exporter}_static)
+    target_compile_definitions(alloc_failure PRIVATE CENSUS_HAVE_${upper}=1)
+  endif()
+endforeach()
 add_test(NAME alloc_failure COMMAND alloc_failure)
 set_tests_properties(alloc_failure PROPERTIES LABELS "unit;reliability" TIMEOUT 300)
