@@ -36,6 +36,7 @@
 #include "google_internal.h"
 #include "url.h"
 #include "alloc.h"
+#include "env_config.h"
 
 #define DEFAULT_TOKEN_URI "https://oauth2.googleapis.com/token"
 #define DEFAULT_SCOPES "https://www.googleapis.com/auth/cloud-platform"
@@ -104,9 +105,10 @@ static census_status load_key_file(census_google_auth *auth, const char *path, c
   json_error_t jerr;
   json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
   if (!root || !json_is_object(root)) {
-    census__google_reportf(CENSUS_ECONFIG,
-                           "google credentials: cannot read service-account JSON %s: %s", path,
-                           root ? "not an object" : jerr.text);
+    char why[CENSUS_QUOTE_SIZE]; /* jansson's message may quote the file's bytes */
+    census__quote(root ? "not an object" : jerr.text, why, sizeof why);
+    census__google_reportf(
+        CENSUS_ECONFIG, "google credentials: cannot read service-account JSON %s: %s", path, why);
     json_decref(root);
     return CENSUS_ECONFIG;
   }
@@ -115,11 +117,14 @@ static census_status load_key_file(census_google_auth *auth, const char *path, c
   const char *email = json_str(root, "client_email");
   const char *pem = json_str(root, "private_key");
   if (!type || strcmp(type, "service_account") != 0) {
+    /* Escaped: the file's text must not split or forge a diagnostic line. */
+    char quoted[CENSUS_QUOTE_SIZE];
+    census__quote(type ? type : "(missing)", quoted, sizeof quoted);
     census__google_reportf(
         CENSUS_ECONFIG,
         "google credentials: %s: \"type\" is \"%s\", only \"service_account\" keys are "
         "supported",
-        path, type ? type : "(missing)");
+        path, quoted);
   } else if (!email || !pem) {
     census__google_reportf(CENSUS_ECONFIG, "google credentials: %s: missing %s", path,
                            !email ? "client_email" : "private_key");
