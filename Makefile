@@ -94,8 +94,9 @@ format-check: deps
 # /usr/bin/python3; it needs the test profile's Python packages and the pinned PyPI peers).
 bench: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DCENSUS_BUILD_BENCH=ON $(CMAKE_ARGS)
-	cmake --build $(BUILD) -j$(JOBS) --target bench_record
+	cmake --build $(BUILD) -j$(JOBS) --target bench_record ops_callgrind ops_callgrind_shared
 	./$(BUILD)/bench/bench_record $(BUILD)/bench.json
+	./scripts/callgrind-ops.sh $(BUILD) 20000 --json $(BUILD)/bench.json
 	./scripts/bench-python.sh $(BUILD)
 
 install: all

@@ -3,9 +3,12 @@
  * Usage: bench_record [OUTPUT.json]   (default build/bench.json)
  *
  * Prints a table and writes {"baseline_atomic_add_ns": X, "cpus_busy": B, "results": [{"name",
- * "threads", "ns_per_op", "min_ns_per_op", "max_ns_per_op"}, ..., {"name": "rss_bytes_per_series",
- * "threads": 1, "bytes_per_series", "series"}]} to the output file; exits non-zero if a check
- * below fails or the file cannot be written.
+ * "threads", "ns_per_op", "min_ns_per_op", "max_ns_per_op", "ratio_to_baseline"}, ...,
+ * {"name": "rss_bytes_per_series", "threads": 1, "bytes_per_series", "series"}]} to the output
+ * file; exits non-zero if a check below fails or the file cannot be written. ratio_to_baseline
+ * is the case's median ns/op over the same run's 1-thread atomic add: on a shared machine whose
+ * speed moves between runs, the figure that compares across runs. `make bench` then adds each
+ * case's callgrind "instructions_per_op" (scripts/callgrind-ops.sh --json).
  *
  * Cases, each on 1 and on 2 threads:
  *   record_map_int_0tags           measurement map put + record, int64 COUNT view, no columns,
@@ -1043,9 +1046,10 @@ int main(int argc, char **argv) {
     const struct bench_case *c = &cases[i];
     fprintf(out,
             "%s{\"name\":\"%s\",\"threads\":%d,\"ns_per_op\":%.3f,\"min_ns_per_op\":%.3f,"
-            "\"max_ns_per_op\":%.3f}",
+            "\"max_ns_per_op\":%.3f,\"ratio_to_baseline\":%.2f}",
             i ? "," : "", c->name, c->threads, c->ns_per_op[REPETITIONS / 2], c->ns_per_op[0],
-            c->ns_per_op[REPETITIONS - 1]);
+            c->ns_per_op[REPETITIONS - 1],
+            c->ns_per_op[REPETITIONS / 2] / baseline.ns_per_op[REPETITIONS / 2]);
   }
   fprintf(out,
           ",{\"name\":\"rss_bytes_per_series\",\"threads\":1,\"bytes_per_series\":%.1f,"
@@ -1098,9 +1102,10 @@ int main(int argc, char **argv) {
     fflush(stdout);
     fprintf(out,
             ",{\"name\":\"%s\",\"threads\":%d,\"ns_per_op\":%.3f,\"min_ns_per_op\":%.3f,"
-            "\"max_ns_per_op\":%.3f}",
+            "\"max_ns_per_op\":%.3f,\"ratio_to_baseline\":%.2f}",
             c->name, c->threads, c->ns_per_op[REPETITIONS / 2], c->ns_per_op[0],
-            c->ns_per_op[REPETITIONS - 1]);
+            c->ns_per_op[REPETITIONS - 1],
+            c->ns_per_op[REPETITIONS / 2] / baseline.ns_per_op[REPETITIONS / 2]);
   }
   double scrape_ms[3];
   measure_shm_scrape(shm_dir, scrape_ms);

@@ -1,21 +1,38 @@
 /* ops_callgrind.c - one hot operation N times, for counting its instructions under callgrind.
  *
- * Usage: ops_callgrind OP N   (scripts/callgrind-ops.sh runs every OP and divides)
+ * Usage: ops_callgrind OP N   (scripts/callgrind-ops.sh runs every OP with N and 2N and divides
+ * the difference by N)
  *
- * OP is one of record_direct_3tags, record_map_3tags, record_map_0tags, record_distribution_3tags,
- * record_map_distribution_3tags, bound_int, bound_distribution, record_exponential_3tags,
- * bound_exponential, span_sampled, span_unsampled, traceparent_extract, traceparent_inject, and the
- * instrument pairs: record_sum_3tags (census_record_int64() into a Sum view) beside
- * record_counter_3tags (census_counter_add_int64() into its default Sum view: the same work),
- * record_histogram_3tags (census_histogram_record_double() with record_distribution_3tags's
- * bounds) beside record_distribution_3tags, bound_counter (a counter's handle) beside bound_sum
- * (census_measure_bind() of a Sum view's measure). The operation is set up and warmed up (the
- * thread's cells, series and span records exist), then run N times inside run_ops(), a function
- * of its own that callgrind is told to count alone
- * (--toggle-collect=run_ops): instructions per operation are then the function's total divided by
- * N, the same on any machine and free of the timing noise of a shared one. Sampled spans go to a
- * registered span exporter whose queue holds all N and is never drained during the run, so the
- * count is the start, the end and the queue push, not an export.
+ * OP is named after the bench_record case it counts (its "instructions_per_op" in bench.json):
+ * record_direct_int_3tags, record_map_int_3tags, record_map_int_0tags,
+ * record_direct_distribution_3tags, record_map_distribution_3tags, record_bound_int,
+ * record_bound_distribution, span_sampled_start_end, span_unsampled_start_end,
+ * traceparent_extract, traceparent_inject, the instrument pairs record_direct_sum_3tags
+ * (census_record_int64() into a Sum view) beside record_counter_3tags (census_counter_add_int64()
+ * into its default Sum view: the same work), record_histogram_3tags
+ * (census_histogram_record_double() with record_direct_distribution_3tags's bounds) beside
+ * record_direct_distribution_3tags, record_bound_counter (a counter's handle) beside
+ * record_bound_sum (census_measure_bind() of a Sum view's measure); cases bench_record does not
+ * time: record_direct_exponential_3tags, record_bound_exponential; and the shared-memory mode:
+ * shm_record_direct_int_3tags, shm_record_map_int_3tags, shm_record_map_distribution_3tags,
+ * shm_record_bound_int, the same operations after census_shm_enable() on a fresh directory
+ * (removed at exit), turned on after set-up as bench_record does. The encoders, per series or
+ * span: otlp_encode_per_series (census__otlp_encode_metrics() of a snapshot of N distinct 3-tag
+ * counter series), otlp_encode_per_span (census__otlp_encode_spans() of N ended spans with a
+ * name, 2 attributes and 1 event, inside a span exporter's callback), prometheus_render_per_series
+ * (census_prometheus_render_views() of the snapshot), each made before and encoded once (after a
+ * warm-up encode) inside run_ops(): the N and 2N runs differ by N series or spans. Distributions
+ * record 4.2 each time (bench_record spreads its values over the buckets: the bucket search's
+ * instruction count hardly depends on the value, and a constant keeps the loop free of other work).
+ *
+ * The operation is set up and warmed up (the thread's cells, series and span records exist),
+ * then run N times inside run_ops(), a function of its own that callgrind is told to count alone
+ * (--toggle-collect=run_ops). The script runs N and 2N and takes the difference, so what is paid
+ * once in run_ops (the first call through the PLT, a cache line's first fill) cancels out:
+ * instructions per operation are the same on any machine and free of the timing noise of a
+ * shared one. Sampled spans go to a registered span exporter whose queue holds all 2N and is
+ * never drained during the run, so the count is the start, the end and the queue push, not an
+ * export.
  */
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
@@ -25,11 +42,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <census/census.h>
 #include <census/exporter.h>
 #include <census/propagation.h>
+#include <census/shm.h>
 #include <census/trace.h>
+#ifdef CENSUS_HAVE_PROMETHEUS
+#include <census/exporters/prometheus.h>
+#endif
+#ifdef CENSUS_HAVE_OTLP
+#include "buffer.h"
+#include "otlp_encode.h"
+#endif
 
 static const census_measure *count_measure, *dist_measure, *sum_measure, *exp_measure;
 static census_counter *counter;
@@ -217,34 +243,194 @@ static bool traceparent_inject(void) {
   return census_traceparent_inject(&context, set_header, NULL) == CENSUS_OK;
 }
 
+/* ---- encoders: N series or spans per run, one encode (run_ops calls it once) ---------------- */
+
+static const census_tag_key *encode_keys[3];
+#if defined(CENSUS_HAVE_OTLP) || defined(CENSUS_HAVE_PROMETHEUS)
+static census_view_data *encode_snapshot; /* N distinct 3-tag counter series */
+
+/* A snapshot of n distinct 3-tag series of a COUNT view, as bench_record's record_series(). */
+static void make_series(long n) {
+  census_status st;
+  const census_measure *m = census_measure_int64_new("ops/encode_series", "", "1", &st);
+  check("measure", st);
+  census_aggregation *count = census_aggregation_count_new();
+  census_view *v = census_view_new("ops/encode_series", "Requests by route, method and status", m,
+                                   encode_keys, 3, count, &st);
+  check("view", st);
+  check("max series", census_view_set_max_series(v, (size_t)n * 2));
+  check("view", census_view_register(v));
+  census_view_free(v);
+  census_aggregation_free(count);
+  census_tag_map *t = census_tag_map_new();
+  char values[3][32];
+  for (long i = 0; i < n; i++) {
+    snprintf(values[0], sizeof values[0], "/api/v1/route-%ld", i % 100);
+    snprintf(values[1], sizeof values[1], "method-%ld", i / 100 % 10);
+    snprintf(values[2], sizeof values[2], "%ld", 200 + i / 1000);
+    for (int k = 0; k < 3; k++) {
+      check("tag put", census_tag_map_put(t, encode_keys[k], values[k]));
+    }
+    check("record", census_record_int64(m, 1 + i % 7, t));
+  }
+  census_tag_map_free(t);
+  encode_snapshot = census_view_data_get("ops/encode_series", &st);
+  check("view data", st);
+}
+#endif
+
+#ifdef CENSUS_HAVE_OTLP
+static census_resource_attribute service = {
+    .key = "service.name", .type = CENSUS_ATTRIBUTE_STRING, .string_value = "bench"};
+static long encode_expected; /* series or spans the encode must report */
+static const census_span_data *const *encode_spans;
+static size_t encode_span_count;
+
+static bool otlp_encode_per_series(void) {
+  census_resource resource = {&service, 1};
+  const census_view_data *views[] = {encode_snapshot};
+  census_buf body = CENSUS_BUF_INIT;
+  uint64_t points = 0;
+  census_status st = census__otlp_encode_metrics(views, 1, &resource, false, &body, &points);
+  census__buf_free(&body);
+  return st == CENSUS_OK && points == (uint64_t)encode_expected;
+}
+
+static bool otlp_encode_spans_once(void) {
+  census_resource resource = {&service, 1};
+  census_buf body = CENSUS_BUF_INIT;
+  census_status st =
+      census__otlp_encode_spans(encode_spans, encode_span_count, &resource, false, &body);
+  bool ok = st == CENSUS_OK && body.len > 0;
+  census__buf_free(&body);
+  return ok;
+}
+
+static bool encode_ok = true;
+/* The span exporter of otlp_encode_per_span: the encode runs here, where span data exist. */
+static census_status encode_in_callback(void *user, const census_span_data *const *spans,
+                                        size_t n) {
+  (void)user;
+  encode_spans = spans;
+  encode_span_count = n;
+  encode_ok = encode_ok && (long)n == encode_expected && otlp_encode_spans_once(); /* warm-up */
+  run_ops(otlp_encode_spans_once, 1);
+  return CENSUS_OK;
+}
+#endif
+
+#ifdef CENSUS_HAVE_PROMETHEUS
+static bool prometheus_render_per_series(void) {
+  const census_view_data *views[] = {encode_snapshot};
+  char *text;
+  size_t length;
+  census_status st = census_prometheus_render_views(views, 1, NULL, &text, &length);
+  free(text);
+  return st == CENSUS_OK && length > 0;
+}
+#endif
+
+/* Runs an encoder case: n series (or spans) made, one warm-up encode, then one counted encode;
+ * the script's N and 2N runs differ by N series, so their difference over N is per series. */
+static int run_encoder(const char *op, long n) {
+  census_status st;
+  static const char *const names[3] = {"route", "method", "status"};
+  for (int k = 0; k < 3; k++) {
+    encode_keys[k] = census_tag_key_new(names[k], &st);
+    check("tag key", st);
+  }
+  if (strcmp(op, "otlp_encode_per_span") == 0) {
+#ifdef CENSUS_HAVE_OTLP
+    static const census_span_exporter_ops ops = {.size = sizeof(census_span_exporter_ops),
+                                                 .export_spans = encode_in_callback};
+    census_span_export_options o = CENSUS_SPAN_EXPORT_OPTIONS_INIT;
+    o.max_queue_size = o.max_export_batch_size = (uint32_t)n;
+    o.schedule_delay_ms = 3600 * 1000;
+    check("span options", census_trace_set_export_options(&o));
+    static int user;
+    check("span exporter", census_span_exporter_register(&ops, &user));
+    census_span_options so = CENSUS_SPAN_OPTIONS_INIT;
+    so.root = true;
+    so.sampler = census_sampler_always_on();
+    encode_expected = n;           /* the worker may export as soon as the n-th span ends */
+    for (long i = 0; i < n; i++) { /* bench_record's spans: a name, 2 attributes, 1 event */
+      census_span span = census_span_start("GET /api/v1/items", &so);
+      census_span_set_attribute_string(span, "http.route", "/api/v1/items");
+      census_span_set_attribute_int64(span, "http.status_code", 200);
+      census_span_add_event(span, "cache miss");
+      census_span_end(span);
+    }
+    check("span exporter unregister", census_span_exporter_unregister(&user, 600000));
+    if (!encode_ok) {
+      fprintf(stderr, "ops_callgrind: otlp_encode_per_span: the spans did not all encode\n");
+      return 1;
+    }
+    return 0;
+#endif
+  } else if (strcmp(op, "otlp_encode_per_series") == 0) {
+#ifdef CENSUS_HAVE_OTLP
+    make_series(n);
+    encode_expected = n;
+    if (!otlp_encode_per_series()) {
+      fprintf(stderr, "ops_callgrind: otlp_encode_per_series failed\n");
+      return 1;
+    }
+    run_ops(otlp_encode_per_series, 1);
+    return 0;
+#endif
+  } else if (strcmp(op, "prometheus_render_per_series") == 0) {
+#ifdef CENSUS_HAVE_PROMETHEUS
+    make_series(n);
+    if (!prometheus_render_per_series()) {
+      fprintf(stderr, "ops_callgrind: prometheus_render_per_series failed\n");
+      return 1;
+    }
+    run_ops(prometheus_render_per_series, 1);
+    return 0;
+#endif
+  } else {
+    return -1;
+  }
+  fprintf(stderr, "ops_callgrind: %s: census was built without that exporter\n", op);
+  return 2;
+}
+
 int main(int argc, char **argv) {
   if (argc != 3) {
     fprintf(stderr, "usage: ops_callgrind OP N\n");
     return 2;
   }
   long n = strtol(argv[2], NULL, 10);
+  int encoder = run_encoder(argv[1], n);
+  if (encoder >= 0) {
+    return encoder;
+  }
   static const struct {
     const char *name;
     bool (*fn)(void);
   } ops[] = {
-      {"record_direct_3tags", record_direct_3tags},
-      {"record_map_3tags", record_map_3tags},
-      {"record_map_0tags", record_map_0tags},
-      {"record_distribution_3tags", record_distribution_3tags},
+      {"record_direct_int_3tags", record_direct_3tags},
+      {"record_map_int_3tags", record_map_3tags},
+      {"record_map_int_0tags", record_map_0tags},
+      {"record_direct_distribution_3tags", record_distribution_3tags},
       {"record_map_distribution_3tags", record_map_distribution_3tags},
-      {"bound_int", bound_int},
-      {"bound_distribution", bound_distribution},
-      {"record_exponential_3tags", record_exponential_3tags},
-      {"bound_exponential", bound_exponential},
-      {"span_sampled", span_sampled},
-      {"span_unsampled", span_unsampled},
+      {"record_bound_int", bound_int},
+      {"record_bound_distribution", bound_distribution},
+      {"record_direct_exponential_3tags", record_exponential_3tags},
+      {"record_bound_exponential", bound_exponential},
+      {"span_sampled_start_end", span_sampled},
+      {"span_unsampled_start_end", span_unsampled},
       {"traceparent_extract", traceparent_extract},
       {"traceparent_inject", traceparent_inject},
-      {"record_sum_3tags", record_sum_3tags},
+      {"record_direct_sum_3tags", record_sum_3tags},
       {"record_counter_3tags", record_counter_3tags},
       {"record_histogram_3tags", record_histogram_3tags},
-      {"bound_counter", bound_counter},
-      {"bound_sum", bound_sum},
+      {"record_bound_counter", bound_counter},
+      {"record_bound_sum", bound_sum},
+      {"shm_record_direct_int_3tags", record_direct_3tags},
+      {"shm_record_map_int_3tags", record_map_3tags},
+      {"shm_record_map_distribution_3tags", record_map_distribution_3tags},
+      {"shm_record_bound_int", bound_int},
   };
   set_up(n);
   if (!traceparent_extract()) { /* the context traceparent_inject writes */
@@ -253,6 +439,16 @@ int main(int argc, char **argv) {
   }
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
     if (strcmp(ops[i].name, argv[1]) == 0) {
+      char shm_dir[64] = "";
+      if (strncmp(argv[1], "shm_", 4) == 0) { /* bench_record's order: set up, then the mode */
+        snprintf(shm_dir, sizeof shm_dir, "%s/census-ops-XXXXXX",
+                 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+        if (!mkdtemp(shm_dir)) {
+          perror(shm_dir);
+          return 1;
+        }
+        check("shm enable", census_shm_enable(shm_dir));
+      }
       for (int w = 0; w < 1000; w++) {
         if (!ops[i].fn()) { /* warm-up: cells, series, span records */
           fprintf(stderr, "ops_callgrind: %s failed\n", argv[1]);
@@ -260,6 +456,13 @@ int main(int argc, char **argv) {
         }
       }
       run_ops(ops[i].fn, n);
+      if (shm_dir[0] != '\0') {
+        char remove_cmd[96];
+        snprintf(remove_cmd, sizeof remove_cmd, "rm -rf '%s'", shm_dir);
+        if (system(remove_cmd) != 0) {
+          fprintf(stderr, "ops_callgrind: could not remove %s\n", shm_dir);
+        }
+      }
       return 0;
     }
   }

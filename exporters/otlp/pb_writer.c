@@ -29,15 +29,6 @@ static size_t put_varint(uint8_t *p, uint64_t v) {
   return n;
 }
 
-void census__pb_varint(census_buf *b, uint64_t v) {
-  uint8_t tmp[10];
-  census__buf_append(b, tmp, put_varint(tmp, v));
-}
-
-void census__pb_tag(census_buf *b, uint32_t field, unsigned wire_type) {
-  census__pb_varint(b, ((uint64_t)field << 3) | wire_type);
-}
-
 void census__pb_uint64(census_buf *b, uint32_t field, uint64_t v) {
   census__pb_tag(b, field, CENSUS_PB_VARINT);
   census__pb_varint(b, v);

@@ -248,7 +248,8 @@ typedef struct census_span_data census_span_data;
 /* The span's name. */
 CENSUS_EXPORT const char *census_span_data_name(const census_span_data *span);
 /* Copies the span's own context (trace id, span id, flags, tracestate) into *context; does
- * nothing if either is NULL. */
+ * nothing if either is NULL. The tracestate is copied up to its NUL (the bytes after it in
+ * context->tracestate are left as they were). */
 CENSUS_EXPORT void census_span_data_context(const census_span_data *span,
                                             census_trace_context *context);
 /* Copies the parent's span id (if parent_span_id is not NULL) and whether the parent is remote (if

@@ -72,6 +72,26 @@ CENSUS_EXPORT census_status census_shm_gauge_mode_set(census_shm_gauge_mode mode
 CENSUS_EXPORT census_status census_shm_view_data_get_all(const char *dir, census_view_data ***views,
                                                          size_t *count);
 
+/* Compacts the group in `dir` now: folds every dead process's file (nobody holds its lock: its
+ * process exited or was killed, whatever killed it) and the old archive into the archive, then
+ * removes those files, as the first reader of a scrape would (crash-safe: a total never goes
+ * backwards, no file is counted twice). For a pre-fork master's child-exit hook (gunicorn's
+ * child_exit), so the directory holds O(live processes) files between scrapes. Waits while
+ * another process reads or compacts the group (milliseconds). Sets *compacted (may be NULL) to
+ * the number of process files folded in (0: none was dead, or the archive could not be written:
+ * a full disk is reported once and leaves the files to be read as they are). A dead file that
+ * cannot be read whole stays, reported once. Needs no census_shm_enable(). Errors: CENSUS_EINVAL
+ * (NULL dir), CENSUS_ESYSTEM (the directory or its lock cannot be opened), CENSUS_ESHUTDOWN.
+ * Thread-safe; blocking (file I/O). */
+CENSUS_EXPORT census_status census_shm_compact(const char *dir, size_t *compacted);
+
+/* Whether this process is the group's leader now (the one whose export step pushes the group's
+ * merged view to stats exporters: docs/shared-memory.md, "The leader"). Only asks: it never
+ * tries to take the lead, which a process takes at its export step when it has an exporter
+ * registered and the lead is free. False when the mode is off, in a fork child until it takes
+ * the lead itself, and after shutdown. Thread-safe; never fails. */
+CENSUS_EXPORT bool census_shm_is_leader(void);
+
 /* What this process's shared-memory mode did: files it opened (1, plus one after each fork
  * child's first record), and cells that could not be placed in its file (full disk: they record
  * in this process only). Fills the caller's *counts (a plain value); NULL is a no-op.

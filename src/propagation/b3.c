@@ -22,12 +22,11 @@
  * one with zeros. */
 static bool decode_trace_id(const char *s, size_t n, uint8_t out[CENSUS_TRACE_ID_SIZE]) {
   if (n == B3_TRACE_ID) {
-    return census__hex_decode(census__hex_lower, s, CENSUS_TRACE_ID_SIZE, out);
+    return census__hex_decode(false, s, CENSUS_TRACE_ID_SIZE, out);
   }
   if (n == B3_SHORT_TRACE_ID) {
     memset(out, 0, CENSUS_TRACE_ID_SIZE / 2);
-    return census__hex_decode(census__hex_lower, s, CENSUS_TRACE_ID_SIZE / 2,
-                              out + CENSUS_TRACE_ID_SIZE / 2);
+    return census__hex_decode(false, s, CENSUS_TRACE_ID_SIZE / 2, out + CENSUS_TRACE_ID_SIZE / 2);
   }
   return false;
 }
@@ -101,7 +100,7 @@ CENSUS_EXPORT census_status census_b3_parse(const char *value, size_t length,
   }
   size_t pos = trace_length + 1;
   if (!decode_trace_id(value, trace_length, context->trace_id) || length - pos < B3_SPAN_ID ||
-      !census__hex_decode(census__hex_lower, value + pos, CENSUS_SPAN_ID_SIZE, context->span_id)) {
+      !census__hex_decode(false, value + pos, CENSUS_SPAN_ID_SIZE, context->span_id)) {
     census__context_reset(context);
     return CENSUS_EINVAL;
   }
@@ -113,7 +112,7 @@ CENSUS_EXPORT census_status census_b3_parse(const char *value, size_t length,
     pos += 2;
     if (ok && pos < length) {
       ok = length - pos == 1 + B3_SPAN_ID && value[pos] == '-' &&
-           census__hex_decode(census__hex_lower, value + pos + 1, CENSUS_SPAN_ID_SIZE, parent);
+           census__hex_decode(false, value + pos + 1, CENSUS_SPAN_ID_SIZE, parent);
     }
     if (!ok) {
       census__context_reset(context);
@@ -212,10 +211,9 @@ static census_status extract_multi(census_header_get_fn get, void *carrier,
   if (bad || !trace_id.text || !span_id.text ||
       !decode_trace_id(trace_id.text, trace_id.length, context->trace_id) ||
       span_id.length != B3_SPAN_ID ||
-      !census__hex_decode(census__hex_lower, span_id.text, CENSUS_SPAN_ID_SIZE, context->span_id) ||
-      (parent.text &&
-       (parent.length != B3_SPAN_ID ||
-        !census__hex_decode(census__hex_lower, parent.text, CENSUS_SPAN_ID_SIZE, parent_id)))) {
+      !census__hex_decode(false, span_id.text, CENSUS_SPAN_ID_SIZE, context->span_id) ||
+      (parent.text && (parent.length != B3_SPAN_ID ||
+                       !census__hex_decode(false, parent.text, CENSUS_SPAN_ID_SIZE, parent_id)))) {
     census__context_reset(context);
     return CENSUS_EINVAL;
   }

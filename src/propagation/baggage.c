@@ -70,7 +70,7 @@ static bool decode_value(const char *s, size_t n, char out[CENSUS_TAG_MAX_LENGTH
     }
     if (c == '%') {
       uint8_t byte;
-      if (n - i < 3 || !census__hex_decode(census__hex_any, s + i + 1, 1, &byte)) {
+      if (n - i < 3 || !census__hex_decode(true, s + i + 1, 1, &byte)) {
         return false;
       }
       c = byte;

@@ -47,7 +47,7 @@ CENSUS_EXPORT census_status census_cloud_trace_parse(const char *value, size_t l
     census__trim_ows(&value, &length);
   }
   if (!value || length < CLOUD_TRACE_ID + 2 || value[CLOUD_TRACE_ID] != '/' ||
-      !census__hex_decode(census__hex_any, value, CENSUS_TRACE_ID_SIZE, context->trace_id)) {
+      !census__hex_decode(true, value, CENSUS_TRACE_ID_SIZE, context->trace_id)) {
     census__context_reset(context);
     return CENSUS_EINVAL;
   }

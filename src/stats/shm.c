@@ -68,7 +68,19 @@ static uint64_t file_gen;   /* bumped when the file changes: thread chunks belon
 static int leader_fd = -1;
 static _Atomic int gauge_mode;
 static _Atomic uint64_t unshared_cells, files_opened;
-static atomic_bool env_reported, attach_reported, exponential_reported, observed_reported;
+static atomic_bool env_reported, attach_reported;
+/* Observable counters' series (OBSERVED_SUM): one shared cell per (process, series), whichever
+ * thread observes. A callback reports its process's total and callbacks run one at a time under
+ * COLLECT, so the cell holds the process's latest total and the group's merge adds the
+ * processes' totals (their description says SUM). Under shm_mu; entries of an older file_gen
+ * (a closed file, a fork child's parent's) are dropped. */
+static struct observed_cell {
+  const struct census__series *series;
+  const struct census__rview *view;
+  struct census__shm_cell *shared;
+} * observed_cells;
+static size_t observed_count, observed_cap;
+static uint64_t observed_gen;
 
 /* The calling thread's chunk of the current file (file_gen tells which). */
 static _Thread_local struct {
@@ -183,6 +195,38 @@ static struct census__shm_chunk *chunk_new(size_t need, int *err) {
   return c;
 }
 
+static struct census__shm_cell *record_new(const struct census__cell *cell, int *err);
+
+/* The shared cell of an observable counter's series in this process's file: the one another
+ * thread's cell of the series already attached to, or a new one; NULL with *err set. Caller
+ * holds shm_mu. */
+static struct census__shm_cell *observed_attach(const struct census__cell *cell, int *err) {
+  if (observed_gen != file_gen) {
+    observed_count = 0;
+    observed_gen = file_gen;
+  }
+  for (size_t i = 0; i < observed_count; i++) {
+    if (observed_cells[i].series == cell->series && observed_cells[i].view == cell->view) {
+      return observed_cells[i].shared;
+    }
+  }
+  if (observed_count == observed_cap) {
+    size_t cap = observed_cap ? 2 * observed_cap : 16;
+    struct observed_cell *grown = census__realloc(observed_cells, cap * sizeof *grown);
+    if (!grown) {
+      *err = ENOMEM;
+      return NULL;
+    }
+    observed_cells = grown;
+    observed_cap = cap;
+  }
+  struct census__shm_cell *shared = record_new(cell, err);
+  if (shared) {
+    observed_cells[observed_count++] = (struct observed_cell){cell->series, cell->view, shared};
+  }
+  return shared;
+}
+
 /* Writes a record for `cell` into the calling thread's chunk and returns its shared cell, or
  * NULL with *err set. Caller holds shm_mu. */
 static struct census__shm_cell *record_new(const struct census__cell *cell, int *err) {
@@ -231,9 +275,8 @@ __attribute__((cold, noinline)) void census__shm_cell_attach(struct census__cell
   cell->shm = NULL;
   cell->shm_epoch = epoch;
   int err = 0;
-  bool exponential = cell->view->def.aggregation.type == CENSUS_AGGREGATION_EXPONENTIAL;
   bool observed = cell->view->def.aggregation.type == CENSUS__AGGREGATION_OBSERVED_SUM;
-  if (epoch && group_dir && !exponential && !observed) {
+  if (epoch && group_dir) {
     if (file_fd >= 0 && file_pid != getpid()) { /* a child made without the fork handlers */
       segment_count = 0;                        /* the parent's mappings: not ours to unmap */
       file_fd = -1;
@@ -243,29 +286,12 @@ __attribute__((cold, noinline)) void census__shm_cell_attach(struct census__cell
       err = file_open();
     }
     if (!err) {
-      cell->shm = record_new(cell, &err);
+      cell->shm = observed ? observed_attach(cell, &err) : record_new(cell, &err);
     }
   }
   char dir[256];
   snprintf(dir, sizeof dir, "%s", group_dir ? group_dir : "");
   census__mutex_unlock(&shm_mu);
-  if (epoch && exponential) {
-    atomic_fetch_add(&unshared_cells, 1);
-    census__diag_once(&exponential_reported, CENSUS_ELIMIT,
-                      "shared-memory mode: exponential-histogram views (\"%s\") are not shared "
-                      "yet (file format 1 has no layout for them); they record in this process "
-                      "only, counted in census_shm_stats()",
-                      cell->view->def.name);
-  }
-  if (epoch && observed) {
-    atomic_fetch_add(&unshared_cells, 1);
-    census__diag_once(&observed_reported, CENSUS_ELIMIT,
-                      "shared-memory mode: observable counters' views (\"%s\") are not shared "
-                      "yet (a callback reports its process's total, which file format 1 cannot "
-                      "tell from another thread's older one); they record in this process only, "
-                      "counted in census_shm_stats()",
-                      cell->view->def.name);
-  }
   if (err) {
     atomic_fetch_add(&unshared_cells, 1);
     census__diag_once(&attach_reported, CENSUS_ESYSTEM,
@@ -404,6 +430,13 @@ bool census__shm_leader(void) {
   return leader;
 }
 
+CENSUS_EXPORT bool census_shm_is_leader(void) {
+  census__mutex_lock(&shm_mu);
+  bool leader = group_dir && leader_fd >= 0;
+  census__mutex_unlock(&shm_mu);
+  return leader;
+}
+
 /* ---- lifecycle ----------------------------------------------------------------------------- */
 
 void census__shm_fork_prepare(void) { census__mutex_lock(&shm_mu); }
@@ -426,6 +459,9 @@ void census__shm_fork_child(void) {
 
 void census__shm_shutdown(void) {
   census__mutex_lock(&shm_mu);
+  census__free(observed_cells);
+  observed_cells = NULL;
+  observed_count = observed_cap = 0;
   atomic_store(&census__shm_epoch, 0);
   file_close();
   if (leader_fd >= 0) {

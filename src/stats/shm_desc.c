@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "census/shm.h"
+#include "stats/exp_index.h"
 #include "stats/shm_format.h"
 #include "tags/tags_internal.h"
 #include "core/alloc.h"
@@ -36,15 +37,20 @@ static void desc_write(struct writer *w, const struct census__rview *view,
   const struct census_view *def = &view->def;
   /* The file names the aggregation as it was defined (a signed measure's SIGNED_SUM is a SUM with
    * the signed flag, stats_internal.h): only the public enum's values are written. */
-  census_aggregation_type type = def->aggregation.type == CENSUS__AGGREGATION_SIGNED_SUM
+  /* An observable counter's OBSERVED_SUM is written as a SUM: its shared cell holds the
+   * process's latest total (shm.c), and the group's total is the sum of the processes'. */
+  census_aggregation_type type = def->aggregation.type == CENSUS__AGGREGATION_SIGNED_SUM ||
+                                         def->aggregation.type == CENSUS__AGGREGATION_OBSERVED_SUM
                                      ? CENSUS_AGGREGATION_SUM
                                      : def->aggregation.type;
+  bool exponential = type == CENSUS_AGGREGATION_EXPONENTIAL;
   unsigned char head[4] = {(unsigned char)type, (unsigned char)def->measure->type,
-                           def->measure->signed_values ? CENSUS__SHM_DESC_SIGNED : 0, 0};
+                           def->measure->signed_values ? CENSUS__SHM_DESC_SIGNED : 0,
+                           exponential ? (unsigned char)(int8_t)def->aggregation.max_scale : 0};
   put(w, head, 4);
   put_u32(w, (uint32_t)def->column_count);
-  put_u32(w, (uint32_t)def->aggregation.bound_count);
-  put_u32(w, 0);
+  put_u32(w, exponential ? 0 : (uint32_t)def->aggregation.bound_count);
+  put_u32(w, exponential ? (uint32_t)def->aggregation.max_size : 0);
   const char *strings[] = {def->name, def->description, def->measure->name,
                            def->measure->description, def->measure->unit};
   for (size_t i = 0; i < 5; i++) {
@@ -109,13 +115,13 @@ static struct census__shm_str take_str(struct cursor *c) {
   return (struct census__shm_str){p ? (const char *)p : "", p ? n : 0};
 }
 
-bool census__shm_desc_decode(const unsigned char *desc, size_t size, struct census__shm_desc *d,
-                             const char **problem) {
+bool census__shm_desc_decode(const unsigned char *desc, size_t size, unsigned version,
+                             struct census__shm_desc *d, const char **problem) {
   struct cursor c = {desc, size, 0, false};
   const unsigned char *head = take(&c, 4);
   d->column_count = take_u32(&c);
   d->bound_count = take_u32(&c);
-  take_u32(&c);
+  uint32_t max_size = take_u32(&c);
   if (c.bad || !head) {
     *problem = "description shorter than its fixed part";
     return false;
@@ -123,10 +129,22 @@ bool census__shm_desc_decode(const unsigned char *desc, size_t size, struct cens
   d->aggregation = head[0];
   d->measure_type = head[1];
   d->signed_values = (head[2] & CENSUS__SHM_DESC_SIGNED) != 0;
-  if (d->aggregation < CENSUS_AGGREGATION_COUNT ||
-      d->aggregation > CENSUS_AGGREGATION_DISTRIBUTION || d->measure_type < CENSUS_MEASURE_INT64 ||
-      d->measure_type > CENSUS_MEASURE_DOUBLE || (head[2] & ~CENSUS__SHM_DESC_SIGNED) || head[3]) {
-    *problem = "unknown aggregation, measure type or measure flags";
+  bool exponential = d->aggregation == CENSUS_AGGREGATION_EXPONENTIAL && version >= 2;
+  unsigned last = exponential ? CENSUS_AGGREGATION_EXPONENTIAL : CENSUS_AGGREGATION_DISTRIBUTION;
+  if (d->aggregation < CENSUS_AGGREGATION_COUNT || d->aggregation > last ||
+      d->measure_type < CENSUS_MEASURE_INT64 || d->measure_type > CENSUS_MEASURE_DOUBLE ||
+      (head[2] & ~CENSUS__SHM_DESC_SIGNED) || (head[3] && !exponential)) {
+    *problem = d->aggregation == CENSUS_AGGREGATION_EXPONENTIAL
+                   ? "an exponential histogram in a format version 1 file (version 1 has none)"
+                   : "unknown aggregation, measure type or measure flags";
+    return false;
+  }
+  d->max_size = exponential ? max_size : 0;
+  d->max_scale = exponential ? (int8_t)head[3] : 0;
+  if (exponential &&
+      (max_size < 4 || max_size > CENSUS_EXPONENTIAL_MAX_SIZE_LIMIT ||
+       d->max_scale < CENSUS__EXP_MIN_SCALE || d->max_scale > CENSUS__EXP_MAX_SCALE)) {
+    *problem = "an exponential histogram's size or scale out of range";
     return false;
   }
   if (d->column_count > CENSUS__SHM_MAX_COLUMNS || d->bound_count > CENSUS__SHM_MAX_BOUNDS ||

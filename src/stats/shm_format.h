@@ -1,29 +1,28 @@
-/* shm_format.h - the shared-memory stats file, version 1: its layout, written by shm.c (one file
- * per process) and by the compactor (the archive), read by shm_read.c. docs/shared-memory.md
- * describes it for readers in other languages.
+/* shm_format.h - the shared-memory stats file, version 2 (readers also read version 1): its layout,
+ * written by shm.c (one file per process) and by the compactor (the archive), read by shm_read.c.
+ * docs/shared-memory.md describes it for readers in other languages.
  *
  * All integers are in the writing host's byte order (the magic tells a reader on another order
  * that the file is not for it); every structure is 8-byte aligned.
  *
  *   file    = header (256 bytes) chunk*
- *   header  = magic "CENSUSHM" | u32 version (1) | u32 header size (256) | u32 kind (1 process,
- *             2 archive) | u32 reserved | u64 pid | i64 start (Unix ns) | u64 nonce |
- *             u32 checksum of bytes 0..48 | u32 reserved | u64 end (atomic: bytes of the file
- *             holding chunks; grows, release-published after a chunk's header is written)
- *   chunk   = at a 64-aligned offset below `end`: u32 magic "CHNK" | u32 reserved | u64 size
- *             (bytes, header included, a multiple of 64) | u64 used (atomic: bytes of records
- *             after the 64-byte chunk header, release-published after a record is complete) |
- *             40 bytes reserved | records
- *   record  = u32 magic "CELL" | u32 size (bytes, a multiple of 8) | u32 description size |
- *             u32 checksum (of the 16 bytes before it with it zero, and the description) |
- *             u32 words | u32 slots (2: a live cell, 1: an archived total) |
- *             description (padded to 8) | u64 gen (atomic) | u64 writer's word (readers skip
- *             it) | slot 0 [words] | slot 1 [words]
- *   description = u8 aggregation (census_aggregation_type: COUNT, SUM, LAST_VALUE or
- *             DISTRIBUTION) | u8 measure type | u8 flags (bit 0: a signed measure, whose int
- *             sums are two's-complement; other bits 0) | u8 reserved | u32 column count |
- *             u32 bound count | u32 reserved | strings: view name, view description, measure
- *             name, measure description, unit, each column name (each a u32 length and the
+ *   header  = magic "CENSUSHM" | u32 version (2; 1 is read too) | u32 header size (256) | u32 kind
+ * (1 process, 2 archive) | u32 reserved | u64 pid | i64 start (Unix ns) | u64 nonce | u32 checksum
+ * of bytes 0..48 | u32 reserved | u64 end (atomic: bytes of the file holding chunks; grows,
+ * release-published after a chunk's header is written) chunk   = at a 64-aligned offset below
+ * `end`: u32 magic "CHNK" | u32 reserved | u64 size (bytes, header included, a multiple of 64) |
+ * u64 used (atomic: bytes of records after the 64-byte chunk header, release-published after a
+ * record is complete) | 40 bytes reserved | records record  = u32 magic "CELL" | u32 size (bytes, a
+ * multiple of 8) | u32 description size | u32 checksum (of the 16 bytes before it with it zero, and
+ * the description) | u32 words | u32 slots (2: a live cell, 1: an archived total) | description
+ * (padded to 8) | u64 gen (atomic) | u64 writer's word (readers skip it) | slot 0 [words] | slot 1
+ * [words] description = u8 aggregation (census_aggregation_type: COUNT, SUM, LAST_VALUE,
+ *             DISTRIBUTION or, from version 2, EXPONENTIAL) | u8 measure type | u8 flags (bit 0:
+ *             a signed measure, whose int sums are two's-complement; other bits 0) | u8 max
+ *             scale (EXPONENTIAL: the view's max_scale as an int8; else 0) | u32 column count |
+ *             u32 bound count (EXPONENTIAL: 0) | u32 max size (EXPONENTIAL: the view's max_size,
+ *             its slot count; else 0, and ignored in version 1) | strings: view name, view
+ * description, measure name, measure description, unit, each column name (each a u32 length and the
  *             bytes) | padding to 8 | bounds (f64 each) || each column value (a u32 length and
  *             the bytes) | u8 overflow row
  *             The part before "||" names the view (every row of a view shares it); the rest, the
@@ -33,7 +32,9 @@
  * cache line. A live cell's words follow stats_internal.h's layout for its aggregation (COUNT:
  * count; SUM: count, sum; LAST_VALUE: time, value; DISTRIBUTION: count, sum, shift, s1, s2, min,
  * max, then bound count + 1 buckets, where s1 and s2 are the sums of (x - shift) and
- * (x - shift)^2 and shift is the cell's first value: the shifted sums); the
+ * (x - shift)^2 and shift is the cell's first value: the shifted sums; EXPONENTIAL: the same
+ * seven, zero count, scale, base, two words of the writer's memo (readers ignore them), then
+ * max size slots, slot k counting bucket base + k at the scale); the
  * recording thread writes the slot `gen` does not name, then stores gen + 1 (release): slot
  * (gen & 1) is always complete, so a reader never sees half a record, even when the writer was
  * killed in the middle of one. The writer's word is the writer's own: for a DISTRIBUTION, the
@@ -51,7 +52,8 @@
 #include <string.h>
 
 #define CENSUS__SHM_MAGIC "CENSUSHM"
-#define CENSUS__SHM_VERSION 1u
+#define CENSUS__SHM_VERSION 2u     /* what this census writes */
+#define CENSUS__SHM_VERSION_MIN 1u /* the oldest it reads: version 1 has no EXPONENTIAL */
 #define CENSUS__SHM_HEADER_SIZE 256u
 #define CENSUS__SHM_KIND_PROCESS 1u
 #define CENSUS__SHM_KIND_ARCHIVE 2u

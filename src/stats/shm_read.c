@@ -47,6 +47,8 @@
 #include "core/lock.h"
 #include "core/run_state.h"
 #include "stats/aggregation.h"
+#include "stats/exp_histogram.h"
+#include "stats/exp_index.h"
 #include "stats/shm_desc.h"
 #include "stats/shm.h"
 #include "stats/shm_format.h"
@@ -85,7 +87,8 @@ struct census__shm_merge {
   int64_t start_ns;
   char **names; /* the archive's list of files it holds */
   size_t name_count, name_cap;
-  bool failed; /* out of memory: the result would be incomplete */
+  bool failed;      /* out of memory: the result would be incomplete */
+  unsigned version; /* the format version of the file being read */
   /* One record's words as read (merge_chunk()): here, not a thread-local, because the library's
    * initial-exec thread-locals (core/thread_local.h) put its whole TLS block in the static TLS
    * that dlopen() has little of. */
@@ -229,6 +232,8 @@ static size_t view_find(struct census__shm_merge *m, const unsigned char *desc,
                                       ? CENSUS__AGGREGATION_SIGNED_SUM
                                       : (census_aggregation_type)d->aggregation;
   v->rview.def.aggregation.bound_count = d->bound_count;
+  v->rview.def.aggregation.max_size = d->max_size;
+  v->rview.def.aggregation.max_scale = d->max_scale;
   v->rview.words = census__aggregation_words(&v->rview.def.aggregation);
   return m->view_count++;
 }
@@ -314,13 +319,31 @@ static void lv_fold(bool is_double, uint64_t *acc, const uint64_t *from, bool fi
                      : (uint64_t)((int64_t)acc[4] + (int64_t)sum);
 }
 
+/* Whether an exponential histogram's words (a file's: anything) are a state the collector's merge
+ * can take: a scale the view allows, and buckets whose indices a finite double can have at that
+ * scale (-1075 * 2^s .. 1024 * 2^s, rounded outwards below scale 0), so that the merge's
+ * downscaling always fits them in max_size slots by scale -10. */
+static bool exp_words_valid(const struct census__shm_desc *d, const uint64_t *w) {
+  int64_t scale = (int64_t)w[WORD_EXP_SCALE], base = (int64_t)w[WORD_EXP_BASE];
+  size_t first, last;
+  if (!census__exp_used_range(w, d->max_size, &first, &last)) {
+    return true; /* no bucket counts: scale and base are not read */
+  }
+  if (scale < CENSUS__EXP_MIN_SCALE || scale > d->max_scale) {
+    return false;
+  }
+  int64_t lo = scale >= 0 ? -(1075LL << scale) : -(1075LL >> -scale) - 1;
+  int64_t hi = scale >= 0 ? (1024LL << scale) : (1024LL >> -scale);
+  return base >= lo && base <= hi && base + (int64_t)first >= lo && base + (int64_t)last <= hi;
+}
+
 /* Adds one record (its description and a consistent copy of its words) to the merge. */
 static const char *merge_record(struct census__shm_merge *m, const unsigned char *desc,
                                 size_t desc_size, const uint64_t *words, size_t word_count,
                                 bool archived, uint64_t pid) {
   struct census__shm_desc d;
   const char *problem = NULL;
-  if (!census__shm_desc_decode(desc, desc_size, &d, &problem)) {
+  if (!census__shm_desc_decode(desc, desc_size, m->version, &d, &problem)) {
     return problem;
   }
   size_t view = view_find(m, desc, &d);
@@ -340,6 +363,9 @@ static const char *merge_record(struct census__shm_merge *m, const unsigned char
     return NULL;
   }
   uint64_t *acc = m->words + m->rows[row].at;
+  if (d.aggregation == CENSUS_AGGREGATION_EXPONENTIAL && !exp_words_valid(&d, words)) {
+    return "an exponential histogram's scale or buckets are out of range (damaged)";
+  }
   if (lv) {
     lv_fold(d.measure_type == CENSUS_MEASURE_DOUBLE, acc, words, archived);
   } else if (census__words_populated(&v->rview, words)) {
@@ -444,15 +470,16 @@ const char *census__shm_merge_file(struct census__shm_merge *m, const unsigned c
   if (memcmp(h->magic, CENSUS__SHM_MAGIC, 8) != 0) {
     return "not a census shared-memory file (bad magic)";
   }
-  if (h->version != CENSUS__SHM_VERSION) {
-    return "written in another format version than this census reads (1): run one census "
-           "version across the group, or read it with the census that wrote it";
+  if (h->version < CENSUS__SHM_VERSION_MIN || h->version > CENSUS__SHM_VERSION) {
+    return "written in another format version than this census reads (1 and 2): run one "
+           "census version across the group, or read it with the census that wrote it";
   }
   if (h->checksum != census__shm_header_checksum(h) || h->header_size != CENSUS__SHM_HEADER_SIZE ||
       (h->kind != CENSUS__SHM_KIND_PROCESS && h->kind != CENSUS__SHM_KIND_ARCHIVE)) {
     return "header damaged (checksum)";
   }
   bool archive = h->kind == CENSUS__SHM_KIND_ARCHIVE;
+  m->version = h->version;
   if (h->start_ns < m->start_ns) {
     m->start_ns = h->start_ns;
   }
@@ -581,7 +608,9 @@ static void out_free(struct out *o) {
 
 /* The [time, value] a LAST_VALUE row shows under `mode`, from a 5-word accumulator. */
 static void lv_pick(int mode, const uint64_t *acc, uint64_t *out) {
-  int base = mode >= CENSUS_SHM_GAUGE_LIVE_MOST_RECENT ? mode - 4 : mode;
+  int base = mode >= CENSUS_SHM_GAUGE_LIVE_MOST_RECENT
+                 ? mode - CENSUS_SHM_GAUGE_LIVE_MOST_RECENT + CENSUS_SHM_GAUGE_MOST_RECENT
+                 : mode;
   out[0] = acc[0];
   out[1] = base == CENSUS_SHM_GAUGE_MAX   ? acc[3]
            : base == CENSUS_SHM_GAUGE_MIN ? acc[2]
@@ -670,13 +699,21 @@ static census_view_data *view_build(struct census__shm_merge *m, size_t vi, int 
     if (v->desc.bound_count) {
       memcpy(bounds, v->desc.bounds, v->desc.bound_count * sizeof *bounds);
     }
-    struct census__view_data_rows rows = {name,      description,
-                                          measure,   (census_aggregation_type)v->desc.aggregation,
-                                          names,     columns,
-                                          bounds,    v->desc.bound_count,
-                                          o.words,   m->start_ns < now ? m->start_ns : now,
-                                          now,       o.rows,
-                                          o.values,  o.totals,
+    struct census__view_data_rows rows = {name,
+                                          description,
+                                          measure,
+                                          (census_aggregation_type)v->desc.aggregation,
+                                          names,
+                                          columns,
+                                          bounds,
+                                          v->desc.bound_count,
+                                          o.words,
+                                          v->desc.max_size,
+                                          m->start_ns < now ? m->start_ns : now,
+                                          now,
+                                          o.rows,
+                                          o.values,
+                                          o.totals,
                                           o.overflow};
     d = census__view_data_from_rows(&rows);
   }
@@ -982,8 +1019,9 @@ static bool take_dead(struct census__shm_merge *m, const char *dir, int dirfd, c
   return is_dead;
 }
 
-/* Writes the archive of `m` listing `held` and, once it is in place, removes those files. */
-static void compact_commit(const struct census__shm_merge *m, const char *dir, int dirfd,
+/* Writes the archive of `m` listing `held` and, once it is in place, removes those files.
+ * Returns whether the archive was written. */
+static bool compact_commit(const struct census__shm_merge *m, const char *dir, int dirfd,
                            struct names *held) {
   struct image im = {0};
   int err = archive_image(m, held->v, held->count, &im) ? archive_write(dirfd, &im) : ENOMEM;
@@ -997,12 +1035,14 @@ static void compact_commit(const struct census__shm_merge *m, const char *dir, i
     unlinkat(dirfd, held->v[i], 0);
   }
   census__free(im.p);
+  return !err;
 }
 
 /* Compaction (caller holds the compaction lock exclusively): see the file comment. Files the
  * old archive lists (a compactor crashed before removing them) are removed now, or listed again
- * when they cannot be. */
-static void compact(const char *dir, int dirfd) {
+ * when they cannot be. Returns the number of dead process files the new archive took in (0 when
+ * none was dead or the archive could not be written). */
+static size_t compact(const char *dir, int dirfd) {
   struct census__shm_merge *m = census__shm_merge_new();
   DIR *d = fdopendir(dup(dirfd));
   if (d) {
@@ -1031,14 +1071,16 @@ static void compact(const char *dir, int dirfd) {
       dead++;
     }
   }
+  size_t compacted = 0;
   if (ok && !m->failed && dead) {
-    compact_commit(m, dir, dirfd, &held);
+    compacted = compact_commit(m, dir, dirfd, &held) ? dead : 0;
   }
   names_free(&held);
   if (d) {
     closedir(d);
   }
   census__shm_merge_free(m);
+  return compacted;
 }
 
 census_status census__shm_read_dir(const char *dir, int mode, census_view_data ***views,
@@ -1099,4 +1141,38 @@ CENSUS_EXPORT census_status census_shm_view_data_get_all(const char *dir, census
     return CENSUS_ESHUTDOWN;
   }
   return census__shm_read_dir(dir, census__shm_gauge_mode(), views, count);
+}
+
+CENSUS_EXPORT census_status census_shm_compact(const char *dir, size_t *compacted) {
+  if (compacted) {
+    *compacted = 0;
+  }
+  if (!dir) {
+    return CENSUS_EINVAL;
+  }
+  if (census__is_shut_down()) {
+    return CENSUS_ESHUTDOWN;
+  }
+  int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0) {
+    census__diag(CENSUS_ESYSTEM, "shared-memory mode: cannot open the group directory %s: %s", dir,
+                 strerror(errno));
+    return CENSUS_ESYSTEM;
+  }
+  int lock = openat(dirfd, COMPACT_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock < 0) {
+    census__diag(CENSUS_ESYSTEM, "shared-memory mode: cannot open %s/%s: %s", dir, COMPACT_LOCK,
+                 strerror(errno));
+    close(dirfd);
+    return CENSUS_ESYSTEM;
+  }
+  while (flock(lock, LOCK_EX) != 0 && errno == EINTR) {
+  }
+  size_t n = compact(dir, dirfd);
+  close(lock); /* releases the lock */
+  close(dirfd);
+  if (compacted) {
+    *compacted = n;
+  }
+  return CENSUS_OK;
 }

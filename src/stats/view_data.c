@@ -160,6 +160,7 @@ census_view_data *census__view_data_from_rows(const struct census__view_data_row
   d->bound_count = r->bound_count;
   d->bounds = census__malloc((r->bound_count ? r->bound_count : 1) * sizeof *d->bounds);
   d->words = r->words;
+  d->max_size = r->max_size;
   d->start_ns = r->start_ns;
   d->end_ns = r->end_ns;
   size_t cells = r->row_count * r->column_count, text = 0;

@@ -26,6 +26,7 @@ struct census__view_data_rows {
   size_t column_count;
   const double *bounds;
   size_t bound_count, words;
+  size_t max_size; /* EXPONENTIAL: slots per row (else 0) */
   int64_t start_ns, end_ns;
   size_t row_count;
   const char *const *values;

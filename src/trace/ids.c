@@ -1,6 +1,7 @@
 /* ids.c - trace and span ids.
  *
- * Each thread runs its own xoshiro256** generator (no shared state, no lock), seeded from the
+ * Each thread runs its own xoshiro256** generator (no shared state, no lock; the steps are inline
+ * in ids.h, the seeding is here), seeded from the
  * kernel's getrandom(). A fork child would otherwise continue its parent's sequence and draw the
  * same ids, so a process-wide epoch, bumped in the child, makes each thread reseed on its next id.
  * Ids are never all zero (W3C: all-zero ids are invalid).
@@ -15,7 +16,6 @@
  * caller-supplied generator) must keep id[9..15] random or stop span.c setting the flag.
  */
 #include "trace/ids.h"
-#include "core/thread_local.h"
 
 #include <stdatomic.h>
 #include <string.h>
@@ -23,17 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
-/* epoch is the seed_epoch the generator was seeded in; 0 (a new thread's) never matches, since
- * seed_epoch starts at 1 and a wrap past 0 takes 2^32 forks. */
-struct id_generator {
-  uint64_t s[4];
-  unsigned epoch;
-};
-
-static CENSUS__HOT_THREAD_LOCAL struct id_generator generator;
-static atomic_uint seed_epoch = 1;
-
-static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+CENSUS__HOT_THREAD_LOCAL struct census__id_generator census__id_generator_tls;
+atomic_uint census__ids_seed_epoch = 1;
 
 static uint64_t splitmix(uint64_t *x) {
   uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
@@ -45,7 +36,7 @@ static uint64_t splitmix(uint64_t *x) {
 /* Seeds from getrandom(); if the kernel refuses (seccomp, very old kernels), from the clock, pid
  * and the generator's address, mixed by splitmix64: unpredictable enough for ids, which are not
  * secrets. */
-static __attribute__((cold, noinline)) void seed(struct id_generator *g) {
+__attribute__((cold, noinline)) void census__ids_seed(struct census__id_generator *g) {
   if (getrandom(g->s, sizeof g->s, GRND_NONBLOCK) != (ssize_t)sizeof g->s) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -58,52 +49,9 @@ static __attribute__((cold, noinline)) void seed(struct id_generator *g) {
   if ((g->s[0] | g->s[1] | g->s[2] | g->s[3]) == 0) {
     g->s[0] = 1;
   }
-  g->epoch = atomic_load_explicit(&seed_epoch, memory_order_relaxed);
-}
-
-/* The calling thread's generator, (re)seeded first if it is new or the process forked since. */
-static inline struct id_generator *generator_get(void) {
-  struct id_generator *g = &generator;
-  if (__builtin_expect(g->epoch != atomic_load_explicit(&seed_epoch, memory_order_relaxed), 0)) {
-    seed(g);
-  }
-  return g;
-}
-
-/* One xoshiro256** step. Inline: a span takes three (two for its trace id if it is a root). */
-static inline uint64_t next(struct id_generator *g) {
-  uint64_t *s = g->s;
-  uint64_t result = rotl(s[1] * 5, 7) * 9;
-  uint64_t t = s[1] << 17;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = rotl(s[3], 45);
-  return result;
-}
-
-void census__trace_id_new(uint8_t id[16]) {
-  struct id_generator *g = generator_get();
-  uint64_t hi, lo;
-  do {
-    hi = next(g);
-    lo = next(g);
-  } while ((hi | lo) == 0);
-  memcpy(id, &hi, 8);
-  memcpy(id + 8, &lo, 8);
-}
-
-void census__span_id_new(uint8_t id[8]) {
-  struct id_generator *g = generator_get();
-  uint64_t v;
-  do {
-    v = next(g);
-  } while (v == 0);
-  memcpy(id, &v, 8);
+  g->epoch = atomic_load_explicit(&census__ids_seed_epoch, memory_order_relaxed);
 }
 
 void census__ids_reseed_all(void) {
-  atomic_fetch_add_explicit(&seed_epoch, 1, memory_order_relaxed);
+  atomic_fetch_add_explicit(&census__ids_seed_epoch, 1, memory_order_relaxed);
 }

@@ -87,8 +87,8 @@ CENSUS_EXPORT void census_sampler_free(census_sampler *sampler) {
   }
 }
 
-bool census__sampler_decide(const census_sampler *s, const census_trace_context *parent,
-                            const uint8_t trace_id[16]) {
+bool census__sampler_decide_any(const census_sampler *s, const census_trace_context *parent,
+                                const uint8_t trace_id[16]) {
   switch (s->kind) {
   case SAMPLER_ALWAYS_ON:
     return true;
@@ -105,7 +105,7 @@ bool census__sampler_decide(const census_sampler *s, const census_trace_context 
     if (parent) {
       return (parent->trace_flags & CENSUS_TRACE_FLAG_SAMPLED) != 0;
     }
-    return census__sampler_decide(s->root, NULL, trace_id);
+    return census__sampler_decide_any(s->root, NULL, trace_id);
   }
   return false;
 }

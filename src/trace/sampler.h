@@ -21,9 +21,27 @@ struct census_sampler {
   struct census_sampler *root; /* PARENT_BASED: the sampler for root spans (owned) */
 };
 
-/* The decision for a span of `trace_id`; `parent` is NULL for a root span. */
-bool census__sampler_decide(const census_sampler *sampler, const census_trace_context *parent,
-                            const uint8_t trace_id[16]);
+/* The decision for a span of `trace_id`; `parent` is NULL for a root span (sampler.c: every
+ * case, recursively). */
+bool census__sampler_decide_any(const census_sampler *sampler, const census_trace_context *parent,
+                                const uint8_t trace_id[16]);
+
+/* The same, inline for what a span start meets: always on or off, and parent-based (the default)
+ * over one of those; anything else goes to census__sampler_decide_any(). */
+static inline bool census__sampler_decide(const census_sampler *s,
+                                          const census_trace_context *parent,
+                                          const uint8_t trace_id[16]) {
+  if (s->kind == SAMPLER_PARENT_BASED) {
+    if (parent) {
+      return (parent->trace_flags & CENSUS_TRACE_FLAG_SAMPLED) != 0;
+    }
+    s = s->root;
+  }
+  if (s->kind == SAMPLER_ALWAYS_ON || s->kind == SAMPLER_ALWAYS_OFF) {
+    return s->kind == SAMPLER_ALWAYS_ON;
+  }
+  return census__sampler_decide_any(s, parent, trace_id);
+}
 
 /* The global sampler (never NULL once tracing started). */
 const census_sampler *census__sampler_global(void);

@@ -391,6 +391,10 @@ static void stats_definitions_and_data(void) {
   assert_int_equal(census_shm_enable("/tmp"), CENSUS_ESHUTDOWN);
   assert_false(census_shm_enabled());
   assert_int_equal(census_shm_view_data_get_all("/tmp", &all, &all_count), CENSUS_ESHUTDOWN);
+  size_t compacted = 7;
+  assert_int_equal(census_shm_compact("/tmp", &compacted), CENSUS_ESHUTDOWN);
+  assert_int_equal(compacted, 0);
+  assert_false(census_shm_is_leader());
   assert_int_equal(census_shm_gauge_mode_set(CENSUS_SHM_GAUGE_MAX), CENSUS_OK);
   assert_int_equal(census_shm_gauge_mode_set((census_shm_gauge_mode)99), CENSUS_EINVAL);
   census_shm_counts shm_counts = {1, 1};

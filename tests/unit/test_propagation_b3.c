@@ -264,6 +264,56 @@ static void test_random_flag_mapping(void **state) {
   test_carrier_clear(&carrier);
 }
 
+/* Proves: each of the 256 byte values at each hex position of a single b3 header, with a 32- and
+ * with a 16-character trace id, is accepted exactly when it is a lowercase hex digit, and what
+ * is accepted decodes to the ids a character-by-character reference computes. Guards the
+ * 16-characters-at-a-time decoder (hex.h). */
+static void test_every_byte_at_every_hex_position(void **state) {
+  (void)state;
+  static const char *const headers[2] = {TRACE_HEX "-" SPAN_HEX, "a3ce929d0e0e4736-" SPAN_HEX};
+  for (int h = 0; h < 2; h++) {
+    size_t len = strlen(headers[h]), trace_chars = len - 17;
+    for (size_t pos = 0; pos < len; pos++) {
+      if (pos == trace_chars) {
+        continue; /* the dash */
+      }
+      for (int byte = 0; byte < 256; byte++) {
+        char s[64];
+        memcpy(s, headers[h], len + 1);
+        s[pos] = (char)byte;
+        int digit = byte >= '0' && byte <= '9'   ? byte - '0'
+                    : byte >= 'a' && byte <= 'f' ? byte - 'a' + 10
+                                                 : -1;
+        census_trace_context ctx;
+        census_status got = census_b3_parse(s, len, &ctx, NULL);
+        if (got != (digit >= 0 ? CENSUS_OK : CENSUS_EINVAL)) {
+          fail_msg("byte 0x%02x at position %zu of %s: parse returned %d", byte, pos, headers[h],
+                   got);
+        }
+        if (digit < 0) {
+          continue;
+        }
+        uint8_t trace[16] = {0}, span[8];
+        for (size_t i = 0; i < trace_chars; i++) {
+          int d = s[i] <= '9' ? s[i] - '0' : s[i] - 'a' + 10;
+          trace[16 - trace_chars / 2 + i / 2] |= (uint8_t)(i % 2 ? d : d << 4);
+        }
+        for (size_t i = 0; i < 16; i++) {
+          char c = s[trace_chars + 1 + i];
+          int d = c <= '9' ? c - '0' : c - 'a' + 10;
+          if (i % 2 == 0) {
+            span[i / 2] = (uint8_t)(d << 4);
+          } else {
+            span[i / 2] |= (uint8_t)d;
+          }
+        }
+        assert_memory_equal(ctx.trace_id, trace, 16);
+        assert_memory_equal(ctx.span_id, span, 8);
+      }
+    }
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_single_parse),
@@ -275,6 +325,7 @@ int main(void) {
       cmocka_unit_test(test_single_precedence),
       cmocka_unit_test(test_whitespace),
       cmocka_unit_test(test_random_flag_mapping),
+      cmocka_unit_test(test_every_byte_at_every_hex_position),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

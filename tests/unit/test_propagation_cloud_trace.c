@@ -161,11 +161,44 @@ static void test_random_flag_mapping(void **state) {
   assert_string_equal(out + strlen(out) - 4, ";o=0");
 }
 
+/* Proves: each of the 256 byte values at each of the 32 trace id positions is accepted exactly
+ * when it is a hex digit of either case, and what is accepted decodes to the trace id a
+ * character-by-character reference computes. Guards the 16-characters-at-a-time decoder
+ * (hex.h) on its upper-case-accepting side. */
+static void test_trace_id_every_byte_at_every_position(void **state) {
+  (void)state;
+  for (int pos = 0; pos < 32; pos++) {
+    for (int byte = 0; byte < 256; byte++) {
+      char s[] = TRACE_HEX "/1";
+      s[pos] = (char)byte;
+      int digit = byte >= '0' && byte <= '9'   ? byte - '0'
+                  : byte >= 'a' && byte <= 'f' ? byte - 'a' + 10
+                  : byte >= 'A' && byte <= 'F' ? byte - 'A' + 10
+                                               : -1;
+      census_trace_context ctx;
+      census_status got = census_cloud_trace_parse(s, sizeof s - 1, &ctx);
+      if (got != (digit >= 0 ? CENSUS_OK : CENSUS_EINVAL)) {
+        fail_msg("byte 0x%02x at position %d: parse returned %d", byte, pos, got);
+      }
+      if (digit >= 0) {
+        census_trace_context want = test_example_context(0);
+        want.trace_id[pos / 2] = (uint8_t)(pos % 2 ? (want.trace_id[pos / 2] & 0xf0) | digit
+                                                   : (want.trace_id[pos / 2] & 0x0f) | digit << 4);
+        assert_memory_equal(ctx.trace_id, want.trace_id, 16);
+      }
+    }
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_parse),      cmocka_unit_test(test_refusals),
-      cmocka_unit_test(test_format),     cmocka_unit_test(test_round_trip),
-      cmocka_unit_test(test_whitespace), cmocka_unit_test(test_random_flag_mapping),
+      cmocka_unit_test(test_parse),
+      cmocka_unit_test(test_refusals),
+      cmocka_unit_test(test_format),
+      cmocka_unit_test(test_round_trip),
+      cmocka_unit_test(test_whitespace),
+      cmocka_unit_test(test_random_flag_mapping),
+      cmocka_unit_test(test_trace_id_every_byte_at_every_position),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1211,6 +1212,102 @@ static void test_root_trace_ids_random(void **state) {
   census_sampler_free(off);
 }
 
+/* Reference for the tests below: c's value as a hex digit, -1 if it is not one; written out
+ * character by character, sharing nothing with the library's decoders. */
+static int ref_hex(int c, bool upper_ok) {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (upper_ok && c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
+/* Proves: each of the 256 byte values at each of the 55 positions of a valid traceparent is
+ * accepted exactly when the grammar allows it there (lowercase hex in the version, ids and flags;
+ * '-' at the three dashes), by census_traceparent_parse() (explicit length, so NUL is a byte like
+ * any other) and by census_traceparent_extract() (its own inlined copy of the parser), and what
+ * is accepted decodes to the ids and flags of a character-by-character reference. Guards the
+ * decoder that judges 16 characters at a time (hex.h): every position inside each group, NUL,
+ * 0x80..0xff, and the neighbours of every range ('/', ':', '`', 'g', '@', 'G', 'A'..'F'). */
+static void test_parse_every_byte_at_every_position(void **state) {
+  (void)state;
+  for (size_t pos = 0; pos < CENSUS_TRACEPARENT_LENGTH; pos++) {
+    bool dash = pos == 2 || pos == 35 || pos == 52;
+    for (int byte = 0; byte < 256; byte++) {
+      char s[CENSUS_TRACEPARENT_LENGTH + 1];
+      memcpy(s, EXAMPLE_TP, sizeof s);
+      s[pos] = (char)byte;
+      bool want = dash ? byte == '-' : ref_hex(byte, false) >= 0;
+      census_trace_context ctx;
+      census_status got = census_traceparent_parse(s, CENSUS_TRACEPARENT_LENGTH, &ctx);
+      if (got != (want ? CENSUS_OK : CENSUS_EINVAL)) {
+        fail_msg("byte 0x%02x at position %zu: parse returned %d", byte, pos, got);
+      }
+      struct test_carrier carrier = {0};
+      census_trace_context extracted;
+      if (byte != 0) { /* a C string cannot hold NUL: the carrier would cut it short */
+        test_carrier_set(&carrier, "traceparent", s);
+        assert_int_equal(census_traceparent_extract(test_carrier_get, &carrier, &extracted, NULL),
+                         got);
+        test_carrier_clear(&carrier);
+      }
+      if (!want) {
+        assert_false(ctx.remote);
+        continue;
+      }
+      uint8_t trace[16], span[8];
+      for (int i = 0; i < 16; i++) {
+        trace[i] = (uint8_t)(ref_hex(s[3 + 2 * i], false) << 4 | ref_hex(s[4 + 2 * i], false));
+      }
+      for (int i = 0; i < 8; i++) {
+        span[i] = (uint8_t)(ref_hex(s[36 + 2 * i], false) << 4 | ref_hex(s[37 + 2 * i], false));
+      }
+      int flags = ref_hex(s[53], false) << 4 | ref_hex(s[54], false);
+      assert_memory_equal(ctx.trace_id, trace, 16);
+      assert_memory_equal(ctx.span_id, span, 8);
+      assert_int_equal(ctx.trace_flags, flags & CENSUS_TRACE_FLAGS_KNOWN);
+      if (byte != 0) {
+        assert_memory_equal(&extracted, &ctx, offsetof(census_trace_context, tracestate) + 1);
+      }
+    }
+  }
+}
+
+/* Proves: census_traceparent_format() writes, for 4096 pseudo-random contexts (every nibble value
+ * at every position many times over), the characters snprintf("%02x") writes for each byte.
+ * Guards the encoder that writes 16 characters at a time (hex.h). */
+static void test_format_matches_reference(void **state) {
+  (void)state;
+  uint64_t x = 0x9e3779b97f4a7c15u;
+  for (int n = 0; n < 4096; n++) {
+    census_trace_context ctx = test_example_context(1);
+    for (int i = 0; i < 16; i++) {
+      x = x * 6364136223846793005u + 1442695040888963407u;
+      ctx.trace_id[i] = (uint8_t)(x >> 56);
+      ctx.span_id[i % 8] = (uint8_t)(x >> 48);
+    }
+    ctx.trace_id[0] |= 1; /* never all zeros */
+    ctx.span_id[0] |= 1;
+    char out[CENSUS_TRACEPARENT_LENGTH + 1], want[CENSUS_TRACEPARENT_LENGTH + 1];
+    assert_int_equal(census_traceparent_format(&ctx, out), CENSUS_OK);
+    int len = snprintf(want, sizeof want, "00-");
+    for (int i = 0; i < 16; i++) {
+      len += snprintf(want + len, sizeof want - (size_t)len, "%02x", ctx.trace_id[i]);
+    }
+    len += snprintf(want + len, sizeof want - (size_t)len, "-");
+    for (int i = 0; i < 8; i++) {
+      len += snprintf(want + len, sizeof want - (size_t)len, "%02x", ctx.span_id[i]);
+    }
+    snprintf(want + len, sizeof want - (size_t)len, "-01");
+    assert_string_equal(out, want);
+  }
+}
+
 int main(void) {
   census_diagnostics_set_callback(NULL, NULL);
   const struct CMUnitTest tests[] = {
@@ -1240,6 +1337,8 @@ int main(void) {
       cmocka_unit_test(test_w3c_suite_limits),
       cmocka_unit_test(test_span_random_flag),
       cmocka_unit_test(test_root_trace_ids_random),
+      cmocka_unit_test(test_parse_every_byte_at_every_position),
+      cmocka_unit_test(test_format_matches_reference),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,6 +19,19 @@
  *     reported once;
  *   - gauge_modes: LAST_VALUE rows of two processes under most_recent, max, min, sum, all;
  *   - leader: exactly one process of a group leads; when it dies another takes over;
+ *     census_shm_is_leader() agrees, and is false before a process contends;
+ *   - exponential_and_format_1: an exponential-histogram view (format version 2) recorded by two
+ *     processes whose values need different scales merges exactly as the collector merges two
+ *     threads' cells of one process (count, sum, min, max, scale, offset, zero count, every
+ *     bucket); a version 1 file (a member's file with its version set to 1) is still read, and
+ *     one claiming an exponential histogram is refused with one diagnostic, the rest read.
+ *     Fails on main, where exponential views are not shared (the group's view has no row);
+ *   - observable_counters: an observable counter in two processes, each observing twice, from
+ *     two threads (so from two thread cells of one series): the group's total is the sum of each
+ *     process's latest total (25 + 40), not of every observation nor of each thread's last one.
+ *     Fails on main, where observable counters' views are not shared (no row);
+ *   - compact_call: census_shm_compact() (a master's child-exit hook) folds exactly the dead
+ *     processes' files into the archive and leaves a live one, totals unchanged;
  *   - export_by_leader_only: in the mode, a stats exporter is called in the leader only, with the
  *     group's merged view, and census_view_data_get_all() in any member (a Prometheus scrape)
  *     returns the group's view;
@@ -48,16 +61,19 @@
 #include <unistd.h>
 
 #include "census/exporter.h"
+#include "census/instruments.h"
 #include "census/shm.h"
 #include "stats/shm.h"
+#include "stats/shm_format.h"
 
 #define M 200000
 #define SLOTS 32
 
 static const census_measure *work;
 static const census_measure *gauge;
-static const census_measure *level; /* signed */
-static const census_measure *hits;  /* one COUNT view: the bound fast path's BOUND_ONE_COUNT */
+static const census_measure *level;  /* signed */
+static const census_measure *hits;   /* one COUNT view: the bound fast path's BOUND_ONE_COUNT */
+static const census_measure *spread; /* an EXPONENTIAL view (format version 2) */
 static const census_tag_key *slot_key;
 
 /* The side file: each (worker, thread) slot logs what it started and finished recording. */
@@ -122,6 +138,8 @@ static int setup(void **state) {
                 census_aggregation_distribution_new(level_bounds, 3, NULL));
   hits = int_measure("shm/hits");
   register_view("shm/hits", hits, cols, 1, census_aggregation_count_new());
+  spread = double_measure("shm/spread");
+  register_view("shm/spread", spread, cols, 1, census_aggregation_exponential_new(8, 20, NULL));
   return 0;
 }
 
@@ -556,6 +574,12 @@ static void gauge_modes(void **state) {
   assert_int_equal(gauge_value(dir, CENSUS_SHM_GAUGE_SUM, &rows), 8);
   gauge_value(dir, CENSUS_SHM_GAUGE_ALL, &rows);
   assert_int_equal(rows, 2); /* one per live process, with a pid column */
+  /* The live variants over two live processes (on main they were off by one: LIVE_MAX showed
+   * the minimum, LIVE_SUM the most recent value). */
+  assert_int_equal(gauge_value(dir, CENSUS_SHM_GAUGE_LIVE_MOST_RECENT, &rows), 3);
+  assert_int_equal(gauge_value(dir, CENSUS_SHM_GAUGE_LIVE_MAX, &rows), 5);
+  assert_int_equal(gauge_value(dir, CENSUS_SHM_GAUGE_LIVE_MIN, &rows), 3);
+  assert_int_equal(gauge_value(dir, CENSUS_SHM_GAUGE_LIVE_SUM, &rows), 8);
   kill(b, SIGKILL);
   waitpid(b, NULL, 0);
   /* b is dead: compacted into the archive; its value still counts for most_recent, not for the
@@ -578,8 +602,14 @@ static pid_t leader_member(const char *dir, int out, int in) {
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     census_shm_enable(dir);
+    if (census_shm_is_leader()) {
+      _exit(2); /* it never contended */
+    }
     for (;;) {
       char leads = census__shm_leader() ? 'L' : 'F', c;
+      if (census_shm_is_leader() != (leads == 'L')) {
+        leads = 'X';
+      }
       if (write(out, &leads, 1) != 1 || read(in, &c, 1) != 1) {
         _exit(0);
       }
@@ -607,6 +637,266 @@ static void leader(void **state) {
   assert_int_equal(lb, 'L'); /* the survivor takes over */
   kill(b, SIGKILL);
   waitpid(b, NULL, 0);
+  remove_dir(dir);
+}
+
+/* The values of the exponential test: member 0 (and thread 0) records 1 .. 200, member 1 37.5 ..
+ * 7500 and a zero. */
+static void record_spread(int which) {
+  census_tag_map *tags = census_tag_map_new();
+  census_tag_map_put(tags, slot_key, "s0");
+  for (int i = 1; i <= 200; i++) {
+    census_record_double(spread, which ? i * 37.5 : i, tags);
+  }
+  if (which) {
+    census_record_double(spread, 0, tags);
+  }
+  census_tag_map_free(tags);
+}
+
+static void *spread_thread(void *p) {
+  record_spread((int)(intptr_t)p);
+  return NULL;
+}
+
+/* The "shm/spread" row s0 of `views`: its point and buckets (false if absent). */
+static bool spread_row(census_view_data **views, size_t count, census_point *p,
+                       census_exponential_buckets *b) {
+  for (size_t v = 0; v < count; v++) {
+    if (strcmp(census_view_data_name(views[v]), "shm/spread") == 0 &&
+        census_view_data_row_count(views[v]) == 1) {
+      assert_int_equal(census_view_data_row_point(views[v], 0, p), CENSUS_OK);
+      assert_int_equal(census_view_data_row_exponential(views[v], 0, b), CENSUS_OK);
+      return true;
+    }
+  }
+  return false;
+}
+
+/* Copies the header and first chunk of `path` to `to`, its header saying format `version`
+ * (checksum updated). */
+static void rewrite_image(const char *path, const char *to, unsigned version) {
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  static unsigned char image[256 + 16384];
+  size_t n = fread(image, 1, sizeof image, f);
+  fclose(f);
+  assert_true(n == sizeof image);
+  struct census__shm_header *h = (void *)image;
+  h->version = version;
+  h->checksum = census__shm_header_checksum(h);
+  f = fopen(to, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(image, 1, n, f), n);
+  fclose(f);
+}
+
+static void exponential_and_format_1(void **state) {
+  (void)state;
+  char *dir = make_dir();
+  for (int which = 0; which < 2; which++) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      census_shm_enable(dir);
+      record_spread(which);
+      _exit(0);
+    }
+    waitpid(pid, NULL, 0);
+  }
+  /* A fuzzing seed of format version 2 with an exponential record (tests/fuzz/corpus/shm_file),
+   * when asked for: the first chunk of a member's file. */
+  char *name = first_process_file(dir);
+  char path[1024];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  const char *seed = getenv("CENSUS_TEST_SHM_SEED");
+  if (seed) {
+    rewrite_image(path, seed, 2);
+  }
+  /* The reference: the same values from two threads of this process, not in the mode. */
+  pthread_t t[2];
+  for (intptr_t i = 0; i < 2; i++) {
+    assert_int_equal(pthread_create(&t[i], NULL, spread_thread, (void *)i), 0);
+  }
+  for (int i = 0; i < 2; i++) {
+    pthread_join(t[i], NULL);
+  }
+  census_view_data **mine, **group;
+  size_t mine_count, group_count_;
+  assert_int_equal(census_view_data_get_all(&mine, &mine_count), CENSUS_OK);
+  assert_int_equal(census_shm_view_data_get_all(dir, &group, &group_count_), CENSUS_OK);
+  census_point pm, pg;
+  census_exponential_buckets bm, bg;
+  assert_true(spread_row(mine, mine_count, &pm, &bm));
+  assert_true(spread_row(group, group_count_, &pg, &bg));
+  assert_int_equal(pg.count, 401);
+  assert_int_equal(pg.count, pm.count);
+  assert_true(pg.double_value == pm.double_value && pg.min == pm.min && pg.max == pm.max &&
+              pg.min == 0 && pg.max == 7500);
+  assert_int_equal(bg.scale, bm.scale);
+  assert_true(bg.scale < 20); /* the members' ranges needed different, lower scales */
+  assert_int_equal(bg.offset, bm.offset);
+  assert_int_equal(bg.zero_count, 1);
+  assert_int_equal(bg.zero_count, bm.zero_count);
+  assert_int_equal(bg.bucket_count, bm.bucket_count);
+  assert_true(bg.bucket_count > 0 && bg.bucket_count <= 8);
+  assert_memory_equal(bg.bucket_counts, bm.bucket_counts, bg.bucket_count * sizeof(int64_t));
+  census_view_data_free_all(mine, mine_count);
+  census_view_data_free_all(group, group_count_);
+  free(name);
+
+  /* Format version 1: a member's file without exponential records, relabelled version 1, is
+   * read; one with them is refused (reported once), and the rest of the group is read. */
+  char *v1 = make_dir();
+  run_member(v1, 5, 1);
+  name = first_process_file(v1);
+  snprintf(path, sizeof path, "%s/%s", v1, name);
+  char old[1100];
+  snprintf(old, sizeof old, "%s/census-4000001-0000000000000001.shm", v1);
+  rewrite_image(path, old, 1);
+  unlink(path);
+  run_member(v1, 7, 1);
+  assert_int_equal(group_count(v1), 12); /* 5 from the version 1 file */
+  free(name);
+  pid_t pid = fork();
+  if (pid == 0) {
+    census_shm_enable(v1);
+    record_spread(0);
+    census_tag_map *tags = census_tag_map_new();
+    census_tag_map_put(tags, slot_key, "s0");
+    census_record_int64(work, 1, tags);
+    _exit(0);
+  }
+  waitpid(pid, NULL, 0);
+  snprintf(path, sizeof path, "%s/census-%d-", v1, (int)pid);
+  DIR *d = opendir(v1);
+  char found[1100] = "";
+  for (struct dirent *e; (e = readdir(d));) {
+    if (!strncmp(e->d_name, path + strlen(v1) + 1, strlen(path) - strlen(v1) - 1)) {
+      snprintf(found, sizeof found, "%s/%s", v1, e->d_name);
+    }
+  }
+  closedir(d);
+  assert_true(found[0]);
+  snprintf(old, sizeof old, "%s/census-4000002-0000000000000002.shm", v1);
+  rewrite_image(found, old, 1);
+  unlink(found);
+  diagnostics = 0;
+  census_diagnostics_set_callback(count_diagnostic, NULL);
+  int64_t c = group_count(v1);
+  census_diagnostics_set_callback(NULL, NULL);
+  /* The refused file is read up to its exponential record, which comes first: its count of 1
+   * is not there; one diagnostic names it. */
+  assert_int_equal(c, 12);
+  assert_int_equal(diagnostics, 1);
+  remove_dir(v1);
+  remove_dir(dir);
+}
+
+static int64_t observed_value;
+static void observe(census_observer *observer, void *user) {
+  (void)user;
+  census_observer_observe_int64(observer, observed_value, NULL);
+}
+
+static void *collect_thread(void *p) {
+  (void)p;
+  census_view_data **views;
+  size_t count;
+  if (census_view_data_get_all(&views, &count) == CENSUS_OK) {
+    census_view_data_free_all(views, count);
+  }
+  return NULL;
+}
+
+static void observable_counters(void **state) {
+  (void)state;
+  char *dir = make_dir();
+  const int64_t first[2] = {10, 7}, latest[2] = {25, 40};
+  for (int k = 0; k < 2; k++) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      census_shm_enable(dir);
+      census_observable *o =
+          census_observable_counter_int64_new("shm/observed", NULL, observe, NULL, NULL);
+      observed_value = first[k];
+      collect_thread(NULL); /* this thread's cell of the series */
+      observed_value = latest[k];
+      pthread_t t;
+      if (!o || pthread_create(&t, NULL, collect_thread, NULL) != 0) { /* another thread's */
+        _exit(1);
+      }
+      pthread_join(t, NULL);
+      _exit(0);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    assert_int_equal(status, 0);
+  }
+  census_view_data **views;
+  size_t count;
+  assert_int_equal(census_shm_view_data_get_all(dir, &views, &count), CENSUS_OK);
+  int64_t total = -1;
+  for (size_t v = 0; v < count; v++) {
+    if (strcmp(census_view_data_name(views[v]), "shm/observed") == 0) {
+      assert_int_equal(census_view_data_row_count(views[v]), 1);
+      assert_int_equal(census_view_data_aggregation(views[v]), CENSUS_AGGREGATION_SUM);
+      census_point p;
+      assert_int_equal(census_view_data_row_point(views[v], 0, &p), CENSUS_OK);
+      total = p.int_value;
+    }
+  }
+  census_view_data_free_all(views, count);
+  assert_int_equal(total, latest[0] + latest[1]);
+  remove_dir(dir);
+}
+
+static void compact_call(void **state) {
+  (void)state;
+  char *dir = make_dir();
+  size_t n = 99;
+  assert_int_equal(census_shm_compact(dir, &n), CENSUS_OK);
+  assert_int_equal(n, 0); /* an empty group */
+  run_member(dir, 5, 1);
+  run_member(dir, 7, 1);
+  int ready[2], go[2];
+  assert_int_equal(pipe(ready) | pipe(go), 0);
+  pid_t live = fork();
+  if (live == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    census_shm_enable(dir);
+    census_tag_map *tags = census_tag_map_new();
+    census_tag_map_put(tags, slot_key, "s0");
+    for (int i = 0; i < 3; i++) {
+      census_record_int64(work, 1, tags);
+    }
+    char c = 'r';
+    if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1) {
+      _exit(1);
+    }
+    _exit(0);
+  }
+  char c;
+  assert_int_equal(read(ready[0], &c, 1), 1);
+  assert_int_equal(process_files(dir), 3);
+  assert_int_equal(census_shm_compact(dir, &n), CENSUS_OK);
+  assert_int_equal(n, 2); /* the two dead members, not the live one */
+  assert_int_equal(process_files(dir), 1);
+  assert_int_equal(group_count(dir), 15);
+  assert_int_equal(census_shm_compact(dir, &n), CENSUS_OK);
+  assert_int_equal(n, 0);
+  kill(live, SIGKILL);
+  waitpid(live, NULL, 0);
+  assert_int_equal(census_shm_compact(dir, NULL), CENSUS_OK);
+  assert_int_equal(process_files(dir), 0);
+  assert_int_equal(group_count(dir), 15);
+  assert_int_equal(census_shm_compact(NULL, &n), CENSUS_EINVAL);
+  char missing[1100];
+  snprintf(missing, sizeof missing, "%s/missing", dir);
+  assert_int_equal(census_shm_compact(missing, &n), CENSUS_ESYSTEM);
+  close(ready[0]);
+  close(ready[1]);
+  close(go[0]);
+  close(go[1]);
   remove_dir(dir);
 }
 
@@ -792,6 +1082,9 @@ int main(void) {
       cmocka_unit_test(hostile_files),
       cmocka_unit_test(gauge_modes),
       cmocka_unit_test(leader),
+      cmocka_unit_test(compact_call),
+      cmocka_unit_test(exponential_and_format_1),
+      cmocka_unit_test(observable_counters),
       cmocka_unit_test(export_by_leader_only),
       cmocka_unit_test(signed_and_bound),
   };

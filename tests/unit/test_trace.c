@@ -7,6 +7,7 @@
  */
 #include <math.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -750,11 +751,43 @@ static void test_event_with_typed_attributes(void **state) {
   assert_int_equal(capped->event_attribute[1].int_value, -42);
 }
 
+/* A remote parent whose tracestate array holds no NUL (513 'a's, the struct alone on the heap so
+ * that reading past it is caught): the span starts with the parent's ids and no tracestate, and
+ * nothing is read or written past either array. Fails on main (checked under ASan:
+ * stack-buffer-overflow in span_start()'s strcpy() of the tracestate; without ASan the tracestate
+ * is copied past the record's array and the span does not come back with ""). */
+static void test_remote_parent_unterminated_tracestate(void **state) {
+  (void)state;
+  census_trace_context *remote = malloc(sizeof *remote);
+  assert_non_null(remote);
+  memset(remote, 0, offsetof(census_trace_context, tracestate));
+  for (int i = 0; i < 16; i++) {
+    remote->trace_id[i] = (uint8_t)(0x10 + i);
+  }
+  remote->span_id[0] = 0x42;
+  remote->trace_flags = CENSUS_TRACE_FLAG_SAMPLED;
+  memset(remote->tracestate, 'a', sizeof remote->tracestate);
+  census_span_options o = CENSUS_SPAN_OPTIONS_INIT;
+  o.remote_parent = remote;
+  census_span span = census_span_start("t/unterminated", &o);
+  assert_int_not_equal(span, 0);
+  census_trace_context ctx;
+  assert_int_equal(census_span_context(span, &ctx), CENSUS_OK);
+  assert_string_equal(ctx.tracestate, "");
+  census_span_end(span);
+  assert_int_equal(census_flush(10000), CENSUS_OK);
+  const struct captured *c = find("t/unterminated");
+  assert_memory_equal(c->context.trace_id, remote->trace_id, 16);
+  assert_string_equal(c->context.tracestate, "");
+  free(remote);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_no_exporter_nothing_queued),
       cmocka_unit_test_setup(test_parent_child_and_current, setup),
       cmocka_unit_test_setup(test_explicit_and_remote_parents, setup),
+      cmocka_unit_test_setup(test_remote_parent_unterminated_tracestate, setup),
       cmocka_unit_test_setup(test_ended_handles_are_inert, setup),
       cmocka_unit_test_setup(test_limits_status_and_fields, setup),
       cmocka_unit_test_setup(test_unsampled_spans_propagate_context, setup),

@@ -434,6 +434,51 @@ done:
 }
 
 PyDoc_STRVAR(
+    prometheus_render_doc,
+    "prometheus_render(name_prefix=None, const_labels=None, base_units=False, openmetrics=False)\n"
+    "  -> str\n\n"
+    "Every registered view as Prometheus text (format 0.0.4, or OpenMetrics 1.0 with\n"
+    "openmetrics=True), as census's /metrics endpoint serves it: for an application that serves\n"
+    "/metrics from its own web framework. In shared-memory mode it is the group's merged view.\n"
+    "Collects (GIL released). Thread-safe. Raises census.InvalidArgumentError for a bad\n"
+    "constant label name, census.ShutdownError after census.shutdown().");
+static PyObject *prometheus_render(PyObject *self, PyObject *args, PyObject *kwargs) {
+  census_prometheus_options o = CENSUS_PROMETHEUS_OPTIONS_INIT;
+  PyObject *keep = NULL;
+  PyObject *result = NULL;
+  census_kv *labels = NULL;
+  if (PyTuple_GET_SIZE(args) != 0) {
+    PyErr_SetString(PyExc_TypeError, "prometheus_render() takes keyword arguments only");
+    return NULL;
+  }
+  if (kwargs) {
+    long long base_units = 0, openmetrics = 0;
+    if (census_py_opt_str(kwargs, "name_prefix", &o.name_prefix) < 0 ||
+        opt_int(kwargs, "base_units", &base_units) < 0 ||
+        opt_int(kwargs, "openmetrics", &openmetrics) < 0 ||
+        opt_kv(kwargs, "const_labels", &labels, &o.const_label_count, &keep) < 0) {
+      return NULL;
+    }
+    o.base_units = base_units != 0;
+    o.format = openmetrics ? CENSUS_PROMETHEUS_OPENMETRICS : CENSUS_PROMETHEUS_TEXT;
+    o.const_labels = labels;
+  }
+  char *text = NULL;
+  size_t length = 0;
+  census_status st;
+  CENSUS_PY_CALL_WITHOUT_GIL(st, census_prometheus_render(&o, &text, &length));
+  if (st != CENSUS_OK) {
+    result = census_py_raise(st, "prometheus_render");
+  } else {
+    result = PyUnicode_DecodeUTF8(text, (Py_ssize_t)length, "replace");
+  }
+  census_prometheus_text_free(text);
+  PyMem_Free(labels);
+  Py_XDECREF(keep);
+  return result;
+}
+
+PyDoc_STRVAR(
     otlp_start_doc,
     "otlp_start(endpoint=None, metrics_endpoint=None, traces_endpoint=None,\n"
     "           protocol=None ('protobuf' | 'json'), headers=None, timeout=None,\n"
@@ -723,6 +768,8 @@ static PyMethodDef exporters_methods[] = {
      stdout_start_doc},
     {"prometheus_start", (PyCFunction)(void (*)(void))prometheus_start,
      METH_VARARGS | METH_KEYWORDS, prometheus_start_doc},
+    {"prometheus_render", (PyCFunction)(void (*)(void))prometheus_render,
+     METH_VARARGS | METH_KEYWORDS, prometheus_render_doc},
     {"otlp_start", (PyCFunction)(void (*)(void))otlp_start, METH_VARARGS | METH_KEYWORDS,
      otlp_start_doc},
     {"google_monitoring_start", (PyCFunction)(void (*)(void))google_monitoring_start,

@@ -10,10 +10,15 @@ static const struct part {
   const char *name;
   int (*init)(PyObject *module);
 } parts[] = {
-    {"errors", census_py_errors_init},       {"core", census_py_core_init},
-    {"tags", census_py_tags_init},           {"stats", census_py_stats_init},
-    {"exporters", census_py_exporters_init}, {"lifecycle", census_py_lifecycle_init},
-    {"trace", census_py_trace_init},         {"propagation", census_py_propagation_init},
+    {"errors", census_py_errors_init},
+    {"core", census_py_core_init},
+    {"tags", census_py_tags_init},
+    {"stats", census_py_stats_init},
+    {"exporters", census_py_exporters_init},
+    {"lifecycle", census_py_lifecycle_init},
+    {"trace", census_py_trace_init},
+    {"propagation", census_py_propagation_init},
+    {"shm", census_py_shm_init},
 };
 
 static struct PyModuleDef census_module = {

@@ -35,6 +35,8 @@ int census_py_core_init(PyObject *module);
 int census_py_tags_init(PyObject *module);
 /* stats.c: measures, aggregations, views, measurement maps, bound measures, view data. */
 int census_py_stats_init(PyObject *module);
+/* shm.c: shared-memory mode (census/shm.h), for census.shm. */
+int census_py_shm_init(PyObject *module);
 /* exporters.c: the shipped exporters (stdout, Prometheus, OTLP, Cloud Monitoring) and the
  * bridge that lets census's export worker call exporters written in Python. */
 int census_py_exporters_init(PyObject *module);

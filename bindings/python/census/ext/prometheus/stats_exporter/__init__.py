@@ -15,7 +15,12 @@ Thread-safety: start and stop may be called from any thread; they release the GI
 from census import _census
 from census.ext._native import NativeStatsExporter
 
-__all__ = ["Options", "PrometheusStatsExporter", "new_stats_exporter"]
+__all__ = ["CONTENT_TYPE_LATEST", "CONTENT_TYPE_OPENMETRICS", "Options",
+           "PrometheusStatsExporter", "new_stats_exporter", "render"]
+
+#: The Content-Type of :func:`render`'s text, and of its OpenMetrics text.
+CONTENT_TYPE_LATEST = "text/plain; version=0.0.4; charset=utf-8"
+CONTENT_TYPE_OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
 
 class Options(object):
@@ -81,3 +86,19 @@ def new_stats_exporter(option):
     c["address"] = option.address or "0.0.0.0"
     c["port"] = option.port
     return PrometheusStatsExporter(_census.prometheus_start(**c), option)
+
+
+def render(namespace="", openmetrics=False, const_labels=None, base_units=False):
+    """Every view as the text census's /metrics endpoint serves (Prometheus text 0.0.4, or
+    OpenMetrics 1.0 with ``openmetrics=True``; send it with :data:`CONTENT_TYPE_LATEST` or
+    :data:`CONTENT_TYPE_OPENMETRICS`), for an application that serves /metrics from its own web
+    framework (a Flask or Django route) rather than from census's server on a port of its own.
+    Names are ``<namespace>_<view name>`` as the exporter's. In shared-memory mode
+    (:mod:`census.shm`) it is the group's merged view, so under gunicorn the worker a scrape
+    reaches answers for every worker. The GIL is released while census collects. Thread-safe.
+
+    :raises census.InvalidArgumentError: a bad constant label name
+    :raises census.ShutdownError: after census.shutdown()
+    """
+    return _census.prometheus_render(name_prefix=namespace or None, openmetrics=openmetrics,
+                                     const_labels=const_labels, base_units=base_units)
