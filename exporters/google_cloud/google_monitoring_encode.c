@@ -33,6 +33,7 @@
 #include "google_internal.h"
 #include "google_monitoring_internal.h"
 #include "json_writer.h"
+#include "alloc.h"
 
 #define TASK_LABEL "opencensus_task"
 #define OVERFLOW_LABEL "otel_metric_overflow"
@@ -105,7 +106,7 @@ static const char *value_type(const census_view_data *v) {
 
 char *census__gm_metric_type(const census_gm *e, const census_view_data *v) {
   char *t = NULL;
-  if (asprintf(&t, "%s%s", e->metric_prefix, census_view_data_name(v)) < 0)
+  if (census__asprintf(&t, "%s%s", e->metric_prefix, census_view_data_name(v)) < 0)
     return NULL;
   return t;
 }
@@ -165,14 +166,14 @@ census_gm_descriptor *census__gm_descriptor_find(census_gm *e, const char *type)
       return &e->descriptors[i];
   if (e->descriptor_count == e->descriptor_cap) {
     size_t cap = e->descriptor_cap ? e->descriptor_cap * 2 : 16;
-    census_gm_descriptor *grown = realloc(e->descriptors, cap * sizeof *grown);
+    census_gm_descriptor *grown = census__realloc(e->descriptors, cap * sizeof *grown);
     if (!grown)
       return NULL;
     e->descriptors = grown;
     e->descriptor_cap = cap;
   }
   census_gm_descriptor *d = &e->descriptors[e->descriptor_count];
-  d->type = strdup(type);
+  d->type = census__strdup(type);
   if (!d->type)
     return NULL;
   d->state = CENSUS_GM_DESCRIPTOR_PENDING;
@@ -195,7 +196,7 @@ static void series_forget_all(census_gm *e) {
   for (size_t i = 0; i < e->bucket_count; i++) {
     for (census_gm_series *s = e->buckets[i], *next; s; s = next) {
       next = s->next;
-      free(s);
+      census__free(s);
     }
     e->buckets[i] = NULL;
   }
@@ -205,7 +206,7 @@ static void series_forget_all(census_gm *e) {
 static census_gm_series *series_lookup(census_gm *e, const char *key) {
   if (e->series_count + 1 > e->bucket_count * 2) {
     size_t n = e->bucket_count ? e->bucket_count * 2 : 256;
-    census_gm_series **nb = calloc(n, sizeof *nb);
+    census_gm_series **nb = census__calloc(n, sizeof *nb);
     if (!nb)
       return NULL;
     for (size_t i = 0; i < e->bucket_count; i++) {
@@ -216,7 +217,7 @@ static census_gm_series *series_lookup(census_gm *e, const char *key) {
         nb[h] = s;
       }
     }
-    free(e->buckets);
+    census__free(e->buckets);
     e->buckets = nb;
     e->bucket_count = n;
   }
@@ -225,7 +226,7 @@ static census_gm_series *series_lookup(census_gm *e, const char *key) {
     if (strcmp(s->key, key) == 0)
       return s;
   size_t kl = strlen(key);
-  census_gm_series *s = malloc(sizeof *s + kl + 1);
+  census_gm_series *s = census__malloc(sizeof *s + kl + 1);
   if (!s)
     return NULL;
   memcpy(s->key, key, kl + 1);
@@ -707,7 +708,7 @@ census_status census__gm_encode_round(void *user, const census_view_data *const 
       report_bucket_merge(d, v);
       encode_view(e, v, type, &r, &key, &t, round);
     }
-    free(type);
+    census__free(type);
   }
   request_submit(e, &r, round);
   census__buf_free(&r.buf);
@@ -722,9 +723,9 @@ census_status census__gm_encode_round(void *user, const census_view_data *const 
 
 void census__gm_encoder_free(census_gm *e) {
   for (size_t i = 0; i < e->descriptor_count; i++) {
-    free(e->descriptors[i].type);
+    census__free(e->descriptors[i].type);
   }
-  free(e->descriptors);
+  census__free(e->descriptors);
   series_forget_all(e);
-  free(e->buckets);
+  census__free(e->buckets);
 }

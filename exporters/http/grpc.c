@@ -7,6 +7,7 @@
  * gives up on anything else, so no input makes it read outside the buffer.
  */
 #include "grpc.h"
+#include "alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -111,16 +112,16 @@ void census__grpc_decode_message(const char *v, size_t len, char *out, size_t si
   out[at] = '\0';
 }
 
-/* Decodes base64 (padding optional; src/core/base64.h) into a new buffer (*out, *out_len; free()
- * it). False when malformed or out of memory. */
+/* Decodes base64 (padding optional; src/core/base64.h) into a new buffer (*out, *out_len;
+ * census__free() it). False when malformed or out of memory. */
 static bool b64_decode(const char *v, size_t len, unsigned char **out, size_t *out_len) {
-  unsigned char *buf = malloc(len * 3 / 4 + 1);
+  unsigned char *buf = census__malloc(len * 3 / 4 + 1);
   if (!buf) {
     return false;
   }
   long n = census__base64_decode(v, len, buf, len * 3 / 4 + 1);
   if (n < 0) {
-    free(buf);
+    census__free(buf);
     return false;
   }
   *out = buf;
@@ -294,7 +295,7 @@ bool census__grpc_parse_details(const char *value, size_t len, census_grpc_detai
     return false;
   }
   bool ok = parse_status(bytes, n, out);
-  free(bytes);
+  census__free(bytes);
   if (!ok) {
     memset(out, 0, sizeof *out);
     out->retry_delay_ms = -1;

@@ -46,6 +46,7 @@
 #include "options.h"
 #include "prometheus_internal.h"
 #include "utf8.h"
+#include "alloc.h"
 
 /* ---- values --------------------------------------------------------------------------------- */
 
@@ -156,9 +157,9 @@ typedef struct family {
 } family;
 
 static void family_free(family *f) {
-  free(f->name);
+  census__free(f->name);
   census__prometheus_columns_free(f->labels, f->label_count);
-  free(f->constants.data);
+  census__free(f->constants.data);
 }
 
 /* Decides the family's name (reserving its sample names, even for a view without rows) and, for
@@ -177,8 +178,8 @@ static bool family_open(family *f, const census_view_data *d,
     f->name =
         census__prometheus_family_name(d, options, reserved, &unit, &original, &f->unit_start);
   }
-  free(unit.data);
-  free(original.data);
+  census__free(unit.data);
+  census__free(original.data);
   bool failed = f->name == NULL;
   if (!failed && census_view_data_row_count(d) > 0) {
     f->name_length = strlen(f->name);
@@ -579,7 +580,7 @@ CENSUS_EXPORT census_status census_prometheus_render_views(const census_view_dat
   if (options.format == CENSUS_PROMETHEUS_OPENMETRICS) {
     census__buf_append_str(&o, "# EOF\n");
   }
-  free(scratch.data);
+  census__free(scratch.data);
   census__prometheus_reserved_free(&reserved);
   size_t n = 0;
   *text = census__buf_take(&o, &n); /* NUL-terminated, even when nothing was written */
@@ -615,7 +616,7 @@ CENSUS_EXPORT census_status census_prometheus_render(const census_prometheus_opt
   return status;
 }
 
-CENSUS_EXPORT void census_prometheus_text_free(char *text) { free(text); }
+CENSUS_EXPORT void census_prometheus_text_free(char *text) { census__free(text); }
 
 /* ---- content negotiation ----------------------------------------------------------------------
  */

@@ -25,6 +25,7 @@
 #include "census/propagation.h"
 #include "core/base64.h"
 #include "core/diagnostics.h"
+#include "core/alloc.h"
 
 enum format {
   FORMAT_TRACECONTEXT,
@@ -61,7 +62,7 @@ static int format_of(const char *name, size_t length) {
 census_propagator *census__propagator_parse(const char *formats, char *why, size_t why_size,
                                             census_status *status) {
   census_status result = formats ? CENSUS_OK : CENSUS_EINVAL;
-  census_propagator *p = result == CENSUS_OK ? calloc(1, sizeof *p) : NULL;
+  census_propagator *p = result == CENSUS_OK ? census__calloc(1, sizeof *p) : NULL;
   if (formats && !p) {
     result = CENSUS_ENOMEM;
   }
@@ -106,7 +107,7 @@ census_propagator *census__propagator_parse(const char *formats, char *why, size
     result = CENSUS_EINVAL;
   }
   if (result != CENSUS_OK) {
-    free(p);
+    census__free(p);
     p = NULL;
   }
   *status = result;
@@ -126,7 +127,9 @@ CENSUS_EXPORT census_propagator *census_propagator_new(const char *formats, cens
   return p;
 }
 
-CENSUS_EXPORT void census_propagator_free(census_propagator *propagator) { free(propagator); }
+CENSUS_EXPORT void census_propagator_free(census_propagator *propagator) {
+  census__free(propagator);
+}
 
 CENSUS_EXPORT size_t census_propagator_format_count(const census_propagator *propagator) {
   return propagator ? propagator->count : 0;

@@ -19,9 +19,10 @@
 #include "stats/exp_histogram.h"
 #include "stats/exp_index.h"
 #include "stats/stats_internal.h"
+#include "core/alloc.h"
 
 static census_aggregation *aggregation_new(census_aggregation_type type) {
-  census_aggregation *a = calloc(1, sizeof *a);
+  census_aggregation *a = census__calloc(1, sizeof *a);
   if (a) {
     a->type = type;
   }
@@ -56,10 +57,10 @@ census_aggregation_distribution_new(const double *bounds, size_t count, census_s
   census_aggregation *a = NULL;
   if (result == CENSUS_OK) {
     a = aggregation_new(CENSUS_AGGREGATION_DISTRIBUTION);
-    double *copy = count ? malloc(count * sizeof *copy) : NULL;
+    double *copy = count ? census__malloc(count * sizeof *copy) : NULL;
     if (!a || (count && !copy)) {
-      free(a);
-      free(copy);
+      census__free(a);
+      census__free(copy);
       a = NULL;
       result = CENSUS_ENOMEM;
     } else {
@@ -101,8 +102,8 @@ CENSUS_EXPORT census_aggregation *census_aggregation_exponential_new(size_t max_
 
 CENSUS_EXPORT void census_aggregation_free(census_aggregation *a) {
   if (a) {
-    free(a->bounds);
-    free(a);
+    census__free(a->bounds);
+    census__free(a);
   }
 }
 

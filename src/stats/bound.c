@@ -37,6 +37,7 @@
 #include "stats/series.h"
 #include "stats/shm.h"
 #include "tags/tags_internal.h"
+#include "core/alloc.h"
 
 #define GROUP_SIZE 64
 #define GROUP_COUNT (CENSUS__MAX_TIDS / GROUP_SIZE)
@@ -81,13 +82,13 @@ static void gen_free(struct bound_gen *gen) {
   for (size_t g = 0; g < GROUP_COUNT; g++) {
     struct bound_group *group = atomic_load_explicit(&gen->groups[g], memory_order_relaxed);
     for (size_t i = 0; group && i < GROUP_SIZE; i++) {
-      free((void *)atomic_load_explicit(&group->blocks[i], memory_order_relaxed));
+      census__free((void *)atomic_load_explicit(&group->blocks[i], memory_order_relaxed));
     }
-    free(group);
+    census__free(group);
   }
-  free(gen->series);
-  free(gen->offsets);
-  free(gen);
+  census__free(gen->series);
+  census__free(gen->offsets);
+  census__free(gen);
 }
 
 /* Frees `gen` and every older generation. */
@@ -101,14 +102,14 @@ static void gens_free(struct bound_gen *gen) {
 
 /* A generation resolved against `list`: the series of each view for the handle's tags. */
 static struct bound_gen *gen_new(census_bound_measure *b, struct census__view_list *list) {
-  struct bound_gen *gen = calloc(1, sizeof *gen);
+  struct bound_gen *gen = census__calloc(1, sizeof *gen);
   if (!gen) {
     return NULL;
   }
   size_t n = list ? list->count : 0;
   gen->list = list;
-  gen->series = calloc(n ? n : 1, sizeof *gen->series);
-  gen->offsets = calloc(n ? n : 1, sizeof *gen->offsets);
+  gen->series = census__calloc(n ? n : 1, sizeof *gen->series);
+  gen->offsets = census__calloc(n ? n : 1, sizeof *gen->offsets);
   bool ok = gen->series && gen->offsets;
   for (size_t v = 0; ok && v < n; v++) {
     struct census__rview *view = list->views[v];
@@ -141,13 +142,13 @@ CENSUS_EXPORT census_bound_measure *census_measure_bind(const census_measure *me
                                                   : CENSUS_OK;
   census_bound_measure *b = NULL;
   if (result == CENSUS_OK) {
-    b = calloc(1, sizeof *b);
-    struct bound_gen *unresolved = calloc(1, sizeof *unresolved);
+    b = census__calloc(1, sizeof *b);
+    struct bound_gen *unresolved = census__calloc(1, sizeof *unresolved);
     tags = census__tags_or_current(tags);
     census_tag_map *copy = tags ? census_tag_map_copy(tags) : census_tag_map_new();
     if (!b || !unresolved || !copy) {
-      free(b);
-      free(unresolved);
+      census__free(b);
+      census__free(unresolved);
       census_tag_map_free(copy);
       b = NULL;
       result = CENSUS_ENOMEM;
@@ -173,7 +174,7 @@ static _Atomic uint64_t *block_get(struct bound_gen *gen, uint32_t tid) {
   _Atomic(struct bound_group *) *slot = &gen->groups[tid / GROUP_SIZE];
   struct bound_group *group = atomic_load_explicit(slot, memory_order_acquire);
   if (!group) {
-    group = calloc(1, sizeof *group);
+    group = census__calloc(1, sizeof *group);
     if (!group) {
       return NULL;
     }
@@ -183,7 +184,7 @@ static _Atomic uint64_t *block_get(struct bound_gen *gen, uint32_t tid) {
       atomic_load_explicit(&group->blocks[tid % GROUP_SIZE], memory_order_acquire);
   if (!block) {
     size_t bytes = (gen->block_words * sizeof(uint64_t) + 63) & ~(size_t)63;
-    block = aligned_alloc(64, bytes ? bytes : 64);
+    block = census__aligned_alloc(64, bytes ? bytes : 64);
     if (!block) {
       return NULL;
     }
@@ -435,7 +436,7 @@ static void bound_destroy(census_bound_measure *b) {
   gens_free(atomic_load_explicit(&b->gen, memory_order_relaxed));
   census_tag_map_free(b->tags);
   pthread_mutex_destroy(&b->mu.mu);
-  free(b);
+  census__free(b);
 }
 
 void census__bound_harvest(const unsigned char *tid_mode, unsigned old_phase) {
@@ -464,7 +465,7 @@ void census__bound_harvest(const unsigned char *tid_mode, unsigned old_phase) {
 
 /* Replaces a handle's generations by one unresolved generation. */
 static void bound_reset(census_bound_measure *b) {
-  struct bound_gen *unresolved = calloc(1, sizeof *unresolved);
+  struct bound_gen *unresolved = census__calloc(1, sizeof *unresolved);
   if (!unresolved) {
     return; /* keep the old ones: harmless, only memory */
   }

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "census/trace.h"
+#include "core/alloc.h"
 #include "core/clock.h"
 #include "core/diagnostics.h"
 #include "stats/cell.h"
@@ -99,7 +100,7 @@ bool census__exemplar_view_init(struct census__rview *view) {
   }
   /* The copy the exemplar case updates the aggregation's words through: the same definition
    * (borrowed, not owned), recording as its aggregation. */
-  struct census__rview *plain = malloc(sizeof *plain);
+  struct census__rview *plain = census__malloc(sizeof *plain);
   if (!plain) {
     return false;
   }
@@ -115,7 +116,7 @@ bool census__exemplar_view_init(struct census__rview *view) {
 
 void census__exemplar_view_free(struct census__rview *view) {
   if (view->plain != view) {
-    free((void *)view->plain);
+    census__free((void *)view->plain);
     view->plain = view;
   }
 }

@@ -35,6 +35,7 @@
 #include "export/flush.h"
 #include "stats/self_metrics.h"
 #include "trace/span_pool.h"
+#include "core/alloc.h"
 
 struct span_exporter {
   struct span_exporter *next;
@@ -96,7 +97,7 @@ static struct span_ring *ring_get(void) {
   while (capacity < atomic_load_explicit(&queue_capacity, memory_order_relaxed)) {
     capacity <<= 1;
   }
-  struct span_ring *r = calloc(1, sizeof *r + capacity * sizeof r->slots[0]);
+  struct span_ring *r = census__calloc(1, sizeof *r + capacity * sizeof r->slots[0]);
   if (!r) {
     return NULL;
   }
@@ -204,7 +205,7 @@ static size_t queue_take(struct census_span_data **out, size_t max) {
     atomic_store_explicit(&r->head, head, memory_order_release);
     if (dead && head == tail) {
       *link = r->next;
-      free(r);
+      census__free(r);
     } else {
       link = &r->next;
     }
@@ -221,7 +222,7 @@ static struct span_exporter **exporters_snapshot(size_t *count) {
   for (struct span_exporter *e = exporters; e; e = e->next) {
     n++;
   }
-  struct span_exporter **list = malloc((n ? n : 1) * sizeof *list);
+  struct span_exporter **list = census__malloc((n ? n : 1) * sizeof *list);
   n = 0;
   for (struct span_exporter *e = exporters; list && e; e = e->next) {
     list[n++] = e;
@@ -235,7 +236,7 @@ static struct span_exporter **exporters_snapshot(size_t *count) {
 static census_status drain_to(struct span_exporter **list, size_t count, int64_t deadline_ns) {
   size_t per_batch = atomic_load(&batch_size);
   per_batch = per_batch ? per_batch : 1;
-  struct census_span_data **batch = malloc(per_batch * sizeof *batch);
+  struct census_span_data **batch = census__malloc(per_batch * sizeof *batch);
   if (!batch) {
     return CENSUS_ENOMEM;
   }
@@ -256,7 +257,7 @@ static census_status drain_to(struct span_exporter **list, size_t count, int64_t
       break;
     }
   }
-  free(batch);
+  census__free(batch);
   return result;
 }
 
@@ -283,7 +284,7 @@ census_status census__spans_export_locked(int64_t deadline_ns, census__flush_job
       }
     }
   }
-  free(list);
+  census__free(list);
   return result;
 }
 
@@ -321,7 +322,7 @@ int64_t census__span_schedule_delay_ms(void) {
 }
 
 census_status census__span_exporters_add(const census_span_exporter_ops *ops, void *user) {
-  struct span_exporter *e = calloc(1, sizeof *e);
+  struct span_exporter *e = census__calloc(1, sizeof *e);
   if (!e) {
     return CENSUS_ENOMEM;
   }
@@ -373,7 +374,7 @@ CENSUS_EXPORT census_status census_span_exporter_unregister(void *user, int64_t 
   if (e->ops.shutdown) {
     e->ops.shutdown(e->user, census__ms_until(deadline));
   }
-  free(e);
+  census__free(e);
   return status;
 }
 
@@ -391,7 +392,7 @@ void census__spans_shutdown(int64_t deadline_ns) {
     if (e->ops.shutdown) {
       e->ops.shutdown(e->user, census__ms_until(deadline_ns));
     }
-    free(e);
+    census__free(e);
     e = next;
   }
 }
@@ -417,7 +418,7 @@ void census__spans_fork_child(void) {
     for (size_t i = atomic_load_explicit(&r->head, memory_order_relaxed); i != tail; i++) {
       census__span_release(r->slots[i & r->mask]);
     }
-    free(r);
+    census__free(r);
   }
   my_ring = NULL;
   if (ring_key_made) {

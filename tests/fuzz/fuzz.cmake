@@ -90,7 +90,7 @@ if(CENSUS_BUILD_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang" AND NOT CENSUS_SANI
   # (python3-prometheus-client's strict OpenMetrics parser, promtool), after the fuzz run.
   if(CENSUS_EXPORTER_PROMETHEUS)
     census_fuzz_target(prometheus_render NO_CORE
-      SOURCES ${CENSUS_PROMETHEUS_RENDER_SOURCES}
+      SOURCES ${CENSUS_PROMETHEUS_RENDER_SOURCES} ${PROJECT_SOURCE_DIR}/src/core/alloc.c
               ${PROJECT_SOURCE_DIR}/tests/fuzz/exposition_check.c
       INCLUDES ${PROJECT_SOURCE_DIR}/exporters/prometheus ${common_dir})
     # The Accept header of every request to /metrics (any client of the server).
@@ -104,6 +104,17 @@ if(CENSUS_BUILD_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang" AND NOT CENSUS_SANI
     set_tests_properties(prometheus_render_fuzz_corpus PROPERTIES LABELS fuzz TIMEOUT 300
       DEPENDS fuzz_prometheus_render
       ENVIRONMENT "PROMTOOL=${CENSUS_FUZZ_PROMTOOL};ASAN_OPTIONS=detect_leaks=1:abort_on_error=1")
+  endif()
+  # The zPages' request handling: page paths and query parameters from any client.
+  if(CENSUS_EXPORTER_ZPAGES)
+    set(dir ${PROJECT_SOURCE_DIR}/exporters/zpages)
+    census_fuzz_target(zpages_query
+      SOURCES ${dir}/zpages_pages.c ${dir}/zpages_html.c ${dir}/zpages_spans.c
+              ${dir}/zpages_history.c ${dir}/zpages_exponential.c ${common_dir}/buffer.c
+              ${common_dir}/utf8.c ${common_dir}/json_writer.c ${common_dir}/exp_buckets.c
+              ${common_dir}/span_fields.c ${common_dir}/resource.c ${common_dir}/env_config.c
+              ${common_dir}/options.c ${common_dir}/registration.c
+      INCLUDES ${dir} ${common_dir})
   endif()
   # Google API error bodies and token responses (jansson).
   if(CENSUS_EXPORTER_GOOGLE_CLOUD)

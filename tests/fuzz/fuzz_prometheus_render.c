@@ -577,8 +577,8 @@ static size_t expected_samples(const struct program *p, bool openmetrics) {
       census_buf word = CENSUS_BUF_INIT, original = CENSUS_BUF_INIT;
       census_prometheus_scale scale;
       census__prometheus_view_unit(d, &p->options, &word, &original, &scale);
-      free(word.data);
-      free(original.data);
+      census_allocator_free(word.data); /* census_buf: census's allocator */
+      census_allocator_free(original.data);
       for (size_t r = 0; r < d->row_count; r++) {
         const census_exponential_buckets *e = &d->rows[r].exponential;
         size_t n = 4;

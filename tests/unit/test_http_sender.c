@@ -28,6 +28,7 @@
 #include "diag_log.h" /* on_diag, diag_log, diag_lines, diag_reset(), diag_matches() */
 #include "census/census.h"
 #include "http_sender.h"
+#include "core/alloc.h"
 
 /* ---- fixtures ---------------------------------------------------------------------------- */
 
@@ -97,7 +98,7 @@ static census_http_sender *new_sender(const census_http_sender_config *c) {
 
 static census_status submit_text(census_http_sender *s, const char *text, uint64_t items,
                                  uint64_t key) {
-  char *body = strdup(text);
+  char *body = census__strdup(text);
   assert_non_null(body);
   return census__http_sender_submit(s, body, strlen(text), items, key);
 }
@@ -427,7 +428,7 @@ static void gzip_body_arrives_intact(void **state) {
   c.gzip = true;
   census_http_sender *s = new_sender(&c);
   size_t len = 50000;
-  char *text = malloc(len + 1);
+  char *text = census__malloc(len + 1) /* the sender frees it */;
   assert_non_null(text);
   uint32_t x = 12345;
   for (size_t i = 0; i < len; i++) {
@@ -626,7 +627,7 @@ static void invalid_arguments(void **state) {
   c.classify = NULL;
   assert_null(census__http_sender_new(&c, &st));
   assert_int_equal(st, CENSUS_EINVAL);
-  assert_int_equal(census__http_sender_submit(NULL, strdup("x"), 1, 1, 0), CENSUS_EINVAL);
+  assert_int_equal(census__http_sender_submit(NULL, census__strdup("x"), 1, 1, 0), CENSUS_EINVAL);
   census__http_sender_free(NULL, 0);
 }
 

@@ -28,6 +28,7 @@
 #include "census/census.h"
 #include "census/exporter.h"
 #include "http_sender.h"
+#include "core/alloc.h"
 
 static census_http_verdict classify(void *user, const census_http_response *response,
                                     uint64_t *rejected, char *message, size_t message_size) {
@@ -39,7 +40,7 @@ static census_http_verdict classify(void *user, const census_http_response *resp
 }
 
 static census_status submit_text(census_http_sender *s, const char *text) {
-  char *body = strdup(text);
+  char *body = census__strdup(text);
   return census__http_sender_submit(s, body, strlen(text), 1, 0);
 }
 
@@ -189,7 +190,7 @@ static int64_t self_dropped(const char *exporter, const char *reason) {
 }
 
 static census_status submit_items(census_http_sender *s, const char *text, uint64_t items) {
-  return census__http_sender_submit(s, strdup(text), strlen(text), items, 0);
+  return census__http_sender_submit(s, census__strdup(text), strlen(text), items, 0);
 }
 
 /* In a child: a sender to `url` whose first request the receiver holds unanswered, registered

@@ -44,7 +44,7 @@ static void handler(void *user, const census_prometheus_request *request,
   const char *q = census_prometheus_request_query(request, "q");
   const char *flag = census_prometheus_request_query(request, "flag");
   static const census_kv extra[] = {{"X-Test", "yes"}};
-  char *body = malloc(512);
+  char *body = census_allocator_malloc(512); /* the server frees it (prometheus.h) */
   int n = snprintf(body, 512, "path=%s q=[%s] flag=%s", census_prometheus_request_path(request),
                    q ? q : "(none)", flag ? (flag[0] ? flag : "(empty)") : "(none)");
   response->status = strcmp(census_prometheus_request_path(request), "/p/teapot") == 0 ? 418 : 200;
