@@ -7,7 +7,7 @@ JOBS       ?= $(shell nproc)
 DEMO_ARGS  ?= --duration-s 15 --interval-ms 3000
 CMAKE_ARGS ?=
 
-.PHONY: all deps deps-demo demo test test-release test-asan test-tsan test-fuzz test-python fuzz-long soak interop format-check bench install clean
+.PHONY: all deps deps-demo demo test test-release test-asan test-tsan test-fuzz test-python fuzz-long soak memcheck interop format-check bench install clean
 
 all: $(BUILD)/Makefile
 	cmake --build $(BUILD) -j$(JOBS)
@@ -72,6 +72,15 @@ soak: deps
 	cmake -S . -B build-release -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS)
 	cmake --build build-release -j$(JOBS) --target reliability_soak_app
 	SOAK_S=$(SOAK_S) /usr/bin/python3 tests/reliability/soak_test.py build-release/tests/reliability_soak_app
+
+# The unit suite under valgrind memcheck (scripts/memcheck.sh), not part of make test: every unit
+# test program, memcheck errors and definite/indirect leaks fail; third-party suppressions only
+# (tests/valgrind.supp). MEMCHECK_REGEX limits it to some tests.
+memcheck: deps
+	cmake -S . -B build-memcheck -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCENSUS_BUILD_BENCH=OFF \
+	  -DCENSUS_BUILD_EXAMPLES=OFF $(CMAKE_ARGS)
+	cmake --build build-memcheck -j$(JOBS)
+	./scripts/memcheck.sh build-memcheck $(MEMCHECK_REGEX)
 
 # Propagation interop against the node implementations alone (also part of test-release).
 interop: deps

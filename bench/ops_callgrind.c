@@ -16,7 +16,12 @@
  * time: record_direct_exponential_3tags, record_bound_exponential; and the shared-memory mode:
  * shm_record_direct_int_3tags, shm_record_map_int_3tags, shm_record_map_distribution_3tags,
  * shm_record_bound_int, the same operations after census_shm_enable() on a fresh directory
- * (removed at exit), turned on after set-up as bench_record does. The encoders, per series or
+ * (removed at exit), turned on after set-up as bench_record does. Exemplars when on
+ * (docs/stats.md): the view "ops/latency_ex" (record_direct_distribution_3tags's, registered last,
+ * with the filter trace_based) recorded outside any span (record_exemplar_nospan: the filter
+ * declines) and in a sampled current span (record_exemplar_sampled: every record writes its
+ * bucket's exemplar); the views registered before keep none, so every other case counts the
+ * record path without exemplars. The encoders, per series or
  * span: otlp_encode_per_series (census__otlp_encode_metrics() of a snapshot of N distinct 3-tag
  * counter series), otlp_encode_per_span (census__otlp_encode_spans() of N ended spans with a
  * name, 2 attributes and 1 event, inside a span exporter's callback), prometheus_render_per_series
@@ -57,7 +62,7 @@
 #include "otlp_encode.h"
 #endif
 
-static const census_measure *count_measure, *dist_measure, *sum_measure, *exp_measure;
+static const census_measure *count_measure, *dist_measure, *sum_measure, *exp_measure, *ex_measure;
 static census_counter *counter;
 static census_histogram *histogram;
 static census_bound_measure *bound_counter_handle, *bound_sum_handle;
@@ -157,6 +162,14 @@ static void set_up(long n) {
     exit(1);
   }
   census_span_end(probe);
+  /* Last: the one view with exemplars (the filter decides at registration). */
+  check("filter", census_exemplar_filter_set(CENSUS_EXEMPLAR_FILTER_TRACE_BASED));
+  ex_measure = census_measure_double_new("ops/latency_ex", "", "ms", &st);
+  census_aggregation *ex = census_aggregation_distribution_new(bounds, 10, &st);
+  v = census_view_new("ops/latency_ex", "", ex_measure, keys, 3, ex, &st);
+  check("view", census_view_register(v));
+  census_view_free(v);
+  census_aggregation_free(ex);
 }
 
 /* The counted part: the operation, N times, with the dispatch resolved outside the loop. Each
@@ -178,6 +191,12 @@ static bool record_map_3tags(void) {
 static bool record_map_0tags(void) {
   census_measurement_map_put_int64(map, count_measure, 1);
   return census_measurement_map_record(map, no_tags) == CENSUS_OK;
+}
+static bool record_exemplar_nospan(void) {
+  return census_record_double(ex_measure, 4.2, tags) == CENSUS_OK;
+}
+static bool record_exemplar_sampled(void) {
+  return census_record_double(ex_measure, 4.2, tags) == CENSUS_OK;
 }
 static bool record_distribution_3tags(void) {
   return census_record_double(dist_measure, 4.2, tags) == CENSUS_OK;
@@ -431,6 +450,8 @@ int main(int argc, char **argv) {
       {"shm_record_map_int_3tags", record_map_3tags},
       {"shm_record_map_distribution_3tags", record_map_distribution_3tags},
       {"shm_record_bound_int", bound_int},
+      {"record_exemplar_nospan", record_exemplar_nospan},
+      {"record_exemplar_sampled", record_exemplar_sampled},
   };
   set_up(n);
   if (!traceparent_extract()) { /* the context traceparent_inject writes */
@@ -448,6 +469,9 @@ int main(int argc, char **argv) {
           return 1;
         }
         check("shm enable", census_shm_enable(shm_dir));
+      }
+      if (strcmp(argv[1], "record_exemplar_sampled") == 0) {
+        census_span_start_current("request", &span_on); /* current for the whole run */
       }
       for (int w = 0; w < 1000; w++) {
         if (!ops[i].fn()) { /* warm-up: cells, series, span records */

@@ -34,7 +34,8 @@ if [[ ${#ops[@]} -eq 0 ]]; then
     record_bound_sum record_bound_counter record_direct_exponential_3tags
     record_bound_exponential shm_record_direct_int_3tags shm_record_map_int_3tags
     shm_record_map_distribution_3tags shm_record_bound_int otlp_encode_per_series
-    otlp_encode_per_span prometheus_render_per_series)
+    otlp_encode_per_span prometheus_render_per_series record_exemplar_nospan
+    record_exemplar_sampled)
 fi
 command -v valgrind >/dev/null || {
   echo "callgrind-ops.sh: valgrind not found (Debian package valgrind, scripts/install-deps.sh)" >&2

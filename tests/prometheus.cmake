@@ -55,7 +55,7 @@ set_tests_properties(unit_prometheus_render PROPERTIES
 add_executable(replay_prometheus_render ${CMAKE_CURRENT_LIST_DIR}/fuzz/fuzz_replay_main.c
   ${CMAKE_CURRENT_LIST_DIR}/fuzz/fuzz_prometheus_render.c
   ${CMAKE_CURRENT_LIST_DIR}/fuzz/exposition_check.c
-  ${CENSUS_PROMETHEUS_RENDER_SOURCES})
+  ${CENSUS_PROMETHEUS_RENDER_SOURCES} ${PROJECT_SOURCE_DIR}/src/core/alloc.c)
 target_include_directories(replay_prometheus_render PRIVATE ${PROJECT_SOURCE_DIR}/include
   ${PROJECT_SOURCE_DIR}/exporters/prometheus ${PROJECT_SOURCE_DIR}/exporters/common)
 target_link_libraries(replay_prometheus_render PRIVATE m)

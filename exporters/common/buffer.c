@@ -1,6 +1,7 @@
 /* buffer.c - the growable byte buffer (see buffer.h). Capacity doubles, so appending n bytes in
  * total costs O(n); one spare byte keeps the contents NUL-terminated for string consumers. */
 #include "buffer.h"
+#include "alloc.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -27,7 +28,7 @@ bool census__buf_grow(census_buf *b, size_t extra) {
     }
     cap *= 2;
   }
-  char *data = realloc(b->data, cap);
+  char *data = census__realloc(b->data, cap);
   if (!data) {
     b->failed = true;
     return false;
@@ -77,7 +78,7 @@ char *census__buf_take(census_buf *b, size_t *len) {
       *len = b->len;
     }
   } else {
-    free(b->data);
+    census__free(b->data);
   }
   *b = (census_buf)CENSUS_BUF_INIT;
   return data;
@@ -85,7 +86,7 @@ char *census__buf_take(census_buf *b, size_t *len) {
 
 void census__buf_free(census_buf *b) {
   if (b) {
-    free(b->data);
+    census__free(b->data);
     *b = (census_buf)CENSUS_BUF_INIT;
   }
 }

@@ -23,10 +23,11 @@
 #include <strings.h>
 
 #include "census/census.h"
+#include "alloc.h"
 
 /* Longest value quoted back in a diagnostic; longer ones are cut with "...". */
-#define QUOTE_MAX 64
-#define QUOTE_SIZE (QUOTE_MAX * 4 + 4) /* every byte as \xNN, then "..." */
+#define QUOTE_MAX CENSUS_QUOTE_MAX
+#define QUOTE_SIZE CENSUS_QUOTE_SIZE
 
 static bool is_ows(char c) { return c == ' ' || c == '\t'; }
 
@@ -34,7 +35,7 @@ static bool is_ows(char c) { return c == ' ' || c == '\t'; }
  * ASCII as is, '"' and '\\' escaped with a backslash, tab, newline and carriage return as \t,
  * \n, \r, every other byte as \xNN (so a value cannot split or garble the diagnostic line);
  * cut after QUOTE_MAX bytes of `s` with "...". `size` must be at least QUOTE_SIZE. */
-static void quote(const char *s, char *out, size_t size) {
+void census__quote(const char *s, char *out, size_t size) {
   size_t n = 0, i = 0;
   for (; s[i] && i < QUOTE_MAX && n + 5 < size; i++) {
     unsigned char c = (unsigned char)s[i];
@@ -100,7 +101,7 @@ int64_t census__env_ms(const char *name, int64_t default_ms) {
     return v;
   }
   char q[QUOTE_SIZE], msg[512];
-  quote(raw, q, sizeof q);
+  census__quote(raw, q, sizeof q);
   snprintf(msg, sizeof msg,
            "%s=\"%s\" is not a non-negative integer number of milliseconds; using %lld", name, q,
            (long long)default_ms);
@@ -137,7 +138,7 @@ uint64_t census__env_bytes(const char *name, uint64_t default_bytes) {
     return (uint64_t)v << shift;
   }
   char q[QUOTE_SIZE], msg[512];
-  quote(raw, q, sizeof q);
+  census__quote(raw, q, sizeof q);
   snprintf(msg, sizeof msg,
            "%s=\"%s\" is not a non-negative number of bytes (optionally with KiB, MiB or GiB); "
            "using %llu",
@@ -161,7 +162,7 @@ size_t census__env_choice(const char *name, const char *const *choices, size_t c
     }
   }
   char q[QUOTE_SIZE], msg[512];
-  quote(raw, q, sizeof q);
+  census__quote(raw, q, sizeof q);
   int n = snprintf(msg, sizeof msg, "%s=\"%s\" is not one of", name, q);
   for (size_t i = 0; i < count && n > 0 && (size_t)n < sizeof msg; i++) {
     n += snprintf(msg + n, sizeof msg - (size_t)n, "%s \"%s\"", i == 0 ? "" : ",", choices[i]);
@@ -271,11 +272,11 @@ census_status census__kv_list_parse(const char *list, census_kv_fn fn, void *use
   for (size_t i = 0; i < list_len; i++) {
     members += list[i] == ',';
   }
-  char *copy = malloc(list_len + 1);
-  kv_member *kv = malloc(members * sizeof *kv);
+  char *copy = census__malloc(list_len + 1);
+  kv_member *kv = census__malloc(members * sizeof *kv);
   if (copy == NULL || kv == NULL) {
-    free(copy);
-    free(kv);
+    census__free(copy);
+    census__free(kv);
     snprintf(message, message_size, "out of memory");
     return CENSUS_ENOMEM;
   }
@@ -319,8 +320,8 @@ census_status census__kv_list_parse(const char *list, census_kv_fn fn, void *use
       }
     }
   }
-  free(kv);
-  free(copy);
+  census__free(kv);
+  census__free(copy);
   return status;
 }
 

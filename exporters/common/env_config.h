@@ -14,6 +14,17 @@
 
 #include "census/status.h"
 
+/* Longest text census__quote() copies (longer is cut with "..."), and the buffer it needs. */
+#define CENSUS_QUOTE_MAX 64
+#define CENSUS_QUOTE_SIZE (CENSUS_QUOTE_MAX * 4 + 4) /* every byte as \xNN, then "..." */
+
+/* Copies outside text `s` into out[0..size) for quoting between double quotes in a diagnostic:
+ * printable ASCII as is, '"' and '\\' escaped with a backslash, tab, newline and carriage return
+ * as \t, \n, \r, every other byte as \xNN (so the text cannot split or garble the diagnostic
+ * line); cut after CENSUS_QUOTE_MAX bytes with "...". `size` must be at least CENSUS_QUOTE_SIZE.
+ * Thread-safe. */
+void census__quote(const char *s, char *out, size_t size);
+
 /* A non-negative integer number of milliseconds. */
 int64_t census__env_ms(const char *name, int64_t default_ms);
 

@@ -20,6 +20,7 @@
 
 #include "census/census.h"
 #include "env_config.h"
+#include "alloc.h"
 
 typedef struct builder {
   census_resource *resource;
@@ -37,14 +38,14 @@ static census_resource_attribute *slot(builder *b, const char *key) {
   }
   if (r->count == b->cap) {
     size_t cap = b->cap == 0 ? 16 : b->cap * 2;
-    census_resource_attribute *a = realloc(r->attributes, cap * sizeof *a);
+    census_resource_attribute *a = census__realloc(r->attributes, cap * sizeof *a);
     if (a == NULL) {
       return NULL;
     }
     r->attributes = a;
     b->cap = cap;
   }
-  char *k = strdup(key);
+  char *k = census__strdup(key);
   if (k == NULL) {
     return NULL;
   }
@@ -59,14 +60,14 @@ static void set_string(builder *b, const char *key, const char *value) {
   if (b->failed || key == NULL || key[0] == '\0' || value == NULL) {
     return;
   }
-  char *v = strdup(value);
+  char *v = census__strdup(value);
   census_resource_attribute *a = v != NULL ? slot(b, key) : NULL;
   if (a == NULL) {
-    free(v);
+    census__free(v);
     b->failed = true;
     return;
   }
-  free(a->string_value);
+  census__free(a->string_value);
   a->type = CENSUS_ATTRIBUTE_STRING;
   a->string_value = v;
   a->int_value = 0;
@@ -83,7 +84,7 @@ static census_resource_attribute *set_int(builder *b, const char *key, int64_t v
     b->failed = true;
     return NULL;
   }
-  free(a->string_value);
+  census__free(a->string_value);
   a->string_value = NULL;
   a->type = CENSUS_ATTRIBUTE_INT64;
   a->int_value = value;
@@ -118,7 +119,7 @@ static void executable_name(char *out, size_t size) {
 census_resource *census__resource_build(const char *service_name,
                                         const census_resource_kv *attributes, size_t count,
                                         census_status *status) {
-  builder b = {calloc(1, sizeof(census_resource)), 0, false};
+  builder b = {census__calloc(1, sizeof(census_resource)), 0, false};
   if (b.resource == NULL) {
     if (status != NULL) {
       *status = CENSUS_ENOMEM;
@@ -199,9 +200,9 @@ void census__resource_free(census_resource *resource) {
     return;
   }
   for (size_t i = 0; i < resource->count; i++) {
-    free(resource->attributes[i].key);
-    free(resource->attributes[i].string_value);
+    census__free(resource->attributes[i].key);
+    census__free(resource->attributes[i].string_value);
   }
-  free(resource->attributes);
-  free(resource);
+  census__free(resource->attributes);
+  census__free(resource);
 }

@@ -30,6 +30,7 @@
 #include "options.h"
 #include "push_exporter.h"
 #include "url.h"
+#include "alloc.h"
 
 /* Cloud Trace's own state (the push exporter's `user`). */
 typedef struct trace_state {
@@ -86,8 +87,8 @@ static void state_free(void *user) {
   if (!t)
     return;
   census__google_auth_free(t->auth);
-  free(t->project);
-  free(t);
+  census__free(t->project);
+  census__free(t);
 }
 
 CENSUS_EXPORT census_status census_google_trace_exporter_start(
@@ -107,7 +108,7 @@ CENSUS_EXPORT census_status census_google_trace_exporter_start(
   census_status status = CENSUS_OK;
   int64_t timeout_ms = o.timeout_ms > 0 ? o.timeout_ms : 10000;
 
-  trace_state *t = calloc(1, sizeof *t);
+  trace_state *t = census__calloc(1, sizeof *t);
   if (!t)
     return CENSUS_ENOMEM;
   snprintf(t->agent, sizeof t->agent, "census-c %s", census_version());
@@ -123,7 +124,7 @@ CENSUS_EXPORT census_status census_google_trace_exporter_start(
   char *key_project = NULL;
   t->auth = census__google_auth_new(&auth_config, &key_project, &status);
   if (!t->auth) {
-    free(key_project);
+    census__free(key_project);
     state_free(t);
     return status ? status : CENSUS_ECONFIG;
   }
@@ -141,7 +142,7 @@ CENSUS_EXPORT census_status census_google_trace_exporter_start(
   while (elen > 0 && endpoint[elen - 1] == '/')
     elen--;
   size_t url_size = elen + strlen(t->project) + 48;
-  char *url = malloc(url_size);
+  char *url = census__malloc(url_size);
   if (!url) {
     state_free(t);
     return CENSUS_ENOMEM;
@@ -160,7 +161,7 @@ CENSUS_EXPORT census_status census_google_trace_exporter_start(
   config.max_spans_per_request = o.max_spans_per_request;
   config.http.gzip = o.gzip != 0;
   census_push_exporter *push = census__push_start(&config, &status);
-  free(url);
+  census__free(url);
   if (!push) {
     state_free(t);
     return status;

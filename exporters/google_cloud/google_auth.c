@@ -33,8 +33,11 @@
 #include <time.h>
 
 #include "census/census.h"
+#include "core/base64.h"
 #include "google_internal.h"
 #include "url.h"
+#include "alloc.h"
+#include "env_config.h"
 
 #define DEFAULT_TOKEN_URI "https://oauth2.googleapis.com/token"
 #define DEFAULT_SCOPES "https://www.googleapis.com/auth/cloud-platform"
@@ -66,29 +69,10 @@ static int64_t monotonic_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+static char *dup_or_null(const char *s) { return s ? census__strdup(s) : NULL; }
 
 size_t census__base64url_encode(const unsigned char *in, size_t len, char *out, size_t out_size) {
-  static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  size_t need = (len + 2) / 3 * 4 + 1;
-  if (out_size < need)
-    return 0;
-  size_t o = 0;
-  for (size_t i = 0; i < len; i += 3) {
-    uint32_t v = (uint32_t)in[i] << 16;
-    if (i + 1 < len)
-      v |= (uint32_t)in[i + 1] << 8;
-    if (i + 2 < len)
-      v |= in[i + 2];
-    out[o++] = alphabet[(v >> 18) & 63];
-    out[o++] = alphabet[(v >> 12) & 63];
-    if (i + 1 < len)
-      out[o++] = alphabet[(v >> 6) & 63];
-    if (i + 2 < len)
-      out[o++] = alphabet[v & 63];
-  }
-  out[o] = '\0';
-  return o;
+  return census__base64_encode(in, len, true, out, out_size);
 }
 
 /* ---- Key file ------------------------------------------------------------------------------ */
@@ -103,9 +87,10 @@ static census_status load_key_file(census_google_auth *auth, const char *path, c
   json_error_t jerr;
   json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
   if (!root || !json_is_object(root)) {
-    census__google_reportf(CENSUS_ECONFIG,
-                           "google credentials: cannot read service-account JSON %s: %s", path,
-                           root ? "not an object" : jerr.text);
+    char why[CENSUS_QUOTE_SIZE]; /* jansson's message may quote the file's bytes */
+    census__quote(root ? "not an object" : jerr.text, why, sizeof why);
+    census__google_reportf(
+        CENSUS_ECONFIG, "google credentials: cannot read service-account JSON %s: %s", path, why);
     json_decref(root);
     return CENSUS_ECONFIG;
   }
@@ -114,11 +99,14 @@ static census_status load_key_file(census_google_auth *auth, const char *path, c
   const char *email = json_str(root, "client_email");
   const char *pem = json_str(root, "private_key");
   if (!type || strcmp(type, "service_account") != 0) {
+    /* Escaped: the file's text must not split or forge a diagnostic line. */
+    char quoted[CENSUS_QUOTE_SIZE];
+    census__quote(type ? type : "(missing)", quoted, sizeof quoted);
     census__google_reportf(
         CENSUS_ECONFIG,
         "google credentials: %s: \"type\" is \"%s\", only \"service_account\" keys are "
         "supported",
-        path, type ? type : "(missing)");
+        path, quoted);
   } else if (!email || !pem) {
     census__google_reportf(CENSUS_ECONFIG, "google credentials: %s: missing %s", path,
                            !email ? "client_email" : "private_key");
@@ -132,21 +120,32 @@ static census_status load_key_file(census_google_auth *auth, const char *path, c
       EVP_PKEY_free(key);
     } else {
       auth->key = key;
-      auth->client_email = strdup(email);
+      auth->client_email = census__strdup(email);
       auth->private_key_id = dup_or_null(json_str(root, "private_key_id"));
       const char *uri = json_str(root, "token_uri");
-      auth->token_uri = strdup(uri ? uri : DEFAULT_TOKEN_URI);
+      auth->token_uri = census__strdup(uri ? uri : DEFAULT_TOKEN_URI);
       if (!auth->token_endpoint)
-        auth->token_endpoint = strdup(auth->token_uri);
+        auth->token_endpoint = census__strdup(auth->token_uri);
       const char *project = json_str(root, "project_id");
       if (project_id && project)
-        *project_id = strdup(project);
+        *project_id = census__strdup(project);
       st = (auth->client_email && auth->token_uri && auth->token_endpoint) ? CENSUS_OK
                                                                            : CENSUS_ENOMEM;
     }
   }
   json_decref(root);
   return st;
+}
+
+/* Frees a string json_dumps() made: jansson allocates with its own functions (the C library's
+ * unless the program set others, json_set_alloc_funcs()), never census's. NULL is a no-op. */
+static void jansson_free(char *s) {
+  json_malloc_t malloc_fn;
+  json_free_t free_fn;
+  json_get_alloc_funcs(&malloc_fn, &free_fn);
+  if (s) {
+    free_fn(s);
+  }
 }
 
 /* Builds and signs the JWT assertion: b64url(header) "." b64url(claims) "." b64url(sig). */
@@ -169,7 +168,7 @@ static char *make_assertion(census_google_auth *auth, char *err, size_t err_size
     goto done;
   size_t hl = strlen(hs), cl = strlen(cs);
   size_t cap = (hl + 2) / 3 * 4 + (cl + 2) / 3 * 4 + 1024 + 3;
-  out = malloc(cap);
+  out = census__malloc(cap);
   if (!out)
     goto done;
   size_t n = census__base64url_encode((const unsigned char *)hs, hl, out, cap);
@@ -179,17 +178,17 @@ static char *make_assertion(census_google_auth *auth, char *err, size_t err_size
   md = EVP_MD_CTX_new();
   if (!md || EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, auth->key) != 1 ||
       EVP_DigestSign(md, NULL, &sig_len, (const unsigned char *)out, n) != 1 ||
-      !(sig = malloc(sig_len)) ||
+      !(sig = census__malloc(sig_len)) ||
       EVP_DigestSign(md, sig, &sig_len, (const unsigned char *)out, n) != 1) {
     snprintf(err, err_size, "signing the JWT assertion failed");
-    free(out);
+    census__free(out);
     out = NULL;
     goto done;
   }
   /* The signature of a key up to 8192 bits fits in the 1024 spare bytes. */
   if ((sig_len + 2) / 3 * 4 + 2 > cap - n) {
     snprintf(err, err_size, "RSA key too large");
-    free(out);
+    census__free(out);
     out = NULL;
     goto done;
   }
@@ -199,9 +198,9 @@ done:
   if (!out && !err[0])
     snprintf(err, err_size, "out of memory building the JWT assertion");
   EVP_MD_CTX_free(md);
-  free(sig);
-  free(hs);
-  free(cs);
+  census__free(sig);
+  jansson_free(hs);
+  jansson_free(cs);
   return out;
 }
 
@@ -222,9 +221,9 @@ static census_status fetch_token(census_google_auth *auth) {
     static const char prefix[] =
         "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=";
     /* The assertion is base64url and '.', all unreserved in a form body: no escaping. */
-    if (asprintf(&post, "%s%s", prefix, assertion) < 0)
+    if (census__asprintf(&post, "%s%s", prefix, assertion) < 0)
       post = NULL;
-    free(assertion);
+    census__free(assertion);
     if (!post)
       return CENSUS_ENOMEM;
     snprintf(url, sizeof url, "%s", auth->token_endpoint);
@@ -240,7 +239,7 @@ static census_status fetch_token(census_google_auth *auth) {
   census_google_http_response r;
   long status = census__google_http_request(url, post, &header, 1, auth->timeout_ms, NULL, &r, err,
                                             sizeof err);
-  free(post);
+  census__free(post);
   census_status st = CENSUS_EEXPORT;
   char token[4096];
   int64_t expires_in = 0;
@@ -260,9 +259,9 @@ static census_status fetch_token(census_google_auth *auth) {
       census__google_reportf(CENSUS_EEXPORT, "google auth: token endpoint %s answered HTTP %ld: %s",
                              where, status, pst != CENSUS_OK ? msg : "unexpected status");
     } else {
-      char *copy = strdup(token);
+      char *copy = census__strdup(token);
       if (copy) {
-        free(auth->token);
+        census__free(auth->token);
         auth->token = copy;
         int64_t margin = CENSUS_GOOGLE_TOKEN_REFRESH_MARGIN_S;
         if (margin > expires_in / 2)
@@ -274,7 +273,7 @@ static census_status fetch_token(census_google_auth *auth) {
       }
     }
   }
-  free(r.body);
+  census__free(r.body);
   return st;
 }
 
@@ -287,18 +286,19 @@ census_google_auth *census__google_auth_new(const census_google_auth_config *con
     config = &none;
   if (project_id)
     *project_id = NULL;
-  census_google_auth *auth = calloc(1, sizeof *auth);
+  census_google_auth *auth = census__calloc(1, sizeof *auth);
   census_status st = CENSUS_ENOMEM;
   if (!auth)
     goto fail;
   pthread_mutex_init(&auth->lock, NULL);
   auth->timeout_ms = config->timeout_ms > 0 ? config->timeout_ms : 10000;
-  auth->scopes = strdup(config->scopes && config->scopes[0] ? config->scopes : DEFAULT_SCOPES);
+  auth->scopes =
+      census__strdup(config->scopes && config->scopes[0] ? config->scopes : DEFAULT_SCOPES);
   if (!auth->scopes)
     goto fail;
   if (config->access_token && config->access_token[0]) {
     auth->source = SOURCE_STATIC;
-    auth->token = strdup(config->access_token);
+    auth->token = census__strdup(config->access_token);
     if (!auth->token)
       goto fail;
     if (strpbrk(auth->token, "\r\n")) {
@@ -319,14 +319,14 @@ census_google_auth *census__google_auth_new(const census_google_auth_config *con
         goto fail;
       }
       if (config->token_endpoint && config->token_endpoint[0] &&
-          !(auth->token_endpoint = strdup(config->token_endpoint)))
+          !(auth->token_endpoint = census__strdup(config->token_endpoint)))
         goto fail;
       st = load_key_file(auth, file, project_id);
       if (st != CENSUS_OK)
         goto fail;
     } else {
       auth->source = SOURCE_METADATA;
-      auth->metadata_host = strdup(census__google_metadata_host(config->metadata_host));
+      auth->metadata_host = census__strdup(census__google_metadata_host(config->metadata_host));
       if (!auth->metadata_host)
         goto fail;
     }
@@ -336,7 +336,7 @@ census_google_auth *census__google_auth_new(const census_google_auth_config *con
   return auth;
 fail:
   if (project_id) {
-    free(*project_id);
+    census__free(*project_id);
     *project_id = NULL;
   }
   census__google_auth_free(auth);
@@ -369,7 +369,7 @@ bool census__google_auth_invalidate(census_google_auth *auth) {
   if (!auth || auth->source == SOURCE_STATIC)
     return false;
   pthread_mutex_lock(&auth->lock);
-  free(auth->token);
+  census__free(auth->token);
   auth->token = NULL;
   pthread_mutex_unlock(&auth->lock);
   return true;
@@ -392,13 +392,13 @@ void census__google_auth_free(census_google_auth *auth) {
   if (!auth)
     return;
   pthread_mutex_destroy(&auth->lock);
-  free(auth->token);
-  free(auth->scopes);
-  free(auth->client_email);
-  free(auth->private_key_id);
-  free(auth->token_uri);
-  free(auth->token_endpoint);
+  census__free(auth->token);
+  census__free(auth->scopes);
+  census__free(auth->client_email);
+  census__free(auth->private_key_id);
+  census__free(auth->token_uri);
+  census__free(auth->token_endpoint);
   EVP_PKEY_free(auth->key);
-  free(auth->metadata_host);
-  free(auth);
+  census__free(auth->metadata_host);
+  census__free(auth);
 }

@@ -16,6 +16,7 @@
 #include "census/census.h"
 #include "google_internal.h"
 #include "http_attempt.h"
+#include "alloc.h"
 
 #define DEFAULT_METADATA_HOST "metadata.google.internal"
 #define MAX_RESPONSE_BYTES (64 * 1024)
@@ -78,7 +79,7 @@ char *census__google_metadata_get(const char *host, const char *path, int64_t ti
   long status = census__google_http_request(
       url, NULL, headers, 1, timeout_ms > 0 ? timeout_ms : 2000, NULL, &r, err, sizeof err);
   if (status != 200 || !r.metadata_flavor || !r.body) {
-    free(r.body);
+    census__free(r.body);
     return NULL;
   }
   return r.body;
@@ -91,17 +92,17 @@ char *census__google_project_id(const char *who, const char *option, char *key_f
   const char *env = getenv("GOOGLE_CLOUD_PROJECT");
   const char *metadata_host = census__google_auth_metadata_host(auth);
   if (option && option[0]) {
-    id = strdup(option);
+    id = census__strdup(option);
   } else if (key_file_project && key_file_project[0]) {
     id = key_file_project;
     key_file_project = NULL;
   } else if (env && env[0]) {
-    id = strdup(env);
+    id = census__strdup(env);
   } else if (metadata_host) {
     id = census__google_metadata_get(metadata_host, "project/project-id",
                                      CENSUS_GOOGLE_METADATA_TIMEOUT_MS);
     if (id && !id[0]) {
-      free(id);
+      census__free(id);
       id = NULL;
     }
     if (!id) {
@@ -111,7 +112,7 @@ char *census__google_project_id(const char *who, const char *option, char *key_f
                              who, metadata_host);
       *status = CENSUS_ECONFIG;
     }
-    free(key_file_project);
+    census__free(key_file_project);
     return id;
   } else {
     census__google_reportf(CENSUS_ECONFIG,
@@ -120,10 +121,10 @@ char *census__google_project_id(const char *who, const char *option, char *key_f
                            "Cloud (the metadata server gives it when it gives the tokens)",
                            who);
     *status = CENSUS_ECONFIG;
-    free(key_file_project);
+    census__free(key_file_project);
     return NULL;
   }
-  free(key_file_project);
+  census__free(key_file_project);
   *status = id ? CENSUS_OK : CENSUS_ENOMEM;
   return id;
 }

@@ -108,8 +108,9 @@ void census__google_reportf(census_status status, const char *fmt, ...)
  * 429 RESOURCE_EXHAUSTED, 500, 502, 503 UNAVAILABLE, 504 DEADLINE_EXCEEDED. */
 bool census__google_status_retryable(long status);
 
-/* Base64url without padding (JWT segments) of in[0..len) into out; returns the length written,
- * or 0 if out_size is too small (out_size must hold 4*ceil(len/3)+1). */
+/* Base64url without padding (JWT segments) of in[0..len) into out (src/core/base64.h); returns
+ * the length written, or 0 if out_size is too small (it must hold census__base64_encoded_size(len):
+ * the unpadded length plus the NUL). */
 size_t census__base64url_encode(const unsigned char *in, size_t len, char *out, size_t out_size);
 
 #endif

@@ -44,8 +44,9 @@
 #include "options.h"
 #include "push_exporter.h"
 #include "url.h"
+#include "alloc.h"
 
-static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+static char *dup_or_null(const char *s) { return s ? census__strdup(s) : NULL; }
 
 /* Called with `lock` held before `stats` is read or changed: in a fork child the parent's
  * counts are not the child's, so the first use in a new process starts them from zero (the
@@ -89,7 +90,7 @@ static census_gm_descriptor_state create_descriptor(census_gm *e, const census_v
                                               e->ca_file, &resp, err, sizeof err);
     census_google_error ge;
     census__google_error_parse(resp.body, resp.len, &ge);
-    free(resp.body);
+    census__free(resp.body);
     if (status >= 200 && status < 300) {
       result = CENSUS_GM_DESCRIPTOR_CREATED;
     } else if (status == 409) { /* ALREADY_EXISTS: created earlier (by us or another task) */
@@ -121,7 +122,7 @@ static census_gm_descriptor_state create_descriptor(census_gm *e, const census_v
   }
   if (result == CENSUS_GM_DESCRIPTOR_CREATED)
     census__gm_count(e, &e->stats.descriptors_created, 1);
-  free(body);
+  census__free(body);
   return result;
 }
 
@@ -142,7 +143,8 @@ static void before_round(void *user, const census_view_data *const *views, size_
     if (d && d->state == CENSUS_GM_DESCRIPTOR_PENDING) {
       d->state = create_descriptor(e, views[i], type, &endpoint_down);
     }
-    free(type); /* no entry (out of memory): the encoder counts the view's points as dropped */
+    census__free(
+        type); /* no entry (out of memory): the encoder counts the view's points as dropped */
   }
 }
 
@@ -215,19 +217,19 @@ static bool add_resource_label(census_gm *e, const char *k, const char *v) {
   for (size_t i = 0; i < e->resource_count; i++)
     if (strcmp(e->resource_keys[i], k) == 0)
       return true;
-  char **nk = realloc(e->resource_keys, (e->resource_count + 1) * sizeof *nk);
+  char **nk = census__realloc(e->resource_keys, (e->resource_count + 1) * sizeof *nk);
   if (!nk)
     return false;
   e->resource_keys = nk;
-  char **nv = realloc(e->resource_values, (e->resource_count + 1) * sizeof *nv);
+  char **nv = census__realloc(e->resource_values, (e->resource_count + 1) * sizeof *nv);
   if (!nv)
     return false;
   e->resource_values = nv;
-  nk[e->resource_count] = strdup(k);
-  nv[e->resource_count] = strdup(v ? v : "");
+  nk[e->resource_count] = census__strdup(k);
+  nv[e->resource_count] = census__strdup(v ? v : "");
   if (!nk[e->resource_count] || !nv[e->resource_count]) {
-    free(nk[e->resource_count]);
-    free(nv[e->resource_count]);
+    census__free(nk[e->resource_count]);
+    census__free(nv[e->resource_count]);
     return false;
   }
   e->resource_count++;
@@ -238,7 +240,7 @@ static char *env_or(const char *a, const char *b) {
   const char *v = getenv(a);
   if ((!v || !v[0]) && b)
     v = getenv(b);
-  return strdup(v && v[0] ? v : "");
+  return census__strdup(v && v[0] ? v : "");
 }
 
 /* Detects the monitored resource: GKE (KUBERNETES_SERVICE_HOST set and a metadata server) ->
@@ -249,7 +251,7 @@ static bool detect_resource(census_gm *e, const char *host) {
       census__google_metadata_get(host, "instance/id", CENSUS_GOOGLE_METADATA_TIMEOUT_MS);
   bool ok = true;
   if (!instance_id) {
-    e->resource_type = strdup("global");
+    e->resource_type = census__strdup("global");
     return e->resource_type && add_resource_label(e, "project_id", e->project_id);
   }
   char *zone_path =
@@ -265,25 +267,25 @@ static bool detect_resource(census_gm *e, const char *host) {
     char *ns = env_or("NAMESPACE", "POD_NAMESPACE");
     char *pod = env_or("POD_NAME", "HOSTNAME");
     char *container = env_or("CONTAINER_NAME", NULL);
-    e->resource_type = strdup("k8s_container");
+    e->resource_type = census__strdup("k8s_container");
     ok = e->resource_type && ns && pod && container &&
          add_resource_label(e, "project_id", e->project_id) &&
          add_resource_label(e, "location", location ? location : zone) &&
          add_resource_label(e, "cluster_name", cluster ? cluster : "") &&
          add_resource_label(e, "namespace_name", ns) && add_resource_label(e, "pod_name", pod) &&
          add_resource_label(e, "container_name", container);
-    free(cluster);
-    free(location);
-    free(ns);
-    free(pod);
-    free(container);
+    census__free(cluster);
+    census__free(location);
+    census__free(ns);
+    census__free(pod);
+    census__free(container);
   } else {
-    e->resource_type = strdup("gce_instance");
+    e->resource_type = census__strdup("gce_instance");
     ok = e->resource_type && add_resource_label(e, "project_id", e->project_id) &&
          add_resource_label(e, "instance_id", instance_id) && add_resource_label(e, "zone", zone);
   }
-  free(zone_path);
-  free(instance_id);
+  census__free(zone_path);
+  census__free(instance_id);
   return ok;
 }
 
@@ -292,22 +294,22 @@ static bool detect_resource(census_gm *e, const char *host) {
 /* Frees the handle and everything it owns (the push exporter is gone, or never was). */
 static void exporter_free(census_gm *e) {
   census__google_auth_free(e->auth);
-  free(e->project_id);
-  free(e->descriptor_url);
-  free(e->metric_prefix);
-  free(e->display_prefix);
-  free(e->task_value_given);
-  free(e->resource_type);
+  census__free(e->project_id);
+  census__free(e->descriptor_url);
+  census__free(e->metric_prefix);
+  census__free(e->display_prefix);
+  census__free(e->task_value_given);
+  census__free(e->resource_type);
   for (size_t i = 0; i < e->resource_count; i++) {
-    free(e->resource_keys[i]);
-    free(e->resource_values[i]);
+    census__free(e->resource_keys[i]);
+    census__free(e->resource_values[i]);
   }
-  free(e->resource_keys);
-  free(e->resource_values);
-  free(e->ca_file);
+  census__free(e->resource_keys);
+  census__free(e->resource_values);
+  census__free(e->ca_file);
   census__gm_encoder_free(e);
   pthread_mutex_destroy(&e->lock);
-  free(e);
+  census__free(e);
 }
 
 static void exporter_release(void *user) {
@@ -339,10 +341,10 @@ static census_status copy_options(census_gm *e, const census_google_monitoring_o
       1000000LL;
   e->task_label = !o->no_task_label;
   e->metric_prefix =
-      strdup(o->metric_prefix ? o->metric_prefix : CENSUS_GOOGLE_MONITORING_DEFAULT_PREFIX);
+      census__strdup(o->metric_prefix ? o->metric_prefix : CENSUS_GOOGLE_MONITORING_DEFAULT_PREFIX);
   e->display_prefix =
-      strdup(o->display_name_prefix ? o->display_name_prefix
-                                    : CENSUS_GOOGLE_MONITORING_DEFAULT_DISPLAY_PREFIX);
+      census__strdup(o->display_name_prefix ? o->display_name_prefix
+                                            : CENSUS_GOOGLE_MONITORING_DEFAULT_DISPLAY_PREFIX);
   e->task_value_given = dup_or_null(o->task_label_value);
   e->ca_file = dup_or_null(o->ca_file);
   if (!e->metric_prefix || !e->display_prefix || (o->task_label_value && !e->task_value_given) ||
@@ -365,7 +367,7 @@ static census_status resolve_identity(census_gm *e, const census_google_monitori
   census_status st = CENSUS_ENOMEM;
   e->auth = census__google_auth_new(&ac, &key_project, &st);
   if (!e->auth) {
-    free(key_project);
+    census__free(key_project);
     return st != CENSUS_OK ? st : CENSUS_ECONFIG;
   }
   e->project_id =
@@ -377,7 +379,7 @@ static census_status resolve_identity(census_gm *e, const census_google_monitori
     return detect_resource(e, census__google_metadata_host(o->metadata_host)) ? CENSUS_OK
                                                                               : CENSUS_ENOMEM;
   }
-  if (!(e->resource_type = strdup(o->resource_type))) {
+  if (!(e->resource_type = census__strdup(o->resource_type))) {
     return CENSUS_ENOMEM;
   }
   for (size_t i = 0; i < o->resource_label_count; i++) {
@@ -403,13 +405,14 @@ static census_status start_push(census_gm *e, const census_google_monitoring_opt
     bl--;
   }
   char *series_url = NULL;
-  if (asprintf(&series_url, "%.*s/v3/projects/%s/timeSeries", (int)bl, base, e->project_id) < 0) {
+  if (census__asprintf(&series_url, "%.*s/v3/projects/%s/timeSeries", (int)bl, base,
+                       e->project_id) < 0) {
     return CENSUS_ENOMEM;
   }
-  if (asprintf(&e->descriptor_url, "%.*s/v3/projects/%s/metricDescriptors", (int)bl, base,
-               e->project_id) < 0) {
+  if (census__asprintf(&e->descriptor_url, "%.*s/v3/projects/%s/metricDescriptors", (int)bl, base,
+                       e->project_id) < 0) {
     e->descriptor_url = NULL;
-    free(series_url);
+    census__free(series_url);
     return CENSUS_ENOMEM;
   }
   census_push_config config = {.name = CENSUS_GM_NAME,
@@ -430,7 +433,7 @@ static census_status start_push(census_gm *e, const census_google_monitoring_opt
   census_status st = CENSUS_OK;
   atomic_fetch_add(&e->refs, 1); /* the push exporter's */
   e->push = census__push_start(&config, &st);
-  free(series_url);
+  census__free(series_url);
   if (!e->push) {
     atomic_fetch_sub(&e->refs, 1);
   }
@@ -449,7 +452,7 @@ census_google_monitoring_exporter_start(const census_google_monitoring_options *
       CENSUS_OK) {
     return CENSUS_EINVAL;
   }
-  census_gm *e = calloc(1, sizeof *e);
+  census_gm *e = census__calloc(1, sizeof *e);
   if (!e) {
     return CENSUS_ENOMEM;
   }

@@ -33,6 +33,7 @@
 #include "google_internal.h"
 #include "google_monitoring_internal.h"
 #include "json_writer.h"
+#include "alloc.h"
 
 #define TASK_LABEL "opencensus_task"
 #define OVERFLOW_LABEL "otel_metric_overflow"
@@ -105,7 +106,7 @@ static const char *value_type(const census_view_data *v) {
 
 char *census__gm_metric_type(const census_gm *e, const census_view_data *v) {
   char *t = NULL;
-  if (asprintf(&t, "%s%s", e->metric_prefix, census_view_data_name(v)) < 0)
+  if (census__asprintf(&t, "%s%s", e->metric_prefix, census_view_data_name(v)) < 0)
     return NULL;
   return t;
 }
@@ -165,14 +166,14 @@ census_gm_descriptor *census__gm_descriptor_find(census_gm *e, const char *type)
       return &e->descriptors[i];
   if (e->descriptor_count == e->descriptor_cap) {
     size_t cap = e->descriptor_cap ? e->descriptor_cap * 2 : 16;
-    census_gm_descriptor *grown = realloc(e->descriptors, cap * sizeof *grown);
+    census_gm_descriptor *grown = census__realloc(e->descriptors, cap * sizeof *grown);
     if (!grown)
       return NULL;
     e->descriptors = grown;
     e->descriptor_cap = cap;
   }
   census_gm_descriptor *d = &e->descriptors[e->descriptor_count];
-  d->type = strdup(type);
+  d->type = census__strdup(type);
   if (!d->type)
     return NULL;
   d->state = CENSUS_GM_DESCRIPTOR_PENDING;
@@ -195,7 +196,7 @@ static void series_forget_all(census_gm *e) {
   for (size_t i = 0; i < e->bucket_count; i++) {
     for (census_gm_series *s = e->buckets[i], *next; s; s = next) {
       next = s->next;
-      free(s);
+      census__free(s);
     }
     e->buckets[i] = NULL;
   }
@@ -205,7 +206,7 @@ static void series_forget_all(census_gm *e) {
 static census_gm_series *series_lookup(census_gm *e, const char *key) {
   if (e->series_count + 1 > e->bucket_count * 2) {
     size_t n = e->bucket_count ? e->bucket_count * 2 : 256;
-    census_gm_series **nb = calloc(n, sizeof *nb);
+    census_gm_series **nb = census__calloc(n, sizeof *nb);
     if (!nb)
       return NULL;
     for (size_t i = 0; i < e->bucket_count; i++) {
@@ -216,7 +217,7 @@ static census_gm_series *series_lookup(census_gm *e, const char *key) {
         nb[h] = s;
       }
     }
-    free(e->buckets);
+    census__free(e->buckets);
     e->buckets = nb;
     e->bucket_count = n;
   }
@@ -225,7 +226,7 @@ static census_gm_series *series_lookup(census_gm *e, const char *key) {
     if (strcmp(s->key, key) == 0)
       return s;
   size_t kl = strlen(key);
-  census_gm_series *s = malloc(sizeof *s + kl + 1);
+  census_gm_series *s = census__malloc(sizeof *s + kl + 1);
   if (!s)
     return NULL;
   memcpy(s->key, key, kl + 1);
@@ -277,7 +278,8 @@ static size_t kept_bound_index(size_t total, size_t k) {
   return (size_t)(((unsigned long long)k * (total - 1)) / (CENSUS_GM_MAX_BOUNDS - 1));
 }
 
-/* Opens "distributionValue" and writes count, mean, sumOfSquaredDeviation and range. */
+/* Opens "distributionValue" and writes count, mean, sumOfSquaredDeviation and range; the
+ * bucket writers below add the buckets and encode_point() the exemplars, then closes it. */
 static void encode_moments(census_json *j, const census_point *p) {
   census__json_key(j, "distributionValue");
   census__json_object_begin(j);
@@ -334,14 +336,14 @@ static void encode_distribution(census_json *j, const census_view_data *v, const
     census__json_int64_string(j, sum);
   }
   census__json_array_end(j);
-  census__json_object_end(j);
 }
 
 /* At most this many finite buckets: with underflow and overflow, Cloud Monitoring's 200. */
 enum { EXP_MAX_FINITE = CENSUS_GM_MAX_BOUNDS - 2 };
 
 /* encode_exponential()'s explicit buckets for n counts from bucket `offset` at `scale`: bucket 0
- * (-inf, 0) is empty, bucket 1 [0, first bound) holds the zeros. Closes distributionValue. */
+ * (-inf, 0) is empty, bucket 1 [0, first bound) holds the zeros. Leaves distributionValue open
+ * (encode_point() closes it). */
 static void encode_exp_explicit(census_json *j, int scale, int64_t offset, const int64_t *counts,
                                 size_t n, int64_t zero_count) {
   double bounds[EXP_MAX_FINITE + 2];
@@ -377,7 +379,6 @@ static void encode_exp_explicit(census_json *j, int scale, int64_t offset, const
     census__json_int64_string(j, merged[k]);
   }
   census__json_array_end(j);
-  census__json_object_end(j);
 }
 
 /* An EXPONENTIAL row (docs/exporters/google-cloud-monitoring.md): at most EXP_MAX_FINITE buckets,
@@ -431,7 +432,6 @@ static void encode_exponential(census_json *j, const census_view_data *v, size_t
     }
     census__json_int64_string(j, 0);
     census__json_array_end(j);
-    census__json_object_end(j);
     return;
   }
   encode_exp_explicit(j, scale, offset, counts, n, e.zero_count);
@@ -473,8 +473,83 @@ static void encode_metric_resource(const census_gm *e, census_json *j, const cen
 
 /* The "points" array of one series: its one point, with a cumulative interval [start, end] (a
  * gauge has only the end) and the value of its aggregation. */
+/* The row's exemplars (docs/stats.md) as Distribution.Exemplar: value, timestamp and, for one
+ * recorded in a span, a SpanContext attachment naming it
+ * ("projects/<project>/traces/<trace id>/spans/<span id>", as Cloud Trace names spans); the
+ * filtered attributes as a DroppedLabels attachment (labels the series does not carry), as
+ * OpenTelemetry's Cloud Monitoring exporter writes them. Exemplars made outside the point's
+ * interval are left out. */
+static void encode_exemplars(census_json *j, const census_view_data *v, size_t row,
+                             const char *project, int64_t start_ns) {
+  static const char hex[] = "0123456789abcdef";
+  size_t n = census_view_data_row_exemplar_count(v, row);
+  bool open = false;
+  for (size_t i = 0; i < n; i++) {
+    census_exemplar e;
+    if (census_view_data_row_exemplar(v, row, i, &e) != CENSUS_OK || e.time_ns < start_ns) {
+      continue;
+    }
+    if (!open) {
+      census__json_key(j, "exemplars");
+      census__json_array_begin(j);
+      open = true;
+    }
+    census__json_object_begin(j);
+    census__json_kv_double(j, "value", e.double_value);
+    census__json_key(j, "timestamp");
+    census__json_timestamp(j, e.time_ns);
+    if (e.has_span || e.attribute_count > 0) {
+      census__json_key(j, "attachments");
+      census__json_array_begin(j);
+    }
+    if (e.has_span) {
+      char ids[16 * 2 + 1 + 8 * 2 + 1];
+      for (size_t b = 0; b < 16; b++) {
+        ids[2 * b] = hex[e.trace_id[b] >> 4];
+        ids[2 * b + 1] = hex[e.trace_id[b] & 15];
+      }
+      ids[32] = '\0';
+      for (size_t b = 0; b < 8; b++) {
+        ids[33 + 2 * b] = hex[e.span_id[b] >> 4];
+        ids[33 + 2 * b + 1] = hex[e.span_id[b] & 15];
+      }
+      ids[49] = '\0';
+      census_buf name = CENSUS_BUF_INIT;
+      census__buf_printf(&name, "projects/%s/traces/%s/spans/%s", project ? project : "", ids,
+                         ids + 33);
+      census__json_object_begin(j);
+      census__json_kv_string(j, "@type", "type.googleapis.com/google.monitoring.v3.SpanContext");
+      census__json_kv_string(j, "spanName", name.data ? name.data : "");
+      census__json_object_end(j);
+      census__buf_free(&name);
+    }
+    if (e.attribute_count > 0) {
+      census__json_object_begin(j);
+      census__json_kv_string(j, "@type", "type.googleapis.com/google.monitoring.v3.DroppedLabels");
+      census__json_key(j, "label");
+      census__json_object_begin(j);
+      for (size_t a = 0; a < e.attribute_count; a++) {
+        const char *key, *value;
+        if (census_view_data_row_exemplar_attribute(v, row, i, a, &key, &value) == CENSUS_OK) {
+          census__json_kv_string(j, key, value);
+        }
+      }
+      census__json_object_end(j);
+      census__json_object_end(j);
+    }
+    if (e.has_span || e.attribute_count > 0) {
+      census__json_array_end(j);
+    }
+    census__json_object_end(j);
+  }
+  if (open) {
+    census__json_array_end(j);
+  }
+}
+
 static void encode_point(census_json *j, const census_view_data *v, size_t row,
-                         const census_point *p, int64_t start_ns, int64_t end_ns) {
+                         const census_point *p, int64_t start_ns, int64_t end_ns,
+                         const char *project) {
   census_aggregation_type agg = census_view_data_aggregation(v);
   census__json_key(j, "points");
   census__json_array_begin(j);
@@ -504,10 +579,14 @@ static void encode_point(census_json *j, const census_view_data *v, size_t row,
     }
     break;
   case CENSUS_AGGREGATION_DISTRIBUTION:
-    encode_distribution(j, v, p);
-    break;
   case CENSUS_AGGREGATION_EXPONENTIAL:
-    encode_exponential(j, v, row, p);
+    if (agg == CENSUS_AGGREGATION_DISTRIBUTION) {
+      encode_distribution(j, v, p);
+    } else {
+      encode_exponential(j, v, row, p);
+    }
+    encode_exemplars(j, v, row, project, start_ns);
+    census__json_object_end(j); /* distributionValue */
     break;
   }
   census__json_object_end(j);
@@ -523,7 +602,7 @@ static void encode_series(const census_gm *e, census_json *j, const census_view_
   encode_metric_resource(e, j, v, row, type);
   census__json_kv_string(j, "metricKind", metric_kind(v));
   census__json_kv_string(j, "valueType", value_type(v));
-  encode_point(j, v, row, p, start_ns, end_ns);
+  encode_point(j, v, row, p, start_ns, end_ns, e->project_id);
   census__json_object_end(j);
 }
 
@@ -629,7 +708,7 @@ census_status census__gm_encode_round(void *user, const census_view_data *const 
       report_bucket_merge(d, v);
       encode_view(e, v, type, &r, &key, &t, round);
     }
-    free(type);
+    census__free(type);
   }
   request_submit(e, &r, round);
   census__buf_free(&r.buf);
@@ -644,9 +723,9 @@ census_status census__gm_encode_round(void *user, const census_view_data *const 
 
 void census__gm_encoder_free(census_gm *e) {
   for (size_t i = 0; i < e->descriptor_count; i++) {
-    free(e->descriptors[i].type);
+    census__free(e->descriptors[i].type);
   }
-  free(e->descriptors);
+  census__free(e->descriptors);
   series_forget_all(e);
-  free(e->buckets);
+  census__free(e->buckets);
 }

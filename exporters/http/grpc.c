@@ -7,9 +7,12 @@
  * gives up on anything else, so no input makes it read outside the buffer.
  */
 #include "grpc.h"
+#include "alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/base64.h"
 
 #define DELAY_MS_MAX ((int64_t)30 * 24 * 3600 * 1000)
 
@@ -109,51 +112,20 @@ void census__grpc_decode_message(const char *v, size_t len, char *out, size_t si
   out[at] = '\0';
 }
 
-/* The value of one base64 character, or -1. */
-static int b64_value(unsigned char c) {
-  if (c >= 'A' && c <= 'Z') {
-    return c - 'A';
-  }
-  if (c >= 'a' && c <= 'z') {
-    return c - 'a' + 26;
-  }
-  if (c >= '0' && c <= '9') {
-    return c - '0' + 52;
-  }
-  return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-/* Decodes base64 (padding optional) into a new buffer (*out, *out_len; free() it). False when
- * malformed or out of memory. */
+/* Decodes base64 (padding optional; src/core/base64.h) into a new buffer (*out, *out_len;
+ * census__free() it). False when malformed or out of memory. */
 static bool b64_decode(const char *v, size_t len, unsigned char **out, size_t *out_len) {
-  while (len > 0 && v[len - 1] == '=') {
-    len--;
-  }
-  if (len % 4 == 1) {
-    return false;
-  }
-  unsigned char *buf = malloc(len * 3 / 4 + 1);
+  unsigned char *buf = census__malloc(len * 3 / 4 + 1);
   if (!buf) {
     return false;
   }
-  size_t n = 0;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (size_t i = 0; i < len; i++) {
-    int d = b64_value((unsigned char)v[i]);
-    if (d < 0) {
-      free(buf);
-      return false;
-    }
-    acc = (acc << 6) | (uint32_t)d;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      buf[n++] = (unsigned char)(acc >> bits);
-    }
+  long n = census__base64_decode(v, len, buf, len * 3 / 4 + 1);
+  if (n < 0) {
+    census__free(buf);
+    return false;
   }
   *out = buf;
-  *out_len = n;
+  *out_len = (size_t)n;
   return true;
 }
 
@@ -323,7 +295,7 @@ bool census__grpc_parse_details(const char *value, size_t len, census_grpc_detai
     return false;
   }
   bool ok = parse_status(bytes, n, out);
-  free(bytes);
+  census__free(bytes);
   if (!ok) {
     memset(out, 0, sizeof *out);
     out->retry_delay_ms = -1;

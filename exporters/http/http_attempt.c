@@ -20,6 +20,7 @@
 
 #include "census/census.h"
 #include "grpc.h"
+#include "alloc.h"
 
 #define DEFAULT_MAX_RESPONSE ((size_t)4 * 1024 * 1024)
 #define CONNECT_TIMEOUT_MAX_MS 10000
@@ -62,7 +63,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *user) {
       if (cap > r->body_max + 1) {
         cap = r->body_max + 1;
       }
-      char *b = realloc(r->body_cap ? res->body : NULL, cap);
+      char *b = census__realloc(r->body_cap ? res->body : NULL, cap);
       if (b == NULL) {
         r->body_failed = true;
         return n; /* keep the transfer going; the caller sees what was kept */
@@ -197,9 +198,9 @@ static bool append_header_lines(struct curl_slist **list, const char *text) {
       len--;
     }
     if (len > 0) {
-      char *line = strndup(p, len);
+      char *line = census__strndup(p, len);
       struct curl_slist *l = line != NULL ? curl_slist_append(*list, line) : NULL;
-      free(line);
+      census__free(line);
       if (l == NULL) {
         return false;
       }
@@ -410,7 +411,7 @@ void census__http_client_cleanup(census_http_client *client) {
  * empty string. */
 void census__http_result_free(census_http_result *result) {
   if (result->body_len > 0) {
-    free(result->body);
+    census__free(result->body);
   }
   result->body = "";
   result->body_len = 0;

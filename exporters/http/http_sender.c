@@ -93,6 +93,7 @@
 #include "http_attempt.h"
 #include "resource.h"
 #include "spool.h"
+#include "alloc.h"
 
 #define AUTH_HEADERS_MAX 8192
 /* Longest duration honoured anywhere (30 days), so that nanosecond arithmetic never overflows. */
@@ -212,9 +213,9 @@ static uint64_t seed_for(const void *p) {
 }
 
 static void request_free(request *r) {
-  free(r->body);
-  free(r->wire);
-  free(r);
+  census__free(r->body);
+  census__free(r->wire);
+  census__free(r);
 }
 
 /* Frees the list of requests starting at `r`; returns how many there were and adds their items
@@ -261,7 +262,7 @@ static void fork_child(void) {
     s->last_error_ns = 0;
     atomic_store(&s->abort_inflight, false);
     if (s->client.multi != NULL || s->client.easy != NULL) {
-      orphan *o = malloc(sizeof *o);
+      orphan *o = census__malloc(sizeof *o);
       if (o != NULL) {
         o->client = s->client;
         o->next = s->orphans;
@@ -307,7 +308,7 @@ static char *dup_or_null(const char *s, bool *failed) {
   if (s == NULL) {
     return NULL;
   }
-  char *d = strdup(s);
+  char *d = census__strdup(s);
   if (d == NULL) {
     *failed = true;
   }
@@ -592,26 +593,27 @@ static void attempt_once(census_http_sender *s, const request *r, bool gzipped, 
   out->verdict = CENSUS_HTTP_RETRY;
   char *headers = request_headers(s, r, gzipped);
   char *auth = NULL;
-  if (headers != NULL && s->authorize != NULL && (auth = calloc(1, AUTH_HEADERS_MAX)) != NULL) {
+  if (headers != NULL && s->authorize != NULL &&
+      (auth = census__calloc(1, AUTH_HEADERS_MAX)) != NULL) {
     census_status st = s->authorize(s->user, auth, AUTH_HEADERS_MAX);
     if (st != CENSUS_OK) {
       snprintf(out->failure, sizeof out->failure, "authorization failed: %s",
                census_status_name(st));
-      free(auth);
-      free(headers);
+      census__free(auth);
+      census__free(headers);
       return; /* a retryable failed attempt */
     }
     auth[AUTH_HEADERS_MAX - 1] = '\0';
   }
   if (headers == NULL || (s->authorize != NULL && auth == NULL)) {
     snprintf(out->failure, sizeof out->failure, "out of memory building the request");
-    free(headers);
+    census__free(headers);
     return;
   }
   if (s->grpc && r->wire == NULL) {
     snprintf(out->failure, sizeof out->failure, "out of memory framing the gRPC message");
-    free(headers);
-    free(auth);
+    census__free(headers);
+    census__free(auth);
     return; /* a retryable failed attempt */
   }
   const char *lines[] = {headers, auth};
@@ -632,8 +634,8 @@ static void attempt_once(census_http_sender *s, const request *r, bool gzipped, 
                            .grpc = s->grpc};
   census_http_result res;
   census__http_attempt(&s->client, &q, &res);
-  free(headers);
-  free(auth);
+  census__free(headers);
+  census__free(auth);
   if (res.aborted) {
     out->aborted = true;
     snprintf(out->failure, sizeof out->failure, "attempt aborted");
@@ -657,7 +659,7 @@ static bool gzip_body(request *r) {
     return false;
   }
   uLong bound = deflateBound(&z, (uLong)r->len) + 32;
-  char *out = malloc(bound);
+  char *out = census__malloc(bound);
   if (out == NULL) {
     deflateEnd(&z);
     return false;
@@ -670,7 +672,7 @@ static bool gzip_body(request *r) {
   size_t len = (size_t)z.total_out;
   deflateEnd(&z);
   if (rc != Z_STREAM_END) {
-    free(out);
+    census__free(out);
     return false;
   }
   r->wire = out;
@@ -684,14 +686,15 @@ static bool gzip_body(request *r) {
 static bool grpc_frame(request *r, bool compressed) {
   const char *msg = compressed ? r->wire : r->body;
   size_t len = compressed ? r->wire_len : r->len;
-  char *framed = len <= UINT32_MAX - CENSUS_GRPC_PREFIX ? malloc(len + CENSUS_GRPC_PREFIX) : NULL;
+  char *framed =
+      len <= UINT32_MAX - CENSUS_GRPC_PREFIX ? census__malloc(len + CENSUS_GRPC_PREFIX) : NULL;
   if (framed != NULL) {
     census__grpc_prefix((unsigned char *)framed, compressed, (uint32_t)len);
     if (len > 0) {
       memcpy(framed + CENSUS_GRPC_PREFIX, msg, len);
     }
   }
-  free(r->wire);
+  census__free(r->wire);
   r->wire = framed;
   r->wire_len = framed != NULL ? len + CENSUS_GRPC_PREFIX : 0;
   return framed != NULL;
@@ -917,7 +920,7 @@ static void drain_spool(census_http_sender *s) {
   census_spool_item *item = NULL;
   while (scan != NULL && !atomic_load(&s->abort) &&
          census__spool_claim_next(s->spool, scan, &item, &rep) == CENSUS_OK) {
-    request *r = calloc(1, sizeof *r);
+    request *r = census__calloc(1, sizeof *r);
     if (r == NULL) {
       census__spool_item_release(s->spool, item);
       break;
@@ -1031,16 +1034,16 @@ static void unregister(census_http_sender *s) {
 }
 
 static void free_config(census_http_sender *s) {
-  free(s->name);
-  free(s->url);
-  free(s->content_type);
-  free(s->ca_file);
-  free(s->client_cert);
-  free(s->client_key);
+  census__free(s->name);
+  census__free(s->url);
+  census__free(s->content_type);
+  census__free(s->ca_file);
+  census__free(s->client_cert);
+  census__free(s->client_key);
   for (size_t i = 0; i < s->header_count; i++) {
-    free(s->headers[i]);
+    census__free(s->headers[i]);
   }
-  free(s->headers);
+  census__free(s->headers);
 }
 
 /* Frees a sender whose thread is not running: curl handles, sync objects, configuration. */
@@ -1048,7 +1051,7 @@ static void sender_destroy(census_http_sender *s) {
   census__http_client_cleanup(&s->client);
   for (orphan *o = s->orphans; o != NULL;) {
     orphan *next = o->next;
-    free(o); /* the handles themselves belong to an ancestor process's connections */
+    census__free(o); /* the handles themselves belong to an ancestor process's connections */
     o = next;
   }
   pthread_mutex_destroy(&s->mu);
@@ -1056,7 +1059,7 @@ static void sender_destroy(census_http_sender *s) {
   pthread_cond_destroy(&s->done_cv);
   census__spool_close(s->spool);
   free_config(s);
-  free(s);
+  census__free(s);
 }
 
 /* Copies the configuration into `s` (strings copied, defaults applied). False on ENOMEM (what
@@ -1070,7 +1073,7 @@ static bool copy_config(census_http_sender *s, const census_http_sender_config *
   s->client_cert = dup_or_null(config->client_cert, &failed);
   s->client_key = dup_or_null(config->client_key, &failed);
   if (config->header_count > 0) {
-    s->headers = calloc(config->header_count, sizeof *s->headers);
+    s->headers = census__calloc(config->header_count, sizeof *s->headers);
     if (s->headers == NULL) {
       failed = true;
     } else {
@@ -1144,7 +1147,7 @@ census_http_sender *census__http_sender_new(const census_http_sender_config *con
     return NULL;
   }
   pthread_once(&global_once, global_init);
-  census_http_sender *s = curl_ok ? calloc(1, sizeof *s) : NULL;
+  census_http_sender *s = curl_ok ? census__calloc(1, sizeof *s) : NULL;
   if (s == NULL) {
     *status = curl_ok ? CENSUS_ENOMEM : CENSUS_ESYSTEM;
     return NULL;
@@ -1152,7 +1155,7 @@ census_http_sender *census__http_sender_new(const census_http_sender_config *con
   *status = copy_config(s, config) ? open_spool(s, config) : CENSUS_ENOMEM;
   if (*status != CENSUS_OK) {
     free_config(s);
-    free(s);
+    census__free(s);
     return NULL;
   }
   init_sync(s);
@@ -1186,8 +1189,8 @@ static census_status refuse_locked(census_http_sender *s, request *r, char *body
   }
   census_status st = s->stopping ? CENSUS_ESHUTDOWN : CENSUS_ENOMEM;
   pthread_mutex_unlock(&s->mu);
-  free(body);
-  free(r);
+  census__free(body);
+  census__free(r);
   publish(s, &note);
   return st;
 }
@@ -1201,7 +1204,7 @@ static bool supersede_locked(census_http_sender *s, request *r) {
   }
   for (request *q = s->head; q != NULL; q = q->next) {
     if (q->supersede_key == r->supersede_key) {
-      free(q->body);
+      census__free(q->body);
       q->body = r->body;
       q->len = r->len;
       q->items = r->items;
@@ -1246,13 +1249,13 @@ bool census__http_sender_withdraw(census_http_sender *sender, uint64_t supersede
 census_status census__http_sender_submit(census_http_sender *sender, char *body, size_t len,
                                          uint64_t items, uint64_t supersede_key) {
   if (sender == NULL || (body == NULL && len > 0)) {
-    free(body);
+    census__free(body);
     return CENSUS_EINVAL;
   }
   census_http_sender *s = sender;
   notice note = {0};
   census_status st = CENSUS_OK;
-  request *r = calloc(1, sizeof *r);
+  request *r = census__calloc(1, sizeof *r);
   pthread_mutex_lock(&s->mu);
   if (s->stopping || r == NULL) {
     return refuse_locked(s, r, body, items); /* unlocks */
@@ -1266,7 +1269,7 @@ census_status census__http_sender_submit(census_http_sender *sender, char *body,
   r->created_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
   if (supersede_locked(s, r)) {
     pthread_mutex_unlock(&s->mu);
-    free(r);
+    census__free(r);
     return CENSUS_OK;
   }
   request *victim = NULL;
@@ -1393,8 +1396,8 @@ static void spool_at_exit(census_http_sender *s) {
     mark_waiters_locked(s, r->seq);
     if (r->spooled == NULL) {
       /* A copy, placed first: it is older than everything queued. */
-      request *copy = calloc(1, sizeof *copy);
-      char *body = copy != NULL ? malloc(r->len ? r->len : 1) : NULL;
+      request *copy = census__calloc(1, sizeof *copy);
+      char *body = copy != NULL ? census__malloc(r->len ? r->len : 1) : NULL;
       if (body != NULL) {
         memcpy(body, r->body, r->len);
         copy->body = body;
@@ -1404,7 +1407,7 @@ static void spool_at_exit(census_http_sender *s) {
         copy->next = list;
         list = copy;
       } else {
-        free(copy);
+        census__free(copy);
         s->stats.requests_dropped++;
         s->stats.items_dropped += r->items;
         census_exporter_record_dropped(s->name, CENSUS_EXPORTER_DROP_EXIT_DEADLINE, r->items);

@@ -26,6 +26,7 @@
 #include "census/census.h"
 #include "registration.h"
 #include "url.h"
+#include "alloc.h"
 
 #define DEFAULT_MAX_SPANS 512
 
@@ -57,8 +58,8 @@ static void push_destroy(void *handle) {
     census_exporter_status_unregister(e); /* waits for a read of the counters in progress */
   }
   pthread_mutex_destroy(&e->lock);
-  free(e->name);
-  free(e);
+  census__free(e->name);
+  census__free(e);
 }
 
 /* ---- classification ------------------------------------------------------------------------- */
@@ -319,9 +320,9 @@ census_push_exporter *census__push_start(const census_push_config *config, censu
     *status = CENSUS_EINVAL;
     return NULL;
   }
-  census_push_exporter *e = calloc(1, sizeof *e);
-  if (!e || !(e->name = strdup(config->name))) {
-    free(e);
+  census_push_exporter *e = census__calloc(1, sizeof *e);
+  if (!e || !(e->name = census__strdup(config->name))) {
+    census__free(e);
     *status = CENSUS_ENOMEM;
     return NULL;
   }

@@ -50,6 +50,7 @@
 
 #include "census/census.h"
 #include "env_config.h"
+#include "alloc.h"
 
 #define DIAG_MAX 512
 #define NAME_MAX_LEN 96
@@ -423,7 +424,7 @@ census_status census__spool_encode(const census_spool_meta *meta, const char *se
   if (len > SIZE_MAX - header_len) {
     return CENSUS_EINVAL;
   }
-  unsigned char *p = malloc(header_len + len);
+  unsigned char *p = census__malloc(header_len + len);
   if (p == NULL) {
     return CENSUS_ENOMEM;
   }
@@ -592,10 +593,10 @@ static census_status make_dirs(census_spool *sp, const char *root, char *message
     root_len--;
   }
   size_t n = root_len + strlen(svc) + strlen(snd) + 3;
-  char *service_dir = malloc(n);
-  sp->path = malloc(n);
+  char *service_dir = census__malloc(n);
+  sp->path = census__malloc(n);
   if (service_dir == NULL || sp->path == NULL) {
-    free(service_dir);
+    census__free(service_dir);
     return CENSUS_ENOMEM;
   }
   snprintf(service_dir, n, "%.*s/%s", (int)root_len, root, svc);
@@ -610,7 +611,7 @@ static census_status make_dirs(census_spool *sp, const char *root, char *message
                 errno_text(e, errbuf, sizeof errbuf),
                 config ? "; fix its permissions or choose another spool directory" : "");
   }
-  free(service_dir);
+  census__free(service_dir);
   return st;
 }
 
@@ -628,15 +629,15 @@ census_spool *census__spool_open(const census_spool_config *c, census_spool_repo
     st = CENSUS_ECONFIG;
     goto fail;
   }
-  sp = calloc(1, sizeof *sp);
+  sp = census__calloc(1, sizeof *sp);
   if (sp == NULL) {
     st = CENSUS_ENOMEM;
     goto fail;
   }
   sp->dirfd = -1;
   const char *service = c->service && c->service[0] ? c->service : "unknown_service";
-  sp->service = strdup(service);
-  sp->sender = strdup(c->sender);
+  sp->service = census__strdup(service);
+  sp->sender = census__strdup(c->sender);
   if (sp->service == NULL || sp->sender == NULL) {
     st = CENSUS_ENOMEM;
     goto fail;
@@ -719,10 +720,10 @@ void census__spool_close(census_spool *sp) {
   if (sp->dirfd >= 0) {
     close(sp->dirfd);
   }
-  free(sp->path);
-  free(sp->service);
-  free(sp->sender);
-  free(sp);
+  census__free(sp->path);
+  census__free(sp->service);
+  census__free(sp->sender);
+  census__free(sp);
 }
 
 const char *census__spool_path(const census_spool *sp) { return sp->path; }
@@ -857,7 +858,7 @@ static census_status list_files(census_spool *sp, bool quiet, entry **out, size_
     }
     if (n == cap) {
       size_t ncap = cap ? cap * 2 : 16;
-      entry *nv = realloc(v, ncap * sizeof *nv);
+      entry *nv = census__realloc(v, ncap * sizeof *nv);
       if (nv == NULL) {
         st = CENSUS_ENOMEM;
         break;
@@ -871,7 +872,7 @@ static census_status list_files(census_spool *sp, bool quiet, entry **out, size_
   }
   closedir(d);
   if (st != CENSUS_OK) {
-    free(v);
+    census__free(v);
     return st;
   }
   if (n > 1) {
@@ -931,7 +932,7 @@ static bool make_room(census_spool *sp, uint64_t need, census_spool_report *repo
     }
     close(fd);
   }
-  free(v);
+  census__free(v);
   if (files > 0) {
     fsync(sp->dirfd);
     if (report != NULL) {
@@ -1003,7 +1004,7 @@ census_status census__spool_write(census_spool *sp, const census_spool_meta *met
     return st;
   }
   if (file_len > sp->max_bytes) {
-    free(file);
+    census__free(file);
     diag(CENSUS_ELIMIT,
          "spool %s: a request of %zu bytes (%" PRIu64 " items) is larger than the spool's bound "
          "of %" PRIu64 " bytes; not stored",
@@ -1014,7 +1015,7 @@ census_status census__spool_write(census_spool *sp, const census_spool_meta *met
   int lock = lock_dir(sp, sp->lock_timeout_ms);
   if (lock < 0) {
     int e = errno;
-    free(file);
+    census__free(file);
     diag(e == ETIMEDOUT ? CENSUS_ETIMEDOUT : CENSUS_ESYSTEM,
          "spool %s: could not take .lock within %" PRId64 " ms: %s; %" PRIu64 " items not stored",
          sp->path, sp->lock_timeout_ms, errno_text(e, errbuf, sizeof errbuf), m.items);
@@ -1023,7 +1024,7 @@ census_status census__spool_write(census_spool *sp, const census_spool_meta *met
   remove_temps(sp, report);
   if (!make_room(sp, file_len, report, &st)) {
     unlock_dir(lock);
-    free(file);
+    census__free(file);
     if (st == CENSUS_OK) {
       st = CENSUS_ELIMIT;
       diag(CENSUS_ELIMIT,
@@ -1038,11 +1039,11 @@ census_status census__spool_write(census_spool *sp, const census_spool_meta *met
   }
   if (!write_file(sp, &m, file, file_len)) {
     unlock_dir(lock);
-    free(file);
+    census__free(file);
     return CENSUS_ESYSTEM;
   }
   unlock_dir(lock);
-  free(file);
+  census__free(file);
   if (report != NULL) {
     report->files_written++;
     report->items_written += m.items;
@@ -1055,7 +1056,7 @@ census_status census__spool_write(census_spool *sp, const census_spool_meta *met
 
 census_spool_scan *census__spool_scan(census_spool *sp, census_spool_report *report,
                                       census_status *status) {
-  census_spool_scan *scan = calloc(1, sizeof *scan);
+  census_spool_scan *scan = census__calloc(1, sizeof *scan);
   census_status st = scan ? CENSUS_OK : CENSUS_ENOMEM;
   entry *v = NULL;
   size_t n = 0;
@@ -1063,7 +1064,7 @@ census_spool_scan *census__spool_scan(census_spool *sp, census_spool_report *rep
     st = list_files(sp, false, &v, &n, report);
   }
   if (st != CENSUS_OK) {
-    free(scan);
+    census__free(scan);
     if (status != NULL) {
       *status = st;
     }
@@ -1089,8 +1090,8 @@ size_t census__spool_scan_remaining(const census_spool_scan *scan) {
 
 void census__spool_scan_free(census_spool_scan *scan) {
   if (scan != NULL) {
-    free(scan->entries);
-    free(scan);
+    census__free(scan->entries);
+    census__free(scan);
   }
 }
 
@@ -1126,11 +1127,11 @@ census_status census__spool_claim_next(census_spool *sp, census_spool_scan *scan
       continue;
     }
     size_t size = (size_t)st.st_size;
-    char *buf = malloc(size ? size : 1);
-    census_spool_item *item = calloc(1, sizeof *item);
+    char *buf = census__malloc(size ? size : 1);
+    census_spool_item *item = census__calloc(1, sizeof *item);
     if (buf == NULL || item == NULL) {
-      free(buf);
-      free(item);
+      census__free(buf);
+      census__free(item);
       release_claim(fd);
       scan->next--; /* try it again later */
       return CENSUS_ENOMEM;
@@ -1178,8 +1179,8 @@ census_status census__spool_claim_next(census_spool *sp, census_spool_scan *scan
       *out = item;
       return CENSUS_OK;
     }
-    free(buf);
-    free(item);
+    census__free(buf);
+    census__free(item);
   }
   return CENSUS_ENOTFOUND;
 }
@@ -1189,8 +1190,8 @@ void census__spool_item_done(census_spool *sp, census_spool_item *item) {
     return;
   }
   remove_claimed(sp, item->fd, item->name);
-  free(item->body);
-  free(item);
+  census__free(item->body);
+  census__free(item);
 }
 
 void census__spool_item_release(census_spool *sp, census_spool_item *item) {
@@ -1199,8 +1200,8 @@ void census__spool_item_release(census_spool *sp, census_spool_item *item) {
     return;
   }
   release_claim(item->fd);
-  free(item->body);
-  free(item);
+  census__free(item->body);
+  census__free(item);
 }
 
 void census__spool_item_forget(census_spool_item *item) {
@@ -1208,6 +1209,6 @@ void census__spool_item_forget(census_spool_item *item) {
     return;
   }
   close(item->fd);
-  free(item->body);
-  free(item);
+  census__free(item->body);
+  census__free(item);
 }

@@ -30,13 +30,14 @@
 #include "census/census.h"
 #include "env_config.h"
 #include "url.h"
+#include "alloc.h"
 
 #define DEFAULT_TIMEOUT_MS 10000
 
 void census__otlp_config_free(census_otlp_signal_config *c) {
-  free(c->url);
+  census__free(c->url);
   for (size_t i = 0; i < c->header_count; i++) {
-    free(c->headers[i]);
+    census__free(c->headers[i]);
   }
   memset(c, 0, sizeof *c);
 }
@@ -68,7 +69,7 @@ static char *append_path(const char *base, const char *signal) {
     len--;
   }
   size_t size = len + strlen(signal) + 5;
-  char *url = malloc(size);
+  char *url = census__malloc(size);
   if (url) {
     snprintf(url, size, "%.*s/v1/%s", (int)len, base, signal);
   }
@@ -90,7 +91,7 @@ static char *grpc_url(const char *url, const char *signal) {
       authority ? (size_t)(authority + 3 - url) + strcspn(authority + 3, "/?#") : strlen(url);
   const char *method = grpc_method(signal);
   size_t size = end + strlen(method) + 1;
-  char *out = malloc(size);
+  char *out = census__malloc(size);
   if (out) {
     snprintf(out, size, "%.*s%s", (int)end, url, method);
   }
@@ -102,7 +103,7 @@ static char *as_is(const char *url) {
   const char *authority = strstr(url, "://");
   bool has_path = authority && strchr(authority + 3, '/') != NULL;
   size_t size = strlen(url) + 2;
-  char *out = malloc(size);
+  char *out = census__malloc(size);
   if (out) {
     snprintf(out, size, "%s%s", url, has_path || !authority ? "" : "/");
   }
@@ -176,7 +177,7 @@ static census_status resolve_url(const census_otlp_options *o, const char *signa
   }
   if (*url && c->grpc) {
     char *grpc = grpc_url(*url, signal);
-    free(*url);
+    census__free(*url);
     *url = grpc;
   }
   return *url ? CENSUS_OK : CENSUS_ENOMEM;
@@ -200,20 +201,20 @@ static bool header_name_ok(const char *s) {
 static bool add_header(census_otlp_signal_config *c, const char *name, const char *value) {
   size_t nlen = strlen(name);
   size_t size = nlen + strlen(value) + 3;
-  char *line = malloc(size);
+  char *line = census__malloc(size);
   if (!line) {
     return false;
   }
   snprintf(line, size, "%s: %s", name, value);
   for (size_t i = 0; i < c->header_count; i++) {
     if (strncasecmp(c->headers[i], name, nlen) == 0 && c->headers[i][nlen] == ':') {
-      free(c->headers[i]);
+      census__free(c->headers[i]);
       c->headers[i] = line;
       return true;
     }
   }
   if (c->header_count == CENSUS_OTLP_MAX_HEADERS) {
-    free(line);
+    census__free(line);
     return false;
   }
   c->headers[c->header_count++] = line;
@@ -317,7 +318,7 @@ static census_status resolve_headers(const census_otlp_options *o, const char *u
   char var[96];
   if (reuse(previous, CENSUS_OTLP_GENERIC_HEADERS, upper, "HEADERS")) {
     for (size_t i = 0; i < previous->header_count; i++) {
-      c->headers[i] = strdup(previous->headers[i]);
+      c->headers[i] = census__strdup(previous->headers[i]);
       if (!c->headers[i]) {
         return CENSUS_ENOMEM;
       }

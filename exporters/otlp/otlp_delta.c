@@ -16,6 +16,7 @@
 
 #include "census/census.h"
 #include "env_config.h"
+#include "alloc.h"
 
 enum { W_COUNT = 0, W_INT_SUM = 1, W_DOUBLE_SUM = 2, W_BUCKETS = 3 };
 /* EXPONENTIAL views: after the sums, the zero count, scale, offset and number of buckets, then
@@ -85,7 +86,7 @@ bool census__otlp_view_is_delta(census_otlp_temporality preference, census_aggre
 }
 
 census_otlp_delta *census__otlp_delta_new(census_otlp_temporality preference) {
-  census_otlp_delta *d = calloc(1, sizeof *d);
+  census_otlp_delta *d = census__calloc(1, sizeof *d);
   if (d) {
     d->preference = preference;
   }
@@ -93,9 +94,9 @@ census_otlp_delta *census__otlp_delta_new(census_otlp_temporality preference) {
 }
 
 static void row_free(delta_row *r) {
-  free(r->key);
-  free(r->committed);
-  free(r);
+  census__free(r->key);
+  census__free(r->committed);
+  census__free(r);
 }
 
 static void view_free(delta_view *v) {
@@ -106,11 +107,11 @@ static void view_free(delta_view *v) {
       r = next;
     }
   }
-  free(v->table);
-  free(v->name);
-  free(v->points);
-  free(v->buckets);
-  free(v);
+  census__free(v->table);
+  census__free(v->name);
+  census__free(v->points);
+  census__free(v->buckets);
+  census__free(v);
 }
 
 void census__otlp_delta_free(census_otlp_delta *d) {
@@ -122,8 +123,8 @@ void census__otlp_delta_free(census_otlp_delta *d) {
     view_free(v);
     v = next;
   }
-  free(d->out);
-  free(d);
+  census__free(d->out);
+  census__free(d);
 }
 
 size_t census__otlp_delta_entries(const census_otlp_delta *d) {
@@ -143,7 +144,7 @@ static char *row_key(const census_view_data *v, size_t row, size_t *len) {
   for (size_t c = 0; c < columns; c++) {
     n += 4 + strlen(census_view_data_row_value(v, row, c));
   }
-  char *key = malloc(n);
+  char *key = census__malloc(n);
   if (!key) {
     return NULL;
   }
@@ -170,7 +171,7 @@ static uint64_t fnv1a(const char *p, size_t n) {
 
 static bool table_grow(delta_view *v) {
   size_t size = v->table_size ? v->table_size * 2 : 16;
-  delta_row **table = calloc(size, sizeof *table);
+  delta_row **table = census__calloc(size, sizeof *table);
   if (!table) {
     return false;
   }
@@ -182,7 +183,7 @@ static bool table_grow(delta_view *v) {
       r = next;
     }
   }
-  free(v->table);
+  census__free(v->table);
   v->table = table;
   v->table_size = size;
   return true;
@@ -194,21 +195,21 @@ static delta_row *row_get(delta_view *v, char *key, size_t len) {
   if (v->table_size) {
     for (delta_row *r = v->table[hash & (v->table_size - 1)]; r; r = r->chain) {
       if (r->hash == hash && r->key_len == len && memcmp(r->key, key, len) == 0) {
-        free(key);
+        census__free(key);
         return r;
       }
     }
   }
   if (v->rows >= v->table_size && !table_grow(v)) {
-    free(key);
+    census__free(key);
     return NULL;
   }
-  delta_row *r = calloc(1, sizeof *r);
-  uint64_t *words = calloc(3 * v->words, sizeof *words);
+  delta_row *r = census__calloc(1, sizeof *r);
+  uint64_t *words = census__calloc(3 * v->words, sizeof *words);
   if (!r || !words) {
-    free(r);
-    free(words);
-    free(key);
+    census__free(r);
+    census__free(words);
+    census__free(key);
     return NULL;
   }
   r->hash = hash;
@@ -255,9 +256,9 @@ static delta_view *view_get(census_otlp_delta *d, const census_view_data *s) {
       break;
     }
   }
-  delta_view *v = calloc(1, sizeof *v);
-  if (!v || !(v->name = strdup(name))) {
-    free(v);
+  delta_view *v = census__calloc(1, sizeof *v);
+  if (!v || !(v->name = census__strdup(name))) {
+    census__free(v);
     return NULL;
   }
   v->start_ns = census_view_data_start_time_ns(s);
@@ -349,7 +350,7 @@ static bool reserve(void **p, size_t *cap, size_t need, size_t size) {
   while (n < need) {
     n *= 2;
   }
-  void *grown = realloc(*p, n * size);
+  void *grown = census__realloc(*p, n * size);
   if (!grown) {
     return false;
   }

@@ -195,6 +195,11 @@ static bool view_is_double(const census_view_data *v) {
          census_measure_value_type(census_view_data_measure(v)) == CENSUS_MEASURE_DOUBLE;
 }
 
+/* True when the view's measure records doubles (an exemplar's value type). */
+static bool measure_is_double(const census_view_data *v) {
+  return census_measure_value_type(census_view_data_measure(v)) == CENSUS_MEASURE_DOUBLE;
+}
+
 /* Calls back once per attribute of a row: the non-empty column values, or only the overflow
  * marker for the overflow row. */
 typedef void (*attribute_fn)(void *ctx, const census_attribute *a);
@@ -251,6 +256,90 @@ point_exponential(const census_view_data *v, const point_in *in, census_exponent
   return e;
 }
 
+/* Exemplar `i` of the point's row, if it was recorded in the point's interval (a delta point's
+ * exemplars are its interval's; a cumulative one's, every exemplar the row keeps). */
+static bool point_exemplar(const census_view_data *v, const point_in *in, size_t i,
+                           census_exemplar *e) {
+  return census_view_data_row_exemplar(v, in->row, i, e) == CENSUS_OK &&
+         (uint64_t)e->time_ns >= in->start;
+}
+
+/* The Exemplar messages of a data point (field `field`: 5 in NumberDataPoint, 8 in
+ * HistogramDataPoint, 11 in ExponentialHistogramDataPoint): filtered_attributes (7),
+ * time_unix_nano (2), as_double (3) or as_int (6, sfixed64), span_id (4), trace_id (5). */
+static void pb_exemplars(census_buf *b, uint32_t field, const census_view_data *v,
+                         const point_in *in, bool is_double) {
+  size_t n = census_view_data_row_exemplar_count(v, in->row);
+  for (size_t i = 0; i < n; i++) {
+    census_exemplar e;
+    if (!point_exemplar(v, in, i, &e)) {
+      continue;
+    }
+    size_t m = census__pb_begin(b, field);
+    for (size_t a = 0; a < e.attribute_count; a++) {
+      census_attribute attr = {.type = CENSUS_ATTRIBUTE_STRING};
+      census_view_data_row_exemplar_attribute(v, in->row, i, a, &attr.key, &attr.string_value);
+      pb_key_value(b, 7, &attr);
+    }
+    census__pb_fixed64(b, 2, (uint64_t)e.time_ns);
+    if (is_double) {
+      census__pb_double(b, 3, e.double_value);
+    } else {
+      census__pb_fixed64(b, 6, (uint64_t)e.int_value);
+    }
+    if (e.has_span) {
+      census__pb_bytes(b, 4, e.span_id, sizeof e.span_id);
+      census__pb_bytes(b, 5, e.trace_id, sizeof e.trace_id);
+    }
+    census__pb_end(b, m);
+  }
+}
+
+static void json_exemplars(census_json *j, const census_view_data *v, const point_in *in,
+                           bool is_double) {
+  size_t n = census_view_data_row_exemplar_count(v, in->row);
+  bool open = false;
+  for (size_t i = 0; i < n; i++) {
+    census_exemplar e;
+    if (!point_exemplar(v, in, i, &e)) {
+      continue;
+    }
+    if (!open) {
+      census__json_key(j, "exemplars");
+      census__json_array_begin(j);
+      open = true;
+    }
+    census__json_object_begin(j);
+    if (e.attribute_count > 0) {
+      census__json_key(j, "filteredAttributes");
+      census__json_array_begin(j);
+      for (size_t a = 0; a < e.attribute_count; a++) {
+        census_attribute attr = {.type = CENSUS_ATTRIBUTE_STRING};
+        census_view_data_row_exemplar_attribute(v, in->row, i, a, &attr.key, &attr.string_value);
+        json_key_value(j, &attr);
+      }
+      census__json_array_end(j);
+    }
+    census__json_key(j, "timeUnixNano");
+    census__json_uint64_string(j, (uint64_t)e.time_ns);
+    if (is_double) {
+      census__json_kv_double(j, "asDouble", e.double_value);
+    } else {
+      census__json_kv_int64_string(j, "asInt", e.int_value);
+    }
+    if (e.has_span) {
+      census__json_key(j, "spanId");
+      census__json_hex(j, e.span_id, sizeof e.span_id);
+      census__json_key(j, "traceId");
+      census__json_hex(j, e.trace_id, sizeof e.trace_id);
+    }
+    census__json_object_end(j);
+  }
+  if (open) {
+    census__json_array_end(j);
+  }
+}
+
 static void pb_point(census_buf *b, const census_view_data *v, const point_in *in, metric_kind kind,
                      bool is_double) {
   const census_point *p = in->p;
@@ -300,6 +389,11 @@ static void pb_point(census_buf *b, const census_view_data *v, const point_in *i
   } else {
     census__pb_fixed64(b, 6, (uint64_t)p->int_value);
   }
+  pb_exemplars(b,
+               kind == KIND_HISTOGRAM     ? 8
+               : kind == KIND_EXPONENTIAL ? 11
+                                          : 5,
+               v, in, measure_is_double(v));
   census__pb_end(b, m);
 }
 
@@ -369,6 +463,7 @@ static void json_point(census_json *j, const census_view_data *v, const point_in
   } else {
     census__json_kv_int64_string(j, "asInt", p->int_value);
   }
+  json_exemplars(j, v, in, measure_is_double(v));
   census__json_object_end(j);
 }
 

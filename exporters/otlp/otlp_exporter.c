@@ -39,6 +39,7 @@
 #include "push_exporter.h"
 #include "registration.h"
 #include "resource.h"
+#include "alloc.h"
 
 typedef struct otlp_signal {
   struct census_otlp_exporter *owner;
@@ -62,7 +63,7 @@ static void exporter_release(census_otlp_exporter *e) {
   }
   census__resource_free(e->resource);
   census__otlp_delta_free(e->delta);
-  free(e);
+  census__free(e);
 }
 
 /* A signal's free_user: its push exporter no longer uses the handle. */
@@ -170,7 +171,7 @@ static census_status build_resource(census_otlp_exporter *e, const census_otlp_o
   census_status st = CENSUS_OK;
   census_resource_kv *attrs = NULL;
   if (o->resource_attribute_count) {
-    attrs = calloc(o->resource_attribute_count, sizeof *attrs);
+    attrs = census__calloc(o->resource_attribute_count, sizeof *attrs);
     if (!attrs) {
       return CENSUS_ENOMEM;
     }
@@ -186,7 +187,7 @@ static census_status build_resource(census_otlp_exporter *e, const census_otlp_o
     e->resource = census__resource_build(o->service_name, attrs, o->resource_attribute_count, &st);
     st = e->resource || st != CENSUS_OK ? st : CENSUS_ENOMEM;
   }
-  free(attrs);
+  census__free(attrs);
   return st;
 }
 
@@ -242,7 +243,7 @@ census_status census_otlp_exporter_start(const census_otlp_options *options,
       o.initial_backoff_ms < 0 || o.max_backoff_ms < 0 || o.max_elapsed_ms < 0) {
     return CENSUS_EINVAL;
   }
-  census_otlp_exporter *e = calloc(1, sizeof *e);
+  census_otlp_exporter *e = census__calloc(1, sizeof *e);
   if (!e) {
     return CENSUS_ENOMEM;
   }

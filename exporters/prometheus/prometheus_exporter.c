@@ -43,6 +43,7 @@
 
 #include "census/census.h"
 #include "prometheus_internal.h"
+#include "alloc.h"
 
 #define DEFAULT_MAX_CONNECTIONS 32
 #define DEFAULT_CONNECTION_MEMORY 32768
@@ -207,11 +208,12 @@ static enum MHD_Result serve_route(struct census_prometheus_exporter *s,
   census_prometheus_response response = {.status = MHD_HTTP_OK};
   r->handler(r->user, &request, &response);
   route_leave(s, r);
-  struct MHD_Response *answer = MHD_create_response_from_buffer(
-      response.body ? response.length : 0, response.body ? response.body : (void *)"",
-      response.body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+  struct MHD_Response *answer =
+      response.body ? MHD_create_response_from_buffer_with_free_callback(
+                          response.length, response.body, census_allocator_free)
+                    : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
   if (!answer) {
-    free(response.body);
+    census__free(response.body);
     return MHD_NO;
   }
   MHD_add_response_header(answer, MHD_HTTP_HEADER_CONTENT_TYPE,
@@ -257,7 +259,7 @@ CENSUS_EXPORT census_status census_prometheus_exporter_add_route(census_promethe
       strcmp(prefix, "/metrics") == 0 || strchr(prefix, '?')) {
     return CENSUS_EINVAL;
   }
-  char *copy = strdup(prefix);
+  char *copy = census__strdup(prefix);
   if (!copy) {
     return CENSUS_ENOMEM;
   }
@@ -281,7 +283,7 @@ CENSUS_EXPORT census_status census_prometheus_exporter_add_route(census_promethe
   }
   pthread_mutex_unlock(&s->mu);
   if (status != CENSUS_OK) {
-    free(copy);
+    census__free(copy);
   }
   return status;
 }
@@ -308,7 +310,7 @@ CENSUS_EXPORT census_status census_prometheus_exporter_remove_route(census_prome
     pthread_cond_wait(&s->idle, &s->mu);
   }
   pthread_mutex_unlock(&s->mu);
-  free(copy);
+  census__free(copy);
   return CENSUS_OK;
 }
 
@@ -354,7 +356,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *connection, cons
         status == CENSUS_ESHUTDOWN ? "census is shut down\n" : "census could not collect\n", NULL);
   }
   struct MHD_Response *response =
-      MHD_create_response_from_buffer(length, text, MHD_RESPMEM_MUST_FREE);
+      MHD_create_response_from_buffer_with_free_callback(length, text, census_allocator_free);
   if (!response) {
     census_prometheus_text_free(text);
     return MHD_NO;
@@ -527,18 +529,19 @@ static void exporter_free(struct census_prometheus_exporter *s) {
     census_exporter_status_unregister(s); /* waits for a read of the counters in progress */
   }
   for (size_t i = 0; i < MAX_ROUTES; i++) {
-    free(s->routes[i].prefix); /* routes not removed: their handlers are never called again */
+    census__free(
+        s->routes[i].prefix); /* routes not removed: their handlers are never called again */
   }
   pthread_mutex_destroy(&s->mu);
   pthread_cond_destroy(&s->idle);
   for (size_t i = 0; i < s->options.const_label_count; i++) {
-    free((char *)s->labels[i].key);
-    free((char *)s->labels[i].value);
+    census__free((char *)s->labels[i].key);
+    census__free((char *)s->labels[i].value);
   }
-  free(s->labels);
-  free(s->prefix);
-  free(s->connections);
-  free(s);
+  census__free(s->labels);
+  census__free(s->prefix);
+  census__free(s->connections);
+  census__free(s);
 }
 
 CENSUS_EXPORT census_status census_prometheus_exporter_stop(census_prometheus_exporter *s,
@@ -705,19 +708,19 @@ static bool copy_options(struct census_prometheus_exporter *s, const census_prom
   s->options.address = NULL;
   s->options.const_labels = NULL;
   s->options.const_label_count = 0;
-  if (o->name_prefix && !(s->prefix = strdup(o->name_prefix))) {
+  if (o->name_prefix && !(s->prefix = census__strdup(o->name_prefix))) {
     return false;
   }
   s->options.name_prefix = s->prefix;
   if (o->const_label_count) {
-    s->labels = calloc(o->const_label_count, sizeof *s->labels);
+    s->labels = census__calloc(o->const_label_count, sizeof *s->labels);
     if (!s->labels) {
       return false;
     }
     for (size_t i = 0; i < o->const_label_count; i++) {
       s->options.const_label_count = i + 1;
-      s->labels[i].key = strdup(o->const_labels[i].key);
-      s->labels[i].value = strdup(o->const_labels[i].value ? o->const_labels[i].value : "");
+      s->labels[i].key = census__strdup(o->const_labels[i].key);
+      s->labels[i].value = census__strdup(o->const_labels[i].value ? o->const_labels[i].value : "");
       if (!s->labels[i].key || !s->labels[i].value) {
         return false;
       }
@@ -770,7 +773,7 @@ static census_status start_daemon(struct census_prometheus_exporter *s,
                                                     : DEFAULT_MAX_CONNECTIONS_PER_IP;
   s->max_connections = max_connections;
   s->slots = max_connections + EVICTED_SLACK;
-  s->connections = calloc(s->slots, sizeof *s->connections);
+  s->connections = census__calloc(s->slots, sizeof *s->connections);
   if (!s->connections) {
     return CENSUS_ENOMEM;
   }
@@ -859,7 +862,7 @@ CENSUS_EXPORT census_status census_prometheus_exporter_start(const census_promet
   if (status != CENSUS_OK) {
     return status;
   }
-  struct census_prometheus_exporter *s = calloc(1, sizeof *s);
+  struct census_prometheus_exporter *s = census__calloc(1, sizeof *s);
   if (!s) {
     return CENSUS_ENOMEM;
   }

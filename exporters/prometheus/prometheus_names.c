@@ -38,6 +38,7 @@
 
 #include "census/census.h"
 #include "prometheus_internal.h"
+#include "alloc.h"
 
 /* ---- base-unit scaling -------------------------------------------------------------------- */
 
@@ -325,18 +326,18 @@ static char *label_name(const char *name) {
     census__buf_append_str(&o, "key");
   }
   census__buf_append(&o, s.data ? s.data : "", s.len);
-  free(s.data);
+  census__free(s.data);
   census__buf_append_byte(&o, '\0');
   if (!o.failed && label_reserved(o.data)) {
     census_buf e = CENSUS_BUF_INIT;
     census__buf_append_str(&e, "exported_");
     census__buf_append_str(&e, o.data);
     census__buf_append_byte(&e, '\0');
-    free(o.data);
+    census__free(o.data);
     o = e;
   }
   if (o.failed) {
-    free(o.data);
+    census__free(o.data);
     return NULL;
   }
   return o.data;
@@ -371,19 +372,19 @@ static const char *reserved_owner(const census_prometheus_reserved *r, const cha
 static bool reserved_add(census_prometheus_reserved *r, const char *name, const char *owner) {
   if (r->count == r->capacity) {
     size_t capacity = r->capacity ? r->capacity * 2 : 32;
-    char **grown = realloc(r->names, capacity * sizeof *grown);
+    char **grown = census__realloc(r->names, capacity * sizeof *grown);
     if (!grown) {
       return false;
     }
     r->names = grown;
-    const char **owners = realloc(r->owners, capacity * sizeof *owners);
+    const char **owners = census__realloc(r->owners, capacity * sizeof *owners);
     if (!owners) {
       return false;
     }
     r->owners = owners;
     r->capacity = capacity;
   }
-  if ((r->names[r->count] = strdup(name)) == NULL) {
+  if ((r->names[r->count] = census__strdup(name)) == NULL) {
     return false;
   }
   r->owners[r->count++] = owner;
@@ -392,10 +393,10 @@ static bool reserved_add(census_prometheus_reserved *r, const char *name, const 
 
 void census__prometheus_reserved_free(census_prometheus_reserved *r) {
   for (size_t i = 0; i < r->count; i++) {
-    free(r->names[i]);
+    census__free(r->names[i]);
   }
-  free(r->names);
-  free(r->owners);
+  census__free(r->names);
+  census__free(r->owners);
 }
 
 /* The sample-name suffixes each kind of family reserves (those of OpenMetrics, which has the
@@ -515,7 +516,7 @@ static char *family_claim(census_prometheus_reserved *reserved, const census_buf
       }
     }
     if (name.failed) {
-      free(name.data);
+      census__free(name.data);
       return NULL;
     }
     if (!owner) {
@@ -527,7 +528,7 @@ static char *family_claim(census_prometheus_reserved *reserved, const census_buf
       }
       name.len = stem;
       name.data[stem] = '\0';
-      char *result = ok ? name.data : (free(name.data), NULL);
+      char *result = ok ? name.data : (census__free(name.data), NULL);
       if (result && attempt > 1) {
         census__prometheus_report_once(
             CENSUS_ECONFLICT,
@@ -536,7 +537,7 @@ static char *family_claim(census_prometheus_reserved *reserved, const census_buf
       }
       return result;
     }
-    free(name.data);
+    census__free(name.data);
   }
   return NULL;
 }
@@ -573,7 +574,7 @@ char *census__prometheus_family_name(const census_view_data *d,
   if (family_base(d, options, counter, unit, original, &base)) {
     result = family_claim(reserved, &base, unit, suffixes, census_view_data_name(d), unit_start);
   }
-  free(base.data);
+  census__free(base.data);
   return result;
 }
 
@@ -588,7 +589,7 @@ census_prometheus_column *census__prometheus_view_labels(const census_view_data 
   if (n == 0) {
     return NULL;
   }
-  census_prometheus_column *labels = calloc(n, sizeof *labels);
+  census_prometheus_column *labels = census__calloc(n, sizeof *labels);
   if (!labels) {
     *failed = true;
     return NULL;
@@ -607,11 +608,11 @@ census_prometheus_column *census__prometheus_view_labels(const census_view_data 
       }
       earlier = earlier == n ? l : earlier; /* label l is column l's: one label per column */
       size_t base_length = strlen(labels[earlier].name);
-      char *next = malloc(base_length + 16);
+      char *next = census__malloc(base_length + 16);
       if (next) {
         snprintf(next, base_length + 16, "%s_%d", labels[earlier].name, attempt);
       }
-      free(name);
+      census__free(name);
       name = next;
     }
     if (!name) {
@@ -636,7 +637,7 @@ census_prometheus_column *census__prometheus_view_labels(const census_view_data 
 
 void census__prometheus_columns_free(census_prometheus_column *labels, size_t count) {
   for (size_t i = 0; i < count; i++) {
-    free(labels[i].name);
+    census__free(labels[i].name);
   }
-  free(labels);
+  census__free(labels);
 }

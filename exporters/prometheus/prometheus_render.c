@@ -46,6 +46,7 @@
 #include "options.h"
 #include "prometheus_internal.h"
 #include "utf8.h"
+#include "alloc.h"
 
 /* ---- values --------------------------------------------------------------------------------- */
 
@@ -156,9 +157,9 @@ typedef struct family {
 } family;
 
 static void family_free(family *f) {
-  free(f->name);
+  census__free(f->name);
   census__prometheus_columns_free(f->labels, f->label_count);
-  free(f->constants.data);
+  census__free(f->constants.data);
 }
 
 /* Decides the family's name (reserving its sample names, even for a view without rows) and, for
@@ -177,8 +178,8 @@ static bool family_open(family *f, const census_view_data *d,
     f->name =
         census__prometheus_family_name(d, options, reserved, &unit, &original, &f->unit_start);
   }
-  free(unit.data);
-  free(original.data);
+  census__free(unit.data);
+  census__free(original.data);
   bool failed = f->name == NULL;
   if (!failed && census_view_data_row_count(d) > 0) {
     f->name_length = strlen(f->name);
@@ -302,12 +303,49 @@ static void created_sample(census_buf *o, const family *f, const census_buf *lab
   census__buf_append_byte(o, '\n');
 }
 
+/* An OpenMetrics exemplar after a sample's value: " # {trace_id="<32 hex>",span_id="<16 hex>"}
+ * <value> <timestamp>" (63 characters of labels, within the 128 OpenMetrics allows), the value
+ * scaled as the family's. Exemplars without a span are left out: the trace is what they are for.
+ * The 0.0.4 text format has no exemplars: nothing is written there. */
+static void exemplar_suffix(census_buf *o, const family *f, const census_view_data *d,
+                            const census_exemplar *e) {
+  static const char hex[] = "0123456789abcdef";
+  if (!f->openmetrics || !e->has_span) {
+    return;
+  }
+  char ids[96];
+  size_t n = 0;
+  memcpy(ids, " # {trace_id=\"", 14);
+  n = 14;
+  for (size_t i = 0; i < sizeof e->trace_id; i++) {
+    ids[n++] = hex[e->trace_id[i] >> 4];
+    ids[n++] = hex[e->trace_id[i] & 15];
+  }
+  memcpy(ids + n, "\",span_id=\"", 11);
+  n += 11;
+  for (size_t i = 0; i < sizeof e->span_id; i++) {
+    ids[n++] = hex[e->span_id[i] >> 4];
+    ids[n++] = hex[e->span_id[i] & 15];
+  }
+  memcpy(ids + n, "\"} ", 3);
+  n += 3;
+  census__buf_append(o, ids, n);
+  /* The measurement's value: a Count view's too, in the measure's unit (scaled as the family). */
+  if (census_measure_value_type(census_view_data_measure(d)) == CENSUS_MEASURE_INT64) {
+    value_int(o, e->int_value, &f->scale);
+  } else {
+    value_double(o, e->double_value, &f->scale);
+  }
+  census__buf_append_byte(o, ' ');
+  unix_seconds(o, e->time_ns);
+}
+
 /* ---- one writer per aggregation ---------------------------------------------------------------
  */
 
 /* Count and Sum views: one counter sample, <name>_total. A Count view counts measurements (unit
  * 1, never scaled); a Sum view's total is the measure's type, scaled with base units. */
-static void counter_samples(census_buf *o, const family *f, const census_view_data *d,
+static void counter_samples(census_buf *o, const family *f, const census_view_data *d, size_t row,
                             const census_point *p, const census_buf *labels) {
   SAMPLE_START(o, f, "_total", labels, NULL);
   if (census_view_data_aggregation(d) == CENSUS_AGGREGATION_COUNT) {
@@ -316,6 +354,10 @@ static void counter_samples(census_buf *o, const family *f, const census_view_da
     value_int(o, p->int_value, &f->scale);
   } else {
     value_double(o, p->double_value, &f->scale);
+  }
+  census_exemplar e; /* a counter's reservoir: one exemplar, the last sampled */
+  if (census_view_data_row_exemplar(d, row, 0, &e) == CENSUS_OK) {
+    exemplar_suffix(o, f, d, &e);
   }
   census__buf_append_byte(o, '\n');
 }
@@ -340,11 +382,17 @@ static void sum_count_samples(census_buf *o, const family *f, const census_point
  * OpenMetrics a histogram with a negative bucket bound MUST NOT have _sum, and _count goes with
  * _sum; the +Inf bucket still holds the count. The text format keeps both: census values are
  * never negative, so the sum is still a counter (docs/exporters/prometheus.md). */
-static void histogram_samples(census_buf *o, const family *f, const census_view_data *d,
+static void histogram_samples(census_buf *o, const family *f, const census_view_data *d, size_t row,
                               const census_point *p, const census_buf *labels) {
   const double *bounds = NULL;
   size_t bound_count = census_view_data_bounds(d, &bounds);
   int64_t cumulative = 0;
+  /* Exemplars come in bucket order, at most one per bucket (exemplar.h): a cursor. */
+  size_t next_exemplar = 0, exemplars = census_view_data_row_exemplar_count(d, row);
+  census_exemplar e = {.bucket = SIZE_MAX};
+  if (exemplars > 0) {
+    census_view_data_row_exemplar(d, row, next_exemplar++, &e);
+  }
   for (size_t b = 0; b < p->bucket_count; b++) {
     cumulative += p->bucket_counts[b];
     char le[64] = "le=\"+Inf\"";
@@ -356,6 +404,13 @@ static void histogram_samples(census_buf *o, const family *f, const census_view_
     }
     SAMPLE_START(o, f, "_bucket", labels, le);
     census__prometheus_int(o, cumulative);
+    if (e.bucket == b) {
+      exemplar_suffix(o, f, d, &e);
+      e.bucket = SIZE_MAX;
+      if (next_exemplar < exemplars) {
+        census_view_data_row_exemplar(d, row, next_exemplar++, &e);
+      }
+    }
     census__buf_append_byte(o, '\n');
   }
   if (f->openmetrics && ((bound_count > 0 && bounds[0] < 0) || !census_view_data_is_monotonic(d))) {
@@ -449,7 +504,7 @@ static void render_view(census_buf *o, const census_view_data *d,
     }
     switch (type) {
     case CENSUS_PROMETHEUS_COUNTER:
-      counter_samples(o, &f, d, &p, scratch);
+      counter_samples(o, &f, d, row, &p, scratch);
       break;
     case CENSUS_PROMETHEUS_GAUGE:
       gauge_samples(o, &f, &p, scratch);
@@ -458,7 +513,7 @@ static void render_view(census_buf *o, const census_view_data *d,
       if (census_view_data_aggregation(d) == CENSUS_AGGREGATION_EXPONENTIAL) {
         exponential_samples(o, &f, d, row, &p, scratch);
       } else {
-        histogram_samples(o, &f, d, &p, scratch);
+        histogram_samples(o, &f, d, row, &p, scratch);
       }
       break;
     }
@@ -525,7 +580,7 @@ CENSUS_EXPORT census_status census_prometheus_render_views(const census_view_dat
   if (options.format == CENSUS_PROMETHEUS_OPENMETRICS) {
     census__buf_append_str(&o, "# EOF\n");
   }
-  free(scratch.data);
+  census__free(scratch.data);
   census__prometheus_reserved_free(&reserved);
   size_t n = 0;
   *text = census__buf_take(&o, &n); /* NUL-terminated, even when nothing was written */
@@ -561,7 +616,7 @@ CENSUS_EXPORT census_status census_prometheus_render(const census_prometheus_opt
   return status;
 }
 
-CENSUS_EXPORT void census_prometheus_text_free(char *text) { free(text); }
+CENSUS_EXPORT void census_prometheus_text_free(char *text) { census__free(text); }
 
 /* ---- content negotiation ----------------------------------------------------------------------
  */

@@ -30,6 +30,7 @@
 #include "options.h"
 #include "registration.h"
 #include "span_fields.h"
+#include "alloc.h"
 
 struct census_stdout_exporter {
   census_registration registration;
@@ -535,7 +536,7 @@ static void stdout_report(void *user, census_exporter_report *report) {
  * for a read of the counters in progress). */
 static void stdout_destroy(void *user) {
   census_exporter_status_unregister(user);
-  free(user);
+  census__free(user);
 }
 
 /* Lists the exporter in census's status registry (a failure only leaves it off the list). */
@@ -560,7 +561,7 @@ CENSUS_EXPORT census_status census_stdout_exporter_start(const census_stdout_opt
     return CENSUS_EINVAL;
   }
   *exporter = NULL;
-  census_stdout_exporter *e = calloc(1, sizeof *e);
+  census_stdout_exporter *e = census__calloc(1, sizeof *e);
   if (!e) {
     return CENSUS_ENOMEM;
   }
@@ -577,7 +578,7 @@ CENSUS_EXPORT census_status census_stdout_exporter_start(const census_stdout_opt
     status = CENSUS_EINVAL;
   }
   if (status != CENSUS_OK) {
-    free(e);
+    census__free(e);
     return status;
   }
   census__registration_init(&e->registration, e, stdout_destroy);

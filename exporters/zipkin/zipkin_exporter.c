@@ -25,6 +25,7 @@
 #include "push_exporter.h"
 #include "url.h"
 #include "zipkin_internal.h"
+#include "alloc.h"
 
 /* Zipkin's own state (the push exporter's `user`): the localEndpoint of every span. */
 typedef struct zipkin_state {
@@ -42,7 +43,7 @@ static census_push_exporter *push_of(census_zipkin_exporter *exporter) {
 static char *dup_or_null(const char *s, bool *failed) {
   if (!s || !*s)
     return NULL;
-  char *copy = strdup(s);
+  char *copy = census__strdup(s);
   if (!copy)
     *failed = true;
   return copy;
@@ -60,24 +61,24 @@ static void state_free(void *user) {
   zipkin_state *z = user;
   if (!z)
     return;
-  free(z->service_name);
-  free(z->ipv4);
-  free(z->ipv6);
-  free(z);
+  census__free(z->service_name);
+  census__free(z->ipv4);
+  census__free(z->ipv6);
+  census__free(z);
 }
 
 /* The local endpoint from the options, the service name through the resource (option, else
  * OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES, else unknown_service:<executable>). NULL with
  * *status set on error. */
 static zipkin_state *state_new(const census_zipkin_options *o, census_status *status) {
-  zipkin_state *z = calloc(1, sizeof *z);
+  zipkin_state *z = census__calloc(1, sizeof *z);
   if (!z) {
     *status = CENSUS_ENOMEM;
     return NULL;
   }
   census_resource *resource = census__resource_build(o->service_name, NULL, 0, status);
   if (!resource) {
-    free(z);
+    census__free(z);
     if (*status == CENSUS_OK)
       *status = CENSUS_ENOMEM;
     return NULL;

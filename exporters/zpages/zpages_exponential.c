@@ -6,6 +6,7 @@
 
 #include "exp_buckets.h"
 #include "zpages_internal.h"
+#include "alloc.h"
 
 /* Bars a chart may draw before its resolution is halved: a page stays readable. */
 enum { MAX_BARS = 40 };
@@ -89,11 +90,11 @@ void zp_exponential_chart(const census_view_data *v, census_buf *o, census_json 
   }
   int64_t first = any ? downscale(lo, extra) : 0;
   size_t n = any ? (size_t)(downscale(hi, extra) - first + 1) : 0;
-  double *counts = calloc(n + 1, sizeof *counts);
-  zp_bar_label *labels = calloc(n + 1, sizeof *labels);
+  double *counts = census__calloc(n + 1, sizeof *counts);
+  zp_bar_label *labels = census__calloc(n + 1, sizeof *labels);
   if (!counts || !labels) {
-    free(counts);
-    free(labels);
+    census__free(counts);
+    census__free(labels);
     return;
   }
   for (size_t r = 0; r < census_view_data_row_count(v); r++) {
@@ -125,6 +126,6 @@ void zp_exponential_chart(const census_view_data *v, census_buf *o, census_json 
   }
   census__json_array_end(j);
   zp_svg_bars(o, counts, labels, n + 1);
-  free(counts);
-  free(labels);
+  census__free(counts);
+  census__free(labels);
 }

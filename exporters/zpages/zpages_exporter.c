@@ -30,6 +30,7 @@
 #include "census/census.h"
 #include "options.h"
 #include "zpages_internal.h"
+#include "alloc.h"
 
 struct census_zpages_exporter {
   census_zpages_options options; /* defaults applied; strings point to the copies below */
@@ -72,7 +73,7 @@ static void serve(void *user, const census_prometheus_request *request,
   if (atomic_load(&z->stopping)) {
     atomic_fetch_add(&z->requests_refused, 1);
     response->status = 503;
-    response->body = strdup("the zPages are stopping\n");
+    response->body = census__strdup("the zPages are stopping\n");
     response->length = response->body ? strlen(response->body) : 0;
     return;
   }
@@ -85,7 +86,7 @@ static void serve(void *user, const census_prometheus_request *request,
     census__buf_free(&out);
     response->status = 503;
     response->content_type = NULL;
-    response->body = strdup("out of memory\n");
+    response->body = census__strdup("out of memory\n");
     response->length = response->body ? strlen(response->body) : 0;
     return;
   }
@@ -232,9 +233,9 @@ static void exporter_free(census_zpages_exporter *z) {
   zp_store_free(z->store);
   pthread_mutex_destroy(&z->mu);
   pthread_cond_destroy(&z->done);
-  free(z->prefix);
-  free(z->address);
-  free(z);
+  census__free(z->prefix);
+  census__free(z->address);
+  census__free(z);
 }
 
 CENSUS_EXPORT census_status census_zpages_exporter_stop(census_zpages_exporter *z,
@@ -296,8 +297,8 @@ static census_status read_options(census_zpages_exporter *z, const census_zpages
                               "(e.g. \"/zpages\"); the zPages are not started");
     return CENSUS_EINVAL;
   }
-  z->prefix = strdup(prefix);
-  z->address = strdup(o.address ? o.address : CENSUS_PROMETHEUS_DEFAULT_ADDRESS);
+  z->prefix = census__strdup(prefix);
+  z->address = census__strdup(o.address ? o.address : CENSUS_PROMETHEUS_DEFAULT_ADDRESS);
   if (!z->prefix || !z->address) {
     return CENSUS_ENOMEM;
   }
@@ -354,7 +355,7 @@ CENSUS_EXPORT census_status census_zpages_exporter_start(const census_zpages_opt
     return CENSUS_EINVAL;
   }
   *out = NULL;
-  census_zpages_exporter *z = calloc(1, sizeof *z);
+  census_zpages_exporter *z = census__calloc(1, sizeof *z);
   if (!z) {
     return CENSUS_ENOMEM;
   }

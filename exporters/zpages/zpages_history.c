@@ -17,6 +17,7 @@
 
 #include "census/census.h"
 #include "zpages_internal.h"
+#include "alloc.h"
 
 #define NAME_MAX_BYTES 256
 
@@ -79,11 +80,11 @@ static zp_series *series_for(zp_history *h, const char *name) {
     return NULL;
   }
   zp_series *s = &h->series[h->series_count];
-  s->values = calloc(h->points, sizeof *s->values);
-  s->times = calloc(h->points, sizeof *s->times);
+  s->values = census__calloc(h->points, sizeof *s->values);
+  s->times = census__calloc(h->points, sizeof *s->times);
   if (!s->values || !s->times) {
-    free(s->values);
-    free(s->times);
+    census__free(s->values);
+    census__free(s->times);
     s->values = NULL;
     s->times = NULL;
     return NULL;
@@ -145,12 +146,12 @@ static void *history_main(void *arg) {
 
 zp_history *zp_history_start(int64_t interval_ms, unsigned points, unsigned max_views,
                              census_status *status) {
-  zp_history *h = calloc(1, sizeof *h);
+  zp_history *h = census__calloc(1, sizeof *h);
   if (h) {
-    h->series = calloc(max_views ? max_views : 1, sizeof *h->series);
+    h->series = census__calloc(max_views ? max_views : 1, sizeof *h->series);
   }
   if (!h || !h->series) {
-    free(h);
+    census__free(h);
     *status = CENSUS_ENOMEM;
     return NULL;
   }
@@ -194,13 +195,13 @@ void zp_history_free(zp_history *h) {
   }
   zp_history_stop(h, true);
   for (unsigned i = 0; i < h->series_count; i++) {
-    free(h->series[i].values);
-    free(h->series[i].times);
+    census__free(h->series[i].values);
+    census__free(h->series[i].times);
   }
-  free(h->series);
+  census__free(h->series);
   pthread_mutex_destroy(&h->mu);
   pthread_cond_destroy(&h->wake);
-  free(h);
+  census__free(h);
 }
 
 size_t zp_history_points(zp_history *h, const char *name, double **values, int64_t **times) {
@@ -213,8 +214,8 @@ size_t zp_history_points(zp_history *h, const char *name, double **values, int64
     if (strncmp(s->name, name, NAME_MAX_BYTES) != 0 || s->count == 0) {
       continue;
     }
-    *values = malloc(s->count * sizeof **values);
-    *times = malloc(s->count * sizeof **times);
+    *values = census__malloc(s->count * sizeof **values);
+    *times = census__malloc(s->count * sizeof **times);
     if (*values && *times) {
       unsigned first = (s->next + h->points - s->count) % h->points;
       for (unsigned k = 0; k < s->count; k++) {

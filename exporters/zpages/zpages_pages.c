@@ -19,6 +19,7 @@
 #include "resource.h"
 #include "span_fields.h"
 #include "zpages_internal.h"
+#include "alloc.h"
 
 extern char **environ;
 
@@ -711,7 +712,7 @@ static void running_rows(const zp_context *z, const char *name, bool json, censu
     zp_number(o, (double)(now_ns - spans[i].start_ns) / 1e6);
     census__buf_append_str(o, " ms</td></tr>\n");
   }
-  free(spans);
+  census__free(spans);
 }
 
 /* The detail page: one name's running spans, or the samples of one bucket or of its errors. */
@@ -795,7 +796,7 @@ static unsigned page_tracez(const zp_context *z, const zp_request *r, bool json,
   size_t n;
   zp_summary *rows = zp_store_summaries(z->store, &n);
   tracez_summary(z, rows, n, json, o, refresh_of(r));
-  free(rows);
+  census__free(rows);
   return 200;
 }
 
@@ -891,11 +892,11 @@ static void view_chart(const zp_context *z, const census_view_data *v, census_bu
   if (census_view_data_aggregation(v) == CENSUS_AGGREGATION_DISTRIBUTION) {
     const double *bounds;
     size_t nb = census_view_data_bounds(v, &bounds);
-    double *counts = calloc(nb + 1, sizeof *counts);
-    zp_bar_label *labels = calloc(nb + 1, sizeof *labels);
+    double *counts = census__calloc(nb + 1, sizeof *counts);
+    zp_bar_label *labels = census__calloc(nb + 1, sizeof *labels);
     if (!counts || !labels) {
-      free(counts);
-      free(labels);
+      census__free(counts);
+      census__free(labels);
       return;
     }
     for (size_t r = 0; r < census_view_data_row_count(v); r++) {
@@ -917,8 +918,8 @@ static void view_chart(const zp_context *z, const census_view_data *v, census_bu
     }
     census__json_array_end(j);
     zp_svg_bars(o, counts, labels, nb + 1);
-    free(counts);
-    free(labels);
+    census__free(counts);
+    census__free(labels);
     return;
   }
   double *values;
@@ -938,8 +939,8 @@ static void view_chart(const zp_context *z, const census_view_data *v, census_bu
     census__buf_printf(o, " <span class=\"muted\">%zu points, every %lld ms</span>", n,
                        (long long)zp_history_interval_ms(z->history));
   }
-  free(values);
-  free(times);
+  census__free(values);
+  census__free(times);
 }
 
 static void view_section(const zp_context *z, const census_view_data *v, census_buf *o,

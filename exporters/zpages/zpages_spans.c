@@ -39,6 +39,7 @@
 
 #include "utf8.h"
 #include "zpages_internal.h"
+#include "alloc.h"
 
 #define OTHER_NAMES "(other names)"
 #define STRING_MAX 256 /* a copied string is cut to this many bytes (UTF-8 whole) */
@@ -127,25 +128,26 @@ static size_t entry_bytes(const zp_limits *l, size_t name_length) {
 }
 
 static zp_entry *entry_new(zp_store *s, const char *name, uint64_t hash, bool other) {
-  zp_entry *e = calloc(1, sizeof *e);
+  zp_entry *e = census__calloc(1, sizeof *e);
   if (!e) {
     return NULL;
   }
-  e->name = strdup(name);
-  e->slots = calloc(s->limits.running_samples ? s->limits.running_samples : 1, sizeof *e->slots);
+  e->name = census__strdup(name);
+  e->slots =
+      census__calloc(s->limits.running_samples ? s->limits.running_samples : 1, sizeof *e->slots);
   bool ok = e->name && e->slots;
   for (unsigned b = 0; ok && b <= ZP_LATENCY_BUCKETS; b++) {
-    e->rings[b].samples = calloc(s->limits.samples_per_bucket, sizeof(zp_held *));
+    e->rings[b].samples = census__calloc(s->limits.samples_per_bucket, sizeof(zp_held *));
     ok = e->rings[b].samples != NULL;
     atomic_init(&e->rings[b].last_ns, INT64_MIN / 2);
   }
   if (!ok) {
     for (unsigned b = 0; b <= ZP_LATENCY_BUCKETS; b++) {
-      free(e->rings[b].samples);
+      census__free(e->rings[b].samples);
     }
-    free(e->slots);
-    free(e->name);
-    free(e);
+    census__free(e->slots);
+    census__free(e->name);
+    census__free(e);
     return NULL;
   }
   e->hash = hash;
@@ -158,7 +160,7 @@ static zp_entry *entry_new(zp_store *s, const char *name, uint64_t hash, bool ot
 static void sample_release(zp_store *s, zp_held *h) {
   if (h && atomic_fetch_sub(&h->refs, 1) == 1) {
     atomic_fetch_sub(&s->bytes_held, h->sample.bytes);
-    free(h);
+    census__free(h);
   }
 }
 
@@ -170,17 +172,17 @@ static void entry_free(zp_store *s, zp_entry *e) {
         sample_release(s, e->rings[b].samples[i]);
       }
     }
-    free(e->rings[b].samples);
+    census__free(e->rings[b].samples);
   }
   atomic_fetch_sub(&s->bytes_held, entry_bytes(&s->limits, strlen(e->name)));
   pthread_mutex_destroy(&e->mu);
-  free(e->slots);
-  free(e->name);
-  free(e);
+  census__free(e->slots);
+  census__free(e->name);
+  census__free(e);
 }
 
 zp_store *zp_store_new(const zp_limits *limits) {
-  zp_store *s = calloc(1, sizeof *s);
+  zp_store *s = census__calloc(1, sizeof *s);
   if (!s) {
     return NULL;
   }
@@ -189,8 +191,8 @@ zp_store *zp_store_new(const zp_limits *limits) {
   while (s->index_size < 2 * (size_t)limits->max_names) {
     s->index_size *= 2;
   }
-  s->entries = calloc(limits->max_names + 1, sizeof *s->entries);
-  s->index = calloc(s->index_size, sizeof *s->index);
+  s->entries = census__calloc(limits->max_names + 1, sizeof *s->entries);
+  s->index = census__calloc(s->index_size, sizeof *s->index);
   pthread_mutex_init(&s->table_mu, NULL);
   if (s->entries && s->index) {
     s->entries[limits->max_names] = entry_new(s, OTHER_NAMES, 0, true);
@@ -212,10 +214,10 @@ void zp_store_free(zp_store *s) {
       entry_free(s, s->entries[i]);
     }
   }
-  free(s->entries);
-  free(s->index);
+  census__free(s->entries);
+  census__free(s->index);
   pthread_mutex_destroy(&s->table_mu);
-  free(s);
+  census__free(s);
 }
 
 /* The entry of `name` (made on first sight), or "(other names)" when the table is full. Names
@@ -269,7 +271,6 @@ static zp_entry *entry_for(zp_store *s, const char *full_name) {
     pthread_mutex_unlock(&s->table_mu);
     break;
   }
-  atomic_fetch_add_explicit(&s->other_names, 1, memory_order_relaxed);
   return s->entries[s->limits.max_names];
 }
 
@@ -344,7 +345,7 @@ zp_running *zp_store_running(zp_store *s, const char *name, size_t *count) {
       e = c;
     }
   }
-  zp_running *out = e ? calloc(s->limits.running_samples + 1, sizeof *out) : NULL;
+  zp_running *out = e ? census__calloc(s->limits.running_samples + 1, sizeof *out) : NULL;
   for (unsigned i = 0; out && i < s->limits.running_samples; i++) {
     zp_slot *slot = &e->slots[i];
     uint64_t before = atomic_load_explicit(&slot->state, memory_order_acquire);
@@ -475,13 +476,13 @@ static void relocate_attrs(zp_attr *attrs, uint32_t n, ptrdiff_t delta) {
  * block of exactly `used` bytes (its inner pointers moved along), so that a small span holds
  * little. Frees `h`; returns the new block, or `h` itself if memory ran out. */
 static zp_held *shrink(zp_held *h, size_t used) {
-  zp_held *n = malloc(used);
+  zp_held *n = census__malloc(used);
   if (!n) {
     return h; /* keeps bytes = its whole block */
   }
   memcpy(n, h, used);
   ptrdiff_t delta = (char *)n - (char *)h; /* computed on addresses, before the free */
-  free(h);
+  census__free(h);
   zp_sample *x = &n->sample;
   x->bytes = used;
   RELOCATE(x->name, delta);
@@ -502,7 +503,7 @@ static zp_held *shrink(zp_held *h, size_t used) {
  * links and events as long as they fit (what does not fit is counted in `cut`). */
 static zp_held *sample_make(zp_store *s, const census_span_data *span) {
   size_t capacity = s->limits.sample_max_bytes;
-  zp_held *h = malloc(capacity);
+  zp_held *h = census__malloc(capacity);
   if (!h) {
     return NULL;
   }
@@ -514,7 +515,7 @@ static zp_held *sample_make(zp_store *s, const census_span_data *span) {
   x->status = census_span_data_status(span, &x->status_message);
   x->status_message = block_string(&b, x->status_message);
   if (!x->name || !x->status_message) {
-    free(h);
+    census__free(h);
     return NULL;
   }
   census_span_data_context(span, &x->context);
@@ -569,7 +570,7 @@ static void sample_maybe(zp_store *s, zp_entry *e, unsigned bucket, const census
     return;
   }
   if (pthread_mutex_trylock(&e->mu) != 0) {
-    free(h); /* a page is reading this name: skip, never wait */
+    census__free(h); /* a page is reading this name: skip, never wait */
     return;
   }
   atomic_fetch_add(&s->bytes_held, h->sample.bytes);
@@ -601,6 +602,10 @@ void zp_store_on_end(void *user, const census_span_data *span, uint64_t cookie) 
     }
   }
   zp_entry *e = entry_for(s, census_span_data_name(span));
+  if (e == s->entries[s->limits.max_names]) {
+    /* Counted once per span, at its end (entry_for() also runs at its start). */
+    atomic_fetch_add_explicit(&s->other_names, 1, memory_order_relaxed);
+  }
   bool error = census_span_data_status(span, NULL) == CENSUS_SPAN_STATUS_ERROR;
   unsigned bucket = error ? ZP_LATENCY_BUCKETS
                           : zp_latency_bucket(census_span_data_end_time_ns(span) -
@@ -616,7 +621,7 @@ void zp_store_on_end(void *user, const census_span_data *span, uint64_t cookie) 
 
 zp_summary *zp_store_summaries(zp_store *s, size_t *count) {
   size_t named = atomic_load_explicit(&s->count, memory_order_acquire);
-  zp_summary *out = calloc(named + 1, sizeof *out);
+  zp_summary *out = census__calloc(named + 1, sizeof *out);
   *count = 0;
   for (size_t i = 0; out && i <= s->limits.max_names; i++) {
     zp_entry *e = i < named || i == s->limits.max_names ? s->entries[i] : NULL;
@@ -657,7 +662,7 @@ zp_sample **zp_store_samples(zp_store *s, const char *name, unsigned bucket, siz
   if (!e) {
     return NULL;
   }
-  zp_sample **out = calloc(s->limits.samples_per_bucket + 1, sizeof *out);
+  zp_sample **out = census__calloc(s->limits.samples_per_bucket + 1, sizeof *out);
   if (!out) {
     return NULL;
   }
@@ -681,7 +686,7 @@ void zp_samples_release(zp_store *s, zp_sample **samples, size_t count) {
   for (size_t i = 0; i < count; i++) {
     sample_release(s, (zp_held *)((char *)samples[i] - offsetof(zp_held, sample)));
   }
-  free(samples);
+  census__free(samples);
 }
 
 void zp_store_stats_get(zp_store *s, zp_store_stats *st) {

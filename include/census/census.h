@@ -13,6 +13,7 @@
 
 #include <stdint.h>
 
+#include "census/allocator.h"
 #include "census/exporter.h"
 #include "census/instruments.h"
 #include "census/shm.h"

@@ -338,6 +338,66 @@ CENSUS_EXPORT census_status census_view_data_row_exponential(const census_view_d
                                                              size_t row,
                                                              census_exponential_buckets *out);
 
+/* ---- Exemplars ---------------------------------------------------------------------------- */
+
+/* Which measurements may become exemplars (OpenTelemetry's ExemplarFilter). */
+typedef enum census_exemplar_filter {
+  CENSUS_EXEMPLAR_FILTER_ALWAYS_OFF = 0,  /* none: views keep no exemplars (the default) */
+  CENSUS_EXEMPLAR_FILTER_ALWAYS_ON = 1,   /* every measurement is offered */
+  CENSUS_EXEMPLAR_FILTER_TRACE_BASED = 2, /* those recorded while the thread's current span is
+                                             sampled */
+} census_exemplar_filter;
+
+/* Sets the exemplar filter. Views registered while it is not ALWAYS_OFF keep exemplars (a
+ * reservoir per series and thread, docs/stats.md); views registered while it is ALWAYS_OFF keep
+ * none and their record path costs exactly what it costs without exemplars, whatever the filter
+ * becomes later. So set it before registering views (it replaces OTEL_METRICS_EXEMPLAR_FILTER,
+ * which is read at the first view registration when this was not called). On views that keep
+ * exemplars, a later change takes effect at once (ALWAYS_OFF stops sampling). Returns CENSUS_OK
+ * or CENSUS_EINVAL (not one of the enum's values; the filter is unchanged). Thread-safe. */
+CENSUS_EXPORT census_status census_exemplar_filter_set(census_exemplar_filter filter);
+
+/* The exemplar filter in force (OTEL_METRICS_EXEMPLAR_FILTER, read on first use, when
+ * census_exemplar_filter_set() was not called; ALWAYS_OFF when neither). Thread-safe. */
+CENSUS_EXPORT census_exemplar_filter census_exemplar_filter_get(void);
+
+/* Filtered attributes an exemplar keeps: at most 64 bytes of (tag, value) pairs (8 per tag plus
+ * the value and its NUL, rounded up to 8); a tag that does not fit is left out and the
+ * exemplar's attributes_truncated set. */
+#define CENSUS_EXEMPLAR_ATTRIBUTE_BYTES 64
+
+/* One exemplar of a row: a measurement kept as a sample, with the span it was recorded in.
+ * Thread-safety: a plain value. */
+typedef struct census_exemplar {
+  int64_t int_value;   /* the value, for an int64 measure */
+  double double_value; /* the value (an int64 measure's converted) */
+  int64_t time_ns;     /* Unix time of the measurement, in nanoseconds */
+  bool has_span;       /* trace_id and span_id are the current span's at the measurement */
+  uint8_t trace_id[16];
+  uint8_t span_id[8];
+  size_t bucket;          /* DISTRIBUTION: the index of the bucket it fell in; else SIZE_MAX */
+  size_t attribute_count; /* filtered attributes: the recording's tags not among the columns */
+  bool attributes_truncated;
+} census_exemplar;
+
+/* Number of exemplars of `row` (0 for a view registered without exemplars, a NULL snapshot or
+ * a row out of range). Exemplars are ordered by slot: a DISTRIBUTION's by bucket. Thread-safe
+ * (only reads). */
+CENSUS_EXPORT size_t census_view_data_row_exemplar_count(const census_view_data *data, size_t row);
+
+/* Fills *out with exemplar `i` of `row`. CENSUS_EINVAL for NULL arguments, CENSUS_ENOTFOUND if
+ * the row or exemplar is out of range. Thread-safe (only reads). */
+CENSUS_EXPORT census_status census_view_data_row_exemplar(const census_view_data *data, size_t row,
+                                                          size_t i, census_exemplar *out);
+
+/* Filtered attribute `j` of exemplar `i` of `row`: *key (the tag key's name) and *value,
+ * NUL-terminated, borrowed for the snapshot's life. CENSUS_EINVAL for NULL arguments,
+ * CENSUS_ENOTFOUND if out of range. Thread-safe (only reads). */
+CENSUS_EXPORT census_status census_view_data_row_exemplar_attribute(const census_view_data *data,
+                                                                    size_t row, size_t i, size_t j,
+                                                                    const char **key,
+                                                                    const char **value);
+
 /* ---- Recording --------------------------------------------------------------------------- */
 
 /* A batch of (measure, value) pairs recorded together against one tag map. Owned by the caller:

@@ -45,9 +45,10 @@ typedef int census_status;
   X(ECONFIG, -14, "a configuration value is malformed")                                            \
   X(ESYSTEM, -15, "an operating-system call failed")                                               \
   X(ELIMIT, -16, "a limit was reached; data were aggregated into overflow or dropped")             \
-  X(EDUPLICATE, -17, "the same item was given twice where each must appear once")
+  X(EDUPLICATE, -17, "the same item was given twice where each must appear once")                  \
+  X(ETOOLATE, -18, "too late: this must be called at start-up, before census is used")
 
-/* CENSUS_OK = 0, CENSUS_EINVAL = -1, ... CENSUS_EDUPLICATE = -17, from the table above. */
+/* CENSUS_OK = 0, CENSUS_EINVAL = -1, ... CENSUS_ETOOLATE = -18, from the table above. */
 enum {
 #define CENSUS_STATUS_ENUM_ENTRY_(name, value, message) CENSUS_##name = (value),
   CENSUS_STATUS_MAP(CENSUS_STATUS_ENUM_ENTRY_)

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "census/census.h"
+#include "core/alloc.h"
 
 #define DEFAULT_LIMIT 20
 
@@ -53,7 +54,7 @@ static struct diag_sink default_pair = {default_sink, NULL, NULL};
 static _Atomic(struct diag_sink *) current_sink = &default_pair;
 
 CENSUS_EXPORT void census_diagnostics_set_callback(census_diagnostics_fn fn, void *user) {
-  struct diag_sink *pair = malloc(sizeof *pair);
+  struct diag_sink *pair = census__malloc(sizeof *pair);
   if (!pair) {
     return; /* keep the previous sink: better than losing reports */
   }

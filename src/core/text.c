@@ -1,5 +1,6 @@
 /* text.c - name and value validation shared by tags, measures and views (OpenCensus rules). */
 #include "core/text.h"
+#include "core/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,4 +21,4 @@ bool census__text_is_printable(const char *s, size_t max, bool allow_empty, size
   return true;
 }
 
-char *census__strdup_or_empty(const char *s) { return strdup(s ? s : ""); }
+char *census__strdup_or_empty(const char *s) { return census__strdup(s ? s : ""); }

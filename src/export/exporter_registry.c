@@ -18,6 +18,7 @@
 #include "stats/shm.h"
 #include "stats/shm_read.h"
 #include "stats/view_data.h"
+#include "core/alloc.h"
 
 struct census__exporter {
   struct census__exporter *next;
@@ -29,7 +30,7 @@ static census__mutex exporters_mu = CENSUS__MUTEX_INIT(CENSUS__LOCK_STATS_EXPORT
 static struct census__exporter *registered; /* in registration order */
 
 census_status census__stats_exporters_add(const census_stats_exporter_ops *ops, void *user) {
-  struct census__exporter *e = calloc(1, sizeof *e);
+  struct census__exporter *e = census__calloc(1, sizeof *e);
   if (!e) {
     return CENSUS_ENOMEM;
   }
@@ -52,7 +53,7 @@ static struct census__exporter **exporters_snapshot(size_t *count) {
   for (struct census__exporter *e = registered; e; e = e->next) {
     n++;
   }
-  struct census__exporter **list = malloc((n ? n : 1) * sizeof *list);
+  struct census__exporter **list = census__malloc((n ? n : 1) * sizeof *list);
   n = 0;
   for (struct census__exporter *e = registered; list && e; e = e->next) {
     list[n++] = e;
@@ -76,7 +77,7 @@ static census_status group_views(census_view_data ***views, size_t *count, bool 
   } else {
     status = census__shm_read_dir(dir, census__shm_gauge_mode(), views, count);
   }
-  free(dir);
+  census__free(dir);
   return status;
 }
 
@@ -132,7 +133,7 @@ census_status census__export_locked(int64_t deadline_ns, census__flush_jobs *flu
     return CENSUS_ENOMEM;
   }
   census_status status = export_to(exporters, count, deadline_ns, flushes, false);
-  free(exporters);
+  census__free(exporters);
   return status;
 }
 
@@ -166,7 +167,7 @@ static census_status exporter_retire(struct census__exporter *e, int64_t deadlin
   if (e->ops.shutdown) {
     e->ops.shutdown(e->user, census__ms_until(deadline_ns));
   }
-  free(e);
+  census__free(e);
   return status;
 }
 
@@ -214,7 +215,7 @@ void census__exporters_shutdown(int64_t deadline_ns) {
     if (e->ops.shutdown) {
       e->ops.shutdown(e->user, census__ms_until(deadline_ns));
     }
-    free(e);
+    census__free(e);
     e = next;
   }
 }

@@ -20,6 +20,7 @@
 #include "core/lock.h"
 #include "core/options.h"
 #include "core/text.h"
+#include "core/alloc.h"
 
 #define MESSAGE_MAX 255
 
@@ -85,28 +86,28 @@ static void entry_free(struct status_entry *e) {
     return;
   }
   for (size_t i = 0; i < e->config_count; i++) {
-    free((char *)e->config[i].key);
-    free((char *)e->config[i].value);
+    census__free((char *)e->config[i].key);
+    census__free((char *)e->config[i].value);
   }
-  free(e->config);
-  free(e->name);
-  free(e->kind);
-  free(e->items);
-  free(e);
+  census__free(e->config);
+  census__free(e->name);
+  census__free(e->kind);
+  census__free(e->items);
+  census__free(e);
 }
 
 /* Copies a registration; secret configuration values become "****". NULL if memory ran out. */
 static struct status_entry *entry_new(const census_exporter_status_options *o, void *user) {
-  struct status_entry *e = calloc(1, sizeof *e);
+  struct status_entry *e = census__calloc(1, sizeof *e);
   if (!e) {
     return NULL;
   }
   e->user = user;
   e->report = o->report;
-  e->name = strdup(o->name);
-  e->kind = strdup(o->kind ? o->kind : o->name);
-  e->items = strdup(o->items ? o->items : "items");
-  e->config = o->config_count ? calloc(o->config_count, sizeof *e->config) : NULL;
+  e->name = census__strdup(o->name);
+  e->kind = census__strdup(o->kind ? o->kind : o->name);
+  e->items = census__strdup(o->items ? o->items : "items");
+  e->config = o->config_count ? census__calloc(o->config_count, sizeof *e->config) : NULL;
   if (!e->name || !e->kind || !e->items || (o->config_count && !e->config)) {
     entry_free(e);
     return NULL;
@@ -115,7 +116,7 @@ static struct status_entry *entry_new(const census_exporter_status_options *o, v
     const char *key = o->config[i].key ? o->config[i].key : "";
     const char *value = o->config[i].value ? o->config[i].value : "";
     e->config_count = i + 1;
-    e->config[i].key = strdup(key);
+    e->config[i].key = census__strdup(key);
     e->config[i].value = census__strdup_or_empty(
         census__exporter_config_key_is_secret(key) && *value ? "****" : value);
     if (!e->config[i].key || !e->config[i].value) {

@@ -32,6 +32,7 @@
 
 #include "core/clock.h"
 #include "export/flush.h"
+#include "core/alloc.h"
 
 static _Thread_local bool flushing_at_exit;
 
@@ -60,7 +61,7 @@ census_status census__status_merge(census_status a, census_status b) {
 census_status census__flush_jobs_add(census__flush_jobs *list, census__flush_fn flush, void *user) {
   if (list->count == list->cap) {
     size_t cap = list->cap ? list->cap * 2 : 8;
-    census__flush_job *grown = realloc(list->jobs, cap * sizeof *grown);
+    census__flush_job *grown = census__realloc(list->jobs, cap * sizeof *grown);
     if (!grown) {
       return CENSUS_ENOMEM;
     }
@@ -72,7 +73,7 @@ census_status census__flush_jobs_add(census__flush_jobs *list, census__flush_fn 
 }
 
 void census__flush_jobs_free(census__flush_jobs *list) {
-  free(list->jobs);
+  census__free(list->jobs);
   list->jobs = NULL;
   list->count = list->cap = 0;
 }
@@ -118,7 +119,7 @@ census_status census__flush_run(census__flush_jobs *list, int64_t deadline_ns, b
     }
     groups += list->jobs[i].group == i;
   }
-  group_run *runs = calloc(groups, sizeof *runs);
+  group_run *runs = census__calloc(groups, sizeof *runs);
   group_run single;
   if (!runs) {
     /* No memory for the threads' records: one group of everything, on this thread. */
@@ -150,7 +151,7 @@ census_status census__flush_run(census__flush_jobs *list, int64_t deadline_ns, b
         run_group(&runs[k]); /* no thread: late, but not skipped */
       }
     }
-    free(runs);
+    census__free(runs);
   }
   census_status result = CENSUS_OK;
   for (size_t i = 0; i < count; i++) {

@@ -34,6 +34,7 @@
 #include "stats/aggregation.h"
 #include "stats/recorder.h"
 #include "stats/stats_internal.h"
+#include "core/alloc.h"
 
 /* OpenTelemetry's limits: an instrument name of at most 255 characters, a unit of at most 63. */
 #define NAME_MAX_LENGTH 255
@@ -232,7 +233,7 @@ struct census__instrument *census__instrument_get(enum census__instrument_kind k
     *status = make_measure_and_view(kind, type, name, &o, &measure);
   }
   if (*status == CENSUS_OK && !found) {
-    found = calloc(1, sizeof *found);
+    found = census__calloc(1, sizeof *found);
     if (found) {
       found->kind = kind;
       found->measure = measure;

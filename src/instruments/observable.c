@@ -30,6 +30,7 @@
 #include "stats/collector.h"
 #include "stats/recorder.h"
 #include "stats/stats_internal.h"
+#include "core/alloc.h"
 
 struct census_observable {
   struct census_observable *next; /* the registered callbacks, under COLLECT */
@@ -73,7 +74,7 @@ static census_observable *observable_add(enum census__instrument_kind kind,
   census_status st;
   struct census__instrument *instrument =
       census__instrument_get(kind, type, name, options, function, &st);
-  census_observable *o = instrument ? calloc(1, sizeof *o) : NULL;
+  census_observable *o = instrument ? census__calloc(1, sizeof *o) : NULL;
   if (instrument && !o) {
     st = CENSUS_ENOMEM;
   }
@@ -96,7 +97,7 @@ static census_observable *observable_add(enum census__instrument_kind kind,
     }
     census__collector_unlock();
     if (st != CENSUS_OK || registered) {
-      free(o);
+      census__free(o);
       o = NULL;
     }
   }
@@ -150,7 +151,7 @@ CENSUS_EXPORT void census_observable_free(census_observable *o) {
     }
   }
   census__collector_unlock();
-  free(o);
+  census__free(o);
 }
 
 CENSUS_EXPORT census_status census_observer_observe_int64(census_observer *observer, int64_t value,

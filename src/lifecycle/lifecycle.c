@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "census/census.h"
+#include "core/alloc.h"
 #include "core/clock.h"
 #include "core/diagnostics.h"
 #include "core/lock.h"
@@ -143,6 +144,7 @@ __attribute__((constructor(101))) void census__lifecycle_load(void) {
                  census_status_str(status));
   }
   pthread_atfork(fork_prepare, fork_parent, fork_child);
+  census__alloc_load_done(); /* from here, census's first allocation fixes its allocator */
 }
 
 /* ---- flush --------------------------------------------------------------------------------- */

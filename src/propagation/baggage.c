@@ -19,6 +19,7 @@
 
 #include "census/propagation.h"
 #include "propagation/hex.h"
+#include "core/alloc.h"
 
 /* RFC 7230 tchar: the characters a baggage key may use. */
 static bool is_tchar(unsigned char c) {
@@ -232,7 +233,7 @@ CENSUS_EXPORT census_status census_baggage_inject(const census_tag_map *map,
   if (!map || !set) {
     return CENSUS_EINVAL;
   }
-  char *buffer = malloc(CENSUS_BAGGAGE_MAX_LENGTH + 1);
+  char *buffer = census__malloc(CENSUS_BAGGAGE_MAX_LENGTH + 1);
   if (!buffer) {
     return CENSUS_ENOMEM;
   }
@@ -242,7 +243,7 @@ CENSUS_EXPORT census_status census_baggage_inject(const census_tag_map *map,
   if (status == CENSUS_OK && length > 0) {
     set(carrier, "baggage", buffer);
   }
-  free(buffer);
+  census__free(buffer);
   return status;
 }
 

@@ -23,7 +23,9 @@
 #include <string.h>
 
 #include "census/propagation.h"
+#include "core/base64.h"
 #include "core/diagnostics.h"
+#include "core/alloc.h"
 
 enum format {
   FORMAT_TRACECONTEXT,
@@ -60,7 +62,7 @@ static int format_of(const char *name, size_t length) {
 census_propagator *census__propagator_parse(const char *formats, char *why, size_t why_size,
                                             census_status *status) {
   census_status result = formats ? CENSUS_OK : CENSUS_EINVAL;
-  census_propagator *p = result == CENSUS_OK ? calloc(1, sizeof *p) : NULL;
+  census_propagator *p = result == CENSUS_OK ? census__calloc(1, sizeof *p) : NULL;
   if (formats && !p) {
     result = CENSUS_ENOMEM;
   }
@@ -105,7 +107,7 @@ census_propagator *census__propagator_parse(const char *formats, char *why, size
     result = CENSUS_EINVAL;
   }
   if (result != CENSUS_OK) {
-    free(p);
+    census__free(p);
     p = NULL;
   }
   *status = result;
@@ -125,7 +127,9 @@ CENSUS_EXPORT census_propagator *census_propagator_new(const char *formats, cens
   return p;
 }
 
-CENSUS_EXPORT void census_propagator_free(census_propagator *propagator) { free(propagator); }
+CENSUS_EXPORT void census_propagator_free(census_propagator *propagator) {
+  census__free(propagator);
+}
 
 CENSUS_EXPORT size_t census_propagator_format_count(const census_propagator *propagator) {
   return propagator ? propagator->count : 0;
@@ -138,69 +142,18 @@ CENSUS_EXPORT const char *census_propagator_format(const census_propagator *prop
 /* ---- grpc-trace-bin as base64 ------------------------------------------------------------------
  */
 
-static const char base64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* Unpadded base64 of n bytes into out (room for 4 * ceil(n / 3) + 1). */
-static void base64_encode(const uint8_t *in, size_t n, char *out) {
-  size_t o = 0;
-  for (size_t i = 0; i < n; i += 3) {
-    uint32_t v = (uint32_t)in[i] << 16;
-    v |= i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0;
-    v |= i + 2 < n ? in[i + 2] : 0;
-    out[o++] = base64_alphabet[(v >> 18) & 63];
-    out[o++] = base64_alphabet[(v >> 12) & 63];
-    if (i + 1 < n) {
-      out[o++] = base64_alphabet[(v >> 6) & 63];
-    }
-    if (i + 2 < n) {
-      out[o++] = base64_alphabet[v & 63];
-    }
-  }
-  out[o] = '\0';
-}
-
-static int base64_value(char c) {
-  const char *p = c ? strchr(base64_alphabet, c) : NULL;
-  return p ? (int)(p - base64_alphabet) : -1;
-}
-
-/* Decodes base64 (padded or not; spaces and tabs around it ignored) into out[0..capacity);
- * returns the byte count, or -1 if malformed or too long. */
-static long base64_decode(const char *s, uint8_t *out, size_t capacity) {
-  size_t n = strlen(s);
-  while (n > 0 && (*s == ' ' || *s == '\t')) {
-    s++;
+/* The carrier's text: spaces and tabs around the base64 are ignored (a header value's optional
+ * whitespace), then src/core/base64.h decodes it. Returns the byte count or -1. */
+static long grpc_trace_bin_decode(const char *text, uint8_t *out, size_t capacity) {
+  size_t n = strlen(text);
+  while (n > 0 && (*text == ' ' || *text == '\t')) {
+    text++;
     n--;
   }
-  while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t')) {
+  while (n > 0 && (text[n - 1] == ' ' || text[n - 1] == '\t')) {
     n--;
   }
-  while (n > 0 && s[n - 1] == '=') {
-    n--;
-  }
-  if (n % 4 == 1) {
-    return -1;
-  }
-  size_t o = 0;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (size_t i = 0; i < n; i++) {
-    int v = base64_value(s[i]);
-    if (v < 0) {
-      return -1;
-    }
-    acc = (acc << 6) | (uint32_t)v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      if (o == capacity) {
-        return -1;
-      }
-      out[o++] = (uint8_t)(acc >> bits);
-    }
-  }
-  return (long)o;
+  return census__base64_decode(text, n, out, capacity);
 }
 
 /* ---- inject and extract ------------------------------------------------------------------------
@@ -229,7 +182,7 @@ static census_status inject_trace(enum format f, const census_trace_context *con
     char text[4 * ((CENSUS_TRACE_BINARY_SIZE + 2) / 3) + 1];
     census_status status = census_trace_binary_encode(context, bytes);
     if (status == CENSUS_OK) {
-      base64_encode(bytes, sizeof bytes, text);
+      census__base64_encode(bytes, sizeof bytes, false, text, sizeof text);
       set(carrier, "grpc-trace-bin", text);
     }
     return status;
@@ -277,7 +230,7 @@ static census_status extract_trace(enum format f, census_header_get_fn get, void
       return CENSUS_ENOTFOUND;
     }
     uint8_t bytes[64];
-    long n = base64_decode(text, bytes, sizeof bytes);
+    long n = grpc_trace_bin_decode(text, bytes, sizeof bytes);
     return n < 0 ? CENSUS_EINVAL : census_trace_binary_decode(bytes, (size_t)n, out);
   }
   default:

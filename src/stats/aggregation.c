@@ -19,9 +19,10 @@
 #include "stats/exp_histogram.h"
 #include "stats/exp_index.h"
 #include "stats/stats_internal.h"
+#include "core/alloc.h"
 
 static census_aggregation *aggregation_new(census_aggregation_type type) {
-  census_aggregation *a = calloc(1, sizeof *a);
+  census_aggregation *a = census__calloc(1, sizeof *a);
   if (a) {
     a->type = type;
   }
@@ -56,10 +57,10 @@ census_aggregation_distribution_new(const double *bounds, size_t count, census_s
   census_aggregation *a = NULL;
   if (result == CENSUS_OK) {
     a = aggregation_new(CENSUS_AGGREGATION_DISTRIBUTION);
-    double *copy = count ? malloc(count * sizeof *copy) : NULL;
+    double *copy = count ? census__malloc(count * sizeof *copy) : NULL;
     if (!a || (count && !copy)) {
-      free(a);
-      free(copy);
+      census__free(a);
+      census__free(copy);
       a = NULL;
       result = CENSUS_ENOMEM;
     } else {
@@ -101,8 +102,8 @@ CENSUS_EXPORT census_aggregation *census_aggregation_exponential_new(size_t max_
 
 CENSUS_EXPORT void census_aggregation_free(census_aggregation *a) {
   if (a) {
-    free(a->bounds);
-    free(a);
+    census__free(a->bounds);
+    census__free(a);
   }
 }
 
@@ -133,6 +134,9 @@ static void words_empty(const struct census__rview *view, uint64_t *words, bool 
   if (a->type == CENSUS_AGGREGATION_EXPONENTIAL) {
     memset(words, 0, WORD_EXP_ZERO * sizeof *words);
     census__exp_reset(words, a->max_size, a->max_scale, keep_window);
+    if (view->exemplar_at) { /* the reservoir after the slots (exemplar.h) */
+      memset(words + view->exemplar_at, 0, (view->words - view->exemplar_at) * sizeof *words);
+    }
   } else {
     memset(words, 0, view->words * sizeof *words);
   }
@@ -236,7 +240,8 @@ bool census__words_merge(const struct census__rview *view, uint64_t *into, const
     break;
   case CENSUS_AGGREGATION_DISTRIBUTION:
     moments_merge(measure, into, from, &saturated);
-    for (size_t i = WORD_BUCKETS; from[WORD_COUNT] != 0 && i < view->words; i++) {
+    for (size_t i = WORD_BUCKETS;
+         from[WORD_COUNT] != 0 && i <= WORD_BUCKETS + view->def.aggregation.bound_count; i++) {
       into[i] = census__count_add(into[i], from[i], &saturated);
     }
     break;
@@ -246,6 +251,9 @@ bool census__words_merge(const struct census__rview *view, uint64_t *into, const
       saturated |= census__exp_merge(view, into, from);
     }
     break;
+  }
+  if (view->exemplar_at) {
+    census__exemplar_merge(view, into + view->exemplar_at, from + view->exemplar_at);
   }
   return saturated;
 }

@@ -37,6 +37,7 @@
 #include "stats/series.h"
 #include "stats/shm.h"
 #include "tags/tags_internal.h"
+#include "core/alloc.h"
 
 #define GROUP_SIZE 64
 #define GROUP_COUNT (CENSUS__MAX_TIDS / GROUP_SIZE)
@@ -56,6 +57,9 @@ struct bound_gen {
   struct census__series **series; /* one per view of list */
   size_t *offsets;                /* word offset of each view's cell in a block */
   size_t block_words;
+  /* A view keeps exemplars: the generation gets no blocks and every record takes the unbound
+   * path, which hands the handle's tags to the exemplar reservoirs (exemplar.h). */
+  bool exemplars;
   /* The common cases, updated inline without the loop over views and the switch on the
    * aggregation (see bound_record()); anything else takes bound_record_views(). */
   enum bound_fast fast;
@@ -78,13 +82,13 @@ static void gen_free(struct bound_gen *gen) {
   for (size_t g = 0; g < GROUP_COUNT; g++) {
     struct bound_group *group = atomic_load_explicit(&gen->groups[g], memory_order_relaxed);
     for (size_t i = 0; group && i < GROUP_SIZE; i++) {
-      free((void *)atomic_load_explicit(&group->blocks[i], memory_order_relaxed));
+      census__free((void *)atomic_load_explicit(&group->blocks[i], memory_order_relaxed));
     }
-    free(group);
+    census__free(group);
   }
-  free(gen->series);
-  free(gen->offsets);
-  free(gen);
+  census__free(gen->series);
+  census__free(gen->offsets);
+  census__free(gen);
 }
 
 /* Frees `gen` and every older generation. */
@@ -98,14 +102,14 @@ static void gens_free(struct bound_gen *gen) {
 
 /* A generation resolved against `list`: the series of each view for the handle's tags. */
 static struct bound_gen *gen_new(census_bound_measure *b, struct census__view_list *list) {
-  struct bound_gen *gen = calloc(1, sizeof *gen);
+  struct bound_gen *gen = census__calloc(1, sizeof *gen);
   if (!gen) {
     return NULL;
   }
   size_t n = list ? list->count : 0;
   gen->list = list;
-  gen->series = calloc(n ? n : 1, sizeof *gen->series);
-  gen->offsets = calloc(n ? n : 1, sizeof *gen->offsets);
+  gen->series = census__calloc(n ? n : 1, sizeof *gen->series);
+  gen->offsets = census__calloc(n ? n : 1, sizeof *gen->offsets);
   bool ok = gen->series && gen->offsets;
   for (size_t v = 0; ok && v < n; v++) {
     struct census__rview *view = list->views[v];
@@ -117,6 +121,9 @@ static struct bound_gen *gen_new(census_bound_measure *b, struct census__view_li
   if (!ok) {
     gen_free(gen);
     return NULL;
+  }
+  for (size_t v = 0; v < n; v++) {
+    gen->exemplars |= list->views[v]->exemplar_at != 0;
   }
   if (n == 1 && list->views[0]->def.aggregation.type == CENSUS_AGGREGATION_COUNT) {
     gen->fast = BOUND_ONE_COUNT;
@@ -135,13 +142,13 @@ CENSUS_EXPORT census_bound_measure *census_measure_bind(const census_measure *me
                                                   : CENSUS_OK;
   census_bound_measure *b = NULL;
   if (result == CENSUS_OK) {
-    b = calloc(1, sizeof *b);
-    struct bound_gen *unresolved = calloc(1, sizeof *unresolved);
+    b = census__calloc(1, sizeof *b);
+    struct bound_gen *unresolved = census__calloc(1, sizeof *unresolved);
     tags = census__tags_or_current(tags);
     census_tag_map *copy = tags ? census_tag_map_copy(tags) : census_tag_map_new();
     if (!b || !unresolved || !copy) {
-      free(b);
-      free(unresolved);
+      census__free(b);
+      census__free(unresolved);
       census_tag_map_free(copy);
       b = NULL;
       result = CENSUS_ENOMEM;
@@ -167,7 +174,7 @@ static _Atomic uint64_t *block_get(struct bound_gen *gen, uint32_t tid) {
   _Atomic(struct bound_group *) *slot = &gen->groups[tid / GROUP_SIZE];
   struct bound_group *group = atomic_load_explicit(slot, memory_order_acquire);
   if (!group) {
-    group = calloc(1, sizeof *group);
+    group = census__calloc(1, sizeof *group);
     if (!group) {
       return NULL;
     }
@@ -177,7 +184,7 @@ static _Atomic uint64_t *block_get(struct bound_gen *gen, uint32_t tid) {
       atomic_load_explicit(&group->blocks[tid % GROUP_SIZE], memory_order_acquire);
   if (!block) {
     size_t bytes = (gen->block_words * sizeof(uint64_t) + 63) & ~(size_t)63;
-    block = aligned_alloc(64, bytes ? bytes : 64);
+    block = census__aligned_alloc(64, bytes ? bytes : 64);
     if (!block) {
       return NULL;
     }
@@ -209,6 +216,11 @@ static _Atomic uint64_t *bound_prepare(census_bound_measure *b, struct census__t
       atomic_store_explicit(&b->gen, fresh, memory_order_release);
       gen = fresh;
     }
+  }
+  if (gen->list == list && gen->exemplars) {
+    census__mutex_unlock(&b->mu);
+    *gen_out = gen;
+    return NULL; /* the unbound path records it (bound_record_slow()) */
   }
   _Atomic uint64_t *block = gen->list == list ? block_get(gen, ts->tid) : NULL;
   census__mutex_unlock(&b->mu);
@@ -243,6 +255,9 @@ bound_record_views(const struct bound_gen *gen, _Atomic uint64_t *block,
   unsigned phase = census__window_enter(&ts->seq, &seq);
   for (size_t v = 0; v < gen->list->count; v++) {
     const struct census__rview *view = gen->list->views[v];
+    if (view->record_type == CENSUS__AGGREGATION_EXEMPLARS) {
+      __builtin_unreachable(); /* such generations record unbound (bound_gen.exemplars) */
+    }
     census__cell_update(view, block + gen->offsets[v] + phase * view->words, &m);
   }
   census__window_leave(&ts->seq, seq);
@@ -263,15 +278,22 @@ bound_record_slow(census_bound_measure *b, int64_t int_value, double double_valu
     return census__record_after_shutdown();
   }
   struct census__thread_state *ts = census__thread_state_get();
-  /* No id, or shared-memory mode (whose cells the unbound path keeps, shm.h): the unbound path
-   * is exact. */
+  /* No id, shared-memory mode (whose cells the unbound path keeps, shm.h), or a view with
+   * exemplars (which take the recording's tags, exemplar.h): the unbound path is exact. Such a
+   * generation never gets blocks, so its records always come here, without taking b->mu. */
   if (!ts || ts->tid == CENSUS__NO_TID ||
-      atomic_load_explicit(&census__shm_epoch, memory_order_relaxed)) {
+      atomic_load_explicit(&census__shm_epoch, memory_order_relaxed) ||
+      (gen->exemplars &&
+       gen->list == atomic_load_explicit(&b->measure->views, memory_order_acquire))) {
     struct census__measurement m = bound_measurement(b->measure, int_value, double_value);
     return census__record(&m, 1, b->tags);
   }
   census_status status;
   _Atomic uint64_t *block = bound_prepare(b, ts, &gen, &status);
+  if (!block && status == CENSUS_OK && gen->exemplars) {
+    struct census__measurement m = bound_measurement(b->measure, int_value, double_value);
+    return census__record(&m, 1, b->tags);
+  }
   if (!block) {
     if (status == CENSUS_ENOMEM) {
       census__count_dropped("out_of_memory", 1);
@@ -414,7 +436,7 @@ static void bound_destroy(census_bound_measure *b) {
   gens_free(atomic_load_explicit(&b->gen, memory_order_relaxed));
   census_tag_map_free(b->tags);
   pthread_mutex_destroy(&b->mu.mu);
-  free(b);
+  census__free(b);
 }
 
 void census__bound_harvest(const unsigned char *tid_mode, unsigned old_phase) {
@@ -443,7 +465,7 @@ void census__bound_harvest(const unsigned char *tid_mode, unsigned old_phase) {
 
 /* Replaces a handle's generations by one unresolved generation. */
 static void bound_reset(census_bound_measure *b) {
-  struct bound_gen *unresolved = calloc(1, sizeof *unresolved);
+  struct bound_gen *unresolved = census__calloc(1, sizeof *unresolved);
   if (!unresolved) {
     return; /* keep the old ones: harmless, only memory */
   }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "core/clock.h"
+#include "stats/exemplar.h"
 #include "stats/exp_histogram.h"
 #include "stats/stats_internal.h"
 #include "stats/window.h"
@@ -102,12 +103,14 @@ static inline size_t census__cell_distribution_update(const struct census__rview
   return b;
 }
 
-/* Adds one measurement into the active half `w` of a cell. Single writer: plain loads/stores. */
+/* Adds one measurement into the active half `w` of a cell, as its view records (record_type:
+ * a view with exemplars takes its own case, out of line, so the others pay nothing).
+ * Single writer: plain loads/stores. */
 static inline void census__cell_update(const struct census__rview *view, _Atomic uint64_t *w,
                                        const struct census__measurement *m) {
   const census_measure *measure = view->def.measure;
   bool is_double = measure->type == CENSUS_MEASURE_DOUBLE;
-  switch ((int)view->def.aggregation.type) {
+  switch ((int)view->record_type) {
   case CENSUS_AGGREGATION_COUNT:
     word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
     break;
@@ -134,6 +137,9 @@ static inline void census__cell_update(const struct census__rview *view, _Atomic
     break;
   case CENSUS_AGGREGATION_EXPONENTIAL:
     census__exp_record(view, w, m); /* out of line: exp_histogram.c */
+    break;
+  case CENSUS__AGGREGATION_EXEMPLARS:
+    census__exemplar_record(view, w, m); /* out of line: exemplar.c */
     break;
   }
 }

@@ -35,11 +35,13 @@
 #include "core/diagnostics.h"
 #include "core/lock.h"
 #include "stats/bound.h"
+#include "stats/exemplar.h"
 #include "stats/harvest.h"
 #include "stats/recorder.h"
 #include "stats/self_metrics.h"
 #include "stats/shm.h"
 #include "stats/window.h"
+#include "core/alloc.h"
 
 static census__mutex collect_mu = CENSUS__MUTEX_INIT(CENSUS__LOCK_COLLECT);
 static void (*observe_hook)(void); /* set once at load, read under COLLECT */
@@ -96,6 +98,7 @@ void census__collect_locked(void) {
   if (observe_hook) {
     observe_hook(); /* before the flip: the callbacks' records belong to this collection */
   }
+  census__exemplar_collection_begin();
   unsigned old = census__window_flip();
   size_t count;
   struct census__thread_state **list = census__threads_snapshot(&count);
@@ -105,9 +108,11 @@ void census__collect_locked(void) {
   }
   /* A thread marked dead before this point is done writing; one marked dead later is treated as
    * live this time (its old half is stable once it is quiescent) and freed next time. */
-  bool *dead = calloc(count ? count : 1, sizeof *dead);
-  for (size_t i = 0; i < count; i++) {
-    dead[i] = dead && atomic_load_explicit(&list[i]->dead, memory_order_acquire);
+  bool *dead = census__calloc(count ? count : 1, sizeof *dead);
+  /* Out of memory: no thread is taken as dead this time (each is harvested as live, and freed
+   * at a later collection). tests/reliability/alloc_failure.c wrote through NULL here. */
+  for (size_t i = 0; dead && i < count; i++) {
+    dead[i] = atomic_load_explicit(&list[i]->dead, memory_order_acquire);
   }
   /* What to take from each thread id's bound-measure cells: threads that started after the
    * flip, and ids no thread holds, have nothing in the old half but harmless zeros. */
@@ -134,8 +139,8 @@ void census__collect_locked(void) {
     }
   }
   census__threads_free_dead(list, dead_count);
-  free(dead);
-  free(list);
+  census__free(dead);
+  census__free(list);
   report_saturations();
 }
 

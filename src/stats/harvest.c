@@ -10,6 +10,7 @@
 
 #include "stats/aggregation.h"
 #include "stats/stats_internal.h"
+#include "core/alloc.h"
 
 static uint64_t *scratch;
 static size_t scratch_words;
@@ -21,7 +22,7 @@ void census__harvest_words(struct census__rview *view, struct census__series *se
     return;
   }
   if (scratch_words < view->words) {
-    uint64_t *grown = realloc(scratch, 2 * view->words * sizeof *grown);
+    uint64_t *grown = census__realloc(scratch, 2 * view->words * sizeof *grown);
     if (!grown) {
       return; /* left in place: a later collection takes it */
     }
@@ -54,7 +55,7 @@ struct census__rview *census__harvest_take_saturated(void) {
 }
 
 void census__harvest_reset(void) {
-  free(scratch);
+  census__free(scratch);
   scratch = NULL;
   scratch_words = 0;
   saturated_views = NULL; /* a fork child of a collection in progress: its series are reset */

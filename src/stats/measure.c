@@ -23,6 +23,7 @@
 #include "core/run_state.h"
 #include "core/text.h"
 #include "stats/stats_internal.h"
+#include "core/alloc.h"
 
 /* The view list of a measure with no views; shared, never freed. */
 struct census__view_list census__no_views;
@@ -79,22 +80,22 @@ static const char *definition_difference(const census_measure *m, const struct m
 }
 
 static census_measure *measure_alloc(const struct measure_def *d) {
-  census_measure *m = calloc(1, sizeof *m);
+  census_measure *m = census__calloc(1, sizeof *m);
   if (m) {
-    m->name = strdup(d->name);
-    m->description = strdup(d->description);
-    m->unit = strdup(d->unit);
+    m->name = census__strdup(d->name);
+    m->description = census__strdup(d->description);
+    m->unit = census__strdup(d->unit);
     m->type = d->type;
     m->signed_values = d->signed_values;
     atomic_init(&m->views, &census__no_views);
     if (m->name && m->description && m->unit) {
       return m;
     }
-    free(m->name);
-    free(m->description);
-    free(m->unit);
+    census__free(m->name);
+    census__free(m->description);
+    census__free(m->unit);
   }
-  free(m);
+  census__free(m);
   return NULL;
 }
 
@@ -206,7 +207,8 @@ CENSUS_EXPORT census_measure_type census_measure_value_type(const census_measure
 census_status census__measure_add_view(const census_measure *measure, struct census__rview *view) {
   census_measure *m = (census_measure *)measure;
   struct census__view_list *old = atomic_load_explicit(&m->views, memory_order_relaxed);
-  struct census__view_list *list = malloc(sizeof *list + (old->count + 1) * sizeof list->views[0]);
+  struct census__view_list *list =
+      census__malloc(sizeof *list + (old->count + 1) * sizeof list->views[0]);
   if (!list) {
     return CENSUS_ENOMEM;
   }
@@ -225,7 +227,7 @@ void census__measures_shutdown(void) {
     atomic_store_explicit(&m->views, &census__no_views, memory_order_release);
     while (list && list != &census__no_views) {
       struct census__view_list *older = list->older;
-      free(list);
+      census__free(list);
       list = older;
     }
   }

@@ -10,6 +10,7 @@
 
 #include "stats/recorder.h"
 #include "stats/stats_internal.h"
+#include "core/alloc.h"
 
 struct census_measurement_map {
   struct census__measurement *entries;
@@ -20,13 +21,13 @@ struct census_measurement_map {
 };
 
 CENSUS_EXPORT census_measurement_map *census_measurement_map_new(void) {
-  return calloc(1, sizeof(census_measurement_map));
+  return census__calloc(1, sizeof(census_measurement_map));
 }
 
 CENSUS_EXPORT void census_measurement_map_free(census_measurement_map *map) {
   if (map) {
-    free(map->entries);
-    free(map);
+    census__free(map->entries);
+    census__free(map);
   }
 }
 
@@ -54,7 +55,7 @@ map_refuse(census_measurement_map *map, const census_measure *measure, census_st
 static __attribute__((noinline)) census_status map_append_grow(census_measurement_map *map,
                                                                struct census__measurement m) {
   size_t capacity = map->capacity ? map->capacity * 2 : 4;
-  struct census__measurement *grown = realloc(map->entries, capacity * sizeof *grown);
+  struct census__measurement *grown = census__realloc(map->entries, capacity * sizeof *grown);
   if (!grown) {
     return CENSUS_ENOMEM;
   }

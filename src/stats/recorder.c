@@ -37,6 +37,7 @@
 #include "stats/series.h"
 #include "stats/shm.h"
 #include "tags/tags_internal.h"
+#include "core/alloc.h"
 
 #define CHUNK_BYTES 16384
 
@@ -71,7 +72,7 @@ static struct {
 /* Runs when a recording thread exits: the collector harvests both halves and frees the state. */
 static void thread_state_exit(void *arg) {
   struct census__thread_state *ts = arg;
-  free(ts->slots);
+  census__free(ts->slots);
   ts->slots = NULL;
   if (census__this_thread == ts) {
     census__this_thread = NULL;
@@ -80,14 +81,14 @@ static void thread_state_exit(void *arg) {
 }
 
 __attribute__((cold, noinline)) struct census__thread_state *census__thread_state_new(void) {
-  struct census__thread_state *ts = calloc(1, sizeof *ts);
+  struct census__thread_state *ts = census__calloc(1, sizeof *ts);
   if (!ts) {
     return NULL;
   }
   ts->slot_mask = 15;
-  ts->slots = calloc(ts->slot_mask + 1, sizeof *ts->slots);
+  ts->slots = census__calloc(ts->slot_mask + 1, sizeof *ts->slots);
   if (!ts->slots) {
-    free(ts);
+    census__free(ts);
     return NULL;
   }
   census__mutex_lock(&threads_mu);
@@ -120,11 +121,11 @@ static void thread_state_free(struct census__thread_state *ts) {
   struct census__cell_chunk *chunk = ts->chunks;
   while (chunk) {
     struct census__cell_chunk *next = chunk->next;
-    free(chunk);
+    census__free(chunk);
     chunk = next;
   }
-  free(ts->slots);
-  free(ts);
+  census__free(ts->slots);
+  census__free(ts);
 }
 
 /* Carves `size` bytes (8-aligned) from the thread's current chunk, starting a new one when full.
@@ -134,7 +135,7 @@ static void *chunk_carve(struct census__thread_state *ts, size_t size) {
   if (!ts->chunks || ts->chunk_used + size > ts->chunks->size) {
     size_t capacity = size > CHUNK_BYTES ? size : CHUNK_BYTES;
     struct census__cell_chunk *chunk =
-        aligned_alloc(64, (sizeof *chunk + capacity + 63) & ~(size_t)63);
+        census__aligned_alloc(64, (sizeof *chunk + capacity + 63) & ~(size_t)63);
     if (!chunk) {
       return NULL;
     }
@@ -152,7 +153,7 @@ static void *chunk_carve(struct census__thread_state *ts, size_t size) {
  * just fuller). */
 static void slots_grow(struct census__thread_state *ts) {
   size_t mask = ts->slot_mask * 2 + 1;
-  struct census__cell_slot *slots = calloc(mask + 1, sizeof *slots);
+  struct census__cell_slot *slots = census__calloc(mask + 1, sizeof *slots);
   if (!slots) {
     return;
   }
@@ -165,7 +166,7 @@ static void slots_grow(struct census__thread_state *ts) {
       slots[j] = ts->slots[i];
     }
   }
-  free(ts->slots);
+  census__free(ts->slots);
   ts->slots = slots;
   ts->slot_mask = mask;
 }
@@ -265,15 +266,25 @@ static __attribute__((noinline)) struct census__cell *cell_lookup(struct census_
  * `m` (the one-measurement path's measurement, else NULL): when shared-memory mode is on here
  * though census__record() saw it off (CENSUS_SHM_DIR noticed at this new cell, or another thread
  * enabled it), the shared cell takes `m` too, so the record that turned the mode on is in the
- * group's view. */
+ * group's view. Views with exemplars always come here (see below). */
 static __attribute__((noinline)) struct census__cell *
 cell_miss(struct census__thread_state *ts, struct census__recent_cell *recent,
           struct census__rview *view, const census_tag_map *tags, uint64_t map_id,
           const struct census__measurement *m) {
+  /* A view with exemplars is cached under its address with bit 0 set, which the inline check of
+   * cell_for() never matches: each of its records comes here and hands its tags to the cell
+   * update's exemplar case (exemplar.h), and a repeat finds its cell without the lookup. */
+  const struct census__rview *key =
+      view->exemplar_at ? (const struct census__rview *)((uintptr_t)view | 1) : view;
+  if (view->exemplar_at && recent->map_id == map_id && recent->view == key) {
+    census__exemplar_tags = tags;
+    return recent->cell;
+  }
   struct census__cell *cell = cell_lookup(ts, view, tags);
   if (cell) {
+    census__exemplar_tags = tags;
     recent->map_id = map_id;
-    recent->view = view;
+    recent->view = key;
     recent->cell = cell;
     if (m && atomic_load_explicit(&census__shm_epoch, memory_order_relaxed)) {
       census__shm_record(cell, view, m);
@@ -433,7 +444,7 @@ struct census__thread_state **census__threads_snapshot(size_t *count) {
   for (struct census__thread_state *t = threads; t; t = t->next) {
     n++;
   }
-  struct census__thread_state **list = malloc((n ? n : 1) * sizeof *list);
+  struct census__thread_state **list = census__malloc((n ? n : 1) * sizeof *list);
   n = 0;
   for (struct census__thread_state *t = threads; list && t; t = t->next) {
     list[n++] = t;

@@ -17,6 +17,7 @@
 #include "core/hash.h"
 #include "stats/aggregation.h"
 #include "tags/tags_internal.h"
+#include "core/alloc.h"
 
 /* A missing column counts as the empty value, so both must hash alike. */
 static uint64_t empty_value_hash(void) { return census__hash_bytes("", 0); }
@@ -92,7 +93,7 @@ static struct census__series *series_alloc(const struct census__rview *view,
   }
   size_t size = sizeof(struct census__series) + view->words * sizeof(uint64_t) +
                 columns * (sizeof(char *) + sizeof(uint32_t)) + bytes;
-  struct census__series *s = malloc(size);
+  struct census__series *s = census__malloc(size);
   if (!s) {
     return NULL;
   }
@@ -134,7 +135,7 @@ static void table_maybe_grow(struct census__rview *view) {
     return;
   }
   size_t count = view->bucket_count * 2;
-  struct census__series **buckets = calloc(count, sizeof *buckets);
+  struct census__series **buckets = census__calloc(count, sizeof *buckets);
   if (!buckets) {
     return;
   }
@@ -145,7 +146,7 @@ static void table_maybe_grow(struct census__rview *view) {
       buckets[b] = s;
     }
   }
-  free(view->buckets);
+  census__free(view->buckets);
   view->buckets = buckets;
   view->bucket_count = count;
 }
@@ -192,7 +193,7 @@ census_status census__series_table_init(struct census__rview *view) {
 census_status census__series_table_reset(struct census__rview *view) {
   census__series_table_free(view);
   view->bucket_count = 64;
-  view->buckets = calloc(view->bucket_count, sizeof *view->buckets);
+  view->buckets = census__calloc(view->bucket_count, sizeof *view->buckets);
   view->series_count = 0;
   view->first = view->last = view->overflow = NULL;
   view->saturated_pending = 0;
@@ -205,10 +206,10 @@ void census__series_table_free(struct census__rview *view) {
   struct census__series *s = view->first;
   while (s) {
     struct census__series *next = s->next;
-    free(s);
+    census__free(s);
     s = next;
   }
-  free(view->buckets);
+  census__free(view->buckets);
   view->buckets = NULL;
   view->first = view->last = view->overflow = NULL;
   view->series_count = 0;

@@ -45,6 +45,7 @@
 #include "core/run_state.h"
 #include "stats/shm_desc.h"
 #include "stats/shm_format.h"
+#include "core/alloc.h"
 
 #define SEGMENT_BYTES ((size_t)1 << 20)
 #define CHUNK_BYTES ((size_t)16384)
@@ -211,7 +212,7 @@ static struct census__shm_cell *observed_attach(const struct census__cell *cell,
   }
   if (observed_count == observed_cap) {
     size_t cap = observed_cap ? 2 * observed_cap : 16;
-    struct observed_cell *grown = realloc(observed_cells, cap * sizeof *grown);
+    struct observed_cell *grown = census__realloc(observed_cells, cap * sizeof *grown);
     if (!grown) {
       *err = ENOMEM;
       return NULL;
@@ -235,14 +236,14 @@ static struct census__shm_cell *record_new(const struct census__cell *cell, int 
     *err = ENOMEM;
     return NULL;
   }
-  size_t words = cell->view->words;
+  size_t words = cell->view->layout_words; /* a view's exemplars stay in its process */
   size_t size = census__shm_record_size(desc_size, words, 2);
   struct census__shm_chunk *c = this_chunk.gen == file_gen ? this_chunk.chunk : NULL;
   uint64_t used = c ? atomic_load_explicit(&c->used, memory_order_relaxed) : 0;
   if (!c || CENSUS__SHM_CHUNK_HEADER + used + size > c->size) {
     c = chunk_new(size, err);
     if (!c) {
-      free(desc);
+      census__free(desc);
       return NULL;
     }
     this_chunk.gen = file_gen;
@@ -258,12 +259,13 @@ static struct census__shm_cell *record_new(const struct census__cell *cell, int 
   r->slots = 2;
   memcpy(at + CENSUS__SHM_RECORD_HEAD, desc, desc_size);
   r->checksum = census__shm_record_checksum(r, desc);
-  free(desc);
+  census__free(desc);
   struct census__shm_cell *shared =
       (void *)(at + CENSUS__SHM_RECORD_HEAD + census__shm_pad8(desc_size));
   atomic_init(&shared->gen, 0);
   shared->last_bucket = 0;
-  census__cell_words_init(cell->view, shared->slots);
+  /* Both slots empty, `words` each: the view as it records without exemplars (its `plain`). */
+  census__cell_words_init(cell->view->plain, shared->slots);
   atomic_store_explicit(&c->used, used + size, memory_order_release);
   return shared;
 }
@@ -333,7 +335,7 @@ CENSUS_EXPORT census_status census_shm_enable(const char *dir) {
   if (group_dir && strcmp(group_dir, dir) != 0) {
     status = CENSUS_ECONFLICT;
   } else if (!group_dir) {
-    group_dir = strdup(dir);
+    group_dir = census__strdup(dir);
     status = group_dir ? CENSUS_OK : CENSUS_ENOMEM;
     if (group_dir) {
       uint32_t e = atomic_load(&census__shm_epoch);
@@ -403,7 +405,7 @@ void census__shm_env_poll(void) {
 
 char *census__shm_dir(void) {
   census__mutex_lock(&shm_mu);
-  char *dir = group_dir ? strdup(group_dir) : NULL;
+  char *dir = group_dir ? census__strdup(group_dir) : NULL;
   census__mutex_unlock(&shm_mu);
   return dir;
 }
@@ -458,7 +460,7 @@ void census__shm_fork_child(void) {
 
 void census__shm_shutdown(void) {
   census__mutex_lock(&shm_mu);
-  free(observed_cells);
+  census__free(observed_cells);
   observed_cells = NULL;
   observed_count = observed_cap = 0;
   atomic_store(&census__shm_epoch, 0);
@@ -467,7 +469,7 @@ void census__shm_shutdown(void) {
     close(leader_fd);
     leader_fd = -1;
   }
-  free(group_dir);
+  census__free(group_dir);
   group_dir = NULL;
   census__mutex_unlock(&shm_mu);
 }

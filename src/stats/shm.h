@@ -38,14 +38,14 @@ static inline void census__shm_cell_update(const struct census__rview *view,
                                            struct census__shm_cell *c,
                                            const struct census__measurement *m) {
   uint64_t g = atomic_load_explicit(&c->gen, memory_order_relaxed);
-  size_t words = view->words;
+  size_t words = view->layout_words; /* shared cells carry no exemplars */
   _Atomic uint64_t *src = c->slots + (g & 1) * words, *dst = c->slots + ((g + 1) & 1) * words;
   atomic_thread_fence(memory_order_release);
   if (view->def.aggregation.type != CENSUS_AGGREGATION_DISTRIBUTION) {
     for (size_t i = 0; i < words; i++) {
       word_store(&dst[i], word_load(&src[i]));
     }
-    census__cell_update(view, dst, m);
+    census__cell_update(view->plain, dst, m); /* shared cells carry no exemplars */
   } else {
     /* dst is the state before the last update: it differs from src in the head words and the
      * bucket that update changed, nothing else. */

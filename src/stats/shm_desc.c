@@ -10,6 +10,7 @@
 #include "stats/exp_index.h"
 #include "stats/shm_format.h"
 #include "tags/tags_internal.h"
+#include "core/alloc.h"
 
 struct writer {
   unsigned char *p;
@@ -72,7 +73,7 @@ bool census__shm_desc_encode(const struct census__rview *view, const struct cens
                              unsigned char **desc, size_t *size) {
   struct writer w = {NULL, 0};
   desc_write(&w, view, series);
-  w.p = malloc(w.n);
+  w.p = census__malloc(w.n);
   if (!w.p) {
     return false;
   }

@@ -53,6 +53,7 @@
 #include "stats/shm.h"
 #include "stats/shm_format.h"
 #include "stats/view_data.h"
+#include "core/alloc.h"
 
 #define MAX_WORDS (WORD_BUCKETS + CENSUS__SHM_MAX_BOUNDS + 1)
 #define READ_TRIES 10000
@@ -123,13 +124,13 @@ static void report_once(const char *what, const char *problem) {
 /* ---- the merge ----------------------------------------------------------------------------- */
 
 struct census__shm_merge *census__shm_merge_new(void) {
-  struct census__shm_merge *m = calloc(1, sizeof *m);
+  struct census__shm_merge *m = census__calloc(1, sizeof *m);
   if (m) {
     m->table_mask = 255;
-    m->table = calloc(m->table_mask + 1, sizeof *m->table);
+    m->table = census__calloc(m->table_mask + 1, sizeof *m->table);
     m->start_ns = INT64_MAX;
     if (!m->table) {
-      free(m);
+      census__free(m);
       return NULL;
     }
   }
@@ -141,20 +142,20 @@ void census__shm_merge_free(struct census__shm_merge *m) {
     return;
   }
   for (size_t i = 0; i < m->view_count; i++) {
-    free(m->views[i].part);
+    census__free(m->views[i].part);
   }
   for (size_t i = 0; i < m->row_count; i++) {
-    free(m->rows[i].key);
+    census__free(m->rows[i].key);
   }
   for (size_t i = 0; i < m->name_count; i++) {
-    free(m->names[i]);
+    census__free(m->names[i]);
   }
-  free(m->names);
-  free(m->views);
-  free(m->rows);
-  free(m->words);
-  free(m->table);
-  free(m);
+  census__free(m->names);
+  census__free(m->views);
+  census__free(m->rows);
+  census__free(m->words);
+  census__free(m->table);
+  census__free(m);
 }
 
 static bool grow(void **p, size_t *cap, size_t need, size_t size) {
@@ -165,7 +166,7 @@ static bool grow(void **p, size_t *cap, size_t need, size_t size) {
   while (n < need) {
     n *= 2;
   }
-  void *q = realloc(*p, n * size);
+  void *q = census__realloc(*p, n * size);
   if (!q) {
     return false;
   }
@@ -202,7 +203,7 @@ static size_t view_find(struct census__shm_merge *m, const unsigned char *desc,
   }
   struct mview *v = &m->views[m->view_count];
   memset(v, 0, sizeof *v);
-  v->part = malloc(d->view_part);
+  v->part = census__malloc(d->view_part);
   if (!v->part) {
     return SIZE_MAX;
   }
@@ -234,6 +235,9 @@ static size_t view_find(struct census__shm_merge *m, const unsigned char *desc,
   v->rview.def.aggregation.max_size = d->max_size;
   v->rview.def.aggregation.max_scale = d->max_scale;
   v->rview.words = census__aggregation_words(&v->rview.def.aggregation);
+  v->rview.layout_words = v->rview.words; /* shared cells carry no exemplars */
+  v->rview.record_type = v->rview.def.aggregation.type;
+  v->rview.plain = &v->rview;
   return m->view_count++;
 }
 
@@ -254,7 +258,7 @@ static size_t row_find(struct census__shm_merge *m, size_t view, const unsigned 
       !grow((void **)&m->words, &m->word_cap, m->word_count + words, sizeof *m->words)) {
     return SIZE_MAX;
   }
-  unsigned char *copy = malloc(key_size ? key_size : 1);
+  unsigned char *copy = census__malloc(key_size ? key_size : 1);
   if (!copy) {
     return SIZE_MAX;
   }
@@ -271,7 +275,7 @@ static size_t row_find(struct census__shm_merge *m, size_t view, const unsigned 
   m->table[i] = ++m->row_count;
   if (m->row_count * 2 > m->table_mask) { /* rehash into a table twice the size */
     size_t mask = m->table_mask * 2 + 1;
-    size_t *table = calloc(mask + 1, sizeof *table);
+    size_t *table = census__calloc(mask + 1, sizeof *table);
     if (table) {
       for (size_t k = 0; k < m->row_count; k++) {
         size_t j = m->rows[k].hash & mask;
@@ -280,7 +284,7 @@ static size_t row_find(struct census__shm_merge *m, size_t view, const unsigned 
         }
         table[j] = k + 1;
       }
-      free(m->table);
+      census__free(m->table);
       m->table = table;
       m->table_mask = mask;
     }
@@ -407,7 +411,7 @@ static const char *read_names(struct census__shm_merge *m, const unsigned char *
       m->failed = true;
       return NULL;
     }
-    m->names[m->name_count] = strndup((const char *)desc + at, n);
+    m->names[m->name_count] = census__strndup((const char *)desc + at, n);
     if (!m->names[m->name_count]) {
       m->failed = true;
       return NULL;
@@ -519,7 +523,7 @@ const char *census__shm_merge_file(struct census__shm_merge *m, const unsigned c
 /* ---- the merged view ----------------------------------------------------------------------- */
 
 /* A NUL-terminated copy of a description string (free() it). */
-static char *str_dup(struct census__shm_str s) { return strndup(s.bytes, s.length); }
+static char *str_dup(struct census__shm_str s) { return census__strndup(s.bytes, s.length); }
 
 /* The process's measure for view `v` (made if this process has none yet), or NULL (reported). */
 static const census_measure *view_measure(const struct mview *v) {
@@ -542,9 +546,9 @@ static const census_measure *view_measure(const struct mview *v) {
              v->desc.view_name.bytes);
     report_once(what, census_status_str(status));
   }
-  free(name);
-  free(description);
-  free(unit);
+  census__free(name);
+  census__free(description);
+  census__free(unit);
   return measure;
 }
 
@@ -554,7 +558,7 @@ static bool key_values(const struct mrow *r, size_t columns, char **values, bool
   for (size_t c = 0; c < columns; c++) {
     uint32_t n;
     memcpy(&n, r->key + at, 4);
-    values[c] = strndup((const char *)r->key + at + 4, n);
+    values[c] = census__strndup((const char *)r->key + at + 4, n);
     if (!values[c]) {
       return false;
     }
@@ -587,7 +591,7 @@ static bool out_add(struct out *o, const struct mrow *r, size_t key_columns, con
   if (o->columns > key_columns) {
     char pid_text[24];
     snprintf(pid_text, sizeof pid_text, "%llu", (unsigned long long)pid);
-    if (!(values[key_columns] = strdup(pid_text))) {
+    if (!(values[key_columns] = census__strdup(pid_text))) {
       return false;
     }
   }
@@ -598,11 +602,11 @@ static bool out_add(struct out *o, const struct mrow *r, size_t key_columns, con
 
 static void out_free(struct out *o) {
   for (size_t i = 0; o->values && i < o->rows * o->columns; i++) {
-    free((char *)o->values[i]);
+    census__free((char *)o->values[i]);
   }
-  free(o->values);
-  free(o->totals);
-  free(o->overflow);
+  census__free(o->values);
+  census__free(o->totals);
+  census__free(o->overflow);
 }
 
 /* The [time, value] a LAST_VALUE row shows under `mode`, from a 5-word accumulator. */
@@ -624,8 +628,8 @@ static bool lv_rows(struct census__shm_merge *m, size_t vi, int mode, struct out
   bool live_only = mode >= CENSUS_SHM_GAUGE_ALL;
   bool ok = true;
   /* Fold rows of one key (several pids) into the first row of that key met. */
-  size_t *first = calloc(m->row_count ? m->row_count : 1, sizeof *first);
-  uint64_t *acc = calloc(m->row_count ? m->row_count : 1, 5 * sizeof *acc);
+  size_t *first = census__calloc(m->row_count ? m->row_count : 1, sizeof *first);
+  uint64_t *acc = census__calloc(m->row_count ? m->row_count : 1, 5 * sizeof *acc);
   ok = first && acc;
   for (size_t i = 0; ok && i < m->row_count; i++) {
     const struct mrow *r = &m->rows[i];
@@ -653,8 +657,8 @@ static bool lv_rows(struct census__shm_merge *m, size_t vi, int mode, struct out
       ok = out_add(o, &m->rows[j], columns, shown, 0);
     }
   }
-  free(first);
-  free(acc);
+  census__free(first);
+  census__free(acc);
   return ok;
 }
 
@@ -670,9 +674,9 @@ static census_view_data *view_build(struct census__shm_merge *m, size_t vi, int 
   size_t columns = v->desc.column_count + (lv && mode == CENSUS_SHM_GAUGE_ALL);
   const char *names[CENSUS__SHM_MAX_COLUMNS + 1];
   for (size_t c = 0; c < columns; c++) {
-    char *name = c < v->desc.column_count ? str_dup(v->desc.columns[c]) : strdup("pid");
+    char *name = c < v->desc.column_count ? str_dup(v->desc.columns[c]) : census__strdup("pid");
     const census_tag_key *key = name ? census_tag_key_new(name, NULL) : NULL;
-    free(name);
+    census__free(name);
     if (!key) {
       report_once("a view's column", "not a valid tag key name");
       return NULL;
@@ -691,7 +695,7 @@ static census_view_data *view_build(struct census__shm_merge *m, size_t vi, int 
       }
     }
   }
-  double *bounds = malloc((v->desc.bound_count ? v->desc.bound_count : 1) * sizeof *bounds);
+  double *bounds = census__malloc((v->desc.bound_count ? v->desc.bound_count : 1) * sizeof *bounds);
   char *name = str_dup(v->desc.view_name), *description = str_dup(v->desc.view_description);
   census_view_data *d = NULL;
   if (ok && bounds && name && description) {
@@ -717,9 +721,9 @@ static census_view_data *view_build(struct census__shm_merge *m, size_t vi, int 
     d = census__view_data_from_rows(&rows);
   }
   *nomem = !d;
-  free(bounds);
-  free(name);
-  free(description);
+  census__free(bounds);
+  census__free(name);
+  census__free(description);
   out_free(&o);
   return d;
 }
@@ -728,9 +732,9 @@ census_status census__shm_merge_views(struct census__shm_merge *m, int mode,
                                       census_view_data ***views, size_t *count) {
   *views = NULL;
   *count = 0;
-  census_view_data **all = calloc(m->view_count ? m->view_count : 1, sizeof *all);
+  census_view_data **all = census__calloc(m->view_count ? m->view_count : 1, sizeof *all);
   if (!all || m->failed) {
-    free(all);
+    census__free(all);
     return CENSUS_ENOMEM;
   }
   int64_t now = census__unix_ns();
@@ -870,7 +874,7 @@ static bool image_record(struct image *im, const unsigned char *a, size_t an,
       CENSUS__SHM_CELL_MAGIC, (uint32_t)census__shm_record_size(desc_size, count, 1),
       (uint32_t)desc_size,    0,
       (uint32_t)count,        1};
-  unsigned char *desc = malloc(desc_size ? desc_size : 1);
+  unsigned char *desc = census__malloc(desc_size ? desc_size : 1);
   if (!desc) {
     return false;
   }
@@ -885,7 +889,7 @@ static bool image_record(struct image *im, const unsigned char *a, size_t an,
   bool ok = image_put(im, &r, sizeof r) && image_put(im, desc, desc_size) &&
             image_put(im, zeros, census__shm_pad8(desc_size) - desc_size) &&
             image_put(im, zeros, 16) && image_put(im, words, count * 8);
-  free(desc);
+  census__free(desc);
   return ok;
 }
 
@@ -911,7 +915,7 @@ static bool archive_image(const struct census__shm_merge *m, char **names, size_
     ok = image_put(&list, &n, 4) && image_put(&list, names[i], n);
   }
   ok = ok && image_record(im, list.p, list.n, NULL, 0, NULL, 0);
-  free(list.p);
+  census__free(list.p);
   for (size_t i = 0; ok && i < m->row_count; i++) {
     const struct mrow *r = &m->rows[i];
     const struct mview *v = &m->views[r->view];
@@ -965,14 +969,14 @@ struct names {
 
 static bool names_add(struct names *n, const char *name) {
   return grow((void **)&n->v, &n->cap, n->count + 1, sizeof *n->v) &&
-         (n->v[n->count] = strdup(name)) && ++n->count;
+         (n->v[n->count] = census__strdup(name)) && ++n->count;
 }
 
 static void names_free(struct names *n) {
   for (size_t i = 0; i < n->count; i++) {
-    free(n->v[i]);
+    census__free(n->v[i]);
   }
-  free(n->v);
+  census__free(n->v);
 }
 
 /* Removes `name` if it is the temporary file of a writer killed while creating its file (older
@@ -1033,7 +1037,7 @@ static bool compact_commit(const struct census__shm_merge *m, const char *dir, i
   for (size_t i = 0; !err && i < held->count; i++) {
     unlinkat(dirfd, held->v[i], 0);
   }
-  free(im.p);
+  census__free(im.p);
   return !err;
 }
 

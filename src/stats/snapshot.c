@@ -13,6 +13,7 @@
 #include "stats/shm_read.h"
 #include "stats/view.h"
 #include "stats/view_data.h"
+#include "core/alloc.h"
 
 /* The group's merged view, in shared-memory mode: CENSUS_OK with *views set, or
  * CENSUS_ENOTFOUND when the mode is off (then the caller builds this process's). */
@@ -22,7 +23,7 @@ static census_status group_views(census_view_data ***views, size_t *count) {
     return CENSUS_ENOTFOUND;
   }
   census_status status = census__shm_read_dir(dir, census__shm_gauge_mode(), views, count);
-  free(dir);
+  census__free(dir);
   return status;
 }
 

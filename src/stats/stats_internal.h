@@ -22,6 +22,8 @@
  *                                         above scale 10 the last value's bits and index are
  *                                         remembered (0: none), so a constant value costs no
  *                                         index computation
+ * A view registered with exemplars appends its exemplar reservoir to each half's words, after
+ * the aggregation's own (census__rview.exemplar_at, exemplar.h); `words` counts both.
  * Series totals use the same layout.
  *
  * Distributions keep shifted sums: shift K is the first value the cell half (or the series'
@@ -82,6 +84,10 @@ enum {
   WORD_EXP_SLOTS = 12
 };
 
+/* What a view registered with exemplars records as (rview.record_type): its own case in the
+ * record path's switch, so the other cases pay nothing for exemplars (exemplar.h). */
+#define CENSUS__AGGREGATION_EXEMPLARS ((census_aggregation_type)18)
+
 /* An int sum word that passed INT64_MAX (see the file comment). */
 #define CENSUS__SUM_SATURATED ((uint64_t)1 << 63)
 
@@ -136,6 +142,18 @@ struct census__shm_cell;
 /* A registered view: its definition, the series table and the cell layout. */
 struct census__rview {
   struct census_view def;
+  /* What the record path's switch reads (cell.h): def.aggregation.type, or
+   * CENSUS__AGGREGATION_EXEMPLARS for a view registered with exemplars (exemplar.h). */
+  census_aggregation_type record_type;
+  /* Exemplars (exemplar.h): 0 when the view keeps none, else the word of a half where its
+   * reservoir starts (the aggregation's own words come first, `words` counts both) and the
+   * reservoir's number of exemplar slots. */
+  size_t exemplar_at, exemplar_slots;
+  size_t layout_words; /* the aggregation's own words per half: `words` without the reservoir */
+  /* The view as it records without exemplars: itself, or for a view with exemplars a shallow
+   * copy of it whose record_type is the aggregation's (exemplar.c), which the exemplar case and
+   * shared-memory cells update through. */
+  const struct census__rview *plain;
   int64_t start_ns;   /* Unix time collection started (registration, or fork in a child) */
   uint64_t hash_seed; /* makes tuple hashes differ between views */
   size_t words;       /* 64-bit words per cell half, see the file comment */

@@ -19,9 +19,11 @@
 #include "core/run_state.h"
 #include "core/text.h"
 #include "stats/aggregation.h"
+#include "stats/exemplar.h"
 #include "stats/measure.h"
 #include "stats/series.h"
 #include "stats/stats_internal.h"
+#include "core/alloc.h"
 
 /* The registered views, in registration order, under views_mu. */
 static census__mutex views_mu = CENSUS__MUTEX_INIT(CENSUS__LOCK_VIEWS);
@@ -36,11 +38,11 @@ static void set_status(census_status *out, census_status value) {
 
 /* Frees the strings and arrays of a definition, not the struct itself. */
 static void view_def_clear(struct census_view *def) {
-  free(def->name);
-  free(def->description);
-  free(def->columns);
-  free(def->aggregation.bounds);
-  free(def->prometheus_name);
+  census__free(def->name);
+  census__free(def->description);
+  census__free(def->columns);
+  census__free(def->aggregation.bounds);
+  census__free(def->prometheus_name);
   memset(def, 0, sizeof *def);
 }
 
@@ -54,12 +56,12 @@ static bool view_def_copy(struct census_view *dst, const struct census_view *src
   dst->aggregation.bound_count = src->aggregation.bound_count;
   dst->aggregation.max_size = src->aggregation.max_size;
   dst->aggregation.max_scale = src->aggregation.max_scale;
-  dst->name = strdup(src->name);
-  dst->description = strdup(src->description);
-  dst->columns = malloc((src->column_count ? src->column_count : 1) * sizeof *dst->columns);
+  dst->name = census__strdup(src->name);
+  dst->description = census__strdup(src->description);
+  dst->columns = census__malloc((src->column_count ? src->column_count : 1) * sizeof *dst->columns);
   size_t bounds_size = src->aggregation.bound_count * sizeof(double);
-  dst->aggregation.bounds = bounds_size ? malloc(bounds_size) : NULL;
-  dst->prometheus_name = src->prometheus_name ? strdup(src->prometheus_name) : NULL;
+  dst->aggregation.bounds = bounds_size ? census__malloc(bounds_size) : NULL;
+  dst->prometheus_name = src->prometheus_name ? census__strdup(src->prometheus_name) : NULL;
   if (!dst->name || !dst->description || !dst->columns ||
       (bounds_size && !dst->aggregation.bounds) ||
       (src->prometheus_name && !dst->prometheus_name)) {
@@ -213,9 +215,9 @@ census_view_new(const char *name, const char *description, const census_measure 
       .aggregation = *aggregation,
       .max_series = CENSUS_VIEW_DEFAULT_MAX_SERIES,
   };
-  census_view *view = malloc(sizeof *view);
+  census_view *view = census__malloc(sizeof *view);
   if (!view || !view_def_copy(view, &draft)) {
-    free(view);
+    census__free(view);
     set_status(status, CENSUS_ENOMEM);
     return NULL;
   }
@@ -238,11 +240,11 @@ CENSUS_EXPORT census_status census_view_set_prometheus_name(census_view *view, c
   if (name && !census__text_is_printable(name, CENSUS__NAME_MAX, false, NULL)) {
     return CENSUS_EBADNAME;
   }
-  char *copy = name ? strdup(name) : NULL;
+  char *copy = name ? census__strdup(name) : NULL;
   if (name && !copy) {
     return CENSUS_ENOMEM;
   }
-  free(view->prometheus_name);
+  census__free(view->prometheus_name);
   view->prometheus_name = copy;
   return CENSUS_OK;
 }
@@ -250,7 +252,7 @@ CENSUS_EXPORT census_status census_view_set_prometheus_name(census_view *view, c
 CENSUS_EXPORT void census_view_free(census_view *view) {
   if (view) {
     view_def_clear(view);
-    free(view);
+    census__free(view);
   }
 }
 
@@ -274,7 +276,7 @@ struct census__rview *census__view_find(const char *name) {
 struct census__rview **census__views_snapshot(size_t *count) {
   census__mutex_lock(&views_mu);
   size_t n = view_count;
-  struct census__rview **copy = malloc((n ? n : 1) * sizeof *copy);
+  struct census__rview **copy = census__malloc((n ? n : 1) * sizeof *copy);
   if (copy && n) {
     memcpy(copy, views, n * sizeof *copy);
   }
@@ -284,19 +286,28 @@ struct census__rview **census__views_snapshot(size_t *count) {
 }
 
 static struct census__rview *rview_new(const census_view *def) {
-  struct census__rview *rv = calloc(1, sizeof *rv);
+  struct census__rview *rv = census__calloc(1, sizeof *rv);
   if (!rv) {
     return NULL;
   }
   if (!view_def_copy(&rv->def, def) || census__series_table_init(rv) != CENSUS_OK) {
     view_def_clear(&rv->def);
-    free(rv);
+    census__free(rv);
     return NULL;
   }
   if (rv->def.aggregation.type == CENSUS_AGGREGATION_SUM && rv->def.measure->signed_values) {
     rv->def.aggregation.type = CENSUS__AGGREGATION_SIGNED_SUM; /* see stats_internal.h */
   }
-  rv->words = census__aggregation_words(&rv->def.aggregation);
+  rv->layout_words = census__aggregation_words(&rv->def.aggregation);
+  rv->words = rv->layout_words;
+  rv->record_type = rv->def.aggregation.type;
+  rv->plain = rv;
+  if (!census__exemplar_view_init(rv)) { /* a reservoir after the words, if the filter is on */
+    census__series_table_free(rv);
+    view_def_clear(&rv->def);
+    census__free(rv);
+    return NULL;
+  }
   rv->hash_seed = census__hash_bytes(rv->def.name, strlen(rv->def.name));
   rv->start_ns = census__unix_ns();
   return rv;
@@ -309,6 +320,9 @@ CENSUS_EXPORT census_status census_view_register(const census_view *view) {
   census_status status = CENSUS_OK;
   const char *differs = NULL;
   char detail[240];
+  /* Decides the exemplar filter now, reading OTEL_METRICS_EXEMPLAR_FILTER the first time, so
+   * that a bad value is reported (a callback) without VIEWS held. */
+  (void)census_exemplar_filter_get();
   census__mutex_lock(&views_mu);
   struct census__rview *existing = find_locked(view->name);
   if (existing) {
@@ -320,7 +334,7 @@ CENSUS_EXPORT census_status census_view_register(const census_view *view) {
     struct census__rview *rv = NULL;
     if (view_count == view_cap) {
       size_t cap = view_cap ? view_cap * 2 : 16;
-      struct census__rview **grown = realloc(views, cap * sizeof *grown);
+      struct census__rview **grown = census__realloc(views, cap * sizeof *grown);
       if (grown) {
         views = grown;
         view_cap = cap;
@@ -334,8 +348,9 @@ CENSUS_EXPORT census_status census_view_register(const census_view *view) {
       views[view_count++] = rv;
     } else if (rv) {
       census__series_table_free(rv);
+      census__exemplar_view_free(rv);
       view_def_clear(&rv->def);
-      free(rv);
+      census__free(rv);
     }
   }
   census__mutex_unlock(&views_mu);
@@ -352,10 +367,11 @@ void census__views_shutdown(void) {
   census__mutex_lock(&views_mu);
   for (size_t i = 0; i < view_count; i++) {
     census__series_table_free(views[i]);
+    census__exemplar_view_free(views[i]);
     view_def_clear(&views[i]->def);
-    free(views[i]);
+    census__free(views[i]);
   }
-  free(views);
+  census__free(views);
   views = NULL;
   view_count = view_cap = 0;
   census__mutex_unlock(&views_mu);

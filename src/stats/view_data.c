@@ -15,10 +15,12 @@
 #include "core/run_state.h"
 #include "stats/aggregation.h"
 #include "stats/collector.h"
+#include "stats/exemplar.h"
 #include "stats/exp_histogram.h"
 #include "stats/series.h"
 #include "stats/view.h"
 #include "tags/tags_internal.h"
+#include "core/alloc.h"
 
 struct view_data_row {
   const char **values;
@@ -38,6 +40,7 @@ struct census_view_data {
   double *bounds;
   size_t max_size; /* EXPONENTIAL: slots per row */
   size_t words;
+  size_t exemplar_at, exemplar_slots; /* the rows' reservoirs (exemplar.h); 0: none */
   int64_t start_ns, end_ns;
   size_t row_count;
   struct view_data_row *rows;
@@ -48,13 +51,13 @@ CENSUS_EXPORT void census_view_data_free(census_view_data *d) {
   if (!d) {
     return;
   }
-  free(d->name);
-  free(d->description);
-  free(d->prometheus_name);
-  free(d->columns);
-  free(d->bounds);
-  free(d->block);
-  free(d);
+  census__free(d->name);
+  census__free(d->description);
+  census__free(d->prometheus_name);
+  census__free(d->columns);
+  census__free(d->bounds);
+  census__free(d->block);
+  census__free(d);
 }
 
 /* Copies the populated series of `view` into d->block. Caller holds the view's series table. */
@@ -71,7 +74,7 @@ static bool copy_rows(census_view_data *d, const struct census__rview *view) {
   size_t size = rows * (sizeof(struct view_data_row) + view->words * sizeof(uint64_t) +
                         columns * sizeof(char *)) +
                 text;
-  d->block = malloc(size ? size : 1);
+  d->block = census__malloc(size ? size : 1);
   if (!d->block) {
     return false;
   }
@@ -102,14 +105,14 @@ static bool copy_rows(census_view_data *d, const struct census__rview *view) {
 }
 
 census_view_data *census__view_data_build(struct census__rview *view, int64_t end_ns) {
-  census_view_data *d = calloc(1, sizeof *d);
+  census_view_data *d = census__calloc(1, sizeof *d);
   if (!d) {
     return NULL;
   }
   const struct census_view *def = &view->def;
-  d->name = strdup(def->name);
-  d->description = strdup(def->description);
-  d->prometheus_name = def->prometheus_name ? strdup(def->prometheus_name) : NULL;
+  d->name = census__strdup(def->name);
+  d->description = census__strdup(def->description);
+  d->prometheus_name = def->prometheus_name ? census__strdup(def->prometheus_name) : NULL;
   d->measure = def->measure;
   /* An observable counter's OBSERVED_SUM is a SUM to every reader (stats_internal.h). */
   d->observed = def->aggregation.type == CENSUS__AGGREGATION_OBSERVED_SUM;
@@ -117,10 +120,12 @@ census_view_data *census__view_data_build(struct census__rview *view, int64_t en
                        ? CENSUS_AGGREGATION_SUM
                        : def->aggregation.type;
   d->column_count = def->column_count;
-  d->columns = malloc((def->column_count ? def->column_count : 1) * sizeof *d->columns);
+  d->columns = census__malloc((def->column_count ? def->column_count : 1) * sizeof *d->columns);
   d->bound_count = def->aggregation.bound_count;
-  d->bounds = malloc((d->bound_count ? d->bound_count : 1) * sizeof *d->bounds);
+  d->bounds = census__malloc((d->bound_count ? d->bound_count : 1) * sizeof *d->bounds);
   d->words = view->words;
+  d->exemplar_at = view->exemplar_at;
+  d->exemplar_slots = view->exemplar_slots;
   d->max_size = def->aggregation.max_size;
   d->end_ns = end_ns;
   if (!d->name || !d->description || !d->columns || !d->bounds ||
@@ -146,18 +151,18 @@ census_view_data *census__view_data_build(struct census__rview *view, int64_t en
 }
 
 census_view_data *census__view_data_from_rows(const struct census__view_data_rows *r) {
-  census_view_data *d = calloc(1, sizeof *d);
+  census_view_data *d = census__calloc(1, sizeof *d);
   if (!d) {
     return NULL;
   }
-  d->name = strdup(r->name);
-  d->description = strdup(r->description);
+  d->name = census__strdup(r->name);
+  d->description = census__strdup(r->description);
   d->measure = r->measure;
   d->aggregation = r->aggregation;
   d->column_count = r->column_count;
-  d->columns = malloc((r->column_count ? r->column_count : 1) * sizeof *d->columns);
+  d->columns = census__malloc((r->column_count ? r->column_count : 1) * sizeof *d->columns);
   d->bound_count = r->bound_count;
-  d->bounds = malloc((r->bound_count ? r->bound_count : 1) * sizeof *d->bounds);
+  d->bounds = census__malloc((r->bound_count ? r->bound_count : 1) * sizeof *d->bounds);
   d->words = r->words;
   d->max_size = r->max_size;
   d->start_ns = r->start_ns;
@@ -168,7 +173,7 @@ census_view_data *census__view_data_from_rows(const struct census__view_data_row
   }
   size_t size = r->row_count * (sizeof(struct view_data_row) + r->words * sizeof(uint64_t)) +
                 cells * sizeof(char *) + text;
-  d->block = malloc(size ? size : 1);
+  d->block = census__malloc(size ? size : 1);
   if (!d->name || !d->description || !d->columns || !d->bounds || !d->block) {
     census_view_data_free(d);
     return NULL;
@@ -204,19 +209,27 @@ census_view_data **census__view_data_build_all(size_t *count) {
   *count = 0;
   size_t n;
   struct census__rview **views = census__views_snapshot(&n);
-  census_view_data **all = views ? calloc(n ? n : 1, sizeof *all) : NULL;
+  census_view_data **all = views ? census__calloc(n ? n : 1, sizeof *all) : NULL;
   if (!all) {
-    free(views);
+    census__free(views);
     return NULL;
   }
+  /* All or nothing: a snapshot that cannot be built fails the whole call (CENSUS_ENOMEM for the
+   * caller), never a shorter array that looks complete. The views keep their data: the next
+   * collection or export finds them. (A view left out was scraped and exported as if it did not
+   * exist: tests/reliability/alloc_failure.c, prometheus render.) */
   int64_t now = census__unix_ns();
   for (size_t i = 0; i < n; i++) {
     census_view_data *d = census__view_data_build(views[i], now);
-    if (d) {
-      all[(*count)++] = d;
+    if (!d) {
+      census__view_data_free_all(all, *count);
+      census__free(views);
+      *count = 0;
+      return NULL;
     }
+    all[(*count)++] = d;
   }
-  free(views);
+  census__free(views);
   return all;
 }
 
@@ -224,7 +237,7 @@ void census__view_data_free_all(census_view_data **all, size_t count) {
   for (size_t i = 0; all && i < count; i++) {
     census_view_data_free(all[i]);
   }
-  free(all);
+  census__free(all);
 }
 
 CENSUS_EXPORT const char *census_view_data_name(const census_view_data *d) {
@@ -294,6 +307,41 @@ CENSUS_EXPORT const char *census_view_data_row_value(const census_view_data *d, 
 }
 CENSUS_EXPORT bool census_view_data_row_is_overflow(const census_view_data *d, size_t row) {
   return d && row < d->row_count && d->rows[row].overflow;
+}
+
+/* The reservoir words of `row`, or NULL (out of range, or a view without exemplars). */
+static const uint64_t *row_exemplars(const census_view_data *d, size_t row) {
+  return d && d->exemplar_at && row < d->row_count ? d->rows[row].totals + d->exemplar_at : NULL;
+}
+
+CENSUS_EXPORT size_t census_view_data_row_exemplar_count(const census_view_data *d, size_t row) {
+  const uint64_t *area = row_exemplars(d, row);
+  return area ? census__exemplar_count(area, d->exemplar_slots) : 0;
+}
+
+CENSUS_EXPORT census_status census_view_data_row_exemplar(const census_view_data *d, size_t row,
+                                                          size_t i, census_exemplar *out) {
+  if (!d || !out) {
+    return CENSUS_EINVAL;
+  }
+  const uint64_t *area = row_exemplars(d, row);
+  bool found = area && census__exemplar_get(area, d->exemplar_slots,
+                                            d->aggregation == CENSUS_AGGREGATION_DISTRIBUTION,
+                                            d->measure->type == CENSUS_MEASURE_INT64, i, out);
+  return found ? CENSUS_OK : CENSUS_ENOTFOUND;
+}
+
+CENSUS_EXPORT census_status census_view_data_row_exemplar_attribute(const census_view_data *d,
+                                                                    size_t row, size_t i, size_t j,
+                                                                    const char **key,
+                                                                    const char **value) {
+  if (!d || !key || !value) {
+    return CENSUS_EINVAL;
+  }
+  const uint64_t *area = row_exemplars(d, row);
+  return area && census__exemplar_attribute(area, d->exemplar_slots, i, j, key, value)
+             ? CENSUS_OK
+             : CENSUS_ENOTFOUND;
 }
 
 /* Fills p->int_value and p->double_value from a sum word: an int sum exactly (INT64_MAX once

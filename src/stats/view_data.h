@@ -10,7 +10,7 @@
 census_view_data *census__view_data_build(struct census__rview *view, int64_t end_ns);
 
 /* Snapshots of every registered view (caller holds COLLECT). Sets *count; NULL with *count 0
- * when there are none or memory ran out. Free with census__view_data_free_all(). */
+ * when memory ran out for any of them (all or nothing). Free with census__view_data_free_all(). */
 census_view_data **census__view_data_build_all(size_t *count);
 void census__view_data_free_all(census_view_data **all, size_t count);
 

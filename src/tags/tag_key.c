@@ -17,6 +17,7 @@
 #include "core/run_state.h"
 #include "core/text.h"
 #include "tags/tags_internal.h"
+#include "core/alloc.h"
 
 /* The interned keys: open addressing, capacity a power of two, under keys_mu. */
 static census__mutex keys_mu = CENSUS__MUTEX_INIT(CENSUS__LOCK_TAG_KEYS);
@@ -46,7 +47,7 @@ static bool table_grow(void) {
   size_t old_cap = key_cap;
   census_tag_key **old = keys;
   size_t cap = old_cap ? old_cap * 2 : 64;
-  census_tag_key **fresh = calloc(cap, sizeof *fresh);
+  census_tag_key **fresh = census__calloc(cap, sizeof *fresh);
   if (!fresh) {
     return false;
   }
@@ -57,7 +58,7 @@ static bool table_grow(void) {
       *slot_of(old[i]->name, old[i]->length) = old[i];
     }
   }
-  free(old);
+  census__free(old);
   return true;
 }
 
@@ -87,16 +88,16 @@ CENSUS_EXPORT const census_tag_key *census_tag_key_new(const char *name, census_
     if (!found && key_count >= CENSUS_TAG_MAX_KEYS) {
       result = CENSUS_ELIMIT;
     } else if (!found) {
-      census_tag_key *key = malloc(sizeof *key);
-      char *copy = strdup(name);
+      census_tag_key *key = census__malloc(sizeof *key);
+      char *copy = census__strdup(name);
       if (key && copy) {
         key->name = copy;
         key->length = length;
         *slot = found = key;
         key_count++;
       } else {
-        free(key);
-        free(copy);
+        census__free(key);
+        census__free(copy);
         result = CENSUS_ENOMEM;
       }
     }

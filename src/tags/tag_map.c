@@ -11,6 +11,7 @@
 #include "core/hash.h"
 #include "core/text.h"
 #include "tags/tags_internal.h"
+#include "core/alloc.h"
 
 CENSUS_EXPORT census_status census_tag_value_check(const char *value) {
   if (!value) {
@@ -28,7 +29,7 @@ static uint64_t next_id(void) {
 }
 
 CENSUS_EXPORT census_tag_map *census_tag_map_new(void) {
-  census_tag_map *map = calloc(1, sizeof(census_tag_map));
+  census_tag_map *map = census__calloc(1, sizeof(census_tag_map));
   if (map) {
     map->id = next_id();
   }
@@ -40,10 +41,10 @@ CENSUS_EXPORT void census_tag_map_free(census_tag_map *map) {
     return;
   }
   for (size_t i = 0; i < map->count; i++) {
-    free(map->entries[i].value);
+    census__free(map->entries[i].value);
   }
-  free(map->entries);
-  free(map);
+  census__free(map->entries);
+  census__free(map);
 }
 
 CENSUS_EXPORT census_tag_map *census_tag_map_copy(const census_tag_map *map) {
@@ -72,7 +73,7 @@ CENSUS_EXPORT census_status census_tag_map_put(census_tag_map *map, const census
   if (!census__text_is_printable(value, CENSUS_TAG_MAX_LENGTH, true, &length)) {
     return CENSUS_EBADVALUE;
   }
-  char *copy = malloc(length + 1);
+  char *copy = census__malloc(length + 1);
   if (!copy) {
     return CENSUS_ENOMEM;
   }
@@ -81,9 +82,9 @@ CENSUS_EXPORT census_status census_tag_map_put(census_tag_map *map, const census
   if (!entry) {
     if (map->count == map->capacity) {
       size_t capacity = map->capacity ? map->capacity * 2 : 4;
-      struct census__tag_entry *grown = realloc(map->entries, capacity * sizeof *grown);
+      struct census__tag_entry *grown = census__realloc(map->entries, capacity * sizeof *grown);
       if (!grown) {
-        free(copy);
+        census__free(copy);
         return CENSUS_ENOMEM;
       }
       map->entries = grown;
@@ -93,7 +94,7 @@ CENSUS_EXPORT census_status census_tag_map_put(census_tag_map *map, const census
     entry->key = key;
     entry->value = NULL;
   }
-  free(entry->value);
+  census__free(entry->value);
   entry->value = copy;
   entry->length = (uint32_t)length;
   entry->hash = census__hash_bytes(copy, length);
@@ -107,7 +108,7 @@ CENSUS_EXPORT census_status census_tag_map_remove(census_tag_map *map, const cen
   }
   for (size_t i = 0; i < map->count; i++) {
     if (map->entries[i].key == key) {
-      free(map->entries[i].value);
+      census__free(map->entries[i].value);
       memmove(&map->entries[i], &map->entries[i + 1],
               (map->count - i - 1) * sizeof map->entries[0]);
       map->count--;

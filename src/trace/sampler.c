@@ -16,9 +16,10 @@
 
 #include "census/census.h"
 #include "core/run_state.h"
+#include "core/alloc.h"
 
 static census_sampler *sampler_new(enum census__sampler_kind kind) {
-  census_sampler *s = calloc(1, sizeof *s);
+  census_sampler *s = census__calloc(1, sizeof *s);
   if (s) {
     s->kind = kind;
   }
@@ -60,7 +61,7 @@ static census_sampler *sampler_copy(const census_sampler *src) {
   *s = *src;
   s->root = NULL;
   if (src->root && !(s->root = sampler_copy(src->root))) {
-    free(s);
+    census__free(s);
     return NULL;
   }
   return s;
@@ -73,7 +74,7 @@ CENSUS_EXPORT census_sampler *census_sampler_parent_based(const census_sampler *
   }
   s->root = root ? sampler_copy(root) : sampler_new(SAMPLER_ALWAYS_ON);
   if (!s->root) {
-    free(s);
+    census__free(s);
     return NULL;
   }
   return s;
@@ -82,7 +83,7 @@ CENSUS_EXPORT census_sampler *census_sampler_parent_based(const census_sampler *
 CENSUS_EXPORT void census_sampler_free(census_sampler *sampler) {
   if (sampler) {
     census_sampler_free(sampler->root);
-    free(sampler);
+    census__free(sampler);
   }
 }
 
@@ -126,10 +127,10 @@ CENSUS_EXPORT census_status census_trace_set_sampler(const census_sampler *sampl
   if (census__is_shut_down()) {
     return CENSUS_ESHUTDOWN;
   }
-  struct global_sampler *g = malloc(sizeof *g);
+  struct global_sampler *g = census__malloc(sizeof *g);
   census_sampler *copy = sampler_copy(sampler);
   if (!g || !copy) {
-    free(g);
+    census__free(g);
     census_sampler_free(copy);
     return CENSUS_ENOMEM;
   }

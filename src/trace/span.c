@@ -28,6 +28,7 @@
 #include "trace/span_internal.h"
 #include "trace/span_pool.h"
 #include "trace/span_queue.h"
+#include "core/alloc.h"
 
 #define LOCAL_MAX CENSUS__SPAN_LOCAL_MAX
 #define REFILL 64 /* records taken back from the export ring at a time */
@@ -87,7 +88,7 @@ static void *arena_alloc(struct census_span_data *r, size_t size) {
   struct census__arena_block *b = r->arena;
   if (!b || b->used + size > b->capacity) {
     size_t capacity = size > 1024 ? size : 1024;
-    struct census__arena_block *fresh = malloc(sizeof *fresh + capacity);
+    struct census__arena_block *fresh = census__malloc(sizeof *fresh + capacity);
     if (!fresh) {
       return NULL;
     }
@@ -403,7 +404,7 @@ static bool array_reserve(void **array, uint32_t *capacity, uint32_t count, size
     return true;
   }
   uint32_t grown = *capacity ? *capacity * 2 : 8;
-  void *p = realloc(*array, grown * element);
+  void *p = census__realloc(*array, grown * element);
   if (!p) {
     return false;
   }
@@ -453,7 +454,13 @@ CENSUS_EXPORT census_status census_span_set_attribute_string(census_span span, c
   }
   struct census__attr a = {.type = CENSUS_ATTRIBUTE_STRING};
   a.value.s = arena_strdup(r, value);
-  return a.value.s ? set_attribute(span, key, a) : CENSUS_ENOMEM;
+  if (!a.value.s) {
+    /* Counted like every attribute the span cannot keep, so exporters report it (it was lost
+     * silently before: tests/reliability/alloc_failure.c, span scenario). */
+    r->dropped_attrs++;
+    return CENSUS_ENOMEM;
+  }
+  return set_attribute(span, key, a);
 }
 
 CENSUS_EXPORT census_status census_span_set_attribute_int64(census_span span, const char *key,

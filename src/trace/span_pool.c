@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "core/lock.h"
+#include "core/alloc.h"
 
 #define REFILL 64
 
@@ -17,7 +18,7 @@ static struct census_span_data *global_free;
 
 /* Adds a chunk's records to the global list. Caller holds pool_mu. */
 static void pool_grow(void) {
-  struct census_span_data *chunk = calloc(CENSUS__SPAN_CHUNK_RECORDS, sizeof *chunk);
+  struct census_span_data *chunk = census__calloc(CENSUS__SPAN_CHUNK_RECORDS, sizeof *chunk);
   if (!chunk) {
     return;
   }
@@ -64,7 +65,7 @@ void census__span_arena_reset(struct census__arena_block *keep) {
   struct census__arena_block *b = keep->next;
   while (b) {
     struct census__arena_block *next = b->next;
-    free(b);
+    census__free(b);
     b = next;
   }
   keep->next = NULL;

@@ -37,6 +37,7 @@
 #include "export/flush.h"
 #include "stats/self_metrics.h"
 #include "trace/span_pool.h"
+#include "core/alloc.h"
 
 struct span_exporter {
   struct span_exporter *next;
@@ -109,7 +110,7 @@ static struct span_ring *ring_get(void) {
     capacity <<= 1;
   }
   size_t bytes = sizeof(struct span_ring) + capacity * sizeof(struct census_span_data *);
-  struct span_ring *r = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+  struct span_ring *r = census__aligned_alloc(64, (bytes + 63) & ~(size_t)63);
   if (!r) {
     return NULL;
   }
@@ -283,7 +284,7 @@ static void queue_done(void) {
       atomic_store_explicit(&r->done, head, memory_order_relaxed);
       if (head == atomic_load_explicit(&r->tail, memory_order_acquire)) {
         *link = r->next;
-        free(r);
+        census__free(r);
         continue;
       }
     } else {
@@ -330,7 +331,7 @@ static struct span_exporter **exporters_snapshot(size_t *count) {
   for (struct span_exporter *e = exporters; e; e = e->next) {
     n++;
   }
-  struct span_exporter **list = malloc((n ? n : 1) * sizeof *list);
+  struct span_exporter **list = census__malloc((n ? n : 1) * sizeof *list);
   n = 0;
   for (struct span_exporter *e = exporters; list && e; e = e->next) {
     list[n++] = e;
@@ -344,7 +345,7 @@ static struct span_exporter **exporters_snapshot(size_t *count) {
 static census_status drain_to(struct span_exporter **list, size_t count, int64_t deadline_ns) {
   size_t per_batch = atomic_load(&batch_size);
   per_batch = per_batch ? per_batch : 1;
-  struct census_span_data **batch = malloc(per_batch * sizeof *batch);
+  struct census_span_data **batch = census__malloc(per_batch * sizeof *batch);
   if (!batch) {
     return CENSUS_ENOMEM;
   }
@@ -366,7 +367,7 @@ static census_status drain_to(struct span_exporter **list, size_t count, int64_t
     }
   }
   queue_done(); /* also when nothing was queued: an exited thread's ring is freed */
-  free(batch);
+  census__free(batch);
   return result;
 }
 
@@ -394,7 +395,7 @@ census_status census__spans_export_locked(int64_t deadline_ns, census__flush_job
       }
     }
   }
-  free(list);
+  census__free(list);
   return result;
 }
 
@@ -433,7 +434,7 @@ int64_t census__span_schedule_delay_ms(void) {
 }
 
 census_status census__span_exporters_add(const census_span_exporter_ops *ops, void *user) {
-  struct span_exporter *e = calloc(1, sizeof *e);
+  struct span_exporter *e = census__calloc(1, sizeof *e);
   if (!e) {
     return CENSUS_ENOMEM;
   }
@@ -485,7 +486,7 @@ CENSUS_EXPORT census_status census_span_exporter_unregister(void *user, int64_t 
   if (e->ops.shutdown) {
     e->ops.shutdown(e->user, census__ms_until(deadline));
   }
-  free(e);
+  census__free(e);
   return status;
 }
 
@@ -503,7 +504,7 @@ void census__spans_shutdown(int64_t deadline_ns) {
     if (e->ops.shutdown) {
       e->ops.shutdown(e->user, census__ms_until(deadline_ns));
     }
-    free(e);
+    census__free(e);
     e = next;
   }
 }
@@ -531,7 +532,7 @@ void census__spans_fork_child(void) {
     for (size_t i = atomic_load_explicit(&r->reclaim, memory_order_relaxed); i != tail; i++) {
       census__span_release(r->slots[i & r->mask]);
     }
-    free(r);
+    census__free(r);
   }
   my_ring = NULL;
   if (ring_key_made) {

@@ -12,8 +12,9 @@
  *   [CEN]  census's promise on top of the formats: no two samples of one series (Prometheus
  *          keeps one of them, the other is lost silently), every histogram complete (+Inf
  *          bucket, _count equal to it, _sum and _count together), families contiguous.
- * It is stricter than the parsers where census never writes a construct: no timestamps, no
- * exemplars, exactly one space between tokens, a newline after every line. Counters, gauges and
+ * It is stricter than the parsers where census never writes a construct: no timestamps on
+ * samples, exactly one space between tokens, a newline after every line. Exemplars are checked
+ * by the OpenMetrics rules (exemplar_check()); the 0.0.4 text has none. Counters, gauges and
  * histograms get every check; the other OpenMetrics types (census writes none) only syntax.
  * Nothing is global: every check owns its state, so concurrent checks are fine.
  */
@@ -596,6 +597,100 @@ struct label {
   size_t value_length;
 };
 
+/* Code points in n bytes of valid UTF-8. */
+static size_t utf8_length(const char *s, size_t n) {
+  size_t count = 0;
+  for (size_t i = 0; i < n; i++) {
+    count += ((unsigned char)s[i] & 0xc0) != 0x80;
+  }
+  return count;
+}
+
+/* An OpenMetrics exemplar after a sample's value and " # ": [OM] exemplar = "{" [label
+ * *("," label)] "}" SP number [SP timestamp]; label names and values as a sample's, no name
+ * twice [PY], the names and values together at most 128 UTF-8 characters [OM], the value a
+ * number (NaN allowed by the grammar) and the timestamp, if any, a number that is not NaN. */
+static bool exemplar_check(struct checker *c, const char *s, size_t n) {
+  size_t i = 0, characters = 0, names = 0;
+  const char *seen[16];
+  size_t seen_length[16];
+  if (n == 0 || s[0] != '{') {
+    return fail(c, "[OM] exemplar: expected '{'");
+  }
+  i = 1;
+  while (i < n && s[i] != '}') {
+    size_t l = label_name_length(s + i, n - i);
+    if (l == 0) {
+      return fail(c, "[OM] exemplar: expected a label name");
+    }
+    for (size_t k = 0; k < names && k < 16; k++) {
+      if (seen_length[k] == l && memcmp(seen[k], s + i, l) == 0) {
+        return fail(c, "[PY] exemplar: duplicate label name %.*s", (int)l, s + i);
+      }
+    }
+    if (names < 16) {
+      seen[names] = s + i;
+      seen_length[names] = l;
+    }
+    names++;
+    characters += l;
+    i += l;
+    if (i + 1 >= n || s[i] != '=' || s[i + 1] != '"') {
+      return fail(c, "[OM] exemplar: expected =\" after a label name");
+    }
+    i += 2;
+    char *value = NULL;
+    size_t value_length = 0;
+    size_t used = parse_escaped(c, s + i, n - i, true, true, false, &value, &value_length);
+    if (used == SIZE_MAX) {
+      return false;
+    }
+    bool valid = utf8_valid(value, value_length);
+    characters += valid ? utf8_length(value, value_length) : 0;
+    free(value);
+    i += used;
+    if (!valid) {
+      return fail(c, "[OM] exemplar: label value is not valid UTF-8");
+    }
+    if (i >= n || s[i] != '"') {
+      return fail(c, "[OM] exemplar: unterminated label value");
+    }
+    i++;
+    if (i < n && s[i] == ',') {
+      i++;
+      if (i < n && s[i] == '}') {
+        return fail(c, "[OM] exemplar: trailing ',' in its labels");
+      }
+    } else if (i >= n || s[i] != '}') {
+      return fail(c, "[OM] exemplar: expected ',' or '}' after a label");
+    }
+  }
+  if (i >= n) {
+    return fail(c, "[OM] exemplar: unterminated labels");
+  }
+  if (characters > 128) {
+    return fail(c, "[OM] exemplar: labels of %zu characters (at most 128)", characters);
+  }
+  i++;
+  if (i >= n || s[i] != ' ') {
+    return fail(c, "[OM] exemplar: expected a space before its value");
+  }
+  i++;
+  size_t space = i;
+  while (space < n && s[space] != ' ') {
+    space++;
+  }
+  double value, timestamp;
+  if (!parse_number(s + i, space - i, &value)) {
+    return fail(c, "[OM] exemplar: invalid value \"%.*s\"", (int)(space - i), s + i);
+  }
+  if (space < n && (!parse_number(s + space + 1, n - space - 1, &timestamp) || isnan(timestamp))) {
+    return fail(c, "[OM] exemplar: invalid timestamp \"%.*s\"", (int)(n - space - 1),
+                s + space + 1);
+  }
+  return true;
+}
+
 static int label_compare(const void *a, const void *b) {
   const struct label *x = a, *y = b;
   size_t n = x->name_length < y->name_length ? x->name_length : y->name_length;
@@ -783,11 +878,23 @@ static bool sample_line(struct checker *c, const char *s, size_t n) {
     ok = fail(c, "expected a space before the value");
   }
   double value = 0;
+  bool exemplar = false;
   if (ok) {
     i++;
-    /* Stricter than the formats: census writes no timestamps and no exemplars. */
-    if (!parse_number(s + i, n - i, &value)) {
-      ok = fail(c, "invalid value \"%.*s\"", (int)(n - i), s + i);
+    /* Stricter than the formats: census writes no timestamps on samples. An OpenMetrics
+     * exemplar follows the value after " # ". */
+    size_t end = n;
+    for (size_t k = i; c->format == EXPOSITION_OPENMETRICS && k + 2 < n; k++) {
+      if (s[k] == ' ' && s[k + 1] == '#' && s[k + 2] == ' ') {
+        end = k;
+        exemplar = true;
+        break;
+      }
+    }
+    if (!parse_number(s + i, end - i, &value)) {
+      ok = fail(c, "invalid value \"%.*s\"", (int)(end - i), s + i);
+    } else if (exemplar) {
+      ok = exemplar_check(c, s + end + 3, n - end - 3);
     }
   }
   if (ok && count > 1) {
@@ -814,6 +921,12 @@ static bool sample_line(struct checker *c, const char *s, size_t n) {
   if (ok && !suffix) {
     ok = family_start(c, s, name_length, T_NONE);
     suffix = "";
+  }
+  /* [OM] exemplars go on a counter's _total and a histogram's _bucket samples only. */
+  if (ok && exemplar && !(c->f.type == T_COUNTER && strcmp(suffix, "_total") == 0) &&
+      !(c->f.type == T_HISTOGRAM && strcmp(suffix, "_bucket") == 0)) {
+    ok = fail(c, "[OM] an exemplar on %.*s, not a counter's _total or a histogram's _bucket",
+              (int)name_length, s);
   }
   if (ok) {
     c->f.samples = true;

@@ -77,18 +77,20 @@ if(CENSUS_BUILD_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang" AND NOT CENSUS_SANI
   if(CENSUS_EXPORTER_OTLP)
     set(dir ${PROJECT_SOURCE_DIR}/exporters/otlp)
     census_fuzz_target(otlp_response SOURCES ${dir}/otlp_response.c ${http_dir}/grpc.c
-                       INCLUDES ${dir} ${http_dir} ${common_dir} LIBS PkgConfig::FUZZ_JANSSON)
+                       INCLUDES ${dir} ${http_dir} ${common_dir} ${PROJECT_SOURCE_DIR}/src
+                       LIBS PkgConfig::FUZZ_JANSSON)
     # OTLP/gRPC answers: the frame, grpc-status, grpc-message, grpc-status-details-bin (base64
     # google.rpc.Status with RetryInfo), and the classifier over all of them.
     census_fuzz_target(grpc SOURCES ${dir}/otlp_response.c ${http_dir}/grpc.c
-                       INCLUDES ${dir} ${http_dir} ${common_dir} LIBS PkgConfig::FUZZ_JANSSON)
+                       INCLUDES ${dir} ${http_dir} ${common_dir} ${PROJECT_SOURCE_DIR}/src
+                       LIBS PkgConfig::FUZZ_JANSSON)
   endif()
   # The Prometheus renderer over generated snapshots (doubles: no core), both formats checked
   # by the strict checker; then a sample of what the fuzzer kept goes through the real parsers
   # (python3-prometheus-client's strict OpenMetrics parser, promtool), after the fuzz run.
   if(CENSUS_EXPORTER_PROMETHEUS)
     census_fuzz_target(prometheus_render NO_CORE
-      SOURCES ${CENSUS_PROMETHEUS_RENDER_SOURCES}
+      SOURCES ${CENSUS_PROMETHEUS_RENDER_SOURCES} ${PROJECT_SOURCE_DIR}/src/core/alloc.c
               ${PROJECT_SOURCE_DIR}/tests/fuzz/exposition_check.c
       INCLUDES ${PROJECT_SOURCE_DIR}/exporters/prometheus ${common_dir})
     # The Accept header of every request to /metrics (any client of the server).
@@ -102,6 +104,17 @@ if(CENSUS_BUILD_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang" AND NOT CENSUS_SANI
     set_tests_properties(prometheus_render_fuzz_corpus PROPERTIES LABELS fuzz TIMEOUT 300
       DEPENDS fuzz_prometheus_render
       ENVIRONMENT "PROMTOOL=${CENSUS_FUZZ_PROMTOOL};ASAN_OPTIONS=detect_leaks=1:abort_on_error=1")
+  endif()
+  # The zPages' request handling: page paths and query parameters from any client.
+  if(CENSUS_EXPORTER_ZPAGES)
+    set(dir ${PROJECT_SOURCE_DIR}/exporters/zpages)
+    census_fuzz_target(zpages_query
+      SOURCES ${dir}/zpages_pages.c ${dir}/zpages_html.c ${dir}/zpages_spans.c
+              ${dir}/zpages_history.c ${dir}/zpages_exponential.c ${common_dir}/buffer.c
+              ${common_dir}/utf8.c ${common_dir}/json_writer.c ${common_dir}/exp_buckets.c
+              ${common_dir}/span_fields.c ${common_dir}/resource.c ${common_dir}/env_config.c
+              ${common_dir}/options.c ${common_dir}/registration.c
+      INCLUDES ${dir} ${common_dir})
   endif()
   # Google API error bodies and token responses (jansson).
   if(CENSUS_EXPORTER_GOOGLE_CLOUD)

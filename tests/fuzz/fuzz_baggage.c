@@ -14,6 +14,7 @@
 
 #include "census/propagation.h"
 #include "fuzz_common.h"
+#include "fuzz_tags.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   census_tag_map *map = census_tag_map_new();
@@ -31,14 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   FUZZ_CHECK(census_baggage_parse(out, length, again, &skipped) == CENSUS_OK);
   FUZZ_CHECK(skipped == 0);
   if (format_skipped == 0) {
-    FUZZ_CHECK(census_tag_map_size(again) == census_tag_map_size(map));
-    for (size_t i = 0; i < census_tag_map_size(map); i++) {
-      const census_tag_key *key;
-      const char *value;
-      FUZZ_CHECK(census_tag_map_at(map, i, &key, &value) == CENSUS_OK);
-      const char *back = census_tag_map_get(again, key);
-      FUZZ_CHECK(back != NULL && strcmp(back, value) == 0);
-    }
+    fuzz_check_same_tags(map, again);
   }
   census_tag_map_free(again);
   census_tag_map_free(map);

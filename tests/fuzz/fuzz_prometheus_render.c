@@ -21,6 +21,10 @@
  *                       Exponential: scale (kept in -10..20), offset, zero count, then the bucket
  *                       counts; its sum is 1.5 per measurement)
  *   O|<n>,...           the overflow row (values all ""), once per view
+ *   X<n>,<n>,<n>,<n>    an exemplar of the last row: slot (a Distribution's bucket; every other
+ *                       view shows only slot 0, as census's one-slot reservoirs), value, time
+ *                       (ns after 1700000000 s), ids (a number hashed into trace and span ids;
+ *                       a multiple of 4 means none: recorded outside any span)
  *   T<ns>               the view's start time
  *   P<prefix> L<name>=<value> B   options: name prefix, constant label (at most 4), base units
  * e.g. tests/fuzz/corpus/prometheus_render/. The views are snapshot doubles: this file defines
@@ -73,6 +77,8 @@ struct row {
   census_point point;
   int64_t buckets[MAX_BOUNDS + 1];
   census_exponential_buckets exponential;
+  census_exemplar exemplars[MAX_BOUNDS + 1]; /* by slot, as census's reservoirs */
+  bool has_exemplar[MAX_BOUNDS + 1];
 };
 
 struct census_view_data {
@@ -151,6 +157,32 @@ CENSUS_EXPORT census_status census_view_data_row_exponential(const census_view_d
   }
   *out = d->rows[row].exponential;
   return CENSUS_OK;
+}
+/* Exemplars as census keeps them: a Distribution's by bucket (slot = bucket, in order, at most
+ * one each), every other view's in slot 0 only. */
+static size_t exemplar_slots(const census_view_data *d) {
+  return d->aggregation == CENSUS_AGGREGATION_DISTRIBUTION ? d->bound_count + 1 : 1;
+}
+CENSUS_EXPORT size_t census_view_data_row_exemplar_count(const census_view_data *d, size_t row) {
+  size_t n = 0;
+  for (size_t k = 0; row < d->row_count && k < exemplar_slots(d); k++) {
+    n += d->rows[row].has_exemplar[k];
+  }
+  return n;
+}
+CENSUS_EXPORT census_status census_view_data_row_exemplar(const census_view_data *d, size_t row,
+                                                          size_t i, census_exemplar *out) {
+  if (!d || !out) {
+    return CENSUS_EINVAL;
+  }
+  for (size_t k = 0; row < d->row_count && k < exemplar_slots(d); k++) {
+    if (d->rows[row].has_exemplar[k] && i-- == 0) {
+      *out = d->rows[row].exemplars[k];
+      out->bucket = d->aggregation == CENSUS_AGGREGATION_DISTRIBUTION ? k : SIZE_MAX;
+      return CENSUS_OK;
+    }
+  }
+  return CENSUS_ENOTFOUND;
 }
 CENSUS_EXPORT census_measure_type census_measure_value_type(const census_measure *m) {
   return m->type;
@@ -468,6 +500,25 @@ static void parse(struct program *p, const uint8_t *data, size_t size) {
       add_row(d, arg, arg_length, false);
     } else if (d && command == 'O') {
       add_row(d, arg, arg_length, true);
+    } else if (d && command == 'X' && d->row_count > 0) {
+      double x[4] = {0, 1, 0, 1};
+      numbers(arg, arg_length, x, 4);
+      struct row *r = &d->rows[d->row_count - 1];
+      size_t slot = (size_t)count_of(x[0]) % (MAX_BOUNDS + 1);
+      census_exemplar *e = &r->exemplars[slot];
+      *e = (census_exemplar){0};
+      double v = value_of(x[1], false, d->measure.signed_values);
+      e->int_value = int_of(v);
+      e->double_value = d->measure.type == CENSUS_MEASURE_INT64 ? (double)e->int_value : v;
+      e->time_ns = 1700000000000000000 + count_of(x[2]);
+      uint64_t h = (uint64_t)count_of(x[3]);
+      e->has_span = h % 4 != 0;
+      for (size_t b = 0; b < 16; b++) {
+        h = h * 6364136223846793005u + 1442695040888963407u;
+        e->trace_id[b] = (uint8_t)(h >> 56);
+        e->span_id[b % 8] ^= (uint8_t)(h >> 48);
+      }
+      r->has_exemplar[slot] = true;
     } else if (d && command == 'T') {
       char text[32];
       size_t k = arg_length < sizeof text - 1 ? arg_length : sizeof text - 1;
@@ -526,8 +577,8 @@ static size_t expected_samples(const struct program *p, bool openmetrics) {
       census_buf word = CENSUS_BUF_INIT, original = CENSUS_BUF_INIT;
       census_prometheus_scale scale;
       census__prometheus_view_unit(d, &p->options, &word, &original, &scale);
-      free(word.data);
-      free(original.data);
+      census_allocator_free(word.data); /* census_buf: census's allocator */
+      census_allocator_free(original.data);
       for (size_t r = 0; r < d->row_count; r++) {
         const census_exponential_buckets *e = &d->rows[r].exponential;
         size_t n = 4;

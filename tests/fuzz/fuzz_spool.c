@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "census/allocator.h"
 #include "fuzz_common.h"
 #include "spool.h"
 
@@ -59,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                                           (size_t)h.body_len, &out, &out_len);
   FUZZ_CHECK(st == CENSUS_OK);
   FUZZ_CHECK(out_len == size && memcmp(out, data, size) == 0);
-  free(out);
+  census_allocator_free(out); /* census__spool_encode() allocated it */
   free(sender);
   free(service);
   free(ct);

@@ -3,7 +3,8 @@
 # Builds the descriptor sets check_proto_json.py loads, from Google's published API definitions
 # as installed by npm (never copied into the repository):
 #   monitoring.pb  google.monitoring.v3 (metric_service.proto: CreateTimeSeriesRequest,
-#                  google.api.MetricDescriptor, ...) - protoc from @google-cloud/monitoring
+#                  google.api.MetricDescriptor, ...; span_context.proto and dropped_labels.proto:
+#                  the types of Distribution.Exemplar attachments) - protoc from @google-cloud/monitoring
 #                  build/protos + google-gax build/protos (google.api / google.protobuf imports)
 #   wkt.pb         google.protobuf well-known types + google.rpc.Status (protoc, google-gax)
 #   cloud_trace.pb google.devtools.cloudtrace.v2 (BatchWriteSpansRequest): that package ships
@@ -15,7 +16,8 @@ OUT=$2
 mkdir -p "$OUT"
 GAX=$NM/google-gax/build/protos
 protoc -I "$NM/@google-cloud/monitoring/build/protos" -I "$GAX" --include_imports \
-  --descriptor_set_out="$OUT/monitoring.pb" google/monitoring/v3/metric_service.proto
+  --descriptor_set_out="$OUT/monitoring.pb" google/monitoring/v3/metric_service.proto \
+  google/monitoring/v3/span_context.proto google/monitoring/v3/dropped_labels.proto
 protoc -I "$GAX" --include_imports --descriptor_set_out="$OUT/wkt.pb" \
   google/protobuf/timestamp.proto google/protobuf/wrappers.proto google/protobuf/empty.proto \
   google/protobuf/any.proto google/rpc/status.proto

@@ -52,7 +52,8 @@ def main():
         return 1
     for n, body in enumerate(bodies, 1):
         try:
-            json_format.Parse(body, cls(), ignore_unknown_fields=False)
+            # The pool also resolves google.protobuf.Any values (exemplar attachments).
+            json_format.Parse(body, cls(), ignore_unknown_fields=False, descriptor_pool=pool)
         except json_format.ParseError as e:
             where = " (line %d)" % n if jsonl else ""
             print("invalid %s%s: %s" % (args[1], where, e), file=sys.stderr)

@@ -100,7 +100,7 @@ int main(int argc, char **argv) {
     char *p = census__google_metadata_get(census__google_auth_metadata_host(auth),
                                           "project/project-id", 2000);
     EXPECT(p && strcmp(p, argv[2]) == 0);
-    free(p);
+    census_allocator_free(p); /* census__google_metadata_get() allocated it */
     /* A 200 without "Metadata-Flavor: Google" in the response is not the metadata server's. */
     EXPECT(census__google_metadata_get(census__google_auth_metadata_host(auth), "instance/imposter",
                                        2000) == NULL);
@@ -110,6 +110,6 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: google_auth_e2e keyfile|badkey|metadata ...\n");
     return 2;
   }
-  free(project);
+  census_allocator_free(project); /* census__google_auth_new() allocated it */
   return 0;
 }

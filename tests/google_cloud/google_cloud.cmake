@@ -62,7 +62,7 @@ set_tests_properties(google_proto_checker PROPERTIES
 
 # The Cloud Monitoring test programs, each one source plus what they share (monitoring_support.c).
 foreach(app monitoring_app monitoring_limits_app monitoring_drops_app monitoring_fork_app
-    monitoring_exp_app)
+    monitoring_exp_app monitoring_exemplar_app)
   add_executable(google_${app} ${GOOGLE_TEST_DIR}/${app}.c ${GOOGLE_TEST_DIR}/monitoring_support.c)
   target_link_libraries(google_${app} PRIVATE census_google_cloud_static census_static)
 endforeach()
@@ -106,3 +106,12 @@ set_tests_properties(google_monitoring_fork PROPERTIES
   LABELS "google_cloud;integration" TIMEOUT 60 ENVIRONMENT "NODE_PATH=${GOOGLE_NODE_PATH}")
 
 include(${CMAKE_CURRENT_LIST_DIR}/cloud_trace.cmake OPTIONAL)
+
+# Exemplars (monitoring_exemplar_test.sh): Distribution.Exemplar with SpanContext and DroppedLabels
+# attachments, valid for Google's parser, naming the recorded spans.
+add_test(NAME google_monitoring_exemplar
+  COMMAND ${GOOGLE_TEST_DIR}/monitoring_exemplar_test.sh
+          $<TARGET_FILE:google_monitoring_exemplar_app> ${GOOGLE_TEST_DIR} ${GOOGLE_PROTOS_DIR})
+set_tests_properties(google_monitoring_exemplar PROPERTIES
+  LABELS "google_cloud;integration;exemplar" TIMEOUT 120 FIXTURES_REQUIRED google_protos
+  ENVIRONMENT "NODE_PATH=${GOOGLE_NODE_PATH}")

@@ -125,3 +125,13 @@ target_link_libraries(otlp_exp_app PRIVATE census_otlp_static census_static)
 add_test(NAME otlp_exponential COMMAND ${otlp_dir}/otlp_exponential_test.sh $<TARGET_FILE:otlp_exp_app>)
 set_tests_properties(otlp_exponential PROPERTIES LABELS "otlp;integration;exponential" TIMEOUT 60
   ENVIRONMENT "${otlp_env}")
+# Exemplars (otlp_exemplar_test.sh): otlp_exemplar_app records requests in sampled, unsampled and
+# no spans with the trace_based filter; check_exemplars.js decodes the OTLP bodies with the
+# official definitions (Exemplar), check_exemplars_openmetrics.py parses the OpenMetrics text with
+# the strict prometheus_client parser: the slow request's span is its bucket's exemplar in both.
+add_executable(otlp_exemplar_app ${otlp_dir}/otlp_exemplar_app.c)
+target_link_libraries(otlp_exemplar_app PRIVATE census_otlp_static census_prometheus_static
+  census_static)
+add_test(NAME otlp_exemplar COMMAND ${otlp_dir}/otlp_exemplar_test.sh $<TARGET_FILE:otlp_exemplar_app>)
+set_tests_properties(otlp_exemplar PROPERTIES LABELS "otlp;integration;exemplar" TIMEOUT 60
+  ENVIRONMENT "${otlp_env}")

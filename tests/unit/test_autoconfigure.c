@@ -17,8 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "census/autoconfigure.h"
+#include "census/exporter.h"
 #include "census/propagation.h"
 #include "census/trace.h"
 #include "propagation_carrier.h"
@@ -98,6 +101,25 @@ static bool root_sampled(void) {
   bool sampled = census_span_context(span, &ctx) == CENSUS_OK && (ctx.trace_flags & 1);
   census_span_end(span);
   return sampled;
+}
+
+/* Whether a new root span whose trace id has `low` as its lower 8 bytes (big-endian; the upper
+ * 8 bytes fixed and non-zero) is sampled under the global sampler now in force. */
+static bool root_sampled_with_id(uint64_t low) {
+  uint8_t id[CENSUS_TRACE_ID_SIZE];
+  memset(id, 0xab, 8);
+  for (int i = 0; i < 8; i++) {
+    id[8 + i] = (uint8_t)(low >> (56 - 8 * i));
+  }
+  census_span_options o = CENSUS_SPAN_OPTIONS_INIT;
+  o.root = true;
+  o.trace_id = id;
+  census_span span = census_span_start("autoconfigure.ratio", &o);
+  census_trace_context ctx;
+  assert_int_equal(census_span_context(span, &ctx), CENSUS_OK);
+  assert_memory_equal(ctx.trace_id, id, sizeof id); /* the id asked for is the one decided on */
+  census_span_end(span);
+  return ctx.trace_flags & 1;
 }
 
 /* ---- tests ------------------------------------------------------------------------------ */
@@ -201,12 +223,25 @@ static void test_sampler(void **state) {
     assert_int_equal(root_sampled(), cases[i].sampled);
     census_autoconfig_stop(&c, 0);
   }
+  /* A ratio between 0 and 1 is what the global sampler applies, not only what the struct says:
+   * on GRID evenly spaced trace ids exactly ratio * GRID are sampled, and the two ids either side
+   * of the rule's bound (ratio * 2^64 for the lower 8 bytes) fall on their sides. A sampler left
+   * at always-on, or built with another ratio, fails the count or the bound. */
   setenv("OTEL_TRACES_SAMPLER", "traceidratio", 1);
   setenv("OTEL_TRACES_SAMPLER_ARG", "0.25", 1);
   census_autoconfig c = configure(NULL, CENSUS_OK);
   assert_string_equal(c.sampler, "traceidratio");
   assert_true(c.sampler_ratio == 0.25);
   assert_int_equal(line_count, 0);
+  enum { GRID = 256 };
+  int sampled = 0;
+  for (uint64_t i = 0; i < GRID; i++) {
+    sampled += root_sampled_with_id(i * (UINT64_MAX / GRID + 1));
+  }
+  assert_int_equal(sampled, (int)(0.25 * GRID));
+  uint64_t bound = (uint64_t)(0.25 * 0x1p64);
+  assert_true(root_sampled_with_id(bound - 1));
+  assert_false(root_sampled_with_id(bound));
   census_autoconfig_stop(&c, 0);
 }
 
@@ -361,7 +396,8 @@ static void test_exporter_lists(void **state) {
   }
 }
 
-/* console in one list only: the stdout exporter prints that signal only. */
+/* console in one list only: the stdout exporter prints that signal only (the span ended is in
+ * its output once, the counter's row is not). */
 static void test_console_exporter(void **state) {
   (void)state;
   FILE *out = tmpfile();
@@ -385,6 +421,17 @@ static void test_console_exporter(void **state) {
   assert_int_equal(census_stdout_exporter_stats(c.console, &stats), CENSUS_OK);
   assert_true(stats.spans_written >= 1);
   assert_int_equal(stats.rows_written, 0); /* views skipped, though a view has a row */
+  /* What reached the file: the span, once, and not the counter's row. */
+  char printed[1 << 14];
+  rewind(out);
+  size_t n = fread(printed, 1, sizeof printed - 1, out);
+  printed[n] = '\0';
+  int spans = 0;
+  for (const char *p = printed; (p = strstr(p, "autoconfigure.console")) != NULL; p++) {
+    spans++;
+  }
+  assert_int_equal(spans, 1);
+  assert_null(strstr(printed, "autoconfigure.rows"));
   census_autoconfig_stop(&c, 0);
   assert_null(c.console);
   fclose(out);
@@ -418,12 +465,71 @@ static void test_prometheus_address(void **state) {
   census_autoconfig_stop(&c, 0);
 }
 
+/* The timeout a stats exporter's flush was given at exit, written to this pipe by the child. */
+static int exit_timeout_pipe = -1;
+
+static census_status ignore_views(void *user, const census_view_data *const *views, size_t n) {
+  (void)user, (void)views, (void)n;
+  return CENSUS_OK;
+}
+
+static census_status report_exit_timeout(void *user, int64_t timeout_ms) {
+  (void)user;
+  if (census_exporter_is_flushing_at_exit()) {
+    ssize_t n = write(exit_timeout_pipe, &timeout_ms, sizeof timeout_ms);
+    (void)n;
+  }
+  return CENSUS_OK;
+}
+
+/* Runs census_autoconfigure_core() with OTEL_METRIC_EXPORT_TIMEOUT = `value` in a child process
+ * that then exits, and returns the timeout census gave a stats exporter's flush at that exit
+ * (-1 if the child reported none). The child's exit flush is the one the variable sets. */
+static int64_t exit_flush_timeout_under(const char *value) {
+  int fds[2];
+  assert_int_equal(pipe(fds), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    close(fds[0]);
+    exit_timeout_pipe = fds[1];
+    setenv("OTEL_METRIC_EXPORT_TIMEOUT", value, 1);
+    census_stats_exporter_ops ops = CENSUS_STATS_EXPORTER_OPS_INIT;
+    ops.export_views = ignore_views;
+    ops.flush = report_exit_timeout;
+    if (census_stats_exporter_register(&ops, &ops) != CENSUS_OK) {
+      _exit(2);
+    }
+    census_autoconfig c = CENSUS_AUTOCONFIG_INIT;
+    if (census_autoconfigure_core(NULL, &c) != CENSUS_OK) {
+      _exit(3);
+    }
+    exit(0); /* the flush at exit runs here */
+  }
+  close(fds[1]);
+  int64_t timeout = -1;
+  ssize_t n = read(fds[0], &timeout, sizeof timeout);
+  close(fds[0]);
+  int wstatus = 0;
+  assert_int_equal(waitpid(pid, &wstatus, 0), pid);
+  assert_true(WIFEXITED(wstatus));
+  assert_int_equal(WEXITSTATUS(wstatus), 0);
+  return n == (ssize_t)sizeof timeout ? timeout : -1;
+}
+
+/* Proves OTEL_METRIC_EXPORT_TIMEOUT is applied as the flush timeout at exit: in a child process
+ * that sets it to 1234 and exits, the exporter's flush at exit gets at most 1234 ms and not much
+ * less (it is what is left of that deadline), not the default 5000; a malformed value leaves the
+ * default 5000 at exit, with one diagnostic. Fails if autoconfigure only fills the struct
+ * (c.export_timeout_ms) without calling census_exit_flush_set_timeout_ms(). */
 static void test_export_timeout(void **state) {
   (void)state;
   setenv("OTEL_METRIC_EXPORT_TIMEOUT", "1234", 1);
   census_autoconfig c = configure(NULL, CENSUS_OK);
   assert_int_equal(c.export_timeout_ms, 1234);
   census_autoconfig_stop(&c, 0);
+  int64_t at_exit = exit_flush_timeout_under("1234");
+  assert_true(at_exit <= 1234 && at_exit > 1234 - 1000);
   setenv("OTEL_METRIC_EXPORT_TIMEOUT", "soon", 1);
   c = configure(NULL, CENSUS_OK);
   assert_int_equal(c.export_timeout_ms, 5000);
@@ -431,6 +537,8 @@ static void test_export_timeout(void **state) {
   assert_int_equal(lines_with("OTEL_METRIC_EXPORT_TIMEOUT", "milliseconds", "5000", NULL), 1);
   census_autoconfig_stop(&c, 0);
   assert_int_equal(census_exit_flush_set_timeout_ms(5000), CENSUS_OK);
+  at_exit = exit_flush_timeout_under("soon");
+  assert_true(at_exit <= 5000 && at_exit > 5000 - 1000);
 }
 
 static void test_service_name_from_environment(void **state) {

@@ -8,6 +8,7 @@
  * cannot leave the library holding a pointer into a dead stack frame.
  */
 #include <fcntl.h>
+#include <jansson.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -424,7 +425,8 @@ static void test_stdout_json(void **state) {
 
 /* Proves: the JSON exporter escapes tag values: a double quote and a backslash (both printable
  * ASCII, so valid in tag values) appear as backslash-quote and backslash-backslash inside the
- * JSON string, so the line stays one valid object. */
+ * JSON string, so the line stays one valid object (parsed by jansson) that gives the value back
+ * exactly. */
 static void test_stdout_json_escapes(void **state) {
   (void)state;
   const census_measure *m = census_measure_int64_new("exp/escape_m", NULL, NULL, NULL);
@@ -448,7 +450,26 @@ static void test_stdout_json_escapes(void **state) {
   char *out = read_from(fd, 0);
   /* The expected JSON text of the value is written out by hand: "a\"b\\c". */
   const char *escaped[] = {"\"view\":\"exp/escape\"", "\"exp_esc\":\"a\\\"b\\\\c\""};
-  assert_true(count_lines(out, escaped, 2) >= 1);
+  int lines = count_lines(out, escaped, 2);
+  assert_true(lines >= 1);
+  /* Every line parses as one JSON object (jansson, an independent parser), and the escape
+   * view's lines, as many as matched above, give back the tag value exactly, with a count of 1. */
+  int parsed = 0;
+  for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+    json_error_t error;
+    json_t *row = json_loads(line, JSON_REJECT_DUPLICATES, &error);
+    if (!json_is_object(row)) {
+      fail_msg("not one JSON object (%s): %s", error.text, line);
+    }
+    if (strcmp(json_string_value(json_object_get(row, "view")), "exp/escape") == 0) {
+      json_t *tags = json_object_get(row, "tags");
+      assert_string_equal(json_string_value(json_object_get(tags, "exp_esc")), "a\"b\\c");
+      assert_int_equal(json_integer_value(json_object_get(row, "count")), 1);
+      parsed++;
+    }
+    json_decref(row);
+  }
+  assert_int_equal(parsed, lines);
   free(out);
   close(fd);
 }

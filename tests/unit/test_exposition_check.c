@@ -57,6 +57,22 @@ static const struct check_case cases[] = {
      "g{a=\"x\"} NaN\n# EOF\n",
      true, true},
     {OM, "sample without metadata (unknown)", "x_y 1\n# EOF\n", true, true},
+    {OM, "exemplars on a bucket and a counter (census's shape)",
+     "# TYPE h histogram\nh_bucket{le=\"1.0\"} 1 # {trace_id=\"0af7651916cd43dd8448eb211c80319c\","
+     "span_id=\"b7ad6b7169203331\"} 0.5 1700000000.123\nh_bucket{le=\"+Inf\"} 2\nh_sum 3\n"
+     "h_count 2\n# TYPE c counter\nc_total 3 # {trace_id=\"0af7651916cd43dd8448eb211c80319c\"} 1\n"
+     "# EOF\n",
+     true, true},
+    {OM, "exemplar on a gauge", "# TYPE g gauge\ng 1 # {a=\"b\"} 1\n# EOF\n", false, false},
+    {OM, "exemplar on a histogram's _count",
+     "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_sum 3\nh_count 2 # {a=\"b\"} 1\n# EOF\n",
+     false, false},
+    {OM, "exemplar labels over 128 characters",
+     "# TYPE c counter\nc_total 3 # {a=\"0123456789012345678901234567890123456789012345678901234567"
+     "8901234567890123456789012345678901234567890123456789012345678901234567890\"} 1\n# EOF\n",
+     false, false},
+    {OM, "exemplar without a value", "# TYPE c counter\nc_total 3 # {a=\"b\"}\n# EOF\n", false,
+     false},
 
     /* ---- OpenMetrics, rejected by both ---- */
     {OM, "family with an empty name (view \"_total\" on today's main)",
@@ -138,6 +154,8 @@ static const struct check_case cases[] = {
     {TEXT, "label __name__", "g{__name__=\"x\"} 1\n", false, false},
     {TEXT, "label name starting with a digit", "g{1a=\"x\"} 1\n", false, false},
     {TEXT, "missing value", "g\n", false, false},
+    {TEXT, "an exemplar (text 0.0.4 has none)", "# TYPE c counter\nc_total 3 # {a=\"b\"} 1\n",
+     false, false},
     {TEXT, "invalid value", "g one\n", false, false},
     {TEXT, "invalid le", "# TYPE h histogram\nh_bucket{le=\"x\"} 1\nh_bucket{le=\"+Inf\"} 1\n",
      false, false},

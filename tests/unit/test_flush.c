@@ -24,6 +24,7 @@
 
 #include "support.h" /* cmocka, census/census.h and the shared helpers */
 
+#include "diag_log.h" /* on_diag, diag_log, diag_lines, diag_reset(), diag_matches() */
 #include "census/trace.h"
 
 static int64_t mono_ms(void) {
@@ -237,16 +238,6 @@ static volatile sig_atomic_t got_sigterm;
 static void on_sigterm(int signo) {
   (void)signo;
   got_sigterm = 1;
-}
-
-static pthread_mutex_t diag_mu = PTHREAD_MUTEX_INITIALIZER;
-static char diag_log[4096];
-
-static void on_diag(void *user, census_status status, const char *message) {
-  pthread_mutex_lock(&diag_mu);
-  size_t used = strlen(diag_log);
-  snprintf(diag_log + used, sizeof diag_log - used, "%s\n", message);
-  pthread_mutex_unlock(&diag_mu);
 }
 
 /* Proves, with SIGTERM handled by census over a handler of this process's own (so that the

@@ -196,6 +196,22 @@ static void test_key_file_errors(void **state) {
   assert_null(census__google_auth_new(&cfg, &project, &st));
   assert_int_equal(st, CENSUS_ECONFIG);
   assert_non_null(strstr(diag, "client_email"));
+
+  /* The key file's "type" is outside text: quoted escaped, so a newline cannot forge a second
+   * log line nor an escape sequence reach the terminal. Fails on main (quoted raw). */
+  write_file(path, "{\"type\":\"x\\ncensus: forged line \\u001b[31m\\\"\"}");
+  assert_null(census__google_auth_new(&cfg, &project, &st));
+  assert_int_equal(st, CENSUS_ECONFIG);
+  assert_null(strchr(diag, '\n'));
+  assert_null(strchr(diag, '\x1b'));
+  assert_non_null(strstr(diag, "\"type\" is \"x\\ncensus: forged line \\x1b[31m\\\"\""));
+
+  /* jansson's parse error may quote the file's bytes: escaped too. */
+  write_file(path, "{\"type\": \x01\x1b[2J}");
+  assert_null(census__google_auth_new(&cfg, &project, &st));
+  assert_int_equal(st, CENSUS_ECONFIG);
+  assert_null(strchr(diag, '\x1b'));
+  assert_null(strchr(diag, '\x01'));
   unlink(path);
 }
 

@@ -18,6 +18,7 @@
 #include "census/census.h"
 #include "census/exporters/google_cloud_monitoring.h"
 #include "google_monitoring_internal.h"
+#include "core/alloc.h"
 
 static char diag[4096];
 static void on_diag(void *user, census_status status, const char *message) {
@@ -162,7 +163,7 @@ static void test_updown_sum_is_gauge(void **state) {
     if (!strstr(body, kinds[i])) {
       fail_msg("%s: want %s in %s", names[i], kinds[i], body);
     }
-    free(body);
+    census__free(body);
     census_view_data_free(d);
   }
 }

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "../http/fault_receiver_fixture.h"
+#include "diag_log.h" /* on_diag, diag_log, diag_lines, diag_reset(), diag_matches() */
 #include "census/census.h"
 #include "census/trace.h"
 #include "span_fixture.h"
@@ -33,25 +34,6 @@
 /* ---- fixtures ---------------------------------------------------------------------------- */
 
 /* receiver, start_receiver(), teardown: ../http/fault_receiver_fixture.h. */
-
-static pthread_mutex_t diag_mu = PTHREAD_MUTEX_INITIALIZER;
-static char diag_log[8192];
-
-static void on_diag(void *user, census_status status, const char *message) {
-  (void)user;
-  (void)status;
-  pthread_mutex_lock(&diag_mu);
-  size_t len = strlen(diag_log);
-  snprintf(diag_log + len, sizeof diag_log - len, "%s\n", message);
-  pthread_mutex_unlock(&diag_mu);
-}
-
-static bool diag_contains(const char *needle) {
-  pthread_mutex_lock(&diag_mu);
-  bool found = strstr(diag_log, needle) != NULL;
-  pthread_mutex_unlock(&diag_mu);
-  return found;
-}
 
 /* The exporter's own state, as a concrete exporter would have it. */
 typedef struct test_state {

@@ -25,8 +25,10 @@
 #include <sys/socket.h>
 
 #include "../http/fault_receiver_fixture.h"
+#include "diag_log.h" /* on_diag, diag_log, diag_lines, diag_reset(), diag_matches() */
 #include "census/census.h"
 #include "http_sender.h"
+#include "core/alloc.h"
 
 /* ---- fixtures ---------------------------------------------------------------------------- */
 
@@ -37,36 +39,6 @@ static const char *url(const char *path) {
   static char buf[160];
   snprintf(buf, sizeof buf, "%s%s", receiver.url_base, path);
   return buf;
-}
-
-/* Diagnostics, collected from whichever thread reports them. */
-static pthread_mutex_t diag_mu = PTHREAD_MUTEX_INITIALIZER;
-static char diag_log[8192];
-static int diag_count;
-
-static void on_diag(void *user, census_status status, const char *message) {
-  pthread_mutex_lock(&diag_mu);
-  size_t used = strlen(diag_log);
-  snprintf(diag_log + used, sizeof diag_log - used, "%s\n", message);
-  diag_count++;
-  pthread_mutex_unlock(&diag_mu);
-}
-
-static void diag_reset(void) {
-  pthread_mutex_lock(&diag_mu);
-  diag_log[0] = '\0';
-  diag_count = 0;
-  pthread_mutex_unlock(&diag_mu);
-}
-
-static int diag_matches(const char *needle) {
-  pthread_mutex_lock(&diag_mu);
-  int n = 0;
-  for (const char *p = diag_log; (p = strstr(p, needle)) != NULL; p++) {
-    n++;
-  }
-  pthread_mutex_unlock(&diag_mu);
-  return n;
 }
 
 /* The classifier the OTLP exporter will use, simplified: 2xx delivered (a body "rejected=N"
@@ -126,7 +98,7 @@ static census_http_sender *new_sender(const census_http_sender_config *c) {
 
 static census_status submit_text(census_http_sender *s, const char *text, uint64_t items,
                                  uint64_t key) {
-  char *body = strdup(text);
+  char *body = census__strdup(text);
   assert_non_null(body);
   return census__http_sender_submit(s, body, strlen(text), items, key);
 }
@@ -456,7 +428,7 @@ static void gzip_body_arrives_intact(void **state) {
   c.gzip = true;
   census_http_sender *s = new_sender(&c);
   size_t len = 50000;
-  char *text = malloc(len + 1);
+  char *text = census__malloc(len + 1) /* the sender frees it */;
   assert_non_null(text);
   uint32_t x = 12345;
   for (size_t i = 0; i < len; i++) {
@@ -655,7 +627,7 @@ static void invalid_arguments(void **state) {
   c.classify = NULL;
   assert_null(census__http_sender_new(&c, &st));
   assert_int_equal(st, CENSUS_EINVAL);
-  assert_int_equal(census__http_sender_submit(NULL, strdup("x"), 1, 1, 0), CENSUS_EINVAL);
+  assert_int_equal(census__http_sender_submit(NULL, census__strdup("x"), 1, 1, 0), CENSUS_EINVAL);
   census__http_sender_free(NULL, 0);
 }
 

@@ -24,9 +24,11 @@
 #include <signal.h>
 
 #include "../http/fault_receiver.h"
+#include "diag_log.h" /* on_diag, diag_log, diag_lines, diag_reset(), diag_matches() */
 #include "census/census.h"
 #include "census/exporter.h"
 #include "http_sender.h"
+#include "core/alloc.h"
 
 static census_http_verdict classify(void *user, const census_http_response *response,
                                     uint64_t *rejected, char *message, size_t message_size) {
@@ -38,7 +40,7 @@ static census_http_verdict classify(void *user, const census_http_response *resp
 }
 
 static census_status submit_text(census_http_sender *s, const char *text) {
-  char *body = strdup(text);
+  char *body = census__strdup(text);
   return census__http_sender_submit(s, body, strlen(text), 1, 0);
 }
 
@@ -161,27 +163,6 @@ static void child_counters_are_its_own(void **state) {
 
 /* ---- the exit deadline -------------------------------------------------------------------- */
 
-/* Diagnostics in the child, collected from whichever thread reports them. */
-static pthread_mutex_t diag_mu = PTHREAD_MUTEX_INITIALIZER;
-static char diag_log[8192];
-
-static void on_diag(void *user, census_status status, const char *message) {
-  pthread_mutex_lock(&diag_mu);
-  size_t used = strlen(diag_log);
-  snprintf(diag_log + used, sizeof diag_log - used, "%s\n", message);
-  pthread_mutex_unlock(&diag_mu);
-}
-
-static int diag_matches(const char *needle) {
-  pthread_mutex_lock(&diag_mu);
-  int n = 0;
-  for (const char *p = diag_log; (p = strstr(p, needle)) != NULL; p++) {
-    n++;
-  }
-  pthread_mutex_unlock(&diag_mu);
-  return n;
-}
-
 /* A census stats exporter whose only work is its flush: it flushes the sender (as every push
  * exporter's flush callback does), so census's exit flush reaches it. */
 static census_status no_views(void *user, const census_view_data *const *views, size_t count) {
@@ -209,7 +190,7 @@ static int64_t self_dropped(const char *exporter, const char *reason) {
 }
 
 static census_status submit_items(census_http_sender *s, const char *text, uint64_t items) {
-  return census__http_sender_submit(s, strdup(text), strlen(text), items, 0);
+  return census__http_sender_submit(s, census__strdup(text), strlen(text), items, 0);
 }
 
 /* In a child: a sender to `url` whose first request the receiver holds unanswered, registered

@@ -23,6 +23,7 @@
 #include "census/census.h"
 #include "http_sender.h"
 #include "spool.h"
+#include "core/alloc.h"
 
 static census_http_verdict classify(void *user, const census_http_response *response,
                                     uint64_t *rejected, char *message, size_t message_size) {
@@ -37,7 +38,7 @@ static census_http_verdict classify(void *user, const census_http_response *resp
 }
 
 static census_status submit_text(census_http_sender *s, const char *text, uint64_t items) {
-  return census__http_sender_submit(s, strdup(text), strlen(text), items, 0);
+  return census__http_sender_submit(s, census__strdup(text), strlen(text), items, 0);
 }
 
 static census_http_sender_config config_for(const char *url, const char *dir) {

@@ -36,6 +36,7 @@
 
 #include "census/census.h"
 #include "spool.h"
+#include "core/alloc.h"
 
 #define SECRET_URL                                                                                 \
   "https://user:hunter2-secret@collector.example:4318/v1/metrics?key=hunter2-secret"
@@ -521,7 +522,7 @@ static void parser_refuses_every_prefix_and_bit_flip(void **state) {
       file[i] ^= (char)(1 << bit);
     }
   }
-  free(file);
+  census__free(file); /* census__spool_encode() allocated it */
   /* Strings that cannot be stored are refused at encoding. */
   census_spool_meta bad = {1, 1, "text/plain\n", NULL};
   assert_int_equal(census__spool_encode(&bad, SENDER, SERVICE, 1, "x", 1, &file, &len),

@@ -29,6 +29,7 @@
 
 #include "../fuzz/exposition_check.h"
 #include "prometheus_internal.h"
+#include "core/alloc.h"
 
 /* Runs `command`; returns its exit status (-1 if it did not exit) and its output in out. */
 static int run_command(const char *command, char *out, size_t size) {
@@ -524,7 +525,7 @@ static void test_numbers(void **state) {
     census__prometheus_double(&o, cases[i].value, cases[i].canonical);
     census__buf_append_byte(&o, '\0');
     assert_string_equal(o.data, cases[i].text);
-    free(o.data);
+    census__free(o.data);
   }
   census_buf o = CENSUS_BUF_INIT;
   census__prometheus_int(&o, INT64_MIN);
@@ -532,7 +533,7 @@ static void test_numbers(void **state) {
   census__prometheus_int(&o, 0);
   census__buf_append_byte(&o, '\0');
   assert_string_equal(o.data, "-9223372036854775808 0");
-  free(o.data);
+  census__free(o.data);
 }
 
 /* Unit words (OpenTelemetry's table), annotations dropped, a/b as a_per_b. */
@@ -556,7 +557,7 @@ static void test_units(void **state) {
     census__prometheus_unit_suffix(&o, cases[i].unit);
     census__buf_append_byte(&o, '\0');
     assert_string_equal(o.data, cases[i].suffix);
-    free(o.data);
+    census__free(o.data);
   }
 }
 

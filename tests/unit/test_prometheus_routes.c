@@ -14,55 +14,18 @@
  *   - the exporter is listed in census's exporter status registry with its scrapes and port.
  * The functions are new in issue 17: this file does not build on main.
  */
+#include "http_client.h" /* http_request(), http_status(), http_body() */
 #include "support.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "census/exporter.h"
 #include "census/exporters/prometheus.h"
-
-/* Sends `method path` (HTTP/1.0) to 127.0.0.1:port and returns the whole answer (malloc'd,
- * NUL-terminated; "" if there was none). */
-static char *http(uint16_t port, const char *method, const char *path) {
-  char *out = calloc(1, 65536);
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-  if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0) {
-    char request[512];
-    int length = snprintf(request, sizeof request, "%s %s HTTP/1.0\r\n\r\n", method, path);
-    if (write(fd, request, (size_t)length) == (ssize_t)length) {
-      size_t used = 0;
-      ssize_t n;
-      while (used < 65535 && (n = read(fd, out + used, 65535 - used)) > 0) {
-        used += (size_t)n;
-      }
-    }
-  }
-  if (fd >= 0) {
-    close(fd);
-  }
-  return out;
-}
-
-static int status_of(const char *answer) {
-  int code = 0;
-  sscanf(answer, "HTTP/%*s %d", &code);
-  return code;
-}
-
-static const char *body_of(const char *answer) {
-  const char *b = strstr(answer, "\r\n\r\n");
-  return b ? b + 4 : "";
-}
 
 struct page {
   _Atomic int calls;
@@ -81,7 +44,7 @@ static void handler(void *user, const census_prometheus_request *request,
   const char *q = census_prometheus_request_query(request, "q");
   const char *flag = census_prometheus_request_query(request, "flag");
   static const census_kv extra[] = {{"X-Test", "yes"}};
-  char *body = malloc(512);
+  char *body = census_allocator_malloc(512); /* the server frees it (prometheus.h) */
   int n = snprintf(body, 512, "path=%s q=[%s] flag=%s", census_prometheus_request_path(request),
                    q ? q : "(none)", flag ? (flag[0] ? flag : "(empty)") : "(none)");
   response->status = strcmp(census_prometheus_request_path(request), "/p/teapot") == 0 ? 418 : 200;
@@ -109,38 +72,38 @@ static void test_route_answers(void **state) {
   uint16_t port = census_prometheus_exporter_port(e);
   struct page p = {0};
   assert_int_equal(census_prometheus_exporter_add_route(e, "/p", handler, &p), CENSUS_OK);
-  char *a = http(port, "GET", "/p/x?q=a%20b&flag");
-  assert_int_equal(status_of(a), 200);
-  assert_string_equal(body_of(a), "path=/p/x q=[a b] flag=(empty)");
+  char *a = http_request(port, "GET", "/p/x?q=a%20b&flag");
+  assert_int_equal(http_status(a), 200);
+  assert_string_equal(http_body(a), "path=/p/x q=[a b] flag=(empty)");
   assert_non_null(strstr(a, "Content-Type: text/html; charset=utf-8"));
   assert_non_null(strstr(a, "X-Content-Type-Options: nosniff"));
   assert_non_null(strstr(a, "Cache-Control: no-store"));
   assert_non_null(strstr(a, "X-Test: yes"));
   free(a);
-  a = http(port, "GET", "/p");
-  assert_string_equal(body_of(a), "path=/p q=[(none)] flag=(none)");
+  a = http_request(port, "GET", "/p");
+  assert_string_equal(http_body(a), "path=/p q=[(none)] flag=(none)");
   free(a);
-  a = http(port, "GET", "/p/teapot");
-  assert_int_equal(status_of(a), 418);
+  a = http_request(port, "GET", "/p/teapot");
+  assert_int_equal(http_status(a), 418);
   free(a);
-  a = http(port, "GET", "/px");
-  assert_int_equal(status_of(a), 404);
+  a = http_request(port, "GET", "/px");
+  assert_int_equal(http_status(a), 404);
   free(a);
-  a = http(port, "HEAD", "/p");
-  assert_int_equal(status_of(a), 200);
-  assert_string_equal(body_of(a), "");
+  a = http_request(port, "HEAD", "/p");
+  assert_int_equal(http_status(a), 200);
+  assert_string_equal(http_body(a), "");
   free(a);
-  a = http(port, "POST", "/p");
-  assert_int_equal(status_of(a), 405);
+  a = http_request(port, "POST", "/p");
+  assert_int_equal(http_status(a), 405);
   assert_non_null(strstr(a, "Allow: GET, HEAD"));
   free(a);
-  a = http(port, "GET", "/metrics");
-  assert_int_equal(status_of(a), 200);
+  a = http_request(port, "GET", "/metrics");
+  assert_int_equal(http_status(a), 200);
   free(a);
   assert_int_equal(atomic_load(&p.calls), 4); /* GET x3 and HEAD; not POST, not /px */
   assert_int_equal(census_prometheus_exporter_remove_route(e, "/p"), CENSUS_OK);
-  a = http(port, "GET", "/p");
-  assert_int_equal(status_of(a), 404);
+  a = http_request(port, "GET", "/p");
+  assert_int_equal(http_status(a), 404);
   free(a);
   assert_int_equal(census_prometheus_exporter_stop(e, 1000), CENSUS_OK);
 }
@@ -152,7 +115,7 @@ struct request_thread {
 
 static void *request_main(void *arg) {
   struct request_thread *t = arg;
-  t->answer = http(t->port, "GET", "/slow");
+  t->answer = http_request(t->port, "GET", "/slow");
   return NULL;
 }
 
@@ -184,7 +147,7 @@ static void test_remove_waits_for_handler(void **state) {
   assert_true(now_ns() - begin >= 40 * 1000000LL);
   pthread_join(releaser, NULL);
   pthread_join(thread, NULL);
-  assert_int_equal(status_of(t.answer), 200);
+  assert_int_equal(http_status(t.answer), 200);
   free(t.answer);
   assert_int_equal(census_prometheus_exporter_stop(e, 1000), CENSUS_OK);
 }
@@ -219,11 +182,11 @@ static void test_no_metrics(void **state) {
   uint16_t port = census_prometheus_exporter_port(e);
   struct page p = {0};
   assert_int_equal(census_prometheus_exporter_add_route(e, "/only", handler, &p), CENSUS_OK);
-  char *a = http(port, "GET", "/metrics");
-  assert_int_equal(status_of(a), 404);
+  char *a = http_request(port, "GET", "/metrics");
+  assert_int_equal(http_status(a), 404);
   free(a);
-  a = http(port, "GET", "/only");
-  assert_int_equal(status_of(a), 200);
+  a = http_request(port, "GET", "/only");
+  assert_int_equal(http_status(a), 200);
   free(a);
   assert_int_equal(census_prometheus_exporter_remove_route(e, "/only"), CENSUS_OK);
   assert_int_equal(census_prometheus_exporter_stop(e, 1000), CENSUS_OK);
@@ -253,8 +216,8 @@ static void test_status_registry(void **state) {
   (void)state;
   census_prometheus_exporter *e = start(false);
   uint16_t port = census_prometheus_exporter_port(e);
-  free(http(port, "GET", "/metrics"));
-  free(http(port, "GET", "/metrics"));
+  free(http_request(port, "GET", "/metrics"));
+  free(http_request(port, "GET", "/metrics"));
   struct found f = {0};
   assert_int_equal(census_exporter_status_visit(find_prometheus, &f), CENSUS_OK);
   assert_true(f.seen);

@@ -9,55 +9,27 @@
  * and census_shutdown() stops a running server, leaving the handle for _stats() and _stop().
  * Requests are made with plain sockets (HTTP/1.0).
  */
+#include "http_client.h" /* http_request(), http_status(), http_body() */
 #include "support.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "census/exporters/prometheus.h"
 
-/* Sends one GET /metrics (HTTP/1.0) to 127.0.0.1:port; returns the status code, 0 if the
- * connection was refused or closed without an answer. */
+/* Sends GET `path` to 127.0.0.1:port; returns the status code, 0 if the connection was refused
+ * or closed without an answer, and the body's length in *body_bytes (if not NULL). */
 static int http_get_path(uint16_t port, const char *path, size_t *body_bytes) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) {
-    return 0;
+  char *answer = http_request(port, "GET", path);
+  int code = http_status(answer);
+  if (body_bytes) {
+    *body_bytes = strlen(http_body(answer));
   }
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-  int code = 0;
-  if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0) {
-    char request[128];
-    int length = snprintf(request, sizeof request, "GET %s HTTP/1.0\r\n\r\n", path);
-    if (write(fd, request, (size_t)length) == (ssize_t)length) {
-      /* The whole answer, to find the body after the blank line. */
-      size_t size = 0, cap = 1 << 16;
-      char *answer = malloc(cap + 1);
-      ssize_t n;
-      while (answer && size < cap && (n = read(fd, answer + size, cap - size)) > 0) {
-        size += (size_t)n;
-      }
-      if (answer) {
-        answer[size] = '\0';
-        if (size > 12 && strncmp(answer, "HTTP/1.", 7) == 0) {
-          code = atoi(answer + 9);
-        }
-        const char *body = strstr(answer, "\r\n\r\n");
-        if (body_bytes) {
-          *body_bytes = body ? size - (size_t)(body + 4 - answer) : 0;
-        }
-        free(answer);
-      }
-    }
-  }
-  close(fd);
+  free(answer);
   return code;
 }
 

@@ -17,7 +17,8 @@
  *   - hostile_files: zero-length, another version, garbage, a torn header, a damaged record and
  *     a truncated copy beside good files: the read succeeds with the good data, each problem
  *     reported once;
- *   - gauge_modes: LAST_VALUE rows of two processes under most_recent, max, min, sum, all;
+ *   - gauge_modes: LAST_VALUE rows of two processes under most_recent, max, min, sum, and all
+ *     (a row per live process: its pid in the "pid" column, its own value);
  *   - leader: exactly one process of a group leads; when it dies another takes over;
  *     census_shm_is_leader() agrees, and is false before a process contends;
  *   - exponential_and_format_1: an exponential-histogram view (format version 2) recorded by two
@@ -539,6 +540,45 @@ static int64_t gauge_value(const char *dir, census_shm_gauge_mode mode, size_t *
   return value;
 }
 
+/* Under CENSUS_SHM_GAUGE_ALL: checks that "shm/gauge" has exactly one row per pid in `pids`,
+ * its "pid" column that pid (in decimal) and its value `values[i]`, whatever the row order. */
+static void assert_gauge_all(const char *dir, const pid_t *pids, const int64_t *values, size_t n) {
+  assert_int_equal(census_shm_gauge_mode_set(CENSUS_SHM_GAUGE_ALL), CENSUS_OK);
+  census_view_data **views;
+  size_t count;
+  assert_int_equal(census_shm_view_data_get_all(dir, &views, &count), CENSUS_OK);
+  const census_view_data *g = NULL;
+  for (size_t v = 0; v < count; v++) {
+    if (strcmp(census_view_data_name(views[v]), "shm/gauge") == 0) {
+      g = views[v];
+    }
+  }
+  assert_non_null(g);
+  size_t pid_column = census_view_data_column_count(g);
+  for (size_t c = 0; c < census_view_data_column_count(g); c++) {
+    if (strcmp(census_view_data_column(g, c), "pid") == 0) {
+      pid_column = c;
+    }
+  }
+  assert_true(pid_column < census_view_data_column_count(g));
+  assert_int_equal(census_view_data_row_count(g), n);
+  for (size_t i = 0; i < n; i++) {
+    char pid[24];
+    snprintf(pid, sizeof pid, "%d", (int)pids[i]);
+    size_t matches = 0;
+    for (size_t r = 0; r < n; r++) {
+      if (strcmp(census_view_data_row_value(g, r, pid_column), pid) == 0) {
+        census_point p;
+        assert_int_equal(census_view_data_row_point(g, r, &p), CENSUS_OK);
+        assert_int_equal(p.int_value, values[i]);
+        matches++;
+      }
+    }
+    assert_int_equal(matches, 1);
+  }
+  census_view_data_free_all(views, count);
+}
+
 /* Starts a member that sets the gauge to `g` and stays alive until killed. */
 static pid_t live_member(const char *dir, int64_t g) {
   int go[2];
@@ -572,8 +612,8 @@ static void gauge_modes(void **state) {
   assert_int_equal(gauge_value(dir, CENSUS_SHM_GAUGE_MAX, &rows), 5);
   assert_int_equal(gauge_value(dir, CENSUS_SHM_GAUGE_MIN, &rows), 3);
   assert_int_equal(gauge_value(dir, CENSUS_SHM_GAUGE_SUM, &rows), 8);
-  gauge_value(dir, CENSUS_SHM_GAUGE_ALL, &rows);
-  assert_int_equal(rows, 2); /* one per live process, with a pid column */
+  /* all: one row per live process, its pid in the "pid" column and its own value. */
+  assert_gauge_all(dir, (pid_t[]){a, b}, (int64_t[]){5, 3}, 2);
   /* The live variants over two live processes (on main they were off by one: LIVE_MAX showed
    * the minimum, LIVE_SUM the most recent value). */
   assert_int_equal(gauge_value(dir, CENSUS_SHM_GAUGE_LIVE_MOST_RECENT, &rows), 3);
@@ -588,8 +628,7 @@ static void gauge_modes(void **state) {
   assert_int_equal(gauge_value(dir, CENSUS_SHM_GAUGE_LIVE_MOST_RECENT, &rows), 5);
   assert_int_equal(gauge_value(dir, CENSUS_SHM_GAUGE_SUM, &rows), 8);
   assert_int_equal(gauge_value(dir, CENSUS_SHM_GAUGE_LIVE_SUM, &rows), 5);
-  gauge_value(dir, CENSUS_SHM_GAUGE_ALL, &rows);
-  assert_int_equal(rows, 1);
+  assert_gauge_all(dir, (pid_t[]){a}, (int64_t[]){5}, 1); /* the dead process's row is gone */
   census_shm_gauge_mode_set(CENSUS_SHM_GAUGE_MOST_RECENT);
   kill(a, SIGKILL);
   waitpid(a, NULL, 0);

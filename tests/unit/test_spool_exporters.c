@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "diag_log.h" /* on_diag, diag_log, diag_lines, diag_reset(), diag_matches() */
 #include "census/census.h"
 #include "census/exporters/google_cloud_monitoring.h"
 #include "census/exporters/google_cloud_trace.h"
@@ -27,15 +28,6 @@
 #include "census/exporters/zipkin.h"
 
 #define DEAD "http://127.0.0.1:9"
-
-static char diag_log[8192];
-
-static void capture(void *user, census_status status, const char *message) {
-  (void)user;
-  (void)status;
-  size_t n = strlen(diag_log);
-  snprintf(diag_log + n, sizeof diag_log - n, "%s\n", message);
-}
 
 typedef enum { OTLP, ZIPKIN, TRACE, MONITORING } kind;
 
@@ -132,7 +124,7 @@ static void check_exporter(kind k, const char *const *senders, int count) {
   snprintf(missing, sizeof missing, "%s/missing", root);
 
   unsetenv("CENSUS_SPOOL_DIR");
-  diag_log[0] = '\0';
+  diag_reset();
   assert_int_equal(start_stop(k, missing), CENSUS_ECONFIG);
   assert_non_null(strstr(diag_log, "spool_dir"));
   assert_non_null(strstr(diag_log, missing));
@@ -179,7 +171,7 @@ static void cloud_monitoring_spool_options(void **state) {
 }
 
 int main(void) {
-  census_diagnostics_set_callback(capture, NULL);
+  census_diagnostics_set_callback(on_diag, NULL);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(otlp_spool_options),
       cmocka_unit_test(zipkin_spool_options),

@@ -44,6 +44,7 @@ static const struct expected_code codes[] = {
     {CENSUS_ESYSTEM, -15, "CENSUS_ESYSTEM"},
     {CENSUS_ELIMIT, -16, "CENSUS_ELIMIT"},
     {CENSUS_EDUPLICATE, -17, "CENSUS_EDUPLICATE"},
+    {CENSUS_ETOOLATE, -18, "CENSUS_ETOOLATE"},
 };
 #define CODE_COUNT (sizeof codes / sizeof codes[0])
 

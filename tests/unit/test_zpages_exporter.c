@@ -5,7 +5,8 @@
  *   - loopback by default: a server of their own listens on 127.0.0.1 only (the kernel's
  *     /proc/net/tcp lists its listening socket with local address 127.0.0.1, not 0.0.0.0), and
  *     the exporter status registry shows that address;
- *   - read-only: GET and HEAD answer every page (HEAD without a body), POST, PUT and DELETE are
+ *   - read-only: GET and HEAD answer every page (GET with the whole HTML document or JSON object
+ *     and its content type, HEAD without a body), POST, PUT and DELETE are
  *     405 and reach no page; an unknown page is 404; census_zpages_exporter_stats() counts the
  *     pages served and the requests refused exactly;
  *   - every answer carries the Content-Security-Policy that allows no script and no external
@@ -19,15 +20,13 @@
  *   - after census_zpages_exporter_stop() the port no longer answers.
  * The zPages are new in issue 17: this file does not build on main.
  */
+#include "http_client.h" /* http_request(), http_status(), http_body() */
 #include "support.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "census/exporter.h"
@@ -35,41 +34,6 @@
 #include "census/exporters/zpages.h"
 
 /* ---- HTTP and diagnostics -------------------------------------------------------------------- */
-
-/* Sends `method path` (HTTP/1.0) to 127.0.0.1:port and returns the whole answer (malloc'd,
- * NUL-terminated; "" if there was none). */
-static char *http(uint16_t port, const char *method, const char *path) {
-  char *out = calloc(1, 1 << 18);
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-  if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0) {
-    char request[512];
-    int length = snprintf(request, sizeof request, "%s %s HTTP/1.0\r\n\r\n", method, path);
-    if (write(fd, request, (size_t)length) == (ssize_t)length) {
-      size_t used = 0;
-      ssize_t n;
-      while (used < (1 << 18) - 1 && (n = read(fd, out + used, (1 << 18) - 1 - used)) > 0) {
-        used += (size_t)n;
-      }
-    }
-  }
-  if (fd >= 0) {
-    close(fd);
-  }
-  return out;
-}
-
-static int status_of(const char *answer) {
-  int code = 0;
-  sscanf(answer, "HTTP/%*s %d", &code);
-  return code;
-}
-
-static const char *body_of(const char *answer) {
-  const char *b = strstr(answer, "\r\n\r\n");
-  return b ? b + 4 : "";
-}
 
 static pthread_mutex_t diag_mu = PTHREAD_MUTEX_INITIALIZER;
 static char last_line[600];
@@ -172,12 +136,12 @@ static void test_loopback_by_default(void **state) {
   struct found_address f = {{0}};
   census_exporter_status_visit(find_zpages_address, &f);
   assert_string_equal(f.value, "127.0.0.1");
-  char *answer = http(port, "GET", "/zpages/");
-  assert_int_equal(status_of(answer), 200);
+  char *answer = http_request(port, "GET", "/zpages/");
+  assert_int_equal(http_status(answer), 200);
   free(answer);
   assert_int_equal(census_zpages_exporter_stop(z, 5000), CENSUS_OK);
-  answer = http(port, "GET", "/zpages/");
-  assert_int_equal(status_of(answer), 0); /* nothing answers any more */
+  answer = http_request(port, "GET", "/zpages/");
+  assert_int_equal(http_status(answer), 0); /* nothing answers any more */
   free(answer);
 }
 
@@ -195,27 +159,37 @@ static void test_read_only(void **state) {
                                       "/zpages/statsz.json"};
   size_t n = sizeof pages / sizeof pages[0];
   for (size_t i = 0; i < n; i++) {
-    char *get = http(port, "GET", pages[i]);
-    assert_int_equal(status_of(get), 200);
-    assert_true(strlen(body_of(get)) > 0);
+    char *get = http_request(port, "GET", pages[i]);
+    assert_int_equal(http_status(get), 200);
+    /* The page itself, whole: an HTML document or a JSON object, with its content type. */
+    const char *body = http_body(get);
+    size_t length = strlen(body);
+    if (strstr(pages[i], ".json")) {
+      assert_non_null(strstr(get, "Content-Type: application/json\r\n"));
+      assert_true(length >= 2 && body[0] == '{' && body[length - 1] == '}');
+    } else {
+      assert_non_null(strstr(get, "Content-Type: text/html; charset=utf-8\r\n"));
+      assert_int_equal(strncmp(body, "<!DOCTYPE html>\n", 16), 0);
+      assert_true(length >= 8 && strcmp(body + length - 8, "</html>\n") == 0);
+    }
     assert_non_null(strstr(get, "Content-Security-Policy: default-src 'none'"));
     assert_null(strstr(get, "script-src"));
     assert_non_null(strstr(get, "X-Content-Type-Options: nosniff"));
     assert_non_null(strstr(get, "Cache-Control: no-store"));
     free(get);
-    char *head = http(port, "HEAD", pages[i]);
-    assert_int_equal(status_of(head), 200);
-    assert_string_equal(body_of(head), "");
+    char *head = http_request(port, "HEAD", pages[i]);
+    assert_int_equal(http_status(head), 200);
+    assert_string_equal(http_body(head), "");
     free(head);
     static const char *const writes[] = {"POST", "PUT", "DELETE"};
     for (size_t w = 0; w < 3; w++) {
-      char *answer = http(port, writes[w], pages[i]);
-      assert_int_equal(status_of(answer), 405);
+      char *answer = http_request(port, writes[w], pages[i]);
+      assert_int_equal(http_status(answer), 405);
       free(answer);
     }
   }
-  char *unknown = http(port, "GET", "/zpages/rpcz");
-  assert_int_equal(status_of(unknown), 404);
+  char *unknown = http_request(port, "GET", "/zpages/rpcz");
+  assert_int_equal(http_status(unknown), 404);
   free(unknown);
   census_zpages_stats s;
   assert_int_equal(census_zpages_exporter_stats(z, &s), CENSUS_OK);
@@ -244,20 +218,20 @@ static void test_on_prometheus_server(void **state) {
   expect_line_with("options.prefix");
   o.prefix = "/debug/census";
   assert_int_equal(census_zpages_exporter_start(&o, &other), CENSUS_OK);
-  char *metrics = http(port, "GET", "/metrics");
-  char *pages = http(port, "GET", "/zpages/tracez");
-  char *second = http(port, "GET", "/debug/census/statsz");
-  assert_int_equal(status_of(metrics), 200);
-  assert_int_equal(status_of(pages), 200);
-  assert_int_equal(status_of(second), 200);
-  assert_non_null(strstr(body_of(second), "href=\"/debug/census/tracez\""));
+  char *metrics = http_request(port, "GET", "/metrics");
+  char *pages = http_request(port, "GET", "/zpages/tracez");
+  char *second = http_request(port, "GET", "/debug/census/statsz");
+  assert_int_equal(http_status(metrics), 200);
+  assert_int_equal(http_status(pages), 200);
+  assert_int_equal(http_status(second), 200);
+  assert_non_null(strstr(http_body(second), "href=\"/debug/census/tracez\""));
   free(metrics);
   free(pages);
   free(second);
   assert_int_equal(census_zpages_exporter_stop(other, 5000), CENSUS_OK);
   assert_int_equal(census_zpages_exporter_stop(z, 5000), CENSUS_OK);
-  char *gone = http(port, "GET", "/zpages/tracez");
-  assert_int_equal(status_of(gone), 404); /* the route is removed; the server still runs */
+  char *gone = http_request(port, "GET", "/zpages/tracez");
+  assert_int_equal(http_status(gone), 404); /* the route is removed; the server still runs */
   free(gone);
   assert_int_equal(census_prometheus_exporter_stop(p, 5000), CENSUS_OK);
 }

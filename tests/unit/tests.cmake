@@ -7,10 +7,14 @@ census_unit_test(tags)
 census_unit_test(measure)
 census_unit_test(aggregation THREADED)
 census_unit_test(exponential THREADED)
+census_unit_test(exemplar THREADED)
 census_unit_test(view)
 census_unit_test(record THREADED)
 census_unit_test(concurrency THREADED)
 census_unit_test(export THREADED)
+# jansson: the stdout exporter's JSON lines are parsed by an independent parser.
+pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)
+target_link_libraries(test_export PRIVATE PkgConfig::JANSSON)
 census_unit_test(flush THREADED)
 census_unit_test(bound THREADED)
 # Instruments, observable callbacks (one test runs the export worker), buckets, timer, process
@@ -19,10 +23,16 @@ census_unit_test(instruments THREADED)
 # census_autoconfigure_core(): every variable, valid and malformed (census/autoconfigure.h); and
 # census_autoconfigure() starting the exporter libraries, when all three are built.
 census_unit_test(autoconfigure)
-if(TARGET census_otlp_static AND TARGET census_prometheus_static AND TARGET census_zipkin_static)
+find_program(NODE node)
+if(TARGET census_otlp_static AND TARGET census_prometheus_static AND TARGET census_zipkin_static
+   AND NODE)
   census_unit_test(autoconfigure_exporters THREADED)
+  # The Zipkin span is received by tests/http/fault_receiver.js (node) and read with jansson.
   target_link_libraries(test_autoconfigure_exporters PRIVATE census_otlp_static
-                        census_prometheus_static census_zipkin_static)
+                        census_prometheus_static census_zipkin_static PkgConfig::JANSSON)
+  target_compile_definitions(test_autoconfigure_exporters PRIVATE
+    CENSUS_TEST_NODE="${NODE}"
+    CENSUS_TEST_FAULT_RECEIVER="${CMAKE_CURRENT_LIST_DIR}/../http/fault_receiver.js")
 endif()
 census_unit_test(cardinality)
 census_unit_test(trace THREADED)

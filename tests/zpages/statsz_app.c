@@ -1,7 +1,8 @@
 /* statsz_app.c - a known exponential-histogram workload for tests/zpages/statsz_test.py.
  *
  * Records the values the test also lists (VALUES there) into the view "latency_exp" (base-2
- * exponential, max_size 8, so the wide row must lower its scale) with one row per route, then
+ * exponential, max_size 8, so the wide row must lower its scale) and the view "latency_dist"
+ * (explicit bounds 1, 1.6, 1000: BOUNDS there), with one row per route, then
  * serves the zPages on a free loopback port, prints "port N" and waits until stdin closes. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,15 @@ int main(void) {
       census_view_new("latency_exp", "latency, exponential", m, &route, 1, agg, &st);
   check("view", st);
   check("register", census_view_register(view));
+  /* The same values into explicit buckets (statsz_test.py's BOUNDS; 1, 1.6 and 1000 are
+   * recorded values, on their bounds). */
+  static const double bounds[] = {1, 1.6, 1000};
+  census_aggregation *dist_agg = census_aggregation_distribution_new(bounds, 3, &st);
+  check("distribution", st);
+  census_view *dist =
+      census_view_new("latency_dist", "latency, explicit buckets", m, &route, 1, dist_agg, &st);
+  check("view", st);
+  check("register", census_view_register(dist));
   /* The same lists as statsz_test.py's VALUES. */
   static const double narrow[] = {0, 1.5, 1.6, 1.7, 1.7};
   static const double wide[] = {0.001, 1, 3, 1000, 1e6};
@@ -60,6 +70,8 @@ int main(void) {
   }
   check("stop", census_zpages_exporter_stop(z, 5000));
   census_view_free(view);
+  census_view_free(dist);
   census_aggregation_free(agg);
+  census_aggregation_free(dist_agg);
   return 0;
 }

@@ -33,7 +33,8 @@ add_test(NAME zpages_tracez
 set_tests_properties(zpages_tracez PROPERTIES LABELS "integration;zpages" TIMEOUT 60)
 
 # statsz shows exponential histogram views: each row's buckets at its own scale against the data
-# model's formula, the chart merged at the lowest scale.
+# model's formula, the chart merged at the lowest scale; and the chart of an explicit-bucket view
+# of the same values (every bar's label, count and height).
 add_executable(zpages_statsz_app ${CMAKE_CURRENT_LIST_DIR}/statsz_app.c)
 target_link_libraries(zpages_statsz_app PRIVATE census_zpages_static census_static)
 add_test(NAME zpages_statsz_exponential

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "census/allocator.h"
 #include "census/exporter.h"
 #include "census/stats.h"
 #include "census/status.h"
@@ -190,8 +191,9 @@ CENSUS_EXPORT const char *census_prometheus_request_query(const census_prometheu
 typedef struct census_prometheus_response {
   unsigned status;          /* HTTP status; 200 unless the handler changes it */
   const char *content_type; /* borrowed until the handler returns; NULL: text/plain */
-  char *body;               /* malloc()'d by the handler; the server free()s it; NULL: empty */
-  size_t length;            /* bytes of body */
+  char *body;    /* from census_allocator_malloc() (census/allocator.h), by the handler; the server
+                  * frees it with census_allocator_free(); NULL: empty */
+  size_t length; /* bytes of body */
   const census_kv *headers; /* extra response headers, borrowed until the handler returns */
   size_t header_count;
 } census_prometheus_response;

@@ -85,7 +85,7 @@ typedef struct census_zpages_stats {
   uint64_t spans_started;     /* recording spans seen starting */
   uint64_t spans_ended;       /* recording spans seen ending (counted in a bucket or as errors) */
   uint64_t span_names;        /* names tracked (at most max_span_names) */
-  uint64_t spans_other_names; /* spans counted under "(other names)": the name table was full */
+  uint64_t spans_other_names; /* spans that ended under "(other names)" (table full), once each */
   uint64_t samples_taken;     /* sample spans copied (each replaces the oldest of its ring) */
   uint64_t samples_cut;       /* samples whose attributes, events or links were cut to fit */
   uint64_t samples_held;      /* sample spans held now */

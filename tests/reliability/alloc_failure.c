@@ -1,0 +1,610 @@
+/* alloc_failure.c - the allocation-failure torture test (issue 19 item 1).
+ *
+ * Proves: at every allocation of each public entry point's scenario, a failed allocation ends in
+ * a documented status (CENSUS_ENOMEM, a 0 handle or a NULL object, or a drop that census counts),
+ * never a crash or a leak, and leaves census consistent: what a record call accepted is exactly
+ * what the view's snapshot holds, and each record it refused for memory is counted in
+ * census/dropped_measurements{reason="out_of_memory"}; every span attribute census accepted is
+ * exported and every one it could not keep is counted in the span's dropped attributes.
+ *
+ * How: the test gives census its allocator (census_allocator_replace(), before any other census
+ * call). Each scenario runs once to count the allocations it makes on its own thread (N), then N
+ * times more, the k-th run failing exactly the k-th allocation. Only the scenario's thread is
+ * armed, so the count is deterministic (the export worker allocates unarmed). The allocator counts
+ * live blocks: a scenario that frees what it made must end every run with as many live blocks as
+ * it started with (the "clean" scenarios); the rest are checked by LeakSanitizer in the ASan
+ * build (label "unit").
+ * It prints, per scenario, the allocation points exercised; the totals go to docs/reliability.md.
+ * Fails on main: census_allocator_replace() did not exist (the test does not build there).
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "census/census.h"
+#include "census/exporter.h"
+#include "census/exporters/stdout.h"
+#ifdef CENSUS_HAVE_PROMETHEUS
+#include "census/exporters/prometheus.h"
+#endif
+#ifdef CENSUS_HAVE_OTLP
+#include "census/exporters/otlp.h"
+#endif
+#include "census/propagation.h"
+#include "census/trace.h"
+
+/* ---- the failing allocator --------------------------------------------------------------- */
+
+static _Thread_local bool armed;  /* this thread's allocations are counted (and may fail) */
+static _Atomic long seen;         /* allocations made while armed, this run */
+static _Atomic long fail_at;      /* the allocation to fail (1-based), 0: none */
+static _Atomic long failed;       /* allocations failed, this run */
+static _Atomic long live;         /* blocks allocated and not freed */
+static _Atomic long total_points; /* allocation points exercised, all scenarios */
+
+static bool should_fail(void) {
+  if (!armed) {
+    return false;
+  }
+  long n = atomic_fetch_add(&seen, 1) + 1;
+  if (n == atomic_load(&fail_at)) {
+    atomic_fetch_add(&failed, 1);
+    return true;
+  }
+  return false;
+}
+
+static void *t_malloc(size_t size) {
+  void *p = should_fail() ? NULL : malloc(size);
+  if (p) {
+    atomic_fetch_add(&live, 1);
+  }
+  return p;
+}
+
+static void *t_calloc(size_t count, size_t size) {
+  void *p = should_fail() ? NULL : calloc(count, size);
+  if (p) {
+    atomic_fetch_add(&live, 1);
+  }
+  return p;
+}
+
+static void *t_realloc(void *block, size_t size) {
+  return should_fail() ? NULL : realloc(block, size);
+}
+
+static void t_free(void *block) {
+  if (block) {
+    atomic_fetch_sub(&live, 1);
+  }
+  free(block);
+}
+
+static int failures; /* checks that failed, all scenarios */
+
+#define CHECK(cond, ...)                                                                           \
+  do {                                                                                             \
+    if (!(cond)) {                                                                                 \
+      failures++;                                                                                  \
+      fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                              \
+      fprintf(stderr, __VA_ARGS__);                                                                \
+      fputc('\n', stderr);                                                                         \
+    }                                                                                              \
+  } while (0)
+
+/* The statuses a call may end with when an allocation fails in it. */
+static bool ok_or_enomem(census_status st) { return st == CENSUS_OK || st == CENSUS_ENOMEM; }
+
+/* ---- the harness --------------------------------------------------------------------------- */
+
+typedef struct scenario {
+  const char *name;
+  void (*run)(void); /* one run, on the calling (armed) thread; frees what it makes */
+  bool clean;        /* each run leaves no block behind */
+} scenario;
+
+static int64_t rec_accepted; /* values accepted by record calls, all runs */
+static int64_t rec_refused;  /* record calls refused with CENSUS_ENOMEM, all runs */
+static long attrs_refused;
+static int64_t view_total(const char *name, const char *only_value);
+
+/* Checks that a run's records add up: the view grew by what was accepted, the out-of-memory drop
+ * count by what was refused. Call with the totals before the run. */
+static void check_records(const char *what, int64_t view_before, int64_t dropped_before,
+                          int64_t accepted_before, int64_t refused_before) {
+  int64_t view = view_total("torture/records", NULL);
+  int64_t dropped = view_total("census/dropped_measurements", "out_of_memory");
+  CHECK(view - view_before == rec_accepted - accepted_before,
+        "%s (failing allocation %ld): the view grew by %lld, calls accepted %lld", what,
+        atomic_load(&fail_at), (long long)(view - view_before),
+        (long long)(rec_accepted - accepted_before));
+  CHECK(dropped - dropped_before == rec_refused - refused_before,
+        "%s (failing allocation %ld): out_of_memory drops counted %lld, calls refused %lld", what,
+        atomic_load(&fail_at), (long long)(dropped - dropped_before),
+        (long long)(rec_refused - refused_before));
+}
+
+/* Runs s once counting, then once per allocation failing it; checks the live blocks. */
+static void torture(const scenario *s) {
+  s->run(); /* warm-up, unarmed: what a first use creates for good (interned keys, scratch) */
+  long before = atomic_load(&live);
+  atomic_store(&fail_at, 0);
+  atomic_store(&seen, 0);
+  armed = true;
+  s->run();
+  armed = false;
+  long n = atomic_load(&seen);
+  CHECK(!s->clean || atomic_load(&live) == before, "%s: reference run left %ld blocks", s->name,
+        atomic_load(&live) - before);
+  for (long k = 1; k <= n; k++) {
+    before = atomic_load(&live);
+    atomic_store(&seen, 0);
+    atomic_store(&failed, 0);
+    atomic_store(&fail_at, k);
+    armed = true;
+    s->run();
+    armed = false;
+    atomic_store(&fail_at, 0);
+    CHECK(atomic_load(&failed) == 1, "%s: allocation %ld of %ld was not reached", s->name, k, n);
+    CHECK(!s->clean || atomic_load(&live) == before, "%s: failing allocation %ld left %ld blocks",
+          s->name, k, atomic_load(&live) - before);
+  }
+  atomic_fetch_add(&total_points, n);
+  printf("%-28s %4ld allocation points\n", s->name, n);
+}
+
+/* ---- tags ---------------------------------------------------------------------------------- */
+
+static const census_tag_key *key_a, *key_b;
+
+static void tag_maps(void) {
+  census_tag_map *m = census_tag_map_new();
+  if (!m) {
+    return;
+  }
+  census_status st = census_tag_map_put(m, key_a, "alpha");
+  CHECK(ok_or_enomem(st), "put: %s", census_status_name(st));
+  bool has_a = st == CENSUS_OK;
+  st = census_tag_map_put(m, key_b, "beta");
+  CHECK(ok_or_enomem(st), "put: %s", census_status_name(st));
+  bool has_b = st == CENSUS_OK;
+  st = census_tag_map_put(m, key_a, "alpha-2"); /* replaces: on failure the old value stays */
+  CHECK(ok_or_enomem(st), "replace: %s", census_status_name(st));
+  const char *a = census_tag_map_get(m, key_a);
+  if (has_a) {
+    CHECK(a && strcmp(a, st == CENSUS_OK ? "alpha-2" : "alpha") == 0, "value after replace: %s",
+          a ? a : "(null)");
+  } else {
+    CHECK(st != CENSUS_OK || (a && strcmp(a, "alpha-2") == 0), "value: %s", a ? a : "(null)");
+  }
+  CHECK(census_tag_map_size(m) == (size_t)(has_a || st == CENSUS_OK) + (size_t)has_b, "size %zu",
+        census_tag_map_size(m));
+  census_tag_map *copy = census_tag_map_copy(m);
+  if (copy) {
+    CHECK(census_tag_map_size(copy) == census_tag_map_size(m), "copy size");
+  }
+  census_tag_map_free(copy);
+  census_tag_map_free(m);
+}
+
+/* ---- propagation --------------------------------------------------------------------------- */
+
+struct carrier {
+  char baggage[512];
+};
+
+static void carrier_set(void *c, const char *name, const char *value) {
+  if (strcmp(name, "baggage") == 0) {
+    snprintf(((struct carrier *)c)->baggage, sizeof((struct carrier *)c)->baggage, "%s", value);
+  }
+}
+
+static const char *carrier_get(void *c, const char *name) {
+  return strcmp(name, "baggage") == 0 ? ((struct carrier *)c)->baggage : NULL;
+}
+
+static void propagation(void) {
+  /* extract: keys interned, values copied into the map */
+  struct carrier in = {"k1=v1,k2=v2;p=1,k3=v%203"};
+  census_tag_map *m = census_tag_map_new();
+  if (!m) {
+    return;
+  }
+  size_t skipped = 0;
+  census_status st = census_baggage_extract(carrier_get, &in, m, &skipped);
+  CHECK(ok_or_enomem(st), "extract: %s", census_status_name(st));
+  if (st == CENSUS_OK) {
+    CHECK(census_tag_map_size(m) == 3, "extracted %zu", census_tag_map_size(m));
+  }
+  struct carrier out = {""};
+  st = census_baggage_inject(m, carrier_set, &out, &skipped);
+  CHECK(ok_or_enomem(st), "inject: %s", census_status_name(st));
+  CHECK(st == CENSUS_OK || out.baggage[0] == '\0', "inject wrote on failure: %s", out.baggage);
+  census_tag_map_free(m);
+}
+
+/* ---- stats --------------------------------------------------------------------------------- */
+
+static const census_measure *rec_measure;
+static int64_t rec_accepted; /* values accepted by record calls, all runs */
+static int rec_round;
+
+/* Records from a thread of its own (so each run also allocates the thread's state and cells),
+ * against tag values new to the view (new series), and through a measurement map. */
+static void *record_thread(void *arg) {
+  (void)arg;
+  armed = true;
+  census_tag_map *tags = census_tag_map_new();
+  if (tags) {
+    char value[32];
+    snprintf(value, sizeof value, "v%d", rec_round);
+    if (census_tag_map_put(tags, key_a, value) == CENSUS_OK) {
+      for (int i = 0; i < 3; i++) {
+        census_status st = census_record_int64(rec_measure, 1, i == 1 ? NULL : tags);
+        CHECK(ok_or_enomem(st), "record: %s", census_status_name(st));
+        rec_accepted += st == CENSUS_OK;
+        rec_refused += st == CENSUS_ENOMEM;
+      }
+      census_measurement_map *mm = census_measurement_map_new();
+      if (mm) {
+        census_status st = census_measurement_map_put_int64(mm, rec_measure, 1);
+        CHECK(ok_or_enomem(st), "map put: %s", census_status_name(st));
+        if (st == CENSUS_OK) {
+          st = census_measurement_map_record(mm, tags);
+          CHECK(ok_or_enomem(st), "map record: %s", census_status_name(st));
+          rec_accepted += st == CENSUS_OK;
+          rec_refused += st == CENSUS_ENOMEM;
+        }
+        census_measurement_map_free(mm);
+      }
+    }
+    census_tag_map_free(tags);
+  }
+  armed = false;
+  return NULL;
+}
+
+static void records(void) {
+  rec_round++;
+  pthread_t t;
+  bool was = armed;
+  armed = false; /* pthread_create's own allocations are not census's */
+  int64_t view = view_total("torture/records", NULL);
+  int64_t dropped = view_total("census/dropped_measurements", "out_of_memory");
+  int64_t accepted = rec_accepted, refused = rec_refused;
+  pthread_create(&t, NULL, record_thread, NULL);
+  pthread_join(t, NULL);
+  check_records("records", view, dropped, accepted, refused);
+  armed = was;
+}
+
+/* The sum of the counts of the view `name` (unarmed), or -1 if it cannot be read. */
+static int64_t view_total(const char *name, const char *only_value) {
+  bool was = armed;
+  armed = false;
+  census_status st;
+  census_view_data *d = census_view_data_get(name, &st);
+  int64_t total = d ? 0 : -1;
+  for (size_t r = 0; d && r < census_view_data_row_count(d); r++) {
+    const char *v = census_view_data_row_value(d, r, 0);
+    if (only_value && (!v || strcmp(v, only_value) != 0)) {
+      continue;
+    }
+    census_point p;
+    if (census_view_data_row_point(d, r, &p) == CENSUS_OK) {
+      total += p.int_value; /* both views are sums */
+    }
+  }
+  census_view_data_free(d);
+  armed = was;
+  return total;
+}
+
+static void bound_run(void);
+
+static void view_snapshot(void) {
+  census_status st;
+  census_view_data *d = census_view_data_get("torture/records", &st);
+  CHECK(d || st == CENSUS_ENOMEM, "view_data_get: %s", census_status_name(st));
+  census_view_data_free(d);
+  census_view_data **all = NULL;
+  size_t count = 0;
+  st = census_view_data_get_all(&all, &count);
+  CHECK(ok_or_enomem(st), "get_all: %s", census_status_name(st));
+  if (st == CENSUS_OK) {
+    census_view_data_free_all(all, count);
+  }
+}
+
+static int view_round;
+
+static void views(void) {
+  char name[64];
+  snprintf(name, sizeof name, "torture/view_%d", view_round++);
+  census_status st;
+  census_aggregation *agg =
+      census_aggregation_distribution_new((const double[]){1, 10, 100}, 3, &st);
+  CHECK(agg || st == CENSUS_ENOMEM, "aggregation: %s", census_status_name(st));
+  if (!agg) {
+    return;
+  }
+  const census_tag_key *cols[] = {key_a, key_b};
+  census_view *v = census_view_new(name, "torture view", rec_measure, cols, 2, agg, &st);
+  CHECK(v || st == CENSUS_ENOMEM, "view_new: %s", census_status_name(st));
+  census_aggregation_free(agg);
+  if (v) {
+    st = census_view_register(v);
+    CHECK(ok_or_enomem(st), "register: %s", census_status_name(st));
+    census_view_free(v);
+  }
+}
+
+static void bound(void) {
+  int64_t view = view_total("torture/records", NULL);
+  int64_t dropped = view_total("census/dropped_measurements", "out_of_memory");
+  int64_t accepted = rec_accepted, refused = rec_refused;
+  bound_run();
+  check_records("bound", view, dropped, accepted, refused);
+}
+
+static void bound_run(void) {
+  census_tag_map *tags = census_tag_map_new();
+  if (!tags) {
+    return;
+  }
+  if (census_tag_map_put(tags, key_a, "bound") == CENSUS_OK) {
+    census_status st;
+    census_bound_measure *b = census_measure_bind(rec_measure, tags, &st);
+    CHECK(b || st == CENSUS_ENOMEM, "bind: %s", census_status_name(st));
+    if (b) {
+      st = census_bound_record_int64(b, 1);
+      CHECK(ok_or_enomem(st), "bound record: %s", census_status_name(st));
+      rec_accepted += st == CENSUS_OK;
+      rec_refused += st == CENSUS_ENOMEM;
+      census_bound_measure_free(b);
+    }
+  }
+  census_tag_map_free(tags);
+}
+
+static int instrument_round;
+
+static void instruments(void) {
+  char name[64];
+  snprintf(name, sizeof name, "torture/counter_%d", instrument_round++);
+  census_status st;
+  census_counter *c = census_counter_int64_new(name, NULL, &st);
+  CHECK(c || st == CENSUS_ENOMEM, "counter_new: %s", census_status_name(st));
+  if (c) {
+    st = census_counter_add_int64(c, 2, NULL);
+    CHECK(ok_or_enomem(st), "counter add: %s", census_status_name(st));
+    rec_refused += st == CENSUS_ENOMEM; /* counted in census/dropped_measurements too */
+  }
+}
+
+/* ---- trace --------------------------------------------------------------------------------- */
+
+static _Atomic long spans_exported, attrs_exported, attrs_dropped, events_exported, links_exported;
+static long attrs_accepted, spans_started;
+
+static census_status export_spans(void *user, const census_span_data *const *spans, size_t count) {
+  (void)user;
+  for (size_t i = 0; i < count; i++) {
+    if (strncmp(census_span_data_name(spans[i]), "torture", 7) != 0) {
+      continue;
+    }
+    atomic_fetch_add(&spans_exported, 1);
+    atomic_fetch_add(&attrs_exported, (long)census_span_data_attribute_count(spans[i]));
+    atomic_fetch_add(&attrs_dropped, (long)census_span_data_dropped_attributes(spans[i]));
+    atomic_fetch_add(&events_exported, (long)census_span_data_event_count(spans[i]));
+    atomic_fetch_add(&links_exported, (long)census_span_data_link_count(spans[i]));
+  }
+  return CENSUS_OK;
+}
+
+static void spans(void) {
+  census_span s = census_span_start("torture span", NULL);
+  if (!s) {
+    return; /* out of memory: reported, nothing to end */
+  }
+  spans_started++;
+  long accepted = 0, refused = 0;
+  const char *keys[] = {"a.string", "b.string", "c.string"};
+  for (int i = 0; i < 3; i++) {
+    census_status st = census_span_set_attribute_string(s, keys[i], "some value");
+    CHECK(ok_or_enomem(st), "attribute: %s", census_status_name(st));
+    accepted += st == CENSUS_OK;
+    refused += st == CENSUS_ENOMEM;
+  }
+  census_status st = census_span_set_attribute_int64(s, "d.int", 42);
+  CHECK(ok_or_enomem(st), "attribute: %s", census_status_name(st));
+  accepted += st == CENSUS_OK;
+  refused += st == CENSUS_ENOMEM;
+  attrs_accepted += accepted;
+  attrs_refused += refused;
+  st = census_span_add_event_with_attribute(s, "an event", "k", "v");
+  CHECK(ok_or_enomem(st), "event: %s", census_status_name(st));
+  census_trace_context linked;
+  census_span_context(s, &linked);
+  st = census_span_add_link(s, &linked);
+  CHECK(ok_or_enomem(st), "link: %s", census_status_name(st));
+  st = census_span_set_status(s, CENSUS_SPAN_STATUS_ERROR, "a failure message");
+  CHECK(ok_or_enomem(st), "status: %s", census_status_name(st));
+  st = census_span_set_name(s, "torture span renamed");
+  CHECK(ok_or_enomem(st), "rename: %s", census_status_name(st));
+  census_span_end(s);
+  bool was = armed;
+  armed = false;
+  long exported = atomic_load(&spans_exported), kept = atomic_load(&attrs_exported),
+       dropped = atomic_load(&attrs_dropped);
+  census_flush(10000);
+  CHECK(atomic_load(&spans_exported) == exported + 1, "span (failing allocation %ld) not exported",
+        atomic_load(&fail_at));
+  CHECK(atomic_load(&attrs_exported) - kept == accepted,
+        "span (failing allocation %ld): %ld attributes exported, %ld accepted",
+        atomic_load(&fail_at), atomic_load(&attrs_exported) - kept, accepted);
+  CHECK(atomic_load(&attrs_dropped) - dropped == refused,
+        "span (failing allocation %ld): %ld attributes counted dropped, %ld refused",
+        atomic_load(&fail_at), atomic_load(&attrs_dropped) - dropped, refused);
+  armed = was;
+}
+
+/* ---- exporters (offline) ------------------------------------------------------------------ */
+
+static int devnull = -1;
+
+/* Start and stop (its final export runs on this thread): each ends OK, ENOMEM, or for the stop
+ * EEXPORT with the rows it could not write counted as dropped. */
+static void stdout_exporter(void) {
+  census_stdout_options o = CENSUS_STDOUT_OPTIONS_INIT;
+  o.fd = devnull;
+  o.skip_spans = 1;
+  census_stdout_exporter *e = NULL;
+  census_status st = census_stdout_exporter_start(&o, &e);
+  CHECK(ok_or_enomem(st), "stdout start: %s", census_status_name(st));
+  CHECK((st == CENSUS_OK) == (e != NULL), "stdout start: handle and status disagree");
+  if (e) {
+    st = census_stdout_exporter_stop(e, 5000);
+    CHECK(ok_or_enomem(st) || st == CENSUS_EEXPORT, "stdout stop: %s", census_status_name(st));
+  }
+}
+
+#ifdef CENSUS_HAVE_PROMETHEUS
+static void prometheus_render(void) {
+  char *text = (char *)1;
+  size_t length = 0;
+  census_status st = census_prometheus_render(NULL, &text, &length);
+  CHECK(ok_or_enomem(st), "render: %s", census_status_name(st));
+  CHECK((st == CENSUS_OK) == (text != NULL), "render: text and status disagree");
+  if (st == CENSUS_OK) {
+    CHECK(strstr(text, "torture_records") != NULL, "render (failing allocation %ld) lost the view",
+          atomic_load(&fail_at));
+  }
+  census_prometheus_text_free(text);
+}
+#endif
+
+#ifdef CENSUS_HAVE_OTLP
+/* Start against a closed port and stop at once: what it held is dropped and counted. */
+static void otlp_exporter(void) {
+  census_otlp_options o = CENSUS_OTLP_OPTIONS_INIT;
+  o.endpoint = "http://127.0.0.1:9";
+  o.service_name = "torture";
+  o.timeout_ms = 200;
+  o.max_elapsed_ms = 200;
+  census_otlp_exporter *e = NULL;
+  census_status st = census_otlp_exporter_start(&o, &e);
+  CHECK(ok_or_enomem(st), "otlp start: %s", census_status_name(st));
+  CHECK((st == CENSUS_OK) == (e != NULL), "otlp start: handle and status disagree");
+  if (e) {
+    st = census_otlp_exporter_stop(e, 100);
+    CHECK(st == CENSUS_OK || st == CENSUS_ETIMEDOUT || st == CENSUS_EEXPORT || st == CENSUS_ENOMEM,
+          "otlp stop: %s", census_status_name(st));
+  }
+}
+#endif
+
+/* ---- main ---------------------------------------------------------------------------------- */
+
+int main(void) {
+  census_status st = census_allocator_replace(t_malloc, t_calloc, t_realloc, t_free);
+  if (st != CENSUS_OK) {
+    fprintf(stderr, "census_allocator_replace: %s\n", census_status_name(st));
+    return 1;
+  }
+  census_diagnostics_set_callback(NULL, NULL); /* thousands of expected refusals */
+  devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  /* After census's first use, the allocator is fixed. */
+  CHECK(census_allocator_replace(malloc, calloc, realloc, free) == CENSUS_ETOOLATE, "late replace");
+  CHECK(census_allocator_replace(NULL, calloc, realloc, free) == CENSUS_EINVAL, "NULL function");
+
+  key_a = census_tag_key_new("torture_a", NULL);
+  key_b = census_tag_key_new("torture_b", NULL);
+  rec_measure = census_measure_int64_new("torture/m", "torture measure", "1", NULL);
+  census_aggregation *sum = census_aggregation_sum_new();
+  const census_tag_key *cols[] = {key_a};
+  census_view *v = census_view_new("torture/records", "", rec_measure, cols, 1, sum, NULL);
+  if (!key_a || !key_b || !rec_measure || !v || census_view_register(v) != CENSUS_OK) {
+    fprintf(stderr, "setup failed\n");
+    return 1;
+  }
+  census_view_free(v);
+  census_aggregation_free(sum);
+  census_span_exporter_ops ops = CENSUS_SPAN_EXPORTER_OPS_INIT;
+  ops.export_spans = export_spans;
+  static int span_user;
+  if (census_span_exporter_register(&ops, &span_user) != CENSUS_OK) {
+    fprintf(stderr, "span exporter registration failed\n");
+    return 1;
+  }
+  census_sampler *always = census_sampler_always_on();
+  census_trace_set_sampler(always);
+
+  const scenario scenarios[] = {
+      {"tag maps", tag_maps, true},
+      {"baggage extract/inject", propagation, true},
+      {"record (thread, map)", records, false},
+      {"bound measure", bound, false},
+      {"view new/register", views, false},
+      {"view snapshot/get_all", view_snapshot, true},
+      {"instrument counter", instruments, false},
+      {"span", spans, false},
+      {"stdout exporter start/stop", stdout_exporter, false},
+#ifdef CENSUS_HAVE_PROMETHEUS
+      {"prometheus render", prometheus_render, true},
+#endif
+#ifdef CENSUS_HAVE_OTLP
+      {"otlp exporter start/stop", otlp_exporter, false},
+#endif
+  };
+  int64_t dropped_before = view_total("census/dropped_measurements", "out_of_memory");
+  for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++) {
+    torture(&scenarios[i]);
+  }
+
+  /* Stats: what was accepted is exactly what the view holds; what was refused is counted. */
+  int64_t total = view_total("torture/records", NULL);
+  CHECK(total == rec_accepted, "view torture/records holds %lld, records accepted %lld",
+        (long long)total, (long long)rec_accepted);
+  int64_t dropped = view_total("census/dropped_measurements", "out_of_memory") -
+                    (dropped_before < 0 ? 0 : dropped_before);
+  CHECK(dropped == rec_refused, "out_of_memory drops counted %lld, records refused %lld",
+        (long long)dropped, (long long)rec_refused);
+  printf("records: %lld accepted (= view total %lld), %lld refused for memory (= counted %lld)\n",
+         (long long)rec_accepted, (long long)total, (long long)rec_refused, (long long)dropped);
+
+  /* Trace: every started span is exported or counted dropped; attributes add up. */
+  uint64_t dropped_spans_before = census_trace_dropped_spans();
+  CHECK(census_flush(10000) == CENSUS_OK, "flush");
+  long exported = atomic_load(&spans_exported);
+  uint64_t dropped_spans = census_trace_dropped_spans();
+  CHECK((uint64_t)exported + dropped_spans >= (uint64_t)spans_started && exported <= spans_started,
+        "spans started %ld, exported %ld, dropped %llu", spans_started, exported,
+        (unsigned long long)dropped_spans);
+  if ((uint64_t)exported == (uint64_t)spans_started) {
+    CHECK(atomic_load(&attrs_exported) == attrs_accepted, "attributes exported %ld, accepted %ld",
+          atomic_load(&attrs_exported), attrs_accepted);
+    CHECK(atomic_load(&attrs_dropped) == attrs_refused,
+          "attributes counted dropped %ld, refused for memory %ld", atomic_load(&attrs_dropped),
+          attrs_refused);
+  }
+  (void)dropped_spans_before;
+  printf("spans: %ld started, %ld exported, %llu dropped; attributes %ld accepted (exported %ld), "
+         "%ld refused (counted %ld)\n",
+         spans_started, exported, (unsigned long long)dropped_spans, attrs_accepted,
+         atomic_load(&attrs_exported), attrs_refused, atomic_load(&attrs_dropped));
+
+  census_sampler_free(always);
+  CHECK(census_shutdown(10000) == CENSUS_OK, "shutdown");
+  printf("%ld allocation points exercised; %d check(s) failed\n", atomic_load(&total_points),
+         failures);
+  return failures == 0 ? 0 : 1;
+}
