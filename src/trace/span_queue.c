@@ -64,7 +64,9 @@ struct span_ring {
   _Alignas(64) _Atomic size_t tail; /* the next slot to fill */
   _Atomic size_t reclaim;           /* the next exported slot the owner takes back */
   size_t seen_tail; /* the exporter's, under export_mu: tail at the previous queue_trim() */
-  _Alignas(64) struct census_span_data *slots[];
+  /* Atomic (relaxed) only because queue_trim() may read a slot that the owner, having taken it
+   * back first, fills again; queue_trim() then discards what it read. */
+  _Alignas(64) _Atomic(struct census_span_data *) slots[];
 };
 
 static census__mutex rings_mu = CENSUS__MUTEX_INIT(CENSUS__LOCK_SPAN_RINGS);
@@ -109,7 +111,7 @@ static struct span_ring *ring_get(void) {
   while (capacity < atomic_load_explicit(&queue_capacity, memory_order_relaxed)) {
     capacity <<= 1;
   }
-  size_t bytes = sizeof(struct span_ring) + capacity * sizeof(struct census_span_data *);
+  size_t bytes = sizeof(struct span_ring) + capacity * sizeof(_Atomic(struct census_span_data *));
   struct span_ring *r = census__aligned_alloc(64, (bytes + 63) & ~(size_t)63);
   if (!r) {
     return NULL;
@@ -173,7 +175,8 @@ ring_reclaim(struct span_ring *r, struct census__span_free_list *list, size_t ma
     return 0;
   }
   for (size_t i = at; i != end; i++) {
-    struct census_span_data *record = r->slots[i & r->mask];
+    struct census_span_data *record =
+        atomic_load_explicit(&r->slots[i & r->mask], memory_order_relaxed);
     census__span_record_reset(record);
     record->next = list->free;
     list->free = record;
@@ -191,7 +194,7 @@ __attribute__((cold, noinline)) static bool ring_full(struct span_ring *r, size_
   if (list->count > CENSUS__SPAN_LOCAL_MAX) {
     census__span_pool_spill(list, CENSUS__SPAN_LOCAL_MAX / 2);
   }
-  return tail - atomic_load_explicit(&r->reclaim, memory_order_relaxed) <= r->mask;
+  return tail - atomic_load_explicit(&r->reclaim, memory_order_acquire) <= r->mask;
 }
 
 size_t census__span_queue_reclaim(struct census__span_free_list *list, size_t max) {
@@ -218,10 +221,10 @@ bool census__span_queue_push(struct census_span_data *record) {
       r && count <= (int64_t)atomic_load_explicit(&queue_capacity, memory_order_relaxed);
   if (accepted) {
     size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-    accepted = tail - atomic_load_explicit(&r->reclaim, memory_order_relaxed) <= r->mask ||
+    accepted = tail - atomic_load_explicit(&r->reclaim, memory_order_acquire) <= r->mask ||
                ring_full(r, tail);
     if (accepted) {
-      r->slots[tail & r->mask] = record;
+      atomic_store_explicit(&r->slots[tail & r->mask], record, memory_order_relaxed);
       atomic_store_explicit(&r->tail, tail + 1, memory_order_release);
     }
   }
@@ -250,7 +253,7 @@ static size_t queue_take(struct census_span_data **out, size_t max) {
     size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
     size_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
     while (head != tail && n < max) {
-      out[n++] = r->slots[head++ & r->mask];
+      out[n++] = atomic_load_explicit(&r->slots[head++ & r->mask], memory_order_relaxed);
     }
     atomic_store_explicit(&r->head, head, memory_order_relaxed);
   }
@@ -276,7 +279,7 @@ static void queue_done(void) {
       while (at != head) {
         size_t k = 0;
         while (at != head && k < 64) {
-          batch[k++] = r->slots[at++ & r->mask];
+          batch[k++] = atomic_load_explicit(&r->slots[at++ & r->mask], memory_order_relaxed);
         }
         census__span_release_batch(batch, k);
       }
@@ -308,16 +311,20 @@ static void queue_trim(void) {
     }
     size_t done = atomic_load_explicit(&r->done, memory_order_relaxed);
     size_t at = atomic_load_explicit(&r->reclaim, memory_order_relaxed);
-    if (at == done || !atomic_compare_exchange_strong_explicit(
-                          &r->reclaim, &at, done, memory_order_acq_rel, memory_order_relaxed)) {
-      continue; /* nothing to take, or the owner is taking them back right now */
-    }
-    struct census_span_data *batch[64];
     while (at != done) {
+      /* The slots are read before reclaim moves past them: from then on the owner may fill them
+       * again. If the owner moved it first (taking these records back), they are its own. */
+      struct census_span_data *batch[64];
       size_t k = 0;
-      while (at != done && k < 64) {
-        batch[k++] = r->slots[at++ & r->mask];
+      while (at + k != done && k < 64) {
+        batch[k] = atomic_load_explicit(&r->slots[(at + k) & r->mask], memory_order_relaxed);
+        k++;
       }
+      if (!atomic_compare_exchange_strong_explicit(&r->reclaim, &at, at + k, memory_order_acq_rel,
+                                                   memory_order_relaxed)) {
+        break;
+      }
+      at += k;
       census__span_release_batch(batch, k);
     }
   }
@@ -530,7 +537,7 @@ void census__spans_fork_child(void) {
      * them the parent's; the child's records start over in the pool. */
     size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
     for (size_t i = atomic_load_explicit(&r->reclaim, memory_order_relaxed); i != tail; i++) {
-      census__span_release(r->slots[i & r->mask]);
+      census__span_release(atomic_load_explicit(&r->slots[i & r->mask], memory_order_relaxed));
     }
     census__free(r);
   }
