@@ -646,6 +646,44 @@ static void test_idle_thread_records_return_to_pool(void **state) {
   pthread_barrier_destroy(&phase);
 }
 
+static void *end_fill_export_end(void *arg) {
+  (void)arg;
+  for (int round = 0; round < 3; round++) {
+    for (int i = 0; i < 16; i++) {
+      census_span_end(census_span_start("t/small_ring", NULL));
+    }
+    census_flush(10000);
+  }
+  return NULL;
+}
+
+/* A thread's ring of 16 slots (queue size 16) is full of exported records after an export while
+ * the thread still has free records of its own: its next spans must take those slots back, not
+ * be dropped as if the queue were full. Every span of three rounds is exported, none dropped. */
+static void test_small_ring_reused_after_export(void **state) {
+  (void)state;
+  census_span_export_options saved = CENSUS_SPAN_EXPORT_OPTIONS_INIT,
+                             small = {.size = sizeof(census_span_export_options),
+                                      .max_queue_size = 16,
+                                      .max_export_batch_size = 16,
+                                      .schedule_delay_ms = 3600000,
+                                      .export_timeout_ms = 0};
+  assert_int_equal(census_trace_export_options(&saved), CENSUS_OK);
+  assert_int_equal(census_trace_set_export_options(&small), CENSUS_OK);
+  uint64_t dropped_before = census_trace_dropped_spans();
+  pthread_t thread; /* a new thread: its ring is made with the 16 slots */
+  pthread_create(&thread, NULL, end_fill_export_end, NULL);
+  pthread_join(thread, NULL);
+  assert_int_equal(census_flush(10000), CENSUS_OK);
+  size_t exported = 0;
+  for (size_t i = 0; i < atomic_load(&captured_count) && i < MAX_CAPTURED; i++) {
+    exported += strcmp(captured[i].name, "t/small_ring") == 0;
+  }
+  assert_int_equal(census_trace_dropped_spans(), dropped_before);
+  assert_int_equal(exported, 3 * 16);
+  assert_int_equal(census_trace_set_export_options(&saved), CENSUS_OK);
+}
+
 /* Names are copied whatever their length: short ones into the span record, from 40 bytes on into
  * its arena (the boundary on both sides), and a renamed span exports the new name. Each name
  * starts with a length-dependent letter, so a copy that kept a recycled record's previous name,
@@ -942,6 +980,7 @@ int main(void) {
       cmocka_unit_test_setup(test_spans_from_exiting_threads, setup),
       cmocka_unit_test_setup(test_records_return_to_their_thread, setup),
       cmocka_unit_test_setup(test_idle_thread_records_return_to_pool, setup),
+      cmocka_unit_test_setup(test_small_ring_reused_after_export, setup),
       cmocka_unit_test_setup(test_span_names_short_and_long, setup),
       cmocka_unit_test_setup(test_ids_differ_across_threads_and_fork, setup),
       cmocka_unit_test_setup(test_kind_set_after_start, setup),
