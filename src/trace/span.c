@@ -2,8 +2,9 @@
  *
  * Records come from the pool (span_pool.h): each thread keeps a private list of free records
  * (no lock to start or end a span), refilled from and spilled to the pool's global list in
- * batches; ended sampled records go to the export queue (span_queue.c), which gives them back to
- * the pool after export. Only growing the pool allocates.
+ * batches; ended sampled records go to the export queue (span_queue.c), and once exported the
+ * ending thread takes them back from its own ring (census__span_queue_reclaim(), tried before the
+ * global list), so a record stays on one thread. Only growing the pool allocates.
  *
  * Unsampled spans skip everything that costs: no clock read, no name copy, no attributes; they
  * keep ids and tracestate so that their children and injected headers carry the context. The
@@ -29,7 +30,8 @@
 #include "trace/span_queue.h"
 #include "core/alloc.h"
 
-#define LOCAL_MAX 512
+#define LOCAL_MAX CENSUS__SPAN_LOCAL_MAX
+#define REFILL 64 /* records taken back from the export ring at a time */
 
 static CENSUS__HOT_THREAD_LOCAL struct census__span_free_list local;
 static CENSUS__HOT_THREAD_LOCAL census_span current;
@@ -73,6 +75,10 @@ static void local_put(struct census_span_data *r) {
     /* Spill half, so a thread that ends many spans started elsewhere does not hoard them. */
     census__span_pool_spill(&local, LOCAL_MAX / 2);
   }
+}
+
+struct census__span_free_list *census__span_local_list(void) {
+  return &local;
 }
 
 /* ---- arena ------------------------------------------------------------------------------- */
@@ -245,7 +251,8 @@ static census_span span_start(const char *name, const census_span_options *o) {
     return 0;
   }
   limits_ready();
-  if (!local.free && !census__span_pool_refill(&local)) {
+  if (!local.free && !census__span_queue_reclaim(&local, REFILL) &&
+      !census__span_pool_refill(&local)) {
     census__diag(CENSUS_ENOMEM, "span \"%.64s\" not started: out of memory", name);
     return 0;
   }

@@ -2,9 +2,11 @@
  * the export queue (span_queue.c) and the exporters' read-only view (span_data.c).
  *
  * A record is owned by whoever holds it: the pool (free), the thread using the span (live), the
- * export queue (ended, sampled), the export worker (while exporting). Ownership moves under the
- * pool or queue mutex, which orders everything written before. A live record's `generation`
- * matches its handle; ending a span bumps it, so later calls with that handle find nothing.
+ * export queue (ended, sampled), the export worker (while exporting, reading only), then the
+ * thread that ended it again (span_queue.c's reclaim). Ownership moves under the pool mutex or
+ * by the queue ring's release/acquire indices, which order everything written before. A live
+ * record's `generation` matches its handle; ending a span bumps it, so later calls with that handle
+ * find nothing.
  */
 #ifndef CENSUS_TRACE_SPAN_INTERNAL_H
 #define CENSUS_TRACE_SPAN_INTERNAL_H

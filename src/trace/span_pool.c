@@ -61,25 +61,18 @@ void census__span_pool_spill(struct census__span_free_list *list, size_t keep) {
   census__mutex_unlock(&pool_mu);
 }
 
-void census__span_record_clear(struct census_span_data *r) {
-  struct census__arena_block *keep = r->arena;
-  if (keep) {
-    struct census__arena_block *b = keep->next;
-    while (b) {
-      struct census__arena_block *next = b->next;
-      census__free(b);
-      b = next;
-    }
-    keep->next = NULL;
-    keep->used = 0;
+void census__span_arena_reset(struct census__arena_block *keep) {
+  struct census__arena_block *b = keep->next;
+  while (b) {
+    struct census__arena_block *next = b->next;
+    census__free(b);
+    b = next;
   }
-  r->attr_count = r->dropped_attrs = 0;
-  r->event_count = r->dropped_events = 0;
-  r->link_count = r->dropped_links = 0;
-  r->status = CENSUS_SPAN_STATUS_UNSET;
-  r->status_message = "";
-  r->name = "";
+  keep->next = NULL;
+  keep->used = 0;
 }
+
+void census__span_record_clear(struct census_span_data *r) { census__span_record_reset(r); }
 
 void census__span_release(struct census_span_data *r) { census__span_release_batch(&r, 1); }
 

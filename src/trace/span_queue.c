@@ -6,11 +6,13 @@
  * slot. One atomic count of queued spans enforces the queue size across all rings (the
  * OpenTelemetry semantics: one bounded queue). When the queue is full the span is dropped, counted
  * (census_trace_dropped_spans and the self-metric census/dropped_spans) and reported once through
- * diagnostics. The thread whose span fills a batch rings the worker's doorbell. Rings of exited
- * threads are drained and then freed. While no span exporter is registered, ended spans are not
- * queued at all (there is nothing to export them to). Exports run under SPAN_EXPORT, so exporter
- * calls never overlap; the worker exports every schedule delay, and census_flush(), the exit
- * flush and census_shutdown() drain the queue completely.
+ * diagnostics. The thread whose span fills a batch rings the worker's doorbell. The worker only
+ * reads the records; once a batch is exported, each record goes back to the thread that ended it
+ * through its own ring (struct span_ring), so no record crosses cores to be reused. Rings of
+ * exited threads are drained, their records given to the pool, and then freed. While no span
+ * exporter is registered, ended spans are not queued at all (there is nothing to export them to).
+ * Exports run under SPAN_EXPORT, so exporter calls never overlap; the worker exports every schedule
+ * delay, and census_flush(), the exit flush and census_shutdown() drain the queue completely.
  *
  * Configuration follows the OpenTelemetry batch span processor: OTEL_BSP_MAX_QUEUE_SIZE (2048),
  * OTEL_BSP_MAX_EXPORT_BATCH_SIZE (512), OTEL_BSP_SCHEDULE_DELAY (5000 ms),
@@ -45,14 +47,26 @@ struct span_exporter {
 
 static census__mutex queue_mu = CENSUS__MUTEX_INIT(CENSUS__LOCK_SPAN_OPTIONS); /* `options` */
 
-/* One thread's ring of ended spans; see the file comment. head and tail count up forever. */
+/* One thread's ring of ended spans; see the file comment. The indices count up forever:
+ * reclaim <= done <= head <= tail. Slots [head, tail) are queued; [done, head) are being exported;
+ * [reclaim, done) are exported and wait for the owner, which takes them back for its next spans
+ * (census__span_queue_reclaim()). So a record is written only by the thread that ends its spans:
+ * the worker reads records and writes head and done once per batch, never a record or a slot
+ * (except those of an exited or idle thread, queue_done() and queue_trim()). */
 struct span_ring {
   struct span_ring *next; /* rings, under rings_mu */
-  _Atomic size_t head;    /* the next slot to take (the exporter) */
-  _Atomic size_t tail;    /* the next slot to fill (the owner) */
   size_t mask;            /* capacity - 1, a power of two */
-  _Atomic bool dead;      /* the owner exited: drain, then free */
-  struct census_span_data *slots[];
+  _Atomic bool dead;      /* the owner exited: drain, then free (the worker then owns reclaim) */
+  /* Written by the exporter (under export_mu), once per batch. */
+  _Alignas(64) _Atomic size_t head; /* the next slot to take */
+  _Atomic size_t done;              /* slots before it are exported: the owner may reuse them */
+  /* Written by the owner. */
+  _Alignas(64) _Atomic size_t tail; /* the next slot to fill */
+  _Atomic size_t reclaim;           /* the next exported slot the owner takes back */
+  size_t seen_tail; /* the exporter's, under export_mu: tail at the previous queue_trim() */
+  /* Atomic (relaxed) only because queue_trim() may read a slot that the owner, having taken it
+   * back first, fills again; queue_trim() then discards what it read. */
+  _Alignas(64) _Atomic(struct census_span_data *) slots[];
 };
 
 static census__mutex rings_mu = CENSUS__MUTEX_INIT(CENSUS__LOCK_SPAN_RINGS);
@@ -97,10 +111,12 @@ static struct span_ring *ring_get(void) {
   while (capacity < atomic_load_explicit(&queue_capacity, memory_order_relaxed)) {
     capacity <<= 1;
   }
-  struct span_ring *r = census__calloc(1, sizeof *r + capacity * sizeof r->slots[0]);
+  size_t bytes = sizeof(struct span_ring) + capacity * sizeof(_Atomic(struct census_span_data *));
+  struct span_ring *r = census__aligned_alloc(64, (bytes + 63) & ~(size_t)63);
   if (!r) {
     return NULL;
   }
+  memset(r, 0, bytes);
   r->mask = capacity - 1;
   census__mutex_lock(&rings_mu);
   r->next = rings;
@@ -145,6 +161,46 @@ static inline void config_ready(void) {
   }
 }
 
+/* Moves up to `max` exported records of ring `r` (the caller's) to `list`, cleared for reuse. */
+__attribute__((noinline)) static size_t
+ring_reclaim(struct span_ring *r, struct census__span_free_list *list, size_t max) {
+  size_t done = atomic_load_explicit(&r->done, memory_order_acquire); /* the export's reads */
+  size_t at = atomic_load_explicit(&r->reclaim, memory_order_relaxed);
+  size_t end = done - at > max ? at + max : done;
+  /* Out of the ring before they are cleared (a fork() meanwhile loses them rather than clearing
+   * them twice, census__spans_fork_child()); a compare-exchange, since the exporter may take an
+   * idle thread's records (queue_trim()). */
+  if (at == end || !atomic_compare_exchange_strong_explicit(
+                       &r->reclaim, &at, end, memory_order_acq_rel, memory_order_relaxed)) {
+    return 0;
+  }
+  for (size_t i = at; i != end; i++) {
+    struct census_span_data *record =
+        atomic_load_explicit(&r->slots[i & r->mask], memory_order_relaxed);
+    census__span_record_reset(record);
+    record->next = list->free;
+    list->free = record;
+    list->count++;
+  }
+  return end - at;
+}
+
+/* census__span_queue_push() on a ring whose every slot holds a record: takes back the exported
+ * ones (spilling to the pool if the thread's list grows too long); true if a slot is free then. A
+ * ring made before the queue grew can also be full of queued spans: false. */
+__attribute__((cold, noinline)) static bool ring_full(struct span_ring *r, size_t tail) {
+  struct census__span_free_list *list = census__span_local_list();
+  ring_reclaim(r, list, 64);
+  if (list->count > CENSUS__SPAN_LOCAL_MAX) {
+    census__span_pool_spill(list, CENSUS__SPAN_LOCAL_MAX / 2);
+  }
+  return tail - atomic_load_explicit(&r->reclaim, memory_order_acquire) <= r->mask;
+}
+
+size_t census__span_queue_reclaim(struct census__span_free_list *list, size_t max) {
+  return my_ring ? ring_reclaim(my_ring, list, max) : 0;
+}
+
 bool census__span_queue_push(struct census_span_data *record) {
   if (census__is_shut_down()) {
     /* No exporter is left and nothing drains the queue: the span is dropped and counted. */
@@ -165,10 +221,10 @@ bool census__span_queue_push(struct census_span_data *record) {
       r && count <= (int64_t)atomic_load_explicit(&queue_capacity, memory_order_relaxed);
   if (accepted) {
     size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-    size_t head = atomic_load_explicit(&r->head, memory_order_acquire);
-    accepted = tail - head <= r->mask; /* a ring made before the queue grew can be full */
+    accepted = tail - atomic_load_explicit(&r->reclaim, memory_order_acquire) <= r->mask ||
+               ring_full(r, tail);
     if (accepted) {
-      r->slots[tail & r->mask] = record;
+      atomic_store_explicit(&r->slots[tail & r->mask], record, memory_order_relaxed);
       atomic_store_explicit(&r->tail, tail + 1, memory_order_release);
     }
   }
@@ -188,31 +244,91 @@ bool census__span_queue_push(struct census_span_data *record) {
   return accepted;
 }
 
-/* Takes up to `max` spans from the rings into `out`, and frees the rings of exited threads once
- * empty; returns how many. Caller holds export_mu (the rings' only consumer). */
+/* Takes up to `max` spans from the rings into `out`; returns how many. They stay the rings'
+ * until queue_done(). Caller holds export_mu (the rings' only consumer). */
 static size_t queue_take(struct census_span_data **out, size_t max) {
   size_t n = 0;
   census__mutex_lock(&rings_mu);
-  struct span_ring **link = &rings;
-  while (*link) {
-    struct span_ring *r = *link;
-    bool dead = atomic_load_explicit(&r->dead, memory_order_acquire);
+  for (struct span_ring *r = rings; r && n < max; r = r->next) {
     size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
     size_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
     while (head != tail && n < max) {
-      out[n++] = r->slots[head++ & r->mask];
+      out[n++] = atomic_load_explicit(&r->slots[head++ & r->mask], memory_order_relaxed);
     }
-    atomic_store_explicit(&r->head, head, memory_order_release);
-    if (dead && head == tail) {
-      *link = r->next;
-      census__free(r);
-    } else {
-      link = &r->next;
-    }
+    atomic_store_explicit(&r->head, head, memory_order_relaxed);
   }
   census__mutex_unlock(&rings_mu);
   atomic_fetch_sub_explicit(&queued, (int64_t)n, memory_order_relaxed);
   return n;
+}
+
+/* After the spans queue_take() gave are exported or dropped: hands them back to the threads that
+ * ended them (done = head; the owner clears and reuses them); the exported records of exited
+ * threads go to the pool, and their rings are freed once empty. Caller holds export_mu. */
+static void queue_done(void) {
+  census__mutex_lock(&rings_mu);
+  struct span_ring **link = &rings;
+  while (*link) {
+    struct span_ring *r = *link;
+    size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    if (atomic_load_explicit(&r->dead, memory_order_acquire)) {
+      /* The owner is gone (its last reclaim happened before dead was set): the worker owns the
+       * ring's exported records now. */
+      size_t at = atomic_load_explicit(&r->reclaim, memory_order_relaxed);
+      struct census_span_data *batch[64];
+      while (at != head) {
+        size_t k = 0;
+        while (at != head && k < 64) {
+          batch[k++] = atomic_load_explicit(&r->slots[at++ & r->mask], memory_order_relaxed);
+        }
+        census__span_release_batch(batch, k);
+      }
+      atomic_store_explicit(&r->reclaim, head, memory_order_relaxed);
+      atomic_store_explicit(&r->done, head, memory_order_relaxed);
+      if (head == atomic_load_explicit(&r->tail, memory_order_acquire)) {
+        *link = r->next;
+        census__free(r);
+        continue;
+      }
+    } else {
+      atomic_store_explicit(&r->done, head, memory_order_release); /* the export's reads */
+    }
+    link = &r->next;
+  }
+  census__mutex_unlock(&rings_mu);
+}
+
+/* Once per export: a live thread that ended no span since the previous export gives its exported
+ * records to the pool (the exporter takes them, as from an exited thread), so a thread that
+ * stopped ending spans does not keep up to a queue's worth of records. Caller holds export_mu. */
+static void queue_trim(void) {
+  census__mutex_lock(&rings_mu);
+  for (struct span_ring *r = rings; r; r = r->next) {
+    size_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+    if (tail != r->seen_tail) {
+      r->seen_tail = tail;
+      continue;
+    }
+    size_t done = atomic_load_explicit(&r->done, memory_order_relaxed);
+    size_t at = atomic_load_explicit(&r->reclaim, memory_order_relaxed);
+    while (at != done) {
+      /* The slots are read before reclaim moves past them: from then on the owner may fill them
+       * again. If the owner moved it first (taking these records back), they are its own. */
+      struct census_span_data *batch[64];
+      size_t k = 0;
+      while (at + k != done && k < 64) {
+        batch[k] = atomic_load_explicit(&r->slots[(at + k) & r->mask], memory_order_relaxed);
+        k++;
+      }
+      if (!atomic_compare_exchange_strong_explicit(&r->reclaim, &at, at + k, memory_order_acq_rel,
+                                                   memory_order_relaxed)) {
+        break;
+      }
+      at += k;
+      census__span_release_batch(batch, k);
+    }
+  }
+  census__mutex_unlock(&rings_mu);
 }
 
 /* Copies the exporter list (caller holds export_mu, so no entry is freed meanwhile). */
@@ -251,12 +367,13 @@ static census_status drain_to(struct span_exporter **list, size_t count, int64_t
         result = CENSUS_EEXPORT;
       }
     }
-    census__span_release_batch(batch, n);
+    queue_done();
     if (census__monotonic_ns() > deadline_ns) {
       result = CENSUS_ETIMEDOUT; /* the rest stays queued for the next export */
       break;
     }
   }
+  queue_done(); /* also when nothing was queued: an exited thread's ring is freed */
   census__free(batch);
   return result;
 }
@@ -274,6 +391,7 @@ census_status census__spans_export_locked(int64_t deadline_ns, census__flush_job
     return CENSUS_ENOMEM;
   }
   census_status result = drain_to(list, count, deadline_ns);
+  queue_trim();
   for (size_t i = 0; flushes && i < count; i++) {
     census__flush_fn flush = list[i]->ops.flush;
     if (flush && census__flush_jobs_add(flushes, flush, list[i]->user) != CENSUS_OK) {
@@ -292,9 +410,10 @@ size_t census__spans_drop_queued_locked(void) {
   size_t per_batch = 256, total = 0, n;
   struct census_span_data *batch[256];
   while ((n = queue_take(batch, per_batch)) > 0) {
-    census__span_release_batch(batch, n);
+    queue_done();
     total += n;
   }
+  queue_done();
   if (total > 0) {
     atomic_fetch_add_explicit(&dropped, total, memory_order_relaxed);
     census__count_dropped_spans((int64_t)total);
@@ -414,9 +533,11 @@ void census__spans_fork_child(void) {
   while (rings) {
     struct span_ring *r = rings;
     rings = r->next;
+    /* Queued, being exported (by a parent's thread) or exported and not yet taken back: all of
+     * them the parent's; the child's records start over in the pool. */
     size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-    for (size_t i = atomic_load_explicit(&r->head, memory_order_relaxed); i != tail; i++) {
-      census__span_release(r->slots[i & r->mask]);
+    for (size_t i = atomic_load_explicit(&r->reclaim, memory_order_relaxed); i != tail; i++) {
+      census__span_release(atomic_load_explicit(&r->slots[i & r->mask], memory_order_relaxed));
     }
     census__free(r);
   }

@@ -9,13 +9,22 @@
 
 #include "census/exporter.h"
 #include "trace/span_internal.h"
+#include "trace/span_pool.h"
 
 struct census__flush_jobs;
 
 /* Queues an ended sampled span for export. False when it is not queued: no span exporter is
  * registered (nothing to export it to), or it was dropped and counted (queue full, or after
- * census_shutdown()); the caller then gives the record back to the pool. Never blocks. */
+ * census_shutdown()); the caller then gives the record back to the pool. Never blocks. The record
+ * comes back to the calling thread once exported (census__span_queue_reclaim()); when the calling
+ * thread's ring is full of such records, some are moved to its free list
+ * (census__span_local_list()) here. */
 bool census__span_queue_push(struct census_span_data *record);
+
+/* Moves up to `max` records that the calling thread queued and that were exported since to
+ * `list` (the calling thread's), cleared for reuse; returns how many. No lock: one acquire load
+ * of what the exporter published once per batch. */
+size_t census__span_queue_reclaim(struct census__span_free_list *list, size_t max);
 
 /* Appends a span exporter (registration; lifecycle.c starts the worker first). CENSUS_OK or
  * CENSUS_ENOMEM. */

@@ -501,6 +501,189 @@ static void test_spans_from_exiting_threads(void **state) {
   assert_int_equal(census_trace_set_export_options(&saved), CENSUS_OK);
 }
 
+enum { OWNED = 128 };
+
+struct owner_args {
+  int turn;               /* 0 or 1: its place in the alternation */
+  uint32_t ended[OWNED];  /* record indices (handle >> 32) of the spans it ended */
+  uint32_t reused[OWNED]; /* ... and of the spans it started after the export */
+  pthread_barrier_t *phase, *alternate;
+};
+
+/* Ends OWNED sampled spans, waits while the main thread exports them, then starts OWNED spans
+ * alternating one by one with the other thread, so that records given back to a shared pool
+ * would be split between the two. */
+static void *end_then_reuse(void *arg) {
+  struct owner_args *a = arg;
+  for (int i = 0; i < OWNED; i++) {
+    census_span span = census_span_start("t/owner", NULL);
+    a->ended[i] = (uint32_t)(span >> 32);
+    census_span_end(span);
+  }
+  pthread_barrier_wait(a->phase); /* ended */
+  pthread_barrier_wait(a->phase); /* exported */
+  census_span live[OWNED];
+  for (int i = 0; i < OWNED; i++) {
+    for (int turn = 0; turn < 2; turn++) {
+      if (turn == a->turn) {
+        live[i] = census_span_start("t/owner", NULL);
+        a->reused[i] = (uint32_t)(live[i] >> 32);
+      }
+      pthread_barrier_wait(a->alternate);
+    }
+  }
+  for (int i = 0; i < OWNED; i++) {
+    census_span_end(live[i]);
+  }
+  return NULL;
+}
+
+static int index_order(const void *x, const void *y) {
+  uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+  return (a > b) - (a < b);
+}
+
+/* Issue 18 item 5: the record of an exported span goes back to the thread that ended it (no
+ * record crosses cores through a shared free list), so after an export each of two threads
+ * starts its next spans in exactly the records it ended before, even when they alternate span by
+ * span. Fails on the code before the change: the export worker gave records back to the global
+ * list, and the thread that refilled first took the other thread's records. Every span still
+ * reaches the exporter once, none dropped. */
+static void test_records_return_to_their_thread(void **state) {
+  (void)state;
+  uint64_t dropped_before = census_trace_dropped_spans();
+  pthread_barrier_t phase, alternate;
+  pthread_barrier_init(&phase, NULL, 3);
+  pthread_barrier_init(&alternate, NULL, 2);
+  static struct owner_args args[2];
+  pthread_t threads[2];
+  for (int t = 0; t < 2; t++) {
+    args[t] = (struct owner_args){.turn = t, .phase = &phase, .alternate = &alternate};
+    pthread_create(&threads[t], NULL, end_then_reuse, &args[t]);
+  }
+  pthread_barrier_wait(&phase);
+  assert_int_equal(census_flush(10000), CENSUS_OK);
+  pthread_barrier_wait(&phase);
+  for (int t = 0; t < 2; t++) {
+    pthread_join(threads[t], NULL);
+  }
+  assert_int_equal(census_flush(10000), CENSUS_OK);
+  size_t exported = 0;
+  for (size_t i = 0; i < atomic_load(&captured_count) && i < MAX_CAPTURED; i++) {
+    exported += strcmp(captured[i].name, "t/owner") == 0;
+  }
+  assert_int_equal(exported, 4 * OWNED);
+  assert_int_equal(census_trace_dropped_spans(), dropped_before);
+  for (int t = 0; t < 2; t++) {
+    qsort(args[t].ended, OWNED, sizeof args[t].ended[0], index_order);
+    qsort(args[t].reused, OWNED, sizeof args[t].reused[0], index_order);
+    for (int i = 0; i < OWNED; i++) {
+      assert_int_not_equal(args[t].ended[i], 0);
+      assert_int_equal(args[t].reused[i], args[t].ended[i]);
+    }
+  }
+  pthread_barrier_destroy(&phase);
+  pthread_barrier_destroy(&alternate);
+}
+
+struct idle_args {
+  uint32_t ended[OWNED];
+  pthread_barrier_t *phase;
+};
+
+/* Ends OWNED sampled spans, then stays alive without ending any until released. */
+static void *end_then_idle(void *arg) {
+  struct idle_args *a = arg;
+  for (int i = 0; i < OWNED; i++) {
+    census_span span = census_span_start("t/idle", NULL);
+    a->ended[i] = (uint32_t)(span >> 32);
+    census_span_end(span);
+  }
+  pthread_barrier_wait(a->phase); /* ended */
+  pthread_barrier_wait(a->phase); /* released */
+  return NULL;
+}
+
+static void *start_half(void *arg) {
+  uint32_t *indices = arg;
+  census_span live[OWNED / 2];
+  for (int i = 0; i < OWNED / 2; i++) {
+    live[i] = census_span_start("t/newcomer", NULL);
+    indices[i] = (uint32_t)(live[i] >> 32);
+  }
+  for (int i = 0; i < OWNED / 2; i++) {
+    census_span_end(live[i]);
+  }
+  return NULL;
+}
+
+/* The bound on records with test_records_return_to_their_thread's design: a live thread that
+ * ended no span between two exports gives its exported records back to the pool, so a new
+ * thread's first spans (refilled from the pool) take them rather than growing the pool, and an
+ * idle thread does not keep a queue's worth. Fails if exported records only ever go back to
+ * their thread (the design's first commit on this branch). */
+static void test_idle_thread_records_return_to_pool(void **state) {
+  (void)state;
+  pthread_barrier_t phase;
+  pthread_barrier_init(&phase, NULL, 2);
+  static struct idle_args idle;
+  idle.phase = &phase;
+  pthread_t thread;
+  pthread_create(&thread, NULL, end_then_idle, &idle);
+  pthread_barrier_wait(&phase);
+  assert_int_equal(census_flush(10000), CENSUS_OK); /* exported */
+  assert_int_equal(census_flush(10000), CENSUS_OK); /* and nothing ended since: to the pool */
+  static uint32_t newcomer[OWNED / 2];
+  pthread_t other;
+  pthread_create(&other, NULL, start_half, newcomer);
+  pthread_join(other, NULL);
+  pthread_barrier_wait(&phase);
+  pthread_join(thread, NULL);
+  qsort(idle.ended, OWNED, sizeof idle.ended[0], index_order);
+  for (int i = 0; i < OWNED / 2; i++) {
+    assert_non_null(bsearch(&newcomer[i], idle.ended, OWNED, sizeof idle.ended[0], index_order));
+  }
+  pthread_barrier_destroy(&phase);
+}
+
+static void *end_fill_export_end(void *arg) {
+  (void)arg;
+  for (int round = 0; round < 3; round++) {
+    for (int i = 0; i < 16; i++) {
+      census_span_end(census_span_start("t/small_ring", NULL));
+    }
+    census_flush(10000);
+  }
+  return NULL;
+}
+
+/* A thread's ring of 16 slots (queue size 16) is full of exported records after an export while
+ * the thread still has free records of its own: its next spans must take those slots back, not
+ * be dropped as if the queue were full. Every span of three rounds is exported, none dropped. */
+static void test_small_ring_reused_after_export(void **state) {
+  (void)state;
+  census_span_export_options saved = CENSUS_SPAN_EXPORT_OPTIONS_INIT,
+                             small = {.size = sizeof(census_span_export_options),
+                                      .max_queue_size = 16,
+                                      .max_export_batch_size = 16,
+                                      .schedule_delay_ms = 3600000,
+                                      .export_timeout_ms = 0};
+  assert_int_equal(census_trace_export_options(&saved), CENSUS_OK);
+  assert_int_equal(census_trace_set_export_options(&small), CENSUS_OK);
+  uint64_t dropped_before = census_trace_dropped_spans();
+  pthread_t thread; /* a new thread: its ring is made with the 16 slots */
+  pthread_create(&thread, NULL, end_fill_export_end, NULL);
+  pthread_join(thread, NULL);
+  assert_int_equal(census_flush(10000), CENSUS_OK);
+  size_t exported = 0;
+  for (size_t i = 0; i < atomic_load(&captured_count) && i < MAX_CAPTURED; i++) {
+    exported += strcmp(captured[i].name, "t/small_ring") == 0;
+  }
+  assert_int_equal(census_trace_dropped_spans(), dropped_before);
+  assert_int_equal(exported, 3 * 16);
+  assert_int_equal(census_trace_set_export_options(&saved), CENSUS_OK);
+}
+
 /* Names are copied whatever their length: short ones into the span record, from 40 bytes on into
  * its arena (the boundary on both sides), and a renamed span exports the new name. Each name
  * starts with a length-dependent letter, so a copy that kept a recycled record's previous name,
@@ -795,6 +978,9 @@ int main(void) {
       cmocka_unit_test_setup(test_full_queue_drops_and_counts, setup),
       cmocka_unit_test_setup(test_current_span_is_per_thread, setup),
       cmocka_unit_test_setup(test_spans_from_exiting_threads, setup),
+      cmocka_unit_test_setup(test_records_return_to_their_thread, setup),
+      cmocka_unit_test_setup(test_idle_thread_records_return_to_pool, setup),
+      cmocka_unit_test_setup(test_small_ring_reused_after_export, setup),
       cmocka_unit_test_setup(test_span_names_short_and_long, setup),
       cmocka_unit_test_setup(test_ids_differ_across_threads_and_fork, setup),
       cmocka_unit_test_setup(test_kind_set_after_start, setup),
