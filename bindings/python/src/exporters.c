@@ -81,16 +81,8 @@ static census_status bridge_export(void *user, const census_view_data *const *vi
   }
   census_status status = CENSUS_OK;
   PyObject *exporter = b->exporter;
-  PyObject *tuples = exporter && view_data_factory ? PyList_New((Py_ssize_t)count) : NULL;
+  PyObject *tuples = exporter && view_data_factory ? census_py_view_data_list(views, count) : NULL;
   PyObject *datas = NULL, *result = NULL;
-  for (size_t i = 0; tuples && i < count; i++) {
-    PyObject *t = census_py_view_data_tuple(views[i]);
-    if (!t) {
-      Py_CLEAR(tuples);
-      break;
-    }
-    PyList_SET_ITEM(tuples, (Py_ssize_t)i, t);
-  }
   if (tuples) {
     datas = PyObject_CallOneArg(view_data_factory, tuples);
   }

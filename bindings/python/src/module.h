@@ -148,6 +148,10 @@ const census_measure *census_py_measure(PyObject *object);
  * NULL with an exception set. Needs the GIL; `d` is only read. */
 PyObject *census_py_view_data_tuple(const census_view_data *d);
 
+/* A list of census_py_view_data_tuple()s of `views[0..count)`. New reference, or NULL with an
+ * exception set. Needs the GIL; the snapshots are only read (the caller still frees them). */
+PyObject *census_py_view_data_list(const census_view_data *const *views, size_t count);
+
 /* ---- Calling Python from census's threads (lifecycle.c) ---------------------------------- */
 
 /* Takes the GIL on any thread (census's export worker, its flush threads) for a call into Python

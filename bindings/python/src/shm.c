@@ -72,15 +72,7 @@ static PyObject *shm_view_data_get_all(PyObject *self, PyObject *dir) {
   if (st != CENSUS_OK) {
     return census_py_raise(st, "census.shm.view_data");
   }
-  PyObject *list = PyList_New((Py_ssize_t)count);
-  for (size_t i = 0; list && i < count; i++) {
-    PyObject *t = census_py_view_data_tuple(views[i]);
-    if (!t) {
-      Py_CLEAR(list);
-      break;
-    }
-    PyList_SET_ITEM(list, (Py_ssize_t)i, t);
-  }
+  PyObject *list = census_py_view_data_list((const census_view_data *const *)views, count);
   census_view_data_free_all(views, count);
   return list;
 }

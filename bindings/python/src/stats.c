@@ -767,6 +767,19 @@ static PyObject *view_data_get(PyObject *self, PyObject *name_obj) {
   return t;
 }
 
+PyObject *census_py_view_data_list(const census_view_data *const *views, size_t count) {
+  PyObject *list = PyList_New((Py_ssize_t)count);
+  for (size_t i = 0; list && i < count; i++) {
+    PyObject *t = census_py_view_data_tuple(views[i]);
+    if (!t) {
+      Py_CLEAR(list);
+      break;
+    }
+    PyList_SET_ITEM(list, (Py_ssize_t)i, t);
+  }
+  return list;
+}
+
 PyDoc_STRVAR(view_data_get_all_doc,
              "view_data_get_all() -> list of tuples\n\n"
              "Snapshots of every registered view (census's self-metrics census/... included),\n"
@@ -780,15 +793,7 @@ static PyObject *view_data_get_all(PyObject *self, PyObject *unused) {
   if (st != CENSUS_OK) {
     return census_py_raise(st, "view_data_get_all");
   }
-  PyObject *list = PyList_New((Py_ssize_t)count);
-  for (size_t i = 0; list && i < count; i++) {
-    PyObject *t = census_py_view_data_tuple(views[i]);
-    if (!t) {
-      Py_CLEAR(list);
-      break;
-    }
-    PyList_SET_ITEM(list, (Py_ssize_t)i, t);
-  }
+  PyObject *list = census_py_view_data_list((const census_view_data *const *)views, count);
   census_view_data_free_all(views, count);
   return list;
 }
