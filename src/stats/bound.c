@@ -264,7 +264,7 @@ static inline struct census__measurement bound_measurement(const census_measure 
 /* Records into the cells of every view of `gen` in `block`, inside the thread's record window
  * (the value as for bound_measurement()). Out of line, with the measurement built here from
  * scalars, so that bound_record() makes only tail calls. */
-static __attribute__((noinline)) census_status
+static __attribute__((noinline, flatten)) census_status
 bound_record_views(const struct bound_gen *gen, _Atomic uint64_t *block,
                    struct census__thread_state *ts, const census_measure *measure,
                    int64_t int_value, double double_value) {
