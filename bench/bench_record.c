@@ -75,11 +75,12 @@
  * consumed: every repetition must produce the same body length, the metrics encoder must report
  * exactly OTLP_SERIES points, and exactly OTLP_SPANS spans must pass through the callback.
  *
- * shm_record_direct_int_3tags, shm_record_map_int_3tags and shm_record_map_distribution_3tags
- * (1 and 2 threads) run last, after census_shm_enable() on a fresh directory (under /dev/shm
- * when it exists): the same operations as their in-process cases, now also written to the
- * process's shared-memory file (docs/shared-memory.md). Their check reads the count back through
- * the group's merged view, i.e. from the file. The issue's target: within 1.5x of in-process.
+ * shm_record_direct_int_3tags, shm_record_map_int_3tags, shm_record_map_distribution_3tags,
+ * shm_record_bound_int and shm_record_bound_distribution (1 and 2 threads) run last, after
+ * census_shm_enable() on a fresh directory (under /dev/shm when it exists): the same operations as
+ * their in-process cases, now also written to the process's shared-memory file
+ * (docs/shared-memory.md). Their check reads the count back through the group's merged view, i.e.
+ * from the file. The issue's target: within 1.5x of in-process.
  *
  * shm_scrape_* time census_shm_view_data_get_all() over a group of SCRAPE_LIVE live workers
  * (forked, each with SCRAPE_SERIES series, waiting to be killed) and SCRAPE_DEAD dead workers'
@@ -1084,6 +1085,14 @@ int main(int argc, char **argv) {
        .threads = 1},
       {.name = "shm_record_map_distribution_3tags",
        .kind = KIND_MAP_DISTRIBUTION_3TAGS,
+       .threads = 2},
+      {.name = "shm_record_bound_int", .kind = KIND_BOUND_INT_3TAGS, .threads = 1},
+      {.name = "shm_record_bound_int", .kind = KIND_BOUND_INT_3TAGS, .threads = 2},
+      {.name = "shm_record_bound_distribution",
+       .kind = KIND_BOUND_DISTRIBUTION_3TAGS,
+       .threads = 1},
+      {.name = "shm_record_bound_distribution",
+       .kind = KIND_BOUND_DISTRIBUTION_3TAGS,
        .threads = 2},
   };
   char shm_dir[64];

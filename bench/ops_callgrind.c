@@ -15,14 +15,14 @@
  * record_bound_sum (census_measure_bind() of a Sum view's measure); cases bench_record does not
  * time: record_direct_exponential_3tags, record_bound_exponential; and the shared-memory mode:
  * shm_record_direct_int_3tags, shm_record_map_int_3tags, shm_record_map_distribution_3tags,
- * shm_record_bound_int, the same operations after census_shm_enable() on a fresh directory
- * (removed at exit), turned on after set-up as bench_record does. Exemplars when on
- * (docs/stats.md): the view "ops/latency_ex" (record_direct_distribution_3tags's, registered last,
- * with the filter trace_based) recorded outside any span (record_exemplar_nospan: the filter
- * declines) and in a sampled current span (record_exemplar_sampled: every record writes its
- * bucket's exemplar); the views registered before keep none, so every other case counts the
- * record path without exemplars. The encoders, per series or
- * span: otlp_encode_per_series (census__otlp_encode_metrics() of a snapshot of N distinct 3-tag
+ * shm_record_bound_int, shm_record_bound_distribution, the same operations after
+ * census_shm_enable() on a fresh directory (removed at exit), turned on after set-up as
+ * bench_record does. Exemplars when on (docs/stats.md): the view "ops/latency_ex"
+ * (record_direct_distribution_3tags's, registered last, with the filter trace_based) recorded
+ * outside any span (record_exemplar_nospan: the filter declines) and in a sampled current span
+ * (record_exemplar_sampled: every record writes its bucket's exemplar); the views registered before
+ * keep none, so every other case counts the record path without exemplars. The encoders, per series
+ * or span: otlp_encode_per_series (census__otlp_encode_metrics() of a snapshot of N distinct 3-tag
  * counter series), otlp_encode_per_span (census__otlp_encode_spans() of N ended spans with a
  * name, 2 attributes and 1 event, inside a span exporter's callback), prometheus_render_per_series
  * (census_prometheus_render_views() of the snapshot), each made before and encoded once (after a
@@ -450,6 +450,7 @@ int main(int argc, char **argv) {
       {"shm_record_map_int_3tags", record_map_3tags},
       {"shm_record_map_distribution_3tags", record_map_distribution_3tags},
       {"shm_record_bound_int", bound_int},
+      {"shm_record_bound_distribution", bound_distribution},
       {"record_exemplar_nospan", record_exemplar_nospan},
       {"record_exemplar_sampled", record_exemplar_sampled},
   };

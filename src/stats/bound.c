@@ -169,6 +169,18 @@ CENSUS_EXPORT census_bound_measure *census_measure_bind(const census_measure *me
   return b;
 }
 
+/* After a block's cells: their shared-memory cells (shm.h), one per view of the generation, and
+ * census__shm_epoch when they were attached (0: never). Written and read by the block's thread
+ * only (bound_record_shm()); the collector does not read them. */
+struct bound_shm {
+  uint32_t epoch;
+  struct census__shm_cell *cells[];
+};
+
+static struct bound_shm *block_shm(const struct bound_gen *gen, _Atomic uint64_t *block) {
+  return (struct bound_shm *)(void *)(block + gen->block_words);
+}
+
 /* The block of thread id `tid` in `gen`, created (empty) if missing. Caller holds b->mu. */
 static _Atomic uint64_t *block_get(struct bound_gen *gen, uint32_t tid) {
   _Atomic(struct bound_group *) *slot = &gen->groups[tid / GROUP_SIZE];
@@ -183,13 +195,19 @@ static _Atomic uint64_t *block_get(struct bound_gen *gen, uint32_t tid) {
   _Atomic uint64_t *block =
       atomic_load_explicit(&group->blocks[tid % GROUP_SIZE], memory_order_acquire);
   if (!block) {
-    size_t bytes = (gen->block_words * sizeof(uint64_t) + 63) & ~(size_t)63;
-    block = census__aligned_alloc(64, bytes ? bytes : 64);
+    size_t bytes = gen->block_words * sizeof(uint64_t) + sizeof(struct bound_shm) +
+                   gen->list->count * sizeof(struct census__shm_cell *);
+    block = census__aligned_alloc(64, (bytes + 63) & ~(size_t)63);
     if (!block) {
       return NULL;
     }
     for (size_t v = 0; v < gen->list->count; v++) {
       census__cell_words_init(gen->list->views[v], block + gen->offsets[v]);
+    }
+    struct bound_shm *shared = block_shm(gen, block);
+    shared->epoch = 0; /* attaches at the first record in shared-memory mode */
+    for (size_t v = 0; v < gen->list->count; v++) {
+      shared->cells[v] = NULL;
     }
     atomic_store_explicit(&group->blocks[tid % GROUP_SIZE], block, memory_order_release);
   }
@@ -246,7 +264,7 @@ static inline struct census__measurement bound_measurement(const census_measure 
 /* Records into the cells of every view of `gen` in `block`, inside the thread's record window
  * (the value as for bound_measurement()). Out of line, with the measurement built here from
  * scalars, so that bound_record() makes only tail calls. */
-static __attribute__((noinline)) census_status
+static __attribute__((noinline, flatten)) census_status
 bound_record_views(const struct bound_gen *gen, _Atomic uint64_t *block,
                    struct census__thread_state *ts, const census_measure *measure,
                    int64_t int_value, double double_value) {
@@ -264,12 +282,157 @@ bound_record_views(const struct bound_gen *gen, _Atomic uint64_t *block,
   return CENSUS_OK;
 }
 
-/* Everything but the common case, out of line so that the fast path below keeps a small frame:
- * the handle's first record (or the first after a fork or census_shutdown()), a view registered
- * since the generation was made, the thread's first record through this handle, a thread with no
- * state or no id. Then records as bound_record() does. */
+/* Attaches each view's shared cell of `block` (this thread's, in `gen`) to this process's file
+ * (census__shm_cell_attach(), which takes SHM: no other lock is held here). A cell that cannot
+ * be placed stays NULL (reported and counted there) and records in process only. Cold. */
+static __attribute__((cold, noinline)) void block_shm_attach(const struct bound_gen *gen,
+                                                             _Atomic uint64_t *block) {
+  struct bound_shm *shared = block_shm(gen, block);
+  uint32_t epoch = atomic_load_explicit(&census__shm_epoch, memory_order_relaxed);
+  for (size_t v = 0; v < gen->list->count; v++) {
+    struct census__cell cell = {.series = gen->series[v], .view = gen->list->views[v]};
+    census__shm_cell_attach(&cell);
+    shared->cells[v] = cell.shm;
+    if (cell.shm_epoch != epoch) {
+      epoch = 0; /* the epoch moved meanwhile (a fork, shutdown): attach again next time */
+    }
+  }
+  shared->epoch = epoch;
+}
+
+/* Records one value (as for bound_measurement()) into `block`, this thread's block of `gen`:
+ * each view's cell as bound_record_views() does, then its shared cell (struct bound_shm), inside
+ * the thread's record window. The caller attached the shared cells for the current epoch. Out of
+ * line, so that bound_record_shm()'s one-COUNT case keeps a small frame. */
+static __attribute__((noinline)) census_status
+bound_shm_update(const struct bound_gen *gen, _Atomic uint64_t *block,
+                 struct census__thread_state *ts, const census_measure *measure, int64_t int_value,
+                 double double_value) {
+  struct bound_shm *shared = block_shm(gen, block);
+  struct census__measurement m = bound_measurement(measure, int_value, double_value);
+  uint64_t seq;
+  unsigned phase = census__window_enter(&ts->seq, &seq);
+  for (size_t v = 0; v < gen->list->count; v++) {
+    const struct census__rview *view = gen->list->views[v];
+    if (view->record_type == CENSUS__AGGREGATION_EXEMPLARS) {
+      __builtin_unreachable(); /* such generations record unbound (bound_gen.exemplars) */
+    }
+    _Atomic uint64_t *w = block + gen->offsets[v] + phase * view->words;
+    size_t bucket = 0;
+    if (view->record_type == CENSUS_AGGREGATION_DISTRIBUTION) {
+      bucket = census__cell_distribution_update(view, w, &m);
+    } else {
+      census__cell_update(view, w, &m);
+    }
+    if (shared->cells[v]) {
+      census__shm_cell_update(view, shared->cells[v], &m, bucket);
+    }
+  }
+  census__window_leave(&ts->seq, seq);
+  return CENSUS_OK;
+}
+
+/* A record through a handle in shared-memory mode when bound_record_shm() found no block or its
+ * shared cells attached to an older epoch: a generation with exemplars, or a thread without an
+ * id, records unbound (as outside the mode); else the generation is brought up to date and the
+ * thread's block made (bound_prepare()), its shared cells attached, and the value recorded. */
 static __attribute__((cold, noinline)) census_status
+bound_record_shm_slow(census_bound_measure *b, struct census__thread_state *ts, int64_t int_value,
+                      double double_value) {
+  struct bound_gen *gen = atomic_load_explicit(&b->gen, memory_order_acquire);
+  if (ts->tid == CENSUS__NO_TID ||
+      (gen->exemplars &&
+       gen->list == atomic_load_explicit(&b->measure->views, memory_order_acquire))) {
+    struct census__measurement m = bound_measurement(b->measure, int_value, double_value);
+    return census__record(&m, 1, b->tags); /* no blocks: unbound, without b->mu */
+  }
+  census_status status;
+  _Atomic uint64_t *block = bound_prepare(b, ts, &gen, &status);
+  if (!block && status == CENSUS_OK && gen->exemplars) {
+    struct census__measurement m = bound_measurement(b->measure, int_value, double_value);
+    return census__record(&m, 1, b->tags);
+  }
+  if (!block) {
+    if (status == CENSUS_ENOMEM) {
+      census__count_dropped("out_of_memory", 1);
+    }
+    return status == CENSUS_ESHUTDOWN ? census__record_after_shutdown() : status;
+  }
+  if (block_shm(gen, block)->epoch !=
+      atomic_load_explicit(&census__shm_epoch, memory_order_relaxed)) {
+    block_shm_attach(gen, block);
+  }
+  return bound_shm_update(gen, block, ts, b->measure, int_value, double_value);
+}
+
+/* Adds one to a COUNT view's shared cell (census__shm_cell_update()'s COUNT case, without the
+ * switch): the slot gen does not name becomes the committed slot's count + 1, then gen + 1 is
+ * published (release). */
+static inline void shm_count_add(struct census__shm_cell *c) {
+  uint64_t g = atomic_load_explicit(&c->gen, memory_order_relaxed);
+  atomic_thread_fence(memory_order_release);
+  word_store(&c->slots[(g + 1) & 1], word_load(&c->slots[g & 1]) + 1);
+  atomic_store_explicit(&c->gen, g + 1, memory_order_release);
+}
+
+/* A record through a handle in shared-memory mode, from bound_record_slow(): when the generation
+ * is current and the thread's block exists with its shared cells attached for the current epoch,
+ * the bound path, its cells and their shared cells updated (one COUNT view without the loop and
+ * the switch, as bound_record() does, else bound_shm_update()); anything else (no block yet, no
+ * id, exemplars, a view registered since, shared cells of an older epoch) goes to
+ * bound_record_shm_slow(). */
+static __attribute__((noinline)) census_status bound_record_shm(census_bound_measure *b,
+                                                                struct census__thread_state *ts,
+                                                                int64_t int_value,
+                                                                double double_value) {
+  struct bound_gen *gen = atomic_load_explicit(&b->gen, memory_order_acquire);
+  uint32_t tid = ts->tid;
+  struct bound_group *group =
+      tid < CENSUS__MAX_TIDS &&
+              gen->list == atomic_load_explicit(&b->measure->views, memory_order_acquire)
+          ? atomic_load_explicit(&gen->groups[tid / GROUP_SIZE], memory_order_acquire)
+          : NULL;
+  _Atomic uint64_t *block =
+      group ? atomic_load_explicit(&group->blocks[tid % GROUP_SIZE], memory_order_acquire) : NULL;
+  if (__builtin_expect(!block || block_shm(gen, block)->epoch !=
+                                     atomic_load_explicit(&census__shm_epoch, memory_order_relaxed),
+                       0)) {
+    return bound_record_shm_slow(b, ts, int_value, double_value);
+  }
+  struct census__shm_cell *shared = block_shm(gen, block)->cells[0];
+  if (__builtin_expect(gen->fast != BOUND_ONE_COUNT || !shared, 0)) {
+    return bound_shm_update(gen, block, ts, b->measure, int_value, double_value);
+  }
+  uint64_t seq;
+  unsigned phase = census__window_enter(&ts->seq, &seq);
+  _Atomic uint64_t *w = block + phase; /* words: [count] */
+  word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
+  shm_count_add(shared);
+  census__window_leave(&ts->seq, seq);
+  return CENSUS_OK;
+}
+
+static census_status bound_record_other(census_bound_measure *b, int64_t int_value,
+                                        double double_value);
+
+/* Everything but the common case (bound_record()'s inline path came here): shared-memory mode
+ * for a thread with a state goes to bound_record_shm(), the rest to bound_record_other(). Both
+ * are tail calls, so this adds no frame. */
+static __attribute__((noinline)) census_status
 bound_record_slow(census_bound_measure *b, int64_t int_value, double double_value) {
+  struct census__thread_state *ts = census__this_thread;
+  if (ts && atomic_load_explicit(&census__shm_epoch, memory_order_relaxed)) {
+    return bound_record_shm(b, ts, int_value, double_value);
+  }
+  return bound_record_other(b, int_value, double_value);
+}
+
+/* Everything but the common case and shared-memory mode, out of line so that the fast path below
+ * keeps a small frame: the handle's first record (or the first after a fork or census_shutdown()),
+ * a view registered since the generation was made, the thread's first record through this handle, a
+ * thread with no state or no id. Then records as bound_record() does. */
+static __attribute__((cold, noinline)) census_status
+bound_record_other(census_bound_measure *b, int64_t int_value, double double_value) {
   struct bound_gen *gen = atomic_load_explicit(&b->gen, memory_order_acquire);
   /* An unresolved generation: the handle's first record, or the first after a fork or
    * census_shutdown(). After shutdown the thread states are freed, so this must come before the
@@ -278,11 +441,15 @@ bound_record_slow(census_bound_measure *b, int64_t int_value, double double_valu
     return census__record_after_shutdown();
   }
   struct census__thread_state *ts = census__thread_state_get();
-  /* No id, shared-memory mode (whose cells the unbound path keeps, shm.h), or a view with
-   * exemplars (which take the recording's tags, exemplar.h): the unbound path is exact. Such a
-   * generation never gets blocks, so its records always come here, without taking b->mu. */
+  /* Shared-memory mode (turned on since bound_record_slow() looked, or the thread's first
+   * record): the bound path with the block's shared cells. */
+  if (ts && atomic_load_explicit(&census__shm_epoch, memory_order_relaxed)) {
+    return bound_record_shm_slow(b, ts, int_value, double_value);
+  }
+  /* No id, or a view with exemplars (which take the recording's tags, exemplar.h): the unbound
+   * path is exact. Such a generation never gets blocks, so its records always come here, without
+   * taking b->mu. */
   if (!ts || ts->tid == CENSUS__NO_TID ||
-      atomic_load_explicit(&census__shm_epoch, memory_order_relaxed) ||
       (gen->exemplars &&
        gen->list == atomic_load_explicit(&b->measure->views, memory_order_acquire))) {
     struct census__measurement m = bound_measurement(b->measure, int_value, double_value);
@@ -314,8 +481,9 @@ static inline census_status bound_record(census_bound_measure *b, int64_t int_va
                                          double double_value) {
   struct bound_gen *gen = atomic_load_explicit(&b->gen, memory_order_acquire);
   struct census__thread_state *ts = census__this_thread;
-  /* Shared-memory mode sends every record to the slow path (census__record keeps the shared
-   * cells): one relaxed load of a line written once per enable or fork, a test and a branch. */
+  /* Shared-memory mode sends every record to the slow path (bound_record_slow() passes it on to
+   * bound_record_shm(), which keeps the shared cells): one relaxed load of a line written once
+   * per enable or fork, a test and a branch. */
   if (__builtin_expect(gen->list !=
                                atomic_load_explicit(&b->measure->views, memory_order_acquire) ||
                            !ts || atomic_load_explicit(&census__shm_epoch, memory_order_relaxed),

@@ -287,7 +287,7 @@ cell_miss(struct census__thread_state *ts, struct census__recent_cell *recent,
     recent->view = key;
     recent->cell = cell;
     if (m && atomic_load_explicit(&census__shm_epoch, memory_order_relaxed)) {
-      census__shm_record(cell, view, m);
+      census__shm_record(cell, view, m, 0);
     }
   }
   return cell;
@@ -347,7 +347,7 @@ record_many(const struct census__measurement *ms, size_t count, const census_tag
       struct census__cell *cell = cell_for(ts, view, tags, map_id, NULL);
       if (cell) {
         census__cell_update(view, cell->words + phase * view->words, &ms[i]);
-        census__shm_record(cell, view, &ms[i]);
+        census__shm_record(cell, view, &ms[i], 0);
       } else {
         failed++;
       }
@@ -358,6 +358,37 @@ record_many(const struct census__measurement *ms, size_t count, const census_tag
   }
   census__window_leave(&ts->seq, seq);
   return failed ? record_failed(failed) : CENSUS_OK;
+}
+
+/* One measurement in shared-memory mode, for a thread with a state: census__record()'s path
+ * plus each cell's shared cell (shm.h), updated right after the cell, a DISTRIBUTION's with the
+ * bucket the in-process update found. Out of line, so that the in-process path pays only the
+ * branch here. */
+static __attribute__((noinline, flatten)) census_status
+record_one_shm(const struct census__measurement *m, struct census__view_list *list,
+               struct census__thread_state *ts, const census_tag_map *tags) {
+  uint64_t map_id = census__tag_map_id(tags);
+  uint64_t seq;
+  unsigned phase = census__window_enter(&ts->seq, &seq);
+  int64_t failed = 0;
+  for (size_t v = 0; v < list->count; v++) {
+    struct census__rview *view = list->views[v];
+    struct census__cell *cell = cell_for(ts, view, tags, map_id, NULL);
+    if (__builtin_expect(cell == NULL, 0)) {
+      failed++;
+      continue;
+    }
+    _Atomic uint64_t *w = cell->words + phase * view->words;
+    size_t bucket = 0;
+    if (view->record_type == CENSUS_AGGREGATION_DISTRIBUTION) {
+      bucket = census__cell_distribution_update(view, w, m);
+    } else {
+      census__cell_update(view, w, m);
+    }
+    census__shm_record(cell, view, m, bucket);
+  }
+  census__window_leave(&ts->seq, seq);
+  return __builtin_expect(failed != 0, 0) ? record_failed(failed) : CENSUS_OK;
 }
 
 /* One measurement (a direct record, a map of one measure: the common case), without the pass
@@ -375,10 +406,10 @@ census_status census__record(const struct census__measurement *measurements, siz
     return record_no_view();
   }
   struct census__thread_state *ts = census__this_thread;
-  /* record_many() makes the thread state, and keeps shared-memory mode's cells (shm.h): one
-   * relaxed load of a line written once per enable or fork, a test and a branch. */
+  /* record_many() makes the thread state; record_one_shm() keeps shared-memory mode's cells
+   * (shm.h): one relaxed load of a line written once per enable or fork, a test and a branch. */
   if (__builtin_expect(!ts || atomic_load_explicit(&census__shm_epoch, memory_order_relaxed), 0)) {
-    return record_many(measurements, 1, tags);
+    return ts ? record_one_shm(measurements, list, ts, tags) : record_many(measurements, 1, tags);
   }
   uint64_t map_id = census__tag_map_id(tags);
   uint64_t seq;

@@ -29,47 +29,91 @@ struct census__shm_cell {
  * it: reported once, counted in census_shm_stats()) and cell->shm_epoch. Cold; takes SHM. */
 void census__shm_cell_attach(struct census__cell *cell);
 
-/* Adds one measurement into a shared cell: computes the next state into the slot `gen` does not
- * name (copying into it only what differs from the committed slot), then publishes it by
- * storing gen + 1 (release). Single writer: plain loads and stores;
- * the release fence orders the previous gen store before this record's slot stores (a reader
- * that sees any of them sees gen move). On x86 both fences are compiler barriers. */
+/* A DISTRIBUTION slot `dst` made from the committed slot `src` plus one value: the moment words
+ * (as census__moments_add() computes them, read from src), the bucket word `b` (index of the
+ * word, from census__cell_distribution_update() or computed here when 0), and the bucket word
+ * `last` the previous update changed (0: none), which is the only other word in which dst, the
+ * state before that update, differs from src. Returns b. */
+static inline size_t census__shm_distribution_add(const struct census__rview *view,
+                                                  _Atomic uint64_t *src, _Atomic uint64_t *dst,
+                                                  size_t last, size_t b,
+                                                  const struct census__measurement *m) {
+  const census_measure *measure = view->def.measure;
+  if (!b) {
+    b = WORD_BUCKETS + bucket_index(view->def.aggregation.bounds, view->def.aggregation.bound_count,
+                                    m->double_value);
+  }
+  double x = m->double_value;
+  uint64_t n = word_load(&src[WORD_COUNT]) + 1;
+  double shift = n == 1 ? x : census__double_of(word_load(&src[WORD_SHIFT]));
+  double d = x - shift;
+  uint64_t min = word_load(&src[WORD_MIN]), max = word_load(&src[WORD_MAX]);
+  word_store(&dst[WORD_COUNT], n);
+  word_store(&dst[WORD_SUM], census__sum_add(measure->type == CENSUS_MEASURE_DOUBLE,
+                                             measure->signed_values, word_load(&src[WORD_SUM]), m));
+  word_store(&dst[WORD_SHIFT], census__bits_of(shift));
+  word_store(&dst[WORD_S1], census__bits_of(census__double_of(word_load(&src[WORD_S1])) + d));
+  word_store(&dst[WORD_S2], census__bits_of(census__double_of(word_load(&src[WORD_S2])) + d * d));
+  word_store(&dst[WORD_MIN], x < census__double_of(min) ? census__bits_of(x) : min);
+  word_store(&dst[WORD_MAX], x > census__double_of(max) ? census__bits_of(x) : max);
+  if (last) {
+    word_store(&dst[last], word_load(&src[last]));
+  }
+  word_store(&dst[b], word_load(&src[b]) + 1);
+  return b;
+}
+
+/* Adds one measurement into a shared cell: computes the next state from the committed slot into
+ * the slot `gen` does not name, then publishes it by storing gen + 1 (release). COUNT, SUM and
+ * DISTRIBUTION write the next state straight from the committed slot (a DISTRIBUTION writes its
+ * moment words and the two bucket words that can differ, census__shm_distribution_add());
+ * other aggregations copy the committed slot and update the copy. `bucket`: a DISTRIBUTION's
+ * bucket word for m if the caller knows it (the in-process update returned it), else 0.
+ * Single writer: plain loads and stores; the release fence orders the previous gen store before
+ * this record's slot stores (a reader that sees any of them sees gen move). On x86 both fences
+ * are compiler barriers. */
 static inline void census__shm_cell_update(const struct census__rview *view,
                                            struct census__shm_cell *c,
-                                           const struct census__measurement *m) {
+                                           const struct census__measurement *m, size_t bucket) {
+  const struct census__rview *plain = view->plain; /* shared cells carry no exemplars */
   uint64_t g = atomic_load_explicit(&c->gen, memory_order_relaxed);
-  size_t words = view->layout_words; /* shared cells carry no exemplars */
-  _Atomic uint64_t *src = c->slots + (g & 1) * words, *dst = c->slots + ((g + 1) & 1) * words;
+  size_t words = plain->layout_words, at = (g & 1) * words;
+  _Atomic uint64_t *src = c->slots + at, *dst = c->slots + (words - at);
   atomic_thread_fence(memory_order_release);
-  if (view->def.aggregation.type != CENSUS_AGGREGATION_DISTRIBUTION) {
+  switch ((int)plain->record_type) {
+  case CENSUS_AGGREGATION_COUNT:
+    word_store(&dst[WORD_COUNT], word_load(&src[WORD_COUNT]) + 1);
+    break;
+  case CENSUS_AGGREGATION_SUM:
+  case CENSUS__AGGREGATION_SIGNED_SUM:
+    word_store(&dst[WORD_COUNT], word_load(&src[WORD_COUNT]) + 1);
+    word_store(&dst[WORD_SUM], census__sum_add(plain->def.measure->type == CENSUS_MEASURE_DOUBLE,
+                                               plain->record_type == CENSUS__AGGREGATION_SIGNED_SUM,
+                                               word_load(&src[WORD_SUM]), m));
+    break;
+  case CENSUS_AGGREGATION_DISTRIBUTION:
+    c->last_bucket = census__shm_distribution_add(plain, src, dst, c->last_bucket, bucket, m);
+    break;
+  default:
     for (size_t i = 0; i < words; i++) {
       word_store(&dst[i], word_load(&src[i]));
     }
-    census__cell_update(view->plain, dst, m); /* shared cells carry no exemplars */
-  } else {
-    /* dst is the state before the last update: it differs from src in the head words and the
-     * bucket that update changed, nothing else. */
-    for (size_t i = 0; i < WORD_BUCKETS; i++) {
-      word_store(&dst[i], word_load(&src[i]));
-    }
-    if (c->last_bucket) {
-      word_store(&dst[c->last_bucket], word_load(&src[c->last_bucket]));
-    }
-    c->last_bucket = census__cell_distribution_update(view, dst, m);
+    census__cell_update(plain, dst, m);
+    break;
   }
   atomic_store_explicit(&c->gen, g + 1, memory_order_release);
 }
 
 /* The record path's step after updating a cell: attach it when the epoch moved, then update its
- * shared cell if it has one. */
+ * shared cell if it has one (`bucket` as for census__shm_cell_update()). */
 static inline void census__shm_record(struct census__cell *cell, const struct census__rview *view,
-                                      const struct census__measurement *m) {
+                                      const struct census__measurement *m, size_t bucket) {
   uint32_t epoch = atomic_load_explicit(&census__shm_epoch, memory_order_relaxed);
   if (__builtin_expect(cell->shm_epoch != epoch, 0)) {
     census__shm_cell_attach(cell);
   }
   if (cell->shm) {
-    census__shm_cell_update(view, cell->shm, m);
+    census__shm_cell_update(view, cell->shm, m, bucket);
   }
 }
 

@@ -42,7 +42,9 @@
  *     before the mode was turned on (a one-COUNT handle and a several-view handle) record into
  *     the group's view afterwards. Fails without the merge of main's signed measures into the
  *     file's description (the rows were refused as an unknown aggregation) and without the
- *     bound fast path's epoch check (the records stayed in each process).
+ *     bound fast path's epoch check (the records stayed in each process);
+ *   - bound_and_unbound_fast_paths: the mode's own record paths (see the test) keep every record
+ *     exactly, distributions included.
  */
 #include "support.h"
 
@@ -1113,6 +1115,146 @@ static void signed_and_bound(void **state) {
   remove_dir(dir);
 }
 
+#define FAST_N 3000    /* records per thread through each handle */
+#define FAST_LATE 700  /* records through `one` after a view of its measure is registered */
+#define FAST_CHILD 500 /* records through each handle in a fork child of the member */
+
+/* The value of the i-th record through a handle or unbound in bound_and_unbound_fast_paths():
+ * 0 .. 8, so every bucket of shm/dist (bounds 1, 3, 5) is hit, in an order that changes bucket
+ * from one record to the next (a shared DISTRIBUTION slot must carry the previous record's
+ * bucket over, shm.h). */
+static int64_t fast_value(int64_t i) { return (i * 5) % 9; }
+
+struct fast_arg {
+  census_bound_measure *one, *general;
+  int64_t n;
+  _Atomic int failed;
+};
+
+static void *fast_thread(void *p) {
+  struct fast_arg *a = p;
+  for (int64_t i = 0; i < a->n; i++) {
+    if (census_bound_record_int64(a->one, 1) != CENSUS_OK ||
+        census_bound_record_int64(a->general, fast_value(i)) != CENSUS_OK) {
+      atomic_store(&a->failed, 1);
+    }
+  }
+  return NULL;
+}
+
+/* A member for bound_and_unbound_fast_paths(): joins `dir`, binds a one-COUNT handle and a
+ * several-view handle (COUNT, SUM, DISTRIBUTION) for slot s2, records FAST_N through each from
+ * the main thread and two threads (each with its own block and shared cells), FAST_N unbound
+ * records for slot s3, registers a second view of the one-COUNT handle's measure (the handle's
+ * generation changes: new blocks, new shared cells) and records FAST_LATE more through it, then
+ * forks a child that records FAST_CHILD through each handle (made in the parent: the child's
+ * generations are reset and its shared cells go to a file of its own). */
+static void run_fast_member(const char *dir) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (census_shm_enable(dir) != CENSUS_OK) {
+      _exit(2);
+    }
+    census_tag_map *tags = census_tag_map_new();
+    census_tag_map_put(tags, slot_key, "s2");
+    struct fast_arg a = {census_measure_bind(hits, tags, NULL),
+                         census_measure_bind(work, tags, NULL), FAST_N, 0};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++) {
+      pthread_create(&t[i], NULL, fast_thread, &a);
+    }
+    fast_thread(&a);
+    for (int i = 0; i < 2; i++) {
+      pthread_join(t[i], NULL);
+    }
+    census_tag_map_put(tags, slot_key, "s3");
+    for (int64_t i = 0; i < FAST_N; i++) {
+      if (census_record_int64(work, fast_value(i), tags) != CENSUS_OK) {
+        _exit(3);
+      }
+    }
+    const census_tag_key *cols[] = {slot_key};
+    register_view("shm/hits_late", hits, cols, 1, census_aggregation_sum_new());
+    for (int64_t i = 0; i < FAST_LATE; i++) {
+      if (census_bound_record_int64(a.one, 1) != CENSUS_OK) {
+        _exit(4);
+      }
+    }
+    pid_t child = fork();
+    if (child == 0) {
+      a.n = FAST_CHILD;
+      fast_thread(&a);
+      _exit(a.failed ? 5 : 0);
+    }
+    int st;
+    waitpid(child, &st, 0);
+    _exit(a.failed || !WIFEXITED(st) ? 6 : WEXITSTATUS(st));
+  }
+  int st;
+  waitpid(pid, &st, 0);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+/* Checks a merged DISTRIBUTION point of shm/dist against the values fast_value(0 .. n-1) recorded
+ * `times` times each run, plus fast_value(0 .. extra-1) once. */
+static void check_fast_dist(census_point d, int64_t n, int times, int64_t extra) {
+  int64_t count = 0, sum = 0, buckets[4] = {0};
+  double sq = 0;
+  for (int pass = 0; pass <= times; pass++) {
+    for (int64_t i = 0; i < (pass < times ? n : extra); i++) {
+      int64_t v = fast_value(i);
+      count++;
+      sum += v;
+      sq += (double)(v * v);
+      buckets[v <= 1 ? 0 : v <= 3 ? 1 : v <= 5 ? 2 : 3]++;
+    }
+  }
+  double mean = (double)sum / (double)count;
+  double ssd = sq - (double)count * mean * mean;
+  assert_int_equal(d.count, count);
+  assert_int_equal(d.int_value, sum);
+  assert_true(fabs(d.mean - mean) < 1e-9);
+  assert_true(fabs(d.sum_of_squared_deviation - ssd) < 1e-9 * ssd);
+  assert_true(d.min == 0 && d.max == 8);
+  assert_int_equal(d.bucket_count, 4);
+  for (size_t b = 0; b < 4; b++) {
+    assert_int_equal(d.bucket_counts[b], buckets[b]);
+  }
+}
+
+/* The shared-memory mode's own record paths (record_one_shm() in recorder.c, bound_record_shm()
+ * in bound.c, the fused shared-cell updates in shm.h): every record made through them is in the
+ * group's view exactly (counts, sums, mean, sum of squared deviation, min, max and each bucket of
+ * a distribution whose consecutive values change bucket), through a handle from three threads,
+ * after a view was registered under a handle, in a fork child through handles made in its
+ * parent, and unbound. main sent bound records in the mode down the unbound path, so this passes
+ * there too: it guards the paths added for speed (it fails, for one, when the shared DISTRIBUTION
+ * update does not carry the previous record's bucket word over, or when bound handles keep no
+ * shared cells). */
+static void bound_and_unbound_fast_paths(void **state) {
+  (void)state;
+  char *dir = make_dir();
+  run_fast_member(dir);
+  census_view_data **views;
+  size_t count;
+  assert_int_equal(census_shm_view_data_get_all(dir, &views, &count), CENSUS_OK);
+  int64_t through = 3 * FAST_N + FAST_CHILD; /* records through each handle before the late view */
+  assert_int_equal(merged_point(views, count, "shm/hits", 2).count, through + FAST_LATE);
+  census_point late = merged_point(views, count, "shm/hits_late", 2);
+  assert_int_equal(late.count, FAST_LATE + FAST_CHILD); /* the fork child inherits the view */
+  assert_int_equal(late.int_value, FAST_LATE + FAST_CHILD);
+  assert_int_equal(merged_point(views, count, "shm/count", 2).count, through);
+  census_point sum = merged_point(views, count, "shm/sum", 2);
+  assert_int_equal(sum.count, through);
+  check_fast_dist(merged_point(views, count, "shm/dist", 2), FAST_N, 3, FAST_CHILD);
+  assert_int_equal(sum.int_value, merged_point(views, count, "shm/dist", 2).int_value);
+  assert_int_equal(merged_point(views, count, "shm/count", 3).count, FAST_N);
+  check_fast_dist(merged_point(views, count, "shm/dist", 3), FAST_N, 1, 0);
+  census_view_data_free_all(views, count);
+  remove_dir(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(workers_killed_and_replaced),
@@ -1126,6 +1268,7 @@ int main(void) {
       cmocka_unit_test(observable_counters),
       cmocka_unit_test(export_by_leader_only),
       cmocka_unit_test(signed_and_bound),
+      cmocka_unit_test(bound_and_unbound_fast_paths),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }
