@@ -344,7 +344,7 @@ static bool prometheus_render_per_series(void) {
   char *text;
   size_t length;
   census_status st = census_prometheus_render_views(views, 1, NULL, &text, &length);
-  free(text);
+  census_prometheus_text_free(text);
   return st == CENSUS_OK && length > 0;
 }
 #endif
