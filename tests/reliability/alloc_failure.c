@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -229,6 +230,107 @@ static void propagation(void) {
   CHECK(ok_or_enomem(st), "inject: %s", census_status_name(st));
   CHECK(st == CENSUS_OK || out.baggage[0] == '\0', "inject wrote on failure: %s", out.baggage);
   census_tag_map_free(m);
+}
+
+/* ---- propagation: every format, one composite propagator --------------------------------- */
+
+#define MAX_HEADERS 16
+
+struct headers {
+  char names[MAX_HEADERS][32];
+  char values[MAX_HEADERS][512];
+  int count;
+};
+
+static void headers_set(void *c, const char *name, const char *value) {
+  struct headers *h = c;
+  if (h->count < MAX_HEADERS) {
+    snprintf(h->names[h->count], sizeof h->names[0], "%s", name);
+    snprintf(h->values[h->count], sizeof h->values[0], "%s", value);
+    h->count++;
+  }
+}
+
+static const char *headers_get(void *c, const char *name) {
+  struct headers *h = c;
+  for (int i = 0; i < h->count; i++) {
+    if (strcasecmp(h->names[i], name) == 0) {
+      return h->values[i];
+    }
+  }
+  return NULL;
+}
+
+/* The composite propagator with every format: new, inject a context and baggage, extract them
+ * back (each trace format alone too), and the binary tag format's decode.
+ * Fails without its fix: census_propagator_extract() ignored census_baggage_extract()'s
+ * CENSUS_ENOMEM and answered CENSUS_OK with baggage members missing (lost silently). */
+static void formats(void) {
+  census_status st;
+  census_propagator *p =
+      census_propagator_new("tracecontext,baggage,b3,b3multi,gcp_trace,grpc_trace_bin", &st);
+  CHECK(p || st == CENSUS_ENOMEM, "propagator_new: %s", census_status_name(st));
+  if (!p) {
+    return;
+  }
+  census_tag_map *bag = census_tag_map_new();
+  if (bag) {
+    st = census_tag_map_put(bag, key_a, "alpha");
+    CHECK(ok_or_enomem(st), "put: %s", census_status_name(st));
+    if (st == CENSUS_OK) {
+      st = census_tag_map_put(bag, key_b, "beta gamma");
+      CHECK(ok_or_enomem(st), "put: %s", census_status_name(st));
+    }
+  }
+  size_t bag_size = census_tag_map_size(bag);
+  census_trace_context ctx = {{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
+                              {1, 2, 3, 4, 5, 6, 7, 8},
+                              1,
+                              false,
+                              "vendor=value"};
+  struct headers h = {.count = 0};
+  st = census_propagator_inject(p, &ctx, bag, headers_set, &h);
+  CHECK(ok_or_enomem(st), "propagator inject: %s", census_status_name(st));
+  bool baggage_sent = headers_get(&h, "baggage") != NULL;
+  CHECK(st == CENSUS_OK || !baggage_sent, "inject wrote baggage on failure");
+  CHECK(headers_get(&h, "traceparent") && headers_get(&h, "b3") &&
+            headers_get(&h, "x-b3-traceid") && headers_get(&h, "x-cloud-trace-context") &&
+            headers_get(&h, "grpc-trace-bin"),
+        "inject (failing allocation %ld) left out a trace header", atomic_load(&fail_at));
+  census_tag_map *got = census_tag_map_new();
+  census_trace_context back;
+  st = census_propagator_extract(p, headers_get, &h, &back, got);
+  /* a baggage member that could not be copied is an out-of-memory; the context is still found */
+  CHECK(st == CENSUS_OK || st == CENSUS_ENOMEM, "propagator extract: %s", census_status_name(st));
+  if (st == CENSUS_OK) {
+    CHECK(memcmp(back.trace_id, ctx.trace_id, sizeof ctx.trace_id) == 0, "trace id lost");
+    if (got && baggage_sent) {
+      CHECK(census_tag_map_size(got) == bag_size, "baggage extracted %zu of %zu",
+            census_tag_map_size(got), bag_size);
+    }
+  }
+  /* each trace format alone, through its own extract */
+  census_trace_context one;
+  CHECK(census_traceparent_extract(headers_get, &h, &one, NULL) == CENSUS_OK,
+        "traceparent extract");
+  CHECK(census_b3_extract(headers_get, &h, &one, NULL) == CENSUS_OK, "b3 extract");
+  CHECK(census_cloud_trace_extract(headers_get, &h, &one) == CENSUS_OK, "cloud trace extract");
+  /* grpc-tags-bin: all or nothing */
+  uint8_t bin[256];
+  size_t len = 0;
+  if (bag && census_tags_binary_encode(bag, bin, sizeof bin, &len) == CENSUS_OK) {
+    census_tag_map *decoded = census_tag_map_new();
+    if (decoded) {
+      st = census_tags_binary_decode(bin, len, decoded);
+      CHECK(ok_or_enomem(st), "tags_binary_decode: %s", census_status_name(st));
+      CHECK(st != CENSUS_OK || census_tag_map_size(decoded) == bag_size, "decoded %zu of %zu",
+            census_tag_map_size(decoded), bag_size);
+    }
+    census_tag_map_free(decoded);
+  }
+  census_tag_map_free(got);
+  census_tag_map_free(bag);
+  census_propagator_free(p);
 }
 
 /* ---- stats --------------------------------------------------------------------------------- */
@@ -551,6 +653,7 @@ int main(void) {
   const scenario scenarios[] = {
       {"tag maps", tag_maps, true},
       {"baggage extract/inject", propagation, true},
+      {"propagator, every format", formats, true},
       {"record (thread, map)", records, false},
       {"bound measure", bound, false},
       {"view new/register", views, false},
