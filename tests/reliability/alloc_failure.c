@@ -14,9 +14,12 @@
  * live blocks: a scenario that frees what it made must end every run with as many live blocks as
  * it started with (the "clean" scenarios); the rest are checked by LeakSanitizer in the ASan
  * build (label "unit").
- * It prints, per scenario, the allocation points exercised; the totals go to docs/reliability.md.
- * Fails on main: census_allocator_replace() did not exist (the test does not build there).
+ * TORTURE_BACKTRACE=1 prints the stack of each failed allocation (with a scenario's name as the
+ * argument, only that scenario runs). It prints, per scenario, the allocation points exercised; the
+ * totals go to docs/reliability.md. Fails on main: census_allocator_replace() did not exist (the
+ * test does not build there).
  */
+#include <execinfo.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -27,6 +30,7 @@
 #include <strings.h>
 
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "census/census.h"
@@ -46,6 +50,7 @@
 #include "census/exporters/google_cloud_trace.h"
 #endif
 #include "census/propagation.h"
+#include "census/shm.h"
 #include "census/trace.h"
 
 /* ---- the failing allocator --------------------------------------------------------------- */
@@ -64,6 +69,11 @@ static bool should_fail(void) {
   long n = atomic_fetch_add(&seen, 1) + 1;
   if (n == atomic_load(&fail_at)) {
     atomic_fetch_add(&failed, 1);
+    if (getenv("TORTURE_BACKTRACE")) { /* debugging: where the failed allocation is */
+      void *frames[24];
+      fprintf(stderr, "--- failing allocation %ld\n", n);
+      backtrace_symbols_fd(frames, backtrace(frames, 24), 2);
+    }
     return true;
   }
   return false;
@@ -883,6 +893,155 @@ static void google_monitoring_exporter(void) {
 }
 #endif
 
+/* ---- shared-memory mode (last: it changes what a collection returns) ----------------------- */
+
+static char shm_dir[64];
+static const census_measure *shm_measure;
+static int64_t shm_accepted;
+static int shm_round;
+static uint64_t shm_unshared;    /* census_shm_stats()' unshared cells seen */
+static bool shm_unshared_window; /* a cell was left unshared since the view last added up */
+
+/* census_shm_enable(): on at most once, so it cannot run under torture() (its warm-up would turn
+ * the mode on): a fork child counts its allocations, then the k-th run fails the k-th one; each
+ * must leave the mode off with CENSUS_ENOMEM (or turn it on with CENSUS_OK). */
+static void shm_enable_torture(void) {
+  int fds[2];
+  if (pipe(fds) != 0) {
+    CHECK(false, "pipe");
+    return;
+  }
+  pid_t pid = fork();
+  if (pid == 0) {
+    atomic_store(&seen, 0);
+    atomic_store(&fail_at, 0);
+    armed = true;
+    census_status st = census_shm_enable(shm_dir);
+    armed = false;
+    long n = st == CENSUS_OK ? atomic_load(&seen) : -1;
+    ssize_t w = write(fds[1], &n, sizeof n);
+    _exit(w == sizeof n ? 0 : 1);
+  }
+  long n = -1;
+  ssize_t r = pid > 0 ? read(fds[0], &n, sizeof n) : 0;
+  close(fds[0]);
+  close(fds[1]);
+  if (pid > 0) {
+    waitpid(pid, NULL, 0);
+  }
+  CHECK(r == sizeof n && n > 0, "shm enable: the counting child failed");
+  long points = 0;
+  for (long k = 1; k <= n && !census_shm_enabled(); k++) {
+    atomic_store(&seen, 0);
+    atomic_store(&failed, 0);
+    atomic_store(&fail_at, k);
+    armed = true;
+    census_status st = census_shm_enable(shm_dir);
+    armed = false;
+    atomic_store(&fail_at, 0);
+    CHECK(atomic_load(&failed) == 1, "shm enable: allocation %ld of %ld was not reached", k, n);
+    CHECK(ok_or_enomem(st), "shm enable: %s", census_status_name(st));
+    CHECK((st == CENSUS_OK) == census_shm_enabled(),
+          "shm enable (failing allocation %ld): %s but %s", k, census_status_name(st),
+          census_shm_enabled() ? "on" : "off");
+    points++;
+  }
+  CHECK(census_shm_enabled() || census_shm_enable(shm_dir) == CENSUS_OK, "shm enable");
+  atomic_fetch_add(&total_points, points);
+  printf("%-28s %4ld allocation points\n", "shm enable", points);
+}
+
+static void *shm_record_thread(void *arg) {
+  (void)arg;
+  armed = true;
+  census_tag_map *tags = census_tag_map_new();
+  if (tags) {
+    char value[32];
+    snprintf(value, sizeof value, "s%d", shm_round);
+    if (census_tag_map_put(tags, key_a, value) == CENSUS_OK) {
+      for (int i = 0; i < 2; i++) {
+        census_status st = census_record_int64(shm_measure, 3, tags);
+        CHECK(ok_or_enomem(st), "shm record: %s", census_status_name(st));
+        shm_accepted += st == CENSUS_OK ? 3 : 0;
+        rec_refused += st == CENSUS_ENOMEM;
+      }
+    }
+    census_tag_map_free(tags);
+  }
+  armed = false;
+  return NULL;
+}
+
+/* In the mode: records from a new thread (new series: cells placed in the process's file), the
+ * group's merged view read and compacted: the merged view of torture/shm holds exactly what was
+ * accepted (less only what a cell left unshared for memory holds: counted).
+ * Fails without its fix: a merge that could not allocate a view's entry left the view's records
+ * out and answered CENSUS_OK (src/stats/shm_read.c, view_find()). */
+static void shm_scenario(void) {
+  bool was = armed;
+  shm_round++;
+  armed = false;
+  pthread_t t;
+  pthread_create(&t, NULL, shm_record_thread, NULL);
+  pthread_join(t, NULL);
+  armed = was;
+  census_view_data **all = NULL;
+  size_t count = 0;
+  census_status st = census_shm_view_data_get_all(shm_dir, &all, &count);
+  CHECK(ok_or_enomem(st), "shm get_all: %s", census_status_name(st));
+  if (st == CENSUS_OK) {
+    int64_t total = -1;
+    for (size_t i = 0; i < count; i++) {
+      if (strcmp(census_view_data_name(all[i]), "torture/shm") != 0) {
+        continue;
+      }
+      total = 0;
+      for (size_t r = 0; r < census_view_data_row_count(all[i]); r++) {
+        census_point p;
+        if (census_view_data_row_point(all[i], r, &p) == CENSUS_OK) {
+          total += p.int_value;
+        }
+      }
+    }
+    /* A cell that could not be placed in the file records in this process only, counted in
+     * census_shm_stats() (docs/shared-memory.md): until it shows again, the group's view may
+     * hold less than was accepted, never more. */
+    census_shm_counts counts;
+    census_shm_stats(&counts);
+    shm_unshared_window |= counts.unshared_cells > shm_unshared;
+    shm_unshared = counts.unshared_cells;
+    CHECK(total == shm_accepted || (shm_unshared_window && total < shm_accepted),
+          "shm (failing allocation %ld): the merged view holds %lld, records accepted %lld",
+          atomic_load(&fail_at), (long long)total, (long long)shm_accepted);
+    if (total == shm_accepted) {
+      shm_unshared_window = false;
+    }
+    census_view_data_free_all(all, count);
+  }
+  size_t compacted = 0;
+  st = census_shm_compact(shm_dir, &compacted);
+  CHECK(ok_or_enomem(st), "shm compact: %s", census_status_name(st));
+}
+
+static void shm_setup(void) {
+  snprintf(shm_dir, sizeof shm_dir, "/tmp/census-alloc-failure-XXXXXX");
+  CHECK(mkdtemp(shm_dir) != NULL, "mkdtemp");
+  shm_enable_torture();
+  shm_measure = census_measure_int64_new("torture/shm", "shm measure", "1", NULL);
+  census_aggregation *sum = census_aggregation_sum_new();
+  const census_tag_key *cols[] = {key_a};
+  census_view *v = census_view_new("torture/shm", "", shm_measure, cols, 1, sum, NULL);
+  CHECK(v && census_view_register(v) == CENSUS_OK, "shm view");
+  census_view_free(v);
+  census_aggregation_free(sum);
+}
+
+static void shm_cleanup(void) {
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", shm_dir);
+  CHECK(system(cmd) == 0, "rm %s", shm_dir);
+}
+
 /* ---- main ---------------------------------------------------------------------------------- */
 
 int main(int argc, char **argv) {
@@ -988,8 +1147,23 @@ int main(int argc, char **argv) {
          spans_started, exported, (unsigned long long)dropped_spans, attrs_accepted,
          atomic_load(&attrs_exported), attrs_refused, atomic_load(&attrs_dropped));
 
+  /* Shared-memory mode last: once on, a collection returns the group's merged view. */
+  if (argc == 1 || strstr("shm", argv[1])) {
+    shm_setup();
+    const scenario shm = {"shm record/read/compact", shm_scenario, false};
+    torture(&shm);
+    census_shm_counts counts;
+    census_shm_stats(&counts);
+    printf("shm: %llu cell(s) left unshared for memory (counted), the merged view %s\n",
+           (unsigned long long)counts.unshared_cells,
+           shm_unshared_window ? "still misses some" : "adds up");
+  }
+
   census_sampler_free(always);
   CHECK(census_shutdown(10000) == CENSUS_OK, "shutdown");
+  if (shm_dir[0]) {
+    shm_cleanup();
+  }
   printf("%ld allocation points exercised; %d check(s) failed\n", atomic_load(&total_points),
          failures);
   return failures == 0 ? 0 : 1;
