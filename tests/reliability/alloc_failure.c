@@ -49,6 +49,11 @@
 #include "census/exporters/google_cloud_monitoring.h"
 #include "census/exporters/google_cloud_trace.h"
 #endif
+#ifdef CENSUS_HAVE_ZPAGES
+#include "buffer.h"
+#include "census/exporters/zpages.h"
+#include "zpages_internal.h"
+#endif
 #include "census/propagation.h"
 #include "census/shm.h"
 #include "census/trace.h"
@@ -893,6 +898,97 @@ static void google_monitoring_exporter(void) {
 }
 #endif
 
+#ifdef CENSUS_HAVE_ZPAGES
+/* ---- zPages (their pages rendered in process, as the server's handler does) --------------- */
+
+static zp_context zpages;
+static census_zpages_options zpages_options = CENSUS_ZPAGES_OPTIONS_INIT;
+
+static void zpages_stats_stub(void *z, census_zpages_stats *stats) {
+  (void)z;
+  memset(stats, 0, sizeof *stats);
+}
+
+struct zquery {
+  const char *name, *type;
+};
+
+static const char *zquery_get(void *request, const char *name) {
+  struct zquery *q = request;
+  return strcmp(name, "name") == 0 ? q->name : strcmp(name, "type") == 0 ? q->type : NULL;
+}
+
+/* Once, unarmed: a store fed by a span observer, with a span ended and one running. */
+static void zpages_setup(void) {
+  setenv("CENSUS_TORTURE_SETTING", "shown on the overview", 1); /* its environment table */
+  zpages_options.prefix = "/zpages";
+  zpages_options.max_span_names = 64;
+  zpages_options.samples_per_bucket = 4;
+  zpages_options.running_samples = 16;
+  zpages_options.sample_max_bytes = 4096;
+  zpages_options.sample_interval_ms = 1;
+  zpages_options.history_interval_ms = 3600000;
+  zpages_options.history_points = 4;
+  zpages_options.max_history_views = 8;
+  zp_limits limits = {64, 4, 16, 4096, 1000000};
+  zp_store *store = zp_store_new(&limits);
+  census_status st;
+  zp_history *history =
+      zp_history_start(zpages_options.history_interval_ms, zpages_options.history_points,
+                       zpages_options.max_history_views, &st);
+  census_span_observer_ops ops = CENSUS_SPAN_OBSERVER_OPS_INIT;
+  ops.on_start = zp_store_on_start;
+  ops.on_end = zp_store_on_end;
+  ops.record_unsampled = 1;
+  CHECK(store && history && census_span_observer_register(&ops, store) == CENSUS_OK,
+        "zpages setup");
+  census_span s = census_span_start("zpages span", NULL);
+  census_span_set_attribute_string(s, "k", "v");
+  census_span_end(s);
+  census_span_start("zpages span running", NULL); /* never ended: a running span */
+  zpages = (zp_context){store, history, "/zpages", &zpages_options, zpages_stats_stub, NULL};
+}
+
+/* Every page, HTML and JSON: each renders whole (status 200, with what it must show) or its
+ * buffer says it failed (the server answers 503 "out of memory"); never a partial page or
+ * another status. */
+static void zpages_pages(void) {
+  if (!zpages.store) {
+    bool was = armed;
+    armed = false;
+    zpages_setup();
+    armed = was;
+  }
+  static const struct {
+    const char *page, *name, *type, *must;
+  } pages[] = {
+      {"", NULL, NULL, "running"},
+      {"/overview.json", NULL, NULL, "\"running\""},
+      {"/tracez", NULL, NULL, "zpages span"},
+      {"/tracez.json", NULL, NULL, "zpages span"},
+      {"/tracez", "zpages span", "latency", "zpages span"},
+      {"/tracez.json", "zpages span running", "running", "zpages span running"},
+      {"/statsz", NULL, NULL, "torture/records"},
+      {"/statsz.json", NULL, NULL, "torture/records"},
+  };
+  for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
+    struct zquery q = {pages[i].name, pages[i].type};
+    zp_request r = {pages[i].page, zquery_get, &q};
+    census_buf out = CENSUS_BUF_INIT;
+    const char *content_type = NULL;
+    unsigned status = zp_render(&zpages, &r, &out, &content_type);
+    if (!out.failed) {
+      CHECK(status == 200, "zpages %s (failing allocation %ld): status %u", pages[i].page,
+            atomic_load(&fail_at), status);
+      CHECK(out.data && strstr(out.data, pages[i].must),
+            "zpages %s (failing allocation %ld): no \"%s\" on the page", pages[i].page,
+            atomic_load(&fail_at), pages[i].must);
+    }
+    census__buf_free(&out);
+  }
+}
+#endif
+
 /* ---- shared-memory mode (last: it changes what a collection returns) ----------------------- */
 
 static char shm_dir[64];
@@ -1101,6 +1197,9 @@ int main(int argc, char **argv) {
 #ifdef CENSUS_HAVE_GOOGLE_CLOUD
       {"google trace start/stop", google_trace_exporter, false},
       {"google monitoring start/stop", google_monitoring_exporter, false},
+#endif
+#ifdef CENSUS_HAVE_ZPAGES
+      {"zpages pages", zpages_pages, false},
 #endif
       /* after the exporters: they create views, which the exporters' points would grow with */
       {"exemplars", exemplars, false},
