@@ -992,6 +992,52 @@ static void zpages_pages(void) {
 }
 #endif
 
+/* ---- census_flush() (its collection and export run on the calling thread) ---------------- */
+
+static _Atomic int64_t flushed_total = -1; /* torture/records as the stats exporter last saw it */
+static bool flush_registered;
+
+static census_status flush_export(void *user, const census_view_data *const *views, size_t count) {
+  (void)user;
+  for (size_t i = 0; i < count; i++) {
+    if (strcmp(census_view_data_name(views[i]), "torture/records") != 0) {
+      continue;
+    }
+    int64_t total = 0;
+    for (size_t r = 0; r < census_view_data_row_count(views[i]); r++) {
+      census_point p;
+      if (census_view_data_row_point(views[i], r, &p) == CENSUS_OK) {
+        total += p.int_value;
+      }
+    }
+    atomic_store(&flushed_total, total);
+  }
+  return CENSUS_OK;
+}
+
+/* A record, then census_flush(): CENSUS_OK means the stats exporter got every value accepted so
+ * far; else CENSUS_ENOMEM (the values wait for the next export). */
+static void flush_scenario(void) {
+  bool was = armed;
+  armed = false;
+  if (!flush_registered) {
+    census_stats_exporter_ops ops = CENSUS_STATS_EXPORTER_OPS_INIT;
+    ops.export_views = flush_export;
+    static int flush_user;
+    flush_registered = census_stats_exporter_register(&ops, &flush_user) == CENSUS_OK;
+    CHECK(flush_registered, "stats exporter registration");
+  }
+  census_status st = census_record_int64(rec_measure, 1, NULL);
+  rec_accepted += st == CENSUS_OK;
+  atomic_store(&flushed_total, -1);
+  armed = was;
+  st = census_flush(5000);
+  CHECK(ok_or_enomem(st), "flush: %s", census_status_name(st));
+  CHECK(st != CENSUS_OK || atomic_load(&flushed_total) == rec_accepted,
+        "flush (failing allocation %ld): CENSUS_OK, but the exporter got %lld of %lld",
+        atomic_load(&fail_at), (long long)atomic_load(&flushed_total), (long long)rec_accepted);
+}
+
 /* ---- fork (census's fork handlers, each of their allocations failing) -------------------- */
 
 static void *fork_child_thread(void *arg) {
@@ -1295,6 +1341,7 @@ int main(int argc, char **argv) {
       {"exemplars", exemplars, false},
       {"observable gauge", observables, false},
       {"instruments, other kinds", instrument_kinds, false},
+      {"census_flush", flush_scenario, false},
   };
   int64_t dropped_before = view_total("census/dropped_measurements", "out_of_memory");
   if (argc == 1 || strstr("fork", argv[1])) {
