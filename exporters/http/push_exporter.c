@@ -396,6 +396,10 @@ census_status census__push_stop(census_push_exporter *e, int64_t timeout_ms) {
     outcome = CENSUS_ETIMEDOUT;
   } else if (status == CENSUS_ETIMEDOUT) {
     outcome = CENSUS_ETIMEDOUT; /* the final export itself was cut short */
+  } else if (status != CENSUS_OK && outcome == CENSUS_OK) {
+    /* census's final export to it failed (out of memory): not everything was sent.
+     * tests/reliability/alloc_failure.c saw CENSUS_OK here. */
+    outcome = CENSUS_EEXPORT;
   }
   census__registration_release(&e->registration);
   return outcome;

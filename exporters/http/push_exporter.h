@@ -128,7 +128,8 @@ census_status census__push_stats(census_push_exporter *exporter, census_http_sta
  * handle. Returns the outcome of the final delivery, whichever ran it: CENSUS_ETIMEDOUT when the
  * deadline cut it short (or census could not take the registration out in time: see the file
  * comment), else CENSUS_EEXPORT when items were dropped or rejected during the exporter's life
- * (the counters say which), else CENSUS_OK; CENSUS_EINVAL for NULL. The handle is invalid
+ * (the counters say which) or when census's final export to it could not be made (out of
+ * memory), else CENSUS_OK; CENSUS_EINVAL for NULL. The handle is invalid
  * afterwards; a second call is undefined, like free() twice. Blocking (bounded by timeout_ms). */
 census_status census__push_stop(census_push_exporter *exporter, int64_t timeout_ms);
 

@@ -108,8 +108,8 @@ uint64_t zp_store_on_start(void *store, const census_span_data *span);
 void zp_store_on_end(void *store, const census_span_data *span, uint64_t cookie);
 
 /* Summaries of every name, in the order names were first seen, "(other names)" last if used;
- * *count receives how many. Free with free() (names are the store's). NULL with *count 0 when
- * there are none or memory ran out. */
+ * *count receives how many. Free with census__free() (names are the store's). NULL with *count
+ * 0 only when memory ran out (none: an array with *count 0). */
 zp_summary *zp_store_summaries(zp_store *store, size_t *count);
 
 /* The samples of `name` in `bucket` (0..ZP_LATENCY_BUCKETS-1, or ZP_LATENCY_BUCKETS for the

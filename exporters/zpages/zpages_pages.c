@@ -122,7 +122,18 @@ static size_t environment(census_buf *o) {
     census__buf_append_byte(o, 0);
     n++;
   }
-  return n;
+  return o->failed ? 0 : n; /* out of memory: no partial list to walk (the caller fails) */
+}
+
+/* Appends the part `from` to `to`; a part that could not be built (out of memory) fails `to`, so
+ * that the page fails whole (the server answers 503) rather than be served incomplete.
+ * tests/reliability/alloc_failure.c ("zpages pages") got partial pages with status 200. */
+static void put_part(census_buf *to, const census_buf *from) {
+  if (from->failed) {
+    to->failed = true;
+  } else {
+    census__buf_append(to, from->data, from->len);
+  }
 }
 
 /* ---- overview ---------------------------------------------------------------------------------
@@ -317,6 +328,10 @@ static void overview_config(const zp_context *z, census_buf *html, census_json *
   }
   census_buf env = CENSUS_BUF_INIT;
   size_t vars = environment(&env);
+  if (env.failed) {
+    html->failed = true;
+    j->out->failed = true;
+  }
   const char *p = env.data;
   for (size_t i = 0; i < vars; i++) {
     const char *value = p + strlen(p) + 1;
@@ -387,7 +402,7 @@ static unsigned page_overview(const zp_context *z, const zp_request *r, bool jso
                          "<h2>Exporters</h2><table class=\"exporters\"><tr><th>name</th><th>kind"
                          "</th><th>counts</th><th>delivered</th><th>rejected</th><th>dropped</th>"
                          "<th>last error</th><th>configuration</th></tr>\n");
-  census__buf_append(&html, c.html.data, c.html.len);
+  put_part(&html, &c.html);
   census__buf_free(&c.html);
   census__buf_append_str(&html, "</table>\n");
 
@@ -409,7 +424,11 @@ static unsigned page_overview(const zp_context *z, const zp_request *r, bool jso
   zp_page_end(&html);
   census__json_object_end(&j);
 
-  census__buf_append(o, json ? js.data : html.data, json ? js.len : html.len);
+  if (views_status == CENSUS_ENOMEM || !resource) {
+    o->failed = true; /* not "shut down", not a page without its self-metrics: out of memory */
+  } else {
+    put_part(o, json ? &js : &html);
+  }
   census__buf_free(&html);
   census__buf_free(&js);
   census__resource_free(resource);
@@ -429,7 +448,7 @@ static void tracez_link(census_buf *o, const zp_context *z, const char *name, co
   census__buf_append_str(o, "/tracez?name=");
   census_buf url = CENSUS_BUF_INIT;
   zp_url_component(&url, name);
-  census__buf_append(o, url.data, url.len);
+  put_part(o, &url);
   census__buf_free(&url);
   census__buf_printf(o, "&amp;type=%s", type);
   if (bucket >= 0) {
@@ -544,6 +563,7 @@ static void attrs_html(census_buf *o, const zp_attr *attrs, uint32_t n) {
     census__buf_append_str(o, "</code> = <code>");
     zp_html(o, value.data ? value.data : "");
     census__buf_append_str(o, "</code></div>");
+    o->failed |= value.failed;
     census__buf_free(&value);
   }
 }
@@ -753,8 +773,9 @@ static unsigned tracez_detail(const zp_context *z, const zp_request *r, const ch
     census__json_key(&j, "spans");
     census__json_array_begin(&j);
   } else {
-    zp_page_begin(o, z->prefix, title.data, refresh_of(r));
+    zp_page_begin(o, z->prefix, title.data ? title.data : "", refresh_of(r));
   }
+  o->failed |= title.failed;
   census__buf_free(&title);
   if (running) {
     running_rows(z, name, json, &j, o);
@@ -795,6 +816,10 @@ static unsigned page_tracez(const zp_context *z, const zp_request *r, bool json,
   }
   size_t n;
   zp_summary *rows = zp_store_summaries(z->store, &n);
+  if (!rows) {
+    o->failed = true; /* out of memory: not a page without its spans */
+    return 200;
+  }
   tracez_summary(z, rows, n, json, o, refresh_of(r));
   census__free(rows);
   return 200;
@@ -1031,7 +1056,11 @@ static unsigned page_statsz(const zp_context *z, const zp_request *r, bool json,
   census__json_array_end(&j);
   census__json_object_end(&j);
   zp_page_end(&html);
-  census__buf_append(o, json ? js.data : html.data, json ? js.len : html.len);
+  if (status == CENSUS_ENOMEM) {
+    o->failed = true; /* not a page without views (JSON: an empty list) with status 200 */
+  } else {
+    put_part(o, json ? &js : &html);
+  }
   census__buf_free(&html);
   census__buf_free(&js);
   if (status == CENSUS_OK) {

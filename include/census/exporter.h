@@ -313,8 +313,10 @@ CENSUS_EXPORT census_status census_span_exporter_register(const census_span_expo
 /* Exports the queued spans, then unregisters the span exporter registered with `user`, calls its
  * flush and then its shutdown, within timeout_ms. Returns CENSUS_OK; CENSUS_ETIMEDOUT when the
  * deadline cut the export or the flush short (it wins over CENSUS_EEXPORT); CENSUS_EEXPORT when
- * its flush reported lost data; CENSUS_ENOTFOUND if none; CENSUS_ESHUTDOWN after
- * census_shutdown() (which already shut every span exporter down). Blocks up to timeout_ms.
+ * its flush reported lost data; CENSUS_ENOMEM when the queued spans could not be handed to it for
+ * lack of memory (it is unregistered all the same; they stay queued for the other span
+ * exporters); CENSUS_ENOTFOUND if none; CENSUS_ESHUTDOWN after census_shutdown() (which already
+ * shut every span exporter down). Blocks up to timeout_ms.
  * `user` is only compared, never dereferenced. Thread-safe; not from an exporter callback. */
 CENSUS_EXPORT census_status census_span_exporter_unregister(void *user, int64_t timeout_ms);
 

@@ -424,9 +424,11 @@ CENSUS_EXPORT census_status census_propagator_inject(const census_propagator *pr
  * tags are kept unless the header names them). `*context` (may be NULL: trace formats are not
  * read) is the context found, or invalid (all zero). Returns CENSUS_OK when a trace format found
  * a context, else CENSUS_EINVAL when one was malformed, else CENSUS_ENOTFOUND (also when only
- * baggage was read). Header values are borrowed from the getter for the call; baggage values are
- * copied into the map. CENSUS_EINVAL for a NULL propagator or getter. Thread-safety: as the
- * formats' extract calls (one writer of `baggage` at a time). */
+ * baggage was read); but CENSUS_ENOMEM when baggage members could not be copied into `baggage`
+ * (the context found is still set; the map may hold some members). Header values are borrowed from
+ * the getter for the call; baggage values are copied into the map. CENSUS_EINVAL for a NULL
+ * propagator or getter. Thread-safety: as the formats' extract calls (one writer of `baggage` at a
+ * time). */
 CENSUS_EXPORT census_status census_propagator_extract(const census_propagator *propagator,
                                                       census_header_get_fn get, void *carrier,
                                                       census_trace_context *context,

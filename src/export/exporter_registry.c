@@ -85,7 +85,9 @@ static census_status group_views(census_view_data ***views, size_t *count, bool 
  * `flush_here` set, flushes each exporter in turn afterwards (one exporter: unregistration). */
 static census_status export_to(struct census__exporter **exporters, size_t count,
                                int64_t deadline_ns, census__flush_jobs *flushes, bool flush_here) {
-  census__collect_locked();
+  if (census__collect_locked() != CENSUS_OK) {
+    return CENSUS_ENOMEM; /* nothing collected: it stays for the next export */
+  }
   size_t view_count;
   census_view_data **views = NULL;
   bool follower = false;

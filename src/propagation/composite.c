@@ -246,14 +246,15 @@ CENSUS_EXPORT census_status census_propagator_extract(const census_propagator *p
     return CENSUS_EINVAL;
   }
   census_status result = CENSUS_ENOTFOUND;
+  bool out_of_memory = false; /* baggage members that could not be copied: never silent */
   if (context) {
     memset(context, 0, sizeof *context);
   }
   for (size_t i = 0; i < propagator->count; i++) {
     enum format f = propagator->formats[i];
     if (f == FORMAT_BAGGAGE) {
-      if (baggage) {
-        census_baggage_extract(get, carrier, baggage, NULL);
+      if (baggage && census_baggage_extract(get, carrier, baggage, NULL) == CENSUS_ENOMEM) {
+        out_of_memory = true;
       }
       continue;
     }
@@ -269,5 +270,5 @@ CENSUS_EXPORT census_status census_propagator_extract(const census_propagator *p
       result = status; /* malformed, until some format finds a context */
     }
   }
-  return result;
+  return out_of_memory ? CENSUS_ENOMEM : result;
 }

@@ -93,7 +93,7 @@ static void report_saturations(void) {
   }
 }
 
-void census__collect_locked(void) {
+census_status census__collect_locked(void) {
   census__shm_env_poll(); /* before the callbacks: their records go to the shared cells too */
   if (observe_hook) {
     observe_hook(); /* before the flip: the callbacks' records belong to this collection */
@@ -103,8 +103,11 @@ void census__collect_locked(void) {
   size_t count;
   struct census__thread_state **list = census__threads_snapshot(&count);
   if (!list) {
+    /* Nothing harvested: the caller answers CENSUS_ENOMEM rather than totals that miss what was
+     * recorded (tests/reliability/alloc_failure.c, "exemplars", got a stale snapshot with
+     * CENSUS_OK). */
     census__window_unflip(old);
-    return;
+    return CENSUS_ENOMEM;
   }
   /* A thread marked dead before this point is done writing; one marked dead later is treated as
    * live this time (its old half is stable once it is quiescent) and freed next time. */
@@ -142,6 +145,7 @@ void census__collect_locked(void) {
   census__free(dead);
   census__free(list);
   report_saturations();
+  return CENSUS_OK;
 }
 
 void census__collector_shutdown(void) { census__harvest_reset(); }

@@ -16,8 +16,11 @@ void census__collector_unlock(void);
 
 /* Moves everything recorded before this call into series totals. Caller holds COLLECT. Never
  * blocks recorders; waits (bounded) for a thread that is inside a record call. First runs the
- * observe hook (below), so what it records is in this collection. */
-void census__collect_locked(void);
+ * observe hook (below), so what it records is in this collection. Returns CENSUS_OK, or
+ * CENSUS_ENOMEM when the list of threads could not be allocated: nothing was collected (what was
+ * recorded stays for the next collection), so the caller must not present the totals as current
+ * (a snapshot would silently miss what was recorded). */
+census_status census__collect_locked(void);
 
 /* Sets the function every collection runs first, under COLLECT, on the collecting thread: the
  * observable instruments' callbacks (instruments/observable.c). The lifecycle sets it at load;

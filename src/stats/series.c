@@ -154,6 +154,16 @@ static void table_maybe_grow(struct census__rview *view) {
 struct census__series *census__series_get(struct census__rview *view, const census_tag_map *tags,
                                           uint64_t hash) {
   census__mutex_lock(&view->mu);
+  if (!view->buckets) {
+    /* A reset ran out of memory (a fork child's): make the table now, or refuse for memory.
+     * tests/reliability/alloc_failure.c ("fork") crashed here in the child. */
+    view->buckets = census__calloc(64, sizeof *view->buckets);
+    if (!view->buckets) {
+      census__mutex_unlock(&view->mu);
+      return NULL;
+    }
+    view->bucket_count = 64;
+  }
   struct census__series *s = view->buckets[hash & (view->bucket_count - 1)];
   while (s && !(s->hash == hash && census__series_matches(view, s, tags))) {
     s = s->chain;
@@ -194,6 +204,9 @@ census_status census__series_table_reset(struct census__rview *view) {
   census__series_table_free(view);
   view->bucket_count = 64;
   view->buckets = census__calloc(view->bucket_count, sizeof *view->buckets);
+  if (!view->buckets) {
+    view->bucket_count = 0; /* made by census__series_get() when memory allows */
+  }
   view->series_count = 0;
   view->first = view->last = view->overflow = NULL;
   view->saturated_pending = 0;

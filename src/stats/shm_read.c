@@ -198,13 +198,17 @@ static size_t view_find(struct census__shm_merge *m, const unsigned char *desc,
       return SIZE_MAX;
     }
   }
+  /* Out of memory: the merge is incomplete, so it fails (tests/reliability/alloc_failure.c got
+   * a merged view without the record's view and CENSUS_OK). */
   if (!grow((void **)&m->views, &m->view_cap, m->view_count + 1, sizeof *m->views)) {
+    m->failed = true;
     return SIZE_MAX;
   }
   struct mview *v = &m->views[m->view_count];
   memset(v, 0, sizeof *v);
   v->part = census__malloc(d->view_part);
   if (!v->part) {
+    m->failed = true;
     return SIZE_MAX;
   }
   memcpy(v->part, desc, d->view_part);

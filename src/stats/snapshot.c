@@ -59,8 +59,10 @@ CENSUS_EXPORT census_view_data *census_view_data_get(const char *name, census_st
   census_view_data *d = NULL;
   if (result == CENSUS_OK) {
     census__collector_lock();
-    census__collect_locked();
-    d = view_get_locked(name, &result);
+    result = census__collect_locked();
+    if (result == CENSUS_OK) {
+      d = view_get_locked(name, &result);
+    }
     census__collector_unlock();
   }
   if (status) {
@@ -79,7 +81,10 @@ CENSUS_EXPORT census_status census_view_data_get_all(census_view_data ***views, 
     return CENSUS_ESHUTDOWN;
   }
   census__collector_lock();
-  census__collect_locked();
+  if (census__collect_locked() != CENSUS_OK) {
+    census__collector_unlock();
+    return CENSUS_ENOMEM;
+  }
   census_status status = group_views(views, count);
   if (status == CENSUS_ENOTFOUND) {
     *views = census__view_data_build_all(count);

@@ -47,7 +47,7 @@ set_tests_properties(alloc_calls PROPERTIES LABELS "unit;reliability" TIMEOUT 60
 # data and span counts still add up.
 add_executable(alloc_failure ${CMAKE_CURRENT_LIST_DIR}/alloc_failure.c)
 target_link_libraries(alloc_failure PRIVATE census_static)
-foreach(exporter prometheus otlp)
+foreach(exporter prometheus otlp zipkin google_cloud zpages)
   if(TARGET census_${exporter}_static)
     string(TOUPPER ${exporter} upper)
     target_link_libraries(alloc_failure PRIVATE census_${exporter}_static)

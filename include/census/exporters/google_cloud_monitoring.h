@@ -154,7 +154,10 @@ CENSUS_EXPORT census_status census_google_monitoring_exporter_stats(
  * frees the handle. Returns the outcome of that final delivery, whichever ran it (the same rule
  * for every push exporter): CENSUS_OK when nothing was dropped or rejected, CENSUS_ETIMEDOUT when
  * the deadline cut it short, CENSUS_EEXPORT when items were dropped or rejected during the
- * exporter's life (its counters say which); CENSUS_ETIMEDOUT wins; CENSUS_EINVAL for NULL. If
+ * exporter's life (its counters say which); CENSUS_ETIMEDOUT wins;
+ * CENSUS_EEXPORT also when census's final export to it could not be made (out of memory: what
+ * census held stays with census, for the other exporters and the next collection);
+ * CENSUS_EINVAL for NULL. If
  * census cannot take the exporter out within timeout_ms (an export holds its collection lock),
  * the exporter stops exporting, CENSUS_ETIMEDOUT is returned, and its small handle stays
  * allocated until census_shutdown() releases it. Call it exactly once per handle: a second call is

@@ -184,6 +184,8 @@ CENSUS_EXPORT census_status census_otlp_exporter_stats(census_otlp_exporter *exp
  * outcome of that final delivery: CENSUS_OK when nothing was dropped or rejected,
  * CENSUS_ETIMEDOUT when the deadline cut it short (for either signal), CENSUS_EEXPORT when data
  * were dropped or rejected during the exporter's life; CENSUS_ETIMEDOUT wins when both apply;
+ * CENSUS_EEXPORT also when census's final export to it could not be made (out of memory: what
+ * census held stays with census, for the other exporters and the next collection);
  * CENSUS_EINVAL for NULL. Must not be called from an
  * exporter callback; the handle is invalid afterwards (calling it twice is undefined, like
  * free() twice). Thread-safe against the other functions on other handles. */
