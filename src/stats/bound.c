@@ -332,6 +332,40 @@ bound_shm_update(const struct bound_gen *gen, _Atomic uint64_t *block,
   return CENSUS_OK;
 }
 
+/* The slow paths' common part: the calling thread's block of `b`'s current generation (made by
+ * bound_prepare(), *gen set to that generation), or NULL with *result the record's status when
+ * there is no block to record into: a thread without a state or an id, or a generation whose views
+ * keep exemplars (which take the recording's tags, exemplar.h), records the value unbound (exact,
+ * without b->mu: such a generation never gets blocks); an allocation failure is counted as a
+ * dropped measurement; after census_shutdown() the record is refused as every record then is. */
+static _Atomic uint64_t *bound_block_or_record(census_bound_measure *b,
+                                               struct census__thread_state *ts,
+                                               struct bound_gen **gen, int64_t int_value,
+                                               double double_value, census_status *result) {
+  *gen = atomic_load_explicit(&b->gen, memory_order_acquire);
+  if (!ts || ts->tid == CENSUS__NO_TID ||
+      ((*gen)->exemplars &&
+       (*gen)->list == atomic_load_explicit(&b->measure->views, memory_order_acquire))) {
+    struct census__measurement m = bound_measurement(b->measure, int_value, double_value);
+    *result = census__record(&m, 1, b->tags);
+    return NULL;
+  }
+  census_status status;
+  _Atomic uint64_t *block = bound_prepare(b, ts, gen, &status);
+  if (!block && status == CENSUS_OK && (*gen)->exemplars) {
+    struct census__measurement m = bound_measurement(b->measure, int_value, double_value);
+    *result = census__record(&m, 1, b->tags);
+    return NULL;
+  }
+  if (!block) {
+    if (status == CENSUS_ENOMEM) {
+      census__count_dropped("out_of_memory", 1);
+    }
+    *result = status == CENSUS_ESHUTDOWN ? census__record_after_shutdown() : status;
+  }
+  return block;
+}
+
 /* A record through a handle in shared-memory mode when bound_record_shm() found no block or its
  * shared cells attached to an older epoch: a generation with exemplars, or a thread without an
  * id, records unbound (as outside the mode); else the generation is brought up to date and the
@@ -339,24 +373,11 @@ bound_shm_update(const struct bound_gen *gen, _Atomic uint64_t *block,
 static __attribute__((cold, noinline)) census_status
 bound_record_shm_slow(census_bound_measure *b, struct census__thread_state *ts, int64_t int_value,
                       double double_value) {
-  struct bound_gen *gen = atomic_load_explicit(&b->gen, memory_order_acquire);
-  if (ts->tid == CENSUS__NO_TID ||
-      (gen->exemplars &&
-       gen->list == atomic_load_explicit(&b->measure->views, memory_order_acquire))) {
-    struct census__measurement m = bound_measurement(b->measure, int_value, double_value);
-    return census__record(&m, 1, b->tags); /* no blocks: unbound, without b->mu */
-  }
+  struct bound_gen *gen;
   census_status status;
-  _Atomic uint64_t *block = bound_prepare(b, ts, &gen, &status);
-  if (!block && status == CENSUS_OK && gen->exemplars) {
-    struct census__measurement m = bound_measurement(b->measure, int_value, double_value);
-    return census__record(&m, 1, b->tags);
-  }
+  _Atomic uint64_t *block = bound_block_or_record(b, ts, &gen, int_value, double_value, &status);
   if (!block) {
-    if (status == CENSUS_ENOMEM) {
-      census__count_dropped("out_of_memory", 1);
-    }
-    return status == CENSUS_ESHUTDOWN ? census__record_after_shutdown() : status;
+    return status;
   }
   if (block_shm(gen, block)->epoch !=
       atomic_load_explicit(&census__shm_epoch, memory_order_relaxed)) {
@@ -446,26 +467,11 @@ bound_record_other(census_bound_measure *b, int64_t int_value, double double_val
   if (ts && atomic_load_explicit(&census__shm_epoch, memory_order_relaxed)) {
     return bound_record_shm_slow(b, ts, int_value, double_value);
   }
-  /* No id, or a view with exemplars (which take the recording's tags, exemplar.h): the unbound
-   * path is exact. Such a generation never gets blocks, so its records always come here, without
-   * taking b->mu. */
-  if (!ts || ts->tid == CENSUS__NO_TID ||
-      (gen->exemplars &&
-       gen->list == atomic_load_explicit(&b->measure->views, memory_order_acquire))) {
-    struct census__measurement m = bound_measurement(b->measure, int_value, double_value);
-    return census__record(&m, 1, b->tags);
-  }
+  /* The thread's block, made if need be (or the record taken unbound: no id, exemplars). */
   census_status status;
-  _Atomic uint64_t *block = bound_prepare(b, ts, &gen, &status);
-  if (!block && status == CENSUS_OK && gen->exemplars) {
-    struct census__measurement m = bound_measurement(b->measure, int_value, double_value);
-    return census__record(&m, 1, b->tags);
-  }
+  _Atomic uint64_t *block = bound_block_or_record(b, ts, &gen, int_value, double_value, &status);
   if (!block) {
-    if (status == CENSUS_ENOMEM) {
-      census__count_dropped("out_of_memory", 1);
-    }
-    return status == CENSUS_ESHUTDOWN ? census__record_after_shutdown() : status;
+    return status;
   }
   return bound_record_views(gen, block, ts, b->measure, int_value, double_value);
 }
