@@ -1128,6 +1128,9 @@ int main(int argc, char **argv) {
             "\"dead_workers\":%d,\"series_per_worker\":%d}",
             scrape_names[i], scrape_ms[i], SCRAPE_LIVE, SCRAPE_DEAD, SCRAPE_SERIES);
   }
+  /* Shut census down before its group directory goes: at exit it would still read the group
+   * (shared-memory mode stays on) and report the directory missing. */
+  census_shutdown(1000);
   char remove_cmd[96];
   snprintf(remove_cmd, sizeof remove_cmd, "rm -rf '%s'", shm_dir);
   if (system(remove_cmd) != 0) {
