@@ -457,13 +457,17 @@ static void count_diagnostic(void *user, census_status status, const char *messa
   atomic_fetch_add(&diagnostics, 1);
 }
 
-static void write_bytes(const char *dir, const char *name, const void *bytes, size_t n) {
-  char path[1024];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
+static void write_path(const char *path, const void *bytes, size_t n) {
   FILE *f = fopen(path, "wb");
   assert_non_null(f);
   assert_int_equal(fwrite(bytes, 1, n, f), n);
   fclose(f);
+}
+
+static void write_bytes(const char *dir, const char *name, const void *bytes, size_t n) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  write_path(path, bytes, n);
 }
 
 static void hostile_files(void **state) {
@@ -726,10 +730,7 @@ static void rewrite_image(const char *path, const char *to, unsigned version) {
   struct census__shm_header *h = (void *)image;
   h->version = version;
   h->checksum = census__shm_header_checksum(h);
-  f = fopen(to, "wb");
-  assert_non_null(f);
-  assert_int_equal(fwrite(image, 1, n, f), n);
-  fclose(f);
+  write_path(to, image, n);
 }
 
 static void exponential_and_format_1(void **state) {
