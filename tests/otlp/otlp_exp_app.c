@@ -15,6 +15,7 @@
 
 #include "buffer.h"
 #include "otlp_encode.h"
+#include "otlp_app_write.h"
 
 #define CHECK(x)                                                                                   \
   do {                                                                                             \
@@ -23,16 +24,6 @@
       return 1;                                                                                    \
     }                                                                                              \
   } while (0)
-
-static int write_file(const char *dir, const char *name, const char *data, size_t len) {
-  char path[512];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  FILE *f = fopen(path, "wb");
-  if (!f || fwrite(data, 1, len, f) != len) {
-    return 1;
-  }
-  return fclose(f) != 0;
-}
 
 int main(int argc, char **argv) {
   if (argc != 2) {
