@@ -21,6 +21,7 @@
 #include "stats/cell.h"
 #include "stats/stats_internal.h"
 #include "tags/tags_internal.h"
+#include "trace/span_internal.h"
 
 enum { EX_OFFERED = 0, EX_COLLECTION = 1 };
 enum {
@@ -191,12 +192,10 @@ void census__exemplar_record(const struct census__rview *view, _Atomic uint64_t 
   if (f <= CENSUS_EXEMPLAR_FILTER_ALWAYS_OFF) {
     return;
   }
-  census_trace_context context;
-  census_span span = census_span_current();
-  bool has_span = span && census_span_context(span, &context) == CENSUS_OK &&
-                  census_trace_context_is_valid(&context);
+  const census_trace_context *context = census__span_current_context();
+  bool has_span = context && census_trace_context_is_valid(context);
   if (f == CENSUS_EXEMPLAR_FILTER_TRACE_BASED &&
-      !(has_span && census_trace_context_is_sampled(&context))) {
+      !(has_span && census_trace_context_is_sampled(context))) {
     return;
   }
   _Atomic uint64_t *area = w + view->exemplar_at;
@@ -214,8 +213,8 @@ void census__exemplar_record(const struct census__rview *view, _Atomic uint64_t 
   uint64_t ids[3] = {0, 0, 0};
   if (has_span) {
     flags |= FLAG_SPAN;
-    memcpy(ids, context.trace_id, 16);
-    memcpy(&ids[2], context.span_id, 8);
+    memcpy(ids, context->trace_id, 16);
+    memcpy(&ids[2], context->span_id, 8);
   }
   pack_attributes(view, tags, s + SLOT_ATTRS, &flags);
   word_store(&s[SLOT_VALUE], view->def.measure->type == CENSUS_MEASURE_INT64

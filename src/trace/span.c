@@ -371,6 +371,11 @@ CENSUS_EXPORT census_span census_span_current(void) {
   return census__span_lookup(current) ? current : 0;
 }
 
+const census_trace_context *census__span_current_context(void) {
+  struct census_span_data *r = census__span_lookup(current);
+  return r ? &r->context : NULL;
+}
+
 CENSUS_EXPORT census_status census_span_context(census_span span, census_trace_context *out) {
   struct census_span_data *r = census__span_lookup(span);
   if (!out) {

@@ -18,6 +18,12 @@
 #include "census/exporter.h"
 #include "census/trace.h"
 
+/* The calling thread's current span's context, read in place (census_span_context() copies it
+ * with its 513-byte tracestate): for exemplars (stats/exemplar.c), which need only the ids and
+ * flags on a record path. NULL when no span is current. The record stays the calling thread's
+ * while its span is current, as with census_span_context(). Lock-free, no allocation. */
+const census_trace_context *census__span_current_context(void);
+
 /* At most this many span observers at once (span_observer.c). */
 #define CENSUS__SPAN_OBSERVERS_MAX 4
 

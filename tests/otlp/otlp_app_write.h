@@ -1,5 +1,6 @@
 /* otlp_app_write.h - the OTLP test apps' one file writer (otlp_exp_app, otlp_exemplar_app): they
- * write the encoders' bodies to files that the node checkers decode with the official .proto files. */
+ * write the encoders' bodies to files that the node checkers decode with the official .proto files.
+ */
 #ifndef CENSUS_TESTS_OTLP_APP_WRITE_H
 #define CENSUS_TESTS_OTLP_APP_WRITE_H
 
