@@ -127,8 +127,11 @@ static void test_bound_shapes_equal_plain_path(void **state) {
   register_view("bound/shape_d2_dist", d_two, &k, 1,
                 census_aggregation_distribution_new(bounds, 3, &st));
   register_view("bound/shape_dc_count", d_count, &k, 1, census_aggregation_count_new());
+  /* 13 bounds (the bound path pads them to 15 with +inf): values fall on 1, 7, 14, 42, 333, 999
+   * exactly, below the first and past the last. */
+  double many[] = {0.5, 1, 2, 5, 7, 10, 14, 20, 42, 100, 333, 999, 1000};
   register_view("bound/shape_dd_dist", d_dist, &k, 1,
-                census_aggregation_distribution_new(bounds, 3, &st));
+                census_aggregation_distribution_new(many, 13, &st));
   const census_measure *measures[] = {i_count, i_sum, d_sum, i_dist, d_two, d_count, d_dist};
   census_tag_map *bound_tags = census_tag_map_new(), *plain_tags = census_tag_map_new();
   census_tag_map_put(bound_tags, k, "bound");
