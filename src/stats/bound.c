@@ -6,9 +6,10 @@
  * the thread's record window, exactly like the unbound path (cell.h).
  *
  * Layout. A handle has a current *generation*: the view list it was resolved against, the series
- * per view, and a two-level table from thread id to a *block* (64-byte aligned, written only by
- * the thread holding that id) with one cell (two halves) per view. When a view is registered
- * later, the measure's view list changes; the next record notices (one pointer compare) and
+ * per view, a one-level table from thread id to a *block* (64-byte aligned, written only by
+ * the thread holding that id) with one cell (two halves) per view, and the record functions of
+ * its shape (enum bound_fast). When a view is registered later, the measure's view list changes
+ * and census__bound_key moves; the next record notices (one compare of the generation's key) and
  * builds a new generation. Older generations are kept, and still harvested, until the handle is
  * freed, because they hold data not yet collected and a recorder may still be reading one.
  *
@@ -390,7 +391,7 @@ static inline struct census__measurement bound_measurement(const census_measure 
 
 /* Records into the cells of every view of `gen` in `block`, inside the thread's record window
  * (the value as for bound_measurement()). Out of line, with the measurement built here from
- * scalars, so that bound_record() makes only tail calls. */
+ * scalars, so that the shapes' functions make only tail calls. */
 static __attribute__((noinline, flatten)) census_status
 bound_record_views(const struct bound_gen *gen, _Atomic uint64_t *block,
                    struct census__thread_state *ts, const census_measure *measure,
@@ -526,7 +527,7 @@ static inline void shm_count_add(struct census__shm_cell *c) {
 /* A record through a handle in shared-memory mode, from bound_record_slow(): when the generation
  * is current and the thread's block exists with its shared cells attached for the current epoch,
  * the bound path, its cells and their shared cells updated (one COUNT view without the loop and
- * the switch, as bound_record() does, else bound_shm_update()); anything else (no block yet, no
+ * the switch, as bound_count_int() does, else bound_shm_update()); anything else (no block yet, no
  * id, exemplars, a view registered since, shared cells of an older epoch) goes to
  * bound_record_shm_slow(). */
 static __attribute__((noinline)) census_status bound_record_shm(census_bound_measure *b,
@@ -559,7 +560,7 @@ static __attribute__((noinline)) census_status bound_record_shm(census_bound_mea
 static census_status bound_record_other(census_bound_measure *b, int64_t int_value,
                                         double double_value);
 
-/* Everything but the common case (bound_record()'s inline path came here): shared-memory mode
+/* Everything but the fast path (the shapes' functions come here): shared-memory mode
  * for a thread with a state goes to bound_record_shm(), the rest to bound_record_other(). Both
  * are tail calls, so this adds no frame. */
 static __attribute__((noinline)) census_status
@@ -574,7 +575,7 @@ bound_record_slow(census_bound_measure *b, int64_t int_value, double double_valu
 /* Everything but the common case and shared-memory mode, out of line so that the fast path below
  * keeps a small frame: the handle's first record (or the first after a fork or census_shutdown()),
  * a view registered since the generation was made, the thread's first record through this handle, a
- * thread with no state or no id. Then records as bound_record() does. */
+ * thread with no state or no id. Then records through the general loop. */
 static __attribute__((cold, noinline)) census_status
 bound_record_other(census_bound_measure *b, int64_t int_value, double double_value) {
   struct bound_gen *gen = atomic_load_explicit(&b->gen, memory_order_acquire);
