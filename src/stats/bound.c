@@ -6,9 +6,10 @@
  * the thread's record window, exactly like the unbound path (cell.h).
  *
  * Layout. A handle has a current *generation*: the view list it was resolved against, the series
- * per view, and a two-level table from thread id to a *block* (64-byte aligned, written only by
- * the thread holding that id) with one cell (two halves) per view. When a view is registered
- * later, the measure's view list changes; the next record notices (one pointer compare) and
+ * per view, a one-level table from thread id to a *block* (64-byte aligned, written only by
+ * the thread holding that id) with one cell (two halves) per view, and the record functions of
+ * its shape (enum bound_fast). When a view is registered later, the measure's view list changes
+ * and census__bound_key moves; the next record notices (one compare of the generation's key) and
  * builds a new generation. Older generations are kept, and still harvested, until the handle is
  * freed, because they hold data not yet collected and a recorder may still be reading one.
  *
@@ -39,19 +40,41 @@
 #include "tags/tags_internal.h"
 #include "core/alloc.h"
 
-#define GROUP_SIZE 64
-#define GROUP_COUNT (CENSUS__MAX_TIDS / GROUP_SIZE)
-
-struct bound_group {
-  _Atomic(_Atomic uint64_t *) blocks[GROUP_SIZE];
+/* A generation's blocks: one pointer per thread id below cap, grown (a new table, the old one kept
+ * until the generation is freed, since a recorder may still read it) when a thread with a larger
+ * id makes its block. One level, so that a record finds its block with one indexed load. */
+struct bound_table {
+  struct bound_table *older; /* tables this one replaced (freed with the generation) */
+  uint32_t cap;
+  _Atomic(_Atomic uint64_t *) blocks[];
 };
 
 /* What a record through a generation updates: one view with a COUNT aggregation, one view with
- * an int64 SUM (a counter's usual shape; its cell is at offset 0 of the block), or anything else
- * (several views, other aggregations) through the general loop. */
-enum bound_fast { BOUND_GENERAL, BOUND_ONE_COUNT, BOUND_ONE_INT_SUM };
+ * an int64 SUM (a counter's usual shape), one DISTRIBUTION view, each with its own function
+ * (bound_int_fn) and no loop over views or switch on the aggregation, or anything else (several
+ * views, other aggregations) through the general loop (bound_record_views()). */
+enum bound_fast { BOUND_GENERAL, BOUND_ONE_COUNT, BOUND_ONE_INT_SUM, BOUND_ONE_DISTRIBUTION };
+
+struct bound_gen;
+
+/* A generation's record functions (struct bound_gen.record_int, record_double): the handle, the
+ * value, the generation they were read from. The handle's entry points jump through them, so the
+ * shape's dispatch is one indirect jump. */
+typedef census_status (*bound_int_fn)(census_bound_measure *b, int64_t value,
+                                      struct bound_gen *gen);
+typedef census_status (*bound_double_fn)(census_bound_measure *b, double value,
+                                         struct bound_gen *gen);
 
 struct bound_gen {
+  /* How a record through this generation goes: its shape's function (one COUNT view, one int64
+   * SUM view, one DISTRIBUTION view, or the general loop) once resolved, the slow path before. */
+  bound_int_fn record_int;
+  bound_double_fn record_double;
+  /* census__bound_key when this generation was found current (its list the measure's, and
+   * shared-memory mode off); 0: never. The shape's functions take their fast path only while it
+   * equals census__bound_key, which a view registration or the mode's enable or fork moves. */
+  _Atomic uint32_t key;
+  _Atomic(struct bound_table *) table; /* no_blocks until the first block */
   struct bound_gen *older;
   struct census__view_list *list; /* NULL: resolve before use */
   struct census__series **series; /* one per view of list */
@@ -60,13 +83,24 @@ struct bound_gen {
   /* A view keeps exemplars: the generation gets no blocks and every record takes the unbound
    * path, which hands the handle's tags to the exemplar reservoirs (exemplar.h). */
   bool exemplars;
-  /* The common cases, updated inline without the loop over views and the switch on the
-   * aggregation (see bound_record()); anything else takes bound_record_views(). */
   enum bound_fast fast;
-  _Atomic(struct bound_group *) groups[GROUP_COUNT];
+  /* BOUND_ONE_DISTRIBUTION: the view's cell words per half, and its bucket bounds padded with
+   * +inf to a power of two minus one (dist_step the first halving step, half that power), so that
+   * the bucket search is dist_step's log2 fixed steps with no length bookkeeping. */
+  size_t dist_words;
+  size_t dist_step; /* >= 1 */
+  double *dist_bounds;
 };
 
 struct census_bound_measure {
+  /* census_bound_record_int64()'s one test for a plainly valid value of the measure: (uint64_t)
+   * value < int_limit. 2^63 for an int64 measure (negatives refused, unless signed), UINT64_MAX
+   * for a signed one (only -1 takes the other path, which accepts it), 0 for a double measure
+   * (every value converted on the other path). Constant for the handle's life. */
+  uint64_t int_limit;
+  /* census_bound_record_double()'s: DBL_MAX for a double measure, -1 for an int64 one (every
+   * value then takes the other path, which refuses it). */
+  double double_max;
   struct census_bound_measure *next; /* the live or the retired list */
   const census_measure *measure;
   census_tag_map *tags;
@@ -74,20 +108,57 @@ struct census_bound_measure {
   _Atomic(struct bound_gen *) gen;
 };
 
+_Atomic uint32_t census__bound_key = 1;
+
+/* The table of a generation without blocks (capacity 0), so that a record needs no NULL test. */
+static struct bound_table no_blocks;
+
+/* The record functions of each shape (defined with the record path below). */
+static census_status bound_slow_int(census_bound_measure *b, int64_t value, struct bound_gen *gen);
+static census_status bound_slow_double(census_bound_measure *b, double value,
+                                       struct bound_gen *gen);
+static census_status bound_count_int(census_bound_measure *b, int64_t value, struct bound_gen *gen);
+static census_status bound_count_double(census_bound_measure *b, double value,
+                                        struct bound_gen *gen);
+static census_status bound_int_sum_int(census_bound_measure *b, int64_t value,
+                                       struct bound_gen *gen);
+static census_status bound_distribution_int(census_bound_measure *b, int64_t value,
+                                            struct bound_gen *gen);
+static census_status bound_distribution_double(census_bound_measure *b, double value,
+                                               struct bound_gen *gen);
+static census_status bound_views_int(census_bound_measure *b, int64_t value, struct bound_gen *gen);
+static census_status bound_views_double(census_bound_measure *b, double value,
+                                        struct bound_gen *gen);
+
+/* A generation not yet resolved (the handle's first, or after a fork or census_shutdown()):
+ * every record takes the slow path. NULL on ENOMEM. */
+static struct bound_gen *gen_unresolved(void) {
+  struct bound_gen *gen = census__calloc(1, sizeof *gen);
+  if (gen) {
+    atomic_init(&gen->table, &no_blocks);
+    gen->record_int = bound_slow_int;
+    gen->record_double = bound_slow_double;
+  }
+  return gen;
+}
+
 /* Live handles, and freed ones waiting for the collection that harvests them (BOUND_LIST). */
 static census__mutex list_mu = CENSUS__MUTEX_INIT(CENSUS__LOCK_BOUND_LIST);
 static census_bound_measure *live, *retired;
 
 static void gen_free(struct bound_gen *gen) {
-  for (size_t g = 0; g < GROUP_COUNT; g++) {
-    struct bound_group *group = atomic_load_explicit(&gen->groups[g], memory_order_relaxed);
-    for (size_t i = 0; group && i < GROUP_SIZE; i++) {
-      census__free((void *)atomic_load_explicit(&group->blocks[i], memory_order_relaxed));
-    }
-    census__free(group);
+  struct bound_table *table = atomic_load_explicit(&gen->table, memory_order_relaxed);
+  for (size_t i = 0; i < table->cap; i++) {
+    census__free((void *)atomic_load_explicit(&table->blocks[i], memory_order_relaxed));
+  }
+  while (table && table != &no_blocks) {
+    struct bound_table *older = table->older;
+    census__free(table);
+    table = older;
   }
   census__free(gen->series);
   census__free(gen->offsets);
+  census__free(gen->dist_bounds);
   census__free(gen);
 }
 
@@ -102,7 +173,7 @@ static void gens_free(struct bound_gen *gen) {
 
 /* A generation resolved against `list`: the series of each view for the handle's tags. */
 static struct bound_gen *gen_new(census_bound_measure *b, struct census__view_list *list) {
-  struct bound_gen *gen = census__calloc(1, sizeof *gen);
+  struct bound_gen *gen = gen_unresolved();
   if (!gen) {
     return NULL;
   }
@@ -125,11 +196,37 @@ static struct bound_gen *gen_new(census_bound_measure *b, struct census__view_li
   for (size_t v = 0; v < n; v++) {
     gen->exemplars |= list->views[v]->exemplar_at != 0;
   }
+  gen->record_int = bound_views_int;
+  gen->record_double = bound_views_double;
   if (n == 1 && list->views[0]->def.aggregation.type == CENSUS_AGGREGATION_COUNT) {
     gen->fast = BOUND_ONE_COUNT;
+    gen->record_int = bound_count_int;
+    gen->record_double = bound_count_double;
   } else if (n == 1 && list->views[0]->def.aggregation.type == CENSUS_AGGREGATION_SUM &&
              list->views[0]->def.measure->type == CENSUS_MEASURE_INT64) {
-    gen->fast = BOUND_ONE_INT_SUM;
+    gen->fast = BOUND_ONE_INT_SUM; /* a double value never reaches an int64 measure's cells */
+    gen->record_int = bound_int_sum_int;
+  } else if (n == 1 && list->views[0]->record_type == CENSUS_AGGREGATION_DISTRIBUTION) {
+    const struct census_aggregation *agg = &list->views[0]->def.aggregation;
+    size_t padded = 2; /* at least one pad, so at least one step */
+    while (padded <= agg->bound_count) {
+      padded *= 2;
+    }
+    gen->dist_bounds = census__malloc((padded - 1) * sizeof *gen->dist_bounds);
+    if (gen->dist_bounds) { /* else the general loop: the same result */
+      for (size_t i = 0; i < padded - 1; i++) {
+        gen->dist_bounds[i] = i < agg->bound_count ? agg->bounds[i] : INFINITY;
+      }
+      gen->dist_step = padded / 2;
+      gen->dist_words = list->views[0]->words;
+      gen->fast = BOUND_ONE_DISTRIBUTION;
+      gen->record_int = bound_distribution_int;
+      gen->record_double = bound_distribution_double;
+    }
+  }
+  if (gen->exemplars) { /* no blocks: every record goes unbound through the slow path */
+    gen->record_int = bound_slow_int;
+    gen->record_double = bound_slow_double;
   }
   return gen;
 }
@@ -143,7 +240,7 @@ CENSUS_EXPORT census_bound_measure *census_measure_bind(const census_measure *me
   census_bound_measure *b = NULL;
   if (result == CENSUS_OK) {
     b = census__calloc(1, sizeof *b);
-    struct bound_gen *unresolved = census__calloc(1, sizeof *unresolved);
+    struct bound_gen *unresolved = gen_unresolved();
     tags = census__tags_or_current(tags);
     census_tag_map *copy = tags ? census_tag_map_copy(tags) : census_tag_map_new();
     if (!b || !unresolved || !copy) {
@@ -154,6 +251,10 @@ CENSUS_EXPORT census_bound_measure *census_measure_bind(const census_measure *me
       result = CENSUS_ENOMEM;
     } else {
       b->measure = measure;
+      b->int_limit = measure->type != CENSUS_MEASURE_INT64 ? 0
+                     : measure->signed_values              ? UINT64_MAX
+                                                           : (uint64_t)1 << 63;
+      b->double_max = measure->type == CENSUS_MEASURE_DOUBLE ? DBL_MAX : -1.0;
       b->tags = copy;
       census__mutex_init(&b->mu, CENSUS__LOCK_BOUND);
       atomic_init(&b->gen, unresolved);
@@ -183,17 +284,27 @@ static struct bound_shm *block_shm(const struct bound_gen *gen, _Atomic uint64_t
 
 /* The block of thread id `tid` in `gen`, created (empty) if missing. Caller holds b->mu. */
 static _Atomic uint64_t *block_get(struct bound_gen *gen, uint32_t tid) {
-  _Atomic(struct bound_group *) *slot = &gen->groups[tid / GROUP_SIZE];
-  struct bound_group *group = atomic_load_explicit(slot, memory_order_acquire);
-  if (!group) {
-    group = census__calloc(1, sizeof *group);
-    if (!group) {
+  struct bound_table *table = atomic_load_explicit(&gen->table, memory_order_acquire);
+  if (tid >= table->cap) {
+    /* A table for ids up to tid (at least 64, doubling): the old one's blocks copied, the old
+     * one kept for recorders still reading it (freed with the generation). */
+    uint32_t cap = table->cap ? table->cap : 64;
+    while (cap <= tid) {
+      cap *= 2;
+    }
+    struct bound_table *grown = census__calloc(1, sizeof *grown + cap * sizeof grown->blocks[0]);
+    if (!grown) {
       return NULL;
     }
-    atomic_store_explicit(slot, group, memory_order_release);
+    grown->cap = cap;
+    grown->older = table == &no_blocks ? NULL : table;
+    for (uint32_t i = 0; i < table->cap; i++) {
+      atomic_init(&grown->blocks[i], atomic_load_explicit(&table->blocks[i], memory_order_relaxed));
+    }
+    atomic_store_explicit(&gen->table, grown, memory_order_release);
+    table = grown;
   }
-  _Atomic uint64_t *block =
-      atomic_load_explicit(&group->blocks[tid % GROUP_SIZE], memory_order_acquire);
+  _Atomic uint64_t *block = atomic_load_explicit(&table->blocks[tid], memory_order_acquire);
   if (!block) {
     size_t bytes = gen->block_words * sizeof(uint64_t) + sizeof(struct bound_shm) +
                    gen->list->count * sizeof(struct census__shm_cell *);
@@ -209,9 +320,19 @@ static _Atomic uint64_t *block_get(struct bound_gen *gen, uint32_t tid) {
     for (size_t v = 0; v < gen->list->count; v++) {
       shared->cells[v] = NULL;
     }
-    atomic_store_explicit(&group->blocks[tid % GROUP_SIZE], block, memory_order_release);
+    atomic_store_explicit(&table->blocks[tid], block, memory_order_release);
   }
   return block;
+}
+
+/* The block of thread id `tid` (CENSUS__NO_TID too) in `gen`, or NULL if it has none yet. Any
+ * thread, no lock: a table and a block, once published, stay until the generation is freed. */
+static inline _Atomic uint64_t *gen_block(const struct bound_gen *gen, uint32_t tid) {
+  struct bound_table *table = atomic_load_explicit(&gen->table, memory_order_acquire);
+  if (__builtin_expect(tid >= table->cap, 0)) {
+    return NULL;
+  }
+  return atomic_load_explicit(&table->blocks[tid], memory_order_acquire);
 }
 
 /* The slow path: brings the generation up to date with the measure's views and makes this
@@ -225,6 +346,10 @@ static _Atomic uint64_t *bound_prepare(census_bound_measure *b, struct census__t
     return NULL;
   }
   census__mutex_lock(&b->mu);
+  /* The key before the view list and the mode: a registration or an enable after this load moves
+   * the key past it (census__bound_key_move()), so the key stored below cannot vouch for a list
+   * or a mode older than the ones read here. */
+  uint32_t key = atomic_load_explicit(&census__bound_key, memory_order_acquire);
   struct bound_gen *gen = atomic_load_explicit(&b->gen, memory_order_relaxed);
   struct census__view_list *list = atomic_load_explicit(&b->measure->views, memory_order_acquire);
   if (gen->list != list) {
@@ -241,6 +366,9 @@ static _Atomic uint64_t *bound_prepare(census_bound_measure *b, struct census__t
     return NULL; /* the unbound path records it (bound_record_slow()) */
   }
   _Atomic uint64_t *block = gen->list == list ? block_get(gen, ts->tid) : NULL;
+  if (block && !atomic_load_explicit(&census__shm_epoch, memory_order_acquire)) {
+    atomic_store_explicit(&gen->key, key, memory_order_relaxed); /* the fast path may go */
+  }
   census__mutex_unlock(&b->mu);
   if (!block) {
     *status = CENSUS_ENOMEM;
@@ -263,7 +391,7 @@ static inline struct census__measurement bound_measurement(const census_measure 
 
 /* Records into the cells of every view of `gen` in `block`, inside the thread's record window
  * (the value as for bound_measurement()). Out of line, with the measurement built here from
- * scalars, so that bound_record() makes only tail calls. */
+ * scalars, so that the shapes' functions make only tail calls. */
 static __attribute__((noinline, flatten)) census_status
 bound_record_views(const struct bound_gen *gen, _Atomic uint64_t *block,
                    struct census__thread_state *ts, const census_measure *measure,
@@ -399,7 +527,7 @@ static inline void shm_count_add(struct census__shm_cell *c) {
 /* A record through a handle in shared-memory mode, from bound_record_slow(): when the generation
  * is current and the thread's block exists with its shared cells attached for the current epoch,
  * the bound path, its cells and their shared cells updated (one COUNT view without the loop and
- * the switch, as bound_record() does, else bound_shm_update()); anything else (no block yet, no
+ * the switch, as bound_count_int() does, else bound_shm_update()); anything else (no block yet, no
  * id, exemplars, a view registered since, shared cells of an older epoch) goes to
  * bound_record_shm_slow(). */
 static __attribute__((noinline)) census_status bound_record_shm(census_bound_measure *b,
@@ -407,14 +535,10 @@ static __attribute__((noinline)) census_status bound_record_shm(census_bound_mea
                                                                 int64_t int_value,
                                                                 double double_value) {
   struct bound_gen *gen = atomic_load_explicit(&b->gen, memory_order_acquire);
-  uint32_t tid = ts->tid;
-  struct bound_group *group =
-      tid < CENSUS__MAX_TIDS &&
-              gen->list == atomic_load_explicit(&b->measure->views, memory_order_acquire)
-          ? atomic_load_explicit(&gen->groups[tid / GROUP_SIZE], memory_order_acquire)
-          : NULL;
   _Atomic uint64_t *block =
-      group ? atomic_load_explicit(&group->blocks[tid % GROUP_SIZE], memory_order_acquire) : NULL;
+      gen->list == atomic_load_explicit(&b->measure->views, memory_order_acquire)
+          ? gen_block(gen, ts->tid)
+          : NULL;
   if (__builtin_expect(!block || block_shm(gen, block)->epoch !=
                                      atomic_load_explicit(&census__shm_epoch, memory_order_relaxed),
                        0)) {
@@ -436,7 +560,7 @@ static __attribute__((noinline)) census_status bound_record_shm(census_bound_mea
 static census_status bound_record_other(census_bound_measure *b, int64_t int_value,
                                         double double_value);
 
-/* Everything but the common case (bound_record()'s inline path came here): shared-memory mode
+/* Everything but the fast path (the shapes' functions come here): shared-memory mode
  * for a thread with a state goes to bound_record_shm(), the rest to bound_record_other(). Both
  * are tail calls, so this adds no frame. */
 static __attribute__((noinline)) census_status
@@ -451,7 +575,7 @@ bound_record_slow(census_bound_measure *b, int64_t int_value, double double_valu
 /* Everything but the common case and shared-memory mode, out of line so that the fast path below
  * keeps a small frame: the handle's first record (or the first after a fork or census_shutdown()),
  * a view registered since the generation was made, the thread's first record through this handle, a
- * thread with no state or no id. Then records as bound_record() does. */
+ * thread with no state or no id. Then records through the general loop. */
 static __attribute__((cold, noinline)) census_status
 bound_record_other(census_bound_measure *b, int64_t int_value, double double_value) {
   struct bound_gen *gen = atomic_load_explicit(&b->gen, memory_order_acquire);
@@ -476,59 +600,167 @@ bound_record_other(census_bound_measure *b, int64_t int_value, double double_val
   return bound_record_views(gen, block, ts, b->measure, int_value, double_value);
 }
 
-/* Records one validated value (as for bound_measurement()). The common case is
- * inline: the generation is current (one pointer compare against the measure's view list, which
- * also says it is resolved: a measure's list is never NULL), the thread has a state and an id,
- * and its block exists; then the cells are updated inside the record window, the common shapes
- * (enum bound_fast) without a loop or a switch on the aggregation. The generation is compared
- * before the thread state is read, because after census_shutdown() (every generation unresolved)
+/* The block of the calling thread in `gen` for a record on the fast path (*ts set to the thread's
+ * state), or NULL when the record must take the slow path: the generation is not vouched for by
+ * the current key (never resolved, a view registered since, shared-memory mode on: one compare
+ * covers the three), or the thread has no state, no id or no block yet. The key is compared before
+ * the thread state is read, because after census_shutdown() (every generation unresolved, key 0)
  * the states are freed. */
-static inline census_status bound_record(census_bound_measure *b, int64_t int_value,
-                                         double double_value) {
-  struct bound_gen *gen = atomic_load_explicit(&b->gen, memory_order_acquire);
-  struct census__thread_state *ts = census__this_thread;
-  /* Shared-memory mode sends every record to the slow path (bound_record_slow() passes it on to
-   * bound_record_shm(), which keeps the shared cells): one relaxed load of a line written once
-   * per enable or fork, a test and a branch. */
-  if (__builtin_expect(gen->list !=
-                               atomic_load_explicit(&b->measure->views, memory_order_acquire) ||
-                           !ts || atomic_load_explicit(&census__shm_epoch, memory_order_relaxed),
+static inline _Atomic uint64_t *bound_fast_block(const struct bound_gen *gen,
+                                                 struct census__thread_state **ts) {
+  if (__builtin_expect(atomic_load_explicit(&gen->key, memory_order_relaxed) !=
+                           atomic_load_explicit(&census__bound_key, memory_order_relaxed),
                        0)) {
-    return bound_record_slow(b, int_value, double_value);
+    return NULL;
   }
-  uint32_t tid = ts->tid;
-  struct bound_group *group =
-      tid < CENSUS__MAX_TIDS
-          ? atomic_load_explicit(&gen->groups[tid / GROUP_SIZE], memory_order_acquire)
-          : NULL;
-  _Atomic uint64_t *block =
-      group ? atomic_load_explicit(&group->blocks[tid % GROUP_SIZE], memory_order_acquire) : NULL;
-  if (__builtin_expect(!block, 0)) {
-    return bound_record_slow(b, int_value, double_value);
+  *ts = census__this_thread;
+  if (__builtin_expect(!*ts, 0)) {
+    return NULL;
   }
-  if (__builtin_expect(gen->fast == BOUND_GENERAL, 0)) {
-    return bound_record_views(gen, block, ts, b->measure, int_value, double_value);
-  }
+  return gen_block(gen, (*ts)->tid);
+}
+
+/* The shapes' record functions (struct bound_gen.record_int/record_double): the fast path as
+ * bound_fast_block() allows it, the cells updated inside the record window without a loop over
+ * views or a switch on the aggregation; else the slow path (a tail call). The int64 ones serve
+ * int64 measures only, the double ones double measures only (bound_record()). */
+
+static census_status bound_slow_int(census_bound_measure *b, int64_t value, struct bound_gen *gen) {
+  (void)gen;
+  return bound_record_slow(b, value, 0);
+}
+
+static census_status bound_slow_double(census_bound_measure *b, double value,
+                                       struct bound_gen *gen) {
+  (void)gen;
+  return bound_record_slow(b, 0, value);
+}
+
+/* One COUNT view: words [count]. */
+static inline void bound_count_update(_Atomic uint64_t *block, struct census__thread_state *ts) {
   uint64_t seq;
   unsigned phase = census__window_enter(&ts->seq, &seq);
-  _Atomic uint64_t *w;
-  switch (gen->fast) {
-  case BOUND_ONE_COUNT: /* words: [count] */
-    w = block + phase;
-    word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
-    break;
-  case BOUND_ONE_INT_SUM: { /* words: [count, sum] */
-    struct census__measurement m = {b->measure, int_value, 0};
-    w = block + 2 * phase;
-    word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
-    word_store(&w[WORD_SUM], census__sum_add(false, false, word_load(&w[WORD_SUM]), &m));
-    break;
+  _Atomic uint64_t *w = block + phase;
+  word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
+  census__window_leave(&ts->seq, seq);
+}
+
+static census_status bound_count_int(census_bound_measure *b, int64_t value,
+                                     struct bound_gen *gen) {
+  struct census__thread_state *ts;
+  _Atomic uint64_t *block = bound_fast_block(gen, &ts);
+  if (__builtin_expect(!block, 0)) {
+    return bound_record_slow(b, value, 0);
   }
-  default:
-    break;
+  bound_count_update(block, ts);
+  return CENSUS_OK;
+}
+
+static census_status bound_count_double(census_bound_measure *b, double value,
+                                        struct bound_gen *gen) {
+  struct census__thread_state *ts;
+  _Atomic uint64_t *block = bound_fast_block(gen, &ts);
+  if (__builtin_expect(!block, 0)) {
+    return bound_record_slow(b, 0, value);
   }
+  bound_count_update(block, ts);
+  return CENSUS_OK;
+}
+
+/* One SUM view of an int64 (non-negative) measure: words [count, sum]. */
+static census_status bound_int_sum_int(census_bound_measure *b, int64_t value,
+                                       struct bound_gen *gen) {
+  struct census__thread_state *ts;
+  _Atomic uint64_t *block = bound_fast_block(gen, &ts);
+  if (__builtin_expect(!block, 0)) {
+    return bound_record_slow(b, value, 0);
+  }
+  struct census__measurement m = {b->measure, value, 0};
+  uint64_t seq;
+  unsigned phase = census__window_enter(&ts->seq, &seq);
+  _Atomic uint64_t *w = block + 2 * phase;
+  word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
+  word_store(&w[WORD_SUM], census__sum_add(false, false, word_load(&w[WORD_SUM]), &m));
   census__window_leave(&ts->seq, seq);
   return CENSUS_OK;
+}
+
+/* One DISTRIBUTION view (its cell at offset 0), the value as for bound_measurement(); the
+ * measure's type a constant in each caller. The moments as census__cell_distribution_update()
+ * adds them; the bucket found in the padded bounds (struct bound_gen.dist_bounds): the number of
+ * bounds below the value, as bucket_index() counts it (+inf pads are never below a value, NaN is
+ * below nothing), in fixed halving steps. */
+static inline __attribute__((always_inline)) void
+bound_distribution_update(const struct bound_gen *gen, _Atomic uint64_t *block,
+                          struct census__thread_state *ts, const struct census__measurement *m,
+                          bool is_double) {
+  double x = m->double_value;
+  const double *bounds = gen->dist_bounds;
+  size_t i = 0;
+  size_t step = gen->dist_step;
+  do { /* a compare and a cmov per step (an unrolled switch measured 2 instructions more) */
+    i = bounds[i + step - 1] < x ? i + step : i;
+    step >>= 1;
+  } while (step);
+  uint64_t seq;
+  unsigned phase = census__window_enter(&ts->seq, &seq);
+  _Atomic uint64_t *w = block + phase * gen->dist_words;
+  census__moments_add(is_double, !is_double && m->measure->signed_values, w, m);
+  word_store(&w[WORD_BUCKETS + i], word_load(&w[WORD_BUCKETS + i]) + 1);
+  census__window_leave(&ts->seq, seq);
+}
+
+static census_status bound_distribution_int(census_bound_measure *b, int64_t value,
+                                            struct bound_gen *gen) {
+  struct census__thread_state *ts;
+  _Atomic uint64_t *block = bound_fast_block(gen, &ts);
+  if (__builtin_expect(!block, 0)) {
+    return bound_record_slow(b, value, 0);
+  }
+  struct census__measurement m = {b->measure, value, (double)value};
+  bound_distribution_update(gen, block, ts, &m, false);
+  return CENSUS_OK;
+}
+
+static census_status bound_distribution_double(census_bound_measure *b, double value,
+                                               struct bound_gen *gen) {
+  struct census__thread_state *ts;
+  _Atomic uint64_t *block = bound_fast_block(gen, &ts);
+  if (__builtin_expect(!block, 0)) {
+    return bound_record_slow(b, 0, value);
+  }
+  struct census__measurement m = {b->measure, 0, value};
+  bound_distribution_update(gen, block, ts, &m, true);
+  return CENSUS_OK;
+}
+
+/* Anything else: the general loop over the views. */
+static census_status bound_views_int(census_bound_measure *b, int64_t value,
+                                     struct bound_gen *gen) {
+  struct census__thread_state *ts;
+  _Atomic uint64_t *block = bound_fast_block(gen, &ts);
+  if (__builtin_expect(!block, 0)) {
+    return bound_record_slow(b, value, 0);
+  }
+  return bound_record_views(gen, block, ts, b->measure, value, 0);
+}
+
+static census_status bound_views_double(census_bound_measure *b, double value,
+                                        struct bound_gen *gen) {
+  struct census__thread_state *ts;
+  _Atomic uint64_t *block = bound_fast_block(gen, &ts);
+  if (__builtin_expect(!block, 0)) {
+    return bound_record_slow(b, 0, value);
+  }
+  return bound_record_views(gen, block, ts, b->measure, 0, value);
+}
+
+/* Records one validated value (as for bound_measurement()) through the current generation's
+ * function for the measure's type. For the entry points' other paths. */
+static census_status bound_record(census_bound_measure *b, int64_t int_value, double double_value) {
+  struct bound_gen *gen = atomic_load_explicit(&b->gen, memory_order_acquire);
+  return b->measure->type == CENSUS_MEASURE_INT64 ? gen->record_int(b, int_value, gen)
+                                                  : gen->record_double(b, double_value, gen);
 }
 
 /* An int64 value for a double measure (converted), a negative one (refused, unless a measure may
@@ -543,14 +775,17 @@ bound_record_int64_other(census_bound_measure *b, int64_t value) {
   return bound_record(b, value, (double)value); /* either form serves (bound_measurement()) */
 }
 
+/* The common case: a handle, a plainly valid value (b->int_limit), then the generation's function
+ * (one indirect jump: the shape's dispatch). */
 CENSUS_EXPORT census_status census_bound_record_int64(census_bound_measure *b, int64_t value) {
   if (!b) {
     return CENSUS_EINVAL;
   }
-  if (__builtin_expect(b->measure->type != CENSUS_MEASURE_INT64 || value < 0, 0)) {
+  if (__builtin_expect((uint64_t)value >= b->int_limit, 0)) {
     return bound_record_int64_other(b, value);
   }
-  return bound_record(b, value, 0); /* an int64 measure: the double is derived if needed */
+  struct bound_gen *gen = atomic_load_explicit(&b->gen, memory_order_acquire);
+  return gen->record_int(b, value, gen);
 }
 
 /* A double value that is not plainly valid (negative, NaN, infinite), or for an int64 measure:
@@ -570,13 +805,14 @@ CENSUS_EXPORT census_status census_bound_record_double(census_bound_measure *b, 
   if (!b) {
     return CENSUS_EINVAL;
   }
-  /* One compare pair accepts the common case: 0 <= value <= DBL_MAX is false for NaN, +-Inf and
-   * negatives, which census__measurement_check() then sorts out. */
-  if (__builtin_expect(
-          !(value >= 0 && value <= DBL_MAX) || b->measure->type != CENSUS_MEASURE_DOUBLE, 0)) {
+  /* One compare pair accepts the common case: 0 <= value <= b->double_max is false for NaN,
+   * +-Inf, negatives and any value for an int64 measure (double_max -1), which
+   * census__measurement_check() and the measure's type then sort out. */
+  if (__builtin_expect(!(value >= 0 && value <= b->double_max), 0)) {
     return bound_record_double_other(b, value);
   }
-  return bound_record(b, 0, value);
+  struct bound_gen *gen = atomic_load_explicit(&b->gen, memory_order_acquire);
+  return gen->record_double(b, value, gen);
 }
 
 /* Harvests one generation's blocks; tid_mode NULL takes both halves of every block (a retired
@@ -585,21 +821,19 @@ static void gen_harvest(struct bound_gen *gen, const unsigned char *tid_mode, un
   if (!gen->list) {
     return;
   }
-  for (size_t g = 0; g < GROUP_COUNT; g++) {
-    struct bound_group *group = atomic_load_explicit(&gen->groups[g], memory_order_acquire);
-    for (size_t i = 0; group && i < GROUP_SIZE; i++) {
-      _Atomic uint64_t *block = atomic_load_explicit(&group->blocks[i], memory_order_acquire);
-      unsigned char mode = tid_mode ? tid_mode[g * GROUP_SIZE + i] : CENSUS__HARVEST_BOTH;
-      if (!block || mode == CENSUS__HARVEST_SKIP) {
-        continue;
-      }
-      for (size_t v = 0; v < gen->list->count; v++) {
-        struct census__rview *view = gen->list->views[v];
-        _Atomic uint64_t *cell = block + gen->offsets[v];
-        census__harvest_words(view, gen->series[v], cell + old * view->words);
-        if (mode == CENSUS__HARVEST_BOTH) {
-          census__harvest_words(view, gen->series[v], cell + (old ^ 1) * view->words);
-        }
+  struct bound_table *table = atomic_load_explicit(&gen->table, memory_order_acquire);
+  for (size_t i = 0; i < table->cap; i++) {
+    _Atomic uint64_t *block = atomic_load_explicit(&table->blocks[i], memory_order_acquire);
+    unsigned char mode = tid_mode ? tid_mode[i] : CENSUS__HARVEST_BOTH;
+    if (!block || mode == CENSUS__HARVEST_SKIP) {
+      continue;
+    }
+    for (size_t v = 0; v < gen->list->count; v++) {
+      struct census__rview *view = gen->list->views[v];
+      _Atomic uint64_t *cell = block + gen->offsets[v];
+      census__harvest_words(view, gen->series[v], cell + old * view->words);
+      if (mode == CENSUS__HARVEST_BOTH) {
+        census__harvest_words(view, gen->series[v], cell + (old ^ 1) * view->words);
       }
     }
   }
@@ -639,7 +873,7 @@ void census__bound_harvest(const unsigned char *tid_mode, unsigned old_phase) {
 
 /* Replaces a handle's generations by one unresolved generation. */
 static void bound_reset(census_bound_measure *b) {
-  struct bound_gen *unresolved = census__calloc(1, sizeof *unresolved);
+  struct bound_gen *unresolved = gen_unresolved();
   if (!unresolved) {
     return; /* keep the old ones: harmless, only memory */
   }
@@ -649,6 +883,7 @@ static void bound_reset(census_bound_measure *b) {
 /* Forgets every live handle's resolved series and cells, and frees the retired handles (their
  * series are being freed and their data will not be exported). Caller holds BOUND_LIST. */
 static void bound_reset_all(void) {
+  census__bound_key_move(); /* a generation kept (no memory for its replacement) goes slow */
   for (census_bound_measure *b = live; b; b = b->next) {
     census__mutex_init(&b->mu, CENSUS__LOCK_BOUND); /* a fork child may inherit it locked */
     bound_reset(b);
@@ -658,6 +893,13 @@ static void bound_reset_all(void) {
     bound_destroy(retired);
     retired = next;
   }
+}
+
+void census__bound_key_move(void) {
+  uint32_t key = atomic_load_explicit(&census__bound_key, memory_order_relaxed) + 1;
+  /* seq_cst: after the caller's change (a view list, the mode's epoch) in every thread's view. 0
+   * stays "never" (wraps after 2^32 moves). */
+  atomic_store_explicit(&census__bound_key, key ? key : 1, memory_order_seq_cst);
 }
 
 void census__bound_shutdown(void) {

@@ -23,19 +23,21 @@ static inline void word_store(_Atomic uint64_t *w, uint64_t v) {
   atomic_store_explicit(w, v, memory_order_relaxed);
 }
 
-/* Index of the bucket for x: the first i with x <= bounds[i], or n (upper-inclusive buckets).
- * A branch-free lower-bound search: the compiler turns the conditional into a cmov. */
+/* Index of the bucket for x: the first i with x <= bounds[i], or n (upper-inclusive buckets),
+ * i.e. the number of bounds below x (bounds sorted). A branch-free search (the conditionals become
+ * cmovs) in Shar's form: with k the largest power of two <= n, one compare places the answer in a
+ * window of k + 1 (from 0 or from n - k), then halving steps of k/2 .. 1 whose count is fixed by n
+ * (a loop of one shift, compare and cmov; no length bookkeeping), then one compare at the end. */
 static inline size_t bucket_index(const double *bounds, size_t n, double x) {
   if (n == 0) {
     return 0;
   }
-  const double *base = bounds;
-  while (n > 1) {
-    size_t half = n / 2;
-    base = (base[half] < x) ? base + half : base;
-    n -= half;
+  size_t k = (size_t)1 << (63 - __builtin_clzll((unsigned long long)n));
+  size_t i = bounds[k - 1] < x ? n - k : 0; /* the answer is in [i, i + k] */
+  for (size_t step = k >> 1; step; step >>= 1) {
+    i = bounds[i + step - 1] < x ? i + step : i; /* now in [i, i + step] */
   }
-  return (size_t)(base - bounds) + (*base < x);
+  return i + (bounds[i] < x); /* i <= n - 1 here */
 }
 
 /* a + b for a signed measure's int sum words (two's-complement int64), clamped to INT64_MIN ..
@@ -74,11 +76,16 @@ static inline void census__moments_add(bool is_double, bool is_signed, _Atomic u
                                        const struct census__measurement *m) {
   double x = m->double_value;
   uint64_t n = word_load(&w[WORD_COUNT]) + 1;
-  double shift = n == 1 ? x : census__double_of(word_load(&w[WORD_SHIFT]));
+  double shift;
+  if (__builtin_expect(n == 1, 0)) { /* the half's first value: the shift from now on */
+    shift = x;
+    word_store(&w[WORD_SHIFT], census__bits_of(shift));
+  } else {
+    shift = census__double_of(word_load(&w[WORD_SHIFT]));
+  }
   double d = x - shift;
   word_store(&w[WORD_COUNT], n);
   word_store(&w[WORD_SUM], census__sum_add(is_double, is_signed, word_load(&w[WORD_SUM]), m));
-  word_store(&w[WORD_SHIFT], census__bits_of(shift));
   word_store(&w[WORD_S1], census__bits_of(census__double_of(word_load(&w[WORD_S1])) + d));
   word_store(&w[WORD_S2], census__bits_of(census__double_of(word_load(&w[WORD_S2])) + d * d));
   if (x < census__double_of(word_load(&w[WORD_MIN]))) {
@@ -92,15 +99,25 @@ static inline void census__moments_add(bool is_double, bool is_signed, _Atomic u
 /* Adds one value into a DISTRIBUTION half `w` (the moment words, then its bucket); returns the
  * index of the bucket word it counted in (shared-memory cells copy only that bucket, shm.h).
  * Single writer: plain loads/stores. */
-static inline size_t census__cell_distribution_update(const struct census__rview *view,
-                                                      _Atomic uint64_t *w,
-                                                      const struct census__measurement *m) {
-  const census_measure *measure = view->def.measure;
-  census__moments_add(measure->type == CENSUS_MEASURE_DOUBLE, measure->signed_values, w, m);
+static inline size_t census__cell_distribution_update_as(const struct census__rview *view,
+                                                         _Atomic uint64_t *w,
+                                                         const struct census__measurement *m,
+                                                         bool is_double, bool is_signed) {
+  census__moments_add(is_double, is_signed, w, m);
   size_t b = WORD_BUCKETS + bucket_index(view->def.aggregation.bounds,
                                          view->def.aggregation.bound_count, m->double_value);
   word_store(&w[b], word_load(&w[b]) + 1);
   return b;
+}
+
+/* As census__cell_distribution_update_as(), with the measure's type and sign read from the view
+ * (callers that know them pass constants to the _as form: bound.c's one-distribution shape). */
+static inline size_t census__cell_distribution_update(const struct census__rview *view,
+                                                      _Atomic uint64_t *w,
+                                                      const struct census__measurement *m) {
+  const census_measure *measure = view->def.measure;
+  return census__cell_distribution_update_as(view, w, m, measure->type == CENSUS_MEASURE_DOUBLE,
+                                             measure->signed_values);
 }
 
 /* Adds one measurement into the active half `w` of a cell, as its view records (record_type:

@@ -22,6 +22,7 @@
 #include "core/options.h"
 #include "core/run_state.h"
 #include "core/text.h"
+#include "stats/bound.h"
 #include "stats/stats_internal.h"
 #include "core/alloc.h"
 
@@ -217,6 +218,7 @@ census_status census__measure_add_view(const census_measure *measure, struct cen
   memcpy(list->views, old->views, old->count * sizeof list->views[0]);
   list->views[old->count] = view;
   atomic_store_explicit(&m->views, list, memory_order_release);
+  census__bound_key_move(); /* bound handles of the measure re-resolve at their next record */
   return CENSUS_OK;
 }
 

@@ -43,6 +43,7 @@
 #include "core/diagnostics.h"
 #include "core/lock.h"
 #include "core/run_state.h"
+#include "stats/bound.h"
 #include "stats/shm_desc.h"
 #include "stats/shm_format.h"
 #include "core/alloc.h"
@@ -340,6 +341,7 @@ CENSUS_EXPORT census_status census_shm_enable(const char *dir) {
     if (group_dir) {
       uint32_t e = atomic_load(&census__shm_epoch);
       atomic_store(&census__shm_epoch, e + 1 ? e + 1 : 1);
+      census__bound_key_move(); /* bound handles leave their in-process-only fast path */
     }
   }
   census__mutex_unlock(&shm_mu);

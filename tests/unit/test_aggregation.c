@@ -19,6 +19,7 @@
 #include "support.h" /* cmocka, census/census.h and the shared helpers */
 
 #include "stats/aggregation.h"    /* census__words_merge(), for counts no test can record */
+#include "stats/cell.h"           /* bucket_index(), checked against a linear scan */
 #include "stats/stats_internal.h" /* the view layout those take */
 
 /* ---- helpers ----------------------------------------------------------------------------- */
@@ -1007,6 +1008,41 @@ static void test_merge_saturates_counts(void **state) {
   assert_true(into[WORD_SUM] == 0);
 }
 
+/* Proves: cell.h's bucket_index() (Shar's form: one placing compare, then fixed halving steps)
+ * gives the first bound >= x by a linear scan for every bound count 0..70 (powers of two and
+ * their neighbours included), for values below, between, on and past the bounds, and for +-inf and
+ * NaN (index 0: NaN is below nothing). */
+static void test_bucket_index_matches_linear_scan(void **state) {
+  (void)state;
+  double bounds[70];
+  for (size_t n = 0; n <= 70; n++) {
+    for (size_t i = 0; i < n; i++) {
+      bounds[i] = (double)(i * i) - 10.0; /* strictly increasing, negative ones too */
+    }
+    double probes[2 * 70 + 6];
+    size_t np = 0;
+    for (size_t i = 0; i < n; i++) {
+      probes[np++] = bounds[i];       /* on a bound: that bucket (upper-inclusive) */
+      probes[np++] = bounds[i] + 0.5; /* between it and the next */
+    }
+    probes[np++] = -11.0;
+    probes[np++] = 1e300;
+    probes[np++] = INFINITY;
+    probes[np++] = -INFINITY;
+    probes[np++] = NAN;
+    for (size_t p = 0; p < np; p++) {
+      size_t want = 0;
+      while (want < n && !(probes[p] <= bounds[want]) && !isnan(probes[p])) {
+        want++;
+      }
+      if (bucket_index(bounds, n, probes[p]) != want) {
+        fail_msg("n %zu, x %g: bucket %zu, want %zu", n, probes[p],
+                 bucket_index(bounds, n, probes[p]), want);
+      }
+    }
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_bounds_refused),
@@ -1031,6 +1067,7 @@ int main(void) {
       cmocka_unit_test(test_signed_measure_sums),
       cmocka_unit_test(test_signed_sum_clamps),
       cmocka_unit_test(test_merge_saturates_counts),
+      cmocka_unit_test(test_bucket_index_matches_linear_scan),
   };
   return cmocka_run_group_tests_name("aggregation", tests, NULL, NULL);
 }

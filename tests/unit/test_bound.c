@@ -100,11 +100,12 @@ static void expect_rows_equal(const char *view) {
   census_view_data_free(d);
 }
 
-/* Proves: every shape the bound path updates its own way (one COUNT view, one int64 SUM view: the
- * inline cases; a double SUM, a distribution of an int64 measure, int64 values recorded into a
- * double measure, two views of one measure: the general loop) gives exactly the point the plain
- * path gives for the same values in the same order, bit for bit. The value sequence includes 0, a
- * value past 2^53 and a sum that saturates. */
+/* Proves: every shape the bound path updates its own way (one COUNT view of an int64 and of a
+ * double measure, one int64 SUM view, one DISTRIBUTION view of an int64 and of a double measure:
+ * each shape's own function; a double SUM, int64 values recorded into a double measure, two views
+ * of one measure: the general loop) gives exactly the point the plain path gives for the same
+ * values in the same order, bit for bit. The value sequence includes 0, a value past 2^53 and a
+ * sum that saturates; the distributions' values fall in every bucket, on a bound too. */
 static void test_bound_shapes_equal_plain_path(void **state) {
   (void)state;
   census_status st;
@@ -115,6 +116,8 @@ static void test_bound_shapes_equal_plain_path(void **state) {
   const census_measure *d_sum = census_measure_double_new("bound/shape_ds", "", "1", &st);
   const census_measure *i_dist = census_measure_int64_new("bound/shape_id", "", "1", &st);
   const census_measure *d_two = census_measure_double_new("bound/shape_d2", "", "1", &st);
+  const census_measure *d_count = census_measure_double_new("bound/shape_dc", "", "1", &st);
+  const census_measure *d_dist = census_measure_double_new("bound/shape_dd", "", "1", &st);
   register_view("bound/shape_ic_count", i_count, &k, 1, census_aggregation_count_new());
   register_view("bound/shape_is_sum", i_sum, &k, 1, census_aggregation_sum_new());
   register_view("bound/shape_ds_sum", d_sum, &k, 1, census_aggregation_sum_new());
@@ -123,7 +126,13 @@ static void test_bound_shapes_equal_plain_path(void **state) {
   register_view("bound/shape_d2_sum", d_two, &k, 1, census_aggregation_sum_new());
   register_view("bound/shape_d2_dist", d_two, &k, 1,
                 census_aggregation_distribution_new(bounds, 3, &st));
-  const census_measure *measures[] = {i_count, i_sum, d_sum, i_dist, d_two};
+  register_view("bound/shape_dc_count", d_count, &k, 1, census_aggregation_count_new());
+  /* 13 bounds (the bound path pads them to 15 with +inf): values fall on 1, 7, 14, 42, 333, 999
+   * exactly, below the first and past the last. */
+  double many[] = {0.5, 1, 2, 5, 7, 10, 14, 20, 42, 100, 333, 999, 1000};
+  register_view("bound/shape_dd_dist", d_dist, &k, 1,
+                census_aggregation_distribution_new(many, 13, &st));
+  const census_measure *measures[] = {i_count, i_sum, d_sum, i_dist, d_two, d_count, d_dist};
   census_tag_map *bound_tags = census_tag_map_new(), *plain_tags = census_tag_map_new();
   census_tag_map_put(bound_tags, k, "bound");
   census_tag_map_put(plain_tags, k, "plain");
@@ -131,7 +140,7 @@ static void test_bound_shapes_equal_plain_path(void **state) {
   for (size_t i = 0; i < sizeof measures / sizeof measures[0]; i++) {
     census_bound_measure *b = census_measure_bind(measures[i], bound_tags, &st);
     assert_non_null(b);
-    bool is_int = i != 2 && i != 4;
+    bool is_int = i != 2 && i != 4 && i != 5 && i != 6;
     for (int round = 0; round < 3; round++) {
       for (size_t v = 0; v < sizeof values / sizeof values[0]; v++) {
         if (is_int || v % 2 == 0) { /* int64 values: into int64 and (converted) double measures */
@@ -152,6 +161,8 @@ static void test_bound_shapes_equal_plain_path(void **state) {
   expect_rows_equal("bound/shape_id_dist");
   expect_rows_equal("bound/shape_d2_sum");
   expect_rows_equal("bound/shape_d2_dist");
+  expect_rows_equal("bound/shape_dc_count");
+  expect_rows_equal("bound/shape_dd_dist");
   census_tag_map_free(bound_tags);
   census_tag_map_free(plain_tags);
 }
