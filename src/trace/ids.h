@@ -8,7 +8,6 @@
 #define CENSUS_TRACE_IDS_H
 
 #include <stdatomic.h>
-#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -73,33 +72,6 @@ static inline void census__span_id_draw(struct census__id_generator *g, uint8_t 
     v = census__ids_next(g);
   } while (v == 0);
   memcpy(id, &v, 8);
-}
-
-/* census__trace_id_draw() then census__span_id_draw() (root, true) or census__span_id_draw()
- * alone (false): the same words, with the state held in registers for the whole draw and stored
- * back once (drawn straight into a span record, the compiler must assume every store to the record
- * may change the state, and reloads it between ids). For span.c's fast start;
- * tests/unit/test_trace.c checks it draws what the two calls draw. */
-static inline void census__ids_draw_span(struct census__id_generator *g, bool root,
-                                         uint8_t trace_id[16], uint8_t span_id[8]) {
-  struct census__id_generator l;
-  memcpy(l.s, g->s, sizeof l.s);
-  uint64_t hi = 0, lo = 0, v;
-  if (root) {
-    do {
-      hi = census__ids_next(&l);
-      lo = census__ids_next(&l);
-    } while ((hi | lo) == 0);
-  }
-  do {
-    v = census__ids_next(&l);
-  } while (v == 0);
-  memcpy(g->s, l.s, sizeof l.s);
-  if (root) {
-    memcpy(trace_id, &hi, 8);
-    memcpy(trace_id + 8, &lo, 8);
-  }
-  memcpy(span_id, &v, 8);
 }
 
 /* The same from the calling thread's generator. */
