@@ -13,6 +13,7 @@
  * Observers cost one relaxed load per start while none is registered.
  */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,23 +38,53 @@ static CENSUS__HOT_THREAD_LOCAL struct census__span_free_list local;
 static CENSUS__HOT_THREAD_LOCAL census_span current;
 
 /* Read on every sampled start, so atomics rather than a lock. The environment's values
- * (OTEL_SPAN_*_LIMIT) are read once, before the first span starts or the first change. */
-static _Atomic uint32_t limit_attributes = 128, limit_events = 128, limit_links = 128,
-                        limit_event_attributes = 128;
+ * (OTEL_SPAN_*_LIMIT) are read once, before the first span starts or the first change. The four
+ * limits are kept as two words, each holding two of census_span_limits' uint32_t fields in their
+ * order in memory (max_attributes and max_events, then max_links and max_attributes_per_event),
+ * so that a start copies them into its record with two loads and two stores instead of eight
+ * accesses; a change is a compare-exchange of its word. */
+enum { LIMIT_ATTRIBUTES, LIMIT_EVENTS, LIMIT_LINKS, LIMIT_EVENT_ATTRIBUTES };
+_Static_assert(offsetof(census_span_limits, max_events) ==
+                       offsetof(census_span_limits, max_attributes) + 4 &&
+                   offsetof(census_span_limits, max_links) ==
+                       offsetof(census_span_limits, max_attributes) + 8 &&
+                   offsetof(census_span_limits, max_attributes_per_event) ==
+                       offsetof(census_span_limits, max_attributes) + 12,
+               "span limits: the two words copy the four fields in this order");
+#define LIMITS_DEFAULT_WORD (UINT64_C(128) << 32 | 128) /* two 128s: either byte order */
+static _Atomic uint64_t limit_words[2] = {LIMITS_DEFAULT_WORD, LIMITS_DEFAULT_WORD};
 static pthread_once_t limits_once = PTHREAD_ONCE_INIT;
 static atomic_bool limits_read;
+
+static uint32_t limit_get(int which) {
+  uint64_t word = atomic_load_explicit(&limit_words[which / 2], memory_order_relaxed);
+  uint32_t pair[2];
+  memcpy(pair, &word, sizeof word);
+  return pair[which % 2];
+}
+
+static void limit_set(int which, uint32_t value) {
+  _Atomic uint64_t *word = &limit_words[which / 2];
+  uint64_t old = atomic_load(word), fresh;
+  do {
+    uint32_t pair[2];
+    memcpy(pair, &old, sizeof old);
+    pair[which % 2] = value;
+    memcpy(&fresh, pair, sizeof fresh);
+  } while (!atomic_compare_exchange_weak(word, &old, fresh));
+}
 
 static void limits_from_environment(void) {
   static const struct {
     const char *name;
-    _Atomic uint32_t *limit;
-  } vars[] = {{"OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", &limit_attributes},
-              {"OTEL_SPAN_EVENT_COUNT_LIMIT", &limit_events},
-              {"OTEL_SPAN_LINK_COUNT_LIMIT", &limit_links}};
+    int which;
+  } vars[] = {{"OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", LIMIT_ATTRIBUTES},
+              {"OTEL_SPAN_EVENT_COUNT_LIMIT", LIMIT_EVENTS},
+              {"OTEL_SPAN_LINK_COUNT_LIMIT", LIMIT_LINKS}};
   for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
-    int64_t value = atomic_load(vars[i].limit);
+    int64_t value = limit_get(vars[i].which);
     if (census__env_positive(vars[i].name, INT32_MAX, NULL, &value)) {
-      atomic_store(vars[i].limit, (uint32_t)value);
+      limit_set(vars[i].which, (uint32_t)value);
     }
   }
   atomic_store_explicit(&limits_read, true, memory_order_release);
@@ -221,11 +252,9 @@ static inline void record_start(struct census_span_data *r, const census_span_op
   r->kind = o ? o->kind : CENSUS_SPAN_KIND_INTERNAL;
   r->start_ns = o && o->start_time_ns ? o->start_time_ns : census__unix_ns();
   r->end_ns = 0;
-  r->limits.max_attributes = atomic_load_explicit(&limit_attributes, memory_order_relaxed);
-  r->limits.max_events = atomic_load_explicit(&limit_events, memory_order_relaxed);
-  r->limits.max_links = atomic_load_explicit(&limit_links, memory_order_relaxed);
-  r->limits.max_attributes_per_event =
-      atomic_load_explicit(&limit_event_attributes, memory_order_relaxed);
+  uint64_t limits[2] = {atomic_load_explicit(&limit_words[0], memory_order_relaxed),
+                        atomic_load_explicit(&limit_words[1], memory_order_relaxed)};
+  memcpy((char *)&r->limits + offsetof(census_span_limits, max_attributes), limits, sizeof limits);
   r->status = CENSUS_SPAN_STATUS_UNSET;
   r->status_message = "";
   size_t length = strlen(name);
@@ -365,7 +394,8 @@ span_start_recording(struct census_span_data *r, const census_span_options *o, c
  * same generator state (test_trace.c: test_fast_start_matches_plain). No call on the way for an
  * unsampled span (a recording one calls span_start_recording() at the end), so the compiler
  * needs no saved registers and no frame: this is most of an unsampled span's cost. */
-static inline census_span span_start(const char *name, const census_span_options *o) {
+__attribute__((always_inline)) static inline census_span span_start(const char *name,
+                                                                    const census_span_options *o) {
   if (!o) {
     o = &default_options;
   }
@@ -856,16 +886,16 @@ CENSUS_EXPORT census_status census_trace_set_limits(const census_span_limits *gi
   }
   limits_ready();
   if (limits->max_attributes) {
-    atomic_store(&limit_attributes, limits->max_attributes);
+    limit_set(LIMIT_ATTRIBUTES, limits->max_attributes);
   }
   if (limits->max_events) {
-    atomic_store(&limit_events, limits->max_events);
+    limit_set(LIMIT_EVENTS, limits->max_events);
   }
   if (limits->max_links) {
-    atomic_store(&limit_links, limits->max_links);
+    limit_set(LIMIT_LINKS, limits->max_links);
   }
   if (limits->max_attributes_per_event) {
-    atomic_store(&limit_event_attributes, limits->max_attributes_per_event);
+    limit_set(LIMIT_EVENT_ATTRIBUTES, limits->max_attributes_per_event);
   }
   return CENSUS_OK;
 }

@@ -221,6 +221,44 @@ static void test_ended_handles_are_inert(void **state) {
   assert_int_equal(census_span_start(NULL, NULL), 0);
 }
 
+/* Each limit lands in its own field of a new span's record, and census_trace_set_limits()
+ * changes only the fields it is given (span.c keeps the four as two packed words, a change is a
+ * compare-exchange of one half): distinct values, so a swapped or lost half shows. */
+static void test_limits_each_field(void **state) {
+  (void)state;
+  census_span_limits limits = {.size = sizeof limits,
+                               .max_attributes = 5,
+                               .max_events = 6,
+                               .max_links = 7,
+                               .max_attributes_per_event = 8};
+  assert_int_equal(census_trace_set_limits(&limits), CENSUS_OK);
+  static const uint32_t want[5][4] = {
+      {5, 6, 7, 8}, {9, 6, 7, 8}, {9, 10, 7, 8}, {9, 10, 11, 8}, {9, 10, 11, 12}};
+  for (int change = 0; change < 5; change++) {
+    if (change > 0) {
+      census_span_limits one = {.size = sizeof one};
+      uint32_t *field[] = {&one.max_attributes, &one.max_events, &one.max_links,
+                           &one.max_attributes_per_event};
+      *field[change - 1] = want[change][change - 1];
+      assert_int_equal(census_trace_set_limits(&one), CENSUS_OK);
+    }
+    census_span s = census_span_start("t/limits each", NULL);
+    const struct census_span_data *r = census__span_lookup(s);
+    assert_non_null(r);
+    assert_int_equal(r->limits.max_attributes, want[change][0]);
+    assert_int_equal(r->limits.max_events, want[change][1]);
+    assert_int_equal(r->limits.max_links, want[change][2]);
+    assert_int_equal(r->limits.max_attributes_per_event, want[change][3]);
+    census_span_end(s);
+  }
+  census_span_limits restore = {.size = sizeof restore,
+                                .max_attributes = 128,
+                                .max_events = 128,
+                                .max_links = 128,
+                                .max_attributes_per_event = 128};
+  assert_int_equal(census_trace_set_limits(&restore), CENSUS_OK);
+}
+
 /* Limits: beyond them attributes, events and links are dropped and counted; replacing an
  * existing key does not count against the limit; status rules (OK is final). */
 static void test_limits_status_and_fields(void **state) {
@@ -1144,6 +1182,7 @@ int main(void) {
       cmocka_unit_test_setup(test_remote_parent_unterminated_tracestate, setup),
       cmocka_unit_test_setup(test_ended_handles_are_inert, setup),
       cmocka_unit_test_setup(test_limits_status_and_fields, setup),
+      cmocka_unit_test_setup(test_limits_each_field, setup),
       cmocka_unit_test_setup(test_unsampled_spans_propagate_context, setup),
       cmocka_unit_test_setup(test_ratio_sampler, setup),
       cmocka_unit_test_setup(test_full_queue_drops_and_counts, setup),
