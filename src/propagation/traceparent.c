@@ -80,20 +80,23 @@ static inline bool tp_decode_ids(const char *value, census_trace_context *contex
 #endif
 }
 
-/* census_traceparent_parse() on a context already reset (census__context_reset()), which
- * census_traceparent_extract() has done by then. */
+/* census_traceparent_parse() without its first reset: every refusal resets the context here
+ * (census__context_reset()), and a success writes every field but the tracestate past its first
+ * byte, so census_traceparent_extract() does not clear the context before the getter is asked. */
 __attribute__((always_inline)) static inline census_status
 tp_parse(const char *value, size_t length, census_trace_context *context) {
   if (!value) {
-    return CENSUS_EINVAL;
+    goto refused;
   }
-  /* Spaces and tabs around the value (RFC 9110 OWS): the common case, none, costs two compares. */
-  if (length && (value[0] == ' ' || value[0] == '\t' || value[length - 1] == ' ' ||
-                 value[length - 1] == '\t')) {
+  /* Spaces and tabs around the value (RFC 9110 OWS): both are below '!', which no valid first or
+   * last character is, so the common case costs one unsigned compare at each end and one of the
+   * length (the trim itself tests for exactly ' ' and '\t'). */
+  if (length < CENSUS_TRACEPARENT_LENGTH || (unsigned char)value[0] <= ' ' ||
+      (unsigned char)value[length - 1] <= ' ') {
     census__trim_ows(&value, &length);
-  }
-  if (length < CENSUS_TRACEPARENT_LENGTH) {
-    return CENSUS_EINVAL;
+    if (length < CENSUS_TRACEPARENT_LENGTH) {
+      goto refused;
+    }
   }
   /* Version 00, the common case, by one compare ("00" reads the same in either byte order). */
   uint8_t version = 0, flags;
@@ -101,22 +104,25 @@ tp_parse(const char *value, size_t length, census_trace_context *context) {
   memcpy(&version_chars, value + TP_VERSION, 2);
   if (version_chars != ('0' << 8 | '0') &&
       (!census__hex_decode(false, value + TP_VERSION, 1, &version) || version == 0xff)) {
-    return CENSUS_EINVAL;
+    goto refused;
   }
   if (version == 0
           ? length != CENSUS_TRACEPARENT_LENGTH
           : length > CENSUS_TRACEPARENT_LENGTH && value[CENSUS_TRACEPARENT_LENGTH] != '-') {
-    return CENSUS_EINVAL;
+    goto refused;
   }
   if (value[TP_DASH1] != '-' || value[TP_DASH2] != '-' || value[TP_DASH3] != '-' ||
       !tp_decode_ids(value, context) || !census__hex_decode(false, value + TP_FLAGS, 1, &flags) ||
       !census__context_ok(context)) {
-    census__context_reset(context);
-    return CENSUS_EINVAL;
+    goto refused;
   }
   context->trace_flags = flags & CENSUS_TRACE_FLAGS_KNOWN;
   context->remote = true;
+  context->tracestate[0] = '\0';
   return CENSUS_OK;
+refused:
+  census__context_reset(context);
+  return CENSUS_EINVAL;
 }
 
 /* Parses as the header comment in propagation.h says. The version decides the length rule: 00 is
@@ -127,8 +133,7 @@ CENSUS_EXPORT census_status census_traceparent_parse(const char *value, size_t l
   if (!context) {
     return CENSUS_EINVAL;
   }
-  census__context_reset(context);
-  return tp_parse(value, length, context);
+  return tp_parse(value, length, context); /* resets the context when it refuses */
 }
 
 /* The tracestate in a context is whatever the application stored there, so it is re-validated
@@ -186,12 +191,17 @@ CENSUS_EXPORT census_status census_traceparent_extract(census_header_get_fn get,
   if (report) {
     *report = (census_tracestate_report){.status = CENSUS_ENOTFOUND};
   }
-  census_status status;
-  const char *traceparent = census__extract_header(get, carrier, "traceparent", context, &status);
-  if (!traceparent) {
-    return status;
+  if (!context) {
+    return CENSUS_EINVAL;
   }
-  status = tp_parse(traceparent, strlen(traceparent), context); /* the context is reset */
+  /* census__extract_header() without its reset first: tp_parse() writes the context whole or
+   * resets it. */
+  const char *traceparent = get ? get(carrier, "traceparent") : NULL;
+  if (!traceparent) {
+    census__context_reset(context);
+    return get ? CENSUS_ENOTFOUND : CENSUS_EINVAL;
+  }
+  census_status status = tp_parse(traceparent, strlen(traceparent), context);
   if (status != CENSUS_OK) {
     return status; /* W3C: a vendor that failed to parse traceparent MUST NOT parse tracestate */
   }

@@ -110,15 +110,10 @@ bool census__sampler_decide_any(const census_sampler *s, const census_trace_cont
   return false;
 }
 
-struct global_sampler {
-  census_sampler *sampler;
-  struct global_sampler *replaced;
-};
-
 static struct census_sampler default_root = {SAMPLER_ALWAYS_ON, 0, 0, NULL};
 static struct census_sampler default_sampler = {SAMPLER_PARENT_BASED, 0, 0, &default_root};
-static struct global_sampler default_global = {&default_sampler, NULL};
-static _Atomic(struct global_sampler *) global = &default_global;
+static struct census__global_sampler default_global = {&default_sampler, NULL};
+_Atomic(struct census__global_sampler *) census__sampler_globals = &default_global;
 
 CENSUS_EXPORT census_status census_trace_set_sampler(const census_sampler *sampler) {
   if (!sampler) {
@@ -127,7 +122,7 @@ CENSUS_EXPORT census_status census_trace_set_sampler(const census_sampler *sampl
   if (census__is_shut_down()) {
     return CENSUS_ESHUTDOWN;
   }
-  struct global_sampler *g = census__malloc(sizeof *g);
+  struct census__global_sampler *g = census__malloc(sizeof *g);
   census_sampler *copy = sampler_copy(sampler);
   if (!g || !copy) {
     census__free(g);
@@ -135,10 +130,6 @@ CENSUS_EXPORT census_status census_trace_set_sampler(const census_sampler *sampl
     return CENSUS_ENOMEM;
   }
   g->sampler = copy;
-  g->replaced = atomic_exchange_explicit(&global, g, memory_order_acq_rel);
+  g->replaced = atomic_exchange_explicit(&census__sampler_globals, g, memory_order_acq_rel);
   return CENSUS_OK;
-}
-
-const census_sampler *census__sampler_global(void) {
-  return atomic_load_explicit(&global, memory_order_acquire)->sampler;
 }

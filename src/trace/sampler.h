@@ -2,8 +2,10 @@
 #ifndef CENSUS_TRACE_SAMPLER_H
 #define CENSUS_TRACE_SAMPLER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "census/trace.h"
 
@@ -43,7 +45,30 @@ static inline bool census__sampler_decide(const census_sampler *s,
   return census__sampler_decide_any(s, parent, trace_id);
 }
 
-/* The global sampler (never NULL once tracing started). */
-const census_sampler *census__sampler_global(void);
+/* The ratio rule of census__sampler_decide_any(): the trace id's lower 8 bytes as a big-endian
+ * integer, shifted right by one, below the bound. */
+static inline bool census__sampler_ratio(const census_sampler *s, const uint8_t trace_id[16]) {
+  uint64_t low;
+  memcpy(&low, trace_id + 8, sizeof low);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  low = __builtin_bswap64(low);
+#endif
+  return (low >> 1) < s->ratio_bound;
+}
+
+/* The global sampler and the ones it replaced (kept: a span starting on another thread may still
+ * be using one), newest first. */
+struct census__global_sampler {
+  census_sampler *sampler;
+  struct census__global_sampler *replaced;
+};
+extern __attribute__((
+    visibility("hidden"))) _Atomic(struct census__global_sampler *) census__sampler_globals;
+
+/* The global sampler (never NULL). Inline: a call here was the one call left on an unsampled
+ * span's start, and made the compiler save six registers for it. */
+static inline const census_sampler *census__sampler_global(void) {
+  return atomic_load_explicit(&census__sampler_globals, memory_order_acquire)->sampler;
+}
 
 #endif

@@ -13,6 +13,7 @@
  * Observers cost one relaxed load per start while none is registered.
  */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,23 +38,53 @@ static CENSUS__HOT_THREAD_LOCAL struct census__span_free_list local;
 static CENSUS__HOT_THREAD_LOCAL census_span current;
 
 /* Read on every sampled start, so atomics rather than a lock. The environment's values
- * (OTEL_SPAN_*_LIMIT) are read once, before the first span starts or the first change. */
-static _Atomic uint32_t limit_attributes = 128, limit_events = 128, limit_links = 128,
-                        limit_event_attributes = 128;
+ * (OTEL_SPAN_*_LIMIT) are read once, before the first span starts or the first change. The four
+ * limits are kept as two words, each holding two of census_span_limits' uint32_t fields in their
+ * order in memory (max_attributes and max_events, then max_links and max_attributes_per_event),
+ * so that a start copies them into its record with two loads and two stores instead of eight
+ * accesses; a change is a compare-exchange of its word. */
+enum { LIMIT_ATTRIBUTES, LIMIT_EVENTS, LIMIT_LINKS, LIMIT_EVENT_ATTRIBUTES };
+_Static_assert(offsetof(census_span_limits, max_events) ==
+                       offsetof(census_span_limits, max_attributes) + 4 &&
+                   offsetof(census_span_limits, max_links) ==
+                       offsetof(census_span_limits, max_attributes) + 8 &&
+                   offsetof(census_span_limits, max_attributes_per_event) ==
+                       offsetof(census_span_limits, max_attributes) + 12,
+               "span limits: the two words copy the four fields in this order");
+#define LIMITS_DEFAULT_WORD (UINT64_C(128) << 32 | 128) /* two 128s: either byte order */
+static _Atomic uint64_t limit_words[2] = {LIMITS_DEFAULT_WORD, LIMITS_DEFAULT_WORD};
 static pthread_once_t limits_once = PTHREAD_ONCE_INIT;
 static atomic_bool limits_read;
+
+static uint32_t limit_get(int which) {
+  uint64_t word = atomic_load_explicit(&limit_words[which / 2], memory_order_relaxed);
+  uint32_t pair[2];
+  memcpy(pair, &word, sizeof word);
+  return pair[which % 2];
+}
+
+static void limit_set(int which, uint32_t value) {
+  _Atomic uint64_t *word = &limit_words[which / 2];
+  uint64_t old = atomic_load(word), fresh;
+  do {
+    uint32_t pair[2];
+    memcpy(pair, &old, sizeof old);
+    pair[which % 2] = value;
+    memcpy(&fresh, pair, sizeof fresh);
+  } while (!atomic_compare_exchange_weak(word, &old, fresh));
+}
 
 static void limits_from_environment(void) {
   static const struct {
     const char *name;
-    _Atomic uint32_t *limit;
-  } vars[] = {{"OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", &limit_attributes},
-              {"OTEL_SPAN_EVENT_COUNT_LIMIT", &limit_events},
-              {"OTEL_SPAN_LINK_COUNT_LIMIT", &limit_links}};
+    int which;
+  } vars[] = {{"OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", LIMIT_ATTRIBUTES},
+              {"OTEL_SPAN_EVENT_COUNT_LIMIT", LIMIT_EVENTS},
+              {"OTEL_SPAN_LINK_COUNT_LIMIT", LIMIT_LINKS}};
   for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
-    int64_t value = atomic_load(vars[i].limit);
+    int64_t value = limit_get(vars[i].which);
     if (census__env_positive(vars[i].name, INT32_MAX, NULL, &value)) {
-      atomic_store(vars[i].limit, (uint32_t)value);
+      limit_set(vars[i].which, (uint32_t)value);
     }
   }
   atomic_store_explicit(&limits_read, true, memory_order_release);
@@ -68,10 +99,10 @@ static inline void limits_ready(void) {
 
 /* ---- pool -------------------------------------------------------------------------------- */
 
-static void local_put(struct census_span_data *r) {
+static inline void local_put(struct census_span_data *r) {
   r->next = local.free;
   local.free = r;
-  if (++local.count > LOCAL_MAX) {
+  if (__builtin_expect(++local.count > LOCAL_MAX, 0)) {
     /* Spill half, so a thread that ends many spans started elsewhere does not hoard them. */
     census__span_pool_spill(&local, LOCAL_MAX / 2);
   }
@@ -182,22 +213,53 @@ span_options_read(const census_span_options *o, census_span_options *copy) {
              : NULL;
 }
 
+/* memcpy(to, from, n) for 1 <= n <= 40 (a name that fits name_inline, with its NUL) in two or
+ * three overlapping moves of 16, 8, 4 or 1 bytes: GCC expands a memcpy of unknown size into a
+ * loop of 8-byte moves (about 25 instructions for a 20-byte name), this takes about 8. */
+static inline void copy_short(char *to, const char *from, size_t n) {
+  if (n >= 16) {
+    char a[16], b[16], c[16];
+    memcpy(a, from, 16);
+    memcpy(b, from + n - 16, 16);
+    if (n > 32) {
+      memcpy(c, from + 16, 16);
+      memcpy(to + 16, c, 16);
+    }
+    memcpy(to, a, 16);
+    memcpy(to + n - 16, b, 16);
+  } else if (n >= 8) {
+    uint64_t a, b;
+    memcpy(&a, from, 8);
+    memcpy(&b, from + n - 8, 8);
+    memcpy(to, &a, 8);
+    memcpy(to + n - 8, &b, 8);
+  } else if (n >= 4) {
+    uint32_t a, b;
+    memcpy(&a, from, 4);
+    memcpy(&b, from + n - 4, 4);
+    memcpy(to, &a, 4);
+    memcpy(to + n - 4, &b, 4);
+  } else {
+    for (size_t i = 0; i < n; i++) {
+      to[i] = from[i];
+    }
+  }
+}
+
 /* Fills what a recording span keeps from its start: kind, start time, limits, status, name. */
 static inline void record_start(struct census_span_data *r, const census_span_options *o,
                                 const char *name) {
   r->kind = o ? o->kind : CENSUS_SPAN_KIND_INTERNAL;
   r->start_ns = o && o->start_time_ns ? o->start_time_ns : census__unix_ns();
   r->end_ns = 0;
-  r->limits.max_attributes = atomic_load_explicit(&limit_attributes, memory_order_relaxed);
-  r->limits.max_events = atomic_load_explicit(&limit_events, memory_order_relaxed);
-  r->limits.max_links = atomic_load_explicit(&limit_links, memory_order_relaxed);
-  r->limits.max_attributes_per_event =
-      atomic_load_explicit(&limit_event_attributes, memory_order_relaxed);
+  uint64_t limits[2] = {atomic_load_explicit(&limit_words[0], memory_order_relaxed),
+                        atomic_load_explicit(&limit_words[1], memory_order_relaxed)};
+  memcpy((char *)&r->limits + offsetof(census_span_limits, max_attributes), limits, sizeof limits);
   r->status = CENSUS_SPAN_STATUS_UNSET;
   r->status_message = "";
   size_t length = strlen(name);
   if (length < sizeof r->name_inline) {
-    memcpy(r->name_inline, name, length + 1);
+    copy_short(r->name_inline, name, length + 1);
     r->name = r->name_inline;
   } else {
     const char *copy = arena_strdup(r, name);
@@ -234,7 +296,10 @@ __attribute__((cold, noinline)) static census_span span_start_observed(struct ce
   return census__span_handle(r);
 }
 
-static census_span span_start(const char *name, const census_span_options *o) {
+/* Every case of census_span_start(): the reference for span_start()'s fast path, which hands over
+ * here (before it changes anything) whenever the start is not one it knows. */
+__attribute__((noinline)) census_span census__span_start_plain(const char *name,
+                                                               const census_span_options *o) {
   if (!name) {
     return 0;
   }
@@ -308,6 +373,105 @@ static census_span span_start(const char *name, const census_span_options *o) {
   return census__span_handle(r);
 }
 
+/* What a fast start copies from the options it was given (NULL: these, the defaults). */
+static const census_span_options default_options = CENSUS_SPAN_OPTIONS_INIT;
+
+/* The end of a fast start whose span records (out of line: the clock read, the name copy and the
+ * limits are what an unsampled span does not need). */
+__attribute__((noinline)) static census_span
+span_start_recording(struct census_span_data *r, const census_span_options *o, const char *name) {
+  limits_ready();
+  record_start(r, o, name);
+  generation_bump(r);
+  return census__span_handle(r);
+}
+
+/* census_span_start() for the starts nearly every program makes: options of this census's size
+ * (or none), no remote parent, no given trace id, no observer, a parent (given by handle or
+ * current) with an empty tracestate or none, and a sampler that is always on/off, a ratio, or
+ * parent-based over one of those. It decides all of that before it changes anything, and hands
+ * every other start to census__span_start_plain() whole, so both make the same span from the
+ * same generator state (test_trace.c: test_fast_start_matches_plain). No call on the way for an
+ * unsampled span (a recording one calls span_start_recording() at the end), so the compiler
+ * needs no saved registers and no frame: this is most of an unsampled span's cost. */
+__attribute__((always_inline)) static inline census_span span_start(const char *name,
+                                                                    const census_span_options *o) {
+  if (!o) {
+    o = &default_options;
+  }
+  struct census_span_data *r = local.free;
+  struct census__id_generator *g = &census__id_generator_tls;
+  if (__builtin_expect(!name || o->size != sizeof *o || !r || o->remote_parent || o->trace_id ||
+                           census__is_shut_down() ||
+                           atomic_load_explicit(&census__span_observing, memory_order_relaxed) ||
+                           g->epoch !=
+                               atomic_load_explicit(&census__ids_seed_epoch, memory_order_relaxed),
+                       0)) {
+    return census__span_start_plain(name, o);
+  }
+  const census_trace_context *parent = NULL;
+  if (o->parent) {
+    struct census_span_data *p = census__span_lookup(o->parent);
+    if (__builtin_expect(!p, 0)) {
+      return census__span_start_plain(name, o); /* stale handle: the plain path's fallbacks */
+    }
+    parent = &p->context;
+  } else if (!o->root && current) {
+    struct census_span_data *p = census__span_lookup(current);
+    parent = p ? &p->context : NULL;
+  }
+  if (__builtin_expect(parent && parent->tracestate[0] != '\0', 0)) {
+    return census__span_start_plain(name, o); /* the tracestate copy */
+  }
+  /* The decision, as far as it can be made before the ids (census__sampler_decide()'s rules;
+   * a ratio needs the trace id: `ratio` decides after the draw). */
+  const census_sampler *s = o->sampler ? o->sampler : census__sampler_global();
+  const census_sampler *ratio = NULL;
+  bool sampled;
+  if (s->kind == SAMPLER_PARENT_BASED && parent) {
+    sampled = (parent->trace_flags & CENSUS_TRACE_FLAG_SAMPLED) != 0;
+  } else {
+    if (s->kind == SAMPLER_PARENT_BASED) {
+      s = s->root;
+    }
+    if (s->kind == SAMPLER_RATIO) {
+      ratio = s;
+    } else if (__builtin_expect(s->kind > SAMPLER_ALWAYS_OFF, 0)) {
+      return census__span_start_plain(name, o); /* nested parent-based */
+    }
+    sampled = s->kind == SAMPLER_ALWAYS_ON;
+  }
+  local.free = r->next;
+  local.count--;
+  uint8_t flags = CENSUS_TRACE_FLAG_RANDOM;
+  r->has_parent = parent != NULL;
+  r->parent_remote = false;
+  r->context.tracestate[0] = '\0';
+  if (parent) {
+    memcpy(r->context.trace_id, parent->trace_id, CENSUS_TRACE_ID_SIZE);
+    memcpy(r->parent_span_id, parent->span_id, CENSUS_SPAN_ID_SIZE);
+    flags = parent->trace_flags & CENSUS_TRACE_FLAG_RANDOM;
+  }
+  if (!parent) {
+    census__trace_id_draw(g, r->context.trace_id);
+  }
+  census__span_id_draw(g, r->context.span_id);
+  r->context.remote = false;
+  if (ratio) {
+    sampled = census__sampler_ratio(ratio, r->context.trace_id);
+  }
+  r->sampled = sampled;
+  r->context.trace_flags = (uint8_t)(flags | (sampled ? CENSUS_TRACE_FLAG_SAMPLED : 0));
+  r->previous_current = 0;
+  if (sampled) {
+    return span_start_recording(r, o, name);
+  }
+  /* generation_bump() and census__span_handle() without reading the generation back */
+  uint32_t generation = atomic_load_explicit(&r->generation, memory_order_relaxed) + 1;
+  atomic_store_explicit(&r->generation, generation, memory_order_relaxed);
+  return (uint64_t)r->index << 32 | generation;
+}
+
 CENSUS_EXPORT census_span census_span_start(const char *name, const census_span_options *o) {
   return span_start(name, o);
 }
@@ -335,22 +499,10 @@ __attribute__((cold, noinline)) static void span_end_record_only(struct census_s
   census__span_record_clear(r);
 }
 
-static void span_end(census_span span, int64_t end_ns) {
-  struct census_span_data *r = census__span_lookup(span);
-  if (!r) {
-    return;
-  }
-  generation_bump(r); /* the handle is dead from here */
-  if (current == span) {
-    current = r->previous_current;
-  }
-  if (!r->sampled) {
-    if (__builtin_expect(r->record_only, 0)) {
-      span_end_record_only(r, end_ns);
-    }
-    local_put(r);
-    return;
-  }
+/* The end of a sampled span: out of line, so that an unsampled span's end is a lookup, a
+ * generation bump and a push on the thread's free list. */
+__attribute__((noinline)) static void span_end_recording(struct census_span_data *r,
+                                                         int64_t end_ns) {
   r->end_ns = end_ns ? end_ns : census__unix_ns();
   if (__builtin_expect(r->observed != 0, 0)) {
     census__span_observe_end(r);
@@ -359,6 +511,29 @@ static void span_end(census_span span, int64_t end_ns) {
     census__span_record_clear(r); /* not queued (no exporter, or dropped): reuse it here */
     local_put(r);
   }
+}
+
+static inline void span_end(census_span span, int64_t end_ns) {
+  struct census_span_data *r = census__span_lookup(span);
+  if (!r) {
+    return;
+  }
+  generation_bump(r); /* the handle is dead from here */
+  if (current == span) {
+    current = r->previous_current;
+  }
+  /* Two byte tests, not one: the compiler merges `sampled || record_only` into one 4-byte load
+   * over the flags, which the start has just written byte by byte, and on x86 a load that spans
+   * several pending smaller stores cannot be forwarded from them; it waits for them to retire
+   * (the optimization manuals' store-forwarding rule), on every span of a start-end loop. */
+  if (r->sampled) {
+    span_end_recording(r, end_ns);
+    return;
+  }
+  if (__builtin_expect(r->record_only, 0)) {
+    span_end_record_only(r, end_ns);
+  }
+  local_put(r);
 }
 
 CENSUS_EXPORT void census_span_end(census_span span) { span_end(span, 0); }
@@ -713,16 +888,16 @@ CENSUS_EXPORT census_status census_trace_set_limits(const census_span_limits *gi
   }
   limits_ready();
   if (limits->max_attributes) {
-    atomic_store(&limit_attributes, limits->max_attributes);
+    limit_set(LIMIT_ATTRIBUTES, limits->max_attributes);
   }
   if (limits->max_events) {
-    atomic_store(&limit_events, limits->max_events);
+    limit_set(LIMIT_EVENTS, limits->max_events);
   }
   if (limits->max_links) {
-    atomic_store(&limit_links, limits->max_links);
+    limit_set(LIMIT_LINKS, limits->max_links);
   }
   if (limits->max_attributes_per_event) {
-    atomic_store(&limit_event_attributes, limits->max_attributes_per_event);
+    limit_set(LIMIT_EVENT_ATTRIBUTES, limits->max_attributes_per_event);
   }
   return CENSUS_OK;
 }

@@ -34,18 +34,58 @@ static census_status parse_tp(const char *s, census_trace_context *ctx) {
   return census_traceparent_parse(s, strlen(s), ctx);
 }
 
-/* Expects `s` to be refused as a traceparent and the context to come back invalid. */
-static void expect_bad_tp(const char *s) {
+/* A valid context with a tracestate, remote: what a refused parse must not leave behind. */
+static census_trace_context filled_context(void) {
   census_trace_context ctx = test_example_context(1);
   ctx.remote = true;
   strcpy(ctx.tracestate, "x=y");
-  assert_int_equal(parse_tp(s, &ctx), CENSUS_EINVAL);
+  return ctx;
+}
+
+static void expect_invalid_context(const census_trace_context *ctx) {
   static const uint8_t zero[16] = {0};
-  assert_memory_equal(ctx.trace_id, zero, 16);
-  assert_memory_equal(ctx.span_id, zero, 8);
-  assert_int_equal(ctx.trace_flags, 0);
-  assert_false(ctx.remote);
-  assert_string_equal(ctx.tracestate, "");
+  assert_memory_equal(ctx->trace_id, zero, 16);
+  assert_memory_equal(ctx->span_id, zero, 8);
+  assert_int_equal(ctx->trace_flags, 0);
+  assert_false(ctx->remote);
+  assert_string_equal(ctx->tracestate, "");
+}
+
+static const char *bad_header; /* what bad_header_get() answers for traceparent */
+static const char *bad_header_get(void *carrier, const char *name) {
+  (void)carrier;
+  return strcmp(name, "traceparent") == 0 ? bad_header : "x=y";
+}
+
+/* Expects `s` to be refused as a traceparent and the context to come back invalid, through
+ * census_traceparent_parse() and through census_traceparent_extract() (which resets the context
+ * only when the parse refuses: a guard for that, passing on the code that reset first too). */
+static void expect_bad_tp(const char *s) {
+  census_trace_context ctx = filled_context();
+  assert_int_equal(parse_tp(s, &ctx), CENSUS_EINVAL);
+  expect_invalid_context(&ctx);
+  ctx = filled_context();
+  bad_header = s;
+  assert_int_equal(census_traceparent_extract(bad_header_get, NULL, &ctx, NULL), CENSUS_EINVAL);
+  expect_invalid_context(&ctx);
+}
+
+/* Proves: extract without a getter (EINVAL) or without a traceparent header (ENOTFOUND) leaves
+ * the context invalid, and a refused traceparent's tracestate header is not read into it. */
+static void test_extract_refusals_reset_context(void **state) {
+  (void)state;
+  census_trace_context ctx = filled_context();
+  assert_int_equal(census_traceparent_extract(NULL, NULL, &ctx, NULL), CENSUS_EINVAL);
+  expect_invalid_context(&ctx);
+  ctx = filled_context();
+  bad_header = NULL;
+  assert_int_equal(census_traceparent_extract(bad_header_get, NULL, &ctx, NULL), CENSUS_ENOTFOUND);
+  expect_invalid_context(&ctx);
+  expect_bad_tp("00-" TRACE_HEX "-" SPAN_HEX "-0g"); /* the last character, after both ids */
+  expect_bad_tp("00-00000000000000000000000000000000-" SPAN_HEX "-01");
+  expect_bad_tp("00-" TRACE_HEX "-0000000000000000-01");
+  expect_bad_tp("00-" TRACE_HEX "-" SPAN_HEX "-01 x");
+  expect_bad_tp("");
 }
 
 static char *repeat(char c, size_t n) {
@@ -1316,6 +1356,7 @@ int main(void) {
       cmocka_unit_test(test_parse_example_round_trip),
       cmocka_unit_test(test_parse_flags),
       cmocka_unit_test(test_parse_ows),
+      cmocka_unit_test(test_extract_refusals_reset_context),
       cmocka_unit_test(test_parse_v00_refusals),
       cmocka_unit_test(test_parse_embedded_nul),
       cmocka_unit_test(test_parse_future_versions),

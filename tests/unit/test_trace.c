@@ -19,6 +19,10 @@
 
 #include "census/exporter.h"
 #include "census/trace.h"
+#include "trace/ids.h"
+#include "trace/sampler.h"
+#include "trace/span_internal.h"
+#include "trace/span_pool.h"
 
 #define MAX_CAPTURED 20000
 
@@ -215,6 +219,44 @@ static void test_ended_handles_are_inert(void **state) {
   }
   assert_int_equal(once, 1);
   assert_int_equal(census_span_start(NULL, NULL), 0);
+}
+
+/* Each limit lands in its own field of a new span's record, and census_trace_set_limits()
+ * changes only the fields it is given (span.c keeps the four as two packed words, a change is a
+ * compare-exchange of one half): distinct values, so a swapped or lost half shows. */
+static void test_limits_each_field(void **state) {
+  (void)state;
+  census_span_limits limits = {.size = sizeof limits,
+                               .max_attributes = 5,
+                               .max_events = 6,
+                               .max_links = 7,
+                               .max_attributes_per_event = 8};
+  assert_int_equal(census_trace_set_limits(&limits), CENSUS_OK);
+  static const uint32_t want[5][4] = {
+      {5, 6, 7, 8}, {9, 6, 7, 8}, {9, 10, 7, 8}, {9, 10, 11, 8}, {9, 10, 11, 12}};
+  for (int change = 0; change < 5; change++) {
+    if (change > 0) {
+      census_span_limits one = {.size = sizeof one};
+      uint32_t *field[] = {&one.max_attributes, &one.max_events, &one.max_links,
+                           &one.max_attributes_per_event};
+      *field[change - 1] = want[change][change - 1];
+      assert_int_equal(census_trace_set_limits(&one), CENSUS_OK);
+    }
+    census_span s = census_span_start("t/limits each", NULL);
+    const struct census_span_data *r = census__span_lookup(s);
+    assert_non_null(r);
+    assert_int_equal(r->limits.max_attributes, want[change][0]);
+    assert_int_equal(r->limits.max_events, want[change][1]);
+    assert_int_equal(r->limits.max_links, want[change][2]);
+    assert_int_equal(r->limits.max_attributes_per_event, want[change][3]);
+    census_span_end(s);
+  }
+  census_span_limits restore = {.size = sizeof restore,
+                                .max_attributes = 128,
+                                .max_events = 128,
+                                .max_links = 128,
+                                .max_attributes_per_event = 128};
+  assert_int_equal(census_trace_set_limits(&restore), CENSUS_OK);
 }
 
 /* Limits: beyond them attributes, events and links are dropped and counted; replacing an
@@ -710,6 +752,173 @@ static void test_span_names_short_and_long(void **state) {
   assert_string_equal(find("t/renamed after start")->name, "t/renamed after start");
 }
 
+/* Every name length that fits the record's inline buffer (0..39) and a few beyond, each exported
+ * byte for byte: span.c copies short names with overlapping 16/8/4/1-byte moves (copy_short()),
+ * whose edges are the lengths 3/4, 7/8, 15/16 and 32/33 (with the NUL). */
+static void test_span_names_every_short_length(void **state) {
+  (void)state;
+  char names[46][48];
+  for (size_t length = 0; length < 46; length++) {
+    for (size_t i = 0; i < length; i++) {
+      names[length][i] = (char)('A' + (length * 7 + i) % 26);
+    }
+    names[length][length] = '\0';
+    census_span_end(census_span_start(names[length], NULL));
+  }
+  assert_int_equal(census_flush(10000), CENSUS_OK);
+  for (size_t length = 0; length < 46; length++) {
+    assert_string_equal(find(names[length])->name, names[length]);
+  }
+}
+
+/* What census__span_start_plain() (every case) makes of `o` from the generator state `from`,
+ * against the fast path census_span_start() takes for the common starts (span.c): the same ids,
+ * flags, parent, tracestate, decision and name, and the generator left in the same state (the
+ * same words drawn). The fast path hands a start it does not know to the plain one, so this
+ * compares them on the starts it does know and on the edges where it hands over. Shown to fail
+ * with the fast path's random flag dropped for children, and with its ratio read little-endian. */
+static void expect_fast_start_matches_plain(const char *name, const census_span_options *o) {
+  struct census__id_generator from = census__id_generator_tls;
+  census_span fast = census_span_start(name, o);
+  struct census__id_generator after_fast = census__id_generator_tls;
+  census__id_generator_tls = from;
+  census_span plain = census__span_start_plain(name, o);
+  assert_memory_equal(census__id_generator_tls.s, after_fast.s, sizeof after_fast.s);
+  assert_true(fast != 0 && plain != 0);
+  const struct census_span_data *f = census__span_lookup(fast), *p = census__span_lookup(plain);
+  assert_true(f && p && f != p);
+  assert_memory_equal(f->context.trace_id, p->context.trace_id, CENSUS_TRACE_ID_SIZE);
+  assert_memory_equal(f->context.span_id, p->context.span_id, CENSUS_SPAN_ID_SIZE);
+  assert_int_equal(f->context.trace_flags, p->context.trace_flags);
+  assert_string_equal(f->context.tracestate, p->context.tracestate);
+  assert_int_equal(f->context.remote, p->context.remote);
+  assert_int_equal(f->sampled, p->sampled);
+  assert_int_equal(f->has_parent, p->has_parent);
+  assert_int_equal(f->parent_remote, p->parent_remote);
+  if (f->has_parent) {
+    assert_memory_equal(f->parent_span_id, p->parent_span_id, CENSUS_SPAN_ID_SIZE);
+  }
+  assert_int_equal(f->previous_current, p->previous_current);
+  assert_int_equal(census_span_is_recording(fast), census_span_is_recording(plain));
+  if (f->sampled) {
+    assert_string_equal(f->name, p->name);
+    assert_int_equal(f->kind, p->kind);
+    assert_int_equal(f->status, p->status);
+    assert_memory_equal(&f->limits, &p->limits, sizeof f->limits);
+  }
+  census_span_end(fast);
+  census_span_end(plain);
+}
+
+static void test_fast_start_matches_plain(void **state) {
+  (void)state;
+  census_status st;
+  census_sampler *on = census_sampler_always_on(), *off = census_sampler_always_off();
+  census_sampler *half = census_sampler_trace_id_ratio(0.5, &st);
+  census_sampler *based_half = census_sampler_parent_based(half);
+  census_sampler *based_off = census_sampler_parent_based(off);
+  census_sampler *nested = census_sampler_parent_based(based_half); /* handed over */
+  census_sampler *samplers[] = {NULL, on, off, half, based_half, based_off, nested};
+  const size_t n_samplers = sizeof samplers / sizeof samplers[0];
+  assert_non_null(on && off && half && based_half && based_off && nested);
+
+  /* Parents: a sampled and an unsampled local span, and a child of a remote parent whose
+   * tracestate is not empty (a local parent with a tracestate: handed over). */
+  census_span_options parent_on = CENSUS_SPAN_OPTIONS_INIT, parent_off = CENSUS_SPAN_OPTIONS_INIT;
+  parent_on.sampler = on;
+  parent_off.sampler = off;
+  census_trace_context remote = {.trace_flags = CENSUS_TRACE_FLAG_SAMPLED};
+  for (int i = 0; i < CENSUS_TRACE_ID_SIZE; i++) {
+    remote.trace_id[i] = (uint8_t)(0x10 + i);
+  }
+  for (int i = 0; i < CENSUS_SPAN_ID_SIZE; i++) {
+    remote.span_id[i] = (uint8_t)(0xa0 + i);
+  }
+  strcpy(remote.tracestate, "vendor=value");
+  census_span_options remote_child = CENSUS_SPAN_OPTIONS_INIT;
+  remote_child.remote_parent = &remote;
+  census_span parents[] = {census_span_start("t/parent on", &parent_on),
+                           census_span_start("t/parent off", &parent_off),
+                           census_span_start("t/remote child", &remote_child)};
+  assert_true(census_span_is_recording(parents[0]) && !census_span_is_recording(parents[1]));
+
+  for (int round = 0; round < 64; round++) { /* ratio decisions both ways */
+    for (size_t s = 0; s < n_samplers; s++) {
+      census_span_options o = CENSUS_SPAN_OPTIONS_INIT;
+      o.sampler = samplers[s];
+      o.kind = CENSUS_SPAN_KIND_CLIENT;
+      expect_fast_start_matches_plain("t/root", &o); /* no current span: a root */
+      o.root = true;
+      expect_fast_start_matches_plain("t/root", &o);
+      o.root = false;
+      for (size_t p = 0; p < 3; p++) {
+        o.parent = parents[p];
+        expect_fast_start_matches_plain("t/child of a handle", &o);
+        o.parent = 0;
+        census_span current = census_span_start_current(
+            "t/current", &(census_span_options){.size = sizeof o, .parent = parents[p]});
+        expect_fast_start_matches_plain("t/child of current", &o);
+        expect_fast_start_matches_plain("t/child of current, no options", NULL);
+        o.root = true;
+        expect_fast_start_matches_plain("t/root beside current", &o);
+        o.root = false;
+        census_span_end(current);
+      }
+      /* Handed over: a given trace id, a stale parent handle, a remote parent. */
+      uint8_t id[CENSUS_TRACE_ID_SIZE] = {1, 2, 3};
+      o.trace_id = id;
+      expect_fast_start_matches_plain("t/given trace id", &o);
+      o.trace_id = NULL;
+      census_span stale = census_span_start("t/stale", NULL);
+      census_span_end(stale);
+      o.parent = stale;
+      expect_fast_start_matches_plain("t/stale parent", &o);
+      o.parent = 0;
+      o.remote_parent = &remote;
+      expect_fast_start_matches_plain("t/remote parent", &o);
+    }
+  }
+  /* The global sampler: the default (parent-based, always on), then a ratio. */
+  expect_fast_start_matches_plain("t/global default", NULL);
+  assert_int_equal(census_trace_set_sampler(half), CENSUS_OK);
+  for (int round = 0; round < 64; round++) {
+    expect_fast_start_matches_plain("t/global ratio", NULL);
+  }
+  census_sampler *default_sampler = census_sampler_parent_based(NULL);
+  assert_int_equal(census_trace_set_sampler(default_sampler), CENSUS_OK);
+  census_sampler_free(default_sampler);
+  for (size_t p = 0; p < 3; p++) {
+    census_span_end(parents[p]);
+  }
+  for (size_t s = 1; s < n_samplers; s++) {
+    census_sampler_free(samplers[s]);
+  }
+}
+
+/* The inline ratio rule (census__sampler_ratio(), span.c's fast start) against the sampler's
+ * own (census__sampler_decide_any()) for random trace ids and ids either side of the bound. */
+static void test_inline_ratio_matches_sampler(void **state) {
+  (void)state;
+  static const double ratios[] = {0.0, 1e-9, 0.25, 0.5, 0.999, 1.0};
+  for (size_t k = 0; k < sizeof ratios / sizeof ratios[0]; k++) {
+    census_status st;
+    census_sampler *s = census_sampler_trace_id_ratio(ratios[k], &st);
+    assert_non_null(s);
+    uint8_t id[CENSUS_TRACE_ID_SIZE];
+    for (int i = 0; i < 20000; i++) {
+      census__trace_id_new(id);
+      if (i < 6) { /* the low 8 bytes (big-endian, shifted by one) around the bound */
+        uint64_t low = ((s->ratio_bound + (uint64_t)(i - 3)) << 1) | (uint64_t)(i & 1);
+        for (int b = 0; b < 8; b++) {
+          id[15 - b] = (uint8_t)(low >> (8 * b));
+        }
+      }
+      assert_int_equal(census__sampler_ratio(s, id), census__sampler_decide_any(s, NULL, id));
+    }
+    census_sampler_free(s);
+  }
+}
+
 /* The ids of a new unsampled root span (ids are drawn for unsampled spans too). */
 static census_trace_context root_ids(void) {
   census_sampler *off = census_sampler_always_off();
@@ -973,6 +1182,7 @@ int main(void) {
       cmocka_unit_test_setup(test_remote_parent_unterminated_tracestate, setup),
       cmocka_unit_test_setup(test_ended_handles_are_inert, setup),
       cmocka_unit_test_setup(test_limits_status_and_fields, setup),
+      cmocka_unit_test_setup(test_limits_each_field, setup),
       cmocka_unit_test_setup(test_unsampled_spans_propagate_context, setup),
       cmocka_unit_test_setup(test_ratio_sampler, setup),
       cmocka_unit_test_setup(test_full_queue_drops_and_counts, setup),
@@ -982,6 +1192,9 @@ int main(void) {
       cmocka_unit_test_setup(test_idle_thread_records_return_to_pool, setup),
       cmocka_unit_test_setup(test_small_ring_reused_after_export, setup),
       cmocka_unit_test_setup(test_span_names_short_and_long, setup),
+      cmocka_unit_test_setup(test_span_names_every_short_length, setup),
+      cmocka_unit_test_setup(test_fast_start_matches_plain, setup),
+      cmocka_unit_test(test_inline_ratio_matches_sampler),
       cmocka_unit_test_setup(test_ids_differ_across_threads_and_fork, setup),
       cmocka_unit_test_setup(test_kind_set_after_start, setup),
       cmocka_unit_test_setup(test_root_trace_id_option, setup),
