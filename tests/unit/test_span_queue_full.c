@@ -68,10 +68,10 @@ static census_sampler *always_on;
  * (bounded) until each thread reports it done. */
 struct ender {
   pthread_t id;
-  long spans;         /* to end in the current phase */
-  atomic_long done;   /* the last phase finished */
-  atomic_long phase;  /* the phase to run; -1: exit */
-  long started;       /* spans census_span_start() gave a handle for, in the current phase */
+  long spans;        /* to end in the current phase */
+  atomic_long done;  /* the last phase finished */
+  atomic_long phase; /* the phase to run; -1: exit */
+  long started;      /* spans census_span_start() gave a handle for, in the current phase */
 };
 
 static void *ender_main(void *arg) {
