@@ -9,15 +9,16 @@
  * the limit), and the exporter gives slots back as it takes spans. So at most max_queue_size spans
  * are ever queued; a span finding no slot is dropped, counted (census_trace_dropped_spans and the
  * self-metric census/dropped_spans) and reported once through diagnostics. A reservation is at
- * most an eighth of the free room, so as the queue fills, rings reserve fewer slots at a time; a
- * ring's unused slots go back when the ring idles through an export (queue_trim()), when its thread
- * exits, and when the limit changes (all rings', so a smaller limit holds at once). A ring's
- * reservation is an atomic on the ring's own line: the owner takes a slot with a compare-exchange
- * nobody else contends, and the exporter takes the rest back with an exchange, so every slot is
- * used or given back exactly once. So a drop can leave free only slots that a thread ending spans
- * right then has reserved (at most 64 each, fewer near full). The thread whose span takes the
- * reservation that completes a batch rings the worker's doorbell (one thread: the batch's last).
- * The worker only
+ * most an eighth of the free room, so near full it is a slot or two. A ring's unused slots go back
+ * when the ring idles through an export (queue_trim()), when its thread exits, when the limit
+ * changes (every ring's, so a smaller limit holds at once), and when a reservation finds no room:
+ * the failing thread then takes every ring's unused slots back once and tries again
+ * (ring_reserve()), so a span is dropped only when the queue holds max_queue_size spans (or while
+ * another thread is taking slots back at that moment). A ring's reservation is an atomic on the
+ * ring's own line: the owner takes a slot with a compare-exchange nobody else contends, anyone
+ * else takes the rest back with an exchange, so every slot is used or given back exactly once.
+ * The thread whose span uses the reserved slot that completes a batch rings the worker's doorbell
+ * (one thread: the batch's last span). Ending a span never waits for the exporter. The worker only
  * reads the records; once a batch is exported, each record goes back to the thread that ended it
  * through its own ring (struct span_ring), so no record crosses cores to be reused. Rings of
  * exited threads are drained, their records given to the pool, and then freed. While no span
@@ -74,8 +75,8 @@ struct span_ring {
   /* Written by the owner. */
   _Alignas(64) _Atomic size_t tail; /* the next slot to fill */
   _Atomic size_t reclaim;           /* the next exported slot the owner takes back */
-  /* Slots reserved in `reserved` and not used yet: the owner takes one per span (compare-
-   * exchange), anyone may take all back (exchange, ring_void()). */
+  /* Slots reserved in `reserved` and not used yet, never more than the ring's free slots: the
+   * owner takes one per span (compare-exchange), anyone may take all back (ring_void()). */
   _Atomic int64_t credit;
   size_t wake_at;   /* the owner's: the tail whose span completes a batch (rings the worker) */
   size_t seen_tail; /* the exporter's, under export_mu: tail at the previous queue_trim() */
@@ -273,13 +274,17 @@ static bool rings_void_try(void) {
   return true;
 }
 
-/* Reserves up to 64 slots of the queue for ring `r` (the caller's, whose credit is 0) whose next
- * span goes at `tail`; false when the queue is full. Lock-free but for the full case: the
+/* Reserves up to 64 slots of the queue, and never more than ring `r` has free (so a reserved slot
+ * is also a free ring slot: the fast path checks only the reservation), for ring `r` (the
+ * caller's, whose credit is 0, with a free slot) whose next span goes at `tail`; false when the
+ * queue is full. Lock-free but for the full case: the
  * compare-exchange fails only when another thread reserved or the exporter gave slots back
  * meanwhile. When no room is left, the other rings' unused slots are taken back once and the
  * reservation tried again, so a span is dropped only when the queue holds max_queue_size spans
  * (or when another thread is taking slots back at that very moment, and gets them). */
 static bool ring_reserve(struct span_ring *r, size_t tail) {
+  int64_t ring_room =
+      (int64_t)(r->mask + 1 - (tail - atomic_load_explicit(&r->reclaim, memory_order_acquire)));
   bool voided = false;
   for (;;) {
     uint64_t epoch = atomic_load_explicit(&void_epoch, memory_order_seq_cst);
@@ -293,6 +298,7 @@ static bool ring_reserve(struct span_ring *r, size_t tail) {
       }
       /* An eighth of the room: near full, a ring holds few slots other rings could use. */
       take = room / 8 > 64 ? 64 : room / 8 > 0 ? room / 8 : 1;
+      take = take < ring_room ? take : ring_room;
     } while (!atomic_compare_exchange_weak_explicit(&reserved, &old, old + take,
                                                     memory_order_relaxed, memory_order_relaxed));
     if (capacity - old <= 0) {
@@ -305,6 +311,10 @@ static bool ring_reserve(struct span_ring *r, size_t tail) {
     atomic_store_explicit(&r->credit, take, memory_order_seq_cst);
     /* rings_void() ran meanwhile (a new limit): it saw the credit (then it is 0 again) or this sees
      * its epoch (then give the slots back and reserve under the new limit). */
+    if (atomic_load_explicit(&exporter_count, memory_order_seq_cst) == 0) {
+      ring_void(r); /* the last exporter went meanwhile: queue nothing (counted as dropped) */
+      return false;
+    }
     if (atomic_load_explicit(&void_epoch, memory_order_seq_cst) == epoch) {
       /* The reservation holding the batch's last slot: the span using it rings the worker. */
       r->wake_at = old < batch && batch <= old + take ? tail + (size_t)(batch - old - 1) : SIZE_MAX;
@@ -358,15 +368,12 @@ __attribute__((noinline)) static bool push_slow(struct census_span_data *record)
 }
 
 bool census__span_queue_push(struct census_span_data *record) {
-  /* The fast path: a free slot in the ring and a reserved slot of the queue. Writes only the
+  /* The fast path: a reserved slot of the queue (and so of the ring). Writes only the
    * ring's own lines (the credit's compare-exchange is uncontended but for a rare take-back). */
   struct span_ring *r = my_ring;
   if (__builtin_expect(r != NULL && !census__is_shut_down(), 1)) {
     size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-    if (__builtin_expect(tail - atomic_load_explicit(&r->reclaim, memory_order_acquire) <=
-                                 r->mask &&
-                             ring_take_credit(r),
-                         1)) {
+    if (__builtin_expect(ring_take_credit(r), 1)) { /* a reserved slot is a free ring slot */
       atomic_store_explicit(&r->slots[tail & r->mask], record, memory_order_relaxed);
       atomic_store_explicit(&r->tail, tail + 1, memory_order_release);
       if (__builtin_expect(tail == r->wake_at, 0)) {
