@@ -4,8 +4,9 @@
  * Records live in chunks that are never freed, so looking a handle up is always memory-safe:
  * handle = index << 32 | generation, and a record answers only while its generation matches
  * (census__span_lookup(), inline: every span call does it). Free records wait on a global list
- * under SPAN_POOL; each thread keeps a private list of them (span.c's) that it refills from, and
- * spills to, the global one in batches, so starting and ending a span takes no lock. An exported
+ * under SPAN_POOL (as whole linked batches of 64, span_pool.c); each thread keeps a private list of
+ * them (span.c's) that it refills from, and spills to, the global one in batches, so starting and
+ * ending a span takes no lock. An exported
  * sampled record goes back to the thread that ended it (span_queue.c), not to the global list,
  * except when that thread has exited.
  */
@@ -41,7 +42,8 @@ struct census__span_free_list {
 struct census__span_free_list *census__span_local_list(void);
 
 /* Moves a batch of free records from the global list to `list`, growing the pool by a chunk when
- * the global list is empty. False only when memory is exhausted and `list` is still empty. */
+ * the global list is empty. False only when memory is exhausted and `list` is still empty. O(1)
+ * when `list` is empty (span_start()'s case): one whole batch is taken. Takes SPAN_POOL. */
 bool census__span_pool_refill(struct census__span_free_list *list);
 
 /* Moves records from `list` to the global list until `keep` are left. */

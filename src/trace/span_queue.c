@@ -3,10 +3,22 @@
  *
  * The queue is one ring per thread that ends spans: single producer (the thread), single consumer
  * (the exporter, under export_mu), so ending a span takes no lock: a release store publishes the
- * slot. One atomic count of queued spans enforces the queue size across all rings (the
- * OpenTelemetry semantics: one bounded queue). When the queue is full the span is dropped, counted
- * (census_trace_dropped_spans and the self-metric census/dropped_spans) and reported once through
- * diagnostics. The thread whose span fills a batch rings the worker's doorbell. The worker only
+ * slot. One bounded queue across all rings (the OpenTelemetry semantics) without a shared counter
+ * written per span: a ring reserves slots of the queue in advance, up to 64 at a time, from one
+ * atomic count (`reserved`: queued spans plus the rings' reserved and unused slots, never above
+ * the limit), and the exporter gives slots back as it takes spans. So at most max_queue_size spans
+ * are ever queued; a span finding no slot is dropped, counted (census_trace_dropped_spans and the
+ * self-metric census/dropped_spans) and reported once through diagnostics. A reservation is at
+ * most an eighth of the free room, so near full it is a slot or two. A ring's unused slots go back
+ * when the ring idles through an export (queue_trim()), when its thread exits, when the limit
+ * changes (every ring's, so a smaller limit holds at once), and when a reservation finds no room:
+ * the failing thread then takes every ring's unused slots back once and tries again
+ * (ring_reserve()), so a span is dropped only when the queue holds max_queue_size spans (or while
+ * another thread is taking slots back at that moment). A ring's reservation is an atomic on the
+ * ring's own line: the owner takes a slot with a compare-exchange nobody else contends, anyone
+ * else takes the rest back with an exchange, so every slot is used or given back exactly once.
+ * The thread whose span uses the reserved slot that completes a batch rings the worker's doorbell
+ * (one thread: the batch's last span). Ending a span never waits for the exporter. The worker only
  * reads the records; once a batch is exported, each record goes back to the thread that ended it
  * through its own ring (struct span_ring), so no record crosses cores to be reused. Rings of
  * exited threads are drained, their records given to the pool, and then freed. While no span
@@ -63,6 +75,10 @@ struct span_ring {
   /* Written by the owner. */
   _Alignas(64) _Atomic size_t tail; /* the next slot to fill */
   _Atomic size_t reclaim;           /* the next exported slot the owner takes back */
+  /* Slots reserved in `reserved` and not used yet, never more than the ring's free slots: the
+   * owner takes one per span (compare-exchange), anyone may take all back (ring_void()). */
+  _Atomic int64_t credit;
+  size_t wake_at;   /* the owner's: the tail whose span completes a batch (rings the worker) */
   size_t seen_tail; /* the exporter's, under export_mu: tail at the previous queue_trim() */
   /* Atomic (relaxed) only because queue_trim() may read a slot that the owner, having taken it
    * back first, fills again; queue_trim() then discards what it read. */
@@ -74,7 +90,13 @@ static struct span_ring *rings;
 static pthread_key_t ring_key;
 static bool ring_key_made;
 static CENSUS__HOT_THREAD_LOCAL struct span_ring *my_ring;
-static _Atomic int64_t queued;                 /* spans in all rings */
+/* Queued spans plus the slots rings reserved and have not used yet (see the file comment): written
+ * once per reservation (up to 64 spans) and once per exported batch, not per span. */
+static _Atomic int64_t reserved;
+/* Bumped (under rings_mu) when the limit changes and every ring's reservation is taken back
+ * (rings_void()): a reservation made across it is given back by its maker (ring_reserve()). A
+ * full queue's take-back (rings_void_try()) leaves it: those reservations hold under the limit. */
+static _Atomic uint64_t void_epoch;
 static _Atomic uint32_t queue_capacity = 2048; /* mirrors options, read without the lock */
 static _Atomic uint32_t batch_size = 512;
 static census__mutex export_mu = CENSUS__MUTEX_INIT(CENSUS__LOCK_SPAN_EXPORT); /* one at a time */
@@ -118,6 +140,7 @@ static struct span_ring *ring_get(void) {
   }
   memset(r, 0, bytes);
   r->mask = capacity - 1;
+  r->wake_at = SIZE_MAX;
   census__mutex_lock(&rings_mu);
   r->next = rings;
   rings = r;
@@ -201,7 +224,116 @@ size_t census__span_queue_reclaim(struct census__span_free_list *list, size_t ma
   return my_ring ? ring_reclaim(my_ring, list, max) : 0;
 }
 
-bool census__span_queue_push(struct census_span_data *record) {
+/* Counts and reports a span that could not be queued (queue full, no ring). */
+static void push_dropped(void) {
+  atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
+  census__count_dropped_spans(1);
+  /* Loaded first: while the queue stays full, every span ends here, and an exchange would write
+   * the flag's cache line from every thread each time. */
+  if (!atomic_load_explicit(&drop_reported, memory_order_relaxed) &&
+      !atomic_exchange(&drop_reported, true)) {
+    census__diag(CENSUS_ELIMIT,
+                 "span export queue full (%u spans): ended spans are being dropped and counted "
+                 "in census/dropped_spans; raise OTEL_BSP_MAX_QUEUE_SIZE or export faster",
+                 atomic_load(&queue_capacity));
+  }
+}
+
+/* Takes back ring `r`'s unused reservation (the exporter, an idle or exited thread's ring; or
+ * rings_void()). Exact: the owner's compare-exchange and this exchange each take a slot once. */
+static void ring_void(struct span_ring *r) {
+  int64_t unused = atomic_exchange_explicit(&r->credit, 0, memory_order_seq_cst);
+  if (unused > 0) {
+    atomic_fetch_sub_explicit(&reserved, unused, memory_order_relaxed);
+  }
+}
+
+/* Takes back every ring's reservation: the limit or batch size changed (a smaller limit then holds
+ * at once), or no exporter is left. */
+static void rings_void(void) {
+  census__mutex_lock(&rings_mu);
+  atomic_fetch_add_explicit(&void_epoch, 1, memory_order_seq_cst);
+  for (struct span_ring *r = rings; r; r = r->next) {
+    ring_void(r);
+  }
+  census__mutex_unlock(&rings_mu);
+}
+
+/* rings_void() when no other thread is at it (false then): a full queue's drop path, which must
+ * not wait (try-lock: no sleep, no syscall while uncontended). */
+static bool rings_void_try(void) {
+  census__lock_order_check(CENSUS__LOCK_SPAN_RINGS);
+  if (pthread_mutex_trylock(&rings_mu.mu) != 0) {
+    return false;
+  }
+  census__lock_order_count(CENSUS__LOCK_SPAN_RINGS, 1);
+  for (struct span_ring *r = rings; r; r = r->next) {
+    ring_void(r);
+  }
+  census__mutex_unlock(&rings_mu);
+  return true;
+}
+
+/* Reserves up to 64 slots of the queue, and never more than ring `r` has free (so a reserved slot
+ * is also a free ring slot: the fast path checks only the reservation), for ring `r` (the
+ * caller's, whose credit is 0, with a free slot) whose next span goes at `tail`; false when the
+ * queue is full. Lock-free but for the full case: the
+ * compare-exchange fails only when another thread reserved or the exporter gave slots back
+ * meanwhile. When no room is left, the other rings' unused slots are taken back once and the
+ * reservation tried again, so a span is dropped only when the queue holds max_queue_size spans
+ * (or when another thread is taking slots back at that very moment, and gets them). */
+static bool ring_reserve(struct span_ring *r, size_t tail) {
+  int64_t ring_room =
+      (int64_t)(r->mask + 1 - (tail - atomic_load_explicit(&r->reclaim, memory_order_acquire)));
+  bool voided = false;
+  for (;;) {
+    uint64_t epoch = atomic_load_explicit(&void_epoch, memory_order_seq_cst);
+    int64_t capacity = (int64_t)atomic_load_explicit(&queue_capacity, memory_order_relaxed);
+    int64_t batch = (int64_t)atomic_load_explicit(&batch_size, memory_order_relaxed);
+    int64_t old = atomic_load_explicit(&reserved, memory_order_relaxed), take = 0;
+    do {
+      int64_t room = capacity - old;
+      if (room <= 0) {
+        break;
+      }
+      /* An eighth of the room: near full, a ring holds few slots other rings could use. */
+      take = room / 8 > 64 ? 64 : room / 8 > 0 ? room / 8 : 1;
+      take = take < ring_room ? take : ring_room;
+    } while (!atomic_compare_exchange_weak_explicit(&reserved, &old, old + take,
+                                                    memory_order_relaxed, memory_order_relaxed));
+    if (capacity - old <= 0) {
+      if (voided || !rings_void_try()) {
+        return false; /* full: every reserved slot holds a queued span */
+      }
+      voided = true;
+      continue;
+    }
+    atomic_store_explicit(&r->credit, take, memory_order_seq_cst);
+    /* rings_void() ran meanwhile (a new limit): it saw the credit (then it is 0 again) or this sees
+     * its epoch (then give the slots back and reserve under the new limit). */
+    if (atomic_load_explicit(&exporter_count, memory_order_seq_cst) == 0) {
+      ring_void(r); /* the last exporter went meanwhile: queue nothing (counted as dropped) */
+      return false;
+    }
+    if (atomic_load_explicit(&void_epoch, memory_order_seq_cst) == epoch) {
+      /* The reservation holding the batch's last slot: the span using it rings the worker. */
+      r->wake_at = old < batch && batch <= old + take ? tail + (size_t)(batch - old - 1) : SIZE_MAX;
+      return true;
+    }
+    ring_void(r);
+  }
+}
+
+/* Takes one of ring `r`'s reserved slots (the owner); false when none is left. */
+static inline bool ring_take_credit(struct span_ring *r) {
+  int64_t c = atomic_load_explicit(&r->credit, memory_order_relaxed);
+  return c > 0 && atomic_compare_exchange_strong_explicit(
+                      &r->credit, &c, c - 1, memory_order_relaxed, memory_order_relaxed);
+}
+
+/* census__span_queue_push() when the fast path cannot: the first span of a thread, no slot
+ * reserved, a full ring, no exporter, after census_shutdown(). */
+__attribute__((noinline)) static bool push_slow(struct census_span_data *record) {
   if (census__is_shut_down()) {
     /* No exporter is left and nothing drains the queue: the span is dropped and counted. */
     static atomic_bool reported;
@@ -216,32 +348,41 @@ bool census__span_queue_push(struct census_span_data *record) {
   }
   config_ready();
   struct span_ring *r = ring_get();
-  int64_t count = atomic_fetch_add_explicit(&queued, 1, memory_order_relaxed) + 1;
-  bool accepted =
-      r && count <= (int64_t)atomic_load_explicit(&queue_capacity, memory_order_relaxed);
-  if (accepted) {
-    size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-    accepted = tail - atomic_load_explicit(&r->reclaim, memory_order_acquire) <= r->mask ||
-               ring_full(r, tail);
-    if (accepted) {
-      atomic_store_explicit(&r->slots[tail & r->mask], record, memory_order_relaxed);
-      atomic_store_explicit(&r->tail, tail + 1, memory_order_release);
-    }
+  if (!r) {
+    push_dropped();
+    return false;
   }
-  if (!accepted) {
-    atomic_fetch_sub_explicit(&queued, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
-    census__count_dropped_spans(1);
-    if (!atomic_exchange(&drop_reported, true)) {
-      census__diag(CENSUS_ELIMIT,
-                   "span export queue full (%u spans): ended spans are being dropped and counted "
-                   "in census/dropped_spans; raise OTEL_BSP_MAX_QUEUE_SIZE or export faster",
-                   atomic_load(&queue_capacity));
-    }
-  } else if (count == (int64_t)atomic_load_explicit(&batch_size, memory_order_relaxed)) {
+  size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+  if ((tail - atomic_load_explicit(&r->reclaim, memory_order_acquire) > r->mask &&
+       !ring_full(r, tail)) ||
+      (!ring_take_credit(r) && !(ring_reserve(r, tail) && ring_take_credit(r)))) {
+    push_dropped();
+    return false;
+  }
+  atomic_store_explicit(&r->slots[tail & r->mask], record, memory_order_relaxed);
+  atomic_store_explicit(&r->tail, tail + 1, memory_order_release);
+  if (tail == r->wake_at) {
     census__wake_ring(CENSUS__WAKE_SPANS); /* this span completed a batch */
   }
-  return accepted;
+  return true;
+}
+
+bool census__span_queue_push(struct census_span_data *record) {
+  /* The fast path: a reserved slot of the queue (and so of the ring). Writes only the
+   * ring's own lines (the credit's compare-exchange is uncontended but for a rare take-back). */
+  struct span_ring *r = my_ring;
+  if (__builtin_expect(r != NULL && !census__is_shut_down(), 1)) {
+    size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    if (__builtin_expect(ring_take_credit(r), 1)) { /* a reserved slot is a free ring slot */
+      atomic_store_explicit(&r->slots[tail & r->mask], record, memory_order_relaxed);
+      atomic_store_explicit(&r->tail, tail + 1, memory_order_release);
+      if (__builtin_expect(tail == r->wake_at, 0)) {
+        census__wake_ring(CENSUS__WAKE_SPANS); /* this span completed a batch */
+      }
+      return true;
+    }
+  }
+  return push_slow(record);
 }
 
 /* Takes up to `max` spans from the rings into `out`; returns how many. They stay the rings'
@@ -258,7 +399,7 @@ static size_t queue_take(struct census_span_data **out, size_t max) {
     atomic_store_explicit(&r->head, head, memory_order_relaxed);
   }
   census__mutex_unlock(&rings_mu);
-  atomic_fetch_sub_explicit(&queued, (int64_t)n, memory_order_relaxed);
+  atomic_fetch_sub_explicit(&reserved, (int64_t)n, memory_order_relaxed); /* their slots */
   return n;
 }
 
@@ -272,8 +413,9 @@ static void queue_done(void) {
     struct span_ring *r = *link;
     size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
     if (atomic_load_explicit(&r->dead, memory_order_acquire)) {
-      /* The owner is gone (its last reclaim happened before dead was set): the worker owns the
-       * ring's exported records now. */
+      /* The owner is gone (its last reclaim and push happened before dead was set): the worker
+       * owns the ring's exported records now, and gives back the slots it had reserved. */
+      ring_void(r);
       size_t at = atomic_load_explicit(&r->reclaim, memory_order_relaxed);
       struct census_span_data *batch[64];
       while (at != head) {
@@ -309,6 +451,7 @@ static void queue_trim(void) {
       r->seen_tail = tail;
       continue;
     }
+    ring_void(r); /* idle: its reserved slots go back to the queue */
     size_t done = atomic_load_explicit(&r->done, memory_order_relaxed);
     size_t at = atomic_load_explicit(&r->reclaim, memory_order_relaxed);
     while (at != done) {
@@ -481,6 +624,9 @@ CENSUS_EXPORT census_status census_span_exporter_unregister(void *user, int64_t 
     atomic_fetch_sub_explicit(&exporter_count, 1, memory_order_relaxed);
   }
   census__mutex_unlock(&exporters_mu);
+  if (atomic_load_explicit(&exporter_count, memory_order_relaxed) == 0) {
+    rings_void(); /* the fast path queues only with a reserved slot: none while no exporter */
+  }
   census__mutex_unlock(&export_mu);
   if (!e) {
     return CENSUS_ENOTFOUND;
@@ -507,6 +653,7 @@ void census__spans_shutdown(int64_t deadline_ns) {
   exporters = NULL;
   atomic_store_explicit(&exporter_count, 0, memory_order_relaxed);
   census__mutex_unlock(&exporters_mu);
+  rings_void();
   census__mutex_unlock(&export_mu);
   while (e) {
     struct span_exporter *next = e->next;
@@ -547,7 +694,7 @@ void census__spans_fork_child(void) {
   if (ring_key_made) {
     pthread_setspecific(ring_key, NULL);
   }
-  atomic_store(&queued, 0);
+  atomic_store(&reserved, 0); /* every ring, with its reservation, is gone */
   census__spans_fork_parent();
 }
 
@@ -588,6 +735,9 @@ census_trace_set_export_options(const census_span_export_options *given) {
     }
   }
   census__mutex_unlock(&queue_mu);
+  if (status == CENSUS_OK) {
+    rings_void(); /* reservations made under the old limit go back: the new one holds at once */
+  }
   census__wake_ring(CENSUS__WAKE_CONFIG);
   return status;
 }

@@ -38,6 +38,10 @@ census_unit_test(cardinality)
 census_unit_test(trace THREADED)
 # Span observers (the zPages' tracez hook): callbacks at span start and end, record-only spans.
 census_unit_test(span_observer THREADED)
+# Sampled spans ended on 2-4 threads (one CPU) while the export queue is full and the exporter
+# blocked or slow: bounded (a stall fails the test), nothing lost, the limit held, then recovery.
+census_unit_test(span_queue_full THREADED)
+set_tests_properties(unit_span_queue_full PROPERTIES TIMEOUT 240)
 # The exporter status registry (the zPages' overview lists every exporter from it).
 census_unit_test(exporter_status THREADED)
 # The options-struct convention, for every options struct of the core.
