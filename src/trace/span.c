@@ -99,16 +99,61 @@ static inline void limits_ready(void) {
 
 /* ---- pool -------------------------------------------------------------------------------- */
 
-static inline void local_put(struct census_span_data *r) {
-  r->next = local.free;
-  local.free = r;
-  if (__builtin_expect(++local.count > LOCAL_MAX, 0)) {
-    /* Spill half, so a thread that ends many spans started elsewhere does not hoard them. */
+/* A thread's free records go back to the global list when it exits: without this, every
+ * short-lived thread that started or ended a span kept up to LOCAL_MAX records (64 after one span,
+ * about 50 kB) that no other thread could take, so a server making a thread per request grew the
+ * pool by a chunk every few threads until it reached CENSUS__SPAN_MAX_CHUNKS and refused every
+ * start. The key is set once per thread, on the paths that first give its list records (the
+ * plain start's refill, local_put_slow(), census__span_local_list()). */
+static pthread_key_t local_key;
+static pthread_once_t local_key_once = PTHREAD_ONCE_INIT;
+static bool local_key_made;
+static CENSUS__HOT_THREAD_LOCAL bool local_hooked;
+
+/* Thread exit (the key's destructor): the exiting thread's free records to the global list.
+ * glibc runs key destructors before it releases the thread's TLS, so `local` is still its own. */
+static void local_exit(void *unused) {
+  (void)unused;
+  census__span_pool_spill(&local, 0);
+}
+
+static void local_key_make(void) {
+  local_key_made = pthread_key_create(&local_key, local_exit) == 0;
+}
+
+/* Arranges local_exit() for the calling thread (once). Cold. */
+static __attribute__((cold, noinline)) void local_hook(void) {
+  pthread_once(&local_key_once, local_key_make);
+  if (local_key_made) {
+    pthread_setspecific(local_key, &local); /* any non-NULL value: the destructor runs */
+  }
+  local_hooked = true;
+}
+
+/* local_put()'s rare cases: the thread's first record (arrange its return at exit), or a list
+ * grown past LOCAL_MAX: spill half, so a thread that ends many spans started elsewhere does not
+ * hoard them. */
+static __attribute__((cold, noinline)) void local_put_slow(void) {
+  if (!local_hooked) {
+    local_hook();
+  }
+  if (local.count > LOCAL_MAX) {
     census__span_pool_spill(&local, LOCAL_MAX / 2);
   }
 }
 
+static inline void local_put(struct census_span_data *r) {
+  r->next = local.free;
+  local.free = r;
+  if (__builtin_expect(++local.count > LOCAL_MAX || !local_hooked, 0)) {
+    local_put_slow();
+  }
+}
+
 struct census__span_free_list *census__span_local_list(void) {
+  if (!local_hooked) {
+    local_hook();
+  }
   return &local;
 }
 
@@ -316,6 +361,9 @@ __attribute__((noinline)) census_span census__span_start_plain(const char *name,
     return 0;
   }
   limits_ready();
+  if (!local_hooked) {
+    local_hook(); /* the list is about to hold records: return them at thread exit */
+  }
   if (!local.free && !census__span_queue_reclaim(&local, REFILL) &&
       !census__span_pool_refill(&local)) {
     census__diag(CENSUS_ENOMEM, "span \"%.64s\" not started: out of memory", name);

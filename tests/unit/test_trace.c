@@ -543,6 +543,68 @@ static void test_spans_from_exiting_threads(void **state) {
   assert_int_equal(census_trace_set_export_options(&saved), CENSUS_OK);
 }
 
+/* Chunks of span records made so far (each CENSUS__SPAN_CHUNK_RECORDS records). */
+static size_t span_chunks(void) {
+  size_t n = 0;
+  while (n < CENSUS__SPAN_MAX_CHUNKS && atomic_load(&census__span_chunks[n])) {
+    n++;
+  }
+  return n;
+}
+
+static census_sampler *exit_test_off;
+
+/* One unsampled span started and ended, then the thread exits. */
+static void *one_span_then_exit(void *arg) {
+  (void)arg;
+  census_span_options o = CENSUS_SPAN_OPTIONS_INIT;
+  o.sampler = exit_test_off;
+  census_span_end(census_span_start("t/short-lived", &o));
+  return NULL;
+}
+
+/* Ends the unsampled span it is given (started on another thread), then exits. */
+static void *end_given_span_then_exit(void *arg) {
+  census_span_end(*(census_span *)arg);
+  return NULL;
+}
+
+/* A thread's private free records go back to the global list when it exits. Before the fix each
+ * short-lived thread kept the 64 records its first start took (and a thread ending spans started
+ * elsewhere kept those), so the pool grew without bound and, at CENSUS__SPAN_MAX_CHUNKS, refused
+ * every start (on that code: grew by 122 chunks here).
+ * Threads run one at a time, so the records a thread returns are there for the next. */
+static void test_exited_threads_return_their_records(void **state) {
+  (void)state;
+  exit_test_off = census_sampler_always_off();
+  assert_non_null(exit_test_off);
+  enum { THREADS = 600 };
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, one_span_then_exit, NULL), 0); /* warm: the pool */
+  assert_int_equal(pthread_join(t, NULL), 0);
+  size_t before = span_chunks();
+  for (int i = 0; i < THREADS; i++) {
+    assert_int_equal(pthread_create(&t, NULL, one_span_then_exit, NULL), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+  }
+  /* Handed off: started here, ended on a thread that then exits holding the record. */
+  census_span_options o = CENSUS_SPAN_OPTIONS_INIT;
+  o.sampler = exit_test_off;
+  for (int i = 0; i < THREADS; i++) {
+    census_span span = census_span_start("t/handed-off", &o);
+    assert_int_not_equal(span, 0);
+    assert_int_equal(pthread_create(&t, NULL, end_given_span_then_exit, &span), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+  }
+  size_t grown = span_chunks() - before;
+  if (grown > 2) {
+    fail_msg("the span pool grew by %zu chunks over %d short-lived threads: exited threads kept "
+             "their free records",
+             grown, 2 * THREADS);
+  }
+  census_sampler_free(exit_test_off);
+}
+
 enum { OWNED = 128 };
 
 struct owner_args {
@@ -1188,6 +1250,7 @@ int main(void) {
       cmocka_unit_test_setup(test_full_queue_drops_and_counts, setup),
       cmocka_unit_test_setup(test_current_span_is_per_thread, setup),
       cmocka_unit_test_setup(test_spans_from_exiting_threads, setup),
+      cmocka_unit_test_setup(test_exited_threads_return_their_records, setup),
       cmocka_unit_test_setup(test_records_return_to_their_thread, setup),
       cmocka_unit_test_setup(test_idle_thread_records_return_to_pool, setup),
       cmocka_unit_test_setup(test_small_ring_reused_after_export, setup),
