@@ -34,6 +34,7 @@
 #include "core/lock.h"
 #include "core/run_state.h"
 #include "stats/cell.h"
+#include "stats/measurement_map.h"
 #include "stats/series.h"
 #include "stats/shm.h"
 #include "tags/tags_internal.h"
@@ -430,37 +431,6 @@ static __attribute__((noinline)) census_status record_views(const struct census_
   return __builtin_expect(failed != 0, 0) ? record_failed(failed) : CENSUS_OK;
 }
 
-/* One measurement (a direct record, a map of one measure), the general way: what
- * record_one_fast() hands over when its conditions do not hold (several views or none, no thread
- * state yet, shared-memory mode, a miss in the cache of recent cells), with the view list and
- * thread state it read. `tags` is resolved already (never NULL: no_tags). Each way is a call of
- * its own (tail calls), so that this dispatch costs no frame. */
-static inline __attribute__((always_inline)) census_status
-record_one(const struct census__measurement *m, const census_tag_map *tags,
-           struct census__view_list *list, struct census__thread_state *ts) {
-  if (__builtin_expect(list->count == 0, 0)) {
-    return record_no_view();
-  }
-  /* record_many() makes the thread state; record_one_shm() keeps shared-memory mode's cells
-   * (shm.h): one relaxed load of a line written once per enable or fork, a test and a branch. */
-  if (__builtin_expect(!ts, 0)) {
-    return record_many(m, 1, tags);
-  }
-  if (__builtin_expect(atomic_load_explicit(&census__shm_epoch, memory_order_relaxed) != 0, 0)) {
-    return record_one_shm(m, list, ts, tags);
-  }
-  return record_views(m, tags, list, ts);
-}
-
-/* record_one() for a measurement given as its parts (a direct record's). Out of line. */
-static __attribute__((noinline)) census_status
-record_one_parts(const census_measure *measure, int64_t int_value, double double_value,
-                 const census_tag_map *tags, struct census__view_list *list,
-                 struct census__thread_state *ts) {
-  struct census__measurement m = {measure, int_value, double_value};
-  return record_one(&m, tags, list, ts);
-}
-
 /* record_one_fast() for the aggregations it does not spell out (distributions, last values,
  * exponential histograms, signed sums, ...): the record window around the cell update, out of
  * line and reached by a tail call, so that the fast path keeps a frame without saved registers
@@ -493,6 +463,69 @@ record_cached_exemplar(struct census__thread_state *ts, const struct census__rvi
   return record_cached(ts, view, cell, measure, int_value, double_value);
 }
 
+/* One measurement (a direct record, a map of one measure), the general way: what
+ * record_one_fast() hands over when its conditions do not hold (several views or none, no thread
+ * state yet, shared-memory mode, a miss in the cache of recent cells, a view with exemplars), with
+ * the view list and thread state it read. `tags` is resolved already (never NULL: no_tags). Each
+ * way is a call of its own (tail calls), so that this dispatch costs no frame. */
+static inline __attribute__((always_inline)) census_status
+record_one(const struct census__measurement *m, const census_tag_map *tags,
+           struct census__view_list *list, struct census__thread_state *ts, bool after_miss) {
+  if (__builtin_expect(list->count == 0, 0)) {
+    return record_no_view();
+  }
+  /* record_many() makes the thread state; record_one_shm() keeps shared-memory mode's cells
+   * (shm.h): one relaxed load of a line written once per enable or fork, a test and a branch. */
+  if (__builtin_expect(!ts, 0)) {
+    return record_many(m, 1, tags);
+  }
+  if (__builtin_expect(atomic_load_explicit(&census__shm_epoch, memory_order_relaxed) != 0, 0)) {
+    return record_one_shm(m, list, ts, tags);
+  }
+  if (after_miss && list->count == 1) {
+    /* A view with exemplars whose cell is cached (under its key, see cell_miss()). */
+    struct census__rview *view = list->views[0];
+    struct census__recent_cell *recent = recent_slot(ts, view, tags->id);
+    if (recent->map_id == tags->id && recent->view == exemplar_key(view)) {
+      return record_cached_exemplar(ts, view, recent->cell, m->measure, m->int_value,
+                                    m->double_value, tags);
+    }
+  }
+  return record_views(m, tags, list, ts);
+}
+
+/* record_one() after a miss in the cache of recent cells, for a measurement the caller holds (a
+ * map's entry). Out of line, without a frame. */
+static __attribute__((noinline)) census_status
+record_one_given_miss(const struct census__measurement *m, const census_tag_map *tags,
+                      struct census__view_list *list, struct census__thread_state *ts) {
+  return record_one(m, tags, list, ts, true);
+}
+
+/* record_one() for a measurement given as its parts (a direct record's). Out of line. */
+static __attribute__((noinline)) census_status
+record_one_parts(const census_measure *measure, int64_t int_value, double double_value,
+                 const census_tag_map *tags, struct census__view_list *list,
+                 struct census__thread_state *ts) {
+  struct census__measurement m = {measure, int_value, double_value};
+  return record_one(&m, tags, list, ts, false);
+}
+
+/* record_one_parts() after a miss in the cache of recent cells (one view, a thread state,
+ * shared-memory mode off): first a view with exemplars whose cell is cached (see record_one()),
+ * whose way on is then a tail call. Out of line, without a frame. */
+static __attribute__((noinline)) census_status
+record_one_parts_miss(const census_measure *measure, int64_t int_value, double double_value,
+                      const census_tag_map *tags, struct census__view_list *list,
+                      struct census__thread_state *ts) {
+  struct census__rview *view = list->views[0];
+  struct census__recent_cell *recent = recent_slot(ts, view, tags->id);
+  if (recent->map_id == tags->id && recent->view == exemplar_key(view)) {
+    return record_cached_exemplar(ts, view, recent->cell, measure, int_value, double_value, tags);
+  }
+  return record_one_parts(measure, int_value, double_value, tags, list, ts);
+}
+
 /* The record path of one measurement into a measure with one registered view whose cell for
  * this tag map is in the thread's cache of recent cells: the common case, and the one the bench
  * counts (bench/ops_callgrind.c). One view list load, one cache probe, the record window and the
@@ -512,9 +545,11 @@ record_one_fast(const census_measure *measure, int64_t int_value, double double_
                 const struct census__measurement *given) {
 #define INT_VALUE (given ? given->int_value : int_value)
 #define DOUBLE_VALUE (given ? given->double_value : from_int ? (double)int_value : double_value)
-#define RECORD_ONE()                                                                               \
-  (given ? record_one(given, tags, list, ts)                                                       \
-         : record_one_parts(measure, INT_VALUE, DOUBLE_VALUE, tags, list, ts))
+#define RECORD_ONE(after_miss)                                                                          \
+  (!given       ? (after_miss ? record_one_parts_miss : record_one_parts)(measure, INT_VALUE,           \
+                                                                    DOUBLE_VALUE, tags, list, ts) \
+   : after_miss ? record_one_given_miss(given, tags, list, ts)                                          \
+                : record_one(given, tags, list, ts, false))
   if (!tags) {
     tags = census__tag_current;
     if (!tags) {
@@ -526,16 +561,13 @@ record_one_fast(const census_measure *measure, int64_t int_value, double double_
   if (__builtin_expect(list->count != 1 || !ts ||
                            atomic_load_explicit(&census__shm_epoch, memory_order_relaxed),
                        0)) {
-    return RECORD_ONE();
+    return RECORD_ONE(false);
   }
   struct census__rview *view = list->views[0];
   uint64_t map_id = tags->id;
   struct census__recent_cell *recent = recent_slot(ts, view, map_id);
   if (__builtin_expect(recent->map_id != map_id || recent->view != view, 0)) {
-    if (recent->map_id == map_id && recent->view == exemplar_key(view)) {
-      return record_cached_exemplar(ts, view, recent->cell, measure, INT_VALUE, DOUBLE_VALUE, tags);
-    }
-    return RECORD_ONE();
+    return RECORD_ONE(true);
   }
   struct census__cell *cell = recent->cell;
   census_aggregation_type type = view->record_type;
@@ -565,6 +597,20 @@ census_status census__record(const struct census__measurement *measurements, siz
     return record_many(measurements, count, census__tags_or_current(tags));
   }
   return record_one_fast(measurements->measure, 0, 0, tags, false, measurements);
+}
+
+CENSUS_EXPORT census_status census_measurement_map_record(const census_measurement_map *map,
+                                                          const census_tag_map *tags) {
+  if (!map) {
+    return CENSUS_EINVAL;
+  }
+  if (__builtin_expect(map->refusal != CENSUS_OK, 0)) {
+    return census__refuse(map->refusal, map->count + map->refused, map->refused_measure);
+  }
+  if (__builtin_expect(map->count != 1, 0)) {
+    return record_many(map->entries, map->count, census__tags_or_current(tags));
+  }
+  return record_one_fast(map->entries->measure, 0, 0, tags, false, map->entries);
 }
 
 census_status census__record_one_int64(const census_measure *measure, int64_t value,
