@@ -28,7 +28,9 @@ struct census__thread_state {
   struct census__cell_chunk *chunks;
   size_t chunk_used;
   /* Recently used (tag map content id, view) -> cell: records that reuse a tag map skip hashing
-   * and comparing its values. Direct-mapped; a miss falls back to the slot table. */
+   * and comparing its values. Direct-mapped, indexed by the top six bits of the map's id xor the
+   * view's hash seed (recorder.c's recent_slot()); a miss falls back to the slot table. A view
+   * with exemplars is kept under its address with bit 0 set (recorder.c's cell_miss()). */
   struct census__recent_cell {
     uint64_t map_id;
     const struct census__rview *view;
