@@ -13,7 +13,10 @@
  * (census_histogram_record_double() with record_direct_distribution_3tags's bounds) beside
  * record_direct_distribution_3tags, record_bound_counter (a counter's handle) beside
  * record_bound_sum (census_measure_bind() of a Sum view's measure); cases bench_record does not
- * time: record_direct_exponential_3tags, record_bound_exponential; and the shared-memory mode:
+ * time: record_direct_exponential_3tags, record_bound_exponential,
+ * record_direct_two_measures_3tags (two records per operation: record_direct_int_3tags's, then
+ * record_direct_sum_3tags's, with the same tag map; its figure is for the pair); and the
+ * shared-memory mode:
  * shm_record_direct_int_3tags, shm_record_map_int_3tags, shm_record_map_distribution_3tags,
  * shm_record_bound_int, shm_record_bound_distribution, the same operations after
  * census_shm_enable() on a fresh directory (removed at exit), turned on after set-up as
@@ -208,6 +211,12 @@ static bool record_map_distribution_3tags(void) {
 static bool bound_int(void) { return census_bound_record_int64(bound_count, 1) == CENSUS_OK; }
 static bool bound_distribution(void) {
   return census_bound_record_double(bound_dist, 4.2) == CENSUS_OK;
+}
+/* Two records per operation, into two measures (one view each) with the same tag map: the
+ * thread's cache of recent cells must hold both (view, tag map) pairs at once. */
+static bool record_two_measures_3tags(void) {
+  return census_record_int64(count_measure, 1, tags) == CENSUS_OK &&
+         census_record_int64(sum_measure, 1, tags) == CENSUS_OK;
 }
 static bool record_sum_3tags(void) {
   return census_record_int64(sum_measure, 1, tags) == CENSUS_OK;
@@ -453,6 +462,7 @@ int main(int argc, char **argv) {
       {"shm_record_bound_distribution", bound_distribution},
       {"record_exemplar_nospan", record_exemplar_nospan},
       {"record_exemplar_sampled", record_exemplar_sampled},
+      {"record_direct_two_measures_3tags", record_two_measures_3tags},
   };
   set_up(n);
   if (!traceparent_extract()) { /* the context traceparent_inject writes */

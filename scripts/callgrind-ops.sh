@@ -36,7 +36,7 @@ if [[ ${#ops[@]} -eq 0 ]]; then
     shm_record_map_distribution_3tags shm_record_bound_int shm_record_bound_distribution
     otlp_encode_per_series
     otlp_encode_per_span prometheus_render_per_series record_exemplar_nospan
-    record_exemplar_sampled)
+    record_exemplar_sampled record_direct_two_measures_3tags)
 fi
 command -v valgrind >/dev/null || {
   echo "callgrind-ops.sh: valgrind not found (Debian package valgrind, scripts/install-deps.sh)" >&2

@@ -16,9 +16,10 @@
  * made as another kind or value type is refused here. INSTRUMENTS is held through the making, so
  * two threads making the same instrument get one handle.
  *
- * Recording. A record through an instrument is the measure path itself (recorder.h's validation
- * and census__record(), as census_record_int64() does), not a call of the public function: the
- * bench (bench/bench_record.c, bench/ops_callgrind.c) shows the same cost.
+ * Recording. A record through an instrument is the measure path itself (recorder.h's
+ * census__record_one_int64() / _double(): validation and the record path with its fast path, the
+ * call census_record_int64() makes), not a call of the public function: the bench
+ * (bench/bench_record.c, bench/ops_callgrind.c) shows the same cost.
  */
 #include "instruments/instrument.h"
 
@@ -296,7 +297,7 @@ CENSUS__CONSTRUCTORS(updown_counter, CENSUS__UPDOWN_COUNTER)
 CENSUS__CONSTRUCTORS(histogram, CENSUS__HISTOGRAM)
 CENSUS__CONSTRUCTORS(gauge, CENSUS__GAUGE)
 
-/* The record path of census_record_int64() / census_record_double() (recorder.h), inline. */
+/* The record path of census_record_int64() / census_record_double() (recorder.h). */
 static inline census_status record_int64(const void *instrument, int64_t value,
                                          const census_tag_map *tags) {
   return instrument ? census__record_one_int64(

@@ -4,21 +4,16 @@
  * value that may not be recorded (negative, NaN, infinite, a double for an int64 measure)
  * poisons the map; record then refuses the whole map, counts its measurements in the
  * self-metric and reports the refusal, so nothing is recorded half-way.
+ *
+ * census_measurement_map_record() is in recorder.c, with the record path's fast path inline.
  */
 #include <math.h>
 #include <stdlib.h>
 
+#include "stats/measurement_map.h"
 #include "stats/recorder.h"
 #include "stats/stats_internal.h"
 #include "core/alloc.h"
-
-struct census_measurement_map {
-  struct census__measurement *entries;
-  size_t count, capacity;
-  census_status refusal; /* the first put error, CENSUS_OK if none */
-  size_t refused;        /* measurements refused by puts */
-  const char *refused_measure;
-};
 
 CENSUS_EXPORT census_measurement_map *census_measurement_map_new(void) {
   return census__calloc(1, sizeof(census_measurement_map));
@@ -65,24 +60,27 @@ static __attribute__((noinline)) census_status map_append_grow(census_measuremen
   return CENSUS_OK;
 }
 
-/* Puts a validated-here value: replaces the measure's entry, or appends one. */
-static inline census_status map_put(census_measurement_map *map, struct census__measurement m,
-                                    census_status type_status) {
-  census_status status = type_status != CENSUS_OK ? type_status : census__measurement_check(&m);
-  if (__builtin_expect(status != CENSUS_OK, 0)) {
-    return map_refuse(map, m.measure, status);
+/* Stores `m` (validated): replaces the measure's entry, or appends one. The first entry is
+ * tested before the loop: a map reused for one measure (put, record, put again) finds it there. */
+static inline census_status map_store(census_measurement_map *map, struct census__measurement m) {
+  struct census__measurement *entries = map->entries;
+  size_t count = map->count;
+  if (__builtin_expect(count != 0 && entries[0].measure == m.measure, 1)) {
+    entries[0].int_value = m.int_value; /* the measure is the same */
+    entries[0].double_value = m.double_value;
+    return CENSUS_OK;
   }
-  struct census__measurement *entry = map->entries, *end = entry + map->count;
-  for (; entry < end; entry++) {
-    if (entry->measure == m.measure) {
-      *entry = m;
+  for (size_t i = 1; i < count; i++) {
+    if (entries[i].measure == m.measure) {
+      entries[i] = m;
       return CENSUS_OK;
     }
   }
-  if (__builtin_expect(map->count == map->capacity, 0)) {
+  if (__builtin_expect(count == map->capacity, 0)) {
     return map_append_grow(map, m);
   }
-  map->entries[map->count++] = m;
+  entries[count] = m;
+  map->count = count + 1;
   return CENSUS_OK;
 }
 
@@ -92,8 +90,13 @@ CENSUS_EXPORT census_status census_measurement_map_put_int64(census_measurement_
   if (!map || !measure) {
     return CENSUS_EINVAL;
   }
+  /* census__measurement_check() for an int64 value, whatever the measure's type: a double
+   * measure's value (double)value is finite and negative exactly when value is. */
+  if (__builtin_expect(value < 0, 0) && !measure->signed_values) {
+    return map_refuse(map, measure, CENSUS_ENEGATIVE);
+  }
   struct census__measurement m = {measure, value, (double)value};
-  return map_put(map, m, CENSUS_OK);
+  return map_store(map, m);
 }
 
 CENSUS_EXPORT census_status census_measurement_map_put_double(census_measurement_map *map,
@@ -103,18 +106,12 @@ CENSUS_EXPORT census_status census_measurement_map_put_double(census_measurement
     return CENSUS_EINVAL;
   }
   struct census__measurement m = {measure, 0, value};
-  return map_put(map, m, measure->type == CENSUS_MEASURE_INT64 ? CENSUS_ETYPE : CENSUS_OK);
-}
-
-CENSUS_EXPORT census_status census_measurement_map_record(const census_measurement_map *map,
-                                                          const census_tag_map *tags) {
-  if (!map) {
-    return CENSUS_EINVAL;
+  census_status status =
+      measure->type == CENSUS_MEASURE_INT64 ? CENSUS_ETYPE : census__measurement_check(&m);
+  if (__builtin_expect(status != CENSUS_OK, 0)) {
+    return map_refuse(map, measure, status);
   }
-  if (map->refusal != CENSUS_OK) {
-    return census__refuse(map->refusal, map->count + map->refused, map->refused_measure);
-  }
-  return census__record(map->entries, map->count, tags);
+  return map_store(map, m);
 }
 
 CENSUS_EXPORT census_status census_record_int64(const census_measure *measure, int64_t value,

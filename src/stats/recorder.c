@@ -34,6 +34,7 @@
 #include "core/lock.h"
 #include "core/run_state.h"
 #include "stats/cell.h"
+#include "stats/measurement_map.h"
 #include "stats/series.h"
 #include "stats/shm.h"
 #include "tags/tags_internal.h"
@@ -261,6 +262,11 @@ static __attribute__((noinline)) struct census__cell *cell_lookup(struct census_
   return cell;
 }
 
+/* The key a view with exemplars' cell is cached under (cell_miss()). */
+static inline const struct census__rview *exemplar_key(const struct census__rview *view) {
+  return (const struct census__rview *)((uintptr_t)view | 1);
+}
+
 /* A miss in the cache of recent cells: the slot table (cell_lookup()), then the cache entry
  * `recent` remembers the cell. Out of line, so the record path keeps few live registers.
  * `m` (the one-measurement path's measurement, else NULL): when shared-memory mode is on here
@@ -274,8 +280,7 @@ cell_miss(struct census__thread_state *ts, struct census__recent_cell *recent,
   /* A view with exemplars is cached under its address with bit 0 set, which the inline check of
    * cell_for() never matches: each of its records comes here and hands its tags to the cell
    * update's exemplar case (exemplar.h), and a repeat finds its cell without the lookup. */
-  const struct census__rview *key =
-      view->exemplar_at ? (const struct census__rview *)((uintptr_t)view | 1) : view;
+  const struct census__rview *key = view->exemplar_at ? exemplar_key(view) : view;
   if (view->exemplar_at && recent->map_id == map_id && recent->view == key) {
     census__exemplar_tags = tags;
     return recent->cell;
@@ -293,14 +298,21 @@ cell_miss(struct census__thread_state *ts, struct census__recent_cell *recent,
   return cell;
 }
 
+/* The entry of the thread's cache of recent cells for (tag map content `map_id`, view): the top
+ * six bits of the map's id (well mixed: tag_map.c) xor the view's hash seed (a hash of its
+ * name), so the views recorded with one tag map take different entries. */
+static inline struct census__recent_cell *
+recent_slot(struct census__thread_state *ts, const struct census__rview *view, uint64_t map_id) {
+  return &ts->recent[(map_id ^ view->hash_seed) >> 58];
+}
+
 /* The thread's cell for the view's tuple in `tags` (whose content id is `map_id`), through the
  * thread's cache of recent (tag map content, view) pairs first; `m` as for cell_miss(). NULL only
  * on ENOMEM. */
 static inline struct census__cell *cell_for(struct census__thread_state *ts,
                                             struct census__rview *view, const census_tag_map *tags,
                                             uint64_t map_id, const struct census__measurement *m) {
-  struct census__recent_cell *recent =
-      &ts->recent[((map_id * 0x9e3779b97f4a7c15ULL) ^ ((uintptr_t)view >> 6)) >> 58];
+  struct census__recent_cell *recent = recent_slot(ts, view, map_id);
   if (__builtin_expect(recent->map_id == map_id && recent->view == view, 1)) {
     return recent->cell;
   }
@@ -391,41 +403,233 @@ record_one_shm(const struct census__measurement *m, struct census__view_list *li
   return __builtin_expect(failed != 0, 0) ? record_failed(failed) : CENSUS_OK;
 }
 
-/* One measurement (a direct record, a map of one measure: the common case), without the pass
- * over measurements: its view list, the thread state (made out of line the first time), then each
- * view's cell, found through the cache of recent cells, updated inside the record window. */
-census_status census__record(const struct census__measurement *measurements, size_t count,
-                             const census_tag_map *tags) {
-  tags = census__tags_or_current(tags);
-  if (__builtin_expect(count != 1, 0)) {
-    return record_many(measurements, count, tags);
-  }
-  struct census__view_list *list =
-      atomic_load_explicit(&measurements->measure->views, memory_order_acquire);
-  if (__builtin_expect(list->count == 0, 0)) {
-    return record_no_view();
-  }
-  struct census__thread_state *ts = census__this_thread;
-  /* record_many() makes the thread state; record_one_shm() keeps shared-memory mode's cells
-   * (shm.h): one relaxed load of a line written once per enable or fork, a test and a branch. */
-  if (__builtin_expect(!ts || atomic_load_explicit(&census__shm_epoch, memory_order_relaxed), 0)) {
-    return ts ? record_one_shm(measurements, list, ts, tags) : record_many(measurements, 1, tags);
-  }
+/* What a record with no tags (NULL, and no current tag map) uses in place of NULL: an empty map
+ * with NULL's id, 0. Every lookup reads it as it reads NULL (no entries). */
+static const census_tag_map no_tags = {NULL, 0, 0, 0};
+
+/* One measurement into each view of `list` (the thread has a state, shared-memory mode is off):
+ * each view's cell found through the cache of recent cells (the slot table on a miss) and
+ * updated inside the record window. Out of line: record_one()'s general case. */
+static __attribute__((noinline)) census_status record_views(const struct census__measurement *m,
+                                                            const census_tag_map *tags,
+                                                            struct census__view_list *list,
+                                                            struct census__thread_state *ts) {
   uint64_t map_id = census__tag_map_id(tags);
   uint64_t seq;
   unsigned phase = census__window_enter(&ts->seq, &seq);
   int64_t failed = 0;
   for (size_t v = 0; v < list->count; v++) {
     struct census__rview *view = list->views[v];
-    struct census__cell *cell = cell_for(ts, view, tags, map_id, measurements);
+    struct census__cell *cell = cell_for(ts, view, tags, map_id, m);
     if (__builtin_expect(cell != NULL, 1)) {
-      census__cell_update(view, cell->words + phase * view->words, measurements);
+      census__cell_update(view, cell->words + phase * view->words, m);
     } else {
       failed++;
     }
   }
   census__window_leave(&ts->seq, seq);
   return __builtin_expect(failed != 0, 0) ? record_failed(failed) : CENSUS_OK;
+}
+
+/* record_one_fast() for the aggregations it does not spell out (distributions, last values,
+ * exponential histograms, signed sums, ...): the record window around the cell update, out of
+ * line and reached by a tail call, so that the fast path keeps a frame without saved registers
+ * and its COUNT and SUM cases stay a few instructions. */
+static __attribute__((noinline)) census_status
+record_cached(struct census__thread_state *ts, const struct census__rview *view,
+              struct census__cell *cell, const census_measure *measure, int64_t int_value,
+              double double_value) {
+  struct census__measurement m = {measure, int_value, double_value};
+  uint64_t seq;
+  unsigned phase = census__window_enter(&ts->seq, &seq);
+  _Atomic uint64_t *w = cell->words + phase * view->words;
+  if (view->record_type == CENSUS_AGGREGATION_DISTRIBUTION) {
+    census__cell_distribution_update(view, w, &m);
+  } else {
+    census__cell_update(view, w, &m);
+  }
+  census__window_leave(&ts->seq, seq);
+  return CENSUS_OK;
+}
+
+/* record_cached() for a view with exemplars, whose cell the cache of recent cells keeps under
+ * the view's address with bit 0 set (cell_miss()): the exemplar case of the update reads the
+ * recording's tags from census__exemplar_tags (exemplar.h), set here as cell_miss() sets it. */
+static __attribute__((noinline)) census_status
+record_cached_exemplar(struct census__thread_state *ts, const struct census__rview *view,
+                       struct census__cell *cell, const census_measure *measure, int64_t int_value,
+                       double double_value, const census_tag_map *tags) {
+  census__exemplar_tags = tags;
+  return record_cached(ts, view, cell, measure, int_value, double_value);
+}
+
+/* One measurement (a direct record, a map of one measure), the general way: what
+ * record_one_fast() hands over when its conditions do not hold (several views or none, no thread
+ * state yet, shared-memory mode, a miss in the cache of recent cells, a view with exemplars), with
+ * the view list and thread state it read. `tags` is resolved already (never NULL: no_tags). Each
+ * way is a call of its own (tail calls), so that this dispatch costs no frame. */
+static inline __attribute__((always_inline)) census_status
+record_one(const struct census__measurement *m, const census_tag_map *tags,
+           struct census__view_list *list, struct census__thread_state *ts, bool after_miss) {
+  if (__builtin_expect(list->count == 0, 0)) {
+    return record_no_view();
+  }
+  /* record_many() makes the thread state; record_one_shm() keeps shared-memory mode's cells
+   * (shm.h): one relaxed load of a line written once per enable or fork, a test and a branch. */
+  if (__builtin_expect(!ts, 0)) {
+    return record_many(m, 1, tags);
+  }
+  if (__builtin_expect(atomic_load_explicit(&census__shm_epoch, memory_order_relaxed) != 0, 0)) {
+    return record_one_shm(m, list, ts, tags);
+  }
+  if (after_miss && list->count == 1) {
+    /* A view with exemplars whose cell is cached (under its key, see cell_miss()). */
+    struct census__rview *view = list->views[0];
+    struct census__recent_cell *recent = recent_slot(ts, view, tags->id);
+    if (recent->map_id == tags->id && recent->view == exemplar_key(view)) {
+      return record_cached_exemplar(ts, view, recent->cell, m->measure, m->int_value,
+                                    m->double_value, tags);
+    }
+  }
+  return record_views(m, tags, list, ts);
+}
+
+/* record_one() after a miss in the cache of recent cells, for a measurement the caller holds (a
+ * map's entry). Out of line, without a frame. */
+static __attribute__((noinline)) census_status
+record_one_given_miss(const struct census__measurement *m, const census_tag_map *tags,
+                      struct census__view_list *list, struct census__thread_state *ts) {
+  return record_one(m, tags, list, ts, true);
+}
+
+/* record_one() for a measurement given as its parts (a direct record's). Out of line. */
+static __attribute__((noinline)) census_status
+record_one_parts(const census_measure *measure, int64_t int_value, double double_value,
+                 const census_tag_map *tags, struct census__view_list *list,
+                 struct census__thread_state *ts) {
+  struct census__measurement m = {measure, int_value, double_value};
+  return record_one(&m, tags, list, ts, false);
+}
+
+/* record_one_parts() after a miss in the cache of recent cells (one view, a thread state,
+ * shared-memory mode off): first a view with exemplars whose cell is cached (see record_one()),
+ * whose way on is then a tail call. Out of line, without a frame. */
+static __attribute__((noinline)) census_status
+record_one_parts_miss(const census_measure *measure, int64_t int_value, double double_value,
+                      const census_tag_map *tags, struct census__view_list *list,
+                      struct census__thread_state *ts) {
+  struct census__rview *view = list->views[0];
+  struct census__recent_cell *recent = recent_slot(ts, view, tags->id);
+  if (recent->map_id == tags->id && recent->view == exemplar_key(view)) {
+    return record_cached_exemplar(ts, view, recent->cell, measure, int_value, double_value, tags);
+  }
+  return record_one_parts(measure, int_value, double_value, tags, list, ts);
+}
+
+/* The record path of one measurement into a measure with one registered view whose cell for
+ * this tag map is in the thread's cache of recent cells: the common case, and the one the bench
+ * counts (bench/ops_callgrind.c). One view list load, one cache probe, the record window and the
+ * update, in one frame without saved registers; every other case leaves through a tail call
+ * before it enters the window (record_one() for the general path, record_cached() for the other
+ * aggregations), so exactly one path records each value. Its COUNT and SUM updates are
+ * census__cell_update()'s cases (cell.h) written out: the same words, the same saturation
+ * (census__sum_add()); test_record.c's test_fast_path_matches_plain_path checks every
+ * aggregation against the general path. `from_int`: the caller recorded an int64, and
+ * double_value is made from int_value only where an update or a way out needs it. `given`: the
+ * measurement as the caller holds it (census__record()), read where a value is needed (the
+ * values' parameters are then unused) and taken by the general path without a copy; NULL for a
+ * direct record (the general path makes one). */
+static inline __attribute__((always_inline)) census_status
+record_one_fast(const census_measure *measure, int64_t int_value, double double_value,
+                const census_tag_map *tags, bool from_int,
+                const struct census__measurement *given) {
+#define INT_VALUE (given ? given->int_value : int_value)
+#define DOUBLE_VALUE (given ? given->double_value : from_int ? (double)int_value : double_value)
+#define RECORD_ONE(after_miss)                                                                          \
+  (!given       ? (after_miss ? record_one_parts_miss : record_one_parts)(measure, INT_VALUE,           \
+                                                                    DOUBLE_VALUE, tags, list, ts) \
+   : after_miss ? record_one_given_miss(given, tags, list, ts)                                          \
+                : record_one(given, tags, list, ts, false))
+  if (!tags) {
+    tags = census__tag_current;
+    if (!tags) {
+      tags = &no_tags; /* as NULL everywhere, with the id 0 NULL has: no test for NULL below */
+    }
+  }
+  struct census__view_list *list = atomic_load_explicit(&measure->views, memory_order_acquire);
+  struct census__thread_state *ts = census__this_thread;
+  if (__builtin_expect(list->count != 1 || !ts ||
+                           atomic_load_explicit(&census__shm_epoch, memory_order_relaxed),
+                       0)) {
+    return RECORD_ONE(false);
+  }
+  struct census__rview *view = list->views[0];
+  uint64_t map_id = tags->id;
+  struct census__recent_cell *recent = recent_slot(ts, view, map_id);
+  if (__builtin_expect(recent->map_id != map_id || recent->view != view, 0)) {
+    return RECORD_ONE(true);
+  }
+  struct census__cell *cell = recent->cell;
+  census_aggregation_type type = view->record_type;
+  uint64_t seq;
+  if (type == CENSUS_AGGREGATION_COUNT) {
+    _Atomic uint64_t *w = cell->words + census__window_enter(&ts->seq, &seq) * view->words;
+    word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
+  } else if (type == CENSUS_AGGREGATION_SUM) {
+    struct census__measurement m = {measure, INT_VALUE, DOUBLE_VALUE};
+    _Atomic uint64_t *w = cell->words + census__window_enter(&ts->seq, &seq) * view->words;
+    word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
+    word_store(&w[WORD_SUM], census__sum_add(measure->type == CENSUS_MEASURE_DOUBLE, false,
+                                             word_load(&w[WORD_SUM]), &m));
+  } else {
+    return record_cached(ts, view, cell, measure, INT_VALUE, DOUBLE_VALUE);
+  }
+  census__window_leave(&ts->seq, seq);
+  return CENSUS_OK;
+#undef RECORD_ONE
+#undef INT_VALUE
+#undef DOUBLE_VALUE
+}
+
+census_status census__record(const struct census__measurement *measurements, size_t count,
+                             const census_tag_map *tags) {
+  if (__builtin_expect(count != 1, 0)) {
+    return record_many(measurements, count, census__tags_or_current(tags));
+  }
+  return record_one_fast(measurements->measure, 0, 0, tags, false, measurements);
+}
+
+CENSUS_EXPORT census_status census_measurement_map_record(const census_measurement_map *map,
+                                                          const census_tag_map *tags) {
+  if (!map) {
+    return CENSUS_EINVAL;
+  }
+  if (__builtin_expect(map->refusal != CENSUS_OK, 0)) {
+    return census__refuse(map->refusal, map->count + map->refused, map->refused_measure);
+  }
+  if (__builtin_expect(map->count != 1, 0)) {
+    return record_many(map->entries, map->count, census__tags_or_current(tags));
+  }
+  return record_one_fast(map->entries->measure, 0, 0, tags, false, map->entries);
+}
+
+census_status census__record_one_int64(const census_measure *measure, int64_t value,
+                                       const census_tag_map *tags) {
+  if (__builtin_expect(value < 0, 0) && !measure->signed_values) {
+    return census__refuse(CENSUS_ENEGATIVE, 1, measure->name);
+  }
+  return record_one_fast(measure, value, 0, tags, true, NULL);
+}
+
+census_status census__record_one_double(const census_measure *measure, double value,
+                                        const census_tag_map *tags) {
+  struct census__measurement m = {measure, 0, value};
+  census_status status =
+      measure->type == CENSUS_MEASURE_INT64 ? CENSUS_ETYPE : census__measurement_check(&m);
+  if (__builtin_expect(status != CENSUS_OK, 0)) {
+    return census__refuse(status, 1, measure->name);
+  }
+  return record_one_fast(measure, 0, value, tags, false, NULL);
 }
 
 /* ---- drops ------------------------------------------------------------------------------- */

@@ -28,7 +28,9 @@ struct census__thread_state {
   struct census__cell_chunk *chunks;
   size_t chunk_used;
   /* Recently used (tag map content id, view) -> cell: records that reuse a tag map skip hashing
-   * and comparing its values. Direct-mapped; a miss falls back to the slot table. */
+   * and comparing its values. Direct-mapped, indexed by the top six bits of the map's id xor the
+   * view's hash seed (recorder.c's recent_slot()); a miss falls back to the slot table. A view
+   * with exemplars is kept under its address with bit 0 set (recorder.c's cell_miss()). */
   struct census__recent_cell {
     uint64_t map_id;
     const struct census__rview *view;
@@ -80,31 +82,14 @@ static inline census_status census__measurement_check(const struct census__measu
  * diagnostics callback. Returns `status`. Cold. */
 census_status census__refuse(census_status status, size_t count, const char *measure_name);
 
-/* One value recorded into `measure` (non-NULL): validation, a refusal counted and reported, then
- * census__record(). census_record_int64() / _double() and the instruments' records; inline so
- * that both stay one call deep. */
-static inline census_status census__record_one_int64(const census_measure *measure, int64_t value,
-                                                     const census_tag_map *tags) {
-  struct census__measurement m = {measure, value, (double)value};
-  census_status status = census__measurement_check(&m);
-  if (status != CENSUS_OK) {
-    return census__refuse(status, 1, measure->name);
-  }
-  return census__record(&m, 1, tags);
-}
-
-static inline census_status census__record_one_double(const census_measure *measure, double value,
-                                                      const census_tag_map *tags) {
-  if (measure->type == CENSUS_MEASURE_INT64) {
-    return census__refuse(CENSUS_ETYPE, 1, measure->name);
-  }
-  struct census__measurement m = {measure, 0, value};
-  census_status status = census__measurement_check(&m);
-  if (status != CENSUS_OK) {
-    return census__refuse(status, 1, measure->name);
-  }
-  return census__record(&m, 1, tags);
-}
+/* One value recorded into `measure` (non-NULL): validation (a refusal counted and reported),
+ * then the record path of one measurement (census__record()'s), with its fast path inline.
+ * census_record_int64() / _double() and the instruments' records call these, one call deep.
+ * Returns as census__record(), or the refusal's status. */
+census_status census__record_one_int64(const census_measure *measure, int64_t value,
+                                       const census_tag_map *tags);
+census_status census__record_one_double(const census_measure *measure, double value,
+                                        const census_tag_map *tags);
 
 /* Counts `count` measurements the record path refused or could not keep, under `reason`
  * ("invalid_value", "out_of_memory"; anything else counts as "other"), in the measure given to

@@ -3,14 +3,12 @@
 #include "tags/tags_internal.h"
 #include "core/thread_local.h"
 
-static CENSUS__HOT_THREAD_LOCAL const census_tag_map *current;
+CENSUS__HOT_THREAD_LOCAL const census_tag_map *census__tag_current;
 
 CENSUS_EXPORT const census_tag_map *census_tag_map_set_current(const census_tag_map *tags) {
-  const census_tag_map *previous = current;
-  current = tags;
+  const census_tag_map *previous = census__tag_current;
+  census__tag_current = tags;
   return previous;
 }
 
-CENSUS_EXPORT const census_tag_map *census_tag_map_current(void) { return current; }
-
-const census_tag_map *census__tag_map_current(void) { return current; }
+CENSUS_EXPORT const census_tag_map *census_tag_map_current(void) { return census__tag_current; }

@@ -23,9 +23,12 @@ CENSUS_EXPORT census_status census_tag_value_check(const char *value) {
 
 static _Atomic uint64_t last_map_id;
 
-/* A new content id (see tags_internal.h); never 0. */
+/* A new content id (see tags_internal.h): the n-th id is n times an odd constant, so ids are
+ * distinct (multiplying by an odd number is a bijection modulo 2^64), never 0, and well mixed in
+ * their top bits, which index the record path's cache of recent cells without hashing again. */
 static uint64_t next_id(void) {
-  return atomic_fetch_add_explicit(&last_map_id, 1, memory_order_relaxed) + 1;
+  return (atomic_fetch_add_explicit(&last_map_id, 1, memory_order_relaxed) + 1) *
+         0x9e3779b97f4a7c15ULL;
 }
 
 CENSUS_EXPORT census_tag_map *census_tag_map_new(void) {

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "census/tags.h"
+#include "core/thread_local.h"
 
 struct census_tag_key {
   char *name;
@@ -27,7 +28,8 @@ struct census_tag_map {
   size_t count, capacity;
   /* Names this content: a fresh process-unique value on creation and on every change, so the
    * record path can cache "this map's series" per thread and know when the cache is stale.
-   * 0 is reserved for "no tags". */
+   * 0 is reserved for "no tags". Its top bits are well mixed (tag_map.c's next_id()): the record
+   * path indexes its cache with them. */
   uint64_t id;
 };
 
@@ -50,12 +52,13 @@ static inline const struct census__tag_entry *census__tag_map_find(const census_
   return NULL;
 }
 
-/* The calling thread's current tag map (tag_context.c), or NULL. */
-const census_tag_map *census__tag_map_current(void);
+/* The calling thread's current tag map (tag_context.c), or NULL. Initial-exec, like the other
+ * hot thread-locals (core/thread_local.h): a record with NULL tags reads it inline. */
+extern CENSUS__HOT_THREAD_LOCAL const census_tag_map *census__tag_current;
 
 /* `tags`, or the current tag map when `tags` is NULL: what a record call with these tags uses. */
 static inline const census_tag_map *census__tags_or_current(const census_tag_map *tags) {
-  return tags ? tags : census__tag_map_current();
+  return tags ? tags : census__tag_current;
 }
 
 #endif

@@ -644,6 +644,280 @@ static void test_tag_map_changes_between_records(void **state) {
   census_view_data_free(d);
 }
 
+/* ---- the record path's fast path against its general path -------------------------------- */
+
+/* One aggregation case of test_fast_path_matches_plain_path(). */
+struct fp_case {
+  const char *name;
+  census_measure_type type;
+  bool is_signed;
+  census_aggregation_type aggregation;
+};
+
+static const struct fp_case fp_cases[] = {
+    {"count_int", CENSUS_MEASURE_INT64, false, CENSUS_AGGREGATION_COUNT},
+    {"count_double", CENSUS_MEASURE_DOUBLE, false, CENSUS_AGGREGATION_COUNT},
+    {"sum_int", CENSUS_MEASURE_INT64, false, CENSUS_AGGREGATION_SUM},
+    {"sum_double", CENSUS_MEASURE_DOUBLE, false, CENSUS_AGGREGATION_SUM},
+    {"signed_sum_int", CENSUS_MEASURE_INT64, true, CENSUS_AGGREGATION_SUM},
+    {"signed_sum_double", CENSUS_MEASURE_DOUBLE, true, CENSUS_AGGREGATION_SUM},
+    {"last_int", CENSUS_MEASURE_INT64, false, CENSUS_AGGREGATION_LAST_VALUE},
+    {"last_double", CENSUS_MEASURE_DOUBLE, true, CENSUS_AGGREGATION_LAST_VALUE},
+    {"dist_int", CENSUS_MEASURE_INT64, false, CENSUS_AGGREGATION_DISTRIBUTION},
+    {"dist_double", CENSUS_MEASURE_DOUBLE, false, CENSUS_AGGREGATION_DISTRIBUTION},
+    {"exp_double", CENSUS_MEASURE_DOUBLE, false, CENSUS_AGGREGATION_EXPONENTIAL},
+};
+#define FP_CASES (sizeof fp_cases / sizeof fp_cases[0])
+#define FP_MAPS 80 /* more tag maps than the thread's cache of recent cells has entries (64) */
+
+static census_aggregation *fp_aggregation(census_aggregation_type type) {
+  static const double bounds[] = {-4, 0, 1, 2.5, 10, 1000, 1e12};
+  census_status st;
+  switch (type) {
+  case CENSUS_AGGREGATION_COUNT:
+    return census_aggregation_count_new();
+  case CENSUS_AGGREGATION_SUM:
+    return census_aggregation_sum_new();
+  case CENSUS_AGGREGATION_LAST_VALUE:
+    return census_aggregation_last_value_new();
+  case CENSUS_AGGREGATION_DISTRIBUTION:
+    return census_aggregation_distribution_new(bounds, 7, &st);
+  default:
+    return census_aggregation_exponential_new(0, 20, &st);
+  }
+}
+
+/* The measure of `c` named `prefix`c->name, with its view of the same name over `cols`. */
+static const census_measure *fp_measure(const struct fp_case *c, const char *prefix,
+                                        const census_tag_key *const *cols) {
+  char name[96];
+  snprintf(name, sizeof name, "%s%s", prefix, c->name);
+  census_measure_options o = CENSUS_MEASURE_OPTIONS_INIT;
+  o.name = name;
+  o.value_type = c->type;
+  o.signed_values = c->is_signed;
+  census_status st = 1;
+  const census_measure *m = census_measure_new(&o, &st);
+  assert_int_equal(st, CENSUS_OK);
+  register_view(name, m, cols, 2, fp_aggregation(c->aggregation));
+  return m;
+}
+
+/* The s-th value of the sequence for `c`: zeros, small values, dyadic fractions (double sums stay
+ * exact whatever the grouping, so the threaded run can compare them too), negatives for signed
+ * measures, and for int sums a value that makes them saturate. */
+static double fp_value(const struct fp_case *c, long s) {
+  double v = (double)((s * 37) % 23) * (c->type == CENSUS_MEASURE_DOUBLE ? 0.25 : 1);
+  if (c->is_signed && s % 3 == 1) {
+    v = -v;
+  }
+  return v;
+}
+
+struct fp_run {
+  const census_measure *fast[FP_CASES], *plain[FP_CASES];
+  census_tag_map *maps[FP_MAPS];
+  long steps;
+  bool collect; /* snapshot every 64 steps (single-threaded run: both paths see the same halves) */
+};
+
+/* Gives map i its first content again: rec_fp_a = a<i%3>, and rec_fp_b = b<i%5> except for every
+ * fourth map, which has no rec_fp_b. */
+static void fp_maps_reset(census_tag_map **maps) {
+  const census_tag_key *k1 = key("rec_fp_a"), *k2 = key("rec_fp_b");
+  for (size_t i = 0; i < FP_MAPS; i++) {
+    char v[16];
+    snprintf(v, sizeof v, "a%zu", i % 3);
+    assert_int_equal(census_tag_map_put(maps[i], k1, v), CENSUS_OK);
+    snprintf(v, sizeof v, "b%zu", i % 5);
+    census_tag_map_remove(maps[i], k2);
+    if (i % 4) {
+      assert_int_equal(census_tag_map_put(maps[i], k2, v), CENSUS_OK);
+    }
+  }
+}
+
+/* Records the sequence of each case into its fast measure, then the same sequence with the same
+ * tags into its plain twin, the same way each time: direct calls, maps of one measure, NULL tags
+ * with and without a current tag map, maps whose content changes between records (their ids
+ * change, so cached cells must not be reused), and more maps than the cache has entries. Each
+ * map serves 16 steps in a row, so most records find their cell in the cache (the fast path) and
+ * the others do not; one measure at a time, so no other view takes its cache entries. */
+static void fp_record(struct fp_run *run, census_tag_map **maps) {
+  census_measurement_map *mm = census_measurement_map_new();
+  const census_tag_key *k2 = key("rec_fp_b");
+  for (size_t i = 0; i < FP_CASES; i++) {
+    const struct fp_case *c = &fp_cases[i];
+    const census_measure *ms[2] = {run->fast[i], run->plain[i]};
+    for (int p = 0; p < 2; p++) {
+      fp_maps_reset(maps);
+      for (long s = 0; s < run->steps; s++) {
+        census_tag_map *t = maps[(s / 16 * 7) % FP_MAPS];
+        const census_tag_map *tags = t;
+        if (s % 11 == 3) {
+          census_tag_map_set_current(t);
+          tags = NULL;
+        } else if (s % 11 == 5) {
+          census_tag_map_set_current(NULL);
+          tags = NULL;
+        }
+        if (s % 13 == 6) {
+          char v[16];
+          snprintf(v, sizeof v, "v%ld", s % 5);
+          assert_int_equal(census_tag_map_put(t, k2, v), CENSUS_OK);
+        }
+        double v = fp_value(c, s);
+        int64_t iv = (int64_t)v;
+        if (c->aggregation == CENSUS_AGGREGATION_SUM && !c->is_signed && s == run->steps / 2) {
+          iv = INT64_MAX - 3; /* the int sum saturates from here on, on both paths */
+        }
+        census_status st;
+        if (s % 2 == 0) {
+          st = c->type == CENSUS_MEASURE_INT64 ? census_record_int64(ms[p], iv, tags)
+                                               : census_record_double(ms[p], v, tags);
+        } else {
+          census_measurement_map_clear(mm);
+          st = c->type == CENSUS_MEASURE_INT64 ? census_measurement_map_put_int64(mm, ms[p], iv)
+                                               : census_measurement_map_put_double(mm, ms[p], v);
+          assert_int_equal(st, CENSUS_OK);
+          st = census_measurement_map_record(mm, tags);
+        }
+        assert_int_equal(st, CENSUS_OK);
+        if (run->collect && s % 64 == 63) {
+          census_view_data_free(get_data("census/dropped_measurements"));
+        }
+      }
+    }
+  }
+  census_tag_map_set_current(NULL);
+  census_measurement_map_free(mm);
+}
+
+static void *fp_thread(void *arg) {
+  struct fp_run *run = arg;
+  census_tag_map *maps[FP_MAPS]; /* this thread's own maps: tag maps are not shared while changed */
+  for (size_t i = 0; i < FP_MAPS; i++) {
+    maps[i] = census_tag_map_new();
+  }
+  fp_record(run, maps);
+  for (size_t i = 0; i < FP_MAPS; i++) {
+    census_tag_map_free(maps[i]);
+  }
+  return NULL;
+}
+
+/* Every row of the fast view equals the plain view's row of the same tag values. `exact`: also
+ * the moments computed from sums (mean, squared deviation), which depend on where collections
+ * split each thread's values, identical only when one thread records and collects. */
+static void fp_compare(const struct fp_case *c, bool exact) {
+  char fast_name[96], plain_name[96];
+  snprintf(fast_name, sizeof fast_name, "rec/fp_fast_%s", c->name);
+  snprintf(plain_name, sizeof plain_name, "rec/fp_plain_%s", c->name);
+  census_view_data *all[2];
+  all[0] = get_data(fast_name);
+  all[1] = get_data(plain_name);
+  size_t rows = census_view_data_row_count(all[0]);
+  assert_true(rows > 1);
+  assert_int_equal(rows, census_view_data_row_count(all[1]));
+  for (size_t r = 0; r < rows; r++) {
+    size_t q = 0;
+    while (q < rows && (strcmp(census_view_data_row_value(all[0], r, 0),
+                               census_view_data_row_value(all[1], q, 0)) != 0 ||
+                        strcmp(census_view_data_row_value(all[0], r, 1),
+                               census_view_data_row_value(all[1], q, 1)) != 0)) {
+      q++;
+    }
+    assert_true(q < rows);
+    census_point a, b;
+    assert_int_equal(census_view_data_row_point(all[0], r, &a), CENSUS_OK);
+    assert_int_equal(census_view_data_row_point(all[1], q, &b), CENSUS_OK);
+    if (c->aggregation != CENSUS_AGGREGATION_LAST_VALUE) { /* last values: the value only */
+      assert_int_equal(a.count, b.count);
+    }
+    if (c->aggregation == CENSUS_AGGREGATION_LAST_VALUE && !exact) {
+      continue; /* which thread's value is the last one is a race */
+    }
+    assert_int_equal(a.int_value, b.int_value);
+    assert_true(a.double_value == b.double_value);
+    if (c->aggregation == CENSUS_AGGREGATION_DISTRIBUTION ||
+        c->aggregation == CENSUS_AGGREGATION_EXPONENTIAL) {
+      assert_true(a.min == b.min && a.max == b.max);
+      if (exact) {
+        assert_memory_equal(&a.mean, &b.mean, sizeof a.mean);
+        assert_memory_equal(&a.sum_of_squared_deviation, &b.sum_of_squared_deviation,
+                            sizeof a.sum_of_squared_deviation);
+      }
+      assert_int_equal(a.bucket_count, b.bucket_count);
+      if (a.bucket_count) {
+        assert_memory_equal(a.bucket_counts, b.bucket_counts, a.bucket_count * sizeof(int64_t));
+      }
+    }
+    if (c->aggregation == CENSUS_AGGREGATION_EXPONENTIAL) {
+      census_exponential_buckets ea, eb;
+      assert_int_equal(census_view_data_row_exponential(all[0], r, &ea), CENSUS_OK);
+      assert_int_equal(census_view_data_row_exponential(all[1], q, &eb), CENSUS_OK);
+      assert_int_equal(ea.scale, eb.scale);
+      assert_int_equal(ea.zero_count, eb.zero_count);
+      assert_int_equal(ea.offset, eb.offset);
+      assert_int_equal(ea.bucket_count, eb.bucket_count);
+      if (ea.bucket_count) {
+        assert_memory_equal(ea.bucket_counts, eb.bucket_counts, ea.bucket_count * sizeof(int64_t));
+      }
+    }
+  }
+  census_view_data_free(all[0]);
+  census_view_data_free(all[1]);
+}
+
+/* Proves: the record path's fast path (one view, its cell in the thread's cache of recent cells:
+ * recorder.c's record_one_fast(), with COUNT and SUM updates of its own) records exactly what the
+ * general path records, for every aggregation, int and double, signed and not, with the int sum
+ * saturating, through direct calls and maps, with NULL tags (current map or none), maps changed
+ * between records and more maps than the cache holds. Each "fast" measure has one view (fast path
+ * whenever its cell is cached); its "plain" twin has the same view plus a second one, which keeps
+ * every record of the twin on the general path (a loop over the views). Run single-threaded with
+ * collections every 64 steps (totals identical, moments bit for bit), then from two threads at
+ * once while this thread collects (counts, sums, extremes and buckets identical: values are small
+ * multiples of 1/4, so sums are exact whatever the grouping). A guard for
+ * the fast path: on main, where every record takes the general path, it passes as well; with the
+ * fast path's COUNT update adding 2, or its cache probe ignoring the map id, it fails. */
+static void test_fast_path_matches_plain_path(void **state) {
+  (void)state;
+  const census_tag_key *cols[2] = {key("rec_fp_a"), key("rec_fp_b")};
+  struct fp_run run = {.steps = 1500, .collect = true};
+  for (size_t i = 0; i < FP_CASES; i++) {
+    run.fast[i] = fp_measure(&fp_cases[i], "rec/fp_fast_", cols);
+    run.plain[i] = fp_measure(&fp_cases[i], "rec/fp_plain_", cols);
+    char other[96];
+    snprintf(other, sizeof other, "rec/fp_plain_%s_other", fp_cases[i].name);
+    register_view(other, run.plain[i], NULL, 0, census_aggregation_count_new());
+  }
+  for (size_t i = 0; i < FP_MAPS; i++) {
+    run.maps[i] = census_tag_map_new();
+  }
+  fp_record(&run, run.maps);
+  for (size_t i = 0; i < FP_CASES; i++) {
+    fp_compare(&fp_cases[i], true);
+  }
+  run.collect = false;
+  pthread_t threads[2];
+  for (int t = 0; t < 2; t++) {
+    assert_int_equal(pthread_create(&threads[t], NULL, fp_thread, &run), 0);
+  }
+  for (int i = 0; i < 20; i++) {
+    census_view_data_free(get_data("rec/fp_fast_count_int"));
+  }
+  for (int t = 0; t < 2; t++) {
+    pthread_join(threads[t], NULL);
+  }
+  for (size_t i = 0; i < FP_CASES; i++) {
+    fp_compare(&fp_cases[i], false);
+  }
+  for (size_t i = 0; i < FP_MAPS; i++) {
+    census_tag_map_free(run.maps[i]);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_default_diagnostics_limit),
@@ -663,6 +937,7 @@ int main(void) {
       cmocka_unit_test_setup(test_view_registered_later, quiet),
       cmocka_unit_test_setup(test_current_tag_map, quiet),
       cmocka_unit_test_setup(test_tag_map_changes_between_records, quiet),
+      cmocka_unit_test_setup(test_fast_path_matches_plain_path, quiet),
   };
   return cmocka_run_group_tests_name("record", tests, NULL, NULL);
 }

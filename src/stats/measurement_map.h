@@ -1,0 +1,20 @@
+/* measurement_map.h - the layout of a measurement map, shared by measurement_map.c (everything
+ * but recording it) and recorder.c (census_measurement_map_record(), with the record path's fast
+ * path inline). */
+#ifndef CENSUS_STATS_MEASUREMENT_MAP_H
+#define CENSUS_STATS_MEASUREMENT_MAP_H
+
+#include <stddef.h>
+
+#include "census/stats.h"
+#include "stats/stats_internal.h"
+
+struct census_measurement_map {
+  struct census__measurement *entries;
+  size_t count, capacity;
+  census_status refusal; /* the first put error, CENSUS_OK if none */
+  size_t refused;        /* measurements refused by puts */
+  const char *refused_measure;
+};
+
+#endif
