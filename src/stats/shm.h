@@ -35,27 +35,27 @@ struct census__shm_cell {
 void census__shm_cell_attach(struct census__cell *cell);
 
 /* A DISTRIBUTION slot `dst` made from the committed slot `src`, whose count is `n` - 1, plus one
- * value: the moment words (as census__moments_add() computes them, read from src), the bucket
- * word `b` (index of the word, from census__cell_distribution_update() or computed here when 0),
- * and the bucket word `last` the previous update changed (0: none), which is the only other word
- * in which dst, the state before that update, differs from src. Returns b. */
-static inline size_t census__shm_distribution_add(const struct census__rview *view,
-                                                  _Atomic uint64_t *src, _Atomic uint64_t *dst,
-                                                  uint64_t n, size_t last, size_t b,
-                                                  const struct census__measurement *m) {
-  const census_measure *measure = view->def.measure;
+ * value of a measure of type `is_double` and sign `is_signed`: the moment words (as
+ * census__moments_add() computes them, read from src), the bucket word `b` (index of the word,
+ * from census__cell_distribution_update() or computed here when 0), and the bucket word `last`
+ * the previous update changed (0: none), which is the only other word in which dst, the state
+ * before that update, differs from src. Returns b. */
+static inline size_t census__shm_distribution_add(const struct census__rview *view, bool is_double,
+                                                  bool is_signed, _Atomic uint64_t *src,
+                                                  _Atomic uint64_t *dst, uint64_t n, size_t last,
+                                                  size_t b, const struct census__measurement *m) {
   if (!b) {
     b = WORD_BUCKETS + bucket_index(view->def.aggregation.bounds, view->def.aggregation.bound_count,
                                     m->double_value);
   }
   double x = m->double_value;
-  double shift = n == 1 ? x : census__double_of(word_load(&src[WORD_SHIFT]));
-  double d = x - shift;
+  uint64_t shift_bits = word_load(&src[WORD_SHIFT]); /* loaded either way: no branch */
+  shift_bits = n == 1 ? census__bits_of(x) : shift_bits;
+  double d = x - census__double_of(shift_bits);
   uint64_t min = word_load(&src[WORD_MIN]), max = word_load(&src[WORD_MAX]);
   word_store(&dst[WORD_COUNT], n);
-  word_store(&dst[WORD_SUM], census__sum_add(measure->type == CENSUS_MEASURE_DOUBLE,
-                                             measure->signed_values, word_load(&src[WORD_SUM]), m));
-  word_store(&dst[WORD_SHIFT], census__bits_of(shift));
+  word_store(&dst[WORD_SUM], census__sum_add(is_double, is_signed, word_load(&src[WORD_SUM]), m));
+  word_store(&dst[WORD_SHIFT], shift_bits);
   word_store(&dst[WORD_S1], census__bits_of(census__double_of(word_load(&src[WORD_S1])) + d));
   word_store(&dst[WORD_S2], census__bits_of(census__double_of(word_load(&src[WORD_S2])) + d * d));
   word_store(&dst[WORD_MIN], x < census__double_of(min) ? census__bits_of(x) : min);
@@ -120,7 +120,9 @@ static inline void census__shm_cell_update(const struct census__rview *view,
                          plain->record_type == CENSUS__AGGREGATION_SIGNED_SUM, m);
     break;
   case CENSUS_AGGREGATION_DISTRIBUTION:
-    c->own = census__shm_distribution_add(plain, src, dst, g + 1, c->own, bucket, m);
+    c->own = census__shm_distribution_add(plain, plain->def.measure->type == CENSUS_MEASURE_DOUBLE,
+                                          plain->def.measure->signed_values, src, dst, g + 1,
+                                          c->own, bucket, m);
     break;
   default:
     for (size_t i = 0; i < words; i++) {
@@ -159,11 +161,15 @@ static inline void census__shm_cells_update(const struct census__rview *view, _A
     break;
   }
   case CENSUS_AGGREGATION_DISTRIBUTION: {
+    /* Read before the in-process words are stored (which the compiler cannot tell apart from
+     * the measure), so the shared cell's update does not load it again. */
+    bool signed_values = view->def.measure->signed_values;
     size_t b = census__cell_distribution_update(view, w, m), words = view->layout_words;
     g = atomic_load_explicit(&c->gen, memory_order_relaxed);
     atomic_thread_fence(memory_order_release);
-    c->own = census__shm_distribution_add(view, c->slots + (words & -(g & 1)),
-                                          census__shm_next_slot(c, g, words), g + 1, c->own, b, m);
+    c->own =
+        census__shm_distribution_add(view, is_double, signed_values, c->slots + (words & -(g & 1)),
+                                     census__shm_next_slot(c, g, words), g + 1, c->own, b, m);
     break;
   }
   default:
