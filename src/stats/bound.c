@@ -169,11 +169,14 @@ CENSUS_EXPORT census_bound_measure *census_measure_bind(const census_measure *me
   return b;
 }
 
-/* After a block's cells: their shared-memory cells (shm.h), one per view of the generation, and
- * census__shm_epoch when they were attached (0: never). Written and read by the block's thread
- * only (bound_record_shm()); the collector does not read them. */
+/* After a block's cells: their shared-memory cells (shm.h), one per view of the generation,
+ * census__shm_epoch when they were attached (0: never), and the generation's enum bound_fast
+ * as bound_record_shm() may use it with those cells (BOUND_GENERAL when the one view's shared
+ * cell could not be placed; set with epoch, read only when epoch is current). Written and read
+ * by the block's thread only (bound_record_shm()); the collector does not read them. */
 struct bound_shm {
   uint32_t epoch;
+  uint32_t fast;
   struct census__shm_cell *cells[];
 };
 
@@ -297,6 +300,9 @@ static __attribute__((cold, noinline)) void block_shm_attach(const struct bound_
       epoch = 0; /* the epoch moved meanwhile (a fork, shutdown): attach again next time */
     }
   }
+  /* A fast shape has exactly one view: cells[0] is its shared cell. */
+  shared->fast = gen->fast != BOUND_GENERAL && shared->cells[0] ? (uint32_t)gen->fast
+                                                                : (uint32_t)BOUND_GENERAL;
   shared->epoch = epoch;
 }
 
@@ -407,16 +413,17 @@ static __attribute__((noinline)) census_status bound_record_shm(census_bound_mea
                        0)) {
     return bound_record_shm_slow(b, ts, int_value, double_value);
   }
-  struct census__shm_cell *shared = block_shm(gen, block)->cells[0];
-  if (__builtin_expect(gen->fast == BOUND_GENERAL || !shared, 0)) {
+  uint32_t fast = block_shm(gen, block)->fast;
+  if (__builtin_expect(fast == BOUND_GENERAL, 0)) {
     return bound_shm_update(gen, block, ts, b->measure, int_value, double_value);
   }
+  struct census__shm_cell *shared = block_shm(gen, block)->cells[0];
   uint64_t seq;
   unsigned phase = census__window_enter(&ts->seq, &seq);
   uint64_t g = atomic_load_explicit(&shared->gen, memory_order_relaxed);
   atomic_thread_fence(memory_order_release); /* as census__shm_cell_update() */
   _Atomic uint64_t *w;
-  if (gen->fast == BOUND_ONE_COUNT) { /* words: [count] */
+  if (fast == BOUND_ONE_COUNT) { /* words: [count] */
     w = block + phase;
     word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
     census__shm_count_next(shared, g);
