@@ -460,6 +460,11 @@ int main(int argc, char **argv) {
       {"shm_record_map_distribution_3tags", record_map_distribution_3tags},
       {"shm_record_bound_int", bound_int},
       {"shm_record_bound_distribution", bound_distribution},
+      /* The mode's SUM cases beside record_direct_sum_3tags, record_bound_sum and
+       * record_bound_counter (not timed by bench_record). */
+      {"shm_record_direct_sum_3tags", record_sum_3tags},
+      {"shm_record_bound_sum", bound_sum},
+      {"shm_record_bound_counter", bound_counter},
       {"record_exemplar_nospan", record_exemplar_nospan},
       {"record_exemplar_sampled", record_exemplar_sampled},
       {"record_direct_two_measures_3tags", record_two_measures_3tags},

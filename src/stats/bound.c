@@ -270,11 +270,14 @@ CENSUS_EXPORT census_bound_measure *census_measure_bind(const census_measure *me
   return b;
 }
 
-/* After a block's cells: their shared-memory cells (shm.h), one per view of the generation, and
- * census__shm_epoch when they were attached (0: never). Written and read by the block's thread
- * only (bound_record_shm()); the collector does not read them. */
+/* After a block's cells: their shared-memory cells (shm.h), one per view of the generation,
+ * census__shm_epoch when they were attached (0: never), and the generation's enum bound_fast
+ * as bound_record_shm() may use it with those cells (BOUND_GENERAL when the one view's shared
+ * cell could not be placed; set with epoch, read only when epoch is current). Written and read
+ * by the block's thread only (bound_record_shm()); the collector does not read them. */
 struct bound_shm {
   uint32_t epoch;
+  uint32_t fast;
   struct census__shm_cell *cells[];
 };
 
@@ -425,6 +428,11 @@ static __attribute__((cold, noinline)) void block_shm_attach(const struct bound_
       epoch = 0; /* the epoch moved meanwhile (a fork, shutdown): attach again next time */
     }
   }
+  /* The shapes bound_record_shm() updates inline (one COUNT or one int64 SUM view: cells[0] is
+   * its shared cell); every other shape, the one-DISTRIBUTION one included, takes
+   * bound_shm_update(). */
+  bool inline_shape = gen->fast == BOUND_ONE_COUNT || gen->fast == BOUND_ONE_INT_SUM;
+  shared->fast = inline_shape && shared->cells[0] ? (uint32_t)gen->fast : (uint32_t)BOUND_GENERAL;
   shared->epoch = epoch;
 }
 
@@ -446,14 +454,10 @@ bound_shm_update(const struct bound_gen *gen, _Atomic uint64_t *block,
       __builtin_unreachable(); /* such generations record unbound (bound_gen.exemplars) */
     }
     _Atomic uint64_t *w = block + gen->offsets[v] + phase * view->words;
-    size_t bucket = 0;
-    if (view->record_type == CENSUS_AGGREGATION_DISTRIBUTION) {
-      bucket = census__cell_distribution_update(view, w, &m);
+    if (__builtin_expect(shared->cells[v] != NULL, 1)) {
+      census__shm_cells_update(view, w, shared->cells[v], &m);
     } else {
-      census__cell_update(view, w, &m);
-    }
-    if (shared->cells[v]) {
-      census__shm_cell_update(view, shared->cells[v], &m, bucket);
+      census__cell_update(view, w, &m); /* a cell the file could not hold */
     }
   }
   census__window_leave(&ts->seq, seq);
@@ -514,21 +518,12 @@ bound_record_shm_slow(census_bound_measure *b, struct census__thread_state *ts, 
   return bound_shm_update(gen, block, ts, b->measure, int_value, double_value);
 }
 
-/* Adds one to a COUNT view's shared cell (census__shm_cell_update()'s COUNT case, without the
- * switch): the slot gen does not name becomes the committed slot's count + 1, then gen + 1 is
- * published (release). */
-static inline void shm_count_add(struct census__shm_cell *c) {
-  uint64_t g = atomic_load_explicit(&c->gen, memory_order_relaxed);
-  atomic_thread_fence(memory_order_release);
-  word_store(&c->slots[(g + 1) & 1], word_load(&c->slots[g & 1]) + 1);
-  atomic_store_explicit(&c->gen, g + 1, memory_order_release);
-}
-
 /* A record through a handle in shared-memory mode, from bound_record_slow(): when the generation
  * is current and the thread's block exists with its shared cells attached for the current epoch,
- * the bound path, its cells and their shared cells updated (one COUNT view without the loop and
- * the switch, as bound_count_int() does, else bound_shm_update()); anything else (no block yet, no
- * id, exemplars, a view registered since, shared cells of an older epoch) goes to
+ * the bound path, its cells and their shared cells updated (one COUNT view or one int64 SUM
+ * view without the loop and the switch, as bound_count_int() and bound_sum_int() do, their shared
+ * cells written from gen and the writer's own word, shm.h; else bound_shm_update()); anything else
+ * (no block yet, no id, exemplars, a view registered since, shared cells of an older epoch) goes to
  * bound_record_shm_slow(). */
 static __attribute__((noinline)) census_status bound_record_shm(census_bound_measure *b,
                                                                 struct census__thread_state *ts,
@@ -544,15 +539,28 @@ static __attribute__((noinline)) census_status bound_record_shm(census_bound_mea
                        0)) {
     return bound_record_shm_slow(b, ts, int_value, double_value);
   }
-  struct census__shm_cell *shared = block_shm(gen, block)->cells[0];
-  if (__builtin_expect(gen->fast != BOUND_ONE_COUNT || !shared, 0)) {
+  uint32_t fast = block_shm(gen, block)->fast;
+  if (__builtin_expect(fast == BOUND_GENERAL, 0)) {
     return bound_shm_update(gen, block, ts, b->measure, int_value, double_value);
   }
+  struct census__shm_cell *shared = block_shm(gen, block)->cells[0];
   uint64_t seq;
   unsigned phase = census__window_enter(&ts->seq, &seq);
-  _Atomic uint64_t *w = block + phase; /* words: [count] */
-  word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
-  shm_count_add(shared);
+  uint64_t g = atomic_load_explicit(&shared->gen, memory_order_relaxed);
+  atomic_thread_fence(memory_order_release); /* as census__shm_cell_update() */
+  _Atomic uint64_t *w;
+  if (fast == BOUND_ONE_COUNT) { /* words: [count] */
+    w = block + phase;
+    word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
+    census__shm_count_next(shared, g);
+  } else { /* BOUND_ONE_INT_SUM, words: [count, sum] */
+    struct census__measurement m = {b->measure, int_value, 0};
+    w = block + 2 * phase;
+    word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
+    word_store(&w[WORD_SUM], census__sum_add(false, false, word_load(&w[WORD_SUM]), &m));
+    census__shm_sum_next(shared, g, false, false, &m);
+  }
+  atomic_store_explicit(&shared->gen, g + 1, memory_order_release);
   census__window_leave(&ts->seq, seq);
   return CENSUS_OK;
 }

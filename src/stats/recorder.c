@@ -373,9 +373,10 @@ record_many(const struct census__measurement *ms, size_t count, const census_tag
 }
 
 /* One measurement in shared-memory mode, for a thread with a state: census__record()'s path
- * plus each cell's shared cell (shm.h), updated right after the cell, a DISTRIBUTION's with the
- * bucket the in-process update found. Out of line, so that the in-process path pays only the
- * branch here. */
+ * plus each cell's shared cell (shm.h), attached first if the epoch moved, then both updated
+ * with one switch on the aggregation (census__shm_cells_update(): a DISTRIBUTION's shared cell
+ * takes the bucket the in-process update found). Out of line, so that the in-process path pays
+ * only the branch here. */
 static __attribute__((noinline, flatten)) census_status
 record_one_shm(const struct census__measurement *m, struct census__view_list *list,
                struct census__thread_state *ts, const census_tag_map *tags) {
@@ -390,14 +391,16 @@ record_one_shm(const struct census__measurement *m, struct census__view_list *li
       failed++;
       continue;
     }
-    _Atomic uint64_t *w = cell->words + phase * view->words;
-    size_t bucket = 0;
-    if (view->record_type == CENSUS_AGGREGATION_DISTRIBUTION) {
-      bucket = census__cell_distribution_update(view, w, m);
-    } else {
-      census__cell_update(view, w, m);
+    uint32_t epoch = atomic_load_explicit(&census__shm_epoch, memory_order_relaxed);
+    if (__builtin_expect(cell->shm_epoch != epoch, 0)) {
+      census__shm_cell_attach(cell);
     }
-    census__shm_record(cell, view, m, bucket);
+    _Atomic uint64_t *w = cell->words + phase * view->words;
+    if (__builtin_expect(cell->shm != NULL, 1)) {
+      census__shm_cells_update(view, w, cell->shm, m);
+    } else {
+      census__cell_update(view, w, m); /* a cell the file could not hold */
+    }
   }
   census__window_leave(&ts->seq, seq);
   return __builtin_expect(failed != 0, 0) ? record_failed(failed) : CENSUS_OK;

@@ -264,7 +264,7 @@ static struct census__shm_cell *record_new(const struct census__cell *cell, int 
   struct census__shm_cell *shared =
       (void *)(at + CENSUS__SHM_RECORD_HEAD + census__shm_pad8(desc_size));
   atomic_init(&shared->gen, 0);
-  shared->last_bucket = 0;
+  shared->own = 0;
   /* Both slots empty, `words` each: the view as it records without exemplars (its `plain`). */
   census__cell_words_init(cell->view->plain, shared->slots);
   atomic_store_explicit(&c->used, used + size, memory_order_release);

@@ -17,10 +17,15 @@
  * the GOT. */
 extern __attribute__((visibility("hidden"))) _Atomic uint32_t census__shm_epoch;
 
-/* A live cell in the file: the committed generation and two slots of the view's words. */
+/* A live cell in the file: the committed generation, the writer's own word and two slots of the
+ * view's words. Each update of a COUNT, SUM or DISTRIBUTION cell adds exactly one to its count
+ * and to gen, both starting at 0: the committed count is gen, so the writer stores gen + 1 as
+ * the next count without loading the committed slot. */
 struct census__shm_cell {
   _Atomic uint64_t gen;
-  uint64_t last_bucket; /* DISTRIBUTION: the bucket word the last update changed (0: none) */
+  /* Readers skip it. SUM: the committed sum (the next one is computed from it, not from the
+   * slot gen names); DISTRIBUTION: the bucket word the last update changed (0: none). */
+  uint64_t own;
   _Atomic uint64_t slots[];
 };
 
@@ -29,29 +34,28 @@ struct census__shm_cell {
  * it: reported once, counted in census_shm_stats()) and cell->shm_epoch. Cold; takes SHM. */
 void census__shm_cell_attach(struct census__cell *cell);
 
-/* A DISTRIBUTION slot `dst` made from the committed slot `src` plus one value: the moment words
- * (as census__moments_add() computes them, read from src), the bucket word `b` (index of the
- * word, from census__cell_distribution_update() or computed here when 0), and the bucket word
- * `last` the previous update changed (0: none), which is the only other word in which dst, the
- * state before that update, differs from src. Returns b. */
-static inline size_t census__shm_distribution_add(const struct census__rview *view,
-                                                  _Atomic uint64_t *src, _Atomic uint64_t *dst,
-                                                  size_t last, size_t b,
-                                                  const struct census__measurement *m) {
-  const census_measure *measure = view->def.measure;
+/* A DISTRIBUTION slot `dst` made from the committed slot `src`, whose count is `n` - 1, plus one
+ * value of a measure of type `is_double` and sign `is_signed`: the moment words (as
+ * census__moments_add() computes them, read from src), the bucket word `b` (index of the word,
+ * from census__cell_distribution_update() or computed here when 0), and the bucket word `last`
+ * the previous update changed (0: none), which is the only other word in which dst, the state
+ * before that update, differs from src. Returns b. */
+static inline size_t census__shm_distribution_add(const struct census__rview *view, bool is_double,
+                                                  bool is_signed, _Atomic uint64_t *src,
+                                                  _Atomic uint64_t *dst, uint64_t n, size_t last,
+                                                  size_t b, const struct census__measurement *m) {
   if (!b) {
     b = WORD_BUCKETS + bucket_index(view->def.aggregation.bounds, view->def.aggregation.bound_count,
                                     m->double_value);
   }
   double x = m->double_value;
-  uint64_t n = word_load(&src[WORD_COUNT]) + 1;
-  double shift = n == 1 ? x : census__double_of(word_load(&src[WORD_SHIFT]));
-  double d = x - shift;
+  uint64_t shift_bits = word_load(&src[WORD_SHIFT]); /* loaded either way: no branch */
+  shift_bits = n == 1 ? census__bits_of(x) : shift_bits;
+  double d = x - census__double_of(shift_bits);
   uint64_t min = word_load(&src[WORD_MIN]), max = word_load(&src[WORD_MAX]);
   word_store(&dst[WORD_COUNT], n);
-  word_store(&dst[WORD_SUM], census__sum_add(measure->type == CENSUS_MEASURE_DOUBLE,
-                                             measure->signed_values, word_load(&src[WORD_SUM]), m));
-  word_store(&dst[WORD_SHIFT], census__bits_of(shift));
+  word_store(&dst[WORD_SUM], census__sum_add(is_double, is_signed, word_load(&src[WORD_SUM]), m));
+  word_store(&dst[WORD_SHIFT], shift_bits);
   word_store(&dst[WORD_S1], census__bits_of(census__double_of(word_load(&src[WORD_S1])) + d));
   word_store(&dst[WORD_S2], census__bits_of(census__double_of(word_load(&src[WORD_S2])) + d * d));
   word_store(&dst[WORD_MIN], x < census__double_of(min) ? census__bits_of(x) : min);
@@ -63,36 +67,62 @@ static inline size_t census__shm_distribution_add(const struct census__rview *vi
   return b;
 }
 
-/* Adds one measurement into a shared cell: computes the next state from the committed slot into
- * the slot `gen` does not name, then publishes it by storing gen + 1 (release). COUNT, SUM and
- * DISTRIBUTION write the next state straight from the committed slot (a DISTRIBUTION writes its
- * moment words and the two bucket words that can differ, census__shm_distribution_add());
- * other aggregations copy the committed slot and update the copy. `bucket`: a DISTRIBUTION's
- * bucket word for m if the caller knows it (the in-process update returned it), else 0.
- * Single writer: plain loads and stores; the release fence orders the previous gen store before
- * this record's slot stores (a reader that sees any of them sees gen move). On x86 both fences
- * are compiler barriers. */
+/* The slot of a cell whose committed generation is `g` that the next update writes: slot
+ * (g + 1) & 1 of `words` words. A mask, not a multiply, so that the address is ready a cycle
+ * after g. */
+static inline _Atomic uint64_t *census__shm_next_slot(struct census__shm_cell *c, uint64_t g,
+                                                      size_t words) {
+  return c->slots + (-((g + 1) & 1) & words);
+}
+
+/* The next state of a COUNT shared cell whose committed generation is `g`: its count is g + 1
+ * (struct census__shm_cell), so no slot is loaded. */
+static inline void census__shm_count_next(struct census__shm_cell *c, uint64_t g) {
+  word_store(&c->slots[(g + 1) & 1], g + 1);
+}
+
+/* The next state of a SUM shared cell (words: count, sum) whose committed generation is `g`:
+ * count g + 1, the sum the writer's own word plus m (kept there, so no slot is loaded). */
+static inline void census__shm_sum_next(struct census__shm_cell *c, uint64_t g, bool is_double,
+                                        bool is_signed, const struct census__measurement *m) {
+  uint64_t sum = census__sum_add(is_double, is_signed, c->own, m);
+  _Atomic uint64_t *dst = census__shm_next_slot(c, g, 2);
+  c->own = sum;
+  word_store(&dst[WORD_COUNT], g + 1);
+  word_store(&dst[WORD_SUM], sum);
+}
+
+/* Adds one measurement into a shared cell: writes the next state into the slot `gen` does not
+ * name, then publishes it by storing gen + 1 (release). COUNT and SUM write the next state from
+ * gen and the writer's own word alone (census__shm_count_next(), census__shm_sum_next()), so
+ * the update loads no slot and its chains through memory (gen, the sum) neither wait for each
+ * other nor for the in-process cell's; a DISTRIBUTION writes its moment words and the two bucket
+ * words that can differ (census__shm_distribution_add()); other aggregations copy the committed
+ * slot and update the copy. `bucket`: a DISTRIBUTION's bucket word for m if the caller knows it
+ * (the in-process update returned it), else 0. Single writer: plain loads and stores; the
+ * release fence orders the previous gen store before this record's slot stores (a reader that
+ * sees any of them sees gen move). On x86 both fences are compiler barriers. */
 static inline void census__shm_cell_update(const struct census__rview *view,
                                            struct census__shm_cell *c,
                                            const struct census__measurement *m, size_t bucket) {
   const struct census__rview *plain = view->plain; /* shared cells carry no exemplars */
   uint64_t g = atomic_load_explicit(&c->gen, memory_order_relaxed);
-  size_t words = plain->layout_words, at = (g & 1) * words;
-  _Atomic uint64_t *src = c->slots + at, *dst = c->slots + (words - at);
+  size_t words = plain->layout_words;
+  _Atomic uint64_t *dst = census__shm_next_slot(c, g, words), *src = c->slots + (words & -(g & 1));
   atomic_thread_fence(memory_order_release);
   switch ((int)plain->record_type) {
   case CENSUS_AGGREGATION_COUNT:
-    word_store(&dst[WORD_COUNT], word_load(&src[WORD_COUNT]) + 1);
+    census__shm_count_next(c, g);
     break;
   case CENSUS_AGGREGATION_SUM:
   case CENSUS__AGGREGATION_SIGNED_SUM:
-    word_store(&dst[WORD_COUNT], word_load(&src[WORD_COUNT]) + 1);
-    word_store(&dst[WORD_SUM], census__sum_add(plain->def.measure->type == CENSUS_MEASURE_DOUBLE,
-                                               plain->record_type == CENSUS__AGGREGATION_SIGNED_SUM,
-                                               word_load(&src[WORD_SUM]), m));
+    census__shm_sum_next(c, g, plain->def.measure->type == CENSUS_MEASURE_DOUBLE,
+                         plain->record_type == CENSUS__AGGREGATION_SIGNED_SUM, m);
     break;
   case CENSUS_AGGREGATION_DISTRIBUTION:
-    c->last_bucket = census__shm_distribution_add(plain, src, dst, c->last_bucket, bucket, m);
+    c->own = census__shm_distribution_add(plain, plain->def.measure->type == CENSUS_MEASURE_DOUBLE,
+                                          plain->def.measure->signed_values, src, dst, g + 1,
+                                          c->own, bucket, m);
     break;
   default:
     for (size_t i = 0; i < words; i++) {
@@ -100,6 +130,52 @@ static inline void census__shm_cell_update(const struct census__rview *view,
     }
     census__cell_update(plain, dst, m);
     break;
+  }
+  atomic_store_explicit(&c->gen, g + 1, memory_order_release);
+}
+
+/* Adds one measurement into the in-process half `w` of a cell of `view` (census__cell_update())
+ * and into its shared cell `c` (census__shm_cell_update()), with one switch on the aggregation:
+ * the record paths' step in shared-memory mode. A DISTRIBUTION's shared cell takes the bucket
+ * the in-process update found (no second search). */
+static inline void census__shm_cells_update(const struct census__rview *view, _Atomic uint64_t *w,
+                                            struct census__shm_cell *c,
+                                            const struct census__measurement *m) {
+  bool is_double = view->def.measure->type == CENSUS_MEASURE_DOUBLE;
+  uint64_t g;
+  switch ((int)view->record_type) {
+  case CENSUS_AGGREGATION_COUNT:
+    word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
+    g = atomic_load_explicit(&c->gen, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    census__shm_count_next(c, g);
+    break;
+  case CENSUS_AGGREGATION_SUM:
+  case CENSUS__AGGREGATION_SIGNED_SUM: {
+    bool is_signed = view->record_type == CENSUS__AGGREGATION_SIGNED_SUM;
+    word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
+    word_store(&w[WORD_SUM], census__sum_add(is_double, is_signed, word_load(&w[WORD_SUM]), m));
+    g = atomic_load_explicit(&c->gen, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    census__shm_sum_next(c, g, is_double, is_signed, m);
+    break;
+  }
+  case CENSUS_AGGREGATION_DISTRIBUTION: {
+    /* Read before the in-process words are stored (which the compiler cannot tell apart from
+     * the measure), so the shared cell's update does not load it again. */
+    bool signed_values = view->def.measure->signed_values;
+    size_t b = census__cell_distribution_update(view, w, m), words = view->layout_words;
+    g = atomic_load_explicit(&c->gen, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    c->own =
+        census__shm_distribution_add(view, is_double, signed_values, c->slots + (words & -(g & 1)),
+                                     census__shm_next_slot(c, g, words), g + 1, c->own, b, m);
+    break;
+  }
+  default:
+    census__cell_update(view, w, m);
+    census__shm_cell_update(view, c, m, 0);
+    return;
   }
   atomic_store_explicit(&c->gen, g + 1, memory_order_release);
 }

@@ -37,9 +37,11 @@
  * max size slots, slot k counting bucket base + k at the scale); the
  * recording thread writes the slot `gen` does not name, then stores gen + 1 (release): slot
  * (gen & 1) is always complete, so a reader never sees half a record, even when the writer was
- * killed in the middle of one. The writer's word is the writer's own: for a DISTRIBUTION, the
+ * killed in the middle of one. The writer's word is the writer's own: for a SUM, the committed
+ * sum (the writer computes the next one from it, not from the slot); for a DISTRIBUTION, the
  * bucket word the last update changed, so that the next update copies only the head words and
- * that bucket into the other slot (the slots differ in nothing else). An archived LAST_VALUE total
+ * that bucket into the other slot (the slots differ in nothing else). A live COUNT, SUM or
+ * DISTRIBUTION cell's count equals gen. An archived LAST_VALUE total
  * has 5 words: time, most recent value, min, max, sum (the measure's representation: int64 or
  * double bits).
  */

@@ -74,8 +74,11 @@
 
 static const census_measure *work;
 static const census_measure *gauge;
-static const census_measure *level;  /* signed */
-static const census_measure *hits;   /* one COUNT view: the bound fast path's BOUND_ONE_COUNT */
+static const census_measure *level; /* signed */
+static const census_measure *hits;  /* one COUNT view: the bound fast path's BOUND_ONE_COUNT */
+static const census_measure
+    *octets;                       /* one int64 SUM view: the bound fast path's BOUND_ONE_INT_SUM */
+static const census_measure *secs; /* one double SUM view */
 static const census_measure *spread; /* an EXPONENTIAL view (format version 2) */
 static const census_tag_key *slot_key;
 
@@ -141,6 +144,10 @@ static int setup(void **state) {
                 census_aggregation_distribution_new(level_bounds, 3, NULL));
   hits = int_measure("shm/hits");
   register_view("shm/hits", hits, cols, 1, census_aggregation_count_new());
+  octets = int_measure("shm/bytes");
+  register_view("shm/bytes", octets, cols, 1, census_aggregation_sum_new());
+  secs = double_measure("shm/secs");
+  register_view("shm/secs", secs, cols, 1, census_aggregation_sum_new());
   spread = double_measure("shm/spread");
   register_view("shm/spread", spread, cols, 1, census_aggregation_exponential_new(8, 20, NULL));
   return 0;
@@ -1127,7 +1134,7 @@ static void signed_and_bound(void **state) {
 static int64_t fast_value(int64_t i) { return (i * 5) % 9; }
 
 struct fast_arg {
-  census_bound_measure *one, *general;
+  census_bound_measure *one, *general, *one_sum;
   int64_t n;
   _Atomic int failed;
 };
@@ -1136,17 +1143,19 @@ static void *fast_thread(void *p) {
   struct fast_arg *a = p;
   for (int64_t i = 0; i < a->n; i++) {
     if (census_bound_record_int64(a->one, 1) != CENSUS_OK ||
-        census_bound_record_int64(a->general, fast_value(i)) != CENSUS_OK) {
+        census_bound_record_int64(a->general, fast_value(i)) != CENSUS_OK ||
+        census_bound_record_int64(a->one_sum, fast_value(i)) != CENSUS_OK) {
       atomic_store(&a->failed, 1);
     }
   }
   return NULL;
 }
 
-/* A member for bound_and_unbound_fast_paths(): joins `dir`, binds a one-COUNT handle and a
- * several-view handle (COUNT, SUM, DISTRIBUTION) for slot s2, records FAST_N through each from
- * the main thread and two threads (each with its own block and shared cells), FAST_N unbound
- * records for slot s3, registers a second view of the one-COUNT handle's measure (the handle's
+/* A member for bound_and_unbound_fast_paths(): joins `dir`, binds a one-COUNT handle, a one-SUM
+ * handle (int64) and a several-view handle (COUNT, SUM, DISTRIBUTION) for slot s2, records
+ * FAST_N through each from the main thread and two threads (each with its own block and shared
+ * cells), FAST_N unbound records for slot s3 of `work`, `octets` and `secs` (a double SUM: values
+ * i / 4, exact in binary), registers a second view of the one-COUNT handle's measure (the handle's
  * generation changes: new blocks, new shared cells) and records FAST_LATE more through it, then
  * forks a child that records FAST_CHILD through each handle (made in the parent: the child's
  * generations are reset and its shared cells go to a file of its own). */
@@ -1159,7 +1168,8 @@ static void run_fast_member(const char *dir) {
     census_tag_map *tags = census_tag_map_new();
     census_tag_map_put(tags, slot_key, "s2");
     struct fast_arg a = {census_measure_bind(hits, tags, NULL),
-                         census_measure_bind(work, tags, NULL), FAST_N, 0};
+                         census_measure_bind(work, tags, NULL),
+                         census_measure_bind(octets, tags, NULL), FAST_N, 0};
     pthread_t t[2];
     for (int i = 0; i < 2; i++) {
       pthread_create(&t[i], NULL, fast_thread, &a);
@@ -1170,7 +1180,9 @@ static void run_fast_member(const char *dir) {
     }
     census_tag_map_put(tags, slot_key, "s3");
     for (int64_t i = 0; i < FAST_N; i++) {
-      if (census_record_int64(work, fast_value(i), tags) != CENSUS_OK) {
+      if (census_record_int64(work, fast_value(i), tags) != CENSUS_OK ||
+          census_record_int64(octets, fast_value(i), tags) != CENSUS_OK ||
+          census_record_double(secs, (double)fast_value(i) / 4, tags) != CENSUS_OK) {
         _exit(3);
       }
     }
@@ -1229,10 +1241,11 @@ static void check_fast_dist(census_point d, int64_t n, int times, int64_t extra)
  * group's view exactly (counts, sums, mean, sum of squared deviation, min, max and each bucket of
  * a distribution whose consecutive values change bucket), through a handle from three threads,
  * after a view was registered under a handle, in a fork child through handles made in its
- * parent, and unbound. main sent bound records in the mode down the unbound path, so this passes
- * there too: it guards the paths added for speed (it fails, for one, when the shared DISTRIBUTION
- * update does not carry the previous record's bucket word over, or when bound handles keep no
- * shared cells). */
+ * parent, and unbound; a one-SUM handle and double and int SUMs the same. main sent bound records
+ * in the mode down the unbound path, so this passes there too: it guards the paths added for
+ * speed (it fails, for one, when the shared DISTRIBUTION update does not carry the previous
+ * record's bucket word over, when bound handles keep no shared cells, or when a SUM's shared
+ * cell does not keep its committed sum in the writer's own word). */
 static void bound_and_unbound_fast_paths(void **state) {
   (void)state;
   char *dir = make_dir();
@@ -1252,6 +1265,18 @@ static void bound_and_unbound_fast_paths(void **state) {
   assert_int_equal(sum.int_value, merged_point(views, count, "shm/dist", 2).int_value);
   assert_int_equal(merged_point(views, count, "shm/count", 3).count, FAST_N);
   check_fast_dist(merged_point(views, count, "shm/dist", 3), FAST_N, 1, 0);
+  /* The SUM cells, whose shared cells take their next sum from the writer's own word and their
+   * count from gen (shm.h): the same totals as the general handle's SUM view (shm/sum) and the
+   * unbound path's, exactly. */
+  census_point one_sum = merged_point(views, count, "shm/bytes", 2);
+  assert_int_equal(one_sum.count, through);
+  assert_int_equal(one_sum.int_value, sum.int_value);
+  census_point unbound_sum = merged_point(views, count, "shm/bytes", 3);
+  assert_int_equal(unbound_sum.count, FAST_N);
+  assert_int_equal(unbound_sum.int_value, merged_point(views, count, "shm/sum", 3).int_value);
+  census_point secs_sum = merged_point(views, count, "shm/secs", 3);
+  assert_int_equal(secs_sum.count, FAST_N);
+  assert_true(secs_sum.double_value == (double)unbound_sum.int_value / 4);
   census_view_data_free_all(views, count);
   remove_dir(dir);
 }
