@@ -10,6 +10,7 @@
  */
 #include "otlp_encode.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "census/census.h"
@@ -23,26 +24,78 @@
 
 /* ---- Shared pieces: attributes, resource, scope ------------------------------------------- */
 
-static void pb_key_value(census_buf *b, uint32_t field, const census_attribute *a) {
-  size_t kv = census__pb_begin(b, field);
-  census__pb_string(b, 1, a->key);
-  size_t any = census__pb_begin(b, 2);
+/* A KeyValue (key, AnyValue) written with its lengths computed first: one reserve, no
+ * backpatching. Every data point has one per label and every span one per attribute, so the two
+ * nested begin()/end() pairs this replaces were a fifth of the encoders' instructions. `key_len`
+ * is strlen(key) when the caller knows it (a view's column names, measured once per view), else
+ * SIZE_MAX. */
+static void pb_key_value_sized(census_buf *b, uint32_t field, const census_attribute *a,
+                               const char *key, size_t key_len) {
+  key = key ? key : "";
+  key_len = key_len == SIZE_MAX ? strlen(key) : key_len;
+  const char *string = NULL;
+  size_t string_len = 0;
+  uint64_t scalar = 0;
+  size_t any = 0; /* the AnyValue's content: one field of the oneof */
   switch (a->type) {
   case CENSUS_ATTRIBUTE_STRING:
-    census__pb_string(b, 1, a->string_value);
+    string = a->string_value ? a->string_value : "";
+    string_len = strlen(string);
+    any = 1 + census__pb_varint_size(string_len) + string_len;
     break;
   case CENSUS_ATTRIBUTE_BOOL:
-    census__pb_bool(b, 2, a->bool_value);
+    scalar = a->bool_value ? 1 : 0;
+    any = 2;
     break;
   case CENSUS_ATTRIBUTE_INT64:
-    census__pb_int64(b, 3, a->int_value);
+    scalar = (uint64_t)a->int_value;
+    any = 1 + census__pb_varint_size(scalar);
     break;
   case CENSUS_ATTRIBUTE_DOUBLE:
-    census__pb_double(b, 4, a->double_value);
+    memcpy(&scalar, &a->double_value, sizeof scalar);
+    any = 9;
     break;
   }
-  census__pb_end(b, any);
-  census__pb_end(b, kv);
+  size_t kv = 1 + census__pb_varint_size(key_len) + key_len + 1 + census__pb_varint_size(any) + any;
+  uint8_t *p = census__pb_room(b, 5 + 10 + kv);
+  if (!p) {
+    return;
+  }
+  uint8_t *q = p;
+  q += census__pb_put_varint(q, ((uint64_t)field << 3) | CENSUS_PB_LEN);
+  q += census__pb_put_varint(q, kv);
+  *q++ = (1 << 3) | CENSUS_PB_LEN; /* KeyValue.key */
+  q += census__pb_put_varint(q, key_len);
+  memcpy(q, key, key_len);
+  q += key_len;
+  *q++ = (2 << 3) | CENSUS_PB_LEN; /* KeyValue.value */
+  q += census__pb_put_varint(q, any);
+  switch (a->type) {
+  case CENSUS_ATTRIBUTE_STRING:
+    *q++ = (1 << 3) | CENSUS_PB_LEN; /* AnyValue.string_value */
+    q += census__pb_put_varint(q, string_len);
+    memcpy(q, string, string_len);
+    q += string_len;
+    break;
+  case CENSUS_ATTRIBUTE_BOOL:
+    *q++ = (2 << 3) | CENSUS_PB_VARINT; /* AnyValue.bool_value */
+    *q++ = (uint8_t)scalar;
+    break;
+  case CENSUS_ATTRIBUTE_INT64:
+    *q++ = (3 << 3) | CENSUS_PB_VARINT; /* AnyValue.int_value */
+    q += census__pb_put_varint(q, scalar);
+    break;
+  case CENSUS_ATTRIBUTE_DOUBLE:
+    *q++ = (4 << 3) | CENSUS_PB_I64; /* AnyValue.double_value */
+    census__pb_put_le64(q, scalar);
+    q += 8;
+    break;
+  }
+  census__pb_commit(b, (size_t)(q - p));
+}
+
+static void pb_key_value(census_buf *b, uint32_t field, const census_attribute *a) {
+  pb_key_value_sized(b, field, a, a->key, SIZE_MAX);
 }
 
 static void json_key_value(census_json *j, const census_attribute *a) {

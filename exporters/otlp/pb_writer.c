@@ -9,26 +9,6 @@
 
 #include <string.h>
 
-size_t census__pb_varint_size(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    n++;
-  }
-  return n;
-}
-
-/* Writes the varint of v at p (room for 10 bytes); returns the bytes written. */
-static size_t put_varint(uint8_t *p, uint64_t v) {
-  size_t n = 0;
-  while (v >= 0x80) {
-    p[n++] = (uint8_t)(v | 0x80);
-    v >>= 7;
-  }
-  p[n++] = (uint8_t)v;
-  return n;
-}
-
 void census__pb_uint64(census_buf *b, uint32_t field, uint64_t v) {
   census__pb_tag(b, field, CENSUS_PB_VARINT);
   census__pb_varint(b, v);
@@ -42,23 +22,10 @@ void census__pb_bool(census_buf *b, uint32_t field, bool v) {
   census__pb_uint64(b, field, v ? 1 : 0);
 }
 
-static void put_le64(uint8_t *p, uint64_t v) {
-  for (int i = 0; i < 8; i++) {
-    p[i] = (uint8_t)(v >> (8 * i));
-  }
-}
-
 static uint64_t double_bits(double v) {
   uint64_t bits;
   memcpy(&bits, &v, sizeof bits);
   return bits;
-}
-
-void census__pb_fixed64(census_buf *b, uint32_t field, uint64_t v) {
-  uint8_t tmp[8];
-  census__pb_tag(b, field, CENSUS_PB_I64);
-  put_le64(tmp, v);
-  census__buf_append(b, tmp, 8);
 }
 
 void census__pb_fixed32(census_buf *b, uint32_t field, uint32_t v) {
@@ -102,14 +69,14 @@ void census__pb_packed_fixed64_from_int64(census_buf *b, uint32_t field, const i
                                           size_t n) {
   uint8_t *p = packed_begin(b, field, n);
   for (size_t i = 0; p && i < n; i++) {
-    put_le64(p + 8 * i, (uint64_t)v[i]);
+    census__pb_put_le64(p + 8 * i, (uint64_t)v[i]);
   }
 }
 
 void census__pb_packed_double(census_buf *b, uint32_t field, const double *v, size_t n) {
   uint8_t *p = packed_begin(b, field, n);
   for (size_t i = 0; p && i < n; i++) {
-    put_le64(p + 8 * i, double_bits(v[i]));
+    census__pb_put_le64(p + 8 * i, double_bits(v[i]));
   }
 }
 
@@ -133,7 +100,7 @@ void census__pb_end(census_buf *b, size_t start) {
     b->len += n - 1;
     b->data[b->len] = '\0';
   }
-  put_varint((uint8_t *)b->data + start - 1, len);
+  census__pb_put_varint((uint8_t *)b->data + start - 1, len);
 }
 
 void census__pb_sint32(census_buf *b, uint32_t field, int32_t v) {
