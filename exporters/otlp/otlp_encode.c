@@ -94,8 +94,38 @@ static void pb_key_value_sized(census_buf *b, uint32_t field, const census_attri
   census__pb_commit(b, (size_t)(q - p));
 }
 
+/* The plain writer the sized one replaced, kept for census__otlp_encode_plain: nested messages
+ * opened and closed with backpatched lengths. */
+static void pb_key_value_plain(census_buf *b, uint32_t field, const census_attribute *a) {
+  size_t kv = census__pb_begin(b, field);
+  census__pb_string(b, 1, a->key);
+  size_t any = census__pb_begin(b, 2);
+  switch (a->type) {
+  case CENSUS_ATTRIBUTE_STRING:
+    census__pb_string(b, 1, a->string_value);
+    break;
+  case CENSUS_ATTRIBUTE_BOOL:
+    census__pb_bool(b, 2, a->bool_value);
+    break;
+  case CENSUS_ATTRIBUTE_INT64:
+    census__pb_int64(b, 3, a->int_value);
+    break;
+  case CENSUS_ATTRIBUTE_DOUBLE:
+    census__pb_double(b, 4, a->double_value);
+    break;
+  }
+  census__pb_end(b, any);
+  census__pb_end(b, kv);
+}
+
+bool census__otlp_encode_plain;
+
 static void pb_key_value(census_buf *b, uint32_t field, const census_attribute *a) {
-  pb_key_value_sized(b, field, a, a->key, SIZE_MAX);
+  if (census__otlp_encode_plain) {
+    pb_key_value_plain(b, field, a);
+  } else {
+    pb_key_value_sized(b, field, a, a->key, SIZE_MAX);
+  }
 }
 
 static void json_key_value(census_json *j, const census_attribute *a) {
@@ -393,6 +423,102 @@ static void json_exemplars(census_json *j, const census_view_data *v, const poin
   }
 }
 
+/* What every point of one view shares, read once per view: the end time, the aggregation, and
+ * the column names with their lengths (a KeyValue's key bytes are the same for every series). */
+#define PB_VIEW_COLUMNS 16
+typedef struct pb_view {
+  uint64_t end;
+  bool is_count;
+  size_t columns; /* SIZE_MAX: more than PB_VIEW_COLUMNS (no fast path) */
+  const char *key[PB_VIEW_COLUMNS];
+  size_t key_len[PB_VIEW_COLUMNS];
+} pb_view;
+
+static void pb_view_read(const census_view_data *v, pb_view *pv) {
+  pv->end = (uint64_t)census_view_data_end_time_ns(v);
+  pv->is_count = census_view_data_aggregation(v) == CENSUS_AGGREGATION_COUNT;
+  size_t columns = census_view_data_column_count(v);
+  pv->columns = columns <= PB_VIEW_COLUMNS ? columns : SIZE_MAX;
+  for (size_t c = 0; c < columns && c < PB_VIEW_COLUMNS; c++) {
+    pv->key[c] = census_view_data_column(v, c);
+    pv->key_len[c] = strlen(pv->key[c]);
+  }
+}
+
+/* A NumberDataPoint (Sum, Gauge) of a row without exemplars, its length computed before it is
+ * written: the point and its KeyValues go out with one reserve and no backpatching, the keys'
+ * lengths come from the view's, and only the values are measured. The bytes are exactly
+ * pb_point()'s (test_otlp_encode_plain). False, with nothing written, when the row needs
+ * pb_point() (the overflow row, exemplars, a view with more than PB_VIEW_COLUMNS columns). */
+static bool pb_number_point_sized(census_buf *b, const census_view_data *v, const point_in *in,
+                                  const pb_view *pv, bool is_double) {
+  if (pv->columns == SIZE_MAX || census__otlp_encode_plain ||
+      census_view_data_row_exemplar_count(v, in->row) > 0 ||
+      census_view_data_row_is_overflow(v, in->row)) {
+    return false;
+  }
+  const char *value[PB_VIEW_COLUMNS];
+  size_t value_len[PB_VIEW_COLUMNS], any_len[PB_VIEW_COLUMNS], kv_len[PB_VIEW_COLUMNS];
+  size_t content = 3 * 9; /* start, end and the value: tag + 8 bytes each */
+  for (size_t c = 0; c < pv->columns; c++) {
+    value[c] = census_view_data_row_value(v, in->row, c);
+    kv_len[c] = 0;
+    if (value[c] && value[c][0]) {
+      value_len[c] = strlen(value[c]);
+      any_len[c] = 1 + census__pb_varint_size(value_len[c]) + value_len[c];
+      kv_len[c] = 1 + census__pb_varint_size(pv->key_len[c]) + pv->key_len[c] + 1 +
+                  census__pb_varint_size(any_len[c]) + any_len[c];
+      content += 1 + census__pb_varint_size(kv_len[c]) + kv_len[c];
+    }
+  }
+  uint8_t *p = census__pb_room(b, 1 + 10 + content);
+  if (!p) {
+    return true; /* the buffer failed: the encode reports ENOMEM */
+  }
+  uint8_t *q = p;
+  *q++ = (1 << 3) | CENSUS_PB_LEN; /* data_points */
+  q += census__pb_put_varint(q, content);
+  for (size_t c = 0; c < pv->columns; c++) {
+    if (kv_len[c] == 0) {
+      continue;
+    }
+    *q++ = (7 << 3) | CENSUS_PB_LEN; /* NumberDataPoint.attributes */
+    q += census__pb_put_varint(q, kv_len[c]);
+    *q++ = (1 << 3) | CENSUS_PB_LEN; /* KeyValue.key */
+    q += census__pb_put_varint(q, pv->key_len[c]);
+    memcpy(q, pv->key[c], pv->key_len[c]);
+    q += pv->key_len[c];
+    *q++ = (2 << 3) | CENSUS_PB_LEN; /* KeyValue.value */
+    q += census__pb_put_varint(q, any_len[c]);
+    *q++ = (1 << 3) | CENSUS_PB_LEN; /* AnyValue.string_value */
+    q += census__pb_put_varint(q, value_len[c]);
+    memcpy(q, value[c], value_len[c]);
+    q += value_len[c];
+  }
+  *q++ = (2 << 3) | CENSUS_PB_I64; /* start_time_unix_nano */
+  census__pb_put_le64(q, in->start);
+  q += 8;
+  *q++ = (3 << 3) | CENSUS_PB_I64; /* time_unix_nano */
+  census__pb_put_le64(q, pv->end);
+  q += 8;
+  const census_point *pt = in->p;
+  uint64_t bits = 0;
+  if (pv->is_count) {
+    *q++ = (6 << 3) | CENSUS_PB_I64; /* as_int (sfixed64) */
+    bits = (uint64_t)pt->count;
+  } else if (is_double) {
+    *q++ = (4 << 3) | CENSUS_PB_I64; /* as_double */
+    memcpy(&bits, &pt->double_value, sizeof bits);
+  } else {
+    *q++ = (6 << 3) | CENSUS_PB_I64;
+    bits = (uint64_t)pt->int_value;
+  }
+  census__pb_put_le64(q, bits);
+  q += 8;
+  census__pb_commit(b, (size_t)(q - p));
+  return true;
+}
+
 static void pb_point(census_buf *b, const census_view_data *v, const point_in *in, metric_kind kind,
                      bool is_double) {
   const census_point *p = in->p;
@@ -551,10 +677,15 @@ typedef struct point_ctx {
   void *out; /* census_buf * or census_json * */
   metric_kind kind;
   bool is_double;
+  const pb_view *view; /* protobuf only */
 } point_ctx;
 
 static void pb_point_cb(void *ctx, const census_view_data *v, const point_in *in) {
   point_ctx *c = ctx;
+  if ((c->kind == KIND_SUM || c->kind == KIND_GAUGE) &&
+      pb_number_point_sized(c->out, v, in, c->view, c->is_double)) {
+    return;
+  }
   pb_point(c->out, v, in, c->kind, c->is_double);
 }
 
@@ -589,7 +720,9 @@ static void pb_metric(census_buf *b, const census_view_data *v,
     census__pb_string(b, 3, unit);
   }
   size_t data = census__pb_begin(b, kind_field(kind));
-  point_ctx ctx = {b, kind, is_double};
+  pb_view view;
+  pb_view_read(v, &view);
+  point_ctx ctx = {b, kind, is_double, &view};
   for_each_point(v, points, pb_point_cb, &ctx);
   if (kind != KIND_GAUGE) {
     census__pb_uint64(b, 2, points && points->delta ? TEMPORALITY_DELTA : TEMPORALITY_CUMULATIVE);
@@ -621,7 +754,7 @@ static void json_metric(census_json *j, const census_view_data *v,
   census__json_object_begin(j);
   census__json_key(j, "dataPoints");
   census__json_array_begin(j);
-  point_ctx ctx = {j, kind, is_double};
+  point_ctx ctx = {j, kind, is_double, NULL};
   for_each_point(v, points, json_point_cb, &ctx);
   census__json_array_end(j);
   if (kind != KIND_GAUGE) {

@@ -28,7 +28,8 @@ enum {
 
 /* Number of bytes of the varint encoding of v (1..10), without a loop. */
 static inline size_t census__pb_varint_size(uint64_t v) {
-  return (size_t)(63 - __builtin_clzll(v | 1)) / 7 + 1;
+  /* (bits - 1) / 7 + 1 for bits = 1..64, as a multiply and a shift (no divide). */
+  return ((size_t)(63 - __builtin_clzll(v | 1)) * 9 + 73) / 64;
 }
 
 /* Writes the varint of v at p (room for 10 bytes); returns the bytes written. */
