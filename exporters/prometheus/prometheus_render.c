@@ -36,6 +36,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,18 +51,46 @@
 
 /* ---- values --------------------------------------------------------------------------------- */
 
-void census__prometheus_int(census_buf *o, int64_t v) {
-  char digits[24];
+/* Writes the decimal digits of v at p (room for 20); returns how many. Two digits per divide,
+ * from a table: a counter's value is written on every sample line. */
+static size_t put_uint(char *p, uint64_t v) {
+  static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                 "25262728293031323334353637383940414243444546474849"
+                                 "50515253545556575859606162636465666768697071727374"
+                                 "75767778798081828384858687888990919293949596979899";
+  char digits[20];
   size_t n = sizeof digits;
-  uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-  do {
-    digits[--n] = (char)('0' + u % 10);
-    u /= 10;
-  } while (u);
-  if (v < 0) {
-    digits[--n] = '-';
+  while (v >= 100) {
+    unsigned r = (unsigned)(v % 100);
+    v /= 100;
+    n -= 2;
+    memcpy(digits + n, pairs + 2 * r, 2);
   }
-  census__buf_append(o, digits + n, sizeof digits - n);
+  if (v >= 10) {
+    n -= 2;
+    memcpy(digits + n, pairs + 2 * v, 2);
+  } else {
+    digits[--n] = (char)('0' + v);
+  }
+  memcpy(p, digits + n, sizeof digits - n);
+  return sizeof digits - n;
+}
+
+/* Writes v in decimal at p (room for 21); returns how many characters. */
+static size_t put_int(char *p, int64_t v) {
+  if (v < 0) {
+    *p = '-';
+    return 1 + put_uint(p + 1, (uint64_t)0 - (uint64_t)v);
+  }
+  return put_uint(p, (uint64_t)v);
+}
+
+void census__prometheus_int(census_buf *o, int64_t v) {
+  if (!census__buf_reserve(o, 21)) {
+    return;
+  }
+  o->len += put_int(o->data + o->len, v);
+  o->data[o->len] = '\0';
 }
 
 /* The text of census__prometheus_double() into text[0..48), NUL-terminated; returns its length. */
@@ -73,6 +102,17 @@ static size_t double_text(char text[48], double d, bool canonical) {
   if (isinf(d)) {
     memcpy(text, d > 0 ? "+Inf" : "-Inf", 5);
     return 4;
+  }
+  /* An integer below 10^15 (bucket bounds, whole sums): %.15g would print its digits alone, and
+   * they read back exactly; written without snprintf and strtod. -0 is left to %g ("-0"). */
+  if (d > -1e15 && d < 1e15 && d == (double)(int64_t)d && !(d == 0 && signbit(d))) {
+    size_t k = put_int(text, (int64_t)d);
+    if (canonical) {
+      memcpy(text + k, ".0", 2);
+      k += 2;
+    }
+    text[k] = '\0';
+    return k;
   }
   int n = 0;
   for (int precision = 15; precision <= 17; precision++) {
@@ -130,6 +170,50 @@ static census_utf8_escapes help_escapes = {['\\'] = "\\\\", ['\n'] = "\\n"};
 
 static void escaped(census_buf *o, const char *s, census_utf8_escapes table) {
   census__utf8_escape_str(o, s, table);
+}
+
+/* True when s[0..n) has no byte a quoted label value escapes or validates: no '\\', '"', '\n'
+ * and nothing above 0x7f. Eight bytes at a time (a zero-byte test per special character); tag
+ * values are printable ASCII, so this is nearly always true and the value is one copy. */
+static bool plain_quoted(const char *s, size_t n) {
+  const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+#define HAS_BYTE(w, c) ((((w) ^ (ones * (c))) - ones) & ~((w) ^ (ones * (c))) & highs)
+  uint64_t hits = 0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, s + i, 8);
+    hits |= (w & highs) | HAS_BYTE(w, '\\') | HAS_BYTE(w, '"') | HAS_BYTE(w, '\n');
+  }
+#undef HAS_BYTE
+  for (; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    hits |= c >= 0x80 || c == '\\' || c == '"' || c == '\n';
+  }
+  return hits == 0;
+}
+
+/* ="value" of a label whose name the caller wrote: the value (NULL: "") escaped, one reserve
+ * and one copy when it needs no escape. */
+static void label_value(census_buf *o, const char *value) {
+  value = value ? value : "";
+  size_t n = strlen(value);
+  if (!plain_quoted(value, n)) {
+    census__buf_append(o, "=\"", 2);
+    census__utf8_escape(o, value, n, quoted_escapes);
+    census__buf_append_byte(o, '"');
+    return;
+  }
+  if (!census__buf_reserve(o, n + 3)) {
+    return;
+  }
+  char *p = o->data + o->len;
+  p[0] = '=';
+  p[1] = '"';
+  memcpy(p + 2, value, n);
+  p[n + 2] = '"';
+  o->len += n + 3;
+  o->data[o->len] = '\0';
 }
 
 /* Appends n bytes for which the caller reserved room (census__buf_reserve()). The hot path of a
@@ -252,7 +336,7 @@ static void row_labels(census_buf *o, const family *f, const census_view_data *d
   }
   for (size_t l = 0; l < f->label_count; l++) {
     const census_prometheus_column *c = &f->labels[l];
-    if (!census__buf_reserve(o, c->length + 3)) {
+    if (!census__buf_reserve(o, c->length + 1)) {
       return;
     }
     if (!first) {
@@ -260,9 +344,7 @@ static void row_labels(census_buf *o, const family *f, const census_view_data *d
     }
     first = false;
     put(o, c->name, c->length);
-    put(o, "=\"", 2);
-    escaped(o, census_view_data_row_value(d, row, c->column), quoted_escapes);
-    census__buf_append_byte(o, '"');
+    label_value(o, census_view_data_row_value(d, row, c->column));
   }
 }
 

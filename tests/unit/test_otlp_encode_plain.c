@@ -35,8 +35,8 @@ static uint64_t assert_same_metrics(const census_view_data *const *views, size_t
   census_buf fast = CENSUS_BUF_INIT, plain = CENSUS_BUF_INIT;
   uint64_t fast_points = 0, plain_points = 0;
   census__otlp_encode_plain = false;
-  assert_int_equal(
-      census__otlp_encode_metrics(views, count, &resource, false, &fast, &fast_points), CENSUS_OK);
+  assert_int_equal(census__otlp_encode_metrics(views, count, &resource, false, &fast, &fast_points),
+                   CENSUS_OK);
   census__otlp_encode_plain = true;
   assert_int_equal(
       census__otlp_encode_metrics(views, count, &resource, false, &plain, &plain_points),
@@ -87,8 +87,8 @@ static void test_metrics_same_bytes(void **state) {
   register_view("plain/gauge_int", mi, keys, 1, census_aggregation_last_value_new(), 0);
   register_view("plain/gauge_double", md, NULL, 0, census_aggregation_last_value_new(), 0);
   double bounds[] = {1, 10, 100};
-  register_view("plain/histogram", md, keys, 2,
-                census_aggregation_distribution_new(bounds, 3, &st), 0);
+  register_view("plain/histogram", md, keys, 2, census_aggregation_distribution_new(bounds, 3, &st),
+                0);
   /* More columns than the fast path keeps (PB_VIEW_COLUMNS, 16): the plain path throughout. */
   const census_tag_key *many[20];
   for (int i = 0; i < 20; i++) {
