@@ -49,6 +49,8 @@
 #include "utf8.h"
 #include "alloc.h"
 
+bool census__prometheus_render_plain;
+
 /* ---- values --------------------------------------------------------------------------------- */
 
 /* Writes the decimal digits of v at p (room for 20); returns how many. Two digits per divide,
@@ -172,23 +174,38 @@ static void escaped(census_buf *o, const char *s, census_utf8_escapes table) {
   census__utf8_escape_str(o, s, table);
 }
 
-/* True when s[0..n) has no byte a quoted label value escapes or validates: no '\\', '"', '\n'
- * and nothing above 0x7f. Eight bytes at a time (a zero-byte test per special character); tag
- * values are printable ASCII, so this is nearly always true and the value is one copy. */
-static bool plain_quoted(const char *s, size_t n) {
+/* The bytes of word w that a quoted label value escapes or validates, as high bits: '\\', '"',
+ * '\n' (a zero-byte test each) and anything above 0x7f. Zero when there are none. */
+static inline uint64_t quoted_hits(uint64_t w) {
   const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-#define HAS_BYTE(w, c) ((((w) ^ (ones * (c))) - ones) & ~((w) ^ (ones * (c))) & highs)
+  uint64_t backslash = w ^ (ones * '\\'), quote = w ^ (ones * '"'), newline = w ^ (ones * '\n');
+  return (w | ((backslash - ones) & ~backslash) | ((quote - ones) & ~quote) |
+          ((newline - ones) & ~newline)) &
+         highs;
+}
+
+/* True when s[0..n) has no byte a quoted label value escapes or validates. Eight bytes at a time,
+ * the last word overlapping the one before, and short strings read as one word of overlapping
+ * pieces (a byte seen twice changes nothing): no byte loop and no read outside s[0..n). Tag
+ * values are printable ASCII, so this is nearly always true and the value is one copy. */
+static inline bool plain_quoted(const char *s, size_t n) {
   uint64_t hits = 0;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
+  if (n >= 8) {
     uint64_t w;
-    memcpy(&w, s + i, 8);
-    hits |= (w & highs) | HAS_BYTE(w, '\\') | HAS_BYTE(w, '"') | HAS_BYTE(w, '\n');
-  }
-#undef HAS_BYTE
-  for (; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    hits |= c >= 0x80 || c == '\\' || c == '"' || c == '\n';
+    for (size_t i = 0; i + 8 < n; i += 8) {
+      memcpy(&w, s + i, 8);
+      hits |= quoted_hits(w);
+    }
+    memcpy(&w, s + n - 8, 8);
+    hits |= quoted_hits(w);
+  } else if (n >= 4) {
+    uint32_t lo, hi;
+    memcpy(&lo, s, 4);
+    memcpy(&hi, s + n - 4, 4);
+    hits = quoted_hits(lo | (uint64_t)hi << 32);
+  } else if (n > 0) {
+    const unsigned char *u = (const unsigned char *)s;
+    hits = quoted_hits(u[0] | (uint64_t)u[n / 2] << 8 | (uint64_t)u[n - 1] << 16);
   }
   return hits == 0;
 }
@@ -372,6 +389,85 @@ static void sample_start(census_buf *o, const family *f, const char *suffix, siz
   o->data[o->len] = '\0';
 }
 
+/* Copies n bytes, n small (label names and values, a family name): overlapping word moves
+ * instead of a call to memcpy for up to 16 bytes. The room is reserved by the caller. */
+static inline void copy_short(char *dst, const char *src, size_t n) {
+  if (n > 16) {
+    memcpy(dst, src, n);
+  } else if (n >= 8) {
+    uint64_t a, b;
+    memcpy(&a, src, 8);
+    memcpy(&b, src + n - 8, 8);
+    memcpy(dst, &a, 8);
+    memcpy(dst + n - 8, &b, 8);
+  } else if (n >= 4) {
+    uint32_t a, b;
+    memcpy(&a, src, 4);
+    memcpy(&b, src + n - 4, 4);
+    memcpy(dst, &a, 4);
+    memcpy(dst + n - 4, &b, 4);
+  } else if (n > 0) {
+    dst[0] = src[0];
+    dst[n / 2] = src[n / 2];
+    dst[n - 1] = src[n - 1];
+  }
+}
+
+#define DIRECT_LABELS 16
+
+/* The start of a counter's or gauge's only sample line, "name suffix{constants,labels} ", written
+ * straight into `o` with one reserve: what row_labels() into the scratch buffer and then
+ * sample_start() write, without the second copy. False, with nothing written, when the row needs
+ * that path: the overflow row, more than DIRECT_LABELS labels, a value to escape. */
+static bool direct_sample_start(census_buf *o, const family *f, const census_view_data *d,
+                                size_t row, const char *suffix, size_t suffix_length) {
+  if (f->label_count > DIRECT_LABELS || census_view_data_row_is_overflow(d, row)) {
+    return false;
+  }
+  const char *value[DIRECT_LABELS];
+  size_t value_length[DIRECT_LABELS];
+  size_t total = f->name_length + suffix_length + f->constants.len + 3;
+  for (size_t l = 0; l < f->label_count; l++) {
+    const char *v = census_view_data_row_value(d, row, f->labels[l].column);
+    value[l] = v ? v : "";
+    value_length[l] = strlen(value[l]);
+    if (!plain_quoted(value[l], value_length[l])) {
+      return false;
+    }
+    total += f->labels[l].length + value_length[l] + 4;
+  }
+  if (!census__buf_reserve(o, total)) {
+    return true; /* the buffer failed: the render reports ENOMEM */
+  }
+  char *p = o->data + o->len;
+  copy_short(p, f->name, f->name_length);
+  p += f->name_length;
+  copy_short(p, suffix, suffix_length);
+  p += suffix_length;
+  if (f->constants.len || f->label_count) {
+    *p++ = '{';
+    copy_short(p, f->constants.data, f->constants.len);
+    p += f->constants.len;
+    for (size_t l = 0; l < f->label_count; l++) {
+      if (l || f->constants.len) {
+        *p++ = ',';
+      }
+      copy_short(p, f->labels[l].name, f->labels[l].length);
+      p += f->labels[l].length;
+      *p++ = '=';
+      *p++ = '"';
+      copy_short(p, value[l], value_length[l]);
+      p += value_length[l];
+      *p++ = '"';
+    }
+    *p++ = '}';
+  }
+  *p++ = ' ';
+  o->len = (size_t)(p - o->data);
+  o->data[o->len] = '\0';
+  return true;
+}
+
 /* sample_start() with a literal suffix. */
 #define SAMPLE_START(o, f, suffix, labels, extra)                                                  \
   sample_start((o), (f), suffix, sizeof suffix - 1, (labels), (extra))
@@ -427,9 +523,18 @@ static void exemplar_suffix(census_buf *o, const family *f, const census_view_da
 
 /* Count and Sum views: one counter sample, <name>_total. A Count view counts measurements (unit
  * 1, never scaled); a Sum view's total is the measure's type, scaled with base units. */
+static void counter_value(census_buf *o, const family *f, const census_view_data *d, size_t row,
+                          const census_point *p);
+
 static void counter_samples(census_buf *o, const family *f, const census_view_data *d, size_t row,
                             const census_point *p, const census_buf *labels) {
   SAMPLE_START(o, f, "_total", labels, NULL);
+  counter_value(o, f, d, row, p);
+}
+
+/* A counter sample after its "name{labels} ": the value, an exemplar, the newline. */
+static void counter_value(census_buf *o, const family *f, const census_view_data *d, size_t row,
+                          const census_point *p) {
   if (census_view_data_aggregation(d) == CENSUS_AGGREGATION_COUNT) {
     census__prometheus_int(o, p->count);
   } else if (f->is_int) {
@@ -438,16 +543,23 @@ static void counter_samples(census_buf *o, const family *f, const census_view_da
     value_double(o, p->double_value, &f->scale);
   }
   census_exemplar e; /* a counter's reservoir: one exemplar, the last sampled */
-  if (census_view_data_row_exemplar(d, row, 0, &e) == CENSUS_OK) {
-    exemplar_suffix(o, f, d, &e);
+  if (f->openmetrics && census_view_data_row_exemplar(d, row, 0, &e) == CENSUS_OK) {
+    exemplar_suffix(o, f, d, &e); /* (the text format has no exemplars) */
   }
   census__buf_append_byte(o, '\n');
 }
 
 /* LastValue views, and Sum views that can go down: one gauge sample, <name>. */
+static void gauge_value(census_buf *o, const family *f, const census_point *p);
+
 static void gauge_samples(census_buf *o, const family *f, const census_point *p,
                           const census_buf *labels) {
   SAMPLE_START(o, f, "", labels, NULL);
+  gauge_value(o, f, p);
+}
+
+/* A gauge sample after its "name{labels} ": the value and the newline. */
+static void gauge_value(census_buf *o, const family *f, const census_point *p) {
   if (f->is_int) {
     value_int(o, p->int_value, &f->scale);
   } else {
@@ -577,6 +689,18 @@ static void render_view(census_buf *o, const census_view_data *d,
     census_point p;
     if (census_view_data_row_point(d, row, &p) != CENSUS_OK) {
       continue;
+    }
+    /* The text format's counters and gauges have one sample line per row: written directly.
+     * (OpenMetrics counters also write _created with the same labels: the scratch path.) */
+    if (!f.openmetrics && !census__prometheus_render_plain) {
+      if (type == CENSUS_PROMETHEUS_COUNTER && direct_sample_start(o, &f, d, row, "_total", 6)) {
+        counter_value(o, &f, d, row, &p);
+        continue;
+      }
+      if (type == CENSUS_PROMETHEUS_GAUGE && direct_sample_start(o, &f, d, row, "", 0)) {
+        gauge_value(o, &f, &p);
+        continue;
+      }
     }
     scratch->len = 0;
     row_labels(scratch, &f, d, row);

@@ -1180,6 +1180,9 @@ static void test_renames_reported_once(void **state) {
  * both formats with and without base units: every exposition must pass the strict checker, the
  * strict Python OpenMetrics parser and promtool (no parse error). Main rendered the "_total"
  * views as an OpenMetrics family without a name, and merged columns into duplicated series. */
+/* (Also holds the direct counter and gauge lines to the plain path's text, with hostile names,
+ * values that need escaping, constant labels and prefixes; fails with the direct path's ","
+ * between constant labels and the first label left out.) */
 static void test_hostile_set(void **state) {
   (void)state;
   static const char *const view_names[] = {
@@ -1258,6 +1261,24 @@ static void test_hostile_set(void **state) {
       o.const_labels = p % 2 ? consts : NULL;
       o.const_label_count = p % 2 ? 2 : 0;
       census_prometheus_text_free(render_named(view_names, n_views, &o)); /* checks inside */
+      /* The direct sample lines of counters and gauges against the plain path (row labels into
+       * a scratch buffer, then the line): the same text, every view of this test's process. */
+      char *direct = NULL, *plain = NULL;
+      size_t direct_length = 0, plain_length = 0, count = 0;
+      census_view_data **all = NULL;
+      assert_int_equal(census_view_data_get_all(&all, &count), CENSUS_OK);
+      const census_view_data *const *views = (const census_view_data *const *)all;
+      assert_int_equal(census_prometheus_render_views(views, count, &o, &direct, &direct_length),
+                       CENSUS_OK);
+      census__prometheus_render_plain = true;
+      assert_int_equal(census_prometheus_render_views(views, count, &o, &plain, &plain_length),
+                       CENSUS_OK);
+      census__prometheus_render_plain = false;
+      census_view_data_free_all(all, count);
+      assert_int_equal(direct_length, plain_length);
+      assert_string_equal(direct, plain);
+      census_prometheus_text_free(direct);
+      census_prometheus_text_free(plain);
     }
   }
 }
