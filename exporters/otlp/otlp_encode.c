@@ -21,6 +21,8 @@
 #define TEMPORALITY_DELTA 1
 #define TEMPORALITY_CUMULATIVE 2
 #define OVERFLOW_ATTRIBUTE "otel.metric.overflow"
+/* A guess of one span's protobuf size (pb_width()). */
+#define SPAN_ESTIMATE 192
 
 /* ---- Shared pieces: attributes, resource, scope ------------------------------------------- */
 
@@ -212,20 +214,32 @@ static void json_scope(census_json *j) {
 typedef struct pb_envelope {
   size_t resource_x; /* ResourceMetrics/ResourceSpans */
   size_t scope_x;    /* ScopeMetrics/ScopeSpans */
+  size_t width;      /* of both lengths' placeholders */
 } pb_envelope;
 
-static pb_envelope pb_envelope_begin(census_buf *b, const census_resource *resource) {
+/* The placeholder width for a message of about `estimate` bytes (census__pb_begin_wide()): the
+ * varint size of the guess, or 1 on the plain path. A guess in the right band (1: < 128 bytes, 2:
+ * < 16 KiB, 3: < 2 MiB, ...) leaves the content in place; a wrong one costs the one move that
+ * begin()/end() always cost. */
+static size_t pb_width(size_t estimate) {
+  return census__otlp_encode_plain ? 1 : census__pb_varint_size(estimate);
+}
+
+/* `estimate`: the guessed size of the items (metrics or spans) the envelope will hold. */
+static pb_envelope pb_envelope_begin(census_buf *b, const census_resource *resource,
+                                     size_t estimate) {
   pb_envelope e;
-  e.resource_x = census__pb_begin(b, 1); /* resource_metrics / resource_spans */
+  e.width = pb_width(estimate + 64);
+  e.resource_x = census__pb_begin_wide(b, 1, e.width); /* resource_metrics / resource_spans */
   pb_resource(b, resource);
-  e.scope_x = census__pb_begin(b, 2); /* scope_metrics / scope_spans */
+  e.scope_x = census__pb_begin_wide(b, 2, e.width); /* scope_metrics / scope_spans */
   pb_scope(b);
   return e;
 }
 
 static void pb_envelope_end(census_buf *b, pb_envelope e) {
-  census__pb_end(b, e.scope_x);
-  census__pb_end(b, e.resource_x);
+  census__pb_end_wide(b, e.scope_x, e.width);
+  census__pb_end_wide(b, e.resource_x, e.width);
 }
 
 /* {"resourceX":[{"resource":...,"scopeX":[{"scope":...,"<items>":[ ; json_envelope_end()
@@ -705,13 +719,34 @@ static const char *kind_name(metric_kind kind) {
                                   : "exponentialHistogram";
 }
 
+/* The number of points view i gets: its prepared points, else its rows. */
+static size_t view_points(const census_view_data *const *views,
+                          const census_otlp_view_points *const *points, size_t i);
+
+/* A guess of the protobuf size of view v's data points, for the width of its Metric's and its
+ * Sum's/Gauge's/Histogram's length placeholders (pb_width()): per point its times and value,
+ * and per column a KeyValue of the column name and a value of about 16 bytes. */
+static size_t metric_estimate(const census_view_data *v, const census_otlp_view_points *points) {
+  size_t n = points ? points->count : census_view_data_row_count(v);
+  size_t per_point = 32 + census_view_data_column_count(v) * 40;
+  if (view_kind(v) == KIND_HISTOGRAM) {
+    const double *bounds = NULL;
+    per_point += 24 + census_view_data_bounds(v, &bounds) * 17;
+  } else if (view_kind(v) == KIND_EXPONENTIAL) {
+    per_point += 64;
+  }
+  return n * per_point;
+}
+
 static void pb_metric(census_buf *b, const census_view_data *v,
                       const census_otlp_view_points *points) {
   metric_kind kind = view_kind(v);
   bool is_double = view_is_double(v);
   const char *description = census_view_data_description(v);
   const char *unit = census_view_data_unit(v);
-  size_t m = census__pb_begin(b, 2); /* ScopeMetrics.metrics */
+  size_t estimate = metric_estimate(v, points);
+  size_t metric_width = pb_width(estimate + 64), data_width = pb_width(estimate);
+  size_t m = census__pb_begin_wide(b, 2, metric_width); /* ScopeMetrics.metrics */
   census__pb_string(b, 1, census_view_data_name(v));
   if (description && description[0]) {
     census__pb_string(b, 2, description);
@@ -719,7 +754,7 @@ static void pb_metric(census_buf *b, const census_view_data *v,
   if (unit[0]) {
     census__pb_string(b, 3, unit);
   }
-  size_t data = census__pb_begin(b, kind_field(kind));
+  size_t data = census__pb_begin_wide(b, kind_field(kind), data_width);
   pb_view view;
   pb_view_read(v, &view);
   point_ctx ctx = {b, kind, is_double, &view};
@@ -732,8 +767,8 @@ static void pb_metric(census_buf *b, const census_view_data *v,
      * (an up-down counter's) is_monotonic stays false, the protobuf default. */
     census__pb_bool(b, 3, true);
   }
-  census__pb_end(b, data);
-  census__pb_end(b, m);
+  census__pb_end_wide(b, data, data_width);
+  census__pb_end_wide(b, m, metric_width);
 }
 
 static void json_metric(census_json *j, const census_view_data *v,
@@ -768,7 +803,6 @@ static void json_metric(census_json *j, const census_view_data *v,
   census__json_object_end(j);
 }
 
-/* The number of points view i gets: its prepared points, else its rows. */
 static size_t view_points(const census_view_data *const *views,
                           const census_otlp_view_points *const *points, size_t i) {
   if (!views[i]) {
@@ -784,12 +818,18 @@ census_status census__otlp_encode_metrics_points(const census_view_data *const *
                                                  uint64_t *points_written) {
   uint64_t total = 0;
   census_json j;
-  pb_envelope e = {0, 0};
+  pb_envelope e = {0, 0, 1};
   if (json) {
     census__json_init(&j, out);
     json_envelope_begin(&j, resource, "resourceMetrics", "scopeMetrics", "metrics");
   } else {
-    e = pb_envelope_begin(out, resource);
+    size_t estimate = 0;
+    for (size_t i = 0; i < count; i++) {
+      if (view_points(views, points, i) > 0) {
+        estimate += 64 + metric_estimate(views[i], points ? points[i] : NULL);
+      }
+    }
+    e = pb_envelope_begin(out, resource, estimate);
   }
   for (size_t i = 0; i < count; i++) {
     size_t n = view_points(views, points, i);
@@ -906,7 +946,10 @@ static void pb_span(census_buf *b, const census_span_data *s) {
   struct span_head h;
   span_head_read(s, &h);
 
-  size_t m = census__pb_begin(b, 2); /* ScopeSpans.spans */
+  /* Two bytes of length: a span with ids, times, a name and a few attributes is 128 bytes to
+   * 16 KiB, so its content stays where it is written. */
+  size_t span_width = pb_width(SPAN_ESTIMATE);
+  size_t m = census__pb_begin_wide(b, 2, span_width); /* ScopeSpans.spans */
   census__pb_bytes(b, 1, h.ctx.trace_id, CENSUS_TRACE_ID_SIZE);
   census__pb_bytes(b, 2, h.ctx.span_id, CENSUS_SPAN_ID_SIZE);
   if (h.ctx.tracestate[0]) {
@@ -942,7 +985,7 @@ static void pb_span(census_buf *b, const census_span_data *s) {
     census__pb_end(b, st);
   }
   census__pb_fixed32(b, 16, h.flags);
-  census__pb_end(b, m);
+  census__pb_end_wide(b, m, span_width);
 }
 
 /* The span's "events", "droppedEventsCount", "links" and "droppedLinksCount" (OTLP/JSON). */
@@ -1054,7 +1097,7 @@ census_status census__otlp_encode_spans(const census_span_data *const *spans, si
     }
     json_envelope_end(&j);
   } else {
-    pb_envelope e = pb_envelope_begin(out, resource);
+    pb_envelope e = pb_envelope_begin(out, resource, count * SPAN_ESTIMATE);
     for (size_t i = 0; i < count; i++) {
       pb_span(out, spans[i]);
     }
