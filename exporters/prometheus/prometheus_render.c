@@ -253,11 +253,13 @@ typedef struct family {
   size_t label_count;
   census_buf constants; /* the constant labels this view carries, rendered */
   census_prometheus_scale scale;
+  char (*le)[64];   /* a Distribution view's le="<bound>" labels, one per bound (malloc'd) */
   bool is_int;      /* an int64 measure */
   bool openmetrics; /* the format */
 } family;
 
 static void family_free(family *f) {
+  census__free(f->le);
   census__free(f->name);
   census__prometheus_columns_free(f->labels, f->label_count);
   census__free(f->constants.data);
@@ -300,6 +302,24 @@ static bool family_open(family *f, const census_view_data *d,
       census__buf_append(&f->constants, "=\"", 2);
       escaped(&f->constants, c->value, quoted_escapes);
       census__buf_append_byte(&f->constants, '"');
+    }
+  }
+  /* A Distribution view's bucket labels are the same on every row: spelled once per view (a
+   * bound that is not an integer costs an snprintf() and a strtod() or more). */
+  const double *bounds = NULL;
+  size_t bound_count = !failed && census_view_data_row_count(d) > 0 &&
+                               census_view_data_aggregation(d) == CENSUS_AGGREGATION_DISTRIBUTION
+                           ? census_view_data_bounds(d, &bounds)
+                           : 0;
+  if (bound_count > 0) {
+    f->le = census__malloc(bound_count * sizeof *f->le);
+    failed = f->le == NULL;
+    for (size_t b = 0; !failed && b < bound_count; b++) {
+      /* + 0.0: a bound of -0 is written 0. */
+      double bound = census__prometheus_scaled_double(bounds[b], &f->scale) + 0.0;
+      memcpy(f->le[b], "le=\"", 4);
+      size_t n = double_text(f->le[b] + 4, bound, f->openmetrics);
+      memcpy(f->le[b] + 4 + n, "\"", 2);
     }
   }
   if (failed || f->constants.failed) {
@@ -589,14 +609,7 @@ static void histogram_samples(census_buf *o, const family *f, const census_view_
   }
   for (size_t b = 0; b < p->bucket_count; b++) {
     cumulative += p->bucket_counts[b];
-    char le[64] = "le=\"+Inf\"";
-    if (b < bound_count) {
-      /* + 0.0: a bound of -0 is written 0. */
-      double bound = census__prometheus_scaled_double(bounds[b], &f->scale) + 0.0;
-      size_t n = double_text(le + 4, bound, f->openmetrics);
-      memcpy(le + 4 + n, "\"", 2);
-    }
-    SAMPLE_START(o, f, "_bucket", labels, le);
+    SAMPLE_START(o, f, "_bucket", labels, b < bound_count ? f->le[b] : "le=\"+Inf\"");
     census__prometheus_int(o, cumulative);
     if (e.bucket == b) {
       exemplar_suffix(o, f, d, &e);
