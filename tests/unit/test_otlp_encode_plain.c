@@ -181,7 +181,8 @@ static void test_spans_same_bytes(void **state) {
   assert_int_equal(census_span_exporter_register(&ops, &user), CENSUS_OK);
   census_span_options so = CENSUS_SPAN_OPTIONS_INIT;
   so.root = true;
-  so.sampler = census_sampler_always_on();
+  census_sampler *always_on = census_sampler_always_on();
+  so.sampler = always_on;
   static char big[20000];
   memset(big, 'x', sizeof big - 1);
   census_trace_context link = {.trace_flags = 1};
@@ -207,6 +208,7 @@ static void test_spans_same_bytes(void **state) {
   }
   assert_int_equal(census_span_exporter_unregister(&user, 60000), CENSUS_OK);
   assert_int_equal(spans_seen, 6);
+  census_sampler_free(always_on);
 }
 
 int main(void) {

@@ -614,10 +614,10 @@ static void test_numbers_match_reference(void **state) {
     assert_string_equal(o.data, expected);
     census__free(o.data);
   }
-  for (int64_t p = 1, k = 0; k < 19; k++, p *= 10) {
+  for (uint64_t p = 1, k = 0; k < 19; k++, p *= 10) { /* (unsigned: 10^19 fits, no overflow) */
     for (int64_t delta = -1; delta <= 1; delta++) {
       for (int sign = -1; sign <= 1; sign += 2) {
-        int64_t v = sign * (p + delta);
+        int64_t v = sign * ((int64_t)p + delta);
         census_buf o = CENSUS_BUF_INIT;
         census__prometheus_int(&o, v);
         snprintf(expected, sizeof expected, "%" PRId64, v);
