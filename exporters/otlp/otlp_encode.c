@@ -906,6 +906,29 @@ static void pb_events_links(census_buf *b, const census_span_data *s) {
     if (census_span_data_event(s, i, &name, &time_ns, &attrs) != CENSUS_OK) {
       continue;
     }
+    if (attrs == 0 && !census__otlp_encode_plain) {
+      /* An event without attributes (the common "cache miss" kind): its length computed first,
+       * one reserve, no backpatching; the bytes of the path below (unit_otlp_encode_plain). */
+      const char *text = name ? name : "";
+      size_t text_len = strlen(text);
+      size_t content = 9 + 1 + census__pb_varint_size(text_len) + text_len;
+      uint8_t *p = census__pb_room(b, 1 + 10 + content);
+      if (!p) {
+        continue;
+      }
+      uint8_t *q = p;
+      *q++ = (11 << 3) | CENSUS_PB_LEN; /* Span.events */
+      q += census__pb_put_varint(q, content);
+      *q++ = (1 << 3) | CENSUS_PB_I64; /* Event.time_unix_nano */
+      census__pb_put_le64(q, (uint64_t)time_ns);
+      q += 8;
+      *q++ = (2 << 3) | CENSUS_PB_LEN; /* Event.name */
+      q += census__pb_put_varint(q, text_len);
+      memcpy(q, text, text_len);
+      q += text_len;
+      census__pb_commit(b, (size_t)(q - p));
+      continue;
+    }
     size_t e = census__pb_begin(b, 11);
     census__pb_fixed64(b, 1, (uint64_t)time_ns);
     census__pb_string(b, 2, name);
