@@ -68,4 +68,9 @@ census_status census__otlp_encode_spans(const census_span_data *const *spans, si
                                         const census_resource *resource, bool json,
                                         census_buf *out);
 
+/* Test hook: when true, the encoders take their plain paths only (every nested message opened
+ * and closed with a backpatched length) instead of the sized fast paths; the bytes must be the
+ * same (test_otlp_encode_plain). Set it only while no encode runs. */
+extern bool census__otlp_encode_plain;
+
 #endif

@@ -9,31 +9,6 @@
 
 #include <string.h>
 
-size_t census__pb_varint_size(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    n++;
-  }
-  return n;
-}
-
-/* Writes the varint of v at p (room for 10 bytes); returns the bytes written. */
-static size_t put_varint(uint8_t *p, uint64_t v) {
-  size_t n = 0;
-  while (v >= 0x80) {
-    p[n++] = (uint8_t)(v | 0x80);
-    v >>= 7;
-  }
-  p[n++] = (uint8_t)v;
-  return n;
-}
-
-void census__pb_uint64(census_buf *b, uint32_t field, uint64_t v) {
-  census__pb_tag(b, field, CENSUS_PB_VARINT);
-  census__pb_varint(b, v);
-}
-
 void census__pb_int64(census_buf *b, uint32_t field, int64_t v) {
   census__pb_uint64(b, field, (uint64_t)v);
 }
@@ -42,46 +17,14 @@ void census__pb_bool(census_buf *b, uint32_t field, bool v) {
   census__pb_uint64(b, field, v ? 1 : 0);
 }
 
-static void put_le64(uint8_t *p, uint64_t v) {
-  for (int i = 0; i < 8; i++) {
-    p[i] = (uint8_t)(v >> (8 * i));
-  }
-}
-
 static uint64_t double_bits(double v) {
   uint64_t bits;
   memcpy(&bits, &v, sizeof bits);
   return bits;
 }
 
-void census__pb_fixed64(census_buf *b, uint32_t field, uint64_t v) {
-  uint8_t tmp[8];
-  census__pb_tag(b, field, CENSUS_PB_I64);
-  put_le64(tmp, v);
-  census__buf_append(b, tmp, 8);
-}
-
-void census__pb_fixed32(census_buf *b, uint32_t field, uint32_t v) {
-  uint8_t tmp[4];
-  census__pb_tag(b, field, CENSUS_PB_I32);
-  for (int i = 0; i < 4; i++) {
-    tmp[i] = (uint8_t)(v >> (8 * i));
-  }
-  census__buf_append(b, tmp, 4);
-}
-
 void census__pb_double(census_buf *b, uint32_t field, double v) {
   census__pb_fixed64(b, field, double_bits(v));
-}
-
-void census__pb_bytes(census_buf *b, uint32_t field, const void *data, size_t len) {
-  census__pb_tag(b, field, CENSUS_PB_LEN);
-  census__pb_varint(b, len);
-  census__buf_append(b, data, len);
-}
-
-void census__pb_string(census_buf *b, uint32_t field, const char *s) {
-  census__pb_bytes(b, field, s ? s : "", s ? strlen(s) : 0);
 }
 
 /* Appends the header of a packed field of n 8-byte items and reserves room for them; returns
@@ -102,38 +45,54 @@ void census__pb_packed_fixed64_from_int64(census_buf *b, uint32_t field, const i
                                           size_t n) {
   uint8_t *p = packed_begin(b, field, n);
   for (size_t i = 0; p && i < n; i++) {
-    put_le64(p + 8 * i, (uint64_t)v[i]);
+    census__pb_put_le64(p + 8 * i, (uint64_t)v[i]);
   }
 }
 
 void census__pb_packed_double(census_buf *b, uint32_t field, const double *v, size_t n) {
   uint8_t *p = packed_begin(b, field, n);
   for (size_t i = 0; p && i < n; i++) {
-    put_le64(p + 8 * i, double_bits(v[i]));
+    census__pb_put_le64(p + 8 * i, double_bits(v[i]));
   }
 }
 
 size_t census__pb_begin(census_buf *b, uint32_t field) {
+  return census__pb_begin_wide(b, field, 1);
+}
+
+void census__pb_end(census_buf *b, size_t start) { census__pb_end_wide(b, start, 1); }
+
+size_t census__pb_begin_wide(census_buf *b, uint32_t field, size_t width) {
   census__pb_tag(b, field, CENSUS_PB_LEN);
-  census__buf_append_byte(b, 0); /* placeholder: a one-byte length */
+  if (!census__buf_reserve(b, width)) {
+    return 0;
+  }
+  for (size_t i = 0; i < width; i++) {
+    b->data[b->len + i] = 0; /* placeholder: the length, written by end */
+  }
+  b->len += width;
+  b->data[b->len] = '\0';
   return b->len;
 }
 
-void census__pb_end(census_buf *b, size_t start) {
-  if (b->failed || start == 0 || start > b->len) {
+void census__pb_end_wide(census_buf *b, size_t start, size_t width) {
+  if (b->failed || start < width || start > b->len) {
     return;
   }
   size_t len = b->len - start;
   size_t n = census__pb_varint_size(len);
-  if (n > 1) {
-    if (!census__buf_reserve(b, n - 1)) {
+  if (n > width) { /* longer than guessed: the content moves up */
+    if (!census__buf_reserve(b, n - width)) {
       return;
     }
-    memmove(b->data + start + n - 1, b->data + start, len);
-    b->len += n - 1;
-    b->data[b->len] = '\0';
+    memmove(b->data + start + (n - width), b->data + start, len);
+    b->len += n - width;
+  } else if (n < width) { /* shorter than guessed: the content moves down */
+    memmove(b->data + start - (width - n), b->data + start, len);
+    b->len -= width - n;
   }
-  put_varint((uint8_t *)b->data + start - 1, len);
+  b->data[b->len] = '\0';
+  census__pb_put_varint((uint8_t *)b->data + start - width, len);
 }
 
 void census__pb_sint32(census_buf *b, uint32_t field, int32_t v) {

@@ -26,6 +26,12 @@
 /* Appends an int64 in decimal, without snprintf (the hot path of counters). */
 void census__prometheus_int(census_buf *o, int64_t v);
 
+/* Test hook: when true, every sample line goes through the labels-then-line path (row labels
+ * into a scratch buffer, then copied) instead of the direct one for counters and gauges; the
+ * text must be the same (test_prometheus_render's direct-vs-plain test). Set it only while no
+ * render runs. */
+extern bool census__prometheus_render_plain;
+
 /* Appends a double in the shortest of %.15g, %.16g, %.17g that reads back exactly; NaN, +Inf,
  * -Inf spelled as Prometheus parses them. `canonical` (OpenMetrics bucket bounds) adds ".0" to
  * integral values. */

@@ -36,6 +36,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,20 +49,50 @@
 #include "utf8.h"
 #include "alloc.h"
 
+bool census__prometheus_render_plain;
+
 /* ---- values --------------------------------------------------------------------------------- */
 
-void census__prometheus_int(census_buf *o, int64_t v) {
-  char digits[24];
+/* Writes the decimal digits of v at p (room for 20); returns how many. Two digits per divide,
+ * from a table: a counter's value is written on every sample line. */
+static size_t put_uint(char *p, uint64_t v) {
+  static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                 "25262728293031323334353637383940414243444546474849"
+                                 "50515253545556575859606162636465666768697071727374"
+                                 "75767778798081828384858687888990919293949596979899";
+  char digits[20];
   size_t n = sizeof digits;
-  uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-  do {
-    digits[--n] = (char)('0' + u % 10);
-    u /= 10;
-  } while (u);
-  if (v < 0) {
-    digits[--n] = '-';
+  while (v >= 100) {
+    unsigned r = (unsigned)(v % 100);
+    v /= 100;
+    n -= 2;
+    memcpy(digits + n, pairs + 2 * r, 2);
   }
-  census__buf_append(o, digits + n, sizeof digits - n);
+  if (v >= 10) {
+    n -= 2;
+    memcpy(digits + n, pairs + 2 * v, 2);
+  } else {
+    digits[--n] = (char)('0' + v);
+  }
+  memcpy(p, digits + n, sizeof digits - n);
+  return sizeof digits - n;
+}
+
+/* Writes v in decimal at p (room for 21); returns how many characters. */
+static size_t put_int(char *p, int64_t v) {
+  if (v < 0) {
+    *p = '-';
+    return 1 + put_uint(p + 1, (uint64_t)0 - (uint64_t)v);
+  }
+  return put_uint(p, (uint64_t)v);
+}
+
+void census__prometheus_int(census_buf *o, int64_t v) {
+  if (!census__buf_reserve(o, 21)) {
+    return;
+  }
+  o->len += put_int(o->data + o->len, v);
+  o->data[o->len] = '\0';
 }
 
 /* The text of census__prometheus_double() into text[0..48), NUL-terminated; returns its length. */
@@ -73,6 +104,17 @@ static size_t double_text(char text[48], double d, bool canonical) {
   if (isinf(d)) {
     memcpy(text, d > 0 ? "+Inf" : "-Inf", 5);
     return 4;
+  }
+  /* An integer below 10^15 (bucket bounds, whole sums): %.15g would print its digits alone, and
+   * they read back exactly; written without snprintf and strtod. -0 is left to %g ("-0"). */
+  if (d > -1e15 && d < 1e15 && d == (double)(int64_t)d && !(d == 0 && signbit(d))) {
+    size_t k = put_int(text, (int64_t)d);
+    if (canonical) {
+      memcpy(text + k, ".0", 2);
+      k += 2;
+    }
+    text[k] = '\0';
+    return k;
   }
   int n = 0;
   for (int precision = 15; precision <= 17; precision++) {
@@ -132,6 +174,65 @@ static void escaped(census_buf *o, const char *s, census_utf8_escapes table) {
   census__utf8_escape_str(o, s, table);
 }
 
+/* The bytes of word w that a quoted label value escapes or validates, as high bits: '\\', '"',
+ * '\n' (a zero-byte test each) and anything above 0x7f. Zero when there are none. */
+static inline uint64_t quoted_hits(uint64_t w) {
+  const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+  uint64_t backslash = w ^ (ones * '\\'), quote = w ^ (ones * '"'), newline = w ^ (ones * '\n');
+  return (w | ((backslash - ones) & ~backslash) | ((quote - ones) & ~quote) |
+          ((newline - ones) & ~newline)) &
+         highs;
+}
+
+/* True when s[0..n) has no byte a quoted label value escapes or validates. Eight bytes at a time,
+ * the last word overlapping the one before, and short strings read as one word of overlapping
+ * pieces (a byte seen twice changes nothing): no byte loop and no read outside s[0..n). Tag
+ * values are printable ASCII, so this is nearly always true and the value is one copy. */
+static inline bool plain_quoted(const char *s, size_t n) {
+  uint64_t hits = 0;
+  if (n >= 8) {
+    uint64_t w;
+    for (size_t i = 0; i + 8 < n; i += 8) {
+      memcpy(&w, s + i, 8);
+      hits |= quoted_hits(w);
+    }
+    memcpy(&w, s + n - 8, 8);
+    hits |= quoted_hits(w);
+  } else if (n >= 4) {
+    uint32_t lo, hi;
+    memcpy(&lo, s, 4);
+    memcpy(&hi, s + n - 4, 4);
+    hits = quoted_hits(lo | (uint64_t)hi << 32);
+  } else if (n > 0) {
+    const unsigned char *u = (const unsigned char *)s;
+    hits = quoted_hits(u[0] | (uint64_t)u[n / 2] << 8 | (uint64_t)u[n - 1] << 16);
+  }
+  return hits == 0;
+}
+
+/* ="value" of a label whose name the caller wrote: the value (NULL: "") escaped, one reserve
+ * and one copy when it needs no escape. */
+static void label_value(census_buf *o, const char *value) {
+  value = value ? value : "";
+  size_t n = strlen(value);
+  if (!plain_quoted(value, n)) {
+    census__buf_append(o, "=\"", 2);
+    census__utf8_escape(o, value, n, quoted_escapes);
+    census__buf_append_byte(o, '"');
+    return;
+  }
+  if (!census__buf_reserve(o, n + 3)) {
+    return;
+  }
+  char *p = o->data + o->len;
+  p[0] = '=';
+  p[1] = '"';
+  memcpy(p + 2, value, n);
+  p[n + 2] = '"';
+  o->len += n + 3;
+  o->data[o->len] = '\0';
+}
+
 /* Appends n bytes for which the caller reserved room (census__buf_reserve()). The hot path of a
  * render: one reserve per sample line instead of one per piece. */
 static inline void put(census_buf *o, const void *s, size_t n) {
@@ -152,11 +253,13 @@ typedef struct family {
   size_t label_count;
   census_buf constants; /* the constant labels this view carries, rendered */
   census_prometheus_scale scale;
+  char (*le)[64];   /* a Distribution view's le="<bound>" labels, one per bound (malloc'd) */
   bool is_int;      /* an int64 measure */
   bool openmetrics; /* the format */
 } family;
 
 static void family_free(family *f) {
+  census__free(f->le);
   census__free(f->name);
   census__prometheus_columns_free(f->labels, f->label_count);
   census__free(f->constants.data);
@@ -199,6 +302,24 @@ static bool family_open(family *f, const census_view_data *d,
       census__buf_append(&f->constants, "=\"", 2);
       escaped(&f->constants, c->value, quoted_escapes);
       census__buf_append_byte(&f->constants, '"');
+    }
+  }
+  /* A Distribution view's bucket labels are the same on every row: spelled once per view (a
+   * bound that is not an integer costs an snprintf() and a strtod() or more). */
+  const double *bounds = NULL;
+  size_t bound_count = !failed && census_view_data_row_count(d) > 0 &&
+                               census_view_data_aggregation(d) == CENSUS_AGGREGATION_DISTRIBUTION
+                           ? census_view_data_bounds(d, &bounds)
+                           : 0;
+  if (bound_count > 0) {
+    f->le = census__malloc(bound_count * sizeof *f->le);
+    failed = f->le == NULL;
+    for (size_t b = 0; !failed && b < bound_count; b++) {
+      /* + 0.0: a bound of -0 is written 0. */
+      double bound = census__prometheus_scaled_double(bounds[b], &f->scale) + 0.0;
+      memcpy(f->le[b], "le=\"", 4);
+      size_t n = double_text(f->le[b] + 4, bound, f->openmetrics);
+      memcpy(f->le[b] + 4 + n, "\"", 2);
     }
   }
   if (failed || f->constants.failed) {
@@ -252,7 +373,7 @@ static void row_labels(census_buf *o, const family *f, const census_view_data *d
   }
   for (size_t l = 0; l < f->label_count; l++) {
     const census_prometheus_column *c = &f->labels[l];
-    if (!census__buf_reserve(o, c->length + 3)) {
+    if (!census__buf_reserve(o, c->length + 1)) {
       return;
     }
     if (!first) {
@@ -260,9 +381,7 @@ static void row_labels(census_buf *o, const family *f, const census_view_data *d
     }
     first = false;
     put(o, c->name, c->length);
-    put(o, "=\"", 2);
-    escaped(o, census_view_data_row_value(d, row, c->column), quoted_escapes);
-    census__buf_append_byte(o, '"');
+    label_value(o, census_view_data_row_value(d, row, c->column));
   }
 }
 
@@ -288,6 +407,85 @@ static void sample_start(census_buf *o, const family *f, const char *suffix, siz
   }
   put(o, " ", 1);
   o->data[o->len] = '\0';
+}
+
+/* Copies n bytes, n small (label names and values, a family name): overlapping word moves
+ * instead of a call to memcpy for up to 16 bytes. The room is reserved by the caller. */
+static inline void copy_short(char *dst, const char *src, size_t n) {
+  if (n > 16) {
+    memcpy(dst, src, n);
+  } else if (n >= 8) {
+    uint64_t a, b;
+    memcpy(&a, src, 8);
+    memcpy(&b, src + n - 8, 8);
+    memcpy(dst, &a, 8);
+    memcpy(dst + n - 8, &b, 8);
+  } else if (n >= 4) {
+    uint32_t a, b;
+    memcpy(&a, src, 4);
+    memcpy(&b, src + n - 4, 4);
+    memcpy(dst, &a, 4);
+    memcpy(dst + n - 4, &b, 4);
+  } else if (n > 0) {
+    dst[0] = src[0];
+    dst[n / 2] = src[n / 2];
+    dst[n - 1] = src[n - 1];
+  }
+}
+
+#define DIRECT_LABELS 16
+
+/* The start of a counter's or gauge's only sample line, "name suffix{constants,labels} ", written
+ * straight into `o` with one reserve: what row_labels() into the scratch buffer and then
+ * sample_start() write, without the second copy. False, with nothing written, when the row needs
+ * that path: the overflow row, more than DIRECT_LABELS labels, a value to escape. */
+static bool direct_sample_start(census_buf *o, const family *f, const census_view_data *d,
+                                size_t row, const char *suffix, size_t suffix_length) {
+  if (f->label_count > DIRECT_LABELS || census_view_data_row_is_overflow(d, row)) {
+    return false;
+  }
+  const char *value[DIRECT_LABELS];
+  size_t value_length[DIRECT_LABELS];
+  size_t total = f->name_length + suffix_length + f->constants.len + 3;
+  for (size_t l = 0; l < f->label_count; l++) {
+    const char *v = census_view_data_row_value(d, row, f->labels[l].column);
+    value[l] = v ? v : "";
+    value_length[l] = strlen(value[l]);
+    if (!plain_quoted(value[l], value_length[l])) {
+      return false;
+    }
+    total += f->labels[l].length + value_length[l] + 4;
+  }
+  if (!census__buf_reserve(o, total)) {
+    return true; /* the buffer failed: the render reports ENOMEM */
+  }
+  char *p = o->data + o->len;
+  copy_short(p, f->name, f->name_length);
+  p += f->name_length;
+  copy_short(p, suffix, suffix_length);
+  p += suffix_length;
+  if (f->constants.len || f->label_count) {
+    *p++ = '{';
+    copy_short(p, f->constants.data, f->constants.len);
+    p += f->constants.len;
+    for (size_t l = 0; l < f->label_count; l++) {
+      if (l || f->constants.len) {
+        *p++ = ',';
+      }
+      copy_short(p, f->labels[l].name, f->labels[l].length);
+      p += f->labels[l].length;
+      *p++ = '=';
+      *p++ = '"';
+      copy_short(p, value[l], value_length[l]);
+      p += value_length[l];
+      *p++ = '"';
+    }
+    *p++ = '}';
+  }
+  *p++ = ' ';
+  o->len = (size_t)(p - o->data);
+  o->data[o->len] = '\0';
+  return true;
 }
 
 /* sample_start() with a literal suffix. */
@@ -345,9 +543,18 @@ static void exemplar_suffix(census_buf *o, const family *f, const census_view_da
 
 /* Count and Sum views: one counter sample, <name>_total. A Count view counts measurements (unit
  * 1, never scaled); a Sum view's total is the measure's type, scaled with base units. */
+static void counter_value(census_buf *o, const family *f, const census_view_data *d, size_t row,
+                          const census_point *p);
+
 static void counter_samples(census_buf *o, const family *f, const census_view_data *d, size_t row,
                             const census_point *p, const census_buf *labels) {
   SAMPLE_START(o, f, "_total", labels, NULL);
+  counter_value(o, f, d, row, p);
+}
+
+/* A counter sample after its "name{labels} ": the value, an exemplar, the newline. */
+static void counter_value(census_buf *o, const family *f, const census_view_data *d, size_t row,
+                          const census_point *p) {
   if (census_view_data_aggregation(d) == CENSUS_AGGREGATION_COUNT) {
     census__prometheus_int(o, p->count);
   } else if (f->is_int) {
@@ -356,16 +563,23 @@ static void counter_samples(census_buf *o, const family *f, const census_view_da
     value_double(o, p->double_value, &f->scale);
   }
   census_exemplar e; /* a counter's reservoir: one exemplar, the last sampled */
-  if (census_view_data_row_exemplar(d, row, 0, &e) == CENSUS_OK) {
-    exemplar_suffix(o, f, d, &e);
+  if (f->openmetrics && census_view_data_row_exemplar(d, row, 0, &e) == CENSUS_OK) {
+    exemplar_suffix(o, f, d, &e); /* (the text format has no exemplars) */
   }
   census__buf_append_byte(o, '\n');
 }
 
 /* LastValue views, and Sum views that can go down: one gauge sample, <name>. */
+static void gauge_value(census_buf *o, const family *f, const census_point *p);
+
 static void gauge_samples(census_buf *o, const family *f, const census_point *p,
                           const census_buf *labels) {
   SAMPLE_START(o, f, "", labels, NULL);
+  gauge_value(o, f, p);
+}
+
+/* A gauge sample after its "name{labels} ": the value and the newline. */
+static void gauge_value(census_buf *o, const family *f, const census_point *p) {
   if (f->is_int) {
     value_int(o, p->int_value, &f->scale);
   } else {
@@ -395,14 +609,7 @@ static void histogram_samples(census_buf *o, const family *f, const census_view_
   }
   for (size_t b = 0; b < p->bucket_count; b++) {
     cumulative += p->bucket_counts[b];
-    char le[64] = "le=\"+Inf\"";
-    if (b < bound_count) {
-      /* + 0.0: a bound of -0 is written 0. */
-      double bound = census__prometheus_scaled_double(bounds[b], &f->scale) + 0.0;
-      size_t n = double_text(le + 4, bound, f->openmetrics);
-      memcpy(le + 4 + n, "\"", 2);
-    }
-    SAMPLE_START(o, f, "_bucket", labels, le);
+    SAMPLE_START(o, f, "_bucket", labels, b < bound_count ? f->le[b] : "le=\"+Inf\"");
     census__prometheus_int(o, cumulative);
     if (e.bucket == b) {
       exemplar_suffix(o, f, d, &e);
@@ -495,6 +702,18 @@ static void render_view(census_buf *o, const census_view_data *d,
     census_point p;
     if (census_view_data_row_point(d, row, &p) != CENSUS_OK) {
       continue;
+    }
+    /* The text format's counters and gauges have one sample line per row: written directly.
+     * (OpenMetrics counters also write _created with the same labels: the scratch path.) */
+    if (!f.openmetrics && !census__prometheus_render_plain) {
+      if (type == CENSUS_PROMETHEUS_COUNTER && direct_sample_start(o, &f, d, row, "_total", 6)) {
+        counter_value(o, &f, d, row, &p);
+        continue;
+      }
+      if (type == CENSUS_PROMETHEUS_GAUGE && direct_sample_start(o, &f, d, row, "", 0)) {
+        gauge_value(o, &f, &p);
+        continue;
+      }
     }
     scratch->len = 0;
     row_labels(scratch, &f, d, row);

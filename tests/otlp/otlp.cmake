@@ -7,6 +7,8 @@
 #                         protoc --decode_raw
 #   unit_otlp_response    cmocka: partial success / google.rpc.Status bodies made by protoc
 #                         --encode and by hand (JSON), malformed bodies, the verdict per status
+#   unit_otlp_encode_plain  cmocka: the encoders' sized fast paths write exactly the bytes of the
+#                         plain (backpatching) paths, metrics and spans
 #   unit_otlp_config      cmocka: endpoints, headers, protocol, compression and timeout from
 #                         options and OTEL_EXPORTER_OTLP_* (precedence, malformed values reported
 #                         once, grpc refused)
@@ -40,6 +42,10 @@ set_tests_properties(unit_otlp_response PROPERTIES LABELS "unit;otlp")
 census_unit_test(otlp_delta)
 target_link_libraries(test_otlp_delta PRIVATE census_otlp_static)
 set_tests_properties(unit_otlp_delta PROPERTIES LABELS "unit;otlp")
+
+census_unit_test(otlp_encode_plain)
+target_link_libraries(test_otlp_encode_plain PRIVATE census_otlp_static)
+set_tests_properties(unit_otlp_encode_plain PROPERTIES LABELS "unit;otlp")
 
 census_unit_test(otlp_config)
 target_link_libraries(test_otlp_config PRIVATE census_otlp_static)

@@ -96,6 +96,42 @@ static void test_nested_lengths(void **state) {
   }
 }
 
+/* Proves begin_wide()/end_wide() write tag, canonical length and content whatever the
+ * placeholder width: narrower than the length (content moved up), exact (content left in place) and
+ * wider (content moved down), for content sizes at every varint boundary, with bytes before and
+ * after the message untouched. Fails with end_wide() writing the length where the placeholder
+ * starts plus one. */
+static void test_wide_placeholders(void **state) {
+  (void)state;
+  size_t sizes[] = {0, 1, 127, 128, 16383, 16384, 2097151, 2097152};
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    /* The expected bytes, built without backpatching: tag, length varint, content. */
+    census_buf want = CENSUS_BUF_INIT;
+    census__buf_append_byte(&want, 0x55);
+    census__buf_append_byte(&want, (9 << 3) | 2);
+    census__pb_varint(&want, sizes[i]);
+    for (size_t k = 0; k < sizes[i]; k++) {
+      census__buf_append_byte(&want, (uint8_t)(k * 13));
+    }
+    census__buf_append_byte(&want, 0x66);
+    for (size_t width = 1; width <= 5; width++) {
+      census_buf b = CENSUS_BUF_INIT;
+      census__buf_append_byte(&b, 0x55);
+      size_t start = census__pb_begin_wide(&b, 9, width);
+      for (size_t k = 0; k < sizes[i]; k++) {
+        census__buf_append_byte(&b, (uint8_t)(k * 13));
+      }
+      census__pb_end_wide(&b, start, width);
+      census__buf_append_byte(&b, 0x66);
+      assert_false(b.failed);
+      assert_int_equal(b.len, want.len);
+      assert_memory_equal(b.data, want.data, want.len);
+      census__buf_free(&b);
+    }
+    census__buf_free(&want);
+  }
+}
+
 /* Runs protoc --decode_raw on the buffer and returns its text output (malloc'd). */
 static char *decode_raw(const census_buf *b) {
   char in[] = "/tmp/census_pb_writer_XXXXXX";
@@ -150,9 +186,8 @@ static void test_protoc_reads_it(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_varint_boundaries),
-      cmocka_unit_test(test_fixed_little_endian),
-      cmocka_unit_test(test_nested_lengths),
+      cmocka_unit_test(test_varint_boundaries), cmocka_unit_test(test_fixed_little_endian),
+      cmocka_unit_test(test_nested_lengths),    cmocka_unit_test(test_wide_placeholders),
       cmocka_unit_test(test_protoc_reads_it),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
