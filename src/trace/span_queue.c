@@ -187,8 +187,15 @@ static inline void config_ready(void) {
 /* Moves up to `max` exported records of ring `r` (the caller's) to `list`, cleared for reuse. */
 __attribute__((noinline)) static size_t
 ring_reclaim(struct span_ring *r, struct census__span_free_list *list, size_t max) {
+  /* reclaim before done: reclaim never passes done and done only grows, so at <= done. In the
+   * other order a stale done could lie behind a reclaim that queue_trim() moved meanwhile (it
+   * takes an idle ring's exported records, and a ring whose full queue drops every span looks
+   * idle): done - at then wrapped, and the CAS took 64 slots past done, records still queued or
+   * already reused, into this thread's free list a second time. The free lists then formed a
+   * cycle, a count ran below zero, and the next spill walked the cycle forever holding
+   * SPAN_POOL: the stall bench_record showed under heavy load with the queue full. */
+  size_t at = atomic_load_explicit(&r->reclaim, memory_order_acquire);
   size_t done = atomic_load_explicit(&r->done, memory_order_acquire); /* the export's reads */
-  size_t at = atomic_load_explicit(&r->reclaim, memory_order_relaxed);
   size_t end = done - at > max ? at + max : done;
   /* Out of the ring before they are cleared (a fork() meanwhile loses them rather than clearing
    * them twice, census__spans_fork_child()); a compare-exchange, since the exporter may take an
