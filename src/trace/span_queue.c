@@ -196,7 +196,7 @@ ring_reclaim(struct span_ring *r, struct census__span_free_list *list, size_t ma
    * SPAN_POOL: the stall bench_record showed under heavy load with the queue full. */
   size_t at = atomic_load_explicit(&r->reclaim, memory_order_acquire);
   size_t done = atomic_load_explicit(&r->done, memory_order_acquire); /* the export's reads */
-  size_t end = done - at > max ? at + max : done;
+  size_t end = census__span_reclaim_end(at, done, max);
   /* Out of the ring before they are cleared (a fork() meanwhile loses them rather than clearing
    * them twice, census__spans_fork_child()); a compare-exchange, since the exporter may take an
    * idle thread's records (queue_trim()). */

@@ -26,6 +26,18 @@ bool census__span_queue_push(struct census_span_data *record);
  * of what the exporter published once per batch. */
 size_t census__span_queue_reclaim(struct census__span_free_list *list, size_t max);
 
+/* The end of the range of exported slots a ring's owner may take back: from `at` (its reclaim
+ * index) up to `done` (how far the export got), at most `max`. `at` past `done` (a stale done,
+ * which the load order in ring_reclaim() rules out) gives an empty range rather than a range
+ * that wrapped: slots past done hold spans still queued or records already reused. */
+static inline size_t census__span_reclaim_end(size_t at, size_t done, size_t max) {
+  size_t ready = done - at;
+  if (ready > (SIZE_MAX >> 1)) {
+    return at; /* at is past done */
+  }
+  return ready > max ? at + max : done;
+}
+
 /* Appends a span exporter (registration; lifecycle.c starts the worker first). CENSUS_OK or
  * CENSUS_ENOMEM. */
 census_status census__span_exporters_add(const census_span_exporter_ops *ops, void *user);

@@ -23,6 +23,7 @@
 #include "trace/sampler.h"
 #include "trace/span_internal.h"
 #include "trace/span_pool.h"
+#include "trace/span_queue.h"
 
 #define MAX_CAPTURED 20000
 
@@ -603,6 +604,21 @@ static void test_exited_threads_return_their_records(void **state) {
              grown, 2 * THREADS);
   }
   census_sampler_free(exit_test_off);
+}
+
+/* The range a ring's owner takes back never goes past done. The stall this guards against came
+ * from ring_reclaim() reading done before reclaim: queue_trim() could move reclaim past that
+ * stale done, and `done - at` wrapped into a 64-slot range of spans still queued or records
+ * already reused (a race no test can force; ring_reclaim() now loads reclaim first, and this
+ * arithmetic refuses the range either way: on the old expression, at = done + 5 gave at + 64). */
+static void test_reclaim_range_never_passes_done(void **state) {
+  (void)state;
+  assert_int_equal(census__span_reclaim_end(100, 100, 64), 100);      /* nothing exported */
+  assert_int_equal(census__span_reclaim_end(100, 130, 64), 130);      /* all of it */
+  assert_int_equal(census__span_reclaim_end(100, 300, 64), 164);      /* at most max */
+  assert_int_equal(census__span_reclaim_end(105, 100, 64), 105);      /* at past done: none */
+  assert_int_equal(census__span_reclaim_end(SIZE_MAX - 2, 5, 64), 5); /* done wrapped past 0 */
+  assert_int_equal(census__span_reclaim_end(3, SIZE_MAX - 2, 64), 3); /* at wrapped: past done */
 }
 
 enum { OWNED = 128 };
@@ -1251,6 +1267,7 @@ int main(void) {
       cmocka_unit_test_setup(test_current_span_is_per_thread, setup),
       cmocka_unit_test_setup(test_spans_from_exiting_threads, setup),
       cmocka_unit_test_setup(test_exited_threads_return_their_records, setup),
+      cmocka_unit_test(test_reclaim_range_never_passes_done),
       cmocka_unit_test_setup(test_records_return_to_their_thread, setup),
       cmocka_unit_test_setup(test_idle_thread_records_return_to_pool, setup),
       cmocka_unit_test_setup(test_small_ring_reused_after_export, setup),
