@@ -108,7 +108,9 @@ static inline void limits_ready(void) {
 static pthread_key_t local_key;
 static pthread_once_t local_key_once = PTHREAD_ONCE_INIT;
 static bool local_key_made;
-static CENSUS__HOT_THREAD_LOCAL bool local_hooked;
+/* LOCAL_MAX once local_hook() ran for the thread, 0 before: local_put()'s one compare against it
+ * catches both the thread's first record and a list grown too long. */
+static CENSUS__HOT_THREAD_LOCAL size_t local_limit;
 
 /* Thread exit (the key's destructor): the exiting thread's free records to the global list.
  * glibc runs key destructors before it releases the thread's TLS, so `local` is still its own. */
@@ -127,14 +129,14 @@ static __attribute__((cold, noinline)) void local_hook(void) {
   if (local_key_made) {
     pthread_setspecific(local_key, &local); /* any non-NULL value: the destructor runs */
   }
-  local_hooked = true;
+  local_limit = LOCAL_MAX;
 }
 
 /* local_put()'s rare cases: the thread's first record (arrange its return at exit), or a list
  * grown past LOCAL_MAX: spill half, so a thread that ends many spans started elsewhere does not
  * hoard them. */
 static __attribute__((cold, noinline)) void local_put_slow(void) {
-  if (!local_hooked) {
+  if (!local_limit) {
     local_hook();
   }
   if (local.count > LOCAL_MAX) {
@@ -145,13 +147,13 @@ static __attribute__((cold, noinline)) void local_put_slow(void) {
 static inline void local_put(struct census_span_data *r) {
   r->next = local.free;
   local.free = r;
-  if (__builtin_expect(++local.count > LOCAL_MAX || !local_hooked, 0)) {
+  if (__builtin_expect(++local.count > local_limit, 0)) {
     local_put_slow();
   }
 }
 
 struct census__span_free_list *census__span_local_list(void) {
-  if (!local_hooked) {
+  if (!local_limit) {
     local_hook();
   }
   return &local;
@@ -361,7 +363,7 @@ __attribute__((noinline)) census_span census__span_start_plain(const char *name,
     return 0;
   }
   limits_ready();
-  if (!local_hooked) {
+  if (!local_limit) {
     local_hook(); /* the list is about to hold records: return them at thread exit */
   }
   if (!local.free && !census__span_queue_reclaim(&local, REFILL) &&
