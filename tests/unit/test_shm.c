@@ -79,6 +79,9 @@ static const census_measure *hits;  /* one COUNT view: the bound fast path's BOU
 static const census_measure
     *octets;                       /* one int64 SUM view: the bound fast path's BOUND_ONE_INT_SUM */
 static const census_measure *secs; /* one double SUM view */
+/* One DISTRIBUTION view: the bound one-DISTRIBUTION shape, which the mode must not take for one
+ * of its inline shapes (COUNT, int SUM). */
+static const census_measure *latency;
 static const census_measure *spread; /* an EXPONENTIAL view (format version 2) */
 static const census_tag_key *slot_key;
 
@@ -146,6 +149,9 @@ static int setup(void **state) {
   register_view("shm/hits", hits, cols, 1, census_aggregation_count_new());
   octets = int_measure("shm/bytes");
   register_view("shm/bytes", octets, cols, 1, census_aggregation_sum_new());
+  latency = int_measure("shm/latency");
+  register_view("shm/latency", latency, cols, 1,
+                census_aggregation_distribution_new(bounds, 3, NULL));
   secs = double_measure("shm/secs");
   register_view("shm/secs", secs, cols, 1, census_aggregation_sum_new());
   spread = double_measure("shm/spread");
@@ -1134,7 +1140,7 @@ static void signed_and_bound(void **state) {
 static int64_t fast_value(int64_t i) { return (i * 5) % 9; }
 
 struct fast_arg {
-  census_bound_measure *one, *general, *one_sum;
+  census_bound_measure *one, *general, *one_sum, *one_dist;
   int64_t n;
   _Atomic int failed;
 };
@@ -1144,7 +1150,8 @@ static void *fast_thread(void *p) {
   for (int64_t i = 0; i < a->n; i++) {
     if (census_bound_record_int64(a->one, 1) != CENSUS_OK ||
         census_bound_record_int64(a->general, fast_value(i)) != CENSUS_OK ||
-        census_bound_record_int64(a->one_sum, fast_value(i)) != CENSUS_OK) {
+        census_bound_record_int64(a->one_sum, fast_value(i)) != CENSUS_OK ||
+        census_bound_record_int64(a->one_dist, fast_value(i)) != CENSUS_OK) {
       atomic_store(&a->failed, 1);
     }
   }
@@ -1169,7 +1176,10 @@ static void run_fast_member(const char *dir) {
     census_tag_map_put(tags, slot_key, "s2");
     struct fast_arg a = {census_measure_bind(hits, tags, NULL),
                          census_measure_bind(work, tags, NULL),
-                         census_measure_bind(octets, tags, NULL), FAST_N, 0};
+                         census_measure_bind(octets, tags, NULL),
+                         census_measure_bind(latency, tags, NULL),
+                         FAST_N,
+                         0};
     pthread_t t[2];
     for (int i = 0; i < 2; i++) {
       pthread_create(&t[i], NULL, fast_thread, &a);
@@ -1274,6 +1284,9 @@ static void bound_and_unbound_fast_paths(void **state) {
   census_point unbound_sum = merged_point(views, count, "shm/bytes", 3);
   assert_int_equal(unbound_sum.count, FAST_N);
   assert_int_equal(unbound_sum.int_value, merged_point(views, count, "shm/sum", 3).int_value);
+  /* A one-DISTRIBUTION handle (its own shape in bound.c): every value, in its bucket, as the
+   * several-view handle's distribution; fails if the mode updates its shared cell as an int SUM. */
+  check_fast_dist(merged_point(views, count, "shm/latency", 2), FAST_N, 3, FAST_CHILD);
   census_point secs_sum = merged_point(views, count, "shm/secs", 3);
   assert_int_equal(secs_sum.count, FAST_N);
   assert_true(secs_sum.double_value == (double)unbound_sum.int_value / 4);
