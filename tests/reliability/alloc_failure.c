@@ -156,7 +156,36 @@ static void check_records(const char *what, int64_t view_before, int64_t dropped
 }
 
 /* Runs s once counting, then once per allocation failing it; checks the live blocks. */
+/* Where torture() is, for the watchdog: a hang (the test timed out once under ASan with no
+ * output) then names its scenario and failing allocation instead of dying silently at ctest's
+ * timeout. */
+static const char *_Atomic progress_name = "set-up";
+static _Atomic long progress_at, progress_steps;
+
+/* Aborts with the scenario and failing allocation when torture() makes no step for 60 s (a
+ * whole scenario takes well under a second per allocation point). */
+static void *watchdog(void *unused) {
+  (void)unused;
+  long last = -1;
+  for (;;) {
+    sleep(60);
+    long steps = atomic_load(&progress_steps);
+    if (steps == last) {
+      fprintf(stderr,
+              "alloc_failure: no progress for 60 s in scenario %s, failing allocation %ld "
+              "(0: the reference run); aborting\n",
+              atomic_load(&progress_name), atomic_load(&progress_at));
+      abort();
+    }
+    last = steps;
+  }
+  return NULL;
+}
+
 static void torture(const scenario *s) {
+  atomic_store(&progress_name, s->name);
+  atomic_store(&progress_at, 0);
+  atomic_fetch_add(&progress_steps, 1);
   s->run(); /* warm-up, unarmed: what a first use creates for good (interned keys, scratch) */
   long before = atomic_load(&live);
   atomic_store(&fail_at, 0);
@@ -168,6 +197,8 @@ static void torture(const scenario *s) {
   CHECK(!s->clean || atomic_load(&live) == before, "%s: reference run left %ld blocks", s->name,
         atomic_load(&live) - before);
   for (long k = 1; k <= n; k++) {
+    atomic_store(&progress_at, k);
+    atomic_fetch_add(&progress_steps, 1);
     before = atomic_load(&live);
     atomic_store(&seen, 0);
     atomic_store(&failed, 0);
@@ -1277,6 +1308,11 @@ static void shm_cleanup(void) {
 /* ---- main ---------------------------------------------------------------------------------- */
 
 int main(int argc, char **argv) {
+  setvbuf(stdout, NULL, _IOLBF, 0); /* each scenario's line reaches ctest's log even on a kill */
+  pthread_t dog;
+  if (pthread_create(&dog, NULL, watchdog, NULL) == 0) {
+    pthread_detach(dog);
+  }
   census_status st = census_allocator_replace(t_malloc, t_calloc, t_realloc, t_free);
   if (st != CENSUS_OK) {
     fprintf(stderr, "census_allocator_replace: %s\n", census_status_name(st));
