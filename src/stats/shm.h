@@ -78,7 +78,7 @@ static inline _Atomic uint64_t *census__shm_next_slot(struct census__shm_cell *c
 /* The next state of a COUNT shared cell whose committed generation is `g`: its count is g + 1
  * (struct census__shm_cell), so no slot is loaded. */
 static inline void census__shm_count_next(struct census__shm_cell *c, uint64_t g) {
-  word_store(&c->slots[(g + 1) & 1], g + 1);
+  word_store(census__shm_next_slot(c, g, 1), g + 1);
 }
 
 /* The next state of a SUM shared cell (words: count, sum) whose committed generation is `g`:
