@@ -30,6 +30,8 @@
 #include <strings.h>
 
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -57,6 +59,8 @@
 #include "census/propagation.h"
 #include "census/shm.h"
 #include "census/trace.h"
+
+#include "../support/fork_quiet.h"
 
 /* ---- the failing allocator --------------------------------------------------------------- */
 
@@ -161,6 +165,7 @@ static void check_records(const char *what, int64_t view_before, int64_t dropped
  * timeout. */
 static const char *_Atomic progress_name = "set-up";
 static _Atomic long progress_at, progress_steps;
+static _Atomic pid_t child_pid; /* a fork child the test waits for, 0: none */
 
 /* Aborts with the scenario and failing allocation when torture() makes no step for 60 s (a
  * whole scenario takes well under a second per allocation point). */
@@ -175,6 +180,10 @@ static void *watchdog(void *unused) {
               "alloc_failure: no progress for 60 s in scenario %s, failing allocation %ld "
               "(0: the reference run); aborting\n",
               atomic_load(&progress_name), atomic_load(&progress_at));
+      pid_t child = atomic_load(&child_pid);
+      if (child > 0) {
+        kill(child, SIGKILL); /* else it keeps ctest's output pipe open until ctest's timeout */
+      }
       abort();
     }
     last = steps;
@@ -1095,6 +1104,20 @@ static void fork_child_checks(int fd) {
   _exit(w == sizeof report ? 0 : 1);
 }
 
+/* Reads a fork child's report of `size` bytes from `fd`, waiting at most 60 s: a child that hangs
+ * (see tests/support/fork_quiet.h) is killed and the wait fails here with a message, instead of the
+ * whole test hanging until ctest's timeout. Returns the bytes read (0: EOF, the child died). */
+static ssize_t read_child_report(int fd, pid_t pid, void *report, size_t size, const char *what) {
+  struct pollfd pfd = {fd, POLLIN, 0};
+  if (poll(&pfd, 1, 60000) != 1) {
+    CHECK(false, "%s (failing allocation %ld): the child hung for 60 s; killed", what,
+          atomic_load(&fail_at));
+    kill(pid, SIGKILL);
+    return -1;
+  }
+  return read(fd, report, size);
+}
+
 /* One fork, armed: the parent's handlers (prepare, parent) and the child's (prepare, child)
  * allocate on this thread; each side counts its own. Fails without its fix: a view whose series
  * table the child's handler could not remake crashed the child's next record of it (SIGSEGV in
@@ -1109,21 +1132,23 @@ static long fork_once(long *parent_seen) {
   atomic_store(&seen, 0);
   atomic_store(&failed, 0);
   armed = true;
-  pid_t pid = fork();
+  pid_t pid = fork_quiet();
   if (pid == 0) {
     close(fds[0]);
     fork_child_checks(fds[1]);
   }
   armed = false;
+  atomic_store(&child_pid, pid);
   *parent_seen = atomic_load(&seen);
   close(fds[1]); /* a child that dies before writing gives EOF */
   long report[3] = {0, 0, 0};
-  ssize_t r = pid > 0 ? read(fds[0], report, sizeof report) : 0;
+  ssize_t r = pid > 0 ? read_child_report(fds[0], pid, report, sizeof report, "fork") : 0;
   close(fds[0]);
   int status = 0;
   if (pid > 0) {
     waitpid(pid, &status, 0);
   }
+  atomic_store(&child_pid, 0);
   CHECK(pid > 0 && r == sizeof report && WIFEXITED(status) && WEXITSTATUS(status) == 0,
         "fork (failing allocation %ld): the child did not report", atomic_load(&fail_at));
   CHECK(report[2] == 1, "fork (failing allocation %ld): census in the child is inconsistent",
@@ -1135,11 +1160,14 @@ static long fork_once(long *parent_seen) {
 }
 
 static void fork_torture(void) {
+  atomic_store(&progress_name, "fork");
   long parent_n = 0;
   long child_n = fork_once(&parent_n); /* warm-up */
   child_n = fork_once(&parent_n);
   long n = child_n > parent_n ? child_n : parent_n;
   for (long k = 1; k <= n; k++) {
+    atomic_store(&progress_at, k);
+    atomic_fetch_add(&progress_steps, 1);
     atomic_store(&fail_at, k);
     long unused;
     fork_once(&unused);
@@ -1169,12 +1197,14 @@ static bool shm_unshared_window; /* a cell was left unshared since the view last
  * the mode on): a fork child counts its allocations, then the k-th run fails the k-th one; each
  * must leave the mode off with CENSUS_ENOMEM (or turn it on with CENSUS_OK). */
 static void shm_enable_torture(void) {
+  atomic_store(&progress_name, "shm enable");
+  atomic_fetch_add(&progress_steps, 1);
   int fds[2];
   if (pipe(fds) != 0) {
     CHECK(false, "pipe");
     return;
   }
-  pid_t pid = fork();
+  pid_t pid = fork_quiet();
   if (pid == 0) {
     atomic_store(&seen, 0);
     atomic_store(&fail_at, 0);
@@ -1186,12 +1216,14 @@ static void shm_enable_torture(void) {
     _exit(w == sizeof n ? 0 : 1);
   }
   long n = -1;
+  atomic_store(&child_pid, pid);
   close(fds[1]); /* a child that dies before writing gives EOF */
-  ssize_t r = pid > 0 ? read(fds[0], &n, sizeof n) : 0;
+  ssize_t r = pid > 0 ? read_child_report(fds[0], pid, &n, sizeof n, "shm enable") : 0;
   close(fds[0]);
   if (pid > 0) {
     waitpid(pid, NULL, 0);
   }
+  atomic_store(&child_pid, 0);
   CHECK(r == sizeof n && n > 0, "shm enable: the counting child failed");
   long points = 0;
   for (long k = 1; k <= n && !census_shm_enabled(); k++) {
