@@ -22,6 +22,7 @@
 #include "census/exporters/google_cloud_monitoring.h"
 
 #include "monitoring_support.h"
+#include "../support/fork_quiet.h" /* fork() under ASan: see there */
 
 static void print_stats(const char *name, const census_google_monitoring_stats *s) {
   printf("\"%s\":{\"exports\":%llu,\"points_submitted\":%llu,\"points_delivered\":%llu,"
@@ -56,7 +57,7 @@ int main(int argc, char **argv) {
   census_record_int64(m, 5, NULL);
   mon_check(census_flush(10000), "parent flush");
   fflush(NULL);
-  pid_t pid = fork();
+  pid_t pid = fork_quiet();
   if (pid < 0)
     return 1;
   if (pid == 0) {

@@ -53,6 +53,7 @@
 #include <census/census.h>
 #include <census/trace.h>
 #include <census/exporters/stdout.h>
+#include "../support/fork_quiet.h" /* fork() under ASan: see there */
 
 #define RECORDING_THREADS 2
 #define AN_HOUR_MS 3600000
@@ -180,7 +181,7 @@ static _Noreturn void wait_for_signal(void) {
 /* The `fork` mode; see the file comment. Returns main's exit status in both processes. */
 static int run_fork_mode(int64_t child_total, int64_t parent_total, const char *child_output) {
   record_values(parent_total, NULL);
-  pid_t pid = fork();
+  pid_t pid = fork_quiet();
   if (pid < 0) {
     perror("exit_child: fork");
     return 2;

@@ -62,6 +62,7 @@
 #include "census/census.h"
 #include "census/exporters/otlp.h"
 #include "census/trace.h"
+#include "../support/fork_quiet.h" /* fork() under ASan: see there */
 
 #define K 100000
 #define SHARDS 7
@@ -223,7 +224,7 @@ static int fork_mode(void) {
   record(1, K / 2, SPANS / 2, "exit/parent-span");
   check("parent flush", census_flush(5000));
   fflush(NULL);
-  pid_t pid = fork();
+  pid_t pid = fork_quiet();
   if (pid < 0) {
     perror("otlp_exit_app: fork");
     return 2;

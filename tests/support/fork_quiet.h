@@ -33,7 +33,7 @@
 
 /* True when thread `tid` is blocked in a system call that cannot be holding an allocator lock. */
 static inline bool fork_quiet_thread_is_blocked(const char *tid) {
-  char path[64];
+  char path[320]; /* "/proc/self/task/" + a d_name (at most 255) + "/syscall" */
   snprintf(path, sizeof path, "/proc/self/task/%s/syscall", tid);
   FILE *f = fopen(path, "r");
   if (!f) {

@@ -25,7 +25,8 @@
 #include "census/propagation.h"
 #include "census/trace.h"
 #include "propagation_carrier.h"
-#include "support.h" /* cmocka, census/census.h */
+#include "support.h"               /* cmocka, census/census.h */
+#include "../support/fork_quiet.h" /* fork() under ASan: see there */
 
 /* ---- diagnostics captured --------------------------------------------------------------- */
 
@@ -488,7 +489,7 @@ static census_status report_exit_timeout(void *user, int64_t timeout_ms) {
 static int64_t exit_flush_timeout_under(const char *value) {
   int fds[2];
   assert_int_equal(pipe(fds), 0);
-  pid_t pid = fork();
+  pid_t pid = fork_quiet();
   assert_true(pid >= 0);
   if (pid == 0) {
     close(fds[0]);

@@ -29,6 +29,7 @@
 #include "census/exporter.h"
 #include "http_sender.h"
 #include "core/alloc.h"
+#include "../support/fork_quiet.h" /* fork() under ASan: see there */
 
 static census_http_verdict classify(void *user, const census_http_response *response,
                                     uint64_t *rejected, char *message, size_t message_size) {
@@ -75,7 +76,7 @@ static void child_does_not_resend_parent_queue(void **state) {
   assert_int_equal(submit_text(s, "parent-B"), CENSUS_OK);
 
   fflush(NULL);
-  pid_t child = fork();
+  pid_t child = fork_quiet();
   assert_true(child >= 0);
   if (child == 0) {
     int code = 0;
@@ -129,7 +130,7 @@ static void child_counters_are_its_own(void **state) {
   assert_int_equal(census__http_sender_flush(s, 5000), CENSUS_OK);
 
   fflush(NULL);
-  pid_t child = fork();
+  pid_t child = fork_quiet();
   assert_true(child >= 0);
   if (child == 0) {
     census_http_stats st;
@@ -241,7 +242,7 @@ static void exit_flush_abandons_each_request_once(void **state) {
   char url[128];
   snprintf(url, sizeof url, "%s/held", rcv.url_base);
   fflush(NULL);
-  pid_t child = fork();
+  pid_t child = fork_quiet();
   assert_true(child >= 0);
   if (child == 0) {
     census_http_sender *s = child_with_pending(&rcv, url, 20);
@@ -331,7 +332,7 @@ static void exit_counts_at_exit(void **state) {
   assert_int_equal(pipe(fds), 0);
   fflush(NULL);
   long long start = fault_receiver_now_ms();
-  pid_t child = fork();
+  pid_t child = fork_quiet();
   assert_true(child >= 0);
   if (child == 0) {
     close(fds[0]);

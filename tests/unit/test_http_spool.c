@@ -37,6 +37,7 @@
 #include "census/census.h"
 #include "spool.h"
 #include "core/alloc.h"
+#include "../support/fork_quiet.h" /* fork() under ASan: see there */
 
 #define SECRET_URL                                                                                 \
   "https://user:hunter2-secret@collector.example:4318/v1/metrics?key=hunter2-secret"
@@ -300,7 +301,7 @@ static void writer_killed_mid_write(void **state) {
   int ready[2];
   assert_int_equal(pipe(ready), 0);
   fflush(NULL);
-  pid_t child = fork();
+  pid_t child = fork_quiet();
   assert_true(child >= 0);
   if (child == 0) {
     /* The writer's steps up to the crash: take .lock, write part of a temp file. */
@@ -589,7 +590,7 @@ static void two_processes_claim_each_file_once(void **state) {
   fflush(NULL);
   pid_t kids[2];
   for (int k = 0; k < 2; k++) {
-    kids[k] = fork();
+    kids[k] = fork_quiet();
     assert_true(kids[k] >= 0);
     if (kids[k] == 0) {
       census_spool_report cr = {0};
@@ -651,7 +652,7 @@ static void dead_claimer_file_recovered(void **state) {
   int ready[2];
   assert_int_equal(pipe(ready), 0);
   fflush(NULL);
-  pid_t child = fork();
+  pid_t child = fork_quiet();
   assert_true(child >= 0);
   if (child == 0) {
     census_status st;

@@ -24,6 +24,7 @@
 
 #include "census/census.h"
 #include "core/lock.h"
+#include "../support/fork_quiet.h" /* fork() under ASan: see there */
 
 #ifdef CENSUS_LOCK_ORDER_CHECK
 /* Runs `body` in a child process with its stderr captured; returns the child's wait status and
@@ -32,7 +33,7 @@ static int run_in_child(void (*body)(void), char *out, size_t size) {
   int pipe_fds[2];
   assert_int_equal(pipe(pipe_fds), 0);
   fflush(NULL);
-  pid_t pid = fork();
+  pid_t pid = fork_quiet();
   assert_true(pid >= 0);
   if (pid == 0) {
     dup2(pipe_fds[1], STDERR_FILENO);
@@ -157,7 +158,7 @@ static void test_documented_orders_pass(void **state) {
   census_aggregation_free(count);
   assert_int_equal(census_record_int64(m, 1, NULL), CENSUS_OK);
   assert_int_equal(census_flush(1000), CENSUS_OK);
-  pid_t pid = fork();
+  pid_t pid = fork_quiet();
   assert_true(pid >= 0);
   if (pid == 0) {
     _exit(census_record_int64(m, 1, NULL) == CENSUS_OK && census_flush(1000) == CENSUS_OK ? 0 : 1);

@@ -68,6 +68,7 @@
 #include "census/shm.h"
 #include "stats/shm.h"
 #include "stats/shm_format.h"
+#include "../support/fork_quiet.h" /* fork() under ASan: see there */
 
 #define M 200000
 #define SLOTS 32
@@ -184,7 +185,7 @@ static void *record_thread(void *p) {
  * `records` values on each of `threads` threads (slots first_slot...), and exits. */
 static pid_t worker(const char *dir, struct side *side, int first_slot, int threads,
                     int64_t records, bool by_env) {
-  pid_t pid = fork();
+  pid_t pid = fork_quiet();
   assert_true(pid >= 0);
   if (pid) {
     return pid;
@@ -357,7 +358,7 @@ static void fork_from_enabled_master(void **state) {
   char *dir = make_dir();
   int pipe_fd[2];
   assert_int_equal(pipe(pipe_fd), 0);
-  pid_t master = fork();
+  pid_t master = fork_quiet();
   if (master == 0) {
     census_shm_enable(dir);
     census_tag_map *tags = census_tag_map_new();
@@ -365,7 +366,7 @@ static void fork_from_enabled_master(void **state) {
     for (int i = 0; i < 10; i++) {
       census_record_int64(work, 1, tags);
     }
-    pid_t child = fork();
+    pid_t child = fork_quiet();
     if (child == 0) {
       for (int i = 0; i < 20; i++) {
         census_record_int64(work, 1, tags);
@@ -396,7 +397,7 @@ static void fork_from_enabled_master(void **state) {
 
 /* Runs a process that joins `dir`, records `n` ones for slot 0 and sets the gauge to `g`. */
 static void run_member(const char *dir, int n, int64_t g) {
-  pid_t pid = fork();
+  pid_t pid = fork_quiet();
   if (pid == 0) {
     census_shm_enable(dir);
     census_tag_map *tags = census_tag_map_new();
@@ -489,7 +490,7 @@ static void hostile_files(void **state) {
   /* A live member, so its file is read, not compacted: it waits on a pipe. */
   int go[2];
   assert_int_equal(pipe(go), 0);
-  pid_t live = fork();
+  pid_t live = fork_quiet();
   if (live == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     census_shm_enable(dir);
@@ -602,7 +603,7 @@ static void assert_gauge_all(const char *dir, const pid_t *pids, const int64_t *
 static pid_t live_member(const char *dir, int64_t g) {
   int go[2];
   assert_int_equal(pipe(go), 0);
-  pid_t pid = fork();
+  pid_t pid = fork_quiet();
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     census_shm_enable(dir);
@@ -656,7 +657,7 @@ static void gauge_modes(void **state) {
 
 /* A member that reports whether it leads on `out`, then waits for a byte on `in` to ask again. */
 static pid_t leader_member(const char *dir, int out, int in) {
-  pid_t pid = fork();
+  pid_t pid = fork_quiet();
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     census_shm_enable(dir);
@@ -750,7 +751,7 @@ static void exponential_and_format_1(void **state) {
   (void)state;
   char *dir = make_dir();
   for (int which = 0; which < 2; which++) {
-    pid_t pid = fork();
+    pid_t pid = fork_quiet();
     if (pid == 0) {
       census_shm_enable(dir);
       record_spread(which);
@@ -812,7 +813,7 @@ static void exponential_and_format_1(void **state) {
   run_member(v1, 7, 1);
   assert_int_equal(group_count(v1), 12); /* 5 from the version 1 file */
   free(name);
-  pid_t pid = fork();
+  pid_t pid = fork_quiet();
   if (pid == 0) {
     census_shm_enable(v1);
     record_spread(0);
@@ -868,7 +869,7 @@ static void observable_counters(void **state) {
   char *dir = make_dir();
   const int64_t first[2] = {10, 7}, latest[2] = {25, 40};
   for (int k = 0; k < 2; k++) {
-    pid_t pid = fork();
+    pid_t pid = fork_quiet();
     if (pid == 0) {
       census_shm_enable(dir);
       census_observable *o =
@@ -915,7 +916,7 @@ static void compact_call(void **state) {
   run_member(dir, 7, 1);
   int ready[2], go[2];
   assert_int_equal(pipe(ready) | pipe(go), 0);
-  pid_t live = fork();
+  pid_t live = fork_quiet();
   if (live == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     census_shm_enable(dir);
@@ -970,7 +971,7 @@ static census_status report_export(void *user, const census_view_data *const *vi
  * then, for each byte on `in`, reports its own census_view_data_get_all() count with a -2
  * marker before it and flushes again. */
 static pid_t export_member(const char *dir, int n, int out, int in) {
-  pid_t pid = fork();
+  pid_t pid = fork_quiet();
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     static int fd;
@@ -1049,7 +1050,7 @@ static int64_t level_value(int k, int i) { return (int64_t)((i * (k + 3)) % 17) 
  * generations and blocks exist: the fast path is set up), joins, then records `n` through each
  * handle for slot s1 and SIGNED_N signed values for slot s0. */
 static void run_signed_member(const char *dir, int k, int n) {
-  pid_t pid = fork();
+  pid_t pid = fork_quiet();
   if (pid == 0) {
     census_tag_map *tags = census_tag_map_new();
     census_tag_map_put(tags, slot_key, "s1");
@@ -1167,7 +1168,7 @@ static void *fast_thread(void *p) {
  * forks a child that records FAST_CHILD through each handle (made in the parent: the child's
  * generations are reset and its shared cells go to a file of its own). */
 static void run_fast_member(const char *dir) {
-  pid_t pid = fork();
+  pid_t pid = fork_quiet();
   if (pid == 0) {
     if (census_shm_enable(dir) != CENSUS_OK) {
       _exit(2);
@@ -1203,7 +1204,7 @@ static void run_fast_member(const char *dir) {
         _exit(4);
       }
     }
-    pid_t child = fork();
+    pid_t child = fork_quiet();
     if (child == 0) {
       a.n = FAST_CHILD;
       fast_thread(&a);

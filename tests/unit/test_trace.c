@@ -24,6 +24,7 @@
 #include "trace/span_internal.h"
 #include "trace/span_pool.h"
 #include "trace/span_queue.h"
+#include "../support/fork_quiet.h" /* fork() under ASan: see there */
 
 #define MAX_CAPTURED 20000
 
@@ -1035,7 +1036,7 @@ static void test_ids_differ_across_threads_and_fork(void **state) {
 #endif
   int fds[2];
   assert_int_equal(pipe(fds), 0);
-  pid_t pid = fork();
+  pid_t pid = fork_quiet();
   assert_true(pid >= 0);
   if (pid == 0) {
     census_trace_context child = root_ids();
