@@ -71,11 +71,15 @@ faults)
     [ "$(jq -s 'map(.status) | join(",")' "$r")" = '"hang,202"' ] ||
       { echo "FAIL: requests answered $(jq -s -c 'map(.status)' "$r"), want hang then 202" >&2; exit 1; }
     gap=$(jq -s '.[1].at - .[0].at' "$r")
-    # The receiver stamps a request when its body has arrived, a few ms after libcurl started
-    # the attempt's timer; 20 ms of slack keeps that skew (seen: 298 for 300 under load) from
-    # failing the test, while a timeout not applied (10 s default) still fails it.
-    [ "$gap" -ge $((timeout - 20)) ] && [ "$gap" -lt $((timeout + 1000)) ] ||
-      { echo "FAIL: retry $gap ms after the hanging request, want $((timeout - 20))..$((timeout + 999))" >&2; exit 1; }
+    # The receiver stamps a request when its body has arrived, after libcurl started the
+    # attempt's timer; on a loaded machine node stamps the first request late by tens of ms
+    # (seen: 298 for 300, and 1443 for 1500 in a clean-clone make test beside other builds).
+    # A quarter of the timeout as slack keeps that skew from failing the test, while a timeout
+    # not applied (10 s default), a fixed one (300 for 1500) or a retry that does not wait for
+    # the timeout still fail it.
+    low=$((timeout - timeout / 4))
+    [ "$gap" -ge $low ] && [ "$gap" -lt $((timeout + 1000)) ] ||
+      { echo "FAIL: retry $gap ms after the hanging request, want $low..$((timeout + 999))" >&2; exit 1; }
     [ "$(jq -s -c '.[0].body == .[1].body and (.[1].body | length) == 3' "$r")" = true ] ||
       { echo "FAIL: the retry does not resend the 3 spans" >&2; exit 1; }
     st=$(jq -c 'select(.event == "stats")' "$work/driver.jsonl")
