@@ -50,7 +50,9 @@ run_app retry_after "http://127.0.0.1:$PORT" --initial-backoff-ms 50
 check_totals retry_after protobuf
 for signal in metrics traces; do
   gap=$(jq -s --arg s "$signal" '[.[] | select(.signal == $s)] | .[1].time - .[0].time' "$WORK/retry_after.jsonl")
-  [ "$gap" -ge 950 ] || fail "retry_after: $signal retried after $gap ms, before Retry-After: 1"
+  # 100 ms of slack for the receiver's stamps on a loaded machine; a retry that ignored
+  # Retry-After would come after the 50 ms backoff
+  [ "$gap" -ge 900 ] || fail "retry_after: $signal retried after $gap ms, before Retry-After: 1"
 done
 expect retry_after '.metrics.retries == 1 and .metrics.items_dropped == 0 and .traces.items_dropped == 0' "counters"
 
@@ -59,7 +61,10 @@ start_receiver hang --metrics-script hang --traces-script hang
 run_app hang "http://127.0.0.1:$PORT" --timeout-ms 500 --initial-backoff-ms 50
 check_totals hang protobuf
 gap=$(jq -s '[.[] | select(.signal == "metrics")] | .[1].time - .[0].time' "$WORK/hang.jsonl")
-[ "$gap" -ge 450 ] || fail "hang: retried after $gap ms, before the 500 ms timeout"
+# The receiver stamps the hanging request when it arrives, after the client's timer started: on a
+# loaded machine tens of ms late (zipkin_faults saw 57). A quarter of the timeout as slack; a retry
+# that does not wait for the timeout comes after the 50 ms backoff.
+[ "$gap" -ge 375 ] || fail "hang: retried after $gap ms, before the 500 ms timeout"
 expect hang '.metrics.retries >= 1 and .metrics.items_dropped == 0 and .traces.retries >= 1
   and .traces.items_dropped == 0 and .traces.items_delivered == 3' "counters"
 
