@@ -122,8 +122,8 @@ static void assert_points_equal(const char *what, census_point a, census_point b
     fail_msg("%s: shape count %lld sum %lld/%g min %g max %g mean %g ssd %g; plain count %lld "
              "sum %lld/%g min %g max %g mean %g ssd %g",
              what, (long long)a.count, (long long)a.int_value, a.double_value, a.min, a.max, a.mean,
-             a.sum_of_squared_deviation, (long long)b.count, (long long)b.int_value,
-             b.double_value, b.min, b.max, b.mean, b.sum_of_squared_deviation);
+             a.sum_of_squared_deviation, (long long)b.count, (long long)b.int_value, b.double_value,
+             b.min, b.max, b.mean, b.sum_of_squared_deviation);
   }
   for (size_t k = 0; k < a.bucket_count; k++) {
     if (a.bucket_counts[k] != b.bucket_counts[k]) {
@@ -133,8 +133,7 @@ static void assert_points_equal(const char *what, census_point a, census_point b
   }
 }
 
-static const census_view_data *find_view(census_view_data **views, size_t count,
-                                         const char *name) {
+static const census_view_data *find_view(census_view_data **views, size_t count, const char *name) {
   for (size_t v = 0; v < count; v++) {
     if (strcmp(census_view_data_name(views[v]), name) == 0) {
       return views[v];
@@ -159,9 +158,9 @@ static census_point row_point(const census_view_data *d, const char *value, cons
 
 /* Checks each twin's fast and plain views, rows `values`, equal in `views` (`where` names them),
  * each row holding at least `min_count` records. */
-static void check_twins(census_view_data **views, size_t count, const struct twin *twins,
-                        size_t n, const char *const *values, size_t value_count,
-                        int64_t min_count, const char *where) {
+static void check_twins(census_view_data **views, size_t count, const struct twin *twins, size_t n,
+                        const char *const *values, size_t value_count, int64_t min_count,
+                        const char *where) {
   for (size_t t = 0; t < n; t++) {
     char fast[64], plain[64], what[160];
     snprintf(fast, sizeof fast, "fast/%s", twins[t].name);
