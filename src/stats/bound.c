@@ -902,14 +902,16 @@ static census_status bound_shm_views_double(census_bound_measure *b, double valu
 }
 
 /* Installs the mode's record functions for the generation's shape (gen_new(), before its
- * exemplar case, which replaces them). */
+ * exemplar case, which replaces them). The one-COUNT and one-SUM functions find the block's
+ * shared cells after 2 and 4 words (a COUNT cell's 1 word, a SUM cell's 2, per half): a
+ * generation whose layout differs (none today) takes the general function. */
 static void gen_shm_shape(struct bound_gen *gen) {
   gen->record_int = bound_shm_views_int;
   gen->record_double = bound_shm_views_double;
-  if (gen->fast == BOUND_ONE_COUNT) {
+  if (gen->fast == BOUND_ONE_COUNT && gen->block_words == 2) {
     gen->record_int = bound_shm_count_int;
     gen->record_double = bound_shm_count_double;
-  } else if (gen->fast == BOUND_ONE_INT_SUM) {
+  } else if (gen->fast == BOUND_ONE_INT_SUM && gen->block_words == 4) {
     gen->record_int = bound_shm_int_sum_int;
   } else if (gen->fast == BOUND_ONE_DISTRIBUTION) {
     gen->record_int = bound_shm_distribution_int;

@@ -443,12 +443,12 @@ record_shm_cached(struct census__thread_state *ts, const struct census__rview *v
  * writer word, published by one release store), other aggregations through record_shm_cached().
  * Anything else (a miss, a view with exemplars, which the cache keeps under another key, a cell
  * not attached for this epoch or that the file could not hold) goes to record_one_shm(), which
- * records the same way through the general lookup. Only tail calls, so no frame. */
-static __attribute__((noinline)) census_status record_shm(const census_measure *measure,
-                                                          int64_t int_value, double double_value,
-                                                          const census_tag_map *tags,
-                                                          struct census__view_list *list,
-                                                          struct census__thread_state *ts) {
+ * records the same way through the general lookup. Only tail calls, so no frame. Inlined in
+ * record_shm_parts() and record_shm_given(). */
+static inline __attribute__((always_inline)) census_status
+record_shm(const census_measure *measure, int64_t int_value, double double_value,
+           const census_tag_map *tags, struct census__view_list *list,
+           struct census__thread_state *ts) {
   struct census__rview *view = list->views[0];
   struct census__recent_cell *recent = recent_slot(ts, view, tags->id);
   struct census__cell *cell = recent->cell;
@@ -472,6 +472,24 @@ static __attribute__((noinline)) census_status record_shm(const census_measure *
   }
   census__window_leave(&ts->seq, seq);
   return CENSUS_OK;
+}
+
+/* record_shm() for a value given as its parts (a direct record). */
+static __attribute__((noinline)) census_status
+record_shm_parts(const census_measure *measure, int64_t int_value, double double_value,
+                 const census_tag_map *tags, struct census__view_list *list,
+                 struct census__thread_state *ts) {
+  return record_shm(measure, int_value, double_value, tags, list, ts);
+}
+
+/* record_shm() for a measurement the caller holds (a map's entry, census__record()): passed as
+ * one pointer, so that record_one_fast() keeps no more values live for this way out than for
+ * its others. */
+static __attribute__((noinline)) census_status record_shm_given(const struct census__measurement *m,
+                                                                const census_tag_map *tags,
+                                                                struct census__view_list *list,
+                                                                struct census__thread_state *ts) {
+  return record_shm(m->measure, m->int_value, m->double_value, tags, list, ts);
 }
 
 /* One measurement into each view of `list` (the thread has a state, shared-memory mode is off):
@@ -629,7 +647,8 @@ record_one_fast(const census_measure *measure, int64_t int_value, double double_
                            atomic_load_explicit(&census__shm_epoch, memory_order_relaxed),
                        0)) {
     if (list->count == 1 && ts) { /* shared-memory mode: its own entry */
-      return record_shm(measure, INT_VALUE, DOUBLE_VALUE, tags, list, ts);
+      return given ? record_shm_given(given, tags, list, ts)
+                   : record_shm_parts(measure, int_value, DOUBLE_VALUE, tags, list, ts);
     }
     return RECORD_ONE(false);
   }
