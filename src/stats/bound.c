@@ -790,37 +790,33 @@ bound_shm_block(const struct bound_gen *gen, size_t block_words, struct census__
   return block;
 }
 
-/* One COUNT view: block words [count, count]. */
-static inline void bound_shm_count_update(_Atomic uint64_t *block, struct census__thread_state *ts,
-                                          struct census__shm_cell *cell) {
+/* One COUNT view: block words [count, count]. The value (int64 or double, as for
+ * bound_measurement()) only goes on to the slow path. */
+static inline __attribute__((always_inline)) census_status bound_shm_count(census_bound_measure *b,
+                                                                           struct bound_gen *gen,
+                                                                           int64_t int_value,
+                                                                           double double_value) {
+  struct census__thread_state *ts;
+  struct census__shm_cell *cell;
+  _Atomic uint64_t *block = bound_shm_block(gen, 2, &ts, &cell);
+  if (__builtin_expect(!block, 0)) {
+    return bound_record_slow(b, int_value, double_value);
+  }
   uint64_t seq;
   unsigned phase = census__window_enter(&ts->seq, &seq);
   census__shm_count_record(block + phase, cell);
   census__window_leave(&ts->seq, seq);
+  return CENSUS_OK;
 }
 
 static census_status bound_shm_count_int(census_bound_measure *b, int64_t value,
                                          struct bound_gen *gen) {
-  struct census__thread_state *ts;
-  struct census__shm_cell *cell;
-  _Atomic uint64_t *block = bound_shm_block(gen, 2, &ts, &cell);
-  if (__builtin_expect(!block, 0)) {
-    return bound_record_slow(b, value, 0);
-  }
-  bound_shm_count_update(block, ts, cell);
-  return CENSUS_OK;
+  return bound_shm_count(b, gen, value, 0);
 }
 
 static census_status bound_shm_count_double(census_bound_measure *b, double value,
                                             struct bound_gen *gen) {
-  struct census__thread_state *ts;
-  struct census__shm_cell *cell;
-  _Atomic uint64_t *block = bound_shm_block(gen, 2, &ts, &cell);
-  if (__builtin_expect(!block, 0)) {
-    return bound_record_slow(b, 0, value);
-  }
-  bound_shm_count_update(block, ts, cell);
-  return CENSUS_OK;
+  return bound_shm_count(b, gen, 0, value);
 }
 
 /* One SUM view of an int64 (non-negative) measure: block words [count, sum] twice. */
