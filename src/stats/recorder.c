@@ -550,7 +550,9 @@ record_cached_exemplar(struct census__thread_state *ts, const struct census__rvi
 
 /* One measurement (a direct record, a map of one measure), the general way: what
  * record_one_fast() hands over when its conditions do not hold (several views or none, no thread
- * state yet, shared-memory mode, a miss in the cache of recent cells, a view with exemplars), with
+ * state yet, shared-memory mode with several views, a miss in the cache of recent cells, a view
+ * with exemplars; shared-memory mode with one view goes to record_shm_parts() or
+ * record_shm_given(), whose misses come back through record_one_shm()), with
  * the view list and thread state it read. `tags` is resolved already (never NULL: no_tags). Each
  * way is a call of its own (tail calls), so that this dispatch costs no frame. */
 static inline __attribute__((always_inline)) census_status
