@@ -11,7 +11,10 @@
 # against the static library only. Prints "case static shared". With --json, also writes the figures into BENCH_JSON (the file
 # bench_record wrote): every result of that name gets "instructions_per_op": {"static": S,
 # "shared": D}, and the top level gets "instructions_per_op" with every case counted (some, such as
-# the exponential histograms, have no timed result) and "instructions_per_op_n".
+# the exponential histograms, have no timed result) and "instructions_per_op_n". Each shm_X case
+# counted with its in-process case X also gets a ratio (static library), printed after the table
+# and written as "shm_instructions_ratio" (per result, and at the top level by case): the issue's
+# target for shared-memory mode is 1.5x.
 set -euo pipefail
 build=${1:?usage: callgrind-ops.sh BUILD_DIR [N] [--json BENCH_JSON] [OP...]}
 shift
@@ -77,6 +80,14 @@ for op in "${ops[@]}"; do
   echo "$line"
   echo "$row" >>"$out/table"
 done
+# shared-memory mode against in-process: shm_X over X, static library.
+awk '{ static[$1] = $2 } END {
+  for (op in static) {
+    if (op ~ /^shm_/ && (substr(op, 5) in static) && static[substr(op, 5)] > 0) {
+      printf "%-34s %8.2fx in-process (%s / %s; target <= 1.5)\n", op, static[op] / static[substr(op, 5)], static[op], static[substr(op, 5)]
+    }
+  }
+}' "$out/table" | sort
 if [[ -n $json ]]; then
   /usr/bin/python3 - "$json" "$out/table" "$n" <<'PY'
 import json, sys
@@ -90,10 +101,18 @@ with open(table) as f:
         counts[name] = {"static": float(static)}
         if shared != "-":
             counts[name]["shared"] = float(shared)
+ratios = {
+    name: round(c["static"] / counts[name[4:]]["static"], 3)
+    for name, c in counts.items()
+    if name.startswith("shm_") and name[4:] in counts and counts[name[4:]]["static"] > 0
+}
 for result in bench["results"]:
     if result["name"] in counts:
         result["instructions_per_op"] = counts[result["name"]]
+    if result["name"] in ratios:
+        result["shm_instructions_ratio"] = ratios[result["name"]]
 bench["instructions_per_op"] = counts
+bench["shm_instructions_ratio"] = ratios
 bench["instructions_per_op_n"] = n
 with open(path + ".tmp", "w") as f:
     json.dump(bench, f, indent=1)

@@ -71,8 +71,9 @@ struct bound_gen {
   bound_int_fn record_int;
   bound_double_fn record_double;
   /* census__bound_key when this generation was found current (its list the measure's, and
-   * shared-memory mode off); 0: never. The shape's functions take their fast path only while it
-   * equals census__bound_key, which a view registration or the mode's enable or fork moves. */
+   * shared-memory mode on exactly when `shm`); 0: never. The shape's functions take their fast path
+   * only while it equals census__bound_key, which a view registration or the mode's enable or fork
+   * moves. */
   _Atomic uint32_t key;
   _Atomic(struct bound_table *) table; /* no_blocks until the first block */
   struct bound_gen *older;
@@ -83,6 +84,11 @@ struct bound_gen {
   /* A view keeps exemplars: the generation gets no blocks and every record takes the unbound
    * path, which hands the handle's tags to the exemplar reservoirs (exemplar.h). */
   bool exemplars;
+  /* Made while shared-memory mode was on: its record functions are the mode's (bound_shm_*),
+   * which update each cell's shared cell too. A generation serves one mode: when the mode turns
+   * on, bound_prepare() makes a new one (the old one's blocks are harvested as any older
+   * generation's). */
+  bool shm;
   enum bound_fast fast;
   /* BOUND_ONE_DISTRIBUTION: the view's cell words per half, and its bucket bounds padded with
    * +inf to a power of two minus one (dist_step the first halving step, half that power), so that
@@ -129,6 +135,7 @@ static census_status bound_distribution_double(census_bound_measure *b, double v
 static census_status bound_views_int(census_bound_measure *b, int64_t value, struct bound_gen *gen);
 static census_status bound_views_double(census_bound_measure *b, double value,
                                         struct bound_gen *gen);
+static void gen_shm_shape(struct bound_gen *gen);
 
 /* A generation not yet resolved (the handle's first, or after a fork or census_shutdown()):
  * every record takes the slow path. NULL on ENOMEM. */
@@ -171,8 +178,10 @@ static void gens_free(struct bound_gen *gen) {
   }
 }
 
-/* A generation resolved against `list`: the series of each view for the handle's tags. */
-static struct bound_gen *gen_new(census_bound_measure *b, struct census__view_list *list) {
+/* A generation resolved against `list`: the series of each view for the handle's tags, and the
+ * record functions of its shape, shared-memory mode's when `shm` (gen_shm_shape()). */
+static struct bound_gen *gen_new(census_bound_measure *b, struct census__view_list *list,
+                                 bool shm) {
   struct bound_gen *gen = gen_unresolved();
   if (!gen) {
     return NULL;
@@ -224,6 +233,10 @@ static struct bound_gen *gen_new(census_bound_measure *b, struct census__view_li
       gen->record_double = bound_distribution_double;
     }
   }
+  gen->shm = shm;
+  if (shm) {
+    gen_shm_shape(gen);
+  }
   if (gen->exemplars) { /* no blocks: every record goes unbound through the slow path */
     gen->record_int = bound_slow_int;
     gen->record_double = bound_slow_double;
@@ -271,18 +284,24 @@ CENSUS_EXPORT census_bound_measure *census_measure_bind(const census_measure *me
 }
 
 /* After a block's cells: their shared-memory cells (shm.h), one per view of the generation,
- * census__shm_epoch when they were attached (0: never), and the generation's enum bound_fast
- * as bound_record_shm() may use it with those cells (BOUND_GENERAL when the one view's shared
- * cell could not be placed; set with epoch, read only when epoch is current). Written and read
- * by the block's thread only (bound_record_shm()); the collector does not read them. */
+ * census__shm_epoch when they were attached (0: never), and `shape_epoch`, the same epoch when
+ * the one-view shapes' functions (bound_shm_count_int() ...) may update cells[0] (its shared cell
+ * was placed), else 0, so that they test one word. Written and read by the block's thread only;
+ * the collector does not read them. */
 struct bound_shm {
   uint32_t epoch;
-  uint32_t fast;
+  uint32_t shape_epoch;
   struct census__shm_cell *cells[];
 };
 
+/* The shared cells of a block of `block_words` words (struct bound_gen.block_words: a constant
+ * in the one-view shapes). */
+static inline struct bound_shm *block_shm_at(_Atomic uint64_t *block, size_t block_words) {
+  return (struct bound_shm *)(void *)(block + block_words);
+}
+
 static struct bound_shm *block_shm(const struct bound_gen *gen, _Atomic uint64_t *block) {
-  return (struct bound_shm *)(void *)(block + gen->block_words);
+  return block_shm_at(block, gen->block_words);
 }
 
 /* The block of thread id `tid` in `gen`, created (empty) if missing. Caller holds b->mu. */
@@ -319,7 +338,7 @@ static _Atomic uint64_t *block_get(struct bound_gen *gen, uint32_t tid) {
       census__cell_words_init(gen->list->views[v], block + gen->offsets[v]);
     }
     struct bound_shm *shared = block_shm(gen, block);
-    shared->epoch = 0; /* attaches at the first record in shared-memory mode */
+    shared->epoch = shared->shape_epoch = 0; /* attach at the first record in the mode */
     for (size_t v = 0; v < gen->list->count; v++) {
       shared->cells[v] = NULL;
     }
@@ -355,8 +374,9 @@ static _Atomic uint64_t *bound_prepare(census_bound_measure *b, struct census__t
   uint32_t key = atomic_load_explicit(&census__bound_key, memory_order_acquire);
   struct bound_gen *gen = atomic_load_explicit(&b->gen, memory_order_relaxed);
   struct census__view_list *list = atomic_load_explicit(&b->measure->views, memory_order_acquire);
-  if (gen->list != list) {
-    struct bound_gen *fresh = gen_new(b, list);
+  bool shm = atomic_load_explicit(&census__shm_epoch, memory_order_acquire) != 0;
+  if (gen->list != list || gen->shm != shm) {
+    struct bound_gen *fresh = gen_new(b, list, shm);
     if (fresh) {
       fresh->older = gen;
       atomic_store_explicit(&b->gen, fresh, memory_order_release);
@@ -369,7 +389,7 @@ static _Atomic uint64_t *bound_prepare(census_bound_measure *b, struct census__t
     return NULL; /* the unbound path records it (bound_record_slow()) */
   }
   _Atomic uint64_t *block = gen->list == list ? block_get(gen, ts->tid) : NULL;
-  if (block && !atomic_load_explicit(&census__shm_epoch, memory_order_acquire)) {
+  if (block && gen->shm == shm) {
     atomic_store_explicit(&gen->key, key, memory_order_relaxed); /* the fast path may go */
   }
   census__mutex_unlock(&b->mu);
@@ -428,11 +448,7 @@ static __attribute__((cold, noinline)) void block_shm_attach(const struct bound_
       epoch = 0; /* the epoch moved meanwhile (a fork, shutdown): attach again next time */
     }
   }
-  /* The shapes bound_record_shm() updates inline (one COUNT or one int64 SUM view: cells[0] is
-   * its shared cell); every other shape, the one-DISTRIBUTION one included, takes
-   * bound_shm_update(). */
-  bool inline_shape = gen->fast == BOUND_ONE_COUNT || gen->fast == BOUND_ONE_INT_SUM;
-  shared->fast = inline_shape && shared->cells[0] ? (uint32_t)gen->fast : (uint32_t)BOUND_GENERAL;
+  shared->shape_epoch = shared->cells[0] ? epoch : 0; /* else the one-view shapes go slow */
   shared->epoch = epoch;
 }
 
@@ -518,20 +534,21 @@ bound_record_shm_slow(census_bound_measure *b, struct census__thread_state *ts, 
   return bound_shm_update(gen, block, ts, b->measure, int_value, double_value);
 }
 
-/* A record through a handle in shared-memory mode, from bound_record_slow(): when the generation
- * is current and the thread's block exists with its shared cells attached for the current epoch,
- * the bound path, its cells and their shared cells updated (one COUNT view or one int64 SUM
- * view without the loop and the switch, as bound_count_int() and bound_sum_int() do, their shared
- * cells written from gen and the writer's own word, shm.h; else bound_shm_update()); anything else
- * (no block yet, no id, exemplars, a view registered since, shared cells of an older epoch) goes to
- * bound_record_shm_slow(). */
+/* A record through a handle in shared-memory mode that its generation's function declined (or
+ * that reached bound_record_slow() another way): when the generation is the mode's and vouched
+ * for by the current key, and the thread's block has its shared cells attached for the current
+ * epoch, the general update (bound_shm_update(): the one-view shapes come here only when their
+ * shared cell could not be placed); anything else (an in-process generation, a view registered
+ * since or another key move, no block yet, no id, exemplars, shared cells of an older epoch) goes
+ * to bound_record_shm_slow(), which makes the mode's generation and the block, and vouches. */
 static __attribute__((noinline)) census_status bound_record_shm(census_bound_measure *b,
                                                                 struct census__thread_state *ts,
                                                                 int64_t int_value,
                                                                 double double_value) {
   struct bound_gen *gen = atomic_load_explicit(&b->gen, memory_order_acquire);
   _Atomic uint64_t *block =
-      gen->list == atomic_load_explicit(&b->measure->views, memory_order_acquire)
+      gen->shm && atomic_load_explicit(&gen->key, memory_order_relaxed) ==
+                      atomic_load_explicit(&census__bound_key, memory_order_relaxed)
           ? gen_block(gen, ts->tid)
           : NULL;
   if (__builtin_expect(!block || block_shm(gen, block)->epoch !=
@@ -539,30 +556,7 @@ static __attribute__((noinline)) census_status bound_record_shm(census_bound_mea
                        0)) {
     return bound_record_shm_slow(b, ts, int_value, double_value);
   }
-  uint32_t fast = block_shm(gen, block)->fast;
-  if (__builtin_expect(fast == BOUND_GENERAL, 0)) {
-    return bound_shm_update(gen, block, ts, b->measure, int_value, double_value);
-  }
-  struct census__shm_cell *shared = block_shm(gen, block)->cells[0];
-  uint64_t seq;
-  unsigned phase = census__window_enter(&ts->seq, &seq);
-  uint64_t g = atomic_load_explicit(&shared->gen, memory_order_relaxed);
-  atomic_thread_fence(memory_order_release); /* as census__shm_cell_update() */
-  _Atomic uint64_t *w;
-  if (fast == BOUND_ONE_COUNT) { /* words: [count] */
-    w = block + phase;
-    word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
-    census__shm_count_next(shared, g);
-  } else { /* BOUND_ONE_INT_SUM, words: [count, sum] */
-    struct census__measurement m = {b->measure, int_value, 0};
-    w = block + 2 * phase;
-    word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
-    word_store(&w[WORD_SUM], census__sum_add(false, false, word_load(&w[WORD_SUM]), &m));
-    census__shm_sum_next(shared, g, false, false, &m);
-  }
-  atomic_store_explicit(&shared->gen, g + 1, memory_order_release);
-  census__window_leave(&ts->seq, seq);
-  return CENSUS_OK;
+  return bound_shm_update(gen, block, ts, b->measure, int_value, double_value);
 }
 
 static census_status bound_record_other(census_bound_measure *b, int64_t int_value,
@@ -698,11 +692,8 @@ static census_status bound_int_sum_int(census_bound_measure *b, int64_t value,
  * adds them; the bucket found in the padded bounds (struct bound_gen.dist_bounds): the number of
  * bounds below the value, as bucket_index() counts it (+inf pads are never below a value, NaN is
  * below nothing), in fixed halving steps. */
-static inline __attribute__((always_inline)) void
-bound_distribution_update(const struct bound_gen *gen, _Atomic uint64_t *block,
-                          struct census__thread_state *ts, const struct census__measurement *m,
-                          bool is_double) {
-  double x = m->double_value;
+static inline __attribute__((always_inline)) size_t
+bound_distribution_bucket(const struct bound_gen *gen, double x) {
   const double *bounds = gen->dist_bounds;
   size_t i = 0;
   size_t step = gen->dist_step;
@@ -710,6 +701,14 @@ bound_distribution_update(const struct bound_gen *gen, _Atomic uint64_t *block,
     i = bounds[i + step - 1] < x ? i + step : i;
     step >>= 1;
   } while (step);
+  return i;
+}
+
+static inline __attribute__((always_inline)) void
+bound_distribution_update(const struct bound_gen *gen, _Atomic uint64_t *block,
+                          struct census__thread_state *ts, const struct census__measurement *m,
+                          bool is_double) {
+  size_t i = bound_distribution_bucket(gen, m->double_value);
   uint64_t seq;
   unsigned phase = census__window_enter(&ts->seq, &seq);
   _Atomic uint64_t *w = block + phase * gen->dist_words;
@@ -761,6 +760,159 @@ static census_status bound_views_double(census_bound_measure *b, double value,
     return bound_record_slow(b, 0, value);
   }
   return bound_record_views(gen, block, ts, b->measure, 0, value);
+}
+
+/* ---- the shapes in shared-memory mode --------------------------------------------------- */
+
+/* The mode's record functions (gen_shm_shape() installs them in a generation made while the mode
+ * is on): each shape's in-process update and its shared cell's (shm.h) in one pass inside the
+ * record window, the shared cell's pointer cached in the block (struct bound_shm), with no
+ * second dispatch; else bound_record_slow() (a tail call), which reaches bound_record_shm(). */
+
+/* The calling thread's block of `gen` (a generation of the mode, one view, `block_words` words)
+ * when a one-view shape may record into it and its shared cell: the generation vouched for by the
+ * current key (bound_fast_block(): the list current, the mode on) and the block's shared cell
+ * attached for the current epoch (shape_epoch); *ts and *cell set. NULL: the slow path. */
+static inline __attribute__((always_inline)) _Atomic uint64_t *
+bound_shm_block(const struct bound_gen *gen, size_t block_words, struct census__thread_state **ts,
+                struct census__shm_cell **cell) {
+  _Atomic uint64_t *block = bound_fast_block(gen, ts);
+  if (__builtin_expect(!block, 0)) {
+    return NULL;
+  }
+  struct bound_shm *shared = block_shm_at(block, block_words);
+  if (__builtin_expect(shared->shape_epoch !=
+                           atomic_load_explicit(&census__shm_epoch, memory_order_relaxed),
+                       0)) {
+    return NULL;
+  }
+  *cell = shared->cells[0];
+  return block;
+}
+
+/* One COUNT view: block words [count, count]. The value (int64 or double, as for
+ * bound_measurement()) only goes on to the slow path. */
+static inline __attribute__((always_inline)) census_status bound_shm_count(census_bound_measure *b,
+                                                                           struct bound_gen *gen,
+                                                                           int64_t int_value,
+                                                                           double double_value) {
+  struct census__thread_state *ts;
+  struct census__shm_cell *cell;
+  _Atomic uint64_t *block = bound_shm_block(gen, 2, &ts, &cell);
+  if (__builtin_expect(!block, 0)) {
+    return bound_record_slow(b, int_value, double_value);
+  }
+  uint64_t seq;
+  unsigned phase = census__window_enter(&ts->seq, &seq);
+  census__shm_count_record(block + phase, cell);
+  census__window_leave(&ts->seq, seq);
+  return CENSUS_OK;
+}
+
+static census_status bound_shm_count_int(census_bound_measure *b, int64_t value,
+                                         struct bound_gen *gen) {
+  return bound_shm_count(b, gen, value, 0);
+}
+
+static census_status bound_shm_count_double(census_bound_measure *b, double value,
+                                            struct bound_gen *gen) {
+  return bound_shm_count(b, gen, 0, value);
+}
+
+/* One SUM view of an int64 (non-negative) measure: block words [count, sum] twice. */
+static census_status bound_shm_int_sum_int(census_bound_measure *b, int64_t value,
+                                           struct bound_gen *gen) {
+  struct census__thread_state *ts;
+  struct census__shm_cell *cell;
+  _Atomic uint64_t *block = bound_shm_block(gen, 4, &ts, &cell);
+  if (__builtin_expect(!block, 0)) {
+    return bound_record_slow(b, value, 0);
+  }
+  struct census__measurement m = {b->measure, value, 0};
+  uint64_t seq;
+  unsigned phase = census__window_enter(&ts->seq, &seq);
+  census__shm_sum_record(block + 2 * phase, cell, false, false, &m);
+  census__window_leave(&ts->seq, seq);
+  return CENSUS_OK;
+}
+
+/* One DISTRIBUTION view: the in-process half as bound_distribution_update() adds the value (the
+ * padded bounds' search), then the shared cell from the bucket found (no second search). */
+static inline __attribute__((always_inline)) census_status
+bound_shm_distribution(census_bound_measure *b, struct bound_gen *gen, int64_t int_value,
+                       double double_value, bool is_double) {
+  struct census__thread_state *ts;
+  struct census__shm_cell *cell;
+  _Atomic uint64_t *block = bound_shm_block(gen, 2 * gen->dist_words, &ts, &cell);
+  if (__builtin_expect(!block, 0)) {
+    return bound_record_slow(b, int_value, double_value);
+  }
+  struct census__measurement m = {b->measure, int_value, double_value};
+  bool is_signed = !is_double && m.measure->signed_values;
+  size_t bucket = WORD_BUCKETS + bound_distribution_bucket(gen, double_value);
+  uint64_t seq;
+  unsigned phase = census__window_enter(&ts->seq, &seq);
+  _Atomic uint64_t *w = block + phase * gen->dist_words;
+  census__moments_add(is_double, is_signed, w, &m);
+  word_store(&w[bucket], word_load(&w[bucket]) + 1);
+  census__shm_distribution_record(gen->dist_words, cell, is_double, is_signed, bucket, &m);
+  census__window_leave(&ts->seq, seq);
+  return CENSUS_OK;
+}
+
+static census_status bound_shm_distribution_int(census_bound_measure *b, int64_t value,
+                                                struct bound_gen *gen) {
+  return bound_shm_distribution(b, gen, value, (double)value, false);
+}
+
+static census_status bound_shm_distribution_double(census_bound_measure *b, double value,
+                                                   struct bound_gen *gen) {
+  return bound_shm_distribution(b, gen, 0, value, true);
+}
+
+/* Anything else (several views, other aggregations): bound_shm_update()'s loop, once the
+ * generation is vouched for and the block's shared cells are attached for the current epoch
+ * (a view whose shared cell could not be placed records in process only there). */
+static inline __attribute__((always_inline)) census_status bound_shm_views(census_bound_measure *b,
+                                                                           struct bound_gen *gen,
+                                                                           int64_t int_value,
+                                                                           double double_value) {
+  struct census__thread_state *ts;
+  _Atomic uint64_t *block = bound_fast_block(gen, &ts);
+  if (__builtin_expect(!block || block_shm(gen, block)->epoch !=
+                                     atomic_load_explicit(&census__shm_epoch, memory_order_relaxed),
+                       0)) {
+    return bound_record_slow(b, int_value, double_value);
+  }
+  return bound_shm_update(gen, block, ts, b->measure, int_value, double_value);
+}
+
+static census_status bound_shm_views_int(census_bound_measure *b, int64_t value,
+                                         struct bound_gen *gen) {
+  return bound_shm_views(b, gen, value, 0);
+}
+
+static census_status bound_shm_views_double(census_bound_measure *b, double value,
+                                            struct bound_gen *gen) {
+  return bound_shm_views(b, gen, 0, value);
+}
+
+/* Installs the mode's record functions for the generation's shape (gen_new(), before its
+ * exemplar case, which replaces them). The one-COUNT and one-SUM functions find the block's
+ * shared cells after 2 and 4 words (a COUNT cell's 1 word, a SUM cell's 2, per half): a
+ * generation whose layout differs (none today) takes the general function. */
+static void gen_shm_shape(struct bound_gen *gen) {
+  gen->record_int = bound_shm_views_int;
+  gen->record_double = bound_shm_views_double;
+  if (gen->fast == BOUND_ONE_COUNT && gen->block_words == 2) {
+    gen->record_int = bound_shm_count_int;
+    gen->record_double = bound_shm_count_double;
+  } else if (gen->fast == BOUND_ONE_INT_SUM && gen->block_words == 4) {
+    gen->record_int = bound_shm_int_sum_int;
+  } else if (gen->fast == BOUND_ONE_DISTRIBUTION) {
+    gen->record_int = bound_shm_distribution_int;
+    gen->record_double = bound_shm_distribution_double;
+  }
 }
 
 /* Records one validated value (as for bound_measurement()) through the current generation's

@@ -410,6 +410,88 @@ record_one_shm(const struct census__measurement *m, struct census__view_list *li
  * with NULL's id, 0. Every lookup reads it as it reads NULL (no entries). */
 static const census_tag_map no_tags = {NULL, 0, 0, 0};
 
+/* record_one_shm() for a measurement given as its parts: record_shm()'s way out. */
+static __attribute__((noinline)) census_status
+record_one_shm_parts(const census_measure *measure, int64_t int_value, double double_value,
+                     const census_tag_map *tags, struct census__view_list *list,
+                     struct census__thread_state *ts) {
+  struct census__measurement m = {measure, int_value, double_value};
+  return record_one_shm(&m, list, ts, tags);
+}
+
+/* record_shm() for the aggregations it does not spell out (distributions, signed sums, last
+ * values, ...): the cell and its shared cell updated in one pass (census__shm_cells_update())
+ * inside the record window. Out of line and reached by a tail call, so that record_shm() keeps a
+ * frame without saved registers. */
+static __attribute__((noinline)) census_status
+record_shm_cached(struct census__thread_state *ts, const struct census__rview *view,
+                  struct census__cell *cell, const census_measure *measure, int64_t int_value,
+                  double double_value) {
+  struct census__measurement m = {measure, int_value, double_value};
+  uint64_t seq;
+  unsigned phase = census__window_enter(&ts->seq, &seq);
+  census__shm_cells_update(view, cell->words + phase * view->words, cell->shm, &m);
+  census__window_leave(&ts->seq, seq);
+  return CENSUS_OK;
+}
+
+/* Shared-memory mode's entry for one measurement (record_one_fast() comes here when the mode is
+ * on, the measure has one view and the thread a state; the value as record_one_fast() passes
+ * it). The common case is the in-process fast path's, the view's cell in the cache of recent
+ * cells, with the cell's shared cell attached for the current epoch: a COUNT or SUM cell and its
+ * shared cell are then updated in one pass (shm.h: the shared cell's next state from its gen and
+ * writer word, published by one release store), other aggregations through record_shm_cached().
+ * Anything else (a miss, a view with exemplars, which the cache keeps under another key, a cell
+ * not attached for this epoch or that the file could not hold) goes to record_one_shm(), which
+ * records the same way through the general lookup. Only tail calls, so no frame. Inlined in
+ * record_shm_parts() and record_shm_given(). */
+static inline __attribute__((always_inline)) census_status
+record_shm(const census_measure *measure, int64_t int_value, double double_value,
+           const census_tag_map *tags, struct census__view_list *list,
+           struct census__thread_state *ts) {
+  struct census__rview *view = list->views[0];
+  struct census__recent_cell *recent = recent_slot(ts, view, tags->id);
+  struct census__cell *cell = recent->cell;
+  if (__builtin_expect(recent->map_id != tags->id || recent->view != view || !cell->shm ||
+                           cell->shm_epoch !=
+                               atomic_load_explicit(&census__shm_epoch, memory_order_relaxed),
+                       0)) {
+    return record_one_shm_parts(measure, int_value, double_value, tags, list, ts);
+  }
+  census_aggregation_type type = view->record_type;
+  uint64_t seq;
+  if (type == CENSUS_AGGREGATION_COUNT) {
+    _Atomic uint64_t *w = cell->words + census__window_enter(&ts->seq, &seq) * view->words;
+    census__shm_count_record(w, cell->shm);
+  } else if (type == CENSUS_AGGREGATION_SUM) {
+    struct census__measurement m = {measure, int_value, double_value};
+    _Atomic uint64_t *w = cell->words + census__window_enter(&ts->seq, &seq) * view->words;
+    census__shm_sum_record(w, cell->shm, measure->type == CENSUS_MEASURE_DOUBLE, false, &m);
+  } else {
+    return record_shm_cached(ts, view, cell, measure, int_value, double_value);
+  }
+  census__window_leave(&ts->seq, seq);
+  return CENSUS_OK;
+}
+
+/* record_shm() for a value given as its parts (a direct record). */
+static __attribute__((noinline)) census_status
+record_shm_parts(const census_measure *measure, int64_t int_value, double double_value,
+                 const census_tag_map *tags, struct census__view_list *list,
+                 struct census__thread_state *ts) {
+  return record_shm(measure, int_value, double_value, tags, list, ts);
+}
+
+/* record_shm() for a measurement the caller holds (a map's entry, census__record()): passed as
+ * one pointer, so that record_one_fast() keeps no more values live for this way out than for
+ * its others. */
+static __attribute__((noinline)) census_status record_shm_given(const struct census__measurement *m,
+                                                                const census_tag_map *tags,
+                                                                struct census__view_list *list,
+                                                                struct census__thread_state *ts) {
+  return record_shm(m->measure, m->int_value, m->double_value, tags, list, ts);
+}
+
 /* One measurement into each view of `list` (the thread has a state, shared-memory mode is off):
  * each view's cell found through the cache of recent cells (the slot table on a miss) and
  * updated inside the record window. Out of line: record_one()'s general case. */
@@ -468,7 +550,9 @@ record_cached_exemplar(struct census__thread_state *ts, const struct census__rvi
 
 /* One measurement (a direct record, a map of one measure), the general way: what
  * record_one_fast() hands over when its conditions do not hold (several views or none, no thread
- * state yet, shared-memory mode, a miss in the cache of recent cells, a view with exemplars), with
+ * state yet, shared-memory mode with several views, a miss in the cache of recent cells, a view
+ * with exemplars; shared-memory mode with one view goes to record_shm_parts() or
+ * record_shm_given(), whose misses come back through record_one_shm()), with
  * the view list and thread state it read. `tags` is resolved already (never NULL: no_tags). Each
  * way is a call of its own (tail calls), so that this dispatch costs no frame. */
 static inline __attribute__((always_inline)) census_status
@@ -564,6 +648,10 @@ record_one_fast(const census_measure *measure, int64_t int_value, double double_
   if (__builtin_expect(list->count != 1 || !ts ||
                            atomic_load_explicit(&census__shm_epoch, memory_order_relaxed),
                        0)) {
+    if (list->count == 1 && ts) { /* shared-memory mode: its own entry */
+      return given ? record_shm_given(given, tags, list, ts)
+                   : record_shm_parts(measure, int_value, DOUBLE_VALUE, tags, list, ts);
+    }
     return RECORD_ONE(false);
   }
   struct census__rview *view = list->views[0];

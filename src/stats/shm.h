@@ -37,17 +37,13 @@ void census__shm_cell_attach(struct census__cell *cell);
 /* A DISTRIBUTION slot `dst` made from the committed slot `src`, whose count is `n` - 1, plus one
  * value of a measure of type `is_double` and sign `is_signed`: the moment words (as
  * census__moments_add() computes them, read from src), the bucket word `b` (index of the word,
- * from census__cell_distribution_update() or computed here when 0), and the bucket word `last`
- * the previous update changed (0: none), which is the only other word in which dst, the state
- * before that update, differs from src. Returns b. */
-static inline size_t census__shm_distribution_add(const struct census__rview *view, bool is_double,
-                                                  bool is_signed, _Atomic uint64_t *src,
-                                                  _Atomic uint64_t *dst, uint64_t n, size_t last,
-                                                  size_t b, const struct census__measurement *m) {
-  if (!b) {
-    b = WORD_BUCKETS + bucket_index(view->def.aggregation.bounds, view->def.aggregation.bound_count,
-                                    m->double_value);
-  }
+ * as the in-process update found it, census__cell_distribution_update()), and the bucket word
+ * `last` the previous update changed (0: none), which is the only other word in which dst, the
+ * state before that update, differs from src. Returns b. */
+static inline size_t census__shm_distribution_add(bool is_double, bool is_signed,
+                                                  _Atomic uint64_t *src, _Atomic uint64_t *dst,
+                                                  uint64_t n, size_t last, size_t b,
+                                                  const struct census__measurement *m) {
   double x = m->double_value;
   uint64_t shift_bits = word_load(&src[WORD_SHIFT]); /* loaded either way: no branch */
   shift_bits = n == 1 ? census__bits_of(x) : shift_bits;
@@ -73,6 +69,20 @@ static inline size_t census__shm_distribution_add(const struct census__rview *vi
 static inline _Atomic uint64_t *census__shm_next_slot(struct census__shm_cell *c, uint64_t g,
                                                       size_t words) {
   return c->slots + (-((g + 1) & 1) & words);
+}
+
+/* The start and the end of an update of a shared cell: its committed generation g (the next
+ * state goes to the slot g does not name), and the release fence that orders the previous gen
+ * store before this update's slot stores; then g + 1 stored (release), which publishes the next
+ * state. Single writer. On x86 both are plain moves. */
+static inline uint64_t census__shm_begin(struct census__shm_cell *c) {
+  uint64_t g = atomic_load_explicit(&c->gen, memory_order_relaxed);
+  atomic_thread_fence(memory_order_release);
+  return g;
+}
+
+static inline void census__shm_publish(struct census__shm_cell *c, uint64_t g) {
+  atomic_store_explicit(&c->gen, g + 1, memory_order_release);
 }
 
 /* The next state of a COUNT shared cell whose committed generation is `g`: its count is g + 1
@@ -106,10 +116,9 @@ static inline void census__shm_cell_update(const struct census__rview *view,
                                            struct census__shm_cell *c,
                                            const struct census__measurement *m, size_t bucket) {
   const struct census__rview *plain = view->plain; /* shared cells carry no exemplars */
-  uint64_t g = atomic_load_explicit(&c->gen, memory_order_relaxed);
+  uint64_t g = census__shm_begin(c);
   size_t words = plain->layout_words;
   _Atomic uint64_t *dst = census__shm_next_slot(c, g, words), *src = c->slots + (words & -(g & 1));
-  atomic_thread_fence(memory_order_release);
   switch ((int)plain->record_type) {
   case CENSUS_AGGREGATION_COUNT:
     census__shm_count_next(c, g);
@@ -120,7 +129,11 @@ static inline void census__shm_cell_update(const struct census__rview *view,
                          plain->record_type == CENSUS__AGGREGATION_SIGNED_SUM, m);
     break;
   case CENSUS_AGGREGATION_DISTRIBUTION:
-    c->own = census__shm_distribution_add(plain, plain->def.measure->type == CENSUS_MEASURE_DOUBLE,
+    if (!bucket) {
+      bucket = WORD_BUCKETS + bucket_index(plain->def.aggregation.bounds,
+                                           plain->def.aggregation.bound_count, m->double_value);
+    }
+    c->own = census__shm_distribution_add(plain->def.measure->type == CENSUS_MEASURE_DOUBLE,
                                           plain->def.measure->signed_values, src, dst, g + 1,
                                           c->own, bucket, m);
     break;
@@ -131,53 +144,74 @@ static inline void census__shm_cell_update(const struct census__rview *view,
     census__cell_update(plain, dst, m);
     break;
   }
-  atomic_store_explicit(&c->gen, g + 1, memory_order_release);
+  census__shm_publish(c, g);
 }
 
+/* One record into a COUNT cell's in-process half `w` and its shared cell `c`: the record paths'
+ * one-COUNT shapes (recorder.c, bound.c) and census__shm_cells_update(). */
+static inline __attribute__((always_inline)) void
+census__shm_count_record(_Atomic uint64_t *w, struct census__shm_cell *c) {
+  word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
+  uint64_t g = census__shm_begin(c);
+  census__shm_count_next(c, g);
+  census__shm_publish(c, g);
+}
+
+/* One record of `m` into a SUM cell's in-process half `w` (words: count, sum) and its shared cell
+ * `c`, the measure's type and sign given (constants in the shapes that know them). */
+static inline __attribute__((always_inline)) void
+census__shm_sum_record(_Atomic uint64_t *w, struct census__shm_cell *c, bool is_double,
+                       bool is_signed, const struct census__measurement *m) {
+  word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
+  word_store(&w[WORD_SUM], census__sum_add(is_double, is_signed, word_load(&w[WORD_SUM]), m));
+  uint64_t g = census__shm_begin(c);
+  census__shm_sum_next(c, g, is_double, is_signed, m);
+  census__shm_publish(c, g);
+}
+
+/* The shared half of a DISTRIBUTION record: `m` into the shared cell `c` (`words` words per
+ * slot), whose in-process half took it in bucket word `b` (no second search). The committed
+ * slot's offset is 0 or words as g is even or odd, the next slot's the other one. */
+static inline __attribute__((always_inline)) void
+census__shm_distribution_record(size_t words, struct census__shm_cell *c, bool is_double,
+                                bool is_signed, size_t b, const struct census__measurement *m) {
+  uint64_t g = census__shm_begin(c);
+  size_t committed = words & -(g & 1);
+  c->own = census__shm_distribution_add(is_double, is_signed, c->slots + committed,
+                                        c->slots + (words - committed), g + 1, c->own, b, m);
+  census__shm_publish(c, g);
+}
+
+/* census__shm_cells_update() for the aggregations it does not spell out (last values, exponential
+ * histograms, observed sums, views with exemplars): census__cell_update(), then
+ * census__shm_cell_update(). Out of line (shm.c), so that the spelled-out cases inline small. */
+void census__shm_cells_update_other(const struct census__rview *view, _Atomic uint64_t *w,
+                                    struct census__shm_cell *c,
+                                    const struct census__measurement *m);
+
 /* Adds one measurement into the in-process half `w` of a cell of `view` (census__cell_update())
- * and into its shared cell `c` (census__shm_cell_update()), with one switch on the aggregation:
- * the record paths' step in shared-memory mode. A DISTRIBUTION's shared cell takes the bucket
- * the in-process update found (no second search). */
-static inline void census__shm_cells_update(const struct census__rview *view, _Atomic uint64_t *w,
-                                            struct census__shm_cell *c,
-                                            const struct census__measurement *m) {
-  bool is_double = view->def.measure->type == CENSUS_MEASURE_DOUBLE;
-  uint64_t g;
-  switch ((int)view->record_type) {
-  case CENSUS_AGGREGATION_COUNT:
-    word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
-    g = atomic_load_explicit(&c->gen, memory_order_relaxed);
-    atomic_thread_fence(memory_order_release);
-    census__shm_count_next(c, g);
-    break;
-  case CENSUS_AGGREGATION_SUM:
-  case CENSUS__AGGREGATION_SIGNED_SUM: {
-    bool is_signed = view->record_type == CENSUS__AGGREGATION_SIGNED_SUM;
-    word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
-    word_store(&w[WORD_SUM], census__sum_add(is_double, is_signed, word_load(&w[WORD_SUM]), m));
-    g = atomic_load_explicit(&c->gen, memory_order_relaxed);
-    atomic_thread_fence(memory_order_release);
-    census__shm_sum_next(c, g, is_double, is_signed, m);
-    break;
-  }
-  case CENSUS_AGGREGATION_DISTRIBUTION: {
+ * and into its shared cell `c` (census__shm_cell_update()) in one pass: the record paths' step in
+ * shared-memory mode. COUNT first, then SUM, then DISTRIBUTION, as tests (no jump table); a
+ * DISTRIBUTION's shared cell takes the bucket the in-process update found (no second search). */
+static inline __attribute__((always_inline)) void
+census__shm_cells_update(const struct census__rview *view, _Atomic uint64_t *w,
+                         struct census__shm_cell *c, const struct census__measurement *m) {
+  int type = (int)view->record_type;
+  if (type == CENSUS_AGGREGATION_COUNT) {
+    census__shm_count_record(w, c);
+  } else if (type == CENSUS_AGGREGATION_SUM || type == CENSUS__AGGREGATION_SIGNED_SUM) {
+    census__shm_sum_record(w, c, view->def.measure->type == CENSUS_MEASURE_DOUBLE,
+                           type == CENSUS__AGGREGATION_SIGNED_SUM, m);
+  } else if (type == CENSUS_AGGREGATION_DISTRIBUTION) {
     /* Read before the in-process words are stored (which the compiler cannot tell apart from
-     * the measure), so the shared cell's update does not load it again. */
-    bool signed_values = view->def.measure->signed_values;
-    size_t b = census__cell_distribution_update(view, w, m), words = view->layout_words;
-    g = atomic_load_explicit(&c->gen, memory_order_relaxed);
-    atomic_thread_fence(memory_order_release);
-    c->own =
-        census__shm_distribution_add(view, is_double, signed_values, c->slots + (words & -(g & 1)),
-                                     census__shm_next_slot(c, g, words), g + 1, c->own, b, m);
-    break;
+     * the measure), so the shared cell's update does not load them again. */
+    bool is_double = view->def.measure->type == CENSUS_MEASURE_DOUBLE;
+    bool is_signed = view->def.measure->signed_values;
+    size_t b = census__cell_distribution_update_as(view, w, m, is_double, is_signed);
+    census__shm_distribution_record(view->layout_words, c, is_double, is_signed, b, m);
+  } else {
+    census__shm_cells_update_other(view, w, c, m);
   }
-  default:
-    census__cell_update(view, w, m);
-    census__shm_cell_update(view, c, m, 0);
-    return;
-  }
-  atomic_store_explicit(&c->gen, g + 1, memory_order_release);
 }
 
 /* The record path's step after updating a cell: attach it when the epoch moved, then update its

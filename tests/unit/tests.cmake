@@ -80,6 +80,9 @@ set_tests_properties(unit_after_shutdown_api PROPERTIES LABELS "unit" TIMEOUT 30
 # Shared-memory mode: a group of forked processes, SIGKILLs, compaction, hostile files, gauge
 # modes, the leader (docs/shared-memory.md).
 census_unit_test(shm THREADED)
+# The mode's own record shapes (recorder.c record_shm(), bound.c bound_shm_*) against the plain
+# path: identical rows in the group's view and in the process's own collection.
+census_unit_test(shm_shapes THREADED)
 
 # Exponential histogram bucket indexes (src/stats/exp_index.h) against an exact computation from
 # OpenTelemetry's definition in Python (decimal), at every scale -10..20, boundaries included.
