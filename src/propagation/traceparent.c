@@ -57,10 +57,25 @@ CENSUS_EXPORT census_status census_traceparent_format(const census_trace_context
  * (census__context_reset()), and a success writes every field but the tracestate past its first
  * byte, so census_traceparent_extract() does not clear the context before the getter is asked. */
 __attribute__((always_inline)) static inline census_status
-tp_parse(const char *value, size_t length, census_trace_context *context) {
+tp_parse(const char *value, size_t length, census_trace_context *context, bool avx2_ok) {
   if (!value) {
     goto refused;
   }
+#if CENSUS__TP_AVX2
+  /* The common value, version 00 and exactly 55 characters, whole in AVX2 where the CPU has it
+   * (traceparent_ids.h: the same verdict and fields as the rest of this function; no space can
+   * surround it, as its first and last characters must be digits). */
+  uint16_t head;
+  if (avx2_ok && length == CENSUS_TRACEPARENT_LENGTH &&
+      (memcpy(&head, value, 2), head == ('0' << 8 | '0')) && __builtin_cpu_supports("avx2")) {
+    if (census__traceparent_parse55(value, context)) {
+      return CENSUS_OK;
+    }
+    goto refused;
+  }
+#else
+  (void)avx2_ok;
+#endif
   /* Spaces and tabs around the value (RFC 9110 OWS): both are below '!', which no valid first or
    * last character is, so the common case costs one unsigned compare at each end and one of the
    * length (the trim itself tests for exactly ' ' and '\t'). */
@@ -85,7 +100,7 @@ tp_parse(const char *value, size_t length, census_trace_context *context) {
     goto refused;
   }
   if (value[TP_DASH1] != '-' || value[TP_DASH2] != '-' || value[TP_DASH3] != '-' ||
-      !census__traceparent_ids(value, context) ||
+      !census__traceparent_ids_sse2(value, context) ||
       !census__hex_decode(false, value + TP_FLAGS, 1, &flags) || !census__context_ok(context)) {
     goto refused;
   }
@@ -98,6 +113,14 @@ refused:
   return CENSUS_EINVAL;
 }
 
+census_status census__traceparent_parse_general(const char *value, size_t length,
+                                                census_trace_context *context) {
+  if (!context) {
+    return CENSUS_EINVAL;
+  }
+  return tp_parse(value, length, context, false);
+}
+
 /* Parses as the header comment in propagation.h says. The version decides the length rule: 00 is
  * exactly 55 characters; a later version may carry more fields after a '-', which are ignored
  * (the spec's forward-compatibility rule); ff is reserved as invalid. */
@@ -106,7 +129,7 @@ CENSUS_EXPORT census_status census_traceparent_parse(const char *value, size_t l
   if (!context) {
     return CENSUS_EINVAL;
   }
-  return tp_parse(value, length, context); /* resets the context when it refuses */
+  return tp_parse(value, length, context, true); /* resets the context when it refuses */
 }
 
 /* The tracestate in a context is whatever the application stored there, so it is re-validated
@@ -174,7 +197,7 @@ CENSUS_EXPORT census_status census_traceparent_extract(census_header_get_fn get,
     census__context_reset(context);
     return get ? CENSUS_ENOTFOUND : CENSUS_EINVAL;
   }
-  census_status status = tp_parse(traceparent, strlen(traceparent), context);
+  census_status status = tp_parse(traceparent, strlen(traceparent), context, true);
   if (status != CENSUS_OK) {
     return status; /* W3C: a vendor that failed to parse traceparent MUST NOT parse tracestate */
   }
