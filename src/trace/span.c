@@ -385,6 +385,14 @@ static inline void generation_bump(struct census_span_data *r) {
                         memory_order_relaxed);
 }
 
+/* generation_bump() and census__span_handle() without reading the generation back: makes r live
+ * and returns its handle. */
+static inline census_span live_handle(struct census_span_data *r) {
+  uint32_t generation = atomic_load_explicit(&r->generation, memory_order_relaxed) + 1;
+  atomic_store_explicit(&r->generation, generation, memory_order_relaxed);
+  return (uint64_t)r->index << 32 | generation;
+}
+
 /* The end of span_start() while span observers are registered (out of line: without them the
  * start pays only the load of `observing`). A span the sampler refused is recorded anyway when
  * an observer asked for such spans ("record only": observed, never exported); each recording
@@ -520,14 +528,17 @@ __attribute__((noinline)) static census_span
 span_start_drawn(struct census_span_data *r, const census_span_options *o, const char *name,
                  const census_trace_context *parent, const census_sampler *ratio) {
   uint8_t flags = fast_start_take(r, parent);
-  struct census__id_generator *g = &census__id_generator_tls;
+  /* The generator's state in a local for both draws, written back once: drawn in place, it is
+   * reloaded after the trace id's stores into r, which the compiler cannot tell from it. */
+  struct census__id_generator g = census__id_generator_tls;
   if (!parent) {
-    census__trace_id_draw(g, r->context.trace_id);
+    census__trace_id_draw(&g, r->context.trace_id);
   }
   bool sampled = !ratio || census__sampler_ratio(ratio, r->context.trace_id);
   if (sampled) {
-    census__span_id_draw(g, r->context.span_id);
+    census__span_id_draw(&g, r->context.span_id);
   }
+  memcpy(census__id_generator_tls.s, g.s, sizeof g.s);
   atomic_store_explicit(&r->ids_pending, sampled ? 0 : CENSUS__SPAN_IDS_SPAN, memory_order_relaxed);
   r->sampled = sampled;
   r->context.trace_flags = (uint8_t)(flags | (sampled ? CENSUS_TRACE_FLAG_SAMPLED : 0));
@@ -535,8 +546,7 @@ span_start_drawn(struct census_span_data *r, const census_span_options *o, const
     limits_ready();
     record_start(r, o, name);
   }
-  generation_bump(r);
-  return census__span_handle(r);
+  return live_handle(r);
 }
 
 /* census_span_start() for the starts nearly every program makes: options of this census's size
@@ -622,10 +632,7 @@ __attribute__((always_inline)) static inline census_span span_start(const char *
                         memory_order_relaxed);
   r->sampled = false;
   r->context.trace_flags = flags;
-  /* generation_bump() and census__span_handle() without reading the generation back */
-  uint32_t generation = atomic_load_explicit(&r->generation, memory_order_relaxed) + 1;
-  atomic_store_explicit(&r->generation, generation, memory_order_relaxed);
-  return (uint64_t)r->index << 32 | generation;
+  return live_handle(r);
 }
 
 CENSUS_EXPORT census_span census_span_start(const char *name, const census_span_options *o) {
