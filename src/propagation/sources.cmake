@@ -4,6 +4,7 @@ list(APPEND CENSUS_CORE_SOURCES
   src/propagation/hex.c
   src/propagation/header_joiner.c
   src/propagation/traceparent.c
+  src/propagation/traceparent_ids.c
   src/propagation/tracestate.c
   src/propagation/baggage.c
   src/propagation/b3.c

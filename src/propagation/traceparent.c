@@ -2,11 +2,11 @@
  *
  * traceparent is "VV-TTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTT-SSSSSSSSSSSSSSSS-FF": fixed offsets, so the
  * parser trims spaces and tabs at both ends (RFC 9110 OWS, which the W3C test suite sends),
- * checks the three dashes and decodes the four hex fields in place: the ids 16 characters at a
- * time (hex.h; one verdict for all 48), version and flags by table; no scanning, no copying, no
- * allocation. This path is measured by the benchmarks
- * (target: 50 ns for inject and for extract), which is why the context is reset by its ids and
- * first tracestate byte only, and why tracestate work is skipped when there is no tracestate.
+ * checks the three dashes and decodes the four hex fields in place: the ids 16 or 32 characters
+ * at a time (traceparent_ids.h; one verdict for all 48), version and flags by table; no scanning,
+ * no copying, no allocation. This path is measured by the benchmarks (target: 50 ns for inject and
+ * for extract), which is why the context is reset by its ids and first tracestate byte only, and
+ * why tracestate work is skipped when there is no tracestate.
  *
  * Flags follow Trace Context Level 2: the sampled and random bits are kept when read and written
  * as set; every other bit is reserved, dropped when read and written as zero (3.2.2.5.3). A later
@@ -21,15 +21,16 @@
 #include "census/propagation.h"
 #include "core/diagnostics.h"
 #include "propagation/hex.h"
+#include "propagation/traceparent_ids.h"
 #include "propagation/tracestate.h"
 
 /* Offsets of the dashes and fields in a traceparent value. */
 enum {
   TP_VERSION = 0,
   TP_DASH1 = 2,
-  TP_TRACE_ID = 3,
+  TP_TRACE_ID = CENSUS__TP_TRACE_ID,
   TP_DASH2 = 35,
-  TP_SPAN_ID = 36,
+  TP_SPAN_ID = CENSUS__TP_SPAN_ID,
   TP_DASH3 = 52,
   TP_FLAGS = 53,
 };
@@ -52,42 +53,29 @@ CENSUS_EXPORT census_status census_traceparent_format(const census_trace_context
   return CENSUS_OK;
 }
 
-/* The ids of a traceparent value (at least 55 characters, dashes checked) into the context:
- * false, with the ids partly written, if a character is not a lowercase hex digit. With SSE2 the
- * three 16-character groups are classified first and judged by one movemask; the trace id's two
- * groups are packed into its 16 bytes by one pack. */
-static inline bool tp_decode_ids(const char *value, census_trace_context *context) {
-#if defined(__SSE2__)
-  __m128i trace_hi = _mm_loadu_si128((const __m128i *)(const void *)(value + TP_TRACE_ID));
-  __m128i trace_lo = _mm_loadu_si128((const __m128i *)(const void *)(value + TP_TRACE_ID + 16));
-  __m128i span = _mm_loadu_si128((const __m128i *)(const void *)(value + TP_SPAN_ID));
-  __m128i letter_hi, letter_lo, letter_span;
-  __m128i ok = _mm_and_si128(_mm_and_si128(census__hex_classify16(trace_hi, false, &letter_hi),
-                                           census__hex_classify16(trace_lo, false, &letter_lo)),
-                             census__hex_classify16(span, false, &letter_span));
-  if (_mm_movemask_epi8(ok) != 0xffff) {
-    return false;
-  }
-  _mm_storeu_si128((__m128i *)(void *)context->trace_id,
-                   _mm_packus_epi16(census__hex_pairs16(trace_hi, letter_hi),
-                                    census__hex_pairs16(trace_lo, letter_lo)));
-  __m128i span_pairs = census__hex_pairs16(span, letter_span);
-  _mm_storel_epi64((__m128i *)(void *)context->span_id, _mm_packus_epi16(span_pairs, span_pairs));
-  return true;
-#else
-  return census__hex_decode(false, value + TP_TRACE_ID, CENSUS_TRACE_ID_SIZE, context->trace_id) &&
-         census__hex_decode(false, value + TP_SPAN_ID, CENSUS_SPAN_ID_SIZE, context->span_id);
-#endif
-}
-
 /* census_traceparent_parse() without its first reset: every refusal resets the context here
  * (census__context_reset()), and a success writes every field but the tracestate past its first
  * byte, so census_traceparent_extract() does not clear the context before the getter is asked. */
 __attribute__((always_inline)) static inline census_status
-tp_parse(const char *value, size_t length, census_trace_context *context) {
+tp_parse(const char *value, size_t length, census_trace_context *context, bool avx2_ok) {
   if (!value) {
     goto refused;
   }
+#if CENSUS__TP_AVX2
+  /* The common value, version 00 and exactly 55 characters, whole in AVX2 where the CPU has it
+   * (traceparent_ids.h: the same verdict and fields as the rest of this function; no space can
+   * surround it, as its first and last characters must be digits). */
+  uint16_t head;
+  if (avx2_ok && length == CENSUS_TRACEPARENT_LENGTH &&
+      (memcpy(&head, value, 2), head == ('0' << 8 | '0')) && __builtin_cpu_supports("avx2")) {
+    if (census__traceparent_parse55(value, context)) {
+      return CENSUS_OK;
+    }
+    goto refused;
+  }
+#else
+  (void)avx2_ok;
+#endif
   /* Spaces and tabs around the value (RFC 9110 OWS): both are below '!', which no valid first or
    * last character is, so the common case costs one unsigned compare at each end and one of the
    * length (the trim itself tests for exactly ' ' and '\t'). */
@@ -112,8 +100,8 @@ tp_parse(const char *value, size_t length, census_trace_context *context) {
     goto refused;
   }
   if (value[TP_DASH1] != '-' || value[TP_DASH2] != '-' || value[TP_DASH3] != '-' ||
-      !tp_decode_ids(value, context) || !census__hex_decode(false, value + TP_FLAGS, 1, &flags) ||
-      !census__context_ok(context)) {
+      !census__traceparent_ids_sse2(value, context) ||
+      !census__hex_decode(false, value + TP_FLAGS, 1, &flags) || !census__context_ok(context)) {
     goto refused;
   }
   context->trace_flags = flags & CENSUS_TRACE_FLAGS_KNOWN;
@@ -125,6 +113,14 @@ refused:
   return CENSUS_EINVAL;
 }
 
+census_status census__traceparent_parse_general(const char *value, size_t length,
+                                                census_trace_context *context) {
+  if (!context) {
+    return CENSUS_EINVAL;
+  }
+  return tp_parse(value, length, context, false);
+}
+
 /* Parses as the header comment in propagation.h says. The version decides the length rule: 00 is
  * exactly 55 characters; a later version may carry more fields after a '-', which are ignored
  * (the spec's forward-compatibility rule); ff is reserved as invalid. */
@@ -133,7 +129,7 @@ CENSUS_EXPORT census_status census_traceparent_parse(const char *value, size_t l
   if (!context) {
     return CENSUS_EINVAL;
   }
-  return tp_parse(value, length, context); /* resets the context when it refuses */
+  return tp_parse(value, length, context, true); /* resets the context when it refuses */
 }
 
 /* The tracestate in a context is whatever the application stored there, so it is re-validated
@@ -201,7 +197,7 @@ CENSUS_EXPORT census_status census_traceparent_extract(census_header_get_fn get,
     census__context_reset(context);
     return get ? CENSUS_ENOTFOUND : CENSUS_EINVAL;
   }
-  census_status status = tp_parse(traceparent, strlen(traceparent), context);
+  census_status status = tp_parse(traceparent, strlen(traceparent), context, true);
   if (status != CENSUS_OK) {
     return status; /* W3C: a vendor that failed to parse traceparent MUST NOT parse tracestate */
   }

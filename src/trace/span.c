@@ -7,12 +7,14 @@
  * global list), so a record stays on one thread. Only growing the pool allocates.
  *
  * Unsampled spans skip everything that costs: no clock read, no name copy, no attributes; they
- * keep ids and tracestate so that their children and injected headers carry the context. The
+ * keep ids and tracestate so that their children and injected headers carry the context, and a
+ * fast start leaves those ids undrawn until something reads them (span_ids_ready()). The
  * exception is a span observer that asks for them (span_observer.h, record_unsampled): such a
  * span is recorded like a sampled one ("record only"), shown to the observers and never queued.
  * Observers cost one relaxed load per start while none is registered.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +195,68 @@ static const char *arena_strdup(struct census_span_data *r, const char *s) {
 
 /* ---- start and end ----------------------------------------------------------------------- */
 
+/* ---- ids drawn on first use --------------------------------------------------------------
+ *
+ * An unsampled span's ids are read only if something asks for them: a child (its trace id and
+ * parent span id), census_span_context() (injecting headers, logs), an exemplar. A fast start
+ * that does not record (span_start()) leaves them undrawn and says so in ids_pending; the first
+ * reader draws them from its own thread's generator (ids.h: the same xoshiro256** words the
+ * start would have drawn, trace id first), so a span whose ids nobody reads costs no draw (about
+ * 50 instructions of a root's 3 words). A span may be used by one thread at a time, but two
+ * threads may start children of one parent at once, so the draw claims the record with a
+ * compare-exchange (CENSUS__SPAN_IDS_BUSY) and publishes the ids with a release store; a reader
+ * that finds it busy waits for that store (it comes after about 50 instructions of the drawer).
+ * Every reader of a live span's context goes through span_ids_ready(). */
+
+/* span_ids_ready()'s draw (cold: once per span whose ids are read, never on a recording one). */
+__attribute__((cold, noinline)) static void span_ids_draw(struct census_span_data *r) {
+  uint8_t pending = atomic_load_explicit(&r->ids_pending, memory_order_acquire);
+  while (pending) {
+    if (pending & CENSUS__SPAN_IDS_BUSY) {
+      sched_yield(); /* another thread is drawing them: wait for its release store */
+      pending = atomic_load_explicit(&r->ids_pending, memory_order_acquire);
+      continue;
+    }
+    if (atomic_compare_exchange_weak_explicit(&r->ids_pending, &pending,
+                                              (uint8_t)(pending | CENSUS__SPAN_IDS_BUSY),
+                                              memory_order_acquire, memory_order_acquire)) {
+      struct census__id_generator *g = census__ids_generator();
+      if (pending & CENSUS__SPAN_IDS_TRACE) {
+        census__trace_id_draw(g, r->context.trace_id);
+      }
+      census__span_id_draw(g, r->context.span_id);
+      atomic_store_explicit(&r->ids_pending, 0, memory_order_release);
+      return;
+    }
+  }
+}
+
+/* True if r's ids are not drawn yet (the acquire pairs with span_ids_draw()'s release). */
+static inline bool ids_pending(struct census_span_data *r) {
+  return atomic_load_explicit(&r->ids_pending, memory_order_acquire) != 0;
+}
+
+/* r, with its ids drawn (one load and branch when they are). */
+static inline struct census_span_data *span_ids_ready(struct census_span_data *r) {
+  if (__builtin_expect(ids_pending(r), 0)) {
+    span_ids_draw(r);
+  }
+  return r;
+}
+
+/* Before a fork: the calling thread's current spans get their ids, so that parent and child
+ * (which reseeds its generator) carry the same ones if both continue them. */
+void census__span_fork_prepare(void) {
+  for (census_span s = current; s;) {
+    struct census_span_data *r = census__span_lookup(s);
+    if (!r) {
+      break;
+    }
+    span_ids_ready(r);
+    s = r->previous_current;
+  }
+}
+
 /* The context of the span's parent, or NULL for a root; *remote says whether it came from
  * another process. A pointer, not a copy: a context holds a 513-byte tracestate, and copying it
  * made every span start's frame 600 bytes. */
@@ -202,7 +266,7 @@ static inline const census_trace_context *parent_context(const census_span_optio
   if (o && o->parent) {
     struct census_span_data *p = census__span_lookup(o->parent);
     if (p) {
-      return &p->context;
+      return &span_ids_ready(p)->context;
     }
   }
   if (o && o->remote_parent && census_trace_context_is_valid(o->remote_parent)) {
@@ -212,7 +276,7 @@ static inline const census_trace_context *parent_context(const census_span_optio
   if (!(o && o->root) && current) {
     struct census_span_data *p = census__span_lookup(current);
     if (p) {
-      return &p->context;
+      return &span_ids_ready(p)->context;
     }
   }
   return NULL;
@@ -321,6 +385,14 @@ static inline void generation_bump(struct census_span_data *r) {
                         memory_order_relaxed);
 }
 
+/* generation_bump() and census__span_handle() without reading the generation back: makes r live
+ * and returns its handle. */
+static inline census_span live_handle(struct census_span_data *r) {
+  uint32_t generation = atomic_load_explicit(&r->generation, memory_order_relaxed) + 1;
+  atomic_store_explicit(&r->generation, generation, memory_order_relaxed);
+  return (uint64_t)r->index << 32 | generation;
+}
+
 /* The end of span_start() while span observers are registered (out of line: without them the
  * start pays only the load of `observing`). A span the sampler refused is recorded anyway when
  * an observer asked for such spans ("record only": observed, never exported); each recording
@@ -400,6 +472,7 @@ __attribute__((noinline)) census_span census__span_start_plain(const char *name,
     r->context.tracestate[0] = '\0';
   }
   census__span_id_draw(ids, r->context.span_id);
+  atomic_store_explicit(&r->ids_pending, 0, memory_order_relaxed);
   r->context.remote = false;
   const census_sampler *sampler = o && o->sampler ? o->sampler : census__sampler_global();
   r->sampled = census__sampler_decide(sampler, parent, r->context.trace_id);
@@ -426,48 +499,96 @@ __attribute__((noinline)) census_span census__span_start_plain(const char *name,
 /* What a fast start copies from the options it was given (NULL: these, the defaults). */
 static const census_span_options default_options = CENSUS_SPAN_OPTIONS_INIT;
 
-/* The end of a fast start whose span records (out of line: the clock read, the name copy and the
- * limits are what an unsampled span does not need). */
+/* What both ends of a fast start write first: takes r off the thread's free list and fills the
+ * parent fields. Returns the random flag the span's trace id carries (a root's ids are census's
+ * own, drawn from the generator; a child keeps its parent's flag). */
+static inline uint8_t fast_start_take(struct census_span_data *r,
+                                      const census_trace_context *parent) {
+  local.free = r->next;
+  local.count--;
+  r->has_parent = parent != NULL;
+  r->parent_remote = false;
+  r->context.tracestate[0] = '\0';
+  r->context.remote = false;
+  r->previous_current = 0;
+  if (!parent) {
+    return CENSUS_TRACE_FLAG_RANDOM;
+  }
+  memcpy(r->context.trace_id, parent->trace_id, CENSUS_TRACE_ID_SIZE);
+  memcpy(r->parent_span_id, parent->span_id, CENSUS_SPAN_ID_SIZE);
+  return parent->trace_flags & CENSUS_TRACE_FLAG_RANDOM;
+}
+
+/* The end of a fast start that draws ids now: a span the sampler takes (its ids are exported), or
+ * one a ratio decides (on the trace id). Out of line, with the recording span's clock read, name
+ * copy and limits: what an unsampled span does not need, and whose registers it would otherwise
+ * save. The words are drawn in the plain path's order (trace id, then span id); a span the ratio
+ * refuses leaves its span id for its first reader (span_ids_ready()). */
 __attribute__((noinline)) static census_span
-span_start_recording(struct census_span_data *r, const census_span_options *o, const char *name) {
-  limits_ready();
-  record_start(r, o, name);
-  generation_bump(r);
-  return census__span_handle(r);
+span_start_drawn(struct census_span_data *r, const census_span_options *o, const char *name,
+                 const census_trace_context *parent, const census_sampler *ratio) {
+  uint8_t flags = fast_start_take(r, parent);
+  /* The generator's state in a local for both draws, written back once: drawn in place, it is
+   * reloaded after the trace id's stores into r, which the compiler cannot tell from it. */
+  struct census__id_generator g = census__id_generator_tls;
+  if (!parent) {
+    census__trace_id_draw(&g, r->context.trace_id);
+  }
+  bool sampled = !ratio || census__sampler_ratio(ratio, r->context.trace_id);
+  if (sampled) {
+    census__span_id_draw(&g, r->context.span_id);
+  }
+  memcpy(census__id_generator_tls.s, g.s, sizeof g.s);
+  atomic_store_explicit(&r->ids_pending, sampled ? 0 : CENSUS__SPAN_IDS_SPAN, memory_order_relaxed);
+  r->sampled = sampled;
+  r->context.trace_flags = (uint8_t)(flags | (sampled ? CENSUS_TRACE_FLAG_SAMPLED : 0));
+  if (sampled) {
+    limits_ready();
+    record_start(r, o, name);
+  }
+  return live_handle(r);
 }
 
 /* census_span_start() for the starts nearly every program makes: options of this census's size
  * (or none), no remote parent, no given trace id, no observer, a parent (given by handle or
- * current) with an empty tracestate or none, and a sampler that is always on/off, a ratio, or
- * parent-based over one of those. It decides all of that before it changes anything, and hands
- * every other start to census__span_start_plain() whole, so both make the same span from the
- * same generator state (test_trace.c: test_fast_start_matches_plain). No call on the way for an
- * unsampled span (a recording one calls span_start_recording() at the end), so the compiler
- * needs no saved registers and no frame: this is most of an unsampled span's cost. */
+ * current) with an empty tracestate and drawn ids, or none, and a sampler that is always on/off, a
+ * ratio, or parent-based over one of those. It decides all of that before it changes anything,
+ * and hands every other start to census__span_start_plain() whole, so both make the same span
+ * from the same generator state (test_trace.c: test_fast_start_matches_plain; a span whose ids
+ * are left for later is compared once they are drawn). A span that draws ids now goes on in
+ * span_start_drawn(); one that does not record and is not decided by a ratio draws nothing: its
+ * ids are drawn by their first reader (span_ids_ready()), and its start makes no call, so the
+ * compiler needs no saved registers and no frame. */
 __attribute__((always_inline)) static inline census_span span_start(const char *name,
                                                                     const census_span_options *o) {
   if (!o) {
     o = &default_options;
   }
   struct census_span_data *r = local.free;
-  struct census__id_generator *g = &census__id_generator_tls;
-  if (__builtin_expect(!name || o->size != sizeof *o || !r || o->remote_parent || o->trace_id ||
-                           census__is_shut_down() ||
-                           atomic_load_explicit(&census__span_observing, memory_order_relaxed) ||
-                           g->epoch !=
-                               atomic_load_explicit(&census__ids_seed_epoch, memory_order_relaxed),
+  if (__builtin_expect(!name || o->size != sizeof *o || !r, 0)) {
+    return census__span_start_plain(name, o); /* (o's other fields are read only after this) */
+  }
+  /* The other refusals in one test: ORed words, not four branches. */
+  if (__builtin_expect(((uintptr_t)o->remote_parent | (uintptr_t)o->trace_id |
+                        (uintptr_t)census__is_shut_down() |
+                        atomic_load_explicit(&census__span_observing, memory_order_relaxed)) != 0,
                        0)) {
     return census__span_start_plain(name, o);
   }
   const census_trace_context *parent = NULL;
   if (o->parent) {
     struct census_span_data *p = census__span_lookup(o->parent);
-    if (__builtin_expect(!p, 0)) {
-      return census__span_start_plain(name, o); /* stale handle: the plain path's fallbacks */
+    /* A stale handle: the plain path's fallbacks. A parent whose ids are not drawn yet: the
+     * plain path draws them (a call here would cost every start its saved registers). */
+    if (__builtin_expect(!p || ids_pending(p), 0)) {
+      return census__span_start_plain(name, o);
     }
     parent = &p->context;
   } else if (!o->root && current) {
     struct census_span_data *p = census__span_lookup(current);
+    if (__builtin_expect(p && ids_pending(p), 0)) {
+      return census__span_start_plain(name, o);
+    }
     parent = p ? &p->context : NULL;
   }
   if (__builtin_expect(parent && parent->tracestate[0] != '\0', 0)) {
@@ -477,49 +598,41 @@ __attribute__((always_inline)) static inline census_span span_start(const char *
    * a ratio needs the trace id: `ratio` decides after the draw). */
   const census_sampler *s = o->sampler ? o->sampler : census__sampler_global();
   const census_sampler *ratio = NULL;
-  bool sampled;
+  bool sampled = false;
   if (s->kind == SAMPLER_PARENT_BASED && parent) {
     sampled = (parent->trace_flags & CENSUS_TRACE_FLAG_SAMPLED) != 0;
   } else {
     if (s->kind == SAMPLER_PARENT_BASED) {
       s = s->root;
     }
-    if (s->kind == SAMPLER_RATIO) {
+    /* always on or off first: one compare, then ON is 0 */
+    if (__builtin_expect(s->kind > SAMPLER_ALWAYS_OFF, 0)) {
+      if (s->kind != SAMPLER_RATIO) {
+        return census__span_start_plain(name, o); /* nested parent-based */
+      }
       ratio = s;
-    } else if (__builtin_expect(s->kind > SAMPLER_ALWAYS_OFF, 0)) {
-      return census__span_start_plain(name, o); /* nested parent-based */
+    } else {
+      sampled = s->kind == SAMPLER_ALWAYS_ON;
     }
-    sampled = s->kind == SAMPLER_ALWAYS_ON;
   }
-  local.free = r->next;
-  local.count--;
-  uint8_t flags = CENSUS_TRACE_FLAG_RANDOM;
-  r->has_parent = parent != NULL;
-  r->parent_remote = false;
-  r->context.tracestate[0] = '\0';
-  if (parent) {
-    memcpy(r->context.trace_id, parent->trace_id, CENSUS_TRACE_ID_SIZE);
-    memcpy(r->parent_span_id, parent->span_id, CENSUS_SPAN_ID_SIZE);
-    flags = parent->trace_flags & CENSUS_TRACE_FLAG_RANDOM;
+  if (sampled || ratio) {
+    /* Drawing from a generator not seeded in this process (a new thread, or after a fork): the
+     * plain path seeds it. */
+    if (__builtin_expect(census__id_generator_tls.epoch !=
+                             atomic_load_explicit(&census__ids_seed_epoch, memory_order_relaxed),
+                         0)) {
+      return census__span_start_plain(name, o);
+    }
+    return span_start_drawn(r, o, name, parent, ratio);
   }
-  if (!parent) {
-    census__trace_id_draw(g, r->context.trace_id);
-  }
-  census__span_id_draw(g, r->context.span_id);
-  r->context.remote = false;
-  if (ratio) {
-    sampled = census__sampler_ratio(ratio, r->context.trace_id);
-  }
-  r->sampled = sampled;
-  r->context.trace_flags = (uint8_t)(flags | (sampled ? CENSUS_TRACE_FLAG_SAMPLED : 0));
-  r->previous_current = 0;
-  if (sampled) {
-    return span_start_recording(r, o, name);
-  }
-  /* generation_bump() and census__span_handle() without reading the generation back */
-  uint32_t generation = atomic_load_explicit(&r->generation, memory_order_relaxed) + 1;
-  atomic_store_explicit(&r->generation, generation, memory_order_relaxed);
-  return (uint64_t)r->index << 32 | generation;
+  uint8_t flags = fast_start_take(r, parent);
+  atomic_store_explicit(&r->ids_pending,
+                        parent ? CENSUS__SPAN_IDS_SPAN
+                               : CENSUS__SPAN_IDS_SPAN | CENSUS__SPAN_IDS_TRACE,
+                        memory_order_relaxed);
+  r->sampled = false;
+  r->context.trace_flags = flags;
+  return live_handle(r);
 }
 
 CENSUS_EXPORT census_span census_span_start(const char *name, const census_span_options *o) {
@@ -568,7 +681,8 @@ static inline void span_end(census_span span, int64_t end_ns) {
   if (!r) {
     return;
   }
-  generation_bump(r); /* the handle is dead from here */
+  /* The handle is dead from here: generation_bump() from the generation the lookup compared. */
+  atomic_store_explicit(&r->generation, (uint32_t)span + 1, memory_order_relaxed);
   if (current == span) {
     current = r->previous_current;
   }
@@ -598,7 +712,7 @@ CENSUS_EXPORT census_span census_span_current(void) {
 
 const census_trace_context *census__span_current_context(void) {
   struct census_span_data *r = census__span_lookup(current);
-  return r ? &r->context : NULL;
+  return r ? &span_ids_ready(r)->context : NULL;
 }
 
 CENSUS_EXPORT census_status census_span_context(census_span span, census_trace_context *out) {
@@ -609,7 +723,7 @@ CENSUS_EXPORT census_status census_span_context(census_span span, census_trace_c
   if (!r) {
     return CENSUS_ENOTFOUND;
   }
-  *out = r->context;
+  *out = span_ids_ready(r)->context;
   return CENSUS_OK;
 }
 

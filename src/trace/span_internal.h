@@ -24,9 +24,21 @@
  * while its span is current, as with census_span_context(). Lock-free, no allocation. */
 const census_trace_context *census__span_current_context(void);
 
+/* Before a fork (span_queue.c's census__spans_fork_prepare()): draws the ids of the calling
+ * thread's current spans if a fast start left them undrawn, so that parent and child agree on
+ * them. No lock. */
+void census__span_fork_prepare(void);
+
 /* census_span_start() without its fast path (span.c): every case, for the tests that check the
  * fast path makes the same span from the same generator state. Same contract. */
 census_span census__span_start_plain(const char *name, const census_span_options *o);
+
+/* Bits of a record's ids_pending. */
+enum {
+  CENSUS__SPAN_IDS_SPAN = 1,  /* the span id is not drawn yet */
+  CENSUS__SPAN_IDS_TRACE = 2, /* nor the trace id (a root's; only with CENSUS__SPAN_IDS_SPAN) */
+  CENSUS__SPAN_IDS_BUSY = 4,  /* a thread is drawing them (span.c, span_ids_draw()) */
+};
 
 /* At most this many span observers at once (span_observer.c). */
 #define CENSUS__SPAN_OBSERVERS_MAX 4
@@ -74,6 +86,10 @@ struct census_span_data {
   /* Bits of the observer slots whose on_start saw this span; 0 in a free record (set only while
    * observers are registered, cleared when the span ends). */
   uint8_t observed;
+  /* CENSUS__SPAN_IDS_* bits: ids a fast start left undrawn (span.c, span_ids_ready()); 0 once
+   * drawn, and always 0 in a recording span. Every read of a live span's ids goes through
+   * span_ids_ready(), which draws them on first use. */
+  _Atomic uint8_t ids_pending;
   census_trace_context context;
   uint8_t parent_span_id[CENSUS_SPAN_ID_SIZE];
   census_span_kind kind;

@@ -673,6 +673,7 @@ void census__spans_shutdown(int64_t deadline_ns) {
 }
 
 void census__spans_fork_prepare(void) {
+  census__span_fork_prepare();
   census__mutex_lock(&exporters_mu);
   census__mutex_lock(&queue_mu);
   census__mutex_lock(&rings_mu);

@@ -14,7 +14,8 @@
  *   repeated key survives), fits its buffer;
  * - extract through the joiner gives the traceparent parse's answer for the first line, and the
  *   tracestate parse's answer for the lines joined with ',' (RFC 9110 5.3);
- * - every diagnostic is bounded (at most 32 bytes of a member are quoted, whatever its size).
+ * - every diagnostic is bounded (at most 32 bytes of a member are quoted, whatever its size);
+ * - the parse this CPU uses (AVX2 where it has it) agrees with the general one.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include "census/census.h"
 #include "census/propagation.h"
 #include "fuzz_common.h"
+#include "propagation/traceparent_ids.h"
 
 #define MAX_LINES 8
 
@@ -95,6 +97,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *text = (const char *)data;
   const char *newline = memchr(text, '\n', size);
   size_t tp_length = newline ? (size_t)(newline - text) : size;
+
+  /* The parse this CPU uses (AVX2 for the common value where it has it) against the general
+   * one (traceparent_ids.h): the same verdict and fields. */
+  census_trace_context general, fast;
+  census_status general_status = census__traceparent_parse_general(text, tp_length, &general);
+  FUZZ_CHECK(census_traceparent_parse(text, tp_length, &fast) == general_status);
+  FUZZ_CHECK(memcmp(fast.trace_id, general.trace_id, CENSUS_TRACE_ID_SIZE) == 0 &&
+             memcmp(fast.span_id, general.span_id, CENSUS_SPAN_ID_SIZE) == 0 &&
+             fast.trace_flags == general.trace_flags && fast.remote == general.remote &&
+             fast.tracestate[0] == general.tracestate[0]);
 
   census_trace_context ctx;
   census_status status = census_traceparent_parse(text, tp_length, &ctx);

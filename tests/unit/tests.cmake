@@ -36,6 +36,8 @@ if(TARGET census_otlp_static AND TARGET census_prometheus_static AND TARGET cens
 endif()
 census_unit_test(cardinality)
 census_unit_test(trace THREADED)
+# Span ids drawn on first use: readers agree, ids random and unique, threads, fork.
+census_unit_test(span_ids THREADED)
 # Span observers (the zPages' tracez hook): callbacks at span start and end, record-only spans.
 census_unit_test(span_observer THREADED)
 # Sampled spans ended on 2-4 threads (one CPU) while the export queue is full and the exporter
