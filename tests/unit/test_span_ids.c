@@ -25,6 +25,7 @@
 #include "census/trace.h"
 #include "trace/span_internal.h"
 #include "trace/span_pool.h"
+#include "../support/fork_quiet.h" /* fork() under ASan: see there */
 
 static census_sampler *off;
 
@@ -274,7 +275,7 @@ static void test_fork_keeps_current_ids(void **state) {
   assert_true(pending(span));
   int fds[2];
   assert_int_equal(pipe(fds), 0);
-  pid_t pid = fork();
+  pid_t pid = fork_quiet();
   assert_true(pid >= 0);
   if (pid == 0) {
     census_trace_context child;
