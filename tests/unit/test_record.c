@@ -287,6 +287,69 @@ static void test_map_null_arguments(void **state) {
   census_measurement_map_free(mm);
 }
 
+/* Proves: a put into the measure a map holds first (measurement_map.c's fast path, which tests
+ * the first entry's measure without the count) does what a put into any entry does: after clear()
+ * the same measure is appended again, not silently replaced in a slot the map no longer counts
+ * (sum 2 + 30, count 2); a NULL measure is EINVAL on an empty, a cleared and a filled map; a
+ * double put into an int64 measure held first is ETYPE; NaN, infinities and negatives put into a
+ * double measure held first poison the map (a signed one takes negatives); an int64 put into a
+ * double measure held first stores the value as a double. Fails if the fast path skips the type
+ * or value checks, or if clear() leaves the first entry's measure in place. */
+static void test_map_put_first_entry(void **state) {
+  (void)state;
+  const census_measure *a = int_measure("rec/first_a");
+  const census_measure *d = double_measure("rec/first_d");
+  census_measure_options o = CENSUS_MEASURE_OPTIONS_INIT;
+  o.name = "rec/first_signed";
+  o.value_type = CENSUS_MEASURE_DOUBLE;
+  o.signed_values = true;
+  census_status st = 1;
+  const census_measure *sd = census_measure_new(&o, &st);
+  assert_int_equal(st, CENSUS_OK);
+  register_view("rec/first_a_sum", a, NULL, 0, census_aggregation_sum_new());
+  register_view("rec/first_d_sum", d, NULL, 0, census_aggregation_sum_new());
+  register_view("rec/first_signed_sum", sd, NULL, 0, census_aggregation_sum_new());
+  census_measurement_map *mm = census_measurement_map_new();
+  assert_int_equal(census_measurement_map_put_int64(mm, NULL, 1), CENSUS_EINVAL);
+  assert_int_equal(census_measurement_map_put_double(mm, NULL, 1.0), CENSUS_EINVAL);
+  assert_int_equal(census_measurement_map_put_int64(mm, a, 2), CENSUS_OK);
+  assert_int_equal(census_measurement_map_put_int64(mm, NULL, 1), CENSUS_EINVAL);
+  assert_int_equal(census_measurement_map_put_double(mm, NULL, 1.0), CENSUS_EINVAL);
+  assert_int_equal(census_measurement_map_record(mm, NULL), CENSUS_OK);
+  census_measurement_map_clear(mm);
+  assert_int_equal(census_measurement_map_put_int64(mm, NULL, 1), CENSUS_EINVAL);
+  assert_int_equal(census_measurement_map_put_int64(mm, a, 30), CENSUS_OK);
+  assert_int_equal(census_measurement_map_record(mm, NULL), CENSUS_OK);
+  census_point p;
+  assert_true(only_point("rec/first_a_sum", &p));
+  assert_int_equal(p.int_value, 32);
+  assert_int_equal(p.count, 2);
+  assert_int_equal(census_measurement_map_put_double(mm, a, 1.0), CENSUS_ETYPE);
+  assert_int_equal(census_measurement_map_record(mm, NULL), CENSUS_ETYPE);
+
+  const double bad[] = {NAN, INFINITY, -INFINITY, -1.0};
+  const census_status why[] = {CENSUS_ENONFINITE, CENSUS_ENONFINITE, CENSUS_ENONFINITE,
+                               CENSUS_ENEGATIVE};
+  for (size_t i = 0; i < 4; i++) {
+    census_measurement_map_clear(mm);
+    assert_int_equal(census_measurement_map_put_double(mm, d, 0.5), CENSUS_OK);
+    assert_int_equal(census_measurement_map_put_double(mm, d, bad[i]), why[i]);
+    assert_int_equal(census_measurement_map_record(mm, NULL), why[i]);
+  }
+  assert_int_equal(count_of("rec/first_d_sum"), 0);
+  census_measurement_map_clear(mm);
+  assert_int_equal(census_measurement_map_put_double(mm, d, 0.5), CENSUS_OK);
+  assert_int_equal(census_measurement_map_put_int64(mm, d, 4), CENSUS_OK);
+  assert_int_equal(census_measurement_map_record(mm, NULL), CENSUS_OK);
+  assert_true(double_sum_of("rec/first_d_sum") == 4.0);
+  census_measurement_map_clear(mm);
+  assert_int_equal(census_measurement_map_put_double(mm, sd, 0.5), CENSUS_OK);
+  assert_int_equal(census_measurement_map_put_double(mm, sd, -2.5), CENSUS_OK);
+  assert_int_equal(census_measurement_map_record(mm, NULL), CENSUS_OK);
+  assert_true(double_sum_of("rec/first_signed_sum") == -2.5);
+  census_measurement_map_free(mm);
+}
+
 /* Proves: an empty map records nothing and succeeds; a map can be reused after clear() with
  * different values. */
 static void test_map_empty_and_reuse(void **state) {
@@ -928,6 +991,7 @@ int main(void) {
       cmocka_unit_test_setup(test_map_types, quiet),
       cmocka_unit_test_setup(test_map_null_arguments, quiet),
       cmocka_unit_test_setup(test_map_empty_and_reuse, quiet),
+      cmocka_unit_test_setup(test_map_put_first_entry, quiet),
       cmocka_unit_test_setup(test_map_many_measures, quiet),
       cmocka_unit_test_setup(test_map_measures_without_views, quiet),
       cmocka_unit_test_setup(test_record_direct, quiet),
