@@ -26,6 +26,11 @@ static const char no_measure;
 #define NO_MEASURE ((const census_measure *)(const void *)&no_measure)
 static struct census__measurement no_entries[1] = {{NO_MEASURE, 0, 0}};
 
+/* Sets map->single (measurement_map.h) from the count and the refusal, after either changed. */
+static void map_single_update(census_measurement_map *map) {
+  map->single = map->count == 1 && map->refusal == CENSUS_OK ? map->entries : NULL;
+}
+
 CENSUS_EXPORT census_measurement_map *census_measurement_map_new(void) {
   census_measurement_map *map = census__calloc(1, sizeof(census_measurement_map));
   if (map) {
@@ -52,6 +57,7 @@ CENSUS_EXPORT void census_measurement_map_clear(census_measurement_map *map) {
     map->refusal = CENSUS_OK;
     map->refused = 0;
     map->refused_measure = NULL;
+    map->single = NULL;
   }
 }
 
@@ -63,6 +69,7 @@ map_refuse(census_measurement_map *map, const census_measure *measure, census_st
     map->refused_measure = measure->name;
   }
   map->refused++;
+  map_single_update(map);
   return status;
 }
 
@@ -78,6 +85,7 @@ static __attribute__((noinline)) census_status map_append_grow(census_measuremen
   map->entries = grown;
   map->capacity = capacity;
   map->entries[map->count++] = m;
+  map_single_update(map);
   return CENSUS_OK;
 }
 
@@ -98,6 +106,7 @@ static __attribute__((noinline)) census_status map_store(census_measurement_map 
   }
   entries[count] = m;
   map->count = count + 1;
+  map_single_update(map);
   return CENSUS_OK;
 }
 

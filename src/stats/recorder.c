@@ -602,18 +602,27 @@ census_status census__record(const struct census__measurement *measurements, siz
   return record_one_fast(measurements->measure, 0, 0, tags, false, measurements);
 }
 
+/* census_measurement_map_record() for a map that does not hold exactly one valid measurement:
+ * a refused put poisons the whole map (measurement_map.c), else every entry is recorded. Out of
+ * line: the public function keeps the one-measurement case inline. */
+static __attribute__((noinline)) census_status map_record_other(const census_measurement_map *map,
+                                                                const census_tag_map *tags) {
+  if (map->refusal != CENSUS_OK) {
+    return census__refuse(map->refusal, map->count + map->refused, map->refused_measure);
+  }
+  return record_many(map->entries, map->count, census__tags_or_current(tags));
+}
+
 CENSUS_EXPORT census_status census_measurement_map_record(const census_measurement_map *map,
                                                           const census_tag_map *tags) {
   if (!map) {
     return CENSUS_EINVAL;
   }
-  if (__builtin_expect(map->refusal != CENSUS_OK, 0)) {
-    return census__refuse(map->refusal, map->count + map->refused, map->refused_measure);
+  const struct census__measurement *one = map->single; /* one entry, no refusal (or NULL) */
+  if (__builtin_expect(one == NULL, 0)) {
+    return map_record_other(map, tags);
   }
-  if (__builtin_expect(map->count != 1, 0)) {
-    return record_many(map->entries, map->count, census__tags_or_current(tags));
-  }
-  return record_one_fast(map->entries->measure, 0, 0, tags, false, map->entries);
+  return record_one_fast(one->measure, 0, 0, tags, false, one);
 }
 
 census_status census__record_one_int64(const census_measure *measure, int64_t value,
