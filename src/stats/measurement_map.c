@@ -7,7 +7,6 @@
  *
  * census_measurement_map_record() is in recorder.c, with the record path's fast path inline.
  */
-#include <float.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -152,10 +151,10 @@ CENSUS_EXPORT census_status census_measurement_map_put_double(census_measurement
   if (!map) {
     return CENSUS_EINVAL;
   }
-  /* 0 <= value <= DBL_MAX: finite, not NaN and not negative, valid for any double measure; the
-   * first entry's measure is a real one (map_store_first()), so its type may be read. */
+  /* A plainly valid value (recorder.h) is valid for any double measure; the first entry's
+   * measure is a real one (map_store_first()), so its type may be read. */
   struct census__measurement *first = map->entries;
-  if (__builtin_expect(value >= 0 && value <= DBL_MAX && first->measure == measure, 1) &&
+  if (__builtin_expect(census__double_plainly_valid(value) && first->measure == measure, 1) &&
       measure->type == CENSUS_MEASURE_DOUBLE) {
     first->int_value = 0;
     first->double_value = value;

@@ -649,11 +649,14 @@ census_status census__record_one_int64(const census_measure *measure, int64_t va
 
 census_status census__record_one_double(const census_measure *measure, double value,
                                         const census_tag_map *tags) {
-  struct census__measurement m = {measure, 0, value};
-  census_status status =
-      measure->type == CENSUS_MEASURE_INT64 ? CENSUS_ETYPE : census__measurement_check(&m);
-  if (__builtin_expect(status != CENSUS_OK, 0)) {
-    return census__refuse(status, 1, measure->name);
+  if (__builtin_expect(
+          measure->type == CENSUS_MEASURE_INT64 || !census__double_plainly_valid(value), 0)) {
+    struct census__measurement m = {measure, 0, value};
+    census_status status =
+        measure->type == CENSUS_MEASURE_INT64 ? CENSUS_ETYPE : census__measurement_check(&m);
+    if (status != CENSUS_OK) {
+      return census__refuse(status, 1, measure->name);
+    }
   }
   return record_one_fast(measure, 0, value, tags, false, NULL);
 }

@@ -5,6 +5,7 @@
  * Each test uses its own measure and view names (the view manager is process-global). The
  * self-metric and diagnostics are global too, so tests that read them compare before and after.
  */
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -347,6 +348,58 @@ static void test_map_put_first_entry(void **state) {
   assert_int_equal(census_measurement_map_put_double(mm, sd, -2.5), CENSUS_OK);
   assert_int_equal(census_measurement_map_record(mm, NULL), CENSUS_OK);
   assert_true(double_sum_of("rec/first_signed_sum") == -2.5);
+  census_measurement_map_free(mm);
+}
+
+/* Proves: census_record_double() and census_measurement_map_put_double() accept and refuse the
+ * edges of the double range as OpenCensus's rules say (NaN of either sign and infinities
+ * ENONFINITE, negatives ENEGATIVE unless the measure is signed, -0, subnormals and DBL_MAX
+ * accepted, a double into an int64 measure ETYPE), and record exactly the accepted ones. Both
+ * calls take a one-compare test of the value's bits first (recorder.h's
+ * census__double_plainly_valid()) and the full check only for what it leaves out; this fails if
+ * that shortcut lets a bad value through or refuses a good one (-0, a subnormal). The expected
+ * status is computed here from isnan/isinf/sign, not by the library. */
+static void test_double_value_edges(void **state) {
+  (void)state;
+  census_measure_options o = CENSUS_MEASURE_OPTIONS_INIT;
+  o.name = "rec/edges_signed";
+  o.value_type = CENSUS_MEASURE_DOUBLE;
+  o.signed_values = true;
+  census_status st = 1;
+  const census_measure *measures[3] = {double_measure("rec/edges"), census_measure_new(&o, &st),
+                                       int_measure("rec/edges_int")};
+  assert_int_equal(st, CENSUS_OK);
+  const char *views[3] = {"rec/edges_count", "rec/edges_signed_count", "rec/edges_int_count"};
+  for (int i = 0; i < 3; i++) {
+    register_view(views[i], measures[i], NULL, 0, census_aggregation_count_new());
+  }
+  const double values[] = {0.0,      -0.0,      1.0,       -1.0,    DBL_MIN,
+                           -DBL_MIN, 4.9e-324,  -4.9e-324, DBL_MAX, -DBL_MAX,
+                           INFINITY, -INFINITY, NAN,       -NAN,    0x1p-1074};
+  const size_t n = sizeof values / sizeof values[0];
+  census_measurement_map *mm = census_measurement_map_new();
+  for (int i = 0; i < 3; i++) {
+    int64_t accepted = 0;
+    for (size_t k = 0; k < n; k++) {
+      double v = values[k];
+      census_status want = CENSUS_OK;
+      if (i == 2) {
+        want = CENSUS_ETYPE;
+      } else if (isnan(v) || isinf(v)) {
+        want = CENSUS_ENONFINITE;
+      } else if (v < 0 && i == 0) {
+        want = CENSUS_ENEGATIVE;
+      }
+      assert_int_equal(census_record_double(measures[i], v, NULL), want);
+      census_measurement_map_clear(mm);
+      assert_int_equal(census_measurement_map_put_double(mm, measures[i], 1.0),
+                       i == 2 ? CENSUS_ETYPE : CENSUS_OK);
+      assert_int_equal(census_measurement_map_put_double(mm, measures[i], v), want);
+      assert_int_equal(census_measurement_map_record(mm, NULL), i == 2 ? CENSUS_ETYPE : want);
+      accepted += want == CENSUS_OK ? 2 : 0;
+    }
+    assert_int_equal(count_of(views[i]), accepted);
+  }
   census_measurement_map_free(mm);
 }
 
@@ -992,6 +1045,7 @@ int main(void) {
       cmocka_unit_test_setup(test_map_null_arguments, quiet),
       cmocka_unit_test_setup(test_map_empty_and_reuse, quiet),
       cmocka_unit_test_setup(test_map_put_first_entry, quiet),
+      cmocka_unit_test_setup(test_double_value_edges, quiet),
       cmocka_unit_test_setup(test_map_many_measures, quiet),
       cmocka_unit_test_setup(test_map_measures_without_views, quiet),
       cmocka_unit_test_setup(test_record_direct, quiet),
