@@ -573,8 +573,10 @@ record_one_fast(const census_measure *measure, int64_t int_value, double double_
   }
   struct census__view_list *list = atomic_load_explicit(&measure->views, memory_order_acquire);
   struct census__thread_state *ts = census__this_thread;
-  if (__builtin_expect(list->count != 1 || !ts ||
-                           atomic_load_explicit(&census__shm_epoch, memory_order_relaxed),
+  /* One test for "not one view, or shared-memory mode on" (an epoch is 0 while the mode is off). */
+  if (__builtin_expect(((list->count ^ 1) |
+                        atomic_load_explicit(&census__shm_epoch, memory_order_relaxed)) != 0 ||
+                           !ts,
                        0)) {
     return RECORD_ONE(false);
   }
