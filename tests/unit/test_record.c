@@ -288,6 +288,18 @@ static void test_map_null_arguments(void **state) {
   census_measurement_map_free(mm);
 }
 
+/* A double measure that accepts negative values. */
+static const census_measure *signed_double_measure(const char *name) {
+  census_measure_options o = CENSUS_MEASURE_OPTIONS_INIT;
+  o.name = name;
+  o.value_type = CENSUS_MEASURE_DOUBLE;
+  o.signed_values = true;
+  census_status st = 1;
+  const census_measure *m = census_measure_new(&o, &st);
+  assert_int_equal(st, CENSUS_OK);
+  return m;
+}
+
 /* Proves: a put into the measure a map holds first (measurement_map.c's fast path, which tests
  * the first entry's measure without the count) does what a put into any entry does: after clear()
  * the same measure is appended again, not silently replaced in a slot the map no longer counts
@@ -300,13 +312,7 @@ static void test_map_put_first_entry(void **state) {
   (void)state;
   const census_measure *a = int_measure("rec/first_a");
   const census_measure *d = double_measure("rec/first_d");
-  census_measure_options o = CENSUS_MEASURE_OPTIONS_INIT;
-  o.name = "rec/first_signed";
-  o.value_type = CENSUS_MEASURE_DOUBLE;
-  o.signed_values = true;
-  census_status st = 1;
-  const census_measure *sd = census_measure_new(&o, &st);
-  assert_int_equal(st, CENSUS_OK);
+  const census_measure *sd = signed_double_measure("rec/first_signed");
   register_view("rec/first_a_sum", a, NULL, 0, census_aggregation_sum_new());
   register_view("rec/first_d_sum", d, NULL, 0, census_aggregation_sum_new());
   register_view("rec/first_signed_sum", sd, NULL, 0, census_aggregation_sum_new());
@@ -361,14 +367,9 @@ static void test_map_put_first_entry(void **state) {
  * status is computed here from isnan/isinf/sign, not by the library. */
 static void test_double_value_edges(void **state) {
   (void)state;
-  census_measure_options o = CENSUS_MEASURE_OPTIONS_INIT;
-  o.name = "rec/edges_signed";
-  o.value_type = CENSUS_MEASURE_DOUBLE;
-  o.signed_values = true;
-  census_status st = 1;
-  const census_measure *measures[3] = {double_measure("rec/edges"), census_measure_new(&o, &st),
+  const census_measure *measures[3] = {double_measure("rec/edges"),
+                                       signed_double_measure("rec/edges_signed"),
                                        int_measure("rec/edges_int")};
-  assert_int_equal(st, CENSUS_OK);
   const char *views[3] = {"rec/edges_count", "rec/edges_signed_count", "rec/edges_int_count"};
   for (int i = 0; i < 3; i++) {
     register_view(views[i], measures[i], NULL, 0, census_aggregation_count_new());
