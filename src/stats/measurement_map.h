@@ -15,6 +15,11 @@ struct census_measurement_map {
   census_status refusal; /* the first put error, CENSUS_OK if none */
   size_t refused;        /* measurements refused by puts */
   const char *refused_measure;
+  /* The one entry when the map holds exactly one measurement and no put was refused, else NULL:
+   * census_measurement_map_record() tests this one word for its fast path. Kept by whatever
+   * changes the count or the refusal (measurement_map.c's map_single_update()); a put that
+   * replaces a value changes neither. */
+  const struct census__measurement *single;
 };
 
 #endif

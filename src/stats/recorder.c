@@ -516,10 +516,9 @@ static __attribute__((noinline)) census_status record_views(const struct census_
   return __builtin_expect(failed != 0, 0) ? record_failed(failed) : CENSUS_OK;
 }
 
-/* record_one_fast() for the aggregations it does not spell out (distributions, last values,
- * exponential histograms, signed sums, ...): the record window around the cell update, out of
- * line and reached by a tail call, so that the fast path keeps a frame without saved registers
- * and its COUNT and SUM cases stay a few instructions. */
+/* record_one_fast() for the aggregations it does not spell out but DISTRIBUTION (last values,
+ * exponential histograms, signed sums, exemplars, ...): the record window around
+ * census__cell_update(), out of line and reached by a tail call. */
 static __attribute__((noinline)) census_status
 record_cached(struct census__thread_state *ts, const struct census__rview *view,
               struct census__cell *cell, const census_measure *measure, int64_t int_value,
@@ -527,12 +526,24 @@ record_cached(struct census__thread_state *ts, const struct census__rview *view,
   struct census__measurement m = {measure, int_value, double_value};
   uint64_t seq;
   unsigned phase = census__window_enter(&ts->seq, &seq);
-  _Atomic uint64_t *w = cell->words + phase * view->words;
-  if (view->record_type == CENSUS_AGGREGATION_DISTRIBUTION) {
-    census__cell_distribution_update(view, w, &m);
-  } else {
-    census__cell_update(view, w, &m);
-  }
+  census__cell_update(view, cell->words + phase * view->words, &m);
+  census__window_leave(&ts->seq, seq);
+  return CENSUS_OK;
+}
+
+/* record_one_fast() for a DISTRIBUTION, reached by a tail call, so that the fast path keeps a
+ * frame without saved registers and its COUNT and SUM cases stay a few instructions. The update is
+ * inline and calls nothing, so this function needs no frame either (no saved registers, the
+ * measurement kept in registers: record_cached_other()'s call of census__cell_update() would
+ * need both). */
+static __attribute__((noinline)) census_status
+record_cached_distribution(struct census__thread_state *ts, const struct census__rview *view,
+                           struct census__cell *cell, const census_measure *measure,
+                           int64_t int_value, double double_value) {
+  struct census__measurement m = {measure, int_value, double_value};
+  uint64_t seq;
+  unsigned phase = census__window_enter(&ts->seq, &seq);
+  census__cell_distribution_update(view, cell->words + phase * view->words, &m);
   census__window_leave(&ts->seq, seq);
   return CENSUS_OK;
 }
@@ -617,8 +628,9 @@ record_one_parts_miss(const census_measure *measure, int64_t int_value, double d
  * this tag map is in the thread's cache of recent cells: the common case, and the one the bench
  * counts (bench/ops_callgrind.c). One view list load, one cache probe, the record window and the
  * update, in one frame without saved registers; every other case leaves through a tail call
- * before it enters the window (record_one() for the general path, record_cached() for the other
- * aggregations), so exactly one path records each value. Its COUNT and SUM updates are
+ * before it enters the window (record_one() for the general path, record_cached_distribution()
+ * for a DISTRIBUTION, record_cached() for the other aggregations), so exactly one path records
+ * each value. Its COUNT and SUM updates are
  * census__cell_update()'s cases (cell.h) written out: the same words, the same saturation
  * (census__sum_add()); test_record.c's test_fast_path_matches_plain_path checks every
  * aggregation against the general path. `from_int`: the caller recorded an int64, and
@@ -645,8 +657,10 @@ record_one_fast(const census_measure *measure, int64_t int_value, double double_
   }
   struct census__view_list *list = atomic_load_explicit(&measure->views, memory_order_acquire);
   struct census__thread_state *ts = census__this_thread;
-  if (__builtin_expect(list->count != 1 || !ts ||
-                           atomic_load_explicit(&census__shm_epoch, memory_order_relaxed),
+  /* One test for "not one view, or shared-memory mode on" (an epoch is 0 while the mode is off). */
+  if (__builtin_expect(((list->count ^ 1) |
+                        atomic_load_explicit(&census__shm_epoch, memory_order_relaxed)) != 0 ||
+                           !ts,
                        0)) {
     if (list->count == 1 && ts) { /* shared-memory mode: its own entry */
       return given ? record_shm_given(given, tags, list, ts)
@@ -672,6 +686,8 @@ record_one_fast(const census_measure *measure, int64_t int_value, double double_
     word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
     word_store(&w[WORD_SUM], census__sum_add(measure->type == CENSUS_MEASURE_DOUBLE, false,
                                              word_load(&w[WORD_SUM]), &m));
+  } else if (__builtin_expect(type == CENSUS_AGGREGATION_DISTRIBUTION, 0)) {
+    return record_cached_distribution(ts, view, cell, measure, INT_VALUE, DOUBLE_VALUE);
   } else {
     return record_cached(ts, view, cell, measure, INT_VALUE, DOUBLE_VALUE);
   }
@@ -690,18 +706,27 @@ census_status census__record(const struct census__measurement *measurements, siz
   return record_one_fast(measurements->measure, 0, 0, tags, false, measurements);
 }
 
+/* census_measurement_map_record() for a map that does not hold exactly one valid measurement:
+ * a refused put poisons the whole map (measurement_map.c), else every entry is recorded. Out of
+ * line: the public function keeps the one-measurement case inline. */
+static __attribute__((noinline)) census_status map_record_other(const census_measurement_map *map,
+                                                                const census_tag_map *tags) {
+  if (map->refusal != CENSUS_OK) {
+    return census__refuse(map->refusal, map->count + map->refused, map->refused_measure);
+  }
+  return record_many(map->entries, map->count, census__tags_or_current(tags));
+}
+
 CENSUS_EXPORT census_status census_measurement_map_record(const census_measurement_map *map,
                                                           const census_tag_map *tags) {
   if (!map) {
     return CENSUS_EINVAL;
   }
-  if (__builtin_expect(map->refusal != CENSUS_OK, 0)) {
-    return census__refuse(map->refusal, map->count + map->refused, map->refused_measure);
+  const struct census__measurement *one = map->single; /* one entry, no refusal (or NULL) */
+  if (__builtin_expect(one == NULL, 0)) {
+    return map_record_other(map, tags);
   }
-  if (__builtin_expect(map->count != 1, 0)) {
-    return record_many(map->entries, map->count, census__tags_or_current(tags));
-  }
-  return record_one_fast(map->entries->measure, 0, 0, tags, false, map->entries);
+  return record_one_fast(one->measure, 0, 0, tags, false, one);
 }
 
 census_status census__record_one_int64(const census_measure *measure, int64_t value,
@@ -714,11 +739,14 @@ census_status census__record_one_int64(const census_measure *measure, int64_t va
 
 census_status census__record_one_double(const census_measure *measure, double value,
                                         const census_tag_map *tags) {
-  struct census__measurement m = {measure, 0, value};
-  census_status status =
-      measure->type == CENSUS_MEASURE_INT64 ? CENSUS_ETYPE : census__measurement_check(&m);
-  if (__builtin_expect(status != CENSUS_OK, 0)) {
-    return census__refuse(status, 1, measure->name);
+  if (__builtin_expect(
+          measure->type == CENSUS_MEASURE_INT64 || !census__double_plainly_valid(value), 0)) {
+    struct census__measurement m = {measure, 0, value};
+    census_status status =
+        measure->type == CENSUS_MEASURE_INT64 ? CENSUS_ETYPE : census__measurement_check(&m);
+    if (status != CENSUS_OK) {
+      return census__refuse(status, 1, measure->name);
+    }
   }
   return record_one_fast(measure, 0, value, tags, false, NULL);
 }

@@ -77,6 +77,14 @@ static inline census_status census__measurement_check(const struct census__measu
   return m->double_value < 0 && !m->measure->signed_values ? CENSUS_ENEGATIVE : CENSUS_OK;
 }
 
+/* True when `value` is finite and not negative (-0 aside): its bits, read as an unsigned integer,
+ * are below +infinity's, since a set sign bit or an all-ones exponent (infinities, NaN) makes
+ * them larger. One compare for census__measurement_check()'s three tests of a double; what it
+ * leaves out (negatives, -0, NaN, infinities) takes the full check, so the two agree. */
+static inline bool census__double_plainly_valid(double value) {
+  return census__bits_of(value) < UINT64_C(0x7ff0000000000000);
+}
+
 /* Refuses `count` measurements of the measure named `measure_name` with `status`: counts them in
  * census/dropped_measurements (reason "invalid_value") and reports the refusal through the
  * diagnostics callback. Returns `status`. Cold. */

@@ -5,6 +5,7 @@
  * Each test uses its own measure and view names (the view manager is process-global). The
  * self-metric and diagnostics are global too, so tests that read them compare before and after.
  */
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -284,6 +285,122 @@ static void test_map_null_arguments(void **state) {
   assert_int_equal(census_measurement_map_put_double(NULL, a, 1), CENSUS_EINVAL);
   assert_int_equal(census_measurement_map_put_int64(mm, NULL, 1), CENSUS_EINVAL);
   assert_int_equal(census_measurement_map_put_double(mm, NULL, 1.0), CENSUS_EINVAL);
+  census_measurement_map_free(mm);
+}
+
+/* A double measure that accepts negative values. */
+static const census_measure *signed_double_measure(const char *name) {
+  census_measure_options o = CENSUS_MEASURE_OPTIONS_INIT;
+  o.name = name;
+  o.value_type = CENSUS_MEASURE_DOUBLE;
+  o.signed_values = true;
+  census_status st = 1;
+  const census_measure *m = census_measure_new(&o, &st);
+  assert_int_equal(st, CENSUS_OK);
+  return m;
+}
+
+/* Proves: a put into the measure a map holds first (measurement_map.c's fast path, which tests
+ * the first entry's measure without the count) does what a put into any entry does: after clear()
+ * the same measure is appended again, not silently replaced in a slot the map no longer counts
+ * (sum 2 + 30, count 2); a NULL measure is EINVAL on an empty, a cleared and a filled map; a
+ * double put into an int64 measure held first is ETYPE; NaN, infinities and negatives put into a
+ * double measure held first poison the map (a signed one takes negatives); an int64 put into a
+ * double measure held first stores the value as a double. Fails if the fast path skips the type
+ * or value checks, or if clear() leaves the first entry's measure in place. */
+static void test_map_put_first_entry(void **state) {
+  (void)state;
+  const census_measure *a = int_measure("rec/first_a");
+  const census_measure *d = double_measure("rec/first_d");
+  const census_measure *sd = signed_double_measure("rec/first_signed");
+  register_view("rec/first_a_sum", a, NULL, 0, census_aggregation_sum_new());
+  register_view("rec/first_d_sum", d, NULL, 0, census_aggregation_sum_new());
+  register_view("rec/first_signed_sum", sd, NULL, 0, census_aggregation_sum_new());
+  census_measurement_map *mm = census_measurement_map_new();
+  assert_int_equal(census_measurement_map_put_int64(mm, NULL, 1), CENSUS_EINVAL);
+  assert_int_equal(census_measurement_map_put_double(mm, NULL, 1.0), CENSUS_EINVAL);
+  assert_int_equal(census_measurement_map_put_int64(mm, a, 2), CENSUS_OK);
+  assert_int_equal(census_measurement_map_put_int64(mm, NULL, 1), CENSUS_EINVAL);
+  assert_int_equal(census_measurement_map_put_double(mm, NULL, 1.0), CENSUS_EINVAL);
+  assert_int_equal(census_measurement_map_record(mm, NULL), CENSUS_OK);
+  census_measurement_map_clear(mm);
+  assert_int_equal(census_measurement_map_put_int64(mm, NULL, 1), CENSUS_EINVAL);
+  assert_int_equal(census_measurement_map_put_int64(mm, a, 30), CENSUS_OK);
+  assert_int_equal(census_measurement_map_record(mm, NULL), CENSUS_OK);
+  census_point p;
+  assert_true(only_point("rec/first_a_sum", &p));
+  assert_int_equal(p.int_value, 32);
+  assert_int_equal(p.count, 2);
+  assert_int_equal(census_measurement_map_put_double(mm, a, 1.0), CENSUS_ETYPE);
+  assert_int_equal(census_measurement_map_record(mm, NULL), CENSUS_ETYPE);
+
+  const double bad[] = {NAN, INFINITY, -INFINITY, -1.0};
+  const census_status why[] = {CENSUS_ENONFINITE, CENSUS_ENONFINITE, CENSUS_ENONFINITE,
+                               CENSUS_ENEGATIVE};
+  for (size_t i = 0; i < 4; i++) {
+    census_measurement_map_clear(mm);
+    assert_int_equal(census_measurement_map_put_double(mm, d, 0.5), CENSUS_OK);
+    assert_int_equal(census_measurement_map_put_double(mm, d, bad[i]), why[i]);
+    assert_int_equal(census_measurement_map_record(mm, NULL), why[i]);
+  }
+  assert_int_equal(count_of("rec/first_d_sum"), 0);
+  census_measurement_map_clear(mm);
+  assert_int_equal(census_measurement_map_put_double(mm, d, 0.5), CENSUS_OK);
+  assert_int_equal(census_measurement_map_put_int64(mm, d, 4), CENSUS_OK);
+  assert_int_equal(census_measurement_map_record(mm, NULL), CENSUS_OK);
+  assert_true(double_sum_of("rec/first_d_sum") == 4.0);
+  census_measurement_map_clear(mm);
+  assert_int_equal(census_measurement_map_put_double(mm, sd, 0.5), CENSUS_OK);
+  assert_int_equal(census_measurement_map_put_double(mm, sd, -2.5), CENSUS_OK);
+  assert_int_equal(census_measurement_map_record(mm, NULL), CENSUS_OK);
+  assert_true(double_sum_of("rec/first_signed_sum") == -2.5);
+  census_measurement_map_free(mm);
+}
+
+/* Proves: census_record_double() and census_measurement_map_put_double() accept and refuse the
+ * edges of the double range as OpenCensus's rules say (NaN of either sign and infinities
+ * ENONFINITE, negatives ENEGATIVE unless the measure is signed, -0, subnormals and DBL_MAX
+ * accepted, a double into an int64 measure ETYPE), and record exactly the accepted ones. Both
+ * calls take a one-compare test of the value's bits first (recorder.h's
+ * census__double_plainly_valid()) and the full check only for what it leaves out; this fails if
+ * that shortcut lets a bad value through or refuses a good one (-0, a subnormal). The expected
+ * status is computed here from isnan/isinf/sign, not by the library. */
+static void test_double_value_edges(void **state) {
+  (void)state;
+  const census_measure *measures[3] = {double_measure("rec/edges"),
+                                       signed_double_measure("rec/edges_signed"),
+                                       int_measure("rec/edges_int")};
+  const char *views[3] = {"rec/edges_count", "rec/edges_signed_count", "rec/edges_int_count"};
+  for (int i = 0; i < 3; i++) {
+    register_view(views[i], measures[i], NULL, 0, census_aggregation_count_new());
+  }
+  const double values[] = {0.0,      -0.0,      1.0,       -1.0,    DBL_MIN,
+                           -DBL_MIN, 4.9e-324,  -4.9e-324, DBL_MAX, -DBL_MAX,
+                           INFINITY, -INFINITY, NAN,       -NAN,    0x1p-1074};
+  const size_t n = sizeof values / sizeof values[0];
+  census_measurement_map *mm = census_measurement_map_new();
+  for (int i = 0; i < 3; i++) {
+    int64_t accepted = 0;
+    for (size_t k = 0; k < n; k++) {
+      double v = values[k];
+      census_status want = CENSUS_OK;
+      if (i == 2) {
+        want = CENSUS_ETYPE;
+      } else if (isnan(v) || isinf(v)) {
+        want = CENSUS_ENONFINITE;
+      } else if (v < 0 && i == 0) {
+        want = CENSUS_ENEGATIVE;
+      }
+      assert_int_equal(census_record_double(measures[i], v, NULL), want);
+      census_measurement_map_clear(mm);
+      assert_int_equal(census_measurement_map_put_double(mm, measures[i], 1.0),
+                       i == 2 ? CENSUS_ETYPE : CENSUS_OK);
+      assert_int_equal(census_measurement_map_put_double(mm, measures[i], v), want);
+      assert_int_equal(census_measurement_map_record(mm, NULL), i == 2 ? CENSUS_ETYPE : want);
+      accepted += want == CENSUS_OK ? 2 : 0;
+    }
+    assert_int_equal(count_of(views[i]), accepted);
+  }
   census_measurement_map_free(mm);
 }
 
@@ -928,6 +1045,8 @@ int main(void) {
       cmocka_unit_test_setup(test_map_types, quiet),
       cmocka_unit_test_setup(test_map_null_arguments, quiet),
       cmocka_unit_test_setup(test_map_empty_and_reuse, quiet),
+      cmocka_unit_test_setup(test_map_put_first_entry, quiet),
+      cmocka_unit_test_setup(test_double_value_edges, quiet),
       cmocka_unit_test_setup(test_map_many_measures, quiet),
       cmocka_unit_test_setup(test_map_measures_without_views, quiet),
       cmocka_unit_test_setup(test_record_direct, quiet),
