@@ -167,7 +167,7 @@ bool census__exp_merge(const struct census__rview *view, uint64_t *into, const u
 /* The bucket of x >= 0 (see census__exp_record()). */
 static inline void bucket_update(const struct census__rview *view, _Atomic uint64_t *w, double x) {
   if (x == 0) {
-    word_store(&w[WORD_EXP_ZERO], word_load(&w[WORD_EXP_ZERO]) + 1);
+    word_increment(&w[WORD_EXP_ZERO]);
     return;
   }
   int scale = (int)(int64_t)word_load(&w[WORD_EXP_SCALE]);
@@ -188,7 +188,7 @@ static inline void bucket_update(const struct census__rview *view, _Atomic uint6
   }
   uint64_t slot = (uint64_t)(index - (int64_t)word_load(&w[WORD_EXP_BASE]));
   if (__builtin_expect(slot < view->def.aggregation.max_size, 1)) {
-    word_store(&w[WORD_EXP_SLOTS + slot], word_load(&w[WORD_EXP_SLOTS + slot]) + 1);
+    word_increment(&w[WORD_EXP_SLOTS + slot]);
   } else {
     census__exp_cell_place(view, w, x);
   }
@@ -196,7 +196,6 @@ static inline void bucket_update(const struct census__rview *view, _Atomic uint6
 
 void census__exp_record(const struct census__rview *view, _Atomic uint64_t *w,
                         const struct census__measurement *m) {
-  census__moments_add(view->def.measure->type == CENSUS_MEASURE_DOUBLE,
-                      view->def.measure->signed_values, w, m);
+  census__moments_add_for(view->def.measure, w, m);
   bucket_update(view, w, m->double_value);
 }
