@@ -139,6 +139,22 @@ static void check_row(const char *view_name, const char *path, const struct sequ
       }
     }
   }
+  if (nb < 0) { /* exponential: zeros (+0 and -0) in the zero count, every other value in a slot */
+    census_exponential_buckets e;
+    assert_int_equal(census_view_data_row_exponential(d, 0, &e), CENSUS_OK);
+    int64_t zeros = 0, in_slots = 0;
+    for (size_t k = 0; k < s->n; k++) {
+      zeros += (s->is_double ? s->d[k] : (double)s->i[k]) == 0;
+    }
+    for (size_t k = 0; k < e.bucket_count; k++) {
+      in_slots += e.bucket_counts[k];
+    }
+    if (e.zero_count != zeros || in_slots != r.count - zeros) {
+      fail_msg("%s, %s path: zero count %lld, %lld in buckets; want %lld, %lld", s->name, path,
+               (long long)e.zero_count, (long long)in_slots, (long long)zeros,
+               (long long)(r.count - zeros));
+    }
+  }
   if (s->two_pass) {
     long double mean, ssd;
     two_pass(s, &mean, &ssd);
@@ -202,8 +218,8 @@ static void record_all(const census_measure *m, const char *path, const struct s
     }
   }
   if (!s->is_signed) {
-    census_status st = s->is_double ? census_record_double(m, -1.5, NULL)
-                                    : census_record_int64(m, -1, NULL);
+    census_status st =
+        s->is_double ? census_record_double(m, -1.5, NULL) : census_record_int64(m, -1, NULL);
     assert_int_equal(st, CENSUS_ENEGATIVE);
   }
   census_measurement_map_free(map);
@@ -236,7 +252,7 @@ static size_t sequences_make(struct sequence *out) {
   }
   s = &out[c++];
   *s = (struct sequence){.name = "huge and tiny doubles", .is_double = true};
-  const double hd[] = {1e300, 5e-324, -0.0,  0.0,    DBL_MAX, 1e-300, 1e300,
+  const double hd[] = {1e300, 5e-324, -0.0,     0.0,     DBL_MAX, 1e-300, 1e300,
                        2.5,   1e16,   1e16 + 2, DBL_MIN, 0.1,     1e308};
   for (size_t k = 0; k < sizeof hd / sizeof *hd; k++) {
     s->d[s->n++] = hd[k];
@@ -281,8 +297,8 @@ static size_t sequences_make(struct sequence *out) {
   return c;
 }
 
-static const double bounds[] = {-1e6, -0.5, 0, 0.1, 0.30000000000000004, 1, 2.5, 1e9,
-                                9007199254740992.0, 1e300};
+static const double bounds[] = {
+    -1e6, -0.5, 0, 0.1, 0.30000000000000004, 1, 2.5, 1e9, 9007199254740992.0, 1e300};
 enum { BOUND_COUNT = sizeof bounds / sizeof *bounds };
 
 /* Proves: a DISTRIBUTION view's collected row (count, exact sum, mean, sum of squared deviation,
