@@ -67,21 +67,32 @@ static inline void word_increment(_Atomic uint64_t *w) {
 #endif
 }
 
+/* How many bounds a registered DISTRIBUTION view stores (view.c): its n bounds padded with +inf
+ * to 15, or past 15 to 2k - 1 (k the largest power of two <= n), so that bucket_index() searches
+ * in fixed halving steps. A +inf pad is never below a value (values are finite), so the index is
+ * the same as in the n bounds alone. */
+static inline size_t census__bounds_padded(size_t n) {
+  return n <= 15 ? 15 : ((size_t)2 << (63 - __builtin_clzll((unsigned long long)n))) - 1;
+}
+
 /* Index of the bucket for x: the first i with x <= bounds[i], or n (upper-inclusive buckets),
- * i.e. the number of bounds below x (bounds sorted). A branch-free search (the conditionals become
- * cmovs) in Shar's form: with k the largest power of two <= n, one compare places the answer in a
- * window of k + 1 (from 0 or from n - k), then halving steps of k/2 .. 1 whose count is fixed by n
- * (a loop of one shift, compare and cmov; no length bookkeeping), then one compare at the end. */
+ * i.e. the number of bounds below x (bounds sorted), in bounds padded as census__bounds_padded()
+ * says (NaN is below nothing: 0). A branch-free binary search (the conditionals become cmovs):
+ * in 2k - 1 padded bounds the answer is in [0, 2k - 1], and each step of k, k/2 .. 1 halves the
+ * window with one compare (no length bookkeeping, no compare at the end). Up to 15 bounds (most
+ * views) the four steps 8, 4, 2, 1 are written out: no loop and no log2 of n. */
 static inline size_t bucket_index(const double *bounds, size_t n, double x) {
-  if (n == 0) {
-    return 0;
+  size_t i = 0;
+  if (__builtin_expect(n > 15, 0)) {
+    for (size_t step = (size_t)1 << (63 - __builtin_clzll((unsigned long long)n)); step > 8;
+         step >>= 1) {
+      i = bounds[i + step - 1] < x ? i + step : i; /* now in [i, i + step] */
+    }
   }
-  size_t k = (size_t)1 << (63 - __builtin_clzll((unsigned long long)n));
-  size_t i = bounds[k - 1] < x ? n - k : 0; /* the answer is in [i, i + k] */
-  for (size_t step = k >> 1; step; step >>= 1) {
-    i = bounds[i + step - 1] < x ? i + step : i; /* now in [i, i + step] */
-  }
-  return i + (bounds[i] < x); /* i <= n - 1 here */
+  i = bounds[i + 7] < x ? i + 8 : i;
+  i = bounds[i + 3] < x ? i + 4 : i;
+  i = bounds[i + 1] < x ? i + 2 : i;
+  return bounds[i] < x ? i + 1 : i;
 }
 
 /* a + b for a signed measure's int sum words (two's-complement int64), clamped to INT64_MIN ..
