@@ -127,8 +127,8 @@ static inline uint64_t census__sum_add(bool is_double, bool is_signed, uint64_t 
 
 /* The words DISTRIBUTION and EXPONENTIAL share (count, sum, shift, s1, s2, min, max): shifted
  * sums (stats_internal.h), the half's first value the shift, so no divide. Each double word is
- * one SSE load and store (dword_load()); min and max are only compared unless the value passes
- * them. */
+ * one SSE load and store (dword_load()); min and max are compared, and stored only when the value
+ * passes them. */
 static inline void census__moments_add(bool is_double, bool is_signed, _Atomic uint64_t *w,
                                        const struct census__measurement *m) {
   double x = m->double_value;
