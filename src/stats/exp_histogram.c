@@ -164,16 +164,29 @@ bool census__exp_merge(const struct census__rview *view, uint64_t *into, const u
   return saturated;
 }
 
-/* The bucket of x >= 0 (see census__exp_record()). */
-static inline void bucket_update(const struct census__rview *view, _Atomic uint64_t *w, double x) {
+/* Counts index `index` of x in its slot, or moves the window (census__exp_cell_place()) when the
+ * slot is outside it. */
+static inline void slot_add(const struct census__rview *view, _Atomic uint64_t *w, double x,
+                            int64_t index) {
+  uint64_t slot = (uint64_t)(index - (int64_t)word_load(&w[WORD_EXP_BASE]));
+  if (__builtin_expect(slot < view->def.aggregation.max_size, 1)) {
+    word_increment(&w[WORD_EXP_SLOTS + slot]);
+  } else {
+    census__exp_cell_place(view, w, x);
+  }
+}
+
+/* bucket_update()'s rare cases: a zero (the zero count), a subnormal value, and scales above 10.
+ * Out of line and reached by a tail call, so that the common case keeps no frame. */
+static __attribute__((noinline)) void bucket_update_rare(const struct census__rview *view,
+                                                         _Atomic uint64_t *w, double x, int scale) {
   if (x == 0) {
-    word_store(&w[WORD_EXP_ZERO], word_load(&w[WORD_EXP_ZERO]) + 1);
+    word_increment(&w[WORD_EXP_ZERO]);
     return;
   }
-  int scale = (int)(int64_t)word_load(&w[WORD_EXP_SCALE]);
   int64_t index;
-  if (__builtin_expect(scale <= 10, 1)) {
-    index = census__exp_index(x, scale);
+  if (scale <= 10) {
+    index = census__exp_index_slow(x, scale); /* subnormal */
   } else {
     /* Only values within a factor of about 2^(max_size/1024) of each other keep such a scale: a
      * constant value, mostly; remember the last one's index rather than refining it again. */
@@ -186,17 +199,24 @@ static inline void bucket_update(const struct census__rview *view, _Atomic uint6
       word_store(&w[WORD_EXP_MEMO_INDEX], (uint64_t)index);
     }
   }
-  uint64_t slot = (uint64_t)(index - (int64_t)word_load(&w[WORD_EXP_BASE]));
-  if (__builtin_expect(slot < view->def.aggregation.max_size, 1)) {
-    word_store(&w[WORD_EXP_SLOTS + slot], word_load(&w[WORD_EXP_SLOTS + slot]) + 1);
-  } else {
-    census__exp_cell_place(view, w, x);
+  slot_add(view, w, x, index);
+}
+
+/* The bucket of x >= 0 (see census__exp_record()): a normal value at a scale <= 10 takes the
+ * table path (exp_index.h); a zero (biased exponent 0, as a subnormal's) and the rest go out of
+ * line. */
+static inline void bucket_update(const struct census__rview *view, _Atomic uint64_t *w, double x) {
+  uint64_t bits = census__bits_of(x);
+  int scale = (int)(int64_t)word_load(&w[WORD_EXP_SCALE]);
+  if (__builtin_expect(((bits >> 52) & 0x7ff) == 0 || scale > 10, 0)) {
+    bucket_update_rare(view, w, x, scale);
+    return;
   }
+  slot_add(view, w, x, census__exp_index_normal(bits, scale));
 }
 
 void census__exp_record(const struct census__rview *view, _Atomic uint64_t *w,
                         const struct census__measurement *m) {
-  census__moments_add(view->def.measure->type == CENSUS_MEASURE_DOUBLE,
-                      view->def.measure->signed_values, w, m);
+  census__moments_add_for(view->def.measure, w, m);
   bucket_update(view, w, m->double_value);
 }

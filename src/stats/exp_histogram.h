@@ -13,10 +13,12 @@ struct census__rview;
 struct census__measurement;
 
 /* The record path's EXPONENTIAL case (cell.h calls it out of line, so that the other
- * aggregations' inlined paths stay as they were): count, sum, Welford's mean and m2, min, max,
- * then the value's bucket: a zero in the zero count; a positive value in its slot when the half's
- * window holds its index (exp_index.h: exponent and table, no log()), else through
- * census__exp_cell_place(). Single writer (the cell's thread): relaxed loads and stores. */
+ * aggregations' inlined paths stay as they were): count, sum, the shifted sums, min, max
+ * (census__moments_add()), then the value's bucket: a zero in the zero count; a positive value in
+ * its slot when the half's window holds its index (exp_index.h: exponent and table, no log()),
+ * else through census__exp_cell_place(). Only a normal value at a scale <= 10 in the window stays
+ * on the inline path; the rest is reached by tail calls, so the function keeps no frame. Single
+ * writer (the cell's thread): relaxed loads and stores. */
 void census__exp_record(const struct census__rview *view, _Atomic uint64_t *w,
                         const struct census__measurement *m);
 

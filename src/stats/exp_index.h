@@ -41,23 +41,27 @@ static inline uint64_t census__exp_j10(uint64_t frac) {
   return k;
 }
 
+/* The bucket index of a normal double x > 0 (`bits` its representation: biased exponent
+ * 1..2046) at a scale <= 10, with no branch on the scale. With v = e * 2^10 + j10 - (m == 1)
+ * (j10 is 0 for m == 1), the index is v >> (10 - scale) (arithmetic shift: floor) at every scale
+ * -10..10: for s > 0, e * 2^10 is a multiple of 2^(10 - s), so the shift gives e * 2^s +
+ * (j10 >> (10 - s)), or e * 2^s - 1 for m == 1; for s <= 0, v >> 10 is e - (m == 1) (since
+ * -1 <= j10 - (m == 1) <= 1023), shifted by -s as the file comment's formula says. */
+static inline int64_t census__exp_index_normal(uint64_t bits, int scale) {
+  int64_t e = (int64_t)((bits >> 52) & 0x7ff) - 1023;
+  uint64_t frac = bits & ((UINT64_C(1) << 52) - 1);
+  int64_t v = e * 1024 + (int64_t)census__exp_j10(frac) - (frac == 0);
+  return v >> (10 - scale);
+}
+
 /* The bucket index of finite x > 0 at `scale` (CENSUS__EXP_MIN_SCALE .. CENSUS__EXP_MAX_SCALE). */
 static inline int64_t census__exp_index(double x, int scale) {
   uint64_t bits;
   memcpy(&bits, &x, sizeof bits);
-  int64_t biased = (int64_t)(bits >> 52) & 0x7ff;
-  uint64_t frac = bits & ((UINT64_C(1) << 52) - 1);
-  if (__builtin_expect(biased == 0 || scale > 10, 0)) {
+  if (__builtin_expect(((bits >> 52) & 0x7ff) == 0 || scale > 10, 0)) {
     return census__exp_index_slow(x, scale);
   }
-  int64_t e = biased - 1023;
-  if (scale <= 0) {
-    return (e - (frac == 0)) >> -scale;
-  }
-  if (frac == 0) {
-    return e * ((int64_t)1 << scale) - 1;
-  }
-  return e * ((int64_t)1 << scale) + (int64_t)(census__exp_j10(frac) >> (10 - scale));
+  return census__exp_index_normal(bits, scale);
 }
 
 #endif

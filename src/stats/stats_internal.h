@@ -120,6 +120,8 @@ struct census_measure {
 struct census_aggregation {
   census_aggregation_type type;
   size_t bound_count;
+  /* bound_count bounds; a view definition's (view.c) padded after them with +inf to
+   * census__bounds_padded(bound_count) for the record path's bucket search (cell.h) */
   double *bounds;
   size_t max_size; /* EXPONENTIAL: buckets */
   int max_scale;   /* EXPONENTIAL: the scale recording starts at */

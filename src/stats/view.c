@@ -19,6 +19,7 @@
 #include "core/run_state.h"
 #include "core/text.h"
 #include "stats/aggregation.h"
+#include "stats/cell.h"
 #include "stats/exemplar.h"
 #include "stats/measure.h"
 #include "stats/series.h"
@@ -60,10 +61,13 @@ static bool view_def_copy(struct census_view *dst, const struct census_view *src
   dst->description = census__strdup(src->description);
   dst->columns = census__malloc((src->column_count ? src->column_count : 1) * sizeof *dst->columns);
   size_t bounds_size = src->aggregation.bound_count * sizeof(double);
-  dst->aggregation.bounds = bounds_size ? census__malloc(bounds_size) : NULL;
+  /* A distribution's bounds padded with +inf for the record path's search (cell.h). */
+  size_t stored = src->aggregation.type == CENSUS_AGGREGATION_DISTRIBUTION
+                      ? census__bounds_padded(src->aggregation.bound_count) * sizeof(double)
+                      : bounds_size;
+  dst->aggregation.bounds = stored ? census__malloc(stored) : NULL;
   dst->prometheus_name = src->prometheus_name ? census__strdup(src->prometheus_name) : NULL;
-  if (!dst->name || !dst->description || !dst->columns ||
-      (bounds_size && !dst->aggregation.bounds) ||
+  if (!dst->name || !dst->description || !dst->columns || (stored && !dst->aggregation.bounds) ||
       (src->prometheus_name && !dst->prometheus_name)) {
     view_def_clear(dst);
     return false;
@@ -73,6 +77,9 @@ static bool view_def_copy(struct census_view *dst, const struct census_view *src
   }
   if (bounds_size) {
     memcpy(dst->aggregation.bounds, src->aggregation.bounds, bounds_size);
+  }
+  for (size_t i = bounds_size / sizeof(double); i < stored / sizeof(double); i++) {
+    dst->aggregation.bounds[i] = INFINITY;
   }
   return true;
 }

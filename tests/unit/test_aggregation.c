@@ -1008,16 +1008,22 @@ static void test_merge_saturates_counts(void **state) {
   assert_true(into[WORD_SUM] == 0);
 }
 
-/* Proves: cell.h's bucket_index() (Shar's form: one placing compare, then fixed halving steps)
- * gives the first bound >= x by a linear scan for every bound count 0..70 (powers of two and
- * their neighbours included), for values below, between, on and past the bounds, and for +-inf and
- * NaN (index 0: NaN is below nothing). */
+/* Proves: cell.h's bucket_index() (fixed halving steps in bounds padded with +inf as
+ * census__bounds_padded() says, the steps 8, 4, 2, 1 written out) gives the first bound >= x by a
+ * linear scan over the n real bounds for every bound count 0..70 (powers of two, 15, 16 and their
+ * neighbours included), for values below, between, on and past the bounds, and for +-inf and NaN
+ * (index 0: NaN is below nothing). */
 static void test_bucket_index_matches_linear_scan(void **state) {
   (void)state;
-  double bounds[70];
+  double bounds[127];
+  assert_int_equal(census__bounds_padded(0), 15);
+  assert_int_equal(census__bounds_padded(15), 15);
+  assert_int_equal(census__bounds_padded(16), 31);
+  assert_int_equal(census__bounds_padded(70), 127);
   for (size_t n = 0; n <= 70; n++) {
-    for (size_t i = 0; i < n; i++) {
-      bounds[i] = (double)(i * i) - 10.0; /* strictly increasing, negative ones too */
+    for (size_t i = 0; i < census__bounds_padded(n); i++) {
+      /* strictly increasing, negative ones too; then the +inf pads */
+      bounds[i] = i < n ? (double)(i * i) - 10.0 : INFINITY;
     }
     double probes[2 * 70 + 6];
     size_t np = 0;

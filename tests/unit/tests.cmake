@@ -7,6 +7,8 @@ census_unit_test(tags)
 census_unit_test(measure)
 census_unit_test(aggregation THREADED)
 census_unit_test(exponential THREADED)
+# The distribution update (cell.h) value for value against a plain reference, every record path.
+census_unit_test(moments)
 census_unit_test(exemplar THREADED)
 census_unit_test(view)
 census_unit_test(record THREADED)
