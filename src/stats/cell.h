@@ -167,18 +167,35 @@ static inline void census__moments_add_for(const census_measure *measure, _Atomi
   }
 }
 
-/* Adds one value into a DISTRIBUTION half `w` (the moment words, then its bucket); returns the
- * index of the bucket word it counted in (shared-memory cells copy only that bucket, shm.h).
- * Single writer: plain loads/stores. (bound.c's one-distribution shape, which knows the measure's
- * type, calls census__moments_add() with constants and finds the bucket in padded bounds.) */
-static inline size_t census__cell_distribution_update(const struct census__rview *view,
-                                                      _Atomic uint64_t *w,
-                                                      const struct census__measurement *m) {
-  census__moments_add_for(view->def.measure, w, m);
+/* The bucket half of a DISTRIBUTION record: counts `m` in its bucket word of `w`; returns that
+ * word's index (shared-memory cells copy only that bucket, shm.h). */
+static inline size_t census__cell_bucket_add(const struct census__rview *view, _Atomic uint64_t *w,
+                                             const struct census__measurement *m) {
   size_t b = WORD_BUCKETS + bucket_index(view->def.aggregation.bounds,
                                          view->def.aggregation.bound_count, m->double_value);
   word_increment(&w[b]);
   return b;
+}
+
+/* Adds one value into a DISTRIBUTION half `w` (the moment words, then its bucket); returns the
+ * index of the bucket word it counted in. Single writer: plain loads/stores. (bound.c's
+ * one-distribution shape, which knows the measure's type, calls census__moments_add() with
+ * constants and finds the bucket in padded bounds.) */
+static inline size_t census__cell_distribution_update(const struct census__rview *view,
+                                                      _Atomic uint64_t *w,
+                                                      const struct census__measurement *m) {
+  census__moments_add_for(view->def.measure, w, m);
+  return census__cell_bucket_add(view, w, m);
+}
+
+/* As census__cell_distribution_update(), with the measure's type and sign given (the
+ * shared-memory update reads them once for both halves, shm.h). */
+static inline size_t census__cell_distribution_update_as(const struct census__rview *view,
+                                                         _Atomic uint64_t *w,
+                                                         const struct census__measurement *m,
+                                                         bool is_double, bool is_signed) {
+  census__moments_add(is_double, is_signed, w, m);
+  return census__cell_bucket_add(view, w, m);
 }
 
 /* Adds one measurement into the active half `w` of a cell, as its view records (record_type:
