@@ -244,6 +244,10 @@ static inline void put(census_buf *o, const void *s, size_t n) {
 
 /* ---- one family ------------------------------------------------------------------------------ */
 
+/* How a direct line writes its value: an integer in place (a Count view's count, an unscaled
+ * int64 Sum's or LastValue's total), or through counter_value() / gauge_value(). */
+typedef enum direct_value { DIRECT_COUNT, DIRECT_INT, DIRECT_COUNTER, DIRECT_GAUGE } direct_value;
+
 /* What every sample of one view's family shares, decided once per view. */
 typedef struct family {
   char *name; /* without "_total" (malloc'd) */
@@ -256,13 +260,62 @@ typedef struct family {
   char (*le)[64];   /* a Distribution view's le="<bound>" labels, one per bound (malloc'd) */
   bool is_int;      /* an int64 measure */
   bool openmetrics; /* the format */
+  /* The text of a counter's or gauge's only sample line around its label values, for
+   * direct_line(): piece l is line.data[cut[l] .. cut[l + 1]), l = 0..label_count, written
+   * before value l (the last after the last value), e.g. `name_total{route="`, `",method="`,
+   * `"} `. line.data is followed by 16 zero bytes (put_piece() copies 16 at a time). Empty
+   * (line.data NULL) when lines take the scratch path: OpenMetrics, histograms. */
+  census_buf line;
+  size_t *cut;
+  direct_value value; /* how direct_line() writes the sample's value */
 } family;
 
 static void family_free(family *f) {
+  census__free(f->cut);
+  census__free(f->line.data);
   census__free(f->le);
   census__free(f->name);
   census__prometheus_columns_free(f->labels, f->label_count);
   census__free(f->constants.data);
+}
+
+/* Spells a text-format counter's or gauge's sample line around its label values into f->line
+ * and f->cut (see family), and chooses how its value is written. Histograms get none. False if
+ * memory ran out. */
+static bool line_template(family *f, census_prometheus_type type, census_aggregation_type agg) {
+  if (type == CENSUS_PROMETHEUS_HISTOGRAM) {
+    return true;
+  }
+  bool counter = type == CENSUS_PROMETHEUS_COUNTER;
+  bool unscaled_int = f->is_int && f->scale.kind == CENSUS_PROMETHEUS_SCALE_NONE;
+  f->value = counter && agg == CENSUS_AGGREGATION_COUNT ? DIRECT_COUNT
+             : unscaled_int                             ? DIRECT_INT
+             : counter                                  ? DIRECT_COUNTER
+                                                        : DIRECT_GAUGE;
+  f->cut = census__malloc((f->label_count + 2) * sizeof *f->cut);
+  if (!f->cut) {
+    return false;
+  }
+  census_buf *b = &f->line;
+  census__buf_append(b, f->name, f->name_length);
+  census__buf_append_str(b, counter ? "_total" : "");
+  if (f->constants.len || f->label_count) {
+    census__buf_append_byte(b, '{');
+    census__buf_append(b, f->constants.data, f->constants.len);
+  }
+  f->cut[0] = 0;
+  for (size_t l = 0; l < f->label_count; l++) {
+    census__buf_append_str(b, l ? "\"," : f->constants.len ? "," : "");
+    census__buf_append(b, f->labels[l].name, f->labels[l].length);
+    census__buf_append(b, "=\"", 2);
+    f->cut[l + 1] = b->len;
+  }
+  census__buf_append_str(b, f->label_count ? "\"} " : f->constants.len ? "} " : " ");
+  f->cut[f->label_count + 1] = b->len;
+  if (census__buf_reserve(b, 16)) {
+    memset(b->data + b->len, 0, 16);
+  }
+  return !b->failed;
 }
 
 /* Decides the family's name (reserving its sample names, even for a view without rows) and, for
@@ -321,6 +374,9 @@ static bool family_open(family *f, const census_view_data *d,
       size_t n = double_text(f->le[b] + 4, bound, f->openmetrics);
       memcpy(f->le[b] + 4 + n, "\"", 2);
     }
+  }
+  if (!failed && census_view_data_row_count(d) > 0 && !f->openmetrics) {
+    failed = !line_template(f, census__prometheus_type(d), census_view_data_aggregation(d));
   }
   if (failed || f->constants.failed) {
     family_free(f);
@@ -409,82 +465,110 @@ static void sample_start(census_buf *o, const family *f, const char *suffix, siz
   o->data[o->len] = '\0';
 }
 
-/* Copies n bytes, n small (label names and values, a family name): overlapping word moves
- * instead of a call to memcpy for up to 16 bytes. The room is reserved by the caller. */
-static inline void copy_short(char *dst, const char *src, size_t n) {
-  if (n > 16) {
-    memcpy(dst, src, n);
-  } else if (n >= 8) {
-    uint64_t a, b;
-    memcpy(&a, src, 8);
-    memcpy(&b, src + n - 8, 8);
-    memcpy(dst, &a, 8);
-    memcpy(dst + n - 8, &b, 8);
-  } else if (n >= 4) {
-    uint32_t a, b;
-    memcpy(&a, src, 4);
-    memcpy(&b, src + n - 4, 4);
-    memcpy(dst, &a, 4);
-    memcpy(dst + n - 4, &b, 4);
-  } else if (n > 0) {
-    dst[0] = src[0];
-    dst[n / 2] = src[n / 2];
-    dst[n - 1] = src[n - 1];
-  }
+/* Copies piece [0, n) of a family's line template (followed by 16 readable bytes) to p, 16
+ * bytes at a time: a piece is a handful of words, and the caller reserved 16 bytes of slack for
+ * the overshoot, which later writes cover or leave past the end. Returns p + n. */
+static inline char *put_piece(char *p, const char *s, size_t n) {
+  size_t i = 0;
+  do {
+    memcpy(p + i, s + i, 16);
+    i += 16;
+  } while (i < n);
+  return p + n;
 }
 
-#define DIRECT_LABELS 16
+/* Copies label value s[0..n) to p (room reserved) with overlapping moves (no byte loop, no call
+ * to memcpy for a short value, nothing read outside s[0..n); a byte copied twice is the same
+ * byte), and returns quoted_hits() of its bytes (zero: nothing to escape or validate). The words
+ * are tested as they are copied, as plain_quoted() would test them, so a value is read once. */
+static inline uint64_t put_value(char *p, const char *s, size_t n) {
+  if (n >= 8) {
+    uint64_t w, hits = 0;
+    for (size_t i = 0; i + 8 < n; i += 8) {
+      memcpy(&w, s + i, 8);
+      memcpy(p + i, &w, 8);
+      hits |= quoted_hits(w);
+    }
+    memcpy(&w, s + n - 8, 8);
+    memcpy(p + n - 8, &w, 8);
+    return hits | quoted_hits(w);
+  }
+  if (n >= 4) {
+    uint32_t lo, hi;
+    memcpy(&lo, s, 4);
+    memcpy(&hi, s + n - 4, 4);
+    memcpy(p, &lo, 4);
+    memcpy(p + n - 4, &hi, 4);
+    return quoted_hits(lo | (uint64_t)hi << 32);
+  }
+  if (n > 0) {
+    const unsigned char *u = (const unsigned char *)s;
+    p[0] = s[0];
+    p[n / 2] = s[n / 2];
+    p[n - 1] = s[n - 1];
+    return quoted_hits(u[0] | (uint64_t)u[n / 2] << 8 | (uint64_t)u[n - 1] << 16);
+  }
+  return 0;
+}
 
-/* The start of a counter's or gauge's only sample line, "name suffix{constants,labels} ", written
- * straight into `o` with one reserve: what row_labels() into the scratch buffer and then
- * sample_start() write, without the second copy. False, with nothing written, when the row needs
- * that path: the overflow row, more than DIRECT_LABELS labels, a value to escape. */
-static bool direct_sample_start(census_buf *o, const family *f, const census_view_data *d,
-                                size_t row, const char *suffix, size_t suffix_length) {
-  if (f->label_count > DIRECT_LABELS || census_view_data_row_is_overflow(d, row)) {
+static void counter_value(census_buf *o, const family *f, const census_view_data *d, size_t row,
+                          const census_point *p);
+static void gauge_value(census_buf *o, const family *f, const census_point *p);
+
+/* A text-format counter's or gauge's only sample line, "name_total{constants,labels} value\n",
+ * written straight into `o` with one reserve: the family's line template (family_open())
+ * between the row's values, which come with their lengths (census_view_data_row_values()), and
+ * an integer value in place. What row_labels() into the scratch buffer, sample_start() and
+ * counter_value() or gauge_value() write, byte for byte (test_hostile_set renders both ways).
+ * False, with nothing written, when the row needs that path: the overflow row, a value to
+ * escape or validate. */
+static bool direct_line(census_buf *o, const family *f, const census_view_data *d, size_t row,
+                        const census_point *point) {
+  if (census_view_data_row_is_overflow(d, row)) {
     return false;
   }
-  const char *value[DIRECT_LABELS];
-  size_t value_length[DIRECT_LABELS];
-  size_t total = f->name_length + suffix_length + f->constants.len + 3;
+  const char *const *values = NULL;
+  const size_t *lengths = NULL;
+  if (census_view_data_row_values(d, row, &values, &lengths) != f->label_count) {
+    return false;
+  }
+  /* The line, 16 bytes of put_piece() slack, and the value: an integer (21) and the newline. */
+  size_t total = f->line.len + 16 + 22;
   for (size_t l = 0; l < f->label_count; l++) {
-    const char *v = census_view_data_row_value(d, row, f->labels[l].column);
-    value[l] = v ? v : "";
-    value_length[l] = strlen(value[l]);
-    if (!plain_quoted(value[l], value_length[l])) {
-      return false;
-    }
-    total += f->labels[l].length + value_length[l] + 4;
+    total += lengths[l];
   }
   if (!census__buf_reserve(o, total)) {
     return true; /* the buffer failed: the render reports ENOMEM */
   }
-  char *p = o->data + o->len;
-  copy_short(p, f->name, f->name_length);
-  p += f->name_length;
-  copy_short(p, suffix, suffix_length);
-  p += suffix_length;
-  if (f->constants.len || f->label_count) {
-    *p++ = '{';
-    copy_short(p, f->constants.data, f->constants.len);
-    p += f->constants.len;
-    for (size_t l = 0; l < f->label_count; l++) {
-      if (l || f->constants.len) {
-        *p++ = ',';
-      }
-      copy_short(p, f->labels[l].name, f->labels[l].length);
-      p += f->labels[l].length;
-      *p++ = '=';
-      *p++ = '"';
-      copy_short(p, value[l], value_length[l]);
-      p += value_length[l];
-      *p++ = '"';
-    }
-    *p++ = '}';
+  const char *line = f->line.data;
+  const size_t *cut = f->cut;
+  char *p = put_piece(o->data + o->len, line, cut[1]);
+  uint64_t hits = 0;
+  for (size_t l = 0; l < f->label_count; l++) {
+    size_t column = f->labels[l].column; /* l: one label per column, in column order */
+    hits |= put_value(p, values[column], lengths[column]);
+    p = put_piece(p + lengths[column], line + cut[l + 1], cut[l + 2] - cut[l + 1]);
   }
-  *p++ = ' ';
-  o->len = (size_t)(p - o->data);
-  o->data[o->len] = '\0';
+  if (hits) {
+    return false; /* written past o->len only: the scratch path starts over */
+  }
+  switch (f->value) {
+  case DIRECT_COUNT:
+  case DIRECT_INT:
+    p += put_int(p, f->value == DIRECT_COUNT ? point->count : point->int_value);
+    *p++ = '\n';
+    o->len = (size_t)(p - o->data);
+    o->data[o->len] = '\0';
+    break;
+  case DIRECT_COUNTER:
+    o->len = (size_t)(p - o->data);
+    counter_value(o, f, d, row, point);
+    break;
+  case DIRECT_GAUGE:
+    o->len = (size_t)(p - o->data);
+    gauge_value(o, f, point);
+    break;
+  }
   return true;
 }
 
@@ -705,15 +789,8 @@ static void render_view(census_buf *o, const census_view_data *d,
     }
     /* The text format's counters and gauges have one sample line per row: written directly.
      * (OpenMetrics counters also write _created with the same labels: the scratch path.) */
-    if (!f.openmetrics && !census__prometheus_render_plain) {
-      if (type == CENSUS_PROMETHEUS_COUNTER && direct_sample_start(o, &f, d, row, "_total", 6)) {
-        counter_value(o, &f, d, row, &p);
-        continue;
-      }
-      if (type == CENSUS_PROMETHEUS_GAUGE && direct_sample_start(o, &f, d, row, "", 0)) {
-        gauge_value(o, &f, &p);
-        continue;
-      }
+    if (f.line.data && !census__prometheus_render_plain && direct_line(o, &f, d, row, &p)) {
+      continue;
     }
     scratch->len = 0;
     row_labels(scratch, &f, d, row);
