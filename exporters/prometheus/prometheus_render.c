@@ -53,29 +53,55 @@ bool census__prometheus_render_plain;
 
 /* ---- values --------------------------------------------------------------------------------- */
 
+/* Number of decimal digits of v (1..20): from its bit length (log10(2) ~ 1233 / 4096), then one
+ * compare with the power of ten that decides between the two candidates. */
+static inline size_t decimal_digits(uint64_t v) {
+  static const uint64_t powers[20] = {0u, /* 0 has one digit too */
+                                      10u,
+                                      100u,
+                                      1000u,
+                                      10000u,
+                                      100000u,
+                                      1000000u,
+                                      10000000u,
+                                      100000000u,
+                                      1000000000u,
+                                      10000000000u,
+                                      100000000000u,
+                                      1000000000000u,
+                                      10000000000000u,
+                                      100000000000000u,
+                                      1000000000000000u,
+                                      10000000000000000u,
+                                      100000000000000000u,
+                                      1000000000000000000u,
+                                      10000000000000000000u};
+  size_t n = ((size_t)(64 - __builtin_clzll(v | 1)) * 1233) >> 12; /* digits - 1 or digits */
+  return n + (v >= powers[n]);
+}
+
 /* Writes the decimal digits of v at p (room for 20); returns how many. Two digits per divide,
- * from a table: a counter's value is written on every sample line. */
+ * from a table, written from the end at their final place (the count is known first): a
+ * counter's value is written on every sample line. */
 static size_t put_uint(char *p, uint64_t v) {
   static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
                                  "25262728293031323334353637383940414243444546474849"
                                  "50515253545556575859606162636465666768697071727374"
                                  "75767778798081828384858687888990919293949596979899";
-  char digits[20];
-  size_t n = sizeof digits;
+  size_t n = decimal_digits(v);
+  char *q = p + n;
   while (v >= 100) {
     unsigned r = (unsigned)(v % 100);
     v /= 100;
-    n -= 2;
-    memcpy(digits + n, pairs + 2 * r, 2);
+    q -= 2;
+    memcpy(q, pairs + 2 * r, 2);
   }
   if (v >= 10) {
-    n -= 2;
-    memcpy(digits + n, pairs + 2 * v, 2);
+    memcpy(q - 2, pairs + 2 * v, 2);
   } else {
-    digits[--n] = (char)('0' + v);
+    q[-1] = (char)('0' + v);
   }
-  memcpy(p, digits + n, sizeof digits - n);
-  return sizeof digits - n;
+  return n;
 }
 
 /* Writes v in decimal at p (room for 21); returns how many characters. */
@@ -174,14 +200,17 @@ static void escaped(census_buf *o, const char *s, census_utf8_escapes table) {
   census__utf8_escape_str(o, s, table);
 }
 
-/* The bytes of word w that a quoted label value escapes or validates, as high bits: '\\', '"',
- * '\n' (a zero-byte test each) and anything above 0x7f. Zero when there are none. */
+/* The bytes of word w that a quoted label value escapes or validates, as high bits: '\\', '"'
+ * and '\n', anything above 0x7f, and the other control characters below 0x20 too (a value with
+ * one takes the escaper, which copies it unchanged: the same bytes, by the slower path; tag
+ * values never hold one). Zero when there are none. Two byte tests instead of one per special:
+ * t = w ^ 0x02.. maps '"' to 0x20 and the controls below 0x20 (space goes to 0x22), so "t below
+ * 0x21" finds both, and a set top bit of t is a byte above 0x7f; '\\' takes a zero-byte test. A
+ * borrow from a hit may mark the bytes above it, which only repeats a hit. */
 static inline uint64_t quoted_hits(uint64_t w) {
   const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-  uint64_t backslash = w ^ (ones * '\\'), quote = w ^ (ones * '"'), newline = w ^ (ones * '\n');
-  return (w | ((backslash - ones) & ~backslash) | ((quote - ones) & ~quote) |
-          ((newline - ones) & ~newline)) &
-         highs;
+  uint64_t t = w ^ (ones * 0x02), backslash = w ^ (ones * '\\');
+  return (((t - ones * 0x21) | t) | ((backslash - ones) & ~backslash)) & highs;
 }
 
 /* True when s[0..n) has no byte a quoted label value escapes or validates. Eight bytes at a time,
@@ -205,7 +234,7 @@ static inline bool plain_quoted(const char *s, size_t n) {
     hits = quoted_hits(lo | (uint64_t)hi << 32);
   } else if (n > 0) {
     const unsigned char *u = (const unsigned char *)s;
-    hits = quoted_hits(u[0] | (uint64_t)u[n / 2] << 8 | (uint64_t)u[n - 1] << 16);
+    hits = quoted_hits(u[0] | (uint64_t)u[n / 2] << 8 | (uint64_t)u[n - 1] << 16) & 0x808080u;
   }
   return hits == 0;
 }
@@ -506,7 +535,7 @@ static inline uint64_t put_value(char *p, const char *s, size_t n) {
     p[0] = s[0];
     p[n / 2] = s[n / 2];
     p[n - 1] = s[n - 1];
-    return quoted_hits(u[0] | (uint64_t)u[n / 2] << 8 | (uint64_t)u[n - 1] << 16);
+    return quoted_hits(u[0] | (uint64_t)u[n / 2] << 8 | (uint64_t)u[n - 1] << 16) & 0x808080u;
   }
   return 0;
 }
