@@ -471,14 +471,17 @@ static bool pb_number_point_sized(census_buf *b, const census_view_data *v, cons
       census_view_data_row_is_overflow(v, in->row)) {
     return false;
   }
-  const char *value[PB_VIEW_COLUMNS];
-  size_t value_len[PB_VIEW_COLUMNS], any_len[PB_VIEW_COLUMNS], kv_len[PB_VIEW_COLUMNS];
+  /* The row's values with their lengths, in one call (no strlen() per label). */
+  const char *const *value = NULL;
+  const size_t *value_len = NULL;
+  if (census_view_data_row_values(v, in->row, &value, &value_len) != pv->columns) {
+    return false;
+  }
+  size_t any_len[PB_VIEW_COLUMNS], kv_len[PB_VIEW_COLUMNS];
   size_t content = 3 * 9; /* start, end and the value: tag + 8 bytes each */
   for (size_t c = 0; c < pv->columns; c++) {
-    value[c] = census_view_data_row_value(v, in->row, c);
     kv_len[c] = 0;
-    if (value[c] && value[c][0]) {
-      value_len[c] = strlen(value[c]);
+    if (value_len[c] > 0) { /* an empty value is a missing tag: no attribute */
       any_len[c] = 1 + census__pb_varint_size(value_len[c]) + value_len[c];
       kv_len[c] = 1 + census__pb_varint_size(pv->key_len[c]) + pv->key_len[c] + 1 +
                   census__pb_varint_size(any_len[c]) + any_len[c];
