@@ -854,6 +854,7 @@ census_status census__otlp_encode_metrics_points(const census_view_data *const *
         estimate += 64 + metric_estimate(views[i], points ? points[i] : NULL);
       }
     }
+    census__buf_reserve(out, 256 + estimate); /* at once, as for spans */
     e = pb_envelope_begin(out, resource, estimate);
   }
   for (size_t i = 0; i < count; i++) {

@@ -808,8 +808,17 @@ static void render_view(census_buf *o, const census_view_data *d,
     family_free(&f); /* its names stay reserved, so other views' names do not depend on its rows */
     return;
   }
-  family_header(o, &f, d);
   census_prometheus_type type = census__prometheus_type(d);
+  /* The family's room at once, from a guess (a line's fixed text, 32 bytes a label value and the
+   * number, times the lines of a row): growing by doubling copied the text written so far at
+   * every step, more than the lines themselves cost (a wrong guess grows as before). */
+  size_t lines = type == CENSUS_PROMETHEUS_HISTOGRAM ? census_view_data_bounds(d, NULL) + 3 : 1;
+  lines += f.openmetrics && type != CENSUS_PROMETHEUS_GAUGE;
+  size_t line = f.name_length + 16 + f.constants.len + f.label_count * 32 + 32;
+  if (rows <= SIZE_MAX / 4 / lines / line) {
+    census__buf_reserve(o, rows * lines * line);
+  }
+  family_header(o, &f, d);
   int64_t start_ns = census_view_data_start_time_ns(d);
   for (size_t row = 0; row < rows && !o->failed; row++) {
     census_point p;
