@@ -29,6 +29,9 @@ enum {
 
 /* Number of bytes of the varint encoding of v (1..10), without a loop. */
 static inline size_t census__pb_varint_size(uint64_t v) {
+  if (v < 0x80) { /* most lengths and tags: one compare */
+    return 1;
+  }
   /* (bits - 1) / 7 + 1 for bits = 1..64, as a multiply and a shift (no divide). */
   return ((size_t)(63 - __builtin_clzll(v | 1)) * 9 + 73) / 64;
 }
@@ -145,6 +148,32 @@ void census__pb_end(census_buf *b, size_t start);
  * content at every level of nesting. end_wide() takes the width begin_wide() was given. */
 size_t census__pb_begin_wide(census_buf *b, uint32_t field, size_t width);
 void census__pb_end_wide(census_buf *b, size_t start, size_t width);
+
+/* Copies s[0..n) to q (room reserved) and returns q + n: overlapping word moves for up to 16
+ * bytes (names, keys, short values: no call to memcpy), memcpy beyond. */
+static inline uint8_t *census__pb_put_bytes(uint8_t *q, const void *s, size_t n) {
+  const uint8_t *src = s;
+  if (n > 16) {
+    memcpy(q, src, n);
+  } else if (n >= 8) {
+    uint64_t a, b;
+    memcpy(&a, src, 8);
+    memcpy(&b, src + n - 8, 8);
+    memcpy(q, &a, 8);
+    memcpy(q + n - 8, &b, 8);
+  } else if (n >= 4) {
+    uint32_t a, b;
+    memcpy(&a, src, 4);
+    memcpy(&b, src + n - 4, 4);
+    memcpy(q, &a, 4);
+    memcpy(q + n - 4, &b, 4);
+  } else if (n > 0) {
+    q[0] = src[0];
+    q[n / 2] = src[n / 2];
+    q[n - 1] = src[n - 1];
+  }
+  return q + n;
+}
 
 /* Reserves room for `n` bytes the caller writes itself at the returned pointer, then commits
  * with census__pb_commit(b, written). NULL if the buffer failed. For messages whose length the

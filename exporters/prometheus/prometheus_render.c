@@ -53,29 +53,55 @@ bool census__prometheus_render_plain;
 
 /* ---- values --------------------------------------------------------------------------------- */
 
+/* Number of decimal digits of v (1..20): from its bit length (log10(2) ~ 1233 / 4096), then one
+ * compare with the power of ten that decides between the two candidates. */
+static inline size_t decimal_digits(uint64_t v) {
+  static const uint64_t powers[20] = {0u, /* 0 has one digit too */
+                                      10u,
+                                      100u,
+                                      1000u,
+                                      10000u,
+                                      100000u,
+                                      1000000u,
+                                      10000000u,
+                                      100000000u,
+                                      1000000000u,
+                                      10000000000u,
+                                      100000000000u,
+                                      1000000000000u,
+                                      10000000000000u,
+                                      100000000000000u,
+                                      1000000000000000u,
+                                      10000000000000000u,
+                                      100000000000000000u,
+                                      1000000000000000000u,
+                                      10000000000000000000u};
+  size_t n = ((size_t)(64 - __builtin_clzll(v | 1)) * 1233) >> 12; /* digits - 1 or digits */
+  return n + (v >= powers[n]);
+}
+
 /* Writes the decimal digits of v at p (room for 20); returns how many. Two digits per divide,
- * from a table: a counter's value is written on every sample line. */
+ * from a table, written from the end at their final place (the count is known first): a
+ * counter's value is written on every sample line. */
 static size_t put_uint(char *p, uint64_t v) {
   static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
                                  "25262728293031323334353637383940414243444546474849"
                                  "50515253545556575859606162636465666768697071727374"
                                  "75767778798081828384858687888990919293949596979899";
-  char digits[20];
-  size_t n = sizeof digits;
+  size_t n = decimal_digits(v);
+  char *q = p + n;
   while (v >= 100) {
     unsigned r = (unsigned)(v % 100);
     v /= 100;
-    n -= 2;
-    memcpy(digits + n, pairs + 2 * r, 2);
+    q -= 2;
+    memcpy(q, pairs + 2 * r, 2);
   }
   if (v >= 10) {
-    n -= 2;
-    memcpy(digits + n, pairs + 2 * v, 2);
+    memcpy(q - 2, pairs + 2 * v, 2);
   } else {
-    digits[--n] = (char)('0' + v);
+    q[-1] = (char)('0' + v);
   }
-  memcpy(p, digits + n, sizeof digits - n);
-  return sizeof digits - n;
+  return n;
 }
 
 /* Writes v in decimal at p (room for 21); returns how many characters. */
@@ -174,14 +200,17 @@ static void escaped(census_buf *o, const char *s, census_utf8_escapes table) {
   census__utf8_escape_str(o, s, table);
 }
 
-/* The bytes of word w that a quoted label value escapes or validates, as high bits: '\\', '"',
- * '\n' (a zero-byte test each) and anything above 0x7f. Zero when there are none. */
+/* The bytes of word w that a quoted label value escapes or validates, as high bits: '\\', '"'
+ * and '\n', anything above 0x7f, and the other control characters below 0x20 too (a value with
+ * one takes the escaper, which copies it unchanged: the same bytes, by the slower path; tag
+ * values never hold one). Zero when there are none. Two byte tests instead of one per special:
+ * t = w ^ 0x02.. maps '"' to 0x20 and the controls below 0x20 (space goes to 0x22), so "t below
+ * 0x21" finds both, and a set top bit of t is a byte above 0x7f; '\\' takes a zero-byte test. A
+ * borrow from a hit may mark the bytes above it, which only repeats a hit. */
 static inline uint64_t quoted_hits(uint64_t w) {
   const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-  uint64_t backslash = w ^ (ones * '\\'), quote = w ^ (ones * '"'), newline = w ^ (ones * '\n');
-  return (w | ((backslash - ones) & ~backslash) | ((quote - ones) & ~quote) |
-          ((newline - ones) & ~newline)) &
-         highs;
+  uint64_t t = w ^ (ones * 0x02), backslash = w ^ (ones * '\\');
+  return (((t - ones * 0x21) | t) | ((backslash - ones) & ~backslash)) & highs;
 }
 
 /* True when s[0..n) has no byte a quoted label value escapes or validates. Eight bytes at a time,
@@ -205,7 +234,7 @@ static inline bool plain_quoted(const char *s, size_t n) {
     hits = quoted_hits(lo | (uint64_t)hi << 32);
   } else if (n > 0) {
     const unsigned char *u = (const unsigned char *)s;
-    hits = quoted_hits(u[0] | (uint64_t)u[n / 2] << 8 | (uint64_t)u[n - 1] << 16);
+    hits = quoted_hits(u[0] | (uint64_t)u[n / 2] << 8 | (uint64_t)u[n - 1] << 16) & 0x808080u;
   }
   return hits == 0;
 }
@@ -244,6 +273,10 @@ static inline void put(census_buf *o, const void *s, size_t n) {
 
 /* ---- one family ------------------------------------------------------------------------------ */
 
+/* How a direct line writes its value: an integer in place (a Count view's count, an unscaled
+ * int64 Sum's or LastValue's total), or through counter_value() / gauge_value(). */
+typedef enum direct_value { DIRECT_COUNT, DIRECT_INT, DIRECT_COUNTER, DIRECT_GAUGE } direct_value;
+
 /* What every sample of one view's family shares, decided once per view. */
 typedef struct family {
   char *name; /* without "_total" (malloc'd) */
@@ -256,13 +289,62 @@ typedef struct family {
   char (*le)[64];   /* a Distribution view's le="<bound>" labels, one per bound (malloc'd) */
   bool is_int;      /* an int64 measure */
   bool openmetrics; /* the format */
+  /* The text of a counter's or gauge's only sample line around its label values, for
+   * direct_line(): piece l is line.data[cut[l] .. cut[l + 1]), l = 0..label_count, written
+   * before value l (the last after the last value), e.g. `name_total{route="`, `",method="`,
+   * `"} `. line.data is followed by 16 zero bytes (put_piece() copies 16 at a time). Empty
+   * (line.data NULL) when lines take the scratch path: OpenMetrics, histograms. */
+  census_buf line;
+  size_t *cut;
+  direct_value value; /* how direct_line() writes the sample's value */
 } family;
 
 static void family_free(family *f) {
+  census__free(f->cut);
+  census__free(f->line.data);
   census__free(f->le);
   census__free(f->name);
   census__prometheus_columns_free(f->labels, f->label_count);
   census__free(f->constants.data);
+}
+
+/* Spells a text-format counter's or gauge's sample line around its label values into f->line
+ * and f->cut (see family), and chooses how its value is written. Histograms get none. False if
+ * memory ran out. */
+static bool line_template(family *f, census_prometheus_type type, census_aggregation_type agg) {
+  if (type == CENSUS_PROMETHEUS_HISTOGRAM) {
+    return true;
+  }
+  bool counter = type == CENSUS_PROMETHEUS_COUNTER;
+  bool unscaled_int = f->is_int && f->scale.kind == CENSUS_PROMETHEUS_SCALE_NONE;
+  f->value = counter && agg == CENSUS_AGGREGATION_COUNT ? DIRECT_COUNT
+             : unscaled_int                             ? DIRECT_INT
+             : counter                                  ? DIRECT_COUNTER
+                                                        : DIRECT_GAUGE;
+  f->cut = census__malloc((f->label_count + 2) * sizeof *f->cut);
+  if (!f->cut) {
+    return false;
+  }
+  census_buf *b = &f->line;
+  census__buf_append(b, f->name, f->name_length);
+  census__buf_append_str(b, counter ? "_total" : "");
+  if (f->constants.len || f->label_count) {
+    census__buf_append_byte(b, '{');
+    census__buf_append(b, f->constants.data, f->constants.len);
+  }
+  f->cut[0] = 0;
+  for (size_t l = 0; l < f->label_count; l++) {
+    census__buf_append_str(b, l ? "\"," : f->constants.len ? "," : "");
+    census__buf_append(b, f->labels[l].name, f->labels[l].length);
+    census__buf_append(b, "=\"", 2);
+    f->cut[l + 1] = b->len;
+  }
+  census__buf_append_str(b, f->label_count ? "\"} " : f->constants.len ? "} " : " ");
+  f->cut[f->label_count + 1] = b->len;
+  if (census__buf_reserve(b, 16)) {
+    memset(b->data + b->len, 0, 16);
+  }
+  return !b->failed;
 }
 
 /* Decides the family's name (reserving its sample names, even for a view without rows) and, for
@@ -321,6 +403,9 @@ static bool family_open(family *f, const census_view_data *d,
       size_t n = double_text(f->le[b] + 4, bound, f->openmetrics);
       memcpy(f->le[b] + 4 + n, "\"", 2);
     }
+  }
+  if (!failed && census_view_data_row_count(d) > 0 && !f->openmetrics) {
+    failed = !line_template(f, census__prometheus_type(d), census_view_data_aggregation(d));
   }
   if (failed || f->constants.failed) {
     family_free(f);
@@ -409,82 +494,110 @@ static void sample_start(census_buf *o, const family *f, const char *suffix, siz
   o->data[o->len] = '\0';
 }
 
-/* Copies n bytes, n small (label names and values, a family name): overlapping word moves
- * instead of a call to memcpy for up to 16 bytes. The room is reserved by the caller. */
-static inline void copy_short(char *dst, const char *src, size_t n) {
-  if (n > 16) {
-    memcpy(dst, src, n);
-  } else if (n >= 8) {
-    uint64_t a, b;
-    memcpy(&a, src, 8);
-    memcpy(&b, src + n - 8, 8);
-    memcpy(dst, &a, 8);
-    memcpy(dst + n - 8, &b, 8);
-  } else if (n >= 4) {
-    uint32_t a, b;
-    memcpy(&a, src, 4);
-    memcpy(&b, src + n - 4, 4);
-    memcpy(dst, &a, 4);
-    memcpy(dst + n - 4, &b, 4);
-  } else if (n > 0) {
-    dst[0] = src[0];
-    dst[n / 2] = src[n / 2];
-    dst[n - 1] = src[n - 1];
-  }
+/* Copies piece [0, n) of a family's line template (followed by 16 readable bytes) to p, 16
+ * bytes at a time: a piece is a handful of words, and the caller reserved 16 bytes of slack for
+ * the overshoot, which later writes cover or leave past the end. Returns p + n. */
+static inline char *put_piece(char *p, const char *s, size_t n) {
+  size_t i = 0;
+  do {
+    memcpy(p + i, s + i, 16);
+    i += 16;
+  } while (i < n);
+  return p + n;
 }
 
-#define DIRECT_LABELS 16
+/* Copies label value s[0..n) to p (room reserved) with overlapping moves (no byte loop, no call
+ * to memcpy for a short value, nothing read outside s[0..n); a byte copied twice is the same
+ * byte), and returns quoted_hits() of its bytes (zero: nothing to escape or validate). The words
+ * are tested as they are copied, as plain_quoted() would test them, so a value is read once. */
+static inline uint64_t put_value(char *p, const char *s, size_t n) {
+  if (n >= 8) {
+    uint64_t w, hits = 0;
+    for (size_t i = 0; i + 8 < n; i += 8) {
+      memcpy(&w, s + i, 8);
+      memcpy(p + i, &w, 8);
+      hits |= quoted_hits(w);
+    }
+    memcpy(&w, s + n - 8, 8);
+    memcpy(p + n - 8, &w, 8);
+    return hits | quoted_hits(w);
+  }
+  if (n >= 4) {
+    uint32_t lo, hi;
+    memcpy(&lo, s, 4);
+    memcpy(&hi, s + n - 4, 4);
+    memcpy(p, &lo, 4);
+    memcpy(p + n - 4, &hi, 4);
+    return quoted_hits(lo | (uint64_t)hi << 32);
+  }
+  if (n > 0) {
+    const unsigned char *u = (const unsigned char *)s;
+    p[0] = s[0];
+    p[n / 2] = s[n / 2];
+    p[n - 1] = s[n - 1];
+    return quoted_hits(u[0] | (uint64_t)u[n / 2] << 8 | (uint64_t)u[n - 1] << 16) & 0x808080u;
+  }
+  return 0;
+}
 
-/* The start of a counter's or gauge's only sample line, "name suffix{constants,labels} ", written
- * straight into `o` with one reserve: what row_labels() into the scratch buffer and then
- * sample_start() write, without the second copy. False, with nothing written, when the row needs
- * that path: the overflow row, more than DIRECT_LABELS labels, a value to escape. */
-static bool direct_sample_start(census_buf *o, const family *f, const census_view_data *d,
-                                size_t row, const char *suffix, size_t suffix_length) {
-  if (f->label_count > DIRECT_LABELS || census_view_data_row_is_overflow(d, row)) {
+static void counter_value(census_buf *o, const family *f, const census_view_data *d, size_t row,
+                          const census_point *p);
+static void gauge_value(census_buf *o, const family *f, const census_point *p);
+
+/* A text-format counter's or gauge's only sample line, "name_total{constants,labels} value\n",
+ * written straight into `o` with one reserve: the family's line template (family_open())
+ * between the row's values, which come with their lengths (census_view_data_row_values()), and
+ * an integer value in place. What row_labels() into the scratch buffer, sample_start() and
+ * counter_value() or gauge_value() write, byte for byte (test_hostile_set renders both ways).
+ * False, with nothing written, when the row needs that path: the overflow row, a value to
+ * escape or validate. */
+static bool direct_line(census_buf *o, const family *f, const census_view_data *d, size_t row,
+                        const census_point *point) {
+  if (census_view_data_row_is_overflow(d, row)) {
     return false;
   }
-  const char *value[DIRECT_LABELS];
-  size_t value_length[DIRECT_LABELS];
-  size_t total = f->name_length + suffix_length + f->constants.len + 3;
+  const char *const *values = NULL;
+  const size_t *lengths = NULL;
+  if (census_view_data_row_values(d, row, &values, &lengths) != f->label_count) {
+    return false;
+  }
+  /* The line, 16 bytes of put_piece() slack, and the value: an integer (21) and the newline. */
+  size_t total = f->line.len + 16 + 22;
   for (size_t l = 0; l < f->label_count; l++) {
-    const char *v = census_view_data_row_value(d, row, f->labels[l].column);
-    value[l] = v ? v : "";
-    value_length[l] = strlen(value[l]);
-    if (!plain_quoted(value[l], value_length[l])) {
-      return false;
-    }
-    total += f->labels[l].length + value_length[l] + 4;
+    total += lengths[l];
   }
   if (!census__buf_reserve(o, total)) {
     return true; /* the buffer failed: the render reports ENOMEM */
   }
-  char *p = o->data + o->len;
-  copy_short(p, f->name, f->name_length);
-  p += f->name_length;
-  copy_short(p, suffix, suffix_length);
-  p += suffix_length;
-  if (f->constants.len || f->label_count) {
-    *p++ = '{';
-    copy_short(p, f->constants.data, f->constants.len);
-    p += f->constants.len;
-    for (size_t l = 0; l < f->label_count; l++) {
-      if (l || f->constants.len) {
-        *p++ = ',';
-      }
-      copy_short(p, f->labels[l].name, f->labels[l].length);
-      p += f->labels[l].length;
-      *p++ = '=';
-      *p++ = '"';
-      copy_short(p, value[l], value_length[l]);
-      p += value_length[l];
-      *p++ = '"';
-    }
-    *p++ = '}';
+  const char *line = f->line.data;
+  const size_t *cut = f->cut;
+  char *p = put_piece(o->data + o->len, line, cut[1]);
+  uint64_t hits = 0;
+  for (size_t l = 0; l < f->label_count; l++) {
+    size_t column = f->labels[l].column; /* l: one label per column, in column order */
+    hits |= put_value(p, values[column], lengths[column]);
+    p = put_piece(p + lengths[column], line + cut[l + 1], cut[l + 2] - cut[l + 1]);
   }
-  *p++ = ' ';
-  o->len = (size_t)(p - o->data);
-  o->data[o->len] = '\0';
+  if (hits) {
+    return false; /* written past o->len only: the scratch path starts over */
+  }
+  switch (f->value) {
+  case DIRECT_COUNT:
+  case DIRECT_INT:
+    p += put_int(p, f->value == DIRECT_COUNT ? point->count : point->int_value);
+    *p++ = '\n';
+    o->len = (size_t)(p - o->data);
+    o->data[o->len] = '\0';
+    break;
+  case DIRECT_COUNTER:
+    o->len = (size_t)(p - o->data);
+    counter_value(o, f, d, row, point);
+    break;
+  case DIRECT_GAUGE:
+    o->len = (size_t)(p - o->data);
+    gauge_value(o, f, point);
+    break;
+  }
   return true;
 }
 
@@ -695,8 +808,17 @@ static void render_view(census_buf *o, const census_view_data *d,
     family_free(&f); /* its names stay reserved, so other views' names do not depend on its rows */
     return;
   }
-  family_header(o, &f, d);
   census_prometheus_type type = census__prometheus_type(d);
+  /* The family's room at once, from a guess (a line's fixed text, 32 bytes a label value and the
+   * number, times the lines of a row): growing by doubling copied the text written so far at
+   * every step, more than the lines themselves cost (a wrong guess grows as before). */
+  size_t lines = type == CENSUS_PROMETHEUS_HISTOGRAM ? census_view_data_bounds(d, NULL) + 3 : 1;
+  lines += f.openmetrics && type != CENSUS_PROMETHEUS_GAUGE;
+  size_t line = f.name_length + 16 + f.constants.len + f.label_count * 32 + 32;
+  if (rows <= SIZE_MAX / 4 / lines / line) {
+    census__buf_reserve(o, rows * lines * line);
+  }
+  family_header(o, &f, d);
   int64_t start_ns = census_view_data_start_time_ns(d);
   for (size_t row = 0; row < rows && !o->failed; row++) {
     census_point p;
@@ -705,15 +827,8 @@ static void render_view(census_buf *o, const census_view_data *d,
     }
     /* The text format's counters and gauges have one sample line per row: written directly.
      * (OpenMetrics counters also write _created with the same labels: the scratch path.) */
-    if (!f.openmetrics && !census__prometheus_render_plain) {
-      if (type == CENSUS_PROMETHEUS_COUNTER && direct_sample_start(o, &f, d, row, "_total", 6)) {
-        counter_value(o, &f, d, row, &p);
-        continue;
-      }
-      if (type == CENSUS_PROMETHEUS_GAUGE && direct_sample_start(o, &f, d, row, "", 0)) {
-        gauge_value(o, &f, &p);
-        continue;
-      }
+    if (f.line.data && !census__prometheus_render_plain && direct_line(o, &f, d, row, &p)) {
+      continue;
     }
     scratch->len = 0;
     row_labels(scratch, &f, d, row);

@@ -306,6 +306,16 @@ CENSUS_EXPORT size_t census_view_data_row_count(const census_view_data *data);
 /* Value of column `column` in row `row`: "" when the tag was missing. */
 CENSUS_EXPORT const char *census_view_data_row_value(const census_view_data *data, size_t row,
                                                      size_t column);
+/* The values of every column of row `row` at once, for code that writes a whole row (an
+ * exporter's labels): sets *values to the row's column_count() values, in column order, as
+ * census_view_data_row_value() returns them, and *lengths (if `lengths` is not NULL) to their
+ * lengths in bytes without the NUL, so no strlen() is needed. Both arrays are borrowed from the
+ * snapshot: valid until census_view_data_free(), never to be written. Returns the number of
+ * columns; 0 with *values and *lengths NULL when `data` or `values` is NULL or `row` is out of
+ * range. Thread-safe: a snapshot is immutable. */
+CENSUS_EXPORT size_t census_view_data_row_values(const census_view_data *data, size_t row,
+                                                 const char *const **values,
+                                                 const size_t **lengths);
 /* True for the overflow row of a view whose cardinality limit was reached (its values are ""). */
 CENSUS_EXPORT bool census_view_data_row_is_overflow(const census_view_data *data, size_t row);
 /* Fills the caller's *point for `row` (its bucket_counts are borrowed from the snapshot; an

@@ -24,6 +24,7 @@
 
 struct view_data_row {
   const char **values;
+  const size_t *lengths; /* strlen() of each value, for census_view_data_row_values() */
   const uint64_t *totals;
   bool overflow;
 };
@@ -72,7 +73,7 @@ static bool copy_rows(census_view_data *d, const struct census__rview *view) {
     }
   }
   size_t size = rows * (sizeof(struct view_data_row) + view->words * sizeof(uint64_t) +
-                        columns * sizeof(char *)) +
+                        columns * (sizeof(char *) + sizeof(size_t))) +
                 text;
   d->block = census__malloc(size ? size : 1);
   if (!d->block) {
@@ -81,7 +82,8 @@ static bool copy_rows(census_view_data *d, const struct census__rview *view) {
   struct view_data_row *row = d->block;
   uint64_t *totals = (uint64_t *)(row + rows);
   const char **values = (const char **)(totals + rows * view->words);
-  char *bytes = (char *)(values + rows * columns);
+  size_t *lengths = (size_t *)(values + rows * columns);
+  char *bytes = (char *)(lengths + rows * columns);
   d->rows = row;
   d->row_count = rows;
   for (const struct census__series *s = view->first; s; s = s->next) {
@@ -91,14 +93,17 @@ static bool copy_rows(census_view_data *d, const struct census__rview *view) {
     memcpy(totals, s->totals, view->words * sizeof *totals);
     row->totals = totals;
     row->values = values;
+    row->lengths = lengths;
     row->overflow = s->overflow;
     for (size_t c = 0; c < columns; c++) {
       memcpy(bytes, s->values[c], s->lengths[c] + 1);
       values[c] = bytes;
+      lengths[c] = s->lengths[c];
       bytes += s->lengths[c] + 1;
     }
     totals += view->words;
     values += columns;
+    lengths += columns;
     row++;
   }
   return true;
@@ -172,7 +177,7 @@ census_view_data *census__view_data_from_rows(const struct census__view_data_row
     text += strlen(r->values[i]) + 1;
   }
   size_t size = r->row_count * (sizeof(struct view_data_row) + r->words * sizeof(uint64_t)) +
-                cells * sizeof(char *) + text;
+                cells * (sizeof(char *) + sizeof(size_t)) + text;
   d->block = census__malloc(size ? size : 1);
   if (!d->name || !d->description || !d->columns || !d->bounds || !d->block) {
     census_view_data_free(d);
@@ -185,7 +190,8 @@ census_view_data *census__view_data_from_rows(const struct census__view_data_row
   struct view_data_row *row = d->block;
   uint64_t *totals = (uint64_t *)(row + r->row_count);
   const char **values = (const char **)(totals + r->row_count * r->words);
-  char *bytes = (char *)(values + cells);
+  size_t *lengths = (size_t *)(values + cells);
+  char *bytes = (char *)(lengths + cells);
   d->rows = row;
   d->row_count = r->row_count;
   if (r->row_count) {
@@ -194,11 +200,13 @@ census_view_data *census__view_data_from_rows(const struct census__view_data_row
   for (size_t i = 0; i < r->row_count; i++) {
     row[i].totals = totals + i * r->words;
     row[i].values = values + i * r->column_count;
+    row[i].lengths = lengths + i * r->column_count;
     row[i].overflow = r->overflow[i];
     for (size_t c = 0; c < r->column_count; c++) {
       size_t n = strlen(r->values[i * r->column_count + c]) + 1;
       memcpy(bytes, r->values[i * r->column_count + c], n);
       values[i * r->column_count + c] = bytes;
+      lengths[i * r->column_count + c] = n - 1;
       bytes += n;
     }
   }
@@ -304,6 +312,21 @@ CENSUS_EXPORT size_t census_view_data_row_count(const census_view_data *d) {
 CENSUS_EXPORT const char *census_view_data_row_value(const census_view_data *d, size_t row,
                                                      size_t column) {
   return d && row < d->row_count && column < d->column_count ? d->rows[row].values[column] : NULL;
+}
+/* One call per row instead of one per column, and the lengths the snapshot already knows
+ * instead of a strlen() each: what an exporter writing every label of every row pays most for
+ * (docs/exporters/prometheus.md, Rendering cost). */
+CENSUS_EXPORT size_t census_view_data_row_values(const census_view_data *d, size_t row,
+                                                 const char *const **values,
+                                                 const size_t **lengths) {
+  bool found = d && values && row < d->row_count;
+  if (values) {
+    *values = found ? d->rows[row].values : NULL;
+  }
+  if (lengths) {
+    *lengths = found ? d->rows[row].lengths : NULL;
+  }
+  return found ? d->column_count : 0;
 }
 CENSUS_EXPORT bool census_view_data_row_is_overflow(const census_view_data *d, size_t row) {
   return d && row < d->row_count && d->rows[row].overflow;

@@ -73,6 +73,7 @@ struct census_measure {
 
 struct row {
   char *values[MAX_COLUMNS];
+  size_t lengths[MAX_COLUMNS]; /* strlen() of each value, for census_view_data_row_values() */
   bool overflow;
   census_point point;
   int64_t buckets[MAX_BOUNDS + 1];
@@ -132,6 +133,18 @@ CENSUS_EXPORT size_t census_view_data_row_count(const census_view_data *d) { ret
 CENSUS_EXPORT const char *census_view_data_row_value(const census_view_data *d, size_t row,
                                                      size_t column) {
   return row < d->row_count && column < d->column_count ? d->rows[row].values[column] : NULL;
+}
+CENSUS_EXPORT size_t census_view_data_row_values(const census_view_data *d, size_t row,
+                                                 const char *const **values,
+                                                 const size_t **lengths) {
+  bool found = values && row < d->row_count;
+  if (values) {
+    *values = found ? (const char *const *)d->rows[row].values : NULL;
+  }
+  if (lengths) {
+    *lengths = found ? d->rows[row].lengths : NULL;
+  }
+  return found ? d->column_count : 0;
 }
 CENSUS_EXPORT bool census_view_data_row_is_overflow(const census_view_data *d, size_t row) {
   return row < d->row_count && d->rows[row].overflow;
@@ -383,6 +396,7 @@ static void add_row(census_view_data *d, const char *s, size_t n, bool overflow)
     const char *end = overflow ? v : memchr(v, '\t', (size_t)(s + values_length - v));
     end = end ? end : s + values_length;
     r->values[c] = copy_text(v, (size_t)(end - v), true, 255);
+    r->lengths[c] = r->values[c] ? strlen(r->values[c]) : 0;
     v = end < s + values_length ? end + 1 : end;
   }
   /* Rows are distinct tuples; one overflow row at most. */

@@ -399,6 +399,11 @@ static void stats_definitions_and_data(void) {
   assert_true(census_view_data_start_time_ns(d) <= census_view_data_end_time_ns(d));
   assert_int_equal(census_view_data_row_count(d), 1);
   assert_string_equal(census_view_data_row_value(d, 0, 0), "GET");
+  const char *const *values = NULL;
+  const size_t *lengths = NULL;
+  assert_int_equal(census_view_data_row_values(d, 0, &values, &lengths), 1);
+  assert_string_equal(values[0], "GET");
+  assert_int_equal(lengths[0], 3);
   assert_false(census_view_data_row_is_overflow(d, 0));
   census_point p;
   assert_int_equal(census_view_data_row_point(d, 0, &p), CENSUS_OK);

@@ -4,13 +4,15 @@
  * tag values, a tag value and a column name longer than 127 bytes, a view with more columns than
  * the fast path keeps) and for spans (string, bool, int and double attributes, a long attribute
  * value, events with and without attributes, links, a status message, a span longer than 16383
- * bytes), the protobuf body written with the fast paths (KeyValues and NumberDataPoints sized
- * before they are written, no backpatching) is byte for byte the body of the plain paths
- * (census__otlp_encode_plain: every nested message opened and closed with a backpatched length),
- * and both are the same length in JSON (which has no fast path; a sanity check). The plain paths
- * are the encoders as they were on main, so this is the equality guard the fast paths keep; it
- * cannot fail on main, which has no fast path: it was checked to fail with a fast path broken on
- * purpose (the AnyValue string tag written as 2, and a point's start time replaced by its end).
+ * bytes; spans the sized span writer takes, with a remote parent and tracestate, dropped
+ * attributes and events, an empty name and event name, and ones it hands back), the protobuf body
+ * written with the fast paths (KeyValues and NumberDataPoints sized before they are written, no
+ * backpatching) is byte for byte the body of the plain paths (census__otlp_encode_plain: every
+ * nested message opened and closed with a backpatched length), and both are the same length in JSON
+ * (which has no fast path; a sanity check). The plain paths are the encoders as they were on main,
+ * so this is the equality guard the fast paths keep; it cannot fail on main, which has no fast
+ * path: it was checked to fail with a fast path broken on purpose (the AnyValue string tag written
+ * as 2, and a point's start time replaced by its end).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -98,10 +100,11 @@ static void test_metrics_same_bytes(void **state) {
   }
   register_view("plain/many_columns", mi, many, 20, census_aggregation_count_new(), 0);
 
-  const char *routes[] = {"/a", "", "/c/d/e", long_value, "/x?y=1&z"};
+  /* Values of every size class: empty (no attribute), one byte, short, long. */
+  const char *routes[] = {"/a", "", "/c/d/e", long_value, "/x?y=1&z", "z"};
   for (int i = 0; i < 12; i++) {
     census_tag_map *t = census_tag_map_new();
-    assert_int_equal(census_tag_map_put(t, keys[0], routes[i % 5]), CENSUS_OK);
+    assert_int_equal(census_tag_map_put(t, keys[0], routes[i % 6]), CENSUS_OK);
     if (i % 3) {
       assert_int_equal(census_tag_map_put(t, keys[1], i % 2 ? "GET" : "POST"), CENSUS_OK);
     }
@@ -109,7 +112,7 @@ static void test_metrics_same_bytes(void **state) {
       assert_int_equal(census_tag_map_put(t, keys[2], long_value), CENSUS_OK);
     }
     for (int k = 0; k < 20; k += 3 + i % 2) {
-      assert_int_equal(census_tag_map_put(t, many[k], routes[(i + k) % 5]), CENSUS_OK);
+      assert_int_equal(census_tag_map_put(t, many[k], routes[(i + k) % 6]), CENSUS_OK);
     }
     assert_int_equal(census_record_int64(mi, i * 1000003 + 5, t), CENSUS_OK);
     assert_int_equal(census_record_double(md, i * 0.37 + 1.5, t), CENSUS_OK);
@@ -189,25 +192,59 @@ static void test_spans_same_bytes(void **state) {
   memset(link.trace_id, 0xab, sizeof link.trace_id);
   memset(link.span_id, 0xcd, sizeof link.span_id);
   snprintf(link.tracestate, sizeof link.tracestate, "vendor=value");
-  for (int i = 0; i < 6; i++) {
-    census_span s = census_span_start(i == 5 ? "" : "GET /api/v1/items", &so);
+  /* A remote parent with a tracestate: the span's parent id, remote flag and tracestate. */
+  census_trace_context remote = {.trace_flags = 1};
+  memset(remote.trace_id, 0x12, sizeof remote.trace_id);
+  memset(remote.span_id, 0x34, sizeof remote.span_id);
+  snprintf(remote.tracestate, sizeof remote.tracestate, "congo=t61rcWkgMzE");
+  census_span_limits limits = CENSUS_SPAN_LIMITS_INIT;
+  /* Spans 0-5 take the plain span path (an event with attributes, or a link); 6-13 the sized
+   * one (pb_span_sized()) but 12 (more attributes than it takes) and 13 (more events). */
+  for (int i = 0; i < 14; i++) {
+    /* Limits low enough for dropped attributes (11, 12) and events (9, 13), counted on the span:
+     * 9 and 11 keep few enough for the sized path, 12 and 13 too many. */
+    limits.max_attributes = i == 11 ? 3 : 20;
+    limits.max_events = i == 9 ? 2 : 10;
+    assert_int_equal(census_trace_set_limits(&limits), CENSUS_OK);
+    census_span_options o = so;
+    if (i == 7 || i == 9) {
+      o.root = false;
+      o.remote_parent = &remote;
+    }
+    census_span s = census_span_start(i == 5 || i == 8 ? "" : "GET /api/v1/items", &o);
     census_span_set_attribute_string(s, "http.route", i == 2 ? big + 19000 : "/api/v1/items");
     census_span_set_attribute_int64(s, "http.status_code", i == 3 ? -1 : 200 + i);
     census_span_set_attribute_double(s, "ratio", 0.25 * i);
     census_span_set_attribute_bool(s, "cached", i % 2);
-    if (i == 4) {
+    if (i == 4 || i == 10) {
       census_span_set_attribute_string(s, "big", big); /* a span over 16383 bytes */
     }
-    census_span_add_event(s, "cache miss");
-    census_span_add_event_with_attribute(s, "retry", "attempt", "2");
-    if (i % 2) {
+    census_span_add_event(s, i == 11 ? "" : "cache miss");
+    if (i < 6) {
+      census_span_add_event_with_attribute(s, "retry", "attempt", "2");
+    }
+    if (i < 6 && i % 2) {
       census_span_add_link(s, &link);
+    }
+    if (i % 2) {
       census_span_set_status(s, CENSUS_SPAN_STATUS_ERROR, "it broke");
+    } else if (i == 6) {
+      census_span_set_status(s, CENSUS_SPAN_STATUS_OK, NULL);
+    }
+    for (int k = 0; i == 12 && k < 25; k++) { /* 20 kept, 5 dropped */
+      char key[16];
+      snprintf(key, sizeof key, "k%d", k);
+      census_span_set_attribute_int64(s, key, k * 1000);
+    }
+    for (int k = 0; (i == 13 || i == 9) && k < (i == 13 ? 12 : 3); k++) {
+      census_span_add_event(s, "tick");
     }
     census_span_end(s);
   }
   assert_int_equal(census_span_exporter_unregister(&user, 60000), CENSUS_OK);
-  assert_int_equal(spans_seen, 6);
+  assert_int_equal(spans_seen, 14);
+  limits = (census_span_limits)CENSUS_SPAN_LIMITS_INIT;
+  assert_int_equal(census_trace_set_limits(&limits), CENSUS_OK);
   census_sampler_free(always_on);
 }
 

@@ -232,6 +232,12 @@ static census_point merged_point(census_view_data **views, size_t count, const c
       continue;
     }
     for (size_t r = 0; r < census_view_data_row_count(views[v]); r++) {
+      /* The merged snapshot's lengths (census_view_data_row_values()) measure its values. */
+      const char *const *values;
+      const size_t *lengths;
+      assert_int_equal(census_view_data_row_values(views[v], r, &values, &lengths),
+                       census_view_data_column_count(views[v]));
+      assert_int_equal(lengths[0], strlen(values[0]));
       if (strcmp(census_view_data_row_value(views[v], r, 0), value) == 0) {
         assert_int_equal(census_view_data_row_point(views[v], r, &p), CENSUS_OK);
       }

@@ -44,8 +44,15 @@ static long find_row(const census_view_data *d, const char *const *vals, size_t 
       continue;
     }
     bool match = true;
+    const char *const *values = NULL;
+    const size_t *lengths = NULL;
+    size_t columns = census_view_data_row_values(d, r, &values, &lengths);
+    assert_int_equal(columns, census_view_data_column_count(d));
     for (size_t c = 0; c < n; c++) {
       const char *v = census_view_data_row_value(d, r, c);
+      /* Every row's values and lengths as row_values() gives them: the strings, measured. */
+      assert_ptr_equal(values[c], v);
+      assert_int_equal(lengths[c], strlen(v));
       if (!v || strcmp(v, vals[c]) != 0) {
         match = false;
       }
@@ -499,6 +506,22 @@ static void test_accessors(void **state) {
   assert_string_equal(census_view_data_row_value(d, 0, 1), "y");
   assert_null(census_view_data_row_value(d, 0, 2));
   assert_null(census_view_data_row_value(d, 1, 0));
+  /* row_values: the same strings, their lengths, nothing out of range or without `values`. */
+  const char *const *values = NULL;
+  const size_t *lengths = NULL;
+  assert_int_equal(census_view_data_row_values(d, 0, &values, &lengths), 2);
+  assert_ptr_equal(values[0], census_view_data_row_value(d, 0, 0));
+  assert_ptr_equal(values[1], census_view_data_row_value(d, 0, 1));
+  assert_int_equal(lengths[0], 1);
+  assert_int_equal(lengths[1], 1);
+  assert_int_equal(census_view_data_row_values(d, 0, &values, NULL), 2);
+  assert_int_equal(census_view_data_row_values(d, 1, &values, &lengths), 0);
+  assert_null(values);
+  assert_null(lengths);
+  lengths = (const size_t *)&values;
+  assert_int_equal(census_view_data_row_values(d, 0, NULL, &lengths), 0);
+  assert_null(lengths);
+  assert_int_equal(census_view_data_row_values(NULL, 0, &values, NULL), 0);
   census_point p;
   assert_int_equal(census_view_data_row_point(d, 0, &p), CENSUS_OK);
   assert_int_equal(p.int_value, 9);
