@@ -45,17 +45,21 @@ static inline size_t census__shm_distribution_add(bool is_double, bool is_signed
                                                   uint64_t n, size_t last, size_t b,
                                                   const struct census__measurement *m) {
   double x = m->double_value;
-  uint64_t shift_bits = word_load(&src[WORD_SHIFT]); /* loaded either way: no branch */
-  shift_bits = n == 1 ? census__bits_of(x) : shift_bits;
-  double d = x - census__double_of(shift_bits);
-  uint64_t min = word_load(&src[WORD_MIN]), max = word_load(&src[WORD_MAX]);
+  double shift = dword_load(&src[WORD_SHIFT]); /* loaded either way: no branch */
+  shift = n == 1 ? x : shift;
+  double d = x - shift;
+  double min = dword_load(&src[WORD_MIN]), max = dword_load(&src[WORD_MAX]);
   word_store(&dst[WORD_COUNT], n);
-  word_store(&dst[WORD_SUM], census__sum_add(is_double, is_signed, word_load(&src[WORD_SUM]), m));
-  word_store(&dst[WORD_SHIFT], shift_bits);
-  word_store(&dst[WORD_S1], census__bits_of(census__double_of(word_load(&src[WORD_S1])) + d));
-  word_store(&dst[WORD_S2], census__bits_of(census__double_of(word_load(&src[WORD_S2])) + d * d));
-  word_store(&dst[WORD_MIN], x < census__double_of(min) ? census__bits_of(x) : min);
-  word_store(&dst[WORD_MAX], x > census__double_of(max) ? census__bits_of(x) : max);
+  if (is_double) { /* the double words one SSE move each (dword_load(), cell.h) */
+    dword_store(&dst[WORD_SUM], dword_load(&src[WORD_SUM]) + x);
+  } else {
+    word_store(&dst[WORD_SUM], census__sum_add(false, is_signed, word_load(&src[WORD_SUM]), m));
+  }
+  dword_store(&dst[WORD_SHIFT], shift);
+  dword_store(&dst[WORD_S1], dword_load(&src[WORD_S1]) + d);
+  dword_store(&dst[WORD_S2], dword_load(&src[WORD_S2]) + d * d);
+  dword_store(&dst[WORD_MIN], x < min ? x : min);
+  dword_store(&dst[WORD_MAX], x > max ? x : max);
   if (last) {
     word_store(&dst[last], word_load(&src[last]));
   }
