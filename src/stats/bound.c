@@ -335,7 +335,9 @@ static inline _Atomic uint64_t *gen_block(const struct bound_gen *gen, uint32_t 
   if (__builtin_expect(tid >= table->cap, 0)) {
     return NULL;
   }
-  return atomic_load_explicit(&table->blocks[tid], memory_order_acquire);
+  /* blocks + tid, not &blocks[tid]: GCC then folds the array's offset into the load (one add less)
+   */
+  return atomic_load_explicit(table->blocks + (size_t)tid, memory_order_acquire);
 }
 
 /* The slow path: brings the generation up to date with the measure's views and makes this
@@ -648,8 +650,7 @@ static census_status bound_slow_double(census_bound_measure *b, double value,
 static inline void bound_count_update(_Atomic uint64_t *block, struct census__thread_state *ts) {
   uint64_t seq;
   unsigned phase = census__window_enter(&ts->seq, &seq);
-  _Atomic uint64_t *w = block + phase;
-  word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
+  census__window_own_add(&block[phase + WORD_COUNT], 1);
   census__window_leave(&ts->seq, seq);
 }
 
@@ -683,12 +684,15 @@ static census_status bound_int_sum_int(census_bound_measure *b, int64_t value,
   if (__builtin_expect(!block, 0)) {
     return bound_record_slow(b, value, 0);
   }
-  struct census__measurement m = {b->measure, value, 0};
   uint64_t seq;
   unsigned phase = census__window_enter(&ts->seq, &seq);
-  _Atomic uint64_t *w = block + 2 * phase;
-  word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
-  word_store(&w[WORD_SUM], census__sum_add(false, false, word_load(&w[WORD_SUM]), &m));
+  _Atomic uint64_t *w = block + 2 * (size_t)phase;
+  census__window_own_add(&w[WORD_COUNT], 1);
+  /* census__sum_add()'s saturation (the word at most 2^63 and the value at most INT64_MAX, so no
+   * wrap), tested after the add: past INT64_MAX becomes (or stays) saturated. */
+  if (__builtin_expect((int64_t)census__window_own_add(&w[WORD_SUM], (uint64_t)value) < 0, 0)) {
+    word_store(&w[WORD_SUM], CENSUS__SUM_SATURATED);
+  }
   census__window_leave(&ts->seq, seq);
   return CENSUS_OK;
 }
@@ -714,7 +718,7 @@ bound_distribution_update(const struct bound_gen *gen, _Atomic uint64_t *block,
   unsigned phase = census__window_enter(&ts->seq, &seq);
   _Atomic uint64_t *w = block + phase * gen->dist_words;
   census__moments_add(is_double, !is_double && m->measure->signed_values, w, m);
-  word_store(&w[WORD_BUCKETS + i], word_load(&w[WORD_BUCKETS + i]) + 1);
+  census__window_own_add(&w[WORD_BUCKETS + i], 1);
   census__window_leave(&ts->seq, seq);
 }
 

@@ -51,6 +51,25 @@ static inline unsigned census__window_enter(_Atomic uint64_t *seq, uint64_t *sav
   return word;
 }
 
+/* Adds n to a cell word `w` of the calling thread's active half, inside its window, and returns
+ * the sum: a plain (non-atomic) read-modify-write, one `add` to memory on x86, where relaxed
+ * atomic loads and stores cost a load, an add and a store (compilers do not fuse atomics).
+ *
+ * Why no atomic is needed: the thread is the half's only writer, and every access of another
+ * thread to it is ordered with this one by the window. The collector reads and resets a half
+ * only after flipping away from it and seeing the writer leave every window entered before the
+ * flip (census__window_wait_quiescent() acquires what census__window_leave() released), or
+ * skips it; a writer that enters after a flip acquires the flip's store in
+ * census__window_enter(), so the collector's last harvest and reset of that half happen before
+ * its writes (with a relaxed phase load, TSan reports exactly that pair as a race:
+ * test_bound_threads_with_concurrent_collection). Exited threads' and freed handles' cells are
+ * read after their owner stopped, through a lock. The word stays an _Atomic uint64_t for those
+ * readers: the plain access goes through the same 8 aligned bytes, and _Atomic uint64_t has
+ * uint64_t's representation on every target census builds for. */
+static inline uint64_t census__window_own_add(_Atomic uint64_t *w, uint64_t n) {
+  return *(uint64_t *)w += n;
+}
+
 /* Leaves the window, publishing the writes made in it to the collector. */
 static inline void census__window_leave(_Atomic uint64_t *seq, uint64_t saved) {
   atomic_store_explicit(seq, saved + 2, memory_order_release);

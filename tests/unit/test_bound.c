@@ -167,6 +167,38 @@ static void test_bound_shapes_equal_plain_path(void **state) {
   census_tag_map_free(plain_tags);
 }
 
+/* Proves: the one-int-SUM shape's saturation is the plain path's (stats_internal.h): a sum that
+ * passes INT64_MAX in one half becomes the sticky saturated state, which the collection reports
+ * once in census/saturated_rows. The shapes test above cannot tell a half left at INT64_MAX from
+ * a saturated one (both export INT64_MAX); this can: a half at INT64_MAX merges without
+ * saturating, and the row is then not counted. */
+static void test_bound_int_sum_saturation_reported(void **state) {
+  (void)state;
+  census_status st;
+  const census_measure *m = census_measure_int64_new("bound/sat", "", "1", &st);
+  register_view("bound/sat_sum", m, NULL, 0, census_aggregation_sum_new());
+  census_diagnostics_set_callback(NULL, NULL);
+  census_bound_measure *b = census_measure_bind(m, NULL, &st);
+  assert_int_equal(census_bound_record_int64(b, INT64_MAX), CENSUS_OK);
+  assert_int_equal(census_bound_record_int64(b, 1), CENSUS_OK);
+  assert_int_equal(census_bound_record_int64(b, 5), CENSUS_OK); /* saturated stays saturated */
+  census_point p = row_point("bound/sat_sum", "");
+  assert_int_equal(p.count, 3);
+  assert_int_equal(p.int_value, INT64_MAX);
+  census_view_data *d = get_data("census/saturated_rows");
+  bool found = false;
+  for (size_t r = 0; r < census_view_data_row_count(d); r++) {
+    if (strcmp(census_view_data_row_value(d, r, 0), "bound/sat_sum") == 0) {
+      assert_int_equal(census_view_data_row_point(d, r, &p), CENSUS_OK);
+      assert_int_equal(p.int_value, 1);
+      found = true;
+    }
+  }
+  assert_true(found);
+  census_view_data_free(d);
+  census_bound_measure_free(b);
+}
+
 /* A view registered after binding receives later records through the old handle; the first view
  * keeps counting too. */
 static void test_bound_survives_view_registration(void **state) {
@@ -494,6 +526,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_bound_equals_plain_path),
       cmocka_unit_test(test_bound_shapes_equal_plain_path),
+      cmocka_unit_test(test_bound_int_sum_saturation_reported),
       cmocka_unit_test(test_bound_survives_view_registration),
       cmocka_unit_test(test_bound_refuses_invalid_values),
       cmocka_unit_test(test_bound_refusals_reported),
