@@ -105,7 +105,8 @@ static void expect_rows_equal(const char *view) {
  * each shape's own function; a double SUM, int64 values recorded into a double measure, two views
  * of one measure: the general loop) gives exactly the point the plain path gives for the same
  * values in the same order, bit for bit. The value sequence includes 0, a value past 2^53 and a
- * sum that saturates; the distributions' values fall in every bucket, on a bound too. */
+ * sum that saturates; the distributions' values fall in every bucket, on a bound too, for 3, 13
+ * and 40 bounds (the bound path's search: four unrolled steps, after a loop past 15 bounds). */
 static void test_bound_shapes_equal_plain_path(void **state) {
   (void)state;
   census_status st;
@@ -163,6 +164,23 @@ static void test_bound_shapes_equal_plain_path(void **state) {
   expect_rows_equal("bound/shape_d2_dist");
   expect_rows_equal("bound/shape_dc_count");
   expect_rows_equal("bound/shape_dd_dist");
+  /* 40 bounds (padded to 63: two looped steps, 32 and 16, before the four unrolled ones): values
+   * on every bound, between each pair, below the first and past the last. */
+  const census_measure *d_wide = census_measure_double_new("bound/shape_dw", "", "1", &st);
+  double wide[40];
+  for (int i = 0; i < 40; i++) {
+    wide[i] = 10.0 * (i + 1);
+  }
+  register_view("bound/shape_dw_dist", d_wide, &k, 1,
+                census_aggregation_distribution_new(wide, 40, &st));
+  census_bound_measure *b = census_measure_bind(d_wide, bound_tags, &st);
+  assert_non_null(b);
+  for (int v = 0; v <= 83; v++) {
+    assert_int_equal(census_bound_record_double(b, 5.0 * v), CENSUS_OK);
+    assert_int_equal(census_record_double(d_wide, 5.0 * v, plain_tags), CENSUS_OK);
+  }
+  census_bound_measure_free(b);
+  expect_rows_equal("bound/shape_dw_dist");
   census_tag_map_free(bound_tags);
   census_tag_map_free(plain_tags);
 }
