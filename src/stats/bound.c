@@ -50,10 +50,16 @@ struct bound_table {
 };
 
 /* What a record through a generation updates: one view with a COUNT aggregation, one view with
- * an int64 SUM (a counter's usual shape), one DISTRIBUTION view, each with its own function
- * (bound_int_fn) and no loop over views or switch on the aggregation, or anything else (several
- * views, other aggregations) through the general loop (bound_record_views()). */
-enum bound_fast { BOUND_GENERAL, BOUND_ONE_COUNT, BOUND_ONE_INT_SUM, BOUND_ONE_DISTRIBUTION };
+ * an int64 SUM (a counter's usual shape), one DISTRIBUTION view, one EXPONENTIAL view, each with
+ * its own function (bound_int_fn) and no loop over views or switch on the aggregation, or anything
+ * else (several views, other aggregations) through the general loop (bound_record_views()). */
+enum bound_fast {
+  BOUND_GENERAL,
+  BOUND_ONE_COUNT,
+  BOUND_ONE_INT_SUM,
+  BOUND_ONE_DISTRIBUTION,
+  BOUND_ONE_EXPONENTIAL
+};
 
 struct bound_gen;
 
@@ -84,11 +90,13 @@ struct bound_gen {
    * path, which hands the handle's tags to the exemplar reservoirs (exemplar.h). */
   bool exemplars;
   enum bound_fast fast;
-  /* BOUND_ONE_DISTRIBUTION: the view's cell words per half, and its bucket bounds padded with
+  /* BOUND_ONE_DISTRIBUTION and BOUND_ONE_EXPONENTIAL: the one view, and its cell words per half. */
+  const struct census__rview *one_view;
+  size_t one_words;
+  /* BOUND_ONE_DISTRIBUTION: its bucket bounds padded with
    * +inf to a power of two minus one, at least 15 (dist_step the first halving step, half that
    * power), so that the bucket search is dist_step's log2 fixed steps with no length bookkeeping,
    * the last four unrolled. */
-  size_t dist_words;
   size_t dist_step; /* >= 8 */
   double *dist_bounds;
 };
@@ -127,6 +135,10 @@ static census_status bound_distribution_int(census_bound_measure *b, int64_t val
                                             struct bound_gen *gen);
 static census_status bound_distribution_double(census_bound_measure *b, double value,
                                                struct bound_gen *gen);
+static census_status bound_exponential_int(census_bound_measure *b, int64_t value,
+                                           struct bound_gen *gen);
+static census_status bound_exponential_double(census_bound_measure *b, double value,
+                                              struct bound_gen *gen);
 static census_status bound_views_int(census_bound_measure *b, int64_t value, struct bound_gen *gen);
 static census_status bound_views_double(census_bound_measure *b, double value,
                                         struct bound_gen *gen);
@@ -219,11 +231,18 @@ static struct bound_gen *gen_new(census_bound_measure *b, struct census__view_li
         gen->dist_bounds[i] = i < agg->bound_count ? agg->bounds[i] : INFINITY;
       }
       gen->dist_step = padded / 2;
-      gen->dist_words = list->views[0]->words;
       gen->fast = BOUND_ONE_DISTRIBUTION;
       gen->record_int = bound_distribution_int;
       gen->record_double = bound_distribution_double;
     }
+  } else if (n == 1 && list->views[0]->record_type == CENSUS_AGGREGATION_EXPONENTIAL) {
+    gen->fast = BOUND_ONE_EXPONENTIAL;
+    gen->record_int = bound_exponential_int;
+    gen->record_double = bound_exponential_double;
+  }
+  if (n == 1) {
+    gen->one_view = list->views[0];
+    gen->one_words = list->views[0]->words;
   }
   if (gen->exemplars) { /* no blocks: every record goes unbound through the slow path */
     gen->record_int = bound_slow_int;
@@ -631,10 +650,9 @@ static inline _Atomic uint64_t *bound_fast_block(const struct bound_gen *gen,
   return gen_block(gen, (*ts)->tid);
 }
 
-/* The shapes' record functions (struct bound_gen.record_int/record_double): the fast path as
- * bound_fast_block() allows it, the cells updated inside the record window without a loop over
- * views or a switch on the aggregation; else the slow path (a tail call). The int64 ones serve
- * int64 measures only, the double ones double measures only (bound_record()). */
+/* The shapes' record functions (struct bound_gen.record_int/record_double). Each is one line: the
+ * shape and the value's type, constants to bound_shape_record(), which holds the one body. The
+ * int64 ones serve int64 measures only, the double ones double measures only (bound_record()). */
 
 static census_status bound_slow_int(census_bound_measure *b, int64_t value, struct bound_gen *gen) {
   (void)gen;
@@ -645,57 +663,6 @@ static census_status bound_slow_double(census_bound_measure *b, double value,
                                        struct bound_gen *gen) {
   (void)gen;
   return bound_record_slow(b, 0, value);
-}
-
-/* One COUNT view: words [count]. */
-static inline void bound_count_update(_Atomic uint64_t *block, struct census__thread_state *ts) {
-  uint64_t seq;
-  unsigned phase = census__window_enter(&ts->seq, &seq);
-  census__window_own_add(&block[phase + WORD_COUNT], 1);
-  census__window_leave(&ts->seq, seq);
-}
-
-static census_status bound_count_int(census_bound_measure *b, int64_t value,
-                                     struct bound_gen *gen) {
-  struct census__thread_state *ts;
-  _Atomic uint64_t *block = bound_fast_block(gen, &ts);
-  if (__builtin_expect(!block, 0)) {
-    return bound_record_slow(b, value, 0);
-  }
-  bound_count_update(block, ts);
-  return CENSUS_OK;
-}
-
-static census_status bound_count_double(census_bound_measure *b, double value,
-                                        struct bound_gen *gen) {
-  struct census__thread_state *ts;
-  _Atomic uint64_t *block = bound_fast_block(gen, &ts);
-  if (__builtin_expect(!block, 0)) {
-    return bound_record_slow(b, 0, value);
-  }
-  bound_count_update(block, ts);
-  return CENSUS_OK;
-}
-
-/* One SUM view of an int64 (non-negative) measure: words [count, sum]. */
-static census_status bound_int_sum_int(census_bound_measure *b, int64_t value,
-                                       struct bound_gen *gen) {
-  struct census__thread_state *ts;
-  _Atomic uint64_t *block = bound_fast_block(gen, &ts);
-  if (__builtin_expect(!block, 0)) {
-    return bound_record_slow(b, value, 0);
-  }
-  uint64_t seq;
-  unsigned phase = census__window_enter(&ts->seq, &seq);
-  _Atomic uint64_t *w = block + 2 * (size_t)phase;
-  census__window_own_add(&w[WORD_COUNT], 1);
-  /* census__sum_add()'s saturation (the word at most 2^63 and the value at most INT64_MAX, so no
-   * wrap), tested after the add: past INT64_MAX becomes (or stays) saturated. */
-  if (__builtin_expect((int64_t)census__window_own_add(&w[WORD_SUM], (uint64_t)value) < 0, 0)) {
-    word_store(&w[WORD_SUM], CENSUS__SUM_SATURATED);
-  }
-  census__window_leave(&ts->seq, seq);
-  return CENSUS_OK;
 }
 
 /* One step of bound_distribution_update()'s search: i + step if the last bound of the next step's
@@ -709,8 +676,7 @@ bound_search_step(const double *bounds, double x, size_t i, size_t step) {
   return bounds[next - 1] < x ? next : i;
 }
 
-/* One DISTRIBUTION view (its cell at offset 0), the value as for bound_measurement(); the
- * measure's type a constant in each caller. The moments as census__cell_distribution_update()
+/* One DISTRIBUTION view (its cell at offset 0): the moments as census__cell_distribution_update()
  * adds them; the bucket found in the padded bounds (struct bound_gen.dist_bounds): the number of
  * bounds below the value, as bucket_index() counts it (+inf pads are never below a value, NaN is
  * below nothing), in fixed halving steps. */
@@ -737,55 +703,105 @@ bound_distribution_update(const struct bound_gen *gen, _Atomic uint64_t *block,
   i = bound_search_step(bounds, x, i, 1);
   uint64_t seq;
   unsigned phase = census__window_enter(&ts->seq, &seq);
-  _Atomic uint64_t *w = block + phase * gen->dist_words;
+  _Atomic uint64_t *w = block + phase * gen->one_words;
   census__moments_add(is_double, !is_double && m->measure->signed_values, w, m);
   census__window_own_add(&w[WORD_BUCKETS + i], 1);
   census__window_leave(&ts->seq, seq);
 }
 
-static census_status bound_distribution_int(census_bound_measure *b, int64_t value,
-                                            struct bound_gen *gen) {
+/* A record through a generation of shape `shape` (a constant in each caller, as is_double, the
+ * measure's type): the fast path as bound_fast_block() allows it, the cells updated inside the
+ * record window without a loop over views or a switch on the aggregation (the switch below folds
+ * away), or the general loop (BOUND_GENERAL); else the slow path (a tail call). The value as for
+ * bound_measurement(): int_value for an int64 measure, double_value for a double one. */
+static inline __attribute__((always_inline)) census_status
+bound_shape_record(census_bound_measure *b, int64_t int_value, double double_value,
+                   struct bound_gen *gen, enum bound_fast shape, bool is_double) {
   struct census__thread_state *ts;
   _Atomic uint64_t *block = bound_fast_block(gen, &ts);
   if (__builtin_expect(!block, 0)) {
-    return bound_record_slow(b, value, 0);
+    return bound_record_slow(b, int_value, double_value);
   }
-  struct census__measurement m = {b->measure, value, (double)value};
-  bound_distribution_update(gen, block, ts, &m, false);
-  return CENSUS_OK;
+  struct census__measurement m = {b->measure, int_value,
+                                  is_double ? double_value : (double)int_value};
+  uint64_t seq;
+  unsigned phase;
+  _Atomic uint64_t *w;
+  switch (shape) {
+  case BOUND_ONE_COUNT: /* words: [count] */
+    phase = census__window_enter(&ts->seq, &seq);
+    census__window_own_add(&block[phase + WORD_COUNT], 1);
+    census__window_leave(&ts->seq, seq);
+    return CENSUS_OK;
+  case BOUND_ONE_INT_SUM: /* int64 (non-negative) measures only; words: [count, sum] */
+    phase = census__window_enter(&ts->seq, &seq);
+    w = block + 2 * (size_t)phase;
+    census__window_own_add(&w[WORD_COUNT], 1);
+    /* census__sum_add()'s saturation (the word at most 2^63 and the value at most INT64_MAX, so
+     * no wrap), tested after the add: past INT64_MAX becomes (or stays) saturated. */
+    if (__builtin_expect((int64_t)census__window_own_add(&w[WORD_SUM], (uint64_t)int_value) < 0,
+                         0)) {
+      word_store(&w[WORD_SUM], CENSUS__SUM_SATURATED);
+    }
+    census__window_leave(&ts->seq, seq);
+    return CENSUS_OK;
+  case BOUND_ONE_DISTRIBUTION:
+    bound_distribution_update(gen, block, ts, &m, is_double);
+    return CENSUS_OK;
+  case BOUND_ONE_EXPONENTIAL: /* out of line (exp_histogram.c), as the unbound path calls it */
+    phase = census__window_enter(&ts->seq, &seq);
+    census__exp_record(gen->one_view, block + phase * gen->one_words, &m);
+    census__window_leave(&ts->seq, seq);
+    return CENSUS_OK;
+  case BOUND_GENERAL:
+    break;
+  }
+  return bound_record_views(gen, block, ts, b->measure, int_value, double_value);
+}
+
+static census_status bound_count_int(census_bound_measure *b, int64_t value,
+                                     struct bound_gen *gen) {
+  return bound_shape_record(b, value, 0, gen, BOUND_ONE_COUNT, false);
+}
+
+static census_status bound_count_double(census_bound_measure *b, double value,
+                                        struct bound_gen *gen) {
+  return bound_shape_record(b, 0, value, gen, BOUND_ONE_COUNT, true);
+}
+
+static census_status bound_int_sum_int(census_bound_measure *b, int64_t value,
+                                       struct bound_gen *gen) {
+  return bound_shape_record(b, value, 0, gen, BOUND_ONE_INT_SUM, false);
+}
+
+static census_status bound_distribution_int(census_bound_measure *b, int64_t value,
+                                            struct bound_gen *gen) {
+  return bound_shape_record(b, value, 0, gen, BOUND_ONE_DISTRIBUTION, false);
 }
 
 static census_status bound_distribution_double(census_bound_measure *b, double value,
                                                struct bound_gen *gen) {
-  struct census__thread_state *ts;
-  _Atomic uint64_t *block = bound_fast_block(gen, &ts);
-  if (__builtin_expect(!block, 0)) {
-    return bound_record_slow(b, 0, value);
-  }
-  struct census__measurement m = {b->measure, 0, value};
-  bound_distribution_update(gen, block, ts, &m, true);
-  return CENSUS_OK;
+  return bound_shape_record(b, 0, value, gen, BOUND_ONE_DISTRIBUTION, true);
 }
 
-/* Anything else: the general loop over the views. */
+static census_status bound_exponential_int(census_bound_measure *b, int64_t value,
+                                           struct bound_gen *gen) {
+  return bound_shape_record(b, value, 0, gen, BOUND_ONE_EXPONENTIAL, false);
+}
+
+static census_status bound_exponential_double(census_bound_measure *b, double value,
+                                              struct bound_gen *gen) {
+  return bound_shape_record(b, 0, value, gen, BOUND_ONE_EXPONENTIAL, true);
+}
+
 static census_status bound_views_int(census_bound_measure *b, int64_t value,
                                      struct bound_gen *gen) {
-  struct census__thread_state *ts;
-  _Atomic uint64_t *block = bound_fast_block(gen, &ts);
-  if (__builtin_expect(!block, 0)) {
-    return bound_record_slow(b, value, 0);
-  }
-  return bound_record_views(gen, block, ts, b->measure, value, 0);
+  return bound_shape_record(b, value, 0, gen, BOUND_GENERAL, false);
 }
 
 static census_status bound_views_double(census_bound_measure *b, double value,
                                         struct bound_gen *gen) {
-  struct census__thread_state *ts;
-  _Atomic uint64_t *block = bound_fast_block(gen, &ts);
-  if (__builtin_expect(!block, 0)) {
-    return bound_record_slow(b, 0, value);
-  }
-  return bound_record_views(gen, block, ts, b->measure, 0, value);
+  return bound_shape_record(b, 0, value, gen, BOUND_GENERAL, true);
 }
 
 /* Records one validated value (as for bound_measurement()) through the current generation's

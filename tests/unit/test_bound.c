@@ -67,7 +67,8 @@ static void test_bound_equals_plain_path(void **state) {
 }
 
 /* Expects the rows "bound" and "plain" of `view` to hold the same point, bit for bit (count,
- * sums, mean, squared deviation, min, max, every bucket). */
+ * sums, mean, squared deviation, min, max, every bucket; an EXPONENTIAL view's scale, zero count,
+ * offset and buckets too). */
 static void expect_rows_equal(const char *view) {
   census_view_data *d = get_data(view);
   census_point p[2];
@@ -97,11 +98,30 @@ static void expect_rows_equal(const char *view) {
   for (size_t b = 0; b < p[0].bucket_count; b++) {
     assert_int_equal(p[0].bucket_counts[b], p[1].bucket_counts[b]);
   }
+  census_exponential_buckets e[2];
+  for (int i = 0; i < 2; i++) {
+    for (size_t r = 0; r < census_view_data_row_count(d); r++) {
+      if (strcmp(census_view_data_row_value(d, r, 0), names[i]) == 0 &&
+          census_view_data_row_exponential(d, r, &e[i]) != CENSUS_OK) {
+        e[i].bucket_count = SIZE_MAX; /* not an EXPONENTIAL view */
+      }
+    }
+  }
+  assert_int_equal(e[0].bucket_count, e[1].bucket_count);
+  if (e[0].bucket_count != SIZE_MAX) {
+    assert_int_equal(e[0].scale, e[1].scale);
+    assert_int_equal(e[0].zero_count, e[1].zero_count);
+    assert_int_equal(e[0].offset, e[1].offset);
+    for (size_t b = 0; b < e[0].bucket_count; b++) {
+      assert_int_equal(e[0].bucket_counts[b], e[1].bucket_counts[b]);
+    }
+  }
   census_view_data_free(d);
 }
 
 /* Proves: every shape the bound path updates its own way (one COUNT view of an int64 and of a
- * double measure, one int64 SUM view, one DISTRIBUTION view of an int64 and of a double measure:
+ * double measure, one int64 SUM view, one DISTRIBUTION and one EXPONENTIAL view of an int64 and
+ * of a double measure:
  * each shape's own function; a double SUM, int64 values recorded into a double measure, two views
  * of one measure: the general loop) gives exactly the point the plain path gives for the same
  * values in the same order, bit for bit. The value sequence includes 0, a value past 2^53 and a
@@ -133,7 +153,14 @@ static void test_bound_shapes_equal_plain_path(void **state) {
   double many[] = {0.5, 1, 2, 5, 7, 10, 14, 20, 42, 100, 333, 999, 1000};
   register_view("bound/shape_dd_dist", d_dist, &k, 1,
                 census_aggregation_distribution_new(many, 13, &st));
-  const census_measure *measures[] = {i_count, i_sum, d_sum, i_dist, d_two, d_count, d_dist};
+  /* One EXPONENTIAL view (max_size 8: the values' range lowers its scale) of an int64 and of a
+   * double measure: the one-EXPONENTIAL shape. */
+  const census_measure *i_exp = census_measure_int64_new("bound/shape_ie", "", "1", &st);
+  const census_measure *d_exp = census_measure_double_new("bound/shape_de", "", "1", &st);
+  register_view("bound/shape_ie_exp", i_exp, &k, 1, census_aggregation_exponential_new(8, 20, &st));
+  register_view("bound/shape_de_exp", d_exp, &k, 1, census_aggregation_exponential_new(8, 20, &st));
+  const census_measure *measures[] = {i_count, i_sum,  d_sum, i_dist, d_two,
+                                      d_count, d_dist, i_exp, d_exp};
   census_tag_map *bound_tags = census_tag_map_new(), *plain_tags = census_tag_map_new();
   census_tag_map_put(bound_tags, k, "bound");
   census_tag_map_put(plain_tags, k, "plain");
@@ -141,7 +168,7 @@ static void test_bound_shapes_equal_plain_path(void **state) {
   for (size_t i = 0; i < sizeof measures / sizeof measures[0]; i++) {
     census_bound_measure *b = census_measure_bind(measures[i], bound_tags, &st);
     assert_non_null(b);
-    bool is_int = i != 2 && i != 4 && i != 5 && i != 6;
+    bool is_int = i != 2 && i != 4 && i != 5 && i != 6 && i != 8;
     for (int round = 0; round < 3; round++) {
       for (size_t v = 0; v < sizeof values / sizeof values[0]; v++) {
         if (is_int || v % 2 == 0) { /* int64 values: into int64 and (converted) double measures */
@@ -164,6 +191,8 @@ static void test_bound_shapes_equal_plain_path(void **state) {
   expect_rows_equal("bound/shape_d2_dist");
   expect_rows_equal("bound/shape_dc_count");
   expect_rows_equal("bound/shape_dd_dist");
+  expect_rows_equal("bound/shape_ie_exp");
+  expect_rows_equal("bound/shape_de_exp");
   /* 40 bounds (padded to 63: two looped steps, 32 and 16, before the four unrolled ones): values
    * on every bound, between each pair, below the first and past the last. */
   const census_measure *d_wide = census_measure_double_new("bound/shape_dw", "", "1", &st);
