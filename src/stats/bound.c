@@ -25,7 +25,6 @@
  */
 #include "stats/bound.h"
 
-#include <float.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,9 +106,11 @@ struct census_bound_measure {
    * for a signed one (only -1 takes the other path, which accepts it), 0 for a double measure
    * (every value converted on the other path). Constant for the handle's life. */
   uint64_t int_limit;
-  /* census_bound_record_double()'s: DBL_MAX for a double measure, -1 for an int64 one (every
-   * value then takes the other path, which refuses it). */
-  double double_max;
+  /* census_bound_record_double()'s, on the value's bits: bits < double_limit for a plainly valid
+   * value. The bits of +inf for a double measure: below them are exactly +0 and the positive
+   * finite values (negatives, -0 included, have the sign bit; NaNs lie above +inf). 0 for an
+   * int64 measure: every value then takes the other path, which refuses it. */
+  uint64_t double_limit;
   struct census_bound_measure *next; /* the live or the retired list */
   const census_measure *measure;
   census_tag_map *tags;
@@ -274,7 +275,7 @@ CENSUS_EXPORT census_bound_measure *census_measure_bind(const census_measure *me
       b->int_limit = measure->type != CENSUS_MEASURE_INT64 ? 0
                      : measure->signed_values              ? UINT64_MAX
                                                            : (uint64_t)1 << 63;
-      b->double_max = measure->type == CENSUS_MEASURE_DOUBLE ? DBL_MAX : -1.0;
+      b->double_limit = measure->type == CENSUS_MEASURE_DOUBLE ? census__bits_of(INFINITY) : 0;
       b->tags = copy;
       census__mutex_init(&b->mu, CENSUS__LOCK_BOUND);
       atomic_init(&b->gen, unresolved);
@@ -854,10 +855,11 @@ CENSUS_EXPORT census_status census_bound_record_double(census_bound_measure *b, 
   if (!b) {
     return CENSUS_EINVAL;
   }
-  /* One compare pair accepts the common case: 0 <= value <= b->double_max is false for NaN,
-   * +-Inf, negatives and any value for an int64 measure (double_max -1), which
-   * census__measurement_check() and the measure's type then sort out. */
-  if (__builtin_expect(!(value >= 0 && value <= b->double_max), 0)) {
+  /* One integer compare of the value's bits accepts the common case (b->double_limit); NaN,
+   * +-Inf, negatives, -0 and any value for an int64 measure go to census__measurement_check() and
+   * the measure's type (-0 is then accepted: the same record). Two float compares cost 3
+   * instructions more. */
+  if (__builtin_expect(census__bits_of(value) >= b->double_limit, 0)) {
     return bound_record_double_other(b, value);
   }
   struct bound_gen *gen = atomic_load_explicit(&b->gen, memory_order_acquire);

@@ -296,15 +296,21 @@ static void test_bound_refuses_invalid_values(void **state) {
   assert_int_equal(census_bound_record_double(bd, -INFINITY), CENSUS_ENONFINITE);
   assert_int_equal(census_bound_record_double(bd, INFINITY), CENSUS_ENONFINITE);
   assert_int_equal(census_bound_record_double(bd, -0.5), CENSUS_ENEGATIVE);
+  assert_int_equal(census_bound_record_double(bd, -NAN), CENSUS_ENONFINITE); /* sign bit set */
+  assert_int_equal(census_bound_record_double(bd, -DBL_MIN), CENSUS_ENEGATIVE);
+  assert_int_equal(census_bound_record_double(bi, 0.0), CENSUS_ETYPE); /* bits 0: the int64 limit */
   assert_int_equal(census_bound_record_int64(bi, 0), CENSUS_OK);
   assert_int_equal(row_point("bound/inv_i_count", "").count, 1);
   census_view_data *none = census_view_data_get("bound/inv_d_count", &st);
   assert_int_equal(census_view_data_row_count(none), 0);
   census_view_data_free(none);
-  /* The boundaries of the plainly valid range (the fast check): both are recorded. */
+  /* The boundaries of the plainly valid range (the fast check on the value's bits: +0 up to
+   * DBL_MAX, a denormal between) and -0 (the other path accepts it): all are recorded. */
   assert_int_equal(census_bound_record_double(bd, DBL_MAX), CENSUS_OK);
   assert_int_equal(census_bound_record_double(bd, -0.0), CENSUS_OK);
-  assert_int_equal(row_point("bound/inv_d_count", "").count, 2);
+  assert_int_equal(census_bound_record_double(bd, 0.0), CENSUS_OK);
+  assert_int_equal(census_bound_record_double(bd, 4.9406564584124654e-324), CENSUS_OK);
+  assert_int_equal(row_point("bound/inv_d_count", "").count, 4);
   assert_int_equal(census_bound_record_int64(NULL, 1), CENSUS_EINVAL);
   assert_null(census_measure_bind(NULL, NULL, &st));
   assert_int_equal(st, CENSUS_EINVAL);
