@@ -25,7 +25,6 @@
  */
 #include "stats/bound.h"
 
-#include <float.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,10 +49,16 @@ struct bound_table {
 };
 
 /* What a record through a generation updates: one view with a COUNT aggregation, one view with
- * an int64 SUM (a counter's usual shape), one DISTRIBUTION view, each with its own function
- * (bound_int_fn) and no loop over views or switch on the aggregation, or anything else (several
- * views, other aggregations) through the general loop (bound_record_views()). */
-enum bound_fast { BOUND_GENERAL, BOUND_ONE_COUNT, BOUND_ONE_INT_SUM, BOUND_ONE_DISTRIBUTION };
+ * an int64 SUM (a counter's usual shape), one DISTRIBUTION view, one EXPONENTIAL view, each with
+ * its own function (bound_int_fn) and no loop over views or switch on the aggregation, or anything
+ * else (several views, other aggregations) through the general loop (bound_record_views()). */
+enum bound_fast {
+  BOUND_GENERAL,
+  BOUND_ONE_COUNT,
+  BOUND_ONE_INT_SUM,
+  BOUND_ONE_DISTRIBUTION,
+  BOUND_ONE_EXPONENTIAL
+};
 
 struct bound_gen;
 
@@ -90,11 +95,14 @@ struct bound_gen {
    * generation's). */
   bool shm;
   enum bound_fast fast;
-  /* BOUND_ONE_DISTRIBUTION: the view's cell words per half, and its bucket bounds padded with
-   * +inf to a power of two minus one (dist_step the first halving step, half that power), so that
-   * the bucket search is dist_step's log2 fixed steps with no length bookkeeping. */
-  size_t dist_words;
-  size_t dist_step; /* >= 1 */
+  /* BOUND_ONE_DISTRIBUTION and BOUND_ONE_EXPONENTIAL: the one view, and its cell words per half. */
+  const struct census__rview *one_view;
+  size_t one_words;
+  /* BOUND_ONE_DISTRIBUTION: its bucket bounds padded with
+   * +inf to a power of two minus one, at least 15 (dist_step the first halving step, half that
+   * power), so that the bucket search is dist_step's log2 fixed steps with no length bookkeeping,
+   * the last four unrolled. */
+  size_t dist_step; /* >= 8 */
   double *dist_bounds;
 };
 
@@ -104,9 +112,11 @@ struct census_bound_measure {
    * for a signed one (only -1 takes the other path, which accepts it), 0 for a double measure
    * (every value converted on the other path). Constant for the handle's life. */
   uint64_t int_limit;
-  /* census_bound_record_double()'s: DBL_MAX for a double measure, -1 for an int64 one (every
-   * value then takes the other path, which refuses it). */
-  double double_max;
+  /* census_bound_record_double()'s, on the value's bits: bits < double_limit for a plainly valid
+   * value. The bits of +inf for a double measure: below them are exactly +0 and the positive
+   * finite values (negatives, -0 included, have the sign bit; NaNs lie above +inf). 0 for an
+   * int64 measure: every value then takes the other path, which refuses it. */
+  uint64_t double_limit;
   struct census_bound_measure *next; /* the live or the retired list */
   const census_measure *measure;
   census_tag_map *tags;
@@ -132,6 +142,10 @@ static census_status bound_distribution_int(census_bound_measure *b, int64_t val
                                             struct bound_gen *gen);
 static census_status bound_distribution_double(census_bound_measure *b, double value,
                                                struct bound_gen *gen);
+static census_status bound_exponential_int(census_bound_measure *b, int64_t value,
+                                           struct bound_gen *gen);
+static census_status bound_exponential_double(census_bound_measure *b, double value,
+                                              struct bound_gen *gen);
 static census_status bound_views_int(census_bound_measure *b, int64_t value, struct bound_gen *gen);
 static census_status bound_views_double(census_bound_measure *b, double value,
                                         struct bound_gen *gen);
@@ -217,7 +231,7 @@ static struct bound_gen *gen_new(census_bound_measure *b, struct census__view_li
     gen->record_int = bound_int_sum_int;
   } else if (n == 1 && list->views[0]->record_type == CENSUS_AGGREGATION_DISTRIBUTION) {
     const struct census_aggregation *agg = &list->views[0]->def.aggregation;
-    size_t padded = 2; /* at least one pad, so at least one step */
+    size_t padded = 16; /* 2^k - 1 slots, k >= 4: the search's four unrolled last steps */
     while (padded <= agg->bound_count) {
       padded *= 2;
     }
@@ -227,11 +241,18 @@ static struct bound_gen *gen_new(census_bound_measure *b, struct census__view_li
         gen->dist_bounds[i] = i < agg->bound_count ? agg->bounds[i] : INFINITY;
       }
       gen->dist_step = padded / 2;
-      gen->dist_words = list->views[0]->words;
       gen->fast = BOUND_ONE_DISTRIBUTION;
       gen->record_int = bound_distribution_int;
       gen->record_double = bound_distribution_double;
     }
+  } else if (n == 1 && list->views[0]->record_type == CENSUS_AGGREGATION_EXPONENTIAL) {
+    gen->fast = BOUND_ONE_EXPONENTIAL;
+    gen->record_int = bound_exponential_int;
+    gen->record_double = bound_exponential_double;
+  }
+  if (n == 1) {
+    gen->one_view = list->views[0];
+    gen->one_words = list->views[0]->words;
   }
   gen->shm = shm;
   if (shm) {
@@ -267,7 +288,7 @@ CENSUS_EXPORT census_bound_measure *census_measure_bind(const census_measure *me
       b->int_limit = measure->type != CENSUS_MEASURE_INT64 ? 0
                      : measure->signed_values              ? UINT64_MAX
                                                            : (uint64_t)1 << 63;
-      b->double_max = measure->type == CENSUS_MEASURE_DOUBLE ? DBL_MAX : -1.0;
+      b->double_limit = measure->type == CENSUS_MEASURE_DOUBLE ? census__bits_of(INFINITY) : 0;
       b->tags = copy;
       census__mutex_init(&b->mu, CENSUS__LOCK_BOUND);
       atomic_init(&b->gen, unresolved);
@@ -354,7 +375,9 @@ static inline _Atomic uint64_t *gen_block(const struct bound_gen *gen, uint32_t 
   if (__builtin_expect(tid >= table->cap, 0)) {
     return NULL;
   }
-  return atomic_load_explicit(&table->blocks[tid], memory_order_acquire);
+  /* blocks + tid, not &blocks[tid]: GCC then folds the array's offset into the load (one add less)
+   */
+  return atomic_load_explicit(table->blocks + (size_t)tid, memory_order_acquire);
 }
 
 /* The slow path: brings the generation up to date with the measure's views and makes this
@@ -622,10 +645,9 @@ static inline _Atomic uint64_t *bound_fast_block(const struct bound_gen *gen,
   return gen_block(gen, (*ts)->tid);
 }
 
-/* The shapes' record functions (struct bound_gen.record_int/record_double): the fast path as
- * bound_fast_block() allows it, the cells updated inside the record window without a loop over
- * views or a switch on the aggregation; else the slow path (a tail call). The int64 ones serve
- * int64 measures only, the double ones double measures only (bound_record()). */
+/* The shapes' record functions (struct bound_gen.record_int/record_double). Each is one line: the
+ * shape and the value's type, constants to bound_shape_record(), which holds the one body. The
+ * int64 ones serve int64 measures only, the double ones double measures only (bound_record()). */
 
 static census_status bound_slow_int(census_bound_measure *b, int64_t value, struct bound_gen *gen) {
   (void)gen;
@@ -638,57 +660,18 @@ static census_status bound_slow_double(census_bound_measure *b, double value,
   return bound_record_slow(b, 0, value);
 }
 
-/* One COUNT view: words [count]. */
-static inline void bound_count_update(_Atomic uint64_t *block, struct census__thread_state *ts) {
-  uint64_t seq;
-  unsigned phase = census__window_enter(&ts->seq, &seq);
-  _Atomic uint64_t *w = block + phase;
-  word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
-  census__window_leave(&ts->seq, seq);
+/* One step of bound_distribution_update()'s search: i + step if the last bound of the next step's
+ * window is below x, else i. The empty asm hides i + step from GCC, which otherwise turns the
+ * unrolled steps' selects into branches (mispredicted on varying values); so each stays a lea, a
+ * compare and a cmov. */
+static inline __attribute__((always_inline)) size_t
+bound_search_step(const double *bounds, double x, size_t i, size_t step) {
+  size_t next = i + step;
+  __asm__("" : "+r"(next));
+  return bounds[next - 1] < x ? next : i;
 }
 
-static census_status bound_count_int(census_bound_measure *b, int64_t value,
-                                     struct bound_gen *gen) {
-  struct census__thread_state *ts;
-  _Atomic uint64_t *block = bound_fast_block(gen, &ts);
-  if (__builtin_expect(!block, 0)) {
-    return bound_record_slow(b, value, 0);
-  }
-  bound_count_update(block, ts);
-  return CENSUS_OK;
-}
-
-static census_status bound_count_double(census_bound_measure *b, double value,
-                                        struct bound_gen *gen) {
-  struct census__thread_state *ts;
-  _Atomic uint64_t *block = bound_fast_block(gen, &ts);
-  if (__builtin_expect(!block, 0)) {
-    return bound_record_slow(b, 0, value);
-  }
-  bound_count_update(block, ts);
-  return CENSUS_OK;
-}
-
-/* One SUM view of an int64 (non-negative) measure: words [count, sum]. */
-static census_status bound_int_sum_int(census_bound_measure *b, int64_t value,
-                                       struct bound_gen *gen) {
-  struct census__thread_state *ts;
-  _Atomic uint64_t *block = bound_fast_block(gen, &ts);
-  if (__builtin_expect(!block, 0)) {
-    return bound_record_slow(b, value, 0);
-  }
-  struct census__measurement m = {b->measure, value, 0};
-  uint64_t seq;
-  unsigned phase = census__window_enter(&ts->seq, &seq);
-  _Atomic uint64_t *w = block + 2 * phase;
-  word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
-  word_store(&w[WORD_SUM], census__sum_add(false, false, word_load(&w[WORD_SUM]), &m));
-  census__window_leave(&ts->seq, seq);
-  return CENSUS_OK;
-}
-
-/* One DISTRIBUTION view (its cell at offset 0), the value as for bound_measurement(); the
- * measure's type a constant in each caller. The moments as census__cell_distribution_update()
+/* One DISTRIBUTION view (its cell at offset 0): the moments as census__cell_distribution_update()
  * adds them; the bucket found in the padded bounds (struct bound_gen.dist_bounds): the number of
  * bounds below the value, as bucket_index() counts it (+inf pads are never below a value, NaN is
  * below nothing), in fixed halving steps. */
@@ -696,11 +679,20 @@ static inline __attribute__((always_inline)) size_t
 bound_distribution_bucket(const struct bound_gen *gen, double x) {
   const double *bounds = gen->dist_bounds;
   size_t i = 0;
+  /* Past 15 bounds, the steps down to 16 in a loop; then (for up to 15 bounds, only) the last
+   * four steps unrolled, each a lea, a compare and a cmov (the loop's 5 instructions per step
+   * for 4 steps: 20; this, 2 + 12). */
   size_t step = gen->dist_step;
-  do { /* a compare and a cmov per step (an unrolled switch measured 2 instructions more) */
-    i = bounds[i + step - 1] < x ? i + step : i;
-    step >>= 1;
-  } while (step);
+  if (__builtin_expect(step > 8, 0)) {
+    do {
+      i = bounds[i + step - 1] < x ? i + step : i;
+      step >>= 1;
+    } while (step > 8);
+  }
+  i = bound_search_step(bounds, x, i, 8);
+  i = bound_search_step(bounds, x, i, 4);
+  i = bound_search_step(bounds, x, i, 2);
+  i = bound_search_step(bounds, x, i, 1);
   return i;
 }
 
@@ -711,55 +703,105 @@ bound_distribution_update(const struct bound_gen *gen, _Atomic uint64_t *block,
   size_t i = bound_distribution_bucket(gen, m->double_value);
   uint64_t seq;
   unsigned phase = census__window_enter(&ts->seq, &seq);
-  _Atomic uint64_t *w = block + phase * gen->dist_words;
+  _Atomic uint64_t *w = block + phase * gen->one_words;
   census__moments_add(is_double, !is_double && m->measure->signed_values, w, m);
-  word_store(&w[WORD_BUCKETS + i], word_load(&w[WORD_BUCKETS + i]) + 1);
+  census__window_own_add(&w[WORD_BUCKETS + i], 1);
   census__window_leave(&ts->seq, seq);
+}
+
+/* A record through a generation of shape `shape` (a constant in each caller, as is_double, the
+ * measure's type): the fast path as bound_fast_block() allows it, the cells updated inside the
+ * record window without a loop over views or a switch on the aggregation (the switch below folds
+ * away), or the general loop (BOUND_GENERAL); else the slow path (a tail call). The value as for
+ * bound_measurement(): int_value for an int64 measure, double_value for a double one. */
+static inline __attribute__((always_inline)) census_status
+bound_shape_record(census_bound_measure *b, int64_t int_value, double double_value,
+                   struct bound_gen *gen, enum bound_fast shape, bool is_double) {
+  struct census__thread_state *ts;
+  _Atomic uint64_t *block = bound_fast_block(gen, &ts);
+  if (__builtin_expect(!block, 0)) {
+    return bound_record_slow(b, int_value, double_value);
+  }
+  struct census__measurement m = {b->measure, int_value,
+                                  is_double ? double_value : (double)int_value};
+  uint64_t seq;
+  unsigned phase;
+  _Atomic uint64_t *w;
+  switch (shape) {
+  case BOUND_ONE_COUNT: /* words: [count] */
+    phase = census__window_enter(&ts->seq, &seq);
+    census__window_own_add(&block[phase + WORD_COUNT], 1);
+    census__window_leave(&ts->seq, seq);
+    return CENSUS_OK;
+  case BOUND_ONE_INT_SUM: /* int64 (non-negative) measures only; words: [count, sum] */
+    phase = census__window_enter(&ts->seq, &seq);
+    w = block + 2 * (size_t)phase;
+    census__window_own_add(&w[WORD_COUNT], 1);
+    /* census__sum_add()'s saturation (the word at most 2^63 and the value at most INT64_MAX, so
+     * no wrap), tested after the add: past INT64_MAX becomes (or stays) saturated. */
+    if (__builtin_expect((int64_t)census__window_own_add(&w[WORD_SUM], (uint64_t)int_value) < 0,
+                         0)) {
+      word_store(&w[WORD_SUM], CENSUS__SUM_SATURATED);
+    }
+    census__window_leave(&ts->seq, seq);
+    return CENSUS_OK;
+  case BOUND_ONE_DISTRIBUTION:
+    bound_distribution_update(gen, block, ts, &m, is_double);
+    return CENSUS_OK;
+  case BOUND_ONE_EXPONENTIAL: /* out of line (exp_histogram.c), as the unbound path calls it */
+    phase = census__window_enter(&ts->seq, &seq);
+    census__exp_record(gen->one_view, block + phase * gen->one_words, &m);
+    census__window_leave(&ts->seq, seq);
+    return CENSUS_OK;
+  case BOUND_GENERAL:
+    break;
+  }
+  return bound_record_views(gen, block, ts, b->measure, int_value, double_value);
+}
+
+static census_status bound_count_int(census_bound_measure *b, int64_t value,
+                                     struct bound_gen *gen) {
+  return bound_shape_record(b, value, 0, gen, BOUND_ONE_COUNT, false);
+}
+
+static census_status bound_count_double(census_bound_measure *b, double value,
+                                        struct bound_gen *gen) {
+  return bound_shape_record(b, 0, value, gen, BOUND_ONE_COUNT, true);
+}
+
+static census_status bound_int_sum_int(census_bound_measure *b, int64_t value,
+                                       struct bound_gen *gen) {
+  return bound_shape_record(b, value, 0, gen, BOUND_ONE_INT_SUM, false);
 }
 
 static census_status bound_distribution_int(census_bound_measure *b, int64_t value,
                                             struct bound_gen *gen) {
-  struct census__thread_state *ts;
-  _Atomic uint64_t *block = bound_fast_block(gen, &ts);
-  if (__builtin_expect(!block, 0)) {
-    return bound_record_slow(b, value, 0);
-  }
-  struct census__measurement m = {b->measure, value, (double)value};
-  bound_distribution_update(gen, block, ts, &m, false);
-  return CENSUS_OK;
+  return bound_shape_record(b, value, 0, gen, BOUND_ONE_DISTRIBUTION, false);
 }
 
 static census_status bound_distribution_double(census_bound_measure *b, double value,
                                                struct bound_gen *gen) {
-  struct census__thread_state *ts;
-  _Atomic uint64_t *block = bound_fast_block(gen, &ts);
-  if (__builtin_expect(!block, 0)) {
-    return bound_record_slow(b, 0, value);
-  }
-  struct census__measurement m = {b->measure, 0, value};
-  bound_distribution_update(gen, block, ts, &m, true);
-  return CENSUS_OK;
+  return bound_shape_record(b, 0, value, gen, BOUND_ONE_DISTRIBUTION, true);
 }
 
-/* Anything else: the general loop over the views. */
+static census_status bound_exponential_int(census_bound_measure *b, int64_t value,
+                                           struct bound_gen *gen) {
+  return bound_shape_record(b, value, 0, gen, BOUND_ONE_EXPONENTIAL, false);
+}
+
+static census_status bound_exponential_double(census_bound_measure *b, double value,
+                                              struct bound_gen *gen) {
+  return bound_shape_record(b, 0, value, gen, BOUND_ONE_EXPONENTIAL, true);
+}
+
 static census_status bound_views_int(census_bound_measure *b, int64_t value,
                                      struct bound_gen *gen) {
-  struct census__thread_state *ts;
-  _Atomic uint64_t *block = bound_fast_block(gen, &ts);
-  if (__builtin_expect(!block, 0)) {
-    return bound_record_slow(b, value, 0);
-  }
-  return bound_record_views(gen, block, ts, b->measure, value, 0);
+  return bound_shape_record(b, value, 0, gen, BOUND_GENERAL, false);
 }
 
 static census_status bound_views_double(census_bound_measure *b, double value,
                                         struct bound_gen *gen) {
-  struct census__thread_state *ts;
-  _Atomic uint64_t *block = bound_fast_block(gen, &ts);
-  if (__builtin_expect(!block, 0)) {
-    return bound_record_slow(b, 0, value);
-  }
-  return bound_record_views(gen, block, ts, b->measure, 0, value);
+  return bound_shape_record(b, 0, value, gen, BOUND_GENERAL, true);
 }
 
 /* ---- the shapes in shared-memory mode --------------------------------------------------- */
@@ -843,7 +885,7 @@ bound_shm_distribution(census_bound_measure *b, struct bound_gen *gen, int64_t i
                        double double_value, bool is_double) {
   struct census__thread_state *ts;
   struct census__shm_cell *cell;
-  _Atomic uint64_t *block = bound_shm_block(gen, 2 * gen->dist_words, &ts, &cell);
+  _Atomic uint64_t *block = bound_shm_block(gen, 2 * gen->one_words, &ts, &cell);
   if (__builtin_expect(!block, 0)) {
     return bound_record_slow(b, int_value, double_value);
   }
@@ -852,10 +894,10 @@ bound_shm_distribution(census_bound_measure *b, struct bound_gen *gen, int64_t i
   size_t bucket = WORD_BUCKETS + bound_distribution_bucket(gen, double_value);
   uint64_t seq;
   unsigned phase = census__window_enter(&ts->seq, &seq);
-  _Atomic uint64_t *w = block + phase * gen->dist_words;
+  _Atomic uint64_t *w = block + phase * gen->one_words;
   census__moments_add(is_double, is_signed, w, &m);
-  word_store(&w[bucket], word_load(&w[bucket]) + 1);
-  census__shm_distribution_record(gen->dist_words, cell, is_double, is_signed, bucket, &m);
+  census__window_own_add(&w[bucket], 1);
+  census__shm_distribution_record(gen->one_words, cell, is_double, is_signed, bucket, &m);
   census__window_leave(&ts->seq, seq);
   return CENSUS_OK;
 }
@@ -965,10 +1007,11 @@ CENSUS_EXPORT census_status census_bound_record_double(census_bound_measure *b, 
   if (!b) {
     return CENSUS_EINVAL;
   }
-  /* One compare pair accepts the common case: 0 <= value <= b->double_max is false for NaN,
-   * +-Inf, negatives and any value for an int64 measure (double_max -1), which
-   * census__measurement_check() and the measure's type then sort out. */
-  if (__builtin_expect(!(value >= 0 && value <= b->double_max), 0)) {
+  /* One integer compare of the value's bits accepts the common case (b->double_limit); NaN,
+   * +-Inf, negatives, -0 and any value for an int64 measure go to census__measurement_check() and
+   * the measure's type (-0 is then accepted: the same record). Two float compares cost 3
+   * instructions more. */
+  if (__builtin_expect(census__bits_of(value) >= b->double_limit, 0)) {
     return bound_record_double_other(b, value);
   }
   struct bound_gen *gen = atomic_load_explicit(&b->gen, memory_order_acquire);

@@ -7,7 +7,8 @@
  *      membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) the kernel runs a full barrier on every CPU
  *      running one of our threads, which pairs with the compiler-only barrier recorders place
  *      between "seq odd" and "read phase" (the asymmetric Dekker pattern of userspace RCU). Without
- *      membarrier, recorders issue a real fence there instead (census__window.recorders_fence);
+ *      membarrier, recorders issue a real fence there instead (CENSUS__WINDOW_FENCE in
+ * census__window.word);
  *   3. for each live thread, waits until it is outside any record call that might have read the
  *      old phase: seq even, or changed since first seen odd. A thread stuck longer than
  *      QUIESCE_WAIT_NS (stopped in a debugger, say) is skipped this time; its old half keeps its

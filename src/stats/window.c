@@ -10,17 +10,19 @@
 
 #define QUIESCE_WAIT_NS (200 * 1000000LL)
 
-struct census__window_state census__window = {.recorders_fence = true};
+struct census__window_state census__window = {.word = CENSUS__WINDOW_FENCE};
 
 void census__window_load(void) {
   long registered = syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0);
-  census__window.recorders_fence = registered != 0;
+  if (registered == 0) {
+    atomic_fetch_and_explicit(&census__window.word, ~CENSUS__WINDOW_FENCE, memory_order_seq_cst);
+  }
 }
 
 unsigned census__window_flip(void) {
-  unsigned old = atomic_load_explicit(&census__window.phase, memory_order_relaxed);
-  atomic_store_explicit(&census__window.phase, old ^ 1, memory_order_seq_cst);
-  if (census__window.recorders_fence) {
+  unsigned word = atomic_fetch_xor_explicit(&census__window.word, 1, memory_order_seq_cst);
+  unsigned old = word & 1;
+  if (word & CENSUS__WINDOW_FENCE) {
     atomic_thread_fence(memory_order_seq_cst); /* pairs with the recorders' own fence */
   } else {
     /* Registered at load, so this cannot fail with EPERM; the fence keeps the compiler from
@@ -32,7 +34,8 @@ unsigned census__window_flip(void) {
 }
 
 void census__window_unflip(unsigned old_phase) {
-  atomic_store_explicit(&census__window.phase, old_phase, memory_order_seq_cst);
+  unsigned word = atomic_load_explicit(&census__window.word, memory_order_relaxed);
+  atomic_store_explicit(&census__window.word, (word & ~1u) | old_phase, memory_order_seq_cst);
 }
 
 bool census__window_wait_quiescent(_Atomic uint64_t *seq) {

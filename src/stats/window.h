@@ -14,28 +14,60 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The phase and the barrier choice in one word, so that entering the window reads both with one
+ * load: bit 0 the phase (which half of every cell recorders write; flipped per collection),
+ * CENSUS__WINDOW_FENCE set unless membarrier() was registered at load (recorders then issue a full
+ * fence themselves). Starts with the flag (safe); census__window_load() clears it once. The flag
+ * is the sign bit, so that the common case (no flag) is the phase itself after one sign test. */
+#define CENSUS__WINDOW_FENCE 0x80000000u
+
 struct census__window_state {
-  _Atomic unsigned phase; /* which half of every cell recorders write; flipped per collection */
-  /* True unless membarrier() was registered at load: recorders then issue a full fence
-   * themselves. Starts true (safe), set once by census__window_load(). */
-  bool recorders_fence;
+  _Atomic unsigned word; /* phase | CENSUS__WINDOW_FENCE */
 };
 
-extern struct census__window_state census__window;
+/* Hidden, so that code in the library addresses it directly (%rip-relative), not through the
+ * GOT: one instruction less on every record path. */
+extern __attribute__((visibility("hidden"))) struct census__window_state census__window;
 
 /* Enters the calling thread's window (its `seq` counter) and returns the phase: the half to
- * write. *saved receives the counter's value for census__window_leave(). */
+ * write. *saved receives the counter's value for census__window_leave().
+ *
+ * The phase is read after seq is stored odd: with membarrier the compiler barrier suffices (the
+ * collector's membarrier pairs with it), so the one load of the word gives the flag and the phase.
+ * With the flag, that load came before the fence and only says "fence": the phase is read again
+ * after it. The phase load acquires, pairing with the flip's store: what the collector did to a
+ * half before flipping to it (harvest, reset) happens before this thread writes it, which is what
+ * lets the owner update words with plain adds (census__window_own_add()). Free on x86 (a plain
+ * mov); one ldar on AArch64. */
 static inline unsigned census__window_enter(_Atomic uint64_t *seq, uint64_t *saved) {
   *saved = atomic_load_explicit(seq, memory_order_relaxed);
   atomic_store_explicit(seq, *saved + 1, memory_order_release);
-  /* Hinted: membarrier() is registered on every kernel since 4.14, so the fence is the rare case;
-   * the hint keeps the common one in line in every record path's layout. */
-  if (__builtin_expect(census__window.recorders_fence, 0)) {
+  atomic_signal_fence(memory_order_seq_cst); /* the collector's membarrier pairs with this */
+  unsigned word = atomic_load_explicit(&census__window.word, memory_order_acquire);
+  if (__builtin_expect(word & CENSUS__WINDOW_FENCE, 0)) {
     atomic_thread_fence(memory_order_seq_cst);
-  } else {
-    atomic_signal_fence(memory_order_seq_cst); /* the collector's membarrier pairs with this */
+    word = atomic_load_explicit(&census__window.word, memory_order_acquire) & 1;
   }
-  return atomic_load_explicit(&census__window.phase, memory_order_relaxed);
+  return word;
+}
+
+/* Adds n to a cell word `w` of the calling thread's active half, inside its window, and returns
+ * the sum: a plain (non-atomic) read-modify-write, one `add` to memory on x86, where relaxed
+ * atomic loads and stores cost a load, an add and a store (compilers do not fuse atomics).
+ *
+ * Why no atomic is needed: the thread is the half's only writer, and every access of another
+ * thread to it is ordered with this one by the window. The collector reads and resets a half
+ * only after flipping away from it and seeing the writer leave every window entered before the
+ * flip (census__window_wait_quiescent() acquires what census__window_leave() released), or
+ * skips it; a writer that enters after a flip acquires the flip's store in
+ * census__window_enter(), so the collector's last harvest and reset of that half happen before
+ * its writes (with a relaxed phase load, TSan reports exactly that pair as a race:
+ * test_bound_threads_with_concurrent_collection). Exited threads' and freed handles' cells are
+ * read after their owner stopped, through a lock. The word stays an _Atomic uint64_t for those
+ * readers: the plain access goes through the same 8 aligned bytes, and _Atomic uint64_t has
+ * uint64_t's representation on every target census builds for. */
+static inline uint64_t census__window_own_add(_Atomic uint64_t *w, uint64_t n) {
+  return *(uint64_t *)w += n;
 }
 
 /* Leaves the window, publishing the writes made in it to the collector. */

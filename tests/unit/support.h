@@ -19,6 +19,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -118,6 +119,21 @@ static inline census_view_data *get_data(const char *name) {
     fail_msg("census_view_data_get(%s) failed: %s", name, census_status_name(st));
   }
   return d;
+}
+
+/* The count of the row view=`view` in census/saturated_rows, 0 if there is none. */
+static inline int64_t saturated_rows(const char *view) {
+  census_view_data *d = get_data("census/saturated_rows");
+  int64_t rows = 0;
+  for (size_t r = 0; r < census_view_data_row_count(d); r++) {
+    census_point p;
+    assert_int_equal(census_view_data_row_point(d, r, &p), CENSUS_OK);
+    if (strcmp(census_view_data_row_value(d, r, 0), view) == 0) {
+      rows = p.int_value;
+    }
+  }
+  census_view_data_free(d);
+  return rows;
 }
 
 /* Sum of the counts over all rows of a snapshot (overflow row included); a row whose point cannot

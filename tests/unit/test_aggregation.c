@@ -757,21 +757,6 @@ static void on_limit(void *user, census_status status, const char *message) {
   }
 }
 
-/* The count of the row view=`view` in census/saturated_rows, 0 if there is none. */
-static int64_t saturated_rows(const char *view) {
-  census_view_data *d = get_data("census/saturated_rows");
-  int64_t rows = 0;
-  for (size_t r = 0; r < census_view_data_row_count(d); r++) {
-    census_point p;
-    assert_int_equal(census_view_data_row_point(d, r, &p), CENSUS_OK);
-    if (strcmp(census_view_data_row_value(d, r, 0), view) == 0) {
-      rows = p.int_value;
-    }
-  }
-  census_view_data_free(d);
-  return rows;
-}
-
 /* The int sum and count of the single row of `view`. */
 static int64_t int_sum_of(const char *view, int64_t *count) {
   census_point p;

@@ -19,6 +19,18 @@ pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)
 target_link_libraries(test_export PRIVATE PkgConfig::JANSSON)
 census_unit_test(flush THREADED)
 census_unit_test(bound THREADED)
+# The record window's fence path (recorders fence themselves when membarrier is refused): the
+# bound and concurrency tests again with membarrier() failing (tests/unit/membarrier_refused.c, an
+# LD_PRELOAD shim). Not in sanitizer builds, whose runtimes must come first in the preload list.
+if(CENSUS_SANITIZE STREQUAL "")
+  add_library(membarrier_refused SHARED unit/membarrier_refused.c)
+  target_link_libraries(membarrier_refused PRIVATE ${CMAKE_DL_LIBS})
+  foreach(name bound concurrency)
+    add_test(NAME unit_${name}_fenced COMMAND test_${name})
+    set_tests_properties(unit_${name}_fenced PROPERTIES LABELS "unit;threaded" TIMEOUT 300
+      ENVIRONMENT "LD_PRELOAD=$<TARGET_FILE:membarrier_refused>")
+  endforeach()
+endif()
 # Instruments, observable callbacks (one test runs the export worker), buckets, timer, process
 # metrics (census/instruments.h).
 census_unit_test(instruments THREADED)
