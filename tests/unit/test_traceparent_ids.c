@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "support.h"
 
@@ -111,11 +113,64 @@ static void test_random_valid_values(void **state) {
   }
 }
 
+static const char *get_value(void *carrier, const char *name) {
+  return strcmp(name, "traceparent") == 0 ? carrier : NULL;
+}
+
+/* census_traceparent_extract() finds the common value's length without strlen
+ * (census__traceparent_parse_nul(): aligned 32-byte blocks, the first NUL at value[55]). Every
+ * length from 0 to 70 at each of 64 alignments, in the two shapes the length test judges (the
+ * valid value's prefix, and version 01 whose longer form is valid), gives the general parse's
+ * verdict and fields; each string ends at the last byte of a page whose next page is
+ * inaccessible, so a scan that took a short value for 55 characters (and let the parse read on)
+ * faults. Shown to fail with value[56]'s bit taken for value[55]'s in either block (a value 8 or
+ * fewer bytes into its block, and further) and with the first block's NUL test dropped (a NUL
+ * taken one place early is harmless: the parse refuses a NUL at value[54] itself). */
+static void test_extract_length_at_every_alignment(void **state) {
+  (void)state;
+  long page = sysconf(_SC_PAGESIZE);
+  char *map =
+      mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  assert_true(map != MAP_FAILED);
+  assert_int_equal(mprotect(map + page, (size_t)page, PROT_NONE), 0);
+  char source[80];
+  memset(source, '0', sizeof source);
+  memcpy(source, valid, CENSUS_TRACEPARENT_LENGTH);
+  source[CENSUS_TRACEPARENT_LENGTH] = '-'; /* version 01 with more fields: "...-01-000..." */
+  for (int version = 0; version < 2; version++) {
+    source[1] = version ? '1' : '0';
+    for (size_t length = 0; length <= 70; length++) {
+      for (size_t shift = 0; shift < 64; shift++) {
+        /* the NUL on the page's last byte, the value `shift` bytes further from the page end */
+        char *value = map + page - 1 - length - shift;
+        memset(value, 'x', length + shift + 1);
+        memcpy(value, source, length);
+        value[length] = '\0';
+        census_trace_context extracted, general;
+        memset(&extracted, 0x55, sizeof extracted);
+        memset(&general, 0xaa, sizeof general);
+        census_status status = census_traceparent_extract(get_value, value, &extracted, NULL);
+        assert_int_equal(census__traceparent_parse_general(value, length, &general), status);
+        assert_memory_equal(extracted.trace_id, general.trace_id, CENSUS_TRACE_ID_SIZE);
+        assert_memory_equal(extracted.span_id, general.span_id, CENSUS_SPAN_ID_SIZE);
+        assert_int_equal(extracted.trace_flags, general.trace_flags);
+        assert_int_equal(extracted.remote, general.remote);
+        assert_int_equal(extracted.tracestate[0], general.tracestate[0]);
+        if (version == 0) {
+          assert_int_equal(status == CENSUS_OK, length == CENSUS_TRACEPARENT_LENGTH);
+        }
+      }
+    }
+  }
+  munmap(map, (size_t)page * 2);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_every_byte_at_every_position),
       cmocka_unit_test(test_lengths_around_valid),
       cmocka_unit_test(test_random_valid_values),
+      cmocka_unit_test(test_extract_length_at_every_alignment),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
