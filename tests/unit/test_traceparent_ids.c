@@ -5,7 +5,9 @@
  * (0..255) at every one of the 55 positions, for each length from 53 to 57 around a valid value,
  * and for 20000 random valid values with every flags byte. On a CPU without AVX2 the parse is the
  * general one on both sides (said once). Shown to fail with the pair weights swapped (second * 16
- * + first), with the letter range one wider ('g' taken) and with the NUL guard (andnot) dropped. */
+ * + first), with the letter range one wider ('g' taken) and with the NUL guard (andnot) dropped.
+ * census_traceparent_extract()'s length test without strlen is held to the general parse too
+ * (test_extract_length_at_every_alignment). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
