@@ -124,6 +124,10 @@ census_status census__traceparent_parse_general(const char *value, size_t length
 /* Parses as the header comment in propagation.h says. The version decides the length rule: 00 is
  * exactly 55 characters; a later version may carry more fields after a '-', which are ignored
  * (the spec's forward-compatibility rule); ff is reserved as invalid. */
+bool census__traceparent_parse_measured(const char *value, census_trace_context *context) {
+  return tp_parse(value, strlen(value), context, true) == CENSUS_OK;
+}
+
 CENSUS_EXPORT census_status census_traceparent_parse(const char *value, size_t length,
                                                      census_trace_context *context) {
   if (!context) {
@@ -181,29 +185,64 @@ __attribute__((noinline)) static void tp_extract_tracestate(const char *tracesta
   census__tracestate_diag("census_traceparent_extract: tracestate header", tracestate, r);
 }
 
-CENSUS_EXPORT census_status census_traceparent_extract(census_header_get_fn get, void *carrier,
-                                                       census_trace_context *context,
-                                                       census_tracestate_report *report) {
-  if (report) {
-    *report = (census_tracestate_report){.status = CENSUS_ENOTFOUND};
+/* census_traceparent_parse() == CENSUS_OK of the getter's NUL-terminated traceparent value: the
+ * AVX2 parse without strlen for the common value where the CPU has it (traceparent_ids.h). */
+static inline bool tp_parse_nul(const char *value, census_trace_context *context) {
+#if CENSUS__TP_AVX2
+  if (__builtin_expect(__builtin_cpu_supports("avx2"), 1)) { /* the parse's call falls through */
+    return census__traceparent_parse_nul(value, context);
   }
-  if (!context) {
-    return CENSUS_EINVAL;
-  }
-  /* census__extract_header() without its reset first: tp_parse() writes the context whole or
-   * resets it. */
-  const char *traceparent = get ? get(carrier, "traceparent") : NULL;
+#endif
+  return census__traceparent_parse_measured(value, context);
+}
+
+/* census_traceparent_extract() past its argument checks (get and context not NULL, *report
+ * initialised). No reset before the getter is asked: the parse writes the context whole or
+ * resets it. */
+__attribute__((always_inline)) static inline census_status
+tp_extract_from(census_header_get_fn get, void *carrier, census_trace_context *context,
+                census_tracestate_report *report) {
+  const char *traceparent = get(carrier, "traceparent");
   if (!traceparent) {
     census__context_reset(context);
-    return get ? CENSUS_ENOTFOUND : CENSUS_EINVAL;
+    return CENSUS_ENOTFOUND;
   }
-  census_status status = tp_parse(traceparent, strlen(traceparent), context, true);
-  if (status != CENSUS_OK) {
-    return status; /* W3C: a vendor that failed to parse traceparent MUST NOT parse tracestate */
+  if (!tp_parse_nul(traceparent, context)) {
+    /* The parse's only refusal. W3C: a vendor that failed to parse traceparent MUST NOT parse
+     * tracestate. */
+    return CENSUS_EINVAL;
   }
   const char *tracestate = get(carrier, "tracestate");
   if (tracestate) {
     tp_extract_tracestate(tracestate, context, report);
   }
   return CENSUS_OK;
+}
+
+/* census_traceparent_extract() with a report or a NULL argument. */
+__attribute__((noinline)) static census_status
+tp_extract_checked(census_header_get_fn get, void *carrier, census_trace_context *context,
+                   census_tracestate_report *report) {
+  if (report) {
+    *report = (census_tracestate_report){.status = CENSUS_ENOTFOUND};
+  }
+  if (!context) {
+    return CENSUS_EINVAL;
+  }
+  if (!get) {
+    census__context_reset(context);
+    return CENSUS_EINVAL;
+  }
+  return tp_extract_from(get, carrier, context, report);
+}
+
+/* The common call (no report, no NULL) keeps three registers across the getter and the parse;
+ * the rest goes to tp_extract_checked(). */
+CENSUS_EXPORT census_status census_traceparent_extract(census_header_get_fn get, void *carrier,
+                                                       census_trace_context *context,
+                                                       census_tracestate_report *report) {
+  if (report || !context || !get) {
+    return tp_extract_checked(get, carrier, context, report);
+  }
+  return tp_extract_from(get, carrier, context, NULL);
 }

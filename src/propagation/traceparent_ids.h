@@ -28,6 +28,12 @@ enum { CENSUS__TP_TRACE_ID = 3, CENSUS__TP_SPAN_ID = 36 };
 census_status census__traceparent_parse_general(const char *value, size_t length,
                                                 census_trace_context *context);
 
+/* census_traceparent_parse(value, strlen(value), context) == CENSUS_OK for a NUL-terminated value
+ * (value not NULL; a refusal resets the context), out of line for census__traceparent_parse_nul()
+ * to go on to. A bool, not the status: the caller's only refusal is CENSUS_EINVAL, and GCC keeps
+ * a returned 0 in a saved register to return it again. */
+bool census__traceparent_parse_measured(const char *value, census_trace_context *context);
+
 /* Decodes the trace id (value[3..35)) and span id (value[36..52)) of a traceparent value that has
  * at least 55 readable characters into the context: false, with the ids partly written, if a
  * character is not a lowercase hex digit. With SSE2 the three 16-character groups are classified
@@ -135,9 +141,14 @@ census__traceparent_parse55_avx2(const char *value, census_trace_context *contex
       _mm_add_epi8(_mm_and_si128(span, _mm_load_si128(&k16[2 * CENSUS__TPK_LOW_NIBBLE])),
                    _mm_and_si128(letter_s, _mm_load_si128(&k16[2 * CENSUS__TPK_NINE]))),
       _mm_load_si128(&k16[2 * CENSUS__TPK_PAIR_WEIGHTS]));
+  /* An all-zero id is invalid: two tests, each its own branch (one condition with || costs a
+   * setcc and a third test). */
+  if (_mm_testz_si128(trace_id, trace_id)) {
+    return false;
+  }
   uint64_t span_id = (uint64_t)_mm_cvtsi128_si64(_mm_packus_epi16(pairs_s, pairs_s));
-  if (_mm_testz_si128(trace_id, trace_id) || span_id == 0) {
-    return false; /* an all-zero id is invalid */
+  if (span_id == 0) {
+    return false;
   }
   _mm_storeu_si128((__m128i *)(void *)context->trace_id, trace_id);
   memcpy(context->span_id, &span_id, sizeof span_id);
@@ -151,6 +162,13 @@ census__traceparent_parse55_avx2(const char *value, census_trace_context *contex
  * general code to call after its CPU test: inlined into it, the AVX2 code would make the whole
  * extract realign its stack for 32-byte spills. */
 bool census__traceparent_parse55(const char *value, census_trace_context *context);
+
+/* census__traceparent_parse_measured() for census_traceparent_extract() where the CPU has AVX2
+ * (traceparent_ids.c; after the caller's CPU test): the common value, exactly 55 characters
+ * starting "00", found without strlen and parsed by census__traceparent_parse55(); every other
+ * value goes on to census__traceparent_parse_measured(). The length is found without reading
+ * past the terminator but in aligned 32-byte blocks that hold a byte of the value. */
+bool census__traceparent_parse_nul(const char *value, census_trace_context *context);
 #else
 #define CENSUS__TP_AVX2 0
 #endif
