@@ -12,6 +12,7 @@
  */
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -56,6 +57,12 @@ static void *mix_worker(void *arg) {
     return NULL;
   }
   for (int j = 0; j < RECORDS; j++) {
+    /* Halfway, wait for the reader's first snapshot: with records of a few ns the workers could
+     * otherwise finish before a loaded machine schedules the reader, and the test would prove
+     * nothing about collecting while recording. */
+    while (j == RECORDS / 2 && atomic_load(&reader_snapshots) == 0) {
+      sched_yield();
+    }
     const census_tag_map *tags = mix_shared(j) ? shared_tags : own;
     census_status st;
     if (mix_map(j)) {
@@ -343,6 +350,7 @@ static void test_thread_churn_during_collection(void **state) {
 enum { ATOM_THREADS = 4, ATOM_RECORDS = 20000 };
 static const census_measure *atom_a, *atom_b;
 static atomic_int atom_batches, atom_mismatches, atom_missing;
+static _Atomic int64_t atom_recorded; /* records made by the workers, all threads */
 static atomic_long atom_last_a, atom_last_b;
 static atomic_int flush_errors;
 static int atom_user;
@@ -388,11 +396,16 @@ static void *atom_worker(void *arg) {
     atomic_fetch_add(&worker_errors, 1);
     return NULL;
   }
-  for (int j = 0; j < ATOM_RECORDS; j++) {
+  /* At least ATOM_RECORDS, and on until the flusher has exported twice while this thread
+   * records: with records of a few ns, 4 x 20000 can end before a loaded machine schedules the
+   * flusher at all, and the test would prove nothing about a record racing an export. */
+  int64_t j = 0;
+  for (; j < ATOM_RECORDS || atomic_load(&atom_batches) < 2; j++) {
     if (census_measurement_map_record(mm, NULL) != CENSUS_OK) {
       atomic_fetch_add(&worker_errors, 1);
     }
   }
+  atomic_fetch_add(&atom_recorded, j);
   census_measurement_map_free(mm);
   return NULL;
 }
@@ -441,7 +454,8 @@ static void test_map_atomic_with_respect_to_export(void **state) {
   assert_int_equal(atomic_load(&atom_missing), 0);
   assert_int_equal(atomic_load(&atom_mismatches), 0);
   assert_true(atomic_load(&atom_batches) >= 2);
-  const int64_t total = (int64_t)ATOM_THREADS * ATOM_RECORDS;
+  const int64_t total = atomic_load(&atom_recorded);
+  assert_true(total >= (int64_t)ATOM_THREADS * ATOM_RECORDS);
   assert_int_equal(atomic_load(&atom_last_a), total);
   assert_int_equal(atomic_load(&atom_last_b), total);
   assert_int_equal(census_stats_exporter_unregister(&atom_user, 5000), CENSUS_OK);
