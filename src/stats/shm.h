@@ -49,6 +49,9 @@ static inline size_t census__shm_distribution_add(bool is_double, bool is_signed
   shift = n == 1 ? x : shift;
   double d = x - shift;
   double min = dword_load(&src[WORD_MIN]), max = dword_load(&src[WORD_MAX]);
+  /* First, and with no test: `last` is 0 (the count word, stored next) until the first update
+   * has named a bucket, so the copy is then overwritten, never wrong. */
+  word_store(&dst[last], word_load(&src[last]));
   word_store(&dst[WORD_COUNT], n);
   if (is_double) { /* the double words one SSE move each (dword_load(), cell.h) */
     dword_store(&dst[WORD_SUM], dword_load(&src[WORD_SUM]) + x);
@@ -60,9 +63,6 @@ static inline size_t census__shm_distribution_add(bool is_double, bool is_signed
   dword_store(&dst[WORD_S2], dword_load(&src[WORD_S2]) + d * d);
   dword_store(&dst[WORD_MIN], x < min ? x : min);
   dword_store(&dst[WORD_MAX], x > max ? x : max);
-  if (last) {
-    word_store(&dst[last], word_load(&src[last]));
-  }
   word_store(&dst[b], word_load(&src[b]) + 1);
   return b;
 }
