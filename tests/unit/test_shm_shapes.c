@@ -25,6 +25,11 @@
  *     (int64 and double measures), one int64 SUM, one DISTRIBUTION (int64 and double), and a
  *     handle of two views (the mode's general shape). Fails if a shape misses its shared cell
  *     (the group's rows would hold only the plain twin's records) or the in-process half.
+ * The unbound list's signed DISTRIBUTION twin (record_shm_distribution()'s int branch with the
+ * sign read from the measure) makes the first test's group 18 views: more than the reader's first
+ * array of 16, which on main's shm_read.c made the merge read freed memory (its views' measure
+ * pointers were left in the old array; ASan reports it, a release build usually reads stale but
+ * equal bytes).
  * These shapes are new in this change: on main, the same records took the general paths, so the
  * tests pass there too; they guard the shapes' equivalence, not a behaviour main lacked.
  */
