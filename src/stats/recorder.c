@@ -435,6 +435,41 @@ record_shm_cached(struct census__thread_state *ts, const struct census__rview *v
   return CENSUS_OK;
 }
 
+/* record_shm_distribution() for a measure of type `is_double` and sign `is_signed` (constants
+ * in each of its two calls). */
+static inline __attribute__((always_inline)) census_status
+record_shm_distribution_as(struct census__thread_state *ts, const struct census__rview *view,
+                           struct census__cell *cell, const struct census__measurement *m,
+                           bool is_double, bool is_signed) {
+  struct census__shm_cell *c = cell->shm;
+  uint64_t seq;
+  unsigned phase = census__window_enter(&ts->seq, &seq);
+  size_t b = census__cell_distribution_update_as(view, cell->words + phase * view->words, m,
+                                                 is_double, is_signed);
+  census__shm_distribution_record(view->layout_words, c, is_double, is_signed, b, m);
+  census__window_leave(&ts->seq, seq);
+  return CENSUS_OK;
+}
+
+/* record_shm() for a DISTRIBUTION, reached by a tail call, as record_cached_distribution() is
+ * outside the mode: the in-process update and the shared cell's from the bucket it found
+ * (census__shm_cells_update()'s DISTRIBUTION case without its dispatch), written out once per
+ * measure type so that each is straight code with the type and sign constants: no register
+ * holds them across the two halves, and the shared min and max are one SSE min and max each.
+ * The update is inline and calls nothing, so this function needs no frame (no spilled
+ * measurement): record_shm_cached()'s call of census__shm_cells_update_other() on its other
+ * branch would need one. */
+static __attribute__((noinline)) census_status
+record_shm_distribution(struct census__thread_state *ts, const struct census__rview *view,
+                        struct census__cell *cell, const census_measure *measure, int64_t int_value,
+                        double double_value) {
+  struct census__measurement m = {measure, int_value, double_value};
+  if (measure->type == CENSUS_MEASURE_DOUBLE) {
+    return record_shm_distribution_as(ts, view, cell, &m, true, false);
+  }
+  return record_shm_distribution_as(ts, view, cell, &m, false, measure->signed_values);
+}
+
 /* Shared-memory mode's entry for one measurement (record_one_fast() comes here when the mode is
  * on, the measure has one view and the thread a state; the value as record_one_fast() passes
  * it). The common case is the in-process fast path's, the view's cell in the cache of recent
@@ -467,6 +502,8 @@ record_shm(const census_measure *measure, int64_t int_value, double double_value
     struct census__measurement m = {measure, int_value, double_value};
     _Atomic uint64_t *w = cell->words + census__window_enter(&ts->seq, &seq) * view->words;
     census__shm_sum_record(w, cell->shm, measure->type == CENSUS_MEASURE_DOUBLE, false, &m);
+  } else if (type == CENSUS_AGGREGATION_DISTRIBUTION) {
+    return record_shm_distribution(ts, view, cell, measure, int_value, double_value);
   } else {
     return record_shm_cached(ts, view, cell, measure, int_value, double_value);
   }

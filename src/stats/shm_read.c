@@ -200,9 +200,19 @@ static size_t view_find(struct census__shm_merge *m, const unsigned char *desc,
   }
   /* Out of memory: the merge is incomplete, so it fails (tests/reliability/alloc_failure.c got
    * a merged view without the record's view and CENSUS_OK). */
+  size_t cap = m->view_cap;
   if (!grow((void **)&m->views, &m->view_cap, m->view_count + 1, sizeof *m->views)) {
     m->failed = true;
     return SIZE_MAX;
+  }
+  if (m->view_cap != cap) {
+    /* The array moved: each view's rview points at its own measure and at itself (set below),
+     * which were in the old array (a merge of a 17th view used to read freed memory: ASan on
+     * test_shm_shapes.c with 17 or more views). */
+    for (size_t i = 0; i < m->view_count; i++) {
+      m->views[i].rview.def.measure = &m->views[i].measure;
+      m->views[i].rview.plain = &m->views[i].rview;
+    }
   }
   struct mview *v = &m->views[m->view_count];
   memset(v, 0, sizeof *v);

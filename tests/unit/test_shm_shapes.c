@@ -1,12 +1,13 @@
 /* test_shm_shapes.c - shared-memory mode's own record shapes against the plain path.
  *
  * In shared-memory mode a one-view record whose cell is in the thread's cache of recent cells
- * takes recorder.c's record_shm() (COUNT and SUM spelled out, the other aggregations through
- * record_shm_cached()), and a bound handle's generation made in the mode records through
- * bound.c's bound_shm_* functions (one COUNT view, one int64 SUM view, one DISTRIBUTION view,
- * several views). Each updates the in-process cell and its shared cell in one pass. The plain
- * path is a measurement map of two measures (recorder.c's record_many()): the general lookup,
- * census__cell_update() and census__shm_record(), one cell at a time.
+ * takes recorder.c's record_shm() (COUNT and SUM spelled out, DISTRIBUTION through
+ * record_shm_distribution(), the other aggregations through record_shm_cached()), and a bound
+ * handle's generation made in the mode records through bound.c's bound_shm_* functions (one COUNT
+ * view, one int64 SUM view, one DISTRIBUTION view, several views). Each updates the in-process cell
+ * and its shared cell in one pass. The plain path is a measurement map of two measures
+ * (recorder.c's record_many()): the general lookup, census__cell_update() and census__shm_record(),
+ * one cell at a time.
  *
  * Each test records the same values, from two threads, into a measure through a shape and into
  * its twin (a measure with the same view) through the plain path, and requires the twins' rows to
@@ -15,7 +16,7 @@
  * values must be equal exactly, the mean and the sum of squared deviation to 1e-12 (the values
  * are multiples of 1/4, so every sum is exact; the tolerance only covers the merge's shifts).
  *   - unbound_shapes_match_plain_path: COUNT, int and double SUM, a signed measure's SUM,
- *     int and double DISTRIBUTION, LAST_VALUE and EXPONENTIAL views, recorded directly
+ *     int, double and signed DISTRIBUTION, LAST_VALUE and EXPONENTIAL views, recorded directly
  *     (census_record_*) and through a map of one measure, with two tag maps (two series, the
  *     cache of recent cells switching between them). Fails, for one, if record_shm() updated a
  *     SUM's shared cell as a COUNT, added a double as an int, or skipped the in-process half.
@@ -24,6 +25,11 @@
  *     (int64 and double measures), one int64 SUM, one DISTRIBUTION (int64 and double), and a
  *     handle of two views (the mode's general shape). Fails if a shape misses its shared cell
  *     (the group's rows would hold only the plain twin's records) or the in-process half.
+ * The unbound list's signed DISTRIBUTION twin (record_shm_distribution()'s int branch with the
+ * sign read from the measure) makes the first test's group 18 views: more than the reader's first
+ * array of 16, which on main's shm_read.c made the merge read freed memory (its views' measure
+ * pointers were left in the old array; ASan reports it, a release build usually reads stale but
+ * equal bytes).
  * These shapes are new in this change: on main, the same records took the general paths, so the
  * tests pass there too; they guard the shapes' equivalence, not a behaviour main lacked.
  */
@@ -205,6 +211,7 @@ static struct twin unbound[] = {
     {"sum_signed", CENSUS_MEASURE_INT64, true, NULL, NULL, NULL},
     {"dist_int", CENSUS_MEASURE_INT64, false, NULL, NULL, NULL},
     {"dist_double", CENSUS_MEASURE_DOUBLE, false, NULL, NULL, NULL},
+    {"dist_signed", CENSUS_MEASURE_INT64, true, NULL, NULL, NULL},
     {"last", CENSUS_MEASURE_INT64, false, NULL, NULL, NULL},
     {"exp", CENSUS_MEASURE_DOUBLE, false, NULL, NULL, NULL},
 };
@@ -317,7 +324,7 @@ static int setup(void **state) {
   census_diagnostics_set_callback(NULL, NULL);
   col = key("k");
   pad = int_measure("pad");
-  census_aggregation *(*makes[])(void) = {count_agg, sum_agg,  sum_agg,  sum_agg,
+  census_aggregation *(*makes[])(void) = {count_agg, sum_agg,  sum_agg,  sum_agg, dist_agg,
                                           dist_agg,  dist_agg, last_agg, exp_agg};
   for (size_t i = 0; i < UNBOUND; i++) {
     twin_make(&unbound[i], makes[i]);
