@@ -655,35 +655,45 @@ record_one_fast(const census_measure *measure, int64_t int_value, double double_
       tags = &no_tags; /* as NULL everywhere, with the id 0 NULL has: no test for NULL below */
     }
   }
-  struct census__view_list *list = atomic_load_explicit(&measure->views, memory_order_acquire);
+  /* The measure's one view (NULL unless it has exactly one), read in place of its view list,
+   * which only the ways out load. */
+  struct census__rview *view = atomic_load_explicit(&measure->one_view, memory_order_acquire);
   struct census__thread_state *ts = census__this_thread;
-  /* One test for "not one view, or shared-memory mode on" (an epoch is 0 while the mode is off). */
-  if (__builtin_expect(((list->count ^ 1) |
-                        atomic_load_explicit(&census__shm_epoch, memory_order_relaxed)) != 0 ||
-                           !ts,
-                       0)) {
-    if (list->count == 1 && ts) { /* shared-memory mode: its own entry */
+  struct census__view_list *list;
+  /* Not one view, shared-memory mode on (an epoch is 0 while the mode is off), or no state. */
+  if (__builtin_expect(
+          !view || atomic_load_explicit(&census__shm_epoch, memory_order_relaxed) != 0 || !ts, 0)) {
+    list = atomic_load_explicit(&measure->views, memory_order_acquire);
+    if (list->count == 1 && ts &&
+        atomic_load_explicit(&census__shm_epoch, memory_order_relaxed) != 0) {
+      /* shared-memory mode: its own entry */
       return given ? record_shm_given(given, tags, list, ts)
                    : record_shm_parts(measure, int_value, DOUBLE_VALUE, tags, list, ts);
     }
     return RECORD_ONE(false);
   }
-  struct census__rview *view = list->views[0];
   uint64_t map_id = tags->id;
   struct census__recent_cell *recent = recent_slot(ts, view, map_id);
   if (__builtin_expect(recent->map_id != map_id || recent->view != view, 0)) {
-    return RECORD_ONE(true);
+    /* The ways after a miss take a list of one view (a registration since one_view was read may
+     * have made it several). */
+    list = atomic_load_explicit(&measure->views, memory_order_acquire);
+    return list->count == 1 ? RECORD_ONE(true) : RECORD_ONE(false);
   }
   struct census__cell *cell = recent->cell;
   census_aggregation_type type = view->record_type;
   uint64_t seq;
-  if (type == CENSUS_AGGREGATION_COUNT) {
-    _Atomic uint64_t *w = cell->words + census__window_enter(&ts->seq, &seq) * view->words;
-    word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
+  /* The count is the owner's plain add inside the window (census__window_own_add()): one add to
+   * memory where a relaxed load and store are three instructions. */
+  if (__builtin_expect(type == CENSUS_AGGREGATION_COUNT, 1)) {
+    census__window_own_add(
+        &cell->words[census__window_enter(&ts->seq, &seq) * view->words + WORD_COUNT], 1);
+    census__window_leave(&ts->seq, seq); /* in each case: no register kept for a shared leave */
+    return CENSUS_OK;
   } else if (type == CENSUS_AGGREGATION_SUM) {
     struct census__measurement m = {measure, INT_VALUE, DOUBLE_VALUE};
     _Atomic uint64_t *w = cell->words + census__window_enter(&ts->seq, &seq) * view->words;
-    word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
+    census__window_own_add(&w[WORD_COUNT], 1);
     word_store(&w[WORD_SUM], census__sum_add(measure->type == CENSUS_MEASURE_DOUBLE, false,
                                              word_load(&w[WORD_SUM]), &m));
   } else if (__builtin_expect(type == CENSUS_AGGREGATION_DISTRIBUTION, 0)) {
