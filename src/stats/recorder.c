@@ -541,9 +541,12 @@ record_cached_distribution(struct census__thread_state *ts, const struct census_
                            struct census__cell *cell, const census_measure *measure,
                            int64_t int_value, double double_value) {
   struct census__measurement m = {measure, int_value, double_value};
+  /* census__cell_distribution_update()'s two halves, with the measure the caller holds (not the
+   * view's copy of it: one load less). */
   uint64_t seq;
-  unsigned phase = census__window_enter(&ts->seq, &seq);
-  census__cell_distribution_update(view, cell->words + phase * view->words, &m);
+  _Atomic uint64_t *w = cell->words + census__window_enter(&ts->seq, &seq) * view->words;
+  census__moments_add_for(measure, w, &m);
+  census__cell_bucket_add(view, w, &m);
   census__window_leave(&ts->seq, seq);
   return CENSUS_OK;
 }
