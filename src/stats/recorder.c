@@ -546,7 +546,13 @@ record_cached_distribution(struct census__thread_state *ts, const struct census_
   uint64_t seq;
   _Atomic uint64_t *w = cell->words + census__window_enter(&ts->seq, &seq) * view->words;
   census__moments_add_for(measure, w, &m);
-  census__cell_bucket_add(view, w, &m);
+  /* census__cell_bucket_add() with the search's bound count a constant up to 15 (bounds padded
+   * to 15, cell.h): four compares from the first bound, without the join of the longer search. */
+  const double *bounds = view->def.aggregation.bounds;
+  size_t n = view->def.aggregation.bound_count;
+  size_t b = __builtin_expect(n <= 15, 1) ? bucket_index(bounds, 15, double_value)
+                                          : bucket_index(bounds, n, double_value);
+  census__window_own_add(&w[WORD_BUCKETS + b], 1);
   census__window_leave(&ts->seq, seq);
   return CENSUS_OK;
 }
@@ -667,9 +673,9 @@ record_one_fast(const census_measure *measure, int64_t int_value, double double_
   if (__builtin_expect(
           !view || atomic_load_explicit(&census__shm_epoch, memory_order_relaxed) != 0 || !ts, 0)) {
     list = atomic_load_explicit(&measure->views, memory_order_acquire);
-    if (list->count == 1 && ts &&
-        atomic_load_explicit(&census__shm_epoch, memory_order_relaxed) != 0) {
-      /* shared-memory mode: its own entry */
+    if (view && ts && list->count == 1) {
+      /* One view and a state, so shared-memory mode is on: its own entry. (The list is tested
+       * too: a registration or a shutdown since one_view was read may have changed it.) */
       return given ? record_shm_given(given, tags, list, ts)
                    : record_shm_parts(measure, int_value, DOUBLE_VALUE, tags, list, ts);
     }
