@@ -699,14 +699,21 @@ record_one_fast(const census_measure *measure, int64_t int_value, double double_
         &cell->words[census__window_enter(&ts->seq, &seq) * view->words + WORD_COUNT], 1);
     census__window_leave(&ts->seq, seq); /* in each case: no register kept for a shared leave */
     return CENSUS_OK;
+  } else if (type == CENSUS_AGGREGATION_DISTRIBUTION) { /* before SUM: its path is the longer */
+    return record_cached_distribution(ts, view, cell, measure, INT_VALUE, DOUBLE_VALUE);
   } else if (type == CENSUS_AGGREGATION_SUM) {
-    struct census__measurement m = {measure, INT_VALUE, DOUBLE_VALUE};
     _Atomic uint64_t *w = cell->words + census__window_enter(&ts->seq, &seq) * view->words;
     census__window_own_add(&w[WORD_COUNT], 1);
-    word_store(&w[WORD_SUM], census__sum_add(measure->type == CENSUS_MEASURE_DOUBLE, false,
-                                             word_load(&w[WORD_SUM]), &m));
-  } else if (__builtin_expect(type == CENSUS_AGGREGATION_DISTRIBUTION, 0)) {
-    return record_cached_distribution(ts, view, cell, measure, INT_VALUE, DOUBLE_VALUE);
+    if (measure->type == CENSUS_MEASURE_DOUBLE) {
+      struct census__measurement m = {measure, INT_VALUE, DOUBLE_VALUE};
+      word_store(&w[WORD_SUM], census__sum_add(true, false, word_load(&w[WORD_SUM]), &m));
+    } else if (__builtin_expect(
+                   (int64_t)census__window_own_add(&w[WORD_SUM], (uint64_t)INT_VALUE) < 0, 0)) {
+      /* census__sum_add()'s saturation (the word at most 2^63 and the value, of a measure
+       * without negative values, at most INT64_MAX: no wrap), tested after the add as bound.c
+       * does: past INT64_MAX becomes (or stays) saturated. */
+      word_store(&w[WORD_SUM], CENSUS__SUM_SATURATED);
+    }
   } else {
     return record_cached(ts, view, cell, measure, INT_VALUE, DOUBLE_VALUE);
   }
