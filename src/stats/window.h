@@ -46,7 +46,8 @@ extern __attribute__((visibility("hidden"))) struct census__window_state census_
 #endif
 
 /* Enters the calling thread's window (its `seq` counter) and returns the phase: the half to
- * write. *saved receives the counter's value for census__window_leave().
+ * write. *saved receives what census__window_leave() needs (the counter's value; nothing with
+ * CENSUS__WINDOW_SEQ_ADD).
  *
  * The phase is read after seq is stored odd: with membarrier the compiler barrier suffices (the
  * collector's membarrier pairs with it), so the one load of the word gives the flag and the phase.
