@@ -9,7 +9,10 @@
  * array (struct census__view_list) that registration replaces whole (copy on write). A replaced
  * array stays allocated, linked from its successor, until shutdown, because a recorder may still
  * be walking it. The view registry (view.c) is the only caller that adds to a list, under its
- * VIEWS lock, which is what serialises the replacements.
+ * VIEWS lock, which is what serialises the replacements. Each replacement also stores the
+ * measure's one_view (the only view, or NULL), after the list: a recorder that reads the old
+ * one_view records as one that read the old list, and one that follows the registration in
+ * happens-before order reads the new value.
  */
 #include "stats/measure.h"
 
@@ -89,6 +92,7 @@ static census_measure *measure_alloc(const struct measure_def *d) {
     m->type = d->type;
     m->signed_values = d->signed_values;
     atomic_init(&m->views, &census__no_views);
+    atomic_init(&m->one_view, NULL);
     if (m->name && m->description && m->unit) {
       return m;
     }
@@ -218,6 +222,7 @@ census_status census__measure_add_view(const census_measure *measure, struct cen
   memcpy(list->views, old->views, old->count * sizeof list->views[0]);
   list->views[old->count] = view;
   atomic_store_explicit(&m->views, list, memory_order_release);
+  atomic_store_explicit(&m->one_view, list->count == 1 ? view : NULL, memory_order_release);
   census__bound_key_move(); /* bound handles of the measure re-resolve at their next record */
   return CENSUS_OK;
 }
@@ -226,6 +231,7 @@ void census__measures_shutdown(void) {
   census__mutex_lock(&measures_mu);
   for (census_measure *m = measures; m; m = m->next) {
     struct census__view_list *list = atomic_load_explicit(&m->views, memory_order_relaxed);
+    atomic_store_explicit(&m->one_view, NULL, memory_order_release);
     atomic_store_explicit(&m->views, &census__no_views, memory_order_release);
     while (list && list != &census__no_views) {
       struct census__view_list *older = list->older;

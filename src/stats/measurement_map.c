@@ -28,12 +28,16 @@ static struct census__measurement no_entries[1] = {{NO_MEASURE, 0, 0}};
 /* Sets map->single (measurement_map.h) from the count and the refusal, after either changed. */
 static void map_single_update(census_measurement_map *map) {
   map->single = map->count == 1 && map->refusal == CENSUS_OK ? map->entries : NULL;
+  map->double_first = map->count && map->entries[0].measure->type == CENSUS_MEASURE_DOUBLE
+                          ? map->entries[0].measure
+                          : NO_MEASURE;
 }
 
 CENSUS_EXPORT census_measurement_map *census_measurement_map_new(void) {
   census_measurement_map *map = census__calloc(1, sizeof(census_measurement_map));
   if (map) {
     map->entries = no_entries; /* read only: capacity 0, so the first append allocates */
+    map->double_first = NO_MEASURE;
   }
   return map;
 }
@@ -57,6 +61,7 @@ CENSUS_EXPORT void census_measurement_map_clear(census_measurement_map *map) {
     map->refused = 0;
     map->refused_measure = NULL;
     map->single = NULL;
+    map->double_first = NO_MEASURE;
   }
 }
 
@@ -151,11 +156,10 @@ CENSUS_EXPORT census_status census_measurement_map_put_double(census_measurement
   if (!map) {
     return CENSUS_EINVAL;
   }
-  /* A plainly valid value (recorder.h) is valid for any double measure; the first entry's
-   * measure is a real one (map_store_first()), so its type may be read. */
-  struct census__measurement *first = map->entries;
-  if (__builtin_expect(census__double_plainly_valid(value) && first->measure == measure, 1) &&
-      measure->type == CENSUS_MEASURE_DOUBLE) {
+  /* A plainly valid value (recorder.h) is valid for any double measure, and double_first is the
+   * first entry's measure when that is one (never NULL: a NULL measure does not pass). */
+  if (__builtin_expect(census__double_plainly_valid(value) && map->double_first == measure, 1)) {
+    struct census__measurement *first = map->entries;
     first->int_value = 0;
     first->double_value = value;
     return CENSUS_OK;

@@ -20,6 +20,10 @@ struct census_measurement_map {
    * changes the count or the refusal (measurement_map.c's map_single_update()); a put that
    * replaces a value changes neither. */
   const struct census__measurement *single;
+  /* The first entry's measure when it is a DOUBLE measure, else a sentinel no measure (and not
+   * NULL) equals: census_measurement_map_put_double()'s fast path tests this one word in place of
+   * the first entry's measure and its type. Kept with `single` (map_single_update()). */
+  const census_measure *double_first;
 };
 
 #endif

@@ -578,9 +578,18 @@ record_cached_distribution(struct census__thread_state *ts, const struct census_
                            struct census__cell *cell, const census_measure *measure,
                            int64_t int_value, double double_value) {
   struct census__measurement m = {measure, int_value, double_value};
+  /* census__cell_distribution_update()'s two halves, with the measure the caller holds (not the
+   * view's copy of it: one load less). */
   uint64_t seq;
-  unsigned phase = census__window_enter(&ts->seq, &seq);
-  census__cell_distribution_update(view, cell->words + phase * view->words, &m);
+  _Atomic uint64_t *w = cell->words + census__window_enter(&ts->seq, &seq) * view->words;
+  census__moments_add_for(measure, w, &m);
+  /* census__cell_bucket_add() with the search's bound count a constant up to 15 (bounds padded
+   * to 15, cell.h): four compares from the first bound, without the join of the longer search. */
+  const double *bounds = view->def.aggregation.bounds;
+  size_t n = view->def.aggregation.bound_count;
+  size_t b = __builtin_expect(n <= 15, 1) ? bucket_index(bounds, 15, double_value)
+                                          : bucket_index(bounds, n, double_value);
+  census__window_own_add(&w[WORD_BUCKETS + b], 1);
   census__window_leave(&ts->seq, seq);
   return CENSUS_OK;
 }
@@ -692,39 +701,56 @@ record_one_fast(const census_measure *measure, int64_t int_value, double double_
       tags = &no_tags; /* as NULL everywhere, with the id 0 NULL has: no test for NULL below */
     }
   }
-  struct census__view_list *list = atomic_load_explicit(&measure->views, memory_order_acquire);
+  /* The measure's one view (NULL unless it has exactly one), read in place of its view list,
+   * which only the ways out load. */
+  struct census__rview *view = atomic_load_explicit(&measure->one_view, memory_order_acquire);
   struct census__thread_state *ts = census__this_thread;
-  /* One test for "not one view, or shared-memory mode on" (an epoch is 0 while the mode is off). */
-  if (__builtin_expect(((list->count ^ 1) |
-                        atomic_load_explicit(&census__shm_epoch, memory_order_relaxed)) != 0 ||
-                           !ts,
-                       0)) {
-    if (list->count == 1 && ts) { /* shared-memory mode: its own entry */
+  struct census__view_list *list;
+  /* Not one view, shared-memory mode on (an epoch is 0 while the mode is off), or no state. */
+  if (__builtin_expect(
+          !view || atomic_load_explicit(&census__shm_epoch, memory_order_relaxed) != 0 || !ts, 0)) {
+    list = atomic_load_explicit(&measure->views, memory_order_acquire);
+    if (view && ts && list->count == 1) {
+      /* One view and a state, so shared-memory mode is on: its own entry. (The list is tested
+       * too: a registration or a shutdown since one_view was read may have changed it.) */
       return given ? record_shm_given(given, tags, list, ts)
                    : record_shm_parts(measure, int_value, DOUBLE_VALUE, tags, list, ts);
     }
     return RECORD_ONE(false);
   }
-  struct census__rview *view = list->views[0];
   uint64_t map_id = tags->id;
   struct census__recent_cell *recent = recent_slot(ts, view, map_id);
   if (__builtin_expect(recent->map_id != map_id || recent->view != view, 0)) {
-    return RECORD_ONE(true);
+    /* The ways after a miss take a list of one view (a registration since one_view was read may
+     * have made it several). */
+    list = atomic_load_explicit(&measure->views, memory_order_acquire);
+    return list->count == 1 ? RECORD_ONE(true) : RECORD_ONE(false);
   }
   struct census__cell *cell = recent->cell;
   census_aggregation_type type = view->record_type;
   uint64_t seq;
-  if (type == CENSUS_AGGREGATION_COUNT) {
-    _Atomic uint64_t *w = cell->words + census__window_enter(&ts->seq, &seq) * view->words;
-    word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
-  } else if (type == CENSUS_AGGREGATION_SUM) {
-    struct census__measurement m = {measure, INT_VALUE, DOUBLE_VALUE};
-    _Atomic uint64_t *w = cell->words + census__window_enter(&ts->seq, &seq) * view->words;
-    word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
-    word_store(&w[WORD_SUM], census__sum_add(measure->type == CENSUS_MEASURE_DOUBLE, false,
-                                             word_load(&w[WORD_SUM]), &m));
-  } else if (__builtin_expect(type == CENSUS_AGGREGATION_DISTRIBUTION, 0)) {
+  /* The count is the owner's plain add inside the window (census__window_own_add()): one add to
+   * memory where a relaxed load and store are three instructions. */
+  if (__builtin_expect(type == CENSUS_AGGREGATION_COUNT, 1)) {
+    census__window_own_add(
+        &cell->words[census__window_enter(&ts->seq, &seq) * view->words + WORD_COUNT], 1);
+    census__window_leave(&ts->seq, seq); /* in each case: no register kept for a shared leave */
+    return CENSUS_OK;
+  } else if (type == CENSUS_AGGREGATION_DISTRIBUTION) { /* before SUM: its path is the longer */
     return record_cached_distribution(ts, view, cell, measure, INT_VALUE, DOUBLE_VALUE);
+  } else if (type == CENSUS_AGGREGATION_SUM) {
+    _Atomic uint64_t *w = cell->words + census__window_enter(&ts->seq, &seq) * view->words;
+    census__window_own_add(&w[WORD_COUNT], 1);
+    if (measure->type == CENSUS_MEASURE_DOUBLE) {
+      struct census__measurement m = {measure, INT_VALUE, DOUBLE_VALUE};
+      word_store(&w[WORD_SUM], census__sum_add(true, false, word_load(&w[WORD_SUM]), &m));
+    } else if (__builtin_expect(
+                   (int64_t)census__window_own_add(&w[WORD_SUM], (uint64_t)INT_VALUE) < 0, 0)) {
+      /* census__sum_add()'s saturation (the word at most 2^63 and the value, of a measure
+       * without negative values, at most INT64_MAX: no wrap), tested after the add as bound.c
+       * does: past INT64_MAX becomes (or stays) saturated. */
+      word_store(&w[WORD_SUM], CENSUS__SUM_SATURATED);
+    }
   } else {
     return record_cached(ts, view, cell, measure, INT_VALUE, DOUBLE_VALUE);
   }

@@ -115,6 +115,10 @@ struct census_measure {
    * when a view is registered; replaced arrays are kept until shutdown because a recorder may
    * still be reading one. */
   _Atomic(struct census__view_list *) views;
+  /* The list's one view while the measure has exactly one registered view, else NULL: what the
+   * record path's fast path reads (recorder.c's record_one_fast()), one load in place of the
+   * list's count and first entry. Stored after `views` by each change of it (measure.c). */
+  _Atomic(struct census__rview *) one_view;
 };
 
 struct census_aggregation {

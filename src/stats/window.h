@@ -29,8 +29,25 @@ struct census__window_state {
  * GOT: one instruction less on every record path. */
 extern __attribute__((visibility("hidden"))) struct census__window_state census__window;
 
+/* How the owner moves its `seq` counter. Only the owner writes it (the collector reads it), so
+ * the odd store of census__window_enter() and the even store of census__window_leave() are each
+ * the counter plus one: on x86-64 a plain `add` to memory, one instruction where a load, an
+ * increment and a store are three (enter) and two (leave, from the value enter saved). Its store
+ * is an ordinary x86 store, single-copy atomic for an aligned 8-byte word (Intel SDM vol. 3,
+ * 9.1.1) and ordered after the thread's earlier stores (TSO): what a release store promises. The
+ * "memory" clobber keeps the compiler from moving the window's other accesses across it.
+ * Sanitizer builds (and other compilers or targets) take the atomic form, so that TSan sees every
+ * access (the same choice as cell.h's CENSUS__CELL_SSE_WORDS). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&                             \
+    !defined(__SANITIZE_THREAD__) && !defined(__SANITIZE_ADDRESS__)
+#define CENSUS__WINDOW_SEQ_ADD 1
+#else
+#define CENSUS__WINDOW_SEQ_ADD 0
+#endif
+
 /* Enters the calling thread's window (its `seq` counter) and returns the phase: the half to
- * write. *saved receives the counter's value for census__window_leave().
+ * write. *saved receives what census__window_leave() needs (the counter's value; nothing with
+ * CENSUS__WINDOW_SEQ_ADD).
  *
  * The phase is read after seq is stored odd: with membarrier the compiler barrier suffices (the
  * collector's membarrier pairs with it), so the one load of the word gives the flag and the phase.
@@ -40,8 +57,13 @@ extern __attribute__((visibility("hidden"))) struct census__window_state census_
  * lets the owner update words with plain adds (census__window_own_add()). Free on x86 (a plain
  * mov); one ldar on AArch64. */
 static inline unsigned census__window_enter(_Atomic uint64_t *seq, uint64_t *saved) {
+#if CENSUS__WINDOW_SEQ_ADD
+  *saved = 0; /* unused: census__window_leave() adds one again */
+  __asm__ __volatile__("addq $1, %0" : "+m"(*seq) : : "memory");
+#else
   *saved = atomic_load_explicit(seq, memory_order_relaxed);
   atomic_store_explicit(seq, *saved + 1, memory_order_release);
+#endif
   atomic_signal_fence(memory_order_seq_cst); /* the collector's membarrier pairs with this */
   unsigned word = atomic_load_explicit(&census__window.word, memory_order_acquire);
   if (__builtin_expect(word & CENSUS__WINDOW_FENCE, 0)) {
@@ -72,7 +94,12 @@ static inline uint64_t census__window_own_add(_Atomic uint64_t *w, uint64_t n) {
 
 /* Leaves the window, publishing the writes made in it to the collector. */
 static inline void census__window_leave(_Atomic uint64_t *seq, uint64_t saved) {
+#if CENSUS__WINDOW_SEQ_ADD
+  (void)saved;
+  __asm__ __volatile__("addq $1, %0" : "+m"(*seq) : : "memory");
+#else
   atomic_store_explicit(seq, saved + 2, memory_order_release);
+#endif
 }
 
 /* At load (lifecycle.c): registers for membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED), so that
