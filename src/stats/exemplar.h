@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 #include "census/stats.h"
+#include "core/thread_local.h"
 
 struct census__rview;
 struct census__measurement;
@@ -58,7 +59,7 @@ bool census__exemplar_view_init(struct census__rview *view);
  * census__exemplar_record() on the same thread. Bound measures with a view with exemplars record
  * through that path too (bound.c). NULL: no tags. General-dynamic TLS, not the hot paths'
  * initial-exec (core/thread_local.h): only views with exemplars and cache misses touch it. */
-extern _Thread_local const census_tag_map *census__exemplar_tags;
+extern CENSUS__HOT_THREAD_LOCAL const census_tag_map *census__exemplar_tags;
 
 /* Frees what census__exemplar_view_init() made (view.c, before it frees the view). */
 void census__exemplar_view_free(struct census__rview *view);
