@@ -23,7 +23,8 @@
  * spans two segments (the rest of a segment becomes an empty chunk).
  *
  * A cell that cannot be attached (full disk, no memory, a directory gone) keeps recording in
- * process only: the first failure is reported, each counted in census_shm_stats().
+ * process only, into the series' totals, which the carry below writes into the file when it can:
+ * the first failure is reported, each counted in census_shm_stats().
  *
  * The process's own cells. Besides the threads' cells, the file holds cells that belong to the
  * process, one per (view, series), in one table (process_cells, under SHM, keyed by series;
