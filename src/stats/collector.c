@@ -162,6 +162,9 @@ static void carry_totals(void) {
       carry_one(items[i].view, items[i].series, &round);
     }
   }
+  if (on) {
+    census__shm_carry_end();
+  }
   census__free(items);
   if (round.err) {
     char *dir = census__shm_dir();

@@ -101,9 +101,11 @@ static struct process_cell {
 } * process_cells;
 static size_t process_count, process_mask;
 static uint64_t process_gen;
-/* The carry's round (census__shm_carry_begin()): the file_gen the last round carried every
- * series into, and the error of this round's file opening (0: open). Under shm_mu. */
+/* The carry's rounds (census__shm_carry_begin() .. _end()): the file_gen the last sweep
+ * carried every populated series into, whether this round sweeps, and the error of this
+ * round's opening of the file (0: none failed). Under shm_mu. */
 static uint64_t carry_gen;
+static bool carry_sweep;
 static int carry_err;
 
 /* The calling thread's chunk of the current file (file_gen tells which). */
@@ -369,21 +371,16 @@ bool census__shm_carry_begin(bool *sweep) {
   census__mutex_lock(&shm_mu);
   bool on = atomic_load_explicit(&census__shm_epoch, memory_order_relaxed) && group_dir;
   carry_err = 0;
+  carry_sweep = false;
   if (on) {
     if (file_fd >= 0 && file_pid != getpid()) { /* as census__shm_cell_attach() */
       segment_count = 0;
       file_fd = -1;
       file_gen++;
     }
-    if (file_fd < 0) {
-      carry_err = file_open();
-    }
-    /* A new file holds none of the totals: carry every series into it. A file that could not
-     * be opened leaves carry_gen behind, so the next round sweeps again. */
-    *sweep = carry_gen != file_gen;
-    if (!carry_err) {
-      carry_gen = file_gen;
-    }
+    /* No file yet, or a file the last sweep did not write into: it holds none of the totals,
+     * so every populated series is carried (the file opens at the first). */
+    carry_sweep = *sweep = file_fd < 0 || carry_gen != file_gen;
   }
   census__mutex_unlock(&shm_mu);
   return on;
@@ -391,9 +388,11 @@ bool census__shm_carry_begin(bool *sweep) {
 
 int census__shm_carry(const struct census__rview *view, const struct census__series *series) {
   census__mutex_lock(&shm_mu);
-  int err = carry_err;
-  if (!err && file_fd < 0) {
-    err = EBADF; /* closed since census__shm_carry_begin(): shutdown */
+  int err = carry_err; /* the round's failed opening: not tried again until the next round */
+  if (!err && !group_dir) {
+    err = EBADF; /* shut down since census__shm_carry_begin() */
+  } else if (!err && file_fd < 0) {
+    err = carry_err = file_open();
   }
   struct census__shm_cell *c = err ? NULL : process_cell(view, series, &err);
   if (c) {
@@ -409,6 +408,18 @@ int census__shm_carry(const struct census__rview *view, const struct census__ser
   }
   census__mutex_unlock(&shm_mu);
   return err;
+}
+
+void census__shm_carry_end(void) {
+  census__mutex_lock(&shm_mu);
+  /* A sweep tried every populated series (those that failed are queued again): the open file
+   * needs no other. With no file (nothing populated, or it could not be opened) the next round
+   * sweeps again. */
+  if (carry_sweep && file_fd >= 0) {
+    carry_gen = file_gen;
+  }
+  carry_sweep = false;
+  census__mutex_unlock(&shm_mu);
 }
 
 void census__shm_carry_failed(void) { atomic_fetch_add(&uncarried_series, 1); }
