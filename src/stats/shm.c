@@ -271,13 +271,6 @@ static struct census__shm_cell *record_new(const struct census__cell *cell, int 
   return shared;
 }
 
-void census__shm_cells_update_other(const struct census__rview *view, _Atomic uint64_t *w,
-                                    struct census__shm_cell *c,
-                                    const struct census__measurement *m) {
-  census__cell_update(view, w, m);
-  census__shm_cell_update(view, c, m, 0);
-}
-
 __attribute__((cold, noinline)) void census__shm_cell_attach(struct census__cell *cell) {
   census__mutex_lock(&shm_mu);
   uint32_t epoch = atomic_load_explicit(&census__shm_epoch, memory_order_relaxed);
