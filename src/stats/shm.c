@@ -69,7 +69,7 @@ static uint64_t file_gen;   /* bumped when the file changes: thread chunks belon
 static int leader_fd = -1;
 static _Atomic int gauge_mode;
 static _Atomic uint64_t unshared_cells, files_opened;
-static atomic_bool env_reported, attach_reported;
+static atomic_bool env_reported, attach_reported, exemplars_reported;
 /* Observable counters' series (OBSERVED_SUM): one shared cell per (process, series), whichever
  * thread observes. A callback reports its process's total and callbacks run one at a time under
  * COLLECT, so the cell holds the process's latest total and the group's merge adds the
@@ -294,6 +294,13 @@ __attribute__((cold, noinline)) void census__shm_cell_attach(struct census__cell
   char dir[256];
   snprintf(dir, sizeof dir, "%s", group_dir ? group_dir : "");
   census__mutex_unlock(&shm_mu);
+  if (cell->shm && cell->view->exemplar_at) {
+    census__diag_once(&exemplars_reported, CENSUS_ELIMIT,
+                      "shared-memory mode: view \"%s\" keeps exemplars, which the group's files "
+                      "have no room for: its values are shared, its exemplars are not kept in the "
+                      "mode (no exporter sees them); record exemplars outside the mode",
+                      cell->view->def.name);
+  }
   if (err) {
     atomic_fetch_add(&unshared_cells, 1);
     census__diag_once(&attach_reported, CENSUS_ESYSTEM,

@@ -29,6 +29,11 @@
  *     handle of two views (the mode's general shape). Fails if a shape misses its shared cell
  *     (the group's rows would hold only the plain twin's records) or also writes the in-process
  *     half.
+ *   - exemplar_view_shares_values_reports_once: a DISTRIBUTION view registered with exemplars
+ *     (filter ALWAYS_ON): in the mode its values reach the group's view exactly once and the
+ *     in-process cells none, and the loss of its exemplars (the file has no room for them) is
+ *     reported once, CENSUS_ELIMIT naming the view. Fails on main (no report; every record also
+ *     in the in-process cells).
  * The unbound list's signed DISTRIBUTION twin (record_shm_distribution()'s int branch with the
  * sign read from the measure) makes the first test's group 18 views: more than the reader's first
  * array of 16, which on main's shm_read.c made the merge read freed memory (its views' measure
@@ -351,6 +356,48 @@ static void bound_shapes_match_plain_path(void **state) {
   check_both(bound, BOUND, values, 1, 2 * N, EARLY);
 }
 
+/* ---- exemplars ---------------------------------------------------------------------------- */
+
+static const census_measure *exemplar_measure;
+static int exemplar_reports;
+
+static void on_diagnostic(void *user, census_status status, const char *message) {
+  (void)user;
+  if (status == CENSUS_ELIMIT && strstr(message, "\"ex/dist\"") && strstr(message, "exemplars")) {
+    exemplar_reports++;
+  }
+}
+
+static void exemplar_view_shares_values_reports_once(void **state) {
+  (void)state;
+  census_diagnostics_set_callback(on_diagnostic, NULL);
+  census_tag_map *tags[2] = {census_tag_map_new(), census_tag_map_new()};
+  census_tag_map_put(tags[0], col, "a");
+  census_tag_map_put(tags[1], col, "b");
+  for (int64_t i = 0; i < 100; i++) { /* two series: two cells attached, one report */
+    assert_int_equal(census_record_int64(exemplar_measure, i % 7, tags[i % 2]), CENSUS_OK);
+  }
+  census_tag_map_free(tags[0]);
+  census_tag_map_free(tags[1]);
+  census_diagnostics_set_callback(NULL, NULL);
+  assert_int_equal(exemplar_reports, 1);
+  census_view_data **views;
+  size_t count;
+  assert_int_equal(census_shm_view_data_get_all(dir, &views, &count), CENSUS_OK);
+  const census_view_data *d = find_view(views, count, "ex/dist");
+  for (int k = 0; k < 2; k++) {
+    census_point p = row_point(d, k ? "b" : "a", "ex/dist");
+    assert_int_equal(p.count, 50);
+  }
+  census_view_data_free_all(views, count);
+  census__collector_lock();
+  assert_int_equal(census__collect_locked(), CENSUS_OK);
+  views = census__view_data_build_all(&count);
+  census__collector_unlock();
+  assert_int_equal(census_view_data_row_count(find_view(views, count, "ex/dist")), 0);
+  census__view_data_free_all(views, count);
+}
+
 /* Registers the twins' views, binds the handles and records EARLY values through each handle
  * before the mode is on (so the handles' generations are in-process ones with their fast path
  * vouched for), then turns shared-memory mode on in a fresh directory. */
@@ -372,6 +419,10 @@ static int setup(void **state) {
   /* b_views: a second view on each twin, so the handle takes the several-view shape. */
   register_view("fast/b_views_dist", bound[BOUND - 1].fast, &col, 1, dist_agg());
   register_view("plain/b_views_dist", bound[BOUND - 1].plain, &col, 1, dist_agg());
+  assert_int_equal(census_exemplar_filter_set(CENSUS_EXEMPLAR_FILTER_ALWAYS_ON), CENSUS_OK);
+  exemplar_measure = int_measure("ex");
+  register_view("ex/dist", exemplar_measure, &col, 1, dist_agg());
+  assert_int_equal(census_exemplar_filter_set(CENSUS_EXEMPLAR_FILTER_ALWAYS_OFF), CENSUS_OK);
   census_tag_map *tags = census_tag_map_new();
   census_tag_map_put(tags, col, "h");
   for (size_t i = 0; i < BOUND; i++) {
@@ -404,6 +455,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(unbound_shapes_match_plain_path),
       cmocka_unit_test(bound_shapes_match_plain_path),
+      cmocka_unit_test(exemplar_view_shares_values_reports_once),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
