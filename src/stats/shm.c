@@ -90,7 +90,7 @@ static uint64_t file_gen;   /* bumped when the file changes: thread chunks belon
 static int leader_fd = -1;
 static _Atomic int gauge_mode;
 static _Atomic uint64_t unshared_cells, files_opened, uncarried_series;
-static atomic_bool env_reported, attach_reported;
+static atomic_bool env_reported, attach_reported, exemplars_reported;
 /* The process's own cells (see the file comment): an open-addressing table of (series, view,
  * shared cell) keyed by the series, capacity process_mask + 1 (a power of two, or 0), at most
  * half full. Under shm_mu; entries of an older file_gen (process_gen) are dropped. */
@@ -323,13 +323,6 @@ static struct census__shm_cell *record_new(const struct census__rview *view,
   return shared;
 }
 
-void census__shm_cells_update_other(const struct census__rview *view, _Atomic uint64_t *w,
-                                    struct census__shm_cell *c,
-                                    const struct census__measurement *m) {
-  census__cell_update(view, w, m);
-  census__shm_cell_update(view, c, m, 0);
-}
-
 __attribute__((cold, noinline)) void census__shm_cell_attach(struct census__cell *cell) {
   census__mutex_lock(&shm_mu);
   uint32_t epoch = atomic_load_explicit(&census__shm_epoch, memory_order_relaxed);
@@ -354,6 +347,13 @@ __attribute__((cold, noinline)) void census__shm_cell_attach(struct census__cell
   char dir[256];
   snprintf(dir, sizeof dir, "%s", group_dir ? group_dir : "");
   census__mutex_unlock(&shm_mu);
+  if (cell->shm && cell->view->exemplar_at) {
+    census__diag_once(&exemplars_reported, CENSUS_ELIMIT,
+                      "shared-memory mode: view \"%s\" keeps exemplars, which the group's files "
+                      "have no room for: its values are shared, its exemplars are not kept in the "
+                      "mode (no exporter sees them); record exemplars outside the mode",
+                      cell->view->def.name);
+  }
   if (err) {
     atomic_fetch_add(&unshared_cells, 1);
     census__diag_once(&attach_reported, CENSUS_ESYSTEM,
