@@ -25,11 +25,24 @@
  *     segment: posix_fallocate fails with EFBIG): the collection reports once, naming the view and
  *     what to do, counts each series once in census_shm_stats().uncarried_series, and keeps the
  *     totals; once the limit is lifted the next collection carries them, exactly once.
+ * And with the record paths' half of the change (a record in the mode goes to its shared cell
+ * only; the in-process cell only without one), whose invariant the carry relies on:
+ *   - records_before_and_after_enable: series recorded before the mode and again in it (direct
+ *     and through a bound handle, four threads recording while another collects, every
+ *     aggregation) show exactly what was recorded, after each of several collections. Without
+ *     the record paths' change the carry counts every record made in the mode twice (once from
+ *     its shared cell, once from the totals); without the carry (main) the records made before
+ *     the mode are missing: it fails both ways;
+ *   - full_disk_records_in_mode: with no room for the file, records made in the mode land in
+ *     the in-process cells (each cell counted in unshared_cells); once there is room they are
+ *     carried, and records into those still unshared cells keep being carried, exactly once.
+ *     Fails on main (those records never reached the group's view).
  */
 #include "support.h"
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -44,7 +57,7 @@
 #include "census/shm.h"
 #include "../support/fork_quiet.h" /* fork() under ASan: see there */
 
-static const census_measure *ints, *doubles, *gauge;
+static const census_measure *ints, *doubles, *gauge, *hits;
 static const census_tag_key *slot_key;
 
 /* The views of the carry, one per aggregation (EXPONENTIAL's sum beside a double SUM). */
@@ -234,6 +247,8 @@ static int setup(void **state) {
   register_view(view_names[3], ints, cols, 1, census_aggregation_distribution_new(bounds, 2, NULL));
   register_view(view_names[4], gauge, cols, 1, census_aggregation_last_value_new());
   register_view(view_names[5], doubles, cols, 1, census_aggregation_exponential_new(8, 20, NULL));
+  hits = int_measure("carry/hits");
+  register_view("carry/hits", hits, cols, 1, census_aggregation_count_new());
   record_part("ref", 0);
   record_part("ref", 1);
   assert_int_equal(census_view_data_get_all(&ref, &ref_count), CENSUS_OK);
@@ -413,11 +428,201 @@ static void full_disk(void **state) {
   remove_dir(dir);
 }
 
+/* The count of view `name`'s row for `slot` in `views` (-1: no row; -2: two rows). */
+static int64_t count_of(census_view_data **views, size_t count, const char *name,
+                        const char *slot) {
+  size_t v, r;
+  bool twice = false;
+  census_point p;
+  if (!row_of(views, count, name, slot, &v, &r, &twice)) {
+    return -1;
+  }
+  return twice ? -2 : census_view_data_row_point(views[v], r, &p) == CENSUS_OK ? p.count : -3;
+}
+
+/* In a member: the count of carry/hits' row `slot` in its group view (a collection). */
+static int64_t member_hits(const char *slot) {
+  census_view_data **views;
+  size_t count;
+  if (census_view_data_get_all(&views, &count) != CENSUS_OK) {
+    return -4;
+  }
+  int64_t n = count_of(views, count, "carry/hits", slot);
+  census_view_data_free_all(views, count);
+  return n;
+}
+
+static void member_expect_hits(const char *slot, int64_t want, const char *when) {
+  int64_t got = member_hits(slot);
+  if (got != want) {
+    char why[200];
+    snprintf(why, sizeof why, "%s: carry/hits %s is %lld, recorded %lld", when, slot,
+             (long long)got, (long long)want);
+    member_fail(why);
+  }
+}
+
+/* A sidecar's count of carry/hits' row `slot` in the group in `dir`. */
+static int64_t sidecar_hits(const char *dir, const char *slot) {
+  census_view_data **views;
+  size_t count;
+  assert_int_equal(census_shm_view_data_get_all(dir, &views, &count), CENSUS_OK);
+  int64_t n = count_of(views, count, "carry/hits", slot);
+  census_view_data_free_all(views, count);
+  return n;
+}
+
+#define THREADS 4
+#define PER_THREAD 5000
+
+struct hits_arg {
+  census_bound_measure *bound;
+  _Atomic int *running;
+};
+
+/* Records PER_THREAD hits on slot t directly and PER_THREAD through the bound handle. */
+static void *hits_thread(void *p) {
+  struct hits_arg *a = p;
+  census_tag_map *tags = census_tag_map_new();
+  census_tag_map_put(tags, slot_key, "t");
+  for (int i = 0; i < PER_THREAD; i++) {
+    census_record_int64(hits, 1, tags);
+    census_bound_record_int64(a->bound, 1);
+  }
+  census_tag_map_free(tags);
+  atomic_fetch_sub(a->running, 1);
+  return NULL;
+}
+
+static void records_before_and_after_enable(void **state) {
+  (void)state;
+  char *dir = make_dir();
+  pid_t pid = fork_quiet();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    census_tag_map *tags = census_tag_map_new();
+    census_tag_map_put(tags, slot_key, "t");
+    census_bound_measure *bound = census_measure_bind(hits, tags, NULL);
+    /* Before the mode: 30 hits direct and 20 bound, half of them collected. */
+    for (int i = 0; i < 15; i++) {
+      census_record_int64(hits, 1, tags);
+      census_bound_record_int64(bound, 1);
+      if (i == 7) {
+        census_view_data **views;
+        size_t count;
+        if (census_view_data_get_all(&views, &count) == CENSUS_OK) {
+          census_view_data_free_all(views, count);
+        }
+      }
+    }
+    for (int i = 0; i < 5; i++) {
+      census_record_int64(hits, 1, tags);
+    }
+    record_part("c", 0);
+    if (!bound || census_shm_enable(dir) != CENSUS_OK) {
+      _exit(2);
+    }
+    int64_t want = 35;
+    member_expect_hits("t", want, "first collection in the mode");
+    record_part("c", 1); /* in the mode: into the shared cells */
+    member_check("the parts before and in the mode");
+    /* Four threads record while this one collects. */
+    pthread_t t[THREADS];
+    struct hits_arg arg = {bound, &(_Atomic int){THREADS}};
+    for (int i = 0; i < THREADS; i++) {
+      if (pthread_create(&t[i], NULL, hits_thread, &arg) != 0) {
+        _exit(3);
+      }
+    }
+    while (atomic_load(arg.running) > 0) {
+      int64_t n = member_hits("t");
+      if (n < want || n > want + 2 * THREADS * PER_THREAD) {
+        member_fail("carry/hits t out of range while threads record");
+        break;
+      }
+    }
+    for (int i = 0; i < THREADS; i++) {
+      pthread_join(t[i], NULL);
+    }
+    want += 2 * THREADS * PER_THREAD;
+    member_expect_hits("t", want, "after the threads");
+    member_expect_hits("t", want, "the next collection");
+    member_check("the parts, after the threads");
+    census_bound_record_int64(bound, 1);
+    census_record_int64(hits, 1, tags);
+    want += 2;
+    member_expect_hits("t", want, "two more");
+    member_expect_hits("t", want, "two more, the next collection");
+    census_bound_measure_free(bound);
+    census_tag_map_free(tags);
+    _exit(0);
+  }
+  assert_member_ok(pid);
+  assert_group(dir);
+  assert_int_equal(sidecar_hits(dir, "t"), 35 + 2 * THREADS * PER_THREAD + 2);
+  remove_dir(dir);
+}
+
+static void full_disk_records_in_mode(void **state) {
+  (void)state;
+  char *dir = make_dir();
+  pid_t pid = fork_quiet();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit saved, small;
+    getrlimit(RLIMIT_FSIZE, &saved);
+    small = saved;
+    small.rlim_cur = 4096;
+    if (setrlimit(RLIMIT_FSIZE, &small) != 0 || census_shm_enable(dir) != CENSUS_OK) {
+      _exit(2);
+    }
+    /* In the mode, no room for the file: every cell unshared, the records in process. */
+    record_part("c", 0);
+    record_part("c", 1);
+    census_tag_map *tags = census_tag_map_new();
+    census_tag_map_put(tags, slot_key, "t");
+    for (int i = 0; i < 10; i++) {
+      census_record_int64(hits, 1, tags);
+    }
+    member_expect_hits("t", -1, "no room"); /* no row: the group has no file */
+    census_shm_counts c;
+    census_shm_stats(&c);
+    shared->uncarried[0] = c.unshared_cells;
+    shared->uncarried[1] = c.uncarried_series;
+    setrlimit(RLIMIT_FSIZE, &saved);
+    member_check("room again");
+    member_expect_hits("t", 10, "room again");
+    for (int i = 0; i < 5; i++) { /* its cell is still unshared: into the totals, carried */
+      census_record_int64(hits, 1, tags);
+    }
+    member_expect_hits("t", 15, "five more");
+    member_expect_hits("t", 15, "five more, the next collection");
+    member_check("room again, later");
+    census_shm_stats(&c);
+    shared->uncarried[2] = c.unshared_cells;
+    census_tag_map_free(tags);
+    _exit(0);
+  }
+  assert_member_ok(pid);
+  /* Each series' cell of the recording thread failed once (7 views), then each series once. */
+  assert_int_equal(shared->uncarried[0], VIEW_COUNT + 1);
+  assert_int_equal(shared->uncarried[1], VIEW_COUNT + 1);
+  assert_int_equal(shared->uncarried[2], VIEW_COUNT + 1);
+  assert_group(dir);
+  assert_int_equal(sidecar_hits(dir, "t"), 15);
+  remove_dir(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(pre_mode_records_carried, before_each),
       cmocka_unit_test_setup(fork_child_killed, before_each),
       cmocka_unit_test_setup(full_disk, before_each),
+      cmocka_unit_test_setup(records_before_and_after_enable, before_each),
+      cmocka_unit_test_setup(full_disk_records_in_mode, before_each),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }
