@@ -183,9 +183,9 @@ typedef struct census_observer census_observer;
  * census_shutdown()'s final export), and each census_view_data_get() / _get_all() (a Prometheus
  * scrape) on the thread that asks. One collection at a time, so callbacks never run
  * concurrently with each other or themselves. A callback holds census's collection lock: it must
- * not collect (census_view_data_get*(), census_flush(), census_shutdown()), create instruments,
- * register views or exporters, or free an observable instrument; it should return quickly
- * (every export waits for it). */
+ * not collect (census_view_data_get*(), census_flush(), census_shutdown(), census_shm_enable()),
+ * create instruments, register views or exporters, or free an observable instrument; it should
+ * return quickly (every export waits for it). */
 typedef void (*census_observe_fn)(census_observer *observer, void *user);
 
 /* Reports one observation: for an observable counter or up-down counter the total now (not an

@@ -24,15 +24,17 @@ extern "C" {
  * environment variable CENSUS_SHM_DIR does the same, noticed at the next new series of a thread
  * or the next collection. Either may happen at any time, before or after fork(): a fork child of
  * a process in the mode is in it too, with a file of its own. Values recorded before the mode
- * was on are carried into this process's file at its next collection (a snapshot, an export
- * step), so the group's view includes them. In the mode, census_view_data_get_all() (so the
- * Prometheus exporter) returns the group's merged view, and only the group's leader pushes to stats
- * exporters, the group's merged view (docs/shared-memory.md).
+ * was on are carried into this process's file: by a collection this call makes (which runs the
+ * observable callbacks, as a snapshot does), or with the variable at the process's next
+ * collection (a snapshot, an export step), so the group's view includes them. In the mode,
+ * census_view_data_get_all() (so the Prometheus exporter) returns the group's merged view, and only
+ * the group's leader pushes to stats exporters, the group's merged view (docs/shared-memory.md).
  * Returns CENSUS_OK (also when already on with the same directory), CENSUS_EINVAL (NULL, empty
  * or too long), CENSUS_ECONFIG (not a writable directory, reported through diagnostics),
  * CENSUS_ECONFLICT (already on with another directory), CENSUS_ENOMEM, CENSUS_ESHUTDOWN (after
  * census_shutdown(), which also closes this process's file; the file stays for the group).
- * Thread-safe. */
+ * Thread-safe; blocking (creates the file, and waits for a collection in progress). Not from an
+ * observable callback (it collects). */
 CENSUS_EXPORT census_status census_shm_enable(const char *dir);
 
 /* Whether shared-memory mode is on in this process; never fails (false after shutdown).

@@ -64,6 +64,7 @@
 #include "core/lock.h"
 #include "core/run_state.h"
 #include "stats/bound.h"
+#include "stats/collector.h"
 #include "stats/shm_carry.h"
 #include "stats/shm_desc.h"
 #include "stats/shm_format.h"
@@ -441,7 +442,11 @@ static census_status dir_check(const char *dir) {
   return CENSUS_OK;
 }
 
-CENSUS_EXPORT census_status census_shm_enable(const char *dir) {
+/* census_shm_enable() without its collection: what CENSUS_SHM_DIR does (census__shm_env_poll(),
+ * which may run under COLLECT or on a record's slow path). *newly is set when this call turned
+ * the mode on. */
+static census_status shm_enable(const char *dir, bool *newly) {
+  *newly = false;
   if (!dir || !dir[0] || strlen(dir) > 3000) {
     return CENSUS_EINVAL;
   }
@@ -462,6 +467,7 @@ CENSUS_EXPORT census_status census_shm_enable(const char *dir) {
       uint32_t e = atomic_load(&census__shm_epoch);
       atomic_store(&census__shm_epoch, e + 1 ? e + 1 : 1);
       census__bound_key_move(); /* bound handles leave their in-process-only fast path */
+      *newly = true;
     }
   }
   census__mutex_unlock(&shm_mu);
@@ -470,6 +476,20 @@ CENSUS_EXPORT census_status census_shm_enable(const char *dir) {
                  "census_shm_enable: shared-memory mode already uses \"%s\"; a process belongs "
                  "to one group (\"%s\" refused)",
                  group_dir, dir);
+  }
+  return status;
+}
+
+CENSUS_EXPORT census_status census_shm_enable(const char *dir) {
+  bool newly;
+  census_status status = shm_enable(dir, &newly);
+  if (newly) {
+    /* A collection now carries what was recorded before the mode into the file (collector.c),
+     * so the group's view has it even if this process never collects again. A failure (no
+     * memory) leaves it to the next collection. */
+    census__collector_lock();
+    census__collect_locked();
+    census__collector_unlock();
   }
   return status;
 }
@@ -518,7 +538,8 @@ void census__shm_env_poll(void) {
     }
     atomic_store(&gauge_mode, parsed);
   }
-  if (census_shm_enable(dir) != CENSUS_OK) {
+  bool newly;
+  if (shm_enable(dir, &newly) != CENSUS_OK) {
     census__diag_once(&env_reported, CENSUS_ECONFIG,
                       "CENSUS_SHM_DIR=\"%.200s\" could not be used (see the line above): "
                       "shared-memory mode not enabled",

@@ -18,6 +18,9 @@
  *     still in the threads' cells), appear in the member's group view and in a sidecar's, while
  *     the member lives and after it exited (its file compacted into the archive), exactly once
  *     after a first, second and third collection (no double carry);
+ *   - enable_carries_at_once: a member that records, calls census_shm_enable() and never
+ *     collects again (no exporter, never scraped) has its values in a sidecar's view, exactly
+ *     once: census_shm_enable() collects once (fails without that collection: no rows);
  *   - fork_child_killed: a member that carried forks a child (in the mode, with a file of its
  *     own, which collects: its series start empty), the child is SIGKILLed: the member's carried
  *     totals count once, in the child's view, the member's and a sidecar's;
@@ -311,6 +314,41 @@ static void pre_mode_records_carried(void **state) {
   assert_int_equal(write(go[1], &byte, 1), 1);
   assert_member_ok(pid);
   assert_group(dir); /* the member dead: its file compacted into the archive */
+  assert_group(dir);
+  close(go[0]);
+  close(go[1]);
+  close(ready[0]);
+  close(ready[1]);
+  remove_dir(dir);
+}
+
+/* The member records, calls census_shm_enable() and then never collects (no exporter, never
+ * scraped): the sidecar still reads every value recorded before the mode, exactly once, because
+ * census_shm_enable() collects once. */
+static void enable_carries_at_once(void **state) {
+  (void)state;
+  char *dir = make_dir();
+  int go[2], ready[2];
+  assert_int_equal(pipe(go), 0);
+  assert_int_equal(pipe(ready), 0);
+  pid_t pid = fork_quiet();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    member_records();
+    if (census_shm_enable(dir) != CENSUS_OK) {
+      _exit(2);
+    }
+    char byte = 1;
+    (void)!write(ready[1], &byte, 1);
+    (void)!read(go[0], &byte, 1);
+    _exit(0);
+  }
+  char byte;
+  assert_int_equal(read(ready[0], &byte, 1), 1);
+  assert_group(dir); /* the member live, never having collected since the call */
+  assert_int_equal(write(go[1], &byte, 1), 1);
+  assert_member_ok(pid);
   assert_group(dir);
   close(go[0]);
   close(go[1]);
@@ -619,6 +657,7 @@ static void full_disk_records_in_mode(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(pre_mode_records_carried, before_each),
+      cmocka_unit_test_setup(enable_carries_at_once, before_each),
       cmocka_unit_test_setup(fork_child_killed, before_each),
       cmocka_unit_test_setup(full_disk, before_each),
       cmocka_unit_test_setup(records_before_and_after_enable, before_each),

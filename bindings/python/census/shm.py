@@ -51,10 +51,11 @@ def enable(directory):
     """Turns shared-memory mode on for this process, in the group whose directory is
     `directory` (it must exist and be writable; one directory per group, a tmpfs such as
     /dev/shm keeps it in memory). Before or after fork: a fork child of a process in the mode is
-    in it too, with a file of its own. Values recorded before stay in this process only.
-    Idempotent for the same directory.
+    in it too, with a file of its own. Values recorded before are carried into this process's
+    file by a collection this call makes (it runs observable callbacks, as a scrape does), so
+    the group's view counts them once. Idempotent for the same directory.
 
-    Thread-safe.
+    Thread-safe. Not from an observable callback.
 
     :raises census.InvalidArgumentError: an empty or too long path, not a writable directory,
         or the mode already on with another directory

@@ -19,14 +19,15 @@ static PyObject *fs_path(PyObject *path) {
 }
 
 PyDoc_STRVAR(shm_enable_doc, "shm_enable(directory)\n\n"
-                             "census_shm_enable(): see census.shm.enable().");
+                             "census_shm_enable(): see census.shm.enable(). GIL released: it\n"
+                             "collects, which runs observable callbacks (they take the GIL).");
 static PyObject *shm_enable(PyObject *self, PyObject *dir) {
   PyObject *bytes = fs_path(dir);
   if (!bytes) {
     return NULL;
   }
-  census_py_diagnostics_mark();
-  census_status st = census_shm_enable(PyBytes_AS_STRING(bytes));
+  census_status st;
+  CENSUS_PY_CALL_WITHOUT_GIL(st, census_shm_enable(PyBytes_AS_STRING(bytes)));
   Py_DECREF(bytes);
   if (st != CENSUS_OK) {
     return census_py_raise(st, "census.shm.enable");
