@@ -85,10 +85,12 @@
  * 1.5x of in-process.
  *
  * shm_scrape_* time census_shm_view_data_get_all() over a group of SCRAPE_LIVE live workers
- * (forked, each with SCRAPE_SERIES series, waiting to be killed) and SCRAPE_DEAD dead workers'
- * files (copies, under fresh names, of one dead worker's file cut to its used bytes): first
- * with compaction held off (the bench holds the compaction lock shared, as a concurrent reader
- * would), the cost a group pays without it; then the read that compacts; then reads after
+ * (forked before this process turns the mode on, each joining a group directory of its own with
+ * census_shm_enable(), each with SCRAPE_SERIES series, waiting to be killed; this process reads
+ * the group as a sidecar, measured before the shm_record cases, printed after them) and SCRAPE_DEAD
+ * dead workers' files (copies, under fresh names, of one dead worker's file cut to its used bytes):
+ * first with compaction held off (the bench holds the compaction lock shared, as a concurrent
+ * reader would), the cost a group pays without it; then the read that compacts; then reads after
  * compaction, which see the live files and one archive. Each read must count exactly what the
  * workers recorded, else the program exits non-zero.
  *
@@ -524,13 +526,16 @@ static void run_case(struct bench_case *c) {
 #define SCRAPE_SERIES 20
 #define SCRAPE_RECORDS 50
 
-/* A worker of the scrape group: records SCRAPE_RECORDS into each of SCRAPE_SERIES series of
- * `view`'s measure, writes a byte to `ready`, then waits to be killed (or exits when
- * `exit_after`). */
-static pid_t scrape_worker(const census_measure *m, bool exit_after, int ready) {
+/* A worker of the scrape group in `dir`: joins it (as a pre-fork server's post-fork hook does),
+ * records SCRAPE_RECORDS into each of SCRAPE_SERIES series of `view`'s measure, writes a byte to
+ * `ready`, then waits to be killed (or exits when `exit_after`). */
+static pid_t scrape_worker(const char *dir, const census_measure *m, bool exit_after, int ready) {
   pid_t pid = fork();
   if (pid != 0) {
     return pid;
+  }
+  if (census_shm_enable(dir) != CENSUS_OK) {
+    _exit(1);
   }
   census_tag_map *tags = census_tag_map_new();
   for (int s = 0; s < SCRAPE_SERIES; s++) {
@@ -600,7 +605,7 @@ static void measure_shm_scrape(const char *dir, double ms[3]) {
   census_view_free(view);
   census_aggregation_free(agg);
   /* One dead worker, whose file is the template of the dead history. */
-  pid_t dead = scrape_worker(m, true, -1);
+  pid_t dead = scrape_worker(dir, m, true, -1);
   waitpid(dead, NULL, 0);
   char template[256];
   snprintf(template, sizeof template, "%s/census-%d-", dir, (int)dead);
@@ -625,7 +630,7 @@ static void measure_shm_scrape(const char *dir, double ms[3]) {
     exit(1);
   }
   for (int i = 0; i < SCRAPE_LIVE; i++) {
-    live[i] = scrape_worker(m, false, ready[1]);
+    live[i] = scrape_worker(dir, m, false, ready[1]);
   }
   for (int i = 0; i < SCRAPE_LIVE; i++) { /* every live worker has recorded */
     char c;
@@ -1097,13 +1102,20 @@ int main(int argc, char **argv) {
        .kind = KIND_BOUND_DISTRIBUTION_3TAGS,
        .threads = 2},
   };
-  char shm_dir[64];
-  snprintf(shm_dir, sizeof shm_dir, "%s/census-bench-XXXXXX",
-           access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-  if (!mkdtemp(shm_dir)) {
-    perror(shm_dir);
+  /* The scrape group first, in a directory of its own that this process reads as a sidecar
+   * (it is not in the mode yet): its workers join it after fork(). In the mode this process's
+   * file would also hold the series of the cases above (carried into it when the mode turns
+   * on), which are not the workload measured. */
+  char scrape_dir[64], shm_dir[64];
+  const char *shm_base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+  snprintf(scrape_dir, sizeof scrape_dir, "%s/census-scrape-XXXXXX", shm_base);
+  snprintf(shm_dir, sizeof shm_dir, "%s/census-bench-XXXXXX", shm_base);
+  if (!mkdtemp(scrape_dir) || !mkdtemp(shm_dir)) {
+    perror("mkdtemp");
     return 1;
   }
+  double scrape_ms[3];
+  measure_shm_scrape(scrape_dir, scrape_ms);
   check("shm enable", census_shm_enable(shm_dir));
   for (size_t i = 0; i < sizeof shm_cases / sizeof shm_cases[0]; i++) {
     struct bench_case *c = &shm_cases[i];
@@ -1127,8 +1139,6 @@ int main(int argc, char **argv) {
             c->ns_per_op[REPETITIONS - 1],
             c->ns_per_op[REPETITIONS / 2] / baseline.ns_per_op[REPETITIONS / 2], shm_ratio);
   }
-  double scrape_ms[3];
-  measure_shm_scrape(shm_dir, scrape_ms);
   const char *scrape_names[] = {"shm_scrape_before_compaction", "shm_scrape_compacting",
                                 "shm_scrape_after_compaction"};
   for (int i = 0; i < 3; i++) {
@@ -1142,8 +1152,8 @@ int main(int argc, char **argv) {
   /* Shut census down before its group directory goes: at exit it would still read the group
    * (shared-memory mode stays on) and report the directory missing. */
   census_shutdown(1000);
-  char remove_cmd[96];
-  snprintf(remove_cmd, sizeof remove_cmd, "rm -rf '%s'", shm_dir);
+  char remove_cmd[160];
+  snprintf(remove_cmd, sizeof remove_cmd, "rm -rf '%s' '%s'", shm_dir, scrape_dir);
   if (system(remove_cmd) != 0) {
     fprintf(stderr, "bench_record: could not remove %s\n", shm_dir);
   }
