@@ -288,12 +288,13 @@ static bool rings_void_try(void) {
  * credit. Were it taken from the credit afterwards, an export's queue_trim() could void the
  * credit in between (the ring looks idle until this span is published) and the span was dropped
  * and counted as if the queue were full, with the queue empty: one span of unit_trace's
- * test_small_ring_reused_after_export under load, nearly every span with a sleep put there by
- * hand. Lock-free but for the full case: the compare-exchange fails only when another thread
- * reserved or the exporter gave slots back meanwhile. When no room is left, the other rings' unused
- * slots are taken back once and the reservation tried again, so a span is dropped only when the
- * queue holds max_queue_size spans (or when another thread is taking slots back at that very
- * moment, and gets them). */
+ * test_small_ring_reused_after_export under load, 1 to 2% of the spans of
+ * test_reservation_survives_export_trim (which makes the race likely), nearly every span with a
+ * sleep put there by hand. Lock-free but for the full case: the compare-exchange fails only when
+ * another thread reserved or the exporter gave slots back meanwhile. When no room is left, the
+ * other rings' unused slots are taken back once and the reservation tried again, so a span is
+ * dropped only when the queue holds max_queue_size spans (or when another thread is taking slots
+ * back at that very moment, and gets them). */
 static bool ring_reserve(struct span_ring *r, size_t tail) {
   int64_t ring_room =
       (int64_t)(r->mask + 1 - (tail - atomic_load_explicit(&r->reclaim, memory_order_acquire)));
