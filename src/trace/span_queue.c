@@ -284,11 +284,17 @@ static bool rings_void_try(void) {
 /* Reserves up to 64 slots of the queue, and never more than ring `r` has free (so a reserved slot
  * is also a free ring slot: the fast path checks only the reservation), for ring `r` (the
  * caller's, whose credit is 0, with a free slot) whose next span goes at `tail`; false when the
- * queue is full. Lock-free but for the full case: the
- * compare-exchange fails only when another thread reserved or the exporter gave slots back
- * meanwhile. When no room is left, the other rings' unused slots are taken back once and the
- * reservation tried again, so a span is dropped only when the queue holds max_queue_size spans
- * (or when another thread is taking slots back at that very moment, and gets them). */
+ * queue is full, true with the first slot taken for that span: only the others become the ring's
+ * credit. Were it taken from the credit afterwards, an export's queue_trim() could void the
+ * credit in between (the ring looks idle until this span is published) and the span was dropped
+ * and counted as if the queue were full, with the queue empty: one span of unit_trace's
+ * test_small_ring_reused_after_export under load, 1 to 2% of the spans of
+ * test_reservation_survives_export_trim (which makes the race likely), nearly every span with a
+ * sleep put there by hand. Lock-free but for the full case: the compare-exchange fails only when
+ * another thread reserved or the exporter gave slots back meanwhile. When no room is left, the
+ * other rings' unused slots are taken back once and the reservation tried again, so a span is
+ * dropped only when the queue holds max_queue_size spans (or when another thread is taking slots
+ * back at that very moment, and gets them). */
 static bool ring_reserve(struct span_ring *r, size_t tail) {
   int64_t ring_room =
       (int64_t)(r->mask + 1 - (tail - atomic_load_explicit(&r->reclaim, memory_order_acquire)));
@@ -315,11 +321,12 @@ static bool ring_reserve(struct span_ring *r, size_t tail) {
       voided = true;
       continue;
     }
-    atomic_store_explicit(&r->credit, take, memory_order_seq_cst);
+    atomic_store_explicit(&r->credit, take - 1, memory_order_seq_cst); /* the first is the span's */
     /* rings_void() ran meanwhile (a new limit): it saw the credit (then it is 0 again) or this sees
-     * its epoch (then give the slots back and reserve under the new limit). */
+     * its epoch (then give the slots back, the span's too, and reserve under the new limit). */
     if (atomic_load_explicit(&exporter_count, memory_order_seq_cst) == 0) {
       ring_void(r); /* the last exporter went meanwhile: queue nothing (counted as dropped) */
+      atomic_fetch_sub_explicit(&reserved, 1, memory_order_relaxed);
       return false;
     }
     if (atomic_load_explicit(&void_epoch, memory_order_seq_cst) == epoch) {
@@ -328,6 +335,7 @@ static bool ring_reserve(struct span_ring *r, size_t tail) {
       return true;
     }
     ring_void(r);
+    atomic_fetch_sub_explicit(&reserved, 1, memory_order_relaxed);
   }
 }
 
@@ -362,7 +370,7 @@ __attribute__((noinline)) static bool push_slow(struct census_span_data *record)
   size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
   if ((tail - atomic_load_explicit(&r->reclaim, memory_order_acquire) > r->mask &&
        !ring_full(r, tail)) ||
-      (!ring_take_credit(r) && !(ring_reserve(r, tail) && ring_take_credit(r)))) {
+      (!ring_take_credit(r) && !ring_reserve(r, tail))) {
     push_dropped();
     return false;
   }
