@@ -117,9 +117,7 @@ static size_t kv_measure(kv_sized *k, const census_attribute *a, const char *key
   k->string = NULL;
   k->string_len = 0;
   k->scalar = 0;
-  k->any = 0;
-  k->array = NULL;
-  k->array_count = k->array_len = 0;
+  k->any = 0; /* the array fields are set (and read by kv_put()) for the array types only */
   switch (a->type) {
   case CENSUS_ATTRIBUTE_STRING:
     k->string = a->string_value ? a->string_value : "";

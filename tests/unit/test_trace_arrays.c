@@ -196,8 +196,7 @@ static void test_array_kinds_round_trip(void **state) {
   assert_int_equal(c->attribute_count, 5);
   assert_int_equal(c->dropped_attributes, 0);
   assert_string_equal(c->attrs[0], "http.methods=4:3:GET|POST|");
-  assert_string_equal(c->attrs[1],
-                      "ints=5:4:-9223372036854775808|-1|0|9223372036854775807");
+  assert_string_equal(c->attrs[1], "ints=5:4:-9223372036854775808|-1|0|9223372036854775807");
   char expected[256];
   snprintf(expected, sizeof expected, "doubles=6:5:%.17g|%.17g|%.17g|%.17g|%.17g", 1.5, -0.0,
            DBL_MAX, DBL_TRUE_MIN, (double)INFINITY);
@@ -258,10 +257,8 @@ static void test_array_errors(void **state) {
   assert_false(census_span_is_recording(unsampled));
   census_span_end(sampled);
   census_span_end(unsampled);
-  assert_int_equal(census_span_set_attribute_string_array(sampled, "k", fine, 1),
-                   CENSUS_ENOTFOUND);
-  assert_int_equal(census_span_set_attribute_int64_array(sampled, "k", ints, 1),
-                   CENSUS_ENOTFOUND);
+  assert_int_equal(census_span_set_attribute_string_array(sampled, "k", fine, 1), CENSUS_ENOTFOUND);
+  assert_int_equal(census_span_set_attribute_int64_array(sampled, "k", ints, 1), CENSUS_ENOTFOUND);
   assert_int_equal(census_span_set_attribute_double_array(0, "k", NULL, 0), CENSUS_ENOTFOUND);
   assert_int_equal(census_span_set_attribute_bool_array(0, "k", NULL, 0), CENSUS_ENOTFOUND);
   census_sampler_free(off);
@@ -320,12 +317,15 @@ static void test_event_array_attributes(void **state) {
   double doubles[] = {0.25, -2};
   bool bools[] = {false};
   census_attribute a[] = {
-      {.key = "keys", .type = CENSUS_ATTRIBUTE_STRING_ARRAY, .string_values = strings,
+      {.key = "keys",
+       .type = CENSUS_ATTRIBUTE_STRING_ARRAY,
+       .string_values = strings,
        .value_count = 2},
-      {.key = "weights", .type = CENSUS_ATTRIBUTE_DOUBLE_ARRAY, .double_values = doubles,
+      {.key = "weights",
+       .type = CENSUS_ATTRIBUTE_DOUBLE_ARRAY,
+       .double_values = doubles,
        .value_count = 2},
-      {.key = "flags", .type = CENSUS_ATTRIBUTE_BOOL_ARRAY, .bool_values = bools,
-       .value_count = 1},
+      {.key = "flags", .type = CENSUS_ATTRIBUTE_BOOL_ARRAY, .bool_values = bools, .value_count = 1},
       {.key = "none", .type = CENSUS_ATTRIBUTE_INT64_ARRAY, .int_values = NULL, .value_count = 0},
   };
   census_span s = census_span_start("arrays/event", NULL);
