@@ -37,6 +37,7 @@ if [[ ${#ops[@]} -eq 0 ]]; then
     record_bound_sum record_bound_counter record_direct_exponential_3tags
     record_bound_exponential shm_record_direct_int_3tags shm_record_map_int_3tags
     shm_record_map_distribution_3tags shm_record_bound_int shm_record_bound_distribution
+    shm_record_direct_sum_3tags shm_record_bound_sum shm_record_bound_counter
     otlp_encode_per_series
     otlp_encode_per_span prometheus_render_per_series record_exemplar_nospan
     record_exemplar_sampled record_direct_two_measures_3tags)

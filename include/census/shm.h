@@ -24,8 +24,9 @@ extern "C" {
  * environment variable CENSUS_SHM_DIR does the same, noticed at the next new series of a thread
  * or the next collection. Either may happen at any time, before or after fork(): a fork child of
  * a process in the mode is in it too, with a file of its own. Values recorded before the mode
- * was on stay in this process only. In the mode, census_view_data_get_all() (so the Prometheus
- * exporter) returns the group's merged view, and only the group's leader pushes to stats
+ * was on are carried into this process's file at its next collection (a snapshot, an export
+ * step), so the group's view includes them. In the mode, census_view_data_get_all() (so the
+ * Prometheus exporter) returns the group's merged view, and only the group's leader pushes to stats
  * exporters, the group's merged view (docs/shared-memory.md).
  * Returns CENSUS_OK (also when already on with the same directory), CENSUS_EINVAL (NULL, empty
  * or too long), CENSUS_ECONFIG (not a writable directory, reported through diagnostics),
@@ -93,12 +94,17 @@ CENSUS_EXPORT census_status census_shm_compact(const char *dir, size_t *compacte
 CENSUS_EXPORT bool census_shm_is_leader(void);
 
 /* What this process's shared-memory mode did: files it opened (1, plus one after each fork
- * child's first record), and cells that could not be placed in its file (full disk: they record
- * in this process only). Fills the caller's *counts (a plain value); NULL is a no-op.
- * Thread-safe. */
+ * child's first record), cells that could not be placed in its file (full disk: they record in
+ * this process's totals, which the collector carries into the file when it can), and series
+ * whose in-process totals (records made before the mode was on, or by such a cell) could not be
+ * carried into the file at a collection (full disk: counted once per series until a carry
+ * succeeds; tried again at each collection, nothing dropped; until then the group's view lacks
+ * them). Fills the caller's *counts (a plain value, owned by the caller); NULL is a no-op.
+ * Never fails. Thread-safe. */
 typedef struct census_shm_counts {
   uint64_t files_opened;
   uint64_t unshared_cells;
+  uint64_t uncarried_series;
 } census_shm_counts;
 CENSUS_EXPORT void census_shm_stats(census_shm_counts *counts);
 

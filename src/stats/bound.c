@@ -475,10 +475,11 @@ static __attribute__((cold, noinline)) void block_shm_attach(const struct bound_
   shared->epoch = epoch;
 }
 
-/* Records one value (as for bound_measurement()) into `block`, this thread's block of `gen`:
- * each view's cell as bound_record_views() does, then its shared cell (struct bound_shm), inside
- * the thread's record window. The caller attached the shared cells for the current epoch. Out of
- * line, so that bound_record_shm()'s one-COUNT case keeps a small frame. */
+/* Records one value (as for bound_measurement()) into `block`, this thread's block of `gen`, as
+ * the mode records: each view's shared cell (struct bound_shm) only, or its in-process cell when
+ * the file could not hold a shared cell (shm.h, census__shm_record()), inside the thread's record
+ * window (for those). The caller attached the shared cells for the current epoch. Out of line,
+ * so that bound_record_shm()'s one-COUNT case keeps a small frame. */
 static __attribute__((noinline)) census_status
 bound_shm_update(const struct bound_gen *gen, _Atomic uint64_t *block,
                  struct census__thread_state *ts, const census_measure *measure, int64_t int_value,
@@ -492,11 +493,10 @@ bound_shm_update(const struct bound_gen *gen, _Atomic uint64_t *block,
     if (view->record_type == CENSUS__AGGREGATION_EXEMPLARS) {
       __builtin_unreachable(); /* such generations record unbound (bound_gen.exemplars) */
     }
-    _Atomic uint64_t *w = block + gen->offsets[v] + phase * view->words;
     if (__builtin_expect(shared->cells[v] != NULL, 1)) {
-      census__shm_cells_update(view, w, shared->cells[v], &m);
-    } else {
-      census__cell_update(view, w, &m); /* a cell the file could not hold */
+      census__shm_cell_update(view, shared->cells[v], &m);
+    } else { /* a cell the file could not hold: the collector carries it into the file */
+      census__cell_update(view, block + gen->offsets[v] + phase * view->words, &m);
     }
   }
   census__window_leave(&ts->seq, seq);
@@ -807,9 +807,10 @@ static census_status bound_views_double(census_bound_measure *b, double value,
 /* ---- the shapes in shared-memory mode --------------------------------------------------- */
 
 /* The mode's record functions (gen_shm_shape() installs them in a generation made while the mode
- * is on): each shape's in-process update and its shared cell's (shm.h) in one pass inside the
- * record window, the shared cell's pointer cached in the block (struct bound_shm), with no
- * second dispatch; else bound_record_slow() (a tail call), which reaches bound_record_shm(). */
+ * is on): each shape's update of its shared cell (shm.h), the pointer cached in the block (struct
+ * bound_shm), with no second dispatch and no record window (in the mode a record goes to its
+ * shared cell only, census__shm_record(); the block's in-process words stay empty); else
+ * bound_record_slow() (a tail call), which reaches bound_record_shm(). */
 
 /* The calling thread's block of `gen` (a generation of the mode, one view, `block_words` words)
  * when a one-view shape may record into it and its shared cell: the generation vouched for by the
@@ -844,10 +845,7 @@ static inline __attribute__((always_inline)) census_status bound_shm_count(censu
   if (__builtin_expect(!block, 0)) {
     return bound_record_slow(b, int_value, double_value);
   }
-  uint64_t seq;
-  unsigned phase = census__window_enter(&ts->seq, &seq);
-  census__shm_count_record(block + phase, cell);
-  census__window_leave(&ts->seq, seq);
+  census__shm_count_record(cell);
   return CENSUS_OK;
 }
 
@@ -871,15 +869,12 @@ static census_status bound_shm_int_sum_int(census_bound_measure *b, int64_t valu
     return bound_record_slow(b, value, 0);
   }
   struct census__measurement m = {b->measure, value, 0};
-  uint64_t seq;
-  unsigned phase = census__window_enter(&ts->seq, &seq);
-  census__shm_sum_record(block + 2 * phase, cell, false, false, &m);
-  census__window_leave(&ts->seq, seq);
+  census__shm_sum_record(cell, false, false, &m);
   return CENSUS_OK;
 }
 
-/* One DISTRIBUTION view: the in-process half as bound_distribution_update() adds the value (the
- * padded bounds' search), then the shared cell from the bucket found (no second search). */
+/* One DISTRIBUTION view: the bucket found as bound_distribution_update() finds it (the padded
+ * bounds' search), then the shared cell's update. */
 static inline __attribute__((always_inline)) census_status
 bound_shm_distribution(census_bound_measure *b, struct bound_gen *gen, int64_t int_value,
                        double double_value, bool is_double) {
@@ -892,13 +887,7 @@ bound_shm_distribution(census_bound_measure *b, struct bound_gen *gen, int64_t i
   struct census__measurement m = {b->measure, int_value, double_value};
   bool is_signed = !is_double && m.measure->signed_values;
   size_t bucket = WORD_BUCKETS + bound_distribution_bucket(gen, double_value);
-  uint64_t seq;
-  unsigned phase = census__window_enter(&ts->seq, &seq);
-  _Atomic uint64_t *w = block + phase * gen->one_words;
-  census__moments_add(is_double, is_signed, w, &m);
-  census__window_own_add(&w[bucket], 1);
   census__shm_distribution_record(gen->one_words, cell, is_double, is_signed, bucket, &m);
-  census__window_leave(&ts->seq, seq);
   return CENSUS_OK;
 }
 

@@ -27,20 +27,37 @@
  * harvesting, each queued view is reported through diagnostics (its first time) and its newly
  * saturated rows are counted in census/saturated_rows. That record runs after the harvest, on
  * this thread, so it lands in the next collection.
+ *
+ * Carry (shared-memory mode): then, in the mode, the totals of every series that the harvest
+ * changed (harvest.c queues them) are written into the series' carry cell in this process's file
+ * (shm_carry.h), and after the file changed (the mode turned on, a fork child's new file) those
+ * of every populated series: in the mode the group's view is read from the files only, and the
+ * totals hold exactly what no shared cell holds (records made before the mode was on, records
+ * whose cell the file could not hold). A collection in the mode therefore walks the series it
+ * changed, not every series; the sweep over all of them happens once per file. An observable
+ * counter's series is skipped (its shared cell holds the process's total already). A series that
+ * cannot be carried (full disk) stays queued for the next collection, is counted once
+ * (census_shm_stats(): uncarried_series) and reported once.
  */
 #include "stats/collector.h"
 
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/diagnostics.h"
 #include "core/lock.h"
+#include "stats/aggregation.h"
 #include "stats/bound.h"
 #include "stats/exemplar.h"
 #include "stats/harvest.h"
 #include "stats/recorder.h"
 #include "stats/self_metrics.h"
 #include "stats/shm.h"
+#include "stats/shm_carry.h"
+#include "stats/view.h"
 #include "stats/window.h"
 #include "core/alloc.h"
 
@@ -91,6 +108,75 @@ static void report_saturations(void) {
           view->def.name);
     }
     census__count_saturated(view->def.name, (int64_t)rows);
+  }
+}
+
+/* One carry round's outcome: the first failure's errno and view name, for the report. */
+struct carry_round {
+  int err;
+  char view[128];
+};
+
+static atomic_bool carry_reported;
+
+/* Carries one series' totals (see the file comment); a failure re-queues it. */
+static void carry_one(struct census__rview *view, struct census__series *series, void *arg) {
+  struct carry_round *round = arg;
+  if (view->def.aggregation.type == CENSUS__AGGREGATION_OBSERVED_SUM ||
+      !census__words_populated(view, series->totals)) {
+    return;
+  }
+  int err = census__shm_carry(view, series);
+  if (!err) {
+    series->carry_failed = false;
+    return;
+  }
+  if (!series->carry_failed) {
+    series->carry_failed = true;
+    census__shm_carry_failed();
+  }
+  census__harvest_carry_add(view, series); /* tried again at the next collection */
+  if (!round->err) {
+    round->err = err;
+    snprintf(round->view, sizeof round->view, "%s", view->def.name);
+  }
+}
+
+/* The carry step of a collection in shared-memory mode (see the file comment). */
+static void carry_totals(void) {
+  bool sweep;
+  bool on = census__shm_carry_begin(&sweep);
+  size_t count;
+  bool lost;
+  struct census__carry_item *items = census__harvest_carry_take(&count, &lost);
+  struct carry_round round = {0};
+  if (on && (sweep || lost)) {
+    if (!census__views_each_series(carry_one, &round)) {
+      for (size_t i = 0; i < count; i++) { /* no memory for the sweep: what is known, later */
+        census__harvest_carry_add(items[i].view, items[i].series);
+      }
+      census__harvest_carry_lost();
+    }
+  } else if (on) {
+    for (size_t i = 0; i < count; i++) {
+      carry_one(items[i].view, items[i].series, &round);
+    }
+  }
+  if (on) {
+    census__shm_carry_end();
+  }
+  census__free(items);
+  if (round.err) {
+    char *dir = census__shm_dir();
+    census__diag_once(&carry_reported, CENSUS_ESYSTEM,
+                      "shared-memory mode: the in-process totals of view \"%s\" (records made "
+                      "before the mode was on, or by a cell the file could not hold) could not be "
+                      "written into this process's file under %s (%s); they are kept and tried "
+                      "again at each collection (counted in census_shm_stats(): "
+                      "uncarried_series), and until then the group's view lacks them: free disk "
+                      "space or fix the directory",
+                      round.view, dir ? dir : "", strerror(round.err));
+    census__free(dir);
   }
 }
 
@@ -146,6 +232,7 @@ census_status census__collect_locked(void) {
   census__free(dead);
   census__free(list);
   report_saturations();
+  carry_totals();
   return CENSUS_OK;
 }
 

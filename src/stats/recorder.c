@@ -268,15 +268,13 @@ static inline const struct census__rview *exemplar_key(const struct census__rvie
 }
 
 /* A miss in the cache of recent cells: the slot table (cell_lookup()), then the cache entry
- * `recent` remembers the cell. Out of line, so the record path keeps few live registers.
- * `m` (the one-measurement path's measurement, else NULL): when shared-memory mode is on here
- * though census__record() saw it off (CENSUS_SHM_DIR noticed at this new cell, or another thread
- * enabled it), the shared cell takes `m` too, so the record that turned the mode on is in the
- * group's view. Views with exemplars always come here (see below). */
+ * `recent` remembers the cell. Out of line, so the record path keeps few live registers. Views
+ * with exemplars always come here (see below). (A record that saw shared-memory mode off though
+ * this new cell turned it on, CENSUS_SHM_DIR noticed here, goes to the in-process cell, as every
+ * record made before the mode: the collector carries it into the file.) */
 static __attribute__((noinline)) struct census__cell *
 cell_miss(struct census__thread_state *ts, struct census__recent_cell *recent,
-          struct census__rview *view, const census_tag_map *tags, uint64_t map_id,
-          const struct census__measurement *m) {
+          struct census__rview *view, const census_tag_map *tags, uint64_t map_id) {
   /* A view with exemplars is cached under its address with bit 0 set, which the inline check of
    * cell_for() never matches: each of its records comes here and hands its tags to the cell
    * update's exemplar case (exemplar.h), and a repeat finds its cell without the lookup. */
@@ -291,9 +289,6 @@ cell_miss(struct census__thread_state *ts, struct census__recent_cell *recent,
     recent->map_id = map_id;
     recent->view = key;
     recent->cell = cell;
-    if (m && atomic_load_explicit(&census__shm_epoch, memory_order_relaxed)) {
-      census__shm_record(cell, view, m, 0);
-    }
   }
   return cell;
 }
@@ -307,16 +302,15 @@ recent_slot(struct census__thread_state *ts, const struct census__rview *view, u
 }
 
 /* The thread's cell for the view's tuple in `tags` (whose content id is `map_id`), through the
- * thread's cache of recent (tag map content, view) pairs first; `m` as for cell_miss(). NULL only
- * on ENOMEM. */
+ * thread's cache of recent (tag map content, view) pairs first. NULL only on ENOMEM. */
 static inline struct census__cell *cell_for(struct census__thread_state *ts,
                                             struct census__rview *view, const census_tag_map *tags,
-                                            uint64_t map_id, const struct census__measurement *m) {
+                                            uint64_t map_id) {
   struct census__recent_cell *recent = recent_slot(ts, view, map_id);
   if (__builtin_expect(recent->map_id == map_id && recent->view == view, 1)) {
     return recent->cell;
   }
-  return cell_miss(ts, recent, view, tags, map_id, m);
+  return cell_miss(ts, recent, view, tags, map_id);
 }
 
 /* What census__record() does when something failed: `failed` measurements had no cell (out of
@@ -356,10 +350,10 @@ record_many(const struct census__measurement *ms, size_t count, const census_tag
     }
     for (size_t v = 0; v < list->count; v++) {
       struct census__rview *view = list->views[v];
-      struct census__cell *cell = cell_for(ts, view, tags, map_id, NULL);
+      struct census__cell *cell = cell_for(ts, view, tags, map_id);
       if (cell) {
-        census__cell_update(view, cell->words + phase * view->words, &ms[i]);
-        census__shm_record(cell, view, &ms[i], 0);
+        /* Outside the mode the cell's shm stays NULL: its in-process half takes the record. */
+        census__shm_record(cell, view, cell->words + phase * view->words, &ms[i]);
       } else {
         failed++;
       }
@@ -372,11 +366,11 @@ record_many(const struct census__measurement *ms, size_t count, const census_tag
   return failed ? record_failed(failed) : CENSUS_OK;
 }
 
-/* One measurement in shared-memory mode, for a thread with a state: census__record()'s path
- * plus each cell's shared cell (shm.h), attached first if the epoch moved, then both updated
- * with one switch on the aggregation (census__shm_cells_update(): a DISTRIBUTION's shared cell
- * takes the bucket the in-process update found). Out of line, so that the in-process path pays
- * only the branch here. */
+/* One measurement in shared-memory mode, for a thread with a state: census__record()'s path, each
+ * view's cell then recorded as the mode records (census__shm_record(): its shared cell, attached
+ * first if the epoch moved; its in-process half only when the file could not hold one, which is
+ * why the record window is entered). Out of line, so that the in-process path pays only the
+ * branch here. */
 static __attribute__((noinline, flatten)) census_status
 record_one_shm(const struct census__measurement *m, struct census__view_list *list,
                struct census__thread_state *ts, const census_tag_map *tags) {
@@ -386,21 +380,12 @@ record_one_shm(const struct census__measurement *m, struct census__view_list *li
   int64_t failed = 0;
   for (size_t v = 0; v < list->count; v++) {
     struct census__rview *view = list->views[v];
-    struct census__cell *cell = cell_for(ts, view, tags, map_id, NULL);
+    struct census__cell *cell = cell_for(ts, view, tags, map_id);
     if (__builtin_expect(cell == NULL, 0)) {
       failed++;
       continue;
     }
-    uint32_t epoch = atomic_load_explicit(&census__shm_epoch, memory_order_relaxed);
-    if (__builtin_expect(cell->shm_epoch != epoch, 0)) {
-      census__shm_cell_attach(cell);
-    }
-    _Atomic uint64_t *w = cell->words + phase * view->words;
-    if (__builtin_expect(cell->shm != NULL, 1)) {
-      census__shm_cells_update(view, w, cell->shm, m);
-    } else {
-      census__cell_update(view, w, m); /* a cell the file could not hold */
-    }
+    census__shm_record(cell, view, cell->words + phase * view->words, m);
   }
   census__window_leave(&ts->seq, seq);
   return __builtin_expect(failed != 0, 0) ? record_failed(failed) : CENSUS_OK;
@@ -419,67 +404,47 @@ record_one_shm_parts(const census_measure *measure, int64_t int_value, double do
   return record_one_shm(&m, list, ts, tags);
 }
 
-/* record_shm() for the aggregations it does not spell out (distributions, signed sums, last
- * values, ...): the cell and its shared cell updated in one pass (census__shm_cells_update())
- * inside the record window. Out of line and reached by a tail call, so that record_shm() keeps a
- * frame without saved registers. */
+/* record_shm() for the aggregations it does not spell out (signed sums, last values, exponential
+ * histograms, ...): census__shm_cell_update()'s switch. Out of line and reached by a tail call, so
+ * that record_shm() keeps a frame without saved registers. */
 static __attribute__((noinline)) census_status
-record_shm_cached(struct census__thread_state *ts, const struct census__rview *view,
-                  struct census__cell *cell, const census_measure *measure, int64_t int_value,
-                  double double_value) {
+record_shm_cached(const struct census__rview *view, struct census__cell *cell,
+                  const census_measure *measure, int64_t int_value, double double_value) {
   struct census__measurement m = {measure, int_value, double_value};
-  uint64_t seq;
-  unsigned phase = census__window_enter(&ts->seq, &seq);
-  census__shm_cells_update(view, cell->words + phase * view->words, cell->shm, &m);
-  census__window_leave(&ts->seq, seq);
-  return CENSUS_OK;
-}
-
-/* record_shm_distribution() for a measure of type `is_double` and sign `is_signed` (constants
- * in each of its two calls). */
-static inline __attribute__((always_inline)) census_status
-record_shm_distribution_as(struct census__thread_state *ts, const struct census__rview *view,
-                           struct census__cell *cell, const struct census__measurement *m,
-                           bool is_double, bool is_signed) {
-  struct census__shm_cell *c = cell->shm;
-  uint64_t seq;
-  unsigned phase = census__window_enter(&ts->seq, &seq);
-  size_t b = census__cell_distribution_update_as(view, cell->words + phase * view->words, m,
-                                                 is_double, is_signed);
-  census__shm_distribution_record(view->layout_words, c, is_double, is_signed, b, m);
-  census__window_leave(&ts->seq, seq);
+  census__shm_cell_update(view, cell->shm, &m);
   return CENSUS_OK;
 }
 
 /* record_shm() for a DISTRIBUTION, reached by a tail call, as record_cached_distribution() is
- * outside the mode: the in-process update and the shared cell's from the bucket it found
- * (census__shm_cells_update()'s DISTRIBUTION case without its dispatch), written out once per
- * measure type so that each is straight code with the type and sign constants: no register
- * holds them across the two halves, and the shared min and max are one SSE min and max each.
- * The update is inline and calls nothing, so this function needs no frame (no spilled
- * measurement): record_shm_cached()'s call of census__shm_cells_update_other() on its other
- * branch would need one. */
+ * outside the mode: the bucket search and the shared cell's update (census__shm_cell_update()'s
+ * DISTRIBUTION case without its dispatch), written out once per measure type so that each is
+ * straight code with the type and sign constants: the shared min and max are one SSE min and max
+ * each. The update is inline and calls nothing, so this function needs no frame. */
 static __attribute__((noinline)) census_status
-record_shm_distribution(struct census__thread_state *ts, const struct census__rview *view,
-                        struct census__cell *cell, const census_measure *measure, int64_t int_value,
-                        double double_value) {
+record_shm_distribution(const struct census__rview *view, struct census__cell *cell,
+                        const census_measure *measure, int64_t int_value, double double_value) {
   struct census__measurement m = {measure, int_value, double_value};
+  size_t b = census__shm_distribution_bucket(view, double_value);
   if (measure->type == CENSUS_MEASURE_DOUBLE) {
-    return record_shm_distribution_as(ts, view, cell, &m, true, false);
+    census__shm_distribution_record(view->layout_words, cell->shm, true, false, b, &m);
+  } else {
+    census__shm_distribution_record(view->layout_words, cell->shm, false, measure->signed_values, b,
+                                    &m);
   }
-  return record_shm_distribution_as(ts, view, cell, &m, false, measure->signed_values);
+  return CENSUS_OK;
 }
 
 /* Shared-memory mode's entry for one measurement (record_one_fast() comes here when the mode is
  * on, the measure has one view and the thread a state; the value as record_one_fast() passes
- * it). The common case is the in-process fast path's, the view's cell in the cache of recent
- * cells, with the cell's shared cell attached for the current epoch: a COUNT or SUM cell and its
- * shared cell are then updated in one pass (shm.h: the shared cell's next state from its gen and
- * writer word, published by one release store), other aggregations through record_shm_cached().
- * Anything else (a miss, a view with exemplars, which the cache keeps under another key, a cell
- * not attached for this epoch or that the file could not hold) goes to record_one_shm(), which
- * records the same way through the general lookup. Only tail calls, so no frame. Inlined in
- * record_shm_parts() and record_shm_given(). */
+ * it). In the mode a record goes to its cell's shared cell only (shm.h, census__shm_record()),
+ * so the common case, the view's cell in the cache of recent cells with its shared cell attached
+ * for the current epoch, needs no record window: a COUNT or SUM shared cell's next state is
+ * written from its gen and writer word and published by one release store; a DISTRIBUTION goes
+ * to record_shm_distribution(), other aggregations to record_shm_cached(). Anything else (a
+ * miss, a view with exemplars, which the cache keeps under another key, a cell not attached for
+ * this epoch or that the file could not hold) goes to record_one_shm(), which records the same
+ * way through the general lookup. Only tail calls, so no frame. Inlined in record_shm_parts() and
+ * record_shm_given(). */
 static inline __attribute__((always_inline)) census_status
 record_shm(const census_measure *measure, int64_t int_value, double double_value,
            const census_tag_map *tags, struct census__view_list *list,
@@ -494,20 +459,16 @@ record_shm(const census_measure *measure, int64_t int_value, double double_value
     return record_one_shm_parts(measure, int_value, double_value, tags, list, ts);
   }
   census_aggregation_type type = view->record_type;
-  uint64_t seq;
   if (type == CENSUS_AGGREGATION_COUNT) {
-    _Atomic uint64_t *w = cell->words + census__window_enter(&ts->seq, &seq) * view->words;
-    census__shm_count_record(w, cell->shm);
+    census__shm_count_record(cell->shm);
   } else if (type == CENSUS_AGGREGATION_SUM) {
     struct census__measurement m = {measure, int_value, double_value};
-    _Atomic uint64_t *w = cell->words + census__window_enter(&ts->seq, &seq) * view->words;
-    census__shm_sum_record(w, cell->shm, measure->type == CENSUS_MEASURE_DOUBLE, false, &m);
+    census__shm_sum_record(cell->shm, measure->type == CENSUS_MEASURE_DOUBLE, false, &m);
   } else if (type == CENSUS_AGGREGATION_DISTRIBUTION) {
-    return record_shm_distribution(ts, view, cell, measure, int_value, double_value);
+    return record_shm_distribution(view, cell, measure, int_value, double_value);
   } else {
-    return record_shm_cached(ts, view, cell, measure, int_value, double_value);
+    return record_shm_cached(view, cell, measure, int_value, double_value);
   }
-  census__window_leave(&ts->seq, seq);
   return CENSUS_OK;
 }
 
@@ -542,7 +503,7 @@ static __attribute__((noinline)) census_status record_views(const struct census_
   int64_t failed = 0;
   for (size_t v = 0; v < list->count; v++) {
     struct census__rview *view = list->views[v];
-    struct census__cell *cell = cell_for(ts, view, tags, map_id, m);
+    struct census__cell *cell = cell_for(ts, view, tags, map_id);
     if (__builtin_expect(cell != NULL, 1)) {
       census__cell_update(view, cell->words + phase * view->words, m);
     } else {

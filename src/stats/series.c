@@ -101,6 +101,7 @@ static struct census__series *series_alloc(const struct census__rview *view,
   s->hash = hash;
   s->overflow = overflow;
   s->saturated = false;
+  s->carry_queued = s->carry_failed = false;
   census__words_init(view, s->totals);
   s->values = (const char **)(s->totals + view->words);
   s->lengths = (uint32_t *)(s->values + columns);

@@ -23,7 +23,27 @@
  * spans two segments (the rest of a segment becomes an empty chunk).
  *
  * A cell that cannot be attached (full disk, no memory, a directory gone) keeps recording in
- * process only: the first failure is reported, each counted in census_shm_stats().
+ * process only, into the series' totals, which the carry below writes into the file when it can:
+ * the first failure is reported, each counted in census_shm_stats().
+ *
+ * The process's own cells. Besides the threads' cells, the file holds cells that belong to the
+ * process, one per (view, series), in one table (process_cells, under SHM, keyed by series;
+ * emptied when file_gen moves: a closed file, a fork child's parent's), written only under
+ * COLLECT, so one writer at a time:
+ *   - an observable counter's series (OBSERVED_SUM): its callbacks report the process's total,
+ *     so the cell holds the process's latest total whichever thread observes;
+ *   - the carry of every other series: in the mode the group's view (snapshots, the leader's
+ *     exports) is read from the files only, so what reached a series' in-process totals and no
+ *     shared cell (records made before the mode was on, and records whose cell the file could
+ *     not hold) would be missing from it. The collector writes those totals, cumulative like
+ *     any shared cell, into the series' carry cell after each collection that changed them, and
+ *     every populated series' after the file changed (census__shm_carry_begin(), collector.c).
+ *     That is sound because in the mode a record whose cell has a shared cell goes into the
+ *     shared cell only: the totals hold nothing any shared cell holds. The carry cell is an
+ *     ordinary record (same description and words as the series' other cells), so readers add
+ *     it like any other cell of the process; a carry that cannot be placed (full disk) is
+ *     reported once, counted (uncarried_series) and tried again at the next collection, the
+ *     totals kept.
  */
 
 #include "stats/shm.h"
@@ -44,6 +64,7 @@
 #include "core/lock.h"
 #include "core/run_state.h"
 #include "stats/bound.h"
+#include "stats/shm_carry.h"
 #include "stats/shm_desc.h"
 #include "stats/shm_format.h"
 #include "core/alloc.h"
@@ -68,20 +89,24 @@ static size_t segment_used; /* bytes used in the last segment */
 static uint64_t file_gen;   /* bumped when the file changes: thread chunks belong to one */
 static int leader_fd = -1;
 static _Atomic int gauge_mode;
-static _Atomic uint64_t unshared_cells, files_opened;
-static atomic_bool env_reported, attach_reported;
-/* Observable counters' series (OBSERVED_SUM): one shared cell per (process, series), whichever
- * thread observes. A callback reports its process's total and callbacks run one at a time under
- * COLLECT, so the cell holds the process's latest total and the group's merge adds the
- * processes' totals (their description says SUM). Under shm_mu; entries of an older file_gen
- * (a closed file, a fork child's parent's) are dropped. */
-static struct observed_cell {
+static _Atomic uint64_t unshared_cells, files_opened, uncarried_series;
+static atomic_bool env_reported, attach_reported, exemplars_reported;
+/* The process's own cells (see the file comment): an open-addressing table of (series, view,
+ * shared cell) keyed by the series, capacity process_mask + 1 (a power of two, or 0), at most
+ * half full. Under shm_mu; entries of an older file_gen (process_gen) are dropped. */
+static struct process_cell {
   const struct census__series *series;
   const struct census__rview *view;
   struct census__shm_cell *shared;
-} * observed_cells;
-static size_t observed_count, observed_cap;
-static uint64_t observed_gen;
+} * process_cells;
+static size_t process_count, process_mask;
+static uint64_t process_gen;
+/* The carry's rounds (census__shm_carry_begin() .. _end()): the file_gen the last sweep
+ * carried every populated series into, whether this round sweeps, and the error of this
+ * round's opening of the file (0: none failed). Under shm_mu. */
+static uint64_t carry_gen;
+static bool carry_sweep;
+static int carry_err;
 
 /* The calling thread's chunk of the current file (file_gen tells which). */
 static _Thread_local struct {
@@ -196,48 +221,75 @@ static struct census__shm_chunk *chunk_new(size_t need, int *err) {
   return c;
 }
 
-static struct census__shm_cell *record_new(const struct census__cell *cell, int *err);
+static struct census__shm_cell *record_new(const struct census__rview *view,
+                                           const struct census__series *series, int *err);
 
-/* The shared cell of an observable counter's series in this process's file: the one another
- * thread's cell of the series already attached to, or a new one; NULL with *err set. Caller
- * holds shm_mu. */
-static struct census__shm_cell *observed_attach(const struct census__cell *cell, int *err) {
-  if (observed_gen != file_gen) {
-    observed_count = 0;
-    observed_gen = file_gen;
-  }
-  for (size_t i = 0; i < observed_count; i++) {
-    if (observed_cells[i].series == cell->series && observed_cells[i].view == cell->view) {
-      return observed_cells[i].shared;
+static size_t process_slot(const struct census__series *series, size_t mask) {
+  return (size_t)(((uint64_t)(uintptr_t)series >> 4) * 0x9e3779b97f4a7c15ULL >> 32) & mask;
+}
+
+/* The process's own shared cell of `series` of `view` in this process's file (see the file
+ * comment): the one already placed for the current file, or a new one; NULL with *err set.
+ * Caller holds shm_mu and the file is open. */
+static struct census__shm_cell *process_cell(const struct census__rview *view,
+                                             const struct census__series *series, int *err) {
+  if (process_gen != file_gen) {
+    if (process_cells) {
+      memset(process_cells, 0, (process_mask + 1) * sizeof *process_cells);
     }
+    process_count = 0;
+    process_gen = file_gen;
   }
-  if (observed_count == observed_cap) {
-    size_t cap = observed_cap ? 2 * observed_cap : 16;
-    struct observed_cell *grown = census__realloc(observed_cells, cap * sizeof *grown);
+  size_t i = process_cells ? process_slot(series, process_mask) : 0;
+  while (process_cells && process_cells[i].series) {
+    if (process_cells[i].series == series) {
+      return process_cells[i].shared;
+    }
+    i = (i + 1) & process_mask;
+  }
+  if (2 * (process_count + 1) > process_mask + 1) { /* grow first: never place a cell to lose */
+    size_t mask = process_cells ? 2 * process_mask + 1 : 63;
+    struct process_cell *grown = census__calloc(mask + 1, sizeof *grown);
     if (!grown) {
       *err = ENOMEM;
       return NULL;
     }
-    observed_cells = grown;
-    observed_cap = cap;
+    for (size_t k = 0; process_cells && k <= process_mask; k++) {
+      if (process_cells[k].series) {
+        size_t j = process_slot(process_cells[k].series, mask);
+        while (grown[j].series) {
+          j = (j + 1) & mask;
+        }
+        grown[j] = process_cells[k];
+      }
+    }
+    census__free(process_cells);
+    process_cells = grown;
+    process_mask = mask;
+    i = process_slot(series, mask);
+    while (process_cells[i].series) {
+      i = (i + 1) & mask;
+    }
   }
-  struct census__shm_cell *shared = record_new(cell, err);
+  struct census__shm_cell *shared = record_new(view, series, err);
   if (shared) {
-    observed_cells[observed_count++] = (struct observed_cell){cell->series, cell->view, shared};
+    process_cells[i] = (struct process_cell){series, view, shared};
+    process_count++;
   }
   return shared;
 }
 
-/* Writes a record for `cell` into the calling thread's chunk and returns its shared cell, or
- * NULL with *err set. Caller holds shm_mu. */
-static struct census__shm_cell *record_new(const struct census__cell *cell, int *err) {
+/* Writes a record for `series` of `view` into the calling thread's chunk and returns its shared
+ * cell, or NULL with *err set. Caller holds shm_mu. */
+static struct census__shm_cell *record_new(const struct census__rview *view,
+                                           const struct census__series *series, int *err) {
   unsigned char *desc;
   size_t desc_size;
-  if (!census__shm_desc_encode(cell->view, cell->series, &desc, &desc_size)) {
+  if (!census__shm_desc_encode(view, series, &desc, &desc_size)) {
     *err = ENOMEM;
     return NULL;
   }
-  size_t words = cell->view->layout_words; /* a view's exemplars stay in its process */
+  size_t words = view->layout_words; /* a view's exemplars stay in its process */
   size_t size = census__shm_record_size(desc_size, words, 2);
   struct census__shm_chunk *c = this_chunk.gen == file_gen ? this_chunk.chunk : NULL;
   uint64_t used = c ? atomic_load_explicit(&c->used, memory_order_relaxed) : 0;
@@ -266,16 +318,9 @@ static struct census__shm_cell *record_new(const struct census__cell *cell, int 
   atomic_init(&shared->gen, 0);
   shared->own = 0;
   /* Both slots empty, `words` each: the view as it records without exemplars (its `plain`). */
-  census__cell_words_init(cell->view->plain, shared->slots);
+  census__cell_words_init(view->plain, shared->slots);
   atomic_store_explicit(&c->used, used + size, memory_order_release);
   return shared;
-}
-
-void census__shm_cells_update_other(const struct census__rview *view, _Atomic uint64_t *w,
-                                    struct census__shm_cell *c,
-                                    const struct census__measurement *m) {
-  census__cell_update(view, w, m);
-  census__shm_cell_update(view, c, m, 0);
 }
 
 __attribute__((cold, noinline)) void census__shm_cell_attach(struct census__cell *cell) {
@@ -295,12 +340,20 @@ __attribute__((cold, noinline)) void census__shm_cell_attach(struct census__cell
       err = file_open();
     }
     if (!err) {
-      cell->shm = observed ? observed_attach(cell, &err) : record_new(cell, &err);
+      cell->shm = observed ? process_cell(cell->view, cell->series, &err)
+                           : record_new(cell->view, cell->series, &err);
     }
   }
   char dir[256];
   snprintf(dir, sizeof dir, "%s", group_dir ? group_dir : "");
   census__mutex_unlock(&shm_mu);
+  if (cell->shm && cell->view->exemplar_at) {
+    census__diag_once(&exemplars_reported, CENSUS_ELIMIT,
+                      "shared-memory mode: view \"%s\" keeps exemplars, which the group's files "
+                      "have no room for: its values are shared, its exemplars are not kept in the "
+                      "mode (no exporter sees them); record exemplars outside the mode",
+                      cell->view->def.name);
+  }
   if (err) {
     atomic_fetch_add(&unshared_cells, 1);
     census__diag_once(&attach_reported, CENSUS_ESYSTEM,
@@ -310,6 +363,66 @@ __attribute__((cold, noinline)) void census__shm_cell_attach(struct census__cell
                       cell->view->def.name, dir, strerror(err));
   }
 }
+
+/* ---- the carry ---------------------------------------------------------------------------- */
+
+bool census__shm_carry_begin(bool *sweep) {
+  *sweep = false;
+  census__mutex_lock(&shm_mu);
+  bool on = atomic_load_explicit(&census__shm_epoch, memory_order_relaxed) && group_dir;
+  carry_err = 0;
+  carry_sweep = false;
+  if (on) {
+    if (file_fd >= 0 && file_pid != getpid()) { /* as census__shm_cell_attach() */
+      segment_count = 0;
+      file_fd = -1;
+      file_gen++;
+    }
+    /* No file yet, or a file the last sweep did not write into: it holds none of the totals,
+     * so every populated series is carried (the file opens at the first). */
+    carry_sweep = *sweep = file_fd < 0 || carry_gen != file_gen;
+  }
+  census__mutex_unlock(&shm_mu);
+  return on;
+}
+
+int census__shm_carry(const struct census__rview *view, const struct census__series *series) {
+  census__mutex_lock(&shm_mu);
+  int err = carry_err; /* the round's failed opening: not tried again until the next round */
+  if (!err && !group_dir) {
+    err = EBADF; /* shut down since census__shm_carry_begin() */
+  } else if (!err && file_fd < 0) {
+    err = carry_err = file_open();
+  }
+  struct census__shm_cell *c = err ? NULL : process_cell(view, series, &err);
+  if (c) {
+    /* The totals as the cell's next state: the usual protocol (the slot gen does not name,
+     * then gen + 1 stored with release), so a reader sees the old totals or the new. */
+    size_t words = view->layout_words;
+    uint64_t g = census__shm_begin(c);
+    _Atomic uint64_t *dst = census__shm_next_slot(c, g, words);
+    for (size_t i = 0; i < words; i++) {
+      word_store(&dst[i], series->totals[i]);
+    }
+    census__shm_publish(c, g);
+  }
+  census__mutex_unlock(&shm_mu);
+  return err;
+}
+
+void census__shm_carry_end(void) {
+  census__mutex_lock(&shm_mu);
+  /* A sweep tried every populated series (those that failed are queued again): the open file
+   * needs no other. With no file (nothing populated, or it could not be opened) the next round
+   * sweeps again. */
+  if (carry_sweep && file_fd >= 0) {
+    carry_gen = file_gen;
+  }
+  carry_sweep = false;
+  census__mutex_unlock(&shm_mu);
+}
+
+void census__shm_carry_failed(void) { atomic_fetch_add(&uncarried_series, 1); }
 
 /* ---- enabling ------------------------------------------------------------------------------ */
 
@@ -379,6 +492,7 @@ CENSUS_EXPORT void census_shm_stats(census_shm_counts *counts) {
   if (counts) {
     counts->files_opened = atomic_load(&files_opened);
     counts->unshared_cells = atomic_load(&unshared_cells);
+    counts->uncarried_series = atomic_load(&uncarried_series);
   }
 }
 
@@ -469,9 +583,9 @@ void census__shm_fork_child(void) {
 
 void census__shm_shutdown(void) {
   census__mutex_lock(&shm_mu);
-  census__free(observed_cells);
-  observed_cells = NULL;
-  observed_count = observed_cap = 0;
+  census__free(process_cells);
+  process_cells = NULL;
+  process_count = process_mask = 0;
   atomic_store(&census__shm_epoch, 0);
   file_close();
   if (leader_fd >= 0) {

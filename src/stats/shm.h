@@ -37,7 +37,7 @@ void census__shm_cell_attach(struct census__cell *cell);
 /* A DISTRIBUTION slot `dst` made from the committed slot `src`, whose count is `n` - 1, plus one
  * value of a measure of type `is_double` and sign `is_signed`: the moment words (as
  * census__moments_add() computes them, read from src), the bucket word `b` (index of the word,
- * as the in-process update found it, census__cell_distribution_update()), and the bucket word
+ * census__shm_distribution_bucket()), and the bucket word
  * `last` the previous update changed (0: none), which is the only other word in which dst, the
  * state before that update, differs from src. Returns b. */
 static inline size_t census__shm_distribution_add(bool is_double, bool is_signed,
@@ -106,19 +106,25 @@ static inline void census__shm_sum_next(struct census__shm_cell *c, uint64_t g, 
   word_store(&dst[WORD_SUM], sum);
 }
 
+/* The bucket word of a DISTRIBUTION view's cell that counts `x` (the view's padded bounds,
+ * bucket_index()). */
+static inline size_t census__shm_distribution_bucket(const struct census__rview *view, double x) {
+  return WORD_BUCKETS +
+         bucket_index(view->def.aggregation.bounds, view->def.aggregation.bound_count, x);
+}
+
 /* Adds one measurement into a shared cell: writes the next state into the slot `gen` does not
  * name, then publishes it by storing gen + 1 (release). COUNT and SUM write the next state from
  * gen and the writer's own word alone (census__shm_count_next(), census__shm_sum_next()), so
- * the update loads no slot and its chains through memory (gen, the sum) neither wait for each
- * other nor for the in-process cell's; a DISTRIBUTION writes its moment words and the two bucket
+ * the update loads no slot and its chains through memory (gen, the sum) do not wait for each
+ * other; a DISTRIBUTION writes its moment words and the two bucket
  * words that can differ (census__shm_distribution_add()); other aggregations copy the committed
- * slot and update the copy. `bucket`: a DISTRIBUTION's bucket word for m if the caller knows it
- * (the in-process update returned it), else 0. Single writer: plain loads and stores; the
- * release fence orders the previous gen store before this record's slot stores (a reader that
- * sees any of them sees gen move). On x86 both fences are compiler barriers. */
+ * slot and update the copy. Single writer: plain loads and stores; the release fence orders the
+ * previous gen store before this record's slot stores (a reader that sees any of them sees gen
+ * move). On x86 both fences are compiler barriers. */
 static inline void census__shm_cell_update(const struct census__rview *view,
                                            struct census__shm_cell *c,
-                                           const struct census__measurement *m, size_t bucket) {
+                                           const struct census__measurement *m) {
   const struct census__rview *plain = view->plain; /* shared cells carry no exemplars */
   uint64_t g = census__shm_begin(c);
   size_t words = plain->layout_words;
@@ -133,13 +139,9 @@ static inline void census__shm_cell_update(const struct census__rview *view,
                          plain->record_type == CENSUS__AGGREGATION_SIGNED_SUM, m);
     break;
   case CENSUS_AGGREGATION_DISTRIBUTION:
-    if (!bucket) {
-      bucket = WORD_BUCKETS + bucket_index(plain->def.aggregation.bounds,
-                                           plain->def.aggregation.bound_count, m->double_value);
-    }
-    c->own = census__shm_distribution_add(plain->def.measure->type == CENSUS_MEASURE_DOUBLE,
-                                          plain->def.measure->signed_values, src, dst, g + 1,
-                                          c->own, bucket, m);
+    c->own = census__shm_distribution_add(
+        plain->def.measure->type == CENSUS_MEASURE_DOUBLE, plain->def.measure->signed_values, src,
+        dst, g + 1, c->own, census__shm_distribution_bucket(plain, m->double_value), m);
     break;
   default:
     for (size_t i = 0; i < words; i++) {
@@ -151,33 +153,30 @@ static inline void census__shm_cell_update(const struct census__rview *view,
   census__shm_publish(c, g);
 }
 
-/* One record into a COUNT cell's in-process half `w` and its shared cell `c`: the record paths'
- * one-COUNT shapes (recorder.c, bound.c) and census__shm_cells_update(). */
+/* One record into a COUNT shared cell `c`: the record paths' one-COUNT shapes (recorder.c,
+ * bound.c). In the mode a record goes to its shared cell only (census__shm_record()). */
 static inline __attribute__((always_inline)) void
-census__shm_count_record(_Atomic uint64_t *w, struct census__shm_cell *c) {
-  word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
+census__shm_count_record(struct census__shm_cell *c) {
   uint64_t g = census__shm_begin(c);
   census__shm_count_next(c, g);
   census__shm_publish(c, g);
 }
 
-/* One record of `m` into a SUM cell's in-process half `w` (words: count, sum) and its shared cell
- * `c`, the measure's type and sign given (constants in the shapes that know them). */
+/* One record of `m` into a SUM shared cell `c`, the measure's type and sign given (constants in
+ * the shapes that know them). */
 static inline __attribute__((always_inline)) void
-census__shm_sum_record(_Atomic uint64_t *w, struct census__shm_cell *c, bool is_double,
-                       bool is_signed, const struct census__measurement *m) {
-  word_store(&w[WORD_COUNT], word_load(&w[WORD_COUNT]) + 1);
-  word_store(&w[WORD_SUM], census__sum_add(is_double, is_signed, word_load(&w[WORD_SUM]), m));
+census__shm_sum_record(struct census__shm_cell *c, bool is_double, bool is_signed,
+                       const struct census__measurement *m) {
   uint64_t g = census__shm_begin(c);
   census__shm_sum_next(c, g, is_double, is_signed, m);
   census__shm_publish(c, g);
 }
 
-/* The shared half of a DISTRIBUTION record: `m` into the shared cell `c` (`words` words per
- * slot), whose in-process half took it in bucket word `b` (no second search). The committed
- * slot is slot 0 or slot 1 as g is even or odd, the next one the other: two addresses chosen by
- * g's low bit, fewer instructions than offsets computed from it (and GCC then knows that the
- * shift's first-value test only matters for an even g). */
+/* One record of `m` into a DISTRIBUTION shared cell `c` (`words` words per slot), counted in
+ * bucket word `b` (census__shm_distribution_bucket()). The committed slot is slot 0 or slot 1 as
+ * g is even or odd, the next one the other: two addresses chosen by g's low bit, fewer
+ * instructions than offsets computed from it (and GCC then knows that the shift's first-value
+ * test only matters for an even g). */
 static inline __attribute__((always_inline)) void
 census__shm_distribution_record(size_t words, struct census__shm_cell *c, bool is_double,
                                 bool is_signed, size_t b, const struct census__measurement *m) {
@@ -189,48 +188,21 @@ census__shm_distribution_record(size_t words, struct census__shm_cell *c, bool i
   census__shm_publish(c, g);
 }
 
-/* census__shm_cells_update() for the aggregations it does not spell out (last values, exponential
- * histograms, observed sums, views with exemplars): census__cell_update(), then
- * census__shm_cell_update(). Out of line (shm.c), so that the spelled-out cases inline small. */
-void census__shm_cells_update_other(const struct census__rview *view, _Atomic uint64_t *w,
-                                    struct census__shm_cell *c,
-                                    const struct census__measurement *m);
-
-/* Adds one measurement into the in-process half `w` of a cell of `view` (census__cell_update())
- * and into its shared cell `c` (census__shm_cell_update()) in one pass: the record paths' step in
- * shared-memory mode. COUNT first, then SUM, then DISTRIBUTION, as tests (no jump table); a
- * DISTRIBUTION's shared cell takes the bucket the in-process update found (no second search). */
-static inline __attribute__((always_inline)) void
-census__shm_cells_update(const struct census__rview *view, _Atomic uint64_t *w,
-                         struct census__shm_cell *c, const struct census__measurement *m) {
-  int type = (int)view->record_type;
-  if (type == CENSUS_AGGREGATION_COUNT) {
-    census__shm_count_record(w, c);
-  } else if (type == CENSUS_AGGREGATION_SUM || type == CENSUS__AGGREGATION_SIGNED_SUM) {
-    census__shm_sum_record(w, c, view->def.measure->type == CENSUS_MEASURE_DOUBLE,
-                           type == CENSUS__AGGREGATION_SIGNED_SUM, m);
-  } else if (type == CENSUS_AGGREGATION_DISTRIBUTION) {
-    /* Read before the in-process words are stored (which the compiler cannot tell apart from
-     * the measure), so the shared cell's update does not load them again. */
-    bool is_double = view->def.measure->type == CENSUS_MEASURE_DOUBLE;
-    bool is_signed = view->def.measure->signed_values;
-    size_t b = census__cell_distribution_update_as(view, w, m, is_double, is_signed);
-    census__shm_distribution_record(view->layout_words, c, is_double, is_signed, b, m);
-  } else {
-    census__shm_cells_update_other(view, w, c, m);
-  }
-}
-
-/* The record path's step after updating a cell: attach it when the epoch moved, then update its
- * shared cell if it has one (`bucket` as for census__shm_cell_update()). */
+/* One record of `m` into `cell` of `view` in shared-memory mode: into its shared cell only
+ * (attached first when the epoch moved), which is this process's record of the series in the
+ * mode; into the in-process half `w` only when the file could not hold a shared cell (or the
+ * mode went off), whence the collector carries it into the file. Never both: each record is
+ * counted once in the group's view. The record paths' general step (recorder.c, bound.c). */
 static inline void census__shm_record(struct census__cell *cell, const struct census__rview *view,
-                                      const struct census__measurement *m, size_t bucket) {
+                                      _Atomic uint64_t *w, const struct census__measurement *m) {
   uint32_t epoch = atomic_load_explicit(&census__shm_epoch, memory_order_relaxed);
   if (__builtin_expect(cell->shm_epoch != epoch, 0)) {
     census__shm_cell_attach(cell);
   }
-  if (cell->shm) {
-    census__shm_cell_update(view, cell->shm, m, bucket);
+  if (__builtin_expect(cell->shm != NULL, 1)) {
+    census__shm_cell_update(view, cell->shm, m);
+  } else {
+    census__cell_update(view, w, m);
   }
 }
 

@@ -13,8 +13,11 @@
  * for LAST_VALUE rows of live files, so that the gauge modes can tell processes apart. COUNT,
  * SUM and DISTRIBUTION rows merge with the collector's own merge (census__words_merge:
  * saturating, Chan et al. for distributions); LAST_VALUE rows keep the most recent value, the
- * minimum, maximum and sum (the archive's 5-word form). A view whose name comes with two
- * definitions keeps the first met; the other's rows are left out and reported once.
+ * minimum, maximum and sum (the archive's 5-word form) over processes: a process's cells of a
+ * series (one per thread that set it, and its carried total) are first reduced to its most
+ * recent value (struct mrow), so that min, max and sum fold one value per process. A view whose
+ * name comes with two definitions keeps the first met; the other's rows are left out and reported
+ * once.
  *
  * Compaction. Under an exclusive flock() on <dir>/census-compact.lock, taken without waiting by
  * whoever reads the group: the dead processes' files (their writer's shared lock is gone) and the
@@ -73,6 +76,11 @@ struct mrow {
   unsigned char *key; /* the description's row part (owned) */
   size_t key_size;
   size_t at; /* first word in merge->words */
+  /* LAST_VALUE rows: the most recent [time, value] of the live cells met in file `file` (a
+   * merge's count of files, census__shm_merge.file_seq), not yet folded into the row's words: a
+   * process's value is its most recent one, whichever of its threads set it, so its cells are
+   * reduced to that before the gauge modes' min, max and sum fold processes (lv_settle()). */
+  uint64_t file, local_time, local_value;
 };
 
 struct census__shm_merge {
@@ -87,8 +95,9 @@ struct census__shm_merge {
   int64_t start_ns;
   char **names; /* the archive's list of files it holds */
   size_t name_count, name_cap;
-  bool failed;      /* out of memory: the result would be incomplete */
-  unsigned version; /* the format version of the file being read */
+  bool failed;       /* out of memory: the result would be incomplete */
+  unsigned version;  /* the format version of the file being read */
+  uint64_t file_seq; /* files merged so far: the file being read (struct mrow.file) */
   /* One record's words as read (merge_chunk()): here, not a thread-local, because the library's
    * initial-exec thread-locals (core/thread_local.h) put its whole TLS block in the static TLS
    * that dlopen() has little of. */
@@ -278,7 +287,7 @@ static size_t row_find(struct census__shm_merge *m, size_t view, const unsigned 
   }
   memcpy(copy, key, key_size);
   struct mrow *r = &m->rows[m->row_count];
-  *r = (struct mrow){view, pid, h, copy, key_size, m->word_count};
+  *r = (struct mrow){view, pid, h, copy, key_size, m->word_count, 0, 0, 0};
   struct mview *v = &m->views[view];
   if (v->rview.def.aggregation.type == CENSUS_AGGREGATION_LAST_VALUE) {
     memset(m->words + r->at, 0, words * sizeof *m->words);
@@ -336,6 +345,31 @@ static void lv_fold(bool is_double, uint64_t *acc, const uint64_t *from, bool fi
                      : (uint64_t)((int64_t)acc[4] + (int64_t)sum);
 }
 
+/* Folds row r's pending most recent value of one file (struct mrow) into its words. */
+static void lv_settle(struct census__shm_merge *m, struct mrow *r, bool is_double) {
+  if (r->local_time) {
+    lv_fold(is_double, m->words + r->at, (uint64_t[]){r->local_time, r->local_value}, false);
+    r->local_time = 0;
+  }
+}
+
+/* Takes a live cell's [time, value] into row r: kept as the file's most recent so far, the
+ * previous file's settled first (lv_settle()). */
+static void lv_take(struct census__shm_merge *m, struct mrow *r, bool is_double,
+                    const uint64_t *from) {
+  if (from[0] == 0) {
+    return;
+  }
+  if (r->file != m->file_seq) {
+    lv_settle(m, r, is_double);
+    r->file = m->file_seq;
+  }
+  if (from[0] >= r->local_time) {
+    r->local_time = from[0];
+    r->local_value = from[1];
+  }
+}
+
 /* Whether an exponential histogram's words (a file's: anything) are a state the collector's merge
  * can take: a scale the view allows, and buckets whose indices a finite double can have at that
  * scale (-1075 * 2^s .. 1024 * 2^s, rounded outwards below scale 0), so that the merge's
@@ -383,8 +417,10 @@ static const char *merge_record(struct census__shm_merge *m, const unsigned char
   if (d.aggregation == CENSUS_AGGREGATION_EXPONENTIAL && !exp_words_valid(&d, words)) {
     return "an exponential histogram's scale or buckets are out of range (damaged)";
   }
-  if (lv) {
-    lv_fold(d.measure_type == CENSUS_MEASURE_DOUBLE, acc, words, archived);
+  if (lv && archived) { /* a dead process's value, or several's, folded at compaction */
+    lv_fold(d.measure_type == CENSUS_MEASURE_DOUBLE, acc, words, true);
+  } else if (lv) {
+    lv_take(m, &m->rows[row], d.measure_type == CENSUS_MEASURE_DOUBLE, words);
   } else if (census__words_populated(&v->rview, words)) {
     census__words_merge(&v->rview, acc, words);
   }
@@ -497,6 +533,7 @@ const char *census__shm_merge_file(struct census__shm_merge *m, const unsigned c
   }
   bool archive = h->kind == CENSUS__SHM_KIND_ARCHIVE;
   m->version = h->version;
+  m->file_seq++;
   if (h->start_ns < m->start_ns) {
     m->start_ns = h->start_ns;
   }
@@ -650,6 +687,7 @@ static bool lv_rows(struct census__shm_merge *m, size_t vi, int mode, struct out
     if (r->view != vi || (live_only && r->pid == 0)) {
       continue;
     }
+    lv_settle(m, &m->rows[i], is_double);
     const uint64_t *w = m->words + r->at;
     if (mode == CENSUS_SHM_GAUGE_ALL) {
       uint64_t shown[2] = {w[0], w[1]};
@@ -908,7 +946,7 @@ static bool image_record(struct image *im, const unsigned char *a, size_t an,
 }
 
 /* The archive holding everything in `m` and listing `names`: a header and one chunk. */
-static bool archive_image(const struct census__shm_merge *m, char **names, size_t name_count,
+static bool archive_image(struct census__shm_merge *m, char **names, size_t name_count,
                           struct image *im) {
   struct census__shm_header h = {0};
   memcpy(h.magic, CENSUS__SHM_MAGIC, 8);
@@ -931,9 +969,12 @@ static bool archive_image(const struct census__shm_merge *m, char **names, size_
   ok = ok && image_record(im, list.p, list.n, NULL, 0, NULL, 0);
   census__free(list.p);
   for (size_t i = 0; ok && i < m->row_count; i++) {
-    const struct mrow *r = &m->rows[i];
+    struct mrow *r = &m->rows[i];
     const struct mview *v = &m->views[r->view];
     bool lv = v->desc.aggregation == CENSUS_AGGREGATION_LAST_VALUE;
+    if (lv) {
+      lv_settle(m, r, v->desc.measure_type == CENSUS_MEASURE_DOUBLE);
+    }
     ok = image_record(im, v->part, v->part_size, r->key, r->key_size, m->words + r->at,
                       lv ? CENSUS__SHM_ARCHIVE_LV_WORDS : v->rview.words);
   }
@@ -1038,7 +1079,7 @@ static bool take_dead(struct census__shm_merge *m, const char *dir, int dirfd, c
 
 /* Writes the archive of `m` listing `held` and, once it is in place, removes those files.
  * Returns whether the archive was written. */
-static bool compact_commit(const struct census__shm_merge *m, const char *dir, int dirfd,
+static bool compact_commit(struct census__shm_merge *m, const char *dir, int dirfd,
                            struct names *held) {
   struct image im = {0};
   int err = archive_image(m, held->v, held->count, &im) ? archive_write(dirfd, &im) : ENOMEM;

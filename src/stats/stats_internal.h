@@ -184,7 +184,11 @@ struct census__series {
   struct census__series *next;  /* creation order */
   uint64_t hash;
   bool overflow;
-  bool saturated;      /* a total reached its limit (collector-owned); counted once */
+  bool saturated; /* a total reached its limit (collector-owned); counted once */
+  /* Shared-memory mode's carry (collector-owned, under COLLECT; collector.c): the series is
+   * queued for its totals to be carried into this process's file, and its last carry failed
+   * (counted once in census_shm_stats() until one succeeds). */
+  bool carry_queued, carry_failed;
   const char **values; /* column_count strings, stored after the totals */
   uint32_t *lengths;
   uint64_t totals[]; /* rview->words */

@@ -292,6 +292,25 @@ struct census__rview **census__views_snapshot(size_t *count) {
   return copy;
 }
 
+bool census__views_each_series(void (*fn)(struct census__rview *view, struct census__series *series,
+                                          void *arg),
+                               void *arg) {
+  size_t count;
+  struct census__rview **list = census__views_snapshot(&count);
+  if (!list) {
+    return false;
+  }
+  for (size_t i = 0; i < count; i++) {
+    census__series_table_lock(list[i]);
+    for (struct census__series *s = list[i]->first; s; s = s->next) {
+      fn(list[i], s, arg);
+    }
+    census__series_table_unlock(list[i]);
+  }
+  census__free(list);
+  return true;
+}
+
 static struct census__rview *rview_new(const census_view *def) {
   struct census__rview *rv = census__calloc(1, sizeof *rv);
   if (!rv) {

@@ -3,9 +3,11 @@
 #ifndef CENSUS_STATS_VIEW_H
 #define CENSUS_STATS_VIEW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct census__rview;
+struct census__series;
 
 /* The registered view named `name`, or NULL. Takes VIEWS. The view stays valid until
  * census_shutdown(), which needs COLLECT to free it: hold COLLECT to keep using it. */
@@ -14,6 +16,15 @@ struct census__rview *census__view_find(const char *name);
 /* A copy of the array of registered views (free() it), with *count set; NULL with *count 0 on
  * ENOMEM. Takes VIEWS. Valid as census__view_find()'s result is. */
 struct census__rview **census__views_snapshot(size_t *count);
+
+/* Calls fn(view, series, arg) for every series of every registered view, in registration and
+ * creation order, each view's under its series table (SERIES held during fn, so fn must take
+ * only locks ranked above it, and must not record). Returns false if memory ran out for the
+ * list of views (then fn was called for none). Takes VIEWS, then each SERIES in turn. Caller
+ * holds COLLECT (series totals are the collector's). */
+bool census__views_each_series(void (*fn)(struct census__rview *view, struct census__series *series,
+                                          void *arg),
+                               void *arg);
 
 /* census_shutdown(), under COLLECT, no recorder running, after census__measures_shutdown():
  * frees every registered view with its series. Takes VIEWS. */

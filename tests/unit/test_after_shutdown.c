@@ -378,9 +378,10 @@ static void stats_definitions_and_data(void) {
   assert_false(census_shm_is_leader());
   assert_int_equal(census_shm_gauge_mode_set(CENSUS_SHM_GAUGE_MAX), CENSUS_OK);
   assert_int_equal(census_shm_gauge_mode_set((census_shm_gauge_mode)99), CENSUS_EINVAL);
-  census_shm_counts shm_counts = {1, 1};
+  census_shm_counts shm_counts = {1, 1, 1};
   census_shm_stats(&shm_counts);
   assert_int_equal(shm_counts.files_opened, 0);
+  assert_int_equal(shm_counts.uncarried_series, 0);
   census_shm_stats(NULL);
 
   /* The snapshot taken before shutdown owns what it shows. */

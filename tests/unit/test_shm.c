@@ -18,7 +18,10 @@
  *     a truncated copy beside good files: the read succeeds with the good data, each problem
  *     reported once;
  *   - gauge_modes: LAST_VALUE rows of two processes under most_recent, max, min, sum, and all
- *     (a row per live process: its pid in the "pid" column, its own value);
+ *     (a row per live process: its pid in the "pid" column, its own value). Each process set
+ *     the gauge from two threads (two cells), an older value first: a process's value is its
+ *     most recent, so max, min and sum fold one value per process, live or compacted (on the
+ *     main before this change they folded every cell: max 105, sum 216);
  *   - leader: exactly one process of a group leads; when it dies another takes over;
  *     census_shm_is_leader() agrees, and is false before a process contends;
  *   - exponential_and_format_1: an exponential-histogram view (format version 2) recorded by two
@@ -605,7 +608,17 @@ static void assert_gauge_all(const char *dir, const pid_t *pids, const int64_t *
   census_view_data_free_all(views, count);
 }
 
-/* Starts a member that sets the gauge to `g` and stays alive until killed. */
+/* Sets the gauge (row s0) to *(int64_t *)arg: a second thread's cell of the series. */
+static void *gauge_thread(void *arg) {
+  census_tag_map *tags = census_tag_map_new();
+  census_tag_map_put(tags, slot_key, "s0");
+  census_record_int64(gauge, *(const int64_t *)arg, tags);
+  census_tag_map_free(tags);
+  return NULL;
+}
+
+/* Starts a member that sets the gauge to g + 100 from a thread of its own, then to `g` (its
+ * value: the most recent) from its main thread, and stays alive until killed. */
 static pid_t live_member(const char *dir, int64_t g) {
   int go[2];
   assert_int_equal(pipe(go), 0);
@@ -613,6 +626,12 @@ static pid_t live_member(const char *dir, int64_t g) {
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     census_shm_enable(dir);
+    int64_t older = g + 100;
+    pthread_t t;
+    if (pthread_create(&t, NULL, gauge_thread, &older) != 0 || pthread_join(t, NULL) != 0) {
+      _exit(1);
+    }
+    sleep_ms(2); /* a later time stamp than the thread's */
     census_tag_map *tags = census_tag_map_new();
     census_tag_map_put(tags, slot_key, "s0");
     census_record_int64(gauge, g, tags);

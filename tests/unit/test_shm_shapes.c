@@ -4,27 +4,36 @@
  * takes recorder.c's record_shm() (COUNT and SUM spelled out, DISTRIBUTION through
  * record_shm_distribution(), the other aggregations through record_shm_cached()), and a bound
  * handle's generation made in the mode records through bound.c's bound_shm_* functions (one COUNT
- * view, one int64 SUM view, one DISTRIBUTION view, several views). Each updates the in-process cell
- * and its shared cell in one pass. The plain path is a measurement map of two measures
- * (recorder.c's record_many()): the general lookup, census__cell_update() and census__shm_record(),
- * one cell at a time.
+ * view, one int64 SUM view, one DISTRIBUTION view, several views). Each updates its shared cell
+ * only: in the mode a record goes to the shared cell, never also to the in-process cell (shm.h,
+ * census__shm_record()). The plain path is a measurement map of two measures (recorder.c's
+ * record_many()): the general lookup and census__shm_record(), one cell at a time.
  *
  * Each test records the same values, from two threads, into a measure through a shape and into
  * its twin (a measure with the same view) through the plain path, and requires the twins' rows to
- * be identical twice: in the group's view (the shared cells in this process's file) and in this
- * process's own collection (the in-process cells). Counts, sums, buckets, min, max and last
- * values must be equal exactly, the mean and the sum of squared deviation to 1e-12 (the values
- * are multiples of 1/4, so every sum is exact; the tolerance only covers the merge's shifts).
+ * be identical in the group's view (the shared cells in this process's file), and this process's
+ * own collection (the in-process cells) to hold none of the mode's records: exactly the records
+ * made before the mode (EARLY per bound twin, none unbound). Counts, sums, buckets, min, max and
+ * last values must be equal exactly, the mean and the sum of squared deviation to 1e-12 (the
+ * values are multiples of 1/4, so every sum is exact; the tolerance only covers the merge's
+ * shifts). The in-process check fails if a shape or the plain path also updated the in-process
+ * half (the record would be counted twice once the collector carries that half into the file).
  *   - unbound_shapes_match_plain_path: COUNT, int and double SUM, a signed measure's SUM,
  *     int, double and signed DISTRIBUTION, LAST_VALUE and EXPONENTIAL views, recorded directly
  *     (census_record_*) and through a map of one measure, with two tag maps (two series, the
  *     cache of recent cells switching between them). Fails, for one, if record_shm() updated a
- *     SUM's shared cell as a COUNT, added a double as an int, or skipped the in-process half.
+ *     SUM's shared cell as a COUNT, added a double as an int, or also wrote the in-process half.
  *   - bound_shapes_match_plain_path: handles bound and used before the mode is turned on (their
  *     generation then changes to one of the mode's), then recorded from two threads: one COUNT
  *     (int64 and double measures), one int64 SUM, one DISTRIBUTION (int64 and double), and a
  *     handle of two views (the mode's general shape). Fails if a shape misses its shared cell
- *     (the group's rows would hold only the plain twin's records) or the in-process half.
+ *     (the group's rows would hold only the plain twin's records) or also writes the in-process
+ *     half.
+ *   - exemplar_view_shares_values_reports_once: a DISTRIBUTION view registered with exemplars
+ *     (filter ALWAYS_ON): in the mode its values reach the group's view exactly once and the
+ *     in-process cells none, and the loss of its exemplars (the file has no room for them) is
+ *     reported once, CENSUS_ELIMIT naming the view. Fails on main (no report; every record also
+ *     in the in-process cells).
  * The unbound list's signed DISTRIBUTION twin (record_shm_distribution()'s int branch with the
  * sign read from the measure) makes the first test's group 18 views: more than the reader's first
  * array of 16, which on main's shm_read.c made the merge read freed memory (its views' measure
@@ -184,10 +193,41 @@ static void check_twins(census_view_data **views, size_t count, const struct twi
   }
 }
 
-/* Checks the twins in the group's view (the file's shared cells) and in this process's own
- * collection (the in-process cells). */
+/* Checks that each twin's fast and plain rows `values` in `views` (this process's own
+ * collection: its in-process cells) hold exactly `exact` records, none if 0 (no row, or an empty
+ * one): in the mode a record goes to its shared cell only, so only the records made before the
+ * mode are there. */
+static void check_in_process(census_view_data **views, size_t count, const struct twin *twins,
+                             size_t n, const char *const *values, size_t value_count,
+                             int64_t exact) {
+  for (size_t t = 0; t < n; t++) {
+    for (int plain = 0; plain < 2; plain++) {
+      char name[64], what[160];
+      snprintf(name, sizeof name, "%s/%s", plain ? "plain" : "fast", twins[t].name);
+      const census_view_data *d = find_view(views, count, name);
+      for (size_t v = 0; v < value_count; v++) {
+        snprintf(what, sizeof what, "in-process, %s, row %s", name, values[v]);
+        int64_t records = 0;
+        for (size_t r = 0; r < census_view_data_row_count(d); r++) {
+          if (strcmp(census_view_data_row_value(d, r, 0), values[v]) == 0) {
+            census_point p;
+            assert_int_equal(census_view_data_row_point(d, r, &p), CENSUS_OK);
+            records = p.count;
+          }
+        }
+        if (records != exact) {
+          fail_msg("%s: %lld records in the in-process cells, expected %lld", what,
+                   (long long)records, (long long)exact);
+        }
+      }
+    }
+  }
+}
+
+/* Checks the twins in the group's view (the file's shared cells), and that this process's own
+ * collection (the in-process cells) holds exactly `own_exact` records per row. */
 static void check_both(const struct twin *twins, size_t n, const char *const *values,
-                       size_t value_count, int64_t group_min, int64_t own_min) {
+                       size_t value_count, int64_t group_min, int64_t own_exact) {
   census_view_data **views;
   size_t count;
   assert_int_equal(census_shm_view_data_get_all(dir, &views, &count), CENSUS_OK);
@@ -198,7 +238,7 @@ static void check_both(const struct twin *twins, size_t n, const char *const *va
   views = census__view_data_build_all(&count);
   census__collector_unlock();
   assert_non_null(views);
-  check_twins(views, count, twins, n, values, value_count, own_min, "in-process");
+  check_in_process(views, count, twins, n, values, value_count, own_exact);
   census__view_data_free_all(views, count);
 }
 
@@ -261,7 +301,7 @@ static void unbound_shapes_match_plain_path(void **state) {
     pthread_join(t[i], NULL);
   }
   const char *values[] = {"a", "b"};
-  check_both(unbound, UNBOUND, values, 2, N / 2, N / 2);
+  check_both(unbound, UNBOUND, values, 2, N / 2, 0);
 }
 
 /* ---- bound -------------------------------------------------------------------------------- */
@@ -313,7 +353,49 @@ static void bound_shapes_match_plain_path(void **state) {
     pthread_join(t[i], NULL);
   }
   const char *values[] = {"h"};
-  check_both(bound, BOUND, values, 1, 2 * N, 2 * N + EARLY);
+  check_both(bound, BOUND, values, 1, 2 * N, EARLY);
+}
+
+/* ---- exemplars ---------------------------------------------------------------------------- */
+
+static const census_measure *exemplar_measure;
+static int exemplar_reports;
+
+static void on_diagnostic(void *user, census_status status, const char *message) {
+  (void)user;
+  if (status == CENSUS_ELIMIT && strstr(message, "\"ex/dist\"") && strstr(message, "exemplars")) {
+    exemplar_reports++;
+  }
+}
+
+static void exemplar_view_shares_values_reports_once(void **state) {
+  (void)state;
+  census_diagnostics_set_callback(on_diagnostic, NULL);
+  census_tag_map *tags[2] = {census_tag_map_new(), census_tag_map_new()};
+  census_tag_map_put(tags[0], col, "a");
+  census_tag_map_put(tags[1], col, "b");
+  for (int64_t i = 0; i < 100; i++) { /* two series: two cells attached, one report */
+    assert_int_equal(census_record_int64(exemplar_measure, i % 7, tags[i % 2]), CENSUS_OK);
+  }
+  census_tag_map_free(tags[0]);
+  census_tag_map_free(tags[1]);
+  census_diagnostics_set_callback(NULL, NULL);
+  assert_int_equal(exemplar_reports, 1);
+  census_view_data **views;
+  size_t count;
+  assert_int_equal(census_shm_view_data_get_all(dir, &views, &count), CENSUS_OK);
+  const census_view_data *d = find_view(views, count, "ex/dist");
+  for (int k = 0; k < 2; k++) {
+    census_point p = row_point(d, k ? "b" : "a", "ex/dist");
+    assert_int_equal(p.count, 50);
+  }
+  census_view_data_free_all(views, count);
+  census__collector_lock();
+  assert_int_equal(census__collect_locked(), CENSUS_OK);
+  views = census__view_data_build_all(&count);
+  census__collector_unlock();
+  assert_int_equal(census_view_data_row_count(find_view(views, count, "ex/dist")), 0);
+  census__view_data_free_all(views, count);
 }
 
 /* Registers the twins' views, binds the handles and records EARLY values through each handle
@@ -337,6 +419,10 @@ static int setup(void **state) {
   /* b_views: a second view on each twin, so the handle takes the several-view shape. */
   register_view("fast/b_views_dist", bound[BOUND - 1].fast, &col, 1, dist_agg());
   register_view("plain/b_views_dist", bound[BOUND - 1].plain, &col, 1, dist_agg());
+  assert_int_equal(census_exemplar_filter_set(CENSUS_EXEMPLAR_FILTER_ALWAYS_ON), CENSUS_OK);
+  exemplar_measure = int_measure("ex");
+  register_view("ex/dist", exemplar_measure, &col, 1, dist_agg());
+  assert_int_equal(census_exemplar_filter_set(CENSUS_EXEMPLAR_FILTER_ALWAYS_OFF), CENSUS_OK);
   census_tag_map *tags = census_tag_map_new();
   census_tag_map_put(tags, col, "h");
   for (size_t i = 0; i < BOUND; i++) {
@@ -369,6 +455,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(unbound_shapes_match_plain_path),
       cmocka_unit_test(bound_shapes_match_plain_path),
+      cmocka_unit_test(exemplar_view_shares_values_reports_once),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

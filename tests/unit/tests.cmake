@@ -101,6 +101,9 @@ census_unit_test(shm THREADED)
 # The mode's own record shapes (recorder.c record_shm(), bound.c bound_shm_*) against the plain
 # path: identical rows in the group's view and in the process's own collection.
 census_unit_test(shm_shapes THREADED)
+# The carry: records made before the mode was on reach the group's view exactly once, through a
+# fork child's SIGKILL and a full disk (src/stats/collector.c, shm.c).
+census_unit_test(shm_carry THREADED)
 
 # Exponential histogram bucket indexes (src/stats/exp_index.h) against an exact computation from
 # OpenTelemetry's definition in Python (decimal), at every scale -10..20, boundaries included.

@@ -153,7 +153,10 @@ def is_leader():
 def stats():
     """This process's shared-memory counters, a dict: ``files_opened`` (1 per process, plus one
     in each fork child), ``unshared_cells`` (series that could not be placed in the file, a full
-    disk: they record in this process only, reported once). Never raises. Thread-safe."""
+    disk: they record in this process's totals, reported once), ``uncarried_series`` (series
+    whose in-process totals, records made before the mode was on or by such a cell, could not be
+    carried into the file at a collection: a full disk, tried again at each collection, reported
+    once). Never raises. Thread-safe."""
     return _census.shm_stats()
 
 

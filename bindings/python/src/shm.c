@@ -101,7 +101,8 @@ static PyObject *shm_is_leader(PyObject *self, PyObject *unused) {
 }
 
 PyDoc_STRVAR(shm_stats_doc, "shm_stats() -> dict\n\n"
-                            "census_shm_stats(): files_opened, unshared_cells.");
+                            "census_shm_stats(): files_opened, unshared_cells, "
+                            "uncarried_series.");
 static PyObject *shm_stats(PyObject *self, PyObject *unused) {
   census_shm_counts c;
   census_shm_stats(&c);
@@ -111,6 +112,7 @@ static PyObject *shm_stats(PyObject *self, PyObject *unused) {
   }
   CENSUS_PY_SET_COUNTER(dict, c, files_opened);
   CENSUS_PY_SET_COUNTER(dict, c, unshared_cells);
+  CENSUS_PY_SET_COUNTER(dict, c, uncarried_series);
   return dict;
 }
 

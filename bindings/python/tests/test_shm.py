@@ -176,7 +176,7 @@ print(json.dumps({"rows": rows, "text": text, "children": sorted(children + [os.
     # The master's file and each child's own (compaction took the dead children's, then the
     # master's remains: reading compacts first).
     assert got["file_pids"] == [p for p in got["children"] if p in got["file_pids"]]
-    assert got["stats"] == {"files_opened": 1, "unshared_cells": 0}
+    assert got["stats"] == {"files_opened": 1, "unshared_cells": 0, "uncarried_series": 0}
 
 
 def test_pid_not_cached_across_fork(tmp_path):
