@@ -369,6 +369,9 @@ static bool serve_one_request(struct worker *w) {
     fprintf(stderr, "demo: sampled %s request, trace_id=%s\n", method, trace_id);
   }
   update_in_flight(+1);
+  const char *stage_names[STAGE_COUNT];
+  double stage_ms[STAGE_COUNT];
+  size_t stages_done = 0;
   for (size_t i = 0; i < STAGE_COUNT && ok; i++) {
     const struct stage *stage = &request_stages[i];
     census_span stage_span = census_span_start_current(stage->name, NULL); /* child of request */
@@ -384,12 +387,18 @@ static bool serve_one_request(struct worker *w) {
     int64_t start = monotonic_ns();
     sleep_ns((int64_t)sleep_us * 1000);
     double elapsed_ms = (double)(monotonic_ns() - start) / 1e6;
+    stage_names[stages_done] = stage->name;
+    stage_ms[stages_done++] = elapsed_ms;
     ok = !failed("tag stage", census_tag_map_put(w->stage_tags, metrics.stage, stage->name)) &&
          !failed("record demo/stage_latency",
                  census_record_double(metrics.stage_latency_ms, elapsed_ms, w->stage_tags));
     census_span_end(stage_span);
   }
   update_in_flight(-1);
+  /* Array-valued attributes (docs/tracing.md): the stages walked and what each took, in order;
+   * copied by census, so the two local arrays may go. */
+  census_span_set_attribute_string_array(request, "demo.stages", stage_names, stages_done);
+  census_span_set_attribute_double_array(request, "demo.stage_ms", stage_ms, stages_done);
 
   long roll = random_between(&w->random_state, 0, 99);
   const char *status = roll < 90 ? "200" : roll < 95 ? "404" : "500";

@@ -48,10 +48,18 @@ complete=$(jq -s '
      | [$spans[] | select(.trace_id == $r.trace_id and .parent_span_id == $r.span_id) | .span]
      | sort == ["Convert Data", "Merge Data", "Read Data", "Send JSON Response"]
      | select(.)] | length' "$out")
+# Array-valued attributes: each request span lists its stages in order (string[]) and what each
+# took (double[], one positive number per stage).
+arrays=$(jq -s '
+  [.[] | select(.span == "user request") | .attributes
+   | select(.["demo.stages"] == ["Read Data", "Convert Data", "Merge Data", "Send JSON Response"]
+            and (.["demo.stage_ms"] | length == 4 and all(type == "number" and . > 0)))]
+  | length' "$out")
 requests=$(jq -s '[.[] | select(.view == "demo/request_count") | .count] | add // 0' "$out")
-[ "$roots" -gt 0 ] && [ "$roots" = "$complete" ] && [ "$roots" = "$requests" ] || {
+[ "$roots" -gt 0 ] && [ "$roots" = "$complete" ] && [ "$roots" = "$requests" ] &&
+  [ "$roots" = "$arrays" ] || {
   echo "demo_check: FAIL: $roots request spans, $complete with all four stage children," \
-    "$requests requests counted; all three must agree" >&2
+    "$arrays with the stages' arrays, $requests requests counted; all four must agree" >&2
   exit 1
 }
-echo "demo_check: ok ($roots traced requests, each with its four stage spans)"
+echo "demo_check: ok ($roots traced requests, each with its four stage spans and arrays)"

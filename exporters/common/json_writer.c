@@ -101,6 +101,11 @@ void census__json_double(census_json *j, double v) {
   }
 }
 
+void census__json_raw(census_json *j, const char *text) {
+  value_begin(j);
+  census__buf_append_str(j->out, text);
+}
+
 void census__json_bool(census_json *j, bool v) {
   value_begin(j);
   census__buf_append_str(j->out, v ? "true" : "false");

@@ -42,6 +42,9 @@ void census__json_int64_string(census_json *j, int64_t v);   /* "42" (proto3 int
 void census__json_uint64_string(census_json *j, uint64_t v); /* "42" (proto3 fixed64) */
 void census__json_double(census_json *j, double v);
 void census__json_bool(census_json *j, bool v);
+/* `text`, which must already be one JSON value (e.g. a number in census__span_format_double()'s
+ * finite form), written as it is. */
+void census__json_raw(census_json *j, const char *text);
 void census__json_null(census_json *j);
 /* Lowercase hex of `n` bytes as a string: trace and span ids. */
 void census__json_hex(census_json *j, const uint8_t *bytes, size_t n);

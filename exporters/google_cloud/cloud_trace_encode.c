@@ -55,6 +55,20 @@ static void write_attribute_value(census_json *j, const census_attribute *a) {
     census__json_key(j, "stringValue");
     write_truncatable(j, num, CENSUS_CLOUD_TRACE_MAX_VALUE);
     break;
+  case CENSUS_ATTRIBUTE_STRING_ARRAY:
+  case CENSUS_ATTRIBUTE_INT64_ARRAY:
+  case CENSUS_ATTRIBUTE_DOUBLE_ARRAY:
+  case CENSUS_ATTRIBUTE_BOOL_ARRAY: {
+    /* Cloud Trace's AttributeValue has no arrays: the JSON array as a string, as OpenTelemetry's
+     * mapping to non-OTLP formats says (its Go and Python Cloud Trace exporters leave arrays out
+     * instead), truncated like any string value. */
+    census_buf text = CENSUS_BUF_INIT;
+    census__attribute_array_json(&text, a);
+    census__json_key(j, "stringValue");
+    write_truncatable(j, text.data && !text.failed ? text.data : "", CENSUS_CLOUD_TRACE_MAX_VALUE);
+    census__buf_free(&text);
+    break;
+  }
   case CENSUS_ATTRIBUTE_STRING:
   default:
     census__json_key(j, "stringValue");

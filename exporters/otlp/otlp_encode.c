@@ -38,7 +38,74 @@ typedef struct kv_sized {
   size_t any;      /* the AnyValue's content: one field of the oneof */
   size_t kv;       /* the KeyValue's content */
   census_attribute_type type;
+  /* The array types: the elements (the span data's, valid through the encode; the attribute
+   * itself may be the caller's local), their count and the ArrayValue's content length. */
+  const void *array;
+  size_t array_count, array_len;
 } kv_sized;
+
+/* ---- Array values: AnyValue.array_value (field 5) = ArrayValue{repeated AnyValue values = 1} */
+
+/* The content length of element i's AnyValue (one oneof field: string 1, bool 2, int 3,
+ * double 4, written even when it is the default, as a oneof member is). */
+static size_t element_any_len(const census_attribute *a, size_t i) {
+  switch (a->type) {
+  case CENSUS_ATTRIBUTE_STRING_ARRAY: {
+    size_t n = strlen(a->string_values[i]);
+    return 1 + census__pb_varint_size(n) + n;
+  }
+  case CENSUS_ATTRIBUTE_INT64_ARRAY:
+    return 1 + census__pb_varint_size((uint64_t)a->int_values[i]);
+  case CENSUS_ATTRIBUTE_DOUBLE_ARRAY:
+    return 9;
+  default: /* CENSUS_ATTRIBUTE_BOOL_ARRAY */
+    return 2;
+  }
+}
+
+/* The ArrayValue's content length: each element as field 1 (tag, length, AnyValue). */
+static size_t array_value_len(const census_attribute *a) {
+  size_t len = 0;
+  for (size_t i = 0; i < a->value_count; i++) {
+    size_t any = element_any_len(a, i);
+    len += 1 + census__pb_varint_size(any) + any;
+  }
+  return len;
+}
+
+/* Writes the ArrayValue's content (array_value_len() bytes) at q; returns the end. */
+static uint8_t *array_value_put(uint8_t *q, const census_attribute *a) {
+  for (size_t i = 0; i < a->value_count; i++) {
+    *q++ = (1 << 3) | CENSUS_PB_LEN; /* ArrayValue.values */
+    q += census__pb_put_varint(q, element_any_len(a, i));
+    switch (a->type) {
+    case CENSUS_ATTRIBUTE_STRING_ARRAY: {
+      size_t n = strlen(a->string_values[i]);
+      *q++ = (1 << 3) | CENSUS_PB_LEN; /* AnyValue.string_value */
+      q += census__pb_put_varint(q, n);
+      q = census__pb_put_bytes(q, a->string_values[i], n);
+      break;
+    }
+    case CENSUS_ATTRIBUTE_INT64_ARRAY:
+      *q++ = (3 << 3) | CENSUS_PB_VARINT; /* AnyValue.int_value */
+      q += census__pb_put_varint(q, (uint64_t)a->int_values[i]);
+      break;
+    case CENSUS_ATTRIBUTE_DOUBLE_ARRAY: {
+      uint64_t bits;
+      memcpy(&bits, &a->double_values[i], sizeof bits);
+      *q++ = (4 << 3) | CENSUS_PB_I64; /* AnyValue.double_value */
+      census__pb_put_le64(q, bits);
+      q += 8;
+      break;
+    }
+    default:                              /* CENSUS_ATTRIBUTE_BOOL_ARRAY */
+      *q++ = (2 << 3) | CENSUS_PB_VARINT; /* AnyValue.bool_value */
+      *q++ = a->bool_values[i] ? 1 : 0;
+      break;
+    }
+  }
+  return q;
+}
 
 /* `key_len` is strlen(key) when the caller knows it (a view's column names, measured once per
  * view), else SIZE_MAX. Returns the bytes of the whole field (tag and length included) for
@@ -50,7 +117,7 @@ static size_t kv_measure(kv_sized *k, const census_attribute *a, const char *key
   k->string = NULL;
   k->string_len = 0;
   k->scalar = 0;
-  k->any = 0;
+  k->any = 0; /* the array fields are set (and read by kv_put()) for the array types only */
   switch (a->type) {
   case CENSUS_ATTRIBUTE_STRING:
     k->string = a->string_value ? a->string_value : "";
@@ -68,6 +135,15 @@ static size_t kv_measure(kv_sized *k, const census_attribute *a, const char *key
   case CENSUS_ATTRIBUTE_DOUBLE:
     memcpy(&k->scalar, &a->double_value, sizeof k->scalar);
     k->any = 9;
+    break;
+  case CENSUS_ATTRIBUTE_STRING_ARRAY:
+  case CENSUS_ATTRIBUTE_INT64_ARRAY:
+  case CENSUS_ATTRIBUTE_DOUBLE_ARRAY:
+  case CENSUS_ATTRIBUTE_BOOL_ARRAY:
+    k->array = a->string_values; /* any member: the pointers share one storage */
+    k->array_count = a->value_count;
+    k->array_len = array_value_len(a);
+    k->any = 1 + census__pb_varint_size(k->array_len) + k->array_len;
     break;
   }
   k->kv = 1 + census__pb_varint_size(k->key_len) + k->key_len + 1 + census__pb_varint_size(k->any) +
@@ -104,6 +180,17 @@ static uint8_t *kv_put(uint8_t *q, uint32_t field, const kv_sized *k) {
     census__pb_put_le64(q, k->scalar);
     q += 8;
     break;
+  case CENSUS_ATTRIBUTE_STRING_ARRAY:
+  case CENSUS_ATTRIBUTE_INT64_ARRAY:
+  case CENSUS_ATTRIBUTE_DOUBLE_ARRAY:
+  case CENSUS_ATTRIBUTE_BOOL_ARRAY: {
+    census_attribute elements = {.type = k->type, .value_count = k->array_count};
+    elements.string_values = k->array;
+    *q++ = (5 << 3) | CENSUS_PB_LEN; /* AnyValue.array_value */
+    q += census__pb_put_varint(q, k->array_len);
+    q = array_value_put(q, &elements);
+    break;
+  }
   }
   return q;
 }
@@ -137,6 +224,21 @@ static void pb_key_value_plain(census_buf *b, uint32_t field, const census_attri
   case CENSUS_ATTRIBUTE_DOUBLE:
     census__pb_double(b, 4, a->double_value);
     break;
+  case CENSUS_ATTRIBUTE_STRING_ARRAY:
+  case CENSUS_ATTRIBUTE_INT64_ARRAY:
+  case CENSUS_ATTRIBUTE_DOUBLE_ARRAY:
+  case CENSUS_ATTRIBUTE_BOOL_ARRAY: {
+    /* The sized writer's element loop: the plain path has no nested writer of its own for it. */
+    size_t len = array_value_len(a);
+    uint8_t *p = census__pb_room(b, 1 + 10 + len);
+    if (p) {
+      uint8_t *q = p;
+      *q++ = (5 << 3) | CENSUS_PB_LEN; /* AnyValue.array_value */
+      q += census__pb_put_varint(q, len);
+      census__pb_commit(b, (size_t)(array_value_put(q, a) - p));
+    }
+    break;
+  }
   }
   census__pb_end(b, any);
   census__pb_end(b, kv);
@@ -169,6 +271,36 @@ static void json_key_value(census_json *j, const census_attribute *a) {
     break;
   case CENSUS_ATTRIBUTE_DOUBLE:
     census__json_kv_double(j, "doubleValue", a->double_value);
+    break;
+  case CENSUS_ATTRIBUTE_STRING_ARRAY:
+  case CENSUS_ATTRIBUTE_INT64_ARRAY:
+  case CENSUS_ATTRIBUTE_DOUBLE_ARRAY:
+  case CENSUS_ATTRIBUTE_BOOL_ARRAY:
+    /* {"arrayValue":{"values":[{"stringValue":"a"},...]}}, each element as a scalar's AnyValue */
+    census__json_key(j, "arrayValue");
+    census__json_object_begin(j);
+    census__json_key(j, "values");
+    census__json_array_begin(j);
+    for (size_t i = 0; i < a->value_count; i++) {
+      census__json_object_begin(j);
+      switch (a->type) {
+      case CENSUS_ATTRIBUTE_STRING_ARRAY:
+        census__json_kv_string(j, "stringValue", a->string_values[i]);
+        break;
+      case CENSUS_ATTRIBUTE_INT64_ARRAY:
+        census__json_kv_int64_string(j, "intValue", a->int_values[i]);
+        break;
+      case CENSUS_ATTRIBUTE_DOUBLE_ARRAY:
+        census__json_kv_double(j, "doubleValue", a->double_values[i]);
+        break;
+      default:
+        census__json_kv_bool(j, "boolValue", a->bool_values[i]);
+        break;
+      }
+      census__json_object_end(j);
+    }
+    census__json_array_end(j);
+    census__json_object_end(j);
     break;
   }
   census__json_object_end(j);

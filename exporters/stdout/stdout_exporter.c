@@ -332,6 +332,9 @@ static void json_attribute(census_json *j, const census_attribute *a) {
   case CENSUS_ATTRIBUTE_BOOL:
     census__json_bool(j, a->bool_value);
     break;
+  default: /* the array types: a JSON array, ["a","b"], [1,2], [1.5,"NaN"], [true] */
+    census__attribute_array_write(j, a);
+    break;
   }
 }
 
@@ -433,6 +436,9 @@ static void text_attribute_value(census_buf *b, const census_attribute *a) {
     break;
   case CENSUS_ATTRIBUTE_BOOL:
     census__buf_append_str(b, a->bool_value ? "true" : "false");
+    break;
+  default: /* the array types, as JSON text: ["a","b"], [1,2] */
+    census__attribute_array_json(b, a);
     break;
   }
 }

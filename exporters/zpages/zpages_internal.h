@@ -28,6 +28,9 @@
 #define ZP_LATENCY_BUCKETS 9
 
 /* One copied attribute of a sample (strings in the sample's own block). */
+/* A sample's attribute. An array (CENSUS_ATTRIBUTE_*_ARRAY) is kept as its JSON text in
+ * string_value (["a","b"], [1,2]), cut like any string; `whole` says the text was not cut, so
+ * that the JSON API can give it as a JSON array (a cut one is given as a string). */
 typedef struct zp_attr {
   const char *key;
   census_attribute_type type;
@@ -35,6 +38,7 @@ typedef struct zp_attr {
   int64_t int_value;
   double double_value;
   bool bool_value;
+  bool whole;
 } zp_attr;
 
 typedef struct zp_event {

@@ -550,6 +550,9 @@ static void attr_value_text(census_buf *t, const zp_attr *a) {
   case CENSUS_ATTRIBUTE_BOOL:
     census__buf_append_str(t, a->bool_value ? "true" : "false");
     break;
+  default: /* the array types: their JSON text, ["a","b"] (zp_attr) */
+    census__buf_append_str(t, a->string_value ? a->string_value : "");
+    break;
   }
 }
 
@@ -584,6 +587,13 @@ static void attrs_json(census_json *j, const zp_attr *attrs, uint32_t n) {
       break;
     case CENSUS_ATTRIBUTE_BOOL:
       census__json_bool(j, attrs[i].bool_value);
+      break;
+    default: /* the array types: the JSON array itself, or its cut text as a string */
+      if (attrs[i].whole) {
+        census__json_raw(j, attrs[i].string_value);
+      } else {
+        census__json_string(j, attrs[i].string_value ? attrs[i].string_value : "");
+      }
       break;
     }
   }

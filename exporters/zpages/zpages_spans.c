@@ -38,6 +38,7 @@
 #include <time.h>
 
 #include "utf8.h"
+#include "span_fields.h"
 #include "zpages_internal.h"
 #include "alloc.h"
 
@@ -413,7 +414,22 @@ static const char *block_string(block *b, const char *s) {
   return copy;
 }
 
+/* An attribute into the block; an array as its JSON text (zp_attr), cut to STRING_MAX bytes. */
 static bool copy_attr(block *b, const census_attribute *a, zp_attr *out) {
+  if (census__attribute_is_array(a)) {
+    *out = (zp_attr){.type = a->type};
+    census_buf text = CENSUS_BUF_INIT;
+    census__attribute_array_json(&text, a);
+    if (text.failed || !text.data) {
+      census__buf_free(&text);
+      return false;
+    }
+    out->key = block_string(b, a->key);
+    out->string_value = block_string(b, text.data);
+    out->whole = text.len <= STRING_MAX;
+    census__buf_free(&text);
+    return out->key && out->string_value;
+  }
   *out = (zp_attr){.type = a->type,
                    .int_value = a->int_value,
                    .double_value = a->double_value,

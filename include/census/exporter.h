@@ -237,8 +237,10 @@ CENSUS_EXPORT census_status census_exporter_status_visit(
  * safe to read from any thread during the call. */
 typedef struct census_span_data census_span_data;
 
-/* census_attribute, the typed attribute the accessors below fill (their strings borrowed from the
- * span data), is declared in census/trace.h, which also takes it as input. */
+/* census_attribute, the typed attribute the accessors below fill (their strings and arrays
+ * borrowed from the span data), is declared in census/trace.h, which also takes it as input. An
+ * exporter should show every type it knows and stringify or count one it does not (a type added
+ * after it was built), never drop it silently. */
 
 /* Accessors of an ended span, for a span exporter's export_spans callback. Strings are borrowed
  * for the span data's life (the callback); what is copied out goes into the caller's structs. A
@@ -264,7 +266,8 @@ CENSUS_EXPORT int64_t census_span_data_end_time_ns(const census_span_data *span)
 /* The status code; *message (if not NULL) is set to the message ("" if none). */
 CENSUS_EXPORT census_span_status_code census_span_data_status(const census_span_data *span,
                                                               const char **message);
-/* Number of attributes; attribute i into the caller's *attribute (its strings borrowed). */
+/* Number of attributes; attribute i into the caller's *attribute (its strings, and an array
+ * attribute's elements, borrowed: census/trace.h's census_attribute). */
 CENSUS_EXPORT size_t census_span_data_attribute_count(const census_span_data *span);
 CENSUS_EXPORT census_status census_span_data_attribute(const census_span_data *span, size_t i,
                                                        census_attribute *attribute);

@@ -125,22 +125,66 @@ CENSUS_EXPORT census_status census_span_set_attribute_double(census_span span, c
 CENSUS_EXPORT census_status census_span_set_attribute_bool(census_span span, const char *key,
                                                            bool value);
 
-/* A typed attribute: what census_span_add_event_with_attributes() takes (its strings are copied)
- * and what a span exporter reads back (census_span_data_attribute(), census/exporter.h; its
- * strings are then borrowed from the span data). Only the value field that `type` names is read.
- * Thread-safety: a plain value. */
+/* Array-valued attributes (OpenTelemetry's homogeneous arrays of primitives: string[], int64[],
+ * double[], bool[]; OTLP's AnyValue.array_value). `count` elements are read from `values` and
+ * copied (each string too), so the caller's array may change or be freed after the call. An empty
+ * array (count 0; `values` may then be NULL) is a valid value. Setting a key again replaces its
+ * value, whatever either type. Errors and limits as for the scalar setters above: beyond the
+ * attribute limit a new key is dropped, counted on the span and CENSUS_ELIMIT returned, and so is
+ * an array of more than UINT32_MAX elements (what a span's record can count); CENSUS_ENOMEM drops
+ * and counts it too. CENSUS_EINVAL for a NULL key, NULL `values` with count > 0, or (string
+ * arrays) a NULL element: nothing is set then, sampled or not. On an unsampled span CENSUS_OK and
+ * nothing is copied; CENSUS_ENOTFOUND for an ended or invalid one. They allocate from the span's
+ * arena (as string values do) and never block. Thread-safety: one thread at a time per span. */
+CENSUS_EXPORT census_status census_span_set_attribute_string_array(census_span span,
+                                                                   const char *key,
+                                                                   const char *const *values,
+                                                                   size_t count);
+CENSUS_EXPORT census_status census_span_set_attribute_int64_array(census_span span, const char *key,
+                                                                  const int64_t *values,
+                                                                  size_t count);
+CENSUS_EXPORT census_status census_span_set_attribute_double_array(census_span span,
+                                                                   const char *key,
+                                                                   const double *values,
+                                                                   size_t count);
+CENSUS_EXPORT census_status census_span_set_attribute_bool_array(census_span span, const char *key,
+                                                                 const bool *values, size_t count);
+
+/* A typed attribute: what census_span_add_event_with_attributes() takes (its strings and arrays
+ * are copied) and what a span exporter reads back (census_span_data_attribute(),
+ * census/exporter.h; its strings and arrays are then borrowed from the span data). Only the value
+ * fields that `type` names are read: an array type reads `value_count` elements at the pointer of
+ * its element type (`string_values`, `int_values`, `double_values` or `bool_values`).
+ * A span exporter built before a type existed meets it as an unknown value of `type`: exporters
+ * should handle (e.g. stringify) or count what they do not know, never crash on it.
+ * The array fields share storage with the scalar ones (the pointer with string_value, the count
+ * with int_value), so the struct keeps the size and layout it had before arrays (the ABI holds);
+ * set only the fields of the type you name. Thread-safety: a plain value. */
 typedef enum census_attribute_type {
   CENSUS_ATTRIBUTE_STRING = 0,
   CENSUS_ATTRIBUTE_INT64 = 1,
   CENSUS_ATTRIBUTE_DOUBLE = 2,
   CENSUS_ATTRIBUTE_BOOL = 3,
+  CENSUS_ATTRIBUTE_STRING_ARRAY = 4, /* string_values[value_count], no NULL element */
+  CENSUS_ATTRIBUTE_INT64_ARRAY = 5,  /* int_values[value_count] */
+  CENSUS_ATTRIBUTE_DOUBLE_ARRAY = 6, /* double_values[value_count] */
+  CENSUS_ATTRIBUTE_BOOL_ARRAY = 7,   /* bool_values[value_count] */
 } census_attribute_type;
 
 typedef struct census_attribute {
   const char *key;
   census_attribute_type type;
-  const char *string_value;
-  int64_t int_value;
+  union {
+    const char *string_value;
+    const char *const *string_values; /* CENSUS_ATTRIBUTE_STRING_ARRAY */
+    const int64_t *int_values;        /* CENSUS_ATTRIBUTE_INT64_ARRAY */
+    const double *double_values;      /* CENSUS_ATTRIBUTE_DOUBLE_ARRAY */
+    const bool *bool_values;          /* CENSUS_ATTRIBUTE_BOOL_ARRAY */
+  };
+  union {
+    int64_t int_value;
+    size_t value_count; /* the array types' number of elements (0: an empty array) */
+  };
   double double_value;
   bool bool_value;
 } census_attribute;
@@ -158,14 +202,16 @@ CENSUS_EXPORT census_status census_span_add_event_with_attribute(census_span spa
 
 /* Adds an event named `name` at now with `count` typed attributes (`attributes` may be NULL when
  * count is 0); the event name, keys and string values are copied. A key repeated in the array
- * is kept once, with the last value. Distinct keys beyond the per-event limit
+ * is kept once, with the last value. Array types (CENSUS_ATTRIBUTE_*_ARRAY) are copied element
+ * by element, as the array setters do. Distinct keys beyond the per-event limit
  * (census_span_limits.max_attributes_per_event, default 128) are left off the event; census keeps
  * no per-event count of them (the span's dropped-attribute count is for the span's own). The event
  * itself follows the event limit as above (CENSUS_ELIMIT, counted). Errors: CENSUS_EINVAL for a
- * NULL name, NULL attributes with count > 0, an attribute with a NULL key, an unknown type or a
- * NULL string value (nothing is added then); CENSUS_ENOMEM (the event is dropped and counted).
- * CENSUS_OK for an unsampled span, CENSUS_ENOTFOUND for an ended or invalid one. Never blocks.
- * Thread-safety: one thread at a time per span. */
+ * NULL name, NULL attributes with count > 0, an attribute with a NULL key, an unknown type, a
+ * NULL string value, an array with NULL values and value_count > 0, a NULL element of a string
+ * array or more than UINT32_MAX elements (nothing is added then); CENSUS_ENOMEM (the event is
+ * dropped and counted). CENSUS_OK for an unsampled span, CENSUS_ENOTFOUND for an ended or invalid
+ * one. Never blocks. Thread-safety: one thread at a time per span. */
 CENSUS_EXPORT census_status census_span_add_event_with_attributes(
     census_span span, const char *name, const census_attribute *attributes, size_t count);
 

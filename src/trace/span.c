@@ -164,6 +164,9 @@ struct census__span_free_list *census__span_local_list(void) {
 /* ---- arena ------------------------------------------------------------------------------- */
 
 static void *arena_alloc(struct census_span_data *r, size_t size) {
+  if (size > SIZE_MAX / 2) {
+    return NULL; /* an array's size that cannot be rounded up or fit a block: ENOMEM */
+  }
   size = (size + 7) & ~(size_t)7;
   struct census__arena_block *b = r->arena;
   if (!b || b->used + size > b->capacity) {
@@ -825,6 +828,130 @@ CENSUS_EXPORT census_status census_span_set_attribute_bool(census_span span, con
   return set_attribute(span, key, a);
 }
 
+/* ---- array-valued attributes ---------------------------------------------------------------
+ *
+ * An array is copied into the span's arena in one allocation of its elements (for strings, an
+ * array of pointers to each element's own copy, also in the arena), and the attribute holds the
+ * pointer and a uint32_t count. The same copy serves the span's attributes and an event's. */
+
+/* The size of one element of an array type, 0 for a scalar type. */
+static size_t array_element_size(census_attribute_type type) {
+  switch (type) {
+  case CENSUS_ATTRIBUTE_STRING_ARRAY:
+    return sizeof(const char *);
+  case CENSUS_ATTRIBUTE_INT64_ARRAY:
+    return sizeof(int64_t);
+  case CENSUS_ATTRIBUTE_DOUBLE_ARRAY:
+    return sizeof(double);
+  case CENSUS_ATTRIBUTE_BOOL_ARRAY:
+    return sizeof(bool);
+  default:
+    return 0;
+  }
+}
+
+/* True if `count` elements at `values` make a valid array of `type`: values not NULL when count
+ * > 0, and no NULL element in a string array. The count's own limit is checked by the caller. */
+static bool array_valid(census_attribute_type type, const void *values, size_t count) {
+  if (count && !values) {
+    return false;
+  }
+  if (type == CENSUS_ATTRIBUTE_STRING_ARRAY) {
+    const char *const *strings = values;
+    for (size_t i = 0; i < count; i++) {
+      if (!strings[i]) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+/* Copies a valid array (array_valid(), count <= UINT32_MAX) into r's arena and makes *out
+ * (type, count and value; not the key) the attribute holding it. False when memory runs out
+ * (what was copied stays in the arena until the span ends, as with any arena string). */
+static bool array_copy(struct census_span_data *r, census_attribute_type type, const void *values,
+                       size_t count, struct census__attr *out) {
+  size_t element = array_element_size(type);
+  out->type = type;
+  out->count = (uint32_t)count;
+  out->value.array = NULL;
+  if (!count) {
+    return true;
+  }
+  if (count > SIZE_MAX / element) {
+    return false;
+  }
+  void *copy = arena_alloc(r, count * element);
+  if (!copy) {
+    return false;
+  }
+  if (type == CENSUS_ATTRIBUTE_STRING_ARRAY) {
+    const char *const *from = values;
+    const char **to = copy;
+    for (size_t i = 0; i < count; i++) {
+      if (!(to[i] = arena_strdup(r, from[i]))) {
+        return false;
+      }
+    }
+  } else {
+    memcpy(copy, values, count * element);
+  }
+  out->value.array = copy;
+  return true;
+}
+
+/* The four array setters: checks (the same answers on sampled and unsampled spans), then the copy,
+ * then set_attribute() as for a scalar. A failed copy is counted as a dropped attribute, as a
+ * string value's is. */
+static census_status set_attribute_array(census_span span, const char *key,
+                                         census_attribute_type type, const void *values,
+                                         size_t count) {
+  if (!key || !array_valid(type, values, count)) {
+    return CENSUS_EINVAL;
+  }
+  census_status status;
+  struct census_span_data *r = recording(span, &status);
+  if (!r) {
+    return status;
+  }
+  if (count > UINT32_MAX) {
+    r->dropped_attrs++;
+    return CENSUS_ELIMIT;
+  }
+  struct census__attr a = {0};
+  if (!array_copy(r, type, values, count, &a)) {
+    r->dropped_attrs++;
+    return CENSUS_ENOMEM;
+  }
+  return set_attribute(span, key, a);
+}
+
+CENSUS_EXPORT census_status census_span_set_attribute_string_array(census_span span,
+                                                                   const char *key,
+                                                                   const char *const *values,
+                                                                   size_t count) {
+  return set_attribute_array(span, key, CENSUS_ATTRIBUTE_STRING_ARRAY, values, count);
+}
+
+CENSUS_EXPORT census_status census_span_set_attribute_int64_array(census_span span, const char *key,
+                                                                  const int64_t *values,
+                                                                  size_t count) {
+  return set_attribute_array(span, key, CENSUS_ATTRIBUTE_INT64_ARRAY, values, count);
+}
+
+CENSUS_EXPORT census_status census_span_set_attribute_double_array(census_span span,
+                                                                   const char *key,
+                                                                   const double *values,
+                                                                   size_t count) {
+  return set_attribute_array(span, key, CENSUS_ATTRIBUTE_DOUBLE_ARRAY, values, count);
+}
+
+CENSUS_EXPORT census_status census_span_set_attribute_bool_array(census_span span, const char *key,
+                                                                 const bool *values, size_t count) {
+  return set_attribute_array(span, key, CENSUS_ATTRIBUTE_BOOL_ARRAY, values, count);
+}
+
 CENSUS_EXPORT census_status census_span_add_event_with_attribute(census_span span, const char *name,
                                                                  const char *key,
                                                                  const char *value) {
@@ -868,9 +995,15 @@ static bool attributes_valid(const census_attribute *a, size_t count) {
     return false;
   }
   for (size_t i = 0; i < count; i++) {
-    if (!a[i].key || a[i].type < CENSUS_ATTRIBUTE_STRING || a[i].type > CENSUS_ATTRIBUTE_BOOL ||
+    if (!a[i].key || a[i].type < CENSUS_ATTRIBUTE_STRING ||
+        a[i].type > CENSUS_ATTRIBUTE_BOOL_ARRAY ||
         (a[i].type == CENSUS_ATTRIBUTE_STRING && !a[i].string_value)) {
       return false;
+    }
+    if (array_element_size(a[i].type) &&
+        (a[i].value_count > UINT32_MAX ||
+         !array_valid(a[i].type, a[i].string_values, a[i].value_count))) {
+      return false; /* any member of the pointer union names the same storage */
     }
   }
   return true;
@@ -908,6 +1041,11 @@ static census_status event_attributes(struct census_span_data *r, struct census_
       break;
     case CENSUS_ATTRIBUTE_BOOL:
       v.value.b = a[i].bool_value;
+      break;
+    default: /* the array types (attributes_valid() refused any other) */
+      if (!array_copy(r, a[i].type, a[i].string_values, a[i].value_count, &v)) {
+        return CENSUS_ENOMEM;
+      }
       break;
     }
     v.key = at < e->attr_count ? e->attrs[at].key : arena_strdup(r, a[i].key);

@@ -21,6 +21,10 @@ static void attribute_out(const struct census__attr *a, census_attribute *out) {
   case CENSUS_ATTRIBUTE_BOOL:
     out->bool_value = a->value.b;
     break;
+  default: /* the array types: the pointer members share one storage */
+    out->string_values = a->value.array;
+    out->value_count = a->count;
+    break;
   }
 }
 

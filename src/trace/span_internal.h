@@ -43,14 +43,19 @@ enum {
 /* At most this many span observers at once (span_observer.c). */
 #define CENSUS__SPAN_OBSERVERS_MAX 4
 
+/* An attribute. An array's elements (and, for strings, each element's copy) are in the arena;
+ * its count sits in what was the padding after `type`, so the record's attribute array keeps its
+ * 24 bytes per attribute and the scalar setters' cost is unchanged. */
 struct census__attr {
   const char *key;
   census_attribute_type type;
+  uint32_t count; /* the array types' number of elements; 0 for scalars */
   union {
     const char *s;
     int64_t i;
     double d;
     bool b;
+    const void *array; /* the array types: `count` elements, in the arena */
   } value;
 };
 

@@ -103,7 +103,12 @@ if (mode === 'export') {
           ratio: { stringValue: { value: '0.25' } },
           'cache.hit': { boolValue: true },
           retry: { boolValue: false },
+          // No arrays in Cloud Trace's AttributeValue: the array's JSON text as a string.
+          'peer.hosts': { stringValue: { value: '["a","café \\"q\\""]' } },
+          'peer.ports': { stringValue: { value: '[443,-1]' } },
         });
+        assert.deepStrictEqual(JSON.parse(s.attributes.attributeMap['peer.hosts'].stringValue.value),
+          ['a', 'café "q"']);
         assert.ok(!('droppedAttributesCount' in s.attributes));
       });
       check('server: annotations', () => {

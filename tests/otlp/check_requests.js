@@ -277,6 +277,25 @@ if (signals !== 'metrics' && expectedSpans) {
     eq(child.parentSpanId, root.spanId, 'child parent id = root span id');
     eq(child.kind, 3, 'child kind CLIENT');
     eq(child.status === undefined || !child.status.code, true, 'child status unset');
+    // Array-valued attributes: AnyValue.array_value = ArrayValue{values: [AnyValue...]}, as the
+    // official common.proto defines it, each element of the kind otlp_app.c set (its inputs:
+    // ["GET", "", "café"], [-1, 0, 9007199254740993], [1.5, -2.25], [true, false], []).
+    const arr = (vals) => ({ arrayValue: vals.length ? { values: vals } : {}, value: 'arrayValue' });
+    const ca = attrMap(child.attributes);
+    eq(ca['arr.strings'], arr([{ stringValue: 'GET', value: 'stringValue' }, { stringValue: '', value: 'stringValue' },
+      { stringValue: 'caf\u00e9', value: 'stringValue' }]), 'child string[] attribute');
+    eq(ca['arr.ints'], arr([{ intValue: '-1', value: 'intValue' }, { intValue: '0', value: 'intValue' },
+      { intValue: '9007199254740993', value: 'intValue' }]), 'child int64[] attribute');
+    eq(ca['arr.doubles'], arr([{ doubleValue: 1.5, value: 'doubleValue' }, { doubleValue: -2.25, value: 'doubleValue' }]),
+      'child double[] attribute');
+    eq(ca['arr.bools'], arr([{ boolValue: true, value: 'boolValue' }, { boolValue: false, value: 'boolValue' }]),
+      'child bool[] attribute');
+    eq(ca['arr.empty'], arr([]), 'child empty array attribute');
+    eq((child.attributes || []).length, 5, 'child attribute count');
+    eq((child.events || []).map((e) => e.name), ['batch'], 'child events');
+    const ea = attrMap(((child.events || [])[0] || {}).attributes);
+    eq(ea.ids, arr([{ intValue: '-1', value: 'intValue' }, { intValue: '0', value: 'intValue' }]), 'event int64[] attribute');
+    eq(ea.names, arr([{ stringValue: 'GET', value: 'stringValue' }]), 'event string[] attribute');
   }
   if (rchild) {
     eq(rchild.traceId, remoteTrace, 'remote child trace id');

@@ -270,6 +270,25 @@ static void phase2(const char *expected_path) {
   o.kind = CENSUS_SPAN_KIND_CLIENT;
   o.parent = root;
   census_span child = census_span_start("otlp-child", &o);
+  /* Array-valued attributes (AnyValue.array_value): each kind, an empty one, int64 beyond 2^53
+   * (exact only as a string in JSON), a non-ASCII string; and an event carrying arrays. */
+  static const char *const methods[] = {"GET", "", "caf\xc3\xa9"};
+  static const int64_t codes[] = {-1, 0, INT64_C(9007199254740993)};
+  static const double weights[] = {1.5, -2.25};
+  static const bool flags[] = {true, false};
+  CHECK(census_span_set_attribute_string_array(child, "arr.strings", methods, 3));
+  CHECK(census_span_set_attribute_int64_array(child, "arr.ints", codes, 3));
+  CHECK(census_span_set_attribute_double_array(child, "arr.doubles", weights, 2));
+  CHECK(census_span_set_attribute_bool_array(child, "arr.bools", flags, 2));
+  CHECK(census_span_set_attribute_string_array(child, "arr.empty", NULL, 0));
+  census_attribute event_arrays[] = {
+      {.key = "ids", .type = CENSUS_ATTRIBUTE_INT64_ARRAY, .int_values = codes, .value_count = 2},
+      {.key = "names",
+       .type = CENSUS_ATTRIBUTE_STRING_ARRAY,
+       .string_values = methods,
+       .value_count = 1},
+  };
+  CHECK(census_span_add_event_with_attributes(child, "batch", event_arrays, 2));
 
   o = (census_span_options)CENSUS_SPAN_OPTIONS_INIT;
   o.kind = CENSUS_SPAN_KIND_CONSUMER;

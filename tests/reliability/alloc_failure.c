@@ -771,6 +771,18 @@ static void spans(void) {
   CHECK(ok_or_enomem(st), "attribute: %s", census_status_name(st));
   accepted += st == CENSUS_OK;
   refused += st == CENSUS_ENOMEM;
+  /* Arrays: a string[] (one allocation for the pointers, one per string) and an int64[] of
+   * 2 kB (a new arena block), each kept or refused and counted whole. */
+  static const char *const strings[] = {"first element", "second element", "third element"};
+  static int64_t ints[256];
+  st = census_span_set_attribute_string_array(s, "e.strings", strings, 3);
+  CHECK(ok_or_enomem(st), "string array: %s", census_status_name(st));
+  accepted += st == CENSUS_OK;
+  refused += st == CENSUS_ENOMEM;
+  st = census_span_set_attribute_int64_array(s, "f.ints", ints, 256);
+  CHECK(ok_or_enomem(st), "int64 array: %s", census_status_name(st));
+  accepted += st == CENSUS_OK;
+  refused += st == CENSUS_ENOMEM;
   attrs_accepted += accepted;
   attrs_refused += refused;
   st = census_span_add_event_with_attribute(s, "an event", "k", "v");

@@ -126,6 +126,12 @@ void span_fixture_make_full(const char *root_name) {
   census_span_set_attribute_double(server, "third", 1.0 / 3.0);
   census_span_set_attribute_bool(server, "cache.hit", true);
   census_span_set_attribute_bool(server, "retry", false);
+  /* Array-valued attributes: the exporters without arrays in their format (Zipkin, Cloud Trace)
+   * send each as a string holding its JSON array. */
+  static const char *const hosts[] = {"a", "caf\xc3\xa9 \"q\""};
+  static const int64_t ports[] = {443, -1};
+  census_span_set_attribute_string_array(server, "peer.hosts", hosts, 2);
+  census_span_set_attribute_int64_array(server, "peer.ports", ports, 2);
   census_span_add_event(server, "request received");
   census_span_add_event_with_attribute(server, "db query", "db.statement", "SELECT 1");
   census_span_add_link(server, &linked);

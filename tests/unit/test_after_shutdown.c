@@ -536,6 +536,14 @@ static void tracing(void) {
   assert_int_equal(census_span_set_attribute_int64(s, "i", 1), CENSUS_OK);
   assert_int_equal(census_span_set_attribute_double(s, "d", 1.5), CENSUS_OK);
   assert_int_equal(census_span_set_attribute_bool(s, "b", true), CENSUS_OK);
+  const char *const strings[] = {"x"};
+  const int64_t ints[] = {1};
+  const double doubles[] = {1.5};
+  const bool bools[] = {true};
+  assert_int_equal(census_span_set_attribute_string_array(s, "sa", strings, 1), CENSUS_OK);
+  assert_int_equal(census_span_set_attribute_int64_array(s, "ia", ints, 1), CENSUS_OK);
+  assert_int_equal(census_span_set_attribute_double_array(s, "da", doubles, 1), CENSUS_OK);
+  assert_int_equal(census_span_set_attribute_bool_array(s, "ba", bools, 1), CENSUS_OK);
   assert_int_equal(census_span_add_event(s, "e"), CENSUS_OK);
   assert_int_equal(census_span_add_event_with_attribute(s, "e2", "k", "v"), CENSUS_OK);
   assert_int_equal(census_span_add_link(s, &c), CENSUS_OK);

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,12 +246,73 @@ static void test_empty(void **state) {
   assert_int_equal(census__cloud_trace_encode(NULL, 0, NULL, "a", &buf), CENSUS_EINVAL);
 }
 
+/* Array-valued attributes: Cloud Trace's AttributeValue has no arrays, so each is a stringValue
+ * holding its JSON array (OpenTelemetry's mapping to non-OTLP formats; its Go and Python Cloud
+ * Trace exporters drop arrays instead, census keeps them), which jansson reads back with the
+ * test's elements; an array whose text passes the 256-byte value limit is cut at a UTF-8
+ * boundary with truncatedByteCount, like any string; nothing counts as dropped. An event's arrays
+ * follow the same rule. Fails on main (no arrays). */
+static void test_array_attributes(void **state) {
+  (void)state;
+  const int64_t t0 = 1700000000000000000;
+  census_span s = span_fixture_start("arrays", CENSUS_SPAN_KIND_INTERNAL, 0, NULL, t0);
+  census_trace_context ctx;
+  census_span_context(s, &ctx);
+  const char *strings[] = {"a", "b\"c"};
+  int64_t ints[] = {INT64_MIN, 7};
+  double doubles[] = {0.25, NAN};
+  bool bools[] = {false};
+  const char *many[100];
+  for (int i = 0; i < 100; i++)
+    many[i] = "\xc3\xa9\xc3\xa9"; /* 4 bytes of UTF-8 each: "éé", 7 bytes of JSON with , */
+  census_span_set_attribute_string_array(s, "s", strings, 2);
+  census_span_set_attribute_int64_array(s, "i", ints, 2);
+  census_span_set_attribute_double_array(s, "d", doubles, 2);
+  census_span_set_attribute_bool_array(s, "b", bools, 1);
+  census_span_set_attribute_int64_array(s, "e", NULL, 0);
+  census_span_set_attribute_string_array(s, "long", many, 100);
+  census_attribute event[] = {
+      {.key = "ids", .type = CENSUS_ATTRIBUTE_INT64_ARRAY, .int_values = ints, .value_count = 2}};
+  census_span_add_event_with_attributes(s, "batch", event, 1);
+  census_span_end_at(s, t0 + 1000);
+  assert_int_equal(census_flush(10000), CENSUS_OK);
+
+  json_t *z = find_span(&ctx);
+  json_t *map = get(z, "attributes", "attributeMap", NULL);
+  assert_string_equal(sget(get(map, "s", "stringValue", NULL), "value"), "[\"a\",\"b\\\"c\"]");
+  assert_string_equal(sget(get(map, "i", "stringValue", NULL), "value"),
+                      "[-9223372036854775808,7]");
+  assert_string_equal(sget(get(map, "d", "stringValue", NULL), "value"), "[0.25,\"NaN\"]");
+  assert_string_equal(sget(get(map, "b", "stringValue", NULL), "value"), "[false]");
+  assert_string_equal(sget(get(map, "e", "stringValue", NULL), "value"), "[]");
+  json_error_t err;
+  json_t *back =
+      json_loads(sget(get(map, "s", "stringValue", NULL), "value"), JSON_DECODE_ANY, &err);
+  assert_non_null(back);
+  assert_string_equal(json_string_value(json_array_get(back, 1)), "b\"c");
+  json_decref(back);
+  /* 100 elements of 6 bytes of text ("éé" quoted) and 99 commas, in brackets: 701 bytes. */
+  const char *cut = sget(get(map, "long", "stringValue", NULL), "value");
+  size_t kept = strlen(cut);
+  assert_true(kept <= CENSUS_CLOUD_TRACE_MAX_VALUE && kept > CENSUS_CLOUD_TRACE_MAX_VALUE - 4);
+  assert_int_equal(census__utf8_prefix(cut, kept, kept), kept); /* whole characters */
+  assert_int_equal(json_integer_value(get(map, "long", "stringValue", "truncatedByteCount", NULL)),
+                   701 - (json_int_t)kept);
+  assert_null(get(z, "attributes", "droppedAttributesCount", NULL));
+  json_t *ev = json_array_get(get(z, "timeEvents", "timeEvent", NULL), 0);
+  assert_string_equal(
+      sget(get(ev, "annotation", "attributes", "attributeMap", "ids", "stringValue", NULL),
+           "value"),
+      "[-9223372036854775808,7]");
+}
+
 int main(void) {
   census_sampler *always = census_sampler_always_on();
   census_trace_set_sampler(always);
   census_sampler_free(always);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(test_full_span, setup),
+      cmocka_unit_test_setup(test_array_attributes, setup),
       cmocka_unit_test_setup(test_limits, setup),
       cmocka_unit_test(test_utf8_prefix),
       cmocka_unit_test(test_empty),

@@ -474,6 +474,83 @@ static void test_stdout_json_escapes(void **state) {
   close(fd);
 }
 
+/* Proves: the stdout exporter shows array-valued span attributes as JSON arrays: in JSON mode the
+ * span's line (parsed by jansson, an independent parser) holds "attributes":{"hosts":["a","b\"c"],
+ * "ports":[80,-1],"weights":[0.5,"NaN"],"flags":[true,false],"none":[]} (NaN as a string: JSON has
+ * no NaN number), and an event's array attribute likewise; in text mode the attribute reads
+ * hosts=["a","b\"c"]. Fails on main (no arrays). */
+static void test_stdout_span_arrays(void **state) {
+  (void)state;
+  for (int format = 0; format < 2; format++) {
+    char path[] = "/tmp/census_test_arrays_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd > 2);
+    unlink(path);
+    census_stdout_options opts = CENSUS_STDOUT_OPTIONS_INIT;
+    opts.format = format ? CENSUS_STDOUT_TEXT : CENSUS_STDOUT_JSON;
+    opts.fd = fd;
+    opts.skip_views = 1;
+    assert_int_equal(census_stdout_exporter_start(&opts, &stdout_exporter), CENSUS_OK);
+    const char *hosts[] = {"a", "b\"c"};
+    int64_t ports[] = {80, -1};
+    double weights[] = {0.5, NAN};
+    bool flags[] = {true, false};
+    census_span s = census_span_start("exp/arrays", NULL);
+    assert_int_equal(census_span_set_attribute_string_array(s, "hosts", hosts, 2), CENSUS_OK);
+    assert_int_equal(census_span_set_attribute_int64_array(s, "ports", ports, 2), CENSUS_OK);
+    assert_int_equal(census_span_set_attribute_double_array(s, "weights", weights, 2), CENSUS_OK);
+    assert_int_equal(census_span_set_attribute_bool_array(s, "flags", flags, 2), CENSUS_OK);
+    assert_int_equal(census_span_set_attribute_bool_array(s, "none", NULL, 0), CENSUS_OK);
+    census_attribute event = {
+        .key = "ids", .type = CENSUS_ATTRIBUTE_INT64_ARRAY, .int_values = ports, .value_count = 2};
+    assert_int_equal(census_span_add_event_with_attributes(s, "batch", &event, 1), CENSUS_OK);
+    census_span_end(s);
+    assert_int_equal(census_flush(5000), CENSUS_OK);
+    stop_stdout();
+    char *out = read_from(fd, 0);
+    close(fd);
+    if (format) {
+      assert_non_null(strstr(out, "hosts=[\"a\",\"b\\\"c\"]"));
+      assert_non_null(strstr(out, "ports=[80,-1]"));
+      assert_non_null(strstr(out, "none=[]"));
+      free(out);
+      continue;
+    }
+    int found = 0;
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+      json_error_t error;
+      json_t *row = json_loads(line, JSON_REJECT_DUPLICATES, &error);
+      if (!json_is_object(row)) {
+        fail_msg("not one JSON object (%s): %s", error.text, line);
+      }
+      const char *name = json_string_value(json_object_get(row, "span"));
+      if (name && strcmp(name, "exp/arrays") == 0) {
+        json_t *a = json_object_get(row, "attributes");
+        json_t *h = json_object_get(a, "hosts");
+        assert_int_equal(json_array_size(h), 2);
+        assert_string_equal(json_string_value(json_array_get(h, 1)), "b\"c");
+        json_t *p = json_object_get(a, "ports");
+        assert_int_equal(json_integer_value(json_array_get(p, 0)), 80);
+        assert_int_equal(json_integer_value(json_array_get(p, 1)), -1);
+        json_t *w = json_object_get(a, "weights");
+        assert_true(json_real_value(json_array_get(w, 0)) == 0.5);
+        assert_string_equal(json_string_value(json_array_get(w, 1)), "NaN");
+        json_t *f = json_object_get(a, "flags");
+        assert_true(json_is_true(json_array_get(f, 0)) && json_is_false(json_array_get(f, 1)));
+        assert_true(json_is_array(json_object_get(a, "none")));
+        assert_int_equal(json_array_size(json_object_get(a, "none")), 0);
+        json_t *ev = json_array_get(json_object_get(row, "events"), 0);
+        json_t *ids = json_object_get(json_object_get(ev, "attributes"), "ids");
+        assert_int_equal(json_array_size(ids), 2);
+        found++;
+      }
+      json_decref(row);
+    }
+    assert_int_equal(found, 1);
+    free(out);
+  }
+}
+
 /* Proves: census_stdout_exporter_stats() counts exactly what was written and what was lost.
  * One flush hands the same snapshot to two exporters: one writing JSON lines to a file, one whose
  * descriptor is closed (write(2) fails with EBADF). The first's rows_written equals the lines in
@@ -713,6 +790,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_worker_exports_on_interval, cleanup),
       cmocka_unit_test_teardown(test_stdout_json, cleanup),
       cmocka_unit_test_teardown(test_stdout_json_escapes, cleanup),
+      cmocka_unit_test_teardown(test_stdout_span_arrays, cleanup),
       cmocka_unit_test_teardown(test_stdout_exponential, cleanup),
       cmocka_unit_test_teardown(test_stdout_exact_sum, cleanup),
       cmocka_unit_test_teardown(test_stdout_stats, cleanup),

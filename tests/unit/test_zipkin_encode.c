@@ -286,9 +286,82 @@ static void test_empty_and_bare_endpoint(void **state) {
   cap_endpoint = (census_zipkin_endpoint){"svc-a", "192.0.2.7", "2001:db8::1", 8080};
 }
 
+/* Parses `text` with jansson (an independent parser) as one JSON value; fails the test if it is
+ * not valid JSON. The caller decrefs. */
+static json_t *parse_value(const char *text) {
+  json_error_t err;
+  json_t *v = json_loads(text, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &err);
+  if (!v) {
+    fail_msg("not JSON: %s (%s)", text, err.text);
+  }
+  return v;
+}
+
+/* Array-valued attributes (OpenTelemetry's Zipkin mapping: a tag's value is a string, an array
+ * is that string holding its JSON array): each kind's tag is a string, exactly ["a",...] as
+ * census writes it, and jansson reads it back as an array of the elements the test set (an
+ * escaped quote, a non-ASCII string, INT64_MIN exact, non-finite doubles as the strings "NaN" and
+ * "-Infinity" since JSON numbers cannot carry them, an empty array). An event's array attribute
+ * is a real JSON array inside the annotation's {"name":{...}} text. Fails on main (no arrays). */
+static void test_array_tags(void **state) {
+  (void)state;
+  const int64_t t0 = 1700000000000000000;
+  census_span s = span_fixture_start("arrays", CENSUS_SPAN_KIND_CLIENT, 0, NULL, t0);
+  census_trace_context ctx;
+  assert_int_equal(census_span_context(s, &ctx), CENSUS_OK);
+  const char *strings[] = {"a", "b\"c", "caf\xc3\xa9"};
+  int64_t ints[] = {1, -2, INT64_MIN};
+  double doubles[] = {1.5, 0.1, NAN, -INFINITY};
+  bool bools[] = {true, false};
+  census_span_set_attribute_string_array(s, "s", strings, 3);
+  census_span_set_attribute_int64_array(s, "i", ints, 3);
+  census_span_set_attribute_double_array(s, "d", doubles, 4);
+  census_span_set_attribute_bool_array(s, "b", bools, 2);
+  census_span_set_attribute_string_array(s, "e", NULL, 0);
+  census_attribute event[] = {
+      {.key = "ids", .type = CENSUS_ATTRIBUTE_INT64_ARRAY, .int_values = ints, .value_count = 2}};
+  census_span_add_event_with_attributes(s, "batch", event, 1);
+  census_span_end_at(s, t0 + 1000000);
+  assert_int_equal(census_flush(10000), CENSUS_OK);
+
+  json_t *tags = json_object_get(find_span(&ctx), "tags");
+  assert_string_equal(str(tags, "s"), "[\"a\",\"b\\\"c\",\"caf\xc3\xa9\"]");
+  assert_string_equal(str(tags, "i"), "[1,-2,-9223372036854775808]");
+  assert_string_equal(str(tags, "d"), "[1.5,0.1,\"NaN\",\"-Infinity\"]");
+  assert_string_equal(str(tags, "b"), "[true,false]");
+  assert_string_equal(str(tags, "e"), "[]");
+
+  json_t *v = parse_value(str(tags, "s"));
+  assert_int_equal(json_array_size(v), 3);
+  assert_string_equal(json_string_value(json_array_get(v, 1)), "b\"c");
+  assert_string_equal(json_string_value(json_array_get(v, 2)), "caf\xc3\xa9");
+  json_decref(v);
+  v = parse_value(str(tags, "i"));
+  assert_true(json_integer_value(json_array_get(v, 2)) == INT64_MIN);
+  json_decref(v);
+  v = parse_value(str(tags, "d"));
+  assert_true(json_real_value(json_array_get(v, 1)) == 0.1);
+  assert_string_equal(json_string_value(json_array_get(v, 2)), "NaN");
+  json_decref(v);
+  v = parse_value(str(tags, "b"));
+  assert_true(json_is_true(json_array_get(v, 0)) && json_is_false(json_array_get(v, 1)));
+  json_decref(v);
+
+  json_t *ann = json_object_get(find_span(&ctx), "annotations");
+  char wrapped[256];
+  snprintf(wrapped, sizeof wrapped, "{%s}", str(json_array_get(ann, 0), "value"));
+  json_t *inner = parse_value(wrapped);
+  json_t *ids = json_object_get(json_object_get(inner, "batch"), "ids");
+  assert_true(json_is_array(ids));
+  assert_int_equal(json_array_size(ids), 2);
+  assert_int_equal(json_integer_value(json_array_get(ids, 1)), -2);
+  json_decref(inner);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(test_full_span, setup),
+      cmocka_unit_test_setup(test_array_tags, setup),
       cmocka_unit_test_setup(test_kinds_status_duration, setup),
       cmocka_unit_test_setup(test_dropped_counts, setup),
       cmocka_unit_test(test_format_double),

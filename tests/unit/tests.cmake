@@ -50,6 +50,8 @@ if(TARGET census_otlp_static AND TARGET census_prometheus_static AND TARGET cens
 endif()
 census_unit_test(cardinality)
 census_unit_test(trace THREADED)
+# Array-valued span attributes: the setters' copies, errors and limits, events, what exporters read.
+census_unit_test(trace_arrays)
 # Span ids drawn on first use: readers agree, ids random and unique, threads, fork.
 census_unit_test(span_ids THREADED)
 # Span observers (the zPages' tracez hook): callbacks at span start and end, record-only spans.

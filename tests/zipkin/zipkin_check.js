@@ -80,14 +80,18 @@ if (mode === 'export') {
     if (want.status === 'OK') statusTags['otel.status_code'] = 'OK';
     if (want.status === 'ERROR') { statusTags['otel.status_code'] = 'ERROR'; statusTags.error = want.message; }
     if (want.name === 'POST /checkout') {
-      check('server: tags (every attribute type as a string)', () => {
+      check('server: tags (every attribute type, arrays included, as a string)', () => {
         const t = { ...z.tags };
         assert.ok(Math.abs(Number(t.third) - 1 / 3) === 0, `third ${t.third}`);
         delete t.third;
         assert.deepStrictEqual(t, {
           'http.method': 'POST', note: 'café "quoted" \\ back', 'http.status_code': '502',
           'big.negative': '-9223372036854775808', ratio: '0.25', 'cache.hit': 'true',
-          retry: 'false', 'otel.scope.name': 'census', ...statusTags });
+          retry: 'false', 'peer.hosts': '["a","café \\"q\\""]', 'peer.ports': '[443,-1]',
+          'otel.scope.name': 'census', ...statusTags });
+        // The arrays' strings are JSON arrays (OpenTelemetry's Zipkin mapping) of the elements set.
+        assert.deepStrictEqual(JSON.parse(t['peer.hosts']), ['a', 'café "q"']);
+        assert.deepStrictEqual(JSON.parse(t['peer.ports']), [443, -1]);
       });
       check('server: annotations', () => {
         assert.strictEqual(z.annotations.length, 2);

@@ -6,7 +6,8 @@
  *               50 s, 500 s;
  *   "edges"     spans on the bucket limits: 9999 ns and 10 us, 99.999999999 s and 100 s;
  *   "error"     two 50 ms spans with an error status ("disk on fire"): errors, in no bucket;
- *   "detail"    five 2 ms SERVER spans, each with a string, int64, double and bool attribute, an
+ *   "detail"    five 2 ms SERVER spans, each with a string, int64, double and bool attribute,
+ *               a string[] and an int64[] one and a string[] whose JSON text is cut, an
  *               event with an attribute and a link (ring of 2: five counted, two kept);
  *   "unsampled" three 50 us spans the sampler refuses (always_off);
  *   "running"   one span left running (a sampled one, and one the sampler refuses).
@@ -58,6 +59,15 @@ static void detail_span(const census_sampler *on, int i) {
   check("int64", census_span_set_attribute_int64(s, "detail.index", i));
   check("double", census_span_set_attribute_double(s, "detail.ratio", 0.25));
   check("bool", census_span_set_attribute_bool(s, "detail.cached", true));
+  static const char *const hosts[] = {"a", "b\"c"};
+  static const int64_t codes[] = {200, -404};
+  check("string array", census_span_set_attribute_string_array(s, "detail.hosts", hosts, 2));
+  check("int64 array", census_span_set_attribute_int64_array(s, "detail.codes", codes, 2));
+  const char *many[60];
+  for (int k = 0; k < 60; k++) {
+    many[k] = "xxxxx"; /* 60 * 8 bytes of JSON text: past the 256 bytes a sample keeps */
+  }
+  check("long array", census_span_set_attribute_string_array(s, "detail.long", many, 60));
   check("event", census_span_add_event_with_attribute(s, "cache miss", "cache.key", "item-7"));
   census_trace_context linked = {.trace_flags = 1};
   memset(linked.trace_id, 0xab, sizeof linked.trace_id);

@@ -114,6 +114,11 @@ def check_detail(base, rows):
         a = s["attributes"]
         assert a["http.route"] == "/items/{id}" and a["detail.ratio"] == 0.25, a
         assert a["detail.cached"] is True and isinstance(a["detail.index"], int), a
+        # Arrays: a real JSON array when the sample kept its whole text, else the cut text as
+        # a string (a sample keeps 256 bytes of a string).
+        assert a["detail.hosts"] == ["a", 'b"c'] and a["detail.codes"] == [200, -404], a
+        assert isinstance(a["detail.long"], str) and len(a["detail.long"]) <= 256, a
+        assert a["detail.long"].startswith('["xxxxx","xxxxx",'), a
         indexes.add(a["detail.index"])
         assert s["kind"] == "SERVER" and s["status"] == "UNSET", s
         assert s["events"] == [{"name": "cache miss", "time_ns": s["events"][0]["time_ns"],
@@ -123,7 +128,8 @@ def check_detail(base, rows):
     assert len(indexes) == 2 and indexes <= set(range(5)), indexes
     text = page_text(base + "/tracez?name=detail&type=latency&bucket=3")
     for shown in ("SERVER", "http.route = /items/{id}", "detail.ratio = 0.25",
-                  "detail.cached = true", "cache miss", "cache.key = item-7", "ab" * 16, "cd" * 8):
+                  "detail.cached = true", 'detail.hosts = ["a","b\\"c"]',
+                  "detail.codes = [200,-404]", "cache miss", "cache.key = item-7", "ab" * 16, "cd" * 8):
         assert shown in text, ("detail page lacks", shown, text)
 
 
