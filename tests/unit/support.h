@@ -23,6 +23,8 @@
 
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "census/census.h"
@@ -155,6 +157,28 @@ static inline int64_t view_total_count(const char *name) {
   int64_t t = total_count(d);
   census_view_data_free(d);
   return t;
+}
+
+/* ---- temporary directories ------------------------------------------------------------- */
+
+/* A new empty directory /tmp/<prefix>-XXXXXX (a copy of its path: temp_dir_remove() frees it).
+ * Fails the test if it cannot be made. */
+static inline char *temp_dir_make(const char *prefix) {
+  char tmpl[256];
+  snprintf(tmpl, sizeof tmpl, "/tmp/%s-XXXXXX", prefix);
+  char *dir = mkdtemp(tmpl);
+  assert_non_null(dir);
+  char *copy = strdup(dir);
+  assert_non_null(copy);
+  return copy;
+}
+
+/* Removes `dir` and everything in it, and frees the path. Fails the test if rm fails. */
+static inline void temp_dir_remove(char *dir) {
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
+  free(dir);
 }
 
 #endif /* CENSUS_TESTS_UNIT_SUPPORT_H */

@@ -95,19 +95,7 @@ struct side {
   _Atomic int64_t started[SLOTS], done[SLOTS];
 };
 
-static char *make_dir(void) {
-  char tmpl[] = "/tmp/census-shm-test-XXXXXX";
-  char *dir = mkdtemp(tmpl);
-  assert_non_null(dir);
-  return strdup(dir);
-}
-
-static void remove_dir(char *dir) {
-  char cmd[512];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  assert_int_equal(system(cmd), 0);
-  free(dir);
-}
+static char *make_dir(void) { return temp_dir_make("census-shm-test"); }
 
 static int process_files(const char *dir) {
   DIR *d = opendir(dir);
@@ -339,7 +327,7 @@ static void workers_killed_and_replaced(void **state) {
   int in_flight_after;
   assert_int_equal(check_against_side(dir, side, 9, &in_flight_after), total);
   munmap(side, sizeof *side);
-  remove_dir(dir);
+  temp_dir_remove(dir);
 }
 
 /* Reads the header pid of every process file in `dir` into pids (at most 8); returns how many. */
@@ -402,7 +390,7 @@ static void fork_from_enabled_master(void **state) {
   census_view_data_free_all(views, count);
   close(pipe_fd[0]);
   close(pipe_fd[1]);
-  remove_dir(dir);
+  temp_dir_remove(dir);
 }
 
 /* Runs a process that joins `dir`, records `n` ones for slot 0 and sets the gauge to `g`. */
@@ -470,7 +458,7 @@ static void compaction_crash_window(void **state) {
   assert_int_equal(group_count(dir), 13);
   unlink(saved);
   free(name);
-  remove_dir(dir);
+  temp_dir_remove(dir);
 }
 
 static _Atomic int diagnostics;
@@ -548,7 +536,7 @@ static void hostile_files(void **state) {
   close(go[0]);
   close(go[1]);
   free(good);
-  remove_dir(dir);
+  temp_dir_remove(dir);
 }
 
 static int64_t gauge_value(const char *dir, census_shm_gauge_mode mode, size_t *rows) {
@@ -678,7 +666,7 @@ static void gauge_modes(void **state) {
   census_shm_gauge_mode_set(CENSUS_SHM_GAUGE_MOST_RECENT);
   kill(a, SIGKILL);
   waitpid(a, NULL, 0);
-  remove_dir(dir);
+  temp_dir_remove(dir);
 }
 
 /* A member that reports whether it leads on `out`, then waits for a byte on `in` to ask again. */
@@ -722,7 +710,7 @@ static void leader(void **state) {
   assert_int_equal(lb, 'L'); /* the survivor takes over */
   kill(b, SIGKILL);
   waitpid(b, NULL, 0);
-  remove_dir(dir);
+  temp_dir_remove(dir);
 }
 
 /* The values of the exponential test: member 0 (and thread 0) records 1 .. 200, member 1 37.5 ..
@@ -870,8 +858,8 @@ static void exponential_and_format_1(void **state) {
    * is not there; one diagnostic names it. */
   assert_int_equal(c, 12);
   assert_int_equal(diagnostics, 1);
-  remove_dir(v1);
-  remove_dir(dir);
+  temp_dir_remove(v1);
+  temp_dir_remove(dir);
 }
 
 static int64_t observed_value;
@@ -929,7 +917,7 @@ static void observable_counters(void **state) {
   }
   census_view_data_free_all(views, count);
   assert_int_equal(total, latest[0] + latest[1]);
-  remove_dir(dir);
+  temp_dir_remove(dir);
 }
 
 static void compact_call(void **state) {
@@ -979,7 +967,7 @@ static void compact_call(void **state) {
   close(ready[1]);
   close(go[0]);
   close(go[1]);
-  remove_dir(dir);
+  temp_dir_remove(dir);
 }
 
 /* The total count of "shm/count" for slot s0 in an exporter's snapshots, -1 if absent. */
@@ -1064,7 +1052,7 @@ static void export_by_leader_only(void **state) {
   kill(b, SIGKILL);
   waitpid(a, NULL, 0);
   waitpid(b, NULL, 0);
-  remove_dir(dir);
+  temp_dir_remove(dir);
 }
 
 #define SIGNED_N 40
@@ -1155,7 +1143,7 @@ static void signed_and_bound(void **state) {
     assert_int_equal(d.bucket_counts[b], buckets[b]);
   }
   census_view_data_free_all(views, count);
-  remove_dir(dir);
+  temp_dir_remove(dir);
 }
 
 #define FAST_N 3000    /* records per thread through each handle */
@@ -1320,7 +1308,7 @@ static void bound_and_unbound_fast_paths(void **state) {
   assert_int_equal(secs_sum.count, FAST_N);
   assert_true(secs_sum.double_value == (double)unbound_sum.int_value / 4);
   census_view_data_free_all(views, count);
-  remove_dir(dir);
+  temp_dir_remove(dir);
 }
 
 int main(void) {

@@ -81,19 +81,7 @@ struct shared {
 };
 static struct shared *shared;
 
-static char *make_dir(void) {
-  char tmpl[] = "/tmp/census-shm-carry-XXXXXX";
-  char *dir = mkdtemp(tmpl);
-  assert_non_null(dir);
-  return strdup(dir);
-}
-
-static void remove_dir(char *dir) {
-  char cmd[512];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  assert_int_equal(system(cmd), 0);
-  free(dir);
-}
+static char *make_dir(void) { return temp_dir_make("census-shm-carry"); }
 
 /* Records the values of part 0 or part 1 on slot `slot`: ints into COUNT, SUM and DISTRIBUTION,
  * doubles into a SUM and an EXPONENTIAL view (a 0 for its zero count), the gauge twice. */
@@ -323,7 +311,7 @@ static void member_then_sidecar(bool collects) {
   close(go[1]);
   close(ready[0]);
   close(ready[1]);
-  remove_dir(dir);
+  temp_dir_remove(dir);
 }
 
 static void pre_mode_records_carried(void **state) {
@@ -379,7 +367,7 @@ static void fork_child_killed(void **state) {
   }
   assert_member_ok(pid);
   assert_group(dir);
-  remove_dir(dir);
+  temp_dir_remove(dir);
 }
 
 static void count_diagnostic(void *user, census_status status, const char *message) {
@@ -445,7 +433,7 @@ static void full_disk(void **state) {
   assert_int_equal(shared->uncarried[1], VIEW_COUNT); /* a counter: never goes back */
   assert_int_equal(shared->diagnostics, 1);
   assert_group(dir);
-  remove_dir(dir);
+  temp_dir_remove(dir);
 }
 
 /* The count of view `name`'s row for `slot` in `views` (-1: no row; -2: two rows). */
@@ -581,7 +569,7 @@ static void records_before_and_after_enable(void **state) {
   assert_member_ok(pid);
   assert_group(dir);
   assert_int_equal(sidecar_hits(dir, "t"), 35 + 2 * THREADS * PER_THREAD + 2);
-  remove_dir(dir);
+  temp_dir_remove(dir);
 }
 
 static void full_disk_records_in_mode(void **state) {
@@ -633,7 +621,7 @@ static void full_disk_records_in_mode(void **state) {
   assert_int_equal(shared->uncarried[2], VIEW_COUNT + 1);
   assert_group(dir);
   assert_int_equal(sidecar_hits(dir, "t"), 15);
-  remove_dir(dir);
+  temp_dir_remove(dir);
 }
 
 int main(void) {
