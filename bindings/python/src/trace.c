@@ -1302,6 +1302,10 @@ static void attribute_put(PyObject *dict, const census_attribute *a) {
   case CENSUS_ATTRIBUTE_BOOL:
     v = PyBool_FromLong(a->bool_value);
     break;
+  default:
+    /* The array types: only C code sets them, and the spans here are made by Python code
+     * (census.trace's add_attribute keeps opencensus-python's str() of a list). */
+    break;
   }
   if (v) {
     PyDict_SetItemString(dict, a->key, v);
