@@ -26,20 +26,13 @@
 #include "span_fields.h"
 #include "zipkin_internal.h"
 
-/* An array attribute rendered as JSON text (span_fields.h) into a buffer of its own; the caller
- * frees it. On allocation failure the text is "" and the buffer's `failed` is set. */
-static census_buf array_text(const census_attribute *a) {
-  census_buf text = CENSUS_BUF_INIT;
-  census__attribute_array_json(&text, a);
-  return text;
-}
-
 /* Writes an attribute's value as a tag string; an array is a string holding its JSON array, as
  * OpenTelemetry's Zipkin mapping says (e.g. "[\"a\",\"b\"]", "[1,2]"). */
 static void write_tag_value(census_json *j, const census_attribute *a) {
   char num[32];
   if (census__attribute_is_array(a)) {
-    census_buf text = array_text(a);
+    census_buf text = CENSUS_BUF_INIT; /* the JSON text (span_fields.h); "" if memory ran out */
+    census__attribute_array_json(&text, a);
     census__json_string_n(j, text.data ? text.data : "", text.data ? text.len : 0);
     census__buf_free(&text);
     return;

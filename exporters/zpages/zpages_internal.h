@@ -27,10 +27,10 @@
 /* OpenCensus's latency buckets: [0, 10 us), [10 us, 100 us), ... [10 s, 100 s), [100 s, inf). */
 #define ZP_LATENCY_BUCKETS 9
 
-/* One copied attribute of a sample (strings in the sample's own block). */
-/* A sample's attribute. An array (CENSUS_ATTRIBUTE_*_ARRAY) is kept as its JSON text in
- * string_value (["a","b"], [1,2]), cut like any string; `whole` says the text was not cut, so
- * that the JSON API can give it as a JSON array (a cut one is given as a string). */
+/* One copied attribute of a sample (strings in the sample's own block). An array
+ * (CENSUS_ATTRIBUTE_*_ARRAY) is kept as its JSON text in string_value (["a","b"], [1,2]), cut like
+ * any string; `whole` says the text was not cut, so that the JSON API can give it as a JSON array
+ * (a cut one is given as a string). */
 typedef struct zp_attr {
   const char *key;
   census_attribute_type type;

@@ -144,27 +144,25 @@ static void carry_one(struct census__rview *view, struct census__series *series,
 
 /* The carry step of a collection in shared-memory mode (see the file comment). */
 static void carry_totals(void) {
-  bool sweep;
-  bool on = census__shm_carry_begin(&sweep);
   size_t count;
-  bool lost;
+  bool lost, sweep;
   struct census__carry_item *items = census__harvest_carry_take(&count, &lost);
+  if (!census__shm_carry_begin(&sweep)) {
+    census__free(items); /* the mode is off (shut down since the harvest): nothing to carry */
+    return;
+  }
   struct carry_round round = {0};
-  if (on && (sweep || lost)) {
-    if (!census__views_each_series(carry_one, &round)) {
-      for (size_t i = 0; i < count; i++) { /* no memory for the sweep: what is known, later */
-        census__harvest_carry_add(items[i].view, items[i].series);
-      }
-      census__harvest_carry_lost();
-    }
-  } else if (on) {
+  if (!sweep && !lost) {
     for (size_t i = 0; i < count; i++) {
       carry_one(items[i].view, items[i].series, &round);
     }
+  } else if (!census__views_each_series(carry_one, &round)) {
+    for (size_t i = 0; i < count; i++) { /* no memory for the sweep: what is known, later */
+      census__harvest_carry_add(items[i].view, items[i].series);
+    }
+    census__harvest_carry_lost();
   }
-  if (on) {
-    census__shm_carry_end();
-  }
+  census__shm_carry_end();
   census__free(items);
   if (round.err) {
     char *dir = census__shm_dir();

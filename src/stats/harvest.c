@@ -51,10 +51,8 @@ void census__harvest_words(struct census__rview *view, struct census__series *se
   for (size_t i = 0; i < view->words; i++) {
     atomic_store_explicit(&w[i], scratch[i], memory_order_relaxed);
   }
-  /* An observable counter's shared cell holds its process's whole total already (shm.c). */
-  if (atomic_load_explicit(&census__shm_epoch, memory_order_relaxed) &&
-      view->def.aggregation.type != CENSUS__AGGREGATION_OBSERVED_SUM) {
-    census__harvest_carry_add(view, series);
+  if (atomic_load_explicit(&census__shm_epoch, memory_order_relaxed)) {
+    census__harvest_carry_add(view, series); /* the collector decides what it carries */
   }
 }
 

@@ -19,7 +19,7 @@ enum { CENSUS__HARVEST_SKIP = 0, CENSUS__HARVEST_OLD = 1, CENSUS__HARVEST_BOTH =
 /* Adds one cell half into a series' totals and resets it, if it holds data (its writer is
  * quiescent). A total that saturates marks the series and queues its view, once. In
  * shared-memory mode, a series whose totals changed is queued for the carry, once
- * (census__harvest_carry_add(); not an observable counter's series). */
+ * (census__harvest_carry_add()). */
 void census__harvest_words(struct census__rview *view, struct census__series *series,
                            _Atomic uint64_t *words);
 

@@ -92,12 +92,12 @@ static int leader_fd = -1;
 static _Atomic int gauge_mode;
 static _Atomic uint64_t unshared_cells, files_opened, uncarried_series;
 static atomic_bool env_reported, attach_reported, exemplars_reported;
-/* The process's own cells (see the file comment): an open-addressing table of (series, view,
- * shared cell) keyed by the series, capacity process_mask + 1 (a power of two, or 0), at most
- * half full. Under shm_mu; entries of an older file_gen (process_gen) are dropped. */
+/* The process's own cells (see the file comment): an open-addressing table of (series, shared
+ * cell) keyed by the series (a series belongs to one view), capacity process_mask + 1 (a power
+ * of two, or 0), at most half full. Under shm_mu; entries of an older file_gen (process_gen) are
+ * dropped. */
 static struct process_cell {
   const struct census__series *series;
-  const struct census__rview *view;
   struct census__shm_cell *shared;
 } * process_cells;
 static size_t process_count, process_mask;
@@ -132,6 +132,17 @@ static void file_close(void) {
   }
   file_fd = -1;
   file_gen++;
+}
+
+/* In a child made without census's fork handlers, forgets the parent's file (its mappings and
+ * descriptor are the parent's: not ours to unmap or close), so that the child opens its own.
+ * Caller holds shm_mu. */
+static void file_forget_inherited(void) {
+  if (file_fd >= 0 && file_pid != getpid()) {
+    segment_count = 0;
+    file_fd = -1;
+    file_gen++;
+  }
 }
 
 /* Reserves and maps [offset, offset + size) of the file as a new segment: 0 or an errno. */
@@ -225,8 +236,15 @@ static struct census__shm_chunk *chunk_new(size_t need, int *err) {
 static struct census__shm_cell *record_new(const struct census__rview *view,
                                            const struct census__series *series, int *err);
 
-static size_t process_slot(const struct census__series *series, size_t mask) {
-  return (size_t)(((uint64_t)(uintptr_t)series >> 4) * 0x9e3779b97f4a7c15ULL >> 32) & mask;
+/* The slot of `series` in `table` (capacity mask + 1, not full): its entry, or the empty slot
+ * where it would go. */
+static size_t process_probe(const struct process_cell *table, size_t mask,
+                            const struct census__series *series) {
+  size_t i = (size_t)(((uint64_t)(uintptr_t)series >> 4) * 0x9e3779b97f4a7c15ULL >> 32) & mask;
+  while (table[i].series && table[i].series != series) {
+    i = (i + 1) & mask;
+  }
+  return i;
 }
 
 /* The process's own shared cell of `series` of `view` in this process's file (see the file
@@ -241,12 +259,11 @@ static struct census__shm_cell *process_cell(const struct census__rview *view,
     process_count = 0;
     process_gen = file_gen;
   }
-  size_t i = process_cells ? process_slot(series, process_mask) : 0;
-  while (process_cells && process_cells[i].series) {
-    if (process_cells[i].series == series) {
+  if (process_cells) {
+    size_t i = process_probe(process_cells, process_mask, series);
+    if (process_cells[i].series) {
       return process_cells[i].shared;
     }
-    i = (i + 1) & process_mask;
   }
   if (2 * (process_count + 1) > process_mask + 1) { /* grow first: never place a cell to lose */
     size_t mask = process_cells ? 2 * process_mask + 1 : 63;
@@ -257,24 +274,17 @@ static struct census__shm_cell *process_cell(const struct census__rview *view,
     }
     for (size_t k = 0; process_cells && k <= process_mask; k++) {
       if (process_cells[k].series) {
-        size_t j = process_slot(process_cells[k].series, mask);
-        while (grown[j].series) {
-          j = (j + 1) & mask;
-        }
-        grown[j] = process_cells[k];
+        grown[process_probe(grown, mask, process_cells[k].series)] = process_cells[k];
       }
     }
     census__free(process_cells);
     process_cells = grown;
     process_mask = mask;
-    i = process_slot(series, mask);
-    while (process_cells[i].series) {
-      i = (i + 1) & mask;
-    }
   }
   struct census__shm_cell *shared = record_new(view, series, err);
   if (shared) {
-    process_cells[i] = (struct process_cell){series, view, shared};
+    process_cells[process_probe(process_cells, process_mask, series)] =
+        (struct process_cell){series, shared};
     process_count++;
   }
   return shared;
@@ -332,11 +342,7 @@ __attribute__((cold, noinline)) void census__shm_cell_attach(struct census__cell
   int err = 0;
   bool observed = cell->view->def.aggregation.type == CENSUS__AGGREGATION_OBSERVED_SUM;
   if (epoch && group_dir) {
-    if (file_fd >= 0 && file_pid != getpid()) { /* a child made without the fork handlers */
-      segment_count = 0;                        /* the parent's mappings: not ours to unmap */
-      file_fd = -1;
-      file_gen++;
-    }
+    file_forget_inherited();
     if (file_fd < 0) {
       err = file_open();
     }
@@ -374,11 +380,7 @@ bool census__shm_carry_begin(bool *sweep) {
   carry_err = 0;
   carry_sweep = false;
   if (on) {
-    if (file_fd >= 0 && file_pid != getpid()) { /* as census__shm_cell_attach() */
-      segment_count = 0;
-      file_fd = -1;
-      file_gen++;
-    }
+    file_forget_inherited();
     /* No file yet, or a file the last sweep did not write into: it holds none of the totals,
      * so every populated series is carried (the file opens at the first). */
     carry_sweep = *sweep = file_fd < 0 || carry_gen != file_gen;
